@@ -1,0 +1,128 @@
+// The HTTP layer's front door: requests, responses, routing, the server.
+//
+// Handlers never see Boost.Beast: they get a Request and answer through a
+// Respond callback, which may be called later from any thread (so a handler
+// can wait for a group commit without holding an I/O thread). Server-sent
+// event streams are opened with Response::Stream. Errors become JSON bodies
+// {"error": "...", "field": "..."} with a status code mapped from
+// Status::Code in one place, ErrorResponse().
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "common/status.h"
+
+namespace burnrate::http {
+
+enum class Role : uint8_t { kNone = 0, kSelf = 1, kIngest = 2, kViewer = 3, kAdmin = 4 };
+const char* RoleName(Role r);
+Result<Role> ParseRole(std::string_view s);
+// Whether a caller with role `have` may use an endpoint that needs `need`.
+// Admin may do everything; viewer may read; ingest may only write events.
+bool Allows(Role have, Role need);
+
+struct Request {
+  std::string method;  // "GET", "POST", ...
+  std::string path;    // without the query string
+  std::unordered_map<std::string, std::string> query;   // decoded
+  std::unordered_map<std::string, std::string> params;  // from {name} in the route
+  std::unordered_map<std::string, std::string> headers; // lower-case names
+  std::string body;
+  Role role = Role::kNone;   // set by authentication
+  std::string principal;     // key id or user the key is bound to
+
+  std::string_view Header(std::string_view name) const;
+  std::string_view Query(std::string_view name, std::string_view fallback = "") const;
+};
+
+// A server-sent-events channel. Send() queues one event; it returns false
+// once the client has gone, and the producer should then drop the channel.
+class SseChannel {
+ public:
+  virtual ~SseChannel() = default;
+  virtual bool Send(std::string_view event, std::string_view data) = 0;
+  virtual bool closed() const = 0;
+};
+
+struct Response {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+  // When set, the connection becomes an SSE stream: headers are sent, then
+  // this is called once with the channel, which the callee may keep.
+  std::function<void(std::shared_ptr<SseChannel>)> on_stream;
+
+  static Response Json(std::string body, int status = 200);
+  static Response Text(std::string body, std::string content_type = "text/plain; charset=utf-8");
+  static Response Stream(std::function<void(std::shared_ptr<SseChannel>)> on_open);
+};
+
+// Maps a Status to an HTTP status code: the one place where this happens.
+int HttpStatusFor(const Status& s);
+// {"error": message} (plus "field" when given) with the mapped status.
+Response ErrorResponse(const Status& s, std::string_view field = "");
+
+using Respond = std::function<void(Response)>;
+using Handler = std::function<void(Request&, Respond)>;
+using SyncHandler = std::function<Response(Request&)>;
+
+// Routes by method and path pattern ("/v1/users/{id}/usage"). Thread-safe for
+// lookups once the server has started; routes are added before.
+class Router {
+ public:
+  void Add(std::string method, std::string pattern, Role need, Handler h);
+  void AddSync(std::string method, std::string pattern, Role need, SyncHandler h);
+  // Authenticates through `auth` (unless the route needs Role::kNone), checks
+  // the role, and calls the handler; answers 404/405/401/403 itself.
+  void Dispatch(Request& req, Respond respond) const;
+
+  // Resolves "Authorization: Bearer <key>" to a role and principal.
+  using Authenticator = std::function<Result<std::pair<Role, std::string>>(std::string_view key)>;
+  void SetAuthenticator(Authenticator a) { auth_ = std::move(a); }
+
+ private:
+  struct Route {
+    std::string method;
+    std::vector<std::string> parts;  // "{x}" marks a parameter
+    Role need;
+    Handler handler;
+  };
+  std::vector<Route> routes_;
+  Authenticator auth_;
+};
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  uint16_t port = 8080;
+  int threads = 2;
+  size_t max_body_bytes = 256u << 20;
+};
+
+// An HTTP/1.1 server (keep-alive, pipelining-safe) on Boost.Beast. Start()
+// binds and returns; Stop() closes the listener, ends open streams and joins
+// the I/O threads.
+class Server {
+ public:
+  Server(ServerOptions opts, const Router& router);
+  ~Server();
+  Status Start();
+  void Stop();
+  uint16_t port() const;  // the bound port (useful with port 0)
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Parses "a=1&b=x%20y" into a map.
+std::unordered_map<std::string, std::string> ParseQuery(std::string_view qs);
+
+}  // namespace burnrate::http

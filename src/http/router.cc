@@ -1,0 +1,206 @@
+#include <charconv>
+
+#include "common/json_writer.h"
+#include "http/http.h"
+
+namespace burnrate::http {
+
+const char* RoleName(Role r) {
+  switch (r) {
+    case Role::kNone: return "none";
+    case Role::kSelf: return "self";
+    case Role::kIngest: return "ingest";
+    case Role::kViewer: return "viewer";
+    case Role::kAdmin: return "admin";
+  }
+  return "none";
+}
+
+Result<Role> ParseRole(std::string_view s) {
+  if (s == "admin") return Role::kAdmin;
+  if (s == "viewer") return Role::kViewer;
+  if (s == "ingest") return Role::kIngest;
+  if (s == "self") return Role::kSelf;
+  return Status::InvalidArgument("role must be one of admin, viewer, ingest, self");
+}
+
+bool Allows(Role have, Role need) {
+  if (need == Role::kNone) return true;
+  if (have == Role::kAdmin) return true;
+  if (need == Role::kIngest) return have == Role::kIngest;
+  if (need == Role::kViewer) return have == Role::kViewer;
+  if (need == Role::kSelf) return have == Role::kViewer || have == Role::kSelf;
+  return false;
+}
+
+std::string_view Request::Header(std::string_view name) const {
+  auto it = headers.find(std::string(name));
+  return it == headers.end() ? std::string_view() : std::string_view(it->second);
+}
+
+std::string_view Request::Query(std::string_view name, std::string_view fallback) const {
+  auto it = query.find(std::string(name));
+  return it == query.end() ? fallback : std::string_view(it->second);
+}
+
+Response Response::Json(std::string body, int status) {
+  Response r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
+Response Response::Text(std::string body, std::string content_type) {
+  Response r;
+  r.content_type = std::move(content_type);
+  r.body = std::move(body);
+  return r;
+}
+
+Response Response::Stream(std::function<void(std::shared_ptr<SseChannel>)> on_open) {
+  Response r;
+  r.content_type = "text/event-stream";
+  r.on_stream = std::move(on_open);
+  return r;
+}
+
+int HttpStatusFor(const Status& s) {
+  using C = Status::Code;
+  switch (s.code()) {
+    case C::kOk: return 200;
+    case C::kInvalidArgument: return 400;
+    case C::kUnauthenticated: return 401;
+    case C::kPermissionDenied: return 403;
+    case C::kNotFound: return 404;
+    case C::kAlreadyExists: return 409;
+    case C::kUnsupported: return 415;
+    case C::kResourceExhausted: return 429;
+    case C::kUnavailable: return 503;
+    case C::kIOError:
+    case C::kInternal: return 500;
+  }
+  return 500;
+}
+
+Response ErrorResponse(const Status& s, std::string_view field) {
+  JsonWriter w;
+  w.BeginObject().Key("error").String(s.message());
+  if (!field.empty()) w.Key("field").String(field);
+  w.EndObject();
+  return Response::Json(w.Take(), HttpStatusFor(s));
+}
+
+static std::vector<std::string> PathParts(std::string_view path) {
+  std::vector<std::string> parts;
+  size_t i = 0;
+  while (i < path.size()) {
+    while (i < path.size() && path[i] == '/') ++i;
+    size_t j = path.find('/', i);
+    if (j == std::string_view::npos) j = path.size();
+    if (j > i) parts.emplace_back(path.substr(i, j - i));
+    i = j;
+  }
+  return parts;
+}
+
+void Router::Add(std::string method, std::string pattern, Role need, Handler h) {
+  routes_.push_back({std::move(method), PathParts(pattern), need, std::move(h)});
+}
+
+void Router::AddSync(std::string method, std::string pattern, Role need, SyncHandler h) {
+  Add(std::move(method), std::move(pattern), need,
+      [h = std::move(h)](Request& req, Respond respond) { respond(h(req)); });
+}
+
+void Router::Dispatch(Request& req, Respond respond) const {
+  auto parts = PathParts(req.path);
+  bool path_matched = false;
+  for (const auto& r : routes_) {
+    if (r.parts.size() != parts.size()) continue;
+    std::unordered_map<std::string, std::string> params;
+    bool ok = true;
+    for (size_t i = 0; i < parts.size() && ok; ++i) {
+      const auto& p = r.parts[i];
+      if (p.size() > 2 && p.front() == '{' && p.back() == '}') {
+        params[p.substr(1, p.size() - 2)] = ParseQuery("x=" + parts[i])["x"];
+      } else {
+        ok = p == parts[i];
+      }
+    }
+    if (!ok) continue;
+    path_matched = true;
+    if (r.method != req.method && !(req.method == "HEAD" && r.method == "GET")) continue;
+    req.params = std::move(params);
+    if (r.need != Role::kNone) {
+      std::string_view authz = req.Header("authorization");
+      std::string_view key;
+      if (authz.size() > 7 && (authz.substr(0, 7) == "Bearer " || authz.substr(0, 7) == "bearer ")) {
+        key = authz.substr(7);
+      } else if (auto it = req.query.find("key"); it != req.query.end()) {
+        key = it->second;  // EventSource cannot set headers
+      }
+      if (key.empty() || !auth_) {
+        return respond(ErrorResponse(Status::Unauthenticated("missing API key: send Authorization: Bearer <key>")));
+      }
+      auto who = auth_(key);
+      if (!who.ok()) return respond(ErrorResponse(who.status()));
+      req.role = who->first;
+      req.principal = who->second;
+      if (!Allows(req.role, r.need)) {
+        return respond(ErrorResponse(Status::PermissionDenied(
+            std::string("this endpoint needs role ") + RoleName(r.need) + ", the key has role " +
+            RoleName(req.role))));
+      }
+    }
+    return r.handler(req, std::move(respond));
+  }
+  if (path_matched) {
+    return respond(ErrorResponse(Status::InvalidArgument("method not allowed")));
+  }
+  respond(ErrorResponse(Status::NotFound("no such endpoint: " + req.path)));
+}
+
+static int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+static std::string Decode(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '+') {
+      out.push_back(' ');
+    } else if (s[i] == '%' && i + 2 < s.size() && HexValue(s[i + 1]) >= 0 && HexValue(s[i + 2]) >= 0) {
+      out.push_back(char(HexValue(s[i + 1]) * 16 + HexValue(s[i + 2])));
+      i += 2;
+    } else {
+      out.push_back(s[i]);
+    }
+  }
+  return out;
+}
+
+std::unordered_map<std::string, std::string> ParseQuery(std::string_view qs) {
+  std::unordered_map<std::string, std::string> out;
+  size_t i = 0;
+  while (i <= qs.size()) {
+    size_t amp = qs.find('&', i);
+    if (amp == std::string_view::npos) amp = qs.size();
+    std::string_view kv = qs.substr(i, amp - i);
+    if (!kv.empty()) {
+      size_t eq = kv.find('=');
+      if (eq == std::string_view::npos) {
+        out[Decode(kv)] = "";
+      } else {
+        out[Decode(kv.substr(0, eq))] = Decode(kv.substr(eq + 1));
+      }
+    }
+    i = amp + 1;
+  }
+  return out;
+}
+
+}  // namespace burnrate::http

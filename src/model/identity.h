@@ -1,0 +1,50 @@
+// The identity directory: which team a user belongs to, which org a team.
+//
+// Loaded from a CSV file (header `user,team[,org]`) or a JSON file
+// (`[{"user": "...", "team": "...", "org": "..."}]` or `{"users": [...]}`),
+// and updated over the admin API. Resolution rules: an event's own team wins
+// when given; an unknown user lands in team "unassigned"; a team's org comes
+// from the directory, else the event's org, else "default".
+// Thread-safety: all methods are thread-safe (a reader-writer lock).
+#pragma once
+
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "common/status.h"
+#include "model/event.h"
+
+namespace burnrate::model {
+
+inline constexpr std::string_view kUnassignedTeam = "unassigned";
+inline constexpr std::string_view kDefaultOrg = "default";
+
+struct Member {
+  std::string user;
+  std::string team;
+  std::string org;  // may be empty: the team's org, else "default"
+};
+
+class Identity {
+ public:
+  // Loads a .csv or .json file; errors name the file and line.
+  Status LoadFile(const std::string& path);
+  Status LoadCsv(std::string_view text, std::string_view origin);
+  Status LoadJson(std::string_view text, std::string_view origin);
+
+  void Upsert(const Member& m);
+  // Fills e.team and e.org following the rules above.
+  void Resolve(Event& e) const;
+  std::vector<Member> List() const;
+  size_t size() const;
+
+ private:
+  mutable std::shared_mutex mu_;
+  std::unordered_map<std::string, std::string> user_team_;  // guarded by mu_
+  std::unordered_map<std::string, std::string> team_org_;   // guarded by mu_
+};
+
+}  // namespace burnrate::model

@@ -1,0 +1,195 @@
+#include "model/price_table.h"
+
+#include <simdjson.h>
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+namespace burnrate::model {
+namespace {
+
+// USD per million tokens -> pico-USD per token: $1/M = 1e-6 $/token = 1e6 pico.
+constexpr int64_t PerM(double usd_per_million) {
+  return static_cast<int64_t>(usd_per_million * 1e6 + 0.5);
+}
+
+struct BuiltinRow {
+  const char* name;
+  double in, out, cache_read, cache_write, cache_write_1h;
+  int64_t tier;  // tokens; 0 = none
+  double in_above, out_above, cache_read_above, cache_write_above;
+};
+
+// Published list prices (USD per million tokens), November 2026.
+constexpr BuiltinRow kBuiltin[] = {
+    // Anthropic
+    {"claude-opus-4-5", 5, 25, 0.5, 6.25, 10, 0, 0, 0, 0, 0},
+    {"claude-opus-4-1", 15, 75, 1.5, 18.75, 30, 0, 0, 0, 0, 0},
+    {"claude-opus-4", 15, 75, 1.5, 18.75, 30, 0, 0, 0, 0, 0},
+    {"claude-sonnet-4-5", 3, 15, 0.3, 3.75, 6, 200000, 6, 22.5, 0.6, 7.5},
+    {"claude-sonnet-4", 3, 15, 0.3, 3.75, 6, 200000, 6, 22.5, 0.6, 7.5},
+    {"claude-3-7-sonnet", 3, 15, 0.3, 3.75, 6, 0, 0, 0, 0, 0},
+    {"claude-haiku-4-5", 1, 5, 0.1, 1.25, 2, 0, 0, 0, 0, 0},
+    {"claude-3-5-haiku", 0.8, 4, 0.08, 1, 1.6, 0, 0, 0, 0, 0},
+    // OpenAI (cache writes are not billed separately)
+    {"gpt-5", 1.25, 10, 0.125, 0, 0, 0, 0, 0, 0, 0},
+    {"gpt-5-mini", 0.25, 2, 0.025, 0, 0, 0, 0, 0, 0, 0},
+    {"gpt-5-nano", 0.05, 0.4, 0.005, 0, 0, 0, 0, 0, 0, 0},
+    {"gpt-4.1", 2, 8, 0.5, 0, 0, 0, 0, 0, 0, 0},
+    {"gpt-4.1-mini", 0.4, 1.6, 0.1, 0, 0, 0, 0, 0, 0, 0},
+    {"gpt-4o", 2.5, 10, 1.25, 0, 0, 0, 0, 0, 0, 0},
+    {"gpt-4o-mini", 0.15, 0.6, 0.075, 0, 0, 0, 0, 0, 0, 0},
+    {"o3", 2, 8, 0.5, 0, 0, 0, 0, 0, 0, 0},
+    {"o4-mini", 1.1, 4.4, 0.275, 0, 0, 0, 0, 0, 0, 0},
+    // Google
+    {"gemini-2.5-pro", 1.25, 10, 0.31, 0, 0, 200000, 2.5, 15, 0.625, 0},
+    {"gemini-2.5-flash", 0.3, 2.5, 0.075, 0, 0, 0, 0, 0, 0, 0},
+    {"gemini-2.5-flash-lite", 0.1, 0.4, 0.025, 0, 0, 0, 0, 0, 0, 0},
+};
+
+int64_t Mul(int64_t tokens, int64_t pico) {
+  // tokens * pico-USD / 1000 = nano-USD, rounded half up, in 128 bits.
+  __int128 p = static_cast<__int128>(tokens) * pico;
+  return static_cast<int64_t>((p + 500) / 1000);
+}
+
+bool IsDigits(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s)
+    if (c < '0' || c > '9') return false;
+  return true;
+}
+
+}  // namespace
+
+int64_t UsdPerTokenToPico(double usd) { return static_cast<int64_t>(std::llround(usd * 1e12)); }
+
+PriceTable PriceTable::Builtin() {
+  PriceTable t;
+  for (const auto& r : kBuiltin) {
+    ModelPrice p;
+    p.input = PerM(r.in);
+    p.output = PerM(r.out);
+    p.cache_read = PerM(r.cache_read);
+    p.cache_write = PerM(r.cache_write);
+    p.cache_write_1h = PerM(r.cache_write_1h);
+    p.tier_threshold = r.tier;
+    p.input_above = PerM(r.in_above);
+    p.output_above = PerM(r.out_above);
+    p.cache_read_above = PerM(r.cache_read_above);
+    p.cache_write_above = PerM(r.cache_write_above);
+    t.Set(r.name, p);
+  }
+  return t;
+}
+
+void PriceTable::Set(std::string name, ModelPrice p) { prices_[std::move(name)] = p; }
+
+std::string PriceTable::Normalize(std::string_view m) {
+  // Provider prefixes: "anthropic/", "openai/", "vertex_ai/", "anthropic.".
+  if (auto slash = m.rfind('/'); slash != std::string_view::npos) m.remove_prefix(slash + 1);
+  for (std::string_view p : {"anthropic.", "us.anthropic.", "eu.anthropic."}) {
+    if (m.substr(0, p.size()) == p) m.remove_prefix(p.size());
+  }
+  // Bedrock-style suffixes "-v1:0" and "@20251001".
+  if (auto at = m.find('@'); at != std::string_view::npos) m = m.substr(0, at);
+  if (auto colon = m.find(':'); colon != std::string_view::npos) m = m.substr(0, colon);
+  if (m.size() > 3 && m.substr(m.size() - 3, 2) == "-v") m.remove_suffix(3);
+  // Trailing date "-20250929" or "-2025-09-29".
+  if (auto dash = m.rfind('-'); dash != std::string_view::npos && m.size() - dash - 1 == 8 &&
+                                IsDigits(m.substr(dash + 1))) {
+    m = m.substr(0, dash);
+  }
+  if (m.size() > 11 && m[m.size() - 11] == '-' && IsDigits(m.substr(m.size() - 10, 4)) &&
+      m[m.size() - 6] == '-' && m[m.size() - 3] == '-') {
+    m.remove_suffix(11);
+  }
+  if (m.size() > 7 && m.substr(m.size() - 7) == "-latest") m.remove_suffix(7);
+  return std::string(m);
+}
+
+const ModelPrice* PriceTable::Find(std::string_view model) const {
+  if (auto it = prices_.find(std::string(model)); it != prices_.end()) return &it->second;
+  std::string n = Normalize(model);
+  if (auto it = prices_.find(n); it != prices_.end()) return &it->second;
+  // Older naming: "claude-4-sonnet" -> "claude-sonnet-4".
+  for (std::string_view fam : {"opus", "sonnet", "haiku"}) {
+    std::string old = "claude-4-" + std::string(fam);
+    if (n.rfind(old, 0) == 0) {
+      if (auto it = prices_.find("claude-" + std::string(fam) + "-4" + n.substr(old.size()));
+          it != prices_.end())
+        return &it->second;
+    }
+  }
+  return nullptr;
+}
+
+int64_t PriceTable::CostNanos(std::string_view model, const TokenCounts& t) const {
+  const ModelPrice* p = Find(model);
+  if (p == nullptr) return 0;
+  int64_t context = t.input + t.cache_read + t.cache_write;
+  bool above = p->tier_threshold > 0 && context > p->tier_threshold;
+  int64_t in = above && p->input_above ? p->input_above : p->input;
+  int64_t out = above && p->output_above ? p->output_above : p->output;
+  int64_t cr = above && p->cache_read_above ? p->cache_read_above : p->cache_read;
+  int64_t cw = above && p->cache_write_above ? p->cache_write_above : p->cache_write;
+  int64_t cw1h = p->cache_write_1h ? p->cache_write_1h : cw;
+  if (above && p->cache_write_above && p->cache_write > 0) {
+    cw1h = cw1h * p->cache_write_above / p->cache_write;  // keep the 1h/5m ratio
+  }
+  int64_t w1h = std::min(t.cache_write_1h, t.cache_write);
+  return Mul(t.input, in) + Mul(t.output, out) + Mul(t.cache_read, cr) +
+         Mul(t.cache_write - w1h, cw) + Mul(w1h, cw1h);
+}
+
+Status PriceTable::LoadLiteLLMFile(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) return Status::IOError("cannot open price file " + path);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return LoadLiteLLMJson(ss.str(), path);
+}
+
+Status PriceTable::LoadLiteLLMJson(std::string_view json, std::string_view origin) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  if (auto err = parser.parse(json.data(), json.size()).get(root)) {
+    return Status::InvalidArgument(std::string(origin) + ": not valid JSON: " +
+                                   simdjson::error_message(err));
+  }
+  simdjson::dom::object obj;
+  if (root.get(obj)) return Status::InvalidArgument(std::string(origin) + ": top level is not an object");
+  for (auto [key, value] : obj) {
+    simdjson::dom::object entry;
+    if (value.get(entry)) continue;  // "sample_spec" and similar non-model keys
+    auto num = [&](const char* field, int64_t* out) -> bool {
+      double d;
+      if (entry[field].get(d) == simdjson::SUCCESS) {
+        *out = UsdPerTokenToPico(d);
+        return true;
+      }
+      return false;
+    };
+    ModelPrice p;
+    bool any = num("input_cost_per_token", &p.input);
+    any |= num("output_cost_per_token", &p.output);
+    if (!any) continue;  // embeddings, images: nothing per token to bill here
+    num("cache_read_input_token_cost", &p.cache_read);
+    num("cache_creation_input_token_cost", &p.cache_write);
+    num("cache_creation_input_token_cost_above_1hr", &p.cache_write_1h);
+    if (num("input_cost_per_token_above_200k_tokens", &p.input_above)) p.tier_threshold = 200000;
+    num("output_cost_per_token_above_200k_tokens", &p.output_above);
+    num("cache_read_input_token_cost_above_200k_tokens", &p.cache_read_above);
+    num("cache_creation_input_token_cost_above_200k_tokens", &p.cache_write_above);
+    std::string name(key);
+    prices_[name] = p;
+    // Make "anthropic.claude-x-v1:0" findable as "claude-x" unless a direct
+    // entry for the normalised name exists in the file.
+    std::string norm = Normalize(name);
+    if (norm != name && obj[norm].error() != simdjson::SUCCESS) prices_.try_emplace(norm, p);
+  }
+  return Status::OK();
+}
+
+}  // namespace burnrate::model
