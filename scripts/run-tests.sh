@@ -36,5 +36,5 @@ run_suite "release" "$BUILD"
 run_suite "asan+ubsan (unit)" "$ASAN" -LE e2e
 run_suite "fuzz smoke" "$FUZZ" -L fuzz
 
-echo "all suites: $passed passed, $failed failed"
+echo "total: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]
