@@ -1,6 +1,10 @@
 // Blocking client on Boost.Beast (kept to this one TU with server.cc).
 #include "http/client.h"
 
+#include <sys/socket.h>
+
+#include <optional>
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
