@@ -34,7 +34,7 @@ struct AuditEntry {
 };
 
 struct AuditFilter {
-  std::string actor, action, subject;  // exact match when non-empty
+  std::string actor{}, action{}, subject{};  // exact match when non-empty
   TimeMs from = 0;                     // inclusive
   TimeMs to = 0;                       // exclusive; 0 = no bound
   int64_t before_id = 0;               // paging: only ids below; 0 = none
