@@ -115,12 +115,18 @@ std::vector<Governor::Charge> Governor::Charges(const PolicySet& s, const CheckR
       c.policy = kind, c.unit = qc.unit, c.limit = limit, c.subject = std::move(subject);
       c.period_id = w.start, c.period_end = w.end;
       c.op = BudgetOp{std::move(key), w, limit, qc.unit == Unit::kTokens ? tokens : cost};
+      c.limit = std::max<int64_t>(limit, 0);
       c.alert_pct = &kQuotaAlertPct;
       out.push_back(std::move(c));
     };
     quota_charge(kQuotaOrg, QuotaOrgKey(qc.org), qc.limit, "org:" + qc.org);
-    if (auto it = q->allowance.find(r.project); !r.project.empty() && it != q->allowance.end())
-      quota_charge(kQuotaProject, QuotaProjectKey(qc.org, r.project), it->second, "project:" + r.project);
+    if (!r.project.empty()) {
+      // A project not yet in the allocation is only counted (the org total
+      // still holds); the next recomputation gives it an allowance.
+      auto it = q->allowance.find(r.project);
+      quota_charge(kQuotaProject, QuotaProjectKey(qc.org, r.project), it == q->allowance.end() ? -1 : it->second,
+                   "project:" + r.project);
+    }
   }
   return out;
 }
@@ -228,8 +234,9 @@ Result<CheckResult> Governor::Check(const CheckRequest& in, std::string* field) 
   double tightest = 2;
   for (size_t i = 0; i < rv.charges.size(); ++i) {
     const Charge& c = rv.charges[i];
+    if (c.limit <= 0) continue;  // counted only
     int64_t rem = c.limit - (a.committed[i] + c.op.amount);
-    double frac = c.limit > 0 ? double(rem) / double(c.limit) : 0;
+    double frac = double(rem) / double(c.limit);
     if (frac < tightest) {
       tightest = frac;
       res.policy = ChargePolicyId(*s, c, st.quota), res.remaining = std::max<int64_t>(0, rem), res.unit = c.unit;

@@ -151,7 +151,7 @@ Status Governor::Configure(const toml::table& root) {
   next->Index();
   if (alerter_) alerter_->SetWebhooks(next->settings.webhooks);
   Publish(next);
-  next_quota_ms_.store(0);
+  RecomputeQuotas();
   audit_.Append({0, 0, "config", "policy.configure", "governance", "configuration loaded",
                  fmt::format(R"({{"policies":{}}})", next->policies.size())});
   return Status::OK();
