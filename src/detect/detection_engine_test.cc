@@ -142,9 +142,9 @@ TEST(FlagRoutes, ListConfirmDismissOverHttp) {
 }
 
 TEST(ParseReviewNote, Cases) {
-  EXPECT_EQ(*ParseReviewNote(""), "");
-  EXPECT_EQ(*ParseReviewNote("{}"), "");
-  EXPECT_EQ(*ParseReviewNote("{\"note\":\"ok\"}"), "ok");
+  EXPECT_EQ(ParseReviewNote("").value(), "");
+  EXPECT_EQ(ParseReviewNote("{}").value(), "");
+  EXPECT_EQ(ParseReviewNote("{\"note\":\"ok\"}").value(), "ok");
   EXPECT_FALSE(ParseReviewNote("[1]").ok());
   EXPECT_FALSE(ParseReviewNote("{\"note\":").ok());
   EXPECT_FALSE(ParseReviewNote("{\"note\":null}").ok());

@@ -62,7 +62,7 @@ Result<EvalReport> RunEvaluation(const EvalOptions& options, DetectionEngine& en
     per[p].farming = sim::IsFarming(static_cast<sim::Persona>(p));
   }
   int64_t tp = 0, fp = 0, fn = 0, legit = 0, heavy = 0, fp_heavy = 0, dtp = 0, dfp = 0, dfarm = 0;
-  for (const sim::SimUser& u : sim.users()) {
+  for (const sim::PersonaUser& u : sim.users()) {
     PersonaResult& r = per[static_cast<int>(u.persona)];
     ++r.users;
     int fd = flagged_days.count(u.name) ? flagged_days[u.name] : 0;

@@ -39,7 +39,7 @@ const std::vector<std::string>& Vocab() {
 
 struct Gen {
   const PersonaOptions& o;
-  const SimUser& u;
+  const PersonaUser& u;
   int day;
   std::mt19937_64 rng;
   TimeMs local0;  // UTC instant of the user's local midnight of this day
@@ -380,7 +380,7 @@ PersonaSim::PersonaSim(PersonaOptions o) : o_(o) {
   int teams = std::max(1, o.users / o.team_size);
   int bot_in_group = 0, groups = 0;
   for (int i = 0; i < o.users; ++i) {
-    SimUser u;
+    PersonaUser u;
     u.seed = r();
     u.tz_offset_min = tz[r() % 10];
     u.team = fmt::format("team-{:03d}", static_cast<int>(r() % teams));
@@ -427,7 +427,7 @@ std::vector<std::string> PersonaSim::ExemptUsers() const {
 
 void PersonaSim::GenerateDay(int d, std::vector<model::Event>* out, std::vector<std::string>* texts) const {
   size_t first = out->size();
-  for (const SimUser& u : users_) {
+  for (const PersonaUser& u : users_) {
     Gen g{o_, u, d, std::mt19937_64(u.seed ^ (uint64_t(d) * 0xD1B54A32D192ED03ull)),
           o_.start + d * kDayMs - u.tz_offset_min * kMinuteMs, out, texts};
     if (IsFarming(u.persona)) {

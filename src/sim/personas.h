@@ -42,7 +42,7 @@ struct PersonaOptions {
   int bot_farm_size = 20;        // accounts per distributed bot farm
 };
 
-struct SimUser {
+struct PersonaUser {
   std::string name, team;
   Persona persona = Persona::kNormal;
   int tz_offset_min = 0;   // local = UTC + offset
@@ -54,7 +54,7 @@ class PersonaSim {
  public:
   explicit PersonaSim(PersonaOptions o);
 
-  const std::vector<SimUser>& users() const { return users_; }
+  const std::vector<PersonaUser>& users() const { return users_; }
   std::unordered_map<std::string, Persona> Labels() const;
   // Declared batch jobs: the exemption list a real deployment would configure.
   std::vector<std::string> ExemptUsers() const;
@@ -67,7 +67,7 @@ class PersonaSim {
 
  private:
   PersonaOptions o_;
-  std::vector<SimUser> users_;
+  std::vector<PersonaUser> users_;
   std::vector<std::vector<std::string>> farm_templates_;  // per bot farm
 };
 
