@@ -9,7 +9,8 @@
 //
 // Env: BURNRATE (binary, default build/burnrate), WEB_DIR (default web/dist),
 // CHROMIUM (default /usr/bin/chromium), SCREENSHOTS, E2E_USERS (default 200),
-// E2E_KEEP=1 to keep the temp dir.
+// E2E_KEEP=1 to keep the temp dir, E2E_PERF_USERS=100000 to add that many
+// users through POST /v1/events and measure scrolling the whole board.
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -24,6 +25,7 @@ const WEB_DIR = resolve(process.env.WEB_DIR ?? join(repo, 'web', 'dist'));
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const SHOTS = resolve(process.env.SCREENSHOTS ?? join(repo, 'build', 'screenshots'));
 const USERS = process.env.E2E_USERS ?? '200';
+const PERF_USERS = Number(process.env.E2E_PERF_USERS ?? '0');
 const tmp = mkdtempSync(join(tmpdir(), 'burnrate-web-e2e-'));
 const db = join(tmp, 'x.db');
 mkdirSync(SHOTS, { recursive: true });
@@ -372,8 +374,78 @@ async function main() {
     return `server answered the viewer's confirm with ${r.status}`;
   });
 
+  if (PERF_USERS > 0) await perfSteps(page, base, ingest, admin);
+
   await step('no uncaught errors in the page', async () => {
     assert(pageErrors.length === 0, `page errors: ${pageErrors.join(' | ')}`);
+  });
+}
+
+// Adds PERF_USERS users through the real ingest path (one usage event each,
+// NDJSON batches of 5,000), then scrolls the full board in the browser and
+// records frame times and long tasks.
+async function perfSteps(page, base, ingest, admin) {
+  await step(`perf: ingest ${PERF_USERS} extra users`, async () => {
+    const t0 = Date.now();
+    const now = Date.now();
+    for (let b = 0; b < PERF_USERS; b += 5000) {
+      const lines = [];
+      for (let i = b; i < Math.min(PERF_USERS, b + 5000); i++) {
+        lines.push(JSON.stringify({ id: `perf-${i}`, ts: now - (i % 3600) * 1000, user: `perf-user-${String(i).padStart(6, '0')}`,
+                                    team: `perf-team-${i % 500}`, model: 'claude-sonnet-4-5',
+                                    input_tokens: 1000 + ((i * 7919) % 100000), output_tokens: 100 + (i % 977) }));
+      }
+      const r = await api(base, ingest, '/v1/events', { method: 'POST', headers: { 'Content-Type': 'application/x-ndjson' },
+                                                        body: lines.join('\n') + '\n' });
+      assert(r.status >= 200 && r.status < 300, `POST /v1/events batch ${b}: ${r.status} ${JSON.stringify(r.body).slice(0, 200)}`);
+    }
+    timings.perf_ingest_ms = Date.now() - t0;
+    const t1 = Date.now();
+    const q = await api(base, admin, '/v1/leaderboard?entity=user&window=24h&metric=tokens&limit=100&offset=50000');
+    timings.perf_board_page_ms = Date.now() - t1;
+    assert(q.body.total_entries >= PERF_USERS, `board has ${q.body.total_entries} users`);
+    return `${q.body.total_entries} users on the 24h board; ingest ${timings.perf_ingest_ms} ms`;
+  });
+
+  await step(`perf: scroll a ${PERF_USERS}-user board`, async () => {
+    await page.goto(`${base}/#/leaderboard?entity=user&window=24h&metric=tokens`);
+    await waitRows(page);
+    const m = await page.evaluate(async () => {
+      const long = [];
+      const po = new PerformanceObserver((l) => { for (const e of l.getEntries()) long.push(e.duration); });
+      try { po.observe({ type: 'longtask', buffered: false }); } catch { /* not supported */ }
+      const el = document.querySelector('.board');
+      const frames = [];
+      const max = el.scrollHeight - el.clientHeight;
+      let last = performance.now();
+      // Steady scroll: 240 frames at 2,000 px/frame, then 60 random jumps.
+      for (let i = 0; i < 300; i++) {
+        el.scrollTop = i < 240 ? i * 2000 : Math.floor(Math.random() * max);
+        await new Promise((r) => requestAnimationFrame(r));
+        const now = performance.now();
+        frames.push(now - last);
+        last = now;
+      }
+      // Deep row resolves from the server.
+      el.scrollTop = Math.floor(max * 0.73);
+      const t0 = performance.now();
+      while (!document.querySelector('[data-testid=board-row]') || document.querySelector('.board-row.placeholder')) {
+        await new Promise((r) => setTimeout(r, 5));
+        if (performance.now() - t0 > 5000) break;
+      }
+      const deepLoadMs = performance.now() - t0;
+      po.disconnect();
+      frames.sort((a, b) => a - b);
+      const pick = (q) => frames[Math.min(frames.length - 1, Math.floor(q * frames.length))];
+      return { frames: frames.length, p50: pick(0.5), p95: pick(0.95), p99: pick(0.99), max: frames[frames.length - 1],
+               over50: frames.filter((f) => f > 50).length, longTasks: long.length, longestTask: Math.max(0, ...long),
+               rowsInDom: document.querySelectorAll('.board-row').length, deepLoadMs, scrollHeight: el.scrollHeight };
+    });
+    timings.perf_scroll = m;
+    await shot(page, '17-leaderboard-100k-deep');
+    assert(m.rowsInDom < 80, `${m.rowsInDom} rows in the DOM`);
+    return `frames p50 ${m.p50.toFixed(1)} / p95 ${m.p95.toFixed(1)} / max ${m.max.toFixed(1)} ms, ` +
+           `${m.over50} frames > 50 ms, ${m.longTasks} long tasks, deep page ${m.deepLoadMs.toFixed(0)} ms`;
   });
 }
 

@@ -55,6 +55,7 @@ describe('rankChange', () => {
     expect(rankChange(5, 5).kind).toBe('same');
     expect(rankChange(1, null)).toEqual({ kind: 'new', text: 'new', label: 'new on the board' });
     expect(rankChange(1, undefined).kind).toBe('new');
+    expect(rankChange(4, 0).kind).toBe('new');  // the engine's "not ranked before"
   });
 });
 

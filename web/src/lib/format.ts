@@ -48,9 +48,9 @@ export type RankChange =
   | { kind: 'new'; text: string; label: string }
   | { kind: 'up' | 'down' | 'same'; delta: number; text: string; label: string };
 
-// prev_rank null means the entry was not on the board in the previous window.
+// prev_rank null (or 0) means the entry was not on the board in the previous window.
 export function rankChange(rank: number, prevRank: number | null | undefined): RankChange {
-  if (prevRank === null || prevRank === undefined) return { kind: 'new', text: 'new', label: 'new on the board' };
+  if (prevRank === null || prevRank === undefined || prevRank <= 0) return { kind: 'new', text: 'new', label: 'new on the board' };
   const delta = prevRank - rank;  // positive = moved up
   if (delta > 0) return { kind: 'up', delta, text: `▲${delta}`, label: `up ${delta} from #${prevRank}` };
   if (delta < 0) return { kind: 'down', delta: -delta, text: `▼${-delta}`, label: `down ${-delta} from #${prevRank}` };
@@ -64,7 +64,7 @@ export function metricLabel(metric: string): string {
     case 'cost': return 'Cost (USD)';
     case 'requests': return 'Requests';
     case 'value': return 'Value (outcomes)';
-    case 'efficiency': return 'Efficiency (outcomes / M tokens)';
+    case 'efficiency': return 'Efficiency (value / M tokens)';
     case 'honest': return 'Honest tokens (minus flagged waste)';
     default: return metric;
   }

@@ -79,7 +79,7 @@ function OutcomesCard({ p }: { p: Json }) {
   return (
     <Card title="Outcomes and efficiency">
       <div class="stats">
-        <Stat label="Efficiency (outcomes / M tokens)" value={eff === undefined ? '–' : humanize(Math.round(eff * 100) / 100)} />
+        <Stat label="Efficiency (value / M tokens)" value={eff === undefined ? '–' : humanize(Math.round(eff * 100) / 100)} />
         <Stat label="Value (weighted outcomes)" value={humanize(value)} />
       </div>
       {entries.length ? (
