@@ -30,6 +30,7 @@ describe('page state helpers', () => {
   });
   it('allowance fraction and value per token', () => {
     expect(allowanceFraction({ used: 80, limit: 100 })).toBe(0.8);
+    expect(allowanceFraction({ used: 80, reserved: 10, limit: 100 })).toBe(0.9);
     expect(allowanceFraction({ used: 5 })).toBe(0);
     expect(valuePerToken([
       { date: 'd', total_tokens: 2e6, cost_usd: 0, active_users: 1, outcomes: 4 },

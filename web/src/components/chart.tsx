@@ -77,7 +77,12 @@ export function Chart(props: ChartProps) {
     ro.observe(el);
     return () => { ro.disconnect(); plot.destroy(); };
   }, [props.times, props.series, props.unit, props.theme, props.bars]);
-  return <div class="chart" ref={box} data-testid={props.testid} />;
+  return (
+    <div data-testid={props.testid}>
+      <div class="chart" ref={box} />
+      <div class="chart-units">Units: {props.unit} (left axis){props.rightUnit ? `, ${props.rightUnit} (right axis)` : ''}; times in UTC</div>
+    </div>
+  );
 }
 
 // Series colours that read on both themes.
