@@ -4,7 +4,7 @@
 // endpoints add panels when the server provides them.
 import { useMemo } from 'preact/hooks';
 import type { Json } from '../lib/api';
-import { listOf } from '../lib/api';
+import { ApiError, listOf } from '../lib/api';
 import { humanize, money, shortTime } from '../lib/format';
 import { href, navigate } from '../lib/router';
 import { useSession } from '../lib/session';
@@ -67,6 +67,14 @@ export function ProfilePage({ id, query }: { id: string; query: Record<string, s
 }
 
 function ProfilePanels({ state }: { state: ReturnType<typeof useData<Json>> }) {
+  if (state.error instanceof ApiError && state.error.notFound) {
+    return (
+      <Card title="Badges and sessions">
+        <Empty title="Not provided by this server">Badges (with their evidence) and sessions appear here when the server
+          answers <code>GET /v1/users/&#123;id&#125;</code>.</Empty>
+      </Card>
+    );
+  }
   return (
     <Async state={state} feature="Profile details">
       {(p) => <>
