@@ -64,3 +64,16 @@ describe('usage series helpers', () => {
     expect(s.by_model).toEqual([{ model: 'n', total_tokens: 20, cost_usd: 0 }, { model: 'm', total_tokens: 13, cost_usd: 3 }]);
   });
 });
+
+import { policyLimit } from '../src/pages/budgets';
+describe('policy limits', () => {
+  it('reads budgets and rate limits', () => {
+    expect(policyLimit({ kind: 'budget', limit_usd: 400, period: 'month' })).toBe('$400.00 per month');
+    expect(policyLimit({ kind: 'budget', limit_tokens: 2e9, period: 'week' })).toBe('2 B tokens per week');
+    expect(policyLimit({ kind: 'rate_limit', requests_per_min: 60, tokens_per_min: 100000, max_concurrent: 0 }))
+      .toBe('60 req/min, 100 k tokens/min');
+  });
+  it('evidence numbers are rounded', () => {
+    expect(describeValue({ exact_dup_rate: 0.9958333333, prompts: 240 })).toBe('Exact dup rate: 0.996 · Prompts: 240');
+  });
+});

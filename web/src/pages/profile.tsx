@@ -141,7 +141,9 @@ export function BudgetGauge({ b }: { b: Json }) {
   const unit = str(b, 'unit') ?? 'tokens';
   const isMoney = /usd|cost|money/i.test(unit);
   const period = str(b, 'resets_at') === 'rolling' ? 'rolling' : str(b, 'resets_at') ? `resets ${shortTime(str(b, 'resets_at'))}` : '';
-  return <Gauge label={`${str(b, 'policy', 'name', 'id') ?? 'budget'} · ${str(b, 'subject') ?? ''} · ${str(b, 'enforce') ?? ''} ${period}`}
+  const subject = (str(b, 'subject') ?? '').replace(/^user:/, '');
+  return <Gauge label={subject || (str(b, 'policy') ?? 'budget')}
+                detail={`${str(b, 'policy', 'name', 'id') ?? 'budget'} · ${str(b, 'enforce') ?? ''}${period ? ` · ${period}` : ''}`}
                 used={(num(b, 'used') ?? 0) + (num(b, 'reserved') ?? 0)} limit={num(b, 'limit') ?? 0}
                 format={isMoney ? money : humanize} />;
 }
