@@ -128,7 +128,8 @@ void Engine::Apply(std::span<const model::Event> events) {
       c.requests = e.requests;
       c.cost_nanos = std::max<int64_t>(e.cost_nanos, 0);
     } else {
-      c.outcomes = 1;
+      // A rollup (Store::Purge) stands for `requests` outcome events.
+      c.outcomes = std::max<int64_t>(e.requests, 1);
       c.value = e.outcome_value * Engine_OutcomeWeight(opts_, e.outcome_kind);
     }
     int32_t hour = int32_t(FloorDiv(e.ts, kHourMs));

@@ -118,7 +118,10 @@ std::shared_ptr<const Engine::Snapshot> Engine::GetSnapshot(Entity e, Window w) 
     std::lock_guard lock(state_->snap_mu);
     state_->last_read[int(e)][int(w)] = now;
     auto snap = state_->snaps[int(e)][int(w)];
-    if (snap && (snap->version == version() || now - snap->built_at < 10 * opts_.board_refresh_ms)) {
+    // A snapshot from an earlier hour has a stale window (24h moved on, a
+    // day ended) even when no event arrived since: rebuild it.
+    bool same_hour = snap && FloorDiv(snap->built_at, kHourMs) == FloorDiv(now, kHourMs);
+    if (snap && same_hour && (snap->version == version() || now - snap->built_at < 10 * opts_.board_refresh_ms)) {
       return snap;
     }
   }
