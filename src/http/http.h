@@ -87,6 +87,8 @@ class Router {
   // Resolves "Authorization: Bearer <key>" to a role and principal.
   using Authenticator = std::function<Result<std::pair<Role, std::string>>(std::string_view key)>;
   void SetAuthenticator(Authenticator a) { auth_ = std::move(a); }
+  // Called for GET/HEAD requests no route matches (e.g. static files).
+  void SetFallback(Handler h) { fallback_ = std::move(h); }
 
  private:
   struct Route {
@@ -97,6 +99,7 @@ class Router {
   };
   std::vector<Route> routes_;
   Authenticator auth_;
+  Handler fallback_;
 };
 
 struct ServerOptions {

@@ -157,6 +157,9 @@ void Router::Dispatch(Request& req, Respond respond) const {
   if (path_matched) {
     return respond(ErrorResponse(Status::InvalidArgument("method not allowed")));
   }
+  if (fallback_ && (req.method == "GET" || req.method == "HEAD") && req.path.rfind("/v1/", 0) != 0) {
+    return fallback_(req, std::move(respond));
+  }
   respond(ErrorResponse(Status::NotFound("no such endpoint: " + req.path)));
 }
 

@@ -61,6 +61,7 @@ struct Event {
 
   TokenCounts tokens;
   int64_t cost_nanos = -1;  // USD * 1e9; -1 = not given, computed from prices
+  int64_t requests = 1;     // requests this record stands for (>1 only for rollups)
 
   std::string outcome_kind;  // outcome events only
   double outcome_value = 0;

@@ -1,0 +1,156 @@
+#include "app/app.h"
+
+#include "app/app_impl.h"
+#include "common/hash.h"
+
+namespace burnrate::app {
+
+App::App() : impl_(std::make_unique<Impl>()) {}
+App::~App() { Stop(); }
+
+Result<std::unique_ptr<App>> App::Open(Config cfg, const Clock& clock) {
+  std::unique_ptr<App> app(new App());
+  Impl& a = *app->impl_;
+  a.cfg = std::move(cfg);
+  a.clock = &clock;
+  BR_ASSIGN_OR_RETURN(a.store, store::OpenSqliteStore(a.cfg.db_path));
+  a.prices = model::PriceTable::Builtin();
+  if (!a.cfg.prices_file.empty()) BR_RETURN_IF_ERROR(a.prices.LoadLiteLLMFile(a.cfg.prices_file));
+  if (!a.cfg.identity_file.empty()) BR_RETURN_IF_ERROR(a.identity.LoadFile(a.cfg.identity_file));
+  BR_ASSIGN_OR_RETURN(TimeZone tz, TimeZone::Load(a.cfg.timezone));
+  engine::EngineOptions eo;
+  eo.tz = tz;
+  eo.board_refresh_ms = a.cfg.board_refresh_ms;
+  a.engine = std::make_unique<engine::Engine>(eo, clock);
+  ingest::IngestOptions io;
+  io.limits = a.cfg.limits;
+  a.ingestor = std::make_unique<ingest::Ingestor>(io, *a.store, *a.engine, a.identity, a.prices, clock);
+  return app;
+}
+
+Status App::Start() {
+  Impl& a = *impl_;
+  a.started_at = a.clock->NowMs();
+  BR_RETURN_IF_ERROR(a.ingestor->Recover());
+  a.ingestor->Start();
+  a.RegisterRoutes();
+  http::ServerOptions so;
+  BR_RETURN_IF_ERROR(SplitHostPort(a.cfg.listen, &so.host, &so.port));
+  so.threads = a.cfg.http_threads;
+  a.server = std::make_unique<http::Server>(so, a.router);
+  BR_RETURN_IF_ERROR(a.server->Start());
+  a.ticker = std::thread([&a] { a.Tick(); });
+  a.ready = true;
+  return Status::OK();
+}
+
+Status App::StartOffline() {
+  impl_->started_at = impl_->clock->NowMs();
+  BR_RETURN_IF_ERROR(impl_->ingestor->Recover());
+  impl_->ingestor->Start();
+  return Status::OK();
+}
+
+void App::Stop() {
+  Impl& a = *impl_;
+  a.ready = false;
+  {
+    std::lock_guard lock(a.tick_mu);
+    a.stopping = true;
+  }
+  a.tick_cv.notify_all();
+  if (a.ticker.joinable()) a.ticker.join();
+  if (a.server) a.server->Stop();
+  if (a.ingestor) a.ingestor->Stop();
+}
+
+void App::Impl::Tick() {
+  TimeMs last_purge = 0;
+  for (;;) {
+    {
+      std::unique_lock lock(tick_mu);
+      if (tick_cv.wait_for(lock, std::chrono::milliseconds(100), [&] { return stopping; })) return;
+    }
+    engine->RefreshBoards();
+    // Fan out changed boards to live subscribers, one build per query.
+    std::vector<Subscriber> snapshot;
+    {
+      std::lock_guard lock(subs_mu);
+      std::erase_if(subs, [](const Subscriber& s) { return s.channel->closed(); });
+      snapshot = subs;
+    }
+    std::unordered_map<std::string, std::pair<uint64_t, std::string>> built;
+    for (auto& s : snapshot) {
+      std::string key = std::string(engine::EntityName(s.query.entity)) + "/" + engine::WindowName(s.query.window) +
+                        "/" + engine::MetricName(s.query.metric) + "/" + std::to_string(s.query.limit);
+      auto it = built.find(key);
+      if (it == built.end()) {
+        auto b = engine->Leaderboard(s.query);
+        if (!b.ok()) continue;
+        it = built.emplace(key, std::make_pair(b->version, BoardJson(*b))).first;
+      }
+      if (it->second.first != s.sent_version) s.channel->Send("leaderboard", it->second.second);
+      s.sent_version = it->second.first;
+    }
+    {
+      std::lock_guard lock(subs_mu);
+      for (auto& s : subs)
+        for (auto& t : snapshot)
+          if (s.channel == t.channel) s.sent_version = t.sent_version;
+    }
+    TimeMs now = clock->NowMs();
+    if (now - last_purge > kHourMs) {
+      last_purge = now;
+      (void)store->Purge(now - cfg.raw_retention_days * kDayMs);
+    }
+  }
+}
+
+Result<std::pair<http::Role, std::string>> App::Impl::Authenticate(std::string_view key) {
+  std::string hash = Sha256Hex(key);
+  {
+    std::lock_guard lock(keys_mu);
+    if (auto it = key_cache.find(hash); it != key_cache.end()) return it->second;
+  }
+  auto k = store->FindKeyByHash(hash);
+  if (!k.ok() || k->revoked) return Status::Unauthenticated("invalid or revoked API key");
+  BR_ASSIGN_OR_RETURN(http::Role role, http::ParseRole(k->role));
+  std::pair<http::Role, std::string> who{role, k->role == "self" ? k->user : k->id};
+  std::lock_guard lock(keys_mu);
+  key_cache[hash] = who;
+  return who;
+}
+
+std::string App::Impl::Alias(std::string_view id) const {
+  static const char* kAdjectives[] = {"amber", "brisk", "calm", "deft", "eager", "fierce", "gentle", "hasty",
+                                      "ivory", "jolly", "keen", "lucid", "mellow", "nimble", "opal", "plucky"};
+  static const char* kAnimals[] = {"otter", "falcon", "lynx", "heron", "badger", "marten", "ibex", "puffin",
+                                   "gecko", "bison", "raven", "tapir", "koala", "quokka", "serval", "wren"};
+  uint64_t h = Hash64(id, 0x616c696173ULL);
+  return std::string(kAdjectives[h & 15]) + "-" + kAnimals[(h >> 4) & 15] + "-" + std::to_string((h >> 8) % 1000);
+}
+
+uint16_t App::port() const { return impl_->server ? impl_->server->port() : 0; }
+store::Store& App::store() { return *impl_->store; }
+engine::Engine& App::engine() { return *impl_->engine; }
+ingest::Ingestor& App::ingestor() { return *impl_->ingestor; }
+model::Identity& App::identity() { return impl_->identity; }
+const Config& App::config() const { return impl_->cfg; }
+
+Result<std::string> CreateApiKey(store::Store& store, const std::string& role, const std::string& label,
+                                 const std::string& user, TimeMs now) {
+  BR_RETURN_IF_ERROR(http::ParseRole(role).status());
+  if (role == "self" && user.empty()) return Status::InvalidArgument("a key with role self needs --user");
+  std::string secret = "br_" + RandomHex(20);
+  store::ApiKey k;
+  k.hash = Sha256Hex(secret);
+  k.id = "k_" + k.hash.substr(0, 12);
+  k.role = role;
+  k.user = user;
+  k.label = label;
+  k.created = now;
+  BR_RETURN_IF_ERROR(store.PutKey(k));
+  return secret;
+}
+
+}  // namespace burnrate::app

@@ -1,0 +1,64 @@
+// The application: owns every subsystem and wires them together (mold's
+// Context). Start-up order is the architecture: open the store, load
+// prices and identity, recover the engine from disk, start the committer,
+// register routes, start HTTP, start the background ticker. Stop() goes in
+// reverse: stop HTTP, drain the committer, close the store.
+//
+// Thread-safety: Open/Start/Stop from one thread; accessors are safe to use
+// from any thread once started.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "app/config.h"
+#include "common/clock.h"
+#include "common/status.h"
+
+namespace burnrate::store {
+class Store;
+struct ApiKey;
+}  // namespace burnrate::store
+namespace burnrate::engine {
+class Engine;
+}
+namespace burnrate::ingest {
+class Ingestor;
+}
+namespace burnrate::model {
+class Identity;
+class PriceTable;
+}  // namespace burnrate::model
+namespace burnrate::http {
+class Router;
+}
+
+namespace burnrate::app {
+
+class App {
+ public:
+  static Result<std::unique_ptr<App>> Open(Config cfg, const Clock& clock);
+  ~App();
+
+  Status Start();         // recover, then serve
+  Status StartOffline();  // recover and start the committer, no HTTP (CLI --db)
+  void Stop();     // idempotent
+  uint16_t port() const;
+
+  store::Store& store();
+  engine::Engine& engine();
+  ingest::Ingestor& ingestor();
+  model::Identity& identity();
+  const Config& config() const;
+
+ private:
+  App();
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Creates an API key in the store; returns the secret (shown once).
+Result<std::string> CreateApiKey(store::Store& store, const std::string& role, const std::string& label,
+                                 const std::string& user, TimeMs now);
+
+}  // namespace burnrate::app

@@ -1,0 +1,65 @@
+// Internal to the app layer: App's members, shared by app.cc, routes.cc and
+// metrics.cc.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include "app/app.h"
+#include "engine/engine.h"
+#include "http/http.h"
+#include "ingest/ingest.h"
+#include "model/identity.h"
+#include "model/price_table.h"
+#include "store/store.h"
+
+namespace burnrate::app {
+
+struct Subscriber {
+  std::shared_ptr<http::SseChannel> channel;
+  engine::BoardQuery query;
+  uint64_t sent_version = 0;
+};
+
+struct App::Impl {
+  Config cfg;
+  const Clock* clock = nullptr;
+  std::unique_ptr<store::Store> store;
+  model::PriceTable prices;
+  model::Identity identity;
+  std::unique_ptr<engine::Engine> engine;
+  std::unique_ptr<ingest::Ingestor> ingestor;
+  http::Router router;
+  std::unique_ptr<http::Server> server;
+  TimeMs started_at = 0;
+  std::atomic<bool> ready{false};
+
+  // API key cache: sha256 -> (role, key id); guarded by keys_mu.
+  std::mutex keys_mu;
+  std::unordered_map<std::string, std::pair<http::Role, std::string>> key_cache;
+
+  // Live board subscribers; guarded by subs_mu.
+  std::mutex subs_mu;
+  std::vector<Subscriber> subs;
+
+  // HTTP counters for /metrics, by route class.
+  std::atomic<int64_t> http_requests{0}, http_errors{0}, ingest_requests{0};
+
+  // The ticker thread: board refresh, SSE fan-out, retention.
+  std::thread ticker;
+  std::mutex tick_mu;
+  std::condition_variable tick_cv;
+  bool stopping = false;  // guarded by tick_mu
+
+  void RegisterRoutes();
+  void Tick();
+  Result<std::pair<http::Role, std::string>> Authenticate(std::string_view key);
+  std::string BoardJson(const engine::Board& b) const;
+  std::string Alias(std::string_view id) const;
+  std::string MetricsText();
+};
+
+}  // namespace burnrate::app

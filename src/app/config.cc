@@ -1,0 +1,60 @@
+#include "app/config.h"
+
+#include <toml++/toml.h>
+
+namespace burnrate::app {
+
+Result<Config> LoadConfig(const std::string& path) {
+  Config c;
+  c.config_path = path;
+  toml::table t;
+  try {
+    t = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    const auto& src = e.source();
+    return Status::InvalidArgument(path + ":" + std::to_string(src.begin.line) + ": " + std::string(e.description()));
+  }
+  auto str = [&](const char* key, std::string* out) {
+    if (auto v = t.at_path(key).value<std::string>()) *out = *v;
+  };
+  auto num = [&](const char* key, auto* out) {
+    if (auto v = t.at_path(key).value<int64_t>()) *out = static_cast<std::remove_pointer_t<decltype(out)>>(*v);
+  };
+  str("server.listen", &c.listen);
+  num("server.threads", &c.http_threads);
+  str("server.web_dir", &c.web_dir);
+  str("store.path", &c.db_path);
+  num("store.raw_retention_days", &c.raw_retention_days);
+  str("engine.timezone", &c.timezone);
+  num("engine.board_refresh_ms", &c.board_refresh_ms);
+  str("prices.file", &c.prices_file);
+  str("identity.file", &c.identity_file);
+  if (auto v = t.at_path("boards.pseudonymous").value<bool>()) c.pseudonymous = *v;
+  num("ingest.max_tokens", &c.limits.max_tokens);
+  int64_t minutes = c.limits.max_future_ms / kMinuteMs;
+  num("ingest.max_future_minutes", &minutes);
+  c.limits.max_future_ms = minutes * kMinuteMs;
+  c.limits.retention_ms = c.raw_retention_days * kDayMs;
+  if (c.http_threads < 1 || c.http_threads > 256) return Status::InvalidArgument(path + ": server.threads must be 1..256");
+  if (c.raw_retention_days < 8) return Status::InvalidArgument(path + ": store.raw_retention_days must be at least 8");
+  c.toml = std::make_shared<toml::table>(std::move(t));
+  return c;
+}
+
+Status SplitHostPort(const std::string& s, std::string* host, uint16_t* port) {
+  size_t colon = s.rfind(':');
+  if (colon == std::string::npos) return Status::InvalidArgument("--listen must be HOST:PORT, got '" + s + "'");
+  *host = s.substr(0, colon);
+  int p = 0;
+  try {
+    p = std::stoi(s.substr(colon + 1));
+  } catch (...) {
+    p = -1;
+  }
+  if (p < 0 || p > 65535) return Status::InvalidArgument("--listen port must be 0..65535, got '" + s + "'");
+  *port = uint16_t(p);
+  if (host->empty()) *host = "0.0.0.0";
+  return Status::OK();
+}
+
+}  // namespace burnrate::app

@@ -1,0 +1,41 @@
+// burnrate's configuration: a TOML file (docs/config.md) plus command-line
+// flags that override it. Every field has a working default, so a config
+// file is optional.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "common/status.h"
+#include "ingest/ndjson_parser.h"
+
+namespace toml {
+inline namespace v3 {
+class table;
+}
+}  // namespace toml
+
+namespace burnrate::app {
+
+struct Config {
+  std::string db_path = "burnrate.db";
+  std::string listen = "127.0.0.1:8080";
+  int http_threads = 2;
+  std::string web_dir;          // built dashboard; empty = look beside the binary
+  std::string timezone = "UTC";
+  int64_t board_refresh_ms = 250;
+  int64_t raw_retention_days = 90;   // raw events; rollups are kept forever
+  std::string prices_file;      // LiteLLM-format overlay
+  std::string identity_file;    // CSV or JSON
+  bool pseudonymous = false;    // boards show stable aliases instead of ids
+  ingest::Limits limits;
+  std::string config_path;      // where it came from, if a file
+  std::shared_ptr<toml::table> toml;  // the whole file, for other layers' sections
+};
+
+// Reads a TOML config file; errors name the file, line and key.
+Result<Config> LoadConfig(const std::string& path);
+// "host:port" -> parts; errors name the flag.
+Status SplitHostPort(const std::string& s, std::string* host, uint16_t* port);
+
+}  // namespace burnrate::app

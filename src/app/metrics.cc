@@ -1,0 +1,41 @@
+// Prometheus text exposition. Labels are bounded: no per-user or per-key
+// label ever appears, only fixed names, entity kinds and model names (the
+// price table's size bounds those in practice).
+#include <fmt/format.h>
+
+#include "app/app_impl.h"
+
+namespace burnrate::app {
+
+std::string App::Impl::MetricsText() {
+  std::string out;
+  auto metric = [&](const char* name, const char* type, const char* help, double v) {
+    out += fmt::format("# HELP {} {}\n# TYPE {} {}\n{} {}\n", name, help, name, type, name, v);
+  };
+  ingest::IngestStats s = ingestor->stats();
+  metric("burnrate_events_accepted_total", "counter", "Events accepted and durable.", double(s.accepted));
+  metric("burnrate_events_duplicate_total", "counter", "Events dropped as duplicates of an id already seen.", double(s.duplicates));
+  metric("burnrate_events_rejected_total", "counter", "Lines rejected by validation.", double(s.rejected));
+  metric("burnrate_commits_total", "counter", "Group commits to the store.", double(s.commits));
+  metric("burnrate_commit_errors_total", "counter", "Group commits that failed.", double(s.commit_errors));
+  metric("burnrate_ingest_queue_events", "gauge", "Events parsed and waiting for the committer.", double(s.queue_events));
+  metric("burnrate_dedup_entries", "gauge", "Event ids in the de-duplication window.", double(s.dedup_entries));
+  metric("burnrate_dedup_bytes", "gauge", "Memory of the de-duplication index.", double(s.dedup_bytes));
+  metric("burnrate_dedup_evicted_days_total", "counter", "Days dropped early from the de-duplication window to bound memory.", double(s.dedup_evicted_days));
+  metric("burnrate_http_ingest_requests_total", "counter", "POST /v1/events requests.", double(ingest_requests.load()));
+  out += "# HELP burnrate_entities Distinct entities seen, by kind.\n# TYPE burnrate_entities gauge\n";
+  for (int e = 0; e < engine::kEntityCount; ++e) {
+    out += fmt::format("burnrate_entities{{kind=\"{}\"}} {}\n", engine::EntityName(engine::Entity(e)),
+                       engine->entity_count(engine::Entity(e)));
+  }
+  TimeMs now = clock->NowMs();
+  auto models = engine->TopModels(engine::WindowRange(engine::Window::k24h, now, engine->options().tz), 50);
+  out += "# HELP burnrate_tokens_24h Tokens in the last 24 hours, by model.\n# TYPE burnrate_tokens_24h gauge\n";
+  for (const auto& [m, c] : models) out += fmt::format("burnrate_tokens_24h{{model=\"{}\"}} {}\n", m, c.Total());
+  out += "# HELP burnrate_cost_usd_24h Cost in the last 24 hours, by model.\n# TYPE burnrate_cost_usd_24h gauge\n";
+  for (const auto& [m, c] : models) out += fmt::format("burnrate_cost_usd_24h{{model=\"{}\"}} {:.6f}\n", m, double(c.cost_nanos) / 1e9);
+  metric("burnrate_uptime_seconds", "gauge", "Seconds since start.", double(now - started_at) / 1000);
+  return out;
+}
+
+}  // namespace burnrate::app

@@ -1,0 +1,321 @@
+// The HTTP API (docs/http-api.md): request parsing and JSON answers. Logic
+// lives in the layers; these handlers translate.
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "app/app_impl.h"
+#include "common/json_writer.h"
+#include "common/time_util.h"
+
+namespace burnrate::app {
+namespace {
+
+using http::ErrorResponse;
+using http::Request;
+using http::Response;
+using http::Role;
+
+void WriteCounters(JsonWriter& w, const engine::Counters& c) {
+  w.Key("input_tokens").Int(c.input);
+  w.Key("output_tokens").Int(c.output);
+  w.Key("cache_read_tokens").Int(c.cache_read);
+  w.Key("cache_write_tokens").Int(c.cache_write);
+  w.Key("total_tokens").Int(c.Total());
+  w.Key("cost_usd").NanoUsd(c.cost_nanos);
+  w.Key("requests").Int(c.requests);
+  w.Key("outcomes").Int(c.outcomes);
+  w.Key("value").Double(c.value);
+}
+
+Result<int64_t> IntParam(const Request& r, const char* name, int64_t def, int64_t lo, int64_t hi) {
+  auto v = r.Query(name);
+  if (v.empty()) return def;
+  try {
+    size_t used = 0;
+    int64_t n = std::stoll(std::string(v), &used);
+    if (used == v.size() && n >= lo && n <= hi) return n;
+  } catch (...) {
+  }
+  return Status::InvalidArgument(std::string(name) + " must be an integer in [" + std::to_string(lo) + ", " +
+                                 std::to_string(hi) + "]");
+}
+
+Result<TimeMs> TimeParam(const Request& r, const char* name, TimeMs def) {
+  auto v = r.Query(name);
+  if (v.empty()) return def;
+  if (v.find('T') != std::string_view::npos) return ParseRfc3339(v);
+  try {
+    size_t used = 0;
+    int64_t n = std::stoll(std::string(v), &used);
+    if (used == v.size()) return n;
+  } catch (...) {
+  }
+  return Status::InvalidArgument(std::string(name) + " must be RFC 3339 or epoch milliseconds");
+}
+
+std::string ContentTypeFor(const std::string& path) {
+  auto ends = [&](const char* ext) { return path.size() >= strlen(ext) && path.compare(path.size() - strlen(ext), strlen(ext), ext) == 0; };
+  if (ends(".html")) return "text/html; charset=utf-8";
+  if (ends(".js") || ends(".mjs")) return "text/javascript; charset=utf-8";
+  if (ends(".css")) return "text/css; charset=utf-8";
+  if (ends(".svg")) return "image/svg+xml";
+  if (ends(".png")) return "image/png";
+  if (ends(".json")) return "application/json";
+  if (ends(".woff2")) return "font/woff2";
+  return "application/octet-stream";
+}
+
+}  // namespace
+
+std::string App::Impl::BoardJson(const engine::Board& b) const {
+  JsonWriter w;
+  w.BeginObject();
+  w.Key("entity").String(engine::EntityName(b.query.entity));
+  w.Key("window").String(engine::WindowName(b.query.window));
+  w.Key("metric").String(engine::MetricName(b.query.metric));
+  w.Key("from").String(b.query.window == engine::Window::kAll ? "" : FormatRfc3339(b.range.from));
+  w.Key("to").String(b.query.window == engine::Window::kAll ? "" : FormatRfc3339(b.range.to));
+  w.Key("total_entries").Int(b.total_entries);
+  w.Key("generated_at").String(FormatRfc3339(b.generated_at));
+  w.Key("version").Uint(b.version);
+  w.Key("entries").BeginArray();
+  bool alias = cfg.pseudonymous && b.query.entity == engine::Entity::kUser;
+  for (const auto& e : b.entries) {
+    w.BeginObject();
+    w.Key("rank").Int(e.rank);
+    w.Key("prev_rank");
+    if (e.prev_rank > 0) w.Int(e.prev_rank); else w.Null();
+    w.Key("id").String(alias ? Alias(e.id) : e.id);
+    if (!e.team.empty()) w.Key("team").String(e.team);
+    if (!e.org.empty()) w.Key("org").String(e.org);
+    WriteCounters(w, e.c);
+    w.Key("efficiency").Double(e.efficiency);
+    w.Key("wasted_tokens").Int(e.wasted_tokens);
+    w.Key("percentile").Double(e.percentile);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  return w.Take();
+}
+
+static Result<engine::BoardQuery> ParseBoardQuery(const Request& r) {
+  engine::BoardQuery q;
+  BR_ASSIGN_OR_RETURN(q.entity, engine::ParseEntity(r.Query("entity", "user")));
+  BR_ASSIGN_OR_RETURN(q.window, engine::ParseWindow(r.Query("window", "7d")));
+  BR_ASSIGN_OR_RETURN(q.metric, engine::ParseMetric(r.Query("metric", "tokens")));
+  BR_ASSIGN_OR_RETURN(int64_t limit, IntParam(r, "limit", 100, 1, 10000));
+  BR_ASSIGN_OR_RETURN(int64_t offset, IntParam(r, "offset", 0, 0, 100'000'000));
+  q.limit = size_t(limit);
+  q.offset = size_t(offset);
+  q.search = std::string(r.Query("q"));
+  return q;
+}
+
+static std::string_view FieldOf(const Status& s) {
+  // "entity must be ..." -> "entity": the first word names the parameter.
+  const std::string& m = s.message();
+  size_t sp = m.find(' ');
+  return std::string_view(m).substr(0, sp);
+}
+
+void App::Impl::RegisterRoutes() {
+  router.SetAuthenticator([this](std::string_view key) { return Authenticate(key); });
+
+  router.AddSync("GET", "/healthz", Role::kNone, [](Request&) { return Response::Json("{\"status\":\"ok\"}"); });
+  router.AddSync("GET", "/readyz", Role::kNone, [this](Request&) {
+    return ready ? Response::Json("{\"status\":\"ready\"}")
+                 : ErrorResponse(Status::Unavailable("recovering or shutting down"));
+  });
+  router.AddSync("GET", "/metrics", Role::kViewer, [this](Request&) {
+    return Response::Text(MetricsText(), "text/plain; version=0.0.4; charset=utf-8");
+  });
+  router.AddSync("GET", "/v1/whoami", Role::kSelf, [](Request& r) {
+    JsonWriter w;
+    w.BeginObject().Key("role").String(http::RoleName(r.role)).Key("principal").String(r.principal).EndObject();
+    return Response::Json(w.Take());
+  });
+
+  router.Add("POST", "/v1/events", Role::kIngest, [this](Request& r, http::Respond respond) {
+    ingest_requests++;
+    std::string_view encoding = r.Header("content-encoding");
+    std::string decoded;
+    if (!encoding.empty() && encoding != "identity") {
+      auto body = ingest::Decompress(r.body, encoding, 1u << 30);
+      if (!body.ok()) return respond(ErrorResponse(body.status(), "Content-Encoding"));
+      decoded = std::move(*body);
+    }
+    ingestor->SubmitNdjson(decoded.empty() ? std::string_view(r.body) : decoded, [respond](Result<ingest::IngestResult> res) {
+      if (!res.ok()) return respond(ErrorResponse(res.status()));
+      JsonWriter w;
+      w.BeginObject().Key("accepted").Int(res->accepted).Key("duplicates").Int(res->duplicates);
+      w.Key("rejected").BeginArray();
+      for (const auto& rej : res->rejected) {
+        w.BeginObject().Key("line").Int(rej.line).Key("error").String(rej.error);
+        if (!rej.field.empty()) w.Key("field").String(rej.field);
+        w.EndObject();
+      }
+      w.EndArray().EndObject();
+      respond(Response::Json(w.Take()));
+    });
+  });
+
+  router.AddSync("GET", "/v1/leaderboard", Role::kSelf, [this](Request& r) {
+    auto q = ParseBoardQuery(r);
+    if (!q.ok()) return ErrorResponse(q.status(), FieldOf(q.status()));
+    auto b = engine->Leaderboard(*q);
+    if (!b.ok()) return ErrorResponse(b.status());
+    return Response::Json(BoardJson(*b));
+  });
+
+  router.AddSync("GET", "/v1/stream/leaderboard", Role::kSelf, [this](Request& r) {
+    auto q = ParseBoardQuery(r);
+    if (!q.ok()) return ErrorResponse(q.status(), FieldOf(q.status()));
+    auto b = engine->Leaderboard(*q);
+    std::string first = b.ok() ? BoardJson(*b) : "{}";
+    uint64_t v = b.ok() ? b->version : 0;
+    return Response::Stream([this, q = *q, first, v](std::shared_ptr<http::SseChannel> ch) {
+      ch->Send("leaderboard", first);
+      std::lock_guard lock(subs_mu);
+      subs.push_back({std::move(ch), q, v});
+    });
+  });
+
+  router.AddSync("GET", "/v1/users/{id}/usage", Role::kSelf, [this](Request& r) {
+    const std::string& user = r.params["id"];
+    if (r.role == Role::kSelf && r.principal != user) {
+      return ErrorResponse(Status::PermissionDenied("a self key may only read its own usage"));
+    }
+    TimeMs now = clock->NowMs();
+    auto from = TimeParam(r, "from", now - 7 * kDayMs);
+    if (!from.ok()) return ErrorResponse(from.status(), "from");
+    auto to = TimeParam(r, "to", now + kHourMs);
+    if (!to.ok()) return ErrorResponse(to.status(), "to");
+    auto gran = r.Query("granularity", "hour");
+    if (gran != "hour" && gran != "day") {
+      return ErrorResponse(Status::InvalidArgument("granularity must be hour or day"), "granularity");
+    }
+    auto s = engine->Usage(engine::Entity::kUser, user, {*from, *to},
+                           gran == "day" ? engine::Granularity::kDay : engine::Granularity::kHour);
+    if (!s.ok()) return ErrorResponse(s.status());
+    JsonWriter w;
+    w.BeginObject().Key("user").String(user).Key("team").String(s->team).Key("org").String(s->org);
+    w.Key("granularity").String(gran).Key("from").String(FormatRfc3339(*from)).Key("to").String(FormatRfc3339(*to));
+    w.Key("series").BeginArray();
+    for (const auto& p : s->points) {
+      w.BeginObject().Key("t").String(FormatRfc3339(p.t));
+      WriteCounters(w, p.c);
+      w.EndObject();
+    }
+    w.EndArray();
+    w.Key("totals").BeginObject();
+    WriteCounters(w, s->totals);
+    w.EndObject();
+    w.Key("by_model").BeginArray();
+    for (const auto& [m, c] : s->by_model) {
+      w.BeginObject().Key("model").String(m);
+      WriteCounters(w, c);
+      w.EndObject();
+    }
+    w.EndArray().EndObject();
+    return Response::Json(w.Take());
+  });
+
+  router.AddSync("GET", "/v1/overview", Role::kViewer, [this](Request& r) {
+    auto days = IntParam(r, "days", 30, 1, 366);
+    if (!days.ok()) return ErrorResponse(days.status(), "days");
+    JsonWriter w;
+    w.BeginObject().Key("timezone").String(cfg.timezone).Key("days").BeginArray();
+    engine::Counters total;
+    for (const auto& d : engine->Daily(int(*days))) {
+      w.BeginObject().Key("date").String(engine->options().tz.FormatLocalDate(d.day));
+      WriteCounters(w, d.c);
+      w.Key("active_users").Int(d.active_users).EndObject();
+      total += d.c;
+    }
+    w.EndArray();
+    TimeMs now = clock->NowMs();
+    w.Key("top_models").BeginArray();
+    for (const auto& [m, c] : engine->TopModels({now - *days * kDayMs, now + kHourMs}, 10)) {
+      w.BeginObject().Key("model").String(m);
+      WriteCounters(w, c);
+      w.EndObject();
+    }
+    w.EndArray();
+    w.Key("totals").BeginObject();
+    WriteCounters(w, total);
+    w.EndObject();
+    w.Key("users").Int(int64_t(engine->entity_count(engine::Entity::kUser)));
+    w.EndObject();
+    return Response::Json(w.Take());
+  });
+
+  router.AddSync("GET", "/v1/identity", Role::kViewer, [this](Request&) {
+    JsonWriter w;
+    w.BeginArray();
+    for (const auto& m : identity.List()) {
+      w.BeginObject().Key("user").String(m.user).Key("team").String(m.team).Key("org").String(m.org).EndObject();
+    }
+    w.EndArray();
+    return Response::Json(w.Take());
+  });
+  router.AddSync("POST", "/v1/identity", Role::kAdmin, [this](Request& r) {
+    bool csv = r.Header("content-type").find("csv") != std::string_view::npos;
+    Status st = csv ? identity.LoadCsv(r.body, "body") : identity.LoadJson(r.body, "body");
+    if (!st.ok()) return ErrorResponse(st, "body");
+    return Response::Json("{\"users\":" + std::to_string(identity.size()) + "}");
+  });
+
+  router.AddSync("POST", "/v1/keys", Role::kAdmin, [this](Request& r) {
+    auto q = http::ParseQuery(r.body);  // role=..&label=..&user=.. or query string
+    for (auto& [k, v] : r.query) q.emplace(k, v);
+    auto secret = CreateApiKey(*store, q["role"], q["label"], q["user"], clock->NowMs());
+    if (!secret.ok()) return ErrorResponse(secret.status(), "role");
+    JsonWriter w;
+    w.BeginObject().Key("key").String(*secret).Key("role").String(q["role"]).EndObject();
+    return Response::Json(w.Take(), 201);
+  });
+  router.AddSync("GET", "/v1/keys", Role::kAdmin, [this](Request&) {
+    auto keys = store->ListKeys();
+    if (!keys.ok()) return ErrorResponse(keys.status());
+    JsonWriter w;
+    w.BeginArray();
+    for (const auto& k : *keys) {
+      w.BeginObject().Key("id").String(k.id).Key("role").String(k.role).Key("label").String(k.label);
+      w.Key("user").String(k.user).Key("created").String(FormatRfc3339(k.created)).Key("revoked").Bool(k.revoked);
+      w.EndObject();
+    }
+    w.EndArray();
+    return Response::Json(w.Take());
+  });
+  router.AddSync("DELETE", "/v1/keys/{id}", Role::kAdmin, [this](Request& r) {
+    Status st = store->RevokeKey(r.params["id"]);
+    if (!st.ok()) return ErrorResponse(st, "id");
+    std::lock_guard lock(keys_mu);
+    key_cache.clear();
+    return Response::Json("{\"revoked\":true}");
+  });
+
+  // The dashboard: static files with a fallback to index.html (SPA routes).
+  router.SetFallback([this](Request& r, http::Respond respond) {
+    std::string dir = cfg.web_dir;
+    if (dir.empty() || r.path.find("..") != std::string::npos) {
+      return respond(ErrorResponse(Status::NotFound("no dashboard is installed (build it with make web)")));
+    }
+    std::string path = r.path == "/" ? "/index.html" : r.path;
+    std::ifstream f(dir + path, std::ios::binary);
+    if (!f) {
+      path = "/index.html";
+      f.open(dir + path, std::ios::binary);
+    }
+    if (!f) return respond(ErrorResponse(Status::NotFound("no dashboard at " + dir)));
+    std::stringstream ss;
+    ss << f.rdbuf();
+    Response res = Response::Text(ss.str(), ContentTypeFor(path));
+    if (path.rfind("/assets/", 0) == 0) res.headers.emplace_back("Cache-Control", "public, max-age=31536000, immutable");
+    respond(std::move(res));
+  });
+}
+
+}  // namespace burnrate::app

@@ -1,0 +1,217 @@
+// `burnrate ingest FILE...`: send NDJSON files to a server, or write them
+// into a database file directly. Rejected lines are reported as file:line.
+#include <unistd.h>
+
+#include <fstream>
+#include <future>
+#include <iostream>
+#include <cstring>
+#include <sstream>
+
+#include "app/app.h"
+#include "cli/cli.h"
+#include "common/strings.h"
+#include "http/client.h"
+#include "ingest/ingest.h"
+#include "sim/simulator.h"
+
+namespace burnrate::cli {
+namespace {
+
+struct Totals {
+  int64_t accepted = 0, duplicates = 0, rejected = 0;
+};
+
+// Sends one chunk; returns the parsed answer counts. line0 is the chunk's
+// first line number in the file, for messages.
+Status PostChunk(http::Client& c, const std::string& file, int64_t line0, const std::string& body, Totals* t) {
+  auto res = c.Send("POST", "/v1/events", body, {{"Content-Type", "application/x-ndjson"}});
+  if (!res.ok()) return res.status();
+  if (res->status != 200) return Status::IOError(file + ": server answered " + std::to_string(res->status) + ": " + res->body);
+  // The answer is small and ours; pick the numbers without a JSON library.
+  auto num = [&](const char* key) -> int64_t {
+    size_t p = res->body.find(std::string("\"") + key + "\":");
+    return p == std::string::npos ? 0 : std::stoll(res->body.substr(p + strlen(key) + 3));
+  };
+  t->accepted += num("accepted");
+  t->duplicates += num("duplicates");
+  size_t p = 0;
+  while ((p = res->body.find("{\"line\":", p)) != std::string::npos) {
+    int64_t line = std::stoll(res->body.substr(p + 8));
+    size_t e = res->body.find("\"error\":\"", p);
+    size_t end = res->body.find('"', e + 9);
+    std::cerr << file << ":" << (line0 + line - 1) << ": " << res->body.substr(e + 9, end - e - 9) << "\n";
+    t->rejected++;
+    p = end;
+  }
+  return Status::OK();
+}
+
+void Progress(const std::string& file, size_t done, size_t total) {
+  if (!isatty(2) || total == 0) return;
+  int pct = int(100.0 * double(done) / double(total));
+  std::cerr << "\r" << file << " [" << std::string(pct / 4, '#') << std::string(25 - pct / 4, ' ') << "] " << pct << "%"
+            << std::flush;
+  if (done == total) std::cerr << "\n";
+}
+
+}  // namespace
+
+void AddIngestCommand(CLI::App& app) {
+  auto* cmd = app.add_subcommand("ingest", "Ingest NDJSON event files into a server or a database file");
+  struct Args {
+    std::vector<std::string> files;
+    std::string server, key, db;
+    size_t chunk = 5000;
+  };
+  auto a = std::make_shared<Args>();
+  cmd->add_option("files", a->files, "NDJSON files (docs/event-format.md)")->required();
+  cmd->add_option("--server", a->server, "Server URL, e.g. http://127.0.0.1:8080");
+  cmd->add_option("--key", a->key, "API key with role ingest or admin");
+  cmd->add_option("--db", a->db, "Write into this database file instead of a server");
+  cmd->add_option("--chunk", a->chunk, "Lines per request")->default_val(5000);
+  cmd->callback([a] {
+    if (a->server.empty() == a->db.empty()) {
+      std::cerr << "burnrate ingest: give exactly one of --server URL or --db FILE\n";
+      ExitCode() = 2;
+      return;
+    }
+    std::unique_ptr<http::Client> client;
+    std::unique_ptr<app::App> local;
+    if (!a->server.empty()) {
+      auto c = http::Client::Create(a->server);
+      if (!c.ok()) return (void)(std::cerr << "burnrate ingest: " << c.status().message() << "\n", ExitCode() = 2);
+      client = std::move(*c);
+      client->set_bearer(a->key);
+    } else {
+      app::Config cfg;
+      cfg.db_path = a->db;
+      auto opened = app::App::Open(cfg, SystemClock::Get());
+      Status st = opened.ok() ? (*opened)->StartOffline() : opened.status();
+      if (!st.ok()) return (void)(std::cerr << "burnrate ingest: " << st.message() << "\n", ExitCode() = 1);
+      local = std::move(*opened);
+    }
+    Totals t;
+    for (const auto& file : a->files) {
+      std::ifstream in(file, std::ios::binary);
+      if (!in) {
+        std::cerr << "burnrate ingest: cannot open " << file << "\n";
+        ExitCode() = 1;
+        continue;
+      }
+      in.seekg(0, std::ios::end);
+      size_t size = size_t(in.tellg()), done = 0;
+      in.seekg(0);
+      std::string line, body;
+      int64_t line_no = 0, chunk_start = 1;
+      size_t n = 0;
+      auto flush = [&]() -> bool {
+        if (n == 0) return true;
+        Status st;
+        if (client) {
+          st = PostChunk(*client, file, chunk_start, body, &t);
+        } else {
+          std::promise<Result<ingest::IngestResult>> p;
+          local->ingestor().SubmitNdjson(body, [&](Result<ingest::IngestResult> r) { p.set_value(std::move(r)); });
+          auto r = p.get_future().get();
+          st = r.status();
+          if (r.ok()) {
+            t.accepted += r->accepted, t.duplicates += r->duplicates;
+            for (const auto& rej : r->rejected) {
+              std::cerr << file << ":" << (chunk_start + rej.line - 1) << ": " << rej.error << "\n";
+              t.rejected++;
+            }
+          }
+        }
+        if (!st.ok()) {
+          std::cerr << "burnrate ingest: " << file << ":" << chunk_start << ": " << st.message() << "\n";
+          ExitCode() = 1;
+          return false;
+        }
+        body.clear();
+        n = 0;
+        chunk_start = line_no + 1;
+        Progress(file, done, size);
+        return true;
+      };
+      while (std::getline(in, line)) {
+        ++line_no;
+        done += line.size() + 1;
+        body += line;
+        body += '\n';
+        if (++n >= a->chunk && !flush()) break;
+      }
+      if (ExitCode() == 0) flush();
+      Progress(file, size, size);
+    }
+    std::cout << "accepted " << t.accepted << ", duplicates " << t.duplicates << ", rejected " << t.rejected << "\n";
+    if (local) local->Stop();
+    if (t.rejected > 0 && ExitCode() == 0) ExitCode() = 3;
+  });
+}
+
+void AddSimulateCommand(CLI::App& app) {
+  auto* cmd = app.add_subcommand("simulate", "Generate a realistic organisation's usage");
+  struct Args {
+    sim::SimOptions opts;
+    std::string out, server, key;
+    bool live = false;
+    size_t chunk = 5000;
+  };
+  auto a = std::make_shared<Args>();
+  cmd->add_option("--users", a->opts.users, "Users")->default_val(1000);
+  cmd->add_option("--days", a->opts.days, "Days of history ending now")->default_val(7);
+  cmd->add_option("--seed", a->opts.seed, "Random seed")->default_val(1);
+  cmd->add_option("--intensity", a->opts.intensity, "Scales requests per active hour")->default_val(1.0);
+  cmd->add_option("--out", a->out, "Write NDJSON here");
+  cmd->add_option("--server", a->server, "Post to this server");
+  cmd->add_option("--key", a->key, "API key (ingest or admin)");
+  cmd->add_flag("--live", a->live, "After the history, keep sending events as they happen");
+  cmd->callback([a] {
+    if (a->out.empty() == a->server.empty()) {
+      std::cerr << "burnrate simulate: give exactly one of --out FILE or --server URL\n";
+      ExitCode() = 2;
+      return;
+    }
+    a->opts.end = SystemClock::Get().NowMs();
+    sim::Simulator sim(a->opts);
+    if (!a->out.empty()) {
+      std::ofstream out(a->out, std::ios::binary);
+      int64_t n = 0;
+      sim.GenerateAll([&](model::Event&& e) { out << sim::Simulator::ToNdjson(e) << '\n', ++n; });
+      std::cout << "wrote " << n << " events to " << a->out << "\n";
+      return;
+    }
+    auto c = http::Client::Create(a->server);
+    if (!c.ok()) return (void)(std::cerr << "burnrate simulate: " << c.status().message() << "\n", ExitCode() = 2);
+    (*c)->set_bearer(a->key);
+    Totals t;
+    std::string body;
+    size_t n = 0;
+    auto flush = [&] {
+      if (n == 0) return;
+      Status st = PostChunk(**c, "simulate", 1, body, &t);
+      if (!st.ok()) std::cerr << "burnrate simulate: " << st.message() << "\n", ExitCode() = 1;
+      body.clear();
+      n = 0;
+    };
+    auto emit = [&](model::Event&& e) {
+      body += sim::Simulator::ToNdjson(e);
+      body += '\n';
+      if (++n >= a->chunk) flush();
+    };
+    sim.GenerateAll(emit);
+    flush();
+    std::cout << "accepted " << t.accepted << ", duplicates " << t.duplicates << std::endl;
+    TimeMs last = a->opts.end;
+    while (a->live && ExitCode() == 0) {
+      sleep(1);
+      TimeMs now = SystemClock::Get().NowMs();
+      sim.Generate(last, now, emit);
+      last = now;
+      flush();
+    }
+  });
+}
+
+}  // namespace burnrate::cli

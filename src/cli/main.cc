@@ -1,0 +1,16 @@
+// burnrate: meter, rank and govern AI-agent token use. See README.md.
+#include <CLI/CLI.hpp>
+
+#include "cli/cli.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"burnrate: usage accounting, leaderboards and governance for AI coding agents"};
+  app.require_subcommand(1);
+  burnrate::cli::AddServeCommand(app);
+  burnrate::cli::AddKeysCommand(app);
+  burnrate::cli::AddIngestCommand(app);
+  burnrate::cli::AddTopCommand(app);
+  burnrate::cli::AddSimulateCommand(app);
+  CLI11_PARSE(app, argc, argv);
+  return burnrate::cli::ExitCode();
+}

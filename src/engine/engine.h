@@ -1,0 +1,137 @@
+// The aggregation engine: in-memory totals behind every board and chart.
+//
+// Owns, per entity (user, team, org, project, model), hourly buckets for the
+// last `keep_hours` and an all-time total. Leaderboards are served from
+// immutable snapshots, one per (entity, window), rebuilt in the background
+// when data changed (see leaderboard.cc for how), so a query never waits for
+// a rebuild except the very first one.
+//
+// Thread-safety: every public method is thread-safe. Apply() takes the
+// writer side of state_mu_; readers (snapshot builds, usage series) take the
+// reader side; a snapshot, once built, is immutable and shared.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/status.h"
+#include "common/time_util.h"
+#include "engine/counters.h"
+#include "engine/window.h"
+#include "model/event.h"
+
+namespace burnrate::engine {
+
+enum class Entity : uint8_t { kUser, kTeam, kOrg, kProject, kModel };
+inline constexpr int kEntityCount = 5;
+enum class Metric : uint8_t { kTokens, kCost, kRequests, kValue, kEfficiency, kHonest };
+inline constexpr int kMetricCount = 6;
+
+Result<Entity> ParseEntity(std::string_view s);
+const char* EntityName(Entity e);
+Result<Metric> ParseMetric(std::string_view s);
+const char* MetricName(Metric m);
+
+struct EngineOptions {
+  TimeZone tz = TimeZone::Utc();
+  TimeMs board_refresh_ms = 250;     // snapshots are at most this stale when data changes
+  int keep_hours = 24 * 64;          // hourly buckets kept (covers 30d and the 30d before)
+  int64_t efficiency_min_tokens = 1'000'000;  // below this, no efficiency rank
+  double efficiency_prior_mtokens = 5;        // shrinkage strength, in millions of tokens
+  // Weight of one unit of each outcome kind in "value"; kinds not listed weigh 1.
+  std::unordered_map<std::string, double> outcome_weights = {
+      {"pull_request", 10}, {"commit", 3}, {"ticket_closed", 5}, {"tests_passed", 1},
+      {"edit_accepted", 0.5}, {"edit_rejected", 0}, {"lines_added", 0.01}, {"lines_removed", 0.01}};
+};
+
+struct BoardEntry {
+  int64_t rank = 0;
+  int64_t prev_rank = 0;  // 0: not ranked in the previous window
+  std::string id;
+  std::string team;  // users only
+  std::string org;   // users and teams
+  Counters c;
+  int64_t wasted_tokens = 0;
+  double efficiency = 0;  // value per million tokens, shrunk (see leaderboard.cc)
+  double percentile = 0;  // share of ranked entries at or below this one, 0..100
+};
+
+struct BoardQuery {
+  Entity entity = Entity::kUser;
+  Window window = Window::k7d;
+  Metric metric = Metric::kTokens;
+  size_t limit = 100;
+  size_t offset = 0;
+  std::string search;  // substring of id; empty = all
+};
+
+struct Board {
+  BoardQuery query;
+  TimeRange range;
+  int64_t total_entries = 0;
+  TimeMs generated_at = 0;
+  uint64_t version = 0;  // engine version the snapshot reflects
+  std::vector<BoardEntry> entries;
+};
+
+enum class Granularity : uint8_t { kHour, kDay };
+struct SeriesPoint {
+  TimeMs t = 0;
+  Counters c;
+};
+struct UsageSeries {
+  std::vector<SeriesPoint> points;
+  Counters totals;
+  std::vector<std::pair<std::string, Counters>> by_model;  // over the range
+  std::string team, org;
+};
+
+struct DayTotals {
+  TimeMs day = 0;  // local midnight
+  Counters c;
+  int64_t active_users = 0;
+};
+
+// Tokens flagged as waste for an entity in a range (detection fills this).
+using WasteFn = std::function<int64_t(Entity, std::string_view id, TimeRange)>;
+
+class Engine {
+ public:
+  Engine(EngineOptions opts, const Clock& clock);
+  ~Engine();
+
+  // Adds durable events. Events must be resolved (team, org) and costed.
+  void Apply(std::span<const model::Event> events);
+
+  Result<Board> Leaderboard(const BoardQuery& q);
+  Result<UsageSeries> Usage(Entity e, std::string_view id, TimeRange r, Granularity g) const;
+  std::vector<DayTotals> Daily(int days) const;
+  std::vector<std::pair<std::string, Counters>> TopModels(TimeRange r, size_t n) const;
+
+  // Rebuilds stale snapshots that were read recently. Call periodically.
+  void RefreshBoards();
+  void SetWasteFn(WasteFn fn);
+
+  uint64_t version() const;      // bumps on every Apply
+  size_t entity_count(Entity e) const;
+  int64_t events_applied() const;
+  const EngineOptions& options() const { return opts_; }
+
+ private:
+  struct State;
+  struct Snapshot;
+  std::shared_ptr<const Snapshot> GetSnapshot(Entity e, Window w);
+  std::shared_ptr<const Snapshot> Build(Entity e, Window w) const;
+
+  EngineOptions opts_;
+  const Clock& clock_;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace burnrate::engine

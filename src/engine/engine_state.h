@@ -1,0 +1,91 @@
+// Internal to the engine: the entity tables and snapshot types. Not part of
+// the engine's front door; include engine/engine.h instead.
+#pragma once
+
+#include <atomic>
+#include <limits>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "engine/engine.h"
+
+namespace burnrate::engine {
+
+inline constexpr uint32_t kNoEntity = std::numeric_limits<uint32_t>::max();
+
+// One hour of one entity; 56 bytes.
+struct Bucket {
+  int32_t hour = 0;  // hours since the epoch
+  int32_t requests = 0;
+  int32_t outcomes = 0;
+  float value = 0;
+  int64_t input = 0, output = 0, cache_read = 0, cache_write = 0, cost_nanos = 0;
+  void Add(const Counters& c);
+  void AddTo(Counters& c) const;
+};
+
+struct EntityState {
+  std::string name;
+  uint32_t team = kNoEntity;  // users
+  uint32_t org = kNoEntity;   // users and teams
+  std::vector<Bucket> hours;  // sorted by hour
+  Counters all;
+  std::unordered_map<uint32_t, Counters> models;  // users: per model, all time
+
+  void Add(int32_t hour, const Counters& c);
+  Counters Sum(TimeRange r) const;
+  void Prune(int32_t min_hour);
+};
+
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
+struct EntityTable {
+  std::unordered_map<std::string, uint32_t, StringHash, std::equal_to<>> index;
+  std::vector<EntityState> entities;
+  uint32_t Intern(std::string_view name);
+  const EntityState* Find(std::string_view name) const;
+};
+
+struct Engine::Snapshot {
+  Entity entity;
+  Window window;
+  TimeRange range, prev_range;
+  TimeMs built_at = 0;
+  uint64_t version = 0;
+  std::vector<uint32_t> ids;       // entity index, parallel to cur/prev
+  std::vector<Counters> cur, prev;
+  std::vector<int64_t> wasted;     // tokens flagged as waste in range
+  std::vector<double> efficiency;  // shrunk value per million tokens
+  std::vector<std::string> names, teams, orgs;
+  // Orders are sorted lazily per metric; guarded by order_mu.
+  mutable std::mutex order_mu;
+  mutable std::vector<uint32_t> order[kMetricCount];      // positions, best first
+  mutable std::vector<int64_t> prev_rank[kMetricCount];   // by position; 0 = unranked
+  mutable std::vector<int64_t> ranked_count;              // per metric
+
+  double Score(Metric m, size_t i, bool previous) const;
+  bool Eligible(Metric m, size_t i, bool previous) const;
+  void EnsureOrder(Metric m) const;  // caller holds order_mu
+};
+
+struct Engine::State {
+  mutable std::shared_mutex mu;  // guards tables, max_hour, events_applied, waste
+  EntityTable tables[kEntityCount];
+  int32_t max_hour = 0;
+  int32_t last_prune_hour = 0;
+  int64_t events_applied = 0;
+  WasteFn waste;
+  std::atomic<uint64_t> version{0};
+
+  std::mutex snap_mu;  // guards snaps and last_read
+  std::shared_ptr<const Snapshot> snaps[kEntityCount][7];
+  TimeMs last_read[kEntityCount][7] = {};
+};
+
+}  // namespace burnrate::engine

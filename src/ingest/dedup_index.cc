@@ -1,0 +1,113 @@
+// Why not a B-tree or a Bloom filter: ids are random keys, so a B-tree index
+// on them turns every insert into a random page write (slow at 500k/s), and
+// a Bloom filter's false positives would silently drop real events. An
+// in-memory exact set of 64-bit fingerprints costs ~14 bytes an id at the
+// load factor kept here; with 64-bit fingerprints the chance of any false
+// duplicate among 100 million ids in the window is about 3e-4.
+//
+// Days are stored as (day - epoch_day + 1) in 16 bits, relative to the
+// first day the index saw, which is rebased when the table is rebuilt.
+#include "ingest/dedup_index.h"
+
+#include <algorithm>
+
+namespace burnrate::ingest {
+
+static size_t Mix(uint64_t fp) { return size_t(fp ^ (fp >> 29)) * 0x9E3779B97F4A7C15ULL; }
+
+DedupIndex::DedupIndex(int window_days, size_t max_entries)
+    : window_days_(window_days), max_entries_(max_entries) {
+  Rebuild(1 << 16);
+}
+
+uint16_t DedupIndex::DayOf(TimeMs t) const {
+  int64_t d = FloorDiv(t, kDayMs);
+  return uint16_t((d & 0x7fff) + 1);
+}
+
+bool DedupIndex::Live(size_t slot) const {
+  uint16_t d = days_[slot];
+  if (d == kFree) return false;
+  // Days are kept modulo 32768 (90 years); compare within the window.
+  int64_t day = int64_t(d - 1);
+  int64_t today_mod = today_ & 0x7fff;
+  int64_t age = (today_mod - day + 0x8000) & 0x7fff;
+  return age <= today_ - oldest_day_;
+}
+
+void DedupIndex::Advance(TimeMs now) {
+  int64_t day = FloorDiv(now, kDayMs);
+  if (day <= today_) return;
+  today_ = day;
+  oldest_day_ = std::max(oldest_day_, today_ - window_days_ + 1);
+}
+
+size_t DedupIndex::Find(uint64_t fp) const {
+  size_t mask = fps_.size() - 1;
+  for (size_t i = Mix(fp) & mask;; i = (i + 1) & mask) {
+    if (days_[i] == kFree) return fps_.size();
+    if (fps_[i] == fp && Live(i)) return i;
+  }
+}
+
+bool DedupIndex::SeenOrInsert(uint64_t fp, TimeMs arrival) {
+  Advance(arrival);
+  if (Find(fp) != fps_.size()) return true;
+  Restore(fp, arrival);
+  return false;
+}
+
+void DedupIndex::Restore(uint64_t fp, TimeMs arrival) {
+  Advance(arrival);
+  if ((used_ + 1) * 10 > fps_.size() * 7) {
+    // Drop days past the bound before growing.
+    while (live_ >= max_entries_ && oldest_day_ < today_) {
+      ++oldest_day_;
+      ++evicted_days_;
+      Rebuild(fps_.size());
+    }
+    size_t want = fps_.size();
+    if ((live_ + 1) * 10 > want * 4) want *= 2;
+    Rebuild(want);
+  }
+  size_t mask = fps_.size() - 1;
+  size_t i = Mix(fp) & mask;
+  while (days_[i] != kFree && Live(i)) i = (i + 1) & mask;
+  if (days_[i] == kFree) ++used_;
+  fps_[i] = fp;
+  days_[i] = DayOf(arrival);
+  ++live_;
+}
+
+void DedupIndex::Erase(uint64_t fp) {
+  size_t slot = Find(fp);
+  if (slot == fps_.size()) return;
+  // Keep the slot occupied (probe chains pass through it) but expired.
+  days_[slot] = uint16_t(((today_ - window_days_ - 1) & 0x7fff) + 1);
+  if (live_ > 0) --live_;
+}
+
+void DedupIndex::Rebuild(size_t capacity) {
+  std::vector<uint64_t> old_fps;
+  std::vector<uint16_t> old_days;
+  old_fps.swap(fps_);
+  old_days.swap(days_);
+  fps_.assign(capacity, 0);
+  days_.assign(capacity, kFree);
+  size_t mask = capacity - 1;
+  used_ = live_ = 0;
+  for (size_t j = 0; j < old_fps.size(); ++j) {
+    if (old_days[j] == kFree) continue;
+    // Evaluate liveness against the old arrays' day, same rule as Live().
+    int64_t day = int64_t(old_days[j] - 1);
+    int64_t age = ((today_ & 0x7fff) - day + 0x8000) & 0x7fff;
+    if (age > today_ - oldest_day_) continue;
+    size_t i = Mix(old_fps[j]) & mask;
+    while (days_[i] != kFree) i = (i + 1) & mask;
+    fps_[i] = old_fps[j];
+    days_[i] = old_days[j];
+    ++used_, ++live_;
+  }
+}
+
+}  // namespace burnrate::ingest

@@ -1,0 +1,56 @@
+// Exact de-duplication of event ids over a sliding window of days.
+//
+// Holds the 64-bit fingerprint of every id accepted in the last
+// `window_days` days (by arrival day, UTC) in one open-addressing table:
+// 10 bytes a slot (fingerprint + arrival day), no per-entry allocation.
+// Entries past the window count as free; the table is rebuilt without them
+// when it fills. Memory is bounded by `max_entries`: past it the oldest day
+// is dropped early and `evicted_days()` counts it, so an operator sees the
+// window shrink instead of the process growing without bound.
+//
+// Not thread-safe: the committer thread owns it.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "common/clock.h"
+
+namespace burnrate::ingest {
+
+class DedupIndex {
+ public:
+  explicit DedupIndex(int window_days = 8, size_t max_entries = 400'000'000);
+
+  // True if fp was inserted within the window; else inserts it and returns false.
+  bool SeenOrInsert(uint64_t fp, TimeMs arrival);
+  // Forgets fp (used when a batch fails to commit).
+  void Erase(uint64_t fp);
+  // Inserts without checking, for recovery from the store.
+  void Restore(uint64_t fp, TimeMs arrival);
+
+  size_t size() const { return live_; }
+  size_t capacity() const { return fps_.size(); }
+  size_t memory_bytes() const { return fps_.size() * (sizeof(uint64_t) + sizeof(uint16_t)); }
+  int64_t evicted_days() const { return evicted_days_; }
+
+ private:
+  static constexpr uint16_t kFree = 0;
+  uint16_t DayOf(TimeMs t) const;
+  bool Live(size_t slot) const;
+  void Advance(TimeMs now);
+  void Rebuild(size_t capacity);
+  size_t Find(uint64_t fp) const;  // slot of fp, or capacity if absent
+
+  int window_days_;
+  size_t max_entries_;
+  std::vector<uint64_t> fps_;
+  std::vector<uint16_t> days_;  // day number + 1 (0 = free); parallel to fps_
+  size_t used_ = 0;   // slots not free (live or expired)
+  size_t live_ = 0;   // approximate live entries
+  int64_t today_ = 0;
+  int64_t oldest_day_ = 0;  // first day still in the window
+  int64_t evicted_days_ = 0;
+};
+
+}  // namespace burnrate::ingest
