@@ -119,10 +119,12 @@ TEST(Scorer, ClustersAccountsSharingTemplates) {
     uint64_t sh = i < 6 ? (0x0123456789abcdefull ^ (1ull << i)) : (0xfedcba9876543210ull * (i + 1));
     users[i].templates = {{sh, 0.8}};
   }
-  scorer.AssignClusters(users);
+  std::vector<char> productive = {1, 0, 0, 0, 0, 0, 1, 1};
+  scorer.AssignClusters(users, productive);
   for (int i = 0; i < 6; ++i) {
     EXPECT_EQ(users[i].cluster_accounts, 6);
     EXPECT_DOUBLE_EQ(users[i].cluster_share, 0.8);
+    EXPECT_NEAR(users[i].cluster_productive, 1.0 / 6, 1e-9);
   }
   EXPECT_EQ(users[6].cluster_accounts, 0);
   EXPECT_EQ(users[7].cluster_accounts, 0);

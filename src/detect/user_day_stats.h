@@ -67,6 +67,7 @@ struct UserDayFeatures {
   std::vector<std::pair<uint64_t, double>> templates;  // simhash, share
   int cluster_accounts = 0;  // filled by the cross-account pass
   double cluster_share = 0;
+  double cluster_productive = 0;  // share of the cluster's accounts that are productive
 };
 
 class UserDayStats {
