@@ -1,7 +1,7 @@
 // DetectionEngine: the detect layer's one object. It owns the feature store,
 // the scorer and the flag store, and is what the app wires:
 //
-//   ingest path   engine.Observe(event)            per usage/outcome event
+//   ingest path   engine.Observe(event) / ObserveBatch(span)  after commit
 //   daily job     engine.ScoreDay(engine.DayOf(now) - 1)
 //   HTTP          engine.RegisterRoutes(router)    GET /v1/flags, POST review
 //   governance    engine.Subscribe(listener)       flagged/confirmed/dismissed
@@ -14,6 +14,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,10 @@ class DetectionEngine {
   DetectionEngine(DetectConfig cfg, const Clock& clock, std::unique_ptr<FlagStore> store = nullptr);
 
   void Observe(const model::Event& e);
+  // For Ingestor::EventsListener: engine.ObserveBatch(span).
+  void ObserveBatch(std::span<const model::Event> events) {
+    for (const auto& e : events) Observe(e);
+  }
   // Scores every user active on local day `day`; stores and returns the
   // flags with score >= flag_score (highest first) and notifies listeners.
   // Exempt users are never flagged.
