@@ -54,6 +54,10 @@ class DetectionEngine {
   // Exempt users are never flagged.
   std::vector<Flag> ScoreDay(int64_t day);
   int64_t DayOf(TimeMs t) const { return features_.DayOf(t); }
+  // Rolling-hour usage of a user (for live views and governance).
+  FeatureStore::HourWindow RollingHour(const std::string& user) const {
+    return features_.RollingHour(user, clock_.NowMs());
+  }
 
   // Tokens of (user, day) counted as waste: from flags that are confirmed,
   // or high-confidence and not dismissed. 0 otherwise.

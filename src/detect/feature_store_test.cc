@@ -109,6 +109,17 @@ TEST(FeatureStore, OldDaysArePrunedAndLateEventsDropped) {
   EXPECT_EQ(fs.Collect(20003).size(), 1u);
 }
 
+TEST(FeatureStore, RollingHourBlendsTheCurrentAndPreviousHour) {
+  DetectConfig cfg;
+  FeatureStore fs(cfg);
+  for (int i = 0; i < 10; ++i) fs.Observe(Usage("a", kDay0 + 5 * kHourMs + i * kMinuteMs, "s"));  // 05:00-05:09
+  for (int i = 0; i < 4; ++i) fs.Observe(Usage("a", kDay0 + 6 * kHourMs + i * kMinuteMs, "s"));   // 06:00-06:03
+  auto w = fs.RollingHour("a", kDay0 + 6 * kHourMs + 15 * kMinuteMs);  // 06:15: 4 + 0.75 x 10
+  EXPECT_DOUBLE_EQ(w.requests, 11.5);
+  EXPECT_DOUBLE_EQ(w.tokens, 11500);
+  EXPECT_EQ(fs.RollingHour("nobody", kDay0).requests, 0);
+}
+
 TEST(Scorer, ClustersAccountsSharingTemplates) {
   DetectConfig cfg;
   Scorer scorer(cfg);
