@@ -139,9 +139,14 @@ void App::Impl::RegisterRoutes() {
 
   router.Add("POST", "/v1/events", Role::kIngest, [this](Request& r, http::Respond respond) {
     ingest_requests++;
-    auto body = ingest::Decompress(r.body, r.Header("content-encoding"), 1u << 30);
-    if (!body.ok()) return respond(ErrorResponse(body.status(), "Content-Encoding"));
-    ingestor->SubmitNdjson(*body, [respond](Result<ingest::IngestResult> res) {
+    std::string_view encoding = r.Header("content-encoding");
+    std::string decoded;
+    if (!encoding.empty() && encoding != "identity") {
+      auto body = ingest::Decompress(r.body, encoding, 1u << 30);
+      if (!body.ok()) return respond(ErrorResponse(body.status(), "Content-Encoding"));
+      decoded = std::move(*body);
+    }
+    ingestor->SubmitNdjson(decoded.empty() ? std::string_view(r.body) : decoded, [respond](Result<ingest::IngestResult> res) {
       if (!res.ok()) return respond(ErrorResponse(res.status()));
       JsonWriter w;
       w.BeginObject().Key("accepted").Int(res->accepted).Key("duplicates").Int(res->duplicates);
@@ -291,6 +296,9 @@ void App::Impl::RegisterRoutes() {
     key_cache.clear();
     return Response::Json("{\"revoked\":true}");
   });
+
+  governor->RegisterRoutes(router);
+  detection->RegisterRoutes(router);
 
   // The dashboard: static files with a fallback to index.html (SPA routes).
   router.SetFallback([this](Request& r, http::Respond respond) {

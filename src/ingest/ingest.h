@@ -6,7 +6,8 @@
 // commit), drops ids seen in the de-duplication window (DedupIndex), appends
 // the rest to the store in one synced transaction, applies them to the
 // engine, tells the listeners (governance, detection), and only then calls
-// each batch's `done`. So an acknowledged event is on disk.
+// each batch's `done`. So an acknowledged event is on disk. The engine and
+// listeners are updated just after, on the applier thread.
 //
 // Thread-safety: Submit* may be called from any thread. Listeners run on the
 // committer thread and must be quick. Stop() drains the queue first.
@@ -80,6 +81,9 @@ class Ingestor {
   Result<IngestResult> IngestSync(std::vector<model::Event> events);
 
   void AddListener(EventsListener l);  // before Start()
+  // Returns once every acknowledged batch has reached the engine (tests,
+  // CLI --db). Approximate under concurrent submissions.
+  void WaitApplied();
   IngestStats stats() const;
 
  private:

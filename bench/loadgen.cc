@@ -1,0 +1,253 @@
+// burnrate-loadgen: end-to-end measurements that need a real server.
+//
+//   ingest:  the same events (a) appended straight to a fresh SQLite store in
+//            batches (the raw durable append rate), then (b) posted as NDJSON
+//            over loopback HTTP by concurrent clients to a real server (parse,
+//            validate, dedup, group commit, engine). Prints both and the ratio.
+//   board:   leaderboard p50/p99 over HTTP against a server holding N users.
+//   restart: builds a database of N events, then times recovery from it.
+//
+// Everything runs in this process (server threads + client threads) over
+// real sockets and real files; results go to stdout as one JSON line each.
+#include <sys/resource.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <iostream>
+#include <thread>
+
+#include "app/app.h"
+#include "engine/engine.h"
+#include "http/client.h"
+#include "ingest/ingest.h"
+#include "sim/simulator.h"
+#include "store/store.h"
+
+using namespace burnrate;
+using Clock_ = std::chrono::steady_clock;
+
+static double Seconds(Clock_::time_point a, Clock_::time_point b) {
+  return std::chrono::duration<double>(b - a).count();
+}
+
+static long MaxRssMb() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return ru.ru_maxrss / 1024;
+}
+
+static std::vector<std::vector<model::Event>> MakeBatches(int users, int64_t events, size_t batch) {
+  sim::SimOptions o;
+  o.users = users;
+  o.days = 30;
+  o.seed = 42;
+  o.end = SystemClock::Get().NowMs();
+  sim::Simulator s(o);
+  std::vector<std::vector<model::Event>> out(1);
+  int64_t n = 0;
+  // Generate whole days backwards from the end until enough events exist.
+  for (int d = 1; d <= 30 && n < events; ++d) {
+    s.Generate(o.end - d * kDayMs, o.end - (d - 1) * kDayMs, [&](model::Event&& e) {
+      if (n >= events) return;
+      if (out.back().size() >= batch) out.emplace_back();
+      e.id += "-" + std::to_string(n);  // unique across repeated days
+      out.back().push_back(std::move(e));
+      ++n;
+    });
+  }
+  return out;
+}
+
+static int Ingest(int64_t events, size_t batch, int clients, const std::string& dir) {
+  auto batches = MakeBatches(10000, events, batch);
+  int64_t total = 0;
+  for (auto& b : batches) total += int64_t(b.size());
+  std::vector<std::string> bodies;
+  for (auto& b : batches) {
+    std::string body;
+    for (auto& e : b) body += sim::Simulator::ToNdjson(e) + "\n";
+    bodies.push_back(std::move(body));
+  }
+  // (a) raw durable appends of the same rows.
+  std::filesystem::remove(dir + "/raw.db");
+  auto raw = store::OpenSqliteStore(dir + "/raw.db");
+  if (!raw.ok()) return std::cerr << raw.status().ToString() << "\n", 1;
+  auto t0 = Clock_::now();
+  for (auto& b : batches) {
+    Status st = (*raw)->Append(b);
+    if (!st.ok()) return std::cerr << st.ToString() << "\n", 1;
+  }
+  double raw_s = Seconds(t0, Clock_::now());
+  // (b) the real server over HTTP.
+  for (const char* f : {"/e2e.db", "/e2e.db-wal", "/e2e.db-shm"}) std::filesystem::remove(dir + f);
+  app::Config cfg;
+  cfg.db_path = dir + "/e2e.db";
+  cfg.listen = "127.0.0.1:0";
+  cfg.limits.retention_ms = 60 * kDayMs;
+  auto app = app::App::Open(cfg, SystemClock::Get());
+  if (!app.ok()) return std::cerr << app.status().ToString() << "\n", 1;
+  auto key = app::CreateApiKey((*app)->store(), "ingest", "loadgen", "", 0);
+  Status st = (*app)->Start();
+  if (!st.ok()) return std::cerr << st.ToString() << "\n", 1;
+  std::string url = "http://127.0.0.1:" + std::to_string((*app)->port());
+  std::atomic<size_t> next{0};
+  std::atomic<int64_t> accepted{0};
+  std::vector<double> lat;
+  std::mutex lat_mu;
+  t0 = Clock_::now();
+  std::vector<std::thread> threads;
+  for (int c = 0; c < clients; ++c) {
+    threads.emplace_back([&] {
+      auto created = http::Client::Create(url);
+      auto client = std::move(*created);
+      client->set_bearer(*key);
+      for (size_t i; (i = next++) < bodies.size();) {
+        auto s = Clock_::now();
+        auto r = client->Send("POST", "/v1/events", bodies[i], {{"Content-Type", "application/x-ndjson"}});
+        double ms = Seconds(s, Clock_::now()) * 1000;
+        if (!r.ok() || r->status != 200) {
+          std::cerr << "post failed: " << (r.ok() ? r->body : r.status().ToString()) << "\n";
+          continue;
+        }
+        size_t p = r->body.find("\"accepted\":");
+        accepted += std::stoll(r->body.substr(p + 11));
+        std::lock_guard lock(lat_mu);
+        lat.push_back(ms);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  double e2e_s = Seconds(t0, Clock_::now());
+  (*app)->Stop();
+  std::sort(lat.begin(), lat.end());
+  double raw_rate = double(total) / raw_s, e2e_rate = double(accepted) / e2e_s;
+  std::printf(
+      "{\"bench\":\"ingest\",\"events\":%lld,\"batch\":%zu,\"clients\":%d,\"raw_sqlite_events_per_s\":%.0f,"
+      "\"http_events_per_s\":%.0f,\"ratio\":%.3f,\"accepted\":%lld,\"request_p50_ms\":%.1f,\"request_p99_ms\":%.1f,"
+      "\"max_rss_mb\":%ld}\n",
+      (long long)total, batch, clients, raw_rate, e2e_rate, e2e_rate / raw_rate, (long long)accepted.load(),
+      lat.empty() ? 0 : lat[lat.size() / 2], lat.empty() ? 0 : lat[lat.size() * 99 / 100], MaxRssMb());
+  return accepted == total ? 0 : 1;
+}
+
+static int Board(int users, int queries, const std::string& dir) {
+  for (const char* f : {"/board.db", "/board.db-wal", "/board.db-shm"}) std::filesystem::remove(dir + f);
+  app::Config cfg;
+  cfg.db_path = dir + "/board.db";
+  cfg.listen = "127.0.0.1:0";
+  auto app = app::App::Open(cfg, SystemClock::Get());
+  if (!app.ok()) return std::cerr << app.status().ToString() << "\n", 1;
+  auto key = app::CreateApiKey((*app)->store(), "viewer", "loadgen", "", 0);
+  // Load the engine directly (the ingest path is measured above): 30 days of
+  // hourly activity for every user.
+  engine::Engine& eng = (*app)->engine();
+  TimeMs now = SystemClock::Get().NowMs();
+  std::vector<model::Event> chunk;
+  for (int u = 0; u < users; ++u) {
+    for (int h = 0; h < 30 * 24; h += 3) {
+      model::Event e;
+      e.user = "user" + std::to_string(u);
+      e.team = "team" + std::to_string(u / 10);
+      e.org = "org" + std::to_string(u / 10000);
+      e.project = "p" + std::to_string(u % 50);
+      e.model = "claude-sonnet-4-5";
+      e.ts = now - h * kHourMs;
+      e.tokens.input = 1000 + (u * 7919 + h * 104729) % 100000;
+      e.tokens.output = 100 + (u * 31 + h) % 5000;
+      e.cost_nanos = e.tokens.input * 3000;
+      chunk.push_back(std::move(e));
+    }
+    if (chunk.size() > 100000) eng.Apply(chunk), chunk.clear();
+  }
+  eng.Apply(chunk);
+  long rss = MaxRssMb();
+  Status st = (*app)->Start();
+  if (!st.ok()) return std::cerr << st.ToString() << "\n", 1;
+  // In process, then over HTTP, on a fresh snapshot.
+  engine::BoardQuery q;
+  q.window = engine::Window::k30d;
+  auto tb = Clock_::now();
+  (void)eng.Leaderboard(q);
+  double build_ms = Seconds(tb, Clock_::now()) * 1000;
+  std::vector<double> inproc, overhttp;
+  for (int i = 0; i < queries; ++i) {
+    auto s = Clock_::now();
+    auto b = eng.Leaderboard(q);
+    inproc.push_back(Seconds(s, Clock_::now()) * 1e6);
+  }
+  auto created = http::Client::Create("http://127.0.0.1:" + std::to_string((*app)->port()));
+  auto client = std::move(*created);
+  client->set_bearer(*key);
+  for (int i = 0; i < queries; ++i) {
+    auto s = Clock_::now();
+    auto r = client->Send("GET", "/v1/leaderboard?entity=user&window=30d&metric=tokens&limit=100");
+    overhttp.push_back(Seconds(s, Clock_::now()) * 1e6);
+    if (!r.ok() || r->status != 200) return std::cerr << "board query failed\n", 1;
+  }
+  (*app)->Stop();
+  std::sort(inproc.begin(), inproc.end());
+  std::sort(overhttp.begin(), overhttp.end());
+  auto pct = [](const std::vector<double>& v, double p) { return v[size_t(double(v.size() - 1) * p)]; };
+  std::printf(
+      "{\"bench\":\"board\",\"users\":%d,\"window\":\"30d\",\"snapshot_build_ms\":%.1f,\"inproc_p50_us\":%.1f,"
+      "\"inproc_p99_us\":%.1f,\"http_p50_us\":%.1f,\"http_p99_us\":%.1f,\"rss_after_load_mb\":%ld}\n",
+      users, build_ms, pct(inproc, 0.5), pct(inproc, 0.99), pct(overhttp, 0.5), pct(overhttp, 0.99), rss);
+  return 0;
+}
+
+static int Restart(int64_t events, const std::string& dir) {
+  std::string path = dir + "/restart.db";
+  if (!std::filesystem::exists(path)) {
+    auto s = store::OpenSqliteStore(path, {.synchronous_full = false});
+    if (!s.ok()) return std::cerr << s.status().ToString() << "\n", 1;
+    int64_t n = 0;
+    while (n < events) {
+      auto batches = MakeBatches(100000, std::min<int64_t>(events - n, 1'000'000), 100000);
+      for (auto& b : batches) {
+        for (auto& e : b) e.id += "-r" + std::to_string(n), e.received = SystemClock::Get().NowMs(), e.team = "t", e.org = "o";
+        (void)(*s)->Append(b);
+        n += int64_t(b.size());
+      }
+      std::cerr << "\rbuilt " << n << " events" << std::flush;
+    }
+    std::cerr << "\n";
+  }
+  app::Config cfg;
+  cfg.db_path = path;
+  cfg.listen = "127.0.0.1:0";
+  auto t0 = Clock_::now();
+  auto app = app::App::Open(cfg, SystemClock::Get());
+  if (!app.ok()) return std::cerr << app.status().ToString() << "\n", 1;
+  Status st = (*app)->StartOffline();
+  if (!st.ok()) return std::cerr << st.ToString() << "\n", 1;
+  double s = Seconds(t0, Clock_::now());
+  std::printf("{\"bench\":\"restart\",\"events\":%lld,\"recovery_s\":%.1f,\"max_rss_mb\":%ld}\n",
+              (long long)(*app)->engine().events_applied(), s, MaxRssMb());
+  (*app)->Stop();
+  return 0;
+}
+
+int main(int argc, char** argv) {
+  CLI::App cli{"burnrate end-to-end load generator"};
+  std::string mode = "ingest", dir = "/tmp/burnrate-bench";
+  int64_t events = 1'000'000;
+  size_t batch = 10000;
+  int clients = 4, users = 100000, queries = 2000;
+  cli.add_option("--mode", mode, "ingest, board or restart");
+  cli.add_option("--events", events);
+  cli.add_option("--batch", batch);
+  cli.add_option("--clients", clients);
+  cli.add_option("--users", users);
+  cli.add_option("--queries", queries);
+  cli.add_option("--dir", dir);
+  CLI11_PARSE(cli, argc, argv);
+  std::filesystem::create_directories(dir);
+  if (mode == "ingest") return Ingest(events, batch, clients, dir);
+  if (mode == "board") return Board(users, queries, dir);
+  if (mode == "restart") return Restart(events, dir);
+  std::cerr << "unknown mode " << mode << "\n";
+  return 2;
+}

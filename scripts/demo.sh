@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# make demo: a server on an embedded SQLite file with a simulated
+# organisation streaming live events. Ctrl-C stops everything.
+set -euo pipefail
+BUILD=${1:-build}
+PORT=${2:-8080}
+BIN=$BUILD/burnrate
+DIR=.demo
+mkdir -p "$DIR"
+rm -f "$DIR"/demo.db*
+KEY=$("$BIN" keys create --db "$DIR/demo.db" --role admin --label demo)
+VIEWER=$("$BIN" keys create --db "$DIR/demo.db" --role viewer --label demo-viewer)
+WEB_ARGS=()
+[[ -f web/dist/index.html ]] && WEB_ARGS=(--web-dir web/dist)
+"$BIN" serve --db "$DIR/demo.db" --listen "127.0.0.1:$PORT" "${WEB_ARGS[@]}" > "$DIR/server.log" 2>&1 &
+SERVER=$!
+trap 'kill $SERVER ${LIVE:-} 2>/dev/null || true; wait 2>/dev/null || true' EXIT INT TERM
+for _ in $(seq 50); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
+echo "simulating 1,000 users over 14 days..."
+"$BIN" simulate --users 1000 --days 14 --seed 7 --server "http://127.0.0.1:$PORT" --key "$KEY"
+"$BIN" simulate --users 1000 --days 0 --seed 7 --server "http://127.0.0.1:$PORT" --key "$KEY" --live > "$DIR/live.log" 2>&1 &
+LIVE=$!
+"$BIN" top --server "http://127.0.0.1:$PORT" --key "$VIEWER" --limit 10
+cat <<MSG
+
+burnrate demo is running.
+  Dashboard:  http://127.0.0.1:$PORT/   (log in with a key below)
+  Admin key:  $KEY
+  Viewer key: $VIEWER
+  API:        curl -H "Authorization: Bearer $VIEWER" "http://127.0.0.1:$PORT/v1/leaderboard?window=7d&metric=cost"
+  Metrics:    curl -H "Authorization: Bearer $VIEWER" http://127.0.0.1:$PORT/metrics
+Live events keep arriving. Press Ctrl-C to stop.
+MSG
+wait $SERVER

@@ -1,0 +1,233 @@
+// Reading transcripts fast.
+//
+// A transcript is mostly long message text: tool results, file contents,
+// assistant prose. Only assistant lines carry `message.usage`, and their
+// numbers sit near the end of a long line. So the parser does not parse
+// every line: it searches the chunk for the bytes `"usage"` (which can only
+// occur unescaped as a key or an exact string value, because quotes inside
+// JSON strings are escaped) and parses just the lines that contain them,
+// with simdjson's on-demand API in one forward pass over each object's
+// fields (no DOM, no copies; the big `content` value is skipped by the
+// structural index). Line numbers come from counting newlines with memchr.
+// Files are read with pread() into one reusable buffer of a few MiB per
+// thread, so memory does not grow with file size.
+//
+// The field checks follow ccusage 17.2.1's `usageDataSchema` so that the set
+// of counted lines, and therefore the token totals, are the same: the
+// timestamp must match ^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?Z$,
+// usage.input_tokens and usage.output_tokens must be numbers, and optional
+// strings (message.id, requestId, model, sessionId) must be non-empty when
+// present. A usage line that fails these checks is skipped and counted.
+#include "claude/transcript_parser.h"
+
+#include <fcntl.h>
+#include <simdjson.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstring>
+#include <memory>
+
+#include "claude/line_parser.h"
+#include "common/hash.h"
+
+namespace burnrate::claude {
+namespace {
+
+constexpr std::string_view kUsageKey = "\"usage\"";
+constexpr size_t kChunk = 4 << 20;
+constexpr uint64_t kKeySeedHi = 0x6275726e72617465ULL;  // "burnrate"
+constexpr uint64_t kKeySeedLo = 0x636c61756465636fULL;  // "claudeco"
+
+
+int Digits(const char* p, int n) {
+  int v = 0;
+  for (int i = 0; i < n; ++i) {
+    if (p[i] < '0' || p[i] > '9') return -1;
+    v = v * 10 + (p[i] - '0');
+  }
+  return v;
+}
+
+// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant).
+int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<int64_t>(doe) - 719468;
+}
+
+}  // namespace
+
+bool ParseTranscriptTimestamp(std::string_view s, TimeMs* out) {
+  if (s.size() != 20 && s.size() != 24) return false;
+  const char* p = s.data();
+  if (p[4] != '-' || p[7] != '-' || p[10] != 'T' || p[13] != ':' || p[16] != ':' ||
+      s.back() != 'Z')
+    return false;
+  int y = Digits(p, 4), mo = Digits(p + 5, 2), d = Digits(p + 8, 2);
+  int h = Digits(p + 11, 2), mi = Digits(p + 14, 2), se = Digits(p + 17, 2), ms = 0;
+  if (s.size() == 24) {
+    if (p[19] != '.') return false;
+    ms = Digits(p + 20, 3);
+  }
+  if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 ||
+      se < 0 || se > 59 || ms < 0)
+    return false;
+  *out = ((DaysFromCivil(y, mo, d) * 24 + h) * 60 + mi) * kMinuteMs + se * kSecondMs + ms;
+  return true;
+}
+
+struct TranscriptParser::Impl {
+  std::unique_ptr<LineParser> line_parser = NewLineParser();
+  std::string key_buf;
+
+  bool Parse(const char* p, size_t len, size_t cap, LineFields* f) {
+    return line_parser->Parse(p, len, cap, f);
+  }
+
+  // Parses one line; appends an entry or a skipped line.
+  void Line(const char* p, size_t len, size_t cap, uint32_t line_no, const FileContext& ctx,
+            ParseOutput* out) {
+    LineFields f;
+    if (!Parse(p, len, cap, &f)) {
+      bool blank = true;
+      for (size_t i = 0; i < len && blank; ++i) blank = p[i] == ' ' || p[i] == '\t' || p[i] == '\r';
+      if (!blank) out->skipped.push_back({ctx.file, line_no, "malformed or truncated JSON"});
+      return;
+    }
+    if (!f.has_usage) return;  // not a usage line
+    UsageEntry e;
+    if (!f.has_in || !f.has_out) f.bad = f.bad ? f.bad : "usage lacks input_tokens/output_tokens";
+    if (!f.bad && !ParseTranscriptTimestamp(f.timestamp, &e.ts)) f.bad = "timestamp missing or not ISO";
+    if (f.bad) {
+      out->skipped.push_back({ctx.file, line_no, f.bad});
+      return;
+    }
+    e.tokens = f.tokens;
+    if (e.tokens.cache_write_1h > e.tokens.cache_write) e.tokens.cache_write_1h = e.tokens.cache_write;
+    if (e.tokens.cache_write_1h < 0) e.tokens.cache_write_1h = 0;
+    e.line_cost_nanos = f.cost_nanos;
+    e.sidechain = f.sidechain;
+    e.api_error = f.api_error;
+    e.line = line_no;
+    e.file = ctx.file;
+    e.project = ctx.project;
+    e.model = out->strings->Intern(f.model);
+    e.session = f.session.empty() ? ctx.session_fallback : out->strings->Intern(f.session);
+    e.has_ids = !f.msg_id.empty() && !f.req_id.empty();
+    if (!f.msg_id.empty()) e.msg_hash = Hash64(f.msg_id) | 1;
+    if (!f.req_id.empty()) e.req_hash = Hash64(f.req_id) | 1;
+    key_buf.clear();
+    if (e.has_ids) {
+      key_buf.append(f.msg_id).push_back('\n');
+      key_buf.append(f.req_id);
+    } else {
+      key_buf.append(ctx.key_prefix).push_back('\n');
+      key_buf.append(std::to_string(line_no)).push_back('\n');
+      key_buf.append(p, len);
+    }
+    e.key_hi = Hash64(key_buf, kKeySeedHi);
+    e.key_lo = Hash64(key_buf, kKeySeedLo);
+    if (e.ts < out->earliest) out->earliest = e.ts;
+    out->entries.push_back(e);
+  }
+};
+
+TranscriptParser::TranscriptParser() : impl_(new Impl) {}
+TranscriptParser::~TranscriptParser() { delete impl_; }
+
+uint32_t TranscriptParser::ParseLines(const char* data, size_t len, size_t capacity,
+                                      uint32_t first_line, const FileContext& ctx,
+                                      ParseOutput* out) {
+  const char* end = data + len;
+  const char* pos = data;
+  uint32_t line = first_line;
+  while (pos < end) {
+    const char* hit = static_cast<const char*>(
+        memmem(pos, end - pos, kUsageKey.data(), kUsageKey.size()));
+    const char* scan_to = hit ? hit : end;
+    // Count the lines before the line of the hit (or to the end).
+    const char* ls = pos;
+    for (const char* q = pos; q < scan_to;) {
+      const char* nl = static_cast<const char*>(memchr(q, '\n', scan_to - q));
+      if (!nl) break;
+      ++line;
+      ++out->lines;
+      ls = q = nl + 1;
+    }
+    if (!hit) {
+      // An unterminated tail without "usage": still report it if malformed.
+      if (ls < end) {
+        ++out->lines;
+        size_t before = out->entries.size();
+        impl_->Line(ls, end - ls, capacity - (ls - data), line, ctx, out);
+        out->entries.resize(before);
+      }
+      return line;
+    }
+    const char* le = static_cast<const char*>(memchr(hit, '\n', end - hit));
+    if (!le) le = end;
+    impl_->Line(ls, le - ls, capacity - (ls - data), line, ctx, out);
+    ++out->lines;
+    ++line;
+    pos = le + 1;
+  }
+  return line;
+}
+
+void TranscriptParser::ParseText(std::string_view text, const FileContext& ctx, ParseOutput* out) {
+  std::string buf(text);
+  buf.append(simdjson::SIMDJSON_PADDING, ' ');
+  ParseLines(buf.data(), text.size(), buf.size(), 1, ctx, out);
+}
+
+Status ParseTranscriptFile(const std::string& path, uint64_t offset, uint32_t first_line,
+                           bool include_partial_tail, const FileContext& ctx,
+                           TranscriptParser* parser, ParseOutput* out, uint64_t* end_offset,
+                           uint32_t* next_line) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Status::IOError("cannot open " + path + ": " + std::strerror(errno));
+  ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+  std::vector<char> buf(kChunk + simdjson::SIMDJSON_PADDING);
+  size_t have = 0;
+  uint64_t base = offset;
+  uint32_t line = first_line;
+  for (;;) {
+    size_t room = buf.size() - simdjson::SIMDJSON_PADDING - have;
+    if (room == 0) {  // one line longer than the buffer: grow
+      buf.resize((buf.size() - simdjson::SIMDJSON_PADDING) * 2 + simdjson::SIMDJSON_PADDING);
+      continue;
+    }
+    ssize_t n = ::pread(fd, buf.data() + have, room, static_cast<off_t>(base + have));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      Status st = Status::IOError("cannot read " + path + ": " + std::strerror(errno));
+      ::close(fd);
+      return st;
+    }
+    if (n == 0) {
+      if (have > 0 && include_partial_tail) {
+        line = parser->ParseLines(buf.data(), have, buf.size(), line, ctx, out);
+        base += have;
+      }
+      break;
+    }
+    have += static_cast<size_t>(n);
+    const char* nl = static_cast<const char*>(memrchr(buf.data(), '\n', have));
+    if (!nl) continue;
+    size_t upto = nl - buf.data() + 1;
+    line = parser->ParseLines(buf.data(), upto, buf.size(), line, ctx, out);
+    std::memmove(buf.data(), buf.data() + upto, have - upto);
+    base += upto;
+    have -= upto;
+  }
+  ::close(fd);
+  *end_offset = base;
+  *next_line = line;
+  return Status::OK();
+}
+
+}  // namespace burnrate::claude

@@ -1,0 +1,47 @@
+#include "claude/usage_event.h"
+
+#include <cstdio>
+
+#include "common/json_writer.h"
+#include "common/time_util.h"
+
+namespace burnrate::claude {
+
+std::string UsageEventId(const UsageEntry& e) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "cc-%016llx%016llx", static_cast<unsigned long long>(e.key_hi),
+                static_cast<unsigned long long>(e.key_lo));
+  return buf;
+}
+
+void AppendUsageEvent(const UsageEntry& e, const StringTable& strings, std::string_view user,
+                      std::string* out) {
+  const std::string& model = strings[e.model];
+  JsonWriter w;
+  w.BeginObject();
+  w.Key("id").String(UsageEventId(e));
+  w.Key("ts").String(FormatRfc3339(e.ts));
+  w.Key("user").String(user);
+  w.Key("project").String(strings[e.project]);
+  w.Key("source").String("claude_code");
+  w.Key("session").String(strings[e.session]);
+  w.Key("model").String(model.empty() ? "unknown" : model);
+  w.Key("input_tokens").Int(e.tokens.input);
+  w.Key("output_tokens").Int(e.tokens.output);
+  w.Key("cache_read_tokens").Int(e.tokens.cache_read);
+  w.Key("cache_write_tokens").Int(e.tokens.cache_write);
+  if (e.tokens.cache_write_1h > 0) w.Key("cache_write_1h_tokens").Int(e.tokens.cache_write_1h);
+  if (e.api_error || model == "<synthetic>") {
+    w.Key("cost_usd").Int(0);
+  } else if (e.line_cost_nanos >= 0) {
+    w.Key("cost_usd").NanoUsd(e.line_cost_nanos);
+  }
+  // TODO(detect): attach prompt features (length, compress_ratio, simhash,
+  // exact_hash) of the preceding user prompt once detect::ComputePromptFeatures
+  // is on main; the prompt text itself is never sent.
+  w.EndObject();
+  out->append(w.str());
+  out->push_back('\n');
+}
+
+}  // namespace burnrate::claude

@@ -1,0 +1,27 @@
+// Converts de-duplicated transcript usage entries into burnrate's native
+// NDJSON usage events (docs/event-format.md), source "claude_code".
+//
+// The event id is "cc-" + 32 hex digits: a 128-bit hash of
+// (message.id, requestId), or for lines without both ids of
+// (project/file, line number, line bytes). It depends on nothing local
+// (time zone, clock, absolute path), so re-importing the same transcripts
+// from any machine or zone yields the same ids and the server's idempotency
+// de-duplicates them. Pure functions; thread-safe.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "claude/usage_entry.h"
+
+namespace burnrate::claude {
+
+std::string UsageEventId(const UsageEntry& e);
+
+// Appends one NDJSON line (with '\n') for `e`. cost_usd is sent only when the
+// transcript line carried costUSD (0 for <synthetic> and API-error lines);
+// otherwise the server prices the tokens.
+void AppendUsageEvent(const UsageEntry& e, const StringTable& strings, std::string_view user,
+                      std::string* out);
+
+}  // namespace burnrate::claude
