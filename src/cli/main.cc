@@ -1,6 +1,7 @@
 // burnrate: meter, rank and govern AI-agent token use. See README.md.
 #include <CLI/CLI.hpp>
 
+#include "claude/claude.h"
 #include "cli/cli.h"
 
 int main(int argc, char** argv) {
@@ -11,6 +12,9 @@ int main(int argc, char** argv) {
   burnrate::cli::AddIngestCommand(app);
   burnrate::cli::AddTopCommand(app);
   burnrate::cli::AddSimulateCommand(app);
+  burnrate::claude::AddReportCommand(app);
+  burnrate::claude::AddIngestClaudeCommand(app);  // after AddIngestCommand: adds --claude to it
+  burnrate::claude::AddAgentCommand(app);
   CLI11_PARSE(app, argc, argv);
   return burnrate::cli::ExitCode();
 }
