@@ -1,0 +1,92 @@
+// Detection benchmarks: prompt features on the ingest path, Observe per
+// event, and daily scoring of a large organisation.
+//
+//   ./build/detect_bench --benchmark_filter=.
+#include <benchmark/benchmark.h>
+
+#include <random>
+#include <string>
+
+#include "detect/detect.h"
+#include "detect/feature_store.h"
+#include "detect/scorer.h"
+
+namespace burnrate::detect {
+namespace {
+
+std::string Prompt(size_t bytes, uint64_t seed) {
+  static const char* kWords[] = {"refactor", "the", "parser", "so", "that", "unicode", "escapes", "are",
+                                 "validated", "before", "lookup", "and", "add", "tests", "for", "session",
+                                 "timeout", "handling", "in", "server.cc", "with", "retries", "cache", "keys"};
+  std::mt19937_64 r(seed);
+  std::string s;
+  while (s.size() < bytes) {
+    s += kWords[r() % 24];
+    s += (r() % 11 == 0) ? "\n" : " ";
+  }
+  return s;
+}
+
+void BM_ComputePromptFeatures(benchmark::State& state) {
+  std::string p = Prompt(static_cast<size_t>(state.range(0)), 1);
+  for (auto _ : state) benchmark::DoNotOptimize(ComputePromptFeatures(p));
+  state.SetBytesProcessed(int64_t(state.iterations()) * state.range(0));
+}
+BENCHMARK(BM_ComputePromptFeatures)->Arg(200)->Arg(2048)->Arg(16384);
+
+model::Event MakeEvent(int user, TimeMs ts, bool prompt, std::mt19937_64& r) {
+  model::Event e;
+  e.user = "user" + std::to_string(user);
+  e.team = "team" + std::to_string(user / 12);
+  e.session = e.user + "-s" + std::to_string(r() % 4);
+  e.client = e.user + "-ws";
+  e.ts = e.received = ts;
+  e.tokens.input = 500, e.tokens.output = 300, e.tokens.cache_read = 30000;
+  if (prompt) {
+    e.prompt.present = true, e.prompt.length = 400, e.prompt.compress_ratio = 0.5f;
+    e.prompt.simhash = r(), e.prompt.exact_hash = r();
+  }
+  return e;
+}
+
+void BM_Observe(benchmark::State& state) {
+  DetectConfig cfg;
+  FeatureStore fs(cfg);
+  std::mt19937_64 r(7);
+  std::vector<model::Event> evs;
+  for (int i = 0; i < 100000; ++i) evs.push_back(MakeEvent(i % 10000, 20000 * kDayMs + i * 800, i % 3 == 0, r));
+  size_t i = 0;
+  for (auto _ : state) {
+    fs.Observe(evs[i]);
+    if (++i == evs.size()) i = 0;
+  }
+  state.SetItemsProcessed(int64_t(state.iterations()));
+}
+BENCHMARK(BM_Observe);
+
+// Daily scoring of N users, each with ~60 events (features from precomputed values).
+void BM_ScoreDay(benchmark::State& state) {
+  DetectConfig cfg;
+  FakeClock clock(0);
+  DetectionEngine engine(cfg, clock);
+  std::mt19937_64 r(9);
+  int users = static_cast<int>(state.range(0));
+  for (int u = 0; u < users; ++u) {
+    TimeMs t = 20000 * kDayMs + 8 * kHourMs + TimeMs(r() % 3600000);
+    for (int i = 0; i < 60; ++i, t += TimeMs(r() % 600000)) engine.Observe(MakeEvent(u, t, i % 3 == 0, r));
+    if (u % 5 == 0) {
+      model::Event o = MakeEvent(u, t, false, r);
+      o.type = model::EventType::kOutcome, o.outcome_kind = "commit";
+      engine.Observe(o);
+    }
+  }
+  for (auto _ : state) benchmark::DoNotOptimize(engine.ScoreDay(20000));
+  state.counters["users"] = users;
+  state.counters["feature_MB"] = double(engine.features().ApproxBytes()) / 1e6;
+}
+BENCHMARK(BM_ScoreDay)->Arg(100000)->Unit(benchmark::kMillisecond)->Iterations(3);
+
+}  // namespace
+}  // namespace burnrate::detect
+
+BENCHMARK_MAIN();

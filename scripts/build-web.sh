@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Builds the web dashboard into web/dist (served by `burnrate serve --web-dir web/dist`).
+# Runs `npm ci` only when node_modules is missing or older than package-lock.json,
+# and skips the build when dist is newer than every source file. Prints the
+# gzip size of the JavaScript a first load fetches and fails if it exceeds 300 KB.
+# Usage: scripts/build-web.sh [--force]
+set -euo pipefail
+cd "$(dirname "$0")/../web"
+
+if ! command -v npm >/dev/null; then
+  echo "build-web: npm not found; run scripts/install-deps.sh (BURNRATE_WITH_BROWSER=1)" >&2
+  exit 1
+fi
+
+if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
+  echo "build-web: npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+if [[ "${1:-}" != --force && -f dist/index.html ]] &&
+   [[ -z "$(find src index.html vite.config.ts tsconfig.json package-lock.json -newer dist/index.html -print -quit)" ]]; then
+  echo "build-web: web/dist is up to date"
+  exit 0
+fi
+
+npm run --silent build
+node scripts/size.mjs

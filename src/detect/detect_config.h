@@ -1,0 +1,69 @@
+// DetectConfig: thresholds and exemptions of the farming detectors.
+//
+// A plain struct; the app fills it from the [detect] section of the TOML
+// config. Most thresholds are scale-free (shares, coefficients of variation,
+// multiples of the team-peer median) so that they hold for organisations of
+// any size and usage level; the few absolute floors are minimum-evidence
+// guards. docs/detection.md explains each one.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <unordered_set>
+
+#include "common/clock.h"
+#include "common/time_util.h"
+
+namespace burnrate::detect {
+
+struct DetectConfig {
+  TimeZone tz = TimeZone::Utc();           // defines the "day" of ScoreDay
+  std::unordered_set<std::string> exempt;  // users never flagged (declared batch jobs, ...)
+  int retain_days = 3;                     // days of per-user state kept in memory
+
+  // Scoring.
+  double flag_score = 50;              // score >= this: flagged for review
+  double high_confidence_score = 80;   // >= this: counts as waste without review
+  int min_requests = 20;               // less evidence than this: not scored
+  int min_peers = 8;                   // team smaller than this: compare to the org
+  double productive_ratio = 0.25;      // outcomes/Mtok >= this x peer median: productive
+
+  // Idle loop.
+  int idle_min_hours = 16;             // hours of 24 with activity
+  double idle_max_gap_cv = 0.6;        // coefficient of variation of gaps
+  TimeMs idle_max_gap_ms = kHourMs;    // longer gaps are breaks, not loop ticks
+  int idle_min_gaps = 50;
+
+  // Repetitive / low-entropy prompts.
+  int min_prompts = 20;
+  double dup_rate = 0.5;               // share of exact repeats
+  double near_dup_rate = 0.6;          // share with a near twin among recent prompts
+  int near_dup_bits = 10;              // SimHash Hamming distance for "near"
+  uint32_t low_entropy_min_len = 256;  // only long prompts are judged on entropy
+  double low_entropy_ratio = 0.2;      // zstd ratio at or below: low entropy
+  double low_entropy_share = 0.5;
+
+  // Output farming.
+  double output_ratio_min = 1.0;       // output / input-side tokens
+  double output_peer_multiple = 4;     // x peer median output per request
+
+  // Parallel-session farm.
+  int parallel_min_sessions = 8;       // concurrent sessions in one 15-minute slot
+  double parallel_peer_multiple = 4;   // x peer median concurrency
+
+  // Cross-account bot farm.
+  int cluster_min_accounts = 5;
+  double cluster_key_share = 0.2;      // share of a user's prompts on the shared fingerprint
+  uint32_t cluster_min_prompt_len = 48;
+
+  // Cache replay.
+  double cache_peer_multiple = 2;      // cache read per request vs peers
+  double cache_output_fraction = 0.25; // output per request vs peers, at most
+
+  // Outcome-free burn.
+  double burn_peer_multiple = 3;       // tokens vs peer median
+  double burn_outcome_free_share = 0.8;
+  double burn_max_outcome_ratio = 0.1; // outcomes/Mtok vs peer median, at most
+};
+
+}  // namespace burnrate::detect

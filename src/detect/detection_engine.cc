@@ -1,0 +1,93 @@
+#include "detect/detection_engine.h"
+
+#include <chrono>
+
+namespace burnrate::detect {
+
+const char* FlagEventName(FlagEvent e) {
+  switch (e) {
+    case FlagEvent::kFlagged: return "flagged";
+    case FlagEvent::kConfirmed: return "confirmed";
+    case FlagEvent::kDismissed: return "dismissed";
+  }
+  return "flagged";
+}
+
+DetectionEngine::DetectionEngine(DetectConfig cfg, const Clock& clock, std::unique_ptr<FlagStore> store)
+    : cfg_(std::move(cfg)),
+      clock_(clock),
+      features_(cfg_),
+      scorer_(cfg_),
+      store_(store ? std::move(store) : std::make_unique<InMemoryFlagStore>()) {}
+
+void DetectionEngine::Observe(const model::Event& e) { features_.Observe(e); }
+
+std::vector<Flag> DetectionEngine::ScoreDay(int64_t day) {
+  auto t0 = std::chrono::steady_clock::now();  // timing for stats only, not logic
+  std::vector<UserDayFeatures> users = features_.Collect(day);
+  std::vector<ScoredUser> scored = scorer_.Score(users);
+  std::vector<Flag> flags;
+  std::string date = FormatDate(day * kDayMs);
+  for (const ScoredUser& s : scored) {
+    const Verdict& v = s.verdict;
+    if (v.exempt || v.score < cfg_.flag_score) continue;
+    Flag f;
+    f.user = s.features->user;
+    f.team = s.features->team;
+    f.day = day;
+    f.id = FlagId(f.user, day);
+    f.date = date;
+    f.score = v.score;
+    f.flagged = true;
+    f.high_confidence = v.score >= cfg_.high_confidence_score;
+    f.tokens = s.features->tokens;
+    f.wasted_tokens = v.wasted_tokens;
+    f.reasons = v.reasons;
+    flags.push_back(std::move(f));
+  }
+  std::sort(flags.begin(), flags.end(), [](const Flag& a, const Flag& b) {
+    return a.score != b.score ? a.score > b.score : a.id < b.id;
+  });
+  for (const Flag& f : flags) store_->Put(f);
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    last_ = ScoreDayStats{day, users.size(), flags.size(), secs};
+  }
+  for (const Flag& f : flags) Notify(f, FlagEvent::kFlagged);
+  return flags;
+}
+
+int64_t DetectionEngine::WastedTokens(const std::string& user, int64_t day) const {
+  auto f = store_->Find(user, day);
+  return f && f->CountsAsWaste() ? f->wasted_tokens : 0;
+}
+
+Result<Flag> DetectionEngine::Review(const std::string& id, ReviewState state, std::string note,
+                                     std::string reviewer) {
+  if (state == ReviewState::kOpen) return Status::InvalidArgument("review must confirm or dismiss");
+  BR_ASSIGN_OR_RETURN(Flag f, store_->Review(id, state, std::move(note), std::move(reviewer), clock_.NowMs()));
+  Notify(f, state == ReviewState::kConfirmed ? FlagEvent::kConfirmed : FlagEvent::kDismissed);
+  return f;
+}
+
+void DetectionEngine::Subscribe(Listener l) {
+  std::lock_guard<std::mutex> lock(mu_);
+  listeners_.push_back(std::move(l));
+}
+
+void DetectionEngine::Notify(const Flag& f, FlagEvent e) {
+  std::vector<Listener> ls;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ls = listeners_;
+  }
+  for (auto& l : ls) l(f, e);
+}
+
+ScoreDayStats DetectionEngine::last_stats() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return last_;
+}
+
+}  // namespace burnrate::detect

@@ -1,0 +1,87 @@
+// DetectionEngine: the detect layer's one object. It owns the feature store,
+// the scorer and the flag store, and is what the app wires:
+//
+//   ingest path   engine.Observe(event)            per usage/outcome event
+//   daily job     engine.ScoreDay(engine.DayOf(now) - 1)
+//   HTTP          engine.RegisterRoutes(router)    GET /v1/flags, POST review
+//   governance    engine.Subscribe(listener)       flagged/confirmed/dismissed
+//   leaderboard   engine.WastedTokens(user, day)   honest volume
+//
+// Thread-safety: all methods are thread-safe. Listeners are called without
+// internal locks held, on the thread that scored or reviewed.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "detect/detect_config.h"
+#include "detect/feature_store.h"
+#include "detect/flag_store.h"
+#include "detect/scorer.h"
+#include "http/http.h"
+#include "model/event.h"
+
+namespace burnrate::detect {
+
+enum class FlagEvent : uint8_t { kFlagged = 0, kConfirmed = 1, kDismissed = 2 };
+const char* FlagEventName(FlagEvent e);
+
+struct ScoreDayStats {
+  int64_t day = 0;
+  size_t users = 0, flagged = 0;
+  double seconds = 0;
+};
+
+class DetectionEngine {
+ public:
+  using Listener = std::function<void(const Flag&, FlagEvent)>;
+
+  // `store` defaults to an InMemoryFlagStore. `clock` must outlive the engine.
+  DetectionEngine(DetectConfig cfg, const Clock& clock, std::unique_ptr<FlagStore> store = nullptr);
+
+  void Observe(const model::Event& e);
+  // Scores every user active on local day `day`; stores and returns the
+  // flags with score >= flag_score (highest first) and notifies listeners.
+  // Exempt users are never flagged.
+  std::vector<Flag> ScoreDay(int64_t day);
+  int64_t DayOf(TimeMs t) const { return features_.DayOf(t); }
+
+  // Tokens of (user, day) counted as waste: from flags that are confirmed,
+  // or high-confidence and not dismissed. 0 otherwise.
+  int64_t WastedTokens(const std::string& user, int64_t day) const;
+  // Confirms or dismisses a flag (kConfirmed / kDismissed), notifies
+  // listeners. NotFound for an unknown id.
+  Result<Flag> Review(const std::string& id, ReviewState state, std::string note, std::string reviewer);
+
+  void Subscribe(Listener l);
+  // GET /v1/flags?date=YYYY-MM-DD|window=Nd[&state=open|confirmed|dismissed][&user=u] (viewer)
+  // POST /v1/flags/{id}/confirm, POST /v1/flags/{id}/dismiss, body {"note": "..."} (admin)
+  void RegisterRoutes(http::Router& router);
+
+  FlagStore& flags() { return *store_; }
+  const DetectConfig& config() const { return cfg_; }
+  const FeatureStore& features() const { return features_; }
+  ScoreDayStats last_stats() const;
+
+ private:
+  void Notify(const Flag& f, FlagEvent e);
+
+  const DetectConfig cfg_;
+  const Clock& clock_;
+  FeatureStore features_;
+  Scorer scorer_;
+  std::unique_ptr<FlagStore> store_;
+  mutable std::mutex mu_;
+  std::vector<Listener> listeners_;  // guarded by mu_
+  ScoreDayStats last_;               // guarded by mu_
+};
+
+// Parses a review body {"note": "..."}; an empty body means no note.
+// Errors name the field.
+Result<std::string> ParseReviewNote(std::string_view body);
+
+}  // namespace burnrate::detect

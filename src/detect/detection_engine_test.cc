@@ -1,0 +1,154 @@
+// The engine end to end on hand-made events, and the review-queue routes on
+// a real HTTP server on 127.0.0.1.
+#include "detect/detection_engine.h"
+
+#include <gtest/gtest.h>
+
+#include "http/client.h"
+
+namespace burnrate::detect {
+namespace {
+
+constexpr int64_t kDay = 20000;
+constexpr TimeMs kDay0 = kDay * kDayMs;
+
+model::Event Ev(const std::string& user, const std::string& team, TimeMs ts, const std::string& session) {
+  model::Event e;
+  e.user = user, e.team = team, e.ts = ts, e.received = ts, e.session = session, e.client = user + "-ws";
+  e.tokens.input = 500, e.tokens.output = 300, e.tokens.cache_read = 30000;
+  return e;
+}
+
+// Twelve ordinary developers with outcomes, one idle loop, one exempt batch job.
+void Populate(DetectionEngine& engine) {
+  for (int u = 0; u < 12; ++u) {
+    std::string name = "dev" + std::to_string(u);
+    TimeMs t = kDay0 + 9 * kHourMs + u * kMinuteMs;
+    for (int i = 0; i < 60; ++i) {
+      t += (i % 7 == 0 ? 20 : 1 + (i * 37 + u) % 5) * kMinuteMs;
+      engine.Observe(Ev(name, "core", t, name + "-s" + std::to_string(i / 20)));
+    }
+    model::Event o = Ev(name, "core", t, name + "-s0");
+    o.type = model::EventType::kOutcome, o.outcome_kind = "commit";
+    for (int k = 0; k < 5; ++k) engine.Observe(o);
+  }
+  for (const char* bot : {"looper", "batch"})
+    for (TimeMs t = kDay0; t < kDay0 + 22 * kHourMs; t += 45 * kSecondMs) engine.Observe(Ev(bot, "core", t, "loop"));
+}
+
+DetectConfig Config() {
+  DetectConfig cfg;
+  cfg.exempt.insert("batch");
+  return cfg;
+}
+
+TEST(DetectionEngine, FlagsTheLoopNotTheDevelopersNorTheExemptJob) {
+  FakeClock clock(kDay0 + kDayMs + kHourMs);
+  DetectionEngine engine(Config(), clock);
+  std::vector<std::pair<std::string, FlagEvent>> seen;
+  engine.Subscribe([&](const Flag& f, FlagEvent e) { seen.emplace_back(f.user, e); });
+  Populate(engine);
+  auto flags = engine.ScoreDay(kDay);
+  ASSERT_EQ(flags.size(), 1u);
+  const Flag& f = flags[0];
+  EXPECT_EQ(f.user, "looper");
+  EXPECT_EQ(f.date, "2024-10-04");
+  EXPECT_GE(f.score, 80);
+  EXPECT_TRUE(f.high_confidence);
+  EXPECT_EQ(f.wasted_tokens, f.tokens);
+  ASSERT_FALSE(f.reasons.empty());
+  bool idle = false;
+  for (const auto& r : f.reasons) idle |= r.detector == "idle_loop";
+  EXPECT_TRUE(idle);
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].second, FlagEvent::kFlagged);
+  EXPECT_EQ(engine.WastedTokens("looper", kDay), f.tokens);
+  EXPECT_EQ(engine.WastedTokens("dev1", kDay), 0);
+  EXPECT_EQ(engine.last_stats().users, 14u);
+
+  // Dismissing removes the waste; re-scoring keeps the review.
+  auto r = engine.Review(f.id, ReviewState::kDismissed, "approved load test", "admin1");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(engine.WastedTokens("looper", kDay), 0);
+  engine.ScoreDay(kDay);
+  EXPECT_EQ(engine.flags().Get(f.id)->state, ReviewState::kDismissed);
+  EXPECT_EQ(seen.back().second, FlagEvent::kFlagged);
+  EXPECT_FALSE(engine.Review("0000000000000000", ReviewState::kConfirmed, "", "x").ok());
+}
+
+TEST(FlagRoutes, ListConfirmDismissOverHttp) {
+  FakeClock clock(kDay0 + kDayMs + kHourMs);
+  DetectionEngine engine(Config(), clock);
+  Populate(engine);
+  auto flags = engine.ScoreDay(kDay);
+  ASSERT_EQ(flags.size(), 1u);
+  std::vector<FlagEvent> events;
+  engine.Subscribe([&](const Flag&, FlagEvent e) { events.push_back(e); });
+
+  http::Router router;
+  router.SetAuthenticator([](std::string_view key) -> Result<std::pair<http::Role, std::string>> {
+    if (key == "admin-key") return std::make_pair(http::Role::kAdmin, std::string("root"));
+    if (key == "viewer-key") return std::make_pair(http::Role::kViewer, std::string("eve"));
+    return Status::Unauthenticated("unknown key");
+  });
+  engine.RegisterRoutes(router);
+  http::ServerOptions so;
+  so.port = 0;
+  http::Server server(so, router);
+  ASSERT_TRUE(server.Start().ok());
+  auto client = http::Client::Create("http://127.0.0.1:" + std::to_string(server.port()));
+  ASSERT_TRUE(client.ok());
+  auto& c = **client;
+  c.set_bearer("viewer-key");
+
+  auto r = c.Send("GET", "/v1/flags?date=2024-10-04");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, 200);
+  EXPECT_NE(r->body.find("\"user\":\"looper\""), std::string::npos);
+  EXPECT_NE(r->body.find("\"detector\":\"idle_loop\""), std::string::npos);
+  EXPECT_NE(r->body.find("\"wasted_tokens\""), std::string::npos);
+  r = c.Send("GET", "/v1/flags?window=7d");
+  EXPECT_NE(r->body.find("looper"), std::string::npos);
+  r = c.Send("GET", "/v1/flags?date=2024-10-03");
+  EXPECT_EQ(r->body, "{\"flags\":[]}");
+  r = c.Send("GET", "/v1/flags?date=yesterday");
+  EXPECT_EQ(r->status, 400);
+  EXPECT_NE(r->body.find("\"field\":\"date\""), std::string::npos);
+  r = c.Send("GET", "/v1/flags?window=7w");
+  EXPECT_EQ(r->status, 400);
+  EXPECT_NE(r->body.find("\"field\":\"window\""), std::string::npos);
+
+  std::string path = "/v1/flags/" + flags[0].id;
+  r = c.Send("POST", path + "/confirm", "{\"note\":\"no\"}");
+  EXPECT_EQ(r->status, 403);  // viewers cannot review
+  c.set_bearer("admin-key");
+  r = c.Send("POST", path + "/confirm", "{\"note\": 5}");
+  EXPECT_EQ(r->status, 400);
+  EXPECT_NE(r->body.find("\"field\":\"note\""), std::string::npos);
+  r = c.Send("POST", path + "/confirm", "{\"note\":\"script confirmed with the owner\"}");
+  ASSERT_EQ(r->status, 200);
+  EXPECT_NE(r->body.find("\"state\":\"confirmed\""), std::string::npos);
+  EXPECT_NE(r->body.find("\"reviewer\":\"root\""), std::string::npos);
+  EXPECT_EQ(engine.WastedTokens("looper", kDay), flags[0].tokens);
+  r = c.Send("POST", path + "/dismiss", "");
+  EXPECT_EQ(r->status, 200);
+  EXPECT_NE(r->body.find("\"state\":\"dismissed\""), std::string::npos);
+  r = c.Send("POST", "/v1/flags/ffffffffffffffff/dismiss", "{}");
+  EXPECT_EQ(r->status, 404);
+  r = c.Send("GET", "/v1/flags?date=2024-10-04&state=confirmed");
+  EXPECT_EQ(r->body, "{\"flags\":[]}");
+  server.Stop();
+  EXPECT_EQ(events, (std::vector<FlagEvent>{FlagEvent::kConfirmed, FlagEvent::kDismissed}));
+}
+
+TEST(ParseReviewNote, Cases) {
+  EXPECT_EQ(ParseReviewNote("").value(), "");
+  EXPECT_EQ(ParseReviewNote("{}").value(), "");
+  EXPECT_EQ(ParseReviewNote("{\"note\":\"ok\"}").value(), "ok");
+  EXPECT_FALSE(ParseReviewNote("[1]").ok());
+  EXPECT_FALSE(ParseReviewNote("{\"note\":").ok());
+  EXPECT_FALSE(ParseReviewNote("{\"note\":null}").ok());
+}
+
+}  // namespace
+}  // namespace burnrate::detect

@@ -1,0 +1,188 @@
+// The detectors. Design rules, so that they hold on organisations we never
+// simulated:
+//
+// 1. Compare with peers, not constants. Volumes and per-request sizes are
+//    judged as multiples of the peer median (team, or the whole org when the
+//    team has fewer than min_peers scored members). Medians ignore up to half
+//    of the group being farmers, and multiples are unit-free.
+// 2. Absolute thresholds only where the quantity is dimensionless and has a
+//    meaning of its own: hours of 24, a coefficient of variation, a share of
+//    prompts, a compression ratio, output vs input tokens.
+// 3. Results excuse volume. Every detector except the cross-account one is
+//    silenced when the user's outcomes per million tokens reach
+//    productive_ratio of the peer median: a long agentic session that ships
+//    commits is not farming however big it is. Faking a few outcomes does not
+//    help a farmer, because the ratio is per token.
+// 4. Each firing detector scores 50 at its threshold, rising linearly to 100
+//    at a "clearly beyond" point; the day's score is the maximum plus 5 per
+//    additional detector. Wasted tokens are the tokens not covered by
+//    outcomes at peer efficiency: tokens x (1 - min(1, outcome ratio)).
+#include "detect/detectors.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+
+namespace burnrate::detect {
+namespace {
+
+// 0 at `from`, 1 at `to` (either direction), clamped.
+double Lin(double x, double from, double to) {
+  if (to == from) return 1;
+  return std::clamp((x - from) / (to - from), 0.0, 1.0);
+}
+
+Reason Make(const char* detector, std::string summary, double strength,
+            std::vector<Evidence> ev) {
+  return Reason{detector, std::move(summary), std::move(ev), 50 + 50 * std::clamp(strength, 0.0, 1.0)};
+}
+
+bool Enough(const UserDayFeatures& f, const DetectConfig& cfg) { return f.requests >= cfg.min_requests; }
+
+double Mult(double x, double median) { return median > 0 ? x / median : (x > 0 ? INFINITY : 0); }
+
+}  // namespace
+
+double OutcomeRatio(const UserDayFeatures& f, const PeerBaseline& p) {
+  if (p.outcomes_per_mtok <= 0) return f.outcomes > 0 ? 1.0 : 0.0;
+  return f.outcomes_per_mtok / p.outcomes_per_mtok;
+}
+
+bool Productive(const UserDayFeatures& f, const PeerBaseline& p, const DetectConfig& cfg) {
+  return f.outcomes > 0 && OutcomeRatio(f, p) >= cfg.productive_ratio;
+}
+
+std::optional<Reason> DetectIdleLoop(const UserDayFeatures& f, const PeerBaseline& p, const DetectConfig& cfg) {
+  if (!Enough(f, cfg) || Productive(f, p, cfg)) return std::nullopt;
+  if (f.hours_active < cfg.idle_min_hours || f.gaps < cfg.idle_min_gaps || f.gap_cv > cfg.idle_max_gap_cv)
+    return std::nullopt;
+  double s = 0.5 * Lin(f.hours_active, cfg.idle_min_hours, 24) + 0.5 * Lin(f.gap_cv, cfg.idle_max_gap_cv, 0);
+  return Make("idle_loop",
+              fmt::format("Active {} of 24 hours at a machine-regular pace (gap variation {:.2f}, {} "
+                          "requests) with {} outcomes.",
+                          f.hours_active, f.gap_cv, f.requests, f.outcomes),
+              s,
+              {{"hours_active", double(f.hours_active)}, {"gap_cv", f.gap_cv},
+               {"requests", double(f.requests)}, {"outcomes", double(f.outcomes)}});
+}
+
+std::optional<Reason> DetectRepetitivePrompts(const UserDayFeatures& f, const PeerBaseline& p,
+                                              const DetectConfig& cfg) {
+  if (!Enough(f, cfg) || f.prompts < cfg.min_prompts || Productive(f, p, cfg)) return std::nullopt;
+  double le = double(f.low_entropy_prompts) / double(f.prompts);
+  bool dup = f.exact_dup_rate >= cfg.dup_rate, near = f.near_dup_rate >= cfg.near_dup_rate;
+  bool low = le >= cfg.low_entropy_share;
+  if (!dup && !near && !low) return std::nullopt;
+  double s = std::max({dup ? Lin(f.exact_dup_rate, cfg.dup_rate, 1) : 0.0,
+                       near ? Lin(f.near_dup_rate, cfg.near_dup_rate, 1) : 0.0,
+                       low ? Lin(le, cfg.low_entropy_share, 1) : 0.0});
+  return Make("repetitive_prompts",
+              fmt::format("Of {} prompts, {:.0f}% were exact repeats, {:.0f}% near-duplicates of a "
+                          "recent prompt and {:.0f}% long low-entropy filler.",
+                          f.prompts, 100 * f.exact_dup_rate, 100 * f.near_dup_rate, 100 * le),
+              s,
+              {{"prompts", double(f.prompts)}, {"exact_dup_rate", f.exact_dup_rate},
+               {"near_dup_rate", f.near_dup_rate}, {"low_entropy_share", le}});
+}
+
+std::optional<Reason> DetectOutputFarming(const UserDayFeatures& f, const PeerBaseline& p,
+                                          const DetectConfig& cfg) {
+  if (!Enough(f, cfg) || Productive(f, p, cfg)) return std::nullopt;
+  double mult = Mult(f.output_per_request, p.output_per_request);
+  if (f.output_ratio < cfg.output_ratio_min || mult < cfg.output_peer_multiple) return std::nullopt;
+  double s = std::max(Lin(f.output_ratio, cfg.output_ratio_min, 5 * cfg.output_ratio_min),
+                      Lin(mult, cfg.output_peer_multiple, 4 * cfg.output_peer_multiple));
+  return Make("output_farming",
+              fmt::format("Generated {:.1f} output tokens per input token, {:.0f} per request "
+                          "({:.1f}x the peer median), with {} outcomes.",
+                          f.output_ratio, f.output_per_request, mult, f.outcomes),
+              s,
+              {{"output_ratio", f.output_ratio}, {"output_per_request", f.output_per_request},
+               {"peer_output_per_request", p.output_per_request}, {"outcomes", double(f.outcomes)}});
+}
+
+std::optional<Reason> DetectParallelFarm(const UserDayFeatures& f, const PeerBaseline& p,
+                                         const DetectConfig& cfg) {
+  if (!Enough(f, cfg) || Productive(f, p, cfg)) return std::nullopt;
+  double thr = std::max<double>(cfg.parallel_min_sessions, cfg.parallel_peer_multiple * p.concurrency);
+  if (f.max_concurrency < thr) return std::nullopt;
+  return Make("parallel_farm",
+              fmt::format("Ran up to {} sessions at once (peer median {:.0f}), {} sessions on {} "
+                          "clients, with {} outcomes.",
+                          f.max_concurrency, p.concurrency, f.sessions, f.clients, f.outcomes),
+              Lin(f.max_concurrency, thr, 4 * thr),
+              {{"max_concurrency", double(f.max_concurrency)}, {"peer_concurrency", p.concurrency},
+               {"sessions", double(f.sessions)}, {"clients", double(f.clients)}});
+}
+
+std::optional<Reason> DetectBotFarm(const UserDayFeatures& f, const PeerBaseline& p, const DetectConfig& cfg) {
+  if (!Enough(f, cfg) || Productive(f, p, cfg)) return std::nullopt;
+  if (f.cluster_accounts < cfg.cluster_min_accounts || f.cluster_share < cfg.cluster_key_share)
+    return std::nullopt;
+  double s = std::max(Lin(f.cluster_accounts, cfg.cluster_min_accounts, 4 * cfg.cluster_min_accounts),
+                      Lin(f.cluster_share, cfg.cluster_key_share, 1));
+  return Make("bot_farm",
+              fmt::format("{:.0f}% of its prompts follow templates shared with {} other accounts, "
+                          "with {} outcomes.",
+                          100 * f.cluster_share, f.cluster_accounts - 1, f.outcomes),
+              s,
+              {{"cluster_accounts", double(f.cluster_accounts)}, {"template_share", f.cluster_share},
+               {"outcomes", double(f.outcomes)}});
+}
+
+std::optional<Reason> DetectCacheReplay(const UserDayFeatures& f, const PeerBaseline& p,
+                                        const DetectConfig& cfg) {
+  if (!Enough(f, cfg) || Productive(f, p, cfg)) return std::nullopt;
+  double ctx = Mult(f.cache_read_per_request, p.cache_read_per_request);
+  double out = p.output_per_request > 0 ? f.output_per_request / p.output_per_request : 1;
+  if (ctx < cfg.cache_peer_multiple || out > cfg.cache_output_fraction || f.cache_read_share < 0.5 ||
+      f.requests < p.requests)
+    return std::nullopt;
+  double s = std::max(Lin(ctx, cfg.cache_peer_multiple, 4 * cfg.cache_peer_multiple),
+                      Lin(out, cfg.cache_output_fraction, 0));
+  return Make("cache_replay",
+              fmt::format("Replayed a cached context of {:.0f} tokens per request ({:.1f}x peers) for "
+                          "{:.0f} output tokens per request, {} times, with {} outcomes.",
+                          f.cache_read_per_request, ctx, f.output_per_request, f.requests, f.outcomes),
+              s,
+              {{"cache_read_per_request", f.cache_read_per_request}, {"context_vs_peers", ctx},
+               {"output_per_request", f.output_per_request}, {"cache_read_share", f.cache_read_share},
+               {"requests", double(f.requests)}});
+}
+
+std::optional<Reason> DetectOutcomeFreeBurn(const UserDayFeatures& f, const PeerBaseline& p,
+                                            const DetectConfig& cfg) {
+  if (!Enough(f, cfg) || p.outcomes_per_mtok <= 0) return std::nullopt;  // no outcome data: no opinion
+  double vol = Mult(double(f.tokens), p.tokens);
+  double ratio = OutcomeRatio(f, p);
+  if (vol < cfg.burn_peer_multiple || f.outcome_free_share < cfg.burn_outcome_free_share ||
+      ratio > cfg.burn_max_outcome_ratio)
+    return std::nullopt;
+  return Make("outcome_free_burn",
+              fmt::format("Used {} tokens ({:.1f}x the peer median), {:.0f}% in sessions with no "
+                          "outcome, at {:.2f}x peer outcome efficiency.",
+                          f.tokens, vol, 100 * f.outcome_free_share, ratio),
+              Lin(vol, cfg.burn_peer_multiple, 4 * cfg.burn_peer_multiple),
+              {{"tokens", double(f.tokens)}, {"tokens_vs_peers", vol},
+               {"outcome_free_share", f.outcome_free_share}, {"outcome_ratio", ratio}});
+}
+
+Verdict Evaluate(const UserDayFeatures& f, const PeerBaseline& p, const DetectConfig& cfg) {
+  Verdict v;
+  v.exempt = cfg.exempt.count(f.user) > 0;
+  if (v.exempt) return v;
+  for (auto* d : {DetectIdleLoop, DetectRepetitivePrompts, DetectOutputFarming, DetectParallelFarm,
+                  DetectBotFarm, DetectCacheReplay, DetectOutcomeFreeBurn}) {
+    if (auto r = d(f, p, cfg)) v.reasons.push_back(std::move(*r));
+  }
+  if (v.reasons.empty()) return v;
+  std::sort(v.reasons.begin(), v.reasons.end(),
+            [](const Reason& a, const Reason& b) { return a.score > b.score; });
+  v.score = std::min(100.0, v.reasons[0].score + 5.0 * double(v.reasons.size() - 1));
+  double covered = std::min(1.0, OutcomeRatio(f, p));
+  v.wasted_tokens = static_cast<int64_t>(double(f.tokens) * (1 - covered));
+  return v;
+}
+
+}  // namespace burnrate::detect

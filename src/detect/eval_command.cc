@@ -1,0 +1,174 @@
+// The evaluation loop: day d's events are generated and ingested, then UTC
+// day d-1 is scored (by then every persona's spill-over from neighbouring
+// local days has arrived). A user is predicted "farming" when flagged on at
+// least min_flag_days days; precision and recall are over users, and also
+// reported over user-days.
+#include "detect/eval_command.h"
+
+#include <CLI/CLI.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <unordered_map>
+
+#include <fmt/format.h>
+
+#include "common/json_writer.h"
+
+namespace burnrate::detect {
+namespace {
+
+double Div(double a, double b) { return b > 0 ? a / b : 0; }
+
+}  // namespace
+
+Result<EvalReport> RunEvaluation(const EvalOptions& options, DetectionEngine& engine, IngestFn ingest) {
+  auto t0 = std::chrono::steady_clock::now();
+  sim::PersonaSim sim(options.sim);
+  if (!ingest) {
+    ingest = [&engine](std::vector<model::Event> evs) {
+      for (const auto& e : evs) engine.Observe(e);
+      return Status::OK();
+    };
+  }
+  EvalReport rep;
+  std::unordered_map<std::string, int> flagged_days;
+  std::unordered_map<std::string, std::string> top_reason;  // last top detector, for the table
+  std::unordered_map<std::string, std::map<std::string, int>> reasons_by_user;
+  std::unordered_map<std::string, int> active_days;
+  int64_t first_day = FloorDiv(options.sim.start, kDayMs);
+  for (int d = 0; d <= options.sim.days; ++d) {
+    std::vector<model::Event> evs;
+    if (d < options.sim.days) sim.GenerateDay(d, &evs);
+    rep.events += static_cast<int64_t>(evs.size());
+    if (d < options.sim.days) {
+      for (const auto& e : evs)
+        if (e.type == model::EventType::kUsage && FloorDiv(e.ts, kDayMs) == first_day + d) active_days[e.user];
+    }
+    BR_RETURN_IF_ERROR(ingest(std::move(evs)));
+    if (d == 0) continue;
+    rep.feature_bytes = std::max(rep.feature_bytes, engine.features().ApproxBytes());
+    for (const Flag& f : engine.ScoreDay(first_day + d - 1)) {
+      ++flagged_days[f.user];
+      for (const Reason& r : f.reasons) ++reasons_by_user[f.user][r.detector];
+    }
+    rep.max_score_seconds = std::max(rep.max_score_seconds, engine.last_stats().seconds);
+    ++rep.scored_days;
+  }
+  // Per persona and overall.
+  std::vector<PersonaResult> per(sim::kPersonaCount);
+  for (int p = 0; p < sim::kPersonaCount; ++p) {
+    per[p].persona = sim::PersonaName(static_cast<sim::Persona>(p));
+    per[p].farming = sim::IsFarming(static_cast<sim::Persona>(p));
+  }
+  int64_t tp = 0, fp = 0, fn = 0, legit = 0, heavy = 0, fp_heavy = 0, dtp = 0, dfp = 0, dfarm = 0;
+  for (const sim::PersonaUser& u : sim.users()) {
+    PersonaResult& r = per[static_cast<int>(u.persona)];
+    ++r.users;
+    int fd = flagged_days.count(u.name) ? flagged_days[u.name] : 0;
+    bool pred = fd >= options.min_flag_days;
+    r.flagged_users += pred;
+    r.flagged_days += fd;
+    r.user_days += options.sim.days;
+    for (const auto& [det, n] : reasons_by_user[u.name]) r.detectors[det] += n;
+    if (r.farming) {
+      (pred ? tp : fn)++;
+      dtp += fd, dfarm += options.sim.days;
+    } else {
+      ++legit;
+      fp += pred, dfp += fd;
+      if (u.persona != sim::Persona::kNormal) ++heavy, fp_heavy += pred;
+    }
+  }
+  rep.precision = Div(double(tp), double(tp + fp));
+  rep.recall = Div(double(tp), double(tp + fn));
+  rep.fpr_legit = Div(double(fp), double(legit));
+  rep.fpr_heavy_legit = Div(double(fp_heavy), double(heavy));
+  rep.day_precision = Div(double(dtp), double(dtp + dfp));
+  rep.day_recall = Div(double(dtp), double(dfarm));
+  for (auto& r : per)
+    if (r.users > 0) rep.personas.push_back(std::move(r));
+  rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return rep;
+}
+
+std::string FormatReport(const EvalReport& r) {
+  std::string s = fmt::format("{:<16} {:>7} {:>7} {:>8} {:>9}  {}\n", "persona", "label", "users", "flagged",
+                              "rate", "flagged days per detector (a day may count for several)");
+  for (const auto& p : r.personas) {
+    std::string dets;
+    for (const auto& [d, n] : p.detectors) dets += fmt::format("{}={} ", d, n);
+    s += fmt::format("{:<16} {:>7} {:>7} {:>8} {:>8.1f}%  {}\n", p.persona, p.farming ? "farm" : "legit", p.users,
+                     p.flagged_users, 100.0 * Div(p.flagged_users, p.users), dets);
+  }
+  s += fmt::format(
+      "\nusers:     precision {:.3f}  recall {:.3f}  FPR legit {:.4f}  FPR legit non-ordinary {:.4f}\n"
+      "user-days: precision {:.3f}  recall {:.3f}\n"
+      "{} events, {} days scored, {:.1f} s total, slowest ScoreDay {:.3f} s, feature memory {:.1f} MB\n"
+      "targets (precision>=0.95, recall>=0.90, FPR heavy legit<=0.005): {}\n",
+      r.precision, r.recall, r.fpr_legit, r.fpr_heavy_legit, r.day_precision, r.day_recall, r.events, r.scored_days,
+      r.seconds, r.max_score_seconds, double(r.feature_bytes) / 1e6, r.MeetsTargets() ? "MET" : "MISSED");
+  return s;
+}
+
+std::string ReportJson(const EvalReport& r) {
+  JsonWriter w;
+  w.BeginObject();
+  w.Key("precision").Double(r.precision).Key("recall").Double(r.recall);
+  w.Key("fpr_legit").Double(r.fpr_legit).Key("fpr_heavy_legit").Double(r.fpr_heavy_legit);
+  w.Key("day_precision").Double(r.day_precision).Key("day_recall").Double(r.day_recall);
+  w.Key("events").Int(r.events).Key("seconds").Double(r.seconds);
+  w.Key("targets_met").Bool(r.MeetsTargets());
+  w.Key("personas").BeginArray();
+  for (const auto& p : r.personas) {
+    w.BeginObject().Key("persona").String(p.persona).Key("farming").Bool(p.farming);
+    w.Key("users").Int(p.users).Key("flagged_users").Int(p.flagged_users);
+    w.Key("user_days").Int(p.user_days).Key("flagged_days").Int(p.flagged_days).EndObject();
+  }
+  w.EndArray().EndObject();
+  return w.Take();
+}
+
+int RunEvalDetection(const EvalOptions& options) {
+  DetectConfig cfg;
+  sim::PersonaSim probe(options.sim);
+  for (auto& u : probe.ExemptUsers()) cfg.exempt.insert(u);
+  FakeClock clock(options.sim.start);
+  DetectionEngine engine(cfg, clock);
+  auto rep = RunEvaluation(options, engine);
+  if (!rep.ok()) {
+    std::fprintf(stderr, "eval-detection: %s\n", rep.status().ToString().c_str());
+    return 2;
+  }
+  std::string out = options.json ? ReportJson(*rep) + "\n" : FormatReport(*rep);
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  return options.check && !rep->MeetsTargets() ? 1 : 0;
+}
+
+void AddEvalDetectionCommand(CLI::App& app) {
+  auto opts = std::make_shared<EvalOptions>();
+  CLI::App* sub = app.add_subcommand("eval-detection", "Run a labelled persona simulation through the farming "
+                                                       "detectors; print precision, recall and FPR");
+  sub->add_option("--users", opts->sim.users, "Simulated users")->capture_default_str()->check(CLI::Range(20, 1000000));
+  sub->add_option("--days", opts->sim.days, "Simulated days")->capture_default_str()->check(CLI::Range(1, 366));
+  sub->add_option("--seed", opts->sim.seed, "Random seed")->capture_default_str();
+  sub->add_option("--rate-scale", opts->sim.rate_scale, "Multiply every persona's request rate")
+      ->capture_default_str()->check(CLI::Range(0.05, 20.0));
+  sub->add_option("--token-scale", opts->sim.token_scale, "Multiply every request's tokens")
+      ->capture_default_str()->check(CLI::Range(0.01, 100.0));
+  sub->add_option("--farm-share", opts->sim.farm_share, "Share of users that farm")
+      ->capture_default_str()->check(CLI::Range(0.0, 0.5));
+  sub->add_option("--team-size", opts->sim.team_size, "Users per team")->capture_default_str()->check(CLI::Range(1, 100000));
+  sub->add_option("--bot-farm-size", opts->sim.bot_farm_size, "Accounts per bot farm")
+      ->capture_default_str()->check(CLI::Range(2, 10000));
+  sub->add_option("--min-flag-days", opts->min_flag_days, "Flagged days that make a user count as flagged")
+      ->capture_default_str()->check(CLI::Range(1, 366));
+  sub->add_flag("--check", opts->check, "Exit 1 when a quality target is missed");
+  sub->add_flag("--json", opts->json, "Print the report as JSON");
+  sub->callback([opts] {
+    int rc = RunEvalDetection(*opts);
+    if (rc != 0) throw CLI::RuntimeError(rc);
+  });
+}
+
+}  // namespace burnrate::detect

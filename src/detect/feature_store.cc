@@ -1,0 +1,66 @@
+#include "detect/feature_store.h"
+
+#include <cstdlib>
+
+#include "common/hash.h"
+
+namespace burnrate::detect {
+
+int64_t FeatureStore::DayOf(TimeMs t) const {
+  if (cfg_.tz.name() == "UTC") return FloorDiv(t, kDayMs);
+  return cfg_.tz.LocalDay(t);
+}
+
+void FeatureStore::Observe(const model::Event& e) {
+  if (e.user.empty()) return;
+  // A client clock far from the server's is not trusted for the day.
+  TimeMs ts = e.ts;
+  if (e.received > 0 && (ts <= 0 || std::llabs(ts - e.received) > 2 * kDayMs)) ts = e.received;
+  int64_t day = DayOf(ts);
+  Shard& sh = shards_[Hash64(e.user) % kShards];
+  std::lock_guard<std::mutex> lock(sh.mu);
+  auto dit = sh.days.find(day);
+  if (dit == sh.days.end()) {
+    if (!sh.days.empty() && day <= sh.days.rbegin()->first - cfg_.retain_days) return;  // too late
+    dit = sh.days.emplace(day, DayMap{}).first;
+    while (!sh.days.empty() && sh.days.begin()->first <= sh.days.rbegin()->first - cfg_.retain_days)
+      sh.days.erase(sh.days.begin());
+    dit = sh.days.find(day);
+    if (dit == sh.days.end()) return;
+  }
+  UserDayStats& st = dit->second[e.user];
+  if (e.type == model::EventType::kUsage) {
+    TimeMs start = cfg_.tz.name() == "UTC" ? day * kDayMs : cfg_.tz.DayStart(ts);
+    st.AddUsage(e, ts, start, cfg_);
+  } else {
+    st.AddOutcome(e);
+  }
+}
+
+std::vector<UserDayFeatures> FeatureStore::Collect(int64_t day) const {
+  std::vector<UserDayFeatures> out;
+  for (const Shard& sh : shards_) {
+    std::lock_guard<std::mutex> lock(sh.mu);
+    auto it = sh.days.find(day);
+    if (it == sh.days.end()) continue;
+    out.reserve(out.size() + it->second.size());
+    for (const auto& [user, st] : it->second) {
+      out.push_back(st.Finish(cfg_));
+      out.back().user = user;
+      out.back().day = day;
+    }
+  }
+  return out;
+}
+
+size_t FeatureStore::ApproxBytes() const {
+  size_t n = 0;
+  for (const Shard& sh : shards_) {
+    std::lock_guard<std::mutex> lock(sh.mu);
+    for (const auto& [d, m] : sh.days)
+      for (const auto& [u, st] : m) n += u.capacity() + 48 + st.ApproxBytes();
+  }
+  return n;
+}
+
+}  // namespace burnrate::detect

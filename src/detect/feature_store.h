@@ -1,0 +1,46 @@
+// FeatureStore: per-user, per-day aggregates fed from the ingest path.
+//
+// Observe() folds one usage or outcome event (team resolved, ts set) into the
+// UserDayStats of (user, local day of ts). Days older than the newest seen
+// minus retain_days are dropped as new days arrive, so memory is bounded by
+// users x retain_days x ~1 KB. Collect() snapshots the features of one day.
+// Thread-safety: thread-safe; 16 shards by user hash, each with its own mutex,
+// so concurrent ingest threads rarely contend.
+#pragma once
+
+#include <array>
+#include <map>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "detect/detect_config.h"
+#include "detect/user_day_stats.h"
+#include "model/event.h"
+
+namespace burnrate::detect {
+
+class FeatureStore {
+ public:
+  explicit FeatureStore(const DetectConfig& cfg) : cfg_(cfg) {}
+
+  void Observe(const model::Event& e);
+  // Features of every user with events on local day `day` (unordered).
+  std::vector<UserDayFeatures> Collect(int64_t day) const;
+  // Local day number of an instant in the configured zone.
+  int64_t DayOf(TimeMs t) const;
+  size_t ApproxBytes() const;
+
+ private:
+  static constexpr int kShards = 16;
+  using DayMap = std::unordered_map<std::string, UserDayStats>;
+  struct Shard {
+    mutable std::mutex mu;
+    std::map<int64_t, DayMap> days;  // guarded by mu
+  };
+  const DetectConfig& cfg_;
+  std::array<Shard, kShards> shards_;
+};
+
+}  // namespace burnrate::detect

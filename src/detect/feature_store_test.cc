@@ -1,0 +1,148 @@
+#include "detect/feature_store.h"
+
+#include <gtest/gtest.h>
+
+#include "detect/prompt_features.h"
+#include "detect/scorer.h"
+
+namespace burnrate::detect {
+namespace {
+
+constexpr TimeMs kDay0 = 20000 * kDayMs;
+
+model::Event Usage(const std::string& user, TimeMs ts, const std::string& session, const std::string& prompt = "") {
+  model::Event e;
+  e.user = user, e.team = "core", e.ts = ts, e.received = ts, e.session = session, e.client = "ws1";
+  e.tokens.input = 100, e.tokens.output = 50, e.tokens.cache_read = 850;
+  if (!prompt.empty()) e.prompt = ComputePromptFeatures(prompt);
+  return e;
+}
+
+model::Event Outcome(const std::string& user, TimeMs ts, const std::string& session) {
+  model::Event e;
+  e.type = model::EventType::kOutcome;
+  e.user = user, e.team = "core", e.ts = ts, e.received = ts, e.session = session, e.outcome_kind = "commit";
+  return e;
+}
+
+TEST(FeatureStore, RegularLoopHasLowGapVariationAndManyHours) {
+  DetectConfig cfg;
+  FeatureStore fs(cfg);
+  for (TimeMs t = kDay0; t < kDay0 + 20 * kHourMs; t += 60 * kSecondMs) fs.Observe(Usage("bot", t, "s1", "continue"));
+  auto users = fs.Collect(20000);
+  ASSERT_EQ(users.size(), 1u);
+  const auto& f = users[0];
+  EXPECT_EQ(f.user, "bot");
+  EXPECT_EQ(f.hours_active, 20);
+  EXPECT_LT(f.gap_cv, 0.01);
+  EXPECT_GT(f.exact_dup_rate, 0.99);
+  EXPECT_EQ(f.requests, 1200);
+  EXPECT_EQ(f.tokens, 1200 * 1000);
+  EXPECT_DOUBLE_EQ(f.cache_read_share, 0.85);
+  EXPECT_EQ(f.outcome_free_share, 1.0);
+}
+
+TEST(FeatureStore, ConcurrencyCountsSessionsActiveInTheSameSlot) {
+  DetectConfig cfg;
+  FeatureStore fs(cfg);
+  for (int s = 0; s < 10; ++s)
+    for (int i = 0; i < 5; ++i) fs.Observe(Usage("farm", kDay0 + kHourMs + i * kMinuteMs, "s" + std::to_string(s)));
+  // One long-lived session touched in two distant slots does not add up.
+  fs.Observe(Usage("dev", kDay0 + kHourMs, "a"));
+  fs.Observe(Usage("dev", kDay0 + 5 * kHourMs, "a"));
+  fs.Observe(Usage("dev", kDay0 + 3 * kHourMs, "b"));
+  for (const auto& f : fs.Collect(20000)) {
+    if (f.user == "farm") EXPECT_EQ(f.max_concurrency, 10);
+    if (f.user == "dev") EXPECT_EQ(f.max_concurrency, 1);
+  }
+}
+
+TEST(FeatureStore, OutcomesCoverTheirSessionOrTheWholeDay) {
+  DetectConfig cfg;
+  FeatureStore fs(cfg);
+  fs.Observe(Usage("a", kDay0 + kHourMs, "s1"));
+  fs.Observe(Usage("a", kDay0 + kHourMs, "s2"));
+  fs.Observe(Outcome("a", kDay0 + 2 * kHourMs, "s1"));
+  fs.Observe(Usage("b", kDay0 + kHourMs, "s1"));
+  model::Event o = Outcome("b", kDay0 + 2 * kHourMs, "");
+  fs.Observe(o);
+  for (const auto& f : fs.Collect(20000)) {
+    if (f.user == "a") EXPECT_DOUBLE_EQ(f.outcome_free_share, 0.5);
+    if (f.user == "b") EXPECT_DOUBLE_EQ(f.outcome_free_share, 0.0);
+    EXPECT_EQ(f.outcomes, 1);
+  }
+}
+
+TEST(FeatureStore, NearDuplicatesAndDistinctPrompts) {
+  DetectConfig cfg;
+  FeatureStore fs(cfg);
+  std::string base =
+      "please summarise the design document for the billing service and list every open question "
+      "about retries idempotency keys and the reconciliation job that runs at midnight";
+  for (int i = 0; i < 100; ++i) {
+    std::string p = base + " variant " + std::to_string(i);
+    fs.Observe(Usage("near", kDay0 + i * kMinuteMs, "s", p));
+    fs.Observe(Usage("varied", kDay0 + i * kMinuteMs, "s", "question " + std::to_string(i * 7919) + " about module " +
+                                                              std::to_string(i) + " and its tests in file " +
+                                                              std::to_string(i * 31)));
+  }
+  for (const auto& f : fs.Collect(20000)) {
+    if (f.user == "near") {
+      EXPECT_GT(f.near_dup_rate, 0.9);
+      EXPECT_LT(f.exact_dup_rate, 0.3);
+      EXPECT_FALSE(f.templates.empty());
+    } else {
+      EXPECT_LT(f.exact_dup_rate, 0.3);
+    }
+  }
+}
+
+TEST(FeatureStore, OldDaysArePrunedAndLateEventsDropped) {
+  DetectConfig cfg;
+  cfg.retain_days = 2;
+  FeatureStore fs(cfg);
+  fs.Observe(Usage("a", kDay0, "s"));
+  fs.Observe(Usage("a", kDay0 + 3 * kDayMs, "s"));
+  EXPECT_TRUE(fs.Collect(20000).empty());
+  fs.Observe(Usage("a", kDay0, "s"));  // too late: not resurrected
+  EXPECT_TRUE(fs.Collect(20000).empty());
+  EXPECT_EQ(fs.Collect(20003).size(), 1u);
+}
+
+TEST(Scorer, ClustersAccountsSharingTemplates) {
+  DetectConfig cfg;
+  Scorer scorer(cfg);
+  std::vector<UserDayFeatures> users(8);
+  for (int i = 0; i < 8; ++i) {
+    users[i].user = "u" + std::to_string(i);
+    // Six accounts share a template (a few bits apart); two have their own.
+    uint64_t sh = i < 6 ? (0x0123456789abcdefull ^ (1ull << i)) : (0xfedcba9876543210ull * (i + 1));
+    users[i].templates = {{sh, 0.8}};
+  }
+  scorer.AssignClusters(users);
+  for (int i = 0; i < 6; ++i) {
+    EXPECT_EQ(users[i].cluster_accounts, 6);
+    EXPECT_DOUBLE_EQ(users[i].cluster_share, 0.8);
+  }
+  EXPECT_EQ(users[6].cluster_accounts, 0);
+  EXPECT_EQ(users[7].cluster_accounts, 0);
+}
+
+TEST(Scorer, SmallTeamsAreComparedWithTheOrg) {
+  DetectConfig cfg;
+  Scorer scorer(cfg);
+  std::vector<UserDayFeatures> users;
+  for (int i = 0; i < 20; ++i) {
+    UserDayFeatures f;
+    f.user = "u" + std::to_string(i), f.team = i < 18 ? "big" : "tiny";
+    f.requests = 100, f.tokens = i < 18 ? 1000 : 9000, f.max_concurrency = 1;
+    users.push_back(f);
+  }
+  auto scored = scorer.Score(users);
+  EXPECT_EQ(scored[19].peers.peers, 20);  // org baseline
+  EXPECT_EQ(scored[0].peers.peers, 18);   // team baseline
+  EXPECT_DOUBLE_EQ(scored[0].peers.tokens, 1000);
+}
+
+}  // namespace
+}  // namespace burnrate::detect

@@ -1,0 +1,181 @@
+// Aggregation of one user-day. The point is to keep, in constant memory per
+// user, exactly the statistics that separate scripted from human use:
+//
+// * Inter-arrival regularity: Welford mean/variance of gaps between
+//   consecutive requests (in arrival order; negative gaps from out-of-order
+//   delivery and gaps over idle_max_gap_ms, i.e. breaks, are skipped). A
+//   timer loop has a coefficient of variation near 0, uniform jitter of +-50%
+//   gives 0.29, Poisson arrivals give 1, human work is burstier than that.
+// * Prompt repetition: exact repeats from an adaptive distinct-count sample
+//   (1 - distinct/prompts), near repeats from a ring of the last 16 SimHashes.
+// * Templates: a Misra-Gries summary keyed by SimHash neighbourhoods, whose
+//   dominant entries are compared across accounts by the cluster pass.
+// * Concurrency: each session keeps a 96-bit bitmap of the 15-minute slots in
+//   which it made requests; the maximum over slots of active sessions is the
+//   concurrency, which is robust to long idle sessions that merely stay open.
+// * Outcome coverage: tokens of sessions that produced no outcome. Outcomes
+//   without a session id are taken to cover the whole day.
+#include "detect/user_day_stats.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "common/hash.h"
+
+namespace burnrate::detect {
+
+void DistinctSampler::Add(uint64_t h) {
+  h *= 0x9E3779B97F4A7C15ull;  // spread bits; low bits decide sampling
+  h ^= h >> 29;
+  uint64_t mask = (1ull << level_) - 1;
+  if ((h & mask) != 0) return;
+  if (std::find(kept_.begin(), kept_.end(), h) != kept_.end()) return;
+  kept_.push_back(h);
+  while (kept_.size() > kCapacity && level_ < 63) {
+    ++level_;
+    mask = (1ull << level_) - 1;
+    std::erase_if(kept_, [mask](uint64_t v) { return (v & mask) != 0; });
+  }
+}
+
+void TemplateSummary::Add(uint64_t simhash, int bits) {
+  Item* empty = nullptr;
+  for (Item& it : items_) {
+    if (it.count > 0 && __builtin_popcountll(it.simhash ^ simhash) <= bits) {
+      ++it.count;
+      return;
+    }
+    if (it.count == 0 && !empty) empty = &it;
+  }
+  if (empty) {
+    *empty = Item{simhash, 1};
+    return;
+  }
+  for (Item& it : items_) --it.count;
+}
+
+void UserDayStats::AddGap(TimeMs ts, const DetectConfig& cfg) {
+  if (last_ts_ >= 0 && ts >= last_ts_ && ts - last_ts_ <= cfg.idle_max_gap_ms) {
+    double g = static_cast<double>(ts - last_ts_);
+    ++gap_n_;
+    double d = g - gap_mean_;
+    gap_mean_ += d / static_cast<double>(gap_n_);
+    gap_m2_ += d * (g - gap_mean_);
+  }
+  if (ts >= last_ts_) last_ts_ = ts;
+}
+
+void UserDayStats::AddPrompt(const model::PromptFeatures& p, const DetectConfig& cfg) {
+  ++prompts_;
+  distinct_.Add(p.exact_hash);
+  bool near = false;
+  for (uint8_t i = 0; i < recent_n_ && !near; ++i)
+    near = __builtin_popcountll(recent_sim_[i] ^ p.simhash) <= cfg.near_dup_bits;
+  near_dups_ += near;
+  recent_sim_[recent_pos_] = p.simhash;
+  recent_pos_ = static_cast<uint8_t>((recent_pos_ + 1) % recent_sim_.size());
+  if (recent_n_ < recent_sim_.size()) ++recent_n_;
+  if (p.length >= cfg.low_entropy_min_len && p.compress_ratio <= cfg.low_entropy_ratio) ++low_entropy_;
+  if (p.length >= cfg.cluster_min_prompt_len) {
+    ++long_prompts_;
+    templates_.Add(p.simhash, cfg.near_dup_bits);
+  }
+}
+
+void UserDayStats::AddUsage(const model::Event& e, TimeMs ts, TimeMs day_start,
+                            const DetectConfig& cfg) {
+  if (!e.team.empty()) team_ = e.team;
+  ++requests_;
+  int64_t t = e.tokens.Total();
+  tokens_ += t;
+  input_side_ += e.tokens.input + e.tokens.cache_read + e.tokens.cache_write;
+  output_ += e.tokens.output;
+  cache_read_ += e.tokens.cache_read;
+  int64_t off = std::clamp<int64_t>(ts - day_start, 0, kDayMs - 1);
+  ++hour_requests_[off / kHourMs];
+  AddGap(ts, cfg);
+  if (e.prompt.present) AddPrompt(e.prompt, cfg);
+
+  uint64_t sk = Hash64(e.session);
+  auto it = sessions_.find(sk);
+  if (it == sessions_.end()) {
+    if (sessions_.size() >= kMaxSessions) {
+      overflow_tokens_ += t;
+      return;
+    }
+    it = sessions_.emplace(sk, Session{}).first;
+  }
+  int slot = static_cast<int>(off / (15 * kMinuteMs));
+  it->second.slots[slot / 32] |= 1u << (slot % 32);
+  it->second.tokens += t;
+  if (clients_.size() < 64) {
+    uint64_t ck = Hash64(e.client);
+    if (std::find(clients_.begin(), clients_.end(), ck) == clients_.end()) clients_.push_back(ck);
+  }
+}
+
+void UserDayStats::AddOutcome(const model::Event& e) {
+  if (!e.team.empty() && team_.empty()) team_ = e.team;
+  if (e.outcome_kind == "edit_rejected") return;
+  ++outcomes_;
+  if (e.session.empty()) {
+    sessionless_outcome_ = true;
+    return;
+  }
+  uint64_t sk = Hash64(e.session);
+  auto it = sessions_.find(sk);
+  if (it == sessions_.end() && sessions_.size() < kMaxSessions)
+    it = sessions_.emplace(sk, Session{}).first;
+  if (it != sessions_.end()) it->second.has_outcome = true;
+}
+
+static double SafeDiv(double a, double b) { return b > 0 ? a / b : 0; }
+
+UserDayFeatures UserDayStats::Finish(const DetectConfig& cfg) const {
+  UserDayFeatures f;
+  f.team = team_;
+  f.requests = requests_, f.tokens = tokens_, f.input_side = input_side_;
+  f.output = output_, f.cache_read = cache_read_, f.outcomes = outcomes_;
+  for (uint32_t h : hour_requests_) f.hours_active += h > 0;
+  f.gaps = gap_n_;
+  double var = gap_n_ > 1 ? gap_m2_ / static_cast<double>(gap_n_ - 1) : 0;
+  f.gap_cv = SafeDiv(std::sqrt(var), gap_mean_);
+  f.prompts = prompts_, f.low_entropy_prompts = low_entropy_;
+  f.exact_dup_rate = prompts_ ? std::max(0.0, 1.0 - distinct_.Estimate() / static_cast<double>(prompts_)) : 0;
+  f.near_dup_rate = SafeDiv(static_cast<double>(near_dups_), static_cast<double>(prompts_));
+
+  std::array<int, kSlots> active{};
+  int64_t free_tokens = overflow_tokens_;
+  int sessions_with_usage = 0;
+  for (const auto& [k, s] : sessions_) {
+    if (s.tokens > 0) ++sessions_with_usage;
+    if (!s.has_outcome && !sessionless_outcome_) free_tokens += s.tokens;
+    for (int i = 0; i < kSlots; ++i) active[i] += (s.slots[i / 32] >> (i % 32)) & 1;
+  }
+  f.sessions = sessions_with_usage;
+  f.clients = static_cast<int>(clients_.size());
+  f.max_concurrency = *std::max_element(active.begin(), active.end());
+  f.outcome_free_tokens = sessionless_outcome_ ? 0 : free_tokens;
+
+  double rq = static_cast<double>(requests_);
+  f.outcomes_per_mtok = SafeDiv(static_cast<double>(outcomes_) * 1e6, static_cast<double>(tokens_));
+  f.output_ratio = SafeDiv(static_cast<double>(output_), static_cast<double>(input_side_));
+  f.output_per_request = SafeDiv(static_cast<double>(output_), rq);
+  f.cache_read_share = SafeDiv(static_cast<double>(cache_read_), static_cast<double>(tokens_));
+  f.cache_read_per_request = SafeDiv(static_cast<double>(cache_read_), rq);
+  f.outcome_free_share = SafeDiv(static_cast<double>(f.outcome_free_tokens), static_cast<double>(tokens_));
+  if (long_prompts_ > 0) {
+    for (const auto& it : templates_.items()) {
+      double share = static_cast<double>(it.count) / static_cast<double>(long_prompts_);
+      if (it.count >= 3 && share >= cfg.cluster_key_share) f.templates.emplace_back(it.simhash, share);
+    }
+  }
+  return f;
+}
+
+size_t UserDayStats::ApproxBytes() const {
+  return sizeof(*this) + team_.capacity() + clients_.capacity() * 8 +
+         sessions_.size() * (sizeof(Session) + 32) + DistinctSampler::kCapacity * 8;
+}
+
+}  // namespace burnrate::detect

@@ -1,0 +1,113 @@
+// UserDayStats: the running aggregate of one user's events in one day, and
+// UserDayFeatures, the flat feature vector the detectors read.
+//
+// Memory is bounded per user-day (about 1 KB for a typical user): counters,
+// 24 hourly counters, Welford moments of inter-arrival gaps, a ring of recent
+// SimHashes, an adaptive distinct-count sample of exact prompt hashes, a
+// Misra-Gries summary of prompt fingerprints (for cross-account clusters), and
+// per-session 15-minute activity bitmaps (capped at kMaxSessions).
+// Thread-safety: none; FeatureStore serialises access.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "detect/detect_config.h"
+#include "model/event.h"
+
+namespace burnrate::detect {
+
+// Estimates the number of distinct 64-bit values seen (adaptive sampling):
+// keeps values whose low `level` bits are zero, raising the level when more
+// than kCapacity are kept. Relative error about 1/sqrt(kCapacity).
+class DistinctSampler {
+ public:
+  static constexpr size_t kCapacity = 64;
+  void Add(uint64_t h);
+  double Estimate() const { return static_cast<double>(kept_.size()) * (1ull << level_); }
+
+ private:
+  std::vector<uint64_t> kept_;
+  uint8_t level_ = 0;
+};
+
+// Prompt templates: Misra-Gries heavy hitters over SimHashes where "equal"
+// means within `bits` Hamming distance of a slot's prototype. Any template
+// used by more than n/17 of n prompts keeps a slot; a slot's count
+// underestimates its template's frequency by at most n/17.
+class TemplateSummary {
+ public:
+  static constexpr int kSlots = 16;
+  void Add(uint64_t simhash, int bits);
+  struct Item { uint64_t simhash = 0; uint32_t count = 0; };
+  const std::array<Item, kSlots>& items() const { return items_; }
+
+ private:
+  std::array<Item, kSlots> items_{};
+};
+
+struct UserDayFeatures {
+  std::string user, team;
+  int64_t day = 0;
+  int64_t requests = 0, tokens = 0, input_side = 0, output = 0, cache_read = 0;
+  int64_t outcomes = 0, outcome_free_tokens = 0;
+  int hours_active = 0, sessions = 0, clients = 0, max_concurrency = 0;
+  int64_t gaps = 0;
+  double gap_cv = 0;
+  int64_t prompts = 0, low_entropy_prompts = 0;
+  double exact_dup_rate = 0, near_dup_rate = 0;
+  // Derived ratios.
+  double outcomes_per_mtok = 0, output_ratio = 0, output_per_request = 0;
+  double cache_read_share = 0, cache_read_per_request = 0, outcome_free_share = 0;
+  // Prompt templates (SimHash prototypes) that cover at least
+  // cluster_key_share of the user's long prompts.
+  std::vector<std::pair<uint64_t, double>> templates;  // simhash, share
+  int cluster_accounts = 0;  // filled by the cross-account pass
+  double cluster_share = 0;
+};
+
+class UserDayStats {
+ public:
+  static constexpr size_t kMaxSessions = 4096;
+  static constexpr int kSlots = 96;  // 15-minute slots per day
+
+  // `ts` is the event's (trusted) time, `day_start` the UTC instant the
+  // user-day begins (for hour and slot indices).
+  void AddUsage(const model::Event& e, TimeMs ts, TimeMs day_start, const DetectConfig& cfg);
+  void AddOutcome(const model::Event& e);
+  UserDayFeatures Finish(const DetectConfig& cfg) const;
+
+  const std::string& team() const { return team_; }
+  size_t ApproxBytes() const;
+
+ private:
+  struct Session {
+    std::array<uint32_t, 3> slots{};  // 96-bit activity bitmap
+    int64_t tokens = 0;
+    bool has_outcome = false;
+  };
+  void AddPrompt(const model::PromptFeatures& p, const DetectConfig& cfg);
+  void AddGap(TimeMs ts, const DetectConfig& cfg);
+
+  std::string team_;
+  int64_t requests_ = 0, tokens_ = 0, input_side_ = 0, output_ = 0, cache_read_ = 0;
+  int64_t outcomes_ = 0;
+  bool sessionless_outcome_ = false;
+  std::array<uint32_t, 24> hour_requests_{};
+  TimeMs last_ts_ = -1;
+  int64_t gap_n_ = 0;
+  double gap_mean_ = 0, gap_m2_ = 0;
+  int64_t prompts_ = 0, near_dups_ = 0, low_entropy_ = 0, long_prompts_ = 0;
+  std::array<uint64_t, 16> recent_sim_{};
+  uint8_t recent_n_ = 0, recent_pos_ = 0;
+  DistinctSampler distinct_;
+  TemplateSummary templates_;
+  std::unordered_map<uint64_t, Session> sessions_;
+  int64_t overflow_tokens_ = 0;
+  std::vector<uint64_t> clients_;  // distinct client hashes, capped at 64
+};
+
+}  // namespace burnrate::detect

@@ -1,0 +1,115 @@
+// Alerter: governance alerts delivered to webhooks, with retries.
+//
+// The Governor decides *when* to alert (each threshold once per period, the
+// first denial of a hard limit, a flagged user) and calls Enqueue(), which
+// never blocks. A background thread posts each alert to every webhook that
+// wants its kind, in the webhook's format:
+//   slack  {"text": "..."}  (Slack, Mattermost, Teams incoming webhooks)
+//   json   {"kind", "policy", "subject", "pct", "ts", "text", ...}
+// A delivery fails on a transport error or a non-2xx answer and is retried
+// with exponential backoff (base, 2x base, 4x base ... capped), up to
+// max_attempts. Every attempt is recorded in the delivery log (the newest
+// kLogSize entries). Delivery goes through a WebhookTransport so tests and
+// future transports can swap it; NewHttpClientTransport() uses http::Client.
+// Thread-safety: all methods are thread-safe.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/status.h"
+
+namespace burnrate::govern {
+
+class WebhookTransport {
+ public:
+  virtual ~WebhookTransport() = default;
+  // POSTs a JSON body; returns the HTTP status, or IOError.
+  virtual Result<int> Post(const std::string& url, const std::string& body) = 0;
+};
+// Posts with http::Client (one short-lived client per delivery).
+std::unique_ptr<WebhookTransport> NewHttpClientTransport();
+
+struct WebhookConfig {
+  std::string url;
+  bool slack = true;                // false: generic JSON body
+  std::vector<std::string> events;  // kinds wanted; empty = all
+};
+
+struct Alert {
+  std::string kind;     // "threshold", "deny", "flag"
+  std::string policy;   // policy id, or "" (flags)
+  std::string subject;  // "team:payments", "user:alice"
+  int pct = 0;          // threshold alerts
+  TimeMs ts = 0;
+  std::string text;     // one human line
+};
+
+struct Delivery {
+  uint64_t alert_seq = 0;
+  std::string url, kind, subject;
+  int attempt = 0;  // 1-based
+  int status = 0;   // HTTP status, 0 on a transport error
+  std::string error;
+  bool delivered = false;
+  bool final = false;  // no more attempts follow
+  TimeMs ts = 0;
+};
+
+struct AlerterOptions {
+  int max_attempts = 5;
+  int base_backoff_ms = 500;
+  int max_backoff_ms = 60000;
+};
+
+class Alerter {
+ public:
+  static constexpr size_t kLogSize = 1000;
+  // `transport` and `clock` must outlive the alerter. Starts the thread.
+  Alerter(WebhookTransport& transport, const Clock& clock, AlerterOptions opts = {});
+  ~Alerter();  // stops; pending retries are dropped
+  Alerter(const Alerter&) = delete;
+  Alerter& operator=(const Alerter&) = delete;
+
+  void SetWebhooks(std::vector<WebhookConfig> hooks);
+  void Enqueue(Alert a);
+  std::vector<Delivery> Deliveries() const;  // oldest first
+  // Waits (up to timeout) until nothing is queued or waiting for a retry.
+  bool WaitIdle(int timeout_ms);
+
+  static std::string SlackBody(const Alert& a);
+  static std::string JsonBody(const Alert& a);
+
+ private:
+  struct Job {
+    Alert alert;
+    WebhookConfig hook;
+    uint64_t seq = 0;
+    int attempt = 0;
+    std::chrono::steady_clock::time_point due;
+  };
+  void Loop();
+  void Attempt(Job& j);
+
+  WebhookTransport& transport_;
+  const Clock& clock_;
+  const AlerterOptions opts_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<WebhookConfig> hooks_;  // guarded by mu_
+  std::vector<Job> jobs_;             // guarded by mu_
+  std::deque<Delivery> log_;          // guarded by mu_
+  uint64_t next_seq_ = 1;             // guarded by mu_
+  int in_flight_ = 0;                 // guarded by mu_
+  bool stop_ = false;                 // guarded by mu_
+  std::thread thread_;
+};
+
+}  // namespace burnrate::govern

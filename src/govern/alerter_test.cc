@@ -1,0 +1,228 @@
+// Webhook delivery against a real HTTP receiver on 127.0.0.1 (plain POSIX
+// sockets), through a real socket transport.
+#include "govern/alerter.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <mutex>
+#include <thread>
+
+#include "govern/test_util.h"
+
+namespace burnrate::govern {
+namespace {
+
+using testing::At;
+using testing::Fixture;
+
+// Accepts connections, reads one request each, answers with the next status
+// from `statuses` (then 200), and records request bodies.
+class Receiver {
+ public:
+  explicit Receiver(std::vector<int> statuses = {}) : statuses_(std::move(statuses)) {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+    setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    EXPECT_EQ(listen(fd_, 16), 0);
+    socklen_t len = sizeof a;
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+    thread_ = std::thread([this] { Loop(); });
+  }
+  ~Receiver() {
+    stop_ = true;
+    shutdown(fd_, SHUT_RDWR);
+    close(fd_);
+    thread_.join();
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/hook"; }
+  std::vector<std::string> bodies() {
+    std::lock_guard<std::mutex> l(mu_);
+    return bodies_;
+  }
+  int requests() {
+    std::lock_guard<std::mutex> l(mu_);
+    return requests_;
+  }
+
+ private:
+  void Loop() {
+    while (!stop_) {
+      int c = accept(fd_, nullptr, nullptr);
+      if (c < 0) return;
+      std::string req;
+      char buf[4096];
+      size_t need = std::string::npos;
+      while (true) {
+        ssize_t n = read(c, buf, sizeof buf);
+        if (n <= 0) break;
+        req.append(buf, static_cast<size_t>(n));
+        size_t h = req.find("\r\n\r\n");
+        if (h != std::string::npos && need == std::string::npos) {
+          size_t cl = req.find("Content-Length: ");
+          if (cl == std::string::npos) cl = req.find("content-length: ");
+          need = h + 4 + (cl == std::string::npos ? 0 : std::stoul(req.substr(cl + 16)));
+        }
+        if (need != std::string::npos && req.size() >= need) break;
+      }
+      int status = 200;
+      {
+        std::lock_guard<std::mutex> l(mu_);
+        if (requests_ < static_cast<int>(statuses_.size())) status = statuses_[requests_];
+        ++requests_;
+        size_t h = req.find("\r\n\r\n");
+        if (status == 200 && h != std::string::npos) bodies_.push_back(req.substr(h + 4));
+      }
+      std::string resp = "HTTP/1.1 " + std::to_string(status) + " X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+      (void)!write(c, resp.data(), resp.size());
+      close(c);
+    }
+  }
+
+  int fd_ = -1;
+  uint16_t port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::vector<int> statuses_;
+  std::mutex mu_;
+  std::vector<std::string> bodies_;
+  int requests_ = 0;
+  std::thread thread_;
+};
+
+// A minimal HTTP/1.1 POST over a fresh loopback connection. (The production
+// transport, NewHttpClientTransport(), uses http::Client.)
+class SocketTransport final : public WebhookTransport {
+ public:
+  Result<int> Post(const std::string& url, const std::string& body) override {
+    size_t colon = url.find(':', 7), slash = url.find('/', 7);
+    int port = std::stoi(url.substr(colon + 1, slash - colon - 1));
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+      close(fd);
+      return Status::IOError("connect failed");
+    }
+    std::string req = "POST " + url.substr(slash) + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" +
+                      "Content-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+    (void)!write(fd, req.data(), req.size());
+    std::string resp;
+    char buf[1024];
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof buf)) > 0) resp.append(buf, static_cast<size_t>(n));
+    close(fd);
+    if (resp.size() < 12) return Status::IOError("short response");
+    return std::stoi(resp.substr(9, 3));
+  }
+};
+
+TEST(Alerter, SlackAndJsonBodies) {
+  Alert a{"threshold", "p1", "team:core", 80, At("2026-03-10T12:00:00Z"), "team core reached 80% \"quoted\""};
+  EXPECT_EQ(Alerter::SlackBody(a), R"({"text":"team core reached 80% \"quoted\""})");
+  std::string j = Alerter::JsonBody(a);
+  EXPECT_NE(j.find(R"("kind":"threshold")"), std::string::npos);
+  EXPECT_NE(j.find(R"("pct":80)"), std::string::npos);
+  EXPECT_NE(j.find(R"("ts":"2026-03-10T12:00:00.000Z")"), std::string::npos);
+}
+
+TEST(Alerter, RetriesWithBackoffAfterFailures) {
+  Receiver rx({500, 503});
+  SocketTransport t;
+  FakeClock clock(At("2026-03-10T12:00:00Z"));
+  Alerter al(t, clock, {.max_attempts = 5, .base_backoff_ms = 10, .max_backoff_ms = 100});
+  al.SetWebhooks({{rx.url(), true, {}}});
+  al.Enqueue({"flag", "", "user:m", 0, 0, "flagged"});
+  ASSERT_TRUE(al.WaitIdle(5000));
+  EXPECT_EQ(rx.requests(), 3);
+  ASSERT_EQ(rx.bodies().size(), 1u);
+  EXPECT_EQ(rx.bodies()[0], R"({"text":"flagged"})");
+  auto log = al.Deliveries();
+  ASSERT_EQ(log.size(), 3u);
+  EXPECT_EQ(log[0].status, 500);
+  EXPECT_FALSE(log[0].delivered);
+  EXPECT_EQ(log[2].attempt, 3);
+  EXPECT_TRUE(log[2].delivered);
+  EXPECT_TRUE(log[2].final);
+}
+
+TEST(Alerter, GivesUpAfterMaxAttempts) {
+  SocketTransport t;
+  FakeClock clock(0);
+  Alerter al(t, clock, {.max_attempts = 3, .base_backoff_ms = 5, .max_backoff_ms = 20});
+  al.SetWebhooks({{"http://127.0.0.1:1/hook", false, {}}});  // nothing listens on port 1
+  al.Enqueue({"deny", "p", "user:a", 100, 0, "denying"});
+  ASSERT_TRUE(al.WaitIdle(5000));
+  auto log = al.Deliveries();
+  ASSERT_EQ(log.size(), 3u);
+  EXPECT_FALSE(log[2].delivered);
+  EXPECT_TRUE(log[2].final);
+  EXPECT_FALSE(log[2].error.empty());
+}
+
+TEST(Alerter, EventFilter) {
+  Receiver rx;
+  SocketTransport t;
+  FakeClock clock(0);
+  Alerter al(t, clock, {.max_attempts = 1});
+  al.SetWebhooks({{rx.url(), false, {"flag"}}});
+  al.Enqueue({"threshold", "p", "team:a", 50, 0, "half"});
+  al.Enqueue({"flag", "", "user:a", 0, 0, "flag"});
+  ASSERT_TRUE(al.WaitIdle(5000));
+  ASSERT_EQ(rx.bodies().size(), 1u);
+  EXPECT_NE(rx.bodies()[0].find(R"("kind":"flag")"), std::string::npos);
+}
+
+// Thresholds fire once per period, through the governor.
+TEST(GovernorAlerts, EachThresholdOncePerPeriodAndFirstDeny) {
+  Receiver rx;
+  SocketTransport t;
+  FakeClock clock0(0);
+  Alerter al(t, clock0, {.max_attempts = 2, .base_backoff_ms = 10});
+  Fixture f(R"(
+[[governance.budget]]
+id = "team-cap"
+scope = "team"
+limit_tokens = 1000
+alert_at = [50, 80, 100]
+[[governance.webhook]]
+url = "http://127.0.0.1:1/unused"
+)",
+            At("2026-03-10T12:00:00Z"), &al);
+  al.SetWebhooks({{rx.url(), false, {}}});  // the config's URL is replaced by the receiver
+  EXPECT_TRUE(f.Use("a", 400, "core"));  // 40%
+  EXPECT_TRUE(f.Use("a", 200, "core"));  // 60%: 50 fires
+  EXPECT_TRUE(f.Use("a", 100, "core"));  // 70%
+  model::Event e;
+  e.user = "b", e.team = "core", e.tokens.input = 300, e.cost_nanos = 0;
+  f.gov.OnUsage(e);                       // 100%: 80 and 100 fire
+  EXPECT_FALSE(f.Use("a", 1, "core"));   // first deny fires
+  EXPECT_FALSE(f.Use("a", 1, "core"));   // second deny: no new alert
+  ASSERT_TRUE(al.WaitIdle(5000));
+  auto bodies = rx.bodies();
+  int thresholds = 0, denies = 0;
+  for (const auto& b : bodies) {
+    thresholds += b.find(R"("kind":"threshold")") != std::string::npos;
+    denies += b.find(R"("kind":"deny")") != std::string::npos;
+  }
+  EXPECT_EQ(thresholds, 3);
+  EXPECT_EQ(denies, 1);
+  // A new month re-arms the thresholds.
+  f.clock.Set(At("2026-04-02T00:00:00Z"));
+  EXPECT_TRUE(f.Use("a", 600, "core"));
+  ASSERT_TRUE(al.WaitIdle(5000));
+  EXPECT_EQ(rx.bodies().size(), bodies.size() + 1);
+}
+
+}  // namespace
+}  // namespace burnrate::govern

@@ -1,0 +1,26 @@
+// JSON bodies of POST /v1/check and POST /v1/settle, and the check answer.
+//
+//   check:  {"user": "alice" | "key": "k1", "team"?, "org"?, "project"?,
+//            "model": "claude-sonnet-4-5", "estimated_tokens": 12000,
+//            "estimated_cost_usd"?: 0.18, "batch_job"?: "nightly-eval"}
+//   settle: {"reservation_id": "r...", "tokens": {"input", "output",
+//            "cache_read", "cache_write"}, "cost_usd"?: 0.12, "event_id"?}
+// Errors are InvalidArgument; `field` receives the offending field's name.
+// Pure functions; thread-safe.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "govern/governor.h"
+
+namespace burnrate::govern {
+
+Status ParseCheckJson(std::string_view body, CheckRequest& out, std::string* field);
+Status ParseSettleJson(std::string_view body, SettleRequest& out, std::string* field);
+std::string CheckResultJson(const CheckResult& r);
+// POST /v1/throttle: {"user": "alice", "level": 0..3, "reason"?: "..."}.
+Status ParseThrottleJson(std::string_view body, std::string& user, int64_t& level, std::string& reason,
+                         std::string* field);
+
+}  // namespace burnrate::govern

@@ -1,0 +1,192 @@
+#include "govern/govern_db.h"
+
+#include <sqlite3.h>
+
+namespace burnrate::govern {
+
+namespace {
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS govern_audit (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  ts INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  detail TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS govern_audit_ts ON govern_audit(ts);
+CREATE INDEX IF NOT EXISTS govern_audit_subject ON govern_audit(subject, ts);
+CREATE TRIGGER IF NOT EXISTS govern_audit_no_update BEFORE UPDATE ON govern_audit
+  BEGIN SELECT RAISE(ABORT, 'govern_audit is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS govern_audit_no_delete BEFORE DELETE ON govern_audit
+  BEGIN SELECT RAISE(ABORT, 'govern_audit is append-only'); END;
+CREATE TABLE IF NOT EXISTS govern_policies (
+  id TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  ts INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  deleted INTEGER NOT NULL,
+  body TEXT NOT NULL,
+  PRIMARY KEY (id, version)
+);
+)sql";
+
+// A prepared statement that finalizes itself.
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const std::string& sql) { rc_ = sqlite3_prepare_v2(db, sql.c_str(), -1, &s_, nullptr); }
+  ~Stmt() { sqlite3_finalize(s_); }
+  bool ok() const { return rc_ == SQLITE_OK; }
+  sqlite3_stmt* get() { return s_; }
+  void Text(int i, const std::string& v) { sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT); }
+  void Int(int i, int64_t v) { sqlite3_bind_int64(s_, i, v); }
+  std::string Col(int i) {
+    const unsigned char* t = sqlite3_column_text(s_, i);
+    return t ? std::string(reinterpret_cast<const char*>(t), sqlite3_column_bytes(s_, i)) : "";
+  }
+
+ private:
+  sqlite3_stmt* s_ = nullptr;
+  int rc_;
+};
+
+Status DbError(sqlite3* db, const char* what) {
+  return Status::IOError(std::string("govern db: ") + what + ": " + sqlite3_errmsg(db));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<GovernDb>> GovernDb::Open(const std::string& path) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                      nullptr) != SQLITE_OK) {
+    Status s = Status::IOError("govern db: cannot open " + path + ": " + (db ? sqlite3_errmsg(db) : "?"));
+    sqlite3_close(db);
+    return s;
+  }
+  sqlite3_busy_timeout(db, 5000);
+  std::unique_ptr<GovernDb> g(new GovernDb(db));
+  BR_RETURN_IF_ERROR(g->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"));
+  BR_RETURN_IF_ERROR(g->Exec(kSchema));
+  return g;
+}
+
+GovernDb::~GovernDb() { sqlite3_close(db_); }
+
+Status GovernDb::Exec(const char* sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    Status s = Status::IOError(std::string("govern db: ") + (err ? err : "exec failed"));
+    sqlite3_free(err);
+    return s;
+  }
+  return Status::OK();
+}
+
+Status GovernDb::AppendAudit(std::vector<AuditEntry>& entries) {
+  std::lock_guard<std::mutex> l(mu_);
+  BR_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+  Stmt st(db_,
+          "INSERT INTO govern_audit(ts, actor, action, subject, reason, detail) VALUES(?,?,?,?,?,?)");
+  if (!st.ok()) {
+    Exec("ROLLBACK");
+    return DbError(db_, "prepare insert");
+  }
+  for (AuditEntry& e : entries) {
+    sqlite3_reset(st.get());
+    st.Int(1, e.ts), st.Text(2, e.actor), st.Text(3, e.action), st.Text(4, e.subject);
+    st.Text(5, e.reason), st.Text(6, e.detail);
+    if (sqlite3_step(st.get()) != SQLITE_DONE) {
+      Status s = DbError(db_, "insert audit");
+      Exec("ROLLBACK");
+      return s;
+    }
+    e.id = sqlite3_last_insert_rowid(db_);
+  }
+  return Exec("COMMIT");
+}
+
+Result<std::vector<AuditEntry>> GovernDb::QueryAudit(const AuditFilter& f) {
+  std::string sql = "SELECT id, ts, actor, action, subject, reason, detail FROM govern_audit WHERE 1=1";
+  if (!f.actor.empty()) sql += " AND actor = ?1";
+  if (!f.action.empty()) sql += " AND action = ?2";
+  if (!f.subject.empty()) sql += " AND subject = ?3";
+  if (f.from > 0) sql += " AND ts >= ?4";
+  if (f.to > 0) sql += " AND ts < ?5";
+  if (f.before_id > 0) sql += " AND id < ?6";
+  sql += " ORDER BY id DESC LIMIT ?7";
+  std::lock_guard<std::mutex> l(mu_);
+  Stmt st(db_, sql);
+  if (!st.ok()) return DbError(db_, "prepare query");
+  if (!f.actor.empty()) st.Text(1, f.actor);
+  if (!f.action.empty()) st.Text(2, f.action);
+  if (!f.subject.empty()) st.Text(3, f.subject);
+  if (f.from > 0) st.Int(4, f.from);
+  if (f.to > 0) st.Int(5, f.to);
+  if (f.before_id > 0) st.Int(6, f.before_id);
+  st.Int(7, f.limit);
+  std::vector<AuditEntry> out;
+  int rc;
+  while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
+    AuditEntry e;
+    e.id = sqlite3_column_int64(st.get(), 0);
+    e.ts = sqlite3_column_int64(st.get(), 1);
+    e.actor = st.Col(2), e.action = st.Col(3), e.subject = st.Col(4);
+    e.reason = st.Col(5), e.detail = st.Col(6);
+    out.push_back(std::move(e));
+  }
+  if (rc != SQLITE_DONE) return DbError(db_, "query audit");
+  return out;
+}
+
+Status GovernDb::SavePolicyVersion(const PolicyVersion& v) {
+  std::lock_guard<std::mutex> l(mu_);
+  Stmt st(db_, "INSERT INTO govern_policies(id, version, ts, actor, deleted, body) VALUES(?,?,?,?,?,?)");
+  if (!st.ok()) return DbError(db_, "prepare policy insert");
+  st.Text(1, v.id), st.Int(2, v.version), st.Int(3, v.ts), st.Text(4, v.actor);
+  st.Int(5, v.deleted ? 1 : 0), st.Text(6, v.body);
+  if (sqlite3_step(st.get()) != SQLITE_DONE) return DbError(db_, "insert policy");
+  return Status::OK();
+}
+
+static Result<std::vector<PolicyVersion>> ReadVersions(sqlite3* db, const std::string& sql,
+                                                       const std::string* id) {
+  Stmt st(db, sql);
+  if (!st.ok()) return DbError(db, "prepare policy query");
+  if (id) st.Text(1, *id);
+  std::vector<PolicyVersion> out;
+  int rc;
+  while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
+    PolicyVersion v;
+    v.id = st.Col(0);
+    v.version = sqlite3_column_int64(st.get(), 1);
+    v.ts = sqlite3_column_int64(st.get(), 2);
+    v.actor = st.Col(3);
+    v.deleted = sqlite3_column_int(st.get(), 4) != 0;
+    v.body = st.Col(5);
+    out.push_back(std::move(v));
+  }
+  if (rc != SQLITE_DONE) return DbError(db, "query policies");
+  return out;
+}
+
+Result<std::vector<PolicyVersion>> GovernDb::LatestPolicies() {
+  std::lock_guard<std::mutex> l(mu_);
+  return ReadVersions(db_,
+                      "SELECT p.id, p.version, p.ts, p.actor, p.deleted, p.body FROM govern_policies p "
+                      "JOIN (SELECT id, MAX(version) v FROM govern_policies GROUP BY id) m "
+                      "ON p.id = m.id AND p.version = m.v ORDER BY p.id",
+                      nullptr);
+}
+
+Result<std::vector<PolicyVersion>> GovernDb::PolicyHistory(const std::string& id) {
+  std::lock_guard<std::mutex> l(mu_);
+  return ReadVersions(db_,
+                      "SELECT id, version, ts, actor, deleted, body FROM govern_policies "
+                      "WHERE id = ?1 ORDER BY version",
+                      &id);
+}
+
+}  // namespace burnrate::govern

@@ -1,0 +1,435 @@
+// The check path: policies -> counter operations -> one atomic Admit().
+//
+// Why reservations: a request's real cost is known only after it ran. If
+// the check merely compared spent-so-far with the limit, a burst of
+// concurrent requests would all see room and all spend it (the classic
+// check-then-spend race). Instead each admitted request reserves its
+// estimate; later checks see used + reserved, so the sum of admitted
+// estimates never exceeds the limit. Settle() swaps the estimate for the
+// actual, and an unsettled reservation is released after its TTL.
+//
+// Hot-path cost: one atomic shared_ptr load for the policy snapshot, one
+// reader lock for throttle levels, hash lookups for matching policies, one
+// Admit() (a few shard mutexes) and one reservation-shard mutex. Audit and
+// alert work happens only on deny, throttle, or a threshold crossing.
+#include "govern/governor.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "common/hash.h"
+#include "common/json_writer.h"
+#include "govern/governor_internal.h"
+#include "model/identity.h"
+#include "model/price_table.h"
+
+namespace burnrate::govern {
+
+namespace {
+
+const std::vector<int> kQuotaAlertPct = {50, 80, 100};
+
+Status FieldErr(std::string* field, const char* name, std::string msg) {
+  if (field) *field = name;
+  return Status::InvalidArgument(std::string(name) + ": " + msg);
+}
+
+}  // namespace
+
+const char* DecisionName(Decision d) {
+  switch (d) {
+    case Decision::kAllow: return "allow";
+    case Decision::kThrottle: return "throttle";
+    case Decision::kDeny: return "deny";
+  }
+  return "deny";
+}
+
+std::string SubjectLabel(ScopeKind k, const std::string& v) { return std::string(ScopeName(k)) + ":" + v; }
+std::string QuotaProjectKey(const std::string& org, const std::string& p) { return "qp|" + org + "|" + p; }
+std::string QuotaOrgKey(const std::string& org) { return "qo|" + org; }
+std::string QuotaDemandKey(const std::string& org, const std::string& p) { return "qd|" + org + "|" + p; }
+
+Governor::Governor(const Clock& clock, AuditLog& audit, Alerter* alerter, std::unique_ptr<LimitStore> store)
+    : clock_(clock),
+      audit_(audit),
+      alerter_(alerter),
+      store_(store ? std::move(store) : NewInMemoryLimitStore()),
+      res_(new ResShard[kResShards]),
+      res_salt_(Hash64(RandomHex(8))) {
+  auto s = std::make_shared<PolicySet>();
+  s->Index();
+  policies_.store(s);
+  quota_.store(std::make_shared<QuotaState>());
+}
+
+Governor::~Governor() = default;
+
+void Governor::Resolve(CheckRequest& r) const {
+  if (identity_ && !r.user.empty() && (r.team.empty() || r.org.empty())) {
+    model::Event e;
+    e.user = r.user, e.team = r.team, e.org = r.org;
+    identity_->Resolve(e);
+    r.team = e.team, r.org = e.org;
+  }
+}
+
+int64_t Governor::CostOf(const std::string& model, const model::TokenCounts& t) const {
+  return prices_ ? prices_->CostNanos(model, t) : 0;
+}
+
+std::vector<Governor::Charge> Governor::Charges(const PolicySet& s, const CheckRequest& r, TimeMs now,
+                                                int64_t tokens, int64_t cost,
+                                                const QuotaState* q) const {
+  std::vector<Charge> out;
+  const std::string* values[kScopeKinds] = {&r.user, &r.team, &r.org, &r.project, &r.key};
+  auto add = [&](int idx, ScopeKind k, const std::string& v) {
+    const Policy& p = s.policies[idx];
+    if (p.kind != PolicyKind::kBudget || !p.MatchesModel(r.model)) return;
+    Charge c;
+    c.policy = idx, c.unit = p.unit, c.limit = p.limit, c.subject = SubjectLabel(k, v);
+    WindowSpec w = WindowFor(p.period, p.window_ms, s.settings.tz, now);
+    c.period_id = w.rolling() ? FloorDiv(now, p.window_ms) : w.start;
+    c.period_end = w.end;
+    c.op.key = "b|" + p.id + "|" + v;
+    c.op.window = w;
+    c.op.limit = p.enforce == Enforcement::kHard ? p.limit : -1;
+    c.op.amount = p.unit == Unit::kTokens ? tokens : cost;
+    c.alert_pct = &p.alert_pct;
+    out.push_back(std::move(c));
+  };
+  for (int k = 0; k < kScopeKinds; ++k) {
+    const std::string& v = *values[k];
+    if (v.empty()) continue;
+    auto it = s.by_subject[k].find(v);
+    if (it != s.by_subject[k].end())
+      for (int idx : it->second) add(idx, static_cast<ScopeKind>(k), v);
+    for (int idx : s.wildcard[k]) add(idx, static_cast<ScopeKind>(k), v);
+  }
+  const QuotaConfig& qc = s.settings.quota;
+  if (q && !qc.org.empty() && r.org == qc.org) {
+    WindowSpec w = WindowFor(qc.period, 0, s.settings.tz, now);
+    auto quota_charge = [&](int kind, std::string key, int64_t limit, std::string subject) {
+      Charge c;
+      c.policy = kind, c.unit = qc.unit, c.limit = limit, c.subject = std::move(subject);
+      c.period_id = w.start, c.period_end = w.end;
+      c.op = BudgetOp{std::move(key), w, limit, qc.unit == Unit::kTokens ? tokens : cost};
+      c.limit = std::max<int64_t>(limit, 0);
+      c.alert_pct = &kQuotaAlertPct;
+      out.push_back(std::move(c));
+    };
+    quota_charge(kQuotaOrg, QuotaOrgKey(qc.org), qc.limit, "org:" + qc.org);
+    if (!r.project.empty()) {
+      // A project not yet in the allocation is only counted (the org total
+      // still holds); the next recomputation gives it an allowance.
+      auto it = q->allowance.find(r.project);
+      quota_charge(kQuotaProject, QuotaProjectKey(qc.org, r.project), it == q->allowance.end() ? -1 : it->second,
+                   "project:" + r.project);
+    }
+  }
+  return out;
+}
+
+static std::string ChargePolicyId(const Governor::PolicySet& s, const Governor::Charge& c,
+                                  const QuotaConfig& qc) {
+  if (c.policy >= 0) return s.policies[c.policy].id;
+  return c.policy == kQuotaOrg ? "quota:" + qc.org : "quota:" + qc.org + "/" + c.subject.substr(8);
+}
+
+Result<CheckResult> Governor::Check(const CheckRequest& in, std::string* field) {
+  if (in.user.empty() && in.key.empty()) return FieldErr(field, "user", "user or key is required");
+  if (in.estimated_tokens < 0) return FieldErr(field, "estimated_tokens", "must not be negative");
+  const TimeMs now = clock_.NowMs();
+  checks_.fetch_add(1, std::memory_order_relaxed);
+  CheckRequest r = in;
+  Resolve(r);
+  std::shared_ptr<const PolicySet> s = Snapshot();
+  const GovernorSettings& st = s->settings;
+  CheckResult res;
+  if ((!r.user.empty() && st.exempt_users.count(r.user)) || (!r.key.empty() && st.exempt_keys.count(r.key)) ||
+      (!r.batch_job.empty() && st.batch_jobs.count(r.batch_job))) {
+    res.policy = "exempt";
+    res.reason = !r.batch_job.empty() && st.batch_jobs.count(r.batch_job) ? "declared batch job" : "service account";
+    allowed_.fetch_add(1, std::memory_order_relaxed);
+    return res;
+  }
+  const std::string subject = r.user.empty() ? SubjectLabel(ScopeKind::kKey, r.key) : SubjectLabel(ScopeKind::kUser, r.user);
+  int level = r.user.empty() ? 0 : ThrottleLevel(r.user);
+  if (level >= 3 || (level > 0 && st.throttle_rpm[level - 1] <= 0)) {
+    res.decision = Decision::kDeny;
+    res.policy = "throttle:flagged";
+    res.reason = "user is flagged by detection (throttle level " + std::to_string(level) + ")";
+    Refused(r, res, subject, 0);
+    return res;
+  }
+  int64_t cost = r.estimated_cost_nanos;
+  if (cost < 0) {
+    model::TokenCounts t;
+    t.output = r.estimated_tokens;  // priced as output: an upper bound for every model we know
+    cost = CostOf(r.model, t);
+  }
+  std::shared_ptr<const QuotaState> q = quota_.load();
+  Reservation rv;
+  rv.charges = Charges(*s, r, now, r.estimated_tokens, cost, q.get());
+  AdmitRequest ar;
+  ar.now = now;
+  for (const Charge& c : rv.charges) ar.budgets.push_back(c.op);
+  std::vector<std::string> bucket_policy, slot_policy;
+  const std::string* values[kScopeKinds] = {&r.user, &r.team, &r.org, &r.project, &r.key};
+  auto add_rate = [&](int idx, const std::string& v) {
+    const Policy& p = s->policies[idx];
+    if (p.kind != PolicyKind::kRateLimit || !p.MatchesModel(r.model)) return;
+    if (p.requests_per_min > 0) {
+      ar.buckets.push_back({"rq|" + p.id + "|" + v, double(p.requests_per_min), 1});
+      bucket_policy.push_back(p.id);
+    }
+    if (p.tokens_per_min > 0) {
+      ar.buckets.push_back({"rt|" + p.id + "|" + v, double(p.tokens_per_min), double(r.estimated_tokens)});
+      rv.token_buckets.push_back(ar.buckets.back());
+      bucket_policy.push_back(p.id);
+    }
+    if (p.max_concurrent > 0) {
+      ar.slots.push_back({"c|" + p.id + "|" + v, p.max_concurrent});
+      rv.slots.push_back(ar.slots.back().key);
+      slot_policy.push_back(p.id);
+    }
+  };
+  for (int k = 0; k < kScopeKinds; ++k) {
+    const std::string& v = *values[k];
+    if (v.empty()) continue;
+    if (auto it = s->by_subject[k].find(v); it != s->by_subject[k].end())
+      for (int idx : it->second) add_rate(idx, v);
+    for (int idx : s->wildcard[k]) add_rate(idx, v);
+  }
+  if (level > 0) {
+    ar.buckets.push_back({"thr|" + r.user, double(st.throttle_rpm[level - 1]), 1});
+    bucket_policy.push_back("throttle:level-" + std::to_string(level));
+  }
+
+  AdmitResult a = store_->Admit(ar);
+  if (!a.admitted()) {
+    TimeMs period_id = 0;
+    if (a.failure == AdmitResult::Failure::kBudget) {
+      const Charge& c = rv.charges[a.index];
+      res.decision = Decision::kDeny;
+      res.policy = ChargePolicyId(*s, c, st.quota);
+      res.unit = c.unit;
+      res.remaining = std::max<int64_t>(0, c.limit - a.committed[a.index]);
+      res.retry_after_ms = std::max<TimeMs>(0, c.period_end - now);
+      res.reason = fmt::format("budget {} for {} exhausted: {} used or reserved of {} {}", res.policy,
+                               c.subject, a.committed[a.index], c.limit, UnitName(c.unit));
+      period_id = c.period_id;
+    } else {
+      bool bucket = a.failure == AdmitResult::Failure::kBucket;
+      res.decision = Decision::kThrottle;
+      res.policy = bucket ? bucket_policy[a.index] : slot_policy[a.index];
+      res.retry_after_ms = a.retry_after_ms;
+      res.reason = bucket ? "rate limit " + res.policy + " reached" : "too many concurrent requests (" + res.policy + ")";
+    }
+    Refused(r, res, subject, period_id);
+    return res;
+  }
+  allowed_.fetch_add(1, std::memory_order_relaxed);
+  double tightest = 2;
+  for (size_t i = 0; i < rv.charges.size(); ++i) {
+    const Charge& c = rv.charges[i];
+    if (c.limit <= 0) continue;  // counted only
+    int64_t rem = c.limit - (a.committed[i] + c.op.amount);
+    double frac = double(rem) / double(c.limit);
+    if (frac < tightest) {
+      tightest = frac;
+      res.policy = ChargePolicyId(*s, c, st.quota), res.remaining = std::max<int64_t>(0, rem), res.unit = c.unit;
+    }
+  }
+  uint64_t seq = next_res_.fetch_add(1, std::memory_order_relaxed);
+  res.reservation_id = fmt::format("r{:016x}{:x}", res_salt_, seq);
+  res.expires_at = now + st.reservation_ttl_ms;
+  rv.set = std::move(s);
+  rv.expires = res.expires_at;
+  rv.model = r.model, rv.org = r.org, rv.project = r.project, rv.team = r.team;
+  rv.est_tokens = r.estimated_tokens, rv.est_cost = cost;
+  ResShard& shard = res_[Hash64(res.reservation_id) % kResShards];
+  std::lock_guard<std::mutex> l(shard.mu);
+  shard.map.emplace(res.reservation_id, std::move(rv));
+  return res;
+}
+
+void Governor::Refused(const CheckRequest& r, const CheckResult& res, const std::string& subject,
+                       TimeMs period_id) {
+  (res.decision == Decision::kDeny ? denied_ : throttled_).fetch_add(1, std::memory_order_relaxed);
+  JsonWriter w;
+  w.BeginObject();
+  w.Key("policy").String(res.policy).Key("model").String(r.model);
+  w.Key("team").String(r.team).Key("project").String(r.project);
+  w.Key("estimated_tokens").Int(r.estimated_tokens).Key("retry_after_ms").Int(res.retry_after_ms);
+  w.Key("caller").String(r.actor);
+  w.EndObject();
+  audit_.Append({0, 0, "governor", DecisionName(res.decision), subject, res.reason, w.Take()});
+  bool first_deny = false;
+  {
+    std::lock_guard<std::mutex> l(misc_mu_);
+    std::string team = r.team.empty() ? "unassigned" : r.team;
+    if (denials_.size() >= 10000 && !denials_.count(res.policy + "|" + team)) team = "other";
+    ++denials_[res.policy + "|" + team];
+    if (res.decision == Decision::kDeny && period_id != 0) {
+      std::string k = fmt::format("deny|{}|{}", res.policy, period_id);
+      first_deny = alerted_.emplace(k, clock_.NowMs() + res.retry_after_ms).second;
+    }
+  }
+  if (first_deny && alerter_) {
+    alerter_->Enqueue({"deny", res.policy, subject, 100, 0,
+                       fmt::format("burnrate: hard limit {} is now denying requests ({}: {})", res.policy,
+                                   subject, res.reason)});
+  }
+}
+
+void Governor::MaybeAlert(const PolicySet& s, const Charge& c, int64_t before, int64_t after, TimeMs now) {
+  if (c.limit <= 0 || !c.alert_pct || after <= before) return;
+  for (int pct : *c.alert_pct) {
+    __int128 thr100 = static_cast<__int128>(c.limit) * pct;  // threshold * 100
+    if (!(static_cast<__int128>(before) * 100 < thr100 && static_cast<__int128>(after) * 100 >= thr100)) continue;
+    std::string id = ChargePolicyId(s, c, s.settings.quota);
+    std::string k = fmt::format("{}|{}|{}|{}", id, c.subject, c.period_id, pct);
+    {
+      std::lock_guard<std::mutex> l(misc_mu_);
+      if (!alerted_.emplace(k, c.period_end).second) continue;
+    }
+    std::string amount = c.unit == Unit::kTokens ? fmt::format("{} of {} tokens", after, c.limit)
+                                                 : fmt::format("${:.2f} of ${:.2f}", after / 1e9, c.limit / 1e9);
+    if (alerter_)
+      alerter_->Enqueue({"threshold", id, c.subject, pct, now,
+                         fmt::format("burnrate: {} reached {}% of budget {} ({})", c.subject, pct, id, amount)});
+  }
+}
+
+void Governor::Release(Reservation& rv, int64_t tokens, int64_t cost, TimeMs now) {
+  std::vector<SettleOp> ops;
+  ops.reserve(rv.charges.size() + 1);
+  for (const Charge& c : rv.charges)
+    ops.push_back({c.op.key, c.op.window, c.op.amount, c.unit == Unit::kTokens ? tokens : cost});
+  const QuotaConfig& qc = rv.set->settings.quota;
+  if (!qc.org.empty() && rv.org == qc.org && !rv.project.empty())
+    ops.push_back({QuotaDemandKey(qc.org, rv.project), WindowFor(PeriodKind::kRolling, qc.demand_window_ms, rv.set->settings.tz, now), 0,
+                   qc.unit == Unit::kTokens ? tokens : cost});
+  std::vector<BucketOp> adj = rv.token_buckets;
+  for (BucketOp& b : adj) b.amount = double(tokens - rv.est_tokens);
+  std::vector<int64_t> used_after;
+  store_->Settle(now, ops, adj, rv.slots, &used_after);
+  for (size_t i = 0; i < rv.charges.size(); ++i)
+    MaybeAlert(*rv.set, rv.charges[i], used_after[i] - ops[i].actual, used_after[i], now);
+  if (tokens > 0 || cost > 0) NoteSeen(rv.team, rv.project);
+}
+
+Status Governor::Settle(const SettleRequest& req, std::string* field) {
+  if (req.reservation_id.empty()) return FieldErr(field, "reservation_id", "required");
+  Reservation rv;
+  {
+    ResShard& shard = res_[Hash64(req.reservation_id) % kResShards];
+    std::lock_guard<std::mutex> l(shard.mu);
+    auto it = shard.map.find(req.reservation_id);
+    if (it == shard.map.end()) {
+      if (field) *field = "reservation_id";
+      return Status::NotFound("reservation_id: unknown, already settled, or expired");
+    }
+    rv = std::move(it->second);
+    shard.map.erase(it);
+  }
+  int64_t tokens = req.tokens.Total();
+  int64_t cost = req.cost_nanos >= 0 ? req.cost_nanos : (prices_ ? CostOf(rv.model, req.tokens) : rv.est_cost);
+  Release(rv, tokens, cost, clock_.NowMs());
+  if (!req.event_id.empty()) {
+    std::lock_guard<std::mutex> l(misc_mu_);
+    if (settled_events_.insert(req.event_id).second) settled_order_.push_back(req.event_id);
+    if (settled_order_.size() > 200000) {
+      for (size_t i = 0; i < 100000; ++i) settled_events_.erase(settled_order_[i]);
+      settled_order_.erase(settled_order_.begin(), settled_order_.begin() + 100000);
+    }
+  }
+  return Status::OK();
+}
+
+void Governor::OnUsage(const model::Event& e) {
+  if (e.type != model::EventType::kUsage) return;
+  if (!e.id.empty()) {
+    std::lock_guard<std::mutex> l(misc_mu_);
+    if (!settled_events_.empty() && settled_events_.erase(e.id)) return;  // counted by Settle()
+  }
+  const TimeMs now = clock_.NowMs();
+  CheckRequest r;
+  r.user = e.user, r.team = e.team, r.org = e.org, r.project = e.project, r.model = e.model;
+  Reservation rv;
+  rv.set = Snapshot();
+  rv.org = e.org, rv.project = e.project, rv.team = e.team;
+  int64_t tokens = e.tokens.Total();
+  int64_t cost = e.cost_nanos >= 0 ? e.cost_nanos : CostOf(e.model, e.tokens);
+  std::shared_ptr<const QuotaState> q = quota_.load();
+  rv.charges = Charges(*rv.set, r, now, 0, 0, q.get());
+  Release(rv, tokens, cost, now);
+}
+
+void Governor::SetThrottle(const std::string& user, int level, const std::string& reason,
+                           const std::string& actor) {
+  level = std::clamp(level, 0, 3);
+  int old;
+  {
+    std::unique_lock<std::shared_mutex> l(throttle_mu_);
+    auto it = throttle_.find(user);
+    old = it == throttle_.end() ? 0 : it->second;
+    if (level == 0) throttle_.erase(user);
+    else throttle_[user] = level;
+  }
+  audit_.Append({0, 0, actor, level > 0 ? "flag" : "unflag", "user:" + user, reason,
+                 fmt::format(R"({{"level":{},"previous":{}}})", level, old)});
+  if (level > old && alerter_)
+    alerter_->Enqueue({"flag", "", "user:" + user, 0, 0,
+                       fmt::format("burnrate: user {} flagged, throttle level {} ({})", user, level, reason)});
+}
+
+int Governor::ThrottleLevel(const std::string& user) const {
+  std::shared_lock<std::shared_mutex> l(throttle_mu_);
+  if (throttle_.empty()) return 0;
+  auto it = throttle_.find(user);
+  return it == throttle_.end() ? 0 : it->second;
+}
+
+void Governor::Tick() {
+  const TimeMs now = clock_.NowMs();
+  for (size_t i = 0; i < kResShards; ++i) {
+    std::vector<Reservation> expired;
+    {
+      std::lock_guard<std::mutex> l(res_[i].mu);
+      for (auto it = res_[i].map.begin(); it != res_[i].map.end();) {
+        if (it->second.expires <= now) {
+          expired.push_back(std::move(it->second));
+          it = res_[i].map.erase(it);
+        } else {
+          ++it;
+        }
+      }
+    }
+    for (Reservation& rv : expired) Release(rv, 0, 0, now);
+    expired_.fetch_add(expired.size(), std::memory_order_relaxed);
+  }
+  if (now >= next_quota_ms_.load()) RecomputeQuotas();
+  std::lock_guard<std::mutex> l(misc_mu_);
+  for (auto it = alerted_.begin(); it != alerted_.end();)
+    it = it->second + kDayMs < now ? alerted_.erase(it) : std::next(it);
+}
+
+size_t Governor::outstanding_reservations() const {
+  size_t n = 0;
+  for (size_t i = 0; i < kResShards; ++i) {
+    std::lock_guard<std::mutex> l(res_[i].mu);
+    n += res_[i].map.size();
+  }
+  return n;
+}
+
+void Governor::NoteSeen(const std::string& team, const std::string& project) {
+  std::lock_guard<std::mutex> l(misc_mu_);
+  if (!team.empty() && seen_teams_.size() < 10000) seen_teams_.insert(team);
+  if (!project.empty() && seen_projects_.size() < 10000) seen_projects_.insert(project);
+}
+
+}  // namespace burnrate::govern

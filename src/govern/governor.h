@@ -1,0 +1,220 @@
+// Governor: budgets, rate limits, priority-weighted quotas and the check API.
+//
+// Life of a check: Check() takes an immutable snapshot of the policies,
+// finds those that match the request (user, key, team, org, project,
+// model), turns them into counter operations (budget reservations, token
+// bucket takes, concurrency slots) and hands them to the LimitStore in one
+// atomic Admit(). Admitted requests get a reservation that Settle() turns
+// into actual use (or that expires after reservation_ttl). Usage arriving by
+// ingestion is added with OnUsage(). Budgets are never overspent by more
+// than the reservations outstanding, and never when estimates are honest
+// upper bounds, because admission checks used + reserved + estimate.
+//
+// Ownership: the Governor owns its LimitStore, policies, reservations and
+// quota state; it borrows the Clock, the AuditLog, the Alerter, and the
+// optional Identity and PriceTable, which must outlive it.
+// Thread-safety: every public method is thread-safe. The check path takes
+// no global lock: a policy snapshot (atomic shared_ptr), the throttle map
+// (reader lock), the store's shard locks and one reservation shard lock.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include <toml++/toml.h>
+
+#include "common/clock.h"
+#include "common/status.h"
+#include "common/time_util.h"
+#include "govern/alerter.h"
+#include "govern/audit_log.h"
+#include "govern/fair_share.h"
+#include "govern/limit_store.h"
+#include "govern/policy.h"
+#include "model/event.h"
+
+namespace burnrate::http {
+class Router;
+}
+namespace burnrate::model {
+class Identity;
+class PriceTable;
+}  // namespace burnrate::model
+
+namespace burnrate::govern {
+
+enum class Decision : uint8_t { kAllow = 0, kThrottle, kDeny };
+const char* DecisionName(Decision d);
+
+struct CheckRequest {
+  std::string user, key, team, org, project, model;
+  std::string batch_job;              // declared batch job (exempt when configured)
+  int64_t estimated_tokens = 0;       // honest upper bound, all kinds
+  int64_t estimated_cost_nanos = -1;  // -1: from the price table
+  std::string actor;                  // caller's principal, for the audit log
+};
+
+struct CheckResult {
+  Decision decision = Decision::kAllow;
+  TimeMs retry_after_ms = 0;
+  std::string policy;          // the limiting policy, or the tightest budget on allow
+  std::string reason;          // human explanation on throttle/deny
+  int64_t remaining = -1;      // of `policy` after this request; -1 = no budget applies
+  Unit unit = Unit::kTokens;
+  std::string reservation_id;  // allow only ("" when exempt)
+  TimeMs expires_at = 0;
+};
+
+struct SettleRequest {
+  std::string reservation_id;
+  model::TokenCounts tokens;
+  int64_t cost_nanos = -1;  // -1: from the price table (or the estimate)
+  std::string event_id;     // when set, OnUsage() skips the ingested event with this id
+};
+
+// Quota: one organisation's budget divided across its projects.
+struct QuotaConfig {
+  std::string org;  // "" = no quota
+  Unit unit = Unit::kNanoUsd;
+  int64_t limit = 0;
+  PeriodKind period = PeriodKind::kMonth;
+  TimeMs recompute_every_ms = 15 * kMinuteMs;
+  TimeMs demand_window_ms = kDayMs;
+  double default_weight = 1;
+  std::unordered_map<std::string, double> weights;  // project -> weight
+};
+
+struct GovernorSettings {
+  TimeZone tz = TimeZone::Utc();
+  TimeMs reservation_ttl_ms = 5 * kMinuteMs;
+  std::array<int64_t, 3> throttle_rpm = {30, 6, 0};  // requests/min at levels 1..3; 0 = deny
+  std::unordered_set<std::string> exempt_users, exempt_keys, batch_jobs;
+  QuotaConfig quota;
+  std::vector<WebhookConfig> webhooks;
+};
+
+struct QuotaView {
+  std::string org;
+  Unit unit = Unit::kNanoUsd;
+  int64_t capacity = 0;
+  TimeMs computed_at = 0, period_start = 0, period_end = 0;
+  struct Project {
+    std::string name;
+    double weight = 1;
+    int64_t used = 0, demand = 0, fair_share = 0, allowance = 0;
+    std::string why;
+  };
+  std::vector<Project> projects;
+};
+
+class Governor {
+ public:
+  // `alerter` may be null (no alerts). Identity and prices may be null.
+  Governor(const Clock& clock, AuditLog& audit, Alerter* alerter,
+           std::unique_ptr<LimitStore> store = nullptr);
+  ~Governor();
+
+  void SetIdentity(const model::Identity* id) { identity_ = id; }
+  void SetPrices(const model::PriceTable* p) { prices_ = p; }
+  // Optional persistence of API-made policies; loads them now.
+  Status AttachDb(GovernDb* db);
+
+  // Reads [governance] from the config (see docs/governance.md); replaces
+  // config-made policies and settings; API-made policies are kept.
+  Status Configure(const toml::table& root);
+
+  Result<CheckResult> Check(const CheckRequest& req, std::string* field = nullptr);
+  Status Settle(const SettleRequest& req, std::string* field = nullptr);
+  // Ingested usage (team/org resolved, cost_nanos set). Outcomes are ignored.
+  void OnUsage(const model::Event& e);
+  // Detection's hook: level 0 (none) .. 3 (blocked). Audited and alerted.
+  void SetThrottle(const std::string& user, int level, const std::string& reason,
+                   const std::string& actor = "detect");
+  int ThrottleLevel(const std::string& user) const;
+
+  // Admin API on policies; every change is versioned and audited.
+  std::vector<Policy> ListPolicies() const;
+  Result<Policy> GetPolicy(const std::string& id) const;
+  Result<Policy> UpsertPolicy(Policy p, const std::string& actor, bool must_exist);
+  Status DeletePolicy(const std::string& id, const std::string& actor);
+  Result<std::vector<PolicyVersion>> PolicyHistory(const std::string& id) const;
+
+  // Expires reservations, recomputes quotas when due. Call every second or so.
+  void Tick();
+  void RecomputeQuotas();
+  QuotaView Quota() const;
+  // JSON: the budgets that apply to user/project now, their state, and the
+  // project's quota allowance with the reason.
+  std::string AllowanceJson(const CheckRequest& who);
+
+  void RegisterRoutes(http::Router& r);
+  // Prometheus text: remaining budget per policy and team/org/project
+  // subject (never per user or key) and denials per policy and team.
+  void AppendMetrics(std::string& out);
+
+  size_t outstanding_reservations() const;
+  const Clock& clock() const { return clock_; }
+
+ // Opaque internals, defined in governor_internal.h.
+  struct PolicySet;
+  struct Reservation;
+  struct Charge;
+  struct QuotaState;
+  struct ResShard;
+
+ private:
+
+  std::shared_ptr<const PolicySet> Snapshot() const { return policies_.load(); }
+  void Publish(std::shared_ptr<const PolicySet> s);
+  void Resolve(CheckRequest& r) const;
+  std::vector<Charge> Charges(const PolicySet& s, const CheckRequest& r, TimeMs now,
+                              int64_t tokens, int64_t cost, const QuotaState* q) const;
+  void ChargeActual(const PolicySet& s, std::vector<Charge>& charges, int64_t tokens, int64_t cost,
+                    TimeMs now);
+  void Refused(const CheckRequest& r, const CheckResult& res, const std::string& subject_label,
+               TimeMs period_id);
+  void MaybeAlert(const PolicySet& s, const Charge& c, int64_t before, int64_t after, TimeMs now);
+  void Release(Reservation& r, int64_t tokens, int64_t cost, TimeMs now);
+  void NoteSeen(const std::string& team, const std::string& project);
+  int64_t CostOf(const std::string& model, const model::TokenCounts& t) const;
+
+  const Clock& clock_;
+  AuditLog& audit_;
+  Alerter* alerter_;
+  std::unique_ptr<LimitStore> store_;
+  const model::Identity* identity_ = nullptr;
+  const model::PriceTable* prices_ = nullptr;
+  GovernDb* db_ = nullptr;
+
+  mutable std::mutex admin_mu_;  // serialises policy changes and Configure
+  std::unordered_map<std::string, int64_t> last_version_;                  // guarded by admin_mu_
+  std::unordered_map<std::string, std::vector<PolicyVersion>> mem_history_;  // guarded by admin_mu_; no db only
+  std::atomic<std::shared_ptr<const PolicySet>> policies_;
+  std::atomic<std::shared_ptr<const QuotaState>> quota_;
+  std::atomic<TimeMs> next_quota_ms_{0};
+
+  mutable std::shared_mutex throttle_mu_;
+  std::unordered_map<std::string, int> throttle_;  // guarded by throttle_mu_
+
+  static constexpr size_t kResShards = 32;
+  std::unique_ptr<ResShard[]> res_;
+  std::atomic<uint64_t> next_res_{1};
+  uint64_t res_salt_;
+
+  mutable std::mutex misc_mu_;  // guards the members below (off the hot path)
+  std::unordered_map<std::string, TimeMs> alerted_;         // "policy|subject|period|pct" -> period end
+  std::unordered_map<std::string, uint64_t> denials_;       // "policy|team" -> count
+  std::unordered_set<std::string> seen_teams_, seen_projects_;
+  std::unordered_set<std::string> settled_events_;
+  std::vector<std::string> settled_order_;                  // FIFO for settled_events_
+  std::atomic<uint64_t> checks_{0}, allowed_{0}, throttled_{0}, denied_{0}, expired_{0};
+};
+
+}  // namespace burnrate::govern

@@ -1,0 +1,239 @@
+// HTTP endpoints and Prometheus metrics of the governance layer.
+//
+// Roles: check and settle are called in-line by proxies and agents with an
+// ingest key (admin works too); reading policies, quotas and allowances
+// needs viewer (a self key sees only its own allowance); changing policies,
+// throttling users and reading the audit and delivery logs needs admin.
+#include <fmt/format.h>
+
+#include <charconv>
+
+#include "common/json_writer.h"
+#include "govern/check_json.h"
+#include "govern/governor.h"
+#include "govern/governor_internal.h"
+#include "http/http.h"
+
+namespace burnrate::govern {
+
+namespace {
+
+using http::Request;
+using http::Response;
+using http::Role;
+
+std::string PoliciesJson(const std::vector<Policy>& ps) {
+  std::string out = "{\"policies\":[";
+  for (size_t i = 0; i < ps.size(); ++i) out += (i ? "," : "") + ps[i].ToJson();
+  return out + "]}";
+}
+
+Result<int64_t> QueryInt(const Request& req, const char* name, int64_t fallback) {
+  std::string_view v = req.Query(name);
+  if (v.empty()) return fallback;
+  int64_t out;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
+  if (ec != std::errc() || p != v.data() + v.size()) return Status::InvalidArgument(std::string(name) + ": not an integer");
+  return out;
+}
+
+Result<TimeMs> QueryTime(const Request& req, const char* name) {
+  std::string_view v = req.Query(name);
+  if (v.empty()) return TimeMs{0};
+  auto t = ParseRfc3339(v);
+  if (!t.ok()) return Status::InvalidArgument(std::string(name) + ": " + t.status().message());
+  return *t;
+}
+
+Response AuditResponse(AuditLog& audit, const Request& req) {
+  AuditFilter f;
+  f.actor = req.Query("actor"), f.action = req.Query("action"), f.subject = req.Query("subject");
+  auto from = QueryTime(req, "from");
+  if (!from.ok()) return http::ErrorResponse(from.status(), "from");
+  auto to = QueryTime(req, "to");
+  if (!to.ok()) return http::ErrorResponse(to.status(), "to");
+  auto limit = QueryInt(req, "limit", 100);
+  if (!limit.ok() || *limit < 1 || *limit > 10000)
+    return http::ErrorResponse(Status::InvalidArgument("limit: want 1..10000"), "limit");
+  auto before = QueryInt(req, "before_id", 0);
+  if (!before.ok()) return http::ErrorResponse(before.status(), "before_id");
+  f.from = *from, f.to = *to, f.limit = static_cast<int>(*limit), f.before_id = *before;
+  auto rows = audit.Query(f);
+  if (!rows.ok()) return http::ErrorResponse(rows.status());
+  JsonWriter w;
+  w.BeginObject().Key("entries").BeginArray();
+  for (const AuditEntry& e : *rows) {
+    w.BeginObject();
+    w.Key("id").Int(e.id).Key("ts").String(FormatRfc3339(e.ts));
+    w.Key("actor").String(e.actor).Key("action").String(e.action).Key("subject").String(e.subject);
+    w.Key("reason").String(e.reason).Key("detail");
+    if (e.detail.empty()) w.Null();
+    else w.Raw(e.detail);
+    w.EndObject();
+  }
+  w.EndArray().EndObject();
+  return Response::Json(w.Take());
+}
+
+// Prometheus label values escape backslash, quote and newline.
+std::string Label(std::string_view v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\' || c == '"') out += '\\', out += c;
+    else if (c == '\n') out += "\\n";
+    else out += c;
+  }
+  return out;
+}
+
+}  // namespace
+
+void Governor::RegisterRoutes(http::Router& r) {
+  r.AddSync("POST", "/v1/check", Role::kIngest, [this](Request& req) {
+    CheckRequest c;
+    std::string field;
+    Status s = ParseCheckJson(req.body, c, &field);
+    if (!s.ok()) return http::ErrorResponse(s, field);
+    c.actor = req.principal;
+    auto res = Check(c, &field);
+    if (!res.ok()) return http::ErrorResponse(res.status(), field);
+    return Response::Json(CheckResultJson(*res));
+  });
+  r.AddSync("POST", "/v1/settle", Role::kIngest, [this](Request& req) {
+    SettleRequest sr;
+    std::string field;
+    Status s = ParseSettleJson(req.body, sr, &field);
+    if (s.ok()) s = Settle(sr, &field);
+    if (!s.ok()) return http::ErrorResponse(s, field);
+    return Response::Json(R"({"settled":true})");
+  });
+  r.AddSync("GET", "/v1/allowance", Role::kSelf, [this](Request& req) {
+    CheckRequest who;
+    who.user = req.role == Role::kSelf ? req.principal : std::string(req.Query("user"));
+    who.team = req.Query("team"), who.org = req.Query("org"), who.project = req.Query("project");
+    who.key = req.Query("api_key"), who.model = req.Query("model");
+    return Response::Json(AllowanceJson(who));
+  });
+  r.AddSync("GET", "/v1/quota", Role::kViewer, [this](Request&) {
+    QuotaView v = Quota();
+    JsonWriter w;
+    w.BeginObject().Key("org").String(v.org).Key("unit").String(UnitName(v.unit));
+    w.Key("capacity").Int(v.capacity).Key("computed_at").String(FormatRfc3339(v.computed_at));
+    w.Key("period_start").String(FormatRfc3339(v.period_start)).Key("period_end").String(FormatRfc3339(v.period_end));
+    w.Key("projects").BeginArray();
+    for (const auto& p : v.projects) {
+      w.BeginObject().Key("project").String(p.name).Key("weight").Double(p.weight);
+      w.Key("used").Int(p.used).Key("demand").Int(p.demand).Key("fair_share").Int(p.fair_share);
+      w.Key("allowance").Int(p.allowance).Key("why").String(p.why).EndObject();
+    }
+    w.EndArray().EndObject();
+    return Response::Json(w.Take());
+  });
+  r.AddSync("GET", "/v1/policies", Role::kViewer,
+            [this](Request&) { return Response::Json(PoliciesJson(ListPolicies())); });
+  r.AddSync("GET", "/v1/policies/{id}", Role::kViewer, [this](Request& req) {
+    auto p = GetPolicy(req.params["id"]);
+    auto h = PolicyHistory(req.params["id"]);
+    if (!p.ok() && (!h.ok() || h->empty())) return http::ErrorResponse(p.status(), "id");
+    std::string out = "{\"policy\":" + (p.ok() ? p->ToJson() : std::string("null")) + ",\"history\":[";
+    if (h.ok()) {
+      for (size_t i = 0; i < h->size(); ++i) {
+        const PolicyVersion& v = (*h)[i];
+        out += fmt::format("{}{{\"version\":{},\"ts\":\"{}\",\"deleted\":{},\"body\":{}}}", i ? "," : "", v.version,
+                           FormatRfc3339(v.ts), v.deleted ? "true" : "false", v.body);
+      }
+    }
+    return Response::Json(out + "]}");
+  });
+  auto upsert = [this](Request& req, bool must_exist) {
+    std::string field;
+    auto p = PolicyFromJson(req.body, &field);
+    if (!p.ok()) return http::ErrorResponse(p.status(), field);
+    if (must_exist && p->id != req.params["id"]) {
+      if (p->id.empty() || p->id == "") p->id = req.params["id"];
+      else return http::ErrorResponse(Status::InvalidArgument("id: does not match the URL"), "id");
+    }
+    auto saved = UpsertPolicy(*p, req.principal, must_exist);
+    if (!saved.ok()) return http::ErrorResponse(saved.status(), "id");
+    return Response::Json(saved->ToJson(), must_exist ? 200 : 201);
+  };
+  r.AddSync("POST", "/v1/policies", Role::kAdmin, [upsert](Request& req) { return upsert(req, false); });
+  r.AddSync("PUT", "/v1/policies/{id}", Role::kAdmin, [upsert](Request& req) { return upsert(req, true); });
+  r.AddSync("DELETE", "/v1/policies/{id}", Role::kAdmin, [this](Request& req) {
+    Status s = DeletePolicy(req.params["id"], req.principal);
+    if (!s.ok()) return http::ErrorResponse(s, "id");
+    return Response::Json(R"({"deleted":true})");
+  });
+  r.AddSync("POST", "/v1/throttle", Role::kAdmin, [this](Request& req) {
+    std::string user, reason, field;
+    int64_t level = -1;
+    Status st = ParseThrottleJson(req.body, user, level, reason, &field);
+    if (!st.ok()) return http::ErrorResponse(st, field);
+    SetThrottle(user, static_cast<int>(level), reason.empty() ? "set by admin" : reason, req.principal);
+    JsonWriter w;
+    w.BeginObject().Key("user").String(user).Key("level").Int(level).EndObject();
+    return Response::Json(w.Take());
+  });
+  r.AddSync("GET", "/v1/audit", Role::kAdmin, [this](Request& req) { return AuditResponse(audit_, req); });
+  r.AddSync("GET", "/v1/alerts/deliveries", Role::kAdmin, [this](Request&) {
+    JsonWriter w;
+    w.BeginObject().Key("deliveries").BeginArray();
+    if (alerter_) {
+      for (const Delivery& d : alerter_->Deliveries()) {
+        w.BeginObject().Key("alert").Uint(d.alert_seq).Key("url").String(d.url).Key("kind").String(d.kind);
+        w.Key("subject").String(d.subject).Key("attempt").Int(d.attempt).Key("status").Int(d.status);
+        w.Key("delivered").Bool(d.delivered).Key("final").Bool(d.final).Key("error").String(d.error);
+        w.Key("ts").String(FormatRfc3339(d.ts)).EndObject();
+      }
+    }
+    w.EndArray().EndObject();
+    return Response::Json(w.Take());
+  });
+}
+
+void Governor::AppendMetrics(std::string& out) {
+  const TimeMs now = clock_.NowMs();
+  auto s = Snapshot();
+  std::vector<std::string> teams;
+  std::vector<std::pair<std::string, uint64_t>> denials;
+  {
+    std::lock_guard<std::mutex> l(misc_mu_);
+    teams.assign(seen_teams_.begin(), seen_teams_.end());
+    denials.assign(denials_.begin(), denials_.end());
+  }
+  out += "# HELP burnrate_budget_remaining Remaining budget (tokens, or USD) per policy and subject.\n";
+  out += "# TYPE burnrate_budget_remaining gauge\n";
+  for (const Policy& p : s->policies) {
+    if (p.kind != PolicyKind::kBudget || p.scope == ScopeKind::kUser || p.scope == ScopeKind::kKey) continue;
+    std::vector<std::string> subjects;
+    if (p.subject != "*") subjects.push_back(p.subject);
+    else if (p.scope == ScopeKind::kTeam) subjects = teams;
+    for (const std::string& subj : subjects) {
+      WindowSpec w = WindowFor(p.period, p.window_ms, s->settings.tz, now);
+      BudgetState b = store_->Read("b|" + p.id + "|" + subj, w, now);
+      double rem = double(std::max<int64_t>(0, p.limit - b.used - b.reserved));
+      if (p.unit == Unit::kNanoUsd) rem /= 1e9;
+      out += fmt::format("burnrate_budget_remaining{{policy=\"{}\",{}=\"{}\",unit=\"{}\"}} {}\n", Label(p.id),
+                         ScopeName(p.scope), Label(subj), UnitName(p.unit), rem);
+    }
+  }
+  out += "# HELP burnrate_governance_denials_total Denied or throttled checks per policy and team.\n";
+  out += "# TYPE burnrate_governance_denials_total counter\n";
+  for (const auto& [k, n] : denials) {
+    size_t bar = k.rfind('|');
+    out += fmt::format("burnrate_governance_denials_total{{policy=\"{}\",team=\"{}\"}} {}\n",
+                       Label(k.substr(0, bar)), Label(k.substr(bar + 1)), n);
+  }
+  out += "# TYPE burnrate_governance_checks_total counter\n";
+  out += fmt::format("burnrate_governance_checks_total{{decision=\"allow\"}} {}\n", allowed_.load());
+  out += fmt::format("burnrate_governance_checks_total{{decision=\"throttle\"}} {}\n", throttled_.load());
+  out += fmt::format("burnrate_governance_checks_total{{decision=\"deny\"}} {}\n", denied_.load());
+  out += "# TYPE burnrate_governance_reservations_expired_total counter\n";
+  out += fmt::format("burnrate_governance_reservations_expired_total {}\n", expired_.load());
+  out += "# TYPE burnrate_governance_reservations_outstanding gauge\n";
+  out += fmt::format("burnrate_governance_reservations_outstanding {}\n", outstanding_reservations());
+  out += "# TYPE burnrate_audit_dropped_total counter\n";
+  out += fmt::format("burnrate_audit_dropped_total {}\n", audit_.dropped());
+}
+
+}  // namespace burnrate::govern

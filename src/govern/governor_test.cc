@@ -1,0 +1,329 @@
+#include "govern/governor.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <random>
+#include <thread>
+
+#include "govern/test_util.h"
+
+namespace burnrate::govern {
+namespace {
+
+using testing::At;
+using testing::Fixture;
+
+constexpr const char* kTeamBudget = R"(
+[governance]
+reservation_ttl = "1m"
+[[governance.budget]]
+id = "team-month"
+scope = "team"
+subject = "*"
+limit_tokens = 1000000
+period = "month"
+)";
+
+// Hundreds of concurrent clients check and settle against one budget. With
+// honest estimates (actual <= estimate) the total admitted never exceeds
+// the budget, and the budget is used to at least 99%.
+TEST(GovernorRace, ConcurrentCheckSettleNeverOverspends) {
+  Fixture f(kTeamBudget);
+  constexpr int kThreads = 256;
+  constexpr int64_t kLimit = 1000000;
+  std::atomic<int64_t> admitted{0}, overshoot_seen{0};
+  std::atomic<bool> done{false};
+  std::vector<std::thread> ts;
+  for (int t = 0; t < kThreads; ++t) {
+    ts.emplace_back([&, t] {
+      std::mt19937 rng(t);
+      int denials = 0;
+      while (denials < 20) {
+        int64_t est = 50 + rng() % 200;
+        CheckRequest r;
+        r.user = "u" + std::to_string(t), r.team = "core", r.model = "m", r.estimated_tokens = est;
+        auto res = f.gov.Check(r);
+        ASSERT_TRUE(res.ok());
+        if (res->decision != Decision::kAllow) {
+          ++denials;
+          std::this_thread::yield();
+          continue;
+        }
+        int64_t actual = est - static_cast<int64_t>(rng() % 3 == 0 ? rng() % 20 : 0);  // honest
+        admitted += actual;
+        SettleRequest s;
+        s.reservation_id = res->reservation_id;
+        s.tokens.output = actual;
+        ASSERT_TRUE(f.gov.Settle(s).ok());
+      }
+    });
+  }
+  std::thread monitor([&] {
+    while (!done) {
+      if (admitted.load() > kLimit) ++overshoot_seen;
+      std::this_thread::yield();
+    }
+  });
+  for (auto& th : ts) th.join();
+  done = true;
+  monitor.join();
+  EXPECT_EQ(overshoot_seen.load(), 0);
+  EXPECT_LE(admitted.load(), kLimit);
+  EXPECT_GE(admitted.load(), kLimit * 99 / 100);
+  EXPECT_EQ(f.gov.outstanding_reservations(), 0u);
+}
+
+// Concurrent checks without settling: the sum of reserved estimates admitted
+// never exceeds the budget.
+TEST(GovernorRace, ReservationsAloneNeverExceedBudget) {
+  Fixture f(kTeamBudget);
+  std::atomic<int64_t> reserved{0};
+  std::vector<std::thread> ts;
+  for (int t = 0; t < 200; ++t) {
+    ts.emplace_back([&] {
+      for (int i = 0; i < 100; ++i) {
+        CheckResult r = f.Check("x", 97, "m", "core");
+        if (r.decision == Decision::kAllow) reserved += 97;
+      }
+    });
+  }
+  for (auto& th : ts) th.join();
+  EXPECT_LE(reserved.load(), 1000000);
+  EXPECT_GT(reserved.load(), 1000000 - 97);
+}
+
+TEST(Governor, DenyNamesPolicyAndRemaining) {
+  Fixture f(kTeamBudget);
+  CheckResult a = f.Check("alice", 600000, "m", "core");
+  ASSERT_EQ(a.decision, Decision::kAllow);
+  EXPECT_EQ(a.policy, "team-month");
+  EXPECT_EQ(a.remaining, 400000);
+  CheckResult b = f.Check("bob", 500000, "m", "core");
+  EXPECT_EQ(b.decision, Decision::kDeny);
+  EXPECT_EQ(b.policy, "team-month");
+  EXPECT_EQ(b.remaining, 400000);
+  EXPECT_EQ(b.retry_after_ms, At("2026-04-01T00:00:00Z") - f.clock.NowMs());
+  // Other teams are separate subjects of the same "*" policy.
+  EXPECT_EQ(f.Check("carol", 500000, "m", "web").decision, Decision::kAllow);
+  // Settling lower than estimated frees the difference.
+  f.Settle(a.reservation_id, 100000);
+  EXPECT_EQ(f.Check("bob", 500000, "m", "core").decision, Decision::kAllow);
+  auto audit = f.audit.Query({.action = "deny"});
+  ASSERT_TRUE(audit.ok());
+  ASSERT_EQ(audit->size(), 1u);
+  EXPECT_EQ((*audit)[0].subject, "user:bob");
+}
+
+TEST(Governor, ReservationsExpire) {
+  Fixture f(kTeamBudget);
+  CheckResult a = f.Check("alice", 1000000, "m", "core");
+  ASSERT_EQ(a.decision, Decision::kAllow);
+  EXPECT_EQ(f.Check("bob", 1, "m", "core").decision, Decision::kDeny);
+  f.clock.Advance(61 * kSecondMs);
+  f.gov.Tick();
+  EXPECT_EQ(f.gov.outstanding_reservations(), 0u);
+  EXPECT_EQ(f.Check("bob", 1, "m", "core").decision, Decision::kAllow);
+  SettleRequest s;
+  s.reservation_id = a.reservation_id;
+  std::string field;
+  EXPECT_EQ(f.gov.Settle(s, &field).code(), Status::Code::kNotFound);
+  EXPECT_EQ(field, "reservation_id");
+}
+
+TEST(Governor, IngestedUsageCountsAndSettledEventsAreNotCountedTwice) {
+  Fixture f(kTeamBudget);
+  model::Event e;
+  e.id = "ev1", e.user = "alice", e.team = "core", e.model = "m", e.cost_nanos = 0;
+  e.tokens.input = 900000;
+  f.gov.OnUsage(e);
+  EXPECT_EQ(f.Check("bob", 200000, "m", "core").decision, Decision::kDeny);
+  CheckResult r = f.Check("bob", 100000, "m", "core");
+  ASSERT_EQ(r.decision, Decision::kAllow);
+  SettleRequest s;
+  s.reservation_id = r.reservation_id, s.event_id = "ev2", s.tokens.output = 100000;
+  ASSERT_TRUE(f.gov.Settle(s).ok());
+  model::Event dup = e;
+  dup.id = "ev2", dup.tokens.input = 100000;
+  f.gov.OnUsage(dup);  // the same request arriving through ingestion: skipped
+  EXPECT_EQ(f.Check("bob", 0, "m", "core").remaining, 0);
+}
+
+TEST(Governor, RateLimitsThrottleWithRetryAfter) {
+  Fixture f(R"(
+[[governance.rate_limit]]
+id = "per-user"
+scope = "user"
+requests_per_min = 2
+max_concurrent = 10
+[[governance.rate_limit]]
+id = "opus-tokens"
+scope = "user"
+model = "claude-opus*"
+tokens_per_min = 1000
+)");
+  EXPECT_EQ(f.Check("a", 10).decision, Decision::kAllow);
+  EXPECT_EQ(f.Check("a", 10).decision, Decision::kAllow);
+  CheckResult t = f.Check("a", 10);
+  EXPECT_EQ(t.decision, Decision::kThrottle);
+  EXPECT_EQ(t.policy, "per-user");
+  EXPECT_EQ(t.retry_after_ms, 30000);
+  f.clock.Advance(30000);
+  EXPECT_EQ(f.Check("a", 10).decision, Decision::kAllow);
+  // Per-model token bucket applies to opus only.
+  EXPECT_EQ(f.Check("b", 900, "claude-opus-4").decision, Decision::kAllow);
+  CheckResult o = f.Check("b", 900, "claude-opus-4");
+  EXPECT_EQ(o.decision, Decision::kThrottle);
+  EXPECT_EQ(o.policy, "opus-tokens");
+  EXPECT_EQ(f.Check("c", 900, "claude-sonnet").decision, Decision::kAllow);
+}
+
+TEST(Governor, ConcurrencyLimitReleasedOnSettle) {
+  Fixture f(R"(
+[[governance.rate_limit]]
+id = "one-at-a-time"
+scope = "key"
+max_concurrent = 1
+)");
+  CheckRequest r;
+  r.key = "k1", r.estimated_tokens = 5;
+  auto a = f.gov.Check(r);
+  ASSERT_EQ(a->decision, Decision::kAllow);
+  EXPECT_EQ(f.gov.Check(r)->decision, Decision::kThrottle);
+  SettleRequest s;
+  s.reservation_id = a->reservation_id;
+  ASSERT_TRUE(f.gov.Settle(s).ok());
+  EXPECT_EQ(f.gov.Check(r)->decision, Decision::kAllow);
+}
+
+TEST(Governor, ExemptionsAndSoftBudgets) {
+  Fixture f(R"(
+[governance]
+exempt_users = ["ci-bot"]
+batch_jobs = ["nightly-eval"]
+[[governance.budget]]
+id = "hard"
+scope = "user"
+limit_tokens = 100
+[[governance.budget]]
+id = "soft"
+scope = "user"
+subject = "carol"
+limit_tokens = 10
+enforce = "soft"
+)");
+  EXPECT_EQ(f.Check("ci-bot", 1000).decision, Decision::kAllow);
+  EXPECT_EQ(f.Check("ci-bot", 1000).policy, "exempt");
+  CheckRequest r;
+  r.user = "dave", r.batch_job = "nightly-eval", r.estimated_tokens = 1000;
+  EXPECT_EQ(f.gov.Check(r)->decision, Decision::kAllow);
+  EXPECT_EQ(f.Check("dave", 1000).decision, Decision::kDeny);
+  // Soft budget never denies; the hard one still applies.
+  EXPECT_TRUE(f.Use("carol", 50));
+  EXPECT_TRUE(f.Use("carol", 50));
+  EXPECT_FALSE(f.Use("carol", 1));
+}
+
+TEST(Governor, ThrottleLevelsFromDetection) {
+  Fixture f(R"(
+[governance]
+throttle_rpm = [2, 1, 0]
+)");
+  f.gov.SetThrottle("mallory", 1, "prompt farming suspected");
+  EXPECT_EQ(f.Check("mallory", 1).decision, Decision::kAllow);
+  EXPECT_EQ(f.Check("mallory", 1).decision, Decision::kAllow);
+  CheckResult t = f.Check("mallory", 1);
+  EXPECT_EQ(t.decision, Decision::kThrottle);
+  EXPECT_EQ(t.policy, "throttle:level-1");
+  f.gov.SetThrottle("mallory", 3, "confirmed");
+  CheckResult d = f.Check("mallory", 1);
+  EXPECT_EQ(d.decision, Decision::kDeny);
+  EXPECT_EQ(d.policy, "throttle:flagged");
+  f.gov.SetThrottle("mallory", 0, "cleared", "admin");
+  EXPECT_EQ(f.Check("mallory", 1).decision, Decision::kAllow);
+  auto flags = f.audit.Query({.subject = "user:mallory"});
+  ASSERT_TRUE(flags.ok());
+  int flag = 0, unflag = 0;
+  for (const auto& e : *flags) flag += e.action == "flag", unflag += e.action == "unflag";
+  EXPECT_EQ(flag, 2);
+  EXPECT_EQ(unflag, 1);
+}
+
+TEST(Governor, PolicyAdminIsVersionedAndAudited) {
+  Fixture f(kTeamBudget);
+  Policy p;
+  p.id = "alice-day", p.scope = ScopeKind::kUser, p.subject = "alice", p.limit = 10;
+  p.period = PeriodKind::kDay;
+  ASSERT_TRUE(f.gov.UpsertPolicy(p, "root", false).ok());
+  EXPECT_EQ(f.gov.UpsertPolicy(p, "root", false).status().code(), Status::Code::kAlreadyExists);
+  EXPECT_EQ(f.Check("alice", 11).decision, Decision::kDeny);
+  p.limit = 20;
+  auto v2 = f.gov.UpsertPolicy(p, "root", true);
+  ASSERT_TRUE(v2.ok());
+  EXPECT_EQ(v2->version, 2);
+  EXPECT_EQ(f.Check("alice", 11).decision, Decision::kAllow);
+  ASSERT_TRUE(f.gov.DeletePolicy("alice-day", "root").ok());
+  EXPECT_EQ(f.gov.GetPolicy("alice-day").status().code(), Status::Code::kNotFound);
+  auto h = f.gov.PolicyHistory("alice-day");
+  ASSERT_TRUE(h.ok());
+  ASSERT_EQ(h->size(), 3u);
+  EXPECT_TRUE((*h)[2].deleted);
+  // Config-made policies are owned by the file.
+  Policy c;
+  c.id = "team-month", c.limit = 5;
+  EXPECT_EQ(f.gov.UpsertPolicy(c, "root", true).status().code(), Status::Code::kPermissionDenied);
+  auto audit = f.audit.Query({.actor = "root"});
+  ASSERT_TRUE(audit.ok());
+  ASSERT_EQ(audit->size(), 3u);
+  EXPECT_EQ((*audit)[0].action, "policy.delete");
+  EXPECT_EQ((*audit)[2].action, "policy.create");
+}
+
+TEST(Governor, ApiPoliciesSurviveRestartThroughDb) {
+  std::string path = ::testing::TempDir() + "/govern_policies_test.db";
+  std::remove(path.c_str());
+  FakeClock clock(At("2026-03-10T12:00:00Z"));
+  {
+    auto db = GovernDb::Open(path);
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    AuditLog audit(db->get(), clock);
+    Governor g(clock, audit, nullptr);
+    ASSERT_TRUE(g.AttachDb(db->get()).ok());
+    Policy p;
+    p.id = "usd", p.scope = ScopeKind::kTeam, p.unit = Unit::kNanoUsd, p.limit = 2500000000;
+    ASSERT_TRUE(g.UpsertPolicy(p, "root", false).ok());
+    ASSERT_TRUE(g.UpsertPolicy(p, "root", true).ok());
+  }
+  auto db = GovernDb::Open(path);
+  ASSERT_TRUE(db.ok());
+  AuditLog audit(db->get(), clock);
+  Governor g(clock, audit, nullptr);
+  ASSERT_TRUE(g.AttachDb(db->get()).ok());
+  auto p = g.GetPolicy("usd");
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->limit, 2500000000);
+  EXPECT_EQ(p->version, 2);
+  EXPECT_EQ(p->unit, Unit::kNanoUsd);
+  auto entries = audit.Query({.action = "policy.update"});
+  ASSERT_TRUE(entries.ok());
+  EXPECT_EQ(entries->size(), 1u);
+}
+
+TEST(Governor, UsdBudgetUsesEstimatedCost) {
+  Fixture f(R"(
+[[governance.budget]]
+id = "usd"
+scope = "user"
+limit_usd = 1.0
+)");
+  CheckRequest r;
+  r.user = "a", r.estimated_tokens = 10, r.estimated_cost_nanos = 600000000;
+  auto a = f.gov.Check(r);
+  ASSERT_EQ(a->decision, Decision::kAllow);
+  EXPECT_EQ(a->unit, Unit::kNanoUsd);
+  EXPECT_EQ(a->remaining, 400000000);
+  EXPECT_EQ(f.gov.Check(r)->decision, Decision::kDeny);
+}
+
+}  // namespace
+}  // namespace burnrate::govern

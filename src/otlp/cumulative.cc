@@ -1,0 +1,78 @@
+// CUMULATIVE to delta conversion.
+//
+// A cumulative series reports its running total since start_time. burnrate
+// counts increases: the first point of a series counts in full (it is the
+// total since the series started; an exporter that sends cumulative values
+// starts from zero), each later point counts value - last value over the
+// window (last time, time]. A reset (the process restarted) shows as a new
+// start time or as a value lower than the last one; then the new value
+// counts in full, because it is what was used since the restart. A point
+// not newer than the last one (a retry, or out of order) counts nothing.
+//
+// The window of each delta names the event: a retried request after a
+// failed commit (Undo put the state back) yields the same window, hence the
+// same event id, and the ingest layer's de-duplication keeps it once.
+#include "otlp/cumulative.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace burnrate::otlp {
+
+int64_t PointUnits(const NumberPoint& p) {
+  if (p.is_int) return p.as_int;
+  double scaled = p.as_double * 1e9;
+  if (scaled > 9.0e18) return INT64_MAX;
+  if (scaled < -9.0e18) return INT64_MIN;
+  return std::llround(scaled);
+}
+
+Delta CumulativeTracker::Observe(uint64_t key, const NumberPoint& p, std::vector<Change>* changes) {
+  State next{p.start_ns, p.time_ns, PointUnits(p), p.is_int, ++seq_};
+  auto it = series_.find(key);
+  Delta d;
+  if (it == series_.end()) {
+    d = {Delta::Kind::kFirst, p.start_ns, p.time_ns, next.units};
+  } else {
+    const State& s = it->second;
+    bool restarted = s.start_ns != p.start_ns || s.is_int != p.is_int;
+    if (!restarted && p.time_ns <= s.time_ns) return {Delta::Kind::kUnchanged, s.time_ns, s.time_ns, 0};
+    if (restarted && p.start_ns != 0 && p.start_ns < s.start_ns) {
+      return {Delta::Kind::kUnchanged, s.time_ns, s.time_ns, 0};  // a late point of an older run
+    }
+    if (restarted || next.units < s.units) {
+      d = {Delta::Kind::kReset, p.start_ns, p.time_ns, next.units};
+    } else {
+      d = {next.units == s.units ? Delta::Kind::kUnchanged : Delta::Kind::kIncrease, s.time_ns, p.time_ns,
+           next.units - s.units};
+    }
+  }
+  bool had = it != series_.end();
+  changes->push_back({key, had, had ? it->second : State{}, next});
+  series_[key] = next;
+  if (series_.size() > max_series_) Evict();
+  return d;
+}
+
+void CumulativeTracker::Undo(const std::vector<Change>& changes) {
+  for (auto c = changes.rbegin(); c != changes.rend(); ++c) {
+    auto it = series_.find(c->key);
+    if (it == series_.end() || it->second.seq != c->next.seq) continue;  // moved on since
+    if (c->had_prev) it->second = c->prev;
+    else series_.erase(it);
+  }
+}
+
+void CumulativeTracker::Evict() {
+  // Drop the oldest tenth; a dropped series that reports again counts its
+  // running total in full, so the cap must be far above the live series.
+  std::vector<uint64_t> seqs;
+  seqs.reserve(series_.size());
+  for (const auto& [k, s] : series_) seqs.push_back(s.seq);
+  size_t drop = std::max<size_t>(1, series_.size() / 10);
+  std::nth_element(seqs.begin(), seqs.begin() + long(drop - 1), seqs.end());
+  uint64_t cutoff = seqs[drop - 1];
+  std::erase_if(series_, [&](const auto& kv) { return kv.second.seq <= cutoff; });
+}
+
+}  // namespace burnrate::otlp

@@ -1,0 +1,82 @@
+// The otlp layer's front door: OpenTelemetry OTLP/HTTP JSON in, burnrate
+// events out. See docs/otlp.md for the mapping of Claude Code's telemetry.
+//
+// A Receiver turns one request body (metrics or logs) into model::Events
+// that the caller hands to ingest::Ingestor::SubmitEvents. It keeps the
+// state that conversion needs across requests:
+//  - per series of a CUMULATIVE sum, the last (start, time, value), to turn
+//    running totals into deltas and to detect resets;
+//  - the sessions that have sent claude_code.api_request log records, whose
+//    token and cost metric points are then not counted (no double count).
+// Every event gets a stable id (request_id for api_request records, a hash
+// of series identity and time window for metric points), so an exporter's
+// retry is de-duplicated by the ingest layer.
+//
+// Thread-safety: all methods are thread-safe (one mutex around the state).
+// Errors: InvalidArgument naming the JSON path; the body is then refused.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/status.h"
+#include "model/event.h"
+
+namespace burnrate::otlp {
+
+struct ReceiverOptions {
+  size_t max_series = 1'000'000;    // cumulative series remembered (oldest dropped)
+  size_t max_sessions = 1'000'000;  // sessions remembered as "logs carry usage"
+  std::string default_team;         // when no team.id attribute; empty: directory decides
+};
+
+struct PointReject {
+  std::string error;
+  std::string field;  // attribute or JSON path
+};
+
+// What one body became.
+struct Converted {
+  std::vector<model::Event> events;
+  std::vector<PointReject> rejected;
+  int64_t points = 0;             // metric points or log records seen
+  int64_t ignored = 0;            // names burnrate does not count
+  int64_t deferred_to_logs = 0;   // token/cost points dropped: the session sends api_request logs
+  int64_t unchanged = 0;          // cumulative points with no increase (incl. retries)
+  int64_t resets = 0;             // cumulative series restarted
+  // Opaque undo record: Rollback() restores the cumulative state if the
+  // events could not be committed, so the exporter's retry counts again.
+  struct Undo;
+  std::shared_ptr<Undo> undo;
+};
+
+struct ReceiverStats {
+  int64_t metric_points = 0, log_records = 0, events = 0, ignored = 0, deferred_to_logs = 0, resets = 0;
+  int64_t series = 0, log_sessions = 0;
+};
+
+class Receiver {
+ public:
+  explicit Receiver(ReceiverOptions opts = {});
+  ~Receiver();
+
+  Result<Converted> Metrics(std::string_view json_body);
+  Result<Converted> Logs(std::string_view json_body);
+  // The events of `c` were not committed: undo its cumulative-state changes.
+  void Rollback(const Converted& c);
+  ReceiverStats stats() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Accepts "application/json" (any parameters); anything else, protobuf
+// included, is Status::Unsupported (HTTP 415) with a hint to use http/json.
+Status CheckContentType(std::string_view content_type);
+
+}  // namespace burnrate::otlp

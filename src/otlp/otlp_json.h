@@ -1,0 +1,70 @@
+// Parsing of OTLP/HTTP JSON bodies (ExportMetricsServiceRequest and
+// ExportLogsServiceRequest, protobuf's canonical JSON mapping) into plain
+// structs. Internal to the otlp layer; include otlp/otlp.h instead.
+//
+// Only what burnrate counts is kept: Sum and Gauge number points (Histogram,
+// ExponentialHistogram and Summary are skipped), and log records' body,
+// time and attributes. Attribute values of every kind are kept as text
+// (ints as decimal, doubles in shortest round-trip form, bools as
+// true/false; arrays and maps are skipped). 64-bit integers are accepted as
+// JSON numbers or as decimal strings, as the mapping allows both.
+//
+// Errors: InvalidArgument naming the JSON path of the bad value, e.g.
+// "resourceMetrics[0].scopeMetrics[0].metrics[1].sum.dataPoints[2].asInt".
+// Thread-safety: stateless functions, safe from any thread.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/status.h"
+
+namespace burnrate::otlp {
+
+// Key/value pairs in arrival order; keys are unique (last one wins).
+using Attrs = std::vector<std::pair<std::string, std::string>>;
+const std::string* FindAttr(const Attrs& a, std::string_view key);
+
+enum class Temporality : uint8_t { kUnspecified = 0, kDelta = 1, kCumulative = 2 };
+
+struct NumberPoint {
+  Attrs attrs;
+  uint64_t start_ns = 0;
+  uint64_t time_ns = 0;
+  bool is_int = true;
+  int64_t as_int = 0;
+  double as_double = 0;
+  double Value() const { return is_int ? double(as_int) : as_double; }
+};
+
+struct MetricData {
+  std::string name;
+  bool is_sum = false;  // false: gauge
+  Temporality temporality = Temporality::kUnspecified;
+  std::vector<NumberPoint> points;
+};
+
+struct ResourceMetrics {
+  Attrs resource;
+  std::vector<MetricData> metrics;
+};
+
+struct LogRecord {
+  Attrs attrs;
+  uint64_t time_ns = 0;           // timeUnixNano, else observedTimeUnixNano
+  std::string body;               // string bodies only
+  std::string event_name;         // eventName (OTLP 1.5+), may be empty
+};
+
+struct ResourceLogs {
+  Attrs resource;
+  std::vector<LogRecord> records;
+};
+
+Result<std::vector<ResourceMetrics>> ParseMetricsJson(std::string_view body);
+Result<std::vector<ResourceLogs>> ParseLogsJson(std::string_view body);
+
+}  // namespace burnrate::otlp

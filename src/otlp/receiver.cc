@@ -1,0 +1,323 @@
+// Claude Code telemetry -> burnrate events (docs/otlp.md has the table).
+//
+// Metrics: claude_code.token.usage points become usage events carrying one
+// token kind each (attribute `type`), claude_code.cost.usage points usage
+// events carrying only cost; both with requests = 0, since a metric point is
+// not a request. Lines, commits, pull requests and edit decisions become
+// outcome events. active_time and session.count are acknowledged and not
+// counted (the engine has no place for them). Other names are ignored.
+//
+// Logs: claude_code.api_request records become one usage event each (all
+// token kinds, cost_usd, requests = 1), id "otlp-req:<request_id>";
+// claude_code.user_prompt records become a zero-token event that carries
+// the prompt length for detection.
+//
+// No double count: Claude Code can send the same usage twice, as token and
+// cost metrics and as api_request log records. Per session, the first
+// usage signal burnrate sees decides the source for the rest of the
+// session: if it was an api_request record, the session's token and cost
+// metric points are dropped (counted in deferred_to_logs); if it was a
+// metric point, later api_request records of that session still count as
+// requests but carry no tokens or cost. Either way each token is counted
+// once, whatever the order of arrival.
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdio>
+#include <mutex>
+#include <unordered_map>
+
+#include "common/hash.h"
+#include "common/time_util.h"
+#include "otlp/cumulative.h"
+#include "otlp/otlp.h"
+
+namespace burnrate::otlp {
+
+struct Converted::Undo {
+  std::vector<CumulativeTracker::Change> changes;
+};
+
+namespace {
+
+enum class UsageSource : uint8_t { kMetrics, kLogs };
+
+std::string Hex(uint64_t v) {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+// Looks a key up on the point/record first, then on the resource.
+struct Scope {
+  const Attrs& own;
+  const Attrs& resource;
+  const std::string* Get(std::string_view k) const {
+    const std::string* v = FindAttr(own, k);
+    return v ? v : FindAttr(resource, k);
+  }
+  std::string Str(std::string_view k) const {
+    const std::string* v = Get(k);
+    return v ? *v : std::string();
+  }
+  std::string First(std::initializer_list<std::string_view> keys) const {
+    for (auto k : keys)
+      if (const std::string* v = Get(k); v && !v->empty()) return *v;
+    return {};
+  }
+};
+
+// Fills identity fields; false (with a reject) when no user is named.
+bool FillIdentity(const Scope& s, const ReceiverOptions& o, model::Event* e, std::vector<PointReject>* rej) {
+  e->user = s.First({"user.email", "user.account_uuid", "user.id", "enduser.id"});
+  if (e->user.empty()) {
+    rej->push_back({"no user: set one of user.email, user.account_uuid, user.id", "user.email"});
+    return false;
+  }
+  e->team = s.First({"team.id", "team"});
+  if (e->team.empty()) e->team = o.default_team;
+  e->org = s.First({"organization.id", "org.id"});
+  e->project = s.First({"project.id", "project"});
+  e->session = s.Str("session.id");
+  e->client = s.First({"host.name", "terminal.type"});
+  e->source = "otlp";
+  return true;
+}
+
+std::string SeriesKeyText(const std::string& name, const Attrs& resource, const Attrs& own) {
+  auto sorted = [](Attrs a) {
+    std::sort(a.begin(), a.end());
+    return a;
+  };
+  std::string k = name;
+  for (const auto* set : {&resource, &own}) {
+    k += '\x1e';
+    for (const auto& [key, v] : sorted(*set)) k += key + '\x1f' + v + '\x1f';
+  }
+  return k;
+}
+
+bool ParseDouble(const std::string* s, double* out) {
+  if (s == nullptr || s->empty()) return false;
+  char* end = nullptr;
+  double d = std::strtod(s->c_str(), &end);
+  if (end != s->c_str() + s->size() || !std::isfinite(d)) return false;
+  *out = d;
+  return true;
+}
+
+const char* OutcomeKind(const std::string& metric, const Scope& s) {
+  if (metric == "claude_code.commit.count") return "commit";
+  if (metric == "claude_code.pull_request.count") return "pull_request";
+  if (metric == "claude_code.lines_of_code.count") {
+    std::string t = s.Str("type");
+    return t == "added" ? "lines_added" : t == "removed" ? "lines_removed" : nullptr;
+  }
+  if (metric == "claude_code.code_edit_tool.decision") {
+    std::string d = s.Str("decision");
+    return d == "accept" ? "edit_accepted" : d == "reject" ? "edit_rejected" : nullptr;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+struct Receiver::Impl {
+  ReceiverOptions opts;
+  mutable std::mutex mu;  // guards everything below
+  CumulativeTracker cumulative;
+  std::unordered_map<uint64_t, UsageSource> session_source;  // key: hash of user + session
+  ReceiverStats stats;
+
+  explicit Impl(ReceiverOptions o) : opts(std::move(o)), cumulative(opts.max_series) {}
+
+  static uint64_t SessionKey(const model::Event& e) { return Hash64(e.user + '\x1f' + e.session, 0x5e55); }
+
+  // The source that owns this session's usage; the first caller decides.
+  UsageSource SourceFor(const model::Event& e, UsageSource mine) {
+    if (session_source.size() >= opts.max_sessions) session_source.clear();
+    return session_source.try_emplace(SessionKey(e), mine).first->second;
+  }
+
+  void MetricPoint(const ResourceMetrics& rm, const MetricData& m, const NumberPoint& p, Converted* out) {
+    Scope s{p.attrs, rm.resource};
+    bool tokens = m.name == "claude_code.token.usage", cost = m.name == "claude_code.cost.usage";
+    const char* kind = OutcomeKind(m.name, s);
+    if (!tokens && !cost && kind == nullptr) {
+      out->ignored++;
+      return;
+    }
+    model::Event e;
+    if (!FillIdentity(s, opts, &e, &out->rejected)) return;
+    if (p.time_ns == 0) return out->rejected.push_back({m.name + ": timeUnixNano must be set", "timeUnixNano"});
+    std::string token_type = s.Str("type");
+    if (tokens && token_type != "input" && token_type != "output" && token_type != "cacheRead" &&
+        token_type != "cacheCreation") {
+      return out->rejected.push_back(
+          {"claude_code.token.usage: type must be input, output, cacheRead or cacheCreation", "type"});
+    }
+    if ((tokens || cost) && SourceFor(e, UsageSource::kMetrics) == UsageSource::kLogs) {
+      out->deferred_to_logs++;
+      return;
+    }
+    // Delta window and amount, per temporality.
+    std::string key_text = SeriesKeyText(m.name, rm.resource, p.attrs);
+    Delta d{Delta::Kind::kFirst, p.start_ns, p.time_ns, PointUnits(p)};
+    if (m.is_sum && m.temporality == Temporality::kCumulative) {
+      d = cumulative.Observe(Hash64(key_text, 0xc0), p, &out->undo->changes);
+      if (d.kind == Delta::Kind::kReset) out->resets++;
+    }
+    if (d.units <= 0) {
+      out->unchanged++;
+      return;
+    }
+    e.id = "otlp:" + Hex(Hash64(key_text + '\x1e' + std::to_string(d.from_ns) + '-' + std::to_string(d.to_ns), 0x1d));
+    e.ts = TimeMs(d.to_ns / 1'000'000);
+    int64_t amount = p.is_int ? d.units : std::llround(double(d.units) / 1e9);
+    if (tokens || cost) {
+      e.type = model::EventType::kUsage;
+      e.model = s.First({"model"});
+      if (e.model.empty()) e.model = "unknown";
+      e.requests = 0;
+      e.cost_nanos = 0;
+      if (cost) e.cost_nanos = p.is_int ? d.units * 1'000'000'000 : d.units;
+      if (token_type == "input") e.tokens.input = amount;
+      if (token_type == "output") e.tokens.output = amount;
+      if (token_type == "cacheRead") e.tokens.cache_read = amount;
+      if (token_type == "cacheCreation") e.tokens.cache_write = amount;
+    } else {
+      e.type = model::EventType::kOutcome;
+      e.outcome_kind = kind;
+      e.outcome_value = p.is_int ? double(d.units) : double(d.units) / 1e9;
+    }
+    out->events.push_back(std::move(e));
+  }
+
+  void ApiRequest(const Scope& s, model::Event& e, TimeMs ts, Converted* out) {
+    auto tok = [&](std::initializer_list<std::string_view> keys) -> int64_t {
+      double d = 0;
+      for (auto k : keys)
+        if (ParseDouble(s.Get(k), &d)) return std::max<int64_t>(0, std::llround(d));
+      return 0;
+    };
+    e.type = model::EventType::kUsage;
+    e.model = s.First({"model"});
+    if (e.model.empty()) e.model = "unknown";
+    std::string rid = s.First({"request_id", "request.id"});
+    if (SourceFor(e, UsageSource::kLogs) == UsageSource::kLogs) {
+      e.tokens.input = tok({"input_tokens"});
+      e.tokens.output = tok({"output_tokens"});
+      e.tokens.cache_read = tok({"cache_read_tokens"});
+      e.tokens.cache_write = tok({"cache_creation_tokens"});
+      double usd;
+      if (ParseDouble(s.Get("cost_usd"), &usd)) e.cost_nanos = std::max<int64_t>(0, std::llround(usd * 1e9));
+    } else {
+      e.cost_nanos = 0;  // the session's metrics carry its tokens and cost
+      out->deferred_to_logs++;
+    }
+    e.requests = 1;
+    e.id = !rid.empty() ? "otlp-req:" + rid
+                        : "otlp-req:" + Hex(Hash64(e.user + '\x1f' + e.session + '\x1f' + std::to_string(ts) + '\x1f' +
+                                                   e.model + '\x1f' + std::to_string(e.tokens.Total()), 0x2e));
+  }
+
+  void Record(const ResourceLogs& rl, const LogRecord& r, Converted* out) {
+    Scope s{r.attrs, rl.resource};
+    std::string name = !r.event_name.empty() ? r.event_name : s.Str("event.name");
+    if (name.empty()) name = r.body;
+    if (name.rfind("claude_code.", 0) == 0) name = name.substr(12);
+    if (name != "api_request" && name != "user_prompt") {
+      out->ignored++;
+      return;
+    }
+    model::Event e;
+    if (!FillIdentity(s, opts, &e, &out->rejected)) return;
+    TimeMs ts = TimeMs(r.time_ns / 1'000'000);
+    if (ts == 0) {
+      if (auto t = ParseRfc3339(s.Str("event.timestamp")); t.ok()) ts = *t;
+    }
+    if (ts == 0) return out->rejected.push_back({name + ": record has no time", "timeUnixNano"});
+    e.ts = ts;
+    if (name == "api_request") {
+      ApiRequest(s, e, ts, out);
+    } else {
+      double len = 0;
+      ParseDouble(s.Get("prompt_length"), &len);
+      e.type = model::EventType::kUsage;
+      e.model = "(prompt)";
+      e.requests = 0;
+      e.cost_nanos = 0;
+      e.prompt.present = true;
+      e.prompt.length = uint32_t(std::clamp(len, 0.0, 4e9));
+      std::string seq = s.First({"prompt.id", "event.sequence"});
+      e.id = "otlp-prompt:" + Hex(Hash64(e.user + '\x1f' + e.session + '\x1f' + std::to_string(r.time_ns) + '\x1f' +
+                                         seq, 0x3f));
+    }
+    out->events.push_back(std::move(e));
+  }
+};
+
+Receiver::Receiver(ReceiverOptions opts) : impl_(std::make_unique<Impl>(std::move(opts))) {}
+Receiver::~Receiver() = default;
+
+Result<Converted> Receiver::Metrics(std::string_view json_body) {
+  BR_ASSIGN_OR_RETURN(std::vector<ResourceMetrics> parsed, ParseMetricsJson(json_body));
+  Converted out;
+  out.undo = std::make_shared<Converted::Undo>();
+  std::lock_guard lock(impl_->mu);
+  for (const auto& rm : parsed)
+    for (const auto& m : rm.metrics)
+      for (const auto& p : m.points) {
+        out.points++;
+        impl_->MetricPoint(rm, m, p, &out);
+      }
+  auto& st = impl_->stats;
+  st.metric_points += out.points, st.events += int64_t(out.events.size()), st.ignored += out.ignored;
+  st.deferred_to_logs += out.deferred_to_logs, st.resets += out.resets;
+  return out;
+}
+
+Result<Converted> Receiver::Logs(std::string_view json_body) {
+  BR_ASSIGN_OR_RETURN(std::vector<ResourceLogs> parsed, ParseLogsJson(json_body));
+  Converted out;
+  out.undo = std::make_shared<Converted::Undo>();
+  std::lock_guard lock(impl_->mu);
+  for (const auto& rl : parsed)
+    for (const auto& r : rl.records) {
+      out.points++;
+      impl_->Record(rl, r, &out);
+    }
+  auto& st = impl_->stats;
+  st.log_records += out.points, st.events += int64_t(out.events.size()), st.ignored += out.ignored;
+  st.deferred_to_logs += out.deferred_to_logs;
+  return out;
+}
+
+void Receiver::Rollback(const Converted& c) {
+  if (!c.undo) return;
+  std::lock_guard lock(impl_->mu);
+  impl_->cumulative.Undo(c.undo->changes);
+}
+
+ReceiverStats Receiver::stats() const {
+  std::lock_guard lock(impl_->mu);
+  ReceiverStats s = impl_->stats;
+  s.series = int64_t(impl_->cumulative.size());
+  s.log_sessions = int64_t(impl_->session_source.size());
+  return s;
+}
+
+Status CheckContentType(std::string_view ct) {
+  std::string_view base = ct.substr(0, ct.find(';'));
+  while (!base.empty() && base.back() == ' ') base.remove_suffix(1);
+  std::string lower(base);
+  for (char& c : lower) c = char(std::tolower(static_cast<unsigned char>(c)));
+  if (lower == "application/json") return Status::OK();
+  if (lower.find("protobuf") != std::string::npos) {
+    return Status::Unsupported(
+        "OTLP/HTTP protobuf is not supported; send OTLP/HTTP JSON (OTEL_EXPORTER_OTLP_PROTOCOL=http/json)");
+  }
+  return Status::Unsupported("Content-Type must be application/json (OTLP/HTTP JSON), got '" + std::string(ct) + "'");
+}
+
+}  // namespace burnrate::otlp

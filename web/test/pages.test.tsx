@@ -1,0 +1,116 @@
+// Pages rendered in jsdom against a tiny mock of the API: rows appear, a
+// 404 endpoint becomes an explained empty state, viewers are denied review.
+import { render } from 'preact';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Api } from '../src/lib/api';
+import { SessionContext } from '../src/lib/session';
+import { LeaderboardPage } from '../src/pages/leaderboard';
+import { BudgetsPage } from '../src/pages/budgets';
+import { ReviewPage } from '../src/pages/review';
+
+function mockApi(routes: Record<string, (url: URL) => unknown>) {
+  const fn = (async (u: string) => {
+    const url = new URL(u, 'http://x');
+    const h = routes[url.pathname];
+    if (!h) return new Response('{"error":"no route"}', { status: 404 });
+    return new Response(JSON.stringify(h(url)), { status: 200 });
+  }) as unknown as typeof fetch;
+  return new Api('k', '', fn);
+}
+
+const root = document.createElement('div');
+document.body.appendChild(root);
+afterEach(() => render(null, root));
+
+async function until(check: () => boolean, ms = 2000) {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out; DOM: ${root.innerHTML.slice(0, 400)}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+function mount(node: preact.ComponentChild, api: Api, role = 'viewer') {
+  render(<SessionContext.Provider value={{ api, who: { role, principal: 'p' }, theme: 'dark' }}>{node}</SessionContext.Provider>, root);
+}
+
+describe('LeaderboardPage', () => {
+  it('renders the first page of a 100,000-row board with only the visible rows in the DOM', async () => {
+    const seen: string[] = [];
+    const api = mockApi({
+      '/v1/leaderboard': (url) => {
+        seen.push(url.search);
+        const off = Number(url.searchParams.get('offset') ?? 0);
+        return {
+          entity: 'user', window: '7d', metric: 'tokens', total_entries: 100_000,
+          entries: Array.from({ length: 100 }, (_, i) => ({
+            rank: off + i + 1, prev_rank: i === 0 ? null : off + i + 3, id: `user${off + i + 1}`, team: 't1',
+            total_tokens: 2.1e12 - i, input_tokens: 0, output_tokens: 0, cache_read_tokens: 0, cache_write_tokens: 0,
+            cost_usd: 12_300, requests: 5, outcomes: 1, value: 1, efficiency: 0.5, wasted_tokens: 0, badges: ['Token Legend'],
+          })),
+        };
+      },
+    });
+    mount(<LeaderboardPage query={{ metric: 'cost' }} />, api);
+    await until(() => root.querySelectorAll('[data-testid=board-row]').length > 0);
+    const rows = root.querySelectorAll('[data-testid=board-row]');
+    expect(rows.length).toBeLessThan(60);  // virtualised: not 100, not 100,000
+    expect(rows[0].getAttribute('data-id')).toBe('user1');
+    expect(rows[0].textContent).toContain('new');
+    expect(rows[1].textContent).toContain('▲2');
+    expect(rows[0].querySelector('[data-testid=metric-value]')!.textContent).toBe('$12.3 k');
+    expect(rows[0].textContent).toContain('2.1 T');
+    expect(rows[0].textContent).toContain('Token Legend');
+    expect(root.querySelector('[data-testid=total]')!.textContent).toBe('100 k users');
+    expect(seen[0]).toContain('metric=cost');
+    expect(seen[0]).toContain('offset=0');
+  });
+
+  it('explains an empty board', async () => {
+    const api = mockApi({ '/v1/leaderboard': () => ({ total_entries: 0, entries: [] }) });
+    mount(<LeaderboardPage query={{ window: '24h' }} />, api);
+    await until(() => root.querySelector('[data-testid=empty]') !== null);
+    expect(root.textContent).toContain('No users on the board for last 24 h');
+  });
+});
+
+describe('BudgetsPage', () => {
+  it('shows explained states when governance endpoints are missing', async () => {
+    mount(<BudgetsPage />, mockApi({}));
+    await until(() => root.querySelectorAll('[data-testid=empty]').length === 3);
+    expect(root.textContent).toContain('Allowances is not available on this server');
+  });
+
+  it('sorts allowances by share used', async () => {
+    mount(<BudgetsPage />, mockApi({
+      '/v1/allowances': () => ({ allowances: [
+        { subject: 'low', period: 'day', unit: 'tokens', used: 10, limit: 100 },
+        { subject: 'high', period: 'month', unit: 'usd', used: 95, limit: 100 },
+      ] }),
+    }));
+    await until(() => root.querySelectorAll('[data-testid=gauge]').length === 2);
+    const g = root.querySelectorAll('[data-testid=gauge]');
+    expect(g[0].textContent).toContain('high');
+    expect(g[0].className).toContain('near');
+    expect(g[0].textContent).toContain('$95.00 of $100.00 (95%)');
+  });
+});
+
+describe('ReviewPage', () => {
+  it('denies viewers without asking the server', async () => {
+    mount(<ReviewPage />, mockApi({}), 'viewer');
+    await until(() => root.querySelector('[data-testid=denied]') !== null);
+    expect(root.textContent).toContain('for administrators');
+  });
+
+  it('lists open flags with evidence for admins', async () => {
+    mount(<ReviewPage />, mockApi({
+      '/v1/flags': () => ({ flags: [{ id: 'f1', user: 'bob', day: '2026-11-24', score: 0.91, status: 'open',
+        reasons: [{ detector: 'idle_loop', score: 0.9, explanation: 'same prompt every 30 s', evidence: { repeats: 480 } }] }] }),
+    }), 'admin');
+    await until(() => root.querySelector('[data-testid=flag]') !== null);
+    expect(root.textContent).toContain('Idle loop');
+    expect(root.textContent).toContain('Repeats: 480');
+    expect(root.querySelector('[data-testid=confirm]')).not.toBeNull();
+  });
+});
