@@ -7,9 +7,12 @@
 #include <mutex>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "app/app.h"
+#include "detect/detect.h"
 #include "engine/engine.h"
+#include "govern/govern.h"
 #include "http/http.h"
 #include "ingest/ingest.h"
 #include "model/identity.h"
@@ -31,6 +34,15 @@ struct App::Impl {
   model::PriceTable prices;
   model::Identity identity;
   std::unique_ptr<engine::Engine> engine;
+  // Governance: its tables live in the same database file.
+  std::unique_ptr<govern::GovernDb> govern_db;
+  std::unique_ptr<govern::AuditLog> audit;
+  std::unique_ptr<govern::WebhookTransport> webhooks;
+  std::unique_ptr<govern::Alerter> alerter;
+  std::unique_ptr<govern::Governor> governor;
+  std::unique_ptr<detect::DetectionEngine> detection;
+  std::mutex flags_mu;
+  std::unordered_set<std::string> flags_reported;  // guarded by flags_mu
   std::unique_ptr<ingest::Ingestor> ingestor;
   http::Router router;
   std::unique_ptr<http::Server> server;
@@ -55,7 +67,9 @@ struct App::Impl {
   bool stopping = false;  // guarded by tick_mu
 
   void RegisterRoutes();
+  Status OpenGovernanceAndDetection();
   void Tick();
+  void ScoreDetection(TimeMs now);
   Result<std::pair<http::Role, std::string>> Authenticate(std::string_view key);
   std::string BoardJson(const engine::Board& b) const;
   std::string Alias(std::string_view id) const;
