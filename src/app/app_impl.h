@@ -24,6 +24,8 @@ struct Subscriber {
   uint64_t sent_version = 0;
 };
 
+struct BoardState;  // board_state.h: OTLP receiver, badges, profiles
+
 struct App::Impl {
   Config cfg;
   const Clock* clock = nullptr;
@@ -54,12 +56,21 @@ struct App::Impl {
   std::condition_variable tick_cv;
   bool stopping = false;  // guarded by tick_mu
 
+  // Leaderboard extras (board_routes.cc); declared last so that it stops
+  // first, while the engine is still there.
+  std::shared_ptr<BoardState> board;
+
   void RegisterRoutes();
+  // OTLP, badge and profile routes; starts the badge worker (board_routes.cc).
+  void RegisterBoardRoutes();
   void Tick();
   Result<std::pair<http::Role, std::string>> Authenticate(std::string_view key);
   std::string BoardJson(const engine::Board& b) const;
   std::string Alias(std::string_view id) const;
   std::string MetricsText();
 };
+
+// Applies the [efficiency] / [outcomes.weights] config to engine options.
+Status ConfigureBoardEngine(const Config& cfg, engine::EngineOptions* eo);
 
 }  // namespace burnrate::app

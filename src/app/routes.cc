@@ -122,6 +122,7 @@ static std::string_view FieldOf(const Status& s) {
 
 void App::Impl::RegisterRoutes() {
   router.SetAuthenticator([this](std::string_view key) { return Authenticate(key); });
+  RegisterBoardRoutes();
 
   router.AddSync("GET", "/healthz", Role::kNone, [](Request&) { return Response::Json("{\"status\":\"ok\"}"); });
   router.AddSync("GET", "/readyz", Role::kNone, [this](Request&) {
