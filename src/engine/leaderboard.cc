@@ -140,7 +140,10 @@ std::shared_ptr<const Engine::Snapshot> Engine::GetSnapshot(Entity e, Window w) 
     std::lock_guard lock(state_->snap_mu);
     state_->last_read[int(e)][int(w)] = now;
     auto snap = state_->snaps[int(e)][int(w)];
-    if (snap && (snap->version == version() || now - snap->built_at < 10 * opts_.board_refresh_ms)) {
+    // Window edges move on the hour: a snapshot from another hour is stale
+    // even when no data changed (a calendar day may have just begun).
+    bool same_hour = snap && FloorDiv(snap->built_at, kHourMs) == FloorDiv(now, kHourMs);
+    if (snap && same_hour && (snap->version == version() || now - snap->built_at < 10 * opts_.board_refresh_ms)) {
       return snap;
     }
   }
