@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "app/app.h"
+#include "common/json_writer.h"
 #include "engine/engine.h"
 #include "http/http.h"
 #include "ingest/ingest.h"
@@ -63,6 +64,8 @@ struct App::Impl {
   void RegisterRoutes();
   // OTLP, badge and profile routes; starts the badge worker (board_routes.cc).
   void RegisterBoardRoutes();
+  void StartBadges();
+  std::string ProfileJson(engine::Entity e, const engine::Profile& p);
   void Tick();
   Result<std::pair<http::Role, std::string>> Authenticate(std::string_view key);
   std::string BoardJson(const engine::Board& b) const;
@@ -70,6 +73,9 @@ struct App::Impl {
   std::string MetricsText();
 };
 
+// Token, cost, outcome and value-per-token fields of one counters object
+// (routes.cc), shared by boards, usage and profiles.
+void WriteCounters(JsonWriter& w, const engine::Counters& c);
 // Applies the [efficiency] / [outcomes.weights] config to engine options.
 Status ConfigureBoardEngine(const Config& cfg, engine::EngineOptions* eo);
 

@@ -14,7 +14,15 @@ trap 'stop_server; rm -rf "$WORK"' EXIT
 # The SDK, from the lock file (offline once installed).
 (cd "$ROOT/tests/e2e/otel" && { [ -d node_modules/@opentelemetry/sdk-metrics ] || npm ci --no-audit --no-fund --silent; })
 
-start_server "$WORK"
+cat >"$WORK/burnrate.toml" <<'TOML'
+[badge_evaluation]
+interval_seconds = 0.2
+rank_snapshot_seconds = 0.2
+
+[outcomes.weights]
+pull_request = 10
+TOML
+start_server "$WORK" --config "$WORK/burnrate.toml" --db "$WORK/b.db" --listen 127.0.0.1:0
 
 # Encodings other than JSON are refused with 415 and a hint.
 code=$(curl -s -o "$WORK/415.json" -w '%{http_code}' -X POST -H "Authorization: Bearer $KEY" \
@@ -68,5 +76,27 @@ for (const [user, e] of Object.entries(expected)) {
 if (Object.keys(expected).length !== 3) { console.log('FAIL expected three users'); failed++; }
 console.log(failed ? `${failed} failed` : 'all totals match');
 process.exit(failed ? 1 : 0);
+JS
+# Profiles and badges from the same data.
+sleep 0.5
+api GET '/v1/users/delta@example.com' >"$WORK/profile.json"
+api GET '/v1/teams/otel-team' >"$WORK/team.json"
+api GET '/v1/badges' >"$WORK/badges.json"
+node --input-type=module - "$WORK/profile.json" "$WORK/team.json" "$WORK/badges.json" <<'JS'
+import { readFileSync } from 'node:fs';
+const [p, t, b] = process.argv.slice(2).map((f) => JSON.parse(readFileSync(f, 'utf8')));
+const fail = (m) => { console.log('FAIL ' + m); process.exit(1); };
+const all = p.windows.all;
+if (all.edits_accepted !== 3 || all.edits_rejected !== 1 || Math.abs(all.edit_acceptance - 0.75) > 1e-9) fail('edit decisions ' + JSON.stringify(all));
+const kinds = Object.fromEntries(p.outcomes.map((o) => [o.kind, o.amount]));
+const want = { commit: 2, lines_added: 120, lines_removed: 30, edit_accepted: 3, pull_request: 1, edit_rejected: 1 };
+for (const [k, v] of Object.entries(want)) if (kinds[k] !== v) fail(`outcome ${k}: ${kinds[k]} != ${v}`);
+if (!all.cost_per_outcome_usd) fail('cost_per_outcome_usd missing');
+if (p.windows['7d'].ranks.value?.rank !== 1) fail('value rank ' + JSON.stringify(p.windows['7d'].ranks));
+if (!p.badges.some((a) => a.badge === 'shipper')) fail('delta user should hold Shipper: ' + JSON.stringify(p.badges));
+if (p.rank_history.length === 0) fail('no rank history');
+if (t.members.length !== 3) fail('team members ' + JSON.stringify(t.members));
+if (!b.rules.some((r) => r.id === 'token_legend') || !b.awards.some((a) => a.subject === 'delta@example.com')) fail('badges list');
+console.log('profiles and badges ok');
 JS
 echo "otlp_js_test: ok"

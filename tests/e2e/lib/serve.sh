@@ -7,7 +7,8 @@ start_server() {
   local dir=$1
   shift
   KEY=$("$BURNRATE" keys create --db "$dir/b.db" --role admin --label e2e)
-  "$BURNRATE" serve --db "$dir/b.db" --listen 127.0.0.1:0 "$@" >"$dir/serve.log" 2>&1 &
+  if [ $# -eq 0 ]; then set -- --db "$dir/b.db" --listen 127.0.0.1:0; fi
+  "$BURNRATE" serve "$@" >"$dir/serve.log" 2>&1 &
   SERVER_PID=$!
   for _ in $(seq 1 200); do
     PORT=$(sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$dir/serve.log" | head -1)
