@@ -77,3 +77,13 @@ describe('policy limits', () => {
     expect(describeValue({ exact_dup_rate: 0.9958333333, prompts: 240 })).toBe('Exact dup rate: 0.996 · Prompts: 240');
   });
 });
+
+import { outcomeEntries } from '../src/pages/profile';
+describe('profile shapes', () => {
+  it('outcomes by kind from a list or an object', () => {
+    expect(outcomeEntries({ outcomes: [{ kind: 'commit', events: 3, amount: 3 }, { kind: 'lines_added', events: 2, amount: 120 }] }))
+      .toEqual([['commit', 3], ['lines_added', 120]]);
+    expect(outcomeEntries({ outcomes: { commit: 2, x: 'y' } })).toEqual([['commit', 2]]);
+    expect(outcomeEntries({})).toEqual([]);
+  });
+});

@@ -136,8 +136,10 @@ function Board({ params }: { params: BoardParams }) {
 
   const rows: Array<{ i: number; e?: LeaderboardEntry }> = [];
   for (let i = range.start; i < range.end; i++) rows.push({ i, e: cache.row(i) });
+  // The badge column shows only when the server sends badges with entries.
+  const hasBadges = rows.some(({ e }) => (e?.badges?.length ?? 0) > 0);
   return (
-    <div class="board-wrap" data-testid="board" data-version={version}>
+    <div class={`board-wrap${hasBadges ? '' : ' no-badges'}`} data-testid="board" data-version={version}>
       <div class="board-status">
         <span data-testid="total">{humanize(cache.total)} {params.entity}s</span>
         <span class={`live-status ${live}`} data-state={live} data-testid="live-status" title="Live updates of the top 100 over server-sent events">

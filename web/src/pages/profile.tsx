@@ -10,7 +10,7 @@ import { href, navigate } from '../lib/router';
 import { useSession } from '../lib/session';
 import { arr, describe, labelOf, num, obj, str, windowRange } from '../lib/shape';
 import { useData } from '../lib/use_data';
-import { BadgeChip, Card, Gauge, Stat } from '../components/bits';
+import { BadgeChip, Card, Gauge, RankArrow, Stat } from '../components/bits';
 import { Async, Empty } from '../components/states';
 import { ByModel, UsageChart, UsageTotals } from '../components/usage';
 import { FlagCard } from './review';
@@ -42,7 +42,7 @@ export function ProfilePage({ id, query }: { id: string; query: Record<string, s
       </div>
       <Card title={`Usage over time (${window}, UTC)`} wide>
         <Async state={usage} feature="Usage">
-          {(u) => <><UsageTotals usage={u} /><UsageChart usage={u} /></>}
+          {(u) => <>{profile.data && <RanksRow p={profile.data} window={window} />}<UsageTotals usage={u} /><UsageChart usage={u} /></>}
         </Async>
       </Card>
       <div class="grid">
@@ -92,12 +92,19 @@ export function efficiencyOf(t: Json): number | undefined {
   return tokens > 0 && value !== undefined ? value / (tokens / 1e6) : undefined;
 }
 
+// Outcomes by kind from the profile: [{kind, events, amount}] or {kind: n}.
+export function outcomeEntries(p: Json): Array<[string, number]> {
+  const list = arr(p, 'outcomes');
+  if (list.length) return list.map((o) => [str(o, 'kind') ?? '?', num(o, 'amount', 'events') ?? 0] as [string, number]);
+  const o = obj(p, 'outcomes', 'outcomes_by_kind');
+  return o ? Object.entries(o).filter(([, v]) => typeof v === 'number') as Array<[string, number]> : [];
+}
+
 function OutcomesCard({ p, totals }: { p: Json; totals: Json }) {
-  const outcomes = obj(p, 'outcomes', 'outcomes_by_kind');
-  const eff = num(p, 'efficiency') ?? efficiencyOf(totals);
+  const eff = num(p, 'efficiency') ?? efficiencyOf(totals);  // unshrunk; the board's rank uses the shrunk value
   const value = num(p, 'value') ?? num(totals, 'value');
   const count = num(totals, 'outcomes');
-  const entries = outcomes ? Object.entries(outcomes).filter(([, v]) => typeof v === 'number') : [];
+  const entries = outcomeEntries(p);
   return (
     <Card title="Outcomes and efficiency">
       <div class="stats">
@@ -149,20 +156,42 @@ export function BudgetGauge({ b }: { b: Json }) {
 }
 
 function SessionsCard({ p }: { p: Json }) {
-  const sessions = arr(p, 'sessions', 'recent_sessions');
+  const sessions = arr(p, 'longest_sessions', 'recent_sessions', 'sessions');
   const count = num(p, 'session_count', 'sessions');
+  const streak = obj(p, 'streak');
   return (
-    <Card title="Sessions">
+    <Card title="Sessions" testid="sessions">
+      <div class="stats">
+        {count !== undefined && <Stat label="Sessions" value={humanize(count)} />}
+        {streak && <Stat label="Streak (days in a row)" value={humanize(num(streak, 'days') ?? 0)}
+                         hint={str(streak, 'first_day') ? `${str(streak, 'first_day')} – ${str(streak, 'last_day')}` : undefined} />}
+      </div>
       {sessions.length ? (
-        <table class="table"><thead><tr><th>Session</th><th>Started (UTC)</th><th class="num">Tokens</th><th class="num">Requests</th><th class="num">Cost</th></tr></thead>
-          <tbody>{sessions.slice(0, 20).map((s, i) => (
-            <tr key={i}><td class="mono">{(str(s, 'id', 'session', 'session_id') ?? '').slice(0, 12)}</td>
-              <td>{shortTime(str(s, 'start', 'started_at', 'first'))}</td>
-              <td class="num">{humanize(num(s, 'total_tokens', 'tokens'))}</td>
-              <td class="num">{humanize(num(s, 'requests'))}</td>
-              <td class="num">{money(num(s, 'cost_usd'))}</td></tr>))}</tbody></table>
-      ) : count !== undefined ? <div class="stats"><Stat label="Sessions" value={humanize(count)} /></div>
-        : <Empty title="No sessions recorded" />}
+        <table class="table"><thead><tr><th>Longest sessions</th><th>Started (UTC)</th><th class="num">Hours</th></tr></thead>
+          <tbody>{sessions.slice(0, 10).map((x, i) => (
+            <tr key={i}><td class="mono" title={str(x, 'session', 'id', 'session_id')}>{(str(x, 'session', 'id', 'session_id') ?? '').slice(0, 16)}</td>
+              <td>{shortTime(str(x, 'start', 'started_at', 'first'))}</td>
+              <td class="num">{(num(x, 'hours') ?? 0).toFixed(1)}</td></tr>))}</tbody></table>
+      ) : count === undefined && <Empty title="No sessions recorded" />}
     </Card>
+  );
+}
+
+// Ranks of this user in the selected window: {tokens: {rank, prev_rank, percentile}, ...}.
+export function RanksRow({ p, window }: { p: Json; window: string }) {
+  const w = obj(obj(p, 'windows') ?? {}, window);
+  const ranks = obj(w ?? {}, 'ranks');
+  if (!ranks) return null;
+  const items = Object.entries(ranks).filter(([, r]) => r && typeof r === 'object') as Array<[string, Json]>;
+  if (!items.length) return null;
+  return (
+    <div class="stats ranks" data-testid="ranks">
+      {items.map(([metric, r]) => (
+        <div class="stat" key={metric}>
+          <div class="stat-value">#{num(r, 'rank')} <RankArrow rank={num(r, 'rank') ?? 0} prev={r.prev_rank} /></div>
+          <div class="stat-label">{labelOf(metric)} · top {Math.max(1, Math.ceil(100 - (num(r, 'percentile') ?? 0)))}%</div>
+        </div>
+      ))}
+    </div>
   );
 }
