@@ -123,7 +123,10 @@ async function main() {
   const viewer = createKey('viewer');
   const ingest = createKey('ingest');
 
-  server = spawn(BURNRATE, ['serve', '--db', db, '--listen', `127.0.0.1:${port}`, '--web-dir', WEB_DIR],
+  // Badges are evaluated every 2 s instead of 30 s so the profile shows them.
+  const config = join(tmp, 'burnrate.toml');
+  writeFileSync(config, '[badge_evaluation]\ninterval_seconds = 2\n');
+  server = spawn(BURNRATE, ['serve', '--config', config, '--db', db, '--listen', `127.0.0.1:${port}`, '--web-dir', WEB_DIR],
                  { stdio: ['ignore', 'pipe', 'pipe'] });
   let serverLog = '';
   server.stdout.on('data', (d) => { serverLog += d; });
@@ -287,6 +290,9 @@ async function main() {
     assert(await page.$('[data-testid=usage-chart] canvas'), 'no usage chart for the top user');
     const text = await page.textContent('[data-testid=profile]');
     assert(/tokens per hour/.test(text), 'chart has no unit label');
+    await page.waitForSelector('[data-testid=badges] .badge', { timeout: 5000 });
+    await page.waitForSelector('[data-testid=ranks]');
+    await page.waitForSelector('[data-testid=budgets-gauges] [data-testid=gauge]');
     await shot(page, '07-profile');
     return first;
   });
