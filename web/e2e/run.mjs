@@ -281,8 +281,11 @@ async function main() {
   });
 
   await step('open a profile', async () => {
-    await page.goto(`${base}/#/leaderboard?entity=user&window=7d&metric=tokens`);
+    await page.goto(`${base}/#/leaderboard?entity=user&window=30d&metric=tokens`);
     await waitRows(page);
+    // Token Legend (top 1% of 30 days) is awarded within seconds of seeding.
+    await page.waitForSelector('[data-testid=board-row] .badge', { timeout: 10000 });
+    await shot(page, '07-leaderboard-badges');
     const first = (await rows(page))[0].id;
     await page.click(`[data-testid=board-row][data-id="${first}"] .c-name a`);
     await page.waitForSelector('[data-testid=profile]');

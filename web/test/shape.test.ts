@@ -87,3 +87,20 @@ describe('profile shapes', () => {
     expect(outcomeEntries({})).toEqual([]);
   });
 });
+
+import { badgeEvidence, indexBadges } from '../src/lib/badges';
+describe('badge index', () => {
+  it('joins awards to rule names, per entity', () => {
+    const idx = indexBadges({
+      rules: [{ id: 'token_legend', name: 'Token Legend', description: 'Top 1%' }],
+      awards: [{ badge: 'token_legend', entity: 'user', subject: 'ada', awarded_at: 'T', evidence: { rank: 1 } },
+               { badge: 'streak_5', entity: 'user', subject: 'ada' },
+               { badge: 'token_legend', entity: 'team', subject: 'core' }],
+    }, 'user');
+    expect(idx.bySubject.get('ada')!.map((b) => b.name)).toEqual(['Token Legend', 'streak_5']);
+    expect(idx.bySubject.has('core')).toBe(false);
+  });
+  it('drops bookkeeping from evidence', () => {
+    expect(badgeEvidence({ rank: 1, from: 'a', to: 'b', evaluated_at: 'c' })).toEqual({ rank: 1 });
+  });
+});

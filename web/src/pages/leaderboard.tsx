@@ -12,6 +12,7 @@ import { subscribe, type LiveStatus } from '../lib/live';
 import { href, navigate } from '../lib/router';
 import { useSession } from '../lib/session';
 import { BadgeChip, RankArrow } from '../components/bits';
+import { indexBadges, type BadgeIndex } from '../lib/badges';
 import { Empty, ErrorView } from '../components/states';
 
 const kRowHeight = 44;
@@ -78,6 +79,12 @@ function Board({ params }: { params: BoardParams }) {
   const [lastUpdate, setLastUpdate] = useState(0);
   const [now, setNow] = useState(Date.now());
   const [scroll, setScroll] = useState({ top: 0, height: 600 });
+  const [badgeIndex, setBadgeIndex] = useState<BadgeIndex | null>(null);
+  useEffect(() => {
+    let live = true;
+    api.badges({ limit: 10000 }).then((d) => live && setBadgeIndex(indexBadges(d, params.entity)), () => {});
+    return () => { live = false; };
+  }, [params.entity]);
   const box = useRef<HTMLDivElement>(null);
   const current = useRef(cache);
   current.current = cache;
@@ -135,7 +142,10 @@ function Board({ params }: { params: BoardParams }) {
   }
 
   const rows: Array<{ i: number; e?: LeaderboardEntry }> = [];
-  for (let i = range.start; i < range.end; i++) rows.push({ i, e: cache.row(i) });
+  for (let i = range.start; i < range.end; i++) {
+    const e = cache.row(i);
+    rows.push({ i, e: e && !e.badges?.length && badgeIndex?.bySubject.has(e.id) ? { ...e, badges: badgeIndex.bySubject.get(e.id)! } : e });
+  }
   // The badge column shows only when the server sends badges with entries.
   const hasBadges = rows.some(({ e }) => (e?.badges?.length ?? 0) > 0);
   return (

@@ -5,6 +5,7 @@
 import { useMemo } from 'preact/hooks';
 import type { Json } from '../lib/api';
 import { ApiError, listOf } from '../lib/api';
+import { badgeEvidence, indexBadges, type BadgeIndex } from '../lib/badges';
 import { humanize, money, shortTime } from '../lib/format';
 import { href, navigate } from '../lib/router';
 import { useSession } from '../lib/session';
@@ -25,6 +26,7 @@ export function ProfilePage({ id, query }: { id: string; query: Record<string, s
   const profile = useData(() => api.profile('users', id), [id]);
   const flags = useData(() => api.flags({ user: id, window: '30d' }), [id]);
   const allowance = useData(() => api.allowance({ user: id }), [id]);
+  const badgeRules = useData(() => api.badges({ user: id, limit: 100 }), [id]);
   if (!id) return <Empty title="No user given">Open a user from the <a href={href(['leaderboard'])}>leaderboard</a>.</Empty>;
   const p = profile.data ?? (usage.data as unknown as Json | undefined);
   return (
@@ -54,7 +56,7 @@ export function ProfilePage({ id, query }: { id: string; query: Record<string, s
             {(d) => <>{listOf(d, 'budgets').map((b, i) => <BudgetGauge key={i} b={b} />)}</>}
           </Async>
         </Card>
-        <ProfilePanels state={profile} />
+        <ProfilePanels state={profile} badges={badgeRules.data ? indexBadges(badgeRules.data, 'user') : null} />
         <Card title="Flags" testid="profile-flags">
           <Async state={flags} feature="Flags" isEmpty={(d) => flaggedOf(d).length === 0}
                  empty={<Empty title="No flags">No farming detector flagged this user in the last 30 days.</Empty>}>
@@ -66,7 +68,7 @@ export function ProfilePage({ id, query }: { id: string; query: Record<string, s
   );
 }
 
-function ProfilePanels({ state }: { state: ReturnType<typeof useData<Json>> }) {
+function ProfilePanels({ state, badges }: { state: ReturnType<typeof useData<Json>>; badges: BadgeIndex | null }) {
   if (state.error instanceof ApiError && state.error.notFound) {
     return (
       <Card title="Badges and sessions">
@@ -78,7 +80,7 @@ function ProfilePanels({ state }: { state: ReturnType<typeof useData<Json>> }) {
   return (
     <Async state={state} feature="Profile details">
       {(p) => <>
-        <BadgesCard p={p} />
+        <BadgesCard p={p} index={badges} />
         <SessionsCard p={p} />
       </>}
     </Async>
@@ -120,8 +122,10 @@ function OutcomesCard({ p, totals }: { p: Json; totals: Json }) {
   );
 }
 
-function BadgesCard({ p }: { p: Json }) {
-  const badges = arr(p, 'badges');
+function BadgesCard({ p, index }: { p: Json; index: BadgeIndex | null }) {
+  // Prefer /v1/badges (it carries the rules' display names); fall back to the profile's awards.
+  const named = index?.bySubject.get(str(p, 'id') ?? '') ?? [];
+  const badges: Json[] = named.length ? named as Json[] : arr(p, 'badges');
   return (
     <Card title="Badges" testid="badges">
       {badges.length ? (
@@ -130,7 +134,8 @@ function BadgesCard({ p }: { p: Json }) {
             <li key={i}>
               <BadgeChip badge={typeof b === 'string' ? b : { name: str(b, 'name', 'id', 'badge') ?? 'badge', ...b }} />
               {typeof b === 'object' && <span class="muted small"> {str(b, 'awarded_at') ? `awarded ${shortTime(str(b, 'awarded_at'))}` : ''}</span>}
-              {typeof b === 'object' && b.evidence !== undefined && <div class="evidence">{describe(b.evidence)}</div>}
+              {typeof b === 'object' && str(b, 'description') && <span class="muted small"> · {str(b, 'description')}</span>}
+              {typeof b === 'object' && b.evidence !== undefined && <div class="evidence">{describe(badgeEvidence(b.evidence))}</div>}
             </li>
           ))}
         </ul>
