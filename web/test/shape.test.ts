@@ -104,3 +104,16 @@ describe('badge index', () => {
     expect(badgeEvidence({ rank: 1, from: 'a', to: 'b', evaluated_at: 'c' })).toEqual({ rank: 1 });
   });
 });
+
+import { wasteByDay } from '../src/pages/overview';
+describe('waste by day', () => {
+  it('sums wasted tokens of flags that count as waste', () => {
+    const m = wasteByDay([
+      { date: '2026-11-24', wasted_tokens: 100, counts_as_waste: true },
+      { date: '2026-11-24', wasted_tokens: 50, counts_as_waste: false },
+      { date: '2026-11-25', wasted_tokens: 7, state: 'confirmed' },
+    ]);
+    expect(m.get('2026-11-24')).toBe(100);
+    expect(m.get('2026-11-25')).toBe(7);
+  });
+});
