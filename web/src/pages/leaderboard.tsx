@@ -16,6 +16,7 @@ import { indexBadges, type BadgeIndex } from '../lib/badges';
 import { Empty, ErrorView } from '../components/states';
 
 const kRowHeight = 44;
+const kFetchSettleMs = 60;
 
 export function LeaderboardPage({ query }: { query: Record<string, string> }) {
   const params = boardParams(query);
@@ -94,15 +95,23 @@ function Board({ params }: { params: BoardParams }) {
   const range = visibleRange(scroll.top, scroll.height, kRowHeight, loaded ? cache.total : 0);
 
   // Fetch whatever pages the visible slice is missing (page 0 first time).
+  // While the slice keeps moving (a fling through 100,000 rows) wait until it
+  // rests for kFetchSettleMs, so only the pages the user stops on are asked
+  // for; placeholders show meanwhile.
   useEffect(() => {
-    const need = cache.missing(range.start, Math.max(range.end, range.start + 1));
-    for (const p of need) {
-      cache.markPending(p);
-      api.leaderboard({ ...params, limit: cache.pageSize, offset: p * cache.pageSize }).then(
-        (b) => { if (current.current !== cache) return; cache.setPage(p, b); setLoadedFor(cache); setLastUpdate(Date.now()); setVersion((v) => v + 1); },
-        (e) => { cache.failPage(p); if (p === 0 && current.current === cache) setError(e); },
-      );
-    }
+    const fetchMissing = () => {
+      const need = cache.missing(range.start, Math.max(range.end, range.start + 1));
+      for (const p of need) {
+        cache.markPending(p);
+        api.leaderboard({ ...params, limit: cache.pageSize, offset: p * cache.pageSize }).then(
+          (b) => { if (current.current !== cache) return; cache.setPage(p, b); setLoadedFor(cache); setLastUpdate(Date.now()); setVersion((v) => v + 1); },
+          (e) => { cache.failPage(p); if (p === 0 && current.current === cache) setError(e); },
+        );
+      }
+    };
+    if (!loaded) { fetchMissing(); return; }
+    const t = setTimeout(fetchMissing, kFetchSettleMs);
+    return () => clearTimeout(t);
   }, [cache, range.start, range.end, loaded, version]);
 
   // Live top-100 over SSE (not while searching: the stream is the full board).
@@ -166,7 +175,13 @@ function Board({ params }: { params: BoardParams }) {
         <span class="c-badges">Badges</span>
       </div>
       <div class="board" ref={box} role="table" aria-rowcount={cache.total}
-           onScroll={(ev) => { const el = ev.currentTarget as HTMLDivElement; setScroll({ top: el.scrollTop, height: el.clientHeight }); }}>
+           onScroll={(ev) => {
+             const el = ev.currentTarget as HTMLDivElement;
+             // Re-render only when the first visible row changes.
+             if (Math.floor(el.scrollTop / kRowHeight) !== Math.floor(scroll.top / kRowHeight) || el.clientHeight !== scroll.height) {
+               setScroll({ top: el.scrollTop, height: el.clientHeight });
+             }
+           }}>
         <div style={{ height: `${cache.total * kRowHeight}px`, position: 'relative' }}>
           <div style={{ transform: `translateY(${range.start * kRowHeight}px)` }}>
             {rows.map(({ i, e }) => e
