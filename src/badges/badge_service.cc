@@ -114,8 +114,9 @@ Status BadgeService::Evaluate() {
   auto t0 = std::chrono::steady_clock::now();
   TimeMs now = impl_->clock->NowMs();
   std::vector<Award> all;
+  BoardCache boards;
   for (const auto& r : impl_->rules) {
-    auto a = EvaluateRule(r, *impl_->engine, now);
+    auto a = EvaluateRule(r, *impl_->engine, now, &boards);
     all.insert(all.end(), std::make_move_iterator(a.begin()), std::make_move_iterator(a.end()));
   }
   std::lock_guard lock(impl_->mu);

@@ -15,6 +15,8 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <tuple>
 #include <memory>
 #include <string>
 #include <vector>
@@ -72,8 +74,19 @@ struct Award {
   std::string evidence;  // JSON object: metric, value, rank, of, window, range...
 };
 
+// Whole boards fetched during one evaluation pass, shared by its rules (most
+// rules read the same 30-day boards). Not thread-safe; one per pass.
+class BoardCache {
+ public:
+  const engine::Board& Get(engine::Engine& eng, engine::Entity e, engine::Window w, engine::Metric m);
+
+ private:
+  std::map<std::tuple<int, int, int>, engine::Board> boards_;
+};
+
 // Evaluates one rule against the engine as of `now` (pure: no writes).
-std::vector<Award> EvaluateRule(const BadgeRule& rule, engine::Engine& engine, TimeMs now);
+std::vector<Award> EvaluateRule(const BadgeRule& rule, engine::Engine& engine, TimeMs now,
+                                BoardCache* cache = nullptr);
 
 struct RankPoint {
   std::string day;  // local date

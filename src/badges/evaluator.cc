@@ -50,21 +50,17 @@ double BoardValue(RuleMetric m, const engine::BoardEntry& e) {
   }
 }
 
-engine::Board WholeBoard(engine::Engine& eng, engine::Entity e, engine::Window w, engine::Metric m) {
-  engine::BoardQuery q;
-  q.entity = e, q.window = w, q.metric = m, q.limit = SIZE_MAX;
-  auto b = eng.Leaderboard(q);
-  return b.ok() ? std::move(*b) : engine::Board{};
-}
-
-std::vector<Candidate> Candidates(const BadgeRule& r, engine::Engine& eng, TimeMs now) {
+std::vector<Candidate> Candidates(const BadgeRule& r, engine::Engine& eng, TimeMs now, BoardCache& boards) {
+  auto WholeBoard = [&](engine::Engine& en, engine::Entity e, engine::Window w, engine::Metric m) -> const engine::Board& {
+    return boards.Get(en, e, w, m);
+  };
   const TimeZone& tz = eng.options().tz;
   engine::Window w = r.metric == RuleMetric::kStreakDays ? engine::Window::k30d : r.window;
   bool calendar = w == engine::Window::kDay || w == engine::Window::kWeek || w == engine::Window::kMonth;
   engine::TimeRange range = engine::WindowRange(w, now, tz);
   std::string period = tz.FormatLocalDate(calendar ? range.from : now);
   // Volume and waste per subject come from the tokens board of the window.
-  engine::Board volume = WholeBoard(eng, r.entity, w, engine::Metric::kTokens);
+  const engine::Board& volume = WholeBoard(eng, r.entity, w, engine::Metric::kTokens);
   std::unordered_map<std::string, const engine::BoardEntry*> by_id;
   for (const auto& e : volume.entries) by_id.emplace(e.id, &e);
   auto base = [&](const std::string& id, double value) {
@@ -97,7 +93,7 @@ std::vector<Candidate> Candidates(const BadgeRule& r, engine::Engine& eng, TimeM
     for (const auto& e : volume.entries)
       if (e.c.edits_accepted + e.c.edits_rejected > 0) out.push_back(base(e.id, BoardValue(r.metric, e)));
   } else {
-    engine::Board b = WholeBoard(eng, r.entity, w, engine::Metric(int(r.metric)));
+    const engine::Board& b = WholeBoard(eng, r.entity, w, engine::Metric(int(r.metric)));
     for (const auto& e : b.entries) out.push_back(base(e.id, BoardValue(r.metric, e)));
   }
   return out;
@@ -121,8 +117,19 @@ std::string Evidence(const BadgeRule& r, const Candidate& c, int64_t rank, int64
 
 }  // namespace
 
-std::vector<Award> EvaluateRule(const BadgeRule& r, engine::Engine& eng, TimeMs now) {
-  std::vector<Candidate> cands = Candidates(r, eng, now);
+const engine::Board& BoardCache::Get(engine::Engine& eng, engine::Entity e, engine::Window w, engine::Metric m) {
+  auto key = std::make_tuple(int(e), int(w), int(m));
+  auto it = boards_.find(key);
+  if (it != boards_.end()) return it->second;
+  engine::BoardQuery q;
+  q.entity = e, q.window = w, q.metric = m, q.limit = SIZE_MAX;
+  auto b = eng.Leaderboard(q);
+  return boards_.emplace(key, b.ok() ? std::move(*b) : engine::Board{}).first->second;
+}
+
+std::vector<Award> EvaluateRule(const BadgeRule& r, engine::Engine& eng, TimeMs now, BoardCache* cache) {
+  BoardCache local;
+  std::vector<Candidate> cands = Candidates(r, eng, now, cache ? *cache : local);
   std::erase_if(cands, [&](const Candidate& c) {
     return c.value <= 0 || c.volume < r.min_volume || (r.disqualify_flagged && c.wasted > 0);
   });
