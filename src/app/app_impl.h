@@ -7,10 +7,13 @@
 #include <mutex>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "app/app.h"
+#include "detect/detect.h"
 #include "common/json_writer.h"
 #include "engine/engine.h"
+#include "govern/govern.h"
 #include "http/http.h"
 #include "ingest/ingest.h"
 #include "model/identity.h"
@@ -34,6 +37,15 @@ struct App::Impl {
   model::PriceTable prices;
   model::Identity identity;
   std::unique_ptr<engine::Engine> engine;
+  // Governance: its tables live in the same database file.
+  std::unique_ptr<govern::GovernDb> govern_db;
+  std::unique_ptr<govern::AuditLog> audit;
+  std::unique_ptr<govern::WebhookTransport> webhooks;
+  std::unique_ptr<govern::Alerter> alerter;
+  std::unique_ptr<govern::Governor> governor;
+  std::unique_ptr<detect::DetectionEngine> detection;
+  std::mutex flags_mu;
+  std::unordered_set<std::string> flags_reported;  // guarded by flags_mu
   std::unique_ptr<ingest::Ingestor> ingestor;
   http::Router router;
   std::unique_ptr<http::Server> server;
@@ -62,11 +74,13 @@ struct App::Impl {
   std::shared_ptr<BoardState> board;
 
   void RegisterRoutes();
+  Status OpenGovernanceAndDetection();
   // OTLP, badge and profile routes; starts the badge worker (board_routes.cc).
   void RegisterBoardRoutes();
   void StartBadges();
   std::string ProfileJson(engine::Entity e, const engine::Profile& p);
   void Tick();
+  void ScoreDetection(TimeMs now);
   Result<std::pair<http::Role, std::string>> Authenticate(std::string_view key);
   std::string BoardJson(const engine::Board& b) const;
   std::string Alias(std::string_view id) const;

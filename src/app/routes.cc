@@ -308,6 +308,9 @@ void App::Impl::RegisterRoutes() {
     return Response::Json("{\"revoked\":true}");
   });
 
+  governor->RegisterRoutes(router);
+  detection->RegisterRoutes(router);
+
   // The dashboard: static files with a fallback to index.html (SPA routes).
   router.SetFallback([this](Request& r, http::Respond respond) {
     std::string dir = cfg.web_dir;

@@ -133,7 +133,8 @@ void Engine::Apply(std::span<const model::Event> events) {
       c.requests = e.requests;
       c.cost_nanos = std::max<int64_t>(e.cost_nanos, 0);
     } else {
-      c.outcomes = 1;
+      // A rollup (Store::Purge) stands for `requests` outcome events.
+      c.outcomes = std::max<int64_t>(e.requests, 1);
       c.value = e.outcome_value * Engine_OutcomeWeight(opts_, e.outcome_kind);
       int64_t n = std::max<int64_t>(1, std::llround(e.outcome_value));
       if (e.outcome_kind == "edit_accepted") c.edits_accepted = n;
