@@ -19,11 +19,13 @@
 
 namespace burnrate::otlp {
 
+// Clamped to +-2^62 so that differences of two points cannot overflow.
 int64_t PointUnits(const NumberPoint& p) {
-  if (p.is_int) return p.as_int;
+  constexpr int64_t kMax = int64_t(1) << 62;
+  if (p.is_int) return std::clamp<int64_t>(p.as_int, -kMax, kMax);
   double scaled = p.as_double * 1e9;
-  if (scaled > 9.0e18) return INT64_MAX;
-  if (scaled < -9.0e18) return INT64_MIN;
+  if (scaled > double(kMax)) return kMax;
+  if (scaled < -double(kMax)) return -kMax;
   return std::llround(scaled);
 }
 

@@ -42,6 +42,11 @@ namespace {
 
 enum class UsageSource : uint8_t { kMetrics, kLogs };
 
+constexpr int64_t kMaxPointTokens = 10'000'000'000;  // one metric point (an export interval)
+constexpr int64_t kMaxPointUsd = 1'000'000;
+constexpr double kMaxRequestTokens = 50'000'000;     // one api_request, as for native events
+constexpr double kMaxRequestUsd = 10'000;
+
 std::string Hex(uint64_t v) {
   char buf[17];
   std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
@@ -171,9 +176,15 @@ struct Receiver::Impl {
       out->unchanged++;
       return;
     }
+    // Ceilings against broken exporters (a point covers one export interval).
+    int64_t amount = p.is_int ? d.units : std::llround(double(d.units) / 1e9);
+    if ((tokens && amount > kMaxPointTokens) || (cost && (p.is_int ? d.units : d.units / 1'000'000'000) > kMaxPointUsd)) {
+      return out->rejected.push_back({m.name + ": value is beyond the per-point ceiling (" +
+                                          std::to_string(tokens ? kMaxPointTokens : kMaxPointUsd) + ")",
+                                      tokens ? "asInt" : "asDouble"});
+    }
     e.id = "otlp:" + Hex(Hash64(key_text + '\x1e' + std::to_string(d.from_ns) + '-' + std::to_string(d.to_ns), 0x1d));
     e.ts = TimeMs(d.to_ns / 1'000'000);
-    int64_t amount = p.is_int ? d.units : std::llround(double(d.units) / 1e9);
     if (tokens || cost) {
       e.type = model::EventType::kUsage;
       e.model = s.First({"model"});
@@ -193,11 +204,20 @@ struct Receiver::Impl {
     out->events.push_back(std::move(e));
   }
 
-  void ApiRequest(const Scope& s, model::Event& e, TimeMs ts, Converted* out) {
+  // False (with a reject) when a value is out of range.
+  bool ApiRequest(const Scope& s, model::Event& e, TimeMs ts, Converted* out) {
+    bool bad = false;
     auto tok = [&](std::initializer_list<std::string_view> keys) -> int64_t {
       double d = 0;
-      for (auto k : keys)
-        if (ParseDouble(s.Get(k), &d)) return std::max<int64_t>(0, std::llround(d));
+      for (auto k : keys) {
+        if (!ParseDouble(s.Get(k), &d)) continue;
+        if (d < 0 || d > kMaxRequestTokens) {
+          if (!bad) out->rejected.push_back({std::string(k) + " must be between 0 and 50000000", std::string(k)});
+          bad = true;
+          return 0;
+        }
+        return std::llround(d);
+      }
       return 0;
     };
     e.type = model::EventType::kUsage;
@@ -210,7 +230,14 @@ struct Receiver::Impl {
       e.tokens.cache_read = tok({"cache_read_tokens"});
       e.tokens.cache_write = tok({"cache_creation_tokens"});
       double usd;
-      if (ParseDouble(s.Get("cost_usd"), &usd)) e.cost_nanos = std::max<int64_t>(0, std::llround(usd * 1e9));
+      if (ParseDouble(s.Get("cost_usd"), &usd)) {
+        if (usd < 0 || usd > kMaxRequestUsd) {
+          if (!bad) out->rejected.push_back({"cost_usd must be between 0 and 10000", "cost_usd"});
+          bad = true;
+        } else {
+          e.cost_nanos = std::llround(usd * 1e9);
+        }
+      }
     } else {
       e.cost_nanos = 0;  // the session's metrics carry its tokens and cost
       out->deferred_to_logs++;
@@ -219,6 +246,7 @@ struct Receiver::Impl {
     e.id = !rid.empty() ? "otlp-req:" + rid
                         : "otlp-req:" + Hex(Hash64(e.user + '\x1f' + e.session + '\x1f' + std::to_string(ts) + '\x1f' +
                                                    e.model + '\x1f' + std::to_string(e.tokens.Total()), 0x2e));
+    return !bad;
   }
 
   void Record(const ResourceLogs& rl, const LogRecord& r, Converted* out) {
@@ -239,7 +267,7 @@ struct Receiver::Impl {
     if (ts == 0) return out->rejected.push_back({name + ": record has no time", "timeUnixNano"});
     e.ts = ts;
     if (name == "api_request") {
-      ApiRequest(s, e, ts, out);
+      if (!ApiRequest(s, e, ts, out)) return;
     } else {
       double len = 0;
       ParseDouble(s.Get("prompt_length"), &len);

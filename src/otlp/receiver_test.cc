@@ -234,6 +234,21 @@ TEST(OtlpReceiver, UserPromptCarriesLengthOnly) {
   EXPECT_EQ(c->ignored, 1);
 }
 
+TEST(OtlpReceiver, OutOfRangeValuesAreRejectedNamingTheField) {
+  Receiver rx;
+  auto l = rx.Logs(Logs(ApiRequest("s1", "r1", 100, 20, "1e300") + "," + ApiRequest("s1", "r2", 100, 20, "0.5")));
+  ASSERT_TRUE(l.ok());
+  ASSERT_EQ(l->events.size(), 1u);
+  EXPECT_EQ(l->events[0].id, "otlp-req:r2");
+  ASSERT_EQ(l->rejected.size(), 1u);
+  EXPECT_EQ(l->rejected[0].field, "cost_usd");
+  auto m = rx.Metrics(Sum("claude_code.cost.usage", 1,
+                          Point(Who("s9") + "," + Attr("model", "m"), R"("asInt":"9000000000000")", kT0, kT0 + kSec)));
+  ASSERT_TRUE(m.ok());
+  EXPECT_TRUE(m->events.empty());
+  EXPECT_EQ(m->rejected.size(), 1u);
+}
+
 TEST(OtlpContentType, JsonOnly) {
   EXPECT_TRUE(CheckContentType("application/json").ok());
   EXPECT_TRUE(CheckContentType("application/json; charset=utf-8").ok());
