@@ -29,7 +29,11 @@ std::string_view PathOf(const Status& s) {
   return first.find('[') != std::string_view::npos || first.find('.') != std::string_view::npos ? first : "body";
 }
 
-void HandleOtlp(ingest::Ingestor& ingestor, BoardState* board, bool metrics, Request& r, Respond respond) {
+void HandleOtlp(ingest::Ingestor& ingestor, BoardState* board, const Clock& clock, bool metrics, Request& r,
+                Respond respond) {
+  if (!board->otlp_error.empty()) {
+    return respond(ErrorResponse(Status::Unavailable("OTLP ingestion is unavailable: " + board->otlp_error)));
+  }
   if (Status ct = otlp::CheckContentType(r.Header("content-type")); !ct.ok()) {
     return respond(ErrorResponse(ct, "Content-Type"));
   }
@@ -41,11 +45,14 @@ void HandleOtlp(ingest::Ingestor& ingestor, BoardState* board, bool metrics, Req
   info->rejected = std::move(conv->rejected);
   info->points = conv->points, info->ignored = conv->ignored;
   info->deferred_to_logs = conv->deferred_to_logs, info->undo = conv->undo;
-  ingestor.SubmitEvents(std::move(conv->events), [respond, info, board, metrics](Result<ingest::IngestResult> res) {
+  const Clock* clk = &clock;
+  ingestor.SubmitEvents(std::move(conv->events), [respond, info, board, metrics, clk](Result<ingest::IngestResult> res) {
     if (!res.ok()) {
       board->otlp.Rollback(*info);  // the exporter retries; count it then
       return respond(ErrorResponse(res.status()));
     }
+    // Durable cumulative state before the acknowledgement (docs/otlp.md).
+    if (Status st = board->otlp.Persist(*info, clk->NowMs()); !st.ok()) return respond(ErrorResponse(st));
     // ExportMetricsServiceResponse / ExportLogsServiceResponse, plus counts.
     JsonWriter w;
     w.BeginObject();
@@ -212,6 +219,9 @@ void App::Impl::StartBadges() {
 
 void App::Impl::RegisterBoardRoutes() {
   board = std::make_shared<BoardState>();
+  if (Status st = board->otlp.AttachStore(cfg.db_path, clock->NowMs()); !st.ok()) {
+    board->otlp_error = st.message();  // OTLP then answers 503
+  }
   StartBadges();
   router.AddSync("GET", "/v1/badges", Role::kSelf, [this](Request& r) {
     if (!board->badges) return ErrorResponse(Status::Unavailable("badges are unavailable: " + board->badges_error));
@@ -253,7 +263,7 @@ void App::Impl::RegisterBoardRoutes() {
     router.Add("POST", metrics ? "/v1/otlp/v1/metrics" : "/v1/otlp/v1/logs", Role::kIngest,
                [this, metrics](Request& r, Respond respond) {
                  ingest_requests++;
-                 HandleOtlp(*ingestor, board.get(), metrics, r, std::move(respond));
+                 HandleOtlp(*ingestor, board.get(), *clock, metrics, r, std::move(respond));
                });
   }
 }

@@ -20,6 +20,7 @@ namespace burnrate::app {
 
 struct BoardState {
   otlp::Receiver otlp;
+  std::string otlp_error;  // set when its state store could not open
   std::unique_ptr<badges::BadgeService> badges;  // null when it could not open
   std::string badges_error;                      // why, then
   TimeMs evaluate_ms = 30 * kSecondMs;

@@ -68,6 +68,16 @@ class Receiver {
   Result<Converted> Logs(std::string_view json_body);
   // The events of `c` were not committed: undo its cumulative-state changes.
   void Rollback(const Converted& c);
+
+  // Makes the state durable in the SQLite file `db_path` (tables otlp_series
+  // and otlp_sessions): loads what is there (entries silent for more than
+  // 8 days are dropped), and from then on Persist() writes each committed
+  // body's changes. Call once, before the first body.
+  Status AttachStore(const std::string& db_path, TimeMs now);
+  // The events of `c` were committed: write its state changes. Call before
+  // acknowledging the body, so that a crash cannot lose state a retry needs.
+  // A no-op without AttachStore.
+  Status Persist(const Converted& c, TimeMs now);
   ReceiverStats stats() const;
 
  private:

@@ -31,11 +31,13 @@
 #include "common/time_util.h"
 #include "otlp/cumulative.h"
 #include "otlp/otlp.h"
+#include "otlp/state_store.h"
 
 namespace burnrate::otlp {
 
 struct Converted::Undo {
   std::vector<CumulativeTracker::Change> changes;
+  std::vector<std::pair<uint64_t, uint8_t>> sessions;  // decisions made by this body
 };
 
 namespace {
@@ -133,15 +135,19 @@ struct Receiver::Impl {
   CumulativeTracker cumulative;
   std::unordered_map<uint64_t, UsageSource> session_source;  // key: hash of user + session
   ReceiverStats stats;
+  std::unique_ptr<StateStore> store;  // set once by AttachStore, before use
 
   explicit Impl(ReceiverOptions o) : opts(std::move(o)), cumulative(opts.max_series) {}
 
   static uint64_t SessionKey(const model::Event& e) { return Hash64(e.user + '\x1f' + e.session, 0x5e55); }
 
   // The source that owns this session's usage; the first caller decides.
-  UsageSource SourceFor(const model::Event& e, UsageSource mine) {
+  UsageSource SourceFor(const model::Event& e, UsageSource mine, Converted* out) {
     if (session_source.size() >= opts.max_sessions) session_source.clear();
-    return session_source.try_emplace(SessionKey(e), mine).first->second;
+    uint64_t key = SessionKey(e);
+    auto [it, inserted] = session_source.try_emplace(key, mine);
+    if (inserted) out->undo->sessions.emplace_back(key, uint8_t(mine));
+    return it->second;
   }
 
   void MetricPoint(const ResourceMetrics& rm, const MetricData& m, const NumberPoint& p, Converted* out) {
@@ -161,7 +167,7 @@ struct Receiver::Impl {
       return out->rejected.push_back(
           {"claude_code.token.usage: type must be input, output, cacheRead or cacheCreation", "type"});
     }
-    if ((tokens || cost) && SourceFor(e, UsageSource::kMetrics) == UsageSource::kLogs) {
+    if ((tokens || cost) && SourceFor(e, UsageSource::kMetrics, out) == UsageSource::kLogs) {
       out->deferred_to_logs++;
       return;
     }
@@ -224,7 +230,7 @@ struct Receiver::Impl {
     e.model = s.First({"model"});
     if (e.model.empty()) e.model = "unknown";
     std::string rid = s.First({"request_id", "request.id"});
-    if (SourceFor(e, UsageSource::kLogs) == UsageSource::kLogs) {
+    if (SourceFor(e, UsageSource::kLogs, out) == UsageSource::kLogs) {
       e.tokens.input = tok({"input_tokens"});
       e.tokens.output = tok({"output_tokens"});
       e.tokens.cache_read = tok({"cache_read_tokens"});
@@ -325,6 +331,22 @@ void Receiver::Rollback(const Converted& c) {
   if (!c.undo) return;
   std::lock_guard lock(impl_->mu);
   impl_->cumulative.Undo(c.undo->changes);
+}
+
+Status Receiver::AttachStore(const std::string& db_path, TimeMs now) {
+  BR_ASSIGN_OR_RETURN(auto store, StateStore::Open(db_path));
+  std::lock_guard lock(impl_->mu);
+  BR_RETURN_IF_ERROR(store->Load(
+      now - 8 * kDayMs,
+      [&](uint64_t key, const CumulativeTracker::State& st) { impl_->cumulative.Restore(key, st); },
+      [&](uint64_t key, uint8_t source) { impl_->session_source[key] = UsageSource(source); }));
+  impl_->store = std::move(store);
+  return Status::OK();
+}
+
+Status Receiver::Persist(const Converted& c, TimeMs now) {
+  if (!impl_->store || !c.undo) return Status::OK();
+  return impl_->store->Save(c.undo->changes, c.undo->sessions, now);
 }
 
 ReceiverStats Receiver::stats() const {

@@ -1,6 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <string>
+
+#include <unistd.h>
 
 #include "otlp/otlp.h"
 #include "otlp/otlp_json.h"
@@ -247,6 +250,38 @@ TEST(OtlpReceiver, OutOfRangeValuesAreRejectedNamingTheField) {
   ASSERT_TRUE(m.ok());
   EXPECT_TRUE(m->events.empty());
   EXPECT_EQ(m->rejected.size(), 1u);
+}
+
+TEST(OtlpReceiver, StateSurvivesARestartThroughTheStore) {
+  std::string db = ::testing::TempDir() + "otlp_state_" + std::to_string(::getpid()) + ".db";
+  std::remove(db.c_str());
+  TimeMs now = TimeMs(kT0 / 1'000'000);
+  auto body = [&](int64_t v, uint64_t t) {
+    return Sum("claude_code.token.usage", 2,
+               Point(Who() + "," + Attr("type", "input") + "," + Attr("model", "m"),
+                     R"("asInt":")" + std::to_string(v) + "\"", kT0, t));
+  };
+  {
+    Receiver a;
+    ASSERT_TRUE(a.AttachStore(db, now).ok());
+    auto c = a.Metrics(body(100, kT0 + kSec));
+    ASSERT_EQ(c->events.size(), 1u);
+    ASSERT_TRUE(a.Persist(*c, now).ok());
+    auto l = a.Logs(Logs(ApiRequest("logs-first", "r1", 1, 1, "0.1")));
+    ASSERT_TRUE(a.Persist(*l, now).ok());
+    // Converted but never committed: not persisted.
+    (void)a.Metrics(body(180, kT0 + 2 * kSec));
+  }
+  Receiver b;  // a restarted server
+  ASSERT_TRUE(b.AttachStore(db, now).ok());
+  auto c = b.Metrics(body(250, kT0 + 3 * kSec));
+  ASSERT_EQ(c->events.size(), 1u);
+  EXPECT_EQ(c->events[0].tokens.input, 150);  // not the whole running total again
+  auto m = b.Metrics(Sum("claude_code.token.usage", 1,
+                         Point(Who("logs-first") + "," + Attr("type", "input") + "," + Attr("model", "m"),
+                               R"("asInt":1)", kT0, kT0 + kSec)));
+  EXPECT_TRUE(m->events.empty());  // the session still belongs to its api_request records
+  for (const char* ext : {"", "-wal", "-shm"}) std::remove((db + ext).c_str());
 }
 
 TEST(OtlpContentType, JsonOnly) {
