@@ -71,8 +71,14 @@ void HandleOtlp(ingest::Ingestor& ingestor, BoardState* board, const Clock& cloc
   });
 }
 
-void WriteAward(JsonWriter& w, const badges::Award& a, const std::string& subject) {
-  w.BeginObject().Key("badge").String(a.badge).Key("entity").String(a.entity).Key("subject").String(subject);
+void WriteAward(JsonWriter& w, const badges::Award& a, const std::string& subject,
+                const std::vector<badges::BadgeRule>* rules = nullptr) {
+  w.BeginObject().Key("badge").String(a.badge);
+  if (rules) {
+    for (const auto& r : *rules)
+      if (r.id == a.badge) w.Key("name").String(r.name).Key("description").String(r.description);
+  }
+  w.Key("entity").String(a.entity).Key("subject").String(subject);
   w.Key("period").String(a.period).Key("awarded_at").String(FormatRfc3339(a.awarded_at));
   w.Key("updated_at").String(FormatRfc3339(a.updated_at)).Key("value").Double(a.value);
   w.Key("evidence").Raw(a.evidence.empty() ? "{}" : a.evidence).EndObject();
@@ -152,18 +158,24 @@ std::string App::Impl::ProfileJson(engine::Entity e, const engine::Profile& p) {
     WriteCounters(w, c);
     w.EndObject();
   }
-  w.EndArray().Key("outcomes").BeginArray();
+  w.EndArray().Key("outcomes").BeginObject();  // kind -> amount, all time
+  for (const auto& o : p.outcomes) w.Key(o.kind).Double(o.amount);
+  w.EndObject().Key("outcome_kinds").BeginArray();
   for (const auto& o : p.outcomes) {
     w.BeginObject().Key("kind").String(o.kind).Key("events").Int(o.events).Key("amount").Double(o.amount).EndObject();
   }
   w.EndArray();
   if (e == engine::Entity::kUser) {
-    w.Key("sessions").Int(p.sessions).Key("longest_sessions").BeginArray();
-    for (const auto& s : p.longest_sessions) {
-      w.BeginObject().Key("session").String(s.session).Key("start").String(FormatRfc3339(s.start));
-      w.Key("end").String(FormatRfc3339(s.end)).Key("hours").Double(double(s.Span()) / double(kHourMs)).EndObject();
+    w.Key("session_count").Int(p.sessions);
+    for (const char* key : {"longest_sessions", "recent_sessions"}) {  // the dashboard reads the latter
+      w.Key(key).BeginArray();
+      for (const auto& s : p.longest_sessions) {
+        w.BeginObject().Key("session").String(s.session).Key("start").String(FormatRfc3339(s.start));
+        w.Key("end").String(FormatRfc3339(s.end)).Key("hours").Double(double(s.Span()) / double(kHourMs)).EndObject();
+      }
+      w.EndArray();
     }
-    w.EndArray().Key("streak").BeginObject().Key("days").Int(p.streak.days);
+    w.Key("streak").BeginObject().Key("days").Int(p.streak.days);
     if (p.streak.days > 0) {
       w.Key("first_day").String(engine->options().tz.FormatLocalDate(p.streak.first_day));
       w.Key("last_day").String(engine->options().tz.FormatLocalDate(p.streak.last_day));
@@ -180,7 +192,9 @@ std::string App::Impl::ProfileJson(engine::Entity e, const engine::Profile& p) {
     q.subject = p.id, q.limit = 100;
     if (auto awards = board->badges->Awards(q); awards.ok()) {
       for (const auto& a : *awards)
-        if (a.entity == engine::EntityName(e)) WriteAward(w, a, alias ? Alias(a.subject) : a.subject);
+        if (a.entity == engine::EntityName(e)) {
+          WriteAward(w, a, alias ? Alias(a.subject) : a.subject, &board->badges->rules());
+        }
     }
   }
   w.EndArray().Key("rank_history").BeginArray();
@@ -194,6 +208,16 @@ std::string App::Impl::ProfileJson(engine::Entity e, const engine::Profile& p) {
   }
   w.EndArray().EndObject();
   return w.Take();
+}
+
+void App::Impl::WriteHeldBadges(JsonWriter& w, engine::Entity e, const std::string& id) const {
+  w.Key("badges").BeginArray();
+  if (board && board->badges) {
+    for (const badges::BadgeRule* r : board->badges->Holding(e, id)) {
+      w.BeginObject().Key("id").String(r->id).Key("name").String(r->name).EndObject();
+    }
+  }
+  w.EndArray();
 }
 
 void App::Impl::StartBadges() {
@@ -238,7 +262,7 @@ void App::Impl::RegisterBoardRoutes() {
     w.EndArray().Key("awards").BeginArray();
     for (const auto& a : *awards) {
       bool alias = cfg.pseudonymous && a.entity == "user";
-      WriteAward(w, a, alias ? Alias(a.subject) : a.subject);
+      WriteAward(w, a, alias ? Alias(a.subject) : a.subject, &board->badges->rules());
     }
     badges::EvalStats st = board->badges->stats();
     w.EndArray().Key("evaluation").BeginObject().Key("last_ms").Double(st.last_ms);

@@ -12,6 +12,7 @@
 // at 100,000 users writes only what moved.
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <chrono>
 #include <mutex>
 #include <unordered_map>
@@ -67,6 +68,8 @@ struct BadgeService::Impl {
   const Clock* clock = nullptr;
   mutable std::mutex mu;  // guards db, written, stats
   std::unordered_map<std::string, double> written;  // award key -> value last written
+  // entity + '\x1f' + subject -> rules held at the last evaluation
+  std::unordered_map<std::string, std::vector<const BadgeRule*>> held;
   EvalStats stats;
 
   ~Impl() {
@@ -145,6 +148,14 @@ Status BadgeService::Evaluate() {
     m.written[key] = a.value;
   }
   BR_RETURN_IF_ERROR(m.Exec("COMMIT"));
+  m.held.clear();
+  for (const Award& a : all) {
+    for (const auto& r : m.rules) {
+      if (r.id != a.badge) continue;
+      auto& v = m.held[a.entity + '\x1f' + a.subject];
+      if (std::find(v.begin(), v.end(), &r) == v.end()) v.push_back(&r);
+    }
+  }
   st.last_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   m.stats = st;
   return Status::OK();
@@ -226,6 +237,12 @@ Result<std::vector<RankPoint>> BadgeService::RankHistory(engine::Entity e, const
 }
 
 const std::vector<BadgeRule>& BadgeService::rules() const { return impl_->rules; }
+
+std::vector<const BadgeRule*> BadgeService::Holding(engine::Entity e, const std::string& subject) const {
+  std::lock_guard lock(impl_->mu);
+  auto it = impl_->held.find(std::string(engine::EntityName(e)) + '\x1f' + subject);
+  return it == impl_->held.end() ? std::vector<const BadgeRule*>{} : it->second;
+}
 
 EvalStats BadgeService::stats() const {
   std::lock_guard lock(impl_->mu);

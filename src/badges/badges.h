@@ -120,6 +120,8 @@ class BadgeService {
   Result<std::vector<RankPoint>> RankHistory(engine::Entity e, const std::string& subject, int days) const;
   const std::vector<BadgeRule>& rules() const;
   EvalStats stats() const;
+  // Badges `subject` holds as of the last Evaluate() (rule ids, rule order).
+  std::vector<const BadgeRule*> Holding(engine::Entity e, const std::string& subject) const;
 
  private:
   BadgeService();

@@ -82,13 +82,17 @@ sleep 0.5
 api GET '/v1/users/delta@example.com' >"$WORK/profile.json"
 api GET '/v1/teams/otel-team' >"$WORK/team.json"
 api GET '/v1/badges' >"$WORK/badges.json"
-node --input-type=module - "$WORK/profile.json" "$WORK/team.json" "$WORK/badges.json" <<'JS'
+api GET '/v1/leaderboard?entity=user&window=week&metric=value' >"$WORK/value.json"
+node --input-type=module - "$WORK/profile.json" "$WORK/team.json" "$WORK/badges.json" "$WORK/value.json" <<'JS'
 import { readFileSync } from 'node:fs';
-const [p, t, b] = process.argv.slice(2).map((f) => JSON.parse(readFileSync(f, 'utf8')));
+const [p, t, b, v] = process.argv.slice(2).map((f) => JSON.parse(readFileSync(f, 'utf8')));
 const fail = (m) => { console.log('FAIL ' + m); process.exit(1); };
+const row = v.entries.find((e) => e.id === 'delta@example.com');
+if (!row?.badges?.some((x) => x.id === 'shipper' && x.name === 'Shipper')) fail('board row badges ' + JSON.stringify(row));
+if (!p.recent_sessions?.length && p.session_count !== 1) fail('sessions ' + JSON.stringify(p.session_count));
 const all = p.windows.all;
 if (all.edits_accepted !== 3 || all.edits_rejected !== 1 || Math.abs(all.edit_acceptance - 0.75) > 1e-9) fail('edit decisions ' + JSON.stringify(all));
-const kinds = Object.fromEntries(p.outcomes.map((o) => [o.kind, o.amount]));
+const kinds = p.outcomes;
 const want = { commit: 2, lines_added: 120, lines_removed: 30, edit_accepted: 3, pull_request: 1, edit_rejected: 1 };
 for (const [k, v] of Object.entries(want)) if (kinds[k] !== v) fail(`outcome ${k}: ${kinds[k]} != ${v}`);
 if (!all.cost_per_outcome_usd) fail('cost_per_outcome_usd missing');
