@@ -4,7 +4,7 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
-#include <cstdlib>
+#include <charconv>
 
 #include "app/app_impl.h"
 #include "app/board_state.h"
@@ -253,7 +253,12 @@ void App::Impl::RegisterBoardRoutes() {
     q.subject = std::string(r.Query("user"));
     q.badge = std::string(r.Query("badge"));
     auto limit = r.Query("limit", "200");
-    q.limit = size_t(std::clamp(std::atoll(std::string(limit).c_str()), 1LL, 10000LL));
+    int64_t n = 0;
+    auto res = std::from_chars(limit.data(), limit.data() + limit.size(), n);
+    if (res.ec != std::errc() || res.ptr != limit.data() + limit.size() || n < 1 || n > 10000) {
+      return ErrorResponse(Status::InvalidArgument("limit must be an integer in [1, 10000]"), "limit");
+    }
+    q.limit = size_t(n);
     auto awards = board->badges->Awards(q);
     if (!awards.ok()) return ErrorResponse(awards.status());
     JsonWriter w;

@@ -103,4 +103,9 @@ if (t.members.length !== 3) fail('team members ' + JSON.stringify(t.members));
 if (!b.rules.some((r) => r.id === 'token_legend') || !b.awards.some((a) => a.subject === 'delta@example.com')) fail('badges list');
 console.log('profiles and badges ok');
 JS
+# Bad parameters and unknown ids are clear errors.
+code=$(curl -s -o "$WORK/e.json" -w '%{http_code}' -H "Authorization: Bearer $KEY" "$BASE/v1/badges?limit=abc")
+[ "$code" = 400 ] && grep -q '"field":"limit"' "$WORK/e.json" || { echo "limit=abc: $code $(cat "$WORK/e.json")" >&2; exit 1; }
+code=$(curl -s -o "$WORK/e.json" -w '%{http_code}' -H "Authorization: Bearer $KEY" "$BASE/v1/users/nobody@example.com")
+[ "$code" = 404 ] || { echo "unknown user: expected 404, got $code" >&2; exit 1; }
 echo "otlp_js_test: ok"
