@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <map>
 #include <tuple>
+#include <unordered_map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -79,9 +80,18 @@ struct Award {
 class BoardCache {
  public:
   const engine::Board& Get(engine::Engine& eng, engine::Entity e, engine::Window w, engine::Metric m);
+  // Rows of that board by id (built once per board).
+  const std::unordered_map<std::string_view, const engine::BoardEntry*>& Index(engine::Engine& eng, engine::Entity e,
+                                                                               engine::Window w, engine::Metric m);
 
  private:
-  std::map<std::tuple<int, int, int>, engine::Board> boards_;
+  struct Cached {
+    engine::Board board;
+    std::unordered_map<std::string_view, const engine::BoardEntry*> index;
+    bool indexed = false;
+  };
+  Cached& Fetch(engine::Engine& eng, engine::Entity e, engine::Window w, engine::Metric m);
+  std::map<std::tuple<int, int, int>, Cached> boards_;
 };
 
 // Evaluates one rule against the engine as of `now` (pure: no writes).

@@ -61,8 +61,7 @@ std::vector<Candidate> Candidates(const BadgeRule& r, engine::Engine& eng, TimeM
   std::string period = tz.FormatLocalDate(calendar ? range.from : now);
   // Volume and waste per subject come from the tokens board of the window.
   const engine::Board& volume = WholeBoard(eng, r.entity, w, engine::Metric::kTokens);
-  std::unordered_map<std::string, const engine::BoardEntry*> by_id;
-  for (const auto& e : volume.entries) by_id.emplace(e.id, &e);
+  const auto& by_id = boards.Index(eng, r.entity, w, engine::Metric::kTokens);
   auto base = [&](const std::string& id, double value) {
     Candidate c{id, value, 0, 0, period, ""};
     if (auto it = by_id.find(id); it != by_id.end()) c.volume = it->second->c.Total(), c.wasted = it->second->wasted_tokens;
@@ -117,14 +116,33 @@ std::string Evidence(const BadgeRule& r, const Candidate& c, int64_t rank, int64
 
 }  // namespace
 
-const engine::Board& BoardCache::Get(engine::Engine& eng, engine::Entity e, engine::Window w, engine::Metric m) {
+BoardCache::Cached& BoardCache::Fetch(engine::Engine& eng, engine::Entity e, engine::Window w, engine::Metric m) {
   auto key = std::make_tuple(int(e), int(w), int(m));
   auto it = boards_.find(key);
   if (it != boards_.end()) return it->second;
   engine::BoardQuery q;
   q.entity = e, q.window = w, q.metric = m, q.limit = SIZE_MAX;
   auto b = eng.Leaderboard(q);
-  return boards_.emplace(key, b.ok() ? std::move(*b) : engine::Board{}).first->second;
+  Cached& c = boards_[key];
+  if (b.ok()) c.board = std::move(*b);
+  return c;
+}
+
+const engine::Board& BoardCache::Get(engine::Engine& eng, engine::Entity e, engine::Window w, engine::Metric m) {
+  return Fetch(eng, e, w, m).board;
+}
+
+const std::unordered_map<std::string_view, const engine::BoardEntry*>& BoardCache::Index(engine::Engine& eng,
+                                                                                         engine::Entity e,
+                                                                                         engine::Window w,
+                                                                                         engine::Metric m) {
+  Cached& c = Fetch(eng, e, w, m);
+  if (!c.indexed) {
+    c.index.reserve(c.board.entries.size());
+    for (const auto& row : c.board.entries) c.index.emplace(row.id, &row);
+    c.indexed = true;
+  }
+  return c.index;
 }
 
 std::vector<Award> EvaluateRule(const BadgeRule& r, engine::Engine& eng, TimeMs now, BoardCache* cache) {
