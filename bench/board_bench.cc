@@ -45,7 +45,8 @@ struct World {
         for (int h = 0; h < 2; ++h) {
           model::Event e;
           e.id = std::to_string(++id);
-          e.user = user, e.team = team, e.org = org, e.model = (u % 3) ? "claude-sonnet-4-5" : "claude-opus-4-1";
+          e.user = user, e.team = team, e.org = org,
+          e.model = (u % 3) ? "claude-sonnet-4-5" : "claude-opus-4-1";
           e.session = "s" + std::to_string(d);
           e.ts = day + h * kHourMs;
           e.tokens.input = int64_t(rng() % 200'000), e.tokens.output = int64_t(rng() % 20'000);
@@ -54,7 +55,8 @@ struct World {
         }
         if (u % 10 < 3) {
           model::Event o = batch.back();
-          o.id += "o", o.type = model::EventType::kOutcome, o.outcome_kind = (d % 2) ? "commit" : "edit_accepted";
+          o.id += "o", o.type = model::EventType::kOutcome,
+                       o.outcome_kind = (d % 2) ? "commit" : "edit_accepted";
           o.outcome_value = 1 + double(rng() % 3);
           batch.push_back(std::move(o));
         }
@@ -86,14 +88,17 @@ void BM_BoardQuery(benchmark::State& st) {
   for (auto _ : st) benchmark::DoNotOptimize(W().eng->Leaderboard(q));
   st.SetLabel(std::string(engine::MetricName(q.metric)) + "/" + engine::WindowName(q.window));
 }
-BENCHMARK(BM_BoardQuery)->ArgsProduct({{0, 1, 2, 3, 4, 5}, {0, 1, 2, 3, 4, 5, 6}})->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_BoardQuery)
+    ->ArgsProduct({{0, 1, 2, 3, 4, 5}, {0, 1, 2, 3, 4, 5, 6}})
+    ->Unit(benchmark::kMicrosecond);
 
 void BM_BoardRebuild(benchmark::State& st) {
   engine::BoardQuery q;
   q.window = engine::Window(st.range(0));
   q.limit = 100;
   model::Event e;
-  e.id = "x", e.user = "user1", e.team = "team0", e.org = "org1", e.model = "m", e.ts = kNow, e.cost_nanos = 0;
+  e.id = "x", e.user = "user1", e.team = "team0", e.org = "org1", e.model = "m", e.ts = kNow,
+  e.cost_nanos = 0;
   e.tokens.input = 1;
   for (auto _ : st) {
     W().eng->Apply(std::span<const model::Event>(&e, 1));
@@ -114,8 +119,8 @@ void BM_Profile(benchmark::State& st) {
   for (auto _ : st) {
     auto p = W().eng->GetProfile(engine::Entity::kUser, "user4242");
     for (engine::Window w : engine::kAllWindows)
-      for (engine::Metric m : {engine::Metric::kTokens, engine::Metric::kValue, engine::Metric::kEfficiency,
-                               engine::Metric::kHonest})
+      for (engine::Metric m : {engine::Metric::kTokens, engine::Metric::kValue,
+                               engine::Metric::kEfficiency, engine::Metric::kHonest})
         benchmark::DoNotOptimize(W().eng->Rank(engine::Entity::kUser, w, m, "user4242"));
     benchmark::DoNotOptimize(p);
   }
@@ -128,7 +133,8 @@ void BM_BadgeEvaluate(benchmark::State& st) {
   for (auto _ : st) {
     awards = 0;
     badges::BoardCache boards;
-    for (const auto& r : rules) awards += int64_t(badges::EvaluateRule(r, *W().eng, W().clock.NowMs(), &boards).size());
+    for (const auto& r : rules)
+      awards += int64_t(badges::EvaluateRule(r, *W().eng, W().clock.NowMs(), &boards).size());
   }
   st.counters["awards"] = double(awards);
   st.counters["rules"] = double(rules.size());
@@ -172,7 +178,12 @@ void BM_SseFanout(benchmark::State& st) {
     w.BeginObject().Key("version").Uint(b->version).Key("entries").BeginArray();
     for (const auto& e : b->entries) {
       w.BeginObject().Key("rank").Int(e.rank).Key("id").String(e.id).Key("team").String(e.team);
-      w.Key("total_tokens").Int(e.c.Total()).Key("cost_nanos").Int(e.c.cost_nanos).Key("value").Double(e.c.value);
+      w.Key("total_tokens")
+          .Int(e.c.Total())
+          .Key("cost_nanos")
+          .Int(e.c.cost_nanos)
+          .Key("value")
+          .Double(e.c.value);
       w.Key("percentile").Double(e.percentile).EndObject();
     }
     w.EndArray().EndObject();
@@ -184,7 +195,8 @@ void BM_SseFanout(benchmark::State& st) {
     benchmark::DoNotOptimize(queues.data());
   }
   st.counters["per_subscriber_ns"] =
-      benchmark::Counter(double(subscribers), benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+      benchmark::Counter(double(subscribers), benchmark::Counter::kIsIterationInvariantRate |
+                                                  benchmark::Counter::kInvert);
 }
 BENCHMARK(BM_SseFanout)->Arg(200)->Arg(1000)->Arg(10000)->Unit(benchmark::kMicrosecond);
 

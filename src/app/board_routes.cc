@@ -26,13 +26,16 @@ using http::Role;
 std::string_view PathOf(const Status& s) {
   std::string_view m = s.message();
   std::string_view first = m.substr(0, m.find(' '));
-  return first.find('[') != std::string_view::npos || first.find('.') != std::string_view::npos ? first : "body";
+  return first.find('[') != std::string_view::npos || first.find('.') != std::string_view::npos
+             ? first
+             : "body";
 }
 
-void HandleOtlp(ingest::Ingestor& ingestor, BoardState* board, const Clock& clock, bool metrics, Request& r,
-                Respond respond) {
+void HandleOtlp(ingest::Ingestor& ingestor, BoardState* board, const Clock& clock, bool metrics,
+                Request& r, Respond respond) {
   if (!board->otlp_error.empty()) {
-    return respond(ErrorResponse(Status::Unavailable("OTLP ingestion is unavailable: " + board->otlp_error)));
+    return respond(
+        ErrorResponse(Status::Unavailable("OTLP ingestion is unavailable: " + board->otlp_error)));
   }
   if (Status ct = otlp::CheckContentType(r.Header("content-type")); !ct.ok()) {
     return respond(ErrorResponse(ct, "Content-Type"));
@@ -46,13 +49,15 @@ void HandleOtlp(ingest::Ingestor& ingestor, BoardState* board, const Clock& cloc
   info->points = conv->points, info->ignored = conv->ignored;
   info->deferred_to_logs = conv->deferred_to_logs, info->undo = conv->undo;
   const Clock* clk = &clock;
-  ingestor.SubmitEvents(std::move(conv->events), [respond, info, board, metrics, clk](Result<ingest::IngestResult> res) {
+  ingestor.SubmitEvents(std::move(conv->events), [respond, info, board, metrics,
+                                                  clk](Result<ingest::IngestResult> res) {
     if (!res.ok()) {
       board->otlp.Rollback(*info);  // the exporter retries; count it then
       return respond(ErrorResponse(res.status()));
     }
     // Durable cumulative state before the acknowledgement (docs/otlp.md).
-    if (Status st = board->otlp.Persist(*info, clk->NowMs()); !st.ok()) return respond(ErrorResponse(st));
+    if (Status st = board->otlp.Persist(*info, clk->NowMs()); !st.ok())
+      return respond(ErrorResponse(st));
     // ExportMetricsServiceResponse / ExportLogsServiceResponse, plus counts.
     JsonWriter w;
     w.BeginObject();
@@ -85,13 +90,26 @@ void WriteAward(JsonWriter& w, const badges::Award& a, const std::string& subjec
 }
 
 void WriteRule(JsonWriter& w, const badges::BadgeRule& r) {
-  w.BeginObject().Key("id").String(r.id).Key("name").String(r.name).Key("description").String(r.description);
-  w.Key("entity").String(engine::EntityName(r.entity)).Key("metric").String(badges::RuleMetricName(r.metric));
+  w.BeginObject()
+      .Key("id")
+      .String(r.id)
+      .Key("name")
+      .String(r.name)
+      .Key("description")
+      .String(r.description);
+  w.Key("entity")
+      .String(engine::EntityName(r.entity))
+      .Key("metric")
+      .String(badges::RuleMetricName(r.metric));
   w.Key("window").String(engine::WindowName(r.window));
   if (r.threshold > 0) w.Key("threshold").Double(r.threshold);
   if (r.top_n > 0) w.Key("top_n").Int(r.top_n);
   if (r.top_percent > 0) w.Key("top_percent").Double(r.top_percent);
-  w.Key("min_volume").Int(r.min_volume).Key("disqualify_flagged").Bool(r.disqualify_flagged).EndObject();
+  w.Key("min_volume")
+      .Int(r.min_volume)
+      .Key("disqualify_flagged")
+      .Bool(r.disqualify_flagged)
+      .EndObject();
 }
 
 void WriteRank(JsonWriter& w, const Result<engine::BoardEntry>& r) {
@@ -100,7 +118,10 @@ void WriteRank(JsonWriter& w, const Result<engine::BoardEntry>& r) {
     return;
   }
   w.BeginObject().Key("rank").Int(r->rank).Key("prev_rank");
-  if (r->prev_rank > 0) w.Int(r->prev_rank); else w.Null();
+  if (r->prev_rank > 0)
+    w.Int(r->prev_rank);
+  else
+    w.Null();
   w.Key("percentile").Double(r->percentile).EndObject();
 }
 
@@ -113,8 +134,8 @@ Status ConfigureBoardEngine(const Config& cfg, engine::EngineOptions* eo) {
     for (const auto& [k, v] : *w) {
       auto d = v.value<double>();
       if (!d || *d < 0) {
-        return Status::InvalidArgument(cfg.config_path + ": outcomes.weights." + std::string(k.str()) +
-                                       " must be a number >= 0");
+        return Status::InvalidArgument(cfg.config_path + ": outcomes.weights." +
+                                       std::string(k.str()) + " must be a number >= 0");
       }
       eo->outcome_weights[std::string(k.str())] = *d;
     }
@@ -123,7 +144,8 @@ Status ConfigureBoardEngine(const Config& cfg, engine::EngineOptions* eo) {
   // Badge rules are loaded when routes register; a bad rule fails start-up here.
   BR_RETURN_IF_ERROR(badges::LoadRules(&t, cfg.config_path).status());
   if (auto v = t.at_path("efficiency.prior_mtokens").value<double>()) {
-    if (*v < 0) return Status::InvalidArgument(cfg.config_path + ": efficiency.prior_mtokens must be >= 0");
+    if (*v < 0)
+      return Status::InvalidArgument(cfg.config_path + ": efficiency.prior_mtokens must be >= 0");
     eo->efficiency_prior_mtokens = *v;
   }
   return Status::OK();
@@ -132,7 +154,11 @@ Status ConfigureBoardEngine(const Config& cfg, engine::EngineOptions* eo) {
 std::string App::Impl::ProfileJson(engine::Entity e, const engine::Profile& p) {
   bool alias = cfg.pseudonymous && e == engine::Entity::kUser;
   JsonWriter w;
-  w.BeginObject().Key("entity").String(engine::EntityName(e)).Key("id").String(alias ? Alias(p.id) : p.id);
+  w.BeginObject()
+      .Key("entity")
+      .String(engine::EntityName(e))
+      .Key("id")
+      .String(alias ? Alias(p.id) : p.id);
   if (!p.team.empty()) w.Key("team").String(p.team);
   if (!p.org.empty()) w.Key("org").String(p.org);
   w.Key("timezone").String(cfg.timezone);
@@ -142,10 +168,13 @@ std::string App::Impl::ProfileJson(engine::Entity e, const engine::Profile& p) {
     WriteCounters(w, p.windows[int(win)]);
     auto eff = engine->Rank(e, win, engine::Metric::kEfficiency, p.id);
     w.Key("efficiency");
-    if (eff.ok() && eff->rank > 0) w.Double(eff->efficiency); else w.Null();
+    if (eff.ok() && eff->rank > 0)
+      w.Double(eff->efficiency);
+    else
+      w.Null();
     w.Key("ranks").BeginObject();
-    for (engine::Metric m : {engine::Metric::kTokens, engine::Metric::kValue, engine::Metric::kEfficiency,
-                             engine::Metric::kHonest}) {
+    for (engine::Metric m : {engine::Metric::kTokens, engine::Metric::kValue,
+                             engine::Metric::kEfficiency, engine::Metric::kHonest}) {
       w.Key(engine::MetricName(m));
       WriteRank(w, m == engine::Metric::kEfficiency ? eff : engine->Rank(e, win, m, p.id));
     }
@@ -162,16 +191,29 @@ std::string App::Impl::ProfileJson(engine::Entity e, const engine::Profile& p) {
   for (const auto& o : p.outcomes) w.Key(o.kind).Double(o.amount);
   w.EndObject().Key("outcome_kinds").BeginArray();
   for (const auto& o : p.outcomes) {
-    w.BeginObject().Key("kind").String(o.kind).Key("events").Int(o.events).Key("amount").Double(o.amount).EndObject();
+    w.BeginObject()
+        .Key("kind")
+        .String(o.kind)
+        .Key("events")
+        .Int(o.events)
+        .Key("amount")
+        .Double(o.amount)
+        .EndObject();
   }
   w.EndArray();
   if (e == engine::Entity::kUser) {
     w.Key("session_count").Int(p.sessions);
-    for (const char* key : {"longest_sessions", "recent_sessions"}) {  // the dashboard reads the latter
+    for (const char* key :
+         {"longest_sessions", "recent_sessions"}) {  // the dashboard reads the latter
       w.Key(key).BeginArray();
       for (const auto& s : p.longest_sessions) {
-        w.BeginObject().Key("session").String(s.session).Key("start").String(FormatRfc3339(s.start));
-        w.Key("end").String(FormatRfc3339(s.end)).Key("hours").Double(double(s.Span()) / double(kHourMs)).EndObject();
+        w.BeginObject().Key("session").String(s.session).Key("start").String(
+            FormatRfc3339(s.start));
+        w.Key("end")
+            .String(FormatRfc3339(s.end))
+            .Key("hours")
+            .Double(double(s.Span()) / double(kHourMs))
+            .EndObject();
       }
       w.EndArray();
     }
@@ -201,7 +243,8 @@ std::string App::Impl::ProfileJson(engine::Entity e, const engine::Profile& p) {
   if (board->badges) {
     if (auto h = board->badges->RankHistory(e, p.id, 30); h.ok()) {
       for (const auto& r : *h) {
-        w.BeginObject().Key("day").String(r.day).Key("metric").String(r.metric).Key("rank").Int(r.rank);
+        w.BeginObject().Key("day").String(r.day).Key("metric").String(r.metric).Key("rank").Int(
+            r.rank);
         w.Key("of").Int(r.of).Key("value").Double(r.value).EndObject();
       }
     }
@@ -222,18 +265,21 @@ void App::Impl::WriteHeldBadges(JsonWriter& w, engine::Entity e, const std::stri
 
 void App::Impl::StartBadges() {
   auto rules = badges::LoadRules(cfg.toml.get(), cfg.config_path);
-  auto svc = rules.ok() ? badges::BadgeService::Open(cfg.db_path, std::move(*rules), *engine, *clock)
-                        : Result<std::unique_ptr<badges::BadgeService>>(rules.status());
+  auto svc = rules.ok()
+                 ? badges::BadgeService::Open(cfg.db_path, std::move(*rules), *engine, *clock)
+                 : Result<std::unique_ptr<badges::BadgeService>>(rules.status());
   if (!svc.ok()) {
     board->badges_error = svc.status().message();
     return;
   }
   board->badges = std::move(*svc);
   if (cfg.toml) {
-    if (auto v = cfg.toml->at_path("badge_evaluation.interval_seconds").value<double>(); v && *v > 0) {
+    if (auto v = cfg.toml->at_path("badge_evaluation.interval_seconds").value<double>();
+        v && *v > 0) {
       board->evaluate_ms = TimeMs(*v * 1000);
     }
-    if (auto v = cfg.toml->at_path("badge_evaluation.rank_snapshot_seconds").value<double>(); v && *v > 0) {
+    if (auto v = cfg.toml->at_path("badge_evaluation.rank_snapshot_seconds").value<double>();
+        v && *v > 0) {
       board->snapshot_ms = TimeMs(*v * 1000);
     }
   }
@@ -248,7 +294,8 @@ void App::Impl::RegisterBoardRoutes() {
   }
   StartBadges();
   router.AddSync("GET", "/v1/badges", Role::kSelf, [this](Request& r) {
-    if (!board->badges) return ErrorResponse(Status::Unavailable("badges are unavailable: " + board->badges_error));
+    if (!board->badges)
+      return ErrorResponse(Status::Unavailable("badges are unavailable: " + board->badges_error));
     badges::AwardQuery q;
     q.subject = std::string(r.Query("user"));
     q.badge = std::string(r.Query("badge"));
@@ -256,7 +303,8 @@ void App::Impl::RegisterBoardRoutes() {
     int64_t n = 0;
     auto res = std::from_chars(limit.data(), limit.data() + limit.size(), n);
     if (res.ec != std::errc() || res.ptr != limit.data() + limit.size() || n < 1 || n > 10000) {
-      return ErrorResponse(Status::InvalidArgument("limit must be an integer in [1, 10000]"), "limit");
+      return ErrorResponse(Status::InvalidArgument("limit must be an integer in [1, 10000]"),
+                           "limit");
     }
     q.limit = size_t(n);
     auto awards = board->badges->Awards(q);
@@ -277,11 +325,12 @@ void App::Impl::RegisterBoardRoutes() {
   });
   for (engine::Entity e : {engine::Entity::kUser, engine::Entity::kTeam}) {
     bool user = e == engine::Entity::kUser;
-    router.AddSync("GET", user ? "/v1/users/{id}" : "/v1/teams/{id}", user ? Role::kSelf : Role::kViewer,
-                   [this, e, user](Request& r) {
+    router.AddSync("GET", user ? "/v1/users/{id}" : "/v1/teams/{id}",
+                   user ? Role::kSelf : Role::kViewer, [this, e, user](Request& r) {
                      const std::string& id = r.params["id"];
                      if (user && r.role == Role::kSelf && r.principal != id) {
-                       return ErrorResponse(Status::PermissionDenied("a self key may only read its own profile"));
+                       return ErrorResponse(
+                           Status::PermissionDenied("a self key may only read its own profile"));
                      }
                      auto p = engine->GetProfile(e, id);
                      if (!p.ok()) return ErrorResponse(p.status(), "id");

@@ -28,7 +28,8 @@ Streak StreakOf(const EntityState& u, const std::vector<TimeMs>& starts) {
   Streak s;
   size_t d = 0, first = 0, last = 0;
   for (auto it = u.hours.rbegin(); it != u.hours.rend(); ++it) {
-    if (it->requests == 0 && it->outcomes == 0 && it->input + it->output + it->cache_read + it->cache_write == 0) {
+    if (it->requests == 0 && it->outcomes == 0 &&
+        it->input + it->output + it->cache_read + it->cache_write == 0) {
       continue;
     }
     TimeMs t = TimeMs(it->hour) * kHourMs;
@@ -78,8 +79,10 @@ Result<Profile> Engine::GetProfile(Entity e, std::string_view id) const {
   p.id = ent.name;
   if (ent.team != kNoEntity) p.team = state_->tables[int(Entity::kTeam)].entities[ent.team].name;
   if (ent.org != kNoEntity) p.org = state_->tables[int(Entity::kOrg)].entities[ent.org].name;
-  for (Window w : kAllWindows) p.windows[int(w)] = w == Window::kAll ? ent.all : ent.Sum(WindowRange(w, now, opts_.tz));
-  for (const auto& [m, c] : ent.models) p.by_model.emplace_back(state_->tables[int(Entity::kModel)].entities[m].name, c);
+  for (Window w : kAllWindows)
+    p.windows[int(w)] = w == Window::kAll ? ent.all : ent.Sum(WindowRange(w, now, opts_.tz));
+  for (const auto& [m, c] : ent.models)
+    p.by_model.emplace_back(state_->tables[int(Entity::kModel)].entities[m].name, c);
   std::sort(p.by_model.begin(), p.by_model.end(),
             [](const auto& a, const auto& b) { return a.second.Total() > b.second.Total(); });
   p.outcomes = ent.outcome_kinds;
@@ -89,7 +92,8 @@ Result<Profile> Engine::GetProfile(Entity e, std::string_view id) const {
     for (const auto& key : ent.open) {
       auto it = state_->open_sessions.find(key);
       if (it != state_->open_sessions.end() && it->second.end > it->second.start) {
-        p.longest_sessions.push_back({"", key.substr(key.find('\x1f') + 1), it->second.start, it->second.end});
+        p.longest_sessions.push_back(
+            {"", key.substr(key.find('\x1f') + 1), it->second.start, it->second.end});
       }
     }
     std::sort(p.longest_sessions.begin(), p.longest_sessions.end(),
@@ -119,8 +123,8 @@ Result<BoardEntry> Engine::Rank(Entity e, Window w, Metric m, std::string_view i
     if (it != state_->tables[int(e)].index.end()) ent = it->second;
   }
   auto not_found = [&] {
-    return Status::NotFound(std::string(EntityName(e)) + " '" + std::string(id) + "' has no usage in window " +
-                            WindowName(w));
+    return Status::NotFound(std::string(EntityName(e)) + " '" + std::string(id) +
+                            "' has no usage in window " + WindowName(w));
   };
   if (ent == kNoEntity) return not_found();
   auto snap = GetSnapshot(e, w);

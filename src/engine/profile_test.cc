@@ -10,8 +10,8 @@ namespace {
 
 TimeMs T(const char* rfc3339) { return ParseRfc3339(rfc3339).value(); }
 
-model::Event Usage(const std::string& user, TimeMs ts, int64_t tokens, const std::string& session = "",
-                   const std::string& team = "t1") {
+model::Event Usage(const std::string& user, TimeMs ts, int64_t tokens,
+                   const std::string& session = "", const std::string& team = "t1") {
   model::Event e;
   e.id = user + std::to_string(ts) + session;
   e.user = user, e.team = team, e.org = "o", e.model = "m", e.session = session;
@@ -90,7 +90,7 @@ TEST(EngineStreaks, CountsConsecutiveLocalDaysAcrossDst) {
   EXPECT_EQ(by["ana"].days, 5);
   EXPECT_EQ(by["ana"].first_day, T("2026-03-25T23:00:00Z"));  // local midnight of the 26th
   EXPECT_EQ(by["ana"].last_day, T("2026-03-29T22:00:00Z"));   // local midnight of the 30th (CEST)
-  EXPECT_EQ(by["bo"].days, 1);                                 // the 29th, local
+  EXPECT_EQ(by["bo"].days, 1);                                // the 29th, local
   EXPECT_EQ(by["cy"].days, 1);
   EXPECT_EQ(by.count("dee"), 0u);
 }
@@ -111,7 +111,9 @@ TEST(EngineEfficiency, ShrinksTowardsTheTeamRate) {
   ev.push_back(Usage("lo-small", t, 100'000, "", "lo"));
   ev.push_back(Outcome("lo-small", t, "commit", 1, "lo"));  // one lucky commit: value 3
   eng.Apply(ev);
-  auto eff = [&](const char* u) { return eng.Rank(Entity::kUser, Window::k24h, Metric::kEfficiency, u)->efficiency; };
+  auto eff = [&](const char* u) {
+    return eng.Rank(Entity::kUser, Window::k24h, Metric::kEfficiency, u)->efficiency;
+  };
   // lo-small's raw rate is 30/Mtok, but its team's is ~0.33: it lands near its team.
   EXPECT_LT(eff("lo-small"), 5.0);
   // hi-small has no outcomes yet lands near its productive team's rate.
@@ -125,7 +127,8 @@ TEST(EngineCounters, EditDecisionsAndOutcomeKinds) {
   FakeClock clock(T("2026-03-10T12:00:00Z"));
   Engine eng({}, clock);
   TimeMs t = T("2026-03-10T11:00:00Z");
-  eng.Apply(std::vector<model::Event>{Outcome("ana", t, "edit_accepted", 3), Outcome("ana", t, "edit_rejected", 1),
+  eng.Apply(std::vector<model::Event>{Outcome("ana", t, "edit_accepted", 3),
+                                      Outcome("ana", t, "edit_rejected", 1),
                                       Outcome("ana", t, "pull_request", 1)});
   auto p = eng.GetProfile(Entity::kUser, "ana");
   ASSERT_TRUE(p.ok());

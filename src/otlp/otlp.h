@@ -43,11 +43,11 @@ struct PointReject {
 struct Converted {
   std::vector<model::Event> events;
   std::vector<PointReject> rejected;
-  int64_t points = 0;             // metric points or log records seen
-  int64_t ignored = 0;            // names burnrate does not count
-  int64_t deferred_to_logs = 0;   // token/cost points dropped: the session sends api_request logs
-  int64_t unchanged = 0;          // cumulative points with no increase (incl. retries)
-  int64_t resets = 0;             // cumulative series restarted
+  int64_t points = 0;            // metric points or log records seen
+  int64_t ignored = 0;           // names burnrate does not count
+  int64_t deferred_to_logs = 0;  // token/cost points dropped: the session sends api_request logs
+  int64_t unchanged = 0;         // cumulative points with no increase (incl. retries)
+  int64_t resets = 0;            // cumulative series restarted
   // Opaque undo record: Rollback() restores the cumulative state if the
   // events could not be committed, so the exporter's retry counts again.
   struct Undo;
@@ -55,7 +55,8 @@ struct Converted {
 };
 
 struct ReceiverStats {
-  int64_t metric_points = 0, log_records = 0, events = 0, ignored = 0, deferred_to_logs = 0, resets = 0;
+  int64_t metric_points = 0, log_records = 0, events = 0, ignored = 0, deferred_to_logs = 0,
+          resets = 0;
   int64_t series = 0, log_sessions = 0;
 };
 

@@ -46,7 +46,7 @@ enum class UsageSource : uint8_t { kMetrics, kLogs };
 
 constexpr int64_t kMaxPointTokens = 10'000'000'000;  // one metric point (an export interval)
 constexpr int64_t kMaxPointUsd = 1'000'000;
-constexpr double kMaxRequestTokens = 50'000'000;     // one api_request, as for native events
+constexpr double kMaxRequestTokens = 50'000'000;  // one api_request, as for native events
 constexpr double kMaxRequestUsd = 10'000;
 
 std::string Hex(uint64_t v) {
@@ -75,7 +75,8 @@ struct Scope {
 };
 
 // Fills identity fields; false (with a reject) when no user is named.
-bool FillIdentity(const Scope& s, const ReceiverOptions& o, model::Event* e, std::vector<PointReject>* rej) {
+bool FillIdentity(const Scope& s, const ReceiverOptions& o, model::Event* e,
+                  std::vector<PointReject>* rej) {
   e->user = s.First({"user.email", "user.account_uuid", "user.id", "enduser.id"});
   if (e->user.empty()) {
     rej->push_back({"no user: set one of user.email, user.account_uuid, user.id", "user.email"});
@@ -139,7 +140,9 @@ struct Receiver::Impl {
 
   explicit Impl(ReceiverOptions o) : opts(std::move(o)), cumulative(opts.max_series) {}
 
-  static uint64_t SessionKey(const model::Event& e) { return Hash64(e.user + '\x1f' + e.session, 0x5e55); }
+  static uint64_t SessionKey(const model::Event& e) {
+    return Hash64(e.user + '\x1f' + e.session, 0x5e55);
+  }
 
   // The source that owns this session's usage; the first caller decides.
   UsageSource SourceFor(const model::Event& e, UsageSource mine, Converted* out) {
@@ -150,7 +153,8 @@ struct Receiver::Impl {
     return it->second;
   }
 
-  void MetricPoint(const ResourceMetrics& rm, const MetricData& m, const NumberPoint& p, Converted* out) {
+  void MetricPoint(const ResourceMetrics& rm, const MetricData& m, const NumberPoint& p,
+                   Converted* out) {
     Scope s{p.attrs, rm.resource};
     bool tokens = m.name == "claude_code.token.usage", cost = m.name == "claude_code.cost.usage";
     const char* kind = OutcomeKind(m.name, s);
@@ -160,12 +164,14 @@ struct Receiver::Impl {
     }
     model::Event e;
     if (!FillIdentity(s, opts, &e, &out->rejected)) return;
-    if (p.time_ns == 0) return out->rejected.push_back({m.name + ": timeUnixNano must be set", "timeUnixNano"});
+    if (p.time_ns == 0)
+      return out->rejected.push_back({m.name + ": timeUnixNano must be set", "timeUnixNano"});
     std::string token_type = s.Str("type");
     if (tokens && token_type != "input" && token_type != "output" && token_type != "cacheRead" &&
         token_type != "cacheCreation") {
       return out->rejected.push_back(
-          {"claude_code.token.usage: type must be input, output, cacheRead or cacheCreation", "type"});
+          {"claude_code.token.usage: type must be input, output, cacheRead or cacheCreation",
+           "type"});
     }
     if ((tokens || cost) && SourceFor(e, UsageSource::kMetrics, out) == UsageSource::kLogs) {
       out->deferred_to_logs++;
@@ -184,12 +190,16 @@ struct Receiver::Impl {
     }
     // Ceilings against broken exporters (a point covers one export interval).
     int64_t amount = p.is_int ? d.units : std::llround(double(d.units) / 1e9);
-    if ((tokens && amount > kMaxPointTokens) || (cost && (p.is_int ? d.units : d.units / 1'000'000'000) > kMaxPointUsd)) {
+    if ((tokens && amount > kMaxPointTokens) ||
+        (cost && (p.is_int ? d.units : d.units / 1'000'000'000) > kMaxPointUsd)) {
       return out->rejected.push_back({m.name + ": value is beyond the per-point ceiling (" +
-                                          std::to_string(tokens ? kMaxPointTokens : kMaxPointUsd) + ")",
+                                          std::to_string(tokens ? kMaxPointTokens : kMaxPointUsd) +
+                                          ")",
                                       tokens ? "asInt" : "asDouble"});
     }
-    e.id = "otlp:" + Hex(Hash64(key_text + '\x1e' + std::to_string(d.from_ns) + '-' + std::to_string(d.to_ns), 0x1d));
+    e.id = "otlp:" +
+           Hex(Hash64(key_text + '\x1e' + std::to_string(d.from_ns) + '-' + std::to_string(d.to_ns),
+                      0x1d));
     e.ts = TimeMs(d.to_ns / 1'000'000);
     if (tokens || cost) {
       e.type = model::EventType::kUsage;
@@ -218,7 +228,9 @@ struct Receiver::Impl {
       for (auto k : keys) {
         if (!ParseDouble(s.Get(k), &d)) continue;
         if (d < 0 || d > kMaxRequestTokens) {
-          if (!bad) out->rejected.push_back({std::string(k) + " must be between 0 and 50000000", std::string(k)});
+          if (!bad)
+            out->rejected.push_back(
+                {std::string(k) + " must be between 0 and 50000000", std::string(k)});
           bad = true;
           return 0;
         }
@@ -249,9 +261,12 @@ struct Receiver::Impl {
       out->deferred_to_logs++;
     }
     e.requests = 1;
-    e.id = !rid.empty() ? "otlp-req:" + rid
-                        : "otlp-req:" + Hex(Hash64(e.user + '\x1f' + e.session + '\x1f' + std::to_string(ts) + '\x1f' +
-                                                   e.model + '\x1f' + std::to_string(e.tokens.Total()), 0x2e));
+    e.id = !rid.empty()
+               ? "otlp-req:" + rid
+               : "otlp-req:" +
+                     Hex(Hash64(e.user + '\x1f' + e.session + '\x1f' + std::to_string(ts) + '\x1f' +
+                                    e.model + '\x1f' + std::to_string(e.tokens.Total()),
+                                0x2e));
     return !bad;
   }
 
@@ -284,8 +299,9 @@ struct Receiver::Impl {
       e.prompt.present = true;
       e.prompt.length = uint32_t(std::clamp(len, 0.0, 4e9));
       std::string seq = s.First({"prompt.id", "event.sequence"});
-      e.id = "otlp-prompt:" + Hex(Hash64(e.user + '\x1f' + e.session + '\x1f' + std::to_string(r.time_ns) + '\x1f' +
-                                         seq, 0x3f));
+      e.id = "otlp-prompt:" + Hex(Hash64(e.user + '\x1f' + e.session + '\x1f' +
+                                             std::to_string(r.time_ns) + '\x1f' + seq,
+                                         0x3f));
     }
     out->events.push_back(std::move(e));
   }
@@ -306,7 +322,8 @@ Result<Converted> Receiver::Metrics(std::string_view json_body) {
         impl_->MetricPoint(rm, m, p, &out);
       }
   auto& st = impl_->stats;
-  st.metric_points += out.points, st.events += int64_t(out.events.size()), st.ignored += out.ignored;
+  st.metric_points += out.points, st.events += int64_t(out.events.size()),
+      st.ignored += out.ignored;
   st.deferred_to_logs += out.deferred_to_logs, st.resets += out.resets;
   return out;
 }
@@ -365,9 +382,11 @@ Status CheckContentType(std::string_view ct) {
   if (lower == "application/json") return Status::OK();
   if (lower.find("protobuf") != std::string::npos) {
     return Status::Unsupported(
-        "OTLP/HTTP protobuf is not supported; send OTLP/HTTP JSON (OTEL_EXPORTER_OTLP_PROTOCOL=http/json)");
+        "OTLP/HTTP protobuf is not supported; send OTLP/HTTP JSON "
+        "(OTEL_EXPORTER_OTLP_PROTOCOL=http/json)");
   }
-  return Status::Unsupported("Content-Type must be application/json (OTLP/HTTP JSON), got '" + std::string(ct) + "'");
+  return Status::Unsupported("Content-Type must be application/json (OTLP/HTTP JSON), got '" +
+                             std::string(ct) + "'");
 }
 
 }  // namespace burnrate::otlp

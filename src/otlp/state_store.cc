@@ -25,7 +25,8 @@ struct Stmt {
 
 Result<std::unique_ptr<StateStore>> StateStore::Open(const std::string& path) {
   sqlite3* db = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+  if (sqlite3_open_v2(path.c_str(), &db,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
                       nullptr) != SQLITE_OK) {
     std::string m = db ? sqlite3_errmsg(db) : "out of memory";
     sqlite3_close(db);
@@ -50,11 +51,12 @@ Status StateStore::Exec(const char* sql) {
   return Status::OK();
 }
 
-Status StateStore::Load(TimeMs before,
-                        const std::function<void(uint64_t, const CumulativeTracker::State&)>& series,
-                        const std::function<void(uint64_t, uint8_t)>& sessions) {
+Status StateStore::Load(
+    TimeMs before, const std::function<void(uint64_t, const CumulativeTracker::State&)>& series,
+    const std::function<void(uint64_t, uint8_t)>& sessions) {
   for (const char* table : {"otlp_series", "otlp_sessions"}) {
-    std::string sql = std::string("DELETE FROM ") + table + " WHERE updated < " + std::to_string(before);
+    std::string sql =
+        std::string("DELETE FROM ") + table + " WHERE updated < " + std::to_string(before);
     BR_RETURN_IF_ERROR(Exec(sql.c_str()));
   }
   Stmt q(db_, "SELECT key, start_ns, time_ns, units, is_int FROM otlp_series ORDER BY updated");
@@ -67,7 +69,8 @@ Status StateStore::Load(TimeMs before,
     series(U(sqlite3_column_int64(q.s, 0)), st);
   }
   Stmt s(db_, "SELECT key, source FROM otlp_sessions");
-  while (sqlite3_step(s.s) == SQLITE_ROW) sessions(U(sqlite3_column_int64(s.s, 0)), uint8_t(sqlite3_column_int(s.s, 1)));
+  while (sqlite3_step(s.s) == SQLITE_ROW)
+    sessions(U(sqlite3_column_int64(s.s, 0)), uint8_t(sqlite3_column_int(s.s, 1)));
   return Status::OK();
 }
 
@@ -75,11 +78,13 @@ Status StateStore::Save(const std::vector<CumulativeTracker::Change>& changes,
                         const std::vector<std::pair<uint64_t, uint8_t>>& sessions, TimeMs now) {
   if (changes.empty() && sessions.empty()) return Status::OK();
   BR_RETURN_IF_ERROR(Exec("BEGIN"));
-  Stmt up(db_,
-          "INSERT INTO otlp_series (key, start_ns, time_ns, units, is_int, updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
-          "ON CONFLICT (key) DO UPDATE SET start_ns = excluded.start_ns, time_ns = excluded.time_ns, "
-          "units = excluded.units, is_int = excluded.is_int, updated = excluded.updated "
-          "WHERE excluded.time_ns >= otlp_series.time_ns");
+  Stmt up(
+      db_,
+      "INSERT INTO otlp_series (key, start_ns, time_ns, units, is_int, updated) VALUES (?1, ?2, "
+      "?3, ?4, ?5, ?6) "
+      "ON CONFLICT (key) DO UPDATE SET start_ns = excluded.start_ns, time_ns = excluded.time_ns, "
+      "units = excluded.units, is_int = excluded.is_int, updated = excluded.updated "
+      "WHERE excluded.time_ns >= otlp_series.time_ns");
   Stmt ss(db_, "INSERT OR IGNORE INTO otlp_sessions (key, source, updated) VALUES (?1, ?2, ?3)");
   bool ok = true;
   for (const auto& c : changes) {

@@ -31,7 +31,8 @@ class StateStore {
   ~StateStore();
 
   // Rows not updated since `before` are deleted first (long-silent series).
-  Status Load(TimeMs before, const std::function<void(uint64_t, const CumulativeTracker::State&)>& series,
+  Status Load(TimeMs before,
+              const std::function<void(uint64_t, const CumulativeTracker::State&)>& series,
               const std::function<void(uint64_t, uint8_t)>& sessions);
   Status Save(const std::vector<CumulativeTracker::Change>& changes,
               const std::vector<std::pair<uint64_t, uint8_t>>& sessions, TimeMs now);
