@@ -33,7 +33,7 @@ model::Event Outcome(const std::string& user, TimeMs ts, const std::string& kind
   return e;
 }
 
-struct Fixture : ::testing::Test {
+struct BadgesTest : ::testing::Test {
   FakeClock clock{T("2026-03-10T12:00:00Z")};
   std::unique_ptr<engine::Engine> eng;
   std::string db;
@@ -65,7 +65,7 @@ struct Fixture : ::testing::Test {
   }
 };
 
-TEST_F(Fixture, TokenLegendIsTheTopOnePercentWithoutFlaggedWaste) {
+TEST_F(BadgesTest, TokenLegendIsTheTopOnePercentWithoutFlaggedWaste) {
   std::vector<model::Event> ev;
   for (int i = 1; i <= 200; ++i)
     ev.push_back(Usage("u" + std::to_string(1000 + i), T("2026-03-09T10:00:00Z"), i * 100));
@@ -87,7 +87,7 @@ TEST_F(Fixture, TokenLegendIsTheTopOnePercentWithoutFlaggedWaste) {
   EXPECT_NE(a[0].evidence.find("\"of\":200"), std::string::npos);
 }
 
-TEST_F(Fixture, ThresholdAndMinimumVolume) {
+TEST_F(BadgesTest, ThresholdAndMinimumVolume) {
   eng->Apply(std::vector<model::Event>{Usage("ana", T("2026-03-10T09:00:00Z"), 500),
                                        Usage("bo", T("2026-03-10T09:00:00Z"), 5000)});
   BadgeRule r;
@@ -99,7 +99,7 @@ TEST_F(Fixture, ThresholdAndMinimumVolume) {
   EXPECT_TRUE(Winners(r).empty());
 }
 
-TEST_F(Fixture, SessionImmortalIsTheLongestRunOfAtLeastFourHours) {
+TEST_F(BadgesTest, SessionImmortalIsTheLongestRunOfAtLeastFourHours) {
   std::vector<model::Event> ev;
   // ana: 6 hours with a ping every 25 minutes; bo: 8 hours but a 45-minute pause splits it 4h +
   // 3h15.
@@ -118,7 +118,7 @@ TEST_F(Fixture, SessionImmortalIsTheLongestRunOfAtLeastFourHours) {
   EXPECT_NE(awards[0].evidence.find("\"session\":\"a1\""), std::string::npos);
 }
 
-TEST_F(Fixture, StreakAwardIsOnePerStreakAndGrowsAcrossReopen) {
+TEST_F(BadgesTest, StreakAwardIsOnePerStreakAndGrowsAcrossReopen) {
   std::vector<model::Event> ev;
   for (int d = 0; d < 5; ++d) ev.push_back(Usage("ana", T("2026-03-05T10:00:00Z") + d * kDayMs, 1));
   ev.push_back(Usage("bo", T("2026-03-09T10:00:00Z"), 1));
@@ -148,7 +148,7 @@ TEST_F(Fixture, StreakAwardIsOnePerStreakAndGrowsAcrossReopen) {
   EXPECT_EQ(awards[0].updated_at, T("2026-03-10T18:00:00Z"));
 }
 
-TEST_F(Fixture, DayWindowFollowsLocalMidnight) {
+TEST_F(BadgesTest, DayWindowFollowsLocalMidnight) {
   Make("Europe/Berlin");
   BadgeRule r;
   r.id = "busy_day", r.metric = RuleMetric::kTokens, r.window = engine::Window::kDay,
@@ -168,7 +168,7 @@ TEST_F(Fixture, DayWindowFollowsLocalMidnight) {
   EXPECT_EQ(a[0].period, "2026-03-11");
 }
 
-TEST_F(Fixture, DayWindowOnTheShortDstDay) {
+TEST_F(BadgesTest, DayWindowOnTheShortDstDay) {
   Make("Europe/Berlin");
   BadgeRule r;
   r.id = "busy_day", r.metric = RuleMetric::kTokens, r.window = engine::Window::kDay,
@@ -190,7 +190,7 @@ TEST_F(Fixture, DayWindowOnTheShortDstDay) {
   EXPECT_EQ(who, (std::vector<std::string>{"early", "late"}));
 }
 
-TEST_F(Fixture, WeekWindowStartsOnLocalMonday) {
+TEST_F(BadgesTest, WeekWindowStartsOnLocalMonday) {
   Make("America/New_York");
   BadgeRule r;
   r.id = "weekly", r.metric = RuleMetric::kValue, r.window = engine::Window::kWeek, r.top_n = 5;
@@ -209,7 +209,7 @@ TEST_F(Fixture, WeekWindowStartsOnLocalMonday) {
   EXPECT_EQ(a[0].period, "2026-03-09");
 }
 
-TEST_F(Fixture, EditAcceptanceAndTopPercentOfEfficiency) {
+TEST_F(BadgesTest, EditAcceptanceAndTopPercentOfEfficiency) {
   std::vector<model::Event> ev;
   ev.push_back(Usage("ana", T("2026-03-09T10:00:00Z"), 200'000));
   ev.push_back(Outcome("ana", T("2026-03-09T10:00:00Z"), "edit_accepted", 19));
@@ -262,7 +262,7 @@ threshold = 100
   EXPECT_TRUE(LoadRules(nullptr, "f").ok());
 }
 
-TEST_F(Fixture, RankHistoryKeepsOneRowPerDay) {
+TEST_F(BadgesTest, RankHistoryKeepsOneRowPerDay) {
   eng->Apply(std::vector<model::Event>{Usage("ana", T("2026-03-10T09:00:00Z"), 500),
                                        Usage("bo", T("2026-03-10T09:00:00Z"), 900)});
   auto svc = BadgeService::Open(db, {}, *eng, clock).value();
