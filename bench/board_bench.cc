@@ -116,12 +116,12 @@ void BM_Profile(benchmark::State& st) {
     q.window = w;
     (void)W().eng->Leaderboard(q);
   }
+  static constexpr engine::Metric kRanked[] = {engine::Metric::kTokens, engine::Metric::kValue,
+                                               engine::Metric::kEfficiency, engine::Metric::kHonest};
   for (auto _ : st) {
     auto p = W().eng->GetProfile(engine::Entity::kUser, "user4242");
     for (engine::Window w : engine::kAllWindows)
-      for (engine::Metric m : {engine::Metric::kTokens, engine::Metric::kValue,
-                               engine::Metric::kEfficiency, engine::Metric::kHonest})
-        benchmark::DoNotOptimize(W().eng->Rank(engine::Entity::kUser, w, m, "user4242"));
+      benchmark::DoNotOptimize(W().eng->Ranks(engine::Entity::kUser, w, "user4242", kRanked));
     benchmark::DoNotOptimize(p);
   }
 }

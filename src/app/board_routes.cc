@@ -112,17 +112,17 @@ void WriteRule(JsonWriter& w, const badges::BadgeRule& r) {
       .EndObject();
 }
 
-void WriteRank(JsonWriter& w, const Result<engine::BoardEntry>& r) {
-  if (!r.ok() || r->rank == 0) {
+void WriteRank(JsonWriter& w, const engine::BoardEntry& r) {
+  if (r.rank == 0) {
     w.Null();
     return;
   }
-  w.BeginObject().Key("rank").Int(r->rank).Key("prev_rank");
-  if (r->prev_rank > 0)
-    w.Int(r->prev_rank);
+  w.BeginObject().Key("rank").Int(r.rank).Key("prev_rank");
+  if (r.prev_rank > 0)
+    w.Int(r.prev_rank);
   else
     w.Null();
-  w.Key("percentile").Double(r->percentile).EndObject();
+  w.Key("percentile").Double(r.percentile).EndObject();
 }
 
 }  // namespace
@@ -166,17 +166,15 @@ std::string App::Impl::ProfileJson(engine::Entity e, const engine::Profile& p) {
   for (engine::Window win : engine::kAllWindows) {
     w.Key(engine::WindowName(win)).BeginObject();
     WriteCounters(w, p.windows[int(win)]);
-    auto eff = engine->Rank(e, win, engine::Metric::kEfficiency, p.id);
+    static constexpr engine::Metric kRanked[] = {engine::Metric::kTokens, engine::Metric::kValue,
+                                                 engine::Metric::kEfficiency, engine::Metric::kHonest};
+    auto ranks = engine->Ranks(e, win, p.id, kRanked);
     w.Key("efficiency");
-    if (eff.ok() && eff->rank > 0)
-      w.Double(eff->efficiency);
-    else
-      w.Null();
+    if (ranks.ok() && (*ranks)[2].rank > 0) w.Double((*ranks)[2].efficiency); else w.Null();
     w.Key("ranks").BeginObject();
-    for (engine::Metric m : {engine::Metric::kTokens, engine::Metric::kValue,
-                             engine::Metric::kEfficiency, engine::Metric::kHonest}) {
-      w.Key(engine::MetricName(m));
-      WriteRank(w, m == engine::Metric::kEfficiency ? eff : engine->Rank(e, win, m, p.id));
+    for (size_t k = 0; k < 4; ++k) {
+      w.Key(engine::MetricName(kRanked[k]));
+      if (ranks.ok()) WriteRank(w, (*ranks)[k]); else w.Null();
     }
     w.EndObject().EndObject();
   }

@@ -116,6 +116,12 @@ Result<Profile> Engine::GetProfile(Entity e, std::string_view id) const {
 // in one pass; sorting 100,000 rows for every profile view would cost
 // tens of milliseconds per (window, metric).
 Result<BoardEntry> Engine::Rank(Entity e, Window w, Metric m, std::string_view id) {
+  BR_ASSIGN_OR_RETURN(std::vector<BoardEntry> v, Ranks(e, w, id, std::span<const Metric>(&m, 1)));
+  return std::move(v[0]);
+}
+
+Result<std::vector<BoardEntry>> Engine::Ranks(Entity e, Window w, std::string_view id,
+                                              std::span<const Metric> metrics) {
   uint32_t ent = kNoEntity;
   {
     std::shared_lock lock(state_->mu);
@@ -131,46 +137,71 @@ Result<BoardEntry> Engine::Rank(Entity e, Window w, Metric m, std::string_view i
   auto pos = std::find(snap->ids.begin(), snap->ids.end(), ent);
   if (pos == snap->ids.end()) return not_found();
   size_t i = size_t(pos - snap->ids.begin());
-  auto better = [&](size_t j, bool prev) {
-    double sj = snap->Score(m, j, prev), si = snap->Score(m, i, prev);
-    return sj != si ? sj > si : snap->names[j] < snap->names[i];
-  };
-  auto rank_in = [&](bool prev, int64_t* n) -> int64_t {
-    int64_t count = 0, ahead = 0;
-    for (size_t j = 0; j < snap->ids.size(); ++j) {
-      if (!snap->Eligible(m, j, prev)) continue;
-      ++count;
-      if (j != i && better(j, prev)) ++ahead;
-    }
-    if (n) *n = count;
-    return snap->Eligible(m, i, prev) ? ahead + 1 : 0;
-  };
-  BoardEntry be;
-  int64_t n = 0;
-  bool ordered = false;
+  size_t k = metrics.size();
+  std::vector<BoardEntry> out(k);
+  std::vector<int64_t> n(k, 0);
+  std::vector<size_t> todo;  // metrics with no order yet: counted below
   {
     std::lock_guard lock(snap->order_mu);
-    ordered = snap->ranked_count[int(m)] >= 0;
-    if (ordered) {
-      const auto& order = snap->order[int(m)];
-      n = snap->ranked_count[int(m)];
+    for (size_t x = 0; x < k; ++x) {
+      int mi = int(metrics[x]);
+      if (snap->ranked_count[mi] < 0) {
+        todo.push_back(x);
+        continue;
+      }
+      const auto& order = snap->order[mi];
+      n[x] = snap->ranked_count[mi];
       auto r = std::find(order.begin(), order.end(), uint32_t(i));
-      be.rank = r == order.end() ? 0 : int64_t(r - order.begin()) + 1;
-      be.prev_rank = snap->prev_rank[int(m)][i];
+      out[x].rank = r == order.end() ? 0 : int64_t(r - order.begin()) + 1;
+      out[x].prev_rank = snap->prev_rank[mi][i];
     }
   }
-  if (!ordered) {
-    be.rank = rank_in(false, &n);
-    be.prev_rank = m == Metric::kEfficiency ? 0 : rank_in(true, nullptr);
+  // One pass for all remaining metrics, current and previous window.
+  struct Count {
+    Metric m;
+    double cur, prev;
+    bool cur_ok, prev_ok;
+    int64_t n = 0, ahead = 0, prev_ahead = 0;
+  };
+  std::vector<Count> cs;
+  for (size_t x : todo) {
+    Metric m = metrics[x];
+    cs.push_back({m, snap->Score(m, i, false), snap->Score(m, i, true), snap->Eligible(m, i, false),
+                  snap->Eligible(m, i, true)});
   }
-  be.id = snap->names[i];
-  be.team = snap->teams[i];
-  be.org = snap->orgs[i];
-  be.c = snap->cur[i];
-  be.wasted_tokens = snap->wasted[i];
-  be.efficiency = std::max(0.0, snap->efficiency[i]);
-  be.percentile = be.rank > 0 && n > 0 ? 100.0 * double(n - be.rank + 1) / double(n) : 0;
-  return be;
+  const std::string& name = snap->names[i];
+  for (size_t j = 0; j < snap->ids.size() && !cs.empty(); ++j) {
+    if (j == i) continue;
+    for (Count& c : cs) {
+      if (snap->Eligible(c.m, j, false)) {
+        ++c.n;
+        double sj = snap->Score(c.m, j, false);
+        if (sj > c.cur || (sj == c.cur && snap->names[j] < name)) ++c.ahead;
+      }
+      if (c.prev_ok && snap->Eligible(c.m, j, true)) {
+        double sj = snap->Score(c.m, j, true);
+        if (sj > c.prev || (sj == c.prev && snap->names[j] < name)) ++c.prev_ahead;
+      }
+    }
+  }
+  for (size_t t = 0; t < todo.size(); ++t) {
+    const Count& c = cs[t];
+    size_t x = todo[t];
+    n[x] = c.n + (c.cur_ok ? 1 : 0);
+    out[x].rank = c.cur_ok ? c.ahead + 1 : 0;
+    out[x].prev_rank = c.prev_ok && c.m != Metric::kEfficiency ? c.prev_ahead + 1 : 0;
+  }
+  for (size_t x = 0; x < k; ++x) {
+    BoardEntry& be = out[x];
+    be.id = name;
+    be.team = snap->teams[i];
+    be.org = snap->orgs[i];
+    be.c = snap->cur[i];
+    be.wasted_tokens = snap->wasted[i];
+    be.efficiency = std::max(0.0, snap->efficiency[i]);
+    be.percentile = be.rank > 0 && n[x] > 0 ? 100.0 * double(n[x] - be.rank + 1) / double(n[x]) : 0;
+  }
+  return out;
 }
 
 }  // namespace burnrate::engine

@@ -123,6 +123,40 @@ TEST(EngineEfficiency, ShrinksTowardsTheTeamRate) {
   EXPECT_EQ(rank->rank, 1);
 }
 
+TEST(EngineRanks, CountingAgreesWithTheSortedBoard) {
+  FakeClock clock(T("2026-03-10T12:00:00Z"));
+  EngineOptions o;
+  o.efficiency_min_tokens = 1;
+  Engine eng(o, clock);
+  std::vector<model::Event> ev;
+  for (int u = 0; u < 60; ++u) {
+    std::string user = "u" + std::to_string(u);
+    ev.push_back(Usage(user, T("2026-03-09T11:00:00Z"), (u * 37) % 11 * 1000, "", u % 2 ? "a" : "b"));  // ties
+    ev.push_back(Usage(user, T("2026-03-10T11:00:00Z"), (u * 53) % 17 * 1000 + 1, "", u % 2 ? "a" : "b"));
+    if (u % 3 == 0) ev.push_back(Outcome(user, T("2026-03-10T11:00:00Z"), "commit", u % 5 + 1, u % 2 ? "a" : "b"));
+  }
+  eng.Apply(ev);
+  const Metric ms[] = {Metric::kTokens, Metric::kValue, Metric::kEfficiency, Metric::kHonest};
+  std::map<std::string, std::vector<BoardEntry>> counted;
+  for (int u = 0; u < 60; ++u) {
+    std::string user = "u" + std::to_string(u);
+    counted[user] = eng.Ranks(Entity::kUser, Window::kDay, user, ms).value();  // no order yet: counting
+  }
+  for (size_t k = 0; k < 4; ++k) {
+    BoardQuery q;
+    q.window = Window::kDay, q.metric = ms[k], q.limit = 1000;
+    auto b = eng.Leaderboard(q);
+    ASSERT_TRUE(b.ok());
+    for (const auto& row : b->entries) {
+      SCOPED_TRACE(std::string(MetricName(ms[k])) + " " + row.id);
+      EXPECT_EQ(counted[row.id][k].rank, row.rank);
+      EXPECT_EQ(counted[row.id][k].prev_rank, row.prev_rank);
+      EXPECT_DOUBLE_EQ(counted[row.id][k].percentile, row.percentile);
+      EXPECT_EQ(eng.Rank(Entity::kUser, Window::kDay, ms[k], row.id)->rank, row.rank);  // ordered path
+    }
+  }
+}
+
 TEST(EngineCounters, EditDecisionsAndOutcomeKinds) {
   FakeClock clock(T("2026-03-10T12:00:00Z"));
   Engine eng({}, clock);
