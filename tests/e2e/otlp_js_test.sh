@@ -77,9 +77,12 @@ if (Object.keys(expected).length !== 3) { console.log('FAIL expected three users
 console.log(failed ? `${failed} failed` : 'all totals match');
 process.exit(failed ? 1 : 0);
 JS
-# Profiles and badges from the same data.
-sleep 0.5
-api GET '/v1/users/delta@example.com' >"$WORK/profile.json"
+# Profiles and badges from the same data (badges are re-evaluated every 0.2 s here).
+for _ in $(seq 1 100); do
+  api GET '/v1/users/delta@example.com' >"$WORK/profile.json"
+  grep -q '"badge":"shipper"' "$WORK/profile.json" && grep -q '"rank_history":\[{' "$WORK/profile.json" && break
+  sleep 0.1
+done
 api GET '/v1/teams/otel-team' >"$WORK/team.json"
 api GET '/v1/badges' >"$WORK/badges.json"
 api GET '/v1/leaderboard?entity=user&window=week&metric=value' >"$WORK/value.json"
