@@ -79,6 +79,8 @@ struct App::Impl {
   void RegisterBoardRoutes();
   void StartBadges();
   std::string ProfileJson(engine::Entity e, const engine::Profile& p);
+  // "badges": [{"id", "name"}] currently held, on board rows (board_routes.cc).
+  void WriteHeldBadges(JsonWriter& w, engine::Entity e, const std::string& id) const;
   void Tick();
   void ScoreDetection(TimeMs now);
   Result<std::pair<http::Role, std::string>> Authenticate(std::string_view key);

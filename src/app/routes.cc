@@ -103,6 +103,7 @@ std::string App::Impl::BoardJson(const engine::Board& b) const {
     w.Key("efficiency").Double(e.efficiency);
     w.Key("wasted_tokens").Int(e.wasted_tokens);
     w.Key("percentile").Double(e.percentile);
+    WriteHeldBadges(w, b.query.entity, e.id);
     w.EndObject();
   }
   w.EndArray();
