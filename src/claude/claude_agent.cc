@@ -6,6 +6,7 @@
 #include <chrono>
 #include <filesystem>
 #include <thread>
+#include <utility>
 
 #include "claude/usage_event.h"
 
@@ -23,7 +24,9 @@ void SleepMs(int ms, const std::atomic<bool>* stop) {
 }  // namespace
 
 ClaudeAgent::ClaudeAgent(AgentOptions opts, EventSink* sink)
-    : opts_(std::move(opts)), sink_(sink), checkpoint_(opts_.checkpoint_path) {}
+    : opts_(std::move(opts)), sink_(sink), checkpoint_(opts_.checkpoint_path) {
+  parser_.set_extract_prompts(true);
+}
 
 ClaudeAgent::Tracked& ClaudeAgent::Track(const TranscriptFile& f) {
   auto [it, inserted] = files_.try_emplace(f.path);
@@ -52,14 +55,18 @@ Status ClaudeAgent::ReadNew(const std::string& path, Tracked* t, ParseOutput* ou
 }
 
 Status ClaudeAgent::Offer(const ParseOutput& out, const FilePosition* already_shipped,
-                          std::string* body, size_t* pending) {
+                          Tracked* t, std::string* body, size_t* pending) {
   stats_.skipped_lines += out.skipped.size();
+  size_t p = 0;
   for (const UsageEntry& e : out.entries) {
+    while (p < out.prompts.size() && out.prompts[p].first < e.line) t->pending_prompt = out.prompts[p++].second;
+    model::PromptFeatures prompt = std::exchange(t->pending_prompt, model::PromptFeatures{});
     if (!Deduplicator::Counts(dedup_.Offer(e))) continue;
     if (already_shipped && e.line < already_shipped->next_line) continue;
-    AppendUsageEvent(e, strings_, opts_.user, body);
+    AppendUsageEvent(e, strings_, opts_.user, body, &prompt);
     if (++*pending >= opts_.batch_events) BR_RETURN_IF_ERROR(Flush(body, pending));
   }
+  while (p < out.prompts.size()) t->pending_prompt = out.prompts[p++].second;
   return Status::OK();
 }
 
@@ -120,12 +127,15 @@ Status ClaudeAgent::InitImpl() {
     ParseOutput out;
     FilePosition end;
     const FilePosition* shipped = nullptr;
+    Tracked* tracked = nullptr;
   };
   std::vector<Pass> passes(found.size());
   for (size_t i = 0; i < found.size(); ++i) {
     Tracked& t = Track(found[i]);
     t.pos = FilePosition{};  // re-read from the start to rebuild the dedup state
+    t.pending_prompt = model::PromptFeatures{};
     passes[i].path = found[i].path;
+    passes[i].tracked = &t;
     BR_RETURN_IF_ERROR(ReadNew(found[i].path, &t, &passes[i].out, &passes[i].end));
     auto cp = checkpoint_.files().find(found[i].path);
     if (cp != checkpoint_.files().end() && cp->second.inode == passes[i].end.inode &&
@@ -139,7 +149,7 @@ Status ClaudeAgent::InitImpl() {
   size_t pending = 0;
   std::vector<std::pair<std::string, FilePosition>> positions;
   for (Pass& p : passes) {
-    BR_RETURN_IF_ERROR(Offer(p.out, p.shipped, &body, &pending));
+    BR_RETURN_IF_ERROR(Offer(p.out, p.shipped, p.tracked, &body, &pending));
     positions.emplace_back(p.path, p.end);
     ParseOutput().entries.swap(p.out.entries);
   }
@@ -159,7 +169,7 @@ Status ClaudeAgent::PollImpl() {
     FilePosition next;
     BR_RETURN_IF_ERROR(ReadNew(f.path, &t, &out, &next));
     if (next.offset == t.pos.offset && next.inode == t.pos.inode) continue;
-    BR_RETURN_IF_ERROR(Offer(out, nullptr, &body, &pending));
+    BR_RETURN_IF_ERROR(Offer(out, nullptr, &t, &body, &pending));
     positions.emplace_back(f.path, next);
   }
   BR_RETURN_IF_ERROR(Flush(&body, &pending));

@@ -60,12 +60,15 @@ class ClaudeAgent {
   struct Tracked {
     FilePosition pos;       // acknowledged position
     FileContext ctx;
+    // Features of the last user prompt not yet followed by a response; the
+    // next usage line of the file carries them (when it counts).
+    model::PromptFeatures pending_prompt;
   };
   Status InitImpl();
   Status PollImpl();
   Status ReadNew(const std::string& path, Tracked* t, ParseOutput* out, FilePosition* next);
-  Status Offer(const ParseOutput& out, const FilePosition* already_shipped, std::string* body,
-               size_t* pending);
+  Status Offer(const ParseOutput& out, const FilePosition* already_shipped, Tracked* t,
+               std::string* body, size_t* pending);
   Status Flush(std::string* body, size_t* pending);
   Status Commit(const std::vector<std::pair<std::string, FilePosition>>& positions);
   Tracked& Track(const TranscriptFile& f);

@@ -197,6 +197,39 @@ TEST(ClaudeAgent, ReplacedFileIsReadAgainAndDuplicatesDropByID) {
   EXPECT_EQ(sink.input, ReportInput(d));
 }
 
+TEST(ClaudeAgent, AttachesPromptFeaturesNeverText) {
+  TempDir d;
+  std::string prompt = "please fix the flaky parser test in src/parser";
+  std::string tool_result =
+      "{\"type\":\"user\",\"message\":{\"role\":\"user\",\"content\":[{\"tool_use_id\":\"t\","
+      "\"type\":\"tool_result\",\"content\":\"secret output\"}]},\"timestamp\":\"2026-03-21T14:00:01Z\"}";
+  std::string meta =
+      "{\"type\":\"user\",\"isMeta\":true,\"message\":{\"role\":\"user\",\"content\":\"caveat\"}}";
+  LineSpec a{.msg = "m1", .req = "r1"}, b{.msg = "m2", .req = "r2"};
+  d.Write("p", "a.jsonl", testing::UserLine(prompt) + "\n" + Line(a) + "\n" + Line(a) + "\n" +
+                              tool_result + "\n" + meta + "\n" + Line(b) + "\n" +
+                              testing::UserLine("second prompt") + "\n");
+  FakeSink sink;
+  ClaudeAgent agent(Opts(d), &sink);
+  ASSERT_TRUE(agent.Init().ok());
+  ASSERT_EQ(sink.events.size(), 2u);
+  int with_prompt = 0;
+  for (const auto& [id, line] : sink.events) {
+    EXPECT_EQ(line.find("flaky"), std::string::npos);  // never the text
+    EXPECT_EQ(line.find("secret"), std::string::npos);
+    if (line.find("\"prompt\":{\"length\":" + std::to_string(prompt.size()) + ",") != std::string::npos) ++with_prompt;
+  }
+  EXPECT_EQ(with_prompt, 1);  // m1 answers the prompt; m2 follows a tool result
+  // The pending second prompt goes with the next response, in a later poll.
+  d.Append("p", "a.jsonl", Line(LineSpec{.msg = "m3", .req = "r3"}) + "\n");
+  ASSERT_TRUE(agent.Poll().ok());
+  ASSERT_EQ(sink.events.size(), 3u);
+  int n = 0;
+  for (const auto& [id, line] : sink.events)
+    n += line.find("\"prompt\":{\"length\":13,") != std::string::npos;
+  EXPECT_EQ(n, 1);
+}
+
 TEST(Checkpoint, RoundTripAndCorruption) {
   TempDir d;
   Checkpoint c(d.path() + "/cp");
