@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "claude/claude_fixture_test.h"
+#include "claude/deduplicator.h"
 #include "claude/transcript_parser.h"
 
 namespace burnrate::claude {
@@ -236,6 +237,36 @@ TEST(TranscriptParser, MappedWindowsAndLinesLongerThanAWindow) {
   uint32_t max_line = 0;
   for (const auto& e : r.entries) max_line = std::max(max_line, e.line);
   EXPECT_EQ(max_line, 40000u);
+}
+
+}  // namespace
+}  // namespace burnrate::claude
+
+namespace burnrate::claude {
+namespace {
+
+TEST(Deduplicator, ManyKeysAndFlagsSurviveGrowth) {
+  Deduplicator d;
+  for (uint64_t i = 1; i <= 200000; ++i) {
+    UsageEntry e;
+    e.has_ids = true;
+    e.key_hi = i * 0x100000001B3ULL;
+    e.msg_hash = i * 7919;
+    e.sidechain = i % 3 == 0;
+    ASSERT_EQ(d.Offer(e), Deduplicator::Verdict::kNew) << i;
+  }
+  for (uint64_t i = 1; i <= 200000; i += 997) {
+    UsageEntry dup;
+    dup.has_ids = true;
+    dup.key_hi = i * 0x100000001B3ULL;
+    dup.msg_hash = i * 7919;
+    EXPECT_EQ(d.Offer(dup), Deduplicator::Verdict::kDuplicate);
+    UsageEntry other_req = dup;
+    other_req.key_hi ^= 0xABCDEF;  // same message, another request
+    EXPECT_EQ(d.Offer(other_req), i % 3 == 0 ? Deduplicator::Verdict::kSidechainReplay
+                                             : Deduplicator::Verdict::kNew)
+        << i;
+  }
 }
 
 }  // namespace
