@@ -5,9 +5,11 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <set>
 #include <thread>
 #include <utility>
 
+#include "claude/change_waiter.h"
 #include "claude/usage_event.h"
 
 namespace burnrate::claude {
@@ -177,11 +179,23 @@ Status ClaudeAgent::PollImpl() {
   return Commit(positions);
 }
 
+std::vector<std::string> ClaudeAgent::Directories() const {
+  std::set<std::string> dirs;
+  for (const std::string& r : opts_.roots) {
+    std::error_code ec;
+    dirs.insert(std::filesystem::is_directory(r + "/projects", ec) ? r + "/projects" : r);
+  }
+  for (const auto& [path, t] : files_) dirs.insert(std::filesystem::path(path).parent_path().string());
+  return {dirs.begin(), dirs.end()};
+}
+
 Status RunAgentLoop(ClaudeAgent* agent, const std::atomic<bool>& stop, int poll_ms) {
+  ChangeWaiter waiter;
   while (!stop.load()) {
     Status s = agent->Poll();
     if (!s.ok() && !Retryable(s)) return s;
-    SleepMs(poll_ms, &stop);
+    waiter.Watch(agent->Directories());  // new project directories are picked up here
+    waiter.Wait(poll_ms, stop);
   }
   return Status::OK();
 }

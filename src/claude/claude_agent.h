@@ -55,6 +55,8 @@ class ClaudeAgent {
   Status Init();
   Status Poll();
   const AgentStats& stats() const { return stats_; }
+  // The directories holding known transcripts, and the roots (to watch).
+  std::vector<std::string> Directories() const;
 
  private:
   struct Tracked {
@@ -85,7 +87,9 @@ class ClaudeAgent {
   bool loaded_ = false;  // checkpoint read from disk
 };
 
-// Polls every `poll_ms` until *stop; returns the first non-retryable error.
+// Polls until `stop`: after each pass it waits for a change in the watched
+// directories (inotify) or `poll_ms`, whichever comes first. Returns the
+// first non-retryable error.
 Status RunAgentLoop(ClaudeAgent* agent, const std::atomic<bool>& stop, int poll_ms);
 
 }  // namespace burnrate::claude
