@@ -173,7 +173,7 @@ void App::Impl::Tick() {
       last_govern = now;
       governor->Tick();
     }
-    if (now - last_score >= kMinuteMs) {
+    if (now - last_score >= cfg.detection_interval_s * kSecondMs) {
       last_score = now;
       ScoreDetection(now);
     }
