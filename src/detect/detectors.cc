@@ -129,7 +129,7 @@ std::optional<Reason> DetectBotFarm(const UserDayFeatures& f, const PeerBaseline
                           100 * f.cluster_share, f.cluster_accounts - 1, f.outcomes),
               s,
               {{"cluster_accounts", double(f.cluster_accounts)}, {"template_share", f.cluster_share},
-               {"outcomes", double(f.outcomes)}});
+               {"cluster_productive_share", f.cluster_productive}, {"outcomes", double(f.outcomes)}});
 }
 
 std::optional<Reason> DetectCacheReplay(const UserDayFeatures& f, const PeerBaseline& p,
