@@ -57,6 +57,10 @@ struct DetectConfig {
   uint32_t cluster_min_prompt_len = 48;
   int cluster_bits = 14;               // SimHash distance between accounts' templates
   double cluster_max_productive = 0.5; // clusters mostly of productive users are shared tooling
+  // Synchronised timing: accounts active in the same minutes far beyond chance.
+  int sync_min_minutes = 30;           // active minutes needed to compare timing
+  double sync_min_jaccard = 0.5;       // overlap of active minutes in the shared span
+  double sync_chance_multiple = 3;     // x the overlap independent users would show
 
   // Cache replay.
   double cache_peer_multiple = 2;      // cache read per request vs peers

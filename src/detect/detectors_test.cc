@@ -113,6 +113,12 @@ TEST_F(DetectorsTest, BotFarm) {
   EXPECT_FALSE(DetectBotFarm(f, p, cfg));
   f.cluster_productive = 0.4;
   EXPECT_TRUE(DetectBotFarm(f, p, cfg));
+  f.cluster_accounts = 0, f.sync_accounts = 4;  // synchronised timing alone
+  EXPECT_FALSE(DetectBotFarm(f, p, cfg));
+  f.sync_accounts = 5;
+  auto r = DetectBotFarm(f, p, cfg);
+  ASSERT_TRUE(r);
+  EXPECT_NE(r->summary.find("same minutes as 4 other accounts"), std::string::npos);
 }
 
 TEST_F(DetectorsTest, CacheReplay) {
