@@ -11,15 +11,16 @@
 // review prompt), not a farm: the detector ignores it.
 //
 // Synchronised timing: every unproductive account with enough active minutes
-// gets a MinHash signature (8 values) of its set of active minutes; 4 bands
-// of 2 values bucket likely-similar accounts. A candidate pair is linked when
+// gets a MinHash signature (16 values) of its set of active minutes; 4 bands
+// of 4 values bucket likely-similar accounts (a pair with overlap 0.8 shares
+// a band with probability 0.88; unrelated busy accounts rarely do). A candidate pair is linked when
 // the Jaccard overlap of their active minutes, within the span both were
 // active, is at least sync_min_jaccard AND sync_chance_multiple times what
 // two independent accounts with the same densities would show
 // (p1 p2 / (p1 + p2 - p1 p2)). The chance correction is what keeps dense
 // users (two people busy all afternoon, two always-on loops) from looking
-// synchronised. Buckets holding more than kMaxSyncBucket accounts are skipped:
-// such timing is too common to be evidence.
+// synchronised. In buckets of more than kMaxSyncBucket accounts, each account
+// is compared with the first kSyncStar only, which keeps the work linear.
 #include "detect/scorer.h"
 
 #include <algorithm>
@@ -48,12 +49,14 @@ struct UnionFind {
 };
 
 constexpr int kMinutes = 1440;
-constexpr size_t kMaxSyncBucket = 500;
+constexpr size_t kMaxSyncBucket = 64;
+constexpr size_t kSyncStar = 8;
+constexpr int kMinHashes = 16;
 
 // perm[m][k]: a fixed random rank of minute m under MinHash function k.
-const std::vector<std::array<uint32_t, 8>>& MinutePerms() {
-  static const std::vector<std::array<uint32_t, 8>> p = [] {
-    std::vector<std::array<uint32_t, 8>> t(kMinutes);
+const std::vector<std::array<uint32_t, kMinHashes>>& MinutePerms() {
+  static const std::vector<std::array<uint32_t, kMinHashes>> p = [] {
+    std::vector<std::array<uint32_t, kMinHashes>> t(kMinutes);
     uint64_t x = 0x243F6A8885A308D3ull;
     for (auto& row : t)
       for (auto& v : row) {
@@ -90,7 +93,7 @@ std::pair<int, int> Span(const std::vector<uint64_t>& a) {
 }  // namespace
 
 void Scorer::AssignSyncClusters(std::vector<UserDayFeatures>& users, const std::vector<char>& productive) const {
-  struct Entry { int user; int first, last; std::array<uint32_t, 8> mh; };
+  struct Entry { int user; int first, last; std::array<uint32_t, kMinHashes> mh; };
   std::vector<Entry> entries;
   const auto& perm = MinutePerms();
   for (size_t i = 0; i < users.size(); ++i) {
@@ -104,7 +107,7 @@ void Scorer::AssignSyncClusters(std::vector<UserDayFeatures>& users, const std::
       for (uint64_t v = m[w]; v; v &= v - 1) {
         int minute = w * 64 + __builtin_ctzll(v);
         if (minute >= kMinutes) break;
-        for (int k = 0; k < 8; ++k) e.mh[k] = std::min(e.mh[k], perm[minute][k]);
+        for (int k = 0; k < kMinHashes; ++k) e.mh[k] = std::min(e.mh[k], perm[minute][k]);
       }
     std::tie(e.first, e.last) = Span(m);
     entries.push_back(e);
@@ -113,14 +116,23 @@ void Scorer::AssignSyncClusters(std::vector<UserDayFeatures>& users, const std::
   std::unordered_map<uint64_t, std::vector<int>> buckets;
   for (int band = 0; band < 4; ++band) {
     buckets.clear();
-    for (size_t i = 0; i < entries.size(); ++i)
-      buckets[(uint64_t(entries[i].mh[2 * band]) << 32) | entries[i].mh[2 * band + 1]].push_back(int(i));
+    for (size_t i = 0; i < entries.size(); ++i) {
+      const uint32_t* v = &entries[i].mh[4 * band];
+      uint64_t key = ((uint64_t(v[0]) << 32) | v[1]) * 0x9E3779B97F4A7C15ull ^ ((uint64_t(v[2]) << 32) | v[3]);
+      buckets[key].push_back(int(i));
+    }
     for (const auto& [key, list] : buckets) {
-      if (list.size() < 2 || list.size() > kMaxSyncBucket) continue;
-      for (size_t a = 0; a < list.size(); ++a)
+      if (list.size() < 2) continue;
+      // Big buckets: compare everyone with the first kSyncStar members only
+      // (a star keeps true clusters connected and the work linear).
+      size_t heads = list.size() > kMaxSyncBucket ? kSyncStar : list.size();
+      for (size_t a = 0; a < heads; ++a)
         for (size_t b = a + 1; b < list.size(); ++b) {
           if (uf.Find(list[a]) == uf.Find(list[b])) continue;
           const Entry &x = entries[list[a]], &y = entries[list[b]];
+          int same = 0;  // MinHash estimate of the whole-day overlap: a cheap pre-filter
+          for (int k = 0; k < kMinHashes; ++k) same += x.mh[k] == y.mh[k];
+          if (same * 8 < kMinHashes * 3) continue;  // estimated overlap under 3/8
           int lo = std::max(x.first, y.first), hi = std::min(x.last, y.last) + 1;
           if (hi - lo < 60) continue;
           const auto &mx = users[x.user].minutes, &my = users[y.user].minutes;
