@@ -97,6 +97,16 @@ TEST(FeatureStore, NearDuplicatesAndDistinctPrompts) {
   }
 }
 
+TEST(FeatureStore, FutureClientClockFallsBackToReceived) {
+  DetectConfig cfg;
+  FeatureStore fs(cfg);
+  model::Event e = Usage("a", kDay0 + 5 * kDayMs, "s");
+  e.received = kDay0 + kHourMs;
+  fs.Observe(e);
+  EXPECT_EQ(fs.Collect(20000).size(), 1u);
+  EXPECT_TRUE(fs.Collect(20005).empty());
+}
+
 TEST(FeatureStore, OldDaysArePrunedAndLateEventsDropped) {
   DetectConfig cfg;
   cfg.retain_days = 2;
