@@ -9,9 +9,12 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <unordered_set>
+#include <vector>
 
 #include "common/clock.h"
+#include "common/status.h"
 #include "common/time_util.h"
 
 namespace burnrate::detect {
@@ -71,5 +74,12 @@ struct DetectConfig {
   double burn_outcome_free_share = 0.8;
   double burn_max_outcome_ratio = 0.1; // outcomes/Mtok vs peer median, at most
 };
+
+// Sets one numeric option by its config name (the field name; the gap cap is
+// "idle_max_gap_seconds"), so the app can copy a TOML [detect] table key by
+// key. InvalidArgument names the key for an unknown key, a value out of range
+// or a fraction where an integer is needed. `exempt` and `tz` are set directly.
+Status SetDetectOption(DetectConfig& cfg, std::string_view key, double value);
+std::vector<std::string> DetectOptionNames();
 
 }  // namespace burnrate::detect

@@ -163,5 +163,20 @@ TEST_F(DetectorsTest, HeavyProductiveUserIsClean) {
   EXPECT_TRUE(Evaluate(f, p, cfg).reasons.empty());
 }
 
+TEST(DetectConfig, SetOptionByName) {
+  DetectConfig cfg;
+  EXPECT_TRUE(SetDetectOption(cfg, "idle_min_hours", 18).ok());
+  EXPECT_EQ(cfg.idle_min_hours, 18);
+  EXPECT_TRUE(SetDetectOption(cfg, "dup_rate", 0.7).ok());
+  EXPECT_DOUBLE_EQ(cfg.dup_rate, 0.7);
+  EXPECT_TRUE(SetDetectOption(cfg, "idle_max_gap_seconds", 1800).ok());
+  EXPECT_EQ(cfg.idle_max_gap_ms, 1800 * kSecondMs);
+  auto bad = SetDetectOption(cfg, "dup_rate", 1.5);
+  EXPECT_NE(bad.message().find("detect.dup_rate"), std::string::npos);
+  EXPECT_FALSE(SetDetectOption(cfg, "idle_min_hours", 16.5).ok());
+  EXPECT_FALSE(SetDetectOption(cfg, "no_such_thing", 1).ok());
+  EXPECT_EQ(DetectOptionNames().size(), 34u);
+}
+
 }  // namespace
 }  // namespace burnrate::detect
