@@ -21,6 +21,7 @@ Result<std::unique_ptr<App>> App::Open(Config cfg, const Clock& clock) {
   engine::EngineOptions eo;
   eo.tz = tz;
   eo.board_refresh_ms = a.cfg.board_refresh_ms;
+  BR_RETURN_IF_ERROR(ConfigureBoardEngine(a.cfg, &eo));
   a.engine = std::make_unique<engine::Engine>(eo, clock);
   BR_RETURN_IF_ERROR(a.OpenGovernanceAndDetection());
   ingest::IngestOptions io;

@@ -11,6 +11,7 @@
 
 #include "app/app.h"
 #include "detect/detect.h"
+#include "common/json_writer.h"
 #include "engine/engine.h"
 #include "govern/govern.h"
 #include "http/http.h"
@@ -26,6 +27,8 @@ struct Subscriber {
   engine::BoardQuery query;
   uint64_t sent_version = 0;
 };
+
+struct BoardState;  // board_state.h: OTLP receiver, badges, profiles
 
 struct App::Impl {
   Config cfg;
@@ -66,8 +69,16 @@ struct App::Impl {
   std::condition_variable tick_cv;
   bool stopping = false;  // guarded by tick_mu
 
+  // Leaderboard extras (board_routes.cc); declared last so that it stops
+  // first, while the engine is still there.
+  std::shared_ptr<BoardState> board;
+
   void RegisterRoutes();
   Status OpenGovernanceAndDetection();
+  // OTLP, badge and profile routes; starts the badge worker (board_routes.cc).
+  void RegisterBoardRoutes();
+  void StartBadges();
+  std::string ProfileJson(engine::Entity e, const engine::Profile& p);
   void Tick();
   void ScoreDetection(TimeMs now);
   Result<std::pair<http::Role, std::string>> Authenticate(std::string_view key);
@@ -75,5 +86,11 @@ struct App::Impl {
   std::string Alias(std::string_view id) const;
   std::string MetricsText();
 };
+
+// Token, cost, outcome and value-per-token fields of one counters object
+// (routes.cc), shared by boards, usage and profiles.
+void WriteCounters(JsonWriter& w, const engine::Counters& c);
+// Applies the [efficiency] / [outcomes.weights] config to engine options.
+Status ConfigureBoardEngine(const Config& cfg, engine::EngineOptions* eo);
 
 }  // namespace burnrate::app

@@ -6,6 +6,22 @@
 #include "app/app_impl.h"
 
 namespace burnrate::app {
+namespace {
+
+// Label values come from clients (model names): escape them as the text
+// format requires, or a quote or newline would forge series.
+std::string LabelValue(std::string_view v) {
+  std::string out;
+  out.reserve(v.size());
+  for (char c : v) {
+    if (c == '\\' || c == '"') out.push_back('\\'), out.push_back(c);
+    else if (c == '\n') out += "\\n";
+    else out.push_back(c);
+  }
+  return out;
+}
+
+}  // namespace
 
 std::string App::Impl::MetricsText() {
   std::string out;
@@ -31,9 +47,9 @@ std::string App::Impl::MetricsText() {
   TimeMs now = clock->NowMs();
   auto models = engine->TopModels(engine::WindowRange(engine::Window::k24h, now, engine->options().tz), 50);
   out += "# HELP burnrate_tokens_24h Tokens in the last 24 hours, by model.\n# TYPE burnrate_tokens_24h gauge\n";
-  for (const auto& [m, c] : models) out += fmt::format("burnrate_tokens_24h{{model=\"{}\"}} {}\n", m, c.Total());
+  for (const auto& [m, c] : models) out += fmt::format("burnrate_tokens_24h{{model=\"{}\"}} {}\n", LabelValue(m), c.Total());
   out += "# HELP burnrate_cost_usd_24h Cost in the last 24 hours, by model.\n# TYPE burnrate_cost_usd_24h gauge\n";
-  for (const auto& [m, c] : models) out += fmt::format("burnrate_cost_usd_24h{{model=\"{}\"}} {:.6f}\n", m, double(c.cost_nanos) / 1e9);
+  for (const auto& [m, c] : models) out += fmt::format("burnrate_cost_usd_24h{{model=\"{}\"}} {:.6f}\n", LabelValue(m), double(c.cost_nanos) / 1e9);
   governor->AppendMetrics(out);
   metric("burnrate_uptime_seconds", "gauge", "Seconds since start.", double(now - started_at) / 1000);
   return out;

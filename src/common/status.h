@@ -69,6 +69,8 @@ class Result {
   const T& value() const& { return std::get<0>(v_); }
   T&& value() && { return std::get<0>(std::move(v_)); }
   T& operator*() & { return value(); }
+  const T& operator*() const& { return value(); }
+  T&& operator*() && { return std::move(*this).value(); }  // *Parse(x) on a temporary
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
 

@@ -155,7 +155,10 @@ void Router::Dispatch(Request& req, Respond respond) const {
     return r.handler(req, std::move(respond));
   }
   if (path_matched) {
-    return respond(ErrorResponse(Status::InvalidArgument("method not allowed")));
+    // 405, not 400: the request is fine, the resource does not take it.
+    Response r = ErrorResponse(Status::InvalidArgument("method " + req.method + " not allowed on " + req.path));
+    r.status = 405;
+    return respond(std::move(r));
   }
   if (fallback_ && (req.method == "GET" || req.method == "HEAD") && req.path.rfind("/v1/", 0) != 0) {
     return fallback_(req, std::move(respond));

@@ -13,7 +13,7 @@ static Result<std::string> Gunzip(std::string_view in, size_t max_bytes) {
   std::string out;
   char buf[1 << 16];
   int rc;
-  do {
+  for (;;) {
     zs.next_out = reinterpret_cast<Bytef*>(buf);
     zs.avail_out = sizeof buf;
     rc = inflate(&zs, Z_NO_FLUSH);
@@ -26,7 +26,15 @@ static Result<std::string> Gunzip(std::string_view in, size_t max_bytes) {
       inflateEnd(&zs);
       return Status::InvalidArgument("decompressed body exceeds " + std::to_string(max_bytes) + " bytes");
     }
-  } while (rc != Z_STREAM_END && (zs.avail_in > 0 || zs.avail_out == 0));
+    if (rc == Z_STREAM_END) {
+      if (zs.avail_in == 0) break;
+      // RFC 1952: members may follow one another (cat a.gz b.gz) and gzip -d
+      // decodes them all; stopping at the first would drop events silently.
+      inflateReset(&zs);
+      continue;
+    }
+    if (zs.avail_in == 0 && zs.avail_out != 0) break;  // input ended mid-stream
+  }
   inflateEnd(&zs);
   if (rc != Z_STREAM_END) return Status::InvalidArgument("gzip body is truncated");
   return out;

@@ -60,6 +60,12 @@ bool DedupIndex::SeenOrInsert(uint64_t fp, TimeMs arrival) {
 void DedupIndex::Restore(uint64_t fp, TimeMs arrival) {
   Advance(arrival);
   if ((used_ + 1) * 10 > fps_.size() * 7) {
+    // live_ also counts entries that expired since the last rebuild; count
+    // exactly before deciding to grow, or the table would double at every
+    // fill and grow with every id ever seen instead of with the window.
+    size_t live = 0;
+    for (size_t i = 0; i < fps_.size(); ++i) live += Live(i) ? 1 : 0;
+    live_ = live;
     // Drop days past the bound before growing.
     while (live_ >= max_entries_ && oldest_day_ < today_) {
       ++oldest_day_;

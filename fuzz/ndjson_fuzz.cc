@@ -1,0 +1,83 @@
+// libFuzzer target for the native NDJSON event parser (ingest/ndjson_parser.h)
+// and the body decoders in front of it (ingest::Decompress).
+//
+// Beyond "no crash, no sanitizer report", it checks the parser's contract
+// on every input: each non-blank line yields exactly one event or one
+// reject, in line order; every event has its required fields and values
+// within the limits; every reject names a line of the body.
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <string_view>
+
+#include "ingest/ingest.h"
+#include "ingest/ndjson_parser.h"
+
+using burnrate::ingest::Decompress;
+using burnrate::ingest::Limits;
+using burnrate::ingest::NdjsonParser;
+
+namespace {
+
+constexpr burnrate::TimeMs kNow = 1'774'101'784'577;  // 2026-03-21T14:03:04.577Z
+
+void Check(bool ok) {
+  if (!ok) std::abort();
+}
+
+void ParseAndCheck(NdjsonParser& parser, const Limits& limits, std::string_view body) {
+  auto batch = parser.Parse(body, kNow);
+  int64_t lines = 0, nonblank = 0;
+  size_t pos = 0;
+  while (pos < body.size()) {
+    size_t nl = body.find('\n', pos);
+    if (nl == std::string_view::npos) nl = body.size();
+    std::string_view line = body.substr(pos, nl - pos);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    ++lines;
+    if (line.find_first_not_of(" \t") != std::string_view::npos) ++nonblank;
+    pos = nl + 1;
+  }
+  Check(int64_t(batch.events.size() + batch.rejects.size()) == nonblank);
+  Check(batch.lines.size() == batch.events.size());
+  int64_t last = 0;
+  for (const auto& r : batch.rejects) {
+    Check(r.line > last && r.line <= lines);
+    Check(!r.error.empty());
+    last = r.line;
+  }
+  last = 0;
+  for (size_t i = 0; i < batch.events.size(); ++i) {
+    const auto& e = batch.events[i];
+    Check(batch.lines[i] > last && batch.lines[i] <= lines);
+    last = batch.lines[i];
+    Check(!e.id.empty() && e.id.size() <= limits.max_string);
+    Check(!e.user.empty() && e.user.size() <= limits.max_string);
+    Check(e.type == burnrate::model::EventType::kOutcome || !e.model.empty());
+    for (int64_t t : {e.tokens.input, e.tokens.output, e.tokens.cache_read, e.tokens.cache_write, e.tokens.cache_write_1h}) {
+      Check(t >= 0 && t <= limits.max_tokens);
+    }
+    Check(e.tokens.cache_write_1h <= e.tokens.cache_write);
+    Check(e.ts <= kNow + limits.max_future_ms && e.ts >= kNow - limits.retention_ms);
+    Check(e.cost_nanos >= -1 && e.cost_nanos <= int64_t(limits.max_cost_usd * 1e9) + 1);
+    Check(e.received == kNow);
+  }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  static Limits limits;
+  static NdjsonParser parser(limits, nullptr);
+  std::string_view in(reinterpret_cast<const char*>(data), size);
+  ParseAndCheck(parser, limits, in);
+  // The same bytes as a compressed body: must fail cleanly or decode.
+  for (const char* enc : {"gzip", "zstd"}) {
+    auto body = Decompress(in, enc, 1 << 20);
+    if (body.ok()) {
+      Check(body->size() <= (1u << 20) + (1u << 16));
+      ParseAndCheck(parser, limits, *body);
+    }
+  }
+  return 0;
+}

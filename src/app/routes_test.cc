@@ -1,0 +1,287 @@
+// The HTTP API (docs/http-api.md) end to end in process: a real App on a
+// real SQLite file, spoken to over real loopback HTTP.
+#include <gtest/gtest.h>
+#include <unistd.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "app/app.h"
+#include "common/time_util.h"
+#include "http/client.h"
+#include "model/identity.h"
+#include "store/store.h"
+
+namespace burnrate::app {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string Gzip(std::string_view in) {
+  z_stream zs{};
+  deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
+  std::string out(deflateBound(&zs, uLong(in.size())) + 32, '\0');
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  zs.avail_in = uInt(in.size());
+  zs.next_out = reinterpret_cast<Bytef*>(out.data());
+  zs.avail_out = uInt(out.size());
+  deflate(&zs, Z_FINISH);
+  out.resize(zs.total_out);
+  deflateEnd(&zs);
+  return out;
+}
+
+std::string Zstd(std::string_view in) {
+  std::string out(ZSTD_compressBound(in.size()), '\0');
+  out.resize(ZSTD_compress(out.data(), out.size(), in.data(), in.size(), 3));
+  return out;
+}
+
+class RoutesTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::path(testing::TempDir()) / ("routes_test_" + std::to_string(getpid()) + "_" +
+                                           testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    Config cfg;
+    cfg.db_path = (dir_ / "burnrate.db").string();
+    cfg.listen = "127.0.0.1:0";
+    cfg.board_refresh_ms = 0;
+    auto app = App::Open(cfg, SystemClock::Get());
+    ASSERT_TRUE(app.ok()) << app.status().ToString();
+    app_ = std::move(*app);
+    for (const char* role : {"admin", "viewer", "ingest"}) {
+      keys_[role] = *CreateApiKey(app_->store(), role, "test", "", SystemClock::Get().NowMs());
+    }
+    keys_["self"] = *CreateApiKey(app_->store(), "self", "test", "alice", SystemClock::Get().NowMs());
+    ASSERT_TRUE(app_->Start().ok());
+    ASSERT_GT(app_->port(), 0);
+  }
+  void TearDown() override {
+    app_->Stop();
+    app_.reset();
+    fs::remove_all(dir_);
+  }
+
+  http::ClientResponse Send(const std::string& role, const std::string& method, const std::string& target,
+                            const std::string& body = "",
+                            std::vector<std::pair<std::string, std::string>> headers = {}) {
+    auto c = http::Client::Create("http://127.0.0.1:" + std::to_string(app_->port()));
+    EXPECT_TRUE(c.ok());
+    if (!role.empty()) (*c)->set_bearer(keys_.count(role) ? keys_[role] : role);
+    auto r = (*c)->Send(method, target, body, headers);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : http::ClientResponse{};
+  }
+
+  static std::string Ev(const std::string& id, const std::string& user, int64_t input, const std::string& extra = "") {
+    return R"({"id":")" + id + R"(","user":")" + user + R"(","model":"claude-sonnet-4-5","input_tokens":)" +
+           std::to_string(input) + R"(,"output_tokens":10)" + extra + "}\n";
+  }
+
+  fs::path dir_;
+  std::unique_ptr<App> app_;
+  std::map<std::string, std::string> keys_;
+};
+
+TEST_F(RoutesTest, HealthNeedsNoKeyEverythingElseDoes) {
+  EXPECT_EQ(Send("", "GET", "/healthz").status, 200);
+  auto ready = Send("", "GET", "/readyz");
+  EXPECT_EQ(ready.status, 200);
+  EXPECT_EQ(ready.body, "{\"status\":\"ready\"}");
+  for (const char* path : {"/metrics", "/v1/leaderboard", "/v1/users/alice/usage", "/v1/keys", "/v1/overview"}) {
+    auto r = Send("", "GET", path);
+    EXPECT_EQ(r.status, 401) << path;
+    EXPECT_NE(r.body.find("\"error\""), std::string::npos);
+  }
+  EXPECT_EQ(Send("br_not_a_key", "GET", "/v1/leaderboard").status, 401);
+  EXPECT_EQ(Send("", "POST", "/v1/events", Ev("a", "u", 1)).status, 401);
+}
+
+TEST_F(RoutesTest, RolesAreEnforced) {
+  EXPECT_EQ(Send("viewer", "POST", "/v1/events", Ev("a", "u", 1)).status, 403);
+  EXPECT_EQ(Send("self", "POST", "/v1/events", Ev("a", "u", 1)).status, 403);
+  EXPECT_EQ(Send("ingest", "GET", "/v1/leaderboard").status, 403);
+  EXPECT_EQ(Send("ingest", "GET", "/metrics").status, 403);
+  EXPECT_EQ(Send("viewer", "GET", "/metrics").status, 200);
+  EXPECT_EQ(Send("viewer", "POST", "/v1/keys", "role=viewer").status, 403);
+  EXPECT_EQ(Send("viewer", "GET", "/v1/keys").status, 403);
+  EXPECT_EQ(Send("admin", "POST", "/v1/events", Ev("a", "u", 1)).status, 200);
+  auto who = Send("self", "GET", "/v1/whoami");
+  EXPECT_EQ(who.body, R"({"role":"self","principal":"alice"})");
+}
+
+TEST_F(RoutesTest, IngestAnswersPerLine) {
+  std::string body = Ev("e1", "alice", 100) + Ev("e2", "bob", 200) +
+                     R"({"id":"e3","user":"carol","model":"m","input_tokens":-5})" "\n" + "{broken\n" + Ev("e1", "alice", 100);
+  auto r = Send("ingest", "POST", "/v1/events", body, {{"Content-Type", "application/x-ndjson"}});
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.content_type, "application/json");
+  EXPECT_EQ(r.body.rfind(R"({"accepted":2,"duplicates":1,"rejected":[)", 0), 0u) << r.body;
+  EXPECT_NE(r.body.find(R"({"line":3,"error":"input_tokens must not be negative","field":"input_tokens"})"), std::string::npos)
+      << r.body;
+  EXPECT_NE(r.body.find(R"({"line":4,"error":"line is not valid JSON)"), std::string::npos) << r.body;
+  auto again = Send("ingest", "POST", "/v1/events", Ev("e2", "bob", 200));
+  EXPECT_EQ(again.body, R"({"accepted":0,"duplicates":1,"rejected":[]})");
+  EXPECT_EQ(*app_->store().CountEvents(), 2);
+}
+
+TEST_F(RoutesTest, CompressedBodies) {
+  auto g = Send("ingest", "POST", "/v1/events", Gzip(Ev("g1", "alice", 1) + Ev("g2", "alice", 1)), {{"Content-Encoding", "gzip"}});
+  EXPECT_EQ(g.body, R"({"accepted":2,"duplicates":0,"rejected":[]})");
+  auto z = Send("ingest", "POST", "/v1/events", Zstd(Ev("z1", "alice", 1)), {{"Content-Encoding", "zstd"}});
+  EXPECT_EQ(z.body, R"({"accepted":1,"duplicates":0,"rejected":[]})");
+  auto bad = Send("ingest", "POST", "/v1/events", "not gzip", {{"Content-Encoding", "gzip"}});
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(bad.body.find(R"("field":"Content-Encoding")"), std::string::npos);
+  auto br = Send("ingest", "POST", "/v1/events", "x", {{"Content-Encoding", "br"}});
+  EXPECT_EQ(br.status, 415);
+}
+
+TEST_F(RoutesTest, LeaderboardShapeAndErrors) {
+  app_->identity().Upsert({"alice", "platform", "acme"});
+  Send("ingest", "POST", "/v1/events", Ev("1", "alice", 1000) + Ev("2", "bob", 5000) + Ev("3", "alice", 1000));
+  auto r = Send("viewer", "GET", "/v1/leaderboard?entity=user&window=24h&metric=tokens&limit=10");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(r.body.find(R"("entity":"user","window":"24h","metric":"tokens")"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find(R"("total_entries":2)"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find(R"({"rank":1,"prev_rank":null,"id":"bob","team":"unassigned","org":"default","input_tokens":5000,"output_tokens":10,)"),
+            std::string::npos)
+      << r.body;
+  EXPECT_NE(r.body.find(R"({"rank":2,"prev_rank":null,"id":"alice","team":"platform","org":"acme","input_tokens":2000,"output_tokens":20,"cache_read_tokens":0,"cache_write_tokens":0,"total_tokens":2020,"cost_usd":0.0063,"requests":2,)"),
+            std::string::npos)
+      << r.body;
+  auto teams = Send("self", "GET", "/v1/leaderboard?entity=team&window=all&metric=cost");
+  EXPECT_EQ(teams.status, 200);
+  EXPECT_NE(teams.body.find(R"("id":"unassigned")"), std::string::npos);
+  auto paged = Send("viewer", "GET", "/v1/leaderboard?window=7d&limit=1&offset=1");
+  EXPECT_NE(paged.body.find(R"("rank":2)"), std::string::npos);
+  EXPECT_EQ(paged.body.find(R"("rank":1)"), std::string::npos);
+
+  struct Bad {
+    const char* query;
+    const char* field;
+  };
+  for (Bad b : {Bad{"entity=galaxy", "entity"}, Bad{"window=fortnight", "window"}, Bad{"metric=vibes", "metric"},
+                Bad{"limit=0", "limit"}, Bad{"limit=abc", "limit"}, Bad{"limit=10001", "limit"},
+                Bad{"offset=-1", "offset"}}) {
+    auto e = Send("viewer", "GET", std::string("/v1/leaderboard?") + b.query);
+    EXPECT_EQ(e.status, 400) << b.query;
+    EXPECT_NE(e.body.find(std::string(R"("field":")") + b.field + "\""), std::string::npos) << b.query << " " << e.body;
+  }
+}
+
+TEST_F(RoutesTest, UsageSeries) {
+  TimeMs now = SystemClock::Get().NowMs();
+  TimeMs hour = now / kHourMs * kHourMs;
+  std::string at = R"(,"ts":)" + std::to_string(hour - 2 * kHourMs + 60000);
+  Send("ingest", "POST", "/v1/events", Ev("1", "alice", 100, at) + Ev("2", "alice", 200) + Ev("3", "bob", 1));
+  auto r = Send("viewer", "GET", "/v1/users/alice/usage?granularity=hour");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(r.body.find(R"("user":"alice","team":"unassigned","org":"default","granularity":"hour")"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find(R"({"t":")" + FormatRfc3339(hour - 2 * kHourMs) + R"(","input_tokens":100,)"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find(R"("totals":{"input_tokens":300,)"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find(R"("by_model":[{"model":"claude-sonnet-4-5","input_tokens":300)"), std::string::npos) << r.body;
+  auto day = Send("viewer", "GET", "/v1/users/alice/usage?granularity=day&from=" + FormatRfc3339(now - kDayMs) +
+                                       "&to=" + std::to_string(now + kHourMs));
+  EXPECT_EQ(day.status, 200);
+  EXPECT_NE(day.body.find(R"("totals":{"input_tokens":300,)"), std::string::npos) << day.body;
+  // A window with nothing in it has empty totals.
+  auto empty = Send("viewer", "GET", "/v1/users/alice/usage?from=0&to=1000");
+  EXPECT_NE(empty.body.find(R"("series":[])"), std::string::npos) << empty.body;
+  // A self key sees only its own user.
+  EXPECT_EQ(Send("self", "GET", "/v1/users/alice/usage").status, 200);
+  EXPECT_EQ(Send("self", "GET", "/v1/users/bob/usage").status, 403);
+  EXPECT_EQ(Send("viewer", "GET", "/v1/users/nobody/usage").status, 404);
+  auto bad = Send("viewer", "GET", "/v1/users/alice/usage?granularity=minute");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(bad.body.find(R"("field":"granularity")"), std::string::npos);
+  EXPECT_NE(Send("viewer", "GET", "/v1/users/alice/usage?from=yesterday").body.find(R"("field":"from")"), std::string::npos);
+}
+
+TEST_F(RoutesTest, MetricsArePrometheusTextWithBoundedLabels) {
+  Send("ingest", "POST", "/v1/events", Ev("1", "secret-user-name", 100) + Ev("1", "secret-user-name", 100) + "x\n");
+  auto m = Send("viewer", "GET", "/metrics");
+  ASSERT_EQ(m.status, 200);
+  EXPECT_EQ(m.content_type.rfind("text/plain", 0), 0u);
+  EXPECT_NE(m.body.find("\nburnrate_events_accepted_total 1\n"), std::string::npos) << m.body;
+  EXPECT_NE(m.body.find("\nburnrate_events_duplicate_total 1\n"), std::string::npos);
+  EXPECT_NE(m.body.find("\nburnrate_events_rejected_total 1\n"), std::string::npos);
+  EXPECT_NE(m.body.find("burnrate_entities{kind=\"user\"} 1"), std::string::npos);
+  EXPECT_EQ(m.body.find("secret-user-name"), std::string::npos);  // no per-user labels
+}
+
+TEST_F(RoutesTest, MetricsEscapeLabelValues) {
+  // Model names come from clients; a quote or newline must not forge series.
+  std::string evil = R"({"id":"m1","user":"u","model":"x\"} 1\nburnrate_forged 99\n#","input_tokens":5})" "\n";
+  ASSERT_NE(Send("ingest", "POST", "/v1/events", evil).body.find(R"("accepted":1)"), std::string::npos);
+  auto m = Send("viewer", "GET", "/metrics");
+  EXPECT_EQ(m.body.find("\nburnrate_forged"), std::string::npos) << m.body;
+  EXPECT_NE(m.body.find(R"(burnrate_tokens_24h{model="x\"} 1\nburnrate_forged 99\n#"} 5)"), std::string::npos) << m.body;
+}
+
+TEST_F(RoutesTest, KeysOverTheApi) {
+  auto created = Send("admin", "POST", "/v1/keys", "role=viewer&label=dash");
+  ASSERT_EQ(created.status, 201) << created.body;
+  std::string key = created.body.substr(created.body.find("br_"), 43);
+  EXPECT_EQ(Send(key, "GET", "/metrics").status, 200);
+  auto list = Send("admin", "GET", "/v1/keys");
+  EXPECT_NE(list.body.find(R"("label":"dash")"), std::string::npos);
+  EXPECT_EQ(list.body.find("br_"), std::string::npos);  // secrets are never listed
+  size_t label = list.body.find(R"("label":"dash")");
+  std::string id = list.body.substr(list.body.rfind("\"id\":\"", label) + 6, 14);  // k_ + 12 hex
+  ASSERT_EQ(id.rfind("k_", 0), 0u) << list.body;
+  EXPECT_EQ(Send("admin", "DELETE", "/v1/keys/" + id).status, 200);
+  EXPECT_EQ(Send(key, "GET", "/metrics").status, 401);  // revoked at once, cache or not
+  EXPECT_EQ(Send("admin", "DELETE", "/v1/keys/k_nope").status, 404);
+  auto bad = Send("admin", "POST", "/v1/keys", "role=root");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(bad.body.find(R"("field":"role")"), std::string::npos);
+  EXPECT_EQ(Send("admin", "POST", "/v1/keys", "role=self").status, 400);  // self needs a user
+}
+
+TEST_F(RoutesTest, IdentityOverTheApi) {
+  auto up = Send("admin", "POST", "/v1/identity", "user,team,org\nalice,platform,acme\n", {{"Content-Type", "text/csv"}});
+  EXPECT_EQ(up.status, 200) << up.body;
+  EXPECT_EQ(up.body, R"({"users":1})");
+  EXPECT_EQ(Send("viewer", "POST", "/v1/identity", "[]").status, 403);
+  auto bad = Send("admin", "POST", "/v1/identity", "[{\"user\":\"x\"}]");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(bad.body.find(R"("field":"body")"), std::string::npos);
+  Send("ingest", "POST", "/v1/events", Ev("1", "alice", 10));
+  auto r = Send("viewer", "GET", "/v1/leaderboard?entity=org");
+  EXPECT_NE(r.body.find(R"("id":"acme")"), std::string::npos) << r.body;
+  EXPECT_NE(Send("viewer", "GET", "/v1/identity").body.find(R"({"user":"alice","team":"platform","org":"acme"})"),
+            std::string::npos);
+}
+
+TEST_F(RoutesTest, OverviewAndUnknownEndpoints) {
+  Send("ingest", "POST", "/v1/events", Ev("1", "alice", 10));
+  auto o = Send("viewer", "GET", "/v1/overview?days=3");
+  ASSERT_EQ(o.status, 200);
+  EXPECT_NE(o.body.find(R"("users":1)"), std::string::npos) << o.body;
+  EXPECT_EQ(Send("viewer", "GET", "/v1/overview?days=0").status, 400);
+  EXPECT_EQ(Send("viewer", "GET", "/v1/nothing").status, 404);
+  EXPECT_EQ(Send("admin", "PUT", "/v1/events").status, 405);
+}
+
+TEST_F(RoutesTest, DataSurvivesRestart) {
+  Send("ingest", "POST", "/v1/events", Ev("1", "alice", 10) + Ev("2", "alice", 20));
+  app_->Stop();
+  Config cfg = app_->config();
+  app_.reset();
+  auto app = App::Open(cfg, SystemClock::Get());
+  ASSERT_TRUE(app.ok());
+  app_ = std::move(*app);
+  ASSERT_TRUE(app_->Start().ok());
+  auto again = Send("ingest", "POST", "/v1/events", Ev("2", "alice", 20) + Ev("3", "alice", 30));
+  EXPECT_EQ(again.body, R"({"accepted":1,"duplicates":1,"rejected":[]})");
+  auto r = Send("viewer", "GET", "/v1/users/alice/usage");
+  EXPECT_NE(r.body.find(R"("totals":{"input_tokens":60,)"), std::string::npos) << r.body;
+}
+
+}  // namespace
+}  // namespace burnrate::app

@@ -1,0 +1,231 @@
+// Contract tests for the engine's state (engine/engine.h): hourly buckets
+// per entity, usage series, daily totals and pruning. Boards are in
+// leaderboard_test.cc.
+#include "engine/engine.h"
+
+#include <gtest/gtest.h>
+
+namespace burnrate::engine {
+namespace {
+
+TimeMs T(const char* s) { return *ParseRfc3339(s); }
+
+model::Event Use(std::string id, std::string user, TimeMs ts, int64_t in, int64_t out,
+                 std::string model = "claude-sonnet-4-5", std::string team = "platform") {
+  model::Event e;
+  e.id = std::move(id);
+  e.user = std::move(user);
+  e.team = std::move(team);
+  e.org = "acme";
+  e.project = "burnrate";
+  e.model = std::move(model);
+  e.ts = ts;
+  e.received = ts;
+  e.tokens.input = in;
+  e.tokens.output = out;
+  e.cost_nanos = (in + out) * 10;
+  return e;
+}
+
+model::Event Outcome(std::string id, std::string user, TimeMs ts, std::string kind, double value) {
+  model::Event e;
+  e.type = model::EventType::kOutcome;
+  e.id = std::move(id);
+  e.user = std::move(user);
+  e.team = "platform";
+  e.org = "acme";
+  e.ts = ts;
+  e.outcome_kind = std::move(kind);
+  e.outcome_value = value;
+  return e;
+}
+
+EngineOptions Opts(const char* tz = "UTC") {
+  EngineOptions o;
+  o.tz = *TimeZone::Load(tz);
+  o.board_refresh_ms = 0;
+  return o;
+}
+
+TEST(Engine, ParseNames) {
+  EXPECT_EQ(*ParseEntity("team"), Entity::kTeam);
+  EXPECT_EQ(*ParseMetric("cost"), Metric::kCost);
+  EXPECT_STREQ(EntityName(Entity::kModel), "model");
+  EXPECT_STREQ(MetricName(Metric::kHonest), "honest");
+  EXPECT_FALSE(ParseEntity("galaxy").ok());
+  EXPECT_EQ(ParseMetric("vibes").status().message().rfind("metric", 0), 0u);
+}
+
+TEST(Engine, UsageSeriesHourlyAndDaily) {
+  FakeClock clock(T("2026-03-21T14:30:00Z"));
+  Engine eng(Opts(), clock);
+  std::vector<model::Event> evs = {
+      Use("1", "alice", T("2026-03-20T09:15:00Z"), 100, 10),
+      Use("2", "alice", T("2026-03-20T09:45:00Z"), 200, 20),
+      Use("3", "alice", T("2026-03-20T11:00:00Z"), 300, 30, "gpt-5"),
+      Use("4", "alice", T("2026-03-21T08:00:00Z"), 400, 40),
+      Use("5", "bob", T("2026-03-21T08:00:00Z"), 999, 9, "gpt-5", "web"),
+  };
+  eng.Apply(evs);
+  EXPECT_EQ(eng.events_applied(), 5);
+  EXPECT_EQ(eng.entity_count(Entity::kUser), 2u);
+  EXPECT_EQ(eng.entity_count(Entity::kTeam), 2u);
+  EXPECT_EQ(eng.entity_count(Entity::kModel), 2u);
+  EXPECT_EQ(eng.entity_count(Entity::kProject), 1u);
+
+  auto s = eng.Usage(Entity::kUser, "alice", {T("2026-03-20T00:00:00Z"), T("2026-03-22T00:00:00Z")}, Granularity::kHour);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->team, "platform");
+  EXPECT_EQ(s->org, "acme");
+  ASSERT_EQ(s->points.size(), 3u);
+  EXPECT_EQ(s->points[0].t, T("2026-03-20T09:00:00Z"));
+  EXPECT_EQ(s->points[0].c.input, 300);
+  EXPECT_EQ(s->points[0].c.requests, 2);
+  EXPECT_EQ(s->points[1].t, T("2026-03-20T11:00:00Z"));
+  EXPECT_EQ(s->points[2].c.output, 40);
+  EXPECT_EQ(s->totals.input, 1000);
+  EXPECT_EQ(s->totals.output, 100);
+  EXPECT_EQ(s->totals.requests, 4);
+  EXPECT_EQ(s->totals.cost_nanos, 11000);
+  ASSERT_EQ(s->by_model.size(), 2u);
+  EXPECT_EQ(s->by_model[0].first, "claude-sonnet-4-5");  // largest first
+  EXPECT_EQ(s->by_model[0].second.input, 700);
+
+  auto d = eng.Usage(Entity::kUser, "alice", {T("2026-03-20T00:00:00Z"), T("2026-03-22T00:00:00Z")}, Granularity::kDay);
+  ASSERT_TRUE(d.ok());
+  ASSERT_EQ(d->points.size(), 2u);
+  EXPECT_EQ(d->points[0].t, T("2026-03-20T00:00:00Z"));
+  EXPECT_EQ(d->points[0].c.input, 600);
+  EXPECT_EQ(d->points[1].c.input, 400);
+
+  // The range is [from, to): the 11:00 bucket is outside [09:00, 11:00).
+  auto narrow = eng.Usage(Entity::kUser, "alice", {T("2026-03-20T09:00:00Z"), T("2026-03-20T11:00:00Z")}, Granularity::kHour);
+  EXPECT_EQ(narrow->totals.input, 300);
+
+  // Other entities have series too.
+  EXPECT_EQ(eng.Usage(Entity::kTeam, "web", {0, T("2027-01-01T00:00:00Z")}, Granularity::kHour)->totals.input, 999);
+  EXPECT_EQ(eng.Usage(Entity::kModel, "gpt-5", {0, T("2027-01-01T00:00:00Z")}, Granularity::kHour)->totals.input, 1299);
+  EXPECT_EQ(eng.Usage(Entity::kOrg, "acme", {0, T("2027-01-01T00:00:00Z")}, Granularity::kHour)->totals.input, 1999);
+  EXPECT_EQ(eng.Usage(Entity::kProject, "burnrate", {0, T("2027-01-01T00:00:00Z")}, Granularity::kHour)->totals.requests, 5);
+
+  auto missing = eng.Usage(Entity::kUser, "nobody", {0, 1}, Granularity::kHour);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().code(), Status::Code::kNotFound);
+}
+
+TEST(Engine, DailySeriesInLocalDays) {
+  // In Berlin (UTC+1 in March before the 29th), 23:30 UTC is the next day.
+  FakeClock clock(T("2026-03-21T12:00:00Z"));
+  Engine eng(Opts("Europe/Berlin"), clock);
+  std::vector<model::Event> evs = {Use("1", "alice", T("2026-03-19T22:30:00Z"), 100, 0),
+                                   Use("2", "alice", T("2026-03-19T23:30:00Z"), 200, 0)};
+  eng.Apply(evs);
+  auto d = eng.Usage(Entity::kUser, "alice", {T("2026-03-18T00:00:00Z"), T("2026-03-22T00:00:00Z")}, Granularity::kDay);
+  ASSERT_EQ(d->points.size(), 2u);
+  EXPECT_EQ(d->points[0].t, T("2026-03-18T23:00:00Z"));  // local 19 March
+  EXPECT_EQ(d->points[0].c.input, 100);
+  EXPECT_EQ(d->points[1].t, T("2026-03-19T23:00:00Z"));  // local 20 March
+  EXPECT_EQ(d->points[1].c.input, 200);
+
+  auto days = eng.Daily(3);
+  ASSERT_EQ(days.size(), 3u);
+  EXPECT_EQ(days[0].day, T("2026-03-18T23:00:00Z"));
+  EXPECT_EQ(days[2].day, T("2026-03-20T23:00:00Z"));  // today, local
+  EXPECT_EQ(days[0].c.input, 100);
+  EXPECT_EQ(days[1].c.input, 200);
+  EXPECT_EQ(days[2].c.input, 0);
+  EXPECT_EQ(days[0].active_users, 1);
+  EXPECT_EQ(days[2].active_users, 0);
+}
+
+TEST(Engine, LateEventsLandInTheirHour) {
+  FakeClock clock(T("2026-03-21T14:30:00Z"));
+  Engine eng(Opts(), clock);
+  std::vector<model::Event> a = {Use("1", "alice", T("2026-03-21T12:10:00Z"), 1, 0)};
+  std::vector<model::Event> b = {Use("2", "alice", T("2026-03-21T10:10:00Z"), 2, 0),
+                                 Use("3", "alice", T("2026-03-21T12:20:00Z"), 4, 0),
+                                 Use("4", "alice", T("2026-03-21T11:10:00Z"), 8, 0),
+                                 Use("5", "alice", T("2026-03-21T10:50:00Z"), 16, 0)};
+  eng.Apply(a);
+  eng.Apply(b);
+  auto s = eng.Usage(Entity::kUser, "alice", {0, T("2027-01-01T00:00:00Z")}, Granularity::kHour);
+  ASSERT_EQ(s->points.size(), 3u);
+  EXPECT_EQ(s->points[0].c.input, 18);
+  EXPECT_EQ(s->points[1].c.input, 8);
+  EXPECT_EQ(s->points[2].c.input, 5);
+  EXPECT_EQ(s->totals.input, 31);
+}
+
+TEST(Engine, OutcomesAreWeightedValue) {
+  FakeClock clock(T("2026-03-21T14:30:00Z"));
+  Engine eng(Opts(), clock);
+  std::vector<model::Event> evs = {Outcome("o1", "alice", T("2026-03-21T10:00:00Z"), "pull_request", 1),
+                                   Outcome("o2", "alice", T("2026-03-21T10:00:00Z"), "commit", 2),
+                                   Outcome("o3", "alice", T("2026-03-21T10:00:00Z"), "edit_rejected", 5),
+                                   Outcome("o4", "alice", T("2026-03-21T10:00:00Z"), "custom_thing", 3)};
+  eng.Apply(evs);
+  auto s = eng.Usage(Entity::kUser, "alice", {0, T("2027-01-01T00:00:00Z")}, Granularity::kHour);
+  EXPECT_EQ(s->totals.outcomes, 4);
+  EXPECT_DOUBLE_EQ(s->totals.value, 10 * 1 + 3 * 2 + 0 * 5 + 1 * 3);
+  EXPECT_EQ(s->totals.requests, 0);  // outcomes are not requests
+  EXPECT_EQ(s->totals.Total(), 0);
+  EXPECT_EQ(eng.entity_count(Entity::kModel), 0u);  // outcomes have no model
+}
+
+TEST(Engine, RollupsCountTheirRequestsAndOutcomes) {
+  // A rollup (Store::Purge) stands for `requests` events.
+  FakeClock clock(T("2026-03-21T14:30:00Z"));
+  Engine eng(Opts(), clock);
+  model::Event u = Use("", "alice", T("2026-03-20T00:00:00Z"), 500, 50);
+  u.requests = 7;
+  model::Event o = Outcome("", "alice", T("2026-03-20T00:00:00Z"), "commit", 6);
+  o.requests = 3;  // three commit events summing to value 6
+  std::vector<model::Event> evs = {u, o};
+  eng.Apply(evs);
+  auto s = eng.Usage(Entity::kUser, "alice", {0, T("2027-01-01T00:00:00Z")}, Granularity::kDay);
+  EXPECT_EQ(s->totals.requests, 7);
+  EXPECT_EQ(s->totals.input, 500);
+  EXPECT_EQ(s->totals.outcomes, 3);
+  EXPECT_DOUBLE_EQ(s->totals.value, 18);
+}
+
+TEST(Engine, PruneDropsOldHoursButAllTimeKeepsThem) {
+  FakeClock clock(T("2026-03-21T14:30:00Z"));
+  EngineOptions o = Opts();
+  o.keep_hours = 48;
+  Engine eng(o, clock);
+  std::vector<model::Event> old = {Use("1", "alice", T("2026-03-10T10:00:00Z"), 100, 0)};
+  std::vector<model::Event> recent = {Use("2", "alice", T("2026-03-21T10:00:00Z"), 1, 0)};
+  eng.Apply(old);
+  clock.Advance(kHourMs);  // the next Apply prunes
+  eng.Apply(recent);
+  auto s = eng.Usage(Entity::kUser, "alice", {0, T("2027-01-01T00:00:00Z")}, Granularity::kHour);
+  EXPECT_EQ(s->totals.input, 1);  // the old hour is gone from the series
+  BoardQuery q;
+  q.window = Window::kAll;
+  auto b = eng.Leaderboard(q);
+  ASSERT_TRUE(b.ok());
+  ASSERT_EQ(b->entries.size(), 1u);
+  EXPECT_EQ(b->entries[0].c.input, 101);  // but all-time still counts it
+}
+
+TEST(Engine, TopModelsAndVersion) {
+  FakeClock clock(T("2026-03-21T14:30:00Z"));
+  Engine eng(Opts(), clock);
+  uint64_t v0 = eng.version();
+  std::vector<model::Event> evs = {Use("1", "a", T("2026-03-21T10:00:00Z"), 10, 0, "m1"),
+                                   Use("2", "a", T("2026-03-21T10:00:00Z"), 30, 0, "m2"),
+                                   Use("3", "a", T("2026-03-21T10:00:00Z"), 20, 0, "m3")};
+  eng.Apply(evs);
+  EXPECT_GT(eng.version(), v0);
+  uint64_t v1 = eng.version();
+  eng.Apply({});
+  EXPECT_EQ(eng.version(), v1);  // nothing applied, nothing changed
+  auto top = eng.TopModels({T("2026-03-21T00:00:00Z"), T("2026-03-22T00:00:00Z")}, 2);
+  ASSERT_EQ(top.size(), 2u);
+  EXPECT_EQ(top[0].first, "m2");
+  EXPECT_EQ(top[1].first, "m3");
+}
+
+}  // namespace
+}  // namespace burnrate::engine

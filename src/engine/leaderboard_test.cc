@@ -1,0 +1,267 @@
+// Contract tests for Engine::Leaderboard (engine/engine.h): ranking per
+// metric, ties, prev_rank, percentile, paging, search, windows, snapshot
+// freshness and concurrent use.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "engine/engine.h"
+
+namespace burnrate::engine {
+namespace {
+
+TimeMs T(const char* s) { return *ParseRfc3339(s); }
+
+model::Event Use(std::string user, std::string team, TimeMs ts, int64_t tokens, int64_t cost = -1) {
+  static int n = 0;
+  model::Event e;
+  e.id = "e" + std::to_string(++n);
+  e.user = std::move(user);
+  e.team = std::move(team);
+  e.org = "acme";
+  e.model = "claude-sonnet-4-5";
+  e.ts = e.received = ts;
+  e.tokens.input = tokens;
+  e.cost_nanos = cost >= 0 ? cost : tokens * 10;
+  return e;
+}
+
+model::Event Outcome(std::string user, TimeMs ts, double value) {
+  model::Event e;
+  e.type = model::EventType::kOutcome;
+  e.id = "o" + user + std::to_string(ts);
+  e.user = std::move(user);
+  e.team = "platform";
+  e.org = "acme";
+  e.ts = ts;
+  e.outcome_kind = "tests_passed";  // weight 1
+  e.outcome_value = value;
+  return e;
+}
+
+class LeaderboardTest : public testing::Test {
+ protected:
+  LeaderboardTest() : clock_(T("2026-03-21T14:30:00Z")) {
+    EngineOptions o;
+    o.board_refresh_ms = 0;  // every read after a change sees it
+    eng_ = std::make_unique<Engine>(o, clock_);
+    // 24h window: [03-20 15:00, 03-21 15:00); the previous one the day before.
+    TimeMs cur = T("2026-03-21T10:00:00Z"), prev = T("2026-03-20T10:00:00Z");
+    std::vector<model::Event> evs = {
+        Use("alice", "platform", cur, 1000),
+        Use("bob", "web", cur, 1000, 1), Use("bob", "web", cur, 1000, 0), Use("bob", "web", cur, 1000, 0),
+        Use("carol", "platform", cur, 500), Use("carol", "platform", cur, 500),
+        Use("alice", "platform", prev, 100), Use("bob", "web", prev, 5000), Use("dave", "web", prev, 50),
+    };
+    eng_->Apply(evs);
+  }
+
+  Board Query(Metric m, Window w = Window::k24h, Entity e = Entity::kUser, size_t limit = 100, size_t offset = 0,
+              std::string search = "") {
+    BoardQuery q;
+    q.entity = e, q.window = w, q.metric = m, q.limit = limit, q.offset = offset, q.search = std::move(search);
+    auto b = eng_->Leaderboard(q);
+    EXPECT_TRUE(b.ok());
+    return b.ok() ? *b : Board{};
+  }
+
+  static std::vector<std::string> Ids(const Board& b) {
+    std::vector<std::string> ids;
+    for (const auto& e : b.entries) ids.push_back(e.id);
+    return ids;
+  }
+
+  FakeClock clock_;
+  std::unique_ptr<Engine> eng_;
+};
+
+TEST_F(LeaderboardTest, TokensRankPrevRankPercentile) {
+  Board b = Query(Metric::kTokens);
+  EXPECT_EQ(Ids(b), (std::vector<std::string>{"bob", "alice", "carol"}));  // alice = carol: by name
+  EXPECT_EQ(b.total_entries, 3);  // dave spent nothing in this window
+  EXPECT_EQ(b.range.from, T("2026-03-20T15:00:00Z"));
+  EXPECT_EQ(b.range.to, T("2026-03-21T15:00:00Z"));
+  ASSERT_EQ(b.entries.size(), 3u);
+  const BoardEntry& bob = b.entries[0];
+  EXPECT_EQ(bob.rank, 1);
+  EXPECT_EQ(bob.prev_rank, 1);  // 5000 yesterday, first then too
+  EXPECT_EQ(bob.team, "web");
+  EXPECT_EQ(bob.org, "acme");
+  EXPECT_EQ(bob.c.Total(), 3000);
+  EXPECT_EQ(bob.c.requests, 3);
+  EXPECT_DOUBLE_EQ(bob.percentile, 100);
+  EXPECT_EQ(b.entries[1].rank, 2);
+  EXPECT_EQ(b.entries[1].prev_rank, 2);
+  EXPECT_NEAR(b.entries[1].percentile, 200.0 / 3, 1e-9);
+  EXPECT_EQ(b.entries[2].rank, 3);
+  EXPECT_EQ(b.entries[2].prev_rank, 0);  // carol did nothing yesterday
+  EXPECT_NEAR(b.entries[2].percentile, 100.0 / 3, 1e-9);
+}
+
+TEST_F(LeaderboardTest, OtherMetrics) {
+  Board cost = Query(Metric::kCost);
+  EXPECT_EQ(Ids(cost), (std::vector<std::string>{"alice", "carol", "bob"}));
+  EXPECT_EQ(cost.entries[2].c.cost_nanos, 1);
+  Board req = Query(Metric::kRequests);
+  EXPECT_EQ(Ids(req), (std::vector<std::string>{"bob", "carol", "alice"}));
+}
+
+TEST_F(LeaderboardTest, PagingAndSearch) {
+  Board page = Query(Metric::kTokens, Window::k24h, Entity::kUser, 1, 1);
+  ASSERT_EQ(page.entries.size(), 1u);
+  EXPECT_EQ(page.entries[0].id, "alice");
+  EXPECT_EQ(page.entries[0].rank, 2);
+  EXPECT_EQ(page.total_entries, 3);
+  EXPECT_TRUE(Query(Metric::kTokens, Window::k24h, Entity::kUser, 10, 3).entries.empty());
+  Board found = Query(Metric::kTokens, Window::k24h, Entity::kUser, 10, 0, "o");
+  EXPECT_EQ(Ids(found), (std::vector<std::string>{"bob", "carol"}));
+  EXPECT_EQ(found.entries[1].rank, 3);  // ranks stay those of the whole board
+}
+
+TEST_F(LeaderboardTest, WindowsAndEntities) {
+  Board week = Query(Metric::kTokens, Window::k7d);
+  EXPECT_EQ(Ids(week), (std::vector<std::string>{"bob", "alice", "carol", "dave"}));
+  EXPECT_EQ(week.entries[0].c.Total(), 8000);
+  Board all = Query(Metric::kTokens, Window::kAll);
+  EXPECT_EQ(all.total_entries, 4);
+  EXPECT_EQ(all.entries[0].prev_rank, 0);  // "all" has no previous window
+  Board teams = Query(Metric::kTokens, Window::k24h, Entity::kTeam);
+  EXPECT_EQ(Ids(teams), (std::vector<std::string>{"web", "platform"}));
+  EXPECT_EQ(teams.entries[1].c.Total(), 2000);
+  EXPECT_EQ(teams.entries[0].prev_rank, 1);
+  Board orgs = Query(Metric::kTokens, Window::k24h, Entity::kOrg);
+  ASSERT_EQ(orgs.entries.size(), 1u);
+  EXPECT_EQ(orgs.entries[0].c.Total(), 5000);
+  Board models = Query(Metric::kTokens, Window::kDay, Entity::kModel);
+  ASSERT_EQ(models.entries.size(), 1u);
+  EXPECT_EQ(models.entries[0].id, "claude-sonnet-4-5");
+  EXPECT_EQ(models.entries[0].prev_rank, 1);
+}
+
+TEST_F(LeaderboardTest, ValueEfficiencyAndHonest) {
+  std::vector<model::Event> evs = {Outcome("alice", T("2026-03-21T11:00:00Z"), 4),
+                                   Outcome("carol", T("2026-03-21T11:00:00Z"), 1)};
+  eng_->Apply(evs);
+  Board value = Query(Metric::kValue);
+  EXPECT_EQ(Ids(value), (std::vector<std::string>{"alice", "carol"}));  // bob has no value: unranked
+  EXPECT_EQ(value.total_entries, 2);
+  // Efficiency is not ranked under efficiency_min_tokens (1M by default).
+  EXPECT_EQ(Query(Metric::kEfficiency).total_entries, 0);
+
+  // Waste counts against "honest" tokens.
+  eng_->SetWasteFn([](Entity e, std::string_view id, TimeRange) -> int64_t {
+    return e == Entity::kUser && id == "bob" ? 2500 : 0;
+  });
+  eng_->Apply(std::vector<model::Event>{Use("erin", "web", T("2026-03-21T11:00:00Z"), 1)});
+  Board honest = Query(Metric::kHonest);
+  EXPECT_EQ(Ids(honest), (std::vector<std::string>{"alice", "carol", "bob", "erin"}));
+  EXPECT_EQ(honest.entries[2].wasted_tokens, 2500);
+}
+
+TEST(Leaderboard, EfficiencyIsShrunkTowardsTheBoardRate) {
+  FakeClock clock(T("2026-03-21T14:30:00Z"));
+  EngineOptions o;
+  o.board_refresh_ms = 0;
+  o.efficiency_min_tokens = 1000;
+  o.efficiency_prior_mtokens = 1;  // k = 1M tokens
+  Engine eng(o, clock);
+  TimeMs t = T("2026-03-21T10:00:00Z");
+  std::vector<model::Event> evs = {Use("big", "t", t, 9'000'000), Outcome("big", t, 90),   // 10 per Mtok
+                                   Use("lucky", "t", t, 1'000'000), Outcome("lucky", t, 30),  // 30 per Mtok
+                                   Use("tiny", "t", t, 10), Outcome("tiny", t, 100)};        // under the minimum
+  eng.Apply(evs);
+  BoardQuery q;
+  q.window = Window::k24h;
+  q.metric = Metric::kEfficiency;
+  Board b = *eng.Leaderboard(q);
+  ASSERT_EQ(b.entries.size(), 2u);
+  // Board rate r = 220 / 10.00001 Mtok ~ 22; big: (90 + r) / 10; lucky: (30 + r) / 2.
+  double r = 220.0 / (10'000'010 / 1e6);
+  EXPECT_EQ(b.entries[0].id, "lucky");
+  EXPECT_NEAR(b.entries[0].efficiency, (30 + r) / 2, 1e-9);
+  EXPECT_NEAR(b.entries[1].efficiency, (90 + r) / 10, 1e-9);
+}
+
+TEST(Leaderboard, SnapshotsRefreshAfterChangesAndOnTheHour) {
+  FakeClock clock(T("2026-03-21T14:30:00Z"));
+  EngineOptions o;
+  o.board_refresh_ms = 250;
+  Engine eng(o, clock);
+  eng.Apply(std::vector<model::Event>{Use("a", "t", T("2026-03-21T14:10:00Z"), 10)});
+  BoardQuery q;
+  q.window = Window::k24h;
+  EXPECT_EQ(eng.Leaderboard(q)->entries[0].c.Total(), 10);
+  eng.Apply(std::vector<model::Event>{Use("a", "t", T("2026-03-21T14:11:00Z"), 5)});
+  // Within the refresh period a read may be stale, never wrong about versions.
+  Board stale = *eng.Leaderboard(q);
+  EXPECT_LT(stale.version, eng.version());
+  clock.Advance(300);
+  eng.RefreshBoards();
+  Board fresh = *eng.Leaderboard(q);
+  EXPECT_EQ(fresh.entries[0].c.Total(), 15);
+  EXPECT_EQ(fresh.version, eng.version());
+  // Without RefreshBoards, a read more than 10 periods stale rebuilds itself.
+  eng.Apply(std::vector<model::Event>{Use("a", "t", T("2026-03-21T14:12:00Z"), 1)});
+  clock.Advance(2600);
+  EXPECT_EQ(eng.Leaderboard(q)->entries[0].c.Total(), 16);
+  // A day later, with no new events, the 24h board is empty: the window
+  // moved even though the data did not, also for a board nobody read for a
+  // while (RefreshBoards skips those).
+  clock.Advance(2 * kMinuteMs);
+  eng.RefreshBoards();
+  clock.Advance(kDayMs);
+  Board later = *eng.Leaderboard(q);
+  EXPECT_EQ(later.total_entries, 0);
+  EXPECT_EQ(later.range.to, T("2026-03-22T15:00:00Z"));
+}
+
+TEST(Leaderboard, ConcurrentApplyAndRead) {
+  FakeClock clock(T("2026-03-21T14:30:00Z"));
+  EngineOptions o;
+  o.board_refresh_ms = 1;
+  Engine eng(o, clock);
+  std::atomic<bool> done{false};
+  std::thread writer([&] {
+    for (int i = 0; i < 2000; ++i) {
+      eng.Apply(std::vector<model::Event>{Use("u" + std::to_string(i % 97), "t" + std::to_string(i % 5),
+                                              T("2026-03-21T10:00:00Z") + i, 1)});
+    }
+    done = true;
+  });
+  std::thread refresher([&] {
+    while (!done) {
+      clock.Advance(1);
+      eng.RefreshBoards();
+    }
+  });
+  int reads = 0;
+  do {
+    for (Metric m : {Metric::kTokens, Metric::kCost, Metric::kRequests}) {
+      BoardQuery q;
+      q.metric = m;
+      q.window = Window::k24h;
+      auto b = eng.Leaderboard(q);
+      ASSERT_TRUE(b.ok());
+      int64_t prev = INT64_MAX;
+      for (const auto& e : b->entries) {
+        EXPECT_LE(e.c.Total(), prev);  // sorted within one snapshot
+        if (m == Metric::kTokens) prev = e.c.Total();
+      }
+      ++reads;
+    }
+  } while (!done);
+  writer.join();
+  refresher.join();
+  clock.Advance(10000);
+  BoardQuery q;
+  q.entity = Entity::kTeam;
+  q.window = Window::k24h;
+  int64_t total = 0;
+  for (const auto& e : eng.Leaderboard(q)->entries) total += e.c.Total();
+  EXPECT_EQ(total, 2000);
+  EXPECT_GT(reads, 0);
+}
+
+}  // namespace
+}  // namespace burnrate::engine

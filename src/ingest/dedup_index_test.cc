@@ -1,0 +1,105 @@
+// Contract tests for ingest/dedup_index.h: exact, windowed by arrival day,
+// bounded in memory.
+#include "ingest/dedup_index.h"
+
+#include <gtest/gtest.h>
+
+#include "common/hash.h"
+
+namespace burnrate::ingest {
+namespace {
+
+constexpr TimeMs kDay0 = 20'000 * kDayMs;  // 2024-10-04
+
+uint64_t Fp(int64_t i) { return Hash64(std::to_string(i), 42); }
+
+TEST(DedupIndex, SeenOrInsert) {
+  DedupIndex d;
+  EXPECT_FALSE(d.SeenOrInsert(Fp(1), kDay0));
+  EXPECT_TRUE(d.SeenOrInsert(Fp(1), kDay0 + 1));
+  EXPECT_FALSE(d.SeenOrInsert(Fp(2), kDay0));
+  EXPECT_EQ(d.size(), 2u);
+  // Fingerprint 0 is an ordinary value.
+  EXPECT_FALSE(d.SeenOrInsert(0, kDay0));
+  EXPECT_TRUE(d.SeenOrInsert(0, kDay0));
+}
+
+TEST(DedupIndex, RemembersAtLeastSevenFullDays) {
+  DedupIndex d(8);
+  ASSERT_FALSE(d.SeenOrInsert(Fp(1), kDay0 + kDayMs - 1));  // the last ms of day 0
+  for (int day = 1; day <= 7; ++day) {
+    EXPECT_TRUE(d.SeenOrInsert(Fp(1), kDay0 + day * kDayMs + kDayMs - 1)) << day;
+  }
+  // Seven full days after the arrival the id is still known; on day 8 it expires.
+  EXPECT_FALSE(d.SeenOrInsert(Fp(1), kDay0 + 8 * kDayMs));
+  EXPECT_TRUE(d.SeenOrInsert(Fp(1), kDay0 + 8 * kDayMs));  // and is now new again
+}
+
+TEST(DedupIndex, EraseForgets) {
+  DedupIndex d;
+  for (int i = 0; i < 50'000; ++i) ASSERT_FALSE(d.SeenOrInsert(Fp(i), kDay0));
+  for (int i = 0; i < 50'000; i += 2) d.Erase(Fp(i));
+  d.Erase(Fp(-1));  // absent: no effect
+  // Erased ids are new again; probe chains through erased slots still work.
+  for (int i = 1; i < 50'000; i += 2) EXPECT_TRUE(d.SeenOrInsert(Fp(i), kDay0)) << i;
+  for (int i = 0; i < 50'000; i += 2) EXPECT_FALSE(d.SeenOrInsert(Fp(i), kDay0)) << i;
+}
+
+TEST(DedupIndex, RestoreThenSee) {
+  DedupIndex d;
+  for (int i = 0; i < 1000; ++i) d.Restore(Fp(i), kDay0 - kDayMs * (i % 5));
+  for (int i = 0; i < 1000; ++i) EXPECT_TRUE(d.SeenOrInsert(Fp(i), kDay0)) << i;
+}
+
+TEST(DedupIndex, GrowsPastInitialCapacityWithoutLosingIds) {
+  DedupIndex d;
+  size_t cap0 = d.capacity();
+  const int n = 300'000;
+  for (int i = 0; i < n; ++i) ASSERT_FALSE(d.SeenOrInsert(Fp(i), kDay0 + i));
+  EXPECT_GT(d.capacity(), cap0);
+  EXPECT_EQ(d.size(), size_t(n));
+  for (int i = 0; i < n; ++i) ASSERT_TRUE(d.SeenOrInsert(Fp(i), kDay0 + n)) << i;
+  EXPECT_EQ(d.memory_bytes(), d.capacity() * 10);
+}
+
+TEST(DedupIndex, SlidingWindowKeepsMemoryFlat) {
+  // 60 days at 20,000 ids a day: only the window's ids stay live, so the
+  // table stops growing once it holds about eight days.
+  DedupIndex d(8);
+  size_t cap_at_day_20 = 0;
+  for (int day = 0; day < 60; ++day) {
+    for (int i = 0; i < 20'000; ++i) {
+      ASSERT_FALSE(d.SeenOrInsert(Fp(int64_t(day) * 1'000'000 + i), kDay0 + day * kDayMs + i));
+    }
+    if (day == 20) cap_at_day_20 = d.capacity();
+    // Yesterday's ids are still duplicates.
+    if (day > 0) ASSERT_TRUE(d.SeenOrInsert(Fp(int64_t(day - 1) * 1'000'000 + 7), kDay0 + day * kDayMs + kHourMs));
+  }
+  EXPECT_EQ(d.capacity(), cap_at_day_20);
+  EXPECT_EQ(d.evicted_days(), 0);
+}
+
+TEST(DedupIndex, MaxEntriesShrinksTheWindowInsteadOfGrowing) {
+  DedupIndex d(8, /*max_entries=*/1000);
+  size_t cap0 = d.capacity();
+  for (int day = 0; day < 10; ++day) {
+    for (int i = 0; i < 10'000; ++i) d.SeenOrInsert(Fp(int64_t(day) * 1'000'000 + i), kDay0 + day * kDayMs);
+  }
+  EXPECT_GT(d.evicted_days(), 0);
+  EXPECT_EQ(d.capacity(), cap0);  // bounded
+  // Today's ids are still exact duplicates.
+  for (int i = 0; i < 10'000; i += 97) EXPECT_TRUE(d.SeenOrInsert(Fp(9'000'000 + i), kDay0 + 9 * kDayMs));
+}
+
+TEST(DedupIndex, DayNumbersWrapSafely) {
+  // Days are stored modulo 32768; crossing the wrap must not expire or
+  // resurrect anything (day 32768 is in 2059).
+  DedupIndex d(8);
+  TimeMs before = 32'765 * kDayMs;
+  ASSERT_FALSE(d.SeenOrInsert(Fp(1), before));
+  EXPECT_TRUE(d.SeenOrInsert(Fp(1), before + 5 * kDayMs));
+  EXPECT_FALSE(d.SeenOrInsert(Fp(1), before + 9 * kDayMs));
+}
+
+}  // namespace
+}  // namespace burnrate::ingest

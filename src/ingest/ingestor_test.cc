@@ -1,0 +1,307 @@
+// Contract tests for ingest::Ingestor (ingest/ingest.h) on a real SQLite
+// file: per-line answers, durability before the answer, de-duplication
+// across batches, threads and restarts, identity and cost enrichment,
+// failed commits, and recovery after Purge.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <future>
+#include <set>
+#include <thread>
+
+#include "common/time_util.h"
+#include "engine/engine.h"
+#include "ingest/ingest.h"
+#include "model/identity.h"
+#include "model/price_table.h"
+#include "store/store.h"
+
+namespace burnrate::ingest {
+namespace {
+
+namespace fs = std::filesystem;
+
+const TimeMs kNow = *ParseRfc3339("2026-03-21T14:30:00Z");
+
+// A store that can be told to fail its appends; everything else goes to
+// the real SQLite store.
+class FlakyStore final : public store::Store {
+ public:
+  explicit FlakyStore(std::unique_ptr<store::Store> s) : s_(std::move(s)) {}
+  std::atomic<bool> fail{false};
+  std::atomic<int> appends{0};
+  Status Append(std::span<const model::Event> e) override {
+    ++appends;
+    return fail ? Status::IOError("disk on fire") : s_->Append(e);
+  }
+  Status ScanEvents(TimeMs f, const std::function<Status(const model::Event&)>& fn) override { return s_->ScanEvents(f, fn); }
+  Status ScanRollups(const std::function<Status(const model::Event&)>& fn) override { return s_->ScanRollups(fn); }
+  Result<int64_t> Purge(TimeMs b) override { return s_->Purge(b); }
+  Result<int64_t> CountEvents() override { return s_->CountEvents(); }
+  Status PutKey(const store::ApiKey& k) override { return s_->PutKey(k); }
+  Result<store::ApiKey> FindKeyByHash(const std::string& h) override { return s_->FindKeyByHash(h); }
+  Result<std::vector<store::ApiKey>> ListKeys() override { return s_->ListKeys(); }
+  Status RevokeKey(const std::string& id) override { return s_->RevokeKey(id); }
+  Status PutMeta(const std::string& k, const std::string& v) override { return s_->PutMeta(k, v); }
+  Result<std::string> GetMeta(const std::string& k) override { return s_->GetMeta(k); }
+
+ private:
+  std::unique_ptr<store::Store> s_;
+};
+
+// One "process": store, engine, ingestor over the test's database file.
+struct Node {
+  Node(const std::string& path, FakeClock& clock, model::Identity& identity, const model::PriceTable& prices,
+       IngestOptions opts = {}) {
+    auto s = store::OpenSqliteStore(path);
+    EXPECT_TRUE(s.ok()) << s.status().ToString();
+    store = std::make_unique<FlakyStore>(std::move(*s));
+    engine::EngineOptions eo;
+    eo.board_refresh_ms = 0;
+    engine = std::make_unique<engine::Engine>(eo, clock);
+    ingestor = std::make_unique<Ingestor>(opts, *store, *engine, identity, prices, clock);
+    Status st = ingestor->Recover();
+    EXPECT_TRUE(st.ok()) << st.ToString();
+    ingestor->Start();
+  }
+  ~Node() { ingestor->Stop(); }
+
+  Result<IngestResult> Submit(std::string body) {
+    std::promise<Result<IngestResult>> p;
+    auto f = p.get_future();
+    ingestor->SubmitNdjson(body, [&](Result<IngestResult> r) { p.set_value(std::move(r)); });
+    return f.get();
+  }
+
+  engine::Counters UserTotals(const std::string& user) {
+    auto s = engine->Usage(engine::Entity::kUser, user, {0, kNow + kDayMs * 365}, engine::Granularity::kDay);
+    return s.ok() ? s->totals : engine::Counters{};
+  }
+
+  std::unique_ptr<FlakyStore> store;
+  std::unique_ptr<engine::Engine> engine;
+  std::unique_ptr<Ingestor> ingestor;
+};
+
+std::string Line(const std::string& id, const std::string& user = "alice", int64_t input = 100,
+                 const std::string& extra = "") {
+  return R"({"id":")" + id + R"(","user":")" + user + R"(","model":"claude-sonnet-4-5","input_tokens":)" +
+         std::to_string(input) + extra + "}\n";
+}
+
+class IngestorTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::path(testing::TempDir()) / ("ingestor_test_" + std::to_string(getpid()) + "_" +
+                                           testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    path_ = (dir_ / "burnrate.db").string();
+    identity_.Upsert({"alice", "platform", "acme"});
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  fs::path dir_;
+  std::string path_;
+  FakeClock clock_{kNow};
+  model::Identity identity_;
+  model::PriceTable prices_ = model::PriceTable::Builtin();
+};
+
+TEST_F(IngestorTest, AnswersPerLineAndIsDurableBeforeTheAnswer) {
+  Node n(path_, clock_, identity_, prices_);
+  auto r = n.Submit(Line("a") + Line("b") + R"({"id":"c","user":"alice","model":"m","input_tokens":-1})" "\n" +
+                    Line("a") + "garbage\n" + Line("d", "bob"));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->accepted, 3);
+  EXPECT_EQ(r->duplicates, 1);  // "a" twice in one batch
+  ASSERT_EQ(r->rejected.size(), 2u);
+  EXPECT_EQ(r->rejected[0].line, 3);
+  EXPECT_EQ(r->rejected[0].field, "input_tokens");
+  EXPECT_EQ(r->rejected[1].line, 5);
+  // On disk when the answer came.
+  EXPECT_EQ(*n.store->CountEvents(), 3);
+  EXPECT_EQ(n.UserTotals("alice").input, 200);
+  IngestStats st = n.ingestor->stats();
+  EXPECT_EQ(st.accepted, 3);
+  EXPECT_EQ(st.duplicates, 1);
+  EXPECT_EQ(st.rejected, 2);
+  EXPECT_GE(st.commits, 1);
+  EXPECT_EQ(st.dedup_entries, 3);
+}
+
+TEST_F(IngestorTest, EnrichesTeamOrgSourceAndCost) {
+  Node n(path_, clock_, identity_, prices_);
+  ASSERT_TRUE(n.Submit(Line("a") + Line("b", "stranger") + Line("c", "alice", 1000, R"(,"team":"research","cost_usd":1.5)"))
+                  .ok());
+  std::vector<model::Event> got;
+  ASSERT_TRUE(n.store->ScanEvents(0, [&](const model::Event& e) {
+                 got.push_back(e);
+                 return Status::OK();
+               }).ok());
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(got[0].team, "platform");
+  EXPECT_EQ(got[0].org, "acme");
+  EXPECT_EQ(got[0].source, "api");
+  EXPECT_EQ(got[0].received, kNow);
+  EXPECT_EQ(got[0].cost_nanos, 300'000);  // 100 input tokens at $3/M, from the price table
+  EXPECT_EQ(got[1].team, "unassigned");
+  EXPECT_EQ(got[1].org, "default");
+  EXPECT_EQ(got[2].team, "research");       // the event's own team wins
+  EXPECT_EQ(got[2].cost_nanos, 1'500'000'000);  // a given cost wins
+}
+
+TEST_F(IngestorTest, DuplicatesAcrossBatchesAndRestarts) {
+  {
+    Node n(path_, clock_, identity_, prices_);
+    ASSERT_EQ(n.Submit(Line("a") + Line("b")).value().accepted, 2);
+    auto again = n.Submit(Line("b") + Line("c"));
+    EXPECT_EQ(again->accepted, 1);
+    EXPECT_EQ(again->duplicates, 1);
+  }
+  // A restart rebuilds the engine and the de-duplication index from disk.
+  clock_.Advance(kDayMs);
+  Node n(path_, clock_, identity_, prices_);
+  EXPECT_EQ(n.UserTotals("alice").input, 300);
+  EXPECT_EQ(n.UserTotals("alice").requests, 3);
+  auto r = n.Submit(Line("a") + Line("c") + Line("d"));
+  EXPECT_EQ(r->accepted, 1);
+  EXPECT_EQ(r->duplicates, 2);
+  EXPECT_EQ(*n.store->CountEvents(), 4);
+}
+
+TEST_F(IngestorTest, IdsOlderThanTheWindowAreNotRestored) {
+  {
+    Node n(path_, clock_, identity_, prices_);
+    ASSERT_EQ(n.Submit(Line("old", "alice", 1, R"(,"ts":")" + FormatRfc3339(kNow) + "\"")).value().accepted, 1);
+  }
+  clock_.Advance(9 * kDayMs);
+  Node n(path_, clock_, identity_, prices_);
+  EXPECT_EQ(n.ingestor->stats().dedup_entries, 0);
+  EXPECT_EQ(n.UserTotals("alice").input, 1);  // but its usage is still counted
+}
+
+TEST_F(IngestorTest, ConcurrentClientsWithOverlappingIdsAcceptEachIdOnce) {
+  Node n(path_, clock_, identity_, prices_);
+  const int kThreads = 8, kBatches = 25, kPerBatch = 40;
+  std::atomic<int64_t> accepted{0}, duplicates{0};
+  std::vector<std::thread> ts;
+  for (int t = 0; t < kThreads; ++t) {
+    ts.emplace_back([&, t] {
+      for (int b = 0; b < kBatches; ++b) {
+        std::string body;
+        // Thread pairs send the same ids: retries racing each other.
+        for (int i = 0; i < kPerBatch; ++i) body += Line("t" + std::to_string(t / 2) + "-" + std::to_string(b * kPerBatch + i), "u" + std::to_string(t % 3), 1);
+        auto r = n.Submit(body);
+        ASSERT_TRUE(r.ok());
+        accepted += r->accepted;
+        duplicates += r->duplicates;
+      }
+    });
+  }
+  for (auto& t : ts) t.join();
+  const int64_t unique = kThreads / 2 * kBatches * kPerBatch;
+  EXPECT_EQ(accepted.load(), unique);
+  EXPECT_EQ(duplicates.load(), unique);
+  EXPECT_EQ(*n.store->CountEvents(), unique);
+  EXPECT_EQ(n.engine->events_applied(), unique);
+  // Group commit: fewer transactions than requests under contention is
+  // likely but not guaranteed; never more.
+  EXPECT_LE(n.ingestor->stats().commits, kThreads * kBatches);
+}
+
+TEST_F(IngestorTest, FailedCommitAnswersErrorAndForgetsIds) {
+  Node n(path_, clock_, identity_, prices_);
+  n.store->fail = true;
+  auto r = n.Submit(Line("a") + Line("b"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Status::Code::kIOError);
+  EXPECT_EQ(n.ingestor->stats().commit_errors, 1);
+  EXPECT_EQ(n.engine->events_applied(), 0);  // nothing counted that is not on disk
+  n.store->fail = false;
+  auto retry = n.Submit(Line("a") + Line("b"));
+  ASSERT_TRUE(retry.ok());
+  EXPECT_EQ(retry->accepted, 2);  // a retry is not mistaken for a duplicate
+  EXPECT_EQ(retry->duplicates, 0);
+}
+
+TEST_F(IngestorTest, ListenersSeeAcceptedEventsOnly) {
+  auto s = store::OpenSqliteStore(path_);
+  ASSERT_TRUE(s.ok());
+  engine::Engine eng({}, clock_);
+  Ingestor ing({}, **s, eng, identity_, prices_, clock_);
+  std::vector<std::string> seen;
+  ing.AddListener([&](std::span<const model::Event> evs) {
+    for (const auto& e : evs) seen.push_back(e.id);
+  });
+  ASSERT_TRUE(ing.Recover().ok());
+  ing.Start();
+  std::vector<model::Event> evs(3);
+  for (int i = 0; i < 3; ++i) {
+    evs[i].id = "x" + std::to_string(i % 2);
+    evs[i].user = "alice";
+    evs[i].model = "claude-haiku-4-5";
+    evs[i].ts = kNow;
+  }
+  model::Event bad;
+  bad.id = "nouser";
+  bad.model = "m";
+  evs.push_back(bad);
+  auto r = ing.IngestSync(evs);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->accepted, 2);
+  EXPECT_EQ(r->duplicates, 1);
+  ASSERT_EQ(r->rejected.size(), 1u);
+  EXPECT_EQ(r->rejected[0].line, 4);
+  EXPECT_EQ(r->rejected[0].field, "user");
+  EXPECT_EQ(seen, (std::vector<std::string>{"x0", "x1"}));
+  ing.Stop();
+}
+
+TEST_F(IngestorTest, StopDrainsAndLaterSubmitsAreRefused) {
+  auto n = std::make_unique<Node>(path_, clock_, identity_, prices_);
+  std::vector<std::future<Result<IngestResult>>> fs;
+  std::vector<std::shared_ptr<std::promise<Result<IngestResult>>>> ps;
+  for (int i = 0; i < 20; ++i) {
+    auto p = std::make_shared<std::promise<Result<IngestResult>>>();
+    fs.push_back(p->get_future());
+    n->ingestor->SubmitNdjson(Line("id" + std::to_string(i)), [p](Result<IngestResult> r) { p->set_value(std::move(r)); });
+  }
+  n->ingestor->Stop();
+  for (auto& f : fs) EXPECT_EQ(f.get().value().accepted, 1);  // every queued batch was committed
+  EXPECT_EQ(*n->store->CountEvents(), 20);
+  auto late = n->Submit(Line("late"));
+  ASSERT_FALSE(late.ok());
+  EXPECT_EQ(late.status().code(), Status::Code::kUnavailable);
+}
+
+TEST_F(IngestorTest, RecoveryAfterPurgeKeepsTotals) {
+  engine::Counters before;
+  {
+    Node n(path_, clock_, identity_, prices_);
+    std::string body;
+    for (int i = 0; i < 50; ++i) body += Line("p" + std::to_string(i), i % 2 ? "alice" : "bob", 10 + i, R"(,"ts":)" + std::to_string(kNow - (i % 5) * kDayMs));
+    body += R"({"type":"outcome","id":"o1","user":"alice","kind":"commit","value":2})" "\n";
+    body += R"({"type":"outcome","id":"o2","user":"alice","kind":"commit","value":1})" "\n";
+    ASSERT_EQ(n.Submit(body)->accepted, 52);
+    before = n.UserTotals("alice");
+    ASSERT_EQ(*n.store->Purge(kNow + 1), 52);  // everything into rollups
+  }
+  Node n(path_, clock_, identity_, prices_);
+  engine::Counters after = n.UserTotals("alice");
+  EXPECT_EQ(after.input, before.input);
+  EXPECT_EQ(after.requests, before.requests);
+  EXPECT_EQ(after.cost_nanos, before.cost_nanos);
+  EXPECT_EQ(after.outcomes, before.outcomes);
+  EXPECT_DOUBLE_EQ(after.value, before.value);
+  EXPECT_EQ(n.UserTotals("bob").input, [] {
+    int64_t s = 0;
+    for (int i = 0; i < 50; i += 2) s += 10 + i;
+    return s;
+  }());
+}
+
+}  // namespace
+}  // namespace burnrate::ingest
