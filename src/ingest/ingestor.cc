@@ -154,7 +154,9 @@ struct Ingestor::Impl {
         stats.rejected += int64_t(p.result.rejected.size());
       }
     }
-    for (Pending& p : batch) p.done(std::move(p.result));
+    // Queue for the applier *before* answering: a caller that got its
+    // answer and then calls WaitApplied() must find its batch queued or
+    // applied, never not yet queued.
     if (!accepted.empty()) {
       {
         std::lock_guard lock(apply_mu);
@@ -162,6 +164,7 @@ struct Ingestor::Impl {
       }
       apply_cv.notify_one();
     }
+    for (Pending& p : batch) p.done(std::move(p.result));
   }
 
   void RunApplier() {
