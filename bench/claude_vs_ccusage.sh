@@ -58,29 +58,31 @@ FILES=$(find "$CORPUS/projects" -name '*.jsonl' | wc -l)
 find "$CORPUS/projects" -name '*.jsonl' -print0 | xargs -0 cat >/dev/null  # warm the page cache
 
 # run NAME OUTFILE CMD...: best wall time of $RUNS (1 for the slow peers), peak RSS.
-declare -A WALL RSS
+declare -A WALL RSS CPU
 run() {
   local name=$1 out=$2 runs=$3
   shift 3
-  local best="" rss=0
+  local best="" rss=0 cpu=""
   for ((i = 0; i < runs; i++)); do
     /usr/bin/time -v -o "$WORK/time.txt" "$@" >"$out" 2>"$WORK/$name.err" || {
       echo "$name failed:" >&2; cat "$WORK/$name.err" >&2; exit 1; }
-    local w r
+    local w r c
     w=$(awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; print s}' "$WORK/time.txt")
     r=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$WORK/time.txt")
-    if [[ -z "$best" ]] || awk "BEGIN{exit !($w < $best)}"; then best=$w; fi
+    c=$(awk -F': ' '/User time|System time/ {s+=$2} END {printf "%.2f", s}' "$WORK/time.txt")
+    if [[ -z "$best" ]] || awk "BEGIN{exit !($w < $best)}"; then best=$w; cpu=$c; fi
     ((r > rss)) && rss=$r
   done
   WALL[$name]=$best
   RSS[$name]=$rss
+  CPU[$name]=$cpu
 }
 
 run cat /dev/null "$RUNS" bash -c "find '$CORPUS/projects' -name '*.jsonl' -print0 | xargs -0 cat"
 run burnrate "$WORK/burnrate.json" "$RUNS" "$BURNRATE" report daily --json --dir "$CORPUS"
 run ccusage "$WORK/ccusage.json" 1 env CLAUDE_CONFIG_DIR="$CORPUS" \
   "$NPM/node_modules/.bin/ccusage" daily --json --offline
-run tokscale "$WORK/tokscale.json" 1 env HOME="$TKHOME" \
+run tokscale "$WORK/tokscale.json" "$RUNS" env HOME="$TKHOME" \
   "$NPM/node_modules/.bin/tokscale" models --json --claude --no-spinner
 
 python3 - "$WORK" <<'PY'
@@ -103,12 +105,13 @@ PY
 STATUS=$?
 
 echo
-echo "Corpus: $FILES files, $((BYTES / 1048576)) MiB, $(nproc) cores, TZ=UTC, page cache warm"
+echo "Corpus: $FILES files, $((BYTES / 1048576)) MiB, $(nproc) cores, TZ=UTC, page cache warm, load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
-echo "| tool | wall (s) | peak RSS (MiB) | vs burnrate |"
-echo "|---|---:|---:|---:|"
+echo "| tool | wall (s) | wall vs burnrate | CPU user+sys (s) | CPU vs burnrate | peak RSS (MiB) |"
+echo "|---|---:|---:|---:|---:|---:|"
 for n in cat burnrate tokscale ccusage; do
   ratio=$(awk "BEGIN{printf \"%.1fx\", ${WALL[$n]} / ${WALL[burnrate]}}")
-  echo "| $n | ${WALL[$n]} | $((RSS[$n] / 1024)) | $ratio |"
+  cratio=$(awk "BEGIN{printf \"%.1fx\", ${CPU[$n]} / ${CPU[burnrate]}}")
+  echo "| $n | ${WALL[$n]} | $ratio | ${CPU[$n]} | $cratio | $((RSS[$n] / 1024)) |"
 done
 exit $STATUS

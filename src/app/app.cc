@@ -21,11 +21,77 @@ Result<std::unique_ptr<App>> App::Open(Config cfg, const Clock& clock) {
   engine::EngineOptions eo;
   eo.tz = tz;
   eo.board_refresh_ms = a.cfg.board_refresh_ms;
+  BR_RETURN_IF_ERROR(ConfigureBoardEngine(a.cfg, &eo));
   a.engine = std::make_unique<engine::Engine>(eo, clock);
+  BR_RETURN_IF_ERROR(a.OpenGovernanceAndDetection());
   ingest::IngestOptions io;
   io.limits = a.cfg.limits;
+  io.prompt_features = detect::ComputePromptFeatures;
   a.ingestor = std::make_unique<ingest::Ingestor>(io, *a.store, *a.engine, a.identity, a.prices, clock);
+  // Durable events reach governance (budgets count ingested usage) and
+  // detection (features per user and day), on the applier thread.
+  a.ingestor->AddListener([&a](std::span<const model::Event> events) {
+    for (const auto& e : events) {
+      a.governor->OnUsage(e);
+      a.detection->Observe(e);
+    }
+  });
   return app;
+}
+
+Status App::Impl::OpenGovernanceAndDetection() {
+  BR_ASSIGN_OR_RETURN(govern_db, govern::GovernDb::Open(cfg.db_path));
+  audit = std::make_unique<govern::AuditLog>(govern_db.get(), *clock);
+  webhooks = govern::NewHttpClientTransport();
+  alerter = std::make_unique<govern::Alerter>(*webhooks, *clock);
+  governor = std::make_unique<govern::Governor>(*clock, *audit, alerter.get());
+  governor->SetIdentity(&identity);
+  governor->SetPrices(&prices);
+  BR_RETURN_IF_ERROR(governor->AttachDb(govern_db.get()));
+  if (cfg.toml) BR_RETURN_IF_ERROR(governor->Configure(*cfg.toml));
+  detect::DetectConfig dc;
+  dc.tz = engine->options().tz;
+  detection = std::make_unique<detect::DetectionEngine>(dc, *clock);
+  // A flag that counts as waste throttles the user and is audited; a
+  // dismissal lifts the throttle.
+  detection->Subscribe([this](const detect::Flag& f, detect::FlagEvent ev) {
+    if (ev == detect::FlagEvent::kFlagged) {
+      // Scoring re-runs every minute; act on a flag the first time only.
+      std::lock_guard lock(flags_mu);
+      if (!flags_reported.insert(f.id).second) return;
+    }
+    audit->Append({.actor = ev == detect::FlagEvent::kFlagged ? "detect" : f.reviewer,
+                   .action = std::string("flag.") + detect::FlagEventName(ev),
+                   .subject = "user:" + f.user,
+                   .reason = "score " + std::to_string(int(f.score)) + " on " + f.date +
+                             (f.reasons.empty() ? "" : ": " + f.reasons.front().detector),
+                   .detail = ""});
+    if (ev == detect::FlagEvent::kDismissed) {
+      governor->SetThrottle(f.user, 0, "flag " + f.id + " dismissed", f.reviewer);
+    } else if (f.CountsAsWaste()) {
+      governor->SetThrottle(f.user, f.state == detect::ReviewState::kConfirmed ? 2 : 1,
+                            "flag " + f.id + " (score " + std::to_string(int(f.score)) + ")", "detect");
+    }
+  });
+  // Honest volume: tokens minus waste counted by detection, users only.
+  engine->SetWasteFn([this](engine::Entity e, std::string_view id, engine::TimeRange r) -> int64_t {
+    if (e != engine::Entity::kUser) return 0;
+    TimeMs now = clock->NowMs();
+    int64_t from = detection->DayOf(std::max(r.from, now - 62 * kDayMs));
+    int64_t to = detection->DayOf(std::min(r.to - 1, now));
+    int64_t sum = 0;
+    std::string user(id);
+    for (int64_t d = from; d <= to; ++d) sum += detection->WastedTokens(user, d);
+    return sum;
+  });
+  return Status::OK();
+}
+
+void App::Impl::ScoreDetection(TimeMs now) {
+  // Today so far, and yesterday until its scores are final.
+  int64_t today = detection->DayOf(now);
+  detection->ScoreDay(today - 1);
+  detection->ScoreDay(today);
 }
 
 Status App::Start() {
@@ -65,7 +131,7 @@ void App::Stop() {
 }
 
 void App::Impl::Tick() {
-  TimeMs last_purge = 0;
+  TimeMs last_purge = 0, last_score = 0, last_govern = 0;
   for (;;) {
     {
       std::unique_lock lock(tick_mu);
@@ -99,6 +165,14 @@ void App::Impl::Tick() {
           if (s.channel == t.channel) s.sent_version = t.sent_version;
     }
     TimeMs now = clock->NowMs();
+    if (now - last_govern >= kSecondMs) {
+      last_govern = now;
+      governor->Tick();
+    }
+    if (now - last_score >= kMinuteMs) {
+      last_score = now;
+      ScoreDetection(now);
+    }
     if (now - last_purge > kHourMs) {
       last_purge = now;
       (void)store->Purge(now - cfg.raw_retention_days * kDayMs);

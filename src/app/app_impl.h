@@ -7,9 +7,13 @@
 #include <mutex>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "app/app.h"
+#include "detect/detect.h"
+#include "common/json_writer.h"
 #include "engine/engine.h"
+#include "govern/govern.h"
 #include "http/http.h"
 #include "ingest/ingest.h"
 #include "model/identity.h"
@@ -24,6 +28,8 @@ struct Subscriber {
   uint64_t sent_version = 0;
 };
 
+struct BoardState;  // board_state.h: OTLP receiver, badges, profiles
+
 struct App::Impl {
   Config cfg;
   const Clock* clock = nullptr;
@@ -31,6 +37,15 @@ struct App::Impl {
   model::PriceTable prices;
   model::Identity identity;
   std::unique_ptr<engine::Engine> engine;
+  // Governance: its tables live in the same database file.
+  std::unique_ptr<govern::GovernDb> govern_db;
+  std::unique_ptr<govern::AuditLog> audit;
+  std::unique_ptr<govern::WebhookTransport> webhooks;
+  std::unique_ptr<govern::Alerter> alerter;
+  std::unique_ptr<govern::Governor> governor;
+  std::unique_ptr<detect::DetectionEngine> detection;
+  std::mutex flags_mu;
+  std::unordered_set<std::string> flags_reported;  // guarded by flags_mu
   std::unique_ptr<ingest::Ingestor> ingestor;
   http::Router router;
   std::unique_ptr<http::Server> server;
@@ -54,12 +69,28 @@ struct App::Impl {
   std::condition_variable tick_cv;
   bool stopping = false;  // guarded by tick_mu
 
+  // Leaderboard extras (board_routes.cc); declared last so that it stops
+  // first, while the engine is still there.
+  std::shared_ptr<BoardState> board;
+
   void RegisterRoutes();
+  Status OpenGovernanceAndDetection();
+  // OTLP, badge and profile routes; starts the badge worker (board_routes.cc).
+  void RegisterBoardRoutes();
+  void StartBadges();
+  std::string ProfileJson(engine::Entity e, const engine::Profile& p);
   void Tick();
+  void ScoreDetection(TimeMs now);
   Result<std::pair<http::Role, std::string>> Authenticate(std::string_view key);
   std::string BoardJson(const engine::Board& b) const;
   std::string Alias(std::string_view id) const;
   std::string MetricsText();
 };
+
+// Token, cost, outcome and value-per-token fields of one counters object
+// (routes.cc), shared by boards, usage and profiles.
+void WriteCounters(JsonWriter& w, const engine::Counters& c);
+// Applies the [efficiency] / [outcomes.weights] config to engine options.
+Status ConfigureBoardEngine(const Config& cfg, engine::EngineOptions* eo);
 
 }  // namespace burnrate::app

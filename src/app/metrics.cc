@@ -50,6 +50,7 @@ std::string App::Impl::MetricsText() {
   for (const auto& [m, c] : models) out += fmt::format("burnrate_tokens_24h{{model=\"{}\"}} {}\n", LabelValue(m), c.Total());
   out += "# HELP burnrate_cost_usd_24h Cost in the last 24 hours, by model.\n# TYPE burnrate_cost_usd_24h gauge\n";
   for (const auto& [m, c] : models) out += fmt::format("burnrate_cost_usd_24h{{model=\"{}\"}} {:.6f}\n", LabelValue(m), double(c.cost_nanos) / 1e9);
+  governor->AppendMetrics(out);
   metric("burnrate_uptime_seconds", "gauge", "Seconds since start.", double(now - started_at) / 1000);
   return out;
 }

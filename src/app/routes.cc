@@ -9,12 +9,6 @@
 #include "common/time_util.h"
 
 namespace burnrate::app {
-namespace {
-
-using http::ErrorResponse;
-using http::Request;
-using http::Response;
-using http::Role;
 
 void WriteCounters(JsonWriter& w, const engine::Counters& c) {
   w.Key("input_tokens").Int(c.input);
@@ -26,7 +20,23 @@ void WriteCounters(JsonWriter& w, const engine::Counters& c) {
   w.Key("requests").Int(c.requests);
   w.Key("outcomes").Int(c.outcomes);
   w.Key("value").Double(c.value);
+  // Value per token: edit decisions and what an outcome costs.
+  w.Key("edits_accepted").Int(c.edits_accepted);
+  w.Key("edits_rejected").Int(c.edits_rejected);
+  w.Key("edit_acceptance");
+  if (c.EditAcceptance() >= 0) w.Double(c.EditAcceptance()); else w.Null();
+  w.Key("cost_per_outcome_usd");
+  if (c.outcomes > 0) w.Double(double(c.cost_nanos) / 1e9 / double(c.outcomes)); else w.Null();
+  w.Key("value_per_mtok");
+  if (c.Total() > 0) w.Double(c.value / (double(c.Total()) / 1e6)); else w.Null();
 }
+
+namespace {
+
+using http::ErrorResponse;
+using http::Request;
+using http::Response;
+using http::Role;
 
 Result<int64_t> IntParam(const Request& r, const char* name, int64_t def, int64_t lo, int64_t hi) {
   auto v = r.Query(name);
@@ -122,6 +132,7 @@ static std::string_view FieldOf(const Status& s) {
 
 void App::Impl::RegisterRoutes() {
   router.SetAuthenticator([this](std::string_view key) { return Authenticate(key); });
+  RegisterBoardRoutes();
 
   router.AddSync("GET", "/healthz", Role::kNone, [](Request&) { return Response::Json("{\"status\":\"ok\"}"); });
   router.AddSync("GET", "/readyz", Role::kNone, [this](Request&) {
@@ -296,6 +307,9 @@ void App::Impl::RegisterRoutes() {
     key_cache.clear();
     return Response::Json("{\"revoked\":true}");
   });
+
+  governor->RegisterRoutes(router);
+  detection->RegisterRoutes(router);
 
   // The dashboard: static files with a fallback to index.html (SPA routes).
   router.SetFallback([this](Request& r, http::Respond respond) {

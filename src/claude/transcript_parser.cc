@@ -21,10 +21,16 @@
 #include "claude/transcript_parser.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <simdjson.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <cstring>
 #include <memory>
 
@@ -39,6 +45,31 @@ constexpr size_t kChunk = 4 << 20;
 constexpr uint64_t kKeySeedHi = 0x6275726e72617465ULL;  // "burnrate"
 constexpr uint64_t kKeySeedLo = 0x636c61756465636fULL;  // "claudeco"
 
+
+// Finds `"usage"` in [p, end). The SSE2 loop compares 16 positions at a
+// time on two needle bytes ('u' at +1 and '"' at +6, a pair rare in prose
+// and code) and confirms candidates with memcmp: several times faster than
+// glibc memmem on this input, which was a fifth of the run time.
+const char* FindUsageKey(const char* p, const char* end) {
+  constexpr size_t kLen = 7;  // "usage" with its quotes
+#if defined(__SSE2__)
+  const __m128i u = _mm_set1_epi8('u'), q = _mm_set1_epi8('"');
+  while (end - p >= static_cast<ptrdiff_t>(16 + kLen)) {
+    __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 1));
+    __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 6));
+    unsigned mask = static_cast<unsigned>(
+        _mm_movemask_epi8(_mm_and_si128(_mm_cmpeq_epi8(a, u), _mm_cmpeq_epi8(b, q))));
+    while (mask) {
+      int i = __builtin_ctz(mask);
+      if (std::memcmp(p + i, kUsageKey.data(), kLen) == 0) return p + i;
+      mask &= mask - 1;
+    }
+    p += 16;
+  }
+#endif
+  if (end - p < static_cast<ptrdiff_t>(kLen)) return nullptr;
+  return static_cast<const char*>(memmem(p, end - p, kUsageKey.data(), kLen));
+}
 
 int Digits(const char* p, int n) {
   int v = 0;
@@ -83,6 +114,25 @@ bool ParseTranscriptTimestamp(std::string_view s, TimeMs* out) {
 struct TranscriptParser::Impl {
   std::unique_ptr<LineParser> line_parser = NewLineParser();
   std::string key_buf;
+  std::unique_ptr<char[]> read_buf;
+  size_t read_buf_size = 0;
+  // The last interned model and session: lines of a file mostly repeat them.
+  StringTable* cached_table = nullptr;
+  std::string last_model, last_session;
+  uint32_t last_model_id = 0, last_session_id = 0;
+
+  uint32_t Intern(StringTable* t, std::string_view s, std::string* last, uint32_t* last_id) {
+    if (t != cached_table) {
+      cached_table = t;
+      last_model.clear(), last_session.clear();
+      last_model_id = t->Intern(""), last_session_id = last_model_id;
+    }
+    if (s != *last) {
+      last->assign(s);
+      *last_id = t->Intern(s);
+    }
+    return *last_id;
+  }
 
   bool Parse(const char* p, size_t len, size_t cap, LineFields* f) {
     return line_parser->Parse(p, len, cap, f);
@@ -115,8 +165,9 @@ struct TranscriptParser::Impl {
     e.line = line_no;
     e.file = ctx.file;
     e.project = ctx.project;
-    e.model = out->strings->Intern(f.model);
-    e.session = f.session.empty() ? ctx.session_fallback : out->strings->Intern(f.session);
+    e.model = Intern(out->strings, f.model, &last_model, &last_model_id);
+    e.session = f.session.empty() ? ctx.session_fallback
+                                  : Intern(out->strings, f.session, &last_session, &last_session_id);
     e.has_ids = !f.msg_id.empty() && !f.req_id.empty();
     if (!f.msg_id.empty()) e.msg_hash = Hash64(f.msg_id) | 1;
     if (!f.req_id.empty()) e.req_hash = Hash64(f.req_id) | 1;
@@ -137,6 +188,16 @@ struct TranscriptParser::Impl {
 };
 
 TranscriptParser::TranscriptParser() : impl_(new Impl) {}
+
+char* TranscriptParser::ReadBuffer(size_t n, size_t keep) {
+  if (n > impl_->read_buf_size) {
+    std::unique_ptr<char[]> bigger(new char[n]);  // not zeroed: no memset of MiBs per file
+    if (keep) std::memcpy(bigger.get(), impl_->read_buf.get(), keep);
+    impl_->read_buf = std::move(bigger);
+    impl_->read_buf_size = n;
+  }
+  return impl_->read_buf.get();
+}
 TranscriptParser::~TranscriptParser() { delete impl_; }
 
 uint32_t TranscriptParser::ParseLines(const char* data, size_t len, size_t capacity,
@@ -146,8 +207,7 @@ uint32_t TranscriptParser::ParseLines(const char* data, size_t len, size_t capac
   const char* pos = data;
   uint32_t line = first_line;
   while (pos < end) {
-    const char* hit = static_cast<const char*>(
-        memmem(pos, end - pos, kUsageKey.data(), kUsageKey.size()));
+    const char* hit = FindUsageKey(pos, end);
     const char* scan_to = hit ? hit : end;
     // Count the lines before the line of the hit (or to the end).
     const char* ls = pos;
@@ -184,50 +244,98 @@ void TranscriptParser::ParseText(std::string_view text, const FileContext& ctx, 
   ParseLines(buf.data(), text.size(), buf.size(), 1, ctx, out);
 }
 
+namespace {
+
+// Reads [offset, EOF) with pread() through the parser's buffer (small files,
+// lines longer than a map window, and the last bytes of a file).
+Status ReadWithPread(int fd, const std::string& path, uint64_t offset, uint32_t first_line,
+                     bool include_partial_tail, const FileContext& ctx, TranscriptParser* parser,
+                     ParseOutput* out, uint64_t* end_offset, uint32_t* next_line) {
+  constexpr size_t kPad = simdjson::SIMDJSON_PADDING;
+  size_t cap = kChunk;  // usable bytes; the buffer has kPad more
+  char* buf = parser->ReadBuffer(cap + kPad, 0);
+  size_t have = 0;
+  uint64_t base = offset;
+  uint32_t line = first_line;
+  for (;;) {
+    if (have == cap) {  // one line longer than the buffer: grow
+      cap *= 2;
+      buf = parser->ReadBuffer(cap + kPad, have);
+    }
+    ssize_t n = ::pread(fd, buf + have, cap - have, static_cast<off_t>(base + have));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Status::IOError("cannot read " + path + ": " + std::strerror(errno));
+    }
+    if (n == 0) {
+      if (have > 0 && include_partial_tail) {
+        std::memset(buf + have, ' ', kPad);
+        line = parser->ParseLines(buf, have, have + kPad, line, ctx, out);
+        base += have;
+      }
+      break;
+    }
+    have += static_cast<size_t>(n);
+    const char* nl = static_cast<const char*>(memrchr(buf, '\n', have));
+    if (!nl) continue;
+    size_t upto = nl - buf + 1;
+    line = parser->ParseLines(buf, upto, cap + kPad, line, ctx, out);
+    std::memmove(buf, buf + upto, have - upto);
+    base += upto;
+    have -= upto;
+  }
+  *end_offset = base;
+  *next_line = line;
+  return Status::OK();
+}
+
+}  // namespace
+
+// Big files are parsed in place through read-only mappings of kWindow bytes,
+// which saves the kernel's copy into a buffer (a third of the run time with
+// pread). Only lines that end at least SIMDJSON_PADDING bytes before the
+// window's end are parsed in place, so simdjson's read-ahead stays inside
+// the mapping; the next window starts at the first line not parsed. The
+// last bytes of the file go through ReadWithPread.
 Status ParseTranscriptFile(const std::string& path, uint64_t offset, uint32_t first_line,
                            bool include_partial_tail, const FileContext& ctx,
                            TranscriptParser* parser, ParseOutput* out, uint64_t* end_offset,
                            uint32_t* next_line) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Status::IOError("cannot open " + path + ": " + std::strerror(errno));
-  ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-  std::vector<char> buf(kChunk + simdjson::SIMDJSON_PADDING);
-  size_t have = 0;
-  uint64_t base = offset;
-  uint32_t line = first_line;
-  for (;;) {
-    size_t room = buf.size() - simdjson::SIMDJSON_PADDING - have;
-    if (room == 0) {  // one line longer than the buffer: grow
-      buf.resize((buf.size() - simdjson::SIMDJSON_PADDING) * 2 + simdjson::SIMDJSON_PADDING);
-      continue;
-    }
-    ssize_t n = ::pread(fd, buf.data() + have, room, static_cast<off_t>(base + have));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      Status st = Status::IOError("cannot read " + path + ": " + std::strerror(errno));
-      ::close(fd);
-      return st;
-    }
-    if (n == 0) {
-      if (have > 0 && include_partial_tail) {
-        line = parser->ParseLines(buf.data(), have, buf.size(), line, ctx, out);
-        base += have;
-      }
-      break;
-    }
-    have += static_cast<size_t>(n);
-    const char* nl = static_cast<const char*>(memrchr(buf.data(), '\n', have));
-    if (!nl) continue;
-    size_t upto = nl - buf.data() + 1;
-    line = parser->ParseLines(buf.data(), upto, buf.size(), line, ctx, out);
-    std::memmove(buf.data(), buf.data() + upto, have - upto);
-    base += upto;
-    have -= upto;
+  struct stat st;
+  if (::fstat(fd, &st) != 0) {
+    ::close(fd);
+    return Status::IOError("cannot stat " + path + ": " + std::strerror(errno));
   }
+  constexpr size_t kPad = simdjson::SIMDJSON_PADDING;
+  constexpr uint64_t kWindow = 16 << 20, kMinMapped = 64 << 10;
+  const uint64_t size = static_cast<uint64_t>(st.st_size);
+  const uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+  uint64_t pos = offset;
+  uint32_t line = first_line;
+  while (size > pos && size - pos >= kMinMapped) {
+    uint64_t map_off = pos & ~(page - 1);
+    size_t map_len = static_cast<size_t>(std::min<uint64_t>(kWindow, size - map_off));
+    void* m = ::mmap(nullptr, map_len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd,
+                     static_cast<off_t>(map_off));
+    if (m == MAP_FAILED) break;  // fall back to pread
+    const char* data = static_cast<const char*>(m) + (pos - map_off);
+    size_t avail = map_len - (pos - map_off);
+    size_t safe = avail > kPad ? avail - kPad : 0;
+    const char* nl = safe ? static_cast<const char*>(memrchr(data, '\n', safe)) : nullptr;
+    if (nl) {
+      size_t upto = nl - data + 1;
+      line = parser->ParseLines(data, upto, upto + kPad, line, ctx, out);
+      pos += upto;
+    }
+    ::munmap(m, map_len);
+    if (!nl) break;  // a line longer than the window: pread grows its buffer
+  }
+  Status s = ReadWithPread(fd, path, pos, line, include_partial_tail, ctx, parser, out,
+                           end_offset, next_line);
   ::close(fd);
-  *end_offset = base;
-  *next_line = line;
-  return Status::OK();
+  return s;
 }
 
 }  // namespace burnrate::claude

@@ -53,6 +53,10 @@ class TranscriptParser {
   uint32_t ParseLines(const char* data, size_t len, size_t capacity, uint32_t first_line,
                   const FileContext& ctx, ParseOutput* out);
 
+  // A reusable read buffer of at least n bytes whose first `keep` bytes are
+  // preserved across growth; other contents are undefined.
+  char* ReadBuffer(size_t n, size_t keep);
+
   // Convenience for tests and small inputs: copies into a padded buffer.
   void ParseText(std::string_view text, const FileContext& ctx, ParseOutput* out);
 

@@ -204,5 +204,26 @@ TEST(TranscriptParser, LongLinesAcrossChunkBoundaries) {
   EXPECT_EQ(r.entries[5].line, 6u);
 }
 
+TEST(TranscriptParser, MappedWindowsAndLinesLongerThanAWindow) {
+  TempDir d;
+  std::string small;
+  for (int i = 0; i < 40000; ++i) {
+    LineSpec s{.msg = "m" + std::to_string(i), .in = 1, .text = std::string(i % 900, 'y')};
+    small += Line(s) + "\n";
+  }
+  d.Write("p", "many.jsonl", small + "{\"truncated\": \"usage");  // > 16 MiB: several windows
+  d.Write("p", "huge.jsonl",
+          Line(LineSpec{.msg = "h1", .in = 7, .text = std::string(20 << 20, 'z')}) + "\n" +
+              Line(LineSpec{.msg = "h2", .in = 8}) + "\n");
+  ScanResult r = Scan(d);
+  EXPECT_EQ(r.entries.size(), 40002u);
+  EXPECT_EQ(Sum(r).input, 40000 + 15);
+  ASSERT_EQ(r.skipped.size(), 1u);
+  EXPECT_EQ(r.skipped[0].line, 40001u);
+  uint32_t max_line = 0;
+  for (const auto& e : r.entries) max_line = std::max(max_line, e.line);
+  EXPECT_EQ(max_line, 40000u);
+}
+
 }  // namespace
 }  // namespace burnrate::claude

@@ -29,7 +29,7 @@ void AddKeysCommand(CLI::App& app) {
   auto* create = keys->add_subcommand("create", "Create a key and print it once");
   create->add_option("--db", *db, "SQLite database file")->default_val("burnrate.db");
   create->add_option("--role", *role, "admin, viewer, ingest or self")->required();
-  create->add_option("--label", *label, "A note for humans");
+  create->add_option("--label,--name", *label, "A note for humans");
   create->add_option("--user", *user, "For role self: the user the key belongs to");
   create->callback([=] {
     auto s = open();

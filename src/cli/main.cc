@@ -1,7 +1,10 @@
 // burnrate: meter, rank and govern AI-agent token use. See README.md.
 #include <CLI/CLI.hpp>
 
+#include "claude/agent_command.h"
+#include "claude/report_command.h"
 #include "cli/cli.h"
+#include "detect/eval_command.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"burnrate: usage accounting, leaderboards and governance for AI coding agents"};
@@ -11,6 +14,10 @@ int main(int argc, char** argv) {
   burnrate::cli::AddIngestCommand(app);
   burnrate::cli::AddTopCommand(app);
   burnrate::cli::AddSimulateCommand(app);
+  burnrate::claude::AddIngestClaudeCommand(app);  // extends `ingest` with --claude
+  burnrate::claude::AddAgentCommand(app);
+  burnrate::claude::AddReportCommand(app);
+  burnrate::detect::AddEvalDetectionCommand(app);
   CLI11_PARSE(app, argc, argv);
   return burnrate::cli::ExitCode();
 }

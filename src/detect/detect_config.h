@@ -55,6 +55,8 @@ struct DetectConfig {
   int cluster_min_accounts = 5;
   double cluster_key_share = 0.2;      // share of a user's prompts on the shared fingerprint
   uint32_t cluster_min_prompt_len = 48;
+  int cluster_bits = 14;               // SimHash distance between accounts' templates
+  double cluster_max_productive = 0.5; // clusters mostly of productive users are shared tooling
 
   // Cache replay.
   double cache_peer_multiple = 2;      // cache read per request vs peers

@@ -1,7 +1,7 @@
 // DetectionEngine: the detect layer's one object. It owns the feature store,
 // the scorer and the flag store, and is what the app wires:
 //
-//   ingest path   engine.Observe(event)            per usage/outcome event
+//   ingest path   engine.Observe(event) / ObserveBatch(span)  after commit
 //   daily job     engine.ScoreDay(engine.DayOf(now) - 1)
 //   HTTP          engine.RegisterRoutes(router)    GET /v1/flags, POST review
 //   governance    engine.Subscribe(listener)       flagged/confirmed/dismissed
@@ -14,6 +14,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -44,11 +45,19 @@ class DetectionEngine {
   DetectionEngine(DetectConfig cfg, const Clock& clock, std::unique_ptr<FlagStore> store = nullptr);
 
   void Observe(const model::Event& e);
+  // For Ingestor::EventsListener: engine.ObserveBatch(span).
+  void ObserveBatch(std::span<const model::Event> events) {
+    for (const auto& e : events) Observe(e);
+  }
   // Scores every user active on local day `day`; stores and returns the
   // flags with score >= flag_score (highest first) and notifies listeners.
   // Exempt users are never flagged.
   std::vector<Flag> ScoreDay(int64_t day);
   int64_t DayOf(TimeMs t) const { return features_.DayOf(t); }
+  // Rolling-hour usage of a user (for live views and governance).
+  FeatureStore::HourWindow RollingHour(const std::string& user) const {
+    return features_.RollingHour(user, clock_.NowMs());
+  }
 
   // Tokens of (user, day) counted as waste: from flags that are confirmed,
   // or high-confidence and not dismissed. 0 otherwise.

@@ -118,7 +118,8 @@ std::optional<Reason> DetectParallelFarm(const UserDayFeatures& f, const PeerBas
 
 std::optional<Reason> DetectBotFarm(const UserDayFeatures& f, const PeerBaseline& p, const DetectConfig& cfg) {
   if (!Enough(f, cfg) || Productive(f, p, cfg)) return std::nullopt;
-  if (f.cluster_accounts < cfg.cluster_min_accounts || f.cluster_share < cfg.cluster_key_share)
+  if (f.cluster_accounts < cfg.cluster_min_accounts || f.cluster_share < cfg.cluster_key_share ||
+      f.cluster_productive > cfg.cluster_max_productive)
     return std::nullopt;
   double s = std::max(Lin(f.cluster_accounts, cfg.cluster_min_accounts, 4 * cfg.cluster_min_accounts),
                       Lin(f.cluster_share, cfg.cluster_key_share, 1));

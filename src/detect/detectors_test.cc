@@ -109,6 +109,10 @@ TEST_F(DetectorsTest, BotFarm) {
   EXPECT_TRUE(DetectBotFarm(f, p, cfg));
   f.cluster_share = 0.19;
   EXPECT_FALSE(DetectBotFarm(f, p, cfg));
+  f.cluster_share = 0.9, f.cluster_productive = 0.6;  // shared tooling of a productive team
+  EXPECT_FALSE(DetectBotFarm(f, p, cfg));
+  f.cluster_productive = 0.4;
+  EXPECT_TRUE(DetectBotFarm(f, p, cfg));
 }
 
 TEST_F(DetectorsTest, CacheReplay) {

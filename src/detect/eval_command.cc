@@ -10,10 +10,12 @@
 #include <chrono>
 #include <cstdio>
 #include <unordered_map>
+#include <unordered_set>
 
 #include <fmt/format.h>
 
 #include "common/json_writer.h"
+#include "sim/simulator.h"
 
 namespace burnrate::detect {
 namespace {
@@ -92,6 +94,33 @@ Result<EvalReport> RunEvaluation(const EvalOptions& options, DetectionEngine& en
   return rep;
 }
 
+Result<ForeignOrgResult> RunForeignOrg(int users, int days, uint64_t seed, int min_flag_days) {
+  sim::SimOptions so;
+  so.users = users, so.days = days, so.seed = seed;
+  so.end = 1772409600000 + TimeMs(days) * kDayMs;  // whole UTC days
+  sim::Simulator simulator(so);
+  DetectConfig cfg;
+  FakeClock clock(so.end);
+  DetectionEngine engine(cfg, clock);
+  ForeignOrgResult r;
+  r.users = users;
+  std::unordered_map<std::string, int> flagged;
+  std::unordered_set<std::string> active;
+  TimeMs from = so.end - TimeMs(days) * kDayMs;
+  for (int d = 0; d < days; ++d) {
+    simulator.Generate(from + d * kDayMs, from + (d + 1) * kDayMs, [&](model::Event&& e) {
+      ++r.events;
+      active.insert(e.user);
+      engine.Observe(e);
+    });
+    for (const Flag& f : engine.ScoreDay(FloorDiv(from, kDayMs) + d)) ++flagged[f.user], ++r.flagged_days;
+  }
+  r.active_users = static_cast<int>(active.size());
+  for (const auto& [u, n] : flagged) r.flagged_users += n >= min_flag_days;
+  r.fpr = Div(r.flagged_users, r.active_users);
+  return r;
+}
+
 std::string FormatReport(const EvalReport& r) {
   std::string s = fmt::format("{:<16} {:>7} {:>7} {:>8} {:>9}  {}\n", "persona", "label", "users", "flagged",
                               "rate", "flagged days per detector (a day may count for several)");
@@ -108,6 +137,11 @@ std::string FormatReport(const EvalReport& r) {
       "targets (precision>=0.95, recall>=0.90, FPR heavy legit<=0.005): {}\n",
       r.precision, r.recall, r.fpr_legit, r.fpr_heavy_legit, r.day_precision, r.day_recall, r.events, r.scored_days,
       r.seconds, r.max_score_seconds, double(r.feature_bytes) / 1e6, r.MeetsTargets() ? "MET" : "MISSED");
+  if (r.foreign.users > 0)
+    s += fmt::format("foreign org (foundation simulator, all legitimate): {} active users, {} events, "
+                     "{} flagged users, {} flagged user-days, FPR {:.4f}\n",
+                     r.foreign.active_users, r.foreign.events, r.foreign.flagged_users, r.foreign.flagged_days,
+                     r.foreign.fpr);
   return s;
 }
 
@@ -119,6 +153,10 @@ std::string ReportJson(const EvalReport& r) {
   w.Key("day_precision").Double(r.day_precision).Key("day_recall").Double(r.day_recall);
   w.Key("events").Int(r.events).Key("seconds").Double(r.seconds);
   w.Key("targets_met").Bool(r.MeetsTargets());
+  if (r.foreign.users > 0) {
+    w.Key("foreign_org").BeginObject().Key("active_users").Int(r.foreign.active_users);
+    w.Key("flagged_users").Int(r.foreign.flagged_users).Key("fpr").Double(r.foreign.fpr).EndObject();
+  }
   w.Key("personas").BeginArray();
   for (const auto& p : r.personas) {
     w.BeginObject().Key("persona").String(p.persona).Key("farming").Bool(p.farming);
@@ -139,6 +177,14 @@ int RunEvalDetection(const EvalOptions& options) {
   if (!rep.ok()) {
     std::fprintf(stderr, "eval-detection: %s\n", rep.status().ToString().c_str());
     return 2;
+  }
+  if (options.foreign_users > 0) {
+    auto foreign = RunForeignOrg(options.foreign_users, options.sim.days, options.sim.seed, options.min_flag_days);
+    if (!foreign.ok()) {
+      std::fprintf(stderr, "eval-detection: %s\n", foreign.status().ToString().c_str());
+      return 2;
+    }
+    rep->foreign = *foreign;
   }
   std::string out = options.json ? ReportJson(*rep) + "\n" : FormatReport(*rep);
   std::fwrite(out.data(), 1, out.size(), stdout);
@@ -163,6 +209,9 @@ void AddEvalDetectionCommand(CLI::App& app) {
       ->capture_default_str()->check(CLI::Range(2, 10000));
   sub->add_option("--min-flag-days", opts->min_flag_days, "Flagged days that make a user count as flagged")
       ->capture_default_str()->check(CLI::Range(1, 366));
+  sub->add_option("--foreign-users", opts->foreign_users,
+                  "Also run this many users of the foundation simulator (no farmers) and report their FPR")
+      ->capture_default_str()->check(CLI::Range(0, 1000000));
   sub->add_flag("--check", opts->check, "Exit 1 when a quality target is missed");
   sub->add_flag("--json", opts->json, "Print the report as JSON");
   sub->callback([opts] {

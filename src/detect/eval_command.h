@@ -28,7 +28,17 @@ struct EvalOptions {
   int min_flag_days = 2;  // a user counts as flagged after this many flagged days
   bool check = false;     // exit code 1 when a target is missed
   bool json = false;      // print the report as JSON
+  int foreign_users = 0;  // > 0: also run the foundation simulator's org (all legit)
 };
+
+// False positives on an organisation from a different generator
+// (sim::Simulator, no farmers): every flagged user is a false positive.
+struct ForeignOrgResult {
+  int users = 0, active_users = 0, flagged_users = 0;
+  int64_t events = 0, flagged_days = 0;
+  double fpr = 0;
+};
+Result<ForeignOrgResult> RunForeignOrg(int users, int days, uint64_t seed, int min_flag_days);
 
 struct PersonaResult {
   std::string persona;
@@ -45,6 +55,7 @@ struct EvalReport {
   int64_t events = 0, scored_days = 0;
   double seconds = 0, max_score_seconds = 0;
   size_t feature_bytes = 0;
+  ForeignOrgResult foreign;
   bool MeetsTargets() const { return precision >= 0.95 && recall >= 0.90 && fpr_heavy_legit <= 0.005; }
 };
 

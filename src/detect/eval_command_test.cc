@@ -27,5 +27,15 @@ TEST(EvalDetection, SmallOrgMeetsTargets) {
   EXPECT_LE(rep->fpr_legit, 0.01);
 }
 
+// An organisation from a different generator (the foundation simulator:
+// log-normal heaviness, no prompts, no farmers) must come out clean.
+TEST(EvalDetection, ForeignOrgHasNoFalsePositives) {
+  auto r = RunForeignOrg(400, 3, 5, 2);
+  ASSERT_TRUE(r.ok());
+  EXPECT_GT(r->active_users, 300);
+  EXPECT_GT(r->events, 10000);
+  EXPECT_LE(r->fpr, 0.005);
+}
+
 }  // namespace
 }  // namespace burnrate::detect

@@ -1,5 +1,6 @@
 #include "detect/feature_store.h"
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "common/hash.h"
@@ -51,6 +52,27 @@ std::vector<UserDayFeatures> FeatureStore::Collect(int64_t day) const {
     }
   }
   return out;
+}
+
+FeatureStore::HourWindow FeatureStore::RollingHour(const std::string& user, TimeMs now) const {
+  HourWindow w;
+  const Shard& sh = shards_[Hash64(user) % kShards];
+  std::lock_guard<std::mutex> lock(sh.mu);
+  auto add = [&](TimeMs t, double weight) {
+    int64_t day = DayOf(t);
+    auto dit = sh.days.find(day);
+    if (dit == sh.days.end()) return;
+    auto uit = dit->second.find(user);
+    if (uit == dit->second.end()) return;
+    TimeMs start = cfg_.tz.name() == "UTC" ? day * kDayMs : cfg_.tz.DayStart(t);
+    int h = static_cast<int>(std::clamp<TimeMs>((t - start) / kHourMs, 0, 23));
+    w.requests += weight * uit->second.hour_requests(h);
+    w.tokens += weight * double(uit->second.hour_tokens(h));
+  };
+  double into = double(now - FloorDiv(now, kHourMs) * kHourMs) / double(kHourMs);
+  add(now, 1.0);
+  add(now - kHourMs, 1.0 - into);
+  return w;
 }
 
 size_t FeatureStore::ApproxBytes() const {

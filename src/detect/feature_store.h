@@ -28,6 +28,13 @@ class FeatureStore {
   void Observe(const model::Event& e);
   // Features of every user with events on local day `day` (unordered).
   std::vector<UserDayFeatures> Collect(int64_t day) const;
+  // Usage of one user over the rolling hour ending at `now`: the current
+  // clock hour plus the overlapping fraction of the previous one (hourly
+  // buckets, so an estimate). Zero for unknown users.
+  struct HourWindow {
+    double requests = 0, tokens = 0;
+  };
+  HourWindow RollingHour(const std::string& user, TimeMs now) const;
   // Local day number of an instant in the configured zone.
   int64_t DayOf(TimeMs t) const;
   size_t ApproxBytes() const;

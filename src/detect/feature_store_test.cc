@@ -109,6 +109,17 @@ TEST(FeatureStore, OldDaysArePrunedAndLateEventsDropped) {
   EXPECT_EQ(fs.Collect(20003).size(), 1u);
 }
 
+TEST(FeatureStore, RollingHourBlendsTheCurrentAndPreviousHour) {
+  DetectConfig cfg;
+  FeatureStore fs(cfg);
+  for (int i = 0; i < 10; ++i) fs.Observe(Usage("a", kDay0 + 5 * kHourMs + i * kMinuteMs, "s"));  // 05:00-05:09
+  for (int i = 0; i < 4; ++i) fs.Observe(Usage("a", kDay0 + 6 * kHourMs + i * kMinuteMs, "s"));   // 06:00-06:03
+  auto w = fs.RollingHour("a", kDay0 + 6 * kHourMs + 15 * kMinuteMs);  // 06:15: 4 + 0.75 x 10
+  EXPECT_DOUBLE_EQ(w.requests, 11.5);
+  EXPECT_DOUBLE_EQ(w.tokens, 11500);
+  EXPECT_EQ(fs.RollingHour("nobody", kDay0).requests, 0);
+}
+
 TEST(Scorer, ClustersAccountsSharingTemplates) {
   DetectConfig cfg;
   Scorer scorer(cfg);
@@ -119,10 +130,12 @@ TEST(Scorer, ClustersAccountsSharingTemplates) {
     uint64_t sh = i < 6 ? (0x0123456789abcdefull ^ (1ull << i)) : (0xfedcba9876543210ull * (i + 1));
     users[i].templates = {{sh, 0.8}};
   }
-  scorer.AssignClusters(users);
+  std::vector<char> productive = {1, 0, 0, 0, 0, 0, 1, 1};
+  scorer.AssignClusters(users, productive);
   for (int i = 0; i < 6; ++i) {
     EXPECT_EQ(users[i].cluster_accounts, 6);
     EXPECT_DOUBLE_EQ(users[i].cluster_share, 0.8);
+    EXPECT_NEAR(users[i].cluster_productive, 1.0 / 6, 1e-9);
   }
   EXPECT_EQ(users[6].cluster_accounts, 0);
   EXPECT_EQ(users[7].cluster_accounts, 0);

@@ -103,8 +103,9 @@ void DetectionEngine::RegisterRoutes(http::Router& router) {
     w.EndArray().EndObject();
     return http::Response::Json(w.Take());
   });
-  for (auto [verb, st] : {std::pair{"confirm", ReviewState::kConfirmed}, {"dismiss", ReviewState::kDismissed}}) {
-    router.AddSync("POST", std::string("/v1/flags/{id}/") + verb, http::Role::kAdmin,
+  for (const auto& route : {std::pair{"confirm", ReviewState::kConfirmed}, {"dismiss", ReviewState::kDismissed}}) {
+    ReviewState st = route.second;  // a plain variable: clang 14 cannot capture bindings
+    router.AddSync("POST", std::string("/v1/flags/{id}/") + route.first, http::Role::kAdmin,
                    [this, st](http::Request& req) {
                      auto note = ParseReviewNote(req.body);
                      if (!note.ok()) return http::ErrorResponse(note.status(), "note");

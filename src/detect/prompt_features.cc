@@ -1,22 +1,23 @@
 // SimHash (Charikar 2002) over word 2-shingles: each shingle hash votes +1/-1
-// on each of 64 bit positions; the sign of the sum is the fingerprint bit.
+// on each of 64 bit positions; the sign of the sum is the fingerprint bit
+// (counted as: bit set in more than half of the shingle hashes).
 // Texts that share most shingles share most votes, so their fingerprints
 // differ in few bits, while unrelated texts differ in about 32 of 64.
 // Shingles are built from per-word hashes (combined, not rehashed) so the
-// text is scanned once. The vote loop is a fixed 64-lane add that the
-// compiler vectorises.
+// text is scanned once. Votes are counted bit-sliced (see Votes).
 //
 // Compressibility uses zstd level 1 with a per-thread context: on natural
 // language and code it gives about 0.4-0.7, on pasted filler or repeated
 // phrases below 0.2. Very short texts carry the frame header overhead and
 // come out near or above 1; detectors only trust the ratio on long prompts.
+// zstd dominates the cost (about 6 us per 2 KB here), so only the first
+// 4 KB are compressed.
 #include "detect/prompt_features.h"
 
 #include <zstd.h>
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <string>
 #include <vector>
 
@@ -38,13 +39,62 @@ Scratch& ThreadScratch() {
   return s;
 }
 
-inline bool IsWordByte(unsigned char c) { return std::isalnum(c) || c >= 0x80 || c == '_'; }
-inline char Lower(char c) { return (c >= 'A' && c <= 'Z') ? char(c - 'A' + 'a') : c; }
-inline bool IsSpace(char c) { return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f' || c == '\v'; }
-
-inline void Vote(std::array<int32_t, 64>& v, uint64_t h) {
-  for (int b = 0; b < 64; ++b) v[b] += static_cast<int32_t>((h >> b) & 1) * 2 - 1;
+// Byte classes: 0 other (punctuation, kept as is), 1 white space, 2 word byte
+// (ASCII letters and digits, '_', and every byte of a UTF-8 sequence).
+constexpr std::array<uint8_t, 256> MakeClasses() {
+  std::array<uint8_t, 256> t{};
+  for (int c = 0; c < 256; ++c) {
+    bool word = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c >= 0x80;
+    bool space = c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
+    t[c] = word ? 2 : space ? 1 : 0;
+  }
+  return t;
 }
+constexpr std::array<uint8_t, 256> kClass = MakeClasses();
+inline bool IsWordByte(char c) { return kClass[static_cast<unsigned char>(c)] == 2; }
+inline bool IsSpace(char c) { return kClass[static_cast<unsigned char>(c)] == 1; }
+inline char Lower(char c) { return (c >= 'A' && c <= 'Z') ? char(c - 'A' + 'a') : c; }
+
+// Bit-sliced vote counting: byte v of a hash is spread to 8 one-byte lanes
+// (lane i = bit i of v) and added to a 64-bit SWAR accumulator, so a shingle
+// costs 8 table lookups and 8 adds. Lanes are flushed to 32-bit counters
+// before they can overflow (every 255 shingles).
+constexpr std::array<uint64_t, 256> MakeSpread() {
+  std::array<uint64_t, 256> t{};
+  for (int v = 0; v < 256; ++v)
+    for (int i = 0; i < 8; ++i) t[v] |= static_cast<uint64_t>((v >> i) & 1) << (8 * i);
+  return t;
+}
+constexpr std::array<uint64_t, 256> kSpread = MakeSpread();
+
+class Votes {
+ public:
+  void Add(uint64_t h) {
+    for (int b = 0; b < 8; ++b) acc_[b] += kSpread[(h >> (8 * b)) & 255];
+    ++total_;
+    if (++pending_ == 255) Flush();
+  }
+  // Bit k is set when more than half of the shingles had bit k set.
+  uint64_t Fingerprint() {
+    Flush();
+    uint64_t sh = 0;
+    for (int k = 0; k < 64; ++k) sh |= static_cast<uint64_t>(2 * ones_[k] > total_) << k;
+    return sh;
+  }
+
+ private:
+  void Flush() {
+    for (int b = 0; b < 8; ++b) {
+      for (int i = 0; i < 8; ++i) ones_[8 * b + i] += static_cast<uint32_t>((acc_[b] >> (8 * i)) & 255);
+      acc_[b] = 0;
+    }
+    pending_ = 0;
+  }
+  std::array<uint64_t, 8> acc_{};
+  std::array<uint32_t, 64> ones_{};
+  uint32_t total_ = 0;
+  int pending_ = 0;
+};
 
 // Normalises into s.normalised (lower case, single spaces, trimmed) and
 // returns the SimHash of the word 2-shingles (1-shingles for one word).
@@ -52,7 +102,7 @@ uint64_t NormaliseAndSimHash(std::string_view text, Scratch& s) {
   std::string& out = s.normalised;
   out.clear();
   out.reserve(text.size());
-  std::array<int32_t, 64> votes{};
+  Votes votes;
   uint64_t prev = 0;
   int words = 0;
   size_t i = 0, n = text.size();
@@ -65,26 +115,29 @@ uint64_t NormaliseAndSimHash(std::string_view text, Scratch& s) {
       continue;
     }
     if (pending_space) out.push_back(' '), pending_space = false;
-    if (!IsWordByte(static_cast<unsigned char>(c))) {
+    if (!IsWordByte(c)) {
       out.push_back(c);
       ++i;
       continue;
     }
     size_t start = out.size();
-    while (i < n && IsWordByte(static_cast<unsigned char>(text[i]))) out.push_back(Lower(text[i++]));
+    while (i < n && IsWordByte(text[i])) out.push_back(Lower(text[i++]));
     uint64_t w = Hash64(std::string_view(out).substr(start));
-    if (words > 0) Vote(votes, prev * 0x9E3779B97F4A7C15ull ^ w);
+    if (words > 0) votes.Add(prev * 0x9E3779B97F4A7C15ull ^ w);
     prev = w;
     ++words;
   }
-  if (words == 1) Vote(votes, prev);
-  uint64_t sh = 0;
-  for (int b = 0; b < 64; ++b) sh |= static_cast<uint64_t>(votes[b] > 0) << b;
-  return sh;
+  if (words == 1) votes.Add(prev);
+  return votes.Fingerprint();
 }
+
+// Only a prefix is compressed: the ratio of the first 4 KB represents the
+// text well and bounds the cost for huge (stuffed) prompts.
+constexpr size_t kMaxCompressBytes = 4096;
 
 float CompressRatio(std::string_view text, Scratch& s) {
   if (text.empty()) return 1.0f;
+  text = text.substr(0, kMaxCompressBytes);
   size_t bound = ZSTD_compressBound(text.size());
   if (s.compressed.size() < bound) s.compressed.resize(bound);
   size_t r = ZSTD_compressCCtx(s.cctx, s.compressed.data(), bound, text.data(), text.size(), 1);

@@ -2,12 +2,12 @@
 //
 // ComputePromptFeatures() turns prompt text into model::PromptFeatures on the
 // ingest path; the text itself is then discarded. It is cheap (a few
-// microseconds for a 2 KB prompt): one pass to normalise and tokenise, one
+// microseconds for a 2 KB prompt, bounded for huge ones): one pass to normalise and tokenise, one
 // zstd level-1 compression for the compressibility ratio.
 //
 //   length          bytes of text
-//   compress_ratio  zstd(level 1) compressed size / original size; low means
-//                   repetitive, low-entropy text ("aaaa...", pasted filler)
+//   compress_ratio  zstd(level 1) compressed size / original size of the
+//                   first 4 KB; low means repetitive, low-entropy text
 //   simhash         64-bit SimHash over word 2-shingles (lower-cased words,
 //                   xxh3); near-duplicate prompts differ in few bits
 //   exact_hash      xxh3 of the text with case folded and whitespace runs

@@ -1,12 +1,14 @@
 // Day scoring. Baselines are medians (nth_element, O(n) per feature) over the
-// peers with enough evidence. The cross-account pass finds accounts whose
-// dominant prompt templates are near-identical: each template SimHash is cut
-// into 4 bands of 16 bits; two SimHashes within near_dup_bits (< 16) of each
-// other... need not share a band, so we also compare across buckets only
-// through shared bands, which catches every pair within 3 bits for sure and
-// most pairs within 10 in practice (small templates vary in few bits).
-// Accounts connected through near-identical dominant templates are joined
-// with union-find; the component's size is the cluster size.
+// peers with enough evidence.
+//
+// The cross-account pass finds accounts whose dominant prompt templates are
+// near-identical. Each template SimHash is cut into 8 bands of 8 bits; two
+// SimHashes within cluster_bits share at least one band with high
+// probability (and certainly when within 7 bits), so only SimHashes that
+// share a band bucket are compared. Accounts linked by a near-identical
+// template are joined with union-find; the component is the cluster. A
+// cluster whose accounts are mostly productive is shared tooling (a team's
+// review prompt), not a farm: the detector ignores it.
 #include "detect/scorer.h"
 
 #include <algorithm>
@@ -53,7 +55,7 @@ PeerBaseline Scorer::Baseline(const std::vector<const UserDayFeatures*>& group) 
   return b;
 }
 
-void Scorer::AssignClusters(std::vector<UserDayFeatures>& users) const {
+void Scorer::AssignClusters(std::vector<UserDayFeatures>& users, const std::vector<char>& productive) const {
   struct Entry { int user; uint64_t simhash; };
   std::vector<Entry> entries;
   for (size_t i = 0; i < users.size(); ++i)
@@ -61,36 +63,41 @@ void Scorer::AssignClusters(std::vector<UserDayFeatures>& users) const {
   UnionFind uf(users.size());
   std::vector<char> matched(entries.size(), 0);
   std::unordered_map<uint64_t, std::vector<int>> buckets;
-  for (int band = 0; band < 4; ++band) {
+  for (int band = 0; band < 8; ++band) {
     buckets.clear();
     for (size_t e = 0; e < entries.size(); ++e)
-      buckets[(entries[e].simhash >> (16 * band)) & 0xffff].push_back(int(e));
+      buckets[(entries[e].simhash >> (8 * band)) & 0xff].push_back(int(e));
     for (const auto& [key, list] : buckets) {
       if (list.size() < 2) continue;
       for (size_t a = 0; a < list.size(); ++a)
         for (size_t b = a + 1; b < list.size(); ++b) {
           const Entry &x = entries[list[a]], &y = entries[list[b]];
-          if (x.user == y.user || __builtin_popcountll(x.simhash ^ y.simhash) > cfg_.near_dup_bits) continue;
+          if (x.user == y.user || __builtin_popcountll(x.simhash ^ y.simhash) > cfg_.cluster_bits) continue;
           uf.Join(x.user, y.user);
           matched[list[a]] = matched[list[b]] = 1;
         }
     }
   }
-  std::unordered_map<int, int> size;
-  for (size_t i = 0; i < users.size(); ++i)
-    if (!users[i].templates.empty()) ++size[uf.Find(int(i))];
-  for (size_t i = 0; i < users.size(); ++i) users[i].cluster_accounts = users[i].cluster_share = 0;
+  std::unordered_map<int, std::pair<int, int>> size;  // root -> accounts, productive accounts
+  for (size_t i = 0; i < users.size(); ++i) {
+    if (users[i].templates.empty()) continue;
+    auto& s = size[uf.Find(int(i))];
+    ++s.first;
+    s.second += i < productive.size() && productive[i];
+  }
+  for (auto& u : users) u.cluster_accounts = 0, u.cluster_share = u.cluster_productive = 0;
   for (size_t e = 0; e < entries.size(); ++e) {
     if (!matched[e]) continue;
     UserDayFeatures& u = users[entries[e].user];
-    u.cluster_accounts = size[uf.Find(entries[e].user)];
+    const auto& s = size[uf.Find(entries[e].user)];
+    u.cluster_accounts = s.first;
+    u.cluster_productive = double(s.second) / double(s.first);
     for (const auto& [sh, share] : u.templates)
       if (sh == entries[e].simhash) u.cluster_share += share;
   }
 }
 
 std::vector<ScoredUser> Scorer::Score(std::vector<UserDayFeatures>& users) const {
-  AssignClusters(users);
   std::unordered_map<std::string, std::vector<const UserDayFeatures*>> teams;
   std::vector<const UserDayFeatures*> all;
   all.reserve(users.size());
@@ -105,11 +112,14 @@ std::vector<ScoredUser> Scorer::Score(std::vector<UserDayFeatures>& users) const
     team_base[team] = b.peers >= cfg_.min_peers ? b : org;
   }
   std::vector<ScoredUser> out(users.size());
+  std::vector<char> productive(users.size());
   for (size_t i = 0; i < users.size(); ++i) {
     out[i].features = &users[i];
     out[i].peers = team_base[users[i].team];
-    out[i].verdict = Evaluate(users[i], out[i].peers, cfg_);
+    productive[i] = Productive(users[i], out[i].peers, cfg_);
   }
+  AssignClusters(users, productive);
+  for (size_t i = 0; i < users.size(); ++i) out[i].verdict = Evaluate(users[i], out[i].peers, cfg_);
   return out;
 }
 

@@ -30,7 +30,8 @@ class Scorer {
 
   // Exposed for tests.
   PeerBaseline Baseline(const std::vector<const UserDayFeatures*>& group) const;
-  void AssignClusters(std::vector<UserDayFeatures>& users) const;
+  // `productive[i]` says whether users[i] is productive against its peers.
+  void AssignClusters(std::vector<UserDayFeatures>& users, const std::vector<char>& productive) const;
 
  private:
   const DetectConfig& cfg_;

@@ -93,6 +93,7 @@ void UserDayStats::AddUsage(const model::Event& e, TimeMs ts, TimeMs day_start,
   cache_read_ += e.tokens.cache_read;
   int64_t off = std::clamp<int64_t>(ts - day_start, 0, kDayMs - 1);
   ++hour_requests_[off / kHourMs];
+  hour_tokens_[off / kHourMs] += t;
   AddGap(ts, cfg);
   if (e.prompt.present) AddPrompt(e.prompt, cfg);
 

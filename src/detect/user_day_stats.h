@@ -67,6 +67,7 @@ struct UserDayFeatures {
   std::vector<std::pair<uint64_t, double>> templates;  // simhash, share
   int cluster_accounts = 0;  // filled by the cross-account pass
   double cluster_share = 0;
+  double cluster_productive = 0;  // share of the cluster's accounts that are productive
 };
 
 class UserDayStats {
@@ -81,6 +82,9 @@ class UserDayStats {
   UserDayFeatures Finish(const DetectConfig& cfg) const;
 
   const std::string& team() const { return team_; }
+  // Requests and tokens in hour `h` (0..23) of this user-day.
+  uint32_t hour_requests(int h) const { return hour_requests_[h]; }
+  int64_t hour_tokens(int h) const { return hour_tokens_[h]; }
   size_t ApproxBytes() const;
 
  private:
@@ -97,6 +101,7 @@ class UserDayStats {
   int64_t outcomes_ = 0;
   bool sessionless_outcome_ = false;
   std::array<uint32_t, 24> hour_requests_{};
+  std::array<int64_t, 24> hour_tokens_{};
   TimeMs last_ts_ = -1;
   int64_t gap_n_ = 0;
   double gap_mean_ = 0, gap_m2_ = 0;

@@ -45,6 +45,8 @@ struct EngineOptions {
   int64_t efficiency_min_tokens = 1'000'000;  // below this, no efficiency rank
   double efficiency_prior_mtokens = 5;        // shrinkage strength, in millions of tokens
   // Weight of one unit of each outcome kind in "value"; kinds not listed weigh 1.
+  TimeMs session_gap_ms = 30 * kMinuteMs;  // a longer pause ends a session's run
+  size_t max_runs_per_user = 16;            // longest session runs kept per user
   std::unordered_map<std::string, double> outcome_weights = {
       {"pull_request", 10}, {"commit", 3}, {"ticket_closed", 5}, {"tests_passed", 1},
       {"edit_accepted", 0.5}, {"edit_rejected", 0}, {"lines_added", 0.01}, {"lines_removed", 0.01}};
@@ -98,6 +100,41 @@ struct DayTotals {
   int64_t active_users = 0;
 };
 
+// One run of a session: activity with no pause longer than session_gap_ms.
+struct SessionSpan {
+  std::string user, session;
+  TimeMs start = 0, end = 0;  // first and last event of the run
+  TimeMs Span() const { return end - start; }
+};
+
+// A user's current run of consecutive active local days (ending today or
+// yesterday in the engine's time zone; a day counts with any usage).
+struct Streak {
+  std::string user;
+  int days = 0;
+  TimeMs first_day = 0;  // local midnight of the first day
+  TimeMs last_day = 0;
+};
+
+struct OutcomeKindTotal {
+  std::string kind;
+  int64_t events = 0;
+  double amount = 0;  // sum of outcome values, unweighted
+};
+
+// Everything the profile pages show about one user or team.
+struct Profile {
+  Entity entity = Entity::kUser;
+  std::string id, team, org;
+  Counters windows[7];  // indexed by int(Window)
+  std::vector<std::pair<std::string, Counters>> by_model;  // users, all time, largest first
+  std::vector<OutcomeKindTotal> outcomes;                  // all time
+  int64_t sessions = 0;                                    // users: sessions seen
+  std::vector<SessionSpan> longest_sessions;               // users: best first
+  Streak streak;                                           // users
+  std::vector<std::string> members;                        // teams: users
+};
+
 // Tokens flagged as waste for an entity in a range (detection fills this).
 using WasteFn = std::function<int64_t(Entity, std::string_view id, TimeRange)>;
 
@@ -113,6 +150,15 @@ class Engine {
   Result<UsageSeries> Usage(Entity e, std::string_view id, TimeRange r, Granularity g) const;
   std::vector<DayTotals> Daily(int days) const;
   std::vector<std::pair<std::string, Counters>> TopModels(TimeRange r, size_t n) const;
+
+  // Profiles and the inputs of badges (profile.cc).
+  Result<Profile> GetProfile(Entity e, std::string_view id) const;
+  // The entity's row on a board (rank 0 when it is not ranked there).
+  Result<BoardEntry> Rank(Entity e, Window w, Metric m, std::string_view id);
+  // Per user, the longest session run that ended inside r.
+  std::vector<SessionSpan> LongestSessions(TimeRange r) const;
+  // Per user with a current streak, as of now.
+  std::vector<Streak> Streaks() const;
 
   // Rebuilds stale snapshots that were read recently. Call periodically.
   void RefreshBoards();

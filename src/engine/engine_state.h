@@ -16,12 +16,13 @@ namespace burnrate::engine {
 
 inline constexpr uint32_t kNoEntity = std::numeric_limits<uint32_t>::max();
 
-// One hour of one entity; 56 bytes.
+// One hour of one entity; 64 bytes.
 struct Bucket {
   int32_t hour = 0;  // hours since the epoch
   int32_t requests = 0;
   int32_t outcomes = 0;
   float value = 0;
+  int32_t edits_accepted = 0, edits_rejected = 0;
   int64_t input = 0, output = 0, cache_read = 0, cache_write = 0, cost_nanos = 0;
   void Add(const Counters& c);
   void AddTo(Counters& c) const;
@@ -34,6 +35,9 @@ struct EntityState {
   std::vector<Bucket> hours;  // sorted by hour
   Counters all;
   std::unordered_map<uint32_t, Counters> models;  // users: per model, all time
+  std::vector<OutcomeKindTotal> outcome_kinds;    // users and teams, all time
+  std::vector<SessionSpan> runs;                  // users: longest closed runs (user field empty)
+  int64_t sessions = 0;                           // users: sessions seen
 
   void Add(int32_t hour, const Counters& c);
   Counters Sum(TimeRange r) const;
@@ -74,6 +78,12 @@ struct Engine::Snapshot {
   void EnsureOrder(Metric m) const;  // caller holds order_mu
 };
 
+// A session with activity in the last session_gap_ms.
+struct OpenSession {
+  uint32_t user = 0;
+  TimeMs start = 0, end = 0;
+};
+
 struct Engine::State {
   mutable std::shared_mutex mu;  // guards tables, max_hour, events_applied, waste
   EntityTable tables[kEntityCount];
@@ -82,6 +92,13 @@ struct Engine::State {
   int64_t events_applied = 0;
   WasteFn waste;
   std::atomic<uint64_t> version{0};
+  // key: user + '\x1f' + session; guarded by mu
+  std::unordered_map<std::string, OpenSession, StringHash, std::equal_to<>> open_sessions;
+
+  // sessions.cc; callers hold mu (writer side).
+  void TrackSession(uint32_t user, const std::string& session, TimeMs ts, const EngineOptions& o);
+  void CloseIdleSessions(TimeMs now, const EngineOptions& o);
+  void AddOutcomeKind(EntityState& ent, const std::string& kind, double amount);
 
   std::mutex snap_mu;  // guards snaps and last_read
   std::shared_ptr<const Snapshot> snaps[kEntityCount][7];

@@ -15,10 +15,16 @@
 // so readers almost never pay for a build.
 //
 // Efficiency is value per million tokens with empirical-Bayes shrinkage:
-// (value + k * r) / (mtokens + k), where r is the board's overall rate and k
-// is efficiency_prior_mtokens. One lucky commit on a small volume is pulled
-// towards the average; a large volume keeps its own rate. Entities under
-// efficiency_min_tokens are not ranked by efficiency at all.
+// (value + k * r) / (mtokens + k), where k is efficiency_prior_mtokens and r
+// is the rate of the entity's group: a user's team, a team's org (other
+// entities: the whole board). The group's rate is itself shrunk towards
+// the board's rate the same way, so a one-person team does not become its
+// own prior. One lucky commit on a small volume is pulled towards what its
+// team usually gets per token; a large volume keeps its own rate. Using the
+// team rather than the board keeps a team of heavy-outcome work (release
+// engineering) from lifting, and a research team from sinking, their
+// members' small samples. Entities under efficiency_min_tokens are not
+// ranked by efficiency at all. docs/leaderboards.md has a worked example.
 #include <algorithm>
 #include <mutex>
 #include <numeric>
@@ -86,6 +92,7 @@ std::shared_ptr<const Engine::Snapshot> Engine::Build(Entity e, Window w) const 
   const auto& teams = state_->tables[int(Entity::kTeam)].entities;
   const auto& orgs = state_->tables[int(Entity::kOrg)].entities;
   double total_value = 0, total_mtok = 0;
+  std::vector<uint32_t> group;  // per row: team (users), org (teams), else kNoEntity
   for (uint32_t i = 0; i < table.entities.size(); ++i) {
     const EntityState& ent = table.entities[i];
     Counters cur = w == Window::kAll ? ent.all : ent.Sum(snap->range);
@@ -98,16 +105,31 @@ std::shared_ptr<const Engine::Snapshot> Engine::Build(Entity e, Window w) const 
     snap->teams.push_back(ent.team != kNoEntity ? teams[ent.team].name : "");
     snap->orgs.push_back(ent.org != kNoEntity ? orgs[ent.org].name : "");
     snap->wasted.push_back(state_->waste ? state_->waste(e, ent.name, snap->range) : 0);
+    group.push_back(e == Entity::kUser ? ent.team : e == Entity::kTeam ? ent.org : kNoEntity);
     total_value += cur.value;
     total_mtok += double(cur.Total()) / 1e6;
   }
   double rate = total_mtok > 0 ? total_value / total_mtok : 0;
   double k = opts_.efficiency_prior_mtokens;
+  auto shrink = [k](double value, double mtok, double prior) {
+    return mtok + k > 0 ? (value + k * prior) / (mtok + k) : prior;
+  };
+  std::unordered_map<uint32_t, std::pair<double, double>> groups;  // group -> (value, mtokens)
+  for (size_t i = 0; i < snap->ids.size(); ++i) {
+    if (group[i] == kNoEntity) continue;
+    auto& g = groups[group[i]];
+    g.first += snap->cur[i].value, g.second += double(snap->cur[i].Total()) / 1e6;
+  }
   snap->efficiency.resize(snap->ids.size());
   for (size_t i = 0; i < snap->ids.size(); ++i) {
     const Counters& c = snap->cur[i];
-    double mtok = double(c.Total()) / 1e6;
-    snap->efficiency[i] = c.Total() >= opts_.efficiency_min_tokens ? (c.value + k * rate) / (mtok + k) : -1;
+    double prior = rate;
+    if (group[i] != kNoEntity) {
+      const auto& g = groups[group[i]];
+      prior = shrink(g.first, g.second, rate);
+    }
+    snap->efficiency[i] =
+        c.Total() >= opts_.efficiency_min_tokens ? shrink(c.value, double(c.Total()) / 1e6, prior) : -1;
   }
   return snap;
 }
@@ -118,8 +140,8 @@ std::shared_ptr<const Engine::Snapshot> Engine::GetSnapshot(Entity e, Window w) 
     std::lock_guard lock(state_->snap_mu);
     state_->last_read[int(e)][int(w)] = now;
     auto snap = state_->snaps[int(e)][int(w)];
-    // A snapshot from an earlier hour has a stale window (24h moved on, a
-    // day ended) even when no event arrived since: rebuild it.
+    // Window edges move on the hour: a snapshot from another hour is stale
+    // even when no data changed (a calendar day may have just begun).
     bool same_hour = snap && FloorDiv(snap->built_at, kHourMs) == FloorDiv(now, kHourMs);
     if (snap && same_hour && (snap->version == version() || now - snap->built_at < 10 * opts_.board_refresh_ms)) {
       return snap;

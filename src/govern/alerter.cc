@@ -69,7 +69,8 @@ void Alerter::Loop() {
     auto it = std::min_element(jobs_.begin(), jobs_.end(),
                                [](const Job& a, const Job& b) { return a.due < b.due; });
     if (it->due > std::chrono::steady_clock::now()) {
-      cv_.wait_until(l, it->due);
+      auto due = it->due;  // a copy: jobs_ may reallocate while we wait
+      cv_.wait_until(l, due);
       continue;
     }
     Job job = std::move(*it);

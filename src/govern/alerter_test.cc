@@ -1,5 +1,5 @@
 // Webhook delivery against a real HTTP receiver on 127.0.0.1 (plain POSIX
-// sockets), through a real socket transport.
+// sockets), through the production transport (http::Client).
 #include "govern/alerter.h"
 
 #include <arpa/inet.h>
@@ -98,35 +98,6 @@ class Receiver {
   std::thread thread_;
 };
 
-// A minimal HTTP/1.1 POST over a fresh loopback connection. (The production
-// transport, NewHttpClientTransport(), uses http::Client.)
-class SocketTransport final : public WebhookTransport {
- public:
-  Result<int> Post(const std::string& url, const std::string& body) override {
-    size_t colon = url.find(':', 7), slash = url.find('/', 7);
-    int port = std::stoi(url.substr(colon + 1, slash - colon - 1));
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(static_cast<uint16_t>(port));
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-      close(fd);
-      return Status::IOError("connect failed");
-    }
-    std::string req = "POST " + url.substr(slash) + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" +
-                      "Content-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
-    (void)!write(fd, req.data(), req.size());
-    std::string resp;
-    char buf[1024];
-    ssize_t n;
-    while ((n = read(fd, buf, sizeof buf)) > 0) resp.append(buf, static_cast<size_t>(n));
-    close(fd);
-    if (resp.size() < 12) return Status::IOError("short response");
-    return std::stoi(resp.substr(9, 3));
-  }
-};
-
 TEST(Alerter, SlackAndJsonBodies) {
   Alert a{"threshold", "p1", "team:core", 80, At("2026-03-10T12:00:00Z"), "team core reached 80% \"quoted\""};
   EXPECT_EQ(Alerter::SlackBody(a), R"({"text":"team core reached 80% \"quoted\""})");
@@ -138,7 +109,8 @@ TEST(Alerter, SlackAndJsonBodies) {
 
 TEST(Alerter, RetriesWithBackoffAfterFailures) {
   Receiver rx({500, 503});
-  SocketTransport t;
+  auto transport = NewHttpClientTransport();
+  WebhookTransport& t = *transport;
   FakeClock clock(At("2026-03-10T12:00:00Z"));
   Alerter al(t, clock, {.max_attempts = 5, .base_backoff_ms = 10, .max_backoff_ms = 100});
   al.SetWebhooks({{rx.url(), true, {}}});
@@ -157,7 +129,8 @@ TEST(Alerter, RetriesWithBackoffAfterFailures) {
 }
 
 TEST(Alerter, GivesUpAfterMaxAttempts) {
-  SocketTransport t;
+  auto transport = NewHttpClientTransport();
+  WebhookTransport& t = *transport;
   FakeClock clock(0);
   Alerter al(t, clock, {.max_attempts = 3, .base_backoff_ms = 5, .max_backoff_ms = 20});
   al.SetWebhooks({{"http://127.0.0.1:1/hook", false, {}}});  // nothing listens on port 1
@@ -172,7 +145,8 @@ TEST(Alerter, GivesUpAfterMaxAttempts) {
 
 TEST(Alerter, EventFilter) {
   Receiver rx;
-  SocketTransport t;
+  auto transport = NewHttpClientTransport();
+  WebhookTransport& t = *transport;
   FakeClock clock(0);
   Alerter al(t, clock, {.max_attempts = 1});
   al.SetWebhooks({{rx.url(), false, {"flag"}}});
@@ -186,7 +160,8 @@ TEST(Alerter, EventFilter) {
 // Thresholds fire once per period, through the governor.
 TEST(GovernorAlerts, EachThresholdOncePerPeriodAndFirstDeny) {
   Receiver rx;
-  SocketTransport t;
+  auto transport = NewHttpClientTransport();
+  WebhookTransport& t = *transport;
   FakeClock clock0(0);
   Alerter al(t, clock0, {.max_attempts = 2, .base_backoff_ms = 10});
   Fixture f(R"(

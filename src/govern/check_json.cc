@@ -66,7 +66,7 @@ Status Object(simdjson::dom::parser& p, std::string_view body, simdjson::dom::ob
 }  // namespace
 
 Status ParseCheckJson(std::string_view body, CheckRequest& r, std::string* field) {
-  simdjson::dom::parser p;
+  thread_local simdjson::dom::parser p;  // keeps its buffers between requests
   simdjson::dom::object o;
   BR_RETURN_IF_ERROR(Object(p, body, o, field));
   BR_RETURN_IF_ERROR(Str(o, "user", r.user, field));
@@ -83,7 +83,7 @@ Status ParseCheckJson(std::string_view body, CheckRequest& r, std::string* field
 }
 
 Status ParseSettleJson(std::string_view body, SettleRequest& r, std::string* field) {
-  simdjson::dom::parser p;
+  thread_local simdjson::dom::parser p;
   simdjson::dom::object o;
   BR_RETURN_IF_ERROR(Object(p, body, o, field));
   BR_RETURN_IF_ERROR(Str(o, "reservation_id", r.reservation_id, field));

@@ -26,6 +26,10 @@ using simdjson::dom::object;
 
 constexpr size_t kMaxAttrValue = 4096;
 
+std::string Join(const std::string& path, std::string_view name) {
+  return path.empty() ? std::string(name) : path + "." + std::string(name);
+}
+
 Status Bad(const std::string& path, const std::string& why) {
   return Status::InvalidArgument(path + " " + why);
 }
@@ -42,7 +46,7 @@ Status ArrayField(object o, std::string_view camel, std::string_view snake, cons
   element e;
   *present = false;
   if (!Field(o, camel, snake, &e) || e.is_null()) return Status::OK();
-  if (e.get(*out)) return Bad(path + "." + std::string(camel), "must be an array");
+  if (e.get(*out)) return Bad(Join(path, camel), "must be an array");
   *present = true;
   return Status::OK();
 }
@@ -254,7 +258,7 @@ Status ForEach(object parent, std::string_view camel, std::string_view snake, co
   if (!present) return Status::OK();
   size_t i = 0;
   for (element e : arr) {
-    std::string p = path + "." + std::string(camel) + "[" + std::to_string(i++) + "]";
+    std::string p = Join(path, camel) + "[" + std::to_string(i++) + "]";
     object o;
     if (e.get(o)) return Bad(p, "must be an object");
     BR_RETURN_IF_ERROR(fn(o, p));

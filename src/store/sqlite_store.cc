@@ -70,6 +70,13 @@ std::string Text(sqlite3_stmt* s, int col) {
   return t ? std::string(reinterpret_cast<const char*>(t), sqlite3_column_bytes(s, col)) : std::string();
 }
 
+// Assigns in place, reusing the string's buffer across rows.
+void AssignText(sqlite3_stmt* s, int col, std::string* out) {
+  const unsigned char* t = sqlite3_column_text(s, col);
+  if (t == nullptr) return out->clear();
+  out->assign(reinterpret_cast<const char*>(t), size_t(sqlite3_column_bytes(s, col)));
+}
+
 class SqliteStore final : public Store {
  public:
   explicit SqliteStore(sqlite3* db) : db_(db) {}
@@ -119,6 +126,7 @@ class SqliteStore final : public Store {
   }
 
   Status ScanEvents(TimeMs from, const std::function<Status(const model::Event&)>& fn) override {
+    std::lock_guard lock(mu_);
     Stmt st;
     BR_RETURN_IF_ERROR(Prepare(kSelect, st));
     sqlite3_stmt* s = st.get();
@@ -127,16 +135,16 @@ class SqliteStore final : public Store {
     int rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
       int i = 0;
-      e.id = Text(s, i++);
+      AssignText(s, i++, &e.id);
       e.type = model::EventType(sqlite3_column_int(s, i++));
       e.ts = sqlite3_column_int64(s, i++);
       e.received = sqlite3_column_int64(s, i++);
       for (std::string* f : {&e.user, &e.team, &e.org, &e.project, &e.source, &e.session, &e.client, &e.model})
-        *f = Text(s, i++);
+        AssignText(s, i++, f);
       for (int64_t* f : {&e.tokens.input, &e.tokens.output, &e.tokens.cache_read, &e.tokens.cache_write,
                          &e.tokens.cache_write_1h, &e.cost_nanos, &e.requests})
         *f = sqlite3_column_int64(s, i++);
-      e.outcome_kind = Text(s, i++);
+      AssignText(s, i++, &e.outcome_kind);
       e.outcome_value = sqlite3_column_double(s, i++);
       int64_t plen = sqlite3_column_int64(s, i++);
       e.prompt.present = plen >= 0;
@@ -150,6 +158,7 @@ class SqliteStore final : public Store {
   }
 
   Status ScanRollups(const std::function<Status(const model::Event&)>& fn) override {
+    std::lock_guard lock(mu_);
     Stmt st;
     BR_RETURN_IF_ERROR(Prepare(
         "SELECT day, type, user, team, org, project, source, model, outcome_kind, input, output, "
@@ -195,6 +204,7 @@ class SqliteStore final : public Store {
   }
 
   Result<int64_t> CountEvents() override {
+    std::lock_guard lock(mu_);
     Stmt st;
     BR_RETURN_IF_ERROR(Prepare("SELECT COUNT(*) FROM events", st));
     if (sqlite3_step(st.get()) != SQLITE_ROW) return Error("count events");
@@ -218,13 +228,17 @@ class SqliteStore final : public Store {
   }
 
   Result<ApiKey> FindKeyByHash(const std::string& hash) override {
+    std::lock_guard lock(mu_);
     auto keys = QueryKeys("WHERE hash = ?", hash);
     if (!keys.ok()) return keys.status();
     if (keys->empty()) return Status::NotFound("no such key");
     return keys->front();
   }
 
-  Result<std::vector<ApiKey>> ListKeys() override { return QueryKeys("", ""); }
+  Result<std::vector<ApiKey>> ListKeys() override {
+    std::lock_guard lock(mu_);
+    return QueryKeys("", "");
+  }
 
   Status RevokeKey(const std::string& id) override {
     std::lock_guard lock(mu_);
@@ -245,6 +259,7 @@ class SqliteStore final : public Store {
   }
 
   Result<std::string> GetMeta(const std::string& key) override {
+    std::lock_guard lock(mu_);
     Stmt st;
     BR_RETURN_IF_ERROR(Prepare("SELECT value FROM meta WHERE key = ?", st));
     sqlite3_bind_text(st.get(), 1, key.c_str(), -1, SQLITE_STATIC);
@@ -287,7 +302,10 @@ class SqliteStore final : public Store {
 
   Status Error(const char* what) { return Status::IOError(std::string("sqlite ") + what + ": " + sqlite3_errmsg(db_)); }
 
-  std::mutex mu_;  // serialises writes (SQLite allows one writer)
+  // Guards db_ and insert_: the connection is opened without SQLite's own
+  // mutex (which would be taken on every column read), so every use of it
+  // holds this lock instead.
+  std::mutex mu_;
   sqlite3* db_;
   Stmt insert_;    // guarded by mu_
 };
@@ -296,7 +314,7 @@ class SqliteStore final : public Store {
 
 Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path, SqliteOptions opts) {
   sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+  int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                            nullptr);
   if (rc != SQLITE_OK) {
     std::string m = db ? sqlite3_errmsg(db) : "out of memory";

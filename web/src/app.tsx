@@ -11,6 +11,7 @@ import { ReviewPage } from './pages/review';
 import { BudgetsPage } from './pages/budgets';
 import { OverviewPage } from './pages/overview';
 import { Empty } from './components/states';
+import { Logo } from './components/logo';
 
 interface Nav { id: string; label: string; adminOnly?: boolean }
 const kNav: Nav[] = [
@@ -66,7 +67,7 @@ export function App() {
     <SessionContext.Provider value={{ ...auth, theme }}>
       <div class="shell">
         <header class="topbar">
-          <a class="brand" href={href(['leaderboard'])}>🔥 burnrate</a>
+          <a class="brand" href={href(['leaderboard'])}><Logo /> burnrate</a>
           <nav class="nav" aria-label="Pages">
             {kNav.map((n) => (
               <a key={n.id} href={href([n.id])} class={page === n.id ? 'active' : ''}

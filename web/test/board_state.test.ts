@@ -38,6 +38,13 @@ describe('RowCache', () => {
     expect(c.missing(0, 60)).toEqual([]);
   });
 
+  it('a short page ends the list even if total_entries counts the whole board', () => {
+    const c = new RowCache(100);
+    c.setPage(0, board(0, 11, 20_000));
+    expect(c.total).toBe(11);
+    expect(c.missing(0, 50)).toEqual([]);
+  });
+
   it('retries a failed page', () => {
     const c = new RowCache(100);
     c.markPending(3);

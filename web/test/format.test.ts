@@ -83,3 +83,12 @@ describe('other formats', () => {
     expect(ago(0, 3 * 86_400_000)).toBe('3 d ago');
   });
 });
+
+import { moneyShort } from '../src/lib/format';
+describe('moneyShort', () => {
+  it('drops cents for chart axes', () => {
+    expect(moneyShort(500)).toBe('$500');
+    expect(moneyShort(1500)).toBe('$1.5 k');
+    expect(moneyShort(0.5)).toBe('$0.5');
+  });
+});

@@ -77,22 +77,26 @@ describe('LeaderboardPage', () => {
 describe('BudgetsPage', () => {
   it('shows explained states when governance endpoints are missing', async () => {
     mount(<BudgetsPage />, mockApi({}));
-    await until(() => root.querySelectorAll('[data-testid=empty]').length === 3);
+    await until(() => root.querySelectorAll('[data-testid=empty]').length === 4);
     expect(root.textContent).toContain('Allowances is not available on this server');
   });
 
-  it('sorts allowances by share used', async () => {
+  it('shows the top spenders\' budgets, fullest first, without duplicates', async () => {
+    const budgets: Record<string, unknown[]> = {
+      alice: [{ policy: 'user-day', subject: 'user:alice', unit: 'tokens', enforce: 'hard', limit: 100, used: 10, reserved: 0, resets_at: 'rolling' },
+              { policy: 'team-usd', subject: 'team:infra', unit: 'usd', enforce: 'soft', limit: 100, used: 90, reserved: 5, resets_at: '2026-12-01T00:00:00Z' }],
+      bob: [{ policy: 'team-usd', subject: 'team:infra', unit: 'usd', enforce: 'soft', limit: 100, used: 90, reserved: 5, resets_at: '2026-12-01T00:00:00Z' }],
+    };
     mount(<BudgetsPage />, mockApi({
-      '/v1/allowances': () => ({ allowances: [
-        { subject: 'low', period: 'day', unit: 'tokens', used: 10, limit: 100 },
-        { subject: 'high', period: 'month', unit: 'usd', used: 95, limit: 100 },
-      ] }),
+      '/v1/leaderboard': () => ({ total_entries: 2, entries: [{ rank: 1, id: 'alice' }, { rank: 2, id: 'bob' }] }),
+      '/v1/allowance': (url) => ({ budgets: budgets[url.searchParams.get('user') ?? ''] ?? [] }),
     }));
-    await until(() => root.querySelectorAll('[data-testid=gauge]').length === 2);
-    const g = root.querySelectorAll('[data-testid=gauge]');
-    expect(g[0].textContent).toContain('high');
+    await until(() => root.querySelectorAll('[data-testid=allowances] [data-testid=gauge]').length === 2);
+    const g = root.querySelectorAll('[data-testid=allowances] [data-testid=gauge]');
+    expect(g[0].textContent).toContain('team-usd');
     expect(g[0].className).toContain('near');
     expect(g[0].textContent).toContain('$95.00 of $100.00 (95%)');
+    expect(g[1].textContent).toContain('user-day');
   });
 });
 
@@ -105,12 +109,17 @@ describe('ReviewPage', () => {
 
   it('lists open flags with evidence for admins', async () => {
     mount(<ReviewPage />, mockApi({
-      '/v1/flags': () => ({ flags: [{ id: 'f1', user: 'bob', day: '2026-11-24', score: 0.91, status: 'open',
-        reasons: [{ detector: 'idle_loop', score: 0.9, explanation: 'same prompt every 30 s', evidence: { repeats: 480 } }] }] }),
+      '/v1/flags': () => ({ flags: [
+        { id: 'f1', user: 'bob', date: '2026-11-24', score: 91, flagged: true, state: 'open', tokens: 5e6, wasted_tokens: 4e6,
+          reasons: [{ detector: 'idle_loop', score: 90, summary: 'same prompt every 30 s', evidence: { repeats: 480 } }] },
+        { id: 'f2', user: 'carol', date: '2026-11-24', score: 12, flagged: false, state: 'open', reasons: [] }] }),
     }), 'admin');
     await until(() => root.querySelector('[data-testid=flag]') !== null);
     expect(root.textContent).toContain('Idle loop');
     expect(root.textContent).toContain('Repeats: 480');
+    expect(root.textContent).toContain('same prompt every 30 s');
+    expect(root.textContent).toContain('score 91 / 100');
+    expect(root.textContent).not.toContain('carol');  // scored but not flagged
     expect(root.querySelector('[data-testid=confirm]')).not.toBeNull();
   });
 });

@@ -30,10 +30,37 @@ describe('page state helpers', () => {
   });
   it('allowance fraction and value per token', () => {
     expect(allowanceFraction({ used: 80, limit: 100 })).toBe(0.8);
+    expect(allowanceFraction({ used: 80, reserved: 10, limit: 100 })).toBe(0.9);
     expect(allowanceFraction({ used: 5 })).toBe(0);
     expect(valuePerToken([
       { date: 'd', total_tokens: 2e6, cost_usd: 0, active_users: 1, outcomes: 4 },
       { date: 'e', total_tokens: 0, cost_usd: 0, active_users: 0, outcomes: 0 },
     ])).toEqual([2, null]);
+  });
+});
+
+import { densify, sumUsage } from '../src/lib/sum_usage';
+
+describe('usage series helpers', () => {
+  const pt = (t: string, n: number) => ({ t, input_tokens: n, output_tokens: 0, cache_read_tokens: 0, cache_write_tokens: 0, cost_usd: n / 10, requests: 1 });
+  it('densify fills quiet hours with zeros across the range', () => {
+    const d = densify([pt('2026-11-25T01:00:00Z', 5), pt('2026-11-25T04:00:00Z', 7)],
+                      '2026-11-25T00:30:00Z', '2026-11-25T05:10:00Z', 'hour');
+    expect(d.map((p) => p.input_tokens)).toEqual([0, 5, 0, 0, 7, 0]);
+    expect(d[0].t).toBe('2026-11-25T00:00:00.000Z');
+  });
+  it('densify refuses absurd ranges', () => {
+    const s = [pt('2026-11-25T01:00:00Z', 5)];
+    expect(densify(s, '1970-01-01T00:00:00Z', '2026-11-25T05:00:00Z', 'hour')).toBe(s);
+  });
+  it('sumUsage adds members point by point and merges models', () => {
+    const a = { user: 'a', granularity: 'hour', series: [pt('T1', 1), pt('T2', 2)], totals: { input_tokens: 3 },
+                by_model: [{ model: 'm', total_tokens: 3, cost_usd: 1 }] };
+    const b = { user: 'b', granularity: 'hour', series: [pt('T2', 10)], totals: { input_tokens: 10 },
+                by_model: [{ model: 'm', total_tokens: 10, cost_usd: 2 }, { model: 'n', total_tokens: 20, cost_usd: 0 }] };
+    const s = sumUsage('team', [a, b]);
+    expect(s.series.map((p) => p.input_tokens)).toEqual([1, 12]);
+    expect(s.totals.input_tokens).toBe(13);
+    expect(s.by_model).toEqual([{ model: 'n', total_tokens: 20, cost_usd: 0 }, { model: 'm', total_tokens: 13, cost_usd: 3 }]);
   });
 });

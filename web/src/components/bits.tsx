@@ -64,7 +64,7 @@ export function BarList({ items, format, unit }: {
     <div class="barlist" aria-label={`values in ${unit}`}>
       {items.map((i) => (
         <div class="barlist-row" key={i.name}>
-          <span class="barlist-name">{i.href ? <a href={i.href}>{i.name}</a> : i.name}</span>
+          <span class="barlist-name" title={i.name}>{i.href ? <a href={i.href}>{i.name}</a> : i.name}</span>
           <span class="barlist-bar"><span style={{ width: `${(i.value / max) * 100}%` }} /></span>
           <span class="barlist-value">{format(i.value)}</span>
         </div>

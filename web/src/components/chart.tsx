@@ -41,13 +41,17 @@ export function Chart(props: ChartProps) {
     const fmt = props.format;
     const rfmt = props.rightFormat ?? fmt;
     const axisBase = { stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 } };
-    const paths = props.bars ? uPlot.paths.bars!({ size: [0.7, 40] }) : undefined;
+    const bars = props.bars ? uPlot.paths.bars!({ size: [0.7, 40] }) : undefined;
+    // Bars are centred on their time: pad the x range by half a step so the
+    // first and last are not cut in half.
+    const step = props.times.length > 1 ? props.times[1] - props.times[0] : 86400;
     const opts: uPlot.Options = {
+      tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
       width: Math.max(200, el.clientWidth),
       height: props.height ?? 240,
       cursor: { drag: { x: false, y: false } },
       legend: { show: true, live: true },
-      scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.05 : 1] },
+      scales: { x: props.bars ? { time: true, range: (_u, min, max) => [min - step / 2, max + step / 2] } : { time: true }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.05 : 1] },
                 r: { range: (_u, _min, max) => [0, max > 0 ? max * 1.05 : 1] } },
       axes: [
         { ...axisBase },
@@ -65,7 +69,7 @@ export function Chart(props: ChartProps) {
           width: 2,
           scale: s.axis === 'right' ? 'r' : 'y',
           fill: s.fill ? s.color + '33' : undefined,
-          paths,
+          paths: s.axis === 'right' ? undefined : bars,
           points: { show: props.times.length < 3 },
           value: (_u: uPlot, v: number | null) => (v == null ? '–' : (s.axis === 'right' ? rfmt : fmt)(v)),
         })),
@@ -77,7 +81,12 @@ export function Chart(props: ChartProps) {
     ro.observe(el);
     return () => { ro.disconnect(); plot.destroy(); };
   }, [props.times, props.series, props.unit, props.theme, props.bars]);
-  return <div class="chart" ref={box} data-testid={props.testid} />;
+  return (
+    <div data-testid={props.testid}>
+      <div class="chart" ref={box} />
+      <div class="chart-units">Units: {props.unit} (left axis){props.rightUnit ? `, ${props.rightUnit} (right axis)` : ''}; times in UTC</div>
+    </div>
+  );
 }
 
 // Series colours that read on both themes.

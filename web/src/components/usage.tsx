@@ -2,16 +2,18 @@
 // tokens by kind (with cost on the right axis) and a by-model bar list.
 import { useMemo } from 'preact/hooks';
 import type { Usage } from '../lib/api';
-import { humanize, money } from '../lib/format';
+import { humanize, money, moneyShort } from '../lib/format';
 import { useSession } from '../lib/session';
 import { BarList, Card, Stat } from './bits';
 import { Chart, kColors, type ChartSeries } from './chart';
 import { Empty } from './states';
+import { densify } from '../lib/sum_usage';
 
 export function UsageChart({ usage }: { usage: Usage }) {
   const { theme } = useSession();
   const { times, series } = useMemo(() => {
-    const s = usage.series ?? [];
+    const u = usage as Usage & { from?: string; to?: string };
+    const s = densify(usage.series ?? [], u.from, u.to, usage.granularity);
     const times = s.map((p) => Math.floor(new Date(p.t).getTime() / 1000));
     const series: ChartSeries[] = [
       { label: 'Input', values: s.map((p) => p.input_tokens ?? 0), color: kColors.input, fill: true },
@@ -22,12 +24,12 @@ export function UsageChart({ usage }: { usage: Usage }) {
     ];
     return { times, series };
   }, [usage]);
-  if (times.length === 0) {
+  if ((usage.series ?? []).length === 0) {
     return <Empty title="No usage in this window">No usage events were recorded for this period.</Empty>;
   }
   return (
     <Chart times={times} series={series} unit={`tokens per ${usage.granularity || 'hour'}`} format={humanize}
-           rightUnit="USD" rightFormat={money} theme={theme} testid="usage-chart" />
+           rightUnit="USD" rightFormat={moneyShort} theme={theme} testid="usage-chart" />
   );
 }
 
@@ -48,7 +50,8 @@ export function UsageTotals({ usage }: { usage: Usage }) {
 }
 
 export function ByModel({ usage }: { usage: Usage }) {
-  const items = (usage.by_model ?? []).map((m) => ({ name: m.model, value: m.total_tokens }));
+  const items = (usage.by_model ?? []).slice().sort((a, b) => b.total_tokens - a.total_tokens)
+    .map((m) => ({ name: m.model, value: m.total_tokens }));
   return (
     <Card title="By model">
       {items.length ? <BarList items={items} format={humanize} unit="tokens" />

@@ -130,7 +130,12 @@ export class Api {
   }
 
   usage(user: string, p: { from?: string; to?: string; granularity: 'hour' | 'day' }) {
-    return this.get<Usage>(`/v1/users/${encodeURIComponent(user)}/usage`, p);
+    return this.groupUsage('users', user, p);
+  }
+
+  // Usage of any entity kind ("users", "teams", ...) where the server has the route.
+  groupUsage(kind: string, id: string, p: { from?: string; to?: string; granularity: 'hour' | 'day' }) {
+    return this.get<Usage>(`/v1/${kind}/${encodeURIComponent(id)}/usage`, p);
   }
 
   profile(kind: 'users' | 'teams' | 'orgs' | 'projects', id: string) {
@@ -148,7 +153,10 @@ export class Api {
   }
 
   policies() { return this.get<Json>('/v1/policies'); }
-  allowances() { return this.get<Json>('/v1/allowances'); }
+  // Budgets that apply to one subject: {budgets: [{policy, subject, unit, enforce, limit, used, reserved, remaining, resets_at}]}.
+  allowance(p: { user?: string; team?: string; project?: string }) { return this.get<Json>('/v1/allowance', p); }
+  // The org quota split across projects: {unit, capacity, projects: [{project, used, allowance, fair_share, why}]}.
+  quota() { return this.get<Json>('/v1/quota'); }
   audit(p: { action?: string; limit?: number } = {}) { return this.get<Json>('/v1/audit', p); }
 
   // URL for an EventSource (which cannot set headers: the key goes in the query).

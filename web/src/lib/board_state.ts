@@ -39,8 +39,12 @@ export class RowCache {
 
   setPage(p: number, board: Leaderboard) {
     this.pending.delete(p);
-    this.pages.set(p, board.entries ?? []);
-    this.total = board.total_entries ?? board.entries?.length ?? 0;
+    const entries = board.entries ?? [];
+    this.pages.set(p, entries);
+    this.total = board.total_entries ?? entries.length;
+    // A short page is the end of the list, whatever total_entries says (a
+    // search may report the whole board's size rather than the matches).
+    if (entries.length < this.pageSize) this.total = p * this.pageSize + entries.length;
     if (board.generated_at) this.generatedAt = board.generated_at;
   }
 
@@ -52,7 +56,8 @@ export class RowCache {
     const before = new Map<string, LeaderboardEntry>();
     for (const e of this.pages.get(0) ?? []) before.set(e.id, e);
     const changed = new Set<string>();
-    for (const e of board.entries ?? []) {
+    // The first snapshot is not a change: nothing to compare it with.
+    for (const e of before.size ? board.entries ?? [] : []) {
       const old = before.get(e.id);
       if (!old || old.rank !== e.rank || old.total_tokens !== e.total_tokens || old.cost_usd !== e.cost_usd ||
           old.requests !== e.requests || old.value !== e.value) {

@@ -39,6 +39,12 @@ export function money(usd: number | null | undefined): string {
   return `${sign}$${humanize(v)}`;
 }
 
+// Compact dollars for chart axes: "$0.5", "$500", "$1.5 k".
+export function moneyShort(usd: number | null | undefined): string {
+  if (usd === null || usd === undefined || !Number.isFinite(usd)) return '–';
+  return `${usd < 0 ? '-' : ''}$${humanize(Math.abs(usd))}`;
+}
+
 export function percent(frac: number | null | undefined, digits = 0): string {
   if (frac === null || frac === undefined || !Number.isFinite(frac)) return '–';
   return `${(frac * 100).toFixed(digits)}%`;

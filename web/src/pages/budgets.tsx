@@ -1,8 +1,11 @@
-// Budgets and policies: allowances (who is near a limit), the policy list,
-// and recent denials from the audit log. Policies and the audit log need an
-// admin key; viewers get the allowances and an explanation for the rest.
+// Budgets and policies: the org quota split across projects, the users
+// closest to a limit, the policy list, and recent denials from the audit log.
+//
+// The server answers allowances per subject (/v1/allowance?user=), so "who is
+// near a limit" asks for the heaviest spenders of the month (the only users
+// who can be near one) and sorts their budgets by share used.
 import { listOf, type Json } from '../lib/api';
-import { humanize, money } from '../lib/format';
+import { humanize, money, shortTime } from '../lib/format';
 import { href } from '../lib/router';
 import { useSession } from '../lib/session';
 import { num, str } from '../lib/shape';
@@ -10,39 +13,68 @@ import { useData } from '../lib/use_data';
 import { Card, Gauge } from '../components/bits';
 import { AutoTable } from '../components/auto_table';
 import { Async, Empty } from '../components/states';
+import { BudgetGauge } from './profile';
+
+const kScanUsers = 25;
 
 export function allowanceFraction(a: Json): number {
-  const used = num(a, 'used', 'spent', 'used_tokens', 'used_usd') ?? 0;
-  const limit = num(a, 'limit', 'hard', 'limit_tokens', 'limit_usd', 'soft') ?? 0;
+  const used = (num(a, 'used') ?? 0) + (num(a, 'reserved') ?? 0);
+  const limit = num(a, 'limit', 'allowance') ?? 0;
   return limit > 0 ? used / limit : 0;
 }
 
 export function BudgetsPage() {
   const { api } = useSession();
-  const allowances = useData(() => api.allowances(), []);
+  const near = useData(async () => {
+    const board = await api.leaderboard({ entity: 'user', window: 'month', metric: 'cost', limit: kScanUsers });
+    const answers = await Promise.all(board.entries.map((e) => api.allowance({ user: e.id })));
+    const seen = new Set<string>();
+    const out: Json[] = [];
+    for (const a of answers) {
+      for (const b of listOf(a, 'budgets')) {
+        const k = `${str(b, 'policy')}|${str(b, 'subject')}`;
+        if (!seen.has(k)) { seen.add(k); out.push(b); }
+      }
+    }
+    return out.sort((x, y) => allowanceFraction(y) - allowanceFraction(x));
+  }, []);
+  const quota = useData(() => api.quota(), []);
   const policies = useData(() => api.policies(), []);
   const denials = useData(() => api.audit({ action: 'deny', limit: 50 }), []);
   return (
     <div class="page" data-testid="budgets">
       <div class="page-head"><h1>Budgets and policies</h1></div>
       <Card title="Who is near a limit" wide testid="allowances">
-        <Async state={allowances} feature="Allowances" isEmpty={(d) => listOf(d, 'allowances').length === 0}
-               empty={<Empty title="No budgets defined">Create a budget policy (tokens or USD, per user, team or project) and the
-                 allowances and how much of each is used appear here.</Empty>}>
-          {(d) => {
-            const rows = listOf(d, 'allowances').slice().sort((a, b) => allowanceFraction(b) - allowanceFraction(a));
+        <Async state={near} feature="Allowances" isEmpty={(d) => d.length === 0}
+               empty={<Empty title="No budgets apply to the heaviest spenders">Create a budget policy (tokens or USD, per user,
+                 team or project) and the budgets of this month's top {kScanUsers} spenders appear here, fullest first.</Empty>}>
+          {(d) => (
+            <div class="gauges">
+              {d.slice(0, 30).map((b, i) => <BudgetGauge key={i} b={b} />)}
+            </div>
+          )}
+        </Async>
+      </Card>
+      <Card title="Org quota by project" wide testid="quota">
+        <Async state={quota} feature="The org quota" isEmpty={(q) => listOf(q, 'projects').length === 0}
+               empty={<Empty title="No org quota configured">A global budget split across projects by priority (weighted
+                 max-min fairness) shows here once configured.</Empty>}>
+          {(q) => {
+            const unit = str(q, 'unit') ?? 'tokens';
+            const fmt = /usd/i.test(unit) ? money : humanize;
             return (
-              <div class="gauges">
-                {rows.slice(0, 30).map((a, i) => {
-                  const unit = str(a, 'unit', 'kind') ?? (num(a, 'limit_usd') !== undefined ? 'usd' : 'tokens');
-                  const subject = str(a, 'subject', 'user', 'team', 'project', 'scope', 'id') ?? '?';
-                  return <Gauge key={i} label={`${subject} · ${str(a, 'period') ?? ''} ${unit}`}
-                                used={num(a, 'used', 'spent', 'used_tokens', 'used_usd') ?? 0}
-                                limit={num(a, 'limit', 'hard', 'limit_tokens', 'limit_usd', 'soft') ?? 0}
-                                format={/usd|money|cost/i.test(unit) ? money : humanize} />;
-                })}
-                {rows.length > 30 && <div class="muted small">and {rows.length - 30} more below 30 (sorted by share used)</div>}
-              </div>
+              <>
+                <div class="muted small">Capacity {fmt(num(q, 'capacity'))} {unit === 'tokens' ? 'tokens' : ''} for {str(q, 'org')},
+                  {' '}{shortTime(str(q, 'period_start'))} – {shortTime(str(q, 'period_end'))}</div>
+                <div class="gauges">
+                  {listOf(q, 'projects').map((p, i) => (
+                    <div key={i} title={str(p, 'why')}>
+                      <Gauge label={`${str(p, 'project')} (weight ${num(p, 'weight') ?? 1})`} used={num(p, 'used') ?? 0}
+                             limit={num(p, 'allowance') ?? 0} format={fmt} />
+                    </div>
+                  ))}
+                </div>
+              </>
             );
           }}
         </Async>
@@ -55,9 +87,9 @@ export function BudgetsPage() {
           </Async>
         </Card>
         <Card title="Recent denials" testid="denials">
-          <Async state={denials} feature="The audit log" isEmpty={(d) => listOf(d, 'entries', 'audit', 'events').length === 0}
-                 empty={<Empty title="No denials">No request was blocked or throttled recently.</Empty>}>
-            {(d) => <AutoTable rows={listOf(d, 'entries', 'audit', 'events')} />}
+          <Async state={denials} feature="The audit log" isEmpty={(d) => listOf(d, 'entries').length === 0}
+                 empty={<Empty title="No denials">No request was blocked recently.</Empty>}>
+            {(d) => <AutoTable rows={listOf(d, 'entries')} max={6} />}
           </Async>
         </Card>
       </div>

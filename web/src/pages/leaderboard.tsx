@@ -23,7 +23,7 @@ export function LeaderboardPage({ query }: { query: Record<string, string> }) {
   return (
     <div class="page">
       <div class="toolbar" data-testid="switchers">
-        <Segmented label="Entity" value={params.entity} options={kEntities.map((e) => [e, `${e}s`])}
+        <Segmented label="Entity" value={params.entity} options={kEntities.map((e) => [e, `${e[0].toUpperCase()}${e.slice(1)}s`])}
                    onChange={(entity) => set({ entity, q: '' })} testid="entity" />
         <Segmented label="Window" value={params.window} options={kWindows.map((w) => [w, kWindowLabels[w]])}
                    onChange={(window) => set({ window })} testid="window" />
@@ -140,7 +140,7 @@ function Board({ params }: { params: BoardParams }) {
     <div class="board-wrap" data-testid="board" data-version={version}>
       <div class="board-status">
         <span data-testid="total">{humanize(cache.total)} {params.entity}s</span>
-        <span class={`live ${live}`} data-testid="live-status" title="Live updates of the top 100 over server-sent events">
+        <span class={`live-status ${live}`} data-state={live} data-testid="live-status" title="Live updates of the top 100 over server-sent events">
           ● {live === 'live' ? 'live' : live === 'off' ? (params.q ? 'live off while searching' : 'live off') : live}
         </span>
         <span class="muted" data-testid="updated">updated {lastUpdate ? ago(lastUpdate, now) : '–'}</span>
@@ -148,7 +148,7 @@ function Board({ params }: { params: BoardParams }) {
       </div>
       <div class={`board-head cols-${params.entity}`} role="row">
         <span class="c-rank">#</span><span class="c-chg">Δ</span><span class="c-name">Name</span>
-        <span class="c-metric">{metricLabel(params.metric).replace(/ \(.*/, '')}</span>
+        <span class="c-metric" title={`ranked by ${metricLabel(params.metric)}`}>{metricLabel(params.metric).replace(/ \(.*/, '')} ▾</span>
         <span class="c-num c-tok">Tokens</span><span class="c-num c-cost">Cost</span>
         <span class="c-num c-req">Requests</span><span class="c-num c-val">Outcomes</span>
         <span class="c-badges">Badges</span>

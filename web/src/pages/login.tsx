@@ -1,6 +1,7 @@
 // Login form: the API key is checked with /v1/whoami and then kept in
 // sessionStorage for this tab only.
 import { useState } from 'preact/hooks';
+import { Logo } from '../components/logo';
 
 export function Login({ onLogin, error, busy, theme, toggleTheme }: {
   onLogin: (key: string) => void; error: string; busy: boolean; theme: string; toggleTheme: () => void;
@@ -13,7 +14,7 @@ export function Login({ onLogin, error, busy, theme, toggleTheme }: {
   return (
     <div class="login-wrap">
       <form class="login card" onSubmit={submit} data-testid="login">
-        <h1>🔥 burnrate</h1>
+        <h1 class="brand"><Logo size={28} /> burnrate</h1>
         <p class="muted">Token usage, leaderboards and governance for AI coding agents.</p>
         <label for="key">API key</label>
         <input id="key" name="key" type="password" autoComplete="off" placeholder="br_…" value={key}

@@ -2,7 +2,7 @@
 // token, estimated waste, top models.
 import { useMemo } from 'preact/hooks';
 import type { Overview } from '../lib/api';
-import { humanize, money } from '../lib/format';
+import { humanize, money, moneyShort } from '../lib/format';
 import { useSession } from '../lib/session';
 import { useData } from '../lib/use_data';
 import { BarList, Card, Stat } from '../components/bits';
@@ -68,7 +68,7 @@ function OverviewBody({ ov }: { ov: Overview }) {
       </div>
       <Card title="Tokens and cost per day" wide testid="overview-usage">
         <Chart times={c.times} series={c.usage} unit="tokens / day" format={humanize} rightUnit="USD / day"
-               rightFormat={money} bars theme={theme} />
+               rightFormat={moneyShort} bars theme={theme} />
       </Card>
       <div class="grid">
         <Card title="Active users per day">

@@ -4,7 +4,7 @@
 // endpoints add panels when the server provides them.
 import { useMemo } from 'preact/hooks';
 import type { Json } from '../lib/api';
-import { listOf } from '../lib/api';
+import { ApiError, listOf } from '../lib/api';
 import { humanize, money, shortTime } from '../lib/format';
 import { href, navigate } from '../lib/router';
 import { useSession } from '../lib/session';
@@ -24,8 +24,9 @@ export function ProfilePage({ id, query }: { id: string; query: Record<string, s
   const usage = useData(() => api.usage(id, range), [id, range]);
   const profile = useData(() => api.profile('users', id), [id]);
   const flags = useData(() => api.flags({ user: id, window: '30d' }), [id]);
+  const allowance = useData(() => api.allowance({ user: id }), [id]);
   if (!id) return <Empty title="No user given">Open a user from the <a href={href(['leaderboard'])}>leaderboard</a>.</Empty>;
-  const p = profile.data;
+  const p = profile.data ?? (usage.data as unknown as Json | undefined);
   return (
     <div class="page" data-testid="profile">
       <div class="page-head">
@@ -46,11 +47,18 @@ export function ProfilePage({ id, query }: { id: string; query: Record<string, s
       </Card>
       <div class="grid">
         <Async state={usage} feature="Usage by model">{(u) => <ByModel usage={u} />}</Async>
+        <Async state={usage} feature="Outcomes">{(u) => <OutcomesCard p={profile.data ?? {}} totals={u.totals as Json} />}</Async>
+        <Card title="Budgets" testid="budgets-gauges">
+          <Async state={allowance} feature="Budgets" isEmpty={(d) => listOf(d, 'budgets').length === 0}
+                 empty={<Empty title="No budget applies">No per-user, team or project budget covers this user.</Empty>}>
+            {(d) => <>{listOf(d, 'budgets').map((b, i) => <BudgetGauge key={i} b={b} />)}</>}
+          </Async>
+        </Card>
         <ProfilePanels state={profile} />
         <Card title="Flags" testid="profile-flags">
-          <Async state={flags} feature="Flags" isEmpty={(d) => listOf(d, 'flags').length === 0}
+          <Async state={flags} feature="Flags" isEmpty={(d) => flaggedOf(d).length === 0}
                  empty={<Empty title="No flags">No farming detector flagged this user in the last 30 days.</Empty>}>
-            {(d) => <div class="stack">{listOf(d, 'flags').map((f) => <FlagCard key={str(f, 'id')} flag={f} compact />)}</div>}
+            {(d) => <div class="stack">{flaggedOf(d).map((f) => <FlagCard key={str(f, 'id')} flag={f} compact />)}</div>}
           </Async>
         </Card>
       </div>
@@ -59,32 +67,48 @@ export function ProfilePage({ id, query }: { id: string; query: Record<string, s
 }
 
 function ProfilePanels({ state }: { state: ReturnType<typeof useData<Json>> }) {
+  if (state.error instanceof ApiError && state.error.notFound) {
+    return (
+      <Card title="Badges and sessions">
+        <Empty title="Not provided by this server">Badges (with their evidence) and sessions appear here when the server
+          answers <code>GET /v1/users/&#123;id&#125;</code>.</Empty>
+      </Card>
+    );
+  }
   return (
     <Async state={state} feature="Profile details">
       {(p) => <>
-        <OutcomesCard p={p} />
         <BadgesCard p={p} />
-        <BudgetsCard p={p} />
         <SessionsCard p={p} />
       </>}
     </Async>
   );
 }
 
-function OutcomesCard({ p }: { p: Json }) {
+// Efficiency as the board defines it, unshrunk: value per million tokens.
+export function efficiencyOf(t: Json): number | undefined {
+  const tokens = num(t, 'total_tokens') ?? 0;
+  const value = num(t, 'value');
+  return tokens > 0 && value !== undefined ? value / (tokens / 1e6) : undefined;
+}
+
+function OutcomesCard({ p, totals }: { p: Json; totals: Json }) {
   const outcomes = obj(p, 'outcomes', 'outcomes_by_kind');
-  const eff = num(p, 'efficiency') ?? num(obj(p, 'totals') ?? {}, 'efficiency');
-  const value = num(p, 'value') ?? num(obj(p, 'totals') ?? {}, 'value');
+  const eff = num(p, 'efficiency') ?? efficiencyOf(totals);
+  const value = num(p, 'value') ?? num(totals, 'value');
+  const count = num(totals, 'outcomes');
   const entries = outcomes ? Object.entries(outcomes).filter(([, v]) => typeof v === 'number') : [];
   return (
     <Card title="Outcomes and efficiency">
       <div class="stats">
         <Stat label="Efficiency (value / M tokens)" value={eff === undefined ? '–' : humanize(Math.round(eff * 100) / 100)} />
-        <Stat label="Value (weighted outcomes)" value={humanize(value)} />
+        <Stat label="Value (weighted outcomes)" value={humanize(value === undefined ? undefined : Math.round(value * 10) / 10)} />
+        <Stat label="Outcomes" value={humanize(count)} />
       </div>
       {entries.length ? (
         <table class="kv"><tbody>{entries.map(([k, v]) => <tr key={k}><th>{labelOf(k)}</th><td>{humanize(v as number)}</td></tr>)}</tbody></table>
-      ) : <Empty title="No outcomes recorded">Commits, pull requests and accepted edits count as outcomes once reported.</Empty>}
+      ) : !count ? <Empty title="No outcomes recorded">Commits, pull requests and accepted edits count as outcomes once reported.</Empty>
+        : <div class="muted small">Outcomes by kind are not broken down by this server.</div>}
     </Card>
   );
 }
@@ -108,20 +132,18 @@ function BadgesCard({ p }: { p: Json }) {
   );
 }
 
-function BudgetsCard({ p }: { p: Json }) {
-  const budgets = arr(p, 'budgets', 'allowances', 'limits');
-  return (
-    <Card title="Budgets" testid="budgets-gauges">
-      {budgets.length ? budgets.map((b, i) => {
-        const unit = str(b, 'unit', 'kind') ?? 'tokens';
-        const isMoney = /usd|cost|money/i.test(unit);
-        return <Gauge key={i} label={`${str(b, 'name', 'scope', 'id') ?? 'budget'} (${str(b, 'period') ?? ''})`}
-                      used={num(b, 'used', 'spent', 'used_tokens', 'used_usd') ?? 0}
-                      limit={num(b, 'limit', 'hard', 'soft', 'limit_tokens', 'limit_usd') ?? 0}
-                      format={isMoney ? money : humanize} />;
-      }) : <Empty title="No budget applies">No per-user, team or project budget covers this user.</Empty>}
-    </Card>
-  );
+function flaggedOf(d: Json): Json[] {
+  return listOf(d, 'flags').filter((f) => f.flagged !== false);
+}
+
+// One budget from /v1/allowance: used (+ reserved) of its limit.
+export function BudgetGauge({ b }: { b: Json }) {
+  const unit = str(b, 'unit') ?? 'tokens';
+  const isMoney = /usd|cost|money/i.test(unit);
+  const period = str(b, 'resets_at') === 'rolling' ? 'rolling' : str(b, 'resets_at') ? `resets ${shortTime(str(b, 'resets_at'))}` : '';
+  return <Gauge label={`${str(b, 'policy', 'name', 'id') ?? 'budget'} · ${str(b, 'subject') ?? ''} · ${str(b, 'enforce') ?? ''} ${period}`}
+                used={(num(b, 'used') ?? 0) + (num(b, 'reserved') ?? 0)} limit={num(b, 'limit') ?? 0}
+                format={isMoney ? money : humanize} />;
 }
 
 function SessionsCard({ p }: { p: Json }) {

@@ -37,7 +37,7 @@ export function ReviewPage() {
       </div>
       <Async state={flags} feature="Flags">
         {(d) => {
-          const all = listOf(d, 'flags');
+          const all = listOf(d, 'flags').filter((f) => f.flagged !== false);
           const shown = all.filter((f) => status === 'all' || flagStatus(f) === status)
             .sort((a, b) => (num(b, 'score') ?? 0) - (num(a, 'score') ?? 0));
           if (!shown.length) {
@@ -88,8 +88,9 @@ export function FlagCard({ flag, compact, onDone }: { flag: Json; compact?: bool
       <div class="flag-head">
         <a href={href(['users', user])} class="flag-user">{user}</a>
         <span class="muted">{str(flag, 'day', 'date') ?? shortTime(str(flag, 'created_at', 'at'))}</span>
-        <span class="score" title="farming score, 0–1">score {(num(flag, 'score') ?? 0).toFixed(2)}</span>
-        {num(flag, 'wasted_tokens') !== undefined && <span class="muted">{humanize(num(flag, 'wasted_tokens'))} tokens suspect</span>}
+        <span class="score" title="farming score, 0–100 (50 flags for review, 80 counts as waste without review)">score {Math.round(num(flag, 'score') ?? 0)} / 100</span>
+        {flag.high_confidence === true && <span class="status-chip confirmed" title="counts as waste without review">high confidence</span>}
+        {num(flag, 'wasted_tokens') !== undefined && <span class="muted">{humanize(num(flag, 'wasted_tokens'))} of {humanize(num(flag, 'tokens'))} tokens estimated wasted</span>}
         <span class={`status-chip ${status}`}>{status}</span>
       </div>
       {reasons.length ? (
@@ -97,14 +98,14 @@ export function FlagCard({ flag, compact, onDone }: { flag: Json; compact?: bool
           {reasons.map((r, i) => (
             <li key={i}>
               <b>{labelOf(str(r, 'detector', 'name', 'kind') ?? 'reason')}</b>
-              {num(r, 'score') !== undefined && <span class="muted"> ({(num(r, 'score') ?? 0).toFixed(2)})</span>}
-              {str(r, 'explanation', 'detail', 'message', 'reason') && <span>: {str(r, 'explanation', 'detail', 'message', 'reason')}</span>}
+              {num(r, 'score') !== undefined && <span class="muted"> ({Math.round(num(r, 'score') ?? 0)})</span>}
+              {str(r, 'summary', 'explanation', 'detail', 'message', 'reason') && <span>: {str(r, 'summary', 'explanation', 'detail', 'message', 'reason')}</span>}
               {r.evidence !== undefined && <div class="evidence">{describe(r.evidence)}</div>}
             </li>
           ))}
         </ul>
       ) : flag.evidence !== undefined ? <div class="evidence">{describe(flag.evidence)}</div> : null}
-      {str(flag, 'note') && <div class="muted small">Note: {str(flag, 'note')}</div>}
+      {str(flag, 'note') && <div class="muted small">Note{str(flag, 'reviewer') ? ` by ${str(flag, 'reviewer')}` : ''}: {str(flag, 'note')}</div>}
       {!compact && isAdmin(who) && status === 'open' && (
         <div class="flag-actions">
           <input class="note" placeholder="Note for the audit log (why?)" value={note} aria-label="Review note"

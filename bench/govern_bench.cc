@@ -1,0 +1,153 @@
+// In-process cost of a governance check (and settle), with latency
+// percentiles. Run: ./build/govern_bench --benchmark_min_time=2
+//
+// The configuration is a realistic mix: a per-user monthly budget, a team
+// monthly USD budget, an org weekly budget, a per-key rate limit (requests,
+// tokens, concurrency) and an org quota split across projects, so a check
+// touches 5 budgets, 2 buckets and 1 slot.
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <chrono>
+#include <vector>
+
+#include "govern/govern.h"
+
+namespace burnrate::govern {
+namespace {
+
+constexpr const char* kConfig = R"(
+[governance]
+time_zone = "Europe/Berlin"
+[[governance.budget]]
+id = "user-month"
+scope = "user"
+limit_tokens = 1000000000000
+[[governance.budget]]
+id = "team-usd"
+scope = "team"
+limit_usd = 1000000000.0
+[[governance.budget]]
+id = "org-week"
+scope = "org"
+limit_tokens = 1000000000000
+period = "week"
+[[governance.rate_limit]]
+id = "key-rate"
+scope = "key"
+requests_per_min = 1000000000
+tokens_per_min = 1000000000000
+max_concurrent = 100000
+[governance.quota]
+org = "acme"
+limit_tokens = 1000000000000
+[governance.quota.weights]
+p0 = 1
+p1 = 2
+p2 = 3
+)";
+
+struct Env {
+  Env() : clock(1773144000000), audit(nullptr, clock), gov(clock, audit, nullptr) {
+    toml::table root = toml::parse(kConfig);
+    if (!gov.Configure(root).ok()) std::abort();
+  }
+  FakeClock clock;
+  AuditLog audit;
+  Governor gov;
+};
+
+Env& TheEnv() {
+  static Env* env = new Env();
+  return *env;
+}
+
+CheckRequest Req(int i) {
+  CheckRequest r;
+  r.user = "user" + std::to_string(i % 500);
+  r.team = "team" + std::to_string(i % 20);
+  r.org = "acme";
+  r.project = "p" + std::to_string(i % 3);
+  r.key = "key" + std::to_string(i % 200);
+  r.model = "claude-sonnet-4-5";
+  r.estimated_tokens = 4000;
+  r.estimated_cost_nanos = 20000000;
+  return r;
+}
+
+void Percentiles(benchmark::State& state, std::vector<int64_t>& ns) {
+  if (ns.empty()) return;
+  std::sort(ns.begin(), ns.end());
+  auto at = [&](double q) { return double(ns[std::min(ns.size() - 1, size_t(q * ns.size()))]); };
+  state.counters["p50_ns"] = at(0.50);
+  state.counters["p99_ns"] = at(0.99);
+  state.counters["p999_ns"] = at(0.999);
+}
+
+// Check alone (reservations are settled outside the timed region).
+void BM_Check(benchmark::State& state) {
+  Env& env = TheEnv();
+  std::vector<CheckRequest> reqs;
+  for (int i = 0; i < 1000; ++i) reqs.push_back(Req(i + int(state.thread_index()) * 7919));
+  std::vector<int64_t> ns;
+  ns.reserve(1 << 20);
+  SettleRequest s;
+  s.tokens.output = 3000;
+  size_t i = 0;
+  for (auto _ : state) {
+    auto t0 = std::chrono::steady_clock::now();
+    auto r = env.gov.Check(reqs[i++ % reqs.size()]);
+    auto t1 = std::chrono::steady_clock::now();
+    if (ns.size() < ns.capacity()) ns.push_back((t1 - t0).count());
+    state.PauseTiming();
+    s.reservation_id = r->reservation_id;
+    (void)env.gov.Settle(s);
+    state.ResumeTiming();
+  }
+  Percentiles(state, ns);
+}
+BENCHMARK(BM_Check)->Threads(1)->Threads(2)->UseRealTime();
+
+// A full round trip: check then settle.
+void BM_CheckAndSettle(benchmark::State& state) {
+  Env& env = TheEnv();
+  std::vector<CheckRequest> reqs;
+  for (int i = 0; i < 1000; ++i) reqs.push_back(Req(i + int(state.thread_index()) * 7919));
+  std::vector<int64_t> ns;
+  ns.reserve(1 << 20);
+  SettleRequest s;
+  s.tokens.output = 3000;
+  size_t i = 0;
+  for (auto _ : state) {
+    auto t0 = std::chrono::steady_clock::now();
+    auto r = env.gov.Check(reqs[i++ % reqs.size()]);
+    s.reservation_id = r->reservation_id;
+    (void)env.gov.Settle(s);
+    auto t1 = std::chrono::steady_clock::now();
+    if (ns.size() < ns.capacity()) ns.push_back((t1 - t0).count());
+  }
+  Percentiles(state, ns);
+}
+BENCHMARK(BM_CheckAndSettle)->Threads(1)->Threads(2)->UseRealTime();
+
+// Ingested usage (OnUsage) per event.
+void BM_OnUsage(benchmark::State& state) {
+  Env& env = TheEnv();
+  model::Event e;
+  e.user = "user1", e.team = "team1", e.org = "acme", e.project = "p1", e.model = "m";
+  e.tokens.input = 1000, e.cost_nanos = 1000;
+  for (auto _ : state) env.gov.OnUsage(e);
+}
+BENCHMARK(BM_OnUsage);
+
+void BM_WeightedMaxMin(benchmark::State& state) {
+  std::vector<ShareClaim> claims;
+  for (int i = 0; i < state.range(0); ++i) claims.push_back({"p" + std::to_string(i), 1.0 + i % 5, 1000 * (i % 17)});
+  for (auto _ : state) benchmark::DoNotOptimize(WeightedMaxMin(100000, claims));
+}
+BENCHMARK(BM_WeightedMaxMin)->Arg(10)->Arg(100);
+
+}  // namespace
+}  // namespace burnrate::govern
+
+BENCHMARK_MAIN();

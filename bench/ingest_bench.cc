@@ -1,0 +1,98 @@
+// Per-stage costs of the ingest path, one event at a time, in one thread:
+// parse+validate, de-duplicate, durable append, engine apply. Compare with
+// burnrate-loadgen's end-to-end figure to see where the time goes.
+#include <benchmark/benchmark.h>
+
+#include <filesystem>
+
+#include "detect/detect.h"
+#include "engine/engine.h"
+#include "ingest/dedup_index.h"
+#include "ingest/ingest.h"
+#include "sim/simulator.h"
+#include "store/store.h"
+
+using namespace burnrate;
+
+static std::vector<model::Event> Events(size_t n) {
+  sim::SimOptions o;
+  o.users = 2000;
+  o.days = 3;
+  o.end = 1'764'000'000'000;
+  std::vector<model::Event> out;
+  sim::Simulator(o).GenerateAll([&](model::Event&& e) {
+    if (out.size() < n) out.push_back(std::move(e));
+  });
+  return out;
+}
+
+static std::string Body(const std::vector<model::Event>& ev, bool with_prompt) {
+  std::string body;
+  for (const auto& e : ev) {
+    std::string line = sim::Simulator::ToNdjson(e);
+    if (with_prompt) {
+      line.pop_back();
+      line += ",\"prompt\":{\"text\":\"Please refactor the retry loop in the payment client so that it backs off "
+              "exponentially and stops after five attempts; keep the existing tests green.\"}}";
+    }
+    body += line + "\n";
+  }
+  return body;
+}
+
+static void BM_ParseNdjson(benchmark::State& state) {
+  auto ev = Events(10000);
+  std::string body = Body(ev, state.range(0) != 0);
+  ingest::Limits limits;
+  limits.retention_ms = 1LL << 50;
+  limits.max_future_ms = 1LL << 50;
+  ingest::NdjsonParser parser(limits, state.range(0) ? ingest::PromptFeatureFn(detect::ComputePromptFeatures)
+                                                     : ingest::PromptFeatureFn());
+  for (auto _ : state) {
+    auto batch = parser.Parse(body, 1'764'000'000'000);
+    benchmark::DoNotOptimize(batch.events.data());
+  }
+  state.SetItemsProcessed(state.iterations() * int64_t(ev.size()));
+  state.SetBytesProcessed(state.iterations() * int64_t(body.size()));
+}
+BENCHMARK(BM_ParseNdjson)->Arg(0)->Arg(1)->ArgName("with_prompt_text");
+
+static void BM_DedupInsert(benchmark::State& state) {
+  ingest::DedupIndex idx;
+  uint64_t x = 0x9E3779B97F4A7C15ULL;
+  int64_t n = 0;
+  for (auto _ : state) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    benchmark::DoNotOptimize(idx.SeenOrInsert(x, 1'764'000'000'000 + (n++ >> 10)));
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.counters["bytes_per_id"] = double(idx.memory_bytes()) / double(std::max<size_t>(1, idx.size()));
+}
+BENCHMARK(BM_DedupInsert);
+
+static void BM_SqliteAppend(benchmark::State& state) {
+  auto ev = Events(10000);
+  std::string path = "/tmp/burnrate-ingest-bench.db";
+  for (const char* s : {"", "-wal", "-shm"}) std::filesystem::remove(path + s);
+  auto store = store::OpenSqliteStore(path, {.synchronous_full = state.range(0) != 0});
+  int64_t round = 0;
+  for (auto _ : state) {
+    for (auto& e : ev) e.id = std::to_string(round) + e.id;
+    ++round;
+    benchmark::DoNotOptimize((*store)->Append(ev).ok());
+  }
+  state.SetItemsProcessed(state.iterations() * int64_t(ev.size()));
+}
+BENCHMARK(BM_SqliteAppend)->Arg(1)->Arg(0)->ArgName("fsync")->Unit(benchmark::kMillisecond);
+
+static void BM_EngineApply(benchmark::State& state) {
+  auto ev = Events(10000);
+  FakeClock clock(1'764'000'000'000);
+  engine::Engine eng({}, clock);
+  for (auto& e : ev) e.cost_nanos = 1000, e.org = "o";
+  for (auto _ : state) eng.Apply(ev);
+  state.SetItemsProcessed(state.iterations() * int64_t(ev.size()));
+}
+BENCHMARK(BM_EngineApply)->Unit(benchmark::kMillisecond);
+
+BENCHMARK_MAIN();

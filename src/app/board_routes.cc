@@ -1,0 +1,261 @@
+// Leaderboard extras over HTTP: OTLP/HTTP JSON ingestion (docs/otlp.md),
+// badges and profiles (docs/leaderboards.md). Handlers translate; the logic
+// lives in the otlp, badges and engine layers.
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <cstdlib>
+
+#include "app/app_impl.h"
+#include "app/board_state.h"
+#include "badges/badges.h"
+#include "common/json_writer.h"
+#include "common/time_util.h"
+#include "otlp/otlp.h"
+
+namespace burnrate::app {
+namespace {
+
+using http::ErrorResponse;
+using http::Request;
+using http::Respond;
+using http::Response;
+using http::Role;
+
+// "resourceMetrics[0]...asInt must be ..." -> the path; otherwise "body".
+std::string_view PathOf(const Status& s) {
+  std::string_view m = s.message();
+  std::string_view first = m.substr(0, m.find(' '));
+  return first.find('[') != std::string_view::npos || first.find('.') != std::string_view::npos ? first : "body";
+}
+
+void HandleOtlp(ingest::Ingestor& ingestor, BoardState* board, bool metrics, Request& r, Respond respond) {
+  if (Status ct = otlp::CheckContentType(r.Header("content-type")); !ct.ok()) {
+    return respond(ErrorResponse(ct, "Content-Type"));
+  }
+  auto body = ingest::Decompress(r.body, r.Header("content-encoding"), 256u << 20);
+  if (!body.ok()) return respond(ErrorResponse(body.status(), "Content-Encoding"));
+  auto conv = metrics ? board->otlp.Metrics(*body) : board->otlp.Logs(*body);
+  if (!conv.ok()) return respond(ErrorResponse(conv.status(), PathOf(conv.status())));
+  auto info = std::make_shared<otlp::Converted>();
+  info->rejected = std::move(conv->rejected);
+  info->points = conv->points, info->ignored = conv->ignored;
+  info->deferred_to_logs = conv->deferred_to_logs, info->undo = conv->undo;
+  ingestor.SubmitEvents(std::move(conv->events), [respond, info, board, metrics](Result<ingest::IngestResult> res) {
+    if (!res.ok()) {
+      board->otlp.Rollback(*info);  // the exporter retries; count it then
+      return respond(ErrorResponse(res.status()));
+    }
+    // ExportMetricsServiceResponse / ExportLogsServiceResponse, plus counts.
+    JsonWriter w;
+    w.BeginObject();
+    int64_t rejected = int64_t(info->rejected.size() + res->rejected.size());
+    if (rejected > 0) {
+      std::string msg = !info->rejected.empty() ? info->rejected[0].error : res->rejected[0].error;
+      w.Key("partialSuccess").BeginObject();
+      w.Key(metrics ? "rejectedDataPoints" : "rejectedLogRecords").Int(rejected);
+      w.Key("errorMessage").String(msg).EndObject();
+    }
+    w.Key("accepted").Int(res->accepted).Key("duplicates").Int(res->duplicates);
+    w.Key("points").Int(info->points).Key("ignored").Int(info->ignored);
+    w.Key("deferred_to_logs").Int(info->deferred_to_logs);
+    w.EndObject();
+    respond(Response::Json(w.Take()));
+  });
+}
+
+void WriteAward(JsonWriter& w, const badges::Award& a, const std::string& subject) {
+  w.BeginObject().Key("badge").String(a.badge).Key("entity").String(a.entity).Key("subject").String(subject);
+  w.Key("period").String(a.period).Key("awarded_at").String(FormatRfc3339(a.awarded_at));
+  w.Key("updated_at").String(FormatRfc3339(a.updated_at)).Key("value").Double(a.value);
+  w.Key("evidence").Raw(a.evidence.empty() ? "{}" : a.evidence).EndObject();
+}
+
+void WriteRule(JsonWriter& w, const badges::BadgeRule& r) {
+  w.BeginObject().Key("id").String(r.id).Key("name").String(r.name).Key("description").String(r.description);
+  w.Key("entity").String(engine::EntityName(r.entity)).Key("metric").String(badges::RuleMetricName(r.metric));
+  w.Key("window").String(engine::WindowName(r.window));
+  if (r.threshold > 0) w.Key("threshold").Double(r.threshold);
+  if (r.top_n > 0) w.Key("top_n").Int(r.top_n);
+  if (r.top_percent > 0) w.Key("top_percent").Double(r.top_percent);
+  w.Key("min_volume").Int(r.min_volume).Key("disqualify_flagged").Bool(r.disqualify_flagged).EndObject();
+}
+
+void WriteRank(JsonWriter& w, const Result<engine::BoardEntry>& r) {
+  if (!r.ok() || r->rank == 0) {
+    w.Null();
+    return;
+  }
+  w.BeginObject().Key("rank").Int(r->rank).Key("prev_rank");
+  if (r->prev_rank > 0) w.Int(r->prev_rank); else w.Null();
+  w.Key("percentile").Double(r->percentile).EndObject();
+}
+
+}  // namespace
+
+Status ConfigureBoardEngine(const Config& cfg, engine::EngineOptions* eo) {
+  if (!cfg.toml) return Status::OK();
+  const toml::table& t = *cfg.toml;
+  if (auto w = t.at_path("outcomes.weights").as_table()) {
+    for (const auto& [k, v] : *w) {
+      auto d = v.value<double>();
+      if (!d || *d < 0) {
+        return Status::InvalidArgument(cfg.config_path + ": outcomes.weights." + std::string(k.str()) +
+                                       " must be a number >= 0");
+      }
+      eo->outcome_weights[std::string(k.str())] = *d;
+    }
+  }
+  if (auto v = t.at_path("efficiency.min_tokens").value<int64_t>()) eo->efficiency_min_tokens = *v;
+  // Badge rules are loaded when routes register; a bad rule fails start-up here.
+  BR_RETURN_IF_ERROR(badges::LoadRules(&t, cfg.config_path).status());
+  if (auto v = t.at_path("efficiency.prior_mtokens").value<double>()) {
+    if (*v < 0) return Status::InvalidArgument(cfg.config_path + ": efficiency.prior_mtokens must be >= 0");
+    eo->efficiency_prior_mtokens = *v;
+  }
+  return Status::OK();
+}
+
+std::string App::Impl::ProfileJson(engine::Entity e, const engine::Profile& p) {
+  bool alias = cfg.pseudonymous && e == engine::Entity::kUser;
+  JsonWriter w;
+  w.BeginObject().Key("entity").String(engine::EntityName(e)).Key("id").String(alias ? Alias(p.id) : p.id);
+  if (!p.team.empty()) w.Key("team").String(p.team);
+  if (!p.org.empty()) w.Key("org").String(p.org);
+  w.Key("timezone").String(cfg.timezone);
+  w.Key("windows").BeginObject();
+  for (engine::Window win : engine::kAllWindows) {
+    w.Key(engine::WindowName(win)).BeginObject();
+    WriteCounters(w, p.windows[int(win)]);
+    auto eff = engine->Rank(e, win, engine::Metric::kEfficiency, p.id);
+    w.Key("efficiency");
+    if (eff.ok() && eff->rank > 0) w.Double(eff->efficiency); else w.Null();
+    w.Key("ranks").BeginObject();
+    for (engine::Metric m : {engine::Metric::kTokens, engine::Metric::kValue, engine::Metric::kEfficiency,
+                             engine::Metric::kHonest}) {
+      w.Key(engine::MetricName(m));
+      WriteRank(w, m == engine::Metric::kEfficiency ? eff : engine->Rank(e, win, m, p.id));
+    }
+    w.EndObject().EndObject();
+  }
+  w.EndObject();
+  w.Key("models").BeginArray();
+  for (const auto& [model, c] : p.by_model) {
+    w.BeginObject().Key("model").String(model);
+    WriteCounters(w, c);
+    w.EndObject();
+  }
+  w.EndArray().Key("outcomes").BeginArray();
+  for (const auto& o : p.outcomes) {
+    w.BeginObject().Key("kind").String(o.kind).Key("events").Int(o.events).Key("amount").Double(o.amount).EndObject();
+  }
+  w.EndArray();
+  if (e == engine::Entity::kUser) {
+    w.Key("sessions").Int(p.sessions).Key("longest_sessions").BeginArray();
+    for (const auto& s : p.longest_sessions) {
+      w.BeginObject().Key("session").String(s.session).Key("start").String(FormatRfc3339(s.start));
+      w.Key("end").String(FormatRfc3339(s.end)).Key("hours").Double(double(s.Span()) / double(kHourMs)).EndObject();
+    }
+    w.EndArray().Key("streak").BeginObject().Key("days").Int(p.streak.days);
+    if (p.streak.days > 0) {
+      w.Key("first_day").String(engine->options().tz.FormatLocalDate(p.streak.first_day));
+      w.Key("last_day").String(engine->options().tz.FormatLocalDate(p.streak.last_day));
+    }
+    w.EndObject();
+  } else {
+    w.Key("members").BeginArray();
+    for (const auto& m : p.members) w.String(cfg.pseudonymous ? Alias(m) : m);
+    w.EndArray();
+  }
+  w.Key("badges").BeginArray();
+  if (board->badges) {
+    badges::AwardQuery q;
+    q.subject = p.id, q.limit = 100;
+    if (auto awards = board->badges->Awards(q); awards.ok()) {
+      for (const auto& a : *awards)
+        if (a.entity == engine::EntityName(e)) WriteAward(w, a, alias ? Alias(a.subject) : a.subject);
+    }
+  }
+  w.EndArray().Key("rank_history").BeginArray();
+  if (board->badges) {
+    if (auto h = board->badges->RankHistory(e, p.id, 30); h.ok()) {
+      for (const auto& r : *h) {
+        w.BeginObject().Key("day").String(r.day).Key("metric").String(r.metric).Key("rank").Int(r.rank);
+        w.Key("of").Int(r.of).Key("value").Double(r.value).EndObject();
+      }
+    }
+  }
+  w.EndArray().EndObject();
+  return w.Take();
+}
+
+void App::Impl::StartBadges() {
+  auto rules = badges::LoadRules(cfg.toml.get(), cfg.config_path);
+  auto svc = rules.ok() ? badges::BadgeService::Open(cfg.db_path, std::move(*rules), *engine, *clock)
+                        : Result<std::unique_ptr<badges::BadgeService>>(rules.status());
+  if (!svc.ok()) {
+    board->badges_error = svc.status().message();
+    return;
+  }
+  board->badges = std::move(*svc);
+  if (cfg.toml) {
+    if (auto v = cfg.toml->at_path("badge_evaluation.interval_seconds").value<double>(); v && *v > 0) {
+      board->evaluate_ms = TimeMs(*v * 1000);
+    }
+    if (auto v = cfg.toml->at_path("badge_evaluation.rank_snapshot_seconds").value<double>(); v && *v > 0) {
+      board->snapshot_ms = TimeMs(*v * 1000);
+    }
+  }
+  BoardState* b = board.get();
+  board->worker = std::thread([b] { b->Run(); });
+}
+
+void App::Impl::RegisterBoardRoutes() {
+  board = std::make_shared<BoardState>();
+  StartBadges();
+  router.AddSync("GET", "/v1/badges", Role::kSelf, [this](Request& r) {
+    if (!board->badges) return ErrorResponse(Status::Unavailable("badges are unavailable: " + board->badges_error));
+    badges::AwardQuery q;
+    q.subject = std::string(r.Query("user"));
+    q.badge = std::string(r.Query("badge"));
+    auto limit = r.Query("limit", "200");
+    q.limit = size_t(std::clamp(std::atoll(std::string(limit).c_str()), 1LL, 10000LL));
+    auto awards = board->badges->Awards(q);
+    if (!awards.ok()) return ErrorResponse(awards.status());
+    JsonWriter w;
+    w.BeginObject().Key("rules").BeginArray();
+    for (const auto& rule : board->badges->rules()) WriteRule(w, rule);
+    w.EndArray().Key("awards").BeginArray();
+    for (const auto& a : *awards) {
+      bool alias = cfg.pseudonymous && a.entity == "user";
+      WriteAward(w, a, alias ? Alias(a.subject) : a.subject);
+    }
+    badges::EvalStats st = board->badges->stats();
+    w.EndArray().Key("evaluation").BeginObject().Key("last_ms").Double(st.last_ms);
+    w.Key("awarded_new").Int(st.awarded_new).Key("updated").Int(st.updated).EndObject();
+    w.EndObject();
+    return Response::Json(w.Take());
+  });
+  for (engine::Entity e : {engine::Entity::kUser, engine::Entity::kTeam}) {
+    bool user = e == engine::Entity::kUser;
+    router.AddSync("GET", user ? "/v1/users/{id}" : "/v1/teams/{id}", user ? Role::kSelf : Role::kViewer,
+                   [this, e, user](Request& r) {
+                     const std::string& id = r.params["id"];
+                     if (user && r.role == Role::kSelf && r.principal != id) {
+                       return ErrorResponse(Status::PermissionDenied("a self key may only read its own profile"));
+                     }
+                     auto p = engine->GetProfile(e, id);
+                     if (!p.ok()) return ErrorResponse(p.status(), "id");
+                     return Response::Json(ProfileJson(e, *p));
+                   });
+  }
+  for (bool metrics : {true, false}) {
+    router.Add("POST", metrics ? "/v1/otlp/v1/metrics" : "/v1/otlp/v1/logs", Role::kIngest,
+               [this, metrics](Request& r, Respond respond) {
+                 ingest_requests++;
+                 HandleOtlp(*ingestor, board.get(), metrics, r, std::move(respond));
+               });
+  }
+}
+
+}  // namespace burnrate::app
