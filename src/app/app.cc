@@ -1,5 +1,7 @@
 #include "app/app.h"
 
+#include <toml++/toml.h>
+
 #include "app/app_impl.h"
 #include "common/hash.h"
 
@@ -39,6 +41,31 @@ Result<std::unique_ptr<App>> App::Open(Config cfg, const Clock& clock) {
   return app;
 }
 
+// Copies [detection] from the config: `exempt` (user list), numeric
+// thresholds by name (docs/detection.md), and the app's own
+// score_interval_seconds, which is read elsewhere.
+static Status ConfigureDetection(const toml::table& root, const std::string& origin, detect::DetectConfig* dc) {
+  const toml::table* t = root["detection"].as_table();
+  if (t == nullptr) return Status::OK();
+  for (const auto& [key, value] : *t) {
+    std::string k(key.str());
+    if (k == "score_interval_seconds") continue;
+    if (k == "exempt") {
+      const toml::array* a = value.as_array();
+      if (a == nullptr) return Status::InvalidArgument(origin + ": detection.exempt must be a list of user ids");
+      for (const auto& u : *a) {
+        if (auto s = u.value<std::string>()) dc->exempt.insert(*s);
+      }
+      continue;
+    }
+    auto v = value.value<double>();
+    if (!v) return Status::InvalidArgument(origin + ": detection." + k + " must be a number");
+    Status st = detect::SetDetectOption(*dc, k, *v);
+    if (!st.ok()) return Status::InvalidArgument(origin + ": detection." + k + ": " + st.message());
+  }
+  return Status::OK();
+}
+
 Status App::Impl::OpenGovernanceAndDetection() {
   BR_ASSIGN_OR_RETURN(govern_db, govern::GovernDb::Open(cfg.db_path));
   audit = std::make_unique<govern::AuditLog>(govern_db.get(), *clock);
@@ -51,6 +78,7 @@ Status App::Impl::OpenGovernanceAndDetection() {
   if (cfg.toml) BR_RETURN_IF_ERROR(governor->Configure(*cfg.toml));
   detect::DetectConfig dc;
   dc.tz = engine->options().tz;
+  if (cfg.toml) BR_RETURN_IF_ERROR(ConfigureDetection(*cfg.toml, cfg.config_path, &dc));
   detection = std::make_unique<detect::DetectionEngine>(dc, *clock);
   // A flag that counts as waste throttles the user and is audited; a
   // dismissal lifts the throttle.
