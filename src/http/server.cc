@@ -34,13 +34,15 @@ class Session;
 
 class SseStream final : public SseChannel, public std::enable_shared_from_this<SseStream> {
  public:
-  SseStream(std::shared_ptr<Session> s) : session_(std::move(s)) {}
+  explicit SseStream(std::weak_ptr<Session> s) : session_(std::move(s)) {}
   bool Send(std::string_view event, std::string_view data) override;
-  bool closed() const override { return closed_.load(); }
+  bool closed() const override { return closed_.load() || session_.expired(); }
   void MarkClosed() { closed_ = true; }
 
  private:
-  std::shared_ptr<Session> session_;
+  // Weak: the session owns the stream, and a producer holding the channel
+  // must not keep a closed connection (or a stopped server's) alive.
+  std::weak_ptr<Session> session_;
   std::atomic<bool> closed_{false};
 };
 
@@ -176,10 +178,8 @@ class Session : public std::enable_shared_from_this<Session> {
 };
 
 bool SseStream::Send(std::string_view event, std::string_view data) {
-  if (closed_) {
-    session_.reset();
-    return false;
-  }
+  std::shared_ptr<Session> session = session_.lock();
+  if (closed_ || session == nullptr) return false;
   std::string frame;
   frame.reserve(data.size() + event.size() + 16);
   if (!event.empty()) frame.append("event: ").append(event).append("\n");
@@ -192,7 +192,7 @@ bool SseStream::Send(std::string_view event, std::string_view data) {
     pos = nl + 1;
   }
   frame.append("\n");
-  session_->QueueSse(std::move(frame));
+  session->QueueSse(std::move(frame));
   return true;
 }
 
