@@ -34,13 +34,16 @@ class Session;
 
 class SseStream final : public SseChannel, public std::enable_shared_from_this<SseStream> {
  public:
-  SseStream(std::shared_ptr<Session> s) : session_(std::move(s)) {}
+  SseStream(std::weak_ptr<Session> s) : session_(std::move(s)) {}
   bool Send(std::string_view event, std::string_view data) override;
   bool closed() const override { return closed_.load(); }
   void MarkClosed() { closed_ = true; }
 
  private:
-  std::shared_ptr<Session> session_;
+  // Weak: the session owns this stream (sse_), and a producer holding the
+  // channel must not keep a dead session alive (a shared_ptr here formed a
+  // cycle that leaked every stream still open at Server::Stop).
+  std::weak_ptr<Session> session_;
   std::atomic<bool> closed_{false};
 };
 
@@ -176,8 +179,9 @@ class Session : public std::enable_shared_from_this<Session> {
 };
 
 bool SseStream::Send(std::string_view event, std::string_view data) {
-  if (closed_) {
-    session_.reset();
+  std::shared_ptr<Session> session = closed_ ? nullptr : session_.lock();
+  if (!session) {
+    closed_ = true;
     return false;
   }
   std::string frame;
@@ -192,7 +196,7 @@ bool SseStream::Send(std::string_view event, std::string_view data) {
     pos = nl + 1;
   }
   frame.append("\n");
-  session_->QueueSse(std::move(frame));
+  session->QueueSse(std::move(frame));
   return true;
 }
 
