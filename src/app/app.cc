@@ -1,5 +1,7 @@
 #include "app/app.h"
 
+#include <toml++/toml.h>
+
 #include "app/app_impl.h"
 #include "common/hash.h"
 
@@ -39,6 +41,31 @@ Result<std::unique_ptr<App>> App::Open(Config cfg, const Clock& clock) {
   return app;
 }
 
+// Copies [detection] from the config: `exempt` (user list), numeric
+// thresholds by name (docs/detection.md), and the app's own
+// score_interval_seconds, which is read elsewhere.
+static Status ConfigureDetection(const toml::table& root, const std::string& origin, detect::DetectConfig* dc) {
+  const toml::table* t = root["detection"].as_table();
+  if (t == nullptr) return Status::OK();
+  for (const auto& [key, value] : *t) {
+    std::string k(key.str());
+    if (k == "score_interval_seconds") continue;
+    if (k == "exempt") {
+      const toml::array* a = value.as_array();
+      if (a == nullptr) return Status::InvalidArgument(origin + ": detection.exempt must be a list of user ids");
+      for (const auto& u : *a) {
+        if (auto s = u.value<std::string>()) dc->exempt.insert(*s);
+      }
+      continue;
+    }
+    auto v = value.value<double>();
+    if (!v) return Status::InvalidArgument(origin + ": detection." + k + " must be a number");
+    Status st = detect::SetDetectOption(*dc, k, *v);
+    if (!st.ok()) return Status::InvalidArgument(origin + ": detection." + k + ": " + st.message());
+  }
+  return Status::OK();
+}
+
 Status App::Impl::OpenGovernanceAndDetection() {
   BR_ASSIGN_OR_RETURN(govern_db, govern::GovernDb::Open(cfg.db_path));
   audit = std::make_unique<govern::AuditLog>(govern_db.get(), *clock);
@@ -51,14 +78,16 @@ Status App::Impl::OpenGovernanceAndDetection() {
   if (cfg.toml) BR_RETURN_IF_ERROR(governor->Configure(*cfg.toml));
   detect::DetectConfig dc;
   dc.tz = engine->options().tz;
+  if (cfg.toml) BR_RETURN_IF_ERROR(ConfigureDetection(*cfg.toml, cfg.config_path, &dc));
   detection = std::make_unique<detect::DetectionEngine>(dc, *clock);
   // A flag that counts as waste throttles the user and is audited; a
   // dismissal lifts the throttle.
   detection->Subscribe([this](const detect::Flag& f, detect::FlagEvent ev) {
-    if (ev == detect::FlagEvent::kFlagged) {
-      // Scoring re-runs every minute; act on a flag the first time only.
+    {
       std::lock_guard lock(flags_mu);
-      if (!flags_reported.insert(f.id).second) return;
+      waste_by_user[f.user][f.day] = f.CountsAsWaste() ? f.wasted_tokens : 0;
+      // Scoring re-runs every minute; act on a flag the first time only.
+      if (ev == detect::FlagEvent::kFlagged && !flags_reported.insert(f.id).second) return;
     }
     audit->Append({.actor = ev == detect::FlagEvent::kFlagged ? "detect" : f.reviewer,
                    .action = std::string("flag.") + detect::FlagEventName(ev),
@@ -74,14 +103,17 @@ Status App::Impl::OpenGovernanceAndDetection() {
     }
   });
   // Honest volume: tokens minus waste counted by detection, users only.
+  // Honest volume: tokens minus waste counted by detection, users only.
+  // The flag listener above keeps waste per user and day, so a board
+  // rebuild costs one hash lookup per user.
   engine->SetWasteFn([this](engine::Entity e, std::string_view id, engine::TimeRange r) -> int64_t {
     if (e != engine::Entity::kUser) return 0;
-    TimeMs now = clock->NowMs();
-    int64_t from = detection->DayOf(std::max(r.from, now - 62 * kDayMs));
-    int64_t to = detection->DayOf(std::min(r.to - 1, now));
-    int64_t sum = 0;
-    std::string user(id);
-    for (int64_t d = from; d <= to; ++d) sum += detection->WastedTokens(user, d);
+    std::lock_guard lock(flags_mu);
+    auto it = waste_by_user.find(std::string(id));
+    if (it == waste_by_user.end()) return 0;
+    int64_t from = detection->DayOf(r.from), to = detection->DayOf(r.to - 1), sum = 0;
+    for (const auto& [day, tokens] : it->second)
+      if (day >= from && day <= to) sum += tokens;
     return sum;
   });
   return Status::OK();
@@ -169,7 +201,7 @@ void App::Impl::Tick() {
       last_govern = now;
       governor->Tick();
     }
-    if (now - last_score >= kMinuteMs) {
+    if (now - last_score >= cfg.detection_interval_s * kSecondMs) {
       last_score = now;
       ScoreDetection(now);
     }

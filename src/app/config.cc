@@ -46,6 +46,8 @@ Result<Config> LoadConfig(const std::string& path) {
     if (auto v = t.at_path("boards.pseudonymous").value<bool>()) c.pseudonymous = *v;
     else wrong("boards.pseudonymous", "true or false");
   }
+  num("detection.score_interval_seconds", &c.detection_interval_s);
+  if (c.detection_interval_s < 1) return Status::InvalidArgument(path + ": detection.score_interval_seconds must be at least 1");
   num("ingest.max_tokens", &c.limits.max_tokens);
   int64_t minutes = c.limits.max_future_ms / kMinuteMs;
   num("ingest.max_future_minutes", &minutes);

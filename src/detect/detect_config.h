@@ -9,9 +9,12 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <unordered_set>
+#include <vector>
 
 #include "common/clock.h"
+#include "common/status.h"
 #include "common/time_util.h"
 
 namespace burnrate::detect {
@@ -57,6 +60,10 @@ struct DetectConfig {
   uint32_t cluster_min_prompt_len = 48;
   int cluster_bits = 14;               // SimHash distance between accounts' templates
   double cluster_max_productive = 0.5; // clusters mostly of productive users are shared tooling
+  // Synchronised timing: accounts active in the same minutes far beyond chance.
+  int sync_min_minutes = 30;           // active minutes needed to compare timing
+  double sync_min_jaccard = 0.5;       // overlap of active minutes in the shared span
+  double sync_chance_multiple = 3;     // x the overlap independent users would show
 
   // Cache replay.
   double cache_peer_multiple = 2;      // cache read per request vs peers
@@ -67,5 +74,12 @@ struct DetectConfig {
   double burn_outcome_free_share = 0.8;
   double burn_max_outcome_ratio = 0.1; // outcomes/Mtok vs peer median, at most
 };
+
+// Sets one numeric option by its config name (the field name; the gap cap is
+// "idle_max_gap_seconds"), so the app can copy a TOML [detect] table key by
+// key. InvalidArgument names the key for an unknown key, a value out of range
+// or a fraction where an integer is needed. `exempt` and `tz` are set directly.
+Status SetDetectOption(DetectConfig& cfg, std::string_view key, double value);
+std::vector<std::string> DetectOptionNames();
 
 }  // namespace burnrate::detect

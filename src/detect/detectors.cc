@@ -118,17 +118,23 @@ std::optional<Reason> DetectParallelFarm(const UserDayFeatures& f, const PeerBas
 
 std::optional<Reason> DetectBotFarm(const UserDayFeatures& f, const PeerBaseline& p, const DetectConfig& cfg) {
   if (!Enough(f, cfg) || Productive(f, p, cfg)) return std::nullopt;
-  if (f.cluster_accounts < cfg.cluster_min_accounts || f.cluster_share < cfg.cluster_key_share ||
-      f.cluster_productive > cfg.cluster_max_productive)
-    return std::nullopt;
-  double s = std::max(Lin(f.cluster_accounts, cfg.cluster_min_accounts, 4 * cfg.cluster_min_accounts),
-                      Lin(f.cluster_share, cfg.cluster_key_share, 1));
-  return Make("bot_farm",
-              fmt::format("{:.0f}% of its prompts follow templates shared with {} other accounts, "
-                          "with {} outcomes.",
-                          100 * f.cluster_share, f.cluster_accounts - 1, f.outcomes),
-              s,
+  bool templates = f.cluster_accounts >= cfg.cluster_min_accounts && f.cluster_share >= cfg.cluster_key_share &&
+                   f.cluster_productive <= cfg.cluster_max_productive;
+  bool timing = f.sync_accounts >= cfg.cluster_min_accounts;
+  if (!templates && !timing) return std::nullopt;
+  int accounts = std::max(templates ? f.cluster_accounts : 0, timing ? f.sync_accounts : 0);
+  double s = std::max(Lin(accounts, cfg.cluster_min_accounts, 4 * cfg.cluster_min_accounts),
+                      templates ? Lin(f.cluster_share, cfg.cluster_key_share, 1) : 0.0);
+  std::string summary =
+      templates ? fmt::format("{:.0f}% of its prompts follow templates shared with {} other accounts, with {} "
+                              "outcomes.",
+                              100 * f.cluster_share, f.cluster_accounts - 1, f.outcomes)
+                : fmt::format("Active in the same minutes as {} other accounts, far beyond chance, with {} "
+                              "outcomes.",
+                              f.sync_accounts - 1, f.outcomes);
+  return Make("bot_farm", std::move(summary), s,
               {{"cluster_accounts", double(f.cluster_accounts)}, {"template_share", f.cluster_share},
+               {"cluster_productive_share", f.cluster_productive}, {"sync_accounts", double(f.sync_accounts)},
                {"outcomes", double(f.outcomes)}});
 }
 

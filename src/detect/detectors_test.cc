@@ -113,6 +113,12 @@ TEST_F(DetectorsTest, BotFarm) {
   EXPECT_FALSE(DetectBotFarm(f, p, cfg));
   f.cluster_productive = 0.4;
   EXPECT_TRUE(DetectBotFarm(f, p, cfg));
+  f.cluster_accounts = 0, f.sync_accounts = 4;  // synchronised timing alone
+  EXPECT_FALSE(DetectBotFarm(f, p, cfg));
+  f.sync_accounts = 5;
+  auto r = DetectBotFarm(f, p, cfg);
+  ASSERT_TRUE(r);
+  EXPECT_NE(r->summary.find("same minutes as 4 other accounts"), std::string::npos);
 }
 
 TEST_F(DetectorsTest, CacheReplay) {
@@ -155,6 +161,21 @@ TEST_F(DetectorsTest, HeavyProductiveUserIsClean) {
   GiveOutcomes(120);  // 3/Mtok, above the peer median
   f.max_concurrency = 5, f.hours_active = 14;
   EXPECT_TRUE(Evaluate(f, p, cfg).reasons.empty());
+}
+
+TEST(DetectConfig, SetOptionByName) {
+  DetectConfig cfg;
+  EXPECT_TRUE(SetDetectOption(cfg, "idle_min_hours", 18).ok());
+  EXPECT_EQ(cfg.idle_min_hours, 18);
+  EXPECT_TRUE(SetDetectOption(cfg, "dup_rate", 0.7).ok());
+  EXPECT_DOUBLE_EQ(cfg.dup_rate, 0.7);
+  EXPECT_TRUE(SetDetectOption(cfg, "idle_max_gap_seconds", 1800).ok());
+  EXPECT_EQ(cfg.idle_max_gap_ms, 1800 * kSecondMs);
+  auto bad = SetDetectOption(cfg, "dup_rate", 1.5);
+  EXPECT_NE(bad.message().find("detect.dup_rate"), std::string::npos);
+  EXPECT_FALSE(SetDetectOption(cfg, "idle_min_hours", 16.5).ok());
+  EXPECT_FALSE(SetDetectOption(cfg, "no_such_thing", 1).ok());
+  EXPECT_EQ(DetectOptionNames().size(), 34u);
 }
 
 }  // namespace

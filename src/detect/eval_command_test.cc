@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <CLI/CLI.hpp>
+
 namespace burnrate::detect {
 namespace {
 
@@ -35,6 +37,15 @@ TEST(EvalDetection, ForeignOrgHasNoFalsePositives) {
   EXPECT_GT(r->active_users, 300);
   EXPECT_GT(r->events, 10000);
   EXPECT_LE(r->fpr, 0.005);
+}
+
+TEST(EvalDetection, CommandLine) {
+  CLI::App app{"burnrate"};
+  AddEvalDetectionCommand(app);
+  EXPECT_NO_THROW(app.parse("eval-detection --users 120 --days 2 --json", false));
+  CLI::App bad{"burnrate"};
+  AddEvalDetectionCommand(bad);
+  EXPECT_THROW(bad.parse("eval-detection --users 5", false), CLI::ValidationError);
 }
 
 }  // namespace

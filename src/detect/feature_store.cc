@@ -14,9 +14,11 @@ int64_t FeatureStore::DayOf(TimeMs t) const {
 
 void FeatureStore::Observe(const model::Event& e) {
   if (e.user.empty()) return;
-  // A client clock far from the server's is not trusted for the day.
+  // A client clock far from the server's is not trusted for the day: events
+  // may be late (up to 2 days) but not from the future, which would also
+  // age out days that are not scored yet.
   TimeMs ts = e.ts;
-  if (e.received > 0 && (ts <= 0 || std::llabs(ts - e.received) > 2 * kDayMs)) ts = e.received;
+  if (e.received > 0 && (ts <= 0 || ts > e.received + kHourMs || ts < e.received - 2 * kDayMs)) ts = e.received;
   int64_t day = DayOf(ts);
   Shard& sh = shards_[Hash64(e.user) % kShards];
   std::lock_guard<std::mutex> lock(sh.mu);

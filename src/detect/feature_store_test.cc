@@ -97,6 +97,16 @@ TEST(FeatureStore, NearDuplicatesAndDistinctPrompts) {
   }
 }
 
+TEST(FeatureStore, FutureClientClockFallsBackToReceived) {
+  DetectConfig cfg;
+  FeatureStore fs(cfg);
+  model::Event e = Usage("a", kDay0 + 5 * kDayMs, "s");
+  e.received = kDay0 + kHourMs;
+  fs.Observe(e);
+  EXPECT_EQ(fs.Collect(20000).size(), 1u);
+  EXPECT_TRUE(fs.Collect(20005).empty());
+}
+
 TEST(FeatureStore, OldDaysArePrunedAndLateEventsDropped) {
   DetectConfig cfg;
   cfg.retain_days = 2;
@@ -155,6 +165,41 @@ TEST(Scorer, SmallTeamsAreComparedWithTheOrg) {
   EXPECT_EQ(scored[19].peers.peers, 20);  // org baseline
   EXPECT_EQ(scored[0].peers.peers, 18);   // team baseline
   EXPECT_DOUBLE_EQ(scored[0].peers.tokens, 1000);
+}
+
+}  // namespace
+}  // namespace burnrate::detect
+
+namespace burnrate::detect {
+namespace {
+
+// Five accounts firing on one shared schedule link up; five accounts with
+// independent random minutes, and five that are busy every minute of the same
+// afternoon, do not (their overlap is what chance predicts).
+TEST(Scorer, SynchronisedTimingBeyondChance) {
+  DetectConfig cfg;
+  Scorer scorer(cfg);
+  std::vector<UserDayFeatures> users;
+  uint64_t x = 88172645463325252ull;
+  auto rnd = [&] { return x ^= x << 13, x ^= x >> 7, x ^= x << 17; };
+  auto add = [&](const std::string& name, auto active) {
+    UserDayFeatures f;
+    f.user = name, f.requests = 100;
+    f.minutes.assign(23, 0);
+    for (int m = 0; m < 1440; ++m)
+      if (active(m)) f.minutes[m / 64] |= 1ull << (m % 64);
+    users.push_back(f);
+  };
+  for (int i = 0; i < 5; ++i) add("sync" + std::to_string(i), [&](int m) { return m >= 480 && m < 1080 && m % 5 == 0 && rnd() % 10 != 0; });
+  for (int i = 0; i < 5; ++i) add("rand" + std::to_string(i), [&](int m) { return m >= 480 && m < 1080 && rnd() % 5 == 0; });
+  for (int i = 0; i < 5; ++i) add("busy" + std::to_string(i), [&](int m) { return m >= 720 && m < 1080; });
+  std::vector<char> productive(users.size(), 0);
+  scorer.AssignSyncClusters(users, productive);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(users[i].sync_accounts, 5) << users[i].user;
+  for (int i = 5; i < 15; ++i) EXPECT_EQ(users[i].sync_accounts, 0) << users[i].user;
+  productive.assign(users.size(), 1);  // productive accounts are never candidates
+  scorer.AssignSyncClusters(users, productive);
+  EXPECT_EQ(users[0].sync_accounts, 0);
 }
 
 }  // namespace

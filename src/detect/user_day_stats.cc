@@ -94,6 +94,8 @@ void UserDayStats::AddUsage(const model::Event& e, TimeMs ts, TimeMs day_start,
   int64_t off = std::clamp<int64_t>(ts - day_start, 0, kDayMs - 1);
   ++hour_requests_[off / kHourMs];
   hour_tokens_[off / kHourMs] += t;
+  int64_t minute = off / kMinuteMs;
+  minutes_[minute / 64] |= 1ull << (minute % 64);
   AddGap(ts, cfg);
   if (e.prompt.present) AddPrompt(e.prompt, cfg);
 
@@ -165,6 +167,9 @@ UserDayFeatures UserDayStats::Finish(const DetectConfig& cfg) const {
   f.cache_read_share = SafeDiv(static_cast<double>(cache_read_), static_cast<double>(tokens_));
   f.cache_read_per_request = SafeDiv(static_cast<double>(cache_read_), rq);
   f.outcome_free_share = SafeDiv(static_cast<double>(f.outcome_free_tokens), static_cast<double>(tokens_));
+  int active_minutes = 0;
+  for (uint64_t w : minutes_) active_minutes += __builtin_popcountll(w);
+  if (active_minutes >= cfg.sync_min_minutes) f.minutes.assign(minutes_.begin(), minutes_.end());
   if (long_prompts_ > 0) {
     for (const auto& it : templates_.items()) {
       double share = static_cast<double>(it.count) / static_cast<double>(long_prompts_);

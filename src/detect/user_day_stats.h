@@ -65,6 +65,9 @@ struct UserDayFeatures {
   // Prompt templates (SimHash prototypes) that cover at least
   // cluster_key_share of the user's long prompts.
   std::vector<std::pair<uint64_t, double>> templates;  // simhash, share
+  // Active minutes of the day (bit m of word m/64); empty below sync_min_minutes.
+  std::vector<uint64_t> minutes;
+  int sync_accounts = 0;     // accounts in this one's synchronised-timing cluster
   int cluster_accounts = 0;  // filled by the cross-account pass
   double cluster_share = 0;
   double cluster_productive = 0;  // share of the cluster's accounts that are productive
@@ -102,6 +105,7 @@ class UserDayStats {
   bool sessionless_outcome_ = false;
   std::array<uint32_t, 24> hour_requests_{};
   std::array<int64_t, 24> hour_tokens_{};
+  std::array<uint64_t, 23> minutes_{};  // 1440 bits of active minutes
   TimeMs last_ts_ = -1;
   int64_t gap_n_ = 0;
   double gap_mean_ = 0, gap_m2_ = 0;

@@ -82,6 +82,7 @@ struct Ingestor::Impl {
         dedup(opts.dedup_window_days, opts.dedup_max_entries) {}
 
   void Enrich(model::Event& e) const {
+    identity.Learn(e);
     identity.Resolve(e);
     if (e.source.empty()) e.source = "api";
     if (e.type == model::EventType::kUsage && e.cost_nanos < 0) e.cost_nanos = prices.CostNanos(e.model, e.tokens);

@@ -319,6 +319,27 @@ void Farm(Gen& g, const std::vector<std::string>& farm_templates) {
       return;
     }
     case Persona::kBotFarm: {
+      if (g.u.group % 2 == 1) {
+        // A synchronised farm: every account fires on the farm's shared
+        // schedule (UTC), with its own varied, legit-looking prompts.
+        std::mt19937_64 farm(g.o.seed * 31 + uint64_t(g.u.group) * 1000003 + uint64_t(g.day));
+        auto fu = [&](double a, double b) { return std::uniform_real_distribution<double>(a, b)(farm); };
+        TimeMs tick = g.o.start + g.day * kDayMs + g.Hours(fu(5, 10));
+        TimeMs end = tick + g.Hours(fu(8, 12));
+        double every_s = fu(180, 480);
+        std::string sid = fmt::format("{}-d{}-s0", g.u.name, g.day);
+        for (; tick < end; tick += g.Secs(every_s * fu(0.9, 1.1) / g.o.rate_scale)) {
+          if (!g.B(0.9)) continue;
+          TimeMs t = tick + g.Secs(g.U(0, 20));
+          g.Usage(t, sid, g.u.name + "-ws", g.Tokens(g.LogN(600, 0.7), g.LogN(350, 0.9), g.LogN(40000, 0.5), 800),
+                  g.LegitPrompt());
+          for (int k = g.I(0, 2); k > 0; --k) {
+            t += g.Secs(g.LogN(9, 0.5));
+            g.Usage(t, sid, g.u.name + "-ws", g.Tokens(g.LogN(400, 0.7), g.LogN(350, 0.9), g.LogN(40000, 0.5), 300), "");
+          }
+        }
+        return;
+      }
       TurnModel m;
       m.think_median_s = 500, m.outcome_p = 0;
       TimeMs t0 = g.local0 + g.Hours(g.U(7, 10));

@@ -4,7 +4,9 @@
 // persona: legitimate (ordinary engineer, heavy agentic coder, night shift /
 // other time zones, bursty on-call, declared batch evaluation job, CI service
 // account, newcomer) or farming (idle loop, prompt stuffer, output farmer,
-// parallel-session farm, distributed bot farm, cache replayer, adaptive
+// parallel-session farm, distributed bot farm (even-numbered farms share
+// prompt templates, odd-numbered ones fire on a shared schedule with varied
+// prompts), cache replayer, adaptive
 // farmer with jitter, varied prompts and a few fake outcomes).
 // GenerateDay() yields model::Events whose prompt features are computed from
 // generated prompt TEXT by detect::ComputePromptFeatures (the text can be

@@ -1,0 +1,81 @@
+#include "detect/detect_config.h"
+
+#include <cmath>
+#include <utility>
+
+namespace burnrate::detect {
+namespace {
+
+struct Field {
+  const char* name;
+  double DetectConfig::*d = nullptr;
+  int DetectConfig::*i = nullptr;
+  uint32_t DetectConfig::*u = nullptr;
+  TimeMs DetectConfig::*t = nullptr;
+  double lo, hi;
+};
+
+const Field kFields[] = {
+    {"retain_days", nullptr, &DetectConfig::retain_days, nullptr, nullptr, 2, 60},
+    {"flag_score", &DetectConfig::flag_score, nullptr, nullptr, nullptr, 1, 100},
+    {"high_confidence_score", &DetectConfig::high_confidence_score, nullptr, nullptr, nullptr, 1, 100},
+    {"min_requests", nullptr, &DetectConfig::min_requests, nullptr, nullptr, 1, 1e9},
+    {"min_peers", nullptr, &DetectConfig::min_peers, nullptr, nullptr, 1, 1e9},
+    {"productive_ratio", &DetectConfig::productive_ratio, nullptr, nullptr, nullptr, 0, 100},
+    {"idle_min_hours", nullptr, &DetectConfig::idle_min_hours, nullptr, nullptr, 1, 24},
+    {"idle_max_gap_cv", &DetectConfig::idle_max_gap_cv, nullptr, nullptr, nullptr, 0, 10},
+    {"idle_max_gap_seconds", nullptr, nullptr, nullptr, &DetectConfig::idle_max_gap_ms, 1, 86400},
+    {"idle_min_gaps", nullptr, &DetectConfig::idle_min_gaps, nullptr, nullptr, 1, 1e9},
+    {"min_prompts", nullptr, &DetectConfig::min_prompts, nullptr, nullptr, 1, 1e9},
+    {"dup_rate", &DetectConfig::dup_rate, nullptr, nullptr, nullptr, 0, 1},
+    {"near_dup_rate", &DetectConfig::near_dup_rate, nullptr, nullptr, nullptr, 0, 1},
+    {"near_dup_bits", nullptr, &DetectConfig::near_dup_bits, nullptr, nullptr, 0, 32},
+    {"low_entropy_min_len", nullptr, nullptr, &DetectConfig::low_entropy_min_len, nullptr, 0, 1e9},
+    {"low_entropy_ratio", &DetectConfig::low_entropy_ratio, nullptr, nullptr, nullptr, 0, 2},
+    {"low_entropy_share", &DetectConfig::low_entropy_share, nullptr, nullptr, nullptr, 0, 1},
+    {"output_ratio_min", &DetectConfig::output_ratio_min, nullptr, nullptr, nullptr, 0, 1e6},
+    {"output_peer_multiple", &DetectConfig::output_peer_multiple, nullptr, nullptr, nullptr, 1, 1e6},
+    {"parallel_min_sessions", nullptr, &DetectConfig::parallel_min_sessions, nullptr, nullptr, 2, 1e6},
+    {"parallel_peer_multiple", &DetectConfig::parallel_peer_multiple, nullptr, nullptr, nullptr, 1, 1e6},
+    {"cluster_min_accounts", nullptr, &DetectConfig::cluster_min_accounts, nullptr, nullptr, 2, 1e6},
+    {"cluster_key_share", &DetectConfig::cluster_key_share, nullptr, nullptr, nullptr, 0, 1},
+    {"cluster_min_prompt_len", nullptr, nullptr, &DetectConfig::cluster_min_prompt_len, nullptr, 0, 1e9},
+    {"cluster_bits", nullptr, &DetectConfig::cluster_bits, nullptr, nullptr, 0, 32},
+    {"cluster_max_productive", &DetectConfig::cluster_max_productive, nullptr, nullptr, nullptr, 0, 1},
+    {"sync_min_minutes", nullptr, &DetectConfig::sync_min_minutes, nullptr, nullptr, 1, 1440},
+    {"sync_min_jaccard", &DetectConfig::sync_min_jaccard, nullptr, nullptr, nullptr, 0, 1},
+    {"sync_chance_multiple", &DetectConfig::sync_chance_multiple, nullptr, nullptr, nullptr, 1, 1e6},
+    {"cache_peer_multiple", &DetectConfig::cache_peer_multiple, nullptr, nullptr, nullptr, 1, 1e6},
+    {"cache_output_fraction", &DetectConfig::cache_output_fraction, nullptr, nullptr, nullptr, 0, 1},
+    {"burn_peer_multiple", &DetectConfig::burn_peer_multiple, nullptr, nullptr, nullptr, 1, 1e6},
+    {"burn_outcome_free_share", &DetectConfig::burn_outcome_free_share, nullptr, nullptr, nullptr, 0, 1},
+    {"burn_max_outcome_ratio", &DetectConfig::burn_max_outcome_ratio, nullptr, nullptr, nullptr, 0, 100},
+};
+
+}  // namespace
+
+Status SetDetectOption(DetectConfig& cfg, std::string_view key, double value) {
+  for (const Field& f : kFields) {
+    if (key != f.name) continue;
+    if (!std::isfinite(value) || value < f.lo || value > f.hi)
+      return Status::InvalidArgument("detect." + std::string(key) + " must be between " + std::to_string(f.lo) +
+                                     " and " + std::to_string(f.hi));
+    bool integral = f.i || f.u || f.t;
+    if (integral && value != std::floor(value))
+      return Status::InvalidArgument("detect." + std::string(key) + " must be an integer");
+    if (f.d) cfg.*f.d = value;
+    if (f.i) cfg.*f.i = static_cast<int>(value);
+    if (f.u) cfg.*f.u = static_cast<uint32_t>(value);
+    if (f.t) cfg.*f.t = static_cast<TimeMs>(value) * kSecondMs;
+    return Status::OK();
+  }
+  return Status::InvalidArgument("unknown option detect." + std::string(key));
+}
+
+std::vector<std::string> DetectOptionNames() {
+  std::vector<std::string> v;
+  for (const Field& f : kFields) v.emplace_back(f.name);
+  return v;
+}
+
+}  // namespace burnrate::detect
