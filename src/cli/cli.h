@@ -12,6 +12,8 @@ void AddKeysCommand(CLI::App& app);
 void AddIngestCommand(CLI::App& app);
 void AddTopCommand(CLI::App& app);
 void AddSimulateCommand(CLI::App& app);
+// Makes eval-detection use the real ingest path (eval_ingest.cc).
+void InstallEvalIngestPath();
 
 // The exit code a subcommand's callback sets (CLI11 callbacks return void).
 int& ExitCode();

@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   burnrate::claude::AddAgentCommand(app);
   burnrate::claude::AddReportCommand(app);
   burnrate::detect::AddEvalDetectionCommand(app);
+  burnrate::cli::InstallEvalIngestPath();
   CLI11_PARSE(app, argc, argv);
   return burnrate::cli::ExitCode();
 }

@@ -167,13 +167,29 @@ std::string ReportJson(const EvalReport& r) {
   return w.Take();
 }
 
+static IngestPathFactory& Factory() {
+  static IngestPathFactory f;
+  return f;
+}
+
+void SetIngestPathFactory(IngestPathFactory f) { Factory() = std::move(f); }
+
 int RunEvalDetection(const EvalOptions& options) {
   DetectConfig cfg;
   sim::PersonaSim probe(options.sim);
   for (auto& u : probe.ExemptUsers()) cfg.exempt.insert(u);
   FakeClock clock(options.sim.start);
   DetectionEngine engine(cfg, clock);
-  auto rep = RunEvaluation(options, engine);
+  IngestFn ingest;
+  if (Factory()) {
+    auto made = Factory()(engine, clock);
+    if (!made.ok()) {
+      std::fprintf(stderr, "eval-detection: %s\n", made.status().ToString().c_str());
+      return 2;
+    }
+    ingest = std::move(*made);
+  }
+  auto rep = RunEvaluation(options, engine, ingest);
   if (!rep.ok()) {
     std::fprintf(stderr, "eval-detection: %s\n", rep.status().ToString().c_str());
     return 2;

@@ -65,6 +65,14 @@ using IngestFn = std::function<Status(std::vector<model::Event>)>;
 // the completed UTC days on `engine`, and compares flags with the labels.
 // `ingest` defaults to engine.Observe for every event.
 Result<EvalReport> RunEvaluation(const EvalOptions& options, DetectionEngine& engine, IngestFn ingest = nullptr);
+// Builds an IngestFn that sends events through the real ingest path (parse
+// checks, identity, cost, de-duplication, durable SQLite commit) and on to
+// `engine` as its listener. The CLI layer, which may depend on the ingest
+// layer, installs one at start-up; without it RunEvalDetection feeds
+// Observe directly.
+using IngestPathFactory = std::function<Result<IngestFn>(DetectionEngine& engine, const Clock& clock)>;
+void SetIngestPathFactory(IngestPathFactory f);
+
 std::string FormatReport(const EvalReport& r);  // human-readable table
 std::string ReportJson(const EvalReport& r);
 
