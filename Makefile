@@ -30,7 +30,7 @@ $(FUZZ_BUILD)/build.ninja:
 	CXX=clang++ cmake -S . -B $(FUZZ_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBURNRATE_FUZZ=ON -DBURNRATE_BENCH=OFF
 
 fuzz: deps $(FUZZ_BUILD)/build.ninja
-	cmake --build $(FUZZ_BUILD) -j $(JOBS)
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzzers
 
 # Every test: the release suite (unit + end-to-end + fuzz smoke), then the
 # unit suite again under ASan/UBSan. Ends with ctest's count line.

@@ -34,15 +34,14 @@ class Session;
 
 class SseStream final : public SseChannel, public std::enable_shared_from_this<SseStream> {
  public:
-  SseStream(std::weak_ptr<Session> s) : session_(std::move(s)) {}
+  explicit SseStream(std::weak_ptr<Session> s) : session_(std::move(s)) {}
   bool Send(std::string_view event, std::string_view data) override;
-  bool closed() const override { return closed_.load(); }
+  bool closed() const override { return closed_.load() || session_.expired(); }
   void MarkClosed() { closed_ = true; }
 
  private:
-  // Weak: the session owns this stream (sse_), and a producer holding the
-  // channel must not keep a dead session alive (a shared_ptr here formed a
-  // cycle that leaked every stream still open at Server::Stop).
+  // Weak: the session owns the stream, and a producer holding the channel
+  // must not keep a closed connection (or a stopped server's) alive.
   std::weak_ptr<Session> session_;
   std::atomic<bool> closed_{false};
 };
@@ -179,11 +178,8 @@ class Session : public std::enable_shared_from_this<Session> {
 };
 
 bool SseStream::Send(std::string_view event, std::string_view data) {
-  std::shared_ptr<Session> session = closed_ ? nullptr : session_.lock();
-  if (!session) {
-    closed_ = true;
-    return false;
-  }
+  std::shared_ptr<Session> session = session_.lock();
+  if (closed_ || session == nullptr) return false;
   std::string frame;
   frame.reserve(data.size() + event.size() + 16);
   if (!event.empty()) frame.append("event: ").append(event).append("\n");
