@@ -59,7 +59,7 @@ not json
 {"id":"a1","user":"alice","team":"platform","model":"claude-sonnet-4-5","input_tokens":1000}
 {"id":"bad3","user":"carol"}
 {"id":"bad4","user":"carol","model":"gpt-5","output_tokens":1.5}
-{"type":"outcome","id":"o1","user":"alice","team":"platform","kind":"pull_request","value":1}
+{"type":"outcome","id":"o1","user":"alice","kind":"pull_request","value":1}
 EOF2
 expect_status 200 "$INGEST" POST /v1/events -H 'Content-Type: application/x-ndjson' --data-binary @"$WORK/batch1.ndjson"
 check_json 'j["accepted"] == 4 and j["duplicates"] == 1'
@@ -85,6 +85,7 @@ expect_status 415 "$INGEST" POST /v1/events -H 'Content-Encoding: br' --data-bin
 pass "gzip and zstd bodies; bad encodings are 400/415"
 
 # Leaderboards. Expected totals: alice 1100 + 500, bob 3350, dave 7001, erin 20.
+# alice keeps team platform although her outcome event names no team.
 sleep 0.3  # boards are at most board_refresh_ms (250 ms) stale
 expect_status 200 "$VIEWER" GET '/v1/leaderboard?entity=user&window=24h&metric=tokens'
 check_json '[e["id"] for e in j["entries"]] == ["dave", "bob", "alice", "erin"]'

@@ -48,11 +48,16 @@ start_server() {
   fail "server did not start"
 }
 
+# A graceful stop; fails the test if a sanitizer (ASan builds) reported.
 stop_server() {
   if [[ -n "$SERVER_PID" ]]; then
     kill -TERM "$SERVER_PID" 2>/dev/null || true
     wait "$SERVER_PID" 2>/dev/null || true
     SERVER_PID=""
+  fi
+  if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$WORK/server.log" 2>/dev/null; then
+    grep -E -A20 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$WORK/server.log" | head -40 >&2
+    fail "the server reported a sanitizer error"
   fi
 }
 
