@@ -103,6 +103,7 @@ void AddIngestCommand(CLI::App& app) {
       size_t size = size_t(in.tellg()), done = 0;
       in.seekg(0);
       std::string line, body;
+      bool file_ok = true;
       int64_t line_no = 0, chunk_start = 1;
       size_t n = 0;
       auto flush = [&]() -> bool {
@@ -139,9 +140,9 @@ void AddIngestCommand(CLI::App& app) {
         done += line.size() + 1;
         body += line;
         body += '\n';
-        if (++n >= a->chunk && !flush()) break;
+        if (++n >= a->chunk && !(file_ok = flush())) break;
       }
-      if (ExitCode() == 0) flush();
+      if (file_ok) flush();
       Progress(file, size, size);
     }
     std::cout << "accepted " << t.accepted << ", duplicates " << t.duplicates << ", rejected " << t.rejected << "\n";

@@ -11,7 +11,7 @@
 // committer goes on with the next commit.
 //
 // Thread-safety: Submit* may be called from any thread. Listeners run on the
-// committer thread and must be quick. Stop() drains the queue first.
+// applier thread and must be quick. Stop() drains the queue first.
 #pragma once
 
 #include <functional>

@@ -131,10 +131,7 @@ set +e
 set -e
 [[ $rc -ne 0 ]] && grep -q "nonexistent.ndjson" "$WORK/err" || fail "ingest of a missing file: exit $rc: $(cat "$WORK/err")"
 
-# A missing file is reported and the files after it are still ingested in
-# full. KNOWN BUG (reported to the lead, src/cli/ingest_command.cc): the last
-# chunk of every file after a failed one is skipped because the loop tests
-# the global exit code; until fixed this prints a warning instead of failing.
+# A missing file is reported and the files after it are still ingested in full.
 printf '{"id":"m1","user":"u","model":"m"}\n{"id":"m2","user":"u","model":"m"}\n' >"$WORK/after.ndjson"
 set +e
 "$B" ingest "$WORK/missing.ndjson" "$WORK/after.ndjson" --db "$WORK/after.db" >"$WORK/out" 2>"$WORK/err"; rc=$?
@@ -143,6 +140,6 @@ set -e
 if grep -q "accepted 2," "$WORK/out"; then
   pass "a missing file does not stop the others"
 else
-  echo "WARNING (known bug): files after a missing one lose their last chunk: $(cat "$WORK/out")"
+  fail "files after a missing one lost data: $(cat "$WORK/out")"
 fi
 echo "cli_test: all passed"
