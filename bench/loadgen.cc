@@ -61,14 +61,33 @@ static std::vector<std::vector<model::Event>> MakeBatches(int users, int64_t eve
   return out;
 }
 
-static int Ingest(int64_t events, size_t batch, int clients, const std::string& dir) {
+// A realistic prompt of about 300 bytes, different for every event, so the
+// features (zstd ratio, SimHash, exact hash) are computed for real.
+static std::string PromptFor(int64_t n) {
+  static const char* kVerbs[] = {"refactor", "fix", "explain", "add tests for", "speed up", "document"};
+  static const char* kThings[] = {"the retry loop in the payment client", "the flaky integration test",
+                                  "the SQL query behind the monthly report", "the websocket reconnect logic",
+                                  "the feature flag parser", "the image resize worker"};
+  return std::string("Please ") + kVerbs[n % 6] + " " + kThings[(n / 6) % 6] + " (ticket " + std::to_string(n) +
+         "); keep the public API unchanged, follow the style guide, and explain any behaviour change in the "
+         "commit message. Run the unit tests and the linter before you finish, and list what you changed.";
+}
+
+static int Ingest(int64_t events, size_t batch, int clients, const std::string& dir, bool prompts) {
   auto batches = MakeBatches(10000, events, batch);
   int64_t total = 0;
   for (auto& b : batches) total += int64_t(b.size());
   std::vector<std::string> bodies;
   for (auto& b : batches) {
     std::string body;
-    for (auto& e : b) body += sim::Simulator::ToNdjson(e) + "\n";
+    for (auto& e : b) {
+      std::string line = sim::Simulator::ToNdjson(e);
+      if (prompts) {
+        line.pop_back();
+        line += ",\"prompt\":{\"text\":\"" + PromptFor(int64_t(bodies.size() * batch + body.size())) + "\"}}";
+      }
+      body += line + "\n";
+    }
     bodies.push_back(std::move(body));
   }
   // (a) raw durable appends of the same rows.
@@ -125,10 +144,10 @@ static int Ingest(int64_t events, size_t batch, int clients, const std::string& 
   std::sort(lat.begin(), lat.end());
   double raw_rate = double(total) / raw_s, e2e_rate = double(accepted) / e2e_s;
   std::printf(
-      "{\"bench\":\"ingest\",\"events\":%lld,\"batch\":%zu,\"clients\":%d,\"raw_sqlite_events_per_s\":%.0f,"
+      "{\"bench\":\"ingest\",\"prompts\":%s,\"events\":%lld,\"batch\":%zu,\"clients\":%d,\"raw_sqlite_events_per_s\":%.0f,"
       "\"http_events_per_s\":%.0f,\"ratio\":%.3f,\"accepted\":%lld,\"request_p50_ms\":%.1f,\"request_p99_ms\":%.1f,"
       "\"max_rss_mb\":%ld}\n",
-      (long long)total, batch, clients, raw_rate, e2e_rate, e2e_rate / raw_rate, (long long)accepted.load(),
+      prompts ? "true" : "false", (long long)total, batch, clients, raw_rate, e2e_rate, e2e_rate / raw_rate, (long long)accepted.load(),
       lat.empty() ? 0 : lat[lat.size() / 2], lat.empty() ? 0 : lat[lat.size() * 99 / 100], MaxRssMb());
   return accepted == total ? 0 : 1;
 }
@@ -235,7 +254,8 @@ int main(int argc, char** argv) {
   std::string mode = "ingest", dir = "/tmp/burnrate-bench";
   int64_t events = 1'000'000;
   size_t batch = 10000;
-  int clients = 4, users = 100000, queries = 2000;
+  int clients = 8, users = 100000, queries = 2000;
+  bool prompts = false;
   cli.add_option("--mode", mode, "ingest, board or restart");
   cli.add_option("--events", events);
   cli.add_option("--batch", batch);
@@ -243,9 +263,10 @@ int main(int argc, char** argv) {
   cli.add_option("--users", users);
   cli.add_option("--queries", queries);
   cli.add_option("--dir", dir);
+  cli.add_flag("--prompts", prompts, "every event carries prompt text (features computed on ingest)");
   CLI11_PARSE(cli, argc, argv);
   std::filesystem::create_directories(dir);
-  if (mode == "ingest") return Ingest(events, batch, clients, dir);
+  if (mode == "ingest") return Ingest(events, batch, clients, dir, prompts);
   if (mode == "board") return Board(users, queries, dir);
   if (mode == "restart") return Restart(events, dir);
   std::cerr << "unknown mode " << mode << "\n";
