@@ -43,7 +43,10 @@ test-fast: build
 bench: build
 	bash scripts/bench.sh $(BUILD)
 
-demo: build
+web: deps
+	bash scripts/build-web.sh
+
+demo: build web
 	bash scripts/demo.sh $(BUILD) $(PORT)
 
 format:

@@ -100,6 +100,12 @@ for k, v in rows.items():
     print("totals %-9s input=%d output=%d cache_write=%d cache_read=%d" % ((k,) + v))
 ok = len(set(rows.values())) == 1
 print("token totals equal:", "yes" if ok else "NO")
+day = lambda d: (d["inputTokens"], d["outputTokens"], d["cacheCreationTokens"], d["cacheReadTokens"])
+bd = {d["date"]: day(d) for d in json.load(open(w + "/burnrate.json"))["daily"]}
+cd = {d["date"]: day(d) for d in json.load(open(w + "/ccusage.json"))["daily"]}
+days_ok = bd == cd
+print("daily rows equal to ccusage (%d days):" % len(cd), "yes" if days_ok else "NO")
+ok = ok and days_ok
 sys.exit(0 if ok else 1)
 PY
 STATUS=$?

@@ -57,7 +57,8 @@ void ParseAndCheck(NdjsonParser& parser, const Limits& limits, std::string_view 
     for (int64_t t : {e.tokens.input, e.tokens.output, e.tokens.cache_read, e.tokens.cache_write, e.tokens.cache_write_1h}) {
       Check(t >= 0 && t <= limits.max_tokens);
     }
-    Check(e.tokens.cache_write_1h <= e.tokens.cache_write);
+    // Outcome events may carry (ignored) token fields; the 1h rule is for usage.
+    Check(e.type == burnrate::model::EventType::kOutcome || e.tokens.cache_write_1h <= e.tokens.cache_write);
     Check(e.ts <= kNow + limits.max_future_ms && e.ts >= kNow - limits.retention_ms);
     Check(e.cost_nanos >= -1 && e.cost_nanos <= int64_t(limits.max_cost_usd * 1e9) + 1);
     Check(e.received == kNow);

@@ -55,10 +55,11 @@ Status App::Impl::OpenGovernanceAndDetection() {
   // A flag that counts as waste throttles the user and is audited; a
   // dismissal lifts the throttle.
   detection->Subscribe([this](const detect::Flag& f, detect::FlagEvent ev) {
-    if (ev == detect::FlagEvent::kFlagged) {
-      // Scoring re-runs every minute; act on a flag the first time only.
+    {
       std::lock_guard lock(flags_mu);
-      if (!flags_reported.insert(f.id).second) return;
+      waste_by_user[f.user][f.day] = f.CountsAsWaste() ? f.wasted_tokens : 0;
+      // Scoring re-runs every minute; act on a flag the first time only.
+      if (ev == detect::FlagEvent::kFlagged && !flags_reported.insert(f.id).second) return;
     }
     audit->Append({.actor = ev == detect::FlagEvent::kFlagged ? "detect" : f.reviewer,
                    .action = std::string("flag.") + detect::FlagEventName(ev),
@@ -74,14 +75,17 @@ Status App::Impl::OpenGovernanceAndDetection() {
     }
   });
   // Honest volume: tokens minus waste counted by detection, users only.
+  // Honest volume: tokens minus waste counted by detection, users only.
+  // The flag listener above keeps waste per user and day, so a board
+  // rebuild costs one hash lookup per user.
   engine->SetWasteFn([this](engine::Entity e, std::string_view id, engine::TimeRange r) -> int64_t {
     if (e != engine::Entity::kUser) return 0;
-    TimeMs now = clock->NowMs();
-    int64_t from = detection->DayOf(std::max(r.from, now - 62 * kDayMs));
-    int64_t to = detection->DayOf(std::min(r.to - 1, now));
-    int64_t sum = 0;
-    std::string user(id);
-    for (int64_t d = from; d <= to; ++d) sum += detection->WastedTokens(user, d);
+    std::lock_guard lock(flags_mu);
+    auto it = waste_by_user.find(std::string(id));
+    if (it == waste_by_user.end()) return 0;
+    int64_t from = detection->DayOf(r.from), to = detection->DayOf(r.to - 1), sum = 0;
+    for (const auto& [day, tokens] : it->second)
+      if (day >= from && day <= to) sum += tokens;
     return sum;
   });
   return Status::OK();
@@ -169,7 +173,7 @@ void App::Impl::Tick() {
       last_govern = now;
       governor->Tick();
     }
-    if (now - last_score >= kMinuteMs) {
+    if (now - last_score >= cfg.detection_interval_s * kSecondMs) {
       last_score = now;
       ScoreDetection(now);
     }

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <map>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -46,6 +47,7 @@ struct App::Impl {
   std::unique_ptr<detect::DetectionEngine> detection;
   std::mutex flags_mu;
   std::unordered_set<std::string> flags_reported;  // guarded by flags_mu
+  std::unordered_map<std::string, std::map<int64_t, int64_t>> waste_by_user;  // user -> day -> tokens; flags_mu
   std::unique_ptr<ingest::Ingestor> ingestor;
   http::Router router;
   std::unique_ptr<http::Server> server;
@@ -79,6 +81,8 @@ struct App::Impl {
   void RegisterBoardRoutes();
   void StartBadges();
   std::string ProfileJson(engine::Entity e, const engine::Profile& p);
+  // "badges": [{"id", "name"}] currently held, on board rows (board_routes.cc).
+  void WriteHeldBadges(JsonWriter& w, engine::Entity e, const std::string& id) const;
   void Tick();
   void ScoreDetection(TimeMs now);
   Result<std::pair<http::Role, std::string>> Authenticate(std::string_view key);

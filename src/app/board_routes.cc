@@ -4,7 +4,7 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
-#include <cstdlib>
+#include <charconv>
 
 #include "app/app_impl.h"
 #include "app/board_state.h"
@@ -26,10 +26,17 @@ using http::Role;
 std::string_view PathOf(const Status& s) {
   std::string_view m = s.message();
   std::string_view first = m.substr(0, m.find(' '));
-  return first.find('[') != std::string_view::npos || first.find('.') != std::string_view::npos ? first : "body";
+  return first.find('[') != std::string_view::npos || first.find('.') != std::string_view::npos
+             ? first
+             : "body";
 }
 
-void HandleOtlp(ingest::Ingestor& ingestor, BoardState* board, bool metrics, Request& r, Respond respond) {
+void HandleOtlp(ingest::Ingestor& ingestor, BoardState* board, const Clock& clock, bool metrics,
+                Request& r, Respond respond) {
+  if (!board->otlp_error.empty()) {
+    return respond(
+        ErrorResponse(Status::Unavailable("OTLP ingestion is unavailable: " + board->otlp_error)));
+  }
   if (Status ct = otlp::CheckContentType(r.Header("content-type")); !ct.ok()) {
     return respond(ErrorResponse(ct, "Content-Type"));
   }
@@ -41,11 +48,16 @@ void HandleOtlp(ingest::Ingestor& ingestor, BoardState* board, bool metrics, Req
   info->rejected = std::move(conv->rejected);
   info->points = conv->points, info->ignored = conv->ignored;
   info->deferred_to_logs = conv->deferred_to_logs, info->undo = conv->undo;
-  ingestor.SubmitEvents(std::move(conv->events), [respond, info, board, metrics](Result<ingest::IngestResult> res) {
+  const Clock* clk = &clock;
+  ingestor.SubmitEvents(std::move(conv->events), [respond, info, board, metrics,
+                                                  clk](Result<ingest::IngestResult> res) {
     if (!res.ok()) {
       board->otlp.Rollback(*info);  // the exporter retries; count it then
       return respond(ErrorResponse(res.status()));
     }
+    // Durable cumulative state before the acknowledgement (docs/otlp.md).
+    if (Status st = board->otlp.Persist(*info, clk->NowMs()); !st.ok())
+      return respond(ErrorResponse(st));
     // ExportMetricsServiceResponse / ExportLogsServiceResponse, plus counts.
     JsonWriter w;
     w.BeginObject();
@@ -64,31 +76,53 @@ void HandleOtlp(ingest::Ingestor& ingestor, BoardState* board, bool metrics, Req
   });
 }
 
-void WriteAward(JsonWriter& w, const badges::Award& a, const std::string& subject) {
-  w.BeginObject().Key("badge").String(a.badge).Key("entity").String(a.entity).Key("subject").String(subject);
+void WriteAward(JsonWriter& w, const badges::Award& a, const std::string& subject,
+                const std::vector<badges::BadgeRule>* rules = nullptr) {
+  w.BeginObject().Key("badge").String(a.badge);
+  if (rules) {
+    for (const auto& r : *rules)
+      if (r.id == a.badge) w.Key("name").String(r.name).Key("description").String(r.description);
+  }
+  w.Key("entity").String(a.entity).Key("subject").String(subject);
   w.Key("period").String(a.period).Key("awarded_at").String(FormatRfc3339(a.awarded_at));
   w.Key("updated_at").String(FormatRfc3339(a.updated_at)).Key("value").Double(a.value);
   w.Key("evidence").Raw(a.evidence.empty() ? "{}" : a.evidence).EndObject();
 }
 
 void WriteRule(JsonWriter& w, const badges::BadgeRule& r) {
-  w.BeginObject().Key("id").String(r.id).Key("name").String(r.name).Key("description").String(r.description);
-  w.Key("entity").String(engine::EntityName(r.entity)).Key("metric").String(badges::RuleMetricName(r.metric));
+  w.BeginObject()
+      .Key("id")
+      .String(r.id)
+      .Key("name")
+      .String(r.name)
+      .Key("description")
+      .String(r.description);
+  w.Key("entity")
+      .String(engine::EntityName(r.entity))
+      .Key("metric")
+      .String(badges::RuleMetricName(r.metric));
   w.Key("window").String(engine::WindowName(r.window));
   if (r.threshold > 0) w.Key("threshold").Double(r.threshold);
   if (r.top_n > 0) w.Key("top_n").Int(r.top_n);
   if (r.top_percent > 0) w.Key("top_percent").Double(r.top_percent);
-  w.Key("min_volume").Int(r.min_volume).Key("disqualify_flagged").Bool(r.disqualify_flagged).EndObject();
+  w.Key("min_volume")
+      .Int(r.min_volume)
+      .Key("disqualify_flagged")
+      .Bool(r.disqualify_flagged)
+      .EndObject();
 }
 
-void WriteRank(JsonWriter& w, const Result<engine::BoardEntry>& r) {
-  if (!r.ok() || r->rank == 0) {
+void WriteRank(JsonWriter& w, const engine::BoardEntry& r) {
+  if (r.rank == 0) {
     w.Null();
     return;
   }
-  w.BeginObject().Key("rank").Int(r->rank).Key("prev_rank");
-  if (r->prev_rank > 0) w.Int(r->prev_rank); else w.Null();
-  w.Key("percentile").Double(r->percentile).EndObject();
+  w.BeginObject().Key("rank").Int(r.rank).Key("prev_rank");
+  if (r.prev_rank > 0)
+    w.Int(r.prev_rank);
+  else
+    w.Null();
+  w.Key("percentile").Double(r.percentile).EndObject();
 }
 
 }  // namespace
@@ -100,8 +134,8 @@ Status ConfigureBoardEngine(const Config& cfg, engine::EngineOptions* eo) {
     for (const auto& [k, v] : *w) {
       auto d = v.value<double>();
       if (!d || *d < 0) {
-        return Status::InvalidArgument(cfg.config_path + ": outcomes.weights." + std::string(k.str()) +
-                                       " must be a number >= 0");
+        return Status::InvalidArgument(cfg.config_path + ": outcomes.weights." +
+                                       std::string(k.str()) + " must be a number >= 0");
       }
       eo->outcome_weights[std::string(k.str())] = *d;
     }
@@ -110,7 +144,8 @@ Status ConfigureBoardEngine(const Config& cfg, engine::EngineOptions* eo) {
   // Badge rules are loaded when routes register; a bad rule fails start-up here.
   BR_RETURN_IF_ERROR(badges::LoadRules(&t, cfg.config_path).status());
   if (auto v = t.at_path("efficiency.prior_mtokens").value<double>()) {
-    if (*v < 0) return Status::InvalidArgument(cfg.config_path + ": efficiency.prior_mtokens must be >= 0");
+    if (*v < 0)
+      return Status::InvalidArgument(cfg.config_path + ": efficiency.prior_mtokens must be >= 0");
     eo->efficiency_prior_mtokens = *v;
   }
   return Status::OK();
@@ -119,7 +154,11 @@ Status ConfigureBoardEngine(const Config& cfg, engine::EngineOptions* eo) {
 std::string App::Impl::ProfileJson(engine::Entity e, const engine::Profile& p) {
   bool alias = cfg.pseudonymous && e == engine::Entity::kUser;
   JsonWriter w;
-  w.BeginObject().Key("entity").String(engine::EntityName(e)).Key("id").String(alias ? Alias(p.id) : p.id);
+  w.BeginObject()
+      .Key("entity")
+      .String(engine::EntityName(e))
+      .Key("id")
+      .String(alias ? Alias(p.id) : p.id);
   if (!p.team.empty()) w.Key("team").String(p.team);
   if (!p.org.empty()) w.Key("org").String(p.org);
   w.Key("timezone").String(cfg.timezone);
@@ -127,14 +166,15 @@ std::string App::Impl::ProfileJson(engine::Entity e, const engine::Profile& p) {
   for (engine::Window win : engine::kAllWindows) {
     w.Key(engine::WindowName(win)).BeginObject();
     WriteCounters(w, p.windows[int(win)]);
-    auto eff = engine->Rank(e, win, engine::Metric::kEfficiency, p.id);
+    static constexpr engine::Metric kRanked[] = {engine::Metric::kTokens, engine::Metric::kValue,
+                                                 engine::Metric::kEfficiency, engine::Metric::kHonest};
+    auto ranks = engine->Ranks(e, win, p.id, kRanked);
     w.Key("efficiency");
-    if (eff.ok() && eff->rank > 0) w.Double(eff->efficiency); else w.Null();
+    if (ranks.ok() && (*ranks)[2].rank > 0) w.Double((*ranks)[2].efficiency); else w.Null();
     w.Key("ranks").BeginObject();
-    for (engine::Metric m : {engine::Metric::kTokens, engine::Metric::kValue, engine::Metric::kEfficiency,
-                             engine::Metric::kHonest}) {
-      w.Key(engine::MetricName(m));
-      WriteRank(w, m == engine::Metric::kEfficiency ? eff : engine->Rank(e, win, m, p.id));
+    for (size_t k = 0; k < 4; ++k) {
+      w.Key(engine::MetricName(kRanked[k]));
+      if (ranks.ok()) WriteRank(w, (*ranks)[k]); else w.Null();
     }
     w.EndObject().EndObject();
   }
@@ -145,18 +185,37 @@ std::string App::Impl::ProfileJson(engine::Entity e, const engine::Profile& p) {
     WriteCounters(w, c);
     w.EndObject();
   }
-  w.EndArray().Key("outcomes").BeginArray();
+  w.EndArray().Key("outcomes").BeginObject();  // kind -> amount, all time
+  for (const auto& o : p.outcomes) w.Key(o.kind).Double(o.amount);
+  w.EndObject().Key("outcome_kinds").BeginArray();
   for (const auto& o : p.outcomes) {
-    w.BeginObject().Key("kind").String(o.kind).Key("events").Int(o.events).Key("amount").Double(o.amount).EndObject();
+    w.BeginObject()
+        .Key("kind")
+        .String(o.kind)
+        .Key("events")
+        .Int(o.events)
+        .Key("amount")
+        .Double(o.amount)
+        .EndObject();
   }
   w.EndArray();
   if (e == engine::Entity::kUser) {
-    w.Key("sessions").Int(p.sessions).Key("longest_sessions").BeginArray();
-    for (const auto& s : p.longest_sessions) {
-      w.BeginObject().Key("session").String(s.session).Key("start").String(FormatRfc3339(s.start));
-      w.Key("end").String(FormatRfc3339(s.end)).Key("hours").Double(double(s.Span()) / double(kHourMs)).EndObject();
+    w.Key("session_count").Int(p.sessions);
+    for (const char* key :
+         {"longest_sessions", "recent_sessions"}) {  // the dashboard reads the latter
+      w.Key(key).BeginArray();
+      for (const auto& s : p.longest_sessions) {
+        w.BeginObject().Key("session").String(s.session).Key("start").String(
+            FormatRfc3339(s.start));
+        w.Key("end")
+            .String(FormatRfc3339(s.end))
+            .Key("hours")
+            .Double(double(s.Span()) / double(kHourMs))
+            .EndObject();
+      }
+      w.EndArray();
     }
-    w.EndArray().Key("streak").BeginObject().Key("days").Int(p.streak.days);
+    w.Key("streak").BeginObject().Key("days").Int(p.streak.days);
     if (p.streak.days > 0) {
       w.Key("first_day").String(engine->options().tz.FormatLocalDate(p.streak.first_day));
       w.Key("last_day").String(engine->options().tz.FormatLocalDate(p.streak.last_day));
@@ -173,14 +232,17 @@ std::string App::Impl::ProfileJson(engine::Entity e, const engine::Profile& p) {
     q.subject = p.id, q.limit = 100;
     if (auto awards = board->badges->Awards(q); awards.ok()) {
       for (const auto& a : *awards)
-        if (a.entity == engine::EntityName(e)) WriteAward(w, a, alias ? Alias(a.subject) : a.subject);
+        if (a.entity == engine::EntityName(e)) {
+          WriteAward(w, a, alias ? Alias(a.subject) : a.subject, &board->badges->rules());
+        }
     }
   }
   w.EndArray().Key("rank_history").BeginArray();
   if (board->badges) {
     if (auto h = board->badges->RankHistory(e, p.id, 30); h.ok()) {
       for (const auto& r : *h) {
-        w.BeginObject().Key("day").String(r.day).Key("metric").String(r.metric).Key("rank").Int(r.rank);
+        w.BeginObject().Key("day").String(r.day).Key("metric").String(r.metric).Key("rank").Int(
+            r.rank);
         w.Key("of").Int(r.of).Key("value").Double(r.value).EndObject();
       }
     }
@@ -189,20 +251,33 @@ std::string App::Impl::ProfileJson(engine::Entity e, const engine::Profile& p) {
   return w.Take();
 }
 
+void App::Impl::WriteHeldBadges(JsonWriter& w, engine::Entity e, const std::string& id) const {
+  w.Key("badges").BeginArray();
+  if (board && board->badges) {
+    for (const badges::BadgeRule* r : board->badges->Holding(e, id)) {
+      w.BeginObject().Key("id").String(r->id).Key("name").String(r->name).EndObject();
+    }
+  }
+  w.EndArray();
+}
+
 void App::Impl::StartBadges() {
   auto rules = badges::LoadRules(cfg.toml.get(), cfg.config_path);
-  auto svc = rules.ok() ? badges::BadgeService::Open(cfg.db_path, std::move(*rules), *engine, *clock)
-                        : Result<std::unique_ptr<badges::BadgeService>>(rules.status());
+  auto svc = rules.ok()
+                 ? badges::BadgeService::Open(cfg.db_path, std::move(*rules), *engine, *clock)
+                 : Result<std::unique_ptr<badges::BadgeService>>(rules.status());
   if (!svc.ok()) {
     board->badges_error = svc.status().message();
     return;
   }
   board->badges = std::move(*svc);
   if (cfg.toml) {
-    if (auto v = cfg.toml->at_path("badge_evaluation.interval_seconds").value<double>(); v && *v > 0) {
+    if (auto v = cfg.toml->at_path("badge_evaluation.interval_seconds").value<double>();
+        v && *v > 0) {
       board->evaluate_ms = TimeMs(*v * 1000);
     }
-    if (auto v = cfg.toml->at_path("badge_evaluation.rank_snapshot_seconds").value<double>(); v && *v > 0) {
+    if (auto v = cfg.toml->at_path("badge_evaluation.rank_snapshot_seconds").value<double>();
+        v && *v > 0) {
       board->snapshot_ms = TimeMs(*v * 1000);
     }
   }
@@ -212,14 +287,24 @@ void App::Impl::StartBadges() {
 
 void App::Impl::RegisterBoardRoutes() {
   board = std::make_shared<BoardState>();
+  if (Status st = board->otlp.AttachStore(cfg.db_path, clock->NowMs()); !st.ok()) {
+    board->otlp_error = st.message();  // OTLP then answers 503
+  }
   StartBadges();
   router.AddSync("GET", "/v1/badges", Role::kSelf, [this](Request& r) {
-    if (!board->badges) return ErrorResponse(Status::Unavailable("badges are unavailable: " + board->badges_error));
+    if (!board->badges)
+      return ErrorResponse(Status::Unavailable("badges are unavailable: " + board->badges_error));
     badges::AwardQuery q;
     q.subject = std::string(r.Query("user"));
     q.badge = std::string(r.Query("badge"));
     auto limit = r.Query("limit", "200");
-    q.limit = size_t(std::clamp(std::atoll(std::string(limit).c_str()), 1LL, 10000LL));
+    int64_t n = 0;
+    auto res = std::from_chars(limit.data(), limit.data() + limit.size(), n);
+    if (res.ec != std::errc() || res.ptr != limit.data() + limit.size() || n < 1 || n > 10000) {
+      return ErrorResponse(Status::InvalidArgument("limit must be an integer in [1, 10000]"),
+                           "limit");
+    }
+    q.limit = size_t(n);
     auto awards = board->badges->Awards(q);
     if (!awards.ok()) return ErrorResponse(awards.status());
     JsonWriter w;
@@ -228,7 +313,7 @@ void App::Impl::RegisterBoardRoutes() {
     w.EndArray().Key("awards").BeginArray();
     for (const auto& a : *awards) {
       bool alias = cfg.pseudonymous && a.entity == "user";
-      WriteAward(w, a, alias ? Alias(a.subject) : a.subject);
+      WriteAward(w, a, alias ? Alias(a.subject) : a.subject, &board->badges->rules());
     }
     badges::EvalStats st = board->badges->stats();
     w.EndArray().Key("evaluation").BeginObject().Key("last_ms").Double(st.last_ms);
@@ -238,11 +323,12 @@ void App::Impl::RegisterBoardRoutes() {
   });
   for (engine::Entity e : {engine::Entity::kUser, engine::Entity::kTeam}) {
     bool user = e == engine::Entity::kUser;
-    router.AddSync("GET", user ? "/v1/users/{id}" : "/v1/teams/{id}", user ? Role::kSelf : Role::kViewer,
-                   [this, e, user](Request& r) {
+    router.AddSync("GET", user ? "/v1/users/{id}" : "/v1/teams/{id}",
+                   user ? Role::kSelf : Role::kViewer, [this, e, user](Request& r) {
                      const std::string& id = r.params["id"];
                      if (user && r.role == Role::kSelf && r.principal != id) {
-                       return ErrorResponse(Status::PermissionDenied("a self key may only read its own profile"));
+                       return ErrorResponse(
+                           Status::PermissionDenied("a self key may only read its own profile"));
                      }
                      auto p = engine->GetProfile(e, id);
                      if (!p.ok()) return ErrorResponse(p.status(), "id");
@@ -253,7 +339,7 @@ void App::Impl::RegisterBoardRoutes() {
     router.Add("POST", metrics ? "/v1/otlp/v1/metrics" : "/v1/otlp/v1/logs", Role::kIngest,
                [this, metrics](Request& r, Respond respond) {
                  ingest_requests++;
-                 HandleOtlp(*ingestor, board.get(), metrics, r, std::move(respond));
+                 HandleOtlp(*ingestor, board.get(), *clock, metrics, r, std::move(respond));
                });
   }
 }

@@ -20,6 +20,7 @@ namespace burnrate::app {
 
 struct BoardState {
   otlp::Receiver otlp;
+  std::string otlp_error;                        // set when its state store could not open
   std::unique_ptr<badges::BadgeService> badges;  // null when it could not open
   std::string badges_error;                      // why, then
   TimeMs evaluate_ms = 30 * kSecondMs;
@@ -36,12 +37,14 @@ struct BoardState {
     for (;;) {
       if (badges) {
         Status st = badges->Evaluate();
-        if (st.ok() && since_snapshot >= snapshot_ms) st = badges->SnapshotRanks(), since_snapshot = 0;
+        if (st.ok() && since_snapshot >= snapshot_ms)
+          st = badges->SnapshotRanks(), since_snapshot = 0;
         std::lock_guard lock(mu);
         last_error = st.ok() ? "" : st.message();
       }
       std::unique_lock lock(mu);
-      if (cv.wait_for(lock, std::chrono::milliseconds(evaluate_ms), [&] { return stopping; })) return;
+      if (cv.wait_for(lock, std::chrono::milliseconds(evaluate_ms), [&] { return stopping; }))
+        return;
       since_snapshot += evaluate_ms;
     }
   }

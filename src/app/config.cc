@@ -14,11 +14,24 @@ Result<Config> LoadConfig(const std::string& path) {
     const auto& src = e.source();
     return Status::InvalidArgument(path + ":" + std::to_string(src.begin.line) + ": " + std::string(e.description()));
   }
+  // A key present with the wrong type is an error naming it and its line,
+  // not a silent fall-back to the default.
+  Status err;
+  auto wrong = [&](const char* key, const char* want) {
+    if (!err.ok()) return;
+    auto node = t.at_path(key);
+    err = Status::InvalidArgument(path + ":" + std::to_string(node.node()->source().begin.line) + ": " + key +
+                                  " must be " + want);
+  };
   auto str = [&](const char* key, std::string* out) {
+    if (!t.at_path(key)) return;
     if (auto v = t.at_path(key).value<std::string>()) *out = *v;
+    else wrong(key, "a string");
   };
   auto num = [&](const char* key, auto* out) {
+    if (!t.at_path(key)) return;
     if (auto v = t.at_path(key).value<int64_t>()) *out = static_cast<std::remove_pointer_t<decltype(out)>>(*v);
+    else wrong(key, "an integer");
   };
   str("server.listen", &c.listen);
   num("server.threads", &c.http_threads);
@@ -29,12 +42,18 @@ Result<Config> LoadConfig(const std::string& path) {
   num("engine.board_refresh_ms", &c.board_refresh_ms);
   str("prices.file", &c.prices_file);
   str("identity.file", &c.identity_file);
-  if (auto v = t.at_path("boards.pseudonymous").value<bool>()) c.pseudonymous = *v;
+  if (t.at_path("boards.pseudonymous")) {
+    if (auto v = t.at_path("boards.pseudonymous").value<bool>()) c.pseudonymous = *v;
+    else wrong("boards.pseudonymous", "true or false");
+  }
+  num("detection.score_interval_seconds", &c.detection_interval_s);
+  if (c.detection_interval_s < 1) return Status::InvalidArgument(path + ": detection.score_interval_seconds must be at least 1");
   num("ingest.max_tokens", &c.limits.max_tokens);
   int64_t minutes = c.limits.max_future_ms / kMinuteMs;
   num("ingest.max_future_minutes", &minutes);
   c.limits.max_future_ms = minutes * kMinuteMs;
   c.limits.retention_ms = c.raw_retention_days * kDayMs;
+  if (!err.ok()) return err;
   if (c.http_threads < 1 || c.http_threads > 256) return Status::InvalidArgument(path + ": server.threads must be 1..256");
   if (c.raw_retention_days < 8) return Status::InvalidArgument(path + ": store.raw_retention_days must be at least 8");
   c.toml = std::make_shared<toml::table>(std::move(t));

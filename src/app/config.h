@@ -28,6 +28,7 @@ struct Config {
   std::string prices_file;      // LiteLLM-format overlay
   std::string identity_file;    // CSV or JSON
   bool pseudonymous = false;    // boards show stable aliases instead of ids
+  int64_t detection_interval_s = 60;  // how often today's users are re-scored
   ingest::Limits limits;
   std::string config_path;      // where it came from, if a file
   std::shared_ptr<toml::table> toml;  // the whole file, for other layers' sections

@@ -103,6 +103,7 @@ std::string App::Impl::BoardJson(const engine::Board& b) const {
     w.Key("efficiency").Double(e.efficiency);
     w.Key("wasted_tokens").Int(e.wasted_tokens);
     w.Key("percentile").Double(e.percentile);
+    WriteHeldBadges(w, b.query.entity, e.id);
     w.EndObject();
   }
   w.EndArray();
@@ -193,8 +194,10 @@ void App::Impl::RegisterRoutes() {
     });
   });
 
-  router.AddSync("GET", "/v1/users/{id}/usage", Role::kSelf, [this](Request& r) {
-    const std::string& user = r.params["id"];
+  for (engine::Entity ent : {engine::Entity::kUser, engine::Entity::kTeam, engine::Entity::kOrg, engine::Entity::kProject, engine::Entity::kModel}) {
+  std::string path = std::string("/v1/") + engine::EntityName(ent) + "s/{id}/usage";
+  router.AddSync("GET", path, ent == engine::Entity::kUser ? Role::kSelf : Role::kViewer, [this, ent](Request& r) {
+    const std::string& user = r.params["id"];  // the entity's id
     if (r.role == Role::kSelf && r.principal != user) {
       return ErrorResponse(Status::PermissionDenied("a self key may only read its own usage"));
     }
@@ -207,11 +210,11 @@ void App::Impl::RegisterRoutes() {
     if (gran != "hour" && gran != "day") {
       return ErrorResponse(Status::InvalidArgument("granularity must be hour or day"), "granularity");
     }
-    auto s = engine->Usage(engine::Entity::kUser, user, {*from, *to},
+    auto s = engine->Usage(ent, user, {*from, *to},
                            gran == "day" ? engine::Granularity::kDay : engine::Granularity::kHour);
     if (!s.ok()) return ErrorResponse(s.status());
     JsonWriter w;
-    w.BeginObject().Key("user").String(user).Key("team").String(s->team).Key("org").String(s->org);
+    w.BeginObject().Key(engine::EntityName(ent)).String(user).Key("team").String(s->team).Key("org").String(s->org);
     w.Key("granularity").String(gran).Key("from").String(FormatRfc3339(*from)).Key("to").String(FormatRfc3339(*to));
     w.Key("series").BeginArray();
     for (const auto& p : s->points) {
@@ -232,6 +235,7 @@ void App::Impl::RegisterRoutes() {
     w.EndArray().EndObject();
     return Response::Json(w.Take());
   });
+  }
 
   router.AddSync("GET", "/v1/overview", Role::kViewer, [this](Request& r) {
     auto days = IntParam(r, "days", 30, 1, 366);
@@ -283,6 +287,8 @@ void App::Impl::RegisterRoutes() {
     for (auto& [k, v] : r.query) q.emplace(k, v);
     auto secret = CreateApiKey(*store, q["role"], q["label"], q["user"], clock->NowMs());
     if (!secret.ok()) return ErrorResponse(secret.status(), "role");
+    audit->Append({.actor = r.principal, .action = "key.create", .subject = "role:" + q["role"],
+                   .reason = q["label"].empty() ? "created over the API" : q["label"], .detail = ""});
     JsonWriter w;
     w.BeginObject().Key("key").String(*secret).Key("role").String(q["role"]).EndObject();
     return Response::Json(w.Take(), 201);
@@ -303,6 +309,8 @@ void App::Impl::RegisterRoutes() {
   router.AddSync("DELETE", "/v1/keys/{id}", Role::kAdmin, [this](Request& r) {
     Status st = store->RevokeKey(r.params["id"]);
     if (!st.ok()) return ErrorResponse(st, "id");
+    audit->Append({.actor = r.principal, .action = "key.revoke", .subject = "key:" + r.params["id"],
+                   .reason = "revoked over the API", .detail = ""});
     std::lock_guard lock(keys_mu);
     key_cache.clear();
     return Response::Json("{\"revoked\":true}");

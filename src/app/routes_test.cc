@@ -1,6 +1,9 @@
 // The HTTP API (docs/http-api.md) end to end in process: a real App on a
 // real SQLite file, spoken to over real loopback HTTP.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include <zlib.h>
 #include <zstd.h>
@@ -11,6 +14,7 @@
 #include "app/app.h"
 #include "common/time_util.h"
 #include "http/client.h"
+#include "ingest/ingest.h"
 #include "model/identity.h"
 #include "store/store.h"
 
@@ -50,6 +54,7 @@ class RoutesTest : public testing::Test {
     cfg.db_path = (dir_ / "burnrate.db").string();
     cfg.listen = "127.0.0.1:0";
     cfg.board_refresh_ms = 0;
+    Tune(cfg);
     auto app = App::Open(cfg, SystemClock::Get());
     ASSERT_TRUE(app.ok()) << app.status().ToString();
     app_ = std::move(*app);
@@ -60,6 +65,7 @@ class RoutesTest : public testing::Test {
     ASSERT_TRUE(app_->Start().ok());
     ASSERT_GT(app_->port(), 0);
   }
+  virtual void Tune(Config&) {}
   void TearDown() override {
     app_->Stop();
     app_.reset();
@@ -74,6 +80,8 @@ class RoutesTest : public testing::Test {
     if (!role.empty()) (*c)->set_bearer(keys_.count(role) ? keys_[role] : role);
     auto r = (*c)->Send(method, target, body, headers);
     EXPECT_TRUE(r.ok()) << r.status().ToString();
+    // Acknowledged events reach the engine just after the answer.
+    if (method == "POST" && target == "/v1/events") app_->ingestor().WaitApplied();
     return r.ok() ? *r : http::ClientResponse{};
   }
 
@@ -251,7 +259,8 @@ TEST_F(RoutesTest, IdentityOverTheApi) {
   auto bad = Send("admin", "POST", "/v1/identity", "[{\"user\":\"x\"}]");
   EXPECT_EQ(bad.status, 400);
   EXPECT_NE(bad.body.find(R"("field":"body")"), std::string::npos);
-  Send("ingest", "POST", "/v1/events", Ev("1", "alice", 10));
+  auto ing = Send("ingest", "POST", "/v1/events", Ev("1", "alice", 10));
+  EXPECT_EQ(ing.body, R"({"accepted":1,"duplicates":0,"rejected":[]})");
   auto r = Send("viewer", "GET", "/v1/leaderboard?entity=org");
   EXPECT_NE(r.body.find(R"("id":"acme")"), std::string::npos) << r.body;
   EXPECT_NE(Send("viewer", "GET", "/v1/identity").body.find(R"({"user":"alice","team":"platform","org":"acme"})"),
@@ -281,6 +290,57 @@ TEST_F(RoutesTest, DataSurvivesRestart) {
   EXPECT_EQ(again.body, R"({"accepted":1,"duplicates":1,"rejected":[]})");
   auto r = Send("viewer", "GET", "/v1/users/alice/usage");
   EXPECT_NE(r.body.find(R"("totals":{"input_tokens":60,)"), std::string::npos) << r.body;
+}
+
+TEST_F(RoutesTest, LeaderboardStreamPushesChanges) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(app_->port());
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  timeval tv{5, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  // EventSource cannot send headers: the key may come in the query.
+  std::string req = "GET /v1/stream/leaderboard?window=24h&key=" + keys_["viewer"] + " HTTP/1.1\r\nHost: x\r\n\r\n";
+  ASSERT_EQ(write(fd, req.data(), req.size()), ssize_t(req.size()));
+  std::string got;
+  auto read_until = [&](const std::string& needle) {
+    char buf[4096];
+    while (got.find(needle) == std::string::npos) {
+      ssize_t n = read(fd, buf, sizeof buf);
+      if (n <= 0) return false;
+      got.append(buf, size_t(n));
+    }
+    return true;
+  };
+  ASSERT_TRUE(read_until("\n\n")) << got;
+  EXPECT_NE(got.find("text/event-stream"), std::string::npos) << got;
+  ASSERT_TRUE(read_until("event: leaderboard\ndata: {")) << got;
+  // New usage is pushed without asking (the ticker runs every 100 ms).
+  Send("ingest", "POST", "/v1/events", Ev("s1", "streamer", 42));
+  EXPECT_TRUE(read_until("\"id\":\"streamer\"")) << got;
+  close(fd);
+}
+
+class PseudonymousTest : public RoutesTest {
+  void Tune(Config& c) override { c.pseudonymous = true; }
+};
+
+TEST_F(PseudonymousTest, BoardsShowStableAliases) {
+  Send("ingest", "POST", "/v1/events", Ev("1", "alice.smith", 10) + Ev("2", "bob.jones", 20));
+  auto r = Send("viewer", "GET", "/v1/leaderboard?window=24h");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.body.find("alice.smith"), std::string::npos) << r.body;
+  EXPECT_EQ(r.body.find("bob.jones"), std::string::npos) << r.body;
+  auto again = Send("viewer", "GET", "/v1/leaderboard?window=24h");
+  auto id = [](const std::string& body) {
+    size_t p = body.find("\"id\":\"") + 6;
+    return body.substr(p, body.find('"', p) - p);
+  };
+  EXPECT_EQ(id(r.body), id(again.body));  // stable
+  // Teams are not people: their names stay.
+  EXPECT_NE(Send("viewer", "GET", "/v1/leaderboard?entity=team&window=24h").body.find("unassigned"), std::string::npos);
 }
 
 }  // namespace

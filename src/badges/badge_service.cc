@@ -12,6 +12,7 @@
 // at 100,000 users writes only what moved.
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <chrono>
 #include <mutex>
 #include <unordered_map>
@@ -65,8 +66,10 @@ struct BadgeService::Impl {
   std::vector<BadgeRule> rules;
   engine::Engine* engine = nullptr;
   const Clock* clock = nullptr;
-  mutable std::mutex mu;  // guards db, written, stats
+  mutable std::mutex mu;                            // guards db, written, stats
   std::unordered_map<std::string, double> written;  // award key -> value last written
+  // entity + '\x1f' + subject -> rules held at the last evaluation
+  std::unordered_map<std::string, std::vector<const BadgeRule*>> held;
   EvalStats stats;
 
   ~Impl() {
@@ -81,19 +84,25 @@ struct BadgeService::Impl {
     }
     return Status::OK();
   }
-  Status Error(const char* what) const { return Status::IOError(std::string("badges: ") + what + ": " + sqlite3_errmsg(db)); }
+  Status Error(const char* what) const {
+    return Status::IOError(std::string("badges: ") + what + ": " + sqlite3_errmsg(db));
+  }
 };
 
 BadgeService::BadgeService() : impl_(std::make_unique<Impl>()) {}
 BadgeService::~BadgeService() = default;
 
-Result<std::unique_ptr<BadgeService>> BadgeService::Open(const std::string& db_path, std::vector<BadgeRule> rules,
-                                                          engine::Engine& engine, const Clock& clock) {
+Result<std::unique_ptr<BadgeService>> BadgeService::Open(const std::string& db_path,
+                                                         std::vector<BadgeRule> rules,
+                                                         engine::Engine& engine,
+                                                         const Clock& clock) {
   std::unique_ptr<BadgeService> s(new BadgeService());
   Impl& m = *s->impl_;
-  if (sqlite3_open_v2(db_path.c_str(), &m.db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+  if (sqlite3_open_v2(db_path.c_str(), &m.db,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
                       nullptr) != SQLITE_OK) {
-    return Status::IOError("badges: cannot open " + db_path + ": " + (m.db ? sqlite3_errmsg(m.db) : "out of memory"));
+    return Status::IOError("badges: cannot open " + db_path + ": " +
+                           (m.db ? sqlite3_errmsg(m.db) : "out of memory"));
   }
   sqlite3_busy_timeout(m.db, 5000);
   BR_RETURN_IF_ERROR(m.Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"));
@@ -105,7 +114,8 @@ Result<std::unique_ptr<BadgeService>> BadgeService::Open(const std::string& db_p
   // Remember what is on disk, so unchanged awards are not rewritten.
   Stmt q(m.db, "SELECT badge, entity, subject, period, value FROM badge_awards");
   while (sqlite3_step(q.s) == SQLITE_ROW) {
-    m.written[q.Col(0) + '\x1f' + q.Col(1) + '\x1f' + q.Col(2) + '\x1f' + q.Col(3)] = sqlite3_column_double(q.s, 4);
+    m.written[q.Col(0) + '\x1f' + q.Col(1) + '\x1f' + q.Col(2) + '\x1f' + q.Col(3)] =
+        sqlite3_column_double(q.s, 4);
   }
   return s;
 }
@@ -114,8 +124,9 @@ Status BadgeService::Evaluate() {
   auto t0 = std::chrono::steady_clock::now();
   TimeMs now = impl_->clock->NowMs();
   std::vector<Award> all;
+  BoardCache boards;
   for (const auto& r : impl_->rules) {
-    auto a = EvaluateRule(r, *impl_->engine, now);
+    auto a = EvaluateRule(r, *impl_->engine, now, &boards);
     all.insert(all.end(), std::make_move_iterator(a.begin()), std::make_move_iterator(a.end()));
   }
   std::lock_guard lock(impl_->mu);
@@ -124,10 +135,13 @@ Status BadgeService::Evaluate() {
   st.rules = int64_t(m.rules.size());
   st.candidates = int64_t(all.size());
   BR_RETURN_IF_ERROR(m.Exec("BEGIN"));
-  Stmt ins(m.db,
-           "INSERT INTO badge_awards (badge, entity, subject, period, awarded_at, updated_at, value, evidence) "
-           "VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7) ON CONFLICT (badge, entity, subject, period) DO UPDATE SET "
-           "updated_at = excluded.updated_at, value = excluded.value, evidence = excluded.evidence");
+  Stmt ins(
+      m.db,
+      "INSERT INTO badge_awards (badge, entity, subject, period, awarded_at, updated_at, value, "
+      "evidence) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7) ON CONFLICT (badge, entity, subject, period) DO "
+      "UPDATE SET "
+      "updated_at = excluded.updated_at, value = excluded.value, evidence = excluded.evidence");
   for (const Award& a : all) {
     std::string key = a.badge + '\x1f' + a.entity + '\x1f' + a.subject + '\x1f' + a.period;
     auto it = m.written.find(key);
@@ -144,7 +158,16 @@ Status BadgeService::Evaluate() {
     m.written[key] = a.value;
   }
   BR_RETURN_IF_ERROR(m.Exec("COMMIT"));
-  st.last_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  m.held.clear();
+  for (const Award& a : all) {
+    for (const auto& r : m.rules) {
+      if (r.id != a.badge) continue;
+      auto& v = m.held[a.entity + '\x1f' + a.subject];
+      if (std::find(v.begin(), v.end(), &r) == v.end()) v.push_back(&r);
+    }
+  }
+  st.last_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   m.stats = st;
   return Status::OK();
 }
@@ -166,18 +189,26 @@ Status BadgeService::SnapshotRanks() {
       if (!b.ok()) continue;
       for (const auto& en : b->entries) {
         double v = metric == engine::Metric::kTokens ? double(en.c.Total()) : en.c.value;
-        rows.push_back({engine::EntityName(e), en.id, engine::MetricName(metric), en.rank, b->total_entries, v});
+        rows.push_back({engine::EntityName(e), en.id, engine::MetricName(metric), en.rank,
+                        b->total_entries, v});
       }
     }
   }
   std::lock_guard lock(impl_->mu);
   Impl& m = *impl_;
   BR_RETURN_IF_ERROR(m.Exec("BEGIN"));
-  Stmt ins(m.db, "INSERT OR REPLACE INTO rank_history (day, entity, subject, metric, rank, of, value) "
-                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+  Stmt ins(m.db,
+           "INSERT OR REPLACE INTO rank_history (day, entity, subject, metric, rank, of, value) "
+           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
   for (const Row& r : rows) {
     sqlite3_reset(ins.s);
-    ins.Text(1, day).Text(2, r.entity).Text(3, r.subject).Text(4, r.metric).Int(5, r.rank).Int(6, r.of).Real(7, r.value);
+    ins.Text(1, day)
+        .Text(2, r.entity)
+        .Text(3, r.subject)
+        .Text(4, r.metric)
+        .Int(5, r.rank)
+        .Int(6, r.of)
+        .Real(7, r.value);
     if (sqlite3_step(ins.s) != SQLITE_DONE) {
       Status err = m.Error("writing rank history");
       (void)m.Exec("ROLLBACK");
@@ -190,8 +221,10 @@ Status BadgeService::SnapshotRanks() {
 Result<std::vector<Award>> BadgeService::Awards(const AwardQuery& q) const {
   std::lock_guard lock(impl_->mu);
   Stmt s(impl_->db,
-         "SELECT badge, entity, subject, period, awarded_at, updated_at, value, evidence FROM badge_awards "
-         "WHERE (?1 = '' OR subject = ?1) AND (?2 = '' OR badge = ?2) ORDER BY awarded_at DESC, badge, subject "
+         "SELECT badge, entity, subject, period, awarded_at, updated_at, value, evidence FROM "
+         "badge_awards "
+         "WHERE (?1 = '' OR subject = ?1) AND (?2 = '' OR badge = ?2) ORDER BY awarded_at DESC, "
+         "badge, subject "
          "LIMIT ?3");
   s.Text(1, q.subject).Text(2, q.badge).Int(3, int64_t(q.limit));
   std::vector<Award> out;
@@ -207,13 +240,16 @@ Result<std::vector<Award>> BadgeService::Awards(const AwardQuery& q) const {
   return out;
 }
 
-Result<std::vector<RankPoint>> BadgeService::RankHistory(engine::Entity e, const std::string& subject,
+Result<std::vector<RankPoint>> BadgeService::RankHistory(engine::Entity e,
+                                                         const std::string& subject,
                                                          int days) const {
   const TimeZone& tz = impl_->engine->options().tz;
-  std::string from = tz.FormatLocalDate(tz.AddDays(tz.DayStart(impl_->clock->NowMs()), -(days - 1)));
+  std::string from =
+      tz.FormatLocalDate(tz.AddDays(tz.DayStart(impl_->clock->NowMs()), -(days - 1)));
   std::lock_guard lock(impl_->mu);
   Stmt s(impl_->db,
-         "SELECT day, metric, rank, of, value FROM rank_history WHERE entity = ?1 AND subject = ?2 AND day >= ?3 "
+         "SELECT day, metric, rank, of, value FROM rank_history WHERE entity = ?1 AND subject = ?2 "
+         "AND day >= ?3 "
          "ORDER BY day, metric");
   s.Text(1, engine::EntityName(e)).Text(2, subject).Text(3, from);
   std::vector<RankPoint> out;
@@ -225,6 +261,13 @@ Result<std::vector<RankPoint>> BadgeService::RankHistory(engine::Entity e, const
 }
 
 const std::vector<BadgeRule>& BadgeService::rules() const { return impl_->rules; }
+
+std::vector<const BadgeRule*> BadgeService::Holding(engine::Entity e,
+                                                    const std::string& subject) const {
+  std::lock_guard lock(impl_->mu);
+  auto it = impl_->held.find(std::string(engine::EntityName(e)) + '\x1f' + subject);
+  return it == impl_->held.end() ? std::vector<const BadgeRule*>{} : it->second;
+}
 
 EvalStats BadgeService::stats() const {
   std::lock_guard lock(impl_->mu);

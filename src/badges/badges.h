@@ -15,8 +15,11 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
+#include <tuple>
+#include <unordered_map>
 #include <vector>
 
 #include "common/clock.h"
@@ -33,7 +36,12 @@ namespace burnrate::badges {
 
 // What a rule measures. The first six are the engine's board metrics.
 enum class RuleMetric : uint8_t {
-  kTokens, kCost, kRequests, kValue, kEfficiency, kHonest,
+  kTokens,
+  kCost,
+  kRequests,
+  kValue,
+  kEfficiency,
+  kHonest,
   kSessionHours,    // the longest session run (gaps < session_gap) ending in the window
   kStreakDays,      // the current run of consecutive active local days (window ignored)
   kEditAcceptance,  // accepted share of edit decisions in the window, in percent
@@ -48,10 +56,10 @@ struct BadgeRule {
   RuleMetric metric = RuleMetric::kTokens;
   engine::Window window = engine::Window::k30d;
   // Award conditions; every one that is set must hold (at least one is).
-  double threshold = 0;     // value >= threshold; 0 = unset
-  int64_t top_n = 0;        // rank <= top_n; 0 = unset
-  double top_percent = 0;   // rank <= max(1, floor(n * p / 100)); 0 = unset
-  int64_t min_volume = 0;   // tokens in the window (the rule's window; 30d for streaks)
+  double threshold = 0;             // value >= threshold; 0 = unset
+  int64_t top_n = 0;                // rank <= top_n; 0 = unset
+  double top_percent = 0;           // rank <= max(1, floor(n * p / 100)); 0 = unset
+  int64_t min_volume = 0;           // tokens in the window (the rule's window; 30d for streaks)
   bool disqualify_flagged = false;  // any tokens flagged as waste in the window disqualify
 };
 
@@ -72,8 +80,31 @@ struct Award {
   std::string evidence;  // JSON object: metric, value, rank, of, window, range...
 };
 
+// Whole boards fetched during one evaluation pass, shared by its rules (most
+// rules read the same 30-day boards). Not thread-safe; one per pass.
+class BoardCache {
+ public:
+  const engine::Board& Get(engine::Engine& eng, engine::Entity e, engine::Window w,
+                           engine::Metric m);
+  // Rows of that board by id (built once per board).
+  const std::unordered_map<std::string_view, const engine::BoardEntry*>& Index(engine::Engine& eng,
+                                                                               engine::Entity e,
+                                                                               engine::Window w,
+                                                                               engine::Metric m);
+
+ private:
+  struct Cached {
+    engine::Board board;
+    std::unordered_map<std::string_view, const engine::BoardEntry*> index;
+    bool indexed = false;
+  };
+  Cached& Fetch(engine::Engine& eng, engine::Entity e, engine::Window w, engine::Metric m);
+  std::map<std::tuple<int, int, int>, Cached> boards_;
+};
+
 // Evaluates one rule against the engine as of `now` (pure: no writes).
-std::vector<Award> EvaluateRule(const BadgeRule& rule, engine::Engine& engine, TimeMs now);
+std::vector<Award> EvaluateRule(const BadgeRule& rule, engine::Engine& engine, TimeMs now,
+                                BoardCache* cache = nullptr);
 
 struct RankPoint {
   std::string day;  // local date
@@ -95,8 +126,9 @@ struct EvalStats {
 
 class BadgeService {
  public:
-  static Result<std::unique_ptr<BadgeService>> Open(const std::string& db_path, std::vector<BadgeRule> rules,
-                                                     engine::Engine& engine, const Clock& clock);
+  static Result<std::unique_ptr<BadgeService>> Open(const std::string& db_path,
+                                                    std::vector<BadgeRule> rules,
+                                                    engine::Engine& engine, const Clock& clock);
   ~BadgeService();
 
   // Evaluates every rule and persists new or changed awards.
@@ -104,9 +136,12 @@ class BadgeService {
   // Writes today's (local) ranks of users and teams on the day boards.
   Status SnapshotRanks();
   Result<std::vector<Award>> Awards(const AwardQuery& q) const;
-  Result<std::vector<RankPoint>> RankHistory(engine::Entity e, const std::string& subject, int days) const;
+  Result<std::vector<RankPoint>> RankHistory(engine::Entity e, const std::string& subject,
+                                             int days) const;
   const std::vector<BadgeRule>& rules() const;
   EvalStats stats() const;
+  // Badges `subject` holds as of the last Evaluate() (rule ids, rule order).
+  std::vector<const BadgeRule*> Holding(engine::Entity e, const std::string& subject) const;
 
  private:
   BadgeService();

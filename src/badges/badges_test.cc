@@ -1,10 +1,11 @@
+#include "badges/badges.h"
+
 #include <gtest/gtest.h>
 #include <toml++/toml.h>
 
 #include <filesystem>
 #include <map>
 
-#include "badges/badges.h"
 #include "common/time_util.h"
 
 namespace burnrate::badges {
@@ -12,11 +13,13 @@ namespace {
 
 TimeMs T(const char* s) { return ParseRfc3339(s).value(); }
 
-model::Event Usage(const std::string& user, TimeMs ts, int64_t tokens, const std::string& session = "") {
+model::Event Usage(const std::string& user, TimeMs ts, int64_t tokens,
+                   const std::string& session = "") {
   static int n = 0;
   model::Event e;
   e.id = "e" + std::to_string(++n);
-  e.user = user, e.team = "team-" + user.substr(0, 1), e.org = "o", e.model = "m", e.session = session;
+  e.user = user, e.team = "team-" + user.substr(0, 1), e.org = "o", e.model = "m",
+  e.session = session;
   e.ts = ts;
   e.tokens.input = tokens;
   e.cost_nanos = 0;
@@ -30,7 +33,7 @@ model::Event Outcome(const std::string& user, TimeMs ts, const std::string& kind
   return e;
 }
 
-struct Fixture : ::testing::Test {
+struct BadgesTest : ::testing::Test {
   FakeClock clock{T("2026-03-10T12:00:00Z")};
   std::unique_ptr<engine::Engine> eng;
   std::string db;
@@ -62,14 +65,17 @@ struct Fixture : ::testing::Test {
   }
 };
 
-TEST_F(Fixture, TokenLegendIsTheTopOnePercentWithoutFlaggedWaste) {
+TEST_F(BadgesTest, TokenLegendIsTheTopOnePercentWithoutFlaggedWaste) {
   std::vector<model::Event> ev;
-  for (int i = 1; i <= 200; ++i) ev.push_back(Usage("u" + std::to_string(1000 + i), T("2026-03-09T10:00:00Z"), i * 100));
+  for (int i = 1; i <= 200; ++i)
+    ev.push_back(Usage("u" + std::to_string(1000 + i), T("2026-03-09T10:00:00Z"), i * 100));
   eng->Apply(ev);
   auto legend = Rule("token_legend");
   EXPECT_EQ(Winners(legend), (std::vector<std::string>{"u1200", "u1199"}));  // 1% of 200
   // The top user's usage is flagged as waste: disqualified; the next moves up.
-  eng->SetWasteFn([](engine::Entity, std::string_view id, engine::TimeRange) -> int64_t { return id == "u1200" ? 5 : 0; });
+  eng->SetWasteFn([](engine::Entity, std::string_view id, engine::TimeRange) -> int64_t {
+    return id == "u1200" ? 5 : 0;
+  });
   clock.Advance(kSecondMs);
   eng->Apply(std::vector<model::Event>{Usage("u1001", T("2026-03-10T11:00:00Z"), 1)});
   EXPECT_EQ(Winners(legend), (std::vector<std::string>{"u1199"}));  // 1% of 199 qualified
@@ -81,7 +87,7 @@ TEST_F(Fixture, TokenLegendIsTheTopOnePercentWithoutFlaggedWaste) {
   EXPECT_NE(a[0].evidence.find("\"of\":200"), std::string::npos);
 }
 
-TEST_F(Fixture, ThresholdAndMinimumVolume) {
+TEST_F(BadgesTest, ThresholdAndMinimumVolume) {
   eng->Apply(std::vector<model::Event>{Usage("ana", T("2026-03-10T09:00:00Z"), 500),
                                        Usage("bo", T("2026-03-10T09:00:00Z"), 5000)});
   BadgeRule r;
@@ -93,9 +99,10 @@ TEST_F(Fixture, ThresholdAndMinimumVolume) {
   EXPECT_TRUE(Winners(r).empty());
 }
 
-TEST_F(Fixture, SessionImmortalIsTheLongestRunOfAtLeastFourHours) {
+TEST_F(BadgesTest, SessionImmortalIsTheLongestRunOfAtLeastFourHours) {
   std::vector<model::Event> ev;
-  // ana: 6 hours with a ping every 25 minutes; bo: 8 hours but a 45-minute pause splits it 4h + 3h15.
+  // ana: 6 hours with a ping every 25 minutes; bo: 8 hours but a 45-minute pause splits it 4h +
+  // 3h15.
   for (TimeMs t = T("2026-03-09T06:00:00Z"); t <= T("2026-03-09T12:00:00Z"); t += 20 * kMinuteMs)
     ev.push_back(Usage("ana", t, 10, "a1"));
   for (TimeMs t = T("2026-03-09T00:00:00Z"); t <= T("2026-03-09T04:00:00Z"); t += 20 * kMinuteMs)
@@ -111,7 +118,7 @@ TEST_F(Fixture, SessionImmortalIsTheLongestRunOfAtLeastFourHours) {
   EXPECT_NE(awards[0].evidence.find("\"session\":\"a1\""), std::string::npos);
 }
 
-TEST_F(Fixture, StreakAwardIsOnePerStreakAndGrowsAcrossReopen) {
+TEST_F(BadgesTest, StreakAwardIsOnePerStreakAndGrowsAcrossReopen) {
   std::vector<model::Event> ev;
   for (int d = 0; d < 5; ++d) ev.push_back(Usage("ana", T("2026-03-05T10:00:00Z") + d * kDayMs, 1));
   ev.push_back(Usage("bo", T("2026-03-09T10:00:00Z"), 1));
@@ -141,10 +148,11 @@ TEST_F(Fixture, StreakAwardIsOnePerStreakAndGrowsAcrossReopen) {
   EXPECT_EQ(awards[0].updated_at, T("2026-03-10T18:00:00Z"));
 }
 
-TEST_F(Fixture, DayWindowFollowsLocalMidnight) {
+TEST_F(BadgesTest, DayWindowFollowsLocalMidnight) {
   Make("Europe/Berlin");
   BadgeRule r;
-  r.id = "busy_day", r.metric = RuleMetric::kTokens, r.window = engine::Window::kDay, r.threshold = 100;
+  r.id = "busy_day", r.metric = RuleMetric::kTokens, r.window = engine::Window::kDay,
+  r.threshold = 100;
   // 23:30 local on March 10 (CET, UTC+1) is 22:30Z.
   eng->Apply(std::vector<model::Event>{Usage("ana", T("2026-03-10T22:30:00Z"), 500)});
   clock.Set(T("2026-03-10T22:59:00Z"));  // 23:59 local
@@ -160,15 +168,17 @@ TEST_F(Fixture, DayWindowFollowsLocalMidnight) {
   EXPECT_EQ(a[0].period, "2026-03-11");
 }
 
-TEST_F(Fixture, DayWindowOnTheShortDstDay) {
+TEST_F(BadgesTest, DayWindowOnTheShortDstDay) {
   Make("Europe/Berlin");
   BadgeRule r;
-  r.id = "busy_day", r.metric = RuleMetric::kTokens, r.window = engine::Window::kDay, r.threshold = 100;
+  r.id = "busy_day", r.metric = RuleMetric::kTokens, r.window = engine::Window::kDay,
+  r.threshold = 100;
   // March 29, 2026 has 23 hours in Berlin: 00:00 CET = 23:00Z on the 28th,
   // 24:00 CEST = 22:00Z on the 29th.
-  eng->Apply(std::vector<model::Event>{Usage("early", T("2026-03-28T23:10:00Z"), 500),   // 00:10 local, the 29th
-                                       Usage("late", T("2026-03-29T21:50:00Z"), 500),    // 23:50 CEST, the 29th
-                                       Usage("next", T("2026-03-29T22:10:00Z"), 500)});  // 00:10, the 30th
+  eng->Apply(std::vector<model::Event>{
+      Usage("early", T("2026-03-28T23:10:00Z"), 500),   // 00:10 local, the 29th
+      Usage("late", T("2026-03-29T21:50:00Z"), 500),    // 23:50 CEST, the 29th
+      Usage("next", T("2026-03-29T22:10:00Z"), 500)});  // 00:10, the 30th
   clock.Set(T("2026-03-29T21:55:00Z"));
   auto a = EvaluateRule(r, *eng, clock.NowMs());
   std::vector<std::string> who;
@@ -180,7 +190,7 @@ TEST_F(Fixture, DayWindowOnTheShortDstDay) {
   EXPECT_EQ(who, (std::vector<std::string>{"early", "late"}));
 }
 
-TEST_F(Fixture, WeekWindowStartsOnLocalMonday) {
+TEST_F(BadgesTest, WeekWindowStartsOnLocalMonday) {
   Make("America/New_York");
   BadgeRule r;
   r.id = "weekly", r.metric = RuleMetric::kValue, r.window = engine::Window::kWeek, r.top_n = 5;
@@ -199,7 +209,7 @@ TEST_F(Fixture, WeekWindowStartsOnLocalMonday) {
   EXPECT_EQ(a[0].period, "2026-03-09");
 }
 
-TEST_F(Fixture, EditAcceptanceAndTopPercentOfEfficiency) {
+TEST_F(BadgesTest, EditAcceptanceAndTopPercentOfEfficiency) {
   std::vector<model::Event> ev;
   ev.push_back(Usage("ana", T("2026-03-09T10:00:00Z"), 200'000));
   ev.push_back(Outcome("ana", T("2026-03-09T10:00:00Z"), "edit_accepted", 19));
@@ -244,14 +254,15 @@ threshold = 100
   auto bad = toml::parse("[[badges]]\nid = \"x\"\nmetric = \"karma\"\nthreshold = 1\n");
   auto err = LoadRules(&bad, "burnrate.toml");
   ASSERT_FALSE(err.ok());
-  EXPECT_NE(err.status().message().find("burnrate.toml:1: badges[0].metric must be one of"), std::string::npos)
+  EXPECT_NE(err.status().message().find("burnrate.toml:1: badges[0].metric must be one of"),
+            std::string::npos)
       << err.status().message();
   auto none = toml::parse("[[badges]]\nid = \"y\"\nmetric = \"tokens\"\n");
   EXPECT_FALSE(LoadRules(&none, "f").ok());
   EXPECT_TRUE(LoadRules(nullptr, "f").ok());
 }
 
-TEST_F(Fixture, RankHistoryKeepsOneRowPerDay) {
+TEST_F(BadgesTest, RankHistoryKeepsOneRowPerDay) {
   eng->Apply(std::vector<model::Event>{Usage("ana", T("2026-03-10T09:00:00Z"), 500),
                                        Usage("bo", T("2026-03-10T09:00:00Z"), 900)});
   auto svc = BadgeService::Open(db, {}, *eng, clock).value();
@@ -264,7 +275,8 @@ TEST_F(Fixture, RankHistoryKeepsOneRowPerDay) {
   std::vector<std::pair<std::string, int64_t>> tokens;
   for (auto& p : h)
     if (p.metric == "tokens") tokens.emplace_back(p.day, p.rank);
-  EXPECT_EQ(tokens, (std::vector<std::pair<std::string, int64_t>>{{"2026-03-10", 2}, {"2026-03-11", 1}}));
+  EXPECT_EQ(tokens,
+            (std::vector<std::pair<std::string, int64_t>>{{"2026-03-10", 2}, {"2026-03-11", 1}}));
 }
 
 }  // namespace

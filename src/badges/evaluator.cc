@@ -39,37 +39,44 @@ struct Candidate {
 
 double BoardValue(RuleMetric m, const engine::BoardEntry& e) {
   switch (m) {
-    case RuleMetric::kTokens: return double(e.c.Total());
-    case RuleMetric::kCost: return double(e.c.cost_nanos) / 1e9;
-    case RuleMetric::kRequests: return double(e.c.requests);
-    case RuleMetric::kValue: return e.c.value;
-    case RuleMetric::kEfficiency: return e.efficiency;
-    case RuleMetric::kHonest: return double(e.c.Total() - e.wasted_tokens);
-    case RuleMetric::kEditAcceptance: return 100.0 * e.c.EditAcceptance();
-    default: return 0;
+    case RuleMetric::kTokens:
+      return double(e.c.Total());
+    case RuleMetric::kCost:
+      return double(e.c.cost_nanos) / 1e9;
+    case RuleMetric::kRequests:
+      return double(e.c.requests);
+    case RuleMetric::kValue:
+      return e.c.value;
+    case RuleMetric::kEfficiency:
+      return e.efficiency;
+    case RuleMetric::kHonest:
+      return double(e.c.Total() - e.wasted_tokens);
+    case RuleMetric::kEditAcceptance:
+      return 100.0 * e.c.EditAcceptance();
+    default:
+      return 0;
   }
 }
 
-engine::Board WholeBoard(engine::Engine& eng, engine::Entity e, engine::Window w, engine::Metric m) {
-  engine::BoardQuery q;
-  q.entity = e, q.window = w, q.metric = m, q.limit = SIZE_MAX;
-  auto b = eng.Leaderboard(q);
-  return b.ok() ? std::move(*b) : engine::Board{};
-}
-
-std::vector<Candidate> Candidates(const BadgeRule& r, engine::Engine& eng, TimeMs now) {
+std::vector<Candidate> Candidates(const BadgeRule& r, engine::Engine& eng, TimeMs now,
+                                  BoardCache& boards) {
+  auto WholeBoard = [&](engine::Engine& en, engine::Entity e, engine::Window w,
+                        engine::Metric m) -> const engine::Board& {
+    return boards.Get(en, e, w, m);
+  };
   const TimeZone& tz = eng.options().tz;
   engine::Window w = r.metric == RuleMetric::kStreakDays ? engine::Window::k30d : r.window;
-  bool calendar = w == engine::Window::kDay || w == engine::Window::kWeek || w == engine::Window::kMonth;
+  bool calendar =
+      w == engine::Window::kDay || w == engine::Window::kWeek || w == engine::Window::kMonth;
   engine::TimeRange range = engine::WindowRange(w, now, tz);
   std::string period = tz.FormatLocalDate(calendar ? range.from : now);
   // Volume and waste per subject come from the tokens board of the window.
-  engine::Board volume = WholeBoard(eng, r.entity, w, engine::Metric::kTokens);
-  std::unordered_map<std::string, const engine::BoardEntry*> by_id;
-  for (const auto& e : volume.entries) by_id.emplace(e.id, &e);
+  const engine::Board& volume = WholeBoard(eng, r.entity, w, engine::Metric::kTokens);
+  const auto& by_id = boards.Index(eng, r.entity, w, engine::Metric::kTokens);
   auto base = [&](const std::string& id, double value) {
     Candidate c{id, value, 0, 0, period, ""};
-    if (auto it = by_id.find(id); it != by_id.end()) c.volume = it->second->c.Total(), c.wasted = it->second->wasted_tokens;
+    if (auto it = by_id.find(id); it != by_id.end())
+      c.volume = it->second->c.Total(), c.wasted = it->second->wasted_tokens;
     return c;
   };
   std::vector<Candidate> out;
@@ -95,9 +102,10 @@ std::vector<Candidate> Candidates(const BadgeRule& r, engine::Engine& eng, TimeM
     }
   } else if (r.metric == RuleMetric::kEditAcceptance) {
     for (const auto& e : volume.entries)
-      if (e.c.edits_accepted + e.c.edits_rejected > 0) out.push_back(base(e.id, BoardValue(r.metric, e)));
+      if (e.c.edits_accepted + e.c.edits_rejected > 0)
+        out.push_back(base(e.id, BoardValue(r.metric, e)));
   } else {
-    engine::Board b = WholeBoard(eng, r.entity, w, engine::Metric(int(r.metric)));
+    const engine::Board& b = WholeBoard(eng, r.entity, w, engine::Metric(int(r.metric)));
     for (const auto& e : b.entries) out.push_back(base(e.id, BoardValue(r.metric, e)));
   }
   return out;
@@ -121,15 +129,49 @@ std::string Evidence(const BadgeRule& r, const Candidate& c, int64_t rank, int64
 
 }  // namespace
 
-std::vector<Award> EvaluateRule(const BadgeRule& r, engine::Engine& eng, TimeMs now) {
-  std::vector<Candidate> cands = Candidates(r, eng, now);
+BoardCache::Cached& BoardCache::Fetch(engine::Engine& eng, engine::Entity e, engine::Window w,
+                                      engine::Metric m) {
+  auto key = std::make_tuple(int(e), int(w), int(m));
+  auto it = boards_.find(key);
+  if (it != boards_.end()) return it->second;
+  engine::BoardQuery q;
+  q.entity = e, q.window = w, q.metric = m, q.limit = SIZE_MAX;
+  auto b = eng.Leaderboard(q);
+  Cached& c = boards_[key];
+  if (b.ok()) c.board = std::move(*b);
+  return c;
+}
+
+const engine::Board& BoardCache::Get(engine::Engine& eng, engine::Entity e, engine::Window w,
+                                     engine::Metric m) {
+  return Fetch(eng, e, w, m).board;
+}
+
+const std::unordered_map<std::string_view, const engine::BoardEntry*>& BoardCache::Index(
+    engine::Engine& eng, engine::Entity e, engine::Window w, engine::Metric m) {
+  Cached& c = Fetch(eng, e, w, m);
+  if (!c.indexed) {
+    c.index.reserve(c.board.entries.size());
+    for (const auto& row : c.board.entries) c.index.emplace(row.id, &row);
+    c.indexed = true;
+  }
+  return c.index;
+}
+
+std::vector<Award> EvaluateRule(const BadgeRule& r, engine::Engine& eng, TimeMs now,
+                                BoardCache* cache) {
+  BoardCache local;
+  std::vector<Candidate> cands = Candidates(r, eng, now, cache ? *cache : local);
   std::erase_if(cands, [&](const Candidate& c) {
     return c.value <= 0 || c.volume < r.min_volume || (r.disqualify_flagged && c.wasted > 0);
   });
-  std::sort(cands.begin(), cands.end(),
-            [](const Candidate& a, const Candidate& b) { return a.value != b.value ? a.value > b.value : a.id < b.id; });
+  std::sort(cands.begin(), cands.end(), [](const Candidate& a, const Candidate& b) {
+    return a.value != b.value ? a.value > b.value : a.id < b.id;
+  });
   int64_t n = int64_t(cands.size());
-  int64_t pct_cut = r.top_percent > 0 ? std::max<int64_t>(1, int64_t(std::floor(double(n) * r.top_percent / 100))) : 0;
+  int64_t pct_cut = r.top_percent > 0
+                        ? std::max<int64_t>(1, int64_t(std::floor(double(n) * r.top_percent / 100)))
+                        : 0;
   std::vector<Award> out;
   for (int64_t i = 0; i < n; ++i) {
     const Candidate& c = cands[size_t(i)];

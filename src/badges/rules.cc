@@ -7,21 +7,27 @@ namespace burnrate::badges {
 
 Result<RuleMetric> ParseRuleMetric(std::string_view s) {
   static constexpr std::pair<std::string_view, RuleMetric> kNames[] = {
-      {"tokens", RuleMetric::kTokens},           {"cost", RuleMetric::kCost},
-      {"requests", RuleMetric::kRequests},       {"value", RuleMetric::kValue},
-      {"efficiency", RuleMetric::kEfficiency},   {"honest", RuleMetric::kHonest},
-      {"session_hours", RuleMetric::kSessionHours}, {"streak_days", RuleMetric::kStreakDays},
+      {"tokens", RuleMetric::kTokens},
+      {"cost", RuleMetric::kCost},
+      {"requests", RuleMetric::kRequests},
+      {"value", RuleMetric::kValue},
+      {"efficiency", RuleMetric::kEfficiency},
+      {"honest", RuleMetric::kHonest},
+      {"session_hours", RuleMetric::kSessionHours},
+      {"streak_days", RuleMetric::kStreakDays},
       {"edit_acceptance", RuleMetric::kEditAcceptance}};
   for (auto [n, m] : kNames)
     if (n == s) return m;
   return Status::InvalidArgument(
-      "metric must be one of tokens, cost, requests, value, efficiency, honest, session_hours, streak_days, "
+      "metric must be one of tokens, cost, requests, value, efficiency, honest, session_hours, "
+      "streak_days, "
       "edit_acceptance");
 }
 
 const char* RuleMetricName(RuleMetric m) {
-  static const char* kNames[] = {"tokens",        "cost",        "requests",       "value",     "efficiency",
-                                 "honest",        "session_hours", "streak_days", "edit_acceptance"};
+  static const char* kNames[] = {"tokens",        "cost",        "requests",
+                                 "value",         "efficiency",  "honest",
+                                 "session_hours", "streak_days", "edit_acceptance"};
   return kNames[int(m)];
 }
 
@@ -35,19 +41,23 @@ std::vector<BadgeRule> DefaultRules() {
     return r;
   };
   std::vector<BadgeRule> out;
-  BadgeRule legend = rule("token_legend", "Token Legend", "Top 1% by 30-day token volume, with no flagged waste",
-                          RuleMetric::kTokens, Window::k30d);
+  BadgeRule legend =
+      rule("token_legend", "Token Legend", "Top 1% by 30-day token volume, with no flagged waste",
+           RuleMetric::kTokens, Window::k30d);
   legend.top_percent = 1, legend.min_volume = 1;
   out.push_back(legend);
-  BadgeRule immortal = rule("session_immortal", "Session Immortal",
-                            "The longest single session of the last 30 days (pauses under 30 minutes), at least 4 hours",
-                            RuleMetric::kSessionHours, Window::k30d);
+  BadgeRule immortal = rule(
+      "session_immortal", "Session Immortal",
+      "The longest single session of the last 30 days (pauses under 30 minutes), at least 4 hours",
+      RuleMetric::kSessionHours, Window::k30d);
   immortal.top_n = 1, immortal.threshold = 4;
   out.push_back(immortal);
-  BadgeRule streak5 = rule("streak_5", "On a Roll", "Active 5 days in a row", RuleMetric::kStreakDays, Window::k30d);
+  BadgeRule streak5 = rule("streak_5", "On a Roll", "Active 5 days in a row",
+                           RuleMetric::kStreakDays, Window::k30d);
   streak5.threshold = 5;
   out.push_back(streak5);
-  BadgeRule streak20 = rule("streak_20", "Iron Streak", "Active 20 days in a row", RuleMetric::kStreakDays, Window::k30d);
+  BadgeRule streak20 = rule("streak_20", "Iron Streak", "Active 20 days in a row",
+                            RuleMetric::kStreakDays, Window::k30d);
   streak20.threshold = 20;
   out.push_back(streak20);
   BadgeRule sniper = rule("value_sniper", "Value Sniper",
@@ -55,16 +65,18 @@ std::vector<BadgeRule> DefaultRules() {
                           RuleMetric::kEfficiency, Window::k30d);
   sniper.top_percent = 5, sniper.min_volume = 1'000'000;
   out.push_back(sniper);
-  BadgeRule shipper = rule("shipper", "Shipper", "Top 10 by weighted outcomes this week", RuleMetric::kValue,
-                           Window::kWeek);
+  BadgeRule shipper = rule("shipper", "Shipper", "Top 10 by weighted outcomes this week",
+                           RuleMetric::kValue, Window::kWeek);
   shipper.top_n = 10;
   out.push_back(shipper);
-  BadgeRule editor = rule("sharp_editor", "Sharp Editor",
-                          "90% or more of suggested edits accepted over 30 days (at least 100k tokens)",
-                          RuleMetric::kEditAcceptance, Window::k30d);
+  BadgeRule editor =
+      rule("sharp_editor", "Sharp Editor",
+           "90% or more of suggested edits accepted over 30 days (at least 100k tokens)",
+           RuleMetric::kEditAcceptance, Window::k30d);
   editor.threshold = 90, editor.min_volume = 100'000;
   out.push_back(editor);
-  BadgeRule team = rule("value_team", "Value Team", "The team with the best outcomes per million tokens this month",
+  BadgeRule team = rule("value_team", "Value Team",
+                        "The team with the best outcomes per million tokens this month",
                         RuleMetric::kEfficiency, Window::kMonth);
   team.entity = E::kTeam, team.top_n = 1, team.min_volume = 1'000'000;
   out.push_back(team);
@@ -72,7 +84,8 @@ std::vector<BadgeRule> DefaultRules() {
 }
 
 Status ValidateRule(const BadgeRule& r) {
-  if (r.id.empty() || r.id.size() > 64) return Status::InvalidArgument("id must be 1..64 characters");
+  if (r.id.empty() || r.id.size() > 64)
+    return Status::InvalidArgument("id must be 1..64 characters");
   for (char c : r.id) {
     if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) {
       return Status::InvalidArgument("id must be lower-case letters, digits and _");
@@ -121,7 +134,8 @@ Result<std::vector<BadgeRule>> LoadRules(const toml::table* config, const std::s
   const toml::node* node = config->get("badges");
   if (node == nullptr) return rules;
   const toml::array* arr = node->as_array();
-  if (arr == nullptr) return Status::InvalidArgument(origin + ": badges must be an array of tables ([[badges]])");
+  if (arr == nullptr)
+    return Status::InvalidArgument(origin + ": badges must be an array of tables ([[badges]])");
   for (size_t i = 0; i < arr->size(); ++i) {
     const toml::table* t = (*arr)[i].as_table();
     std::string where = origin + ":" + std::to_string((*arr)[i].source().begin.line) + ": badges[" +

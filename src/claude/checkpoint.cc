@@ -28,8 +28,16 @@ Status WriteAll(int fd, const std::string& data, const std::string& path) {
 
 Status Checkpoint::Load() {
   files_.clear();
-  std::ifstream in(path_);
+  std::ifstream in(path_, std::ios::binary);
   if (!in) return errno == ENOENT ? Status::OK() : Status::IOError("cannot read " + path_);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return Parse(ss.str());
+}
+
+Status Checkpoint::Parse(std::string_view text) {
+  files_.clear();
+  std::istringstream in{std::string(text)};
   std::string line;
   int n = 0;
   while (std::getline(in, line)) {

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 
 #include "common/status.h"
 
@@ -32,6 +33,8 @@ class Checkpoint {
   // the file and line.
   Status Load();
   Status Save() const;
+  // Parses checkpoint text (what Load reads); errors name path():line.
+  Status Parse(std::string_view text);
 
   std::map<std::string, FilePosition>& files() { return files_; }
   const std::map<std::string, FilePosition>& files() const { return files_; }

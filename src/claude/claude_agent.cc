@@ -5,8 +5,11 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <set>
 #include <thread>
+#include <utility>
 
+#include "claude/change_waiter.h"
 #include "claude/usage_event.h"
 
 namespace burnrate::claude {
@@ -23,7 +26,9 @@ void SleepMs(int ms, const std::atomic<bool>* stop) {
 }  // namespace
 
 ClaudeAgent::ClaudeAgent(AgentOptions opts, EventSink* sink)
-    : opts_(std::move(opts)), sink_(sink), checkpoint_(opts_.checkpoint_path) {}
+    : opts_(std::move(opts)), sink_(sink), checkpoint_(opts_.checkpoint_path) {
+  parser_.set_extract_prompts(true);
+}
 
 ClaudeAgent::Tracked& ClaudeAgent::Track(const TranscriptFile& f) {
   auto [it, inserted] = files_.try_emplace(f.path);
@@ -52,14 +57,18 @@ Status ClaudeAgent::ReadNew(const std::string& path, Tracked* t, ParseOutput* ou
 }
 
 Status ClaudeAgent::Offer(const ParseOutput& out, const FilePosition* already_shipped,
-                          std::string* body, size_t* pending) {
+                          Tracked* t, std::string* body, size_t* pending) {
   stats_.skipped_lines += out.skipped.size();
+  size_t p = 0;
   for (const UsageEntry& e : out.entries) {
+    while (p < out.prompts.size() && out.prompts[p].first < e.line) t->pending_prompt = out.prompts[p++].second;
+    model::PromptFeatures prompt = std::exchange(t->pending_prompt, model::PromptFeatures{});
     if (!Deduplicator::Counts(dedup_.Offer(e))) continue;
     if (already_shipped && e.line < already_shipped->next_line) continue;
-    AppendUsageEvent(e, strings_, opts_.user, body);
+    AppendUsageEvent(e, strings_, opts_.user, body, &prompt);
     if (++*pending >= opts_.batch_events) BR_RETURN_IF_ERROR(Flush(body, pending));
   }
+  while (p < out.prompts.size()) t->pending_prompt = out.prompts[p++].second;
   return Status::OK();
 }
 
@@ -120,12 +129,15 @@ Status ClaudeAgent::InitImpl() {
     ParseOutput out;
     FilePosition end;
     const FilePosition* shipped = nullptr;
+    Tracked* tracked = nullptr;
   };
   std::vector<Pass> passes(found.size());
   for (size_t i = 0; i < found.size(); ++i) {
     Tracked& t = Track(found[i]);
     t.pos = FilePosition{};  // re-read from the start to rebuild the dedup state
+    t.pending_prompt = model::PromptFeatures{};
     passes[i].path = found[i].path;
+    passes[i].tracked = &t;
     BR_RETURN_IF_ERROR(ReadNew(found[i].path, &t, &passes[i].out, &passes[i].end));
     auto cp = checkpoint_.files().find(found[i].path);
     if (cp != checkpoint_.files().end() && cp->second.inode == passes[i].end.inode &&
@@ -139,7 +151,7 @@ Status ClaudeAgent::InitImpl() {
   size_t pending = 0;
   std::vector<std::pair<std::string, FilePosition>> positions;
   for (Pass& p : passes) {
-    BR_RETURN_IF_ERROR(Offer(p.out, p.shipped, &body, &pending));
+    BR_RETURN_IF_ERROR(Offer(p.out, p.shipped, p.tracked, &body, &pending));
     positions.emplace_back(p.path, p.end);
     ParseOutput().entries.swap(p.out.entries);
   }
@@ -159,7 +171,7 @@ Status ClaudeAgent::PollImpl() {
     FilePosition next;
     BR_RETURN_IF_ERROR(ReadNew(f.path, &t, &out, &next));
     if (next.offset == t.pos.offset && next.inode == t.pos.inode) continue;
-    BR_RETURN_IF_ERROR(Offer(out, nullptr, &body, &pending));
+    BR_RETURN_IF_ERROR(Offer(out, nullptr, &t, &body, &pending));
     positions.emplace_back(f.path, next);
   }
   BR_RETURN_IF_ERROR(Flush(&body, &pending));
@@ -167,11 +179,23 @@ Status ClaudeAgent::PollImpl() {
   return Commit(positions);
 }
 
+std::vector<std::string> ClaudeAgent::Directories() const {
+  std::set<std::string> dirs;
+  for (const std::string& r : opts_.roots) {
+    std::error_code ec;
+    dirs.insert(std::filesystem::is_directory(r + "/projects", ec) ? r + "/projects" : r);
+  }
+  for (const auto& [path, t] : files_) dirs.insert(std::filesystem::path(path).parent_path().string());
+  return {dirs.begin(), dirs.end()};
+}
+
 Status RunAgentLoop(ClaudeAgent* agent, const std::atomic<bool>& stop, int poll_ms) {
+  ChangeWaiter waiter;
   while (!stop.load()) {
     Status s = agent->Poll();
     if (!s.ok() && !Retryable(s)) return s;
-    SleepMs(poll_ms, &stop);
+    waiter.Watch(agent->Directories());  // new project directories are picked up here
+    waiter.Wait(poll_ms, stop);
   }
   return Status::OK();
 }

@@ -55,17 +55,22 @@ class ClaudeAgent {
   Status Init();
   Status Poll();
   const AgentStats& stats() const { return stats_; }
+  // The directories holding known transcripts, and the roots (to watch).
+  std::vector<std::string> Directories() const;
 
  private:
   struct Tracked {
     FilePosition pos;       // acknowledged position
     FileContext ctx;
+    // Features of the last user prompt not yet followed by a response; the
+    // next usage line of the file carries them (when it counts).
+    model::PromptFeatures pending_prompt;
   };
   Status InitImpl();
   Status PollImpl();
   Status ReadNew(const std::string& path, Tracked* t, ParseOutput* out, FilePosition* next);
-  Status Offer(const ParseOutput& out, const FilePosition* already_shipped, std::string* body,
-               size_t* pending);
+  Status Offer(const ParseOutput& out, const FilePosition* already_shipped, Tracked* t,
+               std::string* body, size_t* pending);
   Status Flush(std::string* body, size_t* pending);
   Status Commit(const std::vector<std::pair<std::string, FilePosition>>& positions);
   Tracked& Track(const TranscriptFile& f);
@@ -82,7 +87,9 @@ class ClaudeAgent {
   bool loaded_ = false;  // checkpoint read from disk
 };
 
-// Polls every `poll_ms` until *stop; returns the first non-retryable error.
+// Polls until `stop`: after each pass it waits for a change in the watched
+// directories (inotify) or `poll_ms`, whichever comes first. Returns the
+// first non-retryable error.
 Status RunAgentLoop(ClaudeAgent* agent, const std::atomic<bool>& stop, int poll_ms);
 
 }  // namespace burnrate::claude

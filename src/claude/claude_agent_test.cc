@@ -9,6 +9,8 @@
 #include <filesystem>
 #include <map>
 #include <set>
+#include <thread>
+#include <atomic>
 
 #include "claude/claude_fixture_test.h"
 #include "claude/report.h"
@@ -44,6 +46,7 @@ class FakeSink : public EventSink {
         continue;
       }
       ++ack.accepted;
+      ++stored;
       input += int64_t(e["input_tokens"]);
       output += int64_t(e["output_tokens"]);
       cache_read += int64_t(e["cache_read_tokens"]);
@@ -55,6 +58,7 @@ class FakeSink : public EventSink {
   std::map<std::string, std::string> events;
   int64_t input = 0, output = 0, cache_read = 0, cache_write = 0, sent = 0;
   int posts = 0, fail_next = 0;
+  std::atomic<int> stored{0};  // for tests that watch from another thread
 };
 
 int64_t ReportInput(const TempDir& d) {
@@ -195,6 +199,60 @@ TEST(ClaudeAgent, ReplacedFileIsReadAgainAndDuplicatesDropByID) {
   ASSERT_TRUE(agent.Poll().ok());
   EXPECT_EQ(sink.events.size(), 5u);
   EXPECT_EQ(sink.input, ReportInput(d));
+}
+
+TEST(ClaudeAgent, AttachesPromptFeaturesNeverText) {
+  TempDir d;
+  std::string prompt = "please fix the flaky parser test in src/parser";
+  std::string tool_result =
+      "{\"type\":\"user\",\"message\":{\"role\":\"user\",\"content\":[{\"tool_use_id\":\"t\","
+      "\"type\":\"tool_result\",\"content\":\"secret output\"}]},\"timestamp\":\"2026-03-21T14:00:01Z\"}";
+  std::string meta =
+      "{\"type\":\"user\",\"isMeta\":true,\"message\":{\"role\":\"user\",\"content\":\"caveat\"}}";
+  LineSpec a{.msg = "m1", .req = "r1"}, b{.msg = "m2", .req = "r2"};
+  d.Write("p", "a.jsonl", testing::UserLine(prompt) + "\n" + Line(a) + "\n" + Line(a) + "\n" +
+                              tool_result + "\n" + meta + "\n" + Line(b) + "\n" +
+                              testing::UserLine("second prompt") + "\n");
+  FakeSink sink;
+  ClaudeAgent agent(Opts(d), &sink);
+  ASSERT_TRUE(agent.Init().ok());
+  ASSERT_EQ(sink.events.size(), 2u);
+  int with_prompt = 0;
+  for (const auto& [id, line] : sink.events) {
+    EXPECT_EQ(line.find("flaky"), std::string::npos);  // never the text
+    EXPECT_EQ(line.find("secret"), std::string::npos);
+    if (line.find("\"prompt\":{\"length\":" + std::to_string(prompt.size()) + ",") != std::string::npos) ++with_prompt;
+  }
+  EXPECT_EQ(with_prompt, 1);  // m1 answers the prompt; m2 follows a tool result
+  // The pending second prompt goes with the next response, in a later poll.
+  d.Append("p", "a.jsonl", Line(LineSpec{.msg = "m3", .req = "r3"}) + "\n");
+  ASSERT_TRUE(agent.Poll().ok());
+  ASSERT_EQ(sink.events.size(), 3u);
+  int n = 0;
+  for (const auto& [id, line] : sink.events)
+    n += line.find("\"prompt\":{\"length\":13,") != std::string::npos;
+  EXPECT_EQ(n, 1);
+}
+
+TEST(ClaudeAgent, LoopWakesOnFileChangesNotOnlyOnThePollTimer) {
+  TempDir d;
+  d.Write("p", "a.jsonl", Lines(0, 1));
+  FakeSink sink;
+  ClaudeAgent agent(Opts(d), &sink);
+  ASSERT_TRUE(agent.Init().ok());
+  std::atomic<bool> stop{false};
+  std::thread loop([&] { EXPECT_TRUE(RunAgentLoop(&agent, stop, 60000).ok()); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  auto t0 = std::chrono::steady_clock::now();
+  d.Append("p", "a.jsonl", Lines(1, 2));
+  // The poll interval is a minute; inotify must wake the loop long before.
+  for (int i = 0; i < 200 && sink.stored.load() < 2; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  auto waited = std::chrono::steady_clock::now() - t0;
+  stop = true;
+  loop.join();
+  EXPECT_EQ(sink.events.size(), 2u);
+  EXPECT_LT(waited, std::chrono::seconds(2));
 }
 
 TEST(Checkpoint, RoundTripAndCorruption) {

@@ -9,13 +9,12 @@
 //
 // The first copy offered wins, so callers offer entries in a defined order
 // (files by earliest timestamp, then line order, as ccusage does).
-// Memory: one hash per distinct response and per distinct message id.
-// Not thread-safe.
+// Memory: two open-addressing tables of 64-bit hashes (16 bytes per
+// distinct response at most). Not thread-safe.
 #pragma once
 
 #include <cstdint>
-#include <unordered_map>
-#include <unordered_set>
+#include <vector>
 
 #include "claude/usage_entry.h"
 
@@ -29,14 +28,22 @@ class Deduplicator {
   Verdict Offer(const UsageEntry& e);
   // True for kNew and kNoIds: the entry counts.
   static bool Counts(Verdict v) { return v == Verdict::kNew || v == Verdict::kNoIds; }
-  void Reserve(size_t n) { keys_.reserve(n), messages_.reserve(n); }
 
  private:
-  struct MessageState {
-    bool any_sidechain = false;
+  // A set of non-zero 64-bit hashes with linear probing; the low bit of a
+  // slot's value is free for a flag because hashes are stored with it set.
+  class HashTable {
+   public:
+    // Returns the slot of h, inserting it (with flag false) when absent.
+    uint64_t* FindOrInsert(uint64_t h, bool* inserted);
+
+   private:
+    void Grow();
+    std::vector<uint64_t> slots_ = std::vector<uint64_t>(1024, 0);
+    size_t used_ = 0;
   };
-  std::unordered_set<uint64_t> keys_;  // key_hi of (message.id, requestId)
-  std::unordered_map<uint64_t, MessageState> messages_;  // by msg_hash
+  HashTable keys_;      // key_hi of (message.id, requestId)
+  HashTable messages_;  // msg_hash; flag = some copy was a sidechain
 };
 
 }  // namespace burnrate::claude

@@ -13,6 +13,21 @@ bool ReadCount(value v, int64_t* out) {
   return true;
 }
 
+// ^\d+\.\d+\.\d+ (a prefix: "2.1.81-beta" is fine).
+bool IsVersion(std::string_view s) {
+  size_t i = 0;
+  for (int part = 0; part < 3; ++part) {
+    size_t start = i;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
+    if (i == start) return false;
+    if (part < 2) {
+      if (i >= s.size() || s[i] != '.') return false;
+      ++i;
+    }
+  }
+  return true;
+}
+
 bool ReadNonEmpty(value v, std::string_view* out) {
   return !v.get_string().get(*out) && !out->empty();
 }
@@ -57,6 +72,53 @@ bool ParseUsage(value v, LineFields* f) {
   return true;
 }
 
+// ccusage's schema: content, when present, is an array of objects whose
+// `text`, when present, is a string. Returns false on malformed JSON.
+// Also collects the text of a user prompt (a string, or the text blocks).
+bool CheckContent(value v, LineFields* f) {
+  simdjson::ondemand::json_type t;
+  if (v.type().get(t)) return false;
+  if (t == simdjson::ondemand::json_type::string) {
+    f->bad = "message.content is not an array";
+    return !v.get_string().get(f->prompt);
+  }
+  simdjson::ondemand::array arr;
+  if (v.get_array().get(arr)) {
+    f->bad = "message.content is not an array";
+    return true;
+  }
+  std::string_view first;
+  int texts = 0;
+  for (auto el : arr) {
+    object o;
+    if (el.get_object().get(o)) {
+      if (el.error()) return false;
+      f->bad = "message.content has a non-object element";
+      continue;
+    }
+    for (auto field : o) {
+      std::string_view key;
+      if (field.unescaped_key().get(key)) return false;
+      if (key == "text") {
+        std::string_view text;
+        if (field.value().get_string().get(text)) {
+          f->bad = "message.content[].text is not a string";
+        } else if (++texts == 1) {
+          first = text;
+        } else {
+          if (texts == 2) f->prompt_buf.assign(first);
+          f->prompt_buf.append("\n").append(text);
+        }
+      } else if (key == "type") {
+        std::string_view type;
+        if (!field.value().get_string().get(type) && type == "tool_result") f->has_tool_result = true;
+      }
+    }
+  }
+  f->prompt = texts > 1 ? std::string_view(f->prompt_buf) : first;
+  return true;
+}
+
 bool ParseMessage(value v, LineFields* f) {
   object o;
   if (v.get_object().get(o)) return true;
@@ -70,6 +132,10 @@ bool ParseMessage(value v, LineFields* f) {
       if (!ReadNonEmpty(field.value(), &f->msg_id)) f->bad = "message.id is not a non-empty string";
     } else if (key == "model") {
       if (!ReadNonEmpty(field.value(), &f->model)) f->bad = "message.model is not a non-empty string";
+    } else if (key == "content") {
+      if (!CheckContent(field.value(), f)) return false;
+    } else if (key == "role") {
+      if (field.value().get_string().get(f->role)) f->role = {};
     }
   }
   return true;
@@ -82,10 +148,21 @@ bool ParseTop(object o, LineFields* f) {
     if (field.unescaped_key().get(key)) return false;
     if (key == "message") {
       if (!ParseMessage(field.value(), f)) return false;
+    } else if (key == "type") {
+      if (field.value().get_string().get(f->type)) f->type = {};
+    } else if (key == "isMeta") {
+      bool b;
+      if (!field.value().get_bool().get(b)) f->is_meta = b;
     } else if (key == "requestId") {
       if (!ReadNonEmpty(field.value(), &f->req_id)) f->bad = "requestId is not a non-empty string";
     } else if (key == "timestamp") {
       if (field.value().get_string().get(f->timestamp)) f->bad = "timestamp is not a string";
+    } else if (key == "version") {
+      std::string_view ver;
+      if (field.value().get_string().get(ver) || !IsVersion(ver)) f->bad = "version is not N.N.N";
+    } else if (key == "cwd") {
+      std::string_view cwd;
+      if (field.value().get_string().get(cwd)) f->bad = "cwd is not a string";
     } else if (key == "sessionId") {
       if (!ReadNonEmpty(field.value(), &f->session)) f->bad = "sessionId is not a non-empty string";
     } else if (key == "isSidechain") {

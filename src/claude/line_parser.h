@@ -23,6 +23,16 @@ struct LineFields {
   model::TokenCounts tokens;
   int64_t cost_nanos = -1;
   const char* bad = nullptr;  // first schema violation, for the skip reason
+  // User prompt text (type "user", role "user", not isMeta, no tool result):
+  // a view into the parser, or into prompt_buf when made of several blocks.
+  std::string_view role, type;
+  bool is_meta = false, has_tool_result = false;
+  std::string_view prompt;
+  std::string prompt_buf;
+  bool IsPrompt() const {
+    return !has_usage && type == "user" && role == "user" && !is_meta && !has_tool_result &&
+           !prompt.empty();
+  }
 };
 
 class LineParser {

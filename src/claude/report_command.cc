@@ -71,7 +71,7 @@ int RunReport(const ReportOptions& o, std::ostream& out, std::ostream& err) {
 
   model::PriceTable prices = model::PriceTable::Builtin();
   if (!o.prices_file.empty()) {
-    if (Status s = prices.LoadLiteLLMFile(o.prices_file); !s.ok()) return fail(s);
+    if (Status s = prices.LoadPriceFile(o.prices_file); !s.ok()) return fail(s);
   }
   std::vector<std::string> roots = o.dirs;
   if (roots.empty()) {
@@ -117,7 +117,7 @@ void AddReportCommand(CLI::App& app) {
   cmd->add_option("--project,-p", opts->project, "Only this project (directory under projects/)");
   cmd->add_option("--cost-mode,--mode", opts->cost_mode, "auto, calculate or display")
       ->check(CLI::IsMember({"auto", "calculate", "display"}));
-  cmd->add_option("--prices", opts->prices_file, "LiteLLM-format price file");
+  cmd->add_option("--prices", opts->prices_file, "Price file, LiteLLM or models.dev format");
   cmd->add_flag("--week-starts-sunday", opts->week_starts_sunday, "Weeks start on Sunday");
   cmd->add_option("--threads", opts->threads, "Reader threads (default: 1 or 2)");
   cmd->callback([opts] {

@@ -36,6 +36,7 @@
 
 #include "claude/line_parser.h"
 #include "common/hash.h"
+#include "detect/prompt_features.h"
 
 namespace burnrate::claude {
 namespace {
@@ -104,8 +105,10 @@ bool ParseTranscriptTimestamp(std::string_view s, TimeMs* out) {
     if (p[19] != '.') return false;
     ms = Digits(p + 20, 3);
   }
-  if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 ||
-      se < 0 || se > 59 || ms < 0)
+  // As JavaScript's Date (ccusage): days up to 31 roll over into the next
+  // month, and 24:00:00.000 is midnight of the next day.
+  if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 24 || mi < 0 || mi > 59 ||
+      se < 0 || se > 59 || ms < 0 || (h == 24 && (mi || se || ms)))
     return false;
   *out = ((DaysFromCivil(y, mo, d) * 24 + h) * 60 + mi) * kMinuteMs + se * kSecondMs + ms;
   return true;
@@ -113,6 +116,7 @@ bool ParseTranscriptTimestamp(std::string_view s, TimeMs* out) {
 
 struct TranscriptParser::Impl {
   std::unique_ptr<LineParser> line_parser = NewLineParser();
+  bool extract_prompts = false;
   std::string key_buf;
   std::unique_ptr<char[]> read_buf;
   size_t read_buf_size = 0;
@@ -148,7 +152,11 @@ struct TranscriptParser::Impl {
       if (!blank) out->skipped.push_back({ctx.file, line_no, "malformed or truncated JSON"});
       return;
     }
-    if (!f.has_usage) return;  // not a usage line
+    if (!f.has_usage) {  // not a usage line; maybe a user prompt
+      if (extract_prompts && f.IsPrompt())
+        out->prompts.push_back({line_no, detect::ComputePromptFeatures(f.prompt)});
+      return;
+    }
     UsageEntry e;
     if (!f.has_in || !f.has_out) f.bad = f.bad ? f.bad : "usage lacks input_tokens/output_tokens";
     if (!f.bad && !ParseTranscriptTimestamp(f.timestamp, &e.ts)) f.bad = "timestamp missing or not ISO";
@@ -200,9 +208,38 @@ char* TranscriptParser::ReadBuffer(size_t n, size_t keep) {
 }
 TranscriptParser::~TranscriptParser() { delete impl_; }
 
+void TranscriptParser::set_extract_prompts(bool on) { impl_->extract_prompts = on; }
+
+// Prompt mode: every line is looked at (user prompts do not contain
+// "usage"); lines with neither "usage" nor a user role are still skipped
+// without parsing.
+uint32_t TranscriptParser::ParseLinesWithPrompts(const char* data, size_t len, size_t capacity,
+                                                 uint32_t first_line, const FileContext& ctx,
+                                                 ParseOutput* out) {
+  constexpr std::string_view kUserRole = "\"role\":\"user\"";
+  const char* end = data + len;
+  uint32_t line = first_line;
+  for (const char* ls = data; ls < end; ++line) {
+    const char* le = static_cast<const char*>(memchr(ls, '\n', end - ls));
+    if (!le) le = end;
+    ++out->lines;
+    std::string_view l(ls, le - ls);
+    if (l.find(kUsageKey) != std::string_view::npos || l.find(kUserRole) != std::string_view::npos) {
+      impl_->Line(ls, le - ls, capacity - (ls - data), line, ctx, out);
+    } else if (le == end) {  // an unterminated tail: still report it if malformed
+      size_t before = out->entries.size();
+      impl_->Line(ls, le - ls, capacity - (ls - data), line, ctx, out);
+      out->entries.resize(before);
+    }
+    ls = le + 1;
+  }
+  return line;
+}
+
 uint32_t TranscriptParser::ParseLines(const char* data, size_t len, size_t capacity,
                                       uint32_t first_line, const FileContext& ctx,
                                       ParseOutput* out) {
+  if (impl_->extract_prompts) return ParseLinesWithPrompts(data, len, capacity, first_line, ctx, out);
   const char* end = data + len;
   const char* pos = data;
   uint32_t line = first_line;

@@ -36,6 +36,8 @@ struct ParseOutput {
   StringTable* strings = nullptr;  // not owned; must be set
   uint64_t lines = 0;              // non-empty lines seen
   TimeMs earliest = INT64_MAX;     // earliest usage timestamp seen
+  // With set_extract_prompts(true): features of user prompts, by line.
+  std::vector<std::pair<uint32_t, model::PromptFeatures>> prompts;
 };
 
 class TranscriptParser {
@@ -53,6 +55,11 @@ class TranscriptParser {
   uint32_t ParseLines(const char* data, size_t len, size_t capacity, uint32_t first_line,
                   const FileContext& ctx, ParseOutput* out);
 
+  // Also compute features (detect::ComputePromptFeatures) of user prompt
+  // lines into ParseOutput::prompts; the text is not kept. Off by default
+  // (reports do not need it and it costs a look at every line).
+  void set_extract_prompts(bool on);
+
   // A reusable read buffer of at least n bytes whose first `keep` bytes are
   // preserved across growth; other contents are undefined.
   char* ReadBuffer(size_t n, size_t keep);
@@ -61,6 +68,8 @@ class TranscriptParser {
   void ParseText(std::string_view text, const FileContext& ctx, ParseOutput* out);
 
  private:
+  uint32_t ParseLinesWithPrompts(const char* data, size_t len, size_t capacity,
+                                 uint32_t first_line, const FileContext& ctx, ParseOutput* out);
   struct Impl;
   Impl* impl_;
 };

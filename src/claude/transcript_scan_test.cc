@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "claude/claude_fixture_test.h"
+#include "claude/deduplicator.h"
 #include "claude/transcript_parser.h"
 
 namespace burnrate::claude {
@@ -110,11 +111,16 @@ TEST(TranscriptScan, UsageLinesFailingCcusageSchemaAreSkipped) {
   LineSpec ok{.msg = "m2", .req = "r2", .ts = "2026-03-21T14:03:04Z", .in = 9};
   std::string str_tokens = Line(LineSpec{.msg = "m3", .req = "r3"});
   str_tokens.replace(str_tokens.find("\"input_tokens\":1"), 16, "\"input_tokens\":\"1\"");
-  d.Write("p", "a.jsonl", Line(offset_ts) + "\n" + Line(ok) + "\n" + str_tokens + "\n");
+  std::string bad_version = Line(LineSpec{.msg = "m4", .req = "r4"});
+  bad_version.replace(bad_version.find("2.1.81"), 6, "beta");
+  std::string bad_text = Line(LineSpec{.msg = "m5", .req = "r5"});
+  bad_text.replace(bad_text.find("\"text\":\"hello\""), 14, "\"text\":12");
+  d.Write("p", "a.jsonl", Line(offset_ts) + "\n" + Line(ok) + "\n" + str_tokens + "\n" +
+                              bad_version + "\n" + bad_text + "\n");
   ScanResult r = Scan(d);
   ASSERT_EQ(r.entries.size(), 1u);
   EXPECT_EQ(r.entries[0].tokens.input, 9);
-  EXPECT_EQ(r.skipped.size(), 2u);
+  EXPECT_EQ(r.skipped.size(), 4u);
 }
 
 TEST(TranscriptScan, ReadsFiveMinuteAndOneHourCacheWrites) {
@@ -188,6 +194,14 @@ TEST(TranscriptParser, TimestampParsing) {
   EXPECT_EQ(t, 1000);
   EXPECT_FALSE(ParseTranscriptTimestamp("2026-03-21T14:03:04.57Z", &t));
   EXPECT_FALSE(ParseTranscriptTimestamp("2026-13-21T14:03:04Z", &t));
+  // JavaScript Date semantics, as ccusage: Feb 31 rolls over, 24:00 is midnight.
+  ASSERT_TRUE(ParseTranscriptTimestamp("2026-02-31T00:00:00Z", &t));
+  TimeMs mar3;
+  ASSERT_TRUE(ParseTranscriptTimestamp("2026-03-03T00:00:00Z", &mar3));
+  EXPECT_EQ(t, mar3);
+  ASSERT_TRUE(ParseTranscriptTimestamp("2026-03-02T24:00:00Z", &t));
+  EXPECT_EQ(t, mar3);
+  EXPECT_FALSE(ParseTranscriptTimestamp("2026-03-02T24:30:00Z", &t));
 }
 
 TEST(TranscriptParser, LongLinesAcrossChunkBoundaries) {
@@ -223,6 +237,36 @@ TEST(TranscriptParser, MappedWindowsAndLinesLongerThanAWindow) {
   uint32_t max_line = 0;
   for (const auto& e : r.entries) max_line = std::max(max_line, e.line);
   EXPECT_EQ(max_line, 40000u);
+}
+
+}  // namespace
+}  // namespace burnrate::claude
+
+namespace burnrate::claude {
+namespace {
+
+TEST(Deduplicator, ManyKeysAndFlagsSurviveGrowth) {
+  Deduplicator d;
+  for (uint64_t i = 1; i <= 200000; ++i) {
+    UsageEntry e;
+    e.has_ids = true;
+    e.key_hi = i * 0x100000001B3ULL;
+    e.msg_hash = i * 7919;
+    e.sidechain = i % 3 == 0;
+    ASSERT_EQ(d.Offer(e), Deduplicator::Verdict::kNew) << i;
+  }
+  for (uint64_t i = 1; i <= 200000; i += 997) {
+    UsageEntry dup;
+    dup.has_ids = true;
+    dup.key_hi = i * 0x100000001B3ULL;
+    dup.msg_hash = i * 7919;
+    EXPECT_EQ(d.Offer(dup), Deduplicator::Verdict::kDuplicate);
+    UsageEntry other_req = dup;
+    other_req.key_hi ^= 0xABCDEF;  // same message, another request
+    EXPECT_EQ(d.Offer(other_req), i % 3 == 0 ? Deduplicator::Verdict::kSidechainReplay
+                                             : Deduplicator::Verdict::kNew)
+        << i;
+  }
 }
 
 }  // namespace

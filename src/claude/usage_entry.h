@@ -33,8 +33,6 @@ struct UsageEntry {
   bool sidechain = false;
   bool api_error = false;        // isApiErrorMessage: true
   bool has_ids = false;          // both message.id and requestId present
-
-  bool Synthetic(std::string_view model_name) const { return model_name == "<synthetic>"; }
 };
 
 // A line that could not be used: malformed JSON, truncated, or a usage line

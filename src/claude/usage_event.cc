@@ -4,6 +4,7 @@
 
 #include "common/json_writer.h"
 #include "common/time_util.h"
+#include "detect/prompt_features.h"
 
 namespace burnrate::claude {
 
@@ -15,7 +16,7 @@ std::string UsageEventId(const UsageEntry& e) {
 }
 
 void AppendUsageEvent(const UsageEntry& e, const StringTable& strings, std::string_view user,
-                      std::string* out) {
+                      std::string* out, const model::PromptFeatures* prompt) {
   const std::string& model = strings[e.model];
   JsonWriter w;
   w.BeginObject();
@@ -36,9 +37,14 @@ void AppendUsageEvent(const UsageEntry& e, const StringTable& strings, std::stri
   } else if (e.line_cost_nanos >= 0) {
     w.Key("cost_usd").NanoUsd(e.line_cost_nanos);
   }
-  // TODO(detect): attach prompt features (length, compress_ratio, simhash,
-  // exact_hash) of the preceding user prompt once detect::ComputePromptFeatures
-  // is on main; the prompt text itself is never sent.
+  if (prompt && prompt->present) {
+    w.Key("prompt").BeginObject();
+    w.Key("length").Uint(prompt->length);
+    w.Key("compress_ratio").Double(prompt->compress_ratio);
+    w.Key("simhash").String(detect::FingerprintHex(prompt->simhash));
+    w.Key("exact_hash").String(detect::FingerprintHex(prompt->exact_hash));
+    w.EndObject();
+  }
   w.EndObject();
   out->append(w.str());
   out->push_back('\n');

@@ -21,7 +21,9 @@ std::string UsageEventId(const UsageEntry& e);
 // Appends one NDJSON line (with '\n') for `e`. cost_usd is sent only when the
 // transcript line carried costUSD (0 for <synthetic> and API-error lines);
 // otherwise the server prices the tokens.
+// `prompt`, when given, is sent as precomputed features
+// ({"length","compress_ratio","simhash","exact_hash"}); never the text.
 void AppendUsageEvent(const UsageEntry& e, const StringTable& strings, std::string_view user,
-                      std::string* out);
+                      std::string* out, const model::PromptFeatures* prompt = nullptr);
 
 }  // namespace burnrate::claude

@@ -122,6 +122,7 @@ double Engine_OutcomeWeight(const EngineOptions& o, const std::string& kind) {
 
 void Engine::Apply(std::span<const model::Event> events) {
   if (events.empty()) return;
+  TimeMs now = clock_.NowMs();
   std::unique_lock lock(state_->mu);
   State& s = *state_;
   for (const model::Event& e : events) {
@@ -153,7 +154,7 @@ void Engine::Apply(std::span<const model::Event> events) {
     if (!e.project.empty()) {
       s.tables[int(Entity::kProject)].entities[s.tables[int(Entity::kProject)].Intern(e.project)].Add(hour, c);
     }
-    if (!e.session.empty()) s.TrackSession(user, e.session, e.ts, opts_);
+    if (!e.session.empty()) s.TrackSession(user, e.session, e.ts, now, opts_);
     if (e.type == model::EventType::kOutcome) {
       s.AddOutcomeKind(u, e.outcome_kind, e.outcome_value);
       s.AddOutcomeKind(s.tables[int(Entity::kTeam)].entities[team], e.outcome_kind, e.outcome_value);

@@ -155,6 +155,8 @@ class Engine {
   Result<Profile> GetProfile(Entity e, std::string_view id) const;
   // The entity's row on a board (rank 0 when it is not ranked there).
   Result<BoardEntry> Rank(Entity e, Window w, Metric m, std::string_view id);
+  // The same for several metrics at once (one pass over the board).
+  Result<std::vector<BoardEntry>> Ranks(Entity e, Window w, std::string_view id, std::span<const Metric> metrics);
   // Per user, the longest session run that ended inside r.
   std::vector<SessionSpan> LongestSessions(TimeRange r) const;
   // Per user with a current streak, as of now.

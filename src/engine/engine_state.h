@@ -38,6 +38,7 @@ struct EntityState {
   std::vector<OutcomeKindTotal> outcome_kinds;    // users and teams, all time
   std::vector<SessionSpan> runs;                  // users: longest closed runs (user field empty)
   int64_t sessions = 0;                           // users: sessions seen
+  std::vector<std::string> open;                  // users: their keys in State::open_sessions
 
   void Add(int32_t hour, const Counters& c);
   Counters Sum(TimeRange r) const;
@@ -94,9 +95,10 @@ struct Engine::State {
   std::atomic<uint64_t> version{0};
   // key: user + '\x1f' + session; guarded by mu
   std::unordered_map<std::string, OpenSession, StringHash, std::equal_to<>> open_sessions;
+  size_t open_after_close = 0;  // open_sessions.size() after the last close
 
   // sessions.cc; callers hold mu (writer side).
-  void TrackSession(uint32_t user, const std::string& session, TimeMs ts, const EngineOptions& o);
+  void TrackSession(uint32_t user, const std::string& session, TimeMs ts, TimeMs now, const EngineOptions& o);
   void CloseIdleSessions(TimeMs now, const EngineOptions& o);
   void AddOutcomeKind(EntityState& ent, const std::string& kind, double amount);
 

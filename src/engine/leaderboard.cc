@@ -186,10 +186,14 @@ Result<Board> Engine::Leaderboard(const BoardQuery& q) {
   int64_t n = int64_t(order.size());
   b.total_entries = n;
   size_t skipped = 0;
-  for (size_t r = 0; r < order.size() && b.entries.size() < q.limit; ++r) {
+  int64_t matches = 0;
+  // With a search, the whole order is scanned so total_entries counts the
+  // matches; without one, the loop stops at the page's end.
+  for (size_t r = 0; r < order.size() && (b.entries.size() < q.limit || !q.search.empty()); ++r) {
     uint32_t i = order[r];
     if (!q.search.empty() && snap->names[i].find(q.search) == std::string::npos) continue;
-    if (skipped++ < q.offset) continue;
+    ++matches;
+    if (skipped++ < q.offset || b.entries.size() >= q.limit) continue;
     BoardEntry be;
     be.rank = int64_t(r + 1);
     be.prev_rank = prev[i];
@@ -202,6 +206,7 @@ Result<Board> Engine::Leaderboard(const BoardQuery& q) {
     be.percentile = n > 0 ? 100.0 * double(n - int64_t(r)) / double(n) : 0;
     b.entries.push_back(std::move(be));
   }
+  if (!q.search.empty()) b.total_entries = matches;
   return b;
 }
 

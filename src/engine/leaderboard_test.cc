@@ -258,7 +258,8 @@ TEST(Leaderboard, ConcurrentApplyAndRead) {
   q.entity = Entity::kTeam;
   q.window = Window::k24h;
   int64_t total = 0;
-  for (const auto& e : eng.Leaderboard(q)->entries) total += e.c.Total();
+  auto board = eng.Leaderboard(q);  // keep the Result alive through the loop
+  for (const auto& e : board->entries) total += e.c.Total();
   EXPECT_EQ(total, 2000);
   EXPECT_GT(reads, 0);
 }

@@ -28,7 +28,8 @@ Streak StreakOf(const EntityState& u, const std::vector<TimeMs>& starts) {
   Streak s;
   size_t d = 0, first = 0, last = 0;
   for (auto it = u.hours.rbegin(); it != u.hours.rend(); ++it) {
-    if (it->requests == 0 && it->outcomes == 0 && it->input + it->output + it->cache_read + it->cache_write == 0) {
+    if (it->requests == 0 && it->outcomes == 0 &&
+        it->input + it->output + it->cache_read + it->cache_write == 0) {
       continue;
     }
     TimeMs t = TimeMs(it->hour) * kHourMs;
@@ -78,17 +79,21 @@ Result<Profile> Engine::GetProfile(Entity e, std::string_view id) const {
   p.id = ent.name;
   if (ent.team != kNoEntity) p.team = state_->tables[int(Entity::kTeam)].entities[ent.team].name;
   if (ent.org != kNoEntity) p.org = state_->tables[int(Entity::kOrg)].entities[ent.org].name;
-  for (Window w : kAllWindows) p.windows[int(w)] = w == Window::kAll ? ent.all : ent.Sum(WindowRange(w, now, opts_.tz));
-  for (const auto& [m, c] : ent.models) p.by_model.emplace_back(state_->tables[int(Entity::kModel)].entities[m].name, c);
+  for (Window w : kAllWindows)
+    p.windows[int(w)] = w == Window::kAll ? ent.all : ent.Sum(WindowRange(w, now, opts_.tz));
+  for (const auto& [m, c] : ent.models)
+    p.by_model.emplace_back(state_->tables[int(Entity::kModel)].entities[m].name, c);
   std::sort(p.by_model.begin(), p.by_model.end(),
             [](const auto& a, const auto& b) { return a.second.Total() > b.second.Total(); });
   p.outcomes = ent.outcome_kinds;
   if (e == Entity::kUser) {
     p.sessions = ent.sessions;
     p.longest_sessions = ent.runs;
-    for (const auto& [key, s] : state_->open_sessions) {
-      if (s.user == idx->second && s.end > s.start) {
-        p.longest_sessions.push_back({"", key.substr(key.find('\x1f') + 1), s.start, s.end});
+    for (const auto& key : ent.open) {
+      auto it = state_->open_sessions.find(key);
+      if (it != state_->open_sessions.end() && it->second.end > it->second.start) {
+        p.longest_sessions.push_back(
+            {"", key.substr(key.find('\x1f') + 1), it->second.start, it->second.end});
       }
     }
     std::sort(p.longest_sessions.begin(), p.longest_sessions.end(),
@@ -105,31 +110,98 @@ Result<Profile> Engine::GetProfile(Entity e, std::string_view id) const {
   return p;
 }
 
+// One entity's rank without sorting the board: when the snapshot has no
+// order for this metric yet (snapshots are rebuilt on every data change),
+// the rank is one plus the number of eligible rows that beat this one,
+// in one pass; sorting 100,000 rows for every profile view would cost
+// tens of milliseconds per (window, metric).
 Result<BoardEntry> Engine::Rank(Entity e, Window w, Metric m, std::string_view id) {
+  BR_ASSIGN_OR_RETURN(std::vector<BoardEntry> v, Ranks(e, w, id, std::span<const Metric>(&m, 1)));
+  return std::move(v[0]);
+}
+
+Result<std::vector<BoardEntry>> Engine::Ranks(Entity e, Window w, std::string_view id,
+                                              std::span<const Metric> metrics) {
+  uint32_t ent = kNoEntity;
+  {
+    std::shared_lock lock(state_->mu);
+    auto it = state_->tables[int(e)].index.find(id);
+    if (it != state_->tables[int(e)].index.end()) ent = it->second;
+  }
+  auto not_found = [&] {
+    return Status::NotFound(std::string(EntityName(e)) + " '" + std::string(id) +
+                            "' has no usage in window " + WindowName(w));
+  };
+  if (ent == kNoEntity) return not_found();
   auto snap = GetSnapshot(e, w);
-  std::lock_guard lock(snap->order_mu);
-  snap->EnsureOrder(m);
-  const auto& order = snap->order[int(m)];
-  int64_t n = int64_t(order.size());
-  auto fill = [&](size_t i, int64_t rank) {
-    BoardEntry be;
-    be.rank = rank;
-    be.prev_rank = snap->prev_rank[int(m)][i];
-    be.id = snap->names[i];
+  auto pos = std::find(snap->ids.begin(), snap->ids.end(), ent);
+  if (pos == snap->ids.end()) return not_found();
+  size_t i = size_t(pos - snap->ids.begin());
+  size_t k = metrics.size();
+  std::vector<BoardEntry> out(k);
+  std::vector<int64_t> n(k, 0);
+  std::vector<size_t> todo;  // metrics with no order yet: counted below
+  {
+    std::lock_guard lock(snap->order_mu);
+    for (size_t x = 0; x < k; ++x) {
+      int mi = int(metrics[x]);
+      if (snap->ranked_count[mi] < 0) {
+        todo.push_back(x);
+        continue;
+      }
+      const auto& order = snap->order[mi];
+      n[x] = snap->ranked_count[mi];
+      auto r = std::find(order.begin(), order.end(), uint32_t(i));
+      out[x].rank = r == order.end() ? 0 : int64_t(r - order.begin()) + 1;
+      out[x].prev_rank = snap->prev_rank[mi][i];
+    }
+  }
+  // One pass for all remaining metrics, current and previous window.
+  struct Count {
+    Metric m;
+    double cur, prev;
+    bool cur_ok, prev_ok;
+    int64_t n = 0, ahead = 0, prev_ahead = 0;
+  };
+  std::vector<Count> cs;
+  for (size_t x : todo) {
+    Metric m = metrics[x];
+    cs.push_back({m, snap->Score(m, i, false), snap->Score(m, i, true), snap->Eligible(m, i, false),
+                  snap->Eligible(m, i, true)});
+  }
+  const std::string& name = snap->names[i];
+  for (size_t j = 0; j < snap->ids.size() && !cs.empty(); ++j) {
+    if (j == i) continue;
+    for (Count& c : cs) {
+      if (snap->Eligible(c.m, j, false)) {
+        ++c.n;
+        double sj = snap->Score(c.m, j, false);
+        if (sj > c.cur || (sj == c.cur && snap->names[j] < name)) ++c.ahead;
+      }
+      if (c.prev_ok && snap->Eligible(c.m, j, true)) {
+        double sj = snap->Score(c.m, j, true);
+        if (sj > c.prev || (sj == c.prev && snap->names[j] < name)) ++c.prev_ahead;
+      }
+    }
+  }
+  for (size_t t = 0; t < todo.size(); ++t) {
+    const Count& c = cs[t];
+    size_t x = todo[t];
+    n[x] = c.n + (c.cur_ok ? 1 : 0);
+    out[x].rank = c.cur_ok ? c.ahead + 1 : 0;
+    out[x].prev_rank = c.prev_ok && c.m != Metric::kEfficiency ? c.prev_ahead + 1 : 0;
+  }
+  for (size_t x = 0; x < k; ++x) {
+    BoardEntry& be = out[x];
+    be.id = name;
     be.team = snap->teams[i];
     be.org = snap->orgs[i];
     be.c = snap->cur[i];
     be.wasted_tokens = snap->wasted[i];
     be.efficiency = std::max(0.0, snap->efficiency[i]);
-    be.percentile = rank > 0 && n > 0 ? 100.0 * double(n - rank + 1) / double(n) : 0;
-    return be;
-  };
-  for (size_t r = 0; r < order.size(); ++r)
-    if (snap->names[order[r]] == id) return fill(order[r], int64_t(r + 1));
-  for (size_t i = 0; i < snap->names.size(); ++i)
-    if (snap->names[i] == id) return fill(i, 0);
-  return Status::NotFound(std::string(EntityName(e)) + " '" + std::string(id) + "' has no usage in window " +
-                          WindowName(w));
+    be.percentile = be.rank > 0 && n[x] > 0 ? 100.0 * double(n[x] - be.rank + 1) / double(n[x]) : 0;
+  }
+  return out;
 }
 
 }  // namespace burnrate::engine

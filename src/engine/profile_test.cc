@@ -10,8 +10,8 @@ namespace {
 
 TimeMs T(const char* rfc3339) { return ParseRfc3339(rfc3339).value(); }
 
-model::Event Usage(const std::string& user, TimeMs ts, int64_t tokens, const std::string& session = "",
-                   const std::string& team = "t1") {
+model::Event Usage(const std::string& user, TimeMs ts, int64_t tokens,
+                   const std::string& session = "", const std::string& team = "t1") {
   model::Event e;
   e.id = user + std::to_string(ts) + session;
   e.user = user, e.team = team, e.org = "o", e.model = "m", e.session = session;
@@ -90,7 +90,7 @@ TEST(EngineStreaks, CountsConsecutiveLocalDaysAcrossDst) {
   EXPECT_EQ(by["ana"].days, 5);
   EXPECT_EQ(by["ana"].first_day, T("2026-03-25T23:00:00Z"));  // local midnight of the 26th
   EXPECT_EQ(by["ana"].last_day, T("2026-03-29T22:00:00Z"));   // local midnight of the 30th (CEST)
-  EXPECT_EQ(by["bo"].days, 1);                                 // the 29th, local
+  EXPECT_EQ(by["bo"].days, 1);                                // the 29th, local
   EXPECT_EQ(by["cy"].days, 1);
   EXPECT_EQ(by.count("dee"), 0u);
 }
@@ -111,7 +111,9 @@ TEST(EngineEfficiency, ShrinksTowardsTheTeamRate) {
   ev.push_back(Usage("lo-small", t, 100'000, "", "lo"));
   ev.push_back(Outcome("lo-small", t, "commit", 1, "lo"));  // one lucky commit: value 3
   eng.Apply(ev);
-  auto eff = [&](const char* u) { return eng.Rank(Entity::kUser, Window::k24h, Metric::kEfficiency, u)->efficiency; };
+  auto eff = [&](const char* u) {
+    return eng.Rank(Entity::kUser, Window::k24h, Metric::kEfficiency, u)->efficiency;
+  };
   // lo-small's raw rate is 30/Mtok, but its team's is ~0.33: it lands near its team.
   EXPECT_LT(eff("lo-small"), 5.0);
   // hi-small has no outcomes yet lands near its productive team's rate.
@@ -121,11 +123,46 @@ TEST(EngineEfficiency, ShrinksTowardsTheTeamRate) {
   EXPECT_EQ(rank->rank, 1);
 }
 
+TEST(EngineRanks, CountingAgreesWithTheSortedBoard) {
+  FakeClock clock(T("2026-03-10T12:00:00Z"));
+  EngineOptions o;
+  o.efficiency_min_tokens = 1;
+  Engine eng(o, clock);
+  std::vector<model::Event> ev;
+  for (int u = 0; u < 60; ++u) {
+    std::string user = "u" + std::to_string(u);
+    ev.push_back(Usage(user, T("2026-03-09T11:00:00Z"), (u * 37) % 11 * 1000, "", u % 2 ? "a" : "b"));  // ties
+    ev.push_back(Usage(user, T("2026-03-10T11:00:00Z"), (u * 53) % 17 * 1000 + 1, "", u % 2 ? "a" : "b"));
+    if (u % 3 == 0) ev.push_back(Outcome(user, T("2026-03-10T11:00:00Z"), "commit", u % 5 + 1, u % 2 ? "a" : "b"));
+  }
+  eng.Apply(ev);
+  const Metric ms[] = {Metric::kTokens, Metric::kValue, Metric::kEfficiency, Metric::kHonest};
+  std::map<std::string, std::vector<BoardEntry>> counted;
+  for (int u = 0; u < 60; ++u) {
+    std::string user = "u" + std::to_string(u);
+    counted[user] = eng.Ranks(Entity::kUser, Window::kDay, user, ms).value();  // no order yet: counting
+  }
+  for (size_t k = 0; k < 4; ++k) {
+    BoardQuery q;
+    q.window = Window::kDay, q.metric = ms[k], q.limit = 1000;
+    auto b = eng.Leaderboard(q);
+    ASSERT_TRUE(b.ok());
+    for (const auto& row : b->entries) {
+      SCOPED_TRACE(std::string(MetricName(ms[k])) + " " + row.id);
+      EXPECT_EQ(counted[row.id][k].rank, row.rank);
+      EXPECT_EQ(counted[row.id][k].prev_rank, row.prev_rank);
+      EXPECT_DOUBLE_EQ(counted[row.id][k].percentile, row.percentile);
+      EXPECT_EQ(eng.Rank(Entity::kUser, Window::kDay, ms[k], row.id)->rank, row.rank);  // ordered path
+    }
+  }
+}
+
 TEST(EngineCounters, EditDecisionsAndOutcomeKinds) {
   FakeClock clock(T("2026-03-10T12:00:00Z"));
   Engine eng({}, clock);
   TimeMs t = T("2026-03-10T11:00:00Z");
-  eng.Apply(std::vector<model::Event>{Outcome("ana", t, "edit_accepted", 3), Outcome("ana", t, "edit_rejected", 1),
+  eng.Apply(std::vector<model::Event>{Outcome("ana", t, "edit_accepted", 3),
+                                      Outcome("ana", t, "edit_rejected", 1),
                                       Outcome("ana", t, "pull_request", 1)});
   auto p = eng.GetProfile(Entity::kUser, "ana");
   ASSERT_TRUE(p.ok());

@@ -23,8 +23,9 @@ void KeepRun(EntityState& user, SessionSpan run, size_t max_runs) {
     user.runs.push_back(std::move(run));
     return;
   }
-  auto shortest = std::min_element(user.runs.begin(), user.runs.end(),
-                                   [](const SessionSpan& a, const SessionSpan& b) { return a.Span() < b.Span(); });
+  auto shortest = std::min_element(
+      user.runs.begin(), user.runs.end(),
+      [](const SessionSpan& a, const SessionSpan& b) { return a.Span() < b.Span(); });
   if (shortest->Span() < run.Span()) *shortest = std::move(run);
 }
 
@@ -32,13 +33,18 @@ std::string_view SessionOf(std::string_view key) { return key.substr(key.find('\
 
 }  // namespace
 
-void Engine::State::TrackSession(uint32_t user, const std::string& session, TimeMs ts, const EngineOptions& o) {
+void Engine::State::TrackSession(uint32_t user, const std::string& session, TimeMs ts,
+                                 TimeMs now_hint, const EngineOptions& o) {
   EntityState& u = tables[int(Entity::kUser)].entities[user];
   std::string key = u.name + '\x1f' + session;
   auto it = open_sessions.find(key);
   if (it == open_sessions.end()) {
+    u.open.push_back(key);
     open_sessions.emplace(std::move(key), OpenSession{user, ts, ts});
     u.sessions++;
+    // A backlog (recovery, a backfill) opens many old sessions at once:
+    // close the idle ones early instead of waiting for the hour.
+    if (open_sessions.size() > 2 * open_after_close + 100'000) CloseIdleSessions(now_hint, o);
     return;
   }
   OpenSession& s = it->second;
@@ -55,15 +61,19 @@ void Engine::State::CloseIdleSessions(TimeMs now, const EngineOptions& o) {
   auto& users = tables[int(Entity::kUser)].entities;
   for (auto it = open_sessions.begin(); it != open_sessions.end();) {
     if (it->second.end + o.session_gap_ms < now) {
-      KeepRun(users[it->second.user], {"", std::string(SessionOf(it->first)), it->second.start, it->second.end},
+      EntityState& u = users[it->second.user];
+      KeepRun(u, {"", std::string(SessionOf(it->first)), it->second.start, it->second.end},
               o.max_runs_per_user);
+      std::erase(u.open, it->first);
       it = open_sessions.erase(it);
     } else {
       ++it;
     }
   }
+  open_after_close = open_sessions.size();
   TimeMs horizon = now - o.keep_hours * kHourMs;
-  for (auto& u : users) std::erase_if(u.runs, [&](const SessionSpan& r) { return r.end < horizon; });
+  for (auto& u : users)
+    std::erase_if(u.runs, [&](const SessionSpan& r) { return r.end < horizon; });
 }
 
 void Engine::State::AddOutcomeKind(EntityState& ent, const std::string& kind, double amount) {

@@ -197,6 +197,14 @@ url = "http://127.0.0.1:1/unused"
   EXPECT_TRUE(f.Use("a", 600, "core"));
   ASSERT_TRUE(al.WaitIdle(5000));
   EXPECT_EQ(rx.bodies().size(), bodies.size() + 1);
+  // Another team of the same "*" policy alerts and denies on its own.
+  EXPECT_TRUE(f.Use("z", 1000, "web"));  // 50, 80, 100
+  EXPECT_FALSE(f.Use("z", 1, "web"));    // deny for team:web
+  ASSERT_TRUE(al.WaitIdle(5000));
+  auto all = rx.bodies();
+  ASSERT_EQ(all.size(), bodies.size() + 5);
+  EXPECT_NE(all.back().find(R"("kind":"deny")"), std::string::npos) << all.back();
+  EXPECT_NE(all.back().find(R"("subject":"team:web")"), std::string::npos) << all.back();
 }
 
 }  // namespace

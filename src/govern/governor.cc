@@ -160,7 +160,7 @@ Result<CheckResult> Governor::Check(const CheckRequest& in, std::string* field) 
     res.decision = Decision::kDeny;
     res.policy = "throttle:flagged";
     res.reason = "user is flagged by detection (throttle level " + std::to_string(level) + ")";
-    Refused(r, res, subject, 0);
+    Refused(r, res, subject, subject, 0);
     return res;
   }
   int64_t cost = r.estimated_cost_nanos;
@@ -210,6 +210,7 @@ Result<CheckResult> Governor::Check(const CheckRequest& in, std::string* field) 
   AdmitResult a = store_->Admit(ar);
   if (!a.admitted()) {
     TimeMs period_id = 0;
+    std::string limited = subject;
     if (a.failure == AdmitResult::Failure::kBudget) {
       const Charge& c = rv.charges[a.index];
       res.decision = Decision::kDeny;
@@ -220,6 +221,7 @@ Result<CheckResult> Governor::Check(const CheckRequest& in, std::string* field) 
       res.reason = fmt::format("budget {} for {} exhausted: {} used or reserved of {} {}", res.policy,
                                c.subject, a.committed[a.index], c.limit, UnitName(c.unit));
       period_id = c.period_id;
+      limited = c.subject;
     } else {
       bool bucket = a.failure == AdmitResult::Failure::kBucket;
       res.decision = Decision::kThrottle;
@@ -227,7 +229,7 @@ Result<CheckResult> Governor::Check(const CheckRequest& in, std::string* field) 
       res.retry_after_ms = a.retry_after_ms;
       res.reason = bucket ? "rate limit " + res.policy + " reached" : "too many concurrent requests (" + res.policy + ")";
     }
-    Refused(r, res, subject, period_id);
+    Refused(r, res, subject, limited, period_id);
     return res;
   }
   allowed_.fetch_add(1, std::memory_order_relaxed);
@@ -256,7 +258,7 @@ Result<CheckResult> Governor::Check(const CheckRequest& in, std::string* field) 
 }
 
 void Governor::Refused(const CheckRequest& r, const CheckResult& res, const std::string& subject,
-                       TimeMs period_id) {
+                       const std::string& limited, TimeMs period_id) {
   (res.decision == Decision::kDeny ? denied_ : throttled_).fetch_add(1, std::memory_order_relaxed);
   JsonWriter w;
   w.BeginObject();
@@ -273,14 +275,14 @@ void Governor::Refused(const CheckRequest& r, const CheckResult& res, const std:
     if (denials_.size() >= 10000 && !denials_.count(res.policy + "|" + team)) team = "other";
     ++denials_[res.policy + "|" + team];
     if (res.decision == Decision::kDeny && period_id != 0) {
-      std::string k = fmt::format("deny|{}|{}", res.policy, period_id);
+      std::string k = fmt::format("deny|{}|{}|{}", res.policy, limited, period_id);
       first_deny = alerted_.emplace(k, clock_.NowMs() + res.retry_after_ms).second;
     }
   }
   if (first_deny && alerter_) {
-    alerter_->Enqueue({"deny", res.policy, subject, 100, 0,
-                       fmt::format("burnrate: hard limit {} is now denying requests ({}: {})", res.policy,
-                                   subject, res.reason)});
+    alerter_->Enqueue({"deny", res.policy, limited, 100, 0,
+                       fmt::format("burnrate: hard limit {} is now denying requests for {} (first: {}; {})",
+                                   res.policy, limited, subject, res.reason)});
   }
 }
 

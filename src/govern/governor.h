@@ -178,8 +178,10 @@ class Governor {
                               int64_t tokens, int64_t cost, const QuotaState* q) const;
   void ChargeActual(const PolicySet& s, std::vector<Charge>& charges, int64_t tokens, int64_t cost,
                     TimeMs now);
-  void Refused(const CheckRequest& r, const CheckResult& res, const std::string& subject_label,
-               TimeMs period_id);
+  // Audits a deny/throttle of `subject` (the caller); `limited` is the
+  // subject of the exhausted budget (deny alerts: once per it and period).
+  void Refused(const CheckRequest& r, const CheckResult& res, const std::string& subject,
+               const std::string& limited, TimeMs period_id);
   void MaybeAlert(const PolicySet& s, const Charge& c, int64_t before, int64_t after, TimeMs now);
   void Release(Reservation& r, int64_t tokens, int64_t cost, TimeMs now);
   void NoteSeen(const std::string& team, const std::string& project);

@@ -112,6 +112,7 @@ void Governor::RegisterRoutes(http::Router& r) {
     who.user = req.role == Role::kSelf ? req.principal : std::string(req.Query("user"));
     who.team = req.Query("team"), who.org = req.Query("org"), who.project = req.Query("project");
     who.key = req.Query("api_key"), who.model = req.Query("model");
+    if (req.role == Role::kSelf) who.team.clear(), who.org.clear(), who.key.clear();  // own, resolved
     return Response::Json(AllowanceJson(who));
   });
   r.AddSync("GET", "/v1/quota", Role::kViewer, [this](Request&) {

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "govern/test_util.h"
+#include "model/price_table.h"
 
 namespace burnrate::govern {
 namespace {
@@ -323,6 +324,35 @@ limit_usd = 1.0
   EXPECT_EQ(a->unit, Unit::kNanoUsd);
   EXPECT_EQ(a->remaining, 400000000);
   EXPECT_EQ(f.gov.Check(r)->decision, Decision::kDeny);
+}
+
+// Without estimated_cost_usd the estimate is priced as output tokens (an
+// upper bound); settle without cost_usd prices the actual token kinds.
+TEST(Governor, UsdBudgetPricesTokensWhenCostIsMissing) {
+  Fixture f(R"(
+[[governance.budget]]
+id = "usd"
+scope = "user"
+limit_usd = 10.0
+)");
+  model::PriceTable prices = model::PriceTable::Builtin();
+  f.gov.SetPrices(&prices);
+  model::TokenCounts out;
+  out.output = 100000;
+  const int64_t per_100k_output = prices.CostNanos("claude-sonnet-4-5", out);
+  ASSERT_GT(per_100k_output, 0);
+  CheckResult a = f.Check("a", 100000, "claude-sonnet-4-5");
+  ASSERT_EQ(a.decision, Decision::kAllow);
+  EXPECT_EQ(a.unit, Unit::kNanoUsd);
+  EXPECT_EQ(a.remaining, 10000000000 - per_100k_output);
+  SettleRequest s;
+  s.reservation_id = a.reservation_id;
+  s.tokens.input = 100000;  // input is cheaper than output
+  ASSERT_TRUE(f.gov.Settle(s).ok());
+  model::TokenCounts in;
+  in.input = 100000;
+  CheckResult b = f.Check("a", 0, "claude-sonnet-4-5");
+  EXPECT_EQ(b.remaining, 10000000000 - prices.CostNanos("claude-sonnet-4-5", in));
 }
 
 }  // namespace

@@ -87,7 +87,9 @@ class LimitStore {
 };
 
 // In-process store: 64 mutex-guarded shards by key hash; a request locks the
-// shards of its keys in index order (no global lock, no deadlock).
+// shards of its keys in index order (no global lock, no deadlock). Memory:
+// one small entry per (policy, subject) ever touched, kept for the process
+// lifetime (a budget's counter must outlive idle spells within its period).
 std::unique_ptr<LimitStore> NewInMemoryLimitStore();
 
 }  // namespace burnrate::govern

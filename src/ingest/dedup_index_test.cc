@@ -73,7 +73,9 @@ TEST(DedupIndex, SlidingWindowKeepsMemoryFlat) {
     }
     if (day == 20) cap_at_day_20 = d.capacity();
     // Yesterday's ids are still duplicates.
-    if (day > 0) ASSERT_TRUE(d.SeenOrInsert(Fp(int64_t(day - 1) * 1'000'000 + 7), kDay0 + day * kDayMs + kHourMs));
+    if (day > 0) {
+      ASSERT_TRUE(d.SeenOrInsert(Fp(int64_t(day - 1) * 1'000'000 + 7), kDay0 + day * kDayMs + kHourMs));
+    }
   }
   EXPECT_EQ(d.capacity(), cap_at_day_20);
   EXPECT_EQ(d.evicted_days(), 0);

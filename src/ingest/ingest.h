@@ -7,7 +7,8 @@
 // the rest to the store in one synced transaction, applies them to the
 // engine, tells the listeners (governance, detection), and only then calls
 // each batch's `done`. So an acknowledged event is on disk. The engine and
-// listeners are updated just after, on the applier thread.
+// listeners are updated on the applier thread, before `done`, while the
+// committer goes on with the next commit.
 //
 // Thread-safety: Submit* may be called from any thread. Listeners run on the
 // committer thread and must be quick. Stop() drains the queue first.

@@ -9,11 +9,11 @@
 // goes into the next), so throughput scales with the load while latency
 // stays at about two fsyncs.
 //
-// Acknowledgement needs durability, not aggregation: after the fsync the
-// committer answers the waiters and hands the batch to the applier thread,
-// which updates the engine and the listeners while the next commit is
-// already being written. Boards are refreshed on a timer anyway, so this
-// costs no visible freshness, and it takes the engine off the critical path.
+// After the fsync the committer hands the batch to the applier thread,
+// which updates the engine and the listeners and then answers the waiters,
+// while the committer already writes the next commit. So the engine is off
+// the committer's critical path, and a client that reads right after its
+// answer sees its own events.
 //
 // The de-duplication index is touched only by the committer, so checking
 // and inserting an id is atomic with respect to other batches: two
@@ -59,7 +59,11 @@ struct Ingestor::Impl {
 
   std::mutex apply_mu;  // guards apply_queue, apply_stopping
   std::condition_variable apply_cv;
-  std::deque<std::vector<model::Event>> apply_queue;
+  struct Applied {
+    std::vector<model::Event> events;
+    std::vector<Pending> batch;  // answered once applied
+  };
+  std::deque<Applied> apply_queue;
   bool apply_stopping = false;
   bool applying = false;  // a popped batch is being applied
   std::condition_variable applied_cv;
@@ -78,6 +82,7 @@ struct Ingestor::Impl {
         dedup(opts.dedup_window_days, opts.dedup_max_entries) {}
 
   void Enrich(model::Event& e) const {
+    identity.Learn(e);
     identity.Resolve(e);
     if (e.source.empty()) e.source = "api";
     if (e.type == model::EventType::kUsage && e.cost_nanos < 0) e.cost_nanos = prices.CostNanos(e.model, e.tokens);
@@ -154,29 +159,29 @@ struct Ingestor::Impl {
         stats.rejected += int64_t(p.result.rejected.size());
       }
     }
-    for (Pending& p : batch) p.done(std::move(p.result));
-    if (!accepted.empty()) {
-      {
-        std::lock_guard lock(apply_mu);
-        apply_queue.push_back(std::move(accepted));
-      }
-      apply_cv.notify_one();
+    {
+      std::lock_guard lock(apply_mu);
+      apply_queue.push_back({std::move(accepted), std::move(batch)});
     }
+    apply_cv.notify_one();
   }
 
   void RunApplier() {
     for (;;) {
-      std::vector<model::Event> events;
+      Applied a;
       {
         std::unique_lock lock(apply_mu);
         apply_cv.wait(lock, [&] { return apply_stopping || !apply_queue.empty(); });
         if (apply_queue.empty()) return;
-        events = std::move(apply_queue.front());
+        a = std::move(apply_queue.front());
         apply_queue.pop_front();
         applying = true;
       }
-      engine.Apply(events);
-      for (const auto& l : listeners) l(events);
+      if (!a.events.empty()) {
+        engine.Apply(a.events);
+        for (const auto& l : listeners) l(a.events);
+      }
+      for (Pending& p : a.batch) p.done(std::move(p.result));
       {
         std::lock_guard lock(apply_mu);
         applying = false;

@@ -72,7 +72,9 @@ struct Node {
     std::promise<Result<IngestResult>> p;
     auto f = p.get_future();
     ingestor->SubmitNdjson(body, [&](Result<IngestResult> r) { p.set_value(std::move(r)); });
-    return f.get();
+    auto r = f.get();
+    ingestor->WaitApplied();  // the engine is updated just after the answer
+    return r;
   }
 
   engine::Counters UserTotals(const std::string& user) {
@@ -202,6 +204,7 @@ TEST_F(IngestorTest, ConcurrentClientsWithOverlappingIdsAcceptEachIdOnce) {
     });
   }
   for (auto& t : ts) t.join();
+  n.ingestor->WaitApplied();
   const int64_t unique = kThreads / 2 * kBatches * kPerBatch;
   EXPECT_EQ(accepted.load(), unique);
   EXPECT_EQ(duplicates.load(), unique);
@@ -251,6 +254,7 @@ TEST_F(IngestorTest, ListenersSeeAcceptedEventsOnly) {
   evs.push_back(bad);
   auto r = ing.IngestSync(evs);
   ASSERT_TRUE(r.ok());
+  ing.WaitApplied();
   EXPECT_EQ(r->accepted, 2);
   EXPECT_EQ(r->duplicates, 1);
   ASSERT_EQ(r->rejected.size(), 1u);

@@ -87,6 +87,17 @@ void Identity::Upsert(const Member& m) {
   if (!m.org.empty()) team_org_[m.team] = m.org;
 }
 
+void Identity::Learn(const Event& e) {
+  if (e.team.empty() || e.user.empty()) return;
+  {
+    std::shared_lock lock(mu_);
+    if (user_team_.count(e.user)) return;
+  }
+  std::unique_lock lock(mu_);
+  user_team_.try_emplace(e.user, e.team);
+  if (!e.org.empty()) team_org_.try_emplace(e.team, e.org);
+}
+
 void Identity::Resolve(Event& e) const {
   std::shared_lock lock(mu_);
   if (e.team.empty()) {

@@ -36,6 +36,10 @@ class Identity {
   Status LoadJson(std::string_view text, std::string_view origin);
 
   void Upsert(const Member& m);
+  // Remembers the team (and org) an event names for a user the directory
+  // does not know yet, so later lookups without a team (budgets, the check
+  // API) resolve the same way. Directory entries are never overridden.
+  void Learn(const Event& e);
   // Fills e.team and e.org following the rules above.
   void Resolve(Event& e) const;
   std::vector<Member> List() const;

@@ -192,4 +192,71 @@ Status PriceTable::LoadLiteLLMJson(std::string_view json, std::string_view origi
   return Status::OK();
 }
 
+Status PriceTable::LoadModelsDevJson(std::string_view json, std::string_view origin) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  if (auto err = parser.parse(json.data(), json.size()).get(root)) {
+    return Status::InvalidArgument(std::string(origin) + ": not valid JSON: " +
+                                   simdjson::error_message(err));
+  }
+  simdjson::dom::object obj;
+  if (root.get(obj)) return Status::InvalidArgument(std::string(origin) + ": top level is not an object");
+  // USD per million tokens -> pico-USD per token.
+  auto per_m = [](simdjson::dom::object cost, const char* f, int64_t* out) {
+    double d;
+    if (cost[f].get(d) != simdjson::SUCCESS) return false;
+    if (d < 0) return false;
+    *out = static_cast<int64_t>(std::llround(d * 1e6));
+    return true;
+  };
+  auto add = [&](std::string_view name, simdjson::dom::object model) -> Status {
+    simdjson::dom::object cost;
+    if (model["cost"].get(cost)) return Status::OK();  // free or unpriced
+    ModelPrice p;
+    bool any = per_m(cost, "input", &p.input);
+    any |= per_m(cost, "output", &p.output);
+    if (!any) return Status::OK();
+    per_m(cost, "cache_read", &p.cache_read);
+    per_m(cost, "cache_write", &p.cache_write);
+    std::string n(name);
+    prices_[n] = p;
+    std::string norm = Normalize(n);
+    if (norm != n) prices_.try_emplace(norm, p);
+    return Status::OK();
+  };
+  for (auto [key, value] : obj) {
+    simdjson::dom::object entry;
+    if (value.get(entry)) continue;
+    simdjson::dom::object models;
+    if (!entry["models"].get(models)) {  // api.json: provider -> models
+      for (auto [mkey, mval] : models) {
+        simdjson::dom::object m;
+        if (!mval.get(m)) BR_RETURN_IF_ERROR(add(mkey, m));
+      }
+    } else {
+      BR_RETURN_IF_ERROR(add(key, entry));
+    }
+  }
+  return Status::OK();
+}
+
+Status PriceTable::LoadPriceFile(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) return Status::IOError("cannot open price file " + path);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  std::string json = ss.str();
+  simdjson::dom::parser parser;
+  simdjson::dom::object obj;
+  if (parser.parse(json).get(obj)) return LoadLiteLLMJson(json, path);  // reports the error
+  for (auto [key, value] : obj) {
+    simdjson::dom::object entry;
+    if (value.get(entry)) continue;
+    if (entry["cost"].error() == simdjson::SUCCESS || entry["models"].error() == simdjson::SUCCESS)
+      return LoadModelsDevJson(json, path);
+    if (entry["input_cost_per_token"].error() == simdjson::SUCCESS) break;
+  }
+  return LoadLiteLLMJson(json, path);
+}
+
 }  // namespace burnrate::model

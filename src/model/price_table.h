@@ -49,6 +49,13 @@ class PriceTable {
   // file replace built-in ones. Errors name the file and the entry.
   Status LoadLiteLLMFile(const std::string& path);
   Status LoadLiteLLMJson(std::string_view json, std::string_view origin);
+  // Overlays prices in the models.dev shape: {MODEL: {"cost": {"input",
+  // "output", "cache_read", "cache_write"}}} in USD per million tokens, or
+  // models.dev's api.json {PROVIDER: {"models": {MODEL: {"cost": ...}}}}.
+  Status LoadModelsDevJson(std::string_view json, std::string_view origin);
+  // Reads a price file in either format (models.dev when an entry has a
+  // "cost" object or a "models" map, else LiteLLM).
+  Status LoadPriceFile(const std::string& path);
 
   void Set(std::string name, ModelPrice p);
   const ModelPrice* Find(std::string_view model) const;

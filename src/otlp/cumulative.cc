@@ -19,11 +19,13 @@
 
 namespace burnrate::otlp {
 
+// Clamped to +-2^62 so that differences of two points cannot overflow.
 int64_t PointUnits(const NumberPoint& p) {
-  if (p.is_int) return p.as_int;
+  constexpr int64_t kMax = int64_t(1) << 62;
+  if (p.is_int) return std::clamp<int64_t>(p.as_int, -kMax, kMax);
   double scaled = p.as_double * 1e9;
-  if (scaled > 9.0e18) return INT64_MAX;
-  if (scaled < -9.0e18) return INT64_MIN;
+  if (scaled > double(kMax)) return kMax;
+  if (scaled < -double(kMax)) return -kMax;
   return std::llround(scaled);
 }
 
@@ -36,15 +38,16 @@ Delta CumulativeTracker::Observe(uint64_t key, const NumberPoint& p, std::vector
   } else {
     const State& s = it->second;
     bool restarted = s.start_ns != p.start_ns || s.is_int != p.is_int;
-    if (!restarted && p.time_ns <= s.time_ns) return {Delta::Kind::kUnchanged, s.time_ns, s.time_ns, 0};
+    if (!restarted && p.time_ns <= s.time_ns)
+      return {Delta::Kind::kUnchanged, s.time_ns, s.time_ns, 0};
     if (restarted && p.start_ns != 0 && p.start_ns < s.start_ns) {
       return {Delta::Kind::kUnchanged, s.time_ns, s.time_ns, 0};  // a late point of an older run
     }
     if (restarted || next.units < s.units) {
       d = {Delta::Kind::kReset, p.start_ns, p.time_ns, next.units};
     } else {
-      d = {next.units == s.units ? Delta::Kind::kUnchanged : Delta::Kind::kIncrease, s.time_ns, p.time_ns,
-           next.units - s.units};
+      d = {next.units == s.units ? Delta::Kind::kUnchanged : Delta::Kind::kIncrease, s.time_ns,
+           p.time_ns, next.units - s.units};
     }
   }
   bool had = it != series_.end();
@@ -58,8 +61,10 @@ void CumulativeTracker::Undo(const std::vector<Change>& changes) {
   for (auto c = changes.rbegin(); c != changes.rend(); ++c) {
     auto it = series_.find(c->key);
     if (it == series_.end() || it->second.seq != c->next.seq) continue;  // moved on since
-    if (c->had_prev) it->second = c->prev;
-    else series_.erase(it);
+    if (c->had_prev)
+      it->second = c->prev;
+    else
+      series_.erase(it);
   }
 }
 

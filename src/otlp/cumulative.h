@@ -44,6 +44,11 @@ class CumulativeTracker {
 
   // The increase since the last point of series `key`; records the change.
   Delta Observe(uint64_t key, const NumberPoint& p, std::vector<Change>* changes);
+  // Puts back a state loaded from the StateStore.
+  void Restore(uint64_t key, State s) {
+    s.seq = ++seq_;
+    series_[key] = s;
+  }
   // Undoes changes (newest first) whose state was not moved on since.
   void Undo(const std::vector<Change>& changes);
   size_t size() const { return series_.size(); }

@@ -43,11 +43,11 @@ struct PointReject {
 struct Converted {
   std::vector<model::Event> events;
   std::vector<PointReject> rejected;
-  int64_t points = 0;             // metric points or log records seen
-  int64_t ignored = 0;            // names burnrate does not count
-  int64_t deferred_to_logs = 0;   // token/cost points dropped: the session sends api_request logs
-  int64_t unchanged = 0;          // cumulative points with no increase (incl. retries)
-  int64_t resets = 0;             // cumulative series restarted
+  int64_t points = 0;            // metric points or log records seen
+  int64_t ignored = 0;           // names burnrate does not count
+  int64_t deferred_to_logs = 0;  // token/cost points dropped: the session sends api_request logs
+  int64_t unchanged = 0;         // cumulative points with no increase (incl. retries)
+  int64_t resets = 0;            // cumulative series restarted
   // Opaque undo record: Rollback() restores the cumulative state if the
   // events could not be committed, so the exporter's retry counts again.
   struct Undo;
@@ -55,7 +55,8 @@ struct Converted {
 };
 
 struct ReceiverStats {
-  int64_t metric_points = 0, log_records = 0, events = 0, ignored = 0, deferred_to_logs = 0, resets = 0;
+  int64_t metric_points = 0, log_records = 0, events = 0, ignored = 0, deferred_to_logs = 0,
+          resets = 0;
   int64_t series = 0, log_sessions = 0;
 };
 
@@ -68,6 +69,16 @@ class Receiver {
   Result<Converted> Logs(std::string_view json_body);
   // The events of `c` were not committed: undo its cumulative-state changes.
   void Rollback(const Converted& c);
+
+  // Makes the state durable in the SQLite file `db_path` (tables otlp_series
+  // and otlp_sessions): loads what is there (entries silent for more than
+  // 8 days are dropped), and from then on Persist() writes each committed
+  // body's changes. Call once, before the first body.
+  Status AttachStore(const std::string& db_path, TimeMs now);
+  // The events of `c` were committed: write its state changes. Call before
+  // acknowledging the body, so that a crash cannot lose state a retry needs.
+  // A no-op without AttachStore.
+  Status Persist(const Converted& c, TimeMs now);
   ReceiverStats stats() const;
 
  private:

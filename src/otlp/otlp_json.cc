@@ -41,8 +41,8 @@ bool Field(object o, std::string_view camel, std::string_view snake, element* ou
 }
 
 // An array field; absent or null is empty. Another kind is an error.
-Status ArrayField(object o, std::string_view camel, std::string_view snake, const std::string& path, array* out,
-                  bool* present) {
+Status ArrayField(object o, std::string_view camel, std::string_view snake, const std::string& path,
+                  array* out, bool* present) {
   element e;
   *present = false;
   if (!Field(o, camel, snake, &e) || e.is_null()) return Status::OK();
@@ -53,7 +53,9 @@ Status ArrayField(object o, std::string_view camel, std::string_view snake, cons
 
 Status Uint64(element e, const std::string& path, uint64_t* out) {
   switch (e.type()) {
-    case element_type::UINT64: *out = uint64_t(e); return Status::OK();
+    case element_type::UINT64:
+      *out = uint64_t(e);
+      return Status::OK();
     case element_type::INT64: {
       int64_t v = int64_t(e);
       if (v < 0) return Bad(path, "must not be negative");
@@ -68,13 +70,16 @@ Status Uint64(element e, const std::string& path, uint64_t* out) {
       }
       return Status::OK();
     }
-    default: return Bad(path, "must be an unsigned integer (as a number or a decimal string)");
+    default:
+      return Bad(path, "must be an unsigned integer (as a number or a decimal string)");
   }
 }
 
 Status Int64(element e, const std::string& path, int64_t* out) {
   switch (e.type()) {
-    case element_type::INT64: *out = int64_t(e); return Status::OK();
+    case element_type::INT64:
+      *out = int64_t(e);
+      return Status::OK();
     case element_type::UINT64: {
       uint64_t v = uint64_t(e);
       if (v > uint64_t(INT64_MAX)) return Bad(path, "is out of range");
@@ -89,7 +94,8 @@ Status Int64(element e, const std::string& path, int64_t* out) {
       }
       return Status::OK();
     }
-    default: return Bad(path, "must be an integer (as a number or a decimal string)");
+    default:
+      return Bad(path, "must be an integer (as a number or a decimal string)");
   }
 }
 
@@ -166,10 +172,14 @@ Status ParseTemporality(element e, const std::string& path, Temporality* out) {
   int64_t n = 0;
   std::string_view s;
   if (e.get_string().get(s) == simdjson::SUCCESS) {
-    if (s == "AGGREGATION_TEMPORALITY_DELTA") n = 1;
-    else if (s == "AGGREGATION_TEMPORALITY_CUMULATIVE") n = 2;
-    else if (s == "AGGREGATION_TEMPORALITY_UNSPECIFIED") n = 0;
-    else return Bad(path, "must be 1 (DELTA), 2 (CUMULATIVE) or the enum name");
+    if (s == "AGGREGATION_TEMPORALITY_DELTA")
+      n = 1;
+    else if (s == "AGGREGATION_TEMPORALITY_CUMULATIVE")
+      n = 2;
+    else if (s == "AGGREGATION_TEMPORALITY_UNSPECIFIED")
+      n = 0;
+    else
+      return Bad(path, "must be 1 (DELTA), 2 (CUMULATIVE) or the enum name");
   } else if (!Int64(e, path, &n).ok() || n < 0 || n > 2) {
     return Bad(path, "must be 1 (DELTA), 2 (CUMULATIVE) or the enum name");
   }
@@ -183,7 +193,8 @@ Status ParsePoint(object o, const std::string& path, NumberPoint* p) {
   if (Field(o, "startTimeUnixNano", "start_time_unix_nano", &e)) {
     BR_RETURN_IF_ERROR(Uint64(e, path + ".startTimeUnixNano", &p->start_ns));
   }
-  if (!Field(o, "timeUnixNano", "time_unix_nano", &e)) return Bad(path + ".timeUnixNano", "is required");
+  if (!Field(o, "timeUnixNano", "time_unix_nano", &e))
+    return Bad(path + ".timeUnixNano", "is required");
   BR_RETURN_IF_ERROR(Uint64(e, path + ".timeUnixNano", &p->time_ns));
   if (Field(o, "asInt", "as_int", &e)) {
     p->is_int = true;
@@ -192,7 +203,8 @@ Status ParsePoint(object o, const std::string& path, NumberPoint* p) {
   if (Field(o, "asDouble", "as_double", &e)) {
     p->is_int = false;
     // Non-finite doubles are written as the strings "NaN"/"Infinity".
-    if (e.get(p->as_double) || !std::isfinite(p->as_double)) return Bad(path + ".asDouble", "must be a finite number");
+    if (e.get(p->as_double) || !std::isfinite(p->as_double))
+      return Bad(path + ".asDouble", "must be a finite number");
     return Status::OK();
   }
   return Bad(path, "needs asInt or asDouble");
@@ -235,15 +247,18 @@ Status ParseMetric(object o, const std::string& path, MetricData* m, bool* keep)
   return Status::OK();
 }
 
-Result<element> Root(simdjson::dom::parser& parser, std::string_view body, const char* top, array* out) {
+Result<element> Root(simdjson::dom::parser& parser, std::string_view body, const char* top,
+                     array* out) {
   element root;
   if (auto err = parser.parse(body.data(), body.size()).get(root)) {
-    return Status::InvalidArgument(std::string("body is not valid JSON: ") + simdjson::error_message(err));
+    return Status::InvalidArgument(std::string("body is not valid JSON: ") +
+                                   simdjson::error_message(err));
   }
   object o;
   if (root.get(o)) return Status::InvalidArgument("body must be a JSON object");
   bool present;
-  std::string snake = top == std::string_view("resourceMetrics") ? "resource_metrics" : "resource_logs";
+  std::string snake =
+      top == std::string_view("resourceMetrics") ? "resource_metrics" : "resource_logs";
   BR_RETURN_IF_ERROR(ArrayField(o, top, snake, "", out, &present));
   if (!present) *out = array();
   return root;
@@ -251,7 +266,8 @@ Result<element> Root(simdjson::dom::parser& parser, std::string_view body, const
 
 // Iterates parent[camel] (an array of objects) calling fn(object, path).
 template <typename Fn>
-Status ForEach(object parent, std::string_view camel, std::string_view snake, const std::string& path, Fn fn) {
+Status ForEach(object parent, std::string_view camel, std::string_view snake,
+               const std::string& path, Fn fn) {
   array arr;
   bool present;
   BR_RETURN_IF_ERROR(ArrayField(parent, camel, snake, path, &arr, &present));
@@ -281,21 +297,23 @@ Result<std::vector<ResourceMetrics>> ParseMetricsJson(std::string_view body) {
   std::vector<ResourceMetrics> out;
   object ro;
   if (root.get(ro)) return Status::InvalidArgument("body must be a JSON object");
-  BR_RETURN_IF_ERROR(ForEach(ro, "resourceMetrics", "resource_metrics", "", [&](object rm, const std::string& p) {
-    ResourceMetrics r;
-    BR_RETURN_IF_ERROR(ParseResource(rm, p, &r.resource));
-    BR_RETURN_IF_ERROR(ForEach(rm, "scopeMetrics", "scope_metrics", p, [&](object sm, const std::string& sp) {
-      return ForEach(sm, "metrics", "", sp, [&](object mo, const std::string& mp) {
-        MetricData m;
-        bool keep = false;
-        BR_RETURN_IF_ERROR(ParseMetric(mo, mp, &m, &keep));
-        if (keep) r.metrics.push_back(std::move(m));
+  BR_RETURN_IF_ERROR(
+      ForEach(ro, "resourceMetrics", "resource_metrics", "", [&](object rm, const std::string& p) {
+        ResourceMetrics r;
+        BR_RETURN_IF_ERROR(ParseResource(rm, p, &r.resource));
+        BR_RETURN_IF_ERROR(
+            ForEach(rm, "scopeMetrics", "scope_metrics", p, [&](object sm, const std::string& sp) {
+              return ForEach(sm, "metrics", "", sp, [&](object mo, const std::string& mp) {
+                MetricData m;
+                bool keep = false;
+                BR_RETURN_IF_ERROR(ParseMetric(mo, mp, &m, &keep));
+                if (keep) r.metrics.push_back(std::move(m));
+                return Status::OK();
+              });
+            }));
+        out.push_back(std::move(r));
         return Status::OK();
-      });
-    }));
-    out.push_back(std::move(r));
-    return Status::OK();
-  }));
+      }));
   return out;
 }
 
@@ -306,34 +324,40 @@ Result<std::vector<ResourceLogs>> ParseLogsJson(std::string_view body) {
   std::vector<ResourceLogs> out;
   object ro;
   if (root.get(ro)) return Status::InvalidArgument("body must be a JSON object");
-  BR_RETURN_IF_ERROR(ForEach(ro, "resourceLogs", "resource_logs", "", [&](object rl, const std::string& p) {
-    ResourceLogs r;
-    BR_RETURN_IF_ERROR(ParseResource(rl, p, &r.resource));
-    BR_RETURN_IF_ERROR(ForEach(rl, "scopeLogs", "scope_logs", p, [&](object sl, const std::string& sp) {
-      return ForEach(sl, "logRecords", "log_records", sp, [&](object lo, const std::string& lp) {
-        LogRecord rec;
-        BR_RETURN_IF_ERROR(ParseAttrs(lo, lp, &rec.attrs));
-        element e;
-        if (Field(lo, "timeUnixNano", "time_unix_nano", &e)) {
-          BR_RETURN_IF_ERROR(Uint64(e, lp + ".timeUnixNano", &rec.time_ns));
-        }
-        if (rec.time_ns == 0 && Field(lo, "observedTimeUnixNano", "observed_time_unix_nano", &e)) {
-          BR_RETURN_IF_ERROR(Uint64(e, lp + ".observedTimeUnixNano", &rec.time_ns));
-        }
-        element b;
-        object bo;
-        if (lo["body"].get(b) == simdjson::SUCCESS && !b.get(bo)) AnyValueText(b, &rec.body);
-        std::string_view en;
-        if (Field(lo, "eventName", "event_name", &e) && e.get_string().get(en) == simdjson::SUCCESS) {
-          rec.event_name.assign(en);
-        }
-        r.records.push_back(std::move(rec));
+  BR_RETURN_IF_ERROR(
+      ForEach(ro, "resourceLogs", "resource_logs", "", [&](object rl, const std::string& p) {
+        ResourceLogs r;
+        BR_RETURN_IF_ERROR(ParseResource(rl, p, &r.resource));
+        BR_RETURN_IF_ERROR(
+            ForEach(rl, "scopeLogs", "scope_logs", p, [&](object sl, const std::string& sp) {
+              return ForEach(
+                  sl, "logRecords", "log_records", sp, [&](object lo, const std::string& lp) {
+                    LogRecord rec;
+                    BR_RETURN_IF_ERROR(ParseAttrs(lo, lp, &rec.attrs));
+                    element e;
+                    if (Field(lo, "timeUnixNano", "time_unix_nano", &e)) {
+                      BR_RETURN_IF_ERROR(Uint64(e, lp + ".timeUnixNano", &rec.time_ns));
+                    }
+                    if (rec.time_ns == 0 &&
+                        Field(lo, "observedTimeUnixNano", "observed_time_unix_nano", &e)) {
+                      BR_RETURN_IF_ERROR(Uint64(e, lp + ".observedTimeUnixNano", &rec.time_ns));
+                    }
+                    element b;
+                    object bo;
+                    if (lo["body"].get(b) == simdjson::SUCCESS && !b.get(bo))
+                      AnyValueText(b, &rec.body);
+                    std::string_view en;
+                    if (Field(lo, "eventName", "event_name", &e) &&
+                        e.get_string().get(en) == simdjson::SUCCESS) {
+                      rec.event_name.assign(en);
+                    }
+                    r.records.push_back(std::move(rec));
+                    return Status::OK();
+                  });
+            }));
+        out.push_back(std::move(r));
         return Status::OK();
-      });
-    }));
-    out.push_back(std::move(r));
-    return Status::OK();
-  }));
+      }));
   return out;
 }
 

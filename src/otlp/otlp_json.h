@@ -54,9 +54,9 @@ struct ResourceMetrics {
 
 struct LogRecord {
   Attrs attrs;
-  uint64_t time_ns = 0;           // timeUnixNano, else observedTimeUnixNano
-  std::string body;               // string bodies only
-  std::string event_name;         // eventName (OTLP 1.5+), may be empty
+  uint64_t time_ns = 0;    // timeUnixNano, else observedTimeUnixNano
+  std::string body;        // string bodies only
+  std::string event_name;  // eventName (OTLP 1.5+), may be empty
 };
 
 struct ResourceLogs {

@@ -31,16 +31,23 @@
 #include "common/time_util.h"
 #include "otlp/cumulative.h"
 #include "otlp/otlp.h"
+#include "otlp/state_store.h"
 
 namespace burnrate::otlp {
 
 struct Converted::Undo {
   std::vector<CumulativeTracker::Change> changes;
+  std::vector<std::pair<uint64_t, uint8_t>> sessions;  // decisions made by this body
 };
 
 namespace {
 
 enum class UsageSource : uint8_t { kMetrics, kLogs };
+
+constexpr int64_t kMaxPointTokens = 10'000'000'000;  // one metric point (an export interval)
+constexpr int64_t kMaxPointUsd = 1'000'000;
+constexpr double kMaxRequestTokens = 50'000'000;  // one api_request, as for native events
+constexpr double kMaxRequestUsd = 10'000;
 
 std::string Hex(uint64_t v) {
   char buf[17];
@@ -68,7 +75,8 @@ struct Scope {
 };
 
 // Fills identity fields; false (with a reject) when no user is named.
-bool FillIdentity(const Scope& s, const ReceiverOptions& o, model::Event* e, std::vector<PointReject>* rej) {
+bool FillIdentity(const Scope& s, const ReceiverOptions& o, model::Event* e,
+                  std::vector<PointReject>* rej) {
   e->user = s.First({"user.email", "user.account_uuid", "user.id", "enduser.id"});
   if (e->user.empty()) {
     rej->push_back({"no user: set one of user.email, user.account_uuid, user.id", "user.email"});
@@ -128,18 +136,25 @@ struct Receiver::Impl {
   CumulativeTracker cumulative;
   std::unordered_map<uint64_t, UsageSource> session_source;  // key: hash of user + session
   ReceiverStats stats;
+  std::unique_ptr<StateStore> store;  // set once by AttachStore, before use
 
   explicit Impl(ReceiverOptions o) : opts(std::move(o)), cumulative(opts.max_series) {}
 
-  static uint64_t SessionKey(const model::Event& e) { return Hash64(e.user + '\x1f' + e.session, 0x5e55); }
-
-  // The source that owns this session's usage; the first caller decides.
-  UsageSource SourceFor(const model::Event& e, UsageSource mine) {
-    if (session_source.size() >= opts.max_sessions) session_source.clear();
-    return session_source.try_emplace(SessionKey(e), mine).first->second;
+  static uint64_t SessionKey(const model::Event& e) {
+    return Hash64(e.user + '\x1f' + e.session, 0x5e55);
   }
 
-  void MetricPoint(const ResourceMetrics& rm, const MetricData& m, const NumberPoint& p, Converted* out) {
+  // The source that owns this session's usage; the first caller decides.
+  UsageSource SourceFor(const model::Event& e, UsageSource mine, Converted* out) {
+    if (session_source.size() >= opts.max_sessions) session_source.clear();
+    uint64_t key = SessionKey(e);
+    auto [it, inserted] = session_source.try_emplace(key, mine);
+    if (inserted) out->undo->sessions.emplace_back(key, uint8_t(mine));
+    return it->second;
+  }
+
+  void MetricPoint(const ResourceMetrics& rm, const MetricData& m, const NumberPoint& p,
+                   Converted* out) {
     Scope s{p.attrs, rm.resource};
     bool tokens = m.name == "claude_code.token.usage", cost = m.name == "claude_code.cost.usage";
     const char* kind = OutcomeKind(m.name, s);
@@ -149,14 +164,16 @@ struct Receiver::Impl {
     }
     model::Event e;
     if (!FillIdentity(s, opts, &e, &out->rejected)) return;
-    if (p.time_ns == 0) return out->rejected.push_back({m.name + ": timeUnixNano must be set", "timeUnixNano"});
+    if (p.time_ns == 0)
+      return out->rejected.push_back({m.name + ": timeUnixNano must be set", "timeUnixNano"});
     std::string token_type = s.Str("type");
     if (tokens && token_type != "input" && token_type != "output" && token_type != "cacheRead" &&
         token_type != "cacheCreation") {
       return out->rejected.push_back(
-          {"claude_code.token.usage: type must be input, output, cacheRead or cacheCreation", "type"});
+          {"claude_code.token.usage: type must be input, output, cacheRead or cacheCreation",
+           "type"});
     }
-    if ((tokens || cost) && SourceFor(e, UsageSource::kMetrics) == UsageSource::kLogs) {
+    if ((tokens || cost) && SourceFor(e, UsageSource::kMetrics, out) == UsageSource::kLogs) {
       out->deferred_to_logs++;
       return;
     }
@@ -171,9 +188,19 @@ struct Receiver::Impl {
       out->unchanged++;
       return;
     }
-    e.id = "otlp:" + Hex(Hash64(key_text + '\x1e' + std::to_string(d.from_ns) + '-' + std::to_string(d.to_ns), 0x1d));
-    e.ts = TimeMs(d.to_ns / 1'000'000);
+    // Ceilings against broken exporters (a point covers one export interval).
     int64_t amount = p.is_int ? d.units : std::llround(double(d.units) / 1e9);
+    if ((tokens && amount > kMaxPointTokens) ||
+        (cost && (p.is_int ? d.units : d.units / 1'000'000'000) > kMaxPointUsd)) {
+      return out->rejected.push_back({m.name + ": value is beyond the per-point ceiling (" +
+                                          std::to_string(tokens ? kMaxPointTokens : kMaxPointUsd) +
+                                          ")",
+                                      tokens ? "asInt" : "asDouble"});
+    }
+    e.id = "otlp:" +
+           Hex(Hash64(key_text + '\x1e' + std::to_string(d.from_ns) + '-' + std::to_string(d.to_ns),
+                      0x1d));
+    e.ts = TimeMs(d.to_ns / 1'000'000);
     if (tokens || cost) {
       e.type = model::EventType::kUsage;
       e.model = s.First({"model"});
@@ -193,32 +220,54 @@ struct Receiver::Impl {
     out->events.push_back(std::move(e));
   }
 
-  void ApiRequest(const Scope& s, model::Event& e, TimeMs ts, Converted* out) {
+  // False (with a reject) when a value is out of range.
+  bool ApiRequest(const Scope& s, model::Event& e, TimeMs ts, Converted* out) {
+    bool bad = false;
     auto tok = [&](std::initializer_list<std::string_view> keys) -> int64_t {
       double d = 0;
-      for (auto k : keys)
-        if (ParseDouble(s.Get(k), &d)) return std::max<int64_t>(0, std::llround(d));
+      for (auto k : keys) {
+        if (!ParseDouble(s.Get(k), &d)) continue;
+        if (d < 0 || d > kMaxRequestTokens) {
+          if (!bad)
+            out->rejected.push_back(
+                {std::string(k) + " must be between 0 and 50000000", std::string(k)});
+          bad = true;
+          return 0;
+        }
+        return std::llround(d);
+      }
       return 0;
     };
     e.type = model::EventType::kUsage;
     e.model = s.First({"model"});
     if (e.model.empty()) e.model = "unknown";
     std::string rid = s.First({"request_id", "request.id"});
-    if (SourceFor(e, UsageSource::kLogs) == UsageSource::kLogs) {
+    if (SourceFor(e, UsageSource::kLogs, out) == UsageSource::kLogs) {
       e.tokens.input = tok({"input_tokens"});
       e.tokens.output = tok({"output_tokens"});
       e.tokens.cache_read = tok({"cache_read_tokens"});
       e.tokens.cache_write = tok({"cache_creation_tokens"});
       double usd;
-      if (ParseDouble(s.Get("cost_usd"), &usd)) e.cost_nanos = std::max<int64_t>(0, std::llround(usd * 1e9));
+      if (ParseDouble(s.Get("cost_usd"), &usd)) {
+        if (usd < 0 || usd > kMaxRequestUsd) {
+          if (!bad) out->rejected.push_back({"cost_usd must be between 0 and 10000", "cost_usd"});
+          bad = true;
+        } else {
+          e.cost_nanos = std::llround(usd * 1e9);
+        }
+      }
     } else {
       e.cost_nanos = 0;  // the session's metrics carry its tokens and cost
       out->deferred_to_logs++;
     }
     e.requests = 1;
-    e.id = !rid.empty() ? "otlp-req:" + rid
-                        : "otlp-req:" + Hex(Hash64(e.user + '\x1f' + e.session + '\x1f' + std::to_string(ts) + '\x1f' +
-                                                   e.model + '\x1f' + std::to_string(e.tokens.Total()), 0x2e));
+    e.id = !rid.empty()
+               ? "otlp-req:" + rid
+               : "otlp-req:" +
+                     Hex(Hash64(e.user + '\x1f' + e.session + '\x1f' + std::to_string(ts) + '\x1f' +
+                                    e.model + '\x1f' + std::to_string(e.tokens.Total()),
+                                0x2e));
+    return !bad;
   }
 
   void Record(const ResourceLogs& rl, const LogRecord& r, Converted* out) {
@@ -239,7 +288,7 @@ struct Receiver::Impl {
     if (ts == 0) return out->rejected.push_back({name + ": record has no time", "timeUnixNano"});
     e.ts = ts;
     if (name == "api_request") {
-      ApiRequest(s, e, ts, out);
+      if (!ApiRequest(s, e, ts, out)) return;
     } else {
       double len = 0;
       ParseDouble(s.Get("prompt_length"), &len);
@@ -250,8 +299,9 @@ struct Receiver::Impl {
       e.prompt.present = true;
       e.prompt.length = uint32_t(std::clamp(len, 0.0, 4e9));
       std::string seq = s.First({"prompt.id", "event.sequence"});
-      e.id = "otlp-prompt:" + Hex(Hash64(e.user + '\x1f' + e.session + '\x1f' + std::to_string(r.time_ns) + '\x1f' +
-                                         seq, 0x3f));
+      e.id = "otlp-prompt:" + Hex(Hash64(e.user + '\x1f' + e.session + '\x1f' +
+                                             std::to_string(r.time_ns) + '\x1f' + seq,
+                                         0x3f));
     }
     out->events.push_back(std::move(e));
   }
@@ -272,7 +322,8 @@ Result<Converted> Receiver::Metrics(std::string_view json_body) {
         impl_->MetricPoint(rm, m, p, &out);
       }
   auto& st = impl_->stats;
-  st.metric_points += out.points, st.events += int64_t(out.events.size()), st.ignored += out.ignored;
+  st.metric_points += out.points, st.events += int64_t(out.events.size()),
+      st.ignored += out.ignored;
   st.deferred_to_logs += out.deferred_to_logs, st.resets += out.resets;
   return out;
 }
@@ -299,6 +350,22 @@ void Receiver::Rollback(const Converted& c) {
   impl_->cumulative.Undo(c.undo->changes);
 }
 
+Status Receiver::AttachStore(const std::string& db_path, TimeMs now) {
+  BR_ASSIGN_OR_RETURN(auto store, StateStore::Open(db_path));
+  std::lock_guard lock(impl_->mu);
+  BR_RETURN_IF_ERROR(store->Load(
+      now - 8 * kDayMs,
+      [&](uint64_t key, const CumulativeTracker::State& st) { impl_->cumulative.Restore(key, st); },
+      [&](uint64_t key, uint8_t source) { impl_->session_source[key] = UsageSource(source); }));
+  impl_->store = std::move(store);
+  return Status::OK();
+}
+
+Status Receiver::Persist(const Converted& c, TimeMs now) {
+  if (!impl_->store || !c.undo) return Status::OK();
+  return impl_->store->Save(c.undo->changes, c.undo->sessions, now);
+}
+
 ReceiverStats Receiver::stats() const {
   std::lock_guard lock(impl_->mu);
   ReceiverStats s = impl_->stats;
@@ -315,9 +382,11 @@ Status CheckContentType(std::string_view ct) {
   if (lower == "application/json") return Status::OK();
   if (lower.find("protobuf") != std::string::npos) {
     return Status::Unsupported(
-        "OTLP/HTTP protobuf is not supported; send OTLP/HTTP JSON (OTEL_EXPORTER_OTLP_PROTOCOL=http/json)");
+        "OTLP/HTTP protobuf is not supported; send OTLP/HTTP JSON "
+        "(OTEL_EXPORTER_OTLP_PROTOCOL=http/json)");
   }
-  return Status::Unsupported("Content-Type must be application/json (OTLP/HTTP JSON), got '" + std::string(ct) + "'");
+  return Status::Unsupported("Content-Type must be application/json (OTLP/HTTP JSON), got '" +
+                             std::string(ct) + "'");
 }
 
 }  // namespace burnrate::otlp

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <cstdio>
 #include <string>
 
 #include "otlp/otlp.h"
@@ -22,8 +24,8 @@ std::string Point(const std::string& attrs, const std::string& value, uint64_t s
 
 std::string Sum(const std::string& name, int temporality, const std::string& points) {
   return R"({"resourceMetrics":[{"resource":)" + std::string(kRes) +
-         R"(,"scopeMetrics":[{"scope":{"name":"com.anthropic.claude_code"},"metrics":[{"name":")" + name +
-         R"(","sum":{"aggregationTemporality":)" + std::to_string(temporality) +
+         R"(,"scopeMetrics":[{"scope":{"name":"com.anthropic.claude_code"},"metrics":[{"name":")" +
+         name + R"(","sum":{"aggregationTemporality":)" + std::to_string(temporality) +
          R"(,"isMonotonic":true,"dataPoints":[)" + points + "]}}]}]}]}";
 }
 
@@ -36,8 +38,10 @@ constexpr uint64_t kT0 = 1'780'000'000'000'000'000ULL;  // ns
 constexpr uint64_t kSec = 1'000'000'000ULL;
 
 TEST(OtlpJson, ParsesIntsAsStringsAndNumbersAndNamesBadPaths) {
-  auto r = ParseMetricsJson(Sum("x", 1, Point(Attr("a", "b"), R"("asInt":"42")", 1, 2) + "," +
-                                          Point("", R"("asInt":7)", 1, 3) + "," + Point("", R"("asDouble":0.5)", 1, 4)));
+  auto r = ParseMetricsJson(Sum("x", 1,
+                                Point(Attr("a", "b"), R"("asInt":"42")", 1, 2) + "," +
+                                    Point("", R"("asInt":7)", 1, 3) + "," +
+                                    Point("", R"("asDouble":0.5)", 1, 4)));
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   ASSERT_EQ(r->size(), 1u);
   const auto& m = (*r)[0].metrics[0];
@@ -50,13 +54,15 @@ TEST(OtlpJson, ParsesIntsAsStringsAndNumbersAndNamesBadPaths) {
 
   auto bad = ParseMetricsJson(Sum("x", 1, Point("", R"("asInt":"4x2")", 1, 2)));
   ASSERT_FALSE(bad.ok());
-  EXPECT_NE(bad.status().message().find("resourceMetrics[0].scopeMetrics[0].metrics[0].sum.dataPoints[0].asInt"),
+  EXPECT_NE(bad.status().message().find(
+                "resourceMetrics[0].scopeMetrics[0].metrics[0].sum.dataPoints[0].asInt"),
             std::string::npos)
       << bad.status().message();
   EXPECT_FALSE(ParseMetricsJson("{not json").ok());
   EXPECT_FALSE(ParseMetricsJson(R"({"resourceMetrics":{}})").ok());
   EXPECT_TRUE(ParseMetricsJson("{}").ok());
-  auto named = ParseMetricsJson(R"({"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"name":"x","sum":{
+  auto named =
+      ParseMetricsJson(R"({"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"name":"x","sum":{
       "aggregationTemporality":"AGGREGATION_TEMPORALITY_CUMULATIVE","dataPoints":[]}}]}]}]})");
   ASSERT_TRUE(named.ok());
   EXPECT_EQ((*named)[0].metrics[0].temporality, Temporality::kCumulative);
@@ -64,12 +70,13 @@ TEST(OtlpJson, ParsesIntsAsStringsAndNumbersAndNamesBadPaths) {
 
 TEST(OtlpReceiver, DeltaTokenUsageBecomesUsageEventsWithStableIds) {
   Receiver rx;
-  std::string body = Sum("claude_code.token.usage", 1,
-                         Point(Who() + "," + Attr("type", "input") + "," + Attr("model", "claude-sonnet-4-5"),
-                               R"("asInt":"1200")", kT0, kT0 + 60 * kSec) +
-                             "," +
-                             Point(Who() + "," + Attr("type", "cacheRead") + "," + Attr("model", "claude-sonnet-4-5"),
-                                   R"("asDouble":300)", kT0, kT0 + 60 * kSec));
+  std::string body = Sum(
+      "claude_code.token.usage", 1,
+      Point(Who() + "," + Attr("type", "input") + "," + Attr("model", "claude-sonnet-4-5"),
+            R"("asInt":"1200")", kT0, kT0 + 60 * kSec) +
+          "," +
+          Point(Who() + "," + Attr("type", "cacheRead") + "," + Attr("model", "claude-sonnet-4-5"),
+                R"("asDouble":300)", kT0, kT0 + 60 * kSec));
   auto c = rx.Metrics(body);
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   ASSERT_EQ(c->events.size(), 2u);
@@ -102,9 +109,9 @@ TEST(OtlpReceiver, CumulativeBecomesDeltasAndDetectsResets) {
   };
   EXPECT_EQ(send(100, kT0, kT0 + 10 * kSec), 100);
   EXPECT_EQ(send(250, kT0, kT0 + 20 * kSec), 150);
-  EXPECT_EQ(send(250, kT0, kT0 + 20 * kSec), 0);   // retry: nothing new
-  EXPECT_EQ(send(250, kT0, kT0 + 30 * kSec), 0);   // no increase
-  EXPECT_EQ(send(40, kT0, kT0 + 40 * kSec), 40);   // value dropped: reset
+  EXPECT_EQ(send(250, kT0, kT0 + 20 * kSec), 0);              // retry: nothing new
+  EXPECT_EQ(send(250, kT0, kT0 + 30 * kSec), 0);              // no increase
+  EXPECT_EQ(send(40, kT0, kT0 + 40 * kSec), 40);              // value dropped: reset
   EXPECT_EQ(send(90, kT0 + 50 * kSec, kT0 + 60 * kSec), 90);  // new start time: reset
   EXPECT_EQ(send(100, kT0 + 50 * kSec, kT0 + 70 * kSec), 10);
   EXPECT_EQ(rx.stats().resets, 2);
@@ -114,7 +121,8 @@ TEST(OtlpReceiver, RollbackLetsARetryCountAgainWithTheSameId) {
   Receiver rx;
   auto body = [&](int64_t v, uint64_t t) {
     return Sum("claude_code.cost.usage", 2,
-               Point(Who() + "," + Attr("model", "m"), R"("asDouble":)" + std::to_string(v) + ".25", kT0, t));
+               Point(Who() + "," + Attr("model", "m"), R"("asDouble":)" + std::to_string(v) + ".25",
+                     kT0, t));
   };
   auto first = rx.Metrics(body(1, kT0 + kSec));
   ASSERT_EQ(first->events.size(), 1u);
@@ -137,15 +145,19 @@ TEST(OtlpReceiver, OutcomesFromClaudeCodeMetrics) {
   EXPECT_EQ(lines->events[0].type, model::EventType::kOutcome);
   EXPECT_EQ(lines->events[0].outcome_kind, "lines_added");
   EXPECT_EQ(lines->events[0].outcome_value, 120);
-  auto pr = rx.Metrics(Sum("claude_code.pull_request.count", 1, Point(Who(), R"("asInt":1)", kT0, kT0 + kSec)));
+  auto pr = rx.Metrics(
+      Sum("claude_code.pull_request.count", 1, Point(Who(), R"("asInt":1)", kT0, kT0 + kSec)));
   EXPECT_EQ(pr->events[0].outcome_kind, "pull_request");
-  auto commit = rx.Metrics(Sum("claude_code.commit.count", 1, Point(Who(), R"("asInt":2)", kT0, kT0 + kSec)));
+  auto commit =
+      rx.Metrics(Sum("claude_code.commit.count", 1, Point(Who(), R"("asInt":2)", kT0, kT0 + kSec)));
   EXPECT_EQ(commit->events[0].outcome_kind, "commit");
-  auto dec = rx.Metrics(Sum("claude_code.code_edit_tool.decision", 1,
-                            Point(Who() + "," + Attr("decision", "reject") + "," + Attr("tool", "Edit"),
-                                  R"("asInt":1)", kT0, kT0 + kSec)));
+  auto dec =
+      rx.Metrics(Sum("claude_code.code_edit_tool.decision", 1,
+                     Point(Who() + "," + Attr("decision", "reject") + "," + Attr("tool", "Edit"),
+                           R"("asInt":1)", kT0, kT0 + kSec)));
   EXPECT_EQ(dec->events[0].outcome_kind, "edit_rejected");
-  auto active = rx.Metrics(Sum("claude_code.active_time.total", 1, Point(Who(), R"("asDouble":12.5)", kT0, kT0 + kSec)));
+  auto active = rx.Metrics(
+      Sum("claude_code.active_time.total", 1, Point(Who(), R"("asDouble":12.5)", kT0, kT0 + kSec)));
   EXPECT_TRUE(active->events.empty());
   EXPECT_EQ(active->ignored, 1);
 }
@@ -163,20 +175,27 @@ TEST(OtlpReceiver, PointWithoutUserIsRejectedNamingTheAttribute) {
 
 std::string Logs(const std::string& records) {
   return R"({"resourceLogs":[{"resource":)" + std::string(kRes) +
-         R"(,"scopeLogs":[{"scope":{"name":"com.anthropic.claude_code.events"},"logRecords":[)" + records + "]}]}]}";
+         R"(,"scopeLogs":[{"scope":{"name":"com.anthropic.claude_code.events"},"logRecords":[)" +
+         records + "]}]}]}";
 }
 
-std::string ApiRequest(const std::string& session, const std::string& rid, int in, int out, const char* cost) {
-  return R"({"timeUnixNano":")" + std::to_string(kT0 + 5 * kSec) + R"(","body":{"stringValue":"claude_code.api_request"},
-    "attributes":[)" + Who(session) + "," + Attr("event.name", "api_request") + "," + Attr("model", "claude-opus-4-1") +
-         "," + Attr("request_id", rid) + "," + Attr("input_tokens", std::to_string(in)) + "," +
-         Attr("output_tokens", std::to_string(out)) + R"(,{"key":"cost_usd","value":{"doubleValue":)" + cost +
+std::string ApiRequest(const std::string& session, const std::string& rid, int in, int out,
+                       const char* cost) {
+  return R"({"timeUnixNano":")" + std::to_string(kT0 + 5 * kSec) +
+         R"(","body":{"stringValue":"claude_code.api_request"},
+    "attributes":[)" +
+         Who(session) + "," + Attr("event.name", "api_request") + "," +
+         Attr("model", "claude-opus-4-1") + "," + Attr("request_id", rid) + "," +
+         Attr("input_tokens", std::to_string(in)) + "," +
+         Attr("output_tokens", std::to_string(out)) +
+         R"(,{"key":"cost_usd","value":{"doubleValue":)" + cost +
          R"(}}, {"key":"cache_read_tokens","value":{"intValue":"7"}}]})";
 }
 
 TEST(OtlpReceiver, ApiRequestLogsAreUsageKeyedByRequestId) {
   Receiver rx;
-  auto c = rx.Logs(Logs(ApiRequest("s9", "req_1", 100, 20, "0.0125") + "," + ApiRequest("s9", "req_2", 5, 1, "0.001")));
+  auto c = rx.Logs(Logs(ApiRequest("s9", "req_1", 100, 20, "0.0125") + "," +
+                        ApiRequest("s9", "req_2", 5, 1, "0.001")));
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   ASSERT_EQ(c->events.size(), 2u);
   const auto& e = c->events[0];
@@ -193,45 +212,101 @@ TEST(OtlpReceiver, ApiRequestLogsAreUsageKeyedByRequestId) {
 TEST(OtlpReceiver, NoDoubleCountWhenLogsComeFirst) {
   Receiver rx;
   ASSERT_TRUE(rx.Logs(Logs(ApiRequest("s1", "r1", 100, 20, "0.01"))).ok());
-  auto m = rx.Metrics(Sum("claude_code.token.usage", 1,
-                          Point(Who("s1") + "," + Attr("type", "input") + "," + Attr("model", "claude-opus-4-1"),
-                                R"("asInt":100)", kT0, kT0 + 60 * kSec) +
-                              "," +
-                              Point(Who("s2") + "," + Attr("type", "input") + "," + Attr("model", "claude-opus-4-1"),
-                                    R"("asInt":50)", kT0, kT0 + 60 * kSec)));
+  auto m = rx.Metrics(Sum(
+      "claude_code.token.usage", 1,
+      Point(Who("s1") + "," + Attr("type", "input") + "," + Attr("model", "claude-opus-4-1"),
+            R"("asInt":100)", kT0, kT0 + 60 * kSec) +
+          "," +
+          Point(Who("s2") + "," + Attr("type", "input") + "," + Attr("model", "claude-opus-4-1"),
+                R"("asInt":50)", kT0, kT0 + 60 * kSec)));
   ASSERT_TRUE(m.ok());
   ASSERT_EQ(m->events.size(), 1u);  // s1's point is the same usage as its api_request
   EXPECT_EQ(m->events[0].session, "s2");
   EXPECT_EQ(m->deferred_to_logs, 1);
-  auto cost = rx.Metrics(Sum("claude_code.cost.usage", 1,
-                             Point(Who("s1") + "," + Attr("model", "m"), R"("asDouble":0.01)", kT0, kT0 + 60 * kSec)));
+  auto cost = rx.Metrics(
+      Sum("claude_code.cost.usage", 1,
+          Point(Who("s1") + "," + Attr("model", "m"), R"("asDouble":0.01)", kT0, kT0 + 60 * kSec)));
   EXPECT_TRUE(cost->events.empty());
 }
 
 TEST(OtlpReceiver, NoDoubleCountWhenMetricsComeFirst) {
   Receiver rx;
-  auto m = rx.Metrics(Sum("claude_code.token.usage", 1,
-                          Point(Who("s1") + "," + Attr("type", "input") + "," + Attr("model", "claude-opus-4-1"),
-                                R"("asInt":100)", kT0, kT0 + 60 * kSec)));
+  auto m = rx.Metrics(
+      Sum("claude_code.token.usage", 1,
+          Point(Who("s1") + "," + Attr("type", "input") + "," + Attr("model", "claude-opus-4-1"),
+                R"("asInt":100)", kT0, kT0 + 60 * kSec)));
   ASSERT_EQ(m->events.size(), 1u);
   auto l = rx.Logs(Logs(ApiRequest("s1", "r1", 100, 20, "0.01")));
   ASSERT_EQ(l->events.size(), 1u);
   EXPECT_EQ(l->events[0].tokens.Total(), 0);  // the metrics own this session's tokens
   EXPECT_EQ(l->events[0].cost_nanos, 0);
-  EXPECT_EQ(l->events[0].requests, 1);        // but the request still counts
+  EXPECT_EQ(l->events[0].requests, 1);  // but the request still counts
 }
 
 TEST(OtlpReceiver, UserPromptCarriesLengthOnly) {
   Receiver rx;
-  auto c = rx.Logs(Logs(R"({"timeUnixNano":")" + std::to_string(kT0) + R"(","body":{"stringValue":"claude_code.user_prompt"},
-      "attributes":[)" + Who() + "," + Attr("prompt_length", "321") + "]}," +
-                        R"({"timeUnixNano":"1","body":{"stringValue":"something.else"},"attributes":[]})"));
+  auto c = rx.Logs(
+      Logs(R"({"timeUnixNano":")" + std::to_string(kT0) +
+           R"(","body":{"stringValue":"claude_code.user_prompt"},
+      "attributes":[)" +
+           Who() + "," + Attr("prompt_length", "321") + "]}," +
+           R"({"timeUnixNano":"1","body":{"stringValue":"something.else"},"attributes":[]})"));
   ASSERT_TRUE(c.ok());
   ASSERT_EQ(c->events.size(), 1u);
   EXPECT_TRUE(c->events[0].prompt.present);
   EXPECT_EQ(c->events[0].prompt.length, 321u);
   EXPECT_EQ(c->events[0].tokens.Total(), 0);
   EXPECT_EQ(c->ignored, 1);
+}
+
+TEST(OtlpReceiver, OutOfRangeValuesAreRejectedNamingTheField) {
+  Receiver rx;
+  auto l = rx.Logs(Logs(ApiRequest("s1", "r1", 100, 20, "1e300") + "," +
+                        ApiRequest("s1", "r2", 100, 20, "0.5")));
+  ASSERT_TRUE(l.ok());
+  ASSERT_EQ(l->events.size(), 1u);
+  EXPECT_EQ(l->events[0].id, "otlp-req:r2");
+  ASSERT_EQ(l->rejected.size(), 1u);
+  EXPECT_EQ(l->rejected[0].field, "cost_usd");
+  auto m = rx.Metrics(Sum(
+      "claude_code.cost.usage", 1,
+      Point(Who("s9") + "," + Attr("model", "m"), R"("asInt":"9000000000000")", kT0, kT0 + kSec)));
+  ASSERT_TRUE(m.ok());
+  EXPECT_TRUE(m->events.empty());
+  EXPECT_EQ(m->rejected.size(), 1u);
+}
+
+TEST(OtlpReceiver, StateSurvivesARestartThroughTheStore) {
+  std::string db = ::testing::TempDir() + "otlp_state_" + std::to_string(::getpid()) + ".db";
+  std::remove(db.c_str());
+  TimeMs now = TimeMs(kT0 / 1'000'000);
+  auto body = [&](int64_t v, uint64_t t) {
+    return Sum("claude_code.token.usage", 2,
+               Point(Who() + "," + Attr("type", "input") + "," + Attr("model", "m"),
+                     R"("asInt":")" + std::to_string(v) + "\"", kT0, t));
+  };
+  {
+    Receiver a;
+    ASSERT_TRUE(a.AttachStore(db, now).ok());
+    auto c = a.Metrics(body(100, kT0 + kSec));
+    ASSERT_EQ(c->events.size(), 1u);
+    ASSERT_TRUE(a.Persist(*c, now).ok());
+    auto l = a.Logs(Logs(ApiRequest("logs-first", "r1", 1, 1, "0.1")));
+    ASSERT_TRUE(a.Persist(*l, now).ok());
+    // Converted but never committed: not persisted.
+    (void)a.Metrics(body(180, kT0 + 2 * kSec));
+  }
+  Receiver b;  // a restarted server
+  ASSERT_TRUE(b.AttachStore(db, now).ok());
+  auto c = b.Metrics(body(250, kT0 + 3 * kSec));
+  ASSERT_EQ(c->events.size(), 1u);
+  EXPECT_EQ(c->events[0].tokens.input, 150);  // not the whole running total again
+  auto m = b.Metrics(
+      Sum("claude_code.token.usage", 1,
+          Point(Who("logs-first") + "," + Attr("type", "input") + "," + Attr("model", "m"),
+                R"("asInt":1)", kT0, kT0 + kSec)));
+  EXPECT_TRUE(m->events.empty());  // the session still belongs to its api_request records
+  for (const char* ext : {"", "-wal", "-shm"}) std::remove((db + ext).c_str());
 }
 
 TEST(OtlpContentType, JsonOnly) {

@@ -77,18 +77,25 @@ if (Object.keys(expected).length !== 3) { console.log('FAIL expected three users
 console.log(failed ? `${failed} failed` : 'all totals match');
 process.exit(failed ? 1 : 0);
 JS
-# Profiles and badges from the same data.
-sleep 0.5
-api GET '/v1/users/delta@example.com' >"$WORK/profile.json"
+# Profiles and badges from the same data (badges are re-evaluated every 0.2 s here).
+for _ in $(seq 1 100); do
+  api GET '/v1/users/delta@example.com' >"$WORK/profile.json"
+  grep -q '"badge":"shipper"' "$WORK/profile.json" && grep -q '"rank_history":\[{' "$WORK/profile.json" && break
+  sleep 0.1
+done
 api GET '/v1/teams/otel-team' >"$WORK/team.json"
 api GET '/v1/badges' >"$WORK/badges.json"
-node --input-type=module - "$WORK/profile.json" "$WORK/team.json" "$WORK/badges.json" <<'JS'
+api GET '/v1/leaderboard?entity=user&window=week&metric=value' >"$WORK/value.json"
+node --input-type=module - "$WORK/profile.json" "$WORK/team.json" "$WORK/badges.json" "$WORK/value.json" <<'JS'
 import { readFileSync } from 'node:fs';
-const [p, t, b] = process.argv.slice(2).map((f) => JSON.parse(readFileSync(f, 'utf8')));
+const [p, t, b, v] = process.argv.slice(2).map((f) => JSON.parse(readFileSync(f, 'utf8')));
 const fail = (m) => { console.log('FAIL ' + m); process.exit(1); };
+const row = v.entries.find((e) => e.id === 'delta@example.com');
+if (!row?.badges?.some((x) => x.id === 'shipper' && x.name === 'Shipper')) fail('board row badges ' + JSON.stringify(row));
+if (!p.recent_sessions?.length && p.session_count !== 1) fail('sessions ' + JSON.stringify(p.session_count));
 const all = p.windows.all;
 if (all.edits_accepted !== 3 || all.edits_rejected !== 1 || Math.abs(all.edit_acceptance - 0.75) > 1e-9) fail('edit decisions ' + JSON.stringify(all));
-const kinds = Object.fromEntries(p.outcomes.map((o) => [o.kind, o.amount]));
+const kinds = p.outcomes;
 const want = { commit: 2, lines_added: 120, lines_removed: 30, edit_accepted: 3, pull_request: 1, edit_rejected: 1 };
 for (const [k, v] of Object.entries(want)) if (kinds[k] !== v) fail(`outcome ${k}: ${kinds[k]} != ${v}`);
 if (!all.cost_per_outcome_usd) fail('cost_per_outcome_usd missing');
@@ -99,4 +106,9 @@ if (t.members.length !== 3) fail('team members ' + JSON.stringify(t.members));
 if (!b.rules.some((r) => r.id === 'token_legend') || !b.awards.some((a) => a.subject === 'delta@example.com')) fail('badges list');
 console.log('profiles and badges ok');
 JS
+# Bad parameters and unknown ids are clear errors.
+code=$(curl -s -o "$WORK/e.json" -w '%{http_code}' -H "Authorization: Bearer $KEY" "$BASE/v1/badges?limit=abc")
+[ "$code" = 400 ] && grep -q '"field":"limit"' "$WORK/e.json" || { echo "limit=abc: $code $(cat "$WORK/e.json")" >&2; exit 1; }
+code=$(curl -s -o "$WORK/e.json" -w '%{http_code}' -H "Authorization: Bearer $KEY" "$BASE/v1/users/nobody@example.com")
+[ "$code" = 404 ] || { echo "unknown user: expected 404, got $code" >&2; exit 1; }
 echo "otlp_js_test: ok"

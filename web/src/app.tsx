@@ -72,7 +72,7 @@ export function App() {
             {kNav.map((n) => (
               <a key={n.id} href={href([n.id])} class={page === n.id ? 'active' : ''}
                  title={n.adminOnly && !admin ? 'admin only' : undefined}>
-                {n.label}{n.adminOnly && !admin ? ' 🔒' : ''}
+                {n.label}{n.adminOnly && !admin ? <span class="muted small"> · admin</span> : ''}
               </a>
             ))}
           </nav>

@@ -95,7 +95,8 @@ describe('BudgetsPage', () => {
     const g = root.querySelectorAll('[data-testid=allowances] [data-testid=gauge]');
     expect(g[0].textContent).toContain('team-usd');
     expect(g[0].className).toContain('near');
-    expect(g[0].textContent).toContain('$95.00 of $100.00 (95%)');
+    expect(g[0].textContent).toContain('$95.00 of $100.00');
+    expect(g[0].querySelector('.gauge-pct')!.textContent).toBe('95%');
     expect(g[1].textContent).toContain('user-day');
   });
 });

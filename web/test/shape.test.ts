@@ -64,3 +64,56 @@ describe('usage series helpers', () => {
     expect(s.by_model).toEqual([{ model: 'n', total_tokens: 20, cost_usd: 0 }, { model: 'm', total_tokens: 13, cost_usd: 3 }]);
   });
 });
+
+import { policyLimit } from '../src/pages/budgets';
+describe('policy limits', () => {
+  it('reads budgets and rate limits', () => {
+    expect(policyLimit({ kind: 'budget', limit_usd: 400, period: 'month' })).toBe('$400.00 per month');
+    expect(policyLimit({ kind: 'budget', limit_tokens: 2e9, period: 'week' })).toBe('2 B tokens per week');
+    expect(policyLimit({ kind: 'rate_limit', requests_per_min: 60, tokens_per_min: 100000, max_concurrent: 0 }))
+      .toBe('60 req/min, 100 k tokens/min');
+  });
+  it('evidence numbers are rounded', () => {
+    expect(describeValue({ exact_dup_rate: 0.9958333333, prompts: 240 })).toBe('Exact dup rate: 0.996 · Prompts: 240');
+  });
+});
+
+import { outcomeEntries } from '../src/pages/profile';
+describe('profile shapes', () => {
+  it('outcomes by kind from a list or an object', () => {
+    expect(outcomeEntries({ outcomes: [{ kind: 'commit', events: 3, amount: 3 }, { kind: 'lines_added', events: 2, amount: 120 }] }))
+      .toEqual([['commit', 3], ['lines_added', 120]]);
+    expect(outcomeEntries({ outcomes: { commit: 2, x: 'y' } })).toEqual([['commit', 2]]);
+    expect(outcomeEntries({})).toEqual([]);
+  });
+});
+
+import { badgeEvidence, indexBadges } from '../src/lib/badges';
+describe('badge index', () => {
+  it('joins awards to rule names, per entity', () => {
+    const idx = indexBadges({
+      rules: [{ id: 'token_legend', name: 'Token Legend', description: 'Top 1%' }],
+      awards: [{ badge: 'token_legend', entity: 'user', subject: 'ada', awarded_at: 'T', evidence: { rank: 1 } },
+               { badge: 'streak_5', entity: 'user', subject: 'ada' },
+               { badge: 'token_legend', entity: 'team', subject: 'core' }],
+    }, 'user');
+    expect(idx.bySubject.get('ada')!.map((b) => b.name)).toEqual(['Token Legend', 'streak_5']);
+    expect(idx.bySubject.has('core')).toBe(false);
+  });
+  it('drops bookkeeping from evidence', () => {
+    expect(badgeEvidence({ rank: 1, from: 'a', to: 'b', evaluated_at: 'c' })).toEqual({ rank: 1 });
+  });
+});
+
+import { wasteByDay } from '../src/pages/overview';
+describe('waste by day', () => {
+  it('sums wasted tokens of flags that count as waste', () => {
+    const m = wasteByDay([
+      { date: '2026-11-24', wasted_tokens: 100, counts_as_waste: true },
+      { date: '2026-11-24', wasted_tokens: 50, counts_as_waste: false },
+      { date: '2026-11-25', wasted_tokens: 7, state: 'confirmed' },
+    ]);
+    expect(m.get('2026-11-24')).toBe(100);
+    expect(m.get('2026-11-25')).toBe(7);
+  });
+});

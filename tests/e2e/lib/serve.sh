@@ -8,6 +8,8 @@ start_server() {
   shift
   KEY=$("$BURNRATE" keys create --db "$dir/b.db" --role admin --label e2e)
   if [ $# -eq 0 ]; then set -- --db "$dir/b.db" --listen 127.0.0.1:0; fi
+  : >"$dir/serve.log"  # truncate now: a restart must not read the last run's port
+  PORT=
   "$BURNRATE" serve "$@" >"$dir/serve.log" 2>&1 &
   SERVER_PID=$!
   for _ in $(seq 1 200); do

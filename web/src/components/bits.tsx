@@ -40,14 +40,15 @@ export function BadgeChip({ badge }: { badge: string | Badge }) {
 }
 
 // A horizontal gauge: used / limit, coloured by how close to the limit.
-export function Gauge({ label, used, limit, format }: {
-  label: string; used: number; limit: number; format: (n: number) => string;
+export function Gauge({ label, used, limit, format, detail }: {
+  label: string; used: number; limit: number; format: (n: number) => string; detail?: string;
 }) {
   const frac = limit > 0 ? used / limit : 0;
   const level = frac >= 1 ? 'over' : frac >= 0.8 ? 'near' : 'ok';
   return (
     <div class={`gauge ${level}`} data-testid="gauge">
-      <div class="gauge-label"><span>{label}</span><span>{format(used)} of {format(limit)} ({percent(frac)})</span></div>
+      <div class="gauge-label"><b class="gauge-name" title={label}>{label}</b><span class="gauge-pct">{percent(frac)}</span></div>
+      <div class="gauge-sub"><span>{format(used)} of {format(limit)}</span>{detail && <span class="muted">{detail}</span>}</div>
       <div class="gauge-track" role="meter" aria-valuemin={0} aria-valuemax={limit} aria-valuenow={used} aria-label={label}>
         <div class="gauge-fill" style={{ width: `${Math.min(100, frac * 100)}%` }} />
       </div>

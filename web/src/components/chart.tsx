@@ -11,6 +11,7 @@ export interface ChartSeries {
   color: string;
   fill?: boolean;
   axis?: 'left' | 'right';
+  dash?: boolean;
 }
 
 export interface ChartProps {
@@ -66,7 +67,8 @@ export function Chart(props: ChartProps) {
         ...props.series.map((s) => ({
           label: s.label,
           stroke: s.color,
-          width: 2,
+          width: s.dash ? 1.5 : 2,
+          dash: s.dash ? [5, 4] : undefined,
           scale: s.axis === 'right' ? 'r' : 'y',
           fill: s.fill ? s.color + '33' : undefined,
           paths: s.axis === 'right' ? undefined : bars,

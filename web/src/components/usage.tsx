@@ -20,7 +20,7 @@ export function UsageChart({ usage }: { usage: Usage }) {
       { label: 'Output', values: s.map((p) => p.output_tokens ?? 0), color: kColors.output, fill: true },
       { label: 'Cache read', values: s.map((p) => p.cache_read_tokens ?? 0), color: kColors.cacheRead },
       { label: 'Cache write', values: s.map((p) => p.cache_write_tokens ?? 0), color: kColors.cacheWrite },
-      { label: 'Cost', values: s.map((p) => p.cost_usd ?? 0), color: kColors.cost, axis: 'right' },
+      { label: 'Cost', values: s.map((p) => p.cost_usd ?? 0), color: kColors.cost, axis: 'right', dash: true },
     ];
     return { times, series };
   }, [usage]);

@@ -152,6 +152,9 @@ export class Api {
     return this.post<Json>(`/v1/flags/${encodeURIComponent(id)}/${action}`, { note });
   }
 
+  // Badge rules and awards: {rules: [{id, name, description, ...}], awards: [{badge, entity, subject, awarded_at, evidence}]}.
+  badges(p: { user?: string; limit?: number } = {}) { return this.get<Json>('/v1/badges', p); }
+
   policies() { return this.get<Json>('/v1/policies'); }
   // Budgets that apply to one subject: {budgets: [{policy, subject, unit, enforce, limit, used, reserved, remaining, resets_at}]}.
   allowance(p: { user?: string; team?: string; project?: string }) { return this.get<Json>('/v1/allowance', p); }

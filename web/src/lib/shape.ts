@@ -44,15 +44,21 @@ export function labelOf(key: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
+// Numbers in evidence: integers as they are, fractions to 3 significant digits.
+function numText(x: number): string {
+  return Number.isInteger(x) ? x.toLocaleString('en-US') : String(Number(x.toPrecision(3)));
+}
+
 // Short readable text for any evidence value: scalars as they are, objects
 // as "key: value" pairs, nested objects as compact JSON.
 export function describe(v: unknown): string {
   if (v === null || v === undefined) return '–';
   if (typeof v === 'string') return v;
-  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  if (typeof v === 'number') return numText(v);
+  if (typeof v === 'boolean') return String(v);
   if (Array.isArray(v)) return v.map(describe).join(', ');
   return Object.entries(v as Json)
-    .map(([k, x]) => `${labelOf(k)}: ${typeof x === 'object' && x !== null ? JSON.stringify(x) : String(x)}`)
+    .map(([k, x]) => `${labelOf(k)}: ${typeof x === 'number' ? numText(x) : typeof x === 'object' && x !== null ? JSON.stringify(x) : String(x)}`)
     .join(' · ');
 }
 

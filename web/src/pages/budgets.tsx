@@ -11,11 +11,11 @@ import { useSession } from '../lib/session';
 import { num, str } from '../lib/shape';
 import { useData } from '../lib/use_data';
 import { Card, Gauge } from '../components/bits';
-import { AutoTable } from '../components/auto_table';
 import { Async, Empty } from '../components/states';
 import { BudgetGauge } from './profile';
 
 const kScanUsers = 25;
+const kShowBudgets = 12;
 
 export function allowanceFraction(a: Json): number {
   const used = (num(a, 'used') ?? 0) + (num(a, 'reserved') ?? 0);
@@ -49,9 +49,13 @@ export function BudgetsPage() {
                empty={<Empty title="No budgets apply to the heaviest spenders">Create a budget policy (tokens or USD, per user,
                  team or project) and the budgets of this month's top {kScanUsers} spenders appear here, fullest first.</Empty>}>
           {(d) => (
-            <div class="gauges">
-              {d.slice(0, 30).map((b, i) => <BudgetGauge key={i} b={b} />)}
-            </div>
+            <>
+              <div class="gauges">
+                {d.slice(0, kShowBudgets).map((b, i) => <BudgetGauge key={i} b={b} />)}
+              </div>
+              {d.length > kShowBudgets && <div class="muted small">{d.length - kShowBudgets} more budgets, all at or
+                below {Math.round(allowanceFraction(d[kShowBudgets - 1]) * 100)}% used.</div>}
+            </>
           )}
         </Async>
       </Card>
@@ -83,17 +87,60 @@ export function BudgetsPage() {
         <Card title="Policies" testid="policies">
           <Async state={policies} feature="Policies" isEmpty={(d) => listOf(d, 'policies').length === 0}
                  empty={<Empty title="No policies">No budgets or rate limits are configured; every request is allowed.</Empty>}>
-            {(d) => <AutoTable rows={listOf(d, 'policies')} />}
+            {(d) => <PolicyTable rows={listOf(d, 'policies')} />}
           </Async>
         </Card>
         <Card title="Recent denials" testid="denials">
           <Async state={denials} feature="The audit log" isEmpty={(d) => listOf(d, 'entries').length === 0}
                  empty={<Empty title="No denials">No request was blocked recently.</Empty>}>
-            {(d) => <AutoTable rows={listOf(d, 'entries')} max={6} />}
+            {(d) => <DenialTable rows={listOf(d, 'entries')} />}
           </Async>
         </Card>
       </div>
       <p class="muted small">Budgets are enforced by <code>POST /v1/check</code> and the metering proxy; see <a href={href(['overview'])}>Overview</a> for spend trends.</p>
+    </div>
+  );
+}
+
+// Budgets say "limit per period"; rate limits say "per minute".
+export function policyLimit(p: Json): string {
+  if (str(p, 'kind') === 'rate_limit') {
+    const parts = [];
+    if (num(p, 'requests_per_min')) parts.push(`${humanize(num(p, 'requests_per_min'))} req/min`);
+    if (num(p, 'tokens_per_min')) parts.push(`${humanize(num(p, 'tokens_per_min'))} tokens/min`);
+    if (num(p, 'max_concurrent')) parts.push(`${num(p, 'max_concurrent')} concurrent`);
+    return parts.join(', ') || '–';
+  }
+  const amount = num(p, 'limit_usd') !== undefined ? money(num(p, 'limit_usd')) : `${humanize(num(p, 'limit_tokens'))} tokens`;
+  const per = str(p, 'period') === 'rolling' ? `per ${str(p, 'window') ?? 'window'}` : `per ${str(p, 'period') ?? 'month'}`;
+  return `${amount} ${per}`;
+}
+
+function PolicyTable({ rows }: { rows: Json[] }) {
+  return (
+    <div class="table-scroll">
+      <table class="table" data-testid="policy-table">
+        <thead><tr><th>Policy</th><th>Applies to</th><th>Limit</th><th>Enforce</th></tr></thead>
+        <tbody>{rows.map((p, i) => (
+          <tr key={i}><td class="mono">{str(p, 'id')}</td>
+            <td>{str(p, 'scope')} {str(p, 'subject') === '*' ? '(each)' : str(p, 'subject')}{str(p, 'model') ? ` · ${str(p, 'model')}` : ''}</td>
+            <td>{policyLimit(p)}</td><td>{str(p, 'enforce') ?? (str(p, 'kind') === 'rate_limit' ? 'throttle' : '–')}</td></tr>
+        ))}</tbody>
+      </table>
+    </div>
+  );
+}
+
+function DenialTable({ rows }: { rows: Json[] }) {
+  return (
+    <div class="table-scroll">
+      <table class="table" data-testid="denial-table">
+        <thead><tr><th>When (UTC)</th><th>Subject</th><th>Reason</th></tr></thead>
+        <tbody>{rows.map((e, i) => (
+          <tr key={i}><td>{shortTime(str(e, 'ts'))}</td><td>{str(e, 'subject')}</td>
+            <td class="wrap">{str(e, 'reason')}</td></tr>
+        ))}</tbody>
+      </table>
     </div>
   );
 }

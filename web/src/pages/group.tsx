@@ -33,6 +33,8 @@ export function GroupPage({ kind, id, query }: { kind: string; id: string; query
     const b = await api.leaderboard({ entity: 'user', window, metric: 'tokens', limit: kMemberScan });
     return b.entries.filter((e) => (entity === 'team' ? e.team : e.org) === id);
   }, [entity, id, window]);
+  const profile = useData(() => (entity === 'team' ? api.profile('teams', id) : Promise.resolve(null)), [entity, id]);
+  const memberCount = profile.data ? (profile.data.members ?? []).length : undefined;
   const usage = useData<{ u: Usage; summed: number }>(async () => {
     try {
       return { u: await api.groupUsage(kind, id, range), summed: 0 };
@@ -82,16 +84,18 @@ export function GroupPage({ kind, id, query }: { kind: string; id: string; query
       <div class="grid">
         <Async state={usage} feature="Models">{({ u }) => <ByModel usage={u} />}</Async>
         {(entity === 'team' || entity === 'org') && (
-          <Card title="Members" testid="members">
+          <Card title={memberCount !== undefined ? `Members (${memberCount})` : 'Members'} testid="members">
             <Async state={members} feature="Members" isEmpty={(m) => m.length === 0}
                    empty={<Empty title="No members among the top users">No user in the top {kMemberScan} of this window belongs to {id}.</Empty>}>
-              {(m) => (
+              {(m) => (<>
+                {memberCount !== undefined && memberCount > m.length && <div class="muted small">{m.length} of {memberCount} members
+                  used tokens in the last {window}.</div>}
                 <table class="table"><thead><tr><th>#</th><th>User</th><th class="num">Tokens</th><th class="num">Cost</th><th class="num">Outcomes</th></tr></thead>
                   <tbody>{m.map((e) => (
                     <tr key={e.id}><td>{e.rank}</td><td><a href={href(['users', e.id])}>{e.id}</a></td>
                       <td class="num">{humanize(e.total_tokens)}</td><td class="num">{money(e.cost_usd)}</td>
                       <td class="num">{humanize(e.outcomes)}</td></tr>))}</tbody></table>
-              )}
+              </>)}
             </Async>
           </Card>
         )}

@@ -12,9 +12,11 @@ import { subscribe, type LiveStatus } from '../lib/live';
 import { href, navigate } from '../lib/router';
 import { useSession } from '../lib/session';
 import { BadgeChip, RankArrow } from '../components/bits';
+import { indexBadges, type BadgeIndex } from '../lib/badges';
 import { Empty, ErrorView } from '../components/states';
 
 const kRowHeight = 44;
+const kFetchSettleMs = 60;
 
 export function LeaderboardPage({ query }: { query: Record<string, string> }) {
   const params = boardParams(query);
@@ -78,6 +80,12 @@ function Board({ params }: { params: BoardParams }) {
   const [lastUpdate, setLastUpdate] = useState(0);
   const [now, setNow] = useState(Date.now());
   const [scroll, setScroll] = useState({ top: 0, height: 600 });
+  const [badgeIndex, setBadgeIndex] = useState<BadgeIndex | null>(null);
+  useEffect(() => {
+    let live = true;
+    api.badges({ limit: 10000 }).then((d) => live && setBadgeIndex(indexBadges(d, params.entity)), () => {});
+    return () => { live = false; };
+  }, [params.entity]);
   const box = useRef<HTMLDivElement>(null);
   const current = useRef(cache);
   current.current = cache;
@@ -87,15 +95,23 @@ function Board({ params }: { params: BoardParams }) {
   const range = visibleRange(scroll.top, scroll.height, kRowHeight, loaded ? cache.total : 0);
 
   // Fetch whatever pages the visible slice is missing (page 0 first time).
+  // While the slice keeps moving (a fling through 100,000 rows) wait until it
+  // rests for kFetchSettleMs, so only the pages the user stops on are asked
+  // for; placeholders show meanwhile.
   useEffect(() => {
-    const need = cache.missing(range.start, Math.max(range.end, range.start + 1));
-    for (const p of need) {
-      cache.markPending(p);
-      api.leaderboard({ ...params, limit: cache.pageSize, offset: p * cache.pageSize }).then(
-        (b) => { if (current.current !== cache) return; cache.setPage(p, b); setLoadedFor(cache); setLastUpdate(Date.now()); setVersion((v) => v + 1); },
-        (e) => { cache.failPage(p); if (p === 0 && current.current === cache) setError(e); },
-      );
-    }
+    const fetchMissing = () => {
+      const need = cache.missing(range.start, Math.max(range.end, range.start + 1));
+      for (const p of need) {
+        cache.markPending(p);
+        api.leaderboard({ ...params, limit: cache.pageSize, offset: p * cache.pageSize }).then(
+          (b) => { if (current.current !== cache) return; cache.setPage(p, b); setLoadedFor(cache); setLastUpdate(Date.now()); setVersion((v) => v + 1); },
+          (e) => { cache.failPage(p); if (p === 0 && current.current === cache) setError(e); },
+        );
+      }
+    };
+    if (!loaded) { fetchMissing(); return; }
+    const t = setTimeout(fetchMissing, kFetchSettleMs);
+    return () => clearTimeout(t);
   }, [cache, range.start, range.end, loaded, version]);
 
   // Live top-100 over SSE (not while searching: the stream is the full board).
@@ -135,9 +151,14 @@ function Board({ params }: { params: BoardParams }) {
   }
 
   const rows: Array<{ i: number; e?: LeaderboardEntry }> = [];
-  for (let i = range.start; i < range.end; i++) rows.push({ i, e: cache.row(i) });
+  for (let i = range.start; i < range.end; i++) {
+    const e = cache.row(i);
+    rows.push({ i, e: e && !e.badges?.length && badgeIndex?.bySubject.has(e.id) ? { ...e, badges: badgeIndex.bySubject.get(e.id)! } : e });
+  }
+  // The badge column shows only when the server sends badges with entries.
+  const hasBadges = rows.some(({ e }) => (e?.badges?.length ?? 0) > 0);
   return (
-    <div class="board-wrap" data-testid="board" data-version={version}>
+    <div class={`board-wrap${hasBadges ? '' : ' no-badges'}`} data-testid="board" data-version={version}>
       <div class="board-status">
         <span data-testid="total">{humanize(cache.total)} {params.entity}s</span>
         <span class={`live-status ${live}`} data-state={live} data-testid="live-status" title="Live updates of the top 100 over server-sent events">
@@ -154,7 +175,13 @@ function Board({ params }: { params: BoardParams }) {
         <span class="c-badges">Badges</span>
       </div>
       <div class="board" ref={box} role="table" aria-rowcount={cache.total}
-           onScroll={(ev) => { const el = ev.currentTarget as HTMLDivElement; setScroll({ top: el.scrollTop, height: el.clientHeight }); }}>
+           onScroll={(ev) => {
+             const el = ev.currentTarget as HTMLDivElement;
+             // Re-render only when the first visible row changes.
+             if (Math.floor(el.scrollTop / kRowHeight) !== Math.floor(scroll.top / kRowHeight) || el.clientHeight !== scroll.height) {
+               setScroll({ top: el.scrollTop, height: el.clientHeight });
+             }
+           }}>
         <div style={{ height: `${cache.total * kRowHeight}px`, position: 'relative' }}>
           <div style={{ transform: `translateY(${range.start * kRowHeight}px)` }}>
             {rows.map(({ i, e }) => e

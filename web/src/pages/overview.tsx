@@ -1,7 +1,7 @@
 // Organisation overview: tokens and cost per day, active users, value per
 // token, estimated waste, top models.
 import { useMemo } from 'preact/hooks';
-import type { Overview } from '../lib/api';
+import { listOf, type Json, type Overview } from '../lib/api';
 import { humanize, money, moneyShort } from '../lib/format';
 import { useSession } from '../lib/session';
 import { useData } from '../lib/use_data';
@@ -14,9 +14,29 @@ export function valuePerToken(days: Overview['days']): Array<number | null> {
   return days.map((d) => (d.total_tokens > 0 ? (d.outcomes / d.total_tokens) * 1e6 : null));
 }
 
+// Estimated waste per day from the detectors' flags: the wasted tokens of
+// flags that count as waste (high confidence, or confirmed by a reviewer).
+export function wasteByDay(flags: Json[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const f of flags) {
+    const counts = f.counts_as_waste ?? (f.state === 'confirmed' || f.high_confidence === true);
+    if (!counts) continue;
+    const day = String(f.date ?? '').slice(0, 10);
+    out.set(day, (out.get(day) ?? 0) + (Number(f.wasted_tokens) || 0));
+  }
+  return out;
+}
+
 export function OverviewPage() {
   const { api } = useSession();
-  const ov = useData(() => api.overview(30), []);
+  const ov = useData(async () => {
+    const [o, flags] = await Promise.all([api.overview(30), api.flags({ window: '30d' }).catch(() => null)]);
+    if (flags) {
+      const waste = wasteByDay(listOf(flags, 'flags'));
+      for (const d of o.days ?? []) if (d.wasted_tokens === undefined) d.wasted_tokens = waste.get(d.date.slice(0, 10)) ?? 0;
+    }
+    return o;
+  }, []);
   return (
     <div class="page" data-testid="overview">
       <div class="page-head"><h1>Overview</h1><span class="muted">last 30 days, UTC</span></div>
@@ -78,7 +98,7 @@ function OverviewBody({ ov }: { ov: Overview }) {
           <Chart times={c.times} series={c.value} unit="outcomes / M tokens" format={(n) => humanize(Math.round(n * 100) / 100)}
                  theme={theme} height={200} />
         </Card>
-        <Card title="Estimated waste per day">
+        <Card title="Estimated waste per day (flagged farming)">
           {c.waste ? <Chart times={c.times} series={c.waste} unit="tokens / day" format={humanize} theme={theme} height={200} />
             : <Empty title="No waste estimate yet">The farming detectors have not reported wasted tokens for these days.</Empty>}
         </Card>

@@ -5,12 +5,13 @@
 import { useMemo } from 'preact/hooks';
 import type { Json } from '../lib/api';
 import { ApiError, listOf } from '../lib/api';
+import { badgeEvidence, indexBadges, type BadgeIndex } from '../lib/badges';
 import { humanize, money, shortTime } from '../lib/format';
 import { href, navigate } from '../lib/router';
 import { useSession } from '../lib/session';
 import { arr, describe, labelOf, num, obj, str, windowRange } from '../lib/shape';
 import { useData } from '../lib/use_data';
-import { BadgeChip, Card, Gauge, Stat } from '../components/bits';
+import { BadgeChip, Card, Gauge, RankArrow, Stat } from '../components/bits';
 import { Async, Empty } from '../components/states';
 import { ByModel, UsageChart, UsageTotals } from '../components/usage';
 import { FlagCard } from './review';
@@ -25,6 +26,7 @@ export function ProfilePage({ id, query }: { id: string; query: Record<string, s
   const profile = useData(() => api.profile('users', id), [id]);
   const flags = useData(() => api.flags({ user: id, window: '30d' }), [id]);
   const allowance = useData(() => api.allowance({ user: id }), [id]);
+  const badgeRules = useData(() => api.badges({ user: id, limit: 100 }), [id]);
   if (!id) return <Empty title="No user given">Open a user from the <a href={href(['leaderboard'])}>leaderboard</a>.</Empty>;
   const p = profile.data ?? (usage.data as unknown as Json | undefined);
   return (
@@ -42,7 +44,7 @@ export function ProfilePage({ id, query }: { id: string; query: Record<string, s
       </div>
       <Card title={`Usage over time (${window}, UTC)`} wide>
         <Async state={usage} feature="Usage">
-          {(u) => <><UsageTotals usage={u} /><UsageChart usage={u} /></>}
+          {(u) => <>{profile.data && <RanksRow p={profile.data} window={window} />}<UsageTotals usage={u} /><UsageChart usage={u} /></>}
         </Async>
       </Card>
       <div class="grid">
@@ -54,7 +56,7 @@ export function ProfilePage({ id, query }: { id: string; query: Record<string, s
             {(d) => <>{listOf(d, 'budgets').map((b, i) => <BudgetGauge key={i} b={b} />)}</>}
           </Async>
         </Card>
-        <ProfilePanels state={profile} />
+        <ProfilePanels state={profile} badges={badgeRules.data ? indexBadges(badgeRules.data, 'user') : null} />
         <Card title="Flags" testid="profile-flags">
           <Async state={flags} feature="Flags" isEmpty={(d) => flaggedOf(d).length === 0}
                  empty={<Empty title="No flags">No farming detector flagged this user in the last 30 days.</Empty>}>
@@ -66,7 +68,7 @@ export function ProfilePage({ id, query }: { id: string; query: Record<string, s
   );
 }
 
-function ProfilePanels({ state }: { state: ReturnType<typeof useData<Json>> }) {
+function ProfilePanels({ state, badges }: { state: ReturnType<typeof useData<Json>>; badges: BadgeIndex | null }) {
   if (state.error instanceof ApiError && state.error.notFound) {
     return (
       <Card title="Badges and sessions">
@@ -78,7 +80,7 @@ function ProfilePanels({ state }: { state: ReturnType<typeof useData<Json>> }) {
   return (
     <Async state={state} feature="Profile details">
       {(p) => <>
-        <BadgesCard p={p} />
+        <BadgesCard p={p} index={badges} />
         <SessionsCard p={p} />
       </>}
     </Async>
@@ -92,12 +94,19 @@ export function efficiencyOf(t: Json): number | undefined {
   return tokens > 0 && value !== undefined ? value / (tokens / 1e6) : undefined;
 }
 
+// Outcomes by kind from the profile: [{kind, events, amount}] or {kind: n}.
+export function outcomeEntries(p: Json): Array<[string, number]> {
+  const list = arr(p, 'outcomes');
+  if (list.length) return list.map((o) => [str(o, 'kind') ?? '?', num(o, 'amount', 'events') ?? 0] as [string, number]);
+  const o = obj(p, 'outcomes', 'outcomes_by_kind');
+  return o ? Object.entries(o).filter(([, v]) => typeof v === 'number') as Array<[string, number]> : [];
+}
+
 function OutcomesCard({ p, totals }: { p: Json; totals: Json }) {
-  const outcomes = obj(p, 'outcomes', 'outcomes_by_kind');
-  const eff = num(p, 'efficiency') ?? efficiencyOf(totals);
+  const eff = num(p, 'efficiency') ?? efficiencyOf(totals);  // unshrunk; the board's rank uses the shrunk value
   const value = num(p, 'value') ?? num(totals, 'value');
   const count = num(totals, 'outcomes');
-  const entries = outcomes ? Object.entries(outcomes).filter(([, v]) => typeof v === 'number') : [];
+  const entries = outcomeEntries(p);
   return (
     <Card title="Outcomes and efficiency">
       <div class="stats">
@@ -113,8 +122,10 @@ function OutcomesCard({ p, totals }: { p: Json; totals: Json }) {
   );
 }
 
-function BadgesCard({ p }: { p: Json }) {
-  const badges = arr(p, 'badges');
+function BadgesCard({ p, index }: { p: Json; index: BadgeIndex | null }) {
+  // Prefer /v1/badges (it carries the rules' display names); fall back to the profile's awards.
+  const named = index?.bySubject.get(str(p, 'id') ?? '') ?? [];
+  const badges: Json[] = named.length ? named as Json[] : arr(p, 'badges');
   return (
     <Card title="Badges" testid="badges">
       {badges.length ? (
@@ -123,7 +134,8 @@ function BadgesCard({ p }: { p: Json }) {
             <li key={i}>
               <BadgeChip badge={typeof b === 'string' ? b : { name: str(b, 'name', 'id', 'badge') ?? 'badge', ...b }} />
               {typeof b === 'object' && <span class="muted small"> {str(b, 'awarded_at') ? `awarded ${shortTime(str(b, 'awarded_at'))}` : ''}</span>}
-              {typeof b === 'object' && b.evidence !== undefined && <div class="evidence">{describe(b.evidence)}</div>}
+              {typeof b === 'object' && str(b, 'description') && <span class="muted small"> · {str(b, 'description')}</span>}
+              {typeof b === 'object' && b.evidence !== undefined && <div class="evidence">{describe(badgeEvidence(b.evidence))}</div>}
             </li>
           ))}
         </ul>
@@ -141,26 +153,50 @@ export function BudgetGauge({ b }: { b: Json }) {
   const unit = str(b, 'unit') ?? 'tokens';
   const isMoney = /usd|cost|money/i.test(unit);
   const period = str(b, 'resets_at') === 'rolling' ? 'rolling' : str(b, 'resets_at') ? `resets ${shortTime(str(b, 'resets_at'))}` : '';
-  return <Gauge label={`${str(b, 'policy', 'name', 'id') ?? 'budget'} · ${str(b, 'subject') ?? ''} · ${str(b, 'enforce') ?? ''} ${period}`}
+  const subject = (str(b, 'subject') ?? '').replace(/^user:/, '');
+  return <Gauge label={subject || (str(b, 'policy') ?? 'budget')}
+                detail={`${str(b, 'policy', 'name', 'id') ?? 'budget'} · ${str(b, 'enforce') ?? ''}${period ? ` · ${period}` : ''}`}
                 used={(num(b, 'used') ?? 0) + (num(b, 'reserved') ?? 0)} limit={num(b, 'limit') ?? 0}
                 format={isMoney ? money : humanize} />;
 }
 
 function SessionsCard({ p }: { p: Json }) {
-  const sessions = arr(p, 'sessions', 'recent_sessions');
+  const sessions = arr(p, 'longest_sessions', 'recent_sessions', 'sessions');
   const count = num(p, 'session_count', 'sessions');
+  const streak = obj(p, 'streak');
   return (
-    <Card title="Sessions">
+    <Card title="Sessions" testid="sessions">
+      <div class="stats">
+        {count !== undefined && <Stat label="Sessions" value={humanize(count)} />}
+        {streak && <Stat label="Streak (days in a row)" value={humanize(num(streak, 'days') ?? 0)}
+                         hint={str(streak, 'first_day') ? `${str(streak, 'first_day')} – ${str(streak, 'last_day')}` : undefined} />}
+      </div>
       {sessions.length ? (
-        <table class="table"><thead><tr><th>Session</th><th>Started (UTC)</th><th class="num">Tokens</th><th class="num">Requests</th><th class="num">Cost</th></tr></thead>
-          <tbody>{sessions.slice(0, 20).map((s, i) => (
-            <tr key={i}><td class="mono">{(str(s, 'id', 'session', 'session_id') ?? '').slice(0, 12)}</td>
-              <td>{shortTime(str(s, 'start', 'started_at', 'first'))}</td>
-              <td class="num">{humanize(num(s, 'total_tokens', 'tokens'))}</td>
-              <td class="num">{humanize(num(s, 'requests'))}</td>
-              <td class="num">{money(num(s, 'cost_usd'))}</td></tr>))}</tbody></table>
-      ) : count !== undefined ? <div class="stats"><Stat label="Sessions" value={humanize(count)} /></div>
-        : <Empty title="No sessions recorded" />}
+        <table class="table"><thead><tr><th>Longest sessions</th><th>Started (UTC)</th><th class="num">Hours</th></tr></thead>
+          <tbody>{sessions.slice(0, 10).map((x, i) => (
+            <tr key={i}><td class="mono" title={str(x, 'session', 'id', 'session_id')}>{(str(x, 'session', 'id', 'session_id') ?? '').slice(0, 16)}</td>
+              <td>{shortTime(str(x, 'start', 'started_at', 'first'))}</td>
+              <td class="num">{(num(x, 'hours') ?? 0).toFixed(1)}</td></tr>))}</tbody></table>
+      ) : count === undefined && <Empty title="No sessions recorded" />}
     </Card>
+  );
+}
+
+// Ranks of this user in the selected window: {tokens: {rank, prev_rank, percentile}, ...}.
+export function RanksRow({ p, window }: { p: Json; window: string }) {
+  const w = obj(obj(p, 'windows') ?? {}, window);
+  const ranks = obj(w ?? {}, 'ranks');
+  if (!ranks) return null;
+  const items = Object.entries(ranks).filter(([, r]) => r && typeof r === 'object') as Array<[string, Json]>;
+  if (!items.length) return null;
+  return (
+    <div class="stats ranks" data-testid="ranks">
+      {items.map(([metric, r]) => (
+        <div class="stat" key={metric}>
+          <div class="stat-value">#{num(r, 'rank')} <RankArrow rank={num(r, 'rank') ?? 0} prev={r.prev_rank} /></div>
+          <div class="stat-label">{labelOf(metric)} · top {Math.max(1, Math.ceil(100 - (num(r, 'percentile') ?? 0)))}%</div>
+        </div>
+      ))}
+    </div>
   );
 }

@@ -89,7 +89,7 @@ export function FlagCard({ flag, compact, onDone }: { flag: Json; compact?: bool
         <a href={href(['users', user])} class="flag-user">{user}</a>
         <span class="muted">{str(flag, 'day', 'date') ?? shortTime(str(flag, 'created_at', 'at'))}</span>
         <span class="score" title="farming score, 0–100 (50 flags for review, 80 counts as waste without review)">score {Math.round(num(flag, 'score') ?? 0)} / 100</span>
-        {flag.high_confidence === true && <span class="status-chip confirmed" title="counts as waste without review">high confidence</span>}
+        {flag.high_confidence === true && <span class="hc-chip" title="counts as waste without review">high confidence</span>}
         {num(flag, 'wasted_tokens') !== undefined && <span class="muted">{humanize(num(flag, 'wasted_tokens'))} of {humanize(num(flag, 'tokens'))} tokens estimated wasted</span>}
         <span class={`status-chip ${status}`}>{status}</span>
       </div>

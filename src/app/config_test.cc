@@ -1,0 +1,121 @@
+// Contract tests for app/config.h: TOML values, errors with file, line and
+// key, and --listen parsing.
+#include "app/config.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include <toml++/toml.h>
+
+namespace burnrate::app {
+namespace {
+
+std::string Write(const std::string& text) {
+  static int n = 0;
+  std::string path = testing::TempDir() + "/config_test_" + std::to_string(getpid()) + "_" + std::to_string(++n) + ".toml";
+  std::ofstream(path) << text;
+  return path;
+}
+
+TEST(Config, DefaultsWork) {
+  Config c;
+  EXPECT_EQ(c.listen, "127.0.0.1:8080");
+  EXPECT_EQ(c.timezone, "UTC");
+  EXPECT_GE(c.raw_retention_days, 8);
+}
+
+TEST(Config, ReadsEverySection) {
+  std::string path = Write(R"(
+[server]
+listen = "0.0.0.0:9000"
+threads = 4
+web_dir = "/srv/web"
+[store]
+path = "/var/lib/burnrate.db"
+raw_retention_days = 30
+[engine]
+timezone = "Europe/Berlin"
+board_refresh_ms = 500
+[prices]
+file = "prices.json"
+[identity]
+file = "people.csv"
+[boards]
+pseudonymous = true
+[ingest]
+max_tokens = 1000
+max_future_minutes = 5
+[detect]
+anything = "kept for other layers"
+)");
+  auto c = LoadConfig(path);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->listen, "0.0.0.0:9000");
+  EXPECT_EQ(c->http_threads, 4);
+  EXPECT_EQ(c->web_dir, "/srv/web");
+  EXPECT_EQ(c->db_path, "/var/lib/burnrate.db");
+  EXPECT_EQ(c->raw_retention_days, 30);
+  EXPECT_EQ(c->limits.retention_ms, 30 * kDayMs);
+  EXPECT_EQ(c->timezone, "Europe/Berlin");
+  EXPECT_EQ(c->board_refresh_ms, 500);
+  EXPECT_EQ(c->prices_file, "prices.json");
+  EXPECT_EQ(c->identity_file, "people.csv");
+  EXPECT_TRUE(c->pseudonymous);
+  EXPECT_EQ(c->limits.max_tokens, 1000);
+  EXPECT_EQ(c->limits.max_future_ms, 5 * kMinuteMs);
+  EXPECT_EQ(c->config_path, path);
+  ASSERT_NE(c->toml, nullptr);
+  EXPECT_EQ(c->toml->at_path("detect.anything").value<std::string>(), "kept for other layers");
+}
+
+TEST(Config, SyntaxErrorsNameFileAndLine) {
+  std::string path = Write("[server]\nlisten = \"x\"\nthreads = = 3\n");
+  auto c = LoadConfig(path);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), Status::Code::kInvalidArgument);
+  EXPECT_NE(c.status().message().find(path + ":3"), std::string::npos) << c.status().message();
+}
+
+TEST(Config, WrongTypesAreErrorsNamingTheKey) {
+  // A value of the wrong type must not be silently replaced by the default.
+  std::string path = Write("[server]\nlisten = \"x:1\"\nthreads = \"four\"\n");
+  auto c = LoadConfig(path);
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("server.threads"), std::string::npos) << c.status().message();
+  EXPECT_NE(c.status().message().find(path + ":3"), std::string::npos) << c.status().message();
+  auto d = LoadConfig(Write("[store]\npath = 7\n"));
+  ASSERT_FALSE(d.ok());
+  EXPECT_NE(d.status().message().find("store.path"), std::string::npos);
+  EXPECT_FALSE(LoadConfig(Write("[boards]\npseudonymous = \"yes\"\n")).ok());
+}
+
+TEST(Config, RangeChecks) {
+  EXPECT_FALSE(LoadConfig(Write("[server]\nthreads = 0\n")).ok());
+  auto r = LoadConfig(Write("[store]\nraw_retention_days = 7\n"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("raw_retention_days"), std::string::npos);
+  EXPECT_FALSE(LoadConfig("/nonexistent/burnrate.toml").ok());
+}
+
+TEST(SplitHostPort, Forms) {
+  std::string host;
+  uint16_t port = 0;
+  ASSERT_TRUE(SplitHostPort("127.0.0.1:8080", &host, &port).ok());
+  EXPECT_EQ(host, "127.0.0.1");
+  EXPECT_EQ(port, 8080);
+  ASSERT_TRUE(SplitHostPort(":9090", &host, &port).ok());
+  EXPECT_EQ(host, "0.0.0.0");
+  EXPECT_EQ(port, 9090);
+  ASSERT_TRUE(SplitHostPort("localhost:0", &host, &port).ok());
+  EXPECT_EQ(port, 0);
+  EXPECT_FALSE(SplitHostPort("8080", &host, &port).ok());
+  EXPECT_FALSE(SplitHostPort("h:65536", &host, &port).ok());
+  EXPECT_FALSE(SplitHostPort("h:-1", &host, &port).ok());
+  EXPECT_FALSE(SplitHostPort("h:abc", &host, &port).ok());
+  EXPECT_NE(SplitHostPort("h:abc", &host, &port).message().find("listen"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace burnrate::app
