@@ -253,6 +253,7 @@ Result<CheckResult> Governor::Check(const CheckRequest& in, std::string* field) 
   rv.est_tokens = r.estimated_tokens, rv.est_cost = cost;
   ResShard& shard = res_[Hash64(res.reservation_id) % kResShards];
   std::lock_guard<std::mutex> l(shard.mu);
+  shard.expiry.emplace(res.expires_at, res.reservation_id);
   shard.map.emplace(res.reservation_id, std::move(rv));
   return res;
 }
@@ -401,13 +402,14 @@ void Governor::Tick() {
     std::vector<Reservation> expired;
     {
       std::lock_guard<std::mutex> l(res_[i].mu);
-      for (auto it = res_[i].map.begin(); it != res_[i].map.end();) {
-        if (it->second.expires <= now) {
+      auto& due = res_[i].expiry;
+      while (!due.empty() && due.top().first <= now) {
+        auto it = res_[i].map.find(due.top().second);
+        if (it != res_[i].map.end() && it->second.expires <= now) {
           expired.push_back(std::move(it->second));
-          it = res_[i].map.erase(it);
-        } else {
-          ++it;
+          res_[i].map.erase(it);
         }
+        due.pop();
       }
     }
     for (Reservation& rv : expired) Release(rv, 0, 0, now);

@@ -2,6 +2,8 @@
 // interface: include govern/govern.h instead.
 #pragma once
 
+#include <queue>
+
 #include <mutex>
 #include <unordered_map>
 
@@ -50,6 +52,12 @@ struct Governor::Reservation {
 struct Governor::ResShard {
   std::mutex mu;
   std::unordered_map<std::string, Reservation> map;  // guarded by mu
+  // (expires, id), soonest first, so expiry pops what is due instead of
+  // scanning the whole map under the lock. Settled ids stay here until
+  // their time and are skipped then. Guarded by mu.
+  std::priority_queue<std::pair<TimeMs, std::string>, std::vector<std::pair<TimeMs, std::string>>,
+                      std::greater<>>
+      expiry;
 };
 
 struct Governor::QuotaState {
