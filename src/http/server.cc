@@ -81,6 +81,7 @@ class Session : public std::enable_shared_from_this<Session> {
       Response r = ErrorResponse(Status::InvalidArgument("request body exceeds " + std::to_string(max_body_) + " bytes"));
       r.status = 413;
       keep_alive_ = false;
+      linger_ = true;  // the client may still be sending the body
       return Write(std::move(r));
     }
     if (ec) return Close();
@@ -119,6 +120,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (is_head_) res->body().clear();
     stream_.expires_after(std::chrono::seconds(120));
     bhttp::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, size_t) {
+      if (!ec && self->linger_) return self->Linger();
       if (ec || !self->keep_alive_) return self->Close();
       self->Read();
     });
@@ -154,6 +156,23 @@ class Session : public std::enable_shared_from_this<Session> {
     });
   }
 
+  // After answering early (413), stop sending but read and drop what the
+  // client still sends, for a while: closing with unread input makes the
+  // kernel reset the connection, and the client may lose the answer.
+  void Linger() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.expires_after(std::chrono::seconds(5));
+    Drain();
+  }
+
+  void Drain() {
+    stream_.async_read_some(asio::buffer(drain_), [self = shared_from_this()](beast::error_code ec, size_t) {
+      if (ec) return self->Close();
+      self->Drain();
+    });
+  }
+
   void Close() {
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
@@ -171,6 +190,8 @@ class Session : public std::enable_shared_from_this<Session> {
   size_t max_body_;
   bool keep_alive_ = true;
   bool is_head_ = false;
+  bool linger_ = false;
+  char drain_[16384];
   std::shared_ptr<SseStream> sse_;
   std::deque<std::string> sse_queue_;  // on the strand only
   bool sse_closed_ = false;
