@@ -110,15 +110,16 @@ const EntityState* EntityTable::Find(std::string_view name) const {
   return it == index.end() ? nullptr : &entities[it->second];
 }
 
+static double OutcomeWeight(const EngineOptions& o, const std::string& kind) {
+  auto it = o.outcome_weights.find(kind);
+  return it == o.outcome_weights.end() ? 1.0 : it->second;
+}
+
 Engine::Engine(EngineOptions opts, const Clock& clock)
     : opts_(std::move(opts)), clock_(clock), state_(std::make_unique<State>()) {}
 
 Engine::~Engine() = default;
 
-double Engine_OutcomeWeight(const EngineOptions& o, const std::string& kind) {
-  auto it = o.outcome_weights.find(kind);
-  return it == o.outcome_weights.end() ? 1.0 : it->second;
-}
 
 void Engine::Apply(std::span<const model::Event> events) {
   if (events.empty()) return;
@@ -135,7 +136,7 @@ void Engine::Apply(std::span<const model::Event> events) {
     } else {
       // A rollup (Store::Purge) stands for `requests` outcome events.
       c.outcomes = std::max<int64_t>(e.requests, 1);
-      c.value = e.outcome_value * Engine_OutcomeWeight(opts_, e.outcome_kind);
+      c.value = e.outcome_value * OutcomeWeight(opts_, e.outcome_kind);
       int64_t n = std::max<int64_t>(1, std::llround(e.outcome_value));
       if (e.outcome_kind == "edit_accepted") c.edits_accepted = n;
       if (e.outcome_kind == "edit_rejected") c.edits_rejected = n;

@@ -211,27 +211,30 @@ Ingestor::Ingestor(IngestOptions opts, store::Store& store, engine::Engine& engi
 Ingestor::~Ingestor() { Stop(); }
 
 Status Ingestor::Recover() {
+  // Rollups are history past raw retention: engine only. Raw events also
+  // reach the listeners and, inside the window, the dedup index.
   std::vector<model::Event> chunk;
+  bool notify = false;
   auto flush = [&] {
     impl_->engine.Apply(chunk);
-    for (const auto& l : impl_->listeners) l(chunk);
+    if (notify)
+      for (const auto& l : impl_->listeners) l(chunk);
     chunk.clear();
   };
-  BR_RETURN_IF_ERROR(impl_->store.ScanRollups([&](const model::Event& e) {
+  auto add = [&](const model::Event& e) {
     chunk.push_back(e);
-    if (chunk.size() >= 8192) {
-      impl_->engine.Apply(chunk);
-      chunk.clear();
-    }
+    if (chunk.size() >= 8192) flush();
+  };
+  BR_RETURN_IF_ERROR(impl_->store.ScanRollups([&](const model::Event& e) {
+    add(e);
     return Status::OK();
   }));
-  impl_->engine.Apply(chunk);
-  chunk.clear();
+  flush();
+  notify = true;
   TimeMs window_start = impl_->clock.NowMs() - impl_->opts.dedup_window_days * kDayMs;
   BR_RETURN_IF_ERROR(impl_->store.ScanEvents(0, [&](const model::Event& e) {
     if (e.received >= window_start) impl_->dedup.Restore(model::EventFingerprint(e), e.received);
-    chunk.push_back(e);
-    if (chunk.size() >= 8192) flush();
+    add(e);
     return Status::OK();
   }));
   flush();
