@@ -214,31 +214,24 @@ Status Ingestor::Recover() {
   // Rollups are history past raw retention: engine only. Raw events also
   // reach the listeners and, inside the window, the dedup index.
   std::vector<model::Event> chunk;
-  bool notify = false;
   auto flush = [&] {
     impl_->engine.Apply(chunk);
-    if (notify)
-      for (const auto& l : impl_->listeners) l(chunk);
     chunk.clear();
   };
-  auto add = [&](const model::Event& e) {
+  BR_RETURN_IF_ERROR(impl_->store.ScanRollups([&](const model::Event& e) {
     chunk.push_back(e);
     if (chunk.size() >= 8192) flush();
-  };
-  BR_RETURN_IF_ERROR(impl_->store.ScanRollups([&](const model::Event& e) {
-    add(e);
     return Status::OK();
   }));
   flush();
-  notify = true;
   TimeMs window_start = impl_->clock.NowMs() - impl_->opts.dedup_window_days * kDayMs;
-  BR_RETURN_IF_ERROR(impl_->store.ScanEvents(0, [&](const model::Event& e) {
-    if (e.received >= window_start) impl_->dedup.Restore(model::EventFingerprint(e), e.received);
-    add(e);
+  return impl_->store.ScanEventBatches(0, [&](std::span<const model::Event> events) {
+    for (const model::Event& e : events)
+      if (e.received >= window_start) impl_->dedup.Restore(model::EventFingerprint(e), e.received);
+    impl_->engine.Apply(events);
+    for (const auto& l : impl_->listeners) l(events);
     return Status::OK();
-  }));
-  flush();
-  return Status::OK();
+  });
 }
 
 void Ingestor::Start() {

@@ -312,6 +312,20 @@ class SqliteStore final : public Store {
 
 }  // namespace
 
+Status Store::ScanEventBatches(TimeMs from, const std::function<Status(std::span<const model::Event>)>& fn) {
+  constexpr size_t kBatch = 8192;
+  std::vector<model::Event> batch;
+  batch.reserve(kBatch);
+  BR_RETURN_IF_ERROR(ScanEvents(from, [&](const model::Event& e) {
+    batch.push_back(e);
+    if (batch.size() < kBatch) return Status::OK();
+    Status st = fn(batch);
+    batch.clear();
+    return st;
+  }));
+  return batch.empty() ? Status::OK() : fn(batch);
+}
+
 Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path, SqliteOptions opts) {
   sqlite3* db = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,

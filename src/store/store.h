@@ -41,6 +41,11 @@ class Store {
   // fn returning an error stops the scan with that error.
   virtual Status ScanEvents(TimeMs received_from,
                             const std::function<Status(const model::Event&)>& fn) = 0;
+  // The same scan in batches (arrival order; a batch's events are valid only
+  // during the call). Recovery uses it: a store that keeps events in blocks
+  // hands out whole decoded blocks. The default batches ScanEvents.
+  virtual Status ScanEventBatches(TimeMs received_from,
+                                  const std::function<Status(std::span<const model::Event>)>& fn);
   // Calls fn for every daily rollup (events folded by Purge); the event
   // carries totals and `requests`; id is empty.
   virtual Status ScanRollups(const std::function<Status(const model::Event&)>& fn) = 0;
