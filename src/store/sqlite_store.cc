@@ -111,22 +111,33 @@ class SqliteStore final : public Store {
   ~SqliteStore() override { sqlite3_close_v2(db_); }
 
   Status Init(const SqliteOptions& opts) {
+    has_legacy_ = HasTable("events");
+    if (opts.read_only) {
+      has_blocks_ = HasTable("event_blocks");
+      return Status::OK();
+    }
     BR_RETURN_IF_ERROR(Exec("PRAGMA journal_mode=WAL"));
     BR_RETURN_IF_ERROR(Exec(opts.synchronous_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=OFF"));
     BR_RETURN_IF_ERROR(Exec("PRAGMA cache_size=-65536"));
     BR_RETURN_IF_ERROR(Exec("PRAGMA wal_autocheckpoint=10000"));
     BR_RETURN_IF_ERROR(Exec(kSchema));
-    Stmt st;
-    BR_RETURN_IF_ERROR(Prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'events'", st));
-    has_legacy_ = sqlite3_step(st.get()) == SQLITE_ROW;
+    has_blocks_ = true;
     return Prepare(kInsertBlock, insert_);
   }
 
   Status Append(std::span<const model::Event> events) override {
+    std::span<const model::Event> runs[] = {events};
+    return AppendRuns(runs);
+  }
+
+  Status AppendRuns(std::span<const std::span<const model::Event>> runs) override {
     std::lock_guard lock(mu_);
-    if (events.empty()) return Status::OK();
+    if (insert_.get() == nullptr) return Status::IOError("the database is open read-only");
+    size_t n = 0;
+    for (const auto& r : runs) n += r.size();
+    if (n == 0) return Status::OK();
     BR_RETURN_IF_ERROR(Exec("BEGIN"));
-    Status st = AppendBlocks(events);
+    Status st = AppendBlocks(runs);
     if (!st.ok()) {
       writer_.Clear();
       (void)Exec("ROLLBACK");
@@ -146,6 +157,7 @@ class SqliteStore final : public Store {
                           const std::function<Status(std::span<const model::Event>)>& fn) override {
     std::lock_guard lock(mu_);
     if (has_legacy_) BR_RETURN_IF_ERROR(ScanLegacy(from, fn));
+    if (!has_blocks_) return Status::OK();
     Stmt st;
     BR_RETURN_IF_ERROR(Prepare(kSelectBlocks, st));
     sqlite3_stmt* s = st.get();
@@ -207,10 +219,9 @@ class SqliteStore final : public Store {
   Result<int64_t> CountEvents() override {
     std::lock_guard lock(mu_);
     Stmt st;
-    BR_RETURN_IF_ERROR(Prepare(has_legacy_ ? "SELECT (SELECT COUNT(*) FROM events) + "
-                                             "(SELECT IFNULL(SUM(n), 0) FROM event_blocks)"
-                                           : "SELECT IFNULL(SUM(n), 0) FROM event_blocks",
-                               st));
+    std::string legacy = has_legacy_ ? "(SELECT COUNT(*) FROM events)" : "0";
+    std::string blocks = has_blocks_ ? "(SELECT IFNULL(SUM(n), 0) FROM event_blocks)" : "0";
+    BR_RETURN_IF_ERROR(Prepare("SELECT " + legacy + " + " + blocks, st));
     if (sqlite3_step(st.get()) != SQLITE_ROW) return Error("count events");
     return int64_t(sqlite3_column_int64(st.get(), 0));
   }
@@ -272,15 +283,24 @@ class SqliteStore final : public Store {
   }
 
  private:
-  // Writes events as blocks of at most kBlockEvents events / kBlockRawBytes.
-  Status AppendBlocks(std::span<const model::Event> events) {
+  bool HasTable(const char* name) {
+    Stmt st;
+    if (!Prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", st).ok()) return false;
+    sqlite3_bind_text(st.get(), 1, name, -1, SQLITE_STATIC);
+    return sqlite3_step(st.get()) == SQLITE_ROW;
+  }
+
+  // Writes the runs as blocks of at most kBlockEvents events / kBlockRawBytes.
+  Status AppendBlocks(std::span<const std::span<const model::Event>> runs) {
     TimeMs lo = INT64_MAX, hi = INT64_MIN;
-    for (const model::Event& e : events) {
-      writer_.Add(e);
-      lo = std::min(lo, e.received), hi = std::max(hi, e.received);
-      if (writer_.size() >= kBlockEvents || writer_.raw_bytes() >= kBlockRawBytes) {
-        BR_RETURN_IF_ERROR(InsertBlock(lo, hi));
-        lo = INT64_MAX, hi = INT64_MIN;
+    for (const auto& run : runs) {
+      for (const model::Event& e : run) {
+        writer_.Add(e);
+        lo = std::min(lo, e.received), hi = std::max(hi, e.received);
+        if (writer_.size() >= kBlockEvents || writer_.raw_bytes() >= kBlockRawBytes) {
+          BR_RETURN_IF_ERROR(InsertBlock(lo, hi));
+          lo = INT64_MAX, hi = INT64_MIN;
+        }
       }
     }
     return writer_.size() ? InsertBlock(lo, hi) : Status::OK();
@@ -350,6 +370,7 @@ class SqliteStore final : public Store {
   }
 
   Result<int64_t> PurgeInTransaction(TimeMs before) {
+    if (insert_.get() == nullptr) return Status::IOError("the database is open read-only");
     int64_t folded = 0;
     std::string b = std::to_string(before);
     if (has_legacy_) {
@@ -487,6 +508,7 @@ class SqliteStore final : public Store {
   std::mutex mu_;
   sqlite3* db_;
   bool has_legacy_ = false;        // the database has the pre-block `events` table
+  bool has_blocks_ = false;        // ... and `event_blocks` (only a read-only open may lack it)
   Stmt insert_;                    // guarded by mu_, as are the four below
   EventBlockWriter writer_;
   EventBlockReader reader_;
@@ -495,6 +517,12 @@ class SqliteStore final : public Store {
 };
 
 }  // namespace
+
+Status Store::AppendRuns(std::span<const std::span<const model::Event>> runs) {
+  std::vector<model::Event> all;
+  for (const auto& r : runs) all.insert(all.end(), r.begin(), r.end());
+  return Append(all);
+}
 
 Status Store::ScanEventBatches(TimeMs from, const std::function<Status(std::span<const model::Event>)>& fn) {
   constexpr size_t kBatch = 8192;
@@ -512,8 +540,8 @@ Status Store::ScanEventBatches(TimeMs from, const std::function<Status(std::span
 
 Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path, SqliteOptions opts) {
   sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                           nullptr);
+  int flags = opts.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+  int rc = sqlite3_open_v2(path.c_str(), &db, flags | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     std::string m = db ? sqlite3_errmsg(db) : "out of memory";
     sqlite3_close_v2(db);
