@@ -14,6 +14,7 @@
 // real sockets and real files; results go to stdout as one JSON line each.
 #include <sqlite3.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -21,6 +22,9 @@
 #include <chrono>
 #include <filesystem>
 #include <iostream>
+#include <fstream>
+#include <map>
+#include <sstream>
 #include <thread>
 
 #include "app/app.h"
@@ -41,6 +45,30 @@ static long MaxRssMb() {
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
   return ru.ru_maxrss / 1024;
+}
+
+// CPU seconds used so far by this process's threads, summed by thread name
+// (/proc/self/task/*/stat): the server names its threads br-http,
+// br-committer, br-applier, br-tick; client threads keep the process name.
+static std::map<std::string, double> ThreadCpu() {
+  std::map<std::string, double> out;
+  static const double kTick = double(sysconf(_SC_CLK_TCK));
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream stat(task.path() / "stat");
+    std::string line;
+    std::getline(stat, line);
+    size_t open = line.find('('), close = line.rfind(')');
+    if (open == std::string::npos || close == std::string::npos) continue;
+    std::istringstream rest(line.substr(close + 2));
+    std::string field;
+    double utime = 0, stime = 0;
+    for (int i = 3; i <= 15 && rest >> field; ++i) {  // fields 14 and 15: utime, stime
+      if (i == 14) utime = std::stod(field);
+      if (i == 15) stime = std::stod(field);
+    }
+    out[line.substr(open + 1, close - open - 1)] += (utime + stime) / kTick;
+  }
+  return out;
 }
 
 static std::vector<std::vector<model::Event>> MakeBatches(int users, int64_t events, size_t batch) {
@@ -172,6 +200,7 @@ static int Ingest(int64_t events, size_t batch, int clients, const std::string& 
   std::atomic<int64_t> accepted{0};
   std::vector<double> lat;
   std::mutex lat_mu;
+  auto cpu0 = ThreadCpu();
   t0 = Clock_::now();
   std::vector<std::thread> threads;
   for (int c = 0; c < clients; ++c) {
@@ -196,15 +225,26 @@ static int Ingest(int64_t events, size_t batch, int clients, const std::string& 
   }
   for (auto& t : threads) t.join();
   double e2e_s = Seconds(t0, Clock_::now());
+  auto cpu1 = ThreadCpu();
   (*app)->Stop();
+  // CPU microseconds per accepted event, by thread name (threads that ended
+  // during the run are missed; none do).
+  std::string cpu_json;
+  double cpu_total = 0;
+  for (const auto& [name, secs] : cpu1) {
+    double us = (secs - cpu0[name]) * 1e6 / double(std::max<int64_t>(accepted, 1));
+    cpu_total += us;
+    cpu_json += (cpu_json.empty() ? "" : ",") + ("\"" + name + "\":") + std::to_string(us).substr(0, 5);
+  }
   std::sort(lat.begin(), lat.end());
   double e2e_rate = double(accepted) / e2e_s;
   std::printf(
       "{\"bench\":\"ingest\",\"prompts\":%s,\"events\":%lld,\"batch\":%zu,\"clients\":%d,\"raw_sqlite_events_per_s\":%.0f,"
       "\"store_blocks_events_per_s\":%.0f,\"http_events_per_s\":%.0f,\"ratio\":%.3f,\"accepted\":%lld,\"request_p50_ms\":%.1f,\"request_p99_ms\":%.1f,"
-      "\"max_rss_mb\":%ld}\n",
+      "\"max_rss_mb\":%ld,\"cpu_us_per_event\":%.2f,\"cpu_us_per_event_by_thread\":{%s}}\n",
       prompts ? "true" : "false", (long long)total, batch, clients, *raw_rate, store_rate, e2e_rate, e2e_rate / *raw_rate, (long long)accepted.load(),
-      lat.empty() ? 0 : lat[lat.size() / 2], lat.empty() ? 0 : lat[lat.size() * 99 / 100], MaxRssMb());
+      lat.empty() ? 0 : lat[lat.size() / 2], lat.empty() ? 0 : lat[lat.size() * 99 / 100], MaxRssMb(), cpu_total,
+      cpu_json.c_str());
   return accepted == total ? 0 : 1;
 }
 
