@@ -227,17 +227,28 @@ void App::Impl::RegisterRoutes() {
   router.AddSync("GET", "/v1/overview", Role::kViewer, [this](Request& r) {
     auto days = IntParam(r, "days", 30, 1, 366);
     if (!days.ok()) return ErrorResponse(days.status(), "days");
+    TimeMs now = clock->NowMs();
+    // Estimated waste: flagged tokens that count against their users
+    // (high confidence or confirmed), by the flag's local date.
+    std::unordered_map<std::string, int64_t> waste_by_date;
+    int64_t today = detection->DayOf(now);
+    for (const auto& f : detection->flags().List(today - *days, today))
+      if (f.CountsAsWaste()) waste_by_date[f.date] += f.wasted_tokens;
     JsonWriter w;
     w.BeginObject().Key("timezone").String(cfg.timezone).Key("days").BeginArray();
     engine::Counters total;
+    int64_t total_waste = 0;
     for (const auto& d : engine->Daily(int(*days))) {
-      w.BeginObject().Key("date").String(engine->options().tz.FormatLocalDate(d.day));
+      std::string date = engine->options().tz.FormatLocalDate(d.day);
+      auto waste = waste_by_date.find(date.substr(0, 10));
+      int64_t wasted = waste == waste_by_date.end() ? 0 : waste->second;
+      w.BeginObject().Key("date").String(date);
       WriteCounters(w, d.c);
-      w.Key("active_users").Int(d.active_users).EndObject();
+      w.Key("active_users").Int(d.active_users).Key("wasted_tokens").Int(wasted).EndObject();
       total += d.c;
+      total_waste += wasted;
     }
     w.EndArray();
-    TimeMs now = clock->NowMs();
     w.Key("top_models").BeginArray();
     for (const auto& [m, c] : engine->TopModels({now - *days * kDayMs, now + kHourMs}, 10)) {
       w.BeginObject().Key("model").String(m);
@@ -247,7 +258,7 @@ void App::Impl::RegisterRoutes() {
     w.EndArray();
     w.Key("totals").BeginObject();
     WriteCounters(w, total);
-    w.EndObject();
+    w.Key("wasted_tokens").Int(total_waste).EndObject();
     w.Key("users").Int(int64_t(engine->entity_count(engine::Entity::kUser)));
     w.EndObject();
     return Response::Json(w.Take());
