@@ -243,8 +243,15 @@ static int Restart(int64_t events, const std::string& dir) {
   Status st = (*app)->StartOffline();
   if (!st.ok()) return std::cerr << st.ToString() << "\n", 1;
   double s = Seconds(t0, Clock_::now());
-  std::printf("{\"bench\":\"restart\",\"events\":%lld,\"recovery_s\":%.1f,\"max_rss_mb\":%ld}\n",
-              (long long)(*app)->engine().events_applied(), s, MaxRssMb());
+  // Busy time per stage (they overlap: scan || engine+listeners || dedup).
+  ingest::Ingestor::RecoveryStats r = (*app)->ingestor().recovery_stats();
+  std::printf(
+      "{\"bench\":\"restart\",\"events\":%lld,\"recovery_s\":%.1f,\"max_rss_mb\":%ld,\"scan_s\":%.1f,"
+      "\"engine_s\":%.1f,\"listeners_s\":%.1f,\"dedup_s\":%.1f,\"dedup_ids\":%lld,\"governance_events\":%lld,"
+      "\"detection_events\":%lld}\n",
+      (long long)(*app)->engine().events_applied(), s, MaxRssMb(), r.scan_seconds, r.apply_seconds,
+      r.listener_seconds, r.dedup_seconds, (long long)r.dedup_restored, (long long)r.replayed[0],
+      (long long)r.replayed[1]);
   (*app)->Stop();
   return 0;
 }

@@ -53,6 +53,7 @@ struct StringHash {
 struct EntityTable {
   std::unordered_map<std::string, uint32_t, StringHash, std::equal_to<>> index;
   std::vector<EntityState> entities;
+  uint32_t last = kNoEntity;  // the last name interned: events come in runs of one team, org, model
   uint32_t Intern(std::string_view name);
   const EntityState* Find(std::string_view name) const;
 };
@@ -96,6 +97,7 @@ struct Engine::State {
   // key: user + '\x1f' + session; guarded by mu
   std::unordered_map<std::string, OpenSession, StringHash, std::equal_to<>> open_sessions;
   size_t open_after_close = 0;  // open_sessions.size() after the last close
+  std::string session_key;      // TrackSession's lookup buffer; guarded by mu
 
   // sessions.cc; callers hold mu (writer side).
   void TrackSession(uint32_t user, const std::string& session, TimeMs ts, TimeMs now, const EngineOptions& o);

@@ -36,9 +36,13 @@ std::string_view SessionOf(std::string_view key) { return key.substr(key.find('\
 void Engine::State::TrackSession(uint32_t user, const std::string& session, TimeMs ts,
                                  TimeMs now_hint, const EngineOptions& o) {
   EntityState& u = tables[int(Entity::kUser)].entities[user];
-  std::string key = u.name + '\x1f' + session;
-  auto it = open_sessions.find(key);
+  // The key is built in a reused buffer: most events continue an open
+  // session, and a lookup should not allocate (recovery replays millions).
+  session_key.assign(u.name).push_back('\x1f');
+  session_key.append(session);
+  auto it = open_sessions.find(std::string_view(session_key));
   if (it == open_sessions.end()) {
+    std::string key = session_key;
     u.open.push_back(key);
     open_sessions.emplace(std::move(key), OpenSession{user, ts, ts});
     u.sessions++;
