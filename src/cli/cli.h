@@ -12,6 +12,7 @@ void AddKeysCommand(CLI::App& app);
 void AddIngestCommand(CLI::App& app);
 void AddTopCommand(CLI::App& app);
 void AddSimulateCommand(CLI::App& app);
+void AddEventsCommand(CLI::App& app);  // events_command.cc
 // Makes eval-detection use the real ingest path (eval_ingest.cc).
 void InstallEvalIngestPath();
 

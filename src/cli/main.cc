@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   burnrate::cli::AddIngestCommand(app);
   burnrate::cli::AddTopCommand(app);
   burnrate::cli::AddSimulateCommand(app);
+  burnrate::cli::AddEventsCommand(app);
   burnrate::claude::AddIngestClaudeCommand(app);  // extends `ingest` with --claude
   burnrate::claude::AddAgentCommand(app);
   burnrate::claude::AddReportCommand(app);

@@ -1,10 +1,13 @@
 // Contract tests for store/store.h on the SQLite implementation: a real
 // database file in a temporary directory.
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
+#include <map>
+#include <tuple>
 #include <thread>
 
 #include "store/store.h"
@@ -199,6 +202,205 @@ TEST_F(SqliteStoreTest, PurgeFoldsIntoDailyRollups) {
   EXPECT_EQ(cost, 3 * 123456);
   // Purging again folds nothing new.
   EXPECT_EQ(*s->Purge(2 * kDayMs), 0);
+}
+
+// The schema and insert of databases written before event blocks.
+void WriteLegacyEvents(const std::string& path, const std::vector<model::Event>& evs) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, R"sql(
+CREATE TABLE events (
+  seq INTEGER PRIMARY KEY,
+  id TEXT NOT NULL, fp INTEGER NOT NULL, type INTEGER NOT NULL,
+  ts INTEGER NOT NULL, received INTEGER NOT NULL,
+  user TEXT, team TEXT, org TEXT, project TEXT, source TEXT, session TEXT, client TEXT, model TEXT,
+  input INTEGER, output INTEGER, cache_read INTEGER, cache_write INTEGER, cache_write_1h INTEGER,
+  cost_nanos INTEGER, requests INTEGER,
+  outcome_kind TEXT, outcome_value REAL,
+  p_len INTEGER, p_ratio REAL, p_simhash INTEGER, p_exact INTEGER);
+CREATE TABLE rollups (
+  day INTEGER NOT NULL, type INTEGER NOT NULL,
+  user TEXT, team TEXT, org TEXT, project TEXT, source TEXT, model TEXT, outcome_kind TEXT,
+  input INTEGER, output INTEGER, cache_read INTEGER, cache_write INTEGER, cost_nanos INTEGER,
+  requests INTEGER, outcome_value REAL);)sql",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_stmt* s = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db,
+                               "INSERT INTO events (id, fp, type, ts, received, user, team, org, project, source, "
+                               "session, client, model, input, output, cache_read, cache_write, cache_write_1h, "
+                               "cost_nanos, requests, outcome_kind, outcome_value, p_len, p_ratio, p_simhash, "
+                               "p_exact) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                               -1, &s, nullptr),
+            SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr), SQLITE_OK);
+  for (const model::Event& e : evs) {
+    int i = 1;
+    auto text = [&](const std::string& v) { sqlite3_bind_text(s, i++, v.data(), int(v.size()), SQLITE_STATIC); };
+    auto num = [&](int64_t v) { sqlite3_bind_int64(s, i++, v); };
+    text(e.id), num(int64_t(model::EventFingerprint(e))), num(int(e.type)), num(e.ts), num(e.received);
+    text(e.user), text(e.team), text(e.org), text(e.project), text(e.source), text(e.session);
+    text(e.client), text(e.model);
+    num(e.tokens.input), num(e.tokens.output), num(e.tokens.cache_read), num(e.tokens.cache_write);
+    num(e.tokens.cache_write_1h), num(e.cost_nanos), num(e.requests);
+    text(e.outcome_kind);
+    sqlite3_bind_double(s, i++, e.outcome_value);
+    num(e.prompt.present ? int64_t(e.prompt.length) : -1);
+    sqlite3_bind_double(s, i++, e.prompt.compress_ratio);
+    num(int64_t(e.prompt.simhash)), num(int64_t(e.prompt.exact_hash));
+    ASSERT_EQ(sqlite3_step(s), SQLITE_DONE);
+    sqlite3_reset(s);
+  }
+  sqlite3_finalize(s);
+  ASSERT_EQ(sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+}
+
+std::vector<std::string> Ids(Store& s, TimeMs from = 0) {
+  std::vector<std::string> ids;
+  EXPECT_TRUE(s.ScanEvents(from, [&](const model::Event& e) {
+                 ids.push_back(e.id);
+                 return Status::OK();
+               }).ok());
+  return ids;
+}
+
+// Rollup rows as comparable tuples (order-free).
+using RollupKey = std::tuple<TimeMs, int, std::string, std::string, std::string, std::string, std::string,
+                             std::string, std::string>;
+using RollupSums = std::tuple<int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, double>;
+std::map<RollupKey, RollupSums> Rollups(Store& s) {
+  std::map<RollupKey, RollupSums> out;
+  EXPECT_TRUE(s.ScanRollups([&](const model::Event& r) {
+                 RollupKey k{r.ts, int(r.type), r.user, r.team, r.org, r.project, r.source, r.model, r.outcome_kind};
+                 auto& [in, outp, cr, cw, cost, req, value] = out[k];  // rows of one key add up
+                 in += r.tokens.input, outp += r.tokens.output, cr += r.tokens.cache_read;
+                 cw += r.tokens.cache_write, cost += r.cost_nanos, req += r.requests, value += r.outcome_value;
+                 return Status::OK();
+               }).ok());
+  return out;
+}
+
+// A mixed day-spanning population: users, models, outcomes, a negative ts.
+std::vector<model::Event> Population() {
+  std::vector<model::Event> evs;
+  for (int i = 0; i < 3000; ++i) {
+    model::Event e = Usage("p" + std::to_string(i), (i % 5) * kDayMs + i * 1000, (i / 1000) * kDayMs,
+                           "u" + std::to_string(i % 13));
+    e.model = i % 3 ? "claude-sonnet-4-5" : "gpt-5";
+    e.source = i % 4 ? "api" : "";
+    e.tokens = {i, 2 * i, 3, i % 7, 0};
+    e.cost_nanos = 1000 + i;
+    if (i % 17 == 0) {
+      e.type = model::EventType::kOutcome;
+      e.outcome_kind = i % 2 ? "commit" : "lines_added";
+      e.outcome_value = 0.25 * (i % 9);
+    }
+    evs.push_back(e);
+  }
+  evs[5].ts = -kDayMs / 2;  // truncates to day 0, as SQL integer division does
+  return evs;
+}
+
+TEST_F(SqliteStoreTest, PurgeOfBlocksEqualsTheSqlFoldOfRows) {
+  std::vector<model::Event> evs = Population();
+  WriteLegacyEvents(path_, evs);
+  std::map<RollupKey, RollupSums> sql;
+  {
+    auto s = Open();
+    ASSERT_EQ(*s->Purge(2 * kDayMs), 2000);  // the SQL GROUP BY over legacy rows
+    sql = Rollups(*s);
+  }
+  fs::remove(path_);
+  auto s = Open();
+  for (size_t i = 0; i < evs.size(); i += 700)  // several blocks
+    ASSERT_TRUE(s->Append(std::span(evs).subspan(i, std::min<size_t>(700, evs.size() - i))).ok());
+  ASSERT_EQ(*s->Purge(2 * kDayMs), 2000);
+  EXPECT_EQ(*s->CountEvents(), 1000);
+  EXPECT_FALSE(sql.empty());
+  EXPECT_EQ(Rollups(*s), sql);
+  std::vector<std::string> left = Ids(*s);
+  ASSERT_EQ(left.size(), 1000u);
+  EXPECT_EQ(left.front(), "p2000");
+  EXPECT_EQ(left.back(), "p2999");
+}
+
+TEST_F(SqliteStoreTest, ReadsLegacyRowsBeforeBlocksAndPurgesBoth) {
+  std::vector<model::Event> old = {Usage("old1", 10, 100), Usage("old2", 20, 200)};
+  old[1].prompt = {true, 9, 0.25f, 0xfedcba9876543210ULL, 3};
+  WriteLegacyEvents(path_, old);
+  auto s = Open();
+  std::vector<model::Event> fresh = {Usage("new1", 30, 300), Usage("new2", 40, kDayMs + 1)};
+  ASSERT_TRUE(s->Append(fresh).ok());
+  EXPECT_EQ(*s->CountEvents(), 4);
+  EXPECT_EQ(Ids(*s), (std::vector<std::string>{"old1", "old2", "new1", "new2"}));
+  EXPECT_EQ(Ids(*s, 200), (std::vector<std::string>{"old2", "new1", "new2"}));
+  std::vector<model::Event> got;
+  ASSERT_TRUE(s->ScanEvents(0, [&](const model::Event& e) {
+                 got.push_back(e);
+                 return Status::OK();
+               }).ok());
+  EXPECT_EQ(got[1].prompt.simhash, 0xfedcba9876543210ULL);
+  EXPECT_EQ(got[1].tokens.cache_write_1h, 100);
+  EXPECT_EQ(*s->Purge(1000), 3);  // both old rows and the first block event
+  EXPECT_EQ(Ids(*s), (std::vector<std::string>{"new2"}));
+  auto r = Rollups(*s);  // a row from the SQL fold and one from the block fold, same key
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(std::get<5>(r.begin()->second), 3);
+}
+
+TEST_F(SqliteStoreTest, FreshDatabaseHasOnlyBlocks) {
+  { auto s = Open(); }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT name FROM sqlite_master WHERE type='table' ORDER BY name", -1, &st, nullptr),
+            SQLITE_OK);
+  std::vector<std::string> tables;
+  while (sqlite3_step(st) == SQLITE_ROW) tables.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)));
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  EXPECT_EQ(tables, (std::vector<std::string>{"api_keys", "event_blocks", "meta", "rollups"}));
+}
+
+TEST_F(SqliteStoreTest, LargeAppendsSplitIntoBlocksAndScanInBatches) {
+  auto s = Open();
+  std::vector<model::Event> evs;
+  for (int i = 0; i < 150'000; ++i) evs.push_back(Usage("big" + std::to_string(i), i, 5));
+  ASSERT_TRUE(s->Append(evs).ok());
+  std::vector<model::Event> two = {Usage("x", 1, 6), Usage("y", 2, 6)};
+  ASSERT_TRUE(s->Append(two).ok());
+  EXPECT_EQ(*s->CountEvents(), 150'002);
+  std::vector<size_t> sizes;
+  int64_t next = 0;
+  ASSERT_TRUE(s->ScanEventBatches(0, [&](std::span<const model::Event> b) {
+                 sizes.push_back(b.size());
+                 for (const auto& e : b)
+                   if (e.id.starts_with("big")) EXPECT_EQ(e.ts, next++);
+                 return Status::OK();
+               }).ok());
+  EXPECT_EQ(sizes, (std::vector<size_t>{65536, 65536, 150'000 - 2 * 65536, 2}));  // whole blocks
+  EXPECT_EQ(next, 150'000);
+  EXPECT_EQ(*s->Purge(6), 150'000);
+  EXPECT_EQ(Ids(*s), (std::vector<std::string>{"x", "y"}));
+}
+
+TEST_F(SqliteStoreTest, CorruptBlockIsReportedNotSkipped) {
+  {
+    auto s = Open();
+    std::vector<model::Event> evs = {Usage("a", 1, 1)};
+    ASSERT_TRUE(s->Append(evs).ok());
+  }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "UPDATE event_blocks SET data = x'28b52ffd0000'", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  auto s = Open();
+  Status st = s->ScanEvents(0, [](const model::Event&) { return Status::OK(); });
+  EXPECT_EQ(st.code(), Status::Code::kIOError);
+  EXPECT_NE(st.message().find("event block 1: corrupt event block"), std::string::npos) << st.message();
+  EXPECT_FALSE(s->Purge(100).ok());
+  EXPECT_EQ(*s->CountEvents(), 1);  // the failed purge rolled back
 }
 
 TEST_F(SqliteStoreTest, ApiKeys) {

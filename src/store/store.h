@@ -37,6 +37,10 @@ class Store {
 
   // Appends events in one transaction; they are durable (synced) on return.
   virtual Status Append(std::span<const model::Event> events) = 0;
+  // The same for several runs of events (the requests of one group commit),
+  // in order, as one transaction, so the caller need not copy them into one
+  // array. The default concatenates and calls Append.
+  virtual Status AppendRuns(std::span<const std::span<const model::Event>> runs);
   // Calls fn for every stored event with received >= from, in arrival order.
   // fn returning an error stops the scan with that error.
   virtual Status ScanEvents(TimeMs received_from,
@@ -66,6 +70,9 @@ class Store {
 
 struct SqliteOptions {
   bool synchronous_full = true;  // fsync at every commit; off only in benchmarks
+  // Opens an existing file without writing to it (no schema, no pragmas):
+  // scans and counts work beside a running server; writes fail.
+  bool read_only = false;
 };
 
 Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path, SqliteOptions opts = {});

@@ -8,7 +8,7 @@ B="$BURNRATE"
 DB="$WORK/cli.db"
 
 # --help on every subcommand.
-for sub in "" serve keys "keys create" "keys list" "keys revoke" ingest top simulate; do
+for sub in "" serve keys "keys create" "keys list" "keys revoke" ingest top simulate events; do
   # shellcheck disable=SC2086
   "$B" $sub --help >"$WORK/help" 2>&1 || fail "burnrate $sub --help failed"
   grep -q "Usage" "$WORK/help" || fail "burnrate $sub --help prints no usage"
@@ -58,6 +58,27 @@ pass "ingest --db reports file:line and keeps good lines"
 # The whole file: the first 60 are duplicates now.
 "$B" ingest "$WORK/sim.ndjson" --db "$DB" >"$WORK/out" 2>"$WORK/err" || fail "ingest sim: $(cat "$WORK/err")"
 grep -q "accepted $((N - 60)), duplicates 60, rejected 0" "$WORK/out" || fail "ingest said: $(cat "$WORK/out")"
+
+# events --db: every stored event once, as NDJSON that parses, with what
+# the server added (received, cost); --count agrees; a missing file fails.
+"$B" events --db "$DB" >"$WORK/events.ndjson" 2>"$WORK/err" || fail "events: $(cat "$WORK/err")"
+python3 - "$WORK/sim.ndjson" "$WORK/events.ndjson" <<'PY' || fail "events output differs from what was ingested"
+import json, sys
+sent = {e["id"]: e for e in map(json.loads, open(sys.argv[1]))}
+got = [json.loads(l) for l in open(sys.argv[2])]
+assert len(got) == len(sent) == len({e["id"] for e in got}), (len(got), len(sent))
+for e in got:
+    s = sent[e["id"]]
+    assert e["user"] == s["user"] and e["received"] > 0, e
+    if e.get("type") != "outcome":
+        assert e["model"] == s["model"] and e["input_tokens"] == s.get("input_tokens", 0), (e, s)
+        assert e["cost_nanos"] >= 0 and "cost_usd" in e, e
+PY
+[[ "$("$B" events --db "$DB" --count)" == "$N" ]] || fail "events --count: $("$B" events --db "$DB" --count), want $N"
+"$B" events --db "$WORK/no-such.db" >/dev/null 2>"$WORK/err" && fail "events on a missing file succeeded"
+grep -q "no database file" "$WORK/err" || fail "events on a missing file said: $(cat "$WORK/err")"
+[[ ! -e "$WORK/no-such.db" ]] || fail "events created a database file"
+pass "events --db prints every stored event once"
 pass "ingest --db de-duplicates across runs"
 
 # top --db: a ranked table of the simulated users.

@@ -15,7 +15,7 @@ INGEST=$(new_key "$DB" ingest)
 VIEWER=$(new_key "$DB" viewer)
 
 python3 - "$BURNRATE" "$DB" "$INGEST" "$VIEWER" "$WORK" <<'PY'
-import http.client, json, os, random, signal, sqlite3, subprocess, sys, threading, time
+import http.client, json, os, random, signal, subprocess, sys, threading, time
 from collections import defaultdict
 from decimal import Decimal
 
@@ -157,18 +157,33 @@ if errors:
 if stats["kills"] < 10:
     sys.exit("FAIL: fewer than 10 kills")
 
-# 1. Exactly once, on disk (read-only while the server runs: WAL allows it).
-con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-dups = con.execute("SELECT id, COUNT(*) FROM events GROUP BY id HAVING COUNT(*) > 1 LIMIT 5").fetchall()
+# 1. Exactly once, on disk, as `burnrate events` reads the file (read-only
+#    while the server runs: WAL allows it).
+dump = subprocess.run([binary, "events", "--db", db], capture_output=True, text=True)
+if dump.returncode != 0:
+    sys.exit(f"FAIL: burnrate events: {dump.stderr}")
+stored_events = [json.loads(l) for l in dump.stdout.splitlines()]
+counts = defaultdict(int)
+for e in stored_events:
+    counts[e["id"]] += 1
+dups = [(i, n) for i, n in counts.items() if n > 1][:5]
 if dups:
     sys.exit(f"FAIL: events stored more than once: {dups}")
-stored = {row[0] for row in con.execute("SELECT id FROM events")}
+stored = set(counts)
 missing = set(acked) - stored
 if missing:
     sys.exit(f"FAIL: {len(missing)} acknowledged events are missing, e.g. {sorted(missing)[:5]}")
 extra = stored - set(acked)
 if extra:
     sys.exit(f"FAIL: {len(extra)} stored events were never sent: {sorted(extra)[:5]}")
+for e in stored_events:  # and stored as sent
+    a = acked[e["id"]]
+    fields = ("user", "team") + (("kind",) if a.get("type") == "outcome" else ("input_tokens", "output_tokens", "cache_read_tokens"))
+    if any(e[f] != a[f] for f in fields) or ("cost_usd" in a and Decimal(a["cost_usd"]) != Decimal(str(e["cost_nanos"])) / 10**9):
+        sys.exit(f"FAIL: stored event differs from the sent one: {e} vs {a}")
+count = subprocess.run([binary, "events", "--db", db, "--count"], capture_output=True, text=True, check=True).stdout
+if int(count) != len(stored_events):
+    sys.exit(f"FAIL: events --count says {count.strip()}, the dump has {len(stored_events)}")
 print(f"crash_test: all {len(acked)} acknowledged events stored exactly once", flush=True)
 
 # 2. Aggregates equal a recomputation from the acknowledged events.

@@ -1,0 +1,90 @@
+// `burnrate events --db FILE`: prints the raw events stored in a database
+// file as NDJSON, in arrival order, one object per event with every stored
+// field. For audits, exports and tests (the crash test checks exactly-once
+// storage with it). The file is opened read-only, so it is safe beside a
+// running server.
+#include <filesystem>
+#include <iostream>
+
+#include "cli/cli.h"
+#include "common/json_writer.h"
+#include "store/store.h"
+
+namespace burnrate::cli {
+namespace {
+
+// Field names follow docs/event-format.md, so the output can be ingested
+// again (ts as epoch milliseconds); `received`, `cost_nanos`, `requests`
+// and `prompt_features` are what the server added or derived.
+std::string EventJson(const model::Event& e) {
+  JsonWriter w;
+  w.BeginObject();
+  bool outcome = e.type == model::EventType::kOutcome;
+  if (outcome) w.Key("type").String("outcome");
+  w.Key("id").String(e.id).Key("ts").Int(e.ts).Key("received").Int(e.received).Key("user").String(e.user);
+  const std::pair<const char*, const std::string*> names[] = {{"team", &e.team},     {"org", &e.org},
+                                                               {"project", &e.project}, {"source", &e.source},
+                                                               {"session", &e.session}, {"client", &e.client}};
+  for (const auto& [key, value] : names)
+    if (!value->empty()) w.Key(key).String(*value);
+  if (outcome) {
+    w.Key("kind").String(e.outcome_kind).Key("value").Double(e.outcome_value);
+  } else {
+    w.Key("model").String(e.model);
+    w.Key("input_tokens").Int(e.tokens.input).Key("output_tokens").Int(e.tokens.output);
+    w.Key("cache_read_tokens").Int(e.tokens.cache_read).Key("cache_write_tokens").Int(e.tokens.cache_write);
+    w.Key("cache_write_1h_tokens").Int(e.tokens.cache_write_1h);
+    w.Key("cost_usd").NanoUsd(e.cost_nanos).Key("cost_nanos").Int(e.cost_nanos);
+  }
+  if (e.requests != 1) w.Key("requests").Int(e.requests);
+  if (e.prompt.present) {
+    w.Key("prompt_features").BeginObject();
+    w.Key("length").Uint(e.prompt.length).Key("compress_ratio").Double(e.prompt.compress_ratio);
+    w.Key("simhash").Uint(e.prompt.simhash).Key("exact_hash").Uint(e.prompt.exact_hash);
+    w.EndObject();
+  }
+  w.EndObject();
+  return w.Take();
+}
+
+}  // namespace
+
+void AddEventsCommand(CLI::App& app) {
+  auto* cmd = app.add_subcommand("events", "Print the raw events stored in a database file as NDJSON");
+  auto db = std::make_shared<std::string>();
+  auto from = std::make_shared<int64_t>(0);
+  auto count = std::make_shared<bool>(false);
+  cmd->add_option("--db", *db, "SQLite database file")->required();
+  cmd->add_option("--received-from", *from, "Only events received at or after this time (epoch ms)");
+  cmd->add_flag("--count", *count, "Print only the number of stored raw events");
+  cmd->callback([=] {
+    if (!std::filesystem::exists(*db)) {
+      std::cerr << "burnrate events: no database file " << *db << "\n";
+      ExitCode() = 1;
+      return;
+    }
+    store::SqliteOptions opts;
+    opts.read_only = true;
+    auto s = store::OpenSqliteStore(*db, opts);
+    Status st = s.ok() ? Status::OK() : s.status();
+    if (st.ok() && *count) {
+      auto n = (*s)->CountEvents();
+      if (n.ok()) std::cout << *n << "\n";
+      st = n.status();
+    } else if (st.ok()) {
+      std::string out;
+      st = (*s)->ScanEventBatches(*from, [&](std::span<const model::Event> events) {
+        out.clear();
+        for (const model::Event& e : events) out += EventJson(e) + "\n";
+        std::cout << out;
+        return std::cout ? Status::OK() : Status::IOError("cannot write to standard output");
+      });
+    }
+    if (!st.ok()) {
+      std::cerr << "burnrate events: " << st.message() << "\n";
+      ExitCode() = 1;
+    }
+  });
+}
+
+}  // namespace burnrate::cli
