@@ -16,6 +16,8 @@ namespace burnrate::engine {
 
 inline constexpr uint32_t kNoEntity = std::numeric_limits<uint32_t>::max();
 
+struct OpenSession;
+
 // One hour of one entity; 64 bytes.
 struct Bucket {
   int32_t hour = 0;  // hours since the epoch
@@ -39,6 +41,10 @@ struct EntityState {
   std::vector<SessionSpan> runs;                  // users: longest closed runs (user field empty)
   int64_t sessions = 0;                           // users: sessions seen
   std::vector<std::string> open;                  // users: their keys in State::open_sessions
+  // Users: the open session touched last (an entry of State::open_sessions,
+  // whose elements do not move), so a run of events of one session skips
+  // the hash lookup. Reset when the entry is erased.
+  std::pair<const std::string, OpenSession>* last_session = nullptr;
 
   void Add(int32_t hour, const Counters& c);
   Counters Sum(TimeRange r) const;
