@@ -1,5 +1,6 @@
 // Per-stage costs of the ingest path, one event at a time, in one thread:
-// parse+validate, de-duplicate, durable append, engine apply. Compare with
+// parse+validate, de-duplicate, durable append (event blocks; encode and
+// decode alone too), engine apply. Compare with
 // burnrate-loadgen's end-to-end figure to see where the time goes.
 #include <benchmark/benchmark.h>
 
@@ -10,6 +11,7 @@
 #include "ingest/dedup_index.h"
 #include "ingest/ingest.h"
 #include "sim/simulator.h"
+#include "store/event_block.h"
 #include "store/store.h"
 
 using namespace burnrate;
@@ -84,6 +86,34 @@ static void BM_SqliteAppend(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * int64_t(ev.size()));
 }
 BENCHMARK(BM_SqliteAppend)->Arg(1)->Arg(0)->ArgName("fsync")->Unit(benchmark::kMillisecond);
+
+// The committer's per-event encoding cost and recovery's decoding cost of
+// the event block format (store/event_block.cc), 10,000 events a block.
+static void BM_EventBlockEncode(benchmark::State& state) {
+  auto ev = Events(10000);
+  store::EventBlockWriter w;
+  std::string blob;
+  for (auto _ : state) {
+    for (const auto& e : ev) w.Add(e);
+    benchmark::DoNotOptimize(w.Finish(&blob).ok());
+  }
+  state.SetItemsProcessed(state.iterations() * int64_t(ev.size()));
+  state.counters["bytes_per_event"] = double(blob.size()) / double(ev.size());
+}
+BENCHMARK(BM_EventBlockEncode)->Unit(benchmark::kMillisecond);
+
+static void BM_EventBlockDecode(benchmark::State& state) {
+  auto ev = Events(10000);
+  store::EventBlockWriter w;
+  std::string blob;
+  for (const auto& e : ev) w.Add(e);
+  (void)w.Finish(&blob);
+  store::EventBlockReader r;
+  std::vector<model::Event> out;
+  for (auto _ : state) benchmark::DoNotOptimize(r.Decode(blob, &out).ok());
+  state.SetItemsProcessed(state.iterations() * int64_t(ev.size()));
+}
+BENCHMARK(BM_EventBlockDecode)->Unit(benchmark::kMillisecond);
 
 static void BM_EngineApply(benchmark::State& state) {
   auto ev = Events(10000);

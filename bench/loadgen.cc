@@ -6,7 +6,10 @@
 //            baseline of the ratio), (a') appended through the store
 //            (event blocks), then (b) posted as NDJSON over loopback HTTP by
 //            concurrent clients to a real server (parse, validate, dedup,
-//            group commit, engine). Prints all three and the ratio b/a.
+//            group commit, engine). Prints all three and the ratio b/a, and
+//            the CPU time per event of the server's threads (by name) and of
+//            the whole process (clients included) during (b): on a shared
+//            machine the rate depends on the load, the CPU cost much less.
 //   board:   leaderboard p50/p99 over HTTP against a server holding N users.
 //   restart: builds a database of N events, then times recovery from it.
 //
@@ -14,13 +17,18 @@
 // real sockets and real files; results go to stdout as one JSON line each.
 #include <sqlite3.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <fstream>
+#include <map>
+#include <sstream>
 #include <thread>
 
 #include "app/app.h"
@@ -41,6 +49,42 @@ static long MaxRssMb() {
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
   return ru.ru_maxrss / 1024;
+}
+
+// CPU seconds used so far by this process's threads, summed by thread name
+// (/proc/self/task/*/stat): the server names its threads br-http,
+// br-committer, br-applier, br-tick; client threads keep the process name.
+static std::map<std::string, double> ThreadCpu() {
+  std::map<std::string, double> out;
+  static const double kTick = double(sysconf(_SC_CLK_TCK));
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream stat(task.path() / "stat");
+    std::string line;
+    std::getline(stat, line);
+    size_t open = line.find('('), close = line.rfind(')');
+    if (open == std::string::npos || close == std::string::npos) continue;
+    std::istringstream rest(line.substr(close + 2));
+    std::string field;
+    double utime = 0, stime = 0;
+    for (int i = 3; i <= 15 && rest >> field; ++i) {  // fields 14 and 15: utime, stime
+      if (i == 14) utime = std::stod(field);
+      if (i == 15) stime = std::stod(field);
+    }
+    out[line.substr(open + 1, close - open - 1)] += (utime + stime) / kTick;
+  }
+  return out;
+}
+
+static double LoadAverage() {
+  double l[1] = {0};
+  return getloadavg(l, 1) == 1 ? l[0] : -1;
+}
+
+static double ProcessCpuSeconds() {  // every thread, ended ones included
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  auto secs = [](const timeval& t) { return double(t.tv_sec) + double(t.tv_usec) / 1e6; };
+  return secs(ru.ru_utime) + secs(ru.ru_stime);
 }
 
 static std::vector<std::vector<model::Event>> MakeBatches(int users, int64_t events, size_t batch) {
@@ -172,6 +216,8 @@ static int Ingest(int64_t events, size_t batch, int clients, const std::string& 
   std::atomic<int64_t> accepted{0};
   std::vector<double> lat;
   std::mutex lat_mu;
+  auto cpu0 = ThreadCpu();
+  double process_cpu0 = ProcessCpuSeconds();
   t0 = Clock_::now();
   std::vector<std::thread> threads;
   for (int c = 0; c < clients; ++c) {
@@ -196,15 +242,29 @@ static int Ingest(int64_t events, size_t batch, int clients, const std::string& 
   }
   for (auto& t : threads) t.join();
   double e2e_s = Seconds(t0, Clock_::now());
+  auto cpu1 = ThreadCpu();
+  double process_cpu = ProcessCpuSeconds() - process_cpu0;
   (*app)->Stop();
+  // CPU microseconds per accepted event, by server thread name (the client
+  // threads have ended by now; process_cpu counts them too).
+  std::string cpu_json;
+  double cpu_total = 0;
+  for (const auto& [name, secs] : cpu1) {
+    if (!name.starts_with("br-")) continue;
+    double us = (secs - cpu0[name]) * 1e6 / double(std::max<int64_t>(accepted, 1));
+    cpu_total += us;
+    cpu_json += (cpu_json.empty() ? "" : ",") + ("\"" + name + "\":") + std::to_string(us).substr(0, 5);
+  }
   std::sort(lat.begin(), lat.end());
   double e2e_rate = double(accepted) / e2e_s;
   std::printf(
       "{\"bench\":\"ingest\",\"prompts\":%s,\"events\":%lld,\"batch\":%zu,\"clients\":%d,\"raw_sqlite_events_per_s\":%.0f,"
       "\"store_blocks_events_per_s\":%.0f,\"http_events_per_s\":%.0f,\"ratio\":%.3f,\"accepted\":%lld,\"request_p50_ms\":%.1f,\"request_p99_ms\":%.1f,"
-      "\"max_rss_mb\":%ld}\n",
+      "\"max_rss_mb\":%ld,\"server_cpu_us_per_event\":%.2f,\"server_cpu_us_per_event_by_thread\":{%s},"
+      "\"process_cpu_us_per_event\":%.2f,\"load_average_1m\":%.2f}\n",
       prompts ? "true" : "false", (long long)total, batch, clients, *raw_rate, store_rate, e2e_rate, e2e_rate / *raw_rate, (long long)accepted.load(),
-      lat.empty() ? 0 : lat[lat.size() / 2], lat.empty() ? 0 : lat[lat.size() * 99 / 100], MaxRssMb());
+      lat.empty() ? 0 : lat[lat.size() / 2], lat.empty() ? 0 : lat[lat.size() * 99 / 100], MaxRssMb(), cpu_total,
+      cpu_json.c_str(), process_cpu * 1e6 / double(std::max<int64_t>(accepted, 1)), LoadAverage());
   return accepted == total ? 0 : 1;
 }
 

@@ -1,5 +1,6 @@
 #include "app/app.h"
 
+#include <pthread.h>
 #include <toml++/toml.h>
 
 #include "app/app_impl.h"
@@ -147,7 +148,10 @@ Status App::Start() {
   so.threads = a.cfg.http_threads;
   a.server = std::make_unique<http::Server>(so, a.router);
   BR_RETURN_IF_ERROR(a.server->Start());
-  a.ticker = std::thread([&a] { a.Tick(); });
+  a.ticker = std::thread([&a] {
+    pthread_setname_np(pthread_self(), "br-tick");
+    a.Tick();
+  });
   a.ready = true;
   return Status::OK();
 }

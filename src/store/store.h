@@ -2,9 +2,12 @@
 //
 // The default implementation is an embedded SQLite file in WAL mode
 // (sqlite_store.cc); PostgreSQL joins behind the same interface when several
-// nodes share one organisation. The store is synchronous and knows nothing
-// about batching: the ingest layer's committer groups requests into one
-// Append() per commit.
+// nodes share one organisation. The store is synchronous; the ingest
+// layer's committer groups requests into one Append()/AppendRuns() per
+// commit, and the SQLite store keeps each such call as one row: an event
+// block (event_block.h), the commit's events compressed together. Raw
+// events are only ever read back in arrival order (recovery, retention,
+// `burnrate events`), a block at a time.
 //
 // Thread-safety: implementations are thread-safe; writes are serialised
 // internally. Errors are Status::IOError with the database's message.
