@@ -181,7 +181,7 @@ Status RunRecovery(const RecoveryPlan& plan, store::Store& store, Ingestor::Reco
     ring.Publish();
     return Status::OK();
   });
-  st->scan_cpu_seconds = ThreadCpu() - scan_start;  // decoding and copying
+  st->scan_cpu_seconds = ThreadCpu() - scan_start;  // the store: reading and decoding blocks
   ring.Close();
   applier.join();
   indexer.join();
