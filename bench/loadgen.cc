@@ -333,7 +333,10 @@ static int Board(int users, int queries, const std::string& dir) {
   return 0;
 }
 
-static int Restart(int64_t events, const std::string& dir) {
+// `days` spreads the events' arrival (and time) evenly over that many days
+// ending now, in arrival order; 0 stores them all as arriving now (the
+// worst case for the recovery horizons: everything is recent).
+static int Restart(int64_t events, int days, const std::string& dir) {
   std::string path = dir + "/restart.db";
   if (!std::filesystem::exists(path)) {
     auto s = store::OpenSqliteStore(path, {.synchronous_full = false});
@@ -347,7 +350,15 @@ static int Restart(int64_t events, const std::string& dir) {
       for (const auto& base : day) {
         if (n >= events) break;
         std::vector<model::Event> b(base.begin(), base.begin() + std::min<int64_t>(int64_t(base.size()), events - n));
-        for (auto& e : b) e.id += "-r" + std::to_string(n), e.received = SystemClock::Get().NowMs(), e.team = "t", e.org = "o";
+        TimeMs now = SystemClock::Get().NowMs();
+        for (size_t i = 0; i < b.size(); ++i) {
+          model::Event& e = b[i];
+          e.id += "-r" + std::to_string(n), e.received = now, e.team = "t", e.org = "o";
+          if (days > 0) {
+            TimeMs span = days * kDayMs, at = now - span + TimeMs(double(span) * double(n + int64_t(i)) / double(events));
+            e.received = at, e.ts = at - 2 * kSecondMs;
+          }
+        }
         (void)(*s)->Append(b);
         n += int64_t(b.size());
       }
@@ -385,7 +396,9 @@ int main(int argc, char** argv) {
   size_t batch = 10000;
   int clients = 8, users = 100000, queries = 2000;
   bool prompts = false;
+  int days = 0;
   cli.add_option("--mode", mode, "ingest, board or restart");
+  cli.add_option("--days", days, "restart: spread the stored events' arrival over this many days (0: all now)");
   cli.add_option("--events", events);
   cli.add_option("--batch", batch);
   cli.add_option("--clients", clients);
@@ -397,7 +410,7 @@ int main(int argc, char** argv) {
   std::filesystem::create_directories(dir);
   if (mode == "ingest") return Ingest(events, batch, clients, dir, prompts);
   if (mode == "board") return Board(users, queries, dir);
-  if (mode == "restart") return Restart(events, dir);
+  if (mode == "restart") return Restart(events, days, dir);
   std::cerr << "unknown mode " << mode << "\n";
   return 2;
 }
