@@ -436,6 +436,40 @@ TEST_F(SqliteStoreTest, CorruptBlockIsReportedNotSkipped) {
   EXPECT_EQ(*s->CountEvents(), 1);  // the failed purge rolled back
 }
 
+TEST_F(SqliteStoreTest, AppendRunsIsOneCommitInOneBlock) {
+  auto s = Open();
+  std::vector<model::Event> a = {Usage("a1", 1, 10), Usage("a2", 2, 10)};
+  std::vector<model::Event> none;
+  std::vector<model::Event> b = {Usage("b1", 3, 10)};
+  std::span<const model::Event> runs[] = {a, none, b};
+  ASSERT_TRUE(s->AppendRuns(runs).ok());
+  std::span<const model::Event> empty[] = {none};
+  ASSERT_TRUE(s->AppendRuns(empty).ok());  // nothing to write: no block
+  EXPECT_EQ(*s->CountEvents(), 3);
+  std::vector<std::vector<std::string>> blocks;
+  ASSERT_TRUE(s->ScanEventBatches(0, [&](std::span<const model::Event> batch) {
+                 blocks.emplace_back();
+                 for (const auto& e : batch) blocks.back().push_back(e.id);
+                 return Status::OK();
+               }).ok());
+  EXPECT_EQ(blocks, (std::vector<std::vector<std::string>>{{"a1", "a2", "b1"}}));
+}
+
+TEST_F(SqliteStoreTest, ReadOnlyOpenReadsBesideAWriterAndRefusesWrites) {
+  auto w = Open();
+  std::vector<model::Event> evs = {Usage("a", 1, 1), Usage("b", 2, 2)};
+  ASSERT_TRUE(w->Append(evs).ok());
+  auto r = OpenSqliteStore(path_, {.read_only = true});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(Ids(**r), (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ((*r)->Append(evs).code(), Status::Code::kIOError);
+  EXPECT_FALSE((*r)->Purge(100).ok());
+  ASSERT_TRUE(w->Append(std::span(evs).subspan(0, 1)).ok());
+  EXPECT_EQ(*(*r)->CountEvents(), 3);  // sees the writer's later commit
+  EXPECT_FALSE(OpenSqliteStore((dir_ / "missing.db").string(), {.read_only = true}).ok());
+  EXPECT_FALSE(fs::exists(dir_ / "missing.db"));
+}
+
 TEST_F(SqliteStoreTest, ApiKeys) {
   auto s = Open();
   ApiKey k{"k_1", "hash1", "admin", "", "ops", 100, false};
