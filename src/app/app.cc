@@ -32,12 +32,22 @@ Result<std::unique_ptr<App>> App::Open(Config cfg, const Clock& clock) {
   io.prompt_features = detect::ComputePromptFeatures;
   a.ingestor = std::make_unique<ingest::Ingestor>(io, *a.store, *a.engine, a.identity, a.prices, clock);
   // Durable events reach governance (budgets count ingested usage) and
-  // detection (features per user and day), on the applier thread.
-  a.ingestor->AddListener([&a](std::span<const model::Event> events) {
-    for (const auto& e : events) {
-      a.governor->OnUsage(e);
-      a.detection->Observe(e);
-    }
+  // detection (features per user and day), on the applier thread. At
+  // restart each is replayed only the events its current windows still
+  // hold (Listener::replay_from), governance at their arrival time.
+  a.ingestor->AddListener({
+      .on_events = [&a](std::span<const model::Event> events) {
+        for (const auto& e : events) a.governor->OnUsage(e);
+      },
+      .replay_from = [&a](TimeMs now) { return a.governor->ReplayHorizon(now); },
+      .on_replay = [&a](std::span<const model::Event> events) {
+        for (const auto& e : events) a.governor->ReplayUsage(e);
+      },
+  });
+  a.ingestor->AddListener({
+      .on_events = [&a](std::span<const model::Event> events) { a.detection->ObserveBatch(events); },
+      .replay_from = [&a](TimeMs now) { return a.detection->ReplayHorizon(now); },
+      .on_replay = {},
   });
   return app;
 }

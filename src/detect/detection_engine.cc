@@ -22,6 +22,15 @@ DetectionEngine::DetectionEngine(DetectConfig cfg, const Clock& clock, std::uniq
 
 void DetectionEngine::Observe(const model::Event& e) { features_.Observe(e); }
 
+TimeMs DetectionEngine::ReplayHorizon(TimeMs now) const {
+  // Observe() files an event under the local day of its time, which is at
+  // most an hour after its arrival, and keeps the newest retain_days days.
+  auto day_start = [&](TimeMs t) { return cfg_.tz.name() == "UTC" ? FloorDiv(t, kDayMs) * kDayMs : cfg_.tz.DayStart(t); };
+  TimeMs start = day_start(now);
+  for (int i = 1; i < cfg_.retain_days; ++i) start = day_start(start - 1);
+  return start - kHourMs;
+}
+
 std::vector<Flag> DetectionEngine::ScoreDay(int64_t day) {
   auto t0 = std::chrono::steady_clock::now();  // timing for stats only, not logic
   std::vector<UserDayFeatures> users = features_.Collect(day);

@@ -54,6 +54,10 @@ class DetectionEngine {
   // Exempt users are never flagged.
   std::vector<Flag> ScoreDay(int64_t day);
   int64_t DayOf(TimeMs t) const { return features_.DayOf(t); }
+  // Recovery (ingest::Listener): the earliest arrival time of an event that
+  // can still reach a day the feature store keeps as of `now` (the last
+  // retain_days local days); older events need not be replayed to Observe().
+  TimeMs ReplayHorizon(TimeMs now) const;
   // Rolling-hour usage of a user (for live views and governance).
   FeatureStore::HourWindow RollingHour(const std::string& user) const {
     return features_.RollingHour(user, clock_.NowMs());

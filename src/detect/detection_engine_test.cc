@@ -152,3 +152,58 @@ TEST(ParseReviewNote, Cases) {
 
 }  // namespace
 }  // namespace burnrate::detect
+
+namespace burnrate::detect {
+namespace {
+
+// Restart: replaying only the events received since ReplayHorizon(now)
+// gives the same features for every day the store keeps as replaying all of
+// them, including late events (filed under an earlier day) and events whose
+// client clock runs ahead, on both sides of local midnight.
+void ExpectReplayMatchesFullHistory(const char* zone) {
+  DetectConfig cfg = Config();
+  auto tz = TimeZone::Load(zone);
+  ASSERT_TRUE(tz.ok());
+  cfg.tz = *tz;
+  const TimeMs now = kDay0 + 6 * kDayMs + 10 * kHourMs;
+  FakeClock clock(now);
+  DetectionEngine all(cfg, clock), replayed(cfg, clock);
+  const TimeMs horizon = replayed.ReplayHorizon(now);
+  EXPECT_LT(horizon, now - (cfg.retain_days - 1) * kDayMs);
+  EXPECT_GT(horizon, now - (cfg.retain_days + 1) * kDayMs);
+  int64_t skipped = 0;
+  // Six days of arrivals every 7 minutes, in arrival order.
+  for (TimeMs received = kDay0; received <= now; received += 7 * kMinuteMs) {
+    int64_t i = (received - kDay0) / (7 * kMinuteMs);
+    model::Event e = Ev("u" + std::to_string(i % 5), "core", received, "s" + std::to_string(i / 20));
+    if (i % 11 == 0) e.ts = received - 30 * kHourMs;       // late: an earlier day
+    if (i % 13 == 0) e.ts = received + 50 * kMinuteMs;     // client clock ahead
+    if (i % 17 == 0) e.ts = received - 3 * kDayMs;         // too late: filed at arrival
+    all.Observe(e);
+    if (received >= horizon) replayed.Observe(e);
+    else ++skipped;
+  }
+  EXPECT_GT(skipped, 0);
+  for (int64_t day = all.DayOf(now) - cfg.retain_days + 1; day <= all.DayOf(now); ++day) {
+    auto a = all.features().Collect(day), b = replayed.features().Collect(day);
+    ASSERT_EQ(a.size(), b.size()) << zone << " day " << day;
+    ASSERT_FALSE(a.empty());
+    auto by_user = [](const UserDayFeatures& x, const UserDayFeatures& y) { return x.user < y.user; };
+    std::sort(a.begin(), a.end(), by_user);
+    std::sort(b.begin(), b.end(), by_user);
+    for (size_t i = 0; i < a.size(); ++i) {
+      EXPECT_EQ(a[i].user, b[i].user);
+      EXPECT_EQ(a[i].requests, b[i].requests) << zone << " " << a[i].user << " day " << day;
+      EXPECT_EQ(a[i].tokens, b[i].tokens);
+      EXPECT_EQ(a[i].sessions, b[i].sessions);
+      EXPECT_EQ(a[i].hours_active, b[i].hours_active);
+      EXPECT_EQ(a[i].gaps, b[i].gaps);
+    }
+  }
+}
+
+TEST(DetectionReplay, HorizonKeepsEveryRetainedDayUtc) { ExpectReplayMatchesFullHistory("UTC"); }
+TEST(DetectionReplay, HorizonKeepsEveryRetainedDayBerlin) { ExpectReplayMatchesFullHistory("Europe/Berlin"); }
+
+}  // namespace
+}  // namespace burnrate::detect

@@ -96,9 +96,10 @@ void EntityState::Prune(int32_t min_hour) {
 }
 
 uint32_t EntityTable::Intern(std::string_view name) {
+  if (last != kNoEntity && entities[last].name == name) return last;
   auto it = index.find(name);
-  if (it != index.end()) return it->second;
-  uint32_t id = uint32_t(entities.size());
+  if (it != index.end()) return last = it->second;
+  uint32_t id = last = uint32_t(entities.size());
   entities.emplace_back();
   entities.back().name = std::string(name);
   index.emplace(entities.back().name, id);

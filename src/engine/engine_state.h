@@ -16,6 +16,8 @@ namespace burnrate::engine {
 
 inline constexpr uint32_t kNoEntity = std::numeric_limits<uint32_t>::max();
 
+struct OpenSession;
+
 // One hour of one entity; 64 bytes.
 struct Bucket {
   int32_t hour = 0;  // hours since the epoch
@@ -39,6 +41,10 @@ struct EntityState {
   std::vector<SessionSpan> runs;                  // users: longest closed runs (user field empty)
   int64_t sessions = 0;                           // users: sessions seen
   std::vector<std::string> open;                  // users: their keys in State::open_sessions
+  // Users: the open session touched last (an entry of State::open_sessions,
+  // whose elements do not move), so a run of events of one session skips
+  // the hash lookup. Reset when the entry is erased.
+  std::pair<const std::string, OpenSession>* last_session = nullptr;
 
   void Add(int32_t hour, const Counters& c);
   Counters Sum(TimeRange r) const;
@@ -53,6 +59,7 @@ struct StringHash {
 struct EntityTable {
   std::unordered_map<std::string, uint32_t, StringHash, std::equal_to<>> index;
   std::vector<EntityState> entities;
+  uint32_t last = kNoEntity;  // the last name interned: events come in runs of one team, org, model
   uint32_t Intern(std::string_view name);
   const EntityState* Find(std::string_view name) const;
 };
@@ -96,6 +103,7 @@ struct Engine::State {
   // key: user + '\x1f' + session; guarded by mu
   std::unordered_map<std::string, OpenSession, StringHash, std::equal_to<>> open_sessions;
   size_t open_after_close = 0;  // open_sessions.size() after the last close
+  std::string session_key;      // TrackSession's lookup buffer; guarded by mu
 
   // sessions.cc; callers hold mu (writer side).
   void TrackSession(uint32_t user, const std::string& session, TimeMs ts, TimeMs now, const EngineOptions& o);

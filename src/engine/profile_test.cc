@@ -64,6 +64,41 @@ TEST(EngineSessions, RunsSplitOnGapsLongerThanThirtyMinutes) {
   EXPECT_TRUE(eng.LongestSessions({T("2026-03-11T00:00:00Z"), T("2026-03-12T00:00:00Z")}).empty());
 }
 
+// The engine remembers each user's last session to skip a lookup; runs of
+// interleaved sessions and a session reopened after its entry was closed
+// must come out as without that shortcut.
+TEST(EngineSessions, InterleavedAndReopenedSessions) {
+  FakeClock clock(T("2026-03-10T12:00:00Z"));
+  Engine eng({}, clock);
+  std::vector<model::Event> ev;
+  for (int i = 0; i < 6; ++i) {  // s1 and s2 alternate every 5 minutes from 10:00
+    TimeMs t = T("2026-03-10T10:00:00Z") + i * 5 * kMinuteMs;
+    ev.push_back(Usage("di", t, 1, i % 2 ? "s2" : "s1"));
+  }
+  eng.Apply(ev);
+  auto p = eng.GetProfile(Entity::kUser, "di");
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->sessions, 2);
+  // 14:00: both are idle and closed (entries erased); s2 comes back.
+  clock.Set(T("2026-03-10T14:00:00Z"));
+  eng.Apply(std::vector<model::Event>{Usage("ed", T("2026-03-10T14:00:00Z"), 1)});
+  eng.Apply(std::vector<model::Event>{Usage("di", T("2026-03-10T14:05:00Z"), 1, "s2"),
+                                      Usage("di", T("2026-03-10T14:25:00Z"), 1, "s2"),
+                                      Usage("di", T("2026-03-10T14:45:00Z"), 1, "s2")});
+  p = eng.GetProfile(Entity::kUser, "di");
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->sessions, 3);  // s1, s2, and s2 reopened
+  auto spans = eng.LongestSessions({T("2026-03-10T00:00:00Z"), T("2026-03-11T00:00:00Z")});
+  auto di = std::find_if(spans.begin(), spans.end(), [](const SessionSpan& r) { return r.user == "di"; });
+  ASSERT_NE(di, spans.end());
+  EXPECT_EQ(di->session, "s2");
+  EXPECT_EQ(di->start, T("2026-03-10T14:05:00Z"));
+  EXPECT_EQ(di->Span(), 40 * kMinuteMs);
+  ASSERT_EQ(p->longest_sessions.size(), 3u);  // the open run and the two closed ones
+  EXPECT_EQ(p->longest_sessions[0].Span(), 40 * kMinuteMs);
+  EXPECT_EQ(p->longest_sessions[1].Span(), 20 * kMinuteMs);
+}
+
 TEST(EngineStreaks, CountsConsecutiveLocalDaysAcrossDst) {
   // Europe/Berlin switches to summer time on 2026-03-29 (a 23-hour day).
   EngineOptions o;

@@ -36,18 +36,27 @@ std::string_view SessionOf(std::string_view key) { return key.substr(key.find('\
 void Engine::State::TrackSession(uint32_t user, const std::string& session, TimeMs ts,
                                  TimeMs now_hint, const EngineOptions& o) {
   EntityState& u = tables[int(Entity::kUser)].entities[user];
-  std::string key = u.name + '\x1f' + session;
-  auto it = open_sessions.find(key);
-  if (it == open_sessions.end()) {
-    u.open.push_back(key);
-    open_sessions.emplace(std::move(key), OpenSession{user, ts, ts});
-    u.sessions++;
-    // A backlog (recovery, a backfill) opens many old sessions at once:
-    // close the idle ones early instead of waiting for the hour.
-    if (open_sessions.size() > 2 * open_after_close + 100'000) CloseIdleSessions(now_hint, o);
-    return;
+  auto* entry = u.last_session;
+  if (entry == nullptr || SessionOf(entry->first) != session) {
+    // The key is built in a reused buffer: a lookup should not allocate
+    // (recovery replays millions of events).
+    session_key.assign(u.name).push_back('\x1f');
+    session_key.append(session);
+    auto it = open_sessions.find(std::string_view(session_key));
+    if (it == open_sessions.end()) {
+      std::string key = session_key;
+      u.open.push_back(key);
+      it = open_sessions.emplace(std::move(key), OpenSession{user, ts, ts}).first;
+      u.last_session = &*it;
+      u.sessions++;
+      // A backlog (recovery, a backfill) opens many old sessions at once:
+      // close the idle ones early instead of waiting for the hour.
+      if (open_sessions.size() > 2 * open_after_close + 100'000) CloseIdleSessions(now_hint, o);
+      return;
+    }
+    entry = u.last_session = &*it;
   }
-  OpenSession& s = it->second;
+  OpenSession& s = entry->second;
   if (ts > s.end + o.session_gap_ms) {
     KeepRun(u, {"", session, s.start, s.end}, o.max_runs_per_user);
     s.start = s.end = ts;
@@ -65,6 +74,7 @@ void Engine::State::CloseIdleSessions(TimeMs now, const EngineOptions& o) {
       KeepRun(u, {"", std::string(SessionOf(it->first)), it->second.start, it->second.end},
               o.max_runs_per_user);
       std::erase(u.open, it->first);
+      if (u.last_session == &*it) u.last_session = nullptr;
       it = open_sessions.erase(it);
     } else {
       ++it;

@@ -352,13 +352,29 @@ Status Governor::Settle(const SettleRequest& req, std::string* field) {
   return Status::OK();
 }
 
-void Governor::OnUsage(const model::Event& e) {
+void Governor::OnUsage(const model::Event& e) { UsageAt(e, clock_.NowMs()); }
+
+void Governor::ReplayUsage(const model::Event& e) { UsageAt(e, e.received > 0 ? e.received : clock_.NowMs()); }
+
+TimeMs Governor::ReplayHorizon(TimeMs now) const {
+  auto s = Snapshot();
+  TimeMs from = now;
+  for (const Policy& p : s->policies)
+    if (p.kind == PolicyKind::kBudget) from = std::min(from, WindowFor(p.period, p.window_ms, s->settings.tz, now).start);
+  const QuotaConfig& qc = s->settings.quota;
+  if (!qc.org.empty()) {
+    from = std::min(from, WindowFor(qc.period, 0, s->settings.tz, now).start);
+    from = std::min(from, WindowFor(PeriodKind::kRolling, qc.demand_window_ms, s->settings.tz, now).start);
+  }
+  return from;
+}
+
+void Governor::UsageAt(const model::Event& e, TimeMs now) {
   if (e.type != model::EventType::kUsage) return;
   if (!e.id.empty()) {
     std::lock_guard<std::mutex> l(misc_mu_);
     if (!settled_events_.empty() && settled_events_.erase(e.id)) return;  // counted by Settle()
   }
-  const TimeMs now = clock_.NowMs();
   CheckRequest r;
   r.user = e.user, r.team = e.team, r.org = e.org, r.project = e.project, r.model = e.model;
   Reservation rv;

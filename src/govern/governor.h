@@ -134,6 +134,15 @@ class Governor {
   Status Settle(const SettleRequest& req, std::string* field = nullptr);
   // Ingested usage (team/org resolved, cost_nanos set). Outcomes are ignored.
   void OnUsage(const model::Event& e);
+  // Recovery (ingest::Listener): the earliest arrival time whose usage still
+  // counts in a budget or quota window that contains `now`; usage that
+  // arrived before it has left every window and need not be replayed.
+  // `now` when nothing is counted (no budget, no quota).
+  TimeMs ReplayHorizon(TimeMs now) const;
+  // Recovery: OnUsage() as of the event's arrival (e.received), so replayed
+  // usage lands in the windows it was counted in when it arrived. Call in
+  // arrival order.
+  void ReplayUsage(const model::Event& e);
   // Detection's hook: level 0 (none) .. 3 (blocked). Audited and alerted.
   void SetThrottle(const std::string& user, int level, const std::string& reason,
                    const std::string& actor = "detect");
@@ -184,6 +193,7 @@ class Governor {
                const std::string& limited, TimeMs period_id);
   void MaybeAlert(const PolicySet& s, const Charge& c, int64_t before, int64_t after, TimeMs now);
   void Release(Reservation& r, int64_t tokens, int64_t cost, TimeMs now);
+  void UsageAt(const model::Event& e, TimeMs now);
   void NoteSeen(const std::string& team, const std::string& project);
   int64_t CostOf(const std::string& model, const model::TokenCounts& t) const;
 

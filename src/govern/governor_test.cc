@@ -357,3 +357,82 @@ limit_usd = 10.0
 
 }  // namespace
 }  // namespace burnrate::govern
+
+namespace burnrate::govern {
+namespace {
+
+// Restart: replaying only the events received since ReplayHorizon(now),
+// each at its arrival time, leaves every budget exactly where live ingest
+// left it, including events one millisecond either side of a period start
+// (calendar day and month in Europe/Berlin, and a rolling hour's oldest slot).
+TEST(GovernorReplay, HorizonAndArrivalTimeMatchLiveUsageAtPeriodBoundaries) {
+  constexpr const char* kBudgets = R"(
+[governance]
+time_zone = "Europe/Berlin"
+[[governance.budget]]
+id = "day"
+scope = "user"
+subject = "d"
+limit_tokens = 1000000000000
+period = "day"
+[[governance.budget]]
+id = "month"
+scope = "user"
+subject = "m"
+limit_tokens = 1000000000000
+period = "month"
+[[governance.budget]]
+id = "hour"
+scope = "user"
+subject = "r"
+limit_tokens = 1000000000000
+period = "rolling"
+window = "1h"
+)";
+  constexpr int64_t kLimit = 1'000'000'000'000;
+  const TimeMs now = At("2026-03-10T12:00:00Z");
+  // Berlin month start 2026-02-28T23:00Z, day start 2026-03-09T23:00Z, the
+  // rolling hour's oldest slot starts at 11:01 (60 slots of a minute).
+  const char* arrivals[] = {"2026-02-10T10:00:00Z",     "2026-02-28T22:59:59.999Z", "2026-02-28T23:00:00Z",
+                            "2026-03-09T22:59:59.999Z", "2026-03-09T23:00:00Z",     "2026-03-10T11:00:59.999Z",
+                            "2026-03-10T11:01:00Z",     "2026-03-10T11:59:59Z"};
+  Fixture live(kBudgets, At(arrivals[0]));
+  Fixture replay(kBudgets, now);
+  const TimeMs horizon = replay.gov.ReplayHorizon(now);
+  EXPECT_EQ(horizon, At("2026-02-28T23:00:00Z"));  // the oldest window that holds `now`: the month
+  int64_t tokens = 1;
+  for (const char* a : arrivals) {
+    for (const char* user : {"d", "m", "r"}) {
+      model::Event e;
+      e.id = std::string(user) + a, e.user = user, e.model = "m", e.cost_nanos = 0;
+      e.received = At(a), e.ts = e.received - kMinuteMs;
+      e.tokens.input = tokens;
+      live.clock.Set(e.received);
+      live.gov.OnUsage(e);
+      if (e.received >= horizon) replay.gov.ReplayUsage(e);
+    }
+    tokens *= 10;  // each arrival's share is visible in the sums
+  }
+  live.clock.Set(now);
+  for (const char* user : {"d", "m", "r"}) {
+    EXPECT_EQ(replay.Check(user, 0).remaining, live.Check(user, 0).remaining) << user;
+  }
+  // And the sums are the expected ones: day from 23:00Z, month from
+  // 2026-02-28T23:00Z, rolling hour from 11:01.
+  EXPECT_EQ(replay.Check("d", 0).remaining, kLimit - 11'110'000);
+  EXPECT_EQ(replay.Check("m", 0).remaining, kLimit - 11'111'100);
+  EXPECT_EQ(replay.Check("r", 0).remaining, kLimit - 11'000'000);
+}
+
+TEST(GovernorReplay, NothingToReplayWithoutBudgets) {
+  Fixture f(R"(
+[[governance.rate_limit]]
+id = "rpm"
+scope = "user"
+requests_per_min = 10
+)");
+  EXPECT_EQ(f.gov.ReplayHorizon(f.clock.NowMs()), f.clock.NowMs());
+}
+
+}  // namespace
+}  // namespace burnrate::govern

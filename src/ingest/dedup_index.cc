@@ -59,29 +59,52 @@ bool DedupIndex::SeenOrInsert(uint64_t fp, TimeMs arrival) {
 
 void DedupIndex::Restore(uint64_t fp, TimeMs arrival) {
   Advance(arrival);
-  if ((used_ + 1) * 10 > fps_.size() * 7) {
-    // live_ also counts entries that expired since the last rebuild; count
-    // exactly before deciding to grow, or the table would double at every
-    // fill and grow with every id ever seen instead of with the window.
-    size_t live = 0;
-    for (size_t i = 0; i < fps_.size(); ++i) live += Live(i) ? 1 : 0;
-    live_ = live;
-    // Drop days past the bound before growing.
-    while (live_ >= max_entries_ && oldest_day_ < today_) {
-      ++oldest_day_;
-      ++evicted_days_;
-      Rebuild(fps_.size());
+  MakeRoom(1);
+  Place(fp, DayOf(arrival));
+}
+
+void DedupIndex::RestoreBatch(std::span<const uint64_t> fps, std::span<const TimeMs> arrivals) {
+  if (fps.empty()) return;
+  for (TimeMs t : arrivals) Advance(t);  // the window as of the newest arrival
+  MakeRoom(fps.size());
+  constexpr size_t kAhead = 16;
+  size_t mask = fps_.size() - 1;
+  for (size_t j = 0; j < fps.size(); ++j) {
+    if (j + kAhead < fps.size()) {
+      size_t ahead = Mix(fps[j + kAhead]) & mask;
+      __builtin_prefetch(&fps_[ahead], 1);
+      __builtin_prefetch(&days_[ahead], 1);
     }
-    size_t want = fps_.size();
-    if ((live_ + 1) * 10 > want * 4) want *= 2;
-    Rebuild(want);
+    Place(fps[j], DayOf(arrivals[j]));
   }
+}
+
+void DedupIndex::MakeRoom(size_t n) {
+  if ((used_ + n) * 10 <= fps_.size() * 7) return;
+  // live_ also counts entries that expired since the last rebuild; count
+  // exactly before deciding to grow, or the table would double at every
+  // fill and grow with every id ever seen instead of with the window.
+  size_t live = 0;
+  for (size_t i = 0; i < fps_.size(); ++i) live += Live(i) ? 1 : 0;
+  live_ = live;
+  // Drop days past the bound before growing.
+  while (live_ >= max_entries_ && oldest_day_ < today_) {
+    ++oldest_day_;
+    ++evicted_days_;
+    Rebuild(fps_.size());
+  }
+  size_t want = fps_.size();
+  while ((live_ + n) * 10 > want * 4) want *= 2;
+  Rebuild(want);
+}
+
+void DedupIndex::Place(uint64_t fp, uint16_t day) {
   size_t mask = fps_.size() - 1;
   size_t i = Mix(fp) & mask;
   while (days_[i] != kFree && Live(i)) i = (i + 1) & mask;
   if (days_[i] == kFree) ++used_;
   fps_[i] = fp;
-  days_[i] = DayOf(arrival);
+  days_[i] = day;
   ++live_;
 }
 
@@ -103,6 +126,11 @@ void DedupIndex::Rebuild(size_t capacity) {
   size_t mask = capacity - 1;
   used_ = live_ = 0;
   for (size_t j = 0; j < old_fps.size(); ++j) {
+    if (j + 16 < old_fps.size() && old_days[j + 16] != kFree) {
+      size_t ahead = Mix(old_fps[j + 16]) & mask;
+      __builtin_prefetch(&fps_[ahead], 1);
+      __builtin_prefetch(&days_[ahead], 1);
+    }
     if (old_days[j] == kFree) continue;
     // Evaluate liveness against the old arrays' day, same rule as Live().
     int64_t day = int64_t(old_days[j] - 1);

@@ -51,6 +51,30 @@ TEST(DedupIndex, RestoreThenSee) {
   for (int i = 0; i < 1000; ++i) EXPECT_TRUE(d.SeenOrInsert(Fp(i), kDay0)) << i;
 }
 
+TEST(DedupIndex, RestoreBatchMatchesRestore) {
+  // Batches of recovery, one growing the table many times over at once;
+  // the result answers exactly as ids restored one by one.
+  DedupIndex one(8), bulk(8);
+  std::vector<uint64_t> fps;
+  std::vector<TimeMs> arrivals;
+  for (int i = 0; i < 400'000; ++i) {
+    fps.push_back(Fp(i));
+    arrivals.push_back(kDay0 - 9 * kDayMs + i * 4000);  // ~18.5 days, the oldest expire
+    one.Restore(fps.back(), arrivals.back());
+  }
+  size_t cap0 = bulk.capacity();
+  bulk.RestoreBatch(std::span(fps).first(1000), std::span(arrivals).first(1000));
+  bulk.RestoreBatch(std::span(fps).subspan(1000), std::span(arrivals).subspan(1000));
+  EXPECT_GT(bulk.capacity(), cap0);
+  TimeMs now = arrivals.back();
+  for (int i = 0; i < 400'000; i += 7) {
+    ASSERT_EQ(one.SeenOrInsert(Fp(i), now), bulk.SeenOrInsert(Fp(i), now)) << i;
+  }
+  // Ids of the last seven days are remembered; the first ones expired.
+  EXPECT_TRUE(bulk.SeenOrInsert(Fp(399'990), now));
+  EXPECT_FALSE(bulk.SeenOrInsert(Fp(1), now));
+}
+
 TEST(DedupIndex, GrowsPastInitialCapacityWithoutLosingIds) {
   DedupIndex d;
   size_t cap0 = d.capacity();

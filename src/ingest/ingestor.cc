@@ -31,12 +31,14 @@
 #include <condition_variable>
 #include <deque>
 #include <future>
+#include <limits>
 #include <mutex>
 #include <thread>
 
 #include "engine/engine.h"
 #include "ingest/dedup_index.h"
 #include "ingest/ingest.h"
+#include "ingest/recovery.h"
 #include "model/identity.h"
 #include "model/price_table.h"
 #include "store/store.h"
@@ -50,7 +52,8 @@ struct Ingestor::Impl {
   model::Identity& identity;
   const model::PriceTable& prices;
   const Clock& clock;
-  std::vector<EventsListener> listeners;
+  std::vector<Listener> listeners;
+  RecoveryStats recovery;  // guarded by stats_mu
 
   struct Pending {
     std::vector<model::Event> events;
@@ -199,7 +202,7 @@ struct Ingestor::Impl {
       for (Pending& p : a.batch) {
         if (!p.events.empty()) {
           engine.Apply(p.events);
-          for (const auto& l : listeners) l(p.events);
+          for (const auto& l : listeners) l.on_events(p.events);
         }
         p.done(std::move(p.result));
       }
@@ -232,27 +235,25 @@ Ingestor::Ingestor(IngestOptions opts, store::Store& store, engine::Engine& engi
 Ingestor::~Ingestor() { Stop(); }
 
 Status Ingestor::Recover() {
-  // Rollups are history past raw retention: engine only. Raw events also
-  // reach the listeners and, inside the window, the dedup index.
-  std::vector<model::Event> chunk;
-  auto flush = [&] {
-    impl_->engine.Apply(chunk);
-    chunk.clear();
-  };
-  BR_RETURN_IF_ERROR(impl_->store.ScanRollups([&](const model::Event& e) {
-    chunk.push_back(e);
-    if (chunk.size() >= 8192) flush();
-    return Status::OK();
-  }));
-  flush();
-  TimeMs window_start = impl_->clock.NowMs() - impl_->opts.dedup_window_days * kDayMs;
-  return impl_->store.ScanEventBatches(0, [&](std::span<const model::Event> events) {
-    for (const model::Event& e : events)
-      if (e.received >= window_start) impl_->dedup.Restore(model::EventFingerprint(e), e.received);
-    impl_->engine.Apply(events);
-    for (const auto& l : impl_->listeners) l(events);
-    return Status::OK();
-  });
+  RecoveryPlan plan;
+  plan.engine = &impl_->engine;
+  plan.dedup = &impl_->dedup;
+  TimeMs now = impl_->clock.NowMs();
+  plan.dedup_from = now - impl_->opts.dedup_window_days * kDayMs;
+  for (const Listener& l : impl_->listeners) {
+    plan.listeners.push_back({l.on_replay ? l.on_replay : l.on_events,
+                              l.replay_from ? l.replay_from(now) : std::numeric_limits<TimeMs>::min()});
+  }
+  RecoveryStats st;
+  Status status = RunRecovery(plan, impl_->store, &st);
+  std::lock_guard lock(impl_->stats_mu);
+  impl_->recovery = st;
+  return status;
+}
+
+Ingestor::RecoveryStats Ingestor::recovery_stats() const {
+  std::lock_guard lock(impl_->stats_mu);
+  return impl_->recovery;
 }
 
 void Ingestor::Start() {
@@ -326,7 +327,8 @@ Result<IngestResult> Ingestor::IngestSync(std::vector<model::Event> events) {
   return future.get();
 }
 
-void Ingestor::AddListener(EventsListener l) { impl_->listeners.push_back(std::move(l)); }
+void Ingestor::AddListener(EventsListener l) { impl_->listeners.push_back({std::move(l), {}, {}}); }
+void Ingestor::AddListener(Listener l) { impl_->listeners.push_back(std::move(l)); }
 
 IngestStats Ingestor::stats() const {
   IngestStats s;

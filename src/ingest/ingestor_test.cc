@@ -8,12 +8,14 @@
 #include <atomic>
 #include <filesystem>
 #include <future>
+#include <map>
 #include <set>
 #include <thread>
 
 #include "common/time_util.h"
 #include "engine/engine.h"
 #include "ingest/ingest.h"
+#include "ingest/recovery.h"
 #include "model/identity.h"
 #include "model/price_table.h"
 #include "store/store.h"
@@ -305,6 +307,120 @@ TEST_F(IngestorTest, RecoveryAfterPurgeKeepsTotals) {
     for (int i = 0; i < 50; i += 2) s += 10 + i;
     return s;
   }());
+}
+
+// Many batches (more than the recovery ring holds), several hours of
+// arrivals: after a restart the engine equals both the live engine and a
+// recomputation from the stored events, every id is a duplicate again, and
+// each listener is replayed exactly the events received at or after its
+// horizon (the boundary event included), in arrival order, through its
+// replay function.
+TEST_F(IngestorTest, RecoveryRebuildsEverythingAndHonoursListenerHorizons) {
+  const int kBatches = 12, kPerBatch = 4000;
+  std::map<std::string, int64_t> live_user, live_model;
+  std::vector<std::pair<std::string, TimeMs>> arrivals;  // id, received
+  {
+    Node n(path_, clock_, identity_, prices_);
+    for (int b = 0; b < kBatches; ++b) {
+      std::vector<model::Event> evs;
+      for (int i = 0; i < kPerBatch; ++i) {
+        model::Event e;
+        int k = b * kPerBatch + i;
+        e.id = "ev-" + std::to_string(k);
+        e.user = "u" + std::to_string(k % 37);
+        e.team = "t" + std::to_string(k % 5);
+        e.model = k % 3 ? "claude-sonnet-4-5" : "claude-haiku-4-5";
+        e.session = "s" + std::to_string(k / 50);
+        e.ts = kNow - (k % 48) * kHourMs;
+        e.tokens.input = 1 + k % 1000;
+        e.cost_nanos = 7;
+        evs.push_back(e);
+      }
+      auto r = n.ingestor->IngestSync(evs);
+      ASSERT_TRUE(r.ok());
+      ASSERT_EQ(r->accepted, kPerBatch);
+      clock_.Advance(kHourMs);
+    }
+    n.ingestor->WaitApplied();
+    for (int u = 0; u < 37; ++u) live_user["u" + std::to_string(u)] = n.UserTotals("u" + std::to_string(u)).input;
+    ASSERT_TRUE(n.store->ScanEvents(0, [&](const model::Event& e) {
+      arrivals.emplace_back(e.id, e.received);
+      return Status::OK();
+    }).ok());
+  }
+  ASSERT_EQ(arrivals.size(), size_t(kBatches * kPerBatch));
+  const TimeMs horizon = arrivals[5 * kPerBatch].second;  // the sixth commit's arrival time
+  auto s = store::OpenSqliteStore(path_);
+  ASSERT_TRUE(s.ok());
+  engine::Engine eng({}, clock_);
+  Ingestor ing({}, **s, eng, identity_, prices_, clock_);
+  std::vector<std::string> all, recent, live_only;
+  TimeMs asked_at = 0;
+  ing.AddListener([&](std::span<const model::Event> evs) {
+    for (const auto& e : evs) all.push_back(e.id);
+  });
+  ing.AddListener(Listener{
+      .on_events = [&](std::span<const model::Event> evs) {
+        for (const auto& e : evs) live_only.push_back(e.id);
+      },
+      .replay_from = [&](TimeMs now) { return asked_at = now, horizon; },
+      .on_replay = [&](std::span<const model::Event> evs) {
+        for (const auto& e : evs) recent.push_back(e.id);
+      },
+  });
+  ASSERT_TRUE(ing.Recover().ok());
+  EXPECT_EQ(asked_at, clock_.NowMs());
+  EXPECT_TRUE(live_only.empty());  // replay went to on_replay
+  ASSERT_EQ(all.size(), arrivals.size());
+  for (size_t i = 0; i < all.size(); ++i) ASSERT_EQ(all[i], arrivals[i].first) << i;
+  std::vector<std::string> want;
+  for (const auto& [id, received] : arrivals)
+    if (received >= horizon) want.push_back(id);
+  EXPECT_EQ(want.size(), size_t(7 * kPerBatch));
+  EXPECT_EQ(recent, want);
+  // The engine equals the live one and a recomputation from the store.
+  std::map<std::string, int64_t> stored_user;
+  ASSERT_TRUE((*s)->ScanEvents(0, [&](const model::Event& e) {
+    stored_user[e.user] += e.tokens.input;
+    return Status::OK();
+  }).ok());
+  EXPECT_EQ(eng.events_applied(), int64_t(arrivals.size()));
+  for (const auto& [user, input] : live_user) {
+    auto u = eng.Usage(engine::Entity::kUser, user, {0, kNow + kDayMs * 365}, engine::Granularity::kDay);
+    ASSERT_TRUE(u.ok());
+    EXPECT_EQ(u->totals.input, input) << user;
+    EXPECT_EQ(stored_user[user], input) << user;
+  }
+  Ingestor::RecoveryStats st = ing.recovery_stats();
+  EXPECT_EQ(st.events, int64_t(arrivals.size()));
+  EXPECT_EQ(st.dedup_restored, int64_t(arrivals.size()));
+  EXPECT_EQ(st.replayed[0], int64_t(arrivals.size()));
+  EXPECT_EQ(st.replayed[1], int64_t(want.size()));
+  // Every stored id is a duplicate again; live events reach on_events.
+  ing.Start();
+  std::vector<model::Event> again(3);
+  for (int i = 0; i < 3; ++i) {
+    again[i].id = "ev-" + std::to_string(i * 20000), again[i].user = "u1", again[i].model = "m", again[i].ts = kNow;
+  }
+  again.push_back(again[0]);
+  again.back().id = "fresh";
+  auto r = ing.IngestSync(again);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->duplicates, 3);
+  EXPECT_EQ(r->accepted, 1);
+  ing.WaitApplied();
+  EXPECT_EQ(live_only, std::vector<std::string>{"fresh"});
+  ing.Stop();
+}
+
+TEST(RecoveryHorizon, FirstReceivedAtOrAfterIncludesTheBoundary) {
+  std::vector<model::Event> evs(4);
+  for (int i = 0; i < 4; ++i) evs[i].received = 100 + 10 * i;  // 100 110 120 130
+  EXPECT_EQ(FirstReceivedAtOrAfter(evs, 0), 0u);
+  EXPECT_EQ(FirstReceivedAtOrAfter(evs, 110), 1u);
+  EXPECT_EQ(FirstReceivedAtOrAfter(evs, 111), 2u);
+  EXPECT_EQ(FirstReceivedAtOrAfter(evs, 131), 4u);
+  EXPECT_EQ(FirstReceivedAtOrAfter({}, 5), 0u);
 }
 
 }  // namespace

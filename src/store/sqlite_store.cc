@@ -178,6 +178,36 @@ class SqliteStore final : public Store {
     return rc == SQLITE_DONE ? Status::OK() : Error("scan event blocks");
   }
 
+  // ScanEventBatches with the decoded block handed over mutable (the caller
+  // may swap it out; Decode overwrites whatever vector is left in block_).
+  Status ScanEventBlocks(TimeMs from, const std::function<Status(std::vector<model::Event>&)>& fn) override {
+    std::vector<model::Event> copy;
+    auto copied = [&](std::span<const model::Event> events) {
+      copy.assign(events.begin(), events.end());
+      return fn(copy);
+    };
+    std::lock_guard lock(mu_);
+    if (has_legacy_) BR_RETURN_IF_ERROR(ScanLegacy(from, copied));
+    if (!has_blocks_) return Status::OK();
+    Stmt st;
+    BR_RETURN_IF_ERROR(Prepare(kSelectBlocks, st));
+    sqlite3_stmt* s = st.get();
+    sqlite3_bind_int64(s, 1, from);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+      BR_RETURN_IF_ERROR(DecodeRow(s, 3, &block_));
+      if (sqlite3_column_int64(s, 1) >= from) {
+        BR_RETURN_IF_ERROR(fn(block_));
+        continue;
+      }
+      copy.clear();
+      for (const model::Event& e : block_)
+        if (e.received >= from) copy.push_back(e);
+      if (!copy.empty()) BR_RETURN_IF_ERROR(fn(copy));
+    }
+    return rc == SQLITE_DONE ? Status::OK() : Error("scan event blocks");
+  }
+
   Status ScanRollups(const std::function<Status(const model::Event&)>& fn) override {
     std::lock_guard lock(mu_);
     Stmt st;
@@ -536,6 +566,14 @@ Status Store::ScanEventBatches(TimeMs from, const std::function<Status(std::span
     return st;
   }));
   return batch.empty() ? Status::OK() : fn(batch);
+}
+
+Status Store::ScanEventBlocks(TimeMs from, const std::function<Status(std::vector<model::Event>&)>& fn) {
+  std::vector<model::Event> batch;
+  return ScanEventBatches(from, [&](std::span<const model::Event> events) {
+    batch.assign(events.begin(), events.end());
+    return fn(batch);
+  });
 }
 
 Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path, SqliteOptions opts) {

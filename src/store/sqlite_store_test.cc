@@ -385,6 +385,39 @@ TEST_F(SqliteStoreTest, LargeAppendsSplitIntoBlocksAndScanInBatches) {
   EXPECT_EQ(Ids(*s), (std::vector<std::string>{"x", "y"}));
 }
 
+// Recovery takes each decoded block by swapping in a vector of its own
+// (here: stale events of another size); the store overwrites those, so the
+// blocks come out exactly as ScanEventBatches gives them.
+TEST_F(SqliteStoreTest, ScanEventBlocksMayTakeEachBlock) {
+  auto s = Open();
+  std::vector<model::Event> evs;
+  for (int i = 0; i < 70'000; ++i) evs.push_back(Usage("e" + std::to_string(i), i, i % 3 == 0 ? 5 : 9));
+  ASSERT_TRUE(s->Append(evs).ok());
+  std::vector<model::Event> two = {Usage("x", 1, 10), Usage("y", 2, 11)};
+  ASSERT_TRUE(s->Append(two).ok());
+  std::vector<std::string> want, got;
+  ASSERT_TRUE(s->ScanEventBatches(0, [&](std::span<const model::Event> b) {
+                 for (const auto& e : b) want.push_back(e.id + "/" + std::to_string(e.received) + "/" + e.user);
+                 return Status::OK();
+               }).ok());
+  std::vector<std::vector<model::Event>> taken;
+  std::vector<model::Event> mine(3, Usage("stale", 99, 99));
+  mine[0].team = "leftover";
+  ASSERT_TRUE(s->ScanEventBlocks(0, [&](std::vector<model::Event>& b) {
+                 std::swap(b, mine);
+                 taken.push_back(mine);  // keep a copy of what we took
+                 mine = taken.size() % 2 ? std::vector<model::Event>(5, Usage("old", 7, 7)) : std::vector<model::Event>{};
+                 return Status::OK();
+               }).ok());
+  for (const auto& b : taken)
+    for (const auto& e : b) {
+      got.push_back(e.id + "/" + std::to_string(e.received) + "/" + e.user);
+      EXPECT_NE(e.team, "leftover");
+    }
+  EXPECT_EQ(got, want);
+  EXPECT_EQ(taken.size(), 3u);  // 65,536 + 4,464 + 2
+}
+
 TEST_F(SqliteStoreTest, CorruptBlockIsReportedNotSkipped) {
   {
     auto s = Open();

@@ -53,6 +53,12 @@ class Store {
   // hands out whole decoded blocks. The default batches ScanEvents.
   virtual Status ScanEventBatches(TimeMs received_from,
                                   const std::function<Status(std::span<const model::Event>)>& fn);
+  // The same batches for a caller that keeps them past the call (recovery's
+  // pipeline hands each block to other threads): fn may swap the vector with
+  // one of its own, of any size, whose events the store then overwrites; so
+  // no event is copied. The default copies ScanEventBatches' batches.
+  virtual Status ScanEventBlocks(TimeMs received_from,
+                                 const std::function<Status(std::vector<model::Event>&)>& fn);
   // Calls fn for every daily rollup (events folded by Purge); the event
   // carries totals and `requests`; id is empty.
   virtual Status ScanRollups(const std::function<Status(const model::Event&)>& fn) = 0;

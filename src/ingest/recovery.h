@@ -1,0 +1,40 @@
+// Recovery: rebuilding the in-memory state from the store at start-up.
+//
+// Internal to the ingest layer (Ingestor::Recover is the front door). Reads
+// the daily rollups and then every stored event in arrival order, and
+// rebuilds from them: the engine (every event), the de-duplication index
+// (events received since `dedup_from`) and each listener (events received
+// since its own `from`, passed to its replay function).
+//
+// Thread-safety: RunRecovery blocks its caller and runs two helper threads
+// of its own; the engine, index and listeners must not be used by anyone
+// else until it returns. Errors: the store's scan error, after the helper
+// threads have finished what they were given.
+#pragma once
+
+#include <limits>
+#include <vector>
+
+#include "ingest/dedup_index.h"
+#include "ingest/ingest.h"
+
+namespace burnrate::ingest {
+
+struct RecoveryPlan {
+  engine::Engine* engine = nullptr;
+  DedupIndex* dedup = nullptr;
+  TimeMs dedup_from = 0;  // arrival time; older ids are not indexed
+  struct Replay {
+    EventsListener fn;
+    TimeMs from = std::numeric_limits<TimeMs>::min();  // arrival time
+  };
+  std::vector<Replay> listeners;
+};
+
+Status RunRecovery(const RecoveryPlan& plan, store::Store& store, Ingestor::RecoveryStats* stats);
+
+// Index of the first event received at or after `from` (events.size() when
+// none): a listener is replayed that event and every later one.
+size_t FirstReceivedAtOrAfter(std::span<const model::Event> events, TimeMs from);
+
+}  // namespace burnrate::ingest
