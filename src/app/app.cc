@@ -28,7 +28,7 @@ Result<std::unique_ptr<App>> App::Open(Config cfg, const Clock& clock) {
   BR_RETURN_IF_ERROR(a.OpenGovernanceAndDetection());
   ingest::IngestOptions io;
   io.limits = a.cfg.limits;
-  io.prompt_features = detect::ComputePromptFeatures;
+  if (a.detection->config().prompt_features) io.prompt_features = detect::ComputePromptFeatures;
   a.ingestor = std::make_unique<ingest::Ingestor>(io, *a.store, *a.engine, a.identity, a.prices, clock);
   // Durable events reach governance (budgets count ingested usage) and
   // detection (features per user and day), on the applier thread.
