@@ -32,6 +32,12 @@ class PriceTable;
 namespace burnrate::http {
 class Router;
 }
+namespace burnrate::detect {
+class DetectionEngine;
+}
+namespace burnrate::govern {
+class Governor;
+}
 
 namespace burnrate::app {
 
@@ -49,6 +55,8 @@ class App {
   engine::Engine& engine();
   ingest::Ingestor& ingestor();
   model::Identity& identity();
+  detect::DetectionEngine& detection();
+  govern::Governor& governor();
   const Config& config() const;
 
  private:
