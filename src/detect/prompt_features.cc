@@ -291,7 +291,16 @@ double EstimateCompressedSize(const char* p, size_t n, Scratch& s) {
     }
     take_literals(i);
     size_t len = 4, from = cand - 1;
+    while (i + len + 8 <= n) {  // extend 8 bytes at a time
+      uint64_t diff = Load64(p + from + len) ^ Load64(p + i + len);
+      if (diff != 0) {
+        len += static_cast<size_t>(__builtin_ctzll(diff)) / 8;
+        goto extended;
+      }
+      len += 8;
+    }
     while (i + len < n && p[from + len] == p[i + len]) ++len;
+  extended:
     ++matches;
     i += len;
     anchor = i;
@@ -301,9 +310,14 @@ double EstimateCompressedSize(const char* p, size_t n, Scratch& s) {
   if (literals >= kMinHuffmanLiterals) {
     const auto& clogc = CLogC();
     double bits = clogc[literals], distinct = 0;
-    for (uint16_t c : hist) {
-      bits -= clogc[c];
-      distinct += c != 0;
+    for (size_t q = 0; q < hist.size(); q += 4) {  // text uses few byte values: skip empty quads
+      uint64_t quad;
+      std::memcpy(&quad, &hist[q], 8);
+      if (quad == 0) continue;
+      for (size_t k = q; k < q + 4; ++k) {
+        bits -= clogc[hist[k]];
+        distinct += hist[k] != 0;
+      }
     }
     literal_bytes = std::min(literal_bytes, bits / 8 + distinct * kSymbolBytes);
   }
