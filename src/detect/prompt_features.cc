@@ -334,7 +334,8 @@ float CompressRatioEstimate(std::string_view text, Scratch& s) {
     p = s.sample.data();
     n = kEstimateBytes;
   }
-  return static_cast<float>(EstimateCompressedSize(p, n, s) / double(n));
+  // Capped at 10, the wire format's bound: only tiny texts (header-bound) reach it.
+  return static_cast<float>(std::min(10.0, EstimateCompressedSize(p, n, s) / double(n)));
 }
 
 }  // namespace
