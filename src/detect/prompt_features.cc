@@ -291,16 +291,7 @@ double EstimateCompressedSize(const char* p, size_t n, Scratch& s) {
     }
     take_literals(i);
     size_t len = 4, from = cand - 1;
-    while (i + len + 8 <= n) {  // extend 8 bytes at a time
-      uint64_t diff = Load64(p + from + len) ^ Load64(p + i + len);
-      if (diff != 0) {
-        len += static_cast<size_t>(__builtin_ctzll(diff)) / 8;
-        goto extended;
-      }
-      len += 8;
-    }
     while (i + len < n && p[from + len] == p[i + len]) ++len;
-  extended:
     ++matches;
     i += len;
     anchor = i;
