@@ -78,11 +78,6 @@ Scratch& ThreadScratch() {
   return s;
 }
 
-inline uint64_t Load64(const char* p) {
-  uint64_t v;
-  std::memcpy(&v, p, 8);
-  return v;
-}
 inline uint32_t Load32(const char* p) {
   uint32_t v;
   std::memcpy(&v, p, 4);
