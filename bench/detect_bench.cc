@@ -3,6 +3,7 @@
 //
 //   ./build/detect_bench --benchmark_filter=.
 #include <benchmark/benchmark.h>
+#include <zstd.h>
 
 #include <random>
 #include <string>
@@ -32,7 +33,27 @@ void BM_ComputePromptFeatures(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(ComputePromptFeatures(p));
   state.SetBytesProcessed(int64_t(state.iterations()) * state.range(0));
 }
-BENCHMARK(BM_ComputePromptFeatures)->Arg(200)->Arg(2048)->Arg(16384);
+BENCHMARK(BM_ComputePromptFeatures)->Arg(200)->Arg(330)->Arg(2048)->Arg(16384)->Arg(1 << 20);
+
+// The parts, and the alternative they replaced: zstd level 1 on the same
+// text (the old compress_ratio, first 4 KB) in the same run.
+void BM_EstimateCompressRatio(benchmark::State& state) {
+  std::string p = Prompt(static_cast<size_t>(state.range(0)), 1);
+  for (auto _ : state) benchmark::DoNotOptimize(EstimateCompressRatio(p));
+  state.SetBytesProcessed(int64_t(state.iterations()) * state.range(0));
+}
+BENCHMARK(BM_EstimateCompressRatio)->Arg(330)->Arg(2048)->Arg(16384);
+
+void BM_ZstdRatioAlternative(benchmark::State& state) {
+  std::string p = Prompt(static_cast<size_t>(state.range(0)), 1).substr(0, 4096);
+  ZSTD_CCtx* cctx = ZSTD_createCCtx();
+  std::string out(ZSTD_compressBound(p.size()), '\0');
+  for (auto _ : state)
+    benchmark::DoNotOptimize(ZSTD_compressCCtx(cctx, out.data(), out.size(), p.data(), p.size(), 1));
+  ZSTD_freeCCtx(cctx);
+  state.SetBytesProcessed(int64_t(state.iterations()) * state.range(0));
+}
+BENCHMARK(BM_ZstdRatioAlternative)->Arg(330)->Arg(2048)->Arg(16384);
 
 model::Event MakeEvent(int user, TimeMs ts, bool prompt, std::mt19937_64& r) {
   model::Event e;

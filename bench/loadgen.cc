@@ -28,8 +28,10 @@
 #include <iostream>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <sstream>
 #include <thread>
+#include <toml++/toml.h>
 
 #include "app/app.h"
 #include "engine/engine.h"
@@ -169,7 +171,87 @@ static Result<double> RawRowAppends(const std::string& path, const std::vector<s
   return double(n) / secs;
 }
 
-static int Ingest(int64_t events, size_t batch, int clients, const std::string& dir, bool prompts) {
+struct PostResult {
+  double events_per_s = 0, p50_ms = 0, p99_ms = 0;
+  int64_t accepted = 0;
+  double server_cpu_us = 0, process_cpu_us = 0;  // per accepted event
+  std::string cpu_by_thread;                      // JSON members "br-http":0.80,...
+};
+
+// Posts every body to a fresh real server by `clients` concurrent clients.
+// `prompt_features` false sets [detection] prompt_features = 0: prompt text
+// is parsed and dropped (only its length kept), no features computed.
+static Result<PostResult> PostAll(const std::vector<std::string>& bodies, int clients, const std::string& dir,
+                                  bool prompt_features) {
+  for (const char* f : {"/e2e.db", "/e2e.db-wal", "/e2e.db-shm"}) std::filesystem::remove(dir + f);
+  app::Config cfg;
+  cfg.db_path = dir + "/e2e.db";
+  cfg.listen = "127.0.0.1:0";
+  cfg.limits.retention_ms = 60 * kDayMs;
+  if (!prompt_features) cfg.toml = std::make_shared<toml::table>(toml::parse("[detection]\nprompt_features = 0\n"));
+  BR_ASSIGN_OR_RETURN(auto app, app::App::Open(cfg, SystemClock::Get()));
+  BR_ASSIGN_OR_RETURN(std::string key, app::CreateApiKey(app->store(), "ingest", "loadgen", "", 0));
+  BR_RETURN_IF_ERROR(app->Start());
+  std::string url = "http://127.0.0.1:" + std::to_string(app->port());
+  std::atomic<size_t> next{0};
+  std::atomic<int64_t> accepted{0};
+  std::vector<double> lat;
+  std::mutex lat_mu;
+  auto cpu0 = ThreadCpu();
+  double process_cpu0 = ProcessCpuSeconds();
+  auto t0 = Clock_::now();
+  std::vector<std::thread> threads;
+  for (int c = 0; c < clients; ++c) {
+    threads.emplace_back([&] {
+      auto created = http::Client::Create(url);
+      auto client = std::move(*created);
+      client->set_bearer(key);
+      for (size_t i; (i = next++) < bodies.size();) {
+        auto s = Clock_::now();
+        auto r = client->Send("POST", "/v1/events", bodies[i], {{"Content-Type", "application/x-ndjson"}});
+        double ms = Seconds(s, Clock_::now()) * 1000;
+        if (!r.ok() || r->status != 200) {
+          std::cerr << "post failed: " << (r.ok() ? r->body : r.status().ToString()) << "\n";
+          continue;
+        }
+        size_t p = r->body.find("\"accepted\":");
+        accepted += std::stoll(r->body.substr(p + 11));
+        std::lock_guard lock(lat_mu);
+        lat.push_back(ms);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  double e2e_s = Seconds(t0, Clock_::now());
+  auto cpu1 = ThreadCpu();
+  double process_cpu = ProcessCpuSeconds() - process_cpu0;
+  app->Stop();
+  PostResult out;
+  out.accepted = accepted;
+  double per = 1e6 / double(std::max<int64_t>(out.accepted, 1));
+  // CPU per accepted event by server thread name (the client threads have
+  // ended by now; process_cpu counts them too).
+  for (const auto& [name, secs] : cpu1) {
+    if (!name.starts_with("br-")) continue;
+    double us = (secs - cpu0[name]) * per;
+    out.server_cpu_us += us;
+    out.cpu_by_thread += (out.cpu_by_thread.empty() ? "" : ",") + ("\"" + name + "\":") + std::to_string(us).substr(0, 5);
+  }
+  out.process_cpu_us = process_cpu * per;
+  std::sort(lat.begin(), lat.end());
+  out.events_per_s = double(out.accepted) / e2e_s;
+  out.p50_ms = lat.empty() ? 0 : lat[lat.size() / 2];
+  out.p99_ms = lat.empty() ? 0 : lat[lat.size() * 99 / 100];
+  return out;
+}
+
+// Without --prompts: raw row-per-event SQLite appends of the same rows, the
+// store's block appends, then the real server over HTTP. With --prompts the
+// same bodies (prompt text on every event) are posted `repeat` times to each
+// of two servers, alternating: text parsed and dropped, then features
+// computed; the median cut over the pairs is the cost of the features alone
+// (docs/PERFORMANCE.md, Detection).
+static int Ingest(int64_t events, size_t batch, int clients, const std::string& dir, bool prompts, int repeat) {
   auto batches = MakeBatches(10000, events, batch);
   int64_t total = 0;
   for (auto& b : batches) total += int64_t(b.size());
@@ -201,71 +283,46 @@ static int Ingest(int64_t events, size_t batch, int clients, const std::string& 
   double store_rate = double(total) / Seconds(t0, Clock_::now());
   blocks->reset();
   // (b) the real server over HTTP.
-  for (const char* f : {"/e2e.db", "/e2e.db-wal", "/e2e.db-shm"}) std::filesystem::remove(dir + f);
-  app::Config cfg;
-  cfg.db_path = dir + "/e2e.db";
-  cfg.listen = "127.0.0.1:0";
-  cfg.limits.retention_ms = 60 * kDayMs;
-  auto app = app::App::Open(cfg, SystemClock::Get());
-  if (!app.ok()) return std::cerr << app.status().ToString() << "\n", 1;
-  auto key = app::CreateApiKey((*app)->store(), "ingest", "loadgen", "", 0);
-  Status st = (*app)->Start();
-  if (!st.ok()) return std::cerr << st.ToString() << "\n", 1;
-  std::string url = "http://127.0.0.1:" + std::to_string((*app)->port());
-  std::atomic<size_t> next{0};
-  std::atomic<int64_t> accepted{0};
-  std::vector<double> lat;
-  std::mutex lat_mu;
-  auto cpu0 = ThreadCpu();
-  double process_cpu0 = ProcessCpuSeconds();
-  t0 = Clock_::now();
-  std::vector<std::thread> threads;
-  for (int c = 0; c < clients; ++c) {
-    threads.emplace_back([&] {
-      auto created = http::Client::Create(url);
-      auto client = std::move(*created);
-      client->set_bearer(*key);
-      for (size_t i; (i = next++) < bodies.size();) {
-        auto s = Clock_::now();
-        auto r = client->Send("POST", "/v1/events", bodies[i], {{"Content-Type", "application/x-ndjson"}});
-        double ms = Seconds(s, Clock_::now()) * 1000;
-        if (!r.ok() || r->status != 200) {
-          std::cerr << "post failed: " << (r.ok() ? r->body : r.status().ToString()) << "\n";
-          continue;
-        }
-        size_t p = r->body.find("\"accepted\":");
-        accepted += std::stoll(r->body.substr(p + 11));
-        std::lock_guard lock(lat_mu);
-        lat.push_back(ms);
-      }
-    });
+  std::vector<double> rates[2];
+  bool all_accepted = true;
+  for (int r = 0; r < repeat; ++r) {
+    for (int features = prompts ? 0 : 1; features <= 1; ++features) {
+      auto res = PostAll(bodies, clients, dir, features == 1);
+      if (!res.ok()) return std::cerr << res.status().ToString() << "\n", 1;
+      all_accepted = all_accepted && res->accepted == total;
+      rates[features].push_back(res->events_per_s);
+      std::printf(
+          "{\"bench\":\"ingest\",\"prompts\":%s,\"prompt_features\":%s,\"events\":%lld,\"batch\":%zu,\"clients\":%d,"
+          "\"raw_sqlite_events_per_s\":%.0f,\"store_blocks_events_per_s\":%.0f,\"http_events_per_s\":%.0f,"
+          "\"ratio\":%.3f,\"accepted\":%lld,\"request_p50_ms\":%.1f,\"request_p99_ms\":%.1f,\"max_rss_mb\":%ld,"
+          "\"server_cpu_us_per_event\":%.2f,\"server_cpu_us_per_event_by_thread\":{%s},"
+          "\"process_cpu_us_per_event\":%.2f,\"load_average_1m\":%.2f}\n",
+          prompts ? "true" : "false", features ? "true" : "false", (long long)total, batch, clients, *raw_rate,
+          store_rate, res->events_per_s, res->events_per_s / *raw_rate, (long long)res->accepted, res->p50_ms,
+          res->p99_ms, MaxRssMb(), res->server_cpu_us, res->cpu_by_thread.c_str(), res->process_cpu_us,
+          LoadAverage());
+      std::fflush(stdout);
+    }
   }
-  for (auto& t : threads) t.join();
-  double e2e_s = Seconds(t0, Clock_::now());
-  auto cpu1 = ThreadCpu();
-  double process_cpu = ProcessCpuSeconds() - process_cpu0;
-  (*app)->Stop();
-  // CPU microseconds per accepted event, by server thread name (the client
-  // threads have ended by now; process_cpu counts them too).
-  std::string cpu_json;
-  double cpu_total = 0;
-  for (const auto& [name, secs] : cpu1) {
-    if (!name.starts_with("br-")) continue;
-    double us = (secs - cpu0[name]) * 1e6 / double(std::max<int64_t>(accepted, 1));
-    cpu_total += us;
-    cpu_json += (cpu_json.empty() ? "" : ",") + ("\"" + name + "\":") + std::to_string(us).substr(0, 5);
+  if (prompts) {
+    auto median = [](std::vector<double> v) {
+      std::sort(v.begin(), v.end());
+      return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+    };
+    auto best = [](const std::vector<double>& v) { return *std::max_element(v.begin(), v.end()); };
+    double m0 = median(rates[0]), m1 = median(rates[1]);
+    // Each features run against the dropped run just before it: the pair
+    // shares the machine's load of the moment.
+    std::vector<double> cuts;
+    for (size_t i = 0; i < rates[1].size(); ++i) cuts.push_back(1 - rates[1][i] / rates[0][i]);
+    std::printf("{\"bench\":\"prompt_features_cost\",\"runs\":%d,\"best_dropped_events_per_s\":%.0f,"
+                "\"best_features_events_per_s\":%.0f,\"throughput_cut_best\":%.3f,"
+                "\"median_dropped_events_per_s\":%.0f,\"median_features_events_per_s\":%.0f,"
+                "\"throughput_cut_median\":%.3f,\"throughput_cut_pairs_median\":%.3f,\"load_average_1m\":%.2f}\n",
+                repeat, best(rates[0]), best(rates[1]), 1 - best(rates[1]) / best(rates[0]), m0, m1, 1 - m1 / m0,
+                median(cuts), LoadAverage());
   }
-  std::sort(lat.begin(), lat.end());
-  double e2e_rate = double(accepted) / e2e_s;
-  std::printf(
-      "{\"bench\":\"ingest\",\"prompts\":%s,\"events\":%lld,\"batch\":%zu,\"clients\":%d,\"raw_sqlite_events_per_s\":%.0f,"
-      "\"store_blocks_events_per_s\":%.0f,\"http_events_per_s\":%.0f,\"ratio\":%.3f,\"accepted\":%lld,\"request_p50_ms\":%.1f,\"request_p99_ms\":%.1f,"
-      "\"max_rss_mb\":%ld,\"server_cpu_us_per_event\":%.2f,\"server_cpu_us_per_event_by_thread\":{%s},"
-      "\"process_cpu_us_per_event\":%.2f,\"load_average_1m\":%.2f}\n",
-      prompts ? "true" : "false", (long long)total, batch, clients, *raw_rate, store_rate, e2e_rate, e2e_rate / *raw_rate, (long long)accepted.load(),
-      lat.empty() ? 0 : lat[lat.size() / 2], lat.empty() ? 0 : lat[lat.size() * 99 / 100], MaxRssMb(), cpu_total,
-      cpu_json.c_str(), process_cpu * 1e6 / double(std::max<int64_t>(accepted, 1)), LoadAverage());
-  return accepted == total ? 0 : 1;
+  return all_accepted ? 0 : 1;
 }
 
 static int Board(int users, int queries, const std::string& dir) {
@@ -397,6 +454,7 @@ int main(int argc, char** argv) {
   int clients = 8, users = 100000, queries = 2000;
   bool prompts = false;
   int days = 0;
+  int repeat = 1;
   cli.add_option("--mode", mode, "ingest, board or restart");
   cli.add_option("--days", days, "restart: spread the stored events' arrival over this many days (0: all now)");
   cli.add_option("--events", events);
@@ -405,10 +463,12 @@ int main(int argc, char** argv) {
   cli.add_option("--users", users);
   cli.add_option("--queries", queries);
   cli.add_option("--dir", dir);
-  cli.add_flag("--prompts", prompts, "every event carries prompt text (features computed on ingest)");
+  cli.add_flag("--prompts", prompts,
+               "every event carries prompt text; posted to a server that drops it and to one that computes features");
+  cli.add_option("--repeat", repeat, "ingest: runs per variant (with --prompts, alternating pairs)");
   CLI11_PARSE(cli, argc, argv);
   std::filesystem::create_directories(dir);
-  if (mode == "ingest") return Ingest(events, batch, clients, dir, prompts);
+  if (mode == "ingest") return Ingest(events, batch, clients, dir, prompts, repeat);
   if (mode == "board") return Board(users, queries, dir);
   if (mode == "restart") return Restart(events, days, dir);
   std::cerr << "unknown mode " << mode << "\n";

@@ -1,6 +1,7 @@
 // Fuzzes the prompt feature extractor and the fingerprint hex parser.
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "detect/prompt_features.h"
@@ -9,6 +10,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);
   auto f = burnrate::detect::ComputePromptFeatures(text);
   if (f.length != size) __builtin_trap();
+  // The ratio stays within the wire format's bounds (ndjson_parser: [0, 10]).
+  if (!(f.compress_ratio > 0 && f.compress_ratio <= 10)) __builtin_trap();
+  // Case and white space do not change the exact hash (texts read whole).
+  if (size + 3 <= 8192) {
+    std::string upper(text);
+    for (char& c : upper) c = (c >= 'a' && c <= 'z') ? char(c - 32) : c;
+    upper += "  \n";
+    if (burnrate::detect::ComputePromptFeatures(upper).exact_hash != f.exact_hash) __builtin_trap();
+  }
   auto h = burnrate::detect::ParseFingerprintHex(text);
   if (h.ok() && burnrate::detect::ParseFingerprintHex(burnrate::detect::FingerprintHex(*h)).value() != *h)
     __builtin_trap();

@@ -29,7 +29,7 @@ Result<std::unique_ptr<App>> App::Open(Config cfg, const Clock& clock) {
   BR_RETURN_IF_ERROR(a.OpenGovernanceAndDetection());
   ingest::IngestOptions io;
   io.limits = a.cfg.limits;
-  io.prompt_features = detect::ComputePromptFeatures;
+  if (a.detection->config().prompt_features) io.prompt_features = detect::ComputePromptFeatures;
   a.ingestor = std::make_unique<ingest::Ingestor>(io, *a.store, *a.engine, a.identity, a.prices, clock);
   // Durable events reach governance (budgets count ingested usage) and
   // detection (features per user and day), on the applier thread. At
@@ -90,44 +90,81 @@ Status App::Impl::OpenGovernanceAndDetection() {
   detect::DetectConfig dc;
   dc.tz = engine->options().tz;
   if (cfg.toml) BR_RETURN_IF_ERROR(ConfigureDetection(*cfg.toml, cfg.config_path, &dc));
-  detection = std::make_unique<detect::DetectionEngine>(dc, *clock);
-  // A flag that counts as waste throttles the user and is audited; a
-  // dismissal lifts the throttle.
-  detection->Subscribe([this](const detect::Flag& f, detect::FlagEvent ev) {
-    {
-      std::lock_guard lock(flags_mu);
-      waste_by_user[f.user][f.day] = f.CountsAsWaste() ? f.wasted_tokens : 0;
-      // Scoring re-runs every minute; act on a flag the first time only.
-      if (ev == detect::FlagEvent::kFlagged && !flags_reported.insert(f.id).second) return;
-    }
-    audit->Append({.actor = ev == detect::FlagEvent::kFlagged ? "detect" : f.reviewer,
-                   .action = std::string("flag.") + detect::FlagEventName(ev),
-                   .subject = "user:" + f.user,
-                   .reason = "score " + std::to_string(int(f.score)) + " on " + f.date +
-                             (f.reasons.empty() ? "" : ": " + f.reasons.front().detector),
-                   .detail = ""});
-    if (ev == detect::FlagEvent::kDismissed) {
-      governor->SetThrottle(f.user, 0, "flag " + f.id + " dismissed", f.reviewer);
-    } else if (f.CountsAsWaste()) {
-      governor->SetThrottle(f.user, f.state == detect::ReviewState::kConfirmed ? 2 : 1,
-                            "flag " + f.id + " (score " + std::to_string(int(f.score)) + ")", "detect");
-    }
-  });
+  // Flags live in the same database file, so reviews survive restarts.
+  BR_ASSIGN_OR_RETURN(auto flag_store, detect::SqliteFlagStore::Open(cfg.db_path));
+  detection = std::make_unique<detect::DetectionEngine>(dc, *clock, std::move(flag_store));
+  detection->Subscribe([this](const detect::Flag& f, detect::FlagEvent ev) { OnFlag(f, ev); });
+  RestoreFlags();
   // Honest volume: tokens minus waste counted by detection, users only.
-  // Honest volume: tokens minus waste counted by detection, users only.
-  // The flag listener above keeps waste per user and day, so a board
-  // rebuild costs one hash lookup per user.
+  // flag_marks keeps waste per user and day, so a board rebuild costs one
+  // hash lookup per user.
   engine->SetWasteFn([this](engine::Entity e, std::string_view id, engine::TimeRange r) -> int64_t {
     if (e != engine::Entity::kUser) return 0;
     std::lock_guard lock(flags_mu);
-    auto it = waste_by_user.find(std::string(id));
-    if (it == waste_by_user.end()) return 0;
+    auto it = flag_marks.find(std::string(id));
+    if (it == flag_marks.end()) return 0;
     int64_t from = detection->DayOf(r.from), to = detection->DayOf(r.to - 1), sum = 0;
-    for (const auto& [day, tokens] : it->second)
-      if (day >= from && day <= to) sum += tokens;
+    for (auto d = it->second.lower_bound(from); d != it->second.end() && d->first <= to; ++d)
+      sum += d->second.wasted_tokens;
     return sum;
   });
   return Status::OK();
+}
+
+// A user's throttle level: the highest any of their flags of the days
+// detection still keeps (retain_days up to today) asks for.
+int App::Impl::ThrottleLevelLocked(const std::string& user, int64_t today) const {
+  auto it = flag_marks.find(user);
+  if (it == flag_marks.end()) return 0;
+  int level = 0;
+  for (auto d = it->second.lower_bound(today - detection->config().retain_days + 1); d != it->second.end(); ++d)
+    level = std::max(level, d->second.level);
+  return level;
+}
+
+// Every flag event updates the user's marks. It is audited exactly once:
+// by governance's SetThrottle ("flag"/"unflag") when the throttle level
+// moves, otherwise here as "flag.<event>"; score updates are not events.
+void App::Impl::OnFlag(const detect::Flag& f, detect::FlagEvent ev) {
+  using detect::FlagEvent;
+  int64_t today = detection->DayOf(clock->NowMs());
+  int before, after;
+  {
+    std::lock_guard lock(flags_mu);
+    before = ThrottleLevelLocked(f.user, today);
+    FlagMark& m = flag_marks[f.user][f.day];
+    m.wasted_tokens = f.CountsAsWaste() ? f.wasted_tokens : 0;
+    m.level = f.ThrottleLevel();
+    after = ThrottleLevelLocked(f.user, today);
+  }
+  bool review = ev == FlagEvent::kConfirmed || ev == FlagEvent::kDismissed;
+  std::string actor = review ? f.reviewer : "detect";
+  std::string what = "flag " + f.id + " " + detect::FlagEventName(ev) + ": score " + std::to_string(int(f.score)) +
+                     " on " + f.date + (f.reasons.empty() ? "" : " (" + f.reasons.front().detector + ")");
+  if (review && !f.note.empty()) what += "; note: " + f.note;
+  if (ev == FlagEvent::kRetracted) what += "; " + f.retraction;
+  if (after != before) {
+    governor->SetThrottle(f.user, after, what, actor);
+  } else if (ev != FlagEvent::kUpdated) {
+    audit->Append({.actor = actor, .action = std::string("flag.") + detect::FlagEventName(ev),
+                   .subject = "user:" + f.user, .reason = what, .detail = ""});
+  }
+}
+
+// After a restart: rebuild the marks from the stored flags and put the
+// throttles back (governance keeps them in memory only).
+void App::Impl::RestoreFlags() {
+  int64_t today = detection->DayOf(clock->NowMs());
+  std::vector<std::pair<std::string, int>> throttled;
+  {
+    std::lock_guard lock(flags_mu);
+    for (const detect::Flag& f : detection->flags().List(INT64_MIN / 2, INT64_MAX / 2))
+      flag_marks[f.user][f.day] = {f.CountsAsWaste() ? f.wasted_tokens : 0, f.ThrottleLevel()};
+    for (const auto& [user, days] : flag_marks)
+      if (int level = ThrottleLevelLocked(user, today); level > 0) throttled.emplace_back(user, level);
+  }
+  for (const auto& [user, level] : throttled)
+    governor->SetThrottle(user, level, "restored at start-up from the user's stored flags", "detect");
 }
 
 void App::Impl::ScoreDetection(TimeMs now) {
@@ -256,6 +293,7 @@ engine::Engine& App::engine() { return *impl_->engine; }
 ingest::Ingestor& App::ingestor() { return *impl_->ingestor; }
 model::Identity& App::identity() { return impl_->identity; }
 detect::DetectionEngine& App::detection() { return *impl_->detection; }
+govern::Governor& App::governor() { return *impl_->governor; }
 const Config& App::config() const { return impl_->cfg; }
 
 Result<std::string> CreateApiKey(store::Store& store, const std::string& role, const std::string& label,

@@ -35,6 +35,9 @@ class Router;
 namespace burnrate::detect {
 class DetectionEngine;
 }
+namespace burnrate::govern {
+class Governor;
+}
 
 namespace burnrate::app {
 
@@ -53,6 +56,7 @@ class App {
   ingest::Ingestor& ingestor();
   model::Identity& identity();
   detect::DetectionEngine& detection();
+  govern::Governor& governor();
   const Config& config() const;
 
  private:

@@ -45,9 +45,14 @@ struct App::Impl {
   std::unique_ptr<govern::Alerter> alerter;
   std::unique_ptr<govern::Governor> governor;
   std::unique_ptr<detect::DetectionEngine> detection;
+  // What each user's flags count for, by day: wasted tokens (honest volume)
+  // and the throttle level asked of governance. Guarded by flags_mu.
+  struct FlagMark {
+    int64_t wasted_tokens = 0;
+    int level = 0;
+  };
   std::mutex flags_mu;
-  std::unordered_set<std::string> flags_reported;  // guarded by flags_mu
-  std::unordered_map<std::string, std::map<int64_t, int64_t>> waste_by_user;  // user -> day -> tokens; flags_mu
+  std::unordered_map<std::string, std::map<int64_t, FlagMark>> flag_marks;  // user -> day -> mark
   std::unique_ptr<ingest::Ingestor> ingestor;
   http::Router router;
   std::unique_ptr<http::Server> server;
@@ -77,6 +82,10 @@ struct App::Impl {
 
   void RegisterRoutes();
   Status OpenGovernanceAndDetection();
+  // Flags -> governance and honest volume (app.cc): one audit entry per flag event.
+  void OnFlag(const detect::Flag& f, detect::FlagEvent ev);
+  void RestoreFlags();
+  int ThrottleLevelLocked(const std::string& user, int64_t today) const;  // flags_mu held
   // OTLP, badge and profile routes; starts the badge worker (board_routes.cc).
   void RegisterBoardRoutes();
   void StartBadges();

@@ -4,6 +4,7 @@
 //   ComputePromptFeatures(text)     on the ingest path (prompt_features.h)
 //   DetectConfig                    thresholds and exemptions (detect_config.h)
 //   DetectionEngine                 Observe / ScoreDay / WastedTokens / routes
+//   SqliteFlagStore                 the review queue in the database file
 // See docs/detection.md for the detectors and their measured quality.
 #pragma once
 
@@ -11,3 +12,4 @@
 #include "detect/detection_engine.h"
 #include "detect/flag_store.h"
 #include "detect/prompt_features.h"
+#include "detect/sqlite_flag_store.h"

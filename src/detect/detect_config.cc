@@ -16,6 +16,7 @@ struct Field {
 };
 
 const Field kFields[] = {
+    {"prompt_features", nullptr, &DetectConfig::prompt_features, nullptr, nullptr, 0, 1},
     {"retain_days", nullptr, &DetectConfig::retain_days, nullptr, nullptr, 2, 60},
     {"flag_score", &DetectConfig::flag_score, nullptr, nullptr, nullptr, 1, 100},
     {"high_confidence_score", &DetectConfig::high_confidence_score, nullptr, nullptr, nullptr, 1, 100},

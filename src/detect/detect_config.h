@@ -23,6 +23,10 @@ struct DetectConfig {
   TimeZone tz = TimeZone::Utc();           // defines the "day" of ScoreDay
   std::unordered_set<std::string> exempt;  // users never flagged (declared batch jobs, ...)
   int retain_days = 3;                     // days of per-user state kept in memory
+  // 1: prompt text on ingest is turned into features (prompt_features.h);
+  // 0: the text is dropped keeping only its length (no repetition or
+  // low-entropy evidence from text; precomputed features still count).
+  int prompt_features = 1;
 
   // Scoring.
   double flag_score = 50;              // score >= this: flagged for review

@@ -1,6 +1,9 @@
 #include "detect/detection_engine.h"
 
 #include <chrono>
+#include <unordered_map>
+
+#include <fmt/format.h>
 
 namespace burnrate::detect {
 
@@ -9,6 +12,8 @@ const char* FlagEventName(FlagEvent e) {
     case FlagEvent::kFlagged: return "flagged";
     case FlagEvent::kConfirmed: return "confirmed";
     case FlagEvent::kDismissed: return "dismissed";
+    case FlagEvent::kRetracted: return "retracted";
+    case FlagEvent::kUpdated: return "updated";
   }
   return "flagged";
 }
@@ -31,6 +36,23 @@ TimeMs DetectionEngine::ReplayHorizon(TimeMs now) const {
   return start - kHourMs;
 }
 
+Flag DetectionEngine::MakeFlag(const ScoredUser& s, int64_t day, const std::string& date) const {
+  const Verdict& v = s.verdict;
+  Flag f;
+  f.user = s.features->user;
+  f.team = s.features->team;
+  f.day = day;
+  f.id = FlagId(f.user, day);
+  f.date = date;
+  f.score = v.score;
+  f.flagged = true;
+  f.high_confidence = v.score >= cfg_.high_confidence_score;
+  f.tokens = s.features->tokens;
+  f.wasted_tokens = v.wasted_tokens;
+  f.reasons = v.reasons;
+  return f;
+}
+
 std::vector<Flag> DetectionEngine::ScoreDay(int64_t day) {
   auto t0 = std::chrono::steady_clock::now();  // timing for stats only, not logic
   std::vector<UserDayFeatures> users = features_.Collect(day);
@@ -38,33 +60,57 @@ std::vector<Flag> DetectionEngine::ScoreDay(int64_t day) {
   std::vector<Flag> flags;
   std::string date = FormatDate(day * kDayMs);
   for (const ScoredUser& s : scored) {
-    const Verdict& v = s.verdict;
-    if (v.exempt || v.score < cfg_.flag_score) continue;
-    Flag f;
-    f.user = s.features->user;
-    f.team = s.features->team;
-    f.day = day;
-    f.id = FlagId(f.user, day);
-    f.date = date;
-    f.score = v.score;
-    f.flagged = true;
-    f.high_confidence = v.score >= cfg_.high_confidence_score;
-    f.tokens = s.features->tokens;
-    f.wasted_tokens = v.wasted_tokens;
-    f.reasons = v.reasons;
-    flags.push_back(std::move(f));
+    if (s.verdict.exempt || s.verdict.score < cfg_.flag_score) continue;
+    flags.push_back(MakeFlag(s, day, date));
   }
-  std::sort(flags.begin(), flags.end(), [](const Flag& a, const Flag& b) {
-    return a.score != b.score ? a.score > b.score : a.id < b.id;
-  });
-  for (const Flag& f : flags) store_->Put(f);
-  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  SortFlags(flags);
+  ScoreDayStats stats{day, users.size(), flags.size(), 0, 0, 0};
+  std::vector<std::pair<Flag, FlagEvent>> events;
+  for (const Flag& f : flags) {
+    Flag stored;
+    auto o = store_->Put(f, &stored);
+    if (!o.ok()) {
+      ++stats.store_errors;
+      continue;
+    }
+    if (*o == PutOutcome::kInserted || *o == PutOutcome::kReopened) events.emplace_back(std::move(stored), FlagEvent::kFlagged);
+    else if (*o == PutOutcome::kUpdated) events.emplace_back(std::move(stored), FlagEvent::kUpdated);
+  }
+  RetractBelow(day, scored, &events, &stats);
+  stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   {
     std::lock_guard<std::mutex> lock(mu_);
-    last_ = ScoreDayStats{day, users.size(), flags.size(), secs};
+    last_ = stats;
   }
-  for (const Flag& f : flags) Notify(f, FlagEvent::kFlagged);
+  for (const auto& [f, e] : events) Notify(f, e);
   return flags;
+}
+
+void DetectionEngine::RetractBelow(int64_t day, const std::vector<ScoredUser>& scored,
+                                   std::vector<std::pair<Flag, FlagEvent>>* events, ScoreDayStats* stats) {
+  std::unordered_map<std::string, const ScoredUser*> by_user;
+  for (const Flag& f : store_->List(day, day)) {
+    if (f.state == ReviewState::kOpen) by_user.emplace(f.user, nullptr);
+  }
+  if (by_user.empty()) return;
+  for (const ScoredUser& s : scored) {
+    auto it = by_user.find(s.features->user);
+    if (it != by_user.end()) it->second = &s;
+  }
+  for (const auto& [user, s] : by_user) {
+    // Not scored this time (no features kept for that day): nothing to judge.
+    if (s == nullptr || (!s->verdict.exempt && s->verdict.score >= cfg_.flag_score)) continue;
+    std::string why = s->verdict.exempt
+                          ? "user is exempt from detection"
+                          : fmt::format("re-scored {:.1f}, below the flag score {:.0f}", s->verdict.score, cfg_.flag_score);
+    auto r = store_->Retract(FlagId(user, day), s->verdict.score, s->verdict.reasons, std::move(why), clock_.NowMs());
+    if (!r.ok()) {
+      ++stats->store_errors;
+    } else if (r->has_value()) {
+      ++stats->retracted;
+      events->emplace_back(std::move(**r), FlagEvent::kRetracted);
+    }
+  }
 }
 
 int64_t DetectionEngine::WastedTokens(const std::string& user, int64_t day) const {

@@ -4,7 +4,7 @@
 //   ingest path   engine.Observe(event) / ObserveBatch(span)  after commit
 //   daily job     engine.ScoreDay(engine.DayOf(now) - 1)
 //   HTTP          engine.RegisterRoutes(router)    GET /v1/flags, POST review
-//   governance    engine.Subscribe(listener)       flagged/confirmed/dismissed
+//   governance    engine.Subscribe(listener)       flagged/updated/retracted/confirmed/dismissed
 //   leaderboard   engine.WastedTokens(user, day)   honest volume
 //
 // Thread-safety: all methods are thread-safe. Listeners are called without
@@ -28,12 +28,18 @@
 
 namespace burnrate::detect {
 
-enum class FlagEvent : uint8_t { kFlagged = 0, kConfirmed = 1, kDismissed = 2 };
+// What happened to a flag. kFlagged: first crossing of the threshold for
+// its user-day (or again after a retraction); kUpdated: a later scoring
+// changed its score, tokens or reasons (not an event for the audit log);
+// kRetracted: a later scoring no longer crosses the threshold and the flag
+// was open; kConfirmed / kDismissed: a review.
+enum class FlagEvent : uint8_t { kFlagged = 0, kConfirmed = 1, kDismissed = 2, kRetracted = 3, kUpdated = 4 };
 const char* FlagEventName(FlagEvent e);
 
 struct ScoreDayStats {
   int64_t day = 0;
-  size_t users = 0, flagged = 0;
+  size_t users = 0, flagged = 0, retracted = 0;
+  size_t store_errors = 0;  // flags the store failed to write (kept for the next scoring)
   double seconds = 0;
 };
 
@@ -41,7 +47,8 @@ class DetectionEngine {
  public:
   using Listener = std::function<void(const Flag&, FlagEvent)>;
 
-  // `store` defaults to an InMemoryFlagStore. `clock` must outlive the engine.
+  // `store` defaults to an InMemoryFlagStore (the server passes a
+  // SqliteFlagStore). `clock` must outlive the engine.
   DetectionEngine(DetectConfig cfg, const Clock& clock, std::unique_ptr<FlagStore> store = nullptr);
 
   void Observe(const model::Event& e);
@@ -50,8 +57,10 @@ class DetectionEngine {
     for (const auto& e : events) Observe(e);
   }
   // Scores every user active on local day `day`; stores and returns the
-  // flags with score >= flag_score (highest first) and notifies listeners.
-  // Exempt users are never flagged.
+  // flags with score >= flag_score (highest first). Exempt users are never
+  // flagged. An open flag of that day whose user now scores below the
+  // threshold (or is exempt) is retracted. Listeners hear kFlagged,
+  // kUpdated and kRetracted only for flags that changed.
   std::vector<Flag> ScoreDay(int64_t day);
   int64_t DayOf(TimeMs t) const { return features_.DayOf(t); }
   // Recovery (ingest::Listener): the earliest arrival time of an event that
@@ -82,6 +91,10 @@ class DetectionEngine {
 
  private:
   void Notify(const Flag& f, FlagEvent e);
+  Flag MakeFlag(const ScoredUser& s, int64_t day, const std::string& date) const;
+  // Retracts the open flags of `day` whose users scored below the threshold.
+  void RetractBelow(int64_t day, const std::vector<ScoredUser>& scored,
+                    std::vector<std::pair<Flag, FlagEvent>>* events, ScoreDayStats* stats);
 
   const DetectConfig cfg_;
   const Clock& clock_;

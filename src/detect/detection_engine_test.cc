@@ -66,14 +66,88 @@ TEST(DetectionEngine, FlagsTheLoopNotTheDevelopersNorTheExemptJob) {
   EXPECT_EQ(engine.WastedTokens("dev1", kDay), 0);
   EXPECT_EQ(engine.last_stats().users, 14u);
 
-  // Dismissing removes the waste; re-scoring keeps the review.
+  // Dismissing removes the waste; re-scoring keeps the review and, with
+  // nothing changed, tells no one.
   auto r = engine.Review(f.id, ReviewState::kDismissed, "approved load test", "admin1");
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(engine.WastedTokens("looper", kDay), 0);
   engine.ScoreDay(kDay);
   EXPECT_EQ(engine.flags().Get(f.id)->state, ReviewState::kDismissed);
-  EXPECT_EQ(seen.back().second, FlagEvent::kFlagged);
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen.back().second, FlagEvent::kDismissed);
   EXPECT_FALSE(engine.Review("0000000000000000", ReviewState::kConfirmed, "", "x").ok());
+}
+
+// Outcomes reported late (say by CI) make the loop productive: its day no
+// longer crosses the threshold.
+void LateOutcomes(DetectionEngine& engine, const std::string& user, int n) {
+  model::Event o = Ev(user, "core", kDay0 + 23 * kHourMs, "loop");
+  o.type = model::EventType::kOutcome, o.outcome_kind = "commit";
+  for (int k = 0; k < n; ++k) engine.Observe(o);
+}
+
+TEST(DetectionEngine, RescoringBelowTheThresholdRetractsAnOpenFlagOnce) {
+  FakeClock clock(kDay0 + kDayMs + kHourMs);
+  DetectionEngine engine(Config(), clock);
+  std::vector<std::pair<Flag, FlagEvent>> seen;
+  engine.Subscribe([&](const Flag& f, FlagEvent e) { seen.emplace_back(f, e); });
+  Populate(engine);
+  auto flags = engine.ScoreDay(kDay);
+  ASSERT_EQ(flags.size(), 1u);
+  EXPECT_GT(engine.WastedTokens("looper", kDay), 0);
+  LateOutcomes(engine, "looper", 200);
+  clock.Advance(kMinuteMs);
+  EXPECT_TRUE(engine.ScoreDay(kDay).empty());
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[1].second, FlagEvent::kRetracted);
+  auto f = engine.flags().Get(flags[0].id);
+  ASSERT_TRUE(f.has_value());
+  EXPECT_EQ(f->state, ReviewState::kRetracted);
+  EXPECT_FALSE(f->flagged);
+  EXPECT_LT(f->score, Config().flag_score);
+  EXPECT_NE(f->retraction.find("below the flag score"), std::string::npos) << f->retraction;
+  EXPECT_EQ(f->retracted_at, clock.NowMs());
+  EXPECT_EQ(engine.WastedTokens("looper", kDay), 0);
+  EXPECT_EQ(engine.last_stats().retracted, 1u);
+  // Scoring again changes nothing and tells no one.
+  engine.ScoreDay(kDay);
+  EXPECT_EQ(seen.size(), 2u);
+  EXPECT_EQ(engine.last_stats().retracted, 0u);
+}
+
+TEST(DetectionEngine, ReviewedFlagsAreNotRetracted) {
+  FakeClock clock(kDay0 + kDayMs + kHourMs);
+  DetectionEngine engine(Config(), clock);
+  Populate(engine);
+  for (TimeMs t = kDay0; t < kDay0 + 22 * kHourMs; t += 45 * kSecondMs) engine.Observe(Ev("looper2", "core", t, "loop"));
+  auto flags = engine.ScoreDay(kDay);
+  ASSERT_EQ(flags.size(), 2u);
+  std::string confirmed = FlagId("looper", kDay), dismissed = FlagId("looper2", kDay);
+  ASSERT_TRUE(engine.Review(confirmed, ReviewState::kConfirmed, "owner admitted it", "admin1").ok());
+  ASSERT_TRUE(engine.Review(dismissed, ReviewState::kDismissed, "load test", "admin1").ok());
+  std::vector<FlagEvent> seen;
+  engine.Subscribe([&](const Flag&, FlagEvent e) { seen.push_back(e); });
+  LateOutcomes(engine, "looper", 200);
+  LateOutcomes(engine, "looper2", 200);
+  EXPECT_TRUE(engine.ScoreDay(kDay).empty());
+  EXPECT_TRUE(seen.empty());
+  EXPECT_EQ(engine.flags().Get(confirmed)->state, ReviewState::kConfirmed);
+  EXPECT_EQ(engine.flags().Get(confirmed)->note, "owner admitted it");
+  EXPECT_EQ(engine.flags().Get(dismissed)->state, ReviewState::kDismissed);
+  EXPECT_EQ(engine.WastedTokens("looper", kDay), flags[0].user == "looper" ? flags[0].wasted_tokens : flags[1].wasted_tokens);
+}
+
+TEST(DetectionEngine, UsersNotScoredAgainKeepTheirFlags) {
+  FakeClock clock(kDay0 + kDayMs + kHourMs);
+  DetectionEngine engine(Config(), clock);
+  Populate(engine);
+  ASSERT_EQ(engine.ScoreDay(kDay).size(), 1u);
+  // The day before has no features: scoring it judges no one.
+  Flag other = *engine.flags().Get(FlagId("looper", kDay));
+  other.day = kDay - 1, other.id = FlagId("looper", kDay - 1);
+  ASSERT_TRUE(engine.flags().Put(other).ok());
+  engine.ScoreDay(kDay - 1);
+  EXPECT_EQ(engine.flags().Get(other.id)->state, ReviewState::kOpen);
 }
 
 TEST(FlagRoutes, ListConfirmDismissOverHttp) {

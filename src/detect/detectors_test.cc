@@ -175,7 +175,10 @@ TEST(DetectConfig, SetOptionByName) {
   EXPECT_NE(bad.message().find("detect.dup_rate"), std::string::npos);
   EXPECT_FALSE(SetDetectOption(cfg, "idle_min_hours", 16.5).ok());
   EXPECT_FALSE(SetDetectOption(cfg, "no_such_thing", 1).ok());
-  EXPECT_EQ(DetectOptionNames().size(), 34u);
+  EXPECT_TRUE(SetDetectOption(cfg, "prompt_features", 0).ok());
+  EXPECT_EQ(cfg.prompt_features, 0);
+  EXPECT_FALSE(SetDetectOption(cfg, "prompt_features", 2).ok());
+  EXPECT_EQ(DetectOptionNames().size(), 35u);
 }
 
 }  // namespace

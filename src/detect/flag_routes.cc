@@ -25,10 +25,14 @@ void WriteFlag(JsonWriter& w, const Flag& f) {
   w.Key("wasted_tokens").Int(f.wasted_tokens);
   w.Key("counts_as_waste").Bool(f.CountsAsWaste());
   w.Key("state").String(ReviewStateName(f.state));
-  if (f.state != ReviewState::kOpen) {
+  if (f.state == ReviewState::kConfirmed || f.state == ReviewState::kDismissed) {
     w.Key("note").String(f.note);
     w.Key("reviewer").String(f.reviewer);
     w.Key("reviewed_at").String(FormatRfc3339(f.reviewed_at));
+  }
+  if (f.state == ReviewState::kRetracted) {
+    w.Key("retraction").String(f.retraction);
+    w.Key("retracted_at").String(FormatRfc3339(f.retracted_at));
   }
   w.Key("reasons").BeginArray();
   for (const Reason& r : f.reasons) {
@@ -91,8 +95,9 @@ void DetectionEngine::RegisterRoutes(http::Router& router) {
     auto range = DayRange(req, DayOf(clock_.NowMs()));
     if (!range.ok()) return http::ErrorResponse(range.status(), req.query.count("date") ? "date" : "window");
     std::string_view state = req.Query("state"), user = req.Query("user");
-    if (!state.empty() && state != "open" && state != "confirmed" && state != "dismissed")
-      return http::ErrorResponse(Status::InvalidArgument("state must be open, confirmed or dismissed"), "state");
+    if (!state.empty() && !ParseReviewState(state))
+      return http::ErrorResponse(Status::InvalidArgument("state must be open, confirmed, dismissed or retracted"),
+                                 "state");
     JsonWriter w;
     w.BeginObject().Key("flags").BeginArray();
     for (const Flag& f : store_->List(range->first, range->second)) {

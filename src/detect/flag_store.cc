@@ -12,8 +12,15 @@ const char* ReviewStateName(ReviewState s) {
     case ReviewState::kOpen: return "open";
     case ReviewState::kConfirmed: return "confirmed";
     case ReviewState::kDismissed: return "dismissed";
+    case ReviewState::kRetracted: return "retracted";
   }
   return "open";
+}
+
+std::optional<ReviewState> ParseReviewState(std::string_view s) {
+  for (ReviewState r : {ReviewState::kOpen, ReviewState::kConfirmed, ReviewState::kDismissed, ReviewState::kRetracted})
+    if (s == ReviewStateName(r)) return r;
+  return std::nullopt;
 }
 
 std::string FlagId(std::string_view user, int64_t day) {
@@ -23,19 +30,60 @@ std::string FlagId(std::string_view user, int64_t day) {
   return FingerprintHex(Hash64(key));
 }
 
-void InMemoryFlagStore::Put(const Flag& f) {
+static bool SameReasons(const std::vector<Reason>& a, const std::vector<Reason>& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i].detector != b[i].detector || a[i].summary != b[i].summary || a[i].score != b[i].score) return false;
+    if (a[i].evidence.size() != b[i].evidence.size()) return false;
+    for (size_t k = 0; k < a[i].evidence.size(); ++k)
+      if (a[i].evidence[k].name != b[i].evidence[k].name || a[i].evidence[k].value != b[i].evidence[k].value)
+        return false;
+  }
+  return true;
+}
+
+PutOutcome MergePut(const Flag* stored, const Flag& scored, Flag* out) {
+  *out = scored;
+  out->state = ReviewState::kOpen;
+  out->note.clear(), out->reviewer.clear(), out->reviewed_at = 0;
+  out->retraction.clear(), out->retracted_at = 0;
+  if (stored == nullptr) return PutOutcome::kInserted;
+  if (stored->state == ReviewState::kRetracted) return PutOutcome::kReopened;
+  out->state = stored->state;
+  out->note = stored->note, out->reviewer = stored->reviewer, out->reviewed_at = stored->reviewed_at;
+  bool same = stored->score == scored.score && stored->flagged == scored.flagged &&
+              stored->high_confidence == scored.high_confidence && stored->tokens == scored.tokens &&
+              stored->wasted_tokens == scored.wasted_tokens && stored->team == scored.team &&
+              SameReasons(stored->reasons, scored.reasons);
+  return same ? PutOutcome::kUnchanged : PutOutcome::kUpdated;
+}
+
+bool ApplyRetract(Flag& f, double score, std::vector<Reason> reasons, std::string why, TimeMs at) {
+  if (f.state != ReviewState::kOpen) return false;
+  f.state = ReviewState::kRetracted;
+  f.score = score;
+  f.flagged = false, f.high_confidence = false;
+  f.wasted_tokens = 0;
+  f.reasons = std::move(reasons);
+  f.retraction = std::move(why);
+  f.retracted_at = at;
+  return true;
+}
+
+void SortFlags(std::vector<Flag>& flags) {
+  std::sort(flags.begin(), flags.end(), [](const Flag& a, const Flag& b) {
+    return a.score != b.score ? a.score > b.score : a.id < b.id;
+  });
+}
+
+Result<PutOutcome> InMemoryFlagStore::Put(const Flag& f, Flag* stored) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = flags_.find(f.id);
-  if (it == flags_.end()) {
-    flags_.emplace(f.id, f);
-    return;
-  }
-  Flag merged = f;
-  merged.state = it->second.state;
-  merged.note = it->second.note;
-  merged.reviewer = it->second.reviewer;
-  merged.reviewed_at = it->second.reviewed_at;
-  it->second = std::move(merged);
+  Flag merged;
+  PutOutcome o = MergePut(it == flags_.end() ? nullptr : &it->second, f, &merged);
+  if (stored) *stored = merged;
+  flags_[f.id] = std::move(merged);
+  return o;
 }
 
 std::optional<Flag> InMemoryFlagStore::Get(const std::string& id) const {
@@ -56,9 +104,7 @@ std::vector<Flag> InMemoryFlagStore::List(int64_t from_day, int64_t to_day) cons
     for (const auto& [id, f] : flags_)
       if (f.day >= from_day && f.day <= to_day) out.push_back(f);
   }
-  std::sort(out.begin(), out.end(), [](const Flag& a, const Flag& b) {
-    return a.score != b.score ? a.score > b.score : a.id < b.id;
-  });
+  SortFlags(out);
   return out;
 }
 
@@ -72,6 +118,15 @@ Result<Flag> InMemoryFlagStore::Review(const std::string& id, ReviewState s, std
   it->second.reviewer = std::move(reviewer);
   it->second.reviewed_at = at;
   return it->second;
+}
+
+Result<std::optional<Flag>> InMemoryFlagStore::Retract(const std::string& id, double score,
+                                                       std::vector<Reason> reasons, std::string why, TimeMs at) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = flags_.find(id);
+  if (it == flags_.end() || !ApplyRetract(it->second, score, std::move(reasons), std::move(why), at))
+    return std::optional<Flag>();
+  return std::optional<Flag>(it->second);
 }
 
 }  // namespace burnrate::detect

@@ -1,19 +1,24 @@
 // Prompt features: what the detectors keep of a prompt's text.
 //
 // ComputePromptFeatures() turns prompt text into model::PromptFeatures on the
-// ingest path; the text itself is then discarded. It is cheap (a few
-// microseconds for a 2 KB prompt, bounded for huge ones): one pass to normalise and tokenise, one
-// zstd level-1 compression for the compressibility ratio.
+// ingest path; the text itself is then discarded. It is cheap (well under a
+// microsecond for a few-hundred-byte prompt; bounded for huge ones, which are
+// sampled): one scan to normalise, hash words and vote the SimHash, one
+// LZ-style scan of at most 4 KB for the compressibility estimate. No
+// allocation after a thread's first call.
 //
 //   length          bytes of text
-//   compress_ratio  zstd(level 1) compressed size / original size of the
-//                   first 4 KB; low means repetitive, low-entropy text
-//   simhash         64-bit SimHash over word 2-shingles (lower-cased words,
-//                   xxh3); near-duplicate prompts differ in few bits
+//   compress_ratio  estimated zstd(level 1) compressed size / original size
+//                   (EstimateCompressRatio; of head + tail 2 KB each when
+//                   longer than 4 KB); low means repetitive, low-entropy text
+//   simhash         64-bit SimHash over word 2-shingles (lower-cased words);
+//                   near-duplicate prompts differ in few bits. Texts over
+//                   8 KB: of the first and last 4 KB
 //   exact_hash      xxh3 of the text with case folded and whitespace runs
 //                   collapsed; equal for exact duplicates up to formatting
+//                   (over 8 KB: the middle counts byte for byte)
 //
-// Thread-safety: thread-safe (per-thread scratch buffers and zstd context).
+// Thread-safety: thread-safe (per-thread scratch buffers).
 // Errors: none; empty text gives present=true, length=0, ratio 1, hashes of "".
 #pragma once
 
@@ -28,6 +33,12 @@
 namespace burnrate::detect {
 
 model::PromptFeatures ComputePromptFeatures(std::string_view text);
+
+// The compressibility estimate alone: an LZ parse with a 4-byte hash table
+// plus the order-0 entropy of the literals, fitted to zstd level 1's ratio
+// (near 1 or above for short or random text, 0.3-0.6 for prose and code,
+// below 0.2 for repeated phrases and filler).
+float EstimateCompressRatio(std::string_view text);
 
 // Fingerprints on the wire (precomputed "simhash"/"exact_hash" fields): exactly
 // 16 hex digits, either case. The error names no field; the caller adds it.

@@ -2,7 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
+#include <random>
 #include <string>
+#include <vector>
+
+#include "common/hash.h"
 
 namespace burnrate::detect {
 namespace {
@@ -59,6 +64,61 @@ TEST(PromptFeatures, EmptyAndSingleWord) {
   auto w = ComputePromptFeatures("continue");
   EXPECT_NE(w.simhash, 0u);
   EXPECT_EQ(w.exact_hash, ComputePromptFeatures("CONTINUE\n").exact_hash);
+}
+
+// The straightforward SimHash (lower-case words, xxh3 per word, 2-shingles
+// combined as prev * phi ^ word, majority vote per bit), as the detector
+// thresholds were set with. The fast path must give the same bits.
+uint64_t ReferenceSimHash(std::string_view text) {
+  std::vector<uint64_t> words;
+  std::string w;
+  auto word_byte = [](unsigned char c) { return std::isalnum(c) || c == '_' || c >= 0x80; };
+  for (size_t i = 0; i <= text.size(); ++i) {
+    if (i < text.size() && word_byte(static_cast<unsigned char>(text[i]))) {
+      w += static_cast<char>(std::tolower(static_cast<unsigned char>(text[i])));
+    } else if (!w.empty()) {
+      words.push_back(Hash64(w));
+      w.clear();
+    }
+  }
+  std::vector<uint64_t> shingles;
+  for (size_t i = 1; i < words.size(); ++i) shingles.push_back(words[i - 1] * 0x9E3779B97F4A7C15ull ^ words[i]);
+  if (words.size() == 1) shingles.push_back(words[0]);
+  uint64_t sh = 0;
+  for (int k = 0; k < 64; ++k) {
+    size_t ones = 0;
+    for (uint64_t h : shingles) ones += (h >> k) & 1;
+    if (2 * ones > shingles.size()) sh |= 1ull << k;
+  }
+  return sh;
+}
+
+TEST(PromptFeatures, SimHashMatchesTheReferenceDefinition) {
+  const char* pieces[] = {"Refactor", "the", "PARSER", "so", "unicode", "caf\xc3\xa9", "escapes", "are", "validated",
+                          "x", "a_very_long_identifier_name_that_spans_blocks", "42", "(see", "server.cc)", "--", "\n",
+                          "\t", "  ", "don't", "UTF-8:", "\xe2\x9c\x93"};
+  std::mt19937_64 r(5);
+  for (size_t size : {0, 1, 7, 63, 64, 65, 200, 1000, 5000, 8192}) {
+    std::string t;
+    while (t.size() < size) {
+      t += pieces[r() % (sizeof(pieces) / sizeof(pieces[0]))];
+      if (r() % 3) t += ' ';
+    }
+    t.resize(size);
+    EXPECT_EQ(ComputePromptFeatures(t).simhash, ReferenceSimHash(t)) << size;
+  }
+}
+
+TEST(PromptFeatures, LongPromptsAreSampledButExactHashSeesTheMiddle) {
+  std::string a(20000, 'x');
+  for (size_t i = 0; i < a.size(); i += 10) a[i] = ' ';
+  std::string b = a;
+  b[10001] = 'y';  // in the unread middle
+  auto fa = ComputePromptFeatures(a), fb = ComputePromptFeatures(b);
+  EXPECT_EQ(fa.simhash, fb.simhash);
+  EXPECT_NE(fa.exact_hash, fb.exact_hash);
+  EXPECT_EQ(fa.length, 20000u);
+  EXPECT_LT(fa.compress_ratio, 0.05f);
 }
 
 TEST(PromptFeatures, FingerprintHexRoundTrip) {

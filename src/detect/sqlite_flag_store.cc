@@ -1,0 +1,227 @@
+// Flags are few (users flagged per day, not events), so every operation is a
+// plain statement on one row; a day's list is one indexed range scan.
+#include "detect/sqlite_flag_store.h"
+
+#include <simdjson.h>
+#include <sqlite3.h>
+
+#include "common/json_writer.h"
+
+namespace burnrate::detect {
+namespace {
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS detect_flags (
+  id              TEXT PRIMARY KEY,
+  user            TEXT NOT NULL,
+  team            TEXT NOT NULL,
+  day             INTEGER NOT NULL,
+  date            TEXT NOT NULL,
+  score           REAL NOT NULL,
+  flagged         INTEGER NOT NULL,
+  high_confidence INTEGER NOT NULL,
+  tokens          INTEGER NOT NULL,
+  wasted_tokens   INTEGER NOT NULL,
+  reasons         TEXT NOT NULL,
+  state           TEXT NOT NULL,
+  note            TEXT NOT NULL,
+  reviewer        TEXT NOT NULL,
+  reviewed_at     INTEGER NOT NULL,
+  retraction      TEXT NOT NULL,
+  retracted_at    INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS detect_flags_by_day ON detect_flags(day);
+)sql";
+
+constexpr const char* kColumns =
+    "id, user, team, day, date, score, flagged, high_confidence, tokens, wasted_tokens, reasons, state, note, "
+    "reviewer, reviewed_at, retraction, retracted_at";
+
+Status DbError(sqlite3* db, const char* what) {
+  return Status::IOError(std::string("detect flags db: ") + what + ": " + sqlite3_errmsg(db));
+}
+
+// A prepared statement, finalized on scope exit.
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const std::string& sql) { sqlite3_prepare_v2(db, sql.c_str(), -1, &s_, nullptr); }
+  ~Stmt() { sqlite3_finalize(s_); }
+  sqlite3_stmt* get() const { return s_; }
+  explicit operator bool() const { return s_ != nullptr; }
+  void Text(int i, const std::string& v) { sqlite3_bind_text(s_, i, v.data(), int(v.size()), SQLITE_TRANSIENT); }
+  void Int(int i, int64_t v) { sqlite3_bind_int64(s_, i, v); }
+
+ private:
+  sqlite3_stmt* s_ = nullptr;
+};
+
+std::string ReasonsJson(const std::vector<Reason>& reasons) {
+  JsonWriter w;
+  w.BeginArray();
+  for (const Reason& r : reasons) {
+    w.BeginObject();
+    w.Key("detector").String(r.detector);
+    w.Key("summary").String(r.summary);
+    w.Key("score").Double(r.score);
+    w.Key("evidence").BeginArray();
+    for (const Evidence& e : r.evidence) w.BeginArray().String(e.name).Double(e.value).EndArray();
+    w.EndArray();
+    w.EndObject();
+  }
+  w.EndArray();
+  return w.Take();
+}
+
+// Our own JSON written by ReasonsJson; a damaged row gives no reasons.
+std::vector<Reason> ParseReasons(std::string_view json) {
+  std::vector<Reason> out;
+  simdjson::dom::parser parser;
+  simdjson::padded_string padded(json);
+  simdjson::dom::array arr;
+  if (parser.parse(padded).get_array().get(arr)) return out;
+  for (simdjson::dom::element el : arr) {
+    Reason r;
+    std::string_view sv;
+    if (!el["detector"].get_string().get(sv)) r.detector = std::string(sv);
+    if (!el["summary"].get_string().get(sv)) r.summary = std::string(sv);
+    if (el["score"].get_double().get(r.score)) r.score = 0;
+    simdjson::dom::array ev;
+    if (!el["evidence"].get_array().get(ev)) {
+      for (simdjson::dom::element pair : ev) {
+        Evidence e;
+        if (!pair.at(0).get_string().get(sv)) e.name = std::string(sv);
+        if (pair.at(1).get_double().get(e.value)) e.value = 0;
+        r.evidence.push_back(std::move(e));
+      }
+    }
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+std::string Column(sqlite3_stmt* s, int i) {
+  const unsigned char* t = sqlite3_column_text(s, i);
+  return t ? std::string(reinterpret_cast<const char*>(t), size_t(sqlite3_column_bytes(s, i))) : std::string();
+}
+
+Flag RowToFlag(sqlite3_stmt* s) {
+  Flag f;
+  f.id = Column(s, 0), f.user = Column(s, 1), f.team = Column(s, 2);
+  f.day = sqlite3_column_int64(s, 3);
+  f.date = Column(s, 4);
+  f.score = sqlite3_column_double(s, 5);
+  f.flagged = sqlite3_column_int(s, 6) != 0, f.high_confidence = sqlite3_column_int(s, 7) != 0;
+  f.tokens = sqlite3_column_int64(s, 8), f.wasted_tokens = sqlite3_column_int64(s, 9);
+  f.reasons = ParseReasons(Column(s, 10));
+  f.state = ParseReviewState(Column(s, 11)).value_or(ReviewState::kOpen);
+  f.note = Column(s, 12), f.reviewer = Column(s, 13);
+  f.reviewed_at = sqlite3_column_int64(s, 14);
+  f.retraction = Column(s, 15);
+  f.retracted_at = sqlite3_column_int64(s, 16);
+  return f;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<SqliteFlagStore>> SqliteFlagStore::Open(const std::string& path) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                      nullptr) != SQLITE_OK) {
+    Status s = Status::IOError("detect flags db: cannot open " + path + ": " + (db ? sqlite3_errmsg(db) : "?"));
+    sqlite3_close(db);
+    return s;
+  }
+  sqlite3_busy_timeout(db, 5000);
+  std::unique_ptr<SqliteFlagStore> store(new SqliteFlagStore(db));
+  BR_RETURN_IF_ERROR(store->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"));
+  BR_RETURN_IF_ERROR(store->Exec(kSchema));
+  return store;
+}
+
+SqliteFlagStore::~SqliteFlagStore() { sqlite3_close(db_); }
+
+Status SqliteFlagStore::Exec(const char* sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    Status s = Status::IOError(std::string("detect flags db: ") + (err ? err : "exec failed"));
+    sqlite3_free(err);
+    return s;
+  }
+  return Status::OK();
+}
+
+Result<std::optional<Flag>> SqliteFlagStore::Load(const std::string& id) const {
+  Stmt st(db_, std::string("SELECT ") + kColumns + " FROM detect_flags WHERE id = ?");
+  if (!st) return DbError(db_, "prepare select");
+  st.Text(1, id);
+  int rc = sqlite3_step(st.get());
+  if (rc == SQLITE_DONE) return std::optional<Flag>();
+  if (rc != SQLITE_ROW) return DbError(db_, "select");
+  return std::optional<Flag>(RowToFlag(st.get()));
+}
+
+Status SqliteFlagStore::Save(const Flag& f) {
+  Stmt st(db_, std::string("INSERT OR REPLACE INTO detect_flags(") + kColumns +
+                   ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+  if (!st) return DbError(db_, "prepare insert");
+  st.Text(1, f.id), st.Text(2, f.user), st.Text(3, f.team), st.Int(4, f.day), st.Text(5, f.date);
+  sqlite3_bind_double(st.get(), 6, f.score);
+  st.Int(7, f.flagged), st.Int(8, f.high_confidence), st.Int(9, f.tokens), st.Int(10, f.wasted_tokens);
+  st.Text(11, ReasonsJson(f.reasons)), st.Text(12, ReviewStateName(f.state));
+  st.Text(13, f.note), st.Text(14, f.reviewer), st.Int(15, f.reviewed_at);
+  st.Text(16, f.retraction), st.Int(17, f.retracted_at);
+  if (sqlite3_step(st.get()) != SQLITE_DONE) return DbError(db_, "insert");
+  return Status::OK();
+}
+
+Result<PutOutcome> SqliteFlagStore::Put(const Flag& f, Flag* stored) {
+  std::lock_guard<std::mutex> lock(mu_);
+  BR_ASSIGN_OR_RETURN(std::optional<Flag> old, Load(f.id));
+  Flag merged;
+  PutOutcome o = MergePut(old ? &*old : nullptr, f, &merged);
+  if (o != PutOutcome::kUnchanged) BR_RETURN_IF_ERROR(Save(merged));
+  if (stored) *stored = std::move(merged);
+  return o;
+}
+
+std::optional<Flag> SqliteFlagStore::Get(const std::string& id) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto f = Load(id);
+  return f.ok() ? *f : std::nullopt;
+}
+
+std::optional<Flag> SqliteFlagStore::Find(const std::string& user, int64_t day) const {
+  return Get(FlagId(user, day));
+}
+
+std::vector<Flag> SqliteFlagStore::List(int64_t from_day, int64_t to_day) const {
+  std::vector<Flag> out;
+  std::lock_guard<std::mutex> lock(mu_);
+  Stmt st(db_, std::string("SELECT ") + kColumns + " FROM detect_flags WHERE day BETWEEN ? AND ?");
+  if (!st) return out;
+  st.Int(1, from_day), st.Int(2, to_day);
+  while (sqlite3_step(st.get()) == SQLITE_ROW) out.push_back(RowToFlag(st.get()));
+  SortFlags(out);
+  return out;
+}
+
+Result<Flag> SqliteFlagStore::Review(const std::string& id, ReviewState s, std::string note, std::string reviewer,
+                                     TimeMs at) {
+  std::lock_guard<std::mutex> lock(mu_);
+  BR_ASSIGN_OR_RETURN(std::optional<Flag> f, Load(id));
+  if (!f) return Status::NotFound("no flag with id " + id);
+  f->state = s, f->note = std::move(note), f->reviewer = std::move(reviewer), f->reviewed_at = at;
+  BR_RETURN_IF_ERROR(Save(*f));
+  return *f;
+}
+
+Result<std::optional<Flag>> SqliteFlagStore::Retract(const std::string& id, double score,
+                                                     std::vector<Reason> reasons, std::string why, TimeMs at) {
+  std::lock_guard<std::mutex> lock(mu_);
+  BR_ASSIGN_OR_RETURN(std::optional<Flag> f, Load(id));
+  if (!f || !ApplyRetract(*f, score, std::move(reasons), std::move(why), at)) return std::optional<Flag>();
+  BR_RETURN_IF_ERROR(Save(*f));
+  return f;
+}
+
+}  // namespace burnrate::detect
