@@ -29,6 +29,7 @@ namespace burnrate::govern {
 namespace {
 
 const std::vector<int> kQuotaAlertPct = {50, 80, 100};
+const char* const kUnsettledPolicy = "reservations:unsettled";
 
 Status FieldErr(std::string* field, const char* name, std::string msg) {
   if (field) *field = name;
@@ -56,8 +57,7 @@ Governor::Governor(const Clock& clock, AuditLog& audit, Alerter* alerter, std::u
       audit_(audit),
       alerter_(alerter),
       store_(store ? std::move(store) : NewInMemoryLimitStore()),
-      res_(new ResShard[kResShards]),
-      res_salt_(Hash64(RandomHex(8))) {
+      res_(std::make_unique<ReservationTable<Reservation>>(Hash64(RandomHex(8)))) {
   auto s = std::make_shared<PolicySet>();
   s->Index();
   policies_.store(s);
@@ -202,6 +202,11 @@ Result<CheckResult> Governor::Check(const CheckRequest& in, std::string* field) 
       for (int idx : it->second) add_rate(idx, v);
     for (int idx : s->wildcard[k]) add_rate(idx, v);
   }
+  if (st.max_unsettled > 0) {
+    ar.slots.push_back({"ur|" + subject, st.max_unsettled});
+    rv.slots.push_back(ar.slots.back().key);
+    slot_policy.push_back(kUnsettledPolicy);
+  }
   if (level > 0) {
     ar.buckets.push_back({"thr|" + r.user, double(st.throttle_rpm[level - 1]), 1});
     bucket_policy.push_back("throttle:level-" + std::to_string(level));
@@ -227,7 +232,11 @@ Result<CheckResult> Governor::Check(const CheckRequest& in, std::string* field) 
       res.decision = Decision::kThrottle;
       res.policy = bucket ? bucket_policy[a.index] : slot_policy[a.index];
       res.retry_after_ms = a.retry_after_ms;
-      res.reason = bucket ? "rate limit " + res.policy + " reached" : "too many concurrent requests (" + res.policy + ")";
+      res.reason = bucket ? "rate limit " + res.policy + " reached"
+                   : res.policy == kUnsettledPolicy
+                       ? fmt::format("{} holds {} unsettled reservations (the maximum): settle them or let them expire",
+                                     subject, st.max_unsettled)
+                       : "too many concurrent requests (" + res.policy + ")";
     }
     Refused(r, res, subject, limited, period_id);
     return res;
@@ -244,17 +253,11 @@ Result<CheckResult> Governor::Check(const CheckRequest& in, std::string* field) 
       res.policy = ChargePolicyId(*s, c, st.quota), res.remaining = std::max<int64_t>(0, rem), res.unit = c.unit;
     }
   }
-  uint64_t seq = next_res_.fetch_add(1, std::memory_order_relaxed);
-  res.reservation_id = fmt::format("r{:016x}{:x}", res_salt_, seq);
   res.expires_at = now + st.reservation_ttl_ms;
   rv.set = std::move(s);
-  rv.expires = res.expires_at;
   rv.model = r.model, rv.org = r.org, rv.project = r.project, rv.team = r.team;
   rv.est_tokens = r.estimated_tokens, rv.est_cost = cost;
-  ResShard& shard = res_[Hash64(res.reservation_id) % kResShards];
-  std::lock_guard<std::mutex> l(shard.mu);
-  shard.expiry.emplace(res.expires_at, res.reservation_id);
-  shard.map.emplace(res.reservation_id, std::move(rv));
+  res.reservation_id = res_->Insert(std::move(rv), res.expires_at);
   return res;
 }
 
@@ -326,18 +329,12 @@ void Governor::Release(Reservation& rv, int64_t tokens, int64_t cost, TimeMs now
 
 Status Governor::Settle(const SettleRequest& req, std::string* field) {
   if (req.reservation_id.empty()) return FieldErr(field, "reservation_id", "required");
-  Reservation rv;
-  {
-    ResShard& shard = res_[Hash64(req.reservation_id) % kResShards];
-    std::lock_guard<std::mutex> l(shard.mu);
-    auto it = shard.map.find(req.reservation_id);
-    if (it == shard.map.end()) {
-      if (field) *field = "reservation_id";
-      return Status::NotFound("reservation_id: unknown, already settled, or expired");
-    }
-    rv = std::move(it->second);
-    shard.map.erase(it);
+  std::optional<Reservation> taken = res_->Take(req.reservation_id);
+  if (!taken) {
+    if (field) *field = "reservation_id";
+    return Status::NotFound("reservation_id: unknown, already settled, or expired");
   }
+  Reservation& rv = *taken;
   int64_t tokens = req.tokens.Total();
   int64_t cost = req.cost_nanos >= 0 ? req.cost_nanos : (prices_ ? CostOf(rv.model, req.tokens) : rv.est_cost);
   Release(rv, tokens, cost, clock_.NowMs());
@@ -398,37 +395,15 @@ int Governor::ThrottleLevel(const std::string& user) const {
 
 void Governor::Tick() {
   const TimeMs now = clock_.NowMs();
-  for (size_t i = 0; i < kResShards; ++i) {
-    std::vector<Reservation> expired;
-    {
-      std::lock_guard<std::mutex> l(res_[i].mu);
-      auto& due = res_[i].expiry;
-      while (!due.empty() && due.top().first <= now) {
-        auto it = res_[i].map.find(due.top().second);
-        if (it != res_[i].map.end() && it->second.expires <= now) {
-          expired.push_back(std::move(it->second));
-          res_[i].map.erase(it);
-        }
-        due.pop();
-      }
-    }
-    for (Reservation& rv : expired) Release(rv, 0, 0, now);
-    expired_.fetch_add(expired.size(), std::memory_order_relaxed);
-  }
+  size_t n = res_->Expire(now, [&](Reservation&& rv) { Release(rv, 0, 0, now); });
+  expired_.fetch_add(n, std::memory_order_relaxed);
   if (now >= next_quota_ms_.load()) RecomputeQuotas();
   std::lock_guard<std::mutex> l(misc_mu_);
   for (auto it = alerted_.begin(); it != alerted_.end();)
     it = it->second + kDayMs < now ? alerted_.erase(it) : std::next(it);
 }
 
-size_t Governor::outstanding_reservations() const {
-  size_t n = 0;
-  for (size_t i = 0; i < kResShards; ++i) {
-    std::lock_guard<std::mutex> l(res_[i].mu);
-    n += res_[i].map.size();
-  }
-  return n;
-}
+size_t Governor::outstanding_reservations() const { return res_->size(); }
 
 void Governor::NoteSeen(const std::string& team, const std::string& project) {
   std::lock_guard<std::mutex> l(misc_mu_);

@@ -38,6 +38,7 @@
 #include "govern/fair_share.h"
 #include "govern/limit_store.h"
 #include "govern/policy.h"
+#include "govern/reservation_table.h"
 #include "model/event.h"
 
 namespace burnrate::http {
@@ -94,6 +95,9 @@ struct QuotaConfig {
 struct GovernorSettings {
   TimeZone tz = TimeZone::Utc();
   TimeMs reservation_ttl_ms = 5 * kMinuteMs;
+  // Unsettled reservations one user (or key) may hold; 0 = unlimited. Past
+  // it, checks are throttled with policy "reservations:unsettled".
+  int64_t max_unsettled = 100000;
   std::array<int64_t, 3> throttle_rpm = {30, 6, 0};  // requests/min at levels 1..3; 0 = deny
   std::unordered_set<std::string> exempt_users, exempt_keys, batch_jobs;
   QuotaConfig quota;
@@ -167,7 +171,6 @@ class Governor {
   struct Reservation;
   struct Charge;
   struct QuotaState;
-  struct ResShard;
 
  private:
 
@@ -205,10 +208,7 @@ class Governor {
   mutable std::shared_mutex throttle_mu_;
   std::unordered_map<std::string, int> throttle_;  // guarded by throttle_mu_
 
-  static constexpr size_t kResShards = 32;
-  std::unique_ptr<ResShard[]> res_;
-  std::atomic<uint64_t> next_res_{1};
-  uint64_t res_salt_;
+  std::unique_ptr<ReservationTable<Reservation>> res_;
 
   mutable std::mutex misc_mu_;  // guards the members below (off the hot path)
   std::unordered_map<std::string, TimeMs> alerted_;         // "policy|subject|period|pct" -> period end

@@ -113,6 +113,11 @@ Status ParseSettings(const toml::table& g, GovernorSettings& st) {
     if (!d.ok() || *d <= 0) return Status::InvalidArgument("governance.reservation_ttl: " + d.status().message());
     st.reservation_ttl_ms = *d;
   }
+  if (const toml::node* n = g.get("max_unsettled_per_subject")) {
+    auto v = n->value<int64_t>();
+    if (!v || *v < 0) return Status::InvalidArgument(Where(*n, "governance.max_unsettled_per_subject") + ": want an integer >= 0");
+    st.max_unsettled = *v;
+  }
   if (const toml::array* a = g["throttle_rpm"].as_array()) {
     if (a->size() != 3) return Status::InvalidArgument(Where(*a, "governance.throttle_rpm") + ": want 3 integers");
     for (size_t i = 0; i < 3; ++i) st.throttle_rpm[i] = (*a)[i].value_or(int64_t{0});
