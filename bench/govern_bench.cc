@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "govern/govern.h"
+#include "govern/redis_test_server.h"
 
 namespace burnrate::govern {
 namespace {
@@ -174,6 +175,74 @@ max_concurrent = 100000000
   Percentiles(state, ns);
 }
 BENCHMARK(BM_CheckUnsettled)->Iterations(2500000)->Unit(benchmark::kMicrosecond);
+
+// The same check through the Redis LimitStore (a real redis-server on
+// loopback, started here): one EVALSHA round trip per check and per settle.
+// Compare with BM_Check / BM_CheckAndSettle above (in-process store).
+struct RedisEnv {
+  RedisEnv() : clock(1773144000000), audit(nullptr, clock) {
+    if (!server.ok()) std::abort();
+    auto store = NewRedisLimitStore(server.url());
+    if (!store.ok()) std::abort();
+    gov = std::make_unique<Governor>(clock, audit, nullptr, std::move(*store));
+    toml::table root = toml::parse(kConfig);
+    if (!gov->Configure(root).ok()) std::abort();
+  }
+  testing::RedisTestServer server;
+  FakeClock clock;
+  AuditLog audit;
+  std::unique_ptr<Governor> gov;
+};
+
+RedisEnv& TheRedisEnv() {
+  static RedisEnv env;  // destroyed at exit, which stops the server
+  return env;
+}
+
+void BM_RedisCheck(benchmark::State& state) {
+  Governor& gov = *TheRedisEnv().gov;
+  std::vector<CheckRequest> reqs;
+  for (int i = 0; i < 1000; ++i) reqs.push_back(Req(i + int(state.thread_index()) * 7919));
+  std::vector<int64_t> ns;
+  ns.reserve(1 << 20);
+  SettleRequest s;
+  s.tokens.output = 3000;
+  size_t i = 0;
+  for (auto _ : state) {
+    auto t0 = std::chrono::steady_clock::now();
+    auto r = gov.Check(reqs[i++ % reqs.size()]);
+    auto t1 = std::chrono::steady_clock::now();
+    if (ns.size() < ns.capacity()) ns.push_back((t1 - t0).count());
+    if (!r.ok() || r->decision != Decision::kAllow) state.SkipWithError("check not allowed");
+    state.PauseTiming();
+    s.reservation_id = r->reservation_id;
+    (void)gov.Settle(s);
+    state.ResumeTiming();
+  }
+  Percentiles(state, ns);
+}
+BENCHMARK(BM_RedisCheck)->Threads(1)->Threads(4)->UseRealTime();
+
+void BM_RedisCheckAndSettle(benchmark::State& state) {
+  Governor& gov = *TheRedisEnv().gov;
+  std::vector<CheckRequest> reqs;
+  for (int i = 0; i < 1000; ++i) reqs.push_back(Req(i + int(state.thread_index()) * 7919));
+  std::vector<int64_t> ns;
+  ns.reserve(1 << 20);
+  SettleRequest s;
+  s.tokens.output = 3000;
+  size_t i = 0;
+  for (auto _ : state) {
+    auto t0 = std::chrono::steady_clock::now();
+    auto r = gov.Check(reqs[i++ % reqs.size()]);
+    s.reservation_id = r->reservation_id;
+    (void)gov.Settle(s);
+    auto t1 = std::chrono::steady_clock::now();
+    if (ns.size() < ns.capacity()) ns.push_back((t1 - t0).count());
+  }
+  Percentiles(state, ns);
+}
+BENCHMARK(BM_RedisCheckAndSettle)->Threads(1)->Threads(4)->UseRealTime();
 
 // Ingested usage (OnUsage) per event.
 void BM_OnUsage(benchmark::State& state) {

@@ -212,7 +212,9 @@ Result<CheckResult> Governor::Check(const CheckRequest& in, std::string* field) 
     bucket_policy.push_back("throttle:level-" + std::to_string(level));
   }
 
+  ar.expires = now + st.reservation_ttl_ms;
   AdmitResult a = store_->Admit(ar);
+  if (a.failure == AdmitResult::Failure::kUnavailable) return StoreUnavailable(r, subject, a.error);
   if (!a.admitted()) {
     TimeMs period_id = 0;
     std::string limited = subject;
@@ -253,11 +255,29 @@ Result<CheckResult> Governor::Check(const CheckRequest& in, std::string* field) 
       res.policy = ChargePolicyId(*s, c, st.quota), res.remaining = std::max<int64_t>(0, rem), res.unit = c.unit;
     }
   }
-  res.expires_at = now + st.reservation_ttl_ms;
+  res.expires_at = ar.expires;
+  rv.expires = ar.expires;
   rv.set = std::move(s);
   rv.model = r.model, rv.org = r.org, rv.project = r.project, rv.team = r.team;
   rv.est_tokens = r.estimated_tokens, rv.est_cost = cost;
   res.reservation_id = res_->Insert(std::move(rv), res.expires_at);
+  return res;
+}
+
+CheckResult Governor::StoreUnavailable(const CheckRequest& r, const std::string& subject, const std::string& error) {
+  store_errors_.fetch_add(1, std::memory_order_relaxed);
+  CheckResult res;
+  res.policy = "limit-store:unavailable";
+  if (Snapshot()->settings.allow_when_store_unavailable) {
+    // Fail open: allowed without a reservation, like an exempt check.
+    res.reason = "limit store unavailable (" + error + "); allowed unenforced by limit_store_unavailable = \"allow\"";
+    allowed_.fetch_add(1, std::memory_order_relaxed);
+    return res;
+  }
+  res.decision = Decision::kDeny;
+  res.retry_after_ms = kSecondMs;
+  res.reason = "limit store unavailable (" + error + "); denied by limit_store_unavailable = \"deny\"";
+  Refused(r, res, subject, subject, 0);
   return res;
 }
 
@@ -309,7 +329,7 @@ void Governor::MaybeAlert(const PolicySet& s, const Charge& c, int64_t before, i
   }
 }
 
-void Governor::Release(Reservation& rv, int64_t tokens, int64_t cost, TimeMs now) {
+Status Governor::Release(Reservation& rv, int64_t tokens, int64_t cost, TimeMs now) {
   std::vector<SettleOp> ops;
   ops.reserve(rv.charges.size() + 1);
   for (const Charge& c : rv.charges)
@@ -321,10 +341,15 @@ void Governor::Release(Reservation& rv, int64_t tokens, int64_t cost, TimeMs now
   std::vector<BucketOp> adj = rv.token_buckets;
   for (BucketOp& b : adj) b.amount = double(tokens - rv.est_tokens);
   std::vector<int64_t> used_after;
-  store_->Settle(now, ops, adj, rv.slots, &used_after);
+  Status st = store_->Settle(now, rv.expires, ops, adj, rv.slots, &used_after);
+  if (!st.ok()) {
+    store_errors_.fetch_add(1, std::memory_order_relaxed);
+    return st;
+  }
   for (size_t i = 0; i < rv.charges.size(); ++i)
     MaybeAlert(*rv.set, rv.charges[i], used_after[i] - ops[i].actual, used_after[i], now);
   if (tokens > 0 || cost > 0) NoteSeen(rv.team, rv.project);
+  return Status::OK();
 }
 
 Status Governor::Settle(const SettleRequest& req, std::string* field) {
@@ -337,7 +362,9 @@ Status Governor::Settle(const SettleRequest& req, std::string* field) {
   Reservation& rv = *taken;
   int64_t tokens = req.tokens.Total();
   int64_t cost = req.cost_nanos >= 0 ? req.cost_nanos : (prices_ ? CostOf(rv.model, req.tokens) : rv.est_cost);
-  Release(rv, tokens, cost, clock_.NowMs());
+  // When the store is down the usage is lost to the limits (the shared
+  // store forgets the reservation by itself); say so rather than pretend.
+  BR_RETURN_IF_ERROR(Release(rv, tokens, cost, clock_.NowMs()));
   if (!req.event_id.empty()) {
     std::lock_guard<std::mutex> l(misc_mu_);
     if (settled_events_.insert(req.event_id).second) settled_order_.push_back(req.event_id);
@@ -365,7 +392,7 @@ void Governor::OnUsage(const model::Event& e) {
   int64_t cost = e.cost_nanos >= 0 ? e.cost_nanos : CostOf(e.model, e.tokens);
   std::shared_ptr<const QuotaState> q = quota_.load();
   rv.charges = Charges(*rv.set, r, now, 0, 0, q.get());
-  Release(rv, tokens, cost, now);
+  (void)Release(rv, tokens, cost, now);  // counted in store_errors_ when it fails
 }
 
 void Governor::SetThrottle(const std::string& user, int level, const std::string& reason,
@@ -395,7 +422,7 @@ int Governor::ThrottleLevel(const std::string& user) const {
 
 void Governor::Tick() {
   const TimeMs now = clock_.NowMs();
-  size_t n = res_->Expire(now, [&](Reservation&& rv) { Release(rv, 0, 0, now); });
+  size_t n = res_->Expire(now, [&](Reservation&& rv) { (void)Release(rv, 0, 0, now); });
   expired_.fetch_add(n, std::memory_order_relaxed);
   if (now >= next_quota_ms_.load()) RecomputeQuotas();
   std::lock_guard<std::mutex> l(misc_mu_);

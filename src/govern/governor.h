@@ -98,6 +98,9 @@ struct GovernorSettings {
   // Unsettled reservations one user (or key) may hold; 0 = unlimited. Past
   // it, checks are throttled with policy "reservations:unsettled".
   int64_t max_unsettled = 100000;
+  // When the limit store cannot be reached: false = deny (fail closed, the
+  // default), true = allow without reservation (fail open).
+  bool allow_when_store_unavailable = false;
   std::array<int64_t, 3> throttle_rpm = {30, 6, 0};  // requests/min at levels 1..3; 0 = deny
   std::unordered_set<std::string> exempt_users, exempt_keys, batch_jobs;
   QuotaConfig quota;
@@ -185,8 +188,11 @@ class Governor {
   // subject of the exhausted budget (deny alerts: once per it and period).
   void Refused(const CheckRequest& r, const CheckResult& res, const std::string& subject,
                const std::string& limited, TimeMs period_id);
+  // The answer to a check the limit store could not serve (fail open or
+  // closed per GovernorSettings::allow_when_store_unavailable).
+  CheckResult StoreUnavailable(const CheckRequest& r, const std::string& subject, const std::string& error);
   void MaybeAlert(const PolicySet& s, const Charge& c, int64_t before, int64_t after, TimeMs now);
-  void Release(Reservation& r, int64_t tokens, int64_t cost, TimeMs now);
+  Status Release(Reservation& r, int64_t tokens, int64_t cost, TimeMs now);
   void NoteSeen(const std::string& team, const std::string& project);
   int64_t CostOf(const std::string& model, const model::TokenCounts& t) const;
 
@@ -217,6 +223,7 @@ class Governor {
   std::unordered_set<std::string> settled_events_;
   std::vector<std::string> settled_order_;                  // FIFO for settled_events_
   std::atomic<uint64_t> checks_{0}, allowed_{0}, throttled_{0}, denied_{0}, expired_{0};
+  std::atomic<uint64_t> store_errors_{0};  // checks and settles the limit store could not serve
 };
 
 }  // namespace burnrate::govern

@@ -229,6 +229,8 @@ void Governor::AppendMetrics(std::string& out) {
   out += fmt::format("burnrate_governance_checks_total{{decision=\"allow\"}} {}\n", allowed_.load());
   out += fmt::format("burnrate_governance_checks_total{{decision=\"throttle\"}} {}\n", throttled_.load());
   out += fmt::format("burnrate_governance_checks_total{{decision=\"deny\"}} {}\n", denied_.load());
+  out += "# TYPE burnrate_governance_limit_store_errors_total counter\n";
+  out += fmt::format("burnrate_governance_limit_store_errors_total {}\n", store_errors_.load());
   out += "# TYPE burnrate_governance_reservations_expired_total counter\n";
   out += fmt::format("burnrate_governance_reservations_expired_total {}\n", expired_.load());
   out += "# TYPE burnrate_governance_reservations_outstanding gauge\n";

@@ -39,6 +39,7 @@ struct Governor::Charge {
 
 struct Governor::Reservation {
   std::shared_ptr<const PolicySet> set;  // keeps Charge::alert_pct valid
+  TimeMs expires = 0;                    // 0: usage without a reservation
   std::string model, org, project, team;
   int64_t est_tokens = 0, est_cost = 0;
   std::vector<Charge> charges;
