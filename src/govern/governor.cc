@@ -292,22 +292,31 @@ void Governor::Refused(const CheckRequest& r, const CheckResult& res, const std:
   w.Key("caller").String(r.actor);
   w.EndObject();
   audit_.Append({0, 0, "governor", DecisionName(res.decision), subject, res.reason, w.Take()});
-  bool first_deny = false;
   {
     std::lock_guard<std::mutex> l(misc_mu_);
     std::string team = r.team.empty() ? "unassigned" : r.team;
     if (denials_.size() >= 10000 && !denials_.count(res.policy + "|" + team)) team = "other";
     ++denials_[res.policy + "|" + team];
-    if (res.decision == Decision::kDeny && period_id != 0) {
-      std::string k = fmt::format("deny|{}|{}|{}", res.policy, limited, period_id);
-      first_deny = alerted_.emplace(k, clock_.NowMs() + res.retry_after_ms).second;
-    }
   }
+  bool first_deny = res.decision == Decision::kDeny && period_id != 0 &&
+                    FireOnce(fmt::format("deny|{}|{}|{}", res.policy, limited, period_id),
+                             clock_.NowMs() + res.retry_after_ms);
   if (first_deny && alerter_) {
     alerter_->Enqueue({"deny", res.policy, limited, 100, 0,
                        fmt::format("burnrate: hard limit {} is now denying requests for {} (first: {}; {})",
                                    res.policy, limited, subject, res.reason)});
   }
+}
+
+bool Governor::FireOnce(const std::string& key, TimeMs until) {
+  {
+    std::lock_guard<std::mutex> l(misc_mu_);
+    if (!alerted_.emplace(key, until).second) return false;
+  }
+  // Rare (once per threshold, subject and period), so a synchronous write
+  // is fine; it lands before the alert is even queued.
+  if (GovernDb* db = alert_db_.load()) (void)db->SaveFiredAlert(key, until);
+  return true;
 }
 
 void Governor::MaybeAlert(const PolicySet& s, const Charge& c, int64_t before, int64_t after, TimeMs now) {
@@ -316,11 +325,7 @@ void Governor::MaybeAlert(const PolicySet& s, const Charge& c, int64_t before, i
     __int128 thr100 = static_cast<__int128>(c.limit) * pct;  // threshold * 100
     if (!(static_cast<__int128>(before) * 100 < thr100 && static_cast<__int128>(after) * 100 >= thr100)) continue;
     std::string id = ChargePolicyId(s, c, s.settings.quota);
-    std::string k = fmt::format("{}|{}|{}|{}", id, c.subject, c.period_id, pct);
-    {
-      std::lock_guard<std::mutex> l(misc_mu_);
-      if (!alerted_.emplace(k, c.period_end).second) continue;
-    }
+    if (!FireOnce(fmt::format("{}|{}|{}|{}", id, c.subject, c.period_id, pct), c.period_end)) continue;
     std::string amount = c.unit == Unit::kTokens ? fmt::format("{} of {} tokens", after, c.limit)
                                                  : fmt::format("${:.2f} of ${:.2f}", after / 1e9, c.limit / 1e9);
     if (alerter_)
@@ -425,9 +430,15 @@ void Governor::Tick() {
   size_t n = res_->Expire(now, [&](Reservation&& rv) { (void)Release(rv, 0, 0, now); });
   expired_.fetch_add(n, std::memory_order_relaxed);
   if (now >= next_quota_ms_.load()) RecomputeQuotas();
-  std::lock_guard<std::mutex> l(misc_mu_);
-  for (auto it = alerted_.begin(); it != alerted_.end();)
-    it = it->second + kDayMs < now ? alerted_.erase(it) : std::next(it);
+  {
+    std::lock_guard<std::mutex> l(misc_mu_);
+    for (auto it = alerted_.begin(); it != alerted_.end();)
+      it = it->second + kDayMs < now ? alerted_.erase(it) : std::next(it);
+  }
+  if (GovernDb* db = alert_db_.load(); db && now >= next_prune_ms_.load()) {
+    next_prune_ms_.store(now + kHourMs);
+    (void)db->PruneFiredAlerts(now - kDayMs);
+  }
 }
 
 size_t Governor::outstanding_reservations() const { return res_->size(); }

@@ -130,7 +130,9 @@ class Governor {
 
   void SetIdentity(const model::Identity* id) { identity_ = id; }
   void SetPrices(const model::PriceTable* p) { prices_ = p; }
-  // Optional persistence of API-made policies; loads them now.
+  // Optional persistence of API-made policies and of the alerts already
+  // raised this period (so a restart does not raise them again); loads both
+  // now. Call before the first check and before usage is replayed.
   Status AttachDb(GovernDb* db);
 
   // Reads [governance] from the config (see docs/governance.md); replaces
@@ -191,6 +193,8 @@ class Governor {
   // The answer to a check the limit store could not serve (fail open or
   // closed per GovernorSettings::allow_when_store_unavailable).
   CheckResult StoreUnavailable(const CheckRequest& r, const std::string& subject, const std::string& error);
+  // True the first time `key` is seen (until `until`); persisted with a db.
+  bool FireOnce(const std::string& key, TimeMs until);
   void MaybeAlert(const PolicySet& s, const Charge& c, int64_t before, int64_t after, TimeMs now);
   Status Release(Reservation& r, int64_t tokens, int64_t cost, TimeMs now);
   void NoteSeen(const std::string& team, const std::string& project);
@@ -218,6 +222,8 @@ class Governor {
 
   mutable std::mutex misc_mu_;  // guards the members below (off the hot path)
   std::unordered_map<std::string, TimeMs> alerted_;         // "policy|subject|period|pct" -> period end
+  std::atomic<GovernDb*> alert_db_{nullptr};                // persists alerted_ keys (set by AttachDb)
+  std::atomic<TimeMs> next_prune_ms_{0};
   std::unordered_map<std::string, uint64_t> denials_;       // "policy|team" -> count
   std::unordered_set<std::string> seen_teams_, seen_projects_;
   std::unordered_set<std::string> settled_events_;

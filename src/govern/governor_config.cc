@@ -186,6 +186,13 @@ Status Governor::AttachDb(GovernDb* db) {
   }
   next->Index();
   Publish(next);
+  // Alerts raised before a restart stay raised for the rest of their period.
+  BR_ASSIGN_OR_RETURN(auto fired, db->FiredAlerts());
+  {
+    std::lock_guard<std::mutex> m(misc_mu_);
+    for (auto& [key, until] : fired) alerted_.emplace(std::move(key), until);
+  }
+  alert_db_.store(db);
   return Status::OK();
 }
 
