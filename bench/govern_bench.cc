@@ -8,11 +8,16 @@
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
+#include <array>
+#include <mutex>
+#include <queue>
+#include <unordered_map>
 #include <chrono>
 #include <vector>
 
 #include "govern/govern.h"
 #include "govern/redis_test_server.h"
+#include "govern/reservation_table.h"
 
 namespace burnrate::govern {
 namespace {
@@ -243,6 +248,59 @@ void BM_RedisCheckAndSettle(benchmark::State& state) {
   Percentiles(state, ns);
 }
 BENCHMARK(BM_RedisCheckAndSettle)->Threads(1)->Threads(4)->UseRealTime();
+
+// The reservation table alone against the design it replaced (32 mutex
+// shards of std::unordered_map<id string, reservation> plus an expiry heap),
+// filling 2 M outstanding reservations: worst insert and inserts > 1 ms.
+// The payload is the size of a real reservation (strings and a vector).
+struct Payload {
+  std::string model = "claude-sonnet-4-5", team = "team-17", key = "b|team-month|team-17";
+  std::vector<int64_t> charges = {1, 2, 3};
+};
+
+struct MapTable {
+  struct Shard {
+    std::mutex mu;
+    std::unordered_map<std::string, Payload> map;
+    std::priority_queue<std::pair<TimeMs, std::string>, std::vector<std::pair<TimeMs, std::string>>, std::greater<>>
+        expiry;
+  };
+  std::array<Shard, 32> shards;
+  uint64_t seq = 0;
+  std::string Insert(Payload p, TimeMs expires) {
+    std::string id = fmt::format("r{:016x}{:x}", 0x1234abcdULL, ++seq);
+    Shard& s = shards[std::hash<std::string>()(id) % 32];
+    std::lock_guard<std::mutex> l(s.mu);
+    s.expiry.emplace(expires, id);
+    s.map.emplace(id, std::move(p));
+    return id;
+  }
+};
+
+template <typename Table>
+void BM_ReservationFill(benchmark::State& state) {
+  for (auto _ : state) {
+    auto table = std::make_unique<Table>();
+    std::vector<int64_t> ns;
+    ns.reserve(2000000);
+    for (int i = 0; i < 2000000; ++i) {
+      auto t0 = std::chrono::steady_clock::now();
+      benchmark::DoNotOptimize(table->Insert(Payload{}, 1000 + i));
+      ns.push_back((std::chrono::steady_clock::now() - t0).count());
+    }
+    state.counters["over_1ms"] = double(std::count_if(ns.begin(), ns.end(), [](int64_t v) { return v > 1000000; }));
+    state.counters["max_ns"] = double(*std::max_element(ns.begin(), ns.end()));
+    Percentiles(state, ns);
+    state.PauseTiming();
+    table.reset();
+    state.ResumeTiming();
+  }
+}
+struct SlabTable : ReservationTable<Payload> {
+  SlabTable() : ReservationTable<Payload>(0x1234abcd) {}
+};
+BENCHMARK_TEMPLATE(BM_ReservationFill, MapTable)->Iterations(1)->Unit(benchmark::kMillisecond);
+BENCHMARK_TEMPLATE(BM_ReservationFill, SlabTable)->Iterations(1)->Unit(benchmark::kMillisecond);
 
 // Ingested usage (OnUsage) per event.
 void BM_OnUsage(benchmark::State& state) {
