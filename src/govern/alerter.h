@@ -68,7 +68,7 @@ class Alerter {
   static constexpr size_t kLogSize = 1000;
   // `transport` and `clock` must outlive the alerter. Starts the thread.
   Alerter(WebhookTransport& transport, const Clock& clock, AlerterOptions opts = {});
-  ~Alerter();  // stops; pending retries are dropped
+  ~Alerter();  // stops; pending retries stay pending in the db (resumed by the next AttachDb) or are dropped
   Alerter(const Alerter&) = delete;
   Alerter& operator=(const Alerter&) = delete;
 

@@ -354,10 +354,12 @@ Result<std::vector<int64_t>> RedisLimitStore::Eval(Script& script, const std::ve
   cmd.Add(sha.empty() ? "EVAL" : "EVALSHA").Add(sha.empty() ? script.body : sha).Add(int64_t(keys.size()));
   for (const std::string& k : keys) cmd.Add(k);
   for (const std::string& w : args.words()) cmd.Add(w);
+  bool load = sha.empty();
   Reply r = cmd.Run(c.get());
   if (r && r->type == REDIS_REPLY_ERROR && std::string_view(r->str, r->len).starts_with("NOSCRIPT")) {
-    cmd[0] = "EVAL", cmd[1] = script.body;
+    cmd[0] = "EVAL", cmd[1] = script.body;  // Redis restarted and lost its script cache
     r = cmd.Run(c.get());
+    load = true;
   }
   if (!r) return Down(now, fmt::format("redis {}:{}: {}", host_, port_, c->errstr));
   if (r->type == REDIS_REPLY_ERROR) {
@@ -368,7 +370,7 @@ Result<std::vector<int64_t>> RedisLimitStore::Eval(Script& script, const std::ve
   if (r->type == REDIS_REPLY_ARRAY)
     for (size_t i = 0; i < r->elements; ++i)
       out.push_back(r->element[i]->type == REDIS_REPLY_INTEGER ? r->element[i]->integer : 0);
-  if (sha.empty()) {  // first use on this process: load it so later calls send only the sha
+  if (load) {  // first use (or a restarted Redis): load it so later calls send only the sha
     Reply l(static_cast<redisReply*>(redisCommand(c.get(), "SCRIPT LOAD %b", script.body.data(), script.body.size())));
     if (l && l->type == REDIS_REPLY_STRING) {
       std::lock_guard<std::mutex> g(mu_);

@@ -140,6 +140,8 @@ class ReservationTable {
         free_head = At(idx).next_free;
         return idx;
       }
+      // 2^27 slots per shard (4 G in all) is past any memory this process
+      // has; max_unsettled_per_subject keeps real tables far below it.
       if (used % kChunk == 0) chunks.emplace_back(new Slot[kChunk]);
       return used++;
     }
