@@ -243,6 +243,7 @@ store::Store& App::store() { return *impl_->store; }
 engine::Engine& App::engine() { return *impl_->engine; }
 ingest::Ingestor& App::ingestor() { return *impl_->ingestor; }
 model::Identity& App::identity() { return impl_->identity; }
+detect::DetectionEngine& App::detection() { return *impl_->detection; }
 const Config& App::config() const { return impl_->cfg; }
 
 Result<std::string> CreateApiKey(store::Store& store, const std::string& role, const std::string& label,

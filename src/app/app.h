@@ -32,6 +32,9 @@ class PriceTable;
 namespace burnrate::http {
 class Router;
 }
+namespace burnrate::detect {
+class DetectionEngine;
+}
 
 namespace burnrate::app {
 
@@ -49,6 +52,7 @@ class App {
   engine::Engine& engine();
   ingest::Ingestor& ingestor();
   model::Identity& identity();
+  detect::DetectionEngine& detection();
   const Config& config() const;
 
  private:

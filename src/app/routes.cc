@@ -1,12 +1,11 @@
 // The HTTP API (docs/http-api.md): request parsing and JSON answers. Logic
 // lives in the layers; these handlers translate.
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include "app/app_impl.h"
 #include "common/json_writer.h"
 #include "common/time_util.h"
+#include "http/static_files.h"
 
 namespace burnrate::app {
 
@@ -62,18 +61,6 @@ Result<TimeMs> TimeParam(const Request& r, const char* name, TimeMs def) {
   } catch (...) {
   }
   return Status::InvalidArgument(std::string(name) + " must be RFC 3339 or epoch milliseconds");
-}
-
-std::string ContentTypeFor(const std::string& path) {
-  auto ends = [&](const char* ext) { return path.size() >= strlen(ext) && path.compare(path.size() - strlen(ext), strlen(ext), ext) == 0; };
-  if (ends(".html")) return "text/html; charset=utf-8";
-  if (ends(".js") || ends(".mjs")) return "text/javascript; charset=utf-8";
-  if (ends(".css")) return "text/css; charset=utf-8";
-  if (ends(".svg")) return "image/svg+xml";
-  if (ends(".png")) return "image/png";
-  if (ends(".json")) return "application/json";
-  if (ends(".woff2")) return "font/woff2";
-  return "application/octet-stream";
 }
 
 }  // namespace
@@ -240,17 +227,28 @@ void App::Impl::RegisterRoutes() {
   router.AddSync("GET", "/v1/overview", Role::kViewer, [this](Request& r) {
     auto days = IntParam(r, "days", 30, 1, 366);
     if (!days.ok()) return ErrorResponse(days.status(), "days");
+    TimeMs now = clock->NowMs();
+    // Estimated waste: flagged tokens that count against their users
+    // (high confidence or confirmed), by the flag's local date.
+    std::unordered_map<std::string, int64_t> waste_by_date;
+    int64_t today = detection->DayOf(now);
+    for (const auto& f : detection->flags().List(today - *days, today))
+      if (f.CountsAsWaste()) waste_by_date[f.date] += f.wasted_tokens;
     JsonWriter w;
     w.BeginObject().Key("timezone").String(cfg.timezone).Key("days").BeginArray();
     engine::Counters total;
+    int64_t total_waste = 0;
     for (const auto& d : engine->Daily(int(*days))) {
-      w.BeginObject().Key("date").String(engine->options().tz.FormatLocalDate(d.day));
+      std::string date = engine->options().tz.FormatLocalDate(d.day);
+      auto waste = waste_by_date.find(date.substr(0, 10));
+      int64_t wasted = waste == waste_by_date.end() ? 0 : waste->second;
+      w.BeginObject().Key("date").String(date);
       WriteCounters(w, d.c);
-      w.Key("active_users").Int(d.active_users).EndObject();
+      w.Key("active_users").Int(d.active_users).Key("wasted_tokens").Int(wasted).EndObject();
       total += d.c;
+      total_waste += wasted;
     }
     w.EndArray();
-    TimeMs now = clock->NowMs();
     w.Key("top_models").BeginArray();
     for (const auto& [m, c] : engine->TopModels({now - *days * kDayMs, now + kHourMs}, 10)) {
       w.BeginObject().Key("model").String(m);
@@ -260,7 +258,7 @@ void App::Impl::RegisterRoutes() {
     w.EndArray();
     w.Key("totals").BeginObject();
     WriteCounters(w, total);
-    w.EndObject();
+    w.Key("wasted_tokens").Int(total_waste).EndObject();
     w.Key("users").Int(int64_t(engine->entity_count(engine::Entity::kUser)));
     w.EndObject();
     return Response::Json(w.Take());
@@ -320,24 +318,14 @@ void App::Impl::RegisterRoutes() {
   detection->RegisterRoutes(router);
 
   // The dashboard: static files with a fallback to index.html (SPA routes).
-  router.SetFallback([this](Request& r, http::Respond respond) {
-    std::string dir = cfg.web_dir;
-    if (dir.empty() || r.path.find("..") != std::string::npos) {
-      return respond(ErrorResponse(Status::NotFound("no dashboard is installed (build it with make web)")));
-    }
-    std::string path = r.path == "/" ? "/index.html" : r.path;
-    std::ifstream f(dir + path, std::ios::binary);
-    if (!f) {
-      path = "/index.html";
-      f.open(dir + path, std::ios::binary);
-    }
-    if (!f) return respond(ErrorResponse(Status::NotFound("no dashboard at " + dir)));
-    std::stringstream ss;
-    ss << f.rdbuf();
-    Response res = Response::Text(ss.str(), ContentTypeFor(path));
-    if (path.rfind("/assets/", 0) == 0) res.headers.emplace_back("Cache-Control", "public, max-age=31536000, immutable");
-    respond(std::move(res));
-  });
+  if (cfg.web_dir.empty()) {
+    router.SetFallback([](Request&, http::Respond respond) {
+      respond(ErrorResponse(Status::NotFound("no dashboard is installed (build it with make web)")));
+    });
+  } else {
+    auto files = std::make_shared<http::StaticFiles>(cfg.web_dir);
+    router.SetFallback([files](Request& r, http::Respond respond) { respond(files->Serve(r)); });
+  }
 }
 
 }  // namespace burnrate::app

@@ -13,6 +13,7 @@
 
 #include "app/app.h"
 #include "common/time_util.h"
+#include "detect/detection_engine.h"
 #include "http/client.h"
 #include "ingest/ingest.h"
 #include "model/identity.h"
@@ -275,6 +276,36 @@ TEST_F(RoutesTest, OverviewAndUnknownEndpoints) {
   EXPECT_EQ(Send("viewer", "GET", "/v1/overview?days=0").status, 400);
   EXPECT_EQ(Send("viewer", "GET", "/v1/nothing").status, 404);
   EXPECT_EQ(Send("admin", "PUT", "/v1/events").status, 405);
+}
+
+TEST_F(RoutesTest, OverviewCountsWasteOfFlagsThatCount) {
+  Send("ingest", "POST", "/v1/events", Ev("1", "alice", 10));
+  TimeMs now = SystemClock::Get().NowMs();
+  detect::DetectionEngine& d = app_->detection();
+  auto flag = [&](const std::string& user, int64_t day, int64_t wasted, bool high) {
+    detect::Flag f;
+    f.id = detect::FlagId(user, day);
+    f.user = user;
+    f.day = day;
+    f.date = FormatRfc3339(now - (d.DayOf(now) - day) * kDayMs).substr(0, 10);
+    f.score = high ? 95 : 70;
+    f.flagged = true;
+    f.high_confidence = high;
+    f.wasted_tokens = wasted;
+    d.flags().Put(f);
+    return f;
+  };
+  int64_t today = d.DayOf(now);
+  flag("farmer", today, 1000, true);
+  flag("farmer2", today, 500, false);  // flagged but not high confidence: not waste until confirmed
+  flag("farmer", today - 1, 300, true);
+  auto o = Send("viewer", "GET", "/v1/overview?days=3");
+  ASSERT_EQ(o.status, 200);
+  EXPECT_NE(o.body.find(R"("active_users":1,"wasted_tokens":1000})"), std::string::npos) << o.body;
+  EXPECT_NE(o.body.find(R"("wasted_tokens":1300})"), std::string::npos) << o.body;  // totals
+  ASSERT_TRUE(d.Review(detect::FlagId("farmer2", today), detect::ReviewState::kConfirmed, "looked", "admin").ok());
+  o = Send("viewer", "GET", "/v1/overview?days=3");
+  EXPECT_NE(o.body.find(R"("active_users":1,"wasted_tokens":1500})"), std::string::npos) << o.body;
 }
 
 TEST_F(RoutesTest, DataSurvivesRestart) {

@@ -350,8 +350,9 @@ async function main() {
       await new Promise((r) => setTimeout(r, 2000));
     }
     timings.flag_wait_ms = Date.now() - t0;
-    await page.goto(`${base}/#/leaderboard`);
-    await page.goto(`${base}/#/review`);
+    // A reload, not two hash changes: those can coalesce into one render
+    // that keeps the page (and its empty list) mounted.
+    await page.reload();
     await page.waitForSelector('[data-testid=flag][data-status=open]', { timeout: 10000 });
     await shot(page, '11-review');
     const card = await page.$('[data-testid=flag][data-status=open]');

@@ -33,8 +33,8 @@ describe('page state helpers', () => {
     expect(allowanceFraction({ used: 80, reserved: 10, limit: 100 })).toBe(0.9);
     expect(allowanceFraction({ used: 5 })).toBe(0);
     expect(valuePerToken([
-      { date: 'd', total_tokens: 2e6, cost_usd: 0, active_users: 1, outcomes: 4 },
-      { date: 'e', total_tokens: 0, cost_usd: 0, active_users: 0, outcomes: 0 },
+      { date: 'd', total_tokens: 2e6, cost_usd: 0, active_users: 1, outcomes: 4, wasted_tokens: 0 },
+      { date: 'e', total_tokens: 0, cost_usd: 0, active_users: 0, outcomes: 0, wasted_tokens: 0 },
     ])).toEqual([2, null]);
   });
 });
@@ -105,15 +105,3 @@ describe('badge index', () => {
   });
 });
 
-import { wasteByDay } from '../src/pages/overview';
-describe('waste by day', () => {
-  it('sums wasted tokens of flags that count as waste', () => {
-    const m = wasteByDay([
-      { date: '2026-11-24', wasted_tokens: 100, counts_as_waste: true },
-      { date: '2026-11-24', wasted_tokens: 50, counts_as_waste: false },
-      { date: '2026-11-25', wasted_tokens: 7, state: 'confirmed' },
-    ]);
-    expect(m.get('2026-11-24')).toBe(100);
-    expect(m.get('2026-11-25')).toBe(7);
-  });
-});

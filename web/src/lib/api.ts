@@ -78,10 +78,11 @@ export interface OverviewDay {
   cost_usd: number;
   active_users: number;
   outcomes: number;
-  wasted_tokens?: number;
+  wasted_tokens: number;  // of flags that count as waste (high confidence or confirmed)
 }
 
 export interface Overview {
+  timezone?: string;
   days: OverviewDay[];
   top_models: Array<{ model: string; total_tokens: number; cost_usd?: number }>;
   totals: Record<string, number>;

@@ -1,7 +1,7 @@
 // Organisation overview: tokens and cost per day, active users, value per
 // token, estimated waste, top models.
 import { useMemo } from 'preact/hooks';
-import { listOf, type Json, type Overview } from '../lib/api';
+import { type Overview } from '../lib/api';
 import { humanize, money, moneyShort } from '../lib/format';
 import { useSession } from '../lib/session';
 import { useData } from '../lib/use_data';
@@ -14,32 +14,12 @@ export function valuePerToken(days: Overview['days']): Array<number | null> {
   return days.map((d) => (d.total_tokens > 0 ? (d.outcomes / d.total_tokens) * 1e6 : null));
 }
 
-// Estimated waste per day from the detectors' flags: the wasted tokens of
-// flags that count as waste (high confidence, or confirmed by a reviewer).
-export function wasteByDay(flags: Json[]): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const f of flags) {
-    const counts = f.counts_as_waste ?? (f.state === 'confirmed' || f.high_confidence === true);
-    if (!counts) continue;
-    const day = String(f.date ?? '').slice(0, 10);
-    out.set(day, (out.get(day) ?? 0) + (Number(f.wasted_tokens) || 0));
-  }
-  return out;
-}
-
 export function OverviewPage() {
   const { api } = useSession();
-  const ov = useData(async () => {
-    const [o, flags] = await Promise.all([api.overview(30), api.flags({ window: '30d' }).catch(() => null)]);
-    if (flags) {
-      const waste = wasteByDay(listOf(flags, 'flags'));
-      for (const d of o.days ?? []) if (d.wasted_tokens === undefined) d.wasted_tokens = waste.get(d.date.slice(0, 10)) ?? 0;
-    }
-    return o;
-  }, []);
+  const ov = useData(() => api.overview(30), []);
   return (
     <div class="page" data-testid="overview">
-      <div class="page-head"><h1>Overview</h1><span class="muted">last 30 days, UTC</span></div>
+      <div class="page-head"><h1>Overview</h1><span class="muted">last 30 days{ov.data?.timezone ? `, ${ov.data.timezone}` : ''}</span></div>
       <Async state={ov} feature="The overview" isEmpty={(d) => !d.days || d.days.length === 0}
              empty={<Empty title="No usage recorded yet">Send usage events to <code>POST /v1/events</code>, import Claude Code logs,
                or run <code>burnrate simulate</code> to see the organisation's trends here.</Empty>}>
@@ -54,7 +34,9 @@ function OverviewBody({ ov }: { ov: Overview }) {
   const c = useMemo(() => {
     const days = ov.days;
     const times = days.map((d) => Math.floor(new Date(`${d.date.slice(0, 10)}T00:00:00Z`).getTime() / 1000));
-    const hasWaste = days.some((d) => typeof d.wasted_tokens === 'number');
+    // The server sums the waste of flags that count (high confidence or
+    // confirmed by a reviewer) per day; all zero means nothing to chart.
+    const hasWaste = days.some((d) => d.wasted_tokens > 0);
     return {
       times,
       usage: [
@@ -64,9 +46,9 @@ function OverviewBody({ ov }: { ov: Overview }) {
       users: [{ label: 'Active users', values: days.map((d) => d.active_users), color: kColors.users, fill: true }],
       value: [{ label: 'Outcomes per M tokens', values: valuePerToken(days), color: kColors.value }],
       waste: hasWaste ? [
-        { label: 'Estimated waste', values: days.map((d) => d.wasted_tokens ?? 0), color: kColors.waste, fill: true },
+        { label: 'Estimated waste', values: days.map((d) => d.wasted_tokens), color: kColors.waste, fill: true },
       ] : null,
-      wasteTotal: days.reduce((s, d) => s + (d.wasted_tokens ?? 0), 0),
+      wasteTotal: days.reduce((s, d) => s + d.wasted_tokens, 0),
       tokenTotal: days.reduce((s, d) => s + d.total_tokens, 0),
       costTotal: days.reduce((s, d) => s + d.cost_usd, 0),
       outcomeTotal: days.reduce((s, d) => s + d.outcomes, 0),
@@ -83,7 +65,7 @@ function OverviewBody({ ov }: { ov: Overview }) {
         <Stat label="Cost" value={money(t.cost_usd ?? c.costTotal)} />
         <Stat label="Peak active users / day" value={humanize(c.peakUsers)} />
         <Stat label="Outcomes" value={humanize(t.outcomes ?? c.outcomeTotal)} />
-        <Stat label="Estimated waste" value={c.hasWaste || t.wasted_tokens !== undefined ? `${humanize(t.wasted_tokens ?? c.wasteTotal)} tokens` : '–'}
+        <Stat label="Estimated waste" value={`${humanize(t.wasted_tokens ?? c.wasteTotal)} tokens`}
               hint="tokens the farming detectors attribute to non-productive use" />
       </div>
       <Card title="Tokens and cost per day" wide testid="overview-usage">
