@@ -163,6 +163,16 @@ Result<CheckResult> Governor::Check(const CheckRequest& in, std::string* field) 
     Refused(r, res, subject, subject, 0);
     return res;
   }
+  if (st.max_unsettled_total > 0 && res_->size() >= static_cast<size_t>(st.max_unsettled_total)) {
+    // Memory bound for the whole node (approximate by the concurrent checks).
+    res.decision = Decision::kThrottle;
+    res.policy = kUnsettledPolicy;
+    res.retry_after_ms = kSecondMs;
+    res.reason = fmt::format("this server holds {} unsettled reservations (the maximum): settle them or let them expire",
+                             st.max_unsettled_total);
+    Refused(r, res, subject, subject, 0);
+    return res;
+  }
   int64_t cost = r.estimated_cost_nanos;
   if (cost < 0) {
     model::TokenCounts t;

@@ -98,6 +98,9 @@ struct GovernorSettings {
   // Unsettled reservations one user (or key) may hold; 0 = unlimited. Past
   // it, checks are throttled with policy "reservations:unsettled".
   int64_t max_unsettled = 100000;
+  // Unsettled reservations this node holds in all (~700 bytes each); past
+  // it every check is throttled the same way. 0 = unlimited.
+  int64_t max_unsettled_total = 5000000;
   // When the limit store cannot be reached: false = deny (fail closed, the
   // default), true = allow without reservation (fail open).
   bool allow_when_store_unavailable = false;

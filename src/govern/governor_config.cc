@@ -118,6 +118,11 @@ Status ParseSettings(const toml::table& g, GovernorSettings& st) {
     if (!v || *v < 0) return Status::InvalidArgument(Where(*n, "governance.max_unsettled_per_subject") + ": want an integer >= 0");
     st.max_unsettled = *v;
   }
+  if (const toml::node* n = g.get("max_unsettled_total")) {
+    auto v = n->value<int64_t>();
+    if (!v || *v < 0) return Status::InvalidArgument(Where(*n, "governance.max_unsettled_total") + ": want an integer >= 0");
+    st.max_unsettled_total = *v;
+  }
   if (const toml::node* n = g.get("limit_store_unavailable")) {
     std::string v = n->value_or(std::string());
     if (v != "deny" && v != "allow")

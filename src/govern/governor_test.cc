@@ -155,6 +155,19 @@ TEST(Governor, UnsettledReservationsPerSubjectAreBounded) {
   EXPECT_EQ(f.Check("alice", 10).decision, Decision::kAllow);
 }
 
+TEST(Governor, UnsettledReservationsPerServerAreBounded) {
+  Fixture f("[governance]\nmax_unsettled_total = 2\n");
+  CheckResult a = f.Check("alice", 10);
+  ASSERT_EQ(a.decision, Decision::kAllow);
+  ASSERT_EQ(f.Check("bob", 10).decision, Decision::kAllow);
+  CheckResult over = f.Check("carol", 10);
+  EXPECT_EQ(over.decision, Decision::kThrottle);
+  EXPECT_EQ(over.policy, "reservations:unsettled");
+  EXPECT_NE(over.reason.find("this server holds 2 unsettled reservations"), std::string::npos) << over.reason;
+  f.Settle(a.reservation_id, 10);
+  EXPECT_EQ(f.Check("carol", 10).decision, Decision::kAllow);
+}
+
 TEST(Governor, IngestedUsageCountsAndSettledEventsAreNotCountedTwice) {
   Fixture f(kTeamBudget);
   model::Event e;
