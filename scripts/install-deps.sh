@@ -10,7 +10,7 @@ PACKAGES=(
   libxxhash-dev libzstd-dev zlib1g-dev libpq-dev libhiredis-dev
   libhowardhinnant-date-dev libssl-dev tzdata
   libgtest-dev libgmock-dev libbenchmark-dev
-  postgresql redis-server curl
+  postgresql redis-server curl wrk
 )
 if [[ "${BURNRATE_WITH_BROWSER:-1}" == 1 ]]; then
   PACKAGES+=(chromium nodejs npm)

@@ -82,7 +82,9 @@ Status App::Impl::OpenGovernanceAndDetection() {
   audit = std::make_unique<govern::AuditLog>(govern_db.get(), *clock);
   webhooks = govern::NewHttpClientTransport();
   alerter = std::make_unique<govern::Alerter>(*webhooks, *clock);
-  governor = std::make_unique<govern::Governor>(*clock, *audit, alerter.get());
+  BR_RETURN_IF_ERROR(alerter->AttachDb(govern_db.get()));
+  BR_ASSIGN_OR_RETURN(auto limit_store, govern::LimitStoreFromConfig(cfg.toml.get()));
+  governor = std::make_unique<govern::Governor>(*clock, *audit, alerter.get(), std::move(limit_store));
   governor->SetIdentity(&identity);
   governor->SetPrices(&prices);
   BR_RETURN_IF_ERROR(governor->AttachDb(govern_db.get()));

@@ -26,15 +26,45 @@ void Alerter::SetWebhooks(std::vector<WebhookConfig> hooks) {
   hooks_ = std::move(hooks);
 }
 
+Status Alerter::AttachDb(GovernDb* db) {
+  db_ = db;
+  if (!db_) return Status::OK();
+  BR_ASSIGN_OR_RETURN(std::vector<DeliveryRecord> pending, db_->QueryDeliveries({.state = "pending", .limit = 100000}));
+  std::lock_guard<std::mutex> l(mu_);
+  auto now = std::chrono::steady_clock::now();
+  for (DeliveryRecord& d : pending) jobs_.push_back(Job{std::move(d), now});
+  cv_.notify_all();
+  return Status::OK();
+}
+
 void Alerter::Enqueue(Alert a) {
   if (a.ts == 0) a.ts = clock_.NowMs();
-  std::lock_guard<std::mutex> l(mu_);
-  uint64_t seq = next_seq_++;
+  std::vector<WebhookConfig> hooks;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    hooks = hooks_;
+  }
+  std::vector<Job> jobs;
   auto now = std::chrono::steady_clock::now();
-  for (const WebhookConfig& h : hooks_) {
+  for (const WebhookConfig& h : hooks) {
     if (!h.events.empty() && std::find(h.events.begin(), h.events.end(), a.kind) == h.events.end())
       continue;
-    jobs_.push_back(Job{a, h, seq, 0, now});
+    DeliveryRecord d;
+    d.kind = a.kind, d.policy = a.policy, d.subject = a.subject, d.pct = a.pct, d.alert_ts = a.ts, d.text = a.text;
+    d.url = h.url, d.slack = h.slack;
+    d.created = d.updated = clock_.NowMs();
+    // A db error leaves id 0: the delivery is still attempted, not logged.
+    if (db_) (void)db_->InsertDelivery(d);
+    jobs.push_back(Job{std::move(d), now});
+  }
+  std::lock_guard<std::mutex> l(mu_);
+  for (Job& j : jobs) {
+    if (!db_) {
+      j.d.id = next_id_++;
+      log_.push_back(j.d);
+      if (log_.size() > kLogSize) log_.pop_front();
+    }
+    jobs_.push_back(std::move(j));
   }
   cv_.notify_all();
 }
@@ -86,30 +116,48 @@ void Alerter::Loop() {
 
 // Runs without mu_ held; re-queues the job when another attempt is due.
 void Alerter::Attempt(Job& j) {
-  ++j.attempt;
-  Result<int> r = transport_.Post(j.hook.url, j.hook.slack ? SlackBody(j.alert) : JsonBody(j.alert));
-  Delivery d;
-  d.alert_seq = j.seq, d.url = j.hook.url, d.kind = j.alert.kind, d.subject = j.alert.subject;
-  d.attempt = j.attempt, d.ts = clock_.NowMs();
-  if (r.ok()) d.status = *r;
-  else d.error = r.status().message();
-  d.delivered = r.ok() && *r >= 200 && *r < 300;
-  if (!d.delivered && d.error.empty()) d.error = "HTTP " + std::to_string(d.status);
-  d.final = d.delivered || j.attempt >= opts_.max_attempts;
-  std::lock_guard<std::mutex> l(mu_);
-  log_.push_back(d);
-  if (log_.size() > kLogSize) log_.pop_front();
-  if (!d.final) {
-    int64_t backoff = std::min<int64_t>(int64_t{opts_.base_backoff_ms} << std::min(j.attempt - 1, 20),
+  DeliveryRecord& d = j.d;
+  Alert a{d.kind, d.policy, d.subject, d.pct, d.alert_ts, d.text};
+  Result<int> r = transport_.Post(d.url, d.slack ? SlackBody(a) : JsonBody(a));
+  ++d.attempts;
+  d.updated = clock_.NowMs();
+  d.status = r.ok() ? *r : 0;
+  bool delivered = r.ok() && *r >= 200 && *r < 300;
+  d.last_error = delivered ? "" : !r.ok() ? r.status().message() : "HTTP " + std::to_string(*r);
+  d.state = delivered ? "delivered" : d.attempts >= opts_.max_attempts ? "failed" : "pending";
+  Record(d);
+  if (d.state == "pending") {
+    int64_t backoff = std::min<int64_t>(int64_t{opts_.base_backoff_ms} << std::min(d.attempts - 1, 20),
                                         opts_.max_backoff_ms);
     j.due = std::chrono::steady_clock::now() + std::chrono::milliseconds(backoff);
+    std::lock_guard<std::mutex> l(mu_);
     jobs_.push_back(std::move(j));
   }
 }
 
-std::vector<Delivery> Alerter::Deliveries() const {
+void Alerter::Record(const DeliveryRecord& d) {
+  if (db_) {
+    if (d.id > 0) (void)db_->UpdateDelivery(d);
+    return;
+  }
   std::lock_guard<std::mutex> l(mu_);
-  return {log_.begin(), log_.end()};
+  for (auto it = log_.rbegin(); it != log_.rend(); ++it)
+    if (it->id == d.id) return (void)(*it = d);
+}
+
+static bool Matches(const DeliveryRecord& d, const DeliveryFilter& f) {
+  return (f.state.empty() || d.state == f.state) && (f.kind.empty() || d.kind == f.kind) &&
+         (f.subject.empty() || d.subject == f.subject) && (f.from <= 0 || d.created >= f.from) &&
+         (f.to <= 0 || d.created < f.to) && (f.before_id <= 0 || d.id < f.before_id);
+}
+
+Result<std::vector<DeliveryRecord>> Alerter::Deliveries(const DeliveryFilter& f) const {
+  if (db_) return db_->QueryDeliveries(f);
+  std::lock_guard<std::mutex> l(mu_);
+  std::vector<DeliveryRecord> out;
+  for (auto it = log_.rbegin(); it != log_.rend() && int(out.size()) < f.limit; ++it)
+    if (Matches(*it, f)) out.push_back(*it);
+  return out;
 }
 
 bool Alerter::WaitIdle(int timeout_ms) {

@@ -8,8 +8,12 @@
 //   json   {"kind", "policy", "subject", "pct", "ts", "text", ...}
 // A delivery fails on a transport error or a non-2xx answer and is retried
 // with exponential backoff (base, 2x base, 4x base ... capped), up to
-// max_attempts. Every attempt is recorded in the delivery log (the newest
-// kLogSize entries). Delivery goes through a WebhookTransport so tests and
+// max_attempts. Each delivery (an alert to one webhook) is one record in
+// the delivery log, updated after every attempt: attempts, last status and
+// error, state pending/delivered/failed. With a GovernDb attached the log
+// is the govern_deliveries table (it survives restarts, and deliveries a
+// previous run left pending are resumed); without, the newest kLogSize
+// records in memory. Delivery goes through a WebhookTransport so tests and
 // future transports can swap it; NewHttpClientTransport() uses http::Client.
 // Thread-safety: all methods are thread-safe.
 #pragma once
@@ -25,6 +29,7 @@
 
 #include "common/clock.h"
 #include "common/status.h"
+#include "govern/govern_db.h"
 
 namespace burnrate::govern {
 
@@ -52,17 +57,6 @@ struct Alert {
   std::string text;     // one human line
 };
 
-struct Delivery {
-  uint64_t alert_seq = 0;
-  std::string url, kind, subject;
-  int attempt = 0;  // 1-based
-  int status = 0;   // HTTP status, 0 on a transport error
-  std::string error;
-  bool delivered = false;
-  bool final = false;  // no more attempts follow
-  TimeMs ts = 0;
-};
-
 struct AlerterOptions {
   int max_attempts = 5;
   int base_backoff_ms = 500;
@@ -74,13 +68,20 @@ class Alerter {
   static constexpr size_t kLogSize = 1000;
   // `transport` and `clock` must outlive the alerter. Starts the thread.
   Alerter(WebhookTransport& transport, const Clock& clock, AlerterOptions opts = {});
-  ~Alerter();  // stops; pending retries are dropped
+  ~Alerter();  // stops; pending retries stay pending in the db (resumed by the next AttachDb) or are dropped
   Alerter(const Alerter&) = delete;
   Alerter& operator=(const Alerter&) = delete;
 
+  // Persists the delivery log in `db` (which must outlive the alerter) and
+  // resumes the deliveries it holds as pending. Call before Enqueue().
+  Status AttachDb(GovernDb* db);
   void SetWebhooks(std::vector<WebhookConfig> hooks);
+  // One pending delivery per webhook that wants the alert's kind. Never
+  // waits on the network; with a db it writes the pending rows first, so an
+  // alert enqueued before a crash is still delivered after the restart.
   void Enqueue(Alert a);
-  std::vector<Delivery> Deliveries() const;  // oldest first
+  // Newest first; errors only from the db.
+  Result<std::vector<DeliveryRecord>> Deliveries(const DeliveryFilter& f = {}) const;
   // Waits (up to timeout) until nothing is queued or waiting for a retry.
   bool WaitIdle(int timeout_ms);
 
@@ -89,14 +90,12 @@ class Alerter {
 
  private:
   struct Job {
-    Alert alert;
-    WebhookConfig hook;
-    uint64_t seq = 0;
-    int attempt = 0;
+    DeliveryRecord d;
     std::chrono::steady_clock::time_point due;
   };
   void Loop();
   void Attempt(Job& j);
+  void Record(const DeliveryRecord& d);  // db row or memory log; takes mu_ for memory
 
   WebhookTransport& transport_;
   const Clock& clock_;
@@ -105,8 +104,9 @@ class Alerter {
   std::condition_variable cv_;
   std::vector<WebhookConfig> hooks_;  // guarded by mu_
   std::vector<Job> jobs_;             // guarded by mu_
-  std::deque<Delivery> log_;          // guarded by mu_
-  uint64_t next_seq_ = 1;             // guarded by mu_
+  GovernDb* db_ = nullptr;            // set before use
+  std::deque<DeliveryRecord> log_;    // guarded by mu_; without a db, by id
+  int64_t next_id_ = 1;               // guarded by mu_; without a db
   int in_flight_ = 0;                 // guarded by mu_
   bool stop_ = false;                 // guarded by mu_
   std::thread thread_;

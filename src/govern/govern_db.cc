@@ -31,6 +31,28 @@ CREATE TABLE IF NOT EXISTS govern_policies (
   body TEXT NOT NULL,
   PRIMARY KEY (id, version)
 );
+CREATE TABLE IF NOT EXISTS govern_deliveries (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  kind TEXT NOT NULL,
+  policy TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  pct INTEGER NOT NULL,
+  alert_ts INTEGER NOT NULL,
+  text TEXT NOT NULL,
+  url TEXT NOT NULL,
+  slack INTEGER NOT NULL,
+  attempts INTEGER NOT NULL,
+  status INTEGER NOT NULL,
+  last_error TEXT NOT NULL,
+  state TEXT NOT NULL,
+  created INTEGER NOT NULL,
+  updated INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS govern_deliveries_state ON govern_deliveries(state, id);
+CREATE TABLE IF NOT EXISTS govern_alerts_fired (
+  key TEXT PRIMARY KEY,
+  until INTEGER NOT NULL
+);
 )sql";
 
 // A prepared statement that finalizes itself.
@@ -187,6 +209,100 @@ Result<std::vector<PolicyVersion>> GovernDb::PolicyHistory(const std::string& id
                       "SELECT id, version, ts, actor, deleted, body FROM govern_policies "
                       "WHERE id = ?1 ORDER BY version",
                       &id);
+}
+
+Status GovernDb::InsertDelivery(DeliveryRecord& d) {
+  std::lock_guard<std::mutex> l(mu_);
+  Stmt st(db_,
+          "INSERT INTO govern_deliveries(kind, policy, subject, pct, alert_ts, text, url, slack, attempts, status, "
+          "last_error, state, created, updated) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+  if (!st.ok()) return DbError(db_, "prepare delivery insert");
+  st.Text(1, d.kind), st.Text(2, d.policy), st.Text(3, d.subject), st.Int(4, d.pct), st.Int(5, d.alert_ts);
+  st.Text(6, d.text), st.Text(7, d.url), st.Int(8, d.slack ? 1 : 0), st.Int(9, d.attempts), st.Int(10, d.status);
+  st.Text(11, d.last_error), st.Text(12, d.state), st.Int(13, d.created), st.Int(14, d.updated);
+  if (sqlite3_step(st.get()) != SQLITE_DONE) return DbError(db_, "insert delivery");
+  d.id = sqlite3_last_insert_rowid(db_);
+  return Status::OK();
+}
+
+Status GovernDb::UpdateDelivery(const DeliveryRecord& d) {
+  std::lock_guard<std::mutex> l(mu_);
+  Stmt st(db_, "UPDATE govern_deliveries SET attempts=?, status=?, last_error=?, state=?, updated=? WHERE id=?");
+  if (!st.ok()) return DbError(db_, "prepare delivery update");
+  st.Int(1, d.attempts), st.Int(2, d.status), st.Text(3, d.last_error), st.Text(4, d.state), st.Int(5, d.updated);
+  st.Int(6, d.id);
+  if (sqlite3_step(st.get()) != SQLITE_DONE) return DbError(db_, "update delivery");
+  return Status::OK();
+}
+
+Result<std::vector<DeliveryRecord>> GovernDb::QueryDeliveries(const DeliveryFilter& f) {
+  std::string sql =
+      "SELECT id, kind, policy, subject, pct, alert_ts, text, url, slack, attempts, status, last_error, state, "
+      "created, updated FROM govern_deliveries WHERE 1=1";
+  if (!f.state.empty()) sql += " AND state = ?1";
+  if (!f.kind.empty()) sql += " AND kind = ?2";
+  if (!f.subject.empty()) sql += " AND subject = ?3";
+  if (f.from > 0) sql += " AND created >= ?4";
+  if (f.to > 0) sql += " AND created < ?5";
+  if (f.before_id > 0) sql += " AND id < ?6";
+  sql += " ORDER BY id DESC LIMIT ?7";
+  std::lock_guard<std::mutex> l(mu_);
+  Stmt st(db_, sql);
+  if (!st.ok()) return DbError(db_, "prepare delivery query");
+  if (!f.state.empty()) st.Text(1, f.state);
+  if (!f.kind.empty()) st.Text(2, f.kind);
+  if (!f.subject.empty()) st.Text(3, f.subject);
+  if (f.from > 0) st.Int(4, f.from);
+  if (f.to > 0) st.Int(5, f.to);
+  if (f.before_id > 0) st.Int(6, f.before_id);
+  st.Int(7, f.limit);
+  std::vector<DeliveryRecord> out;
+  int rc;
+  while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
+    sqlite3_stmt* q = st.get();
+    DeliveryRecord d;
+    d.id = sqlite3_column_int64(q, 0);
+    d.kind = st.Col(1), d.policy = st.Col(2), d.subject = st.Col(3);
+    d.pct = sqlite3_column_int(q, 4);
+    d.alert_ts = sqlite3_column_int64(q, 5);
+    d.text = st.Col(6), d.url = st.Col(7);
+    d.slack = sqlite3_column_int(q, 8) != 0;
+    d.attempts = sqlite3_column_int(q, 9), d.status = sqlite3_column_int(q, 10);
+    d.last_error = st.Col(11), d.state = st.Col(12);
+    d.created = sqlite3_column_int64(q, 13), d.updated = sqlite3_column_int64(q, 14);
+    out.push_back(std::move(d));
+  }
+  if (rc != SQLITE_DONE) return DbError(db_, "query deliveries");
+  return out;
+}
+
+Status GovernDb::SaveFiredAlert(const std::string& key, TimeMs until) {
+  std::lock_guard<std::mutex> l(mu_);
+  Stmt st(db_, "INSERT OR REPLACE INTO govern_alerts_fired(key, until) VALUES(?,?)");
+  if (!st.ok()) return DbError(db_, "prepare fired alert");
+  st.Text(1, key), st.Int(2, until);
+  if (sqlite3_step(st.get()) != SQLITE_DONE) return DbError(db_, "insert fired alert");
+  return Status::OK();
+}
+
+Result<std::vector<std::pair<std::string, TimeMs>>> GovernDb::FiredAlerts() {
+  std::lock_guard<std::mutex> l(mu_);
+  Stmt st(db_, "SELECT key, until FROM govern_alerts_fired");
+  if (!st.ok()) return DbError(db_, "prepare fired alerts");
+  std::vector<std::pair<std::string, TimeMs>> out;
+  int rc;
+  while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) out.emplace_back(st.Col(0), sqlite3_column_int64(st.get(), 1));
+  if (rc != SQLITE_DONE) return DbError(db_, "query fired alerts");
+  return out;
+}
+
+Status GovernDb::PruneFiredAlerts(TimeMs before) {
+  std::lock_guard<std::mutex> l(mu_);
+  Stmt st(db_, "DELETE FROM govern_alerts_fired WHERE until < ?");
+  if (!st.ok()) return DbError(db_, "prepare fired alert prune");
+  st.Int(1, before);
+  if (sqlite3_step(st.get()) != SQLITE_DONE) return DbError(db_, "prune fired alerts");
+  return Status::OK();
 }
 
 }  // namespace burnrate::govern

@@ -2,11 +2,16 @@
 //
 // Opens its own connection (WAL mode, busy timeout) on the same database
 // file the store uses; the tables are prefixed `govern_` so they never
-// collide with the store's. Two tables:
-//   govern_audit     append-only (UPDATE and DELETE are refused by
-//                    triggers): who did what to whom, when and why.
-//   govern_policies  every version of every policy created over the API,
-//                    so policies survive restarts and their history shows.
+// collide with the store's. Tables:
+//   govern_audit       append-only (UPDATE and DELETE are refused by
+//                      triggers): who did what to whom, when and why.
+//   govern_policies    every version of every policy created over the API,
+//                      so policies survive restarts and their history shows.
+//   govern_deliveries  one row per webhook delivery (an alert to one
+//                      target): attempts, last status and error, state.
+//   govern_alerts_fired  the alerts already raised this period ("policy|
+//                      subject|period|pct" keys), so a restart does not
+//                      raise them again; pruned after their period.
 // Thread-safety: all methods are thread-safe (one mutex around the
 // connection). Errors are IOError with SQLite's message.
 #pragma once
@@ -50,6 +55,28 @@ struct PolicyVersion {
   std::string body;  // the policy's JSON
 };
 
+// One alert delivered (or being delivered) to one webhook.
+struct DeliveryRecord {
+  int64_t id = 0;  // assigned on insert
+  std::string kind, policy, subject, text;  // the alert
+  int pct = 0;
+  TimeMs alert_ts = 0;
+  std::string url;  // the target
+  bool slack = true;
+  int attempts = 0;
+  int status = 0;  // last HTTP status; 0 = none yet or a transport error
+  std::string last_error;
+  std::string state = "pending";  // pending | delivered | failed (no more attempts)
+  TimeMs created = 0, updated = 0;  // enqueued; last attempt
+};
+
+struct DeliveryFilter {
+  std::string state{}, kind{}, subject{};  // exact match when non-empty
+  TimeMs from = 0, to = 0;                 // on created; to exclusive, 0 = none
+  int64_t before_id = 0;                   // paging
+  int limit = 100;
+};
+
 class GovernDb {
  public:
   // Creates the tables when missing. ":memory:" works for tests.
@@ -66,6 +93,18 @@ class GovernDb {
   // true) so the caller can carry version numbers on.
   Result<std::vector<PolicyVersion>> LatestPolicies();
   Result<std::vector<PolicyVersion>> PolicyHistory(const std::string& id);
+
+  // Webhook deliveries. Insert fills d.id; Update writes attempts, status,
+  // last_error, state and updated of row d.id.
+  Status InsertDelivery(DeliveryRecord& d);
+  Status UpdateDelivery(const DeliveryRecord& d);
+  // Newest first.
+  Result<std::vector<DeliveryRecord>> QueryDeliveries(const DeliveryFilter& f);
+
+  // Alerts raised this period: `until` is when the key may be forgotten.
+  Status SaveFiredAlert(const std::string& key, TimeMs until);
+  Result<std::vector<std::pair<std::string, TimeMs>>> FiredAlerts();
+  Status PruneFiredAlerts(TimeMs before);  // drops keys with until < before
 
  private:
   explicit GovernDb(sqlite3* db) : db_(db) {}

@@ -29,6 +29,7 @@ namespace burnrate::govern {
 namespace {
 
 const std::vector<int> kQuotaAlertPct = {50, 80, 100};
+const char* const kUnsettledPolicy = "reservations:unsettled";
 
 Status FieldErr(std::string* field, const char* name, std::string msg) {
   if (field) *field = name;
@@ -56,8 +57,7 @@ Governor::Governor(const Clock& clock, AuditLog& audit, Alerter* alerter, std::u
       audit_(audit),
       alerter_(alerter),
       store_(store ? std::move(store) : NewInMemoryLimitStore()),
-      res_(new ResShard[kResShards]),
-      res_salt_(Hash64(RandomHex(8))) {
+      res_(std::make_unique<ReservationTable<Reservation>>(Hash64(RandomHex(8)))) {
   auto s = std::make_shared<PolicySet>();
   s->Index();
   policies_.store(s);
@@ -163,6 +163,16 @@ Result<CheckResult> Governor::Check(const CheckRequest& in, std::string* field) 
     Refused(r, res, subject, subject, 0);
     return res;
   }
+  if (st.max_unsettled_total > 0 && res_->size() >= static_cast<size_t>(st.max_unsettled_total)) {
+    // Memory bound for the whole node (approximate by the concurrent checks).
+    res.decision = Decision::kThrottle;
+    res.policy = kUnsettledPolicy;
+    res.retry_after_ms = kSecondMs;
+    res.reason = fmt::format("this server holds {} unsettled reservations (the maximum): settle them or let them expire",
+                             st.max_unsettled_total);
+    Refused(r, res, subject, subject, 0);
+    return res;
+  }
   int64_t cost = r.estimated_cost_nanos;
   if (cost < 0) {
     model::TokenCounts t;
@@ -202,12 +212,19 @@ Result<CheckResult> Governor::Check(const CheckRequest& in, std::string* field) 
       for (int idx : it->second) add_rate(idx, v);
     for (int idx : s->wildcard[k]) add_rate(idx, v);
   }
+  if (st.max_unsettled > 0) {
+    ar.slots.push_back({"ur|" + subject, st.max_unsettled});
+    rv.slots.push_back(ar.slots.back().key);
+    slot_policy.push_back(kUnsettledPolicy);
+  }
   if (level > 0) {
     ar.buckets.push_back({"thr|" + r.user, double(st.throttle_rpm[level - 1]), 1});
     bucket_policy.push_back("throttle:level-" + std::to_string(level));
   }
 
+  ar.expires = now + st.reservation_ttl_ms;
   AdmitResult a = store_->Admit(ar);
+  if (a.failure == AdmitResult::Failure::kUnavailable) return StoreUnavailable(r, subject, a.error);
   if (!a.admitted()) {
     TimeMs period_id = 0;
     std::string limited = subject;
@@ -227,7 +244,11 @@ Result<CheckResult> Governor::Check(const CheckRequest& in, std::string* field) 
       res.decision = Decision::kThrottle;
       res.policy = bucket ? bucket_policy[a.index] : slot_policy[a.index];
       res.retry_after_ms = a.retry_after_ms;
-      res.reason = bucket ? "rate limit " + res.policy + " reached" : "too many concurrent requests (" + res.policy + ")";
+      res.reason = bucket ? "rate limit " + res.policy + " reached"
+                   : res.policy == kUnsettledPolicy
+                       ? fmt::format("{} holds {} unsettled reservations (the maximum): settle them or let them expire",
+                                     subject, st.max_unsettled)
+                       : "too many concurrent requests (" + res.policy + ")";
     }
     Refused(r, res, subject, limited, period_id);
     return res;
@@ -244,17 +265,29 @@ Result<CheckResult> Governor::Check(const CheckRequest& in, std::string* field) 
       res.policy = ChargePolicyId(*s, c, st.quota), res.remaining = std::max<int64_t>(0, rem), res.unit = c.unit;
     }
   }
-  uint64_t seq = next_res_.fetch_add(1, std::memory_order_relaxed);
-  res.reservation_id = fmt::format("r{:016x}{:x}", res_salt_, seq);
-  res.expires_at = now + st.reservation_ttl_ms;
+  res.expires_at = ar.expires;
+  rv.expires = ar.expires;
   rv.set = std::move(s);
-  rv.expires = res.expires_at;
   rv.model = r.model, rv.org = r.org, rv.project = r.project, rv.team = r.team;
   rv.est_tokens = r.estimated_tokens, rv.est_cost = cost;
-  ResShard& shard = res_[Hash64(res.reservation_id) % kResShards];
-  std::lock_guard<std::mutex> l(shard.mu);
-  shard.expiry.emplace(res.expires_at, res.reservation_id);
-  shard.map.emplace(res.reservation_id, std::move(rv));
+  res.reservation_id = res_->Insert(std::move(rv), res.expires_at);
+  return res;
+}
+
+CheckResult Governor::StoreUnavailable(const CheckRequest& r, const std::string& subject, const std::string& error) {
+  store_errors_.fetch_add(1, std::memory_order_relaxed);
+  CheckResult res;
+  res.policy = "limit-store:unavailable";
+  if (Snapshot()->settings.allow_when_store_unavailable) {
+    // Fail open: allowed without a reservation, like an exempt check.
+    res.reason = "limit store unavailable (" + error + "); allowed unenforced by limit_store_unavailable = \"allow\"";
+    allowed_.fetch_add(1, std::memory_order_relaxed);
+    return res;
+  }
+  res.decision = Decision::kDeny;
+  res.retry_after_ms = kSecondMs;
+  res.reason = "limit store unavailable (" + error + "); denied by limit_store_unavailable = \"deny\"";
+  Refused(r, res, subject, subject, 0);
   return res;
 }
 
@@ -269,22 +302,31 @@ void Governor::Refused(const CheckRequest& r, const CheckResult& res, const std:
   w.Key("caller").String(r.actor);
   w.EndObject();
   audit_.Append({0, 0, "governor", DecisionName(res.decision), subject, res.reason, w.Take()});
-  bool first_deny = false;
   {
     std::lock_guard<std::mutex> l(misc_mu_);
     std::string team = r.team.empty() ? "unassigned" : r.team;
     if (denials_.size() >= 10000 && !denials_.count(res.policy + "|" + team)) team = "other";
     ++denials_[res.policy + "|" + team];
-    if (res.decision == Decision::kDeny && period_id != 0) {
-      std::string k = fmt::format("deny|{}|{}|{}", res.policy, limited, period_id);
-      first_deny = alerted_.emplace(k, clock_.NowMs() + res.retry_after_ms).second;
-    }
   }
+  bool first_deny = res.decision == Decision::kDeny && period_id != 0 &&
+                    FireOnce(fmt::format("deny|{}|{}|{}", res.policy, limited, period_id),
+                             clock_.NowMs() + res.retry_after_ms);
   if (first_deny && alerter_) {
     alerter_->Enqueue({"deny", res.policy, limited, 100, 0,
                        fmt::format("burnrate: hard limit {} is now denying requests for {} (first: {}; {})",
                                    res.policy, limited, subject, res.reason)});
   }
+}
+
+bool Governor::FireOnce(const std::string& key, TimeMs until) {
+  {
+    std::lock_guard<std::mutex> l(misc_mu_);
+    if (!alerted_.emplace(key, until).second) return false;
+  }
+  // Rare (once per threshold, subject and period), so a synchronous write
+  // is fine; it lands before the alert is even queued.
+  if (GovernDb* db = alert_db_.load()) (void)db->SaveFiredAlert(key, until);
+  return true;
 }
 
 void Governor::MaybeAlert(const PolicySet& s, const Charge& c, int64_t before, int64_t after, TimeMs now) {
@@ -293,11 +335,7 @@ void Governor::MaybeAlert(const PolicySet& s, const Charge& c, int64_t before, i
     __int128 thr100 = static_cast<__int128>(c.limit) * pct;  // threshold * 100
     if (!(static_cast<__int128>(before) * 100 < thr100 && static_cast<__int128>(after) * 100 >= thr100)) continue;
     std::string id = ChargePolicyId(s, c, s.settings.quota);
-    std::string k = fmt::format("{}|{}|{}|{}", id, c.subject, c.period_id, pct);
-    {
-      std::lock_guard<std::mutex> l(misc_mu_);
-      if (!alerted_.emplace(k, c.period_end).second) continue;
-    }
+    if (!FireOnce(fmt::format("{}|{}|{}|{}", id, c.subject, c.period_id, pct), c.period_end)) continue;
     std::string amount = c.unit == Unit::kTokens ? fmt::format("{} of {} tokens", after, c.limit)
                                                  : fmt::format("${:.2f} of ${:.2f}", after / 1e9, c.limit / 1e9);
     if (alerter_)
@@ -306,7 +344,7 @@ void Governor::MaybeAlert(const PolicySet& s, const Charge& c, int64_t before, i
   }
 }
 
-void Governor::Release(Reservation& rv, int64_t tokens, int64_t cost, TimeMs now) {
+Status Governor::Release(Reservation& rv, int64_t tokens, int64_t cost, TimeMs now) {
   std::vector<SettleOp> ops;
   ops.reserve(rv.charges.size() + 1);
   for (const Charge& c : rv.charges)
@@ -318,29 +356,30 @@ void Governor::Release(Reservation& rv, int64_t tokens, int64_t cost, TimeMs now
   std::vector<BucketOp> adj = rv.token_buckets;
   for (BucketOp& b : adj) b.amount = double(tokens - rv.est_tokens);
   std::vector<int64_t> used_after;
-  store_->Settle(now, ops, adj, rv.slots, &used_after);
+  Status st = store_->Settle(now, rv.expires, ops, adj, rv.slots, &used_after);
+  if (!st.ok()) {
+    store_errors_.fetch_add(1, std::memory_order_relaxed);
+    return st;
+  }
   for (size_t i = 0; i < rv.charges.size(); ++i)
     MaybeAlert(*rv.set, rv.charges[i], used_after[i] - ops[i].actual, used_after[i], now);
   if (tokens > 0 || cost > 0) NoteSeen(rv.team, rv.project);
+  return Status::OK();
 }
 
 Status Governor::Settle(const SettleRequest& req, std::string* field) {
   if (req.reservation_id.empty()) return FieldErr(field, "reservation_id", "required");
-  Reservation rv;
-  {
-    ResShard& shard = res_[Hash64(req.reservation_id) % kResShards];
-    std::lock_guard<std::mutex> l(shard.mu);
-    auto it = shard.map.find(req.reservation_id);
-    if (it == shard.map.end()) {
-      if (field) *field = "reservation_id";
-      return Status::NotFound("reservation_id: unknown, already settled, or expired");
-    }
-    rv = std::move(it->second);
-    shard.map.erase(it);
+  std::optional<Reservation> taken = res_->Take(req.reservation_id);
+  if (!taken) {
+    if (field) *field = "reservation_id";
+    return Status::NotFound("reservation_id: unknown, already settled, or expired");
   }
+  Reservation& rv = *taken;
   int64_t tokens = req.tokens.Total();
   int64_t cost = req.cost_nanos >= 0 ? req.cost_nanos : (prices_ ? CostOf(rv.model, req.tokens) : rv.est_cost);
-  Release(rv, tokens, cost, clock_.NowMs());
+  // When the store is down the usage is lost to the limits (the shared
+  // store forgets the reservation by itself); say so rather than pretend.
+  BR_RETURN_IF_ERROR(Release(rv, tokens, cost, clock_.NowMs()));
   if (!req.event_id.empty()) {
     std::lock_guard<std::mutex> l(misc_mu_);
     if (settled_events_.insert(req.event_id).second) settled_order_.push_back(req.event_id);
@@ -357,6 +396,7 @@ void Governor::OnUsage(const model::Event& e) { UsageAt(e, clock_.NowMs()); }
 void Governor::ReplayUsage(const model::Event& e) { UsageAt(e, e.received > 0 ? e.received : clock_.NowMs()); }
 
 TimeMs Governor::ReplayHorizon(TimeMs now) const {
+  if (store_->Durable()) return now;  // the shared store already holds that usage
   auto s = Snapshot();
   TimeMs from = now;
   for (const Policy& p : s->policies)
@@ -384,7 +424,7 @@ void Governor::UsageAt(const model::Event& e, TimeMs now) {
   int64_t cost = e.cost_nanos >= 0 ? e.cost_nanos : CostOf(e.model, e.tokens);
   std::shared_ptr<const QuotaState> q = quota_.load();
   rv.charges = Charges(*rv.set, r, now, 0, 0, q.get());
-  Release(rv, tokens, cost, now);
+  (void)Release(rv, tokens, cost, now);  // counted in store_errors_ when it fails
 }
 
 void Governor::SetThrottle(const std::string& user, int level, const std::string& reason,
@@ -414,37 +454,21 @@ int Governor::ThrottleLevel(const std::string& user) const {
 
 void Governor::Tick() {
   const TimeMs now = clock_.NowMs();
-  for (size_t i = 0; i < kResShards; ++i) {
-    std::vector<Reservation> expired;
-    {
-      std::lock_guard<std::mutex> l(res_[i].mu);
-      auto& due = res_[i].expiry;
-      while (!due.empty() && due.top().first <= now) {
-        auto it = res_[i].map.find(due.top().second);
-        if (it != res_[i].map.end() && it->second.expires <= now) {
-          expired.push_back(std::move(it->second));
-          res_[i].map.erase(it);
-        }
-        due.pop();
-      }
-    }
-    for (Reservation& rv : expired) Release(rv, 0, 0, now);
-    expired_.fetch_add(expired.size(), std::memory_order_relaxed);
-  }
+  size_t n = res_->Expire(now, [&](Reservation&& rv) { (void)Release(rv, 0, 0, now); });
+  expired_.fetch_add(n, std::memory_order_relaxed);
   if (now >= next_quota_ms_.load()) RecomputeQuotas();
-  std::lock_guard<std::mutex> l(misc_mu_);
-  for (auto it = alerted_.begin(); it != alerted_.end();)
-    it = it->second + kDayMs < now ? alerted_.erase(it) : std::next(it);
+  {
+    std::lock_guard<std::mutex> l(misc_mu_);
+    for (auto it = alerted_.begin(); it != alerted_.end();)
+      it = it->second + kDayMs < now ? alerted_.erase(it) : std::next(it);
+  }
+  if (GovernDb* db = alert_db_.load(); db && now >= next_prune_ms_.load()) {
+    next_prune_ms_.store(now + kHourMs);
+    (void)db->PruneFiredAlerts(now - kDayMs);
+  }
 }
 
-size_t Governor::outstanding_reservations() const {
-  size_t n = 0;
-  for (size_t i = 0; i < kResShards; ++i) {
-    std::lock_guard<std::mutex> l(res_[i].mu);
-    n += res_[i].map.size();
-  }
-  return n;
-}
+size_t Governor::outstanding_reservations() const { return res_->size(); }
 
 void Governor::NoteSeen(const std::string& team, const std::string& project) {
   std::lock_guard<std::mutex> l(misc_mu_);

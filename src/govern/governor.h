@@ -38,6 +38,7 @@
 #include "govern/fair_share.h"
 #include "govern/limit_store.h"
 #include "govern/policy.h"
+#include "govern/reservation_table.h"
 #include "model/event.h"
 
 namespace burnrate::http {
@@ -94,6 +95,15 @@ struct QuotaConfig {
 struct GovernorSettings {
   TimeZone tz = TimeZone::Utc();
   TimeMs reservation_ttl_ms = 5 * kMinuteMs;
+  // Unsettled reservations one user (or key) may hold; 0 = unlimited. Past
+  // it, checks are throttled with policy "reservations:unsettled".
+  int64_t max_unsettled = 100000;
+  // Unsettled reservations this node holds in all (~700 bytes each); past
+  // it every check is throttled the same way. 0 = unlimited.
+  int64_t max_unsettled_total = 5000000;
+  // When the limit store cannot be reached: false = deny (fail closed, the
+  // default), true = allow without reservation (fail open).
+  bool allow_when_store_unavailable = false;
   std::array<int64_t, 3> throttle_rpm = {30, 6, 0};  // requests/min at levels 1..3; 0 = deny
   std::unordered_set<std::string> exempt_users, exempt_keys, batch_jobs;
   QuotaConfig quota;
@@ -123,7 +133,9 @@ class Governor {
 
   void SetIdentity(const model::Identity* id) { identity_ = id; }
   void SetPrices(const model::PriceTable* p) { prices_ = p; }
-  // Optional persistence of API-made policies; loads them now.
+  // Optional persistence of API-made policies and of the alerts already
+  // raised this period (so a restart does not raise them again); loads both
+  // now. Call before the first check and before usage is replayed.
   Status AttachDb(GovernDb* db);
 
   // Reads [governance] from the config (see docs/governance.md); replaces
@@ -137,7 +149,8 @@ class Governor {
   // Recovery (ingest::Listener): the earliest arrival time whose usage still
   // counts in a budget or quota window that contains `now`; usage that
   // arrived before it has left every window and need not be replayed.
-  // `now` when nothing is counted (no budget, no quota).
+  // `now` when nothing is counted (no budget, no quota) or the limit store
+  // is durable (Redis: the counters survived the restart).
   TimeMs ReplayHorizon(TimeMs now) const;
   // Recovery: OnUsage() as of the event's arrival (e.received), so replayed
   // usage lands in the windows it was counted in when it arrived. Call in
@@ -176,7 +189,6 @@ class Governor {
   struct Reservation;
   struct Charge;
   struct QuotaState;
-  struct ResShard;
 
  private:
 
@@ -191,8 +203,13 @@ class Governor {
   // subject of the exhausted budget (deny alerts: once per it and period).
   void Refused(const CheckRequest& r, const CheckResult& res, const std::string& subject,
                const std::string& limited, TimeMs period_id);
+  // The answer to a check the limit store could not serve (fail open or
+  // closed per GovernorSettings::allow_when_store_unavailable).
+  CheckResult StoreUnavailable(const CheckRequest& r, const std::string& subject, const std::string& error);
+  // True the first time `key` is seen (until `until`); persisted with a db.
+  bool FireOnce(const std::string& key, TimeMs until);
   void MaybeAlert(const PolicySet& s, const Charge& c, int64_t before, int64_t after, TimeMs now);
-  void Release(Reservation& r, int64_t tokens, int64_t cost, TimeMs now);
+  Status Release(Reservation& r, int64_t tokens, int64_t cost, TimeMs now);
   void UsageAt(const model::Event& e, TimeMs now);
   void NoteSeen(const std::string& team, const std::string& project);
   int64_t CostOf(const std::string& model, const model::TokenCounts& t) const;
@@ -215,18 +232,18 @@ class Governor {
   mutable std::shared_mutex throttle_mu_;
   std::unordered_map<std::string, int> throttle_;  // guarded by throttle_mu_
 
-  static constexpr size_t kResShards = 32;
-  std::unique_ptr<ResShard[]> res_;
-  std::atomic<uint64_t> next_res_{1};
-  uint64_t res_salt_;
+  std::unique_ptr<ReservationTable<Reservation>> res_;
 
   mutable std::mutex misc_mu_;  // guards the members below (off the hot path)
   std::unordered_map<std::string, TimeMs> alerted_;         // "policy|subject|period|pct" -> period end
+  std::atomic<GovernDb*> alert_db_{nullptr};                // persists alerted_ keys (set by AttachDb)
+  std::atomic<TimeMs> next_prune_ms_{0};
   std::unordered_map<std::string, uint64_t> denials_;       // "policy|team" -> count
   std::unordered_set<std::string> seen_teams_, seen_projects_;
   std::unordered_set<std::string> settled_events_;
   std::vector<std::string> settled_order_;                  // FIFO for settled_events_
   std::atomic<uint64_t> checks_{0}, allowed_{0}, throttled_{0}, denied_{0}, expired_{0};
+  std::atomic<uint64_t> store_errors_{0};  // checks and settles the limit store could not serve
 };
 
 }  // namespace burnrate::govern

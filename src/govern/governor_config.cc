@@ -113,6 +113,25 @@ Status ParseSettings(const toml::table& g, GovernorSettings& st) {
     if (!d.ok() || *d <= 0) return Status::InvalidArgument("governance.reservation_ttl: " + d.status().message());
     st.reservation_ttl_ms = *d;
   }
+  if (const toml::node* n = g.get("max_unsettled_per_subject")) {
+    auto v = n->value<int64_t>();
+    if (!v || *v < 0) return Status::InvalidArgument(Where(*n, "governance.max_unsettled_per_subject") + ": want an integer >= 0");
+    st.max_unsettled = *v;
+  }
+  if (const toml::node* n = g.get("max_unsettled_total")) {
+    auto v = n->value<int64_t>();
+    if (!v || *v < 0) return Status::InvalidArgument(Where(*n, "governance.max_unsettled_total") + ": want an integer >= 0");
+    st.max_unsettled_total = *v;
+  }
+  if (const toml::node* n = g.get("limit_store_unavailable")) {
+    std::string v = n->value_or(std::string());
+    if (v != "deny" && v != "allow")
+      return Status::InvalidArgument(Where(*n, "governance.limit_store_unavailable") + ": want deny or allow");
+    st.allow_when_store_unavailable = v == "allow";
+  }
+  if (const toml::node* n = g.get("limit_store")) {
+    if (!n->is_string()) return Status::InvalidArgument(Where(*n, "governance.limit_store") + ": want a string");
+  }
   if (const toml::array* a = g["throttle_rpm"].as_array()) {
     if (a->size() != 3) return Status::InvalidArgument(Where(*a, "governance.throttle_rpm") + ": want 3 integers");
     for (size_t i = 0; i < 3; ++i) st.throttle_rpm[i] = (*a)[i].value_or(int64_t{0});
@@ -172,6 +191,13 @@ Status Governor::AttachDb(GovernDb* db) {
   }
   next->Index();
   Publish(next);
+  // Alerts raised before a restart stay raised for the rest of their period.
+  BR_ASSIGN_OR_RETURN(auto fired, db->FiredAlerts());
+  {
+    std::lock_guard<std::mutex> m(misc_mu_);
+    for (auto& [key, until] : fired) alerted_.emplace(std::move(key), until);
+  }
+  alert_db_.store(db);
   return Status::OK();
 }
 

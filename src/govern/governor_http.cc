@@ -75,6 +75,43 @@ Response AuditResponse(AuditLog& audit, const Request& req) {
   return Response::Json(w.Take());
 }
 
+// GET /v1/alerts/deliveries?state=&kind=&subject=&from=&to=&before_id=&limit=
+Response DeliveriesResponse(Alerter* alerter, const Request& req) {
+  DeliveryFilter f;
+  f.state = req.Query("state"), f.kind = req.Query("kind"), f.subject = req.Query("subject");
+  if (!f.state.empty() && f.state != "pending" && f.state != "delivered" && f.state != "failed")
+    return http::ErrorResponse(Status::InvalidArgument("state: want pending, delivered or failed"), "state");
+  auto from = QueryTime(req, "from");
+  if (!from.ok()) return http::ErrorResponse(from.status(), "from");
+  auto to = QueryTime(req, "to");
+  if (!to.ok()) return http::ErrorResponse(to.status(), "to");
+  auto limit = QueryInt(req, "limit", 100);
+  if (!limit.ok() || *limit < 1 || *limit > 10000)
+    return http::ErrorResponse(Status::InvalidArgument("limit: want 1..10000"), "limit");
+  auto before = QueryInt(req, "before_id", 0);
+  if (!before.ok()) return http::ErrorResponse(before.status(), "before_id");
+  f.from = *from, f.to = *to, f.limit = static_cast<int>(*limit), f.before_id = *before;
+  std::vector<DeliveryRecord> rows;
+  if (alerter) {
+    auto r = alerter->Deliveries(f);
+    if (!r.ok()) return http::ErrorResponse(r.status());
+    rows = std::move(*r);
+  }
+  JsonWriter w;
+  w.BeginObject().Key("deliveries").BeginArray();
+  for (const DeliveryRecord& d : rows) {
+    w.BeginObject().Key("id").Int(d.id).Key("state").String(d.state);
+    w.Key("kind").String(d.kind).Key("policy").String(d.policy).Key("subject").String(d.subject);
+    w.Key("pct").Int(d.pct).Key("text").String(d.text).Key("alert_ts").String(FormatRfc3339(d.alert_ts));
+    w.Key("url").String(d.url).Key("format").String(d.slack ? "slack" : "json");
+    w.Key("attempts").Int(d.attempts).Key("status").Int(d.status).Key("last_error").String(d.last_error);
+    w.Key("created").String(FormatRfc3339(d.created)).Key("updated").String(FormatRfc3339(d.updated));
+    w.EndObject();
+  }
+  w.EndArray().EndObject();
+  return Response::Json(w.Take());
+}
+
 // Prometheus label values escape backslash, quote and newline.
 std::string Label(std::string_view v) {
   std::string out;
@@ -176,20 +213,8 @@ void Governor::RegisterRoutes(http::Router& r) {
     return Response::Json(w.Take());
   });
   r.AddSync("GET", "/v1/audit", Role::kAdmin, [this](Request& req) { return AuditResponse(audit_, req); });
-  r.AddSync("GET", "/v1/alerts/deliveries", Role::kAdmin, [this](Request&) {
-    JsonWriter w;
-    w.BeginObject().Key("deliveries").BeginArray();
-    if (alerter_) {
-      for (const Delivery& d : alerter_->Deliveries()) {
-        w.BeginObject().Key("alert").Uint(d.alert_seq).Key("url").String(d.url).Key("kind").String(d.kind);
-        w.Key("subject").String(d.subject).Key("attempt").Int(d.attempt).Key("status").Int(d.status);
-        w.Key("delivered").Bool(d.delivered).Key("final").Bool(d.final).Key("error").String(d.error);
-        w.Key("ts").String(FormatRfc3339(d.ts)).EndObject();
-      }
-    }
-    w.EndArray().EndObject();
-    return Response::Json(w.Take());
-  });
+  r.AddSync("GET", "/v1/alerts/deliveries", Role::kAdmin,
+            [this](Request& req) { return DeliveriesResponse(alerter_, req); });
 }
 
 void Governor::AppendMetrics(std::string& out) {
@@ -229,6 +254,8 @@ void Governor::AppendMetrics(std::string& out) {
   out += fmt::format("burnrate_governance_checks_total{{decision=\"allow\"}} {}\n", allowed_.load());
   out += fmt::format("burnrate_governance_checks_total{{decision=\"throttle\"}} {}\n", throttled_.load());
   out += fmt::format("burnrate_governance_checks_total{{decision=\"deny\"}} {}\n", denied_.load());
+  out += "# TYPE burnrate_governance_limit_store_errors_total counter\n";
+  out += fmt::format("burnrate_governance_limit_store_errors_total {}\n", store_errors_.load());
   out += "# TYPE burnrate_governance_reservations_expired_total counter\n";
   out += fmt::format("burnrate_governance_reservations_expired_total {}\n", expired_.load());
   out += "# TYPE burnrate_governance_reservations_outstanding gauge\n";

@@ -2,8 +2,6 @@
 // interface: include govern/govern.h instead.
 #pragma once
 
-#include <queue>
-
 #include <mutex>
 #include <unordered_map>
 
@@ -41,23 +39,12 @@ struct Governor::Charge {
 
 struct Governor::Reservation {
   std::shared_ptr<const PolicySet> set;  // keeps Charge::alert_pct valid
-  TimeMs expires = 0;
+  TimeMs expires = 0;                    // 0: usage without a reservation
   std::string model, org, project, team;
   int64_t est_tokens = 0, est_cost = 0;
   std::vector<Charge> charges;
   std::vector<BucketOp> token_buckets;  // adjusted by actual - estimate
   std::vector<std::string> slots;
-};
-
-struct Governor::ResShard {
-  std::mutex mu;
-  std::unordered_map<std::string, Reservation> map;  // guarded by mu
-  // (expires, id), soonest first, so expiry pops what is due instead of
-  // scanning the whole map under the lock. Settled ids stay here until
-  // their time and are skipped then. Guarded by mu.
-  std::priority_queue<std::pair<TimeMs, std::string>, std::vector<std::pair<TimeMs, std::string>>,
-                      std::greater<>>
-      expiry;
 };
 
 struct Governor::QuotaState {

@@ -132,6 +132,42 @@ TEST(Governor, ReservationsExpire) {
   EXPECT_EQ(field, "reservation_id");
 }
 
+TEST(Governor, UnsettledReservationsPerSubjectAreBounded) {
+  Fixture f("[governance]\nmax_unsettled_per_subject = 3\nreservation_ttl = \"1m\"\n");
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) {
+    CheckResult r = f.Check("alice", 10);
+    ASSERT_EQ(r.decision, Decision::kAllow);
+    ids.push_back(r.reservation_id);
+  }
+  CheckResult over = f.Check("alice", 10);
+  EXPECT_EQ(over.decision, Decision::kThrottle);
+  EXPECT_EQ(over.policy, "reservations:unsettled");
+  EXPECT_NE(over.reason.find("user:alice holds 3 unsettled reservations"), std::string::npos) << over.reason;
+  EXPECT_GT(over.retry_after_ms, 0);
+  EXPECT_EQ(f.Check("bob", 10).decision, Decision::kAllow);  // per subject
+  f.Settle(ids[0], 10);  // settling frees a place
+  EXPECT_EQ(f.Check("alice", 10).decision, Decision::kAllow);
+  EXPECT_EQ(f.Check("alice", 10).decision, Decision::kThrottle);
+  f.clock.Advance(61 * kSecondMs);  // so does expiry
+  f.gov.Tick();
+  EXPECT_EQ(f.gov.outstanding_reservations(), 0u);
+  EXPECT_EQ(f.Check("alice", 10).decision, Decision::kAllow);
+}
+
+TEST(Governor, UnsettledReservationsPerServerAreBounded) {
+  Fixture f("[governance]\nmax_unsettled_total = 2\n");
+  CheckResult a = f.Check("alice", 10);
+  ASSERT_EQ(a.decision, Decision::kAllow);
+  ASSERT_EQ(f.Check("bob", 10).decision, Decision::kAllow);
+  CheckResult over = f.Check("carol", 10);
+  EXPECT_EQ(over.decision, Decision::kThrottle);
+  EXPECT_EQ(over.policy, "reservations:unsettled");
+  EXPECT_NE(over.reason.find("this server holds 2 unsettled reservations"), std::string::npos) << over.reason;
+  f.Settle(a.reservation_id, 10);
+  EXPECT_EQ(f.Check("carol", 10).decision, Decision::kAllow);
+}
+
 TEST(Governor, IngestedUsageCountsAndSettledEventsAreNotCountedTwice) {
   Fixture f(kTeamBudget);
   model::Event e;

@@ -6,9 +6,15 @@
 // arithmetic atomically. One Admit() call checks every counter a request
 // touches and reserves on all of them or on none, so concurrent checks can
 // never both pass on the last unit of a budget (no check-then-spend race).
-// Today's implementation is in-process (InMemoryLimitStore); a Redis
-// implementation shared by several burnrate nodes would do the same
-// all-or-nothing step in one Lua script, keyed by the same strings.
+// Two implementations: in-process (NewInMemoryLimitStore) for one node, and
+// Redis (NewRedisLimitStore) for several nodes sharing their limits: there
+// the same all-or-nothing step is one Lua script, keyed by the same strings
+// (see redis_limit_store.cc).
+//
+// Keys: "b|<policy>|<subject>" budgets, "rq|" / "rt|" request and token
+// buckets, "c|" concurrency slots, "ur|<subject>" unsettled reservations,
+// "thr|<user>" throttle buckets, "qo|" / "qp|" / "qd|" quota org, project
+// and demand counters.
 //
 // Thread-safety: all methods are thread-safe.
 #pragma once
@@ -17,6 +23,9 @@
 #include <string>
 #include <vector>
 
+#include <toml++/toml.h>
+
+#include "common/status.h"
 #include "govern/period.h"
 
 namespace burnrate::govern {
@@ -44,18 +53,24 @@ struct SlotOp {
 
 struct AdmitRequest {
   TimeMs now = 0;
+  // When the reservation expires. A shared store forgets the reservation by
+  // itself after this (plus a few seconds), so a node that dies with
+  // reservations outstanding cannot leak budget or slots.
+  TimeMs expires = 0;
   std::vector<BudgetOp> budgets;
   std::vector<BucketOp> buckets;
   std::vector<SlotOp> slots;
 };
 
 struct AdmitResult {
-  enum class Failure { kNone, kBudget, kBucket, kSlot };
+  // kUnavailable: the store could not be reached; nothing was reserved.
+  enum class Failure { kNone, kBudget, kBucket, kSlot, kUnavailable };
   Failure failure = Failure::kNone;
   size_t index = 0;            // the failing op, in its vector
   TimeMs retry_after_ms = 0;   // buckets: time until enough refill
   // Per budget op, used + reserved in the window *before* this request.
   std::vector<int64_t> committed;
+  std::string error;  // kUnavailable: why
   bool admitted() const { return failure == Failure::kNone; }
 };
 
@@ -78,12 +93,21 @@ class LimitStore {
   virtual AdmitResult Admit(const AdmitRequest& r) = 0;
   // Releases reservations and records actual use; bucket ops adjust the
   // buckets by `amount` (negative refunds); slots are released by key.
-  // `used_after` (optional) receives each budget's used after the update.
-  virtual void Settle(TimeMs now, const std::vector<SettleOp>& budgets,
-                      const std::vector<BucketOp>& bucket_adjust,
-                      const std::vector<std::string>& slot_release,
-                      std::vector<int64_t>* used_after) = 0;
+  // `expires` is the reservation's AdmitRequest::expires (0 for usage that
+  // had no reservation); a shared store that already forgot the reservation
+  // releases nothing. `used_after` (optional) receives each budget's used
+  // after the update. Unavailable when the store could not be reached (then
+  // nothing was recorded).
+  virtual Status Settle(TimeMs now, TimeMs expires, const std::vector<SettleOp>& budgets,
+                        const std::vector<BucketOp>& bucket_adjust,
+                        const std::vector<std::string>& slot_release,
+                        std::vector<int64_t>* used_after) = 0;
+  // The budget's state now; zeros when the store cannot be reached.
   virtual BudgetState Read(const std::string& key, const WindowSpec& w, TimeMs now) = 0;
+  // Whether the counters outlive this process (a shared store): a restarted
+  // node must then not replay stored usage into them, or it would count the
+  // usage twice.
+  virtual bool Durable() const { return false; }
 };
 
 // In-process store: 64 mutex-guarded shards by key hash; a request locks the
@@ -91,5 +115,16 @@ class LimitStore {
 // one small entry per (policy, subject) ever touched, kept for the process
 // lifetime (a budget's counter must outlive idle spells within its period).
 std::unique_ptr<LimitStore> NewInMemoryLimitStore();
+
+// Redis store shared by several nodes: `url` is redis://HOST:PORT[/DB].
+// Connects lazily (a pool of connections, one per concurrent caller); when
+// Redis cannot be reached, calls fail fast for one second before trying
+// again. Errors: InvalidArgument for a malformed url (nothing is connected
+// here, so a Redis that is down at startup is not an error).
+Result<std::unique_ptr<LimitStore>> NewRedisLimitStore(const std::string& url);
+
+// The store named by [governance] limit_store in `root` ("memory", the
+// default, or a redis:// url). `root` may be null.
+Result<std::unique_ptr<LimitStore>> LimitStoreFromConfig(const toml::table* root);
 
 }  // namespace burnrate::govern

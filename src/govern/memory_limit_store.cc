@@ -77,8 +77,8 @@ struct Shard {
 class InMemoryLimitStore final : public LimitStore {
  public:
   AdmitResult Admit(const AdmitRequest& r) override;
-  void Settle(TimeMs now, const std::vector<SettleOp>& budgets, const std::vector<BucketOp>& adj,
-              const std::vector<std::string>& slots, std::vector<int64_t>* used_after) override;
+  Status Settle(TimeMs now, TimeMs expires, const std::vector<SettleOp>& budgets, const std::vector<BucketOp>& adj,
+                const std::vector<std::string>& slots, std::vector<int64_t>* used_after) override;
   BudgetState Read(const std::string& key, const WindowSpec& w, TimeMs now) override;
 
  private:
@@ -151,9 +151,9 @@ AdmitResult InMemoryLimitStore::Admit(const AdmitRequest& r) {
   return res;
 }
 
-void InMemoryLimitStore::Settle(TimeMs now, const std::vector<SettleOp>& budgets,
-                                const std::vector<BucketOp>& adj, const std::vector<std::string>& slots,
-                                std::vector<int64_t>* used_after) {
+Status InMemoryLimitStore::Settle(TimeMs now, TimeMs /*expires*/, const std::vector<SettleOp>& budgets,
+                                  const std::vector<BucketOp>& adj, const std::vector<std::string>& slots,
+                                  std::vector<int64_t>* used_after) {
   if (used_after) used_after->resize(budgets.size());
   for (size_t i = 0; i < budgets.size(); ++i) {
     const SettleOp& op = budgets[i];
@@ -175,6 +175,7 @@ void InMemoryLimitStore::Settle(TimeMs now, const std::vector<SettleOp>& budgets
     Entry& e = At(k);
     if (e.in_flight > 0) --e.in_flight;
   }
+  return Status::OK();
 }
 
 BudgetState InMemoryLimitStore::Read(const std::string& key, const WindowSpec& w, TimeMs now) {

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # End to end: governance through the real binary. Budgets from the config
 # file, check/settle over HTTP, ingested usage counting against a budget,
-# threshold and deny webhooks delivered to a local receiver once each, the
-# policy admin API (versions survive a restart), the audit log, metrics.
+# threshold and deny webhooks delivered to a local receiver once each (also
+# across a restart, with the delivery log persisted), the policy admin API
+# (versions survive a restart), the audit log, metrics.
 source "$(dirname "$0")/lib.sh"
 
 DB="$WORK/govern.db"
@@ -106,6 +107,16 @@ expect_status 403 "$ADMIN" PUT /v1/policies/team-tokens --data-binary '{"id":"te
 expect_status 403 "$VIEWER" POST /v1/policies --data-binary '{"id":"x","limit_tokens":1}'
 stop_server
 start_server "$DB" --config "$WORK/burnrate.toml"
+# The restart replayed the ingested 6000 tokens (60% again): 50% must not
+# fire a second time, and the delivery log survived.
+sleep 0.5
+(( $(wc -l <"$WORK/hooks.jsonl") == 3 )) || fail "a threshold fired again after the restart: $(cat "$WORK/hooks.jsonl")"
+expect_status 200 "$ADMIN" GET "/v1/alerts/deliveries?state=delivered"
+check_json 'len(j["deliveries"]) == 3 and all(d["attempts"] == 1 and d["status"] == 200 and d["format"] == "json" for d in j["deliveries"])'
+expect_status 200 "$ADMIN" GET "/v1/alerts/deliveries?kind=deny"
+check_json 'len(j["deliveries"]) == 1 and j["deliveries"][0]["subject"] == "team:core"'
+expect_status 403 "$VIEWER" GET /v1/alerts/deliveries
+pass "delivery log persisted; no threshold fires twice across a restart"
 expect_status 200 "$VIEWER" GET /v1/policies/eve-day
 check_json 'j["policy"]["version"] == 2 and j["policy"]["limit_usd"] == Decimal("2.5") and len(j["history"]) == 2'
 pass "policy admin API: versioned, config policies read-only, persisted across restart"
