@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <optional>
 
 #include "common/json_writer.h"
 #include "govern/check_json.h"
@@ -45,9 +46,15 @@ Result<TimeMs> QueryTime(const Request& req, const char* name) {
   return *t;
 }
 
-Response AuditResponse(AuditLog& audit, const Request& req) {
-  AuditFilter f;
-  f.actor = req.Query("actor"), f.action = req.Query("action"), f.subject = req.Query("subject");
+// The paging filters shared by the audit and delivery routes: from, to
+// (RFC 3339 or epoch ms), limit (1..10000, default 100), before_id. On bad
+// input, the 400 answer naming the field.
+struct Page {
+  TimeMs from = 0, to = 0;
+  int limit = 100;
+  int64_t before_id = 0;
+};
+std::optional<Response> ParsePage(const Request& req, Page* p) {
   auto from = QueryTime(req, "from");
   if (!from.ok()) return http::ErrorResponse(from.status(), "from");
   auto to = QueryTime(req, "to");
@@ -57,7 +64,16 @@ Response AuditResponse(AuditLog& audit, const Request& req) {
     return http::ErrorResponse(Status::InvalidArgument("limit: want 1..10000"), "limit");
   auto before = QueryInt(req, "before_id", 0);
   if (!before.ok()) return http::ErrorResponse(before.status(), "before_id");
-  f.from = *from, f.to = *to, f.limit = static_cast<int>(*limit), f.before_id = *before;
+  *p = {*from, *to, static_cast<int>(*limit), *before};
+  return std::nullopt;
+}
+
+Response AuditResponse(AuditLog& audit, const Request& req) {
+  AuditFilter f;
+  f.actor = req.Query("actor"), f.action = req.Query("action"), f.subject = req.Query("subject");
+  Page page;
+  if (auto bad = ParsePage(req, &page)) return *bad;
+  f.from = page.from, f.to = page.to, f.limit = page.limit, f.before_id = page.before_id;
   auto rows = audit.Query(f);
   if (!rows.ok()) return http::ErrorResponse(rows.status());
   JsonWriter w;
@@ -81,16 +97,9 @@ Response DeliveriesResponse(Alerter* alerter, const Request& req) {
   f.state = req.Query("state"), f.kind = req.Query("kind"), f.subject = req.Query("subject");
   if (!f.state.empty() && f.state != "pending" && f.state != "delivered" && f.state != "failed")
     return http::ErrorResponse(Status::InvalidArgument("state: want pending, delivered or failed"), "state");
-  auto from = QueryTime(req, "from");
-  if (!from.ok()) return http::ErrorResponse(from.status(), "from");
-  auto to = QueryTime(req, "to");
-  if (!to.ok()) return http::ErrorResponse(to.status(), "to");
-  auto limit = QueryInt(req, "limit", 100);
-  if (!limit.ok() || *limit < 1 || *limit > 10000)
-    return http::ErrorResponse(Status::InvalidArgument("limit: want 1..10000"), "limit");
-  auto before = QueryInt(req, "before_id", 0);
-  if (!before.ok()) return http::ErrorResponse(before.status(), "before_id");
-  f.from = *from, f.to = *to, f.limit = static_cast<int>(*limit), f.before_id = *before;
+  Page page;
+  if (auto bad = ParsePage(req, &page)) return *bad;
+  f.from = page.from, f.to = page.to, f.limit = page.limit, f.before_id = page.before_id;
   std::vector<DeliveryRecord> rows;
   if (alerter) {
     auto r = alerter->Deliveries(f);

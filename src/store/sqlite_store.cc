@@ -155,27 +155,7 @@ class SqliteStore final : public Store {
 
   Status ScanEventBatches(TimeMs from,
                           const std::function<Status(std::span<const model::Event>)>& fn) override {
-    std::lock_guard lock(mu_);
-    if (has_legacy_) BR_RETURN_IF_ERROR(ScanLegacy(from, fn));
-    if (!has_blocks_) return Status::OK();
-    Stmt st;
-    BR_RETURN_IF_ERROR(Prepare(kSelectBlocks, st));
-    sqlite3_stmt* s = st.get();
-    sqlite3_bind_int64(s, 1, from);
-    std::vector<model::Event> kept;
-    int rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-      BR_RETURN_IF_ERROR(DecodeRow(s, 3, &block_));
-      if (sqlite3_column_int64(s, 1) >= from) {
-        BR_RETURN_IF_ERROR(fn(block_));
-        continue;
-      }
-      kept.clear();
-      for (const model::Event& e : block_)
-        if (e.received >= from) kept.push_back(e);
-      if (!kept.empty()) BR_RETURN_IF_ERROR(fn(kept));
-    }
-    return rc == SQLITE_DONE ? Status::OK() : Error("scan event blocks");
+    return ScanEventBlocks(from, [&](std::vector<model::Event>& block) { return fn(block); });
   }
 
   // ScanEventBatches with the decoded block handed over mutable (the caller
