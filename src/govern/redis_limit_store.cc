@@ -287,7 +287,8 @@ class RedisLimitStore final : public LimitStore {
   // Runs `script` with `keys` and `args`; the reply is an array of integers.
   Result<std::vector<int64_t>> Eval(Script& script, const std::vector<std::string>& keys, const Args& args,
                                     TimeMs now);
-  Result<Context> Take(TimeMs now);
+  // A pooled connection, or a new one; `pooled` tells which.
+  Result<Context> Take(TimeMs now, bool* pooled);
   void Put(Context c);
   Status Connect(Context& out);
   Status Down(TimeMs now, std::string why);
@@ -322,11 +323,13 @@ Status RedisLimitStore::Down(TimeMs now, std::string why) {
   return Status::Unavailable(std::move(why));
 }
 
-Result<Context> RedisLimitStore::Take(TimeMs now) {
+Result<Context> RedisLimitStore::Take(TimeMs now, bool* pooled) {
+  *pooled = false;
   {
     std::lock_guard<std::mutex> l(mu_);
     if (now < down_until_) return Status::Unavailable(down_why_);
     if (!idle_.empty()) {
+      *pooled = true;
       Context c = std::move(idle_.back());
       idle_.pop_back();
       return c;
@@ -345,7 +348,8 @@ void RedisLimitStore::Put(Context c) {
 
 Result<std::vector<int64_t>> RedisLimitStore::Eval(Script& script, const std::vector<std::string>& keys,
                                                    const Args& args, TimeMs now) {
-  BR_ASSIGN_OR_RETURN(Context c, Take(now));
+  bool pooled = false;
+  BR_ASSIGN_OR_RETURN(Context c, Take(now, &pooled));
   Args cmd;
   std::string sha;
   {
@@ -357,6 +361,15 @@ Result<std::vector<int64_t>> RedisLimitStore::Eval(Script& script, const std::ve
   for (const std::string& w : args.words()) cmd.Add(w);
   bool load = sha.empty();
   Reply r = cmd.Run(c.get());
+  // An idle pooled connection the server has since closed (Redis restarted,
+  // or its client `timeout`) reads EOF: the command never ran, so one retry
+  // on a fresh connection is safe. A timeout is not retried: the script may
+  // have run.
+  if (!r && pooled && c->err == REDIS_ERR_EOF) {
+    Status st = Connect(c);
+    if (!st.ok()) return Down(now, st.message());
+    r = cmd.Run(c.get());
+  }
   if (r && r->type == REDIS_REPLY_ERROR && std::string_view(r->str, r->len).starts_with("NOSCRIPT")) {
     cmd[0] = "EVAL", cmd[1] = script.body;  // Redis restarted and lost its script cache
     r = cmd.Run(c.get());

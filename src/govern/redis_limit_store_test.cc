@@ -1,5 +1,7 @@
 // The Redis LimitStore against a real redis-server (started by the test on a
 // free loopback port, no persistence).
+#include <hiredis/hiredis.h>
+
 #include <atomic>
 #include <random>
 #include <thread>
@@ -224,6 +226,31 @@ TEST(RedisLimitStore, RestartedNodeReplaysNothing) {
   Governor memory(clock, audit, nullptr);
   ASSERT_TRUE(memory.Configure(toml::parse(kRaceConfig)).ok());
   EXPECT_EQ(memory.ReplayHorizon(now), Month(now).start);
+}
+
+// Pooled connections the server has closed (here: killed; in production a
+// Redis restart or its idle `timeout`) are replaced, not taken for an outage.
+TEST(RedisLimitStore, PooledConnectionClosedByTheServerIsReplaced) {
+  RedisTestServer srv;
+  ASSERT_TRUE(srv.ok());
+  FakeClock clock(At("2026-03-10T12:00:00Z"));
+  AuditLog audit(nullptr, clock);
+  Governor gov(clock, audit, nullptr, Open(srv));
+  ASSERT_TRUE(gov.Configure(toml::parse(kRaceConfig)).ok());
+  CheckRequest req;
+  req.user = "alice", req.team = "core", req.model = "m", req.estimated_tokens = 100;
+  ASSERT_EQ(gov.Check(req)->decision, Decision::kAllow);
+  redisContext* admin = redisConnect("127.0.0.1", srv.port());
+  ASSERT_TRUE(admin != nullptr && admin->err == 0);
+  auto* killed = static_cast<redisReply*>(redisCommand(admin, "CLIENT KILL TYPE normal SKIPME yes"));
+  ASSERT_TRUE(killed != nullptr);
+  EXPECT_GE(killed->integer, 1);  // the governor's pooled connection
+  freeReplyObject(killed);
+  redisFree(admin);
+  auto after = gov.Check(req);
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->decision, Decision::kAllow) << after->reason;
+  EXPECT_FALSE(after->reservation_id.empty());
 }
 
 TEST(RedisLimitStore, DownFailsClosedByDefaultAndOpenWhenConfigured) {

@@ -83,8 +83,9 @@ class Ingestor {
 
   // Rebuilds the engine, the de-duplication index and the listeners' state
   // from the store (docs/ARCHITECTURE.md, "Restart"). Call once, before
-  // Start(). Uses a second thread: one decodes and indexes ids, the other
-  // applies events to the engine and listeners.
+  // Start(). A pipeline (ingest/recovery.cc): the caller's thread decodes,
+  // one thread applies events to the engine and listeners, one restores the
+  // de-duplication index.
   Status Recover();
   // Where the last Recover() spent its time, for logs and benchmarks:
   // wall time, and the CPU time of each pipeline stage (scan: store decode
