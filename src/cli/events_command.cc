@@ -8,14 +8,16 @@
 
 #include "cli/cli.h"
 #include "common/json_writer.h"
+#include "detect/prompt_features.h"
 #include "store/store.h"
 
 namespace burnrate::cli {
 namespace {
 
 // Field names follow docs/event-format.md, so the output can be ingested
-// again (ts as epoch milliseconds); `received`, `cost_nanos`, `requests`
-// and `prompt_features` are what the server added or derived.
+// again (ts as epoch milliseconds; `prompt` as precomputed features with
+// hex fingerprints); `received`, `cost_nanos` and `requests` are what the
+// server added.
 std::string EventJson(const model::Event& e) {
   JsonWriter w;
   w.BeginObject();
@@ -37,10 +39,11 @@ std::string EventJson(const model::Event& e) {
     w.Key("cost_usd").NanoUsd(e.cost_nanos).Key("cost_nanos").Int(e.cost_nanos);
   }
   if (e.requests != 1) w.Key("requests").Int(e.requests);
-  if (e.prompt.present) {
-    w.Key("prompt_features").BeginObject();
+  if (e.prompt.present) {  // precomputed features, in the form ingest reads back
+    w.Key("prompt").BeginObject();
     w.Key("length").Uint(e.prompt.length).Key("compress_ratio").Double(e.prompt.compress_ratio);
-    w.Key("simhash").Uint(e.prompt.simhash).Key("exact_hash").Uint(e.prompt.exact_hash);
+    w.Key("simhash").String(detect::FingerprintHex(e.prompt.simhash));
+    w.Key("exact_hash").String(detect::FingerprintHex(e.prompt.exact_hash));
     w.EndObject();
   }
   w.EndObject();

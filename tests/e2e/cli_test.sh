@@ -79,6 +79,30 @@ PY
 grep -q "no database file" "$WORK/err" || fail "events on a missing file said: $(cat "$WORK/err")"
 [[ ! -e "$WORK/no-such.db" ]] || fail "events created a database file"
 pass "events --db prints every stored event once"
+
+# events output ingests again unchanged, prompt features included (the text
+# itself is never stored: its derived features travel as hex fingerprints).
+NOW_MS=$(date +%s%3N)
+cat >"$WORK/prompts.ndjson" <<NDJSON
+{"id":"p1","ts":$NOW_MS,"user":"ada","model":"claude-sonnet-4-5","input_tokens":10,"prompt":{"text":"Please refactor the retry loop in the payment client and keep the public API unchanged."}}
+{"id":"p2","ts":$NOW_MS,"user":"ada","model":"claude-sonnet-4-5","input_tokens":10,"prompt":{"text":"again again again again again again again again again again again again again again"}}
+NDJSON
+"$B" ingest "$WORK/prompts.ndjson" --db "$WORK/p1.db" >/dev/null 2>"$WORK/err" || fail "ingest prompts: $(cat "$WORK/err")"
+"$B" events --db "$WORK/p1.db" >"$WORK/p1.ndjson" || fail "events p1"
+"$B" ingest "$WORK/p1.ndjson" --db "$WORK/p2.db" >/dev/null 2>"$WORK/err" || fail "re-ingest events output: $(cat "$WORK/err")"
+"$B" events --db "$WORK/p2.db" >"$WORK/p2.ndjson" || fail "events p2"
+python3 - "$WORK/p1.ndjson" "$WORK/p2.ndjson" <<'PY' || fail "prompt features did not survive events -> ingest"
+import json, sys
+a = {e["id"]: e for e in map(json.loads, open(sys.argv[1]))}
+b = {e["id"]: e for e in map(json.loads, open(sys.argv[2]))}
+assert sorted(a) == sorted(b) == ["p1", "p2"], (a, b)
+for k in a:
+    pa, pb = a[k]["prompt"], b[k]["prompt"]
+    assert pa == pb and len(pa["simhash"]) == 16 and pa["length"] > 0, (pa, pb)
+    assert a[k]["input_tokens"] == b[k]["input_tokens"] and a[k]["cost_nanos"] == b[k]["cost_nanos"], (a[k], b[k])
+assert a["p1"]["prompt"]["exact_hash"] != a["p2"]["prompt"]["exact_hash"]
+PY
+pass "events output ingests again with its prompt features"
 pass "ingest --db de-duplicates across runs"
 
 # top --db: a ranked table of the simulated users.
