@@ -165,8 +165,8 @@ void App::Impl::RestoreFlags() {
     for (const auto& [user, days] : flag_marks)
       if (int level = ThrottleLevelLocked(user, today); level > 0) throttled.emplace_back(user, level);
   }
-  for (const auto& [user, level] : throttled)
-    governor->SetThrottle(user, level, "restored at start-up from the user's stored flags", "detect");
+  // Audited and alerted when first set: restoring them is not news.
+  for (const auto& [user, level] : throttled) governor->RestoreThrottle(user, level);
 }
 
 void App::Impl::ScoreDetection(TimeMs now) {

@@ -139,6 +139,13 @@ TEST_F(FlagPersistenceTest, ReviewsSurviveRestartAndKeepFeedingThrottleAndHonest
   EXPECT_EQ(HonestWaste("looper"), waste);
   EXPECT_EQ(HonestWaste("looper2"), 0);
   EXPECT_EQ(app_->detection().WastedTokens("looper", kDay), waste);
+
+  // Throttles restored at start-up were audited (and alerted) when first
+  // set: restarts add no entries.
+  Open();
+  app_->Stop();  // flushes the audit writer
+  EXPECT_EQ(Audit("user:looper").size(), 2u);  // flagged (level 1), confirmed (level 2)
+  EXPECT_EQ(Audit("user:looper2").size(), 2u);  // flagged, dismissed
 }
 
 TEST_F(FlagPersistenceTest, RetractionLiftsTheThrottleAndEveryEventIsAuditedOnce) {

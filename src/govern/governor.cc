@@ -427,17 +427,21 @@ void Governor::UsageAt(const model::Event& e, TimeMs now) {
   (void)Release(rv, tokens, cost, now);  // counted in store_errors_ when it fails
 }
 
+int Governor::SwapThrottle(const std::string& user, int level) {
+  std::unique_lock<std::shared_mutex> l(throttle_mu_);
+  auto it = throttle_.find(user);
+  int old = it == throttle_.end() ? 0 : it->second;
+  if (level == 0) throttle_.erase(user);
+  else throttle_[user] = level;
+  return old;
+}
+
+void Governor::RestoreThrottle(const std::string& user, int level) { SwapThrottle(user, std::clamp(level, 0, 3)); }
+
 void Governor::SetThrottle(const std::string& user, int level, const std::string& reason,
                            const std::string& actor) {
   level = std::clamp(level, 0, 3);
-  int old;
-  {
-    std::unique_lock<std::shared_mutex> l(throttle_mu_);
-    auto it = throttle_.find(user);
-    old = it == throttle_.end() ? 0 : it->second;
-    if (level == 0) throttle_.erase(user);
-    else throttle_[user] = level;
-  }
+  int old = SwapThrottle(user, level);
   audit_.Append({0, 0, actor, level > 0 ? "flag" : "unflag", "user:" + user, reason,
                  fmt::format(R"({{"level":{},"previous":{}}})", level, old)});
   if (level > old && alerter_)

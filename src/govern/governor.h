@@ -159,6 +159,9 @@ class Governor {
   // Detection's hook: level 0 (none) .. 3 (blocked). Audited and alerted.
   void SetThrottle(const std::string& user, int level, const std::string& reason,
                    const std::string& actor = "detect");
+  // After a restart: puts back a level that was audited and alerted when
+  // it was first set, without auditing or alerting again.
+  void RestoreThrottle(const std::string& user, int level);
   int ThrottleLevel(const std::string& user) const;
 
   // Admin API on policies; every change is versioned and audited.
@@ -211,6 +214,7 @@ class Governor {
   void MaybeAlert(const PolicySet& s, const Charge& c, int64_t before, int64_t after, TimeMs now);
   Status Release(Reservation& r, int64_t tokens, int64_t cost, TimeMs now);
   void UsageAt(const model::Event& e, TimeMs now);
+  int SwapThrottle(const std::string& user, int level);  // returns the previous level
   void NoteSeen(const std::string& team, const std::string& project);
   int64_t CostOf(const std::string& model, const model::TokenCounts& t) const;
 
