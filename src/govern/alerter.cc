@@ -27,9 +27,9 @@ void Alerter::SetWebhooks(std::vector<WebhookConfig> hooks) {
 }
 
 Status Alerter::AttachDb(GovernDb* db) {
-  db_ = db;
-  if (!db_) return Status::OK();
-  BR_ASSIGN_OR_RETURN(std::vector<DeliveryRecord> pending, db_->QueryDeliveries({.state = "pending", .limit = 100000}));
+  db_.store(db);
+  if (!db) return Status::OK();
+  BR_ASSIGN_OR_RETURN(std::vector<DeliveryRecord> pending, db->QueryDeliveries({.state = "pending", .limit = 100000}));
   std::lock_guard<std::mutex> l(mu_);
   auto now = std::chrono::steady_clock::now();
   for (DeliveryRecord& d : pending) jobs_.push_back(Job{std::move(d), now});
@@ -45,6 +45,7 @@ void Alerter::Enqueue(Alert a) {
     hooks = hooks_;
   }
   std::vector<Job> jobs;
+  GovernDb* db = db_.load();
   auto now = std::chrono::steady_clock::now();
   for (const WebhookConfig& h : hooks) {
     if (!h.events.empty() && std::find(h.events.begin(), h.events.end(), a.kind) == h.events.end())
@@ -54,12 +55,12 @@ void Alerter::Enqueue(Alert a) {
     d.url = h.url, d.slack = h.slack;
     d.created = d.updated = clock_.NowMs();
     // A db error leaves id 0: the delivery is still attempted, not logged.
-    if (db_) (void)db_->InsertDelivery(d);
+    if (db) (void)db->InsertDelivery(d);
     jobs.push_back(Job{std::move(d), now});
   }
   std::lock_guard<std::mutex> l(mu_);
   for (Job& j : jobs) {
-    if (!db_) {
+    if (!db) {
       j.d.id = next_id_++;
       log_.push_back(j.d);
       if (log_.size() > kLogSize) log_.pop_front();
@@ -136,8 +137,8 @@ void Alerter::Attempt(Job& j) {
 }
 
 void Alerter::Record(const DeliveryRecord& d) {
-  if (db_) {
-    if (d.id > 0) (void)db_->UpdateDelivery(d);
+  if (GovernDb* db = db_.load()) {
+    if (d.id > 0) (void)db->UpdateDelivery(d);
     return;
   }
   std::lock_guard<std::mutex> l(mu_);
@@ -152,7 +153,7 @@ static bool Matches(const DeliveryRecord& d, const DeliveryFilter& f) {
 }
 
 Result<std::vector<DeliveryRecord>> Alerter::Deliveries(const DeliveryFilter& f) const {
-  if (db_) return db_->QueryDeliveries(f);
+  if (GovernDb* db = db_.load()) return db->QueryDeliveries(f);
   std::lock_guard<std::mutex> l(mu_);
   std::vector<DeliveryRecord> out;
   for (auto it = log_.rbegin(); it != log_.rend() && int(out.size()) < f.limit; ++it)

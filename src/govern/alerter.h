@@ -18,6 +18,7 @@
 // Thread-safety: all methods are thread-safe.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -104,7 +105,7 @@ class Alerter {
   std::condition_variable cv_;
   std::vector<WebhookConfig> hooks_;  // guarded by mu_
   std::vector<Job> jobs_;             // guarded by mu_
-  GovernDb* db_ = nullptr;            // set before use
+  std::atomic<GovernDb*> db_{nullptr};  // set by AttachDb while the worker may run
   std::deque<DeliveryRecord> log_;    // guarded by mu_; without a db, by id
   int64_t next_id_ = 1;               // guarded by mu_; without a db
   int in_flight_ = 0;                 // guarded by mu_

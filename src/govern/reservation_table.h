@@ -62,7 +62,6 @@ class ReservationTable {
       uint32_t idx = s.AllocSlot();
       Slot& slot = s.At(idx);
       slot.value = std::move(v);
-      slot.expires = expires;
       slot.live = true;
       handle = (uint64_t{slot.gen} << 32) | (uint64_t{idx} << 5) | si;
       s.fifo.emplace_back(expires, handle);
@@ -120,7 +119,6 @@ class ReservationTable {
  private:
   struct Slot {
     T value{};
-    TimeMs expires = 0;
     uint32_t gen = 0;
     uint32_t next_free = 0;
     bool live = false;
