@@ -30,10 +30,7 @@ void DetectionEngine::Observe(const model::Event& e) { features_.Observe(e); }
 TimeMs DetectionEngine::ReplayHorizon(TimeMs now) const {
   // Observe() files an event under the local day of its time, which is at
   // most an hour after its arrival, and keeps the newest retain_days days.
-  auto day_start = [&](TimeMs t) { return cfg_.tz.name() == "UTC" ? FloorDiv(t, kDayMs) * kDayMs : cfg_.tz.DayStart(t); };
-  TimeMs start = day_start(now);
-  for (int i = 1; i < cfg_.retain_days; ++i) start = day_start(start - 1);
-  return start - kHourMs;
+  return cfg_.tz.AddDays(cfg_.tz.DayStart(now), 1 - cfg_.retain_days) - kHourMs;
 }
 
 Flag DetectionEngine::MakeFlag(const ScoredUser& s, int64_t day, const std::string& date) const {

@@ -14,9 +14,10 @@
 //   simhash         64-bit SimHash over word 2-shingles (lower-cased words);
 //                   near-duplicate prompts differ in few bits. Texts over
 //                   8 KB: of the first and last 4 KB
-//   exact_hash      xxh3 of the text with case folded and whitespace runs
-//                   collapsed; equal for exact duplicates up to formatting
-//                   (over 8 KB: the middle counts byte for byte)
+//   exact_hash      the tokens' hashes chained (lower-cased words and
+//                   punctuation bytes; white space ignored), so equal for
+//                   exact duplicates up to case and spacing (over 8 KB: the
+//                   middle counts byte for byte)
 //
 // Thread-safety: thread-safe (per-thread scratch buffers).
 // Errors: none; empty text gives present=true, length=0, ratio 1, hashes of "".

@@ -12,10 +12,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-bool EndsWith(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
-
 bool Compressible(std::string_view type) {
   return type.starts_with("text/") || type.starts_with("application/json") || type == "image/svg+xml";
 }
@@ -60,14 +56,14 @@ std::string Sanitize(std::string_view path) {
 }  // namespace
 
 std::string ContentTypeFor(std::string_view path) {
-  if (EndsWith(path, ".html")) return "text/html; charset=utf-8";
-  if (EndsWith(path, ".js") || EndsWith(path, ".mjs")) return "text/javascript; charset=utf-8";
-  if (EndsWith(path, ".css")) return "text/css; charset=utf-8";
-  if (EndsWith(path, ".svg")) return "image/svg+xml";
-  if (EndsWith(path, ".png")) return "image/png";
-  if (EndsWith(path, ".json")) return "application/json";
-  if (EndsWith(path, ".woff2")) return "font/woff2";
-  if (EndsWith(path, ".txt")) return "text/plain; charset=utf-8";
+  if (path.ends_with(".html")) return "text/html; charset=utf-8";
+  if (path.ends_with(".js") || path.ends_with(".mjs")) return "text/javascript; charset=utf-8";
+  if (path.ends_with(".css")) return "text/css; charset=utf-8";
+  if (path.ends_with(".svg")) return "image/svg+xml";
+  if (path.ends_with(".png")) return "image/png";
+  if (path.ends_with(".json")) return "application/json";
+  if (path.ends_with(".woff2")) return "font/woff2";
+  if (path.ends_with(".txt")) return "text/plain; charset=utf-8";
   return "application/octet-stream";
 }
 

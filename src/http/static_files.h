@@ -3,7 +3,7 @@
 // A single-page app is a handful of files fetched on every first visit, so
 // each file is read once, hashed for an ETag and gzip-compressed once (level
 // 9, only when that makes it smaller), then served from memory: a request
-// costs a map lookup, never a disk read or a compression. A file changed on
+// costs a stat and a map lookup, never a disk read or a compression. A file changed on
 // disk (a new `make web` under a running server) is picked up by comparing
 // its modification time and size on each request.
 //
