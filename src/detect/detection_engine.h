@@ -5,7 +5,8 @@
 //   daily job     engine.ScoreDay(engine.DayOf(now) - 1)
 //   HTTP          engine.RegisterRoutes(router)    GET /v1/flags, POST review
 //   governance    engine.Subscribe(listener)       flagged/updated/retracted/confirmed/dismissed
-//   leaderboard   engine.WastedTokens(user, day)   honest volume
+//   queries       engine.WastedTokens(user, day)   a stored flag's waste (the app's
+//                                                  honest volume follows Subscribe)
 //
 // Thread-safety: all methods are thread-safe. Listeners are called without
 // internal locks held, on the thread that scored or reviewed.

@@ -295,6 +295,30 @@ int CountPct(const std::vector<std::string>& bodies, int pct) {
   return n;
 }
 
+// The delivery log keeps finished deliveries for kDeliveryLogDays; pending
+// ones stay whatever their age.
+TEST(Alerter, FinishedDeliveriesArePrunedPendingOnesKept) {
+  TempDb tmp;
+  auto db = tmp.Open();
+  ASSERT_TRUE(db);
+  auto add = [&](const char* state, TimeMs updated) {
+    DeliveryRecord d;
+    d.kind = "budget", d.url = "http://127.0.0.1:9/hook", d.state = state, d.created = d.updated = updated;
+    EXPECT_TRUE(db->InsertDelivery(d).ok());
+    return d.id;
+  };
+  add("delivered", 1000);
+  add("failed", 1000);
+  int64_t old_pending = add("pending", 1000);
+  int64_t recent = add("delivered", 5000);
+  ASSERT_TRUE(db->PruneDeliveries(2000).ok());
+  auto rows = db->QueryDeliveries({.limit = 100});
+  ASSERT_TRUE(rows.ok());
+  std::vector<int64_t> ids;
+  for (const auto& r : *rows) ids.push_back(r.id);
+  EXPECT_EQ(ids, (std::vector<int64_t>{recent, old_pending}));  // newest first
+}
+
 // "Each threshold once per period" holds across a restart: usage replayed
 // by recovery crosses 50% again, and it must not alert again.
 TEST(GovernorAlerts, ThresholdFiredBeforeRestartDoesNotFireAgain) {

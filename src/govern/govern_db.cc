@@ -296,6 +296,15 @@ Result<std::vector<std::pair<std::string, TimeMs>>> GovernDb::FiredAlerts() {
   return out;
 }
 
+Status GovernDb::PruneDeliveries(TimeMs before) {
+  std::lock_guard<std::mutex> l(mu_);
+  Stmt st(db_, "DELETE FROM govern_deliveries WHERE state != 'pending' AND updated < ?");
+  if (!st.ok()) return DbError(db_, "prepare delivery prune");
+  st.Int(1, before);
+  if (sqlite3_step(st.get()) != SQLITE_DONE) return DbError(db_, "prune deliveries");
+  return Status::OK();
+}
+
 Status GovernDb::PruneFiredAlerts(TimeMs before) {
   std::lock_guard<std::mutex> l(mu_);
   Stmt st(db_, "DELETE FROM govern_alerts_fired WHERE until < ?");

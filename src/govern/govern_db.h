@@ -100,6 +100,9 @@ class GovernDb {
   Status UpdateDelivery(const DeliveryRecord& d);
   // Newest first.
   Result<std::vector<DeliveryRecord>> QueryDeliveries(const DeliveryFilter& f);
+  // Drops finished (delivered or failed) deliveries last updated before
+  // `before`; pending ones stay until they finish.
+  Status PruneDeliveries(TimeMs before);
 
   // Alerts raised this period: `until` is when the key may be forgotten.
   Status SaveFiredAlert(const std::string& key, TimeMs until);

@@ -56,8 +56,7 @@ class Ring {
  public:
   struct Slot {
     std::vector<model::Event> events;
-    size_t n = 0;
-    std::span<const model::Event> view() const { return {events.data(), n}; }
+    std::span<const model::Event> view() const { return events; }
   };
 
   // Producer: the next free slot, waiting for the consumers if all are taken.
@@ -176,8 +175,7 @@ Status RunRecovery(const RecoveryPlan& plan, store::Store& store, Ingestor::Reco
   Status s = store.ScanEventBlocks(0, [&](std::vector<model::Event>& events) {
     Ring::Slot& slot = ring.Acquire();
     std::swap(slot.events, events);  // the store decodes the next block into this slot's old events
-    slot.n = slot.events.size();
-    st->events += int64_t(slot.n);
+    st->events += int64_t(slot.events.size());
     ring.Publish();
     return Status::OK();
   });

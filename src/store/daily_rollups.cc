@@ -32,10 +32,11 @@ void DailyRollups::Add(const model::Event& e) {
   r.outcome_value += e.outcome_value;
 }
 
-std::vector<model::Event> DailyRollups::Rows() const {
+std::vector<model::Event> DailyRollups::TakeRows() {
   std::vector<model::Event> out;
   out.reserve(groups_.size());
-  for (const auto& [key, r] : groups_) out.push_back(r);
+  for (auto& [key, r] : groups_) out.push_back(std::move(r));
+  groups_.clear();
   return out;
 }
 

@@ -22,8 +22,9 @@ class DailyRollups {
  public:
   void Add(const model::Event& e);
   // One event per group: ts = the day's first millisecond (UTC), received =
-  // ts, id empty, sums as above. In no particular order.
-  std::vector<model::Event> Rows() const;
+  // ts, id empty, sums as above. In no particular order. Moves the groups
+  // out: the object is empty afterwards.
+  std::vector<model::Event> TakeRows();
   size_t groups() const { return groups_.size(); }
 
  private:

@@ -425,7 +425,7 @@ class SqliteStore final : public Store {
     }
     BR_RETURN_IF_ERROR(DeleteBlocks(deleted));
     for (auto& [seq, events] : kept) BR_RETURN_IF_ERROR(RewriteBlock(seq, events));
-    BR_RETURN_IF_ERROR(InsertRollups(rollups.Rows()));
+    BR_RETURN_IF_ERROR(InsertRollups(rollups.TakeRows()));
     return folded;
   }
 
