@@ -222,8 +222,12 @@ TEST(CompressEstimate, FlagsTheLowEntropyTextsZstdFlags) {
   for (const auto& t : Corpus()) {
     if (t.text.size() < 256) continue;
     double z = Zstd(t.text), e = EstimateCompressRatio(t.text);
-    if (z <= 0.15) EXPECT_LE(e, 0.2) << t.name << " " << t.text.size() << " zstd " << z;
-    if (z >= 0.3) EXPECT_GT(e, 0.2) << t.name << " " << t.text.size() << " zstd " << z;
+    if (z <= 0.15) {
+      EXPECT_LE(e, 0.2) << t.name << " " << t.text.size() << " zstd " << z;
+    }
+    if (z >= 0.3) {
+      EXPECT_GT(e, 0.2) << t.name << " " << t.text.size() << " zstd " << z;
+    }
   }
 }
 

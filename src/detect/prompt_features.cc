@@ -17,7 +17,7 @@
 //   SimHash (Charikar 2002) over word 2-shingles: each shingle hash votes on
 // the 64 bit positions; the fingerprint bit is set when more than half of the
 // votes had it set, so texts that share most shingles differ in few bits and
-// unrelated texts in about 32. Votes are counted bit-sliced (see Votes).
+// unrelated texts in about 32. The votes are counted in bulk (MajorityBits).
 //   The exact hash chains the token hashes (multiply-add, mixed at the end),
 // so it ignores case and white space, and is equal exactly when the token
 // sequences are.
@@ -47,8 +47,8 @@
 #include <cstring>
 #include <string>
 
-#ifdef __SSE2__
-#include <emmintrin.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
 #endif
 
 #define XXH_INLINE_ALL
@@ -62,14 +62,17 @@ namespace {
 constexpr size_t kSampleBytes = 8192;    // fingerprints read head + tail of this much
 constexpr size_t kEstimateBytes = 4096;  // the estimate reads head + tail of this much
 constexpr int kTableBits = 10;           // LZ match table: 1024 last positions
+constexpr size_t kLookupStride = 4;      // LZ: look up every 4th position, enter every one
 constexpr size_t kBlocks = kSampleBytes / 64 + 1;  // + one block of padding
 
 struct Scratch {
   // The (sampled) text, padded with spaces to whole 64-byte blocks plus one.
   std::array<char, kBlocks * 64> text{};
   std::array<uint64_t, kBlocks> word_bits{}, punct_bits{};  // bit i: byte i is a word / punctuation byte
+  std::array<uint64_t, kSampleBytes / 2 + 1> shingles{};  // a word needs a byte and a separator
   std::array<char, kEstimateBytes> sample{};
-  std::array<uint16_t, 1u << kTableBits> table{};
+  std::array<uint32_t, 1u << kTableBits> table{};  // LZ positions, see EstimateCompressedSize
+  uint32_t table_stamp = 0;
   std::array<uint16_t, 256> histogram{};
 };
 
@@ -158,10 +161,16 @@ inline size_t WordEnd(const Scratch& s, size_t pos) {
   return b * 64 + static_cast<size_t>(__builtin_ctzll(~s.word_bits[b]));
 }
 
-// Bit-sliced vote counting: byte v of a hash is spread to 8 one-byte lanes
-// (lane i = bit i of v) and added to a 64-bit SWAR accumulator, so a shingle
-// costs 8 table lookups and 8 adds. Lanes are flushed to 32-bit counters
-// before they can overflow (every 255 shingles).
+// The majority vote of the SimHash: bit k is set when more than half of the
+// shingle hashes have bit k set. Counting is the costly part of the
+// fingerprint (64 counters per shingle), so it is done in bulk over the
+// collected hashes, with AVX2 where the CPU has it:
+//   AVX2: the 64 bits of a hash become 64 byte lanes (0xff = set) by a
+//   broadcast, a byte shuffle, an AND and a compare, and are subtracted from
+//   two vectors of byte counters, widened to 16 bits every 255 hashes.
+//   Portable: byte v of a hash is spread to 8 one-byte lanes (lane i = bit i
+//   of v) by table and added to 8 SWAR accumulators, flushed every 255.
+// Both give the same bits (PromptFeatures.MajorityBitsPathsAgree).
 constexpr std::array<uint64_t, 256> MakeSpread() {
   std::array<uint64_t, 256> t{};
   for (int v = 0; v < 256; ++v)
@@ -170,37 +179,60 @@ constexpr std::array<uint64_t, 256> MakeSpread() {
 }
 constexpr std::array<uint64_t, 256> kSpread = MakeSpread();
 
-class Votes {
- public:
-  [[gnu::always_inline]] void Add(uint64_t h) {
-    a0_ += kSpread[h & 255], a1_ += kSpread[(h >> 8) & 255];
-    a2_ += kSpread[(h >> 16) & 255], a3_ += kSpread[(h >> 24) & 255];
-    a4_ += kSpread[(h >> 32) & 255], a5_ += kSpread[(h >> 40) & 255];
-    a6_ += kSpread[(h >> 48) & 255], a7_ += kSpread[h >> 56];
-    ++total_;
-    if (++pending_ == 255) Flush();
-  }
-  // Bit k is set when more than half of the shingles had bit k set.
-  uint64_t Fingerprint() {
-    Flush();
-    uint64_t sh = 0;
-    for (int k = 0; k < 64; ++k) sh |= static_cast<uint64_t>(2 * ones_[k] > total_) << k;
-    return sh;
-  }
-
- private:
-  void Flush() {
-    const uint64_t acc[8] = {a0_, a1_, a2_, a3_, a4_, a5_, a6_, a7_};
+uint64_t MajorityBitsPortable(const uint64_t* h, size_t n) {
+  std::array<uint32_t, 64> ones{};
+  for (size_t i = 0; i < n;) {
+    uint64_t acc[8] = {};
+    for (size_t end = std::min(n, i + 255); i < end; ++i)
+      for (int b = 0; b < 8; ++b) acc[b] += kSpread[(h[i] >> (8 * b)) & 255];
     for (int b = 0; b < 8; ++b)
-      for (int i = 0; i < 8; ++i) ones_[8 * b + i] += static_cast<uint32_t>((acc[b] >> (8 * i)) & 255);
-    a0_ = a1_ = a2_ = a3_ = a4_ = a5_ = a6_ = a7_ = 0;
-    pending_ = 0;
+      for (int k = 0; k < 8; ++k) ones[8 * b + k] += static_cast<uint32_t>((acc[b] >> (8 * k)) & 255);
   }
-  uint64_t a0_ = 0, a1_ = 0, a2_ = 0, a3_ = 0, a4_ = 0, a5_ = 0, a6_ = 0, a7_ = 0;  // 8 one-byte lanes each
-  std::array<uint32_t, 64> ones_{};
-  uint32_t total_ = 0;
-  int pending_ = 0;
-};
+  uint64_t bits = 0;
+  for (int k = 0; k < 64; ++k) bits |= static_cast<uint64_t>(2 * size_t(ones[k]) > n) << k;
+  return bits;
+}
+
+#if defined(__x86_64__)
+[[gnu::target("avx2")]] uint64_t MajorityBitsAvx2(const uint64_t* h, size_t n) {
+  // Byte j of a 32-bit half, in lane j of 32: shuffle its byte j / 8 there,
+  // keep bit j % 8.
+  const __m256i shuffle = _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,  //
+                                           2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
+  const __m256i bit = _mm256_set1_epi64x(0x8040201008040201ll);
+  __m256i c0 = _mm256_setzero_si256(), c1 = c0, c2 = c0, c3 = c0;  // 16-bit counts of bits 0-15, ..., 48-63
+  for (size_t i = 0; i < n;) {
+    __m256i lo = _mm256_setzero_si256(), hi = lo;  // byte counts of bits 0-31, 32-63
+    for (size_t end = std::min(n, i + 255); i < end; ++i) {
+      __m256i l = _mm256_shuffle_epi8(_mm256_set1_epi32(static_cast<int>(h[i])), shuffle);
+      __m256i u = _mm256_shuffle_epi8(_mm256_set1_epi32(static_cast<int>(h[i] >> 32)), shuffle);
+      lo = _mm256_sub_epi8(lo, _mm256_cmpeq_epi8(_mm256_and_si256(l, bit), bit));
+      hi = _mm256_sub_epi8(hi, _mm256_cmpeq_epi8(_mm256_and_si256(u, bit), bit));
+    }
+    c0 = _mm256_add_epi16(c0, _mm256_cvtepu8_epi16(_mm256_castsi256_si128(lo)));
+    c1 = _mm256_add_epi16(c1, _mm256_cvtepu8_epi16(_mm256_extracti128_si256(lo, 1)));
+    c2 = _mm256_add_epi16(c2, _mm256_cvtepu8_epi16(_mm256_castsi256_si128(hi)));
+    c3 = _mm256_add_epi16(c3, _mm256_cvtepu8_epi16(_mm256_extracti128_si256(hi, 1)));
+  }
+  // 2 * ones > n  <=>  ones > n / 2; counts stay below 2^15 (n <= 4097).
+  // Packing two compare results interleaves their 8-lane halves; the
+  // permute puts bits 0-15 before 16-31.
+  const __m256i half = _mm256_set1_epi16(static_cast<int16_t>(n / 2));
+  __m256i low = _mm256_packs_epi16(_mm256_cmpgt_epi16(c0, half), _mm256_cmpgt_epi16(c1, half));
+  __m256i high = _mm256_packs_epi16(_mm256_cmpgt_epi16(c2, half), _mm256_cmpgt_epi16(c3, half));
+  uint32_t l = static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_permute4x64_epi64(low, 0xd8)));
+  uint32_t u = static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_permute4x64_epi64(high, 0xd8)));
+  return uint64_t(l) | (uint64_t(u) << 32);
+}
+#endif
+
+uint64_t Majority(const uint64_t* h, size_t n) {
+#if defined(__x86_64__)
+  static const bool avx2 = __builtin_cpu_supports("avx2");
+  if (avx2) return MajorityBitsAvx2(h, n);
+#endif
+  return MajorityBitsPortable(h, n);
+}
 
 // Copies the text (head and tail when long) into the padded buffer; returns
 // its length.
@@ -228,9 +260,9 @@ void Fingerprints(std::string_view text, Scratch& s, model::PromptFeatures* f) {
   size_t n = CopySample(text, s);
   size_t blocks = n / 64 + 1;
   ClassifyBlocks(s, blocks);
-  Votes votes;
+  uint64_t* shingles = s.shingles.data();
+  size_t words = 0;
   uint64_t prev = 0, exact = 0x2545F4914F6CDD1Dull, carry = 0;
-  int words = 0;
   for (size_t b = 0; b < blocks; ++b) {
     uint64_t word = s.word_bits[b], punct = s.punct_bits[b];
     uint64_t starts = word & ~((word << 1) | carry);
@@ -243,13 +275,12 @@ void Fingerprints(std::string_view text, Scratch& s, model::PromptFeatures* f) {
       }
       uint64_t w = WordHash(s.text.data() + pos, WordEnd(s, pos) - pos);
       exact = exact * 0x100000001B3ull + w;
-      if (words > 0) votes.Add(prev * 0x9E3779B97F4A7C15ull ^ w);
+      shingles[words++] = prev * 0x9E3779B97F4A7C15ull ^ w;  // the first is the word itself
       prev = w;
-      ++words;
     }
   }
-  if (words == 1) votes.Add(prev);
-  f->simhash = votes.Fingerprint();
+  // Shingles pair each word with the one before; a single word is its own.
+  f->simhash = words <= 1 ? Majority(shingles, words) : Majority(shingles + 1, words - 1);
   f->exact_hash = Mix(exact);
   if (text.size() > kSampleBytes) {
     std::string_view middle = text.substr(kSampleBytes / 2, text.size() - kSampleBytes);
@@ -273,30 +304,54 @@ constexpr double kSequenceBytes = 2.5;   // one match: literal length, match len
 constexpr double kSymbolBytes = 0.5;     // Huffman table, per distinct literal byte
 constexpr size_t kMinHuffmanLiterals = 64;  // fewer literals are stored raw
 
+// Equal bytes at a and b, at most max, 8 at a time.
+inline size_t MatchLength(const char* a, const char* b, size_t max) {
+  size_t len = 0;
+  for (; len + 8 <= max; len += 8) {
+    uint64_t x, y;
+    std::memcpy(&x, a + len, 8);
+    std::memcpy(&y, b + len, 8);
+    if (x != y) return len + static_cast<size_t>(__builtin_ctzll(x ^ y)) / 8;
+  }
+  while (len < max && a[len] == b[len]) ++len;
+  return len;
+}
+
 double EstimateCompressedSize(const char* p, size_t n, Scratch& s) {
+  // Entries are stamp + position + 1 and only those above this call's stamp
+  // are valid, so the table is cleared once per ~2^32 bytes, not per call.
+  if (s.table_stamp > UINT32_MAX - 2 * kEstimateBytes) {
+    s.table.fill(0);
+    s.table_stamp = 0;
+  }
+  const uint32_t stamp = s.table_stamp;
+  s.table_stamp += static_cast<uint32_t>(n) + 1;
   auto& table = s.table;
   auto& hist = s.histogram;
-  table.fill(0);
   hist.fill(0);
+  auto slot = [&](size_t i) -> uint32_t& { return table[(Load32(p + i) * 2654435761u) >> (32 - kTableBits)]; };
   size_t matches = 0, literals = 0, i = 0, anchor = 0;
   auto take_literals = [&](size_t to) {
     for (size_t k = anchor; k < to; ++k) ++hist[static_cast<unsigned char>(p[k])];
     literals += to - anchor;
   };
   while (i + 4 <= n) {
-    uint32_t v = Load32(p + i);
-    uint32_t h = (v * 2654435761u) >> (32 - kTableBits);
-    size_t cand = table[h];  // position + 1, 0 = empty
-    table[h] = static_cast<uint16_t>(i + 1);
-    if (cand == 0 || Load32(p + cand - 1) != v) {
-      ++i;
+    uint32_t& e = slot(i);
+    uint32_t cand = e;
+    e = stamp + static_cast<uint32_t>(i) + 1;
+    if (cand <= stamp || Load32(p + (cand - stamp - 1)) != Load32(p + i)) {
+      // No match here: the next positions are only entered, not looked up.
+      size_t end = std::min(i + kLookupStride, n - 3);
+      for (size_t j = i + 1; j < end; ++j) slot(j) = stamp + static_cast<uint32_t>(j) + 1;
+      i = end;
       continue;
     }
-    take_literals(i);
-    size_t len = 4, from = cand - 1;
-    while (i + len < n && p[from + len] == p[i + len]) ++len;
+    // Extend back over positions that were not looked up, then forward.
+    size_t from = cand - stamp - 1, start = i;
+    while (start > anchor && from > 0 && p[from - 1] == p[start - 1]) --start, --from;
+    take_literals(start);
     ++matches;
-    i += len;
+    i = start + MatchLength(p + from, p + start, n - start);
     anchor = i;
   }
   take_literals(n);
@@ -333,6 +388,10 @@ float CompressRatioEstimate(std::string_view text, Scratch& s) {
 }
 
 }  // namespace
+
+uint64_t internal::MajorityBits(std::span<const uint64_t> hashes, bool simd) {
+  return simd ? Majority(hashes.data(), hashes.size()) : MajorityBitsPortable(hashes.data(), hashes.size());
+}
 
 float EstimateCompressRatio(std::string_view text) { return CompressRatioEstimate(text, ThreadScratch()); }
 

@@ -24,6 +24,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -45,6 +46,13 @@ float EstimateCompressRatio(std::string_view text);
 // 16 hex digits, either case. The error names no field; the caller adds it.
 Result<uint64_t> ParseFingerprintHex(std::string_view s);
 std::string FingerprintHex(uint64_t v);  // 16 lower-case hex digits
+
+namespace internal {
+// The SimHash's vote, exposed so tests can hold the paths to each other:
+// bit k is set when more than half of the hashes have bit k set. `simd`
+// takes the AVX2 path where the CPU has it; false, the portable one.
+uint64_t MajorityBits(std::span<const uint64_t> hashes, bool simd);
+}  // namespace internal
 
 // Number of differing bits between two SimHashes (0..64).
 inline int HammingDistance(uint64_t a, uint64_t b) { return __builtin_popcountll(a ^ b); }

@@ -109,6 +109,28 @@ TEST(PromptFeatures, SimHashMatchesTheReferenceDefinition) {
   }
 }
 
+// The AVX2 and portable votes give the same bits as counting each bit, on
+// every count around the 255-hash flush and the largest a sample can give.
+TEST(PromptFeatures, MajorityBitsPathsAgree) {
+  std::mt19937_64 r(11);
+  for (size_t n : {0, 1, 2, 3, 31, 254, 255, 256, 510, 511, 1000, 4097}) {
+    for (int biased = 0; biased < 2; ++biased) {
+      std::vector<uint64_t> h(n);
+      for (auto& x : h) x = biased ? (r() | r()) & ~(r() & r()) : r();  // bits near and far from half
+      uint64_t want = 0;
+      for (int k = 0; k < 64; ++k) {
+        size_t ones = 0;
+        for (uint64_t x : h) ones += (x >> k) & 1;
+        want |= uint64_t(2 * ones > n) << k;
+      }
+      EXPECT_EQ(internal::MajorityBits(h, true), want) << n;
+      EXPECT_EQ(internal::MajorityBits(h, false), want) << n;
+    }
+  }
+  std::vector<uint64_t> tie = {0x1, 0x0};  // exactly half is not more than half
+  EXPECT_EQ(internal::MajorityBits(tie, true), 0u);
+}
+
 TEST(PromptFeatures, LongPromptsAreSampledButExactHashSeesTheMiddle) {
   std::string a(20000, 'x');
   for (size_t i = 0; i < a.size(); i += 10) a[i] = ' ';
