@@ -62,7 +62,6 @@ namespace {
 constexpr size_t kSampleBytes = 8192;    // fingerprints read head + tail of this much
 constexpr size_t kEstimateBytes = 4096;  // the estimate reads head + tail of this much
 constexpr int kTableBits = 10;           // LZ match table: 1024 last positions
-constexpr size_t kLookupStride = 4;      // LZ: look up every 4th position, enter every one
 constexpr size_t kBlocks = kSampleBytes / 64 + 1;  // + one block of padding
 
 struct Scratch {
@@ -70,9 +69,11 @@ struct Scratch {
   std::array<char, kBlocks * 64> text{};
   std::array<uint64_t, kBlocks> word_bits{}, punct_bits{};  // bit i: byte i is a word / punctuation byte
   std::array<uint64_t, kSampleBytes / 2 + 1> shingles{};  // a word needs a byte and a separator
-  std::array<char, kEstimateBytes> sample{};
+  std::array<char, kEstimateBytes + 64> sample{};  // the estimate's text, padded
   std::array<uint32_t, 1u << kTableBits> table{};  // LZ positions, see EstimateCompressedSize
   uint32_t table_stamp = 0;
+  std::array<uint32_t, kEstimateBytes + 8> lz_index{};             // table index of each position
+  std::array<uint64_t, kEstimateBytes / 64 + 1> lz_anchors{};      // bit k: position k is an anchor
   std::array<uint16_t, 256> histogram{};
 };
 
@@ -204,8 +205,11 @@ uint64_t MajorityBitsPortable(const uint64_t* h, size_t n) {
   for (size_t i = 0; i < n;) {
     __m256i lo = _mm256_setzero_si256(), hi = lo;  // byte counts of bits 0-31, 32-63
     for (size_t end = std::min(n, i + 255); i < end; ++i) {
-      __m256i l = _mm256_shuffle_epi8(_mm256_set1_epi32(static_cast<int>(h[i])), shuffle);
-      __m256i u = _mm256_shuffle_epi8(_mm256_set1_epi32(static_cast<int>(h[i] >> 32)), shuffle);
+      // Each half broadcast straight from memory (vpbroadcastd is then a
+      // load, not a second operation on the shuffle port).
+      const char* half = reinterpret_cast<const char*>(h + i);
+      __m256i l = _mm256_shuffle_epi8(_mm256_broadcastd_epi32(_mm_loadu_si32(half)), shuffle);
+      __m256i u = _mm256_shuffle_epi8(_mm256_broadcastd_epi32(_mm_loadu_si32(half + 4)), shuffle);
       lo = _mm256_sub_epi8(lo, _mm256_cmpeq_epi8(_mm256_and_si256(l, bit), bit));
       hi = _mm256_sub_epi8(hi, _mm256_cmpeq_epi8(_mm256_and_si256(u, bit), bit));
     }
@@ -317,6 +321,62 @@ inline size_t MatchLength(const char* a, const char* b, size_t max) {
   return len;
 }
 
+// LZ anchors. Every position's 4 bytes are hashed to a table index (8 at a
+// time with AVX2); a position is an anchor when two more bits of its hash
+// are zero (a quarter of positions, chosen by content, so a repeated string
+// has the same anchors in each copy) or when it is a multiple of 16 (so no
+// text can avoid anchors by its choice of bytes). Positions n - 3 and up
+// have no 4 bytes and are never anchors.
+constexpr uint32_t kLzMultiplier = 2654435761u;
+constexpr int kAnchorShift = 32 - kTableBits - 2;
+constexpr uint64_t kEvery16 = 0x0001000100010001ull;
+
+void HashPositionsPortable(const char* p, size_t n, Scratch& s) {
+  size_t positions = n >= 4 ? n - 3 : 0;
+  for (size_t k = 0; k < positions; ++k) {
+    uint32_t h = Load32(p + k) * kLzMultiplier;
+    s.lz_index[k] = h >> (32 - kTableBits);
+    if (((h >> kAnchorShift) & 3) == 0) s.lz_anchors[k / 64] |= 1ull << (k % 64);
+  }
+}
+
+#if defined(__x86_64__)
+[[gnu::target("avx2")]] void HashPositionsAvx2(const char* p, size_t n, Scratch& s) {
+  // Lane j of 8: the 4 bytes at k + j, gathered from one 16-byte load.
+  const __m256i windows = _mm256_setr_epi8(0, 1, 2, 3, 1, 2, 3, 4, 2, 3, 4, 5, 3, 4, 5, 6,  //
+                                           4, 5, 6, 7, 5, 6, 7, 8, 6, 7, 8, 9, 7, 8, 9, 10);
+  const __m256i mul = _mm256_set1_epi32(static_cast<int>(kLzMultiplier));
+  const __m256i select = _mm256_set1_epi32(3 << kAnchorShift);
+  size_t positions = n >= 4 ? n - 3 : 0;
+  for (size_t k = 0; k < positions; k += 8) {  // p is padded: reading past n is safe
+    __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + k));
+    __m256i h = _mm256_mullo_epi32(_mm256_shuffle_epi8(_mm256_broadcastsi128_si256(bytes), windows), mul);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(s.lz_index.data() + k), _mm256_srli_epi32(h, 32 - kTableBits));
+    __m256i chosen = _mm256_cmpeq_epi32(_mm256_and_si256(h, select), _mm256_setzero_si256());
+    uint64_t bits = static_cast<uint32_t>(_mm256_movemask_ps(_mm256_castsi256_ps(chosen)));
+    s.lz_anchors[k / 64] |= bits << (k % 64);
+  }
+}
+#endif
+
+// Bit k: counts[k] != 0, for 64 counts.
+inline uint64_t NonZero64(const uint16_t* counts) {
+  uint64_t bits = 0;
+#if defined(__SSE2__)
+  const __m128i zero = _mm_setzero_si128();
+  for (int k = 0; k < 4; ++k) {  // 16 counts: two compares packed to one byte each
+    __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(counts + 16 * k));
+    __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(counts + 16 * k + 8));
+    __m128i is_zero = _mm_packs_epi16(_mm_cmpeq_epi16(a, zero), _mm_cmpeq_epi16(b, zero));
+    bits |= uint64_t(~static_cast<uint32_t>(_mm_movemask_epi8(is_zero)) & 0xffff) << (16 * k);
+  }
+#else
+  for (int k = 0; k < 64; ++k) bits |= uint64_t(counts[k] != 0) << k;
+#endif
+  return bits;
+}
+
+// p: n bytes padded with at least 32 more.
 double EstimateCompressedSize(const char* p, size_t n, Scratch& s) {
   // Entries are stamp + position + 1 and only those above this call's stamp
   // are valid, so the table is cleared once per ~2^32 bytes, not per call.
@@ -326,47 +386,56 @@ double EstimateCompressedSize(const char* p, size_t n, Scratch& s) {
   }
   const uint32_t stamp = s.table_stamp;
   s.table_stamp += static_cast<uint32_t>(n) + 1;
+  size_t positions = n >= 4 ? n - 3 : 0, words = (positions + 63) / 64;
+  for (size_t w = 0; w < words; ++w) s.lz_anchors[w] = kEvery16;
+#if defined(__x86_64__)
+  static const bool avx2 = __builtin_cpu_supports("avx2");
+  if (avx2) {
+    HashPositionsAvx2(p, n, s);
+  } else {
+    HashPositionsPortable(p, n, s);
+  }
+#else
+  HashPositionsPortable(p, n, s);
+#endif
+  if (positions % 64) s.lz_anchors[words - 1] &= (1ull << (positions % 64)) - 1;
+
   auto& table = s.table;
   auto& hist = s.histogram;
   hist.fill(0);
-  auto slot = [&](size_t i) -> uint32_t& { return table[(Load32(p + i) * 2654435761u) >> (32 - kTableBits)]; };
-  size_t matches = 0, literals = 0, i = 0, anchor = 0;
+  size_t matches = 0, literals = 0, i = 0, anchor = 0;  // i: parsed up to; anchor: literals from
   auto take_literals = [&](size_t to) {
     for (size_t k = anchor; k < to; ++k) ++hist[static_cast<unsigned char>(p[k])];
     literals += to - anchor;
   };
-  while (i + 4 <= n) {
-    uint32_t& e = slot(i);
-    uint32_t cand = e;
-    e = stamp + static_cast<uint32_t>(i) + 1;
-    if (cand <= stamp || Load32(p + (cand - stamp - 1)) != Load32(p + i)) {
-      // No match here: the next positions are only entered, not looked up.
-      size_t end = std::min(i + kLookupStride, n - 3);
-      for (size_t j = i + 1; j < end; ++j) slot(j) = stamp + static_cast<uint32_t>(j) + 1;
-      i = end;
-      continue;
+  for (size_t w = 0; w < words; ++w) {
+    for (uint64_t bits = s.lz_anchors[w]; bits != 0; bits &= bits - 1) {
+      size_t q = w * 64 + static_cast<size_t>(__builtin_ctzll(bits));
+      if (q < i) continue;  // inside the last match
+      uint32_t& e = table[s.lz_index[q]];
+      uint32_t cand = e;
+      e = stamp + static_cast<uint32_t>(q) + 1;
+      if (cand <= stamp || Load32(p + (cand - stamp - 1)) != Load32(p + q)) continue;
+      // A match: extend back over the bytes before the anchor, then forward.
+      size_t from = cand - stamp - 1, start = q;
+      while (start > anchor && from > 0 && p[from - 1] == p[start - 1]) --start, --from;
+      take_literals(start);
+      ++matches;
+      i = start + MatchLength(p + from, p + start, n - start);
+      anchor = i;
     }
-    // Extend back over positions that were not looked up, then forward.
-    size_t from = cand - stamp - 1, start = i;
-    while (start > anchor && from > 0 && p[from - 1] == p[start - 1]) --start, --from;
-    take_literals(start);
-    ++matches;
-    i = start + MatchLength(p + from, p + start, n - start);
-    anchor = i;
   }
   take_literals(n);
   double literal_bytes = double(literals);
   if (literals >= kMinHuffmanLiterals) {
+    // Entropy over the byte values present (text uses a few dozen of 256).
     const auto& clogc = CLogC();
-    double bits = clogc[literals], distinct = 0;
-    for (size_t q = 0; q < hist.size(); q += 4) {  // text uses few byte values: skip empty quads
-      uint64_t quad;
-      std::memcpy(&quad, &hist[q], 8);
-      if (quad == 0) continue;
-      for (size_t k = q; k < q + 4; ++k) {
-        bits -= clogc[hist[k]];
-        distinct += hist[k] != 0;
-      }
+    double bits = clogc[literals];
+    int distinct = 0;
+    for (size_t w = 0; w < 4; ++w) {
+      uint64_t present = NonZero64(s.histogram.data() + 64 * w);
+      distinct += __builtin_popcountll(present);
+      for (; present != 0; present &= present - 1) bits -= clogc[s.histogram[64 * w + __builtin_ctzll(present)]];
     }
     literal_bytes = std::min(literal_bytes, bits / 8 + distinct * kSymbolBytes);
   }
@@ -375,14 +444,15 @@ double EstimateCompressedSize(const char* p, size_t n, Scratch& s) {
 
 float CompressRatioEstimate(std::string_view text, Scratch& s) {
   if (text.empty()) return 1.0f;
-  const char* p = text.data();
-  size_t n = text.size();
-  if (n > kEstimateBytes) {
-    std::memcpy(s.sample.data(), p, kEstimateBytes / 2);
-    std::memcpy(s.sample.data() + kEstimateBytes / 2, p + n - kEstimateBytes / 2, kEstimateBytes / 2);
-    p = s.sample.data();
-    n = kEstimateBytes;
+  size_t n = std::min(text.size(), kEstimateBytes);
+  char* p = s.sample.data();
+  if (text.size() <= kEstimateBytes) {
+    std::memcpy(p, text.data(), n);
+  } else {
+    std::memcpy(p, text.data(), kEstimateBytes / 2);
+    std::memcpy(p + kEstimateBytes / 2, text.data() + text.size() - kEstimateBytes / 2, kEstimateBytes / 2);
   }
+  std::memset(p + n, 0, 32);
   // Capped at 10, the wire format's bound: only tiny texts (header-bound) reach it.
   return static_cast<float>(std::min(10.0, EstimateCompressedSize(p, n, s) / double(n)));
 }
