@@ -20,6 +20,7 @@ const Field kFields[] = {
     {"retain_days", nullptr, &DetectConfig::retain_days, nullptr, nullptr, 2, 60},
     {"flag_score", &DetectConfig::flag_score, nullptr, nullptr, nullptr, 1, 100},
     {"high_confidence_score", &DetectConfig::high_confidence_score, nullptr, nullptr, nullptr, 1, 100},
+    {"retract_margin", &DetectConfig::retract_margin, nullptr, nullptr, nullptr, 0, 100},
     {"min_requests", nullptr, &DetectConfig::min_requests, nullptr, nullptr, 1, 1e9},
     {"min_peers", nullptr, &DetectConfig::min_peers, nullptr, nullptr, 1, 1e9},
     {"productive_ratio", &DetectConfig::productive_ratio, nullptr, nullptr, nullptr, 0, 100},

@@ -31,6 +31,10 @@ struct DetectConfig {
   // Scoring.
   double flag_score = 50;              // score >= this: flagged for review
   double high_confidence_score = 80;   // >= this: counts as waste without review
+  // An open flag is retracted only when its day re-scores below
+  // flag_score - retract_margin, so a score hovering at the threshold does
+  // not flag, retract and flag again every minute.
+  double retract_margin = 10;
   int min_requests = 20;               // less evidence than this: not scored
   int min_peers = 8;                   // team smaller than this: compare to the org
   double productive_ratio = 0.25;      // outcomes/Mtok >= this x peer median: productive

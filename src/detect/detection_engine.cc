@@ -94,12 +94,14 @@ void DetectionEngine::RetractBelow(int64_t day, const std::vector<ScoredUser>& s
     auto it = by_user.find(s.features->user);
     if (it != by_user.end()) it->second = &s;
   }
+  const double retract_below = cfg_.flag_score - cfg_.retract_margin;
   for (const auto& [user, s] : by_user) {
     // Not scored this time (no features kept for that day): nothing to judge.
-    if (s == nullptr || (!s->verdict.exempt && s->verdict.score >= cfg_.flag_score)) continue;
-    std::string why = s->verdict.exempt
-                          ? "user is exempt from detection"
-                          : fmt::format("re-scored {:.1f}, below the flag score {:.0f}", s->verdict.score, cfg_.flag_score);
+    // Between retract_below and flag_score the open flag stands as it was.
+    if (s == nullptr || (!s->verdict.exempt && s->verdict.score >= retract_below)) continue;
+    std::string why = s->verdict.exempt ? "user is exempt from detection"
+                                        : fmt::format("re-scored {:.1f}, below the flag score {:.0f} less the margin {:.0f}",
+                                                      s->verdict.score, cfg_.flag_score, cfg_.retract_margin);
     auto r = store_->Retract(FlagId(user, day), s->verdict.score, s->verdict.reasons, std::move(why), clock_.NowMs());
     if (!r.ok()) {
       ++stats->store_errors;

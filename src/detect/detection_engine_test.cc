@@ -115,6 +115,41 @@ TEST(DetectionEngine, RescoringBelowTheThresholdRetractsAnOpenFlagOnce) {
   EXPECT_EQ(engine.last_stats().retracted, 0u);
 }
 
+// Hysteresis: an open flag is retracted only below flag_score -
+// retract_margin. The looper re-scores 0 once its late commits arrive, so a
+// margin of 50 (retract below 0) keeps the flag as it was, and a margin
+// just under 50 (retract below 0.1) withdraws it.
+TEST(DetectionEngine, AnOpenFlagStandsUntilItsScoreFallsBelowTheMargin) {
+  for (double margin : {50.0, 49.9}) {
+    FakeClock clock(kDay0 + kDayMs + kHourMs);
+    DetectConfig cfg = Config();
+    cfg.retract_margin = margin;
+    DetectionEngine engine(cfg, clock);
+    std::vector<FlagEvent> seen;
+    engine.Subscribe([&](const Flag&, FlagEvent e) { seen.push_back(e); });
+    Populate(engine);
+    auto flags = engine.ScoreDay(kDay);
+    ASSERT_EQ(flags.size(), 1u);
+    LateOutcomes(engine, "looper", 200);
+    clock.Advance(kMinuteMs);
+    EXPECT_TRUE(engine.ScoreDay(kDay).empty());
+    auto f = engine.flags().Get(flags[0].id);
+    ASSERT_TRUE(f.has_value());
+    if (margin == 50.0) {
+      EXPECT_EQ(f->state, ReviewState::kOpen);
+      EXPECT_TRUE(f->flagged);
+      EXPECT_EQ(f->score, flags[0].score);  // the flag stands as it was
+      EXPECT_EQ(seen, (std::vector<FlagEvent>{FlagEvent::kFlagged}));
+      EXPECT_EQ(engine.last_stats().retracted, 0u);
+    } else {
+      EXPECT_EQ(f->state, ReviewState::kRetracted);
+      EXPECT_EQ(f->score, 0);
+      EXPECT_NE(f->retraction.find("less the margin"), std::string::npos) << f->retraction;
+      EXPECT_EQ(seen, (std::vector<FlagEvent>{FlagEvent::kFlagged, FlagEvent::kRetracted}));
+    }
+  }
+}
+
 TEST(DetectionEngine, ReviewedFlagsAreNotRetracted) {
   FakeClock clock(kDay0 + kDayMs + kHourMs);
   DetectionEngine engine(Config(), clock);

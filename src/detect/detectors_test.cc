@@ -178,7 +178,10 @@ TEST(DetectConfig, SetOptionByName) {
   EXPECT_TRUE(SetDetectOption(cfg, "prompt_features", 0).ok());
   EXPECT_EQ(cfg.prompt_features, 0);
   EXPECT_FALSE(SetDetectOption(cfg, "prompt_features", 2).ok());
-  EXPECT_EQ(DetectOptionNames().size(), 35u);
+  EXPECT_TRUE(SetDetectOption(cfg, "retract_margin", 5).ok());
+  EXPECT_DOUBLE_EQ(cfg.retract_margin, 5);
+  EXPECT_FALSE(SetDetectOption(cfg, "retract_margin", -1).ok());
+  EXPECT_EQ(DetectOptionNames().size(), 36u);
 }
 
 }  // namespace
