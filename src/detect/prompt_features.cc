@@ -8,8 +8,8 @@
 // prompts are sampled.
 //
 // SimHash + exact hash, one pass. The (sampled) text is copied into a
-// padded buffer, case-folded 8 bytes at a time (SWAR), and classified 16
-// bytes at a time (SSE2) into bitmaps of word bytes and punctuation bytes;
+// padded buffer and, 16 bytes at a time (SSE2), case-folded and classified
+// into bitmaps of word bytes and punctuation bytes;
 // white space only separates. Walking the set bits in order visits each
 // token once: a word (a run of word bytes) is hashed once (xxh3, inlined)
 // and that hash feeds both fingerprints; a punctuation byte feeds the exact
@@ -101,29 +101,35 @@ inline __m128i InRange(__m128i v, char lo, int count) {  // lo <= v < lo + count
   __m128i t = _mm_add_epi8(v, _mm_set1_epi8(static_cast<char>(128 - lo)));
   return _mm_cmplt_epi8(t, _mm_set1_epi8(static_cast<char>(-128 + count)));
 }
-// 16 bytes -> word mask and space mask, one bit per byte.
-inline void Classify16(const char* p, uint32_t* word, uint32_t* space) {
+// 16 bytes -> word mask and space mask, one bit per byte; ASCII capitals
+// are folded to lower case in place on the way.
+inline void Classify16(char* p, uint32_t* word, uint32_t* space) {
   __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-  __m128i alpha = InRange(_mm_or_si128(x, _mm_set1_epi8(0x20)), 'a', 26);
+  __m128i upper = InRange(x, 'A', 26);
+  __m128i alpha = _mm_or_si128(upper, InRange(x, 'a', 26));
   __m128i digit = InRange(x, '0', 10);
   __m128i under = _mm_cmpeq_epi8(x, _mm_set1_epi8('_'));
   __m128i sp = _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8(' ')), InRange(x, '\t', 5));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(p), _mm_or_si128(x, _mm_and_si128(upper, _mm_set1_epi8(0x20))));
   *word = static_cast<uint32_t>(_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(alpha, digit), under)) |
                                 _mm_movemask_epi8(x));
   *space = static_cast<uint32_t>(_mm_movemask_epi8(sp));
 }
 #else
-inline void Classify16(const char* p, uint32_t* word, uint32_t* space) {
+inline void Classify16(char* p, uint32_t* word, uint32_t* space) {
   *word = *space = 0;
   for (int i = 0; i < 16; ++i) {
     unsigned c = static_cast<unsigned char>(p[i]);
     bool w = (c | 0x20) - 'a' < 26 || c - '0' < 10 || c == '_' || c >= 0x80;
     bool s = c == ' ' || c - '\t' < 5;
+    if (c - 'A' < 26) p[i] = static_cast<char>(c | 0x20);
     *word |= uint32_t(w) << i, *space |= uint32_t(s) << i;
   }
 }
 #endif
 
+// Classifies the padded text into the word and punctuation bitmaps and folds
+// it to lower case.
 void ClassifyBlocks(Scratch& s, size_t blocks) {
   for (size_t b = 0; b < blocks; ++b) {
     uint64_t word = 0, space = 0;
@@ -135,16 +141,6 @@ void ClassifyBlocks(Scratch& s, size_t blocks) {
     s.word_bits[b] = word;
     s.punct_bits[b] = ~(word | space);
   }
-}
-
-// ASCII 'A'-'Z' to lower case in 8 bytes at once; other bytes unchanged.
-inline uint64_t Lower8(uint64_t x) {
-  constexpr uint64_t kHigh = 0x8080808080808080ull;
-  uint64_t h = x & ~kHigh;
-  uint64_t ge_a = h + 0x3f3f3f3f3f3f3f3full;  // high bit: byte >= 'A'
-  uint64_t gt_z = h + 0x2525252525252525ull;  // high bit: byte >  'Z'
-  uint64_t upper = ge_a & ~gt_z & ~x & kHigh;
-  return x | (upper >> 2);
 }
 
 // Hash of a word of the (already lower-cased) buffer: xxh3, inlined, the
@@ -250,12 +246,6 @@ size_t CopySample(std::string_view text, Scratch& s) {
   }
   size_t padded = (n / 64 + 1) * 64;
   std::memset(s.text.data() + n, ' ', padded - n);
-  for (size_t i = 0; i < padded; i += 8) {  // fold case once, 8 bytes at a time
-    uint64_t v;
-    std::memcpy(&v, s.text.data() + i, 8);
-    v = Lower8(v);
-    std::memcpy(s.text.data() + i, &v, 8);
-  }
   return n;
 }
 
