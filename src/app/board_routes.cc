@@ -11,6 +11,7 @@
 #include "badges/badges.h"
 #include "common/json_writer.h"
 #include "common/time_util.h"
+#include "detect/detect.h"
 #include "otlp/otlp.h"
 
 namespace burnrate::app {
@@ -286,7 +287,9 @@ void App::Impl::StartBadges() {
 }
 
 void App::Impl::RegisterBoardRoutes() {
-  board = std::make_shared<BoardState>();
+  otlp::ReceiverOptions ro;
+  if (detection->config().prompt_features) ro.prompt_features = detect::ComputePromptFeatures;
+  board = std::make_shared<BoardState>(std::move(ro));
   if (Status st = board->otlp.AttachStore(cfg.db_path, clock->NowMs()); !st.ok()) {
     board->otlp_error = st.message();  // OTLP then answers 503
   }

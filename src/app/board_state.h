@@ -19,6 +19,7 @@
 namespace burnrate::app {
 
 struct BoardState {
+  explicit BoardState(otlp::ReceiverOptions o) : otlp(std::move(o)) {}
   otlp::Receiver otlp;
   std::string otlp_error;                        // set when its state store could not open
   std::unique_ptr<badges::BadgeService> badges;  // null when it could not open

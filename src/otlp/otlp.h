@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -32,6 +33,10 @@ struct ReceiverOptions {
   size_t max_series = 1'000'000;    // cumulative series remembered (oldest dropped)
   size_t max_sessions = 1'000'000;  // sessions remembered as "logs carry usage"
   std::string default_team;         // when no team.id attribute; empty: directory decides
+  // Turns the text of a user_prompt record's "prompt" attribute (sent when
+  // Claude Code runs with OTEL_LOG_USER_PROMPTS=1; "<REDACTED>" otherwise)
+  // into features for detection; empty: prompt_length only.
+  std::function<model::PromptFeatures(std::string_view text)> prompt_features;
 };
 
 struct PointReject {

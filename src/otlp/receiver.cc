@@ -10,7 +10,8 @@
 // Logs: claude_code.api_request records become one usage event each (all
 // token kinds, cost_usd, requests = 1), id "otlp-req:<request_id>";
 // claude_code.user_prompt records become a zero-token event that carries
-// the prompt length for detection.
+// the prompt length for detection, and the prompt's features when the
+// record has its text (OTEL_LOG_USER_PROMPTS=1) and features are on.
 //
 // No double count: Claude Code can send the same usage twice, as token and
 // cost metrics and as api_request log records. Per session, the first
@@ -48,6 +49,7 @@ constexpr int64_t kMaxPointTokens = 10'000'000'000;  // one metric point (an exp
 constexpr int64_t kMaxPointUsd = 1'000'000;
 constexpr double kMaxRequestTokens = 50'000'000;  // one api_request, as for native events
 constexpr double kMaxRequestUsd = 10'000;
+constexpr std::string_view kRedacted = "<REDACTED>";  // Claude Code's prompt text without OTEL_LOG_USER_PROMPTS
 
 std::string Hex(uint64_t v) {
   char buf[17];
@@ -296,8 +298,10 @@ struct Receiver::Impl {
       e.model = "(prompt)";
       e.requests = 0;
       e.cost_nanos = 0;
+      const std::string* text = s.Get("prompt");
+      if (opts.prompt_features && text && !text->empty() && *text != kRedacted) e.prompt = opts.prompt_features(*text);
       e.prompt.present = true;
-      e.prompt.length = uint32_t(std::clamp(len, 0.0, 4e9));
+      if (len > 0) e.prompt.length = uint32_t(std::clamp(len, 0.0, 4e9));  // the client's count wins
       std::string seq = s.First({"prompt.id", "event.sequence"});
       e.id = "otlp-prompt:" + Hex(Hash64(e.user + '\x1f' + e.session + '\x1f' +
                                              std::to_string(r.time_ns) + '\x1f' + seq,

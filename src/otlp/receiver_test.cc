@@ -259,6 +259,38 @@ TEST(OtlpReceiver, UserPromptCarriesLengthOnly) {
   EXPECT_EQ(c->ignored, 1);
 }
 
+// With OTEL_LOG_USER_PROMPTS=1 the record carries the text: it becomes
+// features (the function the app passes, detect::ComputePromptFeatures);
+// Claude Code's "<REDACTED>" placeholder is not a prompt and gives length only.
+TEST(OtlpReceiver, UserPromptTextBecomesFeaturesUnlessRedacted) {
+  ReceiverOptions o;
+  std::vector<std::string> seen;
+  o.prompt_features = [&](std::string_view text) {
+    seen.emplace_back(text);
+    model::PromptFeatures f;
+    f.length = uint32_t(text.size()), f.simhash = 0xabc, f.exact_hash = 0xdef, f.compress_ratio = 0.5f;
+    return f;
+  };
+  Receiver rx(o);
+  auto prompt = [](const std::string& text, const std::string& seq) {
+    return R"({"timeUnixNano":")" + std::to_string(kT0) + R"(","body":{"stringValue":"claude_code.user_prompt"},
+      "attributes":[)" + Who() + "," + Attr("prompt_length", std::to_string(text.size())) + "," + Attr("prompt", text) +
+           "," + Attr("event.sequence", seq) + "]}";
+  };
+  auto c = rx.Logs(Logs(prompt("fix the flaky test", "1") + "," + prompt("<REDACTED>", "2")));
+  ASSERT_TRUE(c.ok());
+  ASSERT_EQ(c->events.size(), 2u);
+  EXPECT_EQ(seen, (std::vector<std::string>{"fix the flaky test"}));
+  EXPECT_TRUE(c->events[0].prompt.present);
+  EXPECT_EQ(c->events[0].prompt.length, 18u);
+  EXPECT_EQ(c->events[0].prompt.simhash, 0xabcu);
+  EXPECT_FLOAT_EQ(c->events[0].prompt.compress_ratio, 0.5f);
+  EXPECT_TRUE(c->events[1].prompt.present);
+  EXPECT_EQ(c->events[1].prompt.length, 10u);  // prompt_length, as sent
+  EXPECT_EQ(c->events[1].prompt.simhash, 0u);
+  EXPECT_EQ(c->events[1].prompt.exact_hash, 0u);
+}
+
 TEST(OtlpReceiver, OutOfRangeValuesAreRejectedNamingTheField) {
   Receiver rx;
   auto l = rx.Logs(Logs(ApiRequest("s1", "r1", 100, 20, "1e300") + "," +

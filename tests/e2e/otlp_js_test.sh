@@ -77,6 +77,14 @@ if (Object.keys(expected).length !== 3) { console.log('FAIL expected three users
 console.log(failed ? `${failed} failed` : 'all totals match');
 process.exit(failed ? 1 : 0);
 JS
+# The user_prompt records: the redacted one keeps its length only, the one
+# with text its features (read back from the database, beside the server).
+"$BURNRATE" events --db "$WORK/b.db" | grep '"model":"(prompt)"' >"$WORK/prompts.ndjson"
+[ "$(wc -l <"$WORK/prompts.ndjson")" = 2 ] || { cat "$WORK/prompts.ndjson" >&2; exit 1; }
+grep '"length":420' "$WORK/prompts.ndjson" | grep -q '"simhash":"0000000000000000"' || { echo "redacted prompt got features" >&2; cat "$WORK/prompts.ndjson" >&2; exit 1; }
+grep '"length":59' "$WORK/prompts.ndjson" | grep -v '"simhash":"0000000000000000"' | grep -q '"compress_ratio":[1-9]' ||
+  { echo "prompt text gave no features" >&2; cat "$WORK/prompts.ndjson" >&2; exit 1; }
+
 # Profiles and badges from the same data (badges are re-evaluated every 0.2 s here).
 for _ in $(seq 1 100); do
   api GET '/v1/users/delta@example.com' >"$WORK/profile.json"

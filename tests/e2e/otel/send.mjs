@@ -8,7 +8,8 @@
 //   cumulative@example.com  CUMULATIVE temporality metrics, three exports
 //                           (the third repeats the running total: no change)
 //   logs@example.com        api_request log records (one sent twice, same
-//                           request_id) and user_prompt, then token.usage
+//                           request_id) and user_prompt (redacted, then
+//                           with its text), then token.usage
 //                           metrics for the same session (not counted twice)
 import { metrics } from '@opentelemetry/api';
 import {
@@ -131,7 +132,14 @@ async function main() {
   logger.emit({
     body: 'claude_code.user_prompt',
     timestamp: Date.now(),
-    attributes: { ...who(L, 'sess-logs'), 'event.name': 'user_prompt', prompt_length: 420 },
+    attributes: { ...who(L, 'sess-logs'), 'event.name': 'user_prompt', 'event.sequence': 1, prompt_length: 420, prompt: '<REDACTED>' },
+  });
+  // With OTEL_LOG_USER_PROMPTS=1 the text comes along: burnrate keeps its features.
+  const text = 'Please fix the flaky login test and explain what caused it.';
+  logger.emit({
+    body: 'claude_code.user_prompt',
+    timestamp: Date.now(),
+    attributes: { ...who(L, 'sess-logs'), 'event.name': 'user_prompt', 'event.sequence': 2, prompt_length: text.length, prompt: text },
   });
   await logProvider.forceFlush();
 
