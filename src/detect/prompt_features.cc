@@ -9,8 +9,8 @@
 //
 // SimHash + exact hash, one pass. The (sampled) text is copied into a
 // padded buffer and, 16 bytes at a time (SSE2), case-folded and classified
-// into bitmaps of word bytes and punctuation bytes;
-// white space only separates. Walking the set bits in order visits each
+// into bitmaps of word bytes and punctuation bytes; white space only
+// separates. Walking the set bits in order visits each
 // token once: a word (a run of word bytes) is hashed once (xxh3, inlined)
 // and that hash feeds both fingerprints; a punctuation byte feeds the exact
 // hash only.
@@ -22,10 +22,18 @@
 // so it ignores case and white space, and is equal exactly when the token
 // sequences are.
 //
-// Compressibility without a compressor. A greedy LZ parse like LZ4's fast
-// path: each position hashes its next 4 bytes into a small table of last
-// positions; a hit whose bytes really match starts a match, extended forward
-// and skipped. What is left are literals. The estimated compressed size is
+// Compressibility without a compressor. An LZ parse like LZ4's fast path,
+// searched from anchors: every position's next 4 bytes are hashed (8 at a
+// time with AVX2) and a position is an anchor when two further bits of its
+// hash are zero (a quarter of positions, chosen by content, so a repeated
+// string has the same anchors in every copy) or when it is a multiple of 16
+// (so no text can avoid anchors by its choice of bytes). An anchor looks up
+// the last anchor with the same hash in a small table; if the bytes really
+// match, the match is extended back over the bytes before the anchor and
+// forward, and skipped. What is left are literals. Searching a third of the
+// positions instead of all of them finds the same long repeats and misses
+// some of the shortest, which zstd gains little from anyway. The estimated
+// compressed size is
 //   header + matches x sequence cost + literals x their order-0 entropy
 // plus a Huffman table charge, i.e. what an LZ77 + entropy coder such as
 // zstd spends, and the ratio is that over the input size. The constants were
