@@ -3,9 +3,11 @@
 // Opens its own connection (WAL, busy timeout) on the database file the
 // store and governance use, with its own table `detect_flags` (one row per
 // user-day flag, reasons as a JSON array), so confirm/dismiss decisions and
-// their notes survive restarts. Put and Retract read and write a row inside
-// one IMMEDIATE transaction, so the review rules of FlagStore hold even
-// against another connection.
+// their notes survive restarts. Put, Retract and Review read a row and
+// write it back under the store's mutex; this connection is the only writer
+// of the table (one burnrate process per database file), so the review rules
+// of FlagStore hold. Each write is one autocommit statement (WAL,
+// synchronous=NORMAL: no fsync per write).
 //
 // Thread-safety: thread-safe (one mutex around the connection).
 // Errors: IOError with SQLite's message; Open fails on an unusable file.
