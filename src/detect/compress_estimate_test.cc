@@ -239,5 +239,23 @@ TEST(CompressEstimate, ShortAndRandomTextsAreNotLowEntropy) {
   EXPECT_FLOAT_EQ(EstimateCompressRatio(""), 1.0f);
 }
 
+// Matches are searched from word starts, punctuation and every 16th
+// position: repetition without spaces or punctuation, at periods that do
+// not divide 16, is found all the same (a farmer cannot pick filler that
+// hides from the anchors).
+TEST(CompressEstimate, RepetitionWithoutWordBoundariesIsFound) {
+  auto repeat = [](const std::string& unit, size_t bytes) {
+    std::string t;
+    while (t.size() < bytes) t += unit;
+    return t.substr(0, bytes);
+  };
+  for (const std::string& unit : {std::string("abcdefg"), std::string("xyz12"), std::string("Q9"),
+                                  RandomBytes(37, 4), RandomBytes(181, 5), std::string(61, 'k') + "j"}) {
+    std::string t = repeat(unit, 3000);
+    EXPECT_LE(Zstd(t), 0.15) << unit.size();
+    EXPECT_LE(EstimateCompressRatio(t), 0.2) << unit.size();
+  }
+}
+
 }  // namespace
 }  // namespace burnrate::detect

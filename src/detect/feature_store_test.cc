@@ -52,8 +52,12 @@ TEST(FeatureStore, ConcurrencyCountsSessionsActiveInTheSameSlot) {
   fs.Observe(Usage("dev", kDay0 + 5 * kHourMs, "a"));
   fs.Observe(Usage("dev", kDay0 + 3 * kHourMs, "b"));
   for (const auto& f : fs.Collect(20000)) {
-    if (f.user == "farm") EXPECT_EQ(f.max_concurrency, 10);
-    if (f.user == "dev") EXPECT_EQ(f.max_concurrency, 1);
+    if (f.user == "farm") {
+      EXPECT_EQ(f.max_concurrency, 10);
+    }
+    if (f.user == "dev") {
+      EXPECT_EQ(f.max_concurrency, 1);
+    }
   }
 }
 
@@ -67,8 +71,12 @@ TEST(FeatureStore, OutcomesCoverTheirSessionOrTheWholeDay) {
   model::Event o = Outcome("b", kDay0 + 2 * kHourMs, "");
   fs.Observe(o);
   for (const auto& f : fs.Collect(20000)) {
-    if (f.user == "a") EXPECT_DOUBLE_EQ(f.outcome_free_share, 0.5);
-    if (f.user == "b") EXPECT_DOUBLE_EQ(f.outcome_free_share, 0.0);
+    if (f.user == "a") {
+      EXPECT_DOUBLE_EQ(f.outcome_free_share, 0.5);
+    }
+    if (f.user == "b") {
+      EXPECT_DOUBLE_EQ(f.outcome_free_share, 0.0);
+    }
     EXPECT_EQ(f.outcomes, 1);
   }
 }

@@ -23,17 +23,17 @@
 // sequences are.
 //
 // Compressibility without a compressor. An LZ parse like LZ4's fast path,
-// searched from anchors: every position's next 4 bytes are hashed (8 at a
-// time with AVX2) and a position is an anchor when two further bits of its
-// hash are zero (a quarter of positions, chosen by content, so a repeated
-// string has the same anchors in every copy) or when it is a multiple of 16
-// (so no text can avoid anchors by its choice of bytes). An anchor looks up
-// the last anchor with the same hash in a small table; if the bytes really
-// match, the match is extended back over the bytes before the anchor and
-// forward, and skipped. What is left are literals. Searching a third of the
-// positions instead of all of them finds the same long repeats and misses
-// some of the shortest, which zstd gains little from anyway. The estimated
-// compressed size is
+// searched from anchors: word starts and punctuation bytes (from the
+// fingerprints' classification of the same bytes, so content decides them
+// and a repeated string has the same anchors in every copy) and every 16th
+// position (so no text, a long run without spaces included, can avoid
+// anchors by its choice of bytes). An anchor hashes its next 4 bytes and
+// looks up the last anchor with that hash in a small table; if the bytes
+// really match, the match is extended back over the bytes before the anchor
+// and forward, and skipped. What is left are literals. Searching about a
+// third of the positions instead of all finds the same long repeats and
+// misses some of the shortest, which zstd gains little from anyway. The
+// estimated compressed size is
 //   header + matches x sequence cost + literals x their order-0 entropy
 // plus a Huffman table charge, i.e. what an LZ77 + entropy coder such as
 // zstd spends, and the ratio is that over the input size. The constants were
@@ -73,15 +73,16 @@ constexpr int kTableBits = 10;           // LZ match table: 1024 last positions
 constexpr size_t kBlocks = kSampleBytes / 64 + 1;  // + one block of padding
 
 struct Scratch {
-  // The (sampled) text, padded with spaces to whole 64-byte blocks plus one.
-  std::array<char, kBlocks * 64> text{};
+  // The (sampled) text as sent, and folded to lower case, padded with spaces
+  // to whole 64-byte blocks plus one.
+  std::array<char, kBlocks * 64> text{}, lower{};
   std::array<uint64_t, kBlocks> word_bits{}, punct_bits{};  // bit i: byte i is a word / punctuation byte
   std::array<uint64_t, kSampleBytes / 2 + 1> shingles{};  // a word needs a byte and a separator
-  std::array<char, kEstimateBytes + 64> sample{};  // the estimate's text, padded
+  // The estimate's own sample when the text is longer than kEstimateBytes.
+  std::array<char, kEstimateBytes + 64> sample{};
+  std::array<uint64_t, kEstimateBytes / 64 + 1> sample_word_bits{}, sample_punct_bits{};
   std::array<uint32_t, 1u << kTableBits> table{};  // LZ positions, see EstimateCompressedSize
   uint32_t table_stamp = 0;
-  std::array<uint32_t, kEstimateBytes + 8> lz_index{};             // table index of each position
-  std::array<uint64_t, kEstimateBytes / 64 + 1> lz_anchors{};      // bit k: position k is an anchor
   std::array<uint16_t, 256> histogram{};
 };
 
@@ -109,45 +110,46 @@ inline __m128i InRange(__m128i v, char lo, int count) {  // lo <= v < lo + count
   __m128i t = _mm_add_epi8(v, _mm_set1_epi8(static_cast<char>(128 - lo)));
   return _mm_cmplt_epi8(t, _mm_set1_epi8(static_cast<char>(-128 + count)));
 }
-// 16 bytes -> word mask and space mask, one bit per byte; ASCII capitals
-// are folded to lower case in place on the way.
-inline void Classify16(char* p, uint32_t* word, uint32_t* space) {
+// 16 bytes -> word mask and space mask, one bit per byte, and the 16 bytes
+// with ASCII capitals folded to lower case.
+inline void Classify16(const char* p, char* lower, uint32_t* word, uint32_t* space) {
   __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
   __m128i upper = InRange(x, 'A', 26);
   __m128i alpha = _mm_or_si128(upper, InRange(x, 'a', 26));
   __m128i digit = InRange(x, '0', 10);
   __m128i under = _mm_cmpeq_epi8(x, _mm_set1_epi8('_'));
   __m128i sp = _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8(' ')), InRange(x, '\t', 5));
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(p), _mm_or_si128(x, _mm_and_si128(upper, _mm_set1_epi8(0x20))));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(lower), _mm_or_si128(x, _mm_and_si128(upper, _mm_set1_epi8(0x20))));
   *word = static_cast<uint32_t>(_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(alpha, digit), under)) |
                                 _mm_movemask_epi8(x));
   *space = static_cast<uint32_t>(_mm_movemask_epi8(sp));
 }
 #else
-inline void Classify16(char* p, uint32_t* word, uint32_t* space) {
+inline void Classify16(const char* p, char* lower, uint32_t* word, uint32_t* space) {
   *word = *space = 0;
   for (int i = 0; i < 16; ++i) {
     unsigned c = static_cast<unsigned char>(p[i]);
     bool w = (c | 0x20) - 'a' < 26 || c - '0' < 10 || c == '_' || c >= 0x80;
     bool s = c == ' ' || c - '\t' < 5;
-    if (c - 'A' < 26) p[i] = static_cast<char>(c | 0x20);
+    lower[i] = static_cast<char>(c - 'A' < 26 ? c | 0x20 : c);
     *word |= uint32_t(w) << i, *space |= uint32_t(s) << i;
   }
 }
 #endif
 
-// Classifies the padded text into the word and punctuation bitmaps and folds
-// it to lower case.
-void ClassifyBlocks(Scratch& s, size_t blocks) {
+// Classifies `blocks` 64-byte blocks of padded text into word and
+// punctuation bitmaps, writing the text folded to lower case to `lower`.
+void ClassifyBlocks(const char* text, size_t blocks, char* lower, uint64_t* word_bits, uint64_t* punct_bits) {
   for (size_t b = 0; b < blocks; ++b) {
     uint64_t word = 0, space = 0;
     for (int q = 0; q < 4; ++q) {
       uint32_t w, sp;
-      Classify16(s.text.data() + b * 64 + q * 16, &w, &sp);
+      size_t at = b * 64 + size_t(q) * 16;
+      Classify16(text + at, lower + at, &w, &sp);
       word |= uint64_t(w) << (16 * q), space |= uint64_t(sp) << (16 * q);
     }
-    s.word_bits[b] = word;
-    s.punct_bits[b] = ~(word | space);
+    word_bits[b] = word;
+    punct_bits[b] = ~(word | space);
   }
 }
 
@@ -261,7 +263,7 @@ size_t CopySample(std::string_view text, Scratch& s) {
 void Fingerprints(std::string_view text, Scratch& s, model::PromptFeatures* f) {
   size_t n = CopySample(text, s);
   size_t blocks = n / 64 + 1;
-  ClassifyBlocks(s, blocks);
+  ClassifyBlocks(s.text.data(), blocks, s.lower.data(), s.word_bits.data(), s.punct_bits.data());
   uint64_t* shingles = s.shingles.data();
   size_t words = 0;
   uint64_t prev = 0, exact = 0x2545F4914F6CDD1Dull, carry = 0;
@@ -272,10 +274,10 @@ void Fingerprints(std::string_view text, Scratch& s, model::PromptFeatures* f) {
     for (uint64_t events = starts | punct; events != 0; events &= events - 1) {
       size_t i = static_cast<size_t>(__builtin_ctzll(events)), pos = b * 64 + i;
       if ((punct >> i) & 1) {
-        exact = exact * 0x100000001B3ull + static_cast<unsigned char>(s.text[pos]);
+        exact = exact * 0x100000001B3ull + static_cast<unsigned char>(s.lower[pos]);
         continue;
       }
-      uint64_t w = WordHash(s.text.data() + pos, WordEnd(s, pos) - pos);
+      uint64_t w = WordHash(s.lower.data() + pos, WordEnd(s, pos) - pos);
       exact = exact * 0x100000001B3ull + w;
       shingles[words++] = prev * 0x9E3779B97F4A7C15ull ^ w;  // the first is the word itself
       prev = w;
@@ -319,44 +321,6 @@ inline size_t MatchLength(const char* a, const char* b, size_t max) {
   return len;
 }
 
-// LZ anchors. Every position's 4 bytes are hashed to a table index (8 at a
-// time with AVX2); a position is an anchor when two more bits of its hash
-// are zero (a quarter of positions, chosen by content, so a repeated string
-// has the same anchors in each copy) or when it is a multiple of 16 (so no
-// text can avoid anchors by its choice of bytes). Positions n - 3 and up
-// have no 4 bytes and are never anchors.
-constexpr uint32_t kLzMultiplier = 2654435761u;
-constexpr int kAnchorShift = 32 - kTableBits - 2;
-constexpr uint64_t kEvery16 = 0x0001000100010001ull;
-
-void HashPositionsPortable(const char* p, size_t n, Scratch& s) {
-  size_t positions = n >= 4 ? n - 3 : 0;
-  for (size_t k = 0; k < positions; ++k) {
-    uint32_t h = Load32(p + k) * kLzMultiplier;
-    s.lz_index[k] = h >> (32 - kTableBits);
-    if (((h >> kAnchorShift) & 3) == 0) s.lz_anchors[k / 64] |= 1ull << (k % 64);
-  }
-}
-
-#if defined(__x86_64__)
-[[gnu::target("avx2")]] void HashPositionsAvx2(const char* p, size_t n, Scratch& s) {
-  // Lane j of 8: the 4 bytes at k + j, gathered from one 16-byte load.
-  const __m256i windows = _mm256_setr_epi8(0, 1, 2, 3, 1, 2, 3, 4, 2, 3, 4, 5, 3, 4, 5, 6,  //
-                                           4, 5, 6, 7, 5, 6, 7, 8, 6, 7, 8, 9, 7, 8, 9, 10);
-  const __m256i mul = _mm256_set1_epi32(static_cast<int>(kLzMultiplier));
-  const __m256i select = _mm256_set1_epi32(3 << kAnchorShift);
-  size_t positions = n >= 4 ? n - 3 : 0;
-  for (size_t k = 0; k < positions; k += 8) {  // p is padded: reading past n is safe
-    __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + k));
-    __m256i h = _mm256_mullo_epi32(_mm256_shuffle_epi8(_mm256_broadcastsi128_si256(bytes), windows), mul);
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(s.lz_index.data() + k), _mm256_srli_epi32(h, 32 - kTableBits));
-    __m256i chosen = _mm256_cmpeq_epi32(_mm256_and_si256(h, select), _mm256_setzero_si256());
-    uint64_t bits = static_cast<uint32_t>(_mm256_movemask_ps(_mm256_castsi256_ps(chosen)));
-    s.lz_anchors[k / 64] |= bits << (k % 64);
-  }
-}
-#endif
-
 // Bit k: counts[k] != 0, for 64 counts.
 inline uint64_t NonZero64(const uint16_t* counts) {
   uint64_t bits = 0;
@@ -374,8 +338,14 @@ inline uint64_t NonZero64(const uint16_t* counts) {
   return bits;
 }
 
-// p: n bytes padded with at least 32 more.
-double EstimateCompressedSize(const char* p, size_t n, Scratch& s) {
+// LZ anchors (see the essay): word starts, punctuation bytes, and every
+// 16th position.
+constexpr uint64_t kEvery16 = 0x0001000100010001ull;
+
+// p: n bytes padded with spaces to whole 64-byte blocks plus one;
+// word_bits / punct_bits: their classification.
+double EstimateCompressedSize(const char* p, size_t n, const uint64_t* word_bits, const uint64_t* punct_bits,
+                              Scratch& s) {
   // Entries are stamp + position + 1 and only those above this call's stamp
   // are valid, so the table is cleared once per ~2^32 bytes, not per call.
   if (s.table_stamp > UINT32_MAX - 2 * kEstimateBytes) {
@@ -384,20 +354,6 @@ double EstimateCompressedSize(const char* p, size_t n, Scratch& s) {
   }
   const uint32_t stamp = s.table_stamp;
   s.table_stamp += static_cast<uint32_t>(n) + 1;
-  size_t positions = n >= 4 ? n - 3 : 0, words = (positions + 63) / 64;
-  for (size_t w = 0; w < words; ++w) s.lz_anchors[w] = kEvery16;
-#if defined(__x86_64__)
-  static const bool avx2 = __builtin_cpu_supports("avx2");
-  if (avx2) {
-    HashPositionsAvx2(p, n, s);
-  } else {
-    HashPositionsPortable(p, n, s);
-  }
-#else
-  HashPositionsPortable(p, n, s);
-#endif
-  if (positions % 64) s.lz_anchors[words - 1] &= (1ull << (positions % 64)) - 1;
-
   auto& table = s.table;
   auto& hist = s.histogram;
   hist.fill(0);
@@ -406,14 +362,21 @@ double EstimateCompressedSize(const char* p, size_t n, Scratch& s) {
     for (size_t k = anchor; k < to; ++k) ++hist[static_cast<unsigned char>(p[k])];
     literals += to - anchor;
   };
-  for (size_t w = 0; w < words; ++w) {
-    for (uint64_t bits = s.lz_anchors[w]; bits != 0; bits &= bits - 1) {
-      size_t q = w * 64 + static_cast<size_t>(__builtin_ctzll(bits));
+  const size_t positions = n >= 4 ? n - 3 : 0;  // those with 4 bytes
+  uint64_t carry = 0;
+  for (size_t b = 0; b * 64 < positions; ++b) {
+    uint64_t word = word_bits[b];
+    uint64_t anchors = (word & ~((word << 1) | carry)) | punct_bits[b] | kEvery16;
+    carry = word >> 63;
+    if (positions - b * 64 < 64) anchors &= (1ull << (positions - b * 64)) - 1;
+    for (; anchors != 0; anchors &= anchors - 1) {
+      size_t q = b * 64 + static_cast<size_t>(__builtin_ctzll(anchors));
       if (q < i) continue;  // inside the last match
-      uint32_t& e = table[s.lz_index[q]];
+      uint32_t v = Load32(p + q);
+      uint32_t& e = table[(v * 2654435761u) >> (32 - kTableBits)];
       uint32_t cand = e;
       e = stamp + static_cast<uint32_t>(q) + 1;
-      if (cand <= stamp || Load32(p + (cand - stamp - 1)) != Load32(p + q)) continue;
+      if (cand <= stamp || Load32(p + (cand - stamp - 1)) != v) continue;
       // A match: extend back over the bytes before the anchor, then forward.
       size_t from = cand - stamp - 1, start = q;
       while (start > anchor && from > 0 && p[from - 1] == p[start - 1]) --start, --from;
@@ -440,6 +403,10 @@ double EstimateCompressedSize(const char* p, size_t n, Scratch& s) {
   return kHeaderBytes + double(matches) * kSequenceBytes + literal_bytes;
 }
 
+// Capped at 10, the wire format's bound: only tiny texts (header-bound) reach it.
+float Ratio(double compressed, size_t n) { return static_cast<float>(std::min(10.0, compressed / double(n))); }
+
+// The estimate on its own sample (head and tail when long), classified here.
 float CompressRatioEstimate(std::string_view text, Scratch& s) {
   if (text.empty()) return 1.0f;
   size_t n = std::min(text.size(), kEstimateBytes);
@@ -450,9 +417,10 @@ float CompressRatioEstimate(std::string_view text, Scratch& s) {
     std::memcpy(p, text.data(), kEstimateBytes / 2);
     std::memcpy(p + kEstimateBytes / 2, text.data() + text.size() - kEstimateBytes / 2, kEstimateBytes / 2);
   }
-  std::memset(p + n, 0, 32);
-  // Capped at 10, the wire format's bound: only tiny texts (header-bound) reach it.
-  return static_cast<float>(std::min(10.0, EstimateCompressedSize(p, n, s) / double(n)));
+  size_t blocks = n / 64 + 1;
+  std::memset(p + n, ' ', blocks * 64 - n);
+  ClassifyBlocks(p, blocks, s.lower.data(), s.sample_word_bits.data(), s.sample_punct_bits.data());
+  return Ratio(EstimateCompressedSize(p, n, s.sample_word_bits.data(), s.sample_punct_bits.data(), s), n);
 }
 
 }  // namespace
@@ -469,7 +437,14 @@ model::PromptFeatures ComputePromptFeatures(std::string_view text) {
   f.present = true;
   f.length = static_cast<uint32_t>(std::min<size_t>(text.size(), UINT32_MAX));
   Fingerprints(text, s, &f);
-  f.compress_ratio = CompressRatioEstimate(text, s);
+  if (text.empty()) {
+    f.compress_ratio = 1.0f;
+  } else if (text.size() <= kEstimateBytes) {  // the fingerprints' copy is the estimate's sample
+    f.compress_ratio = Ratio(EstimateCompressedSize(s.text.data(), text.size(), s.word_bits.data(), s.punct_bits.data(), s),
+                             text.size());
+  } else {
+    f.compress_ratio = CompressRatioEstimate(text, s);
+  }
   return f;
 }
 

@@ -131,6 +131,19 @@ TEST(PromptFeatures, MajorityBitsPathsAgree) {
   EXPECT_EQ(internal::MajorityBits(tie, true), 0u);
 }
 
+// ComputePromptFeatures reuses its fingerprint copy for the estimate up to
+// 4 KB; it must give what EstimateCompressRatio gives on its own sample.
+TEST(PromptFeatures, RatioEqualsTheStandaloneEstimate) {
+  std::mt19937_64 r(3);
+  const char* words[] = {"Refactor", "the", "parser", "so", "that", "unicode", "escapes", "(see", "server.cc)", "--", "\n"};
+  for (size_t size : {0, 1, 3, 4, 5, 63, 64, 65, 300, 4095, 4096, 4097, 5000, 9000, 20000}) {
+    std::string t;
+    while (t.size() < size) t += std::string(words[r() % 11]) + (r() % 4 ? " " : "");
+    t.resize(size);
+    EXPECT_EQ(ComputePromptFeatures(t).compress_ratio, EstimateCompressRatio(t)) << size;
+  }
+}
+
 TEST(PromptFeatures, LongPromptsAreSampledButExactHashSeesTheMiddle) {
   std::string a(20000, 'x');
   for (size_t i = 0; i < a.size(); i += 10) a[i] = ' ';

@@ -73,7 +73,7 @@ Status Identity::LoadJson(std::string_view text, std::string_view origin) {
       return Status::InvalidArgument(std::string(origin) + ": entry " + std::to_string(i) +
                                      ": fields user and team are required strings");
     }
-    (void)item["org"].get(org);
+    if (item["org"].get(org)) org = {};  // optional: absent (or not a string) is no org
     members.push_back({std::string(user), std::string(team), std::string(org)});
     ++i;
   }

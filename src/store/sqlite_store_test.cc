@@ -375,8 +375,11 @@ TEST_F(SqliteStoreTest, LargeAppendsSplitIntoBlocksAndScanInBatches) {
   int64_t next = 0;
   ASSERT_TRUE(s->ScanEventBatches(0, [&](std::span<const model::Event> b) {
                  sizes.push_back(b.size());
-                 for (const auto& e : b)
-                   if (e.id.starts_with("big")) EXPECT_EQ(e.ts, next++);
+                 for (const auto& e : b) {
+                   if (e.id.starts_with("big")) {
+                     EXPECT_EQ(e.ts, next++);
+                   }
+                 }
                  return Status::OK();
                }).ok());
   EXPECT_EQ(sizes, (std::vector<size_t>{65536, 65536, 150'000 - 2 * 65536, 2}));  // whole blocks
