@@ -382,7 +382,8 @@ double EstimateCompressedSize(const char* p, size_t n, const uint64_t* word_bits
       while (start > anchor && from > 0 && p[from - 1] == p[start - 1]) --start, --from;
       take_literals(start);
       ++matches;
-      i = start + MatchLength(p + from, p + start, n - start);
+      // The 4 bytes at q are known equal; compare on from there.
+      i = q + 4 + MatchLength(p + from + (q - start) + 4, p + q + 4, n - q - 4);
       anchor = i;
     }
   }
