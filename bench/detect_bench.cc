@@ -12,6 +12,7 @@
 #include "detect/detect.h"
 #include "detect/feature_store.h"
 #include "detect/scorer.h"
+#include "loadgen_prompt.h"
 
 namespace burnrate::detect {
 namespace {
@@ -40,22 +41,10 @@ void BM_ComputePromptFeatures(benchmark::State& state) {
 }
 BENCHMARK(BM_ComputePromptFeatures)->Arg(200)->Arg(330)->Arg(2048)->Arg(16384)->Arg(1 << 20);
 
-// The prompt `burnrate-loadgen --prompts` sends (bench/loadgen.cc PromptFor):
-// 330 bytes of instructions with little repetition inside one prompt, as
-// typed prompts are. This is the case the ingest throughput target is set on.
-std::string LoadgenPrompt(int64_t n) {
-  static const char* kVerbs[] = {"refactor", "fix", "explain", "add tests for", "speed up", "document"};
-  static const char* kThings[] = {"the retry loop in the payment client", "the flaky integration test",
-                                  "the SQL query behind the monthly report", "the websocket reconnect logic",
-                                  "the feature flag parser", "the image resize worker"};
-  return std::string("Please ") + kVerbs[n % 6] + " " + kThings[(n / 6) % 6] + " (ticket " + std::to_string(n) +
-         "); keep the public API unchanged, follow the style guide, and explain any behaviour change in the "
-         "commit message. Run the unit tests and the linter before you finish, and list what you changed.";
-}
 
 void BM_ComputePromptFeaturesLoadgen(benchmark::State& state) {
   std::vector<std::string> prompts;
-  for (int64_t n = 1000; n < 1064; ++n) prompts.push_back(LoadgenPrompt(n * 7919));
+  for (int64_t n = 1000; n < 1064; ++n) prompts.push_back(bench::LoadgenPrompt(n * 7919));
   size_t i = 0, bytes = 0;
   for (auto _ : state) {
     const std::string& p = prompts[i++ & 63];
@@ -68,7 +57,7 @@ BENCHMARK(BM_ComputePromptFeaturesLoadgen);
 
 void BM_EstimateCompressRatioLoadgen(benchmark::State& state) {
   std::vector<std::string> prompts;
-  for (int64_t n = 1000; n < 1064; ++n) prompts.push_back(LoadgenPrompt(n * 7919));
+  for (int64_t n = 1000; n < 1064; ++n) prompts.push_back(bench::LoadgenPrompt(n * 7919));
   size_t i = 0;
   for (auto _ : state) benchmark::DoNotOptimize(EstimateCompressRatio(prompts[i++ & 63]));
 }

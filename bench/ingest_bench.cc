@@ -13,6 +13,7 @@
 #include "sim/simulator.h"
 #include "store/event_block.h"
 #include "store/store.h"
+#include "loadgen_prompt.h"
 
 using namespace burnrate;
 
@@ -29,23 +30,15 @@ static std::vector<model::Event> Events(size_t n) {
 }
 
 // Every event carries a different prompt of about 330 bytes, the one
-// `burnrate-loadgen --prompts` sends (bench/loadgen.cc PromptFor).
+// `burnrate-loadgen --prompts` sends.
 static std::string Body(const std::vector<model::Event>& ev) {
-  static const char* kVerbs[] = {"refactor", "fix", "explain", "add tests for", "speed up", "document"};
-  static const char* kThings[] = {"the retry loop in the payment client", "the flaky integration test",
-                                  "the SQL query behind the monthly report", "the websocket reconnect logic",
-                                  "the feature flag parser", "the image resize worker"};
   std::string body;
   int64_t n = 0;
   for (const auto& e : ev) {
     std::string line = sim::Simulator::ToNdjson(e);
     line.pop_back();
-    line += std::string(",\"prompt\":{\"text\":\"Please ") + kVerbs[n % 6] + " " + kThings[(n / 6) % 6] + " (ticket " +
-            std::to_string(n) +
-            "); keep the public API unchanged, follow the style guide, and explain any behaviour change in the "
-            "commit message. Run the unit tests and the linter before you finish, and list what you changed.\"}}";
+    line += ",\"prompt\":{\"text\":\"" + bench::LoadgenPrompt(n++) + "\"}}";
     body += line + "\n";
-    ++n;
   }
   return body;
 }

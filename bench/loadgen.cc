@@ -39,6 +39,7 @@
 #include "ingest/ingest.h"
 #include "sim/simulator.h"
 #include "store/store.h"
+#include "loadgen_prompt.h"
 
 using namespace burnrate;
 using Clock_ = std::chrono::steady_clock;
@@ -111,17 +112,6 @@ static std::vector<std::vector<model::Event>> MakeBatches(int users, int64_t eve
   return out;
 }
 
-// A realistic prompt of about 300 bytes, different for every event, so the
-// features (zstd ratio, SimHash, exact hash) are computed for real.
-static std::string PromptFor(int64_t n) {
-  static const char* kVerbs[] = {"refactor", "fix", "explain", "add tests for", "speed up", "document"};
-  static const char* kThings[] = {"the retry loop in the payment client", "the flaky integration test",
-                                  "the SQL query behind the monthly report", "the websocket reconnect logic",
-                                  "the feature flag parser", "the image resize worker"};
-  return std::string("Please ") + kVerbs[n % 6] + " " + kThings[(n / 6) % 6] + " (ticket " + std::to_string(n) +
-         "); keep the public API unchanged, follow the style guide, and explain any behaviour change in the "
-         "commit message. Run the unit tests and the linter before you finish, and list what you changed.";
-}
 
 // The baseline: every event as one row of a rowid table (26 columns, no
 // index), prepared statement, one synced WAL transaction per batch: as fast
@@ -262,7 +252,7 @@ static int Ingest(int64_t events, size_t batch, int clients, const std::string& 
       std::string line = sim::Simulator::ToNdjson(e);
       if (prompts) {
         line.pop_back();
-        line += ",\"prompt\":{\"text\":\"" + PromptFor(int64_t(bodies.size() * batch + body.size())) + "\"}}";
+        line += ",\"prompt\":{\"text\":\"" + bench::LoadgenPrompt(int64_t(bodies.size() * batch + body.size())) + "\"}}";
       }
       body += line + "\n";
     }
