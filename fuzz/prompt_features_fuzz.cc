@@ -1,8 +1,12 @@
-// Fuzzes the prompt feature extractor and the fingerprint hex parser.
+// Fuzzes the prompt feature extractor (bounds, the estimate paths and the
+// SimHash vote paths agree, case and spacing do not change the exact hash)
+// and the fingerprint hex parser.
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "detect/prompt_features.h"
 
@@ -12,6 +16,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (f.length != size) __builtin_trap();
   // The ratio stays within the wire format's bounds (ndjson_parser: [0, 10]).
   if (!(f.compress_ratio > 0 && f.compress_ratio <= 10)) __builtin_trap();
+  // Reusing the fingerprints' copy gives the standalone estimate.
+  if (burnrate::detect::EstimateCompressRatio(text) != f.compress_ratio) __builtin_trap();
+  // The AVX2 and portable SimHash votes agree on any hashes.
+  std::vector<uint64_t> hashes(size / 8);
+  if (!hashes.empty()) std::memcpy(hashes.data(), data, hashes.size() * 8);
+  if (burnrate::detect::internal::MajorityBits(hashes, true) != burnrate::detect::internal::MajorityBits(hashes, false))
+    __builtin_trap();
   // Case and white space do not change the exact hash (texts read whole).
   if (size + 3 <= 8192) {
     std::string upper(text);
