@@ -29,6 +29,7 @@ const Field kFields[] = {
     {"idle_max_gap_seconds", nullptr, nullptr, nullptr, &DetectConfig::idle_max_gap_ms, 1, 86400},
     {"idle_min_gaps", nullptr, &DetectConfig::idle_min_gaps, nullptr, nullptr, 1, 1e9},
     {"min_prompts", nullptr, &DetectConfig::min_prompts, nullptr, nullptr, 1, 1e9},
+    {"repeat_min_len", nullptr, nullptr, &DetectConfig::repeat_min_len, nullptr, 0, 1e9},
     {"dup_rate", &DetectConfig::dup_rate, nullptr, nullptr, nullptr, 0, 1},
     {"near_dup_rate", &DetectConfig::near_dup_rate, nullptr, nullptr, nullptr, 0, 1},
     {"near_dup_bits", nullptr, &DetectConfig::near_dup_bits, nullptr, nullptr, 0, 32},

@@ -47,6 +47,10 @@ struct DetectConfig {
 
   // Repetitive / low-entropy prompts.
   int min_prompts = 20;
+  // Prompts shorter than this ("continue", "yes", "run the tests") are not
+  // judged for repetition: people send them all day, and a loop of them is
+  // the idle-loop and outcome-free-burn detectors' evidence.
+  uint32_t repeat_min_len = 32;
   double dup_rate = 0.5;               // share of exact repeats
   double near_dup_rate = 0.6;          // share with a near twin among recent prompts
   int near_dup_bits = 10;              // SimHash Hamming distance for "near"

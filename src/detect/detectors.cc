@@ -69,21 +69,26 @@ std::optional<Reason> DetectIdleLoop(const UserDayFeatures& f, const PeerBaselin
 
 std::optional<Reason> DetectRepetitivePrompts(const UserDayFeatures& f, const PeerBaseline& p,
                                               const DetectConfig& cfg) {
-  if (!Enough(f, cfg) || f.prompts < cfg.min_prompts || Productive(f, p, cfg)) return std::nullopt;
-  double le = double(f.low_entropy_prompts) / double(f.prompts);
-  bool dup = f.exact_dup_rate >= cfg.dup_rate, near = f.near_dup_rate >= cfg.near_dup_rate;
-  bool low = le >= cfg.low_entropy_share;
+  if (!Enough(f, cfg) || Productive(f, p, cfg)) return std::nullopt;
+  // Repeats are judged on prompts of repeat_min_len bytes or more, filler on
+  // all prompts; each needs min_prompts of them.
+  bool repeats = f.repeat_prompts >= cfg.min_prompts, filler = f.prompts >= cfg.min_prompts;
+  double le = filler ? double(f.low_entropy_prompts) / double(f.prompts) : 0.0;
+  bool dup = repeats && f.exact_dup_rate >= cfg.dup_rate, near = repeats && f.near_dup_rate >= cfg.near_dup_rate;
+  bool low = filler && le >= cfg.low_entropy_share;
   if (!dup && !near && !low) return std::nullopt;
   double s = std::max({dup ? Lin(f.exact_dup_rate, cfg.dup_rate, 1) : 0.0,
                        near ? Lin(f.near_dup_rate, cfg.near_dup_rate, 1) : 0.0,
                        low ? Lin(le, cfg.low_entropy_share, 1) : 0.0});
   return Make("repetitive_prompts",
-              fmt::format("Of {} prompts, {:.0f}% were exact repeats, {:.0f}% near-duplicates of a "
-                          "recent prompt and {:.0f}% long low-entropy filler.",
-                          f.prompts, 100 * f.exact_dup_rate, 100 * f.near_dup_rate, 100 * le),
+              fmt::format("Of {} prompts of {}+ bytes, {:.0f}% were exact repeats and {:.0f}% near-duplicates "
+                          "of a recent prompt; of all {}, {:.0f}% were long low-entropy filler.",
+                          f.repeat_prompts, cfg.repeat_min_len, 100 * f.exact_dup_rate, 100 * f.near_dup_rate,
+                          f.prompts, 100 * le),
               s,
-              {{"prompts", double(f.prompts)}, {"exact_dup_rate", f.exact_dup_rate},
-               {"near_dup_rate", f.near_dup_rate}, {"low_entropy_share", le}});
+              {{"prompts", double(f.prompts)}, {"repeat_prompts", double(f.repeat_prompts)},
+               {"exact_dup_rate", f.exact_dup_rate}, {"near_dup_rate", f.near_dup_rate},
+               {"low_entropy_share", le}});
 }
 
 std::optional<Reason> DetectOutputFarming(const UserDayFeatures& f, const PeerBaseline& p,

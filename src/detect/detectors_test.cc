@@ -14,7 +14,7 @@ class DetectorsTest : public ::testing::Test {
     f.requests = 1000, f.tokens = 40'000'000, f.input_side = 39'000'000, f.output = 300'000;
     f.cache_read = 35'000'000, f.outcomes = 0, f.outcome_free_tokens = f.tokens;
     f.hours_active = 10, f.sessions = 3, f.clients = 1, f.max_concurrency = 2;
-    f.gaps = 900, f.gap_cv = 2.0, f.prompts = 200, f.low_entropy_prompts = 0;
+    f.gaps = 900, f.gap_cv = 2.0, f.prompts = 200, f.repeat_prompts = 200, f.low_entropy_prompts = 0;
     f.exact_dup_rate = 0.05, f.near_dup_rate = 0.05;
     f.outcomes_per_mtok = 0, f.output_ratio = 300'000.0 / 39'000'000, f.output_per_request = 300;
     f.cache_read_share = 0.875, f.cache_read_per_request = 35'000, f.outcome_free_share = 1.0;
@@ -73,6 +73,13 @@ TEST_F(DetectorsTest, RepetitivePrompts) {
   f.low_entropy_prompts = 101;
   EXPECT_TRUE(DetectRepetitivePrompts(f, p, cfg));
   f.prompts = 19, f.low_entropy_prompts = 19;  // too few prompts to judge
+  EXPECT_FALSE(DetectRepetitivePrompts(f, p, cfg));
+  // Repeats count only among prompts of repeat_min_len bytes or more: a day
+  // of mostly "continue" and "yes" has too few of them to judge.
+  f.prompts = 200, f.low_entropy_prompts = 0, f.exact_dup_rate = 0.9, f.near_dup_rate = 0.9;
+  f.repeat_prompts = 20;
+  EXPECT_TRUE(DetectRepetitivePrompts(f, p, cfg));
+  f.repeat_prompts = 19;
   EXPECT_FALSE(DetectRepetitivePrompts(f, p, cfg));
 }
 
@@ -181,7 +188,7 @@ TEST(DetectConfig, SetOptionByName) {
   EXPECT_TRUE(SetDetectOption(cfg, "retract_margin", 5).ok());
   EXPECT_DOUBLE_EQ(cfg.retract_margin, 5);
   EXPECT_FALSE(SetDetectOption(cfg, "retract_margin", -1).ok());
-  EXPECT_EQ(DetectOptionNames().size(), 36u);
+  EXPECT_EQ(DetectOptionNames().size(), 37u);
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -174,6 +175,29 @@ static IngestPathFactory& Factory() {
 
 void SetIngestPathFactory(IngestPathFactory f) { Factory() = std::move(f); }
 
+Result<std::vector<std::string>> LoadPromptLines(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Status::InvalidArgument(path + ": cannot read");
+  std::vector<std::string> out;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty() || line[0] == '#') continue;
+    std::string text;
+    for (size_t i = 0; i < line.size(); ++i) {
+      if (line[i] == '\\' && i + 1 < line.size() && line[i + 1] == 'n') {
+        text += '\n';
+        ++i;
+      } else {
+        text += line[i];
+      }
+    }
+    out.push_back(std::move(text));
+  }
+  if (out.empty()) return Status::InvalidArgument(path + ": no prompts (one per line)");
+  return out;
+}
+
 int RunEvalDetection(const EvalOptions& options) {
   DetectConfig cfg;
   sim::PersonaSim probe(options.sim);
@@ -228,6 +252,16 @@ void AddEvalDetectionCommand(CLI::App& app) {
   sub->add_option("--foreign-users", opts->foreign_users,
                   "Also run this many users of the foundation simulator (no farmers) and report their FPR")
       ->capture_default_str()->check(CLI::Range(0, 1000000));
+  sub->add_option_function<std::string>(
+         "--legit-prompts",
+         [opts](const std::string& path) {
+           auto lines = LoadPromptLines(path);
+           if (!lines.ok()) throw CLI::ValidationError("--legit-prompts", lines.status().message());
+           opts->sim.legit_prompts = std::make_shared<const std::vector<std::string>>(std::move(*lines));
+         },
+         "Legitimate personas take their prompts from this file (one per line, \\n for a line break) "
+         "instead of generated words")
+      ->check(CLI::ExistingFile);
   sub->add_flag("--check", opts->check, "Exit 1 when a quality target is missed");
   sub->add_flag("--json", opts->json, "Print the report as JSON");
   sub->callback([opts] {

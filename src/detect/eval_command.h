@@ -40,6 +40,11 @@ struct ForeignOrgResult {
 };
 Result<ForeignOrgResult> RunForeignOrg(int users, int days, uint64_t seed, int min_flag_days);
 
+// Prompt texts for --legit-prompts: one per line, a literal \n is a line
+// break, blank lines and lines starting with '#' are skipped. InvalidArgument
+// naming the file when it cannot be read or holds no prompt.
+Result<std::vector<std::string>> LoadPromptLines(const std::string& path);
+
 struct PersonaResult {
   std::string persona;
   bool farming = false;

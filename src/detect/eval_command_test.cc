@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <memory>
+
 #include <CLI/CLI.hpp>
 
 namespace burnrate::detect {
@@ -27,6 +30,43 @@ TEST(EvalDetection, SmallOrgMeetsTargets) {
   EXPECT_GE(rep->precision, 0.95);
   EXPECT_GE(rep->recall, 0.90);
   EXPECT_LE(rep->fpr_legit, 0.01);
+}
+
+// Other prompt texts: legitimate users take theirs from the hand-written
+// corpus tests/data/legit_prompts.txt (short prompts sent again and again,
+// long requests pasted once a day), farmers keep theirs.
+TEST(EvalDetection, SmallOrgWithOtherLegitPromptsMeetsTargets) {
+  const char* src = std::getenv("BURNRATE_SOURCE_DIR");
+  std::string path = std::string(src ? src : ".") + "/tests/data/legit_prompts.txt";
+  auto lines = LoadPromptLines(path);
+  ASSERT_TRUE(lines.ok()) << lines.status().ToString();
+  EXPECT_GT(lines->size(), 60u);
+  bool multiline = false;
+  for (const auto& l : *lines) multiline |= l.find('\n') != std::string::npos;
+  EXPECT_TRUE(multiline);  // "\n" in the file is a line break
+  EvalOptions o;
+  o.sim.users = 600;
+  o.sim.days = 4;
+  o.sim.farm_share = 0.1;
+  o.sim.bot_farm_size = 8;
+  o.sim.legit_prompts = std::make_shared<const std::vector<std::string>>(std::move(*lines));
+  DetectConfig cfg;
+  sim::PersonaSim probe(o.sim);
+  for (auto& u : probe.ExemptUsers()) cfg.exempt.insert(u);
+  FakeClock clock(o.sim.start);
+  DetectionEngine engine(cfg, clock);
+  auto rep = RunEvaluation(o, engine);
+  ASSERT_TRUE(rep.ok());
+  std::printf("%s", FormatReport(*rep).c_str());
+  EXPECT_GE(rep->precision, 0.95);
+  EXPECT_GE(rep->recall, 0.90);
+  EXPECT_LE(rep->fpr_legit, 0.005);
+}
+
+TEST(EvalDetection, PromptFileErrorsNameTheFile) {
+  auto missing = LoadPromptLines("/nonexistent/prompts.txt");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("/nonexistent/prompts.txt"), std::string::npos);
 }
 
 // An organisation from a different generator (the foundation simulator:

@@ -28,7 +28,8 @@ model::Event Outcome(const std::string& user, TimeMs ts, const std::string& sess
 TEST(FeatureStore, RegularLoopHasLowGapVariationAndManyHours) {
   DetectConfig cfg;
   FeatureStore fs(cfg);
-  for (TimeMs t = kDay0; t < kDay0 + 20 * kHourMs; t += 60 * kSecondMs) fs.Observe(Usage("bot", t, "s1", "continue"));
+  for (TimeMs t = kDay0; t < kDay0 + 20 * kHourMs; t += 60 * kSecondMs)
+    fs.Observe(Usage("bot", t, "s1", "continue with the next step of the plan"));
   auto users = fs.Collect(20000);
   ASSERT_EQ(users.size(), 1u);
   const auto& f = users[0];
@@ -40,6 +41,21 @@ TEST(FeatureStore, RegularLoopHasLowGapVariationAndManyHours) {
   EXPECT_EQ(f.tokens, 1200 * 1000);
   EXPECT_DOUBLE_EQ(f.cache_read_share, 0.85);
   EXPECT_EQ(f.outcome_free_share, 1.0);
+}
+
+// Short prompts count as prompts but not for the repeat rates.
+TEST(FeatureStore, ShortPromptsAreNotJudgedForRepetition) {
+  DetectConfig cfg;
+  FeatureStore fs(cfg);
+  TimeMs t = kDay0;
+  for (int i = 0; i < 60; ++i, t += kMinuteMs) fs.Observe(Usage("dev", t, "s1", i % 2 ? "continue" : "yes"));
+  for (int i = 0; i < 20; ++i, t += kMinuteMs)
+    fs.Observe(Usage("dev", t, "s1", "please refactor module " + std::to_string(i) + " and keep its tests green"));
+  auto users = fs.Collect(20000);
+  ASSERT_EQ(users.size(), 1u);
+  EXPECT_EQ(users[0].prompts, 80);
+  EXPECT_EQ(users[0].repeat_prompts, 20);
+  EXPECT_LT(users[0].exact_dup_rate, 0.1);
 }
 
 TEST(FeatureStore, ConcurrencyCountsSessionsActiveInTheSameSlot) {

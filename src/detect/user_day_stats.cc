@@ -67,14 +67,17 @@ void UserDayStats::AddGap(TimeMs ts, const DetectConfig& cfg) {
 
 void UserDayStats::AddPrompt(const model::PromptFeatures& p, const DetectConfig& cfg) {
   ++prompts_;
-  distinct_.Add(p.exact_hash);
-  bool near = false;
-  for (uint8_t i = 0; i < recent_n_ && !near; ++i)
-    near = __builtin_popcountll(recent_sim_[i] ^ p.simhash) <= cfg.near_dup_bits;
-  near_dups_ += near;
-  recent_sim_[recent_pos_] = p.simhash;
-  recent_pos_ = static_cast<uint8_t>((recent_pos_ + 1) % recent_sim_.size());
-  if (recent_n_ < recent_sim_.size()) ++recent_n_;
+  if (p.length >= cfg.repeat_min_len) {
+    ++repeat_prompts_;
+    distinct_.Add(p.exact_hash);
+    bool near = false;
+    for (uint8_t i = 0; i < recent_n_ && !near; ++i)
+      near = __builtin_popcountll(recent_sim_[i] ^ p.simhash) <= cfg.near_dup_bits;
+    near_dups_ += near;
+    recent_sim_[recent_pos_] = p.simhash;
+    recent_pos_ = static_cast<uint8_t>((recent_pos_ + 1) % recent_sim_.size());
+    if (recent_n_ < recent_sim_.size()) ++recent_n_;
+  }
   if (p.length >= cfg.low_entropy_min_len && p.compress_ratio <= cfg.low_entropy_ratio) ++low_entropy_;
   if (p.length >= cfg.cluster_min_prompt_len) {
     ++long_prompts_;
@@ -143,9 +146,10 @@ UserDayFeatures UserDayStats::Finish(const DetectConfig& cfg) const {
   f.gaps = gap_n_;
   double var = gap_n_ > 1 ? gap_m2_ / static_cast<double>(gap_n_ - 1) : 0;
   f.gap_cv = SafeDiv(std::sqrt(var), gap_mean_);
-  f.prompts = prompts_, f.low_entropy_prompts = low_entropy_;
-  f.exact_dup_rate = prompts_ ? std::max(0.0, 1.0 - distinct_.Estimate() / static_cast<double>(prompts_)) : 0;
-  f.near_dup_rate = SafeDiv(static_cast<double>(near_dups_), static_cast<double>(prompts_));
+  f.prompts = prompts_, f.low_entropy_prompts = low_entropy_, f.repeat_prompts = repeat_prompts_;
+  f.exact_dup_rate =
+      repeat_prompts_ ? std::max(0.0, 1.0 - distinct_.Estimate() / static_cast<double>(repeat_prompts_)) : 0;
+  f.near_dup_rate = SafeDiv(static_cast<double>(near_dups_), static_cast<double>(repeat_prompts_));
 
   std::array<int, kSlots> active{};
   int64_t free_tokens = overflow_tokens_;

@@ -58,6 +58,7 @@ struct UserDayFeatures {
   int64_t gaps = 0;
   double gap_cv = 0;
   int64_t prompts = 0, low_entropy_prompts = 0;
+  int64_t repeat_prompts = 0;  // prompts of at least repeat_min_len bytes: the dup rates' base
   double exact_dup_rate = 0, near_dup_rate = 0;
   // Derived ratios.
   double outcomes_per_mtok = 0, output_ratio = 0, output_per_request = 0;
@@ -109,7 +110,7 @@ class UserDayStats {
   TimeMs last_ts_ = -1;
   int64_t gap_n_ = 0;
   double gap_mean_ = 0, gap_m2_ = 0;
-  int64_t prompts_ = 0, near_dups_ = 0, low_entropy_ = 0, long_prompts_ = 0;
+  int64_t prompts_ = 0, repeat_prompts_ = 0, near_dups_ = 0, low_entropy_ = 0, long_prompts_ = 0;
   std::array<uint64_t, 16> recent_sim_{};
   uint8_t recent_n_ = 0, recent_pos_ = 0;
   DistinctSampler distinct_;

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cmath>
 #include <random>
+#include <unordered_set>
 
 #include <fmt/format.h>
 
@@ -46,6 +47,7 @@ struct Gen {
   std::vector<model::Event>* out;
   std::vector<std::string>* texts;
   int counter = 0;
+  std::unordered_set<size_t> used_prompts;  // long --legit-prompts lines used today
 
   double U(double a, double b) { return std::uniform_real_distribution<double>(a, b)(rng); }
   int I(int a, int b) { return std::uniform_int_distribution<int>(a, b)(rng); }
@@ -76,6 +78,15 @@ struct Gen {
     return s + "```\n";
   }
   std::string LegitPrompt() {
+    if (o.legit_prompts && !o.legit_prompts->empty()) {
+      // People send short prompts ("continue", "yes") again and again, but
+      // rarely paste the same long request twice in a day: a long line is
+      // taken once per user-day while unused ones are easy to find.
+      const auto& c = *o.legit_prompts;
+      size_t k = rng() % c.size();
+      for (int tries = 0; tries < 16 && c[k].size() >= 32 && !used_prompts.insert(k).second; ++tries) k = rng() % c.size();
+      return c[k];
+    }
     std::string p = Words(I(6, 60));
     if (B(0.25)) p += Code(I(3, 30));
     return p;

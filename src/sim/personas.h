@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -42,6 +43,10 @@ struct PersonaOptions {
   double farm_share = 0.06;      // share of users that farm
   int team_size = 12;
   int bot_farm_size = 20;        // accounts per distributed bot farm
+  // When set, legitimate personas take each prompt from these texts (drawn
+  // uniformly) instead of generating words: other prompt texts for the same
+  // organisation (eval-detection --legit-prompts).
+  std::shared_ptr<const std::vector<std::string>> legit_prompts;
 };
 
 struct PersonaUser {
