@@ -26,8 +26,13 @@ class RedisTestServer {
   RedisTestServer() {
     char tmpl[] = "/tmp/burnrate-redis-XXXXXX";
     dir_ = mkdtemp(tmpl) ? tmpl : "";
-    port_ = FreePort();
-    ok_ = Start();
+    // The port is free when chosen but may be taken before redis binds it
+    // (another test running at the same time): then our redis exits and
+    // another port is tried.
+    for (int attempt = 0; attempt < 5 && !ok_; ++attempt) {
+      port_ = FreePort();
+      ok_ = Start();
+    }
   }
   ~RedisTestServer() {
     Stop();
@@ -54,9 +59,14 @@ class RedisTestServer {
       _exit(127);
     }
     for (int i = 0; i < 200; ++i) {  // up to 4 s
-      if (Ping()) return true;
+      if (waitpid(pid_, nullptr, WNOHANG) == pid_) {  // it exited: the port was taken
+        pid_ = -1;
+        return false;
+      }
+      if (Ping()) return waitpid(pid_, nullptr, WNOHANG) == 0;  // and the answer was ours
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
+    Stop();
     return false;
   }
   void Stop() {

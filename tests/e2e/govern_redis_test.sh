@@ -7,15 +7,26 @@
 source "$(dirname "$0")/lib.sh"
 command -v redis-server >/dev/null || fail "redis-server missing (scripts/install-deps.sh)"
 
-RPORT=$((41000 + RANDOM % 9000))
-redis-server --port "$RPORT" --bind 127.0.0.1 --save "" --appendonly no --dir "$WORK" >"$WORK/redis.log" 2>&1 &
-REDIS_PID=$!
+REDIS_PID=""
 NODE_B=""
 trap 'kill $REDIS_PID 2>/dev/null || true; [[ -n $NODE_B ]] && kill -9 $NODE_B 2>/dev/null; cleanup' EXIT
-for i in $(seq 1 100); do
-  redis-cli -p "$RPORT" ping >/dev/null 2>&1 && break
-  sleep 0.05
+# A random port may be taken (another test's server): then this redis exits
+# and another port is tried; a PONG counts only while our redis still runs.
+for attempt in 1 2 3 4 5; do
+  RPORT=$((41000 + RANDOM % 9000))
+  redis-server --port "$RPORT" --bind 127.0.0.1 --save "" --appendonly no --dir "$WORK" >"$WORK/redis.log" 2>&1 &
+  REDIS_PID=$!
+  up=""
+  for i in $(seq 1 100); do
+    kill -0 "$REDIS_PID" 2>/dev/null || break
+    redis-cli -p "$RPORT" ping >/dev/null 2>&1 && { kill -0 "$REDIS_PID" 2>/dev/null && up=1; break; }
+    sleep 0.05
+  done
+  [[ -n $up ]] && break
+  kill "$REDIS_PID" 2>/dev/null || true
+  REDIS_PID=""
 done
+[[ -n $REDIS_PID ]] || fail "redis-server did not start (see $WORK/redis.log)"
 
 write_config() {  # file, extra [governance] lines
   cat >"$1" <<EOF2

@@ -13,7 +13,6 @@
 // users through POST /v1/events and measure scrolling the whole board.
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,12 +36,16 @@ const timings = {};
 
 function log(...a) { console.log('[web-e2e]', ...a); }
 
-async function freePort() {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => res(p)); });
-    s.on('error', rej);
-  });
+// The server picks its own port (--listen 127.0.0.1:0) and prints it: a port
+// found free here and bound later could be taken in between by another test.
+async function listeningPort(log, ms = 20000) {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(log());
+    if (m) return Number(m[1]);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`server printed no port after ${ms} ms:\n${log().slice(-2000)}`);
 }
 
 function createKey(role) {
@@ -117,8 +120,6 @@ async function login(page, base, key) {
 
 async function main() {
   log(`binary ${BURNRATE}, web ${WEB_DIR}, tmp ${tmp}`);
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
   const admin = createKey('admin');
   const viewer = createKey('viewer');
   const ingest = createKey('ingest');
@@ -126,12 +127,13 @@ async function main() {
   // Badges are evaluated every 2 s instead of 30 s so the profile shows them.
   const config = join(tmp, 'burnrate.toml');
   writeFileSync(config, '[badge_evaluation]\ninterval_seconds = 2\n');
-  server = spawn(BURNRATE, ['serve', '--config', config, '--db', db, '--listen', `127.0.0.1:${port}`, '--web-dir', WEB_DIR],
+  server = spawn(BURNRATE, ['serve', '--config', config, '--db', db, '--listen', '127.0.0.1:0', '--web-dir', WEB_DIR],
                  { stdio: ['ignore', 'pipe', 'pipe'] });
   let serverLog = '';
   server.stdout.on('data', (d) => { serverLog += d; });
   server.stderr.on('data', (d) => { serverLog += d; });
   server.on('exit', (code) => { if (code !== null && code !== 0) log(`server exited ${code}:\n${serverLog.slice(-2000)}`); });
+  const base = `http://127.0.0.1:${await listeningPort(() => serverLog)}`;
   await waitReady(base, admin);
 
   await step('governance: budgets before seeding, so usage counts against them', async () => {
