@@ -2,6 +2,7 @@
 // into a database file directly. Rejected lines are reported as file:line.
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <future>
 #include <iostream>
@@ -13,6 +14,9 @@
 #include "common/strings.h"
 #include "http/client.h"
 #include "ingest/ingest.h"
+#include "common/json_writer.h"
+#include "detect/eval_command.h"
+#include "sim/personas.h"
 #include "sim/simulator.h"
 
 namespace burnrate::cli {
@@ -151,6 +155,90 @@ void AddIngestCommand(CLI::App& app) {
   });
 }
 
+// simulate --personas: the labelled organisation of eval-detection
+// (sim/personas.h) as NDJSON with prompt text, over the last `days` whole
+// UTC days, and its ground truth as NDJSON (--labels).
+Status WritePersonaLabels(const sim::PersonaSim& sim, const std::string& path) {
+  std::ofstream out(path, std::ios::binary);
+  if (!out) return Status::InvalidArgument(path + ": cannot write");
+  auto exempt = sim.ExemptUsers();
+  for (const auto& u : sim.users()) {
+    JsonWriter w;
+    w.BeginObject().Key("user").String(u.name).Key("team").String(u.team);
+    w.Key("persona").String(sim::PersonaName(u.persona)).Key("label").String(sim::IsFarming(u.persona) ? "farm" : "legit");
+    w.Key("exempt").Bool(std::find(exempt.begin(), exempt.end(), u.name) != exempt.end());
+    w.EndObject();
+    out << w.Take() << '\n';
+  }
+  return out ? Status::OK() : Status::IOError(path + ": write failed");
+}
+
+void RunPersonas(sim::PersonaOptions po, const std::string& out_path, const std::string& server,
+                 const std::string& key, const std::string& labels, const std::string& legit_prompts, size_t chunk) {
+  auto fail = [](const std::string& m, int code) { std::cerr << "burnrate simulate: " << m << "\n", ExitCode() = code; };
+  if (!legit_prompts.empty()) {
+    auto lines = detect::LoadPromptLines(legit_prompts);
+    if (!lines.ok()) return fail(lines.status().message(), 2);
+    po.legit_prompts = std::make_shared<const std::vector<std::string>>(std::move(*lines));
+  }
+  // The last `days` UTC days before today, so a running server scores the
+  // last one (yesterday) at once. Personas live in time zones from UTC-8 to
+  // UTC+9: what a western user's last local day has after now is left out.
+  TimeMs now = SystemClock::Get().NowMs();
+  po.start = now / kDayMs * kDayMs - po.days * kDayMs;
+  sim::PersonaSim sim(po);
+  if (!labels.empty()) {
+    if (Status st = WritePersonaLabels(sim, labels); !st.ok()) return fail(st.message(), 2);
+  }
+  std::ofstream out;
+  std::unique_ptr<http::Client> client;
+  if (!out_path.empty()) {
+    out.open(out_path, std::ios::binary);
+    if (!out) return fail(out_path + ": cannot write", 2);
+  } else {
+    auto c = http::Client::Create(server);
+    if (!c.ok()) return fail(c.status().message(), 2);
+    client = std::move(*c);
+    client->set_bearer(key);
+  }
+  Totals t;
+  int64_t written = 0;
+  std::string body;
+  size_t n = 0;
+  auto flush = [&] {
+    if (n == 0) return;
+    if (client) {
+      if (Status st = PostChunk(*client, "simulate", 1, body, &t); !st.ok()) fail(st.message(), 1);
+    } else {
+      out << body;
+    }
+    body.clear();
+    n = 0;
+  };
+  std::vector<model::Event> events;
+  std::vector<std::string> texts;
+  for (int d = 0; d < po.days && ExitCode() == 0; ++d) {
+    events.clear(), texts.clear();
+    sim.GenerateDay(d, &events, &texts);
+    for (size_t i = 0; i < events.size(); ++i) {
+      if (events[i].ts > now) continue;
+      body += sim::Simulator::ToNdjson(events[i], texts[i]);
+      body += '\n';
+      ++written;
+      if (++n >= chunk) flush();
+    }
+  }
+  flush();
+  if (client) {
+    std::cout << "accepted " << t.accepted << ", duplicates " << t.duplicates << std::endl;
+  } else {
+    std::cout << "wrote " << written << " events to " << out_path << "\n";
+  }
+  auto exempt = sim.ExemptUsers();
+  if (!exempt.empty())
+    std::cout << exempt.size() << " users are declared batch jobs: list them in [detection] exempt (see --labels)\n";
+}
+
 void AddSimulateCommand(CLI::App& app) {
   auto* cmd = app.add_subcommand("simulate", "Generate a realistic organisation's usage");
   struct Args {
@@ -158,6 +246,9 @@ void AddSimulateCommand(CLI::App& app) {
     std::string out, server, key;
     bool live = false;
     size_t chunk = 5000;
+    bool personas = false;
+    sim::PersonaOptions persona;
+    std::string labels, legit_prompts;
   };
   auto a = std::make_shared<Args>();
   cmd->add_option("--users", a->opts.users, "Users")->default_val(1000);
@@ -168,13 +259,37 @@ void AddSimulateCommand(CLI::App& app) {
   cmd->add_option("--server", a->server, "Post to this server");
   cmd->add_option("--key", a->key, "API key (ingest or admin)");
   cmd->add_flag("--live", a->live, "After the history, keep sending events as they happen");
+  cmd->add_flag("--personas", a->personas,
+                "Labelled personas instead: legitimate and farming users (as eval-detection), with prompt text");
+  cmd->add_option("--farm-share", a->persona.farm_share, "--personas: share of users that farm")
+      ->default_val(0.06)->check(CLI::Range(0.0, 0.5));
+  cmd->add_option("--bot-farm-size", a->persona.bot_farm_size, "--personas: accounts per bot farm")
+      ->default_val(20)->check(CLI::Range(2, 10000));
+  cmd->add_option("--labels", a->labels, "--personas: write each user's persona and label (farm/legit) here, NDJSON");
+  cmd->add_option("--legit-prompts", a->legit_prompts,
+                  "--personas: legitimate users' prompts from this file (one per line, \\n for a line break)")
+      ->check(CLI::ExistingFile);
   cmd->callback([a] {
     if (a->out.empty() == a->server.empty()) {
       std::cerr << "burnrate simulate: give exactly one of --out FILE or --server URL\n";
       ExitCode() = 2;
       return;
     }
+    if (!a->personas && (!a->labels.empty() || !a->legit_prompts.empty())) {
+      std::cerr << "burnrate simulate: --labels and --legit-prompts need --personas\n";
+      ExitCode() = 2;
+      return;
+    }
+    if (a->personas && a->live) {
+      std::cerr << "burnrate simulate: --personas generates whole past days; it has no --live\n";
+      ExitCode() = 2;
+      return;
+    }
     a->opts.end = SystemClock::Get().NowMs();
+    if (a->personas) {
+      a->persona.users = a->opts.users, a->persona.days = a->opts.days, a->persona.seed = a->opts.seed;
+      return RunPersonas(a->persona, a->out, a->server, a->key, a->labels, a->legit_prompts, a->chunk);
+    }
     sim::Simulator sim(a->opts);
     if (!a->out.empty()) {
       std::ofstream out(a->out, std::ios::binary);

@@ -122,7 +122,7 @@ void Simulator::GenerateAll(const std::function<void(model::Event&&)>& emit) con
   Generate(opts_.end - opts_.days * kDayMs, opts_.end, emit);
 }
 
-std::string Simulator::ToNdjson(const model::Event& e) {
+std::string Simulator::ToNdjson(const model::Event& e, std::string_view prompt_text) {
   JsonWriter w;
   w.BeginObject();
   if (e.type == model::EventType::kOutcome) w.Key("type").String("outcome");
@@ -140,6 +140,7 @@ std::string Simulator::ToNdjson(const model::Event& e) {
     w.Key("input_tokens").Int(e.tokens.input).Key("output_tokens").Int(e.tokens.output);
     w.Key("cache_read_tokens").Int(e.tokens.cache_read).Key("cache_write_tokens").Int(e.tokens.cache_write);
   }
+  if (!prompt_text.empty()) w.Key("prompt").BeginObject().Key("text").String(prompt_text).EndObject();
   w.EndObject();
   return w.Take();
 }

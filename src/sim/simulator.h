@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/clock.h"
@@ -42,7 +43,9 @@ class Simulator {
   // All events of the configured days.
   void GenerateAll(const std::function<void(model::Event&&)>& emit) const;
   // One event as a native NDJSON line (no trailing newline).
-  static std::string ToNdjson(const model::Event& e);
+  // One NDJSON line (no newline); `prompt_text`, when not empty, goes in as
+  // {"prompt": {"text": ...}} for ingest to turn into features.
+  static std::string ToNdjson(const model::Event& e, std::string_view prompt_text = {});
 
  private:
   void GenerateHour(const SimUser& u, size_t index, TimeMs hour, const std::function<void(model::Event&&)>& emit) const;

@@ -15,13 +15,20 @@ cleanup() {
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; tail -20 "$T"/*.log >&2 || true; exit 1; }
 
-PORT=$((20000 + RANDOM % 20000))
-URL=http://127.0.0.1:$PORT
 KEY=$("$BURNRATE" keys create --db "$T/b.db" --role admin | tail -1)
-"$BURNRATE" serve --db "$T/b.db" --listen 127.0.0.1:$PORT >"$T/serve.log" 2>&1 &
+# The server picks a free port and prints it (a port chosen here could be
+# taken by a test running alongside before the server binds it).
+"$BURNRATE" serve --db "$T/b.db" --listen 127.0.0.1:0 >"$T/serve.log" 2>&1 &
 PIDS+=($!)
+PORT=""
+for _ in $(seq 100); do
+  PORT=$(sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$T/serve.log" | head -1)
+  [[ -n $PORT ]] && break
+  sleep 0.1
+done
+URL=http://127.0.0.1:$PORT
 for _ in $(seq 100); do curl -sf "$URL/healthz" >/dev/null && break; sleep 0.1; done
-curl -sf "$URL/healthz" >/dev/null || fail "server did not start"
+[[ -n $PORT ]] && curl -sf "$URL/healthz" >/dev/null || fail "server did not start"
 
 # append.py FILE FROM TO [HALF]: appends responses FROM..TO-1, each written as
 # two content-block lines; with HALF, ends with the first half of one more line.

@@ -15,7 +15,7 @@ INGEST=$(new_key "$DB" ingest)
 VIEWER=$(new_key "$DB" viewer)
 
 python3 - "$BURNRATE" "$DB" "$INGEST" "$VIEWER" "$WORK" <<'PY'
-import http.client, json, os, random, signal, subprocess, sys, threading, time
+import http.client, json, os, random, re, signal, subprocess, sys, threading, time
 from collections import defaultdict
 from decimal import Decimal
 
@@ -33,22 +33,33 @@ class Server:
         self.proc, self.port = None, None
 
     def start(self):
+        # The server picks a free port and prints it; a port chosen here could
+        # be taken by a test running alongside before the server binds it.
         for attempt in range(20):
-            if self.port is None or attempt > 0:
-                self.port = rng.randint(20000, 40000)
-            self.proc = subprocess.Popen([binary, "serve", "--db", db, "--listen", f"127.0.0.1:{self.port}"],
+            seen = self.listening_lines()
+            self.proc = subprocess.Popen([binary, "serve", "--db", db, "--listen", "127.0.0.1:0"],
                                          stdout=log, stderr=log)
             deadline = time.time() + 30
             while time.time() < deadline and self.proc.poll() is None:
-                try:
-                    c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=1)
-                    c.request("GET", "/healthz")
-                    if c.getresponse().status == 200:
-                        return
-                except OSError:
-                    time.sleep(0.02)
+                lines = self.listening_lines()
+                if len(lines) > len(seen):
+                    self.port = int(lines[-1])
+                    try:
+                        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=1)
+                        c.request("GET", "/healthz")
+                        if c.getresponse().status == 200:
+                            return
+                    except OSError:
+                        pass
+                time.sleep(0.02)
             self.kill9()
         sys.exit("FAIL: server did not start")
+
+    @staticmethod
+    def listening_lines():
+        log.flush()
+        with open(log.name, errors="replace") as f:
+            return re.findall(r"listening on http://127\.0\.0\.1:(\d+)", f.read())
 
     def kill9(self):
         if self.proc and self.proc.poll() is None:

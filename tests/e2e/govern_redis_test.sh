@@ -53,13 +53,18 @@ write_config "$WORK/b.toml" 'limit_store_unavailable = "allow"'
 
 KEY_A=$(new_key "$WORK/a.db" ingest)
 KEY_B=$(new_key "$WORK/b.db" ingest)
-PORT_B=$((20000 + RANDOM % 20000))
-"$BURNRATE" serve --db "$WORK/b.db" --listen "127.0.0.1:$PORT_B" --config "$WORK/b.toml" >>"$WORK/server_b.log" 2>&1 &
+"$BURNRATE" serve --db "$WORK/b.db" --listen 127.0.0.1:0 --config "$WORK/b.toml" >>"$WORK/server_b.log" 2>&1 &
 NODE_B=$!
 start_server "$WORK/a.db" --config "$WORK/a.toml"
 BASE_A=$BASE
+PORT_B=""
+for i in $(seq 1 200); do
+  PORT_B=$(sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$WORK/server_b.log" | head -1)
+  [[ -n $PORT_B ]] && curl -fsS -o /dev/null "http://127.0.0.1:$PORT_B/healthz" 2>/dev/null && break
+  sleep 0.05
+done
+[[ -n $PORT_B ]] || fail "node B did not start"
 BASE_B="http://127.0.0.1:$PORT_B"
-for i in $(seq 1 200); do curl -fsS -o /dev/null "$BASE_B/healthz" 2>/dev/null && break; sleep 0.05; done
 
 # 200 checks of 1000 tokens, 16 at a time, alternating nodes, never settled:
 # exactly 100 fit the 100000-token budget, whichever node answers.

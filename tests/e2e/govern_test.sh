@@ -11,21 +11,26 @@ ADMIN=$(new_key "$DB" admin)
 INGEST=$(new_key "$DB" ingest)
 VIEWER=$(new_key "$DB" viewer)
 
-# A webhook receiver on 127.0.0.1 that records bodies (one per line).
-HOOK_PORT=$((40001 + RANDOM % 9000))
-python3 - "$HOOK_PORT" "$WORK/hooks.jsonl" >"$WORK/hook.log" 2>&1 <<'PY' &
-import http.server, sys
-port, out = int(sys.argv[1]), sys.argv[2]
+# A webhook receiver on 127.0.0.1 that records bodies (one per line); it
+# binds a port the kernel picks and writes it to hook.port.
+python3 - "$WORK/hook.port" "$WORK/hooks.jsonl" >"$WORK/hook.log" 2>&1 <<'PY' &
+import http.server, os, sys
+port_file, out = sys.argv[1], sys.argv[2]
 class H(http.server.BaseHTTPRequestHandler):
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
         with open(out, "ab") as f: f.write(body + b"\n")
         self.send_response(200); self.send_header("Content-Length", "0"); self.end_headers()
     def log_message(self, *a): pass
-http.server.HTTPServer(("127.0.0.1", port), H).serve_forever()
+srv = http.server.HTTPServer(("127.0.0.1", 0), H)
+with open(port_file + ".tmp", "w") as f: f.write(str(srv.server_address[1]))
+os.rename(port_file + ".tmp", port_file)
+srv.serve_forever()
 PY
 HOOK_PID=$!
 trap 'kill $HOOK_PID 2>/dev/null || true; cleanup' EXIT
+for _ in $(seq 1 100); do [[ -s "$WORK/hook.port" ]] && break; sleep 0.05; done
+HOOK_PORT=$(cat "$WORK/hook.port" 2>/dev/null) || fail "webhook receiver did not start"
 
 cat >"$WORK/burnrate.toml" <<EOF2
 [governance]

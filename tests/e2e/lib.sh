@@ -22,27 +22,36 @@ trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 pass() { echo "ok - $*"; }
 
-# start_server DB [extra serve flags...]: starts `burnrate serve` on a free
-# port (random in 20000-40000, retried), waits for /healthz. Sets
-# SERVER_PID, PORT and BASE. Reuses $PORT when already set (restarts).
+# start_server DB [extra serve flags...]: starts `burnrate serve`, waits for
+# /healthz. Sets SERVER_PID, PORT and BASE. The first start lets the server
+# pick a free port (--listen 127.0.0.1:0) and reads it from the log: a port
+# chosen here could be taken by a test running alongside before the server
+# binds it. A restart tries $PORT first, then lets the server pick again.
 start_server() {
   local db=$1; shift
   local tries=0
   while (( tries < 20 )); do
     tries=$((tries + 1))
-    [[ -n "$PORT" && $tries -eq 1 ]] || PORT=$((20000 + RANDOM % 20000))
-    "$BURNRATE" serve --db "$db" --listen "127.0.0.1:$PORT" "$@" >>"$WORK/server.log" 2>&1 &
+    local from=1 listen=127.0.0.1:0
+    if [[ -f "$WORK/server.log" ]]; then from=$(( $(wc -l <"$WORK/server.log") + 1 )); fi
+    if [[ -n "$PORT" && $tries -eq 1 ]]; then listen="127.0.0.1:$PORT"; fi
+    "$BURNRATE" serve --db "$db" --listen "$listen" "$@" >>"$WORK/server.log" 2>&1 &
     SERVER_PID=$!
-    BASE="http://127.0.0.1:$PORT"
-    local i
+    local i got=""
     for i in $(seq 1 200); do
       if ! kill -0 "$SERVER_PID" 2>/dev/null; then break; fi
-      if curl -fsS -o /dev/null "$BASE/healthz" 2>/dev/null; then return 0; fi
+      got=$(tail -n +"$from" "$WORK/server.log" | sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' | head -1)
+      if [[ -n "$got" ]]; then
+        PORT=$got
+        BASE="http://127.0.0.1:$PORT"
+        if curl -fsS -o /dev/null "$BASE/healthz" 2>/dev/null; then return 0; fi
+      fi
       sleep 0.05
     done
     kill -9 "$SERVER_PID" 2>/dev/null || true
     wait "$SERVER_PID" 2>/dev/null || true
     SERVER_PID=""
+    sleep 0.2
   done
   tail -20 "$WORK/server.log" >&2
   fail "server did not start"
