@@ -155,6 +155,8 @@ void AddIngestCommand(CLI::App& app) {
   });
 }
 
+namespace {
+
 // simulate --personas: the labelled organisation of eval-detection
 // (sim/personas.h) as NDJSON with prompt text, over the last `days` whole
 // UTC days, and its ground truth as NDJSON (--labels).
@@ -238,6 +240,8 @@ void RunPersonas(sim::PersonaOptions po, const std::string& out_path, const std:
   if (!exempt.empty())
     std::cout << exempt.size() << " users are declared batch jobs: list them in [detection] exempt (see --labels)\n";
 }
+
+}  // namespace
 
 void AddSimulateCommand(CLI::App& app) {
   auto* cmd = app.add_subcommand("simulate", "Generate a realistic organisation's usage");
