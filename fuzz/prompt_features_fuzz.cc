@@ -1,6 +1,6 @@
 // Fuzzes the prompt feature extractor (bounds, the estimate paths and the
 // SimHash vote paths agree, case and spacing do not change the exact hash)
-// and the fingerprint hex parser.
+// the fingerprint hex parser and the --legit-prompts line parser.
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "detect/eval_command.h"
 #include "detect/prompt_features.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -30,6 +31,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     upper += "  \n";
     if (burnrate::detect::ComputePromptFeatures(upper).exact_hash != f.exact_hash) __builtin_trap();
   }
+  // The --legit-prompts file parser: every prompt is a non-empty line's text.
+  for (const auto& p : burnrate::detect::ParsePromptLines(text))
+    if (p.empty() || p[0] == '#' || p.size() > size) __builtin_trap();
   auto h = burnrate::detect::ParseFingerprintHex(text);
   if (h.ok() && burnrate::detect::ParseFingerprintHex(burnrate::detect::FingerprintHex(*h)).value() != *h)
     __builtin_trap();

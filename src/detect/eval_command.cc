@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -175,13 +176,13 @@ static IngestPathFactory& Factory() {
 
 void SetIngestPathFactory(IngestPathFactory f) { Factory() = std::move(f); }
 
-Result<std::vector<std::string>> LoadPromptLines(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return Status::InvalidArgument(path + ": cannot read");
+std::vector<std::string> ParsePromptLines(std::string_view content) {
   std::vector<std::string> out;
-  std::string line;
-  while (std::getline(in, line)) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
+  while (!content.empty()) {
+    size_t nl = content.find('\n');
+    std::string_view line = content.substr(0, nl);
+    content.remove_prefix(nl == std::string_view::npos ? content.size() : nl + 1);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (line.empty() || line[0] == '#') continue;
     std::string text;
     for (size_t i = 0; i < line.size(); ++i) {
@@ -194,6 +195,14 @@ Result<std::vector<std::string>> LoadPromptLines(const std::string& path) {
     }
     out.push_back(std::move(text));
   }
+  return out;
+}
+
+Result<std::vector<std::string>> LoadPromptLines(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::InvalidArgument(path + ": cannot read");
+  std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::vector<std::string> out = ParsePromptLines(content);
   if (out.empty()) return Status::InvalidArgument(path + ": no prompts (one per line)");
   return out;
 }

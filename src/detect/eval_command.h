@@ -11,6 +11,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/status.h"
@@ -41,8 +42,10 @@ struct ForeignOrgResult {
 Result<ForeignOrgResult> RunForeignOrg(int users, int days, uint64_t seed, int min_flag_days);
 
 // Prompt texts for --legit-prompts: one per line, a literal \n is a line
-// break, blank lines and lines starting with '#' are skipped. InvalidArgument
-// naming the file when it cannot be read or holds no prompt.
+// break, blank lines and lines starting with '#' are skipped. Load: the
+// same from a file; InvalidArgument naming the file when it cannot be read
+// or holds no prompt.
+std::vector<std::string> ParsePromptLines(std::string_view content);
 Result<std::vector<std::string>> LoadPromptLines(const std::string& path);
 
 struct PersonaResult {

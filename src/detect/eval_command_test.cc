@@ -63,6 +63,13 @@ TEST(EvalDetection, SmallOrgWithOtherLegitPromptsMeetsTargets) {
   EXPECT_LE(rep->fpr_legit, 0.005);
 }
 
+TEST(EvalDetection, PromptLinesSkipCommentsAndBlanksAndUnescapeNewlines) {
+  auto p = ParsePromptLines("# comment\ncontinue\r\n\nline one\\nline two\nends with a backslash\\\nno newline at end");
+  EXPECT_EQ(p, (std::vector<std::string>{"continue", "line one\nline two", "ends with a backslash\\", "no newline at end"}));
+  EXPECT_TRUE(ParsePromptLines("").empty());
+  EXPECT_TRUE(ParsePromptLines("#only\n\n").empty());
+}
+
 TEST(EvalDetection, PromptFileErrorsNameTheFile) {
   auto missing = LoadPromptLines("/nonexistent/prompts.txt");
   ASSERT_FALSE(missing.ok());
