@@ -18,6 +18,7 @@
 #include <unordered_map>
 
 #include "badges/badges.h"
+#include "common/sqlite_stmt.h"
 #include "common/time_util.h"
 
 namespace burnrate::badges {
@@ -37,27 +38,7 @@ CREATE TABLE IF NOT EXISTS rank_history (
 )sql";
 
 // A prepared statement with RAII.
-struct Stmt {
-  sqlite3_stmt* s = nullptr;
-  Stmt(sqlite3* db, const char* sql) { sqlite3_prepare_v2(db, sql, -1, &s, nullptr); }
-  ~Stmt() { sqlite3_finalize(s); }
-  Stmt& Text(int i, const std::string& v) {
-    sqlite3_bind_text(s, i, v.data(), int(v.size()), SQLITE_TRANSIENT);
-    return *this;
-  }
-  Stmt& Int(int i, int64_t v) {
-    sqlite3_bind_int64(s, i, v);
-    return *this;
-  }
-  Stmt& Real(int i, double v) {
-    sqlite3_bind_double(s, i, v);
-    return *this;
-  }
-  std::string Col(int i) const {
-    const unsigned char* t = sqlite3_column_text(s, i);
-    return t ? reinterpret_cast<const char*>(t) : "";
-  }
-};
+using Stmt = SqliteStmt;
 
 }  // namespace
 
@@ -113,9 +94,9 @@ Result<std::unique_ptr<BadgeService>> BadgeService::Open(const std::string& db_p
   m.clock = &clock;
   // Remember what is on disk, so unchanged awards are not rewritten.
   Stmt q(m.db, "SELECT badge, entity, subject, period, value FROM badge_awards");
-  while (sqlite3_step(q.s) == SQLITE_ROW) {
+  while (sqlite3_step(q.get()) == SQLITE_ROW) {
     m.written[q.Col(0) + '\x1f' + q.Col(1) + '\x1f' + q.Col(2) + '\x1f' + q.Col(3)] =
-        sqlite3_column_double(q.s, 4);
+        sqlite3_column_double(q.get(), 4);
   }
   return s;
 }
@@ -146,10 +127,10 @@ Status BadgeService::Evaluate() {
     std::string key = a.badge + '\x1f' + a.entity + '\x1f' + a.subject + '\x1f' + a.period;
     auto it = m.written.find(key);
     if (it != m.written.end() && it->second == a.value) continue;
-    sqlite3_reset(ins.s);
+    sqlite3_reset(ins.get());
     ins.Text(1, a.badge).Text(2, a.entity).Text(3, a.subject).Text(4, a.period);
     ins.Int(5, a.awarded_at).Real(6, a.value).Text(7, a.evidence);
-    if (sqlite3_step(ins.s) != SQLITE_DONE) {
+    if (sqlite3_step(ins.get()) != SQLITE_DONE) {
       Status err = m.Error("writing an award");
       (void)m.Exec("ROLLBACK");
       return err;
@@ -201,7 +182,7 @@ Status BadgeService::SnapshotRanks() {
            "INSERT OR REPLACE INTO rank_history (day, entity, subject, metric, rank, of, value) "
            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
   for (const Row& r : rows) {
-    sqlite3_reset(ins.s);
+    sqlite3_reset(ins.get());
     ins.Text(1, day)
         .Text(2, r.entity)
         .Text(3, r.subject)
@@ -209,7 +190,7 @@ Status BadgeService::SnapshotRanks() {
         .Int(5, r.rank)
         .Int(6, r.of)
         .Real(7, r.value);
-    if (sqlite3_step(ins.s) != SQLITE_DONE) {
+    if (sqlite3_step(ins.get()) != SQLITE_DONE) {
       Status err = m.Error("writing rank history");
       (void)m.Exec("ROLLBACK");
       return err;
@@ -229,11 +210,11 @@ Result<std::vector<Award>> BadgeService::Awards(const AwardQuery& q) const {
   s.Text(1, q.subject).Text(2, q.badge).Int(3, int64_t(q.limit));
   std::vector<Award> out;
   int rc;
-  while ((rc = sqlite3_step(s.s)) == SQLITE_ROW) {
+  while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
     Award a;
     a.badge = s.Col(0), a.entity = s.Col(1), a.subject = s.Col(2), a.period = s.Col(3);
-    a.awarded_at = sqlite3_column_int64(s.s, 4), a.updated_at = sqlite3_column_int64(s.s, 5);
-    a.value = sqlite3_column_double(s.s, 6), a.evidence = s.Col(7);
+    a.awarded_at = sqlite3_column_int64(s.get(), 4), a.updated_at = sqlite3_column_int64(s.get(), 5);
+    a.value = sqlite3_column_double(s.get(), 6), a.evidence = s.Col(7);
     out.push_back(std::move(a));
   }
   if (rc != SQLITE_DONE) return impl_->Error("reading awards");
@@ -253,9 +234,9 @@ Result<std::vector<RankPoint>> BadgeService::RankHistory(engine::Entity e,
          "ORDER BY day, metric");
   s.Text(1, engine::EntityName(e)).Text(2, subject).Text(3, from);
   std::vector<RankPoint> out;
-  while (sqlite3_step(s.s) == SQLITE_ROW) {
-    out.push_back({s.Col(0), s.Col(1), sqlite3_column_int64(s.s, 2), sqlite3_column_int64(s.s, 3),
-                   sqlite3_column_double(s.s, 4)});
+  while (sqlite3_step(s.get()) == SQLITE_ROW) {
+    out.push_back({s.Col(0), s.Col(1), sqlite3_column_int64(s.get(), 2), sqlite3_column_int64(s.get(), 3),
+                   sqlite3_column_double(s.get(), 4)});
   }
   return out;
 }

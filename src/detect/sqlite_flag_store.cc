@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 
 #include "common/json_writer.h"
+#include "common/sqlite_stmt.h"
 
 namespace burnrate::detect {
 namespace {
@@ -37,23 +38,9 @@ constexpr const char* kColumns =
     "id, user, team, day, date, score, flagged, high_confidence, tokens, wasted_tokens, reasons, state, note, "
     "reviewer, reviewed_at, retraction, retracted_at";
 
-Status DbError(sqlite3* db, const char* what) {
-  return Status::IOError(std::string("detect flags db: ") + what + ": " + sqlite3_errmsg(db));
-}
+Status DbError(sqlite3* db, const char* what) { return SqliteError(db, "detect flags db", what); }
 
-// A prepared statement, finalized on scope exit.
-class Stmt {
- public:
-  Stmt(sqlite3* db, const std::string& sql) { sqlite3_prepare_v2(db, sql.c_str(), -1, &s_, nullptr); }
-  ~Stmt() { sqlite3_finalize(s_); }
-  sqlite3_stmt* get() const { return s_; }
-  explicit operator bool() const { return s_ != nullptr; }
-  void Text(int i, const std::string& v) { sqlite3_bind_text(s_, i, v.data(), int(v.size()), SQLITE_TRANSIENT); }
-  void Int(int i, int64_t v) { sqlite3_bind_int64(s_, i, v); }
-
- private:
-  sqlite3_stmt* s_ = nullptr;
-};
+using Stmt = SqliteStmt;
 
 std::string ReasonsJson(const std::vector<Reason>& reasons) {
   JsonWriter w;
@@ -152,7 +139,7 @@ Status SqliteFlagStore::Exec(const char* sql) {
 
 Result<std::optional<Flag>> SqliteFlagStore::Load(const std::string& id) const {
   Stmt st(db_, std::string("SELECT ") + kColumns + " FROM detect_flags WHERE id = ?");
-  if (!st) return DbError(db_, "prepare select");
+  if (!st.ok()) return DbError(db_, "prepare select");
   st.Text(1, id);
   int rc = sqlite3_step(st.get());
   if (rc == SQLITE_DONE) return std::optional<Flag>();
@@ -163,7 +150,7 @@ Result<std::optional<Flag>> SqliteFlagStore::Load(const std::string& id) const {
 Status SqliteFlagStore::Save(const Flag& f) {
   Stmt st(db_, std::string("INSERT OR REPLACE INTO detect_flags(") + kColumns +
                    ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
-  if (!st) return DbError(db_, "prepare insert");
+  if (!st.ok()) return DbError(db_, "prepare insert");
   st.Text(1, f.id), st.Text(2, f.user), st.Text(3, f.team), st.Int(4, f.day), st.Text(5, f.date);
   sqlite3_bind_double(st.get(), 6, f.score);
   st.Int(7, f.flagged), st.Int(8, f.high_confidence), st.Int(9, f.tokens), st.Int(10, f.wasted_tokens);
@@ -198,7 +185,7 @@ std::vector<Flag> SqliteFlagStore::List(int64_t from_day, int64_t to_day) const 
   std::vector<Flag> out;
   std::lock_guard<std::mutex> lock(mu_);
   Stmt st(db_, std::string("SELECT ") + kColumns + " FROM detect_flags WHERE day BETWEEN ? AND ?");
-  if (!st) return out;
+  if (!st.ok()) return out;
   st.Int(1, from_day), st.Int(2, to_day);
   while (sqlite3_step(st.get()) == SQLITE_ROW) out.push_back(RowToFlag(st.get()));
   SortFlags(out);

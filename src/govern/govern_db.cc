@@ -2,6 +2,8 @@
 
 #include <sqlite3.h>
 
+#include "common/sqlite_stmt.h"
+
 namespace burnrate::govern {
 
 namespace {
@@ -55,28 +57,9 @@ CREATE TABLE IF NOT EXISTS govern_alerts_fired (
 );
 )sql";
 
-// A prepared statement that finalizes itself.
-class Stmt {
- public:
-  Stmt(sqlite3* db, const std::string& sql) { rc_ = sqlite3_prepare_v2(db, sql.c_str(), -1, &s_, nullptr); }
-  ~Stmt() { sqlite3_finalize(s_); }
-  bool ok() const { return rc_ == SQLITE_OK; }
-  sqlite3_stmt* get() { return s_; }
-  void Text(int i, const std::string& v) { sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT); }
-  void Int(int i, int64_t v) { sqlite3_bind_int64(s_, i, v); }
-  std::string Col(int i) {
-    const unsigned char* t = sqlite3_column_text(s_, i);
-    return t ? std::string(reinterpret_cast<const char*>(t), sqlite3_column_bytes(s_, i)) : "";
-  }
+using Stmt = SqliteStmt;
 
- private:
-  sqlite3_stmt* s_ = nullptr;
-  int rc_;
-};
-
-Status DbError(sqlite3* db, const char* what) {
-  return Status::IOError(std::string("govern db: ") + what + ": " + sqlite3_errmsg(db));
-}
+Status DbError(sqlite3* db, const char* what) { return SqliteError(db, "govern db", what); }
 
 }  // namespace
 

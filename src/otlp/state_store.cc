@@ -1,5 +1,7 @@
 #include "otlp/state_store.h"
 
+#include "common/sqlite_stmt.h"
+
 namespace burnrate::otlp {
 namespace {
 
@@ -15,11 +17,7 @@ CREATE TABLE IF NOT EXISTS otlp_sessions (
 int64_t I(uint64_t v) { return static_cast<int64_t>(v); }
 uint64_t U(int64_t v) { return static_cast<uint64_t>(v); }
 
-struct Stmt {
-  sqlite3_stmt* s = nullptr;
-  Stmt(sqlite3* db, const char* sql) { sqlite3_prepare_v2(db, sql, -1, &s, nullptr); }
-  ~Stmt() { sqlite3_finalize(s); }
-};
+using Stmt = SqliteStmt;
 
 }  // namespace
 
@@ -60,17 +58,17 @@ Status StateStore::Load(
     BR_RETURN_IF_ERROR(Exec(sql.c_str()));
   }
   Stmt q(db_, "SELECT key, start_ns, time_ns, units, is_int FROM otlp_series ORDER BY updated");
-  while (sqlite3_step(q.s) == SQLITE_ROW) {
+  while (sqlite3_step(q.get()) == SQLITE_ROW) {
     CumulativeTracker::State st;
-    st.start_ns = U(sqlite3_column_int64(q.s, 1));
-    st.time_ns = U(sqlite3_column_int64(q.s, 2));
-    st.units = sqlite3_column_int64(q.s, 3);
-    st.is_int = sqlite3_column_int(q.s, 4) != 0;
-    series(U(sqlite3_column_int64(q.s, 0)), st);
+    st.start_ns = U(sqlite3_column_int64(q.get(), 1));
+    st.time_ns = U(sqlite3_column_int64(q.get(), 2));
+    st.units = sqlite3_column_int64(q.get(), 3);
+    st.is_int = sqlite3_column_int(q.get(), 4) != 0;
+    series(U(sqlite3_column_int64(q.get(), 0)), st);
   }
   Stmt s(db_, "SELECT key, source FROM otlp_sessions");
-  while (sqlite3_step(s.s) == SQLITE_ROW)
-    sessions(U(sqlite3_column_int64(s.s, 0)), uint8_t(sqlite3_column_int(s.s, 1)));
+  while (sqlite3_step(s.get()) == SQLITE_ROW)
+    sessions(U(sqlite3_column_int64(s.get(), 0)), uint8_t(sqlite3_column_int(s.get(), 1)));
   return Status::OK();
 }
 
@@ -88,21 +86,21 @@ Status StateStore::Save(const std::vector<CumulativeTracker::Change>& changes,
   Stmt ss(db_, "INSERT OR IGNORE INTO otlp_sessions (key, source, updated) VALUES (?1, ?2, ?3)");
   bool ok = true;
   for (const auto& c : changes) {
-    sqlite3_reset(up.s);
-    sqlite3_bind_int64(up.s, 1, I(c.key));
-    sqlite3_bind_int64(up.s, 2, I(c.next.start_ns));
-    sqlite3_bind_int64(up.s, 3, I(c.next.time_ns));
-    sqlite3_bind_int64(up.s, 4, c.next.units);
-    sqlite3_bind_int(up.s, 5, c.next.is_int ? 1 : 0);
-    sqlite3_bind_int64(up.s, 6, now);
-    ok = ok && sqlite3_step(up.s) == SQLITE_DONE;
+    sqlite3_reset(up.get());
+    sqlite3_bind_int64(up.get(), 1, I(c.key));
+    sqlite3_bind_int64(up.get(), 2, I(c.next.start_ns));
+    sqlite3_bind_int64(up.get(), 3, I(c.next.time_ns));
+    sqlite3_bind_int64(up.get(), 4, c.next.units);
+    sqlite3_bind_int(up.get(), 5, c.next.is_int ? 1 : 0);
+    sqlite3_bind_int64(up.get(), 6, now);
+    ok = ok && sqlite3_step(up.get()) == SQLITE_DONE;
   }
   for (const auto& [key, source] : sessions) {
-    sqlite3_reset(ss.s);
-    sqlite3_bind_int64(ss.s, 1, I(key));
-    sqlite3_bind_int(ss.s, 2, source);
-    sqlite3_bind_int64(ss.s, 3, now);
-    ok = ok && sqlite3_step(ss.s) == SQLITE_DONE;
+    sqlite3_reset(ss.get());
+    sqlite3_bind_int64(ss.get(), 1, I(key));
+    sqlite3_bind_int(ss.get(), 2, source);
+    sqlite3_bind_int64(ss.get(), 3, now);
+    ok = ok && sqlite3_step(ss.get()) == SQLITE_DONE;
   }
   if (!ok) {
     Status err = Status::IOError(std::string("otlp state: ") + sqlite3_errmsg(db_));
