@@ -12,21 +12,25 @@ namespace {
 
 // A small organisation end to end: every persona is generated, the farmers
 // are found, and the legitimate users are left alone.
-TEST(EvalDetection, SmallOrgMeetsTargets) {
+// 600 users over 4 days, 10% farmers in bot farms of 8, evaluated through
+// a fresh engine whose exempt list is the organisation's declared batch jobs.
+Result<EvalReport> EvaluateSmallOrg(sim::PersonaOptions sim) {
   EvalOptions o;
-  o.sim.users = 600;
-  o.sim.days = 4;
-  o.sim.farm_share = 0.1;
-  o.sim.bot_farm_size = 8;
+  o.sim = std::move(sim);
+  o.sim.users = 600, o.sim.days = 4, o.sim.farm_share = 0.1, o.sim.bot_farm_size = 8;
   o.min_flag_days = 2;
   DetectConfig cfg;
-  sim::PersonaSim probe(o.sim);
-  for (auto& u : probe.ExemptUsers()) cfg.exempt.insert(u);
+  for (auto& u : sim::PersonaSim(o.sim).ExemptUsers()) cfg.exempt.insert(u);
   FakeClock clock(o.sim.start);
   DetectionEngine engine(cfg, clock);
   auto rep = RunEvaluation(o, engine);
+  if (rep.ok()) std::printf("%s", FormatReport(*rep).c_str());
+  return rep;
+}
+
+TEST(EvalDetection, SmallOrgMeetsTargets) {
+  auto rep = EvaluateSmallOrg({});
   ASSERT_TRUE(rep.ok());
-  std::printf("%s", FormatReport(*rep).c_str());
   EXPECT_GE(rep->precision, 0.95);
   EXPECT_GE(rep->recall, 0.90);
   EXPECT_LE(rep->fpr_legit, 0.01);
@@ -44,20 +48,10 @@ TEST(EvalDetection, SmallOrgWithOtherLegitPromptsMeetsTargets) {
   bool multiline = false;
   for (const auto& l : *lines) multiline |= l.find('\n') != std::string::npos;
   EXPECT_TRUE(multiline);  // "\n" in the file is a line break
-  EvalOptions o;
-  o.sim.users = 600;
-  o.sim.days = 4;
-  o.sim.farm_share = 0.1;
-  o.sim.bot_farm_size = 8;
-  o.sim.legit_prompts = std::make_shared<const std::vector<std::string>>(std::move(*lines));
-  DetectConfig cfg;
-  sim::PersonaSim probe(o.sim);
-  for (auto& u : probe.ExemptUsers()) cfg.exempt.insert(u);
-  FakeClock clock(o.sim.start);
-  DetectionEngine engine(cfg, clock);
-  auto rep = RunEvaluation(o, engine);
+  sim::PersonaOptions sim;
+  sim.legit_prompts = std::make_shared<const std::vector<std::string>>(std::move(*lines));
+  auto rep = EvaluateSmallOrg(std::move(sim));
   ASSERT_TRUE(rep.ok());
-  std::printf("%s", FormatReport(*rep).c_str());
   EXPECT_GE(rep->precision, 0.95);
   EXPECT_GE(rep->recall, 0.90);
   EXPECT_LE(rep->fpr_legit, 0.005);
