@@ -157,6 +157,64 @@ void AddIngestCommand(CLI::App& app) {
 
 namespace {
 
+// Reports a simulate error on stderr and sets the exit code; returns false.
+bool SimulateFailed(const std::string& why, int code) {
+  std::cerr << "burnrate simulate: " << why << "\n";
+  ExitCode() = code;
+  return false;
+}
+
+// Where simulate's events go: an NDJSON file, or a server in requests of
+// `chunk` lines. Errors go to stderr and set the exit code (2 when the file
+// or server cannot be opened, 1 when a request fails).
+class SimSink {
+ public:
+  bool Open(const std::string& out_path, const std::string& server, const std::string& key, size_t chunk) {
+    chunk_ = chunk, path_ = out_path;
+    if (!out_path.empty()) {
+      out_.open(out_path, std::ios::binary);
+      if (!out_) return SimulateFailed(out_path + ": cannot write", 2);
+      return true;
+    }
+    auto c = http::Client::Create(server);
+    if (!c.ok()) return SimulateFailed(c.status().message(), 2);
+    client_ = std::move(*c);
+    client_->set_bearer(key);
+    return true;
+  }
+  void Add(std::string_view line) {
+    body_ += line;
+    body_ += '\n';
+    ++written_;
+    if (++n_ >= chunk_) Flush();
+  }
+  void Flush() {
+    if (n_ == 0) return;
+    if (client_) {
+      if (Status st = PostChunk(*client_, "simulate", 1, body_, &t_); !st.ok()) SimulateFailed(st.message(), 1);
+    } else {
+      out_ << body_;
+    }
+    body_.clear();
+    n_ = 0;
+  }
+  void Report() const {
+    if (client_) {
+      std::cout << "accepted " << t_.accepted << ", duplicates " << t_.duplicates << std::endl;
+    } else {
+      std::cout << "wrote " << written_ << " events to " << path_ << "\n";
+    }
+  }
+
+ private:
+  std::ofstream out_;
+  std::string path_, body_;
+  std::unique_ptr<http::Client> client_;
+  Totals t_;
+  size_t n_ = 0, chunk_ = 5000;
+  int64_t written_ = 0;
+};
+
 // simulate --personas: the labelled organisation of eval-detection
 // (sim/personas.h) as NDJSON with prompt text, over the last `days` whole
 // UTC days, and its ground truth as NDJSON (--labels).
@@ -177,10 +235,9 @@ Status WritePersonaLabels(const sim::PersonaSim& sim, const std::string& path) {
 
 void RunPersonas(sim::PersonaOptions po, const std::string& out_path, const std::string& server,
                  const std::string& key, const std::string& labels, const std::string& legit_prompts, size_t chunk) {
-  auto fail = [](const std::string& m, int code) { std::cerr << "burnrate simulate: " << m << "\n", ExitCode() = code; };
   if (!legit_prompts.empty()) {
     auto lines = detect::LoadPromptLines(legit_prompts);
-    if (!lines.ok()) return fail(lines.status().message(), 2);
+    if (!lines.ok()) return (void)SimulateFailed(lines.status().message(), 2);
     po.legit_prompts = std::make_shared<const std::vector<std::string>>(std::move(*lines));
   }
   // The last `days` UTC days before today, so a running server scores the
@@ -190,52 +247,20 @@ void RunPersonas(sim::PersonaOptions po, const std::string& out_path, const std:
   po.start = now / kDayMs * kDayMs - po.days * kDayMs;
   sim::PersonaSim sim(po);
   if (!labels.empty()) {
-    if (Status st = WritePersonaLabels(sim, labels); !st.ok()) return fail(st.message(), 2);
+    if (Status st = WritePersonaLabels(sim, labels); !st.ok()) return (void)SimulateFailed(st.message(), 2);
   }
-  std::ofstream out;
-  std::unique_ptr<http::Client> client;
-  if (!out_path.empty()) {
-    out.open(out_path, std::ios::binary);
-    if (!out) return fail(out_path + ": cannot write", 2);
-  } else {
-    auto c = http::Client::Create(server);
-    if (!c.ok()) return fail(c.status().message(), 2);
-    client = std::move(*c);
-    client->set_bearer(key);
-  }
-  Totals t;
-  int64_t written = 0;
-  std::string body;
-  size_t n = 0;
-  auto flush = [&] {
-    if (n == 0) return;
-    if (client) {
-      if (Status st = PostChunk(*client, "simulate", 1, body, &t); !st.ok()) fail(st.message(), 1);
-    } else {
-      out << body;
-    }
-    body.clear();
-    n = 0;
-  };
+  SimSink sink;
+  if (!sink.Open(out_path, server, key, chunk)) return;
   std::vector<model::Event> events;
   std::vector<std::string> texts;
   for (int d = 0; d < po.days && ExitCode() == 0; ++d) {
     events.clear(), texts.clear();
     sim.GenerateDay(d, &events, &texts);
-    for (size_t i = 0; i < events.size(); ++i) {
-      if (events[i].ts > now) continue;
-      body += sim::Simulator::ToNdjson(events[i], texts[i]);
-      body += '\n';
-      ++written;
-      if (++n >= chunk) flush();
-    }
+    for (size_t i = 0; i < events.size(); ++i)
+      if (events[i].ts <= now) sink.Add(sim::Simulator::ToNdjson(events[i], texts[i]));
   }
-  flush();
-  if (client) {
-    std::cout << "accepted " << t.accepted << ", duplicates " << t.duplicates << std::endl;
-  } else {
-    std::cout << "wrote " << written << " events to " << out_path << "\n";
-  }
+  sink.Flush();
+  sink.Report();
   auto exempt = sim.ExemptUsers();
   if (!exempt.empty())
     std::cout << exempt.size() << " users are declared batch jobs: list them in [detection] exempt (see --labels)\n";
@@ -295,41 +320,19 @@ void AddSimulateCommand(CLI::App& app) {
       return RunPersonas(a->persona, a->out, a->server, a->key, a->labels, a->legit_prompts, a->chunk);
     }
     sim::Simulator sim(a->opts);
-    if (!a->out.empty()) {
-      std::ofstream out(a->out, std::ios::binary);
-      int64_t n = 0;
-      sim.GenerateAll([&](model::Event&& e) { out << sim::Simulator::ToNdjson(e) << '\n', ++n; });
-      std::cout << "wrote " << n << " events to " << a->out << "\n";
-      return;
-    }
-    auto c = http::Client::Create(a->server);
-    if (!c.ok()) return (void)(std::cerr << "burnrate simulate: " << c.status().message() << "\n", ExitCode() = 2);
-    (*c)->set_bearer(a->key);
-    Totals t;
-    std::string body;
-    size_t n = 0;
-    auto flush = [&] {
-      if (n == 0) return;
-      Status st = PostChunk(**c, "simulate", 1, body, &t);
-      if (!st.ok()) std::cerr << "burnrate simulate: " << st.message() << "\n", ExitCode() = 1;
-      body.clear();
-      n = 0;
-    };
-    auto emit = [&](model::Event&& e) {
-      body += sim::Simulator::ToNdjson(e);
-      body += '\n';
-      if (++n >= a->chunk) flush();
-    };
+    SimSink sink;
+    if (!sink.Open(a->out, a->server, a->key, a->chunk)) return;
+    auto emit = [&](model::Event&& e) { sink.Add(sim::Simulator::ToNdjson(e)); };
     sim.GenerateAll(emit);
-    flush();
-    std::cout << "accepted " << t.accepted << ", duplicates " << t.duplicates << std::endl;
+    sink.Flush();
+    sink.Report();
     TimeMs last = a->opts.end;
-    while (a->live && ExitCode() == 0) {
+    while (a->live && !a->server.empty() && ExitCode() == 0) {  // --live streams to a server
       sleep(1);
       TimeMs now = SystemClock::Get().NowMs();
       sim.Generate(last, now, emit);
       last = now;
-      flush();
+      sink.Flush();
     }
   });
 }
