@@ -14,7 +14,7 @@ WEB_ARGS=()
 [[ -f web/dist/index.html ]] && WEB_ARGS=(--web-dir web/dist)
 # 300 labelled personas (farmers among them) give the review queue work; their
 # declared batch jobs are exempt, as the labels say.
-"$BIN" simulate --personas --users 300 --days 2 --seed 7 --out /dev/null --labels "$DIR/labels.ndjson" >/dev/null
+"$BIN" simulate --personas --users 300 --days 2 --seed 7 --out "$DIR/personas.ndjson" --labels "$DIR/labels.ndjson" >/dev/null
 EXEMPT=$(grep '"exempt":true' "$DIR/labels.ndjson" | sed 's/.*"user":"\([^"]*\)".*/"\1"/' | paste -sd, - || true)
 printf '[detection]\nexempt = [%s]\n' "$EXEMPT" > "$DIR/demo.toml"
 "$BIN" serve --config "$DIR/demo.toml" --db "$DIR/demo.db" --listen "127.0.0.1:$PORT" "${WEB_ARGS[@]}" > "$DIR/server.log" 2>&1 &
@@ -23,7 +23,7 @@ trap 'kill $SERVER ${LIVE:-} 2>/dev/null || true; wait 2>/dev/null || true' EXIT
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
 echo "simulating 1,000 users over 14 days, and 300 labelled personas over 2..."
 "$BIN" simulate --users 1000 --days 14 --seed 7 --server "http://127.0.0.1:$PORT" --key "$KEY"
-"$BIN" simulate --personas --users 300 --days 2 --seed 7 --server "http://127.0.0.1:$PORT" --key "$KEY" >/dev/null
+"$BIN" ingest "$DIR/personas.ndjson" --server "http://127.0.0.1:$PORT" --key "$KEY" >/dev/null
 "$BIN" simulate --users 1000 --days 0 --seed 7 --server "http://127.0.0.1:$PORT" --key "$KEY" --live > "$DIR/live.log" 2>&1 &
 LIVE=$!
 "$BIN" top --server "http://127.0.0.1:$PORT" --key "$VIEWER" --limit 10

@@ -59,7 +59,7 @@ start_server "$WORK/a.db" --config "$WORK/a.toml"
 BASE_A=$BASE
 PORT_B=""
 for i in $(seq 1 200); do
-  PORT_B=$(sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$WORK/server_b.log" | head -1)
+  PORT_B=$(listening_port "$WORK/server_b.log")
   [[ -n $PORT_B ]] && curl -fsS -o /dev/null "http://127.0.0.1:$PORT_B/healthz" 2>/dev/null && break
   sleep 0.05
 done

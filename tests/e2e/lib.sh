@@ -22,6 +22,12 @@ trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 pass() { echo "ok - $*"; }
 
+# listening_port LOG [FROM_LINE]: the port of the first "listening on" line
+# of LOG from FROM_LINE on (empty until the server printed it).
+listening_port() {
+  tail -n +"${2:-1}" "$1" 2>/dev/null | sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' | head -1
+}
+
 # start_server DB [extra serve flags...]: starts `burnrate serve`, waits for
 # /healthz. Sets SERVER_PID, PORT and BASE. The first start lets the server
 # pick a free port (--listen 127.0.0.1:0) and reads it from the log: a port
@@ -40,7 +46,7 @@ start_server() {
     local i got=""
     for i in $(seq 1 200); do
       if ! kill -0 "$SERVER_PID" 2>/dev/null; then break; fi
-      got=$(tail -n +"$from" "$WORK/server.log" | sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' | head -1)
+      got=$(listening_port "$WORK/server.log" "$from")
       if [[ -n "$got" ]]; then
         PORT=$got
         BASE="http://127.0.0.1:$PORT"
