@@ -26,6 +26,7 @@ struct PeerBaseline {
 struct Evidence {
   std::string name;
   double value = 0;
+  bool operator==(const Evidence&) const = default;
 };
 
 struct Reason {
@@ -33,6 +34,7 @@ struct Reason {
   std::string summary;   // one sentence
   std::vector<Evidence> evidence;
   double score = 0;      // 50..100
+  bool operator==(const Reason&) const = default;
 };
 
 struct Verdict {

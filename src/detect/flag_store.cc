@@ -30,18 +30,6 @@ std::string FlagId(std::string_view user, int64_t day) {
   return FingerprintHex(Hash64(key));
 }
 
-static bool SameReasons(const std::vector<Reason>& a, const std::vector<Reason>& b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (a[i].detector != b[i].detector || a[i].summary != b[i].summary || a[i].score != b[i].score) return false;
-    if (a[i].evidence.size() != b[i].evidence.size()) return false;
-    for (size_t k = 0; k < a[i].evidence.size(); ++k)
-      if (a[i].evidence[k].name != b[i].evidence[k].name || a[i].evidence[k].value != b[i].evidence[k].value)
-        return false;
-  }
-  return true;
-}
-
 PutOutcome MergePut(const Flag* stored, const Flag& scored, Flag* out) {
   *out = scored;
   out->state = ReviewState::kOpen;
@@ -54,7 +42,7 @@ PutOutcome MergePut(const Flag* stored, const Flag& scored, Flag* out) {
   bool same = stored->score == scored.score && stored->flagged == scored.flagged &&
               stored->high_confidence == scored.high_confidence && stored->tokens == scored.tokens &&
               stored->wasted_tokens == scored.wasted_tokens && stored->team == scored.team &&
-              SameReasons(stored->reasons, scored.reasons);
+              stored->reasons == scored.reasons;
   return same ? PutOutcome::kUnchanged : PutOutcome::kUpdated;
 }
 
