@@ -70,10 +70,17 @@ void AddEventsCommand(CLI::App& app) {
     opts.read_only = true;
     auto s = store::OpenSqliteStore(*db, opts);
     Status st = s.ok() ? Status::OK() : s.status();
-    if (st.ok() && *count) {
+    if (st.ok() && *count && *from == 0) {
       auto n = (*s)->CountEvents();
       if (n.ok()) std::cout << *n << "\n";
       st = n.status();
+    } else if (st.ok() && *count) {  // counted since --received-from
+      int64_t n = 0;
+      st = (*s)->ScanEventBatches(*from, [&](std::span<const model::Event> events) {
+        n += int64_t(events.size());
+        return Status::OK();
+      });
+      if (st.ok()) std::cout << n << "\n";
     } else if (st.ok()) {
       std::string out;
       st = (*s)->ScanEventBatches(*from, [&](std::span<const model::Event> events) {

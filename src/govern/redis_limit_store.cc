@@ -54,8 +54,8 @@ namespace {
 constexpr TimeMs kFieldMs = 15000;  // reservation expiry granularity
 constexpr TimeMs kRetryMs = 1000;   // fail fast this long after an error
 
+// Shared by the scripts, after "local G = <kFieldMs>" (see the constructor).
 constexpr const char* kLuaCommon = R"lua(
-local G = 15000
 local function num(x) return tonumber(x) or 0 end
 local function int(x)
   local s = string.format('%.0f', x)
@@ -272,9 +272,11 @@ TimeMs BudgetKeepMs(const WindowSpec& w, TimeMs now) {
 class RedisLimitStore final : public LimitStore {
  public:
   RedisLimitStore(std::string host, int port, int db) : host_(std::move(host)), port_(port), db_(db) {
-    admit_.body = std::string(kLuaCommon) + kLuaAdmit;
-    settle_.body = std::string(kLuaCommon) + kLuaSettle;
-    read_.body = std::string(kLuaCommon) + kLuaRead;
+    // G, the scripts' expiry granularity, is kFieldMs.
+    std::string common = "local G = " + std::to_string(kFieldMs) + kLuaCommon;
+    admit_.body = common + kLuaAdmit;
+    settle_.body = common + kLuaSettle;
+    read_.body = common + kLuaRead;
   }
 
   AdmitResult Admit(const AdmitRequest& r) override;
@@ -318,6 +320,7 @@ Status RedisLimitStore::Connect(Context& out) {
 
 Status RedisLimitStore::Down(TimeMs now, std::string why) {
   std::lock_guard<std::mutex> l(mu_);
+  idle_.clear();  // pooled connections to a server that failed are suspect too
   down_until_ = now + kRetryMs;
   down_why_ = why;
   return Status::Unavailable(std::move(why));
@@ -371,9 +374,10 @@ Result<std::vector<int64_t>> RedisLimitStore::Eval(Script& script, const std::ve
     r = cmd.Run(c.get());
   }
   if (r && r->type == REDIS_REPLY_ERROR && std::string_view(r->str, r->len).starts_with("NOSCRIPT")) {
-    cmd[0] = "EVAL", cmd[1] = script.body;  // Redis restarted and lost its script cache
+    // Redis restarted and lost its script cache: EVAL caches the script
+    // again under the same sha, so later calls can keep sending the sha.
+    cmd[0] = "EVAL", cmd[1] = script.body;
     r = cmd.Run(c.get());
-    load = true;
   }
   if (!r) return Down(now, fmt::format("redis {}:{}: {}", host_, port_, c->errstr));
   if (r->type == REDIS_REPLY_ERROR) {

@@ -104,14 +104,16 @@ Response StaticFiles::Serve(const Request& req) {
   std::string rel = Sanitize(req.path);
   if (rel.empty()) return ErrorResponse(Status::NotFound("no such file"), "path");
   auto f = Load(rel);
-  bool fallback = f == nullptr;
-  if (fallback) f = Load("index.html");  // a client-side route
+  // A missing file is a client-side route, answered with the app; a missing
+  // hashed asset (an old chunk after a redeploy) is a 404, not HTML.
+  if (!f && rel.starts_with("assets/")) return ErrorResponse(Status::NotFound("no such asset"), "path");
+  if (!f) f = Load("index.html");
   if (!f) return ErrorResponse(Status::NotFound("no dashboard at " + root_.string() + " (build it with make web)"));
   Response res;
   res.content_type = f->content_type;
   res.headers.emplace_back("ETag", f->etag);
   res.headers.emplace_back("Vary", "Accept-Encoding");
-  bool immutable = rel.starts_with("assets/") && !fallback;
+  bool immutable = rel.starts_with("assets/");  // found: missing assets are 404 above
   res.headers.emplace_back("Cache-Control", immutable ? "public, max-age=31536000, immutable" : "no-cache");
   if (req.Header("if-none-match") == f->etag) {
     res.status = 304;

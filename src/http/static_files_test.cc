@@ -89,10 +89,12 @@ TEST_F(StaticFilesTest, RootAndClientRoutesServeIndexWithoutLongCaching) {
   EXPECT_EQ(HeaderOf(root, "Cache-Control"), "no-cache");
   Response route = files.Serve(Get("/users/alice"));
   EXPECT_EQ(route.body, root.body);
-  // A missing hashed asset is not cached as if it were immutable.
+  // A missing hashed asset (an old chunk after a redeploy) is a 404, not the
+  // app's HTML under a script's name, and is not cached as immutable.
   Response missing = files.Serve(Get("/assets/gone-9999.js"));
-  EXPECT_EQ(missing.body, root.body);
-  EXPECT_EQ(HeaderOf(missing, "Cache-Control"), "no-cache");
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_NE(missing.body, root.body);
+  EXPECT_EQ(HeaderOf(missing, "Cache-Control").find("immutable"), std::string::npos);
 }
 
 TEST_F(StaticFilesTest, EtagRevalidatesWith304) {

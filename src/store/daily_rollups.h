@@ -25,7 +25,6 @@ class DailyRollups {
   // ts, id empty, sums as above. In no particular order. Moves the groups
   // out: the object is empty afterwards.
   std::vector<model::Event> TakeRows();
-  size_t groups() const { return groups_.size(); }
 
  private:
   std::unordered_map<std::string, model::Event> groups_;  // key: day, type and the names

@@ -75,6 +75,10 @@ for e in got:
         assert e["cost_nanos"] >= 0 and "cost_usd" in e, e
 PY
 [[ "$("$B" events --db "$DB" --count)" == "$N" ]] || fail "events --count: $("$B" events --db "$DB" --count), want $N"
+# --count with --received-from counts what the dump since then prints.
+MID=$(python3 -c 'import json,sys; r=sorted(json.loads(l)["received"] for l in open(sys.argv[1])); print(r[len(r)//2])' "$WORK/events.ndjson")
+WANT=$("$B" events --db "$DB" --received-from "$MID" | wc -l)
+[[ "$("$B" events --db "$DB" --count --received-from "$MID")" == "$WANT" ]] || fail "events --count --received-from $MID: want $WANT"
 "$B" events --db "$WORK/no-such.db" >/dev/null 2>"$WORK/err" && fail "events on a missing file succeeded"
 grep -q "no database file" "$WORK/err" || fail "events on a missing file said: $(cat "$WORK/err")"
 [[ ! -e "$WORK/no-such.db" ]] || fail "events created a database file"
