@@ -7,6 +7,9 @@
 
 namespace burnrate::govern {
 
+// Finished webhook deliveries are kept this long in govern_deliveries.
+constexpr int64_t kDeliveryLogDays = 90;
+
 Alerter::Alerter(WebhookTransport& transport, const Clock& clock, AlerterOptions opts)
     : transport_(transport), clock_(clock), opts_(opts) {
   thread_ = std::thread([this] { Loop(); });
@@ -29,6 +32,7 @@ void Alerter::SetWebhooks(std::vector<WebhookConfig> hooks) {
 Status Alerter::AttachDb(GovernDb* db) {
   db_.store(db);
   if (!db) return Status::OK();
+  PruneLog(clock_.NowMs());
   BR_ASSIGN_OR_RETURN(std::vector<DeliveryRecord> pending, db->QueryDeliveries({.state = "pending", .limit = 100000}));
   std::lock_guard<std::mutex> l(mu_);
   auto now = std::chrono::steady_clock::now();
@@ -115,6 +119,13 @@ void Alerter::Loop() {
   }
 }
 
+void Alerter::PruneLog(TimeMs now) {
+  GovernDb* db = db_.load();
+  TimeMs due = next_prune_ms_.load();
+  if (!db || now < due || !next_prune_ms_.compare_exchange_strong(due, now + kHourMs)) return;
+  (void)db->PruneDeliveries(now - kDeliveryLogDays * kDayMs);
+}
+
 // Runs without mu_ held; re-queues the job when another attempt is due.
 void Alerter::Attempt(Job& j) {
   DeliveryRecord& d = j.d;
@@ -127,6 +138,7 @@ void Alerter::Attempt(Job& j) {
   d.last_error = delivered ? "" : !r.ok() ? r.status().message() : "HTTP " + std::to_string(*r);
   d.state = delivered ? "delivered" : d.attempts >= opts_.max_attempts ? "failed" : "pending";
   Record(d);
+  if (d.state != "pending") PruneLog(d.updated);
   if (d.state == "pending") {
     int64_t backoff = std::min<int64_t>(int64_t{opts_.base_backoff_ms} << std::min(d.attempts - 1, 20),
                                         opts_.max_backoff_ms);

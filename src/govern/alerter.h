@@ -97,6 +97,9 @@ class Alerter {
   void Loop();
   void Attempt(Job& j);
   void Record(const DeliveryRecord& d);  // db row or memory log; takes mu_ for memory
+  // Drops finished deliveries older than kDeliveryLogDays from the db, at
+  // most once an hour: at AttachDb and as deliveries finish.
+  void PruneLog(TimeMs now);
 
   WebhookTransport& transport_;
   const Clock& clock_;
@@ -106,6 +109,7 @@ class Alerter {
   std::vector<WebhookConfig> hooks_;  // guarded by mu_
   std::vector<Job> jobs_;             // guarded by mu_
   std::atomic<GovernDb*> db_{nullptr};  // set by AttachDb while the worker may run
+  std::atomic<TimeMs> next_prune_ms_{0};
   std::deque<DeliveryRecord> log_;    // guarded by mu_; without a db, by id
   int64_t next_id_ = 1;               // guarded by mu_; without a db
   int in_flight_ = 0;                 // guarded by mu_

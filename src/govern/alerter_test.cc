@@ -319,6 +319,29 @@ TEST(Alerter, FinishedDeliveriesArePrunedPendingOnesKept) {
   EXPECT_EQ(ids, (std::vector<int64_t>{recent, old_pending}));  // newest first
 }
 
+// The Alerter prunes its own log when it attaches to the db: a delivery
+// finished 91 days ago goes, one finished 89 days ago stays.
+TEST(Alerter, PrunesItsLogOnAttach) {
+  TempDb tmp;
+  auto db = tmp.Open();
+  ASSERT_TRUE(db);
+  const TimeMs now = At("2026-06-10T12:00:00Z");
+  for (int days : {91, 89}) {
+    DeliveryRecord d;
+    d.kind = "budget", d.url = "http://127.0.0.1:9/hook", d.state = "delivered";
+    d.created = d.updated = now - days * kDayMs;
+    ASSERT_TRUE(db->InsertDelivery(d).ok());
+  }
+  auto transport = NewHttpClientTransport();
+  FakeClock clock(now);
+  Alerter al(*transport, clock);
+  ASSERT_TRUE(al.AttachDb(db.get()).ok());
+  auto rows = db->QueryDeliveries({.limit = 100});
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ((*rows)[0].updated, now - 89 * kDayMs);
+}
+
 // "Each threshold once per period" holds across a restart: usage replayed
 // by recovery crosses 50% again, and it must not alert again.
 TEST(GovernorAlerts, ThresholdFiredBeforeRestartDoesNotFireAgain) {

@@ -469,7 +469,6 @@ void Governor::Tick() {
   if (GovernDb* db = alert_db_.load(); db && now >= next_prune_ms_.load()) {
     next_prune_ms_.store(now + kHourMs);
     (void)db->PruneFiredAlerts(now - kDayMs);
-    (void)db->PruneDeliveries(now - kDeliveryLogDays * kDayMs);
   }
 }
 

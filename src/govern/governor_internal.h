@@ -24,8 +24,6 @@ struct Governor::PolicySet {
 // Quota charges carry these pseudo policy indices.
 inline constexpr int kQuotaProject = -1;
 inline constexpr int kQuotaOrg = -2;
-// Finished webhook deliveries are kept this long in govern_deliveries.
-inline constexpr int kDeliveryLogDays = 90;
 
 // One budget a request is charged against.
 struct Governor::Charge {
