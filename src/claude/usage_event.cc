@@ -37,14 +37,7 @@ void AppendUsageEvent(const UsageEntry& e, const StringTable& strings, std::stri
   } else if (e.line_cost_nanos >= 0) {
     w.Key("cost_usd").NanoUsd(e.line_cost_nanos);
   }
-  if (prompt && prompt->present) {
-    w.Key("prompt").BeginObject();
-    w.Key("length").Uint(prompt->length);
-    w.Key("compress_ratio").Double(prompt->compress_ratio);
-    w.Key("simhash").String(detect::FingerprintHex(prompt->simhash));
-    w.Key("exact_hash").String(detect::FingerprintHex(prompt->exact_hash));
-    w.EndObject();
-  }
+  if (prompt && prompt->present) detect::WritePromptFeatures(w, *prompt);
   w.EndObject();
   out->append(w.str());
   out->push_back('\n');

@@ -21,31 +21,8 @@ namespace {
 std::string EventJson(const model::Event& e) {
   JsonWriter w;
   w.BeginObject();
-  bool outcome = e.type == model::EventType::kOutcome;
-  if (outcome) w.Key("type").String("outcome");
-  w.Key("id").String(e.id).Key("ts").Int(e.ts).Key("received").Int(e.received).Key("user").String(e.user);
-  const std::pair<const char*, const std::string*> names[] = {{"team", &e.team},     {"org", &e.org},
-                                                               {"project", &e.project}, {"source", &e.source},
-                                                               {"session", &e.session}, {"client", &e.client}};
-  for (const auto& [key, value] : names)
-    if (!value->empty()) w.Key(key).String(*value);
-  if (outcome) {
-    w.Key("kind").String(e.outcome_kind).Key("value").Double(e.outcome_value);
-  } else {
-    w.Key("model").String(e.model);
-    w.Key("input_tokens").Int(e.tokens.input).Key("output_tokens").Int(e.tokens.output);
-    w.Key("cache_read_tokens").Int(e.tokens.cache_read).Key("cache_write_tokens").Int(e.tokens.cache_write);
-    w.Key("cache_write_1h_tokens").Int(e.tokens.cache_write_1h);
-    w.Key("cost_usd").NanoUsd(e.cost_nanos).Key("cost_nanos").Int(e.cost_nanos);
-  }
-  if (e.requests != 1) w.Key("requests").Int(e.requests);
-  if (e.prompt.present) {  // precomputed features, in the form ingest reads back
-    w.Key("prompt").BeginObject();
-    w.Key("length").Uint(e.prompt.length).Key("compress_ratio").Double(e.prompt.compress_ratio);
-    w.Key("simhash").String(detect::FingerprintHex(e.prompt.simhash));
-    w.Key("exact_hash").String(detect::FingerprintHex(e.prompt.exact_hash));
-    w.EndObject();
-  }
+  model::WriteEventFields(w, e, /*stored=*/true);
+  if (e.prompt.present) detect::WritePromptFeatures(w, e.prompt);
   w.EndObject();
   return w.Take();
 }

@@ -463,6 +463,13 @@ Result<uint64_t> ParseFingerprintHex(std::string_view s) {
   return v;
 }
 
+void WritePromptFeatures(JsonWriter& w, const model::PromptFeatures& p) {
+  w.Key("prompt").BeginObject();
+  w.Key("length").Uint(p.length).Key("compress_ratio").Double(p.compress_ratio);
+  w.Key("simhash").String(FingerprintHex(p.simhash)).Key("exact_hash").String(FingerprintHex(p.exact_hash));
+  w.EndObject();
+}
+
 std::string FingerprintHex(uint64_t v) {
   static const char kHex[] = "0123456789abcdef";
   std::string s(16, '0');

@@ -28,6 +28,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/json_writer.h"
 #include "common/status.h"
 
 #include "model/event.h"
@@ -53,6 +54,10 @@ namespace internal {
 // takes the AVX2 path where the CPU has it; false, the portable one.
 uint64_t MajorityBits(std::span<const uint64_t> hashes, bool simd);
 }  // namespace internal
+
+// Writes "prompt": {length, compress_ratio, simhash, exact_hash} (hex
+// fingerprints), the precomputed form ingest reads back, into an open object.
+void WritePromptFeatures(JsonWriter& w, const model::PromptFeatures& p);
 
 // Number of differing bits between two SimHashes (0..64).
 inline int HammingDistance(uint64_t a, uint64_t b) { return __builtin_popcountll(a ^ b); }

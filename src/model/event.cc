@@ -1,12 +1,42 @@
 #include "model/event.h"
 
 #include "common/hash.h"
+#include "common/time_util.h"
 
 namespace burnrate::model {
 
 uint64_t EventFingerprint(const Event& e) {
   // The seed separates our fingerprints from other uses of Hash64.
   return Hash64(e.id, 0x6275726e72617465ULL /* "burnrate" */);
+}
+
+void WriteEventFields(JsonWriter& w, const Event& e, bool stored) {
+  bool outcome = e.type == EventType::kOutcome;
+  if (outcome) w.Key("type").String("outcome");
+  w.Key("id").String(e.id).Key("ts");
+  if (stored) {
+    w.Int(e.ts).Key("received").Int(e.received);
+  } else {
+    w.String(FormatRfc3339(e.ts));
+  }
+  w.Key("user").String(e.user);
+  const std::pair<const char*, const std::string*> names[] = {{"team", &e.team},       {"org", &e.org},
+                                                               {"project", &e.project}, {"source", &e.source},
+                                                               {"session", &e.session}, {"client", &e.client}};
+  for (const auto& [key, value] : names)
+    if (!value->empty()) w.Key(key).String(*value);
+  if (outcome) {
+    w.Key("kind").String(e.outcome_kind).Key("value").Double(e.outcome_value);
+  } else {
+    w.Key("model").String(e.model);
+    w.Key("input_tokens").Int(e.tokens.input).Key("output_tokens").Int(e.tokens.output);
+    w.Key("cache_read_tokens").Int(e.tokens.cache_read).Key("cache_write_tokens").Int(e.tokens.cache_write);
+    if (stored) {
+      w.Key("cache_write_1h_tokens").Int(e.tokens.cache_write_1h);
+      w.Key("cost_usd").NanoUsd(e.cost_nanos).Key("cost_nanos").Int(e.cost_nanos);
+    }
+  }
+  if (stored && e.requests != 1) w.Key("requests").Int(e.requests);
 }
 
 }  // namespace burnrate::model

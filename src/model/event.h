@@ -10,6 +10,7 @@
 #include <string>
 
 #include "common/clock.h"
+#include "common/json_writer.h"
 
 namespace burnrate::model {
 
@@ -72,5 +73,13 @@ struct Event {
 // A stable 64-bit fingerprint of an event's idempotency key, used for
 // de-duplication. Two events with the same id are the same event.
 uint64_t EventFingerprint(const Event& e);
+
+// Writes the event's fields in the NDJSON event format
+// (docs/event-format.md) into an object `w` has open, so the line can be
+// ingested again. `stored` adds what the server keeps beside them
+// (received, cache_write_1h_tokens, cost_usd, cost_nanos, requests when not
+// 1) and writes ts as epoch milliseconds instead of RFC 3339. Prompt
+// features are the caller's (detect::WritePromptFeatures).
+void WriteEventFields(JsonWriter& w, const Event& e, bool stored);
 
 }  // namespace burnrate::model

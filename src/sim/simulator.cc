@@ -125,21 +125,7 @@ void Simulator::GenerateAll(const std::function<void(model::Event&&)>& emit) con
 std::string Simulator::ToNdjson(const model::Event& e, std::string_view prompt_text) {
   JsonWriter w;
   w.BeginObject();
-  if (e.type == model::EventType::kOutcome) w.Key("type").String("outcome");
-  w.Key("id").String(e.id).Key("ts").String(FormatRfc3339(e.ts)).Key("user").String(e.user);
-  if (!e.team.empty()) w.Key("team").String(e.team);
-  if (!e.org.empty()) w.Key("org").String(e.org);
-  if (!e.project.empty()) w.Key("project").String(e.project);
-  if (!e.source.empty()) w.Key("source").String(e.source);
-  if (!e.session.empty()) w.Key("session").String(e.session);
-  if (!e.client.empty()) w.Key("client").String(e.client);
-  if (e.type == model::EventType::kOutcome) {
-    w.Key("kind").String(e.outcome_kind).Key("value").Double(e.outcome_value);
-  } else {
-    w.Key("model").String(e.model);
-    w.Key("input_tokens").Int(e.tokens.input).Key("output_tokens").Int(e.tokens.output);
-    w.Key("cache_read_tokens").Int(e.tokens.cache_read).Key("cache_write_tokens").Int(e.tokens.cache_write);
-  }
+  model::WriteEventFields(w, e, /*stored=*/false);
   if (!prompt_text.empty()) w.Key("prompt").BeginObject().Key("text").String(prompt_text).EndObject();
   w.EndObject();
   return w.Take();
