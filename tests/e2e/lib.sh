@@ -20,6 +20,10 @@ cleanup() {
 trap cleanup EXIT
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
+# A command that stops the test under `set -e` says which, instead of the
+# test ending without a word.
+set -E
+trap 'echo "FAIL: ${BASH_SOURCE[0]}:$LINENO: \`$BASH_COMMAND\` exited $?" >&2' ERR
 pass() { echo "ok - $*"; }
 
 # listening_port LOG [FROM_LINE]: the port of the first "listening on" line
