@@ -26,7 +26,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const auto &a = events[i], &b = again[i];
     if (a.id != b.id || a.ts != b.ts || a.received != b.received || a.user != b.user || a.model != b.model ||
         a.tokens.input != b.tokens.input || a.cost_nanos != b.cost_nanos || a.requests != b.requests ||
-        a.prompt.simhash != b.prompt.simhash || a.outcome_kind != b.outcome_kind)
+        a.prompt.simhash != b.prompt.simhash || a.prompt.exact_hash != b.prompt.exact_hash ||
+        a.prompt.present != b.prompt.present || a.outcome_kind != b.outcome_kind)
       __builtin_trap();
   }
   return 0;

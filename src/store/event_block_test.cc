@@ -157,6 +157,8 @@ TEST(EventBlock, WriterAndReaderAreReusable) {
 TEST(EventBlock, RejectsEveryTruncationAndNonZstd) {
   std::vector<model::Event> in;
   for (int i = 0; i < 50; ++i) in.push_back(Usage(i));
+  in[3].prompt = {true, 300, 0.4f, 0x1234, 0x5678};  // fingerprints after the frame: truncations cut them too
+  in[40].prompt = {true, 20, 1.1f, ~0ull, 1};
   std::string blob;
   RoundTrip(in, &blob);
   EventBlockReader r;
@@ -187,7 +189,7 @@ TEST(EventBlock, RejectsDamagedPayloadsWithAClearReason) {
     EXPECT_FALSE(st.ok());
     return st.message();
   };
-  EXPECT_NE(reason(std::string("\x02", 1)).find("unknown version 2"), std::string::npos);
+  EXPECT_NE(reason(std::string("\x03", 1)).find("unknown version 3"), std::string::npos);
   EXPECT_NE(reason(std::string("\x01\x05\x00", 3)).find("bad"), std::string::npos);
   // One event, empty dictionary, columns sized right but a name index of 3.
   std::string one("\x01\x01\x00", 3);
@@ -200,16 +202,64 @@ TEST(EventBlock, RejectsDamagedPayloadsWithAClearReason) {
   // The same with a valid dictionary decodes; with a stray flag bit it does not.
   std::string good = std::string("\x01\x01\x04", 3) + std::string("\x00\x00\x00\x00", 4) +
                      payload.substr(3);
-  EXPECT_TRUE(r.Decode(Frame(good), &out).ok()) << r.Decode(Frame(good), &out).ToString();
+  Status st = r.Decode(Frame(good), &out);
+  EXPECT_TRUE(st.ok()) << st.ToString();
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].id, "x");
   std::string bad_flags = good;
   bad_flags[3 + 4 + 1] = char(0x40);
   EXPECT_NE(reason(bad_flags).find("bad flags"), std::string::npos);
   EXPECT_NE(reason(good + "z").find("trailing bytes"), std::string::npos);
+  // Version 1 has nothing after the frame.
+  st = r.Decode(Frame(good) + "z", &out);
+  EXPECT_NE(st.message().find("trailing bytes after the frame"), std::string::npos) << st.message();
   // A frame claiming more than the limit is refused before allocating it.
-  Status st = r.Decode(Frame(std::string(1 << 20, 'a')), &out, 1000);
+  st = r.Decode(Frame(std::string(1 << 20, 'a')), &out, 1000);
   EXPECT_NE(st.message().find("over the limit"), std::string::npos) << st.message();
+}
+
+// Version 1 kept the fingerprints inside the frame, after the ratio in the
+// prompts column; blocks written before version 2 still decode.
+TEST(EventBlock, ReadsVersionOneWithFingerprintsInsideTheFrame) {
+  auto col = [](std::string bytes) { return std::string(1, char(bytes.size())) + bytes; };
+  auto fixed = [](auto v) { return std::string(reinterpret_cast<const char*>(&v), sizeof v); };
+  std::string prompts = std::string(1, char(100)) + fixed(0.25f) + fixed(uint64_t(0xfeedfacecafebeefull)) +
+                        fixed(uint64_t(42));
+  std::string v1 = std::string("\x01\x01\x01\x01x", 5) + col(std::string(1, char(2))) + col(std::string("\x01y", 2)) +
+                   col(std::string(1, '\0')) + col(std::string(1, '\0')) + col(std::string(9, '\0')) +
+                   col(std::string(6, '\0')) + col("") + col(prompts);
+  EventBlockReader r;
+  std::vector<model::Event> out;
+  Status st = r.Decode(Frame(v1), &out);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].id, "y");
+  EXPECT_EQ(out[0].user, "x");
+  EXPECT_TRUE(out[0].prompt.present);
+  EXPECT_EQ(out[0].prompt.length, 100u);
+  EXPECT_EQ(out[0].prompt.compress_ratio, 0.25f);
+  EXPECT_EQ(out[0].prompt.simhash, 0xfeedfacecafebeefull);
+  EXPECT_EQ(out[0].prompt.exact_hash, 42u);
+}
+
+// Version 2 keeps the fingerprints after the frame, uncompressed; a missing
+// or extra byte there is named.
+TEST(EventBlock, FingerprintsAfterTheFrameAreCheckedLikeAColumn) {
+  std::vector<model::Event> in = {Usage(0), Usage(1)};
+  in[1].prompt = {true, 330, 0.6f, 0x0123456789abcdefull, 0xfedcba9876543210ull};
+  std::string blob;
+  auto out = RoundTrip(in, &blob);
+  ASSERT_EQ(out.size(), 2u);
+  ExpectSame(out[1], in[1]);
+  uint64_t tail[2];
+  std::memcpy(tail, blob.data() + blob.size() - 16, 16);
+  EXPECT_EQ(tail[0], in[1].prompt.simhash);  // stored as is, not compressed
+  EXPECT_EQ(tail[1], in[1].prompt.exact_hash);
+  EventBlockReader r;
+  Status st = r.Decode(blob + "z", &out);
+  EXPECT_NE(st.message().find("trailing bytes in column fingerprints"), std::string::npos) << st.message();
+  st = r.Decode(std::string_view(blob).substr(0, blob.size() - 1), &out);
+  EXPECT_NE(st.message().find("truncated fingerprints"), std::string::npos) << st.message();
 }
 
 TEST(EventBlock, RandomBitFlipsNeverCrash) {
