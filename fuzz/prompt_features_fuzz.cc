@@ -1,5 +1,5 @@
-// Fuzzes the prompt feature extractor (bounds, the estimate paths and the
-// SimHash vote paths agree, case and spacing do not change the exact hash)
+// Fuzzes the prompt feature extractor (bounds, the estimate paths, the
+// SimHash vote paths and the classification paths agree, case and spacing do not change the exact hash)
 // the fingerprint hex parser and the --legit-prompts line parser.
 #include <cstddef>
 #include <cstdint>
@@ -19,11 +19,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!(f.compress_ratio > 0 && f.compress_ratio <= 10)) __builtin_trap();
   // Reusing the fingerprints' copy gives the standalone estimate.
   if (burnrate::detect::EstimateCompressRatio(text) != f.compress_ratio) __builtin_trap();
-  // The AVX2 and portable SimHash votes agree on any hashes.
+  // The vector and portable paths agree: the SimHash vote on any hashes, the
+  // byte classification on any block.
+  using burnrate::detect::internal::Simd;
   std::vector<uint64_t> hashes(size / 8);
   if (!hashes.empty()) std::memcpy(hashes.data(), data, hashes.size() * 8);
-  if (burnrate::detect::internal::MajorityBits(hashes, true) != burnrate::detect::internal::MajorityBits(hashes, false))
+  uint64_t vote = burnrate::detect::internal::MajorityBits(hashes, Simd::kNone);
+  if (burnrate::detect::internal::MajorityBits(hashes, Simd::kAvx2) != vote ||
+      burnrate::detect::internal::MajorityBits(hashes, Simd::kAvx512) != vote)
     __builtin_trap();
+  auto a = burnrate::detect::internal::Classify(text.substr(0, 64), Simd::kNone);
+  auto b = burnrate::detect::internal::Classify(text.substr(0, 64), Simd::kAvx512);
+  if (a.word_bits != b.word_bits || a.punct_bits != b.punct_bits || a.lower != b.lower) __builtin_trap();
   // Case and white space do not change the exact hash (texts read whole).
   if (size + 3 <= 8192) {
     std::string upper(text);

@@ -49,10 +49,23 @@ Result<uint64_t> ParseFingerprintHex(std::string_view s);
 std::string FingerprintHex(uint64_t v);  // 16 lower-case hex digits
 
 namespace internal {
-// The SimHash's vote, exposed so tests can hold the paths to each other:
-// bit k is set when more than half of the hashes have bit k set. `simd`
-// takes the AVX2 path where the CPU has it; false, the portable one.
-uint64_t MajorityBits(std::span<const uint64_t> hashes, bool simd);
+// The vector paths, exposed so tests can hold them to each other. A path
+// the CPU lacks falls back to the best one below it; BestSimd() is what
+// ComputePromptFeatures uses here.
+enum class Simd { kNone, kAvx2, kAvx512 };
+Simd BestSimd();
+// The SimHash's vote: bit k is set when more than half of the hashes have
+// bit k set (kNone: SWAR, kAvx2, kAvx512 with AVX-512BW).
+uint64_t MajorityBits(std::span<const uint64_t> hashes, Simd simd);
+// The byte classification of one 64-byte block (shorter input is padded
+// with spaces): bit i of word_bits / punct_bits is byte i's class, lower the
+// block with ASCII capitals folded (kAvx512 with AVX-512BW; otherwise 16
+// bytes at a time with SSE2).
+struct Classification {
+  uint64_t word_bits = 0, punct_bits = 0;
+  std::string lower;
+};
+Classification Classify(std::string_view block64, Simd simd);
 }  // namespace internal
 
 // Writes "prompt": {length, compress_ratio, simhash, exact_hash} (hex
