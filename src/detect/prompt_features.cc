@@ -293,8 +293,12 @@ uint64_t MajorityBitsPortable(const uint64_t* h, size_t n) {
     __m512i counts = _mm512_setzero_si512();  // byte lane k: hashes with bit k set, flushed every 255
     for (size_t end = std::min(n, i + 255); i < end; ++i)
       counts = _mm512_mask_add_epi8(counts, _cvtu64_mask64(h[i]), counts, one);
-    lo16 = _mm512_add_epi16(lo16, _mm512_cvtepu8_epi16(_mm512_castsi512_si256(counts)));
-    hi16 = _mm512_add_epi16(hi16, _mm512_cvtepu8_epi16(_mm512_extracti64x4_epi64(counts, 1)));
+    // Widened through memory: GCC 12's extract intrinsics warn of their
+    // own undefined operand.
+    alignas(64) uint8_t bytes[64];
+    _mm512_store_si512(bytes, counts);
+    lo16 = _mm512_add_epi16(lo16, _mm512_cvtepu8_epi16(_mm256_load_si256(reinterpret_cast<const __m256i*>(bytes))));
+    hi16 = _mm512_add_epi16(hi16, _mm512_cvtepu8_epi16(_mm256_load_si256(reinterpret_cast<const __m256i*>(bytes + 32))));
   }
   const __m512i half = _mm512_set1_epi16(static_cast<int16_t>(n / 2));  // 2 * ones > n  <=>  ones > n / 2
   return uint64_t(_mm512_cmpgt_epu16_mask(lo16, half)) | (uint64_t(_mm512_cmpgt_epu16_mask(hi16, half)) << 32);
