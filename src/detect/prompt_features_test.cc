@@ -69,9 +69,20 @@ TEST(PromptFeatures, EmptyAndSingleWord) {
   EXPECT_EQ(w.exact_hash, ComputePromptFeatures("CONTINUE\n").exact_hash);
 }
 
-// The straightforward SimHash (lower-case words, xxh3 per word, 2-shingles
-// combined as prev * phi ^ word, majority vote per bit), as the detector
-// thresholds were set with. The fast path must give the same bits.
+// The word hash, written plainly: up to 16 bytes, the little-endian halves
+// (zero-filled) folded by a 128-bit multiply; longer words, xxh3.
+uint64_t ReferenceWordHash(const std::string& w) {
+  if (w.size() > 16) return Hash64(w);
+  uint64_t half[2] = {0, 0};
+  for (size_t i = 0; i < w.size(); ++i) half[i / 8] |= uint64_t(static_cast<unsigned char>(w[i])) << (8 * (i % 8));
+  unsigned __int128 m = static_cast<unsigned __int128>(half[0] ^ 0x243F6A8885A308D3ull) *
+                        (half[1] ^ 0x13198A2E03707344ull ^ w.size());
+  return uint64_t(m) ^ uint64_t(m >> 64);
+}
+
+// The straightforward SimHash (lower-case words, one hash per word,
+// 2-shingles combined as prev * phi ^ word, majority vote per bit). The fast
+// path must give the same bits.
 uint64_t ReferenceSimHash(std::string_view text) {
   std::vector<uint64_t> words;
   std::string w;
@@ -80,7 +91,7 @@ uint64_t ReferenceSimHash(std::string_view text) {
     if (i < text.size() && word_byte(static_cast<unsigned char>(text[i]))) {
       w += static_cast<char>(std::tolower(static_cast<unsigned char>(text[i])));
     } else if (!w.empty()) {
-      words.push_back(Hash64(w));
+      words.push_back(ReferenceWordHash(w));
       w.clear();
     }
   }
