@@ -8,8 +8,9 @@
 // prompts are sampled.
 //
 // SimHash + exact hash, one pass. The (sampled) text is copied into a
-// padded buffer and, 16 bytes at a time (SSE2), case-folded and classified
-// into bitmaps of word bytes and punctuation bytes; white space only
+// padded buffer and, 64 bytes at a time (AVX-512BW; 16 with SSE2 where the
+// CPU lacks it), case-folded and classified into bitmaps of word bytes and
+// punctuation bytes; white space only
 // separates. Walking the set bits in order visits each
 // token once: a word (a run of word bytes) is hashed once (WordHash)
 // and that hash feeds both fingerprints; a punctuation byte feeds the exact
@@ -185,7 +186,18 @@ void ClassifyBlocksPortable(const char* text, size_t blocks, char* lower, uint64
 }
 #endif
 
-internal::Simd CpuSimd();
+// The best vector path this CPU (and OS) runs: __builtin_cpu_supports
+// checks that the OS saves the vector state too.
+internal::Simd CpuSimd() {
+#if defined(__x86_64__)
+  static const internal::Simd best = __builtin_cpu_supports("avx512bw") ? internal::Simd::kAvx512
+                                     : __builtin_cpu_supports("avx2")    ? internal::Simd::kAvx2
+                                                                         : internal::Simd::kNone;
+  return best;
+#else
+  return internal::Simd::kNone;
+#endif
+}
 
 void ClassifyBlocksOn(internal::Simd simd, const char* text, size_t blocks, char* lower, uint64_t* word_bits,
                       uint64_t* punct_bits) {
@@ -298,9 +310,7 @@ uint64_t MajorityBitsPortable(const uint64_t* h, size_t n) {
   uint32_t u = static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_permute4x64_epi64(high, 0xd8)));
   return uint64_t(l) | (uint64_t(u) << 32);
 }
-#endif
 
-#if defined(__x86_64__)
 // AVX-512BW: a hash is itself a 64-lane mask, so one masked byte add per
 // hash counts all 64 bits (vs a dozen instructions on the AVX2 path).
 [[gnu::target("avx512bw")]] uint64_t MajorityBitsAvx512(const uint64_t* h, size_t n) {
@@ -320,15 +330,6 @@ uint64_t MajorityBitsPortable(const uint64_t* h, size_t n) {
   const __m512i half = _mm512_set1_epi16(static_cast<int16_t>(n / 2));  // 2 * ones > n  <=>  ones > n / 2
   return uint64_t(_mm512_cmpgt_epu16_mask(lo16, half)) | (uint64_t(_mm512_cmpgt_epu16_mask(hi16, half)) << 32);
 }
-
-internal::Simd CpuSimd() {
-  static const internal::Simd best = __builtin_cpu_supports("avx512bw") ? internal::Simd::kAvx512
-                                     : __builtin_cpu_supports("avx2")    ? internal::Simd::kAvx2
-                                                                         : internal::Simd::kNone;
-  return best;
-}
-#else
-internal::Simd CpuSimd() { return internal::Simd::kNone; }
 #endif
 
 // The vote on the requested path, or the best the CPU has below it.
