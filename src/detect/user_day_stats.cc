@@ -39,19 +39,26 @@ void DistinctSampler::Add(uint64_t h) {
 }
 
 void TemplateSummary::Add(uint64_t simhash, int bits) {
-  Item* empty = nullptr;
-  for (Item& it : items_) {
-    if (it.count > 0 && __builtin_popcountll(it.simhash ^ simhash) <= bits) {
-      ++it.count;
-      return;
-    }
-    if (it.count == 0 && !empty) empty = &it;
+  uint32_t near = 0, empty = 0;  // bit i: slot i holds a near prototype / is free
+  for (int i = 0; i < kSlots; ++i) {
+    bool used = count_[size_t(i)] > 0;
+    near |= uint32_t(used && __builtin_popcountll(simhash_[size_t(i)] ^ simhash) <= bits) << i;
+    empty |= uint32_t(!used) << i;
   }
-  if (empty) {
-    *empty = Item{simhash, 1};
-    return;
+  if (near != 0) {  // the first near slot counts it
+    ++count_[size_t(__builtin_ctz(near))];
+  } else if (empty != 0) {  // else the first free slot takes it
+    size_t i = size_t(__builtin_ctz(empty));
+    simhash_[i] = simhash, count_[i] = 1;
+  } else {  // else every slot loses one (Misra-Gries)
+    for (uint32_t& c : count_) --c;
   }
-  for (Item& it : items_) --it.count;
+}
+
+std::array<TemplateSummary::Item, TemplateSummary::kSlots> TemplateSummary::items() const {
+  std::array<Item, kSlots> out;
+  for (size_t i = 0; i < out.size(); ++i) out[i] = {simhash_[i], count_[i]};
+  return out;
 }
 
 void UserDayStats::AddGap(TimeMs ts, const DetectConfig& cfg) {
@@ -70,9 +77,9 @@ void UserDayStats::AddPrompt(const model::PromptFeatures& p, const DetectConfig&
   if (p.length >= cfg.repeat_min_len) {
     ++repeat_prompts_;
     distinct_.Add(p.exact_hash);
-    bool near = false;
-    for (uint8_t i = 0; i < recent_n_ && !near; ++i)
-      near = __builtin_popcountll(recent_sim_[i] ^ p.simhash) <= cfg.near_dup_bits;
+    bool near = false;  // all 16 compared, without a branch each: most prompts are near none
+    for (size_t i = 0; i < recent_sim_.size(); ++i)
+      near |= (i < recent_n_) & (__builtin_popcountll(recent_sim_[i] ^ p.simhash) <= cfg.near_dup_bits);
     near_dups_ += near;
     recent_sim_[recent_pos_] = p.simhash;
     recent_pos_ = static_cast<uint8_t>((recent_pos_ + 1) % recent_sim_.size());

@@ -43,10 +43,13 @@ class TemplateSummary {
   static constexpr int kSlots = 16;
   void Add(uint64_t simhash, int bits);
   struct Item { uint64_t simhash = 0; uint32_t count = 0; };
-  const std::array<Item, kSlots>& items() const { return items_; }
+  std::array<Item, kSlots> items() const;
 
  private:
-  std::array<Item, kSlots> items_{};
+  // Prototypes and counts apart, so Add compares all slots in one
+  // branch-free pass and a decrement touches one cache line.
+  std::array<uint64_t, kSlots> simhash_{};
+  std::array<uint32_t, kSlots> count_{};
 };
 
 struct UserDayFeatures {
