@@ -216,6 +216,17 @@ TEST(CompressEstimate, RanksTextsLikeZstd) {
   EXPECT_LE(abs_err / double(z.size()), 0.08);
 }
 
+// The estimate keeps per-thread scratch (its histogram is cleared as it is
+// read): a text's ratio must not depend on what was estimated before it.
+TEST(CompressEstimate, NoStateCarriesFromOneTextToTheNext) {
+  std::string prose = "Please refactor the retry loop in the payment client and keep the public API unchanged; "
+                      "run the unit tests and the linter before you finish, and list what you changed.";
+  float first = EstimateCompressRatio(prose);
+  for (const std::string& other : {std::string(3000, 'x'), RandomBytes(3000, 4), std::string("tiny"), prose + prose})
+    EXPECT_GT(EstimateCompressRatio(other), 0.0f);
+  EXPECT_EQ(EstimateCompressRatio(prose), first);
+}
+
 // The detectors ask one question of the ratio: is a prompt of at least 256
 // bytes at or below 0.2 (low entropy)? Clear cases must get zstd's answer.
 TEST(CompressEstimate, FlagsTheLowEntropyTextsZstdFlags) {

@@ -93,7 +93,7 @@ struct Scratch {
   std::array<uint64_t, kEstimateBytes / 64 + 1> sample_word_bits{}, sample_punct_bits{};
   std::array<uint32_t, 1u << kTableBits> table{};  // LZ positions, see EstimateCompressedSize
   uint32_t table_stamp = 0;
-  std::array<uint16_t, 256> histogram{};
+  std::array<uint16_t, 256> histogram{};  // the estimate leaves it all zero
 };
 
 Scratch& ThreadScratch() {
@@ -456,8 +456,7 @@ double EstimateCompressedSize(const char* p, size_t n, const uint64_t* word_bits
   const uint32_t stamp = s.table_stamp;
   s.table_stamp += static_cast<uint32_t>(n) + 1;
   auto& table = s.table;
-  auto& hist = s.histogram;
-  hist.fill(0);
+  auto& hist = s.histogram;  // all zero between calls: the scan below clears what it counted
   size_t matches = 0, literals = 0, i = 0, anchor = 0;  // i: parsed up to; anchor: literals from
   size_t sampled = 0;  // literals at even positions, the ones counted
   auto take_literals = [&](size_t to) {
@@ -494,17 +493,23 @@ double EstimateCompressedSize(const char* p, size_t n, const uint64_t* word_bits
     }
   }
   take_literals(n);
+  // Entropy over the byte values present (text uses a few dozen of 256);
+  // each count is cleared as it is read, which leaves the histogram zero for
+  // the next call without clearing all 512 bytes.
+  const auto& clogc = CLogC();
+  double sum = clogc[sampled];
+  int distinct = 0;
+  for (size_t w = 0; w < 4; ++w) {
+    uint64_t present = NonZero64(hist.data() + 64 * w);
+    distinct += __builtin_popcountll(present);
+    for (; present != 0; present &= present - 1) {
+      uint16_t& count = hist[64 * w + size_t(__builtin_ctzll(present))];
+      sum -= clogc[count];
+      count = 0;
+    }
+  }
   double literal_bytes = double(literals);
   if (literals >= kMinHuffmanLiterals) {
-    // Entropy over the byte values present (text uses a few dozen of 256).
-    const auto& clogc = CLogC();
-    double sum = clogc[sampled];
-    int distinct = 0;
-    for (size_t w = 0; w < 4; ++w) {
-      uint64_t present = NonZero64(s.histogram.data() + 64 * w);
-      distinct += __builtin_popcountll(present);
-      for (; present != 0; present &= present - 1) sum -= clogc[s.histogram[64 * w + __builtin_ctzll(present)]];
-    }
     double per_byte = sum / double(sampled) +
                       double(distinct - 1) / (2 * std::numbers::ln2) * (1 / double(sampled) - 1 / double(literals));
     literal_bytes = std::min(literal_bytes, per_byte * double(literals) / 8 + distinct * kSymbolBytes);
