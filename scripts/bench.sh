@@ -2,7 +2,8 @@
 # make bench: every benchmark, with the figures docs/PERFORMANCE.md records.
 # Results go to build/bench/*.json (one file per benchmark) and the console.
 # Long runs are sized by env: BENCH_INGEST_EVENTS (2,000,000),
-# BENCH_BOARD_USERS (100,000), BENCH_RESTART_EVENTS (50,000,000).
+# BENCH_BOARD_USERS (100,000), BENCH_RESTART_EVENTS (50,000,000),
+# BENCH_PROMPT_PAIRS (10).
 set -euo pipefail
 BUILD=${1:-build}
 OUT=$BUILD/bench
@@ -20,6 +21,10 @@ done
 echo "== ingest over HTTP vs raw SQLite appends (same rows, same run)"
 "$BUILD/burnrate-loadgen" --mode ingest --events "${BENCH_INGEST_EVENTS:-2000000}" --batch 10000 --clients 4 \
   --dir "$DIR" | tee "$OUT/ingest.json"
+
+echo "== prompt features' cost on the ingest path: text dropped vs features computed, ${BENCH_PROMPT_PAIRS:-10} alternating pairs"
+"$BUILD/burnrate-loadgen" --mode ingest --events 1000000 --batch 10000 --clients 8 --prompts \
+  --repeat "${BENCH_PROMPT_PAIRS:-10}" --dir "$DIR" | tee "$OUT/prompt_features.json"
 
 echo "== leaderboard at ${BENCH_BOARD_USERS:-100000} users, 30-day window"
 "$BUILD/burnrate-loadgen" --mode board --users "${BENCH_BOARD_USERS:-100000}" --queries 5000 --dir "$DIR" |

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Benchmark smoke (ctest label "bench"): every benchmark of `make bench` runs
+# briefly on tiny inputs and must produce well-formed results, so a broken
+# benchmark is found by `make test`, not on the day its figure is needed.
+# Timings are not checked; docs/PERFORMANCE.md has the real runs.
+#   bench_smoke.sh gbench BINARY       a Google Benchmark binary
+#   bench_smoke.sh loadgen MODE        burnrate-loadgen: ingest | prompts | board | restart
+set -euo pipefail
+kind=$1 what=$2
+BIN=${BURNRATE_BINARY_DIR:?}
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+
+case $kind in
+gbench)
+  "$BIN/$what" --benchmark_min_time=0.01 --benchmark_format=json >"$WORK/out.json"
+  python3 - "$WORK/out.json" <<'PY'
+import json, sys
+runs = json.load(open(sys.argv[1]))["benchmarks"]
+assert runs, "no benchmark ran"
+for r in runs:
+    assert not r.get("error_occurred"), f'{r["name"]}: {r.get("error_message")}'
+    assert r["iterations"] > 0 and r["real_time"] > 0, r["name"]
+print(f"{len(runs)} benchmarks ran")
+PY
+  ;;
+loadgen)
+  case $what in
+  ingest) args=(--mode ingest --events 20000 --batch 2000 --clients 2) ;;
+  prompts) args=(--mode ingest --events 20000 --batch 2000 --clients 2 --prompts --repeat 1) ;;
+  board) args=(--mode board --users 2000 --queries 200) ;;
+  restart) args=(--mode restart --events 20000) ;;
+  *) echo "unknown loadgen mode $what" >&2; exit 2 ;;
+  esac
+  "$BIN/burnrate-loadgen" "${args[@]}" --dir "$WORK/data" | grep '^{' >"$WORK/out.ndjson"
+  python3 - "$WORK/out.ndjson" "$what" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+mode = sys.argv[2]
+by = lambda b: [r for r in rows if r["bench"] == b]
+if mode in ("ingest", "prompts"):
+    runs = by("ingest")
+    assert runs, "no ingest result"
+    for r in runs:
+        assert r["accepted"] == r["events"] == 20000, r
+        assert r["http_events_per_s"] > 0 and r["raw_sqlite_events_per_s"] > 0, r
+        assert set(r["server_cpu_us_per_event_by_thread"]) >= {"br-http", "br-committer", "br-applier"}, r
+    if mode == "prompts":
+        assert sorted(r["prompt_features"] for r in runs) == [False, True], "want one run dropping text, one computing features"
+        (cost,) = by("prompt_features_cost")
+        assert cost["median_dropped_events_per_s"] > 0 and cost["median_features_events_per_s"] > 0, cost
+        assert -1 < cost["throughput_cut_median"] < 1, cost
+elif mode == "board":
+    (r,) = by("board")
+    assert r["users"] == 2000 and 0 < r["inproc_p50_us"] <= r["inproc_p99_us"] and r["http_p50_us"] > 0, r
+elif mode == "restart":
+    (r,) = by("restart")
+    assert r["events"] == r["dedup_ids"] == r["detection_events"] == 20000, r
+print(f"loadgen {mode}: {len(rows)} result lines")
+PY
+  ;;
+*)
+  echo "usage: bench_smoke.sh gbench BINARY | loadgen MODE" >&2
+  exit 2
+  ;;
+esac
