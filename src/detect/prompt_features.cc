@@ -73,6 +73,7 @@
 #include <xxhash.h>
 
 #include "common/hash.h"
+#include "common/json_writer.h"
 
 namespace burnrate::detect {
 namespace {
@@ -443,8 +444,8 @@ inline uint64_t NonZero64(const uint16_t* counts) {
 // 16th position.
 constexpr uint64_t kEvery16 = 0x0001000100010001ull;
 
-// p: n bytes padded with spaces to whole 64-byte blocks plus one;
-// word_bits / punct_bits: their classification.
+// p: n bytes (nothing past them is read); word_bits / punct_bits: their
+// classification.
 double EstimateCompressedSize(const char* p, size_t n, const uint64_t* word_bits, const uint64_t* punct_bits,
                               Scratch& s) {
   // Entries are stamp + position + 1 and only those above this call's stamp
@@ -460,9 +461,9 @@ double EstimateCompressedSize(const char* p, size_t n, const uint64_t* word_bits
   size_t matches = 0, literals = 0, i = 0, anchor = 0;  // i: parsed up to; anchor: literals from
   size_t sampled = 0;  // literals at even positions, the ones counted
   auto take_literals = [&](size_t to) {
-    size_t k = anchor + (anchor & 1);
+    size_t even = anchor + (anchor & 1), k = even;
     for (; k < to; k += 2) ++hist[static_cast<unsigned char>(p[k])];
-    sampled += (k - (anchor + (anchor & 1))) / 2;
+    sampled += (k - even) / 2;
     literals += to - anchor;
   };
   const size_t positions = n >= 4 ? n - 3 : 0;  // those with 4 bytes

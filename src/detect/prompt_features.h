@@ -28,10 +28,13 @@
 #include <string>
 #include <string_view>
 
-#include "common/json_writer.h"
 #include "common/status.h"
 
 #include "model/event.h"
+
+namespace burnrate {
+class JsonWriter;
+}
 
 namespace burnrate::detect {
 

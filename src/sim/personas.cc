@@ -47,7 +47,7 @@ struct Gen {
   std::vector<model::Event>* out;
   std::vector<std::string>* texts;
   int counter = 0;
-  std::unordered_set<size_t> used_prompts;  // long --legit-prompts lines used today
+  std::unordered_set<size_t> used_prompts{};  // long --legit-prompts lines used today
 
   double U(double a, double b) { return std::uniform_real_distribution<double>(a, b)(rng); }
   int I(int a, int b) { return std::uniform_int_distribution<int>(a, b)(rng); }
