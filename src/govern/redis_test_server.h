@@ -15,6 +15,8 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <string>
+#include <string_view>
 #include <filesystem>
 #include <string>
 #include <thread>
@@ -63,7 +65,7 @@ class RedisTestServer {
         pid_ = -1;
         return false;
       }
-      if (Ping()) return waitpid(pid_, nullptr, WNOHANG) == 0;  // and the answer was ours
+      if (OursAnswers()) return true;
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     Stop();
@@ -91,16 +93,21 @@ class RedisTestServer {
     close(fd);
     return port;
   }
-  bool Ping() const {
+  // True when the server on port_ is the one this object started: another
+  // test's redis may hold the port (ours then exits), and its answer must
+  // not count.
+  bool OursAnswers() const {
     redisContext* c = redisConnectWithTimeout("127.0.0.1", port_, timeval{0, 200000});
-    bool up = false;
+    bool ours = false;
     if (c && !c->err) {
-      auto* r = static_cast<redisReply*>(redisCommand(c, "PING"));
-      up = r && r->type == REDIS_REPLY_STATUS;
+      auto* r = static_cast<redisReply*>(redisCommand(c, "INFO server"));
+      if (r && r->type == REDIS_REPLY_STRING)
+        ours = std::string_view(r->str, r->len).find("process_id:" + std::to_string(pid_) + "\r\n") !=
+               std::string_view::npos;
       if (r) freeReplyObject(r);
     }
     if (c) redisFree(c);
-    return up;
+    return ours;
   }
 
   std::string dir_;

@@ -11,7 +11,8 @@ REDIS_PID=""
 NODE_B=""
 trap 'kill $REDIS_PID 2>/dev/null || true; [[ -n $NODE_B ]] && kill -9 $NODE_B 2>/dev/null; cleanup' EXIT
 # A random port may be taken (another test's server): then this redis exits
-# and another port is tried; a PONG counts only while our redis still runs.
+# and another port is tried; only an answer from our own redis (its
+# process_id) counts.
 for attempt in 1 2 3 4 5; do
   RPORT=$((41000 + RANDOM % 9000))
   redis-server --port "$RPORT" --bind 127.0.0.1 --save "" --appendonly no --dir "$WORK" >"$WORK/redis.log" 2>&1 &
@@ -19,7 +20,8 @@ for attempt in 1 2 3 4 5; do
   up=""
   for i in $(seq 1 100); do
     kill -0 "$REDIS_PID" 2>/dev/null || break
-    redis-cli -p "$RPORT" ping >/dev/null 2>&1 && { kill -0 "$REDIS_PID" 2>/dev/null && up=1; break; }
+    info=$(redis-cli -p "$RPORT" info server 2>/dev/null || true)
+    [[ $info == *"process_id:$REDIS_PID"$'\r'* ]] && { up=1; break; }
     sleep 0.05
   done
   [[ -n $up ]] && break
