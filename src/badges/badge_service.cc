@@ -37,9 +37,6 @@ CREATE TABLE IF NOT EXISTS rank_history (
   PRIMARY KEY (entity, subject, metric, day));
 )sql";
 
-// A prepared statement with RAII.
-using Stmt = SqliteStmt;
-
 }  // namespace
 
 struct BadgeService::Impl {
@@ -93,7 +90,7 @@ Result<std::unique_ptr<BadgeService>> BadgeService::Open(const std::string& db_p
   m.engine = &engine;
   m.clock = &clock;
   // Remember what is on disk, so unchanged awards are not rewritten.
-  Stmt q(m.db, "SELECT badge, entity, subject, period, value FROM badge_awards");
+  SqliteStmt q(m.db, "SELECT badge, entity, subject, period, value FROM badge_awards");
   while (sqlite3_step(q.get()) == SQLITE_ROW) {
     m.written[q.Col(0) + '\x1f' + q.Col(1) + '\x1f' + q.Col(2) + '\x1f' + q.Col(3)] =
         sqlite3_column_double(q.get(), 4);
@@ -116,7 +113,7 @@ Status BadgeService::Evaluate() {
   st.rules = int64_t(m.rules.size());
   st.candidates = int64_t(all.size());
   BR_RETURN_IF_ERROR(m.Exec("BEGIN"));
-  Stmt ins(
+  SqliteStmt ins(
       m.db,
       "INSERT INTO badge_awards (badge, entity, subject, period, awarded_at, updated_at, value, "
       "evidence) "
@@ -178,7 +175,7 @@ Status BadgeService::SnapshotRanks() {
   std::lock_guard lock(impl_->mu);
   Impl& m = *impl_;
   BR_RETURN_IF_ERROR(m.Exec("BEGIN"));
-  Stmt ins(m.db,
+  SqliteStmt ins(m.db,
            "INSERT OR REPLACE INTO rank_history (day, entity, subject, metric, rank, of, value) "
            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
   for (const Row& r : rows) {
@@ -201,7 +198,7 @@ Status BadgeService::SnapshotRanks() {
 
 Result<std::vector<Award>> BadgeService::Awards(const AwardQuery& q) const {
   std::lock_guard lock(impl_->mu);
-  Stmt s(impl_->db,
+  SqliteStmt s(impl_->db,
          "SELECT badge, entity, subject, period, awarded_at, updated_at, value, evidence FROM "
          "badge_awards "
          "WHERE (?1 = '' OR subject = ?1) AND (?2 = '' OR badge = ?2) ORDER BY awarded_at DESC, "
@@ -228,7 +225,7 @@ Result<std::vector<RankPoint>> BadgeService::RankHistory(engine::Entity e,
   std::string from =
       tz.FormatLocalDate(tz.AddDays(tz.DayStart(impl_->clock->NowMs()), -(days - 1)));
   std::lock_guard lock(impl_->mu);
-  Stmt s(impl_->db,
+  SqliteStmt s(impl_->db,
          "SELECT day, metric, rank, of, value FROM rank_history WHERE entity = ?1 AND subject = ?2 "
          "AND day >= ?3 "
          "ORDER BY day, metric");

@@ -40,8 +40,6 @@ constexpr const char* kColumns =
 
 Status DbError(sqlite3* db, const char* what) { return SqliteError(db, "detect flags db", what); }
 
-using Stmt = SqliteStmt;
-
 std::string ReasonsJson(const std::vector<Reason>& reasons) {
   JsonWriter w;
   w.BeginArray();
@@ -138,7 +136,7 @@ Status SqliteFlagStore::Exec(const char* sql) {
 }
 
 Result<std::optional<Flag>> SqliteFlagStore::Load(const std::string& id) const {
-  Stmt st(db_, std::string("SELECT ") + kColumns + " FROM detect_flags WHERE id = ?");
+  SqliteStmt st(db_, std::string("SELECT ") + kColumns + " FROM detect_flags WHERE id = ?");
   if (!st.ok()) return DbError(db_, "prepare select");
   st.Text(1, id);
   int rc = sqlite3_step(st.get());
@@ -148,7 +146,7 @@ Result<std::optional<Flag>> SqliteFlagStore::Load(const std::string& id) const {
 }
 
 Status SqliteFlagStore::Save(const Flag& f) {
-  Stmt st(db_, std::string("INSERT OR REPLACE INTO detect_flags(") + kColumns +
+  SqliteStmt st(db_, std::string("INSERT OR REPLACE INTO detect_flags(") + kColumns +
                    ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
   if (!st.ok()) return DbError(db_, "prepare insert");
   st.Text(1, f.id), st.Text(2, f.user), st.Text(3, f.team), st.Int(4, f.day), st.Text(5, f.date);
@@ -184,7 +182,7 @@ std::optional<Flag> SqliteFlagStore::Find(const std::string& user, int64_t day) 
 std::vector<Flag> SqliteFlagStore::List(int64_t from_day, int64_t to_day) const {
   std::vector<Flag> out;
   std::lock_guard<std::mutex> lock(mu_);
-  Stmt st(db_, std::string("SELECT ") + kColumns + " FROM detect_flags WHERE day BETWEEN ? AND ?");
+  SqliteStmt st(db_, std::string("SELECT ") + kColumns + " FROM detect_flags WHERE day BETWEEN ? AND ?");
   if (!st.ok()) return out;
   st.Int(1, from_day), st.Int(2, to_day);
   while (sqlite3_step(st.get()) == SQLITE_ROW) out.push_back(RowToFlag(st.get()));

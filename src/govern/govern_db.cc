@@ -57,8 +57,6 @@ CREATE TABLE IF NOT EXISTS govern_alerts_fired (
 );
 )sql";
 
-using Stmt = SqliteStmt;
-
 Status DbError(sqlite3* db, const char* what) { return SqliteError(db, "govern db", what); }
 
 }  // namespace
@@ -93,7 +91,7 @@ Status GovernDb::Exec(const char* sql) {
 Status GovernDb::AppendAudit(std::vector<AuditEntry>& entries) {
   std::lock_guard<std::mutex> l(mu_);
   BR_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
-  Stmt st(db_,
+  SqliteStmt st(db_,
           "INSERT INTO govern_audit(ts, actor, action, subject, reason, detail) VALUES(?,?,?,?,?,?)");
   if (!st.ok()) {
     Exec("ROLLBACK");
@@ -123,7 +121,7 @@ Result<std::vector<AuditEntry>> GovernDb::QueryAudit(const AuditFilter& f) {
   if (f.before_id > 0) sql += " AND id < ?6";
   sql += " ORDER BY id DESC LIMIT ?7";
   std::lock_guard<std::mutex> l(mu_);
-  Stmt st(db_, sql);
+  SqliteStmt st(db_, sql);
   if (!st.ok()) return DbError(db_, "prepare query");
   if (!f.actor.empty()) st.Text(1, f.actor);
   if (!f.action.empty()) st.Text(2, f.action);
@@ -148,7 +146,7 @@ Result<std::vector<AuditEntry>> GovernDb::QueryAudit(const AuditFilter& f) {
 
 Status GovernDb::SavePolicyVersion(const PolicyVersion& v) {
   std::lock_guard<std::mutex> l(mu_);
-  Stmt st(db_, "INSERT INTO govern_policies(id, version, ts, actor, deleted, body) VALUES(?,?,?,?,?,?)");
+  SqliteStmt st(db_, "INSERT INTO govern_policies(id, version, ts, actor, deleted, body) VALUES(?,?,?,?,?,?)");
   if (!st.ok()) return DbError(db_, "prepare policy insert");
   st.Text(1, v.id), st.Int(2, v.version), st.Int(3, v.ts), st.Text(4, v.actor);
   st.Int(5, v.deleted ? 1 : 0), st.Text(6, v.body);
@@ -158,7 +156,7 @@ Status GovernDb::SavePolicyVersion(const PolicyVersion& v) {
 
 static Result<std::vector<PolicyVersion>> ReadVersions(sqlite3* db, const std::string& sql,
                                                        const std::string* id) {
-  Stmt st(db, sql);
+  SqliteStmt st(db, sql);
   if (!st.ok()) return DbError(db, "prepare policy query");
   if (id) st.Text(1, *id);
   std::vector<PolicyVersion> out;
@@ -196,7 +194,7 @@ Result<std::vector<PolicyVersion>> GovernDb::PolicyHistory(const std::string& id
 
 Status GovernDb::InsertDelivery(DeliveryRecord& d) {
   std::lock_guard<std::mutex> l(mu_);
-  Stmt st(db_,
+  SqliteStmt st(db_,
           "INSERT INTO govern_deliveries(kind, policy, subject, pct, alert_ts, text, url, slack, attempts, status, "
           "last_error, state, created, updated) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
   if (!st.ok()) return DbError(db_, "prepare delivery insert");
@@ -210,7 +208,7 @@ Status GovernDb::InsertDelivery(DeliveryRecord& d) {
 
 Status GovernDb::UpdateDelivery(const DeliveryRecord& d) {
   std::lock_guard<std::mutex> l(mu_);
-  Stmt st(db_, "UPDATE govern_deliveries SET attempts=?, status=?, last_error=?, state=?, updated=? WHERE id=?");
+  SqliteStmt st(db_, "UPDATE govern_deliveries SET attempts=?, status=?, last_error=?, state=?, updated=? WHERE id=?");
   if (!st.ok()) return DbError(db_, "prepare delivery update");
   st.Int(1, d.attempts), st.Int(2, d.status), st.Text(3, d.last_error), st.Text(4, d.state), st.Int(5, d.updated);
   st.Int(6, d.id);
@@ -230,7 +228,7 @@ Result<std::vector<DeliveryRecord>> GovernDb::QueryDeliveries(const DeliveryFilt
   if (f.before_id > 0) sql += " AND id < ?6";
   sql += " ORDER BY id DESC LIMIT ?7";
   std::lock_guard<std::mutex> l(mu_);
-  Stmt st(db_, sql);
+  SqliteStmt st(db_, sql);
   if (!st.ok()) return DbError(db_, "prepare delivery query");
   if (!f.state.empty()) st.Text(1, f.state);
   if (!f.kind.empty()) st.Text(2, f.kind);
@@ -261,7 +259,7 @@ Result<std::vector<DeliveryRecord>> GovernDb::QueryDeliveries(const DeliveryFilt
 
 Status GovernDb::SaveFiredAlert(const std::string& key, TimeMs until) {
   std::lock_guard<std::mutex> l(mu_);
-  Stmt st(db_, "INSERT OR REPLACE INTO govern_alerts_fired(key, until) VALUES(?,?)");
+  SqliteStmt st(db_, "INSERT OR REPLACE INTO govern_alerts_fired(key, until) VALUES(?,?)");
   if (!st.ok()) return DbError(db_, "prepare fired alert");
   st.Text(1, key), st.Int(2, until);
   if (sqlite3_step(st.get()) != SQLITE_DONE) return DbError(db_, "insert fired alert");
@@ -270,7 +268,7 @@ Status GovernDb::SaveFiredAlert(const std::string& key, TimeMs until) {
 
 Result<std::vector<std::pair<std::string, TimeMs>>> GovernDb::FiredAlerts() {
   std::lock_guard<std::mutex> l(mu_);
-  Stmt st(db_, "SELECT key, until FROM govern_alerts_fired");
+  SqliteStmt st(db_, "SELECT key, until FROM govern_alerts_fired");
   if (!st.ok()) return DbError(db_, "prepare fired alerts");
   std::vector<std::pair<std::string, TimeMs>> out;
   int rc;
@@ -281,7 +279,7 @@ Result<std::vector<std::pair<std::string, TimeMs>>> GovernDb::FiredAlerts() {
 
 Status GovernDb::PruneDeliveries(TimeMs before) {
   std::lock_guard<std::mutex> l(mu_);
-  Stmt st(db_, "DELETE FROM govern_deliveries WHERE state != 'pending' AND updated < ?");
+  SqliteStmt st(db_, "DELETE FROM govern_deliveries WHERE state != 'pending' AND updated < ?");
   if (!st.ok()) return DbError(db_, "prepare delivery prune");
   st.Int(1, before);
   if (sqlite3_step(st.get()) != SQLITE_DONE) return DbError(db_, "prune deliveries");
@@ -290,7 +288,7 @@ Status GovernDb::PruneDeliveries(TimeMs before) {
 
 Status GovernDb::PruneFiredAlerts(TimeMs before) {
   std::lock_guard<std::mutex> l(mu_);
-  Stmt st(db_, "DELETE FROM govern_alerts_fired WHERE until < ?");
+  SqliteStmt st(db_, "DELETE FROM govern_alerts_fired WHERE until < ?");
   if (!st.ok()) return DbError(db_, "prepare fired alert prune");
   st.Int(1, before);
   if (sqlite3_step(st.get()) != SQLITE_DONE) return DbError(db_, "prune fired alerts");

@@ -1,6 +1,7 @@
 #include "model/event.h"
 
 #include "common/hash.h"
+#include "common/json_writer.h"
 #include "common/time_util.h"
 
 namespace burnrate::model {

@@ -10,7 +10,10 @@
 #include <string>
 
 #include "common/clock.h"
-#include "common/json_writer.h"
+
+namespace burnrate {
+class JsonWriter;
+}
 
 namespace burnrate::model {
 

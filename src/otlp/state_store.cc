@@ -17,8 +17,6 @@ CREATE TABLE IF NOT EXISTS otlp_sessions (
 int64_t I(uint64_t v) { return static_cast<int64_t>(v); }
 uint64_t U(int64_t v) { return static_cast<uint64_t>(v); }
 
-using Stmt = SqliteStmt;
-
 }  // namespace
 
 Result<std::unique_ptr<StateStore>> StateStore::Open(const std::string& path) {
@@ -57,7 +55,7 @@ Status StateStore::Load(
         std::string("DELETE FROM ") + table + " WHERE updated < " + std::to_string(before);
     BR_RETURN_IF_ERROR(Exec(sql.c_str()));
   }
-  Stmt q(db_, "SELECT key, start_ns, time_ns, units, is_int FROM otlp_series ORDER BY updated");
+  SqliteStmt q(db_, "SELECT key, start_ns, time_ns, units, is_int FROM otlp_series ORDER BY updated");
   while (sqlite3_step(q.get()) == SQLITE_ROW) {
     CumulativeTracker::State st;
     st.start_ns = U(sqlite3_column_int64(q.get(), 1));
@@ -66,7 +64,7 @@ Status StateStore::Load(
     st.is_int = sqlite3_column_int(q.get(), 4) != 0;
     series(U(sqlite3_column_int64(q.get(), 0)), st);
   }
-  Stmt s(db_, "SELECT key, source FROM otlp_sessions");
+  SqliteStmt s(db_, "SELECT key, source FROM otlp_sessions");
   while (sqlite3_step(s.get()) == SQLITE_ROW)
     sessions(U(sqlite3_column_int64(s.get(), 0)), uint8_t(sqlite3_column_int(s.get(), 1)));
   return Status::OK();
@@ -76,14 +74,14 @@ Status StateStore::Save(const std::vector<CumulativeTracker::Change>& changes,
                         const std::vector<std::pair<uint64_t, uint8_t>>& sessions, TimeMs now) {
   if (changes.empty() && sessions.empty()) return Status::OK();
   BR_RETURN_IF_ERROR(Exec("BEGIN"));
-  Stmt up(
+  SqliteStmt up(
       db_,
       "INSERT INTO otlp_series (key, start_ns, time_ns, units, is_int, updated) VALUES (?1, ?2, "
       "?3, ?4, ?5, ?6) "
       "ON CONFLICT (key) DO UPDATE SET start_ns = excluded.start_ns, time_ns = excluded.time_ns, "
       "units = excluded.units, is_int = excluded.is_int, updated = excluded.updated "
       "WHERE excluded.time_ns >= otlp_series.time_ns");
-  Stmt ss(db_, "INSERT OR IGNORE INTO otlp_sessions (key, source, updated) VALUES (?1, ?2, ?3)");
+  SqliteStmt ss(db_, "INSERT OR IGNORE INTO otlp_sessions (key, source, updated) VALUES (?1, ?2, ?3)");
   bool ok = true;
   for (const auto& c : changes) {
     sqlite3_reset(up.get());
@@ -103,7 +101,7 @@ Status StateStore::Save(const std::vector<CumulativeTracker::Change>& changes,
     ok = ok && sqlite3_step(ss.get()) == SQLITE_DONE;
   }
   if (!ok) {
-    Status err = Status::IOError(std::string("otlp state: ") + sqlite3_errmsg(db_));
+    Status err = SqliteError(db_, "otlp state", "save");
     (void)Exec("ROLLBACK");
     return err;
   }
