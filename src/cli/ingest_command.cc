@@ -166,7 +166,8 @@ bool SimulateFailed(const std::string& why, int code) {
 
 // Where simulate's events go: an NDJSON file, or a server in requests of
 // `chunk` lines. Errors go to stderr and set the exit code (2 when the file
-// or server cannot be opened, 1 when a request fails).
+// or server cannot be opened, 1 when a request or write fails); after the
+// first failure the sink takes nothing more (ok() is false).
 class SimSink {
  public:
   bool Open(const std::string& out_path, const std::string& server, const std::string& key, size_t chunk) {
@@ -182,23 +183,26 @@ class SimSink {
     client_->set_bearer(key);
     return true;
   }
+  bool ok() const { return ok_; }
   void Add(std::string_view line) {
+    if (!ok_) return;
     body_ += line;
     body_ += '\n';
     ++written_;
     if (++n_ >= chunk_) Flush();
   }
   void Flush() {
-    if (n_ == 0) return;
+    if (n_ == 0 || !ok_) return;
     if (client_) {
-      if (Status st = PostChunk(*client_, "simulate", 1, body_, &t_); !st.ok()) SimulateFailed(st.message(), 1);
-    } else {
-      out_ << body_;
+      if (Status st = PostChunk(*client_, "simulate", 1, body_, &t_); !st.ok()) ok_ = SimulateFailed(st.message(), 1);
+    } else if (!out_.write(body_.data(), std::streamsize(body_.size())).flush()) {
+      ok_ = SimulateFailed(path_ + ": write failed", 1);
     }
     body_.clear();
     n_ = 0;
   }
   void Report() const {
+    if (!ok_) return;
     if (client_) {
       std::cout << "accepted " << t_.accepted << ", duplicates " << t_.duplicates << std::endl;
     } else {
@@ -213,6 +217,7 @@ class SimSink {
   Totals t_;
   size_t n_ = 0, chunk_ = 5000;
   int64_t written_ = 0;
+  bool ok_ = true;
 };
 
 // simulate --personas: the labelled organisation of eval-detection
@@ -253,7 +258,7 @@ void RunPersonas(sim::PersonaOptions po, const std::string& out_path, const std:
   if (!sink.Open(out_path, server, key, chunk)) return;
   std::vector<model::Event> events;
   std::vector<std::string> texts;
-  for (int d = 0; d < po.days && ExitCode() == 0; ++d) {
+  for (int d = 0; d < po.days && sink.ok(); ++d) {
     events.clear(), texts.clear();
     sim.GenerateDay(d, &events, &texts);
     for (size_t i = 0; i < events.size(); ++i)
@@ -327,7 +332,7 @@ void AddSimulateCommand(CLI::App& app) {
     sink.Flush();
     sink.Report();
     TimeMs last = a->opts.end;
-    while (a->live && !a->server.empty() && ExitCode() == 0) {  // --live streams to a server
+    while (a->live && !a->server.empty() && sink.ok()) {  // --live streams to a server
       sleep(1);
       TimeMs now = SystemClock::Get().NowMs();
       sim.Generate(last, now, emit);

@@ -37,6 +37,14 @@ assert "usage" in kinds
 PY
 "$B" simulate --users 5 --days 1 >/dev/null 2>&1 && fail "simulate without --out or --server succeeded"
 pass "simulate --out ($N events)"
+# A write that fails (a full disk) is an error, said once, not "wrote N events".
+rc=0
+"$B" simulate --users 15 --days 2 --seed 7 --out /dev/full >"$WORK/out" 2>"$WORK/err" || rc=$?
+[[ $rc == 1 ]] || fail "simulate to a full disk exited $rc, want 1"
+grep -q "/dev/full: write failed" "$WORK/err" || fail "simulate to a full disk said: $(cat "$WORK/err")"
+[[ $(wc -l <"$WORK/err") == 1 ]] || fail "simulate repeated its write error: $(cat "$WORK/err")"
+! grep -q "wrote" "$WORK/out" || fail "simulate reported success after a failed write"
+pass "simulate reports a failed write once and exits 1"
 
 # ingest FILE --db: bad lines are reported as file:line; good lines kept.
 head -n 50 "$WORK/sim.ndjson" >"$WORK/mixed.ndjson"
