@@ -17,6 +17,8 @@ Result<std::unique_ptr<App>> App::Open(Config cfg, const Clock& clock) {
   a.cfg = std::move(cfg);
   a.clock = &clock;
   BR_ASSIGN_OR_RETURN(a.store, store::OpenSqliteStore(a.cfg.db_path));
+  a.keys = std::make_unique<KeyAuth>(*a.store, clock);
+  BR_ASSIGN_OR_RETURN(a.pseudonyms, Pseudonyms::Open(*a.store));
   a.prices = model::PriceTable::Builtin();
   if (!a.cfg.prices_file.empty()) BR_RETURN_IF_ERROR(a.prices.LoadLiteLLMFile(a.cfg.prices_file));
   if (!a.cfg.identity_file.empty()) BR_RETURN_IF_ERROR(a.identity.LoadFile(a.cfg.identity_file));
@@ -223,17 +225,22 @@ void App::Impl::Tick() {
       if (tick_cv.wait_for(lock, std::chrono::milliseconds(100), [&] { return stopping; })) return;
     }
     engine->RefreshBoards();
-    // Fan out changed boards to live subscribers, one build per query.
+    keys->Refresh();
+    // Fan out changed boards to live subscribers, one build per query. A
+    // stream whose key was revoked is closed.
     std::vector<Subscriber> snapshot;
     {
       std::lock_guard lock(subs_mu);
+      for (auto& s : subs)
+        if (!keys->AuthenticateHash(s.key_hash).ok()) s.channel->Close();
       std::erase_if(subs, [](const Subscriber& s) { return s.channel->closed(); });
       snapshot = subs;
     }
     std::unordered_map<std::string, std::pair<uint64_t, std::string>> built;
     for (auto& s : snapshot) {
       std::string key = std::string(engine::EntityName(s.query.entity)) + "/" + engine::WindowName(s.query.window) +
-                        "/" + engine::MetricName(s.query.metric) + "/" + std::to_string(s.query.limit);
+                        "/" + engine::MetricName(s.query.metric) + "/" + std::to_string(s.query.limit) + "/" +
+                        std::to_string(s.query.offset) + "/" + s.query.search;
       auto it = built.find(key);
       if (it == built.end()) {
         auto b = engine->Leaderboard(s.query);
@@ -265,29 +272,7 @@ void App::Impl::Tick() {
   }
 }
 
-Result<std::pair<http::Role, std::string>> App::Impl::Authenticate(std::string_view key) {
-  std::string hash = Sha256Hex(key);
-  {
-    std::lock_guard lock(keys_mu);
-    if (auto it = key_cache.find(hash); it != key_cache.end()) return it->second;
-  }
-  auto k = store->FindKeyByHash(hash);
-  if (!k.ok() || k->revoked) return Status::Unauthenticated("invalid or revoked API key");
-  BR_ASSIGN_OR_RETURN(http::Role role, http::ParseRole(k->role));
-  std::pair<http::Role, std::string> who{role, k->role == "self" ? k->user : k->id};
-  std::lock_guard lock(keys_mu);
-  key_cache[hash] = who;
-  return who;
-}
-
-std::string App::Impl::Alias(std::string_view id) const {
-  static const char* kAdjectives[] = {"amber", "brisk", "calm", "deft", "eager", "fierce", "gentle", "hasty",
-                                      "ivory", "jolly", "keen", "lucid", "mellow", "nimble", "opal", "plucky"};
-  static const char* kAnimals[] = {"otter", "falcon", "lynx", "heron", "badger", "marten", "ibex", "puffin",
-                                   "gecko", "bison", "raven", "tapir", "koala", "quokka", "serval", "wren"};
-  uint64_t h = Hash64(id, 0x616c696173ULL);
-  return std::string(kAdjectives[h & 15]) + "-" + kAnimals[(h >> 4) & 15] + "-" + std::to_string((h >> 8) % 1000);
-}
+std::string App::Impl::Alias(std::string_view id) const { return pseudonyms->Alias(id); }
 
 uint16_t App::port() const { return impl_->server ? impl_->server->port() : 0; }
 store::Store& App::store() { return *impl_->store; }

@@ -11,6 +11,8 @@
 #include <unordered_set>
 
 #include "app/app.h"
+#include "app/key_auth.h"
+#include "app/pseudonyms.h"
 #include "detect/detect.h"
 #include "common/json_writer.h"
 #include "engine/engine.h"
@@ -25,6 +27,7 @@ namespace burnrate::app {
 
 struct Subscriber {
   std::shared_ptr<http::SseChannel> channel;
+  std::string key_hash;  // the stream's key: the stream closes when it is revoked
   engine::BoardQuery query;
   uint64_t sent_version = 0;
 };
@@ -59,9 +62,9 @@ struct App::Impl {
   TimeMs started_at = 0;
   std::atomic<bool> ready{false};
 
-  // API key cache: sha256 -> (role, key id); guarded by keys_mu.
-  std::mutex keys_mu;
-  std::unordered_map<std::string, std::pair<http::Role, std::string>> key_cache;
+  // API keys: who a key is, re-checked against the store within a second.
+  std::unique_ptr<KeyAuth> keys;
+  std::unique_ptr<Pseudonyms> pseudonyms;  // aliases on boards when cfg.pseudonymous
 
   // Live board subscribers; guarded by subs_mu.
   std::mutex subs_mu;
@@ -94,9 +97,9 @@ struct App::Impl {
   void WriteHeldBadges(JsonWriter& w, engine::Entity e, const std::string& id) const;
   void Tick();
   void ScoreDetection(TimeMs now);
-  Result<std::pair<http::Role, std::string>> Authenticate(std::string_view key);
   std::string BoardJson(const engine::Board& b) const;
   std::string Alias(std::string_view id) const;
+  void MatchAliases(engine::BoardQuery& q);  // routes.cc
   std::string MetricsText();
 };
 

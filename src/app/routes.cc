@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "app/app_impl.h"
+#include "common/hash.h"
 #include "common/json_writer.h"
 #include "common/time_util.h"
 #include "http/static_files.h"
@@ -111,6 +112,14 @@ static Result<engine::BoardQuery> ParseBoardQuery(const Request& r) {
   return q;
 }
 
+// The API key a request authenticated with: the bearer token, or ?key= on
+// the routes that allow it (EventSource cannot send headers).
+static std::string_view RequestKey(const Request& r) {
+  std::string_view authz = r.Header("authorization");
+  if (authz.size() > 7 && (authz.starts_with("Bearer ") || authz.starts_with("bearer "))) return authz.substr(7);
+  return r.Query("key");
+}
+
 static std::string_view FieldOf(const Status& s) {
   // "entity must be ..." -> "entity": the first word names the parameter.
   const std::string& m = s.message();
@@ -118,14 +127,33 @@ static std::string_view FieldOf(const Status& s) {
   return std::string_view(m).substr(0, sp);
 }
 
+// On a pseudonymous board, q= matches aliases only: matching the ids behind
+// them would let anyone confirm who an alias is.
+void App::Impl::MatchAliases(engine::BoardQuery& q) {
+  if (!cfg.pseudonymous || q.entity != engine::Entity::kUser || q.search.empty()) return;
+  std::string s = q.search;
+  q.match = [this, s](std::string_view id) { return Alias(id).find(s) != std::string::npos; };
+  q.search = "alias:" + s;  // keeps live streams with different searches apart
+}
+
 void App::Impl::RegisterRoutes() {
-  router.SetAuthenticator([this](std::string_view key) { return Authenticate(key); });
+  router.SetAuthenticator([this](std::string_view key) -> Result<std::pair<Role, std::string>> {
+    BR_ASSIGN_OR_RETURN(KeyIdentity who, keys->Authenticate(key));
+    return std::make_pair(who.role, std::move(who.principal));
+  });
   RegisterBoardRoutes();
 
   router.AddSync("GET", "/healthz", Role::kNone, [](Request&) { return Response::Json("{\"status\":\"ok\"}"); });
+  // Ready, or 503: recovering, shutting down, or degraded while commits
+  // fail (a full disk), so a load balancer sends ingest elsewhere.
   router.AddSync("GET", "/readyz", Role::kNone, [this](Request&) {
-    return ready ? Response::Json("{\"status\":\"ready\"}")
-                 : ErrorResponse(Status::Unavailable("recovering or shutting down"));
+    if (!ready) return ErrorResponse(Status::Unavailable("recovering or shutting down"));
+    ingest::IngestStats st = ingestor->stats();
+    if (!st.commit_failing) return Response::Json("{\"status\":\"ready\"}");
+    JsonWriter w;
+    w.BeginObject().Key("status").String("degraded");
+    w.Key("error").String("event commits are failing: " + st.last_commit_error).EndObject();
+    return Response::Json(w.Take(), 503);
   });
   router.AddSync("GET", "/metrics", Role::kViewer, [this](Request&) {
     return Response::Text(MetricsText(), "text/plain; version=0.0.4; charset=utf-8");
@@ -163,6 +191,7 @@ void App::Impl::RegisterRoutes() {
   router.AddSync("GET", "/v1/leaderboard", Role::kSelf, [this](Request& r) {
     auto q = ParseBoardQuery(r);
     if (!q.ok()) return ErrorResponse(q.status(), FieldOf(q.status()));
+    MatchAliases(*q);
     auto b = engine->Leaderboard(*q);
     if (!b.ok()) return ErrorResponse(b.status());
     return Response::Json(BoardJson(*b));
@@ -171,13 +200,15 @@ void App::Impl::RegisterRoutes() {
   router.AddSync("GET", "/v1/stream/leaderboard", Role::kSelf, [this](Request& r) {
     auto q = ParseBoardQuery(r);
     if (!q.ok()) return ErrorResponse(q.status(), FieldOf(q.status()));
+    MatchAliases(*q);
     auto b = engine->Leaderboard(*q);
     std::string first = b.ok() ? BoardJson(*b) : "{}";
     uint64_t v = b.ok() ? b->version : 0;
-    return Response::Stream([this, q = *q, first, v](std::shared_ptr<http::SseChannel> ch) {
+    std::string key_hash = Sha256Hex(RequestKey(r));
+    return Response::Stream([this, q = *q, first, v, key_hash](std::shared_ptr<http::SseChannel> ch) {
       ch->Send("leaderboard", first);
       std::lock_guard lock(subs_mu);
-      subs.push_back({std::move(ch), q, v});
+      subs.push_back({std::move(ch), key_hash, q, v});
     });
   });
 
@@ -309,8 +340,7 @@ void App::Impl::RegisterRoutes() {
     if (!st.ok()) return ErrorResponse(st, "id");
     audit->Append({.actor = r.principal, .action = "key.revoke", .subject = "key:" + r.params["id"],
                    .reason = "revoked over the API", .detail = ""});
-    std::lock_guard lock(keys_mu);
-    key_cache.clear();
+    keys->Invalidate();
     return Response::Json("{\"revoked\":true}");
   });
 

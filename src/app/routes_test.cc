@@ -354,6 +354,41 @@ TEST_F(RoutesTest, LeaderboardStreamPushesChanges) {
   close(fd);
 }
 
+// A revoked key's live stream is closed by the server within about a
+// second, wherever the revocation was made (here: another connection to the
+// database, as `burnrate keys revoke --db` from another process).
+TEST_F(RoutesTest, RevokedKeyEndsItsStream) {
+  std::string key = *CreateApiKey(app_->store(), "viewer", "doomed", "", SystemClock::Get().NowMs());
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(app_->port());
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  timeval tv{5, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  std::string req = "GET /v1/stream/leaderboard?window=24h HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + key +
+                    "\r\n\r\n";
+  ASSERT_EQ(write(fd, req.data(), req.size()), ssize_t(req.size()));
+  char buf[4096];
+  ASSERT_GT(read(fd, buf, sizeof buf), 0);
+  auto other = store::OpenSqliteStore((dir_ / "burnrate.db").string());
+  ASSERT_TRUE(other.ok());
+  std::string id;
+  for (const auto& k : *(*other)->ListKeys())
+    if (k.label == "doomed") id = k.id;
+  auto revoked_at = std::chrono::steady_clock::now();
+  ASSERT_TRUE((*other)->RevokeKey(id).ok());
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof buf)) > 0) {
+  }
+  double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - revoked_at).count();
+  EXPECT_EQ(n, 0) << "the stream should end with a close, not a timeout";
+  EXPECT_LT(s, 2.0);
+  close(fd);
+  EXPECT_EQ(Send(key, "GET", "/v1/leaderboard").status, 401);
+}
+
 class PseudonymousTest : public RoutesTest {
   void Tune(Config& c) override { c.pseudonymous = true; }
 };
@@ -370,6 +405,13 @@ TEST_F(PseudonymousTest, BoardsShowStableAliases) {
     return body.substr(p, body.find('"', p) - p);
   };
   EXPECT_EQ(id(r.body), id(again.body));  // stable
+  // Search matches aliases, never the ids behind them.
+  auto by_id = Send("viewer", "GET", "/v1/leaderboard?window=24h&q=alice");
+  EXPECT_NE(by_id.body.find("\"total_entries\":0"), std::string::npos) << by_id.body;
+  std::string alias = id(r.body);
+  auto by_alias = Send("viewer", "GET", "/v1/leaderboard?window=24h&q=" + alias.substr(alias.rfind('-') + 1));
+  EXPECT_NE(by_alias.body.find("\"total_entries\":1"), std::string::npos) << by_alias.body;
+  EXPECT_NE(by_alias.body.find(alias), std::string::npos) << by_alias.body;
   // Teams are not people: their names stay.
   EXPECT_NE(Send("viewer", "GET", "/v1/leaderboard?entity=team&window=24h").body.find("unassigned"), std::string::npos);
 }

@@ -83,7 +83,7 @@ Result<std::unique_ptr<BadgeService>> BadgeService::Open(const std::string& db_p
                            (m.db ? sqlite3_errmsg(m.db) : "out of memory"));
   }
   sqlite3_busy_timeout(m.db, 5000);
-  BR_RETURN_IF_ERROR(m.Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"));
+  BR_RETURN_IF_ERROR(m.Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"));
   BR_RETURN_IF_ERROR(m.Exec(kSchema));
   for (const auto& r : rules) BR_RETURN_IF_ERROR(ValidateRule(r));
   m.rules = std::move(rules);

@@ -118,7 +118,7 @@ Result<std::unique_ptr<SqliteFlagStore>> SqliteFlagStore::Open(const std::string
   }
   sqlite3_busy_timeout(db, 5000);
   std::unique_ptr<SqliteFlagStore> store(new SqliteFlagStore(db));
-  BR_RETURN_IF_ERROR(store->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"));
+  BR_RETURN_IF_ERROR(store->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"));
   BR_RETURN_IF_ERROR(store->Exec(kSchema));
   return store;
 }

@@ -71,6 +71,9 @@ struct BoardQuery {
   size_t limit = 100;
   size_t offset = 0;
   std::string search;  // substring of id; empty = all
+  // When set, replaces `search`: whether an id matches (pseudonymous boards
+  // match aliases, never the ids behind them).
+  std::function<bool(std::string_view id)> match;
 };
 
 struct Board {

@@ -189,9 +189,12 @@ Result<Board> Engine::Leaderboard(const BoardQuery& q) {
   int64_t matches = 0;
   // With a search, the whole order is scanned so total_entries counts the
   // matches; without one, the loop stops at the page's end.
-  for (size_t r = 0; r < order.size() && (b.entries.size() < q.limit || !q.search.empty()); ++r) {
+  bool filtered = !q.search.empty() || q.match;
+  for (size_t r = 0; r < order.size() && (b.entries.size() < q.limit || filtered); ++r) {
     uint32_t i = order[r];
-    if (!q.search.empty() && snap->names[i].find(q.search) == std::string::npos) continue;
+    if (q.match ? !q.match(snap->names[i])
+                : !q.search.empty() && snap->names[i].find(q.search) == std::string::npos)
+      continue;
     ++matches;
     if (skipped++ < q.offset || b.entries.size() >= q.limit) continue;
     BoardEntry be;
@@ -206,7 +209,7 @@ Result<Board> Engine::Leaderboard(const BoardQuery& q) {
     be.percentile = n > 0 ? 100.0 * double(n - int64_t(r)) / double(n) : 0;
     b.entries.push_back(std::move(be));
   }
-  if (!q.search.empty()) b.total_entries = matches;
+  if (filtered) b.total_entries = matches;
   return b;
 }
 

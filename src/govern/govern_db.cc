@@ -71,7 +71,7 @@ Result<std::unique_ptr<GovernDb>> GovernDb::Open(const std::string& path) {
   }
   sqlite3_busy_timeout(db, 5000);
   std::unique_ptr<GovernDb> g(new GovernDb(db));
-  BR_RETURN_IF_ERROR(g->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"));
+  BR_RETURN_IF_ERROR(g->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"));
   BR_RETURN_IF_ERROR(g->Exec(kSchema));
   return g;
 }

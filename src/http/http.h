@@ -49,6 +49,9 @@ class SseChannel {
   virtual ~SseChannel() = default;
   virtual bool Send(std::string_view event, std::string_view data) = 0;
   virtual bool closed() const = 0;
+  // Ends the stream from the server side (e.g. its key was revoked): events
+  // already queued are dropped and the connection is closed.
+  virtual void Close() = 0;
 };
 
 struct Response {

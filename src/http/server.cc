@@ -39,6 +39,7 @@ class SseStream final : public SseChannel, public std::enable_shared_from_this<S
   explicit SseStream(std::weak_ptr<Session> s) : session_(std::move(s)) {}
   bool Send(std::string_view event, std::string_view data) override;
   bool closed() const override { return closed_.load() || session_.expired(); }
+  void Close() override;
   void MarkClosed() { closed_ = true; }
 
  private:
@@ -54,6 +55,14 @@ class Session : public std::enable_shared_from_this<Session> {
       : stream_(std::move(socket)), router_(router), max_body_(max_body) {}
 
   void Start() { asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->Read(); }); }
+
+  // Called from any thread by an SseStream.
+  void CloseSse() {
+    asio::post(stream_.get_executor(), [self = shared_from_this()] {
+      self->sse_closed_ = true;
+      self->Close();
+    });
+  }
 
   // Called from any thread by an SseStream.
   void QueueSse(std::string frame) {
@@ -224,6 +233,11 @@ bool SseStream::Send(std::string_view event, std::string_view data) {
   frame.append("\n");
   session->QueueSse(std::move(frame));
   return true;
+}
+
+void SseStream::Close() {
+  closed_ = true;
+  if (std::shared_ptr<Session> session = session_.lock()) session->CloseSse();
 }
 
 }  // namespace

@@ -56,6 +56,9 @@ struct IngestOptions {
 struct IngestStats {
   int64_t accepted = 0, duplicates = 0, rejected = 0, commits = 0, commit_errors = 0;
   int64_t dedup_entries = 0, dedup_bytes = 0, dedup_evicted_days = 0, queue_events = 0;
+  // Whether the newest commit failed (/readyz then answers degraded), and why.
+  bool commit_failing = false;
+  std::string last_commit_error;
 };
 
 using Done = std::function<void(Result<IngestResult>)>;

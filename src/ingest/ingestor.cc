@@ -35,6 +35,7 @@
 #include <mutex>
 #include <thread>
 
+#include "common/log.h"
 #include "engine/engine.h"
 #include "ingest/dedup_index.h"
 #include "ingest/ingest.h"
@@ -163,12 +164,17 @@ struct Ingestor::Impl {
       {
         std::lock_guard lock(stats_mu);
         stats.commit_errors++;
+        stats.commit_failing = true;
+        stats.last_commit_error = st.message();
       }
+      log::Error("ingest.commit_failed", {{"error", st.message()}, {"events", int64_t(fps.size())}});
       for (Pending& p : batch) p.done(st);
       return;
     }
     {
       std::lock_guard lock(stats_mu);
+      if (stats.commit_failing) log::Info("ingest.commit_recovered");
+      stats.commit_failing = false;
       stats.commits++;
       stats.dedup_entries = int64_t(dedup.size());
       stats.dedup_bytes = int64_t(dedup.memory_bytes());

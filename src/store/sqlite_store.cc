@@ -111,9 +111,13 @@ class SqliteStore final : public Store {
   ~SqliteStore() override { sqlite3_close_v2(db_); }
 
   Status Init(const SqliteOptions& opts) {
+    // Reading the schema fails on a file that is not SQLite ("file is not
+    // a database"); HasTable alone would take that for an empty store.
+    BR_RETURN_IF_ERROR(Exec("SELECT count(*) FROM sqlite_master"));
     has_legacy_ = HasTable("events");
     if (opts.read_only) {
       has_blocks_ = HasTable("event_blocks");
+      if (!has_blocks_ && !has_legacy_) return Status::InvalidArgument("not a burnrate database (no event tables)");
       return Status::OK();
     }
     BR_RETURN_IF_ERROR(Exec("PRAGMA journal_mode=WAL"));

@@ -6,6 +6,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <tuple>
 #include <thread>
@@ -471,6 +472,21 @@ TEST_F(SqliteStoreTest, ReadOnlyOpenReadsBesideAWriterAndRefusesWrites) {
   EXPECT_EQ(*(*r)->CountEvents(), 3);  // sees the writer's later commit
   EXPECT_FALSE(OpenSqliteStore((dir_ / "missing.db").string(), {.read_only = true}).ok());
   EXPECT_FALSE(fs::exists(dir_ / "missing.db"));
+}
+
+// `burnrate events --count` on the wrong file must fail, not print 0.
+TEST_F(SqliteStoreTest, ReadOnlyOpenRefusesAFileThatIsNotABurnrateDatabase) {
+  std::ofstream(dir_ / "text.db") << "hello, not a database\n";
+  auto text = OpenSqliteStore((dir_ / "text.db").string(), {.read_only = true});
+  ASSERT_FALSE(text.ok());
+  EXPECT_NE(text.status().message().find("not a database"), std::string::npos) << text.status().ToString();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_ / "other.db").string().c_str(), &db), SQLITE_OK);
+  sqlite3_exec(db, "CREATE TABLE t(x)", nullptr, nullptr, nullptr);
+  sqlite3_close(db);
+  auto other = OpenSqliteStore((dir_ / "other.db").string(), {.read_only = true});
+  ASSERT_FALSE(other.ok());
+  EXPECT_NE(other.status().message().find("not a burnrate database"), std::string::npos);
 }
 
 TEST_F(SqliteStoreTest, ApiKeys) {

@@ -1,0 +1,65 @@
+#include "app/key_auth.h"
+
+#include <vector>
+
+#include "common/hash.h"
+#include "store/store.h"
+
+namespace burnrate::app {
+
+KeyAuth::KeyAuth(store::Store& store, const Clock& clock, TimeMs ttl_ms)
+    : store_(store), clock_(clock), ttl_ms_(ttl_ms) {}
+
+Result<KeyIdentity> KeyAuth::Authenticate(std::string_view secret) { return AuthenticateHash(Sha256Hex(secret)); }
+
+Result<KeyIdentity> KeyAuth::AuthenticateHash(const std::string& hash) {
+  TimeMs now = clock_.NowMs();
+  {
+    std::lock_guard lock(mu_);
+    auto it = cache_.find(hash);
+    if (it != cache_.end()) {
+      // A clock that steps back must not extend trust either.
+      if (now >= it->second.checked_at && now - it->second.checked_at < ttl_ms_) return it->second.who;
+      cache_.erase(it);
+    }
+  }
+  // The lookup runs without the lock: concurrent misses on one key each ask
+  // the store, which is cheap, rather than queueing behind one another.
+  BR_ASSIGN_OR_RETURN(KeyIdentity who, Lookup(hash));
+  std::lock_guard lock(mu_);
+  cache_[hash] = {who, now};
+  return who;
+}
+
+Result<KeyIdentity> KeyAuth::Lookup(const std::string& hash) {
+  auto k = store_.FindKeyByHash(hash);
+  if (!k.ok() || k->revoked) return Status::Unauthenticated("invalid or revoked API key");
+  BR_ASSIGN_OR_RETURN(http::Role role, http::ParseRole(k->role));
+  return KeyIdentity{role, k->role == "self" ? k->user : k->id};
+}
+
+void KeyAuth::Refresh() {
+  TimeMs now = clock_.NowMs();
+  std::vector<std::string> stale;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [hash, e] : cache_)
+      if (now < e.checked_at || now - e.checked_at >= ttl_ms_ / 2) stale.push_back(hash);
+  }
+  for (const std::string& hash : stale) {
+    auto who = Lookup(hash);
+    std::lock_guard lock(mu_);
+    if (who.ok()) {
+      cache_[hash] = {*who, now};
+    } else {
+      cache_.erase(hash);
+    }
+  }
+}
+
+void KeyAuth::Invalidate() {
+  std::lock_guard lock(mu_);
+  cache_.clear();
+}
+
+}  // namespace burnrate::app
