@@ -5,6 +5,7 @@
 
 #include "app/app_impl.h"
 #include "common/hash.h"
+#include "common/log.h"
 
 namespace burnrate::app {
 
@@ -150,8 +151,12 @@ void App::Impl::OnFlag(const detect::Flag& f, detect::FlagEvent ev) {
   if (after != before) {
     governor->SetThrottle(f.user, after, what, actor);
   } else if (ev != FlagEvent::kUpdated) {
-    audit->Append({.actor = actor, .action = std::string("flag.") + detect::FlagEventName(ev),
-                   .subject = "user:" + f.user, .reason = what, .detail = ""});
+    govern::AuditEntry entry{.actor = actor, .action = std::string("flag.") + detect::FlagEventName(ev),
+                     .subject = "user:" + f.user, .reason = what, .detail = ""};
+    if (!review) return audit->Append(std::move(entry));
+    // A review is answered to the reviewer: on disk before that.
+    Status logged = audit->AppendDurable(std::move(entry));
+    if (!logged.ok()) log::Error("audit.write_failed", {{"action", "flag.review"}, {"error", logged.message()}});
   }
 }
 

@@ -316,8 +316,10 @@ void App::Impl::RegisterRoutes() {
     for (auto& [k, v] : r.query) q.emplace(k, v);
     auto secret = CreateApiKey(*store, q["role"], q["label"], q["user"], clock->NowMs());
     if (!secret.ok()) return ErrorResponse(secret.status(), "role");
-    audit->Append({.actor = r.principal, .action = "key.create", .subject = "role:" + q["role"],
-                   .reason = q["label"].empty() ? "created over the API" : q["label"], .detail = ""});
+    Status logged = audit->AppendDurable({.actor = r.principal, .action = "key.create", .subject = "role:" + q["role"],
+                                          .reason = q["label"].empty() ? "created over the API" : q["label"],
+                                          .detail = ""});
+    if (!logged.ok()) return ErrorResponse(logged);
     JsonWriter w;
     w.BeginObject().Key("key").String(*secret).Key("role").String(q["role"]).EndObject();
     return Response::Json(w.Take(), 201);
@@ -338,9 +340,11 @@ void App::Impl::RegisterRoutes() {
   router.AddSync("DELETE", "/v1/keys/{id}", Role::kAdmin, [this](Request& r) {
     Status st = store->RevokeKey(r.params["id"]);
     if (!st.ok()) return ErrorResponse(st, "id");
-    audit->Append({.actor = r.principal, .action = "key.revoke", .subject = "key:" + r.params["id"],
-                   .reason = "revoked over the API", .detail = ""});
     keys->Invalidate();
+    Status logged = audit->AppendDurable({.actor = r.principal, .action = "key.revoke",
+                                          .subject = "key:" + r.params["id"], .reason = "revoked over the API",
+                                          .detail = ""});
+    if (!logged.ok()) return ErrorResponse(logged);
     return Response::Json("{\"revoked\":true}");
   });
 

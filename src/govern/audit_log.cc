@@ -55,6 +55,11 @@ void AuditLog::WriterLoop() {
   }
 }
 
+Status AuditLog::AppendDurable(AuditEntry e) {
+  Append(std::move(e));
+  return Flush();
+}
+
 Status AuditLog::Flush() {
   std::unique_lock<std::mutex> l(mu_);
   if (!db_) return Status::OK();

@@ -38,6 +38,11 @@ class AuditLog {
   void Append(AuditEntry e);
   // Returns once everything appended before the call is written.
   Status Flush();
+  // Appends and waits until the entry is on disk: for changes a person
+  // makes and is answered about (keys, policies, reviews), which must be as
+  // durable as an acknowledged event. Decisions on the check path use
+  // Append.
+  Status AppendDurable(AuditEntry e);
   // Flushes, then reads newest first.
   Result<std::vector<AuditEntry>> Query(const AuditFilter& f);
   uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }

@@ -20,6 +20,7 @@
 
 #include "common/hash.h"
 #include "common/json_writer.h"
+#include "common/log.h"
 #include "govern/governor_internal.h"
 #include "model/identity.h"
 #include "model/price_table.h"
@@ -442,8 +443,10 @@ void Governor::SetThrottle(const std::string& user, int level, const std::string
                            const std::string& actor) {
   level = std::clamp(level, 0, 3);
   int old = SwapThrottle(user, level);
-  audit_.Append({0, 0, actor, level > 0 ? "flag" : "unflag", "user:" + user, reason,
-                 fmt::format(R"({{"level":{},"previous":{}}})", level, old)});
+  // Rare, and often answered to an admin: written before returning.
+  Status logged = audit_.AppendDurable({0, 0, actor, level > 0 ? "flag" : "unflag", "user:" + user, reason,
+                                        fmt::format(R"({{"level":{},"previous":{}}})", level, old)});
+  if (!logged.ok()) log::Error("audit.write_failed", {{"action", "throttle"}, {"error", logged.message()}});
   if (level > old && alerter_)
     alerter_->Enqueue({"flag", "", "user:" + user, 0, 0,
                        fmt::format("burnrate: user {} flagged, throttle level {} ({})", user, level, reason)});

@@ -229,8 +229,8 @@ Result<Policy> Governor::UpsertPolicy(Policy p, const std::string& actor, bool m
   else next->policies.push_back(p);
   next->Index();
   Publish(next);
-  audit_.Append({0, 0, actor, old ? "policy.update" : "policy.create", "policy:" + p.id,
-                 fmt::format("version {}", p.version), v.body});
+  BR_RETURN_IF_ERROR(audit_.AppendDurable({0, 0, actor, old ? "policy.update" : "policy.create", "policy:" + p.id,
+                                            fmt::format("version {}", p.version), v.body}));
   return p;
 }
 
@@ -249,8 +249,8 @@ Status Governor::DeletePolicy(const std::string& id, const std::string& actor) {
   std::erase_if(next->policies, [&](const Policy& p) { return p.id == id; });
   next->Index();
   Publish(next);
-  audit_.Append({0, 0, actor, "policy.delete", "policy:" + id, fmt::format("version {}", version), v.body});
-  return Status::OK();
+  return audit_.AppendDurable(
+      {0, 0, actor, "policy.delete", "policy:" + id, fmt::format("version {}", version), v.body});
 }
 
 Result<std::vector<PolicyVersion>> Governor::PolicyHistory(const std::string& id) const {
