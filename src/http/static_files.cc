@@ -1,9 +1,12 @@
 #include "http/static_files.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
-#include <fstream>
-#include <sstream>
+#include <algorithm>
+#include <cerrno>
 
 #include "common/hash.h"
 
@@ -43,15 +46,24 @@ bool AcceptsGzip(std::string_view accept) {
   return !(v.starts_with("0") && v.find_first_not_of("0.", 0) == std::string_view::npos);
 }
 
-// Root-relative path for a request path, or empty when it would leave the
-// root or names something odd.
-std::string Sanitize(std::string_view path) {
-  if (path.empty() || path[0] != '/') return {};
-  if (path.find("..") != std::string_view::npos || path.find('\\') != std::string_view::npos ||
-      path.find('\0') != std::string_view::npos)
-    return {};
-  return path == "/" ? std::string("index.html") : std::string(path.substr(1));
+// Characters a served file name may contain, besides letters and digits.
+// Everything that could change a path's meaning on the way to the disk
+// ('%', backslash, NUL, ':', ...) is outside it.
+bool NameChar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+         std::string_view("-_.~@+=,").find(c) != std::string_view::npos;
 }
+
+// Shown at "/" by a binary built without the web part.
+constexpr std::string_view kHowToBuildPage =
+    "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>burnrate</title></head>\n"
+    "<body style=\"font-family: sans-serif; max-width: 40em; margin: 3em auto\">\n"
+    "<h1>burnrate</h1>\n"
+    "<p>This burnrate binary was built without its web dashboard. The HTTP API works as usual.</p>\n"
+    "<p>To add the dashboard, build it and then rebuild burnrate, which compiles it in:</p>\n"
+    "<pre>make web\nmake build</pre>\n"
+    "<p>(<code>make web</code> needs Node.js and npm; see docs/dashboard.md.)</p>\n"
+    "</body></html>\n";
 
 }  // namespace
 
@@ -67,26 +79,52 @@ std::string ContentTypeFor(std::string_view path) {
   return "application/octet-stream";
 }
 
-std::shared_ptr<const StaticFiles::File> StaticFiles::Load(const std::string& rel) {
-  fs::path p = root_ / rel;
-  std::error_code ec;
-  if (!fs::is_regular_file(p, ec)) return nullptr;
-  auto mtime = fs::last_write_time(p, ec);
-  uintmax_t size = fs::file_size(p, ec);
-  if (ec) return nullptr;
-  {
-    std::lock_guard lock(mu_);
-    auto it = cache_.find(rel);
-    if (it != cache_.end() && it->second->mtime == mtime && it->second->size == size) return it->second;
+Result<std::string> StaticPath(std::string_view path) {
+  if (path == "/") return std::string("index.html");
+  // A dashboard's paths are short; a long one is an attack or a mistake.
+  constexpr size_t kMaxPath = 1024;
+  if (path.size() > kMaxPath || path.empty() || path[0] != '/') {
+    return Status::NotFound("no such file: a dashboard path is /name/name..., at most 1024 bytes");
   }
-  std::ifstream in(p, std::ios::binary);
-  if (!in) return nullptr;
-  std::stringstream ss;
-  ss << in.rdbuf();
+  std::string_view rest = path.substr(1);
+  while (true) {
+    size_t slash = rest.find('/');
+    std::string_view name = rest.substr(0, slash);
+    // An empty name ("//", a trailing '/') would make the next one absolute
+    // when joined to the root; a leading '.' covers "." and ".." and hidden files.
+    if (name.empty() || name[0] == '.' || !std::all_of(name.begin(), name.end(), NameChar)) {
+      return Status::NotFound(
+          "no such file: a dashboard path is made of names of letters, digits and -_.~@+=, "
+          "(no empty name, no name starting with '.', no escapes)");
+    }
+    if (slash == std::string_view::npos) break;
+    rest = rest.substr(slash + 1);
+  }
+  return std::string(path.substr(1));
+}
+
+Result<fs::path> ResolveBeneath(const fs::path& canonical_root, std::string_view rel) {
+  fs::path relative(rel);
+  if (rel.empty() || relative.is_absolute() || relative.has_root_name()) return Status::NotFound("not beneath the root");
+  std::error_code ec;
+  fs::path p = fs::canonical(canonical_root / relative, ec);  // resolves every symlink and ".."
+  if (ec) return Status::NotFound("no such file");
+  auto [r, q] = std::mismatch(canonical_root.begin(), canonical_root.end(), p.begin(), p.end());
+  if (r != canonical_root.end() || q == p.end()) return Status::NotFound("not beneath the root");
+  if (!fs::is_regular_file(fs::status(p, ec))) return Status::NotFound("not a regular file");
+  return p;
+}
+
+StaticFiles::StaticFiles(std::span<const EmbeddedFile> files) {
+  for (const auto& f : files) cache_[std::string(f.path)] = MakeFile(f.path, std::string(f.bytes));
+  if (!cache_.contains("index.html")) cache_["index.html"] = MakeFile("index.html", std::string(kHowToBuildPage));
+}
+
+StaticFiles::StaticFiles(fs::path root) : root_(std::move(root)) {}
+
+std::shared_ptr<StaticFiles::File> StaticFiles::MakeFile(std::string_view rel, std::string body) {
   auto f = std::make_shared<File>();
-  f->mtime = mtime;
-  f->size = size;
-  f->body = ss.str();
+  f->body = std::move(body);
   f->content_type = ContentTypeFor(rel);
   char tag[24];
   snprintf(tag, sizeof tag, "\"%016llx\"", static_cast<unsigned long long>(Hash64(f->body)));
@@ -95,14 +133,66 @@ std::shared_ptr<const StaticFiles::File> StaticFiles::Load(const std::string& re
     f->gzip = Gzip(f->body);
     if (f->gzip.size() >= f->body.size()) f->gzip.clear();
   }
+  return f;
+}
+
+std::shared_ptr<const StaticFiles::File> StaticFiles::Load(const std::string& rel) {
+  if (root_.empty()) {  // embedded: cache_ is complete and never written again
+    auto it = cache_.find(rel);
+    return it == cache_.end() ? nullptr : it->second;
+  }
+  // Canonical on every request: the root may appear (a first `make web`)
+  // or move while the server runs.
+  std::error_code ec;
+  fs::path root = fs::canonical(root_, ec);
+  return ec ? nullptr : LoadFromDisk(root, rel);
+}
+
+std::shared_ptr<const StaticFiles::File> StaticFiles::LoadFromDisk(const fs::path& canonical_root,
+                                                                   const std::string& rel) {
+  auto path = ResolveBeneath(canonical_root, rel);
+  if (!path.ok()) return nullptr;
+  // O_NOFOLLOW and fstat: what is opened is the regular file just resolved,
+  // not a symlink swapped in since.
+  int fd = open(path->c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return nullptr;
+  struct stat st;
+  constexpr off_t kMaxFile = 64 << 20;  // a dashboard file is far smaller
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > kMaxFile) {
+    close(fd);
+    return nullptr;
+  }
+  int64_t mtime_ns = int64_t(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+  {
+    std::lock_guard lock(mu_);
+    auto it = cache_.find(rel);
+    if (it != cache_.end() && it->second->mtime_ns == mtime_ns && it->second->size == st.st_size) {
+      close(fd);
+      return it->second;
+    }
+  }
+  std::string body(size_t(st.st_size), '\0');
+  size_t got = 0;
+  while (got < body.size()) {
+    ssize_t n = read(fd, body.data() + got, body.size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    got += size_t(n);
+  }
+  close(fd);
+  if (got != body.size()) return nullptr;  // shrank or failed while being read
+  auto f = MakeFile(rel, std::move(body));
+  f->mtime_ns = mtime_ns;
+  f->size = st.st_size;
   std::lock_guard lock(mu_);
   cache_[rel] = f;
   return f;
 }
 
 Response StaticFiles::Serve(const Request& req) {
-  std::string rel = Sanitize(req.path);
-  if (rel.empty()) return ErrorResponse(Status::NotFound("no such file"), "path");
+  auto path = StaticPath(req.path);
+  if (!path.ok()) return ErrorResponse(path.status(), "path");
+  const std::string& rel = *path;
   auto f = Load(rel);
   // A missing file is a client-side route, answered with the app; a missing
   // hashed asset (an old chunk after a redeploy) is a 404, not HTML.
