@@ -105,13 +105,19 @@ Result<std::string> StaticPath(std::string_view path) {
 
 Result<fs::path> ResolveBeneath(const fs::path& canonical_root, std::string_view rel) {
   fs::path relative(rel);
-  if (rel.empty() || relative.is_absolute() || relative.has_root_name()) return Status::NotFound("not beneath the root");
+  bool climbs = std::any_of(relative.begin(), relative.end(), [](const fs::path& part) { return part == ".."; });
+  if (rel.empty() || rel.find('\0') != std::string_view::npos || relative.is_absolute() || relative.has_root_name() ||
+      climbs) {
+    return Status::InvalidArgument("refused: not a path beneath the dashboard root");
+  }
   std::error_code ec;
   fs::path p = fs::canonical(canonical_root / relative, ec);  // resolves every symlink and ".."
   if (ec) return Status::NotFound("no such file");
   auto [r, q] = std::mismatch(canonical_root.begin(), canonical_root.end(), p.begin(), p.end());
-  if (r != canonical_root.end() || q == p.end()) return Status::NotFound("not beneath the root");
-  if (!fs::is_regular_file(fs::status(p, ec))) return Status::NotFound("not a regular file");
+  if (r != canonical_root.end() || q == p.end()) {
+    return Status::InvalidArgument("refused: the path leads out of the dashboard root");
+  }
+  if (!fs::is_regular_file(fs::status(p, ec))) return Status::InvalidArgument("refused: not a regular file");
   return p;
 }
 
@@ -136,31 +142,35 @@ std::shared_ptr<StaticFiles::File> StaticFiles::MakeFile(std::string_view rel, s
   return f;
 }
 
-std::shared_ptr<const StaticFiles::File> StaticFiles::Load(const std::string& rel) {
+Result<StaticFiles::FilePtr> StaticFiles::Load(const std::string& rel) {
   if (root_.empty()) {  // embedded: cache_ is complete and never written again
     auto it = cache_.find(rel);
-    return it == cache_.end() ? nullptr : it->second;
+    return it == cache_.end() ? FilePtr() : it->second;
   }
   // Canonical on every request: the root may appear (a first `make web`)
   // or move while the server runs.
   std::error_code ec;
   fs::path root = fs::canonical(root_, ec);
-  return ec ? nullptr : LoadFromDisk(root, rel);
+  if (ec) return FilePtr();
+  return LoadFromDisk(root, rel);
 }
 
-std::shared_ptr<const StaticFiles::File> StaticFiles::LoadFromDisk(const fs::path& canonical_root,
-                                                                   const std::string& rel) {
+Result<StaticFiles::FilePtr> StaticFiles::LoadFromDisk(const fs::path& canonical_root,
+                                                                           const std::string& rel) {
   auto path = ResolveBeneath(canonical_root, rel);
-  if (!path.ok()) return nullptr;
+  if (!path.ok()) {
+    if (path.status().code() == Status::Code::kNotFound) return FilePtr();
+    return path.status();
+  }
   // O_NOFOLLOW and fstat: what is opened is the regular file just resolved,
   // not a symlink swapped in since.
   int fd = open(path->c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0) return nullptr;
+  if (fd < 0) return FilePtr();
   struct stat st;
   constexpr off_t kMaxFile = 64 << 20;  // a dashboard file is far smaller
   if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > kMaxFile) {
     close(fd);
-    return nullptr;
+    return FilePtr();
   }
   int64_t mtime_ns = int64_t(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
   {
@@ -168,7 +178,7 @@ std::shared_ptr<const StaticFiles::File> StaticFiles::LoadFromDisk(const fs::pat
     auto it = cache_.find(rel);
     if (it != cache_.end() && it->second->mtime_ns == mtime_ns && it->second->size == st.st_size) {
       close(fd);
-      return it->second;
+      return FilePtr(it->second);
     }
   }
   std::string body(size_t(st.st_size), '\0');
@@ -180,24 +190,31 @@ std::shared_ptr<const StaticFiles::File> StaticFiles::LoadFromDisk(const fs::pat
     got += size_t(n);
   }
   close(fd);
-  if (got != body.size()) return nullptr;  // shrank or failed while being read
+  if (got != body.size()) return FilePtr();  // shrank or failed while being read
   auto f = MakeFile(rel, std::move(body));
   f->mtime_ns = mtime_ns;
   f->size = st.st_size;
   std::lock_guard lock(mu_);
   cache_[rel] = f;
-  return f;
+  return FilePtr(f);
 }
 
 Response StaticFiles::Serve(const Request& req) {
   auto path = StaticPath(req.path);
   if (!path.ok()) return ErrorResponse(path.status(), "path");
   const std::string& rel = *path;
-  auto f = Load(rel);
+  auto found = Load(rel);
+  // Something there that may not be served (a symlink out, a directory) is
+  // a 404, never the app: an attack should see a plain refusal.
+  if (!found.ok()) return ErrorResponse(Status::NotFound(found.status().message()), "path");
+  FilePtr f = *found;
   // A missing file is a client-side route, answered with the app; a missing
   // hashed asset (an old chunk after a redeploy) is a 404, not HTML.
   if (!f && rel.starts_with("assets/")) return ErrorResponse(Status::NotFound("no such asset"), "path");
-  if (!f) f = Load("index.html");
+  if (!f) {
+    auto index = Load("index.html");
+    if (index.ok()) f = *index;
+  }
   if (!f) return ErrorResponse(Status::NotFound("no dashboard at " + root_.string() + " (build it with make web)"));
   Response res;
   res.content_type = f->content_type;

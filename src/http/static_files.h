@@ -52,8 +52,9 @@ Result<std::string> StaticPath(std::string_view request_path);
 
 // The canonical path of the regular file `rel` names beneath `canonical_root`
 // (which must itself be canonical), following symlinks only as far as they
-// stay beneath it; NotFound for anything else (absolute or climbing `rel`,
-// a symlink out, a directory, a device, a missing file).
+// stay beneath it. NotFound when nothing is there; InvalidArgument when
+// something is but may not be served (an absolute or climbing `rel`, a
+// symlink out of the root, a directory, a device).
 Result<std::filesystem::path> ResolveBeneath(const std::filesystem::path& canonical_root, std::string_view rel);
 
 class StaticFiles {
@@ -66,8 +67,9 @@ class StaticFiles {
 
   // Answers a GET/HEAD for req.path: 200 with the file (gzip when the
   // client accepts it), 304 when If-None-Match matches, 404 with a JSON
-  // error for a refused path, a missing asset, or (from disk) no dashboard
-  // at the root.
+  // error for a refused path, a missing asset, a file that may not be
+  // served (from disk: a symlink out, a directory), or no dashboard at the
+  // root (from disk).
   Response Serve(const Request& req);
 
  private:
@@ -79,13 +81,16 @@ class StaticFiles {
     int64_t mtime_ns = 0;  // from disk: to notice a rewritten file
     int64_t size = 0;
   };
+  using FilePtr = std::shared_ptr<const File>;
   static std::shared_ptr<File> MakeFile(std::string_view rel, std::string body);
-  std::shared_ptr<const File> Load(const std::string& rel);
-  std::shared_ptr<const File> LoadFromDisk(const std::filesystem::path& canonical_root, const std::string& rel);
+  // nullptr when there is no such file; an error when there is one that
+  // may not be served.
+  Result<FilePtr> Load(const std::string& rel);
+  Result<FilePtr> LoadFromDisk(const std::filesystem::path& canonical_root, const std::string& rel);
 
   std::filesystem::path root_;  // empty: the embedded files
   std::mutex mu_;  // guards cache_ when serving from disk; embedded, it never changes
-  std::unordered_map<std::string, std::shared_ptr<const File>> cache_;
+  std::unordered_map<std::string, FilePtr> cache_;
 };
 
 // "text/html; charset=utf-8" for "x.html", and so on; octet-stream if unknown.

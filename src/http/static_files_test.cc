@@ -161,10 +161,15 @@ TEST_F(StaticFilesTest, AttackPathsNeverLeaveTheRoot) {
       EXPECT_EQ(r.body.rfind("{\"error\":", 0), 0u) << p;
     }
   }
-  // The links that stay inside the root still work, and those out do not.
+  // Links out of the root, and things that are not regular files, are
+  // refused outright (not answered with the app); links that stay inside work.
+  for (const char* p : {"/link.txt", "/assets/rel.js", "/assets/out/secret.txt", "/passwd", "/environ", "/zero", "/assets"}) {
+    Response r = files.Serve(Get(p));
+    EXPECT_EQ(r.status, 404) << p;
+    EXPECT_NE(r.body.find("refused"), std::string::npos) << p << ": " << r.body;
+  }
   fs::create_symlink(root_ / "assets" / "app-1a2b.js", root_ / "assets" / "alias.js");
   EXPECT_EQ(files.Serve(Get("/assets/alias.js")).status, 200);
-  EXPECT_EQ(files.Serve(Get("/assets/out/secret.txt")).status, 404);
 
   fs::remove_all(outside);
   fs::remove(root_.parent_path() / "secret.txt");
@@ -187,9 +192,14 @@ TEST_F(StaticFilesTest, ResolveBeneathRefusesEscapes) {
   const fs::path root = fs::canonical(root_);
   fs::create_symlink("/etc", root_ / "etc");
   EXPECT_EQ(*ResolveBeneath(root, "index.html"), root / "index.html");
-  for (const char* rel : {"/etc/passwd", "../x", "assets/../../x", "etc/passwd", "assets", "", "missing.js"}) {
-    EXPECT_FALSE(ResolveBeneath(root, rel).ok()) << rel;
+  for (const char* rel : {"/etc/passwd", "../x", "assets/../../x", "etc/passwd", "assets", ""}) {
+    auto r = ResolveBeneath(root, rel);
+    ASSERT_FALSE(r.ok()) << rel;
+    EXPECT_EQ(r.status().code(), Status::Code::kInvalidArgument) << rel;
   }
+  EXPECT_EQ(ResolveBeneath(root, "missing.js").status().code(), Status::Code::kNotFound);
+  EXPECT_EQ(ResolveBeneath(root, std::string_view("index.html\0/../x", 16)).status().code(),
+            Status::Code::kInvalidArgument);
   EXPECT_FALSE(ResolveBeneath(root, root.string() + "/index.html").ok());  // absolute, even inside
 }
 
