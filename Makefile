@@ -46,7 +46,9 @@ bench: build
 web: deps
 	bash scripts/build-web.sh
 
-demo: build web
+# The build compiles web/dist into the binary, so the dashboard is built first.
+demo: web
+	$(MAKE) build
 	bash scripts/demo.sh $(BUILD) $(PORT)
 
 format:

@@ -4,8 +4,10 @@
 //
 //   embed_files <dir> <out.cc>
 //
-// The output defines burnrate::http::EmbeddedDashboard(): one {path, bytes}
-// entry per regular file under <dir>, sorted by path. When <dir> has no
+// The output defines burnrate::http::EmbeddedDashboard(): one entry per
+// regular file under <dir>, sorted by path, with its content type, bytes,
+// gzip form and ETag prepared here (http/file_encoding.h, the code the server
+// uses for files on disk), so the server does no work for them at start-up. When <dir> has no
 // index.html (the dashboard was not built), the table is empty and the
 // server answers with a page that says how to build it. Symlinks are not
 // followed: only what is really inside <dir> is embedded.
@@ -23,6 +25,8 @@
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include "http/file_encoding.h"
 
 namespace fs = std::filesystem;
 
@@ -79,14 +83,20 @@ std::string Generate(const fs::path& dir) {
     return out + "\nstd::span<const EmbeddedFile> EmbeddedDashboard() { return {}; }\n\n}  // namespace burnrate::http\n";
   }
   out += "namespace {\n\n";
+  std::string table = "constexpr EmbeddedFile kFiles[] = {\n";
   for (size_t i = 0; i < files.size(); ++i) {
-    out += "// " + files[i] + "\nconstexpr char kFile" + std::to_string(i) + "[] =" + Literal(ReadFile(dir / files[i])) + ";\n\n";
+    std::string body = ReadFile(dir / files[i]);
+    std::string type = burnrate::http::ContentTypeFor(files[i]);
+    std::string gzip = burnrate::http::GzipIfSmaller(type, body);
+    std::string n = std::to_string(i);
+    out += "// " + files[i] + "\nconstexpr char kFile" + n + "[] =" + Literal(body) + ";\n";
+    out += "constexpr char kGzip" + n + "[] =" + Literal(gzip) + ";\n\n";
+    // The lengths, not the literals' ends: the bytes may hold NULs.
+    table += "    {" + Literal(files[i]).substr(5) + ", " + Literal(type).substr(5) + ", {kFile" + n + ", sizeof kFile" +
+             n + " - 1}, {kGzip" + n + ", sizeof kGzip" + n + " - 1}, " +
+             Literal(burnrate::http::EtagFor(body)).substr(5) + "},\n";
   }
-  out += "constexpr EmbeddedFile kFiles[] = {\n";
-  for (size_t i = 0; i < files.size(); ++i) {
-    std::string name = "kFile" + std::to_string(i);
-    out += "    {" + Literal(files[i]).substr(5) + ", {" + name + ", sizeof " + name + " - 1}},\n";
-  }
+  out += table;
   return out + "};\n\n}  // namespace\n\nstd::span<const EmbeddedFile> EmbeddedDashboard() { return kFiles; }\n\n"
                "}  // namespace burnrate::http\n";
 }

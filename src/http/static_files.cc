@@ -3,35 +3,16 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include <algorithm>
 #include <cerrno>
 
-#include "common/hash.h"
+#include "http/file_encoding.h"
 
 namespace burnrate::http {
 namespace {
 
 namespace fs = std::filesystem;
-
-bool Compressible(std::string_view type) {
-  return type.starts_with("text/") || type.starts_with("application/json") || type == "image/svg+xml";
-}
-
-std::string Gzip(std::string_view in) {
-  z_stream zs{};
-  if (deflateInit2(&zs, 9, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY) != Z_OK) return {};
-  std::string out(deflateBound(&zs, uLong(in.size())) + 32, '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-  zs.avail_in = uInt(in.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = uInt(out.size());
-  int rc = deflate(&zs, Z_FINISH);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  return rc == Z_STREAM_END ? out : std::string();
-}
 
 // Whether the Accept-Encoding header allows gzip (and does not refuse it
 // with q=0).
@@ -66,18 +47,6 @@ constexpr std::string_view kHowToBuildPage =
     "</body></html>\n";
 
 }  // namespace
-
-std::string ContentTypeFor(std::string_view path) {
-  if (path.ends_with(".html")) return "text/html; charset=utf-8";
-  if (path.ends_with(".js") || path.ends_with(".mjs")) return "text/javascript; charset=utf-8";
-  if (path.ends_with(".css")) return "text/css; charset=utf-8";
-  if (path.ends_with(".svg")) return "image/svg+xml";
-  if (path.ends_with(".png")) return "image/png";
-  if (path.ends_with(".json")) return "application/json";
-  if (path.ends_with(".woff2")) return "font/woff2";
-  if (path.ends_with(".txt")) return "text/plain; charset=utf-8";
-  return "application/octet-stream";
-}
 
 Result<std::string> StaticPath(std::string_view path) {
   if (path == "/") return std::string("index.html");
@@ -122,7 +91,15 @@ Result<fs::path> ResolveBeneath(const fs::path& canonical_root, std::string_view
 }
 
 StaticFiles::StaticFiles(std::span<const EmbeddedFile> files) {
-  for (const auto& f : files) cache_[std::string(f.path)] = MakeFile(f.path, std::string(f.bytes));
+  // Prepared at build time: only copied here (a few hundred KB, well under a millisecond).
+  for (const auto& e : files) {
+    auto f = std::make_shared<File>();
+    f->body = e.bytes;
+    f->gzip = e.gzip;
+    f->etag = e.etag;
+    f->content_type = e.content_type;
+    cache_[std::string(e.path)] = std::move(f);
+  }
   if (!cache_.contains("index.html")) cache_["index.html"] = MakeFile("index.html", std::string(kHowToBuildPage));
 }
 
@@ -132,13 +109,8 @@ std::shared_ptr<StaticFiles::File> StaticFiles::MakeFile(std::string_view rel, s
   auto f = std::make_shared<File>();
   f->body = std::move(body);
   f->content_type = ContentTypeFor(rel);
-  char tag[24];
-  snprintf(tag, sizeof tag, "\"%016llx\"", static_cast<unsigned long long>(Hash64(f->body)));
-  f->etag = tag;
-  if (Compressible(f->content_type) && f->body.size() > 256) {
-    f->gzip = Gzip(f->body);
-    if (f->gzip.size() >= f->body.size()) f->gzip.clear();
-  }
+  f->etag = EtagFor(f->body);
+  f->gzip = GzipIfSmaller(f->content_type, f->body);
   return f;
 }
 

@@ -7,7 +7,8 @@
 // a file changes (a new `make web` under a running server).
 //
 // Each file is hashed for an ETag and gzip-compressed once (level 9, only
-// when that makes it smaller), then served from memory. "/" is index.html; a
+// when that makes it smaller; http/file_encoding.h), at build time for the
+// compiled-in files, then served from memory. "/" is index.html; a
 // path with no file behind it falls back to index.html (the app routes on
 // the client); a missing hashed asset under /assets/ is a 404. Hashed assets
 // are cached by browsers for a year; everything else is revalidated (ETag,
@@ -31,14 +32,19 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "http/file_encoding.h"
 #include "http/http.h"
 
 namespace burnrate::http {
 
-// One file compiled into the binary (tools/embed_files.cc writes the table).
+// One file compiled into the binary, prepared at build time
+// (tools/embed_files.cc writes the table, with http/file_encoding.h).
 struct EmbeddedFile {
-  std::string_view path;   // relative to the dashboard root: "index.html", "assets/x.js"
+  std::string_view path;  // relative to the dashboard root: "index.html", "assets/x.js"
+  std::string_view content_type;
   std::string_view bytes;
+  std::string_view gzip;  // empty when compression would not help
+  std::string_view etag;  // with its quotes
 };
 
 // The dashboard as web/dist held it when this binary was built; empty when
@@ -92,8 +98,5 @@ class StaticFiles {
   std::mutex mu_;  // guards cache_ when serving from disk; embedded, it never changes
   std::unordered_map<std::string, FilePtr> cache_;
 };
-
-// "text/html; charset=utf-8" for "x.html", and so on; octet-stream if unknown.
-std::string ContentTypeFor(std::string_view path);
 
 }  // namespace burnrate::http

@@ -224,7 +224,16 @@ TEST_F(StaticFilesTest, NoDashboardIsAClear404) {
 TEST(EmbeddedStaticFilesTest, ServesTheTableLikeFilesOnDisk) {
   std::string js;
   for (int i = 0; i < 200; ++i) js += "export const v" + std::to_string(i) + " = " + std::to_string(i) + ";\n";
-  const EmbeddedFile table[] = {{"index.html", "<!doctype html><title>embedded</title>"}, {"assets/app-1.js", js}};
+  // Prepared as tools/embed_files.cc does at build time.
+  const std::string html = "<!doctype html><title>embedded</title>";
+  const std::string js_gzip = GzipIfSmaller(ContentTypeFor("app.js"), js);
+  const std::string html_etag = EtagFor(html), js_etag = EtagFor(js);
+  ASSERT_FALSE(js_gzip.empty());
+  EXPECT_TRUE(GzipIfSmaller(ContentTypeFor("index.html"), html).empty());  // too small to help
+  const EmbeddedFile table[] = {
+      {"index.html", "text/html; charset=utf-8", html, "", html_etag},
+      {"assets/app-1.js", "text/javascript; charset=utf-8", js, js_gzip, js_etag},
+  };
   StaticFiles files{std::span<const EmbeddedFile>(table)};
   Request req;
   req.method = "GET";
@@ -239,6 +248,7 @@ TEST(EmbeddedStaticFilesTest, ServesTheTableLikeFilesOnDisk) {
   EXPECT_EQ(HeaderOf(gz, "Content-Encoding"), "gzip");
   EXPECT_EQ(Gunzip(gz.body), js);
   EXPECT_EQ(HeaderOf(gz, "Cache-Control"), "public, max-age=31536000, immutable");
+  EXPECT_EQ(HeaderOf(gz, "ETag"), js_etag);
   req.headers["if-none-match"] = HeaderOf(gz, "ETag");
   EXPECT_EQ(files.Serve(req).status, 304);
   req.headers.clear();
@@ -269,6 +279,12 @@ TEST(EmbeddedStaticFilesTest, BuiltInTableIsADashboardOrNothing) {
   for (const auto& f : table) {
     EXPECT_TRUE(StaticPath("/" + std::string(f.path)).ok()) << f.path;  // every file is reachable
     has_index |= f.path == "index.html";
+    // Prepared at build time exactly as the server prepares a file on disk.
+    EXPECT_EQ(f.content_type, ContentTypeFor(f.path));
+    EXPECT_EQ(f.etag, EtagFor(f.bytes));
+    if (!f.gzip.empty()) {
+      EXPECT_EQ(Gunzip(std::string(f.gzip)), f.bytes) << f.path;
+    }
   }
   EXPECT_TRUE(has_index);
 }
