@@ -48,13 +48,14 @@ struct Tree {
     std::ofstream(top / "secret.txt") << kSecret;
     std::ofstream(root / "index.html") << "<!doctype html><title>app</title>";
     std::ofstream(root / "assets" / "app.js") << "export const x = 1;";
-    fs::create_symlink(top / "outside" / "secret.txt", root / "link.txt");
-    fs::create_symlink(top / "outside", root / "assets" / "out");
-    fs::create_symlink("../../outside/secret.txt", root / "assets" / "rel.js");
-    fs::create_symlink("../secret.txt", root / "up.txt");
-    fs::create_symlink("/etc", root / "etc");
-    fs::create_symlink("/dev/zero", root / "zero");
-    fs::create_symlink("assets/app.js", root / "inside.js");  // stays beneath: allowed
+    // One-letter names, so that the fuzzer finds them from nothing.
+    fs::create_symlink(top / "outside" / "secret.txt", root / "l");  // a file out
+    fs::create_symlink(top / "outside", root / "d");                 // a directory out (d/secret.txt)
+    fs::create_symlink("../../outside/secret.txt", root / "assets" / "r");
+    fs::create_symlink("../secret.txt", root / "u");
+    fs::create_symlink("/etc", root / "e");                          // e/passwd
+    fs::create_symlink("/dev/zero", root / "z");
+    fs::create_symlink("assets/app.js", root / "i");  // stays beneath: allowed
     canonical_root = fs::canonical(root);
   }
   ~Tree() {
