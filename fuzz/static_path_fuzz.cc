@@ -50,10 +50,10 @@ struct Tree {
     std::ofstream(root / "assets" / "app.js") << "export const x = 1;";
     // One-letter names, so that the fuzzer finds them from nothing.
     fs::create_symlink(top / "outside" / "secret.txt", root / "l");  // a file out
-    fs::create_symlink(top / "outside", root / "d");                 // a directory out (d/secret.txt)
+    fs::create_symlink(top / "outside", root / "d");  // a directory out (d/secret.txt)
     fs::create_symlink("../../outside/secret.txt", root / "assets" / "r");
     fs::create_symlink("../secret.txt", root / "u");
-    fs::create_symlink("/etc", root / "e");                          // e/passwd
+    fs::create_symlink("/etc", root / "e");  // e/passwd
     fs::create_symlink("/dev/zero", root / "z");
     fs::create_symlink("assets/app.js", root / "i");  // stays beneath: allowed
     canonical_root = fs::canonical(root);
@@ -81,10 +81,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::string_view r = *rel;
     Check(!r.empty() && r[0] != '/');
     Check(r.find_first_of(std::string_view("%\\\0", 3)) == std::string_view::npos);
-    Check(r.find("//") == std::string_view::npos && !r.ends_with('/') && r[0] != '.' && r.find("/.") == std::string_view::npos);
+    Check(r.find("//") == std::string_view::npos && !r.ends_with('/') && r[0] != '.' &&
+          r.find("/.") == std::string_view::npos);
   }
   // The resolver on its own, also for names StaticPath() would refuse.
-  for (std::string_view candidate : {rel.ok() ? std::string_view(*rel) : std::string_view(), path}) {
+  for (std::string_view candidate :
+       {rel.ok() ? std::string_view(*rel) : std::string_view(), path}) {
     auto resolved = ResolveBeneath(tree.canonical_root, candidate);
     if (!resolved.ok()) continue;
     Check(Beneath(tree.canonical_root, *resolved));

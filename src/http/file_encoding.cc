@@ -21,13 +21,15 @@ std::string ContentTypeFor(std::string_view path) {
 
 std::string EtagFor(std::string_view body) {
   char tag[24];
-  snprintf(tag, sizeof tag, "\"%016llx\"", static_cast<unsigned long long>(XXH3_64bits(body.data(), body.size())));
+  snprintf(tag, sizeof tag, "\"%016llx\"",
+           static_cast<unsigned long long>(XXH3_64bits(body.data(), body.size())));
   return tag;
 }
 
 std::string GzipIfSmaller(std::string_view content_type, std::string_view body) {
   // Images other than SVG, fonts and the like are compressed already.
-  bool compressible = content_type.starts_with("text/") || content_type.starts_with("application/json") ||
+  bool compressible = content_type.starts_with("text/") ||
+                      content_type.starts_with("application/json") ||
                       content_type == "image/svg+xml";
   if (!compressible || body.size() <= 256) return {};
   z_stream zs{};

@@ -37,10 +37,12 @@ bool NameChar(char c) {
 
 // Shown at "/" by a binary built without the web part.
 constexpr std::string_view kHowToBuildPage =
-    "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>burnrate</title></head>\n"
+    "<!doctype html>\n<html lang=\"en\"><head><meta "
+    "charset=\"utf-8\"><title>burnrate</title></head>\n"
     "<body style=\"font-family: sans-serif; max-width: 40em; margin: 3em auto\">\n"
     "<h1>burnrate</h1>\n"
-    "<p>This burnrate binary was built without its web dashboard. The HTTP API works as usual.</p>\n"
+    "<p>This burnrate binary was built without its web dashboard. The HTTP API works as "
+    "usual.</p>\n"
     "<p>To add the dashboard, build it and then rebuild burnrate, which compiles it in:</p>\n"
     "<pre>make web\nmake build</pre>\n"
     "<p>(<code>make web</code> needs Node.js and npm; see docs/dashboard.md.)</p>\n"
@@ -74,9 +76,10 @@ Result<std::string> StaticPath(std::string_view path) {
 
 Result<fs::path> ResolveBeneath(const fs::path& canonical_root, std::string_view rel) {
   fs::path relative(rel);
-  bool climbs = std::any_of(relative.begin(), relative.end(), [](const fs::path& part) { return part == ".."; });
-  if (rel.empty() || rel.find('\0') != std::string_view::npos || relative.is_absolute() || relative.has_root_name() ||
-      climbs) {
+  bool climbs = std::any_of(relative.begin(), relative.end(),
+                            [](const fs::path& part) { return part == ".."; });
+  if (rel.empty() || rel.find('\0') != std::string_view::npos || relative.is_absolute() ||
+      relative.has_root_name() || climbs) {
     return Status::InvalidArgument("refused: not a path beneath the dashboard root");
   }
   std::error_code ec;
@@ -86,7 +89,8 @@ Result<fs::path> ResolveBeneath(const fs::path& canonical_root, std::string_view
   if (r != canonical_root.end() || q == p.end()) {
     return Status::InvalidArgument("refused: the path leads out of the dashboard root");
   }
-  if (!fs::is_regular_file(fs::status(p, ec))) return Status::InvalidArgument("refused: not a regular file");
+  if (!fs::is_regular_file(fs::status(p, ec)))
+    return Status::InvalidArgument("refused: not a regular file");
   return p;
 }
 
@@ -100,7 +104,8 @@ StaticFiles::StaticFiles(std::span<const EmbeddedFile> files) {
     f->content_type = e.content_type;
     cache_[std::string(e.path)] = std::move(f);
   }
-  if (!cache_.contains("index.html")) cache_["index.html"] = MakeFile("index.html", std::string(kHowToBuildPage));
+  if (!cache_.contains("index.html"))
+    cache_["index.html"] = MakeFile("index.html", std::string(kHowToBuildPage));
 }
 
 StaticFiles::StaticFiles(fs::path root) : root_(std::move(root)) {}
@@ -128,7 +133,7 @@ Result<StaticFiles::FilePtr> StaticFiles::Load(const std::string& rel) {
 }
 
 Result<StaticFiles::FilePtr> StaticFiles::LoadFromDisk(const fs::path& canonical_root,
-                                                                           const std::string& rel) {
+                                                       const std::string& rel) {
   auto path = ResolveBeneath(canonical_root, rel);
   if (!path.ok()) {
     if (path.status().code() == Status::Code::kNotFound) return FilePtr();
@@ -137,12 +142,12 @@ Result<StaticFiles::FilePtr> StaticFiles::LoadFromDisk(const fs::path& canonical
   // O_NOFOLLOW and fstat: what is opened is the regular file just resolved,
   // not a symlink swapped in since.
   int fd = open(path->c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0) return FilePtr();
+  if (fd < 0) return Status::InvalidArgument("refused: cannot open the file");
   struct stat st;
   constexpr off_t kMaxFile = 64 << 20;  // a dashboard file is far smaller
   if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > kMaxFile) {
     close(fd);
-    return FilePtr();
+    return Status::InvalidArgument("refused: not a regular file of at most 64 MiB");
   }
   int64_t mtime_ns = int64_t(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
   {
@@ -162,7 +167,8 @@ Result<StaticFiles::FilePtr> StaticFiles::LoadFromDisk(const fs::path& canonical
     got += size_t(n);
   }
   close(fd);
-  if (got != body.size()) return FilePtr();  // shrank or failed while being read
+  if (got != body.size())
+    return Status::InvalidArgument("refused: the file changed while being read");
   auto f = MakeFile(rel, std::move(body));
   f->mtime_ns = mtime_ns;
   f->size = st.st_size;
@@ -182,18 +188,22 @@ Response StaticFiles::Serve(const Request& req) {
   FilePtr f = *found;
   // A missing file is a client-side route, answered with the app; a missing
   // hashed asset (an old chunk after a redeploy) is a 404, not HTML.
-  if (!f && rel.starts_with("assets/")) return ErrorResponse(Status::NotFound("no such asset"), "path");
+  if (!f && rel.starts_with("assets/"))
+    return ErrorResponse(Status::NotFound("no such asset"), "path");
   if (!f) {
     auto index = Load("index.html");
     if (index.ok()) f = *index;
   }
-  if (!f) return ErrorResponse(Status::NotFound("no dashboard at " + root_.string() + " (build it with make web)"));
+  if (!f)
+    return ErrorResponse(
+        Status::NotFound("no dashboard at " + root_.string() + " (build it with make web)"));
   Response res;
   res.content_type = f->content_type;
   res.headers.emplace_back("ETag", f->etag);
   res.headers.emplace_back("Vary", "Accept-Encoding");
   bool immutable = rel.starts_with("assets/");  // found: missing assets are 404 above
-  res.headers.emplace_back("Cache-Control", immutable ? "public, max-age=31536000, immutable" : "no-cache");
+  res.headers.emplace_back("Cache-Control",
+                           immutable ? "public, max-age=31536000, immutable" : "no-cache");
   if (req.Header("if-none-match") == f->etag) {
     res.status = 304;
     return res;

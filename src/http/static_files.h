@@ -61,7 +61,8 @@ Result<std::string> StaticPath(std::string_view request_path);
 // stay beneath it. NotFound when nothing is there; InvalidArgument when
 // something is but may not be served (an absolute or climbing `rel`, a
 // symlink out of the root, a directory, a device).
-Result<std::filesystem::path> ResolveBeneath(const std::filesystem::path& canonical_root, std::string_view rel);
+Result<std::filesystem::path> ResolveBeneath(const std::filesystem::path& canonical_root,
+                                             std::string_view rel);
 
 class StaticFiles {
  public:
@@ -95,7 +96,7 @@ class StaticFiles {
   Result<FilePtr> LoadFromDisk(const std::filesystem::path& canonical_root, const std::string& rel);
 
   std::filesystem::path root_;  // empty: the embedded files
-  std::mutex mu_;  // guards cache_ when serving from disk; embedded, it never changes
+  std::mutex mu_;               // guards cache_ when serving from disk; embedded, it never changes
   std::unordered_map<std::string, FilePtr> cache_;
 };
 
