@@ -46,11 +46,13 @@ bench: build
 web: deps
 	bash scripts/build-web.sh
 
-demo: build web
+# The build compiles web/dist into the binary, so the dashboard is built first.
+demo: web
+	$(MAKE) build
 	bash scripts/demo.sh $(BUILD) $(PORT)
 
 format:
-	clang-format -i $$(git ls-files 'src/*.cc' 'src/*.h' 'bench/*.cc' 'fuzz/*.cc')
+	clang-format -i $$(git ls-files 'src/*.cc' 'src/*.h' 'bench/*.cc' 'fuzz/*.cc' 'tools/*.cc')
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

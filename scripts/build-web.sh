@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the web dashboard into web/dist (served by `burnrate serve --web-dir web/dist`).
+# Builds the web dashboard into web/dist, which the next burnrate build compiles
+# into the binary (`burnrate serve --web-dir web/dist` serves it from disk, for development).
 # Runs `npm ci` only when node_modules is missing or older than package-lock.json,
 # and skips the build when dist is newer than every source file. Prints the
 # gzip size of the JavaScript a first load fetches and fails if it exceeds 300 KB.

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make demo: a server on an embedded SQLite file with a simulated
-# organisation streaming live events. Ctrl-C stops everything.
+# organisation streaming live events. Ctrl-C stops everything. The dashboard
+# is the one compiled into the binary (make demo builds web/dist first).
 set -euo pipefail
 BUILD=${1:-build}
 PORT=${2:-8080}
@@ -10,14 +11,12 @@ mkdir -p "$DIR"
 rm -f "$DIR"/demo.db*
 KEY=$("$BIN" keys create --db "$DIR/demo.db" --role admin --label demo)
 VIEWER=$("$BIN" keys create --db "$DIR/demo.db" --role viewer --label demo-viewer)
-WEB_ARGS=()
-[[ -f web/dist/index.html ]] && WEB_ARGS=(--web-dir web/dist)
 # 300 labelled personas (farmers among them) give the review queue work; their
 # declared batch jobs are exempt, as the labels say.
 "$BIN" simulate --personas --users 300 --days 2 --seed 7 --out "$DIR/personas.ndjson" --labels "$DIR/labels.ndjson" >/dev/null
 EXEMPT=$(grep '"exempt":true' "$DIR/labels.ndjson" | sed 's/.*"user":"\([^"]*\)".*/"\1"/' | paste -sd, - || true)
 printf '[detection]\nexempt = [%s]\n' "$EXEMPT" > "$DIR/demo.toml"
-"$BIN" serve --config "$DIR/demo.toml" --db "$DIR/demo.db" --listen "127.0.0.1:$PORT" "${WEB_ARGS[@]}" > "$DIR/server.log" 2>&1 &
+"$BIN" serve --config "$DIR/demo.toml" --db "$DIR/demo.db" --listen "127.0.0.1:$PORT" > "$DIR/server.log" 2>&1 &
 SERVER=$!
 trap 'kill $SERVER ${LIVE:-} 2>/dev/null || true; wait 2>/dev/null || true' EXIT INT TERM
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done

@@ -1,5 +1,6 @@
-// Vite build for the burnrate dashboard. Output goes to web/dist, which
-// `burnrate serve --web-dir web/dist` serves at "/". No CDN: everything the
+// Vite build for the burnrate dashboard. Output goes to web/dist, which the
+// next burnrate build compiles into the binary, served at "/" (or, for
+// development, `burnrate serve --web-dir web/dist`). No CDN: everything the
 // page needs is bundled here.
 import { defineConfig } from 'vite';
 

@@ -21,7 +21,7 @@ struct Config {
   std::string db_path = "burnrate.db";
   std::string listen = "127.0.0.1:8080";
   int http_threads = 2;
-  std::string web_dir;          // built dashboard; empty = look beside the binary
+  std::string web_dir;          // development: dashboard dir on disk; empty = the one compiled in
   std::string timezone = "UTC";
   int64_t board_refresh_ms = 250;
   int64_t raw_retention_days = 90;   // raw events; rollups are kept forever

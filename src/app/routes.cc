@@ -351,15 +351,11 @@ void App::Impl::RegisterRoutes() {
   governor->RegisterRoutes(router);
   detection->RegisterRoutes(router);
 
-  // The dashboard: static files with a fallback to index.html (SPA routes).
-  if (cfg.web_dir.empty()) {
-    router.SetFallback([](Request&, http::Respond respond) {
-      respond(ErrorResponse(Status::NotFound("no dashboard is installed (build it with make web)")));
-    });
-  } else {
-    auto files = std::make_shared<http::StaticFiles>(cfg.web_dir);
-    router.SetFallback([files](Request& r, http::Respond respond) { respond(files->Serve(r)); });
-  }
+  // The dashboard: compiled into the binary, or from disk with --web-dir
+  // (development), with a fallback to index.html for client-side routes.
+  auto files = cfg.web_dir.empty() ? std::make_shared<http::StaticFiles>(http::EmbeddedDashboard())
+                                   : std::make_shared<http::StaticFiles>(std::filesystem::path(cfg.web_dir));
+  router.SetFallback([files](Request& r, http::Respond respond) { respond(files->Serve(r)); });
 }
 
 }  // namespace burnrate::app

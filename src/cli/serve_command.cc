@@ -66,7 +66,9 @@ void AddServeCommand(CLI::App& app) {
   cmd->add_option("--config", args->config, "TOML config file (docs/config.md)");
   cmd->add_option("--db", args->flags.db_path, "SQLite database file")->default_val("burnrate.db");
   cmd->add_option("--listen", args->flags.listen, "HOST:PORT to listen on")->default_val("127.0.0.1:8080");
-  cmd->add_option("--web-dir", args->flags.web_dir, "Directory of the built dashboard (web/dist)");
+  cmd->add_option("--web-dir", args->flags.web_dir,
+                  "Development only: serve the dashboard from this directory (e.g. web/dist) instead of "
+                  "the one compiled into the binary");
   cmd->add_option("--prices", args->flags.prices_file, "LiteLLM-format price file to overlay");
   cmd->add_option("--identity", args->flags.identity_file, "User/team/org directory (CSV or JSON)");
   cmd->add_option("--tz", args->flags.timezone, "Time zone for calendar windows")->default_val("UTC");

@@ -121,6 +121,11 @@ TEST(Router, FallbackOnlyForGetOutsideTheApi) {
   EXPECT_EQ(Call(r, "GET", "/index.html").body, "static:/index.html");
   EXPECT_EQ(Call(r, "GET", "/v1/unknown", "admin-key").status, 404);
   EXPECT_EQ(Call(r, "POST", "/index.html").status, 404);
+  // The fallback gets the path exactly as sent: not percent-decoded, empty
+  // segments kept, so the static file server judges what the client sent.
+  for (const char* raw : {"/%2e%2e/%2e%2e/etc/passwd", "//etc/passwd", "/a%2fb", "/..%5cx", "/%00"}) {
+    EXPECT_EQ(Call(r, "GET", raw).body, std::string("static:") + raw);
+  }
 }
 
 TEST(Router, AsyncHandlersMayAnswerLater) {
