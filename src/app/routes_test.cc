@@ -375,7 +375,9 @@ TEST_F(RoutesTest, RevokedKeyEndsItsStream) {
   auto other = store::OpenSqliteStore((dir_ / "burnrate.db").string());
   ASSERT_TRUE(other.ok());
   std::string id;
-  for (const auto& k : *(*other)->ListKeys())
+  auto listed = (*other)->ListKeys();
+  ASSERT_TRUE(listed.ok());
+  for (const auto& k : *listed)
     if (k.label == "doomed") id = k.id;
   auto revoked_at = std::chrono::steady_clock::now();
   ASSERT_TRUE((*other)->RevokeKey(id).ok());
