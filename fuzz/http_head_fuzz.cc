@@ -37,7 +37,7 @@ void CheckParse(const HeadParse& p, std::string_view in, const HeadLimits& limit
   Check(p.consumed > 0 && p.consumed <= in.size() && p.consumed <= limits.max_header_bytes);
   const auto& h = p.head;
   Check(!h.request.method.empty());
-  Check(!h.request.path.empty());
+  Check(!h.request.path.empty() && h.request.path[0] == '/');
   for (const auto& [name, value] : h.request.headers) {
     for (char c : name) Check(!(c >= 'A' && c <= 'Z'));
   }

@@ -87,6 +87,10 @@ static void FillRequest(const RequestParser::value_type& msg, Request* req) {
 
 HeadError CheckHead(const RequestParser& p, const HeadLimits& limits, RequestHead* out) {
   const auto& msg = p.get();
+  // Origin form only ("/path?query"): no proxy requests, no "*".
+  if (msg.target().empty() || msg.target().front() != '/') {
+    return {400, "request target must be a path starting with /"};
+  }
   HeadError framing = CheckFraming(msg, limits, p.content_length());
   if (!framing.ok()) return framing;
   bool expect = false;

@@ -5,7 +5,8 @@
 // request is admitted (Router::Admit), and only then answers
 // "100 Continue" and reads the body. The checks are strict, because a head
 // two parsers read differently is how requests are smuggled past a proxy:
-//   - malformed syntax is 400, a head over the size limit 431;
+//   - malformed syntax is 400, a head over the size limit 431, a target
+//     that is not a path ("/...") 400;
 //   - Transfer-Encoding must be exactly "chunked" (else 501), given once,
 //     and never together with Content-Length (400);
 //   - Content-Length must be one decimal number given once (400) and at
