@@ -10,14 +10,16 @@ namespace burnrate::app {
 // by CLI11 with the same ranges).
 static Status CheckServerLimits(const Config& c, const std::string& prefix) {
   if (c.max_connections < 1 || c.max_connections > kMaxConnectionsLimit) {
-    return Status::InvalidArgument(prefix + "max_connections must be 1.." + std::to_string(kMaxConnectionsLimit));
+    return Status::InvalidArgument(prefix + "max_connections must be 1.." +
+                                   std::to_string(kMaxConnectionsLimit));
   }
-  const std::pair<const char*, int> timeouts[] = {
-      {"header_timeout_ms", c.header_timeout_ms}, {"idle_timeout_ms", c.idle_timeout_ms},
-      {"body_timeout_ms", c.body_timeout_ms}};
+  const std::pair<const char*, int> timeouts[] = {{"header_timeout_ms", c.header_timeout_ms},
+                                                  {"idle_timeout_ms", c.idle_timeout_ms},
+                                                  {"body_timeout_ms", c.body_timeout_ms}};
   for (const auto& [name, ms] : timeouts) {
     if (ms < 1 || ms > kMaxTimeoutMs) {
-      return Status::InvalidArgument(prefix + name + " must be 1.." + std::to_string(kMaxTimeoutMs));
+      return Status::InvalidArgument(prefix + name + " must be 1.." +
+                                     std::to_string(kMaxTimeoutMs));
     }
   }
   return Status::OK();
@@ -51,8 +53,10 @@ Result<Config> LoadConfig(const std::string& path) {
     if (!t.at_path(key)) return;
     using T = std::remove_pointer_t<decltype(out)>;
     auto v = t.at_path(key).value<int64_t>();
-    if (v && std::in_range<T>(*v)) *out = static_cast<T>(*v);
-    else wrong(key, v ? "an integer in range" : "an integer");
+    if (v && std::in_range<T>(*v))
+      *out = static_cast<T>(*v);
+    else
+      wrong(key, v ? "an integer in range" : "an integer");
   };
   str("server.listen", &c.listen);
   num("server.threads", &c.http_threads);

@@ -109,17 +109,20 @@ TEST(Config, RangeChecks) {
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("raw_retention_days"), std::string::npos);
   EXPECT_FALSE(LoadConfig("/nonexistent/burnrate.toml").ok());
-  for (const char* bad : {"max_connections = 0", "max_connections = 1000001", "header_timeout_ms = 0",
-                          "idle_timeout_ms = -5", "body_timeout_ms = 86400001"}) {
+  for (const char* bad :
+       {"max_connections = 0", "max_connections = 1000001", "header_timeout_ms = 0",
+        "idle_timeout_ms = -5", "body_timeout_ms = 86400001"}) {
     auto s = LoadConfig(Write(std::string("[server]\n") + bad + "\n"));
     ASSERT_FALSE(s.ok()) << bad;
     std::string key(bad, std::string_view(bad).find(' '));
-    EXPECT_NE(s.status().message().find("server." + key), std::string::npos) << s.status().message();
+    EXPECT_NE(s.status().message().find("server." + key), std::string::npos)
+        << s.status().message();
   }
   // A number that does not fit the field is an error, not a wrapped value.
   auto wrap = LoadConfig(Write("[server]\nmax_connections = 4294967297\n"));
   ASSERT_FALSE(wrap.ok());
-  EXPECT_NE(wrap.status().message().find("server.max_connections"), std::string::npos) << wrap.status().message();
+  EXPECT_NE(wrap.status().message().find("server.max_connections"), std::string::npos)
+      << wrap.status().message();
 }
 
 TEST(SplitHostPort, Forms) {

@@ -67,7 +67,8 @@ static int Serve(const std::string& config_file, app::Config flags, const std::v
             << (*app)->port() << " (db " << cfg.db_path << ")" << std::endl;
   if ((*app)->max_connections() < cfg.max_connections) {
     std::cerr << "burnrate: max_connections lowered from " << cfg.max_connections << " to "
-              << (*app)->max_connections() << " to fit the open-file limit (ulimit -n)" << std::endl;
+              << (*app)->max_connections() << " to fit the open-file limit (ulimit -n)"
+              << std::endl;
   }
   // 7. Wait for SIGINT/SIGTERM; 8. drain and close.
   int sig = 0;
@@ -101,16 +102,19 @@ void AddServeCommand(CLI::App& app) {
                   "A request head must be complete within this (from connect, or its first byte)")
       ->default_val(10000)
       ->check(CLI::Range(1, app::kMaxTimeoutMs));
-  cmd->add_option("--idle-timeout-ms", args->flags.idle_timeout_ms, "Close a kept-alive connection idle this long")
+  cmd->add_option("--idle-timeout-ms", args->flags.idle_timeout_ms,
+                  "Close a kept-alive connection idle this long")
       ->default_val(60000)
       ->check(CLI::Range(1, app::kMaxTimeoutMs));
-  cmd->add_option("--body-timeout-ms", args->flags.body_timeout_ms, "Cut off an upload that stalls this long")
+  cmd->add_option("--body-timeout-ms", args->flags.body_timeout_ms,
+                  "Cut off an upload that stalls this long")
       ->default_val(30000)
       ->check(CLI::Range(1, app::kMaxTimeoutMs));
   cmd->callback([cmd, args] {
     std::vector<std::string> set;
-    for (const char* name : {"db", "listen", "web-dir", "prices", "identity", "tz", "threads", "pseudonymous",
-                             "max-connections", "header-timeout-ms", "idle-timeout-ms", "body-timeout-ms"}) {
+    for (const char* name :
+         {"db", "listen", "web-dir", "prices", "identity", "tz", "threads", "pseudonymous",
+          "max-connections", "header-timeout-ms", "idle-timeout-ms", "body-timeout-ms"}) {
       // A flag overrides the config file when given, or when there is no file.
       if (cmd->count(std::string("--") + name) > 0 || args->config.empty()) set.emplace_back(name);
     }

@@ -3,7 +3,6 @@
 #include <boost/asio/buffer.hpp>
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/error.hpp>
-
 #include <cctype>
 
 #include "http/beast_head.h"
@@ -28,8 +27,8 @@ void ApplyLimits(RequestParser& p, const HeadLimits& limits) {
 
 HeadError ParseErrorFor(beast::error_code ec, const HeadLimits& limits) {
   if (ec == bhttp::error::header_limit) {
-    return {431, "request head (request line and header fields) exceeds " + std::to_string(limits.max_header_bytes) +
-                     " bytes"};
+    return {431, "request head (request line and header fields) exceeds " +
+                     std::to_string(limits.max_header_bytes) + " bytes"};
   }
   if (ec == bhttp::error::body_limit) {
     return {413, "request body exceeds " + std::to_string(limits.max_body_bytes) + " bytes"};
@@ -58,7 +57,8 @@ static HeadError CheckFraming(const RequestParser::value_type& msg, const HeadLi
     if (f.name() == bhttp::field::transfer_encoding) ++te, te_value = f.value();
     if (f.name() == bhttp::field::content_length) ++cl, cl_value = f.value();
   }
-  if (te > 0 && cl > 0) return {400, "Transfer-Encoding and Content-Length together: send only one of them"};
+  if (te > 0 && cl > 0)
+    return {400, "Transfer-Encoding and Content-Length together: send only one of them"};
   if (te > 1) return {400, "Transfer-Encoding given more than once"};
   if (te == 1 && !beast::iequals(Trim(te_value), "chunked")) {
     return {501, "Transfer-Encoding other than exactly 'chunked' is not supported"};
@@ -96,7 +96,8 @@ HeadError CheckHead(const RequestParser& p, const HeadLimits& limits, RequestHea
   bool expect = false;
   for (const auto& f : msg) {
     if (f.name() != bhttp::field::expect) continue;
-    if (!beast::iequals(Trim(f.value()), "100-continue")) return {417, "Expect may only be 100-continue"};
+    if (!beast::iequals(Trim(f.value()), "100-continue"))
+      return {417, "Expect may only be 100-continue"};
     expect = true;
   }
   FillRequest(msg, &out->request);

@@ -30,7 +30,7 @@
 namespace burnrate::http {
 
 struct HeadLimits {
-  size_t max_header_bytes = 64 * 1024;  // request line + fields: 431 beyond
+  size_t max_header_bytes = 64 * 1024;   // request line + fields: 431 beyond
   uint64_t max_body_bytes = 256u << 20;  // Content-Length beyond: 413
 };
 

@@ -51,15 +51,16 @@ TEST(RequestHead, BodylessAndChunkedAndExpect) {
   ASSERT_TRUE(get.error.ok());
   EXPECT_FALSE(get.head.has_body);
   EXPECT_FALSE(get.head.keep_alive);
-  HeadParse chunked =
-      ParseRequestHead("POST /x HTTP/1.1\r\nTransfer-Encoding: Chunked\r\nExpect: 100-Continue\r\n\r\n", Limits());
+  HeadParse chunked = ParseRequestHead(
+      "POST /x HTTP/1.1\r\nTransfer-Encoding: Chunked\r\nExpect: 100-Continue\r\n\r\n", Limits());
   ASSERT_TRUE(chunked.error.ok()) << chunked.error.message;
   EXPECT_TRUE(chunked.head.chunked);
   EXPECT_TRUE(chunked.head.has_body);
   EXPECT_FALSE(chunked.head.content_length.has_value());
   EXPECT_TRUE(chunked.head.expect_continue);
   // HTTP/1.0 clients do not wait for 100 Continue.
-  HeadParse old = ParseRequestHead("POST /x HTTP/1.0\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n", Limits());
+  HeadParse old = ParseRequestHead(
+      "POST /x HTTP/1.0\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n", Limits());
   ASSERT_TRUE(old.error.ok());
   EXPECT_FALSE(old.head.expect_continue);
   EXPECT_FALSE(old.head.keep_alive);
@@ -85,24 +86,27 @@ TEST(RequestHead, BadHeadsGetTheirStatusAndAJsonBody) {
       {"body over the limit", "POST / HTTP/1.1\r\nContent-Length: 1048577\r\n\r\n", 413},
       {"Content-Length not a number", "POST / HTTP/1.1\r\nContent-Length: 5x\r\n\r\n", 400},
       {"negative Content-Length", "POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n", 400},
-      {"two different Content-Lengths", "POST / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n", 400},
-      {"two equal Content-Lengths", "POST / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n", 400},
+      {"two different Content-Lengths",
+       "POST / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n", 400},
+      {"two equal Content-Lengths",
+       "POST / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n", 400},
       {"a list of Content-Lengths", "POST / HTTP/1.1\r\nContent-Length: 5, 5\r\n\r\n", 400},
-      {"xchunked with Content-Length", "POST / HTTP/1.1\r\nTransfer-Encoding: xchunked\r\nContent-Length: 5\r\n\r\n",
-       400},
-      {"Content-Length then xchunked", "POST / HTTP/1.1\r\nContent-Length: 5\r\nTransfer-Encoding: xchunked\r\n\r\n",
-       400},
-      {"chunked then Content-Length", "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n",
-       400},
-      {"Content-Length then chunked", "POST / HTTP/1.1\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n",
-       400},
+      {"xchunked with Content-Length",
+       "POST / HTTP/1.1\r\nTransfer-Encoding: xchunked\r\nContent-Length: 5\r\n\r\n", 400},
+      {"Content-Length then xchunked",
+       "POST / HTTP/1.1\r\nContent-Length: 5\r\nTransfer-Encoding: xchunked\r\n\r\n", 400},
+      {"chunked then Content-Length",
+       "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n", 400},
+      {"Content-Length then chunked",
+       "POST / HTTP/1.1\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n", 400},
       {"Transfer-Encoding twice",
        "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n", 400},
       {"xchunked alone", "POST / HTTP/1.1\r\nTransfer-Encoding: xchunked\r\n\r\n", 501},
       {"gzip", "POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", 501},
       {"gzip, chunked", "POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 501},
       {"chunked, chunked", "POST / HTTP/1.1\r\nTransfer-Encoding: chunked, chunked\r\n\r\n", 501},
-      {"Expect other than 100-continue", "POST / HTTP/1.1\r\nContent-Length: 1\r\nExpect: 200-ok\r\n\r\n", 417},
+      {"Expect other than 100-continue",
+       "POST / HTTP/1.1\r\nContent-Length: 1\r\nExpect: 200-ok\r\n\r\n", 417},
   };
   for (const Case& c : cases) {
     HeadParse p = ParseRequestHead(c.bytes, Limits());

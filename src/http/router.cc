@@ -114,7 +114,8 @@ void Router::AddSync(std::string method, std::string pattern, Role need, SyncHan
 
 // Matches the route's pattern against the request's path parts, collecting
 // {name} parameters (decoded).
-static bool MatchPath(const std::vector<std::string>& pattern, const std::vector<std::string>& parts,
+static bool MatchPath(const std::vector<std::string>& pattern,
+                      const std::vector<std::string>& parts,
                       std::unordered_map<std::string, std::string>* params) {
   if (pattern.size() != parts.size()) return false;
   for (size_t i = 0; i < parts.size(); ++i) {
@@ -138,15 +139,17 @@ std::optional<Response> Router::Authorize(Role need, Request& req) const {
     key = it->second;  // EventSource cannot set headers
   }
   if (key.empty() || !auth_) {
-    return ErrorResponse(Status::Unauthenticated("missing API key: send Authorization: Bearer <key>"));
+    return ErrorResponse(
+        Status::Unauthenticated("missing API key: send Authorization: Bearer <key>"));
   }
   auto who = auth_(key);
   if (!who.ok()) return ErrorResponse(who.status());
   req.role = who->first;
   req.principal = who->second;
   if (!Allows(req.role, need)) {
-    return ErrorResponse(Status::PermissionDenied(std::string("this endpoint needs role ") + RoleName(need) +
-                                                  ", the key has role " + RoleName(req.role)));
+    return ErrorResponse(Status::PermissionDenied(std::string("this endpoint needs role ") +
+                                                  RoleName(need) + ", the key has role " +
+                                                  RoleName(req.role)));
   }
   return std::nullopt;
 }

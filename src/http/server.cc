@@ -21,17 +21,18 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <deque>
 #include <filesystem>
 #include <limits>
 #include <optional>
+#include <thread>
 #include <utility>
 
+// After <utility>: Boost 1.74's asio/awaitable.hpp uses std::exchange
+// without including it.
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-
-#include <deque>
-#include <thread>
 
 #include "http/beast_head.h"
 #include "http/http.h"
@@ -87,18 +88,20 @@ class ConnectionSlot {
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, const Router& router, const SessionLimits& limits, ConnectionSlot slot)
+  Session(tcp::socket socket, const Router& router, const SessionLimits& limits,
+          ConnectionSlot slot)
       : stream_(std::move(socket)), router_(router), limits_(limits), slot_(std::move(slot)) {}
 
   void Start() {
-    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->ReadHead(/*first=*/true); });
+    asio::dispatch(stream_.get_executor(),
+                   [self = shared_from_this()] { self->ReadHead(/*first=*/true); });
   }
 
   // Over the connection cap: answer 503 and close.
   void Refuse(int cap) {
     asio::dispatch(stream_.get_executor(), [self = shared_from_this(), cap] {
-      Response r = ErrorResponse(Status::Unavailable("too many open connections (limit " + std::to_string(cap) +
-                                                     "); try again shortly"));
+      Response r = ErrorResponse(Status::Unavailable("too many open connections (limit " +
+                                                     std::to_string(cap) + "); try again shortly"));
       r.headers.emplace_back("Retry-After", "1");
       self->keep_alive_ = false;
       self->linger_ = true;
@@ -132,17 +135,19 @@ class Session : public std::enable_shared_from_this<Session> {
     detail::ApplyLimits(*parser_, limits_.head);
     if (first || buffer_.size() > 0) return ReadHeadBytes();
     stream_.expires_after(limits_.idle_timeout);
-    stream_.async_read_some(buffer_.prepare(kReadBytes), [self = shared_from_this()](beast::error_code ec, size_t n) {
-      if (ec) return self->Close();
-      self->buffer_.commit(n);
-      self->ReadHeadBytes();
-    });
+    stream_.async_read_some(buffer_.prepare(kReadBytes),
+                            [self = shared_from_this()](beast::error_code ec, size_t n) {
+                              if (ec) return self->Close();
+                              self->buffer_.commit(n);
+                              self->ReadHeadBytes();
+                            });
   }
 
   void ReadHeadBytes() {
     stream_.expires_after(limits_.header_timeout);
-    bhttp::async_read_header(stream_, buffer_, *parser_,
-                             [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHead(ec); });
+    bhttp::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHead(ec); });
   }
 
   // 2. Admission: the head is checked, the route found and the key
@@ -180,12 +185,14 @@ class Session : public std::enable_shared_from_this<Session> {
   void ReadBody() {
     parser_->eager(true);  // parse all that each read brings
     stream_.expires_after(limits_.body_timeout);
-    bhttp::async_read_some(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, size_t) {
-      if (self->ClientGone(ec)) return self->Close();
-      if (ec) return self->Reject(detail::ParseErrorFor(ec, self->limits_.head));
-      if (!self->parser_->is_done()) return self->ReadBody();
-      self->Dispatch();
-    });
+    bhttp::async_read_some(stream_, buffer_, *parser_,
+                           [self = shared_from_this()](beast::error_code ec, size_t) {
+                             if (self->ClientGone(ec)) return self->Close();
+                             if (ec)
+                               return self->Reject(detail::ParseErrorFor(ec, self->limits_.head));
+                             if (!self->parser_->is_done()) return self->ReadBody();
+                             self->Dispatch();
+                           });
   }
 
   // 4. The handler; it answers through Respond, possibly from another thread.
@@ -200,8 +207,8 @@ class Session : public std::enable_shared_from_this<Session> {
 
   static bool ClientGone(beast::error_code ec) {
     return ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message ||
-           ec == asio::error::connection_reset || ec == asio::error::eof || ec == beast::error::timeout ||
-           ec == asio::error::operation_aborted;
+           ec == asio::error::connection_reset || ec == asio::error::eof ||
+           ec == beast::error::timeout || ec == asio::error::operation_aborted;
   }
 
   // A head or body that cannot be read as a request: answer why and close,
@@ -373,7 +380,8 @@ struct Server::Impl {
       }
       budget = std::max<int64_t>(2, int64_t(rl.rlim_cur) - open - kReservedFds);
     }
-    cap = int(std::clamp<int64_t>(opts.max_connections, 1, budget - std::min<int64_t>(budget / 16 + 1, 64)));
+    cap = int(std::clamp<int64_t>(opts.max_connections, 1,
+                                  budget - std::min<int64_t>(budget / 16 + 1, 64)));
     refuse_slots = int(std::clamp<int64_t>(budget - cap, 1, 64));
   }
 
@@ -391,7 +399,8 @@ struct Server::Impl {
   // in the backlog and the listener stays readable, so accepting again at
   // once would spin at 100% CPU. Wait 10 ms, doubling up to 1 s.
   void BackOff() {
-    backoff = std::clamp(backoff * 2, std::chrono::milliseconds(10), std::chrono::milliseconds(1000));
+    backoff =
+        std::clamp(backoff * 2, std::chrono::milliseconds(10), std::chrono::milliseconds(1000));
     accept_timer.expires_after(backoff);
     accept_timer.async_wait([this](beast::error_code ec) {
       if (!ec) Accept();

@@ -42,7 +42,9 @@ class RawSocket {
   }
   void Send(std::string_view s) { ASSERT_EQ(write(fd_, s.data(), s.size()), ssize_t(s.size())); }
   // Like Send, but a closed connection is a false, not a SIGPIPE.
-  bool TrySend(std::string_view s) { return send(fd_, s.data(), s.size(), MSG_NOSIGNAL) == ssize_t(s.size()); }
+  bool TrySend(std::string_view s) {
+    return send(fd_, s.data(), s.size(), MSG_NOSIGNAL) == ssize_t(s.size());
+  }
   // How long until the server closes the connection (reads and drops what
   // it sends); 5 s (the read timeout) if it does not.
   std::chrono::milliseconds TimeToClose() {
@@ -50,7 +52,8 @@ class RawSocket {
     char buf[4096];
     while (read(fd_, buf, sizeof buf) > 0) {
     }
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                 t0);
   }
   // Reads until `needle` has been seen `times` times (or timeout/EOF).
   std::string ReadUntil(std::string_view needle, int times = 1) {
@@ -99,7 +102,8 @@ class ServerTest : public testing::Test {
       });
     });
     router_.AddSync("POST", "/ingest", Role::kIngest, [](Request& r) {
-      return Response::Json("{\"principal\":\"" + r.principal + "\",\"bytes\":" + std::to_string(r.body.size()) + "}");
+      return Response::Json("{\"principal\":\"" + r.principal +
+                            "\",\"bytes\":" + std::to_string(r.body.size()) + "}");
     });
     router_.SetAuthenticator([this](std::string_view key) -> Result<std::pair<Role, std::string>> {
       ++auth_calls_;
@@ -254,8 +258,9 @@ TEST_F(ServerTest, ManyConcurrentClients) {
 
 TEST_F(ServerTest, ContinueIsAnsweredBeforeTheBodyIsSent) {
   RawSocket s(server_->port());
-  s.Send("POST /ingest HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer good\r\nContent-Length: 5\r\n"
-         "Expect: 100-continue\r\n\r\n");
+  s.Send(
+      "POST /ingest HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer good\r\nContent-Length: 5\r\n"
+      "Expect: 100-continue\r\n\r\n");
   EXPECT_EQ(s.ReadUntil("\r\n\r\n"), "HTTP/1.1 100 Continue\r\n\r\n");
   s.Send("hello");
   std::string got = s.ReadUntil("}");
@@ -266,7 +271,9 @@ TEST_F(ServerTest, ContinueIsAnsweredBeforeTheBodyIsSent) {
 
 TEST_F(ServerTest, ChunkedBodyWithContinue) {
   RawSocket s(server_->port());
-  s.Send("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nExpect: 100-continue\r\n\r\n");
+  s.Send(
+      "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nExpect: "
+      "100-continue\r\n\r\n");
   EXPECT_EQ(s.ReadUntil("\r\n\r\n"), "HTTP/1.1 100 Continue\r\n\r\n");
   s.Send("5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n");
   std::string got = s.ReadUntil("hello world");
@@ -282,14 +289,21 @@ TEST_F(ServerTest, EarlyRefusalsWithoutReadingTheBody) {
     const char* status;
   };
   std::vector<Case> cases = {
-      {"no key, Expect", "POST /ingest HTTP/1.1\r\nContent-Length: 900000\r\nExpect: 100-continue\r\n\r\n", "401"},
+      {"no key, Expect",
+       "POST /ingest HTTP/1.1\r\nContent-Length: 900000\r\nExpect: 100-continue\r\n\r\n", "401"},
       {"no key", "POST /ingest HTTP/1.1\r\nContent-Length: 900000\r\n\r\n", "401"},
-      {"bad key", "POST /ingest HTTP/1.1\r\nAuthorization: Bearer bad\r\nContent-Length: 900000\r\n\r\n", "401"},
-      {"too long", "POST /ingest HTTP/1.1\r\nAuthorization: Bearer good\r\nContent-Length: 2000000\r\n\r\n", "413"},
-      {"too long, Expect",
-       "POST /ingest HTTP/1.1\r\nAuthorization: Bearer good\r\nContent-Length: 2000000\r\nExpect: 100-continue\r\n\r\n",
+      {"bad key",
+       "POST /ingest HTTP/1.1\r\nAuthorization: Bearer bad\r\nContent-Length: 900000\r\n\r\n",
+       "401"},
+      {"too long",
+       "POST /ingest HTTP/1.1\r\nAuthorization: Bearer good\r\nContent-Length: 2000000\r\n\r\n",
        "413"},
-      {"no such route", "POST /nothing HTTP/1.1\r\nContent-Length: 900000\r\nExpect: 100-continue\r\n\r\n", "404"},
+      {"too long, Expect",
+       "POST /ingest HTTP/1.1\r\nAuthorization: Bearer good\r\nContent-Length: 2000000\r\nExpect: "
+       "100-continue\r\n\r\n",
+       "413"},
+      {"no such route",
+       "POST /nothing HTTP/1.1\r\nContent-Length: 900000\r\nExpect: 100-continue\r\n\r\n", "404"},
       {"wrong method", "PUT /ingest HTTP/1.1\r\nContent-Length: 900000\r\n\r\n", "405"},
   };
   for (const Case& c : cases) {
@@ -325,23 +339,31 @@ TEST_F(ServerTest, MalformedRequestsGetAnAnswerAndAClose) {
       {"bad field", "GET / HTTP/1.1\r\nBad Name: y\r\n\r\n", "400"},
       {"huge head", "GET / HTTP/1.1\r\nX-Big: " + std::string(70 * 1024, 'a') + "\r\n\r\n", "431"},
       {"xchunked + Content-Length",
-       "POST /echo HTTP/1.1\r\nTransfer-Encoding: xchunked\r\nContent-Length: 5\r\n\r\nhello", "400"},
+       "POST /echo HTTP/1.1\r\nTransfer-Encoding: xchunked\r\nContent-Length: 5\r\n\r\nhello",
+       "400"},
       {"chunked + Content-Length",
-       "POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\nhello", "400"},
+       "POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\nhello",
+       "400"},
       {"gzip coding", "POST /echo HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\nhello", "501"},
-      {"differing Content-Lengths", "POST /echo HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello", "400"},
-      {"repeated Content-Length", "POST /echo HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\nhello", "400"},
-      {"bad chunk", "POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n", "400"},
+      {"differing Content-Lengths",
+       "POST /echo HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello", "400"},
+      {"repeated Content-Length",
+       "POST /echo HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\nhello", "400"},
+      {"bad chunk",
+       "POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n", "400"},
       {"chunked body over the limit",
-       "POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n200000\r\n" + std::string(0x200000, 'x') + "\r\n0\r\n\r\n",
+       "POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n200000\r\n" +
+           std::string(0x200000, 'x') + "\r\n0\r\n\r\n",
        "413"},
-      {"odd Expect", "POST /echo HTTP/1.1\r\nContent-Length: 5\r\nExpect: please\r\n\r\nhello", "417"},
+      {"odd Expect", "POST /echo HTTP/1.1\r\nContent-Length: 5\r\nExpect: please\r\n\r\nhello",
+       "417"},
   };
   for (const Case& c : cases) {
     RawSocket s(server_->port());
     s.TrySend(c.bytes);  // the server may answer and close before all is sent
     std::string got = s.ReadUntil("}");
-    EXPECT_EQ(got.rfind(std::string("HTTP/1.1 ") + c.status, 0), 0u) << c.what << ": " << got.substr(0, 200);
+    EXPECT_EQ(got.rfind(std::string("HTTP/1.1 ") + c.status, 0), 0u)
+        << c.what << ": " << got.substr(0, 200);
     EXPECT_NE(got.find("Connection: close"), std::string::npos) << c.what;
     EXPECT_NE(got.find("Content-Type: application/json"), std::string::npos) << c.what;
     EXPECT_NE(got.find("{\"error\":"), std::string::npos) << c.what;
@@ -369,7 +391,8 @@ TEST_F(ServerTest, SlowlorisIsCutOffAtTheHeaderTimeout) {
   std::atomic<bool> done{false};
   // One byte every 50 ms: the head would take 5 s, and each byte is progress.
   std::thread sender([&] {
-    std::string head = "GET /hello HTTP/1.1\r\nHost: x\r\nX-Pad: " + std::string(60, 'a') + "\r\n\r\n";
+    std::string head =
+        "GET /hello HTTP/1.1\r\nHost: x\r\nX-Pad: " + std::string(60, 'a') + "\r\n\r\n";
     for (char c : head) {
       if (done || !s.TrySend(std::string_view(&c, 1))) return;
       std::this_thread::sleep_for(50ms);
