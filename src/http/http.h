@@ -151,7 +151,7 @@ class Server {
   Status Start();
   void Stop();
   uint16_t port() const;  // the bound port (useful with port 0)
-  // The connection cap in force after Start(): ServerOptions::max_connections,
+  // The connection cap in force after Start() (0 before): max_connections,
   // or less when the open-file limit leaves room for fewer.
   int max_connections() const;
 
