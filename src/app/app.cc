@@ -192,6 +192,10 @@ Status App::Start() {
   http::ServerOptions so;
   BR_RETURN_IF_ERROR(SplitHostPort(a.cfg.listen, &so.host, &so.port));
   so.threads = a.cfg.http_threads;
+  so.max_connections = a.cfg.max_connections;
+  so.header_timeout_ms = a.cfg.header_timeout_ms;
+  so.idle_timeout_ms = a.cfg.idle_timeout_ms;
+  so.body_timeout_ms = a.cfg.body_timeout_ms;
   a.server = std::make_unique<http::Server>(so, a.router);
   BR_RETURN_IF_ERROR(a.server->Start());
   a.ticker = std::thread([&a] {
@@ -280,6 +284,8 @@ void App::Impl::Tick() {
 std::string App::Impl::Alias(std::string_view id) const { return pseudonyms->Alias(id); }
 
 uint16_t App::port() const { return impl_->server ? impl_->server->port() : 0; }
+
+int App::max_connections() const { return impl_->server ? impl_->server->max_connections() : 0; }
 store::Store& App::store() { return *impl_->store; }
 engine::Engine& App::engine() { return *impl_->engine; }
 ingest::Ingestor& App::ingestor() { return *impl_->ingestor; }

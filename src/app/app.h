@@ -50,6 +50,9 @@ class App {
   Status StartOffline();  // recover and start the committer, no HTTP (CLI --db)
   void Stop();     // idempotent
   uint16_t port() const;
+  // The HTTP connection cap in force (Config::max_connections, or lower to
+  // fit the open-file limit); 0 before Start().
+  int max_connections() const;
 
   store::Store& store();
   engine::Engine& engine();

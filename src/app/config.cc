@@ -2,7 +2,28 @@
 
 #include <toml++/toml.h>
 
+#include <utility>
+
 namespace burnrate::app {
+
+// The [server] connection limits are in range (the serve flags are checked
+// by CLI11 with the same ranges).
+static Status CheckServerLimits(const Config& c, const std::string& prefix) {
+  if (c.max_connections < 1 || c.max_connections > kMaxConnectionsLimit) {
+    return Status::InvalidArgument(prefix + "max_connections must be 1.." +
+                                   std::to_string(kMaxConnectionsLimit));
+  }
+  const std::pair<const char*, int> timeouts[] = {{"header_timeout_ms", c.header_timeout_ms},
+                                                  {"idle_timeout_ms", c.idle_timeout_ms},
+                                                  {"body_timeout_ms", c.body_timeout_ms}};
+  for (const auto& [name, ms] : timeouts) {
+    if (ms < 1 || ms > kMaxTimeoutMs) {
+      return Status::InvalidArgument(prefix + name + " must be 1.." +
+                                     std::to_string(kMaxTimeoutMs));
+    }
+  }
+  return Status::OK();
+}
 
 Result<Config> LoadConfig(const std::string& path) {
   Config c;
@@ -30,12 +51,20 @@ Result<Config> LoadConfig(const std::string& path) {
   };
   auto num = [&](const char* key, auto* out) {
     if (!t.at_path(key)) return;
-    if (auto v = t.at_path(key).value<int64_t>()) *out = static_cast<std::remove_pointer_t<decltype(out)>>(*v);
-    else wrong(key, "an integer");
+    using T = std::remove_pointer_t<decltype(out)>;
+    auto v = t.at_path(key).value<int64_t>();
+    if (v && std::in_range<T>(*v))
+      *out = static_cast<T>(*v);
+    else
+      wrong(key, v ? "an integer in range" : "an integer");
   };
   str("server.listen", &c.listen);
   num("server.threads", &c.http_threads);
   str("server.web_dir", &c.web_dir);
+  num("server.max_connections", &c.max_connections);
+  num("server.header_timeout_ms", &c.header_timeout_ms);
+  num("server.idle_timeout_ms", &c.idle_timeout_ms);
+  num("server.body_timeout_ms", &c.body_timeout_ms);
   str("store.path", &c.db_path);
   num("store.raw_retention_days", &c.raw_retention_days);
   str("engine.timezone", &c.timezone);
@@ -55,6 +84,7 @@ Result<Config> LoadConfig(const std::string& path) {
   c.limits.retention_ms = c.raw_retention_days * kDayMs;
   if (!err.ok()) return err;
   if (c.http_threads < 1 || c.http_threads > 256) return Status::InvalidArgument(path + ": server.threads must be 1..256");
+  BR_RETURN_IF_ERROR(CheckServerLimits(c, path + ": server."));
   if (c.raw_retention_days < 8) return Status::InvalidArgument(path + ": store.raw_retention_days must be at least 8");
   c.toml = std::make_shared<toml::table>(std::move(t));
   return c;

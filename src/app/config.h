@@ -21,6 +21,11 @@ struct Config {
   std::string db_path = "burnrate.db";
   std::string listen = "127.0.0.1:8080";
   int http_threads = 2;
+  // Limits against clients that hold connections ([server], docs/config.md).
+  int max_connections = 4096;      // lowered to fit the open-file limit
+  int header_timeout_ms = 10'000;  // a new connection's first request head
+  int idle_timeout_ms = 60'000;    // a kept-alive connection between requests
+  int body_timeout_ms = 30'000;    // the longest pause in an upload
   std::string web_dir;          // development: dashboard dir on disk; empty = the one compiled in
   std::string timezone = "UTC";
   int64_t board_refresh_ms = 250;
@@ -33,6 +38,10 @@ struct Config {
   std::string config_path;      // where it came from, if a file
   std::shared_ptr<toml::table> toml;  // the whole file, for other layers' sections
 };
+
+// Ranges of the [server] connection limits.
+constexpr int kMaxConnectionsLimit = 1'000'000;
+constexpr int kMaxTimeoutMs = 86'400'000;  // a day
 
 // Reads a TOML config file; errors name the file, line and key.
 Result<Config> LoadConfig(const std::string& path);

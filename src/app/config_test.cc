@@ -24,6 +24,10 @@ TEST(Config, DefaultsWork) {
   EXPECT_EQ(c.listen, "127.0.0.1:8080");
   EXPECT_EQ(c.timezone, "UTC");
   EXPECT_GE(c.raw_retention_days, 8);
+  EXPECT_EQ(c.max_connections, 4096);
+  EXPECT_EQ(c.header_timeout_ms, 10'000);
+  EXPECT_EQ(c.idle_timeout_ms, 60'000);
+  EXPECT_EQ(c.body_timeout_ms, 30'000);
 }
 
 TEST(Config, ReadsEverySection) {
@@ -32,6 +36,10 @@ TEST(Config, ReadsEverySection) {
 listen = "0.0.0.0:9000"
 threads = 4
 web_dir = "/srv/web"
+max_connections = 100
+header_timeout_ms = 2000
+idle_timeout_ms = 5000
+body_timeout_ms = 7000
 [store]
 path = "/var/lib/burnrate.db"
 raw_retention_days = 30
@@ -55,6 +63,10 @@ anything = "kept for other layers"
   EXPECT_EQ(c->listen, "0.0.0.0:9000");
   EXPECT_EQ(c->http_threads, 4);
   EXPECT_EQ(c->web_dir, "/srv/web");
+  EXPECT_EQ(c->max_connections, 100);
+  EXPECT_EQ(c->header_timeout_ms, 2000);
+  EXPECT_EQ(c->idle_timeout_ms, 5000);
+  EXPECT_EQ(c->body_timeout_ms, 7000);
   EXPECT_EQ(c->db_path, "/var/lib/burnrate.db");
   EXPECT_EQ(c->raw_retention_days, 30);
   EXPECT_EQ(c->limits.retention_ms, 30 * kDayMs);
@@ -97,6 +109,20 @@ TEST(Config, RangeChecks) {
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("raw_retention_days"), std::string::npos);
   EXPECT_FALSE(LoadConfig("/nonexistent/burnrate.toml").ok());
+  for (const char* bad :
+       {"max_connections = 0", "max_connections = 1000001", "header_timeout_ms = 0",
+        "idle_timeout_ms = -5", "body_timeout_ms = 86400001"}) {
+    auto s = LoadConfig(Write(std::string("[server]\n") + bad + "\n"));
+    ASSERT_FALSE(s.ok()) << bad;
+    std::string key(bad, std::string_view(bad).find(' '));
+    EXPECT_NE(s.status().message().find("server." + key), std::string::npos)
+        << s.status().message();
+  }
+  // A number that does not fit the field is an error, not a wrapped value.
+  auto wrap = LoadConfig(Write("[server]\nmax_connections = 4294967297\n"));
+  ASSERT_FALSE(wrap.ok());
+  EXPECT_NE(wrap.status().message().find("server.max_connections"), std::string::npos)
+      << wrap.status().message();
 }
 
 TEST(SplitHostPort, Forms) {

@@ -1,4 +1,6 @@
 // `burnrate serve`: the server's main, as a list of steps.
+#include <sys/resource.h>
+
 #include <csignal>
 #include <iostream>
 
@@ -15,6 +17,15 @@ int& ExitCode() {
 static int Fail(const Status& st) {
   std::cerr << "burnrate: " << st.message() << "\n";
   return ExitCode() = 1;
+}
+
+// Raises the soft limit on open files to the hard limit.
+static void RaiseOpenFileLimit() {
+  rlimit rl{};
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);  // if refused, the server sizes its cap to the old limit
+  }
 }
 
 static int Serve(const std::string& config_file, app::Config flags, const std::vector<std::string>& set) {
@@ -34,6 +45,10 @@ static int Serve(const std::string& config_file, app::Config flags, const std::v
     if (f == "tz") cfg.timezone = flags.timezone;
     if (f == "threads") cfg.http_threads = flags.http_threads;
     if (f == "pseudonymous") cfg.pseudonymous = flags.pseudonymous;
+    if (f == "max-connections") cfg.max_connections = flags.max_connections;
+    if (f == "header-timeout-ms") cfg.header_timeout_ms = flags.header_timeout_ms;
+    if (f == "idle-timeout-ms") cfg.idle_timeout_ms = flags.idle_timeout_ms;
+    if (f == "body-timeout-ms") cfg.body_timeout_ms = flags.body_timeout_ms;
   }
   // 2. Block the stop signals before any thread starts, to wait for them below.
   sigset_t signals;
@@ -41,14 +56,21 @@ static int Serve(const std::string& config_file, app::Config flags, const std::v
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  // 3. Open the store, prices and identity; 4. recover; 5. serve.
+  // 3. Allow as many open files as the system lets us: each connection is one.
+  RaiseOpenFileLimit();
+  // 4. Open the store, prices and identity; 5. recover; 6. serve.
   auto app = app::App::Open(cfg, SystemClock::Get());
   if (!app.ok()) return Fail(app.status());
   Status st = (*app)->Start();
   if (!st.ok()) return Fail(st);
   std::cout << "burnrate listening on http://" << cfg.listen.substr(0, cfg.listen.rfind(':')) << ":"
             << (*app)->port() << " (db " << cfg.db_path << ")" << std::endl;
-  // 6. Wait for SIGINT/SIGTERM; 7. drain and close.
+  if ((*app)->max_connections() < cfg.max_connections) {
+    std::cerr << "burnrate: max_connections lowered from " << cfg.max_connections << " to "
+              << (*app)->max_connections() << " to fit the open-file limit (ulimit -n)"
+              << std::endl;
+  }
+  // 7. Wait for SIGINT/SIGTERM; 8. drain and close.
   int sig = 0;
   sigwait(&signals, &sig);
   std::cout << "burnrate: stopping (signal " << sig << "), draining" << std::endl;
@@ -74,9 +96,27 @@ void AddServeCommand(CLI::App& app) {
   cmd->add_option("--tz", args->flags.timezone, "Time zone for calendar windows")->default_val("UTC");
   cmd->add_option("--threads", args->flags.http_threads, "HTTP threads")->default_val(2);
   cmd->add_flag("--pseudonymous", args->flags.pseudonymous, "Show stable aliases instead of user ids on boards");
+  cmd->add_option("--max-connections", args->flags.max_connections,
+                  "Open HTTP connections; one more is answered 503 (lowered to fit ulimit -n)")
+      ->default_val(4096)
+      ->check(CLI::Range(1, app::kMaxConnectionsLimit));
+  cmd->add_option("--header-timeout-ms", args->flags.header_timeout_ms,
+                  "A request head must be complete within this (from connect, or its first byte)")
+      ->default_val(10000)
+      ->check(CLI::Range(1, app::kMaxTimeoutMs));
+  cmd->add_option("--idle-timeout-ms", args->flags.idle_timeout_ms,
+                  "Close a kept-alive connection idle this long")
+      ->default_val(60000)
+      ->check(CLI::Range(1, app::kMaxTimeoutMs));
+  cmd->add_option("--body-timeout-ms", args->flags.body_timeout_ms,
+                  "Cut off an upload that stalls this long")
+      ->default_val(30000)
+      ->check(CLI::Range(1, app::kMaxTimeoutMs));
   cmd->callback([cmd, args] {
     std::vector<std::string> set;
-    for (const char* name : {"db", "listen", "web-dir", "prices", "identity", "tz", "threads", "pseudonymous"}) {
+    for (const char* name :
+         {"db", "listen", "web-dir", "prices", "identity", "tz", "threads", "pseudonymous",
+          "max-connections", "header-timeout-ms", "idle-timeout-ms", "body-timeout-ms"}) {
       // A flag overrides the config file when given, or when there is no file.
       if (cmd->count(std::string("--") + name) > 0 || args->config.empty()) set.emplace_back(name);
     }

@@ -12,6 +12,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -37,6 +38,10 @@ struct Request {
   std::string body;
   Role role = Role::kNone;   // set by authentication
   std::string principal;     // key id or user the key is bound to
+  // Set by Router::Admit: the route matched and authorized (an index, or
+  // kFallbackRoute), so that Dispatch does not do it again.
+  static constexpr int kNotAdmitted = -1, kFallbackRoute = -2;
+  int admitted_route = kNotAdmitted;
 
   std::string_view Header(std::string_view name) const;
   std::string_view Query(std::string_view name, std::string_view fallback = "") const;
@@ -84,8 +89,14 @@ class Router {
   void Add(std::string method, std::string pattern, Role need, Handler h);
   void AddSync(std::string method, std::string pattern, Role need, SyncHandler h);
   // Authenticates through `auth` (unless the route needs Role::kNone), checks
-  // the role, and calls the handler; answers 404/405/401/403 itself.
+  // the role, and calls the handler; answers 404/405/401/403 itself. A
+  // request already admitted (Admit) goes straight to its handler.
   void Dispatch(Request& req, Respond respond) const;
+  // The same lookup and checks without calling the handler, for a request
+  // whose body has not been read yet: returns the refusal (404, 405, 401,
+  // 403), or nothing and marks `req` admitted (with params, role and
+  // principal set).
+  std::optional<Response> Admit(Request& req) const;
 
   // Resolves "Authorization: Bearer <key>" to a role and principal.
   using Authenticator = std::function<Result<std::pair<Role, std::string>>(std::string_view key)>;
@@ -100,21 +111,42 @@ class Router {
     Role need;
     Handler handler;
   };
+  // The refusal (401/403) when `req` may not use a route that needs `need`;
+  // sets req.role and req.principal.
+  std::optional<Response> Authorize(Role need, Request& req) const;
+
   std::vector<Route> routes_;
   Authenticator auth_;
   Handler fallback_;
 };
 
+// Limits against clients that hold connections or send too much
+// (docs/config.md, [server]).
 struct ServerOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 8080;
   int threads = 2;
   size_t max_body_bytes = 256u << 20;
+  size_t max_header_bytes = 64 * 1024;  // request line + fields: 431 beyond
+  // Open connections. One more is answered 503 and closed; Start() lowers
+  // the cap to fit the open-file limit (see Server::max_connections()).
+  int max_connections = 4096;
+  // A new connection must complete its first request's head within this;
+  // so must a later request's head, counted from its first byte.
+  int header_timeout_ms = 10'000;
+  // A kept-alive connection may wait this long for its next request.
+  int idle_timeout_ms = 60'000;
+  // The longest wait for more of a body: a slow upload that keeps moving
+  // is fine, a stalled one is cut off.
+  int body_timeout_ms = 30'000;
 };
 
 // An HTTP/1.1 server (keep-alive, pipelining-safe) on Boost.Beast. Start()
 // binds and returns; Stop() closes the listener, ends open streams and joins
-// the I/O threads.
+// the I/O threads. Each request's head is checked (http/request_head.h) and
+// admitted by the Router (Admit) before its body is read: a refused upload
+// is answered (400/401/403/404/405/413/417/431/501) without reading the
+// body, and an admitted one that asked for it gets "100 Continue".
 class Server {
  public:
   Server(ServerOptions opts, const Router& router);
@@ -122,6 +154,9 @@ class Server {
   Status Start();
   void Stop();
   uint16_t port() const;  // the bound port (useful with port 0)
+  // The connection cap in force after Start() (0 before): max_connections,
+  // or less when the open-file limit leaves room for fewer.
+  int max_connections() const;
 
  private:
   struct Impl;

@@ -112,58 +112,83 @@ void Router::AddSync(std::string method, std::string pattern, Role need, SyncHan
       [h = std::move(h)](Request& req, Respond respond) { respond(h(req)); });
 }
 
-void Router::Dispatch(Request& req, Respond respond) const {
+// Matches the route's pattern against the request's path parts, collecting
+// {name} parameters (decoded).
+static bool MatchPath(const std::vector<std::string>& pattern,
+                      const std::vector<std::string>& parts,
+                      std::unordered_map<std::string, std::string>* params) {
+  if (pattern.size() != parts.size()) return false;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    const auto& p = pattern[i];
+    if (p.size() > 2 && p.front() == '{' && p.back() == '}') {
+      (*params)[p.substr(1, p.size() - 2)] = ParseQuery("x=" + parts[i])["x"];
+    } else if (p != parts[i]) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::optional<Response> Router::Authorize(Role need, Request& req) const {
+  if (need == Role::kNone) return std::nullopt;
+  std::string_view authz = req.Header("authorization");
+  std::string_view key;
+  if (authz.size() > 7 && (authz.substr(0, 7) == "Bearer " || authz.substr(0, 7) == "bearer ")) {
+    key = authz.substr(7);
+  } else if (auto it = req.query.find("key"); it != req.query.end()) {
+    key = it->second;  // EventSource cannot set headers
+  }
+  if (key.empty() || !auth_) {
+    return ErrorResponse(
+        Status::Unauthenticated("missing API key: send Authorization: Bearer <key>"));
+  }
+  auto who = auth_(key);
+  if (!who.ok()) return ErrorResponse(who.status());
+  req.role = who->first;
+  req.principal = who->second;
+  if (!Allows(req.role, need)) {
+    return ErrorResponse(Status::PermissionDenied(std::string("this endpoint needs role ") +
+                                                  RoleName(need) + ", the key has role " +
+                                                  RoleName(req.role)));
+  }
+  return std::nullopt;
+}
+
+std::optional<Response> Router::Admit(Request& req) const {
   auto parts = PathParts(req.path);
   bool path_matched = false;
-  for (const auto& r : routes_) {
-    if (r.parts.size() != parts.size()) continue;
+  for (size_t i = 0; i < routes_.size(); ++i) {
+    const Route& r = routes_[i];
     std::unordered_map<std::string, std::string> params;
-    bool ok = true;
-    for (size_t i = 0; i < parts.size() && ok; ++i) {
-      const auto& p = r.parts[i];
-      if (p.size() > 2 && p.front() == '{' && p.back() == '}') {
-        params[p.substr(1, p.size() - 2)] = ParseQuery("x=" + parts[i])["x"];
-      } else {
-        ok = p == parts[i];
-      }
-    }
-    if (!ok) continue;
+    if (!MatchPath(r.parts, parts, &params)) continue;
     path_matched = true;
     if (r.method != req.method && !(req.method == "HEAD" && r.method == "GET")) continue;
+    if (auto refusal = Authorize(r.need, req)) return refusal;
     req.params = std::move(params);
-    if (r.need != Role::kNone) {
-      std::string_view authz = req.Header("authorization");
-      std::string_view key;
-      if (authz.size() > 7 && (authz.substr(0, 7) == "Bearer " || authz.substr(0, 7) == "bearer ")) {
-        key = authz.substr(7);
-      } else if (auto it = req.query.find("key"); it != req.query.end()) {
-        key = it->second;  // EventSource cannot set headers
-      }
-      if (key.empty() || !auth_) {
-        return respond(ErrorResponse(Status::Unauthenticated("missing API key: send Authorization: Bearer <key>")));
-      }
-      auto who = auth_(key);
-      if (!who.ok()) return respond(ErrorResponse(who.status()));
-      req.role = who->first;
-      req.principal = who->second;
-      if (!Allows(req.role, r.need)) {
-        return respond(ErrorResponse(Status::PermissionDenied(
-            std::string("this endpoint needs role ") + RoleName(r.need) + ", the key has role " +
-            RoleName(req.role))));
-      }
-    }
-    return r.handler(req, std::move(respond));
+    req.admitted_route = int(i);
+    return std::nullopt;
   }
   if (path_matched) {
     // 405, not 400: the request is fine, the resource does not take it.
     Response r = ErrorResponse(Status::InvalidArgument("method " + req.method + " not allowed on " + req.path));
     r.status = 405;
-    return respond(std::move(r));
+    return r;
   }
   if (fallback_ && (req.method == "GET" || req.method == "HEAD") && req.path.rfind("/v1/", 0) != 0) {
-    return fallback_(req, std::move(respond));
+    req.admitted_route = Request::kFallbackRoute;
+    return std::nullopt;
   }
-  respond(ErrorResponse(Status::NotFound("no such endpoint: " + req.path)));
+  return ErrorResponse(Status::NotFound("no such endpoint: " + req.path));
+}
+
+void Router::Dispatch(Request& req, Respond respond) const {
+  // A request the server admitted before reading its body is not looked up
+  // or authenticated a second time.
+  if (req.admitted_route == Request::kNotAdmitted) {
+    if (auto refusal = Admit(req)) return respond(std::move(*refusal));
+  }
+  if (req.admitted_route == Request::kFallbackRoute) return fallback_(req, std::move(respond));
+  routes_.at(size_t(req.admitted_route)).handler(req, std::move(respond));
 }
 
 static int HexValue(char c) {

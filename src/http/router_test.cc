@@ -2,6 +2,9 @@
 // authentication, 401/403/404/405, path parameters, query decoding.
 #include <gtest/gtest.h>
 
+#include <optional>
+#include <vector>
+
 #include "http/http.h"
 
 namespace burnrate::http {
@@ -140,6 +143,71 @@ TEST(Router, AsyncHandlersMayAnswerLater) {
   EXPECT_EQ(status, 0);
   saved(Response::Json("{}", 202));
   EXPECT_EQ(status, 202);
+}
+
+Request Head(std::string method, std::string path, std::string key = "") {
+  Request req;
+  req.method = std::move(method);
+  req.path = std::move(path);
+  if (!key.empty()) req.headers["authorization"] = "Bearer " + key;
+  return req;
+}
+
+TEST(Router, AdmitRefusesBeforeTheBodyWithTheSameAnswersAsDispatch) {
+  Router r = MakeRouter();
+  r.SetFallback([](Request& q, Respond respond) { respond(Response::Text("static:" + q.path)); });
+  struct Case {
+    std::string method, path, key;
+    int status;  // 0: admitted
+  };
+  for (const Case& c : std::vector<Case>{{"POST", "/v1/events", "", 401},
+                                         {"POST", "/v1/events", "wrong-key", 401},
+                                         {"POST", "/v1/events", "viewer-key", 403},
+                                         {"POST", "/v1/nothing", "admin-key", 404},
+                                         {"PUT", "/v1/events", "admin-key", 405},
+                                         {"POST", "/v1/events", "ingest-key", 0},
+                                         {"GET", "/healthz", "", 0},
+                                         {"GET", "/index.html", "", 0}}) {
+    Request req = Head(c.method, c.path, c.key);
+    std::optional<Response> refusal = r.Admit(req);
+    EXPECT_EQ(refusal ? refusal->status : 0, c.status) << c.method << " " << c.path << " " << c.key;
+    if (refusal) {
+      EXPECT_NE(refusal->body.find("\"error\""), std::string::npos);
+      EXPECT_EQ(req.admitted_route, Request::kNotAdmitted);
+      EXPECT_EQ(Call(r, c.method, c.path, c.key).status, c.status);  // Dispatch alone agrees
+    } else {
+      EXPECT_NE(req.admitted_route, Request::kNotAdmitted);
+    }
+  }
+}
+
+TEST(Router, AnAdmittedRequestIsAuthenticatedOnce) {
+  Router r = MakeRouter();
+  int calls = 0;
+  r.SetAuthenticator([&calls](std::string_view key) -> Result<std::pair<Role, std::string>> {
+    ++calls;
+    if (key == "ingest-key") return std::make_pair(Role::kIngest, std::string("k_ingest"));
+    return Status::Unauthenticated("invalid or revoked API key");
+  });
+  Request req = Head("POST", "/v1/events", "ingest-key");
+  ASSERT_FALSE(r.Admit(req).has_value());
+  EXPECT_EQ(req.role, Role::kIngest);
+  EXPECT_EQ(req.principal, "k_ingest");
+  EXPECT_EQ(calls, 1);
+  std::string body;
+  r.Dispatch(req, [&](Response res) { body = res.body; });
+  EXPECT_EQ(body, "ingest:k_ingest");
+  EXPECT_EQ(calls, 1);  // not again
+  // Without Admit, Dispatch authenticates by itself.
+  EXPECT_EQ(Call(r, "POST", "/v1/events", "ingest-key").body, "ingest:k_ingest");
+  EXPECT_EQ(calls, 2);
+}
+
+TEST(Router, AdmitSetsPathParameters) {
+  Router r = MakeRouter();
+  Request req = Head("GET", "/v1/users/a%40b.com/usage", "admin-key");
+  ASSERT_FALSE(r.Admit(req).has_value());
+  EXPECT_EQ(req.params["id"], "a@b.com");
 }
 
 TEST(ErrorResponse, MapsCodesAndNamesTheField) {

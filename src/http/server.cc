@@ -1,26 +1,40 @@
-// The HTTP server on Boost.Beast; the only translation unit of the server
-// that includes Beast/Asio (client.cc is the other), to keep builds fast.
+// The HTTP server on Boost.Beast; with request_head.cc the only translation
+// units of the server that include Beast/Asio (client.cc is the other), to
+// keep builds fast.
 //
 // One io_context run by `threads` threads. Each connection is a Session on
-// its own strand: read a request, dispatch it to the Router, and write the
-// answer when the handler calls Respond (possibly later, from another
-// thread: the write is posted back to the strand). Requests on one
-// connection are answered in order because the next read starts only after
-// the previous answer was written. An SSE response turns the session into a
-// stream: a queue of pre-formatted events written one after another; a
-// pending one-byte read notices the client going away.
+// its own strand: read a request's head, check it (request_head.h) and ask
+// the Router to admit it, answer "100 Continue" if the client waits for
+// that, read the body, dispatch it to the Router, and write the answer when
+// the handler calls Respond (possibly later, from another thread: the write
+// is posted back to the strand). Requests on one connection are answered in
+// order because the next read starts only after the previous answer was
+// written. An SSE response turns the session into a stream: a queue of
+// pre-formatted events written one after another; a pending one-byte read
+// notices the client going away.
+//
+// Against clients that hold connections: every wait has a timeout (head,
+// keep-alive idle, body progress, write), the number of connections is
+// capped below the open-file limit (one more is answered 503), and a failed
+// accept backs off instead of retrying at once.
 #include <pthread.h>
+#include <sys/resource.h>
 
+#include <algorithm>
+#include <deque>
+#include <filesystem>
+#include <limits>
 #include <optional>
+#include <thread>
 #include <utility>
 
+// After <utility>: Boost 1.74's asio/awaitable.hpp uses std::exchange
+// without including it.
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
-#include <deque>
-#include <thread>
-
+#include "http/beast_head.h"
 #include "http/http.h"
 
 namespace burnrate::http {
@@ -49,12 +63,53 @@ class SseStream final : public SseChannel, public std::enable_shared_from_this<S
   std::atomic<bool> closed_{false};
 };
 
+// The limits one session applies, from ServerOptions.
+struct SessionLimits {
+  HeadLimits head;
+  std::chrono::milliseconds header_timeout, idle_timeout, body_timeout;
+};
+
+// Counts a connection against the cap until released (at Close, or when
+// the session is destroyed without one). Shared: a handler may keep its
+// session past the server's end.
+class ConnectionSlot {
+ public:
+  explicit ConnectionSlot(std::shared_ptr<std::atomic<int>> live) : live_(std::move(live)) {}
+  ConnectionSlot(ConnectionSlot&&) noexcept = default;
+  ConnectionSlot& operator=(ConnectionSlot&&) = delete;
+  ~ConnectionSlot() { Release(); }
+  void Release() {
+    if (live_ != nullptr) live_->fetch_sub(1);
+    live_.reset();
+  }
+
+ private:
+  std::shared_ptr<std::atomic<int>> live_;
+};
+
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, const Router& router, size_t max_body)
-      : stream_(std::move(socket)), router_(router), max_body_(max_body) {}
+  Session(tcp::socket socket, const Router& router, const SessionLimits& limits,
+          ConnectionSlot slot)
+      : stream_(std::move(socket)), router_(router), limits_(limits), slot_(std::move(slot)) {}
 
-  void Start() { asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->Read(); }); }
+  void Start() {
+    asio::dispatch(stream_.get_executor(),
+                   [self = shared_from_this()] { self->ReadHead(/*first=*/true); });
+  }
+
+  // Over the connection cap: answer 503 and close.
+  void Refuse(int cap) {
+    asio::dispatch(stream_.get_executor(), [self = shared_from_this(), cap] {
+      Response r = ErrorResponse(Status::Unavailable("too many open connections (limit " +
+                                                     std::to_string(cap) + "); try again shortly"));
+      r.headers.emplace_back("Retry-After", "1");
+      self->keep_alive_ = false;
+      self->linger_ = true;
+      self->linger_for_ = std::chrono::seconds(1);
+      self->Write(std::move(r));
+    });
+  }
 
   // Called from any thread by an SseStream.
   void CloseSse() {
@@ -75,7 +130,10 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
  private:
-  void Read() {
+  // 1. The head. The first request's head must be complete within the
+  // header timeout of the accept; a kept-alive connection may idle
+  // longer, and the header timeout starts with the next request's bytes.
+  void ReadHead(bool first) {
     // Beast reads max(512, free capacity) bytes per recv, and its body
     // parser empties the buffer as it goes: without room reserved, a 3 MB
     // NDJSON body took 6,000 recv calls of 512 bytes, each through the whole
@@ -83,44 +141,92 @@ class Session : public std::enable_shared_from_this<Session> {
     // ingest). With 64 KiB reserved, each recv takes up to 64 KiB.
     buffer_.reserve(kReadBytes);
     parser_.emplace();
-    parser_->body_limit(max_body_);
-    parser_->header_limit(64 * 1024);
-    stream_.expires_after(std::chrono::seconds(120));
-    bhttp::async_read(stream_, buffer_, *parser_,
-                      [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
+    detail::ApplyLimits(*parser_, limits_.head);
+    if (first || buffer_.size() > 0) return ReadHeadBytes();
+    stream_.expires_after(limits_.idle_timeout);
+    stream_.async_read_some(buffer_.prepare(kReadBytes),
+                            [self = shared_from_this()](beast::error_code ec, size_t n) {
+                              if (ec) return self->Close();
+                              self->buffer_.commit(n);
+                              self->ReadHeadBytes();
+                            });
   }
 
-  void OnRead(beast::error_code ec) {
-    if (ec == bhttp::error::end_of_stream || ec == asio::error::connection_reset || ec == beast::error::timeout) {
-      return Close();
+  void ReadHeadBytes() {
+    stream_.expires_after(limits_.header_timeout);
+    bhttp::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHead(ec); });
+  }
+
+  // 2. Admission: the head is checked, the route found and the key
+  // authorized before any body byte is read, so a refused upload costs
+  // the client one round trip and the server nothing.
+  void OnHead(beast::error_code ec) {
+    if (ClientGone(ec)) return Close();
+    if (ec) return Reject(detail::ParseErrorFor(ec, limits_.head));
+    RequestHead head;
+    if (HeadError e = detail::CheckHead(*parser_, limits_.head, &head); !e.ok()) return Reject(e);
+    keep_alive_ = head.keep_alive;
+    is_head_ = head.request.method == "HEAD";
+    req_ = std::make_shared<Request>(std::move(head.request));
+    if (std::optional<Response> refusal = router_.Admit(*req_)) {
+      // The body (if any) stays unread, so the connection cannot carry
+      // another request.
+      if (head.has_body) {
+        keep_alive_ = false;
+        linger_ = true;
+      }
+      return Write(std::move(*refusal));
     }
-    if (ec == bhttp::error::body_limit) {
-      Response r = ErrorResponse(Status::InvalidArgument("request body exceeds " + std::to_string(max_body_) + " bytes"));
-      r.status = 413;
-      keep_alive_ = false;
-      linger_ = true;  // the client may still be sending the body
-      return Write(std::move(r));
-    }
-    if (ec) return Close();
-    auto& msg = parser_->get();
-    keep_alive_ = msg.keep_alive();
-    auto req = std::make_shared<Request>();
-    req->method = std::string(msg.method_string());
-    std::string_view target(msg.target().data(), msg.target().size());
-    size_t q = target.find('?');
-    req->path = std::string(target.substr(0, q));
-    if (q != std::string_view::npos) req->query = ParseQuery(target.substr(q + 1));
-    for (const auto& f : msg) {
-      std::string name(f.name_string());
-      for (auto& c : name) c = char(std::tolower(static_cast<unsigned char>(c)));
-      req->headers[name] = std::string(f.value());
-    }
-    req->body = std::move(msg.body());
-    is_head_ = req->method == "HEAD";
+    if (!head.has_body) return Dispatch();
+    if (!head.expect_continue) return ReadBody();
+    static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+    stream_.expires_after(kWriteTimeout);
+    asio::async_write(stream_, asio::buffer(kContinue.data(), kContinue.size()),
+                      [self = shared_from_this()](beast::error_code ec, size_t) {
+                        if (ec) return self->Close();
+                        self->ReadBody();
+                      });
+  }
+
+  // 3. The body, one read at a time: each read restarts the body timeout.
+  void ReadBody() {
+    parser_->eager(true);  // parse all that each read brings
+    stream_.expires_after(limits_.body_timeout);
+    bhttp::async_read_some(stream_, buffer_, *parser_,
+                           [self = shared_from_this()](beast::error_code ec, size_t) {
+                             if (self->ClientGone(ec)) return self->Close();
+                             if (ec)
+                               return self->Reject(detail::ParseErrorFor(ec, self->limits_.head));
+                             if (!self->parser_->is_done()) return self->ReadBody();
+                             self->Dispatch();
+                           });
+  }
+
+  // 4. The handler; it answers through Respond, possibly from another thread.
+  void Dispatch() {
+    auto req = std::move(req_);
+    req->body = std::move(parser_->get().body());
     auto self = shared_from_this();
     router_.Dispatch(*req, [self, req](Response r) {
       asio::post(self->stream_.get_executor(), [self, r = std::move(r)]() mutable { self->Write(std::move(r)); });
     });
+  }
+
+  static bool ClientGone(beast::error_code ec) {
+    return ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message ||
+           ec == asio::error::connection_reset || ec == asio::error::eof ||
+           ec == beast::error::timeout || ec == asio::error::operation_aborted;
+  }
+
+  // A head or body that cannot be read as a request: answer why and close,
+  // since what follows cannot be trusted to start the next request.
+  void Reject(const HeadError& e) {
+    keep_alive_ = false;
+    linger_ = true;  // the client may still be sending
+    is_head_ = false;
+    Write(e.ToResponse());
   }
 
   void Write(Response r) {
@@ -135,11 +241,11 @@ class Session : public std::enable_shared_from_this<Session> {
     res->body() = std::move(r.body);
     res->prepare_payload();
     if (is_head_) res->body().clear();
-    stream_.expires_after(std::chrono::seconds(120));
+    stream_.expires_after(kWriteTimeout);
     bhttp::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, size_t) {
       if (!ec && self->linger_) return self->Linger();
       if (ec || !self->keep_alive_) return self->Close();
-      self->Read();
+      self->ReadHead(/*first=*/false);
     });
   }
 
@@ -173,13 +279,14 @@ class Session : public std::enable_shared_from_this<Session> {
     });
   }
 
-  // After answering early (413), stop sending but read and drop what the
-  // client still sends, for a while: closing with unread input makes the
-  // kernel reset the connection, and the client may lose the answer.
+  // After answering early (413, 401, 400, 503), stop sending but read and
+  // drop what the client still sends, for a while: closing with unread
+  // input makes the kernel reset the connection, and the client may lose
+  // the answer.
   void Linger() {
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream_.expires_after(std::chrono::seconds(5));
+    stream_.expires_after(linger_for_);
     Drain();
   }
 
@@ -194,21 +301,26 @@ class Session : public std::enable_shared_from_this<Session> {
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
     stream_.socket().close(ec);
+    slot_.Release();
     if (sse_) {
       sse_->MarkClosed();
       sse_.reset();  // break the Session <-> SseStream cycle
     }
   }
 
-  beast::tcp_stream stream_;
   static constexpr size_t kReadBytes = 64 * 1024;
+  static constexpr std::chrono::seconds kWriteTimeout{120};
+  beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
-  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::optional<detail::RequestParser> parser_;
+  std::shared_ptr<Request> req_;  // between its head and its dispatch
   const Router& router_;
-  size_t max_body_;
+  const SessionLimits& limits_;  // owned by the Server
+  ConnectionSlot slot_;
   bool keep_alive_ = true;
   bool is_head_ = false;
   bool linger_ = false;
+  std::chrono::seconds linger_for_{5};
   char drain_[16384];
   std::shared_ptr<SseStream> sse_;
   std::deque<std::string> sse_queue_;  // on the strand only
@@ -242,25 +354,82 @@ void SseStream::Close() {
 
 }  // namespace
 
+// Descriptors kept free for everything but connections: the database and
+// its WAL, files being served, the listener, the I/O machinery.
+constexpr int64_t kReservedFds = 32;
+
 struct Server::Impl {
   ServerOptions opts;
   const Router& router;
+  SessionLimits limits;
   asio::io_context ioc;
   tcp::acceptor acceptor{ioc};
+  asio::steady_timer accept_timer{ioc};
+  std::chrono::milliseconds backoff{0};  // touched by the one pending accept only
+  std::shared_ptr<std::atomic<int>> live = std::make_shared<std::atomic<int>>(0);
+  int cap = 0;           // connections served
+  int refuse_slots = 0;  // more connections answered 503; beyond, closed at once
   std::vector<std::thread> threads;
   uint16_t port = 0;
 
-  Impl(ServerOptions o, const Router& r) : opts(std::move(o)), router(r) {}
+  Impl(ServerOptions o, const Router& r) : opts(std::move(o)), router(r) {
+    limits.head.max_body_bytes = opts.max_body_bytes;
+    limits.head.max_header_bytes = opts.max_header_bytes;
+    limits.header_timeout = std::chrono::milliseconds(opts.header_timeout_ms);
+    limits.idle_timeout = std::chrono::milliseconds(opts.idle_timeout_ms);
+    limits.body_timeout = std::chrono::milliseconds(opts.body_timeout_ms);
+  }
+
+  // The cap must stay below the open-file limit: at that limit accept()
+  // fails, and a client can be neither served nor told why.
+  void SizeCap() {
+    int64_t budget = std::numeric_limits<int>::max();
+    rlimit rl{};
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+      int64_t open = 0;
+      std::error_code ec;
+      for (auto it = std::filesystem::directory_iterator("/proc/self/fd", ec);
+           !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+        ++open;
+      }
+      budget = std::max<int64_t>(2, int64_t(rl.rlim_cur) - open - kReservedFds);
+    }
+    cap = int(std::clamp<int64_t>(opts.max_connections, 1,
+                                  budget - std::min<int64_t>(budget / 16 + 1, 64)));
+    refuse_slots = int(std::clamp<int64_t>(budget - cap, 1, 64));
+  }
 
   void Accept() {
     acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
       if (ec == asio::error::operation_aborted) return;
-      if (!ec) {
-        socket.set_option(tcp::no_delay(true), ec);
-        std::make_shared<Session>(std::move(socket), router, opts.max_body_bytes)->Start();
-      }
+      if (ec && ec != asio::error::connection_aborted) return BackOff();
+      backoff = std::chrono::milliseconds(0);
+      if (!ec) Admit(std::move(socket));
       Accept();
     });
+  }
+
+  // Out of descriptors (EMFILE, ENFILE) or buffers: the connection stays
+  // in the backlog and the listener stays readable, so accepting again at
+  // once would spin at 100% CPU. Wait 10 ms, doubling up to 1 s.
+  void BackOff() {
+    backoff =
+        std::clamp(backoff * 2, std::chrono::milliseconds(10), std::chrono::milliseconds(1000));
+    accept_timer.expires_after(backoff);
+    accept_timer.async_wait([this](beast::error_code ec) {
+      if (!ec) Accept();
+    });
+  }
+
+  void Admit(tcp::socket socket) {
+    int n = live->fetch_add(1) + 1;
+    ConnectionSlot slot(live);
+    beast::error_code ec;
+    if (n > cap + refuse_slots) return;  // the slot and the socket close here
+    socket.set_option(tcp::no_delay(true), ec);
+    auto s = std::make_shared<Session>(std::move(socket), router, limits, std::move(slot));
+    if (n <= cap) return s->Start();
+    s->Refuse(cap);
   }
 };
 
@@ -283,6 +452,7 @@ Status Server::Start() {
                            ec.message());
   }
   impl_->port = a.local_endpoint().port();
+  impl_->SizeCap();
   impl_->Accept();
   for (int i = 0; i < std::max(1, impl_->opts.threads); ++i) {
     impl_->threads.emplace_back([this] {
@@ -305,5 +475,7 @@ void Server::Stop() {
 }
 
 uint16_t Server::port() const { return impl_->port; }
+
+int Server::max_connections() const { return impl_->cap; }
 
 }  // namespace burnrate::http

@@ -4,12 +4,14 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <filesystem>
 #include <thread>
 
 #include "http/client.h"
@@ -39,6 +41,20 @@ class RawSocket {
     fd_ = -1;
   }
   void Send(std::string_view s) { ASSERT_EQ(write(fd_, s.data(), s.size()), ssize_t(s.size())); }
+  // Like Send, but a closed connection is a false, not a SIGPIPE.
+  bool TrySend(std::string_view s) {
+    return send(fd_, s.data(), s.size(), MSG_NOSIGNAL) == ssize_t(s.size());
+  }
+  // How long until the server closes the connection (reads and drops what
+  // it sends); 5 s (the read timeout) if it does not.
+  std::chrono::milliseconds TimeToClose() {
+    auto t0 = std::chrono::steady_clock::now();
+    char buf[4096];
+    while (read(fd_, buf, sizeof buf) > 0) {
+    }
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                 t0);
+  }
   // Reads until `needle` has been seen `times` times (or timeout/EOF).
   std::string ReadUntil(std::string_view needle, int times = 1) {
     std::string got;
@@ -85,15 +101,32 @@ class ServerTest : public testing::Test {
         cv_.notify_all();
       });
     });
+    router_.AddSync("POST", "/ingest", Role::kIngest, [](Request& r) {
+      return Response::Json("{\"principal\":\"" + r.principal +
+                            "\",\"bytes\":" + std::to_string(r.body.size()) + "}");
+    });
+    router_.SetAuthenticator([this](std::string_view key) -> Result<std::pair<Role, std::string>> {
+      ++auth_calls_;
+      if (key == "good") return std::make_pair(Role::kIngest, std::string("k_good"));
+      return Status::Unauthenticated("invalid or revoked API key");
+    });
+    Restart(Options());
+  }
+  void TearDown() override { server_->Stop(); }
+
+  static ServerOptions Options() {
     ServerOptions o;
     o.port = 0;
     o.max_body_bytes = 1 << 20;
+    return o;
+  }
+  void Restart(ServerOptions o) {
+    if (server_) server_->Stop();
     server_ = std::make_unique<Server>(o, router_);
     ASSERT_TRUE(server_->Start().ok());
     ASSERT_GT(server_->port(), 0);
     base_ = "http://127.0.0.1:" + std::to_string(server_->port());
   }
-  void TearDown() override { server_->Stop(); }
 
   std::unique_ptr<Client> NewClient() {
     auto c = Client::Create(base_);
@@ -107,6 +140,7 @@ class ServerTest : public testing::Test {
   std::mutex mu_;
   std::condition_variable cv_;
   std::shared_ptr<SseChannel> channel_;
+  std::atomic<int> auth_calls_{0};
 };
 
 TEST_F(ServerTest, KeepAliveRequestsOnOneClient) {
@@ -218,6 +252,282 @@ TEST_F(ServerTest, ManyConcurrentClients) {
   }
   for (auto& t : ts) t.join();
   EXPECT_EQ(ok.load(), 300);
+}
+
+// --- Admission before the body ------------------------------------------
+
+TEST_F(ServerTest, ContinueIsAnsweredBeforeTheBodyIsSent) {
+  RawSocket s(server_->port());
+  s.Send(
+      "POST /ingest HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer good\r\nContent-Length: 5\r\n"
+      "Expect: 100-continue\r\n\r\n");
+  EXPECT_EQ(s.ReadUntil("\r\n\r\n"), "HTTP/1.1 100 Continue\r\n\r\n");
+  s.Send("hello");
+  std::string got = s.ReadUntil("}");
+  EXPECT_EQ(got.rfind("HTTP/1.1 200", 0), 0u) << got;
+  EXPECT_NE(got.find(R"({"principal":"k_good","bytes":5})"), std::string::npos) << got;
+  EXPECT_EQ(auth_calls_.load(), 1);  // admitted once, not authenticated again at dispatch
+}
+
+TEST_F(ServerTest, ChunkedBodyWithContinue) {
+  RawSocket s(server_->port());
+  s.Send(
+      "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nExpect: "
+      "100-continue\r\n\r\n");
+  EXPECT_EQ(s.ReadUntil("\r\n\r\n"), "HTTP/1.1 100 Continue\r\n\r\n");
+  s.Send("5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n");
+  std::string got = s.ReadUntil("hello world");
+  EXPECT_EQ(got.rfind("HTTP/1.1 200", 0), 0u) << got;
+}
+
+// Refusals arrive while the client has sent only the head: the server does
+// not wait for the body. The connection then closes (the body is unread).
+TEST_F(ServerTest, EarlyRefusalsWithoutReadingTheBody) {
+  struct Case {
+    const char* what;
+    std::string head;
+    const char* status;
+  };
+  std::vector<Case> cases = {
+      {"no key, Expect",
+       "POST /ingest HTTP/1.1\r\nContent-Length: 900000\r\nExpect: 100-continue\r\n\r\n", "401"},
+      {"no key", "POST /ingest HTTP/1.1\r\nContent-Length: 900000\r\n\r\n", "401"},
+      {"bad key",
+       "POST /ingest HTTP/1.1\r\nAuthorization: Bearer bad\r\nContent-Length: 900000\r\n\r\n",
+       "401"},
+      {"too long",
+       "POST /ingest HTTP/1.1\r\nAuthorization: Bearer good\r\nContent-Length: 2000000\r\n\r\n",
+       "413"},
+      {"too long, Expect",
+       "POST /ingest HTTP/1.1\r\nAuthorization: Bearer good\r\nContent-Length: 2000000\r\nExpect: "
+       "100-continue\r\n\r\n",
+       "413"},
+      {"no such route",
+       "POST /nothing HTTP/1.1\r\nContent-Length: 900000\r\nExpect: 100-continue\r\n\r\n", "404"},
+      {"wrong method", "PUT /ingest HTTP/1.1\r\nContent-Length: 900000\r\n\r\n", "405"},
+  };
+  for (const Case& c : cases) {
+    RawSocket s(server_->port());
+    auto t0 = std::chrono::steady_clock::now();
+    s.Send(c.head);
+    std::string got = s.ReadUntil("}");
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 1s) << c.what;
+    EXPECT_EQ(got.rfind(std::string("HTTP/1.1 ") + c.status, 0), 0u) << c.what << ": " << got;
+    EXPECT_EQ(got.find("100 Continue"), std::string::npos) << c.what;
+    EXPECT_NE(got.find("Connection: close"), std::string::npos) << c.what << ": " << got;
+    EXPECT_NE(got.find("{\"error\":"), std::string::npos) << c.what << ": " << got;
+    EXPECT_LT(s.TimeToClose(), 1s) << c.what;
+  }
+  // A refused request without a body keeps its connection.
+  RawSocket s(server_->port());
+  s.Send("GET /nothing HTTP/1.1\r\nHost: x\r\n\r\nGET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+  std::string got = s.ReadUntil("hello world");
+  EXPECT_NE(got.find("HTTP/1.1 404"), std::string::npos) << got;
+  EXPECT_NE(got.find("hello world"), std::string::npos) << got;
+}
+
+// --- Malformed and ambiguous requests ---------------------------------------
+
+TEST_F(ServerTest, MalformedRequestsGetAnAnswerAndAClose) {
+  struct Case {
+    const char* what;
+    std::string bytes;
+    const char* status;
+  };
+  std::vector<Case> cases = {
+      {"garbage", "GARBAGE\r\n\r\n", "400"},
+      {"bad field", "GET / HTTP/1.1\r\nBad Name: y\r\n\r\n", "400"},
+      {"huge head", "GET / HTTP/1.1\r\nX-Big: " + std::string(70 * 1024, 'a') + "\r\n\r\n", "431"},
+      {"xchunked + Content-Length",
+       "POST /echo HTTP/1.1\r\nTransfer-Encoding: xchunked\r\nContent-Length: 5\r\n\r\nhello",
+       "400"},
+      {"chunked + Content-Length",
+       "POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\nhello",
+       "400"},
+      {"gzip coding", "POST /echo HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\nhello", "501"},
+      {"differing Content-Lengths",
+       "POST /echo HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello", "400"},
+      {"repeated Content-Length",
+       "POST /echo HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\nhello", "400"},
+      {"bad chunk",
+       "POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n", "400"},
+      {"chunked body over the limit",
+       "POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n200000\r\n" +
+           std::string(0x200000, 'x') + "\r\n0\r\n\r\n",
+       "413"},
+      {"odd Expect", "POST /echo HTTP/1.1\r\nContent-Length: 5\r\nExpect: please\r\n\r\nhello",
+       "417"},
+  };
+  for (const Case& c : cases) {
+    RawSocket s(server_->port());
+    s.TrySend(c.bytes);  // the server may answer and close before all is sent
+    std::string got = s.ReadUntil("}");
+    EXPECT_EQ(got.rfind(std::string("HTTP/1.1 ") + c.status, 0), 0u)
+        << c.what << ": " << got.substr(0, 200);
+    EXPECT_NE(got.find("Connection: close"), std::string::npos) << c.what;
+    EXPECT_NE(got.find("Content-Type: application/json"), std::string::npos) << c.what;
+    EXPECT_NE(got.find("{\"error\":"), std::string::npos) << c.what;
+    EXPECT_LT(s.TimeToClose(), 2s) << c.what;
+  }
+}
+
+// --- Timeouts ----------------------------------------------------------------
+
+TEST_F(ServerTest, IdleNewConnectionIsClosedAfterTheHeaderTimeout) {
+  ServerOptions o = Options();
+  o.header_timeout_ms = 300;
+  Restart(o);
+  RawSocket s(server_->port());
+  auto waited = s.TimeToClose();
+  EXPECT_GE(waited, 250ms);
+  EXPECT_LT(waited, 2s);
+}
+
+TEST_F(ServerTest, SlowlorisIsCutOffAtTheHeaderTimeout) {
+  ServerOptions o = Options();
+  o.header_timeout_ms = 300;
+  Restart(o);
+  RawSocket s(server_->port());
+  std::atomic<bool> done{false};
+  // One byte every 50 ms: the head would take 5 s, and each byte is progress.
+  std::thread sender([&] {
+    std::string head =
+        "GET /hello HTTP/1.1\r\nHost: x\r\nX-Pad: " + std::string(60, 'a') + "\r\n\r\n";
+    for (char c : head) {
+      if (done || !s.TrySend(std::string_view(&c, 1))) return;
+      std::this_thread::sleep_for(50ms);
+    }
+  });
+  auto waited = s.TimeToClose();
+  done = true;
+  sender.join();
+  EXPECT_LT(waited, 2s);
+}
+
+TEST_F(ServerTest, KeptAliveConnectionIsClosedAfterTheIdleTimeout) {
+  ServerOptions o = Options();
+  o.header_timeout_ms = 5000;
+  o.idle_timeout_ms = 300;
+  Restart(o);
+  RawSocket s(server_->port());
+  s.Send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_NE(s.ReadUntil("hello world").find("hello world"), std::string::npos);
+  auto waited = s.TimeToClose();
+  EXPECT_GE(waited, 250ms);
+  EXPECT_LT(waited, 2s);
+}
+
+TEST_F(ServerTest, BodyTimeoutCutsAStalledUploadButNotASlowOne) {
+  ServerOptions o = Options();
+  o.body_timeout_ms = 300;
+  Restart(o);
+  {
+    RawSocket stalled(server_->port());
+    stalled.Send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc");
+    EXPECT_LT(stalled.TimeToClose(), 2s);
+  }
+  // 10 bytes, one every 100 ms: 1 s in all, over three body timeouts.
+  RawSocket slow(server_->port());
+  slow.Send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n");
+  for (char c : std::string("0123456789")) {
+    std::this_thread::sleep_for(100ms);
+    ASSERT_TRUE(slow.TrySend(std::string_view(&c, 1)));
+  }
+  std::string got = slow.ReadUntil("0123456789");
+  EXPECT_EQ(got.rfind("HTTP/1.1 200", 0), 0u) << got;
+}
+
+// --- Connection cap and accept back-off ----------------------------------------
+
+TEST_F(ServerTest, OverTheCapANewConnectionIsRefusedAtOnce) {
+  ServerOptions o = Options();
+  o.max_connections = 3;
+  Restart(o);
+  EXPECT_EQ(server_->max_connections(), 3);
+  std::vector<std::unique_ptr<RawSocket>> idle;
+  for (int i = 0; i < 3; ++i) idle.push_back(std::make_unique<RawSocket>(server_->port()));
+  std::this_thread::sleep_for(100ms);  // accepted
+  {
+    RawSocket extra(server_->port());
+    auto t0 = std::chrono::steady_clock::now();
+    extra.TrySend("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+    std::string got = extra.ReadUntil("}");
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 1s);
+    EXPECT_EQ(got.rfind("HTTP/1.1 503", 0), 0u) << got;
+    EXPECT_NE(got.find("Retry-After: 1"), std::string::npos) << got;
+    EXPECT_NE(got.find("too many open connections"), std::string::npos) << got;
+  }
+  // A slot that frees up is used again.
+  idle[0]->Close();
+  bool served = false;
+  for (int i = 0; i < 50 && !served; ++i) {
+    std::this_thread::sleep_for(20ms);
+    RawSocket s(server_->port());
+    s.TrySend("GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    served = s.ReadUntil("hello world").find("hello world") != std::string::npos;
+  }
+  EXPECT_TRUE(served);
+}
+
+static int OpenFds() {
+  namespace fs = std::filesystem;
+  return int(std::distance(fs::directory_iterator("/proc/self/fd"), fs::directory_iterator()));
+}
+
+TEST_F(ServerTest, CapStaysBelowTheOpenFileLimit) {
+  rlimit old{};
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &old), 0);
+  rlimit low = old;
+  low.rlim_cur = rlim_t(OpenFds() + 60);
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &low), 0);
+  Restart(Options());
+  setrlimit(RLIMIT_NOFILE, &old);
+  EXPECT_GE(server_->max_connections(), 1);
+  EXPECT_LT(server_->max_connections(), 60);
+}
+
+// Out of descriptors, accept() fails while the connection waits in the
+// backlog: retrying at once would spin a core. The server backs off, and
+// accepts again once descriptors are free.
+TEST_F(ServerTest, AcceptBacksOffAtTheOpenFileLimit) {
+  std::vector<int> fds;
+  for (int i = 0; i < 20; ++i) fds.push_back(socket(AF_INET, SOCK_STREAM, 0));
+  rlimit old{};
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &old), 0);
+  rlimit low = old;
+  low.rlim_cur = rlim_t(OpenFds() + 2);
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &low), 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(server_->port());
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  for (int fd : fds) EXPECT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  std::this_thread::sleep_for(200ms);
+  auto cpu = [] {
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    return std::chrono::seconds(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+           std::chrono::microseconds(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+  };
+  auto c0 = cpu();
+  std::this_thread::sleep_for(1s);
+  auto used = cpu() - c0;
+  setrlimit(RLIMIT_NOFILE, &old);
+  EXPECT_LT(used, 200ms) << "CPU time in 1 s at the fd limit";
+  // Descriptors are back: the waiting connections are accepted and served.
+  std::string req = "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n";
+  ASSERT_EQ(write(fds.back(), req.data(), req.size()), ssize_t(req.size()));
+  timeval tv{5, 0};
+  setsockopt(fds.back(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  std::string got;
+  char buf[4096];
+  while (got.find("hello world") == std::string::npos) {
+    ssize_t n = read(fds.back(), buf, sizeof buf);
+    if (n <= 0) break;
+    got.append(buf, size_t(n));
+  }
+  EXPECT_NE(got.find("hello world"), std::string::npos) << got;
+  for (int fd : fds) close(fd);
 }
 
 TEST(Client, Errors) {
