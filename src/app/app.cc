@@ -194,6 +194,7 @@ Status App::Start() {
   so.threads = a.cfg.http_threads;
   so.max_connections = a.cfg.max_connections;
   so.header_timeout_ms = a.cfg.header_timeout_ms;
+  so.access_log = a.cfg.access_log;
   so.idle_timeout_ms = a.cfg.idle_timeout_ms;
   so.body_timeout_ms = a.cfg.body_timeout_ms;
   a.server = std::make_unique<http::Server>(so, a.router);

@@ -71,6 +71,10 @@ Result<Config> LoadConfig(const std::string& path) {
   num("engine.board_refresh_ms", &c.board_refresh_ms);
   str("prices.file", &c.prices_file);
   str("identity.file", &c.identity_file);
+  if (t.at_path("server.access_log")) {
+    if (auto v = t.at_path("server.access_log").value<bool>()) c.access_log = *v;
+    else wrong("server.access_log", "true or false");
+  }
   if (t.at_path("boards.pseudonymous")) {
     if (auto v = t.at_path("boards.pseudonymous").value<bool>()) c.pseudonymous = *v;
     else wrong("boards.pseudonymous", "true or false");

@@ -26,6 +26,7 @@ struct Config {
   int header_timeout_ms = 10'000;  // a new connection's first request head
   int idle_timeout_ms = 60'000;    // a kept-alive connection between requests
   int body_timeout_ms = 30'000;    // the longest pause in an upload
+  bool access_log = false;         // one log line per HTTP answer
   std::string web_dir;          // development: dashboard dir on disk; empty = the one compiled in
   std::string timezone = "UTC";
   int64_t board_refresh_ms = 250;

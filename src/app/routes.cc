@@ -158,7 +158,7 @@ void App::Impl::RegisterRoutes() {
   router.AddSync("GET", "/metrics", Role::kViewer, [this](Request&) {
     return Response::Text(MetricsText(), "text/plain; version=0.0.4; charset=utf-8");
   });
-  router.AddSync("GET", "/v1/whoami", Role::kSelf, [](Request& r) {
+  router.AddSync("GET", "/v1/whoami", Role::kAnyKey, [](Request& r) {
     JsonWriter w;
     w.BeginObject().Key("role").String(http::RoleName(r.role)).Key("principal").String(r.principal).EndObject();
     return Response::Json(w.Take());
@@ -197,7 +197,7 @@ void App::Impl::RegisterRoutes() {
     return Response::Json(BoardJson(*b));
   });
 
-  router.AddSync("GET", "/v1/stream/leaderboard", Role::kSelf, [this](Request& r) {
+  router.AddStream("GET", "/v1/stream/leaderboard", Role::kSelf, [this](Request& r) {
     auto q = ParseBoardQuery(r);
     if (!q.ok()) return ErrorResponse(q.status(), FieldOf(q.status()));
     MatchAliases(*q);

@@ -49,6 +49,7 @@ static int Serve(const std::string& config_file, app::Config flags, const std::v
     if (f == "header-timeout-ms") cfg.header_timeout_ms = flags.header_timeout_ms;
     if (f == "idle-timeout-ms") cfg.idle_timeout_ms = flags.idle_timeout_ms;
     if (f == "body-timeout-ms") cfg.body_timeout_ms = flags.body_timeout_ms;
+    if (f == "access-log") cfg.access_log = flags.access_log;
   }
   // 2. Block the stop signals before any thread starts, to wait for them below.
   sigset_t signals;
@@ -112,11 +113,13 @@ void AddServeCommand(CLI::App& app) {
                   "Cut off an upload that stalls this long")
       ->default_val(30000)
       ->check(CLI::Range(1, app::kMaxTimeoutMs));
+  cmd->add_flag("--access-log", args->flags.access_log,
+                "Log one line per HTTP answer to stderr (method, path without query, status, bytes, ms, key id)");
   cmd->callback([cmd, args] {
     std::vector<std::string> set;
     for (const char* name :
          {"db", "listen", "web-dir", "prices", "identity", "tz", "threads", "pseudonymous",
-          "max-connections", "header-timeout-ms", "idle-timeout-ms", "body-timeout-ms"}) {
+          "max-connections", "header-timeout-ms", "idle-timeout-ms", "body-timeout-ms", "access-log"}) {
       // A flag overrides the config file when given, or when there is no file.
       if (cmd->count(std::string("--") + name) > 0 || args->config.empty()) set.emplace_back(name);
     }

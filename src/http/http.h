@@ -22,7 +22,8 @@
 
 namespace burnrate::http {
 
-enum class Role : uint8_t { kNone = 0, kSelf = 1, kIngest = 2, kViewer = 3, kAdmin = 4 };
+// kAnyKey is only a route's need: any valid key, whatever its role (whoami).
+enum class Role : uint8_t { kNone = 0, kSelf = 1, kIngest = 2, kViewer = 3, kAdmin = 4, kAnyKey = 5 };
 const char* RoleName(Role r);
 Result<Role> ParseRole(std::string_view s);
 // Whether a caller with role `have` may use an endpoint that needs `need`.
@@ -88,6 +89,10 @@ class Router {
  public:
   void Add(std::string method, std::string pattern, Role need, Handler h);
   void AddSync(std::string method, std::string pattern, Role need, SyncHandler h);
+  // A server-sent-events route: the one kind that also takes the key as
+  // ?key=, because a browser's EventSource cannot send headers. Everywhere
+  // else a key in the query is refused, so it never lands in proxy logs.
+  void AddStream(std::string method, std::string pattern, Role need, SyncHandler h);
   // Authenticates through `auth` (unless the route needs Role::kNone), checks
   // the role, and calls the handler; answers 404/405/401/403 itself. A
   // request already admitted (Admit) goes straight to its handler.
@@ -110,10 +115,11 @@ class Router {
     std::vector<std::string> parts;  // "{x}" marks a parameter
     Role need;
     Handler handler;
+    bool query_key = false;  // AddStream: ?key= accepted
   };
   // The refusal (401/403) when `req` may not use a route that needs `need`;
   // sets req.role and req.principal.
-  std::optional<Response> Authorize(Role need, Request& req) const;
+  std::optional<Response> Authorize(const Route& route, Request& req) const;
 
   std::vector<Route> routes_;
   Authenticator auth_;
@@ -139,6 +145,9 @@ struct ServerOptions {
   // The longest wait for more of a body: a slow upload that keeps moving
   // is fine, a stalled one is cut off.
   int body_timeout_ms = 30'000;
+  // One log line per answer (method, path without query, status, bytes,
+  // ms, key id): http.access events at level info.
+  bool access_log = false;
 };
 
 // An HTTP/1.1 server (keep-alive, pipelining-safe) on Boost.Beast. Start()

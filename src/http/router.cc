@@ -12,6 +12,7 @@ const char* RoleName(Role r) {
     case Role::kIngest: return "ingest";
     case Role::kViewer: return "viewer";
     case Role::kAdmin: return "admin";
+    case Role::kAnyKey: return "any";
   }
   return "none";
 }
@@ -26,6 +27,7 @@ Result<Role> ParseRole(std::string_view s) {
 
 bool Allows(Role have, Role need) {
   if (need == Role::kNone) return true;
+  if (need == Role::kAnyKey) return have != Role::kNone;
   if (have == Role::kAdmin) return true;
   if (need == Role::kIngest) return have == Role::kIngest;
   if (need == Role::kViewer) return have == Role::kViewer;
@@ -112,6 +114,11 @@ void Router::AddSync(std::string method, std::string pattern, Role need, SyncHan
       [h = std::move(h)](Request& req, Respond respond) { respond(h(req)); });
 }
 
+void Router::AddStream(std::string method, std::string pattern, Role need, SyncHandler h) {
+  AddSync(std::move(method), std::move(pattern), need, std::move(h));
+  routes_.back().query_key = true;
+}
+
 // Matches the route's pattern against the request's path parts, collecting
 // {name} parameters (decoded).
 static bool MatchPath(const std::vector<std::string>& pattern,
@@ -129,13 +136,18 @@ static bool MatchPath(const std::vector<std::string>& pattern,
   return true;
 }
 
-std::optional<Response> Router::Authorize(Role need, Request& req) const {
+std::optional<Response> Router::Authorize(const Route& route, Request& req) const {
+  Role need = route.need;
   if (need == Role::kNone) return std::nullopt;
   std::string_view authz = req.Header("authorization");
   std::string_view key;
   if (authz.size() > 7 && (authz.substr(0, 7) == "Bearer " || authz.substr(0, 7) == "bearer ")) {
     key = authz.substr(7);
   } else if (auto it = req.query.find("key"); it != req.query.end()) {
+    if (!route.query_key) {
+      return ErrorResponse(Status::Unauthenticated(
+          "an API key in the query (?key=) is accepted only on event streams: send Authorization: Bearer <key>"));
+    }
     key = it->second;  // EventSource cannot set headers
   }
   if (key.empty() || !auth_) {
@@ -163,7 +175,7 @@ std::optional<Response> Router::Admit(Request& req) const {
     if (!MatchPath(r.parts, parts, &params)) continue;
     path_matched = true;
     if (r.method != req.method && !(req.method == "HEAD" && r.method == "GET")) continue;
-    if (auto refusal = Authorize(r.need, req)) return refusal;
+    if (auto refusal = Authorize(r, req)) return refusal;
     req.params = std::move(params);
     req.admitted_route = int(i);
     return std::nullopt;

@@ -34,6 +34,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include "common/log.h"
 #include "http/beast_head.h"
 #include "http/http.h"
 
@@ -67,6 +68,7 @@ class SseStream final : public SseChannel, public std::enable_shared_from_this<S
 struct SessionLimits {
   HeadLimits head;
   std::chrono::milliseconds header_timeout, idle_timeout, body_timeout;
+  bool access_log = false;
 };
 
 // Counts a connection against the cap until released (at Close, or when
@@ -170,7 +172,11 @@ class Session : public std::enable_shared_from_this<Session> {
     keep_alive_ = head.keep_alive;
     is_head_ = head.request.method == "HEAD";
     req_ = std::make_shared<Request>(std::move(head.request));
-    if (std::optional<Response> refusal = router_.Admit(*req_)) {
+    std::optional<Response> refusal = router_.Admit(*req_);
+    if (limits_.access_log) {
+      access_ = {req_->method, req_->path, req_->principal, std::chrono::steady_clock::now()};
+    }
+    if (refusal) {
       // The body (if any) stays unread, so the connection cannot carry
       // another request.
       if (head.has_body) {
@@ -229,7 +235,22 @@ class Session : public std::enable_shared_from_this<Session> {
     Write(e.ToResponse());
   }
 
+  // One line per answer when [server] access_log is on: no query string
+  // (it may hold ?key=), no header, no body.
+  void LogAccess(int status, size_t bytes) {
+    if (!limits_.access_log) return;
+    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - access_.start).count();
+    log::Info("http.access", {{"method", access_.method.empty() ? "-" : access_.method},
+                              {"path", access_.path.substr(0, 256)},
+                              {"status", status},
+                              {"bytes", uint64_t(bytes)},
+                              {"ms", ms},
+                              {"principal", access_.principal.empty() ? "-" : access_.principal}});
+    access_ = {};
+  }
+
   void Write(Response r) {
+    LogAccess(r.status, r.body.size());
     if (r.on_stream) return StartSse(std::move(r));
     auto res = std::make_shared<bhttp::response<bhttp::string_body>>();
     res->version(11);
@@ -316,6 +337,10 @@ class Session : public std::enable_shared_from_this<Session> {
   std::shared_ptr<Request> req_;  // between its head and its dispatch
   const Router& router_;
   const SessionLimits& limits_;  // owned by the Server
+  struct Access {
+    std::string method, path, principal;
+    std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+  } access_;  // the request being answered, for the access log
   ConnectionSlot slot_;
   bool keep_alive_ = true;
   bool is_head_ = false;
@@ -376,6 +401,7 @@ struct Server::Impl {
     limits.head.max_body_bytes = opts.max_body_bytes;
     limits.head.max_header_bytes = opts.max_header_bytes;
     limits.header_timeout = std::chrono::milliseconds(opts.header_timeout_ms);
+    limits.access_log = opts.access_log;
     limits.idle_timeout = std::chrono::milliseconds(opts.idle_timeout_ms);
     limits.body_timeout = std::chrono::milliseconds(opts.body_timeout_ms);
   }
