@@ -187,6 +187,7 @@ Status ParseAttrs(object parent, const std::string& path, Attrs* out, std::strin
   // parser's buffer) keeps that linear: a scan of *out per attribute made
   // 80k attributes take 15 s while holding an HTTP thread.
   std::unordered_map<std::string_view, size_t> index;
+  index.reserve(arr.size());
   size_t i = 0;
   for (element kv : arr) {
     size_t at = i++;
