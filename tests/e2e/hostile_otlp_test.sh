@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # End to end, issue #13 parts 6 and 8, against the real binary:
-#  - an OTLP body with 80k attributes (4 MB) answers within 3 s (it took 16 s
-#    when attributes were parsed in quadratic time) while /healthz stays
-#    responsive;
+#  - an OTLP body with 80k attributes (4 MB) costs the server under 1 s of
+#    CPU (about 0.25 s measured; 16 s when attributes were parsed in
+#    quadratic time) and answers within 10 s of wall time even on a loaded
+#    test machine, while /healthz stays responsive;
 #  - a malformed intValue rejects its record in partialSuccess, the good
 #    record beside it counts, and the corrected retry with the same
 #    request_id counts (the id was not used up);
@@ -28,6 +29,11 @@ EOF
 start_server "$DB" --config "$WORK/burnrate.toml"
 
 NOW_NS=$(( $(date +%s) * 1000000000 ))
+# The server's CPU time so far (user + system, all threads), in ms: a cost
+# that does not depend on how loaded the test machine is, unlike wall time.
+server_cpu_ms() {
+  awk -v hz="$(getconf CLK_TCK)" '{print int(($14 + $15) * 1000 / hz)}' "/proc/$SERVER_PID/stat"
+}
 otlp() {  # otlp metrics|logs FILE: posts an OTLP/HTTP JSON body; the answer goes to $WORK/body
   expect_status 200 "$INGEST" POST "/v1/otlp/v1/$1" -H 'Content-Type: application/json' -H 'Expect:' \
     --data-binary @"$2"
@@ -58,20 +64,23 @@ for kind in metrics logs; do
   : >"$WORK/healthz.times"
   ( while :; do curl -sS -o /dev/null -w '%{time_total}\n' "$BASE/healthz" >>"$WORK/healthz.times"; sleep 0.02; done ) &
   PROBE=$!
+  cpu0=$(server_cpu_ms)
   took=$(curl -sS -o "$WORK/body" -w '%{http_code} %{time_total}' -X POST -H "Authorization: Bearer $INGEST" \
     -H 'Content-Type: application/json' -H 'Expect:' --data-binary @"$WORK/big_$kind.json" "$BASE/v1/otlp/v1/$kind")
+  cpu1=$(server_cpu_ms)
   sleep 0.1
   kill "$PROBE"; wait "$PROBE" 2>/dev/null || true
   [[ ${took%% *} == 200 ]] || fail "80k attributes ($kind): $took: $(head -c 300 "$WORK/body")"
   check_json 'j["accepted"] == 1 and "partialSuccess" not in j'
-  secs=${took#* }
-  python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) < 3.0 else 1)" "$secs" ||
-    fail "80k attributes ($kind, $size bytes) took ${secs}s (bound: 3 s)"
+  secs=${took#* } cpu=$(( cpu1 - cpu0 ))
+  (( cpu < 1000 )) || fail "80k attributes ($kind, $size bytes) cost the server ${cpu} ms of CPU (bound: 1 s)"
+  python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) < 10.0 else 1)" "$secs" ||
+    fail "80k attributes ($kind, $size bytes) took ${secs}s (bound: 10 s)"
   worst=$(sort -g "$WORK/healthz.times" | tail -1)
   probes=$(wc -l <"$WORK/healthz.times")
   python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) < 0.5 else 1)" "$worst" ||
     fail "/healthz took ${worst}s while the 80k-attribute $kind body was parsed"
-  pass "80k attributes ($kind, $size bytes): ${secs}s (< 3 s); /healthz worst ${worst}s over $probes probes (< 0.5 s)"
+  pass "80k attributes ($kind, $size bytes): ${cpu} ms server CPU (< 1 s), ${secs}s wall (< 10 s); /healthz worst ${worst}s over $probes probes (< 0.5 s)"
 done
 
 # --- a malformed intValue rejects its record only; the retry counts ----------
