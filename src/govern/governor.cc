@@ -344,16 +344,19 @@ void Governor::MaybeAlert(const PolicySet& s, const Charge& c, int64_t before, i
   }
 }
 
-Status Governor::Release(Reservation& rv, int64_t tokens, int64_t cost, TimeMs now, bool count_usage) {
+Status Governor::Release(Reservation& rv, int64_t tokens, int64_t cost, TimeMs now,
+                         bool count_usage) {
   const int64_t used_tokens = count_usage ? tokens : 0, used_cost = count_usage ? cost : 0;
   std::vector<SettleOp> ops;
   ops.reserve(rv.charges.size() + 1);
   for (const Charge& c : rv.charges)
-    ops.push_back({c.op.key, c.op.window, c.op.amount, c.unit == Unit::kTokens ? used_tokens : used_cost});
+    ops.push_back(
+        {c.op.key, c.op.window, c.op.amount, c.unit == Unit::kTokens ? used_tokens : used_cost});
   const QuotaConfig& qc = rv.set->settings.quota;
   if (!qc.org.empty() && rv.org == qc.org && !rv.project.empty())
-    ops.push_back({QuotaDemandKey(qc.org, rv.project), WindowFor(PeriodKind::kRolling, qc.demand_window_ms, rv.set->settings.tz, now), 0,
-                   qc.unit == Unit::kTokens ? used_tokens : used_cost});
+    ops.push_back({QuotaDemandKey(qc.org, rv.project),
+                   WindowFor(PeriodKind::kRolling, qc.demand_window_ms, rv.set->settings.tz, now),
+                   0, qc.unit == Unit::kTokens ? used_tokens : used_cost});
   std::vector<BucketOp> adj = rv.token_buckets;
   for (BucketOp& b : adj) b.amount = double(tokens - rv.est_tokens);
   std::vector<int64_t> used_after;
@@ -385,7 +388,8 @@ Status Governor::Settle(const SettleRequest& req, std::string* field) {
   bool counted_elsewhere = false;
   if (!req.event_id.empty()) {
     std::lock_guard<std::mutex> l(misc_mu_);
-    counted_elsewhere = ingested_ids_.Contains(req.event_id, now) || settled_ids_.Contains(req.event_id, now);
+    counted_elsewhere =
+        ingested_ids_.Contains(req.event_id, now) || settled_ids_.Contains(req.event_id, now);
     if (!counted_elsewhere) settled_ids_.Add(req.event_id, now);
   }
   // When the store is down the usage is lost to the limits (the shared

@@ -215,8 +215,8 @@ TEST(Governor, EventThenSettleWithItsIdCountsOnce) {
   EXPECT_EQ(p.Used(), 1200);
   p.f.gov.OnUsage(p.Event("ev-700", 700));
   EXPECT_EQ(p.Used(), 1900);
-  p.SettleFor("ev-700", 700);  // counted by ingestion: releases its reservation only
-  EXPECT_EQ(p.Used(), 1900);  // and its estimate of 1000 is no longer reserved
+  p.SettleFor("ev-700", 700);   // counted by ingestion: releases its reservation only
+  EXPECT_EQ(p.Used(), 1900);    // and its estimate of 1000 is no longer reserved
   p.SettleFor("ev-other", 50);  // a settle whose event is not ingested counts
   EXPECT_EQ(p.Used(), 1950);
 }

@@ -39,7 +39,7 @@ class RecentIds {
 
   TimeMs ttl_;
   size_t max_;
-  std::unordered_map<uint64_t, TimeMs> at_;         // id hash -> time added
+  std::unordered_map<uint64_t, TimeMs> at_;        // id hash -> time added
   std::deque<std::pair<TimeMs, uint64_t>> order_;  // in order added, for expiry
 };
 

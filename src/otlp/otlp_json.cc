@@ -65,7 +65,8 @@ std::string Shown(element e) {
 }
 
 Status Uint64(element e, const std::string& path, uint64_t* out) {
-  constexpr const char* kWant = "must be an unsigned integer (as a number or a decimal string), got ";
+  constexpr const char* kWant =
+      "must be an unsigned integer (as a number or a decimal string), got ";
   switch (e.type()) {
     case element_type::UINT64:
       *out = uint64_t(e);

@@ -21,6 +21,8 @@
 // metric point, later api_request records of that session still count as
 // requests but carry no tokens or cost. Either way each token is counted
 // once, whatever the order of arrival.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -28,8 +30,6 @@
 #include <cstdio>
 #include <mutex>
 #include <unordered_map>
-
-#include <fmt/format.h>
 
 #include "common/hash.h"
 #include "common/time_util.h"
@@ -146,8 +146,8 @@ bool NumberAttr(const Scope& s, const char* key, double lo, double hi, double* o
   if (!ParseDouble(v, &d) || d < lo || d > hi) {
     std::string shown = v->size() > 40 ? v->substr(0, 40) + "..." : *v;
     conv->Reject({fmt::format("{} must be a number between {} and {}, got \"{}\"", key,
-                                          DoubleText(lo), DoubleText(hi), shown),
-                              key});
+                              DoubleText(lo), DoubleText(hi), shown),
+                  key});
     return false;
   }
   *out = d;
@@ -209,8 +209,7 @@ struct Receiver::Impl {
       return out->Reject({m.name + ": " + bad, PathOf(bad)});
     model::Event e;
     if (!FillIdentity(s, opts, &e, out)) return;
-    if (p.time_ns == 0)
-      return out->Reject({m.name + ": timeUnixNano must be set", "timeUnixNano"});
+    if (p.time_ns == 0) return out->Reject({m.name + ": timeUnixNano must be set", "timeUnixNano"});
     std::string token_type = s.Str("type");
     if (tokens && token_type != "input" && token_type != "output" && token_type != "cacheRead" &&
         token_type != "cacheCreation") {
@@ -220,10 +219,9 @@ struct Receiver::Impl {
     }
     // Counters only grow: a negative count or cost is a broken exporter.
     if (p.is_int ? p.as_int < 0 : p.as_double < 0) {
-      return out->Reject(
-          {m.name + ": value must not be negative, got " +
-               (p.is_int ? std::to_string(p.as_int) : DoubleText(p.as_double)),
-           p.is_int ? "asInt" : "asDouble"});
+      return out->Reject({m.name + ": value must not be negative, got " +
+                              (p.is_int ? std::to_string(p.as_int) : DoubleText(p.as_double)),
+                          p.is_int ? "asInt" : "asDouble"});
     }
     // Delta window and amount, per temporality.
     std::string key_text = SeriesKeyText(m.name, rm.resource, p.attrs);
@@ -236,9 +234,8 @@ struct Receiver::Impl {
     if ((tokens && amount > kMaxPointTokens) ||
         (cost && (p.is_int ? d.units : d.units / 1'000'000'000) > kMaxPointUsd)) {
       return out->Reject({m.name + ": value is beyond the per-point ceiling (" +
-                                          std::to_string(tokens ? kMaxPointTokens : kMaxPointUsd) +
-                                          ")",
-                                      tokens ? "asInt" : "asDouble"});
+                              std::to_string(tokens ? kMaxPointTokens : kMaxPointUsd) + ")",
+                          tokens ? "asInt" : "asDouble"});
     }
     if ((tokens || cost) && SourceFor(e, UsageSource::kMetrics, out) == UsageSource::kLogs) {
       out->deferred_to_logs++;

@@ -54,8 +54,8 @@ TEST(OtlpJson, ParsesIntsAsStringsAndNumbersAndNamesBadPaths) {
   EXPECT_EQ(*FindAttr((*r)[0].resource, "team.id"), "platform");
 
   // A malformed value marks its point (the receiver rejects it alone).
-  auto bad = ParseMetricsJson(Sum("x", 1, Point("", R"("asInt":"4x2")", 1, 2) + "," +
-                                              Point("", R"("asInt":"5")", 1, 2)));
+  auto bad = ParseMetricsJson(
+      Sum("x", 1, Point("", R"("asInt":"4x2")", 1, 2) + "," + Point("", R"("asInt":"5")", 1, 2)));
   ASSERT_TRUE(bad.ok()) << bad.status().ToString();
   const auto& pts = (*bad)[0].metrics[0].points;
   ASSERT_EQ(pts.size(), 2u);
@@ -426,8 +426,9 @@ TEST(OtlpReceiver, RejectedRecordDoesNotClaimItsSession) {
   Receiver rx;
   auto l = rx.Logs(Logs(ApiRequestWith("s5", "r1", Attr("input_tokens", "-3"))));
   ASSERT_EQ(l->rejected.size(), 1u);
-  EXPECT_NE(l->rejected[0].error.find("input_tokens must be a number between 0 and 5e+07, got \"-3\""),
-            std::string::npos)
+  EXPECT_NE(
+      l->rejected[0].error.find("input_tokens must be a number between 0 and 5e+07, got \"-3\""),
+      std::string::npos)
       << l->rejected[0].error;
   auto m = rx.Metrics(Sum("claude_code.token.usage", 1,
                           Point(Who("s5") + "," + Attr("type", "input") + "," + Attr("model", "m"),
@@ -450,9 +451,9 @@ TEST(OtlpReceiver, NegativeCountsAreRejectedNotDropped) {
   EXPECT_EQ(c->rejected[0].error, "claude_code.token.usage: value must not be negative, got -700");
   EXPECT_EQ(c->rejected[0].field, "asInt");
   EXPECT_EQ(c->rejected[1].field, "asDouble");
-  auto cost = rx.Metrics(Sum("claude_code.cost.usage", 1,
-                             Point(Who() + "," + Attr("model", "m"), R"("asDouble":-0.5)", kT0,
-                                   kT0 + kSec)));
+  auto cost = rx.Metrics(
+      Sum("claude_code.cost.usage", 1,
+          Point(Who() + "," + Attr("model", "m"), R"("asDouble":-0.5)", kT0, kT0 + kSec)));
   EXPECT_EQ(cost->rejected_total, 1);
 }
 
