@@ -32,6 +32,25 @@ std::string_view PathOf(const Status& s) {
              : "body";
 }
 
+// partialSuccess.errorMessage: the first few problems, each with its
+// field, then how many more; the count is rejectedDataPoints/LogRecords.
+std::string RejectSummary(const std::vector<otlp::PointReject>& own,
+                          const std::vector<ingest::Reject>& ingested, int64_t total) {
+  constexpr size_t kShown = 5;
+  std::string msg;
+  size_t shown = 0;
+  auto add = [&](const std::string& error, const std::string& field) {
+    if (shown++ >= kShown) return;
+    if (!msg.empty()) msg += "; ";
+    msg += error;
+    if (!field.empty() && error.find(field) == std::string::npos) msg += " (" + field + ")";
+  };
+  for (const auto& r : own) add(r.error, r.field);
+  for (const auto& r : ingested) add(r.error, r.field);
+  if (total > int64_t(kShown)) msg += "; and " + std::to_string(total - int64_t(kShown)) + " more";
+  return msg;
+}
+
 void HandleOtlp(ingest::Ingestor& ingestor, BoardState* board, const Clock& clock, bool metrics,
                 Request& r, Respond respond) {
   if (!board->otlp_error.empty()) {
@@ -47,6 +66,7 @@ void HandleOtlp(ingest::Ingestor& ingestor, BoardState* board, const Clock& cloc
   if (!conv.ok()) return respond(ErrorResponse(conv.status(), PathOf(conv.status())));
   auto info = std::make_shared<otlp::Converted>();
   info->rejected = std::move(conv->rejected);
+  info->rejected_total = conv->rejected_total;
   info->points = conv->points, info->ignored = conv->ignored;
   info->deferred_to_logs = conv->deferred_to_logs, info->undo = conv->undo;
   const Clock* clk = &clock;
@@ -62,12 +82,12 @@ void HandleOtlp(ingest::Ingestor& ingestor, BoardState* board, const Clock& cloc
     // ExportMetricsServiceResponse / ExportLogsServiceResponse, plus counts.
     JsonWriter w;
     w.BeginObject();
-    int64_t rejected = int64_t(info->rejected.size() + res->rejected.size());
+    int64_t rejected = info->rejected_total + int64_t(res->rejected.size());
     if (rejected > 0) {
-      std::string msg = !info->rejected.empty() ? info->rejected[0].error : res->rejected[0].error;
       w.Key("partialSuccess").BeginObject();
       w.Key(metrics ? "rejectedDataPoints" : "rejectedLogRecords").Int(rejected);
-      w.Key("errorMessage").String(msg).EndObject();
+      w.Key("errorMessage").String(RejectSummary(info->rejected, res->rejected, rejected));
+      w.EndObject();
     }
     w.Key("accepted").Int(res->accepted).Key("duplicates").Int(res->duplicates);
     w.Key("points").Int(info->points).Key("ignored").Int(info->ignored);

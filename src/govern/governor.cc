@@ -345,15 +345,19 @@ void Governor::MaybeAlert(const PolicySet& s, const Charge& c, int64_t before, i
   }
 }
 
-Status Governor::Release(Reservation& rv, int64_t tokens, int64_t cost, TimeMs now) {
+Status Governor::Release(Reservation& rv, int64_t tokens, int64_t cost, TimeMs now,
+                         bool count_usage) {
+  const int64_t used_tokens = count_usage ? tokens : 0, used_cost = count_usage ? cost : 0;
   std::vector<SettleOp> ops;
   ops.reserve(rv.charges.size() + 1);
   for (const Charge& c : rv.charges)
-    ops.push_back({c.op.key, c.op.window, c.op.amount, c.unit == Unit::kTokens ? tokens : cost});
+    ops.push_back(
+        {c.op.key, c.op.window, c.op.amount, c.unit == Unit::kTokens ? used_tokens : used_cost});
   const QuotaConfig& qc = rv.set->settings.quota;
   if (!qc.org.empty() && rv.org == qc.org && !rv.project.empty())
-    ops.push_back({QuotaDemandKey(qc.org, rv.project), WindowFor(PeriodKind::kRolling, qc.demand_window_ms, rv.set->settings.tz, now), 0,
-                   qc.unit == Unit::kTokens ? tokens : cost});
+    ops.push_back({QuotaDemandKey(qc.org, rv.project),
+                   WindowFor(PeriodKind::kRolling, qc.demand_window_ms, rv.set->settings.tz, now),
+                   0, qc.unit == Unit::kTokens ? used_tokens : used_cost});
   std::vector<BucketOp> adj = rv.token_buckets;
   for (BucketOp& b : adj) b.amount = double(tokens - rv.est_tokens);
   std::vector<int64_t> used_after;
@@ -378,18 +382,26 @@ Status Governor::Settle(const SettleRequest& req, std::string* field) {
   Reservation& rv = *taken;
   int64_t tokens = req.tokens.Total();
   int64_t cost = req.cost_nanos >= 0 ? req.cost_nanos : (prices_ ? CostOf(rv.model, req.tokens) : rv.est_cost);
-  // When the store is down the usage is lost to the limits (the shared
-  // store forgets the reservation by itself); say so rather than pretend.
-  BR_RETURN_IF_ERROR(Release(rv, tokens, cost, clock_.NowMs()));
+  // One count per event_id (the header's contract). The decision and the
+  // mark are taken together under misc_mu_, so that a settle and its event
+  // racing on two threads cannot both count or both skip.
+  const TimeMs now = clock_.NowMs();
+  bool counted_elsewhere = false;
   if (!req.event_id.empty()) {
     std::lock_guard<std::mutex> l(misc_mu_);
-    if (settled_events_.insert(req.event_id).second) settled_order_.push_back(req.event_id);
-    if (settled_order_.size() > 200000) {
-      for (size_t i = 0; i < 100000; ++i) settled_events_.erase(settled_order_[i]);
-      settled_order_.erase(settled_order_.begin(), settled_order_.begin() + 100000);
-    }
+    counted_elsewhere =
+        ingested_ids_.Contains(req.event_id, now) || settled_ids_.Contains(req.event_id, now);
+    if (!counted_elsewhere) settled_ids_.Add(req.event_id, now);
   }
-  return Status::OK();
+  // When the store is down the usage is lost to the limits (the shared
+  // store forgets the reservation by itself); say so rather than pretend,
+  // and let the event count when it is ingested.
+  Status st = Release(rv, tokens, cost, now, !counted_elsewhere);
+  if (!st.ok() && !req.event_id.empty() && !counted_elsewhere) {
+    std::lock_guard<std::mutex> l(misc_mu_);
+    settled_ids_.Erase(req.event_id);
+  }
+  return st;
 }
 
 void Governor::OnUsage(const model::Event& e) { UsageAt(e, clock_.NowMs()); }
@@ -414,7 +426,8 @@ void Governor::UsageAt(const model::Event& e, TimeMs now) {
   if (e.type != model::EventType::kUsage) return;
   if (!e.id.empty()) {
     std::lock_guard<std::mutex> l(misc_mu_);
-    if (!settled_events_.empty() && settled_events_.erase(e.id)) return;  // counted by Settle()
+    if (settled_ids_.Contains(e.id, now)) return;  // counted by Settle()
+    ingested_ids_.Add(e.id, now);
   }
   CheckRequest r;
   r.user = e.user, r.team = e.team, r.org = e.org, r.project = e.project, r.model = e.model;

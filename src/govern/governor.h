@@ -38,6 +38,7 @@
 #include "govern/fair_share.h"
 #include "govern/limit_store.h"
 #include "govern/policy.h"
+#include "govern/recent_ids.h"
 #include "govern/reservation_table.h"
 #include "model/event.h"
 
@@ -77,7 +78,10 @@ struct SettleRequest {
   std::string reservation_id;
   model::TokenCounts tokens;
   int64_t cost_nanos = -1;  // -1: from the price table (or the estimate)
-  std::string event_id;     // when set, OnUsage() skips the ingested event with this id
+  // The id of the event that carries this request's usage, when it is also
+  // ingested (POST /v1/events, OTLP). The settle and the event then count
+  // once, whichever arrives first: see Governor::Settle.
+  std::string event_id;
 };
 
 // Quota: one organisation's budget divided across its projects.
@@ -143,8 +147,17 @@ class Governor {
   Status Configure(const toml::table& root);
 
   Result<CheckResult> Check(const CheckRequest& req, std::string* field = nullptr);
+  // Swaps the reservation's estimate for the actual. With an event_id the
+  // pair (settle, ingested event with that id) counts once against budgets
+  // and quotas: the first to arrive counts, the second only releases its
+  // reservation (and still corrects rate-limit buckets, which ingestion
+  // does not feed). Ids are remembered per node, in memory, for
+  // kRecentIdsTtl and at most kRecentIdsMax of each kind (RecentIds).
   Status Settle(const SettleRequest& req, std::string* field = nullptr);
+  static constexpr TimeMs kRecentIdsTtl = kDayMs;
+  static constexpr size_t kRecentIdsMax = 1'000'000;
   // Ingested usage (team/org resolved, cost_nanos set). Outcomes are ignored.
+  // Skipped when a settle already counted its id (see Settle).
   void OnUsage(const model::Event& e);
   // Recovery (ingest::Listener): the earliest arrival time whose usage still
   // counts in a budget or quota window that contains `now`; usage that
@@ -212,7 +225,9 @@ class Governor {
   // True the first time `key` is seen (until `until`); persisted with a db.
   bool FireOnce(const std::string& key, TimeMs until);
   void MaybeAlert(const PolicySet& s, const Charge& c, int64_t before, int64_t after, TimeMs now);
-  Status Release(Reservation& r, int64_t tokens, int64_t cost, TimeMs now);
+  // Settles `r` with the actual; count_usage = false releases the
+  // reservation without adding usage (it was counted by ingestion).
+  Status Release(Reservation& r, int64_t tokens, int64_t cost, TimeMs now, bool count_usage = true);
   void UsageAt(const model::Event& e, TimeMs now);
   int SwapThrottle(const std::string& user, int level);  // returns the previous level
   void NoteSeen(const std::string& team, const std::string& project);
@@ -244,8 +259,8 @@ class Governor {
   std::atomic<TimeMs> next_prune_ms_{0};
   std::unordered_map<std::string, uint64_t> denials_;       // "policy|team" -> count
   std::unordered_set<std::string> seen_teams_, seen_projects_;
-  std::unordered_set<std::string> settled_events_;
-  std::vector<std::string> settled_order_;                  // FIFO for settled_events_
+  RecentIds settled_ids_{kRecentIdsTtl, kRecentIdsMax};   // event_ids counted by a settle
+  RecentIds ingested_ids_{kRecentIdsTtl, kRecentIdsMax};  // usage event ids counted by ingestion
   std::atomic<uint64_t> checks_{0}, allowed_{0}, throttled_{0}, denied_{0}, expired_{0};
   std::atomic<uint64_t> store_errors_{0};  // checks and settles the limit store could not serve
 };

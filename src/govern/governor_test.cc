@@ -186,6 +186,102 @@ TEST(Governor, IngestedUsageCountsAndSettledEventsAreNotCountedTwice) {
   EXPECT_EQ(f.Check("bob", 0, "m", "core").remaining, 0);
 }
 
+// The issue's case: a settle naming an event_id and the ingested event
+// with that id counted twice (used went 1200 -> 1900 for 700 tokens). Each
+// order must count once.
+struct SettleEventPair {
+  Fixture f{kTeamBudget};
+  model::Event Event(const std::string& id, int64_t tokens) {
+    model::Event e;
+    e.id = id, e.user = "alice", e.team = "core", e.model = "m", e.cost_nanos = 0;
+    e.received = f.clock.NowMs();
+    e.tokens.output = tokens;
+    return e;
+  }
+  void SettleFor(const std::string& event_id, int64_t tokens) {
+    CheckResult r = f.Check("alice", 1000, "m", "core");
+    ASSERT_EQ(r.decision, Decision::kAllow);
+    SettleRequest s;
+    s.reservation_id = r.reservation_id, s.event_id = event_id, s.tokens.output = tokens;
+    ASSERT_TRUE(f.gov.Settle(s).ok());
+  }
+  // Budget used (no reservation is outstanding when this is asked).
+  int64_t Used() { return 1000000 - f.Check("alice", 0, "m", "core").remaining; }
+};
+
+TEST(Governor, EventThenSettleWithItsIdCountsOnce) {
+  SettleEventPair p;
+  p.f.gov.OnUsage(p.Event("seed", 1200));
+  EXPECT_EQ(p.Used(), 1200);
+  p.f.gov.OnUsage(p.Event("ev-700", 700));
+  EXPECT_EQ(p.Used(), 1900);
+  p.SettleFor("ev-700", 700);   // counted by ingestion: releases its reservation only
+  EXPECT_EQ(p.Used(), 1900);    // and its estimate of 1000 is no longer reserved
+  p.SettleFor("ev-other", 50);  // a settle whose event is not ingested counts
+  EXPECT_EQ(p.Used(), 1950);
+}
+
+TEST(Governor, SettleThenEventWithItsIdCountsOnce) {
+  SettleEventPair p;
+  p.f.gov.OnUsage(p.Event("seed", 1200));
+  p.SettleFor("ev-700", 700);
+  EXPECT_EQ(p.Used(), 1900);
+  p.f.gov.OnUsage(p.Event("ev-700", 700));
+  EXPECT_EQ(p.Used(), 1900);
+  p.SettleFor("ev-700", 700);  // a second settle naming the same event
+  EXPECT_EQ(p.Used(), 1900);
+}
+
+// The ids are remembered for a day: a pair further apart counts twice,
+// which the header and docs/http-api.md state.
+TEST(Governor, SettledIdsAreForgottenAfterTheirTtl) {
+  SettleEventPair p;
+  p.SettleFor("ev-1", 100);
+  p.f.clock.Advance(Governor::kRecentIdsTtl + 1);
+  p.f.gov.OnUsage(p.Event("ev-1", 100));
+  EXPECT_EQ(p.Used(), 200);
+}
+
+// After a restart the in-memory limit store is rebuilt from the stored
+// events (ReplayUsage); the settle's own count is gone with the process,
+// so the pair still counts once, in both orders.
+TEST(Governor, SettleEventPairCountsOnceAcrossARestart) {
+  for (bool settle_first : {true, false}) {
+    SettleEventPair before;
+    model::Event e = before.Event("ev-700", 700);
+    if (settle_first) before.SettleFor("ev-700", 700);
+    before.f.gov.OnUsage(e);
+    if (!settle_first) before.SettleFor("ev-700", 700);
+    EXPECT_EQ(before.Used(), 700);
+    SettleEventPair after;  // the restarted server, replaying the stored event
+    ASSERT_GT(after.f.gov.ReplayHorizon(after.f.clock.NowMs()), 0);
+    after.f.gov.ReplayUsage(e);
+    EXPECT_EQ(after.Used(), 700) << (settle_first ? "settle first" : "event first");
+    after.SettleFor("ev-700", 700);  // a late settle after the restart: still once
+    EXPECT_EQ(after.Used(), 700);
+  }
+}
+
+TEST(RecentIds, RemembersForTtlAndAtMostMaxIds) {
+  RecentIds ids(/*ttl=*/1000, /*max_entries=*/3);
+  ids.Add("a", 0);
+  EXPECT_TRUE(ids.Contains("a", 1000));
+  EXPECT_FALSE(ids.Contains("a", 1001));
+  EXPECT_FALSE(ids.Contains("b", 0));
+  ids.Add("b", 10), ids.Add("c", 20), ids.Add("d", 30);  // over the count: "a" goes
+  EXPECT_FALSE(ids.Contains("a", 30));
+  EXPECT_TRUE(ids.Contains("b", 30) && ids.Contains("c", 30) && ids.Contains("d", 30));
+  EXPECT_EQ(ids.size(), 3u);
+  ids.Add("e", 1015);  // "b" (added at 10) expired by then
+  EXPECT_FALSE(ids.Contains("b", 1015));
+  EXPECT_TRUE(ids.Contains("c", 1015));
+  EXPECT_EQ(ids.size(), 3u);
+  ids.Erase("c");
+  EXPECT_FALSE(ids.Contains("c", 1015));
+  ids.Add("c", 1030);  // added again after an erase: a fresh entry
+  EXPECT_TRUE(ids.Contains("c", 2000));
+}
+
 TEST(Governor, RateLimitsThrottleWithRetryAfter) {
   Fixture f(R"(
 [[governance.rate_limit]]

@@ -8,6 +8,8 @@
 // start time or as a value lower than the last one; then the new value
 // counts in full, because it is what was used since the restart. A point
 // not newer than the last one (a retry, or out of order) counts nothing.
+// Peek and Commit are separate so that a point the receiver rejects after
+// seeing its delta (beyond a ceiling, say) leaves the series untouched.
 //
 // The window of each delta names the event: a retried request after a
 // failed commit (Undo put the state back) yields the same window, hence the
@@ -29,32 +31,30 @@ int64_t PointUnits(const NumberPoint& p) {
   return std::llround(scaled);
 }
 
-Delta CumulativeTracker::Observe(uint64_t key, const NumberPoint& p, std::vector<Change>* changes) {
+Delta CumulativeTracker::Peek(uint64_t key, const NumberPoint& p) const {
+  int64_t units = PointUnits(p);
+  auto it = series_.find(key);
+  if (it == series_.end()) return {Delta::Kind::kFirst, p.start_ns, p.time_ns, units};
+  const State& s = it->second;
+  bool restarted = s.start_ns != p.start_ns || s.is_int != p.is_int;
+  if (!restarted && p.time_ns <= s.time_ns) return {Delta::Kind::kStale, s.time_ns, s.time_ns, 0};
+  if (restarted && p.start_ns != 0 && p.start_ns < s.start_ns) {
+    return {Delta::Kind::kStale, s.time_ns, s.time_ns, 0};  // a late point of an older run
+  }
+  if (restarted || units < s.units) return {Delta::Kind::kReset, p.start_ns, p.time_ns, units};
+  return {units == s.units ? Delta::Kind::kUnchanged : Delta::Kind::kIncrease, s.time_ns, p.time_ns,
+          units - s.units};
+}
+
+void CumulativeTracker::Commit(uint64_t key, const NumberPoint& p, const Delta& d,
+                               std::vector<Change>* changes) {
+  if (d.kind == Delta::Kind::kStale) return;
   State next{p.start_ns, p.time_ns, PointUnits(p), p.is_int, ++seq_};
   auto it = series_.find(key);
-  Delta d;
-  if (it == series_.end()) {
-    d = {Delta::Kind::kFirst, p.start_ns, p.time_ns, next.units};
-  } else {
-    const State& s = it->second;
-    bool restarted = s.start_ns != p.start_ns || s.is_int != p.is_int;
-    if (!restarted && p.time_ns <= s.time_ns)
-      return {Delta::Kind::kUnchanged, s.time_ns, s.time_ns, 0};
-    if (restarted && p.start_ns != 0 && p.start_ns < s.start_ns) {
-      return {Delta::Kind::kUnchanged, s.time_ns, s.time_ns, 0};  // a late point of an older run
-    }
-    if (restarted || next.units < s.units) {
-      d = {Delta::Kind::kReset, p.start_ns, p.time_ns, next.units};
-    } else {
-      d = {next.units == s.units ? Delta::Kind::kUnchanged : Delta::Kind::kIncrease, s.time_ns,
-           p.time_ns, next.units - s.units};
-    }
-  }
   bool had = it != series_.end();
   changes->push_back({key, had, had ? it->second : State{}, next});
   series_[key] = next;
   if (series_.size() > max_series_) Evict();
-  return d;
 }
 
 void CumulativeTracker::Undo(const std::vector<Change>& changes) {

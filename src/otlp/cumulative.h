@@ -19,7 +19,9 @@ namespace burnrate::otlp {
 int64_t PointUnits(const NumberPoint& p);
 
 struct Delta {
-  enum class Kind : uint8_t { kFirst, kIncrease, kReset, kUnchanged };
+  // kStale: not newer than the series' last point (a retry, out of order,
+  // or a late point of an older run); it does not move the state.
+  enum class Kind : uint8_t { kFirst, kIncrease, kReset, kUnchanged, kStale };
   Kind kind = Kind::kFirst;
   uint64_t from_ns = 0;  // the window this delta covers
   uint64_t to_ns = 0;
@@ -42,8 +44,12 @@ class CumulativeTracker {
 
   explicit CumulativeTracker(size_t max_series) : max_series_(max_series) {}
 
-  // The increase since the last point of series `key`; records the change.
-  Delta Observe(uint64_t key, const NumberPoint& p, std::vector<Change>* changes);
+  // The increase since the last point of series `key`, without recording
+  // anything: the caller may still reject the point.
+  Delta Peek(uint64_t key, const NumberPoint& p) const;
+  // Makes `p` the series' last point (unless Peek said kStale) and records
+  // the change for Undo.
+  void Commit(uint64_t key, const NumberPoint& p, const Delta& d, std::vector<Change>* changes);
   // Puts back a state loaded from the StateStore.
   void Restore(uint64_t key, State s) {
     s.seq = ++seq_;

@@ -10,10 +10,14 @@
 //    token and cost metric points are then not counted (no double count).
 // Every event gets a stable id (request_id for api_request records, a hash
 // of series identity and time window for metric points), so an exporter's
-// retry is de-duplicated by the ingest layer.
+// retry is de-duplicated by the ingest layer. A point or record with a
+// malformed or out-of-range value (an intValue "12x", a negative count) is
+// rejected alone, into Converted::rejected, before it consumes an id or
+// any state.
 //
 // Thread-safety: all methods are thread-safe (one mutex around the state).
-// Errors: InvalidArgument naming the JSON path; the body is then refused.
+// Errors: InvalidArgument naming the JSON path when the body's structure is
+// wrong; the body is then refused. Parsing is linear in the body size.
 #pragma once
 
 #include <cstdint>
@@ -46,8 +50,14 @@ struct PointReject {
 
 // What one body became.
 struct Converted {
+  static constexpr size_t kMaxRejectsKept = 100;
   std::vector<model::Event> events;
+  // Rejected points or records: every one is counted in rejected_total, the
+  // first kMaxRejectsKept are kept (bounded memory, whatever the body).
+  // A rejected point consumed nothing: no event id, no cumulative state, no
+  // session decision, so that a corrected retry counts.
   std::vector<PointReject> rejected;
+  int64_t rejected_total = 0;
   int64_t points = 0;            // metric points or log records seen
   int64_t ignored = 0;           // names burnrate does not count
   int64_t deferred_to_logs = 0;  // token/cost points dropped: the session sends api_request logs
@@ -57,6 +67,8 @@ struct Converted {
   // events could not be committed, so the exporter's retry counts again.
   struct Undo;
   std::shared_ptr<Undo> undo;
+
+  void Reject(PointReject r);
 };
 
 struct ReceiverStats {

@@ -4,17 +4,22 @@
 // integers arrive as strings ("12") from the OpenTelemetry JS SDK and as
 // numbers from others; enums arrive as numbers (2) or names
 // ("AGGREGATION_TEMPORALITY_CUMULATIVE"); field names may be lowerCamelCase
-// or the original snake_case. Missing containers are empty, not errors. A
-// value of the wrong kind where burnrate needs it (a point's value, a
-// timestamp) is an error naming its path, and the whole body is refused: an
-// exporter that sends malformed JSON is broken, and half-counting its batch
-// would make the retry double-count the other half.
+// or the original snake_case. Missing containers are empty, not errors.
+//
+// A body whose structure is wrong is refused whole. A value of the wrong
+// kind (an intValue "12x", an asInt 1.5, a timestamp "soon") marks only the
+// point or record that holds it: the receiver rejects that one and reports
+// it in partialSuccess, and counts the rest. That is safe against double
+// counting because every event's id is stable, so the exporter's retry of
+// the batch is de-duplicated, and because a rejected point consumes no id
+// and no cumulative state, a corrected retry still counts.
 #include "otlp/otlp_json.h"
 
 #include <simdjson.h>
 
 #include <charconv>
 #include <cmath>
+#include <unordered_map>
 
 namespace burnrate::otlp {
 namespace {
@@ -51,14 +56,24 @@ Status ArrayField(object o, std::string_view camel, std::string_view snake, cons
   return Status::OK();
 }
 
+// The value as sent, shortened, for error messages.
+std::string Shown(element e) {
+  constexpr size_t kMax = 40;
+  std::string s = simdjson::minify(e);
+  if (s.size() > kMax) s = s.substr(0, kMax) + "...";
+  return s;
+}
+
 Status Uint64(element e, const std::string& path, uint64_t* out) {
+  constexpr const char* kWant =
+      "must be an unsigned integer (as a number or a decimal string), got ";
   switch (e.type()) {
     case element_type::UINT64:
       *out = uint64_t(e);
       return Status::OK();
     case element_type::INT64: {
       int64_t v = int64_t(e);
-      if (v < 0) return Bad(path, "must not be negative");
+      if (v < 0) return Bad(path, "must not be negative, got " + Shown(e));
       *out = uint64_t(v);
       return Status::OK();
     }
@@ -66,36 +81,36 @@ Status Uint64(element e, const std::string& path, uint64_t* out) {
       std::string_view s = e.get_string().value_unsafe();
       auto r = std::from_chars(s.data(), s.data() + s.size(), *out);
       if (s.empty() || r.ec != std::errc() || r.ptr != s.data() + s.size()) {
-        return Bad(path, "must be an unsigned integer (as a number or a decimal string)");
+        return Bad(path, kWant + Shown(e));
       }
       return Status::OK();
     }
     default:
-      return Bad(path, "must be an unsigned integer (as a number or a decimal string)");
+      return Bad(path, kWant + Shown(e));
   }
 }
 
 Status Int64(element e, const std::string& path, int64_t* out) {
+  constexpr const char* kWant = "must be an int64 (as a number or a decimal string), got ";
   switch (e.type()) {
     case element_type::INT64:
       *out = int64_t(e);
       return Status::OK();
-    case element_type::UINT64: {
-      uint64_t v = uint64_t(e);
-      if (v > uint64_t(INT64_MAX)) return Bad(path, "is out of range");
-      *out = int64_t(v);
-      return Status::OK();
-    }
+    case element_type::UINT64:
+      return Bad(path, "is out of int64 range, got " + Shown(e));  // simdjson: > INT64_MAX
     case element_type::STRING: {
       std::string_view s = e.get_string().value_unsafe();
       auto r = std::from_chars(s.data(), s.data() + s.size(), *out);
+      if (r.ec == std::errc::result_out_of_range) {
+        return Bad(path, "is out of int64 range, got " + Shown(e));
+      }
       if (s.empty() || r.ec != std::errc() || r.ptr != s.data() + s.size()) {
-        return Bad(path, "must be an integer (as a number or a decimal string)");
+        return Bad(path, kWant + Shown(e));
       }
       return Status::OK();
     }
     default:
-      return Bad(path, "must be an integer (as a number or a decimal string)");
+      return Bad(path, kWant + Shown(e));
   }
 }
 
@@ -105,67 +120,105 @@ std::string DoubleText(double d) {
   return std::string(buf, r.ptr);
 }
 
-// AnyValue -> text. Returns false for kinds burnrate does not keep.
-bool AnyValueText(element v, std::string* out) {
+enum class Kept : uint8_t { kYes, kNo, kBad };
+
+// AnyValue -> text. kNo for kinds burnrate does not keep; kBad, with the
+// reason in *why, for a value that is not of the kind it declares.
+Kept AnyValueText(element v, std::string* out, std::string* why) {
   object o;
-  if (v.get(o)) return false;
+  if (v.get(o)) return Kept::kNo;
   element x;
   if (Field(o, "stringValue", "string_value", &x)) {
     std::string_view s;
-    if (x.get_string().get(s) || s.size() > kMaxAttrValue) return false;
+    if (x.get_string().get(s)) {
+      *why = "stringValue must be a string, got " + Shown(x);
+      return Kept::kBad;
+    }
+    if (s.size() > kMaxAttrValue) return Kept::kNo;
     out->assign(s);
-    return true;
+    return Kept::kYes;
   }
   if (Field(o, "intValue", "int_value", &x)) {
     int64_t i;
-    if (!Int64(x, "", &i).ok()) return false;
+    if (Status st = Int64(x, "intValue", &i); !st.ok()) {
+      *why = st.message();
+      return Kept::kBad;
+    }
     *out = std::to_string(i);
-    return true;
+    return Kept::kYes;
   }
   if (Field(o, "doubleValue", "double_value", &x)) {
     double d;
-    if (x.get(d)) return false;
-    *out = DoubleText(d);
-    return true;
+    if (x.get(d) == simdjson::SUCCESS) {
+      *out = DoubleText(d);
+      return Kept::kYes;
+    }
+    std::string_view s;
+    if (x.get_string().get(s) == simdjson::SUCCESS &&
+        (s == "NaN" || s == "Infinity" || s == "-Infinity")) {
+      return Kept::kNo;  // the mapping's non-finite doubles: nothing burnrate counts
+    }
+    *why = "doubleValue must be a number, got " + Shown(x);
+    return Kept::kBad;
   }
   if (Field(o, "boolValue", "bool_value", &x)) {
     bool b;
-    if (x.get(b)) return false;
+    if (x.get(b)) {
+      *why = "boolValue must be true or false, got " + Shown(x);
+      return Kept::kBad;
+    }
     *out = b ? "true" : "false";
-    return true;
+    return Kept::kYes;
   }
-  return false;
+  return Kept::kNo;
 }
 
-Status ParseAttrs(object parent, const std::string& path, Attrs* out) {
+std::string AttrPath(const std::string& path, size_t i) {
+  return path + ".attributes[" + std::to_string(i) + "]";
+}
+
+// Reads parent.attributes into *out. The first malformed value goes to
+// *bad (when it is empty) and the rest are still read.
+Status ParseAttrs(object parent, const std::string& path, Attrs* out, std::string* bad) {
   array arr;
   bool present;
   BR_RETURN_IF_ERROR(ArrayField(parent, "attributes", "", path, &arr, &present));
   if (!present) return Status::OK();
+  // Keys are unique and the last one wins. The index (over key bytes in the
+  // parser's buffer) keeps that linear: a scan of *out per attribute made
+  // 80k attributes take 15 s while holding an HTTP thread.
+  std::unordered_map<std::string_view, size_t> index;
+  index.reserve(arr.size());
   size_t i = 0;
   for (element kv : arr) {
-    std::string p = path + ".attributes[" + std::to_string(i++) + "]";
+    size_t at = i++;
     object o;
-    if (kv.get(o)) return Bad(p, "must be an object {key, value}");
+    if (kv.get(o)) return Bad(AttrPath(path, at), "must be an object {key, value}");
     std::string_view key;
-    if (o["key"].get_string().get(key)) return Bad(p + ".key", "must be a string");
+    if (o["key"].get_string().get(key)) return Bad(AttrPath(path, at) + ".key", "must be a string");
     element v;
-    std::string text;
-    if (o["value"].get(v) || !AnyValueText(v, &text)) continue;  // arrays, maps, bytes: not used
-    bool replaced = false;
-    for (auto& [k, val] : *out) {
-      if (k == key) val = text, replaced = true;
+    if (o["value"].get(v)) continue;
+    std::string text, why;
+    Kept kept = AnyValueText(v, &text, &why);
+    if (kept == Kept::kBad && bad->empty()) {
+      *bad = AttrPath(path, at) + ".value (" + std::string(key.substr(0, 64)) + ") " + why;
     }
-    if (!replaced) out->emplace_back(std::string(key), std::move(text));
+    if (kept != Kept::kYes) continue;  // arrays, maps, bytes: not used
+    auto [it, fresh] = index.try_emplace(key, out->size());
+    if (fresh) {
+      out->emplace_back(std::string(key), std::move(text));
+    } else {
+      (*out)[it->second].second = std::move(text);
+    }
   }
   return Status::OK();
 }
 
-Status ParseResource(object o, const std::string& path, Attrs* out) {
+Status ParseResource(object o, const std::string& path, Attrs* out, std::string* bad) {
   element r;
   object ro;
   if (!Field(o, "resource", "", &r) || r.get(ro)) return Status::OK();
-  return ParseAttrs(ro, path + ".resource", out);
+  return ParseAttrs(ro, path + ".resource", out, bad);
 }
 
 Status ParseTemporality(element e, const std::string& path, Temporality* out) {
@@ -187,8 +240,8 @@ Status ParseTemporality(element e, const std::string& path, Temporality* out) {
   return Status::OK();
 }
 
-Status ParsePoint(object o, const std::string& path, NumberPoint* p) {
-  BR_RETURN_IF_ERROR(ParseAttrs(o, path, &p->attrs));
+// A point's times and value; an error here marks the point, not the body.
+Status PointValues(object o, const std::string& path, NumberPoint* p) {
   element e;
   if (Field(o, "startTimeUnixNano", "start_time_unix_nano", &e)) {
     BR_RETURN_IF_ERROR(Uint64(e, path + ".startTimeUnixNano", &p->start_ns));
@@ -204,10 +257,16 @@ Status ParsePoint(object o, const std::string& path, NumberPoint* p) {
     p->is_int = false;
     // Non-finite doubles are written as the strings "NaN"/"Infinity".
     if (e.get(p->as_double) || !std::isfinite(p->as_double))
-      return Bad(path + ".asDouble", "must be a finite number");
+      return Bad(path + ".asDouble", "must be a finite number, got " + Shown(e));
     return Status::OK();
   }
   return Bad(path, "needs asInt or asDouble");
+}
+
+Status ParsePoint(object o, const std::string& path, NumberPoint* p) {
+  BR_RETURN_IF_ERROR(ParseAttrs(o, path, &p->attrs, &p->error));
+  if (Status v = PointValues(o, path, p); !v.ok() && p->error.empty()) p->error = v.message();
+  return Status::OK();
 }
 
 Status ParseMetric(object o, const std::string& path, MetricData* m, bool* keep) {
@@ -217,12 +276,13 @@ Status ParseMetric(object o, const std::string& path, MetricData* m, bool* keep)
   element data;
   object d;
   std::string dpath;
+  Status temporality;  // a bad one marks every point of the metric
   if (o["sum"].get(data) == simdjson::SUCCESS && !data.get(d)) {
     m->is_sum = true;
     dpath = path + ".sum";
     element t;
     if (Field(d, "aggregationTemporality", "aggregation_temporality", &t)) {
-      BR_RETURN_IF_ERROR(ParseTemporality(t, dpath + ".aggregationTemporality", &m->temporality));
+      temporality = ParseTemporality(t, dpath + ".aggregationTemporality", &m->temporality);
     }
   } else if (o["gauge"].get(data) == simdjson::SUCCESS && !data.get(d)) {
     dpath = path + ".gauge";
@@ -242,6 +302,7 @@ Status ParseMetric(object o, const std::string& path, MetricData* m, bool* keep)
     if (pe.get(po)) return Bad(ppath, "must be an object");
     NumberPoint p;
     BR_RETURN_IF_ERROR(ParsePoint(po, ppath, &p));
+    if (!temporality.ok() && p.error.empty()) p.error = temporality.message();
     m->points.push_back(std::move(p));
   }
   return Status::OK();
@@ -282,6 +343,18 @@ Status ForEach(object parent, std::string_view camel, std::string_view snake,
   return Status::OK();
 }
 
+// timeUnixNano, else observedTimeUnixNano; an error marks the record.
+Status RecordTime(object lo, const std::string& path, LogRecord* rec) {
+  element e;
+  if (Field(lo, "timeUnixNano", "time_unix_nano", &e)) {
+    BR_RETURN_IF_ERROR(Uint64(e, path + ".timeUnixNano", &rec->time_ns));
+  }
+  if (rec->time_ns == 0 && Field(lo, "observedTimeUnixNano", "observed_time_unix_nano", &e)) {
+    BR_RETURN_IF_ERROR(Uint64(e, path + ".observedTimeUnixNano", &rec->time_ns));
+  }
+  return Status::OK();
+}
+
 }  // namespace
 
 const std::string* FindAttr(const Attrs& a, std::string_view key) {
@@ -300,7 +373,7 @@ Result<std::vector<ResourceMetrics>> ParseMetricsJson(std::string_view body) {
   BR_RETURN_IF_ERROR(
       ForEach(ro, "resourceMetrics", "resource_metrics", "", [&](object rm, const std::string& p) {
         ResourceMetrics r;
-        BR_RETURN_IF_ERROR(ParseResource(rm, p, &r.resource));
+        BR_RETURN_IF_ERROR(ParseResource(rm, p, &r.resource, &r.error));
         BR_RETURN_IF_ERROR(
             ForEach(rm, "scopeMetrics", "scope_metrics", p, [&](object sm, const std::string& sp) {
               return ForEach(sm, "metrics", "", sp, [&](object mo, const std::string& mp) {
@@ -327,25 +400,21 @@ Result<std::vector<ResourceLogs>> ParseLogsJson(std::string_view body) {
   BR_RETURN_IF_ERROR(
       ForEach(ro, "resourceLogs", "resource_logs", "", [&](object rl, const std::string& p) {
         ResourceLogs r;
-        BR_RETURN_IF_ERROR(ParseResource(rl, p, &r.resource));
+        BR_RETURN_IF_ERROR(ParseResource(rl, p, &r.resource, &r.error));
         BR_RETURN_IF_ERROR(
             ForEach(rl, "scopeLogs", "scope_logs", p, [&](object sl, const std::string& sp) {
               return ForEach(
                   sl, "logRecords", "log_records", sp, [&](object lo, const std::string& lp) {
                     LogRecord rec;
-                    BR_RETURN_IF_ERROR(ParseAttrs(lo, lp, &rec.attrs));
+                    BR_RETURN_IF_ERROR(ParseAttrs(lo, lp, &rec.attrs, &rec.error));
+                    if (Status t = RecordTime(lo, lp, &rec); !t.ok() && rec.error.empty())
+                      rec.error = t.message();
                     element e;
-                    if (Field(lo, "timeUnixNano", "time_unix_nano", &e)) {
-                      BR_RETURN_IF_ERROR(Uint64(e, lp + ".timeUnixNano", &rec.time_ns));
-                    }
-                    if (rec.time_ns == 0 &&
-                        Field(lo, "observedTimeUnixNano", "observed_time_unix_nano", &e)) {
-                      BR_RETURN_IF_ERROR(Uint64(e, lp + ".observedTimeUnixNano", &rec.time_ns));
-                    }
                     element b;
                     object bo;
+                    std::string why;  // a body of the wrong kind only names nothing
                     if (lo["body"].get(b) == simdjson::SUCCESS && !b.get(bo))
-                      AnyValueText(b, &rec.body);
+                      AnyValueText(b, &rec.body, &why);
                     std::string_view en;
                     if (Field(lo, "eventName", "event_name", &e) &&
                         e.get_string().get(en) == simdjson::SUCCESS) {

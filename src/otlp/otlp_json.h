@@ -6,11 +6,21 @@
 // ExponentialHistogram and Summary are skipped), and log records' body,
 // time and attributes. Attribute values of every kind are kept as text
 // (ints as decimal, doubles in shortest round-trip form, bools as
-// true/false; arrays and maps are skipped). 64-bit integers are accepted as
-// JSON numbers or as decimal strings, as the mapping allows both.
+// true/false; arrays, maps, bytes, NaN/Infinity and strings over 4 KiB are
+// skipped). 64-bit integers are accepted as JSON numbers or as decimal
+// strings, as the mapping allows both. Parsing is linear in the body size,
+// whatever the number of attributes.
 //
-// Errors: InvalidArgument naming the JSON path of the bad value, e.g.
-// "resourceMetrics[0].scopeMetrics[0].metrics[1].sum.dataPoints[2].asInt".
+// Two kinds of error:
+//  - the body's structure is wrong (not JSON, a list that is not an array,
+//    an element that is not an object, a metric without a name): the
+//    functions return InvalidArgument naming the JSON path, and the whole
+//    body is refused;
+//  - one value is malformed (an intValue "12x", a float or out of int64
+//    range; an asInt, asDouble or timestamp of the wrong kind): the point,
+//    record or resource that holds it gets `error` (path and reason) and
+//    is still returned, so that the receiver rejects it alone and reports
+//    it, while the good points around it count.
 // Thread-safety: stateless functions, safe from any thread.
 #pragma once
 
@@ -32,6 +42,7 @@ enum class Temporality : uint8_t { kUnspecified = 0, kDelta = 1, kCumulative = 2
 
 struct NumberPoint {
   Attrs attrs;
+  std::string error;  // a malformed value ("<path> <why>"): reject the point
   uint64_t start_ns = 0;
   uint64_t time_ns = 0;
   bool is_int = true;
@@ -49,11 +60,13 @@ struct MetricData {
 
 struct ResourceMetrics {
   Attrs resource;
+  std::string error;  // a malformed resource attribute: reject every point
   std::vector<MetricData> metrics;
 };
 
 struct LogRecord {
   Attrs attrs;
+  std::string error;       // a malformed value ("<path> <why>"): reject the record
   uint64_t time_ns = 0;    // timeUnixNano, else observedTimeUnixNano
   std::string body;        // string bodies only
   std::string event_name;  // eventName (OTLP 1.5+), may be empty
@@ -61,6 +74,7 @@ struct LogRecord {
 
 struct ResourceLogs {
   Attrs resource;
+  std::string error;  // a malformed resource attribute: reject every record
   std::vector<LogRecord> records;
 };
 

@@ -21,8 +21,11 @@
 // metric point, later api_request records of that session still count as
 // requests but carry no tokens or cost. Either way each token is counted
 // once, whatever the order of arrival.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <mutex>
@@ -77,11 +80,10 @@ struct Scope {
 };
 
 // Fills identity fields; false (with a reject) when no user is named.
-bool FillIdentity(const Scope& s, const ReceiverOptions& o, model::Event* e,
-                  std::vector<PointReject>* rej) {
+bool FillIdentity(const Scope& s, const ReceiverOptions& o, model::Event* e, Converted* out) {
   e->user = s.First({"user.email", "user.account_uuid", "user.id", "enduser.id"});
   if (e->user.empty()) {
-    rej->push_back({"no user: set one of user.email, user.account_uuid, user.id", "user.email"});
+    out->Reject({"no user: set one of user.email, user.account_uuid, user.id", "user.email"});
     return false;
   }
   e->team = s.First({"team.id", "team"});
@@ -94,15 +96,22 @@ bool FillIdentity(const Scope& s, const ReceiverOptions& o, model::Event* e,
   return true;
 }
 
+// Name and every attribute, sorted by key (then value) so that order of
+// arrival does not matter. Sorts pointers: a point may carry 80k attributes.
 std::string SeriesKeyText(const std::string& name, const Attrs& resource, const Attrs& own) {
-  auto sorted = [](Attrs a) {
-    std::sort(a.begin(), a.end());
-    return a;
-  };
   std::string k = name;
+  std::vector<const Attrs::value_type*> sorted;
   for (const auto* set : {&resource, &own}) {
+    sorted.clear();
+    for (const auto& kv : *set) sorted.push_back(&kv);
+    std::sort(sorted.begin(), sorted.end(), [](const auto* a, const auto* b) { return *a < *b; });
     k += '\x1e';
-    for (const auto& [key, v] : sorted(*set)) k += key + '\x1f' + v + '\x1f';
+    for (const auto* kv : sorted) {
+      k += kv->first;
+      k += '\x1f';
+      k += kv->second;
+      k += '\x1f';
+    }
   }
   return k;
 }
@@ -112,6 +121,35 @@ bool ParseDouble(const std::string* s, double* out) {
   char* end = nullptr;
   double d = std::strtod(s->c_str(), &end);
   if (end != s->c_str() + s->size() || !std::isfinite(d)) return false;
+  *out = d;
+  return true;
+}
+
+std::string DoubleText(double d) {
+  char buf[32];
+  auto r = std::to_chars(buf, buf + sizeof buf, d);
+  return std::string(buf, r.ptr);
+}
+
+// "resourceLogs[0]....attributes[3].value (input_tokens) intValue must..."
+// -> its first word, the JSON path.
+std::string PathOf(const std::string& error) { return error.substr(0, error.find(' ')); }
+
+// The attribute `key` as a number in [lo, hi]; absent leaves *out as it is.
+// False, with a reject naming the key and the value, when it is there but
+// is not a number or is out of range: never counted as 0.
+bool NumberAttr(const Scope& s, const char* key, double lo, double hi, double* out,
+                Converted* conv) {
+  const std::string* v = s.Get(key);
+  if (v == nullptr) return true;
+  double d = 0;
+  if (!ParseDouble(v, &d) || d < lo || d > hi) {
+    std::string shown = v->size() > 40 ? v->substr(0, 40) + "..." : *v;
+    conv->Reject({fmt::format("{} must be a number between {} and {}, got \"{}\"", key,
+                              DoubleText(lo), DoubleText(hi), shown),
+                  key});
+    return false;
+  }
   *out = d;
   return true;
 }
@@ -155,6 +193,9 @@ struct Receiver::Impl {
     return it->second;
   }
 
+  // Every check that can reject a point runs before anything is recorded
+  // (session source, cumulative state, an event id), so that a corrected
+  // retry of a rejected point counts.
   void MetricPoint(const ResourceMetrics& rm, const MetricData& m, const NumberPoint& p,
                    Converted* out) {
     Scope s{p.attrs, rm.resource};
@@ -164,40 +205,49 @@ struct Receiver::Impl {
       out->ignored++;
       return;
     }
+    if (const std::string& bad = !rm.error.empty() ? rm.error : p.error; !bad.empty())
+      return out->Reject({m.name + ": " + bad, PathOf(bad)});
     model::Event e;
-    if (!FillIdentity(s, opts, &e, &out->rejected)) return;
-    if (p.time_ns == 0)
-      return out->rejected.push_back({m.name + ": timeUnixNano must be set", "timeUnixNano"});
+    if (!FillIdentity(s, opts, &e, out)) return;
+    if (p.time_ns == 0) return out->Reject({m.name + ": timeUnixNano must be set", "timeUnixNano"});
     std::string token_type = s.Str("type");
     if (tokens && token_type != "input" && token_type != "output" && token_type != "cacheRead" &&
         token_type != "cacheCreation") {
-      return out->rejected.push_back(
+      return out->Reject(
           {"claude_code.token.usage: type must be input, output, cacheRead or cacheCreation",
            "type"});
+    }
+    // Counters only grow: a negative count or cost is a broken exporter.
+    if (p.is_int ? p.as_int < 0 : p.as_double < 0) {
+      return out->Reject({m.name + ": value must not be negative, got " +
+                              (p.is_int ? std::to_string(p.as_int) : DoubleText(p.as_double)),
+                          p.is_int ? "asInt" : "asDouble"});
+    }
+    // Delta window and amount, per temporality.
+    std::string key_text = SeriesKeyText(m.name, rm.resource, p.attrs);
+    uint64_t series = Hash64(key_text, 0xc0);
+    bool cumulative_sum = m.is_sum && m.temporality == Temporality::kCumulative;
+    Delta d{Delta::Kind::kFirst, p.start_ns, p.time_ns, PointUnits(p)};
+    if (cumulative_sum) d = cumulative.Peek(series, p);
+    // Ceilings against broken exporters (a point covers one export interval).
+    int64_t amount = p.is_int ? d.units : std::llround(double(d.units) / 1e9);
+    if ((tokens && amount > kMaxPointTokens) ||
+        (cost && (p.is_int ? d.units : d.units / 1'000'000'000) > kMaxPointUsd)) {
+      return out->Reject({m.name + ": value is beyond the per-point ceiling (" +
+                              std::to_string(tokens ? kMaxPointTokens : kMaxPointUsd) + ")",
+                          tokens ? "asInt" : "asDouble"});
     }
     if ((tokens || cost) && SourceFor(e, UsageSource::kMetrics, out) == UsageSource::kLogs) {
       out->deferred_to_logs++;
       return;
     }
-    // Delta window and amount, per temporality.
-    std::string key_text = SeriesKeyText(m.name, rm.resource, p.attrs);
-    Delta d{Delta::Kind::kFirst, p.start_ns, p.time_ns, PointUnits(p)};
-    if (m.is_sum && m.temporality == Temporality::kCumulative) {
-      d = cumulative.Observe(Hash64(key_text, 0xc0), p, &out->undo->changes);
+    if (cumulative_sum) {
+      cumulative.Commit(series, p, d, &out->undo->changes);
       if (d.kind == Delta::Kind::kReset) out->resets++;
     }
     if (d.units <= 0) {
       out->unchanged++;
       return;
-    }
-    // Ceilings against broken exporters (a point covers one export interval).
-    int64_t amount = p.is_int ? d.units : std::llround(double(d.units) / 1e9);
-    if ((tokens && amount > kMaxPointTokens) ||
-        (cost && (p.is_int ? d.units : d.units / 1'000'000'000) > kMaxPointUsd)) {
-      return out->rejected.push_back({m.name + ": value is beyond the per-point ceiling (" +
-                                          std::to_string(tokens ? kMaxPointTokens : kMaxPointUsd) +
-                                          ")",
-                                      tokens ? "asInt" : "asDouble"});
     }
     e.id = "otlp:" +
            Hex(Hash64(key_text + '\x1e' + std::to_string(d.from_ns) + '-' + std::to_string(d.to_ns),
@@ -222,42 +272,31 @@ struct Receiver::Impl {
     out->events.push_back(std::move(e));
   }
 
-  // False (with a reject) when a value is out of range.
+  // Fills the usage of an api_request record; false (with a reject, and
+  // nothing recorded) when a value is missing its kind or out of range.
   bool ApiRequest(const Scope& s, model::Event& e, TimeMs ts, Converted* out) {
-    bool bad = false;
-    auto tok = [&](std::initializer_list<std::string_view> keys) -> int64_t {
+    model::TokenCounts t;
+    struct Kind {
+      const char* key;
+      int64_t* into;
+    } kinds[] = {{"input_tokens", &t.input},
+                 {"output_tokens", &t.output},
+                 {"cache_read_tokens", &t.cache_read},
+                 {"cache_creation_tokens", &t.cache_write}};
+    for (const Kind& k : kinds) {
       double d = 0;
-      for (auto k : keys) {
-        if (!ParseDouble(s.Get(k), &d)) continue;
-        if (d < 0 || d > kMaxRequestTokens) {
-          if (!bad)
-            out->rejected.push_back(
-                {std::string(k) + " must be between 0 and 50000000", std::string(k)});
-          bad = true;
-          return 0;
-        }
-        return std::llround(d);
-      }
-      return 0;
-    };
+      if (!NumberAttr(s, k.key, 0, kMaxRequestTokens, &d, out)) return false;
+      *k.into = std::llround(d);
+    }
+    double usd = -1;
+    if (!NumberAttr(s, "cost_usd", 0, kMaxRequestUsd, &usd, out)) return false;
     e.type = model::EventType::kUsage;
     e.model = s.First({"model"});
     if (e.model.empty()) e.model = "unknown";
     std::string rid = s.First({"request_id", "request.id"});
     if (SourceFor(e, UsageSource::kLogs, out) == UsageSource::kLogs) {
-      e.tokens.input = tok({"input_tokens"});
-      e.tokens.output = tok({"output_tokens"});
-      e.tokens.cache_read = tok({"cache_read_tokens"});
-      e.tokens.cache_write = tok({"cache_creation_tokens"});
-      double usd;
-      if (ParseDouble(s.Get("cost_usd"), &usd)) {
-        if (usd < 0 || usd > kMaxRequestUsd) {
-          if (!bad) out->rejected.push_back({"cost_usd must be between 0 and 10000", "cost_usd"});
-          bad = true;
-        } else {
-          e.cost_nanos = std::llround(usd * 1e9);
-        }
-      }
+      e.tokens = t;
+      if (usd >= 0) e.cost_nanos = std::llround(usd * 1e9);
     } else {
       e.cost_nanos = 0;  // the session's metrics carry its tokens and cost
       out->deferred_to_logs++;
@@ -269,7 +308,7 @@ struct Receiver::Impl {
                      Hex(Hash64(e.user + '\x1f' + e.session + '\x1f' + std::to_string(ts) + '\x1f' +
                                     e.model + '\x1f' + std::to_string(e.tokens.Total()),
                                 0x2e));
-    return !bad;
+    return true;
   }
 
   void Record(const ResourceLogs& rl, const LogRecord& r, Converted* out) {
@@ -282,18 +321,20 @@ struct Receiver::Impl {
       return;
     }
     model::Event e;
-    if (!FillIdentity(s, opts, &e, &out->rejected)) return;
+    if (const std::string& bad = !rl.error.empty() ? rl.error : r.error; !bad.empty())
+      return out->Reject({name + ": " + bad, PathOf(bad)});
+    if (!FillIdentity(s, opts, &e, out)) return;
     TimeMs ts = TimeMs(r.time_ns / 1'000'000);
     if (ts == 0) {
       if (auto t = ParseRfc3339(s.Str("event.timestamp")); t.ok()) ts = *t;
     }
-    if (ts == 0) return out->rejected.push_back({name + ": record has no time", "timeUnixNano"});
+    if (ts == 0) return out->Reject({name + ": record has no time", "timeUnixNano"});
     e.ts = ts;
     if (name == "api_request") {
       if (!ApiRequest(s, e, ts, out)) return;
     } else {
       double len = 0;
-      ParseDouble(s.Get("prompt_length"), &len);
+      if (!NumberAttr(s, "prompt_length", 0, 4e9, &len, out)) return;
       e.type = model::EventType::kUsage;
       e.model = "(prompt)";
       e.requests = 0;
@@ -301,7 +342,7 @@ struct Receiver::Impl {
       const std::string* text = s.Get("prompt");
       if (opts.prompt_features && text && !text->empty() && *text != kRedacted) e.prompt = opts.prompt_features(*text);
       e.prompt.present = true;
-      if (len > 0) e.prompt.length = uint32_t(std::clamp(len, 0.0, 4e9));  // the client's count wins
+      if (len > 0) e.prompt.length = uint32_t(len);  // the client's count wins
       std::string seq = s.First({"prompt.id", "event.sequence"});
       e.id = "otlp-prompt:" + Hex(Hash64(e.user + '\x1f' + e.session + '\x1f' +
                                              std::to_string(r.time_ns) + '\x1f' + seq,
@@ -376,6 +417,11 @@ ReceiverStats Receiver::stats() const {
   s.series = int64_t(impl_->cumulative.size());
   s.log_sessions = int64_t(impl_->session_source.size());
   return s;
+}
+
+void Converted::Reject(PointReject r) {
+  if (rejected.size() < kMaxRejectsKept) rejected.push_back(std::move(r));
+  rejected_total++;
 }
 
 Status CheckContentType(std::string_view ct) {

@@ -29,14 +29,22 @@ code=$(curl -s -o "$WORK/415.json" -w '%{http_code}' -X POST -H "Authorization: 
   -H 'Content-Type: application/x-protobuf' --data-binary 'x' "$BASE/v1/otlp/v1/metrics")
 [ "$code" = 415 ] || { echo "protobuf: expected 415, got $code" >&2; exit 1; }
 grep -q 'http/json' "$WORK/415.json"
-# Malformed OTLP JSON is a 400 naming the path.
+# A body whose structure is wrong is a 400 naming the path.
 code=$(curl -s -o "$WORK/400.json" -w '%{http_code}' -X POST -H "Authorization: Bearer $KEY" \
+  -H 'Content-Type: application/json' \
+  --data '{"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"name":"claude_code.commit.count","sum":{"dataPoints":{}}}]}]}]}' \
+  "$BASE/v1/otlp/v1/metrics")
+[ "$code" = 400 ] || { echo "bad body: expected 400, got $code" >&2; exit 1; }
+grep -q '"field":"resourceMetrics\[0\].scopeMetrics\[0\].metrics\[0\].sum.dataPoints"' "$WORK/400.json" ||
+  { cat "$WORK/400.json" >&2; exit 1; }
+# A malformed value rejects only its point, in partialSuccess with its path.
+code=$(curl -s -o "$WORK/partial.json" -w '%{http_code}' -X POST -H "Authorization: Bearer $KEY" \
   -H 'Content-Type: application/json' \
   --data '{"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"name":"claude_code.commit.count","sum":{"dataPoints":[{"timeUnixNano":"1","asInt":"x"}]}}]}]}]}' \
   "$BASE/v1/otlp/v1/metrics")
-[ "$code" = 400 ] || { echo "bad body: expected 400, got $code" >&2; exit 1; }
-grep -q '"field":"resourceMetrics\[0\].scopeMetrics\[0\].metrics\[0\].sum.dataPoints\[0\].asInt"' "$WORK/400.json" ||
-  { cat "$WORK/400.json" >&2; exit 1; }
+[ "$code" = 200 ] || { echo "bad value: expected 200, got $code" >&2; exit 1; }
+grep -q '"rejectedDataPoints":1,"errorMessage":"claude_code.commit.count: resourceMetrics\[0\].scopeMetrics\[0\].metrics\[0\].sum.dataPoints\[0\].asInt must be an int64' "$WORK/partial.json" ||
+  { cat "$WORK/partial.json" >&2; exit 1; }
 
 node "$ROOT/tests/e2e/otel/send.mjs" "$BASE" "$KEY" >"$WORK/expected.json"
 

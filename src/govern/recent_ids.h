@@ -1,0 +1,46 @@
+// RecentIds: the event ids seen lately, bounded in time and in count.
+//
+// The Governor keeps two: the ids a settle has counted and the ids
+// ingestion has counted, so that a settle naming an event_id and the
+// ingested event with that id count once, whichever comes first.
+//
+// An id is remembered for `ttl` after it was added, and at most
+// `max_entries` ids are held (the oldest go first). Ids are kept as 64-bit
+// hashes (a false match needs a collision among the ids held: about
+// n^2 / 2^65, below 1e-7 at 1M ids), about 60 bytes each with the FIFO.
+//
+// Thread-safety: none; the Governor holds misc_mu_ around every call.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+
+#include "common/clock.h"
+
+namespace burnrate::govern {
+
+class RecentIds {
+ public:
+  RecentIds(TimeMs ttl, size_t max_entries) : ttl_(ttl), max_(max_entries) {}
+
+  // True when `id` was added no more than ttl before `now`.
+  bool Contains(std::string_view id, TimeMs now) const;
+  // Remembers `id` as seen at `at` (a second add keeps the first time), and
+  // forgets what expired by then or is over the count.
+  void Add(std::string_view id, TimeMs at);
+  void Erase(std::string_view id);
+  size_t size() const { return at_.size(); }
+
+ private:
+  static uint64_t Key(std::string_view id);
+
+  TimeMs ttl_;
+  size_t max_;
+  std::unordered_map<uint64_t, TimeMs> at_;        // id hash -> time added
+  std::deque<std::pair<TimeMs, uint64_t>> order_;  // in order added, for expiry
+};
+
+}  // namespace burnrate::govern
