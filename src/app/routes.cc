@@ -16,6 +16,10 @@ void WriteCounters(JsonWriter& w, const engine::Counters& c) {
   w.Key("cache_write_tokens").Int(c.cache_write);
   w.Key("total_tokens").Int(c.Total());
   w.Key("cost_usd").NanoUsd(c.cost_nanos);
+  // Part of cost_usd is a family price's estimate, or some tokens had no
+  // price at all (docs/pricing.md).
+  w.Key("cost_estimated").Bool(c.cost_estimated);
+  w.Key("cost_unpriced").Bool(c.cost_unpriced);
   w.Key("requests").Int(c.requests);
   w.Key("outcomes").Int(c.outcomes);
   w.Key("value").Double(c.value);
@@ -121,6 +125,7 @@ static std::string_view FieldOf(const Status& s) {
 void App::Impl::RegisterRoutes() {
   router.SetAuthenticator([this](std::string_view key) { return Authenticate(key); });
   RegisterBoardRoutes();
+  RegisterPriceRoutes();
 
   router.AddSync("GET", "/healthz", Role::kNone, [](Request&) { return Response::Json("{\"status\":\"ok\"}"); });
   router.AddSync("GET", "/readyz", Role::kNone, [this](Request&) {

@@ -35,11 +35,13 @@ static int Serve(const std::string& config_file, app::Config flags, const std::v
     if (f == "threads") cfg.http_threads = flags.http_threads;
     if (f == "pseudonymous") cfg.pseudonymous = flags.pseudonymous;
   }
-  // 2. Block the stop signals before any thread starts, to wait for them below.
+  // 2. Block the stop signals (and SIGHUP, reload prices) before any thread
+  // starts, to wait for them below.
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   // 3. Open the store, prices and identity; 4. recover; 5. serve.
   auto app = app::App::Open(cfg, SystemClock::Get());
@@ -48,9 +50,13 @@ static int Serve(const std::string& config_file, app::Config flags, const std::v
   if (!st.ok()) return Fail(st);
   std::cout << "burnrate listening on http://" << cfg.listen.substr(0, cfg.listen.rfind(':')) << ":"
             << (*app)->port() << " (db " << cfg.db_path << ")" << std::endl;
-  // 6. Wait for SIGINT/SIGTERM; 7. drain and close.
+  // 6. Wait for SIGINT/SIGTERM, reloading prices on SIGHUP; 7. drain and close.
   int sig = 0;
-  sigwait(&signals, &sig);
+  while (sigwait(&signals, &sig) == 0 && sig == SIGHUP) {
+    Status reloaded = (*app)->ReloadPrices();
+    if (reloaded.ok()) std::cout << "burnrate: prices reloaded from " << cfg.prices_file << std::endl;
+    else std::cerr << "burnrate: price reload failed, keeping the current prices: " << reloaded.message() << std::endl;
+  }
   std::cout << "burnrate: stopping (signal " << sig << "), draining" << std::endl;
   (*app)->Stop();
   return 0;
@@ -67,7 +73,7 @@ void AddServeCommand(CLI::App& app) {
   cmd->add_option("--db", args->flags.db_path, "SQLite database file")->default_val("burnrate.db");
   cmd->add_option("--listen", args->flags.listen, "HOST:PORT to listen on")->default_val("127.0.0.1:8080");
   cmd->add_option("--web-dir", args->flags.web_dir, "Directory of the built dashboard (web/dist)");
-  cmd->add_option("--prices", args->flags.prices_file, "LiteLLM-format price file to overlay");
+  cmd->add_option("--prices", args->flags.prices_file, "Price file to overlay (LiteLLM or models.dev format; reloaded on SIGHUP)");
   cmd->add_option("--identity", args->flags.identity_file, "User/team/org directory (CSV or JSON)");
   cmd->add_option("--tz", args->flags.timezone, "Time zone for calendar windows")->default_val("UTC");
   cmd->add_option("--threads", args->flags.http_threads, "HTTP threads")->default_val(2);
