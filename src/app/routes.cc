@@ -16,10 +16,6 @@ void WriteCounters(JsonWriter& w, const engine::Counters& c) {
   w.Key("cache_write_tokens").Int(c.cache_write);
   w.Key("total_tokens").Int(c.Total());
   w.Key("cost_usd").NanoUsd(c.cost_nanos);
-  // Part of cost_usd is a family price's estimate, or some tokens had no
-  // price at all (docs/pricing.md).
-  w.Key("cost_estimated").Bool(c.cost_estimated);
-  w.Key("cost_unpriced").Bool(c.cost_unpriced);
   w.Key("requests").Int(c.requests);
   w.Key("outcomes").Int(c.outcomes);
   w.Key("value").Double(c.value);
@@ -32,6 +28,10 @@ void WriteCounters(JsonWriter& w, const engine::Counters& c) {
   if (c.outcomes > 0) w.Double(double(c.cost_nanos) / 1e9 / double(c.outcomes)); else w.Null();
   w.Key("value_per_mtok");
   if (c.Total() > 0) w.Double(c.value / (double(c.Total()) / 1e6)); else w.Null();
+  // Part of cost_usd is a family price's estimate, or some tokens had no
+  // price at all (docs/pricing.md).
+  w.Key("cost_estimated").Bool(c.cost_estimated);
+  w.Key("cost_unpriced").Bool(c.cost_unpriced);
 }
 
 namespace {
