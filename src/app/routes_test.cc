@@ -370,7 +370,7 @@ TEST_F(RoutesTest, EstimatedAndUnpricedUsageIsMarkedAndListed) {
   auto board = Send("viewer", "GET", "/v1/leaderboard?entity=user&window=24h&metric=cost");
   ASSERT_EQ(board.status, 200);
   // claude-opus-5-5 at claude-opus-4-8's $25 per million output.
-  EXPECT_NE(board.body.find(R"("id":"opus-user","team":"unassigned","org":"default","input_tokens":0,"output_tokens":1000000,"cache_read_tokens":0,"cache_write_tokens":0,"total_tokens":1000000,"cost_usd":25,)"),
+  EXPECT_NE(board.body.find(R"("id":"opus-user","team":"unassigned","org":"default","input_tokens":0,"output_tokens":1000000,"cache_read_tokens":0,"cache_write_tokens":0,"total_tokens":1000000,"cost_usd":25.00,)"),
             std::string::npos)
       << board.body;
   auto field_after = [&](const std::string& id, const std::string& key) {
@@ -393,10 +393,10 @@ TEST_F(RoutesTest, EstimatedAndUnpricedUsageIsMarkedAndListed) {
   auto p = Send("viewer", "GET", "/v1/prices");
   ASSERT_EQ(p.status, 200);
   EXPECT_NE(p.body.find(R"({"source":"built-in","file":null,"tested":"2026-12-04","count":)"), std::string::npos) << p.body.substr(0, 300);
-  EXPECT_NE(p.body.find(R"({"model":"claude-opus-5-5","tokens":1000000,"estimated_tokens":1000000,"estimated_cost_usd":25,"unpriced_tokens":0,"pricing":"estimated","family":"claude-opus","priced_as":"claude-opus-4-8","input_usd_per_mtok":5,"output_usd_per_mtok":25,)"),
+  EXPECT_NE(p.body.find(R"({"model":"claude-opus-5-5","tokens":1000000,"estimated_tokens":1000000,"estimated_cost_usd":25.00,"unpriced_tokens":0,"pricing":"estimated","family":"claude-opus","priced_as":"claude-opus-4-8","input_usd_per_mtok":5,"output_usd_per_mtok":25,)"),
             std::string::npos)
       << p.body.substr(0, 1500);
-  EXPECT_NE(p.body.find(R"({"model":"totally-unknown-model","tokens":5000,"estimated_tokens":0,"estimated_cost_usd":0,"unpriced_tokens":5000,"pricing":"unpriced","family":"","priced_as":null})"),
+  EXPECT_NE(p.body.find(R"({"model":"totally-unknown-model","tokens":5000,"estimated_tokens":0,"estimated_cost_usd":0.00,"unpriced_tokens":5000,"pricing":"unpriced","family":"","priced_as":null})"),
             std::string::npos)
       << p.body.substr(0, 1500);
   EXPECT_NE(p.body.find(R"({"model":"gemini-2.5-pro",)"), std::string::npos);  // the table itself
@@ -457,9 +457,9 @@ TEST_F(PriceReloadTest, ReloadChangesPricesOfNewEventsOnly) {
   EXPECT_NE(bad.body.find("not valid JSON"), std::string::npos) << bad.body;
   Send("ingest", "POST", "/v1/events", ev("r3", "after-bad"));
   auto board = Send("viewer", "GET", "/v1/leaderboard?entity=user&window=24h&metric=cost");
-  EXPECT_NE(board.body.find(R"("id":"before","team":"unassigned","org":"default","input_tokens":0,"output_tokens":1000000,"cache_read_tokens":0,"cache_write_tokens":0,"total_tokens":1000000,"cost_usd":50,)"), std::string::npos) << board.body;
-  EXPECT_NE(board.body.find(R"("id":"after","team":"unassigned","org":"default","input_tokens":0,"output_tokens":1000000,"cache_read_tokens":0,"cache_write_tokens":0,"total_tokens":1000000,"cost_usd":80,)"), std::string::npos) << board.body;
-  EXPECT_NE(board.body.find(R"("id":"after-bad","team":"unassigned","org":"default","input_tokens":0,"output_tokens":1000000,"cache_read_tokens":0,"cache_write_tokens":0,"total_tokens":1000000,"cost_usd":80,)"), std::string::npos) << board.body;
+  EXPECT_NE(board.body.find(R"("id":"before","team":"unassigned","org":"default","input_tokens":0,"output_tokens":1000000,"cache_read_tokens":0,"cache_write_tokens":0,"total_tokens":1000000,"cost_usd":50.00,)"), std::string::npos) << board.body;
+  EXPECT_NE(board.body.find(R"("id":"after","team":"unassigned","org":"default","input_tokens":0,"output_tokens":1000000,"cache_read_tokens":0,"cache_write_tokens":0,"total_tokens":1000000,"cost_usd":80.00,)"), std::string::npos) << board.body;
+  EXPECT_NE(board.body.find(R"("id":"after-bad","team":"unassigned","org":"default","input_tokens":0,"output_tokens":1000000,"cache_read_tokens":0,"cache_write_tokens":0,"total_tokens":1000000,"cost_usd":80.00,)"), std::string::npos) << board.body;
   auto p = Send("viewer", "GET", "/v1/prices");
   EXPECT_NE(p.body.find(R"("reloads":1,"last_reload_error":")"), std::string::npos) << p.body.substr(0, 400);
   // Priced exactly by the file: not in the unpriced list.

@@ -207,7 +207,9 @@ TEST(ReportCommand, UnpricedModelsAreEstimatedMarkedAndWarned) {
                       "\n" + Line(LineSpec{.msg = "m2", .req = "r2", .model = "mystery-model-7", .in = 300, .out = 0}) +
                       "\n" + Line(LineSpec{.msg = "m3", .req = "r3", .in = 0, .out = 1000}) + "\n";
   d.Write("p", "a.jsonl", lines);
-  Report r = Build(d, ReportSpec{.cost_mode = CostMode::kCalculate});
+  ReportSpec spec;
+  spec.cost_mode = CostMode::kCalculate;
+  Report r = Build(d, spec);
   EXPECT_EQ(r.totals.cost_nanos, 2'500'000'000 + 15'000'000);
   EXPECT_TRUE(r.totals.cost_estimated);
   EXPECT_TRUE(r.totals.cost_unpriced);
@@ -244,7 +246,7 @@ TEST(ReportCommand, UnpricedModelsAreEstimatedMarkedAndWarned) {
   ASSERT_EQ(RunReport(o, json, err2), 0);
   EXPECT_EQ(err2.str(), err.str());  // stderr, so the JSON stays clean
   EXPECT_NE(json.str().find(R"("totalCost":2.515,"costEstimated":true,"costUnpriced":true)"), std::string::npos) << json.str();
-  EXPECT_NE(json.str().find(R"("pricing":[{"model":"claude-opus-5-5","basis":"estimated","pricedAs":"claude-opus-4-8","totalTokens":100000,"cost":2.5},{"model":"mystery-model-7","basis":"unpriced","pricedAs":null,"totalTokens":300,"cost":0}])"),
+  EXPECT_NE(json.str().find(R"("pricing":[{"model":"claude-opus-5-5","basis":"estimated","pricedAs":"claude-opus-4-8","totalTokens":100000,"cost":2.50},{"model":"mystery-model-7","basis":"unpriced","pricedAs":null,"totalTokens":300,"cost":0.00}])"),
             std::string::npos)
       << json.str();
 }
