@@ -58,7 +58,12 @@ constexpr BuiltinRow kBuiltin[] = {
 };
 
 int64_t Mul(int64_t tokens, int64_t pico) {
-  // tokens * pico-USD / 1000 = nano-USD, rounded half up, in 128 bits.
+  // tokens * pico-USD / 1000 = nano-USD, rounded half up. Real counts and
+  // prices fit in 64 bits (50 M tokens x $1,000/M is 5e16), where dividing
+  // by the constant is a multiply; a 128-bit division is a library call
+  // costing more than the rest of the event's pricing.
+  if (tokens >= 0 && pico >= 0 && tokens < (int64_t(1) << 31) && pico < (int64_t(1) << 31))
+    return (tokens * pico + 500) / 1000;
   __int128 p = static_cast<__int128>(tokens) * pico;
   return static_cast<int64_t>((p + 500) / 1000);
 }
