@@ -11,7 +11,8 @@
 namespace burnrate::model {
 namespace {
 
-const char* kModels[] = {"claude-sonnet-4-5", "claude-sonnet-4-5-20250929", "claude-opus-5-5", "totally-unknown"};
+const char* kModels[] = {"claude-sonnet-4-5", "claude-sonnet-4-5-20250929", "claude-opus-5-5",
+                         "totally-unknown"};
 
 TokenCounts Tokens() {
   TokenCounts t;

@@ -32,7 +32,10 @@ void WritePrice(JsonWriter& w, const model::ModelPrice& p) {
 void WriteSource(JsonWriter& w, const model::PriceSnapshot& snap) {
   w.Key("source").String(snap.file().empty() ? "built-in" : "built-in + " + snap.file());
   w.Key("file");
-  if (snap.file().empty()) w.Null(); else w.String(snap.file());
+  if (snap.file().empty())
+    w.Null();
+  else
+    w.String(snap.file());
   w.Key("tested").String(model::PriceTable::kBuiltinTested);
   w.Key("count").Uint(snap.table().size());
   w.Key("generation").Uint(snap.generation());
@@ -63,7 +66,10 @@ void App::Impl::RegisterPriceRoutes() {
     w.Key("last_reload_error");
     {
       std::lock_guard lock(price_mu);
-      if (last_price_error.empty()) w.Null(); else w.String(last_price_error);
+      if (last_price_error.empty())
+        w.Null();
+      else
+        w.String(last_price_error);
     }
     // Models seen without an exact price, most tokens first, with the
     // family price used for them now (priced_as) if any.
@@ -80,11 +86,14 @@ void App::Impl::RegisterPriceRoutes() {
       w.Key("estimated_cost_usd").NanoUsd(m.estimated_cost_nanos);
       w.Key("unpriced_tokens").Int(m.unpriced_tokens);
       w.Key("pricing").String(r.match == model::PriceMatch::kExact    ? "exact"
-                          : r.match == model::PriceMatch::kFamily ? "estimated"
-                                                                  : "unpriced");
+                              : r.match == model::PriceMatch::kFamily ? "estimated"
+                                                                      : "unpriced");
       w.Key("family").String(model::PriceTable::FamilyOf(m.model));
       w.Key("priced_as");
-      if (r.price) w.String(r.priced_as); else w.Null();
+      if (r.price)
+        w.String(r.priced_as);
+      else
+        w.Null();
       if (r.price) WritePrice(w, *r.price);
       w.EndObject();
     }

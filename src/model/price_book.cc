@@ -33,7 +33,8 @@ Priced PriceSnapshot::Price(std::string_view model, const TokenCounts& t) const 
     price = r.price, match = r.match;
   }
   if (price == nullptr) return {0, CostBasis::kUnpriced};
-  return {CostAt(*price, t), match == PriceMatch::kExact ? CostBasis::kPriced : CostBasis::kEstimated};
+  return {CostAt(*price, t),
+          match == PriceMatch::kExact ? CostBasis::kPriced : CostBasis::kEstimated};
 }
 
 PriceBook::PriceBook() : PriceBook(PriceTable::Builtin()) {}
@@ -48,7 +49,8 @@ Status PriceBook::Load(std::string file) {
   file_ = std::move(file);
   fixed_ = false;
   uint64_t gen = Current()->generation() + 1;
-  current_.store(std::make_shared<const PriceSnapshot>(std::move(t), file_, gen), std::memory_order_release);
+  current_.store(std::make_shared<const PriceSnapshot>(std::move(t), file_, gen),
+                 std::memory_order_release);
   return Status::OK();
 }
 
@@ -57,7 +59,8 @@ Status PriceBook::Reload() {
   {
     std::lock_guard lock(reload_mu_);
     if (fixed_ || file_.empty())
-      return Status::InvalidArgument("no price file to reload: start the server with --prices FILE (or prices.file)");
+      return Status::InvalidArgument(
+          "no price file to reload: start the server with --prices FILE (or prices.file)");
     file = file_;
   }
   return Load(std::move(file));

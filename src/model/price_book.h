@@ -83,9 +83,13 @@ class PriceBook {
   // InvalidArgument error and the table stays.
   Status Reload();
 
-  std::shared_ptr<const PriceSnapshot> Current() const { return current_.load(std::memory_order_acquire); }
+  std::shared_ptr<const PriceSnapshot> Current() const {
+    return current_.load(std::memory_order_acquire);
+  }
   // Current()->Price(), for a single event.
-  Priced Price(std::string_view model, const TokenCounts& t) const { return Current()->Price(model, t); }
+  Priced Price(std::string_view model, const TokenCounts& t) const {
+    return Current()->Price(model, t);
+  }
 
  private:
   std::mutex reload_mu_;  // serialises Load and Reload; guards file_

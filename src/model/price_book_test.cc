@@ -54,7 +54,8 @@ TEST_F(PriceBookTest, PricesWithBasis) {
   for (int i = 0; i < 3; ++i) {
     EXPECT_EQ(book.Price("claude-opus-5-5", Output(1000)).basis, CostBasis::kEstimated);
     EXPECT_EQ(book.Price("gemini-3-pro-preview", Output(1000)).basis, CostBasis::kEstimated);
-    EXPECT_EQ(book.Price("gpt-5.1-codex", Output(1000)).cost_nanos, book.Price("gpt-5", Output(1000)).cost_nanos);
+    EXPECT_EQ(book.Price("gpt-5.1-codex", Output(1000)).cost_nanos,
+              book.Price("gpt-5", Output(1000)).cost_nanos);
   }
   PriceResolution r = book.Current()->Resolve("claude-opus-5-5");
   EXPECT_EQ(r.priced_as, "claude-opus-4-8");
@@ -98,7 +99,8 @@ TEST_F(PriceBookTest, ReloadWithoutAFileIsAnError) {
   Status st = book.Reload();
   ASSERT_FALSE(st.ok());
   EXPECT_NE(st.message().find("--prices"), std::string::npos);
-  EXPECT_FALSE(book.Load(path_ + ".missing").ok());  // a failed first load leaves the built-in table
+  EXPECT_FALSE(
+      book.Load(path_ + ".missing").ok());  // a failed first load leaves the built-in table
   EXPECT_EQ(book.Current()->file(), "");
   EXPECT_EQ(book.Price("claude-opus-4-8", Output(1)).basis, CostBasis::kPriced);
 }
