@@ -39,11 +39,9 @@ fi
 TKHOME="$WORK/tokscale-home"
 mkdir -p "$TKHOME/.claude" "$TKHOME/.cache/tokscale"
 ln -sfn "$CORPUS/projects" "$TKHOME/.claude/projects"
-python3 - "$TKHOME/.cache/tokscale" "$HERE/../../shared/data/litellm_claude_prices.json" <<'PY'
+python3 - "$TKHOME/.cache/tokscale" "$HERE/../tests/data/prices/litellm_claude_prices.json" <<'PY'
 import json, os, sys, time
 out, src = sys.argv[1], sys.argv[2]
-if not os.path.exists(src):
-    src = "/work/shared/data/litellm_claude_prices.json"
 fields = ("input_cost_per_token", "output_cost_per_token",
           "cache_creation_input_token_cost", "cache_read_input_token_cost")
 data = {k: {f: v[f] for f in fields if f in v} for k, v in json.load(open(src)).items()

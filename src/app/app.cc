@@ -20,8 +20,7 @@ Result<std::unique_ptr<App>> App::Open(Config cfg, const Clock& clock) {
   BR_ASSIGN_OR_RETURN(a.store, store::OpenSqliteStore(a.cfg.db_path));
   a.keys = std::make_unique<KeyAuth>(*a.store, clock);
   BR_ASSIGN_OR_RETURN(a.pseudonyms, Pseudonyms::Open(*a.store));
-  a.prices = model::PriceTable::Builtin();
-  if (!a.cfg.prices_file.empty()) BR_RETURN_IF_ERROR(a.prices.LoadLiteLLMFile(a.cfg.prices_file));
+  if (!a.cfg.prices_file.empty()) BR_RETURN_IF_ERROR(a.prices.Load(a.cfg.prices_file));
   if (!a.cfg.identity_file.empty()) BR_RETURN_IF_ERROR(a.identity.LoadFile(a.cfg.identity_file));
   BR_ASSIGN_OR_RETURN(TimeZone tz, TimeZone::Load(a.cfg.timezone));
   engine::EngineOptions eo;
@@ -293,6 +292,8 @@ ingest::Ingestor& App::ingestor() { return *impl_->ingestor; }
 model::Identity& App::identity() { return impl_->identity; }
 detect::DetectionEngine& App::detection() { return *impl_->detection; }
 govern::Governor& App::governor() { return *impl_->governor; }
+model::PriceBook& App::prices() { return impl_->prices; }
+Status App::ReloadPrices() { return impl_->ReloadPrices(); }
 const Config& App::config() const { return impl_->cfg; }
 
 Result<std::string> CreateApiKey(store::Store& store, const std::string& role, const std::string& label,

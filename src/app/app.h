@@ -27,7 +27,7 @@ class Ingestor;
 }
 namespace burnrate::model {
 class Identity;
-class PriceTable;
+class PriceBook;
 }  // namespace burnrate::model
 namespace burnrate::http {
 class Router;
@@ -60,7 +60,13 @@ class App {
   model::Identity& identity();
   detect::DetectionEngine& detection();
   govern::Governor& governor();
+  model::PriceBook& prices();
   const Config& config() const;
+
+  // Reads the price file again and swaps it in for new events, checks and
+  // settles (SIGHUP, POST /v1/prices/reload). A bad file keeps the current
+  // prices; the error names the file and the problem.
+  Status ReloadPrices();
 
  private:
   App();

@@ -20,7 +20,7 @@
 #include "http/http.h"
 #include "ingest/ingest.h"
 #include "model/identity.h"
-#include "model/price_table.h"
+#include "model/price_book.h"
 #include "store/store.h"
 
 namespace burnrate::app {
@@ -38,7 +38,7 @@ struct App::Impl {
   Config cfg;
   const Clock* clock = nullptr;
   std::unique_ptr<store::Store> store;
-  model::PriceTable prices;
+  model::PriceBook prices;
   model::Identity identity;
   std::unique_ptr<engine::Engine> engine;
   // Governance: its tables live in the same database file.
@@ -72,6 +72,10 @@ struct App::Impl {
 
   // HTTP counters for /metrics, by route class.
   std::atomic<int64_t> http_requests{0}, http_errors{0}, ingest_requests{0};
+  // Price reloads for /metrics; the last error for GET /v1/prices.
+  std::atomic<int64_t> price_reloads{0}, price_reload_errors{0};
+  std::mutex price_mu;          // guards last_price_error
+  std::string last_price_error;
 
   // The ticker thread: board refresh, SSE fan-out, retention.
   std::thread ticker;
@@ -91,6 +95,9 @@ struct App::Impl {
   int ThrottleLevelLocked(const std::string& user, int64_t today) const;  // flags_mu held
   // OTLP, badge and profile routes; starts the badge worker (board_routes.cc).
   void RegisterBoardRoutes();
+  // GET /v1/prices, POST /v1/prices/reload (price_routes.cc).
+  void RegisterPriceRoutes();
+  Status ReloadPrices();
   void StartBadges();
   std::string ProfileJson(engine::Entity e, const engine::Profile& p);
   // "badges": [{"id", "name"}] currently held, on board rows (board_routes.cc).
@@ -106,6 +113,11 @@ struct App::Impl {
 // Token, cost, outcome and value-per-token fields of one counters object
 // (routes.cc), shared by boards, usage and profiles.
 void WriteCounters(JsonWriter& w, const engine::Counters& c);
+// burnrate_unpriced_tokens_total{model} and burnrate_estimated_cost_usd_total
+// {model} (metrics.cc): `seen` in first-seen order; models past
+// kMaxModelLabels are summed as model="other" so label cardinality is bounded.
+inline constexpr size_t kMaxModelLabels = 100;
+void AppendUnpricedMetrics(const std::vector<engine::UnpricedModel>& seen, std::string& out);
 // Applies the [efficiency] / [outcomes.weights] config to engine options.
 Status ConfigureBoardEngine(const Config& cfg, engine::EngineOptions* eo);
 

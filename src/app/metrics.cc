@@ -1,6 +1,9 @@
 // Prometheus text exposition. Labels are bounded: no per-user or per-key
 // label ever appears, only fixed names, entity kinds and model names (the
-// price table's size bounds those in practice).
+// top 50 of the last day, or the first kMaxModelLabels models seen without
+// an exact price, the rest summed as "other").
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "app/app_impl.h"
@@ -22,6 +25,30 @@ std::string LabelValue(std::string_view v) {
 }
 
 }  // namespace
+
+// Labels go to models in the order they were first seen, so a series never
+// moves between labels and the counters stay monotonic.
+void AppendUnpricedMetrics(const std::vector<engine::UnpricedModel>& seen, std::string& out) {
+  std::vector<engine::UnpricedModel> rows(seen.begin(), seen.begin() + std::min(seen.size(), kMaxModelLabels));
+  if (seen.size() > kMaxModelLabels) {
+    engine::UnpricedModel other{"other"};
+    for (size_t i = kMaxModelLabels; i < seen.size(); ++i) {
+      other.estimated_tokens += seen[i].estimated_tokens, other.unpriced_tokens += seen[i].unpriced_tokens;
+      other.estimated_cost_nanos += seen[i].estimated_cost_nanos;
+    }
+    rows.push_back(std::move(other));
+  }
+  out += "# HELP burnrate_unpriced_tokens_total Tokens of usage whose model had no exact price (priced from its "
+         "family, or not at all), by model.\n# TYPE burnrate_unpriced_tokens_total counter\n";
+  for (const auto& m : rows)
+    out += fmt::format("burnrate_unpriced_tokens_total{{model=\"{}\"}} {}\n", LabelValue(m.model),
+                       m.estimated_tokens + m.unpriced_tokens);
+  out += "# HELP burnrate_estimated_cost_usd_total Cost priced from a model family's price because the table "
+         "lacks the model, by model.\n# TYPE burnrate_estimated_cost_usd_total counter\n";
+  for (const auto& m : rows)
+    out += fmt::format("burnrate_estimated_cost_usd_total{{model=\"{}\"}} {:.9f}\n", LabelValue(m.model),
+                       double(m.estimated_cost_nanos) / 1e9);
+}
 
 std::string App::Impl::MetricsText() {
   std::string out;
@@ -50,6 +77,10 @@ std::string App::Impl::MetricsText() {
   for (const auto& [m, c] : models) out += fmt::format("burnrate_tokens_24h{{model=\"{}\"}} {}\n", LabelValue(m), c.Total());
   out += "# HELP burnrate_cost_usd_24h Cost in the last 24 hours, by model.\n# TYPE burnrate_cost_usd_24h gauge\n";
   for (const auto& [m, c] : models) out += fmt::format("burnrate_cost_usd_24h{{model=\"{}\"}} {:.6f}\n", LabelValue(m), double(c.cost_nanos) / 1e9);
+  AppendUnpricedMetrics(engine->UnpricedModels(), out);
+  metric("burnrate_price_table_models", "gauge", "Entries in the price table in use.", double(prices.Current()->table().size()));
+  metric("burnrate_price_reloads_total", "counter", "Price file reloads that succeeded.", double(price_reloads.load()));
+  metric("burnrate_price_reload_errors_total", "counter", "Price file reloads that failed (the old prices stayed).", double(price_reload_errors.load()));
   governor->AppendMetrics(out);
   metric("burnrate_uptime_seconds", "gauge", "Seconds since start.", double(now - started_at) / 1000);
   return out;

@@ -29,6 +29,10 @@ void WriteCounters(JsonWriter& w, const engine::Counters& c) {
   if (c.outcomes > 0) w.Double(double(c.cost_nanos) / 1e9 / double(c.outcomes)); else w.Null();
   w.Key("value_per_mtok");
   if (c.Total() > 0) w.Double(c.value / (double(c.Total()) / 1e6)); else w.Null();
+  // Part of cost_usd is a family price's estimate, or some tokens had no
+  // price at all (docs/pricing.md).
+  w.Key("cost_estimated").Bool(c.cost_estimated);
+  w.Key("cost_unpriced").Bool(c.cost_unpriced);
 }
 
 namespace {
@@ -142,6 +146,7 @@ void App::Impl::RegisterRoutes() {
     return std::make_pair(who.role, std::move(who.principal));
   });
   RegisterBoardRoutes();
+  RegisterPriceRoutes();
 
   router.AddSync("GET", "/healthz", Role::kNone, [](Request&) { return Response::Json("{\"status\":\"ok\"}"); });
   // Ready, or 503: recovering, shutting down, or degraded while commits

@@ -9,9 +9,11 @@
 #include <zstd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "app/app.h"
+#include "app/app_impl.h"
 #include "common/time_util.h"
 #include "detect/detection_engine.h"
 #include "http/client.h"
@@ -389,6 +391,116 @@ TEST_F(RoutesTest, RevokedKeyEndsItsStream) {
   EXPECT_LT(s, 2.0);
   close(fd);
   EXPECT_EQ(Send(key, "GET", "/v1/leaderboard").status, 401);
+}
+
+// Honest pricing (docs/pricing.md): a model missing from the price table is
+// priced from its family and marked; one of no family is counted, not
+// hidden; both show in /metrics and GET /v1/prices.
+TEST_F(RoutesTest, EstimatedAndUnpricedUsageIsMarkedAndListed) {
+  auto ev = [](const std::string& id, const std::string& user, const std::string& model, int64_t out) {
+    return R"({"id":")" + id + R"(","user":")" + user + R"(","model":")" + model + R"(","output_tokens":)" +
+           std::to_string(out) + "}\n";
+  };
+  Send("ingest", "POST", "/v1/events",
+       ev("p1", "opus-user", "claude-opus-5-5", 1'000'000) + ev("p2", "odd-user", "totally-unknown-model", 5000) +
+           ev("p3", "plain-user", "claude-opus-4-8", 1000));
+  auto board = Send("viewer", "GET", "/v1/leaderboard?entity=user&window=24h&metric=cost");
+  ASSERT_EQ(board.status, 200);
+  // claude-opus-5-5 at claude-opus-4-8's $25 per million output.
+  EXPECT_NE(board.body.find(R"("id":"opus-user","team":"unassigned","org":"default","input_tokens":0,"output_tokens":1000000,"cache_read_tokens":0,"cache_write_tokens":0,"total_tokens":1000000,"cost_usd":25.00,)"),
+            std::string::npos)
+      << board.body;
+  auto field_after = [&](const std::string& id, const std::string& key) {
+    size_t at = board.body.find("\"id\":\"" + id + "\"");
+    size_t k = board.body.find("\"" + key + "\":", at);
+    return board.body.substr(k + key.size() + 3, 4);
+  };
+  EXPECT_EQ(field_after("opus-user", "cost_estimated"), "true");
+  EXPECT_EQ(field_after("opus-user", "cost_unpriced"), "fals");
+  EXPECT_EQ(field_after("odd-user", "cost_unpriced"), "true");
+  EXPECT_EQ(field_after("plain-user", "cost_estimated"), "fals");
+
+  auto m = Send("viewer", "GET", "/metrics");
+  EXPECT_NE(m.body.find("\nburnrate_unpriced_tokens_total{model=\"claude-opus-5-5\"} 1000000\n"), std::string::npos) << m.body;
+  EXPECT_NE(m.body.find("\nburnrate_unpriced_tokens_total{model=\"totally-unknown-model\"} 5000\n"), std::string::npos);
+  EXPECT_NE(m.body.find("\nburnrate_estimated_cost_usd_total{model=\"claude-opus-5-5\"} 25.000000000\n"), std::string::npos);
+  EXPECT_EQ(m.body.find("burnrate_unpriced_tokens_total{model=\"claude-opus-4-8\"}"), std::string::npos);
+
+  EXPECT_EQ(Send("ingest", "GET", "/v1/prices").status, 403);
+  auto p = Send("viewer", "GET", "/v1/prices");
+  ASSERT_EQ(p.status, 200);
+  EXPECT_NE(p.body.find(R"({"source":"built-in","file":null,"tested":"2026-12-04","count":)"), std::string::npos) << p.body.substr(0, 300);
+  EXPECT_NE(p.body.find(R"({"model":"claude-opus-5-5","tokens":1000000,"estimated_tokens":1000000,"estimated_cost_usd":25.00,"unpriced_tokens":0,"pricing":"estimated","family":"claude-opus","priced_as":"claude-opus-4-8","input_usd_per_mtok":5,"output_usd_per_mtok":25,)"),
+            std::string::npos)
+      << p.body.substr(0, 1500);
+  EXPECT_NE(p.body.find(R"({"model":"totally-unknown-model","tokens":5000,"estimated_tokens":0,"estimated_cost_usd":0.00,"unpriced_tokens":5000,"pricing":"unpriced","family":"","priced_as":null})"),
+            std::string::npos)
+      << p.body.substr(0, 1500);
+  EXPECT_NE(p.body.find(R"({"model":"gemini-2.5-pro",)"), std::string::npos);  // the table itself
+
+  // Without a price file there is nothing to reload: a clear 400.
+  EXPECT_EQ(Send("viewer", "POST", "/v1/prices/reload").status, 403);
+  auto r = Send("admin", "POST", "/v1/prices/reload");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find(R"("field":"file")"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("--prices"), std::string::npos) << r.body;
+}
+
+TEST(UnpricedMetrics, ModelLabelsAreCappedWithTheRestAsOther) {
+  std::vector<engine::UnpricedModel> seen;
+  for (int i = 0; i < 150; ++i) seen.push_back({"m" + std::to_string(i), 10, 1'000'000'000, 1});
+  std::string out;
+  AppendUnpricedMetrics(seen, out);
+  size_t labels = 0;
+  for (size_t at = 0; (at = out.find("\nburnrate_unpriced_tokens_total{", at)) != std::string::npos; ++at) ++labels;
+  EXPECT_EQ(labels, kMaxModelLabels + 1);
+  EXPECT_NE(out.find("burnrate_unpriced_tokens_total{model=\"m99\"} 11\n"), std::string::npos);
+  EXPECT_EQ(out.find("{model=\"m100\"}"), std::string::npos);
+  EXPECT_NE(out.find("burnrate_unpriced_tokens_total{model=\"other\"} 550\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("burnrate_estimated_cost_usd_total{model=\"other\"} 50.000000000\n"), std::string::npos);
+}
+
+// A running server reloads its price file: new events are priced with the
+// new table; a bad file keeps the old one and says what is wrong.
+class PriceReloadTest : public RoutesTest {
+ protected:
+  void Tune(Config& c) override {
+    prices_ = (dir_ / "prices.json").string();
+    Write(R"({"claude-opus-5-5": {"input_cost_per_token": 1e-05, "output_cost_per_token": 5e-05}})");
+    c.prices_file = prices_;
+  }
+  void Write(const std::string& text) {
+    std::ofstream f(prices_, std::ios::trunc);
+    f << text;
+  }
+  std::string prices_;
+};
+
+TEST_F(PriceReloadTest, ReloadChangesPricesOfNewEventsOnly) {
+  auto ev = [](const std::string& id, const std::string& user) {
+    return R"({"id":")" + id + R"(","user":")" + user + R"(","model":"claude-opus-5-5","output_tokens":1000000})" "\n";
+  };
+  Send("ingest", "POST", "/v1/events", ev("r1", "before"));
+  Write(R"({"claude-opus-5-5": {"cost": {"input": 10, "output": 80}}})");  // models.dev format
+  auto ok = Send("admin", "POST", "/v1/prices/reload");
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  EXPECT_NE(ok.body.find(R"("reloaded":true)"), std::string::npos);
+  EXPECT_NE(ok.body.find(R"("generation":3)"), std::string::npos) << ok.body;
+  Send("ingest", "POST", "/v1/events", ev("r2", "after"));
+  Write(R"({"claude-opus-5-5": {"cost": )");
+  auto bad = Send("admin", "POST", "/v1/prices/reload");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(bad.body.find(prices_), std::string::npos) << bad.body;
+  EXPECT_NE(bad.body.find("not valid JSON"), std::string::npos) << bad.body;
+  Send("ingest", "POST", "/v1/events", ev("r3", "after-bad"));
+  auto board = Send("viewer", "GET", "/v1/leaderboard?entity=user&window=24h&metric=cost");
+  EXPECT_NE(board.body.find(R"("id":"before","team":"unassigned","org":"default","input_tokens":0,"output_tokens":1000000,"cache_read_tokens":0,"cache_write_tokens":0,"total_tokens":1000000,"cost_usd":50.00,)"), std::string::npos) << board.body;
+  EXPECT_NE(board.body.find(R"("id":"after","team":"unassigned","org":"default","input_tokens":0,"output_tokens":1000000,"cache_read_tokens":0,"cache_write_tokens":0,"total_tokens":1000000,"cost_usd":80.00,)"), std::string::npos) << board.body;
+  EXPECT_NE(board.body.find(R"("id":"after-bad","team":"unassigned","org":"default","input_tokens":0,"output_tokens":1000000,"cache_read_tokens":0,"cache_write_tokens":0,"total_tokens":1000000,"cost_usd":80.00,)"), std::string::npos) << board.body;
+  auto p = Send("viewer", "GET", "/v1/prices");
+  EXPECT_NE(p.body.find(R"("reloads":1,"last_reload_error":")"), std::string::npos) << p.body.substr(0, 400);
+  // Priced exactly by the file: not in the unpriced list.
+  EXPECT_NE(p.body.find(R"("unpriced":[])"), std::string::npos) << p.body.substr(0, 400);
 }
 
 class PseudonymousTest : public RoutesTest {

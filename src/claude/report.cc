@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <optional>
 
 namespace burnrate::claude {
 namespace {
@@ -30,20 +31,25 @@ struct Accum {
   std::map<uint32_t, ModelTotals> models;  // by model string id
 };
 
-void Add(Accum* a, const UsageEntry& e, int64_t cost, const StringTable& strings) {
+void Add(Accum* a, const UsageEntry& e, const model::Priced& cost, const StringTable& strings) {
   ReportRow& r = a->row;
+  bool estimated = cost.basis == model::CostBasis::kEstimated, unpriced = cost.basis == model::CostBasis::kUnpriced;
   if (r.requests == 0 || e.ts < r.first_ts) r.first_ts = e.ts;
   if (r.requests == 0 || e.ts > r.last_ts) r.last_ts = e.ts;
   r.tokens += e.tokens;
-  r.cost_nanos += cost;
+  r.cost_nanos += cost.cost_nanos;
+  r.cost_estimated |= estimated, r.cost_unpriced |= unpriced;
   ++r.requests;
   if (strings[e.model] == kSynthetic) return;
   ModelTotals& m = a->models[e.model];
   if (m.model.empty()) m.model = strings[e.model].empty() ? "unknown" : strings[e.model];
   m.tokens += e.tokens;
-  m.cost_nanos += cost;
+  m.cost_nanos += cost.cost_nanos;
+  m.cost_estimated |= estimated, m.cost_unpriced |= unpriced;
   ++m.requests;
 }
+
+using Costs = std::vector<model::Priced>;
 
 ReportRow Finish(Accum&& a) {
   ReportRow r = std::move(a.row);
@@ -95,7 +101,7 @@ class Bucketer {
   TimeMs lo_ = 1, hi_ = 0;
 };
 
-std::vector<ReportRow> Calendar(const ScanResult& scan, const std::vector<int64_t>& costs,
+std::vector<ReportRow> Calendar(const ScanResult& scan, const Costs& costs,
                                 const std::vector<uint32_t>& idx, const ReportSpec& spec) {
   Bucketer b(spec);
   std::map<TimeMs, Accum> groups;
@@ -110,7 +116,7 @@ std::vector<ReportRow> Calendar(const ScanResult& scan, const std::vector<int64_
   return rows;
 }
 
-std::vector<ReportRow> Sessions(const ScanResult& scan, const std::vector<int64_t>& costs,
+std::vector<ReportRow> Sessions(const ScanResult& scan, const Costs& costs,
                                 const std::vector<uint32_t>& idx) {
   std::map<std::pair<uint32_t, uint32_t>, Accum> groups;
   for (uint32_t i : idx) {
@@ -151,7 +157,7 @@ void FinishBlock(Accum&& acc, TimeMs start, TimeMs now, std::vector<ReportRow>* 
   rows->push_back(std::move(r));
 }
 
-std::vector<ReportRow> Blocks(const ScanResult& scan, const std::vector<int64_t>& costs,
+std::vector<ReportRow> Blocks(const ScanResult& scan, const Costs& costs,
                               std::vector<uint32_t> idx, TimeMs now) {
   std::stable_sort(idx.begin(), idx.end(),
                    [&](uint32_t a, uint32_t b) { return scan.entries[a].ts < scan.entries[b].ts; });
@@ -215,20 +221,57 @@ Result<int64_t> ParseDayArg(std::string_view s, const TimeZone& tz) {
   return DaysFromCivil(y, m, day);
 }
 
+model::Priced PriceEntry(const UsageEntry& e, const std::string& model_name,
+                         const model::PriceResolution& r, CostMode mode) {
+  if (e.api_error || model_name == kSynthetic) return {};
+  if (mode == CostMode::kDisplay) return {e.line_cost_nanos > 0 ? e.line_cost_nanos : 0};
+  if (mode == CostMode::kAuto && e.line_cost_nanos >= 0) return {e.line_cost_nanos};
+  if (model_name.empty()) return {};
+  if (r.price == nullptr) return {0, model::CostBasis::kUnpriced};
+  return {model::CostAt(*r.price, e.tokens),
+          r.match == model::PriceMatch::kExact ? model::CostBasis::kPriced : model::CostBasis::kEstimated};
+}
+
 int64_t EntryCost(const UsageEntry& e, const std::string& model_name,
                   const model::PriceTable& prices, CostMode mode) {
-  if (e.api_error || model_name == kSynthetic) return 0;
-  if (mode == CostMode::kDisplay) return e.line_cost_nanos > 0 ? e.line_cost_nanos : 0;
-  if (mode == CostMode::kAuto && e.line_cost_nanos >= 0) return e.line_cost_nanos;
-  if (model_name.empty()) return 0;
-  return prices.CostNanos(model_name, e.tokens);
+  return PriceEntry(e, model_name, prices.Resolve(model_name), mode).cost_nanos;
 }
+
+namespace {
+
+// Sums the entries priced without an exact price, per model.
+std::vector<PricingNote> PricingNotes(const ScanResult& scan, const Costs& costs, const std::vector<uint32_t>& idx,
+                                      const std::vector<std::optional<model::PriceResolution>>& resolved) {
+  std::map<uint32_t, PricingNote> by_model;
+  for (uint32_t i : idx) {
+    if (costs[i].basis == model::CostBasis::kPriced) continue;
+    const UsageEntry& e = scan.entries[i];
+    PricingNote& n = by_model[e.model];
+    if (n.model.empty()) {
+      n.model = scan.strings[e.model];
+      n.basis = costs[i].basis;
+      n.priced_as = resolved[e.model]->priced_as;
+    }
+    n.tokens += e.tokens;
+    n.cost_nanos += costs[i].cost_nanos;
+    ++n.requests;
+  }
+  std::vector<PricingNote> out;
+  for (auto& [id, n] : by_model) out.push_back(std::move(n));
+  std::sort(out.begin(), out.end(), [](const PricingNote& a, const PricingNote& b) {
+    return a.tokens.Total() != b.tokens.Total() ? a.tokens.Total() > b.tokens.Total() : a.model < b.model;
+  });
+  return out;
+}
+
+}  // namespace
 
 Report BuildReport(const ScanResult& scan, const model::PriceTable& prices,
                    const ReportSpec& spec) {
   Report report;
   report.kind = spec.kind;
-  std::vector<int64_t> costs(scan.entries.size());
+  Costs costs(scan.entries.size());
+  std::vector<std::optional<model::PriceResolution>> resolved(scan.strings.size());
   std::vector<uint32_t> idx;
   idx.reserve(scan.entries.size());
   for (uint32_t i = 0; i < scan.entries.size(); ++i) {
@@ -238,7 +281,9 @@ Report BuildReport(const ScanResult& scan, const model::PriceTable& prices,
       if ((spec.since_day && day < *spec.since_day) || (spec.until_day && day > *spec.until_day))
         continue;
     }
-    costs[i] = EntryCost(e, scan.strings[e.model], prices, spec.cost_mode);
+    const std::string& name = scan.strings[e.model];
+    if (!resolved[e.model]) resolved[e.model] = prices.Resolve(name);
+    costs[i] = PriceEntry(e, name, *resolved[e.model], spec.cost_mode);
     idx.push_back(i);
   }
   switch (spec.kind) {
@@ -250,6 +295,7 @@ Report BuildReport(const ScanResult& scan, const model::PriceTable& prices,
   for (uint32_t i : idx) Add(&total, scan.entries[i], costs[i], scan.strings);
   report.totals = Finish(std::move(total));
   report.totals.key = "Total";
+  report.pricing = PricingNotes(scan, costs, idx, resolved);
   return report;
 }
 

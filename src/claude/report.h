@@ -12,6 +12,7 @@
 
 #include "claude/transcript_scan.h"
 #include "common/time_util.h"
+#include "model/price_book.h"
 #include "model/price_table.h"
 
 namespace burnrate::claude {
@@ -29,6 +30,8 @@ struct ModelTotals {
   model::TokenCounts tokens;
   int64_t cost_nanos = 0;
   uint64_t requests = 0;
+  bool cost_estimated = false;  // some cost from the model family's price
+  bool cost_unpriced = false;   // some tokens had no price (counted $0)
 };
 
 struct ReportRow {
@@ -38,6 +41,7 @@ struct ReportRow {
   model::TokenCounts tokens;
   int64_t cost_nanos = 0;
   uint64_t requests = 0;
+  bool cost_estimated = false, cost_unpriced = false;  // as in ModelTotals, for any entry
   std::vector<ModelTotals> models;  // by cost, then tokens, descending; no "<synthetic>"
   // Blocks only.
   TimeMs block_start = 0, block_end = 0;
@@ -47,10 +51,22 @@ struct ReportRow {
   bool has_burn_rate = false;
 };
 
+// A model whose computed cost had no exact price: priced from its family
+// (`priced_as`, an estimate) or not at all (unpriced, counted $0).
+struct PricingNote {
+  std::string model;
+  model::CostBasis basis = model::CostBasis::kEstimated;
+  std::string priced_as;  // the family's table entry; empty when unpriced
+  model::TokenCounts tokens;
+  int64_t cost_nanos = 0;
+  uint64_t requests = 0;
+};
+
 struct Report {
   ReportKind kind = ReportKind::kDaily;
   std::vector<ReportRow> rows;  // chronological (sessions: by last activity)
   ReportRow totals;
+  std::vector<PricingNote> pricing;  // most tokens first; empty when every cost was exact
 };
 
 struct ReportSpec {
@@ -63,9 +79,17 @@ struct ReportSpec {
 };
 
 // Cost of one entry under `mode`. `<synthetic>` and API-error lines cost 0.
+// A model the table lacks is priced from its family (model/price_table.h).
 int64_t EntryCost(const UsageEntry& e, const std::string& model_name,
                   const model::PriceTable& prices, CostMode mode);
 
+// The same for an entry whose model is already resolved: the cost and how
+// it was found (a given costUSD counts as priced).
+model::Priced PriceEntry(const UsageEntry& e, const std::string& model_name,
+                         const model::PriceResolution& r, CostMode mode);
+
+// Resolves each distinct model name once, so a family lookup costs nothing
+// per entry.
 Report BuildReport(const ScanResult& scan, const model::PriceTable& prices,
                    const ReportSpec& spec);
 

@@ -87,6 +87,7 @@ int RunReport(const ReportOptions& o, std::ostream& out, std::ostream& err) {
   auto scan = ScanTranscripts(std::move(*files), so);
   if (!scan.ok()) return fail(scan.status());
   Report rep = BuildReport(*scan, prices, spec);
+  RenderPricingWarnings(rep, err);
   RenderOptions ro;
   ro.breakdown = o.breakdown;
   ro.verbose = o.verbose;

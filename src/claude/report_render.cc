@@ -70,6 +70,8 @@ void RowJson(JsonWriter& w, const Report& rep, const ReportRow& r, const RenderO
   }
   Tokens(w, r.tokens);
   w.Key(rep.kind == ReportKind::kBlocks ? "costUSD" : "totalCost").NanoUsd(r.cost_nanos);
+  w.Key("costEstimated").Bool(r.cost_estimated);
+  w.Key("costUnpriced").Bool(r.cost_unpriced);
   w.Key("modelsUsed").BeginArray();
   for (const auto& m : r.models) w.String(m.model);
   w.EndArray();
@@ -92,6 +94,8 @@ void RowJson(JsonWriter& w, const Report& rep, const ReportRow& r, const RenderO
       w.Key("modelName").String(m.model);
       Tokens(w, m.tokens);
       w.Key("cost").NanoUsd(m.cost_nanos);
+      w.Key("costEstimated").Bool(m.cost_estimated);
+      w.Key("costUnpriced").Bool(m.cost_unpriced);
       w.EndObject();
     }
     w.EndArray();
@@ -124,11 +128,18 @@ struct Table {
   }
 };
 
-std::vector<std::string> Cells(std::string key, std::string models, const model::TokenCounts& t,
-                               int64_t cost) {
+// "~$1.20" when part of the cost is a family estimate, "$1.20+" when some
+// tokens had no price (so the cost is a lower bound).
+std::string CostCell(int64_t cost, bool estimated, bool unpriced) {
+  return (estimated ? "~$" : "$") + Dollars(cost) + (unpriced ? "+" : "");
+}
+
+template <typename Row>
+std::vector<std::string> Cells(std::string key, std::string models, const Row& r) {
+  const model::TokenCounts& t = r.tokens;
   return {std::move(key),           std::move(models),        WithCommas(t.input),
           WithCommas(t.output),     WithCommas(t.cache_write), WithCommas(t.cache_read),
-          WithCommas(t.Total()),    "$" + Dollars(cost)};
+          WithCommas(t.Total()),    CostCell(r.cost_nanos, r.cost_estimated, r.cost_unpriced)};
 }
 
 }  // namespace
@@ -170,14 +181,15 @@ void RenderTable(const Report& rep, const ScanResult& scan, const RenderOptions&
     }
     std::string models;
     for (const auto& m : r.models) models += (models.empty() ? "" : ", ") + ShortModel(m.model);
-    t.rows.push_back(Cells(key, models, r.tokens, r.cost_nanos));
+    t.rows.push_back(Cells(key, models, r));
     if (o.breakdown) {
-      for (const auto& m : r.models)
-        t.rows.push_back(Cells("  - " + ShortModel(m.model), "", m.tokens, m.cost_nanos));
+      for (const auto& m : r.models) t.rows.push_back(Cells("  - " + ShortModel(m.model), "", m));
     }
   }
-  t.rows.push_back(Cells("Total", "", rep.totals.tokens, rep.totals.cost_nanos));
+  t.rows.push_back(Cells("Total", "", rep.totals));
   t.Print(out);
+  if (rep.totals.cost_estimated) out << "~ part of the cost is estimated from a model family's price\n";
+  if (rep.totals.cost_unpriced) out << "+ some tokens have no price and count $0: the cost is a lower bound\n";
   for (const ReportRow& r : rep.rows) {
     if (!r.active) continue;
     char buf[256];
@@ -207,8 +219,22 @@ std::string RenderJson(const Report& rep, const ScanResult& scan, const RenderOp
   w.Key("totals").BeginObject();
   Tokens(w, rep.totals.tokens);
   w.Key("totalCost").NanoUsd(rep.totals.cost_nanos);
+  w.Key("costEstimated").Bool(rep.totals.cost_estimated);
+  w.Key("costUnpriced").Bool(rep.totals.cost_unpriced);
   w.Key("requests").Uint(rep.totals.requests);
   w.EndObject();
+  w.Key("pricing").BeginArray();
+  for (const PricingNote& n : rep.pricing) {
+    w.BeginObject();
+    w.Key("model").String(n.model);
+    w.Key("basis").String(n.basis == model::CostBasis::kEstimated ? "estimated" : "unpriced");
+    w.Key("pricedAs");
+    if (n.priced_as.empty()) w.Null(); else w.String(n.priced_as);
+    w.Key("totalTokens").Int(n.tokens.Total());
+    w.Key("cost").NanoUsd(n.cost_nanos);
+    w.EndObject();
+  }
+  w.EndArray();
   w.Key("stats").BeginObject();
   w.Key("files").Uint(scan.stats.files);
   w.Key("lines").Uint(scan.stats.lines);
@@ -231,6 +257,18 @@ std::string RenderJson(const Report& rep, const ScanResult& scan, const RenderOp
   w.EndObject();
   w.EndObject();
   return w.Take() + "\n";
+}
+
+void RenderPricingWarnings(const Report& rep, std::ostream& err) {
+  for (const PricingNote& n : rep.pricing) {
+    err << "burnrate: warning: model '" << n.model << "' is not in the price table: "
+        << WithCommas(n.tokens.Total()) << " tokens ";
+    if (n.basis == model::CostBasis::kEstimated) {
+      err << "priced as " << n.priced_as << ", an estimate ($" << Dollars(n.cost_nanos) << ")\n";
+    } else {
+      err << "have no price and no known model family, counted at $0 (--prices FILE can price them)\n";
+    }
+  }
 }
 
 }  // namespace burnrate::claude

@@ -20,6 +20,10 @@ struct RenderOptions {
 void RenderTable(const Report& report, const ScanResult& scan, const RenderOptions& opts,
                  std::ostream& out);
 std::string RenderJson(const Report& report, const ScanResult& scan, const RenderOptions& opts);
+// One warning line per model priced from its family or not at all, naming
+// the model and its tokens (report.pricing); nothing when every cost was
+// exact. For stderr, so JSON on stdout stays clean.
+void RenderPricingWarnings(const Report& report, std::ostream& err);
 
 // "1,234,567".
 std::string WithCommas(int64_t v);

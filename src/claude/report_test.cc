@@ -197,5 +197,59 @@ TEST(ReportCommand, JsonTotalsAndVerboseSkips) {
   EXPECT_NE(bad_err.str().find("--tz"), std::string::npos);
 }
 
+// claude-opus-5-5 (Claude Code 2.1.328's default) is missing from the price
+// table: priced as claude-opus-4-8 and marked; a model of no family counts
+// $0 and is named. Both get a warning on stderr with their tokens.
+TEST(ReportCommand, UnpricedModelsAreEstimatedMarkedAndWarned) {
+  TempDir d;
+  // 100k output of claude-opus-5-5 at $25/M = $2.50; 1k of sonnet-4-5 = $0.015.
+  std::string lines = Line(LineSpec{.msg = "m1", .req = "r1", .model = "claude-opus-5-5", .in = 0, .out = 100000}) +
+                      "\n" + Line(LineSpec{.msg = "m2", .req = "r2", .model = "mystery-model-7", .in = 300, .out = 0}) +
+                      "\n" + Line(LineSpec{.msg = "m3", .req = "r3", .in = 0, .out = 1000}) + "\n";
+  d.Write("p", "a.jsonl", lines);
+  ReportSpec spec;
+  spec.cost_mode = CostMode::kCalculate;
+  Report r = Build(d, spec);
+  EXPECT_EQ(r.totals.cost_nanos, 2'500'000'000 + 15'000'000);
+  EXPECT_TRUE(r.totals.cost_estimated);
+  EXPECT_TRUE(r.totals.cost_unpriced);
+  ASSERT_EQ(r.pricing.size(), 2u);
+  EXPECT_EQ(r.pricing[0].model, "claude-opus-5-5");
+  EXPECT_EQ(r.pricing[0].basis, model::CostBasis::kEstimated);
+  EXPECT_EQ(r.pricing[0].priced_as, "claude-opus-4-8");
+  EXPECT_EQ(r.pricing[0].tokens.Total(), 100000);
+  EXPECT_EQ(r.pricing[1].model, "mystery-model-7");
+  EXPECT_EQ(r.pricing[1].basis, model::CostBasis::kUnpriced);
+  ASSERT_EQ(r.rows.size(), 1u);
+  for (const ModelTotals& m : r.rows[0].models) {
+    EXPECT_EQ(m.cost_estimated, m.model == "claude-opus-5-5") << m.model;
+    EXPECT_EQ(m.cost_unpriced, m.model == "mystery-model-7") << m.model;
+  }
+
+  ReportOptions o;
+  o.dirs = {d.path()};
+  o.tz = "UTC";
+  o.cost_mode = "calculate";
+  o.breakdown = true;
+  std::ostringstream table, err;
+  ASSERT_EQ(RunReport(o, table, err), 0) << err.str();
+  EXPECT_EQ(err.str(),
+            "burnrate: warning: model 'claude-opus-5-5' is not in the price table: 100,000 tokens priced as "
+            "claude-opus-4-8, an estimate ($2.50)\n"
+            "burnrate: warning: model 'mystery-model-7' is not in the price table: 300 tokens have no price and no "
+            "known model family, counted at $0 (--prices FILE can price them)\n");
+  EXPECT_NE(table.str().find("~$2.52+"), std::string::npos) << table.str();  // the day and the total
+  EXPECT_NE(table.str().find("~$2.50\n"), std::string::npos) << table.str();  // the opus-5-5 breakdown row
+  EXPECT_NE(table.str().find("~ part of the cost is estimated"), std::string::npos) << table.str();
+  o.json = true;
+  std::ostringstream json, err2;
+  ASSERT_EQ(RunReport(o, json, err2), 0);
+  EXPECT_EQ(err2.str(), err.str());  // stderr, so the JSON stays clean
+  EXPECT_NE(json.str().find(R"("totalCost":2.515,"costEstimated":true,"costUnpriced":true)"), std::string::npos) << json.str();
+  EXPECT_NE(json.str().find(R"("pricing":[{"model":"claude-opus-5-5","basis":"estimated","pricedAs":"claude-opus-4-8","totalTokens":100000,"cost":2.50},{"model":"mystery-model-7","basis":"unpriced","pricedAs":null,"totalTokens":300,"cost":0.00}])"),
+            std::string::npos)
+      << json.str();
+}
+
 }  // namespace
 }  // namespace burnrate::claude

@@ -12,7 +12,7 @@
 #include "engine/engine.h"
 #include "ingest/ingest.h"
 #include "model/identity.h"
-#include "model/price_table.h"
+#include "model/price_book.h"
 #include "store/store.h"
 
 namespace burnrate::cli {
@@ -26,7 +26,7 @@ struct Pipeline {
   std::unique_ptr<store::Store> store;
   std::unique_ptr<engine::Engine> engine;
   model::Identity identity;
-  model::PriceTable prices = model::PriceTable::Builtin();
+  model::PriceBook prices;  // built-in
   std::unique_ptr<ingest::Ingestor> ingestor;
   ~Pipeline() {
     if (ingestor) ingestor->Stop();

@@ -51,11 +51,13 @@ static int Serve(const std::string& config_file, app::Config flags, const std::v
     if (f == "body-timeout-ms") cfg.body_timeout_ms = flags.body_timeout_ms;
     if (f == "access-log") cfg.access_log = flags.access_log;
   }
-  // 2. Block the stop signals before any thread starts, to wait for them below.
+  // 2. Block the stop signals (and SIGHUP, reload prices) before any thread
+  // starts, to wait for them below.
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   // 3. Allow as many open files as the system lets us: each connection is one.
   RaiseOpenFileLimit();
@@ -71,9 +73,13 @@ static int Serve(const std::string& config_file, app::Config flags, const std::v
               << (*app)->max_connections() << " to fit the open-file limit (ulimit -n)"
               << std::endl;
   }
-  // 7. Wait for SIGINT/SIGTERM; 8. drain and close.
+  // 7. Wait for SIGINT/SIGTERM, reloading prices on SIGHUP; 8. drain and close.
   int sig = 0;
-  sigwait(&signals, &sig);
+  while (sigwait(&signals, &sig) == 0 && sig == SIGHUP) {
+    Status reloaded = (*app)->ReloadPrices();
+    if (reloaded.ok()) std::cout << "burnrate: prices reloaded from " << cfg.prices_file << std::endl;
+    else std::cerr << "burnrate: price reload failed, keeping the current prices: " << reloaded.message() << std::endl;
+  }
   std::cout << "burnrate: stopping (signal " << sig << "), draining" << std::endl;
   (*app)->Stop();
   return 0;
@@ -92,7 +98,7 @@ void AddServeCommand(CLI::App& app) {
   cmd->add_option("--web-dir", args->flags.web_dir,
                   "Development only: serve the dashboard from this directory (e.g. web/dist) instead of "
                   "the one compiled into the binary");
-  cmd->add_option("--prices", args->flags.prices_file, "LiteLLM-format price file to overlay");
+  cmd->add_option("--prices", args->flags.prices_file, "Price file to overlay (LiteLLM or models.dev format; reloaded on SIGHUP)");
   cmd->add_option("--identity", args->flags.identity_file, "User/team/org directory (CSV or JSON)");
   cmd->add_option("--tz", args->flags.timezone, "Time zone for calendar windows")->default_val("UTC");
   cmd->add_option("--threads", args->flags.http_threads, "HTTP threads")->default_val(2);

@@ -65,6 +65,8 @@ void Bucket::AddTo(Counters& c) const {
 
 void EntityState::Add(int32_t hour, const Counters& c) {
   all += c;
+  if (c.cost_estimated) estimated.Add(hour);
+  if (c.cost_unpriced) unpriced.Add(hour);
   if (hours.empty() || hours.back().hour < hour) {
     hours.push_back(Bucket{hour});
     hours.back().Add(c);
@@ -86,6 +88,8 @@ Counters EntityState::Sum(TimeRange r) const {
   auto it = std::lower_bound(hours.begin(), hours.end(), from,
                              [](const Bucket& b, int64_t h) { return b.hour < h; });
   for (; it != hours.end() && it->hour < to; ++it) it->AddTo(c);
+  c.cost_estimated = estimated.Overlaps(from, to);
+  c.cost_unpriced = unpriced.Overlaps(from, to);
   return c;
 }
 
@@ -134,6 +138,8 @@ void Engine::Apply(std::span<const model::Event> events) {
       c.cache_read = e.tokens.cache_read, c.cache_write = e.tokens.cache_write;
       c.requests = e.requests;
       c.cost_nanos = std::max<int64_t>(e.cost_nanos, 0);
+      c.cost_estimated = e.cost_basis == model::CostBasis::kEstimated;
+      c.cost_unpriced = e.cost_basis == model::CostBasis::kUnpriced;
     } else {
       // A rollup (Store::Purge) stands for `requests` outcome events.
       c.outcomes = std::max<int64_t>(e.requests, 1);
@@ -165,6 +171,11 @@ void Engine::Apply(std::span<const model::Event> events) {
       uint32_t m = s.tables[int(Entity::kModel)].Intern(e.model);
       s.tables[int(Entity::kModel)].entities[m].Add(hour, c);
       u.models[m] += c;
+      if (e.cost_basis != model::CostBasis::kPriced) {
+        UnpricedModel& um = s.unpriced_models[m];
+        (c.cost_estimated ? um.estimated_tokens : um.unpriced_tokens) += c.Total();
+        if (c.cost_estimated) um.estimated_cost_nanos += c.cost_nanos;
+      }
     }
     s.max_hour = std::max(s.max_hour, hour);
   }
@@ -215,6 +226,8 @@ Result<UsageSeries> Engine::Usage(Entity e, std::string_view id, TimeRange r, Gr
     it->AddTo(out.points.back().c);
     it->AddTo(out.totals);
   }
+  out.totals.cost_estimated = ent->estimated.Overlaps(from_h, to_h);
+  out.totals.cost_unpriced = ent->unpriced.Overlaps(from_h, to_h);
   // Per-model split is kept all-time per user; scale is exact for "all".
   for (const auto& [m, c] : ent->models) {
     out.by_model.emplace_back(state_->tables[int(Entity::kModel)].entities[m].name, c);
@@ -246,6 +259,20 @@ std::vector<DayTotals> Engine::Daily(int days) const {
       it->AddTo(out[i].c);
       if (i != last && it->requests > 0) out[i].active_users++, last = i;
     }
+  }
+  return out;
+}
+
+std::vector<UnpricedModel> Engine::UnpricedModels() const {
+  std::shared_lock lock(state_->mu);
+  std::vector<std::pair<uint32_t, UnpricedModel>> by_id(state_->unpriced_models.begin(),
+                                                         state_->unpriced_models.end());
+  std::sort(by_id.begin(), by_id.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<UnpricedModel> out;
+  out.reserve(by_id.size());
+  for (auto& [m, totals] : by_id) {
+    out.push_back(std::move(totals));
+    out.back().model = state_->tables[int(Entity::kModel)].entities[m].name;
   }
   return out;
 }

@@ -90,6 +90,15 @@ struct SeriesPoint {
   TimeMs t = 0;
   Counters c;
 };
+// A model whose usage had no exact price, all time: tokens priced from its
+// family's estimate and that estimate, and tokens with no price at all.
+struct UnpricedModel {
+  std::string model;
+  int64_t estimated_tokens = 0;
+  int64_t estimated_cost_nanos = 0;
+  int64_t unpriced_tokens = 0;
+};
+
 struct UsageSeries {
   std::vector<SeriesPoint> points;
   Counters totals;
@@ -153,6 +162,9 @@ class Engine {
   Result<UsageSeries> Usage(Entity e, std::string_view id, TimeRange r, Granularity g) const;
   std::vector<DayTotals> Daily(int days) const;
   std::vector<std::pair<std::string, Counters>> TopModels(TimeRange r, size_t n) const;
+  // Every model that had usage without an exact price, in the order the
+  // engine first saw each model (stable, so metric labels stay put).
+  std::vector<UnpricedModel> UnpricedModels() const;
 
   // Profiles and the inputs of badges (profile.cc).
   Result<Profile> GetProfile(Entity e, std::string_view id) const;

@@ -2,6 +2,7 @@
 // the engine's front door; include engine/engine.h instead.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <limits>
 #include <mutex>
@@ -30,11 +31,23 @@ struct Bucket {
   void AddTo(Counters& c) const;
 };
 
+// The hours an entity had usage without an exact price, so a window's
+// pricing marks cost 16 bytes per entity instead of a field per bucket: a
+// window [from, to) is marked when it overlaps [first, last]. That is exact
+// for windows ending now and may mark a past range with a gap in it.
+struct HourSpan {
+  int32_t first = std::numeric_limits<int32_t>::max();
+  int32_t last = std::numeric_limits<int32_t>::min();
+  void Add(int32_t hour) { first = std::min(first, hour), last = std::max(last, hour); }
+  bool Overlaps(int64_t from_hour, int64_t to_hour) const { return last >= from_hour && first < to_hour; }
+};
+
 struct EntityState {
   std::string name;
   uint32_t team = kNoEntity;  // users
   uint32_t org = kNoEntity;   // users and teams
   std::vector<Bucket> hours;  // sorted by hour
+  HourSpan estimated, unpriced;  // hours with Counters::cost_estimated / cost_unpriced usage
   Counters all;
   std::unordered_map<uint32_t, Counters> models;  // users: per model, all time
   std::vector<OutcomeKindTotal> outcome_kinds;    // users and teams, all time
@@ -99,6 +112,7 @@ struct Engine::State {
   int32_t last_prune_hour = 0;
   int64_t events_applied = 0;
   WasteFn waste;
+  std::unordered_map<uint32_t, UnpricedModel> unpriced_models;  // model entity -> totals
   std::atomic<uint64_t> version{0};
   // key: user + '\x1f' + session; guarded by mu
   std::unordered_map<std::string, OpenSession, StringHash, std::equal_to<>> open_sessions;

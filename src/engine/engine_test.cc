@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 namespace burnrate::engine {
 namespace {
 
@@ -225,6 +227,70 @@ TEST(Engine, TopModelsAndVersion) {
   ASSERT_EQ(top.size(), 2u);
   EXPECT_EQ(top[0].first, "m2");
   EXPECT_EQ(top[1].first, "m3");
+}
+
+}  // namespace
+}  // namespace burnrate::engine
+
+namespace burnrate::engine {
+namespace {
+
+// Pricing marks: usage priced from a family estimate (or not at all) marks
+// the boards and usage that include it, and the engine keeps per-model
+// totals of it for /metrics and GET /v1/prices.
+TEST(Engine, PricingMarksFollowEstimatedAndUnpricedUsage) {
+  FakeClock clock(T("2026-03-21T14:30:00Z"));
+  Engine eng(Opts(), clock);
+  model::Event est = Use("1", "alice", T("2026-03-21T09:00:00Z"), 1000, 100, "claude-opus-5-5");
+  est.cost_basis = model::CostBasis::kEstimated;
+  model::Event none = Use("2", "bob", T("2026-03-19T09:00:00Z"), 500, 0, "totally-unknown");
+  none.cost_basis = model::CostBasis::kUnpriced, none.cost_nanos = 0;
+  model::Event exact = Use("3", "carol", T("2026-03-21T10:00:00Z"), 10, 10);
+  model::Event est2 = Use("4", "alice", T("2026-03-21T11:00:00Z"), 2000, 0, "claude-opus-5-5");
+  est2.cost_basis = model::CostBasis::kEstimated;
+  eng.Apply(std::vector<model::Event>{est, none, exact, est2});
+  auto query = [](Entity e, Window w) {
+    BoardQuery q;
+    q.entity = e, q.window = w;
+    return q;
+  };
+
+  auto board = eng.Leaderboard(query(Entity::kUser, Window::k24h));
+  ASSERT_TRUE(board.ok());
+  std::map<std::string, Counters> by_user;
+  for (const auto& e : board->entries) by_user[e.id] = e.c;
+  ASSERT_TRUE(by_user.count("alice") && by_user.count("carol"));
+  EXPECT_TRUE(by_user["alice"].cost_estimated);
+  EXPECT_FALSE(by_user["alice"].cost_unpriced);
+  EXPECT_FALSE(by_user["carol"].cost_estimated);
+  EXPECT_FALSE(by_user["bob"].cost_unpriced);  // two days ago: outside 24h
+  auto week = eng.Leaderboard(query(Entity::kUser, Window::k7d));
+  ASSERT_TRUE(week.ok());
+  for (const auto& e : week->entries) {
+    EXPECT_EQ(e.c.cost_unpriced, e.id == "bob") << e.id;
+    EXPECT_EQ(e.c.cost_estimated, e.id == "alice") << e.id;
+  }
+  // A usage range before the estimated hours is not marked; one over them is.
+  auto before = eng.Usage(Entity::kUser, "alice", {T("2026-03-20T00:00:00Z"), T("2026-03-21T08:00:00Z")}, Granularity::kHour);
+  ASSERT_TRUE(before.ok());
+  EXPECT_FALSE(before->totals.cost_estimated);
+  auto over = eng.Usage(Entity::kUser, "alice", {T("2026-03-21T00:00:00Z"), T("2026-03-22T00:00:00Z")}, Granularity::kHour);
+  ASSERT_TRUE(over.ok());
+  EXPECT_TRUE(over->totals.cost_estimated);
+  auto org = eng.Leaderboard(query(Entity::kOrg, Window::kAll));
+  ASSERT_TRUE(org.ok());
+  ASSERT_EQ(org->entries.size(), 1u);
+  EXPECT_TRUE(org->entries[0].c.cost_estimated && org->entries[0].c.cost_unpriced);
+
+  std::vector<UnpricedModel> seen = eng.UnpricedModels();
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0].model, "claude-opus-5-5");  // first seen first
+  EXPECT_EQ(seen[0].estimated_tokens, 3100);
+  EXPECT_EQ(seen[0].estimated_cost_nanos, est.cost_nanos + est2.cost_nanos);
+  EXPECT_EQ(seen[0].unpriced_tokens, 0);
+  EXPECT_EQ(seen[1].model, "totally-unknown");
+  EXPECT_EQ(seen[1].unpriced_tokens, 500);
+  EXPECT_EQ(seen[1].estimated_tokens, 0);
 }
 
 }  // namespace

@@ -23,7 +23,7 @@
 #include "common/log.h"
 #include "govern/governor_internal.h"
 #include "model/identity.h"
-#include "model/price_table.h"
+#include "model/price_book.h"
 
 namespace burnrate::govern {
 
@@ -77,7 +77,7 @@ void Governor::Resolve(CheckRequest& r) const {
 }
 
 int64_t Governor::CostOf(const std::string& model, const model::TokenCounts& t) const {
-  return prices_ ? prices_->CostNanos(model, t) : 0;
+  return prices_ ? prices_->Price(model, t).cost_nanos : 0;
 }
 
 std::vector<Governor::Charge> Governor::Charges(const PolicySet& s, const CheckRequest& r, TimeMs now,

@@ -47,7 +47,7 @@ class Router;
 }
 namespace burnrate::model {
 class Identity;
-class PriceTable;
+class PriceBook;
 }  // namespace burnrate::model
 
 namespace burnrate::govern {
@@ -136,7 +136,9 @@ class Governor {
   ~Governor();
 
   void SetIdentity(const model::Identity* id) { identity_ = id; }
-  void SetPrices(const model::PriceTable* p) { prices_ = p; }
+  // Checks and settles price tokens with the same book (and so the same
+  // family estimates) as ingestion; it must outlive the governor.
+  void SetPrices(const model::PriceBook* p) { prices_ = p; }
   // Optional persistence of API-made policies and of the alerts already
   // raised this period (so a restart does not raise them again); loads both
   // now. Call before the first check and before usage is replayed.
@@ -238,7 +240,7 @@ class Governor {
   Alerter* alerter_;
   std::unique_ptr<LimitStore> store_;
   const model::Identity* identity_ = nullptr;
-  const model::PriceTable* prices_ = nullptr;
+  const model::PriceBook* prices_ = nullptr;
   GovernDb* db_ = nullptr;
 
   mutable std::mutex admin_mu_;  // serialises policy changes and Configure

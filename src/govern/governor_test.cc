@@ -7,7 +7,7 @@
 #include <thread>
 
 #include "govern/test_util.h"
-#include "model/price_table.h"
+#include "model/price_book.h"
 
 namespace burnrate::govern {
 namespace {
@@ -468,7 +468,8 @@ scope = "user"
 limit_usd = 10.0
 )");
   model::PriceTable prices = model::PriceTable::Builtin();
-  f.gov.SetPrices(&prices);
+  model::PriceBook book(prices);
+  f.gov.SetPrices(&book);
   model::TokenCounts out;
   out.output = 100000;
   const int64_t per_100k_output = prices.CostNanos("claude-sonnet-4-5", out);
@@ -485,6 +486,36 @@ limit_usd = 10.0
   in.input = 100000;
   CheckResult b = f.Check("a", 0, "claude-sonnet-4-5");
   EXPECT_EQ(b.remaining, 10000000000 - prices.CostNanos("claude-sonnet-4-5", in));
+}
+
+// A model the table lacks is priced from its family for checks and settles,
+// with the same book that prices ingested events, so a USD budget fires for
+// it: claude-opus-5-5 is priced as claude-opus-4-8 ($25 per million output).
+TEST(Governor, UsdBudgetCountsFamilyEstimates) {
+  Fixture f(R"(
+[[governance.budget]]
+id = "usd"
+scope = "user"
+limit_usd = 3.0
+)");
+  model::PriceBook book;
+  f.gov.SetPrices(&book);
+  CheckResult a = f.Check("a", 100000, "claude-opus-5-5");  // $2.50 estimated
+  ASSERT_EQ(a.decision, Decision::kAllow);
+  EXPECT_EQ(a.remaining, 3'000'000'000 - 2'500'000'000);
+  CheckResult denied = f.Check("a", 100000, "claude-opus-5-5");
+  EXPECT_EQ(denied.decision, Decision::kDeny);
+  EXPECT_EQ(denied.policy, "usd");
+  // Settle without a cost prices the actual tokens at the same estimate.
+  SettleRequest s;
+  s.reservation_id = a.reservation_id;
+  s.tokens.output = 40000;  // $1.00
+  ASSERT_TRUE(f.gov.Settle(s).ok());
+  EXPECT_EQ(f.Check("a", 0, "claude-opus-5-5").remaining, 2'000'000'000);
+  // A model of no known family stays unpriced: it costs nothing here.
+  CheckResult unknown = f.Check("a", 100000, "totally-unknown-model");
+  EXPECT_EQ(unknown.decision, Decision::kAllow);
+  EXPECT_EQ(unknown.remaining, 2'000'000'000);
 }
 
 }  // namespace

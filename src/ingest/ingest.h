@@ -34,7 +34,7 @@ class Engine;
 }
 namespace burnrate::model {
 class Identity;
-class PriceTable;
+class PriceBook;
 }  // namespace burnrate::model
 
 namespace burnrate::ingest {
@@ -81,7 +81,7 @@ struct Listener {
 class Ingestor {
  public:
   Ingestor(IngestOptions opts, store::Store& store, engine::Engine& engine,
-           model::Identity& identity, const model::PriceTable& prices, const Clock& clock);
+           model::Identity& identity, const model::PriceBook& prices, const Clock& clock);
   ~Ingestor();
 
   // Rebuilds the engine, the de-duplication index and the listeners' state

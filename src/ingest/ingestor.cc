@@ -41,7 +41,7 @@
 #include "ingest/ingest.h"
 #include "ingest/recovery.h"
 #include "model/identity.h"
-#include "model/price_table.h"
+#include "model/price_book.h"
 #include "store/store.h"
 
 namespace burnrate::ingest {
@@ -51,7 +51,7 @@ struct Ingestor::Impl {
   store::Store& store;
   engine::Engine& engine;
   model::Identity& identity;
-  const model::PriceTable& prices;
+  const model::PriceBook& prices;
   const Clock& clock;
   std::vector<Listener> listeners;
   RecoveryStats recovery;  // guarded by stats_mu
@@ -90,15 +90,20 @@ struct Ingestor::Impl {
   IngestStats stats;  // guarded by stats_mu
 
   Impl(IngestOptions o, store::Store& s, engine::Engine& e, model::Identity& i,
-       const model::PriceTable& p, const Clock& c)
+       const model::PriceBook& p, const Clock& c)
       : opts(std::move(o)), store(s), engine(e), identity(i), prices(p), clock(c),
         dedup(opts.dedup_window_days, opts.dedup_max_entries) {}
 
-  void Enrich(model::Event& e) const {
+  // `p`: one price snapshot for the whole request, so a reload never
+  // splits a batch between two tables. A cost the client gave is priced.
+  void Enrich(model::Event& e, const model::PriceSnapshot& p) const {
     identity.Learn(e);
     identity.Resolve(e);
     if (e.source.empty()) e.source = "api";
-    if (e.type == model::EventType::kUsage && e.cost_nanos < 0) e.cost_nanos = prices.CostNanos(e.model, e.tokens);
+    if (e.type == model::EventType::kUsage && e.cost_nanos < 0) {
+      model::Priced priced = p.Price(e.model, e.tokens);
+      e.cost_nanos = priced.cost_nanos, e.cost_basis = priced.basis;
+    }
   }
 
   void Enqueue(Pending p) {
@@ -235,7 +240,7 @@ struct Ingestor::Impl {
 };
 
 Ingestor::Ingestor(IngestOptions opts, store::Store& store, engine::Engine& engine,
-                   model::Identity& identity, const model::PriceTable& prices, const Clock& clock)
+                   model::Identity& identity, const model::PriceBook& prices, const Clock& clock)
     : impl_(std::make_unique<Impl>(std::move(opts), store, engine, identity, prices, clock)) {}
 
 Ingestor::~Ingestor() { Stop(); }
@@ -303,7 +308,8 @@ void Ingestor::SubmitNdjson(std::string_view body, Done done) {
   impl_->GiveParser(std::move(parser));
   Impl::Pending p;
   p.events = std::move(parsed.events);
-  for (auto& e : p.events) impl_->Enrich(e);
+  auto prices = impl_->prices.Current();
+  for (auto& e : p.events) impl_->Enrich(e, *prices);
   p.result.rejected = std::move(parsed.rejects);
   p.done = std::move(done);
   impl_->Enqueue(std::move(p));
@@ -311,6 +317,7 @@ void Ingestor::SubmitNdjson(std::string_view body, Done done) {
 
 void Ingestor::SubmitEvents(std::vector<model::Event> events, Done done) {
   Impl::Pending p;
+  auto prices = impl_->prices.Current();
   int64_t i = 0;
   for (auto& e : events) {
     ++i;
@@ -319,7 +326,7 @@ void Ingestor::SubmitEvents(std::vector<model::Event> events, Done done) {
       continue;
     }
     if (e.received == 0) e.received = impl_->clock.NowMs();
-    impl_->Enrich(e);
+    impl_->Enrich(e, *prices);
     p.events.push_back(std::move(e));
   }
   p.done = std::move(done);

@@ -17,7 +17,7 @@
 #include "ingest/ingest.h"
 #include "ingest/recovery.h"
 #include "model/identity.h"
-#include "model/price_table.h"
+#include "model/price_book.h"
 #include "store/store.h"
 
 namespace burnrate::ingest {
@@ -55,7 +55,7 @@ class FlakyStore final : public store::Store {
 
 // One "process": store, engine, ingestor over the test's database file.
 struct Node {
-  Node(const std::string& path, FakeClock& clock, model::Identity& identity, const model::PriceTable& prices,
+  Node(const std::string& path, FakeClock& clock, model::Identity& identity, const model::PriceBook& prices,
        IngestOptions opts = {}) {
     auto s = store::OpenSqliteStore(path);
     EXPECT_TRUE(s.ok()) << s.status().ToString();
@@ -111,7 +111,7 @@ class IngestorTest : public testing::Test {
   std::string path_;
   FakeClock clock_{kNow};
   model::Identity identity_;
-  model::PriceTable prices_ = model::PriceTable::Builtin();
+  model::PriceBook prices_;  // built-in
 };
 
 TEST_F(IngestorTest, AnswersPerLineAndIsDurableBeforeTheAnswer) {

@@ -35,6 +35,8 @@ void WriteEventFields(JsonWriter& w, const Event& e, bool stored) {
     if (stored) {
       w.Key("cache_write_1h_tokens").Int(e.tokens.cache_write_1h);
       w.Key("cost_usd").NanoUsd(e.cost_nanos).Key("cost_nanos").Int(e.cost_nanos);
+      if (e.cost_basis == CostBasis::kEstimated) w.Key("cost_basis").String("estimated");
+      if (e.cost_basis == CostBasis::kUnpriced) w.Key("cost_basis").String("unpriced");
     }
   }
   if (stored && e.requests != 1) w.Key("requests").Int(e.requests);

@@ -19,6 +19,12 @@ namespace burnrate::model {
 
 enum class EventType : uint8_t { kUsage = 0, kOutcome = 1 };
 
+// How a usage event's cost was found: given by the client or from an exact
+// price (kPriced), from the model family's price because the table lacks the
+// model (kEstimated), or not at all because no family matched either
+// (kUnpriced: the cost is 0 but the tokens are real). See docs/pricing.md.
+enum class CostBasis : uint8_t { kPriced = 0, kEstimated = 1, kUnpriced = 2 };
+
 struct TokenCounts {
   int64_t input = 0;
   int64_t output = 0;
@@ -65,6 +71,7 @@ struct Event {
 
   TokenCounts tokens;
   int64_t cost_nanos = -1;  // USD * 1e9; -1 = not given, computed from prices
+  CostBasis cost_basis = CostBasis::kPriced;
   int64_t requests = 1;     // requests this record stands for (>1 only for rollups)
 
   std::string outcome_kind;  // outcome events only

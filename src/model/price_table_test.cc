@@ -1,27 +1,21 @@
 // Contract tests for model/price_table.h: built-in prices, integer costs,
-// tiers, 1-hour cache writes, name normalisation and the LiteLLM loader
-// (on the real excerpt in ../shared/data).
+// tiers, 1-hour cache writes, name normalisation, family estimates and the
+// LiteLLM loader (on the fixture in tests/data/prices).
 #include "model/price_table.h"
 
 #include <gtest/gtest.h>
 
 #include <cstdlib>
-#include <fstream>
 
 namespace burnrate::model {
 namespace {
 
 constexpr int64_t kPicoPerUsdPerM = 1'000'000;  // $1 per million tokens
 
-std::string SharedData(const char* name) {
+// ctest sets BURNRATE_SOURCE_DIR; run by hand from the source tree otherwise.
+std::string DataFile(const char* name) {
   const char* src = std::getenv("BURNRATE_SOURCE_DIR");
-  std::string root = src ? src : ".";
-  // The worktree sits beside ../shared in this workspace; /work/shared is the fallback.
-  for (std::string dir : {root + "/../shared/data/", std::string("/work/shared/data/")}) {
-    std::ifstream f(dir + name);
-    if (f) return dir + name;
-  }
-  return "";
+  return std::string(src ? src : ".") + "/tests/data/prices/" + name;
 }
 
 TEST(PriceTable, BuiltinCoversMajorProviders) {
@@ -46,7 +40,7 @@ TEST(PriceTable, CostIsExactIntegerNanoUsd) {
   tc.input = 1000, tc.output = 500, tc.cache_read = 10000, tc.cache_write = 2000;
   // 1000*3 + 500*15 + 10000*0.3 + 2000*3.75 micro-USD = $0.021.
   EXPECT_EQ(t.CostNanos("claude-sonnet-4-5", tc), 21'000'000);
-  EXPECT_EQ(t.CostNanos("unknown-model", tc), 0);
+  EXPECT_EQ(t.CostNanos("unknown-model", tc), 0);  // no family: unpriced
   EXPECT_EQ(t.CostNanos("claude-sonnet-4-5", TokenCounts{}), 0);
   // One token of a cheap model is still counted (rounded to the nano).
   TokenCounts one;
@@ -110,6 +104,125 @@ TEST(PriceTable, FindByNormalisedAndOldNames) {
   EXPECT_NE(t.Find("claude-sonnet-4"), nullptr);
 }
 
+TEST(PriceTable, FamilyOfNames) {
+  EXPECT_EQ(PriceTable::FamilyOf("claude-opus-5-5"), "claude-opus");
+  EXPECT_EQ(PriceTable::FamilyOf("anthropic/claude-sonnet-4-7-20261001"), "claude-sonnet");
+  EXPECT_EQ(PriceTable::FamilyOf("claude-3-7-sonnet-latest"), "claude-sonnet");
+  EXPECT_EQ(PriceTable::FamilyOf("Claude-Haiku-5"), "claude-haiku");
+  EXPECT_EQ(PriceTable::FamilyOf("gpt-5.1-codex"), "gpt-5");
+  EXPECT_EQ(PriceTable::FamilyOf("openai/gpt-5.2-codex-max"), "gpt-5");
+  EXPECT_EQ(PriceTable::FamilyOf("gpt-5.1-codex-mini"), "gpt-5-mini");
+  EXPECT_EQ(PriceTable::FamilyOf("gpt-5-pro"), "gpt-5-pro");
+  EXPECT_EQ(PriceTable::FamilyOf("gpt-4.1-2025-04-14"), "gpt-4");
+  EXPECT_EQ(PriceTable::FamilyOf("gpt-4o-mini"), "gpt-4o-mini");
+  EXPECT_EQ(PriceTable::FamilyOf("o3"), "o");
+  EXPECT_EQ(PriceTable::FamilyOf("o5-mini"), "o-mini");
+  EXPECT_EQ(PriceTable::FamilyOf("gemini-3-pro-preview"), "gemini-pro");
+  EXPECT_EQ(PriceTable::FamilyOf("gemini-3-flash-preview"), "gemini-flash");
+  EXPECT_EQ(PriceTable::FamilyOf("google/gemini-2.5-flash-lite-preview-09-2025"), "gemini-flash-lite");
+  for (const char* none : {"totally-unknown-model", "llama-3.3-70b", "claude", "codex-mini-latest", "gemini",
+                           "opus", "qwen3-coder", ""}) {
+    EXPECT_EQ(PriceTable::FamilyOf(none), "") << none;
+  }
+}
+
+// A model missing from the table takes the newest known member of its
+// family that is not newer than itself (else the oldest newer one), and is
+// marked an estimate; a model of no known family stays unpriced.
+TEST(PriceTable, FamilyFallbackPricesUnknownModels) {
+  PriceTable t = PriceTable::Builtin();
+  struct Case {
+    const char* model;
+    const char* priced_as;
+  } cases[] = {
+      {"claude-opus-5-5", "claude-opus-4-8"},          // Claude Code 2.1.328's default
+      {"claude-opus-4-9-20270101", "claude-opus-4-8"},
+      {"claude-sonnet-5", "claude-sonnet-4-6"},
+      {"claude-sonnet-4-5-fast", "claude-sonnet-4-5"},  // a variant of a known version
+      {"claude-3-5-sonnet-20241022", "claude-3-7-sonnet"},  // older than all known: the oldest
+      {"claude-haiku-5-1", "claude-haiku-4-5"},
+      {"claude-fable-6", "claude-fable-5"},
+      {"gpt-5.1-codex", "gpt-5"},
+      {"gpt-5.2-codex-max", "gpt-5"},
+      {"gpt-5.1-codex-mini", "gpt-5-mini"},
+      {"gpt-5-nano-2026-01-01x", "gpt-5-nano"},
+      {"gpt-4.5-preview", "gpt-4.1"},
+      {"o5", "o3"},
+      {"o3-mini", "o4-mini"},
+      {"gemini-3-pro-preview", "gemini-2.5-pro"},
+      {"gemini-3-flash-preview", "gemini-2.5-flash"},
+      {"gemini-3-flash-lite", "gemini-2.5-flash-lite"},
+  };
+  for (const Case& c : cases) {
+    PriceResolution r = t.Resolve(c.model);
+    EXPECT_EQ(r.match, PriceMatch::kFamily) << c.model;
+    EXPECT_EQ(r.priced_as, c.priced_as) << c.model;
+    EXPECT_EQ(r.price, t.Find(c.priced_as)) << c.model;
+  }
+  // Exact names stay exact.
+  PriceResolution exact = t.Resolve("claude-opus-4-5-20251101");
+  EXPECT_EQ(exact.match, PriceMatch::kExact);
+  EXPECT_EQ(exact.price, t.Find("claude-opus-4-5"));
+  // No family: unpriced, never a made-up price. gpt-5-pro's family has no
+  // member in the built-in table (a pro model costs ten times gpt-5).
+  for (const char* m : {"totally-unknown-model", "gpt-5-pro", "codex-mini-latest", "deepseek-v3"}) {
+    PriceResolution r = t.Resolve(m);
+    EXPECT_EQ(r.match, PriceMatch::kNone) << m;
+    EXPECT_EQ(r.price, nullptr) << m;
+    EXPECT_TRUE(r.priced_as.empty()) << m;
+  }
+  // The cost of claude-opus-5-5 is claude-opus-4-8's: 1M input + 100k output
+  // at $5 and $25 per million.
+  TokenCounts tc;
+  tc.input = 1'000'000, tc.output = 100'000;
+  EXPECT_EQ(t.CostNanos("claude-opus-5-5", tc), 5'000'000'000 + 2'500'000'000);
+}
+
+// A table that learns a newer family member (a loaded price file) moves the
+// estimate to it; plain names only, so variants and regional names never
+// stand for a family.
+TEST(PriceTable, FamilyFollowsTheTable) {
+  PriceTable t = PriceTable::Builtin();
+  ModelPrice p;
+  p.input = 7'000'000, p.output = 35'000'000;
+  t.Set("claude-opus-5-1", p);
+  ModelPrice fast = p;
+  fast.input = 99'000'000;
+  t.Set("claude-opus-5-4-fast", fast);
+  t.Set("eu.anthropic.claude-opus-5-3", fast);
+  PriceResolution r = t.Resolve("claude-opus-5-5");
+  EXPECT_EQ(r.priced_as, "claude-opus-5-1");
+  EXPECT_EQ(r.price->input, 7'000'000);
+  // A name in the table is exact even when it would parse as a family member.
+  t.Set("claude-opus-5-5", p);
+  EXPECT_EQ(t.Resolve("claude-opus-5-5").match, PriceMatch::kExact);
+  // A newer gpt-5 point release priced in a file is used for later ones.
+  ModelPrice g;
+  g.input = 1'750'000, g.output = 14'000'000;
+  t.Set("gpt-5.2", g);
+  EXPECT_EQ(t.Resolve("gpt-5.2-codex").priced_as, "gpt-5.2");
+  EXPECT_EQ(t.Resolve("gpt-5.1-codex").priced_as, "gpt-5");  // not the newer, dearer one
+}
+
+TEST(PriceTable, BuiltinMatchesTheReferenceFiles) {
+  // The Claude rows added for current defaults, against the models.dev
+  // excerpt (USD per million: input, output, cache read, cache write).
+  PriceTable file;
+  ASSERT_TRUE(file.LoadPriceFile(DataFile("models_dev_excerpt.json")).ok());
+  PriceTable t = PriceTable::Builtin();
+  for (const char* m : {"claude-opus-4-8", "claude-fable-5", "claude-haiku-4-5"}) {
+    const ModelPrice* a = t.Find(m);
+    const ModelPrice* b = file.Find(m);
+    ASSERT_NE(a, nullptr) << m;
+    ASSERT_NE(b, nullptr) << m;
+    EXPECT_EQ(a->input, b->input) << m;
+    EXPECT_EQ(a->output, b->output) << m;
+    EXPECT_EQ(a->cache_read, b->cache_read) << m;
+    EXPECT_EQ(a->cache_write, b->cache_write) << m;
+  }
+  EXPECT_STREQ(PriceTable::kBuiltinTested, "2026-12-04");
+}
+
 TEST(PriceTable, UsdPerTokenToPico) {
   EXPECT_EQ(UsdPerTokenToPico(3e-06), 3'000'000);
   EXPECT_EQ(UsdPerTokenToPico(8e-08), 80'000);
@@ -118,10 +231,9 @@ TEST(PriceTable, UsdPerTokenToPico) {
 }
 
 TEST(LiteLLM, LoadsTheSharedExcerpt) {
-  std::string path = SharedData("litellm_claude_prices.json");
-  if (path.empty()) GTEST_SKIP() << "../shared/data/litellm_claude_prices.json not found";
   PriceTable t;
-  ASSERT_TRUE(t.LoadLiteLLMFile(path).ok());
+  Status st = t.LoadLiteLLMFile(DataFile("litellm_claude_prices.json"));
+  ASSERT_TRUE(st.ok()) << st.ToString();
   EXPECT_GE(t.size(), 41u);
   const ModelPrice* s = t.Find("claude-sonnet-4-5-20250929");
   ASSERT_NE(s, nullptr);

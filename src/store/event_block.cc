@@ -22,7 +22,9 @@
 //   varint  d dictionary strings, then d × (varint length, bytes)
 //   8 columns, each varint byte length then bytes:
 //     flags     n × u8: bit0 outcome, bit1 prompt features, bit2 outcome
-//               value stored, bit3 requests stored (else 1); other bits 0
+//               value stored, bit3 requests stored (else 1), bit4 cost
+//               estimated from the model's family, bit5 unpriced model
+//               (model::CostBasis); other bits 0
 //     ids       n × (varint length, bytes)
 //     ts        n × zig-zag varint delta from the previous event's ts (0 first)
 //     received  n × zig-zag varint delta from the previous event's received
@@ -61,6 +63,7 @@ constexpr int kNames = 9;
 constexpr int kColumns = 8;      // in the frame
 constexpr int kFingerprints = 8;  // the column after it
 constexpr uint8_t kFlagOutcome = 1, kFlagPrompt = 2, kFlagValue = 4, kFlagRequests = 8;
+constexpr uint8_t kFlagEstimated = 16, kFlagUnpriced = 32;
 constexpr const char* kColumnNames[kColumns + 1] = {"flags", "ids",      "ts",       "received",    "names",
                                                     "numbers", "outcomes", "prompts", "fingerprints"};
 
@@ -189,6 +192,8 @@ struct EventBlockWriter::Impl {
     if (e.prompt.present) flags |= kFlagPrompt;
     if (value_bits != 0) flags |= kFlagValue;
     if (e.requests != 1) flags |= kFlagRequests;
+    if (e.cost_basis == model::CostBasis::kEstimated) flags |= kFlagEstimated;
+    if (e.cost_basis == model::CostBasis::kUnpriced) flags |= kFlagUnpriced;
     cols[0].push_back(char(flags));
     PutBytes(&cols[1], e.id);
     PutVarint(&cols[2], ZigZag(int64_t(uint64_t(e.ts) - uint64_t(prev_ts))));
@@ -309,10 +314,14 @@ struct EventBlockReader::Impl {
     uint8_t flags;
     std::string_view id;
     uint64_t ts_delta, received_delta;
-    if (!c[0].Fixed(&flags) || (flags & ~0x0f)) return Corrupt("bad flags");
+    if (!c[0].Fixed(&flags) || (flags & ~0x3f) || (flags & kFlagEstimated && flags & kFlagUnpriced))
+      return Corrupt("bad flags");
     if (!c[1].String(&id)) return Corrupt("truncated ids");
     if (!c[2].Varint(&ts_delta) || !c[3].Varint(&received_delta)) return Corrupt("truncated times");
     e->type = (flags & kFlagOutcome) ? model::EventType::kOutcome : model::EventType::kUsage;
+    e->cost_basis = (flags & kFlagEstimated)  ? model::CostBasis::kEstimated
+                    : (flags & kFlagUnpriced) ? model::CostBasis::kUnpriced
+                                              : model::CostBasis::kPriced;
     e->id.assign(id);
     *ts = int64_t(uint64_t(*ts) + uint64_t(UnZigZag(ts_delta)));
     *received = int64_t(uint64_t(*received) + uint64_t(UnZigZag(received_delta)));

@@ -52,6 +52,7 @@ void ExpectSame(const model::Event& a, const model::Event& b) {
   EXPECT_EQ(a.tokens.cache_write, b.tokens.cache_write);
   EXPECT_EQ(a.tokens.cache_write_1h, b.tokens.cache_write_1h);
   EXPECT_EQ(a.cost_nanos, b.cost_nanos);
+  EXPECT_EQ(a.cost_basis, b.cost_basis);
   EXPECT_EQ(a.requests, b.requests);
   EXPECT_EQ(a.outcome_kind, b.outcome_kind);
   EXPECT_EQ(std::memcmp(&a.outcome_value, &b.outcome_value, sizeof(double)), 0) << a.outcome_value;
@@ -82,6 +83,8 @@ TEST(EventBlock, RoundTripsEveryField) {
   for (int i = 0; i < 1000; ++i) in.push_back(Usage(i));
   in[3].prompt = {true, 2048, 0.37f, 0xfedcba9876543210ULL, 7};
   in[4].requests = 12;
+  in[5].cost_basis = model::CostBasis::kEstimated;  // priced from the model's family
+  in[6].cost_basis = model::CostBasis::kUnpriced, in[6].cost_nanos = 0;
   model::Event o;
   o.type = model::EventType::kOutcome;
   o.id = "o1";
