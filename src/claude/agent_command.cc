@@ -37,6 +37,7 @@ int Prepare(const AgentCommandOptions& o, const std::atomic<bool>* stop, AgentOp
     a->roots = *r;
   }
   a->user = o.user;
+  a->client = o.client;
   if (a->user.empty()) {
     const char* u = Env(o, "USER");
     a->user = u && *u ? u : "unknown";

@@ -26,6 +26,7 @@ namespace burnrate::claude {
 struct AgentCommandOptions {
   std::vector<std::string> dirs;  // empty: CLAUDE_CONFIG_DIR or the default dirs
   std::string server, key, user;  // user empty: $USER
+  std::string client;             // machine id for the events; empty: not sent
   std::string checkpoint;         // agent: empty = ~/.burnrate/claude-agent.checkpoint
   int poll_ms = 1000;
   size_t batch = 2000;
