@@ -111,8 +111,9 @@ void AddReportCommand(CLI::App& app, ReportScanner scanner) {
   cmd->add_option("kind", opts->kind, "daily, weekly, monthly, session or blocks")
       ->check(CLI::IsMember({"daily", "weekly", "monthly", "session", "blocks"}));
   cmd->add_option("--dir", opts->dirs,
-                  "Claude config dir (holding projects/) or transcript dir; repeatable "
-                  "(default: $CLAUDE_CONFIG_DIR, ~/.config/claude, ~/.claude)");
+                  "Where the logs are; repeatable. Claude: config dir (holding projects/) or "
+                  "transcript dir (default: $CLAUDE_CONFIG_DIR, ~/.config/claude, ~/.claude); "
+                  "other sources: see docs/agents.md");
   cmd->add_flag("--json", opts->json, "JSON output (ccusage-compatible field names)");
   cmd->add_flag("--breakdown,-b", opts->breakdown, "Per-model rows");
   cmd->add_flag("--verbose,-v", opts->verbose, "List skipped lines as file:line");
