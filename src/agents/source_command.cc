@@ -255,12 +255,12 @@ int RunAgentAll(const SourceCommandOptions& o, const std::atomic<bool>& stop, st
   return 0;
 }
 
-void AddIngestSourceCommand(CLI::App& app) {
+std::function<void()> AddIngestSourceOptions(CLI::App& app) {
   auto o = std::make_shared<SourceCommandOptions>();
   CLI::App* cmd = nullptr;
   for (CLI::App* sub : app.get_subcommands([](CLI::App* s) { return s->get_name() == "ingest"; }))
     cmd = sub;
-  if (!cmd) return;  // registered after the ingest command
+  if (!cmd) return {};  // registered after the ingest command
   if (CLI::Option* files = cmd->get_option_no_throw("files")) files->required(false);
   CLI::Option* source = cmd->add_option("--source", o->sources,
                                         "Import an agent's local logs: claude, codex, gemini, opencode")
@@ -269,7 +269,7 @@ void AddIngestSourceCommand(CLI::App& app) {
   cmd->add_option("--dir", o->dirs, "--source: where its logs are (default: the agent's own place)");
   cmd->add_option("--machine-id", o->machine_id,
                   "--source: this machine's id in the events (default: from /etc/machine-id)");
-  cmd->parse_complete_callback([o, source, cmd] {
+  return [o, source, cmd] {
     if (source->count() == 0) return;
     o->server = cmd->get_option("--server")->as<std::string>();
     o->key = cmd->get_option("--key")->as<std::string>();
@@ -277,7 +277,7 @@ void AddIngestSourceCommand(CLI::App& app) {
     int rc = RunIngestSource(*o, std::cout, std::cerr);
     if (rc != 0) throw CLI::RuntimeError(rc);
     throw CLI::Success();
-  });
+  };
 }
 
 void AddAgentCommand(CLI::App& app) {

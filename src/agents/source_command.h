@@ -48,8 +48,10 @@ int RunIngestSource(const SourceCommandOptions& o, std::ostream& out, std::ostre
 int RunAgentAll(const SourceCommandOptions& o, const std::atomic<bool>& stop, std::ostream& out,
                 std::ostream& err);
 
-// Adds --source, --dir and --machine-id to the existing `ingest` command.
-void AddIngestSourceCommand(CLI::App& app);
+// Adds --source, --dir and --machine-id to the existing `ingest` command and
+// returns what runs the import once it is parsed: pass it to
+// claude::AddIngestClaudeCommand (the command's one parse-complete callback).
+std::function<void()> AddIngestSourceOptions(CLI::App& app);
 void AddAgentCommand(CLI::App& app);
 
 }  // namespace burnrate::agents

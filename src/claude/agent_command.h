@@ -38,7 +38,10 @@ int RunIngestClaude(const AgentCommandOptions& o, std::ostream& out, std::ostrea
 int RunAgent(const AgentCommandOptions& o, const std::atomic<bool>& stop, std::ostream& out,
              std::ostream& err);
 
-void AddIngestClaudeCommand(CLI::App& app);
+// `other_sources`, when set, runs first once `ingest` is parsed (the agents
+// layer's `--source NAME`; it throws CLI::Success when it did the import).
+// A command has one parse-complete callback, hence this hook.
+void AddIngestClaudeCommand(CLI::App& app, std::function<void()> other_sources = {});
 void AddAgentCommand(CLI::App& app);
 
 }  // namespace burnrate::claude

@@ -16,8 +16,8 @@ int main(int argc, char** argv) {
   burnrate::cli::AddTopCommand(app);
   burnrate::cli::AddSimulateCommand(app);
   burnrate::cli::AddEventsCommand(app);
-  burnrate::claude::AddIngestClaudeCommand(app);  // extends `ingest` with --claude
-  burnrate::agents::AddIngestSourceCommand(app);  // and with --source NAME
+  // Extends `ingest` with --source NAME (agents) and --claude [DIR].
+  burnrate::claude::AddIngestClaudeCommand(app, burnrate::agents::AddIngestSourceOptions(app));
   burnrate::agents::AddAgentCommand(app);          // every agent's logs on this machine
   burnrate::claude::AddReportCommand(app, burnrate::agents::ReportScanner());
   burnrate::detect::AddEvalDetectionCommand(app);
