@@ -14,6 +14,7 @@ SRC=${BURNRATE_SOURCE_DIR:-.}
 NPM=${BURNRATE_AGENTS_NPM:-/tmp/burnrate_agents_npm}
 CODEX_VERSION=${CODEX_VERSION:-0.171.0}
 GEMINI_VERSION=${GEMINI_VERSION:-0.61.0}
+OPENCODE_VERSION=${OPENCODE_VERSION:-1.18.33}
 T=$(mktemp -d /tmp/burnrate_real_agents.XXXXXX)
 PIDS=()
 cleanup() {
@@ -126,6 +127,38 @@ if install "@google/gemini-cli@$GEMINI_VERSION" gemini; then
   fi
 else
   echo "npm could not install @google/gemini-cli@$GEMINI_VERSION; gemini not checked"
+fi
+
+if install "opencode-ai@$OPENCODE_VERSION" opencode; then
+  H=$T/opencode-home
+  mkdir -p "$H/.config/opencode" "$T/owork"
+  cat >"$H/.config/opencode/opencode.json" <<JSON
+{"provider": {"stub": {"npm": "@ai-sdk/openai-compatible", "name": "stub",
+  "options": {"baseURL": "http://127.0.0.1:$PORT/v1", "apiKey": "stub"},
+  "models": {"stub-model": {"name": "stub-model"}}}},
+ "model": "stub/stub-model", "autoupdate": false, "share": "disabled"}
+JSON
+  ok=1
+  for p in "${PROMPTS[@]}"; do
+    (cd "$T/owork" && env -i PATH="$PATH" HOME="$H" timeout 180 "$NPM/node_modules/.bin/opencode" run "$p") \
+      >>"$T/opencode.out" 2>&1 || ok=0
+  done
+  if [[ $ok == 1 ]]; then
+    read -r in cached out reasoning n <<<"$(stub_sum chat)"
+    read -r _ _ _ _ titles <<<"$(stub_sum chat-title)"
+    want="$((in - cached)) $cached $out $n"
+    got=$(report_totals "$H" opencode)
+    echo "opencode $OPENCODE_VERSION: stub answered $n requests: input $in (cached $cached), output $out (reasoning $reasoning); $titles title requests (not in OpenCode's database)"
+    echo "  stub:   $want"
+    echo "  report: $got"
+    [[ "$got" == "$want" ]] || fail "opencode: report differs from the stub's usage"
+    checked=$((checked + 1))
+  else
+    echo "opencode $OPENCODE_VERSION could not run here (see below); not checked"
+    tail -n 5 "$T/opencode.out"
+  fi
+else
+  echo "npm could not install opencode-ai@$OPENCODE_VERSION; opencode not checked"
 fi
 
 if [[ $checked == 0 ]]; then

@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
 """A stub LLM upstream for running real coding agents offline.
 
-Speaks just enough of two APIs for one-turn text answers:
+Speaks just enough of three APIs for one-turn text answers:
   - OpenAI Responses API: POST /v1/responses (stream: SSE ending in
     response.completed with usage), as Codex CLI calls it;
   - Gemini API: POST /v1beta/models/MODEL:streamGenerateContent?alt=sse
     (SSE chunks, usageMetadata on the last) and :generateContent, as
-    Gemini CLI calls it.
+    Gemini CLI calls it;
+  - OpenAI Chat Completions: POST /v1/chat/completions (stream: chunks, the
+    last with usage, then [DONE]), as OpenCode's openai-compatible provider
+    calls it.
 Every answered usage is appended as one JSON line to --usage-log
 ({"api": ..., "model": ..., "input": ..., "cached": ..., "output": ...,
 "reasoning": ...}), so a test can compare an agent's logs with what the
@@ -79,6 +82,8 @@ class Handler(BaseHTTPRequestHandler):
         req = self.body()
         if path.endswith("/responses"):
             return self.openai_responses(req)
+        if path.endswith("/chat/completions"):
+            return self.chat_completions(req)
         if ":streamGenerateContent" in path:
             return self.gemini(path, stream=True)
         if ":generateContent" in path:
@@ -112,6 +117,28 @@ class Handler(BaseHTTPRequestHandler):
         done = dict(resp, status="completed", output=[item], usage=usage)
         self.sse("response.completed", {"type": "response.completed", "response": done})
         self.record("responses", model, u)
+
+    def chat_completions(self, req):
+        model = req.get("model", "stub-model")
+        u = next_usage()
+        usage = {"prompt_tokens": u["input"], "completion_tokens": u["output"],
+                 "total_tokens": u["input"] + u["output"],
+                 "prompt_tokens_details": {"cached_tokens": u["cached"]},
+                 "completion_tokens_details": {"reasoning_tokens": u["reasoning"]}}
+        cid = "chatcmpl-%d" % COUNTER[0]
+        chunk = lambda delta, finish=None: {"id": cid, "object": "chat.completion.chunk", "created": 0, "model": model,
+                                            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+        if not req.get("stream"):
+            return self.send_json(200, {"id": cid, "object": "chat.completion", "model": model, "usage": usage,
+                                        "choices": [{"index": 0, "finish_reason": "stop",
+                                                     "message": {"role": "assistant", "content": "Stub answer."}}]})
+        self.start_sse()
+        self.sse(None, chunk({"role": "assistant", "content": "Stub answer."}))
+        self.sse(None, dict(chunk({}, "stop"), usage=usage))
+        self.wfile.write(b"data: [DONE]\n\n")
+        self.wfile.flush()
+        title = "You are a title generator" in json.dumps(req.get("messages", []))
+        self.record("chat-title" if title else "chat", model, u)
 
     def gemini(self, path, stream):
         model = path.split("/models/")[-1].split(":")[0]
