@@ -9,8 +9,8 @@
 # The corpora come from bench/agents_corpus.py, which also prints the totals
 # a correct reader finds (sub-agent replays and repeated totals counted
 # once); burnrate must equal them (exit 1 otherwise); the peer's totals are
-# printed as they are. Each tool runs RUNS times after a warm-up read (page
-# cache warm); the table has the median wall clock and the peak RSS
+# printed as they are. Each tool runs RUNS times after one read of the
+# corpus (page cache warm); the table has the median wall clock and the peak RSS
 # (/usr/bin/time -v). PEERS=0 skips the npm install and the peer.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -44,7 +44,6 @@ measure() {
   local name=$1
   shift
   local times=() rss=0
-  "$@" >/dev/null 2>&1 || true  # warm-up
   for _ in $(seq "$RUNS"); do
     /usr/bin/time -v -o "$WORK/time.txt" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err"
     times+=("$(awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; print s}' "$WORK/time.txt")")
@@ -68,6 +67,7 @@ for kind in codex gemini; do
   C="$WORK/$kind-$SIZE_MB"
   MB=$(du -sm "$C" | cut -f1)
   want=$(expected "$C.expected.json")
+  find "$C" -type f -exec cat {} + >/dev/null  # warm the page cache once
   read -r s m <<<"$(measure cat bash -c "find '$C' -type f -exec cat {} + >/dev/null")"
   echo "| $kind $MB MB | cat > /dev/null | ${s} s | ${m} MB | | | | |"
   read -r s m <<<"$(measure burnrate "$BURNRATE" report --source $kind --dir "$C" --json)"
