@@ -38,3 +38,8 @@ if [[ -x bench/claude_vs_ccusage.sh && "${BENCH_SKIP_PEERS:-0}" != 1 ]]; then
   echo "== Claude Code logs: burnrate vs ccusage vs tokscale"
   BURNRATE="$BUILD/burnrate" bash bench/claude_vs_ccusage.sh | tee "$OUT/claude_vs_ccusage.txt"
 fi
+
+if [[ -x bench/agents_vs_ccusage.sh && "${BENCH_SKIP_PEERS:-0}" != 1 ]]; then
+  echo "== Codex and Gemini CLI logs: burnrate vs @ccusage/codex"
+  BURNRATE="$BUILD/burnrate" bash bench/agents_vs_ccusage.sh | tee "$OUT/agents_vs_ccusage.txt"
+fi

@@ -37,6 +37,7 @@ int Prepare(const AgentCommandOptions& o, const std::atomic<bool>* stop, AgentOp
     a->roots = *r;
   }
   a->user = o.user;
+  a->client = o.client;
   if (a->user.empty()) {
     const char* u = Env(o, "USER");
     a->user = u && *u ? u : "unknown";
@@ -110,7 +111,7 @@ int RunAgent(const AgentCommandOptions& o, const std::atomic<bool>& stop, std::o
   return 0;
 }
 
-void AddIngestClaudeCommand(CLI::App& app) {
+void AddIngestClaudeCommand(CLI::App& app, std::function<void()> other_sources) {
   auto o = std::make_shared<AgentCommandOptions>();
   CLI::App* cmd = nullptr;
   for (CLI::App* sub : app.get_subcommands([](CLI::App* s) { return s->get_name() == "ingest"; }))
@@ -127,7 +128,8 @@ void AddIngestClaudeCommand(CLI::App& app) {
                                         "Import Claude Code transcripts (default dirs, or DIR)")
                             ->expected(0, 1);
   cmd->add_option("--user", o->user, "User (email) of the imported Claude Code events (default $USER)");
-  cmd->parse_complete_callback([o, claude, cmd, shared] {
+  cmd->parse_complete_callback([o, claude, cmd, shared, other_sources] {
+    if (other_sources) other_sources();
     if (claude->count() == 0) return;
     if (shared) {
       o->server = cmd->get_option("--server")->as<std::string>();

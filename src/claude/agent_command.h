@@ -26,6 +26,7 @@ namespace burnrate::claude {
 struct AgentCommandOptions {
   std::vector<std::string> dirs;  // empty: CLAUDE_CONFIG_DIR or the default dirs
   std::string server, key, user;  // user empty: $USER
+  std::string client;             // machine id for the events; empty: not sent
   std::string checkpoint;         // agent: empty = ~/.burnrate/claude-agent.checkpoint
   int poll_ms = 1000;
   size_t batch = 2000;
@@ -37,7 +38,10 @@ int RunIngestClaude(const AgentCommandOptions& o, std::ostream& out, std::ostrea
 int RunAgent(const AgentCommandOptions& o, const std::atomic<bool>& stop, std::ostream& out,
              std::ostream& err);
 
-void AddIngestClaudeCommand(CLI::App& app);
+// `other_sources`, when set, runs first once `ingest` is parsed (the agents
+// layer's `--source NAME`; it throws CLI::Success when it did the import).
+// A command has one parse-complete callback, hence this hook.
+void AddIngestClaudeCommand(CLI::App& app, std::function<void()> other_sources = {});
 void AddAgentCommand(CLI::App& app);
 
 }  // namespace burnrate::claude

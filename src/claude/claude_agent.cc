@@ -65,7 +65,7 @@ Status ClaudeAgent::Offer(const ParseOutput& out, const FilePosition* already_sh
     model::PromptFeatures prompt = std::exchange(t->pending_prompt, model::PromptFeatures{});
     if (!Deduplicator::Counts(dedup_.Offer(e))) continue;
     if (already_shipped && e.line < already_shipped->next_line) continue;
-    AppendUsageEvent(e, strings_, opts_.user, body, &prompt);
+    AppendUsageEvent(e, strings_, opts_.user, body, &prompt, opts_.client);
     if (++*pending >= opts_.batch_events) BR_RETURN_IF_ERROR(Flush(body, pending));
   }
   while (p < out.prompts.size()) t->pending_prompt = out.prompts[p++].second;

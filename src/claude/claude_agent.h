@@ -31,6 +31,7 @@ namespace burnrate::claude {
 struct AgentOptions {
   std::vector<std::string> roots;   // config dirs or transcript dirs
   std::string user;                 // the events' user
+  std::string client;               // the events' client (machine id); empty: not sent
   std::string checkpoint_path;      // empty: no checkpoint (one-shot import)
   size_t batch_events = 2000;
   int max_retries = -1;             // per batch; -1: retry until stopped

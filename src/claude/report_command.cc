@@ -37,7 +37,20 @@ std::string LocalZoneName(const std::function<const char*(const char*)>& getenv_
   return "UTC";
 }
 
-int RunReport(const ReportOptions& o, std::ostream& out, std::ostream& err) {
+Result<ScanResult> ScanClaude(const ReportOptions& o) {
+  std::vector<std::string> roots = o.dirs;
+  if (roots.empty()) {
+    BR_ASSIGN_OR_RETURN(roots, DefaultClaudeRoots(EnvFn(o)));
+  }
+  BR_ASSIGN_OR_RETURN(std::vector<TranscriptFile> files, FindTranscripts(roots));
+  ScanOptions so;
+  so.project = o.project;
+  so.threads = o.threads;
+  return ScanTranscripts(std::move(files), so);
+}
+
+int RunReport(const ReportOptions& o, std::ostream& out, std::ostream& err,
+              const ReportScanner& scanner) {
   auto env = EnvFn(o);
   auto fail = [&](const Status& s) {
     err << "burnrate report: " << s.message() << '\n';
@@ -73,18 +86,9 @@ int RunReport(const ReportOptions& o, std::ostream& out, std::ostream& err) {
   if (!o.prices_file.empty()) {
     if (Status s = prices.LoadPriceFile(o.prices_file); !s.ok()) return fail(s);
   }
-  std::vector<std::string> roots = o.dirs;
-  if (roots.empty()) {
-    auto r = DefaultClaudeRoots(env);
-    if (!r.ok()) return fail(r.status());
-    roots = *r;
-  }
-  auto files = FindTranscripts(roots);
-  if (!files.ok()) return fail(files.status());
-  ScanOptions so;
-  so.project = o.project;
-  so.threads = o.threads;
-  auto scan = ScanTranscripts(std::move(*files), so);
+  if (!scanner.scan && o.source != "claude")
+    return fail(Status::InvalidArgument("--source: unknown source '" + o.source + "'"));
+  auto scan = scanner.scan ? scanner.scan(o) : ScanClaude(o);
   if (!scan.ok()) return fail(scan.status());
   Report rep = BuildReport(*scan, prices, spec);
   RenderPricingWarnings(rep, err);
@@ -92,6 +96,7 @@ int RunReport(const ReportOptions& o, std::ostream& out, std::ostream& err) {
   ro.breakdown = o.breakdown;
   ro.verbose = o.verbose;
   ro.tz = spec.tz;
+  if (scanner.title) ro.title = scanner.title(o);
   if (o.json) {
     out << RenderJson(rep, *scan, ro);
   } else {
@@ -100,15 +105,16 @@ int RunReport(const ReportOptions& o, std::ostream& out, std::ostream& err) {
   return 0;
 }
 
-void AddReportCommand(CLI::App& app) {
+void AddReportCommand(CLI::App& app, ReportScanner scanner) {
   auto opts = std::make_shared<ReportOptions>();
   CLI::App* cmd = app.add_subcommand(
-      "report", "Usage reports from Claude Code transcripts (~/.claude/projects), no server");
+      "report", "Usage reports from coding agents' local logs (Claude Code by default), no server");
   cmd->add_option("kind", opts->kind, "daily, weekly, monthly, session or blocks")
       ->check(CLI::IsMember({"daily", "weekly", "monthly", "session", "blocks"}));
   cmd->add_option("--dir", opts->dirs,
-                  "Claude config dir (holding projects/) or transcript dir; repeatable "
-                  "(default: $CLAUDE_CONFIG_DIR, ~/.config/claude, ~/.claude)");
+                  "Where the logs are; repeatable. Claude: config dir (holding projects/) or "
+                  "transcript dir (default: $CLAUDE_CONFIG_DIR, ~/.config/claude, ~/.claude); "
+                  "other sources: see docs/agents.md");
   cmd->add_flag("--json", opts->json, "JSON output (ccusage-compatible field names)");
   cmd->add_flag("--breakdown,-b", opts->breakdown, "Per-model rows");
   cmd->add_flag("--verbose,-v", opts->verbose, "List skipped lines as file:line");
@@ -121,8 +127,13 @@ void AddReportCommand(CLI::App& app) {
   cmd->add_option("--prices", opts->prices_file, "Price file, LiteLLM or models.dev format");
   cmd->add_flag("--week-starts-sunday", opts->week_starts_sunday, "Weeks start on Sunday");
   cmd->add_option("--threads", opts->threads, "Reader threads (default: 1 or 2)");
-  cmd->callback([opts] {
-    int rc = RunReport(*opts, std::cout, std::cerr);
+  if (scanner.scan) {
+    cmd->add_option("--source", opts->source,
+                    "Whose logs: claude (default), codex, gemini, opencode, or all (summed)")
+        ->check(CLI::IsMember({"claude", "codex", "gemini", "opencode", "all"}));
+  }
+  cmd->callback([opts, scanner] {
+    int rc = RunReport(*opts, std::cout, std::cerr, scanner);
     if (rc != 0) throw CLI::RuntimeError(rc);
   });
 }

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "claude/transcript_scan.h"
 #include "common/clock.h"
 
 namespace CLI {
@@ -36,11 +37,21 @@ struct ReportOptions {
   int threads = 0;                // 0: automatic (1 or 2)
   TimeMs now = -1;                // -1: the system clock (active block)
   std::function<const char*(const char*)> getenv_fn;  // empty: ::getenv
+  std::string source = "claude";  // --source: which agent's logs (see ReportScanner)
 };
 
-int RunReport(const ReportOptions& opts, std::ostream& out, std::ostream& err);
+// Reads the entries of a report for opts.source, and names the source for
+// the table's title. Set by the agents layer (agents/source_command.h),
+// which knows the other agents' logs; without one only "claude" is known.
+struct ReportScanner {
+  std::function<Result<ScanResult>(const ReportOptions&)> scan;
+  std::function<std::string(const ReportOptions&)> title;
+};
 
-void AddReportCommand(CLI::App& app);
+int RunReport(const ReportOptions& opts, std::ostream& out, std::ostream& err,
+              const ReportScanner& scanner = {});
+
+void AddReportCommand(CLI::App& app, ReportScanner scanner = {});
 
 // The local IANA zone name: $TZ, /etc/timezone, the /etc/localtime link, else "UTC".
 std::string LocalZoneName(const std::function<const char*(const char*)>& getenv_fn);

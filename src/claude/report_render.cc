@@ -168,7 +168,7 @@ void RenderTable(const Report& rep, const ScanResult& scan, const RenderOptions&
                      : rep.kind == ReportKind::kMonthly ? "Month"
                      : rep.kind == ReportKind::kWeekly ? "Week"
                                                         : "Date";
-  out << "Claude Code usage, " << KindName(rep.kind) << " (" << o.tz.name() << ")\n";
+  out << o.title << " usage, " << KindName(rep.kind) << " (" << o.tz.name() << ")\n";
   Table t;
   t.right = {false, false, true, true, true, true, true, true};
   t.rows.push_back({head, "Models", "Input", "Output", "Cache write", "Cache read", "Total tokens",

@@ -15,6 +15,7 @@ struct RenderOptions {
   bool breakdown = false;  // per-model rows / modelBreakdowns
   bool verbose = false;    // list skipped lines as file:line
   TimeZone tz = TimeZone::Utc();
+  std::string title = "Claude Code";  // whose usage: the table's first words
 };
 
 void RenderTable(const Report& report, const ScanResult& scan, const RenderOptions& opts,

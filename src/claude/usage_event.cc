@@ -16,7 +16,8 @@ std::string UsageEventId(const UsageEntry& e) {
 }
 
 void AppendUsageEvent(const UsageEntry& e, const StringTable& strings, std::string_view user,
-                      std::string* out, const model::PromptFeatures* prompt) {
+                      std::string* out, const model::PromptFeatures* prompt,
+                      std::string_view client) {
   const std::string& model = strings[e.model];
   JsonWriter w;
   w.BeginObject();
@@ -26,6 +27,7 @@ void AppendUsageEvent(const UsageEntry& e, const StringTable& strings, std::stri
   w.Key("project").String(strings[e.project]);
   w.Key("source").String("claude_code");
   w.Key("session").String(strings[e.session]);
+  if (!client.empty()) w.Key("client").String(client);
   w.Key("model").String(model.empty() ? "unknown" : model);
   w.Key("input_tokens").Int(e.tokens.input);
   w.Key("output_tokens").Int(e.tokens.output);

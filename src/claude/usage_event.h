@@ -23,7 +23,9 @@ std::string UsageEventId(const UsageEntry& e);
 // otherwise the server prices the tokens.
 // `prompt`, when given, is sent as precomputed features
 // ({"length","compress_ratio","simhash","exact_hash"}); never the text.
+// `client`, when not empty, is sent as the machine id (not part of the id).
 void AppendUsageEvent(const UsageEntry& e, const StringTable& strings, std::string_view user,
-                      std::string* out, const model::PromptFeatures* prompt = nullptr);
+                      std::string* out, const model::PromptFeatures* prompt = nullptr,
+                      std::string_view client = {});
 
 }  // namespace burnrate::claude

@@ -1,6 +1,7 @@
 // burnrate: meter, rank and govern AI-agent token use. See README.md.
 #include <CLI/CLI.hpp>
 
+#include "agents/agents.h"
 #include "claude/agent_command.h"
 #include "claude/report_command.h"
 #include "cli/cli.h"
@@ -15,9 +16,10 @@ int main(int argc, char** argv) {
   burnrate::cli::AddTopCommand(app);
   burnrate::cli::AddSimulateCommand(app);
   burnrate::cli::AddEventsCommand(app);
-  burnrate::claude::AddIngestClaudeCommand(app);  // extends `ingest` with --claude
-  burnrate::claude::AddAgentCommand(app);
-  burnrate::claude::AddReportCommand(app);
+  // Extends `ingest` with --source NAME (agents) and --claude [DIR].
+  burnrate::claude::AddIngestClaudeCommand(app, burnrate::agents::AddIngestSourceOptions(app));
+  burnrate::agents::AddAgentCommand(app);          // every agent's logs on this machine
+  burnrate::claude::AddReportCommand(app, burnrate::agents::ReportScanner());
   burnrate::detect::AddEvalDetectionCommand(app);
   burnrate::cli::InstallEvalIngestPath();
   CLI11_PARSE(app, argc, argv);

@@ -1,0 +1,171 @@
+#!/usr/bin/env python3
+"""A stub LLM upstream for running real coding agents offline.
+
+Speaks just enough of three APIs for one-turn text answers:
+  - OpenAI Responses API: POST /v1/responses (stream: SSE ending in
+    response.completed with usage), as Codex CLI calls it;
+  - Gemini API: POST /v1beta/models/MODEL:streamGenerateContent?alt=sse
+    (SSE chunks, usageMetadata on the last) and :generateContent, as
+    Gemini CLI calls it;
+  - OpenAI Chat Completions: POST /v1/chat/completions (stream: chunks, the
+    last with usage, then [DONE]), as OpenCode's openai-compatible provider
+    calls it.
+Every answered usage is appended as one JSON line to --usage-log
+({"api": ..., "model": ..., "input": ..., "cached": ..., "output": ...,
+"reasoning": ...}), so a test can compare an agent's logs with what the
+upstream really answered. Usage varies per request (a counter), so a
+double count or a dropped request shows. Prints "listening on PORT".
+"""
+import argparse
+import json
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+LOCK = threading.Lock()
+COUNTER = [0]
+
+
+def next_usage():
+    with LOCK:
+        COUNTER[0] += 1
+        n = COUNTER[0]
+    return {"input": 1000 + 37 * n, "cached": 200 + 11 * n, "output": 40 + 3 * n, "reasoning": 5 + n}
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, fmt, *args):
+        sys.stderr.write("stub: " + (fmt % args) + "\n")
+
+    def record(self, api, model, u):
+        with LOCK, open(self.server.usage_log, "a") as f:
+            f.write(json.dumps({"api": api, "model": model, **u}) + "\n")
+
+    def body(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(n) if n else b""
+        try:
+            return json.loads(raw or b"{}")
+        except ValueError:
+            return {}
+
+    def send_json(self, code, obj):
+        data = json.dumps(obj).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def start_sse(self):
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.close_connection = True
+
+    def sse(self, event, data):
+        head = f"event: {event}\n" if event else ""
+        self.wfile.write((head + "data: " + json.dumps(data) + "\n\n").encode())
+        self.wfile.flush()
+
+    def do_GET(self):
+        if self.path.startswith("/v1/models"):
+            return self.send_json(200, {"object": "list", "data": [], "models": []})
+        self.send_json(404, {"error": {"message": "not found"}})
+
+    def do_POST(self):
+        path = self.path.split("?")[0]
+        req = self.body()
+        if path.endswith("/responses"):
+            return self.openai_responses(req)
+        if path.endswith("/chat/completions"):
+            return self.chat_completions(req)
+        if ":streamGenerateContent" in path:
+            return self.gemini(path, stream=True)
+        if ":generateContent" in path:
+            return self.gemini(path, stream=False)
+        if ":countTokens" in path:
+            return self.send_json(200, {"totalTokens": 10})
+        self.send_json(404, {"error": {"message": "not found: " + path}})
+
+    def openai_responses(self, req):
+        model = req.get("model", "gpt-stub")
+        u = next_usage()
+        text = "Stub answer."
+        rid = "resp_%d" % COUNTER[0]
+        usage = {
+            "input_tokens": u["input"],
+            "input_tokens_details": {"cached_tokens": u["cached"]},
+            "output_tokens": u["output"],
+            "output_tokens_details": {"reasoning_tokens": u["reasoning"]},
+            "total_tokens": u["input"] + u["output"],
+        }
+        item = {"type": "message", "id": "msg_" + rid, "status": "completed", "role": "assistant",
+                "content": [{"type": "output_text", "text": text, "annotations": []}]}
+        resp = {"id": rid, "object": "response", "model": model, "status": "in_progress", "output": []}
+        self.start_sse()
+        self.sse("response.created", {"type": "response.created", "response": resp})
+        self.sse("response.output_item.added",
+                 {"type": "response.output_item.added", "output_index": 0, "item": dict(item, status="in_progress", content=[])})
+        self.sse("response.output_text.delta",
+                 {"type": "response.output_text.delta", "item_id": item["id"], "output_index": 0, "content_index": 0, "delta": text})
+        self.sse("response.output_item.done", {"type": "response.output_item.done", "output_index": 0, "item": item})
+        done = dict(resp, status="completed", output=[item], usage=usage)
+        self.sse("response.completed", {"type": "response.completed", "response": done})
+        self.record("responses", model, u)
+
+    def chat_completions(self, req):
+        model = req.get("model", "stub-model")
+        u = next_usage()
+        usage = {"prompt_tokens": u["input"], "completion_tokens": u["output"],
+                 "total_tokens": u["input"] + u["output"],
+                 "prompt_tokens_details": {"cached_tokens": u["cached"]},
+                 "completion_tokens_details": {"reasoning_tokens": u["reasoning"]}}
+        cid = "chatcmpl-%d" % COUNTER[0]
+        chunk = lambda delta, finish=None: {"id": cid, "object": "chat.completion.chunk", "created": 0, "model": model,
+                                            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+        if not req.get("stream"):
+            return self.send_json(200, {"id": cid, "object": "chat.completion", "model": model, "usage": usage,
+                                        "choices": [{"index": 0, "finish_reason": "stop",
+                                                     "message": {"role": "assistant", "content": "Stub answer."}}]})
+        self.start_sse()
+        self.sse(None, chunk({"role": "assistant", "content": "Stub answer."}))
+        self.sse(None, dict(chunk({}, "stop"), usage=usage))
+        self.wfile.write(b"data: [DONE]\n\n")
+        self.wfile.flush()
+        title = "You are a title generator" in json.dumps(req.get("messages", []))
+        self.record("chat-title" if title else "chat", model, u)
+
+    def gemini(self, path, stream):
+        model = path.split("/models/")[-1].split(":")[0]
+        u = next_usage()
+        meta = {"promptTokenCount": u["input"], "cachedContentTokenCount": u["cached"],
+                "candidatesTokenCount": u["output"], "thoughtsTokenCount": u["reasoning"],
+                "totalTokenCount": u["input"] + u["output"] + u["reasoning"]}
+        final = {"candidates": [{"content": {"role": "model", "parts": [{"text": "Stub answer."}]},
+                                 "finishReason": "STOP", "index": 0}],
+                 "usageMetadata": meta, "modelVersion": model}
+        self.record("gemini-stream" if stream else "gemini", model, u)
+        if not stream:
+            return self.send_json(200, final)
+        self.start_sse()
+        self.sse(None, final)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--usage-log", required=True)
+    a = ap.parse_args()
+    srv = ThreadingHTTPServer(("127.0.0.1", a.port), Handler)
+    srv.usage_log = a.usage_log
+    print("listening on %d" % srv.server_address[1], flush=True)
+    srv.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
