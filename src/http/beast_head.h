@@ -20,8 +20,9 @@ void ApplyLimits(RequestParser& p, const HeadLimits& limits);
 // 413 (body too large) or 400 (malformed).
 HeadError ParseErrorFor(boost::beast::error_code ec, const HeadLimits& limits);
 
-// Checks the head `p` has completed (is_header_done()); fills `out` when
-// the head is fine.
-HeadError CheckHead(const RequestParser& p, const HeadLimits& limits, RequestHead* out);
+// Checks the head `p` has completed (is_header_done()) from `head_bytes`
+// bytes; fills `out` when the head is fine.
+HeadError CheckHead(const RequestParser& p, size_t head_bytes, const HeadLimits& limits,
+                    RequestHead* out);
 
 }  // namespace burnrate::http::detail

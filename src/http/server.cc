@@ -158,17 +158,18 @@ class Session : public std::enable_shared_from_this<Session> {
     stream_.expires_after(limits_.header_timeout);
     bhttp::async_read_header(
         stream_, buffer_, *parser_,
-        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHead(ec); });
+        [self = shared_from_this()](beast::error_code ec, size_t n) { self->OnHead(ec, n); });
   }
 
   // 2. Admission: the head is checked, the route found and the key
   // authorized before any body byte is read, so a refused upload costs
   // the client one round trip and the server nothing.
-  void OnHead(beast::error_code ec) {
+  void OnHead(beast::error_code ec, size_t head_bytes) {
     if (ClientGone(ec)) return Close();
     if (ec) return Reject(detail::ParseErrorFor(ec, limits_.head));
     RequestHead head;
-    if (HeadError e = detail::CheckHead(*parser_, limits_.head, &head); !e.ok()) return Reject(e);
+    HeadError e = detail::CheckHead(*parser_, head_bytes, limits_.head, &head);
+    if (!e.ok()) return Reject(e);
     keep_alive_ = head.keep_alive;
     is_head_ = head.request.method == "HEAD";
     req_ = std::make_shared<Request>(std::move(head.request));
