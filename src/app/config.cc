@@ -36,6 +36,7 @@ Result<Config> LoadConfig(const std::string& path) {
   str("server.listen", &c.listen);
   num("server.threads", &c.http_threads);
   str("server.web_dir", &c.web_dir);
+  num("server.max_decompressed_bytes", &c.max_decompressed_bytes);
   str("store.path", &c.db_path);
   num("store.raw_retention_days", &c.raw_retention_days);
   str("engine.timezone", &c.timezone);
@@ -55,6 +56,9 @@ Result<Config> LoadConfig(const std::string& path) {
   c.limits.retention_ms = c.raw_retention_days * kDayMs;
   if (!err.ok()) return err;
   if (c.http_threads < 1 || c.http_threads > 256) return Status::InvalidArgument(path + ": server.threads must be 1..256");
+  if (c.max_decompressed_bytes < 1) {
+    return Status::InvalidArgument(path + ": server.max_decompressed_bytes must be at least 1");
+  }
   if (c.raw_retention_days < 8) return Status::InvalidArgument(path + ": store.raw_retention_days must be at least 8");
   c.toml = std::make_shared<toml::table>(std::move(t));
   return c;

@@ -21,6 +21,10 @@ struct Config {
   std::string db_path = "burnrate.db";
   std::string listen = "127.0.0.1:8080";
   int http_threads = 2;
+  // The most a compressed request body may unpack to (docs/event-format.md,
+  // "Limits"): no more than the 256 MiB body limit, and small enough that a
+  // compression bomb costs little.
+  int64_t max_decompressed_bytes = 64 << 20;
   std::string web_dir;          // built dashboard; empty = look beside the binary
   std::string timezone = "UTC";
   int64_t board_refresh_ms = 250;

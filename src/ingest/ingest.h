@@ -1,8 +1,9 @@
 // The ingest layer's front door: from bytes to durable, counted events.
 //
-// Life of a batch: SubmitNdjson() parses and validates it on the caller's
-// thread (NdjsonParser), resolves identity and cost, and queues it for the
-// committer thread. The committer takes every queued batch at once (group
+// Life of a batch: SubmitBody() decodes (Content-Encoding), parses and
+// validates it on a small pool of parse threads (SubmitNdjson: on the
+// caller's thread) with NdjsonParser, resolves identity and cost, and
+// queues it for the committer thread. The committer takes every queued batch at once (group
 // commit), drops ids seen in the de-duplication window (DedupIndex), appends
 // the rest to the store in one synced transaction, applies them to the
 // engine, tells the listeners (governance, detection), and only then calls
@@ -11,9 +12,17 @@
 // committer goes on with the next commit.
 //
 // Thread-safety: Submit* may be called from any thread. Listeners run on the
-// applier thread and must be quick. Stop() drains the queue first.
+// applier thread and must be quick. Stop() drains the queues first.
+//
+// Memory of one NDJSON request (docs/event-format.md, "Limits"): its body,
+// plus one 64 KiB piece of decoded output and one line (2 MiB at most)
+// while parsing, plus the accepted events (about 13 bytes per byte of the
+// smallest valid lines; less for real ones), plus a bounded answer: the
+// first 100 rejects in detail and a count per kind. Decoded output is never
+// held whole.
 #pragma once
 
+#include <array>
 #include <functional>
 #include <memory>
 #include <span>
@@ -39,14 +48,21 @@ class PriceTable;
 
 namespace burnrate::ingest {
 
+// The Content-Encoding of a request body (ParseEncoding, below).
+enum class Encoding { kIdentity, kGzip, kZstd };
+
 struct IngestResult {
   int64_t accepted = 0;
   int64_t duplicates = 0;
-  std::vector<Reject> rejected;
+  std::vector<Reject> rejected;  // the first Limits::max_reject_details, in line order
+  int64_t rejected_total = 0;    // every rejected line
+  std::array<int64_t, kRejectKinds> rejected_by_kind{};  // indexed by RejectKind
 };
 
 struct IngestOptions {
   Limits limits;
+  int parse_threads = 2;          // SubmitBody's pool: decode and parse off the caller's thread
+  size_t max_waiting_bodies = 64; // SubmitBody answers Unavailable past this many waiting for a parse thread
   PromptFeatureFn prompt_features;      // may be empty
   size_t max_commit_events = 200'000;   // per group commit
   int dedup_window_days = 8;            // ids are remembered at least 7 full days
@@ -101,7 +117,16 @@ class Ingestor {
   // Commits everything queued, then stops the committer.
   void Stop();
 
+  // Parses and queues an NDJSON body on the caller's thread.
   void SubmitNdjson(std::string_view body, Done done);
+  // Decodes `body` by `encoding` and parses it as it unpacks, on the parse
+  // pool (so an HTTP I/O thread is free at once), then queues it like
+  // SubmitNdjson. `done` is called on a pool or committer thread with the
+  // result, or with: TooLarge when the decoded body passes
+  // `max_decoded_bytes` (decoding stops there and nothing is kept),
+  // InvalidArgument for a corrupt body, Unavailable when too many bodies
+  // wait already or the ingestor is stopped. Needs Start().
+  void SubmitBody(std::string body, Encoding encoding, size_t max_decoded_bytes, Done done);
   // For sources that build events themselves (OTLP, transcripts, simulator).
   // Events are validated for required fields only.
   void SubmitEvents(std::vector<model::Event> events, Done done);
@@ -120,8 +145,21 @@ class Ingestor {
   std::unique_ptr<Impl> impl_;
 };
 
-// Decodes a request body by its Content-Encoding ("", "identity", "gzip",
-// "zstd"), refusing output larger than max_bytes.
+// Reads a Content-Encoding header, case-insensitively: "" or "identity",
+// "gzip" or "x-gzip", "zstd". Anything else is Unsupported (415), naming it.
+Result<Encoding> ParseEncoding(std::string_view header);
+
+// Receives decoded output piece by piece; a piece is valid during the call.
+using DecodeSink = std::function<void(std::string_view piece)>;
+// Decodes `body`, handing the output to `sink` in pieces of at most 64 KiB
+// as it unpacks, and stops with TooLarge before the output would pass
+// `max_bytes` (the sink then has seen at most max_bytes). Errors:
+// InvalidArgument for a corrupt or truncated body, TooLarge also for a zstd
+// frame that needs a window above 8 MiB.
+Status DecodeStream(std::string_view body, Encoding encoding, size_t max_bytes, const DecodeSink& sink);
+// Decodes a whole body into a string by its Content-Encoding header, with
+// the errors of ParseEncoding and DecodeStream. Identity bodies are copied
+// whatever their size.
 Result<std::string> Decompress(std::string_view body, std::string_view encoding, size_t max_bytes);
 
 }  // namespace burnrate::ingest

@@ -21,6 +21,13 @@
 // the committer's critical path, and a client that reads right after its
 // answer sees its own events.
 //
+// Request threads are often HTTP I/O threads, which must stay free for
+// other clients (/healthz once waited 9-18 s behind three zstd bombs). So
+// SubmitBody hands decoding and parsing to a small pool of parse threads
+// and returns at once; the pool decodes a compressed body straight into the
+// parser piece by piece, and a full pool queue is an immediate 503 rather
+// than an unbounded backlog of bodies.
+//
 // The de-duplication index is touched only by the committer, so checking
 // and inserting an id is atomic with respect to other batches: two
 // concurrent retries of the same event cannot both be accepted. If the
@@ -28,6 +35,7 @@
 // for a duplicate.
 #include <pthread.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <future>
@@ -79,8 +87,20 @@ struct Ingestor::Impl {
   std::condition_variable applied_cv;
   std::thread applier;
 
-  std::mutex parsers_mu;  // guards parsers
+  std::mutex parsers_mu;  // guards parsers (SubmitNdjson's, by calling thread)
   std::vector<std::unique_ptr<NdjsonParser>> parsers;
+
+  struct ParseJob {
+    std::string body;
+    Encoding encoding = Encoding::kIdentity;
+    size_t max_decoded = 0;
+    Done done;
+  };
+  std::mutex parse_mu;  // guards parse_jobs, parse_running
+  std::condition_variable parse_cv;
+  std::deque<ParseJob> parse_jobs;
+  bool parse_running = false;  // between Start() and Stop()
+  std::vector<std::thread> parse_threads;
 
   DedupIndex dedup;  // committer thread only (and Recover before Start)
   std::vector<uint64_t> fps;                            // committer scratch
@@ -176,7 +196,7 @@ struct Ingestor::Impl {
       for (const Pending& p : batch) {
         stats.accepted += p.result.accepted;
         stats.duplicates += p.result.duplicates;
-        stats.rejected += int64_t(p.result.rejected.size());
+        stats.rejected += p.result.rejected_total;
       }
     }
     {
@@ -226,6 +246,45 @@ struct Ingestor::Impl {
     std::lock_guard lock(parsers_mu);
     parsers.push_back(std::move(p));
   }
+
+  void QueueParsed(ParsedBatch parsed, Done done) {
+    Pending p;
+    p.events = std::move(parsed.events);
+    for (auto& e : p.events) Enrich(e);
+    SetRejects(std::move(parsed.rejects), &p.result);
+    p.done = std::move(done);
+    Enqueue(std::move(p));
+  }
+
+  static void SetRejects(Rejects r, IngestResult* out) {
+    out->rejected = std::move(r.details);
+    out->rejected_total = r.total;
+    out->rejected_by_kind = r.by_kind;
+  }
+
+  void RunParseThread() {
+    NdjsonParser parser(opts.limits, opts.prompt_features);
+    for (;;) {
+      ParseJob job;
+      {
+        std::unique_lock lock(parse_mu);
+        parse_cv.wait(lock, [&] { return !parse_running || !parse_jobs.empty(); });
+        if (parse_jobs.empty()) return;  // stopped and drained
+        job = std::move(parse_jobs.front());
+        parse_jobs.pop_front();
+      }
+      parser.Begin(clock.NowMs());
+      Status st = DecodeStream(job.body, job.encoding, job.max_decoded,
+                               [&](std::string_view piece) { parser.Feed(piece); });
+      ParsedBatch parsed = parser.Finish();
+      std::string().swap(job.body);  // the events are all that is needed now
+      if (!st.ok()) {
+        job.done(st);
+        continue;
+      }
+      QueueParsed(std::move(parsed), std::move(job.done));
+    }
+  }
 };
 
 Ingestor::Ingestor(IngestOptions opts, store::Store& store, engine::Engine& engine,
@@ -269,9 +328,25 @@ void Ingestor::Start() {
     pthread_setname_np(pthread_self(), "br-committer");
     impl_->Run();
   });
+  std::lock_guard parse_lock(impl_->parse_mu);
+  impl_->parse_running = true;
+  for (int i = 0; i < std::max(1, impl_->opts.parse_threads); ++i) {
+    impl_->parse_threads.emplace_back([this] {
+      pthread_setname_np(pthread_self(), "br-parse");
+      impl_->RunParseThread();
+    });
+  }
 }
 
 void Ingestor::Stop() {
+  // Parse threads first: the bodies they still hold become queued batches.
+  {
+    std::lock_guard lock(impl_->parse_mu);
+    impl_->parse_running = false;
+  }
+  impl_->parse_cv.notify_all();
+  for (auto& t : impl_->parse_threads) t.join();
+  impl_->parse_threads.clear();
   {
     std::lock_guard lock(impl_->mu);
     impl_->stopping = true;
@@ -295,27 +370,43 @@ void Ingestor::SubmitNdjson(std::string_view body, Done done) {
   auto parser = impl_->TakeParser();
   ParsedBatch parsed = parser->Parse(body, impl_->clock.NowMs());
   impl_->GiveParser(std::move(parser));
-  Impl::Pending p;
-  p.events = std::move(parsed.events);
-  for (auto& e : p.events) impl_->Enrich(e);
-  p.result.rejected = std::move(parsed.rejects);
-  p.done = std::move(done);
-  impl_->Enqueue(std::move(p));
+  impl_->QueueParsed(std::move(parsed), std::move(done));
+}
+
+void Ingestor::SubmitBody(std::string body, Encoding encoding, size_t max_decoded_bytes, Done done) {
+  Status refused;
+  {
+    std::lock_guard lock(impl_->parse_mu);
+    if (!impl_->parse_running) {
+      refused = Status::Unavailable("burnrate is not accepting events now (starting or shutting down); retry later");
+    } else if (impl_->parse_jobs.size() >= impl_->opts.max_waiting_bodies) {
+      refused = Status::Unavailable("burnrate is busy: " + std::to_string(impl_->parse_jobs.size()) +
+                                    " bodies are waiting to be parsed; retry later");
+    } else {
+      impl_->parse_jobs.push_back({std::move(body), encoding, max_decoded_bytes, std::move(done)});
+    }
+  }
+  if (!refused.ok()) return done(refused);
+  impl_->parse_cv.notify_one();
 }
 
 void Ingestor::SubmitEvents(std::vector<model::Event> events, Done done) {
   Impl::Pending p;
+  Rejects rejects;
+  rejects.max_details = impl_->opts.limits.max_reject_details;
   int64_t i = 0;
   for (auto& e : events) {
     ++i;
     if (e.id.empty() || e.user.empty() || (e.type == model::EventType::kUsage && e.model.empty())) {
-      p.result.rejected.push_back({i, "id, user and (for usage) model are required", e.id.empty() ? "id" : e.user.empty() ? "user" : "model"});
+      rejects.Add({i, "id, user and (for usage) model are required",
+                   e.id.empty() ? "id" : e.user.empty() ? "user" : "model", RejectKind::kMissingField});
       continue;
     }
     if (e.received == 0) e.received = impl_->clock.NowMs();
     impl_->Enrich(e);
     p.events.push_back(std::move(e));
   }
+  Impl::SetRejects(std::move(rejects), &p.result);
   p.done = std::move(done);
   impl_->Enqueue(std::move(p));
 }
