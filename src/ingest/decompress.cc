@@ -119,7 +119,7 @@ Status DecodeStream(std::string_view body, Encoding encoding, size_t max_bytes, 
   switch (encoding) {
     case Encoding::kIdentity:
       if (body.size() > max_bytes) return TooBig(max_bytes);
-      if (!body.empty()) sink(body);
+      for (size_t pos = 0; pos < body.size(); pos += kPiece) sink(body.substr(pos, kPiece));
       return Status::OK();
     case Encoding::kGzip:
       return Gunzip(body, max_bytes, sink);

@@ -14,12 +14,12 @@
 // Thread-safety: Submit* may be called from any thread. Listeners run on the
 // applier thread and must be quick. Stop() drains the queues first.
 //
-// Memory of one NDJSON request (docs/event-format.md, "Limits"): its body,
-// plus one 64 KiB piece of decoded output and one line (2 MiB at most)
-// while parsing, plus the accepted events (about 13 bytes per byte of the
-// smallest valid lines; less for real ones), plus a bounded answer: the
-// first 100 rejects in detail and a count per kind. Decoded output is never
-// held whole.
+// Memory of one SubmitBody request (docs/event-format.md, "Limits"): its
+// body, plus one 64 KiB piece of decoded output and one line (2 MiB at
+// most) while parsing, plus at most three parts of parsed events (the one
+// being parsed and two waiting to commit), plus a bounded answer: the first
+// 100 rejects in detail and a count per kind. Decoded output is never held
+// whole.
 #pragma once
 
 #include <array>
@@ -63,6 +63,7 @@ struct IngestOptions {
   Limits limits;
   int parse_threads = 2;          // SubmitBody's pool: decode and parse off the caller's thread
   size_t max_waiting_bodies = 64; // SubmitBody answers Unavailable past this many waiting for a parse thread
+  size_t part_events = 65'536;    // SubmitBody commits a longer body in parts of this many events
   PromptFeatureFn prompt_features;      // may be empty
   size_t max_commit_events = 200'000;   // per group commit
   int dedup_window_days = 8;            // ids are remembered at least 7 full days
@@ -120,12 +121,16 @@ class Ingestor {
   // Parses and queues an NDJSON body on the caller's thread.
   void SubmitNdjson(std::string_view body, Done done);
   // Decodes `body` by `encoding` and parses it as it unpacks, on the parse
-  // pool (so an HTTP I/O thread is free at once), then queues it like
-  // SubmitNdjson. `done` is called on a pool or committer thread with the
-  // result, or with: TooLarge when the decoded body passes
-  // `max_decoded_bytes` (decoding stops there and nothing is kept),
+  // pool (so an HTTP I/O thread is free at once), and queues its events
+  // like SubmitNdjson, in parts of at most `part_events` (in order, at most
+  // two waiting for the committer), so its memory does not grow with its
+  // size. `done` is called once, on some ingest thread, after the last
+  // part is durable, with the sums; or with the first error: TooLarge when
+  // the decoded body passes `max_decoded_bytes` (decoding stops there),
   // InvalidArgument for a corrupt body, Unavailable when too many bodies
-  // wait already or the ingestor is stopped. Needs Start().
+  // wait already or the ingestor is stopped, or a commit's error. Parts
+  // queued before an error stay stored; a retry counts them as duplicates.
+  // Needs Start().
   void SubmitBody(std::string body, Encoding encoding, size_t max_decoded_bytes, Done done);
   // For sources that build events themselves (OTLP, transcripts, simulator).
   // Events are validated for required fields only.

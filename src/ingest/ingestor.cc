@@ -26,7 +26,9 @@
 // SubmitBody hands decoding and parsing to a small pool of parse threads
 // and returns at once; the pool decodes a compressed body straight into the
 // parser piece by piece, and a full pool queue is an immediate 503 rather
-// than an unbounded backlog of bodies.
+// than an unbounded backlog of bodies. Parse threads run at a lower
+// priority (nice +5): bulk work yields the CPU to the I/O threads, which
+// answer in microseconds.
 //
 // The de-duplication index is touched only by the committer, so checking
 // and inserting an id is atomic with respect to other batches: two
@@ -34,6 +36,8 @@
 // commit fails, the batch's ids are erased again, so a retry is not mistaken
 // for a duplicate.
 #include <pthread.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <condition_variable>
@@ -262,6 +266,77 @@ struct Ingestor::Impl {
     out->rejected_by_kind = r.by_kind;
   }
 
+  // One SubmitBody request, committed in parts of at most
+  // opts.part_events events, so that its memory does not grow with its
+  // body. Parts are queued in order; their answers are summed here.
+  struct Request {
+    std::mutex mu;  // guards everything below
+    std::condition_variable cv;
+    int in_flight = 0;    // parts queued and not yet answered
+    bool parsed = false;  // the last part is queued (or parsing failed)
+    IngestResult result;  // summed over the answered parts
+    Status error;         // the first failure
+    Done done;
+  };
+
+  // Counts a part's answer; the request is answered after its last part.
+  static void PartDone(const std::shared_ptr<Request>& req, Result<IngestResult> r) {
+    std::unique_lock lock(req->mu);
+    if (!r.ok()) {
+      if (req->error.ok()) req->error = r.status();
+    } else {
+      req->result.accepted += r->accepted;
+      req->result.duplicates += r->duplicates;
+      if (r->rejected_total) {  // only the last part carries the rejects
+        req->result.rejected = std::move(r->rejected);
+        req->result.rejected_total = r->rejected_total;
+        req->result.rejected_by_kind = r->rejected_by_kind;
+      }
+    }
+    --req->in_flight;
+    bool last = req->parsed && req->in_flight == 0;
+    lock.unlock();
+    req->cv.notify_all();
+    if (last) Answer(req);
+  }
+
+  static void Answer(const std::shared_ptr<Request>& req) {
+    if (!req->error.ok()) return req->done(req->error);
+    req->done(std::move(req->result));
+  }
+
+  void QueuePart(const std::shared_ptr<Request>& req, ParsedBatch part) {
+    {
+      // At most two parts wait for the committer: it keeps up, and a long
+      // body does not pile up parsed events faster than they are written.
+      std::unique_lock lock(req->mu);
+      req->cv.wait(lock, [&] { return req->in_flight < 2; });
+      ++req->in_flight;
+    }
+    QueueParsed(std::move(part), [req](Result<IngestResult> r) { PartDone(req, std::move(r)); });
+  }
+
+  void ParseBody(NdjsonParser& parser, ParseJob& job) {
+    auto req = std::make_shared<Request>();
+    req->done = std::move(job.done);
+    parser.Begin(clock.NowMs());
+    Status st = DecodeStream(job.body, job.encoding, job.max_decoded, [&](std::string_view piece) {
+      parser.Feed(piece);
+      if (parser.pending_events() >= opts.part_events) QueuePart(req, parser.TakeEvents());
+    });
+    ParsedBatch last = parser.Finish();
+    std::string().swap(job.body);  // the events are all that is needed now
+    if (st.ok()) {
+      QueuePart(req, std::move(last));  // with the rejects, even when it has no events
+    }
+    std::unique_lock lock(req->mu);
+    if (!st.ok() && req->error.ok()) req->error = st;
+    req->parsed = true;
+    bool answer = req->in_flight == 0;
+    lock.unlock();
+    if (answer) Answer(req);
+  }
+
   void RunParseThread() {
     NdjsonParser parser(opts.limits, opts.prompt_features);
     for (;;) {
@@ -273,16 +348,7 @@ struct Ingestor::Impl {
         job = std::move(parse_jobs.front());
         parse_jobs.pop_front();
       }
-      parser.Begin(clock.NowMs());
-      Status st = DecodeStream(job.body, job.encoding, job.max_decoded,
-                               [&](std::string_view piece) { parser.Feed(piece); });
-      ParsedBatch parsed = parser.Finish();
-      std::string().swap(job.body);  // the events are all that is needed now
-      if (!st.ok()) {
-        job.done(st);
-        continue;
-      }
-      QueueParsed(std::move(parsed), std::move(job.done));
+      ParseBody(parser, job);
     }
   }
 };
@@ -333,6 +399,7 @@ void Ingestor::Start() {
   for (int i = 0; i < std::max(1, impl_->opts.parse_threads); ++i) {
     impl_->parse_threads.emplace_back([this] {
       pthread_setname_np(pthread_self(), "br-parse");
+      setpriority(PRIO_PROCESS, gettid(), 5);  // this thread only; failure just leaves it at 0
       impl_->RunParseThread();
     });
   }

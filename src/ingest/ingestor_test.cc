@@ -365,6 +365,43 @@ TEST_F(IngestorTest, SubmitBodyRefusesBombsAndCorruptBodiesKeepingNothing) {
   EXPECT_EQ(n.SubmitBody(Gzip(Line("after")), Encoding::kGzip)->accepted, 1);
 }
 
+TEST_F(IngestorTest, SubmitBodyCommitsALongBodyInPartsAndAnswersOnceWithTheSums) {
+  IngestOptions opts;
+  opts.part_events = 100;
+  Node n(path_, clock_, identity_, prices_, opts);
+  std::string body;
+  for (int i = 0; i < 20'000; ++i) {  // 1.5 MB: parts are cut between 64 KiB pieces
+    body += Line("p" + std::to_string(i));
+    if (i % 10 == 0) body += "bad\n";
+  }
+  body += Line("p7");  // a duplicate of a line from an earlier part
+  auto r = n.SubmitBody(Zstd(body), Encoding::kZstd);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->accepted, 20'000);
+  EXPECT_EQ(r->duplicates, 1);
+  EXPECT_EQ(r->rejected_total, 2000);
+  EXPECT_EQ(r->rejected.size(), 100u);
+  EXPECT_EQ(r->rejected[0].line, 2);
+  EXPECT_EQ(*n.store->CountEvents(), 20'000);
+  EXPECT_GE(n.ingestor->stats().commits, 10);  // 20+ parts, at most two queued at a time
+  EXPECT_EQ(n.UserTotals("alice").input, 20'000 * 100);
+
+  // An error after some parts: they stay stored, the answer is the error,
+  // and a retry counts them as duplicates.
+  std::string more;
+  for (int i = 0; i < 30'000; ++i) more += Line("q" + std::to_string(i));
+  auto capped = n.SubmitBody(Gzip(more), Encoding::kGzip, more.size() / 2);
+  ASSERT_FALSE(capped.ok());
+  EXPECT_EQ(capped.status().code(), Status::Code::kTooLarge);
+  int64_t stored = *n.store->CountEvents() - 20'000;
+  EXPECT_GT(stored, 0);
+  EXPECT_LT(stored, 15'000);
+  auto retry = n.SubmitBody(Gzip(more), Encoding::kGzip);
+  ASSERT_TRUE(retry.ok());
+  EXPECT_EQ(retry->duplicates, stored);
+  EXPECT_EQ(retry->accepted + retry->duplicates, 30'000);
+}
+
 TEST_F(IngestorTest, SubmitBodyAnswersBusyWhenTooManyBodiesWait) {
   std::promise<void> started, release;
   std::shared_future<void> released = release.get_future().share();

@@ -429,6 +429,17 @@ ParsedBatch NdjsonParser::Finish() {
   return std::move(m.batch);
 }
 
+size_t NdjsonParser::pending_events() const { return impl_->batch.events.size(); }
+
+ParsedBatch NdjsonParser::TakeEvents() {
+  ParsedBatch part;
+  part.events = std::move(impl_->batch.events);
+  part.lines = std::move(impl_->batch.lines);
+  impl_->batch.events.clear();
+  impl_->batch.lines.clear();
+  return part;
+}
+
 ParsedBatch NdjsonParser::Parse(std::string_view body, TimeMs now) {
   Begin(now);
   Feed(body);

@@ -95,6 +95,11 @@ class NdjsonParser {
   void Begin(TimeMs now);
   void Feed(std::string_view piece);
   ParsedBatch Finish();
+  // Between pieces: how many events are parsed and not yet taken, and
+  // takes them (with their line numbers), for a caller that commits a long
+  // body in parts. Rejects stay until Finish.
+  size_t pending_events() const;
+  ParsedBatch TakeEvents();
 
  private:
   struct Impl;
