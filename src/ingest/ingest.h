@@ -63,7 +63,7 @@ struct IngestOptions {
   Limits limits;
   int parse_threads = 2;          // SubmitBody's pool: decode and parse off the caller's thread
   size_t max_waiting_bodies = 64; // SubmitBody answers Unavailable past this many waiting for a parse thread
-  size_t part_events = 65'536;    // SubmitBody commits a longer body in parts of this many events
+  size_t part_events = 16'384;    // SubmitBody commits a longer body in parts of about this many events
   PromptFeatureFn prompt_features;      // may be empty
   size_t max_commit_events = 200'000;   // per group commit
   int dedup_window_days = 8;            // ids are remembered at least 7 full days

@@ -8,9 +8,9 @@ source "$(dirname "$0")/lib.sh"
 
 # Peak RSS growth allowed per byte of request body (decoded size for a
 # compressed one): docs/event-format.md, "Limits", states the bound.
-RSS_PER_BAD_BYTE=3   # bodies of bad lines: the body, one line, a bounded answer
-RSS_PER_MIXED_BYTE=12  # half good lines: their parsed events as well
-RSS_PER_SMALL_BYTE=40  # only the smallest valid lines: the most events per byte
+RSS_PER_BAD_BYTE=2   # bodies of bad lines: the body, one line, a bounded answer
+RSS_PER_MIXED_BYTE=5  # half good lines: their parsed events as well
+RSS_PER_SMALL_BYTE=5  # only the smallest valid lines: the most events per byte
 MAX_ANSWER=65536
 
 DB="$WORK/hostile.db"
