@@ -67,6 +67,40 @@ bool ParseHex64(std::string_view s, uint64_t* out) {
   return r.ec == std::errc() && r.ptr == s.data() + s.size();
 }
 
+// The fields of an event line; each has a bit in Line's `seen` mask.
+enum Field {
+  kId, kType, kTs, kUser, kTeam, kOrg, kProject, kSource, kSession, kClient, kModel,
+  kInputTokens, kOutputTokens, kCacheReadTokens, kCacheWriteTokens, kCacheWrite1hTokens,
+  kCostUsd, kPrompt, kKind, kValue,
+};
+static_assert(kValue < 32);
+
+// Compares with literals, which the compiler turns into a length check and
+// a few word compares (a loop over a table calls memcmp for each).
+int FieldIndex(std::string_view k) {
+  if (k == "id") return kId;
+  if (k == "type") return kType;
+  if (k == "ts") return kTs;
+  if (k == "user") return kUser;
+  if (k == "team") return kTeam;
+  if (k == "org") return kOrg;
+  if (k == "project") return kProject;
+  if (k == "source") return kSource;
+  if (k == "session") return kSession;
+  if (k == "client") return kClient;
+  if (k == "model") return kModel;
+  if (k == "input_tokens") return kInputTokens;
+  if (k == "output_tokens") return kOutputTokens;
+  if (k == "cache_read_tokens") return kCacheReadTokens;
+  if (k == "cache_write_tokens") return kCacheWriteTokens;
+  if (k == "cache_write_1h_tokens") return kCacheWrite1hTokens;
+  if (k == "cost_usd") return kCostUsd;
+  if (k == "prompt") return kPrompt;
+  if (k == "kind") return kKind;
+  if (k == "value") return kValue;
+  return -1;
+}
+
 }  // namespace
 
 const char* RejectKindName(RejectKind k) {
@@ -95,7 +129,6 @@ struct NdjsonParser::Impl {
   PromptFeatureFn prompt_features;
   simdjson::dom::parser parser;
   std::string buf;  // the current line plus SIMDJSON_PADDING bytes
-  std::vector<std::string_view> keys;  // scratch of DuplicateKey
 
   // Feed state: the batch being built and the line that spans pieces.
   ParsedBatch batch;
@@ -104,12 +137,14 @@ struct NdjsonParser::Impl {
   std::string carry;      // the start of a line whose end has not come yet
   bool too_long = false;  // the carried line passed max_line; skip to its end
 
-  // Finds a key given twice in `obj` (the lexically first), so that a line
-  // cannot say two things about one field and be read one way here and
-  // another way by a different JSON reader.
-  bool DuplicateKey(simdjson::dom::object obj, std::string_view* dup) {
-    keys.clear();
-    for (auto [key, v] : obj) keys.push_back(key);
+  // A key given twice in one object rejects the line: JSON readers differ
+  // on which one wins, so a line could be read one way here and another
+  // way elsewhere. Known fields are checked with a bit each as they are
+  // read; the few unknown keys are sorted (usually none or one).
+  std::vector<std::string_view> unknown_keys;  // scratch of Line
+  std::vector<std::string_view> prompt_keys;   // scratch of Prompt
+
+  static bool DuplicateIn(std::vector<std::string_view>& keys, std::string_view* dup) {
     if (keys.size() < 2) return false;
     std::sort(keys.begin(), keys.end());
     auto it = std::adjacent_find(keys.begin(), keys.end());
@@ -118,12 +153,10 @@ struct NdjsonParser::Impl {
     return true;
   }
 
-  bool DuplicateError(simdjson::dom::object obj, std::string_view prefix, LineError* err) {
-    std::string_view dup;
-    if (!DuplicateKey(obj, &dup)) return false;
-    std::string field = std::string(prefix) + Quote(dup);
+  static bool DuplicateKeyError(std::string_view key, std::string_view prefix, LineError* err) {
+    std::string field = std::string(prefix) + Quote(key);
     *err = {"duplicate key " + field + ": each field may appear only once", field, RejectKind::kDuplicateKey};
-    return true;
+    return false;
   }
 
   // Each helper returns false and fills err on a bad value.
@@ -147,22 +180,22 @@ struct NdjsonParser::Impl {
       *err = {std::string(field) + " " + why, std::string(field), kind};
       return false;
     };
-    const std::string ceiling = "exceeds the ceiling of " + std::to_string(limits.max_tokens);
+    auto ceiling = [&] { return "exceeds the ceiling of " + std::to_string(limits.max_tokens); };
     switch (v.type()) {
       case element_type::INT64: {
         int64_t n = int64_t(v);
         if (n < 0) return bad("must not be negative", RejectKind::kOutOfRange);
-        if (n > limits.max_tokens) return bad(ceiling, RejectKind::kOutOfRange);
+        if (n > limits.max_tokens) return bad(ceiling(), RejectKind::kOutOfRange);
         *out = n;
         return true;
       }
       case element_type::UINT64:
-        return bad(ceiling, RejectKind::kOutOfRange);
+        return bad(ceiling(), RejectKind::kOutOfRange);
       case element_type::DOUBLE: {
         double d = double(v);
         if (d != std::floor(d)) return bad("must be an integer, not a fraction", RejectKind::kWrongType);
         if (d < 0) return bad("must not be negative", RejectKind::kOutOfRange);
-        if (d > double(limits.max_tokens)) return bad(ceiling, RejectKind::kOutOfRange);
+        if (d > double(limits.max_tokens)) return bad(ceiling(), RejectKind::kOutOfRange);
         *out = int64_t(d);
         return true;
       }
@@ -209,7 +242,11 @@ struct NdjsonParser::Impl {
       *err = {"prompt must be an object: {\"text\": ...} or precomputed features", "prompt", RejectKind::kWrongType};
       return false;
     }
-    if (DuplicateError(obj, "prompt.", err)) return false;
+    // Few keys, and prompts are not on every line: all of them are sorted.
+    prompt_keys.clear();
+    for (auto [key, fv] : obj) prompt_keys.push_back(key);
+    std::string_view dup;
+    if (DuplicateIn(prompt_keys, &dup)) return DuplicateKeyError(dup, "prompt.", err);
     auto bad = [&](std::string field, std::string why, RejectKind kind) {
       *err = {field + " " + why, field, kind};
       return false;
@@ -273,45 +310,61 @@ struct NdjsonParser::Impl {
       *err = {"line must be a JSON object", "", RejectKind::kNotObject};
       return false;
     }
-    if (DuplicateError(obj, "", err)) return false;
-    bool has_id = false, has_user = false, has_model = false, has_kind = false, has_ts = false;
+    // Known fields are told apart by a bit each (a second one is a
+    // duplicate at once); unknown keys are checked for duplicates after.
+    uint32_t seen = 0;
+    unknown_keys.clear();
     std::string type = "usage";
     double cost_usd = -1;
     for (auto [key, v] : obj) {
+      int f = FieldIndex(key);
+      if (f < 0) {
+        unknown_keys.push_back(key);
+        continue;
+      }
+      if (seen & (1u << f)) return DuplicateKeyError(key, "", err);
+      seen |= 1u << f;
       bool ok = true;
-      if (key == "id") ok = String(v, "id", limits.max_string, &e->id, err), has_id = true;
-      else if (key == "type") ok = String(v, "type", 16, &type, err);
-      else if (key == "ts") ok = Timestamp(v, &e->ts, err), has_ts = true;
-      else if (key == "user") ok = String(v, "user", limits.max_string, &e->user, err), has_user = true;
-      else if (key == "team") ok = String(v, "team", limits.max_string, &e->team, err);
-      else if (key == "org") ok = String(v, "org", limits.max_string, &e->org, err);
-      else if (key == "project") ok = String(v, "project", limits.max_string, &e->project, err);
-      else if (key == "source") ok = String(v, "source", limits.max_string, &e->source, err);
-      else if (key == "session") ok = String(v, "session", limits.max_string, &e->session, err);
-      else if (key == "client") ok = String(v, "client", limits.max_string, &e->client, err);
-      else if (key == "model") ok = String(v, "model", limits.max_string, &e->model, err), has_model = true;
-      else if (key == "input_tokens") ok = Tokens(v, key, &e->tokens.input, err);
-      else if (key == "output_tokens") ok = Tokens(v, key, &e->tokens.output, err);
-      else if (key == "cache_read_tokens") ok = Tokens(v, key, &e->tokens.cache_read, err);
-      else if (key == "cache_write_tokens") ok = Tokens(v, key, &e->tokens.cache_write, err);
-      else if (key == "cache_write_1h_tokens") ok = Tokens(v, key, &e->tokens.cache_write_1h, err);
-      else if (key == "cost_usd") {
-        if (v.get_double().get(cost_usd) || cost_usd < 0 || cost_usd > limits.max_cost_usd || !std::isfinite(cost_usd)) {
-          *err = {"cost_usd must be a number between 0 and " + std::to_string(int64_t(limits.max_cost_usd)),
-                  "cost_usd", RejectKind::kOutOfRange};
-          ok = false;
-        }
-      } else if (key == "prompt") ok = Prompt(v, &e->prompt, err);
-      else if (key == "kind") ok = String(v, "kind", 64, &e->outcome_kind, err), has_kind = true;
-      else if (key == "value") {
-        if (v.get_double().get(e->outcome_value) || !std::isfinite(e->outcome_value) ||
-            std::fabs(e->outcome_value) > 1e9) {
-          *err = {"value must be a number of magnitude at most 1e9", "value", RejectKind::kOutOfRange};
-          ok = false;
-        }
+      switch (Field(f)) {
+        case kId: ok = String(v, key, limits.max_string, &e->id, err); break;
+        case kType: ok = String(v, key, 16, &type, err); break;
+        case kTs: ok = Timestamp(v, &e->ts, err); break;
+        case kUser: ok = String(v, key, limits.max_string, &e->user, err); break;
+        case kTeam: ok = String(v, key, limits.max_string, &e->team, err); break;
+        case kOrg: ok = String(v, key, limits.max_string, &e->org, err); break;
+        case kProject: ok = String(v, key, limits.max_string, &e->project, err); break;
+        case kSource: ok = String(v, key, limits.max_string, &e->source, err); break;
+        case kSession: ok = String(v, key, limits.max_string, &e->session, err); break;
+        case kClient: ok = String(v, key, limits.max_string, &e->client, err); break;
+        case kModel: ok = String(v, key, limits.max_string, &e->model, err); break;
+        case kInputTokens: ok = Tokens(v, key, &e->tokens.input, err); break;
+        case kOutputTokens: ok = Tokens(v, key, &e->tokens.output, err); break;
+        case kCacheReadTokens: ok = Tokens(v, key, &e->tokens.cache_read, err); break;
+        case kCacheWriteTokens: ok = Tokens(v, key, &e->tokens.cache_write, err); break;
+        case kCacheWrite1hTokens: ok = Tokens(v, key, &e->tokens.cache_write_1h, err); break;
+        case kCostUsd:
+          if (v.get_double().get(cost_usd) || cost_usd < 0 || cost_usd > limits.max_cost_usd || !std::isfinite(cost_usd)) {
+            *err = {"cost_usd must be a number between 0 and " + std::to_string(int64_t(limits.max_cost_usd)),
+                    "cost_usd", RejectKind::kOutOfRange};
+            ok = false;
+          }
+          break;
+        case kPrompt: ok = Prompt(v, &e->prompt, err); break;
+        case kKind: ok = String(v, key, 64, &e->outcome_kind, err); break;
+        case kValue:
+          if (v.get_double().get(e->outcome_value) || !std::isfinite(e->outcome_value) ||
+              std::fabs(e->outcome_value) > 1e9) {
+            *err = {"value must be a number of magnitude at most 1e9", "value", RejectKind::kOutOfRange};
+            ok = false;
+          }
+          break;
       }
       if (!ok) return false;
     }
+    std::string_view dup;
+    if (DuplicateIn(unknown_keys, &dup)) return DuplicateKeyError(dup, "", err);
+    const bool has_id = seen & (1u << kId), has_user = seen & (1u << kUser), has_model = seen & (1u << kModel),
+               has_kind = seen & (1u << kKind), has_ts = seen & (1u << kTs);
     auto missing = [&](const char* f) {
       *err = {std::string(f) + " is required", f, RejectKind::kMissingField};
       return false;
