@@ -36,3 +36,11 @@ if ((${#missing[@]})); then
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+
+# The zstd CLI: tests/e2e/hostile_ingest_test.sh makes zstd bombs with it.
+if ! command -v zstd >/dev/null; then
+  echo "install-deps: installing zstd"
+  SUDO=""
+  [[ $(id -u) -ne 0 ]] && SUDO=sudo
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends zstd >/dev/null
+fi

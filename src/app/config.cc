@@ -65,6 +65,7 @@ Result<Config> LoadConfig(const std::string& path) {
   num("server.header_timeout_ms", &c.header_timeout_ms);
   num("server.idle_timeout_ms", &c.idle_timeout_ms);
   num("server.body_timeout_ms", &c.body_timeout_ms);
+  num("server.max_decompressed_bytes", &c.max_decompressed_bytes);
   str("store.path", &c.db_path);
   num("store.raw_retention_days", &c.raw_retention_days);
   str("engine.timezone", &c.timezone);
@@ -89,6 +90,9 @@ Result<Config> LoadConfig(const std::string& path) {
   if (!err.ok()) return err;
   if (c.http_threads < 1 || c.http_threads > 256) return Status::InvalidArgument(path + ": server.threads must be 1..256");
   BR_RETURN_IF_ERROR(CheckServerLimits(c, path + ": server."));
+  if (c.max_decompressed_bytes < 1) {
+    return Status::InvalidArgument(path + ": server.max_decompressed_bytes must be at least 1");
+  }
   if (c.raw_retention_days < 8) return Status::InvalidArgument(path + ": store.raw_retention_days must be at least 8");
   c.toml = std::make_shared<toml::table>(std::move(t));
   return c;

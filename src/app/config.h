@@ -27,6 +27,10 @@ struct Config {
   int idle_timeout_ms = 60'000;    // a kept-alive connection between requests
   int body_timeout_ms = 30'000;    // the longest pause in an upload
   bool access_log = false;         // one log line per HTTP answer
+  // The most a compressed request body may unpack to (docs/event-format.md,
+  // "Limits"): no more than the 256 MiB body limit, and small enough that a
+  // compression bomb costs little.
+  int64_t max_decompressed_bytes = 64 << 20;
   std::string web_dir;          // development: dashboard dir on disk; empty = the one compiled in
   std::string timezone = "UTC";
   int64_t board_refresh_ms = 250;

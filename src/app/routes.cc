@@ -124,6 +124,29 @@ static std::string_view RequestKey(const Request& r) {
   return r.Query("key");
 }
 
+// The answer to POST /v1/events (docs/http-api.md): counts, the first
+// rejects in detail and every reject counted by kind, so its size does not
+// grow with the body.
+static std::string IngestAnswerJson(const ingest::IngestResult& res) {
+  JsonWriter w;
+  w.BeginObject().Key("accepted").Int(res.accepted).Key("duplicates").Int(res.duplicates);
+  w.Key("rejected").BeginArray();
+  for (const auto& rej : res.rejected) {
+    w.BeginObject().Key("line").Int(rej.line).Key("error").String(rej.error);
+    if (!rej.field.empty()) w.Key("field").String(rej.field);
+    w.Key("kind").String(ingest::RejectKindName(rej.kind));
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("rejected_total").Int(res.rejected_total);
+  w.Key("rejected_by_error").BeginObject();
+  for (size_t k = 0; k < ingest::kRejectKinds; ++k) {
+    if (res.rejected_by_kind[k]) w.Key(ingest::RejectKindName(ingest::RejectKind(k))).Int(res.rejected_by_kind[k]);
+  }
+  w.EndObject().EndObject();
+  return w.Take();
+}
+
 static std::string_view FieldOf(const Status& s) {
   // "entity must be ..." -> "entity": the first word names the parameter.
   const std::string& m = s.message();
@@ -169,27 +192,20 @@ void App::Impl::RegisterRoutes() {
     return Response::Json(w.Take());
   });
 
+  // Decoding and parsing run on the ingestor's parse pool: this I/O thread
+  // only checks the encoding and hands the body over.
   router.Add("POST", "/v1/events", Role::kIngest, [this](Request& r, http::Respond respond) {
     ingest_requests++;
-    std::string_view encoding = r.Header("content-encoding");
-    std::string decoded;
-    if (!encoding.empty() && encoding != "identity") {
-      auto body = ingest::Decompress(r.body, encoding, 1u << 30);
-      if (!body.ok()) return respond(ErrorResponse(body.status(), "Content-Encoding"));
-      decoded = std::move(*body);
-    }
-    ingestor->SubmitNdjson(decoded.empty() ? std::string_view(r.body) : decoded, [respond](Result<ingest::IngestResult> res) {
-      if (!res.ok()) return respond(ErrorResponse(res.status()));
-      JsonWriter w;
-      w.BeginObject().Key("accepted").Int(res->accepted).Key("duplicates").Int(res->duplicates);
-      w.Key("rejected").BeginArray();
-      for (const auto& rej : res->rejected) {
-        w.BeginObject().Key("line").Int(rej.line).Key("error").String(rej.error);
-        if (!rej.field.empty()) w.Key("field").String(rej.field);
-        w.EndObject();
+    auto encoding = ingest::ParseEncoding(r.Header("content-encoding"));
+    if (!encoding.ok()) return respond(ErrorResponse(encoding.status(), "Content-Encoding"));
+    size_t max_decoded = *encoding == ingest::Encoding::kIdentity ? SIZE_MAX : size_t(cfg.max_decompressed_bytes);
+    ingestor->SubmitBody(std::move(r.body), *encoding, max_decoded, [respond](Result<ingest::IngestResult> res) {
+      if (!res.ok()) {
+        bool body_error = res.status().code() == Status::Code::kInvalidArgument ||
+                          res.status().code() == Status::Code::kTooLarge;
+        return respond(ErrorResponse(res.status(), body_error ? "Content-Encoding" : ""));
       }
-      w.EndArray().EndObject();
-      respond(Response::Json(w.Take()));
+      respond(Response::Json(IngestAnswerJson(*res)));
     });
   });
 

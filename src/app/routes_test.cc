@@ -132,24 +132,49 @@ TEST_F(RoutesTest, IngestAnswersPerLine) {
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.content_type, "application/json");
   EXPECT_EQ(r.body.rfind(R"({"accepted":2,"duplicates":1,"rejected":[)", 0), 0u) << r.body;
-  EXPECT_NE(r.body.find(R"({"line":3,"error":"input_tokens must not be negative","field":"input_tokens"})"), std::string::npos)
+  EXPECT_NE(r.body.find(R"({"line":3,"error":"input_tokens must not be negative","field":"input_tokens","kind":"out_of_range"})"),
+            std::string::npos)
       << r.body;
   EXPECT_NE(r.body.find(R"({"line":4,"error":"line is not valid JSON)"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find(R"("rejected_total":2,"rejected_by_error":{"invalid_json":1,"out_of_range":1}})"), std::string::npos)
+      << r.body;
   auto again = Send("ingest", "POST", "/v1/events", Ev("e2", "bob", 200));
-  EXPECT_EQ(again.body, R"({"accepted":0,"duplicates":1,"rejected":[]})");
+  EXPECT_EQ(again.body, R"({"accepted":0,"duplicates":1,"rejected":[],"rejected_total":0,"rejected_by_error":{}})");
   EXPECT_EQ(*app_->store().CountEvents(), 2);
 }
 
 TEST_F(RoutesTest, CompressedBodies) {
   auto g = Send("ingest", "POST", "/v1/events", Gzip(Ev("g1", "alice", 1) + Ev("g2", "alice", 1)), {{"Content-Encoding", "gzip"}});
-  EXPECT_EQ(g.body, R"({"accepted":2,"duplicates":0,"rejected":[]})");
+  EXPECT_EQ(g.body, R"({"accepted":2,"duplicates":0,"rejected":[],"rejected_total":0,"rejected_by_error":{}})");
   auto z = Send("ingest", "POST", "/v1/events", Zstd(Ev("z1", "alice", 1)), {{"Content-Encoding", "zstd"}});
-  EXPECT_EQ(z.body, R"({"accepted":1,"duplicates":0,"rejected":[]})");
+  EXPECT_EQ(z.body, R"({"accepted":1,"duplicates":0,"rejected":[],"rejected_total":0,"rejected_by_error":{}})");
   auto bad = Send("ingest", "POST", "/v1/events", "not gzip", {{"Content-Encoding", "gzip"}});
   EXPECT_EQ(bad.status, 400);
   EXPECT_NE(bad.body.find(R"("field":"Content-Encoding")"), std::string::npos);
   auto br = Send("ingest", "POST", "/v1/events", "x", {{"Content-Encoding", "br"}});
   EXPECT_EQ(br.status, 415);
+  EXPECT_NE(br.body.find(R"("field":"Content-Encoding")"), std::string::npos) << br.body;
+  // Content-Encoding is case-insensitive.
+  auto upper = Send("ingest", "POST", "/v1/events", Gzip(Ev("u1", "alice", 1)), {{"Content-Encoding", "GZIP"}});
+  EXPECT_EQ(upper.status, 200) << upper.body;
+  EXPECT_EQ(Send("ingest", "POST", "/v1/events", Zstd(Ev("u2", "alice", 1)), {{"Content-Encoding", "Zstd"}}).status, 200);
+  // What a body unpacks to is capped (server.max_decompressed_bytes, 64 MiB): 413 naming the limit.
+  auto bomb = Send("ingest", "POST", "/v1/events", Zstd(std::string(65 << 20, '\n')), {{"Content-Encoding", "zstd"}});
+  EXPECT_EQ(bomb.status, 413);
+  EXPECT_NE(bomb.body.find("exceeds the limit of 67108864 bytes (server.max_decompressed_bytes)"), std::string::npos)
+      << bomb.body;
+}
+
+TEST_F(RoutesTest, IngestAnswerListsTheFirstHundredRejectsAndCountsAll) {
+  std::string body;
+  for (int i = 0; i < 5000; ++i) body += "x\n" + Ev("many" + std::to_string(i), "alice", 1);
+  auto r = Send("ingest", "POST", "/v1/events", body);
+  ASSERT_EQ(r.status, 200);
+  EXPECT_LT(r.body.size(), 20'000u);
+  EXPECT_EQ(r.body.rfind(R"({"accepted":5000,"duplicates":0,"rejected":[{"line":1,)", 0), 0u) << r.body.substr(0, 200);
+  EXPECT_NE(r.body.find(R"({"line":199,"error")"), std::string::npos);  // the 100th
+  EXPECT_EQ(r.body.find(R"({"line":201,"error")"), std::string::npos);  // the 101st is counted only
+  EXPECT_NE(r.body.find(R"("rejected_total":5000,"rejected_by_error":{"invalid_json":5000}})"), std::string::npos);
 }
 
 TEST_F(RoutesTest, LeaderboardShapeAndErrors) {
@@ -263,7 +288,7 @@ TEST_F(RoutesTest, IdentityOverTheApi) {
   EXPECT_EQ(bad.status, 400);
   EXPECT_NE(bad.body.find(R"("field":"body")"), std::string::npos);
   auto ing = Send("ingest", "POST", "/v1/events", Ev("1", "alice", 10));
-  EXPECT_EQ(ing.body, R"({"accepted":1,"duplicates":0,"rejected":[]})");
+  EXPECT_EQ(ing.body, R"({"accepted":1,"duplicates":0,"rejected":[],"rejected_total":0,"rejected_by_error":{}})");
   auto r = Send("viewer", "GET", "/v1/leaderboard?entity=org");
   EXPECT_NE(r.body.find(R"("id":"acme")"), std::string::npos) << r.body;
   EXPECT_NE(Send("viewer", "GET", "/v1/identity").body.find(R"({"user":"alice","team":"platform","org":"acme"})"),
@@ -320,7 +345,7 @@ TEST_F(RoutesTest, DataSurvivesRestart) {
   app_ = std::move(*app);
   ASSERT_TRUE(app_->Start().ok());
   auto again = Send("ingest", "POST", "/v1/events", Ev("2", "alice", 20) + Ev("3", "alice", 30));
-  EXPECT_EQ(again.body, R"({"accepted":1,"duplicates":1,"rejected":[]})");
+  EXPECT_EQ(again.body, R"({"accepted":1,"duplicates":1,"rejected":[],"rejected_total":0,"rejected_by_error":{}})");
   auto r = Send("viewer", "GET", "/v1/users/alice/usage");
   EXPECT_NE(r.body.find(R"("totals":{"input_tokens":60,)"), std::string::npos) << r.body;
 }

@@ -43,6 +43,9 @@ Result<SinkAck> ParseIngestAnswer(const std::string& body) {
       if (ack.first_error.empty() && !r["error"].get(err)) ack.first_error = std::string(err);
     }
   }
+  // The list holds the first rejects only; the total counts them all.
+  int64_t total = 0;
+  if (!root["rejected_total"].get(total)) ack.rejected = total;
   return ack;
 }
 

@@ -40,14 +40,19 @@ Status PostChunk(http::Client& c, const std::string& file, int64_t line0, const 
   t->accepted += num("accepted");
   t->duplicates += num("duplicates");
   size_t p = 0;
+  int64_t listed = 0;
   while ((p = res->body.find("{\"line\":", p)) != std::string::npos) {
     int64_t line = std::stoll(res->body.substr(p + 8));
     size_t e = res->body.find("\"error\":\"", p);
     size_t end = res->body.find('"', e + 9);
     std::cerr << file << ":" << (line0 + line - 1) << ": " << res->body.substr(e + 9, end - e - 9) << "\n";
-    t->rejected++;
+    ++listed;
     p = end;
   }
+  // The server lists the first rejects and counts them all.
+  int64_t total = res->body.find("\"rejected_total\":") == std::string::npos ? listed : num("rejected_total");
+  if (total > listed) std::cerr << file << ": ... and " << (total - listed) << " more rejected lines\n";
+  t->rejected += total;
   return Status::OK();
 }
 
@@ -124,8 +129,10 @@ void AddIngestCommand(CLI::App& app) {
             t.accepted += r->accepted, t.duplicates += r->duplicates;
             for (const auto& rej : r->rejected) {
               std::cerr << file << ":" << (chunk_start + rej.line - 1) << ": " << rej.error << "\n";
-              t.rejected++;
             }
+            int64_t more = r->rejected_total - int64_t(r->rejected.size());
+            if (more > 0) std::cerr << file << ": ... and " << more << " more rejected lines\n";
+            t.rejected += r->rejected_total;
           }
         }
         if (!st.ok()) {

@@ -12,6 +12,7 @@ std::string Status::ToString() const {
     case Code::kUnauthenticated: name = "unauthenticated"; break;
     case Code::kPermissionDenied: name = "permission denied"; break;
     case Code::kResourceExhausted: name = "resource exhausted"; break;
+    case Code::kTooLarge: name = "too large"; break;
     case Code::kUnsupported: name = "unsupported"; break;
     case Code::kIOError: name = "I/O error"; break;
     case Code::kInternal: name = "internal error"; break;

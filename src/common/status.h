@@ -22,6 +22,7 @@ class Status {
     kUnauthenticated,   // 401
     kPermissionDenied,  // 403
     kResourceExhausted, // limit reached: 429
+    kTooLarge,          // a body (or what it unpacks to) past its size limit: 413
     kUnsupported,       // unsupported media type or encoding: 415
     kIOError,           // disk, database, network: 500
     kInternal,          // a bug: 500
@@ -36,6 +37,7 @@ class Status {
   static Status Unauthenticated(std::string m) { return Status(Code::kUnauthenticated, std::move(m)); }
   static Status PermissionDenied(std::string m) { return Status(Code::kPermissionDenied, std::move(m)); }
   static Status ResourceExhausted(std::string m) { return Status(Code::kResourceExhausted, std::move(m)); }
+  static Status TooLarge(std::string m) { return Status(Code::kTooLarge, std::move(m)); }
   static Status Unsupported(std::string m) { return Status(Code::kUnsupported, std::move(m)); }
   static Status IOError(std::string m) { return Status(Code::kIOError, std::move(m)); }
   static Status Internal(std::string m) { return Status(Code::kInternal, std::move(m)); }

@@ -37,6 +37,7 @@ TEST(Status, OkAndErrors) {
   EXPECT_NE(s.ToString().find("tokens must not be negative"), std::string::npos);
   EXPECT_EQ(Status::Unavailable("x").code(), Status::Code::kUnavailable);
   EXPECT_EQ(Status::ResourceExhausted("x").code(), Status::Code::kResourceExhausted);
+  EXPECT_EQ(Status::TooLarge("x").code(), Status::Code::kTooLarge);
 }
 
 TEST(Result, ValueOrStatus) {

@@ -75,6 +75,7 @@ int HttpStatusFor(const Status& s) {
     case C::kPermissionDenied: return 403;
     case C::kNotFound: return 404;
     case C::kAlreadyExists: return 409;
+    case C::kTooLarge: return 413;
     case C::kUnsupported: return 415;
     case C::kResourceExhausted: return 429;
     case C::kUnavailable: return 503;

@@ -233,6 +233,7 @@ TEST(ErrorResponse, MapsCodesAndNamesTheField) {
   EXPECT_EQ(HttpStatusFor(Status::NotFound("")), 404);
   EXPECT_EQ(HttpStatusFor(Status::AlreadyExists("")), 409);
   EXPECT_EQ(HttpStatusFor(Status::Unsupported("")), 415);
+  EXPECT_EQ(HttpStatusFor(Status::TooLarge("")), 413);
   EXPECT_EQ(HttpStatusFor(Status::ResourceExhausted("")), 429);
   EXPECT_EQ(HttpStatusFor(Status::IOError("")), 500);
   EXPECT_EQ(HttpStatusFor(Status::Internal("")), 500);

@@ -1,8 +1,9 @@
 // The ingest layer's front door: from bytes to durable, counted events.
 //
-// Life of a batch: SubmitNdjson() parses and validates it on the caller's
-// thread (NdjsonParser), resolves identity and cost, and queues it for the
-// committer thread. The committer takes every queued batch at once (group
+// Life of a batch: SubmitBody() decodes (Content-Encoding), parses and
+// validates it on a small pool of parse threads (SubmitNdjson: on the
+// caller's thread) with NdjsonParser, resolves identity and cost, and
+// queues it for the committer thread. The committer takes every queued batch at once (group
 // commit), drops ids seen in the de-duplication window (DedupIndex), appends
 // the rest to the store in one synced transaction, applies them to the
 // engine, tells the listeners (governance, detection), and only then calls
@@ -11,9 +12,17 @@
 // committer goes on with the next commit.
 //
 // Thread-safety: Submit* may be called from any thread. Listeners run on the
-// applier thread and must be quick. Stop() drains the queue first.
+// applier thread and must be quick. Stop() drains the queues first.
+//
+// Memory of one SubmitBody request (docs/event-format.md, "Limits"): its
+// body, plus one 64 KiB piece of decoded output and one line (2 MiB at
+// most) while parsing, plus at most three parts of parsed events (the one
+// being parsed and two waiting to commit), plus a bounded answer: the first
+// 100 rejects in detail and a count per kind. Decoded output is never held
+// whole.
 #pragma once
 
+#include <array>
 #include <functional>
 #include <memory>
 #include <span>
@@ -39,14 +48,22 @@ class PriceBook;
 
 namespace burnrate::ingest {
 
+// The Content-Encoding of a request body (ParseEncoding, below).
+enum class Encoding { kIdentity, kGzip, kZstd };
+
 struct IngestResult {
   int64_t accepted = 0;
   int64_t duplicates = 0;
-  std::vector<Reject> rejected;
+  std::vector<Reject> rejected;  // the first Limits::max_reject_details, in line order
+  int64_t rejected_total = 0;    // every rejected line
+  std::array<int64_t, kRejectKinds> rejected_by_kind{};  // indexed by RejectKind
 };
 
 struct IngestOptions {
   Limits limits;
+  int parse_threads = 2;          // SubmitBody's pool: decode and parse off the caller's thread
+  size_t max_waiting_bodies = 64; // SubmitBody answers Unavailable past this many waiting for a parse thread
+  size_t part_events = 16'384;    // SubmitBody commits a longer body in parts of about this many events
   PromptFeatureFn prompt_features;      // may be empty
   size_t max_commit_events = 200'000;   // per group commit
   int dedup_window_days = 8;            // ids are remembered at least 7 full days
@@ -104,7 +121,20 @@ class Ingestor {
   // Commits everything queued, then stops the committer.
   void Stop();
 
+  // Parses and queues an NDJSON body on the caller's thread.
   void SubmitNdjson(std::string_view body, Done done);
+  // Decodes `body` by `encoding` and parses it as it unpacks, on the parse
+  // pool (so an HTTP I/O thread is free at once), and queues its events
+  // like SubmitNdjson, in parts of at most `part_events` (in order, at most
+  // two waiting for the committer), so its memory does not grow with its
+  // size. `done` is called once, on some ingest thread, after the last
+  // part is durable, with the sums; or with the first error: TooLarge when
+  // the decoded body passes `max_decoded_bytes` (decoding stops there),
+  // InvalidArgument for a corrupt body, Unavailable when too many bodies
+  // wait already or the ingestor is stopped, or a commit's error. Parts
+  // queued before an error stay stored; a retry counts them as duplicates.
+  // Needs Start().
+  void SubmitBody(std::string body, Encoding encoding, size_t max_decoded_bytes, Done done);
   // For sources that build events themselves (OTLP, transcripts, simulator).
   // Events are validated for required fields only.
   void SubmitEvents(std::vector<model::Event> events, Done done);
@@ -123,8 +153,21 @@ class Ingestor {
   std::unique_ptr<Impl> impl_;
 };
 
-// Decodes a request body by its Content-Encoding ("", "identity", "gzip",
-// "zstd"), refusing output larger than max_bytes.
+// Reads a Content-Encoding header, case-insensitively: "" or "identity",
+// "gzip" or "x-gzip", "zstd". Anything else is Unsupported (415), naming it.
+Result<Encoding> ParseEncoding(std::string_view header);
+
+// Receives decoded output piece by piece; a piece is valid during the call.
+using DecodeSink = std::function<void(std::string_view piece)>;
+// Decodes `body`, handing the output to `sink` in pieces of at most 64 KiB
+// as it unpacks, and stops with TooLarge before the output would pass
+// `max_bytes` (the sink then has seen at most max_bytes). Errors:
+// InvalidArgument for a corrupt or truncated body, TooLarge also for a zstd
+// frame that needs a window above 8 MiB.
+Status DecodeStream(std::string_view body, Encoding encoding, size_t max_bytes, const DecodeSink& sink);
+// Decodes a whole body into a string by its Content-Encoding header, with
+// the errors of ParseEncoding and DecodeStream. Identity bodies are copied
+// whatever their size.
 Result<std::string> Decompress(std::string_view body, std::string_view encoding, size_t max_bytes);
 
 }  // namespace burnrate::ingest

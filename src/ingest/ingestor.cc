@@ -21,13 +21,25 @@
 // the committer's critical path, and a client that reads right after its
 // answer sees its own events.
 //
+// Request threads are often HTTP I/O threads, which must stay free for
+// other clients (/healthz once waited 9-18 s behind three zstd bombs). So
+// SubmitBody hands decoding and parsing to a small pool of parse threads
+// and returns at once; the pool decodes a compressed body straight into the
+// parser piece by piece, and a full pool queue is an immediate 503 rather
+// than an unbounded backlog of bodies. Parse threads run at a lower
+// priority (nice +5): bulk work yields the CPU to the I/O threads, which
+// answer in microseconds.
+//
 // The de-duplication index is touched only by the committer, so checking
 // and inserting an id is atomic with respect to other batches: two
 // concurrent retries of the same event cannot both be accepted. If the
 // commit fails, the batch's ids are erased again, so a retry is not mistaken
 // for a duplicate.
 #include <pthread.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <future>
@@ -80,8 +92,20 @@ struct Ingestor::Impl {
   std::condition_variable applied_cv;
   std::thread applier;
 
-  std::mutex parsers_mu;  // guards parsers
+  std::mutex parsers_mu;  // guards parsers (SubmitNdjson's, by calling thread)
   std::vector<std::unique_ptr<NdjsonParser>> parsers;
+
+  struct ParseJob {
+    std::string body;
+    Encoding encoding = Encoding::kIdentity;
+    size_t max_decoded = 0;
+    Done done;
+  };
+  std::mutex parse_mu;  // guards parse_jobs, parse_running
+  std::condition_variable parse_cv;
+  std::deque<ParseJob> parse_jobs;
+  bool parse_running = false;  // between Start() and Stop()
+  std::vector<std::thread> parse_threads;
 
   DedupIndex dedup;  // committer thread only (and Recover before Start)
   std::vector<uint64_t> fps;                            // committer scratch
@@ -187,7 +211,7 @@ struct Ingestor::Impl {
       for (const Pending& p : batch) {
         stats.accepted += p.result.accepted;
         stats.duplicates += p.result.duplicates;
-        stats.rejected += int64_t(p.result.rejected.size());
+        stats.rejected += p.result.rejected_total;
       }
     }
     {
@@ -237,6 +261,108 @@ struct Ingestor::Impl {
     std::lock_guard lock(parsers_mu);
     parsers.push_back(std::move(p));
   }
+
+  void QueueParsed(ParsedBatch parsed, Done done) {
+    Pending p;
+    p.events = std::move(parsed.events);
+    auto snapshot = prices.Current();  // one price table for the whole batch
+    for (auto& e : p.events) Enrich(e, *snapshot);
+    SetRejects(std::move(parsed.rejects), &p.result);
+    p.done = std::move(done);
+    Enqueue(std::move(p));
+  }
+
+  static void SetRejects(Rejects r, IngestResult* out) {
+    out->rejected = std::move(r.details);
+    out->rejected_total = r.total;
+    out->rejected_by_kind = r.by_kind;
+  }
+
+  // One SubmitBody request, committed in parts of at most
+  // opts.part_events events, so that its memory does not grow with its
+  // body. Parts are queued in order; their answers are summed here.
+  struct Request {
+    std::mutex mu;  // guards everything below
+    std::condition_variable cv;
+    int in_flight = 0;    // parts queued and not yet answered
+    bool parsed = false;  // the last part is queued (or parsing failed)
+    IngestResult result;  // summed over the answered parts
+    Status error;         // the first failure
+    Done done;
+  };
+
+  // Counts a part's answer; the request is answered after its last part.
+  static void PartDone(const std::shared_ptr<Request>& req, Result<IngestResult> r) {
+    std::unique_lock lock(req->mu);
+    if (!r.ok()) {
+      if (req->error.ok()) req->error = r.status();
+    } else {
+      req->result.accepted += r->accepted;
+      req->result.duplicates += r->duplicates;
+      if (r->rejected_total) {  // only the last part carries the rejects
+        req->result.rejected = std::move(r->rejected);
+        req->result.rejected_total = r->rejected_total;
+        req->result.rejected_by_kind = r->rejected_by_kind;
+      }
+    }
+    --req->in_flight;
+    bool last = req->parsed && req->in_flight == 0;
+    lock.unlock();
+    req->cv.notify_all();
+    if (last) Answer(req);
+  }
+
+  static void Answer(const std::shared_ptr<Request>& req) {
+    if (!req->error.ok()) return req->done(req->error);
+    req->done(std::move(req->result));
+  }
+
+  void QueuePart(const std::shared_ptr<Request>& req, ParsedBatch part) {
+    {
+      // At most two parts wait for the committer: it keeps up, and a long
+      // body does not pile up parsed events faster than they are written.
+      std::unique_lock lock(req->mu);
+      req->cv.wait(lock, [&] { return req->in_flight < 2; });
+      ++req->in_flight;
+    }
+    QueueParsed(std::move(part), [req](Result<IngestResult> r) { PartDone(req, std::move(r)); });
+  }
+
+  void ParseBody(NdjsonParser& parser, ParseJob& job) {
+    auto req = std::make_shared<Request>();
+    req->done = std::move(job.done);
+    parser.Begin(clock.NowMs());
+    Status st = DecodeStream(job.body, job.encoding, job.max_decoded, [&](std::string_view piece) {
+      parser.Feed(piece);
+      if (parser.pending_events() >= opts.part_events) QueuePart(req, parser.TakeEvents());
+    });
+    ParsedBatch last = parser.Finish();
+    std::string().swap(job.body);  // the events are all that is needed now
+    if (st.ok()) {
+      QueuePart(req, std::move(last));  // with the rejects, even when it has no events
+    }
+    std::unique_lock lock(req->mu);
+    if (!st.ok() && req->error.ok()) req->error = st;
+    req->parsed = true;
+    bool answer = req->in_flight == 0;
+    lock.unlock();
+    if (answer) Answer(req);
+  }
+
+  void RunParseThread() {
+    NdjsonParser parser(opts.limits, opts.prompt_features);
+    for (;;) {
+      ParseJob job;
+      {
+        std::unique_lock lock(parse_mu);
+        parse_cv.wait(lock, [&] { return !parse_running || !parse_jobs.empty(); });
+        if (parse_jobs.empty()) return;  // stopped and drained
+        job = std::move(parse_jobs.front());
+        parse_jobs.pop_front();
+      }
+      ParseBody(parser, job);
+    }
+  }
 };
 
 Ingestor::Ingestor(IngestOptions opts, store::Store& store, engine::Engine& engine,
@@ -280,9 +406,26 @@ void Ingestor::Start() {
     pthread_setname_np(pthread_self(), "br-committer");
     impl_->Run();
   });
+  std::lock_guard parse_lock(impl_->parse_mu);
+  impl_->parse_running = true;
+  for (int i = 0; i < std::max(1, impl_->opts.parse_threads); ++i) {
+    impl_->parse_threads.emplace_back([this] {
+      pthread_setname_np(pthread_self(), "br-parse");
+      setpriority(PRIO_PROCESS, gettid(), 5);  // this thread only; failure just leaves it at 0
+      impl_->RunParseThread();
+    });
+  }
 }
 
 void Ingestor::Stop() {
+  // Parse threads first: the bodies they still hold become queued batches.
+  {
+    std::lock_guard lock(impl_->parse_mu);
+    impl_->parse_running = false;
+  }
+  impl_->parse_cv.notify_all();
+  for (auto& t : impl_->parse_threads) t.join();
+  impl_->parse_threads.clear();
   {
     std::lock_guard lock(impl_->mu);
     impl_->stopping = true;
@@ -306,29 +449,44 @@ void Ingestor::SubmitNdjson(std::string_view body, Done done) {
   auto parser = impl_->TakeParser();
   ParsedBatch parsed = parser->Parse(body, impl_->clock.NowMs());
   impl_->GiveParser(std::move(parser));
-  Impl::Pending p;
-  p.events = std::move(parsed.events);
-  auto prices = impl_->prices.Current();
-  for (auto& e : p.events) impl_->Enrich(e, *prices);
-  p.result.rejected = std::move(parsed.rejects);
-  p.done = std::move(done);
-  impl_->Enqueue(std::move(p));
+  impl_->QueueParsed(std::move(parsed), std::move(done));
+}
+
+void Ingestor::SubmitBody(std::string body, Encoding encoding, size_t max_decoded_bytes, Done done) {
+  Status refused;
+  {
+    std::lock_guard lock(impl_->parse_mu);
+    if (!impl_->parse_running) {
+      refused = Status::Unavailable("burnrate is not accepting events now (starting or shutting down); retry later");
+    } else if (impl_->parse_jobs.size() >= impl_->opts.max_waiting_bodies) {
+      refused = Status::Unavailable("burnrate is busy: " + std::to_string(impl_->parse_jobs.size()) +
+                                    " bodies are waiting to be parsed; retry later");
+    } else {
+      impl_->parse_jobs.push_back({std::move(body), encoding, max_decoded_bytes, std::move(done)});
+    }
+  }
+  if (!refused.ok()) return done(refused);
+  impl_->parse_cv.notify_one();
 }
 
 void Ingestor::SubmitEvents(std::vector<model::Event> events, Done done) {
   Impl::Pending p;
   auto prices = impl_->prices.Current();
+  Rejects rejects;
+  rejects.max_details = impl_->opts.limits.max_reject_details;
   int64_t i = 0;
   for (auto& e : events) {
     ++i;
     if (e.id.empty() || e.user.empty() || (e.type == model::EventType::kUsage && e.model.empty())) {
-      p.result.rejected.push_back({i, "id, user and (for usage) model are required", e.id.empty() ? "id" : e.user.empty() ? "user" : "model"});
+      rejects.Add({i, "id, user and (for usage) model are required",
+                   e.id.empty() ? "id" : e.user.empty() ? "user" : "model", RejectKind::kMissingField});
       continue;
     }
     if (e.received == 0) e.received = impl_->clock.NowMs();
     impl_->Enrich(e, *prices);
     p.events.push_back(std::move(e));
   }
+  Impl::SetRejects(std::move(rejects), &p.result);
   p.done = std::move(done);
   impl_->Enqueue(std::move(p));
 }

@@ -4,6 +4,8 @@
 // failed commits, and recovery after Purge.
 #include <gtest/gtest.h>
 #include <unistd.h>
+#include <zlib.h>
+#include <zstd.h>
 
 #include <atomic>
 #include <filesystem>
@@ -79,6 +81,15 @@ struct Node {
     return r;
   }
 
+  Result<IngestResult> SubmitBody(std::string body, Encoding enc, size_t max_decoded = 1 << 30) {
+    std::promise<Result<IngestResult>> p;
+    auto f = p.get_future();
+    ingestor->SubmitBody(std::move(body), enc, max_decoded, [&](Result<IngestResult> r) { p.set_value(std::move(r)); });
+    auto r = f.get();
+    ingestor->WaitApplied();
+    return r;
+  }
+
   engine::Counters UserTotals(const std::string& user) {
     auto s = engine->Usage(engine::Entity::kUser, user, {0, kNow + kDayMs * 365}, engine::Granularity::kDay);
     return s.ok() ? s->totals : engine::Counters{};
@@ -93,6 +104,26 @@ std::string Line(const std::string& id, const std::string& user = "alice", int64
                  const std::string& extra = "") {
   return R"({"id":")" + id + R"(","user":")" + user + R"(","model":"claude-sonnet-4-5","input_tokens":)" +
          std::to_string(input) + extra + "}\n";
+}
+
+std::string Gzip(std::string_view in) {
+  z_stream zs{};
+  EXPECT_EQ(deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
+  std::string out(deflateBound(&zs, uLong(in.size())) + 32, '\0');
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  zs.avail_in = uInt(in.size());
+  zs.next_out = reinterpret_cast<Bytef*>(out.data());
+  zs.avail_out = uInt(out.size());
+  EXPECT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
+  out.resize(zs.total_out);
+  deflateEnd(&zs);
+  return out;
+}
+
+std::string Zstd(std::string_view in) {
+  std::string out(ZSTD_compressBound(in.size()), '\0');
+  out.resize(ZSTD_compress(out.data(), out.size(), in.data(), in.size(), 3));
+  return out;
 }
 
 class IngestorTest : public testing::Test {
@@ -281,6 +312,137 @@ TEST_F(IngestorTest, StopDrainsAndLaterSubmitsAreRefused) {
   auto late = n->Submit(Line("late"));
   ASSERT_FALSE(late.ok());
   EXPECT_EQ(late.status().code(), Status::Code::kUnavailable);
+}
+
+TEST_F(IngestorTest, SubmitBodyDecodesCountsEveryRejectAndListsTheFirstHundred) {
+  std::thread::id parsed_on;
+  IngestOptions opts;
+  opts.prompt_features = [&](std::string_view text) {
+    parsed_on = std::this_thread::get_id();
+    model::PromptFeatures f;
+    f.length = uint32_t(text.size());
+    return f;
+  };
+  Node n(path_, clock_, identity_, prices_, opts);
+  std::string body;
+  for (int i = 0; i < 500; ++i) {
+    body += "x\n";
+    body += Line("g" + std::to_string(i), "alice", 1, R"(,"prompt":{"text":"hi"})");
+    body += R"({"id":"d","user":"a","user":"b","model":"m"})" "\n";
+  }
+  for (Encoding enc : {Encoding::kIdentity, Encoding::kGzip, Encoding::kZstd}) {
+    std::string packed = enc == Encoding::kGzip ? Gzip(body) : enc == Encoding::kZstd ? Zstd(body) : body;
+    auto r = n.SubmitBody(packed, enc);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(r->accepted + r->duplicates, 500);  // the good lines around the bad ones
+    EXPECT_EQ(r->rejected_total, 1000);
+    ASSERT_EQ(r->rejected.size(), 100u);
+    EXPECT_EQ(r->rejected[0].line, 1);
+    EXPECT_EQ(r->rejected[1].line, 3);
+    EXPECT_EQ(r->rejected[1].field, "user");
+    EXPECT_EQ(r->rejected_by_kind[size_t(RejectKind::kInvalidJson)], 500);
+    EXPECT_EQ(r->rejected_by_kind[size_t(RejectKind::kDuplicateKey)], 500);
+  }
+  EXPECT_NE(parsed_on, std::this_thread::get_id());  // parsed on the pool
+  EXPECT_EQ(*n.store->CountEvents(), 500);
+  EXPECT_EQ(n.ingestor->stats().rejected, 3000);  // counted, not just listed
+}
+
+TEST_F(IngestorTest, SubmitBodyRefusesBombsAndCorruptBodiesKeepingNothing) {
+  Node n(path_, clock_, identity_, prices_);
+  std::string body;
+  while (body.size() < (4 << 20)) body += Line("b" + std::to_string(body.size()));
+  for (Encoding enc : {Encoding::kGzip, Encoding::kZstd}) {
+    auto r = n.SubmitBody(enc == Encoding::kGzip ? Gzip(body) : Zstd(body), enc, 1 << 20);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), Status::Code::kTooLarge);
+    EXPECT_NE(r.status().message().find("1048576"), std::string::npos);
+  }
+  auto bad = n.SubmitBody("not gzip at all", Encoding::kGzip);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(*n.store->CountEvents(), 0);  // the lines before the cap were not kept
+  EXPECT_EQ(n.SubmitBody(Gzip(Line("after")), Encoding::kGzip)->accepted, 1);
+}
+
+TEST_F(IngestorTest, SubmitBodyCommitsALongBodyInPartsAndAnswersOnceWithTheSums) {
+  IngestOptions opts;
+  opts.part_events = 100;
+  Node n(path_, clock_, identity_, prices_, opts);
+  std::string body;
+  for (int i = 0; i < 20'000; ++i) {  // 1.5 MB: parts are cut between 64 KiB pieces
+    body += Line("p" + std::to_string(i));
+    if (i % 10 == 0) body += "bad\n";
+  }
+  body += Line("p7");  // a duplicate of a line from an earlier part
+  auto r = n.SubmitBody(Zstd(body), Encoding::kZstd);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->accepted, 20'000);
+  EXPECT_EQ(r->duplicates, 1);
+  EXPECT_EQ(r->rejected_total, 2000);
+  EXPECT_EQ(r->rejected.size(), 100u);
+  EXPECT_EQ(r->rejected[0].line, 2);
+  EXPECT_EQ(*n.store->CountEvents(), 20'000);
+  EXPECT_GE(n.ingestor->stats().commits, 10);  // 20+ parts, at most two queued at a time
+  EXPECT_EQ(n.UserTotals("alice").input, 20'000 * 100);
+
+  // An error after some parts: they stay stored, the answer is the error,
+  // and a retry counts them as duplicates.
+  std::string more;
+  for (int i = 0; i < 30'000; ++i) more += Line("q" + std::to_string(i));
+  auto capped = n.SubmitBody(Gzip(more), Encoding::kGzip, more.size() / 2);
+  ASSERT_FALSE(capped.ok());
+  EXPECT_EQ(capped.status().code(), Status::Code::kTooLarge);
+  int64_t stored = *n.store->CountEvents() - 20'000;
+  EXPECT_GT(stored, 0);
+  EXPECT_LT(stored, 15'000);
+  auto retry = n.SubmitBody(Gzip(more), Encoding::kGzip);
+  ASSERT_TRUE(retry.ok());
+  EXPECT_EQ(retry->duplicates, stored);
+  EXPECT_EQ(retry->accepted + retry->duplicates, 30'000);
+}
+
+TEST_F(IngestorTest, SubmitBodyAnswersBusyWhenTooManyBodiesWait) {
+  std::promise<void> started, release;
+  std::shared_future<void> released = release.get_future().share();
+  std::atomic<bool> first{true};
+  IngestOptions opts;
+  opts.parse_threads = 1;
+  opts.max_waiting_bodies = 1;
+  opts.prompt_features = [&](std::string_view) {
+    if (first.exchange(false)) {
+      started.set_value();
+      released.wait();  // holds the only parse thread
+    }
+    return model::PromptFeatures{};
+  };
+  Node n(path_, clock_, identity_, prices_, opts);
+  std::vector<std::future<Result<IngestResult>>> answers;
+  auto submit = [&](const std::string& id) {
+    auto p = std::make_shared<std::promise<Result<IngestResult>>>();
+    answers.push_back(p->get_future());
+    n.ingestor->SubmitBody(Line(id, "alice", 1, R"(,"prompt":{"text":"t"})"), Encoding::kIdentity, 1 << 20,
+                           [p](Result<IngestResult> r) { p->set_value(std::move(r)); });
+  };
+  submit("one");
+  started.get_future().wait();
+  submit("two");    // waits
+  submit("three");  // one too many
+  ASSERT_EQ(answers[2].wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  auto busy = answers[2].get();
+  ASSERT_FALSE(busy.ok());
+  EXPECT_EQ(busy.status().code(), Status::Code::kUnavailable);
+  release.set_value();
+  EXPECT_EQ(answers[0].get()->accepted, 1);
+  EXPECT_EQ(answers[1].get()->accepted, 1);
+}
+
+TEST_F(IngestorTest, SubmitBodyAfterStopIsRefused) {
+  Node n(path_, clock_, identity_, prices_);
+  n.ingestor->Stop();
+  auto r = n.SubmitBody(Line("late"), Encoding::kIdentity);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Status::Code::kUnavailable);
 }
 
 TEST_F(IngestorTest, RecoveryAfterPurgeKeepsTotals) {
