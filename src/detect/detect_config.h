@@ -38,12 +38,22 @@ struct DetectConfig {
   int min_requests = 20;               // less evidence than this: not scored
   int min_peers = 8;                   // team smaller than this: compare to the org
   double productive_ratio = 0.25;      // outcomes/Mtok >= this x peer median: productive
+  // Evidence policy (docs/detection.md). A day reaches high_confidence_score
+  // only with two detectors on independent evidence, or one whose own
+  // evidence is conclusive (the *_conclusive_* bars below, far past the
+  // firing thresholds); otherwise its score stops just below it.
+  // A missing outcome counts as evidence (outcome_free_burn) only when at
+  // least this share of the user's team, and of the users of the user's
+  // main source, report outcomes that day.
+  double min_outcome_coverage = 0.25;
 
   // Idle loop.
   int idle_min_hours = 16;             // hours of 24 with activity
   double idle_max_gap_cv = 0.6;        // coefficient of variation of gaps
   TimeMs idle_max_gap_ms = kHourMs;    // longer gaps are breaks, not loop ticks
   int idle_min_gaps = 50;
+  int idle_conclusive_hours = 22;      // a timer: this many hours ...
+  double idle_conclusive_gap_cv = 0.15;  // ... at this regularity
 
   // Repetitive / low-entropy prompts.
   int min_prompts = 20;
@@ -57,14 +67,19 @@ struct DetectConfig {
   uint32_t low_entropy_min_len = 256;  // only long prompts are judged on entropy
   double low_entropy_ratio = 0.2;      // zstd ratio at or below: low entropy
   double low_entropy_share = 0.5;
+  // Exact repeats (or filler) this common are conclusive; near-duplicates
+  // never are on their own (a similarity estimate of a 64-bit sketch).
+  double repeat_conclusive_rate = 0.9;
 
   // Output farming.
   double output_ratio_min = 1.0;       // output / input-side tokens
   double output_peer_multiple = 4;     // x peer median output per request
+  double output_conclusive_ratio = 5;  // output per input token, with 2x output_peer_multiple
 
   // Parallel-session farm.
   int parallel_min_sessions = 8;       // concurrent sessions in one 15-minute slot
   double parallel_peer_multiple = 4;   // x peer median concurrency
+  double parallel_conclusive_multiple = 4;  // x the firing threshold
 
   // Cross-account bot farm.
   int cluster_min_accounts = 5;
