@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   burnrate::cli::AddTopCommand(app);
   burnrate::cli::AddSimulateCommand(app);
   burnrate::cli::AddEventsCommand(app);
+  burnrate::cli::AddDetectCommand(app);
   burnrate::claude::AddIngestClaudeCommand(app);  // extends `ingest` with --claude
   burnrate::claude::AddAgentCommand(app);
   burnrate::claude::AddReportCommand(app);

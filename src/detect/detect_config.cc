@@ -18,6 +18,9 @@ struct Field {
 const Field kFields[] = {
     {"prompt_features", nullptr, &DetectConfig::prompt_features, nullptr, nullptr, 0, 1},
     {"retain_days", nullptr, &DetectConfig::retain_days, nullptr, nullptr, 2, 60},
+    {"rescore_settle_seconds", nullptr, &DetectConfig::rescore_settle_seconds, nullptr, nullptr, 0, 86400},
+    {"rescore_chunk_days", nullptr, &DetectConfig::rescore_chunk_days, nullptr, nullptr, 1, 60},
+    {"rescore_max_age_days", nullptr, &DetectConfig::rescore_max_age_days, nullptr, nullptr, 2, 3660},
     {"flag_score", &DetectConfig::flag_score, nullptr, nullptr, nullptr, 1, 100},
     {"high_confidence_score", &DetectConfig::high_confidence_score, nullptr, nullptr, nullptr, 1, 100},
     {"retract_margin", &DetectConfig::retract_margin, nullptr, nullptr, nullptr, 0, 100},

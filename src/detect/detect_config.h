@@ -27,6 +27,13 @@ struct DetectConfig {
   // 0: the text is dropped keeping only its length (no repetition or
   // low-entropy evidence from text; precomputed features still count).
   int prompt_features = 1;
+  // Every day that receives events is scored: a day older than yesterday
+  // that receives events (late, imported, replayed) is rescored from the
+  // stored events once none has arrived for it for rescore_settle_seconds,
+  // at most rescore_chunk_days days per pass, back to rescore_max_age_days.
+  int rescore_settle_seconds = 120;
+  int rescore_chunk_days = 7;
+  int rescore_max_age_days = 400;
 
   // Scoring.
   double flag_score = 50;              // score >= this: flagged for review
