@@ -55,7 +55,7 @@ take('copyright', [p for p in glob.glob('/usr/share/doc/*/copyright')
      plain, 1500, 6000, 30, lambda p: p.split('/')[4] + '.txt')
 take('header', glob.glob('/usr/include/linux/*.h'), plain, 2000, 7000, 24, os.path.basename)
 take('man', glob.glob('/usr/share/man/man1/*.1.gz'), gz, 3000, 8000, 24,
-     lambda p: os.path.basename(p)[:-3])
+     lambda p: os.path.basename(p)[:-3].replace('[', 'bracket'))
 take('changelog', glob.glob('/usr/share/doc/*/changelog.Debian.gz'), gz_head, 3000, 4096, 24,
      lambda p: p.split('/')[4] + '.txt')
 # Logs: consecutive 60-line windows of the dpkg log, as a person pastes a
