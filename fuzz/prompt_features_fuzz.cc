@@ -1,12 +1,10 @@
 // Fuzzes the prompt feature extractor (bounds, the estimate paths, the
-// SimHash vote paths and the classification paths agree, case and spacing do not change the exact hash)
+// classification paths agree, case and trailing space change neither the exact hash nor the sketch)
 // the fingerprint hex parser and the --legit-prompts line parser.
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <string>
 #include <string_view>
-#include <vector>
 
 #include "detect/eval_command.h"
 #include "detect/prompt_features.h"
@@ -19,24 +17,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!(f.compress_ratio > 0 && f.compress_ratio <= 10)) __builtin_trap();
   // Reusing the fingerprints' copy gives the standalone estimate.
   if (burnrate::detect::EstimateCompressRatio(text) != f.compress_ratio) __builtin_trap();
-  // The vector and portable paths agree: the SimHash vote on any hashes, the
-  // byte classification on any block.
+  // The vector and portable byte classifications agree on any block.
   using burnrate::detect::internal::Simd;
-  std::vector<uint64_t> hashes(size / 8);
-  if (!hashes.empty()) std::memcpy(hashes.data(), data, hashes.size() * 8);
-  uint64_t vote = burnrate::detect::internal::MajorityBits(hashes, Simd::kNone);
-  if (burnrate::detect::internal::MajorityBits(hashes, Simd::kAvx2) != vote ||
-      burnrate::detect::internal::MajorityBits(hashes, Simd::kAvx512) != vote)
-    __builtin_trap();
   auto a = burnrate::detect::internal::Classify(text.substr(0, 64), Simd::kNone);
   auto b = burnrate::detect::internal::Classify(text.substr(0, 64), Simd::kAvx512);
   if (a.word_bits != b.word_bits || a.punct_bits != b.punct_bits || a.lower != b.lower) __builtin_trap();
-  // Case and white space do not change the exact hash (texts read whole).
+  // Case and trailing white space change neither the exact hash nor the
+  // near-duplicate sketch (texts read whole).
   if (size + 3 <= 8192) {
     std::string upper(text);
     for (char& c : upper) c = (c >= 'a' && c <= 'z') ? char(c - 32) : c;
     upper += "  \n";
-    if (burnrate::detect::ComputePromptFeatures(upper).exact_hash != f.exact_hash) __builtin_trap();
+    auto u = burnrate::detect::ComputePromptFeatures(upper);
+    if (u.exact_hash != f.exact_hash || u.simhash != f.simhash) __builtin_trap();
   }
   // The --legit-prompts file parser: every prompt is a non-empty line's text.
   for (const auto& p : burnrate::detect::ParsePromptLines(text))

@@ -98,6 +98,10 @@ Status App::Impl::OpenGovernanceAndDetection() {
   BR_ASSIGN_OR_RETURN(auto flag_store, detect::SqliteFlagStore::Open(cfg.db_path));
   detection = std::make_unique<detect::DetectionEngine>(dc, *clock, std::move(flag_store));
   detection->Subscribe([this](const detect::Flag& f, detect::FlagEvent ev) { OnFlag(f, ev); });
+  // Days older than yesterday are rescored from the stored events.
+  detection->SetEventScan([this](TimeMs from, const std::function<Status(std::span<const model::Event>)>& fn) {
+    return store->ScanEventBatches(from, fn);
+  });
   RestoreFlags();
   // Honest volume: tokens minus waste counted by detection, users only.
   // flag_marks keeps waste per user and day, so a board rebuild costs one
@@ -176,10 +180,12 @@ void App::Impl::RestoreFlags() {
 }
 
 void App::Impl::ScoreDetection(TimeMs now) {
-  // Today so far, and yesterday until its scores are final.
+  // Today so far, and yesterday until its scores are final; older days
+  // that received events (late, imported, replayed) once they settle.
   int64_t today = detection->DayOf(now);
   detection->ScoreDay(today - 1);
   detection->ScoreDay(today);
+  detection->RescoreSettled(now);
 }
 
 Status App::Start() {

@@ -13,6 +13,7 @@ void AddIngestCommand(CLI::App& app);
 void AddTopCommand(CLI::App& app);
 void AddSimulateCommand(CLI::App& app);
 void AddEventsCommand(CLI::App& app);  // events_command.cc
+void AddDetectCommand(CLI::App& app);  // detect_command.cc
 // Makes eval-detection use the real ingest path (eval_ingest.cc).
 void InstallEvalIngestPath();
 

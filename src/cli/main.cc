@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   burnrate::cli::AddTopCommand(app);
   burnrate::cli::AddSimulateCommand(app);
   burnrate::cli::AddEventsCommand(app);
+  burnrate::cli::AddDetectCommand(app);
   // Extends `ingest` with --source NAME (agents) and --claude [DIR].
   burnrate::claude::AddIngestClaudeCommand(app, burnrate::agents::AddIngestSourceOptions(app));
   burnrate::agents::AddAgentCommand(app);          // every agent's logs on this machine

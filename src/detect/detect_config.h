@@ -27,6 +27,13 @@ struct DetectConfig {
   // 0: the text is dropped keeping only its length (no repetition or
   // low-entropy evidence from text; precomputed features still count).
   int prompt_features = 1;
+  // Every day that receives events is scored: a day older than yesterday
+  // that receives events (late, imported, replayed) is rescored from the
+  // stored events once none has arrived for it for rescore_settle_seconds,
+  // at most rescore_chunk_days days per pass, back to rescore_max_age_days.
+  int rescore_settle_seconds = 120;
+  int rescore_chunk_days = 7;
+  int rescore_max_age_days = 400;
 
   // Scoring.
   double flag_score = 50;              // score >= this: flagged for review
@@ -38,12 +45,22 @@ struct DetectConfig {
   int min_requests = 20;               // less evidence than this: not scored
   int min_peers = 8;                   // team smaller than this: compare to the org
   double productive_ratio = 0.25;      // outcomes/Mtok >= this x peer median: productive
+  // Evidence policy (docs/detection.md). A day reaches high_confidence_score
+  // only with two detectors on independent evidence, or one whose own
+  // evidence is conclusive (the *_conclusive_* bars below, far past the
+  // firing thresholds); otherwise its score stops just below it.
+  // A missing outcome counts as evidence (outcome_free_burn) only when at
+  // least this share of the user's team, and of the users of the user's
+  // main source, report outcomes that day.
+  double min_outcome_coverage = 0.25;
 
   // Idle loop.
   int idle_min_hours = 16;             // hours of 24 with activity
   double idle_max_gap_cv = 0.6;        // coefficient of variation of gaps
   TimeMs idle_max_gap_ms = kHourMs;    // longer gaps are breaks, not loop ticks
   int idle_min_gaps = 50;
+  int idle_conclusive_hours = 22;      // a timer: this many hours ...
+  double idle_conclusive_gap_cv = 0.15;  // ... at this regularity
 
   // Repetitive / low-entropy prompts.
   int min_prompts = 20;
@@ -57,14 +74,19 @@ struct DetectConfig {
   uint32_t low_entropy_min_len = 256;  // only long prompts are judged on entropy
   double low_entropy_ratio = 0.2;      // zstd ratio at or below: low entropy
   double low_entropy_share = 0.5;
+  // Exact repeats (or filler) this common are conclusive; near-duplicates
+  // never are on their own (a similarity estimate of a 64-bit sketch).
+  double repeat_conclusive_rate = 0.9;
 
   // Output farming.
   double output_ratio_min = 1.0;       // output / input-side tokens
   double output_peer_multiple = 4;     // x peer median output per request
+  double output_conclusive_ratio = 5;  // output per input token, with 2x output_peer_multiple
 
   // Parallel-session farm.
   int parallel_min_sessions = 8;       // concurrent sessions in one 15-minute slot
   double parallel_peer_multiple = 4;   // x peer median concurrency
+  double parallel_conclusive_multiple = 4;  // x the firing threshold
 
   // Cross-account bot farm.
   int cluster_min_accounts = 5;

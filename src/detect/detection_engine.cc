@@ -25,7 +25,79 @@ DetectionEngine::DetectionEngine(DetectConfig cfg, const Clock& clock, std::uniq
       scorer_(cfg_),
       store_(store ? std::move(store) : std::make_unique<InMemoryFlagStore>()) {}
 
-void DetectionEngine::Observe(const model::Event& e) { features_.Observe(e); }
+void DetectionEngine::Observe(const model::Event& e) {
+  features_.Observe(e);
+  if (e.user.empty()) return;
+  // A day older than yesterday (by the event's arrival) is not scored live:
+  // note it for a rescore once its data settles.
+  TimeMs arrival = e.received > 0 ? e.received : clock_.NowMs();
+  int64_t day = features_.EventDay(e), arrival_day = DayOf(arrival);
+  if (day >= arrival_day - 1 || day < arrival_day - cfg_.rescore_max_age_days) return;
+  std::lock_guard<std::mutex> lock(pending_mu_);
+  TimeMs& last = pending_[day];
+  last = std::max(last, arrival);
+}
+
+void DetectionEngine::SetEventScan(EventScan scan) {
+  std::lock_guard<std::mutex> lock(mu_);
+  scan_ = std::move(scan);
+}
+
+size_t DetectionEngine::PendingDays() const {
+  std::lock_guard<std::mutex> lock(pending_mu_);
+  return pending_.size();
+}
+
+Result<std::vector<ScoreDayStats>> DetectionEngine::Rescore(int64_t from_day, int64_t to_day) {
+  if (from_day > to_day) return Status::InvalidArgument("from must not be after to");
+  EventScan scan;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    scan = scan_;
+  }
+  if (!scan) return Status::Unsupported("no stored events to rescore from");
+  std::vector<ScoreDayStats> out;
+  for (int64_t a = from_day; a <= to_day; a += cfg_.rescore_chunk_days) {
+    int64_t b = std::min(to_day, a + cfg_.rescore_chunk_days - 1);
+    FeatureStore days(cfg_);
+    // An event counts for its own time, at most an hour after its arrival
+    // (a client clock ahead), so nothing of local day a (which starts within
+    // a day of UTC midnight of day a) arrived before this.
+    TimeMs from = (a - 1) * kDayMs - 2 * kHourMs;
+    BR_RETURN_IF_ERROR(scan(from, [&](std::span<const model::Event> batch) {
+      for (const model::Event& e : batch) days.ObserveHistorical(e, a, b);
+      return Status::OK();
+    }));
+    for (int64_t d = a; d <= b; ++d) {
+      ScoreUsers(d, days.Collect(d));
+      out.push_back(last_stats());
+    }
+  }
+  return out;
+}
+
+std::vector<ScoreDayStats> DetectionEngine::RescoreSettled(TimeMs now) {
+  int64_t from = 0, to = 0;
+  std::vector<int64_t> taken;
+  {
+    std::lock_guard<std::mutex> lock(pending_mu_);
+    TimeMs settled_before = now - TimeMs(cfg_.rescore_settle_seconds) * kSecondMs;
+    for (const auto& [day, last] : pending_) {
+      if (last > settled_before) continue;
+      if (taken.empty()) from = day;
+      if (day >= from + cfg_.rescore_chunk_days) break;
+      taken.push_back(day);
+      to = day;
+    }
+    for (int64_t d : taken) pending_.erase(d);
+  }
+  if (taken.empty()) return {};
+  auto r = Rescore(from, to);
+  if (r.ok()) return std::move(*r);
+  std::lock_guard<std::mutex> lock(pending_mu_);
+  for (int64_t d : taken) pending_.emplace(d, now);  // try again after the next settle
+  return {};
+}
 
 TimeMs DetectionEngine::ReplayHorizon(TimeMs now) const {
   // Observe() files an event under the local day of its time, which is at
@@ -50,9 +122,10 @@ Flag DetectionEngine::MakeFlag(const ScoredUser& s, int64_t day, const std::stri
   return f;
 }
 
-std::vector<Flag> DetectionEngine::ScoreDay(int64_t day) {
+std::vector<Flag> DetectionEngine::ScoreDay(int64_t day) { return ScoreUsers(day, features_.Collect(day)); }
+
+std::vector<Flag> DetectionEngine::ScoreUsers(int64_t day, std::vector<UserDayFeatures> users) {
   auto t0 = std::chrono::steady_clock::now();  // timing for stats only, not logic
-  std::vector<UserDayFeatures> users = features_.Collect(day);
   std::vector<ScoredUser> scored = scorer_.Score(users);
   std::vector<Flag> flags;
   std::string date = FormatDate(day * kDayMs);

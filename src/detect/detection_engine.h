@@ -2,7 +2,8 @@
 // the scorer and the flag store, and is what the app wires:
 //
 //   ingest path   engine.Observe(event) / ObserveBatch(span)  after commit
-//   daily job     engine.ScoreDay(engine.DayOf(now) - 1)
+//   daily job     engine.ScoreDay(engine.DayOf(now) - 1), engine.RescoreSettled(now)
+//   stored events engine.SetEventScan(scan)   what Rescore reads old days from
 //   HTTP          engine.RegisterRoutes(router)    GET /v1/flags, POST review
 //   governance    engine.Subscribe(listener)       flagged/updated/retracted/confirmed/dismissed
 //   queries       engine.WastedTokens(user, day)   a stored flag's waste (the app's
@@ -13,6 +14,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -47,6 +49,10 @@ struct ScoreDayStats {
 class DetectionEngine {
  public:
   using Listener = std::function<void(const Flag&, FlagEvent)>;
+  // Reads stored events received at or after `received_from`, in batches
+  // (the store's ScanEventBatches); fn's error stops the scan.
+  using EventScan = std::function<Status(TimeMs received_from,
+                                         const std::function<Status(std::span<const model::Event>)>& fn)>;
 
   // `store` defaults to an InMemoryFlagStore (the server passes a
   // SqliteFlagStore). `clock` must outlive the engine.
@@ -63,6 +69,19 @@ class DetectionEngine {
   // threshold (or is exempt) is retracted. Listeners hear kFlagged,
   // kUpdated and kRetracted only for flags that changed.
   std::vector<Flag> ScoreDay(int64_t day);
+  // Scores days [from_day, to_day] from the stored events (SetEventScan),
+  // as ScoreDay does from the live aggregates: one scan of the events
+  // received since the start of each chunk of rescore_chunk_days days.
+  // Unsupported without a scan; InvalidArgument for a reversed range.
+  Result<std::vector<ScoreDayStats>> Rescore(int64_t from_day, int64_t to_day);
+  // Rescores the days older than yesterday that received events (Observe)
+  // and have had none for rescore_settle_seconds: the oldest such day and
+  // the settled ones within rescore_chunk_days after it, one pass per call.
+  // Days whose rescore fails stay pending. Returns what was scored.
+  std::vector<ScoreDayStats> RescoreSettled(TimeMs now);
+  void SetEventScan(EventScan scan);
+  // Days waiting for a rescore (for tests and metrics).
+  size_t PendingDays() const;
   int64_t DayOf(TimeMs t) const { return features_.DayOf(t); }
   // Recovery (ingest::Listener): the earliest arrival time of an event that
   // can still reach a day the feature store keeps as of `now` (the last
@@ -82,6 +101,7 @@ class DetectionEngine {
 
   void Subscribe(Listener l);
   // GET /v1/flags?date=YYYY-MM-DD|window=Nd[&state=open|confirmed|dismissed][&user=u] (viewer)
+  // POST /v1/flags/rescore?from=YYYY-MM-DD&to=YYYY-MM-DD (admin, at most 62 days)
   // POST /v1/flags/{id}/confirm, POST /v1/flags/{id}/dismiss, body {"note": "..."} (admin)
   void RegisterRoutes(http::Router& router);
 
@@ -93,6 +113,7 @@ class DetectionEngine {
  private:
   void Notify(const Flag& f, FlagEvent e);
   Flag MakeFlag(const ScoredUser& s, int64_t day, const std::string& date) const;
+  std::vector<Flag> ScoreUsers(int64_t day, std::vector<UserDayFeatures> users);
   // Retracts the open flags of `day` whose users scored below the threshold.
   void RetractBelow(int64_t day, const std::vector<ScoredUser>& scored,
                     std::vector<std::pair<Flag, FlagEvent>>* events, ScoreDayStats* stats);
@@ -105,6 +126,10 @@ class DetectionEngine {
   mutable std::mutex mu_;
   std::vector<Listener> listeners_;  // guarded by mu_
   ScoreDayStats last_;               // guarded by mu_
+  EventScan scan_;                   // guarded by mu_
+  // Days older than yesterday that received events -> the last arrival.
+  mutable std::mutex pending_mu_;
+  std::map<int64_t, TimeMs> pending_;  // guarded by pending_mu_
 };
 
 // Parses a review body {"note": "..."}; an empty body means no note.

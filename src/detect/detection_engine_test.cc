@@ -287,7 +287,7 @@ void ExpectReplayMatchesFullHistory(const char* zone) {
     model::Event e = Ev("u" + std::to_string(i % 5), "core", received, "s" + std::to_string(i / 20));
     if (i % 11 == 0) e.ts = received - 30 * kHourMs;       // late: an earlier day
     if (i % 13 == 0) e.ts = received + 50 * kMinuteMs;     // client clock ahead
-    if (i % 17 == 0) e.ts = received - 3 * kDayMs;         // too late: filed at arrival
+    if (i % 17 == 0) e.ts = received - 3 * kDayMs;         // too late: left to a rescore of its day
     all.Observe(e);
     if (received >= horizon) replayed.Observe(e);
     else ++skipped;
@@ -309,6 +309,63 @@ void ExpectReplayMatchesFullHistory(const char* zone) {
       EXPECT_EQ(a[i].gaps, b[i].gaps);
     }
   }
+}
+
+// An import of old days: the events arrive today with their own times. The
+// live aggregates leave them alone (today is not inflated); the engine notes
+// the days and, once no event has arrived for them for the settle time,
+// scores them from the stored events.
+TEST(DetectionEngine, ImportedOldDaysAreScoredOnceSettled) {
+  const TimeMs now = kDay0 + 30 * kDayMs + 10 * kHourMs;
+  FakeClock clock(now);
+  DetectConfig cfg = Config();
+  cfg.rescore_settle_seconds = 60;
+  DetectionEngine engine(cfg, clock);
+  std::vector<model::Event> stored;  // the "database"
+  engine.SetEventScan([&](TimeMs from, const std::function<Status(std::span<const model::Event>)>& fn) {
+    std::vector<model::Event> batch;
+    for (const auto& e : stored)
+      if (e.received >= from) batch.push_back(e);
+    return fn(batch);
+  });
+  // A loop and twelve developers on day kDay, imported 30 days later.
+  std::vector<model::Event> day;
+  for (TimeMs t = kDay0; t < kDay0 + 22 * kHourMs; t += 45 * kSecondMs) day.push_back(Ev("looper", "core", t, "loop"));
+  for (int u = 0; u < 12; ++u) {  // as in Populate: human pace, commits
+    std::string name = "dev" + std::to_string(u);
+    TimeMs t = kDay0 + 9 * kHourMs + u * kMinuteMs;
+    for (int i = 0; i < 60; ++i) {
+      t += (i % 7 == 0 ? 20 : 1 + (i * 37 + u) % 5) * kMinuteMs;
+      day.push_back(Ev(name, "core", t, name + "-s" + std::to_string(i / 20)));
+    }
+    model::Event o = Ev(name, "core", t, name + "-s0");
+    o.type = model::EventType::kOutcome, o.outcome_kind = "commit";
+    for (int k = 0; k < 5; ++k) day.push_back(o);
+  }
+  for (auto& e : day) {
+    e.received = now;
+    stored.push_back(e);
+    engine.Observe(e);
+  }
+  EXPECT_TRUE(engine.features().Collect(engine.DayOf(now)).empty()) << "an import must not be filed under today";
+  EXPECT_EQ(engine.PendingDays(), 1u);
+  EXPECT_TRUE(engine.RescoreSettled(now + 30 * kSecondMs).empty());  // still arriving
+  auto scored = engine.RescoreSettled(now + 61 * kSecondMs);
+  ASSERT_EQ(scored.size(), 1u);
+  EXPECT_EQ(scored[0].day, kDay);
+  EXPECT_EQ(scored[0].users, 13u);
+  EXPECT_EQ(engine.PendingDays(), 0u);
+  auto flag = engine.flags().Find("looper", kDay);
+  ASSERT_TRUE(flag.has_value());
+  EXPECT_TRUE(flag->flagged);
+  EXPECT_FALSE(engine.flags().Find("dev0", kDay).has_value());
+  // The same range on demand; a reversed range and a missing scan are errors.
+  auto again = engine.Rescore(kDay - 1, kDay);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->size(), 2u);
+  EXPECT_FALSE(engine.Rescore(kDay, kDay - 1).ok());
+  DetectionEngine no_store(cfg, clock);
+  EXPECT_FALSE(no_store.Rescore(kDay, kDay).ok());
 }
 
 TEST(DetectionReplay, HorizonKeepsEveryRetainedDayUtc) { ExpectReplayMatchesFullHistory("UTC"); }

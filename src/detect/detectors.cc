@@ -17,6 +17,15 @@
 //    at a "clearly beyond" point; the day's score is the maximum plus 5 per
 //    additional detector. Wasted tokens are the tokens not covered by
 //    outcomes at peer efficiency: tokens x (1 - min(1, outcome ratio)).
+// 5. One weak signal never convicts. High confidence counts as waste and
+//    throttles without review, so it needs two detectors resting on
+//    independent evidence (timing, prompt text, output size, sessions,
+//    cache, volume), or one whose evidence is conclusive: a bar so far past
+//    its threshold that no legitimate use reaches it (22 hours at a timer's
+//    regularity, 90% exact repeats, 32 sessions at once). A near-duplicate
+//    rate is never conclusive alone: it is an estimate from a 64-bit sketch,
+//    and a lone missing outcome is not evidence at all where the user's team
+//    or source reports no outcomes (min_outcome_coverage).
 #include "detect/detectors.h"
 
 #include <algorithm>
@@ -33,9 +42,16 @@ double Lin(double x, double from, double to) {
   return std::clamp((x - from) / (to - from), 0.0, 1.0);
 }
 
-Reason Make(const char* detector, std::string summary, double strength,
-            std::vector<Evidence> ev) {
+Reason Make(const char* detector, std::string summary, double strength, std::vector<Evidence> ev,
+            bool conclusive = false) {
+  if (conclusive) ev.push_back({"conclusive", 1});
   return Reason{detector, std::move(summary), std::move(ev), 50 + 50 * std::clamp(strength, 0.0, 1.0)};
+}
+
+double EvidenceValue(const Reason& r, std::string_view name) {
+  for (const Evidence& e : r.evidence)
+    if (e.name == name) return e.value;
+  return 0;
 }
 
 bool Enough(const UserDayFeatures& f, const DetectConfig& cfg) { return f.requests >= cfg.min_requests; }
@@ -64,7 +80,8 @@ std::optional<Reason> DetectIdleLoop(const UserDayFeatures& f, const PeerBaselin
                           f.hours_active, f.gap_cv, f.requests, f.outcomes),
               s,
               {{"hours_active", double(f.hours_active)}, {"gap_cv", f.gap_cv},
-               {"requests", double(f.requests)}, {"outcomes", double(f.outcomes)}});
+               {"requests", double(f.requests)}, {"outcomes", double(f.outcomes)}},
+              f.hours_active >= cfg.idle_conclusive_hours && f.gap_cv <= cfg.idle_conclusive_gap_cv);
 }
 
 std::optional<Reason> DetectRepetitivePrompts(const UserDayFeatures& f, const PeerBaseline& p,
@@ -88,7 +105,8 @@ std::optional<Reason> DetectRepetitivePrompts(const UserDayFeatures& f, const Pe
               s,
               {{"prompts", double(f.prompts)}, {"repeat_prompts", double(f.repeat_prompts)},
                {"exact_dup_rate", f.exact_dup_rate}, {"near_dup_rate", f.near_dup_rate},
-               {"low_entropy_share", le}});
+               {"low_entropy_share", le}},
+              (dup && f.exact_dup_rate >= cfg.repeat_conclusive_rate) || (low && le >= cfg.repeat_conclusive_rate));
 }
 
 std::optional<Reason> DetectOutputFarming(const UserDayFeatures& f, const PeerBaseline& p,
@@ -104,7 +122,8 @@ std::optional<Reason> DetectOutputFarming(const UserDayFeatures& f, const PeerBa
                           f.output_ratio, f.output_per_request, mult, f.outcomes),
               s,
               {{"output_ratio", f.output_ratio}, {"output_per_request", f.output_per_request},
-               {"peer_output_per_request", p.output_per_request}, {"outcomes", double(f.outcomes)}});
+               {"peer_output_per_request", p.output_per_request}, {"outcomes", double(f.outcomes)}},
+              f.output_ratio >= cfg.output_conclusive_ratio && mult >= 2 * cfg.output_peer_multiple);
 }
 
 std::optional<Reason> DetectParallelFarm(const UserDayFeatures& f, const PeerBaseline& p,
@@ -118,7 +137,8 @@ std::optional<Reason> DetectParallelFarm(const UserDayFeatures& f, const PeerBas
                           f.max_concurrency, p.concurrency, f.sessions, f.clients, f.outcomes),
               Lin(f.max_concurrency, thr, 4 * thr),
               {{"max_concurrency", double(f.max_concurrency)}, {"peer_concurrency", p.concurrency},
-               {"sessions", double(f.sessions)}, {"clients", double(f.clients)}});
+               {"sessions", double(f.sessions)}, {"clients", double(f.clients)}},
+              f.max_concurrency >= cfg.parallel_conclusive_multiple * thr);
 }
 
 std::optional<Reason> DetectBotFarm(const UserDayFeatures& f, const PeerBaseline& p, const DetectConfig& cfg) {
@@ -140,7 +160,8 @@ std::optional<Reason> DetectBotFarm(const UserDayFeatures& f, const PeerBaseline
   return Make("bot_farm", std::move(summary), s,
               {{"cluster_accounts", double(f.cluster_accounts)}, {"template_share", f.cluster_share},
                {"cluster_productive_share", f.cluster_productive}, {"sync_accounts", double(f.sync_accounts)},
-               {"outcomes", double(f.outcomes)}});
+               {"outcomes", double(f.outcomes)}},
+              templates && timing);  // shared templates and shared timing: two kinds of evidence
 }
 
 std::optional<Reason> DetectCacheReplay(const UserDayFeatures& f, const PeerBaseline& p,
@@ -166,6 +187,9 @@ std::optional<Reason> DetectCacheReplay(const UserDayFeatures& f, const PeerBase
 std::optional<Reason> DetectOutcomeFreeBurn(const UserDayFeatures& f, const PeerBaseline& p,
                                             const DetectConfig& cfg) {
   if (!Enough(f, cfg) || p.outcomes_per_mtok <= 0) return std::nullopt;  // no outcome data: no opinion
+  // The user's team or source has no outcome integration: nothing is missing.
+  if (p.team_outcome_coverage < cfg.min_outcome_coverage || p.source_outcome_coverage < cfg.min_outcome_coverage)
+    return std::nullopt;
   double vol = Mult(double(f.tokens), p.tokens);
   double ratio = OutcomeRatio(f, p);
   if (vol < cfg.burn_peer_multiple || f.outcome_free_share < cfg.burn_outcome_free_share ||
@@ -180,6 +204,32 @@ std::optional<Reason> DetectOutcomeFreeBurn(const UserDayFeatures& f, const Peer
                {"outcome_free_share", f.outcome_free_share}, {"outcome_ratio", ratio}});
 }
 
+bool Conclusive(const Reason& r) { return EvidenceValue(r, "conclusive") > 0; }
+
+std::string EvidenceBasis(const Reason& r, const DetectConfig& cfg) {
+  if (r.detector == "idle_loop") return "timing";
+  if (r.detector == "repetitive_prompts") return "prompts";
+  if (r.detector == "output_farming") return "output";
+  if (r.detector == "parallel_farm") return "sessions";
+  if (r.detector == "cache_replay") return "cache";
+  if (r.detector == "bot_farm")
+    return EvidenceValue(r, "template_share") >= cfg.cluster_key_share &&
+                   EvidenceValue(r, "cluster_accounts") >= cfg.cluster_min_accounts
+               ? "prompts"
+               : "timing";
+  return "volume";  // outcome_free_burn
+}
+
+bool EvidenceSuffices(const std::vector<Reason>& reasons, const DetectConfig& cfg) {
+  std::vector<std::string> bases;
+  for (const Reason& r : reasons) {
+    if (Conclusive(r)) return true;
+    std::string b = EvidenceBasis(r, cfg);
+    if (std::find(bases.begin(), bases.end(), b) == bases.end()) bases.push_back(std::move(b));
+  }
+  return bases.size() >= 2;
+}
+
 Verdict Evaluate(const UserDayFeatures& f, const PeerBaseline& p, const DetectConfig& cfg) {
   Verdict v;
   v.exempt = cfg.exempt.count(f.user) > 0;
@@ -192,6 +242,11 @@ Verdict Evaluate(const UserDayFeatures& f, const PeerBaseline& p, const DetectCo
   std::sort(v.reasons.begin(), v.reasons.end(),
             [](const Reason& a, const Reason& b) { return a.score > b.score; });
   v.score = std::min(100.0, v.reasons[0].score + 5.0 * double(v.reasons.size() - 1));
+  double hold = std::max(cfg.flag_score, cfg.high_confidence_score - 1);
+  if (v.score > hold && !EvidenceSuffices(v.reasons, cfg)) {
+    v.score = hold;
+    v.held_below_high_confidence = true;
+  }
   double covered = std::min(1.0, OutcomeRatio(f, p));
   v.wasted_tokens = static_cast<int64_t>(double(f.tokens) * (1 - covered));
   return v;

@@ -21,6 +21,11 @@ struct PeerBaseline {
   double tokens = 0, requests = 0;
   double outcomes_per_mtok = 0;  // over peers with at least one outcome
   double output_per_request = 0, cache_read_per_request = 0, concurrency = 0;
+  // Outcome coverage: the share of the user's team, and of the users whose
+  // main source is the user's, that reported an outcome that day (over users
+  // with min_requests). Below min_outcome_coverage a missing outcome is no
+  // evidence: the team or source has no outcome integration.
+  double team_outcome_coverage = 1, source_outcome_coverage = 1;
 };
 
 struct Evidence {
@@ -38,7 +43,11 @@ struct Reason {
 };
 
 struct Verdict {
+  // Highest detector score + 5 per additional detector, at most 100; held
+  // just below high_confidence_score unless the evidence policy is met
+  // (EvidenceSuffices).
   double score = 0;
+  bool held_below_high_confidence = false;
   bool exempt = false;
   int64_t wasted_tokens = 0;
   std::vector<Reason> reasons;
@@ -56,6 +65,16 @@ std::optional<Reason> DetectParallelFarm(const UserDayFeatures& f, const PeerBas
 std::optional<Reason> DetectBotFarm(const UserDayFeatures& f, const PeerBaseline& p, const DetectConfig& cfg);
 std::optional<Reason> DetectCacheReplay(const UserDayFeatures& f, const PeerBaseline& p, const DetectConfig& cfg);
 std::optional<Reason> DetectOutcomeFreeBurn(const UserDayFeatures& f, const PeerBaseline& p, const DetectConfig& cfg);
+
+// A reason whose own evidence is conclusive carries {"conclusive", 1}.
+bool Conclusive(const Reason& r);
+// What a reason's evidence rests on: "timing", "prompts", "output",
+// "sessions", "cache" or "volume". Two reasons are independent when their
+// bases differ (bot_farm rests on prompts or timing, whichever linked it).
+std::string EvidenceBasis(const Reason& r, const DetectConfig& cfg);
+// The evidence policy: high confidence needs a conclusive reason, or two
+// reasons on independent bases.
+bool EvidenceSuffices(const std::vector<Reason>& reasons, const DetectConfig& cfg);
 
 Verdict Evaluate(const UserDayFeatures& f, const PeerBaseline& p, const DetectConfig& cfg);
 

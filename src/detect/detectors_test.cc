@@ -150,6 +150,64 @@ TEST_F(DetectorsTest, OutcomeFreeBurn) {
   EXPECT_FALSE(DetectOutcomeFreeBurn(f, p, cfg));
 }
 
+TEST_F(DetectorsTest, MissingOutcomesAreNoEvidenceWithoutOutcomeIntegration) {
+  EXPECT_TRUE(DetectOutcomeFreeBurn(f, p, cfg));
+  p.team_outcome_coverage = 0.2;  // under a quarter of the team reports outcomes
+  EXPECT_FALSE(DetectOutcomeFreeBurn(f, p, cfg));
+  p.team_outcome_coverage = 0.9, p.source_outcome_coverage = 0;  // the user's client reports none
+  EXPECT_FALSE(DetectOutcomeFreeBurn(f, p, cfg));
+  p.source_outcome_coverage = 0.25;
+  EXPECT_TRUE(DetectOutcomeFreeBurn(f, p, cfg));
+}
+
+// One detector on a non-conclusive signal flags for review but never
+// reaches high confidence; a conclusive one, or two on independent
+// evidence, do.
+TEST_F(DetectorsTest, HighConfidenceNeedsTwoIndependentDetectorsOrConclusiveEvidence) {
+  p.team_outcome_coverage = 0;  // no outcome integration: outcome_free_burn is silent
+  f.near_dup_rate = 0.99;      // the researcher pattern: near-duplicates only
+  Verdict v = Evaluate(f, p, cfg);
+  ASSERT_EQ(v.reasons.size(), 1u);
+  EXPECT_EQ(v.reasons[0].detector, "repetitive_prompts");
+  EXPECT_GT(v.reasons[0].score, 95);
+  EXPECT_GE(v.score, cfg.flag_score);
+  EXPECT_LT(v.score, cfg.high_confidence_score);
+  EXPECT_TRUE(v.held_below_high_confidence);
+
+  f.exact_dup_rate = 0.95;  // verbatim repeats: conclusive on their own
+  v = Evaluate(f, p, cfg);
+  EXPECT_GE(v.score, cfg.high_confidence_score);
+  EXPECT_TRUE(Conclusive(v.reasons[0]));
+
+  f.exact_dup_rate = 0.05;
+  f.hours_active = 18, f.gap_cv = 0.3;  // a loop, but not conclusive alone: timing + prompts
+  v = Evaluate(f, p, cfg);
+  ASSERT_EQ(v.reasons.size(), 2u);
+  EXPECT_FALSE(Conclusive(v.reasons[0]) || Conclusive(v.reasons[1]));
+  EXPECT_GE(v.score, cfg.high_confidence_score);
+  EXPECT_FALSE(v.held_below_high_confidence);
+
+  // Shared templates rest on the same prompt evidence as near-duplicates.
+  f.hours_active = 10, f.gap_cv = 2;
+  f.cluster_accounts = 6, f.cluster_share = 0.9;
+  v = Evaluate(f, p, cfg);
+  ASSERT_EQ(v.reasons.size(), 2u);
+  EXPECT_EQ(EvidenceBasis(v.reasons[0], cfg), "prompts");
+  EXPECT_EQ(EvidenceBasis(v.reasons[1], cfg), "prompts");
+  EXPECT_LT(v.score, cfg.high_confidence_score);
+}
+
+TEST_F(DetectorsTest, ConclusiveBars) {
+  f.hours_active = 21, f.gap_cv = 0.1;
+  EXPECT_FALSE(Conclusive(*DetectIdleLoop(f, p, cfg)));
+  f.hours_active = 22;
+  EXPECT_TRUE(Conclusive(*DetectIdleLoop(f, p, cfg)));
+  f.max_concurrency = 31;  // 4x the floor of 8 is 32
+  EXPECT_FALSE(Conclusive(*DetectParallelFarm(f, p, cfg)));
+  f.max_concurrency = 32;
+  EXPECT_TRUE(Conclusive(*DetectParallelFarm(f, p, cfg)));
+}
+
 TEST_F(DetectorsTest, EvaluateCombinesAndEstimatesWaste) {
   f.hours_active = 22, f.gap_cv = 0.05;
   Verdict v = Evaluate(f, p, cfg);
@@ -188,7 +246,7 @@ TEST(DetectConfig, SetOptionByName) {
   EXPECT_TRUE(SetDetectOption(cfg, "retract_margin", 5).ok());
   EXPECT_DOUBLE_EQ(cfg.retract_margin, 5);
   EXPECT_FALSE(SetDetectOption(cfg, "retract_margin", -1).ok());
-  EXPECT_EQ(DetectOptionNames().size(), 37u);
+  EXPECT_EQ(DetectOptionNames().size(), 46u);
 }
 
 }  // namespace

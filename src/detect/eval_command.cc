@@ -11,6 +11,8 @@
 #include <cstdio>
 #include <fstream>
 #include <iterator>
+#include <memory>
+#include <algorithm>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -26,9 +28,54 @@ double Div(double a, double b) { return b > 0 ? a / b : 0; }
 
 }  // namespace
 
+OrgUnderTest PersonaOrg(const sim::PersonaOptions& o) {
+  auto sim = std::make_shared<sim::PersonaSim>(o);
+  OrgUnderTest org;
+  org.generator = "personas";
+  std::vector<std::string> exempt = sim->ExemptUsers();
+  for (const sim::PersonaUser& u : sim->users())
+    org.users.push_back({u.name, u.team, sim::PersonaName(u.persona), sim::IsFarming(u.persona),
+                         std::find(exempt.begin(), exempt.end(), u.name) != exempt.end()});
+  for (int p = 0; p < sim::kPersonaCount; ++p) org.persona_order.push_back(sim::PersonaName(static_cast<sim::Persona>(p)));
+  org.ordinary = sim::PersonaName(sim::Persona::kNormal);
+  org.days = o.days, org.start = o.start;
+  org.generate = [sim](int d, std::vector<model::Event>* out) { sim->GenerateDay(d, out); };
+  return org;
+}
+
+Result<OrgUnderTest> CorpusOrgUnderTest(const sim::PersonaOptions& o, const std::string& corpus_dir) {
+  BR_ASSIGN_OR_RETURN(sim::TextCorpus corpus, sim::LoadTextCorpus(corpus_dir));
+  sim::CorpusOrgOptions co;
+  co.users = o.users, co.days = o.days, co.seed = o.seed, co.start = o.start, co.farm_share = o.farm_share;
+  auto gen = std::make_shared<sim::CorpusOrg>(co, std::move(corpus));
+  OrgUnderTest org;
+  org.generator = "corpus";
+  org.users = gen->users();
+  for (const auto& u : org.users)
+    if (std::find(org.persona_order.begin(), org.persona_order.end(), u.persona) == org.persona_order.end())
+      org.persona_order.push_back(u.persona);
+  std::stable_partition(org.persona_order.begin(), org.persona_order.end(), [&](const std::string& p) {
+    for (const auto& u : org.users)
+      if (u.persona == p) return !u.farming;
+    return true;
+  });
+  org.ordinary = "engineer";
+  org.days = o.days, org.start = o.start;
+  org.generate = [gen](int d, std::vector<model::Event>* out) { gen->GenerateDay(d, out); };
+  return org;
+}
+
 Result<EvalReport> RunEvaluation(const EvalOptions& options, DetectionEngine& engine, IngestFn ingest) {
+  if (options.generator == "corpus") {
+    BR_ASSIGN_OR_RETURN(OrgUnderTest org, CorpusOrgUnderTest(options.sim, options.corpus_dir));
+    return RunEvaluationOn(org, options.min_flag_days, engine, std::move(ingest));
+  }
+  return RunEvaluationOn(PersonaOrg(options.sim), options.min_flag_days, engine, std::move(ingest));
+}
+
+Result<EvalReport> RunEvaluationOn(const OrgUnderTest& org, int min_flag_days, DetectionEngine& engine,
+                                   IngestFn ingest) {
   auto t0 = std::chrono::steady_clock::now();
-  sim::PersonaSim sim(options.sim);
   if (!ingest) {
     ingest = [&engine](std::vector<model::Event> evs) {
       for (const auto& e : evs) engine.Observe(e);
@@ -36,52 +83,47 @@ Result<EvalReport> RunEvaluation(const EvalOptions& options, DetectionEngine& en
     };
   }
   EvalReport rep;
+  rep.generator = org.generator;
   std::unordered_map<std::string, int> flagged_days;
-  std::unordered_map<std::string, std::string> top_reason;  // last top detector, for the table
+  std::unordered_set<std::string> high_confidence;
   std::unordered_map<std::string, std::map<std::string, int>> reasons_by_user;
-  std::unordered_map<std::string, int> active_days;
-  int64_t first_day = FloorDiv(options.sim.start, kDayMs);
-  for (int d = 0; d <= options.sim.days; ++d) {
+  int64_t first_day = FloorDiv(org.start, kDayMs);
+  for (int d = 0; d <= org.days; ++d) {
     std::vector<model::Event> evs;
-    if (d < options.sim.days) sim.GenerateDay(d, &evs);
+    if (d < org.days) org.generate(d, &evs);
     rep.events += static_cast<int64_t>(evs.size());
-    if (d < options.sim.days) {
-      for (const auto& e : evs)
-        if (e.type == model::EventType::kUsage && FloorDiv(e.ts, kDayMs) == first_day + d) active_days[e.user];
-    }
     BR_RETURN_IF_ERROR(ingest(std::move(evs)));
     if (d == 0) continue;
     rep.feature_bytes = std::max(rep.feature_bytes, engine.features().ApproxBytes());
     for (const Flag& f : engine.ScoreDay(first_day + d - 1)) {
       ++flagged_days[f.user];
+      if (f.high_confidence) high_confidence.insert(f.user);
       for (const Reason& r : f.reasons) ++reasons_by_user[f.user][r.detector];
     }
     rep.max_score_seconds = std::max(rep.max_score_seconds, engine.last_stats().seconds);
     ++rep.scored_days;
   }
   // Per persona and overall.
-  std::vector<PersonaResult> per(sim::kPersonaCount);
-  for (int p = 0; p < sim::kPersonaCount; ++p) {
-    per[p].persona = sim::PersonaName(static_cast<sim::Persona>(p));
-    per[p].farming = sim::IsFarming(static_cast<sim::Persona>(p));
-  }
+  std::map<std::string, PersonaResult> per;
   int64_t tp = 0, fp = 0, fn = 0, legit = 0, heavy = 0, fp_heavy = 0, dtp = 0, dfp = 0, dfarm = 0;
-  for (const sim::PersonaUser& u : sim.users()) {
-    PersonaResult& r = per[static_cast<int>(u.persona)];
+  for (const sim::LabelledUser& u : org.users) {
+    PersonaResult& r = per[u.persona];
+    r.persona = u.persona, r.farming = u.farming;
     ++r.users;
     int fd = flagged_days.count(u.name) ? flagged_days[u.name] : 0;
-    bool pred = fd >= options.min_flag_days;
+    bool pred = fd >= min_flag_days;
     r.flagged_users += pred;
     r.flagged_days += fd;
-    r.user_days += options.sim.days;
+    r.user_days += org.days;
     for (const auto& [det, n] : reasons_by_user[u.name]) r.detectors[det] += n;
     if (r.farming) {
       (pred ? tp : fn)++;
-      dtp += fd, dfarm += options.sim.days;
+      dtp += fd, dfarm += org.days;
     } else {
       ++legit;
       fp += pred, dfp += fd;
-      if (u.persona != sim::Persona::kNormal) ++heavy, fp_heavy += pred;
+      rep.legit_high_confidence_users += high_confidence.count(u.name) > 0;
+      if (u.persona != org.ordinary) ++heavy, fp_heavy += pred;
     }
   }
   rep.precision = Div(double(tp), double(tp + fp));
@@ -90,8 +132,8 @@ Result<EvalReport> RunEvaluation(const EvalOptions& options, DetectionEngine& en
   rep.fpr_heavy_legit = Div(double(fp_heavy), double(heavy));
   rep.day_precision = Div(double(dtp), double(dtp + dfp));
   rep.day_recall = Div(double(dtp), double(dfarm));
-  for (auto& r : per)
-    if (r.users > 0) rep.personas.push_back(std::move(r));
+  for (const std::string& p : org.persona_order)
+    if (per.count(p)) rep.personas.push_back(std::move(per[p]));
   rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return rep;
 }
@@ -124,20 +166,21 @@ Result<ForeignOrgResult> RunForeignOrg(int users, int days, uint64_t seed, int m
 }
 
 std::string FormatReport(const EvalReport& r) {
-  std::string s = fmt::format("{:<16} {:>7} {:>7} {:>8} {:>9}  {}\n", "persona", "label", "users", "flagged",
-                              "rate", "flagged days per detector (a day may count for several)");
+  std::string s = fmt::format("generator: {}\n{:<18} {:>7} {:>7} {:>8} {:>9}  {}\n", r.generator, "persona", "label",
+                              "users", "flagged", "rate", "flagged days per detector (a day may count for several)");
   for (const auto& p : r.personas) {
     std::string dets;
     for (const auto& [d, n] : p.detectors) dets += fmt::format("{}={} ", d, n);
-    s += fmt::format("{:<16} {:>7} {:>7} {:>8} {:>8.1f}%  {}\n", p.persona, p.farming ? "farm" : "legit", p.users,
+    s += fmt::format("{:<18} {:>7} {:>7} {:>8} {:>8.1f}%  {}\n", p.persona, p.farming ? "farm" : "legit", p.users,
                      p.flagged_users, 100.0 * Div(p.flagged_users, p.users), dets);
   }
   s += fmt::format(
-      "\nusers:     precision {:.3f}  recall {:.3f}  FPR legit {:.4f}  FPR legit non-ordinary {:.4f}\n"
+      "\nusers:     precision {:.3f}  recall {:.3f}  FPR legit {:.4f}  FPR legit non-ordinary {:.4f}  "
+      "legit at high confidence {}\n"
       "user-days: precision {:.3f}  recall {:.3f}\n"
       "{} events, {} days scored, {:.1f} s total, slowest ScoreDay {:.3f} s, feature memory {:.1f} MB\n"
-      "targets (precision>=0.95, recall>=0.90, FPR heavy legit<=0.005): {}\n",
-      r.precision, r.recall, r.fpr_legit, r.fpr_heavy_legit, r.day_precision, r.day_recall, r.events, r.scored_days,
+      "targets (precision>=0.95, recall>=0.90, FPR legit and non-ordinary<=0.005, none at high confidence): {}\n",
+      r.precision, r.recall, r.fpr_legit, r.fpr_heavy_legit, r.legit_high_confidence_users, r.day_precision, r.day_recall, r.events, r.scored_days,
       r.seconds, r.max_score_seconds, double(r.feature_bytes) / 1e6, r.MeetsTargets() ? "MET" : "MISSED");
   if (r.foreign.users > 0)
     s += fmt::format("foreign org (foundation simulator, all legitimate): {} active users, {} events, "
@@ -150,7 +193,9 @@ std::string FormatReport(const EvalReport& r) {
 std::string ReportJson(const EvalReport& r) {
   JsonWriter w;
   w.BeginObject();
+  w.Key("generator").String(r.generator);
   w.Key("precision").Double(r.precision).Key("recall").Double(r.recall);
+  w.Key("legit_high_confidence_users").Int(r.legit_high_confidence_users);
   w.Key("fpr_legit").Double(r.fpr_legit).Key("fpr_heavy_legit").Double(r.fpr_heavy_legit);
   w.Key("day_precision").Double(r.day_precision).Key("day_recall").Double(r.day_recall);
   w.Key("events").Int(r.events).Key("seconds").Double(r.seconds);
@@ -209,8 +254,10 @@ Result<std::vector<std::string>> LoadPromptLines(const std::string& path) {
 
 int RunEvalDetection(const EvalOptions& options) {
   DetectConfig cfg;
-  sim::PersonaSim probe(options.sim);
-  for (auto& u : probe.ExemptUsers()) cfg.exempt.insert(u);
+  if (options.generator == "personas") {
+    sim::PersonaSim probe(options.sim);
+    for (auto& u : probe.ExemptUsers()) cfg.exempt.insert(u);
+  }
   FakeClock clock(options.sim.start);
   DetectionEngine engine(cfg, clock);
   IngestFn ingest;
@@ -271,6 +318,12 @@ void AddEvalDetectionCommand(CLI::App& app) {
          "Legitimate personas take their prompts from this file (one per line, \\n for a line break) "
          "instead of generated words")
       ->check(CLI::ExistingFile);
+  sub->add_option("--generator", opts->generator,
+                  "Labelled organisation: personas (src/sim/personas.cc) or corpus (src/sim/corpus_org.cc, "
+                  "independent, real text)")
+      ->capture_default_str()->check(CLI::IsMember({"personas", "corpus"}));
+  sub->add_option("--corpus", opts->corpus_dir, "Real-text corpus for --generator corpus")
+      ->capture_default_str()->check(CLI::ExistingDirectory);
   sub->add_flag("--check", opts->check, "Exit 1 when a quality target is missed");
   sub->add_flag("--json", opts->json, "Print the report as JSON");
   sub->callback([opts] {

@@ -57,6 +57,30 @@ TEST(EvalDetection, SmallOrgWithOtherLegitPromptsMeetsTargets) {
   EXPECT_LE(rep->fpr_legit, 0.005);
 }
 
+// The independent generator on real text (sim/corpus_org.cc): researchers
+// with long distinct documents and no outcomes, log pasters, teams without
+// outcome integration. No legitimate user may reach high confidence.
+TEST(EvalDetection, CorpusOrgMeetsTargetsWithNoLegitimateUserAtHighConfidence) {
+  const char* src = std::getenv("BURNRATE_SOURCE_DIR");
+  sim::PersonaOptions o;
+  o.users = 400, o.days = 4, o.seed = 3, o.farm_share = 0.12;
+  auto org = CorpusOrgUnderTest(o, std::string(src ? src : ".") + "/tests/data/real_text");
+  ASSERT_TRUE(org.ok()) << org.status().ToString();
+  FakeClock clock(o.start);
+  DetectionEngine engine(DetectConfig{}, clock);
+  auto rep = RunEvaluationOn(*org, 2, engine);
+  ASSERT_TRUE(rep.ok());
+  std::printf("%s", FormatReport(*rep).c_str());
+  bool researchers = false;
+  for (const auto& p : rep->personas) researchers |= p.persona == "researcher" && p.users > 0;
+  EXPECT_TRUE(researchers);
+  EXPECT_GE(rep->precision, 0.95);
+  EXPECT_GE(rep->recall, 0.90);
+  EXPECT_LE(rep->fpr_legit, 0.005);
+  EXPECT_EQ(rep->legit_high_confidence_users, 0);
+  EXPECT_FALSE(CorpusOrgUnderTest(o, "/nonexistent").ok());
+}
+
 TEST(EvalDetection, PromptLinesSkipCommentsAndBlanksAndUnescapeNewlines) {
   auto p = ParsePromptLines("# comment\ncontinue\r\n\nline one\\nline two\nends with a backslash\\\nno newline at end");
   EXPECT_EQ(p, (std::vector<std::string>{"continue", "line one\nline two", "ends with a backslash\\", "no newline at end"}));

@@ -12,13 +12,24 @@ int64_t FeatureStore::DayOf(TimeMs t) const {
   return cfg_.tz.LocalDay(t);
 }
 
+namespace {
+// The time an event counts at: its own, unless a client clock ahead of the
+// server puts it more than an hour after its arrival.
+TimeMs TrustedTime(const model::Event& e) {
+  if (e.received > 0 && (e.ts <= 0 || e.ts > e.received + kHourMs)) return e.received;
+  return e.ts;
+}
+}  // namespace
+
+int64_t FeatureStore::EventDay(const model::Event& e) const { return DayOf(TrustedTime(e)); }
+
 void FeatureStore::Observe(const model::Event& e) {
   if (e.user.empty()) return;
-  // A client clock far from the server's is not trusted for the day: events
-  // may be late (up to 2 days) but not from the future, which would also
-  // age out days that are not scored yet.
-  TimeMs ts = e.ts;
-  if (e.received > 0 && (ts <= 0 || ts > e.received + kHourMs || ts < e.received - 2 * kDayMs)) ts = e.received;
+  // Live aggregates keep the last retain_days days: an event from an older
+  // day (late, imported or replayed) is left to a rescore of its day from
+  // the store (DetectionEngine::Rescore), not filed under today.
+  TimeMs ts = TrustedTime(e);
+  if (e.received > 0 && ts < e.received - 2 * kDayMs) return;
   int64_t day = DayOf(ts);
   Shard& sh = shards_[Hash64(e.user) % kShards];
   std::lock_guard<std::mutex> lock(sh.mu);
@@ -31,7 +42,21 @@ void FeatureStore::Observe(const model::Event& e) {
     dit = sh.days.find(day);
     if (dit == sh.days.end()) return;
   }
-  UserDayStats& st = dit->second[e.user];
+  Fold(e, ts, day, dit->second);
+}
+
+void FeatureStore::ObserveHistorical(const model::Event& e, int64_t from_day, int64_t to_day) {
+  if (e.user.empty()) return;
+  TimeMs ts = TrustedTime(e);
+  int64_t day = DayOf(ts);
+  if (day < from_day || day > to_day) return;
+  Shard& sh = shards_[Hash64(e.user) % kShards];
+  std::lock_guard<std::mutex> lock(sh.mu);
+  Fold(e, ts, day, sh.days[day]);
+}
+
+void FeatureStore::Fold(const model::Event& e, TimeMs ts, int64_t day, DayMap& users) {
+  UserDayStats& st = users[e.user];
   if (e.type == model::EventType::kUsage) {
     TimeMs start = cfg_.tz.name() == "UTC" ? day * kDayMs : cfg_.tz.DayStart(ts);
     st.AddUsage(e, ts, start, cfg_);

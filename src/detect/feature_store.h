@@ -26,6 +26,14 @@ class FeatureStore {
   explicit FeatureStore(const DetectConfig& cfg) : cfg_(cfg) {}
 
   void Observe(const model::Event& e);
+  // Rescoring from stored events: folds `e` into the local day of its own
+  // time when that day is within [from_day, to_day] (the event's time is
+  // trusted for the past; a time in the future of its arrival falls back to
+  // the arrival, as in Observe). Nothing is pruned.
+  void ObserveHistorical(const model::Event& e, int64_t from_day, int64_t to_day);
+  // The local day an event counts for: its own time, unless that is after
+  // its arrival by more than an hour (a client clock ahead).
+  int64_t EventDay(const model::Event& e) const;
   // Features of every user with events on local day `day` (unordered).
   std::vector<UserDayFeatures> Collect(int64_t day) const;
   // Usage of one user over the rolling hour ending at `now`: the current
@@ -46,6 +54,7 @@ class FeatureStore {
     mutable std::mutex mu;
     std::map<int64_t, DayMap> days;  // guarded by mu
   };
+  void Fold(const model::Event& e, TimeMs ts, int64_t day, DayMap& users);
   const DetectConfig& cfg_;
   std::array<Shard, kShards> shards_;
 };

@@ -49,6 +49,13 @@ void WriteFlag(JsonWriter& w, const Flag& f) {
   w.EndObject();
 }
 
+// A day number from YYYY-MM-DD.
+Result<int64_t> ParseDay(std::string_view date) {
+  auto t = ParseRfc3339(std::string(date) + "T00:00:00Z");
+  if (!t.ok() || date.size() != 10) return Status::InvalidArgument("date must be YYYY-MM-DD");
+  return FloorDiv(*t, kDayMs);
+}
+
 // Resolves ?date= or ?window=Nd to an inclusive day range; errors name the field.
 Result<std::pair<int64_t, int64_t>> DayRange(const http::Request& req, int64_t today) {
   std::string_view date = req.Query("date"), window = req.Query("window");
@@ -104,6 +111,31 @@ void DetectionEngine::RegisterRoutes(http::Router& router) {
       if (!state.empty() && state != ReviewStateName(f.state)) continue;
       if (!user.empty() && user != f.user) continue;
       WriteFlag(w, f);
+    }
+    w.EndArray().EndObject();
+    return http::Response::Json(w.Take());
+  });
+  // Before /v1/flags/{id}/...: "rescore" is not a flag id.
+  router.AddSync("POST", "/v1/flags/rescore", http::Role::kAdmin, [this](http::Request& req) {
+    int64_t days[2];
+    const char* names[2] = {"from", "to"};
+    for (int i = 0; i < 2; ++i) {
+      auto d = ParseDay(req.Query(names[i]));
+      if (!d.ok())
+        return http::ErrorResponse(Status::InvalidArgument(std::string(names[i]) + " must be a date YYYY-MM-DD"),
+                                   names[i]);
+      days[i] = *d;
+    }
+    if (days[1] < days[0]) return http::ErrorResponse(Status::InvalidArgument("to must not be before from"), "to");
+    if (days[1] - days[0] >= 62)
+      return http::ErrorResponse(Status::InvalidArgument("at most 62 days per rescore"), "to");
+    auto stats = Rescore(days[0], days[1]);
+    if (!stats.ok()) return http::ErrorResponse(stats.status(), "from");
+    JsonWriter w;
+    w.BeginObject().Key("days").BeginArray();
+    for (const ScoreDayStats& s : *stats) {
+      w.BeginObject().Key("date").String(FormatDate(s.day * kDayMs)).Key("users").Uint(s.users);
+      w.Key("flagged").Uint(s.flagged).Key("retracted").Uint(s.retracted).EndObject();
     }
     w.EndArray().EndObject();
     return http::Response::Json(w.Take());

@@ -3,7 +3,7 @@
 // ComputePromptFeatures() turns prompt text into model::PromptFeatures on the
 // ingest path; the text itself is then discarded. It is cheap (well under a
 // microsecond for a few-hundred-byte prompt; bounded for huge ones, which are
-// sampled): one scan to normalise, hash words and vote the SimHash, one
+// sampled): one scan to normalise, hash words and sketch their shingles, one
 // LZ-style scan of at most 4 KB for the compressibility estimate. No
 // allocation after a thread's first call.
 //
@@ -11,9 +11,13 @@
 //   compress_ratio  estimated zstd(level 1) compressed size / original size
 //                   (EstimateCompressRatio; of head + tail 2 KB each when
 //                   longer than 4 KB); low means repetitive, low-entropy text
-//   simhash         64-bit SimHash over word 2-shingles (lower-cased words);
-//                   near-duplicate prompts differ in few bits. Texts over
-//                   8 KB: of the first and last 4 KB
+//   simhash         near-duplicate fingerprint: a 64-bit 1-bit MinHash of
+//                   the word 2-shingles within lines (lower-cased words);
+//                   the Hamming distance of two estimates 32 x (1 - Jaccard
+//                   overlap of their shingle sets), so copies with small
+//                   edits differ in few bits and distinct texts in ~32
+//                   however much vocabulary they share. Texts over 8 KB:
+//                   of the first and last 4 KB
 //   exact_hash      the tokens' hashes chained (lower-cased words and
 //                   punctuation bytes; white space ignored), so equal for
 //                   exact duplicates up to case and spacing (over 8 KB: the
@@ -24,7 +28,6 @@
 #pragma once
 
 #include <cstdint>
-#include <span>
 #include <string>
 #include <string_view>
 
@@ -57,9 +60,6 @@ namespace internal {
 // ComputePromptFeatures uses here.
 enum class Simd { kNone, kAvx2, kAvx512 };
 Simd BestSimd();
-// The SimHash's vote: bit k is set when more than half of the hashes have
-// bit k set (kNone: SWAR, kAvx2, kAvx512 with AVX-512BW).
-uint64_t MajorityBits(std::span<const uint64_t> hashes, Simd simd);
 // The byte classification of one 64-byte block (shorter input is padded
 // with spaces): bit i of word_bits / punct_bits is byte i's class, lower the
 // block with ASCII capitals folded (kAvx512 with AVX-512BW; otherwise 16
@@ -75,7 +75,7 @@ Classification Classify(std::string_view block64, Simd simd);
 // fingerprints), the precomputed form ingest reads back, into an open object.
 void WritePromptFeatures(JsonWriter& w, const model::PromptFeatures& p);
 
-// Number of differing bits between two SimHashes (0..64).
+// Number of differing bits between two fingerprints (0..64).
 inline int HammingDistance(uint64_t a, uint64_t b) { return __builtin_popcountll(a ^ b); }
 
 }  // namespace burnrate::detect

@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <cstdio>
 
 #include <cctype>
 #include <random>
@@ -25,7 +24,7 @@ TEST(PromptFeatures, ExactHashIgnoresCaseAndWhitespace) {
   EXPECT_EQ(a.length, 35u);
 }
 
-TEST(PromptFeatures, SimHashSeparatesNearFromUnrelated) {
+TEST(PromptFeatures, SketchSeparatesNearFromUnrelated) {
   std::string base =
       "Please refactor the request handler so that it validates the user id before "
       "looking up the session, returns a 400 with the field name when the id is "
@@ -80,71 +79,76 @@ uint64_t ReferenceWordHash(const std::string& w) {
   return uint64_t(m) ^ uint64_t(m >> 64);
 }
 
-// The straightforward SimHash (lower-case words, one hash per word,
-// 2-shingles combined as prev * phi ^ word, majority vote per bit). The fast
-// path must give the same bits.
-uint64_t ReferenceSimHash(std::string_view text) {
-  std::vector<uint64_t> words;
+// The near-duplicate sketch written plainly: lower-cased words of each
+// line, 2-shingles within a line (prev * phi ^ word; a one-word line is the
+// word), each times phi, the minimum per bin (top 6 bits) and its bit 0;
+// an empty bin takes bit d (d - 40 past 40) of the next filled bin to its
+// right, d bins away. The fast path must give the same bits.
+uint64_t ReferenceMix(uint64_t x) { return x * 0x9E3779B97F4A7C15ull; }
+
+uint64_t ReferenceSketch(std::string_view text) {
+  std::vector<uint64_t> shingles;
+  std::vector<uint64_t> line;  // word hashes of the current line
   std::string w;
   auto word_byte = [](unsigned char c) { return std::isalnum(c) || c == '_' || c >= 0x80; };
+  auto end_line = [&] {
+    for (size_t i = 1; i < line.size(); ++i) shingles.push_back(line[i - 1] * 0x9E3779B97F4A7C15ull ^ line[i]);
+    if (line.size() == 1) shingles.push_back(line[0]);
+    line.clear();
+  };
   for (size_t i = 0; i <= text.size(); ++i) {
     if (i < text.size() && word_byte(static_cast<unsigned char>(text[i]))) {
       w += static_cast<char>(std::tolower(static_cast<unsigned char>(text[i])));
-    } else if (!w.empty()) {
-      words.push_back(ReferenceWordHash(w));
-      w.clear();
+      continue;
     }
+    if (!w.empty()) line.push_back(ReferenceWordHash(w)), w.clear();
+    if (i == text.size() || text[i] == '\n') end_line();
   }
-  std::vector<uint64_t> shingles;
-  for (size_t i = 1; i < words.size(); ++i) shingles.push_back(words[i - 1] * 0x9E3779B97F4A7C15ull ^ words[i]);
-  if (words.size() == 1) shingles.push_back(words[0]);
-  uint64_t sh = 0;
-  for (int k = 0; k < 64; ++k) {
-    size_t ones = 0;
-    for (uint64_t h : shingles) ones += (h >> k) & 1;
-    if (2 * ones > shingles.size()) sh |= 1ull << k;
+  if (shingles.empty()) return 0;
+  std::vector<uint64_t> min(64, UINT64_MAX);
+  for (uint64_t s : shingles) {
+    uint64_t m = ReferenceMix(s);
+    min[m >> 58] = std::min(min[m >> 58], m);
   }
-  return sh;
+  uint64_t bits = 0;
+  for (int i = 0; i < 64; ++i) {
+    int d = 0;
+    while (min[(i + d) % 64] == UINT64_MAX) ++d;
+    bits |= ((min[(i + d) % 64] >> (d <= 40 ? d : d - 40)) & 1) << i;
+  }
+  return bits;
 }
 
-TEST(PromptFeatures, SimHashMatchesTheReferenceDefinition) {
+TEST(PromptFeatures, SketchMatchesTheReferenceDefinition) {
   const char* pieces[] = {"Refactor", "the", "PARSER", "so", "unicode", "caf\xc3\xa9", "escapes", "are", "validated",
                           "x", "a_very_long_identifier_name_that_spans_blocks", "42", "(see", "server.cc)", "--", "\n",
-                          "\t", "  ", "don't", "UTF-8:", "\xe2\x9c\x93"};
+                          "\t", "  ", "don't", "UTF-8:", "\xe2\x9c\x93", "\n\n", ".\n"};
   std::mt19937_64 r(5);
-  for (size_t size : {0, 1, 7, 63, 64, 65, 200, 1000, 5000, 8192}) {
-    std::string t;
-    while (t.size() < size) {
-      t += pieces[r() % (sizeof(pieces) / sizeof(pieces[0]))];
-      if (r() % 3) t += ' ';
+  for (size_t size : {0, 1, 7, 63, 64, 65, 127, 128, 129, 200, 1000, 5000, 8192}) {
+    for (int rep = 0; rep < 4; ++rep) {
+      std::string t;
+      while (t.size() < size) {
+        t += pieces[r() % (sizeof(pieces) / sizeof(pieces[0]))];
+        if (r() % 3) t += ' ';
+      }
+      t.resize(size);
+      EXPECT_EQ(ComputePromptFeatures(t).simhash, ReferenceSketch(t)) << size;
     }
-    t.resize(size);
-    EXPECT_EQ(ComputePromptFeatures(t).simhash, ReferenceSimHash(t)) << size;
+  }
+  // Line feeds at block edges, and words that span a block.
+  for (size_t at : {62, 63, 64, 65, 126, 127, 128}) {
+    std::string t(300, 'a');
+    for (size_t i = 5; i < 100; i += 6) t[i] = ' ';
+    t[at] = '\n';
+    EXPECT_EQ(ComputePromptFeatures(t).simhash, ReferenceSketch(t)) << at;
   }
 }
 
-// The AVX2 and portable votes give the same bits as counting each bit, on
-// every count around the 255-hash flush and the largest a sample can give.
-TEST(PromptFeatures, MajorityBitsPathsAgree) {
-  std::mt19937_64 r(11);
-  for (size_t n : {0, 1, 2, 3, 31, 254, 255, 256, 510, 511, 1000, 4097}) {
-    for (int biased = 0; biased < 2; ++biased) {
-      std::vector<uint64_t> h(n);
-      for (auto& x : h) x = biased ? (r() | r()) & ~(r() & r()) : r();  // bits near and far from half
-      uint64_t want = 0;
-      for (int k = 0; k < 64; ++k) {
-        size_t ones = 0;
-        for (uint64_t x : h) ones += (x >> k) & 1;
-        want |= uint64_t(2 * ones > n) << k;
-      }
-      for (auto simd : {internal::Simd::kNone, internal::Simd::kAvx2, internal::Simd::kAvx512})
-        EXPECT_EQ(internal::MajorityBits(h, simd), want) << n << " path " << int(simd);
-    }
-  }
-  std::vector<uint64_t> tie = {0x1, 0x0};  // exactly half is not more than half
-  EXPECT_EQ(internal::MajorityBits(tie, internal::BestSimd()), 0u);
-  // This machine is expected to run the vector paths; say which one ran.
-  std::printf("vector path on this CPU: %d (0 none, 1 AVX2, 2 AVX-512)\n", int(internal::BestSimd()));
+TEST(PromptFeatures, ReorderedLinesKeepTheSketch) {
+  std::string a = "error: build failed in step compile\nwarning: unused variable x in foo.cc\nnote: see bar.h line 3\n";
+  std::string b = "note: see bar.h line 3\nerror: build failed in step compile\nwarning: unused variable x in foo.cc\n";
+  EXPECT_EQ(ComputePromptFeatures(a).simhash, ComputePromptFeatures(b).simhash);
+  EXPECT_NE(ComputePromptFeatures(a).exact_hash, ComputePromptFeatures(b).exact_hash);
 }
 
 // The AVX-512 and portable classifications agree on every byte value, in

@@ -1,5 +1,7 @@
 // Day scoring. Baselines are medians (nth_element, O(n) per feature) over the
-// peers with enough evidence.
+// peers with enough evidence. Outcome coverage (who reports outcomes at all)
+// is counted per team and per source, so a team or a client without outcome
+// integration is not read as producing nothing.
 //
 // The cross-account pass finds accounts whose dominant prompt templates are
 // near-identical. Each template SimHash is cut into 8 bands of 8 bits; two
@@ -230,11 +232,24 @@ std::vector<ScoredUser> Scorer::Score(std::vector<UserDayFeatures>& users) const
     PeerBaseline b = Baseline(group);
     team_base[team] = b.peers >= cfg_.min_peers ? b : org;
   }
+  // Outcome coverage per team and per source: the share of users with
+  // enough requests that reported any outcome.
+  std::unordered_map<std::string, std::pair<int, int>> team_cov, source_cov;  // with outcomes, users
+  for (const auto& u : users) {
+    if (u.requests < cfg_.min_requests) continue;
+    for (auto* c : {&team_cov[u.team], &source_cov[u.source]}) c->first += u.outcomes > 0, ++c->second;
+  }
+  auto coverage = [](const std::unordered_map<std::string, std::pair<int, int>>& m, const std::string& k) {
+    auto it = m.find(k);
+    return it == m.end() || it->second.second == 0 ? 0.0 : double(it->second.first) / it->second.second;
+  };
   std::vector<ScoredUser> out(users.size());
   std::vector<char> productive(users.size());
   for (size_t i = 0; i < users.size(); ++i) {
     out[i].features = &users[i];
     out[i].peers = team_base[users[i].team];
+    out[i].peers.team_outcome_coverage = coverage(team_cov, users[i].team);
+    out[i].peers.source_outcome_coverage = coverage(source_cov, users[i].source);
     productive[i] = Productive(users[i], out[i].peers, cfg_);
   }
   AssignClusters(users, productive);

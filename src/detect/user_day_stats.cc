@@ -108,6 +108,9 @@ void UserDayStats::AddUsage(const model::Event& e, TimeMs ts, TimeMs day_start,
   minutes_[minute / 64] |= 1ull << (minute % 64);
   AddGap(ts, cfg);
   if (e.prompt.present) AddPrompt(e.prompt, cfg);
+  auto src = std::find_if(sources_.begin(), sources_.end(), [&](const auto& s) { return s.first == e.source; });
+  if (src != sources_.end()) ++src->second;
+  else if (sources_.size() < 4) sources_.emplace_back(e.source, 1);
 
   uint64_t sk = Hash64(e.session);
   auto it = sessions_.find(sk);
@@ -147,6 +150,9 @@ static double SafeDiv(double a, double b) { return b > 0 ? a / b : 0; }
 UserDayFeatures UserDayStats::Finish(const DetectConfig& cfg) const {
   UserDayFeatures f;
   f.team = team_;
+  int64_t most = 0;
+  for (const auto& [source, n] : sources_)
+    if (n > most) most = n, f.source = source;
   f.requests = requests_, f.tokens = tokens_, f.input_side = input_side_;
   f.output = output_, f.cache_read = cache_read_, f.outcomes = outcomes_;
   for (uint32_t h : hour_requests_) f.hours_active += h > 0;
@@ -191,7 +197,7 @@ UserDayFeatures UserDayStats::Finish(const DetectConfig& cfg) const {
 }
 
 size_t UserDayStats::ApproxBytes() const {
-  return sizeof(*this) + team_.capacity() + clients_.capacity() * 8 +
+  return sizeof(*this) + team_.capacity() + clients_.capacity() * 8 + sources_.capacity() * 40 +
          sessions_.size() * (sizeof(Session) + 32) + DistinctSampler::kCapacity * 8;
 }
 

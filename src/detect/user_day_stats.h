@@ -54,6 +54,7 @@ class TemplateSummary {
 
 struct UserDayFeatures {
   std::string user, team;
+  std::string source;  // the source of most of the day's requests ("claude_code", "otlp", ...)
   int64_t day = 0;
   int64_t requests = 0, tokens = 0, input_side = 0, output = 0, cache_read = 0;
   int64_t outcomes = 0, outcome_free_tokens = 0;
@@ -121,6 +122,7 @@ class UserDayStats {
   std::unordered_map<uint64_t, Session> sessions_;
   int64_t overflow_tokens_ = 0;
   std::vector<uint64_t> clients_;  // distinct client hashes, capped at 64
+  std::vector<std::pair<std::string, int64_t>> sources_;  // requests per source, the first 4 seen
 };
 
 }  // namespace burnrate::detect
