@@ -282,7 +282,7 @@ void App::Impl::Tick() {
     }
     if (now - last_purge > kHourMs) {
       last_purge = now;
-      (void)store->Purge(now - cfg.raw_retention_days * kDayMs);
+      log::IfError(store->Purge(now - cfg.raw_retention_days * kDayMs).status(), "store.purge_failed");
     }
   }
 }

@@ -319,7 +319,7 @@ TEST_F(RoutesTest, OverviewCountsWasteOfFlagsThatCount) {
     f.flagged = true;
     f.high_confidence = high;
     f.wasted_tokens = wasted;
-    d.flags().Put(f);
+    EXPECT_TRUE(d.flags().Put(f).ok());
     return f;
   };
   int64_t today = d.DayOf(now);

@@ -71,6 +71,10 @@ std::unordered_map<std::string, Limiter> g_limits;
 
 Field::Field(std::string_view k, double v) : key(k), value(fmt::format("{:.6g}", v)) {}
 
+void IfError(const Status& s, std::string_view event) {
+  if (!s.ok()) Error(event, {{"error", s.message()}});
+}
+
 void SetLevel(Level level) { g_level = int(level); }
 Level GetLevel() { return Level(g_level.load()); }
 

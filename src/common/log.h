@@ -17,6 +17,8 @@
 #include <string>
 #include <string_view>
 
+#include "common/status.h"
+
 namespace burnrate::log {
 
 enum class Level { kDebug = 0, kInfo = 1, kWarn = 2, kError = 3 };
@@ -47,6 +49,11 @@ inline void Debug(std::string_view event, std::initializer_list<Field> f = {}) {
 inline void Info(std::string_view event, std::initializer_list<Field> f = {}) { Write(Level::kInfo, event, f); }
 inline void Warn(std::string_view event, std::initializer_list<Field> f = {}) { Write(Level::kWarn, event, f); }
 inline void Error(std::string_view event, std::initializer_list<Field> f = {}) { Write(Level::kError, event, f); }
+
+// Logs a failed `s` as an error event named `event` (with "error" = its
+// message): for background work whose failure no caller can act on, so it
+// is never dropped silently.
+void IfError(const Status& s, std::string_view event);
 
 // The line Write would print (without the rate limit), for tests.
 std::string Format(int64_t ts_ms, Level level, std::string_view event, std::initializer_list<Field> fields);

@@ -12,7 +12,7 @@
 
 namespace burnrate {
 
-class Status {
+class [[nodiscard]] Status {
  public:
   enum class Code {
     kOk = 0,
@@ -57,7 +57,7 @@ class Status {
 
 // A value or an error. Access value() only when ok().
 template <typename T>
-class Result {
+class [[nodiscard]] Result {
  public:
   Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
   Result(Status s) : v_(std::move(s)) {}     // NOLINT: implicit by design

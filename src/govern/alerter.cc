@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/json_writer.h"
+#include "common/log.h"
 #include "common/time_util.h"
 
 namespace burnrate::govern {
@@ -59,7 +60,7 @@ void Alerter::Enqueue(Alert a) {
     d.url = h.url, d.slack = h.slack;
     d.created = d.updated = clock_.NowMs();
     // A db error leaves id 0: the delivery is still attempted, not logged.
-    if (db) (void)db->InsertDelivery(d);
+    if (db) log::IfError(db->InsertDelivery(d), "alert.delivery_log_failed");
     jobs.push_back(Job{std::move(d), now});
   }
   std::lock_guard<std::mutex> l(mu_);
@@ -123,7 +124,7 @@ void Alerter::PruneLog(TimeMs now) {
   GovernDb* db = db_.load();
   TimeMs due = next_prune_ms_.load();
   if (!db || now < due || !next_prune_ms_.compare_exchange_strong(due, now + kHourMs)) return;
-  (void)db->PruneDeliveries(now - kDeliveryLogDays * kDayMs);
+  log::IfError(db->PruneDeliveries(now - kDeliveryLogDays * kDayMs), "alert.delivery_prune_failed");
 }
 
 // Runs without mu_ held; re-queues the job when another attempt is due.
@@ -150,7 +151,7 @@ void Alerter::Attempt(Job& j) {
 
 void Alerter::Record(const DeliveryRecord& d) {
   if (GovernDb* db = db_.load()) {
-    if (d.id > 0) (void)db->UpdateDelivery(d);
+    if (d.id > 0) log::IfError(db->UpdateDelivery(d), "alert.delivery_log_failed");
     return;
   }
   std::lock_guard<std::mutex> l(mu_);

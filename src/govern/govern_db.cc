@@ -94,8 +94,9 @@ Status GovernDb::AppendAudit(std::vector<AuditEntry>& entries) {
   SqliteStmt st(db_,
           "INSERT INTO govern_audit(ts, actor, action, subject, reason, detail) VALUES(?,?,?,?,?,?)");
   if (!st.ok()) {
-    Exec("ROLLBACK");
-    return DbError(db_, "prepare insert");
+    Status error = DbError(db_, "prepare insert");
+    (void)Exec("ROLLBACK");  // the error to report is the insert's, not the rollback's
+    return error;
   }
   for (AuditEntry& e : entries) {
     sqlite3_reset(st.get());
@@ -103,7 +104,7 @@ Status GovernDb::AppendAudit(std::vector<AuditEntry>& entries) {
     st.Text(5, e.reason), st.Text(6, e.detail);
     if (sqlite3_step(st.get()) != SQLITE_DONE) {
       Status s = DbError(db_, "insert audit");
-      Exec("ROLLBACK");
+      (void)Exec("ROLLBACK");  // the error to report is the insert's, not the rollback's
       return s;
     }
     e.id = sqlite3_last_insert_rowid(db_);

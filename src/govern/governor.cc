@@ -326,7 +326,7 @@ bool Governor::FireOnce(const std::string& key, TimeMs until) {
   }
   // Rare (once per threshold, subject and period), so a synchronous write
   // is fine; it lands before the alert is even queued.
-  if (GovernDb* db = alert_db_.load()) (void)db->SaveFiredAlert(key, until);
+  if (GovernDb* db = alert_db_.load()) log::IfError(db->SaveFiredAlert(key, until), "govern.alert_save_failed");
   return true;
 }
 
@@ -484,7 +484,7 @@ void Governor::Tick() {
   }
   if (GovernDb* db = alert_db_.load(); db && now >= next_prune_ms_.load()) {
     next_prune_ms_.store(now + kHourMs);
-    (void)db->PruneFiredAlerts(now - kDayMs);
+    log::IfError(db->PruneFiredAlerts(now - kDayMs), "govern.alert_prune_failed");
   }
 }
 

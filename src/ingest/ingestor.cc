@@ -124,9 +124,18 @@ struct Ingestor::Impl {
     identity.Learn(e);
     identity.Resolve(e);
     if (e.source.empty()) e.source = "api";
-    if (e.type == model::EventType::kUsage && e.cost_nanos < 0) {
+    if (e.type != model::EventType::kUsage) return;
+    if (e.cost_nanos < 0) {
       model::Priced priced = p.Price(e.model, e.tokens);
       e.cost_nanos = priced.cost_nanos, e.cost_basis = priced.basis;
+    } else if (e.cost_nanos == 0 && e.tokens.input + e.tokens.output + e.tokens.cache_read + e.tokens.cache_write > 0) {
+      // A reported $0 for real tokens (Claude Code's OTLP export for a model
+      // it has no price for) is no price: ours, estimated where it must be,
+      // and only if it is not $0 as well (docs/pricing.md).
+      model::Priced priced = p.Price(e.model, e.tokens);
+      if (priced.basis != model::CostBasis::kPriced) {
+        e.cost_nanos = priced.cost_nanos, e.cost_basis = priced.basis;
+      }
     }
   }
 

@@ -188,6 +188,30 @@ TEST_F(IngestorTest, EnrichesTeamOrgSourceAndCost) {
   EXPECT_EQ(got[2].cost_nanos, 1'500'000'000);  // a given cost wins
 }
 
+// A client reporting $0 for real tokens of a model it has no price for (as
+// Claude Code's OTLP export does for a new default model) gets ours,
+// marked; a $0 for an exactly priced model is the client's to say.
+TEST_F(IngestorTest, AReportedZeroCostForAModelWithoutAnExactPriceIsPricedFromItsFamily) {
+  Node n(path_, clock_, identity_, prices_);
+  auto ev = [](const std::string& id, const std::string& model) {
+    return R"({"id":")" + id + R"(","user":"alice","model":")" + model +
+           R"(","output_tokens":1000000,"cost_usd":0})" "\n";
+  };
+  ASSERT_TRUE(n.Submit(ev("new", "claude-opus-5-5") + ev("odd", "no-such-model") + ev("free", "claude-sonnet-4-5")).ok());
+  std::vector<model::Event> got;
+  ASSERT_TRUE(n.store->ScanEvents(0, [&](const model::Event& e) {
+                 got.push_back(e);
+                 return Status::OK();
+               }).ok());
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_GT(got[0].cost_nanos, 0);
+  EXPECT_EQ(got[0].cost_basis, model::CostBasis::kEstimated);
+  EXPECT_EQ(got[1].cost_nanos, 0);
+  EXPECT_EQ(got[1].cost_basis, model::CostBasis::kUnpriced);
+  EXPECT_EQ(got[2].cost_nanos, 0);
+  EXPECT_EQ(got[2].cost_basis, model::CostBasis::kPriced);
+}
+
 TEST_F(IngestorTest, DuplicatesAcrossBatchesAndRestarts) {
   {
     Node n(path_, clock_, identity_, prices_);
