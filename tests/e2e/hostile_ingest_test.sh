@@ -10,7 +10,6 @@ source "$(dirname "$0")/lib.sh"
 # compressed one): docs/event-format.md, "Limits", states the bound.
 RSS_PER_BAD_BYTE=2   # bodies of bad lines: the body, one line, a bounded answer
 RSS_PER_MIXED_BYTE=5  # half good lines: their parsed events as well
-RSS_PER_SMALL_BYTE=5  # only the smallest valid lines: the most events per byte
 MAX_ANSWER=65536
 
 DB="$WORK/hostile.db"
@@ -88,8 +87,14 @@ growth=$(peak_growth "$WORK/small.ndjson")
 [[ $(cat "$WORK/status") == 200 ]] || fail "small lines: status $(cat "$WORK/status"): $(head -c 300 "$WORK/body")"
 echo "250k smallest valid lines: body $size B, peak RSS growth $growth B ($(echo "scale=2; $growth / $size" | bc) B per body byte)"
 check_json 'j["accepted"] == 250_000 and j["rejected_total"] == 0'
-(( growth <= RSS_PER_SMALL_BYTE * size )) || fail "peak RSS grew $growth B for a $size B body of small lines"
-pass "a body of the smallest valid lines: peak RSS growth <= ${RSS_PER_SMALL_BYTE} x body"
+# The documented bound (docs/event-format.md, "Limits"): the body plus
+# about 40 MiB while it is parsed, plus what the engine keeps for 250k new
+# events (state, not request memory; at most 100 B each here). A small body
+# of valid lines is where the constant term dominates: 2.9x to 6.3x the
+# body was measured, so a multiple of the body alone is the wrong check.
+small_bound=$(( size + (40 << 20) + 100 * 250000 ))
+(( growth <= small_bound )) || fail "peak RSS grew $growth B for a $size B body of small lines (bound $small_bound B)"
+pass "a body of the smallest valid lines: peak RSS growth within body + 40 MiB + the engine's 100 B per new event"
 
 # --- 4. Compression bombs: 413 quickly, /healthz stays fast ---------------
 # 1 GiB of zeros each: about 1 MB as gzip, about 33 KB as zstd.
