@@ -21,20 +21,45 @@
 #include "common/hash.h"
 #include "common/json_writer.h"
 #include "common/log.h"
-#include "govern/governor_internal.h"
+#include "govern/limit_keys.h"
 #include "model/identity.h"
 #include "model/price_book.h"
 
 namespace burnrate::govern {
 
+// An admitted check's hold on the limit store, until settled or expired;
+// also used, with no expiry, to charge ingested usage.
+struct Governor::Reservation {
+  std::shared_ptr<const PolicySet> set;  // keeps Charge::alert_pct valid
+  TimeMs expires = 0;                    // 0: usage without a reservation
+  std::string model, org, project, team;
+  int64_t est_tokens = 0, est_cost = 0;
+  std::vector<Charge> charges;
+  std::vector<BucketOp> token_buckets;  // adjusted by actual - estimate
+  std::vector<std::string> slots;
+};
+
 namespace {
 
-const std::vector<int> kQuotaAlertPct = {50, 80, 100};
 const char* const kUnsettledPolicy = "reservations:unsettled";
 
 Status FieldErr(std::string* field, const char* name, std::string msg) {
   if (field) *field = name;
   return Status::InvalidArgument(std::string(name) + ": " + msg);
+}
+
+std::string SubjectLabel(ScopeKind k, const std::string& v) { return std::string(ScopeName(k)) + ":" + v; }
+
+std::array<const std::string*, kScopeKinds> Subjects(const CheckRequest& r) {
+  return {&r.user, &r.team, &r.org, &r.project, &r.key};  // in ScopeKind order
+}
+
+// Why a check is exempt from every limit, or null.
+const char* ExemptReason(const GovernorSettings& st, const CheckRequest& r) {
+  if (!r.batch_job.empty() && st.batch_jobs.count(r.batch_job)) return "declared batch job";
+  if ((!r.user.empty() && st.exempt_users.count(r.user)) || (!r.key.empty() && st.exempt_keys.count(r.key)))
+    return "service account";
+  return nullptr;
 }
 
 }  // namespace
@@ -48,22 +73,14 @@ const char* DecisionName(Decision d) {
   return "deny";
 }
 
-std::string SubjectLabel(ScopeKind k, const std::string& v) { return std::string(ScopeName(k)) + ":" + v; }
-std::string QuotaProjectKey(const std::string& org, const std::string& p) { return "qp|" + org + "|" + p; }
-std::string QuotaOrgKey(const std::string& org) { return "qo|" + org; }
-std::string QuotaDemandKey(const std::string& org, const std::string& p) { return "qd|" + org + "|" + p; }
-
 Governor::Governor(const Clock& clock, AuditLog& audit, Alerter* alerter, std::unique_ptr<LimitStore> store)
     : clock_(clock),
       audit_(audit),
       alerter_(alerter),
       store_(store ? std::move(store) : NewInMemoryLimitStore()),
-      res_(std::make_unique<ReservationTable<Reservation>>(Hash64(RandomHex(8)))) {
-  auto s = std::make_shared<PolicySet>();
-  s->Index();
-  policies_.store(s);
-  quota_.store(std::make_shared<QuotaState>());
-}
+      policies_(clock, audit),
+      quotas_(*store_),
+      res_(std::make_unique<ReservationTable<Reservation>>(Hash64(RandomHex(8)))) {}
 
 Governor::~Governor() = default;
 
@@ -80,62 +97,87 @@ int64_t Governor::CostOf(const std::string& model, const model::TokenCounts& t) 
   return prices_ ? prices_->Price(model, t).cost_nanos : 0;
 }
 
-std::vector<Governor::Charge> Governor::Charges(const PolicySet& s, const CheckRequest& r, TimeMs now,
-                                                int64_t tokens, int64_t cost,
-                                                const QuotaState* q) const {
+std::vector<Charge> Governor::Charges(const PolicySet& s, const CheckRequest& r, TimeMs now, int64_t tokens,
+                                      int64_t cost) const {
   std::vector<Charge> out;
-  const std::string* values[kScopeKinds] = {&r.user, &r.team, &r.org, &r.project, &r.key};
-  auto add = [&](int idx, ScopeKind k, const std::string& v) {
-    const Policy& p = s.policies[idx];
-    if (p.kind != PolicyKind::kBudget || !p.MatchesModel(r.model)) return;
+  s.ForEachMatch(PolicyKind::kBudget, Subjects(r), r.model, [&](const Policy& p, ScopeKind k, const std::string& v) {
     Charge c;
-    c.policy = idx, c.unit = p.unit, c.limit = p.limit, c.subject = SubjectLabel(k, v);
+    c.policy = &p, c.unit = p.unit, c.limit = p.limit, c.subject = SubjectLabel(k, v);
     WindowSpec w = WindowFor(p.period, p.window_ms, s.settings.tz, now);
     c.period_id = w.rolling() ? FloorDiv(now, p.window_ms) : w.start;
     c.period_end = w.end;
-    c.op.key = "b|" + p.id + "|" + v;
+    c.op.key = limit_key::Budget(p.id, v);
     c.op.window = w;
     c.op.limit = p.enforce == Enforcement::kHard ? p.limit : -1;
     c.op.amount = p.unit == Unit::kTokens ? tokens : cost;
     c.alert_pct = &p.alert_pct;
     out.push_back(std::move(c));
-  };
-  for (int k = 0; k < kScopeKinds; ++k) {
-    const std::string& v = *values[k];
-    if (v.empty()) continue;
-    auto it = s.by_subject[k].find(v);
-    if (it != s.by_subject[k].end())
-      for (int idx : it->second) add(idx, static_cast<ScopeKind>(k), v);
-    for (int idx : s.wildcard[k]) add(idx, static_cast<ScopeKind>(k), v);
-  }
-  const QuotaConfig& qc = s.settings.quota;
-  if (q && !qc.org.empty() && r.org == qc.org) {
-    WindowSpec w = WindowFor(qc.period, 0, s.settings.tz, now);
-    auto quota_charge = [&](int kind, std::string key, int64_t limit, std::string subject) {
-      Charge c;
-      c.policy = kind, c.unit = qc.unit, c.limit = limit, c.subject = std::move(subject);
-      c.period_id = w.start, c.period_end = w.end;
-      c.op = BudgetOp{std::move(key), w, limit, qc.unit == Unit::kTokens ? tokens : cost};
-      c.limit = std::max<int64_t>(limit, 0);
-      c.alert_pct = &kQuotaAlertPct;
-      out.push_back(std::move(c));
-    };
-    quota_charge(kQuotaOrg, QuotaOrgKey(qc.org), qc.limit, "org:" + qc.org);
-    if (!r.project.empty()) {
-      // A project not yet in the allocation is only counted (the org total
-      // still holds); the next recomputation gives it an allowance.
-      auto it = q->allowance.find(r.project);
-      quota_charge(kQuotaProject, QuotaProjectKey(qc.org, r.project), it == q->allowance.end() ? -1 : it->second,
-                   "project:" + r.project);
-    }
-  }
+  });
+  quotas_.AddCharges(s.settings.quota, s.settings.tz, r.org, r.project, now, tokens, cost, out);
   return out;
 }
 
-static std::string ChargePolicyId(const Governor::PolicySet& s, const Governor::Charge& c,
-                                  const QuotaConfig& qc) {
-  if (c.policy >= 0) return s.policies[c.policy].id;
-  return c.policy == kQuotaOrg ? "quota:" + qc.org : "quota:" + qc.org + "/" + c.subject.substr(8);
+void Governor::Admissions(const PolicySet& s, const CheckRequest& r, const std::string& caller, int level,
+                          Reservation& rv, Admission& a) const {
+  const GovernorSettings& st = s.settings;
+  AdmitRequest& ar = a.request;
+  for (const Charge& c : rv.charges) ar.budgets.push_back(c.op);
+  s.ForEachMatch(PolicyKind::kRateLimit, Subjects(r), r.model, [&](const Policy& p, ScopeKind, const std::string& v) {
+    if (p.requests_per_min > 0) {
+      ar.buckets.push_back({limit_key::Requests(p.id, v), double(p.requests_per_min), 1});
+      a.bucket_policy.push_back(p.id);
+    }
+    if (p.tokens_per_min > 0) {
+      ar.buckets.push_back({limit_key::Tokens(p.id, v), double(p.tokens_per_min), double(r.estimated_tokens)});
+      rv.token_buckets.push_back(ar.buckets.back());
+      a.bucket_policy.push_back(p.id);
+    }
+    if (p.max_concurrent > 0) {
+      ar.slots.push_back({limit_key::Concurrent(p.id, v), p.max_concurrent});
+      rv.slots.push_back(ar.slots.back().key);
+      a.slot_policy.push_back(p.id);
+    }
+  });
+  if (st.max_unsettled > 0) {
+    ar.slots.push_back({limit_key::Unsettled(caller), st.max_unsettled});
+    rv.slots.push_back(ar.slots.back().key);
+    a.slot_policy.push_back(kUnsettledPolicy);
+  }
+  if (level > 0) {
+    ar.buckets.push_back({limit_key::Throttle(r.user), double(st.throttle_rpm[level - 1]), 1});
+    a.bucket_policy.push_back("throttle:level-" + std::to_string(level));
+  }
+}
+
+CheckResult Governor::Refusal(const PolicySet& s, const AdmitResult& a, const Admission& ad,
+                              const Reservation& rv, const std::string& caller, TimeMs now, TimeMs* period_id,
+                              std::string* limited) const {
+  CheckResult res;
+  if (a.failure == AdmitResult::Failure::kBudget) {
+    const Charge& c = rv.charges[a.index];
+    res.decision = Decision::kDeny;
+    res.policy = c.policy_id();
+    res.unit = c.unit;
+    res.remaining = std::max<int64_t>(0, c.limit - a.committed[a.index]);
+    res.retry_after_ms = std::max<TimeMs>(0, c.period_end - now);
+    res.reason = fmt::format("budget {} for {} exhausted: {} used or reserved of {} {}", res.policy, c.subject,
+                             a.committed[a.index], c.limit, UnitName(c.unit));
+    *period_id = c.period_id;
+    *limited = c.subject;
+    return res;
+  }
+  const bool bucket = a.failure == AdmitResult::Failure::kBucket;
+  res.decision = Decision::kThrottle;
+  res.policy = bucket ? ad.bucket_policy[a.index] : ad.slot_policy[a.index];
+  res.retry_after_ms = a.retry_after_ms;
+  if (bucket) res.reason = "rate limit " + res.policy + " reached";
+  else if (res.policy == kUnsettledPolicy)
+    res.reason = fmt::format("{} holds {} unsettled reservations (the maximum): settle them or let them expire",
+                             caller, s.settings.max_unsettled);
+  else res.reason = "too many concurrent requests (" + res.policy + ")";
+  *period_id = 0;
+  *limited = caller;
+  return res;
 }
 
 Result<CheckResult> Governor::Check(const CheckRequest& in, std::string* field) {
@@ -148,20 +190,19 @@ Result<CheckResult> Governor::Check(const CheckRequest& in, std::string* field) 
   std::shared_ptr<const PolicySet> s = Snapshot();
   const GovernorSettings& st = s->settings;
   CheckResult res;
-  if ((!r.user.empty() && st.exempt_users.count(r.user)) || (!r.key.empty() && st.exempt_keys.count(r.key)) ||
-      (!r.batch_job.empty() && st.batch_jobs.count(r.batch_job))) {
+  if (const char* why = ExemptReason(st, r)) {
     res.policy = "exempt";
-    res.reason = !r.batch_job.empty() && st.batch_jobs.count(r.batch_job) ? "declared batch job" : "service account";
+    res.reason = why;
     allowed_.fetch_add(1, std::memory_order_relaxed);
     return res;
   }
-  const std::string subject = r.user.empty() ? SubjectLabel(ScopeKind::kKey, r.key) : SubjectLabel(ScopeKind::kUser, r.user);
-  int level = r.user.empty() ? 0 : ThrottleLevel(r.user);
+  const std::string caller = r.user.empty() ? SubjectLabel(ScopeKind::kKey, r.key) : SubjectLabel(ScopeKind::kUser, r.user);
+  const int level = r.user.empty() ? 0 : ThrottleLevel(r.user);
   if (level >= 3 || (level > 0 && st.throttle_rpm[level - 1] <= 0)) {
     res.decision = Decision::kDeny;
     res.policy = "throttle:flagged";
     res.reason = "user is flagged by detection (throttle level " + std::to_string(level) + ")";
-    Refused(r, res, subject, subject, 0);
+    Refused(r, res, caller, caller, 0);
     return res;
   }
   if (st.max_unsettled_total > 0 && res_->size() >= static_cast<size_t>(st.max_unsettled_total)) {
@@ -171,7 +212,7 @@ Result<CheckResult> Governor::Check(const CheckRequest& in, std::string* field) 
     res.retry_after_ms = kSecondMs;
     res.reason = fmt::format("this server holds {} unsettled reservations (the maximum): settle them or let them expire",
                              st.max_unsettled_total);
-    Refused(r, res, subject, subject, 0);
+    Refused(r, res, caller, caller, 0);
     return res;
   }
   int64_t cost = r.estimated_cost_nanos;
@@ -180,82 +221,23 @@ Result<CheckResult> Governor::Check(const CheckRequest& in, std::string* field) 
     t.output = r.estimated_tokens;  // priced as output: an upper bound for every model we know
     cost = CostOf(r.model, t);
   }
-  std::shared_ptr<const QuotaState> q = quota_.load();
   Reservation rv;
-  rv.charges = Charges(*s, r, now, r.estimated_tokens, cost, q.get());
-  AdmitRequest ar;
-  ar.now = now;
-  for (const Charge& c : rv.charges) ar.budgets.push_back(c.op);
-  std::vector<std::string> bucket_policy, slot_policy;
-  const std::string* values[kScopeKinds] = {&r.user, &r.team, &r.org, &r.project, &r.key};
-  auto add_rate = [&](int idx, const std::string& v) {
-    const Policy& p = s->policies[idx];
-    if (p.kind != PolicyKind::kRateLimit || !p.MatchesModel(r.model)) return;
-    if (p.requests_per_min > 0) {
-      ar.buckets.push_back({"rq|" + p.id + "|" + v, double(p.requests_per_min), 1});
-      bucket_policy.push_back(p.id);
-    }
-    if (p.tokens_per_min > 0) {
-      ar.buckets.push_back({"rt|" + p.id + "|" + v, double(p.tokens_per_min), double(r.estimated_tokens)});
-      rv.token_buckets.push_back(ar.buckets.back());
-      bucket_policy.push_back(p.id);
-    }
-    if (p.max_concurrent > 0) {
-      ar.slots.push_back({"c|" + p.id + "|" + v, p.max_concurrent});
-      rv.slots.push_back(ar.slots.back().key);
-      slot_policy.push_back(p.id);
-    }
-  };
-  for (int k = 0; k < kScopeKinds; ++k) {
-    const std::string& v = *values[k];
-    if (v.empty()) continue;
-    if (auto it = s->by_subject[k].find(v); it != s->by_subject[k].end())
-      for (int idx : it->second) add_rate(idx, v);
-    for (int idx : s->wildcard[k]) add_rate(idx, v);
-  }
-  if (st.max_unsettled > 0) {
-    ar.slots.push_back({"ur|" + subject, st.max_unsettled});
-    rv.slots.push_back(ar.slots.back().key);
-    slot_policy.push_back(kUnsettledPolicy);
-  }
-  if (level > 0) {
-    ar.buckets.push_back({"thr|" + r.user, double(st.throttle_rpm[level - 1]), 1});
-    bucket_policy.push_back("throttle:level-" + std::to_string(level));
-  }
-
-  ar.expires = now + st.reservation_ttl_ms;
-  AdmitResult a = store_->Admit(ar);
-  if (a.failure == AdmitResult::Failure::kUnavailable) return StoreUnavailable(r, subject, a.error);
+  rv.charges = Charges(*s, r, now, r.estimated_tokens, cost);
+  Admission ad;
+  Admissions(*s, r, caller, level, rv, ad);
+  ad.request.now = now;
+  ad.request.expires = now + st.reservation_ttl_ms;
+  AdmitResult a = store_->Admit(ad.request);
+  if (a.failure == AdmitResult::Failure::kUnavailable) return StoreUnavailable(r, caller, a.error);
   if (!a.admitted()) {
     TimeMs period_id = 0;
-    std::string limited = subject;
-    if (a.failure == AdmitResult::Failure::kBudget) {
-      const Charge& c = rv.charges[a.index];
-      res.decision = Decision::kDeny;
-      res.policy = ChargePolicyId(*s, c, st.quota);
-      res.unit = c.unit;
-      res.remaining = std::max<int64_t>(0, c.limit - a.committed[a.index]);
-      res.retry_after_ms = std::max<TimeMs>(0, c.period_end - now);
-      res.reason = fmt::format("budget {} for {} exhausted: {} used or reserved of {} {}", res.policy,
-                               c.subject, a.committed[a.index], c.limit, UnitName(c.unit));
-      period_id = c.period_id;
-      limited = c.subject;
-    } else {
-      bool bucket = a.failure == AdmitResult::Failure::kBucket;
-      res.decision = Decision::kThrottle;
-      res.policy = bucket ? bucket_policy[a.index] : slot_policy[a.index];
-      res.retry_after_ms = a.retry_after_ms;
-      res.reason = bucket ? "rate limit " + res.policy + " reached"
-                   : res.policy == kUnsettledPolicy
-                       ? fmt::format("{} holds {} unsettled reservations (the maximum): settle them or let them expire",
-                                     subject, st.max_unsettled)
-                       : "too many concurrent requests (" + res.policy + ")";
-    }
-    Refused(r, res, subject, limited, period_id);
+    std::string limited;
+    res = Refusal(*s, a, ad, rv, caller, now, &period_id, &limited);
+    Refused(r, res, caller, limited, period_id);
     return res;
   }
   allowed_.fetch_add(1, std::memory_order_relaxed);
-  double tightest = 2;
+  double tightest = 2;  // the answer names the budget with the smallest fraction left
   for (size_t i = 0; i < rv.charges.size(); ++i) {
     const Charge& c = rv.charges[i];
     if (c.limit <= 0) continue;  // counted only
@@ -263,11 +245,10 @@ Result<CheckResult> Governor::Check(const CheckRequest& in, std::string* field) 
     double frac = double(rem) / double(c.limit);
     if (frac < tightest) {
       tightest = frac;
-      res.policy = ChargePolicyId(*s, c, st.quota), res.remaining = std::max<int64_t>(0, rem), res.unit = c.unit;
+      res.policy = c.policy_id(), res.remaining = std::max<int64_t>(0, rem), res.unit = c.unit;
     }
   }
-  res.expires_at = ar.expires;
-  rv.expires = ar.expires;
+  res.expires_at = rv.expires = ad.request.expires;
   rv.set = std::move(s);
   rv.model = r.model, rv.org = r.org, rv.project = r.project, rv.team = r.team;
   rv.est_tokens = r.estimated_tokens, rv.est_cost = cost;
@@ -330,12 +311,12 @@ bool Governor::FireOnce(const std::string& key, TimeMs until) {
   return true;
 }
 
-void Governor::MaybeAlert(const PolicySet& s, const Charge& c, int64_t before, int64_t after, TimeMs now) {
+void Governor::MaybeAlert(const Charge& c, int64_t before, int64_t after, TimeMs now) {
   if (c.limit <= 0 || !c.alert_pct || after <= before) return;
   for (int pct : *c.alert_pct) {
     __int128 thr100 = static_cast<__int128>(c.limit) * pct;  // threshold * 100
     if (!(static_cast<__int128>(before) * 100 < thr100 && static_cast<__int128>(after) * 100 >= thr100)) continue;
-    std::string id = ChargePolicyId(s, c, s.settings.quota);
+    const std::string& id = c.policy_id();
     if (!FireOnce(fmt::format("{}|{}|{}|{}", id, c.subject, c.period_id, pct), c.period_end)) continue;
     std::string amount = c.unit == Unit::kTokens ? fmt::format("{} of {} tokens", after, c.limit)
                                                  : fmt::format("${:.2f} of ${:.2f}", after / 1e9, c.limit / 1e9);
@@ -353,11 +334,9 @@ Status Governor::Release(Reservation& rv, int64_t tokens, int64_t cost, TimeMs n
   for (const Charge& c : rv.charges)
     ops.push_back(
         {c.op.key, c.op.window, c.op.amount, c.unit == Unit::kTokens ? used_tokens : used_cost});
-  const QuotaConfig& qc = rv.set->settings.quota;
-  if (!qc.org.empty() && rv.org == qc.org && !rv.project.empty())
-    ops.push_back({QuotaDemandKey(qc.org, rv.project),
-                   WindowFor(PeriodKind::kRolling, qc.demand_window_ms, rv.set->settings.tz, now),
-                   0, qc.unit == Unit::kTokens ? used_tokens : used_cost});
+  const GovernorSettings& gs = rv.set->settings;
+  if (auto demand = quotas_.DemandOp(gs.quota, gs.tz, rv.org, rv.project, now, used_tokens, used_cost))
+    ops.push_back(std::move(*demand));
   std::vector<BucketOp> adj = rv.token_buckets;
   for (BucketOp& b : adj) b.amount = double(tokens - rv.est_tokens);
   std::vector<int64_t> used_after;
@@ -367,7 +346,7 @@ Status Governor::Release(Reservation& rv, int64_t tokens, int64_t cost, TimeMs n
     return st;
   }
   for (size_t i = 0; i < rv.charges.size(); ++i)
-    MaybeAlert(*rv.set, rv.charges[i], used_after[i] - ops[i].actual, used_after[i], now);
+    MaybeAlert(rv.charges[i], used_after[i] - ops[i].actual, used_after[i], now);
   if (tokens > 0 || cost > 0) NoteSeen(rv.team, rv.project);
   return Status::OK();
 }
@@ -436,8 +415,7 @@ void Governor::UsageAt(const model::Event& e, TimeMs now) {
   rv.org = e.org, rv.project = e.project, rv.team = e.team;
   int64_t tokens = e.tokens.Total();
   int64_t cost = e.cost_nanos >= 0 ? e.cost_nanos : CostOf(e.model, e.tokens);
-  std::shared_ptr<const QuotaState> q = quota_.load();
-  rv.charges = Charges(*rv.set, r, now, 0, 0, q.get());
+  rv.charges = Charges(*rv.set, r, now, 0, 0);
   (void)Release(rv, tokens, cost, now);  // counted in store_errors_ when it fails
 }
 
@@ -476,7 +454,7 @@ void Governor::Tick() {
   const TimeMs now = clock_.NowMs();
   size_t n = res_->Expire(now, [&](Reservation&& rv) { (void)Release(rv, 0, 0, now); });
   expired_.fetch_add(n, std::memory_order_relaxed);
-  if (now >= next_quota_ms_.load()) RecomputeQuotas();
+  if (quotas_.Due(now)) RecomputeQuotas();
   {
     std::lock_guard<std::mutex> l(misc_mu_);
     for (auto it = alerted_.begin(); it != alerted_.end();)
@@ -491,9 +469,15 @@ void Governor::Tick() {
 size_t Governor::outstanding_reservations() const { return res_->size(); }
 
 void Governor::NoteSeen(const std::string& team, const std::string& project) {
+  quotas_.NoteProject(project);
+  if (team.empty()) return;
   std::lock_guard<std::mutex> l(misc_mu_);
-  if (!team.empty() && seen_teams_.size() < 10000) seen_teams_.insert(team);
-  if (!project.empty() && seen_projects_.size() < 10000) seen_projects_.insert(project);
+  if (seen_teams_.size() < 10000) seen_teams_.insert(team);
+}
+
+void Governor::RecomputeQuotas() {
+  auto s = Snapshot();
+  quotas_.Recompute(s->settings.quota, s->settings.tz, clock_.NowMs());
 }
 
 }  // namespace burnrate::govern

@@ -10,6 +10,11 @@
 // than the reservations outstanding, and never when estimates are honest
 // upper bounds, because admission checks used + reserved + estimate.
 //
+// Parts: PolicyRegistry (policies, settings and their administration),
+// Quotas (project allowances), the LimitStore (counters, keyed by
+// limit_keys.h) and a ReservationTable. The Governor joins them into
+// check, settle and usage, and raises audits and alerts.
+//
 // Ownership: the Governor owns its LimitStore, policies, reservations and
 // quota state; it borrows the Clock, the AuditLog, the Alerter, and the
 // optional Identity and PriceTable, which must outlive it.
@@ -35,11 +40,14 @@
 #include "common/time_util.h"
 #include "govern/alerter.h"
 #include "govern/audit_log.h"
-#include "govern/fair_share.h"
+#include "govern/charge.h"
 #include "govern/limit_store.h"
 #include "govern/policy.h"
+#include "govern/policy_registry.h"
+#include "govern/quotas.h"
 #include "govern/recent_ids.h"
 #include "govern/reservation_table.h"
+#include "govern/settings.h"
 #include "model/event.h"
 
 namespace burnrate::http {
@@ -82,50 +90,6 @@ struct SettleRequest {
   // ingested (POST /v1/events, OTLP). The settle and the event then count
   // once, whichever arrives first: see Governor::Settle.
   std::string event_id;
-};
-
-// Quota: one organisation's budget divided across its projects.
-struct QuotaConfig {
-  std::string org;  // "" = no quota
-  Unit unit = Unit::kNanoUsd;
-  int64_t limit = 0;
-  PeriodKind period = PeriodKind::kMonth;
-  TimeMs recompute_every_ms = 15 * kMinuteMs;
-  TimeMs demand_window_ms = kDayMs;
-  double default_weight = 1;
-  std::unordered_map<std::string, double> weights;  // project -> weight
-};
-
-struct GovernorSettings {
-  TimeZone tz = TimeZone::Utc();
-  TimeMs reservation_ttl_ms = 5 * kMinuteMs;
-  // Unsettled reservations one user (or key) may hold; 0 = unlimited. Past
-  // it, checks are throttled with policy "reservations:unsettled".
-  int64_t max_unsettled = 100000;
-  // Unsettled reservations this node holds in all (~700 bytes each); past
-  // it every check is throttled the same way. 0 = unlimited.
-  int64_t max_unsettled_total = 5000000;
-  // When the limit store cannot be reached: false = deny (fail closed, the
-  // default), true = allow without reservation (fail open).
-  bool allow_when_store_unavailable = false;
-  std::array<int64_t, 3> throttle_rpm = {30, 6, 0};  // requests/min at levels 1..3; 0 = deny
-  std::unordered_set<std::string> exempt_users, exempt_keys, batch_jobs;
-  QuotaConfig quota;
-  std::vector<WebhookConfig> webhooks;
-};
-
-struct QuotaView {
-  std::string org;
-  Unit unit = Unit::kNanoUsd;
-  int64_t capacity = 0;
-  TimeMs computed_at = 0, period_start = 0, period_end = 0;
-  struct Project {
-    std::string name;
-    double weight = 1;
-    int64_t used = 0, demand = 0, fair_share = 0, allowance = 0;
-    std::string why;
-  };
-  std::vector<Project> projects;
 };
 
 class Governor {
@@ -180,16 +144,13 @@ class Governor {
   int ThrottleLevel(const std::string& user) const;
 
   // Admin API on policies; every change is versioned and audited.
-  std::vector<Policy> ListPolicies() const;
-  Result<Policy> GetPolicy(const std::string& id) const;
-  Result<Policy> UpsertPolicy(Policy p, const std::string& actor, bool must_exist);
-  Status DeletePolicy(const std::string& id, const std::string& actor);
-  Result<std::vector<PolicyVersion>> PolicyHistory(const std::string& id) const;
+  PolicyRegistry& policies() { return policies_; }
+  const PolicyRegistry& policies() const { return policies_; }
 
   // Expires reservations, recomputes quotas when due. Call every second or so.
   void Tick();
   void RecomputeQuotas();
-  QuotaView Quota() const;
+  QuotaView Quota() const { return quotas_.View(); }
   // JSON: the budgets that apply to user/project now, their state, and the
   // project's quota allowance with the reason.
   std::string AllowanceJson(const CheckRequest& who);
@@ -202,21 +163,29 @@ class Governor {
   size_t outstanding_reservations() const;
   const Clock& clock() const { return clock_; }
 
- // Opaque internals, defined in governor_internal.h.
-  struct PolicySet;
-  struct Reservation;
-  struct Charge;
-  struct QuotaState;
-
  private:
+  struct Reservation;  // defined in governor.cc
 
-  std::shared_ptr<const PolicySet> Snapshot() const { return policies_.load(); }
-  void Publish(std::shared_ptr<const PolicySet> s);
+  // What a check asks of the limit store, and which policy each bucket and
+  // slot belongs to (to name the one that refused).
+  struct Admission {
+    AdmitRequest request;
+    std::vector<std::string> bucket_policy, slot_policy;
+  };
+
+  std::shared_ptr<const PolicySet> Snapshot() const { return policies_.Snapshot(); }
   void Resolve(CheckRequest& r) const;
+  // The budget counters (policies and quota) a request by `r` is charged.
   std::vector<Charge> Charges(const PolicySet& s, const CheckRequest& r, TimeMs now,
-                              int64_t tokens, int64_t cost, const QuotaState* q) const;
-  void ChargeActual(const PolicySet& s, std::vector<Charge>& charges, int64_t tokens, int64_t cost,
-                    TimeMs now);
+                              int64_t tokens, int64_t cost) const;
+  // Fills `a` with the counters a check of `r` takes: budgets from `rv`'s
+  // charges, rate limits, unsettled reservations, the throttle bucket.
+  void Admissions(const PolicySet& s, const CheckRequest& r, const std::string& caller, int level,
+                  Reservation& rv, Admission& a) const;
+  // The answer to a check the store refused.
+  CheckResult Refusal(const PolicySet& s, const AdmitResult& a, const Admission& ad,
+                      const Reservation& rv, const std::string& caller, TimeMs now,
+                      TimeMs* period_id, std::string* limited) const;
   // Audits a deny/throttle of `subject` (the caller); `limited` is the
   // subject of the exhausted budget (deny alerts: once per it and period).
   void Refused(const CheckRequest& r, const CheckResult& res, const std::string& subject,
@@ -226,7 +195,7 @@ class Governor {
   CheckResult StoreUnavailable(const CheckRequest& r, const std::string& subject, const std::string& error);
   // True the first time `key` is seen (until `until`); persisted with a db.
   bool FireOnce(const std::string& key, TimeMs until);
-  void MaybeAlert(const PolicySet& s, const Charge& c, int64_t before, int64_t after, TimeMs now);
+  void MaybeAlert(const Charge& c, int64_t before, int64_t after, TimeMs now);
   // Settles `r` with the actual; count_usage = false releases the
   // reservation without adding usage (it was counted by ingestion).
   Status Release(Reservation& r, int64_t tokens, int64_t cost, TimeMs now, bool count_usage = true);
@@ -241,14 +210,8 @@ class Governor {
   std::unique_ptr<LimitStore> store_;
   const model::Identity* identity_ = nullptr;
   const model::PriceBook* prices_ = nullptr;
-  GovernDb* db_ = nullptr;
-
-  mutable std::mutex admin_mu_;  // serialises policy changes and Configure
-  std::unordered_map<std::string, int64_t> last_version_;                  // guarded by admin_mu_
-  std::unordered_map<std::string, std::vector<PolicyVersion>> mem_history_;  // guarded by admin_mu_; no db only
-  std::atomic<std::shared_ptr<const PolicySet>> policies_;
-  std::atomic<std::shared_ptr<const QuotaState>> quota_;
-  std::atomic<TimeMs> next_quota_ms_{0};
+  PolicyRegistry policies_;
+  Quotas quotas_;
 
   mutable std::shared_mutex throttle_mu_;
   std::unordered_map<std::string, int> throttle_;  // guarded by throttle_mu_
@@ -260,7 +223,7 @@ class Governor {
   std::atomic<GovernDb*> alert_db_{nullptr};                // persists alerted_ keys (set by AttachDb)
   std::atomic<TimeMs> next_prune_ms_{0};
   std::unordered_map<std::string, uint64_t> denials_;       // "policy|team" -> count
-  std::unordered_set<std::string> seen_teams_, seen_projects_;
+  std::unordered_set<std::string> seen_teams_;
   RecentIds settled_ids_{kRecentIdsTtl, kRecentIdsMax};   // event_ids counted by a settle
   RecentIds ingested_ids_{kRecentIdsTtl, kRecentIdsMax};  // usage event ids counted by ingestion
   std::atomic<uint64_t> checks_{0}, allowed_{0}, throttled_{0}, denied_{0}, expired_{0};

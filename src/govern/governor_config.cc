@@ -1,37 +1,11 @@
-// Policies: the [governance] config section, the admin API, versions.
-//
-// Policies live in an immutable PolicySet published through an atomic
-// shared_ptr: readers (checks) never wait for writers, and a check that
-// started on the old set finishes on it. Writers (Configure, the admin API)
-// are serialised by admin_mu_, copy the set, change the copy and publish.
-// Policies made in the config file are owned by the file: the API may read
-// them but not change them. API-made policies are versioned in govern_db
-// (every version kept) and survive restarts.
+// The [governance] config section: settings, budgets, rate limits, quota
+// and webhooks, parsed into a PolicySet that the PolicyRegistry publishes.
+// Errors name the key and its line in the file.
 #include <fmt/format.h>
 
 #include "govern/governor.h"
-#include "govern/governor_internal.h"
 
 namespace burnrate::govern {
-
-void Governor::PolicySet::Index() {
-  for (auto& m : by_subject) m.clear();
-  for (auto& w : wildcard) w.clear();
-  for (int i = 0; i < static_cast<int>(policies.size()); ++i) {
-    const Policy& p = policies[i];
-    int k = static_cast<int>(p.scope);
-    if (p.subject == "*") wildcard[k].push_back(i);
-    else by_subject[k][p.subject].push_back(i);
-  }
-}
-
-const Policy* Governor::PolicySet::Find(const std::string& id) const {
-  for (const Policy& p : policies)
-    if (p.id == id) return &p;
-  return nullptr;
-}
-
-void Governor::Publish(std::shared_ptr<const PolicySet> s) { policies_.store(std::move(s)); }
 
 namespace {
 
@@ -164,33 +138,16 @@ Status Governor::Configure(const toml::table& root) {
       }
     }
   }
-  std::lock_guard<std::mutex> l(admin_mu_);
-  for (const Policy& p : Snapshot()->policies)
-    if (p.origin != "config" && !next->Find(p.id)) next->policies.push_back(p);
-  next->Index();
-  if (alerter_) alerter_->SetWebhooks(next->settings.webhooks);
-  Publish(next);
+  std::shared_ptr<const PolicySet> published = policies_.ReplaceConfigured(next);
+  if (alerter_) alerter_->SetWebhooks(published->settings.webhooks);
   RecomputeQuotas();
   audit_.Append({0, 0, "config", "policy.configure", "governance", "configuration loaded",
-                 fmt::format(R"({{"policies":{}}})", next->policies.size())});
+                 fmt::format(R"({{"policies":{}}})", published->policies.size())});
   return Status::OK();
 }
 
 Status Governor::AttachDb(GovernDb* db) {
-  BR_ASSIGN_OR_RETURN(std::vector<PolicyVersion> latest, db->LatestPolicies());
-  std::lock_guard<std::mutex> l(admin_mu_);
-  db_ = db;
-  auto next = std::make_shared<PolicySet>(*Snapshot());
-  for (const PolicyVersion& v : latest) {
-    last_version_[v.id] = v.version;
-    if (v.deleted || next->Find(v.id)) continue;
-    auto p = PolicyFromJson(v.body, nullptr);
-    if (!p.ok()) return Status::Internal("stored policy " + v.id + ": " + p.status().message());
-    p->version = v.version;
-    next->policies.push_back(std::move(*p));
-  }
-  next->Index();
-  Publish(next);
+  BR_RETURN_IF_ERROR(policies_.AttachDb(db));
   // Alerts raised before a restart stay raised for the rest of their period.
   BR_ASSIGN_OR_RETURN(auto fired, db->FiredAlerts());
   {
@@ -199,66 +156,6 @@ Status Governor::AttachDb(GovernDb* db) {
   }
   alert_db_.store(db);
   return Status::OK();
-}
-
-std::vector<Policy> Governor::ListPolicies() const { return Snapshot()->policies; }
-
-Result<Policy> Governor::GetPolicy(const std::string& id) const {
-  auto s = Snapshot();
-  if (const Policy* p = s->Find(id)) return *p;
-  return Status::NotFound("no policy '" + id + "'");
-}
-
-Result<Policy> Governor::UpsertPolicy(Policy p, const std::string& actor, bool must_exist) {
-  std::lock_guard<std::mutex> l(admin_mu_);
-  auto next = std::make_shared<PolicySet>(*Snapshot());
-  Policy* old = const_cast<Policy*>(next->Find(p.id));
-  if (old && old->origin == "config")
-    return Status::PermissionDenied("policy '" + p.id + "' is defined in the config file; change it there");
-  if (must_exist && !old) return Status::NotFound("no policy '" + p.id + "'");
-  if (!must_exist && old) return Status::AlreadyExists("policy '" + p.id + "' exists; use PUT to change it");
-  std::string field;
-  BR_RETURN_IF_ERROR(p.Validate(&field));
-  p.origin = "api";
-  p.version = last_version_[p.id] + 1;
-  PolicyVersion v{p.id, p.version, clock_.NowMs(), actor, false, p.ToJson()};
-  if (db_) BR_RETURN_IF_ERROR(db_->SavePolicyVersion(v));
-  else mem_history_[p.id].push_back(v);
-  last_version_[p.id] = p.version;
-  if (old) *old = p;
-  else next->policies.push_back(p);
-  next->Index();
-  Publish(next);
-  BR_RETURN_IF_ERROR(audit_.AppendDurable({0, 0, actor, old ? "policy.update" : "policy.create", "policy:" + p.id,
-                                            fmt::format("version {}", p.version), v.body}));
-  return p;
-}
-
-Status Governor::DeletePolicy(const std::string& id, const std::string& actor) {
-  std::lock_guard<std::mutex> l(admin_mu_);
-  auto next = std::make_shared<PolicySet>(*Snapshot());
-  const Policy* old = next->Find(id);
-  if (!old) return Status::NotFound("no policy '" + id + "'");
-  if (old->origin == "config")
-    return Status::PermissionDenied("policy '" + id + "' is defined in the config file; remove it there");
-  int64_t version = last_version_[id] + 1;
-  PolicyVersion v{id, version, clock_.NowMs(), actor, true, old->ToJson()};
-  if (db_) BR_RETURN_IF_ERROR(db_->SavePolicyVersion(v));
-  else mem_history_[id].push_back(v);
-  last_version_[id] = version;
-  std::erase_if(next->policies, [&](const Policy& p) { return p.id == id; });
-  next->Index();
-  Publish(next);
-  return audit_.AppendDurable(
-      {0, 0, actor, "policy.delete", "policy:" + id, fmt::format("version {}", version), v.body});
-}
-
-Result<std::vector<PolicyVersion>> Governor::PolicyHistory(const std::string& id) const {
-  std::lock_guard<std::mutex> l(admin_mu_);
-  if (db_) return db_->PolicyHistory(id);
-  auto it = mem_history_.find(id);
-  if (it == mem_history_.end()) return std::vector<PolicyVersion>{};
-  return it->second;
 }
 
 }  // namespace burnrate::govern

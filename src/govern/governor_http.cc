@@ -12,7 +12,7 @@
 #include "common/json_writer.h"
 #include "govern/check_json.h"
 #include "govern/governor.h"
-#include "govern/governor_internal.h"
+#include "govern/limit_keys.h"
 #include "http/http.h"
 
 namespace burnrate::govern {
@@ -177,10 +177,10 @@ void Governor::RegisterRoutes(http::Router& r) {
     return Response::Json(w.Take());
   });
   r.AddSync("GET", "/v1/policies", Role::kViewer,
-            [this](Request&) { return Response::Json(PoliciesJson(ListPolicies())); });
+            [this](Request&) { return Response::Json(PoliciesJson(policies().List())); });
   r.AddSync("GET", "/v1/policies/{id}", Role::kViewer, [this](Request& req) {
-    auto p = GetPolicy(req.params["id"]);
-    auto h = PolicyHistory(req.params["id"]);
+    auto p = policies().Get(req.params["id"]);
+    auto h = policies().History(req.params["id"]);
     if (!p.ok() && (!h.ok() || h->empty())) return http::ErrorResponse(p.status(), "id");
     std::string out = "{\"policy\":" + (p.ok() ? p->ToJson() : std::string("null")) + ",\"history\":[";
     if (h.ok()) {
@@ -200,14 +200,14 @@ void Governor::RegisterRoutes(http::Router& r) {
       if (p->id.empty() || p->id == "") p->id = req.params["id"];
       else return http::ErrorResponse(Status::InvalidArgument("id: does not match the URL"), "id");
     }
-    auto saved = UpsertPolicy(*p, req.principal, must_exist);
+    auto saved = policies().Upsert(*p, req.principal, must_exist);
     if (!saved.ok()) return http::ErrorResponse(saved.status(), "id");
     return Response::Json(saved->ToJson(), must_exist ? 200 : 201);
   };
   r.AddSync("POST", "/v1/policies", Role::kAdmin, [upsert](Request& req) { return upsert(req, false); });
   r.AddSync("PUT", "/v1/policies/{id}", Role::kAdmin, [upsert](Request& req) { return upsert(req, true); });
   r.AddSync("DELETE", "/v1/policies/{id}", Role::kAdmin, [this](Request& req) {
-    Status s = DeletePolicy(req.params["id"], req.principal);
+    Status s = policies().Delete(req.params["id"], req.principal);
     if (!s.ok()) return http::ErrorResponse(s, "id");
     return Response::Json(R"({"deleted":true})");
   });
@@ -245,7 +245,7 @@ void Governor::AppendMetrics(std::string& out) {
     else if (p.scope == ScopeKind::kTeam) subjects = teams;
     for (const std::string& subj : subjects) {
       WindowSpec w = WindowFor(p.period, p.window_ms, s->settings.tz, now);
-      BudgetState b = store_->Read("b|" + p.id + "|" + subj, w, now);
+      BudgetState b = store_->Read(limit_key::Budget(p.id, subj), w, now);
       double rem = double(std::max<int64_t>(0, p.limit - b.used - b.reserved));
       if (p.unit == Unit::kNanoUsd) rem /= 1e9;
       out += fmt::format("burnrate_budget_remaining{{policy=\"{}\",{}=\"{}\",unit=\"{}\"}} {}\n", Label(p.id),
