@@ -1,7 +1,8 @@
-// Fuzzes the OTLP/HTTP JSON parsers and the Claude Code mapping: any bytes
-// must give events or a clean error, never a crash. Seeds in
-// fuzz/corpus/otlp cover malformed values (intValue "12x", a float, out of
-// int64 range), negative counts and repeated attribute keys.
+// Fuzzes the OTLP/HTTP JSON parsers (metrics, logs, traces) and the Claude
+// Code, Codex and GenAI-span mappings: any bytes must give events or a
+// clean error, never a crash. Seeds in fuzz/corpus/otlp cover malformed
+// values (intValue "12x", a float, out of int64 range), negative counts,
+// repeated attribute keys, and the real Codex CLI and Copilot CLI exports.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -27,6 +28,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view body(reinterpret_cast<const char*>(data), size);
   Check(rx.Metrics(body));
   Check(rx.Logs(body));
+  Check(rx.Traces(body));
   (void)burnrate::otlp::CheckContentType(body);
   return 0;
 }

@@ -24,6 +24,7 @@
 #include "agents/log_files.h"
 #include "common/hash.h"
 #include "common/time_util.h"
+#include "model/request_key.h"
 
 namespace burnrate::agents {
 namespace {
@@ -293,7 +294,8 @@ Result<ScanResult> ScanCodex(std::vector<TranscriptFile> files, const claude::Sc
     const ParsedFile& pf = parsed[fi];
     if (!opts.project.empty() && files[fi].project != opts.project) continue;
     std::string stem = fs::path(files[fi].path).stem().string();
-    uint32_t session = res.strings.Intern(pf.thread_id.empty() ? stem : pf.thread_id);
+    const std::string& thread = pf.thread_id.empty() ? stem : pf.thread_id;
+    uint32_t session = res.strings.Intern(thread);
     uint32_t project = res.strings.Intern(files[fi].project);
     std::string root = pf.thread_id.empty() ? files[fi].rel : RootOf(pf.thread_id, parent);
     Usage prev;
@@ -325,17 +327,19 @@ Result<ScanResult> ScanCodex(std::vector<TranscriptFile> files, const claude::Sc
         ++res.stats.sidechain_replays;
         continue;
       }
-      claude::UsageEntry e;
-      e.ts = r.ts;
-      e.key_hi = k.hi, e.key_lo = k.lo;
-      e.tokens = ToTokens(delta);
-      e.model = res.strings.Intern(r.model);
-      e.session = session;
-      e.project = project;
-      e.line = r.line;
-      e.file = fi;
-      e.has_ids = true;
-      res.entries.push_back(e);
+      // With a running total, the event's key is the request's own (thread,
+      // usage), which Codex's OTLP export carries too, so either path counts
+      // it once; `k` only finds replays across files. Records without a
+      // total come from versions older than Codex's OTLP export: their key
+      // stays (file, line), as two of them may carry the same usage.
+      model::RequestKey rk{k.hi, k.lo};
+      if (r.has_total) {
+        const Usage& own = r.has_last ? r.last : delta;
+        rk = model::CodexRequestKey(
+            thread, {own.input, own.cached, own.cache_write, own.output, own.reasoning});
+      }
+      EntrySite site{res.strings.Intern(r.model), session, project, fi, r.line};
+      res.entries.push_back(MakeLogEntry(r.ts, rk.hi, rk.lo, ToTokens(delta), site));
     }
   }
   res.stats.files = files.size();

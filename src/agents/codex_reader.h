@@ -18,7 +18,11 @@
 //    (root thread of its lineage, running total, last usage), so a copy is
 //    the same key as the original and counts once, in the file that comes
 //    first (files by earliest timestamp, then path);
-//  - the key is also the event id, so re-reading never counts twice.
+//  - the entry's own key (its event id) is model::CodexRequestKey of the
+//    thread it was first counted in and the response's usage
+//    (last_token_usage), which Codex's OTLP export (conversation.id and the
+//    response.completed counts) gives too: the same request sent both ways
+//    is one event, and re-reading never counts twice.
 // Reentrant.
 #pragma once
 

@@ -10,6 +10,7 @@
 
 #include "agents/agent_event.h"
 #include "agents/reader_test_util.h"
+#include "model/request_key.h"
 
 namespace burnrate::agents {
 namespace {
@@ -103,6 +104,28 @@ TEST(CodexReader, DefaultRootNeedsSessions) {
   });
   ASSERT_TRUE(found.ok());
   EXPECT_EQ(found->at(0), home);
+}
+
+// The real Codex 0.171.0 run whose OTLP export is beside its rollouts: the
+// reader's ids are the keys the otlp layer derives from conversation.id and
+// the response.completed counts (model/request_key.h), so the same request
+// shipped both ways is one event.
+TEST(CodexReader, IdsAreTheRequestKeysTheOtlpExportGives) {
+  claude::ScanResult r = ScanRoot(Fixture("codex-0.171.0-otlp"));
+  ASSERT_EQ(r.entries.size(), 2u);
+  std::set<std::string> got, want;
+  for (const auto& e : r.entries) {
+    got.insert(AgentEventId(Source::kCodex, e));
+    std::string thread = r.strings[e.session];
+    // The stub's answers (the fixture's README), in thread order unknown.
+    for (model::CodexUsage u : {model::CodexUsage{1333, 299, 0, 67, 14},
+                                model::CodexUsage{1370, 310, 0, 70, 15}}) {
+      if (e.tokens.cache_read == u.cached)
+        want.insert(model::CodexEventId(model::CodexRequestKey(thread, u)));
+    }
+  }
+  EXPECT_EQ(got, want);
+  EXPECT_EQ(want.size(), 2u);
 }
 
 }  // namespace

@@ -208,18 +208,9 @@ Result<ScanResult> ScanGemini(std::vector<TranscriptFile> files, const claude::S
         if (!r.model.empty()) e.model = res.strings.Intern(r.model);
         continue;
       }
-      claude::UsageEntry e;
-      e.ts = r.ts;
-      e.key_hi = Hash64(key, 0x67656d696e69ull);
-      e.key_lo = Hash64(key, 0x636c69ull);
-      e.tokens = r.tokens;
-      e.model = res.strings.Intern(r.model);
-      e.session = session_id;
-      e.project = project;
-      e.line = r.line;
-      e.file = fi;
-      e.has_ids = true;
-      res.entries.push_back(e);
+      EntrySite site{res.strings.Intern(r.model), session_id, project, fi, r.line};
+      res.entries.push_back(MakeLogEntry(r.ts, Hash64(key, 0x67656d696e69ull),
+                                         Hash64(key, 0x636c69ull), r.tokens, site));
     }
   }
   res.stats.files = files.size();

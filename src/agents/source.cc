@@ -8,6 +8,21 @@
 
 namespace burnrate::agents {
 
+claude::UsageEntry MakeLogEntry(TimeMs ts, uint64_t key_hi, uint64_t key_lo,
+                                const model::TokenCounts& tokens, const EntrySite& site) {
+  claude::UsageEntry e;
+  e.ts = ts;
+  e.key_hi = key_hi, e.key_lo = key_lo;
+  e.tokens = tokens;
+  e.model = site.model;
+  e.session = site.session;
+  e.project = site.project;
+  e.line = site.line;
+  e.file = site.file;
+  e.has_ids = true;  // the key is the request's own identity, not a line's bytes
+  return e;
+}
+
 std::string_view SourceName(Source s) {
   switch (s) {
     case Source::kClaude: return "claude";

@@ -48,6 +48,18 @@ Result<std::vector<std::string>> DefaultRoots(Source s, const EnvFn& env);
 Result<claude::ScanResult> ScanSource(Source s, const std::vector<std::string>& roots,
                                       const claude::ScanOptions& opts);
 
+// Where a log reader found one request: the interned strings of the scan it
+// is added to, and its file and line.
+struct EntrySite {
+  uint32_t model = 0, session = 0, project = 0;
+  uint32_t file = 0, line = 0;
+};
+
+// The UsageEntry of one de-duplicated request read from an agent's log
+// (every reader's last step): its time, stable 128-bit key, tokens and site.
+claude::UsageEntry MakeLogEntry(TimeMs ts, uint64_t key_hi, uint64_t key_lo,
+                                const model::TokenCounts& tokens, const EntrySite& site);
+
 // Appends `from` to `into`, re-interning strings and renumbering files.
 void MergeScan(claude::ScanResult&& from, claude::ScanResult* into);
 

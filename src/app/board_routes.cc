@@ -51,8 +51,8 @@ std::string RejectSummary(const std::vector<otlp::PointReject>& own,
   return msg;
 }
 
-void HandleOtlp(ingest::Ingestor& ingestor, BoardState* board, const Clock& clock, bool metrics,
-                Request& r, Respond respond) {
+void HandleOtlp(ingest::Ingestor& ingestor, BoardState* board, const Clock& clock,
+                otlp::Signal signal, Request& r, Respond respond) {
   if (!board->otlp_error.empty()) {
     return respond(
         ErrorResponse(Status::Unavailable("OTLP ingestion is unavailable: " + board->otlp_error)));
@@ -62,7 +62,7 @@ void HandleOtlp(ingest::Ingestor& ingestor, BoardState* board, const Clock& cloc
   }
   auto body = ingest::Decompress(r.body, r.Header("content-encoding"), 256u << 20);
   if (!body.ok()) return respond(ErrorResponse(body.status(), "Content-Encoding"));
-  auto conv = metrics ? board->otlp.Metrics(*body) : board->otlp.Logs(*body);
+  auto conv = board->otlp.Export(signal, *body);
   if (!conv.ok()) return respond(ErrorResponse(conv.status(), PathOf(conv.status())));
   auto info = std::make_shared<otlp::Converted>();
   info->rejected = std::move(conv->rejected);
@@ -70,7 +70,7 @@ void HandleOtlp(ingest::Ingestor& ingestor, BoardState* board, const Clock& cloc
   info->points = conv->points, info->ignored = conv->ignored;
   info->deferred_to_logs = conv->deferred_to_logs, info->undo = conv->undo;
   const Clock* clk = &clock;
-  ingestor.SubmitEvents(std::move(conv->events), [respond, info, board, metrics,
+  ingestor.SubmitEvents(std::move(conv->events), [respond, info, board, signal,
                                                   clk](Result<ingest::IngestResult> res) {
     if (!res.ok()) {
       board->otlp.Rollback(*info);  // the exporter retries; count it then
@@ -79,13 +79,13 @@ void HandleOtlp(ingest::Ingestor& ingestor, BoardState* board, const Clock& cloc
     // Durable cumulative state before the acknowledgement (docs/otlp.md).
     if (Status st = board->otlp.Persist(*info, clk->NowMs()); !st.ok())
       return respond(ErrorResponse(st));
-    // ExportMetricsServiceResponse / ExportLogsServiceResponse, plus counts.
+    // Export{Metrics,Logs,Trace}ServiceResponse, plus counts.
     JsonWriter w;
     w.BeginObject();
     int64_t rejected = info->rejected_total + int64_t(res->rejected.size());
     if (rejected > 0) {
       w.Key("partialSuccess").BeginObject();
-      w.Key(metrics ? "rejectedDataPoints" : "rejectedLogRecords").Int(rejected);
+      w.Key(otlp::RejectedKey(signal)).Int(rejected);
       w.Key("errorMessage").String(RejectSummary(info->rejected, res->rejected, rejected));
       w.EndObject();
     }
@@ -358,11 +358,11 @@ void App::Impl::RegisterBoardRoutes() {
                      return Response::Json(ProfileJson(e, *p));
                    });
   }
-  for (bool metrics : {true, false}) {
-    router.Add("POST", metrics ? "/v1/otlp/v1/metrics" : "/v1/otlp/v1/logs", Role::kIngest,
-               [this, metrics](Request& r, Respond respond) {
+  for (otlp::Signal signal : {otlp::Signal::kMetrics, otlp::Signal::kLogs, otlp::Signal::kTraces}) {
+    router.Add("POST", std::string(otlp::SignalPath(signal)), Role::kIngest,
+               [this, signal](Request& r, Respond respond) {
                  ingest_requests++;
-                 HandleOtlp(*ingestor, board.get(), *clock, metrics, r, std::move(respond));
+                 HandleOtlp(*ingestor, board.get(), *clock, signal, r, std::move(respond));
                });
   }
 }

@@ -1,7 +1,8 @@
 // The otlp layer's front door: OpenTelemetry OTLP/HTTP JSON in, burnrate
-// events out. See docs/otlp.md for the mapping of Claude Code's telemetry.
+// events out. See docs/otlp.md for the mapping of Claude Code's, Codex
+// CLI's and GitHub Copilot CLI's telemetry.
 //
-// A Receiver turns one request body (metrics or logs) into model::Events
+// A Receiver turns one request body (metrics, logs or traces) into model::Events
 // that the caller hands to ingest::Ingestor::SubmitEvents. It keeps the
 // state that conversion needs across requests:
 //  - per series of a CUMULATIVE sum, the last (start, time, value), to turn
@@ -9,8 +10,10 @@
 //  - the sessions that have sent claude_code.api_request log records, whose
 //    token and cost metric points are then not counted (no double count).
 // Every event gets a stable id (request_id for api_request records, a hash
-// of series identity and time window for metric points), so an exporter's
-// retry is de-duplicated by the ingest layer. A point or record with a
+// of series identity and time window for metric points, trace and span id
+// for spans, and for Codex responses the id its rollout reader gives them),
+// so an exporter's retry, or the same request read from the agent's logs,
+// is de-duplicated by the ingest layer. A point or record with a
 // malformed or out-of-range value (an intValue "12x", a negative count) is
 // rejected alone, into Converted::rejected, before it consumes an id or
 // any state.
@@ -72,10 +75,18 @@ struct Converted {
 };
 
 struct ReceiverStats {
-  int64_t metric_points = 0, log_records = 0, events = 0, ignored = 0, deferred_to_logs = 0,
-          resets = 0;
+  int64_t metric_points = 0, log_records = 0, spans = 0, events = 0, ignored = 0,
+          deferred_to_logs = 0, resets = 0;
   int64_t series = 0, log_sessions = 0;
 };
+
+// The three OTLP/HTTP signals.
+enum class Signal : uint8_t { kMetrics, kLogs, kTraces };
+// "/v1/otlp/v1/metrics", "/v1/otlp/v1/logs", "/v1/otlp/v1/traces".
+std::string_view SignalPath(Signal s);
+// The partial-success field that counts rejects: "rejectedDataPoints",
+// "rejectedLogRecords", "rejectedSpans".
+std::string_view RejectedKey(Signal s);
 
 class Receiver {
  public:
@@ -84,6 +95,9 @@ class Receiver {
 
   Result<Converted> Metrics(std::string_view json_body);
   Result<Converted> Logs(std::string_view json_body);
+  Result<Converted> Traces(std::string_view json_body);
+  // One of the three above, by signal.
+  Result<Converted> Export(Signal signal, std::string_view json_body);
   // The events of `c` were not committed: undo its cumulative-state changes.
   void Rollback(const Converted& c);
 

@@ -309,7 +309,7 @@ Status ParseMetric(object o, const std::string& path, MetricData* m, bool* keep)
 }
 
 Result<element> Root(simdjson::dom::parser& parser, std::string_view body, const char* top,
-                     array* out) {
+                     const char* snake, array* out) {
   element root;
   if (auto err = parser.parse(body.data(), body.size()).get(root)) {
     return Status::InvalidArgument(std::string("body is not valid JSON: ") +
@@ -318,8 +318,6 @@ Result<element> Root(simdjson::dom::parser& parser, std::string_view body, const
   object o;
   if (root.get(o)) return Status::InvalidArgument("body must be a JSON object");
   bool present;
-  std::string snake =
-      top == std::string_view("resourceMetrics") ? "resource_metrics" : "resource_logs";
   BR_RETURN_IF_ERROR(ArrayField(o, top, snake, "", out, &present));
   if (!present) *out = array();
   return root;
@@ -355,6 +353,30 @@ Status RecordTime(object lo, const std::string& path, LogRecord* rec) {
   return Status::OK();
 }
 
+// A span's times; an error here marks the span, not the body.
+Status SpanTimes(object so, const std::string& path, Span* sp) {
+  element e;
+  if (Field(so, "startTimeUnixNano", "start_time_unix_nano", &e))
+    BR_RETURN_IF_ERROR(Uint64(e, path + ".startTimeUnixNano", &sp->start_ns));
+  if (Field(so, "endTimeUnixNano", "end_time_unix_nano", &e))
+    BR_RETURN_IF_ERROR(Uint64(e, path + ".endTimeUnixNano", &sp->end_ns));
+  return Status::OK();
+}
+
+// A string field of a span (name, traceId, spanId); absent is empty. A
+// value of another kind marks the span.
+void SpanString(object so, std::string_view camel, std::string_view snake,
+                const std::string& path, std::string* out, std::string* bad) {
+  element e;
+  if (!Field(so, camel, snake, &e) || e.is_null()) return;
+  std::string_view v;
+  if (e.get_string().get(v) || v.size() > kMaxAttrValue) {
+    if (bad->empty()) *bad = Join(path, camel) + " must be a string, got " + Shown(e);
+    return;
+  }
+  out->assign(v);
+}
+
 }  // namespace
 
 const std::string* FindAttr(const Attrs& a, std::string_view key) {
@@ -366,7 +388,7 @@ const std::string* FindAttr(const Attrs& a, std::string_view key) {
 Result<std::vector<ResourceMetrics>> ParseMetricsJson(std::string_view body) {
   simdjson::dom::parser parser;
   array top;
-  BR_ASSIGN_OR_RETURN(element root, Root(parser, body, "resourceMetrics", &top));
+  BR_ASSIGN_OR_RETURN(element root, Root(parser, body, "resourceMetrics", "resource_metrics", &top));
   std::vector<ResourceMetrics> out;
   object ro;
   if (root.get(ro)) return Status::InvalidArgument("body must be a JSON object");
@@ -393,7 +415,7 @@ Result<std::vector<ResourceMetrics>> ParseMetricsJson(std::string_view body) {
 Result<std::vector<ResourceLogs>> ParseLogsJson(std::string_view body) {
   simdjson::dom::parser parser;
   array top;
-  BR_ASSIGN_OR_RETURN(element root, Root(parser, body, "resourceLogs", &top));
+  BR_ASSIGN_OR_RETURN(element root, Root(parser, body, "resourceLogs", "resource_logs", &top));
   std::vector<ResourceLogs> out;
   object ro;
   if (root.get(ro)) return Status::InvalidArgument("body must be a JSON object");
@@ -423,6 +445,37 @@ Result<std::vector<ResourceLogs>> ParseLogsJson(std::string_view body) {
                     r.records.push_back(std::move(rec));
                     return Status::OK();
                   });
+            }));
+        out.push_back(std::move(r));
+        return Status::OK();
+      }));
+  return out;
+}
+
+Result<std::vector<ResourceSpans>> ParseTracesJson(std::string_view body) {
+  simdjson::dom::parser parser;
+  array top;
+  BR_ASSIGN_OR_RETURN(element root, Root(parser, body, "resourceSpans", "resource_spans", &top));
+  std::vector<ResourceSpans> out;
+  object ro;
+  if (root.get(ro)) return Status::InvalidArgument("body must be a JSON object");
+  BR_RETURN_IF_ERROR(
+      ForEach(ro, "resourceSpans", "resource_spans", "", [&](object rs, const std::string& p) {
+        ResourceSpans r;
+        BR_RETURN_IF_ERROR(ParseResource(rs, p, &r.resource, &r.error));
+        BR_RETURN_IF_ERROR(
+            ForEach(rs, "scopeSpans", "scope_spans", p, [&](object ss, const std::string& sp) {
+              return ForEach(ss, "spans", "", sp, [&](object so, const std::string& path) {
+                Span span;
+                BR_RETURN_IF_ERROR(ParseAttrs(so, path, &span.attrs, &span.error));
+                SpanString(so, "name", "", path, &span.name, &span.error);
+                SpanString(so, "traceId", "trace_id", path, &span.trace_id, &span.error);
+                SpanString(so, "spanId", "span_id", path, &span.span_id, &span.error);
+                if (Status t = SpanTimes(so, path, &span); !t.ok() && span.error.empty())
+                  span.error = t.message();
+                r.spans.push_back(std::move(span));
+                return Status::OK();
+              });
             }));
         out.push_back(std::move(r));
         return Status::OK();

@@ -1,10 +1,11 @@
-// Parsing of OTLP/HTTP JSON bodies (ExportMetricsServiceRequest and
-// ExportLogsServiceRequest, protobuf's canonical JSON mapping) into plain
-// structs. Internal to the otlp layer; include otlp/otlp.h instead.
+// Parsing of OTLP/HTTP JSON bodies (ExportMetricsServiceRequest,
+// ExportLogsServiceRequest and ExportTraceServiceRequest, protobuf's
+// canonical JSON mapping) into plain structs. Internal to the otlp layer; include otlp/otlp.h instead.
 //
 // Only what burnrate counts is kept: Sum and Gauge number points (Histogram,
-// ExponentialHistogram and Summary are skipped), and log records' body,
-// time and attributes. Attribute values of every kind are kept as text
+// ExponentialHistogram and Summary are skipped), log records' body, time
+// and attributes, and spans' name, ids, times and attributes (events and
+// links are skipped). Attribute values of every kind are kept as text
 // (ints as decimal, doubles in shortest round-trip form, bools as
 // true/false; arrays, maps, bytes, NaN/Infinity and strings over 4 KiB are
 // skipped). 64-bit integers are accepted as JSON numbers or as decimal
@@ -78,7 +79,22 @@ struct ResourceLogs {
   std::vector<LogRecord> records;
 };
 
+struct Span {
+  Attrs attrs;
+  std::string error;  // a malformed value ("<path> <why>"): reject the span
+  std::string name;
+  std::string trace_id, span_id;  // hex, as sent (may be empty)
+  uint64_t start_ns = 0, end_ns = 0;
+};
+
+struct ResourceSpans {
+  Attrs resource;
+  std::string error;  // a malformed resource attribute: reject every span
+  std::vector<Span> spans;
+};
+
 Result<std::vector<ResourceMetrics>> ParseMetricsJson(std::string_view body);
 Result<std::vector<ResourceLogs>> ParseLogsJson(std::string_view body);
+Result<std::vector<ResourceSpans>> ParseTracesJson(std::string_view body);
 
 }  // namespace burnrate::otlp

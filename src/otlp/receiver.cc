@@ -1,4 +1,6 @@
-// Claude Code telemetry -> burnrate events (docs/otlp.md has the table).
+// Coding agents' telemetry -> burnrate events (docs/otlp.md has the
+// tables): Claude Code's metrics and logs, Codex CLI's logs, and GenAI
+// semantic-convention spans (GitHub Copilot CLI's).
 //
 // Metrics: claude_code.token.usage points become usage events carrying one
 // token kind each (attribute `type`), claude_code.cost.usage points usage
@@ -21,6 +23,19 @@
 // metric point, later api_request records of that session still count as
 // requests but carry no tokens or cost. Either way each token is counted
 // once, whatever the order of arrival.
+//
+// Codex CLI: the codex.sse_event record of kind response.completed that
+// carries token counts becomes one usage event whose id is the one Codex's
+// rollout reader gives the same response (model/request_key.h), so a
+// request that arrives both from the logs and over OTLP counts once. Codex
+// sends no token metrics, so the Claude Code rule has nothing to decide.
+//
+// Spans: a GenAI inference span (gen_ai.operation.name chat,
+// text_completion, generate_content or embeddings) with gen_ai.usage.*
+// becomes one usage event, id "otlp-span:<traceId>:<spanId>". invoke_agent
+// spans repeat their children's usage and are not counted, nor are the
+// gen_ai.client.* token metrics sent beside the spans (the spans are the
+// per-request source; counting both would count twice).
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -33,6 +48,7 @@
 
 #include "common/hash.h"
 #include "common/time_util.h"
+#include "model/request_key.h"
 #include "otlp/cumulative.h"
 #include "otlp/otlp.h"
 #include "otlp/state_store.h"
@@ -52,7 +68,9 @@ constexpr int64_t kMaxPointTokens = 10'000'000'000;  // one metric point (an exp
 constexpr int64_t kMaxPointUsd = 1'000'000;
 constexpr double kMaxRequestTokens = 50'000'000;  // one api_request, as for native events
 constexpr double kMaxRequestUsd = 10'000;
-constexpr std::string_view kRedacted = "<REDACTED>";  // Claude Code's prompt text without OTEL_LOG_USER_PROMPTS
+// The prompt text Claude Code (without OTEL_LOG_USER_PROMPTS) and Codex
+// (without log_user_prompt) send instead of the prompt.
+bool Redacted(std::string_view text) { return text == "<REDACTED>" || text == "[REDACTED]"; }
 
 std::string Hex(uint64_t v) {
   char buf[17];
@@ -81,16 +99,18 @@ struct Scope {
 
 // Fills identity fields; false (with a reject) when no user is named.
 bool FillIdentity(const Scope& s, const ReceiverOptions& o, model::Event* e, Converted* out) {
-  e->user = s.First({"user.email", "user.account_uuid", "user.id", "enduser.id"});
+  e->user = s.First({"user.email", "user.account_uuid", "user.account_id", "user.id", "enduser.id"});
   if (e->user.empty()) {
-    out->Reject({"no user: set one of user.email, user.account_uuid, user.id", "user.email"});
+    out->Reject({"no user: set one of user.email, user.account_uuid, user.account_id, user.id "
+                 "(e.g. OTEL_RESOURCE_ATTRIBUTES=user.email=...)",
+                 "user.email"});
     return false;
   }
   e->team = s.First({"team.id", "team"});
   if (e->team.empty()) e->team = o.default_team;
   e->org = s.First({"organization.id", "org.id"});
   e->project = s.First({"project.id", "project"});
-  e->session = s.Str("session.id");
+  e->session = s.First({"session.id", "conversation.id", "gen_ai.conversation.id"});
   e->client = s.First({"host.name", "terminal.type"});
   e->source = "otlp";
   return true;
@@ -311,12 +331,69 @@ struct Receiver::Impl {
     return true;
   }
 
+  // Fills the usage of a Codex response.completed record; false (with a
+  // reject) when a count is not a number or out of range.
+  bool CodexResponse(const Scope& s, model::Event& e, Converted* out) {
+    model::CodexUsage u;
+    struct Kind {
+      const char* key;
+      int64_t* into;
+    } kinds[] = {{"input_token_count", &u.input},
+                 {"cached_token_count", &u.cached},
+                 {"cache_write_token_count", &u.cache_write},
+                 {"output_token_count", &u.output},
+                 {"reasoning_token_count", &u.reasoning}};
+    for (const Kind& k : kinds) {
+      double d = 0;
+      if (!NumberAttr(s, k.key, 0, kMaxRequestTokens, &d, out)) return false;
+      *k.into = std::llround(d);
+    }
+    // As the rollout reader maps them (codex_reader.cc): cached and cache
+    // write are part of input, reasoning is part of output.
+    e.tokens.cache_read = u.cached;
+    e.tokens.cache_write = u.cache_write;
+    e.tokens.input = std::max<int64_t>(0, u.input - u.cached - u.cache_write);
+    e.tokens.output = u.output;
+    e.type = model::EventType::kUsage;
+    e.model = s.First({"model", "slug"});
+    if (e.model.empty()) e.model = "unknown";
+    e.source = "codex";
+    e.requests = 1;
+    e.id = !e.session.empty()
+               ? model::CodexEventId(model::CodexRequestKey(e.session, u))
+               : "otlp-cx:" + Hex(Hash64(e.user + '\x1f' + std::to_string(e.ts) + '\x1f' +
+                                             e.model + '\x1f' + std::to_string(e.tokens.Total()),
+                                         0x4c));
+    return true;
+  }
+
+  // The name a log record goes by: the event.name attribute (Codex puts its
+  // source location in eventName), else eventName, else a string body.
+  static std::string RecordName(const Scope& s, const LogRecord& r) {
+    std::string name = s.Str("event.name");
+    if (name.empty()) name = r.event_name;
+    if (name.empty()) name = r.body;
+    return name;
+  }
+
   void Record(const ResourceLogs& rl, const LogRecord& r, Converted* out) {
     Scope s{r.attrs, rl.resource};
-    std::string name = !r.event_name.empty() ? r.event_name : s.Str("event.name");
-    if (name.empty()) name = r.body;
-    if (name.rfind("claude_code.", 0) == 0) name = name.substr(12);
-    if (name != "api_request" && name != "user_prompt") {
+    std::string name = RecordName(s, r);
+    bool codex = name.rfind("codex.", 0) == 0;
+    if (codex) {
+      name = name.substr(6);
+      // Only the completed response carries usage; Codex sends the kind
+      // twice, once without counts.
+      if (name == "sse_event" && (s.Str("event.kind") != "response.completed" ||
+                                  s.Get("input_token_count") == nullptr)) {
+        name.clear();
+      }
+    } else if (name.rfind("claude_code.", 0) == 0) {
+      name = name.substr(12);
+    }
+    bool known = codex ? name == "sse_event" || name == "user_prompt"
+                       : name == "api_request" || name == "user_prompt";
+    if (!known) {
       out->ignored++;
       return;
     }
@@ -330,7 +407,9 @@ struct Receiver::Impl {
     }
     if (ts == 0) return out->Reject({name + ": record has no time", "timeUnixNano"});
     e.ts = ts;
-    if (name == "api_request") {
+    if (name == "sse_event") {
+      if (!CodexResponse(s, e, out)) return;
+    } else if (name == "api_request") {
       if (!ApiRequest(s, e, ts, out)) return;
     } else {
       double len = 0;
@@ -340,7 +419,8 @@ struct Receiver::Impl {
       e.requests = 0;
       e.cost_nanos = 0;
       const std::string* text = s.Get("prompt");
-      if (opts.prompt_features && text && !text->empty() && *text != kRedacted) e.prompt = opts.prompt_features(*text);
+      if (opts.prompt_features && text && !text->empty() && !Redacted(*text))
+        e.prompt = opts.prompt_features(*text);
       e.prompt.present = true;
       if (len > 0) e.prompt.length = uint32_t(len);  // the client's count wins
       std::string seq = s.First({"prompt.id", "event.sequence"});
@@ -348,6 +428,59 @@ struct Receiver::Impl {
                                              std::to_string(r.time_ns) + '\x1f' + seq,
                                          0x3f));
     }
+    out->events.push_back(std::move(e));
+  }
+
+  void SpanRecord(const ResourceSpans& rs, const Span& sp, Converted* out) {
+    Scope s{sp.attrs, rs.resource};
+    std::string op = s.Str("gen_ai.operation.name");
+    bool inference =
+        op == "chat" || op == "text_completion" || op == "generate_content" || op == "embeddings";
+    if (!inference ||
+        (!s.Get("gen_ai.usage.input_tokens") && !s.Get("gen_ai.usage.output_tokens"))) {
+      out->ignored++;  // invoke_agent, execute_tool, ...: no usage of their own
+      return;
+    }
+    std::string what = "span " + (sp.name.empty() ? op : sp.name);
+    if (const std::string& bad = !rs.error.empty() ? rs.error : sp.error; !bad.empty())
+      return out->Reject({what + ": " + bad, PathOf(bad)});
+    model::Event e;
+    if (!FillIdentity(s, opts, &e, out)) return;
+    uint64_t ns = sp.end_ns != 0 ? sp.end_ns : sp.start_ns;
+    if (ns == 0) return out->Reject({what + ": endTimeUnixNano must be set", "endTimeUnixNano"});
+    e.ts = TimeMs(ns / 1'000'000);
+    // GenAI semantic conventions: input_tokens includes the cached and
+    // cache-creation tokens, output_tokens the reasoning ones.
+    int64_t input = 0, output = 0, cache_read = 0, cache_write = 0, cache_write2 = 0;
+    struct Kind {
+      const char* key;
+      int64_t* into;
+    } kinds[] = {{"gen_ai.usage.input_tokens", &input},
+                 {"gen_ai.usage.output_tokens", &output},
+                 {"gen_ai.usage.cache_read.input_tokens", &cache_read},
+                 {"gen_ai.usage.cache_creation.input_tokens", &cache_write},
+                 {"gen_ai.usage.cache_write.input_tokens", &cache_write2}};
+    for (const Kind& k : kinds) {
+      double d = 0;
+      if (!NumberAttr(s, k.key, 0, kMaxRequestTokens, &d, out)) return;
+      *k.into = std::llround(d);
+    }
+    if (cache_write == 0) cache_write = cache_write2;
+    e.tokens.input = std::max<int64_t>(0, input - cache_read - cache_write);
+    e.tokens.output = output;
+    e.tokens.cache_read = cache_read;
+    e.tokens.cache_write = cache_write;
+    e.type = model::EventType::kUsage;
+    e.model = s.First({"gen_ai.response.model", "gen_ai.request.model"});
+    if (e.model.empty()) e.model = "unknown";
+    if (s.Str("service.name") == "github-copilot") e.source = "copilot";
+    e.requests = 1;
+    e.id = !sp.trace_id.empty() && !sp.span_id.empty()
+               ? "otlp-span:" + sp.trace_id + ":" + sp.span_id
+               : "otlp-span:" + Hex(Hash64(e.user + '\x1f' + e.session + '\x1f' +
+                                               std::to_string(ns) + '\x1f' + e.model + '\x1f' +
+                                               std::to_string(e.tokens.Total()),
+                                           0x5a));
     out->events.push_back(std::move(e));
   }
 };
@@ -387,6 +520,48 @@ Result<Converted> Receiver::Logs(std::string_view json_body) {
   st.log_records += out.points, st.events += int64_t(out.events.size()), st.ignored += out.ignored;
   st.deferred_to_logs += out.deferred_to_logs;
   return out;
+}
+
+Result<Converted> Receiver::Traces(std::string_view json_body) {
+  BR_ASSIGN_OR_RETURN(std::vector<ResourceSpans> parsed, ParseTracesJson(json_body));
+  Converted out;
+  out.undo = std::make_shared<Converted::Undo>();
+  std::lock_guard lock(impl_->mu);
+  for (const auto& rs : parsed)
+    for (const auto& sp : rs.spans) {
+      out.points++;
+      impl_->SpanRecord(rs, sp, &out);
+    }
+  auto& st = impl_->stats;
+  st.spans += out.points, st.events += int64_t(out.events.size()), st.ignored += out.ignored;
+  return out;
+}
+
+Result<Converted> Receiver::Export(Signal signal, std::string_view json_body) {
+  switch (signal) {
+    case Signal::kMetrics: return Metrics(json_body);
+    case Signal::kLogs: return Logs(json_body);
+    case Signal::kTraces: return Traces(json_body);
+  }
+  return Status::InvalidArgument("unknown OTLP signal");
+}
+
+std::string_view SignalPath(Signal s) {
+  switch (s) {
+    case Signal::kMetrics: return "/v1/otlp/v1/metrics";
+    case Signal::kLogs: return "/v1/otlp/v1/logs";
+    case Signal::kTraces: return "/v1/otlp/v1/traces";
+  }
+  return "";
+}
+
+std::string_view RejectedKey(Signal s) {
+  switch (s) {
+    case Signal::kMetrics: return "rejectedDataPoints";
+    case Signal::kLogs: return "rejectedLogRecords";
+    case Signal::kTraces: return "rejectedSpans";
+  }
+  return "";
 }
 
 void Receiver::Rollback(const Converted& c) {
