@@ -13,6 +13,7 @@
 #include "detect/feature_store.h"
 #include "detect/scorer.h"
 #include "loadgen_prompt.h"
+#include "model/price_book.h"
 
 namespace burnrate::detect {
 namespace {
@@ -98,20 +99,29 @@ model::Event MakeEvent(int user, TimeMs ts, bool prompt, std::mt19937_64& r) {
   return e;
 }
 
+// with_prices:1 adds what the server does for the plausibility checks:
+// every event carries a client-given cost, compared with the price book's.
 void BM_Observe(benchmark::State& state) {
   DetectConfig cfg;
   FeatureStore fs(cfg);
+  model::PriceBook book;
+  auto prices = book.Current();
+  const model::PriceSnapshot* p = state.range(0) ? prices.get() : nullptr;
   std::mt19937_64 r(7);
   std::vector<model::Event> evs;
-  for (int i = 0; i < 100000; ++i) evs.push_back(MakeEvent(i % 10000, 20000 * kDayMs + i * 800, i % 3 == 0, r));
+  for (int i = 0; i < 100000; ++i) {
+    evs.push_back(MakeEvent(i % 10000, 20000 * kDayMs + i * 800, i % 3 == 0, r));
+    evs.back().model = "claude-sonnet-4-5";
+    evs.back().cost_nanos = prices->Price(evs.back().model, evs.back().tokens).cost_nanos;
+  }
   size_t i = 0;
   for (auto _ : state) {
-    fs.Observe(evs[i]);
+    fs.Observe(evs[i], p);
     if (++i == evs.size()) i = 0;
   }
   state.SetItemsProcessed(int64_t(state.iterations()));
 }
-BENCHMARK(BM_Observe);
+BENCHMARK(BM_Observe)->Arg(0)->Arg(1)->ArgName("with_prices");
 
 // Daily scoring of N users, each with ~60 events (features from precomputed values).
 void BM_ScoreDay(benchmark::State& state) {

@@ -79,6 +79,13 @@ static Status ConfigureDetection(const toml::table& root, const std::string& ori
   return Status::OK();
 }
 
+Result<detect::DetectConfig> DetectionConfig(const Config& cfg) {
+  detect::DetectConfig dc;
+  BR_ASSIGN_OR_RETURN(dc.tz, TimeZone::Load(cfg.timezone));
+  if (cfg.toml) BR_RETURN_IF_ERROR(ConfigureDetection(*cfg.toml, cfg.config_path, &dc));
+  return dc;
+}
+
 Status App::Impl::OpenGovernanceAndDetection() {
   BR_ASSIGN_OR_RETURN(govern_db, govern::GovernDb::Open(cfg.db_path));
   audit = std::make_unique<govern::AuditLog>(govern_db.get(), *clock);
@@ -91,12 +98,11 @@ Status App::Impl::OpenGovernanceAndDetection() {
   governor->SetPrices(&prices);
   BR_RETURN_IF_ERROR(governor->AttachDb(govern_db.get()));
   if (cfg.toml) BR_RETURN_IF_ERROR(governor->Configure(*cfg.toml));
-  detect::DetectConfig dc;
-  dc.tz = engine->options().tz;
-  if (cfg.toml) BR_RETURN_IF_ERROR(ConfigureDetection(*cfg.toml, cfg.config_path, &dc));
+  BR_ASSIGN_OR_RETURN(detect::DetectConfig dc, DetectionConfig(cfg));
   // Flags live in the same database file, so reviews survive restarts.
   BR_ASSIGN_OR_RETURN(auto flag_store, detect::SqliteFlagStore::Open(cfg.db_path));
   detection = std::make_unique<detect::DetectionEngine>(dc, *clock, std::move(flag_store));
+  detection->SetPrices(&prices);  // plausibility: given costs and model names
   detection->Subscribe([this](const detect::Flag& f, detect::FlagEvent ev) { OnFlag(f, ev); });
   // Days older than yesterday are rescored from the stored events.
   detection->SetEventScan([this](TimeMs from, const std::function<Status(std::span<const model::Event>)>& fn) {

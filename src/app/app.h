@@ -34,6 +34,7 @@ class Router;
 }
 namespace burnrate::detect {
 class DetectionEngine;
+struct DetectConfig;
 }
 namespace burnrate::govern {
 class Governor;
@@ -73,6 +74,12 @@ class App {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// The detection settings the server runs with for `cfg`: its time zone and
+// [detection] section (docs/detection.md), so offline scoring
+// (`burnrate detect --config`) scores as the server does. Errors name the
+// file and key.
+Result<detect::DetectConfig> DetectionConfig(const Config& cfg);
 
 // Creates an API key in the store; returns the secret (shown once).
 Result<std::string> CreateApiKey(store::Store& store, const std::string& role, const std::string& label,

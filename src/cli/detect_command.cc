@@ -2,16 +2,20 @@
 // stored days offline, as the server's rescore does (DetectionEngine::
 // Rescore over the database's events), stores the flags in the file's
 // detect_flags table (so a server started on it shows them; reviews already
-// made are kept) and prints one line per day and one per flag. Default
-// detection settings (docs/detection.md).
+// made are kept) and prints one line per day and one per flag. With
+// --config, the server's config file: its time zone, [detection] settings
+// and price file, so offline scores equal the server's (docs/detection.md);
+// without, the defaults.
 #include <filesystem>
 #include <iostream>
 
 #include <fmt/format.h>
 
+#include "app/app.h"
 #include "cli/cli.h"
 #include "common/time_util.h"
 #include "detect/detect.h"
+#include "model/price_book.h"
 #include "store/store.h"
 
 namespace burnrate::cli {
@@ -23,8 +27,16 @@ Result<int64_t> Day(const std::string& s, const char* flag) {
   return FloorDiv(*t, kDayMs);
 }
 
-Status RunDetect(const std::string& db, const std::string& from_s, const std::string& to_s) {
+Status RunDetect(const std::string& db, const std::string& from_s, const std::string& to_s,
+                 const std::string& config) {
   if (!std::filesystem::exists(db)) return Status::NotFound("no database file " + db);
+  app::Config cfg;
+  if (!config.empty()) {
+    BR_ASSIGN_OR_RETURN(cfg, app::LoadConfig(config));
+  }
+  BR_ASSIGN_OR_RETURN(detect::DetectConfig dc, app::DetectionConfig(cfg));
+  model::PriceBook prices;
+  if (!cfg.prices_file.empty()) BR_RETURN_IF_ERROR(prices.Load(cfg.prices_file));
   BR_ASSIGN_OR_RETURN(int64_t from, Day(from_s, "--from"));
   BR_ASSIGN_OR_RETURN(int64_t to, Day(to_s, "--to"));
   if (to < from) return Status::InvalidArgument("--to must not be before --from");
@@ -32,7 +44,8 @@ Status RunDetect(const std::string& db, const std::string& from_s, const std::st
   opts.read_only = true;
   BR_ASSIGN_OR_RETURN(auto events, store::OpenSqliteStore(db, opts));
   BR_ASSIGN_OR_RETURN(auto flags, detect::SqliteFlagStore::Open(db));
-  detect::DetectionEngine engine(detect::DetectConfig{}, SystemClock::Get(), std::move(flags));
+  detect::DetectionEngine engine(dc, SystemClock::Get(), std::move(flags));
+  engine.SetPrices(&prices);
   engine.SetEventScan([&](TimeMs received_from, const std::function<Status(std::span<const model::Event>)>& fn) {
     return events->ScanEventBatches(received_from, fn);
   });
@@ -59,11 +72,13 @@ void AddDetectCommand(CLI::App& app) {
   auto db = std::make_shared<std::string>();
   auto from = std::make_shared<std::string>();
   auto to = std::make_shared<std::string>();
+  auto config = std::make_shared<std::string>();
   cmd->add_option("--db", *db, "SQLite database file")->required();
   cmd->add_option("--from", *from, "First day, YYYY-MM-DD")->required();
   cmd->add_option("--to", *to, "Last day, YYYY-MM-DD")->required();
+  cmd->add_option("--config", *config, "The server's TOML config: time zone, [detection] settings, price file");
   cmd->callback([=] {
-    Status st = RunDetect(*db, *from, *to);
+    Status st = RunDetect(*db, *from, *to, *config);
     if (!st.ok()) {
       std::cerr << "burnrate detect: " << st.message() << "\n";
       ExitCode() = 1;

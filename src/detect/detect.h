@@ -3,7 +3,8 @@
 // Others include only this header:
 //   ComputePromptFeatures(text)     on the ingest path (prompt_features.h)
 //   DetectConfig                    thresholds and exemptions (detect_config.h)
-//   DetectionEngine                 Observe / ScoreDay / WastedTokens / routes
+//   DetectionEngine                 Observe / ScoreDay / WastedTokens / routes;
+//                                   SetPrices for the plausibility checks (plausibility.h)
 //   SqliteFlagStore                 the review queue in the database file
 // See docs/detection.md for the detectors and their measured quality.
 #pragma once

@@ -62,6 +62,14 @@ const Field kFields[] = {
     {"burn_peer_multiple", &DetectConfig::burn_peer_multiple, nullptr, nullptr, nullptr, 1, 1e6},
     {"burn_outcome_free_share", &DetectConfig::burn_outcome_free_share, nullptr, nullptr, nullptr, 0, 1},
     {"burn_max_outcome_ratio", &DetectConfig::burn_max_outcome_ratio, nullptr, nullptr, nullptr, 0, 100},
+    {"implausible_max_output", &DetectConfig::implausible_max_output, nullptr, nullptr, nullptr, 1, 1e12},
+    {"implausible_max_context", &DetectConfig::implausible_max_context, nullptr, nullptr, nullptr, 1, 1e12},
+    {"implausible_output_per_second", &DetectConfig::implausible_output_per_second, nullptr, nullptr, nullptr, 1, 1e9},
+    {"implausible_rate_min_output", &DetectConfig::implausible_rate_min_output, nullptr, nullptr, nullptr, 0, 1e12},
+    {"implausible_future_seconds", nullptr, &DetectConfig::implausible_future_seconds, nullptr, nullptr, 0, 1e8},
+    {"implausible_reorder_seconds", nullptr, &DetectConfig::implausible_reorder_seconds, nullptr, nullptr, 0, 1e8},
+    {"implausible_cost_band", &DetectConfig::implausible_cost_band, nullptr, nullptr, nullptr, 1, 1e6},
+    {"implausible_min_share", &DetectConfig::implausible_min_share, nullptr, nullptr, nullptr, 0, 1},
 };
 
 }  // namespace

@@ -25,8 +25,15 @@ DetectionEngine::DetectionEngine(DetectConfig cfg, const Clock& clock, std::uniq
       scorer_(cfg_),
       store_(store ? std::move(store) : std::make_unique<InMemoryFlagStore>()) {}
 
-void DetectionEngine::Observe(const model::Event& e) {
-  features_.Observe(e);
+void DetectionEngine::ObserveBatch(std::span<const model::Event> events) {
+  std::shared_ptr<const model::PriceSnapshot> snap = prices_ ? prices_->Current() : nullptr;
+  for (const auto& e : events) Observe(e, snap.get());
+}
+
+void DetectionEngine::Observe(const model::Event& e, const model::PriceSnapshot* prices) {
+  std::shared_ptr<const model::PriceSnapshot> snap;
+  if (prices == nullptr && prices_ != nullptr) prices = (snap = prices_->Current()).get();
+  features_.Observe(e, prices);
   if (e.user.empty()) return;
   // A day older than yesterday (by the event's arrival) is not scored live:
   // note it for a rescore once its data settles.
@@ -60,12 +67,13 @@ Result<std::vector<ScoreDayStats>> DetectionEngine::Rescore(int64_t from_day, in
   for (int64_t a = from_day; a <= to_day; a += cfg_.rescore_chunk_days) {
     int64_t b = std::min(to_day, a + cfg_.rescore_chunk_days - 1);
     FeatureStore days(cfg_);
+    std::shared_ptr<const model::PriceSnapshot> prices = prices_ ? prices_->Current() : nullptr;
     // An event counts for its own time, at most an hour after its arrival
     // (a client clock ahead), so nothing of local day a (which starts within
     // a day of UTC midnight of day a) arrived before this.
     TimeMs from = (a - 1) * kDayMs - 2 * kHourMs;
     BR_RETURN_IF_ERROR(scan(from, [&](std::span<const model::Event> batch) {
-      for (const model::Event& e : batch) days.ObserveHistorical(e, a, b);
+      for (const model::Event& e : batch) days.ObserveHistorical(e, a, b, prices.get());
       return Status::OK();
     }));
     for (int64_t d = a; d <= b; ++d) {

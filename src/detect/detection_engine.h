@@ -28,6 +28,7 @@
 #include "detect/scorer.h"
 #include "http/http.h"
 #include "model/event.h"
+#include "model/price_book.h"
 
 namespace burnrate::detect {
 
@@ -58,11 +59,16 @@ class DetectionEngine {
   // SqliteFlagStore). `clock` must outlive the engine.
   DetectionEngine(DetectConfig cfg, const Clock& clock, std::unique_ptr<FlagStore> store = nullptr);
 
-  void Observe(const model::Event& e);
-  // For Ingestor::EventsListener: engine.ObserveBatch(span).
-  void ObserveBatch(std::span<const model::Event> events) {
-    for (const auto& e : events) Observe(e);
-  }
+  // `prices`: the snapshot to check costs and models against (plausibility);
+  // null takes the price book's current one (SetPrices), if any.
+  void Observe(const model::Event& e, const model::PriceSnapshot* prices = nullptr);
+  // For Ingestor::EventsListener: engine.ObserveBatch(span), one price
+  // snapshot for the batch.
+  void ObserveBatch(std::span<const model::Event> events);
+  // The price table plausibility checks compare given costs and model names
+  // with (docs/detection.md, "Implausible usage"); without it costs are not
+  // compared. `prices` must outlive the engine. Call before events arrive.
+  void SetPrices(const model::PriceBook* prices) { prices_ = prices; }
   // Scores every user active on local day `day`; stores and returns the
   // flags with score >= flag_score (highest first). Exempt users are never
   // flagged. An open flag of that day whose user now scores below the
@@ -120,6 +126,7 @@ class DetectionEngine {
 
   const DetectConfig cfg_;
   const Clock& clock_;
+  const model::PriceBook* prices_ = nullptr;
   FeatureStore features_;
   Scorer scorer_;
   std::unique_ptr<FlagStore> store_;

@@ -26,6 +26,8 @@
 //    rate is never conclusive alone: it is an estimate from a 64-bit sketch,
 //    and a lone missing outcome is not evidence at all where the user's team
 //    or source reports no outcomes (min_outcome_coverage).
+// 6. Impossible data is judged on its own (implausible_usage): physical
+//    limits of the models, not peers, and no excuse from outcomes.
 #include "detect/detectors.h"
 
 #include <algorithm>
@@ -204,6 +206,61 @@ std::optional<Reason> DetectOutcomeFreeBurn(const UserDayFeatures& f, const Peer
                {"outcome_free_share", f.outcome_free_share}, {"outcome_ratio", ratio}});
 }
 
+namespace {
+
+// The limit a kind of implausibility is measured against, and its unit.
+std::pair<double, const char*> ImplausibleLimit(Implausible k, const DetectConfig& cfg) {
+  switch (k) {
+    case Implausible::kOutputPerRequest: return {cfg.implausible_max_output, "output tokens in one request"};
+    case Implausible::kContextPerRequest: return {cfg.implausible_max_context, "input tokens per request"};
+    case Implausible::kOutputRate: return {cfg.implausible_output_per_second, "output tokens/s over a session"};
+    case Implausible::kFutureTime: return {double(cfg.implausible_future_seconds), "s after arrival"};
+    case Implausible::kOutOfOrder: return {double(cfg.implausible_reorder_seconds), "s before the session's latest"};
+    case Implausible::kUnknownModel: return {0, "events of a model no price or family knows"};
+    case Implausible::kCostBand: return {cfg.implausible_cost_band, "x our price"};
+  }
+  return {0, ""};
+}
+
+}  // namespace
+
+std::optional<Reason> DetectImplausibleUsage(const UserDayFeatures& f, const PeerBaseline&, const DetectConfig& cfg) {
+  const ImplausibleTally& t = f.implausible;
+  if (!t.Any()) return std::nullopt;
+  double requests = double(std::max<int64_t>(1, f.requests)), strength = 0;
+  bool conclusive = false;
+  std::string parts;
+  std::vector<Evidence> ev;
+  for (int i = 0; i < kImplausibleKinds; ++i) {
+    auto k = static_cast<Implausible>(i);
+    int64_t n = t.events[size_t(i)];
+    bool alone = ImplausibleAlone(k);
+    if (n == 0 || (!alone && (n < 3 || double(n) / requests < cfg.implausible_min_share))) continue;
+    auto [limit, unit] = ImplausibleLimit(k, cfg);
+    double worst = t.worst[size_t(i)];
+    if (!parts.empty()) parts += "; ";
+    if (k == Implausible::kUnknownModel) {
+      parts += fmt::format("{} {}", n, unit);
+    } else {
+      parts += fmt::format("{} {} (worst {:.0f} {}, limit {:.0f})", n, ImplausibleName(k), worst, unit, limit);
+    }
+    ev.push_back({std::string(ImplausibleName(k)) + "_events", double(n)});
+    if (k != Implausible::kUnknownModel) ev.push_back({std::string(ImplausibleName(k)) + "_worst", worst});
+    if (alone) {
+      double far = k == Implausible::kCostBand ? 10 : 2 * limit;
+      conclusive |= worst >= far;
+      strength = std::max(strength, Lin(worst, limit, far));
+    }
+  }
+  if (parts.empty()) return std::nullopt;
+  ev.push_back({"implausible_tokens", double(t.tokens)});
+  ev.push_back({"requests", double(f.requests)});
+  std::string example = t.example.empty() ? "" : fmt::format(" First: {}.", t.example);
+  return Make("implausible_usage",
+              fmt::format("Usage no real request has, of {} requests: {}.{}", f.requests, parts, example),
+              strength, std::move(ev), conclusive);
+}
+
 bool Conclusive(const Reason& r) { return EvidenceValue(r, "conclusive") > 0; }
 
 std::string EvidenceBasis(const Reason& r, const DetectConfig& cfg) {
@@ -212,6 +269,7 @@ std::string EvidenceBasis(const Reason& r, const DetectConfig& cfg) {
   if (r.detector == "output_farming") return "output";
   if (r.detector == "parallel_farm") return "sessions";
   if (r.detector == "cache_replay") return "cache";
+  if (r.detector == "implausible_usage") return "plausibility";
   if (r.detector == "bot_farm")
     return EvidenceValue(r, "template_share") >= cfg.cluster_key_share &&
                    EvidenceValue(r, "cluster_accounts") >= cfg.cluster_min_accounts
@@ -235,7 +293,7 @@ Verdict Evaluate(const UserDayFeatures& f, const PeerBaseline& p, const DetectCo
   v.exempt = cfg.exempt.count(f.user) > 0;
   if (v.exempt) return v;
   for (auto* d : {DetectIdleLoop, DetectRepetitivePrompts, DetectOutputFarming, DetectParallelFarm,
-                  DetectBotFarm, DetectCacheReplay, DetectOutcomeFreeBurn}) {
+                  DetectBotFarm, DetectCacheReplay, DetectOutcomeFreeBurn, DetectImplausibleUsage}) {
     if (auto r = d(f, p, cfg)) v.reasons.push_back(std::move(*r));
   }
   if (v.reasons.empty()) return v;
@@ -249,6 +307,14 @@ Verdict Evaluate(const UserDayFeatures& f, const PeerBaseline& p, const DetectCo
   }
   double covered = std::min(1.0, OutcomeRatio(f, p));
   v.wasted_tokens = static_cast<int64_t>(double(f.tokens) * (1 - covered));
+  // Fabricated usage is waste whatever the outcomes, and on its own only the
+  // tokens of the implausible events are.
+  bool implausible = std::any_of(v.reasons.begin(), v.reasons.end(),
+                                 [](const Reason& r) { return r.detector == "implausible_usage"; });
+  if (implausible) {
+    int64_t fabricated = std::min(f.tokens, f.implausible.tokens);
+    v.wasted_tokens = v.reasons.size() == 1 ? fabricated : std::max(v.wasted_tokens, fabricated);
+  }
   return v;
 }
 

@@ -65,11 +65,15 @@ std::optional<Reason> DetectParallelFarm(const UserDayFeatures& f, const PeerBas
 std::optional<Reason> DetectBotFarm(const UserDayFeatures& f, const PeerBaseline& p, const DetectConfig& cfg);
 std::optional<Reason> DetectCacheReplay(const UserDayFeatures& f, const PeerBaseline& p, const DetectConfig& cfg);
 std::optional<Reason> DetectOutcomeFreeBurn(const UserDayFeatures& f, const PeerBaseline& p, const DetectConfig& cfg);
+// Usage no real request has (plausibility.h): not judged against peers or
+// outcomes, and with no minimum of requests (a few fabricated events are
+// enough). Conclusive at twice a physical limit or ten times the cost band.
+std::optional<Reason> DetectImplausibleUsage(const UserDayFeatures& f, const PeerBaseline& p, const DetectConfig& cfg);
 
 // A reason whose own evidence is conclusive carries {"conclusive", 1}.
 bool Conclusive(const Reason& r);
 // What a reason's evidence rests on: "timing", "prompts", "output",
-// "sessions", "cache" or "volume". Two reasons are independent when their
+// "sessions", "cache", "volume" or "plausibility". Two reasons are independent when their
 // bases differ (bot_farm rests on prompts or timing, whichever linked it).
 std::string EvidenceBasis(const Reason& r, const DetectConfig& cfg);
 // The evidence policy: high confidence needs a conclusive reason, or two

@@ -23,7 +23,7 @@ TimeMs TrustedTime(const model::Event& e) {
 
 int64_t FeatureStore::EventDay(const model::Event& e) const { return DayOf(TrustedTime(e)); }
 
-void FeatureStore::Observe(const model::Event& e) {
+void FeatureStore::Observe(const model::Event& e, const model::PriceSnapshot* prices) {
   if (e.user.empty()) return;
   // Live aggregates keep the last retain_days days: an event from an older
   // day (late, imported or replayed) is left to a rescore of its day from
@@ -42,24 +42,26 @@ void FeatureStore::Observe(const model::Event& e) {
     dit = sh.days.find(day);
     if (dit == sh.days.end()) return;
   }
-  Fold(e, ts, day, dit->second);
+  Fold(e, ts, day, dit->second, prices);
 }
 
-void FeatureStore::ObserveHistorical(const model::Event& e, int64_t from_day, int64_t to_day) {
+void FeatureStore::ObserveHistorical(const model::Event& e, int64_t from_day, int64_t to_day,
+                                     const model::PriceSnapshot* prices) {
   if (e.user.empty()) return;
   TimeMs ts = TrustedTime(e);
   int64_t day = DayOf(ts);
   if (day < from_day || day > to_day) return;
   Shard& sh = shards_[Hash64(e.user) % kShards];
   std::lock_guard<std::mutex> lock(sh.mu);
-  Fold(e, ts, day, sh.days[day]);
+  Fold(e, ts, day, sh.days[day], prices);
 }
 
-void FeatureStore::Fold(const model::Event& e, TimeMs ts, int64_t day, DayMap& users) {
+void FeatureStore::Fold(const model::Event& e, TimeMs ts, int64_t day, DayMap& users,
+                        const model::PriceSnapshot* prices) {
   UserDayStats& st = users[e.user];
   if (e.type == model::EventType::kUsage) {
     TimeMs start = cfg_.tz.name() == "UTC" ? day * kDayMs : cfg_.tz.DayStart(ts);
-    st.AddUsage(e, ts, start, cfg_);
+    st.AddUsage(e, ts, start, cfg_, prices);
   } else {
     st.AddOutcome(e);
   }

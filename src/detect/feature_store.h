@@ -25,12 +25,14 @@ class FeatureStore {
  public:
   explicit FeatureStore(const DetectConfig& cfg) : cfg_(cfg) {}
 
-  void Observe(const model::Event& e);
+  // `prices` (may be null): what the plausibility checks compare with.
+  void Observe(const model::Event& e, const model::PriceSnapshot* prices = nullptr);
   // Rescoring from stored events: folds `e` into the local day of its own
   // time when that day is within [from_day, to_day] (the event's time is
   // trusted for the past; a time in the future of its arrival falls back to
   // the arrival, as in Observe). Nothing is pruned.
-  void ObserveHistorical(const model::Event& e, int64_t from_day, int64_t to_day);
+  void ObserveHistorical(const model::Event& e, int64_t from_day, int64_t to_day,
+                         const model::PriceSnapshot* prices = nullptr);
   // The local day an event counts for: its own time, unless that is after
   // its arrival by more than an hour (a client clock ahead).
   int64_t EventDay(const model::Event& e) const;
@@ -54,7 +56,7 @@ class FeatureStore {
     mutable std::mutex mu;
     std::map<int64_t, DayMap> days;  // guarded by mu
   };
-  void Fold(const model::Event& e, TimeMs ts, int64_t day, DayMap& users);
+  void Fold(const model::Event& e, TimeMs ts, int64_t day, DayMap& users, const model::PriceSnapshot* prices);
   const DetectConfig& cfg_;
   std::array<Shard, kShards> shards_;
 };

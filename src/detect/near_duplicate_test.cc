@@ -10,8 +10,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <map>
 #include <random>
 #include <set>
@@ -20,6 +18,7 @@
 
 #include "detect/detect_config.h"
 #include "detect/prompt_features.h"
+#include "sim/corpus_org.h"
 
 namespace burnrate::detect {
 namespace {
@@ -32,18 +31,17 @@ struct Doc {
   std::string kind, name, text;
 };
 
+// The corpus through the one loader the corpus organisation uses
+// (sim::LoadTextCorpus), named kind#index for messages.
 std::vector<Doc> LoadCorpus() {
   const char* src = std::getenv("BURNRATE_SOURCE_DIR");
-  fs::path root = fs::path(src ? src : ".") / "tests/data/real_text";
+  auto corpus = sim::LoadTextCorpus((fs::path(src ? src : ".") / "tests/data/real_text").string());
+  EXPECT_TRUE(corpus.ok()) << corpus.status().message();
   std::vector<Doc> docs;
-  for (const char* kind : {"copyright", "header", "man", "changelog", "log"}) {
-    std::vector<fs::path> files;
-    for (const auto& e : fs::directory_iterator(root / kind)) files.push_back(e.path());
-    std::sort(files.begin(), files.end());
-    for (const auto& p : files) {
-      std::ifstream in(p, std::ios::binary);
-      docs.push_back({kind, p.filename().string(), std::string(std::istreambuf_iterator<char>(in), {})});
-    }
+  if (!corpus.ok()) return docs;
+  for (const char* kind : {"copyright", "header", "man", "changelog", "log"}) {  // the order pairs are made in
+    std::vector<std::string>& texts = (*corpus)[kind];
+    for (size_t i = 0; i < texts.size(); ++i) docs.push_back({kind, std::string(kind) + "#" + std::to_string(i), std::move(texts[i])});
   }
   return docs;
 }

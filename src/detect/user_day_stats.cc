@@ -15,6 +15,8 @@
 //   concurrency, which is robust to long idle sessions that merely stay open.
 // * Outcome coverage: tokens of sessions that produced no outcome. Outcomes
 //   without a session id are taken to cover the whole day.
+// * Plausibility (plausibility.h): each event is checked on its own; each
+//   session keeps its time span and output for the output-rate check.
 #include "detect/user_day_stats.h"
 
 #include <algorithm>
@@ -92,8 +94,9 @@ void UserDayStats::AddPrompt(const model::PromptFeatures& p, const DetectConfig&
   }
 }
 
-void UserDayStats::AddUsage(const model::Event& e, TimeMs ts, TimeMs day_start,
-                            const DetectConfig& cfg) {
+void UserDayStats::AddUsage(const model::Event& e, TimeMs ts, TimeMs day_start, const DetectConfig& cfg,
+                            const model::PriceSnapshot* prices) {
+  CheckUsageEvent(e, prices, cfg, &implausible_);
   if (!e.team.empty()) team_ = e.team;
   ++requests_;
   int64_t t = e.tokens.Total();
@@ -121,13 +124,29 @@ void UserDayStats::AddUsage(const model::Event& e, TimeMs ts, TimeMs day_start,
     }
     it = sessions_.emplace(sk, Session{}).first;
   }
+  Session& s = it->second;
   int slot = static_cast<int>(off / (15 * kMinuteMs));
-  it->second.slots[slot / 32] |= 1u << (slot % 32);
-  it->second.tokens += t;
+  s.slots[slot / 32] |= 1u << (slot % 32);
+  s.tokens += t;
+  AddSessionTime(s, e, ts, cfg);
   if (clients_.size() < 64) {
     uint64_t ck = Hash64(e.client);
     if (std::find(clients_.begin(), clients_.end(), ck) == clients_.end()) clients_.push_back(ck);
   }
+}
+
+void UserDayStats::AddSessionTime(Session& s, const model::Event& e, TimeMs ts, const DetectConfig& cfg) {
+  s.named = !e.session.empty();
+  if (s.first_ts < 0) {
+    s.first_ts = s.last_ts = ts;
+    return;
+  }
+  TimeMs behind = s.last_ts - ts;
+  if (behind > TimeMs(cfg.implausible_reorder_seconds) * kSecondMs)
+    implausible_.Add(Implausible::kOutOfOrder, double(behind) / double(kSecondMs), nullptr);
+  s.first_ts = std::min(s.first_ts, ts);
+  s.last_ts = std::max(s.last_ts, ts);
+  s.later_output += e.tokens.output;
 }
 
 void UserDayStats::AddOutcome(const model::Event& e) {
@@ -167,8 +186,17 @@ UserDayFeatures UserDayStats::Finish(const DetectConfig& cfg) const {
   std::array<int, kSlots> active{};
   int64_t free_tokens = overflow_tokens_;
   int sessions_with_usage = 0;
+  f.implausible = implausible_;
   for (const auto& [k, s] : sessions_) {
     if (s.tokens > 0) ++sessions_with_usage;
+    if (s.named && s.later_output >= cfg.implausible_rate_min_output) {
+      double seconds = double(s.last_ts - s.first_ts) / double(kSecondMs);
+      double rate = seconds > 0 ? double(s.later_output) / seconds : double(s.later_output);
+      if (rate > cfg.implausible_output_per_second) {
+        f.implausible.Add(Implausible::kOutputRate, rate, nullptr);
+        f.implausible.tokens += s.tokens;
+      }
+    }
     if (!s.has_outcome && !sessionless_outcome_) free_tokens += s.tokens;
     for (int i = 0; i < kSlots; ++i) active[i] += (s.slots[i / 32] >> (i % 32)) & 1;
   }

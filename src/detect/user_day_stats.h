@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "detect/detect_config.h"
+#include "detect/plausibility.h"
 #include "model/event.h"
 
 namespace burnrate::detect {
@@ -76,6 +77,7 @@ struct UserDayFeatures {
   int cluster_accounts = 0;  // filled by the cross-account pass
   double cluster_share = 0;
   double cluster_productive = 0;  // share of the cluster's accounts that are productive
+  ImplausibleTally implausible;   // plausibility checks (plausibility.h)
 };
 
 class UserDayStats {
@@ -84,8 +86,10 @@ class UserDayStats {
   static constexpr int kSlots = 96;  // 15-minute slots per day
 
   // `ts` is the event's (trusted) time, `day_start` the UTC instant the
-  // user-day begins (for hour and slot indices).
-  void AddUsage(const model::Event& e, TimeMs ts, TimeMs day_start, const DetectConfig& cfg);
+  // user-day begins (for hour and slot indices). `prices` (may be null) is
+  // what the plausibility checks compare costs and models with.
+  void AddUsage(const model::Event& e, TimeMs ts, TimeMs day_start, const DetectConfig& cfg,
+                const model::PriceSnapshot* prices = nullptr);
   void AddOutcome(const model::Event& e);
   UserDayFeatures Finish(const DetectConfig& cfg) const;
 
@@ -100,9 +104,14 @@ class UserDayStats {
     std::array<uint32_t, 3> slots{};  // 96-bit activity bitmap
     int64_t tokens = 0;
     bool has_outcome = false;
+    bool named = false;           // a session id was given (the rate check needs one)
+    TimeMs first_ts = -1, last_ts = -1;
+    int64_t later_output = 0;     // output of the requests after the first
   };
   void AddPrompt(const model::PromptFeatures& p, const DetectConfig& cfg);
   void AddGap(TimeMs ts, const DetectConfig& cfg);
+  // The session's time span and output (rate check), and reordering.
+  void AddSessionTime(Session& s, const model::Event& e, TimeMs ts, const DetectConfig& cfg);
 
   std::string team_;
   int64_t requests_ = 0, tokens_ = 0, input_side_ = 0, output_ = 0, cache_read_ = 0;
@@ -123,6 +132,7 @@ class UserDayStats {
   int64_t overflow_tokens_ = 0;
   std::vector<uint64_t> clients_;  // distinct client hashes, capped at 64
   std::vector<std::pair<std::string, int64_t>> sources_;  // requests per source, the first 4 seen
+  ImplausibleTally implausible_;
 };
 
 }  // namespace burnrate::detect

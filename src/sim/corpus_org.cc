@@ -14,7 +14,8 @@
 // reviewer a changelog. Short follow-ups ("continue", "yes") come between.
 //
 // Tokens. Input is the text's bytes / 4 plus a log-normal context; agentic
-// requests read a cached context; output is log-normal per persona.
+// requests read a cached context (growing 10% a step, compacted below the
+// 200K window); output is log-normal per persona.
 #include "sim/corpus_org.h"
 
 #include <algorithm>
@@ -134,7 +135,10 @@ struct DayGen {
         TimeMs step = t;
         for (int k = I(0, 3); k > 0; --k) {
           step += static_cast<TimeMs>(U(3, 40) * kSecondMs);
-          context *= 1.1;
+          // Claude Code compacts the conversation before it fills the
+          // 200K-token window; an uncapped growth reached millions of
+          // tokens per request, which no model accepts.
+          context = std::min(context * 1.1, 180000.0);
           Request(step, session, "", LogN(out_median, 0.8), context);
         }
         if (B(outcome_p)) Outcome(step + 30 * kSecondMs, session, B(0.5) ? "commit" : "tests_passed");
@@ -165,8 +169,6 @@ Result<TextCorpus> LoadTextCorpus(const std::string& dir) {
   size_t log_lines = 0;
   for (const auto& doc : c["log"]) log_lines += size_t(std::count(doc.begin(), doc.end(), '\n'));
   if (log_lines <= 60) return Status::InvalidArgument(dir + "/log: fewer than 61 lines of log");
-  {
-  }
   return c;
 }
 

@@ -1,0 +1,70 @@
+// Plausibility checks on self-reported usage: facts that no real model
+// request has, whoever reports them. Uploaded transcripts and agent logs
+// are written by the user's own machine and can be edited (leaderboards
+// such as tokscale and viberank received spoofed submissions), so each usage
+// event is checked on arrival, cheaply, and each user-day keeps a tally:
+//
+//   output_per_request   more output in one response than any model emits
+//   context_per_request  more input and cache tokens per request than any
+//                        context window holds (totals inconsistent with the
+//                        request count)
+//   output_rate          a session's output over its time span faster than
+//                        models generate (sessions judged in Finish)
+//   future_time          a time after its arrival (client clock ahead)
+//   out_of_order         a time far before its session's latest
+//   unknown_model        a model no price table entry or family knows
+//   cost_band            a cost the client gave far from our price
+//
+// DetectImplausibleUsage (detectors.h) turns the tally into a reason.
+// Thread-safety: none; UserDayStats' owner serialises access.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+
+#include "detect/detect_config.h"
+#include "model/event.h"
+
+namespace burnrate::model {
+class PriceSnapshot;
+}
+
+namespace burnrate::detect {
+
+enum class Implausible : uint8_t {
+  kOutputPerRequest = 0,
+  kContextPerRequest,
+  kOutputRate,
+  kFutureTime,
+  kOutOfOrder,
+  kUnknownModel,
+  kCostBand,
+};
+inline constexpr int kImplausibleKinds = 7;
+const char* ImplausibleName(Implausible k);
+// Whether one occurrence suffices (physically impossible or a price far
+// off); the others (clock skew, reordering, unknown models) need a share.
+bool ImplausibleAlone(Implausible k);
+
+// One user-day's tally. `worst` is the most extreme value of each kind:
+// output tokens per request, input tokens per request, output tokens per
+// second, seconds ahead, seconds behind, events, cost ratio (>= 1 either way).
+struct ImplausibleTally {
+  std::array<int64_t, kImplausibleKinds> events{};
+  std::array<double, kImplausibleKinds> worst{};
+  int64_t tokens = 0;   // tokens of the events found implausible on their own
+  std::string example;  // the first such event: "id (kind)"
+
+  void Add(Implausible k, double value, const model::Event* e);
+  bool Any() const;
+};
+
+// Checks one usage event on its own (everything but output_rate and
+// out_of_order, which need its session). `prices` is the price table to
+// compare a given cost and the model with; null: only the event's own
+// cost_basis tells an unknown model, and costs are not compared.
+void CheckUsageEvent(const model::Event& e, const model::PriceSnapshot* prices, const DetectConfig& cfg,
+                     ImplausibleTally* tally);
+
+}  // namespace burnrate::detect
