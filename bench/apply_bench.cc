@@ -5,14 +5,13 @@
 // users never seen before. The differences, divided by the users, are the
 // per-distinct-user and per-new-user costs (docs/PERFORMANCE.md, "Per user").
 #include <benchmark/benchmark.h>
+#include <fmt/format.h>
 #include <sys/resource.h>
 
 #include <filesystem>
 #include <future>
 
 #include "app/app.h"
-#include <fmt/format.h>
-
 #include "common/clock.h"
 #include "ingest/ingest.h"
 
@@ -29,7 +28,8 @@ std::string Body(const std::string& prefix, int users, int64_t round, TimeMs now
   for (int i = 0; i < kEvents; ++i) {
     int u = i % users;
     body += fmt::format(
-        "{{\"id\":\"r{}-{}\",\"ts\":{},\"user\":\"{}{}\",\"team\":\"team{}\",\"model\":\"claude-sonnet-4-5\","
+        "{{\"id\":\"r{}-{}\",\"ts\":{},\"user\":\"{}{}\",\"team\":\"team{}\",\"model\":\"claude-"
+        "sonnet-4-5\","
         "\"session\":\"s{}\",\"input_tokens\":{},\"output_tokens\":{}}}\n",
         round, i, now - (i % 3600) * 1000, prefix, u, u / 10, u, 1000 + i, 100 + i % 500);
   }
@@ -65,8 +65,9 @@ struct Server {
   int64_t Post(std::string body) {
     std::promise<Result<ingest::IngestResult>> done;
     auto f = done.get_future();
-    app->ingestor().SubmitBody(std::move(body), ingest::Encoding::kIdentity, 1 << 30,
-                               [&](Result<ingest::IngestResult> r) { done.set_value(std::move(r)); });
+    app->ingestor().SubmitBody(
+        std::move(body), ingest::Encoding::kIdentity, 1 << 30,
+        [&](Result<ingest::IngestResult> r) { done.set_value(std::move(r)); });
     auto r = f.get();
     return r.ok() ? r->accepted : -1;
   }

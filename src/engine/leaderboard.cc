@@ -144,7 +144,9 @@ std::shared_ptr<const Engine::Snapshot> Engine::GetSnapshot(Entity e, Window w) 
     // Window edges move on the hour: a snapshot from another hour is stale
     // even when no data changed (a calendar day may have just begun).
     bool same_hour = snap && FloorDiv(snap->built_at, kHourMs) == FloorDiv(now, kHourMs);
-    if (snap && same_hour && (snap->version == version() || now - snap->built_at < 10 * BoardRefreshAfter(opts_.board_refresh_ms, snap->build_ms))) {
+    bool fresh_enough =
+        snap && now - snap->built_at < 10 * BoardRefreshAfter(opts_.board_refresh_ms, snap->build_ms);
+    if (snap && same_hour && (snap->version == version() || fresh_enough)) {
       return snap;
     }
   }
@@ -167,8 +169,8 @@ void Engine::RefreshBoards() {
         // A board of 85,000 users takes tens of milliseconds to build, under
         // the engine's shared lock (the applier waits): rebuilt at most every
         // ten builds' time, not every board_refresh_ms, while events flow.
-        if ((snap->version == v && !hour_turned) || now - snap->built_at < BoardRefreshAfter(opts_.board_refresh_ms, snap->build_ms))
-          continue;
+        TimeMs period = BoardRefreshAfter(opts_.board_refresh_ms, snap->build_ms);
+        if ((snap->version == v && !hour_turned) || now - snap->built_at < period) continue;
       }
       auto fresh = Build(Entity(e), Window(w));
       std::lock_guard lock(state_->snap_mu);
