@@ -312,7 +312,7 @@ static Result<PostResult> PostAll(const std::vector<std::string>& bodies, int cl
 // computed; the median cut over the pairs is the cost of the features alone
 // (docs/PERFORMANCE.md, Detection).
 static int Ingest(int64_t events, size_t batch, int clients, const std::string& dir, bool prompts, int repeat,
-                  bool org, int users) {
+                  bool org, int users, const std::string& write_bodies) {
   auto batches = org ? MakeOrgBatches(users, events, batch, SystemClock::Get().NowMs(), 42)
                      : MakeBatches(10000, events, batch);
   {
@@ -336,6 +336,17 @@ static int Ingest(int64_t events, size_t batch, int clients, const std::string& 
       body += line + "\n";
     }
     bodies.push_back(std::move(body));
+  }
+  if (!write_bodies.empty()) {  // for bench/curl_import.sh: the same bodies as files, then stop
+    std::filesystem::create_directories(write_bodies);
+    for (size_t i = 0; i < bodies.size(); ++i) {
+      char name[48];
+      std::snprintf(name, sizeof name, "/body-%05zu.ndjson", i);
+      std::ofstream(write_bodies + name, std::ios::binary) << bodies[i];
+    }
+    std::printf("{\"bench\":\"bodies\",\"dir\":\"%s\",\"bodies\":%zu,\"events\":%lld,\"users\":%d}\n",
+                write_bodies.c_str(), bodies.size(), (long long)total, users);
+    return 0;
   }
   // (a) raw durable row-per-event appends of the same rows.
   auto raw_rate = RawRowAppends(dir + "/raw.db", batches);
@@ -518,7 +529,7 @@ static int Restart(int64_t events, int days, const std::string& dir) {
 
 int main(int argc, char** argv) {
   CLI::App cli{"burnrate end-to-end load generator"};
-  std::string mode = "ingest", dir = "/tmp/burnrate-bench";
+  std::string mode = "ingest", dir = "/tmp/burnrate-bench", write_bodies;
   int64_t events = 1'000'000;
   size_t batch = 10000;
   int clients = 8, users = 100000, queries = 2000;
@@ -538,11 +549,13 @@ int main(int argc, char** argv) {
   cli.add_flag("--org", org,
                "ingest: an organisation's day (--users users, Zipf-like activity, ~900 teams at 85,000 users, model "
                "mix, prompts on one event in ten, interleaved in time order) instead of the uniform stream");
+  cli.add_option("--write-bodies", write_bodies,
+                 "ingest: write the request bodies to this directory (body-NNNNN.ndjson) and stop");
   cli.add_option("--repeat", repeat, "ingest: runs per variant (with --prompts, alternating pairs)");
   CLI11_PARSE(cli, argc, argv);
   std::filesystem::create_directories(dir);
   if (org && cli.count("--users") == 0) users = 85000;  // the seed's organisation
-  if (mode == "ingest") return Ingest(events, batch, clients, dir, prompts, repeat, org, users);
+  if (mode == "ingest") return Ingest(events, batch, clients, dir, prompts, repeat, org, users, write_bodies);
   if (mode == "board") return Board(users, queries, dir);
   if (mode == "restart") return Restart(events, days, dir);
   std::cerr << "unknown mode " << mode << "\n";

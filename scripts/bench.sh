@@ -25,6 +25,9 @@ echo "== ingest, organisation-shaped (85,000 users), over HTTP vs raw SQLite app
 "$BUILD/burnrate-loadgen" --mode ingest --org --users 85000 --events "${BENCH_INGEST_EVENTS:-2000000}" --batch 10000 \
   --clients 8 --dir "$DIR" | tee "$OUT/ingest_org.json"
 
+echo "== the same import by plain curl --data-binary, 4 parallel clients (bench/curl_import.sh)"
+bash bench/curl_import.sh "$BUILD" "${BENCH_INGEST_EVENTS:-2000000}" 4 | tee "$OUT/curl_import.json"
+
 echo "== ingest, uniform stream (10,000 simulated users, day after day), over HTTP vs raw SQLite appends"
 "$BUILD/burnrate-loadgen" --mode ingest --events "${BENCH_INGEST_EVENTS:-2000000}" --batch 10000 --clients 4 \
   --dir "$DIR" | tee "$OUT/ingest.json"
