@@ -10,6 +10,12 @@
 //            the CPU time per event of the server's threads (by name) and of
 //            the whole process (clients included) during (b): on a shared
 //            machine the rate depends on the load, the CPU cost much less.
+//            --org replaces the uniform stream (10,000 simulated users, one
+//            day after another) with an organisation's day: 85,000 users
+//            of Zipf-like activity in ~900 teams, projects per team, a
+//            model mix, prompt text on a fraction of events, events spread
+//            over the last 24 hours and interleaved across users in time
+//            order, as a gateway delivers them (MakeOrgBatches).
 //   board:   leaderboard p50/p99 over HTTP against a server holding N users.
 //   restart: builds a database of N events, then times recovery from it.
 //
@@ -23,14 +29,17 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <random>
 #include <sstream>
 #include <thread>
+#include <unordered_set>
 #include <toml++/toml.h>
 
 #include "app/app.h"
@@ -112,6 +121,67 @@ static std::vector<std::vector<model::Event>> MakeBatches(int users, int64_t eve
   return out;
 }
 
+
+// An organisation's day (issue #14): `users` users (85,000 for the seed's
+// organisation) in users/94 teams (~900), each team with 1-4 projects.
+// Activity is Zipf-like (weight 1/rank^1.07, rank = user index + 1): the
+// top user sends a few thousand times the median's events. Each event is
+// a request of one model of a mix (60% sonnet, 20% haiku, 15% opus, 5%
+// gpt-5) with cache reads, in a session of its user's two-hour slot
+// (Ingest gives every kOrgPromptEvery-th event prompt text). Times are uniform over the
+// 24 hours before `end`, and the whole stream is in time order, so users
+// interleave as a gateway firehose delivers them.
+constexpr int kOrgPromptEvery = 10;  // org mode: one event in ten carries prompt text
+
+static std::vector<std::vector<model::Event>> MakeOrgBatches(int users, int64_t events, size_t batch, TimeMs end,
+                                                             uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::vector<double> cum(static_cast<size_t>(users));
+  double total = 0;
+  for (int i = 0; i < users; ++i) cum[size_t(i)] = total += 1.0 / std::pow(double(i + 1), 1.07);
+  std::uniform_real_distribution<double> uni(0, 1);
+  struct ModelMix {
+    const char* name;
+    double share;
+  };
+  static const ModelMix kModels[] = {
+      {"claude-sonnet-4-5", 0.60}, {"claude-haiku-4-5", 0.20}, {"claude-opus-4-1", 0.15}, {"gpt-5", 0.05}};
+  int teams = std::max(1, users / 94);
+  std::vector<std::pair<TimeMs, model::Event>> all;
+  all.reserve(size_t(events));
+  for (int64_t n = 0; n < events; ++n) {
+    int u = int(std::lower_bound(cum.begin(), cum.end(), uni(rng) * total) - cum.begin());
+    u = std::min(u, users - 1);
+    model::Event e;
+    e.id = "org-" + std::to_string(seed) + "-" + std::to_string(n);
+    e.user = "user" + std::to_string(u);
+    int team = int((uint64_t(u) * 2654435761u) % uint64_t(teams));  // ranks spread over teams
+    e.team = "team" + std::to_string(team);
+    e.org = "org";
+    e.project = "team" + std::to_string(team) + "-p" + std::to_string(u % (1 + team % 4));
+    e.source = "claude_code";
+    e.ts = end - kDayMs + TimeMs(uni(rng) * double(kDayMs - kSecondMs));
+    e.session = e.user + "-s" + std::to_string((e.ts / kHourMs) / 2);
+    double m = uni(rng);
+    for (const ModelMix& mm : kModels) {
+      e.model = mm.name;
+      if ((m -= mm.share) < 0) break;
+    }
+    e.tokens.input = 200 + int64_t(uni(rng) * 6000);
+    e.tokens.output = 50 + int64_t(uni(rng) * 2500);
+    e.tokens.cache_read = int64_t(uni(rng) * 120000);
+    e.tokens.cache_write = uni(rng) < 0.2 ? int64_t(uni(rng) * 20000) : 0;
+    e.cost_nanos = -1;  // priced by the server
+    all.emplace_back(e.ts, std::move(e));
+  }
+  std::stable_sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<std::vector<model::Event>> out(1);
+  for (auto& [ts, e] : all) {
+    if (out.back().size() >= batch) out.emplace_back();
+    out.back().push_back(std::move(e));
+  }
+  return out;
+}
 
 // The baseline: every event as one row of a rowid table (26 columns, no
 // index), prepared statement, one synced WAL transaction per batch: as fast
@@ -241,8 +311,16 @@ static Result<PostResult> PostAll(const std::vector<std::string>& bodies, int cl
 // of two servers, alternating: text parsed and dropped, then features
 // computed; the median cut over the pairs is the cost of the features alone
 // (docs/PERFORMANCE.md, Detection).
-static int Ingest(int64_t events, size_t batch, int clients, const std::string& dir, bool prompts, int repeat) {
-  auto batches = MakeBatches(10000, events, batch);
+static int Ingest(int64_t events, size_t batch, int clients, const std::string& dir, bool prompts, int repeat,
+                  bool org, int users, const std::string& write_bodies) {
+  auto batches = org ? MakeOrgBatches(users, events, batch, SystemClock::Get().NowMs(), 42)
+                     : MakeBatches(10000, events, batch);
+  {
+    std::unordered_set<std::string_view> seen;  // the users the stream really has
+    for (auto& b : batches)
+      for (auto& e : b) seen.insert(e.user);
+    users = int(seen.size());
+  }
   int64_t total = 0;
   for (auto& b : batches) total += int64_t(b.size());
   std::vector<std::string> bodies;
@@ -250,13 +328,25 @@ static int Ingest(int64_t events, size_t batch, int clients, const std::string& 
     std::string body;
     for (auto& e : b) {
       std::string line = sim::Simulator::ToNdjson(e);
-      if (prompts) {
+      int64_t k = int64_t(bodies.size() * batch) + int64_t(&e - b.data());
+      if (prompts || (org && k % kOrgPromptEvery == 0)) {
         line.pop_back();
         line += ",\"prompt\":{\"text\":\"" + bench::LoadgenPrompt(int64_t(bodies.size() * batch + body.size())) + "\"}}";
       }
       body += line + "\n";
     }
     bodies.push_back(std::move(body));
+  }
+  if (!write_bodies.empty()) {  // for bench/curl_import.sh: the same bodies as files, then stop
+    std::filesystem::create_directories(write_bodies);
+    for (size_t i = 0; i < bodies.size(); ++i) {
+      char name[48];
+      std::snprintf(name, sizeof name, "/body-%05zu.ndjson", i);
+      std::ofstream(write_bodies + name, std::ios::binary) << bodies[i];
+    }
+    std::printf("{\"bench\":\"bodies\",\"dir\":\"%s\",\"bodies\":%zu,\"events\":%lld,\"users\":%d}\n",
+                write_bodies.c_str(), bodies.size(), (long long)total, users);
+    return 0;
   }
   // (a) raw durable row-per-event appends of the same rows.
   auto raw_rate = RawRowAppends(dir + "/raw.db", batches);
@@ -282,12 +372,13 @@ static int Ingest(int64_t events, size_t batch, int clients, const std::string& 
       all_accepted = all_accepted && res->accepted == total;
       rates[features].push_back(res->events_per_s);
       std::printf(
-          "{\"bench\":\"ingest\",\"prompts\":%s,\"prompt_features\":%s,\"events\":%lld,\"batch\":%zu,\"clients\":%d,"
+          "{\"bench\":\"ingest\",\"shape\":\"%s\",\"users\":%d,\"prompts\":%s,\"prompt_features\":%s,\"events\":%lld,\"batch\":%zu,\"clients\":%d,"
           "\"raw_sqlite_events_per_s\":%.0f,\"store_blocks_events_per_s\":%.0f,\"http_events_per_s\":%.0f,"
           "\"ratio\":%.3f,\"accepted\":%lld,\"request_p50_ms\":%.1f,\"request_p99_ms\":%.1f,\"max_rss_mb\":%ld,"
           "\"server_cpu_us_per_event\":%.2f,\"server_cpu_us_per_event_by_thread\":{%s},"
           "\"process_cpu_us_per_event\":%.2f,\"load_average_1m\":%.2f}\n",
-          prompts ? "true" : "false", features ? "true" : "false", (long long)total, batch, clients, *raw_rate,
+          org ? "organisation" : "uniform", users, prompts ? "true" : "false", features ? "true" : "false",
+          (long long)total, batch, clients, *raw_rate,
           store_rate, res->events_per_s, res->events_per_s / *raw_rate, (long long)res->accepted, res->p50_ms,
           res->p99_ms, MaxRssMb(), res->server_cpu_us, res->cpu_by_thread.c_str(), res->process_cpu_us,
           LoadAverage());
@@ -438,11 +529,11 @@ static int Restart(int64_t events, int days, const std::string& dir) {
 
 int main(int argc, char** argv) {
   CLI::App cli{"burnrate end-to-end load generator"};
-  std::string mode = "ingest", dir = "/tmp/burnrate-bench";
+  std::string mode = "ingest", dir = "/tmp/burnrate-bench", write_bodies;
   int64_t events = 1'000'000;
   size_t batch = 10000;
   int clients = 8, users = 100000, queries = 2000;
-  bool prompts = false;
+  bool prompts = false, org = false;
   int days = 0;
   int repeat = 1;
   cli.add_option("--mode", mode, "ingest, board or restart");
@@ -455,10 +546,16 @@ int main(int argc, char** argv) {
   cli.add_option("--dir", dir);
   cli.add_flag("--prompts", prompts,
                "every event carries prompt text; posted to a server that drops it and to one that computes features");
+  cli.add_flag("--org", org,
+               "ingest: an organisation's day (--users users, Zipf-like activity, ~900 teams at 85,000 users, model "
+               "mix, prompts on one event in ten, interleaved in time order) instead of the uniform stream");
+  cli.add_option("--write-bodies", write_bodies,
+                 "ingest: write the request bodies to this directory (body-NNNNN.ndjson) and stop");
   cli.add_option("--repeat", repeat, "ingest: runs per variant (with --prompts, alternating pairs)");
   CLI11_PARSE(cli, argc, argv);
   std::filesystem::create_directories(dir);
-  if (mode == "ingest") return Ingest(events, batch, clients, dir, prompts, repeat);
+  if (org && cli.count("--users") == 0) users = 85000;  // the seed's organisation
+  if (mode == "ingest") return Ingest(events, batch, clients, dir, prompts, repeat, org, users, write_bodies);
   if (mode == "board") return Board(users, queries, dir);
   if (mode == "restart") return Restart(events, days, dir);
   std::cerr << "unknown mode " << mode << "\n";

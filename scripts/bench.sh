@@ -18,7 +18,17 @@ for b in "$BUILD"/*_bench; do
   "$b" --benchmark_min_time=0.2 --benchmark_out="$OUT/$name.json" --benchmark_out_format=json
 done
 
-echo "== ingest over HTTP vs raw SQLite appends (same rows, same run)"
+# The benchmark of record first: an organisation's day (85,000 users,
+# Zipf-like activity, ~900 teams, model mix, prompts on one event in ten,
+# interleaved in time order), 8 clients, batches of 10,000.
+echo "== ingest, organisation-shaped (85,000 users), over HTTP vs raw SQLite appends (same rows, same run)"
+"$BUILD/burnrate-loadgen" --mode ingest --org --users 85000 --events "${BENCH_INGEST_EVENTS:-2000000}" --batch 10000 \
+  --clients 8 --dir "$DIR" | tee "$OUT/ingest_org.json"
+
+echo "== the same import by plain curl --data-binary, 4 parallel clients (bench/curl_import.sh)"
+bash bench/curl_import.sh "$BUILD" "${BENCH_INGEST_EVENTS:-2000000}" 4 | tee "$OUT/curl_import.json"
+
+echo "== ingest, uniform stream (10,000 simulated users, day after day), over HTTP vs raw SQLite appends"
 "$BUILD/burnrate-loadgen" --mode ingest --events "${BENCH_INGEST_EVENTS:-2000000}" --batch 10000 --clients 4 \
   --dir "$DIR" | tee "$OUT/ingest.json"
 

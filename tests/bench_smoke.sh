@@ -4,7 +4,7 @@
 # benchmark is found by `make test`, not on the day its figure is needed.
 # Timings are not checked; docs/PERFORMANCE.md has the real runs.
 #   bench_smoke.sh gbench BINARY       a Google Benchmark binary
-#   bench_smoke.sh loadgen MODE        burnrate-loadgen: ingest | prompts | board | restart
+#   bench_smoke.sh loadgen MODE        burnrate-loadgen: ingest | org | prompts | board | restart
 set -euo pipefail
 kind=$1 what=$2
 BIN=${BURNRATE_BINARY_DIR:?}
@@ -27,6 +27,7 @@ PY
 loadgen)
   case $what in
   ingest) args=(--mode ingest --events 20000 --batch 2000 --clients 2) ;;
+  org) args=(--mode ingest --org --users 3000 --events 20000 --batch 2000 --clients 2) ;;
   prompts) args=(--mode ingest --events 20000 --batch 2000 --clients 2 --prompts --repeat 1) ;;
   board) args=(--mode board --users 2000 --queries 200) ;;
   restart) args=(--mode restart --events 20000) ;;
@@ -38,11 +39,14 @@ import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
 mode = sys.argv[2]
 by = lambda b: [r for r in rows if r["bench"] == b]
-if mode in ("ingest", "prompts"):
+if mode in ("ingest", "prompts", "org"):
     runs = by("ingest")
     assert runs, "no ingest result"
     for r in runs:
         assert r["accepted"] == r["events"] == 20000, r
+        assert r["shape"] == ("organisation" if mode == "org" else "uniform"), r
+        if mode == "org":
+            assert 1000 < r["users"] <= 3000, r  # Zipf-like: most of the 3,000 users appear
         assert r["http_events_per_s"] > 0 and r["raw_sqlite_events_per_s"] > 0, r
         assert set(r["server_cpu_us_per_event_by_thread"]) >= {"br-http", "br-committer", "br-applier"}, r
     if mode == "prompts":

@@ -19,6 +19,13 @@ inline constexpr uint32_t kNoEntity = std::numeric_limits<uint32_t>::max();
 
 struct OpenSession;
 
+// A board snapshot's refresh period: board_refresh_ms, or ten builds' time
+// when that is longer, so rebuilding a board of many users takes at most
+// about a tenth of a core (leaderboard.cc).
+inline TimeMs BoardRefreshAfter(TimeMs board_refresh_ms, TimeMs build_ms) {
+  return std::max(board_refresh_ms, 10 * build_ms);
+}
+
 // One hour of one entity; 64 bytes.
 struct Bucket {
   int32_t hour = 0;  // hours since the epoch
@@ -82,6 +89,7 @@ struct Engine::Snapshot {
   Window window;
   TimeRange range, prev_range;
   TimeMs built_at = 0;
+  TimeMs build_ms = 0;  // how long Build took (engine clock)
   uint64_t version = 0;
   std::vector<uint32_t> ids;       // entity index, parallel to cur/prev
   std::vector<Counters> cur, prev;

@@ -131,6 +131,7 @@ std::shared_ptr<const Engine::Snapshot> Engine::Build(Entity e, Window w) const 
     snap->efficiency[i] =
         c.Total() >= opts_.efficiency_min_tokens ? shrink(c.value, double(c.Total()) / 1e6, prior) : -1;
   }
+  snap->build_ms = clock_.NowMs() - now;
   return snap;
 }
 
@@ -143,7 +144,9 @@ std::shared_ptr<const Engine::Snapshot> Engine::GetSnapshot(Entity e, Window w) 
     // Window edges move on the hour: a snapshot from another hour is stale
     // even when no data changed (a calendar day may have just begun).
     bool same_hour = snap && FloorDiv(snap->built_at, kHourMs) == FloorDiv(now, kHourMs);
-    if (snap && same_hour && (snap->version == version() || now - snap->built_at < 10 * opts_.board_refresh_ms)) {
+    bool fresh_enough =
+        snap && now - snap->built_at < 10 * BoardRefreshAfter(opts_.board_refresh_ms, snap->build_ms);
+    if (snap && same_hour && (snap->version == version() || fresh_enough)) {
       return snap;
     }
   }
@@ -163,7 +166,11 @@ void Engine::RefreshBoards() {
         auto& snap = state_->snaps[e][w];
         if (!snap || now - state_->last_read[e][w] > kMinuteMs) continue;
         bool hour_turned = FloorDiv(snap->built_at, kHourMs) != FloorDiv(now, kHourMs);
-        if ((snap->version == v && !hour_turned) || now - snap->built_at < opts_.board_refresh_ms) continue;
+        // A board of 85,000 users takes tens of milliseconds to build, under
+        // the engine's shared lock (the applier waits): rebuilt at most every
+        // ten builds' time, not every board_refresh_ms, while events flow.
+        TimeMs period = BoardRefreshAfter(opts_.board_refresh_ms, snap->build_ms);
+        if ((snap->version == v && !hour_turned) || now - snap->built_at < period) continue;
       }
       auto fresh = Build(Entity(e), Window(w));
       std::lock_guard lock(state_->snap_mu);

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "engine/engine.h"
+#include "engine/engine_state.h"
 
 namespace burnrate::engine {
 namespace {
@@ -75,6 +76,13 @@ class LeaderboardTest : public testing::Test {
   FakeClock clock_;
   std::unique_ptr<Engine> eng_;
 };
+
+// A board that takes long to build is refreshed every ten builds' time, so
+// the ticker's rebuilds of a large board stay near a tenth of a core.
+TEST(SnapshotRefresh, SlowBuildsAreRefreshedLessOften) {
+  EXPECT_EQ(BoardRefreshAfter(250, 3), 250);   // a small board: every board_refresh_ms
+  EXPECT_EQ(BoardRefreshAfter(250, 40), 400);  // 40 ms builds: every 400 ms
+}
 
 TEST_F(LeaderboardTest, TokensRankPrevRankPercentile) {
   Board b = Query(Metric::kTokens);

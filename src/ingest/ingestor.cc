@@ -271,11 +271,11 @@ struct Ingestor::Impl {
     parsers.push_back(std::move(p));
   }
 
-  void QueueParsed(ParsedBatch parsed, Done done) {
+  // `snapshot`: the request's one price table (all its parts share it).
+  void QueueParsed(ParsedBatch parsed, const model::PriceSnapshot& snapshot, Done done) {
     Pending p;
     p.events = std::move(parsed.events);
-    auto snapshot = prices.Current();  // one price table for the whole batch
-    for (auto& e : p.events) Enrich(e, *snapshot);
+    for (auto& e : p.events) Enrich(e, snapshot);
     SetRejects(std::move(parsed.rejects), &p.result);
     p.done = std::move(done);
     Enqueue(std::move(p));
@@ -326,7 +326,7 @@ struct Ingestor::Impl {
     req->done(std::move(req->result));
   }
 
-  void QueuePart(const std::shared_ptr<Request>& req, ParsedBatch part) {
+  void QueuePart(const std::shared_ptr<Request>& req, const model::PriceSnapshot& snapshot, ParsedBatch part) {
     {
       // At most two parts wait for the committer: it keeps up, and a long
       // body does not pile up parsed events faster than they are written.
@@ -334,21 +334,24 @@ struct Ingestor::Impl {
       req->cv.wait(lock, [&] { return req->in_flight < 2; });
       ++req->in_flight;
     }
-    QueueParsed(std::move(part), [req](Result<IngestResult> r) { PartDone(req, std::move(r)); });
+    QueueParsed(std::move(part), snapshot, [req](Result<IngestResult> r) { PartDone(req, std::move(r)); });
   }
 
   void ParseBody(NdjsonParser& parser, ParseJob& job) {
     auto req = std::make_shared<Request>();
     req->done = std::move(job.done);
     parser.Begin(clock.NowMs());
+    // One price table for every part of the request, so a reload never
+    // splits a request between two tables.
+    auto snapshot = prices.Current();
     Status st = DecodeStream(job.body, job.encoding, job.max_decoded, [&](std::string_view piece) {
       parser.Feed(piece);
-      if (parser.pending_events() >= opts.part_events) QueuePart(req, parser.TakeEvents());
+      if (parser.pending_events() >= opts.part_events) QueuePart(req, *snapshot, parser.TakeEvents());
     });
     ParsedBatch last = parser.Finish();
     std::string().swap(job.body);  // the events are all that is needed now
     if (st.ok()) {
-      QueuePart(req, std::move(last));  // with the rejects, even when it has no events
+      QueuePart(req, *snapshot, std::move(last));  // with the rejects, even when it has no events
     }
     std::unique_lock lock(req->mu);
     if (!st.ok() && req->error.ok()) req->error = st;
@@ -458,7 +461,7 @@ void Ingestor::SubmitNdjson(std::string_view body, Done done) {
   auto parser = impl_->TakeParser();
   ParsedBatch parsed = parser->Parse(body, impl_->clock.NowMs());
   impl_->GiveParser(std::move(parser));
-  impl_->QueueParsed(std::move(parsed), std::move(done));
+  impl_->QueueParsed(std::move(parsed), *impl_->prices.Current(), std::move(done));
 }
 
 void Ingestor::SubmitBody(std::string body, Encoding encoding, size_t max_decoded_bytes, Done done) {

@@ -4,8 +4,6 @@
 // failed commits, and recovery after Purge.
 #include <gtest/gtest.h>
 #include <unistd.h>
-#include <zlib.h>
-#include <zstd.h>
 
 #include <atomic>
 #include <filesystem>
@@ -16,6 +14,7 @@
 
 #include "common/time_util.h"
 #include "engine/engine.h"
+#include "ingest/compress_test_util.h"
 #include "ingest/ingest.h"
 #include "ingest/recovery.h"
 #include "model/identity.h"
@@ -24,6 +23,9 @@
 
 namespace burnrate::ingest {
 namespace {
+
+using testing_util::Gzip;
+using testing_util::Zstd;
 
 namespace fs = std::filesystem;
 
@@ -104,26 +106,6 @@ std::string Line(const std::string& id, const std::string& user = "alice", int64
                  const std::string& extra = "") {
   return R"({"id":")" + id + R"(","user":")" + user + R"(","model":"claude-sonnet-4-5","input_tokens":)" +
          std::to_string(input) + extra + "}\n";
-}
-
-std::string Gzip(std::string_view in) {
-  z_stream zs{};
-  EXPECT_EQ(deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
-  std::string out(deflateBound(&zs, uLong(in.size())) + 32, '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-  zs.avail_in = uInt(in.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = uInt(out.size());
-  EXPECT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  return out;
-}
-
-std::string Zstd(std::string_view in) {
-  std::string out(ZSTD_compressBound(in.size()), '\0');
-  out.resize(ZSTD_compress(out.data(), out.size(), in.data(), in.size(), 3));
-  return out;
 }
 
 class IngestorTest : public testing::Test {
