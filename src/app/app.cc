@@ -51,7 +51,7 @@ Result<std::unique_ptr<App>> App::Open(Config cfg, const Clock& clock) {
       .replay_from = [&a](TimeMs now) { return a.detection->ReplayHorizon(now); },
       .on_replay = {},
   });
-  if (a.cfg.checkpoint_interval_s > 0 && a.cfg.db_path != ":memory:") {
+  if (a.cfg.db_path != ":memory:") {
     a.checkpointer = std::make_unique<Checkpointer>(a.cfg.db_path + ".checkpoint", *a.engine, *a.ingestor,
                                                     *a.store, clock);
   }

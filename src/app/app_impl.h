@@ -58,7 +58,7 @@ struct App::Impl {
   std::mutex flags_mu;
   std::unordered_map<std::string, std::map<int64_t, FlagMark>> flag_marks;  // user -> day -> mark
   std::unique_ptr<ingest::Ingestor> ingestor;
-  std::unique_ptr<Checkpointer> checkpointer;  // null: no checkpoints (in-memory database, or off)
+  std::unique_ptr<Checkpointer> checkpointer;  // null for an in-memory database
   http::Router router;
   std::unique_ptr<http::Server> server;
   TimeMs started_at = 0;

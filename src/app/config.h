@@ -35,7 +35,8 @@ struct Config {
   std::string timezone = "UTC";
   int64_t board_refresh_ms = 250;
   int64_t raw_retention_days = 90;   // raw events; rollups are kept forever
-  // Engine checkpoints (<db>.checkpoint) for fast restarts; 0: none.
+  // Engine checkpoints (<db>.checkpoint) for fast restarts: how often one
+  // is written; 0: never (an existing one is still loaded when valid).
   int64_t checkpoint_interval_s = 300;
   std::string prices_file;      // LiteLLM-format overlay
   std::string identity_file;    // CSV or JSON
