@@ -70,6 +70,13 @@ class Reader {
     Raw(&v, sizeof v);
     return v;
   }
+  // n bytes in place (null after a failure), so a large array is copied
+  // once, not zeroed and then copied: page faults dominate a big restore.
+  const char* Take(size_t n) {
+    if (!ok_ || in_.size() - pos_ < n) return ok_ = false, nullptr;
+    pos_ += n;
+    return in_.data() + pos_ - n;
+  }
   void Raw(void* p, size_t n) {
     if (!ok_ || in_.size() - pos_ < n) return void(ok_ = false);
     std::memcpy(p, in_.data() + pos_, n);
@@ -128,8 +135,12 @@ void SaveEntity(Writer& w, const EntityState& e) {
 void LoadEntity(Reader& r, EntityState& e) {
   e.name = r.Str();
   e.team = r.Get<uint32_t>(), e.org = r.Get<uint32_t>();
-  e.hours.resize(r.Count(sizeof(Bucket)));
-  r.Raw(e.hours.data(), e.hours.size() * sizeof(Bucket));
+  size_t hours = r.Count(sizeof(Bucket));
+  if (const char* p = r.Take(hours * sizeof(Bucket))) {
+    const Bucket* b = reinterpret_cast<const Bucket*>(p);  // the payload is not aligned: copy, not alias
+    e.hours.reserve(hours);
+    for (size_t i = 0; i < hours; ++i) std::memcpy(&e.hours.emplace_back(), b + i, sizeof(Bucket));
+  }
   e.estimated.first = r.Get<int32_t>(), e.estimated.last = r.Get<int32_t>();
   e.unpriced.first = r.Get<int32_t>(), e.unpriced.last = r.Get<int32_t>();
   e.all = r.Counts();

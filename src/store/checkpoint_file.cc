@@ -162,20 +162,18 @@ Result<Checkpoint> ReadCheckpointFile(const std::string& path) {
   if (!std::filesystem::exists(path, ec)) return Status::NotFound("no checkpoint " + path);
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Errno("cannot open", path);
-  std::string data;
-  char buf[1 << 16];
-  for (;;) {
-    ssize_t r = ::read(fd, buf, sizeof buf);
+  // Sized once: growing a string of hundreds of MB by doubling copies it
+  // several times, and on a VM each fresh page costs a fault.
+  std::string data(std::filesystem::file_size(path, ec), '\0');
+  size_t got = 0;
+  while (!ec && got < data.size()) {
+    ssize_t r = ::read(fd, data.data() + got, data.size() - got);
     if (r < 0 && errno == EINTR) continue;
-    if (r < 0) {
-      Status st = Errno("cannot read", path);
-      ::close(fd);
-      return st;
-    }
-    if (r == 0) break;
-    data.append(buf, size_t(r));
+    if (r <= 0) break;
+    got += size_t(r);
   }
   ::close(fd);
+  if (ec || got != data.size()) return Status::IOError("cannot read " + path);
   auto bad = [&](const std::string& why) { return Status::IOError("checkpoint " + path + ": " + why); };
   if (data.size() < kHeaderBytes + 8 || std::memcmp(data.data(), kMagic, 8) != 0) return bad("not a checkpoint file");
   Header h = Decode(data.data());
