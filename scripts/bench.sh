@@ -44,6 +44,28 @@ echo "== restart with ${BENCH_RESTART_EVENTS:-50000000} stored events"
 "$BUILD/burnrate-loadgen" --mode restart --events "${BENCH_RESTART_EVENTS:-50000000}" --dir "$DIR" |
   tee "$OUT/restart.json"
 
+# Restart from a checkpoint: 85,000 users, arrivals over 90 days (the raw
+# retention), at 50 M and 200 M stored events. Each size: one full replay
+# (the baseline; it writes the checkpoint), then three restarts from the
+# checkpoint, median reported. The first run builds the database (about
+# 20 bytes per event on disk; check the free space for 200 M).
+for n in ${BENCH_CHECKPOINT_EVENTS:-50000000 200000000}; do
+  d="$DIR/restart-$n"
+  echo "== restart with $n stored events, 85k users over 90 days: full replay, then from the checkpoint (x3)"
+  echo "\$ $BUILD/burnrate-restartgen --events $n --dir $d --full; then 3x without --full"
+  "$BUILD/burnrate-restartgen" --events "$n" --dir "$d" --full | tee "$OUT/restart-$n.json"
+  for i in 1 2 3; do "$BUILD/burnrate-restartgen" --events "$n" --dir "$d" | tee -a "$OUT/restart-$n.json"; done
+  python3 - "$OUT/restart-$n.json" <<'PY'
+import json, statistics, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+full, ckpt = rows[0], rows[1:]
+med = statistics.median(r["recovery_s"] for r in ckpt)
+print(f'restart: {full["stored_events"]:,} events, {full["users"]:,} users: full replay {full["recovery_s"]:.1f} s, '
+      f'from checkpoint {med:.1f} s (median of {len(ckpt)}; {med / full["recovery_s"]:.2f}x); '
+      f'RSS after recovery {max(r["rss_after_recovery_mb"] for r in ckpt)} MB, checkpoint {full["checkpoint_file_mb"]:.0f} MB')
+PY
+done
+
 if [[ -x bench/claude_vs_ccusage.sh && "${BENCH_SKIP_PEERS:-0}" != 1 ]]; then
   echo "== Claude Code logs: burnrate vs ccusage vs tokscale"
   BURNRATE="$BUILD/burnrate" bash bench/claude_vs_ccusage.sh | tee "$OUT/claude_vs_ccusage.txt"

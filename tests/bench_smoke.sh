@@ -5,8 +5,9 @@
 # Timings are not checked; docs/PERFORMANCE.md has the real runs.
 #   bench_smoke.sh gbench BINARY       a Google Benchmark binary
 #   bench_smoke.sh loadgen MODE        burnrate-loadgen: ingest | org | prompts | board | restart
+#   bench_smoke.sh restartgen          burnrate-restartgen: full replay, then from the checkpoint
 set -euo pipefail
-kind=$1 what=$2
+kind=$1 what=${2:-}
 BIN=${BURNRATE_BINARY_DIR:?}
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
@@ -63,8 +64,25 @@ elif mode == "restart":
 print(f"loadgen {mode}: {len(rows)} result lines")
 PY
   ;;
+restartgen)
+  # 200,000 events of 2,000 users over 10 days: a full replay writes the
+  # checkpoint; the next start loads it, applies no tail, same totals.
+  args=(--events 200000 --users 2000 --days 10 --dir "$WORK/data")
+  "$BIN/burnrate-restartgen" "${args[@]}" --full 2>/dev/null | grep '^{' >"$WORK/full.json"
+  "$BIN/burnrate-restartgen" "${args[@]}" 2>/dev/null | grep '^{' >"$WORK/ckpt.json"
+  python3 - "$WORK/full.json" "$WORK/ckpt.json" <<'PY'
+import json, sys
+full, ckpt = (json.load(open(p)) for p in sys.argv[1:3])
+assert full["from_checkpoint"] is False and full["engine_tail_events"] == 200000, full
+assert full["checkpoint_file_mb"] > 0, full
+assert ckpt["from_checkpoint"] is True and ckpt["engine_tail_events"] == 0, ckpt
+assert ckpt["stored_events"] == full["stored_events"] == 200000 and ckpt["users"] == full["users"], (full, ckpt)
+assert ckpt["dedup_ids"] == full["dedup_ids"] > 0, (full, ckpt)
+print("restartgen: full replay and checkpoint restart agree")
+PY
+  ;;
 *)
-  echo "usage: bench_smoke.sh gbench BINARY | loadgen MODE" >&2
+  echo "usage: bench_smoke.sh gbench BINARY | loadgen MODE | restartgen" >&2
   exit 2
   ;;
 esac

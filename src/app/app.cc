@@ -51,6 +51,10 @@ Result<std::unique_ptr<App>> App::Open(Config cfg, const Clock& clock) {
       .replay_from = [&a](TimeMs now) { return a.detection->ReplayHorizon(now); },
       .on_replay = {},
   });
+  if (a.cfg.db_path != ":memory:") {
+    a.checkpointer = std::make_unique<Checkpointer>(a.cfg.db_path + ".checkpoint", *a.engine, *a.ingestor,
+                                                    *a.store, clock);
+  }
   return app;
 }
 
@@ -197,8 +201,7 @@ void App::Impl::ScoreDetection(TimeMs now) {
 Status App::Start() {
   Impl& a = *impl_;
   a.started_at = a.clock->NowMs();
-  BR_RETURN_IF_ERROR(a.ingestor->Recover());
-  a.ingestor->Start();
+  BR_RETURN_IF_ERROR(a.Recover());
   a.RegisterRoutes();
   http::ServerOptions so;
   BR_RETURN_IF_ERROR(SplitHostPort(a.cfg.listen, &so.host, &so.port));
@@ -220,8 +223,17 @@ Status App::Start() {
 
 Status App::StartOffline() {
   impl_->started_at = impl_->clock->NowMs();
-  BR_RETURN_IF_ERROR(impl_->ingestor->Recover());
-  impl_->ingestor->Start();
+  return impl_->Recover();
+}
+
+// The engine from its checkpoint plus the events after it; the index and
+// the listeners from their own horizons. Then ingest starts, and so do
+// checkpoints.
+Status App::Impl::Recover() {
+  int64_t through = checkpointer ? checkpointer->Load() : -1;
+  BR_RETURN_IF_ERROR(ingestor->Recover(through));
+  ingestor->Start();
+  if (checkpointer) checkpointer->Start(cfg.checkpoint_interval_s);
   return Status::OK();
 }
 
@@ -236,6 +248,7 @@ void App::Stop() {
   if (a.ticker.joinable()) a.ticker.join();
   if (a.server) a.server->Stop();
   if (a.ingestor) a.ingestor->Stop();
+  if (a.checkpointer) a.checkpointer->Stop();  // after the drain: the last commit is in it
 }
 
 void App::Impl::Tick() {

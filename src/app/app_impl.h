@@ -11,6 +11,7 @@
 #include <unordered_set>
 
 #include "app/app.h"
+#include "app/checkpointer.h"
 #include "app/key_auth.h"
 #include "app/pseudonyms.h"
 #include "detect/detect.h"
@@ -57,6 +58,7 @@ struct App::Impl {
   std::mutex flags_mu;
   std::unordered_map<std::string, std::map<int64_t, FlagMark>> flag_marks;  // user -> day -> mark
   std::unique_ptr<ingest::Ingestor> ingestor;
+  std::unique_ptr<Checkpointer> checkpointer;  // null for an in-memory database
   http::Router router;
   std::unique_ptr<http::Server> server;
   TimeMs started_at = 0;
@@ -88,6 +90,8 @@ struct App::Impl {
   std::shared_ptr<BoardState> board;
 
   void RegisterRoutes();
+  // Loads the engine checkpoint (if any, and valid), then replays the rest.
+  Status Recover();
   Status OpenGovernanceAndDetection();
   // Flags -> governance and honest volume (app.cc): one audit entry per flag event.
   void OnFlag(const detect::Flag& f, detect::FlagEvent ev);

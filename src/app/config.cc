@@ -68,6 +68,7 @@ Result<Config> LoadConfig(const std::string& path) {
   num("server.max_decompressed_bytes", &c.max_decompressed_bytes);
   str("store.path", &c.db_path);
   num("store.raw_retention_days", &c.raw_retention_days);
+  num("store.checkpoint_interval_seconds", &c.checkpoint_interval_s);
   str("engine.timezone", &c.timezone);
   num("engine.board_refresh_ms", &c.board_refresh_ms);
   str("prices.file", &c.prices_file);
@@ -93,6 +94,8 @@ Result<Config> LoadConfig(const std::string& path) {
   if (c.max_decompressed_bytes < 1) {
     return Status::InvalidArgument(path + ": server.max_decompressed_bytes must be at least 1");
   }
+  if (c.checkpoint_interval_s < 0)
+    return Status::InvalidArgument(path + ": store.checkpoint_interval_seconds must be 0 (off) or more");
   if (c.raw_retention_days < 8) return Status::InvalidArgument(path + ": store.raw_retention_days must be at least 8");
   c.toml = std::make_shared<toml::table>(std::move(t));
   return c;

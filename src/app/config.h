@@ -35,6 +35,9 @@ struct Config {
   std::string timezone = "UTC";
   int64_t board_refresh_ms = 250;
   int64_t raw_retention_days = 90;   // raw events; rollups are kept forever
+  // Engine checkpoints (<db>.checkpoint) for fast restarts: how often one
+  // is written; 0: never (an existing one is still loaded when valid).
+  int64_t checkpoint_interval_s = 300;
   std::string prices_file;      // LiteLLM-format overlay
   std::string identity_file;    // CSV or JSON
   bool pseudonymous = false;    // boards show stable aliases instead of ids

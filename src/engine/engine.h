@@ -181,6 +181,19 @@ class Engine {
   void RefreshBoards();
   void SetWasteFn(WasteFn fn);
 
+  // Checkpoints (engine_checkpoint.cc): the whole state as bytes, so a
+  // restart can load it and apply only the events after it. The encoding
+  // has its own version, kCheckpointVersion, bumped whenever it changes;
+  // OptionsHash() names the options the state depends on (a state built
+  // with other outcome weights or horizons is not this engine's). SaveState
+  // holds the reader lock while it copies (Apply waits, queries do not).
+  static constexpr uint32_t kCheckpointVersion = 1;
+  std::string SaveState() const;
+  // Replaces the whole state with a saved one. On an error (bytes that do
+  // not decode, or ids out of range) nothing changes.
+  Status RestoreState(std::string_view data);
+  uint64_t OptionsHash() const;
+
   uint64_t version() const;      // bumps on every Apply
   size_t entity_count(Entity e) const;
   int64_t events_applied() const;

@@ -34,6 +34,7 @@
 #include "common/status.h"
 #include "ingest/ndjson_parser.h"
 #include "model/event.h"
+#include "store/store.h"
 
 namespace burnrate::store {
 class Store;
@@ -106,12 +107,18 @@ class Ingestor {
   // Start(). A pipeline (ingest/recovery.cc): the caller's thread decodes,
   // one thread applies events to the engine and listeners, one restores the
   // de-duplication index.
-  Status Recover();
+  //
+  // `engine_through_seq` >= 0: the engine was loaded from a checkpoint that
+  // holds every event of the blocks up to that seq (the caller checked that
+  // it is still valid, see store::Store::PurgedThrough); only later blocks
+  // reach it, and the index and listeners read from their own horizons.
+  Status Recover(int64_t engine_through_seq = -1);
   // Where the last Recover() spent its time, for logs and benchmarks:
   // wall time, and the CPU time of each pipeline stage (scan: store decode
   // and copy; apply: engine; listeners; dedup: fingerprints and index).
   struct RecoveryStats {
     int64_t events = 0, rollups = 0, dedup_restored = 0;
+    int64_t engine_events = 0;  // stored events applied to the engine (the tail, from a checkpoint)
     int64_t replayed[4] = {};  // events passed to listener i (first 4)
     double seconds = 0;
     double scan_cpu_seconds = 0, apply_cpu_seconds = 0, listener_cpu_seconds = 0, dedup_cpu_seconds = 0;
@@ -147,6 +154,14 @@ class Ingestor {
   // CLI --db). Approximate under concurrent submissions.
   void WaitApplied();
   IngestStats stats() const;
+
+  // Checkpoints: runs fn on the applier thread between two commits, with
+  // the last block whose events the engine and listeners have all been
+  // given (seq 0: none yet), and returns after it ran. Before Start() or
+  // after Stop() it runs on the caller's thread. A commit whose position
+  // could not be read (the store failed after the commit) makes the
+  // position unknown, seq -1, until the next commit: no checkpoint then.
+  void AtAppliedPosition(const std::function<void(const store::BlockMark&)>& fn);
 
  private:
   struct Impl;

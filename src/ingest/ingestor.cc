@@ -45,6 +45,7 @@
 #include <future>
 #include <limits>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "common/log.h"
@@ -85,9 +86,14 @@ struct Ingestor::Impl {
   std::condition_variable apply_cv;
   struct Applied {
     std::vector<Pending> batch;  // accepted events in each request's `events`; answered once applied
+    store::BlockMark position;   // the last block stored once this batch was committed
+    std::function<void(const store::BlockMark&)> at_position;  // AtAppliedPosition's marker (batch empty)
   };
   std::deque<Applied> apply_queue;
   bool apply_stopping = false;
+  bool applier_running = false;       // between Start() and the applier's exit
+  store::BlockMark applied_position;  // of the batches applied so far; guarded by apply_mu
+  store::BlockMark committed_position;  // committer thread (and Recover before Start)
   bool applying = false;  // a popped batch is being applied
   std::condition_variable applied_cv;
   std::thread applier;
@@ -223,9 +229,16 @@ struct Ingestor::Impl {
         stats.rejected += p.result.rejected_total;
       }
     }
+    if (!runs.empty()) {
+      // Checkpoints name the last block applied; the committer is the only
+      // writer of blocks, so the last one now is this commit's.
+      Result<store::BlockMark> last = store.LastBlock();
+      committed_position = last.ok() ? *last : store::BlockMark{.seq = -1};
+      log::IfError(last.status(), "ingest.position_unknown");
+    }
     {
       std::lock_guard lock(apply_mu);
-      apply_queue.push_back({std::move(batch)});
+      apply_queue.push_back({std::move(batch), committed_position, {}});
     }
     apply_cv.notify_one();
   }
@@ -236,7 +249,10 @@ struct Ingestor::Impl {
       {
         std::unique_lock lock(apply_mu);
         apply_cv.wait(lock, [&] { return apply_stopping || !apply_queue.empty(); });
-        if (apply_queue.empty()) return;
+        if (apply_queue.empty()) {
+          applier_running = false;
+          return;
+        }
         a = std::move(apply_queue.front());
         apply_queue.pop_front();
         applying = true;
@@ -249,6 +265,12 @@ struct Ingestor::Impl {
           for (const auto& l : listeners) l.on_events(p.events);
         }
         p.done(std::move(p.result));
+      }
+      if (a.at_position) {
+        a.at_position(applied_position);  // only this thread writes applied_position
+      } else {
+        std::lock_guard lock(apply_mu);
+        applied_position = a.position;
       }
       {
         std::lock_guard lock(apply_mu);
@@ -383,7 +405,7 @@ Ingestor::Ingestor(IngestOptions opts, store::Store& store, engine::Engine& engi
 
 Ingestor::~Ingestor() { Stop(); }
 
-Status Ingestor::Recover() {
+Status Ingestor::Recover(int64_t engine_through_seq) {
   RecoveryPlan plan;
   plan.engine = &impl_->engine;
   plan.dedup = &impl_->dedup;
@@ -393,8 +415,16 @@ Status Ingestor::Recover() {
     plan.listeners.push_back({l.on_replay ? l.on_replay : l.on_events,
                               l.replay_from ? l.replay_from(now) : std::numeric_limits<TimeMs>::min()});
   }
+  plan.engine_after_seq = engine_through_seq;
   RecoveryStats st;
   Status status = RunRecovery(plan, impl_->store, &st);
+  if (status.ok()) {
+    Result<store::BlockMark> last = impl_->store.LastBlock();
+    if (!last.ok()) status = last.status();
+    impl_->committed_position = last.ok() ? *last : store::BlockMark{.seq = -1};
+    std::lock_guard lock(impl_->apply_mu);
+    impl_->applied_position = impl_->committed_position;
+  }
   std::lock_guard lock(impl_->stats_mu);
   impl_->recovery = st;
   return status;
@@ -409,7 +439,11 @@ void Ingestor::Start() {
   std::lock_guard lock(impl_->mu);
   if (impl_->committer.joinable()) return;
   impl_->stopping = false;
-  impl_->apply_stopping = false;
+  {
+    std::lock_guard apply_lock(impl_->apply_mu);
+    impl_->apply_stopping = false;
+    impl_->applier_running = true;
+  }
   impl_->applier = std::thread([this] {
     pthread_setname_np(pthread_self(), "br-applier");
     impl_->RunApplier();
@@ -450,6 +484,26 @@ void Ingestor::Stop() {
   }
   impl_->apply_cv.notify_all();
   if (impl_->applier.joinable()) impl_->applier.join();
+}
+
+void Ingestor::AtAppliedPosition(const std::function<void(const store::BlockMark&)>& fn) {
+  std::promise<void> ran;
+  std::optional<store::BlockMark> now;  // set when the applier is not running
+  {
+    std::lock_guard lock(impl_->apply_mu);
+    if (impl_->applier_running) {
+      // The applier leaves only with an empty queue, so it runs this marker.
+      impl_->apply_queue.push_back({{}, {}, [&](const store::BlockMark& at) {
+                                      fn(at);
+                                      ran.set_value();
+                                    }});
+    } else {
+      now = impl_->applied_position;
+    }
+  }
+  if (now) return fn(*now);
+  impl_->apply_cv.notify_one();
+  ran.get_future().wait();
 }
 
 void Ingestor::WaitApplied() {

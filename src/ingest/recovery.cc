@@ -55,6 +55,7 @@ constexpr int kConsumers = 2;  // 0: engine and listeners, 1: dedup index
 class Ring {
  public:
   struct Slot {
+    int64_t seq = 0;  // the events' block (0: rows from before blocks)
     std::vector<model::Event> events;
     std::span<const model::Event> view() const { return events; }
   };
@@ -111,7 +112,10 @@ class Ring {
 void ApplyStage(const RecoveryPlan& plan, Ring& ring, Ingestor::RecoveryStats* st) {
   while (const Ring::Slot* slot = ring.Next(0)) {
     double t0 = ThreadCpu();
-    plan.engine->Apply(slot->view());
+    if (slot->seq > plan.engine_after_seq) {
+      plan.engine->Apply(slot->view());
+      st->engine_events += int64_t(slot->events.size());
+    }
     double t1 = ThreadCpu();
     for (size_t i = 0; i < plan.listeners.size(); ++i) {
       auto tail = slot->view().subspan(FirstReceivedAtOrAfter(slot->view(), plan.listeners[i].from));
@@ -166,14 +170,19 @@ size_t FirstReceivedAtOrAfter(std::span<const model::Event> events, TimeMs from)
 
 Status RunRecovery(const RecoveryPlan& plan, store::Store& store, Ingestor::RecoveryStats* st) {
   auto t0 = SteadyClock::now();
-  BR_RETURN_IF_ERROR(ReplayRollups(*plan.engine, store, st));
+  // From a checkpoint, rollups are in the engine already: Purge only folds
+  // blocks at or below the checkpoint's (the caller checked PurgedThrough).
+  if (plan.engine_after_seq < 0) BR_RETURN_IF_ERROR(ReplayRollups(*plan.engine, store, st));
+  TimeMs needed_from = plan.dedup_from;  // below the checkpoint, what the index and listeners need
+  for (const auto& l : plan.listeners) needed_from = std::min(needed_from, l.from);
   Ring ring;
   Ingestor::RecoveryStats applied, indexed;  // written by one stage each
   std::thread applier([&] { ApplyStage(plan, ring, &applied); });
   std::thread indexer([&] { IndexStage(plan, ring, &indexed); });
   double scan_start = ThreadCpu();
-  Status s = store.ScanEventBlocks(0, [&](std::vector<model::Event>& events) {
+  Status s = store.ScanEventBlocksAfter(plan.engine_after_seq, needed_from, [&](int64_t seq, std::vector<model::Event>& events) {
     Ring::Slot& slot = ring.Acquire();
+    slot.seq = seq;
     std::swap(slot.events, events);  // the store decodes the next block into this slot's old events
     st->events += int64_t(slot.events.size());
     ring.Publish();
@@ -184,6 +193,7 @@ Status RunRecovery(const RecoveryPlan& plan, store::Store& store, Ingestor::Reco
   applier.join();
   indexer.join();
   st->apply_cpu_seconds = applied.apply_cpu_seconds;
+  st->engine_events = applied.engine_events;
   st->listener_cpu_seconds = applied.listener_cpu_seconds;
   std::copy(std::begin(applied.replayed), std::end(applied.replayed), std::begin(st->replayed));
   st->dedup_cpu_seconds = indexed.dedup_cpu_seconds;

@@ -22,6 +22,11 @@ namespace burnrate::ingest {
 
 struct RecoveryPlan {
   engine::Engine* engine = nullptr;
+  // The engine already holds every event of the blocks with seq <= this (a
+  // checkpoint was loaded into it): they and the rollups are not applied to
+  // it again, and only the blocks the index or a listener still needs are
+  // read below it. -1: no checkpoint, everything is applied.
+  int64_t engine_after_seq = -1;
   DedupIndex* dedup = nullptr;
   TimeMs dedup_from = 0;  // arrival time; older ids are not indexed
   struct Replay {

@@ -74,6 +74,12 @@ constexpr const char* kInsertBlock =
 constexpr const char* kSelectBlocks =
     "SELECT seq, received_min, received_max, data FROM event_blocks WHERE received_max >= ? ORDER BY seq";
 
+// Recovery from a checkpoint: the blocks after it, and older ones that
+// listeners or the de-duplication index still need.
+constexpr const char* kSelectBlocksAfter =
+    "SELECT seq, received_min, received_max, data FROM event_blocks WHERE seq > ?1 OR received_max >= ?2 "
+    "ORDER BY seq";
+
 // The row-per-event table of databases written before blocks (read only).
 constexpr const char* kSelectLegacy =
     "SELECT id, type, ts, received, user, team, org, project, source, session, client, model, "
@@ -190,6 +196,61 @@ class SqliteStore final : public Store {
       if (!copy.empty()) BR_RETURN_IF_ERROR(fn(copy));
     }
     return rc == SQLITE_DONE ? Status::OK() : Error("scan event blocks");
+  }
+
+  Status ScanEventBlocksAfter(int64_t after_seq, TimeMs from,
+                              const std::function<Status(int64_t, std::vector<model::Event>&)>& fn) override {
+    if (after_seq < 0) from = INT64_MIN;  // no checkpoint: everything
+    std::vector<model::Event> copy;
+    std::lock_guard lock(mu_);
+    if (has_legacy_) {
+      BR_RETURN_IF_ERROR(ScanLegacy(from, [&](std::span<const model::Event> events) {
+        copy.assign(events.begin(), events.end());
+        return fn(0, copy);
+      }));
+    }
+    if (!has_blocks_) return Status::OK();
+    Stmt st;
+    BR_RETURN_IF_ERROR(Prepare(kSelectBlocksAfter, st));
+    sqlite3_stmt* s = st.get();
+    sqlite3_bind_int64(s, 1, after_seq);
+    sqlite3_bind_int64(s, 2, from);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+      int64_t seq = sqlite3_column_int64(s, 0);
+      BR_RETURN_IF_ERROR(DecodeRow(s, 3, &block_));
+      if (seq > after_seq || sqlite3_column_int64(s, 1) >= from) {
+        BR_RETURN_IF_ERROR(fn(seq, block_));
+        continue;
+      }
+      copy.clear();
+      for (const model::Event& e : block_)
+        if (e.received >= from) copy.push_back(e);
+      if (!copy.empty()) BR_RETURN_IF_ERROR(fn(seq, copy));
+    }
+    return rc == SQLITE_DONE ? Status::OK() : Error("scan event blocks");
+  }
+
+  Result<BlockMark> LastBlock() override {
+    std::lock_guard lock(mu_);
+    if (!has_blocks_) return BlockMark{};
+    Result<BlockMark> b = QueryBlock("ORDER BY seq DESC LIMIT 1", -1);
+    if (!b.ok() && b.status().code() == Status::Code::kNotFound) return BlockMark{};
+    return b;
+  }
+
+  Result<BlockMark> FindBlock(int64_t seq) override {
+    std::lock_guard lock(mu_);
+    if (!has_blocks_) return Status::NotFound("no block " + std::to_string(seq));
+    return QueryBlock("WHERE seq = ?", seq);
+  }
+
+  Result<int64_t> PurgedThrough() override {
+    std::lock_guard lock(mu_);
+    Stmt st;
+    BR_RETURN_IF_ERROR(Prepare("SELECT value FROM meta WHERE key = 'purged_through_seq'", st));
+    if (sqlite3_step(st.get()) != SQLITE_ROW) return int64_t{0};
+    return int64_t(sqlite3_column_int64(st.get(), 0));
   }
 
   Status ScanRollups(const std::function<Status(const model::Event&)>& fn) override {
@@ -430,7 +491,28 @@ class SqliteStore final : public Store {
     BR_RETURN_IF_ERROR(DeleteBlocks(deleted));
     for (auto& [seq, events] : kept) BR_RETURN_IF_ERROR(RewriteBlock(seq, events));
     BR_RETURN_IF_ERROR(InsertRollups(rollups.TakeRows()));
+    int64_t touched = deleted.empty() ? 0 : *std::max_element(deleted.begin(), deleted.end());
+    for (const auto& k : kept) touched = std::max(touched, k.first);
+    if (touched > 0) BR_RETURN_IF_ERROR(RaisePurgedThrough(touched));
     return folded;
+  }
+
+  // Checkpoints through a block at or below this seq may have counted
+  // events that are rollups now; see Store::PurgedThrough.
+  Status RaisePurgedThrough(int64_t seq) {
+    return Exec("INSERT INTO meta (key, value) VALUES ('purged_through_seq', " + std::to_string(seq) +
+                ") ON CONFLICT (key) DO UPDATE SET value = max(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))");
+  }
+
+  Result<BlockMark> QueryBlock(const std::string& tail, int64_t arg) {
+    Stmt st;
+    BR_RETURN_IF_ERROR(Prepare("SELECT seq, received_max, n FROM event_blocks " + tail, st));
+    if (arg >= 0) sqlite3_bind_int64(st.get(), 1, arg);
+    int rc = sqlite3_step(st.get());
+    if (rc == SQLITE_DONE) return Status::NotFound("no block " + std::to_string(arg));
+    if (rc != SQLITE_ROW) return Error("read block position");
+    return BlockMark{sqlite3_column_int64(st.get(), 0), sqlite3_column_int64(st.get(), 1),
+                     sqlite3_column_int64(st.get(), 2)};
   }
 
   Status DeleteBlocks(const std::vector<int64_t>& seqs) {
@@ -558,6 +640,12 @@ Status Store::ScanEventBlocks(TimeMs from, const std::function<Status(std::vecto
     batch.assign(events.begin(), events.end());
     return fn(batch);
   });
+}
+
+Status Store::ScanEventBlocksAfter(int64_t after_seq, TimeMs,
+                                   const std::function<Status(int64_t, std::vector<model::Event>&)>& fn) {
+  if (after_seq >= 0) return Status::Unsupported("this store cannot resume from a checkpoint");
+  return ScanEventBlocks(INT64_MIN, [&](std::vector<model::Event>& events) { return fn(0, events); });
 }
 
 Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path, SqliteOptions opts) {

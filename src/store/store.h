@@ -34,6 +34,27 @@ struct ApiKey {
   bool revoked = false;
 };
 
+// Where a block of events sits in the store: its sequence number (ascending
+// in arrival order) and what it holds, so a checkpoint taken "through seq"
+// can later check that the block it names is still the same block.
+struct BlockMark {
+  int64_t seq = 0;  // 0: no block
+  TimeMs received_max = 0;
+  int64_t n = 0;
+  bool operator==(const BlockMark&) const = default;
+};
+
+// A checkpoint of in-memory state derived from every event through a block
+// (checkpoint_file.cc). `payload` is the owner's own encoding (the engine's),
+// with its own version; the file adds the position, a checksum and zstd.
+struct Checkpoint {
+  uint32_t payload_version = 0;
+  uint64_t options_hash = 0;  // the owner's settings the payload depends on
+  BlockMark through;          // every event of blocks with seq <= through.seq
+  TimeMs written_at = 0;
+  std::string payload;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -67,6 +88,24 @@ class Store {
   virtual Result<int64_t> Purge(TimeMs before) = 0;
   virtual Result<int64_t> CountEvents() = 0;
 
+  // Positions, for checkpoints (store.h's BlockMark). The last block
+  // appended (seq 0 when there is none).
+  virtual Result<BlockMark> LastBlock() { return BlockMark{}; }
+  // The block with this seq; NotFound when it is gone (purged) or never was.
+  virtual Result<BlockMark> FindBlock(int64_t seq) { return Status::NotFound("no block " + std::to_string(seq)); }
+  // The highest seq that retention (Purge) ever deleted or rewrote; 0 when
+  // none. A checkpoint through an older block stays valid: Purge only
+  // folds what it already counted into rollups.
+  virtual Result<int64_t> PurgedThrough() { return int64_t{0}; }
+  // Recovery from a checkpoint through block `after_seq`: every block with
+  // a higher seq whole, and of the older blocks (and of the pre-block rows,
+  // seq 0) only the events received at or after `received_from`, each batch
+  // with the seq of its block; arrival order. The batch may be swapped as
+  // in ScanEventBlocks. The default supports after_seq < 0 only (no
+  // checkpoint: every event, seq 0).
+  virtual Status ScanEventBlocksAfter(int64_t after_seq, TimeMs received_from,
+                                      const std::function<Status(int64_t seq, std::vector<model::Event>&)>& fn);
+
   virtual Status PutKey(const ApiKey& key) = 0;
   virtual Result<ApiKey> FindKeyByHash(const std::string& hash) = 0;
   virtual Result<std::vector<ApiKey>> ListKeys() = 0;
@@ -76,6 +115,15 @@ class Store {
   virtual Status PutMeta(const std::string& key, const std::string& value) = 0;
   virtual Result<std::string> GetMeta(const std::string& key) = 0;
 };
+
+// Writes the checkpoint atomically: a temporary file beside `path`, fsync,
+// rename over `path`, fsync of the directory. A crash at any point leaves
+// either the previous file or the new one, never a mix.
+Status WriteCheckpointFile(const std::string& path, const Checkpoint& c);
+// Reads and verifies a checkpoint: NotFound when there is none; IOError
+// saying what is wrong for a bad magic, format version, length or checksum.
+// The caller checks payload_version and options_hash.
+Result<Checkpoint> ReadCheckpointFile(const std::string& path);
 
 struct SqliteOptions {
   bool synchronous_full = true;  // fsync at every commit; off only in benchmarks

@@ -1,0 +1,151 @@
+// Engine checkpoints: when to trust one, and when to write one.
+//
+// Trust: the file must verify (store/checkpoint_file.cc: magic, format,
+// lengths, checksum), carry the engine's state version and the hash of the
+// engine options it was built with, and name a block that still exists in
+// this database with the same newest arrival and event count (a checkpoint
+// of another database, or of one restored from an older backup, names a
+// block that is absent or different). Retention must not have touched a
+// block past it: Purge folds blocks into rollups, which a restart from the
+// checkpoint does not read, so a purge beyond the checkpoint would lose
+// those events (Store::PurgedThrough). Anything else: a log line and a
+// full replay.
+//
+// Write: the engine is copied on the applier thread between two commits
+// (Ingestor::AtAppliedPosition), so the copy and its position agree: the
+// copy holds exactly the events of the blocks up to that seq. Ingest waits
+// for the copy (about a second for a few GB of buckets); boards do not.
+// Compression and the fsynced write then run on this thread.
+#include "app/checkpointer.h"
+
+#include <chrono>
+
+#include "common/log.h"
+#include "engine/engine.h"
+#include "ingest/ingest.h"
+#include "store/store.h"
+
+namespace burnrate::app {
+
+using SteadyClock = std::chrono::steady_clock;  // durations for logs only
+
+Checkpointer::Checkpointer(std::string path, engine::Engine& engine, ingest::Ingestor& ingestor,
+                           store::Store& store, const Clock& clock)
+    : path_(std::move(path)), engine_(engine), ingestor_(ingestor), store_(store), clock_(clock) {}
+
+Checkpointer::~Checkpointer() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+static int64_t Ignore(const std::string& path, const std::string& why) {
+  log::Warn("checkpoint.ignored", {{"path", path}, {"reason", why}});
+  return -1;
+}
+
+int64_t Checkpointer::Load() {
+  auto t0 = SteadyClock::now();
+  Result<store::Checkpoint> c = store::ReadCheckpointFile(path_);
+  if (!c.ok()) {
+    if (c.status().code() == Status::Code::kNotFound) return -1;
+    return Ignore(path_, c.status().message());
+  }
+  if (c->payload_version != engine::Engine::kCheckpointVersion)
+    return Ignore(path_, "engine state version " + std::to_string(c->payload_version) + ", want " +
+                             std::to_string(engine::Engine::kCheckpointVersion));
+  if (c->options_hash != engine_.OptionsHash())
+    return Ignore(path_, "engine options changed (keep_hours, session gap or outcome weights)");
+  if (c->through.seq <= 0) return Ignore(path_, "no block position");
+  Result<store::BlockMark> block = store_.FindBlock(c->through.seq);
+  if (!block.ok() || !(*block == c->through))
+    return Ignore(path_, "block " + std::to_string(c->through.seq) +
+                             " is not the one the checkpoint counted (another or an older database?)");
+  Result<int64_t> purged = store_.PurgedThrough();
+  if (!purged.ok()) return Ignore(path_, purged.status().message());
+  if (*purged >= c->through.seq) return Ignore(path_, "retention purged blocks after the checkpoint");
+  Status st = engine_.RestoreState(c->payload);
+  if (!st.ok()) return Ignore(path_, st.message());
+  {
+    std::lock_guard lock(write_mu_);
+    last_seq_ = c->through.seq;
+  }
+  log::Info("checkpoint.loaded",
+            {{"path", path_},
+             {"seq", c->through.seq},
+             {"events", engine_.events_applied()},
+             {"bytes", int64_t(c->payload.size())},
+             {"ms", int64_t(std::chrono::duration<double, std::milli>(SteadyClock::now() - t0).count())}});
+  return c->through.seq;
+}
+
+Status Checkpointer::Write() {
+  std::lock_guard write_lock(write_mu_);
+  auto t0 = SteadyClock::now();
+  store::Checkpoint c;
+  ingestor_.AtAppliedPosition([&](const store::BlockMark& at) {
+    c.through = at;
+    if (at.seq > 0 && at.seq != last_seq_) c.payload = engine_.SaveState();
+  });
+  if (c.payload.empty()) return Status::OK();  // nothing new, or no known position
+  c.payload_version = engine::Engine::kCheckpointVersion;
+  c.options_hash = engine_.OptionsHash();
+  c.written_at = clock_.NowMs();
+  Status st = store::WriteCheckpointFile(path_, c);
+  double seconds = std::chrono::duration<double>(SteadyClock::now() - t0).count();
+  std::lock_guard lock(mu_);
+  if (!st.ok()) {
+    stats_.failed++;
+    log::Error("checkpoint.write_failed", {{"path", path_}, {"error", st.message()}});
+    return st;
+  }
+  last_seq_ = c.through.seq;
+  stats_.written++;
+  stats_.last_seq = c.through.seq, stats_.last_bytes = int64_t(c.payload.size()), stats_.last_seconds = seconds;
+  log::Info("checkpoint.written", {{"path", path_},
+                                   {"seq", c.through.seq},
+                                   {"bytes", int64_t(c.payload.size())},
+                                   {"ms", int64_t(seconds * 1000)}});
+  return st;
+}
+
+void Checkpointer::Start(int64_t interval_s) {
+  if (interval_s <= 0 || thread_.joinable()) return;
+  enabled_ = true;
+  thread_ = std::thread([this, interval_s] {
+    pthread_setname_np(pthread_self(), "br-checkpoint");
+    Run(interval_s);
+  });
+}
+
+void Checkpointer::Run(int64_t interval_s) {
+  for (;;) {
+    // First at once: after a full replay (or a long tail) the next restart
+    // should not have to do it again.
+    (void)Write();  // logged; the next interval tries again
+    {
+      std::unique_lock lock(mu_);
+      if (cv_.wait_for(lock, std::chrono::seconds(interval_s), [&] { return stopping_; })) return;
+    }
+  }
+}
+
+void Checkpointer::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  if (enabled_) (void)Write();  // logged
+}
+
+Checkpointer::Stats Checkpointer::stats() const {
+  std::lock_guard lock(mu_);
+  return stats_;
+}
+
+}  // namespace burnrate::app

@@ -1,0 +1,257 @@
+// The engine's state as bytes, for checkpoints.
+//
+// A restart used to rebuild the engine from every stored event (about
+// 0.2 µs each, so minutes at hundreds of millions). The engine's state is
+// bounded by entities × active hours, not by events, so saving it and
+// applying only the events after it makes restart time independent of the
+// history. The file around these bytes (position, checksum, compression,
+// atomic replace) is the store's (store/checkpoint_file.cc); this file only
+// says what the engine's state is.
+//
+// Encoding (version kCheckpointVersion, host byte order, no padding):
+// lengths are u64, strings a u64 length and the bytes, Counters their
+// fields in declaration order with the two pricing marks in one byte.
+//   for each entity table (user, team, org, project, model):
+//     count, then per entity: name, team u32, org u32, hour buckets (count,
+//     then the 64-byte Buckets as they are in memory), estimated and
+//     unpriced hour spans (first, last: i32 each), all-time Counters,
+//     per-model Counters (count, then model id u32 + Counters), outcome
+//     kinds (count, then kind, events, amount), closed session runs
+//     (count, then session, start, end), sessions seen, keys of its open
+//     sessions (count, then key)
+//   max_hour, last_prune_hour (i32), events_applied (i64)
+//   unpriced models: count, then model id, estimated tokens, estimated
+//     cost, unpriced tokens
+//   open sessions: count, then key (user \x1f session), user id, start, end
+//   open_after_close (u64)
+// Entity indexes are rebuilt from the names. Every id is checked against its
+// table on the way in, so a payload that passed the file's checksum but
+// came from a buggy writer fails to load instead of crashing later.
+#include <cstring>
+#include <map>
+#include <type_traits>
+
+#include "common/hash.h"
+#include "engine/engine_state.h"
+
+namespace burnrate::engine {
+namespace {
+
+static_assert(std::is_trivially_copyable_v<Bucket> && sizeof(Bucket) == 64, "the checkpoint stores buckets as bytes");
+
+class Writer {
+ public:
+  explicit Writer(std::string* out) : out_(out) {}
+  template <typename T>
+  void Put(T v) {
+    static_assert(std::is_arithmetic_v<T>);
+    out_->append(reinterpret_cast<const char*>(&v), sizeof v);
+  }
+  void Str(std::string_view s) { Put<uint64_t>(s.size()), out_->append(s); }
+  void Raw(const void* p, size_t n) { out_->append(static_cast<const char*>(p), n); }
+  void Count(const Counters& c) {
+    for (int64_t v : {c.input, c.output, c.cache_read, c.cache_write, c.requests, c.cost_nanos, c.outcomes}) Put(v);
+    Put(c.value), Put(c.edits_accepted), Put(c.edits_rejected);
+    Put<uint8_t>(uint8_t(c.cost_estimated) | uint8_t(c.cost_unpriced) << 1);
+  }
+
+ private:
+  std::string* out_;
+};
+
+// Every read is bounds-checked; after the first failure all reads return
+// zeros and ok() is false, so the decoder is written straight through.
+class Reader {
+ public:
+  explicit Reader(std::string_view in) : in_(in) {}
+  template <typename T>
+  T Get() {
+    T v{};
+    Raw(&v, sizeof v);
+    return v;
+  }
+  // n bytes in place (null after a failure), so a large array is copied
+  // once, not zeroed and then copied: page faults dominate a big restore.
+  const char* Take(size_t n) {
+    if (!ok_ || in_.size() - pos_ < n) return ok_ = false, nullptr;
+    pos_ += n;
+    return in_.data() + pos_ - n;
+  }
+  void Raw(void* p, size_t n) {
+    if (!ok_ || in_.size() - pos_ < n) return void(ok_ = false);
+    std::memcpy(p, in_.data() + pos_, n);
+    pos_ += n;
+  }
+  // A count of items of at least `min_bytes` each: no more than the bytes left.
+  size_t Count(size_t min_bytes) {
+    uint64_t n = Get<uint64_t>();
+    if (n > (in_.size() - pos_) / min_bytes) ok_ = false;
+    return ok_ ? size_t(n) : 0;
+  }
+  std::string Str() {
+    size_t n = Count(1);
+    std::string s(n, '\0');
+    Raw(s.data(), n);
+    return s;
+  }
+  Counters Counts() {
+    Counters c;
+    for (int64_t* v : {&c.input, &c.output, &c.cache_read, &c.cache_write, &c.requests, &c.cost_nanos, &c.outcomes})
+      *v = Get<int64_t>();
+    c.value = Get<double>();
+    c.edits_accepted = Get<int64_t>(), c.edits_rejected = Get<int64_t>();
+    uint8_t marks = Get<uint8_t>();
+    c.cost_estimated = marks & 1, c.cost_unpriced = marks & 2;
+    return c;
+  }
+  bool ok() const { return ok_; }
+  bool done() const { return pos_ == in_.size(); }
+  void Fail() { ok_ = false; }
+
+ private:
+  std::string_view in_;
+  size_t pos_ = 0;
+  bool ok_ = true;
+};
+
+void SaveEntity(Writer& w, const EntityState& e) {
+  w.Str(e.name);
+  w.Put(e.team), w.Put(e.org);
+  w.Put<uint64_t>(e.hours.size());
+  w.Raw(e.hours.data(), e.hours.size() * sizeof(Bucket));
+  w.Put(e.estimated.first), w.Put(e.estimated.last), w.Put(e.unpriced.first), w.Put(e.unpriced.last);
+  w.Count(e.all);
+  w.Put<uint64_t>(e.models.size());
+  for (const auto& [m, c] : e.models) w.Put(m), w.Count(c);
+  w.Put<uint64_t>(e.outcome_kinds.size());
+  for (const auto& k : e.outcome_kinds) w.Str(k.kind), w.Put(k.events), w.Put(k.amount);
+  w.Put<uint64_t>(e.runs.size());
+  for (const auto& r : e.runs) w.Str(r.session), w.Put(r.start), w.Put(r.end);
+  w.Put(e.sessions);
+  w.Put<uint64_t>(e.open.size());
+  for (const auto& key : e.open) w.Str(key);
+}
+
+void LoadEntity(Reader& r, EntityState& e) {
+  e.name = r.Str();
+  e.team = r.Get<uint32_t>(), e.org = r.Get<uint32_t>();
+  size_t hours = r.Count(sizeof(Bucket));
+  if (const char* p = r.Take(hours * sizeof(Bucket))) {
+    const Bucket* b = reinterpret_cast<const Bucket*>(p);  // the payload is not aligned: copy, not alias
+    e.hours.reserve(hours);
+    for (size_t i = 0; i < hours; ++i) std::memcpy(&e.hours.emplace_back(), b + i, sizeof(Bucket));
+  }
+  e.estimated.first = r.Get<int32_t>(), e.estimated.last = r.Get<int32_t>();
+  e.unpriced.first = r.Get<int32_t>(), e.unpriced.last = r.Get<int32_t>();
+  e.all = r.Counts();
+  for (size_t i = 0, n = r.Count(4); i < n; ++i) {
+    uint32_t m = r.Get<uint32_t>();
+    e.models[m] = r.Counts();
+  }
+  e.outcome_kinds.resize(r.Count(24));
+  for (auto& k : e.outcome_kinds) k.kind = r.Str(), k.events = r.Get<int64_t>(), k.amount = r.Get<double>();
+  e.runs.resize(r.Count(24));
+  for (auto& run : e.runs) run.session = r.Str(), run.start = r.Get<TimeMs>(), run.end = r.Get<TimeMs>();
+  e.sessions = r.Get<int64_t>();
+  e.open.resize(r.Count(8));
+  for (auto& key : e.open) key = r.Str();
+}
+
+}  // namespace
+
+// Ids that index other tables must be in range (kNoEntity allowed).
+static bool IdsInRange(const EntityTable (&tables)[kEntityCount],
+                       const std::unordered_map<uint32_t, UnpricedModel>& unpriced,
+                       const std::unordered_map<std::string, OpenSession, StringHash, std::equal_to<>>& open) {
+  auto in = [&](uint32_t id, Entity e) { return id == kNoEntity || id < tables[int(e)].entities.size(); };
+  size_t models = tables[int(Entity::kModel)].entities.size();
+  for (const auto& table : tables) {
+    for (const auto& e : table.entities) {
+      if (!in(e.team, Entity::kTeam) || !in(e.org, Entity::kOrg)) return false;
+      for (const auto& [m, c] : e.models)
+        if (m >= models) return false;
+    }
+  }
+  for (const auto& [m, u] : unpriced)
+    if (m >= models) return false;
+  const auto& users = tables[int(Entity::kUser)].entities;
+  for (const auto& [key, o] : open)
+    if (o.user >= users.size()) return false;
+  for (const auto& u : users)
+    for (const auto& key : u.open)
+      if (!open.contains(key)) return false;
+  return true;
+}
+
+std::string Engine::SaveState() const {
+  std::string out;
+  Writer w(&out);
+  std::shared_lock lock(state_->mu);
+  const State& s = *state_;
+  for (const auto& table : s.tables) {
+    w.Put<uint64_t>(table.entities.size());
+    for (const auto& e : table.entities) SaveEntity(w, e);
+  }
+  w.Put(s.max_hour), w.Put(s.last_prune_hour), w.Put(s.events_applied);
+  w.Put<uint64_t>(s.unpriced_models.size());
+  for (const auto& [m, u] : s.unpriced_models)
+    w.Put(m), w.Put(u.estimated_tokens), w.Put(u.estimated_cost_nanos), w.Put(u.unpriced_tokens);
+  w.Put<uint64_t>(s.open_sessions.size());
+  for (const auto& [key, o] : s.open_sessions) w.Str(key), w.Put(o.user), w.Put(o.start), w.Put(o.end);
+  w.Put<uint64_t>(s.open_after_close);
+  return out;
+}
+
+Status Engine::RestoreState(std::string_view data) {
+  auto fresh = std::make_unique<State>();
+  State& s = *fresh;
+  Reader r(data);
+  for (auto& table : s.tables) {
+    table.entities.resize(r.Count(64));
+    for (auto& e : table.entities) LoadEntity(r, e);
+    for (uint32_t i = 0; r.ok() && i < table.entities.size(); ++i) {
+      if (!table.index.emplace(table.entities[i].name, i).second) r.Fail();  // names are unique
+    }
+  }
+  s.max_hour = r.Get<int32_t>(), s.last_prune_hour = r.Get<int32_t>(), s.events_applied = r.Get<int64_t>();
+  for (size_t i = 0, n = r.Count(28); i < n; ++i) {
+    UnpricedModel& u = s.unpriced_models[r.Get<uint32_t>()];
+    u.estimated_tokens = r.Get<int64_t>(), u.estimated_cost_nanos = r.Get<int64_t>();
+    u.unpriced_tokens = r.Get<int64_t>();
+  }
+  for (size_t i = 0, n = r.Count(28); i < n; ++i) {
+    std::string key = r.Str();
+    OpenSession o;
+    o.user = r.Get<uint32_t>(), o.start = r.Get<TimeMs>(), o.end = r.Get<TimeMs>();
+    s.open_sessions.emplace(std::move(key), o);
+  }
+  s.open_after_close = r.Get<uint64_t>();
+  if (!r.ok() || !r.done()) return Status::InvalidArgument("engine checkpoint: truncated or malformed state");
+  if (!IdsInRange(s.tables, s.unpriced_models, s.open_sessions)) return Status::InvalidArgument("engine checkpoint: an entity id is out of range");
+
+  std::unique_lock lock(state_->mu);
+  State& to = *state_;
+  for (int i = 0; i < kEntityCount; ++i) std::swap(to.tables[i], s.tables[i]);
+  to.max_hour = s.max_hour, to.last_prune_hour = s.last_prune_hour, to.events_applied = s.events_applied;
+  std::swap(to.unpriced_models, s.unpriced_models);
+  std::swap(to.open_sessions, s.open_sessions);
+  to.open_after_close = s.open_after_close;
+  to.version.fetch_add(1, std::memory_order_release);
+  lock.unlock();
+  std::lock_guard snap_lock(to.snap_mu);  // snapshots of the old state hold old ids
+  for (auto& by_window : to.snaps)
+    for (auto& snap : by_window) snap.reset();
+  return Status::OK();
+}
+
+uint64_t Engine::OptionsHash() const {
+  // What Apply does with an event depends on these; the time zone, board
+  // refresh and efficiency settings only shape queries.
+  std::string key = std::to_string(opts_.keep_hours) + "/" + std::to_string(opts_.session_gap_ms) + "/" +
+                    std::to_string(opts_.max_runs_per_user);
+  std::map<std::string, double> weights(opts_.outcome_weights.begin(), opts_.outcome_weights.end());
+  for (const auto& [kind, w] : weights) key += "/" + kind + "=" + std::to_string(w);
+  return Hash64(key, kCheckpointVersion);
+}
+
+}  // namespace burnrate::engine

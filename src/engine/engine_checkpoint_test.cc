@@ -1,0 +1,128 @@
+// Engine checkpoints (engine.h: SaveState / RestoreState): a restored
+// engine answers every query as the original does, and keeps doing so as
+// events continue; a payload that does not decode changes nothing.
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+#include "engine/engine.h"
+
+namespace burnrate::engine {
+namespace {
+
+constexpr TimeMs kNow = 1'764'000'000'000;  // 2025-11-24T16:00Z
+
+model::Event Ev(int i) {
+  model::Event e;
+  e.id = "e" + std::to_string(i);
+  e.user = "u" + std::to_string(i % 7);
+  e.team = "t" + std::to_string(i % 3);
+  e.org = "o";
+  e.project = i % 2 ? "p" : "";
+  e.session = "s" + std::to_string(i % 5);
+  e.ts = kNow - TimeMs(i % 200) * 17 * kMinuteMs;
+  e.received = e.ts;
+  if (i % 6 == 0) {
+    e.type = model::EventType::kOutcome;
+    e.outcome_kind = i % 12 ? "commit" : "edit_accepted";
+    e.outcome_value = 1;
+  } else {
+    e.model = i % 4 ? "m1" : "m2";
+    e.tokens.input = 100 + i, e.tokens.output = i % 50;
+    e.cost_nanos = e.tokens.input * 7;
+    e.cost_basis = i % 10 == 1 ? model::CostBasis::kEstimated : model::CostBasis::kPriced;
+    e.requests = 1;
+  }
+  return e;
+}
+
+std::vector<model::Event> Range(int from, int to) {
+  std::vector<model::Event> v;
+  for (int i = from; i < to; ++i) v.push_back(Ev(i));
+  return v;
+}
+
+EngineOptions Opts() {
+  EngineOptions o;
+  o.board_refresh_ms = 0;
+  return o;
+}
+
+// Everything the engine answers, as text, so two engines compare at once.
+std::string Dump(Engine& e) {
+  std::string out = std::to_string(e.events_applied()) + "\n";
+  for (Entity ent : {Entity::kUser, Entity::kTeam, Entity::kOrg, Entity::kProject, Entity::kModel}) {
+    for (Window w : {Window::k24h, Window::k7d, Window::k30d, Window::kDay, Window::kAll}) {
+      for (Metric m : {Metric::kTokens, Metric::kCost, Metric::kRequests, Metric::kValue}) {
+        BoardQuery q;
+        q.entity = ent, q.window = w, q.metric = m;
+        auto b = e.Leaderboard(q);
+        if (!b.ok()) return b.status().ToString();
+        for (const auto& x : b->entries)
+          out += x.id + " " + std::to_string(x.rank) + " " + std::to_string(x.prev_rank) + " " +
+                 std::to_string(x.c.Total()) + " " + std::to_string(x.c.cost_nanos) + " " +
+                 std::to_string(x.c.requests) + " " + std::to_string(x.c.value) + " " +
+                 std::to_string(x.c.cost_estimated) + "\n";
+      }
+    }
+  }
+  for (int u = 0; u < 7; ++u) {
+    auto p = e.GetProfile(Entity::kUser, "u" + std::to_string(u));
+    if (!p.ok()) return p.status().ToString();
+    out += p->id + " " + p->team + " sessions " + std::to_string(p->sessions) + " runs";
+    for (const auto& r : p->longest_sessions) out += " " + r.session + ":" + std::to_string(r.Span());
+    for (const auto& [m, c] : p->by_model) out += " " + m + "=" + std::to_string(c.Total());
+    for (const auto& k : p->outcomes) out += " " + k.kind + "=" + std::to_string(k.events);
+    out += " streak " + std::to_string(p->streak.days) + "\n";
+  }
+  for (const auto& d : e.Daily(10)) out += std::to_string(d.c.Total()) + "/" + std::to_string(d.active_users) + " ";
+  for (const auto& m : e.UnpricedModels()) out += m.model + "=" + std::to_string(m.estimated_tokens) + " ";
+  return out;
+}
+
+TEST(EngineCheckpoint, RestoredEngineAnswersAsTheOriginalAndAfterMoreEvents) {
+  FakeClock clock(kNow);
+  Engine a(Opts(), clock), b(Opts(), clock);
+  a.Apply(Range(0, 600));
+  std::string saved = a.SaveState();
+  ASSERT_TRUE(b.RestoreState(saved).ok());
+  EXPECT_EQ(Dump(a), Dump(b));
+  // The tail after the checkpoint: both engines get it.
+  clock.Advance(2 * kHourMs);
+  a.Apply(Range(600, 900));
+  b.Apply(Range(600, 900));
+  EXPECT_EQ(Dump(a), Dump(b));  // a never stopped: what an uninterrupted engine answers
+}
+
+TEST(EngineCheckpoint, BadPayloadChangesNothing) {
+  FakeClock clock(kNow);
+  Engine a(Opts(), clock), b(Opts(), clock);
+  a.Apply(Range(0, 300));
+  b.Apply(Range(0, 10));
+  std::string before = Dump(b);
+  std::string saved = a.SaveState();
+  EXPECT_FALSE(b.RestoreState(saved.substr(0, saved.size() / 2)).ok());
+  EXPECT_FALSE(b.RestoreState(saved + "x").ok());
+  std::string bad_id = saved;
+  // The first user's team id (after the table count, name length and name "u0").
+  uint32_t huge = 1'000'000;
+  std::memcpy(bad_id.data() + 8 + 8 + 2, &huge, 4);
+  EXPECT_FALSE(b.RestoreState(bad_id).ok());
+  EXPECT_EQ(Dump(b), before);
+}
+
+TEST(EngineCheckpoint, OptionsHashNamesWhatApplyDependsOn) {
+  FakeClock clock(kNow);
+  EngineOptions o = Opts();
+  Engine a(o, clock);
+  o.tz = *TimeZone::Load("Europe/Paris");  // queries only
+  EXPECT_EQ(Engine(o, clock).OptionsHash(), a.OptionsHash());
+  o.outcome_weights["commit"] = 4;
+  EXPECT_NE(Engine(o, clock).OptionsHash(), a.OptionsHash());
+  o = Opts();
+  o.keep_hours = 24;
+  EXPECT_NE(Engine(o, clock).OptionsHash(), a.OptionsHash());
+}
+
+}  // namespace
+}  // namespace burnrate::engine

@@ -1,0 +1,137 @@
+// Checkpoint files (store.h: WriteCheckpointFile / ReadCheckpointFile) and
+// the block positions they name (LastBlock, FindBlock, PurgedThrough,
+// ScanEventBlocksAfter).
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "store/store.h"
+
+namespace burnrate::store {
+namespace {
+
+namespace fs = std::filesystem;
+
+class CheckpointFileTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::path(testing::TempDir()) / ("ckpt_test_" + std::to_string(getpid()) + "_" +
+                                           testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    path_ = (dir_ / "db.checkpoint").string();
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  static Checkpoint Sample() {
+    Checkpoint c;
+    c.payload_version = 3;
+    c.options_hash = 0xabcdef;
+    c.through = {.seq = 42, .received_max = 1'700'000'000'000, .n = 65536};
+    c.written_at = 1'700'000'100'000;
+    for (int i = 0; i < 100000; ++i) c.payload += char(i % 7 ? 0 : i);
+    return c;
+  }
+  std::string Bytes() {
+    std::ifstream f(path_, std::ios::binary);
+    return {std::istreambuf_iterator<char>(f), {}};
+  }
+  void Put(const std::string& b) { std::ofstream(path_, std::ios::binary | std::ios::trunc) << b; }
+
+  fs::path dir_;
+  std::string path_;
+};
+
+TEST_F(CheckpointFileTest, RoundTripAndAtomicReplace) {
+  EXPECT_EQ(ReadCheckpointFile(path_).status().code(), Status::Code::kNotFound);
+  Checkpoint c = Sample();
+  ASSERT_TRUE(WriteCheckpointFile(path_, c).ok());
+  auto r = ReadCheckpointFile(path_);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->payload, c.payload);
+  EXPECT_EQ(r->payload_version, 3u);
+  EXPECT_EQ(r->options_hash, 0xabcdefu);
+  EXPECT_EQ(r->through, c.through);
+  EXPECT_EQ(r->written_at, c.written_at);
+  EXPECT_LT(Bytes().size(), c.payload.size() / 4);  // compressed
+  EXPECT_FALSE(fs::exists(path_ + ".tmp"));
+  // A stale half-written temporary file changes nothing and is replaced.
+  std::ofstream(path_ + ".tmp") << "half";
+  c.through.seq = 43;
+  ASSERT_TRUE(WriteCheckpointFile(path_, c).ok());
+  EXPECT_EQ(ReadCheckpointFile(path_)->through.seq, 43);
+}
+
+TEST_F(CheckpointFileTest, DamageIsRefusedWithTheReason) {
+  ASSERT_TRUE(WriteCheckpointFile(path_, Sample()).ok());
+  std::string good = Bytes();
+  auto reason = [&](std::string bytes) {
+    Put(bytes);
+    auto r = ReadCheckpointFile(path_);
+    EXPECT_FALSE(r.ok());
+    return r.status().message();
+  };
+  std::string flipped = good;
+  flipped[good.size() / 2] ^= 1;
+  EXPECT_NE(reason(flipped).find("checksum mismatch"), std::string::npos);
+  std::string header = good;
+  header[30] ^= 1;  // the position: covered by the checksum too
+  EXPECT_NE(reason(header).find("checksum mismatch"), std::string::npos);
+  EXPECT_NE(reason(good.substr(0, good.size() - 1)).find("truncated"), std::string::npos);
+  EXPECT_NE(reason(good + "x").find("trailing"), std::string::npos);
+  EXPECT_NE(reason("SQLite format 3").find("not a checkpoint"), std::string::npos);
+  std::string future = good;
+  future[8] = 9;  // format version
+  EXPECT_NE(reason(future).find("format version 9"), std::string::npos);
+}
+
+model::Event Ev(int i, TimeMs received) {
+  model::Event e;
+  e.id = "e" + std::to_string(i);
+  e.user = "u", e.team = "t", e.org = "o", e.model = "m";
+  e.ts = received - 1000, e.received = received;
+  e.tokens.input = 1;
+  return e;
+}
+
+TEST_F(CheckpointFileTest, PositionsAndScanAfterACheckpoint) {
+  auto s = OpenSqliteStore((dir_ / "db").string());
+  ASSERT_TRUE(s.ok());
+  Store& st = **s;
+  EXPECT_EQ(st.LastBlock()->seq, 0);
+  for (int b = 0; b < 4; ++b) {  // blocks 1..4, received on days 1..4
+    std::vector<model::Event> events{Ev(2 * b, (b + 1) * kDayMs), Ev(2 * b + 1, (b + 1) * kDayMs + 5)};
+    ASSERT_TRUE(st.Append(events).ok());
+  }
+  BlockMark last = *st.LastBlock();
+  EXPECT_EQ(last, (BlockMark{4, 4 * kDayMs + 5, 2}));
+  EXPECT_EQ(*st.FindBlock(4), last);
+  EXPECT_EQ(st.FindBlock(9).status().code(), Status::Code::kNotFound);
+  // After block 2: blocks 3 and 4 whole, and of the older ones only what
+  // was received from day 2 on (block 2).
+  std::vector<std::pair<int64_t, size_t>> seen;
+  ASSERT_TRUE(st.ScanEventBlocksAfter(2, 2 * kDayMs, [&](int64_t seq, std::vector<model::Event>& b) {
+                  seen.emplace_back(seq, b.size());
+                  return Status::OK();
+                }).ok());
+  EXPECT_EQ(seen, (std::vector<std::pair<int64_t, size_t>>{{2, 2}, {3, 2}, {4, 2}}));
+  seen.clear();
+  ASSERT_TRUE(st.ScanEventBlocksAfter(-1, 3 * kDayMs, [&](int64_t seq, std::vector<model::Event>& b) {
+                  seen.emplace_back(seq, b.size());
+                  return Status::OK();
+                }).ok());
+  EXPECT_EQ(seen.size(), 4u);  // no checkpoint: everything
+  // Retention records how far it reached.
+  EXPECT_EQ(*st.PurgedThrough(), 0);
+  ASSERT_EQ(*st.Purge(2 * kDayMs), 2);
+  EXPECT_EQ(*st.PurgedThrough(), 1);
+  ASSERT_EQ(*st.Purge(3 * kDayMs + 1), 3);  // block 2 whole, block 3 straddles: rewritten
+  EXPECT_EQ(*st.PurgedThrough(), 3);
+  ASSERT_EQ(*st.Purge(kDayMs), 0);
+  EXPECT_EQ(*st.PurgedThrough(), 3);  // never lowered
+}
+
+}  // namespace
+}  // namespace burnrate::store
