@@ -303,9 +303,16 @@ Status App::ReloadPrices() { return impl_->ReloadPrices(); }
 const Config& App::config() const { return impl_->cfg; }
 
 Result<std::string> CreateApiKey(store::Store& store, const std::string& role, const std::string& label,
-                                 const std::string& user, TimeMs now) {
+                                 const std::string& user, TimeMs now, const std::string& team,
+                                 const std::string& project) {
   BR_RETURN_IF_ERROR(http::ParseRole(role).status());
   if (role == "self" && user.empty()) return Status::InvalidArgument("a key with role self needs --user");
+  if (role == "gateway" && user.empty()) {
+    return Status::InvalidArgument("a key with role gateway needs --user (whose usage it is)");
+  }
+  if (role != "gateway" && (!team.empty() || !project.empty())) {
+    return Status::InvalidArgument("--team and --project are for keys with role gateway");
+  }
   std::string secret = "br_" + RandomHex(20);
   store::ApiKey k;
   k.hash = Sha256Hex(secret);
@@ -314,6 +321,8 @@ Result<std::string> CreateApiKey(store::Store& store, const std::string& role, c
   k.user = user;
   k.label = label;
   k.created = now;
+  k.team = team;
+  k.project = project;
   BR_RETURN_IF_ERROR(store.PutKey(k));
   return secret;
 }
