@@ -194,6 +194,7 @@ Status App::Start() {
   BR_RETURN_IF_ERROR(a.ingestor->Recover());
   a.ingestor->Start();
   a.RegisterRoutes();
+  BR_RETURN_IF_ERROR(a.StartGateway());
   http::ServerOptions so;
   BR_RETURN_IF_ERROR(SplitHostPort(a.cfg.listen, &so.host, &so.port));
   so.threads = a.cfg.http_threads;
@@ -229,7 +230,29 @@ void App::Stop() {
   a.tick_cv.notify_all();
   if (a.ticker.joinable()) a.ticker.join();
   if (a.server) a.server->Stop();
+  if (a.gateway) a.gateway->Stop();
   if (a.ingestor) a.ingestor->Stop();
+}
+
+Status App::Impl::StartGateway() {
+  if (cfg.toml == nullptr) return Status::OK();
+  BR_ASSIGN_OR_RETURN(gateway::GatewayConfig gc,
+                      gateway::ParseGatewayConfig(*cfg.toml, [](const char* n) { return std::getenv(n); }));
+  if (!gc.enabled) return Status::OK();
+  // Usage the gateway read goes in as any other event: durable, on the
+  // boards, and counted once with its settle (same event id).
+  auto sink = [this](model::Event e) {
+    e.received = clock->NowMs();
+    std::vector<model::Event> one;
+    one.push_back(std::move(e));
+    ingestor->SubmitEvents(std::move(one), [](Result<ingest::IngestResult> r) {
+      if (!r.ok()) log::Warn("gateway.ingest", {{"error", r.status().message()}});
+    });
+  };
+  gateway = std::make_unique<gateway::Gateway>(std::move(gc), *governor, prices, *clock, std::move(sink));
+  BR_RETURN_IF_ERROR(gateway->Start());
+  gateway->RegisterRoutes(router);
+  return Status::OK();
 }
 
 void App::Impl::Tick() {

@@ -16,6 +16,7 @@
 #include "detect/detect.h"
 #include "common/json_writer.h"
 #include "engine/engine.h"
+#include "gateway/gateway.h"
 #include "govern/govern.h"
 #include "http/http.h"
 #include "ingest/ingest.h"
@@ -59,6 +60,8 @@ struct App::Impl {
   std::unique_ptr<ingest::Ingestor> ingestor;
   http::Router router;
   std::unique_ptr<http::Server> server;
+  // The metering gateway ([gateway]); null when not configured.
+  std::unique_ptr<gateway::Gateway> gateway;
   TimeMs started_at = 0;
   std::atomic<bool> ready{false};
 
@@ -88,6 +91,8 @@ struct App::Impl {
   std::shared_ptr<BoardState> board;
 
   void RegisterRoutes();
+  // Creates and starts the gateway when [gateway] is configured (app.cc).
+  Status StartGateway();
   Status OpenGovernanceAndDetection();
   // Flags -> governance and honest volume (app.cc): one audit entry per flag event.
   void OnFlag(const detect::Flag& f, detect::FlagEvent ev);

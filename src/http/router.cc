@@ -31,8 +31,9 @@ Result<Role> ParseRole(std::string_view s) {
 bool Allows(Role have, Role need) {
   if (need == Role::kNone) return true;
   if (need == Role::kAnyKey) return have != Role::kNone;
-  if (have == Role::kAdmin) return true;
+  // Gateway endpoints need a key bound to a user whose usage they count.
   if (need == Role::kGateway) return have == Role::kGateway;
+  if (have == Role::kAdmin) return true;
   if (need == Role::kIngest) return have == Role::kIngest;
   if (need == Role::kViewer) return have == Role::kViewer;
   if (need == Role::kSelf) return have == Role::kViewer || have == Role::kSelf;
