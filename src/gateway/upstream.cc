@@ -11,6 +11,7 @@
 
 #include <strings.h>
 
+#include <limits>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -204,7 +205,7 @@ class Exchange : public std::enable_shared_from_this<Exchange<Stream>> {
 
   void ReadHead() {
     parser_.emplace();
-    parser_->body_limit(boost::none);
+    parser_->body_limit(std::numeric_limits<std::uint64_t>::max());  // the handler bounds what it keeps
     bhttp::async_read_header(conn_->stream, conn_->buffer, *parser_,
                              [self = this->shared_from_this()](beast::error_code ec, size_t) {
                                // A pooled connection the server closed meanwhile

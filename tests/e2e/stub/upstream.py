@@ -225,6 +225,7 @@ class Handler(BaseHTTPRequestHandler):
         chunk = lambda delta, finish=None: {"id": cid, "object": "chat.completion.chunk", "created": 0, "model": model,
                                             "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
         if not req.get("stream"):
+            self.record("chat", model, u)
             return self.send_json(200, {"id": cid, "object": "chat.completion", "model": model, "usage": usage,
                                         "choices": [{"index": 0, "finish_reason": "stop",
                                                      "message": {"role": "assistant", "content": "Stub answer."}}]})
