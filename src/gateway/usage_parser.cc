@@ -90,7 +90,8 @@ void SseSplitter::Feed(std::string_view bytes, const OnEvent& on_event) {
   size_t start = 0;
   for (;;) {
     // An event ends at a blank line: "\n\n" (or with "\r\n").
-    size_t from = std::max(start, scanned_ > 0 ? scanned_ - 1 : 0);
+    // A terminator may straddle the previous Feed: look back 2 bytes ("\n\r").
+    size_t from = std::max(start, scanned_ > 2 ? scanned_ - 2 : 0);
     size_t end = std::string::npos, term = 0;
     for (size_t i = from; i + 1 < buf_.size(); ++i) {
       if (buf_[i] != '\n') continue;

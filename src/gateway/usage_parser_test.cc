@@ -8,7 +8,7 @@ namespace burnrate::gateway {
 namespace {
 
 // Feeds `stream` in pieces of `step` bytes; returns what the client would see.
-std::string Run(StreamUsage& u, std::string_view stream, size_t step) {
+std::string FeedAll(StreamUsage& u, std::string_view stream, size_t step) {
   SseSplitter s;
   std::string out;
   for (size_t i = 0; i < stream.size(); i += step) {
@@ -33,7 +33,7 @@ constexpr std::string_view kAnthropicStream =
 TEST(StreamUsage, AnthropicAnyChunking) {
   for (size_t step : {1, 7, 64, 100000}) {
     StreamUsage u(Api::kAnthropicMessages);
-    EXPECT_EQ(Run(u, kAnthropicStream, step), kAnthropicStream) << step;
+    EXPECT_EQ(FeedAll(u, kAnthropicStream, step), kAnthropicStream) << step;
     const Usage& got = u.usage();
     EXPECT_TRUE(got.reported);
     EXPECT_EQ(got.id, "msg_1");
@@ -48,7 +48,7 @@ TEST(StreamUsage, AnthropicAnyChunking) {
 
 TEST(StreamUsage, AnthropicCutAfterStartCountsWhatWasReported) {
   StreamUsage u(Api::kAnthropicMessages);
-  Run(u, kAnthropicStream.substr(0, kAnthropicStream.find("event: content_block_delta")), 5);
+  FeedAll(u, kAnthropicStream.substr(0, kAnthropicStream.find("event: content_block_delta")), 5);
   EXPECT_EQ(u.usage().tokens.input, 10);
   EXPECT_EQ(u.usage().tokens.output, 1);
 }
@@ -56,7 +56,7 @@ TEST(StreamUsage, AnthropicCutAfterStartCountsWhatWasReported) {
 TEST(StreamUsage, MalformedEventIsPassedOnAndCounted) {
   StreamUsage u(Api::kAnthropicMessages);
   std::string s = "event: message_start\ndata: {\"type\":\"message_start\" nope\n\n" + std::string(kAnthropicStream);
-  EXPECT_EQ(Run(u, s, 3), s);
+  EXPECT_EQ(FeedAll(u, s, 3), s);
   EXPECT_EQ(u.malformed_events(), 1);
   EXPECT_EQ(u.usage().tokens.output, 57);
 }
@@ -70,7 +70,7 @@ constexpr std::string_view kChatStream =
 
 TEST(StreamUsage, OpenAiChatUsageChunkStrippedOnlyWhenAsked) {
   StreamUsage strip(Api::kOpenAiChat, /*strip_usage_chunk=*/true);
-  std::string seen = Run(strip, kChatStream, 11);
+  std::string seen = FeedAll(strip, kChatStream, 11);
   EXPECT_EQ(seen.find("prompt_tokens"), std::string::npos);
   EXPECT_NE(seen.find("[DONE]"), std::string::npos);
   EXPECT_EQ(strip.usage().tokens.input, 70);
@@ -79,7 +79,7 @@ TEST(StreamUsage, OpenAiChatUsageChunkStrippedOnlyWhenAsked) {
   EXPECT_EQ(strip.usage().reasoning_tokens, 5);
   EXPECT_EQ(strip.usage().id, "chatcmpl-1");
   StreamUsage keep(Api::kOpenAiChat, false);
-  EXPECT_EQ(Run(keep, kChatStream, 11), kChatStream);
+  EXPECT_EQ(FeedAll(keep, kChatStream, 11), kChatStream);
 }
 
 TEST(StreamUsage, ResponsesCompleted) {
@@ -89,7 +89,7 @@ TEST(StreamUsage, ResponsesCompleted) {
       "\"gpt-5\",\"usage\":{\"input_tokens\":50,\"input_tokens_details\":{\"cached_tokens\":20},\"output_tokens\":9,"
       "\"output_tokens_details\":{\"reasoning_tokens\":4}}}}\n\n";
   StreamUsage u(Api::kOpenAiResponses);
-  Run(u, s, 13);
+  FeedAll(u, s, 13);
   EXPECT_EQ(u.usage().id, "resp_9");
   EXPECT_EQ(u.usage().tokens.input, 30);
   EXPECT_EQ(u.usage().tokens.cache_read, 20);
@@ -135,7 +135,8 @@ TEST(ClientRequest, NewestUserTurnAndIncludeUsage) {
   ClientRequest bad;
   EXPECT_FALSE(ParseClientRequest(Api::kOpenAiChat, R"({"model":"m","max_tokens":"9"})", &bad, &field).ok());
   EXPECT_EQ(field, "max_tokens");
-  EXPECT_FALSE(ParseClientRequest(Api::kOpenAiChat, R"({"messages":[]})", &bad, &field).ok());
+  ClientRequest no_model;
+  EXPECT_FALSE(ParseClientRequest(Api::kOpenAiChat, R"({"messages":[]})", &no_model, &field).ok());
   EXPECT_EQ(field, "model");
 }
 
