@@ -59,6 +59,8 @@ nginx -c "$T/nginx.conf" -p "$T/nginx" -e "$T/nginx/error.log"
 DB=$T/gw.db
 KEY=$("$BURNRATE" keys create --db "$DB" --role gateway --user bench@corp --team bench | tail -1)
 cat >"$T/burnrate.toml" <<TOML
+[gateway]
+threads = ${GATEWAY_THREADS:-2}
 [gateway.anthropic]
 base_url = "http://127.0.0.1:$UP"
 api_key = "sk-bench"
@@ -119,4 +121,4 @@ out = {"p50_ms": {"direct": d, "nginx": n, "gateway": g},
        "gateway_added_over_nginx_added": round((g - d) / (n - d), 2) if n > d else None}
 print(json.dumps(out))
 PY
-curl -sS "http://127.0.0.1:$GW/metrics" -H "x-api-key: $KEY" -o /dev/null || true
+[[ -n "${BENCH_HOLD:-}" ]] && { echo "gateway on $GW key $KEY"; sleep "$BENCH_HOLD"; }

@@ -20,7 +20,9 @@ The model name picks a misbehaviour, for the gateway's tests: a model
 containing "error" is answered 529 (Anthropic) or 500 (OpenAI) in the
 provider's error shape; "slow" waits --slow-ms between events; "cut" closes
 the stream after the first usage event; "malformed" sends an event that is
-not JSON before the rest. The credential the stub saw is logged ("auth").
+not JSON before the rest; "exact" answers usage equal to the gateway's
+estimate (input = body bytes / 3 rounded up, output = max_tokens), so a
+budget can be filled to the token. The credential the stub saw is logged ("auth").
 Every answered usage is appended as one JSON line to --usage-log
 ({"api": ..., "model": ..., "input": ..., "cached": ..., "output": ...,
 "reasoning": ...}), so a test can compare an agent's logs with what the
@@ -59,6 +61,7 @@ class Handler(BaseHTTPRequestHandler):
     def body(self):
         n = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(n) if n else b""
+        self.raw_len = len(raw)
         try:
             return json.loads(raw or b"{}")
         except ValueError:
@@ -151,6 +154,9 @@ class Handler(BaseHTTPRequestHandler):
         u = next_usage()
         n = COUNTER[0]
         u.update(cache_write=50 + n, cache_write_1h=10 + n, reasoning=0)
+        if "exact" in model:  # usage equal to the gateway's estimate (body bytes / 3, max_tokens)
+            u = {"input": -(-self.raw_len // 3), "cached": 0, "output": req.get("max_tokens", 0), "reasoning": 0,
+                 "cache_write": 0, "cache_write_1h": 0}
         mid = "msg_stub_%d" % n
         rid = "req_stub_%d" % n
         usage = {"input_tokens": u["input"], "cache_read_input_tokens": u["cached"],
