@@ -80,6 +80,9 @@ Result<Url> ParseUrl(std::string_view u) {
   out.host = std::string(hostport.substr(0, colon));
   out.port = colon == std::string_view::npos ? (out.tls ? "443" : "80") : std::string(hostport.substr(colon + 1));
   if (out.host.empty()) return Status::InvalidArgument("upstream base_url has no host");
+  if (out.port.empty() || out.port.find_first_not_of("0123456789") != std::string::npos) {
+    return Status::InvalidArgument("upstream base_url has a bad port: " + std::string(hostport));
+  }
   return out;
 }
 

@@ -60,7 +60,7 @@ pass "anthropic messages (json) through the gateway"
 [[ $(anthropic "$ADA" "$(msg claude-sonnet-4-5 true '')") == 200 ]] || fail "stream: $(cat "$WORK/body")"
 grep -q 'event: message_stop' "$WORK/body" || fail "stream did not end with message_stop: $(head -c 500 "$WORK/body")"
 grep -q '"output_tokens"' "$WORK/body" || fail "message_delta usage missing"
-[[ $(anthropic "$ADA" "$(msg claude-sonnet-4-5 true ',"tools":[{"name":"get_time","input_schema":{"type":"object"}}]')") == 200 ]] ||
+[[ $(anthropic "$ADA" "$(msg claude-sonnet-4-5-tool true ',"tools":[{"name":"get_time","input_schema":{"type":"object"}}]')") == 200 ]] ||
   fail "tool stream"
 grep -q '"tool_use"' "$WORK/body" || fail "tool_use block missing"
 pass "anthropic messages streaming (text, tool use) passed through"

@@ -13,7 +13,8 @@ Speaks just enough of three APIs for one-turn text answers:
     stream_options.include_usage asked for it, as OpenAI does;
   - Anthropic Messages: POST /v1/messages (stream: message_start with input
     and cache usage, content deltas, message_delta with the final output
-    tokens; a tool_use block when the request offers tools) and
+    tokens; a tool_use block when the request offers tools and the model
+    name contains "tool") and
     /v1/messages/count_tokens, as Claude Code and the SDKs call them, with
     a request-id header.
 The model name picks a misbehaviour, for the gateway's tests: a model
@@ -164,7 +165,7 @@ class Handler(BaseHTTPRequestHandler):
                  "cache_creation": {"ephemeral_5m_input_tokens": u["cache_write"] - u["cache_write_1h"],
                                     "ephemeral_1h_input_tokens": u["cache_write_1h"]},
                  "output_tokens": u["output"]}
-        tool = bool(req.get("tools"))
+        tool = bool(req.get("tools")) and "tool" in model  # agents always offer tools; answering them loops
         if tool:
             t = req["tools"][0]
             block = {"type": "tool_use", "id": "toolu_%d" % n, "name": t.get("name", "tool"), "input": {}}
