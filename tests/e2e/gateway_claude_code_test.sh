@@ -68,6 +68,16 @@ done
 [[ "$got" == "$want" ]] || fail "board $got, stub answered $want"
 pass "claude -p through the gateway: board equals the stub's usage ($got, $(wc -l <"$WORK/usage.jsonl") requests)"
 
+# Claude Code's own transcript of the same requests, shipped as well,
+# counts once: the gateway's event id is the transcript reader's.
+"$BURNRATE" ingest --server "$BASE" --key "$ADMIN" --claude "$WORK/home/.claude/projects" --user ada@corp \
+  >"$WORK/ingest.out" 2>&1 || { cat "$WORK/ingest.out" >&2; fail "ingest --claude"; }
+sleep 0.5
+http_status "$ADMIN" GET "/v1/users/ada@corp/usage" >/dev/null
+again=$(python3 -c 'import json,sys; t=json.load(open(sys.argv[1]))["totals"]; print(t["input_tokens"], t["output_tokens"], t["cache_read_tokens"], t["cache_write_tokens"])' "$WORK/body")
+[[ "$again" == "$want" ]] || fail "after shipping the transcript too the board says $again, the stub answered $want: $(cat "$WORK/ingest.out")"
+pass "the transcript of the same requests is de-duplicated against the gateway's events ($(tail -1 "$WORK/ingest.out"))"
+
 before=$(wc -l <"$WORK/usage.jsonl")
 claude "$BOB" "say hi" || true
 grep -q "tiny-team" "$WORK/claude.out" || fail "Claude Code did not show the gateway's 429 message: $(head -c 500 "$WORK/claude.out")"
