@@ -274,6 +274,8 @@ def main():
     ap.add_argument("--usage-log", required=True)
     ap.add_argument("--slow-ms", type=int, default=300)
     ap.add_argument("--strict-openai-usage", action="store_true")
+    ap.add_argument("--tls-cert", help="serve HTTPS with this PEM certificate (and --tls-key)")
+    ap.add_argument("--tls-key")
     a = ap.parse_args()
     ThreadingHTTPServer.daemon_threads = True
     ThreadingHTTPServer.request_queue_size = 1024
@@ -281,6 +283,11 @@ def main():
     srv.usage_log = a.usage_log
     srv.slow_ms = a.slow_ms
     srv.strict_usage = a.strict_openai_usage
+    if a.tls_cert:
+        import ssl
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(a.tls_cert, a.tls_key)
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     print("listening on %d" % srv.server_address[1], flush=True)
     srv.serve_forever()
 
