@@ -75,3 +75,8 @@ if [[ -x bench/agents_vs_ccusage.sh && "${BENCH_SKIP_PEERS:-0}" != 1 ]]; then
   echo "== Codex and Gemini CLI logs: burnrate vs @ccusage/codex"
   BURNRATE="$BUILD/burnrate" bash bench/agents_vs_ccusage.sh | tee "$OUT/agents_vs_ccusage.txt"
 fi
+
+if [[ -x bench/gateway_overhead.sh ]]; then
+  echo "== metering gateway: wrk against the upstream directly, through nginx proxy_pass, through the gateway"
+  BURNRATE="$BUILD/burnrate" bash bench/gateway_overhead.sh | tee "$OUT/gateway_overhead.txt" || true
+fi

@@ -10,7 +10,7 @@ PACKAGES=(
   libxxhash-dev libzstd-dev zlib1g-dev libpq-dev libhiredis-dev
   libhowardhinnant-date-dev libssl-dev tzdata
   libgtest-dev libgmock-dev libbenchmark-dev
-  postgresql redis-server curl wrk python3
+  postgresql redis-server curl wrk python3 nginx-light
 )
 if [[ "${BURNRATE_WITH_BROWSER:-1}" == 1 ]]; then
   PACKAGES+=(chromium nodejs npm)

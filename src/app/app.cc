@@ -203,6 +203,7 @@ Status App::Start() {
   a.started_at = a.clock->NowMs();
   BR_RETURN_IF_ERROR(a.Recover());
   a.RegisterRoutes();
+  BR_RETURN_IF_ERROR(a.StartGateway());
   http::ServerOptions so;
   BR_RETURN_IF_ERROR(SplitHostPort(a.cfg.listen, &so.host, &so.port));
   so.threads = a.cfg.http_threads;
@@ -247,8 +248,30 @@ void App::Stop() {
   a.tick_cv.notify_all();
   if (a.ticker.joinable()) a.ticker.join();
   if (a.server) a.server->Stop();
+  if (a.gateway) a.gateway->Stop();
   if (a.ingestor) a.ingestor->Stop();
   if (a.checkpointer) a.checkpointer->Stop();  // after the drain: the last commit is in it
+}
+
+Status App::Impl::StartGateway() {
+  if (cfg.toml == nullptr) return Status::OK();
+  BR_ASSIGN_OR_RETURN(gateway::GatewayConfig gc,
+                      gateway::ParseGatewayConfig(*cfg.toml, [](const char* n) { return std::getenv(n); }));
+  if (!gc.enabled) return Status::OK();
+  // Usage the gateway read goes in as any other event: durable, on the
+  // boards, and counted once with its settle (same event id).
+  auto sink = [this](model::Event e) {
+    e.received = clock->NowMs();
+    std::vector<model::Event> one;
+    one.push_back(std::move(e));
+    ingestor->SubmitEvents(std::move(one), [](Result<ingest::IngestResult> r) {
+      if (!r.ok()) log::Warn("gateway.ingest", {{"error", r.status().message()}});
+    });
+  };
+  gateway = std::make_unique<gateway::Gateway>(std::move(gc), *governor, prices, *clock, std::move(sink));
+  BR_RETURN_IF_ERROR(gateway->Start());
+  gateway->RegisterRoutes(router);
+  return Status::OK();
 }
 
 void App::Impl::Tick() {
@@ -322,9 +345,16 @@ Status App::ReloadPrices() { return impl_->ReloadPrices(); }
 const Config& App::config() const { return impl_->cfg; }
 
 Result<std::string> CreateApiKey(store::Store& store, const std::string& role, const std::string& label,
-                                 const std::string& user, TimeMs now) {
+                                 const std::string& user, TimeMs now, const std::string& team,
+                                 const std::string& project) {
   BR_RETURN_IF_ERROR(http::ParseRole(role).status());
   if (role == "self" && user.empty()) return Status::InvalidArgument("a key with role self needs --user");
+  if (role == "gateway" && user.empty()) {
+    return Status::InvalidArgument("a key with role gateway needs --user (whose usage it is)");
+  }
+  if (role != "gateway" && (!team.empty() || !project.empty())) {
+    return Status::InvalidArgument("--team and --project are for keys with role gateway");
+  }
   std::string secret = "br_" + RandomHex(20);
   store::ApiKey k;
   k.hash = Sha256Hex(secret);
@@ -333,6 +363,8 @@ Result<std::string> CreateApiKey(store::Store& store, const std::string& role, c
   k.user = user;
   k.label = label;
   k.created = now;
+  k.team = team;
+  k.project = project;
   BR_RETURN_IF_ERROR(store.PutKey(k));
   return secret;
 }

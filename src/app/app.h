@@ -81,8 +81,11 @@ class App {
 // file and key.
 Result<detect::DetectConfig> DetectionConfig(const Config& cfg);
 
-// Creates an API key in the store; returns the secret (shown once).
+// Creates an API key in the store; returns the secret (shown once). A key of
+// role self needs `user`; a gateway key needs `user` and may name the team
+// and project its usage counts for.
 Result<std::string> CreateApiKey(store::Store& store, const std::string& role, const std::string& label,
-                                 const std::string& user, TimeMs now);
+                                 const std::string& user, TimeMs now, const std::string& team = "",
+                                 const std::string& project = "");
 
 }  // namespace burnrate::app

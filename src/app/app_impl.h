@@ -17,6 +17,7 @@
 #include "detect/detect.h"
 #include "common/json_writer.h"
 #include "engine/engine.h"
+#include "gateway/gateway.h"
 #include "govern/govern.h"
 #include "http/http.h"
 #include "ingest/ingest.h"
@@ -61,6 +62,8 @@ struct App::Impl {
   std::unique_ptr<Checkpointer> checkpointer;  // null for an in-memory database
   http::Router router;
   std::unique_ptr<http::Server> server;
+  // The metering gateway ([gateway]); null when not configured.
+  std::unique_ptr<gateway::Gateway> gateway;
   TimeMs started_at = 0;
   std::atomic<bool> ready{false};
 
@@ -92,6 +95,8 @@ struct App::Impl {
   void RegisterRoutes();
   // Loads the engine checkpoint (if any, and valid), then replays the rest.
   Status Recover();
+  // Creates and starts the gateway when [gateway] is configured (app.cc).
+  Status StartGateway();
   Status OpenGovernanceAndDetection();
   // Flags -> governance and honest volume (app.cc): one audit entry per flag event.
   void OnFlag(const detect::Flag& f, detect::FlagEvent ev);

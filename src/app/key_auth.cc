@@ -35,7 +35,12 @@ Result<KeyIdentity> KeyAuth::Lookup(const std::string& hash) {
   auto k = store_.FindKeyByHash(hash);
   if (!k.ok() || k->revoked) return Status::Unauthenticated("invalid or revoked API key");
   BR_ASSIGN_OR_RETURN(http::Role role, http::ParseRole(k->role));
-  return KeyIdentity{role, k->role == "self" ? k->user : k->id};
+  KeyIdentity who;
+  who.role = role;
+  who.principal = k->role == "self" ? k->user : k->id;
+  who.key_hash = hash;
+  if (role == http::Role::kGateway) who.user = k->user, who.team = k->team, who.project = k->project;
+  return who;
 }
 
 void KeyAuth::Refresh() {

@@ -27,10 +27,9 @@ class Store;
 
 namespace burnrate::app {
 
-struct KeyIdentity {
-  http::Role role = http::Role::kNone;
-  std::string principal;  // key id, or the user a self key is bound to
-};
+// role, principal (key id, or the user a self key is bound to), key_hash,
+// and for gateway keys the user, team and project their usage counts for.
+using KeyIdentity = http::Caller;
 
 class KeyAuth {
  public:

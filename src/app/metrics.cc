@@ -83,6 +83,7 @@ std::string App::Impl::MetricsText() {
   metric("burnrate_price_reload_errors_total", "counter", "Price file reloads that failed (the old prices stayed).", double(price_reload_errors.load()));
   governor->AppendMetrics(out);
   metric("burnrate_uptime_seconds", "gauge", "Seconds since start.", double(now - started_at) / 1000);
+  if (gateway) gateway->AppendMetrics(out);
   return out;
 }
 

@@ -116,14 +116,6 @@ static Result<engine::BoardQuery> ParseBoardQuery(const Request& r) {
   return q;
 }
 
-// The API key a request authenticated with: the bearer token, or ?key= on
-// the routes that allow it (EventSource cannot send headers).
-static std::string_view RequestKey(const Request& r) {
-  std::string_view authz = r.Header("authorization");
-  if (authz.size() > 7 && (authz.starts_with("Bearer ") || authz.starts_with("bearer "))) return authz.substr(7);
-  return r.Query("key");
-}
-
 // The answer to POST /v1/events (docs/http-api.md): counts, the first
 // rejects in detail and every reject counted by kind, so its size does not
 // grow with the body.
@@ -164,10 +156,7 @@ void App::Impl::MatchAliases(engine::BoardQuery& q) {
 }
 
 void App::Impl::RegisterRoutes() {
-  router.SetAuthenticator([this](std::string_view key) -> Result<std::pair<Role, std::string>> {
-    BR_ASSIGN_OR_RETURN(KeyIdentity who, keys->Authenticate(key));
-    return std::make_pair(who.role, std::move(who.principal));
-  });
+  router.SetCallerAuthenticator([this](std::string_view key) { return keys->Authenticate(key); });
   RegisterBoardRoutes();
   RegisterPriceRoutes();
 
@@ -225,7 +214,7 @@ void App::Impl::RegisterRoutes() {
     auto b = engine->Leaderboard(*q);
     std::string first = b.ok() ? BoardJson(*b) : "{}";
     uint64_t v = b.ok() ? b->version : 0;
-    std::string key_hash = Sha256Hex(RequestKey(r));
+    std::string key_hash = r.caller.key_hash;  // set by the Router from the key it authenticated
     return Response::Stream([this, q = *q, first, v, key_hash](std::shared_ptr<http::SseChannel> ch) {
       ch->Send("leaderboard", first);
       std::lock_guard lock(subs_mu);
@@ -335,7 +324,7 @@ void App::Impl::RegisterRoutes() {
   router.AddSync("POST", "/v1/keys", Role::kAdmin, [this](Request& r) {
     auto q = http::ParseQuery(r.body);  // role=..&label=..&user=.. or query string
     for (auto& [k, v] : r.query) q.emplace(k, v);
-    auto secret = CreateApiKey(*store, q["role"], q["label"], q["user"], clock->NowMs());
+    auto secret = CreateApiKey(*store, q["role"], q["label"], q["user"], clock->NowMs(), q["team"], q["project"]);
     if (!secret.ok()) return ErrorResponse(secret.status(), "role");
     Status logged = audit->AppendDurable({.actor = r.principal, .action = "key.create", .subject = "role:" + q["role"],
                                           .reason = q["label"].empty() ? "created over the API" : q["label"],

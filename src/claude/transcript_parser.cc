@@ -19,6 +19,7 @@
 // strings (message.id, requestId, model, sessionId) must be non-empty when
 // present. A usage line that fails these checks is skipped and counted.
 #include "claude/transcript_parser.h"
+#include "claude/usage_event.h"
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -43,8 +44,8 @@ namespace {
 
 constexpr std::string_view kUsageKey = "\"usage\"";
 constexpr size_t kChunk = 4 << 20;
-constexpr uint64_t kKeySeedHi = 0x6275726e72617465ULL;  // "burnrate"
-constexpr uint64_t kKeySeedLo = 0x636c61756465636fULL;  // "claudeco"
+constexpr uint64_t kKeySeedHi = kUsageKeySeedHi;  // shared with UsageEventIdForIds
+constexpr uint64_t kKeySeedLo = kUsageKeySeedLo;
 
 
 // Finds `"usage"` in [p, end). The SSE2 loop compares 16 positions at a

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "common/hash.h"
 #include "common/json_writer.h"
 #include "common/time_util.h"
 #include "detect/prompt_features.h"
@@ -13,6 +14,16 @@ std::string UsageEventId(const UsageEntry& e) {
   std::snprintf(buf, sizeof buf, "cc-%016llx%016llx", static_cast<unsigned long long>(e.key_hi),
                 static_cast<unsigned long long>(e.key_lo));
   return buf;
+}
+
+std::string UsageEventIdForIds(std::string_view message_id, std::string_view request_id) {
+  std::string key;
+  key.append(message_id).push_back('\n');
+  key.append(request_id);
+  UsageEntry e;
+  e.key_hi = Hash64(key, kUsageKeySeedHi);
+  e.key_lo = Hash64(key, kUsageKeySeedLo);
+  return UsageEventId(e);
 }
 
 void AppendUsageEvent(const UsageEntry& e, const StringTable& strings, std::string_view user,

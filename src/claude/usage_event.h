@@ -17,6 +17,12 @@
 namespace burnrate::claude {
 
 std::string UsageEventId(const UsageEntry& e);
+// The same id from the two ids themselves (the metering gateway sees the
+// message id in the answer and the request id in its request-id header).
+std::string UsageEventIdForIds(std::string_view message_id, std::string_view request_id);
+// Seeds of the two halves of the id's hash.
+inline constexpr uint64_t kUsageKeySeedHi = 0x6275726e72617465ULL;  // "burnrate"
+inline constexpr uint64_t kUsageKeySeedLo = 0x636c61756465636fULL;  // "claudeco"
 
 // Appends one NDJSON line (with '\n') for `e`. cost_usd is sent only when the
 // transcript line carried costUSD (0 for <synthetic> and API-error lines);

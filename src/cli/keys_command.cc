@@ -15,6 +15,8 @@ void AddKeysCommand(CLI::App& app) {
   auto role = std::make_shared<std::string>();
   auto label = std::make_shared<std::string>();
   auto user = std::make_shared<std::string>();
+  auto team = std::make_shared<std::string>();
+  auto project = std::make_shared<std::string>();
   auto id = std::make_shared<std::string>();
   auto open = [db]() -> std::unique_ptr<store::Store> {
     auto s = store::OpenSqliteStore(*db);
@@ -28,13 +30,15 @@ void AddKeysCommand(CLI::App& app) {
 
   auto* create = keys->add_subcommand("create", "Create a key and print it once");
   create->add_option("--db", *db, "SQLite database file")->default_val("burnrate.db");
-  create->add_option("--role", *role, "admin, viewer, ingest or self")->required();
+  create->add_option("--role", *role, "admin, viewer, ingest, self or gateway")->required();
   create->add_option("--label,--name", *label, "A note for humans");
-  create->add_option("--user", *user, "For role self: the user the key belongs to");
+  create->add_option("--user", *user, "For roles self and gateway: the user the key belongs to");
+  create->add_option("--team", *team, "For role gateway: the team its usage counts for");
+  create->add_option("--project", *project, "For role gateway: the project its usage counts for");
   create->callback([=] {
     auto s = open();
     if (!s) return;
-    auto secret = app::CreateApiKey(*s, *role, *label, *user, SystemClock::Get().NowMs());
+    auto secret = app::CreateApiKey(*s, *role, *label, *user, SystemClock::Get().NowMs(), *team, *project);
     if (!secret.ok()) {
       std::cerr << "burnrate keys create: " << secret.status().message() << "\n";
       ExitCode() = 2;
@@ -55,7 +59,9 @@ void AddKeysCommand(CLI::App& app) {
       return;
     }
     for (const auto& k : *all) {
-      std::cout << k.id << "\t" << k.role << "\t" << (k.revoked ? "revoked" : "active") << "\t" << k.label << "\n";
+      std::cout << k.id << "\t" << k.role << "\t" << (k.revoked ? "revoked" : "active") << "\t" << k.label;
+      if (k.role == "gateway") std::cout << "\t" << k.user << "\t" << k.team << "\t" << k.project;
+      std::cout << "\n";
     }
   });
 

@@ -23,12 +23,26 @@
 namespace burnrate::http {
 
 // kAnyKey is only a route's need: any valid key, whatever its role (whoami).
-enum class Role : uint8_t { kNone = 0, kSelf = 1, kIngest = 2, kViewer = 3, kAdmin = 4, kAnyKey = 5 };
+// kGateway: a virtual key of the metering gateway (docs/gateway.md), bound to
+// a user, team and project; it may call the provider endpoints only.
+enum class Role : uint8_t {
+  kNone = 0, kSelf = 1, kIngest = 2, kViewer = 3, kAdmin = 4, kAnyKey = 5, kGateway = 6
+};
 const char* RoleName(Role r);
 Result<Role> ParseRole(std::string_view s);
 // Whether a caller with role `have` may use an endpoint that needs `need`.
-// Admin may do everything; viewer may read; ingest may only write events.
+// Admin may do everything; viewer may read; ingest may only write events;
+// gateway may only call the gateway's provider endpoints.
 bool Allows(Role have, Role need);
+
+// Who a request's API key is, as the Router's authenticator found it.
+struct Caller {
+  Role role = Role::kNone;
+  std::string principal;  // key id, or the user a self key is bound to
+  std::string key_hash;   // SHA-256 hex of the key: what long-lived holders keep
+  // Gateway keys: whom the usage is attributed to ("" when not bound).
+  std::string user, team, project;
+};
 
 struct Request {
   std::string method;  // "GET", "POST", ...
@@ -39,6 +53,7 @@ struct Request {
   std::string body;
   Role role = Role::kNone;   // set by authentication
   std::string principal;     // key id or user the key is bound to
+  Caller caller;             // the whole identity (role and principal again)
   // Set by Router::Admit: the route matched and authorized (an index, or
   // kFallbackRoute), so that Dispatch does not do it again.
   static constexpr int kNotAdmitted = -1, kFallbackRoute = -2;
@@ -54,6 +69,11 @@ class SseChannel {
  public:
   virtual ~SseChannel() = default;
   virtual bool Send(std::string_view event, std::string_view data) = 0;
+  // Queues bytes already framed as SSE (a proxied stream), as they are.
+  virtual bool SendRaw(std::string bytes) = 0;
+  // Ends the stream once what is queued has been written (the stream is
+  // delimited by the connection's close).
+  virtual void Finish() = 0;
   virtual bool closed() const = 0;
   // Ends the stream from the server side (e.g. its key was revoked): events
   // already queued are dropped and the connection is closed.
@@ -65,8 +85,9 @@ struct Response {
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
-  // When set, the connection becomes an SSE stream: headers are sent, then
-  // this is called once with the channel, which the callee may keep.
+  // When set, the connection becomes an SSE stream: the status, the SSE
+  // headers and `headers` are sent, then this is called once with the
+  // channel, which the callee may keep.
   std::function<void(std::shared_ptr<SseChannel>)> on_stream;
 
   static Response Json(std::string body, int status = 200);
@@ -103,9 +124,16 @@ class Router {
   // principal set).
   std::optional<Response> Admit(Request& req) const;
 
-  // Resolves "Authorization: Bearer <key>" to a role and principal.
+  // Resolves the request's key to who it is. The key is taken from
+  // "Authorization: Bearer <key>", else "x-api-key: <key>" (where the
+  // Anthropic SDKs put it), else ?key= on stream routes. Router::Admit puts
+  // the answer on Request::caller (with key_hash filled in when the
+  // authenticator left it empty).
+  using CallerAuthenticator = std::function<Result<Caller>(std::string_view key)>;
+  void SetCallerAuthenticator(CallerAuthenticator a) { auth_ = std::move(a); }
+  // The same for callers that know only a role and a principal (tests).
   using Authenticator = std::function<Result<std::pair<Role, std::string>>(std::string_view key)>;
-  void SetAuthenticator(Authenticator a) { auth_ = std::move(a); }
+  void SetAuthenticator(Authenticator a);
   // Called for GET/HEAD requests no route matches (e.g. static files).
   void SetFallback(Handler h) { fallback_ = std::move(h); }
 
@@ -122,7 +150,7 @@ class Router {
   std::optional<Response> Authorize(const Route& route, Request& req) const;
 
   std::vector<Route> routes_;
-  Authenticator auth_;
+  CallerAuthenticator auth_;
   Handler fallback_;
 };
 

@@ -1,5 +1,6 @@
 #include <charconv>
 
+#include "common/hash.h"
 #include "common/json_writer.h"
 #include "http/http.h"
 
@@ -13,6 +14,7 @@ const char* RoleName(Role r) {
     case Role::kViewer: return "viewer";
     case Role::kAdmin: return "admin";
     case Role::kAnyKey: return "any";
+    case Role::kGateway: return "gateway";
   }
   return "none";
 }
@@ -22,12 +24,15 @@ Result<Role> ParseRole(std::string_view s) {
   if (s == "viewer") return Role::kViewer;
   if (s == "ingest") return Role::kIngest;
   if (s == "self") return Role::kSelf;
-  return Status::InvalidArgument("role must be one of admin, viewer, ingest, self");
+  if (s == "gateway") return Role::kGateway;
+  return Status::InvalidArgument("role must be one of admin, viewer, ingest, self, gateway");
 }
 
 bool Allows(Role have, Role need) {
   if (need == Role::kNone) return true;
   if (need == Role::kAnyKey) return have != Role::kNone;
+  // Gateway endpoints need a key bound to a user whose usage they count.
+  if (need == Role::kGateway) return have == Role::kGateway;
   if (have == Role::kAdmin) return true;
   if (need == Role::kIngest) return have == Role::kIngest;
   if (need == Role::kViewer) return have == Role::kViewer;
@@ -106,6 +111,16 @@ static std::vector<std::string> PathParts(std::string_view path) {
   return parts;
 }
 
+void Router::SetAuthenticator(Authenticator a) {
+  auth_ = [a = std::move(a)](std::string_view key) -> Result<Caller> {
+    BR_ASSIGN_OR_RETURN(auto who, a(key));
+    Caller c;
+    c.role = who.first;
+    c.principal = std::move(who.second);
+    return c;
+  };
+}
+
 void Router::Add(std::string method, std::string pattern, Role need, Handler h) {
   routes_.push_back({std::move(method), PathParts(pattern), need, std::move(h)});
 }
@@ -144,6 +159,8 @@ std::optional<Response> Router::Authorize(const Route& route, Request& req) cons
   std::string_view key;
   if (authz.size() > 7 && (authz.substr(0, 7) == "Bearer " || authz.substr(0, 7) == "bearer ")) {
     key = authz.substr(7);
+  } else if (std::string_view x = req.Header("x-api-key"); !x.empty()) {
+    key = x;
   } else if (auto it = req.query.find("key"); it != req.query.end()) {
     if (!route.query_key) {
       return ErrorResponse(Status::Unauthenticated(
@@ -157,8 +174,10 @@ std::optional<Response> Router::Authorize(const Route& route, Request& req) cons
   }
   auto who = auth_(key);
   if (!who.ok()) return ErrorResponse(who.status());
-  req.role = who->first;
-  req.principal = who->second;
+  req.caller = std::move(*who);
+  if (req.caller.key_hash.empty()) req.caller.key_hash = Sha256Hex(key);
+  req.role = req.caller.role;
+  req.principal = req.caller.principal;
   if (!Allows(req.role, need)) {
     return ErrorResponse(Status::PermissionDenied(std::string("this endpoint needs role ") +
                                                   RoleName(need) + ", the key has role " +

@@ -53,6 +53,8 @@ class SseStream final : public SseChannel, public std::enable_shared_from_this<S
  public:
   explicit SseStream(std::weak_ptr<Session> s) : session_(std::move(s)) {}
   bool Send(std::string_view event, std::string_view data) override;
+  bool SendRaw(std::string bytes) override;
+  void Finish() override;
   bool closed() const override { return closed_.load() || session_.expired(); }
   void Close() override;
   void MarkClosed() { closed_ = true; }
@@ -118,6 +120,14 @@ class Session : public std::enable_shared_from_this<Session> {
     asio::post(stream_.get_executor(), [self = shared_from_this()] {
       self->sse_closed_ = true;
       self->Close();
+    });
+  }
+
+  // Called from any thread by an SseStream: close once the queue is written.
+  void FinishSse() {
+    asio::post(stream_.get_executor(), [self = shared_from_this()] {
+      self->sse_finish_ = true;
+      if (self->sse_queue_.empty()) self->Close();
     });
   }
 
@@ -273,9 +283,17 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void StartSse(Response r) {
     stream_.expires_never();
-    std::string head =
-        "HTTP/1.1 200 OK\r\nServer: burnrate\r\nContent-Type: text/event-stream\r\n"
-        "Cache-Control: no-cache\r\nConnection: keep-alive\r\nX-Accel-Buffering: no\r\n\r\n";
+    std::string head = "HTTP/1.1 " + std::to_string(r.status) + " " +
+                       std::string(bhttp::obsolete_reason(bhttp::int_to_status(unsigned(r.status)))) +
+                       "\r\nServer: burnrate\r\nContent-Type: text/event-stream\r\n"
+                       "Cache-Control: no-cache\r\nConnection: keep-alive\r\nX-Accel-Buffering: no\r\n";
+    for (const auto& [k, v] : r.headers) {
+      // Header values from a handler (a proxied upstream's) must not break
+      // the head.
+      if (k.find_first_of("\r\n:") != std::string::npos || v.find_first_of("\r\n") != std::string::npos) continue;
+      head.append(k).append(": ").append(v).append("\r\n");
+    }
+    head.append("\r\n");
     sse_ = std::make_shared<SseStream>(shared_from_this());
     sse_queue_.push_back(std::move(head));
     WriteSse();
@@ -297,6 +315,7 @@ class Session : public std::enable_shared_from_this<Session> {
         return self->Close();
       }
       self->sse_queue_.pop_front();
+      if (self->sse_queue_.empty() && self->sse_finish_) return self->Close();
       self->WriteSse();
     });
   }
@@ -351,6 +370,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::shared_ptr<SseStream> sse_;
   std::deque<std::string> sse_queue_;  // on the strand only
   bool sse_closed_ = false;
+  bool sse_finish_ = false;  // Finish(): close when the queue is written
   char probe_[1];
 };
 
@@ -371,6 +391,17 @@ bool SseStream::Send(std::string_view event, std::string_view data) {
   frame.append("\n");
   session->QueueSse(std::move(frame));
   return true;
+}
+
+bool SseStream::SendRaw(std::string bytes) {
+  std::shared_ptr<Session> session = session_.lock();
+  if (closed_ || session == nullptr) return false;
+  session->QueueSse(std::move(bytes));
+  return true;
+}
+
+void SseStream::Finish() {
+  if (std::shared_ptr<Session> session = session_.lock()) session->FinishSse();
 }
 
 void SseStream::Close() {

@@ -59,7 +59,7 @@ CREATE TABLE IF NOT EXISTS rollups (
 );
 CREATE TABLE IF NOT EXISTS api_keys (
   id TEXT PRIMARY KEY, hash TEXT UNIQUE NOT NULL, role TEXT NOT NULL, user TEXT, label TEXT,
-  created INTEGER NOT NULL, revoked INTEGER NOT NULL DEFAULT 0
+  created INTEGER NOT NULL, revoked INTEGER NOT NULL DEFAULT 0, team TEXT, project TEXT
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 )sql";
@@ -131,6 +131,10 @@ class SqliteStore final : public Store {
     BR_RETURN_IF_ERROR(Exec("PRAGMA cache_size=-65536"));
     BR_RETURN_IF_ERROR(Exec("PRAGMA wal_autocheckpoint=10000"));
     BR_RETURN_IF_ERROR(Exec(kSchema));
+    // Files made before gateway keys have no team and project columns.
+    if (!HasColumn("api_keys", "team")) {
+      BR_RETURN_IF_ERROR(Exec("ALTER TABLE api_keys ADD COLUMN team TEXT; ALTER TABLE api_keys ADD COLUMN project TEXT"));
+    }
     has_blocks_ = true;
     return Prepare(kInsertBlock, insert_);
   }
@@ -305,7 +309,8 @@ class SqliteStore final : public Store {
     std::lock_guard lock(mu_);
     Stmt st;
     BR_RETURN_IF_ERROR(Prepare(
-        "INSERT OR REPLACE INTO api_keys (id, hash, role, user, label, created, revoked) VALUES (?,?,?,?,?,?,?)", st));
+        "INSERT OR REPLACE INTO api_keys (id, hash, role, user, label, created, revoked, team, project) "
+        "VALUES (?,?,?,?,?,?,?,?,?)", st));
     sqlite3_stmt* s = st.get();
     sqlite3_bind_text(s, 1, k.id.c_str(), -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 2, k.hash.c_str(), -1, SQLITE_STATIC);
@@ -314,6 +319,8 @@ class SqliteStore final : public Store {
     sqlite3_bind_text(s, 5, k.label.c_str(), -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 6, k.created);
     sqlite3_bind_int(s, 7, k.revoked ? 1 : 0);
+    sqlite3_bind_text(s, 8, k.team.c_str(), -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 9, k.project.c_str(), -1, SQLITE_STATIC);
     return sqlite3_step(s) == SQLITE_DONE ? Status::OK() : Error("store key");
   }
 
@@ -362,6 +369,13 @@ class SqliteStore final : public Store {
     Stmt st;
     if (!Prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", st).ok()) return false;
     sqlite3_bind_text(st.get(), 1, name, -1, SQLITE_STATIC);
+    return sqlite3_step(st.get()) == SQLITE_ROW;
+  }
+
+  bool HasColumn(const char* table, const char* column) {
+    Stmt st;
+    if (!Prepare(std::string("SELECT 1 FROM pragma_table_info('") + table + "') WHERE name = ?", st).ok()) return false;
+    sqlite3_bind_text(st.get(), 1, column, -1, SQLITE_STATIC);
     return sqlite3_step(st.get()) == SQLITE_ROW;
   }
 
@@ -566,7 +580,7 @@ class SqliteStore final : public Store {
 
   Result<std::vector<ApiKey>> QueryKeys(const std::string& where, const std::string& arg) {
     Stmt st;
-    BR_RETURN_IF_ERROR(Prepare("SELECT id, hash, role, user, label, created, revoked FROM api_keys " + where +
+    BR_RETURN_IF_ERROR(Prepare("SELECT id, hash, role, user, label, created, revoked, team, project FROM api_keys " + where +
                                    " ORDER BY created",
                                st));
     if (!where.empty()) sqlite3_bind_text(st.get(), 1, arg.c_str(), -1, SQLITE_STATIC);
@@ -575,7 +589,7 @@ class SqliteStore final : public Store {
     while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
       sqlite3_stmt* s = st.get();
       out.push_back({Text(s, 0), Text(s, 1), Text(s, 2), Text(s, 3), Text(s, 4), sqlite3_column_int64(s, 5),
-                     sqlite3_column_int(s, 6) != 0});
+                     sqlite3_column_int(s, 6) != 0, Text(s, 7), Text(s, 8)});
     }
     if (rc != SQLITE_DONE) return Error("list keys");
     return out;

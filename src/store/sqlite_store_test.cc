@@ -491,10 +491,16 @@ TEST_F(SqliteStoreTest, ReadOnlyOpenRefusesAFileThatIsNotABurnrateDatabase) {
 
 TEST_F(SqliteStoreTest, ApiKeys) {
   auto s = Open();
-  ApiKey k{"k_1", "hash1", "admin", "", "ops", 100, false};
-  ApiKey v{"k_2", "hash2", "self", "alice", "", 200, false};
+  ApiKey k{"k_1", "hash1", "admin", "", "ops", 100, false, "", ""};
+  ApiKey v{"k_2", "hash2", "self", "alice", "", 200, false, "", ""};
+  ApiKey g{"k_3", "hash3", "gateway", "ada@corp", "", 300, false, "compilers", "P"};
   ASSERT_TRUE(s->PutKey(k).ok());
   ASSERT_TRUE(s->PutKey(v).ok());
+  ASSERT_TRUE(s->PutKey(g).ok());
+  auto gw = s->FindKeyByHash("hash3");
+  ASSERT_TRUE(gw.ok());
+  EXPECT_EQ(gw->team, "compilers");
+  EXPECT_EQ(gw->project, "P");
   auto f = s->FindKeyByHash("hash2");
   ASSERT_TRUE(f.ok());
   EXPECT_EQ(f->id, "k_2");
@@ -504,7 +510,7 @@ TEST_F(SqliteStoreTest, ApiKeys) {
   EXPECT_EQ(s->FindKeyByHash("nope").status().code(), Status::Code::kNotFound);
   auto list = s->ListKeys();
   ASSERT_TRUE(list.ok());
-  ASSERT_EQ(list->size(), 2u);
+  ASSERT_EQ(list->size(), 3u);
   EXPECT_EQ((*list)[0].id, "k_1");  // by creation time
   ASSERT_TRUE(s->RevokeKey("k_1").ok());
   EXPECT_TRUE(s->FindKeyByHash("hash1")->revoked);

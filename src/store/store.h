@@ -27,11 +27,12 @@ namespace burnrate::store {
 struct ApiKey {
   std::string id;         // public key id, "k_<hex>"; printed in audit logs
   std::string hash;       // sha256 hex of the secret; the secret is never stored
-  std::string role;       // admin, viewer, ingest, self
-  std::string user;       // role self: the user it may see
+  std::string role;       // admin, viewer, ingest, self, gateway
+  std::string user;       // role self: the user it may see; gateway: whose usage it is
   std::string label;
   TimeMs created = 0;
   bool revoked = false;
+  std::string team, project;  // role gateway: where its usage is counted ("" = from identity)
 };
 
 // Where a block of events sits in the store: its sequence number (ascending

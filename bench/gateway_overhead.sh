@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# The gateway's added latency and throughput, measured with wrk in one run
+# against three paths to the same upstream (issue #16):
+#   1. the upstream directly,
+#   2. through nginx proxy_pass (keep-alive upstream connections),
+#   3. through burnrate's gateway (key check, governance check and settle,
+#      usage read and one usage event ingested per request).
+# The upstream is nginx answering POST /v1/messages with a fixed Anthropic
+# message (usage included, a fresh id per request): the Python stub of the
+# e2e tests answers a few thousand requests a second and would measure
+# itself. Each path runs REPEAT times (default 3), interleaved; the median
+# p50 and req/s are printed, and the added p50 of nginx and the gateway
+# over the direct path. Needs nginx and wrk (scripts/install-deps.sh).
+set -euo pipefail
+BURNRATE=${BURNRATE:-build/burnrate}
+REPEAT=${REPEAT:-3}
+DURATION=${DURATION:-5s}
+CONNS=${CONNS:-32}
+command -v nginx >/dev/null || { echo "gateway_overhead: nginx not installed (scripts/install-deps.sh)"; exit 77; }
+command -v wrk >/dev/null || { echo "gateway_overhead: wrk not installed"; exit 77; }
+T=$(mktemp -d /tmp/burnrate_gw_bench.XXXXXX)
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  [[ -f $T/nginx.pid ]] && kill "$(cat "$T/nginx.pid")" 2>/dev/null || true
+  sleep 0.2
+  rm -rf "$T"
+}
+trap cleanup EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+UP=$(free_port); PROXY=$(free_port)
+mkdir -p "$T/nginx"
+cat >"$T/nginx.conf" <<NGINX
+worker_processes 1;
+pid $T/nginx.pid;
+error_log $T/nginx/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $T/nginx; proxy_temp_path $T/nginx; fastcgi_temp_path $T/nginx;
+  uwsgi_temp_path $T/nginx; scgi_temp_path $T/nginx;
+  upstream stub { server 127.0.0.1:$UP; keepalive 64; }
+  server {
+    listen 127.0.0.1:$UP;
+    location / {
+      default_type application/json;
+      add_header request-id "req_\$request_id";
+      return 200 '{"id":"msg_\$request_id","type":"message","role":"assistant","model":"claude-sonnet-4-5","content":[{"type":"text","text":"ok"}],"stop_reason":"end_turn","usage":{"input_tokens":12,"cache_read_input_tokens":3,"cache_creation_input_tokens":0,"output_tokens":5}}';
+    }
+  }
+  server {
+    listen 127.0.0.1:$PROXY;
+    location / { proxy_pass http://stub; proxy_http_version 1.1; proxy_set_header Connection ""; }
+  }
+}
+NGINX
+nginx -c "$T/nginx.conf" -p "$T/nginx" -e "$T/nginx/error.log"
+
+DB=$T/gw.db
+KEY=$("$BURNRATE" keys create --db "$DB" --role gateway --user bench@corp --team bench | tail -1)
+cat >"$T/burnrate.toml" <<TOML
+[gateway]
+threads = ${GATEWAY_THREADS:-2}
+[gateway.anthropic]
+base_url = "http://127.0.0.1:$UP"
+api_key = "sk-bench"
+TOML
+"$BURNRATE" serve --db "$DB" --listen 127.0.0.1:0 --config "$T/burnrate.toml" >"$T/server.log" 2>&1 &
+PIDS+=($!)
+GW=""
+for _ in $(seq 200); do
+  GW=$(sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$T/server.log" | head -1)
+  [[ -n $GW ]] && curl -fsS -o /dev/null "http://127.0.0.1:$GW/healthz" 2>/dev/null && break
+  sleep 0.05
+done
+[[ -n $GW ]] || { cat "$T/server.log"; exit 1; }
+
+cat >"$T/post.lua" <<LUA
+wrk.method = "POST"
+wrk.body = '{"model":"claude-sonnet-4-5","max_tokens":64,"messages":[{"role":"user","content":"Say ok."}]}'
+wrk.headers["content-type"] = "application/json"
+wrk.headers["anthropic-version"] = "2023-06-01"
+wrk.headers["x-api-key"] = "$KEY"
+LUA
+# A check that each path answers as the upstream does.
+for p in $UP $PROXY $GW; do
+  code=$(curl -sS -o /dev/null -w '%{http_code}' -X POST -H "x-api-key: $KEY" -H 'content-type: application/json' \
+    -d '{"model":"claude-sonnet-4-5","max_tokens":64,"messages":[]}' "http://127.0.0.1:$p/v1/messages")
+  [[ $code == 200 ]] || { echo "port $p answered $code"; exit 1; }
+done
+
+run() {  # run PORT -> "p50_ms req_s"
+  wrk -t2 -c"$CONNS" -d"$DURATION" --latency -s "$T/post.lua" "http://127.0.0.1:$1/v1/messages" >"$T/wrk.txt"
+  python3 - "$T/wrk.txt" <<'PY'
+import re, sys
+t = open(sys.argv[1]).read()
+m = re.search(r"^\s+50%\s+([\d.]+)(us|ms|s)", t, re.M)
+v = float(m.group(1)) * {"us": 1e-3, "ms": 1, "s": 1e3}[m.group(2)]
+rps = float(re.search(r"Requests/sec:\s+([\d.]+)", t).group(1))
+errs = re.search(r"Non-2xx or 3xx responses: (\d+)", t)
+if errs: sys.exit("non-2xx answers: " + errs.group(1))
+print(f"{v:.4f} {rps:.0f}")
+PY
+}
+declare -A P50 RPS
+for i in $(seq "$REPEAT"); do
+  for name in direct nginx gateway; do
+    case $name in direct) port=$UP ;; nginx) port=$PROXY ;; gateway) port=$GW ;; esac
+    read -r p r < <(run "$port")
+    P50[$name]+="$p "; RPS[$name]+="$r "
+    echo "run $i $name: p50 ${p} ms, ${r} req/s"
+  done
+done
+python3 - "${P50[direct]}" "${P50[nginx]}" "${P50[gateway]}" "${RPS[direct]}" "${RPS[nginx]}" "${RPS[gateway]}" <<'PY'
+import statistics, sys, json
+f = lambda s: statistics.median(map(float, s.split()))
+d, n, g, rd, rn, rg = map(f, sys.argv[1:])
+out = {"p50_ms": {"direct": d, "nginx": n, "gateway": g},
+       "req_per_s": {"direct": rd, "nginx": rn, "gateway": rg},
+       "added_p50_ms": {"nginx": round(n - d, 4), "gateway": round(g - d, 4)},
+       "gateway_added_over_nginx_added": round((g - d) / (n - d), 2) if n > d else None}
+print(json.dumps(out))
+PY
+[[ -n "${BENCH_HOLD:-}" ]] && { echo "gateway on $GW key $KEY"; sleep "$BENCH_HOLD"; }

@@ -1,0 +1,338 @@
+// The gateway's HTTP client on Boost.Beast and OpenSSL: the only
+// translation unit of the gateway that includes them.
+//
+// A Pool<Stream> per upstream keeps idle connections (plain tcp_stream or
+// ssl_stream over it). An Exchange takes one (or connects), writes the
+// request, reads the head, then reads the body into a fixed buffer
+// (buffer_body) so each piece goes to the handler as it arrives: the
+// gateway never holds a whole stream. A connection whose exchange ended
+// cleanly and that the server keeps alive goes back to the pool.
+#include "gateway/upstream.h"
+
+#include <strings.h>
+
+#include <limits>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+namespace burnrate::gateway {
+
+namespace asio = boost::asio;
+namespace ssl = asio::ssl;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+using tcp = asio::ip::tcp;
+
+std::string_view UpstreamHead::Get(std::string_view name) const {
+  for (const auto& [k, v] : headers) {
+    if (k.size() == name.size() && strncasecmp(k.data(), name.data(), k.size()) == 0) return v;
+  }
+  return {};
+}
+
+struct UpstreamIo::Impl {
+  asio::io_context ioc;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work{ioc.get_executor()};
+  std::vector<std::thread> threads;
+};
+
+UpstreamIo::UpstreamIo(int threads) : impl_(std::make_unique<Impl>()) {
+  for (int i = 0; i < std::max(1, threads); ++i) impl_->threads.emplace_back([this] { impl_->ioc.run(); });
+}
+
+UpstreamIo::~UpstreamIo() { Stop(); }
+
+void UpstreamIo::Stop() {
+  impl_->work.reset();
+  impl_->ioc.stop();
+  for (auto& t : impl_->threads) t.join();
+  impl_->threads.clear();
+}
+
+namespace {
+
+struct Url {
+  bool tls = false;
+  std::string host, port, prefix;
+};
+
+Result<Url> ParseUrl(std::string_view u) {
+  Url out;
+  if (u.starts_with("https://")) {
+    out.tls = true, u.remove_prefix(8);
+  } else if (u.starts_with("http://")) {
+    u.remove_prefix(7);
+  } else {
+    return Status::InvalidArgument("upstream base_url must start with http:// or https://");
+  }
+  size_t slash = u.find('/');
+  std::string_view hostport = u.substr(0, slash);
+  if (slash != std::string_view::npos) out.prefix = std::string(u.substr(slash));
+  while (!out.prefix.empty() && out.prefix.back() == '/') out.prefix.pop_back();
+  size_t colon = hostport.rfind(':');
+  out.host = std::string(hostport.substr(0, colon));
+  out.port = colon == std::string_view::npos ? (out.tls ? "443" : "80") : std::string(hostport.substr(colon + 1));
+  if (out.host.empty()) return Status::InvalidArgument("upstream base_url has no host");
+  if (out.port.empty() || out.port.find_first_not_of("0123456789") != std::string::npos) {
+    return Status::InvalidArgument("upstream base_url has a bad port: " + std::string(hostport));
+  }
+  return out;
+}
+
+bool HopByHop(std::string_view k) {
+  for (std::string_view h : {"connection", "keep-alive", "transfer-encoding", "content-length", "te", "trailer",
+                             "upgrade", "proxy-connection"}) {
+    if (k.size() == h.size() && strncasecmp(k.data(), h.data(), k.size()) == 0) return true;
+  }
+  return false;
+}
+
+class PoolBase {
+ public:
+  virtual ~PoolBase() = default;
+  virtual void Send(UpstreamRequest req, std::shared_ptr<UpstreamHandler> h) = 0;
+};
+
+template <class Stream>
+struct Conn {
+  template <class... A>
+  explicit Conn(A&&... a) : stream(std::forward<A>(a)...) {}
+  Stream stream;
+  beast::flat_buffer buffer;
+};
+
+template <class Stream>
+class Pool : public PoolBase, public std::enable_shared_from_this<Pool<Stream>> {
+ public:
+  Pool(asio::io_context& ioc, Url url, UpstreamOptions opts, std::shared_ptr<ssl::context> ssl)
+      : ioc_(ioc), url_(std::move(url)), opts_(std::move(opts)), ssl_(std::move(ssl)) {}
+
+  void Send(UpstreamRequest req, std::shared_ptr<UpstreamHandler> h) override;
+
+  std::unique_ptr<Conn<Stream>> TakeIdle() {
+    std::lock_guard lock(mu_);
+    if (idle_.empty()) return nullptr;
+    auto c = std::move(idle_.back());
+    idle_.pop_back();
+    return c;
+  }
+  void PutIdle(std::unique_ptr<Conn<Stream>> c) {
+    std::lock_guard lock(mu_);
+    if (int(idle_.size()) < opts_.max_idle_connections) idle_.push_back(std::move(c));
+  }
+  std::unique_ptr<Conn<Stream>> NewConn() {
+    if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+      return std::make_unique<Conn<Stream>>(asio::make_strand(ioc_));
+    } else {
+      return std::make_unique<Conn<Stream>>(asio::make_strand(ioc_), *ssl_);
+    }
+  }
+
+  asio::io_context& ioc_;
+  const Url url_;
+  const UpstreamOptions opts_;
+  std::shared_ptr<ssl::context> ssl_;
+  std::mutex mu_;
+  std::vector<std::unique_ptr<Conn<Stream>>> idle_;  // guarded by mu_
+};
+
+template <class Stream>
+class Exchange : public std::enable_shared_from_this<Exchange<Stream>> {
+ public:
+  Exchange(std::shared_ptr<Pool<Stream>> pool, UpstreamRequest r, std::shared_ptr<UpstreamHandler> h)
+      : pool_(std::move(pool)), handler_(std::move(h)), resolver_(pool_->ioc_) {
+    req_.method_string(r.method);
+    req_.target(pool_->url_.prefix + r.target);
+    req_.version(11);
+    req_.set(bhttp::field::host, pool_->url_.host);
+    for (auto& [k, v] : r.headers) req_.set(k, v);
+    req_.body() = std::move(r.body);
+    req_.prepare_payload();
+    req_.keep_alive(true);
+  }
+
+  void Start() {
+    conn_ = pool_->TakeIdle();
+    reused_ = conn_ != nullptr;
+    if (!reused_) return Connect();
+    asio::dispatch(conn_->stream.get_executor(), [self = this->shared_from_this()] { self->Write(); });
+  }
+
+ private:
+  auto& Lowest() { return beast::get_lowest_layer(conn_->stream); }
+
+  void Connect() {
+    conn_ = pool_->NewConn();
+    reused_ = false;
+    resolver_.async_resolve(pool_->url_.host, pool_->url_.port,
+                            [self = this->shared_from_this()](beast::error_code ec, tcp::resolver::results_type rs) {
+                              if (ec) return self->Fail(ec, "resolve", /*retryable=*/false);
+                              self->Lowest().expires_after(std::chrono::milliseconds(self->pool_->opts_.connect_timeout_ms));
+                              self->Lowest().async_connect(rs, [self](beast::error_code ec, const tcp::endpoint&) {
+                                if (ec) return self->Fail(ec, "connect", /*retryable=*/true);
+                                self->Lowest().socket().set_option(tcp::no_delay(true), ec);
+                                self->Handshake();
+                              });
+                            });
+  }
+
+  void Handshake() {
+    if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+      Write();
+    } else {
+      if (!SSL_set_tlsext_host_name(conn_->stream.native_handle(), pool_->url_.host.c_str())) {
+        return Fail(beast::error_code(int(::ERR_get_error()), asio::error::get_ssl_category()), "TLS", false);
+      }
+      conn_->stream.set_verify_callback(ssl::host_name_verification(pool_->url_.host));
+      conn_->stream.async_handshake(ssl::stream_base::client, [self = this->shared_from_this()](beast::error_code ec) {
+        if (ec) return self->Fail(ec, "TLS handshake", false);
+        self->Write();
+      });
+    }
+  }
+
+  void Write() {
+    Lowest().expires_after(std::chrono::milliseconds(pool_->opts_.first_byte_timeout_ms));
+    bhttp::async_write(conn_->stream, req_, [self = this->shared_from_this()](beast::error_code ec, size_t) {
+      if (ec) return self->Fail(ec, "write", self->reused_);
+      self->ReadHead();
+    });
+  }
+
+  void ReadHead() {
+    parser_.emplace();
+    parser_->body_limit(std::numeric_limits<std::uint64_t>::max());  // the handler bounds what it keeps
+    bhttp::async_read_header(conn_->stream, conn_->buffer, *parser_,
+                             [self = this->shared_from_this()](beast::error_code ec, size_t) {
+                               // A pooled connection the server closed meanwhile
+                               // fails here with nothing read: not processed.
+                               if (ec) return self->Fail(ec, "read", self->reused_ && ec == bhttp::error::end_of_stream);
+                               self->OnHead();
+                             });
+  }
+
+  void OnHead() {
+    UpstreamHead head;
+    head.status = int(parser_->get().result_int());
+    for (const auto& f : parser_->get()) {
+      std::string_view name(f.name_string().data(), f.name_string().size());
+      if (!HopByHop(name)) head.headers.emplace_back(std::string(name), std::string(f.value()));
+    }
+    head_sent_ = true;
+    handler_->OnHead(head);
+    ReadBody();
+  }
+
+  void ReadBody() {
+    if (parser_->is_done()) return Done();
+    parser_->get().body().data = buf_;
+    parser_->get().body().size = sizeof buf_;
+    Lowest().expires_after(std::chrono::milliseconds(pool_->opts_.idle_timeout_ms));
+    bhttp::async_read_some(conn_->stream, conn_->buffer, *parser_,
+                           [self = this->shared_from_this()](beast::error_code ec, size_t) {
+                             if (ec == bhttp::error::need_buffer) ec = {};
+                             size_t got = sizeof self->buf_ - self->parser_->get().body().size;
+                             if (got > 0 && !self->handler_->OnBody(std::string_view(self->buf_, got))) {
+                               self->CloseConn();
+                               return self->End(Status::Unavailable("the client went away"));
+                             }
+                             if (ec) return self->Fail(ec, "read body", false);
+                             self->ReadBody();
+                           });
+  }
+
+  void Done() {
+    bool keep = parser_->keep_alive();
+    if (keep) {
+      Lowest().expires_never();
+      pool_->PutIdle(std::move(conn_));
+    } else {
+      CloseConn();
+    }
+    End(Status::OK());
+  }
+
+  void CloseConn() {
+    if (!conn_) return;
+    beast::error_code ec;
+    Lowest().socket().close(ec);
+    conn_.reset();
+  }
+
+  void Fail(beast::error_code ec, const char* step, bool retryable) {
+    CloseConn();
+    if (!head_sent_ && retryable && !retried_) {
+      retried_ = true;
+      return Connect();
+    }
+    std::string what = std::string(step) + " " + pool_->url_.host + ":" + pool_->url_.port + ": " + ec.message();
+    End(ec == beast::error::timeout ? Status::Unavailable("upstream timed out (" + what + ")")
+                                    : Status::IOError("upstream failed (" + what + ")"));
+  }
+
+  void End(Status s) {
+    if (ended_) return;
+    ended_ = true;
+    handler_->OnEnd(std::move(s));
+  }
+
+  std::shared_ptr<Pool<Stream>> pool_;
+  std::shared_ptr<UpstreamHandler> handler_;
+  tcp::resolver resolver_;
+  std::unique_ptr<Conn<Stream>> conn_;
+  bhttp::request<bhttp::string_body> req_;
+  std::optional<bhttp::response_parser<bhttp::buffer_body>> parser_;
+  char buf_[16384];
+  bool reused_ = false, retried_ = false, head_sent_ = false, ended_ = false;
+};
+
+template <class Stream>
+void Pool<Stream>::Send(UpstreamRequest req, std::shared_ptr<UpstreamHandler> h) {
+  std::make_shared<Exchange<Stream>>(this->shared_from_this(), std::move(req), std::move(h))->Start();
+}
+
+}  // namespace
+
+struct Upstream::Impl {
+  UpstreamOptions opts;
+  std::shared_ptr<PoolBase> pool;
+};
+
+Result<std::unique_ptr<Upstream>> Upstream::Create(UpstreamOptions opts, UpstreamIo& io) {
+  BR_ASSIGN_OR_RETURN(Url url, ParseUrl(opts.base_url));
+  auto impl = std::make_shared<Impl>();
+  impl->opts = opts;
+  asio::io_context& ioc = io.impl().ioc;
+  if (url.tls) {
+    auto ctx = std::make_shared<ssl::context>(ssl::context::tls_client);
+    beast::error_code ec;
+    if (opts.ca_file.empty()) {
+      ctx->set_default_verify_paths(ec);
+    } else {
+      ctx->load_verify_file(opts.ca_file, ec);
+    }
+    if (ec) return Status::InvalidArgument("cannot load CA certificates for " + opts.base_url + ": " + ec.message());
+    ctx->set_verify_mode(ssl::verify_peer);
+    impl->pool = std::make_shared<Pool<beast::ssl_stream<beast::tcp_stream>>>(ioc, url, opts, ctx);
+  } else {
+    impl->pool = std::make_shared<Pool<beast::tcp_stream>>(ioc, url, opts, nullptr);
+  }
+  return std::unique_ptr<Upstream>(new Upstream(std::move(impl)));
+}
+
+Upstream::~Upstream() = default;
+
+void Upstream::Send(UpstreamRequest req, std::shared_ptr<UpstreamHandler> handler) {
+  impl_->pool->Send(std::move(req), std::move(handler));
+}
+
+const std::string& Upstream::base_url() const { return impl_->opts.base_url; }
+
+}  // namespace burnrate::gateway
