@@ -117,7 +117,8 @@ void BM_Profile(benchmark::State& st) {
     (void)W().eng->Leaderboard(q);
   }
   static constexpr engine::Metric kRanked[] = {engine::Metric::kTokens, engine::Metric::kValue,
-                                               engine::Metric::kEfficiency, engine::Metric::kHonest};
+                                               engine::Metric::kEfficiency,
+                                               engine::Metric::kHonest};
   for (auto _ : st) {
     auto p = W().eng->GetProfile(engine::Entity::kUser, "user4242");
     for (engine::Window w : engine::kAllWindows)

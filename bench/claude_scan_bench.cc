@@ -23,18 +23,24 @@ std::string Transcript(int responses, uint32_t seed) {
   for (int i = 0; i < responses; ++i) {
     std::string text(200 + rng() % 6000, 'a' + i % 26);
     out += "{\"type\":\"user\",\"sessionId\":\"s\",\"message\":{\"role\":\"user\",\"content\":\"" +
-           std::string(100 + rng() % 2000, 'q') + "\"},\"timestamp\":\"2026-03-21T14:00:00.000Z\"}\n";
+           std::string(100 + rng() % 2000, 'q') +
+           "\"},\"timestamp\":\"2026-03-21T14:00:00.000Z\"}\n";
     std::string usage = "{\"input_tokens\":" + std::to_string(rng() % 50) +
                         ",\"cache_creation_input_tokens\":" + std::to_string(rng() % 9000) +
                         ",\"cache_read_input_tokens\":" + std::to_string(rng() % 150000) +
                         ",\"output_tokens\":" + std::to_string(rng() % 4000) + "}";
-    std::string line = "{\"parentUuid\":\"p\",\"isSidechain\":false,\"sessionId\":\"s\",\"message\":{\"id\":\"msg_" +
-                       std::to_string(i) + "\",\"model\":\"claude-sonnet-4-5-20250929\",\"content\":[{\"type\":\"text\",\"text\":\"" +
-                       text + "\"}],\"usage\":" + usage + "},\"requestId\":\"req_" + std::to_string(i) +
-                       "\",\"type\":\"assistant\",\"timestamp\":\"2026-03-21T14:03:04.577Z\"}\n";
+    std::string line =
+        "{\"parentUuid\":\"p\",\"isSidechain\":false,\"sessionId\":\"s\",\"message\":{\"id\":"
+        "\"msg_" +
+        std::to_string(i) +
+        "\",\"model\":\"claude-sonnet-4-5-20250929\",\"content\":[{\"type\":\"text\",\"text\":\"" +
+        text + "\"}],\"usage\":" + usage + "},\"requestId\":\"req_" + std::to_string(i) +
+        "\",\"type\":\"assistant\",\"timestamp\":\"2026-03-21T14:03:04.577Z\"}\n";
     out += line + line;  // two content blocks
-    if (rng() % 2) out += "{\"type\":\"user\",\"message\":{\"content\":[{\"type\":\"tool_result\",\"content\":\"" +
-                          std::string(rng() % 20000, 'r') + "\"}]},\"timestamp\":\"2026-03-21T14:03:05.000Z\"}\n";
+    if (rng() % 2)
+      out +=
+          "{\"type\":\"user\",\"message\":{\"content\":[{\"type\":\"tool_result\",\"content\":\"" +
+          std::string(rng() % 20000, 'r') + "\"}]},\"timestamp\":\"2026-03-21T14:03:05.000Z\"}\n";
   }
   return out;
 }
@@ -63,12 +69,14 @@ void BM_ScanAndDailyReport(benchmark::State& state) {
     std::filesystem::create_directories(dir + "/projects/p" + std::to_string(f % 4));
     std::string t = Transcript(200, f);
     bytes += static_cast<int64_t>(t.size());
-    std::ofstream(dir + "/projects/p" + std::to_string(f % 4) + "/s" + std::to_string(f) + ".jsonl") << t;
+    std::ofstream(dir + "/projects/p" + std::to_string(f % 4) + "/s" + std::to_string(f) + ".jsonl")
+        << t;
   }
   auto prices = model::PriceTable::Builtin();
   for (auto _ : state) {
     auto files = FindTranscripts({dir});
-    auto scan = ScanTranscripts(std::move(*files), ScanOptions{.threads = static_cast<int>(state.range(0))});
+    auto scan = ScanTranscripts(std::move(*files),
+                                ScanOptions{.threads = static_cast<int>(state.range(0))});
     Report r = BuildReport(*scan, prices, ReportSpec{});
     benchmark::DoNotOptimize(r.totals.tokens.input);
   }

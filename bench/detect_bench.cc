@@ -19,9 +19,10 @@ namespace burnrate::detect {
 namespace {
 
 std::string Prompt(size_t bytes, uint64_t seed) {
-  static const char* kWords[] = {"refactor", "the", "parser", "so", "that", "unicode", "escapes", "are",
-                                 "validated", "before", "lookup", "and", "add", "tests", "for", "session",
-                                 "timeout", "handling", "in", "server.cc", "with", "retries", "cache", "keys"};
+  static const char* kWords[] = {
+      "refactor",  "the",      "parser", "so",        "that", "unicode", "escapes", "are",
+      "validated", "before",   "lookup", "and",       "add",  "tests",   "for",     "session",
+      "timeout",   "handling", "in",     "server.cc", "with", "retries", "cache",   "keys"};
   std::mt19937_64 r(seed);
   std::string s;
   while (s.size() < bytes) {
@@ -35,13 +36,13 @@ std::string Prompt(size_t bytes, uint64_t seed) {
 // text's word lengths (the ingest path never sees the same prompt twice).
 void BM_ComputePromptFeatures(benchmark::State& state) {
   std::vector<std::string> prompts;
-  for (uint64_t seed = 1; seed <= 64; ++seed) prompts.push_back(Prompt(static_cast<size_t>(state.range(0)), seed));
+  for (uint64_t seed = 1; seed <= 64; ++seed)
+    prompts.push_back(Prompt(static_cast<size_t>(state.range(0)), seed));
   size_t i = 0;
   for (auto _ : state) benchmark::DoNotOptimize(ComputePromptFeatures(prompts[i++ & 63]));
   state.SetBytesProcessed(int64_t(state.iterations()) * state.range(0));
 }
 BENCHMARK(BM_ComputePromptFeatures)->Arg(200)->Arg(330)->Arg(2048)->Arg(16384)->Arg(1 << 20);
-
 
 void BM_ComputePromptFeaturesLoadgen(benchmark::State& state) {
   std::vector<std::string> prompts;
@@ -78,7 +79,8 @@ void BM_ZstdRatioAlternative(benchmark::State& state) {
   ZSTD_CCtx* cctx = ZSTD_createCCtx();
   std::string out(ZSTD_compressBound(p.size()), '\0');
   for (auto _ : state)
-    benchmark::DoNotOptimize(ZSTD_compressCCtx(cctx, out.data(), out.size(), p.data(), p.size(), 1));
+    benchmark::DoNotOptimize(
+        ZSTD_compressCCtx(cctx, out.data(), out.size(), p.data(), p.size(), 1));
   ZSTD_freeCCtx(cctx);
   state.SetBytesProcessed(int64_t(state.iterations()) * state.range(0));
 }
@@ -132,7 +134,8 @@ void BM_ScoreDay(benchmark::State& state) {
   int users = static_cast<int>(state.range(0));
   for (int u = 0; u < users; ++u) {
     TimeMs t = 20000 * kDayMs + 8 * kHourMs + TimeMs(r() % 3600000);
-    for (int i = 0; i < 60; ++i, t += TimeMs(r() % 600000)) engine.Observe(MakeEvent(u, t, i % 3 == 0, r));
+    for (int i = 0; i < 60; ++i, t += TimeMs(r() % 600000))
+      engine.Observe(MakeEvent(u, t, i % 3 == 0, r));
     if (u % 5 == 0) {
       model::Event o = MakeEvent(u, t, false, r);
       o.type = model::EventType::kOutcome, o.outcome_kind = "commit";

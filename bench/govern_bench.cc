@@ -9,10 +9,10 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <mutex>
 #include <queue>
 #include <unordered_map>
-#include <chrono>
 #include <vector>
 
 #include "govern/govern.h"
@@ -175,7 +175,8 @@ max_concurrent = 100000000
     benchmark::DoNotOptimize(r);
   }
   state.counters["outstanding"] = double(gov.outstanding_reservations());
-  state.counters["over_1ms"] = double(std::count_if(ns.begin(), ns.end(), [](int64_t v) { return v > 1000000; }));
+  state.counters["over_1ms"] =
+      double(std::count_if(ns.begin(), ns.end(), [](int64_t v) { return v > 1000000; }));
   state.counters["max_ns"] = ns.empty() ? 0 : double(*std::max_element(ns.begin(), ns.end()));
   Percentiles(state, ns);
 }
@@ -226,8 +227,10 @@ void RedisCheck(benchmark::State& state, bool settle_timed) {
     if (!settle_timed) state.PauseTiming();
     s.reservation_id = r->reservation_id;
     (void)gov.Settle(s);
-    if (settle_timed) t1 = std::chrono::steady_clock::now();
-    else state.ResumeTiming();
+    if (settle_timed)
+      t1 = std::chrono::steady_clock::now();
+    else
+      state.ResumeTiming();
     if (ns.size() < ns.capacity()) ns.push_back((t1 - t0).count());
   }
   Percentiles(state, ns);
@@ -250,7 +253,8 @@ struct MapTable {
   struct Shard {
     std::mutex mu;
     std::unordered_map<std::string, Payload> map;
-    std::priority_queue<std::pair<TimeMs, std::string>, std::vector<std::pair<TimeMs, std::string>>, std::greater<>>
+    std::priority_queue<std::pair<TimeMs, std::string>, std::vector<std::pair<TimeMs, std::string>>,
+                        std::greater<>>
         expiry;
   };
   std::array<Shard, 32> shards;
@@ -276,7 +280,8 @@ void BM_ReservationFill(benchmark::State& state) {
       benchmark::DoNotOptimize(table->Insert(Payload{}, 1000 + i));
       ns.push_back((std::chrono::steady_clock::now() - t0).count());
     }
-    state.counters["over_1ms"] = double(std::count_if(ns.begin(), ns.end(), [](int64_t v) { return v > 1000000; }));
+    state.counters["over_1ms"] =
+        double(std::count_if(ns.begin(), ns.end(), [](int64_t v) { return v > 1000000; }));
     state.counters["max_ns"] = double(*std::max_element(ns.begin(), ns.end()));
     Percentiles(state, ns);
     state.PauseTiming();
@@ -302,7 +307,8 @@ BENCHMARK(BM_OnUsage);
 
 void BM_WeightedMaxMin(benchmark::State& state) {
   std::vector<ShareClaim> claims;
-  for (int i = 0; i < state.range(0); ++i) claims.push_back({"p" + std::to_string(i), 1.0 + i % 5, 1000 * (i % 17)});
+  for (int i = 0; i < state.range(0); ++i)
+    claims.push_back({"p" + std::to_string(i), 1.0 + i % 5, 1000 * (i % 17)});
   for (auto _ : state) benchmark::DoNotOptimize(WeightedMaxMin(100000, claims));
 }
 BENCHMARK(BM_WeightedMaxMin)->Arg(10)->Arg(100);

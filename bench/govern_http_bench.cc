@@ -67,8 +67,9 @@ void BM_HttpCheck(benchmark::State& state) {
   (*c)->set_bearer("k");
   std::vector<int64_t> ns;
   ns.reserve(1 << 20);
-  std::string body = R"({"user":"u)" + std::to_string(state.thread_index()) +
-                     R"(","team":"t1","key":"k1","model":"claude-sonnet-4-5","estimated_tokens":4000})";
+  std::string body =
+      R"({"user":"u)" + std::to_string(state.thread_index()) +
+      R"(","team":"t1","key":"k1","model":"claude-sonnet-4-5","estimated_tokens":4000})";
   int i = 0;
   for (auto _ : state) {
     auto t0 = std::chrono::steady_clock::now();
@@ -82,7 +83,8 @@ void BM_HttpCheck(benchmark::State& state) {
     if (++i % 8 == 0) {
       size_t at = r->body.find("\"reservation_id\":\"") + 18;
       std::string id = r->body.substr(at, r->body.find('"', at) - at);
-      (void)(*c)->Send("POST", "/v1/settle", R"({"reservation_id":")" + id + R"(","tokens":{"output":10}})");
+      (void)(*c)->Send("POST", "/v1/settle",
+                       R"({"reservation_id":")" + id + R"(","tokens":{"output":10}})");
     }
   }
   state.SetItemsProcessed(state.iterations());

@@ -10,10 +10,10 @@
 #include "engine/engine.h"
 #include "ingest/dedup_index.h"
 #include "ingest/ingest.h"
+#include "loadgen_prompt.h"
 #include "sim/simulator.h"
 #include "store/event_block.h"
 #include "store/store.h"
-#include "loadgen_prompt.h"
 
 using namespace burnrate;
 
@@ -52,8 +52,9 @@ static void BM_ParseNdjson(benchmark::State& state) {
   ingest::Limits limits;
   limits.retention_ms = 1LL << 50;
   limits.max_future_ms = 1LL << 50;
-  ingest::NdjsonParser parser(limits, state.range(0) ? ingest::PromptFeatureFn(detect::ComputePromptFeatures)
-                                                     : ingest::PromptFeatureFn());
+  ingest::NdjsonParser parser(limits, state.range(0)
+                                          ? ingest::PromptFeatureFn(detect::ComputePromptFeatures)
+                                          : ingest::PromptFeatureFn());
   for (auto _ : state) {
     auto batch = parser.Parse(body, 1'764'000'000'000);
     benchmark::DoNotOptimize(batch.events.data());
@@ -72,7 +73,8 @@ static void BM_DedupInsert(benchmark::State& state) {
     benchmark::DoNotOptimize(idx.SeenOrInsert(x, 1'764'000'000'000 + (n++ >> 10)));
   }
   state.SetItemsProcessed(state.iterations());
-  state.counters["bytes_per_id"] = double(idx.memory_bytes()) / double(std::max<size_t>(1, idx.size()));
+  state.counters["bytes_per_id"] =
+      double(idx.memory_bytes()) / double(std::max<size_t>(1, idx.size()));
 }
 BENCHMARK(BM_DedupInsert);
 
@@ -98,7 +100,8 @@ BENCHMARK(BM_SqliteAppend)->Arg(1)->Arg(0)->ArgName("fsync")->Unit(benchmark::kM
 static void BM_EventBlockEncode(benchmark::State& state) {
   auto ev = Events(10000);
   if (state.range(0))
-    for (size_t i = 0; i < ev.size(); ++i) ev[i].prompt = detect::ComputePromptFeatures(bench::LoadgenPrompt(int64_t(i)));
+    for (size_t i = 0; i < ev.size(); ++i)
+      ev[i].prompt = detect::ComputePromptFeatures(bench::LoadgenPrompt(int64_t(i)));
   store::EventBlockWriter w;
   std::string blob;
   for (auto _ : state) {
@@ -108,7 +111,11 @@ static void BM_EventBlockEncode(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * int64_t(ev.size()));
   state.counters["bytes_per_event"] = double(blob.size()) / double(ev.size());
 }
-BENCHMARK(BM_EventBlockEncode)->Arg(0)->Arg(1)->ArgName("prompt_features")->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_EventBlockEncode)
+    ->Arg(0)
+    ->Arg(1)
+    ->ArgName("prompt_features")
+    ->Unit(benchmark::kMillisecond);
 
 static void BM_EventBlockDecode(benchmark::State& state) {
   auto ev = Events(10000);

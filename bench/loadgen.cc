@@ -23,6 +23,7 @@
 // real sockets and real files; results go to stdout as one JSON line each.
 #include <sqlite3.h>
 #include <sys/resource.h>
+#include <toml++/toml.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -32,23 +33,22 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
-#include <iostream>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <mutex>
 #include <random>
 #include <sstream>
 #include <thread>
 #include <unordered_set>
-#include <toml++/toml.h>
 
 #include "app/app.h"
 #include "engine/engine.h"
 #include "http/client.h"
 #include "ingest/ingest.h"
+#include "loadgen_prompt.h"
 #include "sim/simulator.h"
 #include "store/store.h"
-#include "loadgen_prompt.h"
 
 using namespace burnrate;
 using Clock_ = std::chrono::steady_clock;
@@ -121,7 +121,6 @@ static std::vector<std::vector<model::Event>> MakeBatches(int users, int64_t eve
   return out;
 }
 
-
 // An organisation's day (issue #14): `users` users (85,000 for the seed's
 // organisation) in users/94 teams (~900), each team with 1-4 projects.
 // Activity is Zipf-like (weight 1/rank^1.07, rank = user index + 1): the
@@ -133,7 +132,8 @@ static std::vector<std::vector<model::Event>> MakeBatches(int users, int64_t eve
 // interleave as a gateway firehose delivers them.
 constexpr int kOrgPromptEvery = 10;  // org mode: one event in ten carries prompt text
 
-static std::vector<std::vector<model::Event>> MakeOrgBatches(int users, int64_t events, size_t batch, TimeMs end,
+static std::vector<std::vector<model::Event>> MakeOrgBatches(int users, int64_t events,
+                                                             size_t batch, TimeMs end,
                                                              uint64_t seed) {
   std::mt19937_64 rng(seed);
   std::vector<double> cum(static_cast<size_t>(users));
@@ -144,8 +144,10 @@ static std::vector<std::vector<model::Event>> MakeOrgBatches(int users, int64_t 
     const char* name;
     double share;
   };
-  static const ModelMix kModels[] = {
-      {"claude-sonnet-4-5", 0.60}, {"claude-haiku-4-5", 0.20}, {"claude-opus-4-1", 0.15}, {"gpt-5", 0.05}};
+  static const ModelMix kModels[] = {{"claude-sonnet-4-5", 0.60},
+                                     {"claude-haiku-4-5", 0.20},
+                                     {"claude-opus-4-1", 0.15},
+                                     {"gpt-5", 0.05}};
   int teams = std::max(1, users / 94);
   std::vector<std::pair<TimeMs, model::Event>> all;
   all.reserve(size_t(events));
@@ -174,7 +176,8 @@ static std::vector<std::vector<model::Event>> MakeOrgBatches(int users, int64_t 
     e.cost_nanos = -1;  // priced by the server
     all.emplace_back(e.ts, std::move(e));
   }
-  std::stable_sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::stable_sort(all.begin(), all.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
   std::vector<std::vector<model::Event>> out(1);
   for (auto& [ts, e] : all) {
     if (out.back().size() >= batch) out.emplace_back();
@@ -186,32 +189,49 @@ static std::vector<std::vector<model::Event>> MakeOrgBatches(int users, int64_t 
 // The baseline: every event as one row of a rowid table (26 columns, no
 // index), prepared statement, one synced WAL transaction per batch: as fast
 // as row-per-event SQLite appends get.
-static Result<double> RawRowAppends(const std::string& path, const std::vector<std::vector<model::Event>>& batches) {
+static Result<double> RawRowAppends(const std::string& path,
+                                    const std::vector<std::vector<model::Event>>& batches) {
   for (const char* f : {"", "-wal", "-shm"}) std::filesystem::remove(path + f);
   sqlite3* db = nullptr;
   if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) return Status::IOError("cannot open " + path);
-  auto exec = [&](const char* sql) { return sqlite3_exec(db, sql, nullptr, nullptr, nullptr) == SQLITE_OK; };
-  bool ok = exec("PRAGMA journal_mode=WAL") && exec("PRAGMA synchronous=FULL") && exec("PRAGMA cache_size=-65536") &&
-            exec("CREATE TABLE events (seq INTEGER PRIMARY KEY, id TEXT NOT NULL, fp INTEGER NOT NULL, "
-                 "type INTEGER NOT NULL, ts INTEGER NOT NULL, received INTEGER NOT NULL, user TEXT, team TEXT, "
-                 "org TEXT, project TEXT, source TEXT, session TEXT, client TEXT, model TEXT, input INTEGER, "
-                 "output INTEGER, cache_read INTEGER, cache_write INTEGER, cache_write_1h INTEGER, "
-                 "cost_nanos INTEGER, requests INTEGER, outcome_kind TEXT, outcome_value REAL, p_len INTEGER, "
-                 "p_ratio REAL, p_simhash INTEGER, p_exact INTEGER)");
+  auto exec = [&](const char* sql) {
+    return sqlite3_exec(db, sql, nullptr, nullptr, nullptr) == SQLITE_OK;
+  };
+  bool ok =
+      exec("PRAGMA journal_mode=WAL") && exec("PRAGMA synchronous=FULL") &&
+      exec("PRAGMA cache_size=-65536") &&
+      exec(
+          "CREATE TABLE events (seq INTEGER PRIMARY KEY, id TEXT NOT NULL, fp INTEGER NOT NULL, "
+          "type INTEGER NOT NULL, ts INTEGER NOT NULL, received INTEGER NOT NULL, user TEXT, team "
+          "TEXT, "
+          "org TEXT, project TEXT, source TEXT, session TEXT, client TEXT, model TEXT, input "
+          "INTEGER, "
+          "output INTEGER, cache_read INTEGER, cache_write INTEGER, cache_write_1h INTEGER, "
+          "cost_nanos INTEGER, requests INTEGER, outcome_kind TEXT, outcome_value REAL, p_len "
+          "INTEGER, "
+          "p_ratio REAL, p_simhash INTEGER, p_exact INTEGER)");
   sqlite3_stmt* s = nullptr;
-  ok = ok && sqlite3_prepare_v2(db, "INSERT INTO events VALUES (NULL,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                                -1, &s, nullptr) == SQLITE_OK;
+  ok = ok &&
+       sqlite3_prepare_v2(
+           db,
+           "INSERT INTO events VALUES (NULL,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+           -1, &s, nullptr) == SQLITE_OK;
   auto t0 = Clock_::now();
   int64_t n = 0;
   for (size_t b = 0; ok && b < batches.size(); ++b) {
     ok = exec("BEGIN");
     for (const model::Event& e : batches[b]) {
       int i = 1;
-      auto text = [&](const std::string& v) { sqlite3_bind_text(s, i++, v.data(), int(v.size()), SQLITE_STATIC); };
+      auto text = [&](const std::string& v) {
+        sqlite3_bind_text(s, i++, v.data(), int(v.size()), SQLITE_STATIC);
+      };
       auto num = [&](int64_t v) { sqlite3_bind_int64(s, i++, v); };
-      text(e.id), num(int64_t(model::EventFingerprint(e))), num(int(e.type)), num(e.ts), num(e.received);
-      text(e.user), text(e.team), text(e.org), text(e.project), text(e.source), text(e.session), text(e.client);
-      text(e.model), num(e.tokens.input), num(e.tokens.output), num(e.tokens.cache_read), num(e.tokens.cache_write);
+      text(e.id), num(int64_t(model::EventFingerprint(e))), num(int(e.type)), num(e.ts),
+          num(e.received);
+      text(e.user), text(e.team), text(e.org), text(e.project), text(e.source), text(e.session),
+          text(e.client);
+      text(e.model), num(e.tokens.input), num(e.tokens.output), num(e.tokens.cache_read),
+          num(e.tokens.cache_write);
       num(e.tokens.cache_write_1h), num(e.cost_nanos), num(e.requests), text(e.outcome_kind);
       sqlite3_bind_double(s, i++, e.outcome_value);
       num(e.prompt.present ? int64_t(e.prompt.length) : -1);
@@ -235,20 +255,21 @@ struct PostResult {
   double events_per_s = 0, p50_ms = 0, p99_ms = 0;
   int64_t accepted = 0;
   double server_cpu_us = 0, process_cpu_us = 0;  // per accepted event
-  std::string cpu_by_thread;                      // JSON members "br-http":0.80,...
+  std::string cpu_by_thread;                     // JSON members "br-http":0.80,...
 };
 
 // Posts every body to a fresh real server by `clients` concurrent clients.
 // `prompt_features` false sets [detection] prompt_features = 0: prompt text
 // is parsed and dropped (only its length kept), no features computed.
-static Result<PostResult> PostAll(const std::vector<std::string>& bodies, int clients, const std::string& dir,
-                                  bool prompt_features) {
+static Result<PostResult> PostAll(const std::vector<std::string>& bodies, int clients,
+                                  const std::string& dir, bool prompt_features) {
   for (const char* f : {"/e2e.db", "/e2e.db-wal", "/e2e.db-shm"}) std::filesystem::remove(dir + f);
   app::Config cfg;
   cfg.db_path = dir + "/e2e.db";
   cfg.listen = "127.0.0.1:0";
   cfg.limits.retention_ms = 60 * kDayMs;
-  if (!prompt_features) cfg.toml = std::make_shared<toml::table>(toml::parse("[detection]\nprompt_features = 0\n"));
+  if (!prompt_features)
+    cfg.toml = std::make_shared<toml::table>(toml::parse("[detection]\nprompt_features = 0\n"));
   BR_ASSIGN_OR_RETURN(auto app, app::App::Open(cfg, SystemClock::Get()));
   BR_ASSIGN_OR_RETURN(std::string key, app::CreateApiKey(app->store(), "ingest", "loadgen", "", 0));
   BR_RETURN_IF_ERROR(app->Start());
@@ -268,7 +289,8 @@ static Result<PostResult> PostAll(const std::vector<std::string>& bodies, int cl
       client->set_bearer(key);
       for (size_t i; (i = next++) < bodies.size();) {
         auto s = Clock_::now();
-        auto r = client->Send("POST", "/v1/events", bodies[i], {{"Content-Type", "application/x-ndjson"}});
+        auto r = client->Send("POST", "/v1/events", bodies[i],
+                              {{"Content-Type", "application/x-ndjson"}});
         double ms = Seconds(s, Clock_::now()) * 1000;
         if (!r.ok() || r->status != 200) {
           std::cerr << "post failed: " << (r.ok() ? r->body : r.status().ToString()) << "\n";
@@ -295,7 +317,8 @@ static Result<PostResult> PostAll(const std::vector<std::string>& bodies, int cl
     if (!name.starts_with("br-")) continue;
     double us = (secs - cpu0[name]) * per;
     out.server_cpu_us += us;
-    out.cpu_by_thread += (out.cpu_by_thread.empty() ? "" : ",") + ("\"" + name + "\":") + std::to_string(us).substr(0, 5);
+    out.cpu_by_thread += (out.cpu_by_thread.empty() ? "" : ",") + ("\"" + name + "\":") +
+                         std::to_string(us).substr(0, 5);
   }
   out.process_cpu_us = process_cpu * per;
   std::sort(lat.begin(), lat.end());
@@ -311,8 +334,8 @@ static Result<PostResult> PostAll(const std::vector<std::string>& bodies, int cl
 // of two servers, alternating: text parsed and dropped, then features
 // computed; the median cut over the pairs is the cost of the features alone
 // (docs/PERFORMANCE.md, Detection).
-static int Ingest(int64_t events, size_t batch, int clients, const std::string& dir, bool prompts, int repeat,
-                  bool org, int users, const std::string& write_bodies) {
+static int Ingest(int64_t events, size_t batch, int clients, const std::string& dir, bool prompts,
+                  int repeat, bool org, int users, const std::string& write_bodies) {
   auto batches = org ? MakeOrgBatches(users, events, batch, SystemClock::Get().NowMs(), 42)
                      : MakeBatches(10000, events, batch);
   {
@@ -331,7 +354,8 @@ static int Ingest(int64_t events, size_t batch, int clients, const std::string& 
       int64_t k = int64_t(bodies.size() * batch) + int64_t(&e - b.data());
       if (prompts || (org && k % kOrgPromptEvery == 0)) {
         line.pop_back();
-        line += ",\"prompt\":{\"text\":\"" + bench::LoadgenPrompt(int64_t(bodies.size() * batch + body.size())) + "\"}}";
+        line += ",\"prompt\":{\"text\":\"" +
+                bench::LoadgenPrompt(int64_t(bodies.size() * batch + body.size())) + "\"}}";
       }
       body += line + "\n";
     }
@@ -344,15 +368,17 @@ static int Ingest(int64_t events, size_t batch, int clients, const std::string& 
       std::snprintf(name, sizeof name, "/body-%05zu.ndjson", i);
       std::ofstream(write_bodies + name, std::ios::binary) << bodies[i];
     }
-    std::printf("{\"bench\":\"bodies\",\"dir\":\"%s\",\"bodies\":%zu,\"events\":%lld,\"users\":%d}\n",
-                write_bodies.c_str(), bodies.size(), (long long)total, users);
+    std::printf(
+        "{\"bench\":\"bodies\",\"dir\":\"%s\",\"bodies\":%zu,\"events\":%lld,\"users\":%d}\n",
+        write_bodies.c_str(), bodies.size(), (long long)total, users);
     return 0;
   }
   // (a) raw durable row-per-event appends of the same rows.
   auto raw_rate = RawRowAppends(dir + "/raw.db", batches);
   if (!raw_rate.ok()) return std::cerr << raw_rate.status().ToString() << "\n", 1;
   // (a') the same batches through the store (event blocks).
-  for (const char* f : {"/blocks.db", "/blocks.db-wal", "/blocks.db-shm"}) std::filesystem::remove(dir + f);
+  for (const char* f : {"/blocks.db", "/blocks.db-wal", "/blocks.db-shm"})
+    std::filesystem::remove(dir + f);
   auto blocks = store::OpenSqliteStore(dir + "/blocks.db");
   if (!blocks.ok()) return std::cerr << blocks.status().ToString() << "\n", 1;
   auto t0 = Clock_::now();
@@ -372,16 +398,19 @@ static int Ingest(int64_t events, size_t batch, int clients, const std::string& 
       all_accepted = all_accepted && res->accepted == total;
       rates[features].push_back(res->events_per_s);
       std::printf(
-          "{\"bench\":\"ingest\",\"shape\":\"%s\",\"users\":%d,\"prompts\":%s,\"prompt_features\":%s,\"events\":%lld,\"batch\":%zu,\"clients\":%d,"
-          "\"raw_sqlite_events_per_s\":%.0f,\"store_blocks_events_per_s\":%.0f,\"http_events_per_s\":%.0f,"
-          "\"ratio\":%.3f,\"accepted\":%lld,\"request_p50_ms\":%.1f,\"request_p99_ms\":%.1f,\"max_rss_mb\":%ld,"
+          "{\"bench\":\"ingest\",\"shape\":\"%s\",\"users\":%d,\"prompts\":%s,\"prompt_features\":%"
+          "s,\"events\":%lld,\"batch\":%zu,\"clients\":%d,"
+          "\"raw_sqlite_events_per_s\":%.0f,\"store_blocks_events_per_s\":%.0f,\"http_events_per_"
+          "s\":%.0f,"
+          "\"ratio\":%.3f,\"accepted\":%lld,\"request_p50_ms\":%.1f,\"request_p99_ms\":%.1f,\"max_"
+          "rss_mb\":%ld,"
           "\"server_cpu_us_per_event\":%.2f,\"server_cpu_us_per_event_by_thread\":{%s},"
           "\"process_cpu_us_per_event\":%.2f,\"load_average_1m\":%.2f}\n",
-          org ? "organisation" : "uniform", users, prompts ? "true" : "false", features ? "true" : "false",
-          (long long)total, batch, clients, *raw_rate,
-          store_rate, res->events_per_s, res->events_per_s / *raw_rate, (long long)res->accepted, res->p50_ms,
-          res->p99_ms, MaxRssMb(), res->server_cpu_us, res->cpu_by_thread.c_str(), res->process_cpu_us,
-          LoadAverage());
+          org ? "organisation" : "uniform", users, prompts ? "true" : "false",
+          features ? "true" : "false", (long long)total, batch, clients, *raw_rate, store_rate,
+          res->events_per_s, res->events_per_s / *raw_rate, (long long)res->accepted, res->p50_ms,
+          res->p99_ms, MaxRssMb(), res->server_cpu_us, res->cpu_by_thread.c_str(),
+          res->process_cpu_us, LoadAverage());
       std::fflush(stdout);
     }
   }
@@ -396,18 +425,21 @@ static int Ingest(int64_t events, size_t batch, int clients, const std::string& 
     // shares the machine's load of the moment.
     std::vector<double> cuts;
     for (size_t i = 0; i < rates[1].size(); ++i) cuts.push_back(1 - rates[1][i] / rates[0][i]);
-    std::printf("{\"bench\":\"prompt_features_cost\",\"runs\":%d,\"best_dropped_events_per_s\":%.0f,"
-                "\"best_features_events_per_s\":%.0f,\"throughput_cut_best\":%.3f,"
-                "\"median_dropped_events_per_s\":%.0f,\"median_features_events_per_s\":%.0f,"
-                "\"throughput_cut_median\":%.3f,\"throughput_cut_pairs_median\":%.3f,\"load_average_1m\":%.2f}\n",
-                repeat, best(rates[0]), best(rates[1]), 1 - best(rates[1]) / best(rates[0]), m0, m1, 1 - m1 / m0,
-                median(cuts), LoadAverage());
+    std::printf(
+        "{\"bench\":\"prompt_features_cost\",\"runs\":%d,\"best_dropped_events_per_s\":%.0f,"
+        "\"best_features_events_per_s\":%.0f,\"throughput_cut_best\":%.3f,"
+        "\"median_dropped_events_per_s\":%.0f,\"median_features_events_per_s\":%.0f,"
+        "\"throughput_cut_median\":%.3f,\"throughput_cut_pairs_median\":%.3f,\"load_average_1m\":%."
+        "2f}\n",
+        repeat, best(rates[0]), best(rates[1]), 1 - best(rates[1]) / best(rates[0]), m0, m1,
+        1 - m1 / m0, median(cuts), LoadAverage());
   }
   return all_accepted ? 0 : 1;
 }
 
 static int Board(int users, int queries, const std::string& dir) {
-  for (const char* f : {"/board.db", "/board.db-wal", "/board.db-shm"}) std::filesystem::remove(dir + f);
+  for (const char* f : {"/board.db", "/board.db-wal", "/board.db-shm"})
+    std::filesystem::remove(dir + f);
   app::Config cfg;
   cfg.db_path = dir + "/board.db";
   cfg.listen = "127.0.0.1:0";
@@ -463,11 +495,16 @@ static int Board(int users, int queries, const std::string& dir) {
   (*app)->Stop();
   std::sort(inproc.begin(), inproc.end());
   std::sort(overhttp.begin(), overhttp.end());
-  auto pct = [](const std::vector<double>& v, double p) { return v[size_t(double(v.size() - 1) * p)]; };
+  auto pct = [](const std::vector<double>& v, double p) {
+    return v[size_t(double(v.size() - 1) * p)];
+  };
   std::printf(
-      "{\"bench\":\"board\",\"users\":%d,\"window\":\"30d\",\"snapshot_build_ms\":%.1f,\"inproc_p50_us\":%.1f,"
-      "\"inproc_p99_us\":%.1f,\"http_p50_us\":%.1f,\"http_p99_us\":%.1f,\"rss_after_load_mb\":%ld}\n",
-      users, build_ms, pct(inproc, 0.5), pct(inproc, 0.99), pct(overhttp, 0.5), pct(overhttp, 0.99), rss);
+      "{\"bench\":\"board\",\"users\":%d,\"window\":\"30d\",\"snapshot_build_ms\":%.1f,\"inproc_"
+      "p50_us\":%.1f,"
+      "\"inproc_p99_us\":%.1f,\"http_p50_us\":%.1f,\"http_p99_us\":%.1f,\"rss_after_load_mb\":%ld}"
+      "\n",
+      users, build_ms, pct(inproc, 0.5), pct(inproc, 0.99), pct(overhttp, 0.5), pct(overhttp, 0.99),
+      rss);
   return 0;
 }
 
@@ -487,13 +524,15 @@ static int Restart(int64_t events, int days, const std::string& dir) {
     while (n < events) {
       for (const auto& base : day) {
         if (n >= events) break;
-        std::vector<model::Event> b(base.begin(), base.begin() + std::min<int64_t>(int64_t(base.size()), events - n));
+        std::vector<model::Event> b(
+            base.begin(), base.begin() + std::min<int64_t>(int64_t(base.size()), events - n));
         TimeMs now = SystemClock::Get().NowMs();
         for (size_t i = 0; i < b.size(); ++i) {
           model::Event& e = b[i];
           e.id += "-r" + std::to_string(n), e.received = now, e.team = "t", e.org = "o";
           if (days > 0) {
-            TimeMs span = days * kDayMs, at = now - span + TimeMs(double(span) * double(n + int64_t(i)) / double(events));
+            TimeMs span = days * kDayMs,
+                   at = now - span + TimeMs(double(span) * double(n + int64_t(i)) / double(events));
             e.received = at, e.ts = at - 2 * kSecondMs;
           }
         }
@@ -517,12 +556,14 @@ static int Restart(int64_t events, int days, const std::string& dir) {
   // a loaded machine's figure can be read against a quiet one's.
   ingest::Ingestor::RecoveryStats r = (*app)->ingestor().recovery_stats();
   std::printf(
-      "{\"bench\":\"restart\",\"events\":%lld,\"recovery_s\":%.1f,\"max_rss_mb\":%ld,\"cpu_scan_s\":%.1f,"
-      "\"cpu_engine_s\":%.1f,\"cpu_listeners_s\":%.1f,\"cpu_dedup_s\":%.1f,\"dedup_ids\":%lld,\"governance_events\":%lld,"
+      "{\"bench\":\"restart\",\"events\":%lld,\"recovery_s\":%.1f,\"max_rss_mb\":%ld,\"cpu_scan_"
+      "s\":%.1f,"
+      "\"cpu_engine_s\":%.1f,\"cpu_listeners_s\":%.1f,\"cpu_dedup_s\":%.1f,\"dedup_ids\":%lld,"
+      "\"governance_events\":%lld,"
       "\"detection_events\":%lld}\n",
-      (long long)(*app)->engine().events_applied(), s, MaxRssMb(), r.scan_cpu_seconds, r.apply_cpu_seconds,
-      r.listener_cpu_seconds, r.dedup_cpu_seconds, (long long)r.dedup_restored, (long long)r.replayed[0],
-      (long long)r.replayed[1]);
+      (long long)(*app)->engine().events_applied(), s, MaxRssMb(), r.scan_cpu_seconds,
+      r.apply_cpu_seconds, r.listener_cpu_seconds, r.dedup_cpu_seconds, (long long)r.dedup_restored,
+      (long long)r.replayed[0], (long long)r.replayed[1]);
   (*app)->Stop();
   return 0;
 }
@@ -537,7 +578,8 @@ int main(int argc, char** argv) {
   int days = 0;
   int repeat = 1;
   cli.add_option("--mode", mode, "ingest, board or restart");
-  cli.add_option("--days", days, "restart: spread the stored events' arrival over this many days (0: all now)");
+  cli.add_option("--days", days,
+                 "restart: spread the stored events' arrival over this many days (0: all now)");
   cli.add_option("--events", events);
   cli.add_option("--batch", batch);
   cli.add_option("--clients", clients);
@@ -545,17 +587,22 @@ int main(int argc, char** argv) {
   cli.add_option("--queries", queries);
   cli.add_option("--dir", dir);
   cli.add_flag("--prompts", prompts,
-               "every event carries prompt text; posted to a server that drops it and to one that computes features");
-  cli.add_flag("--org", org,
-               "ingest: an organisation's day (--users users, Zipf-like activity, ~900 teams at 85,000 users, model "
-               "mix, prompts on one event in ten, interleaved in time order) instead of the uniform stream");
+               "every event carries prompt text; posted to a server that drops it and to one that "
+               "computes features");
+  cli.add_flag(
+      "--org", org,
+      "ingest: an organisation's day (--users users, Zipf-like activity, ~900 teams at 85,000 "
+      "users, model "
+      "mix, prompts on one event in ten, interleaved in time order) instead of the uniform stream");
   cli.add_option("--write-bodies", write_bodies,
                  "ingest: write the request bodies to this directory (body-NNNNN.ndjson) and stop");
-  cli.add_option("--repeat", repeat, "ingest: runs per variant (with --prompts, alternating pairs)");
+  cli.add_option("--repeat", repeat,
+                 "ingest: runs per variant (with --prompts, alternating pairs)");
   CLI11_PARSE(cli, argc, argv);
   std::filesystem::create_directories(dir);
   if (org && cli.count("--users") == 0) users = 85000;  // the seed's organisation
-  if (mode == "ingest") return Ingest(events, batch, clients, dir, prompts, repeat, org, users, write_bodies);
+  if (mode == "ingest")
+    return Ingest(events, batch, clients, dir, prompts, repeat, org, users, write_bodies);
   if (mode == "board") return Board(users, queries, dir);
   if (mode == "restart") return Restart(events, days, dir);
   std::cerr << "unknown mode " << mode << "\n";

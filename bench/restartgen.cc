@@ -58,7 +58,8 @@ static long RssMb() {
 static Status Build(const std::string& path, int64_t events, int days, int users) {
   auto s = store::OpenSqliteStore(path, {.synchronous_full = false});
   if (!s.ok()) return s.status();
-  static const char* kModels[] = {"claude-sonnet-4-5", "claude-opus-4-1", "gpt-5", "gemini-2.5-pro"};
+  static const char* kModels[] = {"claude-sonnet-4-5", "claude-opus-4-1", "gpt-5",
+                                  "gemini-2.5-pro"};
   TimeMs now = SystemClock::Get().NowMs();
   TimeMs span = int64_t(days) * kDayMs;
   std::vector<model::Event> batch(100000);
@@ -71,7 +72,8 @@ static Status Build(const std::string& path, int64_t events, int days, int users
       model::Event& e = batch[i];
       double r = double(next() % 1'000'000) / 1e6;
       int u = int(r * r * users);
-      int hour = 9 + int((uint64_t(u) * 2654435761u) % 3) + int(next() % 8);  // an 8-hour day per user
+      int hour =
+          9 + int((uint64_t(u) * 2654435761u) % 3) + int(next() % 8);  // an 8-hour day per user
       e.id = "r" + std::to_string(n + int64_t(i));
       e.type = model::EventType::kUsage;
       e.user = "user" + std::to_string(u);
@@ -136,13 +138,17 @@ int main(int argc, char** argv) {
   std::error_code ec;
   auto ckpt_bytes = std::filesystem::file_size(path + ".checkpoint", ec);
   std::printf(
-      "{\"bench\":\"restart\",\"stored_events\":%lld,\"days\":%d,\"users\":%lld,\"from_checkpoint\":%s,"
-      "\"recovery_s\":%.2f,\"process_cpu_s\":%.1f,\"engine_tail_events\":%lld,\"dedup_ids\":%lld,\"detection_events\":%lld,"
+      "{\"bench\":\"restart\",\"stored_events\":%lld,\"days\":%d,\"users\":%lld,\"from_"
+      "checkpoint\":%s,"
+      "\"recovery_s\":%.2f,\"process_cpu_s\":%.1f,\"engine_tail_events\":%lld,\"dedup_ids\":%lld,"
+      "\"detection_events\":%lld,"
       "\"cpu_scan_s\":%.1f,\"cpu_engine_s\":%.1f,\"cpu_listeners_s\":%.1f,\"cpu_dedup_s\":%.1f,"
-      "\"rss_after_recovery_mb\":%ld,\"max_rss_mb\":%ld,\"stop_s\":%.1f,\"checkpoint_file_mb\":%.1f}\n",
+      "\"rss_after_recovery_mb\":%ld,\"max_rss_mb\":%ld,\"stop_s\":%.1f,\"checkpoint_file_mb\":%."
+      "1f}\n",
       (long long)(*app)->engine().events_applied(), days,
-      (long long)(*app)->engine().entity_count(engine::Entity::kUser), r.engine_events < r.events ? "true" : "false",
-      s, cpu, (long long)r.engine_events, (long long)r.dedup_restored, (long long)r.replayed[1], r.scan_cpu_seconds,
+      (long long)(*app)->engine().entity_count(engine::Entity::kUser),
+      r.engine_events < r.events ? "true" : "false", s, cpu, (long long)r.engine_events,
+      (long long)r.dedup_restored, (long long)r.replayed[1], r.scan_cpu_seconds,
       r.apply_cpu_seconds, r.listener_cpu_seconds, r.dedup_cpu_seconds, rss, max_rss, stop_s,
       ec ? 0.0 : double(ckpt_bytes) / 1e6);
   return 0;

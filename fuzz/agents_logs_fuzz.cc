@@ -20,7 +20,8 @@ void Check(const burnrate::claude::ScanResult& r) {
   for (const auto& e : r.entries) {
     const auto& t = e.tokens;
     if (t.input < 0 || t.output < 0 || t.cache_read < 0 || t.cache_write < 0) std::abort();
-    if (e.model >= r.strings.size() || e.session >= r.strings.size() || e.project >= r.strings.size())
+    if (e.model >= r.strings.size() || e.session >= r.strings.size() ||
+        e.project >= r.strings.size())
       std::abort();
     if (e.file >= r.files.size()) std::abort();
   }
@@ -30,7 +31,8 @@ void Check(const burnrate::claude::ScanResult& r) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace burnrate::agents;
-  static const fs::path dir = fs::temp_directory_path() / ("agents_fuzz_" + std::to_string(::getpid()));
+  static const fs::path dir =
+      fs::temp_directory_path() / ("agents_fuzz_" + std::to_string(::getpid()));
   static const fs::path codex = dir / "codex/sessions/2026/11/20/rollout-fuzz.jsonl";
   static const fs::path gemini = dir / "gemini/tmp/p/chats/session-fuzz.jsonl";
   static bool made = [] {
@@ -40,8 +42,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }();
   (void)made;
   for (const fs::path& p : {codex, gemini}) {
-    std::ofstream(p, std::ios::binary | std::ios::trunc).write(reinterpret_cast<const char*>(data),
-                                                               static_cast<std::streamsize>(size));
+    std::ofstream(p, std::ios::binary | std::ios::trunc)
+        .write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));
   }
   auto cf = FindCodexFiles({(dir / "codex").string()});
   if (!cf.ok()) std::abort();

@@ -24,10 +24,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!reader.Decode(out, &again).ok() || again.size() != events.size()) __builtin_trap();
   for (size_t i = 0; i < events.size(); ++i) {
     const auto &a = events[i], &b = again[i];
-    if (a.id != b.id || a.ts != b.ts || a.received != b.received || a.user != b.user || a.model != b.model ||
-        a.tokens.input != b.tokens.input || a.cost_nanos != b.cost_nanos || a.requests != b.requests ||
-        a.prompt.simhash != b.prompt.simhash || a.prompt.exact_hash != b.prompt.exact_hash ||
-        a.prompt.present != b.prompt.present || a.outcome_kind != b.outcome_kind)
+    if (a.id != b.id || a.ts != b.ts || a.received != b.received || a.user != b.user ||
+        a.model != b.model || a.tokens.input != b.tokens.input || a.cost_nanos != b.cost_nanos ||
+        a.requests != b.requests || a.prompt.simhash != b.prompt.simhash ||
+        a.prompt.exact_hash != b.prompt.exact_hash || a.prompt.present != b.prompt.present ||
+        a.outcome_kind != b.outcome_kind)
       __builtin_trap();
   }
   return 0;

@@ -23,15 +23,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   StreamUsage usage(api);
   std::string passed;
   for (size_t i = 0; i < in.size(); i += step) {
-    split.Feed(in.substr(i, step), [&](std::string_view raw, std::string_view name, std::string_view d) {
-      (void)usage.OnEvent(name, d);
-      passed.append(raw);
-    });
+    split.Feed(in.substr(i, step),
+               [&](std::string_view raw, std::string_view name, std::string_view d) {
+                 (void)usage.OnEvent(name, d);
+                 passed.append(raw);
+               });
   }
   if (passed + std::string(split.Pending()) != in) std::abort();
   const Usage& u = usage.usage();
-  if (u.tokens.input < 0 || u.tokens.output < 0 || u.tokens.cache_read < 0 || u.tokens.cache_write < 0 ||
-      u.tokens.cache_write_1h < 0 || u.tokens.cache_write_1h > u.tokens.cache_write) {
+  if (u.tokens.input < 0 || u.tokens.output < 0 || u.tokens.cache_read < 0 ||
+      u.tokens.cache_write < 0 || u.tokens.cache_write_1h < 0 ||
+      u.tokens.cache_write_1h > u.tokens.cache_write) {
     std::abort();
   }
   Usage body;

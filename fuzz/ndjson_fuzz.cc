@@ -8,9 +8,9 @@
 // within the limits; every reject names a line of the body; feeding the
 // body in pieces gives what parsing it whole gives; a decoder never hands
 // over more than its cap.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <algorithm>
 #include <cstdlib>
 #include <string_view>
 
@@ -37,7 +37,8 @@ void ParseAndCheck(NdjsonParser& parser, const Limits& limits, std::string_view 
   for (size_t pos = 0; pos < body.size(); pos += step) parser.Feed(body.substr(pos, step));
   auto pieces = parser.Finish();
   Check(pieces.events.size() == batch.events.size() && pieces.lines == batch.lines);
-  Check(pieces.rejects.total == batch.rejects.total && pieces.rejects.by_kind == batch.rejects.by_kind);
+  Check(pieces.rejects.total == batch.rejects.total &&
+        pieces.rejects.by_kind == batch.rejects.by_kind);
   for (size_t i = 0; i < batch.events.size(); ++i) Check(pieces.events[i].id == batch.events[i].id);
   int64_t lines = 0, nonblank = 0;
   size_t pos = 0;
@@ -52,7 +53,8 @@ void ParseAndCheck(NdjsonParser& parser, const Limits& limits, std::string_view 
   }
   Check(int64_t(batch.events.size()) + batch.rejects.total == nonblank);
   Check(batch.lines.size() == batch.events.size());
-  Check(batch.rejects.details.size() == std::min<size_t>(size_t(batch.rejects.total), limits.max_reject_details));
+  Check(batch.rejects.details.size() ==
+        std::min<size_t>(size_t(batch.rejects.total), limits.max_reject_details));
   int64_t by_kind = 0;
   for (int64_t n : batch.rejects.by_kind) by_kind += n;
   Check(by_kind == batch.rejects.total);
@@ -70,11 +72,13 @@ void ParseAndCheck(NdjsonParser& parser, const Limits& limits, std::string_view 
     Check(!e.id.empty() && e.id.size() <= limits.max_string);
     Check(!e.user.empty() && e.user.size() <= limits.max_string);
     Check(e.type == burnrate::model::EventType::kOutcome || !e.model.empty());
-    for (int64_t t : {e.tokens.input, e.tokens.output, e.tokens.cache_read, e.tokens.cache_write, e.tokens.cache_write_1h}) {
+    for (int64_t t : {e.tokens.input, e.tokens.output, e.tokens.cache_read, e.tokens.cache_write,
+                      e.tokens.cache_write_1h}) {
       Check(t >= 0 && t <= limits.max_tokens);
     }
     // Outcome events may carry (ignored) token fields; the 1h rule is for usage.
-    Check(e.type == burnrate::model::EventType::kOutcome || e.tokens.cache_write_1h <= e.tokens.cache_write);
+    Check(e.type == burnrate::model::EventType::kOutcome ||
+          e.tokens.cache_write_1h <= e.tokens.cache_write);
     Check(e.ts <= kNow + limits.max_future_ms && e.ts >= kNow - limits.retention_ms);
     Check(e.cost_nanos >= -1 && e.cost_nanos <= int64_t(limits.max_cost_usd * 1e9) + 1);
     Check(e.received == kNow);

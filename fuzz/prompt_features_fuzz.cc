@@ -21,7 +21,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using burnrate::detect::internal::Simd;
   auto a = burnrate::detect::internal::Classify(text.substr(0, 64), Simd::kNone);
   auto b = burnrate::detect::internal::Classify(text.substr(0, 64), Simd::kAvx512);
-  if (a.word_bits != b.word_bits || a.punct_bits != b.punct_bits || a.lower != b.lower) __builtin_trap();
+  if (a.word_bits != b.word_bits || a.punct_bits != b.punct_bits || a.lower != b.lower)
+    __builtin_trap();
   // Case and trailing white space change neither the exact hash nor the
   // near-duplicate sketch (texts read whole).
   if (size + 3 <= 8192) {
@@ -35,7 +36,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (const auto& p : burnrate::detect::ParsePromptLines(text))
     if (p.empty() || p[0] == '#' || p.size() > size) __builtin_trap();
   auto h = burnrate::detect::ParseFingerprintHex(text);
-  if (h.ok() && burnrate::detect::ParseFingerprintHex(burnrate::detect::FingerprintHex(*h)).value() != *h)
+  if (h.ok() &&
+      burnrate::detect::ParseFingerprintHex(burnrate::detect::FingerprintHex(*h)).value() != *h)
     __builtin_trap();
   return 0;
 }

@@ -4,7 +4,7 @@
 set -euo pipefail
 
 PACKAGES=(
-  build-essential cmake ninja-build ccache pkg-config clang libclang-rt-14-dev
+  build-essential cmake ninja-build ccache pkg-config clang clang-format libclang-rt-14-dev
   libboost-dev libboost-system-dev
   libsimdjson-dev libsqlite3-dev sqlite3 libfmt-dev libcli11-dev libtomlplusplus-dev
   libxxhash-dev libzstd-dev zlib1g-dev libpq-dev libhiredis-dev

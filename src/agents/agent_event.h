@@ -3,11 +3,10 @@
 //
 // The id is the source's prefix ("cx-", "gm-", "oc-", "cc-") and the
 // entry's 128-bit key in hex: it depends only on the log's content (thread
-// and message, or for Codex thread and response usage, model/request_key.h), never on the machine, clock or path, so
-// the same usage read twice, or from a copy of the logs on another machine,
-// is one event, and different usage never shares an id. `client` is the
-// machine id: it tells one person's machines apart on the server. Pure
-// functions; thread-safe.
+// and message, or for Codex thread and response usage, model/request_key.h), never on the machine,
+// clock or path, so the same usage read twice, or from a copy of the logs on another machine, is
+// one event, and different usage never shares an id. `client` is the machine id: it tells one
+// person's machines apart on the server. Pure functions; thread-safe.
 #pragma once
 
 #include <string>

@@ -135,7 +135,8 @@ class FileParser {
         pf.cwd = std::string(StringAt(payload, "cwd"));
       } else if (type == "turn_context") {
         if (auto m = StringAt(payload, "model"); !m.empty()) model = std::string(m);
-        if (auto c = StringAt(payload, "cwd"); !c.empty() && pf.cwd.empty()) pf.cwd = std::string(c);
+        if (auto c = StringAt(payload, "cwd"); !c.empty() && pf.cwd.empty())
+          pf.cwd = std::string(c);
       } else if (type == "event_msg" && StringAt(payload, "type") == "token_count") {
         ParseTokenCount(root, payload, no, file_index, model, &pf);
       }
@@ -238,7 +239,8 @@ Result<std::vector<TranscriptFile>> FindCodexFiles(const std::vector<std::string
   std::vector<std::string> paths;
   for (const std::string& r : roots) {
     std::error_code ec;
-    bool home = fs::is_directory(r + "/sessions", ec) || fs::is_directory(r + "/archived_sessions", ec);
+    bool home =
+        fs::is_directory(r + "/sessions", ec) || fs::is_directory(r + "/archived_sessions", ec);
     if (!home) {
       BR_RETURN_IF_ERROR(FindLogFiles(r, {".jsonl"}, "", &paths));
       continue;
@@ -276,9 +278,8 @@ Result<ScanResult> ScanCodex(std::vector<TranscriptFile> files, const claude::Sc
     if (!pf.thread_id.empty()) parent.emplace(pf.thread_id, pf.parent_id);
   std::vector<uint32_t> order(files.size());
   for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
-    return parsed[a].earliest < parsed[b].earliest;
-  });
+  std::stable_sort(order.begin(), order.end(),
+                   [&](uint32_t a, uint32_t b) { return parsed[a].earliest < parsed[b].earliest; });
 
   ScanResult res;
   std::unordered_set<Key, KeyHash> seen;

@@ -60,7 +60,8 @@ TEST(CodexReader, RereadingGivesTheSameIds) {
   ASSERT_EQ(a.entries.size(), b.entries.size());
   std::set<std::string> ids;
   for (size_t i = 0; i < a.entries.size(); ++i) {
-    EXPECT_EQ(AgentEventId(Source::kCodex, a.entries[i]), AgentEventId(Source::kCodex, b.entries[i]));
+    EXPECT_EQ(AgentEventId(Source::kCodex, a.entries[i]),
+              AgentEventId(Source::kCodex, b.entries[i]));
     ids.insert(AgentEventId(Source::kCodex, a.entries[i]));
   }
   EXPECT_EQ(ids.size(), a.entries.size());  // distinct turns, distinct ids
@@ -118,8 +119,8 @@ TEST(CodexReader, IdsAreTheRequestKeysTheOtlpExportGives) {
     got.insert(AgentEventId(Source::kCodex, e));
     std::string thread = r.strings[e.session];
     // The stub's answers (the fixture's README), in thread order unknown.
-    for (model::CodexUsage u : {model::CodexUsage{1333, 299, 0, 67, 14},
-                                model::CodexUsage{1370, 310, 0, 70, 15}}) {
+    for (model::CodexUsage u :
+         {model::CodexUsage{1333, 299, 0, 67, 14}, model::CodexUsage{1370, 310, 0, 70, 15}}) {
       if (e.tokens.cache_read == u.cached)
         want.insert(model::CodexEventId(model::CodexRequestKey(thread, u)));
     }

@@ -94,7 +94,8 @@ class FileParser {
         for (simdjson::dom::element m : messages) Message(m, no, pf);
       return;
     }
-    if (auto s = StringAt(r, "sessionId"); !s.empty() && pf->session.empty()) pf->session = std::string(s);
+    if (auto s = StringAt(r, "sessionId"); !s.empty() && pf->session.empty())
+      pf->session = std::string(s);
     if (!r["messages"].get(messages)) {  // a whole-session document (.json)
       for (simdjson::dom::element m : messages) Message(m, no, pf);
       return;
@@ -116,7 +117,11 @@ class FileParser {
     struct Field {
       const char* name;
       int64_t* dst;
-    } fields[] = {{"input", &in}, {"output", &out}, {"cached", &cached}, {"thoughts", &thoughts}, {"tool", &tool}};
+    } fields[] = {{"input", &in},
+                  {"output", &out},
+                  {"cached", &cached},
+                  {"thoughts", &thoughts},
+                  {"tool", &tool}};
     for (const Field& f : fields) {
       simdjson::dom::element v;
       if (tok[f.name].get(v) || v.is_null()) continue;
@@ -184,9 +189,8 @@ Result<ScanResult> ScanGemini(std::vector<TranscriptFile> files, const claude::S
   }
   std::vector<uint32_t> order(files.size());
   for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
-    return parsed[a].earliest < parsed[b].earliest;
-  });
+  std::stable_sort(order.begin(), order.end(),
+                   [&](uint32_t a, uint32_t b) { return parsed[a].earliest < parsed[b].earliest; });
   ScanResult res;
   std::unordered_map<std::string, size_t> by_key;  // "session|message id" -> entry
   for (uint32_t fi : order) {
@@ -194,7 +198,8 @@ Result<ScanResult> ScanGemini(std::vector<TranscriptFile> files, const claude::S
     res.stats.lines += pf.lines;
     res.stats.bytes += pf.bytes;
     for (auto& s : pf.skipped) res.skipped.push_back(std::move(s));
-    std::string session = pf.session.empty() ? fs::path(files[fi].path).stem().string() : pf.session;
+    std::string session =
+        pf.session.empty() ? fs::path(files[fi].path).stem().string() : pf.session;
     uint32_t session_id = res.strings.Intern(session);
     uint32_t project = res.strings.Intern(files[fi].project);
     for (const MessageRecord& r : pf.records) {

@@ -49,7 +49,8 @@ class MessageReader {
     if (dir.empty()) opt(m.at_pointer("/path/cwd"), &dir);
     opt(m["modelID"], &model);
     int64_t created = 0, completed = 0;
-    if (!opt(m.at_pointer("/time/completed"), &completed) || completed <= 0) return;  // still running
+    if (!opt(m.at_pointer("/time/completed"), &completed) || completed <= 0)
+      return;  // still running
     opt(m.at_pointer("/time/created"), &created);
     if (id.empty()) {
       res_->skipped.push_back({row.file, row.line, "assistant message without id"});
@@ -90,7 +91,8 @@ class MessageReader {
 
  private:
   // Returns the name of a wrongly typed field, or nullptr.
-  static const char* ReadTokens(simdjson::dom::element m, model::TokenCounts* t, int64_t* reasoning) {
+  static const char* ReadTokens(simdjson::dom::element m, model::TokenCounts* t,
+                                int64_t* reasoning) {
     struct Field {
       const char* pointer;
       const char* name;
@@ -140,7 +142,8 @@ Status ReadDatabase(const std::string& path, uint32_t file, MessageReader* reade
     std::string_view data = col(3);
     padded.assign(data);
     padded.append(64, '\0');
-    reader->Add({col(0), col(1), col(2), std::string_view(padded.data(), data.size()), file, ++row_no});
+    reader->Add(
+        {col(0), col(1), col(2), std::string_view(padded.data(), data.size()), file, ++row_no});
   }
   if (rc != SQLITE_DONE) return SqliteError(db, path, "reading messages");
   return Status::OK();
@@ -157,14 +160,16 @@ Result<std::vector<std::string>> DefaultOpenCodeRoots(const EnvFn& env) {
   }
   std::string root = base + "/opencode";
   std::error_code ec;
-  if (!base.empty() && (fs::exists(root + "/opencode.db", ec) || fs::is_directory(root + "/storage/message", ec)))
+  if (!base.empty() &&
+      (fs::exists(root + "/opencode.db", ec) || fs::is_directory(root + "/storage/message", ec)))
     return std::vector<std::string>{root};
   return Status::NotFound("no OpenCode data found (looked in " +
                           (base.empty() ? std::string("~/.local/share") : base) +
                           "/opencode); use --dir");
 }
 
-Result<ScanResult> ScanOpenCode(const std::vector<std::string>& roots, const claude::ScanOptions& opts) {
+Result<ScanResult> ScanOpenCode(const std::vector<std::string>& roots,
+                                const claude::ScanOptions& opts) {
   ScanResult res;
   MessageReader reader(opts, &res);
   for (const std::string& r : roots) {
@@ -199,8 +204,9 @@ Result<ScanResult> ScanOpenCode(const std::vector<std::string>& roots, const cla
     }
   }
   res.stats.files = res.files.size();
-  std::stable_sort(res.entries.begin(), res.entries.end(),
-                   [](const claude::UsageEntry& a, const claude::UsageEntry& b) { return a.ts < b.ts; });
+  std::stable_sort(
+      res.entries.begin(), res.entries.end(),
+      [](const claude::UsageEntry& a, const claude::UsageEntry& b) { return a.ts < b.ts; });
   return res;
 }
 

@@ -19,12 +19,14 @@ namespace fs = std::filesystem;
 
 std::string Message(const std::string& id, const std::string& role, int64_t in, int64_t out,
                     int64_t reasoning, int64_t cr, int64_t cw, double cost, bool completed) {
-  std::string m = "{\"id\":\"" + id + "\",\"sessionID\":\"ses_1\",\"role\":\"" + role +
-                  "\",\"modelID\":\"claude-sonnet-4-5\",\"providerID\":\"anthropic\",\"cost\":" +
-                  std::to_string(cost) + ",\"tokens\":{\"input\":" + std::to_string(in) +
-                  ",\"output\":" + std::to_string(out) + ",\"reasoning\":" + std::to_string(reasoning) +
-                  ",\"cache\":{\"read\":" + std::to_string(cr) + ",\"write\":" + std::to_string(cw) +
-                  "}},\"path\":{\"cwd\":\"/home/dev/api\",\"root\":\"/home/dev/api\"},\"time\":{\"created\":1764000000000";
+  std::string m =
+      "{\"id\":\"" + id + "\",\"sessionID\":\"ses_1\",\"role\":\"" + role +
+      "\",\"modelID\":\"claude-sonnet-4-5\",\"providerID\":\"anthropic\",\"cost\":" +
+      std::to_string(cost) + ",\"tokens\":{\"input\":" + std::to_string(in) +
+      ",\"output\":" + std::to_string(out) + ",\"reasoning\":" + std::to_string(reasoning) +
+      ",\"cache\":{\"read\":" + std::to_string(cr) + ",\"write\":" + std::to_string(cw) +
+      "}},\"path\":{\"cwd\":\"/home/dev/api\",\"root\":\"/home/dev/"
+      "api\"},\"time\":{\"created\":1764000000000";
   if (completed) m += ",\"completed\":1764000005000";
   return m + "}}";
 }
@@ -49,8 +51,10 @@ class OpenCodeTest : public ::testing::Test {
     Insert(db, "msg_4", Message("msg_4", "assistant", 7, 7, 0, 0, 0, 0, false));  // still running
     sqlite3_close(db);
     // The same message as a pre-database file, and one only there.
-    std::ofstream(dir_ / "storage/message/ses_1/msg_2.json") << Message("msg_2", "assistant", 120, 300, 40, 5000, 800, 0.0421, true);
-    std::ofstream(dir_ / "storage/message/ses_1/msg_0.json") << Message("msg_0", "assistant", 1, 2, 3, 4, 5, 0, true);
+    std::ofstream(dir_ / "storage/message/ses_1/msg_2.json")
+        << Message("msg_2", "assistant", 120, 300, 40, 5000, 800, 0.0421, true);
+    std::ofstream(dir_ / "storage/message/ses_1/msg_0.json")
+        << Message("msg_0", "assistant", 1, 2, 3, 4, 5, 0, true);
   }
   void TearDown() override { fs::remove_all(dir_); }
   static void Exec(sqlite3* db, const char* sql) {

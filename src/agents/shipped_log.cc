@@ -17,7 +17,8 @@ void PutLe(uint64_t v, char* p) {
 }
 uint64_t GetLe(const char* p) {
   uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v |= static_cast<uint64_t>(static_cast<unsigned char>(p[i])) << (8 * i);
+  for (int i = 0; i < 8; ++i)
+    v |= static_cast<uint64_t>(static_cast<unsigned char>(p[i])) << (8 * i);
   return v;
 }
 
@@ -57,7 +58,8 @@ Status ShippedLog::Append(const std::vector<EntryKey>& keys) {
     PutLe(k.lo, rec + 8);
     buf.append(rec, sizeof rec);
   }
-  bool ok = ::write(fd, buf.data(), buf.size()) == static_cast<ssize_t>(buf.size()) && ::fsync(fd) == 0;
+  bool ok =
+      ::write(fd, buf.data(), buf.size()) == static_cast<ssize_t>(buf.size()) && ::fsync(fd) == 0;
   int err = errno;
   ::close(fd);
   if (!ok) return Status::IOError(path_ + ": write failed: " + std::strerror(err));

@@ -25,30 +25,42 @@ claude::UsageEntry MakeLogEntry(TimeMs ts, uint64_t key_hi, uint64_t key_lo,
 
 std::string_view SourceName(Source s) {
   switch (s) {
-    case Source::kClaude: return "claude";
-    case Source::kCodex: return "codex";
-    case Source::kGemini: return "gemini";
-    case Source::kOpenCode: return "opencode";
+    case Source::kClaude:
+      return "claude";
+    case Source::kCodex:
+      return "codex";
+    case Source::kGemini:
+      return "gemini";
+    case Source::kOpenCode:
+      return "opencode";
   }
   return "";
 }
 
 std::string_view EventSourceName(Source s) {
   switch (s) {
-    case Source::kClaude: return "claude_code";
-    case Source::kCodex: return "codex";
-    case Source::kGemini: return "gemini_cli";
-    case Source::kOpenCode: return "opencode";
+    case Source::kClaude:
+      return "claude_code";
+    case Source::kCodex:
+      return "codex";
+    case Source::kGemini:
+      return "gemini_cli";
+    case Source::kOpenCode:
+      return "opencode";
   }
   return "";
 }
 
 std::string_view EventIdPrefix(Source s) {
   switch (s) {
-    case Source::kClaude: return "cc-";
-    case Source::kCodex: return "cx-";
-    case Source::kGemini: return "gm-";
-    case Source::kOpenCode: return "oc-";
+    case Source::kClaude:
+      return "cc-";
+    case Source::kCodex:
+      return "cx-";
+    case Source::kGemini:
+      return "gm-";
+    case Source::kOpenCode:
+      return "oc-";
   }
   return "";
 }
@@ -62,10 +74,14 @@ Result<Source> ParseSource(std::string_view name) {
 
 Result<std::vector<std::string>> DefaultRoots(Source s, const EnvFn& env) {
   switch (s) {
-    case Source::kClaude: return claude::DefaultClaudeRoots(env);
-    case Source::kCodex: return DefaultCodexRoots(env);
-    case Source::kGemini: return DefaultGeminiRoots(env);
-    case Source::kOpenCode: return DefaultOpenCodeRoots(env);
+    case Source::kClaude:
+      return claude::DefaultClaudeRoots(env);
+    case Source::kCodex:
+      return DefaultCodexRoots(env);
+    case Source::kGemini:
+      return DefaultGeminiRoots(env);
+    case Source::kOpenCode:
+      return DefaultOpenCodeRoots(env);
   }
   return Status::Internal("unknown source");
 }
@@ -85,14 +101,16 @@ Result<claude::ScanResult> ScanSource(Source s, const std::vector<std::string>& 
       BR_ASSIGN_OR_RETURN(auto files, FindGeminiFiles(roots));
       return ScanGemini(std::move(files), opts);
     }
-    case Source::kOpenCode: return ScanOpenCode(roots, opts);
+    case Source::kOpenCode:
+      return ScanOpenCode(roots, opts);
   }
   return Status::Internal("unknown source");
 }
 
 void MergeScan(claude::ScanResult&& from, claude::ScanResult* into) {
   std::vector<uint32_t> remap(from.strings.size());
-  for (uint32_t i = 0; i < from.strings.size(); ++i) remap[i] = into->strings.Intern(from.strings[i]);
+  for (uint32_t i = 0; i < from.strings.size(); ++i)
+    remap[i] = into->strings.Intern(from.strings[i]);
   uint32_t file_base = static_cast<uint32_t>(into->files.size());
   for (auto& f : from.files) into->files.push_back(std::move(f));
   for (claude::UsageEntry e : from.entries) {

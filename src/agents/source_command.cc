@@ -1,13 +1,12 @@
 #include "agents/source_command.h"
 
+#include <CLI/CLI.hpp>
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <memory>
 #include <utility>
-
-#include <CLI/CLI.hpp>
 
 #include "agents/agent_event.h"
 #include "agents/source_follower.h"
@@ -66,9 +65,9 @@ std::string UserOf(const SourceCommandOptions& o, const EnvFn& env) {
 }
 
 void Summary(std::string_view name, const FollowerStats& s, std::ostream& out) {
-  out << name << ": files " << s.files << ", events sent " << s.shipped << ", accepted " << s.accepted
-      << ", duplicates " << s.duplicates << ", rejected " << s.rejected << ", malformed lines "
-      << s.skipped_lines << '\n';
+  out << name << ": files " << s.files << ", events sent " << s.shipped << ", accepted "
+      << s.accepted << ", duplicates " << s.duplicates << ", rejected " << s.rejected
+      << ", malformed lines " << s.skipped_lines << '\n';
   if (s.rejected) out << "first rejection: " << s.first_rejection << '\n';
 }
 
@@ -205,8 +204,8 @@ int RunAgentAll(const SourceCommandOptions& o, const std::atomic<bool>& stop, st
       if (*it == Source::kClaude) {
         claude::AgentOptions a;
         a.roots = roots, a.user = user, a.client = client, a.batch_events = o.batch, a.stop = &stop;
-        a.checkpoint_path = o.claude_checkpoint.empty() ? state + "/claude-agent.checkpoint"
-                                                        : o.claude_checkpoint;
+        a.checkpoint_path =
+            o.claude_checkpoint.empty() ? state + "/claude-agent.checkpoint" : o.claude_checkpoint;
         f.claude = std::make_unique<claude::ClaudeAgent>(a, sink->get());
       } else {
         FollowerOptions a;
@@ -262,18 +261,21 @@ std::function<void()> AddIngestSourceOptions(CLI::App& app) {
     cmd = sub;
   if (!cmd) return {};  // registered after the ingest command
   if (CLI::Option* files = cmd->get_option_no_throw("files")) files->required(false);
-  CLI::Option* source = cmd->add_option("--source", o->sources,
-                                        "Import an agent's local logs: claude, codex, gemini, opencode")
-                            ->check(CLI::IsMember({"claude", "codex", "gemini", "opencode"}))
-                            ->expected(1);
-  cmd->add_option("--dir", o->dirs, "--source: where its logs are (default: the agent's own place)");
+  CLI::Option* source =
+      cmd->add_option("--source", o->sources,
+                      "Import an agent's local logs: claude, codex, gemini, opencode")
+          ->check(CLI::IsMember({"claude", "codex", "gemini", "opencode"}))
+          ->expected(1);
+  cmd->add_option("--dir", o->dirs,
+                  "--source: where its logs are (default: the agent's own place)");
   cmd->add_option("--machine-id", o->machine_id,
                   "--source: this machine's id in the events (default: from /etc/machine-id)");
   return [o, source, cmd] {
     if (source->count() == 0) return;
     o->server = cmd->get_option("--server")->as<std::string>();
     o->key = cmd->get_option("--key")->as<std::string>();
-    if (CLI::Option* u = cmd->get_option_no_throw("--user"); u && u->count()) o->user = u->as<std::string>();
+    if (CLI::Option* u = cmd->get_option_no_throw("--user"); u && u->count())
+      o->user = u->as<std::string>();
     int rc = RunIngestSource(*o, std::cout, std::cerr);
     if (rc != 0) throw CLI::RuntimeError(rc);
     throw CLI::Success();
@@ -291,12 +293,13 @@ void AddAgentCommand(CLI::App& app) {
   cmd->add_option("--user", o->user, "User (email) of the events (default $USER)");
   cmd->add_option("--source", o->sources, "Only these sources (repeatable; default: all found)")
       ->check(CLI::IsMember({"claude", "codex", "gemini", "opencode"}));
-  cmd->add_option("--dir", o->dirs, "Logs of the one --source given (default: the agent's own place)");
-  cmd->add_option("--machine-id", o->machine_id, "This machine's id (default: from /etc/machine-id)");
+  cmd->add_option("--dir", o->dirs,
+                  "Logs of the one --source given (default: the agent's own place)");
+  cmd->add_option("--machine-id", o->machine_id,
+                  "This machine's id (default: from /etc/machine-id)");
   cmd->add_option("--checkpoint", o->claude_checkpoint,
                   "Claude Code checkpoint file (default <state dir>/claude-agent.checkpoint)");
-  cmd->add_option("--state-dir", o->state_dir,
-                  "Where checkpoints are kept (default ~/.burnrate)");
+  cmd->add_option("--state-dir", o->state_dir, "Where checkpoints are kept (default ~/.burnrate)");
   cmd->add_option("--poll-ms", o->poll_ms, "Poll interval in milliseconds")->default_val(1000);
   cmd->add_option("--batch", o->batch, "Events per request")->default_val(2000);
   cmd->callback([o] {

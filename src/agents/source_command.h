@@ -40,8 +40,8 @@ struct SourceCommandOptions {
   std::string claude_checkpoint;     // agent: empty = <state_dir>/claude-agent.checkpoint
   int poll_ms = 1000;
   size_t batch = 2000;
-  int max_retries = 3;               // ingest; the agent retries until stopped
-  EnvFn getenv_fn;                   // empty: ::getenv
+  int max_retries = 3;  // ingest; the agent retries until stopped
+  EnvFn getenv_fn;      // empty: ::getenv
 };
 
 int RunIngestSource(const SourceCommandOptions& o, std::ostream& out, std::ostream& err);

@@ -36,8 +36,8 @@ uint64_t SourceFollower::Signature(std::vector<std::string>* dirs) const {
     // large snapshot trees that are not logs.
     std::vector<std::string> places;
     std::error_code ec;
-    for (const char* sub : {"/sessions", "/archived_sessions", "/tmp", "/opencode.db", "/opencode.db-wal",
-                            "/storage/message"})
+    for (const char* sub : {"/sessions", "/archived_sessions", "/tmp", "/opencode.db",
+                            "/opencode.db-wal", "/storage/message"})
       if (fs::exists(r + sub, ec)) places.push_back(r + sub);
     if (places.empty()) places.push_back(r);
     for (const std::string& p : places)
@@ -111,8 +111,10 @@ std::vector<std::string> SourceFollower::Directories() const {
   std::set<std::string> out(dirs_.begin(), dirs_.end());
   for (const std::string& r : opts_.roots) {
     std::error_code ec;
-    if (fs::is_directory(r, ec)) out.insert(r);
-    else out.insert(fs::path(r).parent_path().string());
+    if (fs::is_directory(r, ec))
+      out.insert(r);
+    else
+      out.insert(fs::path(r).parent_path().string());
   }
   return {out.begin(), out.end()};
 }

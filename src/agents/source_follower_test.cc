@@ -92,7 +92,8 @@ TEST_F(FollowerTest, NewTurnsAreShippedOnTheNextPass) {
     if (e.path().string().find("0000p.jsonl") != std::string::npos) p = e.path();
   std::ofstream(p, std::ios::app)
       << "{\"timestamp\":\"2026-11-20T15:00:00.000Z\",\"type\":\"event_msg\",\"payload\":{\"type\":"
-         "\"token_count\",\"info\":{\"total_token_usage\":{\"input_tokens\":2000,\"cached_input_tokens\":"
+         "\"token_count\",\"info\":{\"total_token_usage\":{\"input_tokens\":2000,\"cached_input_"
+         "tokens\":"
          "500,\"output_tokens\":80,\"reasoning_output_tokens\":5,\"total_tokens\":2080}}}}\n";
   ASSERT_TRUE(f.Poll().ok());
   EXPECT_EQ(sink.ids.size(), 9u);

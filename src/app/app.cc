@@ -32,28 +32,32 @@ Result<std::unique_ptr<App>> App::Open(Config cfg, const Clock& clock) {
   ingest::IngestOptions io;
   io.limits = a.cfg.limits;
   if (a.detection->config().prompt_features) io.prompt_features = detect::ComputePromptFeatures;
-  a.ingestor = std::make_unique<ingest::Ingestor>(io, *a.store, *a.engine, a.identity, a.prices, clock);
+  a.ingestor =
+      std::make_unique<ingest::Ingestor>(io, *a.store, *a.engine, a.identity, a.prices, clock);
   // Durable events reach governance (budgets count ingested usage) and
   // detection (features per user and day), on the applier thread. At
   // restart each is replayed only the events its current windows still
   // hold (Listener::replay_from), governance at their arrival time.
   a.ingestor->AddListener({
-      .on_events = [&a](std::span<const model::Event> events) {
-        for (const auto& e : events) a.governor->OnUsage(e);
-      },
+      .on_events =
+          [&a](std::span<const model::Event> events) {
+            for (const auto& e : events) a.governor->OnUsage(e);
+          },
       .replay_from = [&a](TimeMs now) { return a.governor->ReplayHorizon(now); },
-      .on_replay = [&a](std::span<const model::Event> events) {
-        for (const auto& e : events) a.governor->ReplayUsage(e);
-      },
+      .on_replay =
+          [&a](std::span<const model::Event> events) {
+            for (const auto& e : events) a.governor->ReplayUsage(e);
+          },
   });
   a.ingestor->AddListener({
-      .on_events = [&a](std::span<const model::Event> events) { a.detection->ObserveBatch(events); },
+      .on_events =
+          [&a](std::span<const model::Event> events) { a.detection->ObserveBatch(events); },
       .replay_from = [&a](TimeMs now) { return a.detection->ReplayHorizon(now); },
       .on_replay = {},
   });
   if (a.cfg.db_path != ":memory:") {
-    a.checkpointer = std::make_unique<Checkpointer>(a.cfg.db_path + ".checkpoint", *a.engine, *a.ingestor,
-                                                    *a.store, clock);
+    a.checkpointer = std::make_unique<Checkpointer>(a.cfg.db_path + ".checkpoint", *a.engine,
+                                                    *a.ingestor, *a.store, clock);
   }
   return app;
 }
@@ -61,7 +65,8 @@ Result<std::unique_ptr<App>> App::Open(Config cfg, const Clock& clock) {
 // Copies [detection] from the config: `exempt` (user list), numeric
 // thresholds by name (docs/detection.md), and the app's own
 // score_interval_seconds, which is read elsewhere.
-static Status ConfigureDetection(const toml::table& root, const std::string& origin, detect::DetectConfig* dc) {
+static Status ConfigureDetection(const toml::table& root, const std::string& origin,
+                                 detect::DetectConfig* dc) {
   const toml::table* t = root["detection"].as_table();
   if (t == nullptr) return Status::OK();
   for (const auto& [key, value] : *t) {
@@ -69,7 +74,8 @@ static Status ConfigureDetection(const toml::table& root, const std::string& ori
     if (k == "score_interval_seconds") continue;
     if (k == "exempt") {
       const toml::array* a = value.as_array();
-      if (a == nullptr) return Status::InvalidArgument(origin + ": detection.exempt must be a list of user ids");
+      if (a == nullptr)
+        return Status::InvalidArgument(origin + ": detection.exempt must be a list of user ids");
       for (const auto& u : *a) {
         if (auto s = u.value<std::string>()) dc->exempt.insert(*s);
       }
@@ -97,7 +103,8 @@ Status App::Impl::OpenGovernanceAndDetection() {
   alerter = std::make_unique<govern::Alerter>(*webhooks, *clock);
   BR_RETURN_IF_ERROR(alerter->AttachDb(govern_db.get()));
   BR_ASSIGN_OR_RETURN(auto limit_store, govern::LimitStoreFromConfig(cfg.toml.get()));
-  governor = std::make_unique<govern::Governor>(*clock, *audit, alerter.get(), std::move(limit_store));
+  governor =
+      std::make_unique<govern::Governor>(*clock, *audit, alerter.get(), std::move(limit_store));
   governor->SetIdentity(&identity);
   governor->SetPrices(&prices);
   BR_RETURN_IF_ERROR(governor->AttachDb(govern_db.get()));
@@ -109,9 +116,10 @@ Status App::Impl::OpenGovernanceAndDetection() {
   detection->SetPrices(&prices);  // plausibility: given costs and model names
   detection->Subscribe([this](const detect::Flag& f, detect::FlagEvent ev) { OnFlag(f, ev); });
   // Days older than yesterday are rescored from the stored events.
-  detection->SetEventScan([this](TimeMs from, const std::function<Status(std::span<const model::Event>)>& fn) {
-    return store->ScanEventBatches(from, fn);
-  });
+  detection->SetEventScan(
+      [this](TimeMs from, const std::function<Status(std::span<const model::Event>)>& fn) {
+        return store->ScanEventBatches(from, fn);
+      });
   RestoreFlags();
   // Honest volume: tokens minus waste counted by detection, users only.
   // flag_marks keeps waste per user and day, so a board rebuild costs one
@@ -135,7 +143,8 @@ int App::Impl::ThrottleLevelLocked(const std::string& user, int64_t today) const
   auto it = flag_marks.find(user);
   if (it == flag_marks.end()) return 0;
   int level = 0;
-  for (auto d = it->second.lower_bound(today - detection->config().retain_days + 1); d != it->second.end(); ++d)
+  for (auto d = it->second.lower_bound(today - detection->config().retain_days + 1);
+       d != it->second.end(); ++d)
     level = std::max(level, d->second.level);
   return level;
 }
@@ -157,19 +166,24 @@ void App::Impl::OnFlag(const detect::Flag& f, detect::FlagEvent ev) {
   }
   bool review = ev == FlagEvent::kConfirmed || ev == FlagEvent::kDismissed;
   std::string actor = review ? f.reviewer : "detect";
-  std::string what = "flag " + f.id + " " + detect::FlagEventName(ev) + ": score " + std::to_string(int(f.score)) +
-                     " on " + f.date + (f.reasons.empty() ? "" : " (" + f.reasons.front().detector + ")");
+  std::string what = "flag " + f.id + " " + detect::FlagEventName(ev) + ": score " +
+                     std::to_string(int(f.score)) + " on " + f.date +
+                     (f.reasons.empty() ? "" : " (" + f.reasons.front().detector + ")");
   if (review && !f.note.empty()) what += "; note: " + f.note;
   if (ev == FlagEvent::kRetracted) what += "; " + f.retraction;
   if (after != before) {
     governor->SetThrottle(f.user, after, what, actor);
   } else if (ev != FlagEvent::kUpdated) {
-    govern::AuditEntry entry{.actor = actor, .action = std::string("flag.") + detect::FlagEventName(ev),
-                     .subject = "user:" + f.user, .reason = what, .detail = ""};
+    govern::AuditEntry entry{.actor = actor,
+                             .action = std::string("flag.") + detect::FlagEventName(ev),
+                             .subject = "user:" + f.user,
+                             .reason = what,
+                             .detail = ""};
     if (!review) return audit->Append(std::move(entry));
     // A review is answered to the reviewer: on disk before that.
     Status logged = audit->AppendDurable(std::move(entry));
-    if (!logged.ok()) log::Error("audit.write_failed", {{"action", "flag.review"}, {"error", logged.message()}});
+    if (!logged.ok())
+      log::Error("audit.write_failed", {{"action", "flag.review"}, {"error", logged.message()}});
   }
 }
 
@@ -183,7 +197,8 @@ void App::Impl::RestoreFlags() {
     for (const detect::Flag& f : detection->flags().List(INT64_MIN / 2, INT64_MAX / 2))
       flag_marks[f.user][f.day] = {f.CountsAsWaste() ? f.wasted_tokens : 0, f.ThrottleLevel()};
     for (const auto& [user, days] : flag_marks)
-      if (int level = ThrottleLevelLocked(user, today); level > 0) throttled.emplace_back(user, level);
+      if (int level = ThrottleLevelLocked(user, today); level > 0)
+        throttled.emplace_back(user, level);
   }
   // Audited and alerted when first set: restoring them is not news.
   for (const auto& [user, level] : throttled) governor->RestoreThrottle(user, level);
@@ -255,8 +270,9 @@ void App::Stop() {
 
 Status App::Impl::StartGateway() {
   if (cfg.toml == nullptr) return Status::OK();
-  BR_ASSIGN_OR_RETURN(gateway::GatewayConfig gc,
-                      gateway::ParseGatewayConfig(*cfg.toml, [](const char* n) { return std::getenv(n); }));
+  BR_ASSIGN_OR_RETURN(
+      gateway::GatewayConfig gc,
+      gateway::ParseGatewayConfig(*cfg.toml, [](const char* n) { return std::getenv(n); }));
   if (!gc.enabled) return Status::OK();
   // Usage the gateway read goes in as any other event: durable, on the
   // boards, and counted once with its settle (same event id).
@@ -268,7 +284,8 @@ Status App::Impl::StartGateway() {
       if (!r.ok()) log::Warn("gateway.ingest", {{"error", r.status().message()}});
     });
   };
-  gateway = std::make_unique<gateway::Gateway>(std::move(gc), *governor, prices, *clock, std::move(sink));
+  gateway =
+      std::make_unique<gateway::Gateway>(std::move(gc), *governor, prices, *clock, std::move(sink));
   BR_RETURN_IF_ERROR(gateway->Start());
   gateway->RegisterRoutes(router);
   return Status::OK();
@@ -295,9 +312,10 @@ void App::Impl::Tick() {
     }
     std::unordered_map<std::string, std::pair<uint64_t, std::string>> built;
     for (auto& s : snapshot) {
-      std::string key = std::string(engine::EntityName(s.query.entity)) + "/" + engine::WindowName(s.query.window) +
-                        "/" + engine::MetricName(s.query.metric) + "/" + std::to_string(s.query.limit) + "/" +
-                        std::to_string(s.query.offset) + "/" + s.query.search;
+      std::string key = std::string(engine::EntityName(s.query.entity)) + "/" +
+                        engine::WindowName(s.query.window) + "/" +
+                        engine::MetricName(s.query.metric) + "/" + std::to_string(s.query.limit) +
+                        "/" + std::to_string(s.query.offset) + "/" + s.query.search;
       auto it = built.find(key);
       if (it == built.end()) {
         auto b = engine->Leaderboard(s.query);
@@ -324,7 +342,8 @@ void App::Impl::Tick() {
     }
     if (now - last_purge > kHourMs) {
       last_purge = now;
-      log::IfError(store->Purge(now - cfg.raw_retention_days * kDayMs).status(), "store.purge_failed");
+      log::IfError(store->Purge(now - cfg.raw_retention_days * kDayMs).status(),
+                   "store.purge_failed");
     }
   }
 }
@@ -344,11 +363,12 @@ model::PriceBook& App::prices() { return impl_->prices; }
 Status App::ReloadPrices() { return impl_->ReloadPrices(); }
 const Config& App::config() const { return impl_->cfg; }
 
-Result<std::string> CreateApiKey(store::Store& store, const std::string& role, const std::string& label,
-                                 const std::string& user, TimeMs now, const std::string& team,
-                                 const std::string& project) {
+Result<std::string> CreateApiKey(store::Store& store, const std::string& role,
+                                 const std::string& label, const std::string& user, TimeMs now,
+                                 const std::string& team, const std::string& project) {
   BR_RETURN_IF_ERROR(http::ParseRole(role).status());
-  if (role == "self" && user.empty()) return Status::InvalidArgument("a key with role self needs --user");
+  if (role == "self" && user.empty())
+    return Status::InvalidArgument("a key with role self needs --user");
   if (role == "gateway" && user.empty()) {
     return Status::InvalidArgument("a key with role gateway needs --user (whose usage it is)");
   }

@@ -35,7 +35,7 @@ class Router;
 namespace burnrate::detect {
 class DetectionEngine;
 struct DetectConfig;
-}
+}  // namespace burnrate::detect
 namespace burnrate::govern {
 class Governor;
 }
@@ -49,7 +49,7 @@ class App {
 
   Status Start();         // recover, then serve
   Status StartOffline();  // recover and start the committer, no HTTP (CLI --db)
-  void Stop();     // idempotent
+  void Stop();            // idempotent
   uint16_t port() const;
   // The HTTP connection cap in force (Config::max_connections, or lower to
   // fit the open-file limit); 0 before Start().
@@ -84,8 +84,8 @@ Result<detect::DetectConfig> DetectionConfig(const Config& cfg);
 // Creates an API key in the store; returns the secret (shown once). A key of
 // role self needs `user`; a gateway key needs `user` and may name the team
 // and project its usage counts for.
-Result<std::string> CreateApiKey(store::Store& store, const std::string& role, const std::string& label,
-                                 const std::string& user, TimeMs now, const std::string& team = "",
-                                 const std::string& project = "");
+Result<std::string> CreateApiKey(store::Store& store, const std::string& role,
+                                 const std::string& label, const std::string& user, TimeMs now,
+                                 const std::string& team = "", const std::string& project = "");
 
 }  // namespace burnrate::app

@@ -14,8 +14,8 @@
 #include "app/checkpointer.h"
 #include "app/key_auth.h"
 #include "app/pseudonyms.h"
-#include "detect/detect.h"
 #include "common/json_writer.h"
+#include "detect/detect.h"
 #include "engine/engine.h"
 #include "gateway/gateway.h"
 #include "govern/govern.h"
@@ -79,7 +79,7 @@ struct App::Impl {
   std::atomic<int64_t> http_requests{0}, http_errors{0}, ingest_requests{0};
   // Price reloads for /metrics; the last error for GET /v1/prices.
   std::atomic<int64_t> price_reloads{0}, price_reload_errors{0};
-  std::mutex price_mu;          // guards last_price_error
+  std::mutex price_mu;  // guards last_price_error
   std::string last_price_error;
 
   // The ticker thread: board refresh, SSE fan-out, retention.

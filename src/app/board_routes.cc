@@ -188,14 +188,21 @@ std::string App::Impl::ProfileJson(engine::Entity e, const engine::Profile& p) {
     w.Key(engine::WindowName(win)).BeginObject();
     WriteCounters(w, p.windows[int(win)]);
     static constexpr engine::Metric kRanked[] = {engine::Metric::kTokens, engine::Metric::kValue,
-                                                 engine::Metric::kEfficiency, engine::Metric::kHonest};
+                                                 engine::Metric::kEfficiency,
+                                                 engine::Metric::kHonest};
     auto ranks = engine->Ranks(e, win, p.id, kRanked);
     w.Key("efficiency");
-    if (ranks.ok() && (*ranks)[2].rank > 0) w.Double((*ranks)[2].efficiency); else w.Null();
+    if (ranks.ok() && (*ranks)[2].rank > 0)
+      w.Double((*ranks)[2].efficiency);
+    else
+      w.Null();
     w.Key("ranks").BeginObject();
     for (size_t k = 0; k < 4; ++k) {
       w.Key(engine::MetricName(kRanked[k]));
-      if (ranks.ok()) WriteRank(w, (*ranks)[k]); else w.Null();
+      if (ranks.ok())
+        WriteRank(w, (*ranks)[k]);
+      else
+        w.Null();
     }
     w.EndObject().EndObject();
   }

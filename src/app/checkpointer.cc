@@ -62,23 +62,27 @@ int64_t Checkpointer::Load() {
   if (c->through.seq <= 0) return Ignore(path_, "no block position");
   Result<store::BlockMark> block = store_.FindBlock(c->through.seq);
   if (!block.ok() || !(*block == c->through))
-    return Ignore(path_, "block " + std::to_string(c->through.seq) +
-                             " is not the one the checkpoint counted (another or an older database?)");
+    return Ignore(path_,
+                  "block " + std::to_string(c->through.seq) +
+                      " is not the one the checkpoint counted (another or an older database?)");
   Result<int64_t> purged = store_.PurgedThrough();
   if (!purged.ok()) return Ignore(path_, purged.status().message());
-  if (*purged >= c->through.seq) return Ignore(path_, "retention purged blocks after the checkpoint");
+  if (*purged >= c->through.seq)
+    return Ignore(path_, "retention purged blocks after the checkpoint");
   Status st = engine_.RestoreState(c->payload);
   if (!st.ok()) return Ignore(path_, st.message());
   {
     std::lock_guard lock(write_mu_);
     last_seq_ = c->through.seq;
   }
-  log::Info("checkpoint.loaded",
-            {{"path", path_},
-             {"seq", c->through.seq},
-             {"events", engine_.events_applied()},
-             {"bytes", int64_t(c->payload.size())},
-             {"ms", int64_t(std::chrono::duration<double, std::milli>(SteadyClock::now() - t0).count())}});
+  log::Info(
+      "checkpoint.loaded",
+      {{"path", path_},
+       {"seq", c->through.seq},
+       {"events", engine_.events_applied()},
+       {"bytes", int64_t(c->payload.size())},
+       {"ms",
+        int64_t(std::chrono::duration<double, std::milli>(SteadyClock::now() - t0).count())}});
   return c->through.seq;
 }
 
@@ -104,7 +108,8 @@ Status Checkpointer::Write() {
   }
   last_seq_ = c.through.seq;
   stats_.written++;
-  stats_.last_seq = c.through.seq, stats_.last_bytes = int64_t(c.payload.size()), stats_.last_seconds = seconds;
+  stats_.last_seq = c.through.seq, stats_.last_bytes = int64_t(c.payload.size()),
+  stats_.last_seconds = seconds;
   log::Info("checkpoint.written", {{"path", path_},
                                    {"seq", c.through.seq},
                                    {"bytes", int64_t(c.payload.size())},

@@ -41,8 +41,8 @@ namespace burnrate::app {
 
 class Checkpointer {
  public:
-  Checkpointer(std::string path, engine::Engine& engine, ingest::Ingestor& ingestor, store::Store& store,
-               const Clock& clock);
+  Checkpointer(std::string path, engine::Engine& engine, ingest::Ingestor& ingestor,
+               store::Store& store, const Clock& clock);
   ~Checkpointer();
 
   // Loads the checkpoint at `path` into the engine if it is valid for this

@@ -33,7 +33,8 @@ Result<Config> LoadConfig(const std::string& path) {
     t = toml::parse_file(path);
   } catch (const toml::parse_error& e) {
     const auto& src = e.source();
-    return Status::InvalidArgument(path + ":" + std::to_string(src.begin.line) + ": " + std::string(e.description()));
+    return Status::InvalidArgument(path + ":" + std::to_string(src.begin.line) + ": " +
+                                   std::string(e.description()));
   }
   // A key present with the wrong type is an error naming it and its line,
   // not a silent fall-back to the default.
@@ -41,13 +42,15 @@ Result<Config> LoadConfig(const std::string& path) {
   auto wrong = [&](const char* key, const char* want) {
     if (!err.ok()) return;
     auto node = t.at_path(key);
-    err = Status::InvalidArgument(path + ":" + std::to_string(node.node()->source().begin.line) + ": " + key +
-                                  " must be " + want);
+    err = Status::InvalidArgument(path + ":" + std::to_string(node.node()->source().begin.line) +
+                                  ": " + key + " must be " + want);
   };
   auto str = [&](const char* key, std::string* out) {
     if (!t.at_path(key)) return;
-    if (auto v = t.at_path(key).value<std::string>()) *out = *v;
-    else wrong(key, "a string");
+    if (auto v = t.at_path(key).value<std::string>())
+      *out = *v;
+    else
+      wrong(key, "a string");
   };
   auto num = [&](const char* key, auto* out) {
     if (!t.at_path(key)) return;
@@ -74,36 +77,45 @@ Result<Config> LoadConfig(const std::string& path) {
   str("prices.file", &c.prices_file);
   str("identity.file", &c.identity_file);
   if (t.at_path("server.access_log")) {
-    if (auto v = t.at_path("server.access_log").value<bool>()) c.access_log = *v;
-    else wrong("server.access_log", "true or false");
+    if (auto v = t.at_path("server.access_log").value<bool>())
+      c.access_log = *v;
+    else
+      wrong("server.access_log", "true or false");
   }
   if (t.at_path("boards.pseudonymous")) {
-    if (auto v = t.at_path("boards.pseudonymous").value<bool>()) c.pseudonymous = *v;
-    else wrong("boards.pseudonymous", "true or false");
+    if (auto v = t.at_path("boards.pseudonymous").value<bool>())
+      c.pseudonymous = *v;
+    else
+      wrong("boards.pseudonymous", "true or false");
   }
   num("detection.score_interval_seconds", &c.detection_interval_s);
-  if (c.detection_interval_s < 1) return Status::InvalidArgument(path + ": detection.score_interval_seconds must be at least 1");
+  if (c.detection_interval_s < 1)
+    return Status::InvalidArgument(path + ": detection.score_interval_seconds must be at least 1");
   num("ingest.max_tokens", &c.limits.max_tokens);
   int64_t minutes = c.limits.max_future_ms / kMinuteMs;
   num("ingest.max_future_minutes", &minutes);
   c.limits.max_future_ms = minutes * kMinuteMs;
   c.limits.retention_ms = c.raw_retention_days * kDayMs;
   if (!err.ok()) return err;
-  if (c.http_threads < 1 || c.http_threads > 256) return Status::InvalidArgument(path + ": server.threads must be 1..256");
+  if (c.http_threads < 1 || c.http_threads > 256)
+    return Status::InvalidArgument(path + ": server.threads must be 1..256");
   BR_RETURN_IF_ERROR(CheckServerLimits(c, path + ": server."));
   if (c.max_decompressed_bytes < 1) {
     return Status::InvalidArgument(path + ": server.max_decompressed_bytes must be at least 1");
   }
   if (c.checkpoint_interval_s < 0)
-    return Status::InvalidArgument(path + ": store.checkpoint_interval_seconds must be 0 (off) or more");
-  if (c.raw_retention_days < 8) return Status::InvalidArgument(path + ": store.raw_retention_days must be at least 8");
+    return Status::InvalidArgument(path +
+                                   ": store.checkpoint_interval_seconds must be 0 (off) or more");
+  if (c.raw_retention_days < 8)
+    return Status::InvalidArgument(path + ": store.raw_retention_days must be at least 8");
   c.toml = std::make_shared<toml::table>(std::move(t));
   return c;
 }
 
 Status SplitHostPort(const std::string& s, std::string* host, uint16_t* port) {
   size_t colon = s.rfind(':');
-  if (colon == std::string::npos) return Status::InvalidArgument("--listen must be HOST:PORT, got '" + s + "'");
+  if (colon == std::string::npos)
+    return Status::InvalidArgument("--listen must be HOST:PORT, got '" + s + "'");
   *host = s.substr(0, colon);
   int p = 0;
   try {
@@ -111,7 +123,8 @@ Status SplitHostPort(const std::string& s, std::string* host, uint16_t* port) {
   } catch (...) {
     p = -1;
   }
-  if (p < 0 || p > 65535) return Status::InvalidArgument("--listen port must be 0..65535, got '" + s + "'");
+  if (p < 0 || p > 65535)
+    return Status::InvalidArgument("--listen port must be 0..65535, got '" + s + "'");
   *port = uint16_t(p);
   if (host->empty()) *host = "0.0.0.0";
   return Status::OK();

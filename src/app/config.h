@@ -31,19 +31,19 @@ struct Config {
   // "Limits"): no more than the 256 MiB body limit, and small enough that a
   // compression bomb costs little.
   int64_t max_decompressed_bytes = 64 << 20;
-  std::string web_dir;          // development: dashboard dir on disk; empty = the one compiled in
+  std::string web_dir;  // development: dashboard dir on disk; empty = the one compiled in
   std::string timezone = "UTC";
   int64_t board_refresh_ms = 250;
-  int64_t raw_retention_days = 90;   // raw events; rollups are kept forever
+  int64_t raw_retention_days = 90;  // raw events; rollups are kept forever
   // Engine checkpoints (<db>.checkpoint) for fast restarts: how often one
   // is written; 0: never (an existing one is still loaded when valid).
   int64_t checkpoint_interval_s = 300;
-  std::string prices_file;      // LiteLLM-format overlay
-  std::string identity_file;    // CSV or JSON
-  bool pseudonymous = false;    // boards show stable aliases instead of ids
+  std::string prices_file;            // LiteLLM-format overlay
+  std::string identity_file;          // CSV or JSON
+  bool pseudonymous = false;          // boards show stable aliases instead of ids
   int64_t detection_interval_s = 60;  // how often today's users are re-scored
   ingest::Limits limits;
-  std::string config_path;      // where it came from, if a file
+  std::string config_path;            // where it came from, if a file
   std::shared_ptr<toml::table> toml;  // the whole file, for other layers' sections
 };
 

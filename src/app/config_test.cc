@@ -3,18 +3,18 @@
 #include "app/config.h"
 
 #include <gtest/gtest.h>
+#include <toml++/toml.h>
 #include <unistd.h>
 
 #include <fstream>
-
-#include <toml++/toml.h>
 
 namespace burnrate::app {
 namespace {
 
 std::string Write(const std::string& text) {
   static int n = 0;
-  std::string path = testing::TempDir() + "/config_test_" + std::to_string(getpid()) + "_" + std::to_string(++n) + ".toml";
+  std::string path = testing::TempDir() + "/config_test_" + std::to_string(getpid()) + "_" +
+                     std::to_string(++n) + ".toml";
   std::ofstream(path) << text;
   return path;
 }

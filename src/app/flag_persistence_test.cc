@@ -25,7 +25,8 @@ constexpr TimeMs kDay0 = kDay * kDayMs;
 model::Event Ev(const std::string& user, TimeMs ts, const std::string& session, int n) {
   model::Event e;
   e.id = user + "-" + std::to_string(n);
-  e.user = user, e.team = "core", e.ts = ts, e.received = ts, e.session = session, e.client = user + "-ws";
+  e.user = user, e.team = "core", e.ts = ts, e.received = ts, e.session = session,
+  e.client = user + "-ws";
   e.model = "claude-sonnet-4";
   e.tokens.input = 500, e.tokens.output = 300, e.tokens.cache_read = 30000;
   return e;
@@ -50,7 +51,8 @@ std::vector<model::Event> Org() {
   }
   for (const char* bot : {"looper", "looper2"}) {
     int n = 0;
-    for (TimeMs t = kDay0; t < kDay0 + 22 * kHourMs; t += 45 * kSecondMs) evs.push_back(Ev(bot, t, "loop", n++));
+    for (TimeMs t = kDay0; t < kDay0 + 22 * kHourMs; t += 45 * kSecondMs)
+      evs.push_back(Ev(bot, t, "loop", n++));
   }
   return evs;
 }
@@ -58,8 +60,9 @@ std::vector<model::Event> Org() {
 class FlagPersistenceTest : public testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::path(testing::TempDir()) / ("flag_persistence_" + std::to_string(getpid()) + "_" +
-                                           testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = fs::path(testing::TempDir()) /
+           ("flag_persistence_" + std::to_string(getpid()) + "_" +
+            testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
     fs::create_directories(dir_);
     Open();
@@ -113,10 +116,16 @@ TEST_F(FlagPersistenceTest, ReviewsSurviveRestartAndKeepFeedingThrottleAndHonest
   Ingest(Org());
   auto flags = app_->detection().ScoreDay(kDay);
   ASSERT_EQ(flags.size(), 2u);
-  std::string confirmed = detect::FlagId("looper", kDay), dismissed = detect::FlagId("looper2", kDay);
+  std::string confirmed = detect::FlagId("looper", kDay),
+              dismissed = detect::FlagId("looper2", kDay);
   EXPECT_EQ(app_->governor().ThrottleLevel("looper"), 1);  // high confidence, unreviewed
-  ASSERT_TRUE(app_->detection().Review(confirmed, detect::ReviewState::kConfirmed, "owner admitted it", "root").ok());
-  ASSERT_TRUE(app_->detection().Review(dismissed, detect::ReviewState::kDismissed, "sanctioned soak test", "root").ok());
+  ASSERT_TRUE(app_->detection()
+                  .Review(confirmed, detect::ReviewState::kConfirmed, "owner admitted it", "root")
+                  .ok());
+  ASSERT_TRUE(
+      app_->detection()
+          .Review(dismissed, detect::ReviewState::kDismissed, "sanctioned soak test", "root")
+          .ok());
   EXPECT_EQ(app_->governor().ThrottleLevel("looper"), 2);
   EXPECT_EQ(app_->governor().ThrottleLevel("looper2"), 0);
   int64_t waste = app_->detection().flags().Get(confirmed)->wasted_tokens;
@@ -143,8 +152,8 @@ TEST_F(FlagPersistenceTest, ReviewsSurviveRestartAndKeepFeedingThrottleAndHonest
   // Throttles restored at start-up were audited (and alerted) when first
   // set: restarts add no entries.
   Open();
-  app_->Stop();  // flushes the audit writer
-  EXPECT_EQ(Audit("user:looper").size(), 2u);  // flagged (level 1), confirmed (level 2)
+  app_->Stop();                                 // flushes the audit writer
+  EXPECT_EQ(Audit("user:looper").size(), 2u);   // flagged (level 1), confirmed (level 2)
   EXPECT_EQ(Audit("user:looper2").size(), 2u);  // flagged, dismissed
 }
 

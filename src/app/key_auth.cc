@@ -10,7 +10,9 @@ namespace burnrate::app {
 KeyAuth::KeyAuth(store::Store& store, const Clock& clock, TimeMs ttl_ms)
     : store_(store), clock_(clock), ttl_ms_(ttl_ms) {}
 
-Result<KeyIdentity> KeyAuth::Authenticate(std::string_view secret) { return AuthenticateHash(Sha256Hex(secret)); }
+Result<KeyIdentity> KeyAuth::Authenticate(std::string_view secret) {
+  return AuthenticateHash(Sha256Hex(secret));
+}
 
 Result<KeyIdentity> KeyAuth::AuthenticateHash(const std::string& hash) {
   TimeMs now = clock_.NowMs();
@@ -19,7 +21,8 @@ Result<KeyIdentity> KeyAuth::AuthenticateHash(const std::string& hash) {
     auto it = cache_.find(hash);
     if (it != cache_.end()) {
       // A clock that steps back must not extend trust either.
-      if (now >= it->second.checked_at && now - it->second.checked_at < ttl_ms_) return it->second.who;
+      if (now >= it->second.checked_at && now - it->second.checked_at < ttl_ms_)
+        return it->second.who;
       cache_.erase(it);
     }
   }
@@ -39,7 +42,8 @@ Result<KeyIdentity> KeyAuth::Lookup(const std::string& hash) {
   who.role = role;
   who.principal = k->role == "self" ? k->user : k->id;
   who.key_hash = hash;
-  if (role == http::Role::kGateway) who.user = k->user, who.team = k->team, who.project = k->project;
+  if (role == http::Role::kGateway)
+    who.user = k->user, who.team = k->team, who.project = k->project;
   return who;
 }
 

@@ -6,10 +6,12 @@
 namespace burnrate::app {
 namespace {
 
-constexpr const char* kAdjectives[] = {"amber", "brisk", "calm",  "deft",  "eager",  "fierce", "gentle", "hasty",
-                                       "ivory", "jolly", "keen",  "lucid", "mellow", "nimble", "opal",   "plucky"};
-constexpr const char* kAnimals[] = {"otter", "falcon", "lynx",  "heron", "badger", "marten", "ibex",   "puffin",
-                                    "gecko", "bison",  "raven", "tapir", "koala",  "quokka", "serval", "wren"};
+constexpr const char* kAdjectives[] = {"amber",  "brisk",  "calm",  "deft",  "eager", "fierce",
+                                       "gentle", "hasty",  "ivory", "jolly", "keen",  "lucid",
+                                       "mellow", "nimble", "opal",  "plucky"};
+constexpr const char* kAnimals[] = {"otter", "falcon", "lynx",   "heron", "badger", "marten",
+                                    "ibex",  "puffin", "gecko",  "bison", "raven",  "tapir",
+                                    "koala", "quokka", "serval", "wren"};
 constexpr char kBase32[] = "abcdefghijkmnpqrstuvwxyz23456789";  // no l, o, 0, 1
 
 // "adjective-animal-" and then `chars` base-32 digits, from the MAC's bytes.

@@ -16,7 +16,7 @@ TEST(PseudonymsTest, StableAndKeyedBySecret) {
   std::string x = a.Alias("ada@corp");
   EXPECT_EQ(x, a.Alias("ada@corp"));
   EXPECT_EQ(x, Pseudonyms(std::string(64, 'a')).Alias("ada@corp"));  // same secret, same alias
-  EXPECT_NE(x, b.Alias("ada@corp"));                                  // another install, another alias
+  EXPECT_NE(x, b.Alias("ada@corp"));  // another install, another alias
   EXPECT_EQ(x.find("ada"), std::string::npos);
   // adjective-animal-ten base-32 digits
   EXPECT_EQ(std::count(x.begin(), x.end(), '-'), 2) << x;
@@ -26,7 +26,8 @@ TEST(PseudonymsTest, StableAndKeyedBySecret) {
 TEST(PseudonymsTest, NoCollisionsAmong100kUsers) {
   Pseudonyms p(std::string(64, '7'));
   std::unordered_set<std::string> seen;
-  for (int i = 0; i < 100'000; ++i) seen.insert(p.Alias("user" + std::to_string(i) + "@corp.example"));
+  for (int i = 0; i < 100'000; ++i)
+    seen.insert(p.Alias("user" + std::to_string(i) + "@corp.example"));
   EXPECT_EQ(seen.size(), 100'000u);
 }
 

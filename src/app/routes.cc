@@ -24,11 +24,20 @@ void WriteCounters(JsonWriter& w, const engine::Counters& c) {
   w.Key("edits_accepted").Int(c.edits_accepted);
   w.Key("edits_rejected").Int(c.edits_rejected);
   w.Key("edit_acceptance");
-  if (c.EditAcceptance() >= 0) w.Double(c.EditAcceptance()); else w.Null();
+  if (c.EditAcceptance() >= 0)
+    w.Double(c.EditAcceptance());
+  else
+    w.Null();
   w.Key("cost_per_outcome_usd");
-  if (c.outcomes > 0) w.Double(double(c.cost_nanos) / 1e9 / double(c.outcomes)); else w.Null();
+  if (c.outcomes > 0)
+    w.Double(double(c.cost_nanos) / 1e9 / double(c.outcomes));
+  else
+    w.Null();
   w.Key("value_per_mtok");
-  if (c.Total() > 0) w.Double(c.value / (double(c.Total()) / 1e6)); else w.Null();
+  if (c.Total() > 0)
+    w.Double(c.value / (double(c.Total()) / 1e6));
+  else
+    w.Null();
   // Part of cost_usd is a family price's estimate, or some tokens had no
   // price at all (docs/pricing.md).
   w.Key("cost_estimated").Bool(c.cost_estimated);
@@ -51,8 +60,8 @@ Result<int64_t> IntParam(const Request& r, const char* name, int64_t def, int64_
     if (used == v.size() && n >= lo && n <= hi) return n;
   } catch (...) {
   }
-  return Status::InvalidArgument(std::string(name) + " must be an integer in [" + std::to_string(lo) + ", " +
-                                 std::to_string(hi) + "]");
+  return Status::InvalidArgument(std::string(name) + " must be an integer in [" +
+                                 std::to_string(lo) + ", " + std::to_string(hi) + "]");
 }
 
 Result<TimeMs> TimeParam(const Request& r, const char* name, TimeMs def) {
@@ -87,7 +96,10 @@ std::string App::Impl::BoardJson(const engine::Board& b) const {
     w.BeginObject();
     w.Key("rank").Int(e.rank);
     w.Key("prev_rank");
-    if (e.prev_rank > 0) w.Int(e.prev_rank); else w.Null();
+    if (e.prev_rank > 0)
+      w.Int(e.prev_rank);
+    else
+      w.Null();
     w.Key("id").String(alias ? Alias(e.id) : e.id);
     if (!e.team.empty()) w.Key("team").String(e.team);
     if (!e.org.empty()) w.Key("org").String(e.org);
@@ -133,7 +145,8 @@ static std::string IngestAnswerJson(const ingest::IngestResult& res) {
   w.Key("rejected_total").Int(res.rejected_total);
   w.Key("rejected_by_error").BeginObject();
   for (size_t k = 0; k < ingest::kRejectKinds; ++k) {
-    if (res.rejected_by_kind[k]) w.Key(ingest::RejectKindName(ingest::RejectKind(k))).Int(res.rejected_by_kind[k]);
+    if (res.rejected_by_kind[k])
+      w.Key(ingest::RejectKindName(ingest::RejectKind(k))).Int(res.rejected_by_kind[k]);
   }
   w.EndObject().EndObject();
   return w.Take();
@@ -160,7 +173,8 @@ void App::Impl::RegisterRoutes() {
   RegisterBoardRoutes();
   RegisterPriceRoutes();
 
-  router.AddSync("GET", "/healthz", Role::kNone, [](Request&) { return Response::Json("{\"status\":\"ok\"}"); });
+  router.AddSync("GET", "/healthz", Role::kNone,
+                 [](Request&) { return Response::Json("{\"status\":\"ok\"}"); });
   // Ready, or 503: recovering, shutting down, or degraded while commits
   // fail (a full disk), so a load balancer sends ingest elsewhere.
   router.AddSync("GET", "/readyz", Role::kNone, [this](Request&) {
@@ -177,7 +191,12 @@ void App::Impl::RegisterRoutes() {
   });
   router.AddSync("GET", "/v1/whoami", Role::kAnyKey, [](Request& r) {
     JsonWriter w;
-    w.BeginObject().Key("role").String(http::RoleName(r.role)).Key("principal").String(r.principal).EndObject();
+    w.BeginObject()
+        .Key("role")
+        .String(http::RoleName(r.role))
+        .Key("principal")
+        .String(r.principal)
+        .EndObject();
     return Response::Json(w.Take());
   });
 
@@ -187,15 +206,17 @@ void App::Impl::RegisterRoutes() {
     ingest_requests++;
     auto encoding = ingest::ParseEncoding(r.Header("content-encoding"));
     if (!encoding.ok()) return respond(ErrorResponse(encoding.status(), "Content-Encoding"));
-    size_t max_decoded = *encoding == ingest::Encoding::kIdentity ? SIZE_MAX : size_t(cfg.max_decompressed_bytes);
-    ingestor->SubmitBody(std::move(r.body), *encoding, max_decoded, [respond](Result<ingest::IngestResult> res) {
-      if (!res.ok()) {
-        bool body_error = res.status().code() == Status::Code::kInvalidArgument ||
-                          res.status().code() == Status::Code::kTooLarge;
-        return respond(ErrorResponse(res.status(), body_error ? "Content-Encoding" : ""));
-      }
-      respond(Response::Json(IngestAnswerJson(*res)));
-    });
+    size_t max_decoded =
+        *encoding == ingest::Encoding::kIdentity ? SIZE_MAX : size_t(cfg.max_decompressed_bytes);
+    ingestor->SubmitBody(
+        std::move(r.body), *encoding, max_decoded, [respond](Result<ingest::IngestResult> res) {
+          if (!res.ok()) {
+            bool body_error = res.status().code() == Status::Code::kInvalidArgument ||
+                              res.status().code() == Status::Code::kTooLarge;
+            return respond(ErrorResponse(res.status(), body_error ? "Content-Encoding" : ""));
+          }
+          respond(Response::Json(IngestAnswerJson(*res)));
+        });
   });
 
   router.AddSync("GET", "/v1/leaderboard", Role::kSelf, [this](Request& r) {
@@ -215,54 +236,72 @@ void App::Impl::RegisterRoutes() {
     std::string first = b.ok() ? BoardJson(*b) : "{}";
     uint64_t v = b.ok() ? b->version : 0;
     std::string key_hash = r.caller.key_hash;  // set by the Router from the key it authenticated
-    return Response::Stream([this, q = *q, first, v, key_hash](std::shared_ptr<http::SseChannel> ch) {
-      ch->Send("leaderboard", first);
-      std::lock_guard lock(subs_mu);
-      subs.push_back({std::move(ch), key_hash, q, v});
-    });
+    return Response::Stream(
+        [this, q = *q, first, v, key_hash](std::shared_ptr<http::SseChannel> ch) {
+          ch->Send("leaderboard", first);
+          std::lock_guard lock(subs_mu);
+          subs.push_back({std::move(ch), key_hash, q, v});
+        });
   });
 
-  for (engine::Entity ent : {engine::Entity::kUser, engine::Entity::kTeam, engine::Entity::kOrg, engine::Entity::kProject, engine::Entity::kModel}) {
-  std::string path = std::string("/v1/") + engine::EntityName(ent) + "s/{id}/usage";
-  router.AddSync("GET", path, ent == engine::Entity::kUser ? Role::kSelf : Role::kViewer, [this, ent](Request& r) {
-    const std::string& user = r.params["id"];  // the entity's id
-    if (r.role == Role::kSelf && r.principal != user) {
-      return ErrorResponse(Status::PermissionDenied("a self key may only read its own usage"));
-    }
-    TimeMs now = clock->NowMs();
-    auto from = TimeParam(r, "from", now - 7 * kDayMs);
-    if (!from.ok()) return ErrorResponse(from.status(), "from");
-    auto to = TimeParam(r, "to", now + kHourMs);
-    if (!to.ok()) return ErrorResponse(to.status(), "to");
-    auto gran = r.Query("granularity", "hour");
-    if (gran != "hour" && gran != "day") {
-      return ErrorResponse(Status::InvalidArgument("granularity must be hour or day"), "granularity");
-    }
-    auto s = engine->Usage(ent, user, {*from, *to},
-                           gran == "day" ? engine::Granularity::kDay : engine::Granularity::kHour);
-    if (!s.ok()) return ErrorResponse(s.status());
-    JsonWriter w;
-    w.BeginObject().Key(engine::EntityName(ent)).String(user).Key("team").String(s->team).Key("org").String(s->org);
-    w.Key("granularity").String(gran).Key("from").String(FormatRfc3339(*from)).Key("to").String(FormatRfc3339(*to));
-    w.Key("series").BeginArray();
-    for (const auto& p : s->points) {
-      w.BeginObject().Key("t").String(FormatRfc3339(p.t));
-      WriteCounters(w, p.c);
-      w.EndObject();
-    }
-    w.EndArray();
-    w.Key("totals").BeginObject();
-    WriteCounters(w, s->totals);
-    w.EndObject();
-    w.Key("by_model").BeginArray();
-    for (const auto& [m, c] : s->by_model) {
-      w.BeginObject().Key("model").String(m);
-      WriteCounters(w, c);
-      w.EndObject();
-    }
-    w.EndArray().EndObject();
-    return Response::Json(w.Take());
-  });
+  for (engine::Entity ent : {engine::Entity::kUser, engine::Entity::kTeam, engine::Entity::kOrg,
+                             engine::Entity::kProject, engine::Entity::kModel}) {
+    std::string path = std::string("/v1/") + engine::EntityName(ent) + "s/{id}/usage";
+    router.AddSync(
+        "GET", path, ent == engine::Entity::kUser ? Role::kSelf : Role::kViewer,
+        [this, ent](Request& r) {
+          const std::string& user = r.params["id"];  // the entity's id
+          if (r.role == Role::kSelf && r.principal != user) {
+            return ErrorResponse(
+                Status::PermissionDenied("a self key may only read its own usage"));
+          }
+          TimeMs now = clock->NowMs();
+          auto from = TimeParam(r, "from", now - 7 * kDayMs);
+          if (!from.ok()) return ErrorResponse(from.status(), "from");
+          auto to = TimeParam(r, "to", now + kHourMs);
+          if (!to.ok()) return ErrorResponse(to.status(), "to");
+          auto gran = r.Query("granularity", "hour");
+          if (gran != "hour" && gran != "day") {
+            return ErrorResponse(Status::InvalidArgument("granularity must be hour or day"),
+                                 "granularity");
+          }
+          auto s =
+              engine->Usage(ent, user, {*from, *to},
+                            gran == "day" ? engine::Granularity::kDay : engine::Granularity::kHour);
+          if (!s.ok()) return ErrorResponse(s.status());
+          JsonWriter w;
+          w.BeginObject()
+              .Key(engine::EntityName(ent))
+              .String(user)
+              .Key("team")
+              .String(s->team)
+              .Key("org")
+              .String(s->org);
+          w.Key("granularity")
+              .String(gran)
+              .Key("from")
+              .String(FormatRfc3339(*from))
+              .Key("to")
+              .String(FormatRfc3339(*to));
+          w.Key("series").BeginArray();
+          for (const auto& p : s->points) {
+            w.BeginObject().Key("t").String(FormatRfc3339(p.t));
+            WriteCounters(w, p.c);
+            w.EndObject();
+          }
+          w.EndArray();
+          w.Key("totals").BeginObject();
+          WriteCounters(w, s->totals);
+          w.EndObject();
+          w.Key("by_model").BeginArray();
+          for (const auto& [m, c] : s->by_model) {
+            w.BeginObject().Key("model").String(m);
+            WriteCounters(w, c);
+            w.EndObject();
+          }
+          w.EndArray().EndObject();
+          return Response::Json(w.Take());
+        });
   }
 
   router.AddSync("GET", "/v1/overview", Role::kViewer, [this](Request& r) {
@@ -309,7 +348,14 @@ void App::Impl::RegisterRoutes() {
     JsonWriter w;
     w.BeginArray();
     for (const auto& m : identity.List()) {
-      w.BeginObject().Key("user").String(m.user).Key("team").String(m.team).Key("org").String(m.org).EndObject();
+      w.BeginObject()
+          .Key("user")
+          .String(m.user)
+          .Key("team")
+          .String(m.team)
+          .Key("org")
+          .String(m.org)
+          .EndObject();
     }
     w.EndArray();
     return Response::Json(w.Take());
@@ -324,11 +370,15 @@ void App::Impl::RegisterRoutes() {
   router.AddSync("POST", "/v1/keys", Role::kAdmin, [this](Request& r) {
     auto q = http::ParseQuery(r.body);  // role=..&label=..&user=.. or query string
     for (auto& [k, v] : r.query) q.emplace(k, v);
-    auto secret = CreateApiKey(*store, q["role"], q["label"], q["user"], clock->NowMs(), q["team"], q["project"]);
+    auto secret = CreateApiKey(*store, q["role"], q["label"], q["user"], clock->NowMs(), q["team"],
+                               q["project"]);
     if (!secret.ok()) return ErrorResponse(secret.status(), "role");
-    Status logged = audit->AppendDurable({.actor = r.principal, .action = "key.create", .subject = "role:" + q["role"],
-                                          .reason = q["label"].empty() ? "created over the API" : q["label"],
-                                          .detail = ""});
+    Status logged =
+        audit->AppendDurable({.actor = r.principal,
+                              .action = "key.create",
+                              .subject = "role:" + q["role"],
+                              .reason = q["label"].empty() ? "created over the API" : q["label"],
+                              .detail = ""});
     if (!logged.ok()) return ErrorResponse(logged);
     JsonWriter w;
     w.BeginObject().Key("key").String(*secret).Key("role").String(q["role"]).EndObject();
@@ -340,8 +390,14 @@ void App::Impl::RegisterRoutes() {
     JsonWriter w;
     w.BeginArray();
     for (const auto& k : *keys) {
-      w.BeginObject().Key("id").String(k.id).Key("role").String(k.role).Key("label").String(k.label);
-      w.Key("user").String(k.user).Key("created").String(FormatRfc3339(k.created)).Key("revoked").Bool(k.revoked);
+      w.BeginObject().Key("id").String(k.id).Key("role").String(k.role).Key("label").String(
+          k.label);
+      w.Key("user")
+          .String(k.user)
+          .Key("created")
+          .String(FormatRfc3339(k.created))
+          .Key("revoked")
+          .Bool(k.revoked);
       w.EndObject();
     }
     w.EndArray();
@@ -351,8 +407,10 @@ void App::Impl::RegisterRoutes() {
     Status st = store->RevokeKey(r.params["id"]);
     if (!st.ok()) return ErrorResponse(st, "id");
     keys->Invalidate();
-    Status logged = audit->AppendDurable({.actor = r.principal, .action = "key.revoke",
-                                          .subject = "key:" + r.params["id"], .reason = "revoked over the API",
+    Status logged = audit->AppendDurable({.actor = r.principal,
+                                          .action = "key.revoke",
+                                          .subject = "key:" + r.params["id"],
+                                          .reason = "revoked over the API",
                                           .detail = ""});
     if (!logged.ok()) return ErrorResponse(logged);
     return Response::Json("{\"revoked\":true}");
@@ -363,8 +421,9 @@ void App::Impl::RegisterRoutes() {
 
   // The dashboard: compiled into the binary, or from disk with --web-dir
   // (development), with a fallback to index.html for client-side routes.
-  auto files = cfg.web_dir.empty() ? std::make_shared<http::StaticFiles>(http::EmbeddedDashboard())
-                                   : std::make_shared<http::StaticFiles>(std::filesystem::path(cfg.web_dir));
+  auto files = cfg.web_dir.empty()
+                   ? std::make_shared<http::StaticFiles>(http::EmbeddedDashboard())
+                   : std::make_shared<http::StaticFiles>(std::filesystem::path(cfg.web_dir));
   router.SetFallback([files](Request& r, http::Respond respond) { respond(files->Serve(r)); });
 }
 

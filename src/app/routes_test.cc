@@ -49,8 +49,9 @@ std::string Zstd(std::string_view in) {
 class RoutesTest : public testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::path(testing::TempDir()) / ("routes_test_" + std::to_string(getpid()) + "_" +
-                                           testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = fs::path(testing::TempDir()) /
+           ("routes_test_" + std::to_string(getpid()) + "_" +
+            testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
     fs::create_directories(dir_);
     Config cfg;
@@ -64,7 +65,8 @@ class RoutesTest : public testing::Test {
     for (const char* role : {"admin", "viewer", "ingest"}) {
       keys_[role] = *CreateApiKey(app_->store(), role, "test", "", SystemClock::Get().NowMs());
     }
-    keys_["self"] = *CreateApiKey(app_->store(), "self", "test", "alice", SystemClock::Get().NowMs());
+    keys_["self"] =
+        *CreateApiKey(app_->store(), "self", "test", "alice", SystemClock::Get().NowMs());
     ASSERT_TRUE(app_->Start().ok());
     ASSERT_GT(app_->port(), 0);
   }
@@ -75,8 +77,8 @@ class RoutesTest : public testing::Test {
     fs::remove_all(dir_);
   }
 
-  http::ClientResponse Send(const std::string& role, const std::string& method, const std::string& target,
-                            const std::string& body = "",
+  http::ClientResponse Send(const std::string& role, const std::string& method,
+                            const std::string& target, const std::string& body = "",
                             std::vector<std::pair<std::string, std::string>> headers = {}) {
     auto c = http::Client::Create("http://127.0.0.1:" + std::to_string(app_->port()));
     EXPECT_TRUE(c.ok());
@@ -88,9 +90,11 @@ class RoutesTest : public testing::Test {
     return r.ok() ? *r : http::ClientResponse{};
   }
 
-  static std::string Ev(const std::string& id, const std::string& user, int64_t input, const std::string& extra = "") {
-    return R"({"id":")" + id + R"(","user":")" + user + R"(","model":"claude-sonnet-4-5","input_tokens":)" +
-           std::to_string(input) + R"(,"output_tokens":10)" + extra + "}\n";
+  static std::string Ev(const std::string& id, const std::string& user, int64_t input,
+                        const std::string& extra = "") {
+    return R"({"id":")" + id + R"(","user":")" + user +
+           R"(","model":"claude-sonnet-4-5","input_tokens":)" + std::to_string(input) +
+           R"(,"output_tokens":10)" + extra + "}\n";
   }
 
   fs::path dir_;
@@ -103,7 +107,8 @@ TEST_F(RoutesTest, HealthNeedsNoKeyEverythingElseDoes) {
   auto ready = Send("", "GET", "/readyz");
   EXPECT_EQ(ready.status, 200);
   EXPECT_EQ(ready.body, "{\"status\":\"ready\"}");
-  for (const char* path : {"/metrics", "/v1/leaderboard", "/v1/users/alice/usage", "/v1/keys", "/v1/overview"}) {
+  for (const char* path :
+       {"/metrics", "/v1/leaderboard", "/v1/users/alice/usage", "/v1/keys", "/v1/overview"}) {
     auto r = Send("", "GET", path);
     EXPECT_EQ(r.status, 401) << path;
     EXPECT_NE(r.body.find("\"error\""), std::string::npos);
@@ -127,27 +132,42 @@ TEST_F(RoutesTest, RolesAreEnforced) {
 
 TEST_F(RoutesTest, IngestAnswersPerLine) {
   std::string body = Ev("e1", "alice", 100) + Ev("e2", "bob", 200) +
-                     R"({"id":"e3","user":"carol","model":"m","input_tokens":-5})" "\n" + "{broken\n" + Ev("e1", "alice", 100);
+                     R"({"id":"e3","user":"carol","model":"m","input_tokens":-5})"
+                     "\n" +
+                     "{broken\n" + Ev("e1", "alice", 100);
   auto r = Send("ingest", "POST", "/v1/events", body, {{"Content-Type", "application/x-ndjson"}});
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.content_type, "application/json");
   EXPECT_EQ(r.body.rfind(R"({"accepted":2,"duplicates":1,"rejected":[)", 0), 0u) << r.body;
-  EXPECT_NE(r.body.find(R"({"line":3,"error":"input_tokens must not be negative","field":"input_tokens","kind":"out_of_range"})"),
-            std::string::npos)
+  EXPECT_NE(
+      r.body.find(
+          R"({"line":3,"error":"input_tokens must not be negative","field":"input_tokens","kind":"out_of_range"})"),
+      std::string::npos)
       << r.body;
-  EXPECT_NE(r.body.find(R"({"line":4,"error":"line is not valid JSON)"), std::string::npos) << r.body;
-  EXPECT_NE(r.body.find(R"("rejected_total":2,"rejected_by_error":{"invalid_json":1,"out_of_range":1}})"), std::string::npos)
+  EXPECT_NE(r.body.find(R"({"line":4,"error":"line is not valid JSON)"), std::string::npos)
+      << r.body;
+  EXPECT_NE(
+      r.body.find(R"("rejected_total":2,"rejected_by_error":{"invalid_json":1,"out_of_range":1}})"),
+      std::string::npos)
       << r.body;
   auto again = Send("ingest", "POST", "/v1/events", Ev("e2", "bob", 200));
-  EXPECT_EQ(again.body, R"({"accepted":0,"duplicates":1,"rejected":[],"rejected_total":0,"rejected_by_error":{}})");
+  EXPECT_EQ(
+      again.body,
+      R"({"accepted":0,"duplicates":1,"rejected":[],"rejected_total":0,"rejected_by_error":{}})");
   EXPECT_EQ(*app_->store().CountEvents(), 2);
 }
 
 TEST_F(RoutesTest, CompressedBodies) {
-  auto g = Send("ingest", "POST", "/v1/events", Gzip(Ev("g1", "alice", 1) + Ev("g2", "alice", 1)), {{"Content-Encoding", "gzip"}});
-  EXPECT_EQ(g.body, R"({"accepted":2,"duplicates":0,"rejected":[],"rejected_total":0,"rejected_by_error":{}})");
-  auto z = Send("ingest", "POST", "/v1/events", Zstd(Ev("z1", "alice", 1)), {{"Content-Encoding", "zstd"}});
-  EXPECT_EQ(z.body, R"({"accepted":1,"duplicates":0,"rejected":[],"rejected_total":0,"rejected_by_error":{}})");
+  auto g = Send("ingest", "POST", "/v1/events", Gzip(Ev("g1", "alice", 1) + Ev("g2", "alice", 1)),
+                {{"Content-Encoding", "gzip"}});
+  EXPECT_EQ(
+      g.body,
+      R"({"accepted":2,"duplicates":0,"rejected":[],"rejected_total":0,"rejected_by_error":{}})");
+  auto z = Send("ingest", "POST", "/v1/events", Zstd(Ev("z1", "alice", 1)),
+                {{"Content-Encoding", "zstd"}});
+  EXPECT_EQ(
+      z.body,
+      R"({"accepted":1,"duplicates":0,"rejected":[],"rejected_total":0,"rejected_by_error":{}})");
   auto bad = Send("ingest", "POST", "/v1/events", "not gzip", {{"Content-Encoding", "gzip"}});
   EXPECT_EQ(bad.status, 400);
   EXPECT_NE(bad.body.find(R"("field":"Content-Encoding")"), std::string::npos);
@@ -155,13 +175,19 @@ TEST_F(RoutesTest, CompressedBodies) {
   EXPECT_EQ(br.status, 415);
   EXPECT_NE(br.body.find(R"("field":"Content-Encoding")"), std::string::npos) << br.body;
   // Content-Encoding is case-insensitive.
-  auto upper = Send("ingest", "POST", "/v1/events", Gzip(Ev("u1", "alice", 1)), {{"Content-Encoding", "GZIP"}});
+  auto upper = Send("ingest", "POST", "/v1/events", Gzip(Ev("u1", "alice", 1)),
+                    {{"Content-Encoding", "GZIP"}});
   EXPECT_EQ(upper.status, 200) << upper.body;
-  EXPECT_EQ(Send("ingest", "POST", "/v1/events", Zstd(Ev("u2", "alice", 1)), {{"Content-Encoding", "Zstd"}}).status, 200);
+  EXPECT_EQ(Send("ingest", "POST", "/v1/events", Zstd(Ev("u2", "alice", 1)),
+                 {{"Content-Encoding", "Zstd"}})
+                .status,
+            200);
   // What a body unpacks to is capped (server.max_decompressed_bytes, 64 MiB): 413 naming the limit.
-  auto bomb = Send("ingest", "POST", "/v1/events", Zstd(std::string(65 << 20, '\n')), {{"Content-Encoding", "zstd"}});
+  auto bomb = Send("ingest", "POST", "/v1/events", Zstd(std::string(65 << 20, '\n')),
+                   {{"Content-Encoding", "zstd"}});
   EXPECT_EQ(bomb.status, 413);
-  EXPECT_NE(bomb.body.find("exceeds the limit of 67108864 bytes (server.max_decompressed_bytes)"), std::string::npos)
+  EXPECT_NE(bomb.body.find("exceeds the limit of 67108864 bytes (server.max_decompressed_bytes)"),
+            std::string::npos)
       << bomb.body;
 }
 
@@ -171,24 +197,32 @@ TEST_F(RoutesTest, IngestAnswerListsTheFirstHundredRejectsAndCountsAll) {
   auto r = Send("ingest", "POST", "/v1/events", body);
   ASSERT_EQ(r.status, 200);
   EXPECT_LT(r.body.size(), 20'000u);
-  EXPECT_EQ(r.body.rfind(R"({"accepted":5000,"duplicates":0,"rejected":[{"line":1,)", 0), 0u) << r.body.substr(0, 200);
+  EXPECT_EQ(r.body.rfind(R"({"accepted":5000,"duplicates":0,"rejected":[{"line":1,)", 0), 0u)
+      << r.body.substr(0, 200);
   EXPECT_NE(r.body.find(R"({"line":199,"error")"), std::string::npos);  // the 100th
   EXPECT_EQ(r.body.find(R"({"line":201,"error")"), std::string::npos);  // the 101st is counted only
-  EXPECT_NE(r.body.find(R"("rejected_total":5000,"rejected_by_error":{"invalid_json":5000}})"), std::string::npos);
+  EXPECT_NE(r.body.find(R"("rejected_total":5000,"rejected_by_error":{"invalid_json":5000}})"),
+            std::string::npos);
 }
 
 TEST_F(RoutesTest, LeaderboardShapeAndErrors) {
   app_->identity().Upsert({"alice", "platform", "acme"});
-  Send("ingest", "POST", "/v1/events", Ev("1", "alice", 1000) + Ev("2", "bob", 5000) + Ev("3", "alice", 1000));
+  Send("ingest", "POST", "/v1/events",
+       Ev("1", "alice", 1000) + Ev("2", "bob", 5000) + Ev("3", "alice", 1000));
   auto r = Send("viewer", "GET", "/v1/leaderboard?entity=user&window=24h&metric=tokens&limit=10");
   ASSERT_EQ(r.status, 200) << r.body;
-  EXPECT_NE(r.body.find(R"("entity":"user","window":"24h","metric":"tokens")"), std::string::npos) << r.body;
-  EXPECT_NE(r.body.find(R"("total_entries":2)"), std::string::npos) << r.body;
-  EXPECT_NE(r.body.find(R"({"rank":1,"prev_rank":null,"id":"bob","team":"unassigned","org":"default","input_tokens":5000,"output_tokens":10,)"),
-            std::string::npos)
+  EXPECT_NE(r.body.find(R"("entity":"user","window":"24h","metric":"tokens")"), std::string::npos)
       << r.body;
-  EXPECT_NE(r.body.find(R"({"rank":2,"prev_rank":null,"id":"alice","team":"platform","org":"acme","input_tokens":2000,"output_tokens":20,"cache_read_tokens":0,"cache_write_tokens":0,"total_tokens":2020,"cost_usd":0.0063,"requests":2,)"),
-            std::string::npos)
+  EXPECT_NE(r.body.find(R"("total_entries":2)"), std::string::npos) << r.body;
+  EXPECT_NE(
+      r.body.find(
+          R"({"rank":1,"prev_rank":null,"id":"bob","team":"unassigned","org":"default","input_tokens":5000,"output_tokens":10,)"),
+      std::string::npos)
+      << r.body;
+  EXPECT_NE(
+      r.body.find(
+          R"({"rank":2,"prev_rank":null,"id":"alice","team":"platform","org":"acme","input_tokens":2000,"output_tokens":20,"cache_read_tokens":0,"cache_write_tokens":0,"total_tokens":2020,"cost_usd":0.0063,"requests":2,)"),
+      std::string::npos)
       << r.body;
   auto teams = Send("self", "GET", "/v1/leaderboard?entity=team&window=all&metric=cost");
   EXPECT_EQ(teams.status, 200);
@@ -201,12 +235,13 @@ TEST_F(RoutesTest, LeaderboardShapeAndErrors) {
     const char* query;
     const char* field;
   };
-  for (Bad b : {Bad{"entity=galaxy", "entity"}, Bad{"window=fortnight", "window"}, Bad{"metric=vibes", "metric"},
-                Bad{"limit=0", "limit"}, Bad{"limit=abc", "limit"}, Bad{"limit=10001", "limit"},
-                Bad{"offset=-1", "offset"}}) {
+  for (Bad b : {Bad{"entity=galaxy", "entity"}, Bad{"window=fortnight", "window"},
+                Bad{"metric=vibes", "metric"}, Bad{"limit=0", "limit"}, Bad{"limit=abc", "limit"},
+                Bad{"limit=10001", "limit"}, Bad{"offset=-1", "offset"}}) {
     auto e = Send("viewer", "GET", std::string("/v1/leaderboard?") + b.query);
     EXPECT_EQ(e.status, 400) << b.query;
-    EXPECT_NE(e.body.find(std::string(R"("field":")") + b.field + "\""), std::string::npos) << b.query << " " << e.body;
+    EXPECT_NE(e.body.find(std::string(R"("field":")") + b.field + "\""), std::string::npos)
+        << b.query << " " << e.body;
   }
 }
 
@@ -214,15 +249,25 @@ TEST_F(RoutesTest, UsageSeries) {
   TimeMs now = SystemClock::Get().NowMs();
   TimeMs hour = now / kHourMs * kHourMs;
   std::string at = R"(,"ts":)" + std::to_string(hour - 2 * kHourMs + 60000);
-  Send("ingest", "POST", "/v1/events", Ev("1", "alice", 100, at) + Ev("2", "alice", 200) + Ev("3", "bob", 1));
+  Send("ingest", "POST", "/v1/events",
+       Ev("1", "alice", 100, at) + Ev("2", "alice", 200) + Ev("3", "bob", 1));
   auto r = Send("viewer", "GET", "/v1/users/alice/usage?granularity=hour");
   ASSERT_EQ(r.status, 200) << r.body;
-  EXPECT_NE(r.body.find(R"("user":"alice","team":"unassigned","org":"default","granularity":"hour")"), std::string::npos) << r.body;
-  EXPECT_NE(r.body.find(R"({"t":")" + FormatRfc3339(hour - 2 * kHourMs) + R"(","input_tokens":100,)"), std::string::npos) << r.body;
+  EXPECT_NE(
+      r.body.find(R"("user":"alice","team":"unassigned","org":"default","granularity":"hour")"),
+      std::string::npos)
+      << r.body;
+  EXPECT_NE(
+      r.body.find(R"({"t":")" + FormatRfc3339(hour - 2 * kHourMs) + R"(","input_tokens":100,)"),
+      std::string::npos)
+      << r.body;
   EXPECT_NE(r.body.find(R"("totals":{"input_tokens":300,)"), std::string::npos) << r.body;
-  EXPECT_NE(r.body.find(R"("by_model":[{"model":"claude-sonnet-4-5","input_tokens":300)"), std::string::npos) << r.body;
-  auto day = Send("viewer", "GET", "/v1/users/alice/usage?granularity=day&from=" + FormatRfc3339(now - kDayMs) +
-                                       "&to=" + std::to_string(now + kHourMs));
+  EXPECT_NE(r.body.find(R"("by_model":[{"model":"claude-sonnet-4-5","input_tokens":300)"),
+            std::string::npos)
+      << r.body;
+  auto day = Send("viewer", "GET",
+                  "/v1/users/alice/usage?granularity=day&from=" + FormatRfc3339(now - kDayMs) +
+                      "&to=" + std::to_string(now + kHourMs));
   EXPECT_EQ(day.status, 200);
   EXPECT_NE(day.body.find(R"("totals":{"input_tokens":300,)"), std::string::npos) << day.body;
   // A window with nothing in it has empty totals.
@@ -235,11 +280,14 @@ TEST_F(RoutesTest, UsageSeries) {
   auto bad = Send("viewer", "GET", "/v1/users/alice/usage?granularity=minute");
   EXPECT_EQ(bad.status, 400);
   EXPECT_NE(bad.body.find(R"("field":"granularity")"), std::string::npos);
-  EXPECT_NE(Send("viewer", "GET", "/v1/users/alice/usage?from=yesterday").body.find(R"("field":"from")"), std::string::npos);
+  EXPECT_NE(
+      Send("viewer", "GET", "/v1/users/alice/usage?from=yesterday").body.find(R"("field":"from")"),
+      std::string::npos);
 }
 
 TEST_F(RoutesTest, MetricsArePrometheusTextWithBoundedLabels) {
-  Send("ingest", "POST", "/v1/events", Ev("1", "secret-user-name", 100) + Ev("1", "secret-user-name", 100) + "x\n");
+  Send("ingest", "POST", "/v1/events",
+       Ev("1", "secret-user-name", 100) + Ev("1", "secret-user-name", 100) + "x\n");
   auto m = Send("viewer", "GET", "/metrics");
   ASSERT_EQ(m.status, 200);
   EXPECT_EQ(m.content_type.rfind("text/plain", 0), 0u);
@@ -252,11 +300,16 @@ TEST_F(RoutesTest, MetricsArePrometheusTextWithBoundedLabels) {
 
 TEST_F(RoutesTest, MetricsEscapeLabelValues) {
   // Model names come from clients; a quote or newline must not forge series.
-  std::string evil = R"({"id":"m1","user":"u","model":"x\"} 1\nburnrate_forged 99\n#","input_tokens":5})" "\n";
-  ASSERT_NE(Send("ingest", "POST", "/v1/events", evil).body.find(R"("accepted":1)"), std::string::npos);
+  std::string evil =
+      R"({"id":"m1","user":"u","model":"x\"} 1\nburnrate_forged 99\n#","input_tokens":5})"
+      "\n";
+  ASSERT_NE(Send("ingest", "POST", "/v1/events", evil).body.find(R"("accepted":1)"),
+            std::string::npos);
   auto m = Send("viewer", "GET", "/metrics");
   EXPECT_EQ(m.body.find("\nburnrate_forged"), std::string::npos) << m.body;
-  EXPECT_NE(m.body.find(R"(burnrate_tokens_24h{model="x\"} 1\nburnrate_forged 99\n#"} 5)"), std::string::npos) << m.body;
+  EXPECT_NE(m.body.find(R"(burnrate_tokens_24h{model="x\"} 1\nburnrate_forged 99\n#"} 5)"),
+            std::string::npos)
+      << m.body;
 }
 
 TEST_F(RoutesTest, KeysOverTheApi) {
@@ -280,7 +333,8 @@ TEST_F(RoutesTest, KeysOverTheApi) {
 }
 
 TEST_F(RoutesTest, IdentityOverTheApi) {
-  auto up = Send("admin", "POST", "/v1/identity", "user,team,org\nalice,platform,acme\n", {{"Content-Type", "text/csv"}});
+  auto up = Send("admin", "POST", "/v1/identity", "user,team,org\nalice,platform,acme\n",
+                 {{"Content-Type", "text/csv"}});
   EXPECT_EQ(up.status, 200) << up.body;
   EXPECT_EQ(up.body, R"({"users":1})");
   EXPECT_EQ(Send("viewer", "POST", "/v1/identity", "[]").status, 403);
@@ -288,10 +342,13 @@ TEST_F(RoutesTest, IdentityOverTheApi) {
   EXPECT_EQ(bad.status, 400);
   EXPECT_NE(bad.body.find(R"("field":"body")"), std::string::npos);
   auto ing = Send("ingest", "POST", "/v1/events", Ev("1", "alice", 10));
-  EXPECT_EQ(ing.body, R"({"accepted":1,"duplicates":0,"rejected":[],"rejected_total":0,"rejected_by_error":{}})");
+  EXPECT_EQ(
+      ing.body,
+      R"({"accepted":1,"duplicates":0,"rejected":[],"rejected_total":0,"rejected_by_error":{}})");
   auto r = Send("viewer", "GET", "/v1/leaderboard?entity=org");
   EXPECT_NE(r.body.find(R"("id":"acme")"), std::string::npos) << r.body;
-  EXPECT_NE(Send("viewer", "GET", "/v1/identity").body.find(R"({"user":"alice","team":"platform","org":"acme"})"),
+  EXPECT_NE(Send("viewer", "GET", "/v1/identity")
+                .body.find(R"({"user":"alice","team":"platform","org":"acme"})"),
             std::string::npos);
 }
 
@@ -330,7 +387,9 @@ TEST_F(RoutesTest, OverviewCountsWasteOfFlagsThatCount) {
   ASSERT_EQ(o.status, 200);
   EXPECT_NE(o.body.find(R"("active_users":1,"wasted_tokens":1000})"), std::string::npos) << o.body;
   EXPECT_NE(o.body.find(R"("wasted_tokens":1300})"), std::string::npos) << o.body;  // totals
-  ASSERT_TRUE(d.Review(detect::FlagId("farmer2", today), detect::ReviewState::kConfirmed, "looked", "admin").ok());
+  ASSERT_TRUE(
+      d.Review(detect::FlagId("farmer2", today), detect::ReviewState::kConfirmed, "looked", "admin")
+          .ok());
   o = Send("viewer", "GET", "/v1/overview?days=3");
   EXPECT_NE(o.body.find(R"("active_users":1,"wasted_tokens":1500})"), std::string::npos) << o.body;
 }
@@ -345,7 +404,9 @@ TEST_F(RoutesTest, DataSurvivesRestart) {
   app_ = std::move(*app);
   ASSERT_TRUE(app_->Start().ok());
   auto again = Send("ingest", "POST", "/v1/events", Ev("2", "alice", 20) + Ev("3", "alice", 30));
-  EXPECT_EQ(again.body, R"({"accepted":1,"duplicates":1,"rejected":[],"rejected_total":0,"rejected_by_error":{}})");
+  EXPECT_EQ(
+      again.body,
+      R"({"accepted":1,"duplicates":1,"rejected":[],"rejected_total":0,"rejected_by_error":{}})");
   auto r = Send("viewer", "GET", "/v1/users/alice/usage");
   EXPECT_NE(r.body.find(R"("totals":{"input_tokens":60,)"), std::string::npos) << r.body;
 }
@@ -360,7 +421,8 @@ TEST_F(RoutesTest, LeaderboardStreamPushesChanges) {
   timeval tv{5, 0};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   // EventSource cannot send headers: the key may come in the query.
-  std::string req = "GET /v1/stream/leaderboard?window=24h&key=" + keys_["viewer"] + " HTTP/1.1\r\nHost: x\r\n\r\n";
+  std::string req = "GET /v1/stream/leaderboard?window=24h&key=" + keys_["viewer"] +
+                    " HTTP/1.1\r\nHost: x\r\n\r\n";
   ASSERT_EQ(write(fd, req.data(), req.size()), ssize_t(req.size()));
   std::string got;
   auto read_until = [&](const std::string& needle) {
@@ -385,7 +447,8 @@ TEST_F(RoutesTest, LeaderboardStreamPushesChanges) {
 // second, wherever the revocation was made (here: another connection to the
 // database, as `burnrate keys revoke --db` from another process).
 TEST_F(RoutesTest, RevokedKeyEndsItsStream) {
-  std::string key = *CreateApiKey(app_->store(), "viewer", "doomed", "", SystemClock::Get().NowMs());
+  std::string key =
+      *CreateApiKey(app_->store(), "viewer", "doomed", "", SystemClock::Get().NowMs());
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in a{};
   a.sin_family = AF_INET;
@@ -394,8 +457,9 @@ TEST_F(RoutesTest, RevokedKeyEndsItsStream) {
   ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
   timeval tv{5, 0};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  std::string req = "GET /v1/stream/leaderboard?window=24h HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + key +
-                    "\r\n\r\n";
+  std::string req =
+      "GET /v1/stream/leaderboard?window=24h HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + key +
+      "\r\n\r\n";
   ASSERT_EQ(write(fd, req.data(), req.size()), ssize_t(req.size()));
   char buf[4096];
   ASSERT_GT(read(fd, buf, sizeof buf), 0);
@@ -422,18 +486,22 @@ TEST_F(RoutesTest, RevokedKeyEndsItsStream) {
 // priced from its family and marked; one of no family is counted, not
 // hidden; both show in /metrics and GET /v1/prices.
 TEST_F(RoutesTest, EstimatedAndUnpricedUsageIsMarkedAndListed) {
-  auto ev = [](const std::string& id, const std::string& user, const std::string& model, int64_t out) {
-    return R"({"id":")" + id + R"(","user":")" + user + R"(","model":")" + model + R"(","output_tokens":)" +
-           std::to_string(out) + "}\n";
+  auto ev = [](const std::string& id, const std::string& user, const std::string& model,
+               int64_t out) {
+    return R"({"id":")" + id + R"(","user":")" + user + R"(","model":")" + model +
+           R"(","output_tokens":)" + std::to_string(out) + "}\n";
   };
   Send("ingest", "POST", "/v1/events",
-       ev("p1", "opus-user", "claude-opus-5-5", 1'000'000) + ev("p2", "odd-user", "totally-unknown-model", 5000) +
+       ev("p1", "opus-user", "claude-opus-5-5", 1'000'000) +
+           ev("p2", "odd-user", "totally-unknown-model", 5000) +
            ev("p3", "plain-user", "claude-opus-4-8", 1000));
   auto board = Send("viewer", "GET", "/v1/leaderboard?entity=user&window=24h&metric=cost");
   ASSERT_EQ(board.status, 200);
   // claude-opus-5-5 at claude-opus-4-8's $25 per million output.
-  EXPECT_NE(board.body.find(R"("id":"opus-user","team":"unassigned","org":"default","input_tokens":0,"output_tokens":1000000,"cache_read_tokens":0,"cache_write_tokens":0,"total_tokens":1000000,"cost_usd":25.00,)"),
-            std::string::npos)
+  EXPECT_NE(
+      board.body.find(
+          R"("id":"opus-user","team":"unassigned","org":"default","input_tokens":0,"output_tokens":1000000,"cache_read_tokens":0,"cache_write_tokens":0,"total_tokens":1000000,"cost_usd":25.00,)"),
+      std::string::npos)
       << board.body;
   auto field_after = [&](const std::string& id, const std::string& key) {
     size_t at = board.body.find("\"id\":\"" + id + "\"");
@@ -446,20 +514,32 @@ TEST_F(RoutesTest, EstimatedAndUnpricedUsageIsMarkedAndListed) {
   EXPECT_EQ(field_after("plain-user", "cost_estimated"), "fals");
 
   auto m = Send("viewer", "GET", "/metrics");
-  EXPECT_NE(m.body.find("\nburnrate_unpriced_tokens_total{model=\"claude-opus-5-5\"} 1000000\n"), std::string::npos) << m.body;
-  EXPECT_NE(m.body.find("\nburnrate_unpriced_tokens_total{model=\"totally-unknown-model\"} 5000\n"), std::string::npos);
-  EXPECT_NE(m.body.find("\nburnrate_estimated_cost_usd_total{model=\"claude-opus-5-5\"} 25.000000000\n"), std::string::npos);
-  EXPECT_EQ(m.body.find("burnrate_unpriced_tokens_total{model=\"claude-opus-4-8\"}"), std::string::npos);
+  EXPECT_NE(m.body.find("\nburnrate_unpriced_tokens_total{model=\"claude-opus-5-5\"} 1000000\n"),
+            std::string::npos)
+      << m.body;
+  EXPECT_NE(m.body.find("\nburnrate_unpriced_tokens_total{model=\"totally-unknown-model\"} 5000\n"),
+            std::string::npos);
+  EXPECT_NE(
+      m.body.find("\nburnrate_estimated_cost_usd_total{model=\"claude-opus-5-5\"} 25.000000000\n"),
+      std::string::npos);
+  EXPECT_EQ(m.body.find("burnrate_unpriced_tokens_total{model=\"claude-opus-4-8\"}"),
+            std::string::npos);
 
   EXPECT_EQ(Send("ingest", "GET", "/v1/prices").status, 403);
   auto p = Send("viewer", "GET", "/v1/prices");
   ASSERT_EQ(p.status, 200);
-  EXPECT_NE(p.body.find(R"({"source":"built-in","file":null,"tested":"2026-12-04","count":)"), std::string::npos) << p.body.substr(0, 300);
-  EXPECT_NE(p.body.find(R"({"model":"claude-opus-5-5","tokens":1000000,"estimated_tokens":1000000,"estimated_cost_usd":25.00,"unpriced_tokens":0,"pricing":"estimated","family":"claude-opus","priced_as":"claude-opus-4-8","input_usd_per_mtok":5,"output_usd_per_mtok":25,)"),
+  EXPECT_NE(p.body.find(R"({"source":"built-in","file":null,"tested":"2026-12-04","count":)"),
             std::string::npos)
+      << p.body.substr(0, 300);
+  EXPECT_NE(
+      p.body.find(
+          R"({"model":"claude-opus-5-5","tokens":1000000,"estimated_tokens":1000000,"estimated_cost_usd":25.00,"unpriced_tokens":0,"pricing":"estimated","family":"claude-opus","priced_as":"claude-opus-4-8","input_usd_per_mtok":5,"output_usd_per_mtok":25,)"),
+      std::string::npos)
       << p.body.substr(0, 1500);
-  EXPECT_NE(p.body.find(R"({"model":"totally-unknown-model","tokens":5000,"estimated_tokens":0,"estimated_cost_usd":0.00,"unpriced_tokens":5000,"pricing":"unpriced","family":"","priced_as":null})"),
-            std::string::npos)
+  EXPECT_NE(
+      p.body.find(
+          R"({"model":"totally-unknown-model","tokens":5000,"estimated_tokens":0,"estimated_cost_usd":0.00,"unpriced_tokens":5000,"pricing":"unpriced","family":"","priced_as":null})"),
+      std::string::npos)
       << p.body.substr(0, 1500);
   EXPECT_NE(p.body.find(R"({"model":"gemini-2.5-pro",)"), std::string::npos);  // the table itself
 
@@ -477,12 +557,16 @@ TEST(UnpricedMetrics, ModelLabelsAreCappedWithTheRestAsOther) {
   std::string out;
   AppendUnpricedMetrics(seen, out);
   size_t labels = 0;
-  for (size_t at = 0; (at = out.find("\nburnrate_unpriced_tokens_total{", at)) != std::string::npos; ++at) ++labels;
+  for (size_t at = 0; (at = out.find("\nburnrate_unpriced_tokens_total{", at)) != std::string::npos;
+       ++at)
+    ++labels;
   EXPECT_EQ(labels, kMaxModelLabels + 1);
   EXPECT_NE(out.find("burnrate_unpriced_tokens_total{model=\"m99\"} 11\n"), std::string::npos);
   EXPECT_EQ(out.find("{model=\"m100\"}"), std::string::npos);
-  EXPECT_NE(out.find("burnrate_unpriced_tokens_total{model=\"other\"} 550\n"), std::string::npos) << out;
-  EXPECT_NE(out.find("burnrate_estimated_cost_usd_total{model=\"other\"} 50.000000000\n"), std::string::npos);
+  EXPECT_NE(out.find("burnrate_unpriced_tokens_total{model=\"other\"} 550\n"), std::string::npos)
+      << out;
+  EXPECT_NE(out.find("burnrate_estimated_cost_usd_total{model=\"other\"} 50.000000000\n"),
+            std::string::npos);
 }
 
 // A running server reloads its price file: new events are priced with the
@@ -491,7 +575,8 @@ class PriceReloadTest : public RoutesTest {
  protected:
   void Tune(Config& c) override {
     prices_ = (dir_ / "prices.json").string();
-    Write(R"({"claude-opus-5-5": {"input_cost_per_token": 1e-05, "output_cost_per_token": 5e-05}})");
+    Write(
+        R"({"claude-opus-5-5": {"input_cost_per_token": 1e-05, "output_cost_per_token": 5e-05}})");
     c.prices_file = prices_;
   }
   void Write(const std::string& text) {
@@ -503,7 +588,9 @@ class PriceReloadTest : public RoutesTest {
 
 TEST_F(PriceReloadTest, ReloadChangesPricesOfNewEventsOnly) {
   auto ev = [](const std::string& id, const std::string& user) {
-    return R"({"id":")" + id + R"(","user":")" + user + R"(","model":"claude-opus-5-5","output_tokens":1000000})" "\n";
+    return R"({"id":")" + id + R"(","user":")" + user +
+           R"(","model":"claude-opus-5-5","output_tokens":1000000})"
+           "\n";
   };
   Send("ingest", "POST", "/v1/events", ev("r1", "before"));
   Write(R"({"claude-opus-5-5": {"cost": {"input": 10, "output": 80}}})");  // models.dev format
@@ -519,11 +606,24 @@ TEST_F(PriceReloadTest, ReloadChangesPricesOfNewEventsOnly) {
   EXPECT_NE(bad.body.find("not valid JSON"), std::string::npos) << bad.body;
   Send("ingest", "POST", "/v1/events", ev("r3", "after-bad"));
   auto board = Send("viewer", "GET", "/v1/leaderboard?entity=user&window=24h&metric=cost");
-  EXPECT_NE(board.body.find(R"("id":"before","team":"unassigned","org":"default","input_tokens":0,"output_tokens":1000000,"cache_read_tokens":0,"cache_write_tokens":0,"total_tokens":1000000,"cost_usd":50.00,)"), std::string::npos) << board.body;
-  EXPECT_NE(board.body.find(R"("id":"after","team":"unassigned","org":"default","input_tokens":0,"output_tokens":1000000,"cache_read_tokens":0,"cache_write_tokens":0,"total_tokens":1000000,"cost_usd":80.00,)"), std::string::npos) << board.body;
-  EXPECT_NE(board.body.find(R"("id":"after-bad","team":"unassigned","org":"default","input_tokens":0,"output_tokens":1000000,"cache_read_tokens":0,"cache_write_tokens":0,"total_tokens":1000000,"cost_usd":80.00,)"), std::string::npos) << board.body;
+  EXPECT_NE(
+      board.body.find(
+          R"("id":"before","team":"unassigned","org":"default","input_tokens":0,"output_tokens":1000000,"cache_read_tokens":0,"cache_write_tokens":0,"total_tokens":1000000,"cost_usd":50.00,)"),
+      std::string::npos)
+      << board.body;
+  EXPECT_NE(
+      board.body.find(
+          R"("id":"after","team":"unassigned","org":"default","input_tokens":0,"output_tokens":1000000,"cache_read_tokens":0,"cache_write_tokens":0,"total_tokens":1000000,"cost_usd":80.00,)"),
+      std::string::npos)
+      << board.body;
+  EXPECT_NE(
+      board.body.find(
+          R"("id":"after-bad","team":"unassigned","org":"default","input_tokens":0,"output_tokens":1000000,"cache_read_tokens":0,"cache_write_tokens":0,"total_tokens":1000000,"cost_usd":80.00,)"),
+      std::string::npos)
+      << board.body;
   auto p = Send("viewer", "GET", "/v1/prices");
-  EXPECT_NE(p.body.find(R"("reloads":1,"last_reload_error":")"), std::string::npos) << p.body.substr(0, 400);
+  EXPECT_NE(p.body.find(R"("reloads":1,"last_reload_error":")"), std::string::npos)
+      << p.body.substr(0, 400);
   // Priced exactly by the file: not in the unpriced list.
   EXPECT_NE(p.body.find(R"("unpriced":[])"), std::string::npos) << p.body.substr(0, 400);
 }
@@ -548,11 +648,13 @@ TEST_F(PseudonymousTest, BoardsShowStableAliases) {
   auto by_id = Send("viewer", "GET", "/v1/leaderboard?window=24h&q=alice");
   EXPECT_NE(by_id.body.find("\"total_entries\":0"), std::string::npos) << by_id.body;
   std::string alias = id(r.body);
-  auto by_alias = Send("viewer", "GET", "/v1/leaderboard?window=24h&q=" + alias.substr(alias.rfind('-') + 1));
+  auto by_alias =
+      Send("viewer", "GET", "/v1/leaderboard?window=24h&q=" + alias.substr(alias.rfind('-') + 1));
   EXPECT_NE(by_alias.body.find("\"total_entries\":1"), std::string::npos) << by_alias.body;
   EXPECT_NE(by_alias.body.find(alias), std::string::npos) << by_alias.body;
   // Teams are not people: their names stay.
-  EXPECT_NE(Send("viewer", "GET", "/v1/leaderboard?entity=team&window=24h").body.find("unassigned"), std::string::npos);
+  EXPECT_NE(Send("viewer", "GET", "/v1/leaderboard?entity=team&window=24h").body.find("unassigned"),
+            std::string::npos);
 }
 
 }  // namespace

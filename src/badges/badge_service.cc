@@ -175,9 +175,10 @@ Status BadgeService::SnapshotRanks() {
   std::lock_guard lock(impl_->mu);
   Impl& m = *impl_;
   BR_RETURN_IF_ERROR(m.Exec("BEGIN"));
-  SqliteStmt ins(m.db,
-           "INSERT OR REPLACE INTO rank_history (day, entity, subject, metric, rank, of, value) "
-           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+  SqliteStmt ins(
+      m.db,
+      "INSERT OR REPLACE INTO rank_history (day, entity, subject, metric, rank, of, value) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
   for (const Row& r : rows) {
     sqlite3_reset(ins.get());
     ins.Text(1, day)
@@ -198,19 +199,21 @@ Status BadgeService::SnapshotRanks() {
 
 Result<std::vector<Award>> BadgeService::Awards(const AwardQuery& q) const {
   std::lock_guard lock(impl_->mu);
-  SqliteStmt s(impl_->db,
-         "SELECT badge, entity, subject, period, awarded_at, updated_at, value, evidence FROM "
-         "badge_awards "
-         "WHERE (?1 = '' OR subject = ?1) AND (?2 = '' OR badge = ?2) ORDER BY awarded_at DESC, "
-         "badge, subject "
-         "LIMIT ?3");
+  SqliteStmt s(
+      impl_->db,
+      "SELECT badge, entity, subject, period, awarded_at, updated_at, value, evidence FROM "
+      "badge_awards "
+      "WHERE (?1 = '' OR subject = ?1) AND (?2 = '' OR badge = ?2) ORDER BY awarded_at DESC, "
+      "badge, subject "
+      "LIMIT ?3");
   s.Text(1, q.subject).Text(2, q.badge).Int(3, int64_t(q.limit));
   std::vector<Award> out;
   int rc;
   while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
     Award a;
     a.badge = s.Col(0), a.entity = s.Col(1), a.subject = s.Col(2), a.period = s.Col(3);
-    a.awarded_at = sqlite3_column_int64(s.get(), 4), a.updated_at = sqlite3_column_int64(s.get(), 5);
+    a.awarded_at = sqlite3_column_int64(s.get(), 4),
+    a.updated_at = sqlite3_column_int64(s.get(), 5);
     a.value = sqlite3_column_double(s.get(), 6), a.evidence = s.Col(7);
     out.push_back(std::move(a));
   }
@@ -225,15 +228,16 @@ Result<std::vector<RankPoint>> BadgeService::RankHistory(engine::Entity e,
   std::string from =
       tz.FormatLocalDate(tz.AddDays(tz.DayStart(impl_->clock->NowMs()), -(days - 1)));
   std::lock_guard lock(impl_->mu);
-  SqliteStmt s(impl_->db,
-         "SELECT day, metric, rank, of, value FROM rank_history WHERE entity = ?1 AND subject = ?2 "
-         "AND day >= ?3 "
-         "ORDER BY day, metric");
+  SqliteStmt s(
+      impl_->db,
+      "SELECT day, metric, rank, of, value FROM rank_history WHERE entity = ?1 AND subject = ?2 "
+      "AND day >= ?3 "
+      "ORDER BY day, metric");
   s.Text(1, engine::EntityName(e)).Text(2, subject).Text(3, from);
   std::vector<RankPoint> out;
   while (sqlite3_step(s.get()) == SQLITE_ROW) {
-    out.push_back({s.Col(0), s.Col(1), sqlite3_column_int64(s.get(), 2), sqlite3_column_int64(s.get(), 3),
-                   sqlite3_column_double(s.get(), 4)});
+    out.push_back({s.Col(0), s.Col(1), sqlite3_column_int64(s.get(), 2),
+                   sqlite3_column_int64(s.get(), 3), sqlite3_column_double(s.get(), 4)});
   }
   return out;
 }

@@ -1,12 +1,11 @@
 #include "claude/agent_command.h"
 
+#include <CLI/CLI.hpp>
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <memory>
-
-#include <CLI/CLI.hpp>
 
 #include "claude/claude_agent.h"
 
@@ -124,10 +123,11 @@ void AddIngestClaudeCommand(CLI::App& app, std::function<void()> other_sources) 
   } else if (CLI::Option* files = cmd->get_option_no_throw("files")) {
     files->required(false);
   }
-  CLI::Option* claude = cmd->add_option("--claude", o->dirs,
-                                        "Import Claude Code transcripts (default dirs, or DIR)")
-                            ->expected(0, 1);
-  cmd->add_option("--user", o->user, "User (email) of the imported Claude Code events (default $USER)");
+  CLI::Option* claude =
+      cmd->add_option("--claude", o->dirs, "Import Claude Code transcripts (default dirs, or DIR)")
+          ->expected(0, 1);
+  cmd->add_option("--user", o->user,
+                  "User (email) of the imported Claude Code events (default $USER)");
   cmd->parse_complete_callback([o, claude, cmd, shared, other_sources] {
     if (other_sources) other_sources();
     if (claude->count() == 0) return;

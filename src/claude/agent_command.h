@@ -30,7 +30,7 @@ struct AgentCommandOptions {
   std::string checkpoint;         // agent: empty = ~/.burnrate/claude-agent.checkpoint
   int poll_ms = 1000;
   size_t batch = 2000;
-  int max_retries = 3;            // ingest; the agent retries until stopped
+  int max_retries = 3;                                // ingest; the agent retries until stopped
   std::function<const char*(const char*)> getenv_fn;  // empty: ::getenv
 };
 

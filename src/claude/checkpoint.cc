@@ -43,7 +43,8 @@ Status Checkpoint::Parse(std::string_view text) {
   while (std::getline(in, line)) {
     ++n;
     if (n == 1) {
-      if (line != kHeader) return Status::InvalidArgument(path_ + ":1: not a burnrate claude checkpoint");
+      if (line != kHeader)
+        return Status::InvalidArgument(path_ + ":1: not a burnrate claude checkpoint");
       continue;
     }
     if (line.empty()) continue;
@@ -52,7 +53,8 @@ Status Checkpoint::Parse(std::string_view text) {
     std::string file;
     ls >> p.inode >> p.offset >> p.next_line;
     if (!ls || ls.get() != ' ' || !std::getline(ls, file) || file.empty())
-      return Status::InvalidArgument(path_ + ":" + std::to_string(n) + ": malformed checkpoint line");
+      return Status::InvalidArgument(path_ + ":" + std::to_string(n) +
+                                     ": malformed checkpoint line");
     files_[file] = p;
   }
   return Status::OK();
@@ -68,12 +70,14 @@ Status Checkpoint::Save() const {
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return Status::IOError("cannot create " + tmp + ": " + std::strerror(errno));
   Status st = WriteAll(fd, data, tmp);
-  if (st.ok() && ::fsync(fd) != 0) st = Status::IOError("fsync " + tmp + ": " + std::strerror(errno));
+  if (st.ok() && ::fsync(fd) != 0)
+    st = Status::IOError("fsync " + tmp + ": " + std::strerror(errno));
   ::close(fd);
   if (!st.ok()) return st;
   if (::rename(tmp.c_str(), path_.c_str()) != 0)
     return Status::IOError("rename " + tmp + ": " + std::strerror(errno));
-  std::string dir = path_.substr(0, path_.find_last_of('/') == std::string::npos ? 0 : path_.find_last_of('/'));
+  std::string dir =
+      path_.substr(0, path_.find_last_of('/') == std::string::npos ? 0 : path_.find_last_of('/'));
   int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd >= 0) {
     ::fsync(dfd);

@@ -56,12 +56,13 @@ Status ClaudeAgent::ReadNew(const std::string& path, Tracked* t, ParseOutput* ou
                              &next->offset, &next->next_line);
 }
 
-Status ClaudeAgent::Offer(const ParseOutput& out, const FilePosition* already_shipped,
-                          Tracked* t, std::string* body, size_t* pending) {
+Status ClaudeAgent::Offer(const ParseOutput& out, const FilePosition* already_shipped, Tracked* t,
+                          std::string* body, size_t* pending) {
   stats_.skipped_lines += out.skipped.size();
   size_t p = 0;
   for (const UsageEntry& e : out.entries) {
-    while (p < out.prompts.size() && out.prompts[p].first < e.line) t->pending_prompt = out.prompts[p++].second;
+    while (p < out.prompts.size() && out.prompts[p].first < e.line)
+      t->pending_prompt = out.prompts[p++].second;
     model::PromptFeatures prompt = std::exchange(t->pending_prompt, model::PromptFeatures{});
     if (!Deduplicator::Counts(dedup_.Offer(e))) continue;
     if (already_shipped && e.line < already_shipped->next_line) continue;
@@ -185,7 +186,8 @@ std::vector<std::string> ClaudeAgent::Directories() const {
     std::error_code ec;
     dirs.insert(std::filesystem::is_directory(r + "/projects", ec) ? r + "/projects" : r);
   }
-  for (const auto& [path, t] : files_) dirs.insert(std::filesystem::path(path).parent_path().string());
+  for (const auto& [path, t] : files_)
+    dirs.insert(std::filesystem::path(path).parent_path().string());
   return {dirs.begin(), dirs.end()};
 }
 

@@ -29,19 +29,19 @@
 namespace burnrate::claude {
 
 struct AgentOptions {
-  std::vector<std::string> roots;   // config dirs or transcript dirs
-  std::string user;                 // the events' user
-  std::string client;               // the events' client (machine id); empty: not sent
-  std::string checkpoint_path;      // empty: no checkpoint (one-shot import)
+  std::vector<std::string> roots;  // config dirs or transcript dirs
+  std::string user;                // the events' user
+  std::string client;              // the events' client (machine id); empty: not sent
+  std::string checkpoint_path;     // empty: no checkpoint (one-shot import)
   size_t batch_events = 2000;
-  int max_retries = -1;             // per batch; -1: retry until stopped
+  int max_retries = -1;  // per batch; -1: retry until stopped
   int retry_delay_ms = 1000;
   const std::atomic<bool>* stop = nullptr;  // checked while retrying
 };
 
 struct AgentStats {
   uint64_t files = 0;
-  uint64_t shipped = 0;      // events sent (including re-sends)
+  uint64_t shipped = 0;  // events sent (including re-sends)
   uint64_t accepted = 0;
   uint64_t duplicates = 0;
   uint64_t rejected = 0;
@@ -61,7 +61,7 @@ class ClaudeAgent {
 
  private:
   struct Tracked {
-    FilePosition pos;       // acknowledged position
+    FilePosition pos;  // acknowledged position
     FileContext ctx;
     // Features of the last user prompt not yet followed by a response; the
     // next usage line of the file carries them (when it counts).

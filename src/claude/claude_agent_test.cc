@@ -6,11 +6,11 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include <atomic>
 #include <filesystem>
 #include <map>
 #include <set>
 #include <thread>
-#include <atomic>
 
 #include "claude/claude_fixture_test.h"
 #include "claude/report.h"
@@ -89,7 +89,8 @@ AgentOptions Opts(const TempDir& d, std::string checkpoint = "") {
 TEST(UsageEvent, FieldsAndStableId) {
   TempDir d;
   d.Write("-home-dev-app", "s.jsonl",
-          Line(LineSpec{.in = 5, .out = 6, .cw = 7, .cr = 8, .cw5m = 3, .cw1h = 4, .cost = 0.25}) + "\n");
+          Line(LineSpec{.in = 5, .out = 6, .cw = 7, .cr = 8, .cw5m = 3, .cw1h = 4, .cost = 0.25}) +
+              "\n");
   auto scan = ScanTranscripts(FindTranscripts({d.path()}).value(), {});
   ASSERT_EQ(scan->entries.size(), 1u);
   std::string line;
@@ -206,13 +207,14 @@ TEST(ClaudeAgent, AttachesPromptFeaturesNeverText) {
   std::string prompt = "please fix the flaky parser test in src/parser";
   std::string tool_result =
       "{\"type\":\"user\",\"message\":{\"role\":\"user\",\"content\":[{\"tool_use_id\":\"t\","
-      "\"type\":\"tool_result\",\"content\":\"secret output\"}]},\"timestamp\":\"2026-03-21T14:00:01Z\"}";
+      "\"type\":\"tool_result\",\"content\":\"secret "
+      "output\"}]},\"timestamp\":\"2026-03-21T14:00:01Z\"}";
   std::string meta =
       "{\"type\":\"user\",\"isMeta\":true,\"message\":{\"role\":\"user\",\"content\":\"caveat\"}}";
   LineSpec a{.msg = "m1", .req = "r1"}, b{.msg = "m2", .req = "r2"};
-  d.Write("p", "a.jsonl", testing::UserLine(prompt) + "\n" + Line(a) + "\n" + Line(a) + "\n" +
-                              tool_result + "\n" + meta + "\n" + Line(b) + "\n" +
-                              testing::UserLine("second prompt") + "\n");
+  d.Write("p", "a.jsonl",
+          testing::UserLine(prompt) + "\n" + Line(a) + "\n" + Line(a) + "\n" + tool_result + "\n" +
+              meta + "\n" + Line(b) + "\n" + testing::UserLine("second prompt") + "\n");
   FakeSink sink;
   ClaudeAgent agent(Opts(d), &sink);
   ASSERT_TRUE(agent.Init().ok());
@@ -221,7 +223,9 @@ TEST(ClaudeAgent, AttachesPromptFeaturesNeverText) {
   for (const auto& [id, line] : sink.events) {
     EXPECT_EQ(line.find("flaky"), std::string::npos);  // never the text
     EXPECT_EQ(line.find("secret"), std::string::npos);
-    if (line.find("\"prompt\":{\"length\":" + std::to_string(prompt.size()) + ",") != std::string::npos) ++with_prompt;
+    if (line.find("\"prompt\":{\"length\":" + std::to_string(prompt.size()) + ",") !=
+        std::string::npos)
+      ++with_prompt;
   }
   EXPECT_EQ(with_prompt, 1);  // m1 answers the prompt; m2 follows a tool result
   // The pending second prompt goes with the next response, in a later poll.
@@ -273,7 +277,8 @@ TEST(Checkpoint, RoundTripAndCorruption) {
 }
 
 TEST(EventSink, ParsesServerAnswer) {
-  auto a = ParseIngestAnswer(R"({"accepted":3,"duplicates":1,"rejected":[{"line":2,"error":"bad ts","field":"ts"}]})");
+  auto a = ParseIngestAnswer(
+      R"({"accepted":3,"duplicates":1,"rejected":[{"line":2,"error":"bad ts","field":"ts"}]})");
   ASSERT_TRUE(a.ok());
   EXPECT_EQ(a->accepted, 3);
   EXPECT_EQ(a->duplicates, 1);

@@ -11,7 +11,8 @@ class HttpEventSink final : public EventSink {
  public:
   explicit HttpEventSink(std::unique_ptr<http::Client> c) : client_(std::move(c)) {}
   Result<SinkAck> Post(const std::string& ndjson) override {
-    auto res = client_->Send("POST", "/v1/events", ndjson, {{"Content-Type", "application/x-ndjson"}});
+    auto res =
+        client_->Send("POST", "/v1/events", ndjson, {{"Content-Type", "application/x-ndjson"}});
     if (!res.ok()) return Status::IOError("cannot reach server: " + res.status().message());
     int code = res->status;
     if (code == 200) return ParseIngestAnswer(res->body);
@@ -31,7 +32,8 @@ class HttpEventSink final : public EventSink {
 Result<SinkAck> ParseIngestAnswer(const std::string& body) {
   simdjson::dom::parser parser;
   simdjson::dom::element root;
-  if (parser.parse(body).get(root)) return Status::IOError("server answer is not JSON: " + body.substr(0, 200));
+  if (parser.parse(body).get(root))
+    return Status::IOError("server answer is not JSON: " + body.substr(0, 200));
   SinkAck ack;
   if (root["accepted"].get(ack.accepted) || root["duplicates"].get(ack.duplicates))
     return Status::IOError("server answer lacks accepted/duplicates: " + body.substr(0, 200));
@@ -49,7 +51,8 @@ Result<SinkAck> ParseIngestAnswer(const std::string& body) {
   return ack;
 }
 
-Result<std::unique_ptr<EventSink>> NewHttpEventSink(const std::string& url, const std::string& key) {
+Result<std::unique_ptr<EventSink>> NewHttpEventSink(const std::string& url,
+                                                    const std::string& key) {
   auto c = http::Client::Create(url);
   if (!c.ok()) return c.status();
   (*c)->set_bearer(key);

@@ -111,7 +111,8 @@ bool CheckContent(value v, LineFields* f) {
         }
       } else if (key == "type") {
         std::string_view type;
-        if (!field.value().get_string().get(type) && type == "tool_result") f->has_tool_result = true;
+        if (!field.value().get_string().get(type) && type == "tool_result")
+          f->has_tool_result = true;
       }
     }
   }
@@ -131,7 +132,8 @@ bool ParseMessage(value v, LineFields* f) {
     } else if (key == "id") {
       if (!ReadNonEmpty(field.value(), &f->msg_id)) f->bad = "message.id is not a non-empty string";
     } else if (key == "model") {
-      if (!ReadNonEmpty(field.value(), &f->model)) f->bad = "message.model is not a non-empty string";
+      if (!ReadNonEmpty(field.value(), &f->model))
+        f->bad = "message.model is not a non-empty string";
     } else if (key == "content") {
       if (!CheckContent(field.value(), f)) return false;
     } else if (key == "role") {

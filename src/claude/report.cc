@@ -33,7 +33,8 @@ struct Accum {
 
 void Add(Accum* a, const UsageEntry& e, const model::Priced& cost, const StringTable& strings) {
   ReportRow& r = a->row;
-  bool estimated = cost.basis == model::CostBasis::kEstimated, unpriced = cost.basis == model::CostBasis::kUnpriced;
+  bool estimated = cost.basis == model::CostBasis::kEstimated,
+       unpriced = cost.basis == model::CostBasis::kUnpriced;
   if (r.requests == 0 || e.ts < r.first_ts) r.first_ts = e.ts;
   if (r.requests == 0 || e.ts > r.last_ts) r.last_ts = e.ts;
   r.tokens += e.tokens;
@@ -105,7 +106,8 @@ std::vector<ReportRow> Calendar(const ScanResult& scan, const Costs& costs,
                                 const std::vector<uint32_t>& idx, const ReportSpec& spec) {
   Bucketer b(spec);
   std::map<TimeMs, Accum> groups;
-  for (uint32_t i : idx) Add(&groups[b.Start(scan.entries[i].ts)], scan.entries[i], costs[i], scan.strings);
+  for (uint32_t i : idx)
+    Add(&groups[b.Start(scan.entries[i].ts)], scan.entries[i], costs[i], scan.strings);
   std::vector<ReportRow> rows;
   for (auto& [start, acc] : groups) {
     ReportRow r = Finish(std::move(acc));
@@ -157,8 +159,8 @@ void FinishBlock(Accum&& acc, TimeMs start, TimeMs now, std::vector<ReportRow>* 
   rows->push_back(std::move(r));
 }
 
-std::vector<ReportRow> Blocks(const ScanResult& scan, const Costs& costs,
-                              std::vector<uint32_t> idx, TimeMs now) {
+std::vector<ReportRow> Blocks(const ScanResult& scan, const Costs& costs, std::vector<uint32_t> idx,
+                              TimeMs now) {
   std::stable_sort(idx.begin(), idx.end(),
                    [&](uint32_t a, uint32_t b) { return scan.entries[a].ts < scan.entries[b].ts; });
   std::vector<ReportRow> rows;
@@ -212,7 +214,8 @@ Result<int64_t> ParseDayArg(std::string_view s, const TimeZone& tz) {
   std::string d;
   for (char c : s)
     if (c != '-') d.push_back(c);
-  bool ok = d.size() == 8 && std::all_of(d.begin(), d.end(), [](char c) { return c >= '0' && c <= '9'; });
+  bool ok =
+      d.size() == 8 && std::all_of(d.begin(), d.end(), [](char c) { return c >= '0' && c <= '9'; });
   int y = ok ? std::stoi(d.substr(0, 4)) : 0, m = ok ? std::stoi(d.substr(4, 2)) : 0,
       day = ok ? std::stoi(d.substr(6, 2)) : 0;
   if (!ok || m < 1 || m > 12 || day < 1 || day > 31)
@@ -228,8 +231,9 @@ model::Priced PriceEntry(const UsageEntry& e, const std::string& model_name,
   if (mode == CostMode::kAuto && e.line_cost_nanos >= 0) return {e.line_cost_nanos};
   if (model_name.empty()) return {};
   if (r.price == nullptr) return {0, model::CostBasis::kUnpriced};
-  return {model::CostAt(*r.price, e.tokens),
-          r.match == model::PriceMatch::kExact ? model::CostBasis::kPriced : model::CostBasis::kEstimated};
+  return {model::CostAt(*r.price, e.tokens), r.match == model::PriceMatch::kExact
+                                                 ? model::CostBasis::kPriced
+                                                 : model::CostBasis::kEstimated};
 }
 
 int64_t EntryCost(const UsageEntry& e, const std::string& model_name,
@@ -240,8 +244,9 @@ int64_t EntryCost(const UsageEntry& e, const std::string& model_name,
 namespace {
 
 // Sums the entries priced without an exact price, per model.
-std::vector<PricingNote> PricingNotes(const ScanResult& scan, const Costs& costs, const std::vector<uint32_t>& idx,
-                                      const std::vector<std::optional<model::PriceResolution>>& resolved) {
+std::vector<PricingNote> PricingNotes(
+    const ScanResult& scan, const Costs& costs, const std::vector<uint32_t>& idx,
+    const std::vector<std::optional<model::PriceResolution>>& resolved) {
   std::map<uint32_t, PricingNote> by_model;
   for (uint32_t i : idx) {
     if (costs[i].basis == model::CostBasis::kPriced) continue;
@@ -259,7 +264,8 @@ std::vector<PricingNote> PricingNotes(const ScanResult& scan, const Costs& costs
   std::vector<PricingNote> out;
   for (auto& [id, n] : by_model) out.push_back(std::move(n));
   std::sort(out.begin(), out.end(), [](const PricingNote& a, const PricingNote& b) {
-    return a.tokens.Total() != b.tokens.Total() ? a.tokens.Total() > b.tokens.Total() : a.model < b.model;
+    return a.tokens.Total() != b.tokens.Total() ? a.tokens.Total() > b.tokens.Total()
+                                                : a.model < b.model;
   });
   return out;
 }
@@ -287,9 +293,14 @@ Report BuildReport(const ScanResult& scan, const model::PriceTable& prices,
     idx.push_back(i);
   }
   switch (spec.kind) {
-    case ReportKind::kSession: report.rows = Sessions(scan, costs, idx); break;
-    case ReportKind::kBlocks: report.rows = Blocks(scan, costs, idx, spec.now); break;
-    default: report.rows = Calendar(scan, costs, idx, spec);
+    case ReportKind::kSession:
+      report.rows = Sessions(scan, costs, idx);
+      break;
+    case ReportKind::kBlocks:
+      report.rows = Blocks(scan, costs, idx, spec.now);
+      break;
+    default:
+      report.rows = Calendar(scan, costs, idx, spec);
   }
   Accum total;
   for (uint32_t i : idx) Add(&total, scan.entries[i], costs[i], scan.strings);

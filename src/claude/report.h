@@ -90,8 +90,7 @@ model::Priced PriceEntry(const UsageEntry& e, const std::string& model_name,
 
 // Resolves each distinct model name once, so a family lookup costs nothing
 // per entry.
-Report BuildReport(const ScanResult& scan, const model::PriceTable& prices,
-                   const ReportSpec& spec);
+Report BuildReport(const ScanResult& scan, const model::PriceTable& prices, const ReportSpec& spec);
 
 // "20260321" or "2026-03-21" to a local day number in `tz`.
 Result<int64_t> ParseDayArg(std::string_view s, const TimeZone& tz);

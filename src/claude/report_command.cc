@@ -65,7 +65,8 @@ int RunReport(const ReportOptions& o, std::ostream& out, std::ostream& err,
   spec.cost_mode = *mode;
   auto tz = TimeZone::Load(o.tz.empty() ? LocalZoneName(env) : o.tz);
   if (!tz.ok()) {
-    if (!o.tz.empty()) return fail(Status::InvalidArgument("--tz: unknown time zone '" + o.tz + "'"));
+    if (!o.tz.empty())
+      return fail(Status::InvalidArgument("--tz: unknown time zone '" + o.tz + "'"));
     tz = TimeZone::Utc();
   }
   spec.tz = *tz;

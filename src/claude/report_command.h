@@ -28,14 +28,14 @@ struct ReportOptions {
   bool json = false;
   bool breakdown = false;
   bool verbose = false;
-  std::string since, until;       // YYYYMMDD or YYYY-MM-DD, inclusive, local days
-  std::string tz;                 // IANA name; empty: the local zone
-  std::string project;            // only this project (directory name under projects/)
+  std::string since, until;  // YYYYMMDD or YYYY-MM-DD, inclusive, local days
+  std::string tz;            // IANA name; empty: the local zone
+  std::string project;       // only this project (directory name under projects/)
   std::string cost_mode = "auto";
-  std::string prices_file;        // LiteLLM-format JSON overlaid on the built-in prices
+  std::string prices_file;  // LiteLLM-format JSON overlaid on the built-in prices
   bool week_starts_sunday = false;
-  int threads = 0;                // 0: automatic (1 or 2)
-  TimeMs now = -1;                // -1: the system clock (active block)
+  int threads = 0;                                    // 0: automatic (1 or 2)
+  TimeMs now = -1;                                    // -1: the system clock (active block)
   std::function<const char*(const char*)> getenv_fn;  // empty: ::getenv
   std::string source = "claude";  // --source: which agent's logs (see ReportScanner)
 };

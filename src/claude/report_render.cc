@@ -11,22 +11,32 @@ namespace {
 
 const char* KindName(ReportKind k) {
   switch (k) {
-    case ReportKind::kDaily: return "daily";
-    case ReportKind::kWeekly: return "weekly";
-    case ReportKind::kMonthly: return "monthly";
-    case ReportKind::kSession: return "sessions";
-    case ReportKind::kBlocks: return "blocks";
+    case ReportKind::kDaily:
+      return "daily";
+    case ReportKind::kWeekly:
+      return "weekly";
+    case ReportKind::kMonthly:
+      return "monthly";
+    case ReportKind::kSession:
+      return "sessions";
+    case ReportKind::kBlocks:
+      return "blocks";
   }
   return "daily";
 }
 
 const char* KeyName(ReportKind k) {
   switch (k) {
-    case ReportKind::kWeekly: return "week";
-    case ReportKind::kMonthly: return "month";
-    case ReportKind::kSession: return "sessionId";
-    case ReportKind::kBlocks: return "id";
-    default: return "date";
+    case ReportKind::kWeekly:
+      return "week";
+    case ReportKind::kMonthly:
+      return "month";
+    case ReportKind::kSession:
+      return "sessionId";
+    case ReportKind::kBlocks:
+      return "id";
+    default:
+      return "date";
   }
 }
 
@@ -137,9 +147,14 @@ std::string CostCell(int64_t cost, bool estimated, bool unpriced) {
 template <typename Row>
 std::vector<std::string> Cells(std::string key, std::string models, const Row& r) {
   const model::TokenCounts& t = r.tokens;
-  return {std::move(key),           std::move(models),        WithCommas(t.input),
-          WithCommas(t.output),     WithCommas(t.cache_write), WithCommas(t.cache_read),
-          WithCommas(t.Total()),    CostCell(r.cost_nanos, r.cost_estimated, r.cost_unpriced)};
+  return {std::move(key),
+          std::move(models),
+          WithCommas(t.input),
+          WithCommas(t.output),
+          WithCommas(t.cache_write),
+          WithCommas(t.cache_read),
+          WithCommas(t.Total()),
+          CostCell(r.cost_nanos, r.cost_estimated, r.cost_unpriced)};
 }
 
 }  // namespace
@@ -163,10 +178,10 @@ std::string Dollars(int64_t nanos) {
 
 void RenderTable(const Report& rep, const ScanResult& scan, const RenderOptions& o,
                  std::ostream& out) {
-  const char* head = rep.kind == ReportKind::kSession ? "Session"
-                     : rep.kind == ReportKind::kBlocks ? "Block start"
+  const char* head = rep.kind == ReportKind::kSession   ? "Session"
+                     : rep.kind == ReportKind::kBlocks  ? "Block start"
                      : rep.kind == ReportKind::kMonthly ? "Month"
-                     : rep.kind == ReportKind::kWeekly ? "Week"
+                     : rep.kind == ReportKind::kWeekly  ? "Week"
                                                         : "Date";
   out << o.title << " usage, " << KindName(rep.kind) << " (" << o.tz.name() << ")\n";
   Table t;
@@ -188,8 +203,10 @@ void RenderTable(const Report& rep, const ScanResult& scan, const RenderOptions&
   }
   t.rows.push_back(Cells("Total", "", rep.totals));
   t.Print(out);
-  if (rep.totals.cost_estimated) out << "~ part of the cost is estimated from a model family's price\n";
-  if (rep.totals.cost_unpriced) out << "+ some tokens have no price and count $0: the cost is a lower bound\n";
+  if (rep.totals.cost_estimated)
+    out << "~ part of the cost is estimated from a model family's price\n";
+  if (rep.totals.cost_unpriced)
+    out << "+ some tokens have no price and count $0: the cost is a lower bound\n";
   for (const ReportRow& r : rep.rows) {
     if (!r.active) continue;
     char buf[256];
@@ -229,7 +246,10 @@ std::string RenderJson(const Report& rep, const ScanResult& scan, const RenderOp
     w.Key("model").String(n.model);
     w.Key("basis").String(n.basis == model::CostBasis::kEstimated ? "estimated" : "unpriced");
     w.Key("pricedAs");
-    if (n.priced_as.empty()) w.Null(); else w.String(n.priced_as);
+    if (n.priced_as.empty())
+      w.Null();
+    else
+      w.String(n.priced_as);
     w.Key("totalTokens").Int(n.tokens.Total());
     w.Key("cost").NanoUsd(n.cost_nanos);
     w.EndObject();
@@ -261,12 +281,13 @@ std::string RenderJson(const Report& rep, const ScanResult& scan, const RenderOp
 
 void RenderPricingWarnings(const Report& rep, std::ostream& err) {
   for (const PricingNote& n : rep.pricing) {
-    err << "burnrate: warning: model '" << n.model << "' is not in the price table: "
-        << WithCommas(n.tokens.Total()) << " tokens ";
+    err << "burnrate: warning: model '" << n.model
+        << "' is not in the price table: " << WithCommas(n.tokens.Total()) << " tokens ";
     if (n.basis == model::CostBasis::kEstimated) {
       err << "priced as " << n.priced_as << ", an estimate ($" << Dollars(n.cost_nanos) << ")\n";
     } else {
-      err << "have no price and no known model family, counted at $0 (--prices FILE can price them)\n";
+      err << "have no price and no known model family, counted at $0 (--prices FILE can price "
+             "them)\n";
     }
   }
 }

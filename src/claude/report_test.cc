@@ -48,7 +48,8 @@ TEST(Report, CostModes) {
 TEST(Report, OneHourCacheWritesCostMore) {
   TempDir d;
   // 600 x $3.75/M + 400 x $6/M = $0.00225 + $0.0024 = $0.00465.
-  d.Write("p", "a.jsonl", Line(LineSpec{.in = 0, .out = 0, .cw = 1000, .cw5m = 600, .cw1h = 400}) + "\n");
+  d.Write("p", "a.jsonl",
+          Line(LineSpec{.in = 0, .out = 0, .cw = 1000, .cw5m = 600, .cw1h = 400}) + "\n");
   Report r = Build(d, ReportSpec{.cost_mode = CostMode::kCalculate});
   EXPECT_EQ(r.totals.cost_nanos, 4650000);
   EXPECT_EQ(r.totals.tokens.cache_write_1h, 400);
@@ -90,9 +91,12 @@ TEST(Report, DaylightSavingDayIs23Hours) {
   TempDir d;
   // Berlin switches to CEST on 2026-03-29 at 01:00 UTC.
   d.Write("p", "a.jsonl",
-          Line(LineSpec{.msg = "m1", .ts = "2026-03-28T23:30:00.000Z", .in = 1}) + "\n" +  // 00:30 CET
-              Line(LineSpec{.msg = "m2", .ts = "2026-03-29T21:59:00.000Z", .in = 2}) + "\n" +  // 23:59 CEST
-              Line(LineSpec{.msg = "m3", .ts = "2026-03-29T22:00:00.000Z", .in = 4}) + "\n");  // 00:00 next day
+          Line(LineSpec{.msg = "m1", .ts = "2026-03-28T23:30:00.000Z", .in = 1}) +
+              "\n" +  // 00:30 CET
+              Line(LineSpec{.msg = "m2", .ts = "2026-03-29T21:59:00.000Z", .in = 2}) +
+              "\n" +  // 23:59 CEST
+              Line(LineSpec{.msg = "m3", .ts = "2026-03-29T22:00:00.000Z", .in = 4}) +
+              "\n");  // 00:00 next day
   Report r = Build(d, ReportSpec{.tz = TimeZone::Load("Europe/Berlin").value()});
   ASSERT_EQ(r.rows.size(), 2u);
   EXPECT_EQ(r.rows[0].key, "2026-03-29");
@@ -104,7 +108,7 @@ TEST(Report, DaylightSavingDayIs23Hours) {
 TEST(Report, WeeksMonthsAndDayFilters) {
   TempDir d;
   d.Write("p", "a.jsonl",
-          Line(LineSpec{.msg = "m1", .ts = "2026-03-01T12:00:00Z", .in = 1}) + "\n" +   // Sunday
+          Line(LineSpec{.msg = "m1", .ts = "2026-03-01T12:00:00Z", .in = 1}) + "\n" +      // Sunday
               Line(LineSpec{.msg = "m2", .ts = "2026-03-02T12:00:00Z", .in = 2}) + "\n" +  // Monday
               Line(LineSpec{.msg = "m3", .ts = "2026-04-01T12:00:00Z", .in = 4}) + "\n");
   Report weeks = Build(d, ReportSpec{.kind = ReportKind::kWeekly});
@@ -130,8 +134,9 @@ TEST(Report, WeeksMonthsAndDayFilters) {
 
 TEST(Report, SessionsGroupByProjectAndSession) {
   TempDir d;
-  d.Write("app", "a.jsonl", Line(LineSpec{.msg = "m1", .session = "s1", .in = 1}) + "\n" +
-                                Line(LineSpec{.msg = "m2", .session = "s2", .in = 2}) + "\n");
+  d.Write("app", "a.jsonl",
+          Line(LineSpec{.msg = "m1", .session = "s1", .in = 1}) + "\n" +
+              Line(LineSpec{.msg = "m2", .session = "s2", .in = 2}) + "\n");
   d.Write("lib", "b.jsonl", Line(LineSpec{.msg = "m3", .session = "s1", .in = 4}) + "\n");
   Report r = Build(d, ReportSpec{.kind = ReportKind::kSession});
   ASSERT_EQ(r.rows.size(), 3u);
@@ -203,9 +208,11 @@ TEST(ReportCommand, JsonTotalsAndVerboseSkips) {
 TEST(ReportCommand, UnpricedModelsAreEstimatedMarkedAndWarned) {
   TempDir d;
   // 100k output of claude-opus-5-5 at $25/M = $2.50; 1k of sonnet-4-5 = $0.015.
-  std::string lines = Line(LineSpec{.msg = "m1", .req = "r1", .model = "claude-opus-5-5", .in = 0, .out = 100000}) +
-                      "\n" + Line(LineSpec{.msg = "m2", .req = "r2", .model = "mystery-model-7", .in = 300, .out = 0}) +
-                      "\n" + Line(LineSpec{.msg = "m3", .req = "r3", .in = 0, .out = 1000}) + "\n";
+  std::string lines =
+      Line(LineSpec{.msg = "m1", .req = "r1", .model = "claude-opus-5-5", .in = 0, .out = 100000}) +
+      "\n" +
+      Line(LineSpec{.msg = "m2", .req = "r2", .model = "mystery-model-7", .in = 300, .out = 0}) +
+      "\n" + Line(LineSpec{.msg = "m3", .req = "r3", .in = 0, .out = 1000}) + "\n";
   d.Write("p", "a.jsonl", lines);
   ReportSpec spec;
   spec.cost_mode = CostMode::kCalculate;
@@ -234,20 +241,28 @@ TEST(ReportCommand, UnpricedModelsAreEstimatedMarkedAndWarned) {
   std::ostringstream table, err;
   ASSERT_EQ(RunReport(o, table, err), 0) << err.str();
   EXPECT_EQ(err.str(),
-            "burnrate: warning: model 'claude-opus-5-5' is not in the price table: 100,000 tokens priced as "
+            "burnrate: warning: model 'claude-opus-5-5' is not in the price table: 100,000 tokens "
+            "priced as "
             "claude-opus-4-8, an estimate ($2.50)\n"
-            "burnrate: warning: model 'mystery-model-7' is not in the price table: 300 tokens have no price and no "
+            "burnrate: warning: model 'mystery-model-7' is not in the price table: 300 tokens have "
+            "no price and no "
             "known model family, counted at $0 (--prices FILE can price them)\n");
-  EXPECT_NE(table.str().find("~$2.52+"), std::string::npos) << table.str();  // the day and the total
-  EXPECT_NE(table.str().find("~$2.50\n"), std::string::npos) << table.str();  // the opus-5-5 breakdown row
+  EXPECT_NE(table.str().find("~$2.52+"), std::string::npos)
+      << table.str();  // the day and the total
+  EXPECT_NE(table.str().find("~$2.50\n"), std::string::npos)
+      << table.str();  // the opus-5-5 breakdown row
   EXPECT_NE(table.str().find("~ part of the cost is estimated"), std::string::npos) << table.str();
   o.json = true;
   std::ostringstream json, err2;
   ASSERT_EQ(RunReport(o, json, err2), 0);
   EXPECT_EQ(err2.str(), err.str());  // stderr, so the JSON stays clean
-  EXPECT_NE(json.str().find(R"("totalCost":2.515,"costEstimated":true,"costUnpriced":true)"), std::string::npos) << json.str();
-  EXPECT_NE(json.str().find(R"("pricing":[{"model":"claude-opus-5-5","basis":"estimated","pricedAs":"claude-opus-4-8","totalTokens":100000,"cost":2.50},{"model":"mystery-model-7","basis":"unpriced","pricedAs":null,"totalTokens":300,"cost":0.00}])"),
+  EXPECT_NE(json.str().find(R"("totalCost":2.515,"costEstimated":true,"costUnpriced":true)"),
             std::string::npos)
+      << json.str();
+  EXPECT_NE(
+      json.str().find(
+          R"("pricing":[{"model":"claude-opus-5-5","basis":"estimated","pricedAs":"claude-opus-4-8","totalTokens":100000,"cost":2.50},{"model":"mystery-model-7","basis":"unpriced","pricedAs":null,"totalTokens":300,"cost":0.00}])"),
+      std::string::npos)
       << json.str();
 }
 

@@ -19,16 +19,17 @@
 // strings (message.id, requestId, model, sessionId) must be non-empty when
 // present. A usage line that fails these checks is skipped and counted.
 #include "claude/transcript_parser.h"
-#include "claude/usage_event.h"
 
 #include <fcntl.h>
+#include <simdjson.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <simdjson.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
+
+#include "claude/usage_event.h"
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -46,7 +47,6 @@ constexpr std::string_view kUsageKey = "\"usage\"";
 constexpr size_t kChunk = 4 << 20;
 constexpr uint64_t kKeySeedHi = kUsageKeySeedHi;  // shared with UsageEventIdForIds
 constexpr uint64_t kKeySeedLo = kUsageKeySeedLo;
-
 
 // Finds `"usage"` in [p, end). The SSE2 loop compares 16 positions at a
 // time on two needle bytes ('u' at +1 and '"' at +6, a pair rare in prose
@@ -97,8 +97,7 @@ int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
 bool ParseTranscriptTimestamp(std::string_view s, TimeMs* out) {
   if (s.size() != 20 && s.size() != 24) return false;
   const char* p = s.data();
-  if (p[4] != '-' || p[7] != '-' || p[10] != 'T' || p[13] != ':' || p[16] != ':' ||
-      s.back() != 'Z')
+  if (p[4] != '-' || p[7] != '-' || p[10] != 'T' || p[13] != ':' || p[16] != ':' || s.back() != 'Z')
     return false;
   int y = Digits(p, 4), mo = Digits(p + 5, 2), d = Digits(p + 8, 2);
   int h = Digits(p + 11, 2), mi = Digits(p + 14, 2), se = Digits(p + 17, 2), ms = 0;
@@ -160,13 +159,15 @@ struct TranscriptParser::Impl {
     }
     UsageEntry e;
     if (!f.has_in || !f.has_out) f.bad = f.bad ? f.bad : "usage lacks input_tokens/output_tokens";
-    if (!f.bad && !ParseTranscriptTimestamp(f.timestamp, &e.ts)) f.bad = "timestamp missing or not ISO";
+    if (!f.bad && !ParseTranscriptTimestamp(f.timestamp, &e.ts))
+      f.bad = "timestamp missing or not ISO";
     if (f.bad) {
       out->skipped.push_back({ctx.file, line_no, f.bad});
       return;
     }
     e.tokens = f.tokens;
-    if (e.tokens.cache_write_1h > e.tokens.cache_write) e.tokens.cache_write_1h = e.tokens.cache_write;
+    if (e.tokens.cache_write_1h > e.tokens.cache_write)
+      e.tokens.cache_write_1h = e.tokens.cache_write;
     if (e.tokens.cache_write_1h < 0) e.tokens.cache_write_1h = 0;
     e.line_cost_nanos = f.cost_nanos;
     e.sidechain = f.sidechain;
@@ -175,8 +176,9 @@ struct TranscriptParser::Impl {
     e.file = ctx.file;
     e.project = ctx.project;
     e.model = Intern(out->strings, f.model, &last_model, &last_model_id);
-    e.session = f.session.empty() ? ctx.session_fallback
-                                  : Intern(out->strings, f.session, &last_session, &last_session_id);
+    e.session = f.session.empty()
+                    ? ctx.session_fallback
+                    : Intern(out->strings, f.session, &last_session, &last_session_id);
     e.has_ids = !f.msg_id.empty() && !f.req_id.empty();
     if (!f.msg_id.empty()) e.msg_hash = Hash64(f.msg_id) | 1;
     if (!f.req_id.empty()) e.req_hash = Hash64(f.req_id) | 1;
@@ -225,7 +227,8 @@ uint32_t TranscriptParser::ParseLinesWithPrompts(const char* data, size_t len, s
     if (!le) le = end;
     ++out->lines;
     std::string_view l(ls, le - ls);
-    if (l.find(kUsageKey) != std::string_view::npos || l.find(kUserRole) != std::string_view::npos) {
+    if (l.find(kUsageKey) != std::string_view::npos ||
+        l.find(kUserRole) != std::string_view::npos) {
       impl_->Line(ls, le - ls, capacity - (ls - data), line, ctx, out);
     } else if (le == end) {  // an unterminated tail: still report it if malformed
       size_t before = out->entries.size();
@@ -240,7 +243,8 @@ uint32_t TranscriptParser::ParseLinesWithPrompts(const char* data, size_t len, s
 uint32_t TranscriptParser::ParseLines(const char* data, size_t len, size_t capacity,
                                       uint32_t first_line, const FileContext& ctx,
                                       ParseOutput* out) {
-  if (impl_->extract_prompts) return ParseLinesWithPrompts(data, len, capacity, first_line, ctx, out);
+  if (impl_->extract_prompts)
+    return ParseLinesWithPrompts(data, len, capacity, first_line, ctx, out);
   const char* end = data + len;
   const char* pos = data;
   uint32_t line = first_line;
@@ -370,8 +374,8 @@ Status ParseTranscriptFile(const std::string& path, uint64_t offset, uint32_t fi
     ::munmap(m, map_len);
     if (!nl) break;  // a line longer than the window: pread grows its buffer
   }
-  Status s = ReadWithPread(fd, path, pos, line, include_partial_tail, ctx, parser, out,
-                           end_offset, next_line);
+  Status s = ReadWithPread(fd, path, pos, line, include_partial_tail, ctx, parser, out, end_offset,
+                           next_line);
   ::close(fd);
   return s;
 }

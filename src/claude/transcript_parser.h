@@ -24,10 +24,10 @@ namespace burnrate::claude {
 
 // Where the lines come from; strings are already interned in `strings`.
 struct FileContext {
-  uint32_t file = 0;            // index of the file in the scan
-  uint32_t project = 0;         // interned project name
+  uint32_t file = 0;              // index of the file in the scan
+  uint32_t project = 0;           // interned project name
   uint32_t session_fallback = 0;  // interned file stem, used when sessionId is absent
-  std::string key_prefix;       // "<project>/<file name>", for lines without ids
+  std::string key_prefix;         // "<project>/<file name>", for lines without ids
 };
 
 struct ParseOutput {
@@ -53,7 +53,7 @@ class TranscriptParser {
   // number of the first line. Returns the number of the line after the
   // last newline in the data.
   uint32_t ParseLines(const char* data, size_t len, size_t capacity, uint32_t first_line,
-                  const FileContext& ctx, ParseOutput* out);
+                      const FileContext& ctx, ParseOutput* out);
 
   // Also compute features (detect::ComputePromptFeatures) of user prompt
   // lines into ParseOutput::prompts; the text is not kept. Off by default
@@ -68,8 +68,8 @@ class TranscriptParser {
   void ParseText(std::string_view text, const FileContext& ctx, ParseOutput* out);
 
  private:
-  uint32_t ParseLinesWithPrompts(const char* data, size_t len, size_t capacity,
-                                 uint32_t first_line, const FileContext& ctx, ParseOutput* out);
+  uint32_t ParseLinesWithPrompts(const char* data, size_t len, size_t capacity, uint32_t first_line,
+                                 const FileContext& ctx, ParseOutput* out);
   struct Impl;
   Impl* impl_;
 };

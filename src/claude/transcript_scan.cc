@@ -74,7 +74,8 @@ Result<std::vector<std::string>> DefaultClaudeRoots(
   add((xdg && *xdg) ? std::string(xdg) + "/claude" : h + "/.config/claude");
   add(h + "/.claude");
   if (roots.empty())
-    return Status::NotFound("no Claude data found in ~/.config/claude/projects or ~/.claude/projects");
+    return Status::NotFound(
+        "no Claude data found in ~/.config/claude/projects or ~/.claude/projects");
   return roots;
 }
 
@@ -142,13 +143,13 @@ Result<ScanResult> ScanTranscripts(std::vector<TranscriptFile> files, const Scan
 
   std::vector<size_t> order(n);
   for (size_t i = 0; i < n; ++i) order[i] = i;
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    return outs[a].out.earliest < outs[b].out.earliest;
-  });
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return outs[a].out.earliest < outs[b].out.earliest; });
   std::vector<std::vector<uint32_t>> remap(threads);
   for (int w = 0; w < threads; ++w) {
     remap[w].resize(tables[w].size());
-    for (uint32_t s = 0; s < tables[w].size(); ++s) remap[w][s] = result.strings.Intern(tables[w][s]);
+    for (uint32_t s = 0; s < tables[w].size(); ++s)
+      remap[w][s] = result.strings.Intern(tables[w][s]);
   }
   Deduplicator dedup;
   ScanStats& st = result.stats;

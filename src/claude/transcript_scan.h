@@ -40,11 +40,11 @@ Result<std::vector<TranscriptFile>> FindTranscripts(const std::vector<std::strin
 
 struct ScanStats {
   uint64_t files = 0;
-  uint64_t lines = 0;            // newline-terminated lines seen
-  uint64_t usage_lines = 0;      // well-formed usage lines
-  uint64_t duplicates = 0;       // same (message.id, requestId) as an earlier line
+  uint64_t lines = 0;        // newline-terminated lines seen
+  uint64_t usage_lines = 0;  // well-formed usage lines
+  uint64_t duplicates = 0;   // same (message.id, requestId) as an earlier line
   uint64_t sidechain_replays = 0;
-  uint64_t missing_ids = 0;      // counted without de-duplication
+  uint64_t missing_ids = 0;  // counted without de-duplication
   uint64_t bytes = 0;
 };
 

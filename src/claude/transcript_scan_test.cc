@@ -33,8 +33,9 @@ TEST(TranscriptScan, DuplicateContentBlocksCountOnce) {
   TempDir d;
   LineSpec a{.in = 10, .out = 20, .cw = 30, .cr = 40};
   LineSpec b{.msg = "msg_2", .req = "req_2", .in = 1, .out = 2, .cw = 3, .cr = 4};
-  d.Write("proj", "s1.jsonl", Line(a) + "\n" + Line(a) + "\n" + testing::UserLine("hi") + "\n" +
-                                  Line(a) + "\n" + Line(b) + "\n");
+  d.Write("proj", "s1.jsonl",
+          Line(a) + "\n" + Line(a) + "\n" + testing::UserLine("hi") + "\n" + Line(a) + "\n" +
+              Line(b) + "\n");
   // The same response copied into a second file counts once too.
   d.Write("proj", "s2.jsonl", Line(b) + "\n");
   ScanResult r = Scan(d);
@@ -95,7 +96,8 @@ TEST(TranscriptScan, MalformedMiddleLineNeverLosesTheOthers) {
   LineSpec a{.in = 1}, c{.msg = "m3", .req = "r3", .in = 4};
   std::string bad = Line(LineSpec{.msg = "m2", .req = "r2"});
   bad[bad.size() / 3] = '}';
-  d.Write("p", "a.jsonl", Line(a) + "\n" + bad + "\n" + "not json but has \"usage\"\n" + Line(c) + "\n");
+  d.Write("p", "a.jsonl",
+          Line(a) + "\n" + bad + "\n" + "not json but has \"usage\"\n" + Line(c) + "\n");
   ScanResult r = Scan(d);
   EXPECT_EQ(r.entries.size(), 2u);
   EXPECT_EQ(Sum(r).input, 5);
@@ -115,8 +117,9 @@ TEST(TranscriptScan, UsageLinesFailingCcusageSchemaAreSkipped) {
   bad_version.replace(bad_version.find("2.1.81"), 6, "beta");
   std::string bad_text = Line(LineSpec{.msg = "m5", .req = "r5"});
   bad_text.replace(bad_text.find("\"text\":\"hello\""), 14, "\"text\":12");
-  d.Write("p", "a.jsonl", Line(offset_ts) + "\n" + Line(ok) + "\n" + str_tokens + "\n" +
-                              bad_version + "\n" + bad_text + "\n");
+  d.Write("p", "a.jsonl",
+          Line(offset_ts) + "\n" + Line(ok) + "\n" + str_tokens + "\n" + bad_version + "\n" +
+              bad_text + "\n");
   ScanResult r = Scan(d);
   ASSERT_EQ(r.entries.size(), 1u);
   EXPECT_EQ(r.entries[0].tokens.input, 9);
@@ -149,7 +152,8 @@ TEST(TranscriptScan, ManyFilesOnTwoThreadsGiveTheSameResult) {
   for (int f = 0; f < 40; ++f) {
     std::string content;
     for (int i = 0; i < 50; ++i) {
-      LineSpec s{.msg = "m" + std::to_string(i % 30), .req = "r" + std::to_string(i % 30),
+      LineSpec s{.msg = "m" + std::to_string(i % 30),
+                 .req = "r" + std::to_string(i % 30),
                  .in = f * 1000 + i};
       content += Line(s) + "\n";
     }
@@ -263,8 +267,8 @@ TEST(Deduplicator, ManyKeysAndFlagsSurviveGrowth) {
     EXPECT_EQ(d.Offer(dup), Deduplicator::Verdict::kDuplicate);
     UsageEntry other_req = dup;
     other_req.key_hi ^= 0xABCDEF;  // same message, another request
-    EXPECT_EQ(d.Offer(other_req), i % 3 == 0 ? Deduplicator::Verdict::kSidechainReplay
-                                             : Deduplicator::Verdict::kNew)
+    EXPECT_EQ(d.Offer(other_req),
+              i % 3 == 0 ? Deduplicator::Verdict::kSidechainReplay : Deduplicator::Verdict::kNew)
         << i;
   }
 }

@@ -31,8 +31,8 @@ struct UsageEntry {
   uint32_t line = 0;             // 1-based line number in its file
   uint32_t file = 0;             // index into the scan's file list
   bool sidechain = false;
-  bool api_error = false;        // isApiErrorMessage: true
-  bool has_ids = false;          // both message.id and requestId present
+  bool api_error = false;  // isApiErrorMessage: true
+  bool has_ids = false;    // both message.id and requestId present
 };
 
 // A line that could not be used: malformed JSON, truncated, or a usage line

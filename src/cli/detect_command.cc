@@ -6,10 +6,10 @@
 // --config, the server's config file: its time zone, [detection] settings
 // and price file, so offline scores equal the server's (docs/detection.md);
 // without, the defaults.
+#include <fmt/format.h>
+
 #include <filesystem>
 #include <iostream>
-
-#include <fmt/format.h>
 
 #include "app/app.h"
 #include "cli/cli.h"
@@ -23,7 +23,8 @@ namespace {
 
 Result<int64_t> Day(const std::string& s, const char* flag) {
   auto t = ParseRfc3339(s + "T00:00:00Z");
-  if (!t.ok() || s.size() != 10) return Status::InvalidArgument(std::string(flag) + " must be a date YYYY-MM-DD");
+  if (!t.ok() || s.size() != 10)
+    return Status::InvalidArgument(std::string(flag) + " must be a date YYYY-MM-DD");
   return FloorDiv(*t, kDayMs);
 }
 
@@ -46,18 +47,21 @@ Status RunDetect(const std::string& db, const std::string& from_s, const std::st
   BR_ASSIGN_OR_RETURN(auto flags, detect::SqliteFlagStore::Open(db));
   detect::DetectionEngine engine(dc, SystemClock::Get(), std::move(flags));
   engine.SetPrices(&prices);
-  engine.SetEventScan([&](TimeMs received_from, const std::function<Status(std::span<const model::Event>)>& fn) {
-    return events->ScanEventBatches(received_from, fn);
-  });
+  engine.SetEventScan(
+      [&](TimeMs received_from, const std::function<Status(std::span<const model::Event>)>& fn) {
+        return events->ScanEventBatches(received_from, fn);
+      });
   BR_ASSIGN_OR_RETURN(auto days, engine.Rescore(from, to));
   for (const detect::ScoreDayStats& d : days)
-    std::cout << fmt::format("{}: {} users scored, {} flagged, {} retracted{}\n", FormatDate(d.day * kDayMs), d.users,
-                             d.flagged, d.retracted,
-                             d.store_errors ? fmt::format(", {} flags not stored", d.store_errors) : "");
+    std::cout << fmt::format(
+        "{}: {} users scored, {} flagged, {} retracted{}\n", FormatDate(d.day * kDayMs), d.users,
+        d.flagged, d.retracted,
+        d.store_errors ? fmt::format(", {} flags not stored", d.store_errors) : "");
   for (const detect::Flag& f : engine.flags().List(from, to)) {
     if (f.state == detect::ReviewState::kRetracted) continue;
     std::cout << fmt::format("  {} {} score {:.0f}{} {} ({})\n", f.date, f.user, f.score,
-                             f.high_confidence ? " high-confidence" : "", detect::ReviewStateName(f.state),
+                             f.high_confidence ? " high-confidence" : "",
+                             detect::ReviewStateName(f.state),
                              f.reasons.empty() ? "" : f.reasons.front().detector);
   }
   for (const detect::ScoreDayStats& d : days)
@@ -68,7 +72,8 @@ Status RunDetect(const std::string& db, const std::string& from_s, const std::st
 }  // namespace
 
 void AddDetectCommand(CLI::App& app) {
-  auto* cmd = app.add_subcommand("detect", "Score stored days for farming offline and store the flags in the file");
+  auto* cmd = app.add_subcommand(
+      "detect", "Score stored days for farming offline and store the flags in the file");
   auto db = std::make_shared<std::string>();
   auto from = std::make_shared<std::string>();
   auto to = std::make_shared<std::string>();
@@ -76,7 +81,8 @@ void AddDetectCommand(CLI::App& app) {
   cmd->add_option("--db", *db, "SQLite database file")->required();
   cmd->add_option("--from", *from, "First day, YYYY-MM-DD")->required();
   cmd->add_option("--to", *to, "Last day, YYYY-MM-DD")->required();
-  cmd->add_option("--config", *config, "The server's TOML config: time zone, [detection] settings, price file");
+  cmd->add_option("--config", *config,
+                  "The server's TOML config: time zone, [detection] settings, price file");
   cmd->callback([=] {
     Status st = RunDetect(*db, *from, *to, *config);
     if (!st.ok()) {

@@ -37,20 +37,24 @@ struct Pipeline {
   }
 };
 
-Result<detect::IngestFn> MakeIngestPath(detect::DetectionEngine& detection, const Clock& sim_clock) {
+Result<detect::IngestFn> MakeIngestPath(detect::DetectionEngine& detection,
+                                        const Clock& sim_clock) {
   auto p = std::make_shared<Pipeline>();
   p->clock.Set(sim_clock.NowMs());
   const Clock& clock = p->clock;
-  p->dir = (std::filesystem::temp_directory_path() / ("burnrate-eval-" + std::to_string(getpid()))).string();
+  p->dir = (std::filesystem::temp_directory_path() / ("burnrate-eval-" + std::to_string(getpid())))
+               .string();
   std::filesystem::create_directories(p->dir);
   // Throughput over durability: a scratch file that is deleted afterwards.
-  BR_ASSIGN_OR_RETURN(p->store, store::OpenSqliteStore(p->dir + "/eval.db", {.synchronous_full = false}));
+  BR_ASSIGN_OR_RETURN(p->store,
+                      store::OpenSqliteStore(p->dir + "/eval.db", {.synchronous_full = false}));
   p->engine = std::make_unique<engine::Engine>(engine::EngineOptions{}, clock);
   ingest::IngestOptions io;
   io.limits.max_future_ms = 400 * kDayMs;  // the simulation's clock is its own
   io.limits.retention_ms = 400 * kDayMs;
   io.prompt_features = detect::ComputePromptFeatures;
-  p->ingestor = std::make_unique<ingest::Ingestor>(io, *p->store, *p->engine, p->identity, p->prices, clock);
+  p->ingestor =
+      std::make_unique<ingest::Ingestor>(io, *p->store, *p->engine, p->identity, p->prices, clock);
   p->ingestor->AddListener([&detection](std::span<const model::Event> events) {
     for (const auto& e : events) detection.Observe(e);
   });
@@ -61,8 +65,10 @@ Result<detect::IngestFn> MakeIngestPath(detect::DetectionEngine& detection, cons
     for (const auto& e : events) newest = std::max(newest, e.ts);
     if (newest > p->clock.NowMs()) p->clock.Set(newest);
     BR_ASSIGN_OR_RETURN(ingest::IngestResult r, p->ingestor->IngestSync(std::move(events)));
-    if (!r.rejected.empty()) return Status::Internal("ingest rejected a simulated event: " + r.rejected[0].error);
-    if (size_t(r.accepted + r.duplicates) != n) return Status::Internal("ingest lost simulated events");
+    if (!r.rejected.empty())
+      return Status::Internal("ingest rejected a simulated event: " + r.rejected[0].error);
+    if (size_t(r.accepted + r.duplicates) != n)
+      return Status::Internal("ingest lost simulated events");
     return Status::OK();
   });
 }

@@ -30,12 +30,14 @@ std::string EventJson(const model::Event& e) {
 }  // namespace
 
 void AddEventsCommand(CLI::App& app) {
-  auto* cmd = app.add_subcommand("events", "Print the raw events stored in a database file as NDJSON");
+  auto* cmd =
+      app.add_subcommand("events", "Print the raw events stored in a database file as NDJSON");
   auto db = std::make_shared<std::string>();
   auto from = std::make_shared<int64_t>(0);
   auto count = std::make_shared<bool>(false);
   cmd->add_option("--db", *db, "SQLite database file")->required();
-  cmd->add_option("--received-from", *from, "Only events received at or after this time (epoch ms)");
+  cmd->add_option("--received-from", *from,
+                  "Only events received at or after this time (epoch ms)");
   cmd->add_flag("--count", *count, "Print only the number of stored raw events");
   cmd->callback([=] {
     if (!std::filesystem::exists(*db)) {

@@ -3,19 +3,19 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 #include <fstream>
 #include <future>
 #include <iostream>
-#include <cstring>
 #include <sstream>
 
 #include "app/app.h"
 #include "cli/cli.h"
+#include "common/json_writer.h"
 #include "common/strings.h"
+#include "detect/eval_command.h"
 #include "http/client.h"
 #include "ingest/ingest.h"
-#include "common/json_writer.h"
-#include "detect/eval_command.h"
 #include "sim/personas.h"
 #include "sim/simulator.h"
 
@@ -28,10 +28,13 @@ struct Totals {
 
 // Sends one chunk; returns the parsed answer counts. line0 is the chunk's
 // first line number in the file, for messages.
-Status PostChunk(http::Client& c, const std::string& file, int64_t line0, const std::string& body, Totals* t) {
+Status PostChunk(http::Client& c, const std::string& file, int64_t line0, const std::string& body,
+                 Totals* t) {
   auto res = c.Send("POST", "/v1/events", body, {{"Content-Type", "application/x-ndjson"}});
   if (!res.ok()) return res.status();
-  if (res->status != 200) return Status::IOError(file + ": server answered " + std::to_string(res->status) + ": " + res->body);
+  if (res->status != 200)
+    return Status::IOError(file + ": server answered " + std::to_string(res->status) + ": " +
+                           res->body);
   // The answer is small and ours; pick the numbers without a JSON library.
   auto num = [&](const char* key) -> int64_t {
     size_t p = res->body.find(std::string("\"") + key + "\":");
@@ -45,13 +48,16 @@ Status PostChunk(http::Client& c, const std::string& file, int64_t line0, const 
     int64_t line = std::stoll(res->body.substr(p + 8));
     size_t e = res->body.find("\"error\":\"", p);
     size_t end = res->body.find('"', e + 9);
-    std::cerr << file << ":" << (line0 + line - 1) << ": " << res->body.substr(e + 9, end - e - 9) << "\n";
+    std::cerr << file << ":" << (line0 + line - 1) << ": " << res->body.substr(e + 9, end - e - 9)
+              << "\n";
     ++listed;
     p = end;
   }
   // The server lists the first rejects and counts them all.
-  int64_t total = res->body.find("\"rejected_total\":") == std::string::npos ? listed : num("rejected_total");
-  if (total > listed) std::cerr << file << ": ... and " << (total - listed) << " more rejected lines\n";
+  int64_t total =
+      res->body.find("\"rejected_total\":") == std::string::npos ? listed : num("rejected_total");
+  if (total > listed)
+    std::cerr << file << ": ... and " << (total - listed) << " more rejected lines\n";
   t->rejected += total;
   return Status::OK();
 }
@@ -59,15 +65,16 @@ Status PostChunk(http::Client& c, const std::string& file, int64_t line0, const 
 void Progress(const std::string& file, size_t done, size_t total) {
   if (!isatty(2) || total == 0) return;
   int pct = int(100.0 * double(done) / double(total));
-  std::cerr << "\r" << file << " [" << std::string(pct / 4, '#') << std::string(25 - pct / 4, ' ') << "] " << pct << "%"
-            << std::flush;
+  std::cerr << "\r" << file << " [" << std::string(pct / 4, '#') << std::string(25 - pct / 4, ' ')
+            << "] " << pct << "%" << std::flush;
   if (done == total) std::cerr << "\n";
 }
 
 }  // namespace
 
 void AddIngestCommand(CLI::App& app) {
-  auto* cmd = app.add_subcommand("ingest", "Ingest NDJSON event files into a server or a database file");
+  auto* cmd =
+      app.add_subcommand("ingest", "Ingest NDJSON event files into a server or a database file");
   struct Args {
     std::vector<std::string> files;
     std::string server, key, db;
@@ -89,7 +96,9 @@ void AddIngestCommand(CLI::App& app) {
     std::unique_ptr<app::App> local;
     if (!a->server.empty()) {
       auto c = http::Client::Create(a->server);
-      if (!c.ok()) return (void)(std::cerr << "burnrate ingest: " << c.status().message() << "\n", ExitCode() = 2);
+      if (!c.ok())
+        return (void)(std::cerr << "burnrate ingest: " << c.status().message() << "\n",
+                      ExitCode() = 2);
       client = std::move(*c);
       client->set_bearer(a->key);
     } else {
@@ -97,7 +106,8 @@ void AddIngestCommand(CLI::App& app) {
       cfg.db_path = a->db;
       auto opened = app::App::Open(cfg, SystemClock::Get());
       Status st = opened.ok() ? (*opened)->StartOffline() : opened.status();
-      if (!st.ok()) return (void)(std::cerr << "burnrate ingest: " << st.message() << "\n", ExitCode() = 1);
+      if (!st.ok())
+        return (void)(std::cerr << "burnrate ingest: " << st.message() << "\n", ExitCode() = 1);
       local = std::move(*opened);
     }
     Totals t;
@@ -122,7 +132,8 @@ void AddIngestCommand(CLI::App& app) {
           st = PostChunk(*client, file, chunk_start, body, &t);
         } else {
           std::promise<Result<ingest::IngestResult>> p;
-          local->ingestor().SubmitNdjson(body, [&](Result<ingest::IngestResult> r) { p.set_value(std::move(r)); });
+          local->ingestor().SubmitNdjson(
+              body, [&](Result<ingest::IngestResult> r) { p.set_value(std::move(r)); });
           auto r = p.get_future().get();
           st = r.status();
           if (r.ok()) {
@@ -136,7 +147,8 @@ void AddIngestCommand(CLI::App& app) {
           }
         }
         if (!st.ok()) {
-          std::cerr << "burnrate ingest: " << file << ":" << chunk_start << ": " << st.message() << "\n";
+          std::cerr << "burnrate ingest: " << file << ":" << chunk_start << ": " << st.message()
+                    << "\n";
           ExitCode() = 1;
           return false;
         }
@@ -156,7 +168,8 @@ void AddIngestCommand(CLI::App& app) {
       if (file_ok) flush();
       Progress(file, size, size);
     }
-    std::cout << "accepted " << t.accepted << ", duplicates " << t.duplicates << ", rejected " << t.rejected << "\n";
+    std::cout << "accepted " << t.accepted << ", duplicates " << t.duplicates << ", rejected "
+              << t.rejected << "\n";
     if (local) local->Stop();
     if (t.rejected > 0 && ExitCode() == 0) ExitCode() = 3;
   });
@@ -177,7 +190,8 @@ bool SimulateFailed(const std::string& why, int code) {
 // first failure the sink takes nothing more (ok() is false).
 class SimSink {
  public:
-  bool Open(const std::string& out_path, const std::string& server, const std::string& key, size_t chunk) {
+  bool Open(const std::string& out_path, const std::string& server, const std::string& key,
+            size_t chunk) {
     chunk_ = chunk, path_ = out_path;
     if (!out_path.empty()) {
       out_.open(out_path, std::ios::binary);
@@ -201,7 +215,8 @@ class SimSink {
   void Flush() {
     if (n_ == 0 || !ok_) return;
     if (client_) {
-      if (Status st = PostChunk(*client_, "simulate", 1, body_, &t_); !st.ok()) ok_ = SimulateFailed(st.message(), 1);
+      if (Status st = PostChunk(*client_, "simulate", 1, body_, &t_); !st.ok())
+        ok_ = SimulateFailed(st.message(), 1);
     } else if (!out_.write(body_.data(), std::streamsize(body_.size())).flush()) {
       ok_ = SimulateFailed(path_ + ": write failed", 1);
     }
@@ -237,7 +252,10 @@ Status WritePersonaLabels(const sim::PersonaSim& sim, const std::string& path) {
   for (const auto& u : sim.users()) {
     JsonWriter w;
     w.BeginObject().Key("user").String(u.name).Key("team").String(u.team);
-    w.Key("persona").String(sim::PersonaName(u.persona)).Key("label").String(sim::IsFarming(u.persona) ? "farm" : "legit");
+    w.Key("persona")
+        .String(sim::PersonaName(u.persona))
+        .Key("label")
+        .String(sim::IsFarming(u.persona) ? "farm" : "legit");
     w.Key("exempt").Bool(std::find(exempt.begin(), exempt.end(), u.name) != exempt.end());
     w.EndObject();
     out << w.Take() << '\n';
@@ -246,7 +264,8 @@ Status WritePersonaLabels(const sim::PersonaSim& sim, const std::string& path) {
 }
 
 void RunPersonas(sim::PersonaOptions po, const std::string& out_path, const std::string& server,
-                 const std::string& key, const std::string& labels, const std::string& legit_prompts, size_t chunk) {
+                 const std::string& key, const std::string& labels,
+                 const std::string& legit_prompts, size_t chunk) {
   if (!legit_prompts.empty()) {
     auto lines = detect::LoadPromptLines(legit_prompts);
     if (!lines.ok()) return (void)SimulateFailed(lines.status().message(), 2);
@@ -259,7 +278,8 @@ void RunPersonas(sim::PersonaOptions po, const std::string& out_path, const std:
   po.start = now / kDayMs * kDayMs - po.days * kDayMs;
   sim::PersonaSim sim(po);
   if (!labels.empty()) {
-    if (Status st = WritePersonaLabels(sim, labels); !st.ok()) return (void)SimulateFailed(st.message(), 2);
+    if (Status st = WritePersonaLabels(sim, labels); !st.ok())
+      return (void)SimulateFailed(st.message(), 2);
   }
   SimSink sink;
   if (!sink.Open(out_path, server, key, chunk)) return;
@@ -275,7 +295,8 @@ void RunPersonas(sim::PersonaOptions po, const std::string& out_path, const std:
   sink.Report();
   auto exempt = sim.ExemptUsers();
   if (!exempt.empty())
-    std::cout << exempt.size() << " users are declared batch jobs: list them in [detection] exempt (see --labels)\n";
+    std::cout << exempt.size()
+              << " users are declared batch jobs: list them in [detection] exempt (see --labels)\n";
 }
 
 }  // namespace
@@ -295,20 +316,26 @@ void AddSimulateCommand(CLI::App& app) {
   cmd->add_option("--users", a->opts.users, "Users")->default_val(1000);
   cmd->add_option("--days", a->opts.days, "Days of history ending now")->default_val(7);
   cmd->add_option("--seed", a->opts.seed, "Random seed")->default_val(1);
-  cmd->add_option("--intensity", a->opts.intensity, "Scales requests per active hour")->default_val(1.0);
+  cmd->add_option("--intensity", a->opts.intensity, "Scales requests per active hour")
+      ->default_val(1.0);
   cmd->add_option("--out", a->out, "Write NDJSON here");
   cmd->add_option("--server", a->server, "Post to this server");
   cmd->add_option("--key", a->key, "API key (ingest or admin)");
   cmd->add_flag("--live", a->live, "After the history, keep sending events as they happen");
   cmd->add_flag("--personas", a->personas,
-                "Labelled personas instead: legitimate and farming users (as eval-detection), with prompt text");
+                "Labelled personas instead: legitimate and farming users (as eval-detection), with "
+                "prompt text");
   cmd->add_option("--farm-share", a->persona.farm_share, "--personas: share of users that farm")
-      ->default_val(0.06)->check(CLI::Range(0.0, 0.5));
+      ->default_val(0.06)
+      ->check(CLI::Range(0.0, 0.5));
   cmd->add_option("--bot-farm-size", a->persona.bot_farm_size, "--personas: accounts per bot farm")
-      ->default_val(20)->check(CLI::Range(2, 10000));
-  cmd->add_option("--labels", a->labels, "--personas: write each user's persona and label (farm/legit) here, NDJSON");
+      ->default_val(20)
+      ->check(CLI::Range(2, 10000));
+  cmd->add_option("--labels", a->labels,
+                  "--personas: write each user's persona and label (farm/legit) here, NDJSON");
   cmd->add_option("--legit-prompts", a->legit_prompts,
-                  "--personas: legitimate users' prompts from this file (one per line, \\n for a line break)")
+                  "--personas: legitimate users' prompts from this file (one per line, \\n for a "
+                  "line break)")
       ->check(CLI::ExistingFile);
   cmd->callback([a] {
     if (a->out.empty() == a->server.empty()) {
@@ -328,8 +355,10 @@ void AddSimulateCommand(CLI::App& app) {
     }
     a->opts.end = SystemClock::Get().NowMs();
     if (a->personas) {
-      a->persona.users = a->opts.users, a->persona.days = a->opts.days, a->persona.seed = a->opts.seed;
-      return RunPersonas(a->persona, a->out, a->server, a->key, a->labels, a->legit_prompts, a->chunk);
+      a->persona.users = a->opts.users, a->persona.days = a->opts.days,
+      a->persona.seed = a->opts.seed;
+      return RunPersonas(a->persona, a->out, a->server, a->key, a->labels, a->legit_prompts,
+                         a->chunk);
     }
     sim::Simulator sim(a->opts);
     SimSink sink;

@@ -38,7 +38,8 @@ void AddKeysCommand(CLI::App& app) {
   create->callback([=] {
     auto s = open();
     if (!s) return;
-    auto secret = app::CreateApiKey(*s, *role, *label, *user, SystemClock::Get().NowMs(), *team, *project);
+    auto secret =
+        app::CreateApiKey(*s, *role, *label, *user, SystemClock::Get().NowMs(), *team, *project);
     if (!secret.ok()) {
       std::cerr << "burnrate keys create: " << secret.status().message() << "\n";
       ExitCode() = 2;
@@ -59,7 +60,8 @@ void AddKeysCommand(CLI::App& app) {
       return;
     }
     for (const auto& k : *all) {
-      std::cout << k.id << "\t" << k.role << "\t" << (k.revoked ? "revoked" : "active") << "\t" << k.label;
+      std::cout << k.id << "\t" << k.role << "\t" << (k.revoked ? "revoked" : "active") << "\t"
+                << k.label;
       if (k.role == "gateway") std::cout << "\t" << k.user << "\t" << k.team << "\t" << k.project;
       std::cout << "\n";
     }

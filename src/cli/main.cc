@@ -19,7 +19,7 @@ int main(int argc, char** argv) {
   burnrate::cli::AddDetectCommand(app);
   // Extends `ingest` with --source NAME (agents) and --claude [DIR].
   burnrate::claude::AddIngestClaudeCommand(app, burnrate::agents::AddIngestSourceOptions(app));
-  burnrate::agents::AddAgentCommand(app);          // every agent's logs on this machine
+  burnrate::agents::AddAgentCommand(app);  // every agent's logs on this machine
   burnrate::claude::AddReportCommand(app, burnrate::agents::ReportScanner());
   burnrate::detect::AddEvalDetectionCommand(app);
   burnrate::cli::InstallEvalIngestPath();

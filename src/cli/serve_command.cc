@@ -28,7 +28,8 @@ static void RaiseOpenFileLimit() {
   }
 }
 
-static int Serve(const std::string& config_file, app::Config flags, const std::vector<std::string>& set) {
+static int Serve(const std::string& config_file, app::Config flags,
+                 const std::vector<std::string>& set) {
   // 1. Load config; flags given on the command line override the file.
   app::Config cfg;
   if (!config_file.empty()) {
@@ -77,8 +78,11 @@ static int Serve(const std::string& config_file, app::Config flags, const std::v
   int sig = 0;
   while (sigwait(&signals, &sig) == 0 && sig == SIGHUP) {
     Status reloaded = (*app)->ReloadPrices();
-    if (reloaded.ok()) std::cout << "burnrate: prices reloaded from " << cfg.prices_file << std::endl;
-    else std::cerr << "burnrate: price reload failed, keeping the current prices: " << reloaded.message() << std::endl;
+    if (reloaded.ok())
+      std::cout << "burnrate: prices reloaded from " << cfg.prices_file << std::endl;
+    else
+      std::cerr << "burnrate: price reload failed, keeping the current prices: "
+                << reloaded.message() << std::endl;
   }
   std::cout << "burnrate: stopping (signal " << sig << "), draining" << std::endl;
   (*app)->Stop();
@@ -94,15 +98,20 @@ void AddServeCommand(CLI::App& app) {
   auto args = std::make_shared<Args>();
   cmd->add_option("--config", args->config, "TOML config file (docs/config.md)");
   cmd->add_option("--db", args->flags.db_path, "SQLite database file")->default_val("burnrate.db");
-  cmd->add_option("--listen", args->flags.listen, "HOST:PORT to listen on")->default_val("127.0.0.1:8080");
-  cmd->add_option("--web-dir", args->flags.web_dir,
-                  "Development only: serve the dashboard from this directory (e.g. web/dist) instead of "
-                  "the one compiled into the binary");
-  cmd->add_option("--prices", args->flags.prices_file, "Price file to overlay (LiteLLM or models.dev format; reloaded on SIGHUP)");
+  cmd->add_option("--listen", args->flags.listen, "HOST:PORT to listen on")
+      ->default_val("127.0.0.1:8080");
+  cmd->add_option(
+      "--web-dir", args->flags.web_dir,
+      "Development only: serve the dashboard from this directory (e.g. web/dist) instead of "
+      "the one compiled into the binary");
+  cmd->add_option("--prices", args->flags.prices_file,
+                  "Price file to overlay (LiteLLM or models.dev format; reloaded on SIGHUP)");
   cmd->add_option("--identity", args->flags.identity_file, "User/team/org directory (CSV or JSON)");
-  cmd->add_option("--tz", args->flags.timezone, "Time zone for calendar windows")->default_val("UTC");
+  cmd->add_option("--tz", args->flags.timezone, "Time zone for calendar windows")
+      ->default_val("UTC");
   cmd->add_option("--threads", args->flags.http_threads, "HTTP threads")->default_val(2);
-  cmd->add_flag("--pseudonymous", args->flags.pseudonymous, "Show stable aliases instead of user ids on boards");
+  cmd->add_flag("--pseudonymous", args->flags.pseudonymous,
+                "Show stable aliases instead of user ids on boards");
   cmd->add_option("--max-connections", args->flags.max_connections,
                   "Open HTTP connections; one more is answered 503 (lowered to fit ulimit -n)")
       ->default_val(4096)
@@ -120,12 +129,13 @@ void AddServeCommand(CLI::App& app) {
       ->default_val(30000)
       ->check(CLI::Range(1, app::kMaxTimeoutMs));
   cmd->add_flag("--access-log", args->flags.access_log,
-                "Log one line per HTTP answer to stderr (method, path without query, status, bytes, ms, key id)");
+                "Log one line per HTTP answer to stderr (method, path without query, status, "
+                "bytes, ms, key id)");
   cmd->callback([cmd, args] {
     std::vector<std::string> set;
-    for (const char* name :
-         {"db", "listen", "web-dir", "prices", "identity", "tz", "threads", "pseudonymous",
-          "max-connections", "header-timeout-ms", "idle-timeout-ms", "body-timeout-ms", "access-log"}) {
+    for (const char* name : {"db", "listen", "web-dir", "prices", "identity", "tz", "threads",
+                             "pseudonymous", "max-connections", "header-timeout-ms",
+                             "idle-timeout-ms", "body-timeout-ms", "access-log"}) {
       // A flag overrides the config file when given, or when there is no file.
       if (cmd->count(std::string("--") + name) > 0 || args->config.empty()) set.emplace_back(name);
     }

@@ -33,8 +33,8 @@ std::string Sha256Hex(std::string_view data) {
 std::string HmacSha256(std::string_view key, std::string_view data) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), int(key.size()), reinterpret_cast<const unsigned char*>(data.data()), data.size(),
-       md, &len);
+  HMAC(EVP_sha256(), key.data(), int(key.size()),
+       reinterpret_cast<const unsigned char*>(data.data()), data.size(), md, &len);
   return std::string(reinterpret_cast<const char*>(md), len);
 }
 

@@ -17,7 +17,8 @@ TEST(JsonWriter, CommasAndNesting) {
   w.Key("c").BeginObject().Key("d").Uint(18446744073709551615ULL).EndObject();
   w.Key("e").Raw("[1,2]");
   w.EndObject();
-  EXPECT_EQ(w.str(), R"({"a":1,"b":[1,"x",true,null,{}],"c":{"d":18446744073709551615},"e":[1,2]})");
+  EXPECT_EQ(w.str(),
+            R"({"a":1,"b":[1,"x",true,null,{}],"c":{"d":18446744073709551615},"e":[1,2]})");
 }
 
 TEST(JsonWriter, EmptyContainersAndTopLevelArray) {
@@ -28,7 +29,10 @@ TEST(JsonWriter, EmptyContainersAndTopLevelArray) {
 
 TEST(JsonWriter, EscapesStringsAndKeys) {
   JsonWriter w;
-  w.BeginObject().Key("q\"k").String(std::string("a\"b\\c\nd\re\tf\x01g\x1f") + "h\x7f" + "\xc3\xa9").EndObject();
+  w.BeginObject()
+      .Key("q\"k")
+      .String(std::string("a\"b\\c\nd\re\tf\x01g\x1f") + "h\x7f" + "\xc3\xa9")
+      .EndObject();
   EXPECT_EQ(w.str(), "{\"q\\\"k\":\"a\\\"b\\\\c\\nd\\re\\tf\\u0001g\\u001fh\x7f\xc3\xa9\"}");
   std::string out;
   JsonWriter::AppendEscaped(out, std::string_view("\0x", 2));
@@ -37,13 +41,24 @@ TEST(JsonWriter, EscapesStringsAndKeys) {
 
 TEST(JsonWriter, IntegersAtTheLimits) {
   JsonWriter w;
-  w.BeginArray().Int(std::numeric_limits<int64_t>::min()).Int(std::numeric_limits<int64_t>::max()).Int(0).EndArray();
+  w.BeginArray()
+      .Int(std::numeric_limits<int64_t>::min())
+      .Int(std::numeric_limits<int64_t>::max())
+      .Int(0)
+      .EndArray();
   EXPECT_EQ(w.str(), "[-9223372036854775808,9223372036854775807,0]");
 }
 
 TEST(JsonWriter, DoublesRoundTripAndNonFiniteIsNull) {
   JsonWriter w;
-  w.BeginArray().Double(0.1).Double(-2.5).Double(1e300).Double(NAN).Double(INFINITY).Double(-INFINITY).EndArray();
+  w.BeginArray()
+      .Double(0.1)
+      .Double(-2.5)
+      .Double(1e300)
+      .Double(NAN)
+      .Double(INFINITY)
+      .Double(-INFINITY)
+      .EndArray();
   EXPECT_EQ(w.str(), "[0.1,-2.5,1e+300,null,null,null]");
 }
 

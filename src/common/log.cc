@@ -1,13 +1,13 @@
 #include "common/log.h"
 
+#include <fmt/format.h>
+
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
 #include <unordered_map>
-
-#include <fmt/format.h>
 
 #include "common/time_util.h"
 
@@ -22,10 +22,14 @@ std::atomic<int> g_level{[] {
 
 const char* LevelName(Level l) {
   switch (l) {
-    case Level::kDebug: return "debug";
-    case Level::kInfo: return "info";
-    case Level::kWarn: return "warn";
-    case Level::kError: return "error";
+    case Level::kDebug:
+      return "debug";
+    case Level::kInfo:
+      return "info";
+    case Level::kWarn:
+      return "warn";
+    case Level::kError:
+      return "error";
   }
   return "info";
 }
@@ -88,7 +92,8 @@ bool ParseLevel(std::string_view s, Level* out) {
   return false;
 }
 
-std::string Format(int64_t ts_ms, Level level, std::string_view event, std::initializer_list<Field> fields) {
+std::string Format(int64_t ts_ms, Level level, std::string_view event,
+                   std::initializer_list<Field> fields) {
   std::string line = "ts=" + FormatRfc3339(ts_ms) + " level=" + LevelName(level) + " event=";
   AppendValue(line, event);
   for (const Field& f : fields) {

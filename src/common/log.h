@@ -45,10 +45,18 @@ Level GetLevel();
 bool ParseLevel(std::string_view s, Level* out);
 
 void Write(Level level, std::string_view event, std::initializer_list<Field> fields = {});
-inline void Debug(std::string_view event, std::initializer_list<Field> f = {}) { Write(Level::kDebug, event, f); }
-inline void Info(std::string_view event, std::initializer_list<Field> f = {}) { Write(Level::kInfo, event, f); }
-inline void Warn(std::string_view event, std::initializer_list<Field> f = {}) { Write(Level::kWarn, event, f); }
-inline void Error(std::string_view event, std::initializer_list<Field> f = {}) { Write(Level::kError, event, f); }
+inline void Debug(std::string_view event, std::initializer_list<Field> f = {}) {
+  Write(Level::kDebug, event, f);
+}
+inline void Info(std::string_view event, std::initializer_list<Field> f = {}) {
+  Write(Level::kInfo, event, f);
+}
+inline void Warn(std::string_view event, std::initializer_list<Field> f = {}) {
+  Write(Level::kWarn, event, f);
+}
+inline void Error(std::string_view event, std::initializer_list<Field> f = {}) {
+  Write(Level::kError, event, f);
+}
 
 // Logs a failed `s` as an error event named `event` (with "error" = its
 // message): for background work whose failure no caller can act on, so it
@@ -56,6 +64,7 @@ inline void Error(std::string_view event, std::initializer_list<Field> f = {}) {
 void IfError(const Status& s, std::string_view event);
 
 // The line Write would print (without the rate limit), for tests.
-std::string Format(int64_t ts_ms, Level level, std::string_view event, std::initializer_list<Field> fields);
+std::string Format(int64_t ts_ms, Level level, std::string_view event,
+                   std::initializer_list<Field> fields);
 
 }  // namespace burnrate::log

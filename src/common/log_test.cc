@@ -6,16 +6,21 @@ namespace burnrate::log {
 namespace {
 
 TEST(LogTest, OneLogfmtLinePerEvent) {
-  std::string line = Format(0, Level::kError, "commit.failed", {{"error", "disk I/O error"}, {"events", int64_t(10)}});
-  EXPECT_EQ(line, "ts=1970-01-01T00:00:00.000Z level=error event=commit.failed error=\"disk I/O error\" events=10");
+  std::string line = Format(0, Level::kError, "commit.failed",
+                            {{"error", "disk I/O error"}, {"events", int64_t(10)}});
+  EXPECT_EQ(line,
+            "ts=1970-01-01T00:00:00.000Z level=error event=commit.failed error=\"disk I/O error\" "
+            "events=10");
 }
 
 TEST(LogTest, ValuesCannotBreakTheLine) {
-  std::string line = Format(0, Level::kInfo, "x", {{"path", "/a\nlevel=error \"b\"\\"}, {"empty", ""}});
+  std::string line =
+      Format(0, Level::kInfo, "x", {{"path", "/a\nlevel=error \"b\"\\"}, {"empty", ""}});
   EXPECT_EQ(line.find('\n'), std::string::npos);
   EXPECT_NE(line.find(R"(path="/a\nlevel=error \"b\"\\")"), std::string::npos) << line;
   EXPECT_NE(line.find("empty=\"\""), std::string::npos) << line;
-  EXPECT_NE(Format(0, Level::kInfo, "x", {{"c", std::string_view("\x01", 1)}}).find("\\x01"), std::string::npos);
+  EXPECT_NE(Format(0, Level::kInfo, "x", {{"c", std::string_view("\x01", 1)}}).find("\\x01"),
+            std::string::npos);
 }
 
 TEST(LogTest, LevelsParse) {

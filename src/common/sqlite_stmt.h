@@ -44,7 +44,9 @@ class SqliteStmt {
   // Column i of the current row as text ("" for NULL).
   std::string Col(int i) const {
     const unsigned char* t = sqlite3_column_text(s_, i);
-    return t ? std::string(reinterpret_cast<const char*>(t), static_cast<size_t>(sqlite3_column_bytes(s_, i))) : "";
+    return t ? std::string(reinterpret_cast<const char*>(t),
+                           static_cast<size_t>(sqlite3_column_bytes(s_, i)))
+             : "";
   }
 
  private:

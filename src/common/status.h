@@ -16,27 +16,35 @@ class [[nodiscard]] Status {
  public:
   enum class Code {
     kOk = 0,
-    kInvalidArgument,   // bad input from a caller: 400
-    kNotFound,          // 404
-    kAlreadyExists,     // 409
-    kUnauthenticated,   // 401
-    kPermissionDenied,  // 403
-    kResourceExhausted, // limit reached: 429
-    kTooLarge,          // a body (or what it unpacks to) past its size limit: 413
-    kUnsupported,       // unsupported media type or encoding: 415
-    kIOError,           // disk, database, network: 500
-    kInternal,          // a bug: 500
-    kUnavailable,       // shutting down or not ready: 503
+    kInvalidArgument,    // bad input from a caller: 400
+    kNotFound,           // 404
+    kAlreadyExists,      // 409
+    kUnauthenticated,    // 401
+    kPermissionDenied,   // 403
+    kResourceExhausted,  // limit reached: 429
+    kTooLarge,           // a body (or what it unpacks to) past its size limit: 413
+    kUnsupported,        // unsupported media type or encoding: 415
+    kIOError,            // disk, database, network: 500
+    kInternal,           // a bug: 500
+    kUnavailable,        // shutting down or not ready: 503
   };
 
   Status() = default;
   static Status OK() { return Status(); }
-  static Status InvalidArgument(std::string m) { return Status(Code::kInvalidArgument, std::move(m)); }
+  static Status InvalidArgument(std::string m) {
+    return Status(Code::kInvalidArgument, std::move(m));
+  }
   static Status NotFound(std::string m) { return Status(Code::kNotFound, std::move(m)); }
   static Status AlreadyExists(std::string m) { return Status(Code::kAlreadyExists, std::move(m)); }
-  static Status Unauthenticated(std::string m) { return Status(Code::kUnauthenticated, std::move(m)); }
-  static Status PermissionDenied(std::string m) { return Status(Code::kPermissionDenied, std::move(m)); }
-  static Status ResourceExhausted(std::string m) { return Status(Code::kResourceExhausted, std::move(m)); }
+  static Status Unauthenticated(std::string m) {
+    return Status(Code::kUnauthenticated, std::move(m));
+  }
+  static Status PermissionDenied(std::string m) {
+    return Status(Code::kPermissionDenied, std::move(m));
+  }
+  static Status ResourceExhausted(std::string m) {
+    return Status(Code::kResourceExhausted, std::move(m));
+  }
   static Status TooLarge(std::string m) { return Status(Code::kTooLarge, std::move(m)); }
   static Status Unsupported(std::string m) { return Status(Code::kUnsupported, std::move(m)); }
   static Status IOError(std::string m) { return Status(Code::kIOError, std::move(m)); }
@@ -83,10 +91,10 @@ class [[nodiscard]] Result {
 }  // namespace burnrate
 
 // Returns early with the error of a Status-returning expression.
-#define BR_RETURN_IF_ERROR(expr)            \
-  do {                                      \
-    ::burnrate::Status _st = (expr);        \
-    if (!_st.ok()) return _st;              \
+#define BR_RETURN_IF_ERROR(expr)     \
+  do {                               \
+    ::burnrate::Status _st = (expr); \
+    if (!_st.ok()) return _st;       \
   } while (0)
 
 #define BR_CONCAT_INNER(a, b) a##b

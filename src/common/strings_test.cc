@@ -7,8 +7,9 @@ namespace burnrate {
 namespace {
 
 TEST(Utf8, AcceptsWellFormed) {
-  for (std::string_view s : {"", "ascii", "caf\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x94\xa5", "\xef\xbf\xbf",
-                             "\xf4\x8f\xbf\xbf", "\xed\x9f\xbf", "\xee\x80\x80", "\xc2\x80"}) {
+  for (std::string_view s :
+       {"", "ascii", "caf\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x94\xa5", "\xef\xbf\xbf",
+        "\xf4\x8f\xbf\xbf", "\xed\x9f\xbf", "\xee\x80\x80", "\xc2\x80"}) {
     EXPECT_TRUE(IsValidUtf8(s)) << s;
   }
   EXPECT_TRUE(IsValidUtf8(std::string_view("a\0b", 3)));
@@ -32,7 +33,7 @@ TEST(Utf8, RejectsMalformed) {
            "\xf5\x80\x80\x80",  // invalid lead
            "\xf8\x88\x80\x80\x80",
            "\xff",
-           "\xc3\x28",          // bad continuation
+           "\xc3\x28",  // bad continuation
            "\xe2\x28\xa1",
        }) {
     EXPECT_FALSE(IsValidUtf8(s)) << testing::PrintToString(s);

@@ -146,8 +146,6 @@ TimeMs TimeZone::AddMonths(TimeMs month_start, int n) const {
   return LocalMidnightToUtc(first.time_since_epoch().count());
 }
 
-std::string TimeZone::FormatLocalDate(TimeMs t) const {
-  return FormatDate(LocalDay(t) * kDayMs);
-}
+std::string TimeZone::FormatLocalDate(TimeMs t) const { return FormatDate(LocalDay(t) * kDayMs); }
 
 }  // namespace burnrate

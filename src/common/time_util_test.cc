@@ -28,11 +28,11 @@ TEST(Rfc3339, ParsesOffsets) {
 }
 
 TEST(Rfc3339, RejectsMalformed) {
-  for (const char* s : {"", "2026-03-21", "2026-03-21T14:03:04", "2026-13-01T00:00:00Z",
-                        "2026-02-30T00:00:00Z", "2026-03-21T24:00:00Z", "2026-03-21T14:60:00Z",
-                        "2026-03-21T14:03:04.Z", "2026-03-21T14:03:04+2:00", "2026-03-21T14:03:04+02:00x",
-                        "2026-03-21T14:03:04Zjunk", "abcd-03-21T14:03:04Z", "2026-03-21T14:03:04+24:00",
-                        "2026-03-21T14:03:04+02"}) {
+  for (const char* s :
+       {"", "2026-03-21", "2026-03-21T14:03:04", "2026-13-01T00:00:00Z", "2026-02-30T00:00:00Z",
+        "2026-03-21T24:00:00Z", "2026-03-21T14:60:00Z", "2026-03-21T14:03:04.Z",
+        "2026-03-21T14:03:04+2:00", "2026-03-21T14:03:04+02:00x", "2026-03-21T14:03:04Zjunk",
+        "abcd-03-21T14:03:04Z", "2026-03-21T14:03:04+24:00", "2026-03-21T14:03:04+02"}) {
     EXPECT_FALSE(ParseRfc3339(s).ok()) << s;
   }
 }
@@ -113,7 +113,8 @@ TEST(TimeZone, BerlinAcrossDst) {
   EXPECT_EQ(tz.AddDays(week, 7) - week, 167 * kHourMs);
   // Month starts are local midnights.
   EXPECT_EQ(tz.MonthStart(Utc("2026-04-10T00:00:00Z")), Utc("2026-03-31T22:00:00Z"));
-  EXPECT_EQ(tz.AddMonths(tz.MonthStart(Utc("2026-03-10T00:00:00Z")), 1), Utc("2026-03-31T22:00:00Z"));
+  EXPECT_EQ(tz.AddMonths(tz.MonthStart(Utc("2026-03-10T00:00:00Z")), 1),
+            Utc("2026-03-31T22:00:00Z"));
 }
 
 TEST(TimeZone, MidnightSkippedByDst) {

@@ -26,16 +26,23 @@ struct Text {
 };
 
 const char* const kVocabulary[] = {
-    "the", "of", "and", "to", "a", "in", "is", "that", "for", "it", "as", "with", "was", "on", "be", "by",
-    "this", "are", "or", "from", "at", "which", "but", "not", "have", "an", "they", "we", "can", "all",
-    "parser", "request", "handler", "session", "timeout", "database", "migration", "schema", "index",
-    "refactor", "function", "variable", "compile", "error", "warning", "failing", "test", "coverage",
-    "latency", "throughput", "memory", "allocation", "pointer", "reference", "template", "iterator",
-    "unicode", "escape", "config", "deployment", "kubernetes", "container", "network", "socket", "retry",
-    "backoff", "cache", "invalidation", "transaction", "rollback", "commit", "branch", "merge", "rebase",
-    "dashboard", "metric", "histogram", "percentile", "customer", "invoice", "payment", "subscription",
-    "please", "explain", "why", "how", "should", "could", "would", "implement", "review", "document",
-    "quickly", "carefully", "instead", "because", "however", "therefore", "although", "whenever"};
+    "the",        "of",           "and",         "to",           "a",         "in",
+    "is",         "that",         "for",         "it",           "as",        "with",
+    "was",        "on",           "be",          "by",           "this",      "are",
+    "or",         "from",         "at",          "which",        "but",       "not",
+    "have",       "an",           "they",        "we",           "can",       "all",
+    "parser",     "request",      "handler",     "session",      "timeout",   "database",
+    "migration",  "schema",       "index",       "refactor",     "function",  "variable",
+    "compile",    "error",        "warning",     "failing",      "test",      "coverage",
+    "latency",    "throughput",   "memory",      "allocation",   "pointer",   "reference",
+    "template",   "iterator",     "unicode",     "escape",       "config",    "deployment",
+    "kubernetes", "container",    "network",     "socket",       "retry",     "backoff",
+    "cache",      "invalidation", "transaction", "rollback",     "commit",    "branch",
+    "merge",      "rebase",       "dashboard",   "metric",       "histogram", "percentile",
+    "customer",   "invoice",      "payment",     "subscription", "please",    "explain",
+    "why",        "how",          "should",      "could",        "would",     "implement",
+    "review",     "document",     "quickly",     "carefully",    "instead",   "because",
+    "however",    "therefore",    "although",    "whenever"};
 constexpr size_t kVocab = sizeof(kVocabulary) / sizeof(kVocabulary[0]);
 
 std::string Prose(size_t bytes, uint64_t seed) {
@@ -65,14 +72,27 @@ std::string Prose(size_t bytes, uint64_t seed) {
 std::string Code(size_t bytes, uint64_t seed) {
   std::mt19937_64 r(seed);
   std::string s;
-  auto id = [&] { return std::string(kVocabulary[30 + r() % (kVocab - 30)]) + "_" + kVocabulary[30 + r() % (kVocab - 30)]; };
+  auto id = [&] {
+    return std::string(kVocabulary[30 + r() % (kVocab - 30)]) + "_" +
+           kVocabulary[30 + r() % (kVocab - 30)];
+  };
   while (s.size() < bytes) {
     switch (r() % 5) {
-      case 0: s += "  if (" + id() + " == nullptr) return Status::NotFound(\"" + id() + "\");\n"; break;
-      case 1: s += "  auto " + id() + " = " + id() + "->" + id() + "(" + std::to_string(r() % 100) + ");\n"; break;
-      case 2: s += "  for (size_t i = 0; i < " + id() + ".size(); ++i) " + id() + " += i;\n"; break;
-      case 3: s += "}\n\nint " + id() + "(const std::string& " + id() + ") {\n"; break;
-      default: s += "  // " + Prose(40 + r() % 40, r()) + "\n";
+      case 0:
+        s += "  if (" + id() + " == nullptr) return Status::NotFound(\"" + id() + "\");\n";
+        break;
+      case 1:
+        s += "  auto " + id() + " = " + id() + "->" + id() + "(" + std::to_string(r() % 100) +
+             ");\n";
+        break;
+      case 2:
+        s += "  for (size_t i = 0; i < " + id() + ".size(); ++i) " + id() + " += i;\n";
+        break;
+      case 3:
+        s += "}\n\nint " + id() + "(const std::string& " + id() + ") {\n";
+        break;
+      default:
+        s += "  // " + Prose(40 + r() % 40, r()) + "\n";
     }
   }
   return s;
@@ -84,9 +104,11 @@ std::string JsonLogs(size_t bytes, uint64_t seed) {
   while (s.size() < bytes) {
     char line[256];
     std::snprintf(line, sizeof line,
-                  "{\"ts\":\"2026-11-25T%02d:%02d:%02d.%03dZ\",\"level\":\"%s\",\"req\":\"%016llx\",\"ms\":%d,\"path\":\"/v1/%s\"}\n",
-                  int(r() % 24), int(r() % 60), int(r() % 60), int(r() % 1000), r() % 4 ? "info" : "warn",
-                  (unsigned long long)r(), int(r() % 5000), kVocabulary[30 + r() % (kVocab - 30)]);
+                  "{\"ts\":\"2026-11-25T%02d:%02d:%02d.%03dZ\",\"level\":\"%s\",\"req\":\"%"
+                  "016llx\",\"ms\":%d,\"path\":\"/v1/%s\"}\n",
+                  int(r() % 24), int(r() % 60), int(r() % 60), int(r() % 1000),
+                  r() % 4 ? "info" : "warn", (unsigned long long)r(), int(r() % 5000),
+                  kVocabulary[30 + r() % (kVocab - 30)]);
     s += line;
   }
   return s;
@@ -96,8 +118,9 @@ std::string StackTrace(size_t bytes, uint64_t seed) {
   std::mt19937_64 r(seed);
   std::string s = "Traceback (most recent call last):\n";
   while (s.size() < bytes) {
-    s += "  File \"/srv/app/" + std::string(kVocabulary[30 + r() % 20]) + ".py\", line " + std::to_string(r() % 900) +
-         ", in " + kVocabulary[30 + r() % 20] + "\n    return self._dispatch(request, *args, **kwargs)\n";
+    s += "  File \"/srv/app/" + std::string(kVocabulary[30 + r() % 20]) + ".py\", line " +
+         std::to_string(r() % 900) + ", in " + kVocabulary[30 + r() % 20] +
+         "\n    return self._dispatch(request, *args, **kwargs)\n";
   }
   return s;
 }
@@ -115,7 +138,8 @@ std::string NoisyFiller(size_t bytes, uint64_t seed, int noise_every) {
   std::string s;
   for (int i = 0; s.size() < bytes; ++i) {
     s += "Continue writing the story about the quiet harbour town. ";
-    if (i % noise_every == 0) s += std::string(kVocabulary[r() % kVocab]) + " " + std::to_string(r() % 100) + " ";
+    if (i % noise_every == 0)
+      s += std::string(kVocabulary[r() % kVocab]) + " " + std::to_string(r() % 100) + " ";
   }
   return s;
 }
@@ -135,10 +159,14 @@ std::string RandomBytes(size_t bytes, uint64_t seed) {
 }
 
 const char kRealPrompt[] =
-    "I'm seeing intermittent 502s from the checkout service after yesterday's deploy. The nginx logs show "
-    "upstream timeouts after exactly 30s, but the service's own p99 is 800ms. Can you look at the connection "
-    "pool settings in services/checkout/db.go and the keepalive config in deploy/nginx.conf, figure out "
-    "whether we're exhausting connections under load, and propose a fix with a test that reproduces it?";
+    "I'm seeing intermittent 502s from the checkout service after yesterday's deploy. The nginx "
+    "logs show "
+    "upstream timeouts after exactly 30s, but the service's own p99 is 800ms. Can you look at the "
+    "connection "
+    "pool settings in services/checkout/db.go and the keepalive config in deploy/nginx.conf, "
+    "figure out "
+    "whether we're exhausting connections under load, and propose a fix with a test that "
+    "reproduces it?";
 
 std::vector<Text> Corpus() {
   const std::string b64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -191,10 +219,12 @@ std::vector<double> Ranks(const std::vector<double>& v) {
 
 double Spearman(const std::vector<double>& a, const std::vector<double>& b) {
   auto ra = Ranks(a), rb = Ranks(b);
-  double ma = std::accumulate(ra.begin(), ra.end(), 0.0) / ra.size(), mb = std::accumulate(rb.begin(), rb.end(), 0.0) / rb.size();
+  double ma = std::accumulate(ra.begin(), ra.end(), 0.0) / ra.size(),
+         mb = std::accumulate(rb.begin(), rb.end(), 0.0) / rb.size();
   double sab = 0, saa = 0, sbb = 0;
   for (size_t i = 0; i < ra.size(); ++i) {
-    sab += (ra[i] - ma) * (rb[i] - mb), saa += (ra[i] - ma) * (ra[i] - ma), sbb += (rb[i] - mb) * (rb[i] - mb);
+    sab += (ra[i] - ma) * (rb[i] - mb), saa += (ra[i] - ma) * (ra[i] - ma),
+        sbb += (rb[i] - mb) * (rb[i] - mb);
   }
   return sab / std::sqrt(saa * sbb);
 }
@@ -208,10 +238,14 @@ TEST(CompressEstimate, RanksTextsLikeZstd) {
     z.push_back(Zstd(t.text));
     e.push_back(EstimateCompressRatio(t.text));
     abs_err += std::abs(z.back() - e.back());
-    if (print) std::printf("%-22s %6zu  zstd %.3f  est %.3f\n", t.name.c_str(), t.text.size(), z.back(), e.back());
+    if (print)
+      std::printf("%-22s %6zu  zstd %.3f  est %.3f\n", t.name.c_str(), t.text.size(), z.back(),
+                  e.back());
   }
   double rho = Spearman(z, e);
-  if (print) std::printf("spearman %.3f  mean abs error %.3f over %zu texts\n", rho, abs_err / z.size(), z.size());
+  if (print)
+    std::printf("spearman %.3f  mean abs error %.3f over %zu texts\n", rho, abs_err / z.size(),
+                z.size());
   EXPECT_GE(rho, 0.95);
   EXPECT_LE(abs_err / double(z.size()), 0.08);
 }
@@ -219,10 +253,12 @@ TEST(CompressEstimate, RanksTextsLikeZstd) {
 // The estimate keeps per-thread scratch (its histogram is cleared as it is
 // read): a text's ratio must not depend on what was estimated before it.
 TEST(CompressEstimate, NoStateCarriesFromOneTextToTheNext) {
-  std::string prose = "Please refactor the retry loop in the payment client and keep the public API unchanged; "
-                      "run the unit tests and the linter before you finish, and list what you changed.";
+  std::string prose =
+      "Please refactor the retry loop in the payment client and keep the public API unchanged; "
+      "run the unit tests and the linter before you finish, and list what you changed.";
   float first = EstimateCompressRatio(prose);
-  for (const std::string& other : {std::string(3000, 'x'), RandomBytes(3000, 4), std::string("tiny"), prose + prose})
+  for (const std::string& other :
+       {std::string(3000, 'x'), RandomBytes(3000, 4), std::string("tiny"), prose + prose})
     EXPECT_GT(EstimateCompressRatio(other), 0.0f);
   EXPECT_EQ(EstimateCompressRatio(prose), first);
 }
@@ -260,8 +296,9 @@ TEST(CompressEstimate, RepetitionWithoutWordBoundariesIsFound) {
     while (t.size() < bytes) t += unit;
     return t.substr(0, bytes);
   };
-  for (const std::string& unit : {std::string("abcdefg"), std::string("xyz12"), std::string("Q9"),
-                                  RandomBytes(37, 4), RandomBytes(181, 5), std::string(61, 'k') + "j"}) {
+  for (const std::string& unit :
+       {std::string("abcdefg"), std::string("xyz12"), std::string("Q9"), RandomBytes(37, 4),
+        RandomBytes(181, 5), std::string(61, 'k') + "j"}) {
     std::string t = repeat(unit, 3000);
     EXPECT_LE(Zstd(t), 0.15) << unit.size();
     EXPECT_LE(EstimateCompressRatio(t), 0.2) << unit.size();

@@ -36,15 +36,15 @@ struct DetectConfig {
   int rescore_max_age_days = 400;
 
   // Scoring.
-  double flag_score = 50;              // score >= this: flagged for review
-  double high_confidence_score = 80;   // >= this: counts as waste without review
+  double flag_score = 50;             // score >= this: flagged for review
+  double high_confidence_score = 80;  // >= this: counts as waste without review
   // An open flag is retracted only when its day re-scores below
   // flag_score - retract_margin, so a score hovering at the threshold does
   // not flag, retract and flag again every minute.
   double retract_margin = 10;
-  int min_requests = 20;               // less evidence than this: not scored
-  int min_peers = 8;                   // team smaller than this: compare to the org
-  double productive_ratio = 0.25;      // outcomes/Mtok >= this x peer median: productive
+  int min_requests = 20;           // less evidence than this: not scored
+  int min_peers = 8;               // team smaller than this: compare to the org
+  double productive_ratio = 0.25;  // outcomes/Mtok >= this x peer median: productive
   // Evidence policy (docs/detection.md). A day reaches high_confidence_score
   // only with two detectors on independent evidence, or one whose own
   // evidence is conclusive (the *_conclusive_* bars below, far past the
@@ -55,11 +55,11 @@ struct DetectConfig {
   double min_outcome_coverage = 0.25;
 
   // Idle loop.
-  int idle_min_hours = 16;             // hours of 24 with activity
-  double idle_max_gap_cv = 0.6;        // coefficient of variation of gaps
-  TimeMs idle_max_gap_ms = kHourMs;    // longer gaps are breaks, not loop ticks
+  int idle_min_hours = 16;           // hours of 24 with activity
+  double idle_max_gap_cv = 0.6;      // coefficient of variation of gaps
+  TimeMs idle_max_gap_ms = kHourMs;  // longer gaps are breaks, not loop ticks
   int idle_min_gaps = 50;
-  int idle_conclusive_hours = 22;      // a timer: this many hours ...
+  int idle_conclusive_hours = 22;        // a timer: this many hours ...
   double idle_conclusive_gap_cv = 0.15;  // ... at this regularity
 
   // Repetitive / low-entropy prompts.
@@ -84,29 +84,29 @@ struct DetectConfig {
   double output_conclusive_ratio = 5;  // output per input token, with 2x output_peer_multiple
 
   // Parallel-session farm.
-  int parallel_min_sessions = 8;       // concurrent sessions in one 15-minute slot
-  double parallel_peer_multiple = 4;   // x peer median concurrency
+  int parallel_min_sessions = 8;            // concurrent sessions in one 15-minute slot
+  double parallel_peer_multiple = 4;        // x peer median concurrency
   double parallel_conclusive_multiple = 4;  // x the firing threshold
 
   // Cross-account bot farm.
   int cluster_min_accounts = 5;
-  double cluster_key_share = 0.2;      // share of a user's prompts on the shared fingerprint
+  double cluster_key_share = 0.2;  // share of a user's prompts on the shared fingerprint
   uint32_t cluster_min_prompt_len = 48;
-  int cluster_bits = 14;               // SimHash distance between accounts' templates
-  double cluster_max_productive = 0.5; // clusters mostly of productive users are shared tooling
+  int cluster_bits = 14;                // SimHash distance between accounts' templates
+  double cluster_max_productive = 0.5;  // clusters mostly of productive users are shared tooling
   // Synchronised timing: accounts active in the same minutes far beyond chance.
-  int sync_min_minutes = 30;           // active minutes needed to compare timing
-  double sync_min_jaccard = 0.5;       // overlap of active minutes in the shared span
-  double sync_chance_multiple = 3;     // x the overlap independent users would show
+  int sync_min_minutes = 30;        // active minutes needed to compare timing
+  double sync_min_jaccard = 0.5;    // overlap of active minutes in the shared span
+  double sync_chance_multiple = 3;  // x the overlap independent users would show
 
   // Cache replay.
-  double cache_peer_multiple = 2;      // cache read per request vs peers
-  double cache_output_fraction = 0.25; // output per request vs peers, at most
+  double cache_peer_multiple = 2;       // cache read per request vs peers
+  double cache_output_fraction = 0.25;  // output per request vs peers, at most
 
   // Outcome-free burn.
-  double burn_peer_multiple = 3;       // tokens vs peer median
+  double burn_peer_multiple = 3;  // tokens vs peer median
   double burn_outcome_free_share = 0.8;
-  double burn_max_outcome_ratio = 0.1; // outcomes/Mtok vs peer median, at most
+  double burn_max_outcome_ratio = 0.1;  // outcomes/Mtok vs peer median, at most
 
   // Implausible usage (plausibility.h): facts no real model request has.
   // Limits are per request, so a rollup of N requests is judged by its mean.

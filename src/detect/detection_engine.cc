@@ -1,24 +1,30 @@
 #include "detect/detection_engine.h"
 
+#include <fmt/format.h>
+
 #include <chrono>
 #include <unordered_map>
-
-#include <fmt/format.h>
 
 namespace burnrate::detect {
 
 const char* FlagEventName(FlagEvent e) {
   switch (e) {
-    case FlagEvent::kFlagged: return "flagged";
-    case FlagEvent::kConfirmed: return "confirmed";
-    case FlagEvent::kDismissed: return "dismissed";
-    case FlagEvent::kRetracted: return "retracted";
-    case FlagEvent::kUpdated: return "updated";
+    case FlagEvent::kFlagged:
+      return "flagged";
+    case FlagEvent::kConfirmed:
+      return "confirmed";
+    case FlagEvent::kDismissed:
+      return "dismissed";
+    case FlagEvent::kRetracted:
+      return "retracted";
+    case FlagEvent::kUpdated:
+      return "updated";
   }
   return "flagged";
 }
 
-DetectionEngine::DetectionEngine(DetectConfig cfg, const Clock& clock, std::unique_ptr<FlagStore> store)
+DetectionEngine::DetectionEngine(DetectConfig cfg, const Clock& clock,
+                                 std::unique_ptr<FlagStore> store)
     : cfg_(std::move(cfg)),
       clock_(clock),
       features_(cfg_),
@@ -130,7 +136,9 @@ Flag DetectionEngine::MakeFlag(const ScoredUser& s, int64_t day, const std::stri
   return f;
 }
 
-std::vector<Flag> DetectionEngine::ScoreDay(int64_t day) { return ScoreUsers(day, features_.Collect(day)); }
+std::vector<Flag> DetectionEngine::ScoreDay(int64_t day) {
+  return ScoreUsers(day, features_.Collect(day));
+}
 
 std::vector<Flag> DetectionEngine::ScoreUsers(int64_t day, std::vector<UserDayFeatures> users) {
   auto t0 = std::chrono::steady_clock::now();  // timing for stats only, not logic
@@ -151,8 +159,10 @@ std::vector<Flag> DetectionEngine::ScoreUsers(int64_t day, std::vector<UserDayFe
       ++stats.store_errors;
       continue;
     }
-    if (*o == PutOutcome::kInserted || *o == PutOutcome::kReopened) events.emplace_back(std::move(stored), FlagEvent::kFlagged);
-    else if (*o == PutOutcome::kUpdated) events.emplace_back(std::move(stored), FlagEvent::kUpdated);
+    if (*o == PutOutcome::kInserted || *o == PutOutcome::kReopened)
+      events.emplace_back(std::move(stored), FlagEvent::kFlagged);
+    else if (*o == PutOutcome::kUpdated)
+      events.emplace_back(std::move(stored), FlagEvent::kUpdated);
   }
   RetractBelow(day, scored, &events, &stats);
   stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -165,7 +175,8 @@ std::vector<Flag> DetectionEngine::ScoreUsers(int64_t day, std::vector<UserDayFe
 }
 
 void DetectionEngine::RetractBelow(int64_t day, const std::vector<ScoredUser>& scored,
-                                   std::vector<std::pair<Flag, FlagEvent>>* events, ScoreDayStats* stats) {
+                                   std::vector<std::pair<Flag, FlagEvent>>* events,
+                                   ScoreDayStats* stats) {
   std::unordered_map<std::string, const ScoredUser*> by_user;
   for (const Flag& f : store_->List(day, day)) {
     if (f.state == ReviewState::kOpen) by_user.emplace(f.user, nullptr);
@@ -180,10 +191,13 @@ void DetectionEngine::RetractBelow(int64_t day, const std::vector<ScoredUser>& s
     // Not scored this time (no features kept for that day): nothing to judge.
     // Between retract_below and flag_score the open flag stands as it was.
     if (s == nullptr || (!s->verdict.exempt && s->verdict.score >= retract_below)) continue;
-    std::string why = s->verdict.exempt ? "user is exempt from detection"
-                                        : fmt::format("re-scored {:.1f}, below the flag score {:.0f} less the margin {:.0f}",
-                                                      s->verdict.score, cfg_.flag_score, cfg_.retract_margin);
-    auto r = store_->Retract(FlagId(user, day), s->verdict.score, s->verdict.reasons, std::move(why), clock_.NowMs());
+    std::string why =
+        s->verdict.exempt
+            ? "user is exempt from detection"
+            : fmt::format("re-scored {:.1f}, below the flag score {:.0f} less the margin {:.0f}",
+                          s->verdict.score, cfg_.flag_score, cfg_.retract_margin);
+    auto r = store_->Retract(FlagId(user, day), s->verdict.score, s->verdict.reasons,
+                             std::move(why), clock_.NowMs());
     if (!r.ok()) {
       ++stats->store_errors;
     } else if (r->has_value()) {
@@ -201,7 +215,8 @@ int64_t DetectionEngine::WastedTokens(const std::string& user, int64_t day) cons
 Result<Flag> DetectionEngine::Review(const std::string& id, ReviewState state, std::string note,
                                      std::string reviewer) {
   if (state == ReviewState::kOpen) return Status::InvalidArgument("review must confirm or dismiss");
-  BR_ASSIGN_OR_RETURN(Flag f, store_->Review(id, state, std::move(note), std::move(reviewer), clock_.NowMs()));
+  BR_ASSIGN_OR_RETURN(
+      Flag f, store_->Review(id, state, std::move(note), std::move(reviewer), clock_.NowMs()));
   Notify(f, state == ReviewState::kConfirmed ? FlagEvent::kConfirmed : FlagEvent::kDismissed);
   return f;
 }

@@ -37,7 +37,13 @@ namespace burnrate::detect {
 // changed its score, tokens or reasons (not an event for the audit log);
 // kRetracted: a later scoring no longer crosses the threshold and the flag
 // was open; kConfirmed / kDismissed: a review.
-enum class FlagEvent : uint8_t { kFlagged = 0, kConfirmed = 1, kDismissed = 2, kRetracted = 3, kUpdated = 4 };
+enum class FlagEvent : uint8_t {
+  kFlagged = 0,
+  kConfirmed = 1,
+  kDismissed = 2,
+  kRetracted = 3,
+  kUpdated = 4
+};
 const char* FlagEventName(FlagEvent e);
 
 struct ScoreDayStats {
@@ -52,8 +58,8 @@ class DetectionEngine {
   using Listener = std::function<void(const Flag&, FlagEvent)>;
   // Reads stored events received at or after `received_from`, in batches
   // (the store's ScanEventBatches); fn's error stops the scan.
-  using EventScan = std::function<Status(TimeMs received_from,
-                                         const std::function<Status(std::span<const model::Event>)>& fn)>;
+  using EventScan = std::function<Status(
+      TimeMs received_from, const std::function<Status(std::span<const model::Event>)>& fn)>;
 
   // `store` defaults to an InMemoryFlagStore (the server passes a
   // SqliteFlagStore). `clock` must outlive the engine.
@@ -103,7 +109,8 @@ class DetectionEngine {
   int64_t WastedTokens(const std::string& user, int64_t day) const;
   // Confirms or dismisses a flag (kConfirmed / kDismissed), notifies
   // listeners. NotFound for an unknown id.
-  Result<Flag> Review(const std::string& id, ReviewState state, std::string note, std::string reviewer);
+  Result<Flag> Review(const std::string& id, ReviewState state, std::string note,
+                      std::string reviewer);
 
   void Subscribe(Listener l);
   // GET /v1/flags?date=YYYY-MM-DD|window=Nd[&state=open|confirmed|dismissed][&user=u] (viewer)

@@ -12,9 +12,11 @@ namespace {
 constexpr int64_t kDay = 20000;
 constexpr TimeMs kDay0 = kDay * kDayMs;
 
-model::Event Ev(const std::string& user, const std::string& team, TimeMs ts, const std::string& session) {
+model::Event Ev(const std::string& user, const std::string& team, TimeMs ts,
+                const std::string& session) {
   model::Event e;
-  e.user = user, e.team = team, e.ts = ts, e.received = ts, e.session = session, e.client = user + "-ws";
+  e.user = user, e.team = team, e.ts = ts, e.received = ts, e.session = session,
+  e.client = user + "-ws";
   e.tokens.input = 500, e.tokens.output = 300, e.tokens.cache_read = 30000;
   return e;
 }
@@ -33,7 +35,8 @@ void Populate(DetectionEngine& engine) {
     for (int k = 0; k < 5; ++k) engine.Observe(o);
   }
   for (const char* bot : {"looper", "batch"})
-    for (TimeMs t = kDay0; t < kDay0 + 22 * kHourMs; t += 45 * kSecondMs) engine.Observe(Ev(bot, "core", t, "loop"));
+    for (TimeMs t = kDay0; t < kDay0 + 22 * kHourMs; t += 45 * kSecondMs)
+      engine.Observe(Ev(bot, "core", t, "loop"));
 }
 
 DetectConfig Config() {
@@ -154,11 +157,13 @@ TEST(DetectionEngine, ReviewedFlagsAreNotRetracted) {
   FakeClock clock(kDay0 + kDayMs + kHourMs);
   DetectionEngine engine(Config(), clock);
   Populate(engine);
-  for (TimeMs t = kDay0; t < kDay0 + 22 * kHourMs; t += 45 * kSecondMs) engine.Observe(Ev("looper2", "core", t, "loop"));
+  for (TimeMs t = kDay0; t < kDay0 + 22 * kHourMs; t += 45 * kSecondMs)
+    engine.Observe(Ev("looper2", "core", t, "loop"));
   auto flags = engine.ScoreDay(kDay);
   ASSERT_EQ(flags.size(), 2u);
   std::string confirmed = FlagId("looper", kDay), dismissed = FlagId("looper2", kDay);
-  ASSERT_TRUE(engine.Review(confirmed, ReviewState::kConfirmed, "owner admitted it", "admin1").ok());
+  ASSERT_TRUE(
+      engine.Review(confirmed, ReviewState::kConfirmed, "owner admitted it", "admin1").ok());
   ASSERT_TRUE(engine.Review(dismissed, ReviewState::kDismissed, "load test", "admin1").ok());
   std::vector<FlagEvent> seen;
   engine.Subscribe([&](const Flag&, FlagEvent e) { seen.push_back(e); });
@@ -169,7 +174,8 @@ TEST(DetectionEngine, ReviewedFlagsAreNotRetracted) {
   EXPECT_EQ(engine.flags().Get(confirmed)->state, ReviewState::kConfirmed);
   EXPECT_EQ(engine.flags().Get(confirmed)->note, "owner admitted it");
   EXPECT_EQ(engine.flags().Get(dismissed)->state, ReviewState::kDismissed);
-  EXPECT_EQ(engine.WastedTokens("looper", kDay), flags[0].user == "looper" ? flags[0].wasted_tokens : flags[1].wasted_tokens);
+  EXPECT_EQ(engine.WastedTokens("looper", kDay),
+            flags[0].user == "looper" ? flags[0].wasted_tokens : flags[1].wasted_tokens);
 }
 
 TEST(DetectionEngine, UsersNotScoredAgainKeepTheirFlags) {
@@ -284,20 +290,25 @@ void ExpectReplayMatchesFullHistory(const char* zone) {
   // Six days of arrivals every 7 minutes, in arrival order.
   for (TimeMs received = kDay0; received <= now; received += 7 * kMinuteMs) {
     int64_t i = (received - kDay0) / (7 * kMinuteMs);
-    model::Event e = Ev("u" + std::to_string(i % 5), "core", received, "s" + std::to_string(i / 20));
-    if (i % 11 == 0) e.ts = received - 30 * kHourMs;       // late: an earlier day
-    if (i % 13 == 0) e.ts = received + 50 * kMinuteMs;     // client clock ahead
-    if (i % 17 == 0) e.ts = received - 3 * kDayMs;         // too late: left to a rescore of its day
+    model::Event e =
+        Ev("u" + std::to_string(i % 5), "core", received, "s" + std::to_string(i / 20));
+    if (i % 11 == 0) e.ts = received - 30 * kHourMs;    // late: an earlier day
+    if (i % 13 == 0) e.ts = received + 50 * kMinuteMs;  // client clock ahead
+    if (i % 17 == 0) e.ts = received - 3 * kDayMs;      // too late: left to a rescore of its day
     all.Observe(e);
-    if (received >= horizon) replayed.Observe(e);
-    else ++skipped;
+    if (received >= horizon)
+      replayed.Observe(e);
+    else
+      ++skipped;
   }
   EXPECT_GT(skipped, 0);
   for (int64_t day = all.DayOf(now) - cfg.retain_days + 1; day <= all.DayOf(now); ++day) {
     auto a = all.features().Collect(day), b = replayed.features().Collect(day);
     ASSERT_EQ(a.size(), b.size()) << zone << " day " << day;
     ASSERT_FALSE(a.empty());
-    auto by_user = [](const UserDayFeatures& x, const UserDayFeatures& y) { return x.user < y.user; };
+    auto by_user = [](const UserDayFeatures& x, const UserDayFeatures& y) {
+      return x.user < y.user;
+    };
     std::sort(a.begin(), a.end(), by_user);
     std::sort(b.begin(), b.end(), by_user);
     for (size_t i = 0; i < a.size(); ++i) {
@@ -322,15 +333,17 @@ TEST(DetectionEngine, ImportedOldDaysAreScoredOnceSettled) {
   cfg.rescore_settle_seconds = 60;
   DetectionEngine engine(cfg, clock);
   std::vector<model::Event> stored;  // the "database"
-  engine.SetEventScan([&](TimeMs from, const std::function<Status(std::span<const model::Event>)>& fn) {
-    std::vector<model::Event> batch;
-    for (const auto& e : stored)
-      if (e.received >= from) batch.push_back(e);
-    return fn(batch);
-  });
+  engine.SetEventScan(
+      [&](TimeMs from, const std::function<Status(std::span<const model::Event>)>& fn) {
+        std::vector<model::Event> batch;
+        for (const auto& e : stored)
+          if (e.received >= from) batch.push_back(e);
+        return fn(batch);
+      });
   // A loop and twelve developers on day kDay, imported 30 days later.
   std::vector<model::Event> day;
-  for (TimeMs t = kDay0; t < kDay0 + 22 * kHourMs; t += 45 * kSecondMs) day.push_back(Ev("looper", "core", t, "loop"));
+  for (TimeMs t = kDay0; t < kDay0 + 22 * kHourMs; t += 45 * kSecondMs)
+    day.push_back(Ev("looper", "core", t, "loop"));
   for (int u = 0; u < 12; ++u) {  // as in Populate: human pace, commits
     std::string name = "dev" + std::to_string(u);
     TimeMs t = kDay0 + 9 * kHourMs + u * kMinuteMs;
@@ -347,7 +360,8 @@ TEST(DetectionEngine, ImportedOldDaysAreScoredOnceSettled) {
     stored.push_back(e);
     engine.Observe(e);
   }
-  EXPECT_TRUE(engine.features().Collect(engine.DayOf(now)).empty()) << "an import must not be filed under today";
+  EXPECT_TRUE(engine.features().Collect(engine.DayOf(now)).empty())
+      << "an import must not be filed under today";
   EXPECT_EQ(engine.PendingDays(), 1u);
   EXPECT_TRUE(engine.RescoreSettled(now + 30 * kSecondMs).empty());  // still arriving
   auto scored = engine.RescoreSettled(now + 61 * kSecondMs);
@@ -369,7 +383,9 @@ TEST(DetectionEngine, ImportedOldDaysAreScoredOnceSettled) {
 }
 
 TEST(DetectionReplay, HorizonKeepsEveryRetainedDayUtc) { ExpectReplayMatchesFullHistory("UTC"); }
-TEST(DetectionReplay, HorizonKeepsEveryRetainedDayBerlin) { ExpectReplayMatchesFullHistory("Europe/Berlin"); }
+TEST(DetectionReplay, HorizonKeepsEveryRetainedDayBerlin) {
+  ExpectReplayMatchesFullHistory("Europe/Berlin");
+}
 
 }  // namespace
 }  // namespace burnrate::detect

@@ -38,7 +38,7 @@ struct Reason {
   std::string detector;  // "idle_loop", "repetitive_prompts", ...
   std::string summary;   // one sentence
   std::vector<Evidence> evidence;
-  double score = 0;      // 50..100
+  double score = 0;  // 50..100
   bool operator==(const Reason&) const = default;
 };
 
@@ -58,17 +58,25 @@ double OutcomeRatio(const UserDayFeatures& f, const PeerBaseline& p);
 // Whether outcomes justify the volume: ratio >= cfg.productive_ratio.
 bool Productive(const UserDayFeatures& f, const PeerBaseline& p, const DetectConfig& cfg);
 
-std::optional<Reason> DetectIdleLoop(const UserDayFeatures& f, const PeerBaseline& p, const DetectConfig& cfg);
-std::optional<Reason> DetectRepetitivePrompts(const UserDayFeatures& f, const PeerBaseline& p, const DetectConfig& cfg);
-std::optional<Reason> DetectOutputFarming(const UserDayFeatures& f, const PeerBaseline& p, const DetectConfig& cfg);
-std::optional<Reason> DetectParallelFarm(const UserDayFeatures& f, const PeerBaseline& p, const DetectConfig& cfg);
-std::optional<Reason> DetectBotFarm(const UserDayFeatures& f, const PeerBaseline& p, const DetectConfig& cfg);
-std::optional<Reason> DetectCacheReplay(const UserDayFeatures& f, const PeerBaseline& p, const DetectConfig& cfg);
-std::optional<Reason> DetectOutcomeFreeBurn(const UserDayFeatures& f, const PeerBaseline& p, const DetectConfig& cfg);
+std::optional<Reason> DetectIdleLoop(const UserDayFeatures& f, const PeerBaseline& p,
+                                     const DetectConfig& cfg);
+std::optional<Reason> DetectRepetitivePrompts(const UserDayFeatures& f, const PeerBaseline& p,
+                                              const DetectConfig& cfg);
+std::optional<Reason> DetectOutputFarming(const UserDayFeatures& f, const PeerBaseline& p,
+                                          const DetectConfig& cfg);
+std::optional<Reason> DetectParallelFarm(const UserDayFeatures& f, const PeerBaseline& p,
+                                         const DetectConfig& cfg);
+std::optional<Reason> DetectBotFarm(const UserDayFeatures& f, const PeerBaseline& p,
+                                    const DetectConfig& cfg);
+std::optional<Reason> DetectCacheReplay(const UserDayFeatures& f, const PeerBaseline& p,
+                                        const DetectConfig& cfg);
+std::optional<Reason> DetectOutcomeFreeBurn(const UserDayFeatures& f, const PeerBaseline& p,
+                                            const DetectConfig& cfg);
 // Usage no real request has (plausibility.h): not judged against peers or
 // outcomes, and with no minimum of requests (a few fabricated events are
 // enough). Conclusive at twice a physical limit or ten times the cost band.
-std::optional<Reason> DetectImplausibleUsage(const UserDayFeatures& f, const PeerBaseline& p, const DetectConfig& cfg);
+std::optional<Reason> DetectImplausibleUsage(const UserDayFeatures& f, const PeerBaseline& p,
+                                             const DetectConfig& cfg);
 
 // A reason whose own evidence is conclusive carries {"conclusive", 1}.
 bool Conclusive(const Reason& r);

@@ -14,7 +14,8 @@ class DetectorsTest : public ::testing::Test {
     f.requests = 1000, f.tokens = 40'000'000, f.input_side = 39'000'000, f.output = 300'000;
     f.cache_read = 35'000'000, f.outcomes = 0, f.outcome_free_tokens = f.tokens;
     f.hours_active = 10, f.sessions = 3, f.clients = 1, f.max_concurrency = 2;
-    f.gaps = 900, f.gap_cv = 2.0, f.prompts = 200, f.repeat_prompts = 200, f.low_entropy_prompts = 0;
+    f.gaps = 900, f.gap_cv = 2.0, f.prompts = 200, f.repeat_prompts = 200,
+    f.low_entropy_prompts = 0;
     f.exact_dup_rate = 0.05, f.near_dup_rate = 0.05;
     f.outcomes_per_mtok = 0, f.output_ratio = 300'000.0 / 39'000'000, f.output_per_request = 300;
     f.cache_read_share = 0.875, f.cache_read_per_request = 35'000, f.outcome_free_share = 1.0;
@@ -165,7 +166,7 @@ TEST_F(DetectorsTest, MissingOutcomesAreNoEvidenceWithoutOutcomeIntegration) {
 // evidence, do.
 TEST_F(DetectorsTest, HighConfidenceNeedsTwoIndependentDetectorsOrConclusiveEvidence) {
   p.team_outcome_coverage = 0;  // no outcome integration: outcome_free_burn is silent
-  f.near_dup_rate = 0.99;      // the researcher pattern: near-duplicates only
+  f.near_dup_rate = 0.99;       // the researcher pattern: near-duplicates only
   Verdict v = Evaluate(f, p, cfg);
   ASSERT_EQ(v.reasons.size(), 1u);
   EXPECT_EQ(v.reasons[0].detector, "repetitive_prompts");

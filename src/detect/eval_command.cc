@@ -5,18 +5,17 @@
 // reported over user-days.
 #include "detect/eval_command.h"
 
-#include <CLI/CLI.hpp>
+#include <fmt/format.h>
 
+#include <CLI/CLI.hpp>
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <iterator>
 #include <memory>
-#include <algorithm>
 #include <unordered_map>
 #include <unordered_set>
-
-#include <fmt/format.h>
 
 #include "common/json_writer.h"
 #include "sim/simulator.h"
@@ -36,36 +35,42 @@ OrgUnderTest PersonaOrg(const sim::PersonaOptions& o) {
   for (const sim::PersonaUser& u : sim->users())
     org.users.push_back({u.name, u.team, sim::PersonaName(u.persona), sim::IsFarming(u.persona),
                          std::find(exempt.begin(), exempt.end(), u.name) != exempt.end()});
-  for (int p = 0; p < sim::kPersonaCount; ++p) org.persona_order.push_back(sim::PersonaName(static_cast<sim::Persona>(p)));
+  for (int p = 0; p < sim::kPersonaCount; ++p)
+    org.persona_order.push_back(sim::PersonaName(static_cast<sim::Persona>(p)));
   org.ordinary = sim::PersonaName(sim::Persona::kNormal);
   org.days = o.days, org.start = o.start;
   org.generate = [sim](int d, std::vector<model::Event>* out) { sim->GenerateDay(d, out); };
   return org;
 }
 
-Result<OrgUnderTest> CorpusOrgUnderTest(const sim::PersonaOptions& o, const std::string& corpus_dir) {
+Result<OrgUnderTest> CorpusOrgUnderTest(const sim::PersonaOptions& o,
+                                        const std::string& corpus_dir) {
   BR_ASSIGN_OR_RETURN(sim::TextCorpus corpus, sim::LoadTextCorpus(corpus_dir));
   sim::CorpusOrgOptions co;
-  co.users = o.users, co.days = o.days, co.seed = o.seed, co.start = o.start, co.farm_share = o.farm_share;
+  co.users = o.users, co.days = o.days, co.seed = o.seed, co.start = o.start,
+  co.farm_share = o.farm_share;
   auto gen = std::make_shared<sim::CorpusOrg>(co, std::move(corpus));
   OrgUnderTest org;
   org.generator = "corpus";
   org.users = gen->users();
   for (const auto& u : org.users)
-    if (std::find(org.persona_order.begin(), org.persona_order.end(), u.persona) == org.persona_order.end())
+    if (std::find(org.persona_order.begin(), org.persona_order.end(), u.persona) ==
+        org.persona_order.end())
       org.persona_order.push_back(u.persona);
-  std::stable_partition(org.persona_order.begin(), org.persona_order.end(), [&](const std::string& p) {
-    for (const auto& u : org.users)
-      if (u.persona == p) return !u.farming;
-    return true;
-  });
+  std::stable_partition(org.persona_order.begin(), org.persona_order.end(),
+                        [&](const std::string& p) {
+                          for (const auto& u : org.users)
+                            if (u.persona == p) return !u.farming;
+                          return true;
+                        });
   org.ordinary = "engineer";
   org.days = o.days, org.start = o.start;
   org.generate = [gen](int d, std::vector<model::Event>* out) { gen->GenerateDay(d, out); };
   return org;
 }
 
-Result<EvalReport> RunEvaluation(const EvalOptions& options, DetectionEngine& engine, IngestFn ingest) {
+Result<EvalReport> RunEvaluation(const EvalOptions& options, DetectionEngine& engine,
+                                 IngestFn ingest) {
   if (options.generator == "corpus") {
     BR_ASSIGN_OR_RETURN(OrgUnderTest org, CorpusOrgUnderTest(options.sim, options.corpus_dir));
     return RunEvaluationOn(org, options.min_flag_days, engine, std::move(ingest));
@@ -73,8 +78,8 @@ Result<EvalReport> RunEvaluation(const EvalOptions& options, DetectionEngine& en
   return RunEvaluationOn(PersonaOrg(options.sim), options.min_flag_days, engine, std::move(ingest));
 }
 
-Result<EvalReport> RunEvaluationOn(const OrgUnderTest& org, int min_flag_days, DetectionEngine& engine,
-                                   IngestFn ingest) {
+Result<EvalReport> RunEvaluationOn(const OrgUnderTest& org, int min_flag_days,
+                                   DetectionEngine& engine, IngestFn ingest) {
   auto t0 = std::chrono::steady_clock::now();
   if (!ingest) {
     ingest = [&engine](std::vector<model::Event> evs) {
@@ -157,7 +162,8 @@ Result<ForeignOrgResult> RunForeignOrg(int users, int days, uint64_t seed, int m
       active.insert(e.user);
       engine.Observe(e);
     });
-    for (const Flag& f : engine.ScoreDay(FloorDiv(from, kDayMs) + d)) ++flagged[f.user], ++r.flagged_days;
+    for (const Flag& f : engine.ScoreDay(FloorDiv(from, kDayMs) + d))
+      ++flagged[f.user], ++r.flagged_days;
   }
   r.active_users = static_cast<int>(active.size());
   for (const auto& [u, n] : flagged) r.flagged_users += n >= min_flag_days;
@@ -166,27 +172,34 @@ Result<ForeignOrgResult> RunForeignOrg(int users, int days, uint64_t seed, int m
 }
 
 std::string FormatReport(const EvalReport& r) {
-  std::string s = fmt::format("generator: {}\n{:<18} {:>7} {:>7} {:>8} {:>9}  {}\n", r.generator, "persona", "label",
-                              "users", "flagged", "rate", "flagged days per detector (a day may count for several)");
+  std::string s = fmt::format("generator: {}\n{:<18} {:>7} {:>7} {:>8} {:>9}  {}\n", r.generator,
+                              "persona", "label", "users", "flagged", "rate",
+                              "flagged days per detector (a day may count for several)");
   for (const auto& p : r.personas) {
     std::string dets;
     for (const auto& [d, n] : p.detectors) dets += fmt::format("{}={} ", d, n);
-    s += fmt::format("{:<18} {:>7} {:>7} {:>8} {:>8.1f}%  {}\n", p.persona, p.farming ? "farm" : "legit", p.users,
-                     p.flagged_users, 100.0 * Div(p.flagged_users, p.users), dets);
+    s += fmt::format("{:<18} {:>7} {:>7} {:>8} {:>8.1f}%  {}\n", p.persona,
+                     p.farming ? "farm" : "legit", p.users, p.flagged_users,
+                     100.0 * Div(p.flagged_users, p.users), dets);
   }
   s += fmt::format(
-      "\nusers:     precision {:.3f}  recall {:.3f}  FPR legit {:.4f}  FPR legit non-ordinary {:.4f}  "
+      "\nusers:     precision {:.3f}  recall {:.3f}  FPR legit {:.4f}  FPR legit non-ordinary "
+      "{:.4f}  "
       "legit at high confidence {}\n"
       "user-days: precision {:.3f}  recall {:.3f}\n"
-      "{} events, {} days scored, {:.1f} s total, slowest ScoreDay {:.3f} s, feature memory {:.1f} MB\n"
-      "targets (precision>=0.95, recall>=0.90, FPR legit and non-ordinary<=0.005, none at high confidence): {}\n",
-      r.precision, r.recall, r.fpr_legit, r.fpr_heavy_legit, r.legit_high_confidence_users, r.day_precision, r.day_recall, r.events, r.scored_days,
-      r.seconds, r.max_score_seconds, double(r.feature_bytes) / 1e6, r.MeetsTargets() ? "MET" : "MISSED");
+      "{} events, {} days scored, {:.1f} s total, slowest ScoreDay {:.3f} s, feature memory {:.1f} "
+      "MB\n"
+      "targets (precision>=0.95, recall>=0.90, FPR legit and non-ordinary<=0.005, none at high "
+      "confidence): {}\n",
+      r.precision, r.recall, r.fpr_legit, r.fpr_heavy_legit, r.legit_high_confidence_users,
+      r.day_precision, r.day_recall, r.events, r.scored_days, r.seconds, r.max_score_seconds,
+      double(r.feature_bytes) / 1e6, r.MeetsTargets() ? "MET" : "MISSED");
   if (r.foreign.users > 0)
-    s += fmt::format("foreign org (foundation simulator, all legitimate): {} active users, {} events, "
-                     "{} flagged users, {} flagged user-days, FPR {:.4f}\n",
-                     r.foreign.active_users, r.foreign.events, r.foreign.flagged_users, r.foreign.flagged_days,
-                     r.foreign.fpr);
+    s += fmt::format(
+        "foreign org (foundation simulator, all legitimate): {} active users, {} events, "
+        "{} flagged users, {} flagged user-days, FPR {:.4f}\n",
+        r.foreign.active_users, r.foreign.events, r.foreign.flagged_users, r.foreign.flagged_days,
+        r.foreign.fpr);
   return s;
 }
 
@@ -202,7 +215,11 @@ std::string ReportJson(const EvalReport& r) {
   w.Key("targets_met").Bool(r.MeetsTargets());
   if (r.foreign.users > 0) {
     w.Key("foreign_org").BeginObject().Key("active_users").Int(r.foreign.active_users);
-    w.Key("flagged_users").Int(r.foreign.flagged_users).Key("fpr").Double(r.foreign.fpr).EndObject();
+    w.Key("flagged_users")
+        .Int(r.foreign.flagged_users)
+        .Key("fpr")
+        .Double(r.foreign.fpr)
+        .EndObject();
   }
   w.Key("personas").BeginArray();
   for (const auto& p : r.personas) {
@@ -275,7 +292,8 @@ int RunEvalDetection(const EvalOptions& options) {
     return 2;
   }
   if (options.foreign_users > 0) {
-    auto foreign = RunForeignOrg(options.foreign_users, options.sim.days, options.sim.seed, options.min_flag_days);
+    auto foreign = RunForeignOrg(options.foreign_users, options.sim.days, options.sim.seed,
+                                 options.min_flag_days);
     if (!foreign.ok()) {
       std::fprintf(stderr, "eval-detection: %s\n", foreign.status().ToString().c_str());
       return 2;
@@ -289,41 +307,61 @@ int RunEvalDetection(const EvalOptions& options) {
 
 void AddEvalDetectionCommand(CLI::App& app) {
   auto opts = std::make_shared<EvalOptions>();
-  CLI::App* sub = app.add_subcommand("eval-detection", "Run a labelled persona simulation through the farming "
-                                                       "detectors; print precision, recall and FPR");
-  sub->add_option("--users", opts->sim.users, "Simulated users")->capture_default_str()->check(CLI::Range(20, 1000000));
-  sub->add_option("--days", opts->sim.days, "Simulated days")->capture_default_str()->check(CLI::Range(1, 366));
+  CLI::App* sub = app.add_subcommand("eval-detection",
+                                     "Run a labelled persona simulation through the farming "
+                                     "detectors; print precision, recall and FPR");
+  sub->add_option("--users", opts->sim.users, "Simulated users")
+      ->capture_default_str()
+      ->check(CLI::Range(20, 1000000));
+  sub->add_option("--days", opts->sim.days, "Simulated days")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 366));
   sub->add_option("--seed", opts->sim.seed, "Random seed")->capture_default_str();
   sub->add_option("--rate-scale", opts->sim.rate_scale, "Multiply every persona's request rate")
-      ->capture_default_str()->check(CLI::Range(0.05, 20.0));
+      ->capture_default_str()
+      ->check(CLI::Range(0.05, 20.0));
   sub->add_option("--token-scale", opts->sim.token_scale, "Multiply every request's tokens")
-      ->capture_default_str()->check(CLI::Range(0.01, 100.0));
+      ->capture_default_str()
+      ->check(CLI::Range(0.01, 100.0));
   sub->add_option("--farm-share", opts->sim.farm_share, "Share of users that farm")
-      ->capture_default_str()->check(CLI::Range(0.0, 0.5));
-  sub->add_option("--team-size", opts->sim.team_size, "Users per team")->capture_default_str()->check(CLI::Range(1, 100000));
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 0.5));
+  sub->add_option("--team-size", opts->sim.team_size, "Users per team")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000));
   sub->add_option("--bot-farm-size", opts->sim.bot_farm_size, "Accounts per bot farm")
-      ->capture_default_str()->check(CLI::Range(2, 10000));
-  sub->add_option("--min-flag-days", opts->min_flag_days, "Flagged days that make a user count as flagged")
-      ->capture_default_str()->check(CLI::Range(1, 366));
-  sub->add_option("--foreign-users", opts->foreign_users,
-                  "Also run this many users of the foundation simulator (no farmers) and report their FPR")
-      ->capture_default_str()->check(CLI::Range(0, 1000000));
+      ->capture_default_str()
+      ->check(CLI::Range(2, 10000));
+  sub->add_option("--min-flag-days", opts->min_flag_days,
+                  "Flagged days that make a user count as flagged")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 366));
+  sub->add_option(
+         "--foreign-users", opts->foreign_users,
+         "Also run this many users of the foundation simulator (no farmers) and report their FPR")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1000000));
   sub->add_option_function<std::string>(
          "--legit-prompts",
          [opts](const std::string& path) {
            auto lines = LoadPromptLines(path);
            if (!lines.ok()) throw CLI::ValidationError("--legit-prompts", lines.status().message());
-           opts->sim.legit_prompts = std::make_shared<const std::vector<std::string>>(std::move(*lines));
+           opts->sim.legit_prompts =
+               std::make_shared<const std::vector<std::string>>(std::move(*lines));
          },
-         "Legitimate personas take their prompts from this file (one per line, \\n for a line break) "
+         "Legitimate personas take their prompts from this file (one per line, \\n for a line "
+         "break) "
          "instead of generated words")
       ->check(CLI::ExistingFile);
-  sub->add_option("--generator", opts->generator,
-                  "Labelled organisation: personas (src/sim/personas.cc) or corpus (src/sim/corpus_org.cc, "
-                  "independent, real text)")
-      ->capture_default_str()->check(CLI::IsMember({"personas", "corpus"}));
+  sub->add_option(
+         "--generator", opts->generator,
+         "Labelled organisation: personas (src/sim/personas.cc) or corpus (src/sim/corpus_org.cc, "
+         "independent, real text)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"personas", "corpus"}));
   sub->add_option("--corpus", opts->corpus_dir, "Real-text corpus for --generator corpus")
-      ->capture_default_str()->check(CLI::ExistingDirectory);
+      ->capture_default_str()
+      ->check(CLI::ExistingDirectory);
   sub->add_flag("--check", opts->check, "Exit 1 when a quality target is missed");
   sub->add_flag("--json", opts->json, "Print the report as JSON");
   sub->callback([opts] {

@@ -75,7 +75,8 @@ struct OrgUnderTest {
   std::function<void(int day, std::vector<model::Event>*)> generate;
 };
 OrgUnderTest PersonaOrg(const sim::PersonaOptions& o);
-Result<OrgUnderTest> CorpusOrgUnderTest(const sim::PersonaOptions& o, const std::string& corpus_dir);
+Result<OrgUnderTest> CorpusOrgUnderTest(const sim::PersonaOptions& o,
+                                        const std::string& corpus_dir);
 
 struct EvalReport {
   std::string generator;
@@ -98,16 +99,18 @@ using IngestFn = std::function<Status(std::vector<model::Event>)>;
 // Generates options.sim.days (+1 for spill-over) days, ingests each, scores
 // the completed UTC days on `engine`, and compares flags with the labels.
 // `ingest` defaults to engine.Observe for every event.
-Result<EvalReport> RunEvaluation(const EvalOptions& options, DetectionEngine& engine, IngestFn ingest = nullptr);
+Result<EvalReport> RunEvaluation(const EvalOptions& options, DetectionEngine& engine,
+                                 IngestFn ingest = nullptr);
 // The same loop on any labelled organisation.
-Result<EvalReport> RunEvaluationOn(const OrgUnderTest& org, int min_flag_days, DetectionEngine& engine,
-                                   IngestFn ingest = nullptr);
+Result<EvalReport> RunEvaluationOn(const OrgUnderTest& org, int min_flag_days,
+                                   DetectionEngine& engine, IngestFn ingest = nullptr);
 // Builds an IngestFn that sends events through the real ingest path (parse
 // checks, identity, cost, de-duplication, durable SQLite commit) and on to
 // `engine` as its listener. The CLI layer, which may depend on the ingest
 // layer, installs one at start-up; without it RunEvalDetection feeds
 // Observe directly.
-using IngestPathFactory = std::function<Result<IngestFn>(DetectionEngine& engine, const Clock& clock)>;
+using IngestPathFactory =
+    std::function<Result<IngestFn>(DetectionEngine& engine, const Clock& clock)>;
 void SetIngestPathFactory(IngestPathFactory f);
 
 std::string FormatReport(const EvalReport& r);  // human-readable table

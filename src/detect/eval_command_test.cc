@@ -2,10 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdlib>
 #include <memory>
-
-#include <CLI/CLI.hpp>
 
 namespace burnrate::detect {
 namespace {
@@ -82,8 +81,10 @@ TEST(EvalDetection, CorpusOrgMeetsTargetsWithNoLegitimateUserAtHighConfidence) {
 }
 
 TEST(EvalDetection, PromptLinesSkipCommentsAndBlanksAndUnescapeNewlines) {
-  auto p = ParsePromptLines("# comment\ncontinue\r\n\nline one\\nline two\nends with a backslash\\\nno newline at end");
-  EXPECT_EQ(p, (std::vector<std::string>{"continue", "line one\nline two", "ends with a backslash\\", "no newline at end"}));
+  auto p = ParsePromptLines(
+      "# comment\ncontinue\r\n\nline one\\nline two\nends with a backslash\\\nno newline at end");
+  EXPECT_EQ(p, (std::vector<std::string>{"continue", "line one\nline two",
+                                         "ends with a backslash\\", "no newline at end"}));
   EXPECT_TRUE(ParsePromptLines("").empty());
   EXPECT_TRUE(ParsePromptLines("#only\n\n").empty());
 }

@@ -56,7 +56,8 @@ class FeatureStore {
     mutable std::mutex mu;
     std::map<int64_t, DayMap> days;  // guarded by mu
   };
-  void Fold(const model::Event& e, TimeMs ts, int64_t day, DayMap& users, const model::PriceSnapshot* prices);
+  void Fold(const model::Event& e, TimeMs ts, int64_t day, DayMap& users,
+            const model::PriceSnapshot* prices);
   const DetectConfig& cfg_;
   std::array<Shard, kShards> shards_;
 };

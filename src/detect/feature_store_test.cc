@@ -10,7 +10,8 @@ namespace {
 
 constexpr TimeMs kDay0 = 20000 * kDayMs;
 
-model::Event Usage(const std::string& user, TimeMs ts, const std::string& session, const std::string& prompt = "") {
+model::Event Usage(const std::string& user, TimeMs ts, const std::string& session,
+                   const std::string& prompt = "") {
   model::Event e;
   e.user = user, e.team = "core", e.ts = ts, e.received = ts, e.session = session, e.client = "ws1";
   e.tokens.input = 100, e.tokens.output = 50, e.tokens.cache_read = 850;
@@ -21,7 +22,8 @@ model::Event Usage(const std::string& user, TimeMs ts, const std::string& sessio
 model::Event Outcome(const std::string& user, TimeMs ts, const std::string& session) {
   model::Event e;
   e.type = model::EventType::kOutcome;
-  e.user = user, e.team = "core", e.ts = ts, e.received = ts, e.session = session, e.outcome_kind = "commit";
+  e.user = user, e.team = "core", e.ts = ts, e.received = ts, e.session = session,
+  e.outcome_kind = "commit";
   return e;
 }
 
@@ -48,9 +50,11 @@ TEST(FeatureStore, ShortPromptsAreNotJudgedForRepetition) {
   DetectConfig cfg;
   FeatureStore fs(cfg);
   TimeMs t = kDay0;
-  for (int i = 0; i < 60; ++i, t += kMinuteMs) fs.Observe(Usage("dev", t, "s1", i % 2 ? "continue" : "yes"));
+  for (int i = 0; i < 60; ++i, t += kMinuteMs)
+    fs.Observe(Usage("dev", t, "s1", i % 2 ? "continue" : "yes"));
   for (int i = 0; i < 20; ++i, t += kMinuteMs)
-    fs.Observe(Usage("dev", t, "s1", "please refactor module " + std::to_string(i) + " and keep its tests green"));
+    fs.Observe(Usage("dev", t, "s1",
+                     "please refactor module " + std::to_string(i) + " and keep its tests green"));
   auto users = fs.Collect(20000);
   ASSERT_EQ(users.size(), 1u);
   EXPECT_EQ(users[0].prompts, 80);
@@ -62,7 +66,8 @@ TEST(FeatureStore, ConcurrencyCountsSessionsActiveInTheSameSlot) {
   DetectConfig cfg;
   FeatureStore fs(cfg);
   for (int s = 0; s < 10; ++s)
-    for (int i = 0; i < 5; ++i) fs.Observe(Usage("farm", kDay0 + kHourMs + i * kMinuteMs, "s" + std::to_string(s)));
+    for (int i = 0; i < 5; ++i)
+      fs.Observe(Usage("farm", kDay0 + kHourMs + i * kMinuteMs, "s" + std::to_string(s)));
   // One long-lived session touched in two distant slots does not add up.
   fs.Observe(Usage("dev", kDay0 + kHourMs, "a"));
   fs.Observe(Usage("dev", kDay0 + 5 * kHourMs, "a"));
@@ -106,9 +111,9 @@ TEST(FeatureStore, NearDuplicatesAndDistinctPrompts) {
   for (int i = 0; i < 100; ++i) {
     std::string p = base + " variant " + std::to_string(i);
     fs.Observe(Usage("near", kDay0 + i * kMinuteMs, "s", p));
-    fs.Observe(Usage("varied", kDay0 + i * kMinuteMs, "s", "question " + std::to_string(i * 7919) + " about module " +
-                                                              std::to_string(i) + " and its tests in file " +
-                                                              std::to_string(i * 31)));
+    fs.Observe(Usage("varied", kDay0 + i * kMinuteMs, "s",
+                     "question " + std::to_string(i * 7919) + " about module " + std::to_string(i) +
+                         " and its tests in file " + std::to_string(i * 31)));
   }
   for (const auto& f : fs.Collect(20000)) {
     if (f.user == "near") {
@@ -146,8 +151,10 @@ TEST(FeatureStore, OldDaysArePrunedAndLateEventsDropped) {
 TEST(FeatureStore, RollingHourBlendsTheCurrentAndPreviousHour) {
   DetectConfig cfg;
   FeatureStore fs(cfg);
-  for (int i = 0; i < 10; ++i) fs.Observe(Usage("a", kDay0 + 5 * kHourMs + i * kMinuteMs, "s"));  // 05:00-05:09
-  for (int i = 0; i < 4; ++i) fs.Observe(Usage("a", kDay0 + 6 * kHourMs + i * kMinuteMs, "s"));   // 06:00-06:03
+  for (int i = 0; i < 10; ++i)
+    fs.Observe(Usage("a", kDay0 + 5 * kHourMs + i * kMinuteMs, "s"));  // 05:00-05:09
+  for (int i = 0; i < 4; ++i)
+    fs.Observe(Usage("a", kDay0 + 6 * kHourMs + i * kMinuteMs, "s"));  // 06:00-06:03
   auto w = fs.RollingHour("a", kDay0 + 6 * kHourMs + 15 * kMinuteMs);  // 06:15: 4 + 0.75 x 10
   EXPECT_DOUBLE_EQ(w.requests, 11.5);
   EXPECT_DOUBLE_EQ(w.tokens, 11500);
@@ -214,9 +221,13 @@ TEST(Scorer, SynchronisedTimingBeyondChance) {
       if (active(m)) f.minutes[m / 64] |= 1ull << (m % 64);
     users.push_back(f);
   };
-  for (int i = 0; i < 5; ++i) add("sync" + std::to_string(i), [&](int m) { return m >= 480 && m < 1080 && m % 5 == 0 && rnd() % 10 != 0; });
-  for (int i = 0; i < 5; ++i) add("rand" + std::to_string(i), [&](int m) { return m >= 480 && m < 1080 && rnd() % 5 == 0; });
-  for (int i = 0; i < 5; ++i) add("busy" + std::to_string(i), [&](int m) { return m >= 720 && m < 1080; });
+  for (int i = 0; i < 5; ++i)
+    add("sync" + std::to_string(i),
+        [&](int m) { return m >= 480 && m < 1080 && m % 5 == 0 && rnd() % 10 != 0; });
+  for (int i = 0; i < 5; ++i)
+    add("rand" + std::to_string(i), [&](int m) { return m >= 480 && m < 1080 && rnd() % 5 == 0; });
+  for (int i = 0; i < 5; ++i)
+    add("busy" + std::to_string(i), [&](int m) { return m >= 720 && m < 1080; });
   std::vector<char> productive(users.size(), 0);
   scorer.AssignSyncClusters(users, productive);
   for (int i = 0; i < 5; ++i) EXPECT_EQ(users[i].sync_accounts, 5) << users[i].user;

@@ -92,7 +92,8 @@ Result<std::string> ParseReviewNote(std::string_view body) {
   simdjson::dom::element note;
   if (obj["note"].get(note) != simdjson::SUCCESS) return std::string();
   std::string_view s;
-  if (note.get_string().get(s) != simdjson::SUCCESS) return Status::InvalidArgument("note must be a string");
+  if (note.get_string().get(s) != simdjson::SUCCESS)
+    return Status::InvalidArgument("note must be a string");
   if (s.size() > 4096) return Status::InvalidArgument("note must be at most 4096 bytes");
   return std::string(s);
 }
@@ -100,11 +101,13 @@ Result<std::string> ParseReviewNote(std::string_view body) {
 void DetectionEngine::RegisterRoutes(http::Router& router) {
   router.AddSync("GET", "/v1/flags", http::Role::kViewer, [this](http::Request& req) {
     auto range = DayRange(req, DayOf(clock_.NowMs()));
-    if (!range.ok()) return http::ErrorResponse(range.status(), req.query.count("date") ? "date" : "window");
+    if (!range.ok())
+      return http::ErrorResponse(range.status(), req.query.count("date") ? "date" : "window");
     std::string_view state = req.Query("state"), user = req.Query("user");
     if (!state.empty() && !ParseReviewState(state))
-      return http::ErrorResponse(Status::InvalidArgument("state must be open, confirmed, dismissed or retracted"),
-                                 "state");
+      return http::ErrorResponse(
+          Status::InvalidArgument("state must be open, confirmed, dismissed or retracted"),
+          "state");
     JsonWriter w;
     w.BeginObject().Key("flags").BeginArray();
     for (const Flag& f : store_->List(range->first, range->second)) {
@@ -122,11 +125,13 @@ void DetectionEngine::RegisterRoutes(http::Router& router) {
     for (int i = 0; i < 2; ++i) {
       auto d = ParseDay(req.Query(names[i]));
       if (!d.ok())
-        return http::ErrorResponse(Status::InvalidArgument(std::string(names[i]) + " must be a date YYYY-MM-DD"),
-                                   names[i]);
+        return http::ErrorResponse(
+            Status::InvalidArgument(std::string(names[i]) + " must be a date YYYY-MM-DD"),
+            names[i]);
       days[i] = *d;
     }
-    if (days[1] < days[0]) return http::ErrorResponse(Status::InvalidArgument("to must not be before from"), "to");
+    if (days[1] < days[0])
+      return http::ErrorResponse(Status::InvalidArgument("to must not be before from"), "to");
     if (days[1] - days[0] >= 62)
       return http::ErrorResponse(Status::InvalidArgument("at most 62 days per rescore"), "to");
     auto stats = Rescore(days[0], days[1]);
@@ -140,7 +145,8 @@ void DetectionEngine::RegisterRoutes(http::Router& router) {
     w.EndArray().EndObject();
     return http::Response::Json(w.Take());
   });
-  for (const auto& route : {std::pair{"confirm", ReviewState::kConfirmed}, {"dismiss", ReviewState::kDismissed}}) {
+  for (const auto& route :
+       {std::pair{"confirm", ReviewState::kConfirmed}, {"dismiss", ReviewState::kDismissed}}) {
     ReviewState st = route.second;  // a plain variable: clang 14 cannot capture bindings
     router.AddSync("POST", std::string("/v1/flags/{id}/") + route.first, http::Role::kAdmin,
                    [this, st](http::Request& req) {

@@ -9,16 +9,21 @@ namespace burnrate::detect {
 
 const char* ReviewStateName(ReviewState s) {
   switch (s) {
-    case ReviewState::kOpen: return "open";
-    case ReviewState::kConfirmed: return "confirmed";
-    case ReviewState::kDismissed: return "dismissed";
-    case ReviewState::kRetracted: return "retracted";
+    case ReviewState::kOpen:
+      return "open";
+    case ReviewState::kConfirmed:
+      return "confirmed";
+    case ReviewState::kDismissed:
+      return "dismissed";
+    case ReviewState::kRetracted:
+      return "retracted";
   }
   return "open";
 }
 
 std::optional<ReviewState> ParseReviewState(std::string_view s) {
-  for (ReviewState r : {ReviewState::kOpen, ReviewState::kConfirmed, ReviewState::kDismissed, ReviewState::kRetracted})
+  for (ReviewState r : {ReviewState::kOpen, ReviewState::kConfirmed, ReviewState::kDismissed,
+                        ReviewState::kRetracted})
     if (s == ReviewStateName(r)) return r;
   return std::nullopt;
 }
@@ -38,11 +43,12 @@ PutOutcome MergePut(const Flag* stored, const Flag& scored, Flag* out) {
   if (stored == nullptr) return PutOutcome::kInserted;
   if (stored->state == ReviewState::kRetracted) return PutOutcome::kReopened;
   out->state = stored->state;
-  out->note = stored->note, out->reviewer = stored->reviewer, out->reviewed_at = stored->reviewed_at;
+  out->note = stored->note, out->reviewer = stored->reviewer,
+  out->reviewed_at = stored->reviewed_at;
   bool same = stored->score == scored.score && stored->flagged == scored.flagged &&
-              stored->high_confidence == scored.high_confidence && stored->tokens == scored.tokens &&
-              stored->wasted_tokens == scored.wasted_tokens && stored->team == scored.team &&
-              stored->reasons == scored.reasons;
+              stored->high_confidence == scored.high_confidence &&
+              stored->tokens == scored.tokens && stored->wasted_tokens == scored.wasted_tokens &&
+              stored->team == scored.team && stored->reasons == scored.reasons;
   return same ? PutOutcome::kUnchanged : PutOutcome::kUpdated;
 }
 
@@ -109,10 +115,12 @@ Result<Flag> InMemoryFlagStore::Review(const std::string& id, ReviewState s, std
 }
 
 Result<std::optional<Flag>> InMemoryFlagStore::Retract(const std::string& id, double score,
-                                                       std::vector<Reason> reasons, std::string why, TimeMs at) {
+                                                       std::vector<Reason> reasons, std::string why,
+                                                       TimeMs at) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = flags_.find(id);
-  if (it == flags_.end() || !ApplyRetract(it->second, score, std::move(reasons), std::move(why), at))
+  if (it == flags_.end() ||
+      !ApplyRetract(it->second, score, std::move(reasons), std::move(why), at))
     return std::optional<Flag>();
   return std::optional<Flag>(it->second);
 }

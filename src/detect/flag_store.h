@@ -35,13 +35,13 @@ const char* ReviewStateName(ReviewState s);
 std::optional<ReviewState> ParseReviewState(std::string_view s);
 
 struct Flag {
-  std::string id;       // 16 hex digits, stable for (user, day)
+  std::string id;  // 16 hex digits, stable for (user, day)
   std::string user, team;
-  int64_t day = 0;      // local day number in the detector's zone
-  std::string date;     // "2026-03-21"
+  int64_t day = 0;   // local day number in the detector's zone
+  std::string date;  // "2026-03-21"
   double score = 0;
-  bool flagged = false;         // score >= flag_score (false once retracted)
-  bool high_confidence = false; // score >= high_confidence_score
+  bool flagged = false;          // score >= flag_score (false once retracted)
+  bool high_confidence = false;  // score >= high_confidence_score
   int64_t tokens = 0;
   int64_t wasted_tokens = 0;
   std::vector<Reason> reasons;
@@ -58,7 +58,9 @@ struct Flag {
   }
   // Governance's throttle level this flag asks for: 2 confirmed, 1 counting
   // as waste without review, 0 otherwise.
-  int ThrottleLevel() const { return state == ReviewState::kConfirmed ? 2 : CountsAsWaste() ? 1 : 0; }
+  int ThrottleLevel() const {
+    return state == ReviewState::kConfirmed ? 2 : CountsAsWaste() ? 1 : 0;
+  }
 };
 
 std::string FlagId(std::string_view user, int64_t day);
@@ -85,14 +87,15 @@ class FlagStore {
   virtual std::vector<Flag> List(int64_t from_day, int64_t to_day) const = 0;
   // Sets the review (kConfirmed / kDismissed) of any flag, retracted ones
   // included. NotFound when the id is unknown.
-  virtual Result<Flag> Review(const std::string& id, ReviewState s, std::string note, std::string reviewer,
-                              TimeMs at) = 0;
+  virtual Result<Flag> Review(const std::string& id, ReviewState s, std::string note,
+                              std::string reviewer, TimeMs at) = 0;
   // Withdraws the flag `id` if it is open: state retracted, flagged and
   // high_confidence false, wasted_tokens 0, the new score and reasons, and
   // `why`. Returns the retracted flag, or nullopt when there was no open
   // flag (none, reviewed, or already retracted): nothing changes then.
-  virtual Result<std::optional<Flag>> Retract(const std::string& id, double score, std::vector<Reason> reasons,
-                                              std::string why, TimeMs at) = 0;
+  virtual Result<std::optional<Flag>> Retract(const std::string& id, double score,
+                                              std::vector<Reason> reasons, std::string why,
+                                              TimeMs at) = 0;
 };
 
 // Shared by the stores: applies Put's rule to `stored` (nullptr = absent).
@@ -110,8 +113,9 @@ class InMemoryFlagStore final : public FlagStore {
   std::vector<Flag> List(int64_t from_day, int64_t to_day) const override;
   Result<Flag> Review(const std::string& id, ReviewState s, std::string note, std::string reviewer,
                       TimeMs at) override;
-  Result<std::optional<Flag>> Retract(const std::string& id, double score, std::vector<Reason> reasons,
-                                      std::string why, TimeMs at) override;
+  Result<std::optional<Flag>> Retract(const std::string& id, double score,
+                                      std::vector<Reason> reasons, std::string why,
+                                      TimeMs at) override;
 
  private:
   mutable std::mutex mu_;

@@ -20,7 +20,10 @@ Flag Scored(const std::string& user, int64_t day, double score) {
   f.user = user, f.team = "core", f.day = day, f.id = FlagId(user, day), f.date = "2024-10-04";
   f.score = score, f.flagged = true, f.high_confidence = score >= 80;
   f.tokens = 1000000, f.wasted_tokens = 900000;
-  f.reasons = {{"idle_loop", "Active 22 of 24 hours \"like a clock\".", {{"hours_active", 22}, {"gap_cv", 0.01}}, score},
+  f.reasons = {{"idle_loop",
+                "Active 22 of 24 hours \"like a clock\".",
+                {{"hours_active", 22}, {"gap_cv", 0.01}},
+                score},
                {"outcome_free_burn", "No outcomes.", {}, 55}};
   return f;
 }
@@ -61,7 +64,9 @@ TEST_P(FlagStoreTest, PutKeepsTheReviewAndReportsWhatChanged) {
   EXPECT_EQ(*store_->Put(f, &stored), PutOutcome::kInserted);
   EXPECT_EQ(stored.state, ReviewState::kOpen);
   EXPECT_EQ(*store_->Put(f), PutOutcome::kUnchanged);
-  ASSERT_TRUE(store_->Review(f.id, ReviewState::kConfirmed, "confirmed with the owner", "admin1", 5000).ok());
+  ASSERT_TRUE(
+      store_->Review(f.id, ReviewState::kConfirmed, "confirmed with the owner", "admin1", 5000)
+          .ok());
   f.score = 95, f.wasted_tokens = 950000;
   EXPECT_EQ(*store_->Put(f, &stored), PutOutcome::kUpdated);
   EXPECT_EQ(stored.state, ReviewState::kConfirmed);
@@ -71,7 +76,8 @@ TEST_P(FlagStoreTest, PutKeepsTheReviewAndReportsWhatChanged) {
 }
 
 TEST_P(FlagStoreTest, RetractOnlyOpenFlagsAndReopenOnPut) {
-  Flag open = Scored("a", 100, 85), confirmed = Scored("b", 100, 85), dismissed = Scored("c", 100, 85);
+  Flag open = Scored("a", 100, 85), confirmed = Scored("b", 100, 85),
+       dismissed = Scored("c", 100, 85);
   for (const Flag& f : {open, confirmed, dismissed}) ASSERT_TRUE(store_->Put(f).ok());
   ASSERT_TRUE(store_->Review(confirmed.id, ReviewState::kConfirmed, "yes", "r", 1).ok());
   ASSERT_TRUE(store_->Review(dismissed.id, ReviewState::kDismissed, "no", "r", 1).ok());
@@ -83,7 +89,8 @@ TEST_P(FlagStoreTest, RetractOnlyOpenFlagsAndReopenOnPut) {
   EXPECT_EQ((*r)->wasted_tokens, 0);
   EXPECT_FALSE((*r)->CountsAsWaste());
   EXPECT_EQ((*r)->ThrottleLevel(), 0);
-  for (const std::string& id : {open.id, confirmed.id, dismissed.id, std::string("0000000000000000")})
+  for (const std::string& id :
+       {open.id, confirmed.id, dismissed.id, std::string("0000000000000000")})
     EXPECT_FALSE(store_->Retract(id, 1, none, "again", 8000)->has_value()) << id;
   EXPECT_EQ(store_->Get(confirmed.id)->state, ReviewState::kConfirmed);
   EXPECT_EQ(store_->Get(dismissed.id)->state, ReviewState::kDismissed);
@@ -118,14 +125,18 @@ INSTANTIATE_TEST_SUITE_P(Stores, FlagStoreTest, testing::Values(false, true),
                          [](const auto& info) { return info.param ? "Sqlite" : "InMemory"; });
 
 TEST(SqliteFlagStore, ReviewAndReasonsSurviveReopening) {
-  std::string path = (fs::path(testing::TempDir()) / ("flags_reopen_" + std::to_string(getpid()) + ".db")).string();
+  std::string path =
+      (fs::path(testing::TempDir()) / ("flags_reopen_" + std::to_string(getpid()) + ".db"))
+          .string();
   for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(path + suffix);
   Flag f = Scored("looper", 100, 91.25);
   {
     auto s = SqliteFlagStore::Open(path);
     ASSERT_TRUE(s.ok());
     ASSERT_TRUE((*s)->Put(f).ok());
-    ASSERT_TRUE((*s)->Review(f.id, ReviewState::kDismissed, "approved \"load\" test\nticket OPS-12", "alice", 1234).ok());
+    ASSERT_TRUE((*s)->Review(f.id, ReviewState::kDismissed, "approved \"load\" test\nticket OPS-12",
+                             "alice", 1234)
+                    .ok());
   }
   auto s = SqliteFlagStore::Open(path);
   ASSERT_TRUE(s.ok());

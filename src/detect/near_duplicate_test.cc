@@ -39,9 +39,11 @@ std::vector<Doc> LoadCorpus() {
   EXPECT_TRUE(corpus.ok()) << corpus.status().message();
   std::vector<Doc> docs;
   if (!corpus.ok()) return docs;
-  for (const char* kind : {"copyright", "header", "man", "changelog", "log"}) {  // the order pairs are made in
+  for (const char* kind :
+       {"copyright", "header", "man", "changelog", "log"}) {  // the order pairs are made in
     std::vector<std::string>& texts = (*corpus)[kind];
-    for (size_t i = 0; i < texts.size(); ++i) docs.push_back({kind, std::string(kind) + "#" + std::to_string(i), std::move(texts[i])});
+    for (size_t i = 0; i < texts.size(); ++i)
+      docs.push_back({kind, std::string(kind) + "#" + std::to_string(i), std::move(texts[i])});
   }
   return docs;
 }
@@ -115,7 +117,8 @@ std::string ChangeWords(std::string t, int n, std::mt19937_64& r) {
 std::string InsertParagraph(const std::string& t, const std::string& from, std::mt19937_64& r) {
   std::vector<std::string> lines = Lines(t), other = Lines(from);
   size_t at = r() % (lines.size() + 1), take = std::min<size_t>(5, other.size());
-  lines.insert(lines.begin() + static_cast<std::ptrdiff_t>(at), other.begin(), other.begin() + static_cast<std::ptrdiff_t>(take));
+  lines.insert(lines.begin() + static_cast<std::ptrdiff_t>(at), other.begin(),
+               other.begin() + static_cast<std::ptrdiff_t>(take));
   return Join(lines);
 }
 
@@ -163,12 +166,13 @@ TEST(RealText, DistinctDocumentsUnderOneInstructionStayApart) {
         ++near_pairs;
         near_below_half += jac < 0.5;
         if (Print())
-          std::printf("near: %s/%s %s distance %d, exact overlap %.2f\n", docs[i].kind.c_str(), docs[i].name.c_str(),
-                      docs[j].name.c_str(), d, jac);
+          std::printf("near: %s/%s %s distance %d, exact overlap %.2f\n", docs[i].kind.c_str(),
+                      docs[i].name.c_str(), docs[j].name.c_str(), d, jac);
       }
     }
   PrintHistogram("distinct pairs, distance:count", histogram);
-  if (Print()) std::printf("%d distinct pairs, %d copies skipped, %d near\n", pairs, copies, near_pairs);
+  if (Print())
+    std::printf("%d distinct pairs, %d copies skipped, %d near\n", pairs, copies, near_pairs);
   EXPECT_GE(pairs, 1500);
   // A pair that shares under half its shingles is never near; pairs that are
   // mostly one text (two licence notices of one upstream, 76% the same
@@ -186,7 +190,8 @@ TEST(RealText, EditedCopiesStayNear) {
   for (size_t i = 0; i < docs.size(); ++i) {
     std::string base = kInstruction + docs[i].text;
     uint64_t fp = ComputePromptFeatures(base).simhash;
-    const std::string& other = docs[(i + docs.size() / 2) % docs.size()].text;  // another kind of text
+    const std::string& other =
+        docs[(i + docs.size() / 2) % docs.size()].text;  // another kind of text
     std::pair<const char*, std::string> edits[] = {
         {"3 words changed", ChangeWords(base, 3, r)},
         {"5-line paragraph inserted", InsertParagraph(base, other, r)},

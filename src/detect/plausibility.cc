@@ -23,13 +23,20 @@ namespace burnrate::detect {
 
 const char* ImplausibleName(Implausible k) {
   switch (k) {
-    case Implausible::kOutputPerRequest: return "output_per_request";
-    case Implausible::kContextPerRequest: return "context_per_request";
-    case Implausible::kOutputRate: return "output_rate";
-    case Implausible::kFutureTime: return "future_time";
-    case Implausible::kOutOfOrder: return "out_of_order";
-    case Implausible::kUnknownModel: return "unknown_model";
-    case Implausible::kCostBand: return "cost_band";
+    case Implausible::kOutputPerRequest:
+      return "output_per_request";
+    case Implausible::kContextPerRequest:
+      return "context_per_request";
+    case Implausible::kOutputRate:
+      return "output_rate";
+    case Implausible::kFutureTime:
+      return "future_time";
+    case Implausible::kOutOfOrder:
+      return "out_of_order";
+    case Implausible::kUnknownModel:
+      return "unknown_model";
+    case Implausible::kCostBand:
+      return "cost_band";
   }
   return "unknown";
 }
@@ -45,21 +52,23 @@ void ImplausibleTally::Add(Implausible k, double value, const model::Event* e) {
   worst[i] = std::max(worst[i], value);
   if (e == nullptr || !ImplausibleAlone(k)) return;
   tokens += e->tokens.Total();
-  if (example.empty()) example = (e->id.empty() ? std::string("(no id)") : e->id) + " (" + ImplausibleName(k) + ")";
+  if (example.empty())
+    example = (e->id.empty() ? std::string("(no id)") : e->id) + " (" + ImplausibleName(k) + ")";
 }
 
 bool ImplausibleTally::Any() const {
   return std::any_of(events.begin(), events.end(), [](int64_t n) { return n > 0; });
 }
 
-void CheckUsageEvent(const model::Event& e, const model::PriceSnapshot* prices, const DetectConfig& cfg,
-                     ImplausibleTally* tally) {
+void CheckUsageEvent(const model::Event& e, const model::PriceSnapshot* prices,
+                     const DetectConfig& cfg, ImplausibleTally* tally) {
   const model::TokenCounts& t = e.tokens;
   double requests = static_cast<double>(std::max<int64_t>(1, e.requests));
   double output = static_cast<double>(t.output) / requests;
   if (output > cfg.implausible_max_output) tally->Add(Implausible::kOutputPerRequest, output, &e);
   double context = static_cast<double>(t.input + t.cache_read + t.cache_write) / requests;
-  if (context > cfg.implausible_max_context) tally->Add(Implausible::kContextPerRequest, context, &e);
+  if (context > cfg.implausible_max_context)
+    tally->Add(Implausible::kContextPerRequest, context, &e);
   TimeMs ahead = e.received > 0 ? e.ts - e.received : 0;
   if (ahead > TimeMs(cfg.implausible_future_seconds) * kSecondMs)
     tally->Add(Implausible::kFutureTime, double(ahead) / double(kSecondMs), &e);

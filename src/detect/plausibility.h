@@ -64,7 +64,7 @@ struct ImplausibleTally {
 // out_of_order, which need its session). `prices` is the price table to
 // compare a given cost and the model with; null: only the event's own
 // cost_basis tells an unknown model, and costs are not compared.
-void CheckUsageEvent(const model::Event& e, const model::PriceSnapshot* prices, const DetectConfig& cfg,
-                     ImplausibleTally* tally);
+void CheckUsageEvent(const model::Event& e, const model::PriceSnapshot* prices,
+                     const DetectConfig& cfg, ImplausibleTally* tally);
 
 }  // namespace burnrate::detect

@@ -26,15 +26,21 @@ model::Event Usage(int i, TimeMs ts, int64_t output = 400) {
 class PlausibilityTest : public ::testing::Test {
  protected:
   // 30 ordinary requests a minute apart, then `extra` as given.
-  UserDayFeatures Day(const std::vector<model::Event>& extra, const model::PriceSnapshot* prices = nullptr) {
+  UserDayFeatures Day(const std::vector<model::Event>& extra,
+                      const model::PriceSnapshot* prices = nullptr) {
     UserDayStats st;
-    for (int i = 0; i < 30; ++i) st.AddUsage(Usage(i, kDay0 + 9 * kHourMs + i * kMinuteMs), kDay0 + 9 * kHourMs + i * kMinuteMs, kDay0, cfg, prices);
-    for (const auto& e : extra) st.AddUsage(e, std::min(e.ts, e.received + kHourMs), kDay0, cfg, prices);
+    for (int i = 0; i < 30; ++i)
+      st.AddUsage(Usage(i, kDay0 + 9 * kHourMs + i * kMinuteMs),
+                  kDay0 + 9 * kHourMs + i * kMinuteMs, kDay0, cfg, prices);
+    for (const auto& e : extra)
+      st.AddUsage(e, std::min(e.ts, e.received + kHourMs), kDay0, cfg, prices);
     UserDayFeatures f = st.Finish(cfg);
     f.user = "alice";
     return f;
   }
-  std::optional<Reason> Judge(const UserDayFeatures& f) { return DetectImplausibleUsage(f, PeerBaseline{}, cfg); }
+  std::optional<Reason> Judge(const UserDayFeatures& f) {
+    return DetectImplausibleUsage(f, PeerBaseline{}, cfg);
+  }
   DetectConfig cfg;
 };
 
@@ -49,7 +55,8 @@ TEST_F(PlausibilityTest, OutputBeyondAnyModelsLimitInOneResponse) {
   EXPECT_FALSE(Judge(Day({Usage(100, t, 128'000)})));
   auto r = Judge(Day({Usage(100, t, 300'000)}));
   ASSERT_TRUE(r);
-  EXPECT_NE(r->summary.find("1 output_per_request (worst 300000 output tokens in one request, limit 128000)"),
+  EXPECT_NE(r->summary.find(
+                "1 output_per_request (worst 300000 output tokens in one request, limit 128000)"),
             std::string::npos)
       << r->summary;
   EXPECT_NE(r->summary.find("First: ev100 (output_per_request)"), std::string::npos) << r->summary;
@@ -80,18 +87,22 @@ TEST_F(PlausibilityTest, SessionOutputFasterThanModelsGenerate) {
   }
   auto r = Judge(Day(fast));
   ASSERT_TRUE(r);
-  EXPECT_NE(r->summary.find("output_rate (worst 2000 output tokens/s"), std::string::npos) << r->summary;
+  EXPECT_NE(r->summary.find("output_rate (worst 2000 output tokens/s"), std::string::npos)
+      << r->summary;
   // The same output a minute apart: 180,000 in 540 s, 333 tokens/s.
-  for (int i = 0; i < 10; ++i) fast[size_t(i)].ts = fast[size_t(i)].received = kDay0 + 15 * kHourMs + i * kMinuteMs;
+  for (int i = 0; i < 10; ++i)
+    fast[size_t(i)].ts = fast[size_t(i)].received = kDay0 + 15 * kHourMs + i * kMinuteMs;
   EXPECT_FALSE(Judge(Day(fast)));
   // Without a session id there is no span to judge.
-  for (int i = 0; i < 10; ++i) fast[size_t(i)].ts = kDay0 + 15 * kHourMs, fast[size_t(i)].session.clear();
+  for (int i = 0; i < 10; ++i)
+    fast[size_t(i)].ts = kDay0 + 15 * kHourMs, fast[size_t(i)].session.clear();
   EXPECT_FALSE(Judge(Day(fast)));
 }
 
 TEST_F(PlausibilityTest, RateNeedsEnoughOutput) {
   cfg.implausible_output_per_second = 100;
-  std::vector<model::Event> burst = {Usage(100, kDay0 + 15 * kHourMs, 5000), Usage(101, kDay0 + 15 * kHourMs + kSecondMs, 5000)};
+  std::vector<model::Event> burst = {Usage(100, kDay0 + 15 * kHourMs, 5000),
+                                     Usage(101, kDay0 + 15 * kHourMs + kSecondMs, 5000)};
   for (auto& e : burst) e.session = "s3";
   EXPECT_FALSE(Judge(Day(burst)));  // 5,000 after the first: below implausible_rate_min_output
 }
@@ -109,12 +120,14 @@ TEST_F(PlausibilityTest, FutureTimesAndReorderingNeedAShare) {
   }
   auto r = Judge(Day(ahead));  // 6 of 36
   ASSERT_TRUE(r);
-  EXPECT_NE(r->summary.find("6 future_time (worst 10800 s after arrival"), std::string::npos) << r->summary;
+  EXPECT_NE(r->summary.find("6 future_time (worst 10800 s after arrival"), std::string::npos)
+      << r->summary;
   EXPECT_FALSE(Conclusive(*r));
   EXPECT_LT(r->score, 60);
 
   std::vector<model::Event> back;
-  for (int i = 0; i < 6; ++i) back.push_back(Usage(200 + i, kDay0 + 6 * kHourMs + i * kMinuteMs));  // session s1 was at 9:00
+  for (int i = 0; i < 6; ++i)
+    back.push_back(Usage(200 + i, kDay0 + 6 * kHourMs + i * kMinuteMs));  // session s1 was at 9:00
   r = Judge(Day(back));
   ASSERT_TRUE(r);
   EXPECT_NE(r->summary.find("6 out_of_order"), std::string::npos) << r->summary;
@@ -130,7 +143,8 @@ TEST_F(PlausibilityTest, UnknownModelsAndCostsFarFromOurPrice) {
   inflated.cost_nanos *= 20;
   auto r = Judge(Day({inflated}, prices.get()));
   ASSERT_TRUE(r);
-  EXPECT_NE(r->summary.find("cost_band (worst 20 x our price, limit 3)"), std::string::npos) << r->summary;
+  EXPECT_NE(r->summary.find("cost_band (worst 20 x our price, limit 3)"), std::string::npos)
+      << r->summary;
   EXPECT_TRUE(Conclusive(*r));
   inflated.cost_nanos = priced.cost_nanos * 2;  // a long-context tier, say
   EXPECT_FALSE(Judge(Day({inflated}, prices.get())));
@@ -138,11 +152,13 @@ TEST_F(PlausibilityTest, UnknownModelsAndCostsFarFromOurPrice) {
   std::vector<model::Event> unknown;
   for (int i = 0; i < 10; ++i) {
     unknown.push_back(Usage(300 + i, kDay0 + 14 * kHourMs + i * kMinuteMs));
-    unknown.back().model = "totally-made-up-model", unknown.back().cost_basis = model::CostBasis::kUnpriced;
+    unknown.back().model = "totally-made-up-model",
+    unknown.back().cost_basis = model::CostBasis::kUnpriced;
   }
   r = Judge(Day(unknown, prices.get()));
   ASSERT_TRUE(r);
-  EXPECT_NE(r->summary.find("10 events of a model no price or family knows"), std::string::npos) << r->summary;
+  EXPECT_NE(r->summary.find("10 events of a model no price or family knows"), std::string::npos)
+      << r->summary;
 }
 
 TEST_F(PlausibilityTest, HighConfidenceNeedsAConclusiveCheckAndWasteIsTheImplausibleTokens) {

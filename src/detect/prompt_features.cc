@@ -73,9 +73,9 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cmath>
 #include <cstring>
-#include <bit>
 #include <numbers>
 #include <string>
 
@@ -92,16 +92,17 @@
 namespace burnrate::detect {
 namespace {
 
-constexpr size_t kSampleBytes = 8192;    // fingerprints read head + tail of this much
-constexpr size_t kEstimateBytes = 4096;  // the estimate reads head + tail of this much
-constexpr int kTableBits = 10;           // LZ match table: 1024 last positions
+constexpr size_t kSampleBytes = 8192;              // fingerprints read head + tail of this much
+constexpr size_t kEstimateBytes = 4096;            // the estimate reads head + tail of this much
+constexpr int kTableBits = 10;                     // LZ match table: 1024 last positions
 constexpr size_t kBlocks = kSampleBytes / 64 + 1;  // + one block of padding
 
 struct Scratch {
   // The (sampled) text as sent, and folded to lower case, padded with spaces
   // to whole 64-byte blocks plus one.
   std::array<char, kBlocks * 64> text{}, lower{};
-  std::array<uint64_t, kBlocks> word_bits{}, punct_bits{};  // bit i: byte i is a word / punctuation byte
+  std::array<uint64_t, kBlocks> word_bits{},
+      punct_bits{};  // bit i: byte i is a word / punctuation byte
   // The estimate's own sample when the text is longer than kEstimateBytes.
   std::array<char, kEstimateBytes + 64> sample{};
   std::array<uint64_t, kEstimateBytes / 64 + 1> sample_word_bits{}, sample_punct_bits{};
@@ -143,7 +144,8 @@ inline void Classify16(const char* p, char* lower, uint32_t* word, uint32_t* spa
   __m128i digit = InRange(x, '0', 10);
   __m128i under = _mm_cmpeq_epi8(x, _mm_set1_epi8('_'));
   __m128i sp = _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8(' ')), InRange(x, '\t', 5));
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(lower), _mm_or_si128(x, _mm_and_si128(upper, _mm_set1_epi8(0x20))));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(lower),
+                   _mm_or_si128(x, _mm_and_si128(upper, _mm_set1_epi8(0x20))));
   *word = static_cast<uint32_t>(_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(alpha, digit), under)) |
                                 _mm_movemask_epi8(x));
   *space = static_cast<uint32_t>(_mm_movemask_epi8(sp));
@@ -164,7 +166,8 @@ inline void Classify16(const char* p, char* lower, uint32_t* word, uint32_t* spa
 // Classifies `blocks` 64-byte blocks of padded text into word and
 // punctuation bitmaps, writing the text folded to lower case to `lower`.
 // 16 bytes at a time (SSE2, or the scalar loop above without it).
-void ClassifyBlocksPortable(const char* text, size_t blocks, char* lower, uint64_t* word_bits, uint64_t* punct_bits) {
+void ClassifyBlocksPortable(const char* text, size_t blocks, char* lower, uint64_t* word_bits,
+                            uint64_t* punct_bits) {
   for (size_t b = 0; b < blocks; ++b) {
     uint64_t word = 0, space = 0;
     for (int q = 0; q < 4; ++q) {
@@ -182,11 +185,13 @@ void ClassifyBlocksPortable(const char* text, size_t blocks, char* lower, uint64
 // The same, a whole block at a time with AVX-512BW: the byte-range tests
 // give 64-bit masks directly, the bitmaps themselves, where SSE2 needs four
 // 16-byte passes and their movemasks (a sixth of the instructions).
-[[gnu::target("avx512bw")]] inline __mmask64 InRange64(__m512i v, char lo, int count) {  // lo <= v < lo + count
-  return _mm512_cmplt_epu8_mask(_mm512_sub_epi8(v, _mm512_set1_epi8(lo)), _mm512_set1_epi8(static_cast<char>(count)));
+[[gnu::target("avx512bw")]] inline __mmask64 InRange64(__m512i v, char lo,
+                                                       int count) {  // lo <= v < lo + count
+  return _mm512_cmplt_epu8_mask(_mm512_sub_epi8(v, _mm512_set1_epi8(lo)),
+                                _mm512_set1_epi8(static_cast<char>(count)));
 }
-[[gnu::target("avx512bw")]] void ClassifyBlocksAvx512(const char* text, size_t blocks, char* lower, uint64_t* word_bits,
-                                                      uint64_t* punct_bits) {
+[[gnu::target("avx512bw")]] void ClassifyBlocksAvx512(const char* text, size_t blocks, char* lower,
+                                                      uint64_t* word_bits, uint64_t* punct_bits) {
   for (size_t b = 0; b < blocks; ++b) {
     __m512i x = _mm512_loadu_si512(text + b * 64);
     __mmask64 upper = InRange64(x, 'A', 26);
@@ -205,16 +210,16 @@ void ClassifyBlocksPortable(const char* text, size_t blocks, char* lower, uint64
 internal::Simd CpuSimd() {
 #if defined(__x86_64__)
   static const internal::Simd best = __builtin_cpu_supports("avx512bw") ? internal::Simd::kAvx512
-                                     : __builtin_cpu_supports("avx2")    ? internal::Simd::kAvx2
-                                                                         : internal::Simd::kNone;
+                                     : __builtin_cpu_supports("avx2")   ? internal::Simd::kAvx2
+                                                                        : internal::Simd::kNone;
   return best;
 #else
   return internal::Simd::kNone;
 #endif
 }
 
-void ClassifyBlocksOn(internal::Simd simd, const char* text, size_t blocks, char* lower, uint64_t* word_bits,
-                      uint64_t* punct_bits) {
+void ClassifyBlocksOn(internal::Simd simd, const char* text, size_t blocks, char* lower,
+                      uint64_t* word_bits, uint64_t* punct_bits) {
 #if defined(__x86_64__)
   if (std::min(simd, CpuSimd()) == internal::Simd::kAvx512)
     return ClassifyBlocksAvx512(text, blocks, lower, word_bits, punct_bits);
@@ -222,7 +227,8 @@ void ClassifyBlocksOn(internal::Simd simd, const char* text, size_t blocks, char
   ClassifyBlocksPortable(text, blocks, lower, word_bits, punct_bits);
 }
 
-void ClassifyBlocks(const char* text, size_t blocks, char* lower, uint64_t* word_bits, uint64_t* punct_bits) {
+void ClassifyBlocks(const char* text, size_t blocks, char* lower, uint64_t* word_bits,
+                    uint64_t* punct_bits) {
   ClassifyBlocksOn(internal::Simd::kAvx512, text, blocks, lower, word_bits, punct_bits);
 }
 
@@ -243,7 +249,8 @@ inline uint64_t WordHash(const char* p, size_t len) {
   unsigned bits = unsigned(len) * 8;  // 8..128
   lo &= bits >= 64 ? ~0ull : (1ull << bits) - 1;
   hi &= bits <= 64 ? 0 : (~0ull >> (128 - bits));
-  __uint128_t m = static_cast<__uint128_t>(lo ^ 0x243F6A8885A308D3ull) * (hi ^ 0x13198A2E03707344ull ^ len);
+  __uint128_t m =
+      static_cast<__uint128_t>(lo ^ 0x243F6A8885A308D3ull) * (hi ^ 0x13198A2E03707344ull ^ len);
   return static_cast<uint64_t>(m) ^ static_cast<uint64_t>(m >> 64);
 }
 
@@ -270,7 +277,8 @@ void FilledBinsPortable(const uint64_t* min, uint64_t* filled, uint64_t* bits) {
 }
 
 #if defined(__x86_64__)
-[[gnu::target("avx512f")]] void FilledBinsAvx512(const uint64_t* min, uint64_t* filled, uint64_t* bits) {
+[[gnu::target("avx512f")]] void FilledBinsAvx512(const uint64_t* min, uint64_t* filled,
+                                                 uint64_t* bits) {
   const __m512i none = _mm512_set1_epi64(-1), one = _mm512_set1_epi64(1);
   uint64_t f = 0, b = 0;
   for (int k = 0; k < 8; ++k) {
@@ -330,7 +338,8 @@ inline uint64_t NewlineBits(const char* block) {
   uint64_t bits = 0;
   for (int q = 0; q < 4; ++q) {
     __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 16 * q));
-    bits |= uint64_t(uint32_t(_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('\n'))))) << (16 * q);
+    bits |= uint64_t(uint32_t(_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('\n')))))
+            << (16 * q);
   }
   return bits;
 #else
@@ -348,7 +357,8 @@ size_t CopySample(std::string_view text, Scratch& s) {
     std::memcpy(s.text.data(), text.data(), n);
   } else {
     std::memcpy(s.text.data(), text.data(), kSampleBytes / 2);
-    std::memcpy(s.text.data() + kSampleBytes / 2, text.data() + text.size() - kSampleBytes / 2, kSampleBytes / 2);
+    std::memcpy(s.text.data() + kSampleBytes / 2, text.data() + text.size() - kSampleBytes / 2,
+                kSampleBytes / 2);
   }
   size_t padded = (n / 64 + 1) * 64;
   std::memset(s.text.data() + n, ' ', padded - n);
@@ -366,7 +376,8 @@ void Fingerprints(std::string_view text, Scratch& s, model::PromptFeatures* f) {
   size_t line_words = 0, prev_end = 0;  // words on this line so far; end of the last word
   uint64_t newlines = 0;                // line feeds since the last word
   for (size_t b = 0; b < blocks; ++b) {
-    uint64_t word = s.word_bits[b], punct = s.punct_bits[b], nl = NewlineBits(s.text.data() + b * 64);
+    uint64_t word = s.word_bits[b], punct = s.punct_bits[b],
+             nl = NewlineBits(s.text.data() + b * 64);
     uint64_t starts = word & ~((word << 1) | carry);
     carry = word >> 63;
     for (uint64_t events = starts | punct; events != 0; events &= events - 1) {
@@ -408,16 +419,17 @@ void Fingerprints(std::string_view text, Scratch& s, model::PromptFeatures* f) {
 const std::array<float, kEstimateBytes + 1>& CLogC() {
   static const std::array<float, kEstimateBytes + 1> t = [] {
     std::array<float, kEstimateBytes + 1> a{};
-    for (size_t c = 1; c <= kEstimateBytes; ++c) a[c] = static_cast<float>(double(c) * std::log2(double(c)));
+    for (size_t c = 1; c <= kEstimateBytes; ++c)
+      a[c] = static_cast<float>(double(c) * std::log2(double(c)));
     return a;
   }();
   return t;
 }
 
 // Fitted to zstd level 1 (see the essay and the calibration test).
-constexpr double kHeaderBytes = 12;      // frame + block headers
-constexpr double kSequenceBytes = 2.5;   // one match: literal length, match length, offset
-constexpr double kSymbolBytes = 0.5;     // Huffman table, per distinct literal byte
+constexpr double kHeaderBytes = 12;         // frame + block headers
+constexpr double kSequenceBytes = 2.5;      // one match: literal length, match length, offset
+constexpr double kSymbolBytes = 0.5;        // Huffman table, per distinct literal byte
 constexpr size_t kMinHuffmanLiterals = 64;  // fewer literals are stored raw
 constexpr size_t kMinMatch = 5;             // zstd level 1's minimum match for inputs up to 16 KB
 
@@ -457,8 +469,8 @@ constexpr uint64_t kEvery16 = 0x0001000100010001ull;
 
 // p: n bytes (nothing past them is read); word_bits / punct_bits: their
 // classification.
-double EstimateCompressedSize(const char* p, size_t n, const uint64_t* word_bits, const uint64_t* punct_bits,
-                              Scratch& s) {
+double EstimateCompressedSize(const char* p, size_t n, const uint64_t* word_bits,
+                              const uint64_t* punct_bits, Scratch& s) {
   // Entries are stamp + position + 1 and only those above this call's stamp
   // are valid, so the table is cleared once per ~2^32 bytes, not per call.
   if (s.table_stamp > UINT32_MAX - 2 * kEstimateBytes) {
@@ -522,15 +534,18 @@ double EstimateCompressedSize(const char* p, size_t n, const uint64_t* word_bits
   }
   double literal_bytes = double(literals);
   if (literals >= kMinHuffmanLiterals) {
-    double per_byte = sum / double(sampled) +
-                      double(distinct - 1) / (2 * std::numbers::ln2) * (1 / double(sampled) - 1 / double(literals));
-    literal_bytes = std::min(literal_bytes, per_byte * double(literals) / 8 + distinct * kSymbolBytes);
+    double per_byte = sum / double(sampled) + double(distinct - 1) / (2 * std::numbers::ln2) *
+                                                  (1 / double(sampled) - 1 / double(literals));
+    literal_bytes =
+        std::min(literal_bytes, per_byte * double(literals) / 8 + distinct * kSymbolBytes);
   }
   return kHeaderBytes + double(matches) * kSequenceBytes + literal_bytes;
 }
 
 // Capped at 10, the wire format's bound: only tiny texts (header-bound) reach it.
-float Ratio(double compressed, size_t n) { return static_cast<float>(std::min(10.0, compressed / double(n))); }
+float Ratio(double compressed, size_t n) {
+  return static_cast<float>(std::min(10.0, compressed / double(n)));
+}
 
 // The estimate on its own sample (head and tail when long), classified here.
 float CompressRatioEstimate(std::string_view text, Scratch& s) {
@@ -541,12 +556,14 @@ float CompressRatioEstimate(std::string_view text, Scratch& s) {
     std::memcpy(p, text.data(), n);
   } else {
     std::memcpy(p, text.data(), kEstimateBytes / 2);
-    std::memcpy(p + kEstimateBytes / 2, text.data() + text.size() - kEstimateBytes / 2, kEstimateBytes / 2);
+    std::memcpy(p + kEstimateBytes / 2, text.data() + text.size() - kEstimateBytes / 2,
+                kEstimateBytes / 2);
   }
   size_t blocks = n / 64 + 1;
   std::memset(p + n, ' ', blocks * 64 - n);
   ClassifyBlocks(p, blocks, s.lower.data(), s.sample_word_bits.data(), s.sample_punct_bits.data());
-  return Ratio(EstimateCompressedSize(p, n, s.sample_word_bits.data(), s.sample_punct_bits.data(), s), n);
+  return Ratio(
+      EstimateCompressedSize(p, n, s.sample_word_bits.data(), s.sample_punct_bits.data(), s), n);
 }
 
 }  // namespace
@@ -563,7 +580,9 @@ internal::Classification internal::Classify(std::string_view block64, Simd simd)
   return c;
 }
 
-float EstimateCompressRatio(std::string_view text) { return CompressRatioEstimate(text, ThreadScratch()); }
+float EstimateCompressRatio(std::string_view text) {
+  return CompressRatioEstimate(text, ThreadScratch());
+}
 
 model::PromptFeatures ComputePromptFeatures(std::string_view text) {
   Scratch& s = ThreadScratch();
@@ -574,7 +593,8 @@ model::PromptFeatures ComputePromptFeatures(std::string_view text) {
   if (text.empty()) {
     f.compress_ratio = 1.0f;
   } else if (text.size() <= kEstimateBytes) {  // the fingerprints' copy is the estimate's sample
-    f.compress_ratio = Ratio(EstimateCompressedSize(s.text.data(), text.size(), s.word_bits.data(), s.punct_bits.data(), s),
+    f.compress_ratio = Ratio(EstimateCompressedSize(s.text.data(), text.size(), s.word_bits.data(),
+                                                    s.punct_bits.data(), s),
                              text.size());
   } else {
     f.compress_ratio = CompressRatioEstimate(text, s);
@@ -587,10 +607,14 @@ Result<uint64_t> ParseFingerprintHex(std::string_view s) {
   uint64_t v = 0;
   for (char c : s) {
     int d;
-    if (c >= '0' && c <= '9') d = c - '0';
-    else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
-    else if (c >= 'A' && c <= 'F') d = c - 'A' + 10;
-    else return Status::InvalidArgument("fingerprint must be 16 hex digits");
+    if (c >= '0' && c <= '9')
+      d = c - '0';
+    else if (c >= 'a' && c <= 'f')
+      d = c - 'a' + 10;
+    else if (c >= 'A' && c <= 'F')
+      d = c - 'A' + 10;
+    else
+      return Status::InvalidArgument("fingerprint must be 16 hex digits");
     v = (v << 4) | static_cast<uint64_t>(d);
   }
   return v;
@@ -599,7 +623,10 @@ Result<uint64_t> ParseFingerprintHex(std::string_view s) {
 void WritePromptFeatures(JsonWriter& w, const model::PromptFeatures& p) {
   w.Key("prompt").BeginObject();
   w.Key("length").Uint(p.length).Key("compress_ratio").Double(p.compress_ratio);
-  w.Key("simhash").String(FingerprintHex(p.simhash)).Key("exact_hash").String(FingerprintHex(p.exact_hash));
+  w.Key("simhash")
+      .String(FingerprintHex(p.simhash))
+      .Key("exact_hash")
+      .String(FingerprintHex(p.exact_hash));
   w.EndObject();
 }
 

@@ -32,7 +32,6 @@
 #include <string_view>
 
 #include "common/status.h"
-
 #include "model/event.h"
 
 namespace burnrate {

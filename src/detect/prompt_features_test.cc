@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-
 #include <cctype>
 #include <random>
 #include <string>
@@ -44,9 +43,9 @@ TEST(PromptFeatures, CompressRatioLowForFiller) {
   std::string filler;
   while (filler.size() < 2000) filler += "token token token farm ";
   std::string prose;
-  const char* words[] = {"parser", "handles", "unicode", "escapes", "when", "reading",
-                         "the", "config", "file", "so", "we", "should", "add", "tests",
-                         "for", "surrogate", "pairs", "and", "invalid", "bytes"};
+  const char* words[] = {"parser", "handles",   "unicode", "escapes", "when",    "reading", "the",
+                         "config", "file",      "so",      "we",      "should",  "add",     "tests",
+                         "for",    "surrogate", "pairs",   "and",     "invalid", "bytes"};
   uint64_t x = 12345;
   while (prose.size() < 2000) {
     x = x * 6364136223846793005ull + 1442695040888963407ull;
@@ -73,7 +72,8 @@ TEST(PromptFeatures, EmptyAndSingleWord) {
 uint64_t ReferenceWordHash(const std::string& w) {
   if (w.size() > 16) return Hash64(w);
   uint64_t half[2] = {0, 0};
-  for (size_t i = 0; i < w.size(); ++i) half[i / 8] |= uint64_t(static_cast<unsigned char>(w[i])) << (8 * (i % 8));
+  for (size_t i = 0; i < w.size(); ++i)
+    half[i / 8] |= uint64_t(static_cast<unsigned char>(w[i])) << (8 * (i % 8));
   unsigned __int128 m = static_cast<unsigned __int128>(half[0] ^ 0x243F6A8885A308D3ull) *
                         (half[1] ^ 0x13198A2E03707344ull ^ w.size());
   return uint64_t(m) ^ uint64_t(m >> 64);
@@ -92,7 +92,8 @@ uint64_t ReferenceSketch(std::string_view text) {
   std::string w;
   auto word_byte = [](unsigned char c) { return std::isalnum(c) || c == '_' || c >= 0x80; };
   auto end_line = [&] {
-    for (size_t i = 1; i < line.size(); ++i) shingles.push_back(line[i - 1] * 0x9E3779B97F4A7C15ull ^ line[i]);
+    for (size_t i = 1; i < line.size(); ++i)
+      shingles.push_back(line[i - 1] * 0x9E3779B97F4A7C15ull ^ line[i]);
     if (line.size() == 1) shingles.push_back(line[0]);
     line.clear();
   };
@@ -120,9 +121,29 @@ uint64_t ReferenceSketch(std::string_view text) {
 }
 
 TEST(PromptFeatures, SketchMatchesTheReferenceDefinition) {
-  const char* pieces[] = {"Refactor", "the", "PARSER", "so", "unicode", "caf\xc3\xa9", "escapes", "are", "validated",
-                          "x", "a_very_long_identifier_name_that_spans_blocks", "42", "(see", "server.cc)", "--", "\n",
-                          "\t", "  ", "don't", "UTF-8:", "\xe2\x9c\x93", "\n\n", ".\n"};
+  const char* pieces[] = {"Refactor",
+                          "the",
+                          "PARSER",
+                          "so",
+                          "unicode",
+                          "caf\xc3\xa9",
+                          "escapes",
+                          "are",
+                          "validated",
+                          "x",
+                          "a_very_long_identifier_name_that_spans_blocks",
+                          "42",
+                          "(see",
+                          "server.cc)",
+                          "--",
+                          "\n",
+                          "\t",
+                          "  ",
+                          "don't",
+                          "UTF-8:",
+                          "\xe2\x9c\x93",
+                          "\n\n",
+                          ".\n"};
   std::mt19937_64 r(5);
   for (size_t size : {0, 1, 7, 63, 64, 65, 127, 128, 129, 200, 1000, 5000, 8192}) {
     for (int rep = 0; rep < 4; ++rep) {
@@ -145,8 +166,12 @@ TEST(PromptFeatures, SketchMatchesTheReferenceDefinition) {
 }
 
 TEST(PromptFeatures, ReorderedLinesKeepTheSketch) {
-  std::string a = "error: build failed in step compile\nwarning: unused variable x in foo.cc\nnote: see bar.h line 3\n";
-  std::string b = "note: see bar.h line 3\nerror: build failed in step compile\nwarning: unused variable x in foo.cc\n";
+  std::string a =
+      "error: build failed in step compile\nwarning: unused variable x in foo.cc\nnote: see bar.h "
+      "line 3\n";
+  std::string b =
+      "note: see bar.h line 3\nerror: build failed in step compile\nwarning: unused variable x in "
+      "foo.cc\n";
   EXPECT_EQ(ComputePromptFeatures(a).simhash, ComputePromptFeatures(b).simhash);
   EXPECT_NE(ComputePromptFeatures(a).exact_hash, ComputePromptFeatures(b).exact_hash);
 }
@@ -171,13 +196,14 @@ TEST(PromptFeatures, ClassifyPathsAgree) {
   }
   blocks.push_back("short, padded");
   for (const auto& b : blocks) {
-    auto simd = internal::Classify(b, internal::Simd::kAvx512), portable = internal::Classify(b, internal::Simd::kNone);
+    auto simd = internal::Classify(b, internal::Simd::kAvx512),
+         portable = internal::Classify(b, internal::Simd::kNone);
     EXPECT_EQ(simd.word_bits, portable.word_bits);
     EXPECT_EQ(simd.punct_bits, portable.punct_bits);
     EXPECT_EQ(simd.lower, portable.lower);
   }
   auto c = internal::Classify("Ab_9 .\x80", internal::Simd::kNone);
-  EXPECT_EQ(c.word_bits, 0b1001111u);  // A b _ 9, then the 0x80 byte
+  EXPECT_EQ(c.word_bits, 0b1001111u);      // A b _ 9, then the 0x80 byte
   EXPECT_EQ(c.punct_bits, 0b0000100000u);  // '.'
   EXPECT_EQ(c.lower.substr(0, 4), "ab_9");
 }
@@ -186,7 +212,8 @@ TEST(PromptFeatures, ClassifyPathsAgree) {
 // 4 KB; it must give what EstimateCompressRatio gives on its own sample.
 TEST(PromptFeatures, RatioEqualsTheStandaloneEstimate) {
   std::mt19937_64 r(3);
-  const char* words[] = {"Refactor", "the", "parser", "so", "that", "unicode", "escapes", "(see", "server.cc)", "--", "\n"};
+  const char* words[] = {"Refactor", "the",  "parser",     "so", "that", "unicode",
+                         "escapes",  "(see", "server.cc)", "--", "\n"};
   for (size_t size : {0, 1, 3, 4, 5, 63, 64, 65, 300, 4095, 4096, 4097, 5000, 9000, 20000}) {
     std::string t;
     while (t.size() < size) t += std::string(words[r() % 11]) + (r() % 4 ? " " : "");

@@ -94,14 +94,20 @@ std::pair<int, int> Span(const std::vector<uint64_t>& a) {
 
 }  // namespace
 
-void Scorer::AssignSyncClusters(std::vector<UserDayFeatures>& users, const std::vector<char>& productive) const {
-  struct Entry { int user; int first, last; std::array<uint32_t, kMinHashes> mh; };
+void Scorer::AssignSyncClusters(std::vector<UserDayFeatures>& users,
+                                const std::vector<char>& productive) const {
+  struct Entry {
+    int user;
+    int first, last;
+    std::array<uint32_t, kMinHashes> mh;
+  };
   std::vector<Entry> entries;
   const auto& perm = MinutePerms();
   for (size_t i = 0; i < users.size(); ++i) {
     users[i].sync_accounts = 0;
     const auto& m = users[i].minutes;
-    if (m.empty() || productive[i] || users[i].requests < cfg_.min_requests || cfg_.exempt.count(users[i].user))
+    if (m.empty() || productive[i] || users[i].requests < cfg_.min_requests ||
+        cfg_.exempt.count(users[i].user))
       continue;
     Entry e{int(i), 0, 0, {}};
     e.mh.fill(UINT32_MAX);
@@ -120,7 +126,8 @@ void Scorer::AssignSyncClusters(std::vector<UserDayFeatures>& users, const std::
     buckets.clear();
     for (size_t i = 0; i < entries.size(); ++i) {
       const uint32_t* v = &entries[i].mh[4 * band];
-      uint64_t key = ((uint64_t(v[0]) << 32) | v[1]) * 0x9E3779B97F4A7C15ull ^ ((uint64_t(v[2]) << 32) | v[3]);
+      uint64_t key =
+          ((uint64_t(v[0]) << 32) | v[1]) * 0x9E3779B97F4A7C15ull ^ ((uint64_t(v[2]) << 32) | v[3]);
       buckets[key].push_back(int(i));
     }
     for (const auto& [key, list] : buckets) {
@@ -145,7 +152,8 @@ void Scorer::AssignSyncClusters(std::vector<UserDayFeatures>& users, const std::
           double px = nx / span, py = ny / span;
           double chance = px * py / (px + py - px * py);
           double j = inter / uni;
-          if (j >= cfg_.sync_min_jaccard && j >= cfg_.sync_chance_multiple * chance) uf.Join(list[a], list[b]);
+          if (j >= cfg_.sync_min_jaccard && j >= cfg_.sync_chance_multiple * chance)
+            uf.Join(list[a], list[b]);
         }
     }
   }
@@ -176,8 +184,12 @@ PeerBaseline Scorer::Baseline(const std::vector<const UserDayFeatures*>& group) 
   return b;
 }
 
-void Scorer::AssignClusters(std::vector<UserDayFeatures>& users, const std::vector<char>& productive) const {
-  struct Entry { int user; uint64_t simhash; };
+void Scorer::AssignClusters(std::vector<UserDayFeatures>& users,
+                            const std::vector<char>& productive) const {
+  struct Entry {
+    int user;
+    uint64_t simhash;
+  };
   std::vector<Entry> entries;
   for (size_t i = 0; i < users.size(); ++i)
     for (const auto& [sh, share] : users[i].templates) entries.push_back({int(i), sh});
@@ -193,7 +205,8 @@ void Scorer::AssignClusters(std::vector<UserDayFeatures>& users, const std::vect
       for (size_t a = 0; a < list.size(); ++a)
         for (size_t b = a + 1; b < list.size(); ++b) {
           const Entry &x = entries[list[a]], &y = entries[list[b]];
-          if (x.user == y.user || __builtin_popcountll(x.simhash ^ y.simhash) > cfg_.cluster_bits) continue;
+          if (x.user == y.user || __builtin_popcountll(x.simhash ^ y.simhash) > cfg_.cluster_bits)
+            continue;
           uf.Join(x.user, y.user);
           matched[list[a]] = matched[list[b]] = 1;
         }
@@ -234,14 +247,18 @@ std::vector<ScoredUser> Scorer::Score(std::vector<UserDayFeatures>& users) const
   }
   // Outcome coverage per team and per source: the share of users with
   // enough requests that reported any outcome.
-  std::unordered_map<std::string, std::pair<int, int>> team_cov, source_cov;  // with outcomes, users
+  std::unordered_map<std::string, std::pair<int, int>> team_cov,
+      source_cov;  // with outcomes, users
   for (const auto& u : users) {
     if (u.requests < cfg_.min_requests) continue;
-    for (auto* c : {&team_cov[u.team], &source_cov[u.source]}) c->first += u.outcomes > 0, ++c->second;
+    for (auto* c : {&team_cov[u.team], &source_cov[u.source]})
+      c->first += u.outcomes > 0, ++c->second;
   }
-  auto coverage = [](const std::unordered_map<std::string, std::pair<int, int>>& m, const std::string& k) {
+  auto coverage = [](const std::unordered_map<std::string, std::pair<int, int>>& m,
+                     const std::string& k) {
     auto it = m.find(k);
-    return it == m.end() || it->second.second == 0 ? 0.0 : double(it->second.first) / it->second.second;
+    return it == m.end() || it->second.second == 0 ? 0.0
+                                                   : double(it->second.first) / it->second.second;
   };
   std::vector<ScoredUser> out(users.size());
   std::vector<char> productive(users.size());

@@ -31,10 +31,12 @@ class Scorer {
   // Exposed for tests.
   PeerBaseline Baseline(const std::vector<const UserDayFeatures*>& group) const;
   // `productive[i]` says whether users[i] is productive against its peers.
-  void AssignClusters(std::vector<UserDayFeatures>& users, const std::vector<char>& productive) const;
+  void AssignClusters(std::vector<UserDayFeatures>& users,
+                      const std::vector<char>& productive) const;
   // Fills sync_accounts: clusters of unproductive accounts active in the
   // same minutes far beyond chance.
-  void AssignSyncClusters(std::vector<UserDayFeatures>& users, const std::vector<char>& productive) const;
+  void AssignSyncClusters(std::vector<UserDayFeatures>& users,
+                          const std::vector<char>& productive) const;
 
  private:
   const DetectConfig& cfg_;

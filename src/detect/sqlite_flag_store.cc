@@ -35,7 +35,8 @@ CREATE INDEX IF NOT EXISTS detect_flags_by_day ON detect_flags(day);
 )sql";
 
 constexpr const char* kColumns =
-    "id, user, team, day, date, score, flagged, high_confidence, tokens, wasted_tokens, reasons, state, note, "
+    "id, user, team, day, date, score, flagged, high_confidence, tokens, wasted_tokens, reasons, "
+    "state, note, "
     "reviewer, reviewed_at, retraction, retracted_at";
 
 Status DbError(sqlite3* db, const char* what) { return SqliteError(db, "detect flags db", what); }
@@ -86,7 +87,8 @@ std::vector<Reason> ParseReasons(std::string_view json) {
 
 std::string Column(sqlite3_stmt* s, int i) {
   const unsigned char* t = sqlite3_column_text(s, i);
-  return t ? std::string(reinterpret_cast<const char*>(t), size_t(sqlite3_column_bytes(s, i))) : std::string();
+  return t ? std::string(reinterpret_cast<const char*>(t), size_t(sqlite3_column_bytes(s, i)))
+           : std::string();
 }
 
 Flag RowToFlag(sqlite3_stmt* s) {
@@ -110,9 +112,11 @@ Flag RowToFlag(sqlite3_stmt* s) {
 
 Result<std::unique_ptr<SqliteFlagStore>> SqliteFlagStore::Open(const std::string& path) {
   sqlite3* db = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+  if (sqlite3_open_v2(path.c_str(), &db,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
                       nullptr) != SQLITE_OK) {
-    Status s = Status::IOError("detect flags db: cannot open " + path + ": " + (db ? sqlite3_errmsg(db) : "?"));
+    Status s = Status::IOError("detect flags db: cannot open " + path + ": " +
+                               (db ? sqlite3_errmsg(db) : "?"));
     sqlite3_close(db);
     return s;
   }
@@ -147,11 +151,12 @@ Result<std::optional<Flag>> SqliteFlagStore::Load(const std::string& id) const {
 
 Status SqliteFlagStore::Save(const Flag& f) {
   SqliteStmt st(db_, std::string("INSERT OR REPLACE INTO detect_flags(") + kColumns +
-                   ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+                         ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
   if (!st.ok()) return DbError(db_, "prepare insert");
   st.Text(1, f.id), st.Text(2, f.user), st.Text(3, f.team), st.Int(4, f.day), st.Text(5, f.date);
   sqlite3_bind_double(st.get(), 6, f.score);
-  st.Int(7, f.flagged), st.Int(8, f.high_confidence), st.Int(9, f.tokens), st.Int(10, f.wasted_tokens);
+  st.Int(7, f.flagged), st.Int(8, f.high_confidence), st.Int(9, f.tokens),
+      st.Int(10, f.wasted_tokens);
   st.Text(11, ReasonsJson(f.reasons)), st.Text(12, ReviewStateName(f.state));
   st.Text(13, f.note), st.Text(14, f.reviewer), st.Int(15, f.reviewed_at);
   st.Text(16, f.retraction), st.Int(17, f.retracted_at);
@@ -182,7 +187,8 @@ std::optional<Flag> SqliteFlagStore::Find(const std::string& user, int64_t day) 
 std::vector<Flag> SqliteFlagStore::List(int64_t from_day, int64_t to_day) const {
   std::vector<Flag> out;
   std::lock_guard<std::mutex> lock(mu_);
-  SqliteStmt st(db_, std::string("SELECT ") + kColumns + " FROM detect_flags WHERE day BETWEEN ? AND ?");
+  SqliteStmt st(db_,
+                std::string("SELECT ") + kColumns + " FROM detect_flags WHERE day BETWEEN ? AND ?");
   if (!st.ok()) return out;
   st.Int(1, from_day), st.Int(2, to_day);
   while (sqlite3_step(st.get()) == SQLITE_ROW) out.push_back(RowToFlag(st.get()));
@@ -190,8 +196,8 @@ std::vector<Flag> SqliteFlagStore::List(int64_t from_day, int64_t to_day) const 
   return out;
 }
 
-Result<Flag> SqliteFlagStore::Review(const std::string& id, ReviewState s, std::string note, std::string reviewer,
-                                     TimeMs at) {
+Result<Flag> SqliteFlagStore::Review(const std::string& id, ReviewState s, std::string note,
+                                     std::string reviewer, TimeMs at) {
   std::lock_guard<std::mutex> lock(mu_);
   BR_ASSIGN_OR_RETURN(std::optional<Flag> f, Load(id));
   if (!f) return Status::NotFound("no flag with id " + id);
@@ -201,10 +207,12 @@ Result<Flag> SqliteFlagStore::Review(const std::string& id, ReviewState s, std::
 }
 
 Result<std::optional<Flag>> SqliteFlagStore::Retract(const std::string& id, double score,
-                                                     std::vector<Reason> reasons, std::string why, TimeMs at) {
+                                                     std::vector<Reason> reasons, std::string why,
+                                                     TimeMs at) {
   std::lock_guard<std::mutex> lock(mu_);
   BR_ASSIGN_OR_RETURN(std::optional<Flag> f, Load(id));
-  if (!f || !ApplyRetract(*f, score, std::move(reasons), std::move(why), at)) return std::optional<Flag>();
+  if (!f || !ApplyRetract(*f, score, std::move(reasons), std::move(why), at))
+    return std::optional<Flag>();
   BR_RETURN_IF_ERROR(Save(*f));
   return f;
 }

@@ -35,14 +35,15 @@ class SqliteFlagStore final : public FlagStore {
   std::vector<Flag> List(int64_t from_day, int64_t to_day) const override;
   Result<Flag> Review(const std::string& id, ReviewState s, std::string note, std::string reviewer,
                       TimeMs at) override;
-  Result<std::optional<Flag>> Retract(const std::string& id, double score, std::vector<Reason> reasons,
-                                      std::string why, TimeMs at) override;
+  Result<std::optional<Flag>> Retract(const std::string& id, double score,
+                                      std::vector<Reason> reasons, std::string why,
+                                      TimeMs at) override;
 
  private:
   explicit SqliteFlagStore(sqlite3* db) : db_(db) {}
   Status Exec(const char* sql);
   Result<std::optional<Flag>> Load(const std::string& id) const;  // mu_ held
-  Status Save(const Flag& f);                                      // mu_ held
+  Status Save(const Flag& f);                                     // mu_ held
 
   mutable std::mutex mu_;
   sqlite3* db_;  // guarded by mu_

@@ -81,21 +81,23 @@ void UserDayStats::AddPrompt(const model::PromptFeatures& p, const DetectConfig&
     distinct_.Add(p.exact_hash);
     bool near = false;  // all 16 compared, without a branch each: most prompts are near none
     for (size_t i = 0; i < recent_sim_.size(); ++i)
-      near |= (i < recent_n_) & (__builtin_popcountll(recent_sim_[i] ^ p.simhash) <= cfg.near_dup_bits);
+      near |=
+          (i < recent_n_) & (__builtin_popcountll(recent_sim_[i] ^ p.simhash) <= cfg.near_dup_bits);
     near_dups_ += near;
     recent_sim_[recent_pos_] = p.simhash;
     recent_pos_ = static_cast<uint8_t>((recent_pos_ + 1) % recent_sim_.size());
     if (recent_n_ < recent_sim_.size()) ++recent_n_;
   }
-  if (p.length >= cfg.low_entropy_min_len && p.compress_ratio <= cfg.low_entropy_ratio) ++low_entropy_;
+  if (p.length >= cfg.low_entropy_min_len && p.compress_ratio <= cfg.low_entropy_ratio)
+    ++low_entropy_;
   if (p.length >= cfg.cluster_min_prompt_len) {
     ++long_prompts_;
     templates_.Add(p.simhash, cfg.near_dup_bits);
   }
 }
 
-void UserDayStats::AddUsage(const model::Event& e, TimeMs ts, TimeMs day_start, const DetectConfig& cfg,
-                            const model::PriceSnapshot* prices) {
+void UserDayStats::AddUsage(const model::Event& e, TimeMs ts, TimeMs day_start,
+                            const DetectConfig& cfg, const model::PriceSnapshot* prices) {
   CheckUsageEvent(e, prices, cfg, &implausible_);
   if (!e.team.empty()) team_ = e.team;
   ++requests_;
@@ -111,9 +113,12 @@ void UserDayStats::AddUsage(const model::Event& e, TimeMs ts, TimeMs day_start, 
   minutes_[minute / 64] |= 1ull << (minute % 64);
   AddGap(ts, cfg);
   if (e.prompt.present) AddPrompt(e.prompt, cfg);
-  auto src = std::find_if(sources_.begin(), sources_.end(), [&](const auto& s) { return s.first == e.source; });
-  if (src != sources_.end()) ++src->second;
-  else if (sources_.size() < 4) sources_.emplace_back(e.source, 1);
+  auto src = std::find_if(sources_.begin(), sources_.end(),
+                          [&](const auto& s) { return s.first == e.source; });
+  if (src != sources_.end())
+    ++src->second;
+  else if (sources_.size() < 4)
+    sources_.emplace_back(e.source, 1);
 
   uint64_t sk = Hash64(e.session);
   auto it = sessions_.find(sk);
@@ -135,7 +140,8 @@ void UserDayStats::AddUsage(const model::Event& e, TimeMs ts, TimeMs day_start, 
   }
 }
 
-void UserDayStats::AddSessionTime(Session& s, const model::Event& e, TimeMs ts, const DetectConfig& cfg) {
+void UserDayStats::AddSessionTime(Session& s, const model::Event& e, TimeMs ts,
+                                  const DetectConfig& cfg) {
   s.named = !e.session.empty();
   if (s.first_ts < 0) {
     s.first_ts = s.last_ts = ts;
@@ -180,7 +186,9 @@ UserDayFeatures UserDayStats::Finish(const DetectConfig& cfg) const {
   f.gap_cv = SafeDiv(std::sqrt(var), gap_mean_);
   f.prompts = prompts_, f.low_entropy_prompts = low_entropy_, f.repeat_prompts = repeat_prompts_;
   f.exact_dup_rate =
-      repeat_prompts_ ? std::max(0.0, 1.0 - distinct_.Estimate() / static_cast<double>(repeat_prompts_)) : 0;
+      repeat_prompts_
+          ? std::max(0.0, 1.0 - distinct_.Estimate() / static_cast<double>(repeat_prompts_))
+          : 0;
   f.near_dup_rate = SafeDiv(static_cast<double>(near_dups_), static_cast<double>(repeat_prompts_));
 
   std::array<int, kSlots> active{};
@@ -211,14 +219,16 @@ UserDayFeatures UserDayStats::Finish(const DetectConfig& cfg) const {
   f.output_per_request = SafeDiv(static_cast<double>(output_), rq);
   f.cache_read_share = SafeDiv(static_cast<double>(cache_read_), static_cast<double>(tokens_));
   f.cache_read_per_request = SafeDiv(static_cast<double>(cache_read_), rq);
-  f.outcome_free_share = SafeDiv(static_cast<double>(f.outcome_free_tokens), static_cast<double>(tokens_));
+  f.outcome_free_share =
+      SafeDiv(static_cast<double>(f.outcome_free_tokens), static_cast<double>(tokens_));
   int active_minutes = 0;
   for (uint64_t w : minutes_) active_minutes += __builtin_popcountll(w);
   if (active_minutes >= cfg.sync_min_minutes) f.minutes.assign(minutes_.begin(), minutes_.end());
   if (long_prompts_ > 0) {
     for (const auto& it : templates_.items()) {
       double share = static_cast<double>(it.count) / static_cast<double>(long_prompts_);
-      if (it.count >= 3 && share >= cfg.cluster_key_share) f.templates.emplace_back(it.simhash, share);
+      if (it.count >= 3 && share >= cfg.cluster_key_share)
+        f.templates.emplace_back(it.simhash, share);
     }
   }
   return f;

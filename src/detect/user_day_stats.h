@@ -43,7 +43,10 @@ class TemplateSummary {
  public:
   static constexpr int kSlots = 16;
   void Add(uint64_t simhash, int bits);
-  struct Item { uint64_t simhash = 0; uint32_t count = 0; };
+  struct Item {
+    uint64_t simhash = 0;
+    uint32_t count = 0;
+  };
   std::array<Item, kSlots> items() const;
 
  private:
@@ -104,9 +107,9 @@ class UserDayStats {
     std::array<uint32_t, 3> slots{};  // 96-bit activity bitmap
     int64_t tokens = 0;
     bool has_outcome = false;
-    bool named = false;           // a session id was given (the rate check needs one)
+    bool named = false;  // a session id was given (the rate check needs one)
     TimeMs first_ts = -1, last_ts = -1;
-    int64_t later_output = 0;     // output of the requests after the first
+    int64_t later_output = 0;  // output of the requests after the first
   };
   void AddPrompt(const model::PromptFeatures& p, const DetectConfig& cfg);
   void AddGap(TimeMs ts, const DetectConfig& cfg);
@@ -130,7 +133,7 @@ class UserDayStats {
   TemplateSummary templates_;
   std::unordered_map<uint64_t, Session> sessions_;
   int64_t overflow_tokens_ = 0;
-  std::vector<uint64_t> clients_;  // distinct client hashes, capped at 64
+  std::vector<uint64_t> clients_;                         // distinct client hashes, capped at 64
   std::vector<std::pair<std::string, int64_t>> sources_;  // requests per source, the first 4 seen
   ImplausibleTally implausible_;
 };

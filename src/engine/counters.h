@@ -14,8 +14,8 @@ struct Counters {
   int64_t cache_write = 0;
   int64_t requests = 0;
   int64_t cost_nanos = 0;
-  int64_t outcomes = 0;   // outcome events
-  double value = 0;       // outcome value, weighted (see engine options)
+  int64_t outcomes = 0;        // outcome events
+  double value = 0;            // outcome value, weighted (see engine options)
   int64_t edits_accepted = 0;  // edit decisions (outcome kinds edit_accepted / edit_rejected)
   int64_t edits_rejected = 0;
   // Pricing marks (docs/pricing.md): some of cost_nanos is a family price's

@@ -39,7 +39,8 @@ Result<Metric> ParseMetric(std::string_view s) {
   if (s == "value") return Metric::kValue;
   if (s == "efficiency") return Metric::kEfficiency;
   if (s == "honest") return Metric::kHonest;
-  return Status::InvalidArgument("metric must be one of tokens, cost, requests, value, efficiency, honest");
+  return Status::InvalidArgument(
+      "metric must be one of tokens, cost, requests, value, efficiency, honest");
 }
 
 const char* MetricName(Metric m) {
@@ -125,7 +126,6 @@ Engine::Engine(EngineOptions opts, const Clock& clock)
 
 Engine::~Engine() = default;
 
-
 void Engine::Apply(std::span<const model::Event> events) {
   if (events.empty()) return;
   TimeMs now = clock_.NowMs();
@@ -160,12 +160,15 @@ void Engine::Apply(std::span<const model::Event> events) {
     t.Add(hour, c);
     s.tables[int(Entity::kOrg)].entities[org].Add(hour, c);
     if (!e.project.empty()) {
-      s.tables[int(Entity::kProject)].entities[s.tables[int(Entity::kProject)].Intern(e.project)].Add(hour, c);
+      s.tables[int(Entity::kProject)]
+          .entities[s.tables[int(Entity::kProject)].Intern(e.project)]
+          .Add(hour, c);
     }
     if (!e.session.empty()) s.TrackSession(user, e.session, e.ts, now, opts_);
     if (e.type == model::EventType::kOutcome) {
       s.AddOutcomeKind(u, e.outcome_kind, e.outcome_value);
-      s.AddOutcomeKind(s.tables[int(Entity::kTeam)].entities[team], e.outcome_kind, e.outcome_value);
+      s.AddOutcomeKind(s.tables[int(Entity::kTeam)].entities[team], e.outcome_kind,
+                       e.outcome_value);
     }
     if (e.type == model::EventType::kUsage) {
       uint32_t m = s.tables[int(Entity::kModel)].Intern(e.model);
@@ -212,9 +215,11 @@ Result<UsageSeries> Engine::Usage(Entity e, std::string_view id, TimeRange r, Gr
   std::shared_lock lock(state_->mu);
   const EntityTable& table = state_->tables[int(e)];
   const EntityState* ent = table.Find(id);
-  if (ent == nullptr) return Status::NotFound(std::string(EntityName(e)) + " '" + std::string(id) + "' has no usage");
+  if (ent == nullptr)
+    return Status::NotFound(std::string(EntityName(e)) + " '" + std::string(id) + "' has no usage");
   UsageSeries out;
-  if (ent->team != kNoEntity) out.team = state_->tables[int(Entity::kTeam)].entities[ent->team].name;
+  if (ent->team != kNoEntity)
+    out.team = state_->tables[int(Entity::kTeam)].entities[ent->team].name;
   if (ent->org != kNoEntity) out.org = state_->tables[int(Entity::kOrg)].entities[ent->org].name;
   int64_t from_h = FloorDiv(r.from, kHourMs), to_h = FloorDiv(r.to + kHourMs - 1, kHourMs);
   auto it = std::lower_bound(ent->hours.begin(), ent->hours.end(), from_h,
@@ -246,7 +251,8 @@ std::vector<DayTotals> Engine::Daily(int days) const {
   for (int i = 0; i < days; ++i) out.push_back({tz.AddDays(first, i), {}, 0});
   auto index_of = [&](TimeMs t) -> int {
     // Days are at most 25 hours long; find the slot by search.
-    auto it = std::upper_bound(out.begin(), out.end(), t, [](TimeMs v, const DayTotals& d) { return v < d.day; });
+    auto it = std::upper_bound(out.begin(), out.end(), t,
+                               [](TimeMs v, const DayTotals& d) { return v < d.day; });
     return int(it - out.begin()) - 1;
   };
   for (const auto& u : state_->tables[int(Entity::kUser)].entities) {
@@ -266,8 +272,9 @@ std::vector<DayTotals> Engine::Daily(int days) const {
 std::vector<UnpricedModel> Engine::UnpricedModels() const {
   std::shared_lock lock(state_->mu);
   std::vector<std::pair<uint32_t, UnpricedModel>> by_id(state_->unpriced_models.begin(),
-                                                         state_->unpriced_models.end());
-  std::sort(by_id.begin(), by_id.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+                                                        state_->unpriced_models.end());
+  std::sort(by_id.begin(), by_id.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
   std::vector<UnpricedModel> out;
   out.reserve(by_id.size());
   for (auto& [m, totals] : by_id) {
@@ -280,8 +287,10 @@ std::vector<UnpricedModel> Engine::UnpricedModels() const {
 std::vector<std::pair<std::string, Counters>> Engine::TopModels(TimeRange r, size_t n) const {
   std::shared_lock lock(state_->mu);
   std::vector<std::pair<std::string, Counters>> out;
-  for (const auto& m : state_->tables[int(Entity::kModel)].entities) out.emplace_back(m.name, m.Sum(r));
-  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.second.Total() > b.second.Total(); });
+  for (const auto& m : state_->tables[int(Entity::kModel)].entities)
+    out.emplace_back(m.name, m.Sum(r));
+  std::sort(out.begin(), out.end(),
+            [](const auto& a, const auto& b) { return a.second.Total() > b.second.Total(); });
   if (out.size() > n) out.resize(n);
   return out;
 }

@@ -40,15 +40,15 @@ const char* MetricName(Metric m);
 
 struct EngineOptions {
   TimeZone tz = TimeZone::Utc();
-  TimeMs board_refresh_ms = 250;     // snapshots are at most this stale when data changes
-  int keep_hours = 24 * 64;          // hourly buckets kept (covers 30d and the 30d before)
+  TimeMs board_refresh_ms = 250;              // snapshots are at most this stale when data changes
+  int keep_hours = 24 * 64;                   // hourly buckets kept (covers 30d and the 30d before)
   int64_t efficiency_min_tokens = 1'000'000;  // below this, no efficiency rank
   double efficiency_prior_mtokens = 5;        // shrinkage strength, in millions of tokens
   // Weight of one unit of each outcome kind in "value"; kinds not listed weigh 1.
   TimeMs session_gap_ms = 30 * kMinuteMs;  // a longer pause ends a session's run
-  size_t max_runs_per_user = 16;            // longest session runs kept per user
+  size_t max_runs_per_user = 16;           // longest session runs kept per user
   std::unordered_map<std::string, double> outcome_weights = {
-      {"pull_request", 10}, {"commit", 3}, {"ticket_closed", 5}, {"tests_passed", 1},
+      {"pull_request", 10},   {"commit", 3},        {"ticket_closed", 5},  {"tests_passed", 1},
       {"edit_accepted", 0.5}, {"edit_rejected", 0}, {"lines_added", 0.01}, {"lines_removed", 0.01}};
 };
 
@@ -138,7 +138,7 @@ struct OutcomeKindTotal {
 struct Profile {
   Entity entity = Entity::kUser;
   std::string id, team, org;
-  Counters windows[7];  // indexed by int(Window)
+  Counters windows[7];                                     // indexed by int(Window)
   std::vector<std::pair<std::string, Counters>> by_model;  // users, all time, largest first
   std::vector<OutcomeKindTotal> outcomes;                  // all time
   int64_t sessions = 0;                                    // users: sessions seen
@@ -171,7 +171,8 @@ class Engine {
   // The entity's row on a board (rank 0 when it is not ranked there).
   Result<BoardEntry> Rank(Entity e, Window w, Metric m, std::string_view id);
   // The same for several metrics at once (one pass over the board).
-  Result<std::vector<BoardEntry>> Ranks(Entity e, Window w, std::string_view id, std::span<const Metric> metrics);
+  Result<std::vector<BoardEntry>> Ranks(Entity e, Window w, std::string_view id,
+                                        std::span<const Metric> metrics);
   // Per user, the longest session run that ended inside r.
   std::vector<SessionSpan> LongestSessions(TimeRange r) const;
   // Per user with a current streak, as of now.
@@ -194,7 +195,7 @@ class Engine {
   Status RestoreState(std::string_view data);
   uint64_t OptionsHash() const;
 
-  uint64_t version() const;      // bumps on every Apply
+  uint64_t version() const;  // bumps on every Apply
   size_t entity_count(Entity e) const;
   int64_t events_applied() const;
   const EngineOptions& options() const { return opts_; }

@@ -37,7 +37,8 @@
 namespace burnrate::engine {
 namespace {
 
-static_assert(std::is_trivially_copyable_v<Bucket> && sizeof(Bucket) == 64, "the checkpoint stores buckets as bytes");
+static_assert(std::is_trivially_copyable_v<Bucket> && sizeof(Bucket) == 64,
+              "the checkpoint stores buckets as bytes");
 
 class Writer {
  public:
@@ -50,7 +51,9 @@ class Writer {
   void Str(std::string_view s) { Put<uint64_t>(s.size()), out_->append(s); }
   void Raw(const void* p, size_t n) { out_->append(static_cast<const char*>(p), n); }
   void Count(const Counters& c) {
-    for (int64_t v : {c.input, c.output, c.cache_read, c.cache_write, c.requests, c.cost_nanos, c.outcomes}) Put(v);
+    for (int64_t v :
+         {c.input, c.output, c.cache_read, c.cache_write, c.requests, c.cost_nanos, c.outcomes})
+      Put(v);
     Put(c.value), Put(c.edits_accepted), Put(c.edits_rejected);
     Put<uint8_t>(uint8_t(c.cost_estimated) | uint8_t(c.cost_unpriced) << 1);
   }
@@ -96,7 +99,8 @@ class Reader {
   }
   Counters Counts() {
     Counters c;
-    for (int64_t* v : {&c.input, &c.output, &c.cache_read, &c.cache_write, &c.requests, &c.cost_nanos, &c.outcomes})
+    for (int64_t* v : {&c.input, &c.output, &c.cache_read, &c.cache_write, &c.requests,
+                       &c.cost_nanos, &c.outcomes})
       *v = Get<int64_t>();
     c.value = Get<double>();
     c.edits_accepted = Get<int64_t>(), c.edits_rejected = Get<int64_t>();
@@ -119,7 +123,8 @@ void SaveEntity(Writer& w, const EntityState& e) {
   w.Put(e.team), w.Put(e.org);
   w.Put<uint64_t>(e.hours.size());
   w.Raw(e.hours.data(), e.hours.size() * sizeof(Bucket));
-  w.Put(e.estimated.first), w.Put(e.estimated.last), w.Put(e.unpriced.first), w.Put(e.unpriced.last);
+  w.Put(e.estimated.first), w.Put(e.estimated.last), w.Put(e.unpriced.first),
+      w.Put(e.unpriced.last);
   w.Count(e.all);
   w.Put<uint64_t>(e.models.size());
   for (const auto& [m, c] : e.models) w.Put(m), w.Count(c);
@@ -137,7 +142,8 @@ void LoadEntity(Reader& r, EntityState& e) {
   e.team = r.Get<uint32_t>(), e.org = r.Get<uint32_t>();
   size_t hours = r.Count(sizeof(Bucket));
   if (const char* p = r.Take(hours * sizeof(Bucket))) {
-    const Bucket* b = reinterpret_cast<const Bucket*>(p);  // the payload is not aligned: copy, not alias
+    const Bucket* b =
+        reinterpret_cast<const Bucket*>(p);  // the payload is not aligned: copy, not alias
     e.hours.reserve(hours);
     for (size_t i = 0; i < hours; ++i) std::memcpy(&e.hours.emplace_back(), b + i, sizeof(Bucket));
   }
@@ -149,9 +155,11 @@ void LoadEntity(Reader& r, EntityState& e) {
     e.models[m] = r.Counts();
   }
   e.outcome_kinds.resize(r.Count(24));
-  for (auto& k : e.outcome_kinds) k.kind = r.Str(), k.events = r.Get<int64_t>(), k.amount = r.Get<double>();
+  for (auto& k : e.outcome_kinds)
+    k.kind = r.Str(), k.events = r.Get<int64_t>(), k.amount = r.Get<double>();
   e.runs.resize(r.Count(24));
-  for (auto& run : e.runs) run.session = r.Str(), run.start = r.Get<TimeMs>(), run.end = r.Get<TimeMs>();
+  for (auto& run : e.runs)
+    run.session = r.Str(), run.start = r.Get<TimeMs>(), run.end = r.Get<TimeMs>();
   e.sessions = r.Get<int64_t>();
   e.open.resize(r.Count(8));
   for (auto& key : e.open) key = r.Str();
@@ -160,10 +168,13 @@ void LoadEntity(Reader& r, EntityState& e) {
 }  // namespace
 
 // Ids that index other tables must be in range (kNoEntity allowed).
-static bool IdsInRange(const EntityTable (&tables)[kEntityCount],
-                       const std::unordered_map<uint32_t, UnpricedModel>& unpriced,
-                       const std::unordered_map<std::string, OpenSession, StringHash, std::equal_to<>>& open) {
-  auto in = [&](uint32_t id, Entity e) { return id == kNoEntity || id < tables[int(e)].entities.size(); };
+static bool IdsInRange(
+    const EntityTable (&tables)[kEntityCount],
+    const std::unordered_map<uint32_t, UnpricedModel>& unpriced,
+    const std::unordered_map<std::string, OpenSession, StringHash, std::equal_to<>>& open) {
+  auto in = [&](uint32_t id, Entity e) {
+    return id == kNoEntity || id < tables[int(e)].entities.size();
+  };
   size_t models = tables[int(Entity::kModel)].entities.size();
   for (const auto& table : tables) {
     for (const auto& e : table.entities) {
@@ -197,7 +208,8 @@ std::string Engine::SaveState() const {
   for (const auto& [m, u] : s.unpriced_models)
     w.Put(m), w.Put(u.estimated_tokens), w.Put(u.estimated_cost_nanos), w.Put(u.unpriced_tokens);
   w.Put<uint64_t>(s.open_sessions.size());
-  for (const auto& [key, o] : s.open_sessions) w.Str(key), w.Put(o.user), w.Put(o.start), w.Put(o.end);
+  for (const auto& [key, o] : s.open_sessions)
+    w.Str(key), w.Put(o.user), w.Put(o.start), w.Put(o.end);
   w.Put<uint64_t>(s.open_after_close);
   return out;
 }
@@ -213,7 +225,8 @@ Status Engine::RestoreState(std::string_view data) {
       if (!table.index.emplace(table.entities[i].name, i).second) r.Fail();  // names are unique
     }
   }
-  s.max_hour = r.Get<int32_t>(), s.last_prune_hour = r.Get<int32_t>(), s.events_applied = r.Get<int64_t>();
+  s.max_hour = r.Get<int32_t>(), s.last_prune_hour = r.Get<int32_t>(),
+  s.events_applied = r.Get<int64_t>();
   for (size_t i = 0, n = r.Count(28); i < n; ++i) {
     UnpricedModel& u = s.unpriced_models[r.Get<uint32_t>()];
     u.estimated_tokens = r.Get<int64_t>(), u.estimated_cost_nanos = r.Get<int64_t>();
@@ -226,13 +239,16 @@ Status Engine::RestoreState(std::string_view data) {
     s.open_sessions.emplace(std::move(key), o);
   }
   s.open_after_close = r.Get<uint64_t>();
-  if (!r.ok() || !r.done()) return Status::InvalidArgument("engine checkpoint: truncated or malformed state");
-  if (!IdsInRange(s.tables, s.unpriced_models, s.open_sessions)) return Status::InvalidArgument("engine checkpoint: an entity id is out of range");
+  if (!r.ok() || !r.done())
+    return Status::InvalidArgument("engine checkpoint: truncated or malformed state");
+  if (!IdsInRange(s.tables, s.unpriced_models, s.open_sessions))
+    return Status::InvalidArgument("engine checkpoint: an entity id is out of range");
 
   std::unique_lock lock(state_->mu);
   State& to = *state_;
   for (int i = 0; i < kEntityCount; ++i) std::swap(to.tables[i], s.tables[i]);
-  to.max_hour = s.max_hour, to.last_prune_hour = s.last_prune_hour, to.events_applied = s.events_applied;
+  to.max_hour = s.max_hour, to.last_prune_hour = s.last_prune_hour,
+  to.events_applied = s.events_applied;
   std::swap(to.unpriced_models, s.unpriced_models);
   std::swap(to.open_sessions, s.open_sessions);
   to.open_after_close = s.open_after_close;
@@ -247,8 +263,8 @@ Status Engine::RestoreState(std::string_view data) {
 uint64_t Engine::OptionsHash() const {
   // What Apply does with an event depends on these; the time zone, board
   // refresh and efficiency settings only shape queries.
-  std::string key = std::to_string(opts_.keep_hours) + "/" + std::to_string(opts_.session_gap_ms) + "/" +
-                    std::to_string(opts_.max_runs_per_user);
+  std::string key = std::to_string(opts_.keep_hours) + "/" + std::to_string(opts_.session_gap_ms) +
+                    "/" + std::to_string(opts_.max_runs_per_user);
   std::map<std::string, double> weights(opts_.outcome_weights.begin(), opts_.outcome_weights.end());
   for (const auto& [kind, w] : weights) key += "/" + kind + "=" + std::to_string(w);
   return Hash64(key, kCheckpointVersion);

@@ -51,7 +51,8 @@ EngineOptions Opts() {
 // Everything the engine answers, as text, so two engines compare at once.
 std::string Dump(Engine& e) {
   std::string out = std::to_string(e.events_applied()) + "\n";
-  for (Entity ent : {Entity::kUser, Entity::kTeam, Entity::kOrg, Entity::kProject, Entity::kModel}) {
+  for (Entity ent :
+       {Entity::kUser, Entity::kTeam, Entity::kOrg, Entity::kProject, Entity::kModel}) {
     for (Window w : {Window::k24h, Window::k7d, Window::k30d, Window::kDay, Window::kAll}) {
       for (Metric m : {Metric::kTokens, Metric::kCost, Metric::kRequests, Metric::kValue}) {
         BoardQuery q;
@@ -70,13 +71,16 @@ std::string Dump(Engine& e) {
     auto p = e.GetProfile(Entity::kUser, "u" + std::to_string(u));
     if (!p.ok()) return p.status().ToString();
     out += p->id + " " + p->team + " sessions " + std::to_string(p->sessions) + " runs";
-    for (const auto& r : p->longest_sessions) out += " " + r.session + ":" + std::to_string(r.Span());
+    for (const auto& r : p->longest_sessions)
+      out += " " + r.session + ":" + std::to_string(r.Span());
     for (const auto& [m, c] : p->by_model) out += " " + m + "=" + std::to_string(c.Total());
     for (const auto& k : p->outcomes) out += " " + k.kind + "=" + std::to_string(k.events);
     out += " streak " + std::to_string(p->streak.days) + "\n";
   }
-  for (const auto& d : e.Daily(10)) out += std::to_string(d.c.Total()) + "/" + std::to_string(d.active_users) + " ";
-  for (const auto& m : e.UnpricedModels()) out += m.model + "=" + std::to_string(m.estimated_tokens) + " ";
+  for (const auto& d : e.Daily(10))
+    out += std::to_string(d.c.Total()) + "/" + std::to_string(d.active_users) + " ";
+  for (const auto& m : e.UnpricedModels())
+    out += m.model + "=" + std::to_string(m.estimated_tokens) + " ";
   return out;
 }
 

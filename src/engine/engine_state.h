@@ -46,14 +46,16 @@ struct HourSpan {
   int32_t first = std::numeric_limits<int32_t>::max();
   int32_t last = std::numeric_limits<int32_t>::min();
   void Add(int32_t hour) { first = std::min(first, hour), last = std::max(last, hour); }
-  bool Overlaps(int64_t from_hour, int64_t to_hour) const { return last >= from_hour && first < to_hour; }
+  bool Overlaps(int64_t from_hour, int64_t to_hour) const {
+    return last >= from_hour && first < to_hour;
+  }
 };
 
 struct EntityState {
   std::string name;
-  uint32_t team = kNoEntity;  // users
-  uint32_t org = kNoEntity;   // users and teams
-  std::vector<Bucket> hours;  // sorted by hour
+  uint32_t team = kNoEntity;     // users
+  uint32_t org = kNoEntity;      // users and teams
+  std::vector<Bucket> hours;     // sorted by hour
   HourSpan estimated, unpriced;  // hours with Counters::cost_estimated / cost_unpriced usage
   Counters all;
   std::unordered_map<uint32_t, Counters> models;  // users: per model, all time
@@ -91,16 +93,16 @@ struct Engine::Snapshot {
   TimeMs built_at = 0;
   TimeMs build_ms = 0;  // how long Build took (engine clock)
   uint64_t version = 0;
-  std::vector<uint32_t> ids;       // entity index, parallel to cur/prev
+  std::vector<uint32_t> ids;  // entity index, parallel to cur/prev
   std::vector<Counters> cur, prev;
   std::vector<int64_t> wasted;     // tokens flagged as waste in range
   std::vector<double> efficiency;  // shrunk value per million tokens
   std::vector<std::string> names, teams, orgs;
   // Orders are sorted lazily per metric; guarded by order_mu.
   mutable std::mutex order_mu;
-  mutable std::vector<uint32_t> order[kMetricCount];      // positions, best first
-  mutable std::vector<int64_t> prev_rank[kMetricCount];   // by position; 0 = unranked
-  mutable std::vector<int64_t> ranked_count;              // per metric
+  mutable std::vector<uint32_t> order[kMetricCount];     // positions, best first
+  mutable std::vector<int64_t> prev_rank[kMetricCount];  // by position; 0 = unranked
+  mutable std::vector<int64_t> ranked_count;             // per metric
 
   double Score(Metric m, size_t i, bool previous) const;
   bool Eligible(Metric m, size_t i, bool previous) const;
@@ -128,7 +130,8 @@ struct Engine::State {
   std::string session_key;      // TrackSession's lookup buffer; guarded by mu
 
   // sessions.cc; callers hold mu (writer side).
-  void TrackSession(uint32_t user, const std::string& session, TimeMs ts, TimeMs now, const EngineOptions& o);
+  void TrackSession(uint32_t user, const std::string& session, TimeMs ts, TimeMs now,
+                    const EngineOptions& o);
   void CloseIdleSessions(TimeMs now, const EngineOptions& o);
   void AddOutcomeKind(EntityState& ent, const std::string& kind, double amount);
 

@@ -75,7 +75,8 @@ TEST(Engine, UsageSeriesHourlyAndDaily) {
   EXPECT_EQ(eng.entity_count(Entity::kModel), 2u);
   EXPECT_EQ(eng.entity_count(Entity::kProject), 1u);
 
-  auto s = eng.Usage(Entity::kUser, "alice", {T("2026-03-20T00:00:00Z"), T("2026-03-22T00:00:00Z")}, Granularity::kHour);
+  auto s = eng.Usage(Entity::kUser, "alice", {T("2026-03-20T00:00:00Z"), T("2026-03-22T00:00:00Z")},
+                     Granularity::kHour);
   ASSERT_TRUE(s.ok());
   EXPECT_EQ(s->team, "platform");
   EXPECT_EQ(s->org, "acme");
@@ -93,7 +94,8 @@ TEST(Engine, UsageSeriesHourlyAndDaily) {
   EXPECT_EQ(s->by_model[0].first, "claude-sonnet-4-5");  // largest first
   EXPECT_EQ(s->by_model[0].second.input, 700);
 
-  auto d = eng.Usage(Entity::kUser, "alice", {T("2026-03-20T00:00:00Z"), T("2026-03-22T00:00:00Z")}, Granularity::kDay);
+  auto d = eng.Usage(Entity::kUser, "alice", {T("2026-03-20T00:00:00Z"), T("2026-03-22T00:00:00Z")},
+                     Granularity::kDay);
   ASSERT_TRUE(d.ok());
   ASSERT_EQ(d->points.size(), 2u);
   EXPECT_EQ(d->points[0].t, T("2026-03-20T00:00:00Z"));
@@ -101,14 +103,25 @@ TEST(Engine, UsageSeriesHourlyAndDaily) {
   EXPECT_EQ(d->points[1].c.input, 400);
 
   // The range is [from, to): the 11:00 bucket is outside [09:00, 11:00).
-  auto narrow = eng.Usage(Entity::kUser, "alice", {T("2026-03-20T09:00:00Z"), T("2026-03-20T11:00:00Z")}, Granularity::kHour);
+  auto narrow =
+      eng.Usage(Entity::kUser, "alice", {T("2026-03-20T09:00:00Z"), T("2026-03-20T11:00:00Z")},
+                Granularity::kHour);
   EXPECT_EQ(narrow->totals.input, 300);
 
   // Other entities have series too.
-  EXPECT_EQ(eng.Usage(Entity::kTeam, "web", {0, T("2027-01-01T00:00:00Z")}, Granularity::kHour)->totals.input, 999);
-  EXPECT_EQ(eng.Usage(Entity::kModel, "gpt-5", {0, T("2027-01-01T00:00:00Z")}, Granularity::kHour)->totals.input, 1299);
-  EXPECT_EQ(eng.Usage(Entity::kOrg, "acme", {0, T("2027-01-01T00:00:00Z")}, Granularity::kHour)->totals.input, 1999);
-  EXPECT_EQ(eng.Usage(Entity::kProject, "burnrate", {0, T("2027-01-01T00:00:00Z")}, Granularity::kHour)->totals.requests, 5);
+  EXPECT_EQ(eng.Usage(Entity::kTeam, "web", {0, T("2027-01-01T00:00:00Z")}, Granularity::kHour)
+                ->totals.input,
+            999);
+  EXPECT_EQ(eng.Usage(Entity::kModel, "gpt-5", {0, T("2027-01-01T00:00:00Z")}, Granularity::kHour)
+                ->totals.input,
+            1299);
+  EXPECT_EQ(eng.Usage(Entity::kOrg, "acme", {0, T("2027-01-01T00:00:00Z")}, Granularity::kHour)
+                ->totals.input,
+            1999);
+  EXPECT_EQ(
+      eng.Usage(Entity::kProject, "burnrate", {0, T("2027-01-01T00:00:00Z")}, Granularity::kHour)
+          ->totals.requests,
+      5);
 
   auto missing = eng.Usage(Entity::kUser, "nobody", {0, 1}, Granularity::kHour);
   ASSERT_FALSE(missing.ok());
@@ -122,7 +135,8 @@ TEST(Engine, DailySeriesInLocalDays) {
   std::vector<model::Event> evs = {Use("1", "alice", T("2026-03-19T22:30:00Z"), 100, 0),
                                    Use("2", "alice", T("2026-03-19T23:30:00Z"), 200, 0)};
   eng.Apply(evs);
-  auto d = eng.Usage(Entity::kUser, "alice", {T("2026-03-18T00:00:00Z"), T("2026-03-22T00:00:00Z")}, Granularity::kDay);
+  auto d = eng.Usage(Entity::kUser, "alice", {T("2026-03-18T00:00:00Z"), T("2026-03-22T00:00:00Z")},
+                     Granularity::kDay);
   ASSERT_EQ(d->points.size(), 2u);
   EXPECT_EQ(d->points[0].t, T("2026-03-18T23:00:00Z"));  // local 19 March
   EXPECT_EQ(d->points[0].c.input, 100);
@@ -161,10 +175,11 @@ TEST(Engine, LateEventsLandInTheirHour) {
 TEST(Engine, OutcomesAreWeightedValue) {
   FakeClock clock(T("2026-03-21T14:30:00Z"));
   Engine eng(Opts(), clock);
-  std::vector<model::Event> evs = {Outcome("o1", "alice", T("2026-03-21T10:00:00Z"), "pull_request", 1),
-                                   Outcome("o2", "alice", T("2026-03-21T10:00:00Z"), "commit", 2),
-                                   Outcome("o3", "alice", T("2026-03-21T10:00:00Z"), "edit_rejected", 5),
-                                   Outcome("o4", "alice", T("2026-03-21T10:00:00Z"), "custom_thing", 3)};
+  std::vector<model::Event> evs = {
+      Outcome("o1", "alice", T("2026-03-21T10:00:00Z"), "pull_request", 1),
+      Outcome("o2", "alice", T("2026-03-21T10:00:00Z"), "commit", 2),
+      Outcome("o3", "alice", T("2026-03-21T10:00:00Z"), "edit_rejected", 5),
+      Outcome("o4", "alice", T("2026-03-21T10:00:00Z"), "custom_thing", 3)};
   eng.Apply(evs);
   auto s = eng.Usage(Entity::kUser, "alice", {0, T("2027-01-01T00:00:00Z")}, Granularity::kHour);
   EXPECT_EQ(s->totals.outcomes, 4);
@@ -271,10 +286,13 @@ TEST(Engine, PricingMarksFollowEstimatedAndUnpricedUsage) {
     EXPECT_EQ(e.c.cost_estimated, e.id == "alice") << e.id;
   }
   // A usage range before the estimated hours is not marked; one over them is.
-  auto before = eng.Usage(Entity::kUser, "alice", {T("2026-03-20T00:00:00Z"), T("2026-03-21T08:00:00Z")}, Granularity::kHour);
+  auto before =
+      eng.Usage(Entity::kUser, "alice", {T("2026-03-20T00:00:00Z"), T("2026-03-21T08:00:00Z")},
+                Granularity::kHour);
   ASSERT_TRUE(before.ok());
   EXPECT_FALSE(before->totals.cost_estimated);
-  auto over = eng.Usage(Entity::kUser, "alice", {T("2026-03-21T00:00:00Z"), T("2026-03-22T00:00:00Z")}, Granularity::kHour);
+  auto over = eng.Usage(Entity::kUser, "alice",
+                        {T("2026-03-21T00:00:00Z"), T("2026-03-22T00:00:00Z")}, Granularity::kHour);
   ASSERT_TRUE(over.ok());
   EXPECT_TRUE(over->totals.cost_estimated);
   auto org = eng.Leaderboard(query(Entity::kOrg, Window::kAll));

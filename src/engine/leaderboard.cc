@@ -38,12 +38,18 @@ namespace burnrate::engine {
 double Engine::Snapshot::Score(Metric m, size_t i, bool previous) const {
   const Counters& c = previous ? prev[i] : cur[i];
   switch (m) {
-    case Metric::kTokens: return double(c.Total());
-    case Metric::kCost: return double(c.cost_nanos);
-    case Metric::kRequests: return double(c.requests);
-    case Metric::kValue: return c.value;
-    case Metric::kEfficiency: return previous ? 0 : efficiency[i];
-    case Metric::kHonest: return double(c.Total() - (previous ? 0 : wasted[i]));
+    case Metric::kTokens:
+      return double(c.Total());
+    case Metric::kCost:
+      return double(c.cost_nanos);
+    case Metric::kRequests:
+      return double(c.requests);
+    case Metric::kValue:
+      return c.value;
+    case Metric::kEfficiency:
+      return previous ? 0 : efficiency[i];
+    case Metric::kHonest:
+      return double(c.Total() - (previous ? 0 : wasted[i]));
   }
   return 0;
 }
@@ -128,8 +134,9 @@ std::shared_ptr<const Engine::Snapshot> Engine::Build(Entity e, Window w) const 
       const auto& g = groups[group[i]];
       prior = shrink(g.first, g.second, rate);
     }
-    snap->efficiency[i] =
-        c.Total() >= opts_.efficiency_min_tokens ? shrink(c.value, double(c.Total()) / 1e6, prior) : -1;
+    snap->efficiency[i] = c.Total() >= opts_.efficiency_min_tokens
+                              ? shrink(c.value, double(c.Total()) / 1e6, prior)
+                              : -1;
   }
   snap->build_ms = clock_.NowMs() - now;
   return snap;
@@ -144,8 +151,8 @@ std::shared_ptr<const Engine::Snapshot> Engine::GetSnapshot(Entity e, Window w) 
     // Window edges move on the hour: a snapshot from another hour is stale
     // even when no data changed (a calendar day may have just begun).
     bool same_hour = snap && FloorDiv(snap->built_at, kHourMs) == FloorDiv(now, kHourMs);
-    bool fresh_enough =
-        snap && now - snap->built_at < 10 * BoardRefreshAfter(opts_.board_refresh_ms, snap->build_ms);
+    bool fresh_enough = snap && now - snap->built_at <
+                                    10 * BoardRefreshAfter(opts_.board_refresh_ms, snap->build_ms);
     if (snap && same_hour && (snap->version == version() || fresh_enough)) {
       return snap;
     }

@@ -50,18 +50,20 @@ class LeaderboardTest : public testing::Test {
     // 24h window: [03-20 15:00, 03-21 15:00); the previous one the day before.
     TimeMs cur = T("2026-03-21T10:00:00Z"), prev = T("2026-03-20T10:00:00Z");
     std::vector<model::Event> evs = {
-        Use("alice", "platform", cur, 1000),
-        Use("bob", "web", cur, 1000, 1), Use("bob", "web", cur, 1000, 0), Use("bob", "web", cur, 1000, 0),
-        Use("carol", "platform", cur, 500), Use("carol", "platform", cur, 500),
-        Use("alice", "platform", prev, 100), Use("bob", "web", prev, 5000), Use("dave", "web", prev, 50),
+        Use("alice", "platform", cur, 1000), Use("bob", "web", cur, 1000, 1),
+        Use("bob", "web", cur, 1000, 0),     Use("bob", "web", cur, 1000, 0),
+        Use("carol", "platform", cur, 500),  Use("carol", "platform", cur, 500),
+        Use("alice", "platform", prev, 100), Use("bob", "web", prev, 5000),
+        Use("dave", "web", prev, 50),
     };
     eng_->Apply(evs);
   }
 
-  Board Query(Metric m, Window w = Window::k24h, Entity e = Entity::kUser, size_t limit = 100, size_t offset = 0,
-              std::string search = "") {
+  Board Query(Metric m, Window w = Window::k24h, Entity e = Entity::kUser, size_t limit = 100,
+              size_t offset = 0, std::string search = "") {
     BoardQuery q;
-    q.entity = e, q.window = w, q.metric = m, q.limit = limit, q.offset = offset, q.search = std::move(search);
+    q.entity = e, q.window = w, q.metric = m, q.limit = limit, q.offset = offset,
+    q.search = std::move(search);
     auto b = eng_->Leaderboard(q);
     EXPECT_TRUE(b.ok());
     return b.ok() ? *b : Board{};
@@ -152,7 +154,8 @@ TEST_F(LeaderboardTest, ValueEfficiencyAndHonest) {
                                    Outcome("carol", T("2026-03-21T11:00:00Z"), 1)};
   eng_->Apply(evs);
   Board value = Query(Metric::kValue);
-  EXPECT_EQ(Ids(value), (std::vector<std::string>{"alice", "carol"}));  // bob has no value: unranked
+  EXPECT_EQ(Ids(value),
+            (std::vector<std::string>{"alice", "carol"}));  // bob has no value: unranked
   EXPECT_EQ(value.total_entries, 2);
   // Efficiency is not ranked under efficiency_min_tokens (1M by default).
   EXPECT_EQ(Query(Metric::kEfficiency).total_entries, 0);
@@ -175,9 +178,10 @@ TEST(Leaderboard, EfficiencyIsShrunkTowardsTheBoardRate) {
   o.efficiency_prior_mtokens = 1;  // k = 1M tokens
   Engine eng(o, clock);
   TimeMs t = T("2026-03-21T10:00:00Z");
-  std::vector<model::Event> evs = {Use("big", "t", t, 9'000'000), Outcome("big", t, 90),   // 10 per Mtok
-                                   Use("lucky", "t", t, 1'000'000), Outcome("lucky", t, 30),  // 30 per Mtok
-                                   Use("tiny", "t", t, 10), Outcome("tiny", t, 100)};        // under the minimum
+  std::vector<model::Event> evs = {
+      Use("big", "t", t, 9'000'000),   Outcome("big", t, 90),     // 10 per Mtok
+      Use("lucky", "t", t, 1'000'000), Outcome("lucky", t, 30),   // 30 per Mtok
+      Use("tiny", "t", t, 10),         Outcome("tiny", t, 100)};  // under the minimum
   eng.Apply(evs);
   BoardQuery q;
   q.window = Window::k24h;
@@ -232,8 +236,9 @@ TEST(Leaderboard, ConcurrentApplyAndRead) {
   std::atomic<bool> done{false};
   std::thread writer([&] {
     for (int i = 0; i < 2000; ++i) {
-      eng.Apply(std::vector<model::Event>{Use("u" + std::to_string(i % 97), "t" + std::to_string(i % 5),
-                                              T("2026-03-21T10:00:00Z") + i, 1)});
+      eng.Apply(
+          std::vector<model::Event>{Use("u" + std::to_string(i % 97), "t" + std::to_string(i % 5),
+                                        T("2026-03-21T10:00:00Z") + i, 1)});
     }
     done = true;
   });

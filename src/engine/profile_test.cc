@@ -89,7 +89,8 @@ TEST(EngineSessions, InterleavedAndReopenedSessions) {
   ASSERT_TRUE(p.ok());
   EXPECT_EQ(p->sessions, 3);  // s1, s2, and s2 reopened
   auto spans = eng.LongestSessions({T("2026-03-10T00:00:00Z"), T("2026-03-11T00:00:00Z")});
-  auto di = std::find_if(spans.begin(), spans.end(), [](const SessionSpan& r) { return r.user == "di"; });
+  auto di =
+      std::find_if(spans.begin(), spans.end(), [](const SessionSpan& r) { return r.user == "di"; });
   ASSERT_NE(di, spans.end());
   EXPECT_EQ(di->session, "s2");
   EXPECT_EQ(di->start, T("2026-03-10T14:05:00Z"));
@@ -166,16 +167,21 @@ TEST(EngineRanks, CountingAgreesWithTheSortedBoard) {
   std::vector<model::Event> ev;
   for (int u = 0; u < 60; ++u) {
     std::string user = "u" + std::to_string(u);
-    ev.push_back(Usage(user, T("2026-03-09T11:00:00Z"), (u * 37) % 11 * 1000, "", u % 2 ? "a" : "b"));  // ties
-    ev.push_back(Usage(user, T("2026-03-10T11:00:00Z"), (u * 53) % 17 * 1000 + 1, "", u % 2 ? "a" : "b"));
-    if (u % 3 == 0) ev.push_back(Outcome(user, T("2026-03-10T11:00:00Z"), "commit", u % 5 + 1, u % 2 ? "a" : "b"));
+    ev.push_back(Usage(user, T("2026-03-09T11:00:00Z"), (u * 37) % 11 * 1000, "",
+                       u % 2 ? "a" : "b"));  // ties
+    ev.push_back(
+        Usage(user, T("2026-03-10T11:00:00Z"), (u * 53) % 17 * 1000 + 1, "", u % 2 ? "a" : "b"));
+    if (u % 3 == 0)
+      ev.push_back(
+          Outcome(user, T("2026-03-10T11:00:00Z"), "commit", u % 5 + 1, u % 2 ? "a" : "b"));
   }
   eng.Apply(ev);
   const Metric ms[] = {Metric::kTokens, Metric::kValue, Metric::kEfficiency, Metric::kHonest};
   std::map<std::string, std::vector<BoardEntry>> counted;
   for (int u = 0; u < 60; ++u) {
     std::string user = "u" + std::to_string(u);
-    counted[user] = eng.Ranks(Entity::kUser, Window::kDay, user, ms).value();  // no order yet: counting
+    counted[user] =
+        eng.Ranks(Entity::kUser, Window::kDay, user, ms).value();  // no order yet: counting
   }
   for (size_t k = 0; k < 4; ++k) {
     BoardQuery q;
@@ -187,7 +193,8 @@ TEST(EngineRanks, CountingAgreesWithTheSortedBoard) {
       EXPECT_EQ(counted[row.id][k].rank, row.rank);
       EXPECT_EQ(counted[row.id][k].prev_rank, row.prev_rank);
       EXPECT_DOUBLE_EQ(counted[row.id][k].percentile, row.percentile);
-      EXPECT_EQ(eng.Rank(Entity::kUser, Window::kDay, ms[k], row.id)->rank, row.rank);  // ordered path
+      EXPECT_EQ(eng.Rank(Entity::kUser, Window::kDay, ms[k], row.id)->rank,
+                row.rank);  // ordered path
     }
   }
 }

@@ -16,7 +16,7 @@
 namespace burnrate::engine {
 
 enum class Window : uint8_t { k24h, k7d, k30d, kDay, kWeek, kMonth, kAll };
-inline constexpr Window kAllWindows[] = {Window::k24h, Window::k7d,   Window::k30d, Window::kDay,
+inline constexpr Window kAllWindows[] = {Window::k24h,  Window::k7d,    Window::k30d, Window::kDay,
                                          Window::kWeek, Window::kMonth, Window::kAll};
 
 struct TimeRange {

@@ -59,7 +59,8 @@ TEST(Window, CalendarWindowsInUtc) {
   EXPECT_EQ(pm.from, T("2026-02-01T00:00:00Z"));
   EXPECT_EQ(pm.to, month.from);
   // January's previous month is last year's December.
-  EXPECT_EQ(PreviousRange(Window::kMonth, T("2026-01-10T00:00:00Z"), utc).from, T("2025-12-01T00:00:00Z"));
+  EXPECT_EQ(PreviousRange(Window::kMonth, T("2026-01-10T00:00:00Z"), utc).from,
+            T("2025-12-01T00:00:00Z"));
 }
 
 TEST(Window, CalendarWindowsInAZone) {

@@ -27,7 +27,8 @@ void AppendText(element content, std::string* out) {
   if (content.get_array().get(blocks) != simdjson::SUCCESS) return;
   for (element b : blocks) {
     std::string_view type, text;
-    if (b["type"].get_string().get(type)) {}  // absent or not a string: stays empty
+    if (b["type"].get_string().get(type)) {
+    }  // absent or not a string: stays empty
     if (type != "text" && type != "input_text") continue;
     if (b["text"].get_string().get(text) != simdjson::SUCCESS) continue;
     if (!out->empty()) out->push_back('\n');
@@ -48,7 +49,8 @@ void NewestUserTurn(element list, std::string* out) {
   bool found = false;
   for (element m : items) {
     std::string_view role;
-    if (m["role"].get_string().get(role) == simdjson::SUCCESS && role == "user") last_user = m, found = true;
+    if (m["role"].get_string().get(role) == simdjson::SUCCESS && role == "user")
+      last_user = m, found = true;
   }
   if (!found) return;
   element content;
@@ -92,22 +94,26 @@ Status ParseClientRequest(Api api, std::string_view body, ClientRequest* out, st
   }
   if (out->model.empty()) return Bad(field, "model", "is required");
   if (root["stream"].get(v) == simdjson::SUCCESS && !v.is_null()) {
-    if (v.get_bool().get(out->stream) != simdjson::SUCCESS) return Bad(field, "stream", "must be true or false");
+    if (v.get_bool().get(out->stream) != simdjson::SUCCESS)
+      return Bad(field, "stream", "must be true or false");
   }
   for (const char* name : {"max_tokens", "max_completion_tokens", "max_output_tokens"}) {
     if (root[name].get(v) != simdjson::SUCCESS || v.is_null()) continue;
     int64_t n = 0;
-    if (v.get_int64().get(n) != simdjson::SUCCESS || n < 0) return Bad(field, name, "must be a non-negative integer");
+    if (v.get_int64().get(n) != simdjson::SUCCESS || n < 0)
+      return Bad(field, name, "must be a non-negative integer");
     out->max_tokens = n;
   }
   if (root.at_pointer("/stream_options/include_usage").get(v) == simdjson::SUCCESS) {
-    if (v.get_bool().get(out->asked_usage)) {}  // not a bool: stays false
+    if (v.get_bool().get(out->asked_usage)) {
+    }  // not a bool: stays false
   }
   element turns;
   if (root[api == Api::kOpenAiResponses ? "input" : "messages"].get(turns) == simdjson::SUCCESS) {
     NewestUserTurn(turns, &out->newest_user_text);
   }
-  if (api == Api::kOpenAiChat && out->stream && !out->asked_usage) out->forward_body = WithIncludeUsage(root);
+  if (api == Api::kOpenAiChat && out->stream && !out->asked_usage)
+    out->forward_body = WithIncludeUsage(root);
   return Status::OK();
 }
 

@@ -19,10 +19,10 @@ namespace burnrate::gateway {
 struct ClientRequest {
   std::string model;
   bool stream = false;
-  int64_t max_tokens = -1;           // -1: not given
-  bool asked_usage = false;          // chat: stream_options.include_usage was true
-  std::string newest_user_text;      // text blocks of the last user message
-  std::string forward_body;          // the body to send upstream ("" = unchanged)
+  int64_t max_tokens = -1;       // -1: not given
+  bool asked_usage = false;      // chat: stream_options.include_usage was true
+  std::string newest_user_text;  // text blocks of the last user message
+  std::string forward_body;      // the body to send upstream ("" = unchanged)
 };
 
 // InvalidArgument (field in `field`) when the body is not a JSON object or

@@ -36,29 +36,35 @@ namespace {
 
 using Steady = std::chrono::steady_clock;
 
-const char* UpstreamName(Api api) { return api == Api::kAnthropicMessages ? "anthropic" : "openai"; }
+const char* UpstreamName(Api api) {
+  return api == Api::kAnthropicMessages ? "anthropic" : "openai";
+}
 
 // The provider's own error shape, so that its SDKs and agents show the
 // message (Anthropic: {"type":"error","error":{type,message}}; OpenAI:
 // {"error":{message,type,param,code}}).
-http::Response ProviderError(Api api, int status, std::string_view message, TimeMs retry_after_ms = -1) {
+http::Response ProviderError(Api api, int status, std::string_view message,
+                             TimeMs retry_after_ms = -1) {
   JsonWriter w;
   w.BeginObject();
   if (api == Api::kAnthropicMessages) {
-    const char* type = status == 429 ? "rate_limit_error"
+    const char* type = status == 429   ? "rate_limit_error"
                        : status == 400 ? "invalid_request_error"
                        : status == 504 ? "timeout_error"
                                        : "api_error";
     w.Key("type").String("error").Key("error").BeginObject().Key("type").String(type);
     w.Key("message").String(message).EndObject();
   } else {
-    const char* type = status == 429 ? "rate_limit_exceeded" : status == 400 ? "invalid_request_error" : "api_error";
+    const char* type = status == 429   ? "rate_limit_exceeded"
+                       : status == 400 ? "invalid_request_error"
+                                       : "api_error";
     w.Key("error").BeginObject().Key("message").String(message).Key("type").String(type);
     w.Key("param").Null().Key("code").String(type).EndObject();
   }
   w.EndObject();
   http::Response r = http::Response::Json(w.Take(), status);
-  if (retry_after_ms >= 0) r.headers.emplace_back("retry-after", std::to_string((retry_after_ms + 999) / 1000));
+  if (retry_after_ms >= 0)
+    r.headers.emplace_back("retry-after", std::to_string((retry_after_ms + 999) / 1000));
   return r;
 }
 
@@ -85,8 +91,10 @@ class GatewayMetrics {
     auto key = std::make_pair(std::string(upstream), model);
     auto it = rows_.find(key);
     if (it == rows_.end()) {
-      if (models_ >= kMaxModels) key.second = "other";
-      else ++models_;
+      if (models_ >= kMaxModels)
+        key.second = "other";
+      else
+        ++models_;
       it = rows_.try_emplace(key).first;
     }
     f(it->second);
@@ -100,21 +108,33 @@ class GatewayMetrics {
       std::function<double(const Row&)> get;
     };
     const Col cols[] = {
-        {"burnrate_gateway_requests_total", "Requests forwarded or refused", "counter", [](const Row& r) { return double(r.requests); }},
-        {"burnrate_gateway_denied_total", "Requests refused by governance (never forwarded)", "counter", [](const Row& r) { return double(r.denied); }},
-        {"burnrate_gateway_upstream_errors_total", "Upstream failures and 5xx answers", "counter", [](const Row& r) { return double(r.upstream_errors); }},
-        {"burnrate_gateway_streams_total", "Streamed answers", "counter", [](const Row& r) { return double(r.streams); }},
-        {"burnrate_gateway_latency_seconds_sum", "Forwarded requests' time until their answer ended", "counter", [](const Row& r) { return r.latency_s; }},
-        {"burnrate_gateway_input_tokens_total", "Uncached input tokens the upstream reported", "counter", [](const Row& r) { return double(r.input); }},
-        {"burnrate_gateway_output_tokens_total", "Output tokens the upstream reported", "counter", [](const Row& r) { return double(r.output); }},
-        {"burnrate_gateway_cache_read_tokens_total", "Cache-read tokens the upstream reported", "counter", [](const Row& r) { return double(r.cache_read); }},
-        {"burnrate_gateway_cache_write_tokens_total", "Cache-write tokens the upstream reported", "counter", [](const Row& r) { return double(r.cache_write); }},
+        {"burnrate_gateway_requests_total", "Requests forwarded or refused", "counter",
+         [](const Row& r) { return double(r.requests); }},
+        {"burnrate_gateway_denied_total", "Requests refused by governance (never forwarded)",
+         "counter", [](const Row& r) { return double(r.denied); }},
+        {"burnrate_gateway_upstream_errors_total", "Upstream failures and 5xx answers", "counter",
+         [](const Row& r) { return double(r.upstream_errors); }},
+        {"burnrate_gateway_streams_total", "Streamed answers", "counter",
+         [](const Row& r) { return double(r.streams); }},
+        {"burnrate_gateway_latency_seconds_sum",
+         "Forwarded requests' time until their answer ended", "counter",
+         [](const Row& r) { return r.latency_s; }},
+        {"burnrate_gateway_input_tokens_total", "Uncached input tokens the upstream reported",
+         "counter", [](const Row& r) { return double(r.input); }},
+        {"burnrate_gateway_output_tokens_total", "Output tokens the upstream reported", "counter",
+         [](const Row& r) { return double(r.output); }},
+        {"burnrate_gateway_cache_read_tokens_total", "Cache-read tokens the upstream reported",
+         "counter", [](const Row& r) { return double(r.cache_read); }},
+        {"burnrate_gateway_cache_write_tokens_total", "Cache-write tokens the upstream reported",
+         "counter", [](const Row& r) { return double(r.cache_write); }},
     };
     for (const Col& c : cols) {
-      out += std::string("# HELP ") + c.name + " " + c.help + "\n# TYPE " + c.name + " " + c.type + "\n";
+      out += std::string("# HELP ") + c.name + " " + c.help + "\n# TYPE " + c.name + " " + c.type +
+             "\n";
       for (const auto& [k, row] : rows_) {
         std::string model;
-        JsonWriter::AppendEscaped(model, k.second);  // quotes and backslashes escaped as Prometheus wants
+        JsonWriter::AppendEscaped(model,
+                                  k.second);  // quotes and backslashes escaped as Prometheus wants
         out += std::string(c.name) + "{upstream=\"" + k.first + "\",model=\"" + model + "\"} " +
                std::to_string(c.get(row)) + "\n";
       }
@@ -124,7 +144,7 @@ class GatewayMetrics {
  private:
   mutable std::mutex mu_;
   std::map<std::pair<std::string, std::string>, Row> rows_;  // guarded by mu_
-  size_t models_ = 0;                                         // guarded by mu_
+  size_t models_ = 0;                                        // guarded by mu_
 };
 
 }  // namespace
@@ -142,7 +162,9 @@ struct Gateway::Impl : std::enable_shared_from_this<Gateway::Impl> {
   Impl(GatewayConfig c, govern::Governor& g, const model::PriceBook& p, const Clock& k, EventSink s)
       : cfg(std::move(c)), governor(g), prices(p), clock(k), sink(std::move(s)) {}
 
-  Upstream* For(Api api) const { return api == Api::kAnthropicMessages ? anthropic.get() : openai.get(); }
+  Upstream* For(Api api) const {
+    return api == Api::kAnthropicMessages ? anthropic.get() : openai.get();
+  }
   const ProviderConfig& Provider(Api api) const {
     return api == Api::kAnthropicMessages ? cfg.anthropic : cfg.openai;
   }
@@ -152,15 +174,17 @@ struct Gateway::Impl : std::enable_shared_from_this<Gateway::Impl> {
   Headers UpstreamHeaders(Api api, const http::Request& req) const {
     Headers h;
     for (const auto& [k, v] : req.headers) {
-      if (k == "content-type" || k == "accept" || k.starts_with("anthropic-") || k.starts_with("openai-") ||
-          k == "user-agent" || k.starts_with("x-stainless-")) {
+      if (k == "content-type" || k == "accept" || k.starts_with("anthropic-") ||
+          k.starts_with("openai-") || k == "user-agent" || k.starts_with("x-stainless-")) {
         h.emplace_back(k, v);
       }
     }
     const std::string& key = Provider(api).api_key;
     if (!key.empty()) {
-      if (api == Api::kAnthropicMessages) h.emplace_back("x-api-key", key);
-      else h.emplace_back("authorization", "Bearer " + key);
+      if (api == Api::kAnthropicMessages)
+        h.emplace_back("x-api-key", key);
+      else
+        h.emplace_back("authorization", "Bearer " + key);
     }
     return h;
   }
@@ -168,7 +192,8 @@ struct Gateway::Impl : std::enable_shared_from_this<Gateway::Impl> {
   int64_t EstimateCostNanos(const std::string& model, const model::TokenCounts& t) const {
     model::Priced p = prices.Current()->Price(model, t);
     if (p.basis != model::CostBasis::kUnpriced) return p.cost_nanos;
-    return std::llround(double(t.Total()) * cfg.unpriced_usd_per_mtok * 1e3);  // $/Mtok -> nanos/token = *1e3
+    return std::llround(double(t.Total()) * cfg.unpriced_usd_per_mtok *
+                        1e3);  // $/Mtok -> nanos/token = *1e3
   }
 
   void Forward(Api api, http::Request& req, http::Respond respond);
@@ -180,10 +205,17 @@ struct Gateway::Impl : std::enable_shared_from_this<Gateway::Impl> {
 class Exchange final : public UpstreamHandler, public std::enable_shared_from_this<Exchange> {
  public:
   Exchange(std::shared_ptr<Gateway::Impl> gw, Api api, http::Respond respond, ClientRequest creq,
-           http::Caller caller, std::string reservation, Steady::time_point start, double overhead_ms)
-      : gw_(std::move(gw)), api_(api), respond_(std::move(respond)), creq_(std::move(creq)),
-        caller_(std::move(caller)), reservation_(std::move(reservation)), start_(start),
-        overhead_ms_(overhead_ms), usage_(api, api == Api::kOpenAiChat && !creq_.asked_usage) {}
+           http::Caller caller, std::string reservation, Steady::time_point start,
+           double overhead_ms)
+      : gw_(std::move(gw)),
+        api_(api),
+        respond_(std::move(respond)),
+        creq_(std::move(creq)),
+        caller_(std::move(caller)),
+        reservation_(std::move(reservation)),
+        start_(start),
+        overhead_ms_(overhead_ms),
+        usage_(api, api == Api::kOpenAiChat && !creq_.asked_usage) {}
 
   void OnHead(const UpstreamHead& head) override {
     status_ = head.status;
@@ -193,8 +225,8 @@ class Exchange final : public UpstreamHandler, public std::enable_shared_from_th
     streaming_ = status_ == 200 && ct.find("text/event-stream") != std::string_view::npos;
     Headers pass;
     for (const auto& [k, v] : head.headers) {
-      if (strncasecmp(k.c_str(), "content-type", 12) != 0 && strncasecmp(k.c_str(), "server", 6) != 0 &&
-          strncasecmp(k.c_str(), "date", 4) != 0) {
+      if (strncasecmp(k.c_str(), "content-type", 12) != 0 &&
+          strncasecmp(k.c_str(), "server", 6) != 0 && strncasecmp(k.c_str(), "date", 4) != 0) {
         pass.emplace_back(k, v);
       }
     }
@@ -204,12 +236,13 @@ class Exchange final : public UpstreamHandler, public std::enable_shared_from_th
       headers_ = std::move(pass);
       return;
     }
-    http::Response r = http::Response::Stream([self = shared_from_this()](std::shared_ptr<http::SseChannel> ch) {
-      std::lock_guard lock(self->mu_);
-      self->channel_ = std::move(ch);
-      if (!self->pending_.empty()) self->channel_->SendRaw(std::move(self->pending_));
-      if (self->finished_) self->channel_->Finish();
-    });
+    http::Response r =
+        http::Response::Stream([self = shared_from_this()](std::shared_ptr<http::SseChannel> ch) {
+          std::lock_guard lock(self->mu_);
+          self->channel_ = std::move(ch);
+          if (!self->pending_.empty()) self->channel_->SendRaw(std::move(self->pending_));
+          if (self->finished_) self->channel_->Finish();
+        });
     r.headers = std::move(pass);
     respond_(std::move(r));
   }
@@ -240,7 +273,8 @@ class Exchange final : public UpstreamHandler, public std::enable_shared_from_th
       if (status_ == 0) {
         // Nothing came back: the client gets the provider-shaped 502/504.
         Settle(u);
-        gw_->metrics.Update(up, creq_.model, [&](GatewayMetrics::Row& r) { r.requests++, r.upstream_errors++; });
+        gw_->metrics.Update(up, creq_.model,
+                            [&](GatewayMetrics::Row& r) { r.requests++, r.upstream_errors++; });
         int code = s.code() == Status::Code::kUnavailable ? 504 : 502;
         return respond_(ProviderError(api_, code, "burnrate gateway: " + s.message()));
       }
@@ -250,7 +284,10 @@ class Exchange final : public UpstreamHandler, public std::enable_shared_from_th
       r.content_type = content_type_;
       r.headers = std::move(headers_);
       r.body = s.ok() ? std::move(body_)
-                      : ProviderError(api_, 502, "burnrate gateway: upstream answer too large or cut: " + s.message()).body;
+                      : ProviderError(
+                            api_, 502,
+                            "burnrate gateway: upstream answer too large or cut: " + s.message())
+                            .body;
       respond_(std::move(r));
     } else {
       std::lock_guard lock(mu_);
@@ -259,7 +296,8 @@ class Exchange final : public UpstreamHandler, public std::enable_shared_from_th
     }
     Settle(u);
     double secs = std::chrono::duration<double>(Steady::now() - start_).count();
-    std::string model = u.model.empty() ? creq_.model : creq_.model;  // the asked model: bounded by the key's use
+    std::string model =
+        u.model.empty() ? creq_.model : creq_.model;  // the asked model: bounded by the key's use
     gw_->metrics.Update(up, model, [&](GatewayMetrics::Row& r) {
       r.requests++;
       r.streams += streaming_;
@@ -278,7 +316,8 @@ class Exchange final : public UpstreamHandler, public std::enable_shared_from_th
   }
 
   std::string EventId(const Usage& u) const {
-    if (api_ == Api::kAnthropicMessages && !request_id_.empty()) return claude::UsageEventIdForIds(u.id, request_id_);
+    if (api_ == Api::kAnthropicMessages && !request_id_.empty())
+      return claude::UsageEventIdForIds(u.id, request_id_);
     return std::string("gw-") + UpstreamName(api_) + ":" + u.id;
   }
 
@@ -291,7 +330,8 @@ class Exchange final : public UpstreamHandler, public std::enable_shared_from_th
       s.cost_nanos = gw_->EstimateCostNanos(model, u.tokens);
       if (!u.id.empty()) s.event_id = EventId(u);
     }
-    if (!reservation_.empty()) (void)gw_->governor.Settle(s);  // an expired reservation is no error here
+    if (!reservation_.empty())
+      (void)gw_->governor.Settle(s);  // an expired reservation is no error here
     if (!u.reported) return;
     model::Event e;
     e.id = !s.event_id.empty() ? s.event_id : "";
@@ -302,7 +342,8 @@ class Exchange final : public UpstreamHandler, public std::enable_shared_from_th
     e.source = "gateway";
     e.model = model;
     e.tokens = u.tokens;
-    if (!creq_.newest_user_text.empty()) e.prompt = detect::ComputePromptFeatures(creq_.newest_user_text);
+    if (!creq_.newest_user_text.empty())
+      e.prompt = detect::ComputePromptFeatures(creq_.newest_user_text);
     if (e.id.empty()) e.id = "gw-" + std::string(UpstreamName(api_)) + ":" + reservation_;
     gw_->sink(std::move(e));
   }
@@ -331,8 +372,10 @@ void Gateway::Impl::Forward(Api api, http::Request& req, http::Respond respond) 
   Steady::time_point start = Steady::now();
   Upstream* up = For(api);
   if (up == nullptr) {
-    return respond(ProviderError(api, 404, std::string("burnrate gateway: no ") + UpstreamName(api) +
-                                               " upstream is configured ([gateway." + UpstreamName(api) + "])"));
+    return respond(ProviderError(api, 404,
+                                 std::string("burnrate gateway: no ") + UpstreamName(api) +
+                                     " upstream is configured ([gateway." + UpstreamName(api) +
+                                     "])"));
   }
   ClientRequest creq;
   std::string field;
@@ -355,9 +398,11 @@ void Gateway::Impl::Forward(Api api, http::Request& req, http::Respond respond) 
   check.estimated_cost_nanos = EstimateCostNanos(creq.model, est);
   check.actor = who.principal;
   auto res = governor.Check(check);
-  if (!res.ok()) return respond(ProviderError(api, 503, "burnrate gateway: " + res.status().message()));
+  if (!res.ok())
+    return respond(ProviderError(api, 503, "burnrate gateway: " + res.status().message()));
   if (res->decision != govern::Decision::kAllow) {
-    metrics.Update(UpstreamName(api), creq.model, [](GatewayMetrics::Row& r) { r.requests++, r.denied++; });
+    metrics.Update(UpstreamName(api), creq.model,
+                   [](GatewayMetrics::Row& r) { r.requests++, r.denied++; });
     std::string msg = "burnrate: request refused by " + res->policy + ": " + res->reason;
     if (res->retry_after_ms > 0) msg += "; resets in " + FormatDuration(res->retry_after_ms);
     http::Response r = ProviderError(api, 429, msg, std::max<TimeMs>(res->retry_after_ms, 1000));
@@ -372,8 +417,8 @@ void Gateway::Impl::Forward(Api api, http::Request& req, http::Respond respond) 
   ureq.body = creq.forward_body.empty() ? std::move(req.body) : std::move(creq.forward_body);
   creq.forward_body.clear();
   double overhead_ms = std::chrono::duration<double, std::milli>(Steady::now() - start).count();
-  auto ex = std::make_shared<Exchange>(shared_from_this(), api, std::move(respond), std::move(creq), who,
-                                       res->reservation_id, start, overhead_ms);
+  auto ex = std::make_shared<Exchange>(shared_from_this(), api, std::move(respond), std::move(creq),
+                                       who, res->reservation_id, start, overhead_ms);
   up->Send(std::move(ureq), std::move(ex));
 }
 
@@ -404,7 +449,9 @@ class Relay final : public UpstreamHandler {
 
 void Gateway::Impl::Passthrough(Api api, http::Request& req, http::Respond respond) {
   Upstream* up = For(api);
-  if (up == nullptr) return respond(ProviderError(api, 404, "burnrate gateway: no upstream configured for this API"));
+  if (up == nullptr)
+    return respond(
+        ProviderError(api, 404, "burnrate gateway: no upstream configured for this API"));
   UpstreamRequest ureq;
   ureq.method = req.method;
   ureq.target = req.path;
@@ -413,8 +460,8 @@ void Gateway::Impl::Passthrough(Api api, http::Request& req, http::Respond respo
   up->Send(std::move(ureq), std::make_shared<Relay>(api, std::move(respond)));
 }
 
-Gateway::Gateway(GatewayConfig cfg, govern::Governor& governor, const model::PriceBook& prices, const Clock& clock,
-                 EventSink sink)
+Gateway::Gateway(GatewayConfig cfg, govern::Governor& governor, const model::PriceBook& prices,
+                 const Clock& clock, EventSink sink)
     : impl_(std::make_shared<Impl>(std::move(cfg), governor, prices, clock, std::move(sink))) {}
 
 Gateway::~Gateway() { Stop(); }
@@ -422,7 +469,8 @@ Gateway::~Gateway() { Stop(); }
 Status Gateway::Start() {
   impl_->io = std::make_unique<UpstreamIo>(impl_->cfg.threads);
   if (impl_->cfg.anthropic.enabled) {
-    BR_ASSIGN_OR_RETURN(impl_->anthropic, Upstream::Create(impl_->cfg.anthropic.upstream, *impl_->io));
+    BR_ASSIGN_OR_RETURN(impl_->anthropic,
+                        Upstream::Create(impl_->cfg.anthropic.upstream, *impl_->io));
   }
   if (impl_->cfg.openai.enabled) {
     BR_ASSIGN_OR_RETURN(impl_->openai, Upstream::Create(impl_->cfg.openai.upstream, *impl_->io));
@@ -446,16 +494,19 @@ void Gateway::RegisterRoutes(http::Router& router) {
     };
   };
   router.Add("POST", "/v1/messages", Role::kGateway, route(Api::kAnthropicMessages, true));
-  router.Add("POST", "/v1/messages/count_tokens", Role::kGateway, route(Api::kAnthropicMessages, false));
+  router.Add("POST", "/v1/messages/count_tokens", Role::kGateway,
+             route(Api::kAnthropicMessages, false));
   router.Add("POST", "/v1/chat/completions", Role::kGateway, route(Api::kOpenAiChat, true));
   router.Add("POST", "/v1/responses", Role::kGateway, route(Api::kOpenAiResponses, true));
   // Both providers list models at GET /v1/models; Anthropic's clients send
   // anthropic-version.
   router.Add("GET", "/v1/models", Role::kGateway, [w](http::Request& req, http::Respond respond) {
     auto gw = w.lock();
-    if (gw == nullptr) return respond(ProviderError(Api::kOpenAiChat, 503, "burnrate gateway: shutting down"));
-    Api api = !req.Header("anthropic-version").empty() || gw->openai == nullptr ? Api::kAnthropicMessages
-                                                                                 : Api::kOpenAiChat;
+    if (gw == nullptr)
+      return respond(ProviderError(Api::kOpenAiChat, 503, "burnrate gateway: shutting down"));
+    Api api = !req.Header("anthropic-version").empty() || gw->openai == nullptr
+                  ? Api::kAnthropicMessages
+                  : Api::kOpenAiChat;
     gw->Passthrough(api, req, std::move(respond));
   });
 }

@@ -74,8 +74,8 @@ Result<GatewayConfig> ParseGatewayConfig(const toml::table& root,
 class Gateway {
  public:
   using EventSink = std::function<void(model::Event)>;
-  Gateway(GatewayConfig cfg, govern::Governor& governor, const model::PriceBook& prices, const Clock& clock,
-          EventSink sink);
+  Gateway(GatewayConfig cfg, govern::Governor& governor, const model::PriceBook& prices,
+          const Clock& clock, EventSink sink);
   ~Gateway();
   // Creates the upstreams and their I/O threads.
   Status Start();

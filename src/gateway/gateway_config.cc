@@ -12,26 +12,30 @@ Status Bad(const std::string& key, const std::string& what) {
 }
 
 // An integer key within [lo, hi]; absent keys keep *out.
-Status Int(const toml::table& t, const char* name, const std::string& where, int64_t lo, int64_t hi, int64_t* out) {
+Status Int(const toml::table& t, const char* name, const std::string& where, int64_t lo, int64_t hi,
+           int64_t* out) {
   const toml::node* n = t.get(name);
   if (n == nullptr) return Status::OK();
   std::optional<int64_t> v = n->value<int64_t>();
   if (!v || *v < lo || *v > hi) {
-    return Bad(where + name, "must be an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+    return Bad(where + name,
+               "must be an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
   }
   *out = *v;
   return Status::OK();
 }
 
-Status IntField(const toml::table& t, const char* name, const std::string& where, int64_t lo, int64_t hi, int* out) {
+Status IntField(const toml::table& t, const char* name, const std::string& where, int64_t lo,
+                int64_t hi, int* out) {
   int64_t v = *out;
   BR_RETURN_IF_ERROR(Int(t, name, where, lo, hi, &v));
   *out = int(v);
   return Status::OK();
 }
 
-Status Provider(const toml::table& g, const char* name, const char* default_env, const char* default_url,
-                const std::function<const char*(const char*)>& getenv, ProviderConfig* out) {
+Status Provider(const toml::table& g, const char* name, const char* default_env,
+                const char* default_url, const std::function<const char*(const char*)>& getenv,
+                ProviderConfig* out) {
   const toml::node* node = g.get(name);
   if (node == nullptr) return Status::OK();
   const toml::table* t = node->as_table();
@@ -48,9 +52,11 @@ Status Provider(const toml::table& g, const char* name, const char* default_env,
   }
   UpstreamOptions& o = out->upstream;
   BR_RETURN_IF_ERROR(IntField(*t, "connect_timeout_ms", where, 1, 600'000, &o.connect_timeout_ms));
-  BR_RETURN_IF_ERROR(IntField(*t, "first_byte_timeout_ms", where, 1, 3'600'000, &o.first_byte_timeout_ms));
+  BR_RETURN_IF_ERROR(
+      IntField(*t, "first_byte_timeout_ms", where, 1, 3'600'000, &o.first_byte_timeout_ms));
   BR_RETURN_IF_ERROR(IntField(*t, "idle_timeout_ms", where, 1, 3'600'000, &o.idle_timeout_ms));
-  BR_RETURN_IF_ERROR(IntField(*t, "max_idle_connections", where, 0, 100'000, &o.max_idle_connections));
+  BR_RETURN_IF_ERROR(
+      IntField(*t, "max_idle_connections", where, 0, 100'000, &o.max_idle_connections));
   return Status::OK();
 }
 
@@ -64,20 +70,25 @@ Result<GatewayConfig> ParseGatewayConfig(const toml::table& root,
   const toml::table* g = node->as_table();
   if (g == nullptr) return Bad("", "must be a table");
   c.enabled = (*g)["enabled"].value_or(true);
-  BR_RETURN_IF_ERROR(Provider(*g, "anthropic", "ANTHROPIC_API_KEY", "https://api.anthropic.com", getenv, &c.anthropic));
-  BR_RETURN_IF_ERROR(Provider(*g, "openai", "OPENAI_API_KEY", "https://api.openai.com", getenv, &c.openai));
+  BR_RETURN_IF_ERROR(Provider(*g, "anthropic", "ANTHROPIC_API_KEY", "https://api.anthropic.com",
+                              getenv, &c.anthropic));
+  BR_RETURN_IF_ERROR(
+      Provider(*g, "openai", "OPENAI_API_KEY", "https://api.openai.com", getenv, &c.openai));
   if (c.enabled && !c.anthropic.enabled && !c.openai.enabled) {
     return Bad("", "needs [gateway.anthropic] or [gateway.openai] (each with base_url)");
   }
   BR_RETURN_IF_ERROR(IntField(*g, "threads", "", 1, 64, &c.threads));
   BR_RETURN_IF_ERROR(Int(*g, "default_max_tokens", "", 0, 10'000'000, &c.default_max_tokens));
   BR_RETURN_IF_ERROR(Int(*g, "max_body_bytes", "", 1024, int64_t(1) << 32, &c.max_body_bytes));
-  for (auto [name, out, lo, hi] : {std::tuple{"bytes_per_token", &c.bytes_per_token, 0.5, 100.0},
-                                   std::tuple{"unpriced_usd_per_mtok", &c.unpriced_usd_per_mtok, 0.0, 100000.0}}) {
+  for (auto [name, out, lo, hi] :
+       {std::tuple{"bytes_per_token", &c.bytes_per_token, 0.5, 100.0},
+        std::tuple{"unpriced_usd_per_mtok", &c.unpriced_usd_per_mtok, 0.0, 100000.0}}) {
     const toml::node* n = g->get(name);
     if (n == nullptr) continue;
     std::optional<double> v = n->value<double>();
-    if (!v || *v < lo || *v > hi) return Bad(name, "must be a number in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+    if (!v || *v < lo || *v > hi)
+      return Bad(name,
+                 "must be a number in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
     *out = *v;
   }
   return c;

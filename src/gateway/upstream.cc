@@ -11,16 +11,15 @@
 
 #include <strings.h>
 
-#include <limits>
-#include <mutex>
-#include <optional>
-#include <thread>
-
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <limits>
+#include <mutex>
+#include <optional>
+#include <thread>
 
 namespace burnrate::gateway {
 
@@ -39,12 +38,14 @@ std::string_view UpstreamHead::Get(std::string_view name) const {
 
 struct UpstreamIo::Impl {
   asio::io_context ioc;
-  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work{ioc.get_executor()};
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work{
+      ioc.get_executor()};
   std::vector<std::thread> threads;
 };
 
 UpstreamIo::UpstreamIo(int threads) : impl_(std::make_unique<Impl>()) {
-  for (int i = 0; i < std::max(1, threads); ++i) impl_->threads.emplace_back([this] { impl_->ioc.run(); });
+  for (int i = 0; i < std::max(1, threads); ++i)
+    impl_->threads.emplace_back([this] { impl_->ioc.run(); });
 }
 
 UpstreamIo::~UpstreamIo() { Stop(); }
@@ -78,7 +79,8 @@ Result<Url> ParseUrl(std::string_view u) {
   while (!out.prefix.empty() && out.prefix.back() == '/') out.prefix.pop_back();
   size_t colon = hostport.rfind(':');
   out.host = std::string(hostport.substr(0, colon));
-  out.port = colon == std::string_view::npos ? (out.tls ? "443" : "80") : std::string(hostport.substr(colon + 1));
+  out.port = colon == std::string_view::npos ? (out.tls ? "443" : "80")
+                                             : std::string(hostport.substr(colon + 1));
   if (out.host.empty()) return Status::InvalidArgument("upstream base_url has no host");
   if (out.port.empty() || out.port.find_first_not_of("0123456789") != std::string::npos) {
     return Status::InvalidArgument("upstream base_url has a bad port: " + std::string(hostport));
@@ -87,8 +89,8 @@ Result<Url> ParseUrl(std::string_view u) {
 }
 
 bool HopByHop(std::string_view k) {
-  for (std::string_view h : {"connection", "keep-alive", "transfer-encoding", "content-length", "te", "trailer",
-                             "upgrade", "proxy-connection"}) {
+  for (std::string_view h : {"connection", "keep-alive", "transfer-encoding", "content-length",
+                             "te", "trailer", "upgrade", "proxy-connection"}) {
     if (k.size() == h.size() && strncasecmp(k.data(), h.data(), k.size()) == 0) return true;
   }
   return false;
@@ -146,7 +148,8 @@ class Pool : public PoolBase, public std::enable_shared_from_this<Pool<Stream>> 
 template <class Stream>
 class Exchange : public std::enable_shared_from_this<Exchange<Stream>> {
  public:
-  Exchange(std::shared_ptr<Pool<Stream>> pool, UpstreamRequest r, std::shared_ptr<UpstreamHandler> h)
+  Exchange(std::shared_ptr<Pool<Stream>> pool, UpstreamRequest r,
+           std::shared_ptr<UpstreamHandler> h)
       : pool_(std::move(pool)), handler_(std::move(h)), resolver_(pool_->ioc_) {
     req_.method_string(r.method);
     req_.target(pool_->url_.prefix + r.target);
@@ -162,7 +165,8 @@ class Exchange : public std::enable_shared_from_this<Exchange<Stream>> {
     conn_ = pool_->TakeIdle();
     reused_ = conn_ != nullptr;
     if (!reused_) return Connect();
-    asio::dispatch(conn_->stream.get_executor(), [self = this->shared_from_this()] { self->Write(); });
+    asio::dispatch(conn_->stream.get_executor(),
+                   [self = this->shared_from_this()] { self->Write(); });
   }
 
  private:
@@ -171,16 +175,18 @@ class Exchange : public std::enable_shared_from_this<Exchange<Stream>> {
   void Connect() {
     conn_ = pool_->NewConn();
     reused_ = false;
-    resolver_.async_resolve(pool_->url_.host, pool_->url_.port,
-                            [self = this->shared_from_this()](beast::error_code ec, tcp::resolver::results_type rs) {
-                              if (ec) return self->Fail(ec, "resolve", /*retryable=*/false);
-                              self->Lowest().expires_after(std::chrono::milliseconds(self->pool_->opts_.connect_timeout_ms));
-                              self->Lowest().async_connect(rs, [self](beast::error_code ec, const tcp::endpoint&) {
-                                if (ec) return self->Fail(ec, "connect", /*retryable=*/true);
-                                self->Lowest().socket().set_option(tcp::no_delay(true), ec);
-                                self->Handshake();
-                              });
-                            });
+    resolver_.async_resolve(
+        pool_->url_.host, pool_->url_.port,
+        [self = this->shared_from_this()](beast::error_code ec, tcp::resolver::results_type rs) {
+          if (ec) return self->Fail(ec, "resolve", /*retryable=*/false);
+          self->Lowest().expires_after(
+              std::chrono::milliseconds(self->pool_->opts_.connect_timeout_ms));
+          self->Lowest().async_connect(rs, [self](beast::error_code ec, const tcp::endpoint&) {
+            if (ec) return self->Fail(ec, "connect", /*retryable=*/true);
+            self->Lowest().socket().set_option(tcp::no_delay(true), ec);
+            self->Handshake();
+          });
+        });
   }
 
   void Handshake() {
@@ -188,34 +194,39 @@ class Exchange : public std::enable_shared_from_this<Exchange<Stream>> {
       Write();
     } else {
       if (!SSL_set_tlsext_host_name(conn_->stream.native_handle(), pool_->url_.host.c_str())) {
-        return Fail(beast::error_code(int(::ERR_get_error()), asio::error::get_ssl_category()), "TLS", false);
+        return Fail(beast::error_code(int(::ERR_get_error()), asio::error::get_ssl_category()),
+                    "TLS", false);
       }
       conn_->stream.set_verify_callback(ssl::host_name_verification(pool_->url_.host));
-      conn_->stream.async_handshake(ssl::stream_base::client, [self = this->shared_from_this()](beast::error_code ec) {
-        if (ec) return self->Fail(ec, "TLS handshake", false);
-        self->Write();
-      });
+      conn_->stream.async_handshake(ssl::stream_base::client,
+                                    [self = this->shared_from_this()](beast::error_code ec) {
+                                      if (ec) return self->Fail(ec, "TLS handshake", false);
+                                      self->Write();
+                                    });
     }
   }
 
   void Write() {
     Lowest().expires_after(std::chrono::milliseconds(pool_->opts_.first_byte_timeout_ms));
-    bhttp::async_write(conn_->stream, req_, [self = this->shared_from_this()](beast::error_code ec, size_t) {
-      if (ec) return self->Fail(ec, "write", self->reused_);
-      self->ReadHead();
-    });
+    bhttp::async_write(conn_->stream, req_,
+                       [self = this->shared_from_this()](beast::error_code ec, size_t) {
+                         if (ec) return self->Fail(ec, "write", self->reused_);
+                         self->ReadHead();
+                       });
   }
 
   void ReadHead() {
     parser_.emplace();
-    parser_->body_limit(std::numeric_limits<std::uint64_t>::max());  // the handler bounds what it keeps
-    bhttp::async_read_header(conn_->stream, conn_->buffer, *parser_,
-                             [self = this->shared_from_this()](beast::error_code ec, size_t) {
-                               // A pooled connection the server closed meanwhile
-                               // fails here with nothing read: not processed.
-                               if (ec) return self->Fail(ec, "read", self->reused_ && ec == bhttp::error::end_of_stream);
-                               self->OnHead();
-                             });
+    parser_->body_limit(
+        std::numeric_limits<std::uint64_t>::max());  // the handler bounds what it keeps
+    bhttp::async_read_header(
+        conn_->stream, conn_->buffer, *parser_,
+        [self = this->shared_from_this()](beast::error_code ec, size_t) {
+          // A pooled connection the server closed meanwhile
+          // fails here with nothing read: not processed.
+          if (ec) return self->Fail(ec, "read", self->reused_ && ec == bhttp::error::end_of_stream);
+          self->OnHead();
+        });
   }
 
   void OnHead() {
@@ -235,17 +246,18 @@ class Exchange : public std::enable_shared_from_this<Exchange<Stream>> {
     parser_->get().body().data = buf_;
     parser_->get().body().size = sizeof buf_;
     Lowest().expires_after(std::chrono::milliseconds(pool_->opts_.idle_timeout_ms));
-    bhttp::async_read_some(conn_->stream, conn_->buffer, *parser_,
-                           [self = this->shared_from_this()](beast::error_code ec, size_t) {
-                             if (ec == bhttp::error::need_buffer) ec = {};
-                             size_t got = sizeof self->buf_ - self->parser_->get().body().size;
-                             if (got > 0 && !self->handler_->OnBody(std::string_view(self->buf_, got))) {
-                               self->CloseConn();
-                               return self->End(Status::Unavailable("the client went away"));
-                             }
-                             if (ec) return self->Fail(ec, "read body", false);
-                             self->ReadBody();
-                           });
+    bhttp::async_read_some(
+        conn_->stream, conn_->buffer, *parser_,
+        [self = this->shared_from_this()](beast::error_code ec, size_t) {
+          if (ec == bhttp::error::need_buffer) ec = {};
+          size_t got = sizeof self->buf_ - self->parser_->get().body().size;
+          if (got > 0 && !self->handler_->OnBody(std::string_view(self->buf_, got))) {
+            self->CloseConn();
+            return self->End(Status::Unavailable("the client went away"));
+          }
+          if (ec) return self->Fail(ec, "read body", false);
+          self->ReadBody();
+        });
   }
 
   void Done() {
@@ -272,7 +284,8 @@ class Exchange : public std::enable_shared_from_this<Exchange<Stream>> {
       retried_ = true;
       return Connect();
     }
-    std::string what = std::string(step) + " " + pool_->url_.host + ":" + pool_->url_.port + ": " + ec.message();
+    std::string what =
+        std::string(step) + " " + pool_->url_.host + ":" + pool_->url_.port + ": " + ec.message();
     End(ec == beast::error::timeout ? Status::Unavailable("upstream timed out (" + what + ")")
                                     : Status::IOError("upstream failed (" + what + ")"));
   }
@@ -295,7 +308,8 @@ class Exchange : public std::enable_shared_from_this<Exchange<Stream>> {
 
 template <class Stream>
 void Pool<Stream>::Send(UpstreamRequest req, std::shared_ptr<UpstreamHandler> h) {
-  std::make_shared<Exchange<Stream>>(this->shared_from_this(), std::move(req), std::move(h))->Start();
+  std::make_shared<Exchange<Stream>>(this->shared_from_this(), std::move(req), std::move(h))
+      ->Start();
 }
 
 }  // namespace
@@ -318,7 +332,9 @@ Result<std::unique_ptr<Upstream>> Upstream::Create(UpstreamOptions opts, Upstrea
     } else {
       ctx->load_verify_file(opts.ca_file, ec);
     }
-    if (ec) return Status::InvalidArgument("cannot load CA certificates for " + opts.base_url + ": " + ec.message());
+    if (ec)
+      return Status::InvalidArgument("cannot load CA certificates for " + opts.base_url + ": " +
+                                     ec.message());
     ctx->set_verify_mode(ssl::verify_peer);
     impl->pool = std::make_shared<Pool<beast::ssl_stream<beast::tcp_stream>>>(ioc, url, opts, ctx);
   } else {

@@ -26,8 +26,8 @@ namespace burnrate::gateway {
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
 struct UpstreamOptions {
-  std::string base_url;       // http://host[:port][/prefix] or https://...
-  std::string ca_file;        // https: trusted CAs ("" = the system's)
+  std::string base_url;  // http://host[:port][/prefix] or https://...
+  std::string ca_file;   // https: trusted CAs ("" = the system's)
   int connect_timeout_ms = 5'000;
   int first_byte_timeout_ms = 300'000;  // until the answer's head
   int idle_timeout_ms = 300'000;        // the longest pause inside a body

@@ -1,8 +1,8 @@
 #include "gateway/usage_parser.h"
 
-#include <algorithm>
-
 #include <simdjson.h>
+
+#include <algorithm>
 
 namespace burnrate::gateway {
 
@@ -31,7 +31,8 @@ bool Has(element e, std::string_view pointer) {
 
 void StringAt(element e, std::string_view pointer, std::string* out) {
   std::string_view s;
-  if (e.at_pointer(pointer).get_string().get(s) == simdjson::SUCCESS && !s.empty()) *out = std::string(s);
+  if (e.at_pointer(pointer).get_string().get(s) == simdjson::SUCCESS && !s.empty())
+    *out = std::string(s);
 }
 
 // Anthropic "usage": every field present replaces the one before (the
@@ -41,9 +42,11 @@ void AnthropicUsage(element u, Usage* out) {
   if (Has(u, "/input_tokens")) t.input = IntAt(u, "/input_tokens");
   if (Has(u, "/output_tokens")) t.output = IntAt(u, "/output_tokens");
   if (Has(u, "/cache_read_input_tokens")) t.cache_read = IntAt(u, "/cache_read_input_tokens");
-  if (Has(u, "/cache_creation_input_tokens")) t.cache_write = IntAt(u, "/cache_creation_input_tokens");
+  if (Has(u, "/cache_creation_input_tokens"))
+    t.cache_write = IntAt(u, "/cache_creation_input_tokens");
   if (Has(u, "/cache_creation/ephemeral_1h_input_tokens")) {
-    t.cache_write_1h = std::min(t.cache_write, IntAt(u, "/cache_creation/ephemeral_1h_input_tokens"));
+    t.cache_write_1h =
+        std::min(t.cache_write, IntAt(u, "/cache_creation/ephemeral_1h_input_tokens"));
   }
   out->reported = true;
 }
@@ -51,13 +54,14 @@ void AnthropicUsage(element u, Usage* out) {
 // OpenAI chat "usage" (prompt/completion) or Responses "usage" (input/output).
 void OpenAiUsage(element u, bool responses, Usage* out) {
   int64_t in = IntAt(u, responses ? "/input_tokens" : "/prompt_tokens");
-  int64_t cached = IntAt(u, responses ? "/input_tokens_details/cached_tokens" : "/prompt_tokens_details/cached_tokens");
+  int64_t cached = IntAt(u, responses ? "/input_tokens_details/cached_tokens"
+                                      : "/prompt_tokens_details/cached_tokens");
   cached = std::min(cached, in);
   out->tokens.input = in - cached;
   out->tokens.cache_read = cached;
   out->tokens.output = IntAt(u, responses ? "/output_tokens" : "/completion_tokens");
-  out->reasoning_tokens =
-      IntAt(u, responses ? "/output_tokens_details/reasoning_tokens" : "/completion_tokens_details/reasoning_tokens");
+  out->reasoning_tokens = IntAt(u, responses ? "/output_tokens_details/reasoning_tokens"
+                                             : "/completion_tokens_details/reasoning_tokens");
   out->reported = true;
 }
 
@@ -95,8 +99,14 @@ void SseSplitter::Feed(std::string_view bytes, const OnEvent& on_event) {
     size_t end = std::string::npos, term = 0;
     for (size_t i = from; i + 1 < buf_.size(); ++i) {
       if (buf_[i] != '\n') continue;
-      if (buf_[i + 1] == '\n') { end = i, term = 2; break; }
-      if (buf_[i + 1] == '\r' && i + 2 < buf_.size() && buf_[i + 2] == '\n') { end = i, term = 3; break; }
+      if (buf_[i + 1] == '\n') {
+        end = i, term = 2;
+        break;
+      }
+      if (buf_[i + 1] == '\r' && i + 2 < buf_.size() && buf_[i + 2] == '\n') {
+        end = i, term = 3;
+        break;
+      }
     }
     if (end == std::string::npos) {
       if (buf_.size() - start > kMaxEventBytes) {
@@ -159,16 +169,19 @@ bool StreamUsage::OnEvent(std::string_view name, std::string_view data) {
     return true;
   }
   std::string_view type;
-  if (doc["type"].get_string().get(type)) {}  // absent or not a string: stays empty
+  if (doc["type"].get_string().get(type)) {
+  }  // absent or not a string: stays empty
   element u;
   switch (api_) {
     case Api::kAnthropicMessages:
       if (type == "message_start") {
         StringAt(doc, "/message/id", &usage_.id);
         StringAt(doc, "/message/model", &usage_.model);
-        if (doc.at_pointer("/message/usage").get(u) == simdjson::SUCCESS && u.is_object()) AnthropicUsage(u, &usage_);
+        if (doc.at_pointer("/message/usage").get(u) == simdjson::SUCCESS && u.is_object())
+          AnthropicUsage(u, &usage_);
       } else if (type == "message_delta") {
-        if (doc.at_pointer("/usage").get(u) == simdjson::SUCCESS && u.is_object()) AnthropicUsage(u, &usage_);
+        if (doc.at_pointer("/usage").get(u) == simdjson::SUCCESS && u.is_object())
+          AnthropicUsage(u, &usage_);
       }
       return true;
     case Api::kOpenAiChat: {
@@ -177,7 +190,8 @@ bool StreamUsage::OnEvent(std::string_view name, std::string_view data) {
       if (doc.at_pointer("/usage").get(u) != simdjson::SUCCESS || !u.is_object()) return true;
       OpenAiUsage(u, false, &usage_);
       simdjson::dom::array choices;
-      bool no_choices = doc.at_pointer("/choices").get(choices) != simdjson::SUCCESS || choices.size() == 0;
+      bool no_choices =
+          doc.at_pointer("/choices").get(choices) != simdjson::SUCCESS || choices.size() == 0;
       return !(strip_ && no_choices);
     }
     case Api::kOpenAiResponses:

@@ -46,7 +46,8 @@ Status ParseUsageBody(Api api, std::string_view body, Usage* out);
 class SseSplitter {
  public:
   static constexpr size_t kMaxEventBytes = 16u << 20;
-  using OnEvent = std::function<void(std::string_view raw, std::string_view name, std::string_view data)>;
+  using OnEvent =
+      std::function<void(std::string_view raw, std::string_view name, std::string_view data)>;
   void Feed(std::string_view bytes, const OnEvent& on_event);
   std::string_view Pending() const { return buf_; }
 
@@ -60,7 +61,8 @@ class StreamUsage {
  public:
   // strip_usage_chunk: OpenAI chat only; the final usage-only chunk was
   // asked for by the gateway, not the client, and must not reach it.
-  explicit StreamUsage(Api api, bool strip_usage_chunk = false) : api_(api), strip_(strip_usage_chunk) {}
+  explicit StreamUsage(Api api, bool strip_usage_chunk = false)
+      : api_(api), strip_(strip_usage_chunk) {}
   // Reads one event; returns false when it is to be dropped from what the
   // client sees. Malformed events are passed on and counted.
   bool OnEvent(std::string_view name, std::string_view data);

@@ -12,22 +12,29 @@ std::string FeedAll(StreamUsage& u, std::string_view stream, size_t step) {
   SseSplitter s;
   std::string out;
   for (size_t i = 0; i < stream.size(); i += step) {
-    s.Feed(stream.substr(i, step), [&](std::string_view raw, std::string_view name, std::string_view data) {
-      if (u.OnEvent(name, data)) out.append(raw);
-    });
+    s.Feed(stream.substr(i, step),
+           [&](std::string_view raw, std::string_view name, std::string_view data) {
+             if (u.OnEvent(name, data)) out.append(raw);
+           });
   }
   return out;
 }
 
 constexpr std::string_view kAnthropicStream =
     "event: message_start\n"
-    "data: {\"type\":\"message_start\",\"message\":{\"id\":\"msg_1\",\"model\":\"claude-sonnet-4-5\",\"usage\":"
+    "data: "
+    "{\"type\":\"message_start\",\"message\":{\"id\":\"msg_1\",\"model\":\"claude-sonnet-4-5\","
+    "\"usage\":"
     "{\"input_tokens\":10,\"cache_read_input_tokens\":700,\"cache_creation_input_tokens\":60,"
-    "\"cache_creation\":{\"ephemeral_5m_input_tokens\":20,\"ephemeral_1h_input_tokens\":40},\"output_tokens\":1}}}\n\n"
+    "\"cache_creation\":{\"ephemeral_5m_input_tokens\":20,\"ephemeral_1h_input_tokens\":40},"
+    "\"output_tokens\":1}}}\n\n"
     "event: content_block_delta\r\n"
-    "data: {\"type\":\"content_block_delta\",\"delta\":{\"type\":\"text_delta\",\"text\":\"hi\"}}\r\n\r\n"
+    "data: "
+    "{\"type\":\"content_block_delta\",\"delta\":{\"type\":\"text_delta\",\"text\":\"hi\"}}\r\n\r\n"
     "event: message_delta\n"
-    "data: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\"},\"usage\":{\"output_tokens\":57}}\n\n"
+    "data: "
+    "{\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\"},\"usage\":{\"output_"
+    "tokens\":57}}\n\n"
     "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n";
 
 TEST(StreamUsage, AnthropicAnyChunking) {
@@ -55,15 +62,19 @@ TEST(StreamUsage, AnthropicCutAfterStartCountsWhatWasReported) {
 
 TEST(StreamUsage, MalformedEventIsPassedOnAndCounted) {
   StreamUsage u(Api::kAnthropicMessages);
-  std::string s = "event: message_start\ndata: {\"type\":\"message_start\" nope\n\n" + std::string(kAnthropicStream);
+  std::string s = "event: message_start\ndata: {\"type\":\"message_start\" nope\n\n" +
+                  std::string(kAnthropicStream);
   EXPECT_EQ(FeedAll(u, s, 3), s);
   EXPECT_EQ(u.malformed_events(), 1);
   EXPECT_EQ(u.usage().tokens.output, 57);
 }
 
 constexpr std::string_view kChatStream =
-    "data: {\"id\":\"chatcmpl-1\",\"model\":\"gpt-4o\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"hi\"}}],\"usage\":null}\n\n"
-    "data: {\"id\":\"chatcmpl-1\",\"model\":\"gpt-4o\",\"choices\":[],\"usage\":{\"prompt_tokens\":100,"
+    "data: "
+    "{\"id\":\"chatcmpl-1\",\"model\":\"gpt-4o\",\"choices\":[{\"index\":0,\"delta\":{\"content\":"
+    "\"hi\"}}],\"usage\":null}\n\n"
+    "data: "
+    "{\"id\":\"chatcmpl-1\",\"model\":\"gpt-4o\",\"choices\":[],\"usage\":{\"prompt_tokens\":100,"
     "\"completion_tokens\":20,\"prompt_tokens_details\":{\"cached_tokens\":30},"
     "\"completion_tokens_details\":{\"reasoning_tokens\":5}}}\n\n"
     "data: [DONE]\n\n";
@@ -84,9 +95,12 @@ TEST(StreamUsage, OpenAiChatUsageChunkStrippedOnlyWhenAsked) {
 
 TEST(StreamUsage, ResponsesCompleted) {
   std::string s =
-      "event: response.created\ndata: {\"type\":\"response.created\",\"response\":{\"id\":\"resp_9\",\"model\":\"gpt-5\"}}\n\n"
-      "event: response.completed\ndata: {\"type\":\"response.completed\",\"response\":{\"id\":\"resp_9\",\"model\":"
-      "\"gpt-5\",\"usage\":{\"input_tokens\":50,\"input_tokens_details\":{\"cached_tokens\":20},\"output_tokens\":9,"
+      "event: response.created\ndata: "
+      "{\"type\":\"response.created\",\"response\":{\"id\":\"resp_9\",\"model\":\"gpt-5\"}}\n\n"
+      "event: response.completed\ndata: "
+      "{\"type\":\"response.completed\",\"response\":{\"id\":\"resp_9\",\"model\":"
+      "\"gpt-5\",\"usage\":{\"input_tokens\":50,\"input_tokens_details\":{\"cached_tokens\":20},"
+      "\"output_tokens\":9,"
       "\"output_tokens_details\":{\"reasoning_tokens\":4}}}}\n\n";
   StreamUsage u(Api::kOpenAiResponses);
   FeedAll(u, s, 13);
@@ -99,8 +113,9 @@ TEST(StreamUsage, ResponsesCompleted) {
 
 TEST(ParseUsageBody, AnthropicAndErrors) {
   Usage u;
-  ASSERT_TRUE(ParseUsageBody(Api::kAnthropicMessages,
-                             R"({"id":"msg_2","model":"m","usage":{"input_tokens":3,"output_tokens":-4}})", &u)
+  ASSERT_TRUE(ParseUsageBody(
+                  Api::kAnthropicMessages,
+                  R"({"id":"msg_2","model":"m","usage":{"input_tokens":3,"output_tokens":-4}})", &u)
                   .ok());
   EXPECT_EQ(u.tokens.input, 3);
   EXPECT_EQ(u.tokens.output, 0);  // negative counts are clamped
@@ -125,15 +140,19 @@ TEST(ClientRequest, NewestUserTurnAndIncludeUsage) {
   EXPECT_TRUE(r.forward_body.empty());
 
   ClientRequest c;
-  ASSERT_TRUE(ParseClientRequest(Api::kOpenAiChat,
-                                 R"({"model":"gpt-4o","stream":true,"stream_options":{"x":1},"messages":[]})", &c, &field)
+  ASSERT_TRUE(ParseClientRequest(
+                  Api::kOpenAiChat,
+                  R"({"model":"gpt-4o","stream":true,"stream_options":{"x":1},"messages":[]})", &c,
+                  &field)
                   .ok());
   EXPECT_FALSE(c.asked_usage);
-  EXPECT_EQ(c.forward_body,
-            R"({"model":"gpt-4o","stream":true,"messages":[],"stream_options":{"x":1,"include_usage":true}})");
+  EXPECT_EQ(
+      c.forward_body,
+      R"({"model":"gpt-4o","stream":true,"messages":[],"stream_options":{"x":1,"include_usage":true}})");
 
   ClientRequest bad;
-  EXPECT_FALSE(ParseClientRequest(Api::kOpenAiChat, R"({"model":"m","max_tokens":"9"})", &bad, &field).ok());
+  EXPECT_FALSE(
+      ParseClientRequest(Api::kOpenAiChat, R"({"model":"m","max_tokens":"9"})", &bad, &field).ok());
   EXPECT_EQ(field, "max_tokens");
   ClientRequest no_model;
   EXPECT_FALSE(ParseClientRequest(Api::kOpenAiChat, R"({"messages":[]})", &no_model, &field).ok());

@@ -34,7 +34,8 @@ Status Alerter::AttachDb(GovernDb* db) {
   db_.store(db);
   if (!db) return Status::OK();
   PruneLog(clock_.NowMs());
-  BR_ASSIGN_OR_RETURN(std::vector<DeliveryRecord> pending, db->QueryDeliveries({.state = "pending", .limit = 100000}));
+  BR_ASSIGN_OR_RETURN(std::vector<DeliveryRecord> pending,
+                      db->QueryDeliveries({.state = "pending", .limit = 100000}));
   std::lock_guard<std::mutex> l(mu_);
   auto now = std::chrono::steady_clock::now();
   for (DeliveryRecord& d : pending) jobs_.push_back(Job{std::move(d), now});
@@ -56,7 +57,8 @@ void Alerter::Enqueue(Alert a) {
     if (!h.events.empty() && std::find(h.events.begin(), h.events.end(), a.kind) == h.events.end())
       continue;
     DeliveryRecord d;
-    d.kind = a.kind, d.policy = a.policy, d.subject = a.subject, d.pct = a.pct, d.alert_ts = a.ts, d.text = a.text;
+    d.kind = a.kind, d.policy = a.policy, d.subject = a.subject, d.pct = a.pct, d.alert_ts = a.ts,
+    d.text = a.text;
     d.url = h.url, d.slack = h.slack;
     d.created = d.updated = clock_.NowMs();
     // A db error leaves id 0: the delivery is still attempted, not logged.
@@ -141,8 +143,8 @@ void Alerter::Attempt(Job& j) {
   Record(d);
   if (d.state != "pending") PruneLog(d.updated);
   if (d.state == "pending") {
-    int64_t backoff = std::min<int64_t>(int64_t{opts_.base_backoff_ms} << std::min(d.attempts - 1, 20),
-                                        opts_.max_backoff_ms);
+    int64_t backoff = std::min<int64_t>(
+        int64_t{opts_.base_backoff_ms} << std::min(d.attempts - 1, 20), opts_.max_backoff_ms);
     j.due = std::chrono::steady_clock::now() + std::chrono::milliseconds(backoff);
     std::lock_guard<std::mutex> l(mu_);
     jobs_.push_back(std::move(j));

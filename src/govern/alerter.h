@@ -55,7 +55,7 @@ struct Alert {
   std::string subject;  // "team:payments", "user:alice"
   int pct = 0;          // threshold alerts
   TimeMs ts = 0;
-  std::string text;     // one human line
+  std::string text;  // one human line
 };
 
 struct AlerterOptions {
@@ -69,7 +69,8 @@ class Alerter {
   static constexpr size_t kLogSize = 1000;
   // `transport` and `clock` must outlive the alerter. Starts the thread.
   Alerter(WebhookTransport& transport, const Clock& clock, AlerterOptions opts = {});
-  ~Alerter();  // stops; pending retries stay pending in the db (resumed by the next AttachDb) or are dropped
+  ~Alerter();  // stops; pending retries stay pending in the db (resumed by the next AttachDb) or
+               // are dropped
   Alerter(const Alerter&) = delete;
   Alerter& operator=(const Alerter&) = delete;
 
@@ -106,14 +107,14 @@ class Alerter {
   const AlerterOptions opts_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::vector<WebhookConfig> hooks_;  // guarded by mu_
-  std::vector<Job> jobs_;             // guarded by mu_
+  std::vector<WebhookConfig> hooks_;    // guarded by mu_
+  std::vector<Job> jobs_;               // guarded by mu_
   std::atomic<GovernDb*> db_{nullptr};  // set by AttachDb while the worker may run
   std::atomic<TimeMs> next_prune_ms_{0};
-  std::deque<DeliveryRecord> log_;    // guarded by mu_; without a db, by id
-  int64_t next_id_ = 1;               // guarded by mu_; without a db
-  int in_flight_ = 0;                 // guarded by mu_
-  bool stop_ = false;                 // guarded by mu_
+  std::deque<DeliveryRecord> log_;  // guarded by mu_; without a db, by id
+  int64_t next_id_ = 1;             // guarded by mu_; without a db
+  int in_flight_ = 0;               // guarded by mu_
+  bool stop_ = false;               // guarded by mu_
   std::thread thread_;
 };
 

@@ -83,7 +83,8 @@ class Receiver {
         size_t h = req.find("\r\n\r\n");
         if (status == 200 && h != std::string::npos) bodies_.push_back(req.substr(h + 4));
       }
-      std::string resp = "HTTP/1.1 " + std::to_string(status) + " X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+      std::string resp = "HTTP/1.1 " + std::to_string(status) +
+                         " X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
       (void)!write(c, resp.data(), resp.size());
       close(c);
     }
@@ -100,7 +101,12 @@ class Receiver {
 };
 
 TEST(Alerter, SlackAndJsonBodies) {
-  Alert a{"threshold", "p1", "team:core", 80, At("2026-03-10T12:00:00Z"), "team core reached 80% \"quoted\""};
+  Alert a{"threshold",
+          "p1",
+          "team:core",
+          80,
+          At("2026-03-10T12:00:00Z"),
+          "team core reached 80% \"quoted\""};
   EXPECT_EQ(Alerter::SlackBody(a), R"({"text":"team core reached 80% \"quoted\""})");
   std::string j = Alerter::JsonBody(a);
   EXPECT_NE(j.find(R"("kind":"threshold")"), std::string::npos);
@@ -181,14 +187,14 @@ url = "http://127.0.0.1:1/unused"
 )",
             At("2026-03-10T12:00:00Z"), &al);
   al.SetWebhooks({{rx.url(), false, {}}});  // the config's URL is replaced by the receiver
-  EXPECT_TRUE(f.Use("a", 400, "core"));  // 40%
-  EXPECT_TRUE(f.Use("a", 200, "core"));  // 60%: 50 fires
-  EXPECT_TRUE(f.Use("a", 100, "core"));  // 70%
+  EXPECT_TRUE(f.Use("a", 400, "core"));     // 40%
+  EXPECT_TRUE(f.Use("a", 200, "core"));     // 60%: 50 fires
+  EXPECT_TRUE(f.Use("a", 100, "core"));     // 70%
   model::Event e;
   e.user = "b", e.team = "core", e.tokens.input = 300, e.cost_nanos = 0;
-  f.gov.OnUsage(e);                       // 100%: 80 and 100 fire
-  EXPECT_FALSE(f.Use("a", 1, "core"));   // first deny fires
-  EXPECT_FALSE(f.Use("a", 1, "core"));   // second deny: no new alert
+  f.gov.OnUsage(e);                     // 100%: 80 and 100 fire
+  EXPECT_FALSE(f.Use("a", 1, "core"));  // first deny fires
+  EXPECT_FALSE(f.Use("a", 1, "core"));  // second deny: no new alert
   ASSERT_TRUE(al.WaitIdle(5000));
   auto bodies = rx.bodies();
   int thresholds = 0, denies = 0;
@@ -250,7 +256,8 @@ TEST(Alerter, DeliveryLogSurvivesRestartAndPendingDeliveriesResume) {
   FakeClock clock(At("2026-03-10T12:00:00Z"));
   {
     auto db = file.Open();
-    Alerter al(*transport, clock, {.max_attempts = 5, .base_backoff_ms = 600000});  // retry after 10 min
+    Alerter al(*transport, clock,
+               {.max_attempts = 5, .base_backoff_ms = 600000});  // retry after 10 min
     ASSERT_TRUE(al.AttachDb(db.get()).ok());
     al.SetWebhooks({{rx.url(), false, {}}});
     al.Enqueue({"threshold", "team-cap", "team:core", 80, 0, "core at 80%"});
@@ -291,7 +298,8 @@ alert_at = [50, 80, 100]
 
 int CountPct(const std::vector<std::string>& bodies, int pct) {
   int n = 0;
-  for (const auto& b : bodies) n += b.find("\"pct\":" + std::to_string(pct) + ",") != std::string::npos;
+  for (const auto& b : bodies)
+    n += b.find("\"pct\":" + std::to_string(pct) + ",") != std::string::npos;
   return n;
 }
 
@@ -303,7 +311,8 @@ TEST(Alerter, FinishedDeliveriesArePrunedPendingOnesKept) {
   ASSERT_TRUE(db);
   auto add = [&](const char* state, TimeMs updated) {
     DeliveryRecord d;
-    d.kind = "budget", d.url = "http://127.0.0.1:9/hook", d.state = state, d.created = d.updated = updated;
+    d.kind = "budget", d.url = "http://127.0.0.1:9/hook", d.state = state,
+    d.created = d.updated = updated;
     EXPECT_TRUE(db->InsertDelivery(d).ok());
     return d.id;
   };
@@ -416,7 +425,8 @@ TEST(GovernorAlerts, DeliveriesRouteFilters) {
   ASSERT_EQ(all.status, 200);
   EXPECT_EQ(std::count(all.body.begin(), all.body.end(), '{'), 4) << all.body;  // 3 deliveries
   auto failed = call("state=failed");
-  EXPECT_NE(failed.body.find(R"("url":"http://127.0.0.1:1/down")"), std::string::npos) << failed.body;
+  EXPECT_NE(failed.body.find(R"("url":"http://127.0.0.1:1/down")"), std::string::npos)
+      << failed.body;
   EXPECT_NE(failed.body.find(R"("attempts":1)"), std::string::npos) << failed.body;
   EXPECT_EQ(failed.body.find(R"("state":"delivered")"), std::string::npos) << failed.body;
   auto core = call("subject=team:core");

@@ -24,7 +24,8 @@ void AuditLog::Append(AuditEntry e) {
   if (!db_) {
     e.id = next_memory_id_++;
     memory_.push_back(std::move(e));
-    if (memory_.size() > kMaxQueued) memory_.erase(memory_.begin(), memory_.begin() + kMaxQueued / 10);
+    if (memory_.size() > kMaxQueued)
+      memory_.erase(memory_.begin(), memory_.begin() + kMaxQueued / 10);
     return;
   }
   if (queue_.size() >= kMaxQueued) {
@@ -77,7 +78,8 @@ Result<std::vector<AuditEntry>> AuditLog::Query(const AuditFilter& f) {
   }
   std::lock_guard<std::mutex> l(mu_);
   std::vector<AuditEntry> out;
-  for (auto it = memory_.rbegin(); it != memory_.rend() && static_cast<int>(out.size()) < f.limit; ++it) {
+  for (auto it = memory_.rbegin(); it != memory_.rend() && static_cast<int>(out.size()) < f.limit;
+       ++it) {
     const AuditEntry& e = *it;
     if ((!f.actor.empty() && e.actor != f.actor) || (!f.action.empty() && e.action != f.action) ||
         (!f.subject.empty() && e.subject != f.subject) || (f.from > 0 && e.ts < f.from) ||

@@ -63,7 +63,7 @@ class AuditLog {
   Status last_error_;                // guarded by mu_
   bool stop_ = false;                // guarded by mu_
   std::atomic<uint64_t> dropped_{0}, appended_{0};
-  int64_t next_memory_id_ = 1;       // guarded by mu_
+  int64_t next_memory_id_ = 1;  // guarded by mu_
   std::thread writer_;
 };
 

@@ -66,7 +66,8 @@ TEST(AuditLog, TableIsAppendOnly) {
   }
   sqlite3* raw;
   ASSERT_EQ(sqlite3_open(path.c_str(), &raw), SQLITE_OK);
-  EXPECT_NE(sqlite3_exec(raw, "UPDATE govern_audit SET actor = 'b'", nullptr, nullptr, nullptr), SQLITE_OK);
+  EXPECT_NE(sqlite3_exec(raw, "UPDATE govern_audit SET actor = 'b'", nullptr, nullptr, nullptr),
+            SQLITE_OK);
   EXPECT_NE(sqlite3_exec(raw, "DELETE FROM govern_audit", nullptr, nullptr, nullptr), SQLITE_OK);
   sqlite3_close(raw);
 }
@@ -80,7 +81,8 @@ TEST(AuditLog, ConcurrentAppendsAllLand) {
   std::vector<std::thread> ts;
   for (int t = 0; t < 8; ++t)
     ts.emplace_back([&, t] {
-      for (int i = 0; i < 500; ++i) log.Append({0, 0, "t" + std::to_string(t), "deny", "user:x", "", ""});
+      for (int i = 0; i < 500; ++i)
+        log.Append({0, 0, "t" + std::to_string(t), "deny", "user:x", "", ""});
     });
   for (auto& th : ts) th.join();
   auto all = log.Query({.limit = 10000});

@@ -50,16 +50,20 @@ Status Usd(simdjson::dom::object& o, const char* k, int64_t& out, std::string* f
     if (e.get_int64().get(i) != simdjson::SUCCESS) return Bad(field, k, "must be a number");
     d = double(i);
   }
-  if (!std::isfinite(d) || d < 0 || d > 1e9) return Bad(field, k, "must be a number between 0 and 1e9");
+  if (!std::isfinite(d) || d < 0 || d > 1e9)
+    return Bad(field, k, "must be a number between 0 and 1e9");
   out = std::llround(d * 1e9);
   return Status::OK();
 }
 
-Status Object(simdjson::dom::parser& p, std::string_view body, simdjson::dom::object& o, std::string* field) {
+Status Object(simdjson::dom::parser& p, std::string_view body, simdjson::dom::object& o,
+              std::string* field) {
   if (!IsValidUtf8(body)) return Bad(field, "body", "not valid UTF-8");
   simdjson::dom::element root;
-  if (p.parse(body.data(), body.size()).get(root) != simdjson::SUCCESS) return Bad(field, "body", "not valid JSON");
-  if (root.get_object().get(o) != simdjson::SUCCESS) return Bad(field, "body", "must be a JSON object");
+  if (p.parse(body.data(), body.size()).get(root) != simdjson::SUCCESS)
+    return Bad(field, "body", "not valid JSON");
+  if (root.get_object().get(o) != simdjson::SUCCESS)
+    return Bad(field, "body", "must be a JSON object");
   return Status::OK();
 }
 
@@ -93,7 +97,8 @@ Status ParseSettleJson(std::string_view body, SettleRequest& r, std::string* fie
   simdjson::dom::element e;
   if (o["tokens"].get(e) == simdjson::SUCCESS && !e.is_null()) {
     simdjson::dom::object t;
-    if (e.get_object().get(t) != simdjson::SUCCESS) return Bad(field, "tokens", "must be an object");
+    if (e.get_object().get(t) != simdjson::SUCCESS)
+      return Bad(field, "tokens", "must be an object");
     std::string sub;
     Status s = Int(t, "input", r.tokens.input, &sub);
     if (s.ok()) s = Int(t, "output", r.tokens.output, &sub);
@@ -107,8 +112,8 @@ Status ParseSettleJson(std::string_view body, SettleRequest& r, std::string* fie
   return Status::OK();
 }
 
-Status ParseThrottleJson(std::string_view body, std::string& user, int64_t& level, std::string& reason,
-                         std::string* field) {
+Status ParseThrottleJson(std::string_view body, std::string& user, int64_t& level,
+                         std::string& reason, std::string* field) {
   simdjson::dom::parser p;
   simdjson::dom::object o;
   BR_RETURN_IF_ERROR(Object(p, body, o, field));
@@ -128,9 +133,12 @@ std::string CheckResultJson(const CheckResult& r) {
   w.Key("retry_after_ms").Int(r.retry_after_ms);
   w.Key("policy").String(r.policy);
   w.Key("remaining");
-  if (r.remaining < 0) w.Null();
-  else if (r.unit == Unit::kTokens) w.Int(r.remaining);
-  else w.NanoUsd(r.remaining);
+  if (r.remaining < 0)
+    w.Null();
+  else if (r.unit == Unit::kTokens)
+    w.Int(r.remaining);
+  else
+    w.NanoUsd(r.remaining);
   w.Key("unit").String(UnitName(r.unit));
   if (!r.reason.empty()) w.Key("reason").String(r.reason);
   w.Key("reservation_id").String(r.reservation_id);

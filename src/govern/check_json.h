@@ -20,7 +20,7 @@ Status ParseCheckJson(std::string_view body, CheckRequest& out, std::string* fie
 Status ParseSettleJson(std::string_view body, SettleRequest& out, std::string* field);
 std::string CheckResultJson(const CheckResult& r);
 // POST /v1/throttle: {"user": "alice", "level": 0..3, "reason"?: "..."}.
-Status ParseThrottleJson(std::string_view body, std::string& user, int64_t& level, std::string& reason,
-                         std::string* field);
+Status ParseThrottleJson(std::string_view body, std::string& user, int64_t& level,
+                         std::string& reason, std::string* field);
 
 }  // namespace burnrate::govern

@@ -11,11 +11,11 @@
 // number of projects in one organisation, so tens at most.
 #include "govern/fair_share.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <numeric>
-
-#include <fmt/format.h>
 
 namespace burnrate::govern {
 

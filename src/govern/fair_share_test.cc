@@ -51,8 +51,9 @@ TEST(FairShare, NobodyGetsMoreThanAskedSpareIsHeadroom) {
 
 // The worked example of docs/governance.md.
 TEST(FairShare, WorkedExample) {
-  auto r = WeightedMaxMin(10000, {{"payments", 3, 4000}, {"search", 2, 5000}, {"infra", 1, 500},
-                                  {"research", 1, 3000}});
+  auto r = WeightedMaxMin(
+      10000,
+      {{"payments", 3, 4000}, {"search", 2, 5000}, {"infra", 1, 500}, {"research", 1, 3000}});
   EXPECT_EQ(r[0].allowance, 4000);
   EXPECT_EQ(r[1].allowance, 3667);
   EXPECT_EQ(r[2].allowance, 500);

@@ -63,9 +63,11 @@ Status DbError(sqlite3* db, const char* what) { return SqliteError(db, "govern d
 
 Result<std::unique_ptr<GovernDb>> GovernDb::Open(const std::string& path) {
   sqlite3* db = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+  if (sqlite3_open_v2(path.c_str(), &db,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
                       nullptr) != SQLITE_OK) {
-    Status s = Status::IOError("govern db: cannot open " + path + ": " + (db ? sqlite3_errmsg(db) : "?"));
+    Status s =
+        Status::IOError("govern db: cannot open " + path + ": " + (db ? sqlite3_errmsg(db) : "?"));
     sqlite3_close(db);
     return s;
   }
@@ -91,8 +93,9 @@ Status GovernDb::Exec(const char* sql) {
 Status GovernDb::AppendAudit(std::vector<AuditEntry>& entries) {
   std::lock_guard<std::mutex> l(mu_);
   BR_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
-  SqliteStmt st(db_,
-          "INSERT INTO govern_audit(ts, actor, action, subject, reason, detail) VALUES(?,?,?,?,?,?)");
+  SqliteStmt st(
+      db_,
+      "INSERT INTO govern_audit(ts, actor, action, subject, reason, detail) VALUES(?,?,?,?,?,?)");
   if (!st.ok()) {
     Status error = DbError(db_, "prepare insert");
     (void)Exec("ROLLBACK");  // the error to report is the insert's, not the rollback's
@@ -113,7 +116,8 @@ Status GovernDb::AppendAudit(std::vector<AuditEntry>& entries) {
 }
 
 Result<std::vector<AuditEntry>> GovernDb::QueryAudit(const AuditFilter& f) {
-  std::string sql = "SELECT id, ts, actor, action, subject, reason, detail FROM govern_audit WHERE 1=1";
+  std::string sql =
+      "SELECT id, ts, actor, action, subject, reason, detail FROM govern_audit WHERE 1=1";
   if (!f.actor.empty()) sql += " AND actor = ?1";
   if (!f.action.empty()) sql += " AND action = ?2";
   if (!f.subject.empty()) sql += " AND subject = ?3";
@@ -147,7 +151,9 @@ Result<std::vector<AuditEntry>> GovernDb::QueryAudit(const AuditFilter& f) {
 
 Status GovernDb::SavePolicyVersion(const PolicyVersion& v) {
   std::lock_guard<std::mutex> l(mu_);
-  SqliteStmt st(db_, "INSERT INTO govern_policies(id, version, ts, actor, deleted, body) VALUES(?,?,?,?,?,?)");
+  SqliteStmt st(
+      db_,
+      "INSERT INTO govern_policies(id, version, ts, actor, deleted, body) VALUES(?,?,?,?,?,?)");
   if (!st.ok()) return DbError(db_, "prepare policy insert");
   st.Text(1, v.id), st.Int(2, v.version), st.Int(3, v.ts), st.Text(4, v.actor);
   st.Int(5, v.deleted ? 1 : 0), st.Text(6, v.body);
@@ -178,11 +184,12 @@ static Result<std::vector<PolicyVersion>> ReadVersions(sqlite3* db, const std::s
 
 Result<std::vector<PolicyVersion>> GovernDb::LatestPolicies() {
   std::lock_guard<std::mutex> l(mu_);
-  return ReadVersions(db_,
-                      "SELECT p.id, p.version, p.ts, p.actor, p.deleted, p.body FROM govern_policies p "
-                      "JOIN (SELECT id, MAX(version) v FROM govern_policies GROUP BY id) m "
-                      "ON p.id = m.id AND p.version = m.v ORDER BY p.id",
-                      nullptr);
+  return ReadVersions(
+      db_,
+      "SELECT p.id, p.version, p.ts, p.actor, p.deleted, p.body FROM govern_policies p "
+      "JOIN (SELECT id, MAX(version) v FROM govern_policies GROUP BY id) m "
+      "ON p.id = m.id AND p.version = m.v ORDER BY p.id",
+      nullptr);
 }
 
 Result<std::vector<PolicyVersion>> GovernDb::PolicyHistory(const std::string& id) {
@@ -196,11 +203,14 @@ Result<std::vector<PolicyVersion>> GovernDb::PolicyHistory(const std::string& id
 Status GovernDb::InsertDelivery(DeliveryRecord& d) {
   std::lock_guard<std::mutex> l(mu_);
   SqliteStmt st(db_,
-          "INSERT INTO govern_deliveries(kind, policy, subject, pct, alert_ts, text, url, slack, attempts, status, "
-          "last_error, state, created, updated) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+                "INSERT INTO govern_deliveries(kind, policy, subject, pct, alert_ts, text, url, "
+                "slack, attempts, status, "
+                "last_error, state, created, updated) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
   if (!st.ok()) return DbError(db_, "prepare delivery insert");
-  st.Text(1, d.kind), st.Text(2, d.policy), st.Text(3, d.subject), st.Int(4, d.pct), st.Int(5, d.alert_ts);
-  st.Text(6, d.text), st.Text(7, d.url), st.Int(8, d.slack ? 1 : 0), st.Int(9, d.attempts), st.Int(10, d.status);
+  st.Text(1, d.kind), st.Text(2, d.policy), st.Text(3, d.subject), st.Int(4, d.pct),
+      st.Int(5, d.alert_ts);
+  st.Text(6, d.text), st.Text(7, d.url), st.Int(8, d.slack ? 1 : 0), st.Int(9, d.attempts),
+      st.Int(10, d.status);
   st.Text(11, d.last_error), st.Text(12, d.state), st.Int(13, d.created), st.Int(14, d.updated);
   if (sqlite3_step(st.get()) != SQLITE_DONE) return DbError(db_, "insert delivery");
   d.id = sqlite3_last_insert_rowid(db_);
@@ -209,9 +219,12 @@ Status GovernDb::InsertDelivery(DeliveryRecord& d) {
 
 Status GovernDb::UpdateDelivery(const DeliveryRecord& d) {
   std::lock_guard<std::mutex> l(mu_);
-  SqliteStmt st(db_, "UPDATE govern_deliveries SET attempts=?, status=?, last_error=?, state=?, updated=? WHERE id=?");
+  SqliteStmt st(db_,
+                "UPDATE govern_deliveries SET attempts=?, status=?, last_error=?, state=?, "
+                "updated=? WHERE id=?");
   if (!st.ok()) return DbError(db_, "prepare delivery update");
-  st.Int(1, d.attempts), st.Int(2, d.status), st.Text(3, d.last_error), st.Text(4, d.state), st.Int(5, d.updated);
+  st.Int(1, d.attempts), st.Int(2, d.status), st.Text(3, d.last_error), st.Text(4, d.state),
+      st.Int(5, d.updated);
   st.Int(6, d.id);
   if (sqlite3_step(st.get()) != SQLITE_DONE) return DbError(db_, "update delivery");
   return Status::OK();
@@ -219,7 +232,8 @@ Status GovernDb::UpdateDelivery(const DeliveryRecord& d) {
 
 Result<std::vector<DeliveryRecord>> GovernDb::QueryDeliveries(const DeliveryFilter& f) {
   std::string sql =
-      "SELECT id, kind, policy, subject, pct, alert_ts, text, url, slack, attempts, status, last_error, state, "
+      "SELECT id, kind, policy, subject, pct, alert_ts, text, url, slack, attempts, status, "
+      "last_error, state, "
       "created, updated FROM govern_deliveries WHERE 1=1";
   if (!f.state.empty()) sql += " AND state = ?1";
   if (!f.kind.empty()) sql += " AND kind = ?2";
@@ -273,7 +287,8 @@ Result<std::vector<std::pair<std::string, TimeMs>>> GovernDb::FiredAlerts() {
   if (!st.ok()) return DbError(db_, "prepare fired alerts");
   std::vector<std::pair<std::string, TimeMs>> out;
   int rc;
-  while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) out.emplace_back(st.Col(0), sqlite3_column_int64(st.get(), 1));
+  while ((rc = sqlite3_step(st.get())) == SQLITE_ROW)
+    out.emplace_back(st.Col(0), sqlite3_column_int64(st.get(), 1));
   if (rc != SQLITE_DONE) return DbError(db_, "query fired alerts");
   return out;
 }

@@ -29,7 +29,7 @@ struct sqlite3;
 namespace burnrate::govern {
 
 struct AuditEntry {
-  int64_t id = 0;       // assigned on write
+  int64_t id = 0;  // assigned on write
   TimeMs ts = 0;
   std::string actor;    // principal who acted ("system" for automatic)
   std::string action;   // "deny", "throttle", "policy.create", "key.revoke", "flag", ...
@@ -40,9 +40,9 @@ struct AuditEntry {
 
 struct AuditFilter {
   std::string actor{}, action{}, subject{};  // exact match when non-empty
-  TimeMs from = 0;                     // inclusive
-  TimeMs to = 0;                       // exclusive; 0 = no bound
-  int64_t before_id = 0;               // paging: only ids below; 0 = none
+  TimeMs from = 0;                           // inclusive
+  TimeMs to = 0;                             // exclusive; 0 = no bound
+  int64_t before_id = 0;                     // paging: only ids below; 0 = none
   int limit = 100;
 };
 
@@ -57,7 +57,7 @@ struct PolicyVersion {
 
 // One alert delivered (or being delivered) to one webhook.
 struct DeliveryRecord {
-  int64_t id = 0;  // assigned on insert
+  int64_t id = 0;                           // assigned on insert
   std::string kind, policy, subject, text;  // the alert
   int pct = 0;
   TimeMs alert_ts = 0;
@@ -66,7 +66,7 @@ struct DeliveryRecord {
   int attempts = 0;
   int status = 0;  // last HTTP status; 0 = none yet or a transport error
   std::string last_error;
-  std::string state = "pending";  // pending | delivered | failed (no more attempts)
+  std::string state = "pending";    // pending | delivered | failed (no more attempts)
   TimeMs created = 0, updated = 0;  // enqueued; last attempt
 };
 

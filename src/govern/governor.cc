@@ -48,7 +48,9 @@ Status FieldErr(std::string* field, const char* name, std::string msg) {
   return Status::InvalidArgument(std::string(name) + ": " + msg);
 }
 
-std::string SubjectLabel(ScopeKind k, const std::string& v) { return std::string(ScopeName(k)) + ":" + v; }
+std::string SubjectLabel(ScopeKind k, const std::string& v) {
+  return std::string(ScopeName(k)) + ":" + v;
+}
 
 std::array<const std::string*, kScopeKinds> Subjects(const CheckRequest& r) {
   return {&r.user, &r.team, &r.org, &r.project, &r.key};  // in ScopeKind order
@@ -57,7 +59,8 @@ std::array<const std::string*, kScopeKinds> Subjects(const CheckRequest& r) {
 // Why a check is exempt from every limit, or null.
 const char* ExemptReason(const GovernorSettings& st, const CheckRequest& r) {
   if (!r.batch_job.empty() && st.batch_jobs.count(r.batch_job)) return "declared batch job";
-  if ((!r.user.empty() && st.exempt_users.count(r.user)) || (!r.key.empty() && st.exempt_keys.count(r.key)))
+  if ((!r.user.empty() && st.exempt_users.count(r.user)) ||
+      (!r.key.empty() && st.exempt_keys.count(r.key)))
     return "service account";
   return nullptr;
 }
@@ -66,14 +69,18 @@ const char* ExemptReason(const GovernorSettings& st, const CheckRequest& r) {
 
 const char* DecisionName(Decision d) {
   switch (d) {
-    case Decision::kAllow: return "allow";
-    case Decision::kThrottle: return "throttle";
-    case Decision::kDeny: return "deny";
+    case Decision::kAllow:
+      return "allow";
+    case Decision::kThrottle:
+      return "throttle";
+    case Decision::kDeny:
+      return "deny";
   }
   return "deny";
 }
 
-Governor::Governor(const Clock& clock, AuditLog& audit, Alerter* alerter, std::unique_ptr<LimitStore> store)
+Governor::Governor(const Clock& clock, AuditLog& audit, Alerter* alerter,
+                   std::unique_ptr<LimitStore> store)
     : clock_(clock),
       audit_(audit),
       alerter_(alerter),
@@ -97,47 +104,52 @@ int64_t Governor::CostOf(const std::string& model, const model::TokenCounts& t) 
   return prices_ ? prices_->Price(model, t).cost_nanos : 0;
 }
 
-std::vector<Charge> Governor::Charges(const PolicySet& s, const CheckRequest& r, TimeMs now, int64_t tokens,
-                                      int64_t cost) const {
+std::vector<Charge> Governor::Charges(const PolicySet& s, const CheckRequest& r, TimeMs now,
+                                      int64_t tokens, int64_t cost) const {
   std::vector<Charge> out;
-  s.ForEachMatch(PolicyKind::kBudget, Subjects(r), r.model, [&](const Policy& p, ScopeKind k, const std::string& v) {
-    Charge c;
-    c.policy = &p, c.unit = p.unit, c.limit = p.limit, c.subject = SubjectLabel(k, v);
-    WindowSpec w = WindowFor(p.period, p.window_ms, s.settings.tz, now);
-    c.period_id = w.rolling() ? FloorDiv(now, p.window_ms) : w.start;
-    c.period_end = w.end;
-    c.op.key = limit_key::Budget(p.id, v);
-    c.op.window = w;
-    c.op.limit = p.enforce == Enforcement::kHard ? p.limit : -1;
-    c.op.amount = p.unit == Unit::kTokens ? tokens : cost;
-    c.alert_pct = &p.alert_pct;
-    out.push_back(std::move(c));
-  });
+  s.ForEachMatch(PolicyKind::kBudget, Subjects(r), r.model,
+                 [&](const Policy& p, ScopeKind k, const std::string& v) {
+                   Charge c;
+                   c.policy = &p, c.unit = p.unit, c.limit = p.limit,
+                   c.subject = SubjectLabel(k, v);
+                   WindowSpec w = WindowFor(p.period, p.window_ms, s.settings.tz, now);
+                   c.period_id = w.rolling() ? FloorDiv(now, p.window_ms) : w.start;
+                   c.period_end = w.end;
+                   c.op.key = limit_key::Budget(p.id, v);
+                   c.op.window = w;
+                   c.op.limit = p.enforce == Enforcement::kHard ? p.limit : -1;
+                   c.op.amount = p.unit == Unit::kTokens ? tokens : cost;
+                   c.alert_pct = &p.alert_pct;
+                   out.push_back(std::move(c));
+                 });
   quotas_.AddCharges(s.settings.quota, s.settings.tz, r.org, r.project, now, tokens, cost, out);
   return out;
 }
 
-void Governor::Admissions(const PolicySet& s, const CheckRequest& r, const std::string& caller, int level,
-                          Reservation& rv, Admission& a) const {
+void Governor::Admissions(const PolicySet& s, const CheckRequest& r, const std::string& caller,
+                          int level, Reservation& rv, Admission& a) const {
   const GovernorSettings& st = s.settings;
   AdmitRequest& ar = a.request;
   for (const Charge& c : rv.charges) ar.budgets.push_back(c.op);
-  s.ForEachMatch(PolicyKind::kRateLimit, Subjects(r), r.model, [&](const Policy& p, ScopeKind, const std::string& v) {
-    if (p.requests_per_min > 0) {
-      ar.buckets.push_back({limit_key::Requests(p.id, v), double(p.requests_per_min), 1});
-      a.bucket_policy.push_back(p.id);
-    }
-    if (p.tokens_per_min > 0) {
-      ar.buckets.push_back({limit_key::Tokens(p.id, v), double(p.tokens_per_min), double(r.estimated_tokens)});
-      rv.token_buckets.push_back(ar.buckets.back());
-      a.bucket_policy.push_back(p.id);
-    }
-    if (p.max_concurrent > 0) {
-      ar.slots.push_back({limit_key::Concurrent(p.id, v), p.max_concurrent});
-      rv.slots.push_back(ar.slots.back().key);
-      a.slot_policy.push_back(p.id);
-    }
-  });
+  s.ForEachMatch(
+      PolicyKind::kRateLimit, Subjects(r), r.model,
+      [&](const Policy& p, ScopeKind, const std::string& v) {
+        if (p.requests_per_min > 0) {
+          ar.buckets.push_back({limit_key::Requests(p.id, v), double(p.requests_per_min), 1});
+          a.bucket_policy.push_back(p.id);
+        }
+        if (p.tokens_per_min > 0) {
+          ar.buckets.push_back(
+              {limit_key::Tokens(p.id, v), double(p.tokens_per_min), double(r.estimated_tokens)});
+          rv.token_buckets.push_back(ar.buckets.back());
+          a.bucket_policy.push_back(p.id);
+        }
+        if (p.max_concurrent > 0) {
+          ar.slots.push_back({limit_key::Concurrent(p.id, v), p.max_concurrent});
+          rv.slots.push_back(ar.slots.back().key);
+          a.slot_policy.push_back(p.id);
+        }
+      });
   if (st.max_unsettled > 0) {
     ar.slots.push_back({limit_key::Unsettled(caller), st.max_unsettled});
     rv.slots.push_back(ar.slots.back().key);
@@ -150,8 +162,8 @@ void Governor::Admissions(const PolicySet& s, const CheckRequest& r, const std::
 }
 
 CheckResult Governor::Refusal(const PolicySet& s, const AdmitResult& a, const Admission& ad,
-                              const Reservation& rv, const std::string& caller, TimeMs now, TimeMs* period_id,
-                              std::string* limited) const {
+                              const Reservation& rv, const std::string& caller, TimeMs now,
+                              TimeMs* period_id, std::string* limited) const {
   CheckResult res;
   if (a.failure == AdmitResult::Failure::kBudget) {
     const Charge& c = rv.charges[a.index];
@@ -160,8 +172,8 @@ CheckResult Governor::Refusal(const PolicySet& s, const AdmitResult& a, const Ad
     res.unit = c.unit;
     res.remaining = std::max<int64_t>(0, c.limit - a.committed[a.index]);
     res.retry_after_ms = std::max<TimeMs>(0, c.period_end - now);
-    res.reason = fmt::format("budget {} for {} exhausted: {} used or reserved of {} {}", res.policy, c.subject,
-                             a.committed[a.index], c.limit, UnitName(c.unit));
+    res.reason = fmt::format("budget {} for {} exhausted: {} used or reserved of {} {}", res.policy,
+                             c.subject, a.committed[a.index], c.limit, UnitName(c.unit));
     *period_id = c.period_id;
     *limited = c.subject;
     return res;
@@ -170,11 +182,14 @@ CheckResult Governor::Refusal(const PolicySet& s, const AdmitResult& a, const Ad
   res.decision = Decision::kThrottle;
   res.policy = bucket ? ad.bucket_policy[a.index] : ad.slot_policy[a.index];
   res.retry_after_ms = a.retry_after_ms;
-  if (bucket) res.reason = "rate limit " + res.policy + " reached";
+  if (bucket)
+    res.reason = "rate limit " + res.policy + " reached";
   else if (res.policy == kUnsettledPolicy)
-    res.reason = fmt::format("{} holds {} unsettled reservations (the maximum): settle them or let them expire",
-                             caller, s.settings.max_unsettled);
-  else res.reason = "too many concurrent requests (" + res.policy + ")";
+    res.reason = fmt::format(
+        "{} holds {} unsettled reservations (the maximum): settle them or let them expire", caller,
+        s.settings.max_unsettled);
+  else
+    res.reason = "too many concurrent requests (" + res.policy + ")";
   *period_id = 0;
   *limited = caller;
   return res;
@@ -196,7 +211,8 @@ Result<CheckResult> Governor::Check(const CheckRequest& in, std::string* field) 
     allowed_.fetch_add(1, std::memory_order_relaxed);
     return res;
   }
-  const std::string caller = r.user.empty() ? SubjectLabel(ScopeKind::kKey, r.key) : SubjectLabel(ScopeKind::kUser, r.user);
+  const std::string caller = r.user.empty() ? SubjectLabel(ScopeKind::kKey, r.key)
+                                            : SubjectLabel(ScopeKind::kUser, r.user);
   const int level = r.user.empty() ? 0 : ThrottleLevel(r.user);
   if (level >= 3 || (level > 0 && st.throttle_rpm[level - 1] <= 0)) {
     res.decision = Decision::kDeny;
@@ -210,8 +226,9 @@ Result<CheckResult> Governor::Check(const CheckRequest& in, std::string* field) 
     res.decision = Decision::kThrottle;
     res.policy = kUnsettledPolicy;
     res.retry_after_ms = kSecondMs;
-    res.reason = fmt::format("this server holds {} unsettled reservations (the maximum): settle them or let them expire",
-                             st.max_unsettled_total);
+    res.reason = fmt::format(
+        "this server holds {} unsettled reservations (the maximum): settle them or let them expire",
+        st.max_unsettled_total);
     Refused(r, res, caller, caller, 0);
     return res;
   }
@@ -256,19 +273,22 @@ Result<CheckResult> Governor::Check(const CheckRequest& in, std::string* field) 
   return res;
 }
 
-CheckResult Governor::StoreUnavailable(const CheckRequest& r, const std::string& subject, const std::string& error) {
+CheckResult Governor::StoreUnavailable(const CheckRequest& r, const std::string& subject,
+                                       const std::string& error) {
   store_errors_.fetch_add(1, std::memory_order_relaxed);
   CheckResult res;
   res.policy = "limit-store:unavailable";
   if (Snapshot()->settings.allow_when_store_unavailable) {
     // Fail open: allowed without a reservation, like an exempt check.
-    res.reason = "limit store unavailable (" + error + "); allowed unenforced by limit_store_unavailable = \"allow\"";
+    res.reason = "limit store unavailable (" + error +
+                 "); allowed unenforced by limit_store_unavailable = \"allow\"";
     allowed_.fetch_add(1, std::memory_order_relaxed);
     return res;
   }
   res.decision = Decision::kDeny;
   res.retry_after_ms = kSecondMs;
-  res.reason = "limit store unavailable (" + error + "); denied by limit_store_unavailable = \"deny\"";
+  res.reason =
+      "limit store unavailable (" + error + "); denied by limit_store_unavailable = \"deny\"";
   Refused(r, res, subject, subject, 0);
   return res;
 }
@@ -294,9 +314,10 @@ void Governor::Refused(const CheckRequest& r, const CheckResult& res, const std:
                     FireOnce(fmt::format("deny|{}|{}|{}", res.policy, limited, period_id),
                              clock_.NowMs() + res.retry_after_ms);
   if (first_deny && alerter_) {
-    alerter_->Enqueue({"deny", res.policy, limited, 100, 0,
-                       fmt::format("burnrate: hard limit {} is now denying requests for {} (first: {}; {})",
-                                   res.policy, limited, subject, res.reason)});
+    alerter_->Enqueue(
+        {"deny", res.policy, limited, 100, 0,
+         fmt::format("burnrate: hard limit {} is now denying requests for {} (first: {}; {})",
+                     res.policy, limited, subject, res.reason)});
   }
 }
 
@@ -307,7 +328,8 @@ bool Governor::FireOnce(const std::string& key, TimeMs until) {
   }
   // Rare (once per threshold, subject and period), so a synchronous write
   // is fine; it lands before the alert is even queued.
-  if (GovernDb* db = alert_db_.load()) log::IfError(db->SaveFiredAlert(key, until), "govern.alert_save_failed");
+  if (GovernDb* db = alert_db_.load())
+    log::IfError(db->SaveFiredAlert(key, until), "govern.alert_save_failed");
   return true;
 }
 
@@ -315,14 +337,19 @@ void Governor::MaybeAlert(const Charge& c, int64_t before, int64_t after, TimeMs
   if (c.limit <= 0 || !c.alert_pct || after <= before) return;
   for (int pct : *c.alert_pct) {
     __int128 thr100 = static_cast<__int128>(c.limit) * pct;  // threshold * 100
-    if (!(static_cast<__int128>(before) * 100 < thr100 && static_cast<__int128>(after) * 100 >= thr100)) continue;
+    if (!(static_cast<__int128>(before) * 100 < thr100 &&
+          static_cast<__int128>(after) * 100 >= thr100))
+      continue;
     const std::string& id = c.policy_id();
-    if (!FireOnce(fmt::format("{}|{}|{}|{}", id, c.subject, c.period_id, pct), c.period_end)) continue;
-    std::string amount = c.unit == Unit::kTokens ? fmt::format("{} of {} tokens", after, c.limit)
-                                                 : fmt::format("${:.2f} of ${:.2f}", after / 1e9, c.limit / 1e9);
+    if (!FireOnce(fmt::format("{}|{}|{}|{}", id, c.subject, c.period_id, pct), c.period_end))
+      continue;
+    std::string amount = c.unit == Unit::kTokens
+                             ? fmt::format("{} of {} tokens", after, c.limit)
+                             : fmt::format("${:.2f} of ${:.2f}", after / 1e9, c.limit / 1e9);
     if (alerter_)
-      alerter_->Enqueue({"threshold", id, c.subject, pct, now,
-                         fmt::format("burnrate: {} reached {}% of budget {} ({})", c.subject, pct, id, amount)});
+      alerter_->Enqueue(
+          {"threshold", id, c.subject, pct, now,
+           fmt::format("burnrate: {} reached {}% of budget {} ({})", c.subject, pct, id, amount)});
   }
 }
 
@@ -335,7 +362,8 @@ Status Governor::Release(Reservation& rv, int64_t tokens, int64_t cost, TimeMs n
     ops.push_back(
         {c.op.key, c.op.window, c.op.amount, c.unit == Unit::kTokens ? used_tokens : used_cost});
   const GovernorSettings& gs = rv.set->settings;
-  if (auto demand = quotas_.DemandOp(gs.quota, gs.tz, rv.org, rv.project, now, used_tokens, used_cost))
+  if (auto demand =
+          quotas_.DemandOp(gs.quota, gs.tz, rv.org, rv.project, now, used_tokens, used_cost))
     ops.push_back(std::move(*demand));
   std::vector<BucketOp> adj = rv.token_buckets;
   for (BucketOp& b : adj) b.amount = double(tokens - rv.est_tokens);
@@ -360,7 +388,8 @@ Status Governor::Settle(const SettleRequest& req, std::string* field) {
   }
   Reservation& rv = *taken;
   int64_t tokens = req.tokens.Total();
-  int64_t cost = req.cost_nanos >= 0 ? req.cost_nanos : (prices_ ? CostOf(rv.model, req.tokens) : rv.est_cost);
+  int64_t cost =
+      req.cost_nanos >= 0 ? req.cost_nanos : (prices_ ? CostOf(rv.model, req.tokens) : rv.est_cost);
   // One count per event_id (the header's contract). The decision and the
   // mark are taken together under misc_mu_, so that a settle and its event
   // racing on two threads cannot both count or both skip.
@@ -385,18 +414,22 @@ Status Governor::Settle(const SettleRequest& req, std::string* field) {
 
 void Governor::OnUsage(const model::Event& e) { UsageAt(e, clock_.NowMs()); }
 
-void Governor::ReplayUsage(const model::Event& e) { UsageAt(e, e.received > 0 ? e.received : clock_.NowMs()); }
+void Governor::ReplayUsage(const model::Event& e) {
+  UsageAt(e, e.received > 0 ? e.received : clock_.NowMs());
+}
 
 TimeMs Governor::ReplayHorizon(TimeMs now) const {
   if (store_->Durable()) return now;  // the shared store already holds that usage
   auto s = Snapshot();
   TimeMs from = now;
   for (const Policy& p : s->policies)
-    if (p.kind == PolicyKind::kBudget) from = std::min(from, WindowFor(p.period, p.window_ms, s->settings.tz, now).start);
+    if (p.kind == PolicyKind::kBudget)
+      from = std::min(from, WindowFor(p.period, p.window_ms, s->settings.tz, now).start);
   const QuotaConfig& qc = s->settings.quota;
   if (!qc.org.empty()) {
     from = std::min(from, WindowFor(qc.period, 0, s->settings.tz, now).start);
-    from = std::min(from, WindowFor(PeriodKind::kRolling, qc.demand_window_ms, s->settings.tz, now).start);
+    from = std::min(
+        from, WindowFor(PeriodKind::kRolling, qc.demand_window_ms, s->settings.tz, now).start);
   }
   return from;
 }
@@ -423,24 +456,31 @@ int Governor::SwapThrottle(const std::string& user, int level) {
   std::unique_lock<std::shared_mutex> l(throttle_mu_);
   auto it = throttle_.find(user);
   int old = it == throttle_.end() ? 0 : it->second;
-  if (level == 0) throttle_.erase(user);
-  else throttle_[user] = level;
+  if (level == 0)
+    throttle_.erase(user);
+  else
+    throttle_[user] = level;
   return old;
 }
 
-void Governor::RestoreThrottle(const std::string& user, int level) { SwapThrottle(user, std::clamp(level, 0, 3)); }
+void Governor::RestoreThrottle(const std::string& user, int level) {
+  SwapThrottle(user, std::clamp(level, 0, 3));
+}
 
 void Governor::SetThrottle(const std::string& user, int level, const std::string& reason,
                            const std::string& actor) {
   level = std::clamp(level, 0, 3);
   int old = SwapThrottle(user, level);
   // Rare, and often answered to an admin: written before returning.
-  Status logged = audit_.AppendDurable({0, 0, actor, level > 0 ? "flag" : "unflag", "user:" + user, reason,
-                                        fmt::format(R"({{"level":{},"previous":{}}})", level, old)});
-  if (!logged.ok()) log::Error("audit.write_failed", {{"action", "throttle"}, {"error", logged.message()}});
+  Status logged =
+      audit_.AppendDurable({0, 0, actor, level > 0 ? "flag" : "unflag", "user:" + user, reason,
+                            fmt::format(R"({{"level":{},"previous":{}}})", level, old)});
+  if (!logged.ok())
+    log::Error("audit.write_failed", {{"action", "throttle"}, {"error", logged.message()}});
   if (level > old && alerter_)
-    alerter_->Enqueue({"flag", "", "user:" + user, 0, 0,
-                       fmt::format("burnrate: user {} flagged, throttle level {} ({})", user, level, reason)});
+    alerter_->Enqueue(
+        {"flag", "", "user:" + user, 0, 0,
+         fmt::format("burnrate: user {} flagged, throttle level {} ({})", user, level, reason)});
 }
 
 int Governor::ThrottleLevel(const std::string& user) const {

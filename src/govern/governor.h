@@ -23,6 +23,8 @@
 // (reader lock), the store's shard locks and one reservation shard lock.
 #pragma once
 
+#include <toml++/toml.h>
+
 #include <array>
 #include <atomic>
 #include <memory>
@@ -32,8 +34,6 @@
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
-
-#include <toml++/toml.h>
 
 #include "common/clock.h"
 #include "common/status.h"
@@ -74,9 +74,9 @@ struct CheckRequest {
 struct CheckResult {
   Decision decision = Decision::kAllow;
   TimeMs retry_after_ms = 0;
-  std::string policy;          // the limiting policy, or the tightest budget on allow
-  std::string reason;          // human explanation on throttle/deny
-  int64_t remaining = -1;      // of `policy` after this request; -1 = no budget applies
+  std::string policy;      // the limiting policy, or the tightest budget on allow
+  std::string reason;      // human explanation on throttle/deny
+  int64_t remaining = -1;  // of `policy` after this request; -1 = no budget applies
   Unit unit = Unit::kTokens;
   std::string reservation_id;  // allow only ("" when exempt)
   TimeMs expires_at = 0;
@@ -176,8 +176,8 @@ class Governor {
   std::shared_ptr<const PolicySet> Snapshot() const { return policies_.Snapshot(); }
   void Resolve(CheckRequest& r) const;
   // The budget counters (policies and quota) a request by `r` is charged.
-  std::vector<Charge> Charges(const PolicySet& s, const CheckRequest& r, TimeMs now,
-                              int64_t tokens, int64_t cost) const;
+  std::vector<Charge> Charges(const PolicySet& s, const CheckRequest& r, TimeMs now, int64_t tokens,
+                              int64_t cost) const;
   // Fills `a` with the counters a check of `r` takes: budgets from `rv`'s
   // charges, rate limits, unsettled reservations, the throttle bucket.
   void Admissions(const PolicySet& s, const CheckRequest& r, const std::string& caller, int level,
@@ -192,7 +192,8 @@ class Governor {
                const std::string& limited, TimeMs period_id);
   // The answer to a check the limit store could not serve (fail open or
   // closed per GovernorSettings::allow_when_store_unavailable).
-  CheckResult StoreUnavailable(const CheckRequest& r, const std::string& subject, const std::string& error);
+  CheckResult StoreUnavailable(const CheckRequest& r, const std::string& subject,
+                               const std::string& error);
   // True the first time `key` is seen (until `until`); persisted with a db.
   bool FireOnce(const std::string& key, TimeMs until);
   void MaybeAlert(const Charge& c, int64_t before, int64_t after, TimeMs now);
@@ -218,11 +219,11 @@ class Governor {
 
   std::unique_ptr<ReservationTable<Reservation>> res_;
 
-  mutable std::mutex misc_mu_;  // guards the members below (off the hot path)
-  std::unordered_map<std::string, TimeMs> alerted_;         // "policy|subject|period|pct" -> period end
-  std::atomic<GovernDb*> alert_db_{nullptr};                // persists alerted_ keys (set by AttachDb)
+  mutable std::mutex misc_mu_;                       // guards the members below (off the hot path)
+  std::unordered_map<std::string, TimeMs> alerted_;  // "policy|subject|period|pct" -> period end
+  std::atomic<GovernDb*> alert_db_{nullptr};         // persists alerted_ keys (set by AttachDb)
   std::atomic<TimeMs> next_prune_ms_{0};
-  std::unordered_map<std::string, uint64_t> denials_;       // "policy|team" -> count
+  std::unordered_map<std::string, uint64_t> denials_;  // "policy|team" -> count
   std::unordered_set<std::string> seen_teams_;
   RecentIds settled_ids_{kRecentIdsTtl, kRecentIdsMax};   // event_ids counted by a settle
   RecentIds ingested_ids_{kRecentIdsTtl, kRecentIdsMax};  // usage event ids counted by ingestion

@@ -11,8 +11,10 @@ namespace {
 
 void WriteAmount(JsonWriter& w, const char* key, Unit u, int64_t v) {
   w.Key(key);
-  if (u == Unit::kTokens) w.Int(v);
-  else w.NanoUsd(v);
+  if (u == Unit::kTokens)
+    w.Int(v);
+  else
+    w.NanoUsd(v);
 }
 
 }  // namespace

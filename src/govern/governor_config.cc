@@ -17,10 +17,14 @@ Status StringSet(const toml::table& g, const char* key, std::unordered_set<std::
   const toml::node* n = g.get(key);
   if (!n) return Status::OK();
   const toml::array* a = n->as_array();
-  if (!a) return Status::InvalidArgument(Where(*n, std::string("governance.") + key) + ": must be an array of strings");
+  if (!a)
+    return Status::InvalidArgument(Where(*n, std::string("governance.") + key) +
+                                   ": must be an array of strings");
   for (const auto& e : *a) {
     auto v = e.value<std::string>();
-    if (!v) return Status::InvalidArgument(Where(e, std::string("governance.") + key) + ": must be strings");
+    if (!v)
+      return Status::InvalidArgument(Where(e, std::string("governance.") + key) +
+                                     ": must be strings");
     out.insert(*v);
   }
   return Status::OK();
@@ -35,15 +39,18 @@ Status ParseQuota(const toml::table& t, QuotaConfig& q) {
   } else if (auto tok = t["limit_tokens"].value<int64_t>()) {
     q.unit = Unit::kTokens, q.limit = *tok;
   }
-  if (q.limit <= 0) return Status::InvalidArgument(w + ".limit_usd: limit_usd or limit_tokens > 0 required");
+  if (q.limit <= 0)
+    return Status::InvalidArgument(w + ".limit_usd: limit_usd or limit_tokens > 0 required");
   auto period = ParsePeriod(t["period"].value_or(std::string("month")));
   if (!period.ok() || *period == PeriodKind::kRolling)
     return Status::InvalidArgument(w + ".period: want day, week or month");
   q.period = *period;
-  for (auto [key, out] : {std::pair{"recompute_every", &q.recompute_every_ms}, {"demand_window", &q.demand_window_ms}}) {
+  for (auto [key, out] : {std::pair{"recompute_every", &q.recompute_every_ms},
+                          {"demand_window", &q.demand_window_ms}}) {
     if (auto s = t[key].value<std::string>()) {
       auto d = ParseDuration(*s);
-      if (!d.ok() || *d <= 0) return Status::InvalidArgument(w + "." + key + ": " + d.status().message());
+      if (!d.ok() || *d <= 0)
+        return Status::InvalidArgument(w + "." + key + ": " + d.status().message());
       *out = *d;
     }
   }
@@ -51,7 +58,8 @@ Status ParseQuota(const toml::table& t, QuotaConfig& q) {
   if (const toml::table* ws = t["weights"].as_table()) {
     for (const auto& [k, v] : *ws) {
       auto d = v.value<double>();
-      if (!d || *d <= 0) return Status::InvalidArgument(w + ".weights." + std::string(k.str()) + ": must be > 0");
+      if (!d || *d <= 0)
+        return Status::InvalidArgument(w + ".weights." + std::string(k.str()) + ": must be > 0");
       q.weights[std::string(k.str())] = *d;
     }
   }
@@ -65,9 +73,11 @@ Status ParseWebhooks(const toml::array& a, std::vector<WebhookConfig>& out) {
     if (!t) return Status::InvalidArgument(w + ": must be a table");
     WebhookConfig h;
     h.url = (*t)["url"].value_or(std::string());
-    if (h.url.rfind("http://", 0) != 0) return Status::InvalidArgument(w + ".url: want http://host:port/path");
+    if (h.url.rfind("http://", 0) != 0)
+      return Status::InvalidArgument(w + ".url: want http://host:port/path");
     std::string format = (*t)["format"].value_or(std::string("slack"));
-    if (format != "slack" && format != "json") return Status::InvalidArgument(w + ".format: want slack or json");
+    if (format != "slack" && format != "json")
+      return Status::InvalidArgument(w + ".format: want slack or json");
     h.slack = format == "slack";
     if (const toml::array* ev = (*t)["events"].as_array())
       for (const auto& e : *ev) h.events.push_back(e.value_or(std::string()));
@@ -79,42 +89,53 @@ Status ParseWebhooks(const toml::array& a, std::vector<WebhookConfig>& out) {
 Status ParseSettings(const toml::table& g, GovernorSettings& st) {
   if (auto tz = g["time_zone"].value<std::string>()) {
     auto z = TimeZone::Load(*tz);
-    if (!z.ok()) return Status::InvalidArgument(Where(*g.get("time_zone"), "governance.time_zone") + ": " + z.status().message());
+    if (!z.ok())
+      return Status::InvalidArgument(Where(*g.get("time_zone"), "governance.time_zone") + ": " +
+                                     z.status().message());
     st.tz = *z;
   }
   if (auto ttl = g["reservation_ttl"].value<std::string>()) {
     auto d = ParseDuration(*ttl);
-    if (!d.ok() || *d <= 0) return Status::InvalidArgument("governance.reservation_ttl: " + d.status().message());
+    if (!d.ok() || *d <= 0)
+      return Status::InvalidArgument("governance.reservation_ttl: " + d.status().message());
     st.reservation_ttl_ms = *d;
   }
   if (const toml::node* n = g.get("max_unsettled_per_subject")) {
     auto v = n->value<int64_t>();
-    if (!v || *v < 0) return Status::InvalidArgument(Where(*n, "governance.max_unsettled_per_subject") + ": want an integer >= 0");
+    if (!v || *v < 0)
+      return Status::InvalidArgument(Where(*n, "governance.max_unsettled_per_subject") +
+                                     ": want an integer >= 0");
     st.max_unsettled = *v;
   }
   if (const toml::node* n = g.get("max_unsettled_total")) {
     auto v = n->value<int64_t>();
-    if (!v || *v < 0) return Status::InvalidArgument(Where(*n, "governance.max_unsettled_total") + ": want an integer >= 0");
+    if (!v || *v < 0)
+      return Status::InvalidArgument(Where(*n, "governance.max_unsettled_total") +
+                                     ": want an integer >= 0");
     st.max_unsettled_total = *v;
   }
   if (const toml::node* n = g.get("limit_store_unavailable")) {
     std::string v = n->value_or(std::string());
     if (v != "deny" && v != "allow")
-      return Status::InvalidArgument(Where(*n, "governance.limit_store_unavailable") + ": want deny or allow");
+      return Status::InvalidArgument(Where(*n, "governance.limit_store_unavailable") +
+                                     ": want deny or allow");
     st.allow_when_store_unavailable = v == "allow";
   }
   if (const toml::node* n = g.get("limit_store")) {
-    if (!n->is_string()) return Status::InvalidArgument(Where(*n, "governance.limit_store") + ": want a string");
+    if (!n->is_string())
+      return Status::InvalidArgument(Where(*n, "governance.limit_store") + ": want a string");
   }
   if (const toml::array* a = g["throttle_rpm"].as_array()) {
-    if (a->size() != 3) return Status::InvalidArgument(Where(*a, "governance.throttle_rpm") + ": want 3 integers");
+    if (a->size() != 3)
+      return Status::InvalidArgument(Where(*a, "governance.throttle_rpm") + ": want 3 integers");
     for (size_t i = 0; i < 3; ++i) st.throttle_rpm[i] = (*a)[i].value_or(int64_t{0});
   }
   BR_RETURN_IF_ERROR(StringSet(g, "exempt_users", st.exempt_users));
   BR_RETURN_IF_ERROR(StringSet(g, "exempt_keys", st.exempt_keys));
   BR_RETURN_IF_ERROR(StringSet(g, "batch_jobs", st.batch_jobs));
   if (const toml::table* q = g["quota"].as_table()) BR_RETURN_IF_ERROR(ParseQuota(*q, st.quota));
-  if (const toml::array* a = g["webhook"].as_array()) BR_RETURN_IF_ERROR(ParseWebhooks(*a, st.webhooks));
+  if (const toml::array* a = g["webhook"].as_array())
+    BR_RETURN_IF_ERROR(ParseWebhooks(*a, st.webhooks));
   return Status::OK();
 }
 
@@ -125,7 +146,8 @@ Status Governor::Configure(const toml::table& root) {
   const toml::table* g = root["governance"].as_table();
   if (g) {
     BR_RETURN_IF_ERROR(ParseSettings(*g, next->settings));
-    for (auto [key, kind] : {std::pair{"budget", PolicyKind::kBudget}, {"rate_limit", PolicyKind::kRateLimit}}) {
+    for (auto [key, kind] :
+         {std::pair{"budget", PolicyKind::kBudget}, {"rate_limit", PolicyKind::kRateLimit}}) {
       const toml::array* a = (*g)[key].as_array();
       if (!a) continue;
       for (size_t i = 0; i < a->size(); ++i) {
@@ -133,7 +155,8 @@ Status Governor::Configure(const toml::table& root) {
         const toml::table* t = (*a)[i].as_table();
         if (!t) return Status::InvalidArgument(w + ": must be a table");
         BR_ASSIGN_OR_RETURN(Policy p, PolicyFromToml(*t, kind, w));
-        if (next->Find(p.id)) return Status::InvalidArgument(w + ".id: duplicate policy id '" + p.id + "'");
+        if (next->Find(p.id))
+          return Status::InvalidArgument(w + ".id: duplicate policy id '" + p.id + "'");
         next->policies.push_back(std::move(p));
       }
     }

@@ -34,7 +34,8 @@ Result<int64_t> QueryInt(const Request& req, const char* name, int64_t fallback)
   if (v.empty()) return fallback;
   int64_t out;
   auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
-  if (ec != std::errc() || p != v.data() + v.size()) return Status::InvalidArgument(std::string(name) + ": not an integer");
+  if (ec != std::errc() || p != v.data() + v.size())
+    return Status::InvalidArgument(std::string(name) + ": not an integer");
   return out;
 }
 
@@ -83,8 +84,10 @@ Response AuditResponse(AuditLog& audit, const Request& req) {
     w.Key("id").Int(e.id).Key("ts").String(FormatRfc3339(e.ts));
     w.Key("actor").String(e.actor).Key("action").String(e.action).Key("subject").String(e.subject);
     w.Key("reason").String(e.reason).Key("detail");
-    if (e.detail.empty()) w.Null();
-    else w.Raw(e.detail);
+    if (e.detail.empty())
+      w.Null();
+    else
+      w.Raw(e.detail);
     w.EndObject();
   }
   w.EndArray().EndObject();
@@ -96,7 +99,8 @@ Response DeliveriesResponse(Alerter* alerter, const Request& req) {
   DeliveryFilter f;
   f.state = req.Query("state"), f.kind = req.Query("kind"), f.subject = req.Query("subject");
   if (!f.state.empty() && f.state != "pending" && f.state != "delivered" && f.state != "failed")
-    return http::ErrorResponse(Status::InvalidArgument("state: want pending, delivered or failed"), "state");
+    return http::ErrorResponse(Status::InvalidArgument("state: want pending, delivered or failed"),
+                               "state");
   Page page;
   if (auto bad = ParsePage(req, &page)) return *bad;
   f.from = page.from, f.to = page.to, f.limit = page.limit, f.before_id = page.before_id;
@@ -111,10 +115,23 @@ Response DeliveriesResponse(Alerter* alerter, const Request& req) {
   for (const DeliveryRecord& d : rows) {
     w.BeginObject().Key("id").Int(d.id).Key("state").String(d.state);
     w.Key("kind").String(d.kind).Key("policy").String(d.policy).Key("subject").String(d.subject);
-    w.Key("pct").Int(d.pct).Key("text").String(d.text).Key("alert_ts").String(FormatRfc3339(d.alert_ts));
+    w.Key("pct")
+        .Int(d.pct)
+        .Key("text")
+        .String(d.text)
+        .Key("alert_ts")
+        .String(FormatRfc3339(d.alert_ts));
     w.Key("url").String(d.url).Key("format").String(d.slack ? "slack" : "json");
-    w.Key("attempts").Int(d.attempts).Key("status").Int(d.status).Key("last_error").String(d.last_error);
-    w.Key("created").String(FormatRfc3339(d.created)).Key("updated").String(FormatRfc3339(d.updated));
+    w.Key("attempts")
+        .Int(d.attempts)
+        .Key("status")
+        .Int(d.status)
+        .Key("last_error")
+        .String(d.last_error);
+    w.Key("created")
+        .String(FormatRfc3339(d.created))
+        .Key("updated")
+        .String(FormatRfc3339(d.updated));
     w.EndObject();
   }
   w.EndArray().EndObject();
@@ -125,9 +142,12 @@ Response DeliveriesResponse(Alerter* alerter, const Request& req) {
 std::string Label(std::string_view v) {
   std::string out;
   for (char c : v) {
-    if (c == '\\' || c == '"') out += '\\', out += c;
-    else if (c == '\n') out += "\\n";
-    else out += c;
+    if (c == '\\' || c == '"')
+      out += '\\', out += c;
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out += c;
   }
   return out;
 }
@@ -158,7 +178,8 @@ void Governor::RegisterRoutes(http::Router& r) {
     who.user = req.role == Role::kSelf ? req.principal : std::string(req.Query("user"));
     who.team = req.Query("team"), who.org = req.Query("org"), who.project = req.Query("project");
     who.key = req.Query("api_key"), who.model = req.Query("model");
-    if (req.role == Role::kSelf) who.team.clear(), who.org.clear(), who.key.clear();  // own, resolved
+    if (req.role == Role::kSelf)
+      who.team.clear(), who.org.clear(), who.key.clear();  // own, resolved
     return Response::Json(AllowanceJson(who));
   });
   r.AddSync("GET", "/v1/quota", Role::kViewer, [this](Request&) {
@@ -166,7 +187,10 @@ void Governor::RegisterRoutes(http::Router& r) {
     JsonWriter w;
     w.BeginObject().Key("org").String(v.org).Key("unit").String(UnitName(v.unit));
     w.Key("capacity").Int(v.capacity).Key("computed_at").String(FormatRfc3339(v.computed_at));
-    w.Key("period_start").String(FormatRfc3339(v.period_start)).Key("period_end").String(FormatRfc3339(v.period_end));
+    w.Key("period_start")
+        .String(FormatRfc3339(v.period_start))
+        .Key("period_end")
+        .String(FormatRfc3339(v.period_end));
     w.Key("projects").BeginArray();
     for (const auto& p : v.projects) {
       w.BeginObject().Key("project").String(p.name).Key("weight").Double(p.weight);
@@ -182,12 +206,14 @@ void Governor::RegisterRoutes(http::Router& r) {
     auto p = policies().Get(req.params["id"]);
     auto h = policies().History(req.params["id"]);
     if (!p.ok() && (!h.ok() || h->empty())) return http::ErrorResponse(p.status(), "id");
-    std::string out = "{\"policy\":" + (p.ok() ? p->ToJson() : std::string("null")) + ",\"history\":[";
+    std::string out =
+        "{\"policy\":" + (p.ok() ? p->ToJson() : std::string("null")) + ",\"history\":[";
     if (h.ok()) {
       for (size_t i = 0; i < h->size(); ++i) {
         const PolicyVersion& v = (*h)[i];
-        out += fmt::format("{}{{\"version\":{},\"ts\":\"{}\",\"deleted\":{},\"body\":{}}}", i ? "," : "", v.version,
-                           FormatRfc3339(v.ts), v.deleted ? "true" : "false", v.body);
+        out += fmt::format("{}{{\"version\":{},\"ts\":\"{}\",\"deleted\":{},\"body\":{}}}",
+                           i ? "," : "", v.version, FormatRfc3339(v.ts),
+                           v.deleted ? "true" : "false", v.body);
       }
     }
     return Response::Json(out + "]}");
@@ -197,15 +223,19 @@ void Governor::RegisterRoutes(http::Router& r) {
     auto p = PolicyFromJson(req.body, &field);
     if (!p.ok()) return http::ErrorResponse(p.status(), field);
     if (must_exist && p->id != req.params["id"]) {
-      if (p->id.empty() || p->id == "") p->id = req.params["id"];
-      else return http::ErrorResponse(Status::InvalidArgument("id: does not match the URL"), "id");
+      if (p->id.empty() || p->id == "")
+        p->id = req.params["id"];
+      else
+        return http::ErrorResponse(Status::InvalidArgument("id: does not match the URL"), "id");
     }
     auto saved = policies().Upsert(*p, req.principal, must_exist);
     if (!saved.ok()) return http::ErrorResponse(saved.status(), "id");
     return Response::Json(saved->ToJson(), must_exist ? 200 : 201);
   };
-  r.AddSync("POST", "/v1/policies", Role::kAdmin, [upsert](Request& req) { return upsert(req, false); });
-  r.AddSync("PUT", "/v1/policies/{id}", Role::kAdmin, [upsert](Request& req) { return upsert(req, true); });
+  r.AddSync("POST", "/v1/policies", Role::kAdmin,
+            [upsert](Request& req) { return upsert(req, false); });
+  r.AddSync("PUT", "/v1/policies/{id}", Role::kAdmin,
+            [upsert](Request& req) { return upsert(req, true); });
   r.AddSync("DELETE", "/v1/policies/{id}", Role::kAdmin, [this](Request& req) {
     Status s = policies().Delete(req.params["id"], req.principal);
     if (!s.ok()) return http::ErrorResponse(s, "id");
@@ -216,12 +246,14 @@ void Governor::RegisterRoutes(http::Router& r) {
     int64_t level = -1;
     Status st = ParseThrottleJson(req.body, user, level, reason, &field);
     if (!st.ok()) return http::ErrorResponse(st, field);
-    SetThrottle(user, static_cast<int>(level), reason.empty() ? "set by admin" : reason, req.principal);
+    SetThrottle(user, static_cast<int>(level), reason.empty() ? "set by admin" : reason,
+                req.principal);
     JsonWriter w;
     w.BeginObject().Key("user").String(user).Key("level").Int(level).EndObject();
     return Response::Json(w.Take());
   });
-  r.AddSync("GET", "/v1/audit", Role::kAdmin, [this](Request& req) { return AuditResponse(audit_, req); });
+  r.AddSync("GET", "/v1/audit", Role::kAdmin,
+            [this](Request& req) { return AuditResponse(audit_, req); });
   r.AddSync("GET", "/v1/alerts/deliveries", Role::kAdmin,
             [this](Request& req) { return DeliveriesResponse(alerter_, req); });
 }
@@ -236,23 +268,29 @@ void Governor::AppendMetrics(std::string& out) {
     teams.assign(seen_teams_.begin(), seen_teams_.end());
     denials.assign(denials_.begin(), denials_.end());
   }
-  out += "# HELP burnrate_budget_remaining Remaining budget (tokens, or USD) per policy and subject.\n";
+  out +=
+      "# HELP burnrate_budget_remaining Remaining budget (tokens, or USD) per policy and "
+      "subject.\n";
   out += "# TYPE burnrate_budget_remaining gauge\n";
   for (const Policy& p : s->policies) {
-    if (p.kind != PolicyKind::kBudget || p.scope == ScopeKind::kUser || p.scope == ScopeKind::kKey) continue;
+    if (p.kind != PolicyKind::kBudget || p.scope == ScopeKind::kUser || p.scope == ScopeKind::kKey)
+      continue;
     std::vector<std::string> subjects;
-    if (p.subject != "*") subjects.push_back(p.subject);
-    else if (p.scope == ScopeKind::kTeam) subjects = teams;
+    if (p.subject != "*")
+      subjects.push_back(p.subject);
+    else if (p.scope == ScopeKind::kTeam)
+      subjects = teams;
     for (const std::string& subj : subjects) {
       WindowSpec w = WindowFor(p.period, p.window_ms, s->settings.tz, now);
       BudgetState b = store_->Read(limit_key::Budget(p.id, subj), w, now);
       double rem = double(std::max<int64_t>(0, p.limit - b.used - b.reserved));
       if (p.unit == Unit::kNanoUsd) rem /= 1e9;
-      out += fmt::format("burnrate_budget_remaining{{policy=\"{}\",{}=\"{}\",unit=\"{}\"}} {}\n", Label(p.id),
-                         ScopeName(p.scope), Label(subj), UnitName(p.unit), rem);
+      out += fmt::format("burnrate_budget_remaining{{policy=\"{}\",{}=\"{}\",unit=\"{}\"}} {}\n",
+                         Label(p.id), ScopeName(p.scope), Label(subj), UnitName(p.unit), rem);
     }
   }
-  out += "# HELP burnrate_governance_denials_total Denied or throttled checks per policy and team.\n";
+  out +=
+      "# HELP burnrate_governance_denials_total Denied or throttled checks per policy and team.\n";
   out += "# TYPE burnrate_governance_denials_total counter\n";
   for (const auto& [k, n] : denials) {
     size_t bar = k.rfind('|');
@@ -260,15 +298,18 @@ void Governor::AppendMetrics(std::string& out) {
                        Label(k.substr(0, bar)), Label(k.substr(bar + 1)), n);
   }
   out += "# TYPE burnrate_governance_checks_total counter\n";
-  out += fmt::format("burnrate_governance_checks_total{{decision=\"allow\"}} {}\n", allowed_.load());
-  out += fmt::format("burnrate_governance_checks_total{{decision=\"throttle\"}} {}\n", throttled_.load());
+  out +=
+      fmt::format("burnrate_governance_checks_total{{decision=\"allow\"}} {}\n", allowed_.load());
+  out += fmt::format("burnrate_governance_checks_total{{decision=\"throttle\"}} {}\n",
+                     throttled_.load());
   out += fmt::format("burnrate_governance_checks_total{{decision=\"deny\"}} {}\n", denied_.load());
   out += "# TYPE burnrate_governance_limit_store_errors_total counter\n";
   out += fmt::format("burnrate_governance_limit_store_errors_total {}\n", store_errors_.load());
   out += "# TYPE burnrate_governance_reservations_expired_total counter\n";
   out += fmt::format("burnrate_governance_reservations_expired_total {}\n", expired_.load());
   out += "# TYPE burnrate_governance_reservations_outstanding gauge\n";
-  out += fmt::format("burnrate_governance_reservations_outstanding {}\n", outstanding_reservations());
+  out +=
+      fmt::format("burnrate_governance_reservations_outstanding {}\n", outstanding_reservations());
   out += "# TYPE burnrate_audit_dropped_total counter\n";
   out += fmt::format("burnrate_audit_dropped_total {}\n", audit_.dropped());
 }

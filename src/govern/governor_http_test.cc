@@ -47,13 +47,15 @@ period = "day"
 
 TEST(GovernHttp, CheckSettleRoundTrip) {
   Api api(kConfig);
-  auto r = api.Call("POST", "/v1/check", "ing", R"({"user":"alice","model":"m","estimated_tokens":600})");
+  auto r = api.Call("POST", "/v1/check", "ing",
+                    R"({"user":"alice","model":"m","estimated_tokens":600})");
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_NE(r.body.find(R"("decision":"allow")"), std::string::npos) << r.body;
   EXPECT_NE(r.body.find(R"("remaining":400)"), std::string::npos) << r.body;
   size_t at = r.body.find(R"("reservation_id":")") + 18;
   std::string id = r.body.substr(at, r.body.find('"', at) - at);
-  auto d = api.Call("POST", "/v1/check", "ing", R"({"user":"alice","model":"m","estimated_tokens":600})");
+  auto d = api.Call("POST", "/v1/check", "ing",
+                    R"({"user":"alice","model":"m","estimated_tokens":600})");
   EXPECT_NE(d.body.find(R"("decision":"deny")"), std::string::npos) << d.body;
   EXPECT_NE(d.body.find(R"("policy":"user-day")"), std::string::npos) << d.body;
   auto s = api.Call("POST", "/v1/settle", "ing",
@@ -62,7 +64,8 @@ TEST(GovernHttp, CheckSettleRoundTrip) {
   auto again = api.Call("POST", "/v1/settle", "ing", R"({"reservation_id":")" + id + R"("})");
   EXPECT_EQ(again.status, 404);
   EXPECT_NE(again.body.find(R"("field":"reservation_id")"), std::string::npos) << again.body;
-  auto ok = api.Call("POST", "/v1/check", "adm", R"({"user":"alice","model":"m","estimated_tokens":600})");
+  auto ok = api.Call("POST", "/v1/check", "adm",
+                     R"({"user":"alice","model":"m","estimated_tokens":600})");
   EXPECT_NE(ok.body.find(R"("decision":"allow")"), std::string::npos) << ok.body;
 }
 
@@ -82,7 +85,8 @@ TEST(GovernHttp, BadInputNamesTheField) {
   for (const auto& c : cases) {
     auto r = api.Call("POST", "/v1/check", "ing", c.body);
     EXPECT_EQ(r.status, 400) << c.body;
-    EXPECT_NE(r.body.find(std::string(R"("field":")") + c.field + "\""), std::string::npos) << c.body << " " << r.body;
+    EXPECT_NE(r.body.find(std::string(R"("field":")") + c.field + "\""), std::string::npos)
+        << c.body << " " << r.body;
   }
   auto s = api.Call("POST", "/v1/settle", "ing", R"({"reservation_id":"x","tokens":{"input":-1}})");
   EXPECT_NE(s.body.find(R"("field":"tokens.input")"), std::string::npos) << s.body;
@@ -102,16 +106,19 @@ TEST(GovernHttp, RolesAreEnforced) {
 
 TEST(GovernHttp, PolicyCrudHistoryAndAudit) {
   Api api(kConfig);
-  auto c = api.Call("POST", "/v1/policies", "adm",
-                    R"({"id":"team-usd","scope":"team","subject":"core","limit_usd":10,"period":"week"})");
+  auto c = api.Call(
+      "POST", "/v1/policies", "adm",
+      R"({"id":"team-usd","scope":"team","subject":"core","limit_usd":10,"period":"week"})");
   ASSERT_EQ(c.status, 201) << c.body;
   auto dup = api.Call("POST", "/v1/policies", "adm", R"({"id":"team-usd","limit_tokens":1})");
   EXPECT_EQ(dup.status, 409);
-  auto u = api.Call("PUT", "/v1/policies/team-usd", "adm",
-                    R"({"id":"team-usd","scope":"team","subject":"core","limit_usd":20,"period":"week"})");
+  auto u = api.Call(
+      "PUT", "/v1/policies/team-usd", "adm",
+      R"({"id":"team-usd","scope":"team","subject":"core","limit_usd":20,"period":"week"})");
   ASSERT_EQ(u.status, 200) << u.body;
   EXPECT_NE(u.body.find(R"("version":2)"), std::string::npos) << u.body;
-  auto cfg = api.Call("PUT", "/v1/policies/user-day", "adm", R"({"id":"user-day","limit_tokens":5})");
+  auto cfg =
+      api.Call("PUT", "/v1/policies/user-day", "adm", R"({"id":"user-day","limit_tokens":5})");
   EXPECT_EQ(cfg.status, 403);
   auto h = api.Call("GET", "/v1/policies/team-usd", "view");
   EXPECT_NE(h.body.find(R"("history":[{"version":1)"), std::string::npos) << h.body;
@@ -133,17 +140,23 @@ id = "team-cap"
 scope = "team"
 limit_tokens = 100
 )");
-  auto t = api.Call("POST", "/v1/throttle", "adm", R"({"user":"mallory","level":3,"reason":"farming"})");
+  auto t =
+      api.Call("POST", "/v1/throttle", "adm", R"({"user":"mallory","level":3,"reason":"farming"})");
   ASSERT_EQ(t.status, 200) << t.body;
-  auto d = api.Call("POST", "/v1/check", "ing", R"({"user":"mallory","team":"red","estimated_tokens":1})");
+  auto d = api.Call("POST", "/v1/check", "ing",
+                    R"({"user":"mallory","team":"red","estimated_tokens":1})");
   EXPECT_NE(d.body.find(R"("decision":"deny")"), std::string::npos) << d.body;
   EXPECT_TRUE(api.f.Use("ann", 60, "blue"));
   auto bad = api.Call("POST", "/v1/throttle", "adm", R"({"user":"mallory","level":9})");
   EXPECT_EQ(bad.status, 400);
   std::string m;
   api.f.gov.AppendMetrics(m);
-  EXPECT_NE(m.find(R"(burnrate_governance_denials_total{policy="throttle:flagged",team="red"} 1)"), std::string::npos) << m;
-  EXPECT_NE(m.find(R"(burnrate_budget_remaining{policy="team-cap",team="blue",unit="tokens"} 40)"), std::string::npos) << m;
+  EXPECT_NE(m.find(R"(burnrate_governance_denials_total{policy="throttle:flagged",team="red"} 1)"),
+            std::string::npos)
+      << m;
+  EXPECT_NE(m.find(R"(burnrate_budget_remaining{policy="team-cap",team="blue",unit="tokens"} 40)"),
+            std::string::npos)
+      << m;
   EXPECT_EQ(m.find("alice"), std::string::npos);  // no per-user labels
   EXPECT_EQ(m.find("user-day"), std::string::npos);
 }

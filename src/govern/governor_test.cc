@@ -143,10 +143,11 @@ TEST(Governor, UnsettledReservationsPerSubjectAreBounded) {
   CheckResult over = f.Check("alice", 10);
   EXPECT_EQ(over.decision, Decision::kThrottle);
   EXPECT_EQ(over.policy, "reservations:unsettled");
-  EXPECT_NE(over.reason.find("user:alice holds 3 unsettled reservations"), std::string::npos) << over.reason;
+  EXPECT_NE(over.reason.find("user:alice holds 3 unsettled reservations"), std::string::npos)
+      << over.reason;
   EXPECT_GT(over.retry_after_ms, 0);
   EXPECT_EQ(f.Check("bob", 10).decision, Decision::kAllow);  // per subject
-  f.Settle(ids[0], 10);  // settling frees a place
+  f.Settle(ids[0], 10);                                      // settling frees a place
   EXPECT_EQ(f.Check("alice", 10).decision, Decision::kAllow);
   EXPECT_EQ(f.Check("alice", 10).decision, Decision::kThrottle);
   f.clock.Advance(61 * kSecondMs);  // so does expiry
@@ -163,7 +164,8 @@ TEST(Governor, UnsettledReservationsPerServerAreBounded) {
   CheckResult over = f.Check("carol", 10);
   EXPECT_EQ(over.decision, Decision::kThrottle);
   EXPECT_EQ(over.policy, "reservations:unsettled");
-  EXPECT_NE(over.reason.find("this server holds 2 unsettled reservations"), std::string::npos) << over.reason;
+  EXPECT_NE(over.reason.find("this server holds 2 unsettled reservations"), std::string::npos)
+      << over.reason;
   f.Settle(a.reservation_id, 10);
   EXPECT_EQ(f.Check("carol", 10).decision, Decision::kAllow);
 }
@@ -388,7 +390,8 @@ TEST(Governor, PolicyAdminIsVersionedAndAudited) {
   p.id = "alice-day", p.scope = ScopeKind::kUser, p.subject = "alice", p.limit = 10;
   p.period = PeriodKind::kDay;
   ASSERT_TRUE(f.gov.policies().Upsert(p, "root", false).ok());
-  EXPECT_EQ(f.gov.policies().Upsert(p, "root", false).status().code(), Status::Code::kAlreadyExists);
+  EXPECT_EQ(f.gov.policies().Upsert(p, "root", false).status().code(),
+            Status::Code::kAlreadyExists);
   EXPECT_EQ(f.Check("alice", 11).decision, Decision::kDeny);
   p.limit = 20;
   auto v2 = f.gov.policies().Upsert(p, "root", true);
@@ -404,7 +407,8 @@ TEST(Governor, PolicyAdminIsVersionedAndAudited) {
   // Config-made policies are owned by the file.
   Policy c;
   c.id = "team-month", c.limit = 5;
-  EXPECT_EQ(f.gov.policies().Upsert(c, "root", true).status().code(), Status::Code::kPermissionDenied);
+  EXPECT_EQ(f.gov.policies().Upsert(c, "root", true).status().code(),
+            Status::Code::kPermissionDenied);
   auto audit = f.audit.Query({.actor = "root"});
   ASSERT_TRUE(audit.ok());
   ASSERT_EQ(audit->size(), 3u);
@@ -556,9 +560,10 @@ window = "1h"
   const TimeMs now = At("2026-03-10T12:00:00Z");
   // Berlin month start 2026-02-28T23:00Z, day start 2026-03-09T23:00Z, the
   // rolling hour's oldest slot starts at 11:01 (60 slots of a minute).
-  const char* arrivals[] = {"2026-02-10T10:00:00Z",     "2026-02-28T22:59:59.999Z", "2026-02-28T23:00:00Z",
-                            "2026-03-09T22:59:59.999Z", "2026-03-09T23:00:00Z",     "2026-03-10T11:00:59.999Z",
-                            "2026-03-10T11:01:00Z",     "2026-03-10T11:59:59Z"};
+  const char* arrivals[] = {"2026-02-10T10:00:00Z", "2026-02-28T22:59:59.999Z",
+                            "2026-02-28T23:00:00Z", "2026-03-09T22:59:59.999Z",
+                            "2026-03-09T23:00:00Z", "2026-03-10T11:00:59.999Z",
+                            "2026-03-10T11:01:00Z", "2026-03-10T11:59:59Z"};
   Fixture live(kBudgets, At(arrivals[0]));
   Fixture replay(kBudgets, now);
   const TimeMs horizon = replay.gov.ReplayHorizon(now);

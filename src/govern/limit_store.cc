@@ -13,8 +13,9 @@ Result<std::unique_ptr<LimitStore>> LimitStoreFromConfig(const toml::table* root
   }
   if (url == "memory" || url.empty()) return NewInMemoryLimitStore();
   if (url.rfind("redis://", 0) == 0) return NewRedisLimitStore(url);
-  return Status::InvalidArgument("governance.limit_store: want \"memory\" or a redis://HOST:PORT[/DB] url, got \"" +
-                                 url + "\"");
+  return Status::InvalidArgument(
+      "governance.limit_store: want \"memory\" or a redis://HOST:PORT[/DB] url, got \"" + url +
+      "\"");
 }
 
 }  // namespace burnrate::govern

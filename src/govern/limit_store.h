@@ -19,11 +19,11 @@
 // Thread-safety: all methods are thread-safe.
 #pragma once
 
+#include <toml++/toml.h>
+
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <toml++/toml.h>
 
 #include "common/status.h"
 #include "govern/period.h"
@@ -66,8 +66,8 @@ struct AdmitResult {
   // kUnavailable: the store could not be reached; nothing was reserved.
   enum class Failure { kNone, kBudget, kBucket, kSlot, kUnavailable };
   Failure failure = Failure::kNone;
-  size_t index = 0;            // the failing op, in its vector
-  TimeMs retry_after_ms = 0;   // buckets: time until enough refill
+  size_t index = 0;           // the failing op, in its vector
+  TimeMs retry_after_ms = 0;  // buckets: time until enough refill
   // Per budget op, used + reserved in the window *before* this request.
   std::vector<int64_t> committed;
   std::string error;  // kUnavailable: why

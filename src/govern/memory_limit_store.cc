@@ -77,8 +77,9 @@ struct Shard {
 class InMemoryLimitStore final : public LimitStore {
  public:
   AdmitResult Admit(const AdmitRequest& r) override;
-  Status Settle(TimeMs now, TimeMs expires, const std::vector<SettleOp>& budgets, const std::vector<BucketOp>& adj,
-                const std::vector<std::string>& slots, std::vector<int64_t>* used_after) override;
+  Status Settle(TimeMs now, TimeMs expires, const std::vector<SettleOp>& budgets,
+                const std::vector<BucketOp>& adj, const std::vector<std::string>& slots,
+                std::vector<int64_t>* used_after) override;
   BudgetState Read(const std::string& key, const WindowSpec& w, TimeMs now) override;
 
  private:
@@ -134,7 +135,8 @@ AdmitResult InMemoryLimitStore::Admit(const AdmitRequest& r) {
     double need = std::min(op.amount, op.per_min);
     if (e.tokens < need) {
       res.failure = AdmitResult::Failure::kBucket, res.index = i;
-      res.retry_after_ms = static_cast<TimeMs>(std::ceil((need - e.tokens) * kMinuteMs / op.per_min));
+      res.retry_after_ms =
+          static_cast<TimeMs>(std::ceil((need - e.tokens) * kMinuteMs / op.per_min));
       return res;
     }
   }
@@ -151,8 +153,10 @@ AdmitResult InMemoryLimitStore::Admit(const AdmitRequest& r) {
   return res;
 }
 
-Status InMemoryLimitStore::Settle(TimeMs now, TimeMs /*expires*/, const std::vector<SettleOp>& budgets,
-                                  const std::vector<BucketOp>& adj, const std::vector<std::string>& slots,
+Status InMemoryLimitStore::Settle(TimeMs now, TimeMs /*expires*/,
+                                  const std::vector<SettleOp>& budgets,
+                                  const std::vector<BucketOp>& adj,
+                                  const std::vector<std::string>& slots,
                                   std::vector<int64_t>* used_after) {
   if (used_after) used_after->resize(budgets.size());
   for (size_t i = 0; i < budgets.size(); ++i) {
@@ -187,6 +191,8 @@ BudgetState InMemoryLimitStore::Read(const std::string& key, const WindowSpec& w
 
 }  // namespace
 
-std::unique_ptr<LimitStore> NewInMemoryLimitStore() { return std::make_unique<InMemoryLimitStore>(); }
+std::unique_ptr<LimitStore> NewInMemoryLimitStore() {
+  return std::make_unique<InMemoryLimitStore>();
+}
 
 }  // namespace burnrate::govern

@@ -44,7 +44,8 @@ TEST(Period, LeapDay) {
 }
 
 TEST(Period, RollingWindowSlots) {
-  WindowSpec w = WindowFor(PeriodKind::kRolling, kHourMs, TimeZone::Utc(), At("2026-03-10T12:00:30Z"));
+  WindowSpec w =
+      WindowFor(PeriodKind::kRolling, kHourMs, TimeZone::Utc(), At("2026-03-10T12:00:30Z"));
   EXPECT_TRUE(w.rolling());
   EXPECT_EQ(w.slot_ms, kMinuteMs);
   EXPECT_EQ(w.end, At("2026-03-10T12:01:00Z"));

@@ -71,7 +71,8 @@ Result<TimeMs> ParseDuration(std::string_view s) {
 
 bool Policy::MatchesModel(std::string_view m) const {
   if (model.empty()) return true;
-  if (model.back() == '*') return m.substr(0, model.size() - 1) == std::string_view(model).substr(0, model.size() - 1);
+  if (model.back() == '*')
+    return m.substr(0, model.size() - 1) == std::string_view(model).substr(0, model.size() - 1);
   return m == model;
 }
 
@@ -106,8 +107,10 @@ std::string Policy::ToJson() const {
   w.Key("version").Int(version);
   if (kind == PolicyKind::kBudget) {
     w.Key("unit").String(UnitName(unit));
-    if (unit == Unit::kTokens) w.Key("limit_tokens").Int(limit);
-    else w.Key("limit_usd").NanoUsd(limit);
+    if (unit == Unit::kTokens)
+      w.Key("limit_tokens").Int(limit);
+    else
+      w.Key("limit_usd").NanoUsd(limit);
     w.Key("period").String(PeriodName(period));
     if (period == PeriodKind::kRolling) w.Key("window").String(std::to_string(window_ms) + "ms");
     w.Key("enforce").String(enforce == Enforcement::kHard ? "hard" : "soft");
@@ -152,9 +155,7 @@ Result<Policy> PolicyFromToml(const toml::table& t, PolicyKind kind, std::string
   p.kind = kind;
   p.origin = "config";
   std::string w(where);
-  auto fail = [&](const Status& s) {
-    return Status::InvalidArgument(w + ": " + s.message());
-  };
+  auto fail = [&](const Status& s) { return Status::InvalidArgument(w + ": " + s.message()); };
   BR_RETURN_IF_ERROR(TomlStr(t, "id", p.id, w));
   std::string scope = "user", period = "month", window, enforce = "hard";
   BR_RETURN_IF_ERROR(TomlStr(t, "scope", scope, w));
@@ -225,7 +226,8 @@ Result<Policy> PolicyFromJson(std::string_view json, std::string* field) {
   auto num = [&](const char* k, int64_t& out) -> Status {
     simdjson::dom::element e;
     if (root[k].get(e) != simdjson::SUCCESS) return Status::OK();
-    if (e.get_int64().get(out) != simdjson::SUCCESS) return FieldErr(field, k, "must be an integer");
+    if (e.get_int64().get(out) != simdjson::SUCCESS)
+      return FieldErr(field, k, "must be an integer");
     return Status::OK();
   };
   std::string kind = "budget", scope = "user", period = "month", window, enforce = "hard";
@@ -234,7 +236,8 @@ Result<Policy> PolicyFromJson(std::string_view json, std::string* field) {
   BR_RETURN_IF_ERROR(str("scope", scope));
   BR_RETURN_IF_ERROR(str("subject", p.subject));
   BR_RETURN_IF_ERROR(str("model", p.model));
-  if (kind != "budget" && kind != "rate_limit") return FieldErr(field, "kind", "want budget or rate_limit");
+  if (kind != "budget" && kind != "rate_limit")
+    return FieldErr(field, "kind", "want budget or rate_limit");
   p.kind = kind == "budget" ? PolicyKind::kBudget : PolicyKind::kRateLimit;
   auto sk = ParseScope(scope);
   if (!sk.ok()) return FieldErr(field, "scope", sk.status().message());
@@ -251,7 +254,8 @@ Result<Policy> PolicyFromJson(std::string_view json, std::string* field) {
       if (!d.ok()) return FieldErr(field, "window", d.status().message());
       p.window_ms = *d;
     }
-    if (enforce != "hard" && enforce != "soft") return FieldErr(field, "enforce", "want hard or soft");
+    if (enforce != "hard" && enforce != "soft")
+      return FieldErr(field, "enforce", "want hard or soft");
     p.enforce = enforce == "hard" ? Enforcement::kHard : Enforcement::kSoft;
     simdjson::dom::element e;
     if (root["limit_usd"].get(e) == simdjson::SUCCESS) {
@@ -265,7 +269,8 @@ Result<Policy> PolicyFromJson(std::string_view json, std::string* field) {
     }
     simdjson::dom::array arr;
     if (root["alert_at"].get(e) == simdjson::SUCCESS) {
-      if (e.get_array().get(arr) != simdjson::SUCCESS) return FieldErr(field, "alert_at", "must be an array");
+      if (e.get_array().get(arr) != simdjson::SUCCESS)
+        return FieldErr(field, "alert_at", "must be an array");
       p.alert_pct.clear();
       for (auto v : arr) {
         int64_t pct;

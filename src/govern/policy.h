@@ -14,16 +14,15 @@
 // published in a PolicySet; thread-safety is that of a plain struct.
 #pragma once
 
+#include <toml++/toml.h>
+
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include <toml++/toml.h>
-
 #include "common/clock.h"
 #include "common/status.h"
-
 
 namespace burnrate::govern {
 
@@ -46,9 +45,9 @@ struct Policy {
   std::string id;  // unique; letters, digits, '-', '_', '.', ':'
   PolicyKind kind = PolicyKind::kBudget;
   ScopeKind scope = ScopeKind::kUser;
-  std::string subject = "*";  // "*" = each subject of the scope separately
-  std::string model;          // "" = all models; "claude-opus*" = prefix
-  std::string origin = "api"; // "config" or "api"
+  std::string subject = "*";   // "*" = each subject of the scope separately
+  std::string model;           // "" = all models; "claude-opus*" = prefix
+  std::string origin = "api";  // "config" or "api"
   int64_t version = 1;
 
   // Budgets.

@@ -10,8 +10,10 @@ void PolicySet::Index() {
   for (int i = 0; i < static_cast<int>(policies.size()); ++i) {
     const Policy& p = policies[i];
     int k = static_cast<int>(p.scope);
-    if (p.subject == "*") wildcard[k].push_back(i);
-    else by_subject[k][p.subject].push_back(i);
+    if (p.subject == "*")
+      wildcard[k].push_back(i);
+    else
+      by_subject[k][p.subject].push_back(i);
   }
 }
 
@@ -27,7 +29,8 @@ PolicyRegistry::PolicyRegistry(const Clock& clock, AuditLog& audit) : clock_(clo
   set_.store(std::move(s));
 }
 
-std::shared_ptr<const PolicySet> PolicyRegistry::ReplaceConfigured(std::shared_ptr<PolicySet> next) {
+std::shared_ptr<const PolicySet> PolicyRegistry::ReplaceConfigured(
+    std::shared_ptr<PolicySet> next) {
   std::lock_guard<std::mutex> l(mu_);
   for (const Policy& p : Snapshot()->policies)
     if (p.origin != "config" && !next->Find(p.id)) next->policies.push_back(p);
@@ -63,8 +66,10 @@ Result<Policy> PolicyRegistry::Get(const std::string& id) const {
 }
 
 Status PolicyRegistry::Record(const PolicyVersion& v) {
-  if (db_) BR_RETURN_IF_ERROR(db_->SavePolicyVersion(v));
-  else mem_history_[v.id].push_back(v);
+  if (db_)
+    BR_RETURN_IF_ERROR(db_->SavePolicyVersion(v));
+  else
+    mem_history_[v.id].push_back(v);
   last_version_[v.id] = v.version;
   return Status::OK();
 }
@@ -74,21 +79,26 @@ Result<Policy> PolicyRegistry::Upsert(Policy p, const std::string& actor, bool m
   auto next = std::make_shared<PolicySet>(*Snapshot());
   Policy* old = const_cast<Policy*>(next->Find(p.id));
   if (old && old->origin == "config")
-    return Status::PermissionDenied("policy '" + p.id + "' is defined in the config file; change it there");
+    return Status::PermissionDenied("policy '" + p.id +
+                                    "' is defined in the config file; change it there");
   if (must_exist && !old) return Status::NotFound("no policy '" + p.id + "'");
-  if (!must_exist && old) return Status::AlreadyExists("policy '" + p.id + "' exists; use PUT to change it");
+  if (!must_exist && old)
+    return Status::AlreadyExists("policy '" + p.id + "' exists; use PUT to change it");
   std::string field;
   BR_RETURN_IF_ERROR(p.Validate(&field));
   p.origin = "api";
   p.version = last_version_[p.id] + 1;
   PolicyVersion v{p.id, p.version, clock_.NowMs(), actor, false, p.ToJson()};
   BR_RETURN_IF_ERROR(Record(v));
-  if (old) *old = p;
-  else next->policies.push_back(p);
+  if (old)
+    *old = p;
+  else
+    next->policies.push_back(p);
   next->Index();
   set_.store(std::move(next));
-  BR_RETURN_IF_ERROR(audit_.AppendDurable({0, 0, actor, old ? "policy.update" : "policy.create", "policy:" + p.id,
-                                            fmt::format("version {}", p.version), v.body}));
+  BR_RETURN_IF_ERROR(
+      audit_.AppendDurable({0, 0, actor, old ? "policy.update" : "policy.create", "policy:" + p.id,
+                            fmt::format("version {}", p.version), v.body}));
   return p;
 }
 
@@ -98,7 +108,8 @@ Status PolicyRegistry::Delete(const std::string& id, const std::string& actor) {
   const Policy* old = next->Find(id);
   if (!old) return Status::NotFound("no policy '" + id + "'");
   if (old->origin == "config")
-    return Status::PermissionDenied("policy '" + id + "' is defined in the config file; remove it there");
+    return Status::PermissionDenied("policy '" + id +
+                                    "' is defined in the config file; remove it there");
   PolicyVersion v{id, last_version_[id] + 1, clock_.NowMs(), actor, true, old->ToJson()};
   BR_RETURN_IF_ERROR(Record(v));
   std::erase_if(next->policies, [&](const Policy& p) { return p.id == id; });

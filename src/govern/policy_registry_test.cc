@@ -11,8 +11,8 @@ namespace {
 
 using testing::At;
 
-Policy Budget(const std::string& id, ScopeKind scope, const std::string& subject, const std::string& origin,
-              const std::string& model = "") {
+Policy Budget(const std::string& id, ScopeKind scope, const std::string& subject,
+              const std::string& origin, const std::string& model = "") {
   Policy p;
   p.id = id, p.scope = scope, p.subject = subject, p.origin = origin, p.model = model;
   p.limit = 100;

@@ -52,7 +52,8 @@ alert_at = [80, 100]
   EXPECT_EQ(p->enforce, Enforcement::kSoft);
   EXPECT_EQ(p->alert_pct, (std::vector<int>{80, 100}));
 
-  toml::table bad = toml::parse("[governance]\n\n[[governance.budget]]\nid = \"x\"\nscope = \"galaxy\"\nlimit_tokens = 5\n");
+  toml::table bad = toml::parse(
+      "[governance]\n\n[[governance.budget]]\nid = \"x\"\nscope = \"galaxy\"\nlimit_tokens = 5\n");
   FakeClock clock;
   AuditLog audit(nullptr, clock);
   Governor g(clock, audit, nullptr);
@@ -65,7 +66,8 @@ alert_at = [80, 100]
   s = g.Configure(nolimit);
   EXPECT_NE(s.message().find("limit"), std::string::npos) << s.message();
   toml::table dup = toml::parse(
-      "[[governance.budget]]\nid = \"x\"\nlimit_tokens = 1\n[[governance.budget]]\nid = \"x\"\nlimit_tokens = 2\n");
+      "[[governance.budget]]\nid = \"x\"\nlimit_tokens = 1\n[[governance.budget]]\nid = "
+      "\"x\"\nlimit_tokens = 2\n");
   s = g.Configure(dup);
   EXPECT_NE(s.message().find("duplicate"), std::string::npos) << s.message();
   toml::table tz = toml::parse("[governance]\ntime_zone = \"Mars/Olympus\"\n");
@@ -86,7 +88,8 @@ TEST(Policy, JsonRoundTrip) {
   EXPECT_EQ(again->requests_per_min, 60);
   EXPECT_EQ(again->max_concurrent, 4);
 
-  auto b = PolicyFromJson(R"({"id":"b","limit_usd":12.25,"period":"rolling","window":"1h"})", &field);
+  auto b =
+      PolicyFromJson(R"({"id":"b","limit_usd":12.25,"period":"rolling","window":"1h"})", &field);
   ASSERT_TRUE(b.ok()) << b.status().ToString();
   auto b2 = PolicyFromJson(b->ToJson(), &field);
   ASSERT_TRUE(b2.ok()) << b2.status().ToString() << " " << b->ToJson();

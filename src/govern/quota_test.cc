@@ -22,7 +22,8 @@ payments = 3
 search = 1
 )";
 
-CheckResult CheckIn(Fixture& f, const std::string& user, const std::string& project, int64_t tokens) {
+CheckResult CheckIn(Fixture& f, const std::string& user, const std::string& project,
+                    int64_t tokens) {
   CheckRequest r;
   r.user = user, r.org = "acme", r.project = project, r.estimated_tokens = tokens, r.model = "m";
   auto res = f.gov.Check(r);

@@ -46,7 +46,8 @@ void Quotas::Recompute(const QuotaConfig& qc, const TimeZone& tz, TimeMs now) {
     BudgetState used = store_.Read(limit_key::QuotaProject(qc.org, name), period, now);
     BudgetState pace = store_.Read(limit_key::QuotaDemand(qc.org, name), recent, now);
     double left = double(std::max<TimeMs>(0, period.end - now));
-    int64_t demand = used.used + static_cast<int64_t>(double(pace.used) * left / double(qc.demand_window_ms));
+    int64_t demand =
+        used.used + static_cast<int64_t>(double(pace.used) * left / double(qc.demand_window_ms));
     auto w = qc.weights.find(name);
     claims.push_back({name, w == qc.weights.end() ? qc.default_weight : w->second, demand});
     v.projects.push_back({name, claims.back().weight, used.used, demand, 0, 0, ""});
@@ -85,9 +86,9 @@ void Quotas::AddCharges(const QuotaConfig& qc, const TimeZone& tz, const std::st
       it == s->allowance.end() ? -1 : it->second, "project:" + project);
 }
 
-std::optional<SettleOp> Quotas::DemandOp(const QuotaConfig& qc, const TimeZone& tz, const std::string& org,
-                                         const std::string& project, TimeMs now, int64_t tokens,
-                                         int64_t cost) const {
+std::optional<SettleOp> Quotas::DemandOp(const QuotaConfig& qc, const TimeZone& tz,
+                                         const std::string& org, const std::string& project,
+                                         TimeMs now, int64_t tokens, int64_t cost) const {
   if (qc.org.empty() || org != qc.org || project.empty()) return std::nullopt;
   return SettleOp{limit_key::QuotaDemand(qc.org, project),
                   WindowFor(PeriodKind::kRolling, qc.demand_window_ms, tz, now), 0,

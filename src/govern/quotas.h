@@ -61,9 +61,9 @@ class Quotas {
                   const std::string& project, TimeMs now, int64_t tokens, int64_t cost,
                   std::vector<Charge>& out) const;
   // The demand counter that usage of `project` feeds, if the quota counts it.
-  std::optional<SettleOp> DemandOp(const QuotaConfig& qc, const TimeZone& tz, const std::string& org,
-                                   const std::string& project, TimeMs now, int64_t tokens,
-                                   int64_t cost) const;
+  std::optional<SettleOp> DemandOp(const QuotaConfig& qc, const TimeZone& tz,
+                                   const std::string& org, const std::string& project, TimeMs now,
+                                   int64_t tokens, int64_t cost) const;
 
  private:
   struct State {

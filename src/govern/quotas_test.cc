@@ -68,10 +68,11 @@ TEST(Quotas, DemandFollowsUsageAndSeenProjectsJoin) {
 
 TEST(LimitKey, KindsNeverCollide) {
   // The same parts under every kind give distinct keys.
-  std::set<std::string> keys = {
-      limit_key::Budget("p", "s"),    limit_key::Requests("p", "s"),   limit_key::Tokens("p", "s"),
-      limit_key::Concurrent("p", "s"), limit_key::Unsettled("p|s"),    limit_key::Throttle("p|s"),
-      limit_key::QuotaOrg("p|s"),     limit_key::QuotaProject("p", "s"), limit_key::QuotaDemand("p", "s")};
+  std::set<std::string> keys = {limit_key::Budget("p", "s"),     limit_key::Requests("p", "s"),
+                                limit_key::Tokens("p", "s"),     limit_key::Concurrent("p", "s"),
+                                limit_key::Unsettled("p|s"),     limit_key::Throttle("p|s"),
+                                limit_key::QuotaOrg("p|s"),      limit_key::QuotaProject("p", "s"),
+                                limit_key::QuotaDemand("p", "s")};
   EXPECT_EQ(keys.size(), 9u);
 }
 

@@ -255,14 +255,17 @@ class Args {
     std::vector<const char*> argv;
     std::vector<size_t> len;
     for (const std::string& w : words_) argv.push_back(w.data()), len.push_back(w.size());
-    return Reply(static_cast<redisReply*>(redisCommandArgv(c, int(argv.size()), argv.data(), len.data())));
+    return Reply(
+        static_cast<redisReply*>(redisCommandArgv(c, int(argv.size()), argv.data(), len.data())));
   }
 
  private:
   std::vector<std::string> words_;
 };
 
-std::string Field(TimeMs expires) { return expires <= 0 ? "" : std::to_string(-FloorDiv(-expires, kFieldMs)); }
+std::string Field(TimeMs expires) {
+  return expires <= 0 ? "" : std::to_string(-FloorDiv(-expires, kFieldMs));
+}
 
 TimeMs BudgetKeepMs(const WindowSpec& w, TimeMs now) {
   if (w.rolling()) return w.slot_ms * (w.slots + 1);
@@ -271,7 +274,8 @@ TimeMs BudgetKeepMs(const WindowSpec& w, TimeMs now) {
 
 class RedisLimitStore final : public LimitStore {
  public:
-  RedisLimitStore(std::string host, int port, int db) : host_(std::move(host)), port_(port), db_(db) {
+  RedisLimitStore(std::string host, int port, int db)
+      : host_(std::move(host)), port_(port), db_(db) {
     // G, the scripts' expiry granularity, is kFieldMs.
     std::string common = "local G = " + std::to_string(kFieldMs) + kLuaCommon;
     admit_.body = common + kLuaAdmit;
@@ -280,15 +284,16 @@ class RedisLimitStore final : public LimitStore {
   }
 
   AdmitResult Admit(const AdmitRequest& r) override;
-  Status Settle(TimeMs now, TimeMs expires, const std::vector<SettleOp>& budgets, const std::vector<BucketOp>& adj,
-                const std::vector<std::string>& slots, std::vector<int64_t>* used_after) override;
+  Status Settle(TimeMs now, TimeMs expires, const std::vector<SettleOp>& budgets,
+                const std::vector<BucketOp>& adj, const std::vector<std::string>& slots,
+                std::vector<int64_t>* used_after) override;
   BudgetState Read(const std::string& key, const WindowSpec& w, TimeMs now) override;
   bool Durable() const override { return true; }
 
  private:
   // Runs `script` with `keys` and `args`; the reply is an array of integers.
-  Result<std::vector<int64_t>> Eval(Script& script, const std::vector<std::string>& keys, const Args& args,
-                                    TimeMs now);
+  Result<std::vector<int64_t>> Eval(Script& script, const std::vector<std::string>& keys,
+                                    const Args& args, TimeMs now);
   // A pooled connection, or a new one; `pooled` tells which.
   Result<Context> Take(TimeMs now, bool* pooled);
   void Put(Context c);
@@ -349,7 +354,8 @@ void RedisLimitStore::Put(Context c) {
   idle_.push_back(std::move(c));
 }
 
-Result<std::vector<int64_t>> RedisLimitStore::Eval(Script& script, const std::vector<std::string>& keys,
+Result<std::vector<int64_t>> RedisLimitStore::Eval(Script& script,
+                                                   const std::vector<std::string>& keys,
                                                    const Args& args, TimeMs now) {
   bool pooled = false;
   BR_ASSIGN_OR_RETURN(Context c, Take(now, &pooled));
@@ -359,7 +365,9 @@ Result<std::vector<int64_t>> RedisLimitStore::Eval(Script& script, const std::ve
     std::lock_guard<std::mutex> l(mu_);
     sha = script.sha;
   }
-  cmd.Add(sha.empty() ? "EVAL" : "EVALSHA").Add(sha.empty() ? script.body : sha).Add(int64_t(keys.size()));
+  cmd.Add(sha.empty() ? "EVAL" : "EVALSHA")
+      .Add(sha.empty() ? script.body : sha)
+      .Add(int64_t(keys.size()));
   for (const std::string& k : keys) cmd.Add(k);
   for (const std::string& w : args.words()) cmd.Add(w);
   bool load = sha.empty();
@@ -373,7 +381,8 @@ Result<std::vector<int64_t>> RedisLimitStore::Eval(Script& script, const std::ve
     if (!st.ok()) return Down(now, st.message());
     r = cmd.Run(c.get());
   }
-  if (r && r->type == REDIS_REPLY_ERROR && std::string_view(r->str, r->len).starts_with("NOSCRIPT")) {
+  if (r && r->type == REDIS_REPLY_ERROR &&
+      std::string_view(r->str, r->len).starts_with("NOSCRIPT")) {
     // Redis restarted and lost its script cache: EVAL caches the script
     // again under the same sha, so later calls can keep sending the sha.
     cmd[0] = "EVAL", cmd[1] = script.body;
@@ -389,7 +398,8 @@ Result<std::vector<int64_t>> RedisLimitStore::Eval(Script& script, const std::ve
     for (size_t i = 0; i < r->elements; ++i)
       out.push_back(r->element[i]->type == REDIS_REPLY_INTEGER ? r->element[i]->integer : 0);
   if (load) {  // first use (or a restarted Redis): load it so later calls send only the sha
-    Reply l(static_cast<redisReply*>(redisCommand(c.get(), "SCRIPT LOAD %b", script.body.data(), script.body.size())));
+    Reply l(static_cast<redisReply*>(
+        redisCommand(c.get(), "SCRIPT LOAD %b", script.body.data(), script.body.size())));
     if (l && l->type == REDIS_REPLY_STRING) {
       std::lock_guard<std::mutex> g(mu_);
       script.sha.assign(l->str, l->len);
@@ -430,8 +440,9 @@ AdmitResult RedisLimitStore::Admit(const AdmitRequest& r) {
     return res;
   }
   const std::vector<int64_t>& v = *out;
-  static constexpr AdmitResult::Failure kFailures[] = {AdmitResult::Failure::kNone, AdmitResult::Failure::kBudget,
-                                                       AdmitResult::Failure::kBucket, AdmitResult::Failure::kSlot};
+  static constexpr AdmitResult::Failure kFailures[] = {
+      AdmitResult::Failure::kNone, AdmitResult::Failure::kBudget, AdmitResult::Failure::kBucket,
+      AdmitResult::Failure::kSlot};
   res.failure = kFailures[std::clamp<int64_t>(v[0], 0, 3)];
   res.index = static_cast<size_t>(v[1]);
   res.retry_after_ms = v[2];
@@ -440,7 +451,8 @@ AdmitResult RedisLimitStore::Admit(const AdmitRequest& r) {
 }
 
 Status RedisLimitStore::Settle(TimeMs now, TimeMs expires, const std::vector<SettleOp>& budgets,
-                               const std::vector<BucketOp>& adj, const std::vector<std::string>& slots,
+                               const std::vector<BucketOp>& adj,
+                               const std::vector<std::string>& slots,
                                std::vector<int64_t>* used_after) {
   std::vector<std::string> keys;
   Args args;
@@ -477,7 +489,8 @@ BudgetState RedisLimitStore::Read(const std::string& key, const WindowSpec& w, T
 }  // namespace
 
 Result<std::unique_ptr<LimitStore>> NewRedisLimitStore(const std::string& url) {
-  const std::string bad = "governance.limit_store: want redis://HOST:PORT[/DB], got \"" + url + "\"";
+  const std::string bad =
+      "governance.limit_store: want redis://HOST:PORT[/DB], got \"" + url + "\"";
   if (url.rfind("redis://", 0) != 0) return Status::InvalidArgument(bad);
   std::string rest = url.substr(8);
   int db = 0;
@@ -485,7 +498,8 @@ Result<std::unique_ptr<LimitStore>> NewRedisLimitStore(const std::string& url) {
     std::string d = rest.substr(slash + 1);
     rest.resize(slash);
     if (!d.empty()) {
-      if (d.find_first_not_of("0123456789") != std::string::npos || d.size() > 4) return Status::InvalidArgument(bad);
+      if (d.find_first_not_of("0123456789") != std::string::npos || d.size() > 4)
+        return Status::InvalidArgument(bad);
       db = std::stoi(d);
     }
   }

@@ -26,8 +26,8 @@ WindowSpec Month(TimeMs now) { return WindowFor(PeriodKind::kMonth, 0, TimeZone:
 TEST(RedisLimitStore, UrlIsValidated) {
   EXPECT_TRUE(NewRedisLimitStore("redis://127.0.0.1:6379/2").ok());
   EXPECT_TRUE(NewRedisLimitStore("redis://localhost").ok());
-  for (const char* bad : {"redis://", "redis://h:0", "redis://h:99999", "redis://h:x", "redis://h/x", "http://h:1",
-                          "redis://user:pw@h:1"}) {
+  for (const char* bad : {"redis://", "redis://h:0", "redis://h:99999", "redis://h:x",
+                          "redis://h/x", "http://h:1", "redis://user:pw@h:1"}) {
     auto s = NewRedisLimitStore(bad);
     EXPECT_EQ(s.status().code(), Status::Code::kInvalidArgument) << bad;
     EXPECT_NE(s.status().message().find("governance.limit_store"), std::string::npos);
@@ -54,7 +54,8 @@ TEST(RedisLimitStore, TwoNodesShareOneBudgetAtomically) {
   EXPECT_EQ(st.reserved, 600);
   // Settling lower frees the difference, for every node.
   std::vector<int64_t> used;
-  ASSERT_TRUE(a->Settle(now, r.expires, {{"b|team|core", Month(now), 600, 350}}, {}, {}, &used).ok());
+  ASSERT_TRUE(
+      a->Settle(now, r.expires, {{"b|team|core", Month(now), 600, 350}}, {}, {}, &used).ok());
   EXPECT_EQ(used, std::vector<int64_t>{350});
   EXPECT_TRUE(b->Admit(r).admitted());
   st = a->Read("b|team|core", Month(now), now);
@@ -71,7 +72,9 @@ TEST(RedisLimitStore, RollingWindowForgetsOldSlots) {
   ASSERT_TRUE(srv.ok());
   auto s = Open(srv);
   TimeMs t0 = At("2026-03-10T12:00:00Z");
-  auto w = [&](TimeMs now) { return WindowFor(PeriodKind::kRolling, kHourMs, TimeZone::Utc(), now); };
+  auto w = [&](TimeMs now) {
+    return WindowFor(PeriodKind::kRolling, kHourMs, TimeZone::Utc(), now);
+  };
   ASSERT_TRUE(s->Settle(t0, 0, {{"b|roll|u", w(t0), 0, 100}}, {}, {}, nullptr).ok());
   TimeMs t1 = t0 + 30 * kMinuteMs;
   ASSERT_TRUE(s->Settle(t1, 0, {{"b|roll|u", w(t1), 0, 50}}, {}, {}, nullptr).ok());
@@ -96,7 +99,8 @@ TEST(RedisLimitStore, BucketsAndSlotsAreAllOrNothing) {
   AdmitResult slot = s->Admit(r);
   EXPECT_EQ(slot.failure, AdmitResult::Failure::kSlot);
   EXPECT_EQ(s->Read("b|p|u", Month(now), now).reserved, 10);  // the failed admit reserved nothing
-  ASSERT_TRUE(s->Settle(now, r.expires, {{"b|p|u", Month(now), 10, 10}}, {}, {"c|p|u"}, nullptr).ok());
+  ASSERT_TRUE(
+      s->Settle(now, r.expires, {{"b|p|u", Month(now), 10, 10}}, {}, {"c|p|u"}, nullptr).ok());
   ASSERT_TRUE(s->Admit(r).admitted());  // second request of the bucket's 2 per minute
   ASSERT_TRUE(s->Settle(now, r.expires, {}, {}, {"c|p|u"}, nullptr).ok());
   AdmitResult bucket = s->Admit(r);
@@ -131,7 +135,9 @@ TEST(RedisLimitStore, ReservationsOfADeadNodeLapseByThemselves) {
   r.now = later, r.expires = later + kMinuteMs;
   EXPECT_TRUE(live->Admit(r).admitted());
   // A late release of the lapsed reservation changes nothing.
-  ASSERT_TRUE(live->Settle(later, now + kMinuteMs, {{"b|team|core", Month(later), 900, 0}}, {}, {}, nullptr).ok());
+  ASSERT_TRUE(
+      live->Settle(later, now + kMinuteMs, {{"b|team|core", Month(later), 900, 0}}, {}, {}, nullptr)
+          .ok());
   EXPECT_EQ(live->Read("b|team|core", Month(later), later).reserved, 0);
 }
 
@@ -180,7 +186,8 @@ TEST(RedisLimitStore, RaceTwoNodesNeverOverspendAndFillTheBudget) {
         admitted_est.fetch_add(req.estimated_tokens);
         SettleRequest s;
         s.reservation_id = res->reservation_id;
-        s.tokens.output = req.estimated_tokens * int64_t(60 + rng() % 41) / 100;  // honest: <= estimate
+        s.tokens.output =
+            req.estimated_tokens * int64_t(60 + rng() % 41) / 100;  // honest: <= estimate
         if (!gov.Settle(s).ok()) errors.fetch_add(1);
         settled.fetch_add(s.tokens.output);
         outstanding.fetch_sub(1);
@@ -195,7 +202,7 @@ TEST(RedisLimitStore, RaceTwoNodesNeverOverspendAndFillTheBudget) {
   EXPECT_EQ(st.used, settled.load());
   EXPECT_EQ(st.reserved, 0);
   EXPECT_LE(st.used, 10000000);
-  EXPECT_GE(st.used, 9900000);  // at least 99% of the budget admitted and used
+  EXPECT_GE(st.used, 9900000);               // at least 99% of the budget admitted and used
   EXPECT_GT(admitted_est.load(), 10000000);  // estimates above actuals freed room that was reused
 }
 
@@ -242,7 +249,8 @@ TEST(RedisLimitStore, PooledConnectionClosedByTheServerIsReplaced) {
   ASSERT_EQ(gov.Check(req)->decision, Decision::kAllow);
   redisContext* admin = redisConnect("127.0.0.1", srv.port());
   ASSERT_TRUE(admin != nullptr && admin->err == 0);
-  auto* killed = static_cast<redisReply*>(redisCommand(admin, "CLIENT KILL TYPE normal SKIPME yes"));
+  auto* killed =
+      static_cast<redisReply*>(redisCommand(admin, "CLIENT KILL TYPE normal SKIPME yes"));
   ASSERT_TRUE(killed != nullptr);
   EXPECT_GE(killed->integer, 1);  // the governor's pooled connection
   freeReplyObject(killed);
@@ -262,7 +270,8 @@ TEST(RedisLimitStore, DownFailsClosedByDefaultAndOpenWhenConfigured) {
     AuditLog audit(nullptr, clock);
     Governor gov(clock, audit, nullptr, Open(srv));
     std::string cfg = kRaceConfig;
-    if (open) cfg = "[governance]\nlimit_store_unavailable = \"allow\"\n" + std::string(kRaceConfig);
+    if (open)
+      cfg = "[governance]\nlimit_store_unavailable = \"allow\"\n" + std::string(kRaceConfig);
     ASSERT_TRUE(gov.Configure(toml::parse(cfg)).ok());
     CheckRequest req;
     req.user = "alice", req.team = "core", req.model = "m", req.estimated_tokens = 100;
@@ -288,7 +297,7 @@ TEST(RedisLimitStore, DownFailsClosedByDefaultAndOpenWhenConfigured) {
     s.reservation_id = before->reservation_id, s.tokens.output = 100;
     EXPECT_EQ(gov.Settle(s).code(), Status::Code::kUnavailable);
 
-    ASSERT_TRUE(srv.Start());  // an empty Redis again (no persistence)
+    ASSERT_TRUE(srv.Start());      // an empty Redis again (no persistence)
     clock.Advance(2 * kSecondMs);  // past the fail-fast second
     auto back = gov.Check(req);
     ASSERT_TRUE(back.ok());
@@ -296,7 +305,8 @@ TEST(RedisLimitStore, DownFailsClosedByDefaultAndOpenWhenConfigured) {
     EXPECT_FALSE(back->reservation_id.empty());
     std::string metrics;
     gov.AppendMetrics(metrics);
-    EXPECT_NE(metrics.find("burnrate_governance_limit_store_errors_total 2"), std::string::npos) << metrics;
+    EXPECT_NE(metrics.find("burnrate_governance_limit_store_errors_total 2"), std::string::npos)
+        << metrics;
   }
 }
 

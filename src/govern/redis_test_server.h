@@ -4,9 +4,9 @@
 // Not thread-safe; tests only.
 #pragma once
 
+#include <fcntl.h>
 #include <hiredis/hiredis.h>
 #include <netinet/in.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -15,10 +15,9 @@
 
 #include <chrono>
 #include <cstdlib>
-#include <string>
-#include <string_view>
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <thread>
 
 namespace burnrate::govern::testing {
@@ -43,7 +42,9 @@ class RedisTestServer {
   }
   bool ok() const { return ok_; }
   int port() const { return port_; }
-  std::string url(int db = 0) const { return "redis://127.0.0.1:" + std::to_string(port_) + "/" + std::to_string(db); }
+  std::string url(int db = 0) const {
+    return "redis://127.0.0.1:" + std::to_string(port_) + "/" + std::to_string(db);
+  }
 
   bool Start() {
     if (pid_ > 0 || dir_.empty()) return false;
@@ -56,11 +57,12 @@ class RedisTestServer {
       if (log >= 0) dup2(log, 1), dup2(log, 2);
       close_range(3, ~0u, 0);
       std::string port = std::to_string(port_);
-      execlp("redis-server", "redis-server", "--port", port.c_str(), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", dir_.c_str(), "--loglevel", "warning", static_cast<char*>(nullptr));
+      execlp("redis-server", "redis-server", "--port", port.c_str(), "--bind", "127.0.0.1",
+             "--save", "", "--appendonly", "no", "--dir", dir_.c_str(), "--loglevel", "warning",
+             static_cast<char*>(nullptr));
       _exit(127);
     }
-    for (int i = 0; i < 200; ++i) {  // up to 4 s
+    for (int i = 0; i < 200; ++i) {                   // up to 4 s
       if (waitpid(pid_, nullptr, WNOHANG) == pid_) {  // it exited: the port was taken
         pid_ = -1;
         return false;
@@ -102,8 +104,9 @@ class RedisTestServer {
     if (c && !c->err) {
       auto* r = static_cast<redisReply*>(redisCommand(c, "INFO server"));
       if (r && r->type == REDIS_REPLY_STRING)
-        ours = std::string_view(r->str, r->len).find("process_id:" + std::to_string(pid_) + "\r\n") !=
-               std::string_view::npos;
+        ours =
+            std::string_view(r->str, r->len).find("process_id:" + std::to_string(pid_) + "\r\n") !=
+            std::string_view::npos;
       if (r) freeReplyObject(r);
     }
     if (c) redisFree(c);

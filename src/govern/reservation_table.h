@@ -126,10 +126,10 @@ class ReservationTable {
 
   struct Shard {
     std::mutex mu;
-    std::vector<std::unique_ptr<Slot[]>> chunks;      // guarded by mu
-    uint32_t used = 0;                                 // slots ever handed out
-    uint32_t free_head = UINT32_MAX;                   // chain through next_free
-    std::deque<std::pair<TimeMs, uint64_t>> fifo;      // (expires, handle)
+    std::vector<std::unique_ptr<Slot[]>> chunks;   // guarded by mu
+    uint32_t used = 0;                             // slots ever handed out
+    uint32_t free_head = UINT32_MAX;               // chain through next_free
+    std::deque<std::pair<TimeMs, uint64_t>> fifo;  // (expires, handle)
 
     Slot& At(uint32_t idx) { return chunks[idx / kChunk][idx % kChunk]; }
     uint32_t AllocSlot() {

@@ -3,12 +3,11 @@
 
 #include <sys/socket.h>
 
-#include <optional>
-
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <optional>
 
 namespace burnrate::http {
 
@@ -26,7 +25,8 @@ struct Client::Conn {
 Result<std::unique_ptr<Client>> Client::Create(std::string_view base_url) {
   std::string_view u = base_url;
   if (u.substr(0, 7) != "http://") {
-    return Status::InvalidArgument("server URL must start with http:// (got '" + std::string(base_url) + "')");
+    return Status::InvalidArgument("server URL must start with http:// (got '" +
+                                   std::string(base_url) + "')");
   }
   u.remove_prefix(7);
   if (auto slash = u.find('/'); slash != std::string_view::npos) u = u.substr(0, slash);
@@ -46,8 +46,9 @@ Result<std::unique_ptr<Client>> Client::Create(std::string_view base_url) {
 
 Client::~Client() = default;
 
-Result<ClientResponse> Client::Send(std::string_view method, std::string_view target, std::string_view body,
-                                    const std::vector<std::pair<std::string, std::string>>& headers) {
+Result<ClientResponse> Client::Send(
+    std::string_view method, std::string_view target, std::string_view body,
+    const std::vector<std::pair<std::string, std::string>>& headers) {
   bhttp::request<bhttp::string_body> req;
   req.method_string(std::string(method));
   req.target(std::string(target));
@@ -87,8 +88,8 @@ Result<ClientResponse> Client::Send(std::string_view method, std::string_view ta
     if (ec) {
       conn_->stream.reset();
       conn_->buffer.clear();
-      if (attempt == 0 && (ec == bhttp::error::end_of_stream || ec == asio::error::connection_reset ||
-                           ec == asio::error::broken_pipe)) {
+      if (attempt == 0 && (ec == bhttp::error::end_of_stream ||
+                           ec == asio::error::connection_reset || ec == asio::error::broken_pipe)) {
         continue;
       }
       return Status::IOError("request to " + host_ + ":" + port_ + " failed: " + ec.message());

@@ -26,7 +26,13 @@ namespace burnrate::http {
 // kGateway: a virtual key of the metering gateway (docs/gateway.md), bound to
 // a user, team and project; it may call the provider endpoints only.
 enum class Role : uint8_t {
-  kNone = 0, kSelf = 1, kIngest = 2, kViewer = 3, kAdmin = 4, kAnyKey = 5, kGateway = 6
+  kNone = 0,
+  kSelf = 1,
+  kIngest = 2,
+  kViewer = 3,
+  kAdmin = 4,
+  kAnyKey = 5,
+  kGateway = 6
 };
 const char* RoleName(Role r);
 Result<Role> ParseRole(std::string_view s);
@@ -45,15 +51,15 @@ struct Caller {
 };
 
 struct Request {
-  std::string method;  // "GET", "POST", ...
-  std::string path;    // without the query string
-  std::unordered_map<std::string, std::string> query;   // decoded
-  std::unordered_map<std::string, std::string> params;  // from {name} in the route
-  std::unordered_map<std::string, std::string> headers; // lower-case names
+  std::string method;                                    // "GET", "POST", ...
+  std::string path;                                      // without the query string
+  std::unordered_map<std::string, std::string> query;    // decoded
+  std::unordered_map<std::string, std::string> params;   // from {name} in the route
+  std::unordered_map<std::string, std::string> headers;  // lower-case names
   std::string body;
-  Role role = Role::kNone;   // set by authentication
-  std::string principal;     // key id or user the key is bound to
-  Caller caller;             // the whole identity (role and principal again)
+  Role role = Role::kNone;  // set by authentication
+  std::string principal;    // key id or user the key is bound to
+  Caller caller;            // the whole identity (role and principal again)
   // Set by Router::Admit: the route matched and authorized (an index, or
   // kFallbackRoute), so that Dispatch does not do it again.
   static constexpr int kNotAdmitted = -1, kFallbackRoute = -2;

@@ -85,7 +85,8 @@ TEST(RequestHead, BadHeadsGetTheirStatusAndAJsonBody) {
       {"head over the limit", big, 431},
       // Beast limits the request line and the fields each on their own.
       {"line and fields each under the limit, together over it",
-       "GET /" + std::string(5000, 'a') + " HTTP/1.1\r\nX: " + std::string(5000, 'b') + "\r\n\r\n", 431},
+       "GET /" + std::string(5000, 'a') + " HTTP/1.1\r\nX: " + std::string(5000, 'b') + "\r\n\r\n",
+       431},
       {"body over the limit", "POST / HTTP/1.1\r\nContent-Length: 1048577\r\n\r\n", 413},
       {"Content-Length not a number", "POST / HTTP/1.1\r\nContent-Length: 5x\r\n\r\n", 400},
       {"negative Content-Length", "POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n", 400},

@@ -8,13 +8,20 @@ namespace burnrate::http {
 
 const char* RoleName(Role r) {
   switch (r) {
-    case Role::kNone: return "none";
-    case Role::kSelf: return "self";
-    case Role::kIngest: return "ingest";
-    case Role::kViewer: return "viewer";
-    case Role::kAdmin: return "admin";
-    case Role::kAnyKey: return "any";
-    case Role::kGateway: return "gateway";
+    case Role::kNone:
+      return "none";
+    case Role::kSelf:
+      return "self";
+    case Role::kIngest:
+      return "ingest";
+    case Role::kViewer:
+      return "viewer";
+    case Role::kAdmin:
+      return "admin";
+    case Role::kAnyKey:
+      return "any";
+    case Role::kGateway:
+      return "gateway";
   }
   return "none";
 }
@@ -74,18 +81,29 @@ Response Response::Stream(std::function<void(std::shared_ptr<SseChannel>)> on_op
 int HttpStatusFor(const Status& s) {
   using C = Status::Code;
   switch (s.code()) {
-    case C::kOk: return 200;
-    case C::kInvalidArgument: return 400;
-    case C::kUnauthenticated: return 401;
-    case C::kPermissionDenied: return 403;
-    case C::kNotFound: return 404;
-    case C::kAlreadyExists: return 409;
-    case C::kTooLarge: return 413;
-    case C::kUnsupported: return 415;
-    case C::kResourceExhausted: return 429;
-    case C::kUnavailable: return 503;
+    case C::kOk:
+      return 200;
+    case C::kInvalidArgument:
+      return 400;
+    case C::kUnauthenticated:
+      return 401;
+    case C::kPermissionDenied:
+      return 403;
+    case C::kNotFound:
+      return 404;
+    case C::kAlreadyExists:
+      return 409;
+    case C::kTooLarge:
+      return 413;
+    case C::kUnsupported:
+      return 415;
+    case C::kResourceExhausted:
+      return 429;
+    case C::kUnavailable:
+      return 503;
     case C::kIOError:
-    case C::kInternal: return 500;
+    case C::kInternal:
+      return 500;
   }
   return 500;
 }
@@ -163,8 +181,9 @@ std::optional<Response> Router::Authorize(const Route& route, Request& req) cons
     key = x;
   } else if (auto it = req.query.find("key"); it != req.query.end()) {
     if (!route.query_key) {
-      return ErrorResponse(Status::Unauthenticated(
-          "an API key in the query (?key=) is accepted only on event streams: send Authorization: Bearer <key>"));
+      return ErrorResponse(
+          Status::Unauthenticated("an API key in the query (?key=) is accepted only on event "
+                                  "streams: send Authorization: Bearer <key>"));
     }
     key = it->second;  // EventSource cannot set headers
   }
@@ -202,11 +221,13 @@ std::optional<Response> Router::Admit(Request& req) const {
   }
   if (path_matched) {
     // 405, not 400: the request is fine, the resource does not take it.
-    Response r = ErrorResponse(Status::InvalidArgument("method " + req.method + " not allowed on " + req.path));
+    Response r = ErrorResponse(
+        Status::InvalidArgument("method " + req.method + " not allowed on " + req.path));
     r.status = 405;
     return r;
   }
-  if (fallback_ && (req.method == "GET" || req.method == "HEAD") && req.path.rfind("/v1/", 0) != 0) {
+  if (fallback_ && (req.method == "GET" || req.method == "HEAD") &&
+      req.path.rfind("/v1/", 0) != 0) {
     req.admitted_route = Request::kFallbackRoute;
     return std::nullopt;
   }
@@ -236,7 +257,8 @@ static std::string Decode(std::string_view s) {
   for (size_t i = 0; i < s.size(); ++i) {
     if (s[i] == '+') {
       out.push_back(' ');
-    } else if (s[i] == '%' && i + 2 < s.size() && HexValue(s[i + 1]) >= 0 && HexValue(s[i + 2]) >= 0) {
+    } else if (s[i] == '%' && i + 2 < s.size() && HexValue(s[i + 1]) >= 0 &&
+               HexValue(s[i + 2]) >= 0) {
       out.push_back(char(HexValue(s[i + 1]) * 16 + HexValue(s[i + 2])));
       i += 2;
     } else {

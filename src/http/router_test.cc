@@ -37,20 +37,24 @@ Router MakeRouter() {
     return Status::Unauthenticated("invalid or revoked API key");
   });
   r.AddSync("GET", "/healthz", Role::kNone, [](Request&) { return Response::Json("{}"); });
-  r.AddSync("POST", "/v1/events", Role::kIngest, [](Request& q) { return Response::Json("ingest:" + q.principal); });
-  r.AddSync("GET", "/v1/leaderboard", Role::kSelf, [](Request& q) {
-    return Response::Json(std::string("board:") + RoleName(q.role));
-  });
+  r.AddSync("POST", "/v1/events", Role::kIngest,
+            [](Request& q) { return Response::Json("ingest:" + q.principal); });
+  r.AddSync("GET", "/v1/leaderboard", Role::kSelf,
+            [](Request& q) { return Response::Json(std::string("board:") + RoleName(q.role)); });
   r.AddSync("GET", "/metrics", Role::kViewer, [](Request&) { return Response::Text("m 1\n"); });
-  r.AddStream("GET", "/v1/stream", Role::kSelf, [](Request&) { return Response::Text("stream\n"); });
-  r.AddSync("GET", "/v1/whoami", Role::kAnyKey, [](Request& q) { return Response::Json(RoleName(q.role)); });
+  r.AddStream("GET", "/v1/stream", Role::kSelf,
+              [](Request&) { return Response::Text("stream\n"); });
+  r.AddSync("GET", "/v1/whoami", Role::kAnyKey,
+            [](Request& q) { return Response::Json(RoleName(q.role)); });
   r.AddSync("POST", "/v1/keys", Role::kAdmin, [](Request&) { return Response::Json("{}", 201); });
-  r.AddSync("GET", "/v1/users/{id}/usage", Role::kSelf, [](Request& q) { return Response::Json("user:" + q.params["id"]); });
+  r.AddSync("GET", "/v1/users/{id}/usage", Role::kSelf,
+            [](Request& q) { return Response::Json("user:" + q.params["id"]); });
   return r;
 }
 
 TEST(Roles, ParseAndName) {
-  for (Role r : {Role::kSelf, Role::kIngest, Role::kViewer, Role::kAdmin}) EXPECT_EQ(*ParseRole(RoleName(r)), r);
+  for (Role r : {Role::kSelf, Role::kIngest, Role::kViewer, Role::kAdmin})
+    EXPECT_EQ(*ParseRole(RoleName(r)), r);
   EXPECT_FALSE(ParseRole("root").ok());
   EXPECT_FALSE(ParseRole("").ok());
 }
@@ -66,7 +70,8 @@ TEST(Roles, AllowsMatrix) {
   };
   for (int h = 0; h < 5; ++h)
     for (int n = 0; n < 5; ++n)
-      EXPECT_EQ(Allows(Role(h), Role(n)), kAllowed[h][n]) << RoleName(Role(h)) << " for " << RoleName(Role(n));
+      EXPECT_EQ(Allows(Role(h), Role(n)), kAllowed[h][n])
+          << RoleName(Role(h)) << " for " << RoleName(Role(n));
 }
 
 TEST(Router, AuthenticationAndRoles) {
@@ -129,7 +134,8 @@ TEST(Router, PathParametersAreDecoded) {
   Router r = MakeRouter();
   EXPECT_EQ(Call(r, "GET", "/v1/users/alice/usage", "admin-key").body, "user:alice");
   EXPECT_EQ(Call(r, "GET", "/v1/users/a%40b.com/usage", "admin-key").body, "user:a@b.com");
-  EXPECT_EQ(Call(r, "GET", "//v1/users/bob/usage/", "admin-key").body, "user:bob");  // empty segments ignored
+  EXPECT_EQ(Call(r, "GET", "//v1/users/bob/usage/", "admin-key").body,
+            "user:bob");  // empty segments ignored
   EXPECT_EQ(Call(r, "GET", "/v1/users/usage", "admin-key").status, 404);
 }
 
@@ -141,7 +147,8 @@ TEST(Router, FallbackOnlyForGetOutsideTheApi) {
   EXPECT_EQ(Call(r, "POST", "/index.html").status, 404);
   // The fallback gets the path exactly as sent: not percent-decoded, empty
   // segments kept, so the static file server judges what the client sent.
-  for (const char* raw : {"/%2e%2e/%2e%2e/etc/passwd", "//etc/passwd", "/a%2fb", "/..%5cx", "/%00"}) {
+  for (const char* raw :
+       {"/%2e%2e/%2e%2e/etc/passwd", "//etc/passwd", "/a%2fb", "/..%5cx", "/%00"}) {
     EXPECT_EQ(Call(r, "GET", raw).body, std::string("static:") + raw);
   }
 }
@@ -149,7 +156,8 @@ TEST(Router, FallbackOnlyForGetOutsideTheApi) {
 TEST(Router, AsyncHandlersMayAnswerLater) {
   Router r;
   Respond saved;
-  r.Add("GET", "/later", Role::kNone, [&](Request&, Respond respond) { saved = std::move(respond); });
+  r.Add("GET", "/later", Role::kNone,
+        [&](Request&, Respond respond) { saved = std::move(respond); });
   Request req;
   req.method = "GET";
   req.path = "/later";

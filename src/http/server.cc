@@ -227,7 +227,8 @@ class Session : public std::enable_shared_from_this<Session> {
     req->body = std::move(parser_->get().body());
     auto self = shared_from_this();
     router_.Dispatch(*req, [self, req](Response r) {
-      asio::post(self->stream_.get_executor(), [self, r = std::move(r)]() mutable { self->Write(std::move(r)); });
+      asio::post(self->stream_.get_executor(),
+                 [self, r = std::move(r)]() mutable { self->Write(std::move(r)); });
     });
   }
 
@@ -250,7 +251,9 @@ class Session : public std::enable_shared_from_this<Session> {
   // (it may hold ?key=), no header, no body.
   void LogAccess(int status, size_t bytes) {
     if (!limits_.access_log) return;
-    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - access_.start).count();
+    double ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - access_.start)
+            .count();
     log::Info("http.access", {{"method", access_.method.empty() ? "-" : access_.method},
                               {"path", access_.path.substr(0, 256)},
                               {"status", status},
@@ -274,23 +277,27 @@ class Session : public std::enable_shared_from_this<Session> {
     res->prepare_payload();
     if (is_head_) res->body().clear();
     stream_.expires_after(kWriteTimeout);
-    bhttp::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, size_t) {
-      if (!ec && self->linger_) return self->Linger();
-      if (ec || !self->keep_alive_) return self->Close();
-      self->ReadHead(/*first=*/false);
-    });
+    bhttp::async_write(stream_, *res,
+                       [self = shared_from_this(), res](beast::error_code ec, size_t) {
+                         if (!ec && self->linger_) return self->Linger();
+                         if (ec || !self->keep_alive_) return self->Close();
+                         self->ReadHead(/*first=*/false);
+                       });
   }
 
   void StartSse(Response r) {
     stream_.expires_never();
-    std::string head = "HTTP/1.1 " + std::to_string(r.status) + " " +
-                       std::string(bhttp::obsolete_reason(bhttp::int_to_status(unsigned(r.status)))) +
-                       "\r\nServer: burnrate\r\nContent-Type: text/event-stream\r\n"
-                       "Cache-Control: no-cache\r\nConnection: keep-alive\r\nX-Accel-Buffering: no\r\n";
+    std::string head =
+        "HTTP/1.1 " + std::to_string(r.status) + " " +
+        std::string(bhttp::obsolete_reason(bhttp::int_to_status(unsigned(r.status)))) +
+        "\r\nServer: burnrate\r\nContent-Type: text/event-stream\r\n"
+        "Cache-Control: no-cache\r\nConnection: keep-alive\r\nX-Accel-Buffering: no\r\n";
     for (const auto& [k, v] : r.headers) {
       // Header values from a handler (a proxied upstream's) must not break
       // the head.
-      if (k.find_first_of("\r\n:") != std::string::npos || v.find_first_of("\r\n") != std::string::npos) continue;
+      if (k.find_first_of("\r\n:") != std::string::npos ||
+          v.find_first_of("\r\n") != std::string::npos)
+        continue;
       head.append(k).append(": ").append(v).append("\r\n");
     }
     head.append("\r\n");
@@ -298,26 +305,28 @@ class Session : public std::enable_shared_from_this<Session> {
     sse_queue_.push_back(std::move(head));
     WriteSse();
     // A read completes only when the client closes (or misbehaves).
-    stream_.async_read_some(asio::buffer(probe_), [self = shared_from_this()](beast::error_code, size_t) {
-      self->sse_closed_ = true;
-      if (self->sse_) self->sse_->MarkClosed();
-      self->Close();
-    });
+    stream_.async_read_some(asio::buffer(probe_),
+                            [self = shared_from_this()](beast::error_code, size_t) {
+                              self->sse_closed_ = true;
+                              if (self->sse_) self->sse_->MarkClosed();
+                              self->Close();
+                            });
     r.on_stream(sse_);
   }
 
   void WriteSse() {
     if (sse_queue_.empty() || sse_closed_) return;
-    asio::async_write(stream_, asio::buffer(sse_queue_.front()), [self = shared_from_this()](beast::error_code ec, size_t) {
-      if (ec) {
-        self->sse_closed_ = true;
-        if (self->sse_) self->sse_->MarkClosed();
-        return self->Close();
-      }
-      self->sse_queue_.pop_front();
-      if (self->sse_queue_.empty() && self->sse_finish_) return self->Close();
-      self->WriteSse();
-    });
+    asio::async_write(stream_, asio::buffer(sse_queue_.front()),
+                      [self = shared_from_this()](beast::error_code ec, size_t) {
+                        if (ec) {
+                          self->sse_closed_ = true;
+                          if (self->sse_) self->sse_->MarkClosed();
+                          return self->Close();
+                        }
+                        self->sse_queue_.pop_front();
+                        if (self->sse_queue_.empty() && self->sse_finish_) return self->Close();
+                        self->WriteSse();
+                      });
   }
 
   // After answering early (413, 401, 400, 503), stop sending but read and
@@ -332,10 +341,11 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void Drain() {
-    stream_.async_read_some(asio::buffer(drain_), [self = shared_from_this()](beast::error_code ec, size_t) {
-      if (ec) return self->Close();
-      self->Drain();
-    });
+    stream_.async_read_some(asio::buffer(drain_),
+                            [self = shared_from_this()](beast::error_code ec, size_t) {
+                              if (ec) return self->Close();
+                              self->Drain();
+                            });
   }
 
   void Close() {
@@ -491,7 +501,8 @@ struct Server::Impl {
   }
 };
 
-Server::Server(ServerOptions opts, const Router& router) : impl_(std::make_unique<Impl>(std::move(opts), router)) {}
+Server::Server(ServerOptions opts, const Router& router)
+    : impl_(std::make_unique<Impl>(std::move(opts), router)) {}
 
 Server::~Server() { Stop(); }
 
@@ -506,8 +517,8 @@ Status Server::Start() {
   if (!ec) a.bind(ep, ec);
   if (!ec) a.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) {
-    return Status::IOError("cannot listen on " + impl_->opts.host + ":" + std::to_string(impl_->opts.port) + ": " +
-                           ec.message());
+    return Status::IOError("cannot listen on " + impl_->opts.host + ":" +
+                           std::to_string(impl_->opts.port) + ": " + ec.message());
   }
   impl_->port = a.local_endpoint().port();
   impl_->SizeCap();

@@ -206,7 +206,8 @@ TEST_F(ServerTest, ServerSentEvents) {
   s.Send("GET /stream HTTP/1.1\r\nHost: x\r\n\r\n");
   std::string head = s.ReadUntil("data: line two\n\n");
   EXPECT_NE(head.find("Content-Type: text/event-stream"), std::string::npos) << head;
-  EXPECT_NE(head.find("event: greeting\ndata: line one\ndata: line two\n\n"), std::string::npos) << head;
+  EXPECT_NE(head.find("event: greeting\ndata: line one\ndata: line two\n\n"), std::string::npos)
+      << head;
   std::shared_ptr<SseChannel> ch;
   {
     std::unique_lock lock(mu_);
@@ -562,7 +563,8 @@ TEST(Server, PortInUseIsAnError) {
   // SO_REUSEADDR does not allow two listeners on one port on Linux.
   EXPECT_FALSE(st.ok());
   EXPECT_EQ(st.code(), Status::Code::kIOError);
-  EXPECT_EQ(Server(ServerOptions{"not-an-ip", 0}, r).Start().code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(Server(ServerOptions{"not-an-ip", 0}, r).Start().code(),
+            Status::Code::kInvalidArgument);
 }
 
 }  // namespace

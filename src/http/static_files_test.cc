@@ -41,15 +41,20 @@ class StaticFilesTest : public testing::Test {
     root_ = fs::path(testing::TempDir()) / ("static_" + std::to_string(getpid()));
     fs::remove_all(root_);
     fs::create_directories(root_ / "assets");
-    Write("index.html", "<!doctype html><title>burnrate</title>" + std::string(2000, ' ') + "<main></main>");
+    Write("index.html",
+          "<!doctype html><title>burnrate</title>" + std::string(2000, ' ') + "<main></main>");
     std::string js;
-    for (int i = 0; i < 200; ++i) js += "export const v" + std::to_string(i) + " = " + std::to_string(i) + ";\n";
+    for (int i = 0; i < 200; ++i)
+      js += "export const v" + std::to_string(i) + " = " + std::to_string(i) + ";\n";
     Write("assets/app-1a2b.js", js);
     Write("assets/logo.png", std::string("\x89PNG\r\n\x1a\n", 8) + std::string(1000, 'x'));
   }
   void TearDown() override { fs::remove_all(root_); }
-  void Write(const std::string& rel, const std::string& body) { std::ofstream(root_ / rel, std::ios::binary) << body; }
-  Request Get(const std::string& path, std::vector<std::pair<std::string, std::string>> headers = {}) {
+  void Write(const std::string& rel, const std::string& body) {
+    std::ofstream(root_ / rel, std::ios::binary) << body;
+  }
+  Request Get(const std::string& path,
+              std::vector<std::pair<std::string, std::string>> headers = {}) {
     Request r;
     r.method = "GET";
     r.path = path;
@@ -75,7 +80,10 @@ TEST_F(StaticFilesTest, ServesFilesWithTypesAndGzipWhenAccepted) {
   EXPECT_EQ(Gunzip(gz.body), plain.body);
 
   // An explicit refusal is honoured; already-compressed types are sent as they are.
-  EXPECT_EQ(HeaderOf(files.Serve(Get("/assets/app-1a2b.js", {{"accept-encoding", "gzip;q=0, identity"}})), "Content-Encoding"), "");
+  EXPECT_EQ(
+      HeaderOf(files.Serve(Get("/assets/app-1a2b.js", {{"accept-encoding", "gzip;q=0, identity"}})),
+               "Content-Encoding"),
+      "");
   Response png = files.Serve(Get("/assets/logo.png", {{"accept-encoding", "gzip"}}));
   EXPECT_EQ(png.content_type, "image/png");
   EXPECT_EQ(HeaderOf(png, "Content-Encoding"), "");
@@ -117,25 +125,67 @@ TEST_F(StaticFilesTest, AttackPathsNeverLeaveTheRoot) {
   std::ofstream(outside / "secret.txt") << "top secret";
   std::ofstream(outside / "sub" / "secret.txt") << "top secret";
   std::ofstream(root_.parent_path() / "secret.txt") << "top secret";
-  fs::create_symlink(outside / "secret.txt", root_ / "link.txt");        // a file link out
-  fs::create_symlink(outside, root_ / "assets" / "out");                 // a directory link out
-  fs::create_symlink("../../" + outside.filename().string() + "/secret.txt", root_ / "assets" / "rel.js");
+  fs::create_symlink(outside / "secret.txt", root_ / "link.txt");  // a file link out
+  fs::create_symlink(outside, root_ / "assets" / "out");           // a directory link out
+  fs::create_symlink("../../" + outside.filename().string() + "/secret.txt",
+                     root_ / "assets" / "rel.js");
   fs::create_symlink("/etc/passwd", root_ / "passwd");
   fs::create_symlink("/proc/self/environ", root_ / "environ");
   fs::create_symlink("/dev/zero", root_ / "zero");
 
   std::vector<std::string> attacks = {
-      "//etc/passwd", "//proc/self/environ", "//proc/self/cwd/burnrate.db", "///etc/passwd",
-      "/../secret.txt", "/../../../../../../etc/passwd", "/assets/../../secret.txt", "/assets/../../x",
-      "/./", "/./index.html", "/.", "/..", "/assets/./app-1a2b.js", "/assets/.", "/.git/config", "/.env",
-      "/%2e%2e/secret.txt", "/%2E%2E/%2E%2E/etc/passwd", "/%2e%2e%2fsecret.txt", "/..%2fsecret.txt",
-      "/..%5csecret.txt", "/%2fetc%2fpasswd", "/%5c..%5csecret.txt", "/index.html%00.png", "/%00",
-      "/..\\secret.txt", "/\\etc\\passwd", "/assets\\..\\..\\secret.txt", std::string("/index.html\0/../x", 17),
-      std::string("/\0", 2), "/etc/passwd/", "/assets/", "/assets//app-1a2b.js", "/..;/secret.txt",
-      "/%252e%252e/secret.txt", "/%c0%ae%c0%ae/secret.txt", "/\xc0\xae\xc0\xae/secret.txt", "/a:b",
-      "relative.txt", "", "etc/passwd", "http://evil/etc/passwd", "/link.txt", "/assets/out/secret.txt",
-      "/assets/out/sub/secret.txt", "/assets/rel.js", "/passwd", "/environ", "/zero", "/assets/out",
-      "/" + std::string(4000, 'a'), "/" + std::string(2000, '/') + "etc/passwd",
+      "//etc/passwd",
+      "//proc/self/environ",
+      "//proc/self/cwd/burnrate.db",
+      "///etc/passwd",
+      "/../secret.txt",
+      "/../../../../../../etc/passwd",
+      "/assets/../../secret.txt",
+      "/assets/../../x",
+      "/./",
+      "/./index.html",
+      "/.",
+      "/..",
+      "/assets/./app-1a2b.js",
+      "/assets/.",
+      "/.git/config",
+      "/.env",
+      "/%2e%2e/secret.txt",
+      "/%2E%2E/%2E%2E/etc/passwd",
+      "/%2e%2e%2fsecret.txt",
+      "/..%2fsecret.txt",
+      "/..%5csecret.txt",
+      "/%2fetc%2fpasswd",
+      "/%5c..%5csecret.txt",
+      "/index.html%00.png",
+      "/%00",
+      "/..\\secret.txt",
+      "/\\etc\\passwd",
+      "/assets\\..\\..\\secret.txt",
+      std::string("/index.html\0/../x", 17),
+      std::string("/\0", 2),
+      "/etc/passwd/",
+      "/assets/",
+      "/assets//app-1a2b.js",
+      "/..;/secret.txt",
+      "/%252e%252e/secret.txt",
+      "/%c0%ae%c0%ae/secret.txt",
+      "/\xc0\xae\xc0\xae/secret.txt",
+      "/a:b",
+      "relative.txt",
+      "",
+      "etc/passwd",
+      "http://evil/etc/passwd",
+      "/link.txt",
+      "/assets/out/secret.txt",
+      "/assets/out/sub/secret.txt",
+      "/assets/rel.js",
+      "/passwd",
+      "/environ",
+      "/zero",
+      "/assets/out",
+      "/" + std::string(4000, 'a'),
+      "/" + std::string(2000, '/') + "etc/passwd",
   };
   std::string deep;
   for (int i = 0; i < 600; ++i) deep += "/..";
@@ -163,7 +213,8 @@ TEST_F(StaticFilesTest, AttackPathsNeverLeaveTheRoot) {
   }
   // Links out of the root, and things that are not regular files, are
   // refused outright (not answered with the app); links that stay inside work.
-  for (const char* p : {"/link.txt", "/assets/rel.js", "/assets/out/secret.txt", "/passwd", "/environ", "/zero", "/assets"}) {
+  for (const char* p : {"/link.txt", "/assets/rel.js", "/assets/out/secret.txt", "/passwd",
+                        "/environ", "/zero", "/assets"}) {
     Response r = files.Serve(Get(p));
     EXPECT_EQ(r.status, 404) << p;
     EXPECT_NE(r.body.find("refused"), std::string::npos) << p << ": " << r.body;
@@ -179,8 +230,8 @@ TEST(StaticPathTest, AcceptsPlainNamesOnly) {
   EXPECT_EQ(*StaticPath("/"), "index.html");
   EXPECT_EQ(*StaticPath("/assets/index-v9jYeBY_.js"), "assets/index-v9jYeBY_.js");
   EXPECT_EQ(*StaticPath("/users/alice@example.com"), "users/alice@example.com");
-  for (const char* p : {"//etc/passwd", "/a//b", "/a/", "/../x", "/a/../b", "/./x", "/.hidden", "/a%2fb", "/a\\b",
-                        "/a b", "/a:b", "x", ""}) {
+  for (const char* p : {"//etc/passwd", "/a//b", "/a/", "/../x", "/a/../b", "/./x", "/.hidden",
+                        "/a%2fb", "/a\\b", "/a b", "/a:b", "x", ""}) {
     auto r = StaticPath(p);
     ASSERT_FALSE(r.ok()) << p;
     EXPECT_EQ(r.status().code(), Status::Code::kNotFound) << p;
@@ -208,7 +259,8 @@ TEST_F(StaticFilesTest, RewrittenFileIsServedFresh) {
   std::string before = files.Serve(Get("/")).body;
   Write("index.html", "<!doctype html><title>new build</title>");
   // Guarantee a different mtime even on coarse-grained file systems.
-  fs::last_write_time(root_ / "index.html", fs::last_write_time(root_ / "index.html") + std::chrono::seconds(2));
+  fs::last_write_time(root_ / "index.html",
+                      fs::last_write_time(root_ / "index.html") + std::chrono::seconds(2));
   std::string after = files.Serve(Get("/")).body;
   EXPECT_NE(after, before);
   EXPECT_EQ(after, "<!doctype html><title>new build</title>");
@@ -223,7 +275,8 @@ TEST_F(StaticFilesTest, NoDashboardIsAClear404) {
 
 TEST(EmbeddedStaticFilesTest, ServesTheTableLikeFilesOnDisk) {
   std::string js;
-  for (int i = 0; i < 200; ++i) js += "export const v" + std::to_string(i) + " = " + std::to_string(i) + ";\n";
+  for (int i = 0; i < 200; ++i)
+    js += "export const v" + std::to_string(i) + " = " + std::to_string(i) + ";\n";
   // Prepared as tools/embed_files.cc does at build time.
   const std::string html = "<!doctype html><title>embedded</title>";
   const std::string js_gzip = GzipIfSmaller(ContentTypeFor("app.js"), js);

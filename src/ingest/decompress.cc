@@ -28,8 +28,8 @@ constexpr size_t kPiece = 64 << 10;
 constexpr int kZstdWindowLogMax = 23;
 
 Status TooBig(size_t max_bytes) {
-  return Status::TooLarge("the decompressed body exceeds the limit of " + std::to_string(max_bytes) +
-                          " bytes (server.max_decompressed_bytes)");
+  return Status::TooLarge("the decompressed body exceeds the limit of " +
+                          std::to_string(max_bytes) + " bytes (server.max_decompressed_bytes)");
 }
 
 // Hands `n` more bytes to the sink unless that passes the cap.
@@ -74,14 +74,16 @@ Status Gunzip(std::string_view in, size_t max_bytes, const DecodeSink& sink) {
 
 Status ZstdError(size_t rc) {
   if (ZSTD_getErrorCode(rc) == ZSTD_error_frameParameter_windowTooLarge) {
-    return Status::TooLarge("the zstd body needs a window larger than " + std::to_string(1 << (kZstdWindowLogMax - 20)) +
+    return Status::TooLarge("the zstd body needs a window larger than " +
+                            std::to_string(1 << (kZstdWindowLogMax - 20)) +
                             " MiB; compress with level 19 or lower, without --long");
   }
   return Status::InvalidArgument(std::string("body is not valid zstd: ") + ZSTD_getErrorName(rc));
 }
 
 Status Unzstd(std::string_view in, size_t max_bytes, const DecodeSink& sink) {
-  std::unique_ptr<ZSTD_DStream, size_t (*)(ZSTD_DStream*)> ds(ZSTD_createDStream(), ZSTD_freeDStream);
+  std::unique_ptr<ZSTD_DStream, size_t (*)(ZSTD_DStream*)> ds(ZSTD_createDStream(),
+                                                              ZSTD_freeDStream);
   if (!ds) return Status::Internal("zstd init failed");
   ZSTD_DCtx_setParameter(ds.get(), ZSTD_d_windowLogMax, kZstdWindowLogMax);
   ZSTD_inBuffer ib{in.data(), in.size(), 0};
@@ -105,7 +107,8 @@ Status Unzstd(std::string_view in, size_t max_bytes, const DecodeSink& sink) {
 
 Result<Encoding> ParseEncoding(std::string_view header) {
   size_t first = header.find_first_not_of(" \t"), last = header.find_last_not_of(" \t");
-  std::string_view v = first == std::string_view::npos ? "" : header.substr(first, last - first + 1);
+  std::string_view v =
+      first == std::string_view::npos ? "" : header.substr(first, last - first + 1);
   std::string e;  // lower case, and short: it is quoted in the error
   for (char c : v.substr(0, 64)) e += char(std::tolower(static_cast<unsigned char>(c)));
   if (e.empty() || e == "identity") return Encoding::kIdentity;
@@ -115,7 +118,8 @@ Result<Encoding> ParseEncoding(std::string_view header) {
                              (v.size() > 64 ? "..." : ""));
 }
 
-Status DecodeStream(std::string_view body, Encoding encoding, size_t max_bytes, const DecodeSink& sink) {
+Status DecodeStream(std::string_view body, Encoding encoding, size_t max_bytes,
+                    const DecodeSink& sink) {
   switch (encoding) {
     case Encoding::kIdentity:
       if (body.size() > max_bytes) return TooBig(max_bytes);
@@ -133,7 +137,8 @@ Result<std::string> Decompress(std::string_view body, std::string_view encoding,
   BR_ASSIGN_OR_RETURN(Encoding e, ParseEncoding(encoding));
   if (e == Encoding::kIdentity) return std::string(body);
   std::string out;
-  BR_RETURN_IF_ERROR(DecodeStream(body, e, max_bytes, [&](std::string_view piece) { out.append(piece); }));
+  BR_RETURN_IF_ERROR(
+      DecodeStream(body, e, max_bytes, [&](std::string_view piece) { out.append(piece); }));
   return out;
 }
 

@@ -15,7 +15,10 @@ using testing_util::Zstd;
 
 std::string Body(size_t lines) {
   std::string s;
-  for (size_t i = 0; i < lines; ++i) s += R"({"id":")" + std::to_string(i) + R"(","user":"u","model":"m"})" "\n";
+  for (size_t i = 0; i < lines; ++i)
+    s += R"({"id":")" + std::to_string(i) +
+         R"(","user":"u","model":"m"})"
+         "\n";
   return s;
 }
 
@@ -101,9 +104,11 @@ TEST(DecodeStream, StopsAtTheCapWhileStreaming) {
     EXPECT_GT(pieces, 1u);
   }
   // Identity is held to the cap too.
-  EXPECT_EQ(DecodeStream("abcd", Encoding::kIdentity, 3, [](std::string_view) {}).code(), Status::Code::kTooLarge);
+  EXPECT_EQ(DecodeStream("abcd", Encoding::kIdentity, 3, [](std::string_view) {}).code(),
+            Status::Code::kTooLarge);
   std::string got;
-  EXPECT_TRUE(DecodeStream("abc", Encoding::kIdentity, 3, [&](std::string_view p) { got += p; }).ok());
+  EXPECT_TRUE(
+      DecodeStream("abc", Encoding::kIdentity, 3, [&](std::string_view p) { got += p; }).ok());
   EXPECT_EQ(got, "abc");
 }
 

@@ -48,14 +48,14 @@ class DedupIndex {
   void Rebuild(size_t capacity);
   void MakeRoom(size_t n);                // room for n more entries at load <= 0.7
   void Place(uint64_t fp, uint16_t day);  // insert after MakeRoom
-  size_t Find(uint64_t fp) const;  // slot of fp, or capacity if absent
+  size_t Find(uint64_t fp) const;         // slot of fp, or capacity if absent
 
   int window_days_;
   size_t max_entries_;
   std::vector<uint64_t> fps_;
   std::vector<uint16_t> days_;  // day number + 1 (0 = free); parallel to fps_
-  size_t used_ = 0;   // slots not free (live or expired)
-  size_t live_ = 0;   // approximate live entries
+  size_t used_ = 0;             // slots not free (live or expired)
+  size_t live_ = 0;             // approximate live entries
   int64_t today_ = 0;
   int64_t oldest_day_ = 0;  // first day still in the window
   int64_t evicted_days_ = 0;

@@ -98,7 +98,8 @@ TEST(DedupIndex, SlidingWindowKeepsMemoryFlat) {
     if (day == 20) cap_at_day_20 = d.capacity();
     // Yesterday's ids are still duplicates.
     if (day > 0) {
-      ASSERT_TRUE(d.SeenOrInsert(Fp(int64_t(day - 1) * 1'000'000 + 7), kDay0 + day * kDayMs + kHourMs));
+      ASSERT_TRUE(
+          d.SeenOrInsert(Fp(int64_t(day - 1) * 1'000'000 + 7), kDay0 + day * kDayMs + kHourMs));
     }
   }
   EXPECT_EQ(d.capacity(), cap_at_day_20);
@@ -109,12 +110,14 @@ TEST(DedupIndex, MaxEntriesShrinksTheWindowInsteadOfGrowing) {
   DedupIndex d(8, /*max_entries=*/1000);
   size_t cap0 = d.capacity();
   for (int day = 0; day < 10; ++day) {
-    for (int i = 0; i < 10'000; ++i) d.SeenOrInsert(Fp(int64_t(day) * 1'000'000 + i), kDay0 + day * kDayMs);
+    for (int i = 0; i < 10'000; ++i)
+      d.SeenOrInsert(Fp(int64_t(day) * 1'000'000 + i), kDay0 + day * kDayMs);
   }
   EXPECT_GT(d.evicted_days(), 0);
   EXPECT_EQ(d.capacity(), cap0);  // bounded
   // Today's ids are still exact duplicates.
-  for (int i = 0; i < 10'000; i += 97) EXPECT_TRUE(d.SeenOrInsert(Fp(9'000'000 + i), kDay0 + 9 * kDayMs));
+  for (int i = 0; i < 10'000; i += 97)
+    EXPECT_TRUE(d.SeenOrInsert(Fp(9'000'000 + i), kDay0 + 9 * kDayMs));
 }
 
 TEST(DedupIndex, DayNumbersWrapSafely) {

@@ -62,12 +62,14 @@ struct IngestResult {
 
 struct IngestOptions {
   Limits limits;
-  int parse_threads = 2;          // SubmitBody's pool: decode and parse off the caller's thread
-  size_t max_waiting_bodies = 64; // SubmitBody answers Unavailable past this many waiting for a parse thread
-  size_t part_events = 16'384;    // SubmitBody commits a longer body in parts of about this many events
-  PromptFeatureFn prompt_features;      // may be empty
-  size_t max_commit_events = 200'000;   // per group commit
-  int dedup_window_days = 8;            // ids are remembered at least 7 full days
+  int parse_threads = 2;  // SubmitBody's pool: decode and parse off the caller's thread
+  size_t max_waiting_bodies =
+      64;  // SubmitBody answers Unavailable past this many waiting for a parse thread
+  size_t part_events =
+      16'384;  // SubmitBody commits a longer body in parts of about this many events
+  PromptFeatureFn prompt_features;     // may be empty
+  size_t max_commit_events = 200'000;  // per group commit
+  int dedup_window_days = 8;           // ids are remembered at least 7 full days
   size_t dedup_max_entries = 400'000'000;
 };
 
@@ -119,9 +121,10 @@ class Ingestor {
   struct RecoveryStats {
     int64_t events = 0, rollups = 0, dedup_restored = 0;
     int64_t engine_events = 0;  // stored events applied to the engine (the tail, from a checkpoint)
-    int64_t replayed[4] = {};  // events passed to listener i (first 4)
+    int64_t replayed[4] = {};   // events passed to listener i (first 4)
     double seconds = 0;
-    double scan_cpu_seconds = 0, apply_cpu_seconds = 0, listener_cpu_seconds = 0, dedup_cpu_seconds = 0;
+    double scan_cpu_seconds = 0, apply_cpu_seconds = 0, listener_cpu_seconds = 0,
+           dedup_cpu_seconds = 0;
   };
   RecoveryStats recovery_stats() const;
   void Start();
@@ -179,7 +182,8 @@ using DecodeSink = std::function<void(std::string_view piece)>;
 // `max_bytes` (the sink then has seen at most max_bytes). Errors:
 // InvalidArgument for a corrupt or truncated body, TooLarge also for a zstd
 // frame that needs a window above 8 MiB.
-Status DecodeStream(std::string_view body, Encoding encoding, size_t max_bytes, const DecodeSink& sink);
+Status DecodeStream(std::string_view body, Encoding encoding, size_t max_bytes,
+                    const DecodeSink& sink);
 // Decodes a whole body into a string by its Content-Encoding header, with
 // the errors of ParseEncoding and DecodeStream. Identity bodies are copied
 // whatever their size.

@@ -85,16 +85,18 @@ struct Ingestor::Impl {
   std::mutex apply_mu;  // guards apply_queue, apply_stopping
   std::condition_variable apply_cv;
   struct Applied {
-    std::vector<Pending> batch;  // accepted events in each request's `events`; answered once applied
-    store::BlockMark position;   // the last block stored once this batch was committed
-    std::function<void(const store::BlockMark&)> at_position;  // AtAppliedPosition's marker (batch empty)
+    std::vector<Pending>
+        batch;                  // accepted events in each request's `events`; answered once applied
+    store::BlockMark position;  // the last block stored once this batch was committed
+    std::function<void(const store::BlockMark&)>
+        at_position;  // AtAppliedPosition's marker (batch empty)
   };
   std::deque<Applied> apply_queue;
   bool apply_stopping = false;
-  bool applier_running = false;       // between Start() and the applier's exit
-  store::BlockMark applied_position;  // of the batches applied so far; guarded by apply_mu
+  bool applier_running = false;         // between Start() and the applier's exit
+  store::BlockMark applied_position;    // of the batches applied so far; guarded by apply_mu
   store::BlockMark committed_position;  // committer thread (and Recover before Start)
-  bool applying = false;  // a popped batch is being applied
+  bool applying = false;                // a popped batch is being applied
   std::condition_variable applied_cv;
   std::thread applier;
 
@@ -113,15 +115,20 @@ struct Ingestor::Impl {
   bool parse_running = false;  // between Start() and Stop()
   std::vector<std::thread> parse_threads;
 
-  DedupIndex dedup;  // committer thread only (and Recover before Start)
-  std::vector<uint64_t> fps;                            // committer scratch
-  std::vector<std::span<const model::Event>> runs;      // committer scratch
+  DedupIndex dedup;           // committer thread only (and Recover before Start)
+  std::vector<uint64_t> fps;  // committer scratch
+  std::vector<std::span<const model::Event>> runs;  // committer scratch
   mutable std::mutex stats_mu;
   IngestStats stats;  // guarded by stats_mu
 
   Impl(IngestOptions o, store::Store& s, engine::Engine& e, model::Identity& i,
        const model::PriceBook& p, const Clock& c)
-      : opts(std::move(o)), store(s), engine(e), identity(i), prices(p), clock(c),
+      : opts(std::move(o)),
+        store(s),
+        engine(e),
+        identity(i),
+        prices(p),
+        clock(c),
         dedup(opts.dedup_window_days, opts.dedup_max_entries) {}
 
   // `p`: one price snapshot for the whole request, so a reload never
@@ -134,7 +141,8 @@ struct Ingestor::Impl {
     if (e.cost_nanos < 0) {
       model::Priced priced = p.Price(e.model, e.tokens);
       e.cost_nanos = priced.cost_nanos, e.cost_basis = priced.basis;
-    } else if (e.cost_nanos == 0 && e.tokens.input + e.tokens.output + e.tokens.cache_read + e.tokens.cache_write > 0) {
+    } else if (e.cost_nanos == 0 &&
+               e.tokens.input + e.tokens.output + e.tokens.cache_read + e.tokens.cache_write > 0) {
       // A reported $0 for real tokens (Claude Code's OTLP export for a model
       // it has no price for) is no price: ours, estimated where it must be,
       // and only if it is not $0 as well (docs/pricing.md).
@@ -166,7 +174,8 @@ struct Ingestor::Impl {
         cv.wait(lock, [&] { return stopping || !queue.empty(); });
         if (queue.empty()) return;  // stopping and drained
         size_t n = 0;
-        while (!queue.empty() && (batch.empty() || n + queue.front().events.size() <= opts.max_commit_events)) {
+        while (!queue.empty() &&
+               (batch.empty() || n + queue.front().events.size() <= opts.max_commit_events)) {
           n += queue.front().events.size();
           batch.push_back(std::move(queue.front()));
           queue.pop_front();
@@ -211,7 +220,8 @@ struct Ingestor::Impl {
         stats.commit_failing = true;
         stats.last_commit_error = st.message();
       }
-      log::Error("ingest.commit_failed", {{"error", st.message()}, {"events", int64_t(fps.size())}});
+      log::Error("ingest.commit_failed",
+                 {{"error", st.message()}, {"events", int64_t(fps.size())}});
       for (Pending& p : batch) p.done(st);
       return;
     }
@@ -348,7 +358,8 @@ struct Ingestor::Impl {
     req->done(std::move(req->result));
   }
 
-  void QueuePart(const std::shared_ptr<Request>& req, const model::PriceSnapshot& snapshot, ParsedBatch part) {
+  void QueuePart(const std::shared_ptr<Request>& req, const model::PriceSnapshot& snapshot,
+                 ParsedBatch part) {
     {
       // At most two parts wait for the committer: it keeps up, and a long
       // body does not pile up parsed events faster than they are written.
@@ -356,7 +367,8 @@ struct Ingestor::Impl {
       req->cv.wait(lock, [&] { return req->in_flight < 2; });
       ++req->in_flight;
     }
-    QueueParsed(std::move(part), snapshot, [req](Result<IngestResult> r) { PartDone(req, std::move(r)); });
+    QueueParsed(std::move(part), snapshot,
+                [req](Result<IngestResult> r) { PartDone(req, std::move(r)); });
   }
 
   void ParseBody(NdjsonParser& parser, ParseJob& job) {
@@ -368,7 +380,8 @@ struct Ingestor::Impl {
     auto snapshot = prices.Current();
     Status st = DecodeStream(job.body, job.encoding, job.max_decoded, [&](std::string_view piece) {
       parser.Feed(piece);
-      if (parser.pending_events() >= opts.part_events) QueuePart(req, *snapshot, parser.TakeEvents());
+      if (parser.pending_events() >= opts.part_events)
+        QueuePart(req, *snapshot, parser.TakeEvents());
     });
     ParsedBatch last = parser.Finish();
     std::string().swap(job.body);  // the events are all that is needed now
@@ -412,8 +425,9 @@ Status Ingestor::Recover(int64_t engine_through_seq) {
   TimeMs now = impl_->clock.NowMs();
   plan.dedup_from = now - impl_->opts.dedup_window_days * kDayMs;
   for (const Listener& l : impl_->listeners) {
-    plan.listeners.push_back({l.on_replay ? l.on_replay : l.on_events,
-                              l.replay_from ? l.replay_from(now) : std::numeric_limits<TimeMs>::min()});
+    plan.listeners.push_back(
+        {l.on_replay ? l.on_replay : l.on_events,
+         l.replay_from ? l.replay_from(now) : std::numeric_limits<TimeMs>::min()});
   }
   plan.engine_after_seq = engine_through_seq;
   RecoveryStats st;
@@ -518,15 +532,18 @@ void Ingestor::SubmitNdjson(std::string_view body, Done done) {
   impl_->QueueParsed(std::move(parsed), *impl_->prices.Current(), std::move(done));
 }
 
-void Ingestor::SubmitBody(std::string body, Encoding encoding, size_t max_decoded_bytes, Done done) {
+void Ingestor::SubmitBody(std::string body, Encoding encoding, size_t max_decoded_bytes,
+                          Done done) {
   Status refused;
   {
     std::lock_guard lock(impl_->parse_mu);
     if (!impl_->parse_running) {
-      refused = Status::Unavailable("burnrate is not accepting events now (starting or shutting down); retry later");
+      refused = Status::Unavailable(
+          "burnrate is not accepting events now (starting or shutting down); retry later");
     } else if (impl_->parse_jobs.size() >= impl_->opts.max_waiting_bodies) {
-      refused = Status::Unavailable("burnrate is busy: " + std::to_string(impl_->parse_jobs.size()) +
-                                    " bodies are waiting to be parsed; retry later");
+      refused =
+          Status::Unavailable("burnrate is busy: " + std::to_string(impl_->parse_jobs.size()) +
+                              " bodies are waiting to be parsed; retry later");
     } else {
       impl_->parse_jobs.push_back({std::move(body), encoding, max_decoded_bytes, std::move(done)});
     }
@@ -545,7 +562,10 @@ void Ingestor::SubmitEvents(std::vector<model::Event> events, Done done) {
     ++i;
     if (e.id.empty() || e.user.empty() || (e.type == model::EventType::kUsage && e.model.empty())) {
       rejects.Add({i, "id, user and (for usage) model are required",
-                   e.id.empty() ? "id" : e.user.empty() ? "user" : "model", RejectKind::kMissingField});
+                   e.id.empty()     ? "id"
+                   : e.user.empty() ? "user"
+                                    : "model",
+                   RejectKind::kMissingField});
       continue;
     }
     if (e.received == 0) e.received = impl_->clock.NowMs();

@@ -42,12 +42,18 @@ class FlakyStore final : public store::Store {
     ++appends;
     return fail ? Status::IOError("disk on fire") : s_->Append(e);
   }
-  Status ScanEvents(TimeMs f, const std::function<Status(const model::Event&)>& fn) override { return s_->ScanEvents(f, fn); }
-  Status ScanRollups(const std::function<Status(const model::Event&)>& fn) override { return s_->ScanRollups(fn); }
+  Status ScanEvents(TimeMs f, const std::function<Status(const model::Event&)>& fn) override {
+    return s_->ScanEvents(f, fn);
+  }
+  Status ScanRollups(const std::function<Status(const model::Event&)>& fn) override {
+    return s_->ScanRollups(fn);
+  }
   Result<int64_t> Purge(TimeMs b) override { return s_->Purge(b); }
   Result<int64_t> CountEvents() override { return s_->CountEvents(); }
   Status PutKey(const store::ApiKey& k) override { return s_->PutKey(k); }
-  Result<store::ApiKey> FindKeyByHash(const std::string& h) override { return s_->FindKeyByHash(h); }
+  Result<store::ApiKey> FindKeyByHash(const std::string& h) override {
+    return s_->FindKeyByHash(h);
+  }
   Result<std::vector<store::ApiKey>> ListKeys() override { return s_->ListKeys(); }
   Status RevokeKey(const std::string& id) override { return s_->RevokeKey(id); }
   Status PutMeta(const std::string& k, const std::string& v) override { return s_->PutMeta(k, v); }
@@ -59,8 +65,8 @@ class FlakyStore final : public store::Store {
 
 // One "process": store, engine, ingestor over the test's database file.
 struct Node {
-  Node(const std::string& path, FakeClock& clock, model::Identity& identity, const model::PriceBook& prices,
-       IngestOptions opts = {}) {
+  Node(const std::string& path, FakeClock& clock, model::Identity& identity,
+       const model::PriceBook& prices, IngestOptions opts = {}) {
     auto s = store::OpenSqliteStore(path);
     EXPECT_TRUE(s.ok()) << s.status().ToString();
     store = std::make_unique<FlakyStore>(std::move(*s));
@@ -86,14 +92,16 @@ struct Node {
   Result<IngestResult> SubmitBody(std::string body, Encoding enc, size_t max_decoded = 1 << 30) {
     std::promise<Result<IngestResult>> p;
     auto f = p.get_future();
-    ingestor->SubmitBody(std::move(body), enc, max_decoded, [&](Result<IngestResult> r) { p.set_value(std::move(r)); });
+    ingestor->SubmitBody(std::move(body), enc, max_decoded,
+                         [&](Result<IngestResult> r) { p.set_value(std::move(r)); });
     auto r = f.get();
     ingestor->WaitApplied();
     return r;
   }
 
   engine::Counters UserTotals(const std::string& user) {
-    auto s = engine->Usage(engine::Entity::kUser, user, {0, kNow + kDayMs * 365}, engine::Granularity::kDay);
+    auto s = engine->Usage(engine::Entity::kUser, user, {0, kNow + kDayMs * 365},
+                           engine::Granularity::kDay);
     return s.ok() ? s->totals : engine::Counters{};
   }
 
@@ -104,15 +112,16 @@ struct Node {
 
 std::string Line(const std::string& id, const std::string& user = "alice", int64_t input = 100,
                  const std::string& extra = "") {
-  return R"({"id":")" + id + R"(","user":")" + user + R"(","model":"claude-sonnet-4-5","input_tokens":)" +
-         std::to_string(input) + extra + "}\n";
+  return R"({"id":")" + id + R"(","user":")" + user +
+         R"(","model":"claude-sonnet-4-5","input_tokens":)" + std::to_string(input) + extra + "}\n";
 }
 
 class IngestorTest : public testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::path(testing::TempDir()) / ("ingestor_test_" + std::to_string(getpid()) + "_" +
-                                           testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = fs::path(testing::TempDir()) /
+           ("ingestor_test_" + std::to_string(getpid()) + "_" +
+            testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
     fs::create_directories(dir_);
     path_ = (dir_ / "burnrate.db").string();
@@ -129,7 +138,9 @@ class IngestorTest : public testing::Test {
 
 TEST_F(IngestorTest, AnswersPerLineAndIsDurableBeforeTheAnswer) {
   Node n(path_, clock_, identity_, prices_);
-  auto r = n.Submit(Line("a") + Line("b") + R"({"id":"c","user":"alice","model":"m","input_tokens":-1})" "\n" +
+  auto r = n.Submit(Line("a") + Line("b") +
+                    R"({"id":"c","user":"alice","model":"m","input_tokens":-1})"
+                    "\n" +
                     Line("a") + "garbage\n" + Line("d", "bob"));
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->accepted, 3);
@@ -151,13 +162,17 @@ TEST_F(IngestorTest, AnswersPerLineAndIsDurableBeforeTheAnswer) {
 
 TEST_F(IngestorTest, EnrichesTeamOrgSourceAndCost) {
   Node n(path_, clock_, identity_, prices_);
-  ASSERT_TRUE(n.Submit(Line("a") + Line("b", "stranger") + Line("c", "alice", 1000, R"(,"team":"research","cost_usd":1.5)"))
+  ASSERT_TRUE(n.Submit(Line("a") + Line("b", "stranger") +
+                       Line("c", "alice", 1000, R"(,"team":"research","cost_usd":1.5)"))
                   .ok());
   std::vector<model::Event> got;
-  ASSERT_TRUE(n.store->ScanEvents(0, [&](const model::Event& e) {
-                 got.push_back(e);
-                 return Status::OK();
-               }).ok());
+  ASSERT_TRUE(n.store
+                  ->ScanEvents(0,
+                               [&](const model::Event& e) {
+                                 got.push_back(e);
+                                 return Status::OK();
+                               })
+                  .ok());
   ASSERT_EQ(got.size(), 3u);
   EXPECT_EQ(got[0].team, "platform");
   EXPECT_EQ(got[0].org, "acme");
@@ -166,7 +181,7 @@ TEST_F(IngestorTest, EnrichesTeamOrgSourceAndCost) {
   EXPECT_EQ(got[0].cost_nanos, 300'000);  // 100 input tokens at $3/M, from the price table
   EXPECT_EQ(got[1].team, "unassigned");
   EXPECT_EQ(got[1].org, "default");
-  EXPECT_EQ(got[2].team, "research");       // the event's own team wins
+  EXPECT_EQ(got[2].team, "research");           // the event's own team wins
   EXPECT_EQ(got[2].cost_nanos, 1'500'000'000);  // a given cost wins
 }
 
@@ -177,14 +192,20 @@ TEST_F(IngestorTest, AReportedZeroCostForAModelWithoutAnExactPriceIsPricedFromIt
   Node n(path_, clock_, identity_, prices_);
   auto ev = [](const std::string& id, const std::string& model) {
     return R"({"id":")" + id + R"(","user":"alice","model":")" + model +
-           R"(","output_tokens":1000000,"cost_usd":0})" "\n";
+           R"(","output_tokens":1000000,"cost_usd":0})"
+           "\n";
   };
-  ASSERT_TRUE(n.Submit(ev("new", "claude-opus-5-5") + ev("odd", "no-such-model") + ev("free", "claude-sonnet-4-5")).ok());
+  ASSERT_TRUE(n.Submit(ev("new", "claude-opus-5-5") + ev("odd", "no-such-model") +
+                       ev("free", "claude-sonnet-4-5"))
+                  .ok());
   std::vector<model::Event> got;
-  ASSERT_TRUE(n.store->ScanEvents(0, [&](const model::Event& e) {
-                 got.push_back(e);
-                 return Status::OK();
-               }).ok());
+  ASSERT_TRUE(n.store
+                  ->ScanEvents(0,
+                               [&](const model::Event& e) {
+                                 got.push_back(e);
+                                 return Status::OK();
+                               })
+                  .ok());
   ASSERT_EQ(got.size(), 3u);
   EXPECT_GT(got[0].cost_nanos, 0);
   EXPECT_EQ(got[0].cost_basis, model::CostBasis::kEstimated);
@@ -216,7 +237,10 @@ TEST_F(IngestorTest, DuplicatesAcrossBatchesAndRestarts) {
 TEST_F(IngestorTest, IdsOlderThanTheWindowAreNotRestored) {
   {
     Node n(path_, clock_, identity_, prices_);
-    ASSERT_EQ(n.Submit(Line("old", "alice", 1, R"(,"ts":")" + FormatRfc3339(kNow) + "\"")).value().accepted, 1);
+    ASSERT_EQ(n.Submit(Line("old", "alice", 1, R"(,"ts":")" + FormatRfc3339(kNow) + "\""))
+                  .value()
+                  .accepted,
+              1);
   }
   clock_.Advance(9 * kDayMs);
   Node n(path_, clock_, identity_, prices_);
@@ -234,7 +258,9 @@ TEST_F(IngestorTest, ConcurrentClientsWithOverlappingIdsAcceptEachIdOnce) {
       for (int b = 0; b < kBatches; ++b) {
         std::string body;
         // Thread pairs send the same ids: retries racing each other.
-        for (int i = 0; i < kPerBatch; ++i) body += Line("t" + std::to_string(t / 2) + "-" + std::to_string(b * kPerBatch + i), "u" + std::to_string(t % 3), 1);
+        for (int i = 0; i < kPerBatch; ++i)
+          body += Line("t" + std::to_string(t / 2) + "-" + std::to_string(b * kPerBatch + i),
+                       "u" + std::to_string(t % 3), 1);
         auto r = n.Submit(body);
         ASSERT_TRUE(r.ok());
         accepted += r->accepted;
@@ -310,7 +336,8 @@ TEST_F(IngestorTest, StopDrainsAndLaterSubmitsAreRefused) {
   for (int i = 0; i < 20; ++i) {
     auto p = std::make_shared<std::promise<Result<IngestResult>>>();
     fs.push_back(p->get_future());
-    n->ingestor->SubmitNdjson(Line("id" + std::to_string(i)), [p](Result<IngestResult> r) { p->set_value(std::move(r)); });
+    n->ingestor->SubmitNdjson(Line("id" + std::to_string(i)),
+                              [p](Result<IngestResult> r) { p->set_value(std::move(r)); });
   }
   n->ingestor->Stop();
   for (auto& f : fs) EXPECT_EQ(f.get().value().accepted, 1);  // every queued batch was committed
@@ -334,10 +361,13 @@ TEST_F(IngestorTest, SubmitBodyDecodesCountsEveryRejectAndListsTheFirstHundred) 
   for (int i = 0; i < 500; ++i) {
     body += "x\n";
     body += Line("g" + std::to_string(i), "alice", 1, R"(,"prompt":{"text":"hi"})");
-    body += R"({"id":"d","user":"a","user":"b","model":"m"})" "\n";
+    body += R"({"id":"d","user":"a","user":"b","model":"m"})"
+            "\n";
   }
   for (Encoding enc : {Encoding::kIdentity, Encoding::kGzip, Encoding::kZstd}) {
-    std::string packed = enc == Encoding::kGzip ? Gzip(body) : enc == Encoding::kZstd ? Zstd(body) : body;
+    std::string packed = enc == Encoding::kGzip   ? Gzip(body)
+                         : enc == Encoding::kZstd ? Zstd(body)
+                                                  : body;
     auto r = n.SubmitBody(packed, enc);
     ASSERT_TRUE(r.ok()) << r.status().ToString();
     EXPECT_EQ(r->accepted + r->duplicates, 500);  // the good lines around the bad ones
@@ -427,8 +457,8 @@ TEST_F(IngestorTest, SubmitBodyAnswersBusyWhenTooManyBodiesWait) {
   auto submit = [&](const std::string& id) {
     auto p = std::make_shared<std::promise<Result<IngestResult>>>();
     answers.push_back(p->get_future());
-    n.ingestor->SubmitBody(Line(id, "alice", 1, R"(,"prompt":{"text":"t"})"), Encoding::kIdentity, 1 << 20,
-                           [p](Result<IngestResult> r) { p->set_value(std::move(r)); });
+    n.ingestor->SubmitBody(Line(id, "alice", 1, R"(,"prompt":{"text":"t"})"), Encoding::kIdentity,
+                           1 << 20, [p](Result<IngestResult> r) { p->set_value(std::move(r)); });
   };
   submit("one");
   started.get_future().wait();
@@ -456,9 +486,13 @@ TEST_F(IngestorTest, RecoveryAfterPurgeKeepsTotals) {
   {
     Node n(path_, clock_, identity_, prices_);
     std::string body;
-    for (int i = 0; i < 50; ++i) body += Line("p" + std::to_string(i), i % 2 ? "alice" : "bob", 10 + i, R"(,"ts":)" + std::to_string(kNow - (i % 5) * kDayMs));
-    body += R"({"type":"outcome","id":"o1","user":"alice","kind":"commit","value":2})" "\n";
-    body += R"({"type":"outcome","id":"o2","user":"alice","kind":"commit","value":1})" "\n";
+    for (int i = 0; i < 50; ++i)
+      body += Line("p" + std::to_string(i), i % 2 ? "alice" : "bob", 10 + i,
+                   R"(,"ts":)" + std::to_string(kNow - (i % 5) * kDayMs));
+    body += R"({"type":"outcome","id":"o1","user":"alice","kind":"commit","value":2})"
+            "\n";
+    body += R"({"type":"outcome","id":"o2","user":"alice","kind":"commit","value":1})"
+            "\n";
     ASSERT_EQ(n.Submit(body)->accepted, 52);
     before = n.UserTotals("alice");
     ASSERT_EQ(*n.store->Purge(kNow + 1), 52);  // everything into rollups
@@ -510,11 +544,15 @@ TEST_F(IngestorTest, RecoveryRebuildsEverythingAndHonoursListenerHorizons) {
       clock_.Advance(kHourMs);
     }
     n.ingestor->WaitApplied();
-    for (int u = 0; u < 37; ++u) live_user["u" + std::to_string(u)] = n.UserTotals("u" + std::to_string(u)).input;
-    ASSERT_TRUE(n.store->ScanEvents(0, [&](const model::Event& e) {
-      arrivals.emplace_back(e.id, e.received);
-      return Status::OK();
-    }).ok());
+    for (int u = 0; u < 37; ++u)
+      live_user["u" + std::to_string(u)] = n.UserTotals("u" + std::to_string(u)).input;
+    ASSERT_TRUE(n.store
+                    ->ScanEvents(0,
+                                 [&](const model::Event& e) {
+                                   arrivals.emplace_back(e.id, e.received);
+                                   return Status::OK();
+                                 })
+                    .ok());
   }
   ASSERT_EQ(arrivals.size(), size_t(kBatches * kPerBatch));
   const TimeMs horizon = arrivals[5 * kPerBatch].second;  // the sixth commit's arrival time
@@ -528,13 +566,15 @@ TEST_F(IngestorTest, RecoveryRebuildsEverythingAndHonoursListenerHorizons) {
     for (const auto& e : evs) all.push_back(e.id);
   });
   ing.AddListener(Listener{
-      .on_events = [&](std::span<const model::Event> evs) {
-        for (const auto& e : evs) live_only.push_back(e.id);
-      },
+      .on_events =
+          [&](std::span<const model::Event> evs) {
+            for (const auto& e : evs) live_only.push_back(e.id);
+          },
       .replay_from = [&](TimeMs now) { return asked_at = now, horizon; },
-      .on_replay = [&](std::span<const model::Event> evs) {
-        for (const auto& e : evs) recent.push_back(e.id);
-      },
+      .on_replay =
+          [&](std::span<const model::Event> evs) {
+            for (const auto& e : evs) recent.push_back(e.id);
+          },
   });
   ASSERT_TRUE(ing.Recover().ok());
   EXPECT_EQ(asked_at, clock_.NowMs());
@@ -548,13 +588,16 @@ TEST_F(IngestorTest, RecoveryRebuildsEverythingAndHonoursListenerHorizons) {
   EXPECT_EQ(recent, want);
   // The engine equals the live one and a recomputation from the store.
   std::map<std::string, int64_t> stored_user;
-  ASSERT_TRUE((*s)->ScanEvents(0, [&](const model::Event& e) {
-    stored_user[e.user] += e.tokens.input;
-    return Status::OK();
-  }).ok());
+  ASSERT_TRUE((*s)->ScanEvents(0,
+                               [&](const model::Event& e) {
+                                 stored_user[e.user] += e.tokens.input;
+                                 return Status::OK();
+                               })
+                  .ok());
   EXPECT_EQ(eng.events_applied(), int64_t(arrivals.size()));
   for (const auto& [user, input] : live_user) {
-    auto u = eng.Usage(engine::Entity::kUser, user, {0, kNow + kDayMs * 365}, engine::Granularity::kDay);
+    auto u =
+        eng.Usage(engine::Entity::kUser, user, {0, kNow + kDayMs * 365}, engine::Granularity::kDay);
     ASSERT_TRUE(u.ok());
     EXPECT_EQ(u->totals.input, input) << user;
     EXPECT_EQ(stored_user[user], input) << user;
@@ -568,7 +611,8 @@ TEST_F(IngestorTest, RecoveryRebuildsEverythingAndHonoursListenerHorizons) {
   ing.Start();
   std::vector<model::Event> again(3);
   for (int i = 0; i < 3; ++i) {
-    again[i].id = "ev-" + std::to_string(i * 20000), again[i].user = "u1", again[i].model = "m", again[i].ts = kNow;
+    again[i].id = "ev-" + std::to_string(i * 20000), again[i].user = "u1", again[i].model = "m",
+    again[i].ts = kNow;
   }
   again.push_back(again[0]);
   again.back().id = "fresh";

@@ -56,7 +56,8 @@ std::string ShowTime(TimeMs t) {
 bool IsWord(std::string_view s) {
   if (s.empty() || s.size() > 64) return false;
   for (char c : s) {
-    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.')) return false;
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.'))
+      return false;
   }
   return true;
 }
@@ -69,9 +70,26 @@ bool ParseHex64(std::string_view s, uint64_t* out) {
 
 // The fields of an event line; each has a bit in Line's `seen` mask.
 enum Field {
-  kId, kType, kTs, kUser, kTeam, kOrg, kProject, kSource, kSession, kClient, kModel,
-  kInputTokens, kOutputTokens, kCacheReadTokens, kCacheWriteTokens, kCacheWrite1hTokens,
-  kCostUsd, kPrompt, kKind, kValue,
+  kId,
+  kType,
+  kTs,
+  kUser,
+  kTeam,
+  kOrg,
+  kProject,
+  kSource,
+  kSession,
+  kClient,
+  kModel,
+  kInputTokens,
+  kOutputTokens,
+  kCacheReadTokens,
+  kCacheWriteTokens,
+  kCacheWrite1hTokens,
+  kCostUsd,
+  kPrompt,
+  kKind,
+  kValue,
 };
 static_assert(kValue < 32);
 
@@ -105,15 +123,24 @@ int FieldIndex(std::string_view k) {
 
 const char* RejectKindName(RejectKind k) {
   switch (k) {
-    case RejectKind::kInvalidJson: return "invalid_json";
-    case RejectKind::kNotObject: return "not_an_object";
-    case RejectKind::kLineTooLong: return "line_too_long";
-    case RejectKind::kDuplicateKey: return "duplicate_key";
-    case RejectKind::kMissingField: return "missing_field";
-    case RejectKind::kWrongType: return "wrong_type";
-    case RejectKind::kOutOfRange: return "out_of_range";
-    case RejectKind::kInvalidValue: return "invalid_value";
-    case RejectKind::kCount: break;
+    case RejectKind::kInvalidJson:
+      return "invalid_json";
+    case RejectKind::kNotObject:
+      return "not_an_object";
+    case RejectKind::kLineTooLong:
+      return "line_too_long";
+    case RejectKind::kDuplicateKey:
+      return "duplicate_key";
+    case RejectKind::kMissingField:
+      return "missing_field";
+    case RejectKind::kWrongType:
+      return "wrong_type";
+    case RejectKind::kOutOfRange:
+      return "out_of_range";
+    case RejectKind::kInvalidValue:
+      return "invalid_value";
+    case RejectKind::kCount:
+      break;
   }
   return "invalid_value";
 }
@@ -155,7 +182,8 @@ struct NdjsonParser::Impl {
 
   static bool DuplicateKeyError(std::string_view key, std::string_view prefix, LineError* err) {
     std::string field = std::string(prefix) + Quote(key);
-    *err = {"duplicate key " + field + ": each field may appear only once", field, RejectKind::kDuplicateKey};
+    *err = {"duplicate key " + field + ": each field may appear only once", field,
+            RejectKind::kDuplicateKey};
     return false;
   }
 
@@ -167,8 +195,8 @@ struct NdjsonParser::Impl {
       return false;
     }
     if (s.size() > max) {
-      *err = {std::string(field) + " is longer than " + std::to_string(max) + " bytes", std::string(field),
-              RejectKind::kOutOfRange};
+      *err = {std::string(field) + " is longer than " + std::to_string(max) + " bytes",
+              std::string(field), RejectKind::kOutOfRange};
       return false;
     }
     out->assign(s);
@@ -193,7 +221,8 @@ struct NdjsonParser::Impl {
         return bad(ceiling(), RejectKind::kOutOfRange);
       case element_type::DOUBLE: {
         double d = double(v);
-        if (d != std::floor(d)) return bad("must be an integer, not a fraction", RejectKind::kWrongType);
+        if (d != std::floor(d))
+          return bad("must be an integer, not a fraction", RejectKind::kWrongType);
         if (d < 0) return bad("must not be negative", RejectKind::kOutOfRange);
         if (d > double(limits.max_tokens)) return bad(ceiling(), RejectKind::kOutOfRange);
         *out = int64_t(d);
@@ -210,8 +239,9 @@ struct NdjsonParser::Impl {
   bool Timestamp(value v, TimeMs* out, LineError* err) {
     const TimeMs lo = now - limits.retention_ms, hi = now + limits.max_future_ms;
     auto out_of_range = [&](const std::string& got, const char* why) {
-      *err = {"ts " + got + why + "; allowed: " + FormatRfc3339(lo) + " (the start of the raw retention period) to " +
-                  FormatRfc3339(hi) + " (" + std::to_string(limits.max_future_ms / kMinuteMs) +
+      *err = {"ts " + got + why + "; allowed: " + FormatRfc3339(lo) +
+                  " (the start of the raw retention period) to " + FormatRfc3339(hi) + " (" +
+                  std::to_string(limits.max_future_ms / kMinuteMs) +
                   " minutes ahead of the server clock)",
               "ts", RejectKind::kOutOfRange};
       return false;
@@ -219,7 +249,8 @@ struct NdjsonParser::Impl {
     if (v.type() == element_type::STRING) {
       auto r = ParseRfc3339(std::string_view(v));
       if (!r.ok()) {
-        *err = {"ts must be RFC 3339 (2026-03-21T14:03:04Z) or epoch milliseconds", "ts", RejectKind::kWrongType};
+        *err = {"ts must be RFC 3339 (2026-03-21T14:03:04Z) or epoch milliseconds", "ts",
+                RejectKind::kWrongType};
         return false;
       }
       *out = *r;
@@ -228,7 +259,8 @@ struct NdjsonParser::Impl {
     } else if (v.type() == element_type::UINT64) {
       return out_of_range(std::to_string(uint64_t(v)) + " ms", " is too far in the future");
     } else {
-      *err = {"ts must be an RFC 3339 string or an integer of epoch milliseconds", "ts", RejectKind::kWrongType};
+      *err = {"ts must be an RFC 3339 string or an integer of epoch milliseconds", "ts",
+              RejectKind::kWrongType};
       return false;
     }
     if (*out > hi) return out_of_range(ShowTime(*out), " is too far in the future");
@@ -239,7 +271,8 @@ struct NdjsonParser::Impl {
   bool Prompt(value v, model::PromptFeatures* p, LineError* err) {
     simdjson::dom::object obj;
     if (v.get_object().get(obj)) {
-      *err = {"prompt must be an object: {\"text\": ...} or precomputed features", "prompt", RejectKind::kWrongType};
+      *err = {"prompt must be an object: {\"text\": ...} or precomputed features", "prompt",
+              RejectKind::kWrongType};
       return false;
     }
     // Few keys, and prompts are not on every line: all of them are sorted.
@@ -254,9 +287,11 @@ struct NdjsonParser::Impl {
     for (auto [key, fv] : obj) {
       if (key == "text") {
         std::string_view text;
-        if (fv.get_string().get(text)) return bad("prompt.text", "must be a string", RejectKind::kWrongType);
+        if (fv.get_string().get(text))
+          return bad("prompt.text", "must be a string", RejectKind::kWrongType);
         if (text.size() > limits.max_prompt) {
-          return bad("prompt.text", "is longer than " + std::to_string(limits.max_prompt) + " bytes",
+          return bad("prompt.text",
+                     "is longer than " + std::to_string(limits.max_prompt) + " bytes",
                      RejectKind::kOutOfRange);
         }
         if (prompt_features) {
@@ -275,7 +310,8 @@ struct NdjsonParser::Impl {
       } else if (key == "compress_ratio") {
         double d;
         if (fv.get_double().get(d) || d < 0 || d > 10) {
-          return bad("prompt.compress_ratio", "must be a number in [0, 10]", RejectKind::kInvalidValue);
+          return bad("prompt.compress_ratio", "must be a number in [0, 10]",
+                     RejectKind::kInvalidValue);
         }
         p->compress_ratio = float(d);
         p->present = true;
@@ -295,14 +331,16 @@ struct NdjsonParser::Impl {
 
   bool Line(std::string_view line, model::Event* e, LineError* err) {
     if (line.size() > limits.max_line) {
-      *err = {"line is longer than " + std::to_string(limits.max_line) + " bytes", "", RejectKind::kLineTooLong};
+      *err = {"line is longer than " + std::to_string(limits.max_line) + " bytes", "",
+              RejectKind::kLineTooLong};
       return false;
     }
     buf.assign(line);
     buf.append(simdjson::SIMDJSON_PADDING, '\0');
     element doc;
     if (auto ec = parser.parse(buf.data(), line.size(), false).get(doc)) {
-      *err = {std::string("line is not valid JSON: ") + simdjson::error_message(ec), "", RejectKind::kInvalidJson};
+      *err = {std::string("line is not valid JSON: ") + simdjson::error_message(ec), "",
+              RejectKind::kInvalidJson};
       return false;
     }
     simdjson::dom::object obj;
@@ -326,35 +364,74 @@ struct NdjsonParser::Impl {
       seen |= 1u << f;
       bool ok = true;
       switch (Field(f)) {
-        case kId: ok = String(v, key, limits.max_string, &e->id, err); break;
-        case kType: ok = String(v, key, 16, &type, err); break;
-        case kTs: ok = Timestamp(v, &e->ts, err); break;
-        case kUser: ok = String(v, key, limits.max_string, &e->user, err); break;
-        case kTeam: ok = String(v, key, limits.max_string, &e->team, err); break;
-        case kOrg: ok = String(v, key, limits.max_string, &e->org, err); break;
-        case kProject: ok = String(v, key, limits.max_string, &e->project, err); break;
-        case kSource: ok = String(v, key, limits.max_string, &e->source, err); break;
-        case kSession: ok = String(v, key, limits.max_string, &e->session, err); break;
-        case kClient: ok = String(v, key, limits.max_string, &e->client, err); break;
-        case kModel: ok = String(v, key, limits.max_string, &e->model, err); break;
-        case kInputTokens: ok = Tokens(v, key, &e->tokens.input, err); break;
-        case kOutputTokens: ok = Tokens(v, key, &e->tokens.output, err); break;
-        case kCacheReadTokens: ok = Tokens(v, key, &e->tokens.cache_read, err); break;
-        case kCacheWriteTokens: ok = Tokens(v, key, &e->tokens.cache_write, err); break;
-        case kCacheWrite1hTokens: ok = Tokens(v, key, &e->tokens.cache_write_1h, err); break;
+        case kId:
+          ok = String(v, key, limits.max_string, &e->id, err);
+          break;
+        case kType:
+          ok = String(v, key, 16, &type, err);
+          break;
+        case kTs:
+          ok = Timestamp(v, &e->ts, err);
+          break;
+        case kUser:
+          ok = String(v, key, limits.max_string, &e->user, err);
+          break;
+        case kTeam:
+          ok = String(v, key, limits.max_string, &e->team, err);
+          break;
+        case kOrg:
+          ok = String(v, key, limits.max_string, &e->org, err);
+          break;
+        case kProject:
+          ok = String(v, key, limits.max_string, &e->project, err);
+          break;
+        case kSource:
+          ok = String(v, key, limits.max_string, &e->source, err);
+          break;
+        case kSession:
+          ok = String(v, key, limits.max_string, &e->session, err);
+          break;
+        case kClient:
+          ok = String(v, key, limits.max_string, &e->client, err);
+          break;
+        case kModel:
+          ok = String(v, key, limits.max_string, &e->model, err);
+          break;
+        case kInputTokens:
+          ok = Tokens(v, key, &e->tokens.input, err);
+          break;
+        case kOutputTokens:
+          ok = Tokens(v, key, &e->tokens.output, err);
+          break;
+        case kCacheReadTokens:
+          ok = Tokens(v, key, &e->tokens.cache_read, err);
+          break;
+        case kCacheWriteTokens:
+          ok = Tokens(v, key, &e->tokens.cache_write, err);
+          break;
+        case kCacheWrite1hTokens:
+          ok = Tokens(v, key, &e->tokens.cache_write_1h, err);
+          break;
         case kCostUsd:
-          if (v.get_double().get(cost_usd) || cost_usd < 0 || cost_usd > limits.max_cost_usd || !std::isfinite(cost_usd)) {
-            *err = {"cost_usd must be a number between 0 and " + std::to_string(int64_t(limits.max_cost_usd)),
+          if (v.get_double().get(cost_usd) || cost_usd < 0 || cost_usd > limits.max_cost_usd ||
+              !std::isfinite(cost_usd)) {
+            *err = {"cost_usd must be a number between 0 and " +
+                        std::to_string(int64_t(limits.max_cost_usd)),
                     "cost_usd", RejectKind::kOutOfRange};
             ok = false;
           }
           break;
-        case kPrompt: ok = Prompt(v, &e->prompt, err); break;
-        case kKind: ok = String(v, key, 64, &e->outcome_kind, err); break;
+        case kPrompt:
+          ok = Prompt(v, &e->prompt, err);
+          break;
+        case kKind:
+          ok = String(v, key, 64, &e->outcome_kind, err);
+          break;
         case kValue:
           if (v.get_double().get(e->outcome_value) || !std::isfinite(e->outcome_value) ||
               std::fabs(e->outcome_value) > 1e9) {
-            *err = {"value must be a number of magnitude at most 1e9", "value", RejectKind::kOutOfRange};
+            *err = {"value must be a number of magnitude at most 1e9", "value",
+                    RejectKind::kOutOfRange};
             ok = false;
           }
           break;
@@ -363,8 +440,9 @@ struct NdjsonParser::Impl {
     }
     std::string_view dup;
     if (DuplicateIn(unknown_keys, &dup)) return DuplicateKeyError(dup, "", err);
-    const bool has_id = seen & (1u << kId), has_user = seen & (1u << kUser), has_model = seen & (1u << kModel),
-               has_kind = seen & (1u << kKind), has_ts = seen & (1u << kTs);
+    const bool has_id = seen & (1u << kId), has_user = seen & (1u << kUser),
+               has_model = seen & (1u << kModel), has_kind = seen & (1u << kKind),
+               has_ts = seen & (1u << kTs);
     auto missing = [&](const char* f) {
       *err = {std::string(f) + " is required", f, RejectKind::kMissingField};
       return false;
@@ -376,7 +454,8 @@ struct NdjsonParser::Impl {
       e->type = model::EventType::kOutcome;
       if (!has_kind) return missing("kind");
       if (!IsWord(e->outcome_kind)) {
-        *err = {"kind must be one lower-case word (letters, digits, _ - .)", "kind", RejectKind::kInvalidValue};
+        *err = {"kind must be one lower-case word (letters, digits, _ - .)", "kind",
+                RejectKind::kInvalidValue};
         return false;
       }
     } else if (type == "usage") {
@@ -425,7 +504,8 @@ struct NdjsonParser::Impl {
   void EndCarried() {
     if (too_long) {
       ++line_no;
-      batch.rejects.Add({line_no, "line is longer than " + std::to_string(limits.max_line) + " bytes", "",
+      batch.rejects.Add({line_no,
+                         "line is longer than " + std::to_string(limits.max_line) + " bytes", "",
                          RejectKind::kLineTooLong});
     } else {
       EndLine(carry);

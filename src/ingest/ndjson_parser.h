@@ -30,27 +30,27 @@
 namespace burnrate::ingest {
 
 struct Limits {
-  int64_t max_tokens = 50'000'000;          // per token field of one event
-  double max_cost_usd = 10'000;             // per event
-  size_t max_string = 256;                  // bytes, for ids and names
-  size_t max_prompt = 1 << 20;              // bytes of prompt text
-  size_t max_line = 2 << 20;                // bytes of one line (2 MiB)
-  TimeMs max_future_ms = kHourMs;           // ts may be this far ahead of now
-  TimeMs retention_ms = 90 * kDayMs;        // ts may be this far behind now
-  size_t max_reject_details = 100;          // rejects listed one by one; the rest are counted
+  int64_t max_tokens = 50'000'000;    // per token field of one event
+  double max_cost_usd = 10'000;       // per event
+  size_t max_string = 256;            // bytes, for ids and names
+  size_t max_prompt = 1 << 20;        // bytes of prompt text
+  size_t max_line = 2 << 20;          // bytes of one line (2 MiB)
+  TimeMs max_future_ms = kHourMs;     // ts may be this far ahead of now
+  TimeMs retention_ms = 90 * kDayMs;  // ts may be this far behind now
+  size_t max_reject_details = 100;    // rejects listed one by one; the rest are counted
 };
 
 // What was wrong with a rejected line, for counting. Names are stable API
 // (RejectKindName; docs/event-format.md, "Errors").
 enum class RejectKind : uint8_t {
-  kInvalidJson,    // not JSON, or not UTF-8
-  kNotObject,      // JSON, but not an object
-  kLineTooLong,    // longer than Limits::max_line
-  kDuplicateKey,   // a key given twice in one object
-  kMissingField,   // a required field is absent or empty
-  kWrongType,      // e.g. a string where a number belongs
-  kOutOfRange,     // a number, time or length outside its limits
-  kInvalidValue,   // a value of the right type but not allowed (type, kind, hex)
+  kInvalidJson,   // not JSON, or not UTF-8
+  kNotObject,     // JSON, but not an object
+  kLineTooLong,   // longer than Limits::max_line
+  kDuplicateKey,  // a key given twice in one object
+  kMissingField,  // a required field is absent or empty
+  kWrongType,     // e.g. a string where a number belongs
+  kOutOfRange,    // a number, time or length outside its limits
+  kInvalidValue,  // a value of the right type but not allowed (type, kind, hex)
   kCount
 };
 inline constexpr size_t kRejectKinds = size_t(RejectKind::kCount);

@@ -61,11 +61,14 @@ TEST(NdjsonParser, FullUsageEvent) {
 TEST(NdjsonParser, DefaultsAndTimestampForms) {
   ParsedBatch b = Parse(
       "{\"id\":\"a\",\"user\":\"u\",\"model\":\"m\"}\n"
-      "{\"id\":\"b\",\"user\":\"u\",\"model\":\"m\",\"ts\":" + std::to_string(kNow - 5000) + "}\n"
-      "{\"id\":\"c\",\"user\":\"u\",\"model\":\"m\",\"ts\":\"2026-03-21T15:00:00+02:00\",\"input_tokens\":7.0}\n");
+      "{\"id\":\"b\",\"user\":\"u\",\"model\":\"m\",\"ts\":" +
+      std::to_string(kNow - 5000) +
+      "}\n"
+      "{\"id\":\"c\",\"user\":\"u\",\"model\":\"m\",\"ts\":\"2026-03-21T15:00:00+02:00\",\"input_"
+      "tokens\":7.0}\n");
   ASSERT_TRUE(b.rejects.details.empty()) << b.rejects.details[0].error;
   ASSERT_EQ(b.events.size(), 3u);
-  EXPECT_EQ(b.events[0].ts, kNow);  // missing ts: now
+  EXPECT_EQ(b.events[0].ts, kNow);           // missing ts: now
   EXPECT_EQ(b.events[0].tokens.Total(), 0);  // missing tokens: 0
   EXPECT_EQ(b.events[0].cost_nanos, -1);     // missing cost: computed later
   EXPECT_EQ(b.events[1].ts, kNow - 5000);
@@ -115,11 +118,14 @@ TEST(NdjsonParser, TokenRules) {
   Limits low;
   low.max_tokens = 10;
   EXPECT_EQ(Bad(head + "11}", low).field, "output_tokens");
-  for (const char* f : {"input_tokens", "cache_read_tokens", "cache_write_tokens", "cache_write_1h_tokens"}) {
+  for (const char* f :
+       {"input_tokens", "cache_read_tokens", "cache_write_tokens", "cache_write_1h_tokens"}) {
     EXPECT_EQ(Bad(std::string(R"({"id":"x","user":"u","model":"m",")") + f + "\":-1}").field, f);
   }
-  EXPECT_EQ(Bad(R"({"id":"x","user":"u","model":"m","cache_write_tokens":5,"cache_write_1h_tokens":6})").field,
-            "cache_write_1h_tokens");
+  EXPECT_EQ(
+      Bad(R"({"id":"x","user":"u","model":"m","cache_write_tokens":5,"cache_write_1h_tokens":6})")
+          .field,
+      "cache_write_1h_tokens");
 }
 
 TEST(NdjsonParser, TimestampRules) {
@@ -168,10 +174,13 @@ TEST(NdjsonParser, RequiredFieldsAndStrings) {
 TEST(NdjsonParser, InvalidUtf8IsRejected) {
   Reject r = Bad("{\"id\":\"x\",\"user\":\"caf\xc3\",\"model\":\"m\"}");
   EXPECT_FALSE(r.error.empty());
-  Bad("{\"id\":\"x\",\"user\":\"\xed\xa0\x80\",\"model\":\"m\"}");  // a surrogate
-  Bad("{\"id\":\"x\",\"user\":\"u\",\"model\":\"m\",\"extra\":\"\xff\"}");  // even in unknown fields
+  Bad("{\"id\":\"x\",\"user\":\"\xed\xa0\x80\",\"model\":\"m\"}");          // a surrogate
+  Bad("{\"id\":\"x\",\"user\":\"u\",\"model\":\"m\",\"extra\":\"\xff\"}");  // even in unknown
+                                                                            // fields
   // Valid multi-byte text is fine, and escaped unicode too.
-  ParsedBatch ok = Parse("{\"id\":\"x\",\"user\":\"j\xc3\xbcrgen \xf0\x9f\x94\xa5\",\"model\":\"m\",\"team\":\"\\u00e9\"}");
+  ParsedBatch ok = Parse(
+      "{\"id\":\"x\",\"user\":\"j\xc3\xbcrgen "
+      "\xf0\x9f\x94\xa5\",\"model\":\"m\",\"team\":\"\\u00e9\"}");
   ASSERT_EQ(ok.events.size(), 1u);
   EXPECT_EQ(ok.events[0].user, "j\xc3\xbcrgen \xf0\x9f\x94\xa5");
   EXPECT_EQ(ok.events[0].team, "\xc3\xa9");
@@ -189,18 +198,22 @@ TEST(NdjsonParser, CostUsd) {
 }
 
 TEST(NdjsonParser, OutcomeEvents) {
-  ParsedBatch b = Parse(R"({"type":"outcome","id":"o1","user":"u","kind":"pull_request","value":2})");
+  ParsedBatch b =
+      Parse(R"({"type":"outcome","id":"o1","user":"u","kind":"pull_request","value":2})");
   ASSERT_EQ(b.events.size(), 1u) << b.rejects.details[0].error;
   EXPECT_EQ(b.events[0].type, model::EventType::kOutcome);
   EXPECT_EQ(b.events[0].outcome_kind, "pull_request");
   EXPECT_DOUBLE_EQ(b.events[0].outcome_value, 2);
   EXPECT_TRUE(b.events[0].model.empty());  // no model needed
-  EXPECT_EQ(Parse(R"({"type":"outcome","id":"o","user":"u","kind":"deploy_to_prod"})").events.size(), 1u);
+  EXPECT_EQ(
+      Parse(R"({"type":"outcome","id":"o","user":"u","kind":"deploy_to_prod"})").events.size(), 1u);
   EXPECT_EQ(Bad(R"({"type":"outcome","id":"o","user":"u","value":1})").field, "kind");
   EXPECT_EQ(Bad(R"({"type":"outcome","id":"o","user":"u","kind":"Two Words"})").field, "kind");
   EXPECT_EQ(Bad(R"({"type":"outcome","id":"o","user":"u","kind":""})").field, "kind");
-  EXPECT_EQ(Bad(R"({"type":"outcome","id":"o","user":"u","kind":"commit","value":"3"})").field, "value");
-  EXPECT_EQ(Bad(R"({"type":"outcome","id":"o","user":"u","kind":"commit","value":1e10})").field, "value");
+  EXPECT_EQ(Bad(R"({"type":"outcome","id":"o","user":"u","kind":"commit","value":"3"})").field,
+            "value");
+  EXPECT_EQ(Bad(R"({"type":"outcome","id":"o","user":"u","kind":"commit","value":1e10})").field,
+            "value");
   EXPECT_EQ(Bad(R"({"type":"outcome","user":"u","kind":"commit"})").field, "id");
 }
 
@@ -213,14 +226,17 @@ TEST(NdjsonParser, PromptTextBecomesFeaturesAndIsNotKept) {
     f.simhash = 0xabc;
     return f;
   };
-  ParsedBatch b = Parse(R"({"id":"x","user":"u","model":"m","prompt":{"text":"fix the flaky test"}})", {}, fn);
+  ParsedBatch b =
+      Parse(R"({"id":"x","user":"u","model":"m","prompt":{"text":"fix the flaky test"}})", {}, fn);
   ASSERT_EQ(b.events.size(), 1u);
   EXPECT_EQ(seen, "fix the flaky test");
   EXPECT_TRUE(b.events[0].prompt.present);
   EXPECT_EQ(b.events[0].prompt.length, 18u);
   EXPECT_EQ(b.events[0].prompt.simhash, 0xabcu);
   // Without a feature function the length is still kept.
-  EXPECT_EQ(Parse(R"({"id":"x","user":"u","model":"m","prompt":{"text":"abc"}})").events[0].prompt.length, 3u);
+  EXPECT_EQ(
+      Parse(R"({"id":"x","user":"u","model":"m","prompt":{"text":"abc"}})").events[0].prompt.length,
+      3u);
   // Precomputed features.
   ParsedBatch pre = Parse(
       R"({"id":"x","user":"u","model":"m","prompt":{"length":900,"compress_ratio":0.25,"simhash":"ffffffffffffffff","exact_hash":"1a"}})");
@@ -231,14 +247,19 @@ TEST(NdjsonParser, PromptTextBecomesFeaturesAndIsNotKept) {
   EXPECT_EQ(pre.events[0].prompt.exact_hash, 0x1aULL);
   EXPECT_EQ(Bad(R"({"id":"x","user":"u","model":"m","prompt":"text"})").field, "prompt");
   EXPECT_EQ(Bad(R"({"id":"x","user":"u","model":"m","prompt":{"text":5}})").field, "prompt.text");
-  EXPECT_EQ(Bad(R"({"id":"x","user":"u","model":"m","prompt":{"length":-1}})").field, "prompt.length");
-  EXPECT_EQ(Bad(R"({"id":"x","user":"u","model":"m","prompt":{"compress_ratio":11}})").field, "prompt.compress_ratio");
-  EXPECT_EQ(Bad(R"({"id":"x","user":"u","model":"m","prompt":{"simhash":"xyz"}})").field, "prompt.simhash");
-  EXPECT_EQ(Bad(R"({"id":"x","user":"u","model":"m","prompt":{"exact_hash":"11111111111111111"}})").field,
-            "prompt.exact_hash");
+  EXPECT_EQ(Bad(R"({"id":"x","user":"u","model":"m","prompt":{"length":-1}})").field,
+            "prompt.length");
+  EXPECT_EQ(Bad(R"({"id":"x","user":"u","model":"m","prompt":{"compress_ratio":11}})").field,
+            "prompt.compress_ratio");
+  EXPECT_EQ(Bad(R"({"id":"x","user":"u","model":"m","prompt":{"simhash":"xyz"}})").field,
+            "prompt.simhash");
+  EXPECT_EQ(
+      Bad(R"({"id":"x","user":"u","model":"m","prompt":{"exact_hash":"11111111111111111"}})").field,
+      "prompt.exact_hash");
   Limits small;
   small.max_prompt = 4;
-  EXPECT_EQ(Bad(R"({"id":"x","user":"u","model":"m","prompt":{"text":"12345"}})", small).field, "prompt.text");
+  EXPECT_EQ(Bad(R"({"id":"x","user":"u","model":"m","prompt":{"text":"12345"}})", small).field,
+            "prompt.text");
 }
 
 TEST(NdjsonParser, LineLengthLimit) {
@@ -255,8 +276,8 @@ TEST(NdjsonParser, ParserIsReusableAcrossBodies) {
   for (int i = 0; i < 100; ++i) {
     std::string body;
     for (int j = 0; j < 10; ++j) {
-      body += R"({"id":")" + std::to_string(i * 10 + j) + R"(","user":"u","model":"m","input_tokens":)" +
-              std::to_string(j) + "}\n";
+      body += R"({"id":")" + std::to_string(i * 10 + j) +
+              R"(","user":"u","model":"m","input_tokens":)" + std::to_string(j) + "}\n";
     }
     ParsedBatch b = p.Parse(body, kNow);
     ASSERT_EQ(b.events.size(), 10u);
@@ -269,8 +290,11 @@ TEST(NdjsonParser, RejectsBeyondTheFirstHundredAreCountedNotKept) {
   std::string body;
   for (int i = 0; i < 10'000; ++i) {
     body += "x\n";
-    body += R"({"id":"g)" + std::to_string(i) + R"(","user":"u","model":"m"})" "\n";
-    body += R"({"id":"b","user":"u"})" "\n";
+    body += R"({"id":"g)" + std::to_string(i) +
+            R"(","user":"u","model":"m"})"
+            "\n";
+    body += R"({"id":"b","user":"u"})"
+            "\n";
   }
   ParsedBatch b = Parse(body);
   EXPECT_EQ(b.events.size(), 10'000u);  // every good line around the bad ones
@@ -312,7 +336,8 @@ TEST(NdjsonParser, EveryRejectHasAKindWithAStableName) {
   for (const Case& c : std::vector<Case>{
            {"nope", RejectKind::kInvalidJson, "invalid_json"},
            {"[1]", RejectKind::kNotObject, "not_an_object"},
-           {head + R"("pad":")" + std::string(300, 'p') + "\"}", RejectKind::kLineTooLong, "line_too_long"},
+           {head + R"("pad":")" + std::string(300, 'p') + "\"}", RejectKind::kLineTooLong,
+            "line_too_long"},
            {head + R"("id":"y"})", RejectKind::kDuplicateKey, "duplicate_key"},
            {R"({"id":"x","model":"m"})", RejectKind::kMissingField, "missing_field"},
            {head + R"("team":1})", RejectKind::kWrongType, "wrong_type"},
@@ -332,10 +357,12 @@ TEST(NdjsonParser, DuplicateKeysRejectTheLineNamingTheField) {
   EXPECT_NE(user.error.find("duplicate key user"), std::string::npos) << user.error;
   // The same key spelt with an escape is the same key.
   EXPECT_EQ(Bad(R"({"id":"x","user":"u","model":"m","\u0069d":"y"})").field, "id");
-  EXPECT_EQ(Bad(R"({"id":"x","user":"u","model":"m","input_tokens":1,"input_tokens":2})").field, "input_tokens");
+  EXPECT_EQ(Bad(R"({"id":"x","user":"u","model":"m","input_tokens":1,"input_tokens":2})").field,
+            "input_tokens");
   // Unknown fields are ignored, but not twice.
   EXPECT_EQ(Bad(R"({"id":"x","user":"u","model":"m","extra":1,"extra":2})").field, "extra");
-  EXPECT_EQ(Bad(R"({"id":"x","user":"u","model":"m","prompt":{"text":"a","text":"b"}})").field, "prompt.text");
+  EXPECT_EQ(Bad(R"({"id":"x","user":"u","model":"m","prompt":{"text":"a","text":"b"}})").field,
+            "prompt.text");
   // A long key is quoted short: answers stay small.
   std::string key(10'000, 'k');
   Reject lng = Bad(R"({"id":"x","user":"u","model":"m",")" + key + R"(":1,")" + key + R"(":2})");
@@ -343,7 +370,9 @@ TEST(NdjsonParser, DuplicateKeysRejectTheLineNamingTheField) {
   EXPECT_LT(lng.field.size(), 80u);
   EXPECT_LT(lng.error.size(), 200u);
   // Different keys and the same key in different objects are fine.
-  EXPECT_EQ(Parse(R"({"id":"x","user":"u","model":"m","prompt":{"length":3},"length":4})").events.size(), 1u);
+  EXPECT_EQ(
+      Parse(R"({"id":"x","user":"u","model":"m","prompt":{"length":3},"length":4})").events.size(),
+      1u);
 }
 
 TEST(NdjsonParser, TimestampFarOutOfRangeNamesTheAllowedRange) {
@@ -358,7 +387,8 @@ TEST(NdjsonParser, TimestampFarOutOfRangeNamesTheAllowedRange) {
   EXPECT_NE(min.error.find("allowed: 2025-12-21T14:00:00.000Z"), std::string::npos) << min.error;
   EXPECT_NE(min.error.find("to 2026-03-21T15:00:00.000Z"), std::string::npos) << min.error;
   Reject max = Bad(head + "9223372036854775807}");
-  EXPECT_NE(max.error.find("9223372036854775807 ms is too far in the future"), std::string::npos) << max.error;
+  EXPECT_NE(max.error.find("9223372036854775807 ms is too far in the future"), std::string::npos)
+      << max.error;
   Reject huge = Bad(head + "18446744073709551615}");
   EXPECT_EQ(huge.field, "ts");
   EXPECT_EQ(huge.kind, RejectKind::kOutOfRange);
@@ -374,12 +404,29 @@ TEST(NdjsonParser, FeedingPiecesEqualsParsingWhole) {
   std::string body;
   for (int i = 0; i < 300; ++i) {
     switch (i % 6) {
-      case 0: body += R"({"id":")" + std::to_string(i) + R"(","user":"u","model":"m"})" "\n"; break;
-      case 1: body += "not json\r\n"; break;
-      case 2: body += "\n  \n"; break;
-      case 3: body += R"({"id":"long","pad":")" + std::string(150 + i, 'p') + "\"}\n"; break;  // too long
-      case 4: body += R"({"id":")" + std::to_string(i) + R"(","user":"u","model":"m"})" "\r\n"; break;
-      case 5: body += R"({"id":"d","id":"e"})" "\n"; break;
+      case 0:
+        body += R"({"id":")" + std::to_string(i) +
+                R"(","user":"u","model":"m"})"
+                "\n";
+        break;
+      case 1:
+        body += "not json\r\n";
+        break;
+      case 2:
+        body += "\n  \n";
+        break;
+      case 3:
+        body += R"({"id":"long","pad":")" + std::string(150 + i, 'p') + "\"}\n";
+        break;  // too long
+      case 4:
+        body += R"({"id":")" + std::to_string(i) +
+                R"(","user":"u","model":"m"})"
+                "\r\n";
+        break;
+      case 5:
+        body += R"({"id":"d","id":"e"})"
+                "\n";
+        break;
     }
   }
   body += R"({"id":"last","user":"u","model":"m"})";  // no newline
@@ -416,7 +463,8 @@ TEST(NdjsonParser, ALineLongerThanTheLimitIsSkippedAcrossPieces) {
   std::string junk(4096, 'j');
   for (int i = 0; i < 1000; ++i) p.Feed(junk);  // 4 MB of one line
   p.Feed("\n");
-  p.Feed(R"({"id":"a","user":"u","model":"m"})" "\n");
+  p.Feed(R"({"id":"a","user":"u","model":"m"})"
+         "\n");
   ParsedBatch b = p.Finish();
   ASSERT_EQ(b.rejects.details.size(), 1u);
   EXPECT_EQ(b.rejects.details[0].line, 1);
@@ -432,7 +480,8 @@ TEST(NdjsonParser, TheDefaultLineLimitIsTwoMebibytes) {
   std::string fits = head + std::string((2 << 20) - head.size() - 2, 'p') + "\"}";
   ASSERT_EQ(fits.size(), size_t(2) << 20);
   EXPECT_EQ(Parse(fits).events.size(), 1u);
-  EXPECT_EQ(Bad(head + std::string((2 << 20) - head.size() - 1, 'p') + "\"}").kind, RejectKind::kLineTooLong);
+  EXPECT_EQ(Bad(head + std::string((2 << 20) - head.size() - 1, 'p') + "\"}").kind,
+            RejectKind::kLineTooLong);
 }
 
 }  // namespace

@@ -39,7 +39,9 @@ namespace {
 
 using SteadyClock = std::chrono::steady_clock;  // timing for stats only, not logic
 
-double Since(SteadyClock::time_point t) { return std::chrono::duration<double>(SteadyClock::now() - t).count(); }
+double Since(SteadyClock::time_point t) {
+  return std::chrono::duration<double>(SteadyClock::now() - t).count();
+}
 
 // CPU time of the calling thread: what a stage costs whatever else the
 // machine runs (waiting on the ring costs none).
@@ -118,7 +120,8 @@ void ApplyStage(const RecoveryPlan& plan, Ring& ring, Ingestor::RecoveryStats* s
     }
     double t1 = ThreadCpu();
     for (size_t i = 0; i < plan.listeners.size(); ++i) {
-      auto tail = slot->view().subspan(FirstReceivedAtOrAfter(slot->view(), plan.listeners[i].from));
+      auto tail =
+          slot->view().subspan(FirstReceivedAtOrAfter(slot->view(), plan.listeners[i].from));
       if (tail.empty()) continue;
       plan.listeners[i].fn(tail);
       if (i < 4) st->replayed[i] += int64_t(tail.size());
@@ -180,14 +183,16 @@ Status RunRecovery(const RecoveryPlan& plan, store::Store& store, Ingestor::Reco
   std::thread applier([&] { ApplyStage(plan, ring, &applied); });
   std::thread indexer([&] { IndexStage(plan, ring, &indexed); });
   double scan_start = ThreadCpu();
-  Status s = store.ScanEventBlocksAfter(plan.engine_after_seq, needed_from, [&](int64_t seq, std::vector<model::Event>& events) {
-    Ring::Slot& slot = ring.Acquire();
-    slot.seq = seq;
-    std::swap(slot.events, events);  // the store decodes the next block into this slot's old events
-    st->events += int64_t(slot.events.size());
-    ring.Publish();
-    return Status::OK();
-  });
+  Status s = store.ScanEventBlocksAfter(
+      plan.engine_after_seq, needed_from, [&](int64_t seq, std::vector<model::Event>& events) {
+        Ring::Slot& slot = ring.Acquire();
+        slot.seq = seq;
+        std::swap(slot.events,
+                  events);  // the store decodes the next block into this slot's old events
+        st->events += int64_t(slot.events.size());
+        ring.Publish();
+        return Status::OK();
+      });
   st->scan_cpu_seconds = ThreadCpu() - scan_start;  // the store: reading and decoding blocks
   ring.Close();
   applier.join();

@@ -21,9 +21,9 @@ void WriteEventFields(JsonWriter& w, const Event& e, bool stored) {
     w.String(FormatRfc3339(e.ts));
   }
   w.Key("user").String(e.user);
-  const std::pair<const char*, const std::string*> names[] = {{"team", &e.team},       {"org", &e.org},
-                                                               {"project", &e.project}, {"source", &e.source},
-                                                               {"session", &e.session}, {"client", &e.client}};
+  const std::pair<const char*, const std::string*> names[] = {
+      {"team", &e.team},     {"org", &e.org},         {"project", &e.project},
+      {"source", &e.source}, {"session", &e.session}, {"client", &e.client}};
   for (const auto& [key, value] : names)
     if (!value->empty()) w.Key(key).String(*value);
   if (outcome) {
@@ -31,7 +31,10 @@ void WriteEventFields(JsonWriter& w, const Event& e, bool stored) {
   } else {
     w.Key("model").String(e.model);
     w.Key("input_tokens").Int(e.tokens.input).Key("output_tokens").Int(e.tokens.output);
-    w.Key("cache_read_tokens").Int(e.tokens.cache_read).Key("cache_write_tokens").Int(e.tokens.cache_write);
+    w.Key("cache_read_tokens")
+        .Int(e.tokens.cache_read)
+        .Key("cache_write_tokens")
+        .Int(e.tokens.cache_write);
     if (stored) {
       w.Key("cache_write_1h_tokens").Int(e.tokens.cache_write_1h);
       w.Key("cost_usd").NanoUsd(e.cost_nanos).Key("cost_nanos").Int(e.cost_nanos);

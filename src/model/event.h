@@ -29,8 +29,8 @@ struct TokenCounts {
   int64_t input = 0;
   int64_t output = 0;
   int64_t cache_read = 0;
-  int64_t cache_write = 0;      // all cache writes (5-minute and 1-hour)
-  int64_t cache_write_1h = 0;   // the part of cache_write with 1-hour TTL (priced higher)
+  int64_t cache_write = 0;     // all cache writes (5-minute and 1-hour)
+  int64_t cache_write_1h = 0;  // the part of cache_write with 1-hour TTL (priced higher)
 
   int64_t Total() const { return input + output + cache_read + cache_write; }
   TokenCounts& operator+=(const TokenCounts& o) {
@@ -44,16 +44,16 @@ struct TokenCounts {
 // kept. `present` is false when the event carried no prompt at all.
 struct PromptFeatures {
   bool present = false;
-  uint32_t length = 0;          // bytes of prompt text
-  float compress_ratio = 0;     // compressed/original size; low = repetitive text
-  uint64_t simhash = 0;         // 64-bit SimHash over word shingles (near-duplicates)
-  uint64_t exact_hash = 0;      // hash of the normalised text (exact duplicates)
+  uint32_t length = 0;       // bytes of prompt text
+  float compress_ratio = 0;  // compressed/original size; low = repetitive text
+  uint64_t simhash = 0;      // 64-bit SimHash over word shingles (near-duplicates)
+  uint64_t exact_hash = 0;   // hash of the normalised text (exact duplicates)
 };
 
 // Known outcome kinds; any other single word is accepted as a custom kind.
-inline constexpr const char* kOutcomeKinds[] = {
-    "commit",       "pull_request",  "lines_added",  "lines_removed",
-    "edit_accepted", "edit_rejected", "tests_passed", "ticket_closed"};
+inline constexpr const char* kOutcomeKinds[] = {"commit",        "pull_request",  "lines_added",
+                                                "lines_removed", "edit_accepted", "edit_rejected",
+                                                "tests_passed",  "ticket_closed"};
 
 struct Event {
   EventType type = EventType::kUsage;
@@ -61,18 +61,18 @@ struct Event {
   TimeMs ts = 0;        // when it happened (client clock)
   TimeMs received = 0;  // when burnrate accepted it (server clock)
   std::string user;
-  std::string team;     // empty: resolved from the identity directory
+  std::string team;  // empty: resolved from the identity directory
   std::string org;
   std::string project;
-  std::string source;   // "api", "claude_code", "otlp", "proxy", ...
+  std::string source;  // "api", "claude_code", "otlp", "proxy", ...
   std::string session;
-  std::string client;   // workstation / client id
+  std::string client;  // workstation / client id
   std::string model;
 
   TokenCounts tokens;
   int64_t cost_nanos = -1;  // USD * 1e9; -1 = not given, computed from prices
   CostBasis cost_basis = CostBasis::kPriced;
-  int64_t requests = 1;     // requests this record stands for (>1 only for rollups)
+  int64_t requests = 1;  // requests this record stands for (>1 only for rollups)
 
   std::string outcome_kind;  // outcome events only
   double outcome_value = 0;

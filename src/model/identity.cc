@@ -41,7 +41,9 @@ Status Identity::LoadCsv(std::string_view text, std::string_view origin) {
       }
       continue;
     }
-    auto col = [&](int c) { return c >= 0 && size_t(c) < cols.size() ? std::string(Trim(cols[c])) : ""; };
+    auto col = [&](int c) {
+      return c >= 0 && size_t(c) < cols.size() ? std::string(Trim(cols[c])) : "";
+    };
     Member m{col(user_col), col(team_col), col(org_col)};
     if (m.user.empty() || m.team.empty()) {
       return Status::InvalidArgument(std::string(origin) + ":" + std::to_string(i + 1) +
@@ -62,7 +64,8 @@ Status Identity::LoadJson(std::string_view text, std::string_view origin) {
   simdjson::dom::array arr;
   if (root.get(arr)) {
     if (root["users"].get(arr)) {
-      return Status::InvalidArgument(std::string(origin) + ": expected an array or {\"users\": [...]}");
+      return Status::InvalidArgument(std::string(origin) +
+                                     ": expected an array or {\"users\": [...]}");
     }
   }
   std::vector<Member> members;

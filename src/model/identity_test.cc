@@ -19,7 +19,11 @@ Event Ev(std::string user, std::string team = "", std::string org = "") {
 
 TEST(Identity, CsvWithOrgsAndComments) {
   Identity id;
-  ASSERT_TRUE(id.LoadCsv("# directory\nuser,team,org\nalice, platform ,acme\nbob,web,acme\r\n\ncarol,web,\n", "dir.csv").ok());
+  ASSERT_TRUE(
+      id.LoadCsv(
+            "# directory\nuser,team,org\nalice, platform ,acme\nbob,web,acme\r\n\ncarol,web,\n",
+            "dir.csv")
+          .ok());
   EXPECT_EQ(id.size(), 3u);
   Event a = Ev("alice");
   id.Resolve(a);
@@ -55,7 +59,9 @@ TEST(Identity, CsvErrorsNameFileAndLine) {
 
 TEST(Identity, JsonArrayAndUsersObject) {
   Identity id;
-  ASSERT_TRUE(id.LoadJson(R"([{"user":"u1","team":"t1","org":"o1"},{"user":"u2","team":"t1"}])", "a.json").ok());
+  ASSERT_TRUE(
+      id.LoadJson(R"([{"user":"u1","team":"t1","org":"o1"},{"user":"u2","team":"t1"}])", "a.json")
+          .ok());
   ASSERT_TRUE(id.LoadJson(R"({"users":[{"user":"u3","team":"t3"}]})", "b.json").ok());
   EXPECT_EQ(id.size(), 3u);
   Event e = Ev("u2");
@@ -129,7 +135,8 @@ TEST(Identity, LoadFilePicksFormatByExtension) {
 TEST(Identity, ConcurrentReadersAndWriters) {
   Identity id;
   std::thread w([&] {
-    for (int i = 0; i < 2000; ++i) id.Upsert({"u" + std::to_string(i), "t" + std::to_string(i % 7), "o"});
+    for (int i = 0; i < 2000; ++i)
+      id.Upsert({"u" + std::to_string(i), "t" + std::to_string(i % 7), "o"});
   });
   for (int i = 0; i < 2000; ++i) {
     Event e = Ev("u" + std::to_string(i % 50));

@@ -1,11 +1,11 @@
 // Price table: the models.dev loader and price-file format detection (on the
 // fixtures in tests/data/prices, whose README names their source).
-#include "model/price_table.h"
-
 #include <gtest/gtest.h>
 
 #include <cstdlib>
 #include <string>
+
+#include "model/price_table.h"
 
 namespace burnrate::model {
 namespace {
@@ -40,9 +40,10 @@ TEST(PriceFileFormats, ModelsDevFile) {
 
 TEST(PriceFileFormats, ModelsDevApiShapeAndErrors) {
   PriceTable t;
-  ASSERT_TRUE(t.LoadModelsDevJson(
-                   R"({"anthropic":{"models":{"claude-x-1":{"cost":{"input":2,"output":8}}}}})", "api.json")
-                  .ok());
+  ASSERT_TRUE(
+      t.LoadModelsDevJson(
+           R"({"anthropic":{"models":{"claude-x-1":{"cost":{"input":2,"output":8}}}}})", "api.json")
+          .ok());
   ASSERT_NE(t.Find("claude-x-1"), nullptr);
   EXPECT_EQ(t.Find("claude-x-1")->output, 8000000);
   Status s = t.LoadModelsDevJson("{nope", "bad.json");

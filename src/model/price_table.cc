@@ -179,12 +179,16 @@ Family GeminiFamily(const std::vector<std::string_view>& parts) {
 
 Family FamilyParts(std::string_view model) {
   std::string n = PriceTable::Normalize(model);
-  std::transform(n.begin(), n.end(), n.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+  std::transform(n.begin(), n.end(), n.begin(),
+                 [](unsigned char c) { return char(std::tolower(c)); });
   std::vector<std::string_view> parts = SplitDashes(n);
   Family f;
-  if (parts[0] == "claude") f = ClaudeFamily(parts);
-  else if (parts[0] == "gpt" || (parts[0].size() > 1 && parts[0][0] == 'o')) f = OpenAiFamily(parts);
-  else if (parts[0] == "gemini") f = GeminiFamily(parts);
+  if (parts[0] == "claude")
+    f = ClaudeFamily(parts);
+  else if (parts[0] == "gpt" || (parts[0].size() > 1 && parts[0][0] == 'o'))
+    f = OpenAiFamily(parts);
+  else if (parts[0] == "gemini")
+    f = GeminiFamily(parts);
   if (f.key.empty()) f.plain = false;
   return f;
 }
@@ -257,8 +261,8 @@ std::string PriceTable::Normalize(std::string_view m) {
   if (auto colon = m.find(':'); colon != std::string_view::npos) m = m.substr(0, colon);
   if (m.size() > 3 && m.substr(m.size() - 3, 2) == "-v") m.remove_suffix(3);
   // Trailing date "-20250929" or "-2025-09-29".
-  if (auto dash = m.rfind('-'); dash != std::string_view::npos && m.size() - dash - 1 == 8 &&
-                                IsDigits(m.substr(dash + 1))) {
+  if (auto dash = m.rfind('-');
+      dash != std::string_view::npos && m.size() - dash - 1 == 8 && IsDigits(m.substr(dash + 1))) {
     m = m.substr(0, dash);
   }
   if (m.size() > 11 && m[m.size() - 11] == '-' && IsDigits(m.substr(m.size() - 10, 4)) &&
@@ -299,7 +303,8 @@ PriceResolution PriceTable::Resolve(std::string_view model) const {
     if (best == nullptr) return true;
     bool m_older = m.version <= f.version, best_older = best->version <= f.version;
     if (m_older != best_older) return m_older;
-    if (m.version != best->version) return m_older ? m.version > best->version : m.version < best->version;
+    if (m.version != best->version)
+      return m_older ? m.version > best->version : m.version < best->version;
     return m.name < best->name;
   };
   for (const FamilyMember& m : fam->second)
@@ -324,11 +329,12 @@ Status PriceTable::LoadLiteLLMJson(std::string_view json, std::string_view origi
   simdjson::dom::parser parser;
   simdjson::dom::element root;
   if (auto err = parser.parse(json.data(), json.size()).get(root)) {
-    return Status::InvalidArgument(std::string(origin) + ": not valid JSON: " +
-                                   simdjson::error_message(err));
+    return Status::InvalidArgument(std::string(origin) +
+                                   ": not valid JSON: " + simdjson::error_message(err));
   }
   simdjson::dom::object obj;
-  if (root.get(obj)) return Status::InvalidArgument(std::string(origin) + ": top level is not an object");
+  if (root.get(obj))
+    return Status::InvalidArgument(std::string(origin) + ": top level is not an object");
   for (auto [key, value] : obj) {
     simdjson::dom::object entry;
     if (value.get(entry)) continue;  // "sample_spec" and similar non-model keys
@@ -365,11 +371,12 @@ Status PriceTable::LoadModelsDevJson(std::string_view json, std::string_view ori
   simdjson::dom::parser parser;
   simdjson::dom::element root;
   if (auto err = parser.parse(json.data(), json.size()).get(root)) {
-    return Status::InvalidArgument(std::string(origin) + ": not valid JSON: " +
-                                   simdjson::error_message(err));
+    return Status::InvalidArgument(std::string(origin) +
+                                   ": not valid JSON: " + simdjson::error_message(err));
   }
   simdjson::dom::object obj;
-  if (root.get(obj)) return Status::InvalidArgument(std::string(origin) + ": top level is not an object");
+  if (root.get(obj))
+    return Status::InvalidArgument(std::string(origin) + ": top level is not an object");
   // USD per million tokens -> pico-USD per token.
   auto per_m = [](simdjson::dom::object cost, const char* f, int64_t* out) {
     double d;

@@ -31,7 +31,7 @@
 namespace burnrate::model {
 
 struct ModelPrice {
-  int64_t input = 0;           // pico-USD per token
+  int64_t input = 0;  // pico-USD per token
   int64_t output = 0;
   int64_t cache_read = 0;
   int64_t cache_write = 0;     // 5-minute cache write

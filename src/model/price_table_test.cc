@@ -20,8 +20,8 @@ std::string DataFile(const char* name) {
 
 TEST(PriceTable, BuiltinCoversMajorProviders) {
   PriceTable t = PriceTable::Builtin();
-  for (const char* m : {"claude-opus-4-5", "claude-sonnet-4-5", "claude-haiku-4-5", "gpt-5", "gpt-4o",
-                        "gemini-2.5-pro", "gemini-2.5-flash"}) {
+  for (const char* m : {"claude-opus-4-5", "claude-sonnet-4-5", "claude-haiku-4-5", "gpt-5",
+                        "gpt-4o", "gemini-2.5-pro", "gemini-2.5-flash"}) {
     EXPECT_NE(t.Find(m), nullptr) << m;
   }
   const ModelPrice* s = t.Find("claude-sonnet-4-5");
@@ -119,9 +119,10 @@ TEST(PriceTable, FamilyOfNames) {
   EXPECT_EQ(PriceTable::FamilyOf("o5-mini"), "o-mini");
   EXPECT_EQ(PriceTable::FamilyOf("gemini-3-pro-preview"), "gemini-pro");
   EXPECT_EQ(PriceTable::FamilyOf("gemini-3-flash-preview"), "gemini-flash");
-  EXPECT_EQ(PriceTable::FamilyOf("google/gemini-2.5-flash-lite-preview-09-2025"), "gemini-flash-lite");
-  for (const char* none : {"totally-unknown-model", "llama-3.3-70b", "claude", "codex-mini-latest", "gemini",
-                           "opus", "qwen3-coder", ""}) {
+  EXPECT_EQ(PriceTable::FamilyOf("google/gemini-2.5-flash-lite-preview-09-2025"),
+            "gemini-flash-lite");
+  for (const char* none : {"totally-unknown-model", "llama-3.3-70b", "claude", "codex-mini-latest",
+                           "gemini", "opus", "qwen3-coder", ""}) {
     EXPECT_EQ(PriceTable::FamilyOf(none), "") << none;
   }
 }
@@ -135,10 +136,10 @@ TEST(PriceTable, FamilyFallbackPricesUnknownModels) {
     const char* model;
     const char* priced_as;
   } cases[] = {
-      {"claude-opus-5-5", "claude-opus-4-8"},          // Claude Code 2.1.328's default
+      {"claude-opus-5-5", "claude-opus-4-8"},  // Claude Code 2.1.328's default
       {"claude-opus-4-9-20270101", "claude-opus-4-8"},
       {"claude-sonnet-5", "claude-sonnet-4-6"},
-      {"claude-sonnet-4-5-fast", "claude-sonnet-4-5"},  // a variant of a known version
+      {"claude-sonnet-4-5-fast", "claude-sonnet-4-5"},      // a variant of a known version
       {"claude-3-5-sonnet-20241022", "claude-3-7-sonnet"},  // older than all known: the oldest
       {"claude-haiku-5-1", "claude-haiku-4-5"},
       {"claude-fable-6", "claude-fable-5"},
@@ -269,7 +270,8 @@ TEST(LiteLLM, OverlaysBuiltinAndSkipsNonModelEntries) {
     "gpt-5": {"input_cost_per_token": 2e-06, "output_cost_per_token": 1e-05},
     "my-model": {"input_cost_per_token": 1e-06, "output_cost_per_token": 2e-06,
                  "cache_creation_input_token_cost_above_1hr": 4e-06}
-  })", "inline");
+  })",
+                                "inline");
   ASSERT_TRUE(st.ok()) << st.ToString();
   EXPECT_EQ(t.size(), before + 1);
   EXPECT_EQ(t.Find("gpt-5")->input, 2'000'000);  // the file wins

@@ -29,8 +29,7 @@ std::string Attr(const std::string& k, const std::string& v) {
 }
 
 std::string CodexLog(const std::string& attrs) {
-  return R"({"resourceLogs":[{"resource":{"attributes":[)" +
-         Attr("service.name", "codex_exec") +
+  return R"({"resourceLogs":[{"resource":{"attributes":[)" + Attr("service.name", "codex_exec") +
          R"(]},"scopeLogs":[{"logRecords":[{"timeUnixNano":"0","observedTimeUnixNano":"1796411000000000000","eventName":"event otel/src/events/session_telemetry.rs:1187","attributes":[)" +
          attrs + "]}]}]}]}";
 }
@@ -71,8 +70,8 @@ TEST(OtlpCodex, RealExportBecomesOneEventPerResponseWithTheReadersIds) {
     EXPECT_EQ(e.tokens.output, want[i].output);
     EXPECT_FALSE(e.session.empty());
     EXPECT_EQ(e.id, model::CodexEventId(model::CodexRequestKey(
-                        e.session, {want[i].input, want[i].cached, 0, want[i].output,
-                                    want[i].reasoning})));
+                        e.session,
+                        {want[i].input, want[i].cached, 0, want[i].output, want[i].reasoning})));
   }
 }
 
@@ -114,10 +113,9 @@ TEST(OtlpCodex, NoUserOrABadCountIsRejectedNamingTheField) {
   ASSERT_EQ(c->rejected.size(), 1u);
   EXPECT_EQ(c->rejected[0].field, "user.email");
   EXPECT_NE(c->rejected[0].error.find("OTEL_RESOURCE_ATTRIBUTES"), std::string::npos);
-  std::string bad = Attr("user.email", "a@example.com") + "," +
-                    Attr("event.name", "codex.sse_event") + "," +
-                    Attr("event.kind", "response.completed") + "," +
-                    Attr("input_token_count", "12x");
+  std::string bad =
+      Attr("user.email", "a@example.com") + "," + Attr("event.name", "codex.sse_event") + "," +
+      Attr("event.kind", "response.completed") + "," + Attr("input_token_count", "12x");
   c = rx.Logs(CodexLog(bad));
   ASSERT_TRUE(c.ok());
   ASSERT_EQ(c->rejected.size(), 1u);

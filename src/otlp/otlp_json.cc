@@ -365,8 +365,8 @@ Status SpanTimes(object so, const std::string& path, Span* sp) {
 
 // A string field of a span (name, traceId, spanId); absent is empty. A
 // value of another kind marks the span.
-void SpanString(object so, std::string_view camel, std::string_view snake,
-                const std::string& path, std::string* out, std::string* bad) {
+void SpanString(object so, std::string_view camel, std::string_view snake, const std::string& path,
+                std::string* out, std::string* bad) {
   element e;
   if (!Field(so, camel, snake, &e) || e.is_null()) return;
   std::string_view v;
@@ -388,7 +388,8 @@ const std::string* FindAttr(const Attrs& a, std::string_view key) {
 Result<std::vector<ResourceMetrics>> ParseMetricsJson(std::string_view body) {
   simdjson::dom::parser parser;
   array top;
-  BR_ASSIGN_OR_RETURN(element root, Root(parser, body, "resourceMetrics", "resource_metrics", &top));
+  BR_ASSIGN_OR_RETURN(element root,
+                      Root(parser, body, "resourceMetrics", "resource_metrics", &top));
   std::vector<ResourceMetrics> out;
   object ro;
   if (root.get(ro)) return Status::InvalidArgument("body must be a JSON object");

@@ -1,6 +1,7 @@
 // Parsing of OTLP/HTTP JSON bodies (ExportMetricsServiceRequest,
 // ExportLogsServiceRequest and ExportTraceServiceRequest, protobuf's
-// canonical JSON mapping) into plain structs. Internal to the otlp layer; include otlp/otlp.h instead.
+// canonical JSON mapping) into plain structs. Internal to the otlp layer; include otlp/otlp.h
+// instead.
 //
 // Only what burnrate counts is kept: Sum and Gauge number points (Histogram,
 // ExponentialHistogram and Summary are skipped), log records' body, time

@@ -99,11 +99,13 @@ struct Scope {
 
 // Fills identity fields; false (with a reject) when no user is named.
 bool FillIdentity(const Scope& s, const ReceiverOptions& o, model::Event* e, Converted* out) {
-  e->user = s.First({"user.email", "user.account_uuid", "user.account_id", "user.id", "enduser.id"});
+  e->user =
+      s.First({"user.email", "user.account_uuid", "user.account_id", "user.id", "enduser.id"});
   if (e->user.empty()) {
-    out->Reject({"no user: set one of user.email, user.account_uuid, user.account_id, user.id "
-                 "(e.g. OTEL_RESOURCE_ATTRIBUTES=user.email=...)",
-                 "user.email"});
+    out->Reject(
+        {"no user: set one of user.email, user.account_uuid, user.account_id, user.id "
+         "(e.g. OTEL_RESOURCE_ATTRIBUTES=user.email=...)",
+         "user.email"});
     return false;
   }
   e->team = s.First({"team.id", "team"});
@@ -361,8 +363,8 @@ struct Receiver::Impl {
     e.requests = 1;
     e.id = !e.session.empty()
                ? model::CodexEventId(model::CodexRequestKey(e.session, u))
-               : "otlp-cx:" + Hex(Hash64(e.user + '\x1f' + std::to_string(e.ts) + '\x1f' +
-                                             e.model + '\x1f' + std::to_string(e.tokens.Total()),
+               : "otlp-cx:" + Hex(Hash64(e.user + '\x1f' + std::to_string(e.ts) + '\x1f' + e.model +
+                                             '\x1f' + std::to_string(e.tokens.Total()),
                                          0x4c));
     return true;
   }
@@ -384,8 +386,8 @@ struct Receiver::Impl {
       name = name.substr(6);
       // Only the completed response carries usage; Codex sends the kind
       // twice, once without counts.
-      if (name == "sse_event" && (s.Str("event.kind") != "response.completed" ||
-                                  s.Get("input_token_count") == nullptr)) {
+      if (name == "sse_event" &&
+          (s.Str("event.kind") != "response.completed" || s.Get("input_token_count") == nullptr)) {
         name.clear();
       }
     } else if (name.rfind("claude_code.", 0) == 0) {
@@ -477,10 +479,10 @@ struct Receiver::Impl {
     e.requests = 1;
     e.id = !sp.trace_id.empty() && !sp.span_id.empty()
                ? "otlp-span:" + sp.trace_id + ":" + sp.span_id
-               : "otlp-span:" + Hex(Hash64(e.user + '\x1f' + e.session + '\x1f' +
-                                               std::to_string(ns) + '\x1f' + e.model + '\x1f' +
-                                               std::to_string(e.tokens.Total()),
-                                           0x5a));
+               : "otlp-span:" +
+                     Hex(Hash64(e.user + '\x1f' + e.session + '\x1f' + std::to_string(ns) + '\x1f' +
+                                    e.model + '\x1f' + std::to_string(e.tokens.Total()),
+                                0x5a));
     out->events.push_back(std::move(e));
   }
 };
@@ -539,27 +541,36 @@ Result<Converted> Receiver::Traces(std::string_view json_body) {
 
 Result<Converted> Receiver::Export(Signal signal, std::string_view json_body) {
   switch (signal) {
-    case Signal::kMetrics: return Metrics(json_body);
-    case Signal::kLogs: return Logs(json_body);
-    case Signal::kTraces: return Traces(json_body);
+    case Signal::kMetrics:
+      return Metrics(json_body);
+    case Signal::kLogs:
+      return Logs(json_body);
+    case Signal::kTraces:
+      return Traces(json_body);
   }
   return Status::InvalidArgument("unknown OTLP signal");
 }
 
 std::string_view SignalPath(Signal s) {
   switch (s) {
-    case Signal::kMetrics: return "/v1/otlp/v1/metrics";
-    case Signal::kLogs: return "/v1/otlp/v1/logs";
-    case Signal::kTraces: return "/v1/otlp/v1/traces";
+    case Signal::kMetrics:
+      return "/v1/otlp/v1/metrics";
+    case Signal::kLogs:
+      return "/v1/otlp/v1/logs";
+    case Signal::kTraces:
+      return "/v1/otlp/v1/traces";
   }
   return "";
 }
 
 std::string_view RejectedKey(Signal s) {
   switch (s) {
-    case Signal::kMetrics: return "rejectedDataPoints";
-    case Signal::kLogs: return "rejectedLogRecords";
-    case Signal::kTraces: return "rejectedSpans";
+    case Signal::kMetrics:
+      return "rejectedDataPoints";
+    case Signal::kLogs:
+      return "rejectedLogRecords";
+    case Signal::kTraces:
+      return "rejectedSpans";
   }
   return "";
 }

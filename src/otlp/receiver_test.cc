@@ -343,14 +343,17 @@ TEST(OtlpReceiver, UserPromptTextBecomesFeaturesUnlessRedacted) {
   o.prompt_features = [&](std::string_view text) {
     seen.emplace_back(text);
     model::PromptFeatures f;
-    f.length = uint32_t(text.size()), f.simhash = 0xabc, f.exact_hash = 0xdef, f.compress_ratio = 0.5f;
+    f.length = uint32_t(text.size()), f.simhash = 0xabc, f.exact_hash = 0xdef,
+    f.compress_ratio = 0.5f;
     return f;
   };
   Receiver rx(o);
   auto prompt = [](const std::string& text, const std::string& seq) {
-    return R"({"timeUnixNano":")" + std::to_string(kT0) + R"(","body":{"stringValue":"claude_code.user_prompt"},
-      "attributes":[)" + Who() + "," + Attr("prompt_length", std::to_string(text.size())) + "," + Attr("prompt", text) +
-           "," + Attr("event.sequence", seq) + "]}";
+    return R"({"timeUnixNano":")" + std::to_string(kT0) +
+           R"(","body":{"stringValue":"claude_code.user_prompt"},
+      "attributes":[)" +
+           Who() + "," + Attr("prompt_length", std::to_string(text.size())) + "," +
+           Attr("prompt", text) + "," + Attr("event.sequence", seq) + "]}";
   };
   auto c = rx.Logs(Logs(prompt("fix the flaky test", "1") + "," + prompt("<REDACTED>", "2")));
   ASSERT_TRUE(c.ok());

@@ -55,7 +55,8 @@ Status StateStore::Load(
         std::string("DELETE FROM ") + table + " WHERE updated < " + std::to_string(before);
     BR_RETURN_IF_ERROR(Exec(sql.c_str()));
   }
-  SqliteStmt q(db_, "SELECT key, start_ns, time_ns, units, is_int FROM otlp_series ORDER BY updated");
+  SqliteStmt q(db_,
+               "SELECT key, start_ns, time_ns, units, is_int FROM otlp_series ORDER BY updated");
   while (sqlite3_step(q.get()) == SQLITE_ROW) {
     CumulativeTracker::State st;
     st.start_ns = U(sqlite3_column_int64(q.get(), 1));
@@ -81,7 +82,8 @@ Status StateStore::Save(const std::vector<CumulativeTracker::Change>& changes,
       "ON CONFLICT (key) DO UPDATE SET start_ns = excluded.start_ns, time_ns = excluded.time_ns, "
       "units = excluded.units, is_int = excluded.is_int, updated = excluded.updated "
       "WHERE excluded.time_ns >= otlp_series.time_ns");
-  SqliteStmt ss(db_, "INSERT OR IGNORE INTO otlp_sessions (key, source, updated) VALUES (?1, ?2, ?3)");
+  SqliteStmt ss(db_,
+                "INSERT OR IGNORE INTO otlp_sessions (key, source, updated) VALUES (?1, ?2, ?3)");
   bool ok = true;
   for (const auto& c : changes) {
     sqlite3_reset(up.get());

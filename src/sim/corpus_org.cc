@@ -18,6 +18,8 @@
 // 200K window); output is log-normal per persona.
 #include "sim/corpus_org.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -25,19 +27,27 @@
 #include <iterator>
 #include <random>
 
-#include <fmt/format.h>
-
 #include "detect/prompt_features.h"
 
 namespace burnrate::sim {
 namespace {
 
 enum Persona {
-  kEngineer, kResearcher, kLogPaster, kReviewer, kNightOwl,
-  kTimerLoop, kRepeatVaried, kOutputFarm, kParallelSessions, kBotFarm, kPersonas
+  kEngineer,
+  kResearcher,
+  kLogPaster,
+  kReviewer,
+  kNightOwl,
+  kTimerLoop,
+  kRepeatVaried,
+  kOutputFarm,
+  kParallelSessions,
+  kBotFarm,
+  kPersonas
 };
-const char* const kNames[kPersonas] = {"engineer",   "researcher",   "log_paster",  "reviewer",          "night_owl",
-                                       "timer_loop", "repeat_varied", "output_farm", "parallel_sessions", "bot_farm"};
+const char* const kNames[kPersonas] = {
+    "engineer",   "researcher",    "log_paster",  "reviewer",          "night_owl",
+    "timer_loop", "repeat_varied", "output_farm", "parallel_sessions", "bot_farm"};
 bool Farming(int p) { return p >= kTimerLoop; }
 
 // Legitimate mix (weights), and the farming mix.
@@ -50,9 +60,15 @@ const char* const kInstructions[] = {
     "Read this and tell me what it means for our project:\n",
     "Extract every obligation and restriction from the following text:\n",
 };
-const char* const kFollowUps[] = {"continue", "yes", "ok, go ahead", "run the tests", "thanks",
-                                  "can you make that shorter?", "what about the error handling?",
-                                  "and the second point?", "show me the diff"};
+const char* const kFollowUps[] = {"continue",
+                                  "yes",
+                                  "ok, go ahead",
+                                  "run the tests",
+                                  "thanks",
+                                  "can you make that shorter?",
+                                  "what about the error handling?",
+                                  "and the second point?",
+                                  "show me the diff"};
 
 std::vector<std::string> SplitLines(const std::string& t) {
   std::vector<std::string> out;
@@ -79,7 +95,9 @@ struct DayGen {
   double U(double a, double b) { return std::uniform_real_distribution<double>(a, b)(rng); }
   int I(int a, int b) { return std::uniform_int_distribution<int>(a, b)(rng); }
   bool B(double p) { return U(0, 1) < p; }
-  double LogN(double median, double sigma) { return median * std::exp(sigma * std::normal_distribution<>(0, 1)(rng)); }
+  double LogN(double median, double sigma) {
+    return median * std::exp(sigma * std::normal_distribution<>(0, 1)(rng));
+  }
   const std::string& Doc(const char* kind) {
     const auto& v = corpus.at(kind);
     return v[rng() % v.size()];
@@ -94,7 +112,8 @@ struct DayGen {
   }
   std::string Source() const { return outcomes ? "claude_code" : "otlp"; }
 
-  void Request(TimeMs t, const std::string& session, const std::string& text, double out_tokens, double cache) {
+  void Request(TimeMs t, const std::string& session, const std::string& text, double out_tokens,
+               double cache) {
     model::Event e;
     e.type = model::EventType::kUsage;
     e.id = fmt::format("{}-{}-{}", u.name, day_index, n++);
@@ -122,9 +141,10 @@ struct DayGen {
   // Human sessions from local hour `from` for `hours`: turns `think_min`
   // minutes apart (median), each a prompt from `prompt` and 0-3 agent steps.
   template <typename PromptFn>
-  void Work(TimeMs local0, double from, double hours, double think_min, double out_median, double outcome_p,
-            PromptFn prompt) {
-    TimeMs t = local0 + static_cast<TimeMs>(from * kHourMs), end = t + static_cast<TimeMs>(hours * kHourMs);
+  void Work(TimeMs local0, double from, double hours, double think_min, double out_median,
+            double outcome_p, PromptFn prompt) {
+    TimeMs t = local0 + static_cast<TimeMs>(from * kHourMs),
+           end = t + static_cast<TimeMs>(hours * kHourMs);
     int s = 0;
     while (t < end) {
       std::string session = fmt::format("{}-{}-s{}", u.name, day_index, s++);
@@ -141,7 +161,8 @@ struct DayGen {
           context = std::min(context * 1.1, 180000.0);
           Request(step, session, "", LogN(out_median, 0.8), context);
         }
-        if (B(outcome_p)) Outcome(step + 30 * kSecondMs, session, B(0.5) ? "commit" : "tests_passed");
+        if (B(outcome_p))
+          Outcome(step + 30 * kSecondMs, session, B(0.5) ? "commit" : "tests_passed");
       }
       t += static_cast<TimeMs>(LogN(25, 0.6) * kMinuteMs);  // a break
     }
@@ -156,8 +177,10 @@ Result<TextCorpus> LoadTextCorpus(const std::string& dir) {
   for (const char* kind : {"copyright", "header", "man", "changelog", "log"}) {
     std::error_code ec;
     std::vector<fs::path> files;
-    for (const auto& e : fs::directory_iterator(fs::path(dir) / kind, ec)) files.push_back(e.path());
-    if (ec) return Status::InvalidArgument(dir + ": no " + kind + "/ directory (" + ec.message() + ")");
+    for (const auto& e : fs::directory_iterator(fs::path(dir) / kind, ec))
+      files.push_back(e.path());
+    if (ec)
+      return Status::InvalidArgument(dir + ": no " + kind + "/ directory (" + ec.message() + ")");
     std::sort(files.begin(), files.end());
     for (const auto& p : files) {
       std::ifstream in(p, std::ios::binary);
@@ -184,11 +207,13 @@ CorpusOrg::CorpusOrg(CorpusOrgOptions o, TextCorpus corpus) : o_(o), corpus_(std
   };
   int teams = std::max(1, o_.users / o_.team_size);
   std::vector<char> team_outcomes(static_cast<size_t>(teams));
-  for (auto& t : team_outcomes) t = std::uniform_real_distribution<>(0, 1)(r) >= o_.no_outcome_teams;
+  for (auto& t : team_outcomes)
+    t = std::uniform_real_distribution<>(0, 1)(r) >= o_.no_outcome_teams;
   // A farming draw yields one account, or a bot farm's bot_group: draws are
   // rarer by the mean accounts per draw, so farm_share of users farm.
   double per_draw = 0;
-  for (int p = 0; p < 5; ++p) per_draw += kFarmWeights[p] * (p + kTimerLoop == kBotFarm ? o_.bot_group : 1);
+  for (int p = 0; p < 5; ++p)
+    per_draw += kFarmWeights[p] * (p + kTimerLoop == kBotFarm ? o_.bot_group : 1);
   int groups = 0;
   for (int i = 0; i < o_.users;) {
     Member m;
@@ -200,12 +225,13 @@ CorpusOrg::CorpusOrg(CorpusOrgOptions o, TextCorpus corpus) : o_(o), corpus_(std
     for (int k = 0; k < accounts; ++k, ++i) {
       m.seed = r();
       int team = static_cast<int>(r() % uint64_t(teams));
-      if (m.persona == kResearcher && r() % 2 == 0) team = 0;  // half the researchers form one analyst team
+      if (m.persona == kResearcher && r() % 2 == 0)
+        team = 0;  // half the researchers form one analyst team
       m.outcomes = team_outcomes[size_t(team)];
       m.tz_min = m.persona == kNightOwl ? 60 * static_cast<int>(r() % 18) - 8 * 60 : 0;
       members_.push_back(m);
-      users_.push_back({fmt::format("c{:05d}", i), fmt::format("cteam-{:03d}", team), kNames[m.persona],
-                        Farming(m.persona), false});
+      users_.push_back({fmt::format("c{:05d}", i), fmt::format("cteam-{:03d}", team),
+                        kNames[m.persona], Farming(m.persona), false});
     }
   }
 }
@@ -214,7 +240,9 @@ void CorpusOrg::GenerateDay(int d, std::vector<model::Event>* out) const {
   size_t first = out->size();
   for (size_t i = 0; i < users_.size(); ++i) {
     const Member& m = members_[i];
-    DayGen g{users_[i], corpus_, m.outcomes, std::mt19937_64(m.seed ^ (uint64_t(d) * 0xD1B54A32D192ED03ull)), out, d};
+    DayGen g{users_[i],  corpus_,
+             m.outcomes, std::mt19937_64(m.seed ^ (uint64_t(d) * 0xD1B54A32D192ED03ull)),
+             out,        d};
     TimeMs local0 = o_.start + TimeMs(d) * kDayMs - TimeMs(m.tz_min) * kMinuteMs;
     bool weekend = d % 7 >= 5;
     std::mt19937_64 fixed(m.seed);  // per user, the same every day
@@ -223,10 +251,12 @@ void CorpusOrg::GenerateDay(int d, std::vector<model::Event>* out) const {
       case kEngineer:
       case kNightOwl:
         if (weekend && g.B(0.8)) break;
-        g.Work(local0, m.persona == kNightOwl ? g.U(17, 21) : g.U(8, 10), g.U(6, 9), 4, 500, 0.2, [&] {
-          if (g.B(0.35)) return std::string(kFollowUps[g.rng() % 9]);
-          return "What does this do, and is it safe to change?\n" + g.Excerpt(g.B(0.6) ? "header" : "man", g.I(3, 14));
-        });
+        g.Work(local0, m.persona == kNightOwl ? g.U(17, 21) : g.U(8, 10), g.U(6, 9), 4, 500, 0.2,
+               [&] {
+                 if (g.B(0.35)) return std::string(kFollowUps[g.rng() % 9]);
+                 return "What does this do, and is it safe to change?\n" +
+                        g.Excerpt(g.B(0.6) ? "header" : "man", g.I(3, 14));
+               });
         break;
       case kResearcher: {
         if (weekend) break;
@@ -263,20 +293,24 @@ void CorpusOrg::GenerateDay(int d, std::vector<model::Event>* out) const {
         if (weekend) break;
         g.Work(local0, g.U(9, 11), g.U(5, 7), 7, 700, 0.05, [&] {
           if (g.B(0.3)) return std::string(kFollowUps[g.rng() % 9]);
-          return "Review this change log entry and tell me what to test:\n" + g.Excerpt("changelog", g.I(8, 30));
+          return "Review this change log entry and tell me what to test:\n" +
+                 g.Excerpt("changelog", g.I(8, 30));
         });
         break;
       case kTimerLoop: {
-        std::string prompt = fixed() % 2 ? "continue with the next item on the list" : "Keep going.";
+        std::string prompt =
+            fixed() % 2 ? "continue with the next item on the list" : "Keep going.";
         double period = 60 + double(fixed() % 120);
-        TimeMs t = local0 + static_cast<TimeMs>(g.U(0, 3) * kHourMs), end = t + static_cast<TimeMs>(g.U(18, 21) * kHourMs);
+        TimeMs t = local0 + static_cast<TimeMs>(g.U(0, 3) * kHourMs),
+               end = t + static_cast<TimeMs>(g.U(18, 21) * kHourMs);
         for (; t < end; t += static_cast<TimeMs>(period * g.U(0.7, 1.3) * kSecondMs))
           g.Request(t, "loop", prompt, g.LogN(300, 0.3), g.LogN(20000, 0.2));
         break;
       }
       case kRepeatVaried: {
         // One long prompt per farmer (fixed across days), a few words changed each time.
-        std::string base = std::string(kInstructions[fixed() % 4]) + corpus_.at("man")[fixed() % corpus_.at("man").size()];
+        std::string base = std::string(kInstructions[fixed() % 4]) +
+                           corpus_.at("man")[fixed() % corpus_.at("man").size()];
         g.Work(local0, g.U(8, 11), g.U(9, 13), 1.5, 600, 0, [&] {
           std::string t = base;
           for (int k = g.I(2, 4); k > 0; --k) {
@@ -288,23 +322,27 @@ void CorpusOrg::GenerateDay(int d, std::vector<model::Event>* out) const {
         break;
       }
       case kOutputFarm: {
-        TimeMs t = local0 + static_cast<TimeMs>(g.U(8, 12) * kHourMs), end = t + static_cast<TimeMs>(g.U(6, 10) * kHourMs);
+        TimeMs t = local0 + static_cast<TimeMs>(g.U(8, 12) * kHourMs),
+               end = t + static_cast<TimeMs>(g.U(6, 10) * kHourMs);
         for (int s = 0; t < end; t += static_cast<TimeMs>(g.LogN(4, 0.8) * kMinuteMs), ++s) {
           std::string topic = g.Excerpt("man", 1);
-          g.Request(t, fmt::format("essay-{}", s / 20),
-                    "Write a detailed essay of at least 5000 words about the following topic: " + topic,
-                    g.LogN(12000, 0.3), 0);
+          g.Request(
+              t, fmt::format("essay-{}", s / 20),
+              "Write a detailed essay of at least 5000 words about the following topic: " + topic,
+              g.LogN(12000, 0.3), 0);
         }
         break;
       }
       case kParallelSessions: {
         int sessions = 24 + static_cast<int>(fixed() % 40);
-        TimeMs from = local0 + static_cast<TimeMs>(g.U(7, 11) * kHourMs), to = from + static_cast<TimeMs>(g.U(6, 10) * kHourMs);
+        TimeMs from = local0 + static_cast<TimeMs>(g.U(7, 11) * kHourMs),
+               to = from + static_cast<TimeMs>(g.U(6, 10) * kHourMs);
         for (int s = 0; s < sessions; ++s)
           for (TimeMs t = from + static_cast<TimeMs>(g.U(0, 600) * kSecondMs); t < to;
                t += static_cast<TimeMs>(g.LogN(120, 0.6) * kSecondMs))
-            g.Request(t, fmt::format("fleet-{}", s), g.B(0.5) ? std::string(kFollowUps[g.rng() % 9]) : "",
-                      g.LogN(500, 0.6), g.LogN(30000, 0.3));
+            g.Request(t, fmt::format("fleet-{}", s),
+                      g.B(0.5) ? std::string(kFollowUps[g.rng() % 9]) : "", g.LogN(500, 0.6),
+                      g.LogN(30000, 0.3));
         break;
       }
       case kBotFarm: {
@@ -313,10 +351,12 @@ void CorpusOrg::GenerateDay(int d, std::vector<model::Event>* out) const {
         std::mt19937_64 grp(o_.seed * 1000003 + uint64_t(m.group) * 7919 + uint64_t(d));
         std::mt19937_64 tmpl(o_.seed * 31 + uint64_t(m.group));
         const auto& heads = corpus_.at("header");
-        std::string templ = "Rewrite this in the style of a tutorial:\n" + heads[tmpl() % heads.size()].substr(0, 600);
+        std::string templ = "Rewrite this in the style of a tutorial:\n" +
+                            heads[tmpl() % heads.size()].substr(0, 600);
         TimeMs t = local0 + static_cast<TimeMs>((8 + double(grp() % 300) / 100) * kHourMs);
         TimeMs end = t + static_cast<TimeMs>((10 + double(grp() % 400) / 100) * kHourMs);
-        for (int k = 0; t < end; t += static_cast<TimeMs>((180 + double(grp() % 180)) * kSecondMs), ++k)
+        for (int k = 0; t < end;
+             t += static_cast<TimeMs>((180 + double(grp() % 180)) * kSecondMs), ++k)
           g.Request(t + static_cast<TimeMs>(g.U(0, 20) * kSecondMs), fmt::format("bot-{}", k / 30),
                     templ + fmt::format("\nVariant {}.", g.rng() % 100), g.LogN(800, 0.4), 0);
         break;

@@ -67,9 +67,9 @@ class CorpusOrg {
  private:
   struct Member {
     int persona = 0;
-    int tz_min = 0;      // local = UTC + tz_min
+    int tz_min = 0;        // local = UTC + tz_min
     bool outcomes = true;  // the team reports outcomes
-    int group = -1;      // bot farm
+    int group = -1;        // bot farm
     uint64_t seed = 0;
   };
   CorpusOrgOptions o_;

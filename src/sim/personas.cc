@@ -9,12 +9,12 @@
 // Nothing here knows the detectors' thresholds.
 #include "sim/personas.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <random>
 #include <unordered_set>
-
-#include <fmt/format.h>
 
 #include "detect/prompt_features.h"
 
@@ -23,8 +23,9 @@ namespace {
 
 const std::vector<std::string>& Vocab() {
   static const std::vector<std::string> v = [] {
-    const char* syl[] = {"ka", "ro", "mi", "te", "lun", "dor", "pa", "si", "vek", "an", "tor", "el",
-                         "qu", "bra", "ne", "lo", "fi", "gar", "us", "zo", "chi", "mer", "da", "ix"};
+    const char* syl[] = {"ka",  "ro",  "mi",  "te", "lun", "dor", "pa", "si",
+                         "vek", "an",  "tor", "el", "qu",  "bra", "ne", "lo",
+                         "fi",  "gar", "us",  "zo", "chi", "mer", "da", "ix"};
     std::mt19937_64 r(42);
     std::vector<std::string> out;
     for (int i = 0; i < 3000; ++i) {
@@ -84,7 +85,9 @@ struct Gen {
       // taken once per user-day while unused ones are easy to find.
       const auto& c = *o.legit_prompts;
       size_t k = rng() % c.size();
-      for (int tries = 0; tries < 16 && c[k].size() >= 32 && !used_prompts.insert(k).second; ++tries) k = rng() % c.size();
+      for (int tries = 0; tries < 16 && c[k].size() >= 32 && !used_prompts.insert(k).second;
+           ++tries)
+        k = rng() % c.size();
       return c[k];
     }
     std::string p = Words(I(6, 60));
@@ -116,8 +119,8 @@ struct Gen {
     t.cache_write = std::llround(cache_write * s);
     return t;
   }
-  void Usage(TimeMs ts, const std::string& session, const std::string& client, model::TokenCounts tk,
-             std::string text) {
+  void Usage(TimeMs ts, const std::string& session, const std::string& client,
+             model::TokenCounts tk, std::string text) {
     model::Event e;
     e.type = model::EventType::kUsage;
     e.id = fmt::format("{}-{}-{}", u.name, day, counter++);
@@ -161,7 +164,8 @@ struct TurnModel {
   double ctx0 = 15000, ctx_step = 2500, ctx_max = 120000;
 };
 
-const char* kOutcomeKinds[] = {"commit", "edit_accepted", "tests_passed", "lines_added", "pull_request"};
+const char* kOutcomeKinds[] = {"commit", "edit_accepted", "tests_passed", "lines_added",
+                               "pull_request"};
 
 // Runs turns of one session from t until t_end. `prompt` makes each turn's text.
 template <typename PromptFn>
@@ -170,12 +174,14 @@ void Session(Gen& g, TimeMs t, TimeMs t_end, const std::string& session, const s
   double ctx = m.ctx0;
   while (t < t_end) {
     int steps = static_cast<int>(std::floor(-std::log(g.U(1e-9, 1)) * m.steps_mean));
-    g.Usage(t, session, client, g.Tokens(g.LogN(600, 0.7), g.LogN(m.out_median, 0.9), ctx, g.LogN(1500, 0.8)),
+    g.Usage(t, session, client,
+            g.Tokens(g.LogN(600, 0.7), g.LogN(m.out_median, 0.9), ctx, g.LogN(1500, 0.8)),
             prompt());
     for (int s = 0; s < steps; ++s) {
       t += g.Secs(g.LogN(9, 0.8));
       ctx = std::min(m.ctx_max, ctx + g.LogN(800, 0.5));
-      g.Usage(t, session, client, g.Tokens(g.LogN(400, 0.7), g.LogN(m.out_median, 0.9), ctx, g.LogN(300, 0.8)), "");
+      g.Usage(t, session, client,
+              g.Tokens(g.LogN(400, 0.7), g.LogN(m.out_median, 0.9), ctx, g.LogN(300, 0.8)), "");
     }
     if (g.B(m.outcome_p)) g.Outcome(t + g.Secs(g.U(5, 120)), session, kOutcomeKinds[g.rng() % 5]);
     ctx = std::min(m.ctx_max, ctx + m.ctx_step);
@@ -184,7 +190,8 @@ void Session(Gen& g, TimeMs t, TimeMs t_end, const std::string& session, const s
 }
 
 // A working day of `sessions` sequential sessions over [start, start+len) local hours.
-void WorkDay(Gen& g, double start_h, double len_h, int sessions, const TurnModel& m, bool parallel = false) {
+void WorkDay(Gen& g, double start_h, double len_h, int sessions, const TurnModel& m,
+             bool parallel = false) {
   TimeMs t0 = g.local0 + g.Hours(start_h), t1 = t0 + g.Hours(len_h);
   std::string client = fmt::format("{}-ws{}", g.u.name, g.I(1, 2));
   TimeMs span = (t1 - t0) / sessions;
@@ -201,7 +208,8 @@ void Legit(Gen& g) {
   switch (g.u.persona) {
     case Persona::kNormal:
       if (g.Weekend() && !g.B(0.15)) return;
-      WorkDay(g, std::clamp(g.N(9.3, 1), 6.0, 12.0), std::clamp(g.N(8.5, 1), 5.0, 11.0), g.I(2, 4), m);
+      WorkDay(g, std::clamp(g.N(9.3, 1), 6.0, 12.0), std::clamp(g.N(8.5, 1), 5.0, 11.0), g.I(2, 4),
+              m);
       return;
     case Persona::kNightShift:
       if (g.Weekend() && !g.B(0.15)) return;
@@ -241,10 +249,11 @@ void Legit(Gen& g) {
       TimeMs t = g.local0 + g.Hours(g.U(0, 8)), end = t + g.Hours(g.U(8, 20));
       std::string sid = fmt::format("{}-batch{}", g.u.name, g.day);
       for (int i = 0; t < end; ++i) {
-        g.Usage(t, sid, "eval-runner", g.Tokens(g.LogN(1500, 0.5), g.LogN(20, 0.5), 4000, 0),
-                fmt::format("Evaluate the following test case and answer with the final label only. "
-                            "Case {}: {}",
-                            i, g.Words(g.I(20, 80))));
+        g.Usage(
+            t, sid, "eval-runner", g.Tokens(g.LogN(1500, 0.5), g.LogN(20, 0.5), 4000, 0),
+            fmt::format("Evaluate the following test case and answer with the final label only. "
+                        "Case {}: {}",
+                        i, g.Words(g.I(20, 80))));
         t += g.Secs(std::max(1.0, g.N(30, 3)) / g.o.rate_scale);
       }
       return;
@@ -272,10 +281,12 @@ void Legit(Gen& g) {
 
 // A request every `interval_s` (x (1 +- jitter)) for `hours` starting at a random hour.
 template <typename PromptFn, typename TokenFn>
-void Loop(Gen& g, double interval_s, double jitter, double hours, int sessions, PromptFn prompt, TokenFn tokens) {
+void Loop(Gen& g, double interval_s, double jitter, double hours, int sessions, PromptFn prompt,
+          TokenFn tokens) {
   TimeMs t = g.local0 + g.Hours(g.U(0, 24 - hours)), end = t + g.Hours(hours);
   for (int i = 0; t < end; ++i) {
-    g.Usage(t, fmt::format("{}-d{}-s{}", g.u.name, g.day, i % sessions), g.u.name + "-box", tokens(), prompt());
+    g.Usage(t, fmt::format("{}-d{}-s{}", g.u.name, g.day, i % sessions), g.u.name + "-box",
+            tokens(), prompt());
     t += g.Secs(interval_s / g.o.rate_scale * (1 + g.U(-jitter, jitter)));
   }
 }
@@ -283,10 +294,12 @@ void Loop(Gen& g, double interval_s, double jitter, double hours, int sessions, 
 void Farm(Gen& g, const std::vector<std::string>& farm_templates) {
   switch (g.u.persona) {
     case Persona::kIdleLoop: {
-      const char* kPrompts[] = {"continue", "keep going", "go on", "next step please", "ok continue"};
+      const char* kPrompts[] = {"continue", "keep going", "go on", "next step please",
+                                "ok continue"};
       std::string p = kPrompts[g.u.seed % 5];
-      Loop(g, g.U(15, 120), 0.05, g.U(18, 24), 1, [&] { return p; },
-           [&] { return g.Tokens(200, g.LogN(200, 0.5), g.LogN(30000, 0.3), 100); });
+      Loop(
+          g, g.U(15, 120), 0.05, g.U(18, 24), 1, [&] { return p; },
+          [&] { return g.Tokens(200, g.LogN(200, 0.5), g.LogN(30000, 0.3), 100); });
       return;
     }
     case Persona::kPromptStuffer: {
@@ -295,8 +308,8 @@ void Farm(Gen& g, const std::vector<std::string>& farm_templates) {
       m.think_median_s = 300, m.steps_mean = 0.5, m.outcome_p = 0;
       TimeMs t0 = g.local0 + g.Hours(g.U(7, 11));
       for (int s = 0; s < 2; ++s)
-        Session(g, t0 + s * g.Hours(5), t0 + s * g.Hours(5) + g.Hours(4.5), fmt::format("{}-d{}-s{}", g.u.name, g.day, s),
-                g.u.name + "-ws", m, [&] {
+        Session(g, t0 + s * g.Hours(5), t0 + s * g.Hours(5) + g.Hours(4.5),
+                fmt::format("{}-d{}-s{}", g.u.name, g.day, s), g.u.name + "-ws", m, [&] {
                   std::string p;
                   size_t len = static_cast<size_t>(g.U(3000, 30000));
                   while (p.size() < len) p += phrase;
@@ -311,8 +324,8 @@ void Farm(Gen& g, const std::vector<std::string>& farm_templates) {
         double out = g.U(6000, 16000);
         g.Usage(t, fmt::format("{}-d{}-s{}", g.u.name, g.day, i % 3), g.u.name + "-ws",
                 g.Tokens(g.U(40, 120), out, g.U(0, 2000), 0),
-                fmt::format("Write a 10000-word {} about {}. Be as detailed as possible.", kinds[g.rng() % 4],
-                            g.Words(g.I(3, 6))));
+                fmt::format("Write a 10000-word {} about {}. Be as detailed as possible.",
+                            kinds[g.rng() % 4], g.Words(g.I(3, 6))));
         t += g.Secs((out / 60 + g.LogN(30, 0.7)) / g.o.rate_scale);
       }
       return;
@@ -334,7 +347,9 @@ void Farm(Gen& g, const std::vector<std::string>& farm_templates) {
         // A synchronised farm: every account fires on the farm's shared
         // schedule (UTC), with its own varied, legit-looking prompts.
         std::mt19937_64 farm(g.o.seed * 31 + uint64_t(g.u.group) * 1000003 + uint64_t(g.day));
-        auto fu = [&](double a, double b) { return std::uniform_real_distribution<double>(a, b)(farm); };
+        auto fu = [&](double a, double b) {
+          return std::uniform_real_distribution<double>(a, b)(farm);
+        };
         TimeMs tick = g.o.start + g.day * kDayMs + g.Hours(fu(5, 10));
         TimeMs end = tick + g.Hours(fu(8, 12));
         double every_s = fu(180, 480);
@@ -342,11 +357,13 @@ void Farm(Gen& g, const std::vector<std::string>& farm_templates) {
         for (; tick < end; tick += g.Secs(every_s * fu(0.9, 1.1) / g.o.rate_scale)) {
           if (!g.B(0.9)) continue;
           TimeMs t = tick + g.Secs(g.U(0, 20));
-          g.Usage(t, sid, g.u.name + "-ws", g.Tokens(g.LogN(600, 0.7), g.LogN(350, 0.9), g.LogN(40000, 0.5), 800),
+          g.Usage(t, sid, g.u.name + "-ws",
+                  g.Tokens(g.LogN(600, 0.7), g.LogN(350, 0.9), g.LogN(40000, 0.5), 800),
                   g.LegitPrompt());
           for (int k = g.I(0, 2); k > 0; --k) {
             t += g.Secs(g.LogN(9, 0.5));
-            g.Usage(t, sid, g.u.name + "-ws", g.Tokens(g.LogN(400, 0.7), g.LogN(350, 0.9), g.LogN(40000, 0.5), 300), "");
+            g.Usage(t, sid, g.u.name + "-ws",
+                    g.Tokens(g.LogN(400, 0.7), g.LogN(350, 0.9), g.LogN(40000, 0.5), 300), "");
           }
         }
         return;
@@ -354,16 +371,18 @@ void Farm(Gen& g, const std::vector<std::string>& farm_templates) {
       TurnModel m;
       m.think_median_s = 500, m.outcome_p = 0;
       TimeMs t0 = g.local0 + g.Hours(g.U(7, 10));
-      Session(g, t0, t0 + g.Hours(g.U(7, 10)), fmt::format("{}-d{}-s0", g.u.name, g.day), g.u.name + "-ws", m,
+      Session(g, t0, t0 + g.Hours(g.U(7, 10)), fmt::format("{}-d{}-s0", g.u.name, g.day),
+              g.u.name + "-ws", m,
               [&] { return g.Variant(farm_templates[g.rng() % farm_templates.size()]); });
       return;
     }
     case Persona::kCacheReplayer: {
       const char* kPrompts[] = {"ok", "again", "same as before", "repeat the last answer"};
       int mine = static_cast<int>(g.u.seed % 4);
-      Loop(g, g.U(20, 60), 0.4, g.U(8, 16), g.I(1, 2),
-           [&] { return std::string(kPrompts[g.B(0.8) ? mine : g.rng() % 4]); },
-           [&] { return g.Tokens(50, g.U(1, 30), g.LogN(180000, 0.1), 0); });
+      Loop(
+          g, g.U(20, 60), 0.4, g.U(8, 16), g.I(1, 2),
+          [&] { return std::string(kPrompts[g.B(0.8) ? mine : g.rng() % 4]); },
+          [&] { return g.Tokens(50, g.U(1, 30), g.LogN(180000, 0.1), 0); });
       return;
     }
     case Persona::kAdaptiveFarmer: {
@@ -373,11 +392,16 @@ void Farm(Gen& g, const std::vector<std::string>& farm_templates) {
       std::swap(own, g.rng);
       int sessions = g.I(1, 3);
       double hours = g.U(12, 20);
-      Loop(g, g.U(20, 90), 0.6, hours, sessions, [&] { return g.Variant(tmpl[g.rng() % 3]); },
-           [&] { return g.Tokens(g.LogN(600, 0.7), g.LogN(400, 0.8), g.LogN(40000, 0.5), g.LogN(800, 0.8)); });
+      Loop(
+          g, g.U(20, 90), 0.6, hours, sessions, [&] { return g.Variant(tmpl[g.rng() % 3]); },
+          [&] {
+            return g.Tokens(g.LogN(600, 0.7), g.LogN(400, 0.8), g.LogN(40000, 0.5),
+                            g.LogN(800, 0.8));
+          });
       int fakes = g.I(1, 3);
       for (int i = 0; i < fakes; ++i)
-        g.Outcome(g.local0 + g.Hours(g.U(9, 18)), fmt::format("{}-d{}-s{}", g.u.name, g.day, i % sessions), "commit");
+        g.Outcome(g.local0 + g.Hours(g.U(9, 18)),
+                  fmt::format("{}-d{}-s{}", g.u.name, g.day, i % sessions), "commit");
       return;
     }
     default:
@@ -388,10 +412,10 @@ void Farm(Gen& g, const std::vector<std::string>& farm_templates) {
 }  // namespace
 
 const char* PersonaName(Persona p) {
-  static const char* kNames[] = {"normal",          "heavy_agentic", "night_shift",    "on_call",
-                                 "batch_eval",      "ci_service",    "newcomer",       "idle_loop",
-                                 "prompt_stuffer",  "output_farmer", "parallel_farm",  "bot_farm",
-                                 "cache_replayer",  "adaptive_farmer"};
+  static const char* kNames[] = {"normal",         "heavy_agentic",  "night_shift",   "on_call",
+                                 "batch_eval",     "ci_service",     "newcomer",      "idle_loop",
+                                 "prompt_stuffer", "output_farmer",  "parallel_farm", "bot_farm",
+                                 "cache_replayer", "adaptive_farmer"};
   return kNames[static_cast<int>(p)];
 }
 
@@ -405,8 +429,9 @@ PersonaSim::PersonaSim(PersonaOptions o) : o_(o) {
       {Persona::kHeavyAgentic, 0.05}, {Persona::kNightShift, 0.04}, {Persona::kOnCall, 0.04},
       {Persona::kBatchEval, 0.005},   {Persona::kCiService, 0.005}, {Persona::kNewcomer, 0.05}};
   const std::pair<Persona, double> farm[] = {
-      {Persona::kIdleLoop, 0.15},      {Persona::kPromptStuffer, 0.1}, {Persona::kOutputFarmer, 0.1},
-      {Persona::kParallelFarm, 0.1},   {Persona::kBotFarm, 0.3},       {Persona::kCacheReplayer, 0.1},
+      {Persona::kIdleLoop, 0.15},      {Persona::kPromptStuffer, 0.1},
+      {Persona::kOutputFarmer, 0.1},   {Persona::kParallelFarm, 0.1},
+      {Persona::kBotFarm, 0.3},        {Persona::kCacheReplayer, 0.1},
       {Persona::kAdaptiveFarmer, 0.15}};
   const int tz[] = {-480, -300, 0, 0, 60, 60, 120, 330, 480, 540};
   int teams = std::max(1, o.users / o.team_size);
@@ -432,7 +457,8 @@ PersonaSim::PersonaSim(PersonaOptions o) : o_(o) {
       u.group = groups - 1;
       bot_in_group = (bot_in_group + 1) % o.bot_farm_size;
     }
-    u.name = u.persona == Persona::kCiService ? fmt::format("svc-ci-{:05d}", i) : fmt::format("u{:05d}", i);
+    u.name = u.persona == Persona::kCiService ? fmt::format("svc-ci-{:05d}", i)
+                                              : fmt::format("u{:05d}", i);
     if (u.persona == Persona::kCiService) u.team = "platform-ci";
     users_.push_back(std::move(u));
   }
@@ -457,11 +483,17 @@ std::vector<std::string> PersonaSim::ExemptUsers() const {
   return v;
 }
 
-void PersonaSim::GenerateDay(int d, std::vector<model::Event>* out, std::vector<std::string>* texts) const {
+void PersonaSim::GenerateDay(int d, std::vector<model::Event>* out,
+                             std::vector<std::string>* texts) const {
   size_t first = out->size();
   for (const PersonaUser& u : users_) {
-    Gen g{o_, u, d, std::mt19937_64(u.seed ^ (uint64_t(d) * 0xD1B54A32D192ED03ull)),
-          o_.start + d * kDayMs - u.tz_offset_min * kMinuteMs, out, texts};
+    Gen g{o_,
+          u,
+          d,
+          std::mt19937_64(u.seed ^ (uint64_t(d) * 0xD1B54A32D192ED03ull)),
+          o_.start + d * kDayMs - u.tz_offset_min * kMinuteMs,
+          out,
+          texts};
     if (IsFarming(u.persona)) {
       static const std::vector<std::string> kNone;
       Farm(g, u.group >= 0 ? farm_templates_[u.group] : kNone);
@@ -472,7 +504,8 @@ void PersonaSim::GenerateDay(int d, std::vector<model::Event>* out, std::vector<
   // Sort the appended range by time (texts alongside when given).
   std::vector<size_t> idx(out->size() - first);
   for (size_t i = 0; i < idx.size(); ++i) idx[i] = first + i;
-  std::stable_sort(idx.begin(), idx.end(), [&](size_t a, size_t b) { return (*out)[a].ts < (*out)[b].ts; });
+  std::stable_sort(idx.begin(), idx.end(),
+                   [&](size_t a, size_t b) { return (*out)[a].ts < (*out)[b].ts; });
   std::vector<model::Event> ev;
   ev.reserve(idx.size());
   std::vector<std::string> tx;

@@ -26,8 +26,20 @@
 namespace burnrate::sim {
 
 enum class Persona : uint8_t {
-  kNormal, kHeavyAgentic, kNightShift, kOnCall, kBatchEval, kCiService, kNewcomer,
-  kIdleLoop, kPromptStuffer, kOutputFarmer, kParallelFarm, kBotFarm, kCacheReplayer, kAdaptiveFarmer,
+  kNormal,
+  kHeavyAgentic,
+  kNightShift,
+  kOnCall,
+  kBatchEval,
+  kCiService,
+  kNewcomer,
+  kIdleLoop,
+  kPromptStuffer,
+  kOutputFarmer,
+  kParallelFarm,
+  kBotFarm,
+  kCacheReplayer,
+  kAdaptiveFarmer,
 };
 inline constexpr int kPersonaCount = 14;
 const char* PersonaName(Persona p);
@@ -42,7 +54,7 @@ struct PersonaOptions {
   double token_scale = 1.0;      // multiplies token counts of every request
   double farm_share = 0.06;      // share of users that farm
   int team_size = 12;
-  int bot_farm_size = 20;        // accounts per distributed bot farm
+  int bot_farm_size = 20;  // accounts per distributed bot farm
   // When set, legitimate personas take each prompt from these texts (drawn
   // uniformly) instead of generating words: other prompt texts for the same
   // organisation (eval-detection --legit-prompts).
@@ -52,9 +64,9 @@ struct PersonaOptions {
 struct PersonaUser {
   std::string name, team;
   Persona persona = Persona::kNormal;
-  int tz_offset_min = 0;   // local = UTC + offset
+  int tz_offset_min = 0;  // local = UTC + offset
   uint64_t seed = 0;
-  int group = -1;          // bot farm index
+  int group = -1;  // bot farm index
 };
 
 class PersonaSim {
@@ -70,7 +82,8 @@ class PersonaSim {
   // user, so timestamps may spill into the neighbouring UTC days), sorted by
   // ts. When `texts` is given it receives the prompt text of each appended
   // event ("" when none), index-aligned with the appended events.
-  void GenerateDay(int d, std::vector<model::Event>* out, std::vector<std::string>* texts = nullptr) const;
+  void GenerateDay(int d, std::vector<model::Event>* out,
+                   std::vector<std::string>* texts = nullptr) const;
 
  private:
   PersonaOptions o_;

@@ -7,20 +7,24 @@
 #include <cmath>
 #include <random>
 
-#include "common/json_writer.h"
 #include "common/hash.h"
+#include "common/json_writer.h"
 #include "common/time_util.h"
 
 namespace burnrate::sim {
 namespace {
 
-constexpr const char* kModels[] = {"claude-sonnet-4-5", "claude-opus-4-5", "claude-haiku-4-5", "gpt-5",
-                                   "gpt-5-mini", "gemini-2.5-pro"};
+constexpr const char* kModels[] = {"claude-sonnet-4-5", "claude-opus-4-5",
+                                   "claude-haiku-4-5",  "gpt-5",
+                                   "gpt-5-mini",        "gemini-2.5-pro"};
 constexpr double kModelWeights[] = {0.55, 0.12, 0.13, 0.1, 0.05, 0.05};
 constexpr const char* kOrgs[] = {"platform", "product", "research"};
-constexpr const char* kProjects[] = {"checkout", "search", "infra", "mobile", "ml-pipeline", "billing", "docs"};
+constexpr const char* kProjects[] = {"checkout",    "search",  "infra", "mobile",
+                                     "ml-pipeline", "billing", "docs"};
 
-uint64_t Mix(uint64_t a, uint64_t b) { return Hash64(std::string_view(reinterpret_cast<char*>(&b), 8), a); }
+uint64_t Mix(uint64_t a, uint64_t b) {
+  return Hash64(std::string_view(reinterpret_cast<char*>(&b), 8), a);
+}
 
 }  // namespace
 
@@ -53,7 +57,9 @@ void Simulator::GenerateHour(const SimUser& u, size_t index, TimeMs hour,
   TimeMs local = hour + u.tz_offset_hours * kHourMs;
   int local_hour = int(FloorDiv(local, kHourMs) % 24);
   int weekday = int((FloorDiv(local, kDayMs) + 3) % 7);  // 0 = Monday
-  double activity = (local_hour >= 9 && local_hour < 18) ? 1.0 : (local_hour >= 7 && local_hour < 21) ? 0.25 : 0.02;
+  double activity = (local_hour >= 9 && local_hour < 18)   ? 1.0
+                    : (local_hour >= 7 && local_hour < 21) ? 0.25
+                                                           : 0.02;
   if (weekday >= 5) activity *= 0.1;
   std::uniform_real_distribution<double> unit(0, 1);
   if (unit(rng) > activity * 0.85) return;
@@ -61,13 +67,14 @@ void Simulator::GenerateHour(const SimUser& u, size_t index, TimeMs hour,
   int n = nreq(rng);
   std::discrete_distribution<int> model(std::begin(kModelWeights), std::end(kModelWeights));
   std::lognormal_distribution<double> ctx(10.5, 0.8), fresh(6.0, 1.2), out(6.5, 1.0);
-  std::string session = "s-" + std::to_string(Mix(index, uint64_t(FloorDiv(hour, 3 * kHourMs))) % 1000000);
+  std::string session =
+      "s-" + std::to_string(Mix(index, uint64_t(FloorDiv(hour, 3 * kHourMs))) % 1000000);
   const char* project = kProjects[Mix(index, 7) % std::size(kProjects)];
   for (int i = 0; i < n; ++i) {
     model::Event e;
     e.ts = hour + TimeMs(unit(rng) * kHourMs);
-    e.id = "sim-" + std::to_string(opts_.seed) + "-" + std::to_string(index) + "-" + std::to_string(hour / kHourMs) +
-           "-" + std::to_string(i);
+    e.id = "sim-" + std::to_string(opts_.seed) + "-" + std::to_string(index) + "-" +
+           std::to_string(hour / kHourMs) + "-" + std::to_string(i);
     e.user = u.id;
     e.team = u.team;
     e.org = u.org;
@@ -89,8 +96,8 @@ void Simulator::GenerateHour(const SimUser& u, size_t index, TimeMs hour,
     model::Event e;
     e.type = model::EventType::kOutcome;
     e.ts = hour + TimeMs(unit(rng) * kHourMs);
-    e.id = "sim-" + std::to_string(opts_.seed) + "-" + std::to_string(index) + "-" + std::to_string(hour / kHourMs) +
-           "-" + kind + std::to_string(k);
+    e.id = "sim-" + std::to_string(opts_.seed) + "-" + std::to_string(index) + "-" +
+           std::to_string(hour / kHourMs) + "-" + kind + std::to_string(k);
     e.user = u.id;
     e.team = u.team;
     e.org = u.org;
@@ -108,7 +115,8 @@ void Simulator::GenerateHour(const SimUser& u, size_t index, TimeMs hour,
   if (ed > 0) outcome("edit_accepted", ed, 0);
 }
 
-void Simulator::Generate(TimeMs from, TimeMs to, const std::function<void(model::Event&&)>& emit) const {
+void Simulator::Generate(TimeMs from, TimeMs to,
+                         const std::function<void(model::Event&&)>& emit) const {
   for (TimeMs hour = FloorDiv(from, kHourMs) * kHourMs; hour < to; hour += kHourMs) {
     for (size_t i = 0; i < users_.size(); ++i) {
       GenerateHour(users_[i], i, hour, [&](model::Event&& e) {
@@ -126,7 +134,8 @@ std::string Simulator::ToNdjson(const model::Event& e, std::string_view prompt_t
   JsonWriter w;
   w.BeginObject();
   model::WriteEventFields(w, e, /*stored=*/false);
-  if (!prompt_text.empty()) w.Key("prompt").BeginObject().Key("text").String(prompt_text).EndObject();
+  if (!prompt_text.empty())
+    w.Key("prompt").BeginObject().Key("text").String(prompt_text).EndObject();
   w.EndObject();
   return w.Take();
 }

@@ -23,8 +23,8 @@ struct SimOptions {
   int users = 1000;
   int days = 7;
   uint64_t seed = 1;
-  TimeMs end = 0;            // the simulation ends here (default: now)
-  double intensity = 1.0;    // scales requests per active hour
+  TimeMs end = 0;          // the simulation ends here (default: now)
+  double intensity = 1.0;  // scales requests per active hour
 };
 
 struct SimUser {
@@ -48,7 +48,8 @@ class Simulator {
   static std::string ToNdjson(const model::Event& e, std::string_view prompt_text = {});
 
  private:
-  void GenerateHour(const SimUser& u, size_t index, TimeMs hour, const std::function<void(model::Event&&)>& emit) const;
+  void GenerateHour(const SimUser& u, size_t index, TimeMs hour,
+                    const std::function<void(model::Event&&)>& emit) const;
   SimOptions opts_;
   std::vector<SimUser> users_;
 };

@@ -44,7 +44,8 @@ namespace {
 constexpr char kMagic[8] = {'b', 'r', 'c', 'k', 'p', 't', '\0', '\n'};
 constexpr uint32_t kFormatVersion = 1;
 constexpr size_t kHeaderBytes = 72;
-constexpr int kZstdLevel = 1;  // state compresses well even at level 1; the write is off the hot path
+constexpr int kZstdLevel =
+    1;  // state compresses well even at level 1; the write is off the hot path
 
 struct Header {
   uint32_t format = kFormatVersion;
@@ -79,7 +80,8 @@ void Encode(const Header& h, char* out) {
 Header Decode(const char* in) {
   const char* p = in + 8;
   Header h;
-  h.format = Get<uint32_t>(p), h.payload_version = Get<uint32_t>(p), h.options_hash = Get<uint64_t>(p);
+  h.format = Get<uint32_t>(p), h.payload_version = Get<uint32_t>(p),
+  h.options_hash = Get<uint64_t>(p);
   h.seq = Get<int64_t>(p), h.received_max = Get<int64_t>(p), h.n = Get<int64_t>(p);
   h.written_at = Get<int64_t>(p);
   h.payload_len = Get<uint64_t>(p), h.compressed_len = Get<uint64_t>(p);
@@ -133,8 +135,10 @@ Status WriteFile(const std::string& tmp, const std::string& header, const std::s
 
 Status WriteCheckpointFile(const std::string& path, const Checkpoint& c) {
   std::string compressed(ZSTD_compressBound(c.payload.size()), '\0');
-  size_t z = ZSTD_compress(compressed.data(), compressed.size(), c.payload.data(), c.payload.size(), kZstdLevel);
-  if (ZSTD_isError(z)) return Status::IOError(std::string("checkpoint compression: ") + ZSTD_getErrorName(z));
+  size_t z = ZSTD_compress(compressed.data(), compressed.size(), c.payload.data(), c.payload.size(),
+                           kZstdLevel);
+  if (ZSTD_isError(z))
+    return Status::IOError(std::string("checkpoint compression: ") + ZSTD_getErrorName(z));
   compressed.resize(z);
   Header h{.format = kFormatVersion,
            .payload_version = c.payload_version,
@@ -149,7 +153,8 @@ Status WriteCheckpointFile(const std::string& path, const Checkpoint& c) {
   Encode(h, header.data());
   std::string tmp = path + ".tmp";
   Status st = WriteFile(tmp, header, compressed, Checksum(header.data(), compressed));
-  if (st.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) st = Errno("cannot rename checkpoint to", path);
+  if (st.ok() && ::rename(tmp.c_str(), path.c_str()) != 0)
+    st = Errno("cannot rename checkpoint to", path);
   if (!st.ok()) {
     ::unlink(tmp.c_str());
     return st;
@@ -174,11 +179,15 @@ Result<Checkpoint> ReadCheckpointFile(const std::string& path) {
   }
   ::close(fd);
   if (ec || got != data.size()) return Status::IOError("cannot read " + path);
-  auto bad = [&](const std::string& why) { return Status::IOError("checkpoint " + path + ": " + why); };
-  if (data.size() < kHeaderBytes + 8 || std::memcmp(data.data(), kMagic, 8) != 0) return bad("not a checkpoint file");
+  auto bad = [&](const std::string& why) {
+    return Status::IOError("checkpoint " + path + ": " + why);
+  };
+  if (data.size() < kHeaderBytes + 8 || std::memcmp(data.data(), kMagic, 8) != 0)
+    return bad("not a checkpoint file");
   Header h = Decode(data.data());
-  if (h.format != kFormatVersion) return bad("format version " + std::to_string(h.format) + ", want " +
-                                             std::to_string(kFormatVersion));
+  if (h.format != kFormatVersion)
+    return bad("format version " + std::to_string(h.format) + ", want " +
+               std::to_string(kFormatVersion));
   if (h.compressed_len != data.size() - kHeaderBytes - 8) return bad("truncated or trailing bytes");
   std::string_view compressed(data.data() + kHeaderBytes, h.compressed_len);
   uint64_t want;
@@ -190,8 +199,10 @@ Result<Checkpoint> ReadCheckpointFile(const std::string& path) {
   c.through = {h.seq, h.received_max, h.n};
   c.written_at = h.written_at;
   c.payload.resize(h.payload_len);
-  size_t n = ZSTD_decompress(c.payload.data(), c.payload.size(), compressed.data(), compressed.size());
-  if (ZSTD_isError(n) || n != h.payload_len) return bad("payload does not decompress to its length");
+  size_t n =
+      ZSTD_decompress(c.payload.data(), c.payload.size(), compressed.data(), compressed.size());
+  if (ZSTD_isError(n) || n != h.payload_len)
+    return bad("payload does not decompress to its length");
   return c;
 }
 

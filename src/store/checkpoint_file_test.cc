@@ -17,8 +17,9 @@ namespace fs = std::filesystem;
 class CheckpointFileTest : public testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::path(testing::TempDir()) / ("ckpt_test_" + std::to_string(getpid()) + "_" +
-                                           testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = fs::path(testing::TempDir()) /
+           ("ckpt_test_" + std::to_string(getpid()) + "_" +
+            testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
     fs::create_directories(dir_);
     path_ = (dir_ / "db.checkpoint").string();
@@ -102,7 +103,8 @@ TEST_F(CheckpointFileTest, PositionsAndScanAfterACheckpoint) {
   Store& st = **s;
   EXPECT_EQ(st.LastBlock()->seq, 0);
   for (int b = 0; b < 4; ++b) {  // blocks 1..4, received on days 1..4
-    std::vector<model::Event> events{Ev(2 * b, (b + 1) * kDayMs), Ev(2 * b + 1, (b + 1) * kDayMs + 5)};
+    std::vector<model::Event> events{Ev(2 * b, (b + 1) * kDayMs),
+                                     Ev(2 * b + 1, (b + 1) * kDayMs + 5)};
     ASSERT_TRUE(st.Append(events).ok());
   }
   BlockMark last = *st.LastBlock();
@@ -112,16 +114,18 @@ TEST_F(CheckpointFileTest, PositionsAndScanAfterACheckpoint) {
   // After block 2: blocks 3 and 4 whole, and of the older ones only what
   // was received from day 2 on (block 2).
   std::vector<std::pair<int64_t, size_t>> seen;
-  ASSERT_TRUE(st.ScanEventBlocksAfter(2, 2 * kDayMs, [&](int64_t seq, std::vector<model::Event>& b) {
-                  seen.emplace_back(seq, b.size());
-                  return Status::OK();
-                }).ok());
+  ASSERT_TRUE(
+      st.ScanEventBlocksAfter(2, 2 * kDayMs, [&](int64_t seq, std::vector<model::Event>& b) {
+          seen.emplace_back(seq, b.size());
+          return Status::OK();
+        }).ok());
   EXPECT_EQ(seen, (std::vector<std::pair<int64_t, size_t>>{{2, 2}, {3, 2}, {4, 2}}));
   seen.clear();
-  ASSERT_TRUE(st.ScanEventBlocksAfter(-1, 3 * kDayMs, [&](int64_t seq, std::vector<model::Event>& b) {
-                  seen.emplace_back(seq, b.size());
-                  return Status::OK();
-                }).ok());
+  ASSERT_TRUE(
+      st.ScanEventBlocksAfter(-1, 3 * kDayMs, [&](int64_t seq, std::vector<model::Event>& b) {
+          seen.emplace_back(seq, b.size());
+          return Status::OK();
+        }).ok());
   EXPECT_EQ(seen.size(), 4u);  // no checkpoint: everything
   // Retention records how far it reached.
   EXPECT_EQ(*st.PurgedThrough(), 0);

@@ -8,7 +8,8 @@ void DailyRollups::Add(const model::Event& e) {
   int64_t day = e.ts / kDayMs;  // truncates toward zero, as SQLite's integer division did
   key_.assign(reinterpret_cast<const char*>(&day), sizeof day);
   key_.push_back(char(e.type));
-  for (const std::string* s : {&e.user, &e.team, &e.org, &e.project, &e.source, &e.model, &e.outcome_kind}) {
+  for (const std::string* s :
+       {&e.user, &e.team, &e.org, &e.project, &e.source, &e.model, &e.outcome_kind}) {
     uint32_t n = uint32_t(s->size());
     key_.append(reinterpret_cast<const char*>(&n), sizeof n);  // length-prefixed: no ambiguity
     key_.append(*s);

@@ -28,7 +28,7 @@ class DailyRollups {
 
  private:
   std::unordered_map<std::string, model::Event> groups_;  // key: day, type and the names
-  std::string key_;  // scratch
+  std::string key_;                                       // scratch
 };
 
 }  // namespace burnrate::store

@@ -60,12 +60,12 @@ namespace {
 
 constexpr uint8_t kVersion = 2;
 constexpr int kNames = 9;
-constexpr int kColumns = 8;      // in the frame
+constexpr int kColumns = 8;       // in the frame
 constexpr int kFingerprints = 8;  // the column after it
 constexpr uint8_t kFlagOutcome = 1, kFlagPrompt = 2, kFlagValue = 4, kFlagRequests = 8;
 constexpr uint8_t kFlagEstimated = 16, kFlagUnpriced = 32;
-constexpr const char* kColumnNames[kColumns + 1] = {"flags", "ids",      "ts",       "received",    "names",
-                                                    "numbers", "outcomes", "prompts", "fingerprints"};
+constexpr const char* kColumnNames[kColumns + 1] = {
+    "flags", "ids", "ts", "received", "names", "numbers", "outcomes", "prompts", "fingerprints"};
 
 uint64_t ZigZag(int64_t v) { return (uint64_t(v) << 1) ^ uint64_t(v >> 63); }
 int64_t UnZigZag(uint64_t v) { return int64_t((v >> 1) ^ (~(v & 1) + 1)); }
@@ -94,10 +94,12 @@ void PutBytes(std::string* out, std::string_view s) {
 }
 
 std::array<const std::string*, kNames> Names(const model::Event& e) {
-  return {&e.user, &e.team, &e.org, &e.project, &e.source, &e.session, &e.client, &e.model, &e.outcome_kind};
+  return {&e.user,    &e.team,   &e.org,   &e.project,     &e.source,
+          &e.session, &e.client, &e.model, &e.outcome_kind};
 }
 std::array<std::string*, kNames> Names(model::Event& e) {
-  return {&e.user, &e.team, &e.org, &e.project, &e.source, &e.session, &e.client, &e.model, &e.outcome_kind};
+  return {&e.user,    &e.team,   &e.org,   &e.project,     &e.source,
+          &e.session, &e.client, &e.model, &e.outcome_kind};
 }
 
 struct ViewHash {
@@ -154,7 +156,8 @@ struct EventBlockWriter::Impl {
   std::array<std::string, kColumns + 1> cols;  // flags ids ... prompts, fingerprints
   std::vector<std::string_view> dict;
   std::unordered_map<std::string_view, uint32_t, ViewHash> index;
-  std::array<uint32_t, kNames> last{};  // per name field: the previous event's index (a cheap first probe)
+  std::array<uint32_t, kNames>
+      last{};  // per name field: the previous event's index (a cheap first probe)
   int64_t prev_ts = 0, prev_received = 0;
   std::string raw;
   size_t dict_bytes = 0;
@@ -223,7 +226,8 @@ struct EventBlockWriter::Impl {
     for (int i = 0; i < kColumns; ++i) PutBytes(&raw, cols[size_t(i)]);
     const std::string& tail = cols[kFingerprints];
     out->resize(ZSTD_compressBound(raw.size()) + tail.size());
-    size_t z = ZSTD_compressCCtx(cctx, out->data(), out->size() - tail.size(), raw.data(), raw.size(), level);
+    size_t z = ZSTD_compressCCtx(cctx, out->data(), out->size() - tail.size(), raw.data(),
+                                 raw.size(), level);
     if (ZSTD_isError(z)) {
       Reset();
       return Status::Internal(std::string("zstd: ") + ZSTD_getErrorName(z));
@@ -272,7 +276,8 @@ struct EventBlockReader::Impl {
     if (ZSTD_isError(frame)) return Corrupt(std::string("zstd: ") + ZSTD_getErrorName(frame));
     tail = blob.substr(frame);
     blob = blob.substr(0, frame);
-    if (size > max_raw) return Corrupt("decoded size " + std::to_string(size) + " bytes is over the limit");
+    if (size > max_raw)
+      return Corrupt("decoded size " + std::to_string(size) + " bytes is over the limit");
     raw.resize(size_t(size));
     size_t got = ZSTD_decompressDCtx(dctx, raw.data(), raw.size(), blob.data(), blob.size());
     if (ZSTD_isError(got)) return Corrupt(std::string("zstd: ") + ZSTD_getErrorName(got));
@@ -285,7 +290,8 @@ struct EventBlockReader::Impl {
     Cursor c(raw);
     uint8_t version;
     if (!c.Fixed(&version)) return Corrupt("empty");
-    if (version != 1 && version != kVersion) return Corrupt("unknown version " + std::to_string(version));
+    if (version != 1 && version != kVersion)
+      return Corrupt("unknown version " + std::to_string(version));
     if (version == 1 && !tail.empty()) return Corrupt("trailing bytes after the frame");
     fingerprints = version == 1 ? 7 : kFingerprints;
     (*cols)[kFingerprints] = Cursor(tail);
@@ -303,14 +309,16 @@ struct EventBlockReader::Impl {
     if (c.left() != 0) return Corrupt("trailing bytes after the columns");
     // Every event takes at least one byte in flags, ids, ts and received,
     // nine in names and six in numbers: checked before anything is sized by n.
-    if (*n > kMaxEventBlockEvents || (*cols)[0].left() != *n) return Corrupt("event count differs from the flags column");
+    if (*n > kMaxEventBlockEvents || (*cols)[0].left() != *n)
+      return Corrupt("event count differs from the flags column");
     if ((*cols)[1].left() < *n || (*cols)[2].left() < *n || (*cols)[3].left() < *n ||
         (*cols)[4].left() / kNames < *n || (*cols)[5].left() / 6 < *n)
       return Corrupt("columns too short for the event count");
     return Status::OK();
   }
 
-  Status Next(std::array<Cursor, kColumns + 1>& c, int64_t* ts, int64_t* received, model::Event* e) {
+  Status Next(std::array<Cursor, kColumns + 1>& c, int64_t* ts, int64_t* received,
+              model::Event* e) {
     uint8_t flags;
     std::string_view id;
     uint64_t ts_delta, received_delta;
@@ -338,7 +346,8 @@ struct EventBlockReader::Impl {
     e->cost_nanos = UnZigZag(v[5]);
     e->requests = UnZigZag(v[6]);
     e->outcome_value = 0;
-    if ((flags & kFlagValue) && !c[6].Fixed(&e->outcome_value)) return Corrupt("truncated outcomes");
+    if ((flags & kFlagValue) && !c[6].Fixed(&e->outcome_value))
+      return Corrupt("truncated outcomes");
     e->prompt = {};
     if (flags & kFlagPrompt) {
       uint64_t len;
@@ -362,7 +371,8 @@ struct EventBlockReader::Impl {
     int64_t ts = 0, received = 0;
     for (model::Event& e : *out) BR_RETURN_IF_ERROR(Next(cols, &ts, &received, &e));
     for (int i = 0; i <= kColumns; ++i)
-      if (cols[size_t(i)].left() != 0) return Corrupt(std::string("trailing bytes in column ") + kColumnNames[i]);
+      if (cols[size_t(i)].left() != 0)
+        return Corrupt(std::string("trailing bytes in column ") + kColumnNames[i]);
     return Status::OK();
   }
 };
@@ -370,7 +380,8 @@ struct EventBlockReader::Impl {
 EventBlockReader::EventBlockReader() : impl_(std::make_unique<Impl>()) {}
 EventBlockReader::~EventBlockReader() = default;
 
-Status EventBlockReader::Decode(std::string_view blob, std::vector<model::Event>* out, size_t max_raw_bytes) {
+Status EventBlockReader::Decode(std::string_view blob, std::vector<model::Event>* out,
+                                size_t max_raw_bytes) {
   return impl_->Decode(blob, out, max_raw_bytes);
 }
 

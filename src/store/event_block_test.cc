@@ -63,7 +63,8 @@ void ExpectSame(const model::Event& a, const model::Event& b) {
   EXPECT_EQ(a.prompt.exact_hash, b.prompt.exact_hash);
 }
 
-std::vector<model::Event> RoundTrip(const std::vector<model::Event>& in, std::string* blob = nullptr) {
+std::vector<model::Event> RoundTrip(const std::vector<model::Event>& in,
+                                    std::string* blob = nullptr) {
   EventBlockWriter w;
   for (const auto& e : in) w.Add(e);
   EXPECT_EQ(w.size(), in.size());
@@ -160,7 +161,8 @@ TEST(EventBlock, WriterAndReaderAreReusable) {
 TEST(EventBlock, RejectsEveryTruncationAndNonZstd) {
   std::vector<model::Event> in;
   for (int i = 0; i < 50; ++i) in.push_back(Usage(i));
-  in[3].prompt = {true, 300, 0.4f, 0x1234, 0x5678};  // fingerprints after the frame: truncations cut them too
+  in[3].prompt = {true, 300, 0.4f, 0x1234,
+                  0x5678};  // fingerprints after the frame: truncations cut them too
   in[40].prompt = {true, 20, 1.1f, ~0ull, 1};
   std::string blob;
   RoundTrip(in, &blob);
@@ -199,12 +201,13 @@ TEST(EventBlock, RejectsDamagedPayloadsWithAClearReason) {
   auto col = [](std::string bytes) { return std::string(1, char(bytes.size())) + bytes; };
   std::string names(9, '\0');
   names[0] = 3;
-  std::string payload = one + col(std::string(1, '\0')) + col(std::string("\x01x", 2)) + col(std::string(1, '\0')) +
-                        col(std::string(1, '\0')) + col(names) + col(std::string(6, '\0')) + col("") + col("");
+  std::string payload = one + col(std::string(1, '\0')) + col(std::string("\x01x", 2)) +
+                        col(std::string(1, '\0')) + col(std::string(1, '\0')) + col(names) +
+                        col(std::string(6, '\0')) + col("") + col("");
   EXPECT_NE(reason(payload).find("bad name index"), std::string::npos);
   // The same with a valid dictionary decodes; with a stray flag bit it does not.
-  std::string good = std::string("\x01\x01\x04", 3) + std::string("\x00\x00\x00\x00", 4) +
-                     payload.substr(3);
+  std::string good =
+      std::string("\x01\x01\x04", 3) + std::string("\x00\x00\x00\x00", 4) + payload.substr(3);
   Status st = r.Decode(Frame(good), &out);
   EXPECT_TRUE(st.ok()) << st.ToString();
   ASSERT_EQ(out.size(), 1u);
@@ -226,10 +229,11 @@ TEST(EventBlock, RejectsDamagedPayloadsWithAClearReason) {
 TEST(EventBlock, ReadsVersionOneWithFingerprintsInsideTheFrame) {
   auto col = [](std::string bytes) { return std::string(1, char(bytes.size())) + bytes; };
   auto fixed = [](auto v) { return std::string(reinterpret_cast<const char*>(&v), sizeof v); };
-  std::string prompts = std::string(1, char(100)) + fixed(0.25f) + fixed(uint64_t(0xfeedfacecafebeefull)) +
-                        fixed(uint64_t(42));
-  std::string v1 = std::string("\x01\x01\x01\x01x", 5) + col(std::string(1, char(2))) + col(std::string("\x01y", 2)) +
-                   col(std::string(1, '\0')) + col(std::string(1, '\0')) + col(std::string(9, '\0')) +
+  std::string prompts = std::string(1, char(100)) + fixed(0.25f) +
+                        fixed(uint64_t(0xfeedfacecafebeefull)) + fixed(uint64_t(42));
+  std::string v1 = std::string("\x01\x01\x01\x01x", 5) + col(std::string(1, char(2))) +
+                   col(std::string("\x01y", 2)) + col(std::string(1, '\0')) +
+                   col(std::string(1, '\0')) + col(std::string(9, '\0')) +
                    col(std::string(6, '\0')) + col("") + col(prompts);
   EventBlockReader r;
   std::vector<model::Event> out;
@@ -260,7 +264,8 @@ TEST(EventBlock, FingerprintsAfterTheFrameAreCheckedLikeAColumn) {
   EXPECT_EQ(tail[1], in[1].prompt.exact_hash);
   EventBlockReader r;
   Status st = r.Decode(blob + "z", &out);
-  EXPECT_NE(st.message().find("trailing bytes in column fingerprints"), std::string::npos) << st.message();
+  EXPECT_NE(st.message().find("trailing bytes in column fingerprints"), std::string::npos)
+      << st.message();
   st = r.Decode(std::string_view(blob).substr(0, blob.size() - 1), &out);
   EXPECT_NE(st.message().find("truncated fingerprints"), std::string::npos) << st.message();
 }

@@ -72,19 +72,22 @@ constexpr size_t kBlockRawBytes = size_t(32) << 20;
 constexpr const char* kInsertBlock =
     "INSERT INTO event_blocks (received_min, received_max, n, data) VALUES (?,?,?,?)";
 constexpr const char* kSelectBlocks =
-    "SELECT seq, received_min, received_max, data FROM event_blocks WHERE received_max >= ? ORDER BY seq";
+    "SELECT seq, received_min, received_max, data FROM event_blocks WHERE received_max >= ? ORDER "
+    "BY seq";
 
 // Recovery from a checkpoint: the blocks after it, and older ones that
 // listeners or the de-duplication index still need.
 constexpr const char* kSelectBlocksAfter =
-    "SELECT seq, received_min, received_max, data FROM event_blocks WHERE seq > ?1 OR received_max >= ?2 "
+    "SELECT seq, received_min, received_max, data FROM event_blocks WHERE seq > ?1 OR received_max "
+    ">= ?2 "
     "ORDER BY seq";
 
 // The row-per-event table of databases written before blocks (read only).
 constexpr const char* kSelectLegacy =
     "SELECT id, type, ts, received, user, team, org, project, source, session, client, model, "
     "input, output, cache_read, cache_write, cache_write_1h, cost_nanos, requests, outcome_kind, "
-    "outcome_value, p_len, p_ratio, p_simhash, p_exact FROM events WHERE received >= ? ORDER BY seq";
+    "outcome_value, p_len, p_ratio, p_simhash, p_exact FROM events WHERE received >= ? ORDER BY "
+    "seq";
 
 class Stmt {
  public:
@@ -100,7 +103,8 @@ class Stmt {
 
 std::string Text(sqlite3_stmt* s, int col) {
   const unsigned char* t = sqlite3_column_text(s, col);
-  return t ? std::string(reinterpret_cast<const char*>(t), sqlite3_column_bytes(s, col)) : std::string();
+  return t ? std::string(reinterpret_cast<const char*>(t), sqlite3_column_bytes(s, col))
+           : std::string();
 }
 
 // Assigns in place, reusing the string's buffer across rows.
@@ -123,17 +127,21 @@ class SqliteStore final : public Store {
     has_legacy_ = HasTable("events");
     if (opts.read_only) {
       has_blocks_ = HasTable("event_blocks");
-      if (!has_blocks_ && !has_legacy_) return Status::InvalidArgument("not a burnrate database (no event tables)");
+      if (!has_blocks_ && !has_legacy_)
+        return Status::InvalidArgument("not a burnrate database (no event tables)");
       return Status::OK();
     }
     BR_RETURN_IF_ERROR(Exec("PRAGMA journal_mode=WAL"));
-    BR_RETURN_IF_ERROR(Exec(opts.synchronous_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=OFF"));
+    BR_RETURN_IF_ERROR(
+        Exec(opts.synchronous_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=OFF"));
     BR_RETURN_IF_ERROR(Exec("PRAGMA cache_size=-65536"));
     BR_RETURN_IF_ERROR(Exec("PRAGMA wal_autocheckpoint=10000"));
     BR_RETURN_IF_ERROR(Exec(kSchema));
     // Files made before gateway keys have no team and project columns.
     if (!HasColumn("api_keys", "team")) {
-      BR_RETURN_IF_ERROR(Exec("ALTER TABLE api_keys ADD COLUMN team TEXT; ALTER TABLE api_keys ADD COLUMN project TEXT"));
+      BR_RETURN_IF_ERROR(
+          Exec("ALTER TABLE api_keys ADD COLUMN team TEXT; ALTER TABLE api_keys ADD COLUMN project "
+               "TEXT"));
     }
     has_blocks_ = true;
     return Prepare(kInsertBlock, insert_);
@@ -174,7 +182,8 @@ class SqliteStore final : public Store {
 
   // ScanEventBatches with the decoded block handed over mutable (the caller
   // may swap it out; Decode overwrites whatever vector is left in block_).
-  Status ScanEventBlocks(TimeMs from, const std::function<Status(std::vector<model::Event>&)>& fn) override {
+  Status ScanEventBlocks(TimeMs from,
+                         const std::function<Status(std::vector<model::Event>&)>& fn) override {
     std::vector<model::Event> copy;
     auto copied = [&](std::span<const model::Event> events) {
       copy.assign(events.begin(), events.end());
@@ -202,8 +211,9 @@ class SqliteStore final : public Store {
     return rc == SQLITE_DONE ? Status::OK() : Error("scan event blocks");
   }
 
-  Status ScanEventBlocksAfter(int64_t after_seq, TimeMs from,
-                              const std::function<Status(int64_t, std::vector<model::Event>&)>& fn) override {
+  Status ScanEventBlocksAfter(
+      int64_t after_seq, TimeMs from,
+      const std::function<Status(int64_t, std::vector<model::Event>&)>& fn) override {
     if (after_seq < 0) from = INT64_MIN;  // no checkpoint: everything
     std::vector<model::Event> copy;
     std::lock_guard lock(mu_);
@@ -272,10 +282,11 @@ class SqliteStore final : public Store {
       e.received = e.ts;
       e.type = model::EventType(sqlite3_column_int(s, 1));
       int i = 2;
-      for (std::string* f : {&e.user, &e.team, &e.org, &e.project, &e.source, &e.model, &e.outcome_kind})
+      for (std::string* f :
+           {&e.user, &e.team, &e.org, &e.project, &e.source, &e.model, &e.outcome_kind})
         *f = Text(s, i++);
-      for (int64_t* f : {&e.tokens.input, &e.tokens.output, &e.tokens.cache_read, &e.tokens.cache_write,
-                         &e.cost_nanos, &e.requests})
+      for (int64_t* f : {&e.tokens.input, &e.tokens.output, &e.tokens.cache_read,
+                         &e.tokens.cache_write, &e.cost_nanos, &e.requests})
         *f = sqlite3_column_int64(s, i++);
       e.outcome_value = sqlite3_column_double(s, i++);
       BR_RETURN_IF_ERROR(fn(e));
@@ -308,9 +319,11 @@ class SqliteStore final : public Store {
   Status PutKey(const ApiKey& k) override {
     std::lock_guard lock(mu_);
     Stmt st;
-    BR_RETURN_IF_ERROR(Prepare(
-        "INSERT OR REPLACE INTO api_keys (id, hash, role, user, label, created, revoked, team, project) "
-        "VALUES (?,?,?,?,?,?,?,?,?)", st));
+    BR_RETURN_IF_ERROR(
+        Prepare("INSERT OR REPLACE INTO api_keys (id, hash, role, user, label, created, revoked, "
+                "team, project) "
+                "VALUES (?,?,?,?,?,?,?,?,?)",
+                st));
     sqlite3_stmt* s = st.get();
     sqlite3_bind_text(s, 1, k.id.c_str(), -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 2, k.hash.c_str(), -1, SQLITE_STATIC);
@@ -367,14 +380,17 @@ class SqliteStore final : public Store {
  private:
   bool HasTable(const char* name) {
     Stmt st;
-    if (!Prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", st).ok()) return false;
+    if (!Prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", st).ok())
+      return false;
     sqlite3_bind_text(st.get(), 1, name, -1, SQLITE_STATIC);
     return sqlite3_step(st.get()) == SQLITE_ROW;
   }
 
   bool HasColumn(const char* table, const char* column) {
     Stmt st;
-    if (!Prepare(std::string("SELECT 1 FROM pragma_table_info('") + table + "') WHERE name = ?", st).ok()) return false;
+    if (!Prepare(std::string("SELECT 1 FROM pragma_table_info('") + table + "') WHERE name = ?", st)
+             .ok())
+      return false;
     sqlite3_bind_text(st.get(), 1, column, -1, SQLITE_STATIC);
     return sqlite3_step(st.get()) == SQLITE_ROW;
   }
@@ -410,9 +426,12 @@ class SqliteStore final : public Store {
 
   Status DecodeRow(sqlite3_stmt* s, int col, std::vector<model::Event>* out) {
     const void* p = sqlite3_column_blob(s, col);
-    std::string_view blob(static_cast<const char*>(p), p ? size_t(sqlite3_column_bytes(s, col)) : 0);
+    std::string_view blob(static_cast<const char*>(p),
+                          p ? size_t(sqlite3_column_bytes(s, col)) : 0);
     Status st = reader_.Decode(blob, out);
-    if (!st.ok()) return Status::IOError("event block " + std::to_string(sqlite3_column_int64(s, 0)) + ": " + st.message());
+    if (!st.ok())
+      return Status::IOError("event block " + std::to_string(sqlite3_column_int64(s, 0)) + ": " +
+                             st.message());
     return st;
   }
 
@@ -443,10 +462,11 @@ class SqliteStore final : public Store {
     e.type = model::EventType(sqlite3_column_int(s, i++));
     e.ts = sqlite3_column_int64(s, i++);
     e.received = sqlite3_column_int64(s, i++);
-    for (std::string* f : {&e.user, &e.team, &e.org, &e.project, &e.source, &e.session, &e.client, &e.model})
+    for (std::string* f :
+         {&e.user, &e.team, &e.org, &e.project, &e.source, &e.session, &e.client, &e.model})
       AssignText(s, i++, f);
-    for (int64_t* f : {&e.tokens.input, &e.tokens.output, &e.tokens.cache_read, &e.tokens.cache_write,
-                       &e.tokens.cache_write_1h, &e.cost_nanos, &e.requests})
+    for (int64_t* f : {&e.tokens.input, &e.tokens.output, &e.tokens.cache_read,
+                       &e.tokens.cache_write, &e.tokens.cache_write_1h, &e.cost_nanos, &e.requests})
       *f = sqlite3_column_int64(s, i++);
     AssignText(s, i++, &e.outcome_kind);
     e.outcome_value = sqlite3_column_double(s, i++);
@@ -465,20 +485,26 @@ class SqliteStore final : public Store {
     if (has_legacy_) {
       // Outcome rows keep their kind; usage rows their model. Days are UTC.
       BR_RETURN_IF_ERROR(Exec(
-          "INSERT INTO rollups SELECT ts / 86400000, type, user, team, org, project, source, model, "
-          "outcome_kind, SUM(input), SUM(output), SUM(cache_read), SUM(cache_write), SUM(cost_nanos), "
-          "SUM(requests), SUM(outcome_value) FROM events WHERE received < " + b +
+          "INSERT INTO rollups SELECT ts / 86400000, type, user, team, org, project, source, "
+          "model, "
+          "outcome_kind, SUM(input), SUM(output), SUM(cache_read), SUM(cache_write), "
+          "SUM(cost_nanos), "
+          "SUM(requests), SUM(outcome_value) FROM events WHERE received < " +
+          b +
           " GROUP BY ts / 86400000, type, user, team, org, project, source, model, outcome_kind"));
       BR_RETURN_IF_ERROR(Exec("DELETE FROM events WHERE received < " + b));
       folded += sqlite3_changes64(db_);
     }
     DailyRollups rollups;
     std::vector<int64_t> deleted;
-    std::vector<std::pair<int64_t, std::vector<model::Event>>> kept;  // straddling blocks: seq, younger events
+    std::vector<std::pair<int64_t, std::vector<model::Event>>>
+        kept;  // straddling blocks: seq, younger events
     {
       Stmt st;
-      BR_RETURN_IF_ERROR(Prepare("SELECT seq, received_min, received_max, data FROM event_blocks "
-                                 "WHERE received_min < ? ORDER BY seq", st));
+      BR_RETURN_IF_ERROR(
+          Prepare("SELECT seq, received_min, received_max, data FROM event_blocks "
+                  "WHERE received_min < ? ORDER BY seq",
+                  st));
       sqlite3_stmt* s = st.get();
       sqlite3_bind_int64(s, 1, before);
       int rc;
@@ -514,8 +540,10 @@ class SqliteStore final : public Store {
   // Checkpoints through a block at or below this seq may have counted
   // events that are rollups now; see Store::PurgedThrough.
   Status RaisePurgedThrough(int64_t seq) {
-    return Exec("INSERT INTO meta (key, value) VALUES ('purged_through_seq', " + std::to_string(seq) +
-                ") ON CONFLICT (key) DO UPDATE SET value = max(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))");
+    return Exec("INSERT INTO meta (key, value) VALUES ('purged_through_seq', " +
+                std::to_string(seq) +
+                ") ON CONFLICT (key) DO UPDATE SET value = max(CAST(value AS INTEGER), "
+                "CAST(excluded.value AS INTEGER))");
   }
 
   Result<BlockMark> QueryBlock(const std::string& tail, int64_t arg) {
@@ -547,7 +575,8 @@ class SqliteStore final : public Store {
     int64_t n = int64_t(writer_.size());
     BR_RETURN_IF_ERROR(writer_.Finish(&blob_));
     Stmt st;
-    BR_RETURN_IF_ERROR(Prepare("UPDATE event_blocks SET received_min = ?, n = ?, data = ? WHERE seq = ?", st));
+    BR_RETURN_IF_ERROR(
+        Prepare("UPDATE event_blocks SET received_min = ?, n = ?, data = ? WHERE seq = ?", st));
     sqlite3_bind_int64(st.get(), 1, lo);
     sqlite3_bind_int64(st.get(), 2, n);
     sqlite3_bind_blob(st.get(), 3, blob_.data(), int(blob_.size()), SQLITE_STATIC);
@@ -557,18 +586,21 @@ class SqliteStore final : public Store {
 
   Status InsertRollups(const std::vector<model::Event>& rows) {
     Stmt st;
-    BR_RETURN_IF_ERROR(Prepare("INSERT INTO rollups (day, type, user, team, org, project, source, model, "
-                               "outcome_kind, input, output, cache_read, cache_write, cost_nanos, requests, "
-                               "outcome_value) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", st));
+    BR_RETURN_IF_ERROR(
+        Prepare("INSERT INTO rollups (day, type, user, team, org, project, source, model, "
+                "outcome_kind, input, output, cache_read, cache_write, cost_nanos, requests, "
+                "outcome_value) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                st));
     sqlite3_stmt* s = st.get();
     for (const model::Event& r : rows) {
       int i = 1;
       sqlite3_bind_int64(s, i++, r.ts / kDayMs);
       sqlite3_bind_int(s, i++, int(r.type));
-      for (const std::string* f : {&r.user, &r.team, &r.org, &r.project, &r.source, &r.model, &r.outcome_kind})
+      for (const std::string* f :
+           {&r.user, &r.team, &r.org, &r.project, &r.source, &r.model, &r.outcome_kind})
         sqlite3_bind_text(s, i++, f->data(), int(f->size()), SQLITE_STATIC);
-      for (int64_t v : {r.tokens.input, r.tokens.output, r.tokens.cache_read, r.tokens.cache_write, r.cost_nanos,
-                        r.requests})
+      for (int64_t v : {r.tokens.input, r.tokens.output, r.tokens.cache_read, r.tokens.cache_write,
+                        r.cost_nanos, r.requests})
         sqlite3_bind_int64(s, i++, v);
       sqlite3_bind_double(s, i++, r.outcome_value);
       int rc = sqlite3_step(s);
@@ -580,16 +612,18 @@ class SqliteStore final : public Store {
 
   Result<std::vector<ApiKey>> QueryKeys(const std::string& where, const std::string& arg) {
     Stmt st;
-    BR_RETURN_IF_ERROR(Prepare("SELECT id, hash, role, user, label, created, revoked, team, project FROM api_keys " + where +
-                                   " ORDER BY created",
-                               st));
+    BR_RETURN_IF_ERROR(Prepare(
+        "SELECT id, hash, role, user, label, created, revoked, team, project FROM api_keys " +
+            where + " ORDER BY created",
+        st));
     if (!where.empty()) sqlite3_bind_text(st.get(), 1, arg.c_str(), -1, SQLITE_STATIC);
     std::vector<ApiKey> out;
     int rc;
     while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
       sqlite3_stmt* s = st.get();
-      out.push_back({Text(s, 0), Text(s, 1), Text(s, 2), Text(s, 3), Text(s, 4), sqlite3_column_int64(s, 5),
-                     sqlite3_column_int(s, 6) != 0, Text(s, 7), Text(s, 8)});
+      out.push_back({Text(s, 0), Text(s, 1), Text(s, 2), Text(s, 3), Text(s, 4),
+                     sqlite3_column_int64(s, 5), sqlite3_column_int(s, 6) != 0, Text(s, 7),
+                     Text(s, 8)});
     }
     if (rc != SQLITE_DONE) return Error("list keys");
     return out;
@@ -606,20 +640,23 @@ class SqliteStore final : public Store {
   }
 
   Status Prepare(const std::string& sql, Stmt& st) {
-    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, st.out(), nullptr) != SQLITE_OK) return Error("prepare");
+    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, st.out(), nullptr) != SQLITE_OK)
+      return Error("prepare");
     return Status::OK();
   }
 
-  Status Error(const char* what) { return Status::IOError(std::string("sqlite ") + what + ": " + sqlite3_errmsg(db_)); }
+  Status Error(const char* what) {
+    return Status::IOError(std::string("sqlite ") + what + ": " + sqlite3_errmsg(db_));
+  }
 
   // Guards db_ and insert_: the connection is opened without SQLite's own
   // mutex (which would be taken on every column read), so every use of it
   // holds this lock instead.
   std::mutex mu_;
   sqlite3* db_;
-  bool has_legacy_ = false;        // the database has the pre-block `events` table
-  bool has_blocks_ = false;        // ... and `event_blocks` (only a read-only open may lack it)
-  Stmt insert_;                    // guarded by mu_, as are the four below
+  bool has_legacy_ = false;  // the database has the pre-block `events` table
+  bool has_blocks_ = false;  // ... and `event_blocks` (only a read-only open may lack it)
+  Stmt insert_;              // guarded by mu_, as are the four below
   EventBlockWriter writer_;
   EventBlockReader reader_;
   std::string blob_;
@@ -634,7 +671,8 @@ Status Store::AppendRuns(std::span<const std::span<const model::Event>> runs) {
   return Append(all);
 }
 
-Status Store::ScanEventBatches(TimeMs from, const std::function<Status(std::span<const model::Event>)>& fn) {
+Status Store::ScanEventBatches(TimeMs from,
+                               const std::function<Status(std::span<const model::Event>)>& fn) {
   constexpr size_t kBatch = 8192;
   std::vector<model::Event> batch;
   batch.reserve(kBatch);
@@ -648,7 +686,8 @@ Status Store::ScanEventBatches(TimeMs from, const std::function<Status(std::span
   return batch.empty() ? Status::OK() : fn(batch);
 }
 
-Status Store::ScanEventBlocks(TimeMs from, const std::function<Status(std::vector<model::Event>&)>& fn) {
+Status Store::ScanEventBlocks(TimeMs from,
+                              const std::function<Status(std::vector<model::Event>&)>& fn) {
   std::vector<model::Event> batch;
   return ScanEventBatches(from, [&](std::span<const model::Event> events) {
     batch.assign(events.begin(), events.end());
@@ -656,10 +695,12 @@ Status Store::ScanEventBlocks(TimeMs from, const std::function<Status(std::vecto
   });
 }
 
-Status Store::ScanEventBlocksAfter(int64_t after_seq, TimeMs,
-                                   const std::function<Status(int64_t, std::vector<model::Event>&)>& fn) {
+Status Store::ScanEventBlocksAfter(
+    int64_t after_seq, TimeMs,
+    const std::function<Status(int64_t, std::vector<model::Event>&)>& fn) {
   if (after_seq >= 0) return Status::Unsupported("this store cannot resume from a checkpoint");
-  return ScanEventBlocks(INT64_MIN, [&](std::vector<model::Event>& events) { return fn(0, events); });
+  return ScanEventBlocks(INT64_MIN,
+                         [&](std::vector<model::Event>& events) { return fn(0, events); });
 }
 
 Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path, SqliteOptions opts) {

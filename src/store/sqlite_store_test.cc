@@ -8,8 +8,8 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <tuple>
 #include <thread>
+#include <tuple>
 
 #include "store/store.h"
 
@@ -21,8 +21,9 @@ namespace fs = std::filesystem;
 class SqliteStoreTest : public testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::path(testing::TempDir()) / ("store_test_" + std::to_string(getpid()) + "_" +
-                                           testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = fs::path(testing::TempDir()) /
+           ("store_test_" + std::to_string(getpid()) + "_" +
+            testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
     fs::create_directories(dir_);
     path_ = (dir_ / "burnrate.db").string();
@@ -151,9 +152,9 @@ TEST_F(SqliteStoreTest, DataSurvivesReopen) {
 
 TEST_F(SqliteStoreTest, PurgeFoldsIntoDailyRollups) {
   auto s = Open();
-  std::vector<model::Event> evs = {Usage("a", 1 * kHourMs, 1 * kHourMs), Usage("b", 2 * kHourMs, 2 * kHourMs),
-                                   Usage("c", kDayMs + kHourMs, kDayMs + kHourMs, "bob"),
-                                   Usage("d", 3 * kDayMs, 3 * kDayMs)};
+  std::vector<model::Event> evs = {
+      Usage("a", 1 * kHourMs, 1 * kHourMs), Usage("b", 2 * kHourMs, 2 * kHourMs),
+      Usage("c", kDayMs + kHourMs, kDayMs + kHourMs, "bob"), Usage("d", 3 * kDayMs, 3 * kDayMs)};
   model::Event o;
   o.type = model::EventType::kOutcome;
   o.id = "o";
@@ -227,19 +228,23 @@ CREATE TABLE rollups (
                          nullptr, nullptr, nullptr),
             SQLITE_OK);
   sqlite3_stmt* s = nullptr;
-  ASSERT_EQ(sqlite3_prepare_v2(db,
-                               "INSERT INTO events (id, fp, type, ts, received, user, team, org, project, source, "
-                               "session, client, model, input, output, cache_read, cache_write, cache_write_1h, "
-                               "cost_nanos, requests, outcome_kind, outcome_value, p_len, p_ratio, p_simhash, "
-                               "p_exact) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                               -1, &s, nullptr),
+  ASSERT_EQ(sqlite3_prepare_v2(
+                db,
+                "INSERT INTO events (id, fp, type, ts, received, user, team, org, project, source, "
+                "session, client, model, input, output, cache_read, cache_write, cache_write_1h, "
+                "cost_nanos, requests, outcome_kind, outcome_value, p_len, p_ratio, p_simhash, "
+                "p_exact) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                -1, &s, nullptr),
             SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr), SQLITE_OK);
   for (const model::Event& e : evs) {
     int i = 1;
-    auto text = [&](const std::string& v) { sqlite3_bind_text(s, i++, v.data(), int(v.size()), SQLITE_STATIC); };
+    auto text = [&](const std::string& v) {
+      sqlite3_bind_text(s, i++, v.data(), int(v.size()), SQLITE_STATIC);
+    };
     auto num = [&](int64_t v) { sqlite3_bind_int64(s, i++, v); };
-    text(e.id), num(int64_t(model::EventFingerprint(e))), num(int(e.type)), num(e.ts), num(e.received);
+    text(e.id), num(int64_t(model::EventFingerprint(e))), num(int(e.type)), num(e.ts),
+        num(e.received);
     text(e.user), text(e.team), text(e.org), text(e.project), text(e.source), text(e.session);
     text(e.client), text(e.model);
     num(e.tokens.input), num(e.tokens.output), num(e.tokens.cache_read), num(e.tokens.cache_write);
@@ -267,16 +272,18 @@ std::vector<std::string> Ids(Store& s, TimeMs from = 0) {
 }
 
 // Rollup rows as comparable tuples (order-free).
-using RollupKey = std::tuple<TimeMs, int, std::string, std::string, std::string, std::string, std::string,
-                             std::string, std::string>;
+using RollupKey = std::tuple<TimeMs, int, std::string, std::string, std::string, std::string,
+                             std::string, std::string, std::string>;
 using RollupSums = std::tuple<int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, double>;
 std::map<RollupKey, RollupSums> Rollups(Store& s) {
   std::map<RollupKey, RollupSums> out;
   EXPECT_TRUE(s.ScanRollups([&](const model::Event& r) {
-                 RollupKey k{r.ts, int(r.type), r.user, r.team, r.org, r.project, r.source, r.model, r.outcome_kind};
+                 RollupKey k{r.ts,      int(r.type), r.user,  r.team,        r.org,
+                             r.project, r.source,    r.model, r.outcome_kind};
                  auto& [in, outp, cr, cw, cost, req, value] = out[k];  // rows of one key add up
                  in += r.tokens.input, outp += r.tokens.output, cr += r.tokens.cache_read;
-                 cw += r.tokens.cache_write, cost += r.cost_nanos, req += r.requests, value += r.outcome_value;
+                 cw += r.tokens.cache_write, cost += r.cost_nanos, req += r.requests,
+                     value += r.outcome_value;
                  return Status::OK();
                }).ok());
   return out;
@@ -286,8 +293,8 @@ std::map<RollupKey, RollupSums> Rollups(Store& s) {
 std::vector<model::Event> Population() {
   std::vector<model::Event> evs;
   for (int i = 0; i < 3000; ++i) {
-    model::Event e = Usage("p" + std::to_string(i), (i % 5) * kDayMs + i * 1000, (i / 1000) * kDayMs,
-                           "u" + std::to_string(i % 13));
+    model::Event e = Usage("p" + std::to_string(i), (i % 5) * kDayMs + i * 1000,
+                           (i / 1000) * kDayMs, "u" + std::to_string(i % 13));
     e.model = i % 3 ? "claude-sonnet-4-5" : "gpt-5";
     e.source = i % 4 ? "api" : "";
     e.tokens = {i, 2 * i, 3, i % 7, 0};
@@ -355,10 +362,13 @@ TEST_F(SqliteStoreTest, FreshDatabaseHasOnlyBlocks) {
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
   sqlite3_stmt* st = nullptr;
-  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT name FROM sqlite_master WHERE type='table' ORDER BY name", -1, &st, nullptr),
-            SQLITE_OK);
+  ASSERT_EQ(
+      sqlite3_prepare_v2(db, "SELECT name FROM sqlite_master WHERE type='table' ORDER BY name", -1,
+                         &st, nullptr),
+      SQLITE_OK);
   std::vector<std::string> tables;
-  while (sqlite3_step(st) == SQLITE_ROW) tables.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)));
+  while (sqlite3_step(st) == SQLITE_ROW)
+    tables.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)));
   sqlite3_finalize(st);
   sqlite3_close(db);
   EXPECT_EQ(tables, (std::vector<std::string>{"api_keys", "event_blocks", "meta", "rollups"}));
@@ -395,13 +405,15 @@ TEST_F(SqliteStoreTest, LargeAppendsSplitIntoBlocksAndScanInBatches) {
 TEST_F(SqliteStoreTest, ScanEventBlocksMayTakeEachBlock) {
   auto s = Open();
   std::vector<model::Event> evs;
-  for (int i = 0; i < 70'000; ++i) evs.push_back(Usage("e" + std::to_string(i), i, i % 3 == 0 ? 5 : 9));
+  for (int i = 0; i < 70'000; ++i)
+    evs.push_back(Usage("e" + std::to_string(i), i, i % 3 == 0 ? 5 : 9));
   ASSERT_TRUE(s->Append(evs).ok());
   std::vector<model::Event> two = {Usage("x", 1, 10), Usage("y", 2, 11)};
   ASSERT_TRUE(s->Append(two).ok());
   std::vector<std::string> want, got;
   ASSERT_TRUE(s->ScanEventBatches(0, [&](std::span<const model::Event> b) {
-                 for (const auto& e : b) want.push_back(e.id + "/" + std::to_string(e.received) + "/" + e.user);
+                 for (const auto& e : b)
+                   want.push_back(e.id + "/" + std::to_string(e.received) + "/" + e.user);
                  return Status::OK();
                }).ok());
   std::vector<std::vector<model::Event>> taken;
@@ -410,7 +422,8 @@ TEST_F(SqliteStoreTest, ScanEventBlocksMayTakeEachBlock) {
   ASSERT_TRUE(s->ScanEventBlocks(0, [&](std::vector<model::Event>& b) {
                  std::swap(b, mine);
                  taken.push_back(mine);  // keep a copy of what we took
-                 mine = taken.size() % 2 ? std::vector<model::Event>(5, Usage("old", 7, 7)) : std::vector<model::Event>{};
+                 mine = taken.size() % 2 ? std::vector<model::Event>(5, Usage("old", 7, 7))
+                                         : std::vector<model::Event>{};
                  return Status::OK();
                }).ok());
   for (const auto& b : taken)
@@ -430,12 +443,15 @@ TEST_F(SqliteStoreTest, CorruptBlockIsReportedNotSkipped) {
   }
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, "UPDATE event_blocks SET data = x'28b52ffd0000'", nullptr, nullptr, nullptr), SQLITE_OK);
+  ASSERT_EQ(
+      sqlite3_exec(db, "UPDATE event_blocks SET data = x'28b52ffd0000'", nullptr, nullptr, nullptr),
+      SQLITE_OK);
   sqlite3_close(db);
   auto s = Open();
   Status st = s->ScanEvents(0, [](const model::Event&) { return Status::OK(); });
   EXPECT_EQ(st.code(), Status::Code::kIOError);
-  EXPECT_NE(st.message().find("event block 1: corrupt event block"), std::string::npos) << st.message();
+  EXPECT_NE(st.message().find("event block 1: corrupt event block"), std::string::npos)
+      << st.message();
   EXPECT_FALSE(s->Purge(100).ok());
   EXPECT_EQ(*s->CountEvents(), 1);  // the failed purge rolled back
 }
@@ -479,7 +495,8 @@ TEST_F(SqliteStoreTest, ReadOnlyOpenRefusesAFileThatIsNotABurnrateDatabase) {
   std::ofstream(dir_ / "text.db") << "hello, not a database\n";
   auto text = OpenSqliteStore((dir_ / "text.db").string(), {.read_only = true});
   ASSERT_FALSE(text.ok());
-  EXPECT_NE(text.status().message().find("not a database"), std::string::npos) << text.status().ToString();
+  EXPECT_NE(text.status().message().find("not a database"), std::string::npos)
+      << text.status().ToString();
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open((dir_ / "other.db").string().c_str(), &db), SQLITE_OK);
   sqlite3_exec(db, "CREATE TABLE t(x)", nullptr, nullptr, nullptr);
@@ -524,13 +541,16 @@ TEST_F(SqliteStoreTest, ConcurrentAppendsAndScans) {
     ts.emplace_back([&, t] {
       for (int b = 0; b < 10; ++b) {
         std::vector<model::Event> evs;
-        for (int i = 0; i < 50; ++i) evs.push_back(Usage(std::to_string(t) + "-" + std::to_string(b) + "-" + std::to_string(i), i, i));
+        for (int i = 0; i < 50; ++i)
+          evs.push_back(
+              Usage(std::to_string(t) + "-" + std::to_string(b) + "-" + std::to_string(i), i, i));
         EXPECT_TRUE(s->Append(evs).ok());
       }
     });
   }
   ts.emplace_back([&] {
-    for (int i = 0; i < 5; ++i) EXPECT_TRUE(s->ScanEvents(0, [](const model::Event&) { return Status::OK(); }).ok());
+    for (int i = 0; i < 5; ++i)
+      EXPECT_TRUE(s->ScanEvents(0, [](const model::Event&) { return Status::OK(); }).ok());
   });
   for (auto& t : ts) t.join();
   EXPECT_EQ(*s->CountEvents(), 4 * 10 * 50);

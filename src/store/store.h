@@ -25,10 +25,10 @@
 namespace burnrate::store {
 
 struct ApiKey {
-  std::string id;         // public key id, "k_<hex>"; printed in audit logs
-  std::string hash;       // sha256 hex of the secret; the secret is never stored
-  std::string role;       // admin, viewer, ingest, self, gateway
-  std::string user;       // role self: the user it may see; gateway: whose usage it is
+  std::string id;    // public key id, "k_<hex>"; printed in audit logs
+  std::string hash;  // sha256 hex of the secret; the secret is never stored
+  std::string role;  // admin, viewer, ingest, self, gateway
+  std::string user;  // role self: the user it may see; gateway: whose usage it is
   std::string label;
   TimeMs created = 0;
   bool revoked = false;
@@ -93,7 +93,9 @@ class Store {
   // appended (seq 0 when there is none).
   virtual Result<BlockMark> LastBlock() { return BlockMark{}; }
   // The block with this seq; NotFound when it is gone (purged) or never was.
-  virtual Result<BlockMark> FindBlock(int64_t seq) { return Status::NotFound("no block " + std::to_string(seq)); }
+  virtual Result<BlockMark> FindBlock(int64_t seq) {
+    return Status::NotFound("no block " + std::to_string(seq));
+  }
   // The highest seq that retention (Purge) ever deleted or rewrote; 0 when
   // none. A checkpoint through an older block stays valid: Purge only
   // folds what it already counted into rollups.
@@ -104,8 +106,9 @@ class Store {
   // with the seq of its block; arrival order. The batch may be swapped as
   // in ScanEventBlocks. The default supports after_seq < 0 only (no
   // checkpoint: every event, seq 0).
-  virtual Status ScanEventBlocksAfter(int64_t after_seq, TimeMs received_from,
-                                      const std::function<Status(int64_t seq, std::vector<model::Event>&)>& fn);
+  virtual Status ScanEventBlocksAfter(
+      int64_t after_seq, TimeMs received_from,
+      const std::function<Status(int64_t seq, std::vector<model::Event>&)>& fn);
 
   virtual Status PutKey(const ApiKey& key) = 0;
   virtual Result<ApiKey> FindKeyByHash(const std::string& hash) = 0;
