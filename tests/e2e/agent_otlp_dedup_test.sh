@@ -15,6 +15,9 @@ T=$(mktemp -d /tmp/burnrate_agent_otlp.XXXXXX)
 PIDS=()
 cleanup() {
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  # The server writes its checkpoint on the way out: let it finish before
+  # the directory goes.
+  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
   rm -rf "$T"
 }
 trap cleanup EXIT
