@@ -308,7 +308,9 @@ async function main() {
     const top = await api(base, admin, '/v1/leaderboard?entity=user&window=24h&metric=tokens&limit=1');
     // One request's tokens are capped (50 M), so a few events take the top spot.
     const need = (top.body.entries[0]?.total_tokens ?? 0) + 1_000_000;
-    const n = Math.max(1, Math.ceil(need / 45_000_000));
+    // At most 1.5 M input tokens per event: more than a model's context is
+    // implausible usage, which detection flags (and this user is honest).
+    const n = Math.max(1, Math.ceil(need / 1_500_000));
     const stamp = Date.now();
     const lines = Array.from({ length: n }, (_, i) => JSON.stringify({
       id: `e2e-live-${stamp}-${i}`, ts: new Date().toISOString(), user: 'zz-live-e2e', team: 'e2e',
@@ -344,10 +346,12 @@ async function main() {
     await page.waitForFunction(() => !document.querySelector('[data-testid=review] .state.loading'), null, { timeout: 10000 });
     // Detection scores today every minute: wait for the farmer's flag.
     const t0 = Date.now();
+    let id;
     for (;;) {
       const f = await api(base, admin, '/v1/flags?window=1d&user=zz-farmer');
       assert(f.status === 200, `GET /v1/flags ${f.status} ${JSON.stringify(f.body)}`);
-      if ((f.body.flags ?? []).some((x) => x.flagged && x.state === 'open')) break;
+      id = (f.body.flags ?? []).find((x) => x.flagged && x.state === 'open')?.id;
+      if (id) break;
       assert(Date.now() - t0 < 100_000, 'no flag for zz-farmer after 100 s');
       await new Promise((r) => setTimeout(r, 2000));
     }
@@ -355,10 +359,11 @@ async function main() {
     // A reload, not two hash changes: those can coalesce into one render
     // that keeps the page (and its empty list) mounted.
     await page.reload();
-    await page.waitForSelector('[data-testid=flag][data-status=open]', { timeout: 10000 });
+    // The farmer's card: other users may be flagged too.
+    const sel = `[data-testid=flag][data-id="${id}"][data-status=open]`;
+    await page.waitForSelector(sel, { timeout: 10000 });
     await shot(page, '11-review');
-    const card = await page.$('[data-testid=flag][data-status=open]');
-    const id = await card.getAttribute('data-id');
+    const card = await page.$(sel);
     await card.$eval('input.note', (el) => el.focus());
     await page.keyboard.type('e2e: scripted idle loop');
     await (await card.$('[data-testid=confirm]')).click();
