@@ -92,7 +92,7 @@ Result<Config> LoadConfig(const std::string& path) {
     std::string list;
     str("boards.trusted_sources", &list);
     auto mask = engine::ParseSources(list);
-    if (mask.ok() && *mask != 0)
+    if (mask.ok() && !list.empty())
       c.trusted_sources = *mask;
     else if (err.ok())
       wrong("boards.trusted_sources", "a list of gateway, otlp, logs, ndjson");
