@@ -131,13 +131,17 @@ void EntityState::Add(int32_t hour, uint32_t slot, const Counters& c) {
   it->Add(c);
 }
 
-Counters EntityState::Sum(TimeRange r, uint32_t slots) const {
+Counters EntityState::Sum(TimeRange r, uint32_t slots,
+                          std::array<int64_t, kSourceClasses>* split) const {
   Counters c;
   int64_t from = FloorDiv(r.from, kHourMs), to = FloorDiv(r.to + kHourMs - 1, kHourMs);
   auto it = std::lower_bound(hours.begin(), hours.end(), from,
                              [](const Bucket& b, int64_t h) { return b.hour < h; });
-  for (; it != hours.end() && it->hour < to; ++it)
+  for (; it != hours.end() && it->hour < to; ++it) {
     if (slots >> it->source & 1) it->AddTo(c);
+    if (split && it->source < kSourceClasses)
+      (*split)[it->source] += it->input + it->output + it->cache_read + it->cache_write;
+  }
   c.cost_estimated = estimated.Overlaps(from, to);
   c.cost_unpriced = unpriced.Overlaps(from, to);
   return c;

@@ -83,8 +83,10 @@ struct EntityState {
   std::vector<std::pair<uint8_t, Counters>> all_sources;
 
   void Add(int32_t hour, uint32_t slot, const Counters& c);
-  // The slots of `slots` (bit i: slot i) within r.
-  Counters Sum(TimeRange r, uint32_t slots = ~0u) const;
+  // The slots of `slots` (bit i: slot i) within r; with `split`, also the
+  // tokens of every source class within r (one pass for both).
+  Counters Sum(TimeRange r, uint32_t slots = ~0u,
+               std::array<int64_t, kSourceClasses>* split = nullptr) const;
   // All time, the slots of `slots`.
   Counters SumAll(uint32_t slots) const;
   // Tokens by source class within r (w == kAll: all time).

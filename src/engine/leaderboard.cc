@@ -110,12 +110,15 @@ std::shared_ptr<const Engine::Snapshot> Engine::Build(Entity e, Window w,
   std::vector<uint32_t> group;  // per row: team (users), org (teams), else kNoEntity
   for (uint32_t i = 0; i < table.entities.size(); ++i) {
     const EntityState& ent = table.entities[i];
-    Counters cur =
-        w == Window::kAll ? (every ? ent.all : ent.SumAll(slots)) : ent.Sum(snap->range, slots);
+    std::array<int64_t, kSourceClasses> split{};  // one pass with the window's sum
+    Counters cur = w != Window::kAll ? ent.Sum(snap->range, slots, &split)
+                   : every           ? ent.all
+                                     : ent.SumAll(slots);
     Counters prev = w == Window::kAll ? Counters{} : ent.Sum(snap->prev_range, slots);
     if (cur.Total() == 0 && cur.requests == 0 && cur.outcomes == 0 && prev.Total() == 0) continue;
+    if (w == Window::kAll) split = ent.SourceTokens(snap->range, true);
     snap->ids.push_back(i);
-    snap->source_tokens.push_back(ent.SourceTokens(snap->range, w == Window::kAll));
+    snap->source_tokens.push_back(split);
     snap->cur.push_back(cur);
     snap->prev.push_back(prev);
     snap->names.push_back(ent.name);
