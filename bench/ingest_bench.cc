@@ -78,6 +78,27 @@ static void BM_DedupInsert(benchmark::State& state) {
 }
 BENCHMARK(BM_DedupInsert);
 
+// What the committer does per event since the index keeps a usage digest
+// beside each id (conflicting duplicates, docs/detection.md): the digest of
+// the event's source and tokens, then the probe and insert with it.
+static void BM_DedupInsertWithUsageDigest(benchmark::State& state) {
+  ingest::DedupIndex idx;
+  model::Event e;
+  e.source = "claude_code";
+  e.tokens.input = 1200, e.tokens.cache_read = 30'000;
+  uint64_t x = 0x9E3779B97F4A7C15ULL;
+  int64_t n = 0;
+  for (auto _ : state) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    e.tokens.output = int64_t(x & 0xfff);
+    benchmark::DoNotOptimize(idx.Check(x, model::UsageDigest(e), 1'764'000'000'000 + (n++ >> 10)));
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.counters["bytes_per_id"] =
+      double(idx.memory_bytes()) / double(std::max<size_t>(1, idx.size()));
+}
+BENCHMARK(BM_DedupInsertWithUsageDigest);
+
 static void BM_SqliteAppend(benchmark::State& state) {
   auto ev = Events(10000);
   std::string path = "/tmp/burnrate-ingest-bench.db";

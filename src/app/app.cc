@@ -54,6 +54,8 @@ Result<std::unique_ptr<App>> App::Open(Config cfg, const Clock& clock) {
           [&a](std::span<const model::Event> events) { a.detection->ObserveBatch(events); },
       .replay_from = [&a](TimeMs now) { return a.detection->ReplayHorizon(now); },
       .on_replay = {},
+      .on_conflicts =
+          [&a](std::span<const model::Event> events) { a.detection->ObserveConflicts(events); },
   });
   if (a.cfg.db_path != ":memory:") {
     a.checkpointer = std::make_unique<Checkpointer>(a.cfg.db_path + ".checkpoint", *a.engine,
@@ -315,7 +317,8 @@ void App::Impl::Tick() {
       std::string key = std::string(engine::EntityName(s.query.entity)) + "/" +
                         engine::WindowName(s.query.window) + "/" +
                         engine::MetricName(s.query.metric) + "/" + std::to_string(s.query.limit) +
-                        "/" + std::to_string(s.query.offset) + "/" + s.query.search;
+                        "/" + std::to_string(s.query.offset) + "/" +
+                        std::to_string(s.query.sources) + "/" + s.query.search;
       auto it = built.find(key);
       if (it == built.end()) {
         auto b = engine->Leaderboard(s.query);

@@ -88,6 +88,15 @@ Result<Config> LoadConfig(const std::string& path) {
     else
       wrong("boards.pseudonymous", "true or false");
   }
+  if (t.at_path("boards.trusted_sources")) {
+    std::string list;
+    str("boards.trusted_sources", &list);
+    auto mask = engine::ParseSources(list);
+    if (mask.ok() && !list.empty())
+      c.trusted_sources = *mask;
+    else if (err.ok())
+      wrong("boards.trusted_sources", "a list of gateway, otlp, logs, ndjson");
+  }
   num("detection.score_interval_seconds", &c.detection_interval_s);
   if (c.detection_interval_s < 1)
     return Status::InvalidArgument(path + ": detection.score_interval_seconds must be at least 1");

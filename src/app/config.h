@@ -7,6 +7,7 @@
 #include <string>
 
 #include "common/status.h"
+#include "engine/engine.h"
 #include "ingest/ndjson_parser.h"
 
 namespace toml {
@@ -38,9 +39,12 @@ struct Config {
   // Engine checkpoints (<db>.checkpoint) for fast restarts: how often one
   // is written; 0: never (an existing one is still loaded when valid).
   int64_t checkpoint_interval_s = 300;
-  std::string prices_file;            // LiteLLM-format overlay
-  std::string identity_file;          // CSV or JSON
-  bool pseudonymous = false;          // boards show stable aliases instead of ids
+  std::string prices_file;    // LiteLLM-format overlay
+  std::string identity_file;  // CSV or JSON
+  bool pseudonymous = false;  // boards show stable aliases instead of ids
+  // The source classes `trusted=1` restricts a board to (boards.trusted_sources).
+  engine::SourceMask trusted_sources =
+      1u << int(engine::SourceClass::kGateway) | 1u << int(engine::SourceClass::kOtlp);
   int64_t detection_interval_s = 60;  // how often today's users are re-scored
   ingest::Limits limits;
   std::string config_path;            // where it came from, if a file

@@ -103,6 +103,21 @@ TEST(Config, WrongTypesAreErrorsNamingTheKey) {
   EXPECT_FALSE(LoadConfig(Write("[boards]\npseudonymous = \"yes\"\n")).ok());
 }
 
+TEST(Config, TrustedSourcesNameSourceClasses) {
+  using engine::SourceClass;
+  EXPECT_EQ(Config{}.trusted_sources,
+            1u << int(SourceClass::kGateway) | 1u << int(SourceClass::kOtlp));
+  auto c = LoadConfig(Write("[boards]\ntrusted_sources = \"gateway,logs\"\n"));
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->trusted_sources, 1u << int(SourceClass::kGateway) | 1u << int(SourceClass::kLogs));
+  for (const char* bad : {"\"gateway,proxy\"", "\"\"", "3"}) {
+    auto d = LoadConfig(Write(std::string("[boards]\ntrusted_sources = ") + bad + "\n"));
+    ASSERT_FALSE(d.ok()) << bad;
+    EXPECT_NE(d.status().message().find("boards.trusted_sources"), std::string::npos)
+        << d.status().message();
+  }
+}
+
 TEST(Config, RangeChecks) {
   EXPECT_FALSE(LoadConfig(Write("[server]\nthreads = 0\n")).ok());
   auto r = LoadConfig(Write("[store]\nraw_retention_days = 7\n"));

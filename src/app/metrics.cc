@@ -86,6 +86,13 @@ std::string App::Impl::MetricsText() {
   metric("burnrate_http_ingest_requests_total", "counter", "POST /v1/events requests.",
          double(ingest_requests.load()));
   out +=
+      "# HELP burnrate_conflicting_duplicates_total Duplicates of an id their source had "
+      "reported with other usage (evidence for implausible_usage), by source.\n"
+      "# TYPE burnrate_conflicting_duplicates_total counter\n";
+  for (const auto& [source, n] : s.conflicts_by_source)
+    out += fmt::format("burnrate_conflicting_duplicates_total{{source=\"{}\"}} {}\n",
+                       LabelValue(source), n);
+  out +=
       "# HELP burnrate_entities Distinct entities seen, by kind.\n# TYPE burnrate_entities gauge\n";
   for (int e = 0; e < engine::kEntityCount; ++e) {
     out +=

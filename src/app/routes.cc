@@ -87,6 +87,10 @@ std::string App::Impl::BoardJson(const engine::Board& b) const {
   w.Key("metric").String(engine::MetricName(b.query.metric));
   w.Key("from").String(b.query.window == engine::Window::kAll ? "" : FormatRfc3339(b.range.from));
   w.Key("to").String(b.query.window == engine::Window::kAll ? "" : FormatRfc3339(b.range.to));
+  w.Key("sources").BeginArray();
+  for (int s = 0; s < engine::kSourceClasses; ++s)
+    if (b.query.sources >> s & 1) w.String(engine::SourceClassName(engine::SourceClass(s)));
+  w.EndArray();
   w.Key("total_entries").Int(b.total_entries);
   w.Key("generated_at").String(FormatRfc3339(b.generated_at));
   w.Key("version").Uint(b.version);
@@ -107,6 +111,10 @@ std::string App::Impl::BoardJson(const engine::Board& b) const {
     w.Key("efficiency").Double(e.efficiency);
     w.Key("wasted_tokens").Int(e.wasted_tokens);
     w.Key("percentile").Double(e.percentile);
+    w.Key("tokens_by_source").BeginObject();
+    for (int s = 0; s < engine::kSourceClasses; ++s)
+      w.Key(engine::SourceClassName(engine::SourceClass(s))).Int(e.source_tokens[size_t(s)]);
+    w.EndObject();
     WriteHeldBadges(w, b.query.entity, e.id);
     w.EndObject();
   }
@@ -115,7 +123,8 @@ std::string App::Impl::BoardJson(const engine::Board& b) const {
   return w.Take();
 }
 
-static Result<engine::BoardQuery> ParseBoardQuery(const Request& r) {
+// `trusted`: the source classes trusted=1 means (boards.trusted_sources).
+static Result<engine::BoardQuery> ParseBoardQuery(const Request& r, engine::SourceMask trusted) {
   engine::BoardQuery q;
   BR_ASSIGN_OR_RETURN(q.entity, engine::ParseEntity(r.Query("entity", "user")));
   BR_ASSIGN_OR_RETURN(q.window, engine::ParseWindow(r.Query("window", "7d")));
@@ -125,6 +134,16 @@ static Result<engine::BoardQuery> ParseBoardQuery(const Request& r) {
   q.limit = size_t(limit);
   q.offset = size_t(offset);
   q.search = std::string(r.Query("q"));
+  BR_ASSIGN_OR_RETURN(q.sources, engine::ParseSources(r.Query("sources")));
+  if (q.sources == 0) return Status::InvalidArgument("sources must name a source class");
+  std::string_view t = r.Query("trusted");
+  if (t == "1") {
+    if (!r.Query("sources").empty())
+      return Status::InvalidArgument("sources and trusted=1 are exclusive");
+    q.sources = trusted;
+  } else if (!t.empty() && t != "0") {
+    return Status::InvalidArgument("trusted must be 0 or 1");
+  }
   return q;
 }
 
@@ -220,7 +239,7 @@ void App::Impl::RegisterRoutes() {
   });
 
   router.AddSync("GET", "/v1/leaderboard", Role::kSelf, [this](Request& r) {
-    auto q = ParseBoardQuery(r);
+    auto q = ParseBoardQuery(r, cfg.trusted_sources);
     if (!q.ok()) return ErrorResponse(q.status(), FieldOf(q.status()));
     MatchAliases(*q);
     auto b = engine->Leaderboard(*q);
@@ -229,7 +248,7 @@ void App::Impl::RegisterRoutes() {
   });
 
   router.AddStream("GET", "/v1/stream/leaderboard", Role::kSelf, [this](Request& r) {
-    auto q = ParseBoardQuery(r);
+    auto q = ParseBoardQuery(r, cfg.trusted_sources);
     if (!q.ok()) return ErrorResponse(q.status(), FieldOf(q.status()));
     MatchAliases(*q);
     auto b = engine->Leaderboard(*q);

@@ -94,6 +94,8 @@ const Field kFields[] = {
      nullptr, 0, 1e8},
     {"implausible_cost_band", &DetectConfig::implausible_cost_band, nullptr, nullptr, nullptr, 1,
      1e6},
+    {"implausible_min_input_per_request", &DetectConfig::implausible_min_input_per_request, nullptr,
+     nullptr, nullptr, 0, 1e9},
     {"implausible_min_share", &DetectConfig::implausible_min_share, nullptr, nullptr, nullptr, 0,
      1},
 };

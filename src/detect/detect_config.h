@@ -110,13 +110,14 @@ struct DetectConfig {
 
   // Implausible usage (plausibility.h): facts no real model request has.
   // Limits are per request, so a rollup of N requests is judged by its mean.
-  double implausible_max_output = 128'000;      // output tokens of one response
-  double implausible_max_context = 2'000'000;   // input + cache tokens of one request
-  double implausible_output_per_second = 1000;  // a session's output over its time span
-  double implausible_rate_min_output = 20'000;  // output needed to judge a session's rate
-  int implausible_future_seconds = 3600;        // ts after its arrival by more than this
-  int implausible_reorder_seconds = 3600;       // ts before its session's latest by more
-  double implausible_cost_band = 3;             // given cost vs our price, either way
+  double implausible_max_output = 128'000;       // output tokens of one response
+  double implausible_max_context = 2'000'000;    // input + cache tokens of one request
+  double implausible_output_per_second = 1000;   // a session's output over its time span
+  double implausible_rate_min_output = 20'000;   // output needed to judge a session's rate
+  int implausible_future_seconds = 3600;         // ts after its arrival by more than this
+  int implausible_reorder_seconds = 3600;        // ts before its session's latest by more
+  double implausible_cost_band = 3;              // given cost vs our price, either way
+  double implausible_min_input_per_request = 1;  // prompt tokens every request sends, at least
   // Clock skew, unknown models and reordering are weak on their own: they
   // count when at least this share of the day's requests (and 3) show them.
   double implausible_min_share = 0.1;

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <unordered_map>
 
@@ -40,6 +41,10 @@ void DetectionEngine::Observe(const model::Event& e, const model::PriceSnapshot*
   std::shared_ptr<const model::PriceSnapshot> snap;
   if (prices == nullptr && prices_ != nullptr) prices = (snap = prices_->Current()).get();
   features_.Observe(e, prices);
+  NotePending(e);
+}
+
+void DetectionEngine::NotePending(const model::Event& e) {
   if (e.user.empty()) return;
   // A day older than yesterday (by the event's arrival) is not scored live:
   // note it for a rescore once its data settles.
@@ -49,6 +54,43 @@ void DetectionEngine::Observe(const model::Event& e, const model::PriceSnapshot*
   std::lock_guard<std::mutex> lock(pending_mu_);
   TimeMs& last = pending_[day];
   last = std::max(last, arrival);
+}
+
+void DetectionEngine::ObserveConflicts(std::span<const model::Event> events) {
+  for (const model::Event& e : events) {
+    if (e.user.empty()) continue;
+    {
+      std::lock_guard<std::mutex> lock(conflicts_mu_);
+      ConflictNote& note = conflicts_[{features_.EventDay(e), e.user}];
+      ++note.events;
+      if (note.ids.size() < ImplausibleTally::kMaxConflictIds &&
+          std::find(note.ids.begin(), note.ids.end(), e.id) == note.ids.end())
+        note.ids.push_back(e.id);
+      while (conflicts_.size() > kMaxConflictUserDays) conflicts_.erase(conflicts_.begin());
+    }
+    NotePending(e);
+  }
+}
+
+void DetectionEngine::AddConflicts(int64_t day, std::vector<UserDayFeatures>* users) const {
+  std::lock_guard<std::mutex> lock(conflicts_mu_);
+  auto it = conflicts_.lower_bound({day, std::string()});
+  if (it == conflicts_.end() || it->first.first != day) return;
+  std::unordered_map<std::string_view, size_t> at;
+  for (size_t i = 0; i < users->size(); ++i) at.emplace((*users)[i].user, i);
+  std::vector<UserDayFeatures> added;  // users with no usage that day left
+  for (; it != conflicts_.end() && it->first.first == day; ++it) {
+    auto u = at.find(it->first.second);
+    UserDayFeatures* f = nullptr;
+    if (u != at.end()) {
+      f = &(*users)[u->second];
+    } else {
+      f = &added.emplace_back();
+      f->user = it->first.second, f->day = day;
+    }
+    f->implausible.AddConflicts(it->second.events, it->second.ids);
+  }
+  for (auto& f : added) users->push_back(std::move(f));
 }
 
 void DetectionEngine::SetEventScan(EventScan scan) {
@@ -142,6 +184,7 @@ std::vector<Flag> DetectionEngine::ScoreDay(int64_t day) {
 
 std::vector<Flag> DetectionEngine::ScoreUsers(int64_t day, std::vector<UserDayFeatures> users) {
   auto t0 = std::chrono::steady_clock::now();  // timing for stats only, not logic
+  AddConflicts(day, &users);
   std::vector<ScoredUser> scored = scorer_.Score(users);
   std::vector<Flag> flags;
   std::string date = FormatDate(day * kDayMs);

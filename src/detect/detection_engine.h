@@ -71,6 +71,14 @@ class DetectionEngine {
   // For Ingestor::EventsListener: engine.ObserveBatch(span), one price
   // snapshot for the batch.
   void ObserveBatch(std::span<const model::Event> events);
+  // For ingest::Listener::on_conflicts: reports of ids their source had
+  // reported with other usage (dropped by the ingest layer). Each counts as
+  // a `conflicting_duplicate` for implausible_usage on its user's local day,
+  // with its id in the explanation; an old day is rescored as for Observe.
+  // Kept in memory for at most kMaxConflictUserDays user-days (the oldest
+  // days go first) and not across restarts; a stored flag keeps them.
+  static constexpr size_t kMaxConflictUserDays = 100'000;
+  void ObserveConflicts(std::span<const model::Event> events);
   // The price table plausibility checks compare given costs and model names
   // with (docs/detection.md, "Implausible usage"); without it costs are not
   // compared. `prices` must outlive the engine. Call before events arrive.
@@ -125,6 +133,10 @@ class DetectionEngine {
 
  private:
   void Notify(const Flag& f, FlagEvent e);
+  // Notes an event's day for a rescore when it is older than yesterday.
+  void NotePending(const model::Event& e);
+  // Adds the conflicting reports of `day` to its users' tallies.
+  void AddConflicts(int64_t day, std::vector<UserDayFeatures>* users) const;
   Flag MakeFlag(const ScoredUser& s, int64_t day, const std::string& date) const;
   std::vector<Flag> ScoreUsers(int64_t day, std::vector<UserDayFeatures> users);
   // Retracts the open flags of `day` whose users scored below the threshold.
@@ -144,6 +156,12 @@ class DetectionEngine {
   // Days older than yesterday that received events -> the last arrival.
   mutable std::mutex pending_mu_;
   std::map<int64_t, TimeMs> pending_;  // guarded by pending_mu_
+  struct ConflictNote {
+    int64_t events = 0;
+    std::vector<std::string> ids;  // the first ImplausibleTally::kMaxConflictIds
+  };
+  mutable std::mutex conflicts_mu_;
+  std::map<std::pair<int64_t, std::string>, ConflictNote> conflicts_;  // (day, user)
 };
 
 // Parses a review body {"note": "..."}; an empty body means no note.

@@ -382,6 +382,56 @@ TEST(DetectionEngine, ImportedOldDaysAreScoredOnceSettled) {
   EXPECT_FALSE(no_store.Rescore(kDay, kDay).ok());
 }
 
+TEST(DetectionEngine, ConflictingDuplicatesFlagTheirUserDayLiveAndOnRescore) {
+  const TimeMs now = kDay0 + 30 * kDayMs + 10 * kHourMs;
+  FakeClock clock(now);
+  DetectConfig cfg = Config();
+  cfg.rescore_settle_seconds = 60;
+  DetectionEngine engine(cfg, clock);
+  std::vector<model::Event> stored;
+  engine.SetEventScan(
+      [&](TimeMs from, const std::function<Status(std::span<const model::Event>)>& fn) {
+        std::vector<model::Event> batch;
+        for (const auto& e : stored)
+          if (e.received >= from) batch.push_back(e);
+        return fn(batch);
+      });
+  // Today: an honest day for "editor", then two of its ids again with other tokens.
+  TimeMs today = engine.DayOf(now) * kDayMs;
+  std::vector<model::Event> edited;
+  for (int i = 0; i < 30; ++i) {
+    model::Event e = Ev("editor", "core", today + 8 * kHourMs + i * kMinuteMs, "s");
+    e.id = "cc-" + std::to_string(i);
+    engine.Observe(e);
+    if (i < 2) e.tokens.output *= 100, edited.push_back(e);
+  }
+  // And 30 days ago, imported now: one of its ids reported again.
+  model::Event old = Ev("importer", "core", kDay0 + 9 * kHourMs, "s");
+  old.id = "old-1", old.received = now;
+  stored.push_back(old);
+  engine.Observe(old);
+  old.tokens.input += 1;
+  edited.push_back(old);
+  engine.ObserveConflicts(edited);
+
+  auto flags = engine.ScoreDay(engine.DayOf(now));
+  ASSERT_EQ(flags.size(), 1u);
+  EXPECT_EQ(flags[0].user, "editor");
+  EXPECT_LT(flags[0].score, cfg.high_confidence_score) << "one weak reason: review, no waste";
+  ASSERT_EQ(flags[0].reasons.size(), 1u);
+  EXPECT_NE(flags[0].reasons[0].summary.find("2 conflicting_duplicate (ids reported again by "
+                                             "their source with other usage: cc-0, cc-1)"),
+            std::string::npos)
+      << flags[0].reasons[0].summary;
+  // The old day is rescored from the stored events, which hold no trace of
+  // the conflict: the engine keeps it.
+  EXPECT_EQ(engine.PendingDays(), 1u);
+  ASSERT_EQ(engine.RescoreSettled(now + 61 * kSecondMs).size(), 1u);
+  auto flag = engine.flags().Find("importer", kDay);
+  ASSERT_TRUE(flag.has_value());
+  EXPECT_NE(flag->reasons[0].summary.find("old-1"), std::string::npos);
+}
+
 TEST(DetectionReplay, HorizonKeepsEveryRetainedDayUtc) { ExpectReplayMatchesFullHistory("UTC"); }
 TEST(DetectionReplay, HorizonKeepsEveryRetainedDayBerlin) {
   ExpectReplayMatchesFullHistory("Europe/Berlin");

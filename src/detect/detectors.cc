@@ -31,6 +31,7 @@
 #include "detect/detectors.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cmath>
@@ -260,6 +261,10 @@ std::pair<double, const char*> ImplausibleLimit(Implausible k, const DetectConfi
       return {0, "events of a model no price or family knows"};
     case Implausible::kCostBand:
       return {cfg.implausible_cost_band, "x our price"};
+    case Implausible::kRequestCount:
+      return {0, "requests beyond its prompt tokens"};
+    case Implausible::kConflictingDuplicate:
+      return {1, "ids reported again by their source with other usage"};
   }
   return {0, ""};
 }
@@ -284,14 +289,19 @@ std::optional<Reason> DetectImplausibleUsage(const UserDayFeatures& f, const Pee
     if (!parts.empty()) parts += "; ";
     if (k == Implausible::kUnknownModel) {
       parts += fmt::format("{} {}", n, unit);
+    } else if (k == Implausible::kConflictingDuplicate) {
+      parts += fmt::format("{} {} ({}: {})", n, ImplausibleName(k), unit,
+                           fmt::join(t.conflict_ids, ", "));
     } else {
       parts += fmt::format("{} {} (worst {:.0f} {}, limit {:.0f})", n, ImplausibleName(k), worst,
                            unit, limit);
     }
     ev.push_back({std::string(ImplausibleName(k)) + "_events", double(n)});
-    if (k != Implausible::kUnknownModel)
+    if (k != Implausible::kUnknownModel && k != Implausible::kConflictingDuplicate)
       ev.push_back({std::string(ImplausibleName(k)) + "_worst", worst});
-    if (alone) {
+    if (k == Implausible::kConflictingDuplicate) {
+      strength = std::max(strength, Lin(double(n), limit, 10 * limit));  // never conclusive
+    } else if (alone) {
       double far = k == Implausible::kCostBand ? 10 : 2 * limit;
       conclusive |= worst >= far;
       strength = std::max(strength, Lin(worst, limit, far));

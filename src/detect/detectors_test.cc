@@ -247,7 +247,7 @@ TEST(DetectConfig, SetOptionByName) {
   EXPECT_TRUE(SetDetectOption(cfg, "retract_margin", 5).ok());
   EXPECT_DOUBLE_EQ(cfg.retract_margin, 5);
   EXPECT_FALSE(SetDetectOption(cfg, "retract_margin", -1).ok());
-  EXPECT_EQ(DetectOptionNames().size(), 54u);
+  EXPECT_EQ(DetectOptionNames().size(), 55u);
 }
 
 }  // namespace

@@ -13,6 +13,13 @@
 // same tokens; a cost we computed ourselves compares equal. A band of 3x
 // either way leaves room for long-context tiers (2x), batch discounts
 // (0.5x) and a price table a little out of date.
+//
+// request_count is weak alone (a share of the day's requests): a client
+// may log an aborted request with no usage at all. A log padded with
+// empty or output-only records to inflate its request count shows many.
+// A conflicting duplicate is enough alone (one source reporting one id
+// with two usages was edited) but never conclusive: it is the client's word
+// against itself, and a buggy exporter could do it without intent.
 #include "detect/plausibility.h"
 
 #include <algorithm>
@@ -37,13 +44,18 @@ const char* ImplausibleName(Implausible k) {
       return "unknown_model";
     case Implausible::kCostBand:
       return "cost_band";
+    case Implausible::kRequestCount:
+      return "request_count";
+    case Implausible::kConflictingDuplicate:
+      return "conflicting_duplicate";
   }
   return "unknown";
 }
 
 bool ImplausibleAlone(Implausible k) {
   return k == Implausible::kOutputPerRequest || k == Implausible::kContextPerRequest ||
-         k == Implausible::kOutputRate || k == Implausible::kCostBand;
+         k == Implausible::kOutputRate || k == Implausible::kCostBand ||
+         k == Implausible::kConflictingDuplicate;
 }
 
 void ImplausibleTally::Add(Implausible k, double value, const model::Event* e) {
@@ -54,6 +66,18 @@ void ImplausibleTally::Add(Implausible k, double value, const model::Event* e) {
   tokens += e->tokens.Total();
   if (example.empty())
     example = (e->id.empty() ? std::string("(no id)") : e->id) + " (" + ImplausibleName(k) + ")";
+}
+
+void ImplausibleTally::AddConflicts(int64_t n, const std::vector<std::string>& ids) {
+  if (n <= 0) return;
+  size_t i = static_cast<size_t>(Implausible::kConflictingDuplicate);
+  events[i] += n;
+  worst[i] = double(events[i]);
+  for (const std::string& id : ids) {
+    if (conflict_ids.size() >= kMaxConflictIds) break;
+    if (std::find(conflict_ids.begin(), conflict_ids.end(), id) == conflict_ids.end())
+      conflict_ids.push_back(id);
+  }
 }
 
 bool ImplausibleTally::Any() const {
@@ -69,6 +93,12 @@ void CheckUsageEvent(const model::Event& e, const model::PriceSnapshot* prices,
   double context = static_cast<double>(t.input + t.cache_read + t.cache_write) / requests;
   if (context > cfg.implausible_max_context)
     tally->Add(Implausible::kContextPerRequest, context, &e);
+  // The other side of the request count: each request sends a prompt, so a
+  // record of N requests has at least N x min_input prompt tokens.
+  double prompt = static_cast<double>(t.input + t.cache_read + t.cache_write);
+  double beyond =
+      double(e.requests) - prompt / std::max(1e-9, cfg.implausible_min_input_per_request);
+  if (e.requests > 0 && beyond > 0) tally->Add(Implausible::kRequestCount, beyond, &e);
   TimeMs ahead = e.received > 0 ? e.ts - e.received : 0;
   if (ahead > TimeMs(cfg.implausible_future_seconds) * kSecondMs)
     tally->Add(Implausible::kFutureTime, double(ahead) / double(kSecondMs), &e);

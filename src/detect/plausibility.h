@@ -14,6 +14,12 @@
 //   out_of_order         a time far before its session's latest
 //   unknown_model        a model no price table entry or family knows
 //   cost_band            a cost the client gave far from our price
+//   request_count        more requests than its prompt tokens could make
+//                        (every request sends a prompt): the other side of
+//                        context_per_request
+//   conflicting_duplicate  an id its source reported before with other
+//                        usage (an edited re-upload; the ingest layer's
+//                        de-duplication finds it, DetectionEngine gets it)
 //
 // DetectImplausibleUsage (detectors.h) turns the tally into a reason.
 // Thread-safety: none; UserDayStats' owner serialises access.
@@ -22,6 +28,7 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "detect/detect_config.h"
 #include "model/event.h"
@@ -40,8 +47,10 @@ enum class Implausible : uint8_t {
   kOutOfOrder,
   kUnknownModel,
   kCostBand,
+  kRequestCount,
+  kConflictingDuplicate,
 };
-inline constexpr int kImplausibleKinds = 7;
+inline constexpr int kImplausibleKinds = 9;
 const char* ImplausibleName(Implausible k);
 // Whether one occurrence suffices (physically impossible or a price far
 // off); the others (clock skew, reordering, unknown models) need a share.
@@ -49,14 +58,20 @@ bool ImplausibleAlone(Implausible k);
 
 // One user-day's tally. `worst` is the most extreme value of each kind:
 // output tokens per request, input tokens per request, output tokens per
-// second, seconds ahead, seconds behind, events, cost ratio (>= 1 either way).
+// second, seconds ahead, seconds behind, events, cost ratio (>= 1 either way),
+// requests beyond the prompt tokens, conflicting reports of one user-day.
 struct ImplausibleTally {
+  static constexpr size_t kMaxConflictIds = 3;
   std::array<int64_t, kImplausibleKinds> events{};
   std::array<double, kImplausibleKinds> worst{};
-  int64_t tokens = 0;   // tokens of the events found implausible on their own
-  std::string example;  // the first such event: "id (kind)"
+  int64_t tokens = 0;                     // tokens of the events found implausible on their own
+  std::string example;                    // the first such event: "id (kind)"
+  std::vector<std::string> conflict_ids;  // the first kMaxConflictIds conflicting ids
 
   void Add(Implausible k, double value, const model::Event* e);
+  // `n` reports of ids their source had reported with other usage; `ids`
+  // names some of them. Their tokens were never counted, so adds none.
+  void AddConflicts(int64_t n, const std::vector<std::string>& ids);
   bool Any() const;
 };
 

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "detect/detectors.h"
 #include "detect/user_day_stats.h"
 #include "model/price_book.h"
@@ -167,6 +169,60 @@ TEST_F(PlausibilityTest, HighConfidenceNeedsAConclusiveCheckAndWasteIsTheImplaus
   ASSERT_EQ(v.reasons.size(), 1u);
   EXPECT_GE(v.score, cfg.high_confidence_score);
   EXPECT_EQ(v.wasted_tokens, 400'000 + 30'010);  // that event's tokens, not the day's
+}
+
+TEST_F(PlausibilityTest, RequestsBeyondTheirPromptTokensNeedAShare) {
+  // Every request sends a prompt: a record of one request with at least
+  // implausible_min_input_per_request (1) prompt token is plausible, one
+  // with none (output out of nothing, or an empty record padding the
+  // request count) is not; a few such records are an aborted request.
+  TimeMs t = kDay0 + 12 * kHourMs;
+  model::Event one = Usage(100, t);
+  one.tokens.input = 1, one.tokens.cache_read = 0;
+  std::vector<model::Event> at_limit(10, one), beyond;
+  EXPECT_FALSE(Day(at_limit).implausible.Any());
+  for (int i = 0; i < 10; ++i) {
+    model::Event e = Usage(100 + i, t + i * kSecondMs);
+    e.tokens.input = e.tokens.cache_read = e.tokens.cache_write = 0;
+    beyond.push_back(e);
+  }
+  UserDayFeatures f = Day(beyond);
+  EXPECT_EQ(f.implausible.events[size_t(Implausible::kRequestCount)], 10);
+  auto r = Judge(f);
+  ASSERT_TRUE(r);
+  EXPECT_NE(r->summary.find("10 request_count (worst 1 requests beyond its prompt tokens"),
+            std::string::npos)
+      << r->summary;
+  EXPECT_FALSE(Judge(Day({beyond[0], beyond[1]})));  // 2 of 32: an aborted request or two
+  // A metric point (requests 0, OTLP) claims no request.
+  model::Event point = beyond[0];
+  point.requests = 0;
+  EXPECT_FALSE(Day(std::vector<model::Event>(10, point)).implausible.Any());
+}
+
+TEST_F(PlausibilityTest, ConflictingDuplicatesFlagAloneNameTheIdsAndAreNeverConclusive) {
+  UserDayFeatures f = Day({});
+  f.implausible.AddConflicts(2, {"cc-aaa", "cc-bbb"});
+  f.implausible.AddConflicts(1, {"cc-aaa"});
+  f.implausible.AddConflicts(20, {"cc-ccc", "cc-ddd"});  // only 3 ids are named
+  auto r = Judge(f);
+  ASSERT_TRUE(r);
+  EXPECT_NE(r->summary.find("23 conflicting_duplicate (ids reported again by their source with "
+                            "other usage: cc-aaa, cc-bbb, cc-ccc)"),
+            std::string::npos)
+      << r->summary;
+  EXPECT_FALSE(Conclusive(*r));
+  auto ev = std::find_if(r->evidence.begin(), r->evidence.end(), [](const Evidence& e) {
+    return e.name == "conflicting_duplicate_events";
+  });
+  ASSERT_NE(ev, r->evidence.end());
+  EXPECT_EQ(ev->value, 23);
+  EXPECT_EQ(f.implausible.tokens, 0);  // their tokens were never counted
+  UserDayFeatures one = Day({});
+  one.implausible.AddConflicts(1, {"x"});
+  auto r1 = Judge(one);
+  ASSERT_TRUE(r1);
+  EXPECT_EQ(r1->score, 50);  // at its threshold
 }
 
 }  // namespace

@@ -43,6 +43,44 @@ Result<Metric> ParseMetric(std::string_view s) {
       "metric must be one of tokens, cost, requests, value, efficiency, honest");
 }
 
+SourceClass SourceClassOf(std::string_view source) {
+  if (source == "gateway") return SourceClass::kGateway;
+  if (source == "otlp" || source == "copilot") return SourceClass::kOtlp;
+  if (source == "claude_code" || source == "codex" || source == "gemini_cli" ||
+      source == "opencode")
+    return SourceClass::kLogs;
+  return SourceClass::kNdjson;
+}
+
+const char* SourceClassName(SourceClass c) {
+  static const char* kNames[] = {"gateway", "otlp", "logs", "ndjson"};
+  return kNames[int(c)];
+}
+
+bool ReservedSourceName(std::string_view source) {
+  return source == "gateway" || source == "otlp" || source == "copilot";
+}
+
+Result<SourceMask> ParseSources(std::string_view list) {
+  if (list.empty()) return kAllSources;
+  SourceMask mask = 0;
+  while (!list.empty()) {
+    size_t comma = list.find(',');
+    std::string_view name = list.substr(0, comma);
+    list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
+    int i = 0;
+    while (i < kSourceClasses && name != SourceClassName(SourceClass(i))) ++i;
+    if (i == kSourceClasses) {
+      return Status::InvalidArgument(
+          "sources must be gateway, otlp, logs or ndjson, comma-separated "
+          "(not '" +
+          std::string(name) + "')");
+    }
+    mask |= SourceMask(1u << i);
+  }
+  return mask;
+}
+
 const char* MetricName(Metric m) {
   static const char* kNames[] = {"tokens", "cost", "requests", "value", "efficiency", "honest"};
   return kNames[int(m)];
@@ -64,34 +102,72 @@ void Bucket::AddTo(Counters& c) const {
   c.edits_accepted += edits_accepted, c.edits_rejected += edits_rejected;
 }
 
-void EntityState::Add(int32_t hour, const Counters& c) {
+// Buckets are sorted by (hour, source slot).
+static bool BucketBefore(const Bucket& b, std::pair<int32_t, uint32_t> key) {
+  return b.hour != key.first ? b.hour < key.first : b.source < key.second;
+}
+
+void EntityState::Add(int32_t hour, uint32_t slot, const Counters& c) {
   all += c;
+  auto src = std::find_if(all_sources.begin(), all_sources.end(),
+                          [slot](const auto& p) { return p.first == slot; });
+  if (src == all_sources.end()) src = all_sources.insert(src, {uint8_t(slot), Counters{}});
+  src->second += c;
   if (c.cost_estimated) estimated.Add(hour);
   if (c.cost_unpriced) unpriced.Add(hour);
-  if (hours.empty() || hours.back().hour < hour) {
-    hours.push_back(Bucket{hour});
+  Bucket key{hour, slot};
+  if (hours.empty() || BucketBefore(hours.back(), {hour, slot})) {
+    hours.push_back(key);
     hours.back().Add(c);
     return;
   }
-  if (hours.back().hour == hour) {
+  if (hours.back().hour == hour && hours.back().source == slot) {
     hours.back().Add(c);
     return;
   }
-  auto it = std::lower_bound(hours.begin(), hours.end(), hour,
-                             [](const Bucket& b, int32_t h) { return b.hour < h; });
-  if (it == hours.end() || it->hour != hour) it = hours.insert(it, Bucket{hour});
+  auto it = std::lower_bound(hours.begin(), hours.end(), std::pair<int32_t, uint32_t>{hour, slot},
+                             BucketBefore);
+  if (it == hours.end() || it->hour != hour || it->source != slot) it = hours.insert(it, key);
   it->Add(c);
 }
 
-Counters EntityState::Sum(TimeRange r) const {
+Counters EntityState::Sum(TimeRange r, uint32_t slots,
+                          std::array<int64_t, kSourceClasses>* split) const {
   Counters c;
   int64_t from = FloorDiv(r.from, kHourMs), to = FloorDiv(r.to + kHourMs - 1, kHourMs);
   auto it = std::lower_bound(hours.begin(), hours.end(), from,
                              [](const Bucket& b, int64_t h) { return b.hour < h; });
-  for (; it != hours.end() && it->hour < to; ++it) it->AddTo(c);
+  for (; it != hours.end() && it->hour < to; ++it) {
+    if (slots >> it->source & 1) it->AddTo(c);
+    if (split && it->source < kSourceClasses)
+      (*split)[it->source] += it->input + it->output + it->cache_read + it->cache_write;
+  }
   c.cost_estimated = estimated.Overlaps(from, to);
   c.cost_unpriced = unpriced.Overlaps(from, to);
   return c;
+}
+
+Counters EntityState::SumAll(uint32_t slots) const {
+  Counters c;
+  for (const auto& [slot, sc] : all_sources)
+    if (slots >> slot & 1) c += sc;
+  return c;
+}
+
+std::array<int64_t, kSourceClasses> EntityState::SourceTokens(TimeRange r, bool all_time) const {
+  std::array<int64_t, kSourceClasses> out{};
+  if (all_time) {
+    for (const auto& [slot, c] : all_sources)
+      if (slot < kSourceClasses) out[slot] += c.Total();
+    return out;
+  }
+  int64_t from = FloorDiv(r.from, kHourMs), to = FloorDiv(r.to + kHourMs - 1, kHourMs);
+  auto it = std::lower_bound(hours.begin(), hours.end(), from,
+                             [](const Bucket& b, int64_t h) { return b.hour < h; });
+  for (; it != hours.end() && it->hour < to; ++it)
+    if (it->source < kSourceClasses)
+      out[it->source] += it->input + it->output + it->cache_read + it->cache_write;
+  return out;
 }
 
 void EntityState::Prune(int32_t min_hour) {
@@ -149,20 +225,22 @@ void Engine::Apply(std::span<const model::Event> events) {
       if (e.outcome_kind == "edit_rejected") c.edits_rejected = n;
     }
     int32_t hour = int32_t(FloorDiv(e.ts, kHourMs));
+    uint32_t slot =
+        e.type == model::EventType::kUsage ? uint32_t(SourceClassOf(e.source)) : kOutcomeSlot;
     uint32_t team = s.tables[int(Entity::kTeam)].Intern(e.team);
     uint32_t org = s.tables[int(Entity::kOrg)].Intern(e.org);
     uint32_t user = s.tables[int(Entity::kUser)].Intern(e.user);
     EntityState& u = s.tables[int(Entity::kUser)].entities[user];
     u.team = team, u.org = org;
-    u.Add(hour, c);
+    u.Add(hour, slot, c);
     EntityState& t = s.tables[int(Entity::kTeam)].entities[team];
     t.org = org;
-    t.Add(hour, c);
-    s.tables[int(Entity::kOrg)].entities[org].Add(hour, c);
+    t.Add(hour, slot, c);
+    s.tables[int(Entity::kOrg)].entities[org].Add(hour, slot, c);
     if (!e.project.empty()) {
       s.tables[int(Entity::kProject)]
           .entities[s.tables[int(Entity::kProject)].Intern(e.project)]
-          .Add(hour, c);
+          .Add(hour, slot, c);
     }
     if (!e.session.empty()) s.TrackSession(user, e.session, e.ts, now, opts_);
     if (e.type == model::EventType::kOutcome) {
@@ -172,7 +250,7 @@ void Engine::Apply(std::span<const model::Event> events) {
     }
     if (e.type == model::EventType::kUsage) {
       uint32_t m = s.tables[int(Entity::kModel)].Intern(e.model);
-      s.tables[int(Entity::kModel)].entities[m].Add(hour, c);
+      s.tables[int(Entity::kModel)].entities[m].Add(hour, slot, c);
       u.models[m] += c;
       if (e.cost_basis != model::CostBasis::kPriced) {
         UnpricedModel& um = s.unpriced_models[m];

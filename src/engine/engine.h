@@ -11,6 +11,7 @@
 // reader side; a snapshot, once built, is immutable and shared.
 #pragma once
 
+#include <array>
 #include <functional>
 #include <memory>
 #include <span>
@@ -38,6 +39,24 @@ const char* EntityName(Entity e);
 Result<Metric> ParseMetric(std::string_view s);
 const char* MetricName(Metric m);
 
+// Where usage came from, by how far it can be trusted (docs/leaderboards.md,
+// "Trust by source"): burnrate's own gateway measured it; an OpenTelemetry
+// exporter sent it; a coding agent's log was uploaded (claude_code, codex,
+// gemini_cli, opencode); anything else posted as NDJSON. The class is read
+// from Event::source; the ingest layer keeps clients from claiming the
+// names of the server's own channels (ReservedSourceName).
+enum class SourceClass : uint8_t { kGateway = 0, kOtlp = 1, kLogs = 2, kNdjson = 3 };
+inline constexpr int kSourceClasses = 4;
+using SourceMask = uint8_t;  // bit i: SourceClass i
+inline constexpr SourceMask kAllSources = (1u << kSourceClasses) - 1;
+SourceClass SourceClassOf(std::string_view source);
+const char* SourceClassName(SourceClass c);
+// "gateway,otlp" -> a mask; InvalidArgument names an unknown class. Empty: all.
+Result<SourceMask> ParseSources(std::string_view list);
+// Sources only burnrate's own channels write ("gateway", "otlp",
+// "copilot"): an NDJSON line that claims one is stored as "ndjson:<name>".
+bool ReservedSourceName(std::string_view source);
+
 struct EngineOptions {
   TimeZone tz = TimeZone::Utc();
   TimeMs board_refresh_ms = 250;              // snapshots are at most this stale when data changes
@@ -59,6 +78,9 @@ struct BoardEntry {
   std::string team;  // users only
   std::string org;   // users and teams
   Counters c;
+  // Tokens in the window by SourceClass (usage of every class, whatever the
+  // board's `sources`).
+  std::array<int64_t, kSourceClasses> source_tokens{};
   int64_t wasted_tokens = 0;
   double efficiency = 0;  // value per million tokens, shrunk (see leaderboard.cc)
   double percentile = 0;  // share of ranked entries at or below this one, 0..100
@@ -74,6 +96,10 @@ struct BoardQuery {
   // When set, replaces `search`: whether an id matches (pseudonymous boards
   // match aliases, never the ids behind them).
   std::function<bool(std::string_view id)> match;
+  // Usage of these source classes only (outcomes count whatever their
+  // source); kAllSources: every class. A restricted board has its own
+  // snapshot, built on first use and refreshed like the others.
+  SourceMask sources = kAllSources;
 };
 
 struct Board {
@@ -188,7 +214,7 @@ class Engine {
   // OptionsHash() names the options the state depends on (a state built
   // with other outcome weights or horizons is not this engine's). SaveState
   // holds the reader lock while it copies (Apply waits, queries do not).
-  static constexpr uint32_t kCheckpointVersion = 1;
+  static constexpr uint32_t kCheckpointVersion = 2;  // 2: buckets by source class
   std::string SaveState() const;
   // Replaces the whole state with a saved one. On an error (bytes that do
   // not decode, or ids out of range) nothing changes.
@@ -203,8 +229,8 @@ class Engine {
  private:
   struct State;
   struct Snapshot;
-  std::shared_ptr<const Snapshot> GetSnapshot(Entity e, Window w);
-  std::shared_ptr<const Snapshot> Build(Entity e, Window w) const;
+  std::shared_ptr<const Snapshot> GetSnapshot(Entity e, Window w, SourceMask sources);
+  std::shared_ptr<const Snapshot> Build(Entity e, Window w, SourceMask sources) const;
 
   EngineOptions opts_;
   const Clock& clock_;

@@ -13,8 +13,10 @@
 // fields in declaration order with the two pricing marks in one byte.
 //   for each entity table (user, team, org, project, model):
 //     count, then per entity: name, team u32, org u32, hour buckets (count,
-//     then the 64-byte Buckets as they are in memory), estimated and
+//     then the 64-byte Buckets as they are in memory: 29-bit hour and
+//     3-bit source slot in the first word), estimated and
 //     unpriced hour spans (first, last: i32 each), all-time Counters,
+//     all-time Counters per source slot (count, then slot u8 + Counters),
 //     per-model Counters (count, then model id u32 + Counters), outcome
 //     kinds (count, then kind, events, amount), closed session runs
 //     (count, then session, start, end), sessions seen, keys of its open
@@ -126,6 +128,8 @@ void SaveEntity(Writer& w, const EntityState& e) {
   w.Put(e.estimated.first), w.Put(e.estimated.last), w.Put(e.unpriced.first),
       w.Put(e.unpriced.last);
   w.Count(e.all);
+  w.Put<uint64_t>(e.all_sources.size());
+  for (const auto& [slot, c] : e.all_sources) w.Put(slot), w.Count(c);
   w.Put<uint64_t>(e.models.size());
   for (const auto& [m, c] : e.models) w.Put(m), w.Count(c);
   w.Put<uint64_t>(e.outcome_kinds.size());
@@ -150,6 +154,11 @@ void LoadEntity(Reader& r, EntityState& e) {
   e.estimated.first = r.Get<int32_t>(), e.estimated.last = r.Get<int32_t>();
   e.unpriced.first = r.Get<int32_t>(), e.unpriced.last = r.Get<int32_t>();
   e.all = r.Counts();
+  for (size_t i = 0, n = r.Count(1); i < n; ++i) {
+    uint8_t slot = r.Get<uint8_t>();
+    if (slot > kOutcomeSlot) r.Fail();
+    e.all_sources.emplace_back(slot, r.Counts());
+  }
   for (size_t i = 0, n = r.Count(4); i < n; ++i) {
     uint32_t m = r.Get<uint32_t>();
     e.models[m] = r.Counts();
@@ -256,7 +265,8 @@ Status Engine::RestoreState(std::string_view data) {
   lock.unlock();
   std::lock_guard snap_lock(to.snap_mu);  // snapshots of the old state hold old ids
   for (auto& by_window : to.snaps)
-    for (auto& snap : by_window) snap.reset();
+    for (auto& by_mask : by_window)
+      for (auto& snap : by_mask) snap.reset();
   return Status::OK();
 }
 

@@ -22,6 +22,7 @@ model::Event Ev(int i) {
   e.session = "s" + std::to_string(i % 5);
   e.ts = kNow - TimeMs(i % 200) * 17 * kMinuteMs;
   e.received = e.ts;
+  e.source = i % 3 == 0 ? "gateway" : i % 3 == 1 ? "claude_code" : "api";
   if (i % 6 == 0) {
     e.type = model::EventType::kOutcome;
     e.outcome_kind = i % 12 ? "commit" : "edit_accepted";
@@ -55,15 +56,20 @@ std::string Dump(Engine& e) {
        {Entity::kUser, Entity::kTeam, Entity::kOrg, Entity::kProject, Entity::kModel}) {
     for (Window w : {Window::k24h, Window::k7d, Window::k30d, Window::kDay, Window::kAll}) {
       for (Metric m : {Metric::kTokens, Metric::kCost, Metric::kRequests, Metric::kValue}) {
-        BoardQuery q;
-        q.entity = ent, q.window = w, q.metric = m;
-        auto b = e.Leaderboard(q);
-        if (!b.ok()) return b.status().ToString();
-        for (const auto& x : b->entries)
-          out += x.id + " " + std::to_string(x.rank) + " " + std::to_string(x.prev_rank) + " " +
-                 std::to_string(x.c.Total()) + " " + std::to_string(x.c.cost_nanos) + " " +
-                 std::to_string(x.c.requests) + " " + std::to_string(x.c.value) + " " +
-                 std::to_string(x.c.cost_estimated) + "\n";
+        for (SourceMask sources : {kAllSources, SourceMask(1)}) {  // all; the gateway only
+          BoardQuery q;
+          q.entity = ent, q.window = w, q.metric = m, q.sources = sources;
+          auto b = e.Leaderboard(q);
+          if (!b.ok()) return b.status().ToString();
+          for (const auto& x : b->entries) {
+            out += x.id + " " + std::to_string(x.rank) + " " + std::to_string(x.prev_rank) + " " +
+                   std::to_string(x.c.Total()) + " " + std::to_string(x.c.cost_nanos) + " " +
+                   std::to_string(x.c.requests) + " " + std::to_string(x.c.value) + " " +
+                   std::to_string(x.c.cost_estimated);
+            for (int64_t t : x.source_tokens) out += " " + std::to_string(t);
+            out += "\n";
+          }
+        }
       }
     }
   }

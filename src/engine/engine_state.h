@@ -26,9 +26,19 @@ inline TimeMs BoardRefreshAfter(TimeMs board_refresh_ms, TimeMs build_ms) {
   return std::max(board_refresh_ms, 10 * build_ms);
 }
 
-// One hour of one entity; 64 bytes.
+// Buckets of one hour are kept apart by source class (SourceClass, or
+// kOutcomeSlot for outcome events, which every board counts), so a board
+// can be restricted to trusted sources. A user with one source has one
+// bucket an hour, as before; one with two has two in the hours both
+// sent usage.
+inline constexpr uint32_t kOutcomeSlot = kSourceClasses;
+// The slots a board of `sources` sums: those classes and outcomes.
+inline uint32_t SlotMask(SourceMask sources) { return uint32_t(sources) | 1u << kOutcomeSlot; }
+
+// One hour of one entity and source slot; 64 bytes.
 struct Bucket {
-  int32_t hour = 0;  // hours since the epoch
+  int32_t hour : 29 = 0;    // hours since the epoch (+-30,000 years)
+  uint32_t source : 3 = 0;  // SourceClass, or kOutcomeSlot
   int32_t requests = 0;
   int32_t outcomes = 0;
   float value = 0;
@@ -68,8 +78,19 @@ struct EntityState {
   // the hash lookup. Reset when the entry is erased.
   std::pair<const std::string, OpenSession>* last_session = nullptr;
 
-  void Add(int32_t hour, const Counters& c);
-  Counters Sum(TimeRange r) const;
+  // all_sources[slot]: all-time Counters of a source slot, for the slots
+  // this entity used (restricted all-time boards).
+  std::vector<std::pair<uint8_t, Counters>> all_sources;
+
+  void Add(int32_t hour, uint32_t slot, const Counters& c);
+  // The slots of `slots` (bit i: slot i) within r; with `split`, also the
+  // tokens of every source class within r (one pass for both).
+  Counters Sum(TimeRange r, uint32_t slots = ~0u,
+               std::array<int64_t, kSourceClasses>* split = nullptr) const;
+  // All time, the slots of `slots`.
+  Counters SumAll(uint32_t slots) const;
+  // Tokens by source class within r (w == kAll: all time).
+  std::array<int64_t, kSourceClasses> SourceTokens(TimeRange r, bool all_time) const;
   void Prune(int32_t min_hour);
 };
 
@@ -93,8 +114,10 @@ struct Engine::Snapshot {
   TimeMs built_at = 0;
   TimeMs build_ms = 0;  // how long Build took (engine clock)
   uint64_t version = 0;
+  SourceMask sources = kAllSources;
   std::vector<uint32_t> ids;  // entity index, parallel to cur/prev
   std::vector<Counters> cur, prev;
+  std::vector<std::array<int64_t, kSourceClasses>> source_tokens;  // tokens by class in range
   std::vector<int64_t> wasted;     // tokens flagged as waste in range
   std::vector<double> efficiency;  // shrunk value per million tokens
   std::vector<std::string> names, teams, orgs;
@@ -135,9 +158,9 @@ struct Engine::State {
   void CloseIdleSessions(TimeMs now, const EngineOptions& o);
   void AddOutcomeKind(EntityState& ent, const std::string& kind, double amount);
 
-  std::mutex snap_mu;  // guards snaps and last_read
-  std::shared_ptr<const Snapshot> snaps[kEntityCount][7];
-  TimeMs last_read[kEntityCount][7] = {};
+  std::mutex snap_mu;  // guards snaps and last_read; [entity][window][SourceMask]
+  std::shared_ptr<const Snapshot> snaps[kEntityCount][7][kAllSources + 1];
+  TimeMs last_read[kEntityCount][7][kAllSources + 1] = {};
 };
 
 }  // namespace burnrate::engine

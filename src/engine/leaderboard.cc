@@ -25,6 +25,11 @@
 // engineering) from lifting, and a research team from sinking, their
 // members' small samples. Entities under efficiency_min_tokens are not
 // ranked by efficiency at all. docs/leaderboards.md has a worked example.
+//
+// Trust by source: buckets are kept per source class, so a board of some
+// classes only (BoardQuery::sources) sums those buckets; it is its own
+// snapshot (one per mask in use), and every row carries the tokens of each
+// class in the window, whatever the board's mask.
 #include <algorithm>
 #include <mutex>
 #include <numeric>
@@ -83,10 +88,14 @@ void Engine::Snapshot::EnsureOrder(Metric m) const {
   }
 }
 
-std::shared_ptr<const Engine::Snapshot> Engine::Build(Entity e, Window w) const {
+std::shared_ptr<const Engine::Snapshot> Engine::Build(Entity e, Window w,
+                                                      SourceMask sources) const {
   auto snap = std::make_shared<Snapshot>();
   snap->entity = e;
   snap->window = w;
+  snap->sources = sources;
+  uint32_t slots = SlotMask(sources);
+  bool every = sources == kAllSources;
   TimeMs now = clock_.NowMs();
   snap->range = WindowRange(w, now, opts_.tz);
   snap->prev_range = PreviousRange(w, now, opts_.tz);
@@ -101,10 +110,15 @@ std::shared_ptr<const Engine::Snapshot> Engine::Build(Entity e, Window w) const 
   std::vector<uint32_t> group;  // per row: team (users), org (teams), else kNoEntity
   for (uint32_t i = 0; i < table.entities.size(); ++i) {
     const EntityState& ent = table.entities[i];
-    Counters cur = w == Window::kAll ? ent.all : ent.Sum(snap->range);
-    Counters prev = w == Window::kAll ? Counters{} : ent.Sum(snap->prev_range);
+    std::array<int64_t, kSourceClasses> split{};  // one pass with the window's sum
+    Counters cur = w != Window::kAll ? ent.Sum(snap->range, slots, &split)
+                   : every           ? ent.all
+                                     : ent.SumAll(slots);
+    Counters prev = w == Window::kAll ? Counters{} : ent.Sum(snap->prev_range, slots);
     if (cur.Total() == 0 && cur.requests == 0 && cur.outcomes == 0 && prev.Total() == 0) continue;
+    if (w == Window::kAll) split = ent.SourceTokens(snap->range, true);
     snap->ids.push_back(i);
+    snap->source_tokens.push_back(split);
     snap->cur.push_back(cur);
     snap->prev.push_back(prev);
     snap->names.push_back(ent.name);
@@ -142,12 +156,14 @@ std::shared_ptr<const Engine::Snapshot> Engine::Build(Entity e, Window w) const 
   return snap;
 }
 
-std::shared_ptr<const Engine::Snapshot> Engine::GetSnapshot(Entity e, Window w) {
+std::shared_ptr<const Engine::Snapshot> Engine::GetSnapshot(Entity e, Window w,
+                                                            SourceMask sources) {
   TimeMs now = clock_.NowMs();
+  sources &= kAllSources;
   {
     std::lock_guard lock(state_->snap_mu);
-    state_->last_read[int(e)][int(w)] = now;
-    auto snap = state_->snaps[int(e)][int(w)];
+    state_->last_read[int(e)][int(w)][sources] = now;
+    auto snap = state_->snaps[int(e)][int(w)][sources];
     // Window edges move on the hour: a snapshot from another hour is stale
     // even when no data changed (a calendar day may have just begun).
     bool same_hour = snap && FloorDiv(snap->built_at, kHourMs) == FloorDiv(now, kHourMs);
@@ -157,21 +173,23 @@ std::shared_ptr<const Engine::Snapshot> Engine::GetSnapshot(Entity e, Window w) 
       return snap;
     }
   }
-  auto fresh = Build(e, w);
+  auto fresh = Build(e, w, sources);
   std::lock_guard lock(state_->snap_mu);
-  state_->snaps[int(e)][int(w)] = fresh;
+  state_->snaps[int(e)][int(w)][sources] = fresh;
   return fresh;
 }
 
 void Engine::RefreshBoards() {
   TimeMs now = clock_.NowMs();
   uint64_t v = version();
-  for (int e = 0; e < kEntityCount; ++e) {
-    for (int w = 0; w < 7; ++w) {
+  for (int i = 0; i < kEntityCount * 7 * (kAllSources + 1); ++i) {
+    int e = i / (7 * (kAllSources + 1)), w = i / (kAllSources + 1) % 7;
+    SourceMask m = SourceMask(i % (kAllSources + 1));
+    {
       {
         std::lock_guard lock(state_->snap_mu);
-        auto& snap = state_->snaps[e][w];
-        if (!snap || now - state_->last_read[e][w] > kMinuteMs) continue;
+        auto& snap = state_->snaps[e][w][m];
+        if (!snap || now - state_->last_read[e][w][m] > kMinuteMs) continue;
         bool hour_turned = FloorDiv(snap->built_at, kHourMs) != FloorDiv(now, kHourMs);
         // A board of 85,000 users takes tens of milliseconds to build, under
         // the engine's shared lock (the applier waits): rebuilt at most every
@@ -179,15 +197,15 @@ void Engine::RefreshBoards() {
         TimeMs period = BoardRefreshAfter(opts_.board_refresh_ms, snap->build_ms);
         if ((snap->version == v && !hour_turned) || now - snap->built_at < period) continue;
       }
-      auto fresh = Build(Entity(e), Window(w));
+      auto fresh = Build(Entity(e), Window(w), m);
       std::lock_guard lock(state_->snap_mu);
-      state_->snaps[e][w] = fresh;
+      state_->snaps[e][w][m] = fresh;
     }
   }
 }
 
 Result<Board> Engine::Leaderboard(const BoardQuery& q) {
-  auto snap = GetSnapshot(q.entity, q.window);
+  auto snap = GetSnapshot(q.entity, q.window, q.sources);
   Board b;
   b.query = q;
   b.range = snap->range;
@@ -218,6 +236,7 @@ Result<Board> Engine::Leaderboard(const BoardQuery& q) {
     be.team = snap->teams[i];
     be.org = snap->orgs[i];
     be.c = snap->cur[i];
+    be.source_tokens = snap->source_tokens[i];
     be.wasted_tokens = snap->wasted[i];
     be.efficiency = std::max(0.0, snap->efficiency[i]);
     be.percentile = n > 0 ? 100.0 * double(n - int64_t(r)) / double(n) : 0;

@@ -277,5 +277,92 @@ TEST(Leaderboard, ConcurrentApplyAndRead) {
   EXPECT_GT(reads, 0);
 }
 
+// Trust by source: rows carry the tokens of each source class; a board of
+// some classes ranks their usage only, while outcomes count whatever their
+// source; all-time boards too.
+TEST(LeaderboardSources, RowsSplitTokensBySourceAndBoardsRestrictToTrustedClasses) {
+  FakeClock clock(T("2026-03-21T14:30:00Z"));
+  EngineOptions o;
+  o.board_refresh_ms = 0;
+  Engine eng(o, clock);
+  TimeMs t = T("2026-03-21T10:00:00Z");
+  auto from = [&](std::string user, const char* source, int64_t tokens) {
+    model::Event e = Use(std::move(user), "platform", t, tokens);
+    e.source = source;
+    return e;
+  };
+  std::vector<model::Event> evs = {
+      from("gina", "gateway", 1000),
+      from("gina", "claude_code", 50),
+      from("gina", "gateway", 500),
+      from("uma", "api", 9000),
+      from("uma", "otlp", 100),
+      from("lou", "codex", 4000),
+      from("ned", "ndjson:gateway", 7000),  // a client claiming the gateway's name
+  };
+  evs.push_back(Outcome("uma", t, 3));
+  evs.back().source = "api";
+  eng.Apply(evs);
+  EXPECT_EQ(SourceClassOf("ndjson:gateway"), SourceClass::kNdjson);
+  EXPECT_EQ(SourceClassOf("gemini_cli"), SourceClass::kLogs);
+  EXPECT_EQ(SourceClassOf("copilot"), SourceClass::kOtlp);
+
+  for (Window w : {Window::k24h, Window::kAll}) {
+    auto all = eng.Leaderboard({.window = w});
+    ASSERT_TRUE(all.ok());
+    ASSERT_EQ(all->entries.size(), 4u);
+    EXPECT_EQ(all->entries[0].id, "uma");
+    EXPECT_EQ(all->entries[0].source_tokens, (std::array<int64_t, 4>{0, 100, 0, 9000}));
+    const BoardEntry* gina = nullptr;
+    for (const auto& e : all->entries)
+      if (e.id == "gina") gina = &e;
+    ASSERT_NE(gina, nullptr);
+    EXPECT_EQ(gina->source_tokens, (std::array<int64_t, 4>{1500, 0, 50, 0}));
+
+    auto trusted = eng.Leaderboard({.window = w, .sources = *ParseSources("gateway,otlp")});
+    ASSERT_TRUE(trusted.ok());
+    ASSERT_EQ(trusted->entries.size(), 2u) << WindowName(w);
+    EXPECT_EQ(trusted->entries[0].id, "gina");
+    EXPECT_EQ(trusted->entries[0].c.Total(), 1500);
+    EXPECT_EQ(trusted->entries[0].c.requests, 2);
+    EXPECT_EQ(trusted->entries[1].id, "uma");
+    EXPECT_EQ(trusted->entries[1].c.Total(), 100);
+    EXPECT_EQ(trusted->entries[1].c.value, 3) << "outcomes count whatever their source";
+    // The split is the whole window's, not the restricted board's.
+    EXPECT_EQ(trusted->entries[1].source_tokens[3], 9000);
+
+    auto logs = eng.Leaderboard({.window = w, .sources = *ParseSources("logs")});
+    ASSERT_EQ(logs->entries.size(), 2u);
+    EXPECT_EQ(logs->entries[0].id, "lou");
+  }
+  EXPECT_FALSE(ParseSources("gateway,bogus").ok());
+  EXPECT_EQ(*ParseSources(""), kAllSources);
+}
+
+TEST(LeaderboardSources, SeveralClassesInOneHourStayOnePointOfTheSeries) {
+  FakeClock clock(T("2026-03-21T14:30:00Z"));
+  Engine eng({}, clock);
+  std::vector<model::Event> evs;
+  for (int h = 0; h < 10; ++h)
+    for (int i = 0; i < 5; ++i) {
+      evs.push_back(Use("solo", "t", T("2026-03-21T00:10:00Z") + h * kHourMs, 10));
+      evs.back().source = "gateway";
+      evs.push_back(Use("duo", "t", T("2026-03-21T00:10:00Z") + h * kHourMs, 10));
+      evs.back().source = i % 2 ? "gateway" : "claude_code";
+    }
+  // Out of order: an hour in the middle, another class.
+  evs.push_back(Use("duo", "t", T("2026-03-21T04:20:00Z"), 10));
+  evs.back().source = "otlp";
+  eng.Apply(evs);
+  auto p = eng.Usage(Entity::kUser, "duo", {0, T("2026-03-22T00:00:00Z")}, Granularity::kHour);
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->points.size(), 10u);  // one point an hour whatever the classes
+  EXPECT_EQ(p->totals.Total(), 510);
+  auto b = eng.Leaderboard({.window = Window::k24h, .sources = *ParseSources("otlp")});
+  ASSERT_EQ(b->entries.size(), 1u);
+  EXPECT_EQ(b->entries[0].c.Total(), 10);
+  static_assert(sizeof(Bucket) == 64);
+}
+
 }  // namespace
 }  // namespace burnrate::engine

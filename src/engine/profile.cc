@@ -133,7 +133,7 @@ Result<std::vector<BoardEntry>> Engine::Ranks(Entity e, Window w, std::string_vi
                             "' has no usage in window " + WindowName(w));
   };
   if (ent == kNoEntity) return not_found();
-  auto snap = GetSnapshot(e, w);
+  auto snap = GetSnapshot(e, w, kAllSources);
   auto pos = std::find(snap->ids.begin(), snap->ids.end(), ent);
   if (pos == snap->ids.end()) return not_found();
   size_t i = size_t(pos - snap->ids.begin());

@@ -5,11 +5,20 @@
 // load factor kept here; with 64-bit fingerprints the chance of any false
 // duplicate among 100 million ids in the window is about 3e-4.
 //
+// Beside each id, 4 bytes of what it first reported (model::UsageDigest):
+// the same id again from the same source with other tokens is not a retry
+// but an edited report, which the committer tells detection about
+// (docs/detection.md, "Implausible usage"). Its own array, so the probe
+// loop, which compares fingerprints only, touches the same cache lines as
+// before; the digest is read once, for a hit.
+//
 // Days are stored as (day - epoch_day + 1) in 16 bits, relative to the
 // first day the index saw, which is rebased when the table is rebuilt.
 #include "ingest/dedup_index.h"
 
 #include <algorithm>
+
+#include "model/event.h"
 
 namespace burnrate::ingest {
 
@@ -50,20 +59,23 @@ size_t DedupIndex::Find(uint64_t fp) const {
   }
 }
 
-bool DedupIndex::SeenOrInsert(uint64_t fp, TimeMs arrival) {
+DedupIndex::Seen DedupIndex::Check(uint64_t fp, uint32_t digest, TimeMs arrival) {
   Advance(arrival);
-  if (Find(fp) != fps_.size()) return true;
-  Restore(fp, arrival);
-  return false;
+  size_t slot = Find(fp);
+  if (slot != fps_.size())
+    return model::UsageConflicts(digests_[slot], digest) ? Seen::kConflict : Seen::kDuplicate;
+  Restore(fp, arrival, digest);
+  return Seen::kNew;
 }
 
-void DedupIndex::Restore(uint64_t fp, TimeMs arrival) {
+void DedupIndex::Restore(uint64_t fp, TimeMs arrival, uint32_t digest) {
   Advance(arrival);
   MakeRoom(1);
-  Place(fp, DayOf(arrival));
+  Place(fp, DayOf(arrival), digest);
 }
 
-void DedupIndex::RestoreBatch(std::span<const uint64_t> fps, std::span<const TimeMs> arrivals) {
+void DedupIndex::RestoreBatch(std::span<const uint64_t> fps, std::span<const TimeMs> arrivals,
+                              std::span<const uint32_t> digests) {
   if (fps.empty()) return;
   for (TimeMs t : arrivals) Advance(t);  // the window as of the newest arrival
   MakeRoom(fps.size());
@@ -75,7 +87,7 @@ void DedupIndex::RestoreBatch(std::span<const uint64_t> fps, std::span<const Tim
       __builtin_prefetch(&fps_[ahead], 1);
       __builtin_prefetch(&days_[ahead], 1);
     }
-    Place(fps[j], DayOf(arrivals[j]));
+    Place(fps[j], DayOf(arrivals[j]), j < digests.size() ? digests[j] : 0);
   }
 }
 
@@ -98,13 +110,14 @@ void DedupIndex::MakeRoom(size_t n) {
   Rebuild(want);
 }
 
-void DedupIndex::Place(uint64_t fp, uint16_t day) {
+void DedupIndex::Place(uint64_t fp, uint16_t day, uint32_t digest) {
   size_t mask = fps_.size() - 1;
   size_t i = Mix(fp) & mask;
   while (days_[i] != kFree && Live(i)) i = (i + 1) & mask;
   if (days_[i] == kFree) ++used_;
   fps_[i] = fp;
   days_[i] = day;
+  digests_[i] = digest;
   ++live_;
 }
 
@@ -119,10 +132,13 @@ void DedupIndex::Erase(uint64_t fp) {
 void DedupIndex::Rebuild(size_t capacity) {
   std::vector<uint64_t> old_fps;
   std::vector<uint16_t> old_days;
+  std::vector<uint32_t> old_digests;
   old_fps.swap(fps_);
   old_days.swap(days_);
+  old_digests.swap(digests_);
   fps_.assign(capacity, 0);
   days_.assign(capacity, kFree);
+  digests_.assign(capacity, 0);
   size_t mask = capacity - 1;
   used_ = live_ = 0;
   for (size_t j = 0; j < old_fps.size(); ++j) {
@@ -140,6 +156,7 @@ void DedupIndex::Rebuild(size_t capacity) {
     while (days_[i] != kFree) i = (i + 1) & mask;
     fps_[i] = old_fps[j];
     days_[i] = old_days[j];
+    digests_[i] = old_digests[j];
     ++used_, ++live_;
   }
 }

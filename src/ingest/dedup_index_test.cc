@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "common/hash.h"
+#include "model/event.h"
 
 namespace burnrate::ingest {
 namespace {
@@ -22,6 +23,38 @@ TEST(DedupIndex, SeenOrInsert) {
   // Fingerprint 0 is an ordinary value.
   EXPECT_FALSE(d.SeenOrInsert(0, kDay0));
   EXPECT_TRUE(d.SeenOrInsert(0, kDay0));
+}
+
+TEST(DedupIndex, TellsRetriesFromConflictingUsageOfOneSource) {
+  using Seen = DedupIndex::Seen;
+  model::Event e;
+  e.id = "req-1", e.source = "claude_code", e.tokens.input = 10, e.tokens.output = 5;
+  uint32_t first = model::UsageDigest(e);
+  model::Event edited = e, other_source = e, outcome = e;
+  edited.tokens.output = 6;
+  other_source.source = "proxy", other_source.tokens.output = 6;
+  outcome.type = model::EventType::kOutcome;
+  EXPECT_NE(first, 0u);
+  EXPECT_EQ(model::UsageDigest(outcome), 0u);
+  DedupIndex d;
+  EXPECT_EQ(d.Check(Fp(1), first, kDay0), Seen::kNew);
+  EXPECT_EQ(d.Check(Fp(1), first, kDay0), Seen::kDuplicate);
+  EXPECT_EQ(d.Check(Fp(1), model::UsageDigest(edited), kDay0), Seen::kConflict);
+  EXPECT_EQ(d.Check(Fp(1), model::UsageDigest(other_source), kDay0), Seen::kDuplicate);
+  EXPECT_EQ(d.Check(Fp(1), 0, kDay0), Seen::kDuplicate);  // no digest: not compared
+  // Digests move with their ids when the table grows and rebuilds.
+  for (int i = 2; i < 200'000; ++i) ASSERT_EQ(d.Check(Fp(i), uint32_t(i), kDay0), Seen::kNew);
+  EXPECT_EQ(d.Check(Fp(1), model::UsageDigest(edited), kDay0), Seen::kConflict);
+  EXPECT_EQ(d.Check(Fp(77), 77, kDay0), Seen::kDuplicate);
+  // Restored in bulk (recovery) with their digests.
+  DedupIndex r;
+  std::vector<uint64_t> fps = {Fp(1), Fp(2)};
+  std::vector<TimeMs> at = {kDay0, kDay0};
+  std::vector<uint32_t> digests = {first, 0};
+  r.RestoreBatch(fps, at, digests);
+  EXPECT_EQ(r.Check(Fp(1), model::UsageDigest(edited), kDay0), Seen::kConflict);
+  EXPECT_EQ(r.Check(Fp(2), model::UsageDigest(edited), kDay0), Seen::kDuplicate);
+  EXPECT_EQ(r.memory_bytes(), r.capacity() * 14);
 }
 
 TEST(DedupIndex, RemembersAtLeastSevenFullDays) {
@@ -83,7 +116,7 @@ TEST(DedupIndex, GrowsPastInitialCapacityWithoutLosingIds) {
   EXPECT_GT(d.capacity(), cap0);
   EXPECT_EQ(d.size(), size_t(n));
   for (int i = 0; i < n; ++i) ASSERT_TRUE(d.SeenOrInsert(Fp(i), kDay0 + n)) << i;
-  EXPECT_EQ(d.memory_bytes(), d.capacity() * 10);
+  EXPECT_EQ(d.memory_bytes(), d.capacity() * 14);  // id, day, usage digest
 }
 
 TEST(DedupIndex, SlidingWindowKeepsMemoryFlat) {

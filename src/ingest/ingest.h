@@ -24,6 +24,7 @@
 
 #include <array>
 #include <functional>
+#include <map>
 #include <memory>
 #include <span>
 #include <string>
@@ -76,6 +77,11 @@ struct IngestOptions {
 struct IngestStats {
   int64_t accepted = 0, duplicates = 0, rejected = 0, commits = 0, commit_errors = 0;
   int64_t dedup_entries = 0, dedup_bytes = 0, dedup_evicted_days = 0, queue_events = 0;
+  // Duplicates whose id was first reported by the same source with other
+  // usage (DedupIndex::Seen::kConflict), in all and by source (at most 32
+  // names, then "other"). Counted in `duplicates` too.
+  int64_t conflicting_duplicates = 0;
+  std::map<std::string, int64_t> conflicts_by_source;
   // Whether the newest commit failed (/readyz then answers degraded), and why.
   bool commit_failing = false;
   std::string last_commit_error;
@@ -91,11 +97,15 @@ using EventsListener = std::function<void(std::span<const model::Event>)>;
 // events can change its state as of `now`; older events are skipped, which
 // is what makes a restart over months of history cheap. `on_replay` gets the
 // replayed events (empty: on_events) — e.g. to count usage at its arrival
-// time instead of at `now`.
+// time instead of at `now`. `on_conflicts` (may be empty) gets, live only,
+// after a commit, the events that were dropped as duplicates although
+// their source had reported their id with other usage (model::UsageDigest):
+// not stored, not counted, but evidence of an edited report.
 struct Listener {
   EventsListener on_events;
   std::function<TimeMs(TimeMs now)> replay_from;  // empty: every event
   EventsListener on_replay;                       // empty: on_events
+  EventsListener on_conflicts;                    // empty: none
 };
 
 class Ingestor {

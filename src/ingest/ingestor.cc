@@ -89,7 +89,8 @@ struct Ingestor::Impl {
         batch;                  // accepted events in each request's `events`; answered once applied
     store::BlockMark position;  // the last block stored once this batch was committed
     std::function<void(const store::BlockMark&)>
-        at_position;  // AtAppliedPosition's marker (batch empty)
+        at_position;                      // AtAppliedPosition's marker (batch empty)
+    std::vector<model::Event> conflicts;  // dropped: an id seen before with other usage
   };
   std::deque<Applied> apply_queue;
   bool apply_stopping = false;
@@ -118,6 +119,7 @@ struct Ingestor::Impl {
   DedupIndex dedup;           // committer thread only (and Recover before Start)
   std::vector<uint64_t> fps;  // committer scratch
   std::vector<std::span<const model::Event>> runs;  // committer scratch
+  std::vector<model::Event> conflicts;              // committer scratch
   mutable std::mutex stats_mu;
   IngestStats stats;  // guarded by stats_mu
 
@@ -193,13 +195,19 @@ struct Ingestor::Impl {
     TimeMs now = clock.NowMs();
     fps.clear();
     runs.clear();
+    conflicts.clear();
     for (Pending& p : batch) {
       size_t kept = 0;
       for (size_t i = 0; i < p.events.size(); ++i) {
         model::Event& e = p.events[i];
         uint64_t fp = model::EventFingerprint(e);
-        if (dedup.SeenOrInsert(fp, now)) {
+        DedupIndex::Seen seen = dedup.Check(fp, model::UsageDigest(e), now);
+        if (seen != DedupIndex::Seen::kNew) {
           p.result.duplicates++;
+          if (seen == DedupIndex::Seen::kConflict) {
+            e.received = now;
+            conflicts.push_back(std::move(e));
+          }
           continue;
         }
         e.received = now;
@@ -233,6 +241,7 @@ struct Ingestor::Impl {
       stats.dedup_entries = int64_t(dedup.size());
       stats.dedup_bytes = int64_t(dedup.memory_bytes());
       stats.dedup_evicted_days = dedup.evicted_days();
+      for (const model::Event& e : conflicts) CountConflict(e.source);
       for (const Pending& p : batch) {
         stats.accepted += p.result.accepted;
         stats.duplicates += p.result.duplicates;
@@ -248,9 +257,24 @@ struct Ingestor::Impl {
     }
     {
       std::lock_guard lock(apply_mu);
-      apply_queue.push_back({std::move(batch), committed_position, {}});
+      apply_queue.push_back({std::move(batch), committed_position, {}, std::move(conflicts)});
     }
     apply_cv.notify_one();
+  }
+
+  // Per source, at most kMaxConflictSources names (sources are client
+  // strings), the rest under "other". Caller holds stats_mu.
+  void CountConflict(const std::string& source) {
+    static constexpr size_t kMaxConflictSources = 32;
+    stats.conflicting_duplicates++;
+    auto it = stats.conflicts_by_source.find(source);
+    if (it == stats.conflicts_by_source.end() &&
+        stats.conflicts_by_source.size() >= kMaxConflictSources) {
+      it = stats.conflicts_by_source.try_emplace("other", 0).first;
+    } else if (it == stats.conflicts_by_source.end()) {
+      it = stats.conflicts_by_source.try_emplace(source, 0).first;
+    }
+    it->second++;
   }
 
   void RunApplier() {
@@ -275,6 +299,10 @@ struct Ingestor::Impl {
           for (const auto& l : listeners) l.on_events(p.events);
         }
         p.done(std::move(p.result));
+      }
+      if (!a.conflicts.empty()) {
+        for (const auto& l : listeners)
+          if (l.on_conflicts) l.on_conflicts(a.conflicts);
       }
       if (a.at_position) {
         a.at_position(applied_position);  // only this thread writes applied_position
@@ -307,7 +335,12 @@ struct Ingestor::Impl {
   void QueueParsed(ParsedBatch parsed, const model::PriceSnapshot& snapshot, Done done) {
     Pending p;
     p.events = std::move(parsed.events);
-    for (auto& e : p.events) Enrich(e, snapshot);
+    for (auto& e : p.events) {
+      // The names of the server's own channels are not the client's to
+      // claim: boards trust them (docs/leaderboards.md, "Trust by source").
+      if (engine::ReservedSourceName(e.source)) e.source.insert(0, "ndjson:");
+      Enrich(e, snapshot);
+    }
     SetRejects(std::move(parsed.rejects), &p.result);
     p.done = std::move(done);
     Enqueue(std::move(p));
@@ -584,7 +617,9 @@ Result<IngestResult> Ingestor::IngestSync(std::vector<model::Event> events) {
   return future.get();
 }
 
-void Ingestor::AddListener(EventsListener l) { impl_->listeners.push_back({std::move(l), {}, {}}); }
+void Ingestor::AddListener(EventsListener l) {
+  impl_->listeners.push_back({std::move(l), {}, {}, {}});
+}
 void Ingestor::AddListener(Listener l) { impl_->listeners.push_back(std::move(l)); }
 
 IngestStats Ingestor::stats() const {

@@ -329,6 +329,63 @@ TEST_F(IngestorTest, ListenersSeeAcceptedEventsOnly) {
   ing.Stop();
 }
 
+// The same id again is a retry when its source reports the same usage, and
+// a conflict (counted, handed to on_conflicts, still a duplicate) when the
+// same source reports other usage; another source measuring the same
+// response differently is not compared. The digest survives a restart.
+TEST_F(IngestorTest, ConflictingDuplicatesAreCountedBySourceAndHandedToListeners) {
+  auto run = [&](const std::function<void(Ingestor&)>& body, std::vector<std::string>* conflicts) {
+    auto s = store::OpenSqliteStore(path_);
+    ASSERT_TRUE(s.ok());
+    engine::Engine eng({}, clock_);
+    Ingestor ing({}, **s, eng, identity_, prices_, clock_);
+    ing.AddListener(Listener{.on_events = [](std::span<const model::Event>) {},
+                             .on_conflicts =
+                                 [&](std::span<const model::Event> evs) {
+                                   for (const auto& e : evs)
+                                     conflicts->push_back(e.source + ":" + e.id);
+                                 }});
+    ASSERT_TRUE(ing.Recover().ok());
+    ing.Start();
+    body(ing);
+    ing.WaitApplied();
+    ing.Stop();
+  };
+  auto ev = [](const std::string& id, const std::string& source, int64_t output) {
+    model::Event e;
+    e.id = id, e.user = "alice", e.model = "claude-haiku-4-5", e.ts = kNow, e.source = source;
+    e.tokens.input = 100, e.tokens.output = output;
+    return e;
+  };
+  std::vector<std::string> conflicts;
+  run(
+      [&](Ingestor& ing) {
+        ASSERT_EQ(
+            ing.IngestSync({ev("a", "claude_code", 10), ev("b", "claude_code", 10)})->accepted, 2);
+        auto r = ing.IngestSync({ev("a", "claude_code", 10),   // a retry
+                                 ev("b", "claude_code", 999),  // edited
+                                 ev("a", "proxy", 12)});       // another measurer
+        EXPECT_EQ(r->accepted, 0);
+        EXPECT_EQ(r->duplicates, 3);
+        IngestStats st = ing.stats();
+        EXPECT_EQ(st.duplicates, 3);
+        EXPECT_EQ(st.conflicting_duplicates, 1);
+        EXPECT_EQ(st.conflicts_by_source, (std::map<std::string, int64_t>{{"claude_code", 1}}));
+      },
+      &conflicts);
+  EXPECT_EQ(conflicts, (std::vector<std::string>{"claude_code:b"}));
+  conflicts.clear();
+  clock_.Advance(kHourMs);
+  run(
+      [&](Ingestor& ing) {
+        auto r = ing.IngestSync({ev("a", "claude_code", 10), ev("a", "claude_code", 11)});
+        EXPECT_EQ(r->duplicates, 2);
+        EXPECT_EQ(ing.stats().conflicting_duplicates, 1);
+      },
+      &conflicts);
+  EXPECT_EQ(conflicts, (std::vector<std::string>{"claude_code:a"}));
+}
+
 TEST_F(IngestorTest, StopDrainsAndLaterSubmitsAreRefused) {
   auto n = std::make_unique<Node>(path_, clock_, identity_, prices_);
   std::vector<std::future<Result<IngestResult>>> fs;

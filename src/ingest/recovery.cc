@@ -135,15 +135,17 @@ void ApplyStage(const RecoveryPlan& plan, Ring& ring, Ingestor::RecoveryStats* s
 void IndexStage(const RecoveryPlan& plan, Ring& ring, Ingestor::RecoveryStats* st) {
   std::vector<uint64_t> fps;
   std::vector<TimeMs> arrivals;
+  std::vector<uint32_t> digests;
   while (const Ring::Slot* slot = ring.Next(1)) {
     double t0 = ThreadCpu();
-    fps.clear(), arrivals.clear();
+    fps.clear(), arrivals.clear(), digests.clear();
     for (const model::Event& e : slot->view()) {
       if (e.received < plan.dedup_from) continue;
       fps.push_back(model::EventFingerprint(e));
       arrivals.push_back(e.received);
+      digests.push_back(model::UsageDigest(e));
     }
-    plan.dedup->RestoreBatch(fps, arrivals);
+    plan.dedup->RestoreBatch(fps, arrivals, digests);
     st->dedup_restored += int64_t(fps.size());
     st->dedup_cpu_seconds += ThreadCpu() - t0;
     ring.Done(1);

@@ -11,6 +11,18 @@ uint64_t EventFingerprint(const Event& e) {
   return Hash64(e.id, 0x6275726e72617465ULL /* "burnrate" */);
 }
 
+uint32_t UsageDigest(const Event& e) {
+  if (e.type != EventType::kUsage) return 0;
+  const TokenCounts& t = e.tokens;
+  const int64_t usage[] = {t.input,       t.output,         t.cache_read,
+                           t.cache_write, t.cache_write_1h, e.requests};
+  uint64_t u = Hash64(std::string_view(reinterpret_cast<const char*>(usage), sizeof(usage)));
+  uint64_t s = Hash64(e.source, 0x736f75726365ULL /* "source" */);
+  // The source byte is never 0, so no digest is 0 ("not compared").
+  uint32_t src = uint32_t(s >> 56) | 1u;
+  return (src << 24) | uint32_t(u & 0xffffff);
+}
+
 void WriteEventFields(JsonWriter& w, const Event& e, bool stored) {
   bool outcome = e.type == EventType::kOutcome;
   if (outcome) w.Key("type").String("outcome");

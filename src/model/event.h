@@ -84,6 +84,20 @@ struct Event {
 // de-duplication. Two events with the same id are the same event.
 uint64_t EventFingerprint(const Event& e);
 
+// A 32-bit digest of what a usage event reports, kept beside its id in the
+// de-duplication index so that the same id reported again with other usage
+// is told from a retry (docs/detection.md, "Implausible usage"). The top 8
+// bits are a hash of the source, the low 24 a hash of the token counts and
+// the request count: two reports conflict only when they come from the same
+// source (a gateway and a transcript measure one response separately and
+// may differ; a source that re-sends its own id with other tokens was
+// edited). 0 for outcome events: not compared.
+uint32_t UsageDigest(const Event& e);
+// Whether two non-zero digests are of one source and differ in usage.
+inline bool UsageConflicts(uint32_t a, uint32_t b) {
+  return a != 0 && b != 0 && (a >> 24) == (b >> 24) && a != b;
+}
+
 // Writes the event's fields in the NDJSON event format
 // (docs/event-format.md) into an object `w` has open, so the line can be
 // ingested again. `stored` adds what the server keeps beside them

@@ -49,4 +49,36 @@ printf '[detection]\nimplausible_max_output = "x"\n' >"$WORK/bad.toml"
 if "$BURNRATE" detect --db "$DB" --from "$DAY" --to "$DAY" --config "$WORK/bad.toml" 2>"$WORK/err"; then fail "a bad config succeeded"; fi
 grep -q "bad.toml: detection.implausible_max_output must be a number" "$WORK/err" || fail "bad config: $(cat "$WORK/err")"
 pass "burnrate detect --config scores with the server's [detection] settings"
+
+# An edited re-upload: the honest transcript first, then the fabricated copy
+# with the same message and request ids. Its events are duplicates (nothing
+# more is counted) but conflicting ones: /metrics counts them and the
+# uploader's day is flagged implausible_usage naming the ids, for review
+# (one kind of evidence: not high confidence).
+ORIG=$WORK/claude_code_orig
+cp -r "$BURNRATE_SOURCE_DIR/tests/data/claude_code" "$ORIG"
+find "$ORIG" -name '*.jsonl' -exec sed -i "s/\"2026-03-21T/\"${DAY}T/g" {} +
+DB2=$WORK/p2.db
+KEY2=$(new_key "$DB2" admin)
+start_server "$DB2" --config "$WORK/p.toml"
+"$BURNRATE" ingest --claude "$ORIG/honest" --server "$BASE" --key "$KEY2" --user "editor@example.com" \
+  >"$WORK/ingest.orig" 2>&1 || fail "ingest honest: $(cat "$WORK/ingest.orig")"
+"$BURNRATE" ingest --claude "$ORIG/fabricated" --server "$BASE" --key "$KEY2" --user "editor@example.com" \
+  >"$WORK/ingest.edit" 2>&1 || fail "ingest edited: $(cat "$WORK/ingest.edit")"
+expect_status 200 "$KEY2" GET /metrics
+N=$(sed -n 's/^burnrate_conflicting_duplicates_total{source="claude_code"} //p' "$WORK/body")
+[[ -n $N && $N -gt 0 ]] || fail "no conflicting duplicates counted: $(grep -i conflict "$WORK/body")"
+expect_status 200 "$KEY2" POST "/v1/flags/rescore?from=$DAY&to=$DAY"
+expect_status 200 "$KEY2" GET "/v1/flags?date=$DAY"
+python3 - "$WORK/body" "$N" <<'PY' || fail "flags: $(cat "$WORK/body")"
+import json, sys
+flags = {f["user"]: f for f in json.load(open(sys.argv[1]))["flags"] if f["flagged"]}
+f = flags["editor@example.com"]
+r = [r for r in f["reasons"] if r["detector"] == "implausible_usage"][0]
+print(r["summary"])
+assert f"{sys.argv[2]} conflicting_duplicate (ids reported again by their source with other usage: cc-" in r["summary"], r["summary"]
+assert not f["high_confidence"], f
+PY
+stop_server
+pass "an edited re-upload with the same ids is counted and flagged as conflicting duplicates"
 echo "plausibility_test: ok"

@@ -66,6 +66,27 @@ describe('LeaderboardPage', () => {
     expect(seen[0]).toContain('offset=0');
   });
 
+  it('shows where each row\'s tokens came from in its tokens cell', async () => {
+    const api = mockApi({
+      '/v1/leaderboard': () => ({
+        entity: 'user', window: '7d', metric: 'tokens', total_entries: 2,
+        entries: [
+          { rank: 1, prev_rank: null, id: 'gina', total_tokens: 1550, input_tokens: 0, output_tokens: 0,
+            cache_read_tokens: 0, cache_write_tokens: 0, cost_usd: 1, requests: 3, outcomes: 0, value: 0,
+            efficiency: 0, wasted_tokens: 0, badges: [], tokens_by_source: { gateway: 1500, otlp: 0, logs: 50, ndjson: 0 } },
+          { rank: 2, prev_rank: null, id: 'old', total_tokens: 10, input_tokens: 0, output_tokens: 0,
+            cache_read_tokens: 0, cache_write_tokens: 0, cost_usd: 1, requests: 1, outcomes: 0, value: 0,
+            efficiency: 0, wasted_tokens: 0, badges: [] },
+        ],
+      }),
+    });
+    mount(<LeaderboardPage query={{}} />, api);
+    await until(() => root.querySelectorAll('[data-testid=board-row]').length === 2);
+    const cells = root.querySelectorAll('[data-testid=tokens]');
+    expect(cells[0].getAttribute('title')).toBe('1,550 tokens — by source: gateway 1.5 k, uploaded logs 50');
+    expect(cells[1].getAttribute('title')).toBe('10 tokens');  // a server without the split
+  });
+
   it('explains an empty board', async () => {
     const api = mockApi({ '/v1/leaderboard': () => ({ total_entries: 0, entries: [] }) });
     mount(<LeaderboardPage query={{ window: '24h' }} />, api);

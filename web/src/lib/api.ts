@@ -32,6 +32,8 @@ export interface LeaderboardEntry {
   value: number;
   efficiency: number;
   wasted_tokens: number;
+  // Tokens in the window by where they came from (docs/leaderboards.md, "Trust by source").
+  tokens_by_source?: Partial<Record<'gateway' | 'otlp' | 'logs' | 'ndjson', number>>;
   badges: Array<string | Badge>;
 }
 

@@ -194,6 +194,17 @@ function Board({ params }: { params: BoardParams }) {
   );
 }
 
+// "; by source: gateway 1.5K, logs 50" (classes with tokens, largest first),
+// or "" when the server sent no split.
+const kSourceLabels: Record<string, string> = { gateway: 'gateway', otlp: 'OTLP', logs: 'uploaded logs', ndjson: 'NDJSON' };
+export function sourceSplit(e: LeaderboardEntry): string {
+  const parts = Object.entries(e.tokens_by_source ?? {})
+    .filter(([, n]) => (n ?? 0) > 0)
+    .sort((a, b) => (b[1] ?? 0) - (a[1] ?? 0))
+    .map(([k, n]) => `${kSourceLabels[k] ?? k} ${humanize(n ?? 0)}`);
+  return parts.length ? ` — by source: ${parts.join(', ')}` : '';
+}
+
 function Row({ e, entity, metric, flash }: { e: LeaderboardEntry; entity: string; metric: string; flash: boolean }) {
   const badges = e.badges ?? [];
   return (
@@ -206,7 +217,8 @@ function Row({ e, entity, metric, flash }: { e: LeaderboardEntry; entity: string
         {entity === 'user' && e.team && <a class="sub" href={href(['teams', e.team])}>{e.team}</a>}
       </span>
       <span class="c-metric" data-testid="metric-value">{formatMetric(metric, metricValue(metric, e))}</span>
-      <span class="c-num c-tok" title={`${e.total_tokens.toLocaleString()} tokens`}>{humanize(e.total_tokens)}</span>
+      <span class="c-num c-tok" title={`${e.total_tokens.toLocaleString()} tokens${sourceSplit(e)}`}
+            data-testid="tokens">{humanize(e.total_tokens)}</span>
       <span class="c-num c-cost">{money(e.cost_usd)}</span>
       <span class="c-num c-req">{humanize(e.requests)}</span>
       <span class="c-num c-val">{humanize(e.outcomes)}</span>
