@@ -61,6 +61,9 @@ struct App::Impl {
   std::unique_ptr<ingest::Ingestor> ingestor;
   std::unique_ptr<Checkpointer> checkpointer;  // null for an in-memory database
   http::Router router;
+  // The HTTP server's event loop, lent to the gateway's upstream
+  // connections too; declared before both so that it outlives them.
+  http::IoLoop io_loop;
   std::unique_ptr<http::Server> server;
   // The metering gateway ([gateway]); null when not configured.
   std::unique_ptr<gateway::Gateway> gateway;

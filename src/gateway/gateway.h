@@ -24,6 +24,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/clock.h"
 #include "common/status.h"
@@ -36,8 +37,9 @@ class table;
 }
 }  // namespace toml
 namespace burnrate::http {
+class IoLoop;
 class Router;
-}
+}  // namespace burnrate::http
 namespace burnrate::govern {
 class Governor;
 }
@@ -56,7 +58,9 @@ struct ProviderConfig {
 struct GatewayConfig {
   bool enabled = false;
   ProviderConfig anthropic, openai;
-  int threads = 2;                    // upstream I/O threads
+  // Upstream I/O threads of the gateway's own; 0 (the default): run the
+  // upstream connections on the HTTP server's threads (no thread hop).
+  int threads = 0;
   int64_t default_max_tokens = 4096;  // output estimate when a request names none
   double bytes_per_token = 3.0;       // input estimate: body bytes / this
   // The estimate's price per million tokens for a model the price book
@@ -64,6 +68,10 @@ struct GatewayConfig {
   // is never admitted at $0.
   double unpriced_usd_per_mtok = 15.0;
   int64_t max_body_bytes = 32 << 20;  // of a buffered (non-streaming) answer
+  // Usage events go to ingestion in batches of at most this many, at most
+  // this long after the first of a batch (event_batcher.h).
+  int event_batch_max = 512;
+  int event_batch_delay_ms = 20;
 };
 
 // Reads [gateway], [gateway.anthropic], [gateway.openai] (docs/gateway.md).
@@ -73,12 +81,17 @@ Result<GatewayConfig> ParseGatewayConfig(const toml::table& root,
 
 class Gateway {
  public:
-  using EventSink = std::function<void(model::Event)>;
+  // Receives the usage events in batches (see GatewayConfig::event_batch_*).
+  using EventSink = std::function<void(std::vector<model::Event>)>;
   Gateway(GatewayConfig cfg, govern::Governor& governor, const model::PriceBook& prices,
           const Clock& clock, EventSink sink);
   ~Gateway();
-  // Creates the upstreams and their I/O threads.
-  Status Start();
+  // Creates the upstreams; their connections run on `loop` (the HTTP
+  // server's, which must outlive the gateway) when cfg.threads is 0, else
+  // on threads of their own.
+  Status Start(http::IoLoop* loop);
+  // Stops the upstreams' own threads and hands on the events still waiting.
+  // Exchanges still running on a lent loop end when its owner stops it.
   void Stop();
   void RegisterRoutes(http::Router& router);
   // burnrate_gateway_* counters per upstream and model (models past a

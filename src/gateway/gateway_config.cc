@@ -77,7 +77,9 @@ Result<GatewayConfig> ParseGatewayConfig(const toml::table& root,
   if (c.enabled && !c.anthropic.enabled && !c.openai.enabled) {
     return Bad("", "needs [gateway.anthropic] or [gateway.openai] (each with base_url)");
   }
-  BR_RETURN_IF_ERROR(IntField(*g, "threads", "", 1, 64, &c.threads));
+  BR_RETURN_IF_ERROR(IntField(*g, "threads", "", 0, 64, &c.threads));
+  BR_RETURN_IF_ERROR(IntField(*g, "event_batch_max", "", 1, 65'536, &c.event_batch_max));
+  BR_RETURN_IF_ERROR(IntField(*g, "event_batch_delay_ms", "", 0, 10'000, &c.event_batch_delay_ms));
   BR_RETURN_IF_ERROR(Int(*g, "default_max_tokens", "", 0, 10'000'000, &c.default_max_tokens));
   BR_RETURN_IF_ERROR(Int(*g, "max_body_bytes", "", 1024, int64_t(1) << 32, &c.max_body_bytes));
   for (auto [name, out, lo, hi] :
