@@ -19,7 +19,7 @@ Speaks just enough of three APIs for one-turn text answers:
     a request-id header.
 The model name picks a misbehaviour, for the gateway's tests: a model
 containing "error" is answered 529 (Anthropic) or 500 (OpenAI) in the
-provider's error shape; "slow" waits --slow-ms between events; "cut" closes
+provider's error shape; "slow" waits --slow-ms between events; "big" streams --big-mb MiB of text; "cut" closes
 the stream after the first usage event; "malformed" sends an event that is
 not JSON before the rest; "exact" answers usage equal to the gateway's
 estimate (input = body bytes / 3 rounded up, output = max_tokens), so a
@@ -212,6 +212,11 @@ class Handler(BaseHTTPRequestHandler):
         else:
             self.sse("content_block_start", {"type": "content_block_start", "index": 0,
                                              "content_block": {"type": "text", "text": ""}})
+            if "big" in model:  # --big-mb of text deltas as fast as the socket takes them
+                chunk = "x" * 65536
+                for _ in range(self.server.big_mb * 16):
+                    self.sse("content_block_delta", {"type": "content_block_delta", "index": 0,
+                                                     "delta": {"type": "text_delta", "text": chunk}})
             for word in ["Stub ", "answer."]:
                 self.sse("content_block_delta", {"type": "content_block_delta", "index": 0,
                                                  "delta": {"type": "text_delta", "text": word}})
@@ -276,6 +281,7 @@ def main():
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--usage-log", required=True)
     ap.add_argument("--slow-ms", type=int, default=300)
+    ap.add_argument("--big-mb", type=int, default=32)
     ap.add_argument("--strict-openai-usage", action="store_true")
     ap.add_argument("--tls-cert", help="serve HTTPS with this PEM certificate (and --tls-key)")
     ap.add_argument("--tls-key")
@@ -285,6 +291,7 @@ def main():
     srv = ThreadingHTTPServer(("127.0.0.1", a.port), Handler)
     srv.usage_log = a.usage_log
     srv.slow_ms = a.slow_ms
+    srv.big_mb = a.big_mb
     srv.strict_usage = a.strict_openai_usage
     if a.tls_cert:
         import ssl
