@@ -272,11 +272,20 @@ void App::Stop() {
 }
 
 Status App::Impl::StartGateway() {
-  if (cfg.toml == nullptr) return Status::OK();
+  if (cfg.toml == nullptr) {
+    if (cfg.gateway_only)
+      return Status::InvalidArgument("burnrate gateway needs --config with a [gateway] table");
+    return Status::OK();
+  }
   BR_ASSIGN_OR_RETURN(
       gateway::GatewayConfig gc,
       gateway::ParseGatewayConfig(*cfg.toml, [](const char* n) { return std::getenv(n); }));
-  if (!gc.enabled) return Status::OK();
+  if (!gc.enabled) {
+    if (cfg.gateway_only)
+      return Status::InvalidArgument(
+          "burnrate gateway needs [gateway.anthropic] or [gateway.openai] in the config");
+    return Status::OK();
+  }
   // Usage the gateway read goes in as any other event: durable, on the
   // boards, and counted once with its settle (same event id).
   // Batched by the gateway (one submission per batch, not per request).

@@ -96,6 +96,7 @@ struct App::Impl {
   std::shared_ptr<BoardState> board;
 
   void RegisterRoutes();
+  void RegisterHealthRoutes();
   // Loads the engine checkpoint (if any, and valid), then replays the rest.
   Status Recover();
   // Creates and starts the gateway when [gateway] is configured (app.cc).

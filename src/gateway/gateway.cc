@@ -22,6 +22,7 @@
 #include <mutex>
 
 #include "claude/usage_event.h"
+#include "common/hash.h"
 #include "common/json_writer.h"
 #include "detect/detect.h"
 #include "gateway/client_request.h"
@@ -198,12 +199,16 @@ struct Gateway::Impl : std::enable_shared_from_this<Gateway::Impl> {
   // provider key in place of the gateway key.
   Headers UpstreamHeaders(Api api, const http::Request& req) const {
     Headers h;
+    // A bring-your-own key goes on as the client sent it.
+    const bool own_key = Passthrough(req.caller.key_hash) != nullptr;
     for (const auto& [k, v] : req.headers) {
       if (k == "content-type" || k == "accept" || k.starts_with("anthropic-") ||
-          k.starts_with("openai-") || k == "user-agent" || k.starts_with("x-stainless-")) {
+          k.starts_with("openai-") || k == "user-agent" || k.starts_with("x-stainless-") ||
+          (own_key && (k == "x-api-key" || k == "authorization"))) {
         h.emplace_back(k, v);
       }
     }
+    if (own_key) return h;
     const std::string& key = Provider(api).api_key;
     if (!key.empty()) {
       if (api == Api::kAnthropicMessages)
@@ -212,6 +217,13 @@ struct Gateway::Impl : std::enable_shared_from_this<Gateway::Impl> {
         h.emplace_back("authorization", "Bearer " + key);
     }
     return h;
+  }
+
+  const PassthroughKey* Passthrough(std::string_view key_sha256) const {
+    if (key_sha256.empty()) return nullptr;
+    for (const PassthroughKey& k : cfg.passthrough)
+      if (k.key_sha256 == key_sha256) return &k;
+    return nullptr;
   }
 
   int64_t EstimateCostNanos(const std::string& model, const model::TokenCounts& t) const {
@@ -583,5 +595,18 @@ void Gateway::RegisterRoutes(http::Router& router) {
 }
 
 void Gateway::AppendMetrics(std::string& out) const { impl_->metrics.Append(out); }
+
+std::optional<http::Caller> Gateway::PassthroughCaller(std::string_view key) const {
+  if (impl_->cfg.passthrough.empty()) return std::nullopt;
+  std::string hash = Sha256Hex(key);
+  const PassthroughKey* k = impl_->Passthrough(hash);
+  if (k == nullptr) return std::nullopt;
+  http::Caller c;
+  c.role = http::Role::kGateway;
+  c.principal = "byok:" + hash.substr(0, 12);  // never the key
+  c.key_hash = std::move(hash);
+  c.user = k->user, c.team = k->team, c.project = k->project;
+  return c;
+}
 
 }  // namespace burnrate::gateway

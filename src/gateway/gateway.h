@@ -23,7 +23,9 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/clock.h"
@@ -36,10 +38,7 @@ inline namespace v3 {
 class table;
 }
 }  // namespace toml
-namespace burnrate::http {
-class IoLoop;
-class Router;
-}  // namespace burnrate::http
+#include "http/http.h"
 namespace burnrate::govern {
 class Governor;
 }
@@ -55,8 +54,18 @@ struct ProviderConfig {
   std::string api_key;  // the provider key (from api_key, or the api_key_env variable)
 };
 
+// Bring your own key: a client that sends this provider key (known by its
+// SHA-256 only; the config never holds the key) is metered for `user`,
+// `team` and `project`, and its own key goes upstream instead of the
+// configured one.
+struct PassthroughKey {
+  std::string key_sha256;  // lower-case hex
+  std::string user, team, project;
+};
+
 struct GatewayConfig {
   bool enabled = false;
+  std::vector<PassthroughKey> passthrough;  // [[gateway.passthrough]]
   ProviderConfig anthropic, openai;
   // Upstream I/O threads of the gateway's own; 0 (the default): run the
   // upstream connections on the HTTP server's threads (no thread hop).
@@ -94,6 +103,10 @@ class Gateway {
   // Exchanges still running on a lent loop end when its owner stops it.
   void Stop();
   void RegisterRoutes(http::Router& router);
+  // The caller a bring-your-own provider key stands for (role gateway), or
+  // nullopt when `key` is not one of [[gateway.passthrough]]. For the
+  // app's authenticator, tried before burnrate's own keys.
+  std::optional<http::Caller> PassthroughCaller(std::string_view key) const;
   // burnrate_gateway_* counters per upstream and model (models past a
   // bound are summed as "other").
   void AppendMetrics(std::string& out) const;
