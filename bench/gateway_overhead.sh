@@ -10,7 +10,11 @@
 # e2e tests answers a few thousand requests a second and would measure
 # itself. Each path runs REPEAT times (default 3), interleaved; the median
 # p50 and req/s are printed, and the added p50 of nginx and the gateway
-# over the direct path. Needs nginx and wrk (scripts/install-deps.sh).
+# over the direct path; then the time to the first streamed byte of a
+# streaming chat request on each path (TTFB_N per path, default 300).
+# GATEWAY_THREADS sets [gateway] threads (default 0: the upstream runs on
+# the HTTP server's threads; binaries before 2026-12-05 need 1 or more).
+# Needs nginx and wrk (scripts/install-deps.sh).
 set -euo pipefail
 BURNRATE=${BURNRATE:-build/burnrate}
 REPEAT=${REPEAT:-3}
@@ -66,7 +70,7 @@ DB=$T/gw.db
 KEY=$("$BURNRATE" keys create --db "$DB" --role gateway --user bench@corp --team bench | tail -1)
 cat >"$T/burnrate.toml" <<TOML
 [gateway]
-threads = ${GATEWAY_THREADS:-2}
+threads = ${GATEWAY_THREADS:-0}
 [gateway.anthropic]
 base_url = "http://127.0.0.1:$UP"
 api_key = "sk-bench"
