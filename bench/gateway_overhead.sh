@@ -10,7 +10,11 @@
 # e2e tests answers a few thousand requests a second and would measure
 # itself. Each path runs REPEAT times (default 3), interleaved; the median
 # p50 and req/s are printed, and the added p50 of nginx and the gateway
-# over the direct path. Needs nginx and wrk (scripts/install-deps.sh).
+# over the direct path; then the time to the first streamed byte of a
+# streaming chat request on each path (TTFB_N per path, default 300).
+# GATEWAY_THREADS sets [gateway] threads (default 0: the upstream runs on
+# the HTTP server's threads; binaries before 2026-12-05 need 1 or more).
+# Needs nginx and wrk (scripts/install-deps.sh).
 set -euo pipefail
 BURNRATE=${BURNRATE:-build/burnrate}
 REPEAT=${REPEAT:-3}
@@ -42,6 +46,12 @@ http {
   upstream stub { server 127.0.0.1:$UP; keepalive 64; }
   server {
     listen 127.0.0.1:$UP;
+    # A streamed chat answer (content, then the usage chunk), for the time
+    # to the first streamed byte.
+    location = /v1/chat/completions {
+      default_type text/event-stream;
+      return 200 'data: {"id":"chatcmpl-\$request_id","object":"chat.completion.chunk","model":"gpt-4o","choices":[{"index":0,"delta":{"content":"ok"},"finish_reason":null}]}\n\ndata: {"id":"chatcmpl-\$request_id","object":"chat.completion.chunk","model":"gpt-4o","choices":[{"index":0,"delta":{},"finish_reason":"stop"}],"usage":{"prompt_tokens":12,"completion_tokens":5,"total_tokens":17}}\n\ndata: [DONE]\n\n';
+    }
     location / {
       default_type application/json;
       add_header request-id "req_\$request_id";
@@ -60,8 +70,11 @@ DB=$T/gw.db
 KEY=$("$BURNRATE" keys create --db "$DB" --role gateway --user bench@corp --team bench | tail -1)
 cat >"$T/burnrate.toml" <<TOML
 [gateway]
-threads = ${GATEWAY_THREADS:-2}
+threads = ${GATEWAY_THREADS:-0}
 [gateway.anthropic]
+base_url = "http://127.0.0.1:$UP"
+api_key = "sk-bench"
+[gateway.openai]
 base_url = "http://127.0.0.1:$UP"
 api_key = "sk-bench"
 TOML
@@ -121,4 +134,33 @@ out = {"p50_ms": {"direct": d, "nginx": n, "gateway": g},
        "gateway_added_over_nginx_added": round((g - d) / (n - d), 2) if n > d else None}
 print(json.dumps(out))
 PY
+# Time to the first streamed byte: a streaming chat request on a fresh
+# connection each time (as an agent's stream is), from the request's last
+# byte sent to the first byte of the first event received, TTFB_N times per
+# path, interleaved; medians. The connection is made before the clock starts.
+cat >"$T/ttfb.py" <<'PY'
+import socket, statistics, sys, time, json
+key, n, ports = sys.argv[1], int(sys.argv[2]), dict(a.split("=") for a in sys.argv[3:])
+body = b'{"model":"gpt-4o","stream":true,"messages":[{"role":"user","content":"Say ok."}]}'
+head = ("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        "Authorization: Bearer %s\r\nContent-Length: %d\r\n\r\n" % (key, len(body))).encode() + body
+def once(port):
+    s = socket.create_connection(("127.0.0.1", int(port)))
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    t0 = time.perf_counter(); s.sendall(head); got = b""
+    while b"data:" not in got.split(b"\r\n\r\n", 1)[-1] or b"\r\n\r\n" not in got:
+        chunk = s.recv(65536)
+        if not chunk: raise SystemExit("port %s closed before the first event" % port)
+        got += chunk
+    dt = time.perf_counter() - t0
+    s.close()
+    return dt * 1e3
+res = {k: [] for k in ports}
+for _ in range(n):
+    for k, p in ports.items(): res[k].append(once(p))
+med = {k: round(statistics.median(v), 4) for k, v in res.items()}
+print(json.dumps({"ttfb_median_ms": med,
+                  "ttfb_added_ms": {k: round(med[k] - med["direct"], 4) for k in med if k != "direct"}}))
+PY
+python3 "$T/ttfb.py" "$KEY" "${TTFB_N:-300}" direct=$UP nginx=$PROXY gateway=$GW
 [[ -n "${BENCH_HOLD:-}" ]] && { echo "gateway on $GW key $KEY"; sleep "$BENCH_HOLD"; }

@@ -219,8 +219,10 @@ Status App::Start() {
   Impl& a = *impl_;
   a.started_at = a.clock->NowMs();
   BR_RETURN_IF_ERROR(a.Recover());
-  a.RegisterRoutes();
+  // The gateway's routes first: the router tries routes in order, and the
+  // provider endpoints are the ones called thousands of times a second.
   BR_RETURN_IF_ERROR(a.StartGateway());
+  a.RegisterRoutes();
   http::ServerOptions so;
   BR_RETURN_IF_ERROR(SplitHostPort(a.cfg.listen, &so.host, &so.port));
   so.threads = a.cfg.http_threads;
@@ -229,6 +231,7 @@ Status App::Start() {
   so.access_log = a.cfg.access_log;
   so.idle_timeout_ms = a.cfg.idle_timeout_ms;
   so.body_timeout_ms = a.cfg.body_timeout_ms;
+  so.loop = &a.io_loop;
   a.server = std::make_unique<http::Server>(so, a.router);
   BR_RETURN_IF_ERROR(a.server->Start());
   a.ticker = std::thread([&a] {
@@ -271,24 +274,34 @@ void App::Stop() {
 }
 
 Status App::Impl::StartGateway() {
-  if (cfg.toml == nullptr) return Status::OK();
+  if (cfg.toml == nullptr) {
+    if (cfg.gateway_only)
+      return Status::InvalidArgument("burnrate gateway needs --config with a [gateway] table");
+    return Status::OK();
+  }
   BR_ASSIGN_OR_RETURN(
       gateway::GatewayConfig gc,
       gateway::ParseGatewayConfig(*cfg.toml, [](const char* n) { return std::getenv(n); }));
-  if (!gc.enabled) return Status::OK();
+  if (!gc.enabled) {
+    if (cfg.gateway_only)
+      return Status::InvalidArgument(
+          "burnrate gateway needs [gateway.anthropic] or [gateway.openai] in the config");
+    return Status::OK();
+  }
   // Usage the gateway read goes in as any other event: durable, on the
   // boards, and counted once with its settle (same event id).
-  auto sink = [this](model::Event e) {
-    e.received = clock->NowMs();
-    std::vector<model::Event> one;
-    one.push_back(std::move(e));
-    ingestor->SubmitEvents(std::move(one), [](Result<ingest::IngestResult> r) {
+  // Batched by the gateway (one submission per batch, not per request).
+  auto sink = [this](std::vector<model::Event> events) {
+    TimeMs now = clock->NowMs();
+    for (model::Event& e : events) e.received = now;
+    ingestor->SubmitEvents(std::move(events), [](Result<ingest::IngestResult> r) {
       if (!r.ok()) log::Warn("gateway.ingest", {{"error", r.status().message()}});
     });
   };
   gateway =
       std::make_unique<gateway::Gateway>(std::move(gc), *governor, prices, *clock, std::move(sink));
-  BR_RETURN_IF_ERROR(gateway->Start());
+  // The upstream connections run on the HTTP server's loop and threads.
+  BR_RETURN_IF_ERROR(gateway->Start(&io_loop));
   gateway->RegisterRoutes(router);
   return Status::OK();
 }

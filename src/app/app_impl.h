@@ -61,6 +61,9 @@ struct App::Impl {
   std::unique_ptr<ingest::Ingestor> ingestor;
   std::unique_ptr<Checkpointer> checkpointer;  // null for an in-memory database
   http::Router router;
+  // The HTTP server's event loop, lent to the gateway's upstream
+  // connections too; declared before both so that it outlives them.
+  http::IoLoop io_loop;
   std::unique_ptr<http::Server> server;
   // The metering gateway ([gateway]); null when not configured.
   std::unique_ptr<gateway::Gateway> gateway;
@@ -93,6 +96,7 @@ struct App::Impl {
   std::shared_ptr<BoardState> board;
 
   void RegisterRoutes();
+  void RegisterHealthRoutes();
   // Loads the engine checkpoint (if any, and valid), then replays the rest.
   Status Recover();
   // Creates and starts the gateway when [gateway] is configured (app.cc).

@@ -28,6 +28,9 @@ struct Config {
   int idle_timeout_ms = 60'000;    // a kept-alive connection between requests
   int body_timeout_ms = 30'000;    // the longest pause in an upload
   bool access_log = false;         // one log line per HTTP answer
+  // `burnrate gateway`: serve the gateway's provider endpoints (and
+  // /healthz, /readyz, /metrics) only; [gateway] must be configured.
+  bool gateway_only = false;
   // The most a compressed request body may unpack to (docs/event-format.md,
   // "Limits"): no more than the 256 MiB body limit, and small enough that a
   // compression bomb costs little.

@@ -187,11 +187,8 @@ void App::Impl::MatchAliases(engine::BoardQuery& q) {
   q.search = "alias:" + s;  // keeps live streams with different searches apart
 }
 
-void App::Impl::RegisterRoutes() {
-  router.SetCallerAuthenticator([this](std::string_view key) { return keys->Authenticate(key); });
-  RegisterBoardRoutes();
-  RegisterPriceRoutes();
-
+// Liveness, readiness and metrics: served by `burnrate gateway` too.
+void App::Impl::RegisterHealthRoutes() {
   router.AddSync("GET", "/healthz", Role::kNone,
                  [](Request&) { return Response::Json("{\"status\":\"ok\"}"); });
   // Ready, or 503: recovering, shutting down, or degraded while commits
@@ -208,6 +205,21 @@ void App::Impl::RegisterRoutes() {
   router.AddSync("GET", "/metrics", Role::kViewer, [this](Request&) {
     return Response::Text(MetricsText(), "text/plain; version=0.0.4; charset=utf-8");
   });
+}
+
+void App::Impl::RegisterRoutes() {
+  // A gateway's bring-your-own provider key ([[gateway.passthrough]]) is
+  // tried first; it has role gateway, so it opens the provider endpoints only.
+  router.SetCallerAuthenticator([this](std::string_view key) -> Result<http::Caller> {
+    if (gateway)
+      if (std::optional<http::Caller> c = gateway->PassthroughCaller(key)) return std::move(*c);
+    return keys->Authenticate(key);
+  });
+  RegisterHealthRoutes();
+  if (cfg.gateway_only) return;  // `burnrate gateway`: the provider endpoints only
+  RegisterBoardRoutes();
+  RegisterPriceRoutes();
+
   router.AddSync("GET", "/v1/whoami", Role::kAnyKey, [](Request& r) {
     JsonWriter w;
     w.BeginObject()

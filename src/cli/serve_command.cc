@@ -29,7 +29,7 @@ static void RaiseOpenFileLimit() {
 }
 
 static int Serve(const std::string& config_file, app::Config flags,
-                 const std::vector<std::string>& set) {
+                 const std::vector<std::string>& set, bool gateway_only) {
   // 1. Load config; flags given on the command line override the file.
   app::Config cfg;
   if (!config_file.empty()) {
@@ -52,6 +52,7 @@ static int Serve(const std::string& config_file, app::Config flags,
     if (f == "body-timeout-ms") cfg.body_timeout_ms = flags.body_timeout_ms;
     if (f == "access-log") cfg.access_log = flags.access_log;
   }
+  cfg.gateway_only = gateway_only;
   // 2. Block the stop signals (and SIGHUP, reload prices) before any thread
   // starts, to wait for them below.
   sigset_t signals;
@@ -89,8 +90,10 @@ static int Serve(const std::string& config_file, app::Config flags,
   return 0;
 }
 
-void AddServeCommand(CLI::App& app) {
-  auto* cmd = app.add_subcommand("serve", "Run the burnrate server (HTTP API, dashboard, ingest)");
+// `serve` and `gateway` take the same flags and config; `gateway` serves
+// the provider endpoints only.
+static void AddServerCommand(CLI::App& app, const char* name, const char* help, bool gateway_only) {
+  auto* cmd = app.add_subcommand(name, help);
   struct Args {
     std::string config;
     app::Config flags;
@@ -131,7 +134,7 @@ void AddServeCommand(CLI::App& app) {
   cmd->add_flag("--access-log", args->flags.access_log,
                 "Log one line per HTTP answer to stderr (method, path without query, status, "
                 "bytes, ms, key id)");
-  cmd->callback([cmd, args] {
+  cmd->callback([cmd, args, gateway_only] {
     std::vector<std::string> set;
     for (const char* name : {"db", "listen", "web-dir", "prices", "identity", "tz", "threads",
                              "pseudonymous", "max-connections", "header-timeout-ms",
@@ -139,8 +142,16 @@ void AddServeCommand(CLI::App& app) {
       // A flag overrides the config file when given, or when there is no file.
       if (cmd->count(std::string("--") + name) > 0 || args->config.empty()) set.emplace_back(name);
     }
-    ExitCode() = Serve(args->config, args->flags, set);
+    ExitCode() = Serve(args->config, args->flags, set, gateway_only);
   });
+}
+
+void AddServeCommand(CLI::App& app) {
+  AddServerCommand(app, "serve", "Run the burnrate server (HTTP API, dashboard, ingest)", false);
+  AddServerCommand(app, "gateway",
+                   "Run the metering gateway only: the provider endpoints of [gateway] (and "
+                   "/healthz, /readyz, /metrics), with the same config and database as serve",
+                   true);
 }
 
 }  // namespace burnrate::cli

@@ -22,9 +22,11 @@
 #include <mutex>
 
 #include "claude/usage_event.h"
+#include "common/hash.h"
 #include "common/json_writer.h"
 #include "detect/detect.h"
 #include "gateway/client_request.h"
+#include "gateway/event_batcher.h"
 #include "gateway/usage_parser.h"
 #include "govern/govern.h"
 #include "http/http.h"
@@ -50,22 +52,34 @@ http::Response ProviderError(Api api, int status, std::string_view message,
   if (api == Api::kAnthropicMessages) {
     const char* type = status == 429   ? "rate_limit_error"
                        : status == 400 ? "invalid_request_error"
+                       : status == 401 ? "authentication_error"
+                       : status == 403 ? "permission_error"
+                       : status == 404 ? "not_found_error"
                        : status == 504 ? "timeout_error"
                                        : "api_error";
     w.Key("type").String("error").Key("error").BeginObject().Key("type").String(type);
     w.Key("message").String(message).EndObject();
   } else {
-    const char* type = status == 429   ? "rate_limit_exceeded"
-                       : status == 400 ? "invalid_request_error"
-                                       : "api_error";
+    const char* type = status == 429                    ? "rate_limit_exceeded"
+                       : status == 400 || status == 401 ? "invalid_request_error"
+                       : status == 403                  ? "permission_error"
+                                                        : "api_error";
+    const char* code = status == 401 ? "invalid_api_key" : type;
     w.Key("error").BeginObject().Key("message").String(message).Key("type").String(type);
-    w.Key("param").Null().Key("code").String(type).EndObject();
+    w.Key("param").Null().Key("code").String(code).EndObject();
   }
   w.EndObject();
   http::Response r = http::Response::Json(w.Take(), status);
   if (retry_after_ms >= 0)
     r.headers.emplace_back("retry-after", std::to_string((retry_after_ms + 999) / 1000));
   return r;
+}
+
+// The path and query string as the client sent them (/v1/messages?beta=true,
+// as Claude Code calls it): the provider reads its options from the query.
+std::string UpstreamTarget(const http::Request& req) {
+  if (req.raw_query.empty()) return req.path;
+  return req.path + "?" + req.raw_query;
 }
 
 std::string FormatDuration(TimeMs ms) {
@@ -85,17 +99,19 @@ class GatewayMetrics {
     double latency_s = 0;  // until the answer ended
   };
   static constexpr size_t kMaxModels = 100;
+  // Looks the row up without building a key (no allocation once the row
+  // exists): this runs once or twice per request.
   template <class F>
-  void Update(const char* upstream, const std::string& model, F f) {
+  void Update(const char* upstream, std::string_view model, F f) {
     std::lock_guard lock(mu_);
-    auto key = std::make_pair(std::string(upstream), model);
-    auto it = rows_.find(key);
-    if (it == rows_.end()) {
+    auto& models = rows_[upstream[0] == 'a' ? 0 : 1];
+    auto it = models.find(model);
+    if (it == models.end()) {
       if (models_ >= kMaxModels)
-        key.second = "other";
+        model = "other";
       else
         ++models_;
-      it = rows_.try_emplace(key).first;
+      it = models.try_emplace(std::string(model)).first;
     }
     f(it->second);
   }
@@ -131,20 +147,23 @@ class GatewayMetrics {
     for (const Col& c : cols) {
       out += std::string("# HELP ") + c.name + " " + c.help + "\n# TYPE " + c.name + " " + c.type +
              "\n";
-      for (const auto& [k, row] : rows_) {
-        std::string model;
-        JsonWriter::AppendEscaped(model,
-                                  k.second);  // quotes and backslashes escaped as Prometheus wants
-        out += std::string(c.name) + "{upstream=\"" + k.first + "\",model=\"" + model + "\"} " +
-               std::to_string(c.get(row)) + "\n";
+      for (int u = 0; u < 2; ++u) {
+        for (const auto& [name, row] : rows_[u]) {
+          std::string model;
+          // Quotes and backslashes escaped as Prometheus wants.
+          JsonWriter::AppendEscaped(model, name);
+          out += std::string(c.name) + "{upstream=\"" + (u == 0 ? "anthropic" : "openai") +
+                 "\",model=\"" + model + "\"} " + std::to_string(c.get(row)) + "\n";
+        }
       }
     }
   }
 
  private:
   mutable std::mutex mu_;
-  std::map<std::pair<std::string, std::string>, Row> rows_;  // guarded by mu_
-  size_t models_ = 0;                                        // guarded by mu_
+  // [0] anthropic, [1] openai; by model. Guarded by mu_.
+  std::map<std::string, Row, std::less<>> rows_[2];
+  size_t models_ = 0;  // guarded by mu_
 };
 
 }  // namespace
@@ -158,9 +177,16 @@ struct Gateway::Impl : std::enable_shared_from_this<Gateway::Impl> {
   std::unique_ptr<UpstreamIo> io;
   std::unique_ptr<Upstream> anthropic, openai;
   GatewayMetrics metrics;
+  EventBatcher events;
 
   Impl(GatewayConfig c, govern::Governor& g, const model::PriceBook& p, const Clock& k, EventSink s)
-      : cfg(std::move(c)), governor(g), prices(p), clock(k), sink(std::move(s)) {}
+      : cfg(std::move(c)),
+        governor(g),
+        prices(p),
+        clock(k),
+        sink(std::move(s)),
+        events(sink, size_t(cfg.event_batch_max),
+               std::chrono::milliseconds(cfg.event_batch_delay_ms)) {}
 
   Upstream* For(Api api) const {
     return api == Api::kAnthropicMessages ? anthropic.get() : openai.get();
@@ -173,12 +199,16 @@ struct Gateway::Impl : std::enable_shared_from_this<Gateway::Impl> {
   // provider key in place of the gateway key.
   Headers UpstreamHeaders(Api api, const http::Request& req) const {
     Headers h;
+    // A bring-your-own key goes on as the client sent it.
+    const bool own_key = Passthrough(req.caller.key_hash) != nullptr;
     for (const auto& [k, v] : req.headers) {
       if (k == "content-type" || k == "accept" || k.starts_with("anthropic-") ||
-          k.starts_with("openai-") || k == "user-agent" || k.starts_with("x-stainless-")) {
+          k.starts_with("openai-") || k == "user-agent" || k.starts_with("x-stainless-") ||
+          (own_key && (k == "x-api-key" || k == "authorization"))) {
         h.emplace_back(k, v);
       }
     }
+    if (own_key) return h;
     const std::string& key = Provider(api).api_key;
     if (!key.empty()) {
       if (api == Api::kAnthropicMessages)
@@ -187,6 +217,13 @@ struct Gateway::Impl : std::enable_shared_from_this<Gateway::Impl> {
         h.emplace_back("authorization", "Bearer " + key);
     }
     return h;
+  }
+
+  const PassthroughKey* Passthrough(std::string_view key_sha256) const {
+    if (key_sha256.empty()) return nullptr;
+    for (const PassthroughKey& k : cfg.passthrough)
+      if (k.key_sha256 == key_sha256) return &k;
+    return nullptr;
   }
 
   int64_t EstimateCostNanos(const std::string& model, const model::TokenCounts& t) const {
@@ -238,10 +275,15 @@ class Exchange final : public UpstreamHandler, public std::enable_shared_from_th
     }
     http::Response r =
         http::Response::Stream([self = shared_from_this()](std::shared_ptr<http::SseChannel> ch) {
-          std::lock_guard lock(self->mu_);
-          self->channel_ = std::move(ch);
-          if (!self->pending_.empty()) self->channel_->SendRaw(std::move(self->pending_));
-          if (self->finished_) self->channel_->Finish();
+          std::function<void()> resume;
+          {
+            std::lock_guard lock(self->mu_);
+            self->channel_ = ch;
+            if (!self->pending_.empty()) self->channel_->SendRaw(std::move(self->pending_));
+            if (self->finished_) self->channel_->Finish();
+            resume = std::move(self->resume_on_open_);
+          }
+          if (resume) ch->WhenDrained(kLowWater, std::move(resume));
         });
     r.headers = std::move(pass);
     respond_(std::move(r));
@@ -264,6 +306,27 @@ class Exchange final : public UpstreamHandler, public std::enable_shared_from_th
       return true;
     }
     return channel_->SendRaw(std::move(out));
+  }
+
+  // Back-pressure: past kHighWater bytes queued for the client (or waiting
+  // for its stream to open), the upstream is not read until the client has
+  // taken all but kLowWater of them.
+  static constexpr size_t kHighWater = 1u << 20, kLowWater = 256u << 10;
+  bool Pause(std::function<void()> resume) override {
+    if (!streaming_) return false;  // bounded by max_body_bytes
+    std::shared_ptr<http::SseChannel> ch;
+    {
+      std::lock_guard lock(mu_);
+      if (channel_ == nullptr) {
+        if (pending_.size() <= kHighWater) return false;
+        resume_on_open_ = std::move(resume);
+        return true;
+      }
+      ch = channel_;
+    }
+    if (ch->queued_bytes() <= kHighWater) return false;
+    ch->WhenDrained(kLowWater, std::move(resume));
+    return true;
   }
 
   void OnEnd(Status s) override {
@@ -345,7 +408,7 @@ class Exchange final : public UpstreamHandler, public std::enable_shared_from_th
     if (!creq_.newest_user_text.empty())
       e.prompt = detect::ComputePromptFeatures(creq_.newest_user_text);
     if (e.id.empty()) e.id = "gw-" + std::string(UpstreamName(api_)) + ":" + reservation_;
-    gw_->sink(std::move(e));
+    gw_->events.Add(std::move(e));
   }
 
   std::shared_ptr<Gateway::Impl> gw_;
@@ -366,6 +429,7 @@ class Exchange final : public UpstreamHandler, public std::enable_shared_from_th
   std::shared_ptr<http::SseChannel> channel_;
   std::string pending_;
   bool finished_ = false;
+  std::function<void()> resume_on_open_;  // guarded by mu_: paused before the stream opened
 };
 
 void Gateway::Impl::Forward(Api api, http::Request& req, http::Respond respond) {
@@ -412,7 +476,7 @@ void Gateway::Impl::Forward(Api api, http::Request& req, http::Respond respond) 
   // 3. Forward.
   UpstreamRequest ureq;
   ureq.method = "POST";
-  ureq.target = req.path;
+  ureq.target = UpstreamTarget(req);
   ureq.headers = UpstreamHeaders(api, req);
   ureq.body = creq.forward_body.empty() ? std::move(req.body) : std::move(creq.forward_body);
   creq.forward_body.clear();
@@ -454,7 +518,7 @@ void Gateway::Impl::Passthrough(Api api, http::Request& req, http::Respond respo
         ProviderError(api, 404, "burnrate gateway: no upstream configured for this API"));
   UpstreamRequest ureq;
   ureq.method = req.method;
-  ureq.target = req.path;
+  ureq.target = UpstreamTarget(req);
   ureq.headers = UpstreamHeaders(api, req);
   ureq.body = std::move(req.body);
   up->Send(std::move(ureq), std::make_shared<Relay>(api, std::move(respond)));
@@ -466,8 +530,11 @@ Gateway::Gateway(GatewayConfig cfg, govern::Governor& governor, const model::Pri
 
 Gateway::~Gateway() { Stop(); }
 
-Status Gateway::Start() {
-  impl_->io = std::make_unique<UpstreamIo>(impl_->cfg.threads);
+Status Gateway::Start(http::IoLoop* loop) {
+  impl_->io = impl_->cfg.threads > 0 || loop == nullptr
+                  ? std::make_unique<UpstreamIo>(std::max(1, impl_->cfg.threads))
+                  : std::make_unique<UpstreamIo>(*loop);
+  impl_->events.Start();
   if (impl_->cfg.anthropic.enabled) {
     BR_ASSIGN_OR_RETURN(impl_->anthropic,
                         Upstream::Create(impl_->cfg.anthropic.upstream, *impl_->io));
@@ -480,6 +547,7 @@ Status Gateway::Start() {
 
 void Gateway::Stop() {
   if (impl_->io) impl_->io->Stop();
+  impl_->events.Stop();
 }
 
 void Gateway::RegisterRoutes(http::Router& router) {
@@ -493,11 +561,22 @@ void Gateway::RegisterRoutes(http::Router& router) {
       gw->Passthrough(api, req, std::move(respond));
     };
   };
+  // A missing, bad or revoked key (401) or a key of another role (403) is
+  // answered in the provider's shape too, so that the agent shows why.
+  auto refusal = [](Api api) {
+    return [api](const http::Request&, const Status& why) {
+      return ProviderError(api, http::HttpStatusFor(why), "burnrate gateway: " + why.message());
+    };
+  };
   router.Add("POST", "/v1/messages", Role::kGateway, route(Api::kAnthropicMessages, true));
+  router.ShapeRefusals(refusal(Api::kAnthropicMessages));
   router.Add("POST", "/v1/messages/count_tokens", Role::kGateway,
              route(Api::kAnthropicMessages, false));
+  router.ShapeRefusals(refusal(Api::kAnthropicMessages));
   router.Add("POST", "/v1/chat/completions", Role::kGateway, route(Api::kOpenAiChat, true));
+  router.ShapeRefusals(refusal(Api::kOpenAiChat));
   router.Add("POST", "/v1/responses", Role::kGateway, route(Api::kOpenAiResponses, true));
+  router.ShapeRefusals(refusal(Api::kOpenAiResponses));
   // Both providers list models at GET /v1/models; Anthropic's clients send
   // anthropic-version.
   router.Add("GET", "/v1/models", Role::kGateway, [w](http::Request& req, http::Respond respond) {
@@ -509,8 +588,25 @@ void Gateway::RegisterRoutes(http::Router& router) {
                   : Api::kOpenAiChat;
     gw->Passthrough(api, req, std::move(respond));
   });
+  router.ShapeRefusals([](const http::Request& req, const Status& why) {
+    Api api = req.Header("anthropic-version").empty() ? Api::kOpenAiChat : Api::kAnthropicMessages;
+    return ProviderError(api, http::HttpStatusFor(why), "burnrate gateway: " + why.message());
+  });
 }
 
 void Gateway::AppendMetrics(std::string& out) const { impl_->metrics.Append(out); }
+
+std::optional<http::Caller> Gateway::PassthroughCaller(std::string_view key) const {
+  if (impl_->cfg.passthrough.empty()) return std::nullopt;
+  std::string hash = Sha256Hex(key);
+  const PassthroughKey* k = impl_->Passthrough(hash);
+  if (k == nullptr) return std::nullopt;
+  http::Caller c;
+  c.role = http::Role::kGateway;
+  c.principal = "byok:" + hash.substr(0, 12);  // never the key
+  c.key_hash = std::move(hash);
+  c.user = k->user, c.team = k->team, c.project = k->project;
+  return c;
+}
 
 }  // namespace burnrate::gateway

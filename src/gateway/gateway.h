@@ -23,7 +23,10 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "common/clock.h"
 #include "common/status.h"
@@ -35,9 +38,7 @@ inline namespace v3 {
 class table;
 }
 }  // namespace toml
-namespace burnrate::http {
-class Router;
-}
+#include "http/http.h"
 namespace burnrate::govern {
 class Governor;
 }
@@ -53,10 +54,22 @@ struct ProviderConfig {
   std::string api_key;  // the provider key (from api_key, or the api_key_env variable)
 };
 
+// Bring your own key: a client that sends this provider key (known by its
+// SHA-256 only; the config never holds the key) is metered for `user`,
+// `team` and `project`, and its own key goes upstream instead of the
+// configured one.
+struct PassthroughKey {
+  std::string key_sha256;  // lower-case hex
+  std::string user, team, project;
+};
+
 struct GatewayConfig {
   bool enabled = false;
+  std::vector<PassthroughKey> passthrough;  // [[gateway.passthrough]]
   ProviderConfig anthropic, openai;
-  int threads = 2;                    // upstream I/O threads
+  // Upstream I/O threads of the gateway's own; 0 (the default): run the
+  // upstream connections on the HTTP server's threads (no thread hop).
+  int threads = 0;
   int64_t default_max_tokens = 4096;  // output estimate when a request names none
   double bytes_per_token = 3.0;       // input estimate: body bytes / this
   // The estimate's price per million tokens for a model the price book
@@ -64,6 +77,10 @@ struct GatewayConfig {
   // is never admitted at $0.
   double unpriced_usd_per_mtok = 15.0;
   int64_t max_body_bytes = 32 << 20;  // of a buffered (non-streaming) answer
+  // Usage events go to ingestion in batches of at most this many, at most
+  // this long after the first of a batch (event_batcher.h).
+  int event_batch_max = 512;
+  int event_batch_delay_ms = 20;
 };
 
 // Reads [gateway], [gateway.anthropic], [gateway.openai] (docs/gateway.md).
@@ -73,14 +90,23 @@ Result<GatewayConfig> ParseGatewayConfig(const toml::table& root,
 
 class Gateway {
  public:
-  using EventSink = std::function<void(model::Event)>;
+  // Receives the usage events in batches (see GatewayConfig::event_batch_*).
+  using EventSink = std::function<void(std::vector<model::Event>)>;
   Gateway(GatewayConfig cfg, govern::Governor& governor, const model::PriceBook& prices,
           const Clock& clock, EventSink sink);
   ~Gateway();
-  // Creates the upstreams and their I/O threads.
-  Status Start();
+  // Creates the upstreams; their connections run on `loop` (the HTTP
+  // server's, which must outlive the gateway) when cfg.threads is 0, else
+  // on threads of their own.
+  Status Start(http::IoLoop* loop);
+  // Stops the upstreams' own threads and hands on the events still waiting.
+  // Exchanges still running on a lent loop end when its owner stops it.
   void Stop();
   void RegisterRoutes(http::Router& router);
+  // The caller a bring-your-own provider key stands for (role gateway), or
+  // nullopt when `key` is not one of [[gateway.passthrough]]. For the
+  // app's authenticator, tried before burnrate's own keys.
+  std::optional<http::Caller> PassthroughCaller(std::string_view key) const;
   // burnrate_gateway_* counters per upstream and model (models past a
   // bound are summed as "other").
   void AppendMetrics(std::string& out) const;

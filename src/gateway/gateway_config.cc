@@ -1,6 +1,8 @@
 // [gateway] in the config file (docs/gateway.md).
 #include <toml++/toml.h>
 
+#include <cctype>
+
 #include "gateway/gateway.h"
 
 namespace burnrate::gateway {
@@ -60,6 +62,32 @@ Status Provider(const toml::table& g, const char* name, const char* default_env,
   return Status::OK();
 }
 
+// [[gateway.passthrough]]: key_sha256 (64 hex digits) and user required.
+Status Passthrough(const toml::table& g, std::vector<PassthroughKey>* out) {
+  const toml::node* node = g.get("passthrough");
+  if (node == nullptr) return Status::OK();
+  const toml::array* list = node->as_array();
+  if (list == nullptr)
+    return Bad("passthrough", "must be an array of tables ([[gateway.passthrough]])");
+  for (const toml::node& item : *list) {
+    const toml::table* t = item.as_table();
+    if (t == nullptr) return Bad("passthrough", "entries must be tables");
+    PassthroughKey k;
+    k.key_sha256 = (*t)["key_sha256"].value_or(std::string());
+    k.user = (*t)["user"].value_or(std::string());
+    k.team = (*t)["team"].value_or(std::string());
+    k.project = (*t)["project"].value_or(std::string());
+    for (char& c : k.key_sha256) c = char(std::tolower(static_cast<unsigned char>(c)));
+    if (k.key_sha256.size() != 64 ||
+        k.key_sha256.find_first_not_of("0123456789abcdef") != std::string::npos)
+      return Bad("passthrough.key_sha256",
+                 "must be the SHA-256 of the provider key in hex (sha256sum), 64 digits");
+    if (k.user.empty()) return Bad("passthrough.user", "is required (whose usage the key is)");
+    out->push_back(std::move(k));
+  }
+  return Status::OK();
+}
+
 }  // namespace
 
 Result<GatewayConfig> ParseGatewayConfig(const toml::table& root,
@@ -77,7 +105,10 @@ Result<GatewayConfig> ParseGatewayConfig(const toml::table& root,
   if (c.enabled && !c.anthropic.enabled && !c.openai.enabled) {
     return Bad("", "needs [gateway.anthropic] or [gateway.openai] (each with base_url)");
   }
-  BR_RETURN_IF_ERROR(IntField(*g, "threads", "", 1, 64, &c.threads));
+  BR_RETURN_IF_ERROR(Passthrough(*g, &c.passthrough));
+  BR_RETURN_IF_ERROR(IntField(*g, "threads", "", 0, 64, &c.threads));
+  BR_RETURN_IF_ERROR(IntField(*g, "event_batch_max", "", 1, 65'536, &c.event_batch_max));
+  BR_RETURN_IF_ERROR(IntField(*g, "event_batch_delay_ms", "", 0, 10'000, &c.event_batch_delay_ms));
   BR_RETURN_IF_ERROR(Int(*g, "default_max_tokens", "", 0, 10'000'000, &c.default_max_tokens));
   BR_RETURN_IF_ERROR(Int(*g, "max_body_bytes", "", 1024, int64_t(1) << 32, &c.max_body_bytes));
   for (auto [name, out, lo, hi] :

@@ -9,6 +9,7 @@
 // cleanly and that the server keeps alive goes back to the pool.
 #include "gateway/upstream.h"
 
+#include <pthread.h>
 #include <strings.h>
 
 #include <boost/asio.hpp>
@@ -20,6 +21,8 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+
+#include "http/http.h"
 
 namespace burnrate::gateway {
 
@@ -37,20 +40,30 @@ std::string_view UpstreamHead::Get(std::string_view name) const {
 }
 
 struct UpstreamIo::Impl {
-  asio::io_context ioc;
-  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work{
-      ioc.get_executor()};
+  std::unique_ptr<asio::io_context> own;  // null when the loop is lent
+  asio::io_context& ioc;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::vector<std::thread> threads;
+  explicit Impl(asio::io_context* lent)
+      : own(lent ? nullptr : std::make_unique<asio::io_context>()), ioc(lent ? *lent : *own) {}
 };
 
-UpstreamIo::UpstreamIo(int threads) : impl_(std::make_unique<Impl>()) {
+UpstreamIo::UpstreamIo(int threads) : impl_(std::make_unique<Impl>(nullptr)) {
+  impl_->work.emplace(impl_->ioc.get_executor());
   for (int i = 0; i < std::max(1, threads); ++i)
-    impl_->threads.emplace_back([this] { impl_->ioc.run(); });
+    impl_->threads.emplace_back([this] {
+      pthread_setname_np(pthread_self(), "br-gw-upstream");
+      impl_->ioc.run();
+    });
 }
+
+UpstreamIo::UpstreamIo(http::IoLoop& loop) : impl_(std::make_unique<Impl>(&loop.context())) {}
 
 UpstreamIo::~UpstreamIo() { Stop(); }
 
+// A lent loop is stopped by its owner (the HTTP server).
 void UpstreamIo::Stop() {
+  if (impl_->own == nullptr) return;
   impl_->work.reset();
   impl_->ioc.stop();
   for (auto& t : impl_->threads) t.join();
@@ -256,6 +269,10 @@ class Exchange : public std::enable_shared_from_this<Exchange<Stream>> {
             return self->End(Status::Unavailable("the client went away"));
           }
           if (ec) return self->Fail(ec, "read body", false);
+          if (got > 0 && self->handler_->Pause([self] {
+                asio::dispatch(self->conn_->stream.get_executor(), [self] { self->ReadBody(); });
+              }))
+            return;
           self->ReadBody();
         });
   }

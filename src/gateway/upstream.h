@@ -13,6 +13,7 @@
 // exchange come one at a time, from an I/O thread.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -20,6 +21,10 @@
 #include <vector>
 
 #include "common/status.h"
+
+namespace burnrate::http {
+class IoLoop;
+}
 
 namespace burnrate::gateway {
 
@@ -53,17 +58,28 @@ class UpstreamHandler {
   virtual void OnHead(const UpstreamHead& head) = 0;
   // Returns false to stop reading (the client went away); OnEnd follows.
   virtual bool OnBody(std::string_view bytes) = 0;
+  // Asked after each OnBody that returned true: true pauses reading (the
+  // client is slower than the upstream), and the handler then calls
+  // `resume` exactly once, from any thread, to read on. Meanwhile the
+  // upstream's own flow control holds it back: nothing is buffered here.
+  virtual bool Pause(std::function<void()> resume) {
+    (void)resume;
+    return false;
+  }
   // OK when the whole body was read; otherwise why not. Called once, also
   // when OnHead never was (the upstream could not be reached or answered
   // nothing).
   virtual void OnEnd(Status s) = 0;
 };
 
-// The I/O threads all upstreams share.
+// The event loop all upstreams' connections run on: `threads` threads of
+// its own, or (loop given) the HTTP server's loop and threads, so that an
+// exchange runs on the thread that read the client's request.
 class UpstreamIo {
  public:
   explicit UpstreamIo(int threads);
-  ~UpstreamIo();  // stops and joins
+  explicit UpstreamIo(http::IoLoop& loop);  // lent; runs no thread itself
+  ~UpstreamIo();                            // stops and joins its own threads
   void Stop();
   struct Impl;
   Impl& impl() { return *impl_; }

@@ -20,6 +20,10 @@
 
 #include "common/status.h"
 
+namespace boost::asio {
+class io_context;
+}
+
 namespace burnrate::http {
 
 // kAnyKey is only a route's need: any valid key, whatever its role (whoami).
@@ -53,6 +57,7 @@ struct Caller {
 struct Request {
   std::string method;                                    // "GET", "POST", ...
   std::string path;                                      // without the query string
+  std::string raw_query;                                 // after '?', as sent ("" = none)
   std::unordered_map<std::string, std::string> query;    // decoded
   std::unordered_map<std::string, std::string> params;   // from {name} in the route
   std::unordered_map<std::string, std::string> headers;  // lower-case names
@@ -84,6 +89,13 @@ class SseChannel {
   // Ends the stream from the server side (e.g. its key was revoked): events
   // already queued are dropped and the connection is closed.
   virtual void Close() = 0;
+  // Bytes queued and not yet written to the client. A producer that can
+  // wait (a proxied upstream stream) stops reading while this is high, so
+  // that a slow client does not make the server buffer without bound.
+  virtual size_t queued_bytes() const = 0;
+  // Calls `fn` once, on an I/O thread, when at most `bytes` are queued (at
+  // once if that is so already), or when the stream has closed.
+  virtual void WhenDrained(size_t bytes, std::function<void()> fn) = 0;
 };
 
 struct Response {
@@ -116,6 +128,13 @@ class Router {
  public:
   void Add(std::string method, std::string pattern, Role need, Handler h);
   void AddSync(std::string method, std::string pattern, Role need, SyncHandler h);
+  // How a route answers the refusals Admit() makes for it (missing or bad
+  // key, wrong role: 401/403): by default ErrorResponse(status). The
+  // gateway's provider endpoints answer in the provider's own error shape,
+  // so that an SDK or agent shows the message.
+  using Refusal = std::function<Response(const Request& req, const Status& why)>;
+  // Sets the refusal shape of the route added last.
+  void ShapeRefusals(Refusal r) { routes_.back().refusal = std::move(r); }
   // A server-sent-events route: the one kind that also takes the key as
   // ?key=, because a browser's EventSource cannot send headers. Everywhere
   // else a key in the query is refused, so it never lands in proxy logs.
@@ -150,14 +169,34 @@ class Router {
     Role need;
     Handler handler;
     bool query_key = false;  // AddStream: ?key= accepted
+    Refusal refusal;         // null: ErrorResponse
   };
-  // The refusal (401/403) when `req` may not use a route that needs `need`;
-  // sets req.role and req.principal.
-  std::optional<Response> Authorize(const Route& route, Request& req) const;
+  // Why (401/403) `req` may not use a route that needs `need`; sets
+  // req.role and req.principal.
+  std::optional<Status> Authorize(const Route& route, Request& req) const;
 
   std::vector<Route> routes_;
   CallerAuthenticator auth_;
   Handler fallback_;
+};
+
+// The event loop the server's I/O threads run (an Asio io_context, opaque
+// here). The server makes its own unless one is lent in
+// ServerOptions::loop. The app lends the same loop to the gateway's
+// upstream connections (gateway/upstream.cc), so that a proxied request and
+// its upstream exchange run on the same two threads instead of hopping to
+// threads of their own. Only the translation units that already use Asio
+// reach inside (context()). Must outlive every user.
+class IoLoop {
+ public:
+  IoLoop();
+  ~IoLoop();
+  IoLoop(const IoLoop&) = delete;
+  IoLoop& operator=(const IoLoop&) = delete;
+  boost::asio::io_context& context() { return *ctx_; }
+
+ private:
+  std::unique_ptr<boost::asio::io_context> ctx_;
 };
 
 // Limits against clients that hold connections or send too much
@@ -182,6 +221,9 @@ struct ServerOptions {
   // One log line per answer (method, path without query, status, bytes,
   // ms, key id): http.access events at level info.
   bool access_log = false;
+  // Lent: run on this loop instead of one of the server's own. Stop()
+  // stops it (and so everything else running on it).
+  IoLoop* loop = nullptr;
 };
 
 // An HTTP/1.1 server (keep-alive, pipelining-safe) on Boost.Beast. Start()

@@ -77,7 +77,10 @@ static void FillRequest(const RequestParser::value_type& msg, Request* req) {
   std::string_view target(msg.target().data(), msg.target().size());
   size_t q = target.find('?');
   req->path = std::string(target.substr(0, q));
-  if (q != std::string_view::npos) req->query = ParseQuery(target.substr(q + 1));
+  if (q != std::string_view::npos) {
+    req->raw_query = std::string(target.substr(q + 1));
+    req->query = ParseQuery(req->raw_query);
+  }
   for (const auto& f : msg) {
     std::string name(f.name_string());
     for (auto& c : name) c = char(std::tolower(static_cast<unsigned char>(c)));

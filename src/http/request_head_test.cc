@@ -31,6 +31,7 @@ TEST(RequestHead, ParsesAGoodHead) {
   EXPECT_EQ(r.method, "POST");
   EXPECT_EQ(r.path, "/v1/events");
   EXPECT_EQ(r.Query("x"), "a b");
+  EXPECT_EQ(r.raw_query, "dry_run=1&x=a%20b");       // as sent, for a proxy to pass on
   EXPECT_EQ(r.Header("authorization"), "Bearer k");  // names are lower-case
   EXPECT_EQ(r.Header("content-encoding"), "gzip");
   EXPECT_TRUE(r.body.empty());

@@ -170,7 +170,7 @@ static bool MatchPath(const std::vector<std::string>& pattern,
   return true;
 }
 
-std::optional<Response> Router::Authorize(const Route& route, Request& req) const {
+std::optional<Status> Router::Authorize(const Route& route, Request& req) const {
   Role need = route.need;
   if (need == Role::kNone) return std::nullopt;
   std::string_view authz = req.Header("authorization");
@@ -181,26 +181,24 @@ std::optional<Response> Router::Authorize(const Route& route, Request& req) cons
     key = x;
   } else if (auto it = req.query.find("key"); it != req.query.end()) {
     if (!route.query_key) {
-      return ErrorResponse(
-          Status::Unauthenticated("an API key in the query (?key=) is accepted only on event "
-                                  "streams: send Authorization: Bearer <key>"));
+      return Status::Unauthenticated(
+          "an API key in the query (?key=) is accepted only on event "
+          "streams: send Authorization: Bearer <key>");
     }
     key = it->second;  // EventSource cannot set headers
   }
   if (key.empty() || !auth_) {
-    return ErrorResponse(
-        Status::Unauthenticated("missing API key: send Authorization: Bearer <key>"));
+    return Status::Unauthenticated("missing API key: send Authorization: Bearer <key>");
   }
   auto who = auth_(key);
-  if (!who.ok()) return ErrorResponse(who.status());
+  if (!who.ok()) return who.status();
   req.caller = std::move(*who);
   if (req.caller.key_hash.empty()) req.caller.key_hash = Sha256Hex(key);
   req.role = req.caller.role;
   req.principal = req.caller.principal;
   if (!Allows(req.role, need)) {
-    return ErrorResponse(Status::PermissionDenied(std::string("this endpoint needs role ") +
-                                                  RoleName(need) + ", the key has role " +
-                                                  RoleName(req.role)));
+    return Status::PermissionDenied(std::string("this endpoint needs role ") + RoleName(need) +
+                                    ", the key has role " + RoleName(req.role));
   }
   return std::nullopt;
 }
@@ -214,7 +212,8 @@ std::optional<Response> Router::Admit(Request& req) const {
     if (!MatchPath(r.parts, parts, &params)) continue;
     path_matched = true;
     if (r.method != req.method && !(req.method == "HEAD" && r.method == "GET")) continue;
-    if (auto refusal = Authorize(r, req)) return refusal;
+    if (std::optional<Status> why = Authorize(r, req))
+      return r.refusal ? r.refusal(req, *why) : ErrorResponse(*why);
     req.params = std::move(params);
     req.admitted_route = int(i);
     return std::nullopt;

@@ -265,5 +265,31 @@ TEST(ParseQuery, DecodesPairs) {
   EXPECT_EQ(ParseQuery("x=%2")["x"], "%2");
 }
 
+// A route may answer its own 401/403 (the gateway: in the provider's error
+// shape); the other routes keep burnrate's.
+TEST(Router, ShapedRefusalsApplyToTheirRouteOnly) {
+  Router r = MakeRouter();
+  r.AddSync("POST", "/v1/messages", Role::kAdmin, [](Request&) { return Response::Json("{}"); });
+  r.ShapeRefusals([](const Request& req, const Status& why) {
+    return Response::Json(
+        R"({"type":"error","why":")" + why.message() + "\",\"path\":\"" + req.path + "\"}",
+        HttpStatusFor(why));
+  });
+  Response missing = Call(r, "POST", "/v1/messages");
+  EXPECT_EQ(missing.status, 401);
+  EXPECT_NE(missing.body.find(R"({"type":"error","why":"missing API key)"), std::string::npos)
+      << missing.body;
+  Response bad = Call(r, "POST", "/v1/messages", "nope");
+  EXPECT_EQ(bad.status, 401);
+  EXPECT_NE(bad.body.find("invalid or revoked"), std::string::npos) << bad.body;
+  Response role = Call(r, "POST", "/v1/messages", "viewer-key");
+  EXPECT_EQ(role.status, 403);
+  EXPECT_NE(role.body.find(R"("path":"/v1/messages")"), std::string::npos) << role.body;
+  EXPECT_EQ(Call(r, "POST", "/v1/messages", "admin-key").status, 200);
+  Response other = Call(r, "POST", "/v1/keys");
+  EXPECT_EQ(other.status, 401);
+  EXPECT_EQ(other.body.find(R"("type":"error")"), std::string::npos) << other.body;
+}
+
 }  // namespace
 }  // namespace burnrate::http

@@ -57,6 +57,8 @@ class SseStream final : public SseChannel, public std::enable_shared_from_this<S
   void Finish() override;
   bool closed() const override { return closed_.load() || session_.expired(); }
   void Close() override;
+  size_t queued_bytes() const override;
+  void WhenDrained(size_t bytes, std::function<void()> fn) override;
   void MarkClosed() { closed_ = true; }
 
  private:
@@ -131,10 +133,26 @@ class Session : public std::enable_shared_from_this<Session> {
     });
   }
 
+  size_t sse_bytes() const { return sse_bytes_.load(std::memory_order_relaxed); }
+
+  // Called from any thread by an SseStream: fn runs on the strand once at
+  // most `bytes` are queued, or the stream closed.
+  void WhenSseDrained(size_t bytes, std::function<void()> fn) {
+    asio::post(stream_.get_executor(),
+               [self = shared_from_this(), bytes, fn = std::move(fn)]() mutable {
+                 if (self->sse_closed_ || self->sse_bytes() <= bytes) return fn();
+                 self->drain_waiters_.emplace_back(bytes, std::move(fn));
+               });
+  }
+
   // Called from any thread by an SseStream.
   void QueueSse(std::string frame) {
+    sse_bytes_.fetch_add(frame.size(), std::memory_order_relaxed);
     asio::post(stream_.get_executor(), [self = shared_from_this(), f = std::move(frame)]() mutable {
-      if (self->sse_closed_) return;
+      if (self->sse_closed_) {
+        self->sse_bytes_.fetch_sub(f.size(), std::memory_order_relaxed);
+        return;
+      }
       bool idle = self->sse_queue_.empty();
       self->sse_queue_.push_back(std::move(f));
       if (idle) self->WriteSse();
@@ -302,6 +320,7 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     head.append("\r\n");
     sse_ = std::make_shared<SseStream>(shared_from_this());
+    sse_bytes_.fetch_add(head.size(), std::memory_order_relaxed);
     sse_queue_.push_back(std::move(head));
     WriteSse();
     // A read completes only when the client closes (or misbehaves).
@@ -323,10 +342,24 @@ class Session : public std::enable_shared_from_this<Session> {
                           if (self->sse_) self->sse_->MarkClosed();
                           return self->Close();
                         }
+                        self->sse_bytes_.fetch_sub(self->sse_queue_.front().size(),
+                                                   std::memory_order_relaxed);
                         self->sse_queue_.pop_front();
+                        self->WakeDrainWaiters();
                         if (self->sse_queue_.empty() && self->sse_finish_) return self->Close();
                         self->WriteSse();
                       });
+  }
+
+  // On the strand: the producers waiting for the queue to drain whose mark
+  // it reached (all of them once the stream is closed).
+  void WakeDrainWaiters() {
+    if (drain_waiters_.empty()) return;
+    std::vector<std::pair<size_t, std::function<void()>>> due, rest;
+    for (auto& w : drain_waiters_)
+      (sse_closed_ || sse_bytes() <= w.first ? due : rest).push_back(std::move(w));
+    drain_waiters_.swap(rest);
+    for (auto& w : due) w.second();
   }
 
   // After answering early (413, 401, 400, 503), stop sending but read and
@@ -357,6 +390,8 @@ class Session : public std::enable_shared_from_this<Session> {
       sse_->MarkClosed();
       sse_.reset();  // break the Session <-> SseStream cycle
     }
+    sse_closed_ = true;
+    WakeDrainWaiters();
   }
 
   static constexpr size_t kReadBytes = 64 * 1024;
@@ -381,6 +416,10 @@ class Session : public std::enable_shared_from_this<Session> {
   std::deque<std::string> sse_queue_;  // on the strand only
   bool sse_closed_ = false;
   bool sse_finish_ = false;  // Finish(): close when the queue is written
+  // Bytes in sse_queue_ and in posts on their way to it (read by producers
+  // on other threads).
+  std::atomic<size_t> sse_bytes_{0};
+  std::vector<std::pair<size_t, std::function<void()>>> drain_waiters_;  // on the strand only
   char probe_[1];
 };
 
@@ -414,6 +453,17 @@ void SseStream::Finish() {
   if (std::shared_ptr<Session> session = session_.lock()) session->FinishSse();
 }
 
+size_t SseStream::queued_bytes() const {
+  std::shared_ptr<Session> session = session_.lock();
+  return session ? session->sse_bytes() : 0;
+}
+
+void SseStream::WhenDrained(size_t bytes, std::function<void()> fn) {
+  std::shared_ptr<Session> session = session_.lock();
+  if (session == nullptr || closed_) return fn();
+  session->WhenSseDrained(bytes, std::move(fn));
+}
+
 void SseStream::Close() {
   closed_ = true;
   if (std::shared_ptr<Session> session = session_.lock()) session->CloseSse();
@@ -425,11 +475,15 @@ void SseStream::Close() {
 // its WAL, files being served, the listener, the I/O machinery.
 constexpr int64_t kReservedFds = 32;
 
+IoLoop::IoLoop() : ctx_(std::make_unique<asio::io_context>()) {}
+IoLoop::~IoLoop() = default;
+
 struct Server::Impl {
   ServerOptions opts;
   const Router& router;
   SessionLimits limits;
-  asio::io_context ioc;
+  std::unique_ptr<IoLoop> own_loop;  // when none was lent
+  asio::io_context& ioc;
   tcp::acceptor acceptor{ioc};
   asio::steady_timer accept_timer{ioc};
   std::chrono::milliseconds backoff{0};  // touched by the one pending accept only
@@ -439,7 +493,11 @@ struct Server::Impl {
   std::vector<std::thread> threads;
   uint16_t port = 0;
 
-  Impl(ServerOptions o, const Router& r) : opts(std::move(o)), router(r) {
+  Impl(ServerOptions o, const Router& r)
+      : opts(std::move(o)),
+        router(r),
+        own_loop(opts.loop ? nullptr : std::make_unique<IoLoop>()),
+        ioc(opts.loop ? opts.loop->context() : own_loop->context()) {
     limits.head.max_body_bytes = opts.max_body_bytes;
     limits.head.max_header_bytes = opts.max_header_bytes;
     limits.header_timeout = std::chrono::milliseconds(opts.header_timeout_ms);

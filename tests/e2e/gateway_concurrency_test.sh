@@ -49,13 +49,19 @@ export WORK KEY BODY BASE
 seq "$CLIENTS" | xargs -P "$CLIENTS" -I{} bash -c 'client {}' >"$WORK/clients.txt"
 [[ $(grep -c '^ok [0-9]* 429$' "$WORK/clients.txt") == "$CLIENTS" ]] ||
   fail "not every client ended with a 429 in Anthropic's shape: $(sort "$WORK/clients.txt" | uniq -c | head)"
-read -r used n < <(python3 -c '
+read -r used n repeated < <(python3 -c '
 import json, sys
 t = n = 0
+ids = set()
 for line in open(sys.argv[1]):
     u = json.loads(line); t += u["input"] + u["output"] + u["cached"] + u["cache_write"]; n += 1
-print(t, n)' "$WORK/usage.jsonl")
+    ids.add(u["id"])
+print(t, n, n - len(ids))' "$WORK/usage.jsonl")
 echo "admitted $n requests, $used tokens of $LIMIT"
+# Two answers with one message id are one request to the gateway (counted
+# once, as a transcript copy would be): the stub must never repeat an id,
+# or the budget is rightly undercounted and the check below is void.
+(( repeated == 0 )) || fail "the stub answered $repeated message ids twice"
 (( used <= LIMIT )) || fail "admitted usage $used exceeds the budget $LIMIT"
 (( used * 100 >= LIMIT * 99 )) || fail "admitted usage $used is below 99% of $LIMIT"
 pass "$CLIENTS concurrent streaming clients: admitted $used of $LIMIT tokens ($n requests), never over"

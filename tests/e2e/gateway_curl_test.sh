@@ -118,7 +118,24 @@ pass "the provider key reached the upstream, the gateway key did not"
 # A gateway key cannot read the API, and an admin key cannot use the gateway.
 expect_status 403 "$ADA" GET /v1/leaderboard
 [[ $(anthropic "$ADA-x" "$(msg claude-sonnet-4-5 false '')") == 401 ]] || fail "bad key accepted"
+# ... answered in the provider's own error shape, so that an SDK or agent
+# shows the reason (Anthropic's authentication_error, OpenAI's invalid_api_key).
+check_json 'j["type"] == "error" and j["error"]["type"] == "authentication_error" and "invalid" in j["error"]["message"]'
 [[ $(anthropic "$ADMIN" "$(msg claude-sonnet-4-5 false '')") == 403 ]] || fail "admin key used the gateway"
+check_json 'j["type"] == "error" and j["error"]["type"] == "permission_error"'
+[[ $(openai "" /v1/chat/completions "$(chat false '')") == 401 ]] || fail "missing key accepted"
+check_json 'j["error"]["code"] == "invalid_api_key" and j["error"]["type"] == "invalid_request_error" and "missing API key" in j["error"]["message"]'
+[[ $(openai "$ADA-x" /v1/responses "$(resp false)") == 401 ]] || fail "bad key accepted on responses"
+check_json 'j["error"]["code"] == "invalid_api_key"'
+pass "401/403 in the provider's error shape"
+
+# The query string goes upstream as the client sent it (Claude Code calls
+# /v1/messages?beta=true).
+code=$(curl -sS -o "$WORK/body" -w '%{http_code}' -H "x-api-key: $ADA" -H 'anthropic-version: 2023-06-01' \
+  -H 'content-type: application/json' -d "$(msg claude-sonnet-4-5 false '')" "$BASE/v1/messages?beta=true")
+[[ $code == 200 ]] || fail "messages?beta=true: $code $(cat "$WORK/body")"
+grep -q '"POST /v1/messages?beta=true HTTP/1.1"' "$WORK/stub.err" || fail "the query string did not reach the upstream: $(grep POST "$WORK/stub.err" | tail -3)"
+pass "query strings are passed upstream (/v1/messages?beta=true)"
 
 # The board: ada's usage equals what the stub answered, token for token
 # (OpenAI's prompt tokens include the cached ones; burnrate's input does not).

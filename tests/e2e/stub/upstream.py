@@ -19,7 +19,7 @@ Speaks just enough of three APIs for one-turn text answers:
     a request-id header.
 The model name picks a misbehaviour, for the gateway's tests: a model
 containing "error" is answered 529 (Anthropic) or 500 (OpenAI) in the
-provider's error shape; "slow" waits --slow-ms between events; "cut" closes
+provider's error shape; "slow" waits --slow-ms between events; "big" streams --big-mb MiB of text; "cut" closes
 the stream after the first usage event; "malformed" sends an event that is
 not JSON before the rest; "exact" answers usage equal to the gateway's
 estimate (input = body bytes / 3 rounded up, output = max_tokens), so a
@@ -42,10 +42,14 @@ COUNTER = [0]
 
 
 def next_usage():
+    """The next request's usage and its number n, taken together under LOCK:
+    reading COUNTER again after the lock is released can give two requests
+    the same n, and so the same message and request id (a provider never
+    does; the gateway then rightly counts the second as a copy of the first)."""
     with LOCK:
         COUNTER[0] += 1
         n = COUNTER[0]
-    return {"input": 1000 + 37 * n, "cached": 200 + 11 * n, "output": 40 + 3 * n, "reasoning": 5 + n}
+    return {"input": 1000 + 37 * n, "cached": 200 + 11 * n, "output": 40 + 3 * n, "reasoning": 5 + n}, n
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -117,9 +121,9 @@ class Handler(BaseHTTPRequestHandler):
         model = req.get("model", "gpt-stub")
         if "error" in model:
             return self.send_json(500, {"error": {"message": "stub failure", "type": "server_error", "param": None, "code": None}})
-        u = next_usage()
+        u, n = next_usage()
         text = "Stub answer."
-        rid = "resp_%d" % COUNTER[0]
+        rid = "resp_%d" % n
         usage = {
             "input_tokens": u["input"],
             "input_tokens_details": {"cached_tokens": u["cached"]},
@@ -152,8 +156,7 @@ class Handler(BaseHTTPRequestHandler):
         model = req.get("model", "claude-stub")
         if "error" in model:
             return self.send_json(529, {"type": "error", "error": {"type": "overloaded_error", "message": "stub overloaded"}})
-        u = next_usage()
-        n = COUNTER[0]
+        u, n = next_usage()
         u.update(cache_write=50 + n, cache_write_1h=10 + n, reasoning=0)
         if "exact" in model:  # usage equal to the gateway's estimate (body bytes / 3, max_tokens)
             u = {"input": -(-self.raw_len // 3), "cached": 0, "output": req.get("max_tokens", 0), "reasoning": 0,
@@ -209,6 +212,11 @@ class Handler(BaseHTTPRequestHandler):
         else:
             self.sse("content_block_start", {"type": "content_block_start", "index": 0,
                                              "content_block": {"type": "text", "text": ""}})
+            if "big" in model:  # --big-mb of text deltas as fast as the socket takes them
+                chunk = "x" * 65536
+                for _ in range(self.server.big_mb * 16):
+                    self.sse("content_block_delta", {"type": "content_block_delta", "index": 0,
+                                                     "delta": {"type": "text_delta", "text": chunk}})
             for word in ["Stub ", "answer."]:
                 self.sse("content_block_delta", {"type": "content_block_delta", "index": 0,
                                                  "delta": {"type": "text_delta", "text": word}})
@@ -223,12 +231,12 @@ class Handler(BaseHTTPRequestHandler):
         model = req.get("model", "stub-model")
         if "error" in model:
             return self.send_json(500, {"error": {"message": "stub failure", "type": "server_error", "param": None, "code": None}})
-        u = next_usage()
+        u, n = next_usage()
         usage = {"prompt_tokens": u["input"], "completion_tokens": u["output"],
                  "total_tokens": u["input"] + u["output"],
                  "prompt_tokens_details": {"cached_tokens": u["cached"]},
                  "completion_tokens_details": {"reasoning_tokens": u["reasoning"]}}
-        cid = "chatcmpl-%d" % COUNTER[0]
+        cid = "chatcmpl-%d" % n
         chunk = lambda delta, finish=None: {"id": cid, "object": "chat.completion.chunk", "created": 0, "model": model,
                                             "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
         if not req.get("stream"):
@@ -254,7 +262,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def gemini(self, path, stream):
         model = path.split("/models/")[-1].split(":")[0]
-        u = next_usage()
+        u, _ = next_usage()
         meta = {"promptTokenCount": u["input"], "cachedContentTokenCount": u["cached"],
                 "candidatesTokenCount": u["output"], "thoughtsTokenCount": u["reasoning"],
                 "totalTokenCount": u["input"] + u["output"] + u["reasoning"]}
@@ -273,6 +281,7 @@ def main():
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--usage-log", required=True)
     ap.add_argument("--slow-ms", type=int, default=300)
+    ap.add_argument("--big-mb", type=int, default=32)
     ap.add_argument("--strict-openai-usage", action="store_true")
     ap.add_argument("--tls-cert", help="serve HTTPS with this PEM certificate (and --tls-key)")
     ap.add_argument("--tls-key")
@@ -282,6 +291,7 @@ def main():
     srv = ThreadingHTTPServer(("127.0.0.1", a.port), Handler)
     srv.usage_log = a.usage_log
     srv.slow_ms = a.slow_ms
+    srv.big_mb = a.big_mb
     srv.strict_usage = a.strict_openai_usage
     if a.tls_cert:
         import ssl
