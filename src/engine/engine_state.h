@@ -144,6 +144,10 @@ struct Engine::State {
   void CloseIdleSessions(TimeMs now, const EngineOptions& o);
   void AddOutcomeKind(EntityState& ent, const std::string& kind, double amount);
 
+  // leaderboard.cc: ranks `fresh` (not yet published) by the metrics read
+  // on the snapshot it replaces. Takes snap_mu, then the snapshots' order_mu.
+  void SortAsReadBefore(const Snapshot& fresh);
+
   std::mutex snap_mu;  // guards snaps and last_read
   std::shared_ptr<const Snapshot> snaps[kEntityCount][7];
   TimeMs last_read[kEntityCount][7] = {};
