@@ -7,7 +7,7 @@ JOBS       ?= $(shell nproc)
 PORT       ?= 8080
 CMAKE_GEN  := -G Ninja
 
-.PHONY: all deps build test test-fast asan fuzz bench demo web clean format
+.PHONY: all deps build test test-fast asan fuzz bench bench-org demo web clean format
 
 all: build
 
@@ -42,6 +42,10 @@ test-fast: build
 
 bench: build
 	bash scripts/bench.sh $(BUILD)
+
+# Only the Meta-sized day (40 M events; BENCH_ORG_DAY_EVENTS to resize).
+bench-org: build
+	bash scripts/bench.sh $(BUILD) org-day
 
 web: deps
 	bash scripts/build-web.sh

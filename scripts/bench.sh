@@ -3,12 +3,21 @@
 # Results go to build/bench/*.json (one file per benchmark) and the console.
 # Long runs are sized by env: BENCH_INGEST_EVENTS (2,000,000),
 # BENCH_BOARD_USERS (100,000), BENCH_RESTART_EVENTS (50,000,000),
-# BENCH_PROMPT_PAIRS (10).
+# BENCH_PROMPT_PAIRS (10), BENCH_ORG_DAY_EVENTS (40,000,000). `make bench-org`
+# runs only the Meta-sized day: scripts/bench.sh BUILD org-day.
 set -euo pipefail
 BUILD=${1:-build}
 OUT=$BUILD/bench
 mkdir -p "$OUT"
 DIR=${BENCH_DIR:-/tmp/burnrate-bench}
+ONLY=${2:-}
+
+if [[ $ONLY == org-day ]]; then
+  echo "== a Meta-sized day: ${BENCH_ORG_DAY_EVENTS:-40000000} events, 85,000 users (bench/loadgen_org_day.cc)"
+  "$BUILD/burnrate-loadgen" --mode org-day --events "${BENCH_ORG_DAY_EVENTS:-40000000}" --users 85000 \
+    --batch 10000 --clients 4 --dir "$DIR" | tee "$OUT/org_day.json"
+  exit 0
+fi
 
 echo "== Google Benchmark binaries"
 for b in "$BUILD"/*_bench; do
@@ -24,6 +33,10 @@ done
 echo "== ingest, organisation-shaped (85,000 users), over HTTP vs raw SQLite appends (same rows, same run)"
 "$BUILD/burnrate-loadgen" --mode ingest --org --users 85000 --events "${BENCH_INGEST_EVENTS:-2000000}" --batch 10000 \
   --clients 8 --dir "$DIR" | tee "$OUT/ingest_org.json"
+
+echo "== a Meta-sized day: ${BENCH_ORG_DAY_EVENTS:-40000000} events, ~2 T tokens, 85,000 users, governance + detection + badges, end state checked"
+"$BUILD/burnrate-loadgen" --mode org-day --events "${BENCH_ORG_DAY_EVENTS:-40000000}" --users 85000 --batch 10000 \
+  --clients 4 --dir "$DIR" | tee "$OUT/org_day.json"
 
 echo "== the same import by plain curl --data-binary, 4 parallel clients (bench/curl_import.sh)"
 bash bench/curl_import.sh "$BUILD" "${BENCH_INGEST_EVENTS:-2000000}" 4 | tee "$OUT/curl_import.json"

@@ -4,7 +4,7 @@
 # benchmark is found by `make test`, not on the day its figure is needed.
 # Timings are not checked; docs/PERFORMANCE.md has the real runs.
 #   bench_smoke.sh gbench BINARY       a Google Benchmark binary
-#   bench_smoke.sh loadgen MODE        burnrate-loadgen: ingest | org | prompts | board | restart
+#   bench_smoke.sh loadgen MODE        burnrate-loadgen: ingest | org | prompts | board | restart | org-day
 #   bench_smoke.sh restartgen          burnrate-restartgen: full replay, then from the checkpoint
 set -euo pipefail
 kind=$1 what=${2:-}
@@ -32,6 +32,7 @@ loadgen)
   prompts) args=(--mode ingest --events 20000 --batch 2000 --clients 2 --prompts --repeat 1) ;;
   board) args=(--mode board --users 2000 --queries 200) ;;
   restart) args=(--mode restart --events 20000) ;;
+  org-day) args=(--mode org-day --users 3000 --events 60000 --batch 2000 --clients 2) ;;
   *) echo "unknown loadgen mode $what" >&2; exit 2 ;;
   esac
   "$BIN/burnrate-loadgen" "${args[@]}" --dir "$WORK/data" | grep '^{' >"$WORK/out.ndjson"
@@ -58,6 +59,12 @@ if mode in ("ingest", "prompts", "org"):
 elif mode == "board":
     (r,) = by("board")
     assert r["users"] == 2000 and 0 < r["inproc_p50_us"] <= r["inproc_p99_us"] and r["http_p50_us"] > 0, r
+elif mode == "org-day":
+    (r,) = by("org_day")
+    assert r["ok"] and r["accepted"] == r["events"] == 60000 and r["failed_requests"] == 0, r
+    assert r["board_ok"] and r["board_top10_ok"] and r["budgets_ok"] and r["flags_ok"], r
+    assert 1000 < r["users"] <= 3000 and r["tokens"] > 0 and r["board_org_tokens"] == r["tokens"], r
+    assert r["events_per_s"] > 0 and r["peak_rss_mb"] > 0, r
 elif mode == "restart":
     (r,) = by("restart")
     assert r["events"] == r["dedup_ids"] == r["detection_events"] == 20000, r

@@ -5,6 +5,7 @@
 
 #include "app/app_impl.h"
 #include "common/hash.h"
+#include "common/heap.h"
 #include "common/log.h"
 
 namespace burnrate::app {
@@ -13,6 +14,9 @@ App::App() : impl_(std::make_unique<Impl>()) {}
 App::~App() { Stop(); }
 
 Result<std::unique_ptr<App>> App::Open(Config cfg, const Clock& clock) {
+  // The ingest path allocates per new user: keep freed memory faulted in
+  // and grow arenas in large steps (common/heap.h). Process-wide, once.
+  TuneHeapForIngest();
   std::unique_ptr<App> app(new App());
   Impl& a = *app->impl_;
   a.cfg = std::move(cfg);

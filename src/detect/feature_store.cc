@@ -56,9 +56,23 @@ void FeatureStore::ObserveHistorical(const model::Event& e, int64_t from_day, in
   Fold(e, ts, day, sh.days[day], prices);
 }
 
+UserDayStats& FeatureStore::DayMap::Get(std::string_view user) {
+  auto it = index.find(user);
+  if (it != index.end()) return users[it->second].stats;
+  UserDay& d = users.emplace_back();
+  d.user = std::string(user);
+  index.emplace(d.user, uint32_t(users.size() - 1));  // the name never moves
+  return d.stats;
+}
+
+const UserDayStats* FeatureStore::DayMap::Find(std::string_view user) const {
+  auto it = index.find(user);
+  return it == index.end() ? nullptr : &users[it->second].stats;
+}
+
 void FeatureStore::Fold(const model::Event& e, TimeMs ts, int64_t day, DayMap& users,
                         const model::PriceSnapshot* prices) {
-  UserDayStats& st = users[e.user];
+  UserDayStats& st = users.Get(e.user);
   if (e.type == model::EventType::kUsage) {
     TimeMs start = cfg_.tz.name() == "UTC" ? day * kDayMs : cfg_.tz.DayStart(ts);
     st.AddUsage(e, ts, start, cfg_, prices);
@@ -73,10 +87,10 @@ std::vector<UserDayFeatures> FeatureStore::Collect(int64_t day) const {
     std::lock_guard<std::mutex> lock(sh.mu);
     auto it = sh.days.find(day);
     if (it == sh.days.end()) continue;
-    out.reserve(out.size() + it->second.size());
-    for (const auto& [user, st] : it->second) {
-      out.push_back(st.Finish(cfg_));
-      out.back().user = user;
+    out.reserve(out.size() + it->second.users.size());
+    for (const UserDay& ud : it->second.users) {
+      out.push_back(ud.stats.Finish(cfg_));
+      out.back().user = ud.user;
       out.back().day = day;
     }
   }
@@ -91,12 +105,12 @@ FeatureStore::HourWindow FeatureStore::RollingHour(const std::string& user, Time
     int64_t day = DayOf(t);
     auto dit = sh.days.find(day);
     if (dit == sh.days.end()) return;
-    auto uit = dit->second.find(user);
-    if (uit == dit->second.end()) return;
+    const UserDayStats* st = dit->second.Find(user);
+    if (st == nullptr) return;
     TimeMs start = cfg_.tz.name() == "UTC" ? day * kDayMs : cfg_.tz.DayStart(t);
     int h = static_cast<int>(std::clamp<TimeMs>((t - start) / kHourMs, 0, 23));
-    w.requests += weight * uit->second.hour_requests(h);
-    w.tokens += weight * double(uit->second.hour_tokens(h));
+    w.requests += weight * st->hour_requests(h);
+    w.tokens += weight * double(st->hour_tokens(h));
   };
   double into = double(now - FloorDiv(now, kHourMs) * kHourMs) / double(kHourMs);
   add(now, 1.0);
@@ -109,7 +123,7 @@ size_t FeatureStore::ApproxBytes() const {
   for (const Shard& sh : shards_) {
     std::lock_guard<std::mutex> lock(sh.mu);
     for (const auto& [d, m] : sh.days)
-      for (const auto& [u, st] : m) n += u.capacity() + 48 + st.ApproxBytes();
+      for (const UserDay& ud : m.users) n += ud.user.capacity() + 48 + ud.stats.ApproxBytes();
   }
   return n;
 }

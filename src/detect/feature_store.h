@@ -4,6 +4,9 @@
 // UserDayStats of (user, local day of ts). Days older than the newest seen
 // minus retain_days are dropped as new days arrive, so memory is bounded by
 // users x retain_days x ~1 KB. Collect() snapshots the features of one day.
+// A day's user-days sit in chunked storage (they never move, and a new one
+// is constructed in place, not allocated alone), indexed by views of their
+// own user names.
 // Thread-safety: thread-safe; 16 shards by user hash, each with its own mutex,
 // so concurrent ingest threads rarely contend.
 #pragma once
@@ -15,6 +18,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/chunked_vector.h"
 #include "detect/detect_config.h"
 #include "detect/user_day_stats.h"
 #include "model/event.h"
@@ -51,7 +55,17 @@ class FeatureStore {
 
  private:
   static constexpr int kShards = 16;
-  using DayMap = std::unordered_map<std::string, UserDayStats>;
+  struct UserDay {
+    std::string user;
+    UserDayStats stats;
+  };
+  // One day of one shard: its user-days, by user.
+  struct DayMap {
+    std::unordered_map<std::string_view, uint32_t> index;  // views of users[i].user
+    ChunkedVector<UserDay, 8> users;
+    UserDayStats& Get(std::string_view user);
+    const UserDayStats* Find(std::string_view user) const;
+  };
   struct Shard {
     mutable std::mutex mu;
     std::map<int64_t, DayMap> days;  // guarded by mu

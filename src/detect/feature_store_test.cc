@@ -237,5 +237,52 @@ TEST(Scorer, SynchronisedTimingBeyondChance) {
   EXPECT_EQ(users[0].sync_accounts, 0);
 }
 
+// A user-day without prompts keeps no prompt state (most users of a large
+// organisation send none on a given day); the first prompt adds it.
+TEST(FeatureStore, PromptStateOnlyOnceAPromptArrives) {
+  DetectConfig cfg;
+  FeatureStore fs(cfg);
+  fs.Observe(Usage("quiet", kDay0, "s1"));
+  fs.Observe(Usage("chatty", kDay0, "s1"));
+  size_t two_without = fs.ApproxBytes();
+  fs.Observe(Usage("chatty", kDay0 + kMinuteMs, "s1", "please refactor the parser module"));
+  EXPECT_GT(fs.ApproxBytes(), two_without + 200);
+  auto users = fs.Collect(20000);
+  ASSERT_EQ(users.size(), 2u);
+  for (const auto& f : users) EXPECT_EQ(f.prompts, f.user == "chatty" ? 1 : 0);
+}
+
+// Sessions past the small-table size are found through the index: every
+// event of a session lands in the same one, however many there are.
+TEST(FeatureStore, ManySessionsAreCountedOnce) {
+  DetectConfig cfg;
+  FeatureStore fs(cfg);
+  TimeMs t = kDay0;
+  for (int round = 0; round < 3; ++round)
+    for (int s = 0; s < 40; ++s, t += kSecondMs)
+      fs.Observe(Usage("many", t, "session-" + std::to_string(s)));
+  fs.Observe(Outcome("many", t, "session-39"));
+  auto users = fs.Collect(20000);
+  ASSERT_EQ(users.size(), 1u);
+  EXPECT_EQ(users[0].sessions, 40);
+  EXPECT_EQ(users[0].requests, 120);
+  // Only session-39 has an outcome: the other 39 sessions' tokens are free.
+  EXPECT_EQ(users[0].outcome_free_tokens, 39 * 3 * 1000);
+}
+
+// Many users in one day: each keeps its own state (the day's table grows
+// in chunks without moving the earlier users).
+TEST(FeatureStore, ThousandsOfUsersInOneDay) {
+  DetectConfig cfg;
+  FeatureStore fs(cfg);
+  for (int round = 0; round < 2; ++round)
+    for (int u = 0; u < 5000; ++u)
+      fs.Observe(Usage("u" + std::to_string(u), kDay0 + round * kHourMs + u, "s"));
+  auto users = fs.Collect(20000);
+  ASSERT_EQ(users.size(), 5000u);
+  for (const auto& f : users) ASSERT_EQ(f.requests, 2) << f.user;
+  EXPECT_EQ(fs.RollingHour("u42", kDay0 + kHourMs + 30 * kMinuteMs).requests, 1.5);
+}
+
 }  // namespace
 }  // namespace burnrate::detect

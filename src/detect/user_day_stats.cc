@@ -75,25 +75,48 @@ void UserDayStats::AddGap(TimeMs ts, const DetectConfig& cfg) {
 }
 
 void UserDayStats::AddPrompt(const model::PromptFeatures& p, const DetectConfig& cfg) {
-  ++prompts_;
+  if (!prompt_) prompt_ = std::make_unique<PromptStats>();
+  PromptStats& ps = *prompt_;
+  ++ps.prompts;
   if (p.length >= cfg.repeat_min_len) {
-    ++repeat_prompts_;
-    distinct_.Add(p.exact_hash);
+    ++ps.repeat_prompts;
+    ps.distinct.Add(p.exact_hash);
     bool near = false;  // all 16 compared, without a branch each: most prompts are near none
-    for (size_t i = 0; i < recent_sim_.size(); ++i)
-      near |=
-          (i < recent_n_) & (__builtin_popcountll(recent_sim_[i] ^ p.simhash) <= cfg.near_dup_bits);
-    near_dups_ += near;
-    recent_sim_[recent_pos_] = p.simhash;
-    recent_pos_ = static_cast<uint8_t>((recent_pos_ + 1) % recent_sim_.size());
-    if (recent_n_ < recent_sim_.size()) ++recent_n_;
+    for (size_t i = 0; i < ps.recent_sim.size(); ++i)
+      near |= (i < ps.recent_n) &
+              (__builtin_popcountll(ps.recent_sim[i] ^ p.simhash) <= cfg.near_dup_bits);
+    ps.near_dups += near;
+    ps.recent_sim[ps.recent_pos] = p.simhash;
+    ps.recent_pos = static_cast<uint8_t>((ps.recent_pos + 1) % ps.recent_sim.size());
+    if (ps.recent_n < ps.recent_sim.size()) ++ps.recent_n;
   }
   if (p.length >= cfg.low_entropy_min_len && p.compress_ratio <= cfg.low_entropy_ratio)
-    ++low_entropy_;
+    ++ps.low_entropy;
   if (p.length >= cfg.cluster_min_prompt_len) {
-    ++long_prompts_;
-    templates_.Add(p.simhash, cfg.near_dup_bits);
+    ++ps.long_prompts;
+    ps.templates.Add(p.simhash, cfg.near_dup_bits);
   }
+}
+
+UserDayStats::Session* UserDayStats::FindSession(uint64_t key) {
+  if (last_session_ < sessions_.size() && sessions_[last_session_].key == key)
+    return &sessions_[last_session_];  // events come in runs of one session
+  if (sessions_.size() <= kIndexedSessions) {
+    for (uint32_t i = 0; i < sessions_.size(); ++i)
+      if (sessions_[i].key == key) return &sessions_[last_session_ = i];
+  } else {
+    auto it = session_index_.find(key);
+    if (it != session_index_.end()) return &sessions_[last_session_ = it->second];
+  }
+  if (sessions_.size() >= kMaxSessions) return nullptr;
+  last_session_ = static_cast<uint32_t>(sessions_.size());
+  sessions_.push_back(Session{.key = key});
+  if (sessions_.size() == kIndexedSessions + 1) {
+    for (uint32_t i = 0; i < sessions_.size(); ++i) session_index_.emplace(sessions_[i].key, i);
+  } else if (sessions_.size() > kIndexedSessions + 1) {
+    session_index_.emplace(key, last_session_);
+  }
+  return &sessions_.back();
 }
 
 void UserDayStats::AddUsage(const model::Event& e, TimeMs ts, TimeMs day_start,
@@ -120,16 +143,12 @@ void UserDayStats::AddUsage(const model::Event& e, TimeMs ts, TimeMs day_start,
   else if (sources_.size() < 4)
     sources_.emplace_back(e.source, 1);
 
-  uint64_t sk = Hash64(e.session);
-  auto it = sessions_.find(sk);
-  if (it == sessions_.end()) {
-    if (sessions_.size() >= kMaxSessions) {
-      overflow_tokens_ += t;
-      return;
-    }
-    it = sessions_.emplace(sk, Session{}).first;
+  Session* sp = FindSession(Hash64(e.session));
+  if (sp == nullptr) {
+    overflow_tokens_ += t;
+    return;
   }
-  Session& s = it->second;
+  Session& s = *sp;
   int slot = static_cast<int>(off / (15 * kMinuteMs));
   s.slots[slot / 32] |= 1u << (slot % 32);
   s.tokens += t;
@@ -163,11 +182,7 @@ void UserDayStats::AddOutcome(const model::Event& e) {
     sessionless_outcome_ = true;
     return;
   }
-  uint64_t sk = Hash64(e.session);
-  auto it = sessions_.find(sk);
-  if (it == sessions_.end() && sessions_.size() < kMaxSessions)
-    it = sessions_.emplace(sk, Session{}).first;
-  if (it != sessions_.end()) it->second.has_outcome = true;
+  if (Session* s = FindSession(Hash64(e.session))) s->has_outcome = true;
 }
 
 static double SafeDiv(double a, double b) { return b > 0 ? a / b : 0; }
@@ -184,18 +199,21 @@ UserDayFeatures UserDayStats::Finish(const DetectConfig& cfg) const {
   f.gaps = gap_n_;
   double var = gap_n_ > 1 ? gap_m2_ / static_cast<double>(gap_n_ - 1) : 0;
   f.gap_cv = SafeDiv(std::sqrt(var), gap_mean_);
-  f.prompts = prompts_, f.low_entropy_prompts = low_entropy_, f.repeat_prompts = repeat_prompts_;
-  f.exact_dup_rate =
-      repeat_prompts_
-          ? std::max(0.0, 1.0 - distinct_.Estimate() / static_cast<double>(repeat_prompts_))
-          : 0;
-  f.near_dup_rate = SafeDiv(static_cast<double>(near_dups_), static_cast<double>(repeat_prompts_));
+  if (prompt_) {
+    const PromptStats& ps = *prompt_;
+    f.prompts = ps.prompts, f.low_entropy_prompts = ps.low_entropy;
+    f.repeat_prompts = ps.repeat_prompts;
+    f.exact_dup_rate = ps.repeat_prompts
+                           ? std::max(0.0, 1.0 - ps.distinct.Estimate() / double(ps.repeat_prompts))
+                           : 0;
+    f.near_dup_rate = SafeDiv(double(ps.near_dups), double(ps.repeat_prompts));
+  }
 
   std::array<int, kSlots> active{};
   int64_t free_tokens = overflow_tokens_;
   int sessions_with_usage = 0;
   f.implausible = implausible_;
-  for (const auto& [k, s] : sessions_) {
+  for (const Session& s : sessions_) {
     if (s.tokens > 0) ++sessions_with_usage;
     if (s.named && s.later_output >= cfg.implausible_rate_min_output) {
       double seconds = double(s.last_ts - s.first_ts) / double(kSecondMs);
@@ -224,9 +242,9 @@ UserDayFeatures UserDayStats::Finish(const DetectConfig& cfg) const {
   int active_minutes = 0;
   for (uint64_t w : minutes_) active_minutes += __builtin_popcountll(w);
   if (active_minutes >= cfg.sync_min_minutes) f.minutes.assign(minutes_.begin(), minutes_.end());
-  if (long_prompts_ > 0) {
-    for (const auto& it : templates_.items()) {
-      double share = static_cast<double>(it.count) / static_cast<double>(long_prompts_);
+  if (prompt_ && prompt_->long_prompts > 0) {
+    for (const auto& it : prompt_->templates.items()) {
+      double share = static_cast<double>(it.count) / static_cast<double>(prompt_->long_prompts);
       if (it.count >= 3 && share >= cfg.cluster_key_share)
         f.templates.emplace_back(it.simhash, share);
     }
@@ -236,7 +254,8 @@ UserDayFeatures UserDayStats::Finish(const DetectConfig& cfg) const {
 
 size_t UserDayStats::ApproxBytes() const {
   return sizeof(*this) + team_.capacity() + clients_.capacity() * 8 + sources_.capacity() * 40 +
-         sessions_.size() * (sizeof(Session) + 32) + DistinctSampler::kCapacity * 8;
+         sessions_.capacity() * sizeof(Session) + session_index_.size() * 32 +
+         (prompt_ ? sizeof(PromptStats) + DistinctSampler::kCapacity * 8 : 0);
 }
 
 }  // namespace burnrate::detect

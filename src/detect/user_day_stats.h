@@ -1,16 +1,21 @@
 // UserDayStats: the running aggregate of one user's events in one day, and
 // UserDayFeatures, the flat feature vector the detectors read.
 //
-// Memory is bounded per user-day (about 1 KB for a typical user): counters,
-// 24 hourly counters, Welford moments of inter-arrival gaps, a ring of recent
-// SimHashes, an adaptive distinct-count sample of exact prompt hashes, a
-// Misra-Gries summary of prompt fingerprints (for cross-account clusters), and
-// per-session 15-minute activity bitmaps (capped at kMaxSessions).
+// Memory is bounded per user-day (about 900 bytes for a user without
+// prompt text, 1.3 KB with): counters, 24 hourly counters, Welford moments
+// of inter-arrival gaps, per-session 15-minute activity bitmaps (capped at
+// kMaxSessions) and, only once the user-day has a prompt, a ring of recent
+// SimHashes, an adaptive distinct-count sample of exact prompt hashes and a
+// Misra-Gries summary of prompt fingerprints (for cross-account clusters).
+// The many light users of a large organisation are the common case, so a
+// new user-day allocates as little as it can: the prompt state lazily, the
+// sessions in one small vector (a hash index only past kIndexedSessions).
 // Thread-safety: none; FeatureStore serialises access.
 #pragma once
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -104,6 +109,7 @@ class UserDayStats {
 
  private:
   struct Session {
+    uint64_t key = 0;                 // hash of the session id
     std::array<uint32_t, 3> slots{};  // 96-bit activity bitmap
     int64_t tokens = 0;
     bool has_outcome = false;
@@ -111,6 +117,17 @@ class UserDayStats {
     TimeMs first_ts = -1, last_ts = -1;
     int64_t later_output = 0;  // output of the requests after the first
   };
+  // What prompts add; allocated with the user-day's first prompt.
+  struct PromptStats {
+    int64_t prompts = 0, repeat_prompts = 0, near_dups = 0, low_entropy = 0, long_prompts = 0;
+    std::array<uint64_t, 16> recent_sim{};
+    uint8_t recent_n = 0, recent_pos = 0;
+    DistinctSampler distinct;
+    TemplateSummary templates;
+  };
+  static constexpr size_t kIndexedSessions = 16;
+  // The session of hash `key`, created if there is room (else null).
+  Session* FindSession(uint64_t key);
   void AddPrompt(const model::PromptFeatures& p, const DetectConfig& cfg);
   void AddGap(TimeMs ts, const DetectConfig& cfg);
   // The session's time span and output (rate check), and reordering.
@@ -126,12 +143,12 @@ class UserDayStats {
   TimeMs last_ts_ = -1;
   int64_t gap_n_ = 0;
   double gap_mean_ = 0, gap_m2_ = 0;
-  int64_t prompts_ = 0, repeat_prompts_ = 0, near_dups_ = 0, low_entropy_ = 0, long_prompts_ = 0;
-  std::array<uint64_t, 16> recent_sim_{};
-  uint8_t recent_n_ = 0, recent_pos_ = 0;
-  DistinctSampler distinct_;
-  TemplateSummary templates_;
-  std::unordered_map<uint64_t, Session> sessions_;
+  std::unique_ptr<PromptStats> prompt_;  // null until the first prompt
+  std::vector<Session> sessions_;        // in order of first event
+  // Session key -> position in sessions_, once there are more than
+  // kIndexedSessions (a user-day usually has a few: a scan is cheaper).
+  std::unordered_map<uint64_t, uint32_t> session_index_;
+  uint32_t last_session_ = 0;  // position of the session touched last
   int64_t overflow_tokens_ = 0;
   std::vector<uint64_t> clients_;                         // distinct client hashes, capped at 64
   std::vector<std::pair<std::string, int64_t>> sources_;  // requests per source, the first 4 seen

@@ -176,14 +176,20 @@ void EntityState::Prune(int32_t min_hour) {
   if (it != hours.begin()) hours.erase(hours.begin(), it);
 }
 
+Counters& EntityState::ModelTotals(uint32_t model) {
+  for (auto& [m, c] : models)
+    if (m == model) return c;
+  return models.emplace_back(model, Counters{}).second;
+}
+
 uint32_t EntityTable::Intern(std::string_view name) {
   if (last != kNoEntity && entities[last].name == name) return last;
   auto it = index.find(name);
   if (it != index.end()) return last = it->second;
   uint32_t id = last = uint32_t(entities.size());
-  entities.emplace_back();
-  entities.back().name = std::string(name);
-  index.emplace(entities.back().name, id);
+  EntityState& e = entities.emplace_back();
+  e.name = std::string(name);
+  index.emplace(e.name, id);  // a view of the name, which never moves
   return id;
 }
 
@@ -251,7 +257,7 @@ void Engine::Apply(std::span<const model::Event> events) {
     if (e.type == model::EventType::kUsage) {
       uint32_t m = s.tables[int(Entity::kModel)].Intern(e.model);
       s.tables[int(Entity::kModel)].entities[m].Add(hour, slot, c);
-      u.models[m] += c;
+      u.ModelTotals(m) += c;
       if (e.cost_basis != model::CostBasis::kPriced) {
         UnpricedModel& um = s.unpriced_models[m];
         (c.cost_estimated ? um.estimated_tokens : um.unpriced_tokens) += c.Total();

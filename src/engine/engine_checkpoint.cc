@@ -138,10 +138,11 @@ void SaveEntity(Writer& w, const EntityState& e) {
   for (const auto& r : e.runs) w.Str(r.session), w.Put(r.start), w.Put(r.end);
   w.Put(e.sessions);
   w.Put<uint64_t>(e.open.size());
-  for (const auto& key : e.open) w.Str(key);
+  for (const OpenEntry* o : e.open) w.Str(o->first);
 }
 
-void LoadEntity(Reader& r, EntityState& e) {
+// `open`: how many open sessions the file lists for the entity.
+void LoadEntity(Reader& r, EntityState& e, size_t* open) {
   e.name = r.Str();
   e.team = r.Get<uint32_t>(), e.org = r.Get<uint32_t>();
   size_t hours = r.Count(sizeof(Bucket));
@@ -161,7 +162,7 @@ void LoadEntity(Reader& r, EntityState& e) {
   }
   for (size_t i = 0, n = r.Count(4); i < n; ++i) {
     uint32_t m = r.Get<uint32_t>();
-    e.models[m] = r.Counts();
+    e.models.emplace_back(m, r.Counts());
   }
   e.outcome_kinds.resize(r.Count(24));
   for (auto& k : e.outcome_kinds)
@@ -170,8 +171,10 @@ void LoadEntity(Reader& r, EntityState& e) {
   for (auto& run : e.runs)
     run.session = r.Str(), run.start = r.Get<TimeMs>(), run.end = r.Get<TimeMs>();
   e.sessions = r.Get<int64_t>();
-  e.open.resize(r.Count(8));
-  for (auto& key : e.open) key = r.Str();
+  // The user's open sessions are linked from State::open_sessions once it
+  // is read (LinkOpenSessions); here only their number is kept, to check.
+  *open = r.Count(8);
+  for (size_t i = 0; i < *open; ++i) (void)r.Str();
 }
 
 }  // namespace
@@ -180,7 +183,8 @@ void LoadEntity(Reader& r, EntityState& e) {
 static bool IdsInRange(
     const EntityTable (&tables)[kEntityCount],
     const std::unordered_map<uint32_t, UnpricedModel>& unpriced,
-    const std::unordered_map<std::string, OpenSession, StringHash, std::equal_to<>>& open) {
+    const std::unordered_map<std::string, OpenSession, StringHash, std::equal_to<>>& open,
+    const std::vector<size_t>& open_per_user) {
   auto in = [&](uint32_t id, Entity e) {
     return id == kNoEntity || id < tables[int(e)].entities.size();
   };
@@ -197,10 +201,17 @@ static bool IdsInRange(
   const auto& users = tables[int(Entity::kUser)].entities;
   for (const auto& [key, o] : open)
     if (o.user >= users.size()) return false;
-  for (const auto& u : users)
-    for (const auto& key : u.open)
-      if (!open.contains(key)) return false;
-  return true;
+  std::vector<size_t> linked(users.size());
+  for (const auto& [key, o] : open) linked[o.user]++;
+  return linked == open_per_user;  // each user listed exactly its open sessions
+}
+
+// Points each user's `open` at its entries of State::open_sessions.
+static void LinkOpenSessions(
+    EntityTable& users,
+    std::unordered_map<std::string, OpenSession, StringHash, std::equal_to<>>& open) {
+  for (auto& u : users.entities) u.open.clear();
+  for (auto& entry : open) users.entities[entry.second.user].open.push_back(&entry);
 }
 
 std::string Engine::SaveState() const {
@@ -227,9 +238,15 @@ Status Engine::RestoreState(std::string_view data) {
   auto fresh = std::make_unique<State>();
   State& s = *fresh;
   Reader r(data);
+  std::vector<size_t> open_per_user;  // as the file lists them
   for (auto& table : s.tables) {
     table.entities.resize(r.Count(64));
-    for (auto& e : table.entities) LoadEntity(r, e);
+    bool users = &table == &s.tables[int(Entity::kUser)];
+    for (auto& e : table.entities) {
+      size_t open = 0;
+      LoadEntity(r, e, &open);
+      if (users) open_per_user.push_back(open);
+    }
     for (uint32_t i = 0; r.ok() && i < table.entities.size(); ++i) {
       if (!table.index.emplace(table.entities[i].name, i).second) r.Fail();  // names are unique
     }
@@ -250,8 +267,9 @@ Status Engine::RestoreState(std::string_view data) {
   s.open_after_close = r.Get<uint64_t>();
   if (!r.ok() || !r.done())
     return Status::InvalidArgument("engine checkpoint: truncated or malformed state");
-  if (!IdsInRange(s.tables, s.unpriced_models, s.open_sessions))
+  if (!IdsInRange(s.tables, s.unpriced_models, s.open_sessions, open_per_user))
     return Status::InvalidArgument("engine checkpoint: an entity id is out of range");
+  LinkOpenSessions(s.tables[int(Entity::kUser)], s.open_sessions);
 
   std::unique_lock lock(state_->mu);
   State& to = *state_;

@@ -104,6 +104,33 @@ TEST(EngineCheckpoint, RestoredEngineAnswersAsTheOriginalAndAfterMoreEvents) {
   EXPECT_EQ(Dump(a), Dump(b));  // a never stopped: what an uninterrupted engine answers
 }
 
+// More entities than one chunk of the entity table (1,024) and many open
+// sessions: the restored engine links each user's open sessions again.
+TEST(EngineCheckpoint, ManyUsersAndOpenSessionsRoundTrip) {
+  FakeClock clock(kNow);
+  Engine a(Opts(), clock), b(Opts(), clock);
+  std::vector<model::Event> events = Range(0, 600);
+  for (int u = 0; u < 3000; ++u) {
+    model::Event e = Ev(1);
+    e.id = "many" + std::to_string(u), e.user = "many" + std::to_string(u);
+    e.session = "s" + std::to_string(u % 3);
+    events.push_back(e);
+    e.id += "b", e.ts += 5 * kMinuteMs;
+    events.push_back(e);
+  }
+  a.Apply(events);
+  ASSERT_TRUE(b.RestoreState(a.SaveState()).ok());
+  EXPECT_EQ(Dump(a), Dump(b));
+  auto p = b.GetProfile(Entity::kUser, "many2999");
+  ASSERT_TRUE(p.ok());
+  ASSERT_EQ(p->longest_sessions.size(), 1u);  // the open one, 5 minutes
+  EXPECT_EQ(p->longest_sessions[0].Span(), 5 * kMinuteMs);
+  clock.Advance(3 * kHourMs);  // every session closes: each user's entry is unlinked
+  a.Apply(Range(600, 700));
+  b.Apply(Range(600, 700));
+  EXPECT_EQ(Dump(a), Dump(b));
+}
+
 TEST(EngineCheckpoint, BadPayloadChangesNothing) {
   FakeClock clock(kNow);
   Engine a(Opts(), clock), b(Opts(), clock);

@@ -11,6 +11,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/chunked_vector.h"
 #include "engine/engine.h"
 
 namespace burnrate::engine {
@@ -18,6 +19,7 @@ namespace burnrate::engine {
 inline constexpr uint32_t kNoEntity = std::numeric_limits<uint32_t>::max();
 
 struct OpenSession;
+using OpenEntry = std::pair<const std::string, OpenSession>;  // an entry of State::open_sessions
 
 // A board snapshot's refresh period: board_refresh_ms, or ten builds' time
 // when that is longer, so rebuilding a board of many users takes at most
@@ -68,15 +70,18 @@ struct EntityState {
   std::vector<Bucket> hours;     // sorted by hour
   HourSpan estimated, unpriced;  // hours with Counters::cost_estimated / cost_unpriced usage
   Counters all;
-  std::unordered_map<uint32_t, Counters> models;  // users: per model, all time
-  std::vector<OutcomeKindTotal> outcome_kinds;    // users and teams, all time
-  std::vector<SessionSpan> runs;                  // users: longest closed runs (user field empty)
-  int64_t sessions = 0;                           // users: sessions seen
-  std::vector<std::string> open;                  // users: their keys in State::open_sessions
-  // Users: the open session touched last (an entry of State::open_sessions,
-  // whose elements do not move), so a run of events of one session skips
-  // the hash lookup. Reset when the entry is erased.
-  std::pair<const std::string, OpenSession>* last_session = nullptr;
+  // Users: per model, all time. A user has a handful of models, so a
+  // vector scanned linearly (one allocation) instead of a hash map (three).
+  std::vector<std::pair<uint32_t, Counters>> models;
+  std::vector<OutcomeKindTotal> outcome_kinds;  // users and teams, all time
+  std::vector<SessionSpan> runs;                // users: longest closed runs (user field empty)
+  int64_t sessions = 0;                         // users: sessions seen
+  // Users: their entries in State::open_sessions (whose elements do not
+  // move; erased from here before there).
+  std::vector<OpenEntry*> open;
+  // Users: the open session touched last, so a run of events of one
+  // session skips the hash lookup. Reset when the entry is erased.
+  OpenEntry* last_session = nullptr;
 
   // all_sources[slot]: all-time Counters of a source slot, for the slots
   // this entity used (restricted all-time boards).
@@ -91,6 +96,7 @@ struct EntityState {
   Counters SumAll(uint32_t slots) const;
   // Tokens by source class within r (w == kAll: all time).
   std::array<int64_t, kSourceClasses> SourceTokens(TimeRange r, bool all_time) const;
+  Counters& ModelTotals(uint32_t model);
   void Prune(int32_t min_hour);
 };
 
@@ -99,9 +105,12 @@ struct StringHash {
   size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
 };
 
+// Entities by dense id. They never move (chunked storage), so the index
+// keys are views of the entities' own names, and a new entity costs no
+// copy of the others.
 struct EntityTable {
-  std::unordered_map<std::string, uint32_t, StringHash, std::equal_to<>> index;
-  std::vector<EntityState> entities;
+  std::unordered_map<std::string_view, uint32_t, StringHash, std::equal_to<>> index;
+  ChunkedVector<EntityState> entities;
   uint32_t last = kNoEntity;  // the last name interned: events come in runs of one team, org, model
   uint32_t Intern(std::string_view name);
   const EntityState* Find(std::string_view name) const;
@@ -157,6 +166,10 @@ struct Engine::State {
                     const EngineOptions& o);
   void CloseIdleSessions(TimeMs now, const EngineOptions& o);
   void AddOutcomeKind(EntityState& ent, const std::string& kind, double amount);
+
+  // leaderboard.cc: ranks `fresh` (not yet published) by the metrics read
+  // on the snapshot it replaces. Takes snap_mu, then the snapshots' order_mu.
+  void SortAsReadBefore(const Snapshot& fresh);
 
   std::mutex snap_mu;  // guards snaps and last_read; [entity][window][SourceMask]
   std::shared_ptr<const Snapshot> snaps[kEntityCount][7][kAllSources + 1];

@@ -89,12 +89,11 @@ Result<Profile> Engine::GetProfile(Entity e, std::string_view id) const {
   if (e == Entity::kUser) {
     p.sessions = ent.sessions;
     p.longest_sessions = ent.runs;
-    for (const auto& key : ent.open) {
-      auto it = state_->open_sessions.find(key);
-      if (it != state_->open_sessions.end() && it->second.end > it->second.start) {
+    for (const OpenEntry* o : ent.open) {
+      const std::string& key = o->first;
+      if (o->second.end > o->second.start)
         p.longest_sessions.push_back(
-            {"", key.substr(key.find('\x1f') + 1), it->second.start, it->second.end});
-      }
+            {"", key.substr(key.find('\x1f') + 1), o->second.start, o->second.end});
     }
     std::sort(p.longest_sessions.begin(), p.longest_sessions.end(),
               [](const SessionSpan& a, const SessionSpan& b) { return a.Span() > b.Span(); });

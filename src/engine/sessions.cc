@@ -44,9 +44,8 @@ void Engine::State::TrackSession(uint32_t user, const std::string& session, Time
     session_key.append(session);
     auto it = open_sessions.find(std::string_view(session_key));
     if (it == open_sessions.end()) {
-      std::string key = session_key;
-      u.open.push_back(key);
-      it = open_sessions.emplace(std::move(key), OpenSession{user, ts, ts}).first;
+      it = open_sessions.emplace(session_key, OpenSession{user, ts, ts}).first;
+      u.open.push_back(&*it);
       u.last_session = &*it;
       u.sessions++;
       // A backlog (recovery, a backfill) opens many old sessions at once:
@@ -73,7 +72,7 @@ void Engine::State::CloseIdleSessions(TimeMs now, const EngineOptions& o) {
       EntityState& u = users[it->second.user];
       KeepRun(u, {"", std::string(SessionOf(it->first)), it->second.start, it->second.end},
               o.max_runs_per_user);
-      std::erase(u.open, it->first);
+      std::erase(u.open, &*it);
       if (u.last_session == &*it) u.last_session = nullptr;
       it = open_sessions.erase(it);
     } else {
