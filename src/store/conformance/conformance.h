@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <ostream>
 #include <string>
 
 #include "common/status.h"
@@ -38,6 +39,12 @@ struct Backend {
   std::function<Result<std::unique_ptr<T>>(const std::string& location)> open;
   std::function<std::string()> unavailable = {};
 };
+
+// Test names and failure messages show the backend's name, not its bytes.
+template <class T>
+void PrintTo(const Backend<T>& b, std::ostream* os) {
+  *os << b.name;
+}
 
 template <class T>
 std::string BackendName(const testing::TestParamInfo<Backend<T>>& info) {
