@@ -19,6 +19,7 @@
 #include "badges/badges.h"
 #include "common/json_writer.h"
 #include "engine/engine.h"
+#include "store/sqlite/sqlite_stores.h"
 
 namespace {
 
@@ -145,7 +146,9 @@ BENCHMARK(BM_BadgeEvaluate)->Unit(benchmark::kMillisecond);
 void BM_BadgeServiceEvaluate(benchmark::State& st) {
   std::string db = (std::filesystem::temp_directory_path() / "board_bench_badges.db").string();
   for (const char* ext : {"", "-wal", "-shm"}) std::filesystem::remove(db + ext);
-  auto svc = badges::BadgeService::Open(db, badges::DefaultRules(), *W().eng, W().clock).value();
+  auto svc = badges::BadgeService::Open(store::OpenSqliteBadgeStore(db).value(),
+                                        badges::DefaultRules(), *W().eng, W().clock)
+                 .value();
   (void)svc->Evaluate();  // first pass writes every award; steady state writes what moved
   for (auto _ : st) benchmark::DoNotOptimize(svc->Evaluate());
   st.counters["awards_written_first_pass"] = double(svc->stats().awarded_new);
@@ -157,7 +160,9 @@ BENCHMARK(BM_BadgeServiceEvaluate)->Unit(benchmark::kMillisecond);
 void BM_RankSnapshotWrite(benchmark::State& st) {
   std::string db = (std::filesystem::temp_directory_path() / "board_bench_ranks.db").string();
   for (const char* ext : {"", "-wal", "-shm"}) std::filesystem::remove(db + ext);
-  auto svc = badges::BadgeService::Open(db, {}, *W().eng, W().clock).value();
+  auto svc =
+      badges::BadgeService::Open(store::OpenSqliteBadgeStore(db).value(), {}, *W().eng, W().clock)
+          .value();
   for (auto _ : st) benchmark::DoNotOptimize(svc->SnapshotRanks());
   svc.reset();
   for (const char* ext : {"", "-wal", "-shm"}) std::filesystem::remove(db + ext);

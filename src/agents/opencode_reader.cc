@@ -10,7 +10,7 @@
 
 #include "agents/log_files.h"
 #include "common/hash.h"
-#include "common/sqlite_stmt.h"
+#include "store/sqlite_db.h"
 
 namespace burnrate::agents {
 namespace {
@@ -127,10 +127,13 @@ Status ReadDatabase(const std::string& path, uint32_t file, MessageReader* reade
   std::unique_ptr<sqlite3, int (*)(sqlite3*)> owner(db, sqlite3_close);
   if (rc != SQLITE_OK) return Status::IOError(path + ": cannot open: " + sqlite3_errstr(rc));
   sqlite3_busy_timeout(db, 5000);  // OpenCode may be writing
-  SqliteStmt st(db,
-                "SELECT m.id, m.session_id, coalesce(s.directory, ''), m.data FROM message m "
-                "LEFT JOIN session s ON s.id = m.session_id ORDER BY m.time_created, m.id");
-  if (!st.ok()) return SqliteError(db, path, "not an OpenCode database (table message)");
+  store::SqliteStmt st(
+      db,
+      "SELECT m.id, m.session_id, coalesce(s.directory, ''), m.data FROM message m "
+      "LEFT JOIN session s ON s.id = m.session_id ORDER BY m.time_created, m.id");
+  if (!st.ok())
+    return Status::IOError(path +
+                           ": not an OpenCode database (table message): " + sqlite3_errmsg(db));
   std::string padded;
   uint32_t row_no = 0;
   while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
@@ -145,7 +148,7 @@ Status ReadDatabase(const std::string& path, uint32_t file, MessageReader* reade
     reader->Add(
         {col(0), col(1), col(2), std::string_view(padded.data(), data.size()), file, ++row_no});
   }
-  if (rc != SQLITE_DONE) return SqliteError(db, path, "reading messages");
+  if (rc != SQLITE_DONE) return Status::IOError(path + ": reading messages: " + sqlite3_errmsg(db));
   return Status::OK();
 }
 

@@ -103,7 +103,7 @@ Result<detect::DetectConfig> DetectionConfig(const Config& cfg) {
 }
 
 Status App::Impl::OpenGovernanceAndDetection() {
-  BR_ASSIGN_OR_RETURN(govern_db, govern::GovernDb::Open(cfg.db_path));
+  BR_ASSIGN_OR_RETURN(govern_db, store::SqliteGovernStore::Open(cfg.db_path));
   audit = std::make_unique<govern::AuditLog>(govern_db.get(), *clock);
   webhooks = govern::NewHttpClientTransport();
   alerter = std::make_unique<govern::Alerter>(*webhooks, *clock);
@@ -113,11 +113,11 @@ Status App::Impl::OpenGovernanceAndDetection() {
       std::make_unique<govern::Governor>(*clock, *audit, alerter.get(), std::move(limit_store));
   governor->SetIdentity(&identity);
   governor->SetPrices(&prices);
-  BR_RETURN_IF_ERROR(governor->AttachDb(govern_db.get()));
+  BR_RETURN_IF_ERROR(governor->AttachDb(govern_db.get(), govern_db.get()));
   if (cfg.toml) BR_RETURN_IF_ERROR(governor->Configure(*cfg.toml));
   BR_ASSIGN_OR_RETURN(detect::DetectConfig dc, DetectionConfig(cfg));
   // Flags live in the same database file, so reviews survive restarts.
-  BR_ASSIGN_OR_RETURN(auto flag_store, detect::SqliteFlagStore::Open(cfg.db_path));
+  BR_ASSIGN_OR_RETURN(auto flag_store, store::OpenSqliteFlagStore(cfg.db_path));
   detection = std::make_unique<detect::DetectionEngine>(dc, *clock, std::move(flag_store));
   detection->SetPrices(&prices);  // plausibility: given costs and model names
   detection->Subscribe([this](const detect::Flag& f, detect::FlagEvent ev) { OnFlag(f, ev); });

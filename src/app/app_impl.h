@@ -23,6 +23,7 @@
 #include "ingest/ingest.h"
 #include "model/identity.h"
 #include "model/price_book.h"
+#include "store/sqlite/sqlite_stores.h"
 #include "store/store.h"
 
 namespace burnrate::app {
@@ -43,8 +44,9 @@ struct App::Impl {
   model::PriceBook prices;
   model::Identity identity;
   std::unique_ptr<engine::Engine> engine;
-  // Governance: its tables live in the same database file.
-  std::unique_ptr<govern::GovernDb> govern_db;
+  // Governance's storage (audit, policies, alerts): its tables live in the
+  // same database file.
+  std::unique_ptr<store::SqliteGovernStore> govern_db;
   std::unique_ptr<govern::AuditLog> audit;
   std::unique_ptr<govern::WebhookTransport> webhooks;
   std::unique_ptr<govern::Alerter> alerter;

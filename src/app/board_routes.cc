@@ -291,9 +291,13 @@ void App::Impl::WriteHeldBadges(JsonWriter& w, engine::Entity e, const std::stri
 
 void App::Impl::StartBadges() {
   auto rules = badges::LoadRules(cfg.toml.get(), cfg.config_path);
-  auto svc = rules.ok()
-                 ? badges::BadgeService::Open(cfg.db_path, std::move(*rules), *engine, *clock)
-                 : Result<std::unique_ptr<badges::BadgeService>>(rules.status());
+  Result<std::unique_ptr<badges::BadgeService>> svc = rules.status();
+  if (rules.ok()) {
+    auto badge_store = store::OpenSqliteBadgeStore(cfg.db_path);
+    svc = badge_store.ok() ? badges::BadgeService::Open(std::move(*badge_store), std::move(*rules),
+                                                        *engine, *clock)
+                           : Result<std::unique_ptr<badges::BadgeService>>(badge_store.status());
+  }
   if (!svc.ok()) {
     board->badges_error = svc.status().message();
     return;
@@ -317,8 +321,12 @@ void App::Impl::RegisterBoardRoutes() {
   otlp::ReceiverOptions ro;
   if (detection->config().prompt_features) ro.prompt_features = detect::ComputePromptFeatures;
   board = std::make_shared<BoardState>(std::move(ro));
-  if (Status st = board->otlp.AttachStore(cfg.db_path, clock->NowMs()); !st.ok()) {
-    board->otlp_error = st.message();  // OTLP then answers 503
+  auto otlp_store = store::OpenSqliteOtlpStateStore(cfg.db_path);
+  Status attached = otlp_store.ok()
+                        ? board->otlp.AttachStore(std::move(*otlp_store), clock->NowMs())
+                        : otlp_store.status();
+  if (!attached.ok()) {
+    board->otlp_error = attached.message();  // OTLP then answers 503
   }
   StartBadges();
   router.AddSync("GET", "/v1/badges", Role::kSelf, [this](Request& r) {

@@ -13,6 +13,7 @@
 #include "engine/engine.h"
 #include "govern/govern.h"
 #include "ingest/ingest.h"
+#include "store/sqlite/sqlite_stores.h"
 
 namespace burnrate::app {
 namespace {
@@ -98,7 +99,7 @@ class FlagPersistenceTest : public testing::Test {
     return -1;
   }
   std::vector<govern::AuditEntry> Audit(const std::string& subject) {
-    auto db = govern::GovernDb::Open((dir_ / "burnrate.db").string());
+    auto db = store::SqliteGovernStore::Open((dir_ / "burnrate.db").string());
     EXPECT_TRUE(db.ok());
     govern::AuditFilter f;
     f.subject = subject;

@@ -7,7 +7,7 @@
 
 namespace burnrate::app {
 
-KeyAuth::KeyAuth(store::Store& store, const Clock& clock, TimeMs ttl_ms)
+KeyAuth::KeyAuth(store::KeyStore& store, const Clock& clock, TimeMs ttl_ms)
     : store_(store), clock_(clock), ttl_ms_(ttl_ms) {}
 
 Result<KeyIdentity> KeyAuth::Authenticate(std::string_view secret) {

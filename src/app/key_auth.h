@@ -22,7 +22,7 @@
 #include "http/http.h"
 
 namespace burnrate::store {
-class Store;
+class KeyStore;
 }
 
 namespace burnrate::app {
@@ -34,7 +34,7 @@ using KeyIdentity = http::Caller;
 class KeyAuth {
  public:
   static constexpr TimeMs kDefaultTtlMs = 1000;
-  KeyAuth(store::Store& store, const Clock& clock, TimeMs ttl_ms = kDefaultTtlMs);
+  KeyAuth(store::KeyStore& store, const Clock& clock, TimeMs ttl_ms = kDefaultTtlMs);
 
   // The role and principal of a secret key; Unauthenticated when the key is
   // unknown or revoked.
@@ -54,7 +54,7 @@ class KeyAuth {
     KeyIdentity who;
     TimeMs checked_at = 0;
   };
-  store::Store& store_;
+  store::KeyStore& store_;
   const Clock& clock_;
   const TimeMs ttl_ms_;
   Result<KeyIdentity> Lookup(const std::string& hash);

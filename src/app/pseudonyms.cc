@@ -29,7 +29,7 @@ std::string Format(const std::string& mac, int chars) {
 
 }  // namespace
 
-Result<std::unique_ptr<Pseudonyms>> Pseudonyms::Open(store::Store& store) {
+Result<std::unique_ptr<Pseudonyms>> Pseudonyms::Open(store::MetaStore& store) {
   auto secret = store.GetMeta("alias_secret");
   if (secret.ok() && secret->size() == 64) return std::make_unique<Pseudonyms>(*secret);
   std::string fresh = RandomHex(32);

@@ -20,7 +20,7 @@
 #include "common/status.h"
 
 namespace burnrate::store {
-class Store;
+class MetaStore;
 }
 
 namespace burnrate::app {
@@ -28,7 +28,7 @@ namespace burnrate::app {
 class Pseudonyms {
  public:
   // Loads the install's secret, creating and storing it on first use.
-  static Result<std::unique_ptr<Pseudonyms>> Open(store::Store& store);
+  static Result<std::unique_ptr<Pseudonyms>> Open(store::MetaStore& store);
   explicit Pseudonyms(std::string secret) : secret_(std::move(secret)) {}
 
   std::string Alias(std::string_view id);

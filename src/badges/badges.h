@@ -4,17 +4,20 @@
 // Rules come from the config file ([[badges]], docs/leaderboards.md) on top
 // of a default set (Token Legend, Session Immortal, streaks, efficiency and
 // value badges). A BadgeService re-evaluates every rule when asked (the app
-// calls Evaluate() on a timer), writes new and changed awards to its SQLite
-// tables in the burnrate database file, and keeps daily rank snapshots for
-// profile rank history.
+// calls Evaluate() on a timer), writes new and changed awards to its
+// BadgeStore, and keeps daily rank snapshots there for profile rank
+// history. The badges layer never opens a database: App constructs the
+// store (SQLite: store/sqlite/sqlite_stores.h, tables badge_awards and
+// rank_history) and passes it to BadgeService::Open.
 //
 // Thread-safety: BadgeService is thread-safe (one mutex around evaluation
-// and the database handle). EvaluateRule is a pure function of the engine.
-// Errors: config errors are InvalidArgument naming file:line and key;
+// and its store's writes); BadgeStore implementations are thread-safe. EvaluateRule is a pure
+// function of the engine. Errors: config errors are InvalidArgument naming file:line and key;
 // database errors are IOError.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -119,6 +122,39 @@ struct AwardQuery {
   size_t limit = 200;
 };
 
+// One user's or team's rank on one metric's day board, as stored.
+struct RankRecord {
+  std::string day;  // local date
+  std::string entity, subject, metric;
+  int64_t rank = 0, of = 0;
+  double value = 0;
+};
+
+// Where awards and rank history are kept. Every write is one transaction,
+// durable on return. Implementations pass the conformance suite of
+// src/store/conformance/.
+class BadgeStore {
+ public:
+  virtual ~BadgeStore() = default;
+  // Writes awards keyed by (badge, entity, subject, period): a new key is
+  // stored as given; an existing one keeps its first awarded_at and takes
+  // updated_at, value and evidence from `a`.
+  virtual Status UpsertAwards(const std::vector<Award>& awards) = 0;
+  // Every stored award, in no particular order.
+  virtual Status ForEachAward(const std::function<void(const Award&)>& fn) = 0;
+  // Matching q (empty fields match all), newest awarded_at first (then
+  // badge, subject), at most q.limit.
+  virtual Result<std::vector<Award>> Awards(const AwardQuery& q) = 0;
+  // Writes rank points, replacing any with the same (day, entity, subject,
+  // metric).
+  virtual Status PutRanks(const std::vector<RankRecord>& rows) = 0;
+  // `entity`'s `subject` on days >= from_day (local dates compare as
+  // text), by day then metric.
+  virtual Result<std::vector<RankPoint>> RankHistory(const std::string& entity,
+                                                     const std::string& subject,
+                                                     const std::string& from_day) = 0;
+};
+
 struct EvalStats {
   int64_t rules = 0, candidates = 0, awarded_new = 0, updated = 0;
   double last_ms = 0;
@@ -126,7 +162,8 @@ struct EvalStats {
 
 class BadgeService {
  public:
-  static Result<std::unique_ptr<BadgeService>> Open(const std::string& db_path,
+  // Loads what `store` holds (so unchanged awards are not rewritten).
+  static Result<std::unique_ptr<BadgeService>> Open(std::unique_ptr<BadgeStore> store,
                                                     std::vector<BadgeRule> rules,
                                                     engine::Engine& engine, const Clock& clock);
   ~BadgeService();

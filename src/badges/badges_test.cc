@@ -7,6 +7,7 @@
 #include <map>
 
 #include "common/time_util.h"
+#include "store/sqlite/sqlite_stores.h"
 
 namespace burnrate::badges {
 namespace {
@@ -125,7 +126,9 @@ TEST_F(BadgesTest, StreakAwardIsOnePerStreakAndGrowsAcrossReopen) {
   eng->Apply(ev);
   clock.Set(T("2026-03-09T18:00:00Z"));
   {
-    auto svc = BadgeService::Open(db, {Rule("streak_5")}, *eng, clock).value();
+    auto svc =
+        BadgeService::Open(store::OpenSqliteBadgeStore(db).value(), {Rule("streak_5")}, *eng, clock)
+            .value();
     ASSERT_TRUE(svc->Evaluate().ok());
     auto awards = svc->Awards({}).value();
     ASSERT_EQ(awards.size(), 1u);
@@ -139,7 +142,9 @@ TEST_F(BadgesTest, StreakAwardIsOnePerStreakAndGrowsAcrossReopen) {
   // The next day the streak grows: same row, new value, first award time kept.
   clock.Set(T("2026-03-10T18:00:00Z"));
   eng->Apply(std::vector<model::Event>{Usage("ana", T("2026-03-10T09:00:00Z"), 1)});
-  auto svc = BadgeService::Open(db, {Rule("streak_5")}, *eng, clock).value();
+  auto svc =
+      BadgeService::Open(store::OpenSqliteBadgeStore(db).value(), {Rule("streak_5")}, *eng, clock)
+          .value();
   ASSERT_TRUE(svc->Evaluate().ok());
   auto awards = svc->Awards({"ana", "", 10}).value();
   ASSERT_EQ(awards.size(), 1u);
@@ -265,7 +270,7 @@ threshold = 100
 TEST_F(BadgesTest, RankHistoryKeepsOneRowPerDay) {
   eng->Apply(std::vector<model::Event>{Usage("ana", T("2026-03-10T09:00:00Z"), 500),
                                        Usage("bo", T("2026-03-10T09:00:00Z"), 900)});
-  auto svc = BadgeService::Open(db, {}, *eng, clock).value();
+  auto svc = BadgeService::Open(store::OpenSqliteBadgeStore(db).value(), {}, *eng, clock).value();
   ASSERT_TRUE(svc->SnapshotRanks().ok());
   ASSERT_TRUE(svc->SnapshotRanks().ok());
   clock.Set(T("2026-03-11T09:30:00Z"));

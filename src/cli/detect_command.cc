@@ -16,6 +16,7 @@
 #include "common/time_util.h"
 #include "detect/detect.h"
 #include "model/price_book.h"
+#include "store/sqlite/sqlite_stores.h"
 #include "store/store.h"
 
 namespace burnrate::cli {
@@ -44,7 +45,7 @@ Status RunDetect(const std::string& db, const std::string& from_s, const std::st
   store::SqliteOptions opts;
   opts.read_only = true;
   BR_ASSIGN_OR_RETURN(auto events, store::OpenSqliteStore(db, opts));
-  BR_ASSIGN_OR_RETURN(auto flags, detect::SqliteFlagStore::Open(db));
+  BR_ASSIGN_OR_RETURN(auto flags, store::OpenSqliteFlagStore(db));
   detect::DetectionEngine engine(dc, SystemClock::Get(), std::move(flags));
   engine.SetPrices(&prices);
   engine.SetEventScan(

@@ -5,7 +5,8 @@
 //   DetectConfig                    thresholds and exemptions (detect_config.h)
 //   DetectionEngine                 Observe / ScoreDay / WastedTokens / routes;
 //                                   SetPrices for the plausibility checks (plausibility.h)
-//   SqliteFlagStore                 the review queue in the database file
+//   FlagStore                       the review queue's storage interface
+//                                   (SQLite: store/sqlite/sqlite_stores.h)
 // See docs/detection.md for the detectors and their measured quality.
 #pragma once
 
@@ -13,4 +14,3 @@
 #include "detect/detection_engine.h"
 #include "detect/flag_store.h"
 #include "detect/prompt_features.h"
-#include "detect/sqlite_flag_store.h"

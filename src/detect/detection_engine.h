@@ -61,8 +61,8 @@ class DetectionEngine {
   using EventScan = std::function<Status(
       TimeMs received_from, const std::function<Status(std::span<const model::Event>)>& fn)>;
 
-  // `store` defaults to an InMemoryFlagStore (the server passes a
-  // SqliteFlagStore). `clock` must outlive the engine.
+  // `store` defaults to an InMemoryFlagStore (the server passes the SQLite
+  // one, store/sqlite/sqlite_stores.h). `clock` must outlive the engine.
   DetectionEngine(DetectConfig cfg, const Clock& clock, std::unique_ptr<FlagStore> store = nullptr);
 
   // `prices`: the snapshot to check costs and models against (plausibility);

@@ -1,8 +1,11 @@
 #include "detect/flag_store.h"
 
+#include <simdjson.h>
+
 #include <algorithm>
 
 #include "common/hash.h"
+#include "common/json_writer.h"
 #include "detect/prompt_features.h"
 
 namespace burnrate::detect {
@@ -123,6 +126,50 @@ Result<std::optional<Flag>> InMemoryFlagStore::Retract(const std::string& id, do
       !ApplyRetract(it->second, score, std::move(reasons), std::move(why), at))
     return std::optional<Flag>();
   return std::optional<Flag>(it->second);
+}
+
+// The stores' encoding of reasons (a JSON array of objects).
+std::string ReasonsToJson(const std::vector<Reason>& reasons) {
+  JsonWriter w;
+  w.BeginArray();
+  for (const Reason& r : reasons) {
+    w.BeginObject();
+    w.Key("detector").String(r.detector);
+    w.Key("summary").String(r.summary);
+    w.Key("score").Double(r.score);
+    w.Key("evidence").BeginArray();
+    for (const Evidence& e : r.evidence) w.BeginArray().String(e.name).Double(e.value).EndArray();
+    w.EndArray();
+    w.EndObject();
+  }
+  w.EndArray();
+  return w.Take();
+}
+
+std::vector<Reason> ReasonsFromJson(std::string_view json) {
+  std::vector<Reason> out;
+  simdjson::dom::parser parser;
+  simdjson::padded_string padded(json);
+  simdjson::dom::array arr;
+  if (parser.parse(padded).get_array().get(arr)) return out;
+  for (simdjson::dom::element el : arr) {
+    Reason r;
+    std::string_view sv;
+    if (!el["detector"].get_string().get(sv)) r.detector = std::string(sv);
+    if (!el["summary"].get_string().get(sv)) r.summary = std::string(sv);
+    if (el["score"].get_double().get(r.score)) r.score = 0;
+    simdjson::dom::array ev;
+    if (!el["evidence"].get_array().get(ev)) {
+      for (simdjson::dom::element pair : ev) {
+        Evidence e;
+        if (!pair.at(0).get_string().get(sv)) e.name = std::string(sv);
+        if (pair.at(1).get_double().get(e.value)) e.value = 0;
+        r.evidence.push_back(std::move(e));
+      }
+    }
+    out.push_back(std::move(r));
+  }
+  return out;
 }
 
 }  // namespace burnrate::detect

@@ -11,9 +11,12 @@
 // keeps its review. A retracted flag that crosses the threshold again is
 // reopened by Put().
 //
-// FlagStore is the interface. InMemoryFlagStore is for tests and tools;
-// SqliteFlagStore (sqlite_flag_store.h) keeps flags in the burnrate database
-// file so reviews survive restarts. Both are thread-safe (one mutex each).
+// FlagStore is the storage interface: every implementation passes the
+// conformance suite of src/store/conformance/ and is thread-safe; its
+// writes are durable on return. InMemoryFlagStore is for tests and tools;
+// the SQLite one (store/sqlite/sqlite_stores.h, table detect_flags) keeps
+// flags in the burnrate database file so reviews survive restarts. The
+// detect layer never opens a database itself.
 #pragma once
 
 #include <cstdint>
@@ -104,6 +107,10 @@ PutOutcome MergePut(const Flag* stored, const Flag& scored, Flag* out);
 bool ApplyRetract(Flag& f, double score, std::vector<Reason> reasons, std::string why, TimeMs at);
 // Highest score first, then id.
 void SortFlags(std::vector<Flag>& flags);
+// How the stores keep reasons: a JSON array of {detector, summary, score,
+// evidence: [[name, value]...]}, and back (a damaged text gives no reasons).
+std::string ReasonsToJson(const std::vector<Reason>& reasons);
+std::vector<Reason> ReasonsFromJson(std::string_view json);
 
 class InMemoryFlagStore final : public FlagStore {
  public:

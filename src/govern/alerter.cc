@@ -30,7 +30,7 @@ void Alerter::SetWebhooks(std::vector<WebhookConfig> hooks) {
   hooks_ = std::move(hooks);
 }
 
-Status Alerter::AttachDb(GovernDb* db) {
+Status Alerter::AttachDb(AlertStore* db) {
   db_.store(db);
   if (!db) return Status::OK();
   PruneLog(clock_.NowMs());
@@ -51,7 +51,7 @@ void Alerter::Enqueue(Alert a) {
     hooks = hooks_;
   }
   std::vector<Job> jobs;
-  GovernDb* db = db_.load();
+  AlertStore* db = db_.load();
   auto now = std::chrono::steady_clock::now();
   for (const WebhookConfig& h : hooks) {
     if (!h.events.empty() && std::find(h.events.begin(), h.events.end(), a.kind) == h.events.end())
@@ -123,7 +123,7 @@ void Alerter::Loop() {
 }
 
 void Alerter::PruneLog(TimeMs now) {
-  GovernDb* db = db_.load();
+  AlertStore* db = db_.load();
   TimeMs due = next_prune_ms_.load();
   if (!db || now < due || !next_prune_ms_.compare_exchange_strong(due, now + kHourMs)) return;
   log::IfError(db->PruneDeliveries(now - kDeliveryLogDays * kDayMs), "alert.delivery_prune_failed");
@@ -152,7 +152,7 @@ void Alerter::Attempt(Job& j) {
 }
 
 void Alerter::Record(const DeliveryRecord& d) {
-  if (GovernDb* db = db_.load()) {
+  if (AlertStore* db = db_.load()) {
     if (d.id > 0) log::IfError(db->UpdateDelivery(d), "alert.delivery_log_failed");
     return;
   }
@@ -168,7 +168,7 @@ static bool Matches(const DeliveryRecord& d, const DeliveryFilter& f) {
 }
 
 Result<std::vector<DeliveryRecord>> Alerter::Deliveries(const DeliveryFilter& f) const {
-  if (GovernDb* db = db_.load()) return db->QueryDeliveries(f);
+  if (AlertStore* db = db_.load()) return db->QueryDeliveries(f);
   std::lock_guard<std::mutex> l(mu_);
   std::vector<DeliveryRecord> out;
   for (auto it = log_.rbegin(); it != log_.rend() && int(out.size()) < f.limit; ++it)

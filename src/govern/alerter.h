@@ -10,7 +10,7 @@
 // with exponential backoff (base, 2x base, 4x base ... capped), up to
 // max_attempts. Each delivery (an alert to one webhook) is one record in
 // the delivery log, updated after every attempt: attempts, last status and
-// error, state pending/delivered/failed. With a GovernDb attached the log
+// error, state pending/delivered/failed. With an AlertStore attached the log
 // is the govern_deliveries table (it survives restarts, and deliveries a
 // previous run left pending are resumed); without, the newest kLogSize
 // records in memory. Delivery goes through a WebhookTransport so tests and
@@ -30,7 +30,7 @@
 
 #include "common/clock.h"
 #include "common/status.h"
-#include "govern/govern_db.h"
+#include "govern/govern_stores.h"
 
 namespace burnrate::govern {
 
@@ -76,7 +76,7 @@ class Alerter {
 
   // Persists the delivery log in `db` (which must outlive the alerter) and
   // resumes the deliveries it holds as pending. Call before Enqueue().
-  Status AttachDb(GovernDb* db);
+  Status AttachDb(AlertStore* db);
   void SetWebhooks(std::vector<WebhookConfig> hooks);
   // One pending delivery per webhook that wants the alert's kind. Never
   // waits on the network; with a db it writes the pending rows first, so an
@@ -107,9 +107,9 @@ class Alerter {
   const AlerterOptions opts_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::vector<WebhookConfig> hooks_;    // guarded by mu_
-  std::vector<Job> jobs_;               // guarded by mu_
-  std::atomic<GovernDb*> db_{nullptr};  // set by AttachDb while the worker may run
+  std::vector<WebhookConfig> hooks_;      // guarded by mu_
+  std::vector<Job> jobs_;                 // guarded by mu_
+  std::atomic<AlertStore*> db_{nullptr};  // set by AttachDb while the worker may run
   std::atomic<TimeMs> next_prune_ms_{0};
   std::deque<DeliveryRecord> log_;  // guarded by mu_; without a db, by id
   int64_t next_id_ = 1;             // guarded by mu_; without a db

@@ -14,6 +14,7 @@
 
 #include "govern/test_util.h"
 #include "http/http.h"
+#include "store/sqlite/sqlite_stores.h"
 
 namespace burnrate::govern {
 namespace {
@@ -230,8 +231,8 @@ struct TempDb {
   ~TempDb() {
     for (const char* suffix : {"", "-wal", "-shm"}) unlink((path + suffix).c_str());
   }
-  std::unique_ptr<GovernDb> Open() {
-    auto db = GovernDb::Open(path);
+  std::unique_ptr<store::SqliteGovernStore> Open() {
+    auto db = store::SqliteGovernStore::Open(path);
     EXPECT_TRUE(db.ok()) << db.status().ToString();
     return db.ok() ? std::move(*db) : nullptr;
   }
@@ -364,7 +365,7 @@ TEST(GovernorAlerts, ThresholdFiredBeforeRestartDoesNotFireAgain) {
     Alerter al(*transport, SystemClock::Get(), {.max_attempts = 2, .base_backoff_ms = 10});
     ASSERT_TRUE(al.AttachDb(db.get()).ok());
     Fixture f(kCapConfig, At("2026-03-10T12:00:00Z"), &al);
-    ASSERT_TRUE(f.gov.AttachDb(db.get()).ok());
+    ASSERT_TRUE(f.gov.AttachDb(db.get(), db.get()).ok());
     al.SetWebhooks({{rx.url(), false, {}}});
     f.gov.OnUsage(e);  // 60%: 50 fires
     ASSERT_TRUE(al.WaitIdle(5000));
@@ -375,7 +376,7 @@ TEST(GovernorAlerts, ThresholdFiredBeforeRestartDoesNotFireAgain) {
   Alerter al(*transport, SystemClock::Get(), {.max_attempts = 2, .base_backoff_ms = 10});
   ASSERT_TRUE(al.AttachDb(db.get()).ok());
   Fixture f(kCapConfig, At("2026-03-10T13:00:00Z"), &al);
-  ASSERT_TRUE(f.gov.AttachDb(db.get()).ok());
+  ASSERT_TRUE(f.gov.AttachDb(db.get(), db.get()).ok());
   al.SetWebhooks({{rx.url(), false, {}}});
   f.gov.OnUsage(e);                      // 60% again: 50 is not raised twice
   EXPECT_TRUE(f.Use("a", 250, "core"));  // 85%: 80 fires

@@ -4,7 +4,7 @@
 
 namespace burnrate::govern {
 
-AuditLog::AuditLog(GovernDb* db, const Clock& clock) : db_(db), clock_(clock) {
+AuditLog::AuditLog(AuditStore* db, const Clock& clock) : db_(db), clock_(clock) {
   if (db_) writer_ = std::thread([this] { WriterLoop(); });
 }
 

@@ -20,7 +20,7 @@
 #include <mutex>
 #include <thread>
 
-#include "govern/govern_db.h"
+#include "govern/govern_stores.h"
 
 namespace burnrate::govern {
 
@@ -29,7 +29,7 @@ class AuditLog {
   static constexpr size_t kMaxQueued = 100000;
 
   // `db` (may be null) and `clock` must outlive the log.
-  AuditLog(GovernDb* db, const Clock& clock);
+  AuditLog(AuditStore* db, const Clock& clock);
   ~AuditLog();  // writes what is queued, then stops the writer
   AuditLog(const AuditLog&) = delete;
   AuditLog& operator=(const AuditLog&) = delete;
@@ -51,7 +51,7 @@ class AuditLog {
  private:
   void WriterLoop();
 
-  GovernDb* db_;
+  AuditStore* db_;
   const Clock& clock_;
   std::mutex mu_;
   std::condition_variable cv_;       // wakes the writer

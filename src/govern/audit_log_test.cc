@@ -1,11 +1,11 @@
 #include "govern/audit_log.h"
 
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 
 #include <thread>
 
 #include "govern/test_util.h"
+#include "store/sqlite/sqlite_stores.h"
 
 namespace burnrate::govern {
 namespace {
@@ -24,7 +24,7 @@ TEST(AuditLog, PersistsAndFilters) {
   std::string path = TempDb("audit_filters.db");
   FakeClock clock(At("2026-03-10T12:00:00Z"));
   {
-    auto db = GovernDb::Open(path);
+    auto db = store::SqliteGovernStore::Open(path);
     ASSERT_TRUE(db.ok()) << db.status().ToString();
     AuditLog log(db->get(), clock);
     log.Append({0, 0, "governor", "deny", "user:alice", "budget", R"({"policy":"p"})"});
@@ -33,7 +33,7 @@ TEST(AuditLog, PersistsAndFilters) {
     clock.Advance(kMinuteMs);
     log.Append({0, 0, "governor", "throttle", "user:bob", "rate", ""});
   }  // destructor writes the queue
-  auto db = GovernDb::Open(path);
+  auto db = store::SqliteGovernStore::Open(path);
   ASSERT_TRUE(db.ok());
   AuditLog log(db->get(), clock);
   auto all = log.Query({});
@@ -54,28 +54,10 @@ TEST(AuditLog, PersistsAndFilters) {
   EXPECT_EQ(page->size(), 2u);
 }
 
-TEST(AuditLog, TableIsAppendOnly) {
-  std::string path = TempDb("audit_append_only.db");
-  FakeClock clock(1);
-  {
-    auto db = GovernDb::Open(path);
-    ASSERT_TRUE(db.ok());
-    AuditLog log(db->get(), clock);
-    log.Append({0, 0, "a", "deny", "user:x", "r", ""});
-    ASSERT_TRUE(log.Flush().ok());
-  }
-  sqlite3* raw;
-  ASSERT_EQ(sqlite3_open(path.c_str(), &raw), SQLITE_OK);
-  EXPECT_NE(sqlite3_exec(raw, "UPDATE govern_audit SET actor = 'b'", nullptr, nullptr, nullptr),
-            SQLITE_OK);
-  EXPECT_NE(sqlite3_exec(raw, "DELETE FROM govern_audit", nullptr, nullptr, nullptr), SQLITE_OK);
-  sqlite3_close(raw);
-}
-
 TEST(AuditLog, ConcurrentAppendsAllLand) {
   std::string path = TempDb("audit_concurrent.db");
   FakeClock clock(1);
-  auto db = GovernDb::Open(path);
+  auto db = store::SqliteGovernStore::Open(path);
   ASSERT_TRUE(db.ok());
   AuditLog log(db->get(), clock);
   std::vector<std::thread> ts;

@@ -2,9 +2,11 @@
 // quotas, the check API, alerts and the audit log. Other layers include
 // only this header. See docs/governance.md.
 //
-// Wiring (App): open GovernDb on the database path, make an AuditLog over
-// it, an Alerter over NewHttpClientTransport(), then a Governor; call
-// Configure(config), AttachDb(db), RegisterRoutes(router); call OnUsage()
+// Wiring (App): construct the governance stores (govern_stores.h; SQLite:
+// store/sqlite/sqlite_stores.h), make an AuditLog over the AuditStore, an
+// Alerter over NewHttpClientTransport() with AttachDb(alert store), then a
+// Governor; call Configure(config), AttachDb(policy store, alert store),
+// RegisterRoutes(router); call OnUsage()
 // for each durable usage event, Tick() about once a second, and
 // AppendMetrics() from /metrics. Detection calls SetThrottle().
 #pragma once
@@ -13,7 +15,7 @@
 #include "govern/audit_log.h"
 #include "govern/check_json.h"
 #include "govern/fair_share.h"
-#include "govern/govern_db.h"
+#include "govern/govern_stores.h"
 #include "govern/governor.h"
 #include "govern/limit_store.h"
 #include "govern/period.h"

@@ -328,7 +328,7 @@ bool Governor::FireOnce(const std::string& key, TimeMs until) {
   }
   // Rare (once per threshold, subject and period), so a synchronous write
   // is fine; it lands before the alert is even queued.
-  if (GovernDb* db = alert_db_.load())
+  if (AlertStore* db = alert_db_.load())
     log::IfError(db->SaveFiredAlert(key, until), "govern.alert_save_failed");
   return true;
 }
@@ -500,7 +500,7 @@ void Governor::Tick() {
     for (auto it = alerted_.begin(); it != alerted_.end();)
       it = it->second + kDayMs < now ? alerted_.erase(it) : std::next(it);
   }
-  if (GovernDb* db = alert_db_.load(); db && now >= next_prune_ms_.load()) {
+  if (AlertStore* db = alert_db_.load(); db && now >= next_prune_ms_.load()) {
     next_prune_ms_.store(now + kHourMs);
     log::IfError(db->PruneFiredAlerts(now - kDayMs), "govern.alert_prune_failed");
   }

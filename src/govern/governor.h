@@ -105,8 +105,9 @@ class Governor {
   void SetPrices(const model::PriceBook* p) { prices_ = p; }
   // Optional persistence of API-made policies and of the alerts already
   // raised this period (so a restart does not raise them again); loads both
-  // now. Call before the first check and before usage is replayed.
-  Status AttachDb(GovernDb* db);
+  // now. Both must outlive the governor. Call before the first check and
+  // before usage is replayed.
+  Status AttachDb(PolicyStore* policies, AlertStore* alerts);
 
   // Reads [governance] from the config (see docs/governance.md); replaces
   // config-made policies and settings; API-made policies are kept.
@@ -221,7 +222,7 @@ class Governor {
 
   mutable std::mutex misc_mu_;                       // guards the members below (off the hot path)
   std::unordered_map<std::string, TimeMs> alerted_;  // "policy|subject|period|pct" -> period end
-  std::atomic<GovernDb*> alert_db_{nullptr};         // persists alerted_ keys (set by AttachDb)
+  std::atomic<AlertStore*> alert_db_{nullptr};       // persists alerted_ keys (set by AttachDb)
   std::atomic<TimeMs> next_prune_ms_{0};
   std::unordered_map<std::string, uint64_t> denials_;  // "policy|team" -> count
   std::unordered_set<std::string> seen_teams_;

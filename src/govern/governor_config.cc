@@ -169,8 +169,8 @@ Status Governor::Configure(const toml::table& root) {
   return Status::OK();
 }
 
-Status Governor::AttachDb(GovernDb* db) {
-  BR_RETURN_IF_ERROR(policies_.AttachDb(db));
+Status Governor::AttachDb(PolicyStore* policies, AlertStore* db) {
+  BR_RETURN_IF_ERROR(policies_.AttachDb(policies));
   // Alerts raised before a restart stay raised for the rest of their period.
   BR_ASSIGN_OR_RETURN(auto fired, db->FiredAlerts());
   {

@@ -8,6 +8,7 @@
 
 #include "govern/test_util.h"
 #include "model/price_book.h"
+#include "store/sqlite/sqlite_stores.h"
 
 namespace burnrate::govern {
 namespace {
@@ -421,21 +422,21 @@ TEST(Governor, ApiPoliciesSurviveRestartThroughDb) {
   std::remove(path.c_str());
   FakeClock clock(At("2026-03-10T12:00:00Z"));
   {
-    auto db = GovernDb::Open(path);
+    auto db = store::SqliteGovernStore::Open(path);
     ASSERT_TRUE(db.ok()) << db.status().ToString();
     AuditLog audit(db->get(), clock);
     Governor g(clock, audit, nullptr);
-    ASSERT_TRUE(g.AttachDb(db->get()).ok());
+    ASSERT_TRUE(g.AttachDb(db->get(), db->get()).ok());
     Policy p;
     p.id = "usd", p.scope = ScopeKind::kTeam, p.unit = Unit::kNanoUsd, p.limit = 2500000000;
     ASSERT_TRUE(g.policies().Upsert(p, "root", false).ok());
     ASSERT_TRUE(g.policies().Upsert(p, "root", true).ok());
   }
-  auto db = GovernDb::Open(path);
+  auto db = store::SqliteGovernStore::Open(path);
   ASSERT_TRUE(db.ok());
   AuditLog audit(db->get(), clock);
   Governor g(clock, audit, nullptr);
-  ASSERT_TRUE(g.AttachDb(db->get()).ok());
+  ASSERT_TRUE(g.AttachDb(db->get(), db->get()).ok());
   auto p = g.policies().Get("usd");
   ASSERT_TRUE(p.ok());
   EXPECT_EQ(p->limit, 2500000000);

@@ -39,7 +39,7 @@ std::shared_ptr<const PolicySet> PolicyRegistry::ReplaceConfigured(
   return next;
 }
 
-Status PolicyRegistry::AttachDb(GovernDb* db) {
+Status PolicyRegistry::AttachDb(PolicyStore* db) {
   BR_ASSIGN_OR_RETURN(std::vector<PolicyVersion> latest, db->LatestPolicies());
   std::lock_guard<std::mutex> l(mu_);
   db_ = db;

@@ -7,9 +7,9 @@
 // the admin API) are serialised by one mutex, copy the set, change the copy
 // and publish it. Policies made in the config file are owned by the file:
 // the API may read them but not change them. API-made policies are
-// versioned (every version kept, in GovernDb once attached) and audited.
+// versioned (every version kept, in a PolicyStore once attached) and audited.
 //
-// Ownership: borrows the Clock and the AuditLog, and the GovernDb once
+// Ownership: borrows the Clock and the AuditLog, and the PolicyStore once
 // attached; all must outlive it. Thread-safety: every method is safe.
 #pragma once
 
@@ -24,7 +24,7 @@
 #include "common/clock.h"
 #include "common/status.h"
 #include "govern/audit_log.h"
-#include "govern/govern_db.h"
+#include "govern/govern_stores.h"
 #include "govern/policy.h"
 #include "govern/settings.h"
 
@@ -74,7 +74,7 @@ class PolicyRegistry {
   std::shared_ptr<const PolicySet> ReplaceConfigured(std::shared_ptr<PolicySet> next);
   // Loads the API-made policies saved in `db` and keeps versions there from
   // now on. Call once, before the first check.
-  Status AttachDb(GovernDb* db);
+  Status AttachDb(PolicyStore* db);
 
   std::vector<Policy> List() const;
   Result<Policy> Get(const std::string& id) const;
@@ -93,7 +93,7 @@ class PolicyRegistry {
   std::atomic<std::shared_ptr<const PolicySet>> set_;
 
   mutable std::mutex mu_;  // serialises writers; guards the members below
-  GovernDb* db_ = nullptr;
+  PolicyStore* db_ = nullptr;
   std::unordered_map<std::string, int64_t> last_version_;
   std::unordered_map<std::string, std::vector<PolicyVersion>> mem_history_;  // without a db only
 };

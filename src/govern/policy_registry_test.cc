@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "govern/test_util.h"
+#include "store/sqlite/sqlite_stores.h"
 
 namespace burnrate::govern {
 namespace {
@@ -69,7 +70,7 @@ TEST_F(RegistryTest, VersionsCarryOnAcrossDeleteAndRecreate) {
 }
 
 TEST_F(RegistryTest, VersionsSurviveARestartWithTheDb) {
-  auto db = GovernDb::Open(":memory:");
+  auto db = store::SqliteGovernStore::Open(":memory:");
   ASSERT_TRUE(db.ok());
   ASSERT_TRUE(reg.AttachDb(db->get()).ok());
   ASSERT_TRUE(reg.Upsert(Budget("cap", ScopeKind::kUser, "ada", "api"), "root", false).ok());

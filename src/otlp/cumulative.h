@@ -50,7 +50,7 @@ class CumulativeTracker {
   // Makes `p` the series' last point (unless Peek said kStale) and records
   // the change for Undo.
   void Commit(uint64_t key, const NumberPoint& p, const Delta& d, std::vector<Change>* changes);
-  // Puts back a state loaded from the StateStore.
+  // Puts back a state loaded from the StateStore (otlp.h).
   void Restore(uint64_t key, State s) {
     s.seq = ++seq_;
     series_[key] = s;

@@ -28,6 +28,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/clock.h"
@@ -35,6 +36,40 @@
 #include "model/event.h"
 
 namespace burnrate::otlp {
+
+// The durable part of a Receiver's state, so that a restart never counts a
+// running total twice: per cumulative series its last point, per session
+// which source owns its usage. The otlp layer never opens a database; App
+// constructs an implementation (SQLite: store/sqlite/sqlite_stores.h) and
+// passes it to AttachStore. Implementations pass the conformance suite of
+// src/store/conformance/; they are thread-safe; errors are IOError.
+struct SeriesState {
+  uint64_t start_ns = 0, time_ns = 0;
+  int64_t units = 0;
+  bool is_int = true;
+  bool operator==(const SeriesState&) const = default;
+};
+struct SeriesChange {
+  uint64_t key = 0;
+  SeriesState next;
+};
+
+class StateStore {
+ public:
+  virtual ~StateStore() = default;
+  // Deletes entries not updated since `before` (long-silent series and
+  // sessions), then calls `series` for every series, least recently
+  // updated first, and `sessions` for every session.
+  virtual Status Load(TimeMs before,
+                      const std::function<void(uint64_t, const SeriesState&)>& series,
+                      const std::function<void(uint64_t, uint8_t)>& sessions) = 0;
+  // In one transaction, durable on return: each series takes its change
+  // unless the stored point is newer (time_ns), so bodies saved out of
+  // order never put an older state back; a session keeps the first source
+  // saved for it. `now` marks what was written as updated.
+  virtual Status Save(const std::vector<SeriesChange>& series,
+                      const std::vector<std::pair<uint64_t, uint8_t>>& sessions, TimeMs now) = 0;
+};
 
 struct ReceiverOptions {
   size_t max_series = 1'000'000;    // cumulative series remembered (oldest dropped)
@@ -101,11 +136,10 @@ class Receiver {
   // The events of `c` were not committed: undo its cumulative-state changes.
   void Rollback(const Converted& c);
 
-  // Makes the state durable in the SQLite file `db_path` (tables otlp_series
-  // and otlp_sessions): loads what is there (entries silent for more than
-  // 8 days are dropped), and from then on Persist() writes each committed
-  // body's changes. Call once, before the first body.
-  Status AttachStore(const std::string& db_path, TimeMs now);
+  // Makes the state durable in `store`: loads what is there (entries silent
+  // for more than 8 days are dropped), and from then on Persist() writes
+  // each committed body's changes. Call once, before the first body.
+  Status AttachStore(std::unique_ptr<StateStore> store, TimeMs now);
   // The events of `c` were committed: write its state changes. Call before
   // acknowledging the body, so that a crash cannot lose state a retry needs.
   // A no-op without AttachStore.

@@ -51,7 +51,6 @@
 #include "model/request_key.h"
 #include "otlp/cumulative.h"
 #include "otlp/otlp.h"
-#include "otlp/state_store.h"
 
 namespace burnrate::otlp {
 
@@ -581,12 +580,16 @@ void Receiver::Rollback(const Converted& c) {
   impl_->cumulative.Undo(c.undo->changes);
 }
 
-Status Receiver::AttachStore(const std::string& db_path, TimeMs now) {
-  BR_ASSIGN_OR_RETURN(auto store, StateStore::Open(db_path));
+Status Receiver::AttachStore(std::unique_ptr<StateStore> store, TimeMs now) {
   std::lock_guard lock(impl_->mu);
   BR_RETURN_IF_ERROR(store->Load(
       now - 8 * kDayMs,
-      [&](uint64_t key, const CumulativeTracker::State& st) { impl_->cumulative.Restore(key, st); },
+      [&](uint64_t key, const SeriesState& st) {
+        impl_->cumulative.Restore(key, {.start_ns = st.start_ns,
+                                        .time_ns = st.time_ns,
+                                        .units = st.units,
+                                        .is_int = st.is_int});
+      },
       [&](uint64_t key, uint8_t source) { impl_->session_source[key] = UsageSource(source); }));
   impl_->store = std::move(store);
   return Status::OK();
@@ -594,7 +597,12 @@ Status Receiver::AttachStore(const std::string& db_path, TimeMs now) {
 
 Status Receiver::Persist(const Converted& c, TimeMs now) {
   if (!impl_->store || !c.undo) return Status::OK();
-  return impl_->store->Save(c.undo->changes, c.undo->sessions, now);
+  std::vector<SeriesChange> series;
+  series.reserve(c.undo->changes.size());
+  for (const CumulativeTracker::Change& ch : c.undo->changes) {
+    series.push_back({ch.key, {ch.next.start_ns, ch.next.time_ns, ch.next.units, ch.next.is_int}});
+  }
+  return impl_->store->Save(series, c.undo->sessions, now);
 }
 
 ReceiverStats Receiver::stats() const {

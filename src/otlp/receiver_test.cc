@@ -7,6 +7,7 @@
 
 #include "otlp/otlp.h"
 #include "otlp/otlp_json.h"
+#include "store/sqlite/sqlite_stores.h"
 
 namespace burnrate::otlp {
 namespace {
@@ -507,7 +508,7 @@ TEST(OtlpReceiver, StateSurvivesARestartThroughTheStore) {
   };
   {
     Receiver a;
-    ASSERT_TRUE(a.AttachStore(db, now).ok());
+    ASSERT_TRUE(a.AttachStore(store::OpenSqliteOtlpStateStore(db).value(), now).ok());
     auto c = a.Metrics(body(100, kT0 + kSec));
     ASSERT_EQ(c->events.size(), 1u);
     ASSERT_TRUE(a.Persist(*c, now).ok());
@@ -517,7 +518,7 @@ TEST(OtlpReceiver, StateSurvivesARestartThroughTheStore) {
     (void)a.Metrics(body(180, kT0 + 2 * kSec));
   }
   Receiver b;  // a restarted server
-  ASSERT_TRUE(b.AttachStore(db, now).ok());
+  ASSERT_TRUE(b.AttachStore(store::OpenSqliteOtlpStateStore(db).value(), now).ok());
   auto c = b.Metrics(body(250, kT0 + 3 * kSec));
   ASSERT_EQ(c->events.size(), 1u);
   EXPECT_EQ(c->events[0].tokens.input, 150);  // not the whole running total again

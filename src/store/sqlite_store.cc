@@ -26,10 +26,9 @@
 // events go to blocks only, so the old table drains as retention purges it.
 // Fresh databases do not have it.
 //
-// Durability: WAL with synchronous=FULL, so a committed transaction has
-// reached the disk before Append returns.
-#include <sqlite3.h>
-
+// Durability: the connection is opened by SqliteDb::Open (WAL,
+// synchronous=FULL), so a committed transaction has reached the disk before
+// Append returns.
 #include <algorithm>
 #include <climits>
 #include <cstring>
@@ -38,6 +37,7 @@
 #include "common/clock.h"
 #include "store/daily_rollups.h"
 #include "store/event_block.h"
+#include "store/sqlite_db.h"
 #include "store/store.h"
 
 namespace burnrate::store {
@@ -89,26 +89,14 @@ constexpr const char* kSelectLegacy =
     "outcome_value, p_len, p_ratio, p_simhash, p_exact FROM events WHERE received >= ? ORDER BY "
     "seq";
 
-class Stmt {
- public:
-  Stmt() = default;
-  Stmt(const Stmt&) = delete;
-  ~Stmt() { sqlite3_finalize(s_); }
-  sqlite3_stmt** out() { return &s_; }
-  sqlite3_stmt* get() const { return s_; }
-
- private:
-  sqlite3_stmt* s_ = nullptr;
-};
-
-std::string Text(sqlite3_stmt* s, int col) {
+std::string SqliteText(sqlite3_stmt* s, int col) {
   const unsigned char* t = sqlite3_column_text(s, col);
   return t ? std::string(reinterpret_cast<const char*>(t), sqlite3_column_bytes(s, col))
            : std::string();
 }
 
 // Assigns in place, reusing the string's buffer across rows.
-void AssignText(sqlite3_stmt* s, int col, std::string* out) {
+void SqliteAssign(sqlite3_stmt* s, int col, std::string* out) {
   const unsigned char* t = sqlite3_column_text(s, col);
   if (t == nullptr) return out->clear();
   out->assign(reinterpret_cast<const char*>(t), size_t(sqlite3_column_bytes(s, col)));
@@ -116,14 +104,11 @@ void AssignText(sqlite3_stmt* s, int col, std::string* out) {
 
 class SqliteStore final : public Store {
  public:
-  explicit SqliteStore(sqlite3* db) : db_(db) {}
-  // close_v2 defers the close until insert_ is finalised, just after.
-  ~SqliteStore() override { sqlite3_close_v2(db_); }
+  explicit SqliteStore(std::unique_ptr<SqliteDb> conn)
+      : conn_(std::move(conn)), db_(conn_->get()) {}
 
+  // SqliteDb::Open has set the durability pragmas (none when read-only).
   Status Init(const SqliteOptions& opts) {
-    // Reading the schema fails on a file that is not SQLite ("file is not
-    // a database"); HasTable alone would take that for an empty store.
-    BR_RETURN_IF_ERROR(Exec("SELECT count(*) FROM sqlite_master"));
     has_legacy_ = HasTable("events");
     if (opts.read_only) {
       has_blocks_ = HasTable("event_blocks");
@@ -131,9 +116,6 @@ class SqliteStore final : public Store {
         return Status::InvalidArgument("not a burnrate database (no event tables)");
       return Status::OK();
     }
-    BR_RETURN_IF_ERROR(Exec("PRAGMA journal_mode=WAL"));
-    BR_RETURN_IF_ERROR(
-        Exec(opts.synchronous_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=OFF"));
     BR_RETURN_IF_ERROR(Exec("PRAGMA cache_size=-65536"));
     BR_RETURN_IF_ERROR(Exec("PRAGMA wal_autocheckpoint=10000"));
     BR_RETURN_IF_ERROR(Exec(kSchema));
@@ -192,7 +174,7 @@ class SqliteStore final : public Store {
     std::lock_guard lock(mu_);
     if (has_legacy_) BR_RETURN_IF_ERROR(ScanLegacy(from, copied));
     if (!has_blocks_) return Status::OK();
-    Stmt st;
+    SqliteStmt st;
     BR_RETURN_IF_ERROR(Prepare(kSelectBlocks, st));
     sqlite3_stmt* s = st.get();
     sqlite3_bind_int64(s, 1, from);
@@ -224,7 +206,7 @@ class SqliteStore final : public Store {
       }));
     }
     if (!has_blocks_) return Status::OK();
-    Stmt st;
+    SqliteStmt st;
     BR_RETURN_IF_ERROR(Prepare(kSelectBlocksAfter, st));
     sqlite3_stmt* s = st.get();
     sqlite3_bind_int64(s, 1, after_seq);
@@ -261,7 +243,7 @@ class SqliteStore final : public Store {
 
   Result<int64_t> PurgedThrough() override {
     std::lock_guard lock(mu_);
-    Stmt st;
+    SqliteStmt st;
     BR_RETURN_IF_ERROR(Prepare("SELECT value FROM meta WHERE key = 'purged_through_seq'", st));
     if (sqlite3_step(st.get()) != SQLITE_ROW) return int64_t{0};
     return int64_t(sqlite3_column_int64(st.get(), 0));
@@ -269,7 +251,7 @@ class SqliteStore final : public Store {
 
   Status ScanRollups(const std::function<Status(const model::Event&)>& fn) override {
     std::lock_guard lock(mu_);
-    Stmt st;
+    SqliteStmt st;
     BR_RETURN_IF_ERROR(Prepare(
         "SELECT day, type, user, team, org, project, source, model, outcome_kind, input, output, "
         "cache_read, cache_write, cost_nanos, requests, outcome_value FROM rollups ORDER BY day",
@@ -284,7 +266,7 @@ class SqliteStore final : public Store {
       int i = 2;
       for (std::string* f :
            {&e.user, &e.team, &e.org, &e.project, &e.source, &e.model, &e.outcome_kind})
-        *f = Text(s, i++);
+        *f = SqliteText(s, i++);
       for (int64_t* f : {&e.tokens.input, &e.tokens.output, &e.tokens.cache_read,
                          &e.tokens.cache_write, &e.cost_nanos, &e.requests})
         *f = sqlite3_column_int64(s, i++);
@@ -308,7 +290,7 @@ class SqliteStore final : public Store {
 
   Result<int64_t> CountEvents() override {
     std::lock_guard lock(mu_);
-    Stmt st;
+    SqliteStmt st;
     std::string legacy = has_legacy_ ? "(SELECT COUNT(*) FROM events)" : "0";
     std::string blocks = has_blocks_ ? "(SELECT IFNULL(SUM(n), 0) FROM event_blocks)" : "0";
     BR_RETURN_IF_ERROR(Prepare("SELECT " + legacy + " + " + blocks, st));
@@ -318,7 +300,7 @@ class SqliteStore final : public Store {
 
   Status PutKey(const ApiKey& k) override {
     std::lock_guard lock(mu_);
-    Stmt st;
+    SqliteStmt st;
     BR_RETURN_IF_ERROR(
         Prepare("INSERT OR REPLACE INTO api_keys (id, hash, role, user, label, created, revoked, "
                 "team, project) "
@@ -352,7 +334,7 @@ class SqliteStore final : public Store {
 
   Status RevokeKey(const std::string& id) override {
     std::lock_guard lock(mu_);
-    Stmt st;
+    SqliteStmt st;
     BR_RETURN_IF_ERROR(Prepare("UPDATE api_keys SET revoked = 1 WHERE id = ?", st));
     sqlite3_bind_text(st.get(), 1, id.c_str(), -1, SQLITE_STATIC);
     if (sqlite3_step(st.get()) != SQLITE_DONE) return Error("revoke key");
@@ -361,7 +343,7 @@ class SqliteStore final : public Store {
 
   Status PutMeta(const std::string& key, const std::string& value) override {
     std::lock_guard lock(mu_);
-    Stmt st;
+    SqliteStmt st;
     BR_RETURN_IF_ERROR(Prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", st));
     sqlite3_bind_text(st.get(), 1, key.c_str(), -1, SQLITE_STATIC);
     sqlite3_bind_text(st.get(), 2, value.c_str(), -1, SQLITE_STATIC);
@@ -370,30 +352,16 @@ class SqliteStore final : public Store {
 
   Result<std::string> GetMeta(const std::string& key) override {
     std::lock_guard lock(mu_);
-    Stmt st;
+    SqliteStmt st;
     BR_RETURN_IF_ERROR(Prepare("SELECT value FROM meta WHERE key = ?", st));
     sqlite3_bind_text(st.get(), 1, key.c_str(), -1, SQLITE_STATIC);
     if (sqlite3_step(st.get()) != SQLITE_ROW) return Status::NotFound("no meta " + key);
-    return Text(st.get(), 0);
+    return st.Col(0);
   }
 
  private:
-  bool HasTable(const char* name) {
-    Stmt st;
-    if (!Prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", st).ok())
-      return false;
-    sqlite3_bind_text(st.get(), 1, name, -1, SQLITE_STATIC);
-    return sqlite3_step(st.get()) == SQLITE_ROW;
-  }
-
-  bool HasColumn(const char* table, const char* column) {
-    Stmt st;
-    if (!Prepare(std::string("SELECT 1 FROM pragma_table_info('") + table + "') WHERE name = ?", st)
-             .ok())
-      return false;
-    sqlite3_bind_text(st.get(), 1, column, -1, SQLITE_STATIC);
-    return sqlite3_step(st.get()) == SQLITE_ROW;
-  }
+  bool HasTable(const char* name) { return conn_->HasTable(name); }
+  bool HasColumn(const char* table, const char* column) { return conn_->HasColumn(table, column); }
 
   // Writes the runs as blocks of at most kBlockEvents events / kBlockRawBytes.
   Status AppendBlocks(std::span<const std::span<const model::Event>> runs) {
@@ -438,7 +406,7 @@ class SqliteStore final : public Store {
   // Legacy rows, in batches, before any block.
   Status ScanLegacy(TimeMs from, const std::function<Status(std::span<const model::Event>)>& fn) {
     constexpr size_t kBatch = 8192;
-    Stmt st;
+    SqliteStmt st;
     BR_RETURN_IF_ERROR(Prepare(kSelectLegacy, st));
     sqlite3_stmt* s = st.get();
     sqlite3_bind_int64(s, 1, from);
@@ -458,17 +426,17 @@ class SqliteStore final : public Store {
   static void ReadLegacyRow(sqlite3_stmt* s, model::Event* out) {
     model::Event& e = *out;
     int i = 0;
-    AssignText(s, i++, &e.id);
+    SqliteAssign(s, i++, &e.id);
     e.type = model::EventType(sqlite3_column_int(s, i++));
     e.ts = sqlite3_column_int64(s, i++);
     e.received = sqlite3_column_int64(s, i++);
     for (std::string* f :
          {&e.user, &e.team, &e.org, &e.project, &e.source, &e.session, &e.client, &e.model})
-      AssignText(s, i++, f);
+      SqliteAssign(s, i++, f);
     for (int64_t* f : {&e.tokens.input, &e.tokens.output, &e.tokens.cache_read,
                        &e.tokens.cache_write, &e.tokens.cache_write_1h, &e.cost_nanos, &e.requests})
       *f = sqlite3_column_int64(s, i++);
-    AssignText(s, i++, &e.outcome_kind);
+    SqliteAssign(s, i++, &e.outcome_kind);
     e.outcome_value = sqlite3_column_double(s, i++);
     int64_t plen = sqlite3_column_int64(s, i++);
     e.prompt.present = plen >= 0;
@@ -500,7 +468,7 @@ class SqliteStore final : public Store {
     std::vector<std::pair<int64_t, std::vector<model::Event>>>
         kept;  // straddling blocks: seq, younger events
     {
-      Stmt st;
+      SqliteStmt st;
       BR_RETURN_IF_ERROR(
           Prepare("SELECT seq, received_min, received_max, data FROM event_blocks "
                   "WHERE received_min < ? ORDER BY seq",
@@ -538,7 +506,7 @@ class SqliteStore final : public Store {
   }
 
   // Checkpoints through a block at or below this seq may have counted
-  // events that are rollups now; see Store::PurgedThrough.
+  // events that are rollups now; see EventStore::PurgedThrough.
   Status RaisePurgedThrough(int64_t seq) {
     return Exec("INSERT INTO meta (key, value) VALUES ('purged_through_seq', " +
                 std::to_string(seq) +
@@ -547,7 +515,7 @@ class SqliteStore final : public Store {
   }
 
   Result<BlockMark> QueryBlock(const std::string& tail, int64_t arg) {
-    Stmt st;
+    SqliteStmt st;
     BR_RETURN_IF_ERROR(Prepare("SELECT seq, received_max, n FROM event_blocks " + tail, st));
     if (arg >= 0) sqlite3_bind_int64(st.get(), 1, arg);
     int rc = sqlite3_step(st.get());
@@ -558,7 +526,7 @@ class SqliteStore final : public Store {
   }
 
   Status DeleteBlocks(const std::vector<int64_t>& seqs) {
-    Stmt st;
+    SqliteStmt st;
     BR_RETURN_IF_ERROR(Prepare("DELETE FROM event_blocks WHERE seq = ?", st));
     for (int64_t seq : seqs) {
       sqlite3_bind_int64(st.get(), 1, seq);
@@ -574,7 +542,7 @@ class SqliteStore final : public Store {
     for (const model::Event& e : events) writer_.Add(e), lo = std::min(lo, e.received);
     int64_t n = int64_t(writer_.size());
     BR_RETURN_IF_ERROR(writer_.Finish(&blob_));
-    Stmt st;
+    SqliteStmt st;
     BR_RETURN_IF_ERROR(
         Prepare("UPDATE event_blocks SET received_min = ?, n = ?, data = ? WHERE seq = ?", st));
     sqlite3_bind_int64(st.get(), 1, lo);
@@ -585,7 +553,7 @@ class SqliteStore final : public Store {
   }
 
   Status InsertRollups(const std::vector<model::Event>& rows) {
-    Stmt st;
+    SqliteStmt st;
     BR_RETURN_IF_ERROR(
         Prepare("INSERT INTO rollups (day, type, user, team, org, project, source, model, "
                 "outcome_kind, input, output, cache_read, cache_write, cost_nanos, requests, "
@@ -611,7 +579,7 @@ class SqliteStore final : public Store {
   }
 
   Result<std::vector<ApiKey>> QueryKeys(const std::string& where, const std::string& arg) {
-    Stmt st;
+    SqliteStmt st;
     BR_RETURN_IF_ERROR(Prepare(
         "SELECT id, hash, role, user, label, created, revoked, team, project FROM api_keys " +
             where + " ORDER BY created",
@@ -621,9 +589,9 @@ class SqliteStore final : public Store {
     int rc;
     while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
       sqlite3_stmt* s = st.get();
-      out.push_back({Text(s, 0), Text(s, 1), Text(s, 2), Text(s, 3), Text(s, 4),
-                     sqlite3_column_int64(s, 5), sqlite3_column_int(s, 6) != 0, Text(s, 7),
-                     Text(s, 8)});
+      out.push_back({SqliteText(s, 0), SqliteText(s, 1), SqliteText(s, 2), SqliteText(s, 3),
+                     SqliteText(s, 4), sqlite3_column_int64(s, 5), sqlite3_column_int(s, 6) != 0,
+                     SqliteText(s, 7), SqliteText(s, 8)});
     }
     if (rc != SQLITE_DONE) return Error("list keys");
     return out;
@@ -639,9 +607,8 @@ class SqliteStore final : public Store {
     return Status::OK();
   }
 
-  Status Prepare(const std::string& sql, Stmt& st) {
-    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, st.out(), nullptr) != SQLITE_OK)
-      return Error("prepare");
+  Status Prepare(const std::string& sql, SqliteStmt& st) {
+    if (!st.Prepare(db_, sql).ok()) return Error("prepare");
     return Status::OK();
   }
 
@@ -653,10 +620,11 @@ class SqliteStore final : public Store {
   // mutex (which would be taken on every column read), so every use of it
   // holds this lock instead.
   std::mutex mu_;
-  sqlite3* db_;
-  bool has_legacy_ = false;  // the database has the pre-block `events` table
-  bool has_blocks_ = false;  // ... and `event_blocks` (only a read-only open may lack it)
-  Stmt insert_;              // guarded by mu_, as are the four below
+  std::unique_ptr<SqliteDb> conn_;  // opened kCallerLocks: every use holds mu_
+  sqlite3* db_;                     // conn_'s handle
+  bool has_legacy_ = false;         // the database has the pre-block `events` table
+  bool has_blocks_ = false;         // ... and `event_blocks` (only a read-only open may lack it)
+  SqliteStmt insert_;               // guarded by mu_, as are the four below
   EventBlockWriter writer_;
   EventBlockReader reader_;
   std::string blob_;
@@ -665,14 +633,14 @@ class SqliteStore final : public Store {
 
 }  // namespace
 
-Status Store::AppendRuns(std::span<const std::span<const model::Event>> runs) {
+Status EventStore::AppendRuns(std::span<const std::span<const model::Event>> runs) {
   std::vector<model::Event> all;
   for (const auto& r : runs) all.insert(all.end(), r.begin(), r.end());
   return Append(all);
 }
 
-Status Store::ScanEventBatches(TimeMs from,
-                               const std::function<Status(std::span<const model::Event>)>& fn) {
+Status EventStore::ScanEventBatches(
+    TimeMs from, const std::function<Status(std::span<const model::Event>)>& fn) {
   constexpr size_t kBatch = 8192;
   std::vector<model::Event> batch;
   batch.reserve(kBatch);
@@ -686,8 +654,8 @@ Status Store::ScanEventBatches(TimeMs from,
   return batch.empty() ? Status::OK() : fn(batch);
 }
 
-Status Store::ScanEventBlocks(TimeMs from,
-                              const std::function<Status(std::vector<model::Event>&)>& fn) {
+Status EventStore::ScanEventBlocks(TimeMs from,
+                                   const std::function<Status(std::vector<model::Event>&)>& fn) {
   std::vector<model::Event> batch;
   return ScanEventBatches(from, [&](std::span<const model::Event> events) {
     batch.assign(events.begin(), events.end());
@@ -695,7 +663,7 @@ Status Store::ScanEventBlocks(TimeMs from,
   });
 }
 
-Status Store::ScanEventBlocksAfter(
+Status EventStore::ScanEventBlocksAfter(
     int64_t after_seq, TimeMs,
     const std::function<Status(int64_t, std::vector<model::Event>&)>& fn) {
   if (after_seq >= 0) return Status::Unsupported("this store cannot resume from a checkpoint");
@@ -704,16 +672,9 @@ Status Store::ScanEventBlocksAfter(
 }
 
 Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path, SqliteOptions opts) {
-  sqlite3* db = nullptr;
-  int flags = opts.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
-  int rc = sqlite3_open_v2(path.c_str(), &db, flags | SQLITE_OPEN_NOMUTEX, nullptr);
-  if (rc != SQLITE_OK) {
-    std::string m = db ? sqlite3_errmsg(db) : "out of memory";
-    sqlite3_close_v2(db);
-    return Status::IOError("cannot open database " + path + ": " + m);
-  }
-  sqlite3_busy_timeout(db, 10000);
-  auto store = std::make_unique<SqliteStore>(db);
+  BR_ASSIGN_OR_RETURN(
+      auto conn, SqliteDb::Open(path, opts, "database " + path, SqliteDb::Threading::kCallerLocks));
+  auto store = std::make_unique<SqliteStore>(std::move(conn));
   Status st = store->Init(opts);
   if (!st.ok()) return Status::IOError(path + ": " + st.message());
   return std::unique_ptr<Store>(std::move(store));

@@ -9,6 +9,18 @@
 // events are only ever read back in arrival order (recovery, retention,
 // `burnrate events`), a block at a time.
 //
+// Storage interfaces, one per domain, each small enough for a second
+// implementation (PostgreSQL) to pass the same conformance suite
+// (src/store/conformance/): EventStore (event blocks, rollups, positions),
+// KeyStore (API keys), MetaStore (small named values) here, and in their
+// own layers' front doors the governance stores (govern/govern_stores.h:
+// AuditStore, PolicyStore, DeliveryStore), detect::FlagStore,
+// otlp::StateStore and badges::BadgeStore. Those layers never see SQLite:
+// the SQLite implementations live under src/store (sqlite_store.cc here,
+// the others in src/store/sqlite/), every connection opened by
+// SqliteDb::Open (sqlite_db.h), which owns the durability setting; App
+// constructs them and hands each component its interface.
+//
 // Thread-safety: implementations are thread-safe; writes are serialised
 // internally. Errors are Status::IOError with the database's message.
 #pragma once
@@ -56,9 +68,11 @@ struct Checkpoint {
   std::string payload;
 };
 
-class Store {
+// Events: appended durably (one call per group commit), read back in
+// arrival order, folded into rollups by retention.
+class EventStore {
  public:
-  virtual ~Store() = default;
+  virtual ~EventStore() = default;
 
   // Appends events in one transaction; they are durable (synced) on return.
   virtual Status Append(std::span<const model::Event> events) = 0;
@@ -109,16 +123,37 @@ class Store {
   virtual Status ScanEventBlocksAfter(
       int64_t after_seq, TimeMs received_from,
       const std::function<Status(int64_t seq, std::vector<model::Event>&)>& fn);
+};
 
+// API keys (hashed; the secret is never stored). Every write is durable
+// on return.
+class KeyStore {
+ public:
+  virtual ~KeyStore() = default;
+  // Inserts, or replaces the key with the same id.
   virtual Status PutKey(const ApiKey& key) = 0;
+  // NotFound when no key has this hash; revoked keys are returned (revoked).
   virtual Result<ApiKey> FindKeyByHash(const std::string& hash) = 0;
+  // Oldest first (by created).
   virtual Result<std::vector<ApiKey>> ListKeys() = 0;
+  // NotFound when no key has this id.
   virtual Status RevokeKey(const std::string& id) = 0;
+};
 
-  // Small named values (e.g. schema version, agent checkpoints).
+// Small named values (e.g. the pseudonym secret, `purged_through_seq`).
+class MetaStore {
+ public:
+  virtual ~MetaStore() = default;
+  // Inserts or replaces; durable on return.
   virtual Status PutMeta(const std::string& key, const std::string& value) = 0;
+  // NotFound when the key was never put.
   virtual Result<std::string> GetMeta(const std::string& key) = 0;
 };
+
+// Events, keys and meta of one database: the SQLite file keeps them on one
+// connection (sqlite_store.cc); callers that need only one part take that
+// interface.
+class Store : public EventStore, public KeyStore, public MetaStore {};
 
 // Writes the checkpoint atomically: a temporary file beside `path`, fsync,
 // rename over `path`, fsync of the directory. A crash at any point leaves

@@ -1,10 +1,17 @@
-#include "govern/govern_db.h"
+// SQLite implementation of governance's stores (govern/govern_stores.h):
+// four tables prefixed govern_ on one connection, serialised by mu_.
+// Audit rows are append-only in the schema itself (triggers refuse UPDATE
+// and DELETE), so not even a bug here can rewrite history.
+#include "store/sqlite/sqlite_stores.h"
+#include "store/sqlite_db.h"
 
-#include <sqlite3.h>
+namespace burnrate::store {
 
-#include "common/sqlite_stmt.h"
-
-namespace burnrate::govern {
+using govern::AuditEntry;
+using govern::AuditFilter;
+using govern::DeliveryFilter;
+using govern::DeliveryRecord;
+using govern::PolicyVersion;
 
 namespace {
 
@@ -57,40 +64,26 @@ CREATE TABLE IF NOT EXISTS govern_alerts_fired (
 );
 )sql";
 
-Status DbError(sqlite3* db, const char* what) { return SqliteError(db, "govern db", what); }
+Status DbError(sqlite3* db, const char* what) {
+  return Status::IOError(std::string("govern db: ") + what + ": " + sqlite3_errmsg(db));
+}
 
 }  // namespace
 
-Result<std::unique_ptr<GovernDb>> GovernDb::Open(const std::string& path) {
-  sqlite3* db = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &db,
-                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                      nullptr) != SQLITE_OK) {
-    Status s =
-        Status::IOError("govern db: cannot open " + path + ": " + (db ? sqlite3_errmsg(db) : "?"));
-    sqlite3_close(db);
-    return s;
-  }
-  sqlite3_busy_timeout(db, 5000);
-  std::unique_ptr<GovernDb> g(new GovernDb(db));
-  BR_RETURN_IF_ERROR(g->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"));
-  BR_RETURN_IF_ERROR(g->Exec(kSchema));
-  return g;
+Result<std::unique_ptr<SqliteGovernStore>> SqliteGovernStore::Open(const std::string& path,
+                                                                   const SqliteOptions& opts) {
+  BR_ASSIGN_OR_RETURN(auto db, SqliteDb::Open(path, opts, "govern db"));
+  BR_RETURN_IF_ERROR(db->Exec(kSchema));
+  return std::unique_ptr<SqliteGovernStore>(new SqliteGovernStore(std::move(db)));
 }
 
-GovernDb::~GovernDb() { sqlite3_close(db_); }
+SqliteGovernStore::SqliteGovernStore(std::unique_ptr<SqliteDb> db)
+    : conn_(std::move(db)), db_(conn_->get()) {}
+SqliteGovernStore::~SqliteGovernStore() = default;
 
-Status GovernDb::Exec(const char* sql) {
-  char* err = nullptr;
-  if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
-    Status s = Status::IOError(std::string("govern db: ") + (err ? err : "exec failed"));
-    sqlite3_free(err);
-    return s;
-  }
-  return Status::OK();
-}
+Status SqliteGovernStore::Exec(const char* sql) { return conn_->Exec(sql); }
 
-Status GovernDb::AppendAudit(std::vector<AuditEntry>& entries) {
+Status SqliteGovernStore::AppendAudit(std::vector<AuditEntry>& entries) {
   std::lock_guard<std::mutex> l(mu_);
   BR_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
   SqliteStmt st(
@@ -115,7 +108,7 @@ Status GovernDb::AppendAudit(std::vector<AuditEntry>& entries) {
   return Exec("COMMIT");
 }
 
-Result<std::vector<AuditEntry>> GovernDb::QueryAudit(const AuditFilter& f) {
+Result<std::vector<AuditEntry>> SqliteGovernStore::QueryAudit(const AuditFilter& f) {
   std::string sql =
       "SELECT id, ts, actor, action, subject, reason, detail FROM govern_audit WHERE 1=1";
   if (!f.actor.empty()) sql += " AND actor = ?1";
@@ -149,7 +142,7 @@ Result<std::vector<AuditEntry>> GovernDb::QueryAudit(const AuditFilter& f) {
   return out;
 }
 
-Status GovernDb::SavePolicyVersion(const PolicyVersion& v) {
+Status SqliteGovernStore::SavePolicyVersion(const PolicyVersion& v) {
   std::lock_guard<std::mutex> l(mu_);
   SqliteStmt st(
       db_,
@@ -182,7 +175,7 @@ static Result<std::vector<PolicyVersion>> ReadVersions(sqlite3* db, const std::s
   return out;
 }
 
-Result<std::vector<PolicyVersion>> GovernDb::LatestPolicies() {
+Result<std::vector<PolicyVersion>> SqliteGovernStore::LatestPolicies() {
   std::lock_guard<std::mutex> l(mu_);
   return ReadVersions(
       db_,
@@ -192,7 +185,7 @@ Result<std::vector<PolicyVersion>> GovernDb::LatestPolicies() {
       nullptr);
 }
 
-Result<std::vector<PolicyVersion>> GovernDb::PolicyHistory(const std::string& id) {
+Result<std::vector<PolicyVersion>> SqliteGovernStore::PolicyHistory(const std::string& id) {
   std::lock_guard<std::mutex> l(mu_);
   return ReadVersions(db_,
                       "SELECT id, version, ts, actor, deleted, body FROM govern_policies "
@@ -200,7 +193,7 @@ Result<std::vector<PolicyVersion>> GovernDb::PolicyHistory(const std::string& id
                       &id);
 }
 
-Status GovernDb::InsertDelivery(DeliveryRecord& d) {
+Status SqliteGovernStore::InsertDelivery(DeliveryRecord& d) {
   std::lock_guard<std::mutex> l(mu_);
   SqliteStmt st(db_,
                 "INSERT INTO govern_deliveries(kind, policy, subject, pct, alert_ts, text, url, "
@@ -217,7 +210,7 @@ Status GovernDb::InsertDelivery(DeliveryRecord& d) {
   return Status::OK();
 }
 
-Status GovernDb::UpdateDelivery(const DeliveryRecord& d) {
+Status SqliteGovernStore::UpdateDelivery(const DeliveryRecord& d) {
   std::lock_guard<std::mutex> l(mu_);
   SqliteStmt st(db_,
                 "UPDATE govern_deliveries SET attempts=?, status=?, last_error=?, state=?, "
@@ -230,7 +223,7 @@ Status GovernDb::UpdateDelivery(const DeliveryRecord& d) {
   return Status::OK();
 }
 
-Result<std::vector<DeliveryRecord>> GovernDb::QueryDeliveries(const DeliveryFilter& f) {
+Result<std::vector<DeliveryRecord>> SqliteGovernStore::QueryDeliveries(const DeliveryFilter& f) {
   std::string sql =
       "SELECT id, kind, policy, subject, pct, alert_ts, text, url, slack, attempts, status, "
       "last_error, state, "
@@ -272,7 +265,7 @@ Result<std::vector<DeliveryRecord>> GovernDb::QueryDeliveries(const DeliveryFilt
   return out;
 }
 
-Status GovernDb::SaveFiredAlert(const std::string& key, TimeMs until) {
+Status SqliteGovernStore::SaveFiredAlert(const std::string& key, TimeMs until) {
   std::lock_guard<std::mutex> l(mu_);
   SqliteStmt st(db_, "INSERT OR REPLACE INTO govern_alerts_fired(key, until) VALUES(?,?)");
   if (!st.ok()) return DbError(db_, "prepare fired alert");
@@ -281,7 +274,7 @@ Status GovernDb::SaveFiredAlert(const std::string& key, TimeMs until) {
   return Status::OK();
 }
 
-Result<std::vector<std::pair<std::string, TimeMs>>> GovernDb::FiredAlerts() {
+Result<std::vector<std::pair<std::string, TimeMs>>> SqliteGovernStore::FiredAlerts() {
   std::lock_guard<std::mutex> l(mu_);
   SqliteStmt st(db_, "SELECT key, until FROM govern_alerts_fired");
   if (!st.ok()) return DbError(db_, "prepare fired alerts");
@@ -293,7 +286,7 @@ Result<std::vector<std::pair<std::string, TimeMs>>> GovernDb::FiredAlerts() {
   return out;
 }
 
-Status GovernDb::PruneDeliveries(TimeMs before) {
+Status SqliteGovernStore::PruneDeliveries(TimeMs before) {
   std::lock_guard<std::mutex> l(mu_);
   SqliteStmt st(db_, "DELETE FROM govern_deliveries WHERE state != 'pending' AND updated < ?");
   if (!st.ok()) return DbError(db_, "prepare delivery prune");
@@ -302,7 +295,7 @@ Status GovernDb::PruneDeliveries(TimeMs before) {
   return Status::OK();
 }
 
-Status GovernDb::PruneFiredAlerts(TimeMs before) {
+Status SqliteGovernStore::PruneFiredAlerts(TimeMs before) {
   std::lock_guard<std::mutex> l(mu_);
   SqliteStmt st(db_, "DELETE FROM govern_alerts_fired WHERE until < ?");
   if (!st.ok()) return DbError(db_, "prepare fired alert prune");
@@ -311,4 +304,4 @@ Status GovernDb::PruneFiredAlerts(TimeMs before) {
   return Status::OK();
 }
 
-}  // namespace burnrate::govern
+}  // namespace burnrate::store

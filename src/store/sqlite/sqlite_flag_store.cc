@@ -1,15 +1,26 @@
+// SQLite implementation of detect::FlagStore: the review queue in table
+// `detect_flags` (one row per user-day flag, reasons as a JSON array), so
+// confirm/dismiss decisions and their notes survive restarts.
+//
 // Flags are few (users flagged per day, not events), so every operation is a
-// plain statement on one row; a day's list is one indexed range scan.
-#include "detect/sqlite_flag_store.h"
+// plain statement on one row; a day's list is one indexed range scan. Put,
+// Retract and Review read a row and write it back under mu_; this
+// connection is the only writer of the table (one burnrate process per
+// database file), so the review rules of FlagStore hold. Each write is one
+// autocommit statement, fsynced (SqliteDb: synchronous=FULL): a review is
+// durable before it is answered.
+#include <mutex>
 
-#include <simdjson.h>
-#include <sqlite3.h>
+#include "store/sqlite/sqlite_stores.h"
+#include "store/sqlite_db.h"
 
-#include "common/json_writer.h"
-#include "common/sqlite_stmt.h"
-
-namespace burnrate::detect {
+namespace burnrate::store {
 namespace {
+
+using detect::Flag;
+using detect::PutOutcome;
+using detect::Reason;
+using detect::ReviewState;
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS detect_flags (
@@ -39,50 +50,8 @@ constexpr const char* kColumns =
     "state, note, "
     "reviewer, reviewed_at, retraction, retracted_at";
 
-Status DbError(sqlite3* db, const char* what) { return SqliteError(db, "detect flags db", what); }
-
-std::string ReasonsJson(const std::vector<Reason>& reasons) {
-  JsonWriter w;
-  w.BeginArray();
-  for (const Reason& r : reasons) {
-    w.BeginObject();
-    w.Key("detector").String(r.detector);
-    w.Key("summary").String(r.summary);
-    w.Key("score").Double(r.score);
-    w.Key("evidence").BeginArray();
-    for (const Evidence& e : r.evidence) w.BeginArray().String(e.name).Double(e.value).EndArray();
-    w.EndArray();
-    w.EndObject();
-  }
-  w.EndArray();
-  return w.Take();
-}
-
-// Our own JSON written by ReasonsJson; a damaged row gives no reasons.
-std::vector<Reason> ParseReasons(std::string_view json) {
-  std::vector<Reason> out;
-  simdjson::dom::parser parser;
-  simdjson::padded_string padded(json);
-  simdjson::dom::array arr;
-  if (parser.parse(padded).get_array().get(arr)) return out;
-  for (simdjson::dom::element el : arr) {
-    Reason r;
-    std::string_view sv;
-    if (!el["detector"].get_string().get(sv)) r.detector = std::string(sv);
-    if (!el["summary"].get_string().get(sv)) r.summary = std::string(sv);
-    if (el["score"].get_double().get(r.score)) r.score = 0;
-    simdjson::dom::array ev;
-    if (!el["evidence"].get_array().get(ev)) {
-      for (simdjson::dom::element pair : ev) {
-        Evidence e;
-        if (!pair.at(0).get_string().get(sv)) e.name = std::string(sv);
-        if (pair.at(1).get_double().get(e.value)) e.value = 0;
-        r.evidence.push_back(std::move(e));
-      }
-    }
-    out.push_back(std::move(r));
-  }
-  return out;
+Status DbError(sqlite3* db, const char* what) {
+  return Status::IOError(std::string("detect flags db: ") + what + ": " + sqlite3_errmsg(db));
 }
 
 std::string Column(sqlite3_stmt* s, int i) {
@@ -99,8 +68,8 @@ Flag RowToFlag(sqlite3_stmt* s) {
   f.score = sqlite3_column_double(s, 5);
   f.flagged = sqlite3_column_int(s, 6) != 0, f.high_confidence = sqlite3_column_int(s, 7) != 0;
   f.tokens = sqlite3_column_int64(s, 8), f.wasted_tokens = sqlite3_column_int64(s, 9);
-  f.reasons = ParseReasons(Column(s, 10));
-  f.state = ParseReviewState(Column(s, 11)).value_or(ReviewState::kOpen);
+  f.reasons = detect::ReasonsFromJson(Column(s, 10));
+  f.state = detect::ParseReviewState(Column(s, 11)).value_or(ReviewState::kOpen);
   f.note = Column(s, 12), f.reviewer = Column(s, 13);
   f.reviewed_at = sqlite3_column_int64(s, 14);
   f.retraction = Column(s, 15);
@@ -108,36 +77,29 @@ Flag RowToFlag(sqlite3_stmt* s) {
   return f;
 }
 
-}  // namespace
+class SqliteFlagStore final : public detect::FlagStore {
+ public:
+  explicit SqliteFlagStore(std::unique_ptr<SqliteDb> conn)
+      : conn_(std::move(conn)), db_(conn_->get()) {}
 
-Result<std::unique_ptr<SqliteFlagStore>> SqliteFlagStore::Open(const std::string& path) {
-  sqlite3* db = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &db,
-                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                      nullptr) != SQLITE_OK) {
-    Status s = Status::IOError("detect flags db: cannot open " + path + ": " +
-                               (db ? sqlite3_errmsg(db) : "?"));
-    sqlite3_close(db);
-    return s;
-  }
-  sqlite3_busy_timeout(db, 5000);
-  std::unique_ptr<SqliteFlagStore> store(new SqliteFlagStore(db));
-  BR_RETURN_IF_ERROR(store->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"));
-  BR_RETURN_IF_ERROR(store->Exec(kSchema));
-  return store;
-}
+  Result<PutOutcome> Put(const Flag& f, Flag* stored = nullptr) override;
+  std::optional<Flag> Get(const std::string& id) const override;
+  std::optional<Flag> Find(const std::string& user, int64_t day) const override;
+  std::vector<Flag> List(int64_t from_day, int64_t to_day) const override;
+  Result<Flag> Review(const std::string& id, ReviewState s, std::string note, std::string reviewer,
+                      TimeMs at) override;
+  Result<std::optional<Flag>> Retract(const std::string& id, double score,
+                                      std::vector<Reason> reasons, std::string why,
+                                      TimeMs at) override;
 
-SqliteFlagStore::~SqliteFlagStore() { sqlite3_close(db_); }
+ private:
+  Result<std::optional<Flag>> Load(const std::string& id) const;  // mu_ held
+  Status Save(const Flag& f);                                     // mu_ held
 
-Status SqliteFlagStore::Exec(const char* sql) {
-  char* err = nullptr;
-  if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
-    Status s = Status::IOError(std::string("detect flags db: ") + (err ? err : "exec failed"));
-    sqlite3_free(err);
-    return s;
-  }
-  return Status::OK();
-}
+  mutable std::mutex mu_;
+  std::unique_ptr<SqliteDb> conn_;
+  sqlite3* db_;  // conn_'s handle; guarded by mu_
+};
 
 Result<std::optional<Flag>> SqliteFlagStore::Load(const std::string& id) const {
   SqliteStmt st(db_, std::string("SELECT ") + kColumns + " FROM detect_flags WHERE id = ?");
@@ -157,7 +119,7 @@ Status SqliteFlagStore::Save(const Flag& f) {
   sqlite3_bind_double(st.get(), 6, f.score);
   st.Int(7, f.flagged), st.Int(8, f.high_confidence), st.Int(9, f.tokens),
       st.Int(10, f.wasted_tokens);
-  st.Text(11, ReasonsJson(f.reasons)), st.Text(12, ReviewStateName(f.state));
+  st.Text(11, detect::ReasonsToJson(f.reasons)), st.Text(12, detect::ReviewStateName(f.state));
   st.Text(13, f.note), st.Text(14, f.reviewer), st.Int(15, f.reviewed_at);
   st.Text(16, f.retraction), st.Int(17, f.retracted_at);
   if (sqlite3_step(st.get()) != SQLITE_DONE) return DbError(db_, "insert");
@@ -168,7 +130,7 @@ Result<PutOutcome> SqliteFlagStore::Put(const Flag& f, Flag* stored) {
   std::lock_guard<std::mutex> lock(mu_);
   BR_ASSIGN_OR_RETURN(std::optional<Flag> old, Load(f.id));
   Flag merged;
-  PutOutcome o = MergePut(old ? &*old : nullptr, f, &merged);
+  PutOutcome o = detect::MergePut(old ? &*old : nullptr, f, &merged);
   if (o != PutOutcome::kUnchanged) BR_RETURN_IF_ERROR(Save(merged));
   if (stored) *stored = std::move(merged);
   return o;
@@ -181,7 +143,7 @@ std::optional<Flag> SqliteFlagStore::Get(const std::string& id) const {
 }
 
 std::optional<Flag> SqliteFlagStore::Find(const std::string& user, int64_t day) const {
-  return Get(FlagId(user, day));
+  return Get(detect::FlagId(user, day));
 }
 
 std::vector<Flag> SqliteFlagStore::List(int64_t from_day, int64_t to_day) const {
@@ -192,7 +154,7 @@ std::vector<Flag> SqliteFlagStore::List(int64_t from_day, int64_t to_day) const 
   if (!st.ok()) return out;
   st.Int(1, from_day), st.Int(2, to_day);
   while (sqlite3_step(st.get()) == SQLITE_ROW) out.push_back(RowToFlag(st.get()));
-  SortFlags(out);
+  detect::SortFlags(out);
   return out;
 }
 
@@ -211,10 +173,19 @@ Result<std::optional<Flag>> SqliteFlagStore::Retract(const std::string& id, doub
                                                      TimeMs at) {
   std::lock_guard<std::mutex> lock(mu_);
   BR_ASSIGN_OR_RETURN(std::optional<Flag> f, Load(id));
-  if (!f || !ApplyRetract(*f, score, std::move(reasons), std::move(why), at))
+  if (!f || !detect::ApplyRetract(*f, score, std::move(reasons), std::move(why), at))
     return std::optional<Flag>();
   BR_RETURN_IF_ERROR(Save(*f));
   return f;
 }
 
-}  // namespace burnrate::detect
+}  // namespace
+
+Result<std::unique_ptr<detect::FlagStore>> OpenSqliteFlagStore(const std::string& path,
+                                                               const SqliteOptions& opts) {
+  BR_ASSIGN_OR_RETURN(auto db, SqliteDb::Open(path, opts, "detect flags db"));
+  BR_RETURN_IF_ERROR(db->Exec(kSchema));
+  return std::unique_ptr<detect::FlagStore>(new SqliteFlagStore(std::move(db)));
+}
+
+}  // namespace burnrate::store

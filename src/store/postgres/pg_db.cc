@@ -1,0 +1,100 @@
+#include "store/postgres/pg_db.h"
+
+#include <fmt/format.h>
+
+#include <charconv>
+
+namespace burnrate::store {
+
+int64_t PgResult::Int64(int row, int col) const {
+  const char* p = PQgetvalue(r_, row, col);
+  int64_t v = 0;
+  std::from_chars(p, p + PQgetlength(r_, row, col), v);
+  return v;
+}
+
+double PgResult::Double(int row, int col) const {
+  return std::strtod(PQgetvalue(r_, row, col), nullptr);
+}
+
+int64_t PgResult::Affected() const {
+  const char* n = r_ ? PQcmdTuples(r_) : "";
+  return *n ? std::strtoll(n, nullptr, 10) : 0;
+}
+
+std::string PgInt(int64_t v) { return std::to_string(v); }
+std::string PgDouble(double v) { return fmt::format("{}", v); }
+
+Result<std::unique_ptr<PgDb>> PgDb::Open(const std::string& conninfo, std::string owner) {
+  PGconn* c = PQconnectdb(conninfo.c_str());
+  if (c == nullptr) return Status::IOError(owner + ": out of memory");
+  std::unique_ptr<PgDb> db(new PgDb(c, std::move(owner)));
+  if (PQstatus(c) != CONNECTION_OK)
+    return Status::IOError(db->owner_ + ": cannot connect: " + PQerrorMessage(c));
+  BR_ASSIGN_OR_RETURN(PgResult r, db->Query("SHOW synchronous_commit"));
+  if (r.rows() != 1 || r.Str(0, 0) == "off")
+    return Status::IOError(db->owner_ +
+                           ": the server has synchronous_commit=off: acknowledged "
+                           "writes could be lost; burnrate needs it on");
+  return db;
+}
+
+PgDb::~PgDb() { PQfinish(conn_); }
+
+Status PgDb::Error(std::string_view what, const PGresult* r) const {
+  std::string m = r ? PQresultErrorMessage(r) : PQerrorMessage(conn_);
+  while (!m.empty() && (m.back() == '\n' || m.back() == ' ')) m.pop_back();
+  return Status::IOError(owner_ + ": " + std::string(what) + ": " + m);
+}
+
+// A connection broken by a server restart is reset here, so the store
+// resumes by itself once the server is back.
+Status PgDb::Ready() {
+  if (PQstatus(conn_) == CONNECTION_OK) return Status::OK();
+  PQreset(conn_);
+  if (PQstatus(conn_) == CONNECTION_OK) return Status::OK();
+  return Error("reconnect", nullptr);
+}
+
+Status PgDb::Exec(const std::string& sql) {
+  BR_RETURN_IF_ERROR(Ready());
+  PgResult r(PQexec(conn_, sql.c_str()));
+  if (r.status() != PGRES_COMMAND_OK && r.status() != PGRES_TUPLES_OK)
+    return Error("exec", r.get());
+  return Status::OK();
+}
+
+Result<PgResult> PgDb::Query(const std::string& sql, const std::vector<std::string>& params) {
+  BR_RETURN_IF_ERROR(Ready());
+  std::vector<const char*> values;
+  std::vector<int> lengths;
+  values.reserve(params.size()), lengths.reserve(params.size());
+  for (const std::string& p : params) {
+    values.push_back(p.c_str());
+    lengths.push_back(int(p.size()));
+  }
+  PgResult r(PQexecParams(conn_, sql.c_str(), int(params.size()), nullptr, values.data(),
+                          lengths.data(), nullptr, 0));
+  if (r.status() != PGRES_COMMAND_OK && r.status() != PGRES_TUPLES_OK)
+    return Error("query", r.get());
+  return r;
+}
+
+Status PgDb::Transaction(const std::function<Status()>& fn) {
+  BR_RETURN_IF_ERROR(Exec("BEGIN"));
+  Status st = fn();
+  if (!st.ok()) {
+    (void)Exec("ROLLBACK");  // the error to report is fn's, not the rollback's
+    return st;
+  }
+  return Exec("COMMIT");
+}
+
+Status PgDb::EnsureSchema(const std::string& ddl) {
+  return Transaction([&] {
+    BR_RETURN_IF_ERROR(Exec("SELECT pg_advisory_xact_lock(4242001)"));
+    return Exec(ddl);
+  });
+}
+
+}  // namespace burnrate::store
