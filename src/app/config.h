@@ -7,13 +7,8 @@
 #include <string>
 
 #include "common/status.h"
-#include "ingest/ndjson_parser.h"
-
-namespace toml {
-inline namespace v3 {
-class table;
-}
-}  // namespace toml
+#include "common/toml_fwd.h"
+#include "ingest/ingest.h"
 
 namespace burnrate::app {
 

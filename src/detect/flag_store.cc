@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "common/hash.h"
-#include "detect/prompt_features.h"
+#include "model/prompt_features.h"
 
 namespace burnrate::detect {
 
@@ -32,7 +32,7 @@ std::string FlagId(std::string_view user, int64_t day) {
   std::string key(user);
   key += '\0';
   key += std::to_string(day);
-  return FingerprintHex(Hash64(key));
+  return model::FingerprintHex(Hash64(key));
 }
 
 PutOutcome MergePut(const Flag* stored, const Flag& scored, Flag* out) {

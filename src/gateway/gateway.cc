@@ -21,14 +21,14 @@
 #include <map>
 #include <mutex>
 
-#include "claude/usage_event.h"
+#include "claude/claude.h"
 #include "common/json_writer.h"
-#include "detect/detect.h"
 #include "gateway/client_request.h"
 #include "gateway/usage_parser.h"
 #include "govern/govern.h"
 #include "http/http.h"
 #include "model/price_book.h"
+#include "model/prompt_features.h"
 
 namespace burnrate::gateway {
 
@@ -343,7 +343,7 @@ class Exchange final : public UpstreamHandler, public std::enable_shared_from_th
     e.model = model;
     e.tokens = u.tokens;
     if (!creq_.newest_user_text.empty())
-      e.prompt = detect::ComputePromptFeatures(creq_.newest_user_text);
+      e.prompt = model::ComputePromptFeatures(creq_.newest_user_text);
     if (e.id.empty()) e.id = "gw-" + std::string(UpstreamName(api_)) + ":" + reservation_;
     gw_->sink(std::move(e));
   }
@@ -378,8 +378,7 @@ void Gateway::Impl::Forward(Api api, http::Request& req, http::Respond respond) 
                                      "])"));
   }
   ClientRequest creq;
-  std::string field;
-  if (Status st = ParseClientRequest(api, req.body, &creq, &field); !st.ok()) {
+  if (Status st = ParseClientRequest(api, req.body, &creq); !st.ok()) {
     return respond(ProviderError(api, 400, "burnrate gateway: " + st.message()));
   }
   // 2. Governance with an estimate that is an upper bound when honest:

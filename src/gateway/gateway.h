@@ -27,14 +27,10 @@
 
 #include "common/clock.h"
 #include "common/status.h"
+#include "common/toml_fwd.h"
 #include "gateway/upstream.h"
 #include "model/event.h"
 
-namespace toml {
-inline namespace v3 {
-class table;
-}
-}  // namespace toml
 namespace burnrate::http {
 class Router;
 }
