@@ -100,10 +100,10 @@ Result<EvalReport> RunEvaluationOn(const OrgUnderTest& org, int min_flag_days,
     BR_RETURN_IF_ERROR(ingest(std::move(evs)));
     if (d == 0) continue;
     rep.feature_bytes = std::max(rep.feature_bytes, engine.features().ApproxBytes());
-    for (const Flag& f : engine.ScoreDay(first_day + d - 1)) {
+    for (const detect::Flag& f : engine.ScoreDay(first_day + d - 1)) {
       ++flagged_days[f.user];
       if (f.high_confidence) high_confidence.insert(f.user);
-      for (const Reason& r : f.reasons) ++reasons_by_user[f.user][r.detector];
+      for (const detect::Reason& r : f.reasons) ++reasons_by_user[f.user][r.detector];
     }
     rep.max_score_seconds = std::max(rep.max_score_seconds, engine.last_stats().seconds);
     ++rep.scored_days;
@@ -162,7 +162,7 @@ Result<ForeignOrgResult> RunForeignOrg(int users, int days, uint64_t seed, int m
       active.insert(e.user);
       engine.Observe(e);
     });
-    for (const Flag& f : engine.ScoreDay(FloorDiv(from, kDayMs) + d))
+    for (const detect::Flag& f : engine.ScoreDay(FloorDiv(from, kDayMs) + d))
       ++flagged[f.user], ++r.flagged_days;
   }
   r.active_users = static_cast<int>(active.size());
