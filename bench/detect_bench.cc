@@ -39,7 +39,7 @@ void BM_ComputePromptFeatures(benchmark::State& state) {
   for (uint64_t seed = 1; seed <= 64; ++seed)
     prompts.push_back(Prompt(static_cast<size_t>(state.range(0)), seed));
   size_t i = 0;
-  for (auto _ : state) benchmark::DoNotOptimize(ComputePromptFeatures(prompts[i++ & 63]));
+  for (auto _ : state) benchmark::DoNotOptimize(model::ComputePromptFeatures(prompts[i++ & 63]));
   state.SetBytesProcessed(int64_t(state.iterations()) * state.range(0));
 }
 BENCHMARK(BM_ComputePromptFeatures)->Arg(200)->Arg(330)->Arg(2048)->Arg(16384)->Arg(1 << 20);
@@ -50,7 +50,7 @@ void BM_ComputePromptFeaturesLoadgen(benchmark::State& state) {
   size_t i = 0, bytes = 0;
   for (auto _ : state) {
     const std::string& p = prompts[i++ & 63];
-    benchmark::DoNotOptimize(ComputePromptFeatures(p));
+    benchmark::DoNotOptimize(model::ComputePromptFeatures(p));
     bytes += p.size();
   }
   state.SetBytesProcessed(int64_t(bytes));
@@ -61,7 +61,7 @@ void BM_EstimateCompressRatioLoadgen(benchmark::State& state) {
   std::vector<std::string> prompts;
   for (int64_t n = 1000; n < 1064; ++n) prompts.push_back(bench::LoadgenPrompt(n * 7919));
   size_t i = 0;
-  for (auto _ : state) benchmark::DoNotOptimize(EstimateCompressRatio(prompts[i++ & 63]));
+  for (auto _ : state) benchmark::DoNotOptimize(model::EstimateCompressRatio(prompts[i++ & 63]));
 }
 BENCHMARK(BM_EstimateCompressRatioLoadgen);
 
@@ -69,7 +69,7 @@ BENCHMARK(BM_EstimateCompressRatioLoadgen);
 // text (the old compress_ratio, first 4 KB) in the same run.
 void BM_EstimateCompressRatio(benchmark::State& state) {
   std::string p = Prompt(static_cast<size_t>(state.range(0)), 1);
-  for (auto _ : state) benchmark::DoNotOptimize(EstimateCompressRatio(p));
+  for (auto _ : state) benchmark::DoNotOptimize(model::EstimateCompressRatio(p));
   state.SetBytesProcessed(int64_t(state.iterations()) * state.range(0));
 }
 BENCHMARK(BM_EstimateCompressRatio)->Arg(330)->Arg(2048)->Arg(16384);

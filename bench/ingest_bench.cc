@@ -53,7 +53,7 @@ static void BM_ParseNdjson(benchmark::State& state) {
   limits.retention_ms = 1LL << 50;
   limits.max_future_ms = 1LL << 50;
   ingest::NdjsonParser parser(limits, state.range(0)
-                                          ? ingest::PromptFeatureFn(detect::ComputePromptFeatures)
+                                          ? ingest::PromptFeatureFn(model::ComputePromptFeatures)
                                           : ingest::PromptFeatureFn());
   for (auto _ : state) {
     auto batch = parser.Parse(body, 1'764'000'000'000);
@@ -122,7 +122,7 @@ static void BM_EventBlockEncode(benchmark::State& state) {
   auto ev = Events(10000);
   if (state.range(0))
     for (size_t i = 0; i < ev.size(); ++i)
-      ev[i].prompt = detect::ComputePromptFeatures(bench::LoadgenPrompt(int64_t(i)));
+      ev[i].prompt = model::ComputePromptFeatures(bench::LoadgenPrompt(int64_t(i)));
   store::EventBlockWriter w;
   std::string blob;
   for (auto _ : state) {

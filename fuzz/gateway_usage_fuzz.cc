@@ -39,7 +39,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Usage body;
   (void)ParseUsageBody(api, in, &body);
   ClientRequest c;
-  std::string field;
-  (void)ParseClientRequest(api, in, &c, &field);
+  (void)ParseClientRequest(api, in, &c);
   return 0;
 }

@@ -11,17 +11,16 @@ using namespace burnrate::govern;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view body(reinterpret_cast<const char*>(data), size);
-  std::string field;
   CheckRequest c;
-  (void)ParseCheckJson(body, c, &field);
+  (void)ParseCheckJson(body, c);
   SettleRequest s;
-  (void)ParseSettleJson(body, s, &field);
+  (void)ParseSettleJson(body, s);
   std::string user, reason;
   int64_t level;
-  (void)ParseThrottleJson(body, user, level, reason, &field);
-  auto p = PolicyFromJson(body, &field);
+  (void)ParseThrottleJson(body, user, level, reason);
+  auto p = PolicyFromJson(body);
   if (p.ok()) {
-    auto again = PolicyFromJson(p->ToJson(), &field);
+    auto again = PolicyFromJson(p->ToJson());
     if (!again.ok() || again->limit != p->limit || again->id != p->id) std::abort();
   }
   return 0;

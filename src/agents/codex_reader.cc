@@ -259,6 +259,9 @@ Result<std::vector<TranscriptFile>> FindCodexFiles(const std::vector<std::string
   return files;
 }
 
+// long: a parallel parse of the files, then one in-order pass that turns
+// running totals into per-request events and keys them (the comments inside
+// say why each key is what it is); the pass shares all its state.
 Result<ScanResult> ScanCodex(std::vector<TranscriptFile> files, const claude::ScanOptions& opts) {
   std::vector<ParsedFile> parsed(files.size());
   int threads = opts.threads > 0 ? opts.threads : (files.size() >= 8 ? 2 : 1);

@@ -10,7 +10,7 @@
 
 #include "agents/agent_event.h"
 #include "agents/source_follower.h"
-#include "claude/change_waiter.h"
+#include "claude/claude.h"
 
 namespace burnrate::agents {
 namespace {
@@ -149,6 +149,36 @@ int RunIngestSource(const SourceCommandOptions& o, std::ostream& out, std::ostre
   return follower.stats().rejected ? 1 : 0;
 }
 
+// The sources `burnrate agent` follows: --source (repeated), else Claude
+// Code alone with --dir (its old meaning), else every source.
+static Result<std::vector<Source>> WantedSources(const SourceCommandOptions& o) {
+  std::vector<Source> wanted;
+  for (const std::string& name : o.sources) {
+    BR_ASSIGN_OR_RETURN(Source s, ParseSource(name));
+    wanted.push_back(s);
+  }
+  if (wanted.empty() && !o.dirs.empty()) wanted.push_back(Source::kClaude);
+  if (wanted.empty()) wanted.assign(std::begin(kAllSources), std::end(kAllSources));
+  if (!o.dirs.empty() && wanted.size() != 1)
+    return Status::InvalidArgument("--dir needs exactly one --source");
+  return wanted;
+}
+
+// The counts of every followed source, when the agent stops.
+static void PrintTotals(const std::vector<Followed>& followed, std::ostream& out) {
+  for (const Followed& f : followed) {
+    if (f.other) {
+      Summary(SourceName(f.source), f.other->stats(), out);
+    } else {
+      const claude::AgentStats& s = f.claude->stats();
+      out << "claude: files " << s.files << ", events sent " << s.shipped << ", accepted "
+          << s.accepted << ", duplicates " << s.duplicates << ", rejected " << s.rejected << '\n';
+    }
+  }
+}
+
+// long: set-up, then the follow loop; `discover` (a lambda, counted here)
+// starts the sources whose logs appear while it runs.
 int RunAgentAll(const SourceCommandOptions& o, const std::atomic<bool>& stop, std::ostream& out,
                 std::ostream& err) {
   const char* cmd = "burnrate agent";
@@ -157,20 +187,9 @@ int RunAgentAll(const SourceCommandOptions& o, const std::atomic<bool>& stop, st
     err << cmd << ": --server URL and --key KEY are required\n";
     return 2;
   }
-  std::vector<Source> wanted;
-  for (const std::string& name : o.sources) {
-    auto s = ParseSource(name);
-    if (!s.ok()) {
-      err << cmd << ": " << s.status().message() << '\n';
-      return 2;
-    }
-    wanted.push_back(*s);
-  }
-  // --dir alone keeps its old meaning: Claude Code transcripts.
-  if (wanted.empty() && !o.dirs.empty()) wanted.push_back(Source::kClaude);
-  if (wanted.empty()) wanted.assign(std::begin(kAllSources), std::end(kAllSources));
-  if (!o.dirs.empty() && wanted.size() != 1) {
-    err << cmd << ": --dir needs exactly one --source\n";
+  auto wanted = WantedSources(o);
+  if (!wanted.ok()) {
+    err << cmd << ": " << wanted.status().message() << '\n';
     return 2;
   }
   std::string state = o.state_dir;
@@ -187,7 +206,7 @@ int RunAgentAll(const SourceCommandOptions& o, const std::atomic<bool>& stop, st
   }
   std::string user = UserOf(o, env), client = MachineId(o.machine_id);
   std::vector<Followed> followed;
-  std::vector<Source> pending = wanted;
+  std::vector<Source> pending = *wanted;
   // Starts following the wanted sources whose logs now exist.
   auto discover = [&] {
     for (auto it = pending.begin(); it != pending.end();) {
@@ -242,15 +261,7 @@ int RunAgentAll(const SourceCommandOptions& o, const std::atomic<bool>& stop, st
     }
     waiter.Wait(o.poll_ms, stop);
   }
-  for (const Followed& f : followed) {
-    if (f.other) {
-      Summary(SourceName(f.source), f.other->stats(), out);
-    } else {
-      const claude::AgentStats& s = f.claude->stats();
-      out << "claude: files " << s.files << ", events sent " << s.shipped << ", accepted "
-          << s.accepted << ", duplicates " << s.duplicates << ", rejected " << s.rejected << '\n';
-    }
-  }
+  PrintTotals(followed, out);
   return 0;
 }
 

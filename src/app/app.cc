@@ -7,6 +7,7 @@
 #include "common/hash.h"
 #include "common/heap.h"
 #include "common/log.h"
+#include "model/prompt_features.h"
 
 namespace burnrate::app {
 
@@ -35,7 +36,7 @@ Result<std::unique_ptr<App>> App::Open(Config cfg, const Clock& clock) {
   BR_RETURN_IF_ERROR(a.OpenGovernanceAndDetection());
   ingest::IngestOptions io;
   io.limits = a.cfg.limits;
-  if (a.detection->config().prompt_features) io.prompt_features = detect::ComputePromptFeatures;
+  if (a.detection->config().prompt_features) io.prompt_features = model::ComputePromptFeatures;
   a.ingestor =
       std::make_unique<ingest::Ingestor>(io, *a.store, *a.engine, a.identity, a.prices, clock);
   // Durable events reach governance (budgets count ingested usage) and
@@ -68,37 +69,10 @@ Result<std::unique_ptr<App>> App::Open(Config cfg, const Clock& clock) {
   return app;
 }
 
-// Copies [detection] from the config: `exempt` (user list), numeric
-// thresholds by name (docs/detection.md), and the app's own
-// score_interval_seconds, which is read elsewhere.
-static Status ConfigureDetection(const toml::table& root, const std::string& origin,
-                                 detect::DetectConfig* dc) {
-  const toml::table* t = root["detection"].as_table();
-  if (t == nullptr) return Status::OK();
-  for (const auto& [key, value] : *t) {
-    std::string k(key.str());
-    if (k == "score_interval_seconds") continue;
-    if (k == "exempt") {
-      const toml::array* a = value.as_array();
-      if (a == nullptr)
-        return Status::InvalidArgument(origin + ": detection.exempt must be a list of user ids");
-      for (const auto& u : *a) {
-        if (auto s = u.value<std::string>()) dc->exempt.insert(*s);
-      }
-      continue;
-    }
-    auto v = value.value<double>();
-    if (!v) return Status::InvalidArgument(origin + ": detection." + k + " must be a number");
-    Status st = detect::SetDetectOption(*dc, k, *v);
-    if (!st.ok()) return Status::InvalidArgument(origin + ": detection." + k + ": " + st.message());
-  }
-  return Status::OK();
-}
-
 Result<detect::DetectConfig> DetectionConfig(const Config& cfg) {
   detect::DetectConfig dc;
   BR_ASSIGN_OR_RETURN(dc.tz, TimeZone::Load(cfg.timezone));
-  if (cfg.toml) BR_RETURN_IF_ERROR(ConfigureDetection(*cfg.toml, cfg.config_path, &dc));
+  if (cfg.toml) BR_RETURN_IF_ERROR(detect::ApplyDetectionToml(*cfg.toml, cfg.config_path, &dc));
   return dc;
 }
 
@@ -120,94 +94,20 @@ Status App::Impl::OpenGovernanceAndDetection() {
   BR_ASSIGN_OR_RETURN(auto flag_store, store::OpenSqliteFlagStore(cfg.db_path));
   detection = std::make_unique<detect::DetectionEngine>(dc, *clock, std::move(flag_store));
   detection->SetPrices(&prices);  // plausibility: given costs and model names
-  detection->Subscribe([this](const detect::Flag& f, detect::FlagEvent ev) { OnFlag(f, ev); });
+  flag_throttle = std::make_unique<FlagThrottle>(*detection, *governor, *audit, *clock);
+  detection->Subscribe(
+      [this](const detect::Flag& f, detect::FlagEvent ev) { flag_throttle->OnFlag(f, ev); });
   // Days older than yesterday are rescored from the stored events.
   detection->SetEventScan(
       [this](TimeMs from, const std::function<Status(std::span<const model::Event>)>& fn) {
         return store->ScanEventBatches(from, fn);
       });
-  RestoreFlags();
+  flag_throttle->Restore();
   // Honest volume: tokens minus waste counted by detection, users only.
-  // flag_marks keeps waste per user and day, so a board rebuild costs one
-  // hash lookup per user.
   engine->SetWasteFn([this](engine::Entity e, std::string_view id, engine::TimeRange r) -> int64_t {
-    if (e != engine::Entity::kUser) return 0;
-    std::lock_guard lock(flags_mu);
-    auto it = flag_marks.find(std::string(id));
-    if (it == flag_marks.end()) return 0;
-    int64_t from = detection->DayOf(r.from), to = detection->DayOf(r.to - 1), sum = 0;
-    for (auto d = it->second.lower_bound(from); d != it->second.end() && d->first <= to; ++d)
-      sum += d->second.wasted_tokens;
-    return sum;
+    return e == engine::Entity::kUser ? flag_throttle->WastedTokens(id, r.from, r.to) : 0;
   });
   return Status::OK();
-}
-
-// A user's throttle level: the highest any of their flags of the days
-// detection still keeps (retain_days up to today) asks for.
-int App::Impl::ThrottleLevelLocked(const std::string& user, int64_t today) const {
-  auto it = flag_marks.find(user);
-  if (it == flag_marks.end()) return 0;
-  int level = 0;
-  for (auto d = it->second.lower_bound(today - detection->config().retain_days + 1);
-       d != it->second.end(); ++d)
-    level = std::max(level, d->second.level);
-  return level;
-}
-
-// Every flag event updates the user's marks. It is audited exactly once:
-// by governance's SetThrottle ("flag"/"unflag") when the throttle level
-// moves, otherwise here as "flag.<event>"; score updates are not events.
-void App::Impl::OnFlag(const detect::Flag& f, detect::FlagEvent ev) {
-  using detect::FlagEvent;
-  int64_t today = detection->DayOf(clock->NowMs());
-  int before, after;
-  {
-    std::lock_guard lock(flags_mu);
-    before = ThrottleLevelLocked(f.user, today);
-    FlagMark& m = flag_marks[f.user][f.day];
-    m.wasted_tokens = f.CountsAsWaste() ? f.wasted_tokens : 0;
-    m.level = f.ThrottleLevel();
-    after = ThrottleLevelLocked(f.user, today);
-  }
-  bool review = ev == FlagEvent::kConfirmed || ev == FlagEvent::kDismissed;
-  std::string actor = review ? f.reviewer : "detect";
-  std::string what = "flag " + f.id + " " + detect::FlagEventName(ev) + ": score " +
-                     std::to_string(int(f.score)) + " on " + f.date +
-                     (f.reasons.empty() ? "" : " (" + f.reasons.front().detector + ")");
-  if (review && !f.note.empty()) what += "; note: " + f.note;
-  if (ev == FlagEvent::kRetracted) what += "; " + f.retraction;
-  if (after != before) {
-    governor->SetThrottle(f.user, after, what, actor);
-  } else if (ev != FlagEvent::kUpdated) {
-    govern::AuditEntry entry{.actor = actor,
-                             .action = std::string("flag.") + detect::FlagEventName(ev),
-                             .subject = "user:" + f.user,
-                             .reason = what,
-                             .detail = ""};
-    if (!review) return audit->Append(std::move(entry));
-    // A review is answered to the reviewer: on disk before that.
-    Status logged = audit->AppendDurable(std::move(entry));
-    if (!logged.ok())
-      log::Error("audit.write_failed", {{"action", "flag.review"}, {"error", logged.message()}});
-  }
-}
-
-// After a restart: rebuild the marks from the stored flags and put the
-// throttles back (governance keeps them in memory only).
-void App::Impl::RestoreFlags() {
-  int64_t today = detection->DayOf(clock->NowMs());
-  std::vector<std::pair<std::string, int>> throttled;
-  {
-    std::lock_guard lock(flags_mu);
-    for (const detect::Flag& f : detection->flags().List(INT64_MIN / 2, INT64_MAX / 2))
-      flag_marks[f.user][f.day] = {f.CountsAsWaste() ? f.wasted_tokens : 0, f.ThrottleLevel()};
-    for (const auto& [user, days] : flag_marks)
-      if (int level = ThrottleLevelLocked(user, today); level > 0)
-        throttled.emplace_back(user, level);
-  }
-  // Audited and alerted when first set: restoring them is not news.
-  for (const auto& [user, level] : throttled) governor->RestoreThrottle(user, level);
 }
 
 void App::Impl::ScoreDetection(TimeMs now) {

@@ -1,8 +1,13 @@
 // The application: owns every subsystem and wires them together (mold's
-// Context). Start-up order is the architecture: open the store, load
-// prices and identity, recover the engine from disk, start the committer,
-// register routes, start HTTP, start the background ticker. Stop() goes in
-// reverse: stop HTTP, drain the committer, close the store.
+// Context). It only constructs and connects: the rules live in the
+// components (FlagThrottle, KeyAuth, the layers). Open(): open the store,
+// load prices and identity, build the engine, governance and detection,
+// the ingestor and its listeners. Start(): recover the engine from disk
+// (checkpoint, then the events after it), start the committer and
+// checkpoints, register routes, start the gateway and HTTP, then the
+// ticker. Stop(): stop the ticker, then HTTP and the gateway (no new
+// requests), drain the ingestor, write the last checkpoint (it holds the
+// last commit); the store closes when the App is destroyed.
 //
 // Thread-safety: Open/Start/Stop from one thread; accessors are safe to use
 // from any thread once started.

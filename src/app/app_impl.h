@@ -12,6 +12,7 @@
 
 #include "app/app.h"
 #include "app/checkpointer.h"
+#include "app/flag_throttle.h"
 #include "app/key_auth.h"
 #include "app/pseudonyms.h"
 #include "common/json_writer.h"
@@ -52,14 +53,8 @@ struct App::Impl {
   std::unique_ptr<govern::Alerter> alerter;
   std::unique_ptr<govern::Governor> governor;
   std::unique_ptr<detect::DetectionEngine> detection;
-  // What each user's flags count for, by day: wasted tokens (honest volume)
-  // and the throttle level asked of governance. Guarded by flags_mu.
-  struct FlagMark {
-    int64_t wasted_tokens = 0;
-    int level = 0;
-  };
-  std::mutex flags_mu;
-  std::unordered_map<std::string, std::map<int64_t, FlagMark>> flag_marks;  // user -> day -> mark
+  // Flags -> governance throttles, audit and honest volume.
+  std::unique_ptr<FlagThrottle> flag_throttle;
   std::unique_ptr<ingest::Ingestor> ingestor;
   std::unique_ptr<Checkpointer> checkpointer;  // null for an in-memory database
   http::Router router;
@@ -97,19 +92,30 @@ struct App::Impl {
   // first, while the engine is still there.
   std::shared_ptr<BoardState> board;
 
+  // The core API module (routes.cc): its route table and named handlers.
   void RegisterRoutes();
   void RegisterHealthRoutes();
+  http::Response Readyz();
+  void PostEvents(http::Request& r, http::Respond respond);
+  http::Response GetLeaderboard(http::Request& r);
+  http::Response StreamLeaderboard(http::Request& r);
+  http::Response GetUsage(engine::Entity ent, http::Request& r);
+  http::Response GetOverview(http::Request& r);
+  http::Response GetIdentity();
+  http::Response PostIdentity(http::Request& r);
+  http::Response CreateKey(http::Request& r);
+  http::Response ListKeys();
+  http::Response RevokeKey(http::Request& r);
   // Loads the engine checkpoint (if any, and valid), then replays the rest.
   Status Recover();
   // Creates and starts the gateway when [gateway] is configured (app.cc).
   Status StartGateway();
   Status OpenGovernanceAndDetection();
-  // Flags -> governance and honest volume (app.cc): one audit entry per flag event.
-  void OnFlag(const detect::Flag& f, detect::FlagEvent ev);
-  void RestoreFlags();
-  int ThrottleLevelLocked(const std::string& user, int64_t today) const;  // flags_mu held
-  // OTLP, badge and profile routes; starts the badge worker (board_routes.cc).
+  // Badge and profile routes; starts the badge worker and the OTLP routes
+  // (board_routes.cc).
   void RegisterBoardRoutes();
+  // POST /v1/metrics, /v1/logs, /v1/traces (otlp_routes.cc).
+  void RegisterOtlpRoutes();
   // GET /v1/prices, POST /v1/prices/reload (price_routes.cc).
   void RegisterPriceRoutes();
   Status ReloadPrices();

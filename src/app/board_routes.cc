@@ -1,6 +1,6 @@
-// Leaderboard extras over HTTP: OTLP/HTTP JSON ingestion (docs/otlp.md),
-// badges and profiles (docs/leaderboards.md). Handlers translate; the logic
-// lives in the otlp, badges and engine layers.
+// Leaderboard extras over HTTP: badges and profiles (docs/leaderboards.md),
+// and the state they share with OTLP ingestion (otlp_routes.cc). Handlers
+// translate; the logic lives in the badges and engine layers.
 #include <toml++/toml.h>
 
 #include <algorithm>
@@ -12,6 +12,7 @@
 #include "common/json_writer.h"
 #include "common/time_util.h"
 #include "detect/detect.h"
+#include "model/prompt_features.h"
 #include "otlp/otlp.h"
 
 namespace burnrate::app {
@@ -22,80 +23,6 @@ using http::Request;
 using http::Respond;
 using http::Response;
 using http::Role;
-
-// "resourceMetrics[0]...asInt must be ..." -> the path; otherwise "body".
-std::string_view PathOf(const Status& s) {
-  std::string_view m = s.message();
-  std::string_view first = m.substr(0, m.find(' '));
-  return first.find('[') != std::string_view::npos || first.find('.') != std::string_view::npos
-             ? first
-             : "body";
-}
-
-// partialSuccess.errorMessage: the first few problems, each with its
-// field, then how many more; the count is rejectedDataPoints/LogRecords.
-std::string RejectSummary(const std::vector<otlp::PointReject>& own,
-                          const std::vector<ingest::Reject>& ingested, int64_t total) {
-  constexpr size_t kShown = 5;
-  std::string msg;
-  size_t shown = 0;
-  auto add = [&](const std::string& error, const std::string& field) {
-    if (shown++ >= kShown) return;
-    if (!msg.empty()) msg += "; ";
-    msg += error;
-    if (!field.empty() && error.find(field) == std::string::npos) msg += " (" + field + ")";
-  };
-  for (const auto& r : own) add(r.error, r.field);
-  for (const auto& r : ingested) add(r.error, r.field);
-  if (total > int64_t(kShown)) msg += "; and " + std::to_string(total - int64_t(kShown)) + " more";
-  return msg;
-}
-
-void HandleOtlp(ingest::Ingestor& ingestor, BoardState* board, const Clock& clock,
-                otlp::Signal signal, Request& r, Respond respond) {
-  if (!board->otlp_error.empty()) {
-    return respond(
-        ErrorResponse(Status::Unavailable("OTLP ingestion is unavailable: " + board->otlp_error)));
-  }
-  if (Status ct = otlp::CheckContentType(r.Header("content-type")); !ct.ok()) {
-    return respond(ErrorResponse(ct, "Content-Type"));
-  }
-  auto body = ingest::Decompress(r.body, r.Header("content-encoding"), 256u << 20);
-  if (!body.ok()) return respond(ErrorResponse(body.status(), "Content-Encoding"));
-  auto conv = board->otlp.Export(signal, *body);
-  if (!conv.ok()) return respond(ErrorResponse(conv.status(), PathOf(conv.status())));
-  auto info = std::make_shared<otlp::Converted>();
-  info->rejected = std::move(conv->rejected);
-  info->rejected_total = conv->rejected_total;
-  info->points = conv->points, info->ignored = conv->ignored;
-  info->deferred_to_logs = conv->deferred_to_logs, info->undo = conv->undo;
-  const Clock* clk = &clock;
-  ingestor.SubmitEvents(std::move(conv->events), [respond, info, board, signal,
-                                                  clk](Result<ingest::IngestResult> res) {
-    if (!res.ok()) {
-      board->otlp.Rollback(*info);  // the exporter retries; count it then
-      return respond(ErrorResponse(res.status()));
-    }
-    // Durable cumulative state before the acknowledgement (docs/otlp.md).
-    if (Status st = board->otlp.Persist(*info, clk->NowMs()); !st.ok())
-      return respond(ErrorResponse(st));
-    // Export{Metrics,Logs,Trace}ServiceResponse, plus counts.
-    JsonWriter w;
-    w.BeginObject();
-    int64_t rejected = info->rejected_total + int64_t(res->rejected.size());
-    if (rejected > 0) {
-      w.Key("partialSuccess").BeginObject();
-      w.Key(otlp::RejectedKey(signal)).Int(rejected);
-      w.Key("errorMessage").String(RejectSummary(info->rejected, res->rejected, rejected));
-      w.EndObject();
-    }
-    w.Key("accepted").Int(res->accepted).Key("duplicates").Int(res->duplicates);
-    w.Key("points").Int(info->points).Key("ignored").Int(info->ignored);
-    w.Key("deferred_to_logs").Int(info->deferred_to_logs);
-    w.EndObject();
-    respond(Response::Json(w.Take()));
-  });
-}
 
 void WriteAward(JsonWriter& w, const badges::Award& a, const std::string& subject,
                 const std::vector<badges::BadgeRule>* rules = nullptr) {
@@ -172,6 +99,8 @@ Status ConfigureBoardEngine(const Config& cfg, engine::EngineOptions* eo) {
   return Status::OK();
 }
 
+// long: one JSON document written in the order of docs/leaderboards.md
+// ("Profiles"); each block is a field of the answer.
 std::string App::Impl::ProfileJson(engine::Entity e, const engine::Profile& p) {
   bool alias = cfg.pseudonymous && e == engine::Entity::kUser;
   JsonWriter w;
@@ -319,7 +248,7 @@ void App::Impl::StartBadges() {
 
 void App::Impl::RegisterBoardRoutes() {
   otlp::ReceiverOptions ro;
-  if (detection->config().prompt_features) ro.prompt_features = detect::ComputePromptFeatures;
+  if (detection->config().prompt_features) ro.prompt_features = model::ComputePromptFeatures;
   board = std::make_shared<BoardState>(std::move(ro));
   auto otlp_store = store::OpenSqliteOtlpStateStore(cfg.db_path);
   Status attached = otlp_store.ok()
@@ -329,6 +258,7 @@ void App::Impl::RegisterBoardRoutes() {
     board->otlp_error = attached.message();  // OTLP then answers 503
   }
   StartBadges();
+  RegisterOtlpRoutes();
   router.AddSync("GET", "/v1/badges", Role::kSelf, [this](Request& r) {
     if (!board->badges)
       return ErrorResponse(Status::Unavailable("badges are unavailable: " + board->badges_error));
@@ -372,13 +302,6 @@ void App::Impl::RegisterBoardRoutes() {
                      if (!p.ok()) return ErrorResponse(p.status(), "id");
                      return Response::Json(ProfileJson(e, *p));
                    });
-  }
-  for (otlp::Signal signal : {otlp::Signal::kMetrics, otlp::Signal::kLogs, otlp::Signal::kTraces}) {
-    router.Add("POST", std::string(otlp::SignalPath(signal)), Role::kIngest,
-               [this, signal](Request& r, Respond respond) {
-                 ingest_requests++;
-                 HandleOtlp(*ingestor, board.get(), *clock, signal, r, std::move(respond));
-               });
   }
 }
 

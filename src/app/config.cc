@@ -25,6 +25,8 @@ static Status CheckServerLimits(const Config& c, const std::string& prefix) {
   return Status::OK();
 }
 
+// long: the table of config keys, one line or a few each, read in file
+// order; the checks of a section are in named functions above.
 Result<Config> LoadConfig(const std::string& path) {
   Config c;
   c.config_path = path;

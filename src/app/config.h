@@ -7,14 +7,9 @@
 #include <string>
 
 #include "common/status.h"
+#include "common/toml_fwd.h"
 #include "engine/engine.h"
-#include "ingest/ndjson_parser.h"
-
-namespace toml {
-inline namespace v3 {
-class table;
-}
-}  // namespace toml
+#include "ingest/ingest.h"
 
 namespace burnrate::app {
 

@@ -51,32 +51,6 @@ using http::Request;
 using http::Response;
 using http::Role;
 
-Result<int64_t> IntParam(const Request& r, const char* name, int64_t def, int64_t lo, int64_t hi) {
-  auto v = r.Query(name);
-  if (v.empty()) return def;
-  try {
-    size_t used = 0;
-    int64_t n = std::stoll(std::string(v), &used);
-    if (used == v.size() && n >= lo && n <= hi) return n;
-  } catch (...) {
-  }
-  return Status::InvalidArgument(std::string(name) + " must be an integer in [" +
-                                 std::to_string(lo) + ", " + std::to_string(hi) + "]");
-}
-
-Result<TimeMs> TimeParam(const Request& r, const char* name, TimeMs def) {
-  auto v = r.Query(name);
-  if (v.empty()) return def;
-  if (v.find('T') != std::string_view::npos) return ParseRfc3339(v);
-  try {
-    size_t used = 0;
-    int64_t n = std::stoll(std::string(v), &used);
-    if (used == v.size()) return n;
-  } catch (...) {
-  }
-  return Status::InvalidArgument(std::string(name) + " must be RFC 3339 or epoch milliseconds");
-}
-
 }  // namespace
 
 std::string App::Impl::BoardJson(const engine::Board& b) const {
@@ -126,23 +100,26 @@ std::string App::Impl::BoardJson(const engine::Board& b) const {
 // `trusted`: the source classes trusted=1 means (boards.trusted_sources).
 static Result<engine::BoardQuery> ParseBoardQuery(const Request& r, engine::SourceMask trusted) {
   engine::BoardQuery q;
-  BR_ASSIGN_OR_RETURN(q.entity, engine::ParseEntity(r.Query("entity", "user")));
-  BR_ASSIGN_OR_RETURN(q.window, engine::ParseWindow(r.Query("window", "7d")));
-  BR_ASSIGN_OR_RETURN(q.metric, engine::ParseMetric(r.Query("metric", "tokens")));
-  BR_ASSIGN_OR_RETURN(int64_t limit, IntParam(r, "limit", 100, 1, 10000));
-  BR_ASSIGN_OR_RETURN(int64_t offset, IntParam(r, "offset", 0, 0, 100'000'000));
+  BR_ASSIGN_OR_RETURN(q.entity,
+                      WithField(engine::ParseEntity(r.Query("entity", "user")), "entity"));
+  BR_ASSIGN_OR_RETURN(q.window, WithField(engine::ParseWindow(r.Query("window", "7d")), "window"));
+  BR_ASSIGN_OR_RETURN(q.metric,
+                      WithField(engine::ParseMetric(r.Query("metric", "tokens")), "metric"));
+  BR_ASSIGN_OR_RETURN(int64_t limit, http::QueryIntIn(r, "limit", 100, 1, 10000));
+  BR_ASSIGN_OR_RETURN(int64_t offset, http::QueryIntIn(r, "offset", 0, 0, 100'000'000));
   q.limit = size_t(limit);
   q.offset = size_t(offset);
   q.search = std::string(r.Query("q"));
-  BR_ASSIGN_OR_RETURN(q.sources, engine::ParseSources(r.Query("sources")));
-  if (q.sources == 0) return Status::InvalidArgument("sources must name a source class");
+  BR_ASSIGN_OR_RETURN(q.sources, WithField(engine::ParseSources(r.Query("sources")), "sources"));
+  if (q.sources == 0)
+    return Status::InvalidArgument("sources must name a source class").WithField("sources");
   std::string_view t = r.Query("trusted");
   if (t == "1") {
     if (!r.Query("sources").empty())
-      return Status::InvalidArgument("sources and trusted=1 are exclusive");
+      return Status::InvalidArgument("sources and trusted=1 are exclusive").WithField("trusted");
     q.sources = trusted;
   } else if (!t.empty() && t != "0") {
-    return Status::InvalidArgument("trusted must be 0 or 1");
+    return Status::InvalidArgument("trusted must be 0 or 1").WithField("trusted");
   }
   return q;
 }
@@ -171,13 +148,6 @@ static std::string IngestAnswerJson(const ingest::IngestResult& res) {
   return w.Take();
 }
 
-static std::string_view FieldOf(const Status& s) {
-  // "entity must be ..." -> "entity": the first word names the parameter.
-  const std::string& m = s.message();
-  size_t sp = m.find(' ');
-  return std::string_view(m).substr(0, sp);
-}
-
 // On a pseudonymous board, q= matches aliases only: matching the ids behind
 // them would let anyone confirm who an alias is.
 void App::Impl::MatchAliases(engine::BoardQuery& q) {
@@ -187,26 +157,235 @@ void App::Impl::MatchAliases(engine::BoardQuery& q) {
   q.search = "alias:" + s;  // keeps live streams with different searches apart
 }
 
+Response App::Impl::Readyz() {
+  if (!ready) return ErrorResponse(Status::Unavailable("recovering or shutting down"));
+  ingest::IngestStats st = ingestor->stats();
+  if (!st.commit_failing) return Response::Json("{\"status\":\"ready\"}");
+  JsonWriter w;
+  w.BeginObject().Key("status").String("degraded");
+  w.Key("error").String("event commits are failing: " + st.last_commit_error).EndObject();
+  return Response::Json(w.Take(), 503);
+}
+
+void App::Impl::PostEvents(Request& r, http::Respond respond) {
+  ingest_requests++;
+  auto encoding = ingest::ParseEncoding(r.Header("content-encoding"));
+  if (!encoding.ok()) return respond(ErrorResponse(encoding.status(), "Content-Encoding"));
+  size_t max_decoded =
+      *encoding == ingest::Encoding::kIdentity ? SIZE_MAX : size_t(cfg.max_decompressed_bytes);
+  ingestor->SubmitBody(
+      std::move(r.body), *encoding, max_decoded, [respond](Result<ingest::IngestResult> res) {
+        if (!res.ok()) {
+          bool body_error = res.status().code() == Status::Code::kInvalidArgument ||
+                            res.status().code() == Status::Code::kTooLarge;
+          return respond(ErrorResponse(res.status(), body_error ? "Content-Encoding" : ""));
+        }
+        respond(Response::Json(IngestAnswerJson(*res)));
+      });
+}
+
+Response App::Impl::GetLeaderboard(Request& r) {
+  auto q = ParseBoardQuery(r, cfg.trusted_sources);
+  if (!q.ok()) return ErrorResponse(q.status());
+  MatchAliases(*q);
+  auto b = engine->Leaderboard(*q);
+  if (!b.ok()) return ErrorResponse(b.status());
+  return Response::Json(BoardJson(*b));
+}
+
+Response App::Impl::StreamLeaderboard(Request& r) {
+  auto q = ParseBoardQuery(r, cfg.trusted_sources);
+  if (!q.ok()) return ErrorResponse(q.status());
+  MatchAliases(*q);
+  auto b = engine->Leaderboard(*q);
+  std::string first = b.ok() ? BoardJson(*b) : "{}";
+  uint64_t v = b.ok() ? b->version : 0;
+  std::string key_hash = r.caller.key_hash;  // set by the Router from the key it authenticated
+  return Response::Stream([this, q = *q, first, v, key_hash](std::shared_ptr<http::SseChannel> ch) {
+    ch->Send("leaderboard", first);
+    std::lock_guard lock(subs_mu);
+    subs.push_back({std::move(ch), key_hash, q, v});
+  });
+}
+
+Response App::Impl::GetUsage(engine::Entity ent, Request& r) {
+  const std::string& user = r.params["id"];  // the entity's id
+  if (r.role == Role::kSelf && r.principal != user) {
+    return ErrorResponse(Status::PermissionDenied("a self key may only read its own usage"));
+  }
+  TimeMs now = clock->NowMs();
+  auto from = http::QueryTime(r, "from", now - 7 * kDayMs);
+  if (!from.ok()) return ErrorResponse(from.status());
+  auto to = http::QueryTime(r, "to", now + kHourMs);
+  if (!to.ok()) return ErrorResponse(to.status());
+  auto gran = r.Query("granularity", "hour");
+  if (gran != "hour" && gran != "day") {
+    return ErrorResponse(Status::InvalidArgument("granularity must be hour or day"), "granularity");
+  }
+  auto s = engine->Usage(ent, user, {*from, *to},
+                         gran == "day" ? engine::Granularity::kDay : engine::Granularity::kHour);
+  if (!s.ok()) return ErrorResponse(s.status());
+  JsonWriter w;
+  w.BeginObject()
+      .Key(engine::EntityName(ent))
+      .String(user)
+      .Key("team")
+      .String(s->team)
+      .Key("org")
+      .String(s->org);
+  w.Key("granularity")
+      .String(gran)
+      .Key("from")
+      .String(FormatRfc3339(*from))
+      .Key("to")
+      .String(FormatRfc3339(*to));
+  w.Key("series").BeginArray();
+  for (const auto& p : s->points) {
+    w.BeginObject().Key("t").String(FormatRfc3339(p.t));
+    WriteCounters(w, p.c);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("totals").BeginObject();
+  WriteCounters(w, s->totals);
+  w.EndObject();
+  w.Key("by_model").BeginArray();
+  for (const auto& [m, c] : s->by_model) {
+    w.BeginObject().Key("model").String(m);
+    WriteCounters(w, c);
+    w.EndObject();
+  }
+  w.EndArray().EndObject();
+  return Response::Json(w.Take());
+}
+
+Response App::Impl::GetOverview(Request& r) {
+  auto days = http::QueryIntIn(r, "days", 30, 1, 366);
+  if (!days.ok()) return ErrorResponse(days.status());
+  TimeMs now = clock->NowMs();
+  // Estimated waste: flagged tokens that count against their users
+  // (high confidence or confirmed), by the flag's local date.
+  std::unordered_map<std::string, int64_t> waste_by_date;
+  int64_t today = detection->DayOf(now);
+  for (const auto& f : detection->flags().List(today - *days, today))
+    if (f.CountsAsWaste()) waste_by_date[f.date] += f.wasted_tokens;
+  JsonWriter w;
+  w.BeginObject().Key("timezone").String(cfg.timezone).Key("days").BeginArray();
+  engine::Counters total;
+  int64_t total_waste = 0;
+  for (const auto& d : engine->Daily(int(*days))) {
+    std::string date = engine->options().tz.FormatLocalDate(d.day);
+    auto waste = waste_by_date.find(date.substr(0, 10));
+    int64_t wasted = waste == waste_by_date.end() ? 0 : waste->second;
+    w.BeginObject().Key("date").String(date);
+    WriteCounters(w, d.c);
+    w.Key("active_users").Int(d.active_users).Key("wasted_tokens").Int(wasted).EndObject();
+    total += d.c;
+    total_waste += wasted;
+  }
+  w.EndArray();
+  w.Key("top_models").BeginArray();
+  for (const auto& [m, c] : engine->TopModels({now - *days * kDayMs, now + kHourMs}, 10)) {
+    w.BeginObject().Key("model").String(m);
+    WriteCounters(w, c);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("totals").BeginObject();
+  WriteCounters(w, total);
+  w.Key("wasted_tokens").Int(total_waste).EndObject();
+  w.Key("users").Int(int64_t(engine->entity_count(engine::Entity::kUser)));
+  w.EndObject();
+  return Response::Json(w.Take());
+}
+
+Response App::Impl::GetIdentity() {
+  JsonWriter w;
+  w.BeginArray();
+  for (const auto& m : identity.List()) {
+    w.BeginObject()
+        .Key("user")
+        .String(m.user)
+        .Key("team")
+        .String(m.team)
+        .Key("org")
+        .String(m.org)
+        .EndObject();
+  }
+  w.EndArray();
+  return Response::Json(w.Take());
+}
+
+Response App::Impl::PostIdentity(Request& r) {
+  bool csv = r.Header("content-type").find("csv") != std::string_view::npos;
+  Status st = csv ? identity.LoadCsv(r.body, "body") : identity.LoadJson(r.body, "body");
+  if (!st.ok()) return ErrorResponse(st, "body");
+  return Response::Json("{\"users\":" + std::to_string(identity.size()) + "}");
+}
+
+Response App::Impl::CreateKey(Request& r) {
+  auto q = http::ParseQuery(r.body);  // role=..&label=..&user=.. or query string
+  for (auto& [k, v] : r.query) q.emplace(k, v);
+  auto secret = CreateApiKey(*store, q["role"], q["label"], q["user"], clock->NowMs(), q["team"],
+                             q["project"]);
+  if (!secret.ok()) return ErrorResponse(secret.status(), "role");
+  Status logged =
+      audit->AppendDurable({.actor = r.principal,
+                            .action = "key.create",
+                            .subject = "role:" + q["role"],
+                            .reason = q["label"].empty() ? "created over the API" : q["label"],
+                            .detail = ""});
+  if (!logged.ok()) return ErrorResponse(logged);
+  JsonWriter w;
+  w.BeginObject().Key("key").String(*secret).Key("role").String(q["role"]).EndObject();
+  return Response::Json(w.Take(), 201);
+}
+
+Response App::Impl::ListKeys() {
+  auto keys = store->ListKeys();
+  if (!keys.ok()) return ErrorResponse(keys.status());
+  JsonWriter w;
+  w.BeginArray();
+  for (const auto& k : *keys) {
+    w.BeginObject().Key("id").String(k.id).Key("role").String(k.role).Key("label").String(k.label);
+    w.Key("user")
+        .String(k.user)
+        .Key("created")
+        .String(FormatRfc3339(k.created))
+        .Key("revoked")
+        .Bool(k.revoked);
+    w.EndObject();
+  }
+  w.EndArray();
+  return Response::Json(w.Take());
+}
+
+Response App::Impl::RevokeKey(Request& r) {
+  Status st = store->RevokeKey(r.params["id"]);
+  if (!st.ok()) return ErrorResponse(st, "id");
+  keys->Invalidate();
+  Status logged = audit->AppendDurable({.actor = r.principal,
+                                        .action = "key.revoke",
+                                        .subject = "key:" + r.params["id"],
+                                        .reason = "revoked over the API",
+                                        .detail = ""});
+  if (!logged.ok()) return ErrorResponse(logged);
+  return Response::Json("{\"revoked\":true}");
+}
+
 // Liveness, readiness and metrics: served by `burnrate gateway` too.
 void App::Impl::RegisterHealthRoutes() {
   router.AddSync("GET", "/healthz", Role::kNone,
                  [](Request&) { return Response::Json("{\"status\":\"ok\"}"); });
   // Ready, or 503: recovering, shutting down, or degraded while commits
   // fail (a full disk), so a load balancer sends ingest elsewhere.
-  router.AddSync("GET", "/readyz", Role::kNone, [this](Request&) {
-    if (!ready) return ErrorResponse(Status::Unavailable("recovering or shutting down"));
-    ingest::IngestStats st = ingestor->stats();
-    if (!st.commit_failing) return Response::Json("{\"status\":\"ready\"}");
-    JsonWriter w;
-    w.BeginObject().Key("status").String("degraded");
-    w.Key("error").String("event commits are failing: " + st.last_commit_error).EndObject();
-    return Response::Json(w.Take(), 503);
-  });
+  router.AddSync("GET", "/readyz", Role::kNone, [this](Request&) { return Readyz(); });
   router.AddSync("GET", "/metrics", Role::kViewer, [this](Request&) {
     return Response::Text(MetricsText(), "text/plain; version=0.0.4; charset=utf-8");
   });
 }
 
+// The route table of this module: each route names its handler above.
 void App::Impl::RegisterRoutes() {
   // A gateway's bring-your-own provider key ([[gateway.passthrough]]) is
   // tried first; it has role gateway, so it opens the provider endpoints only.
@@ -233,219 +412,33 @@ void App::Impl::RegisterRoutes() {
 
   // Decoding and parsing run on the ingestor's parse pool: this I/O thread
   // only checks the encoding and hands the body over.
-  router.Add("POST", "/v1/events", Role::kIngest, [this](Request& r, http::Respond respond) {
-    ingest_requests++;
-    auto encoding = ingest::ParseEncoding(r.Header("content-encoding"));
-    if (!encoding.ok()) return respond(ErrorResponse(encoding.status(), "Content-Encoding"));
-    size_t max_decoded =
-        *encoding == ingest::Encoding::kIdentity ? SIZE_MAX : size_t(cfg.max_decompressed_bytes);
-    ingestor->SubmitBody(
-        std::move(r.body), *encoding, max_decoded, [respond](Result<ingest::IngestResult> res) {
-          if (!res.ok()) {
-            bool body_error = res.status().code() == Status::Code::kInvalidArgument ||
-                              res.status().code() == Status::Code::kTooLarge;
-            return respond(ErrorResponse(res.status(), body_error ? "Content-Encoding" : ""));
-          }
-          respond(Response::Json(IngestAnswerJson(*res)));
-        });
-  });
+  router.Add("POST", "/v1/events", Role::kIngest,
+             [this](Request& r, http::Respond respond) { PostEvents(r, std::move(respond)); });
 
-  router.AddSync("GET", "/v1/leaderboard", Role::kSelf, [this](Request& r) {
-    auto q = ParseBoardQuery(r, cfg.trusted_sources);
-    if (!q.ok()) return ErrorResponse(q.status(), FieldOf(q.status()));
-    MatchAliases(*q);
-    auto b = engine->Leaderboard(*q);
-    if (!b.ok()) return ErrorResponse(b.status());
-    return Response::Json(BoardJson(*b));
-  });
+  router.AddSync("GET", "/v1/leaderboard", Role::kSelf,
+                 [this](Request& r) { return GetLeaderboard(r); });
 
-  router.AddStream("GET", "/v1/stream/leaderboard", Role::kSelf, [this](Request& r) {
-    auto q = ParseBoardQuery(r, cfg.trusted_sources);
-    if (!q.ok()) return ErrorResponse(q.status(), FieldOf(q.status()));
-    MatchAliases(*q);
-    auto b = engine->Leaderboard(*q);
-    std::string first = b.ok() ? BoardJson(*b) : "{}";
-    uint64_t v = b.ok() ? b->version : 0;
-    std::string key_hash = r.caller.key_hash;  // set by the Router from the key it authenticated
-    return Response::Stream(
-        [this, q = *q, first, v, key_hash](std::shared_ptr<http::SseChannel> ch) {
-          ch->Send("leaderboard", first);
-          std::lock_guard lock(subs_mu);
-          subs.push_back({std::move(ch), key_hash, q, v});
-        });
-  });
+  router.AddStream("GET", "/v1/stream/leaderboard", Role::kSelf,
+                   [this](Request& r) { return StreamLeaderboard(r); });
 
   for (engine::Entity ent : {engine::Entity::kUser, engine::Entity::kTeam, engine::Entity::kOrg,
                              engine::Entity::kProject, engine::Entity::kModel}) {
     std::string path = std::string("/v1/") + engine::EntityName(ent) + "s/{id}/usage";
-    router.AddSync(
-        "GET", path, ent == engine::Entity::kUser ? Role::kSelf : Role::kViewer,
-        [this, ent](Request& r) {
-          const std::string& user = r.params["id"];  // the entity's id
-          if (r.role == Role::kSelf && r.principal != user) {
-            return ErrorResponse(
-                Status::PermissionDenied("a self key may only read its own usage"));
-          }
-          TimeMs now = clock->NowMs();
-          auto from = TimeParam(r, "from", now - 7 * kDayMs);
-          if (!from.ok()) return ErrorResponse(from.status(), "from");
-          auto to = TimeParam(r, "to", now + kHourMs);
-          if (!to.ok()) return ErrorResponse(to.status(), "to");
-          auto gran = r.Query("granularity", "hour");
-          if (gran != "hour" && gran != "day") {
-            return ErrorResponse(Status::InvalidArgument("granularity must be hour or day"),
-                                 "granularity");
-          }
-          auto s =
-              engine->Usage(ent, user, {*from, *to},
-                            gran == "day" ? engine::Granularity::kDay : engine::Granularity::kHour);
-          if (!s.ok()) return ErrorResponse(s.status());
-          JsonWriter w;
-          w.BeginObject()
-              .Key(engine::EntityName(ent))
-              .String(user)
-              .Key("team")
-              .String(s->team)
-              .Key("org")
-              .String(s->org);
-          w.Key("granularity")
-              .String(gran)
-              .Key("from")
-              .String(FormatRfc3339(*from))
-              .Key("to")
-              .String(FormatRfc3339(*to));
-          w.Key("series").BeginArray();
-          for (const auto& p : s->points) {
-            w.BeginObject().Key("t").String(FormatRfc3339(p.t));
-            WriteCounters(w, p.c);
-            w.EndObject();
-          }
-          w.EndArray();
-          w.Key("totals").BeginObject();
-          WriteCounters(w, s->totals);
-          w.EndObject();
-          w.Key("by_model").BeginArray();
-          for (const auto& [m, c] : s->by_model) {
-            w.BeginObject().Key("model").String(m);
-            WriteCounters(w, c);
-            w.EndObject();
-          }
-          w.EndArray().EndObject();
-          return Response::Json(w.Take());
-        });
+    router.AddSync("GET", path, ent == engine::Entity::kUser ? Role::kSelf : Role::kViewer,
+                   [this, ent](Request& r) { return GetUsage(ent, r); });
   }
 
-  router.AddSync("GET", "/v1/overview", Role::kViewer, [this](Request& r) {
-    auto days = IntParam(r, "days", 30, 1, 366);
-    if (!days.ok()) return ErrorResponse(days.status(), "days");
-    TimeMs now = clock->NowMs();
-    // Estimated waste: flagged tokens that count against their users
-    // (high confidence or confirmed), by the flag's local date.
-    std::unordered_map<std::string, int64_t> waste_by_date;
-    int64_t today = detection->DayOf(now);
-    for (const auto& f : detection->flags().List(today - *days, today))
-      if (f.CountsAsWaste()) waste_by_date[f.date] += f.wasted_tokens;
-    JsonWriter w;
-    w.BeginObject().Key("timezone").String(cfg.timezone).Key("days").BeginArray();
-    engine::Counters total;
-    int64_t total_waste = 0;
-    for (const auto& d : engine->Daily(int(*days))) {
-      std::string date = engine->options().tz.FormatLocalDate(d.day);
-      auto waste = waste_by_date.find(date.substr(0, 10));
-      int64_t wasted = waste == waste_by_date.end() ? 0 : waste->second;
-      w.BeginObject().Key("date").String(date);
-      WriteCounters(w, d.c);
-      w.Key("active_users").Int(d.active_users).Key("wasted_tokens").Int(wasted).EndObject();
-      total += d.c;
-      total_waste += wasted;
-    }
-    w.EndArray();
-    w.Key("top_models").BeginArray();
-    for (const auto& [m, c] : engine->TopModels({now - *days * kDayMs, now + kHourMs}, 10)) {
-      w.BeginObject().Key("model").String(m);
-      WriteCounters(w, c);
-      w.EndObject();
-    }
-    w.EndArray();
-    w.Key("totals").BeginObject();
-    WriteCounters(w, total);
-    w.Key("wasted_tokens").Int(total_waste).EndObject();
-    w.Key("users").Int(int64_t(engine->entity_count(engine::Entity::kUser)));
-    w.EndObject();
-    return Response::Json(w.Take());
-  });
+  router.AddSync("GET", "/v1/overview", Role::kViewer,
+                 [this](Request& r) { return GetOverview(r); });
 
-  router.AddSync("GET", "/v1/identity", Role::kViewer, [this](Request&) {
-    JsonWriter w;
-    w.BeginArray();
-    for (const auto& m : identity.List()) {
-      w.BeginObject()
-          .Key("user")
-          .String(m.user)
-          .Key("team")
-          .String(m.team)
-          .Key("org")
-          .String(m.org)
-          .EndObject();
-    }
-    w.EndArray();
-    return Response::Json(w.Take());
-  });
-  router.AddSync("POST", "/v1/identity", Role::kAdmin, [this](Request& r) {
-    bool csv = r.Header("content-type").find("csv") != std::string_view::npos;
-    Status st = csv ? identity.LoadCsv(r.body, "body") : identity.LoadJson(r.body, "body");
-    if (!st.ok()) return ErrorResponse(st, "body");
-    return Response::Json("{\"users\":" + std::to_string(identity.size()) + "}");
-  });
+  router.AddSync("GET", "/v1/identity", Role::kViewer, [this](Request&) { return GetIdentity(); });
+  router.AddSync("POST", "/v1/identity", Role::kAdmin,
+                 [this](Request& r) { return PostIdentity(r); });
 
-  router.AddSync("POST", "/v1/keys", Role::kAdmin, [this](Request& r) {
-    auto q = http::ParseQuery(r.body);  // role=..&label=..&user=.. or query string
-    for (auto& [k, v] : r.query) q.emplace(k, v);
-    auto secret = CreateApiKey(*store, q["role"], q["label"], q["user"], clock->NowMs(), q["team"],
-                               q["project"]);
-    if (!secret.ok()) return ErrorResponse(secret.status(), "role");
-    Status logged =
-        audit->AppendDurable({.actor = r.principal,
-                              .action = "key.create",
-                              .subject = "role:" + q["role"],
-                              .reason = q["label"].empty() ? "created over the API" : q["label"],
-                              .detail = ""});
-    if (!logged.ok()) return ErrorResponse(logged);
-    JsonWriter w;
-    w.BeginObject().Key("key").String(*secret).Key("role").String(q["role"]).EndObject();
-    return Response::Json(w.Take(), 201);
-  });
-  router.AddSync("GET", "/v1/keys", Role::kAdmin, [this](Request&) {
-    auto keys = store->ListKeys();
-    if (!keys.ok()) return ErrorResponse(keys.status());
-    JsonWriter w;
-    w.BeginArray();
-    for (const auto& k : *keys) {
-      w.BeginObject().Key("id").String(k.id).Key("role").String(k.role).Key("label").String(
-          k.label);
-      w.Key("user")
-          .String(k.user)
-          .Key("created")
-          .String(FormatRfc3339(k.created))
-          .Key("revoked")
-          .Bool(k.revoked);
-      w.EndObject();
-    }
-    w.EndArray();
-    return Response::Json(w.Take());
-  });
-  router.AddSync("DELETE", "/v1/keys/{id}", Role::kAdmin, [this](Request& r) {
-    Status st = store->RevokeKey(r.params["id"]);
-    if (!st.ok()) return ErrorResponse(st, "id");
-    keys->Invalidate();
-    Status logged = audit->AppendDurable({.actor = r.principal,
-                                          .action = "key.revoke",
-                                          .subject = "key:" + r.params["id"],
-                                          .reason = "revoked over the API",
-                                          .detail = ""});
-    if (!logged.ok()) return ErrorResponse(logged);
-    return Response::Json("{\"revoked\":true}");
-  });
+  router.AddSync("POST", "/v1/keys", Role::kAdmin, [this](Request& r) { return CreateKey(r); });
+  router.AddSync("GET", "/v1/keys", Role::kAdmin, [this](Request&) { return ListKeys(); });
+  router.AddSync("DELETE", "/v1/keys/{id}", Role::kAdmin,
+                 [this](Request& r) { return RevokeKey(r); });
 
   governor->RegisterRoutes(router);
   detection->RegisterRoutes(router);

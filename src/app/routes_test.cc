@@ -15,7 +15,7 @@
 #include "app/app.h"
 #include "app/app_impl.h"
 #include "common/time_util.h"
-#include "detect/detection_engine.h"
+#include "detect/detect.h"
 #include "http/client.h"
 #include "ingest/ingest.h"
 #include "model/identity.h"

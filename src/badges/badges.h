@@ -27,13 +27,8 @@
 
 #include "common/clock.h"
 #include "common/status.h"
+#include "common/toml_fwd.h"
 #include "engine/engine.h"
-
-namespace toml {
-inline namespace v3 {
-class table;
-}
-}  // namespace toml
 
 namespace burnrate::badges {
 

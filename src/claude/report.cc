@@ -20,6 +20,8 @@
 #include <map>
 #include <optional>
 
+#include "common/time_util.h"
+
 namespace burnrate::claude {
 namespace {
 
@@ -61,15 +63,6 @@ ReportRow Finish(Accum&& a) {
     return x.model < y.model;
   });
   return r;
-}
-
-int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<int64_t>(doe) - 719468;
 }
 
 // Maps instants to calendar bucket starts, caching the last interval.

@@ -38,7 +38,8 @@
 
 #include "claude/line_parser.h"
 #include "common/hash.h"
-#include "detect/prompt_features.h"
+#include "common/time_util.h"
+#include "model/prompt_features.h"
 
 namespace burnrate::claude {
 namespace {
@@ -80,16 +81,6 @@ int Digits(const char* p, int n) {
     v = v * 10 + (p[i] - '0');
   }
   return v;
-}
-
-// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant).
-int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<int64_t>(doe) - 719468;
 }
 
 }  // namespace
@@ -154,7 +145,7 @@ struct TranscriptParser::Impl {
     }
     if (!f.has_usage) {  // not a usage line; maybe a user prompt
       if (extract_prompts && f.IsPrompt())
-        out->prompts.push_back({line_no, detect::ComputePromptFeatures(f.prompt)});
+        out->prompts.push_back({line_no, model::ComputePromptFeatures(f.prompt)});
       return;
     }
     UsageEntry e;

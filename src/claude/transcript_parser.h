@@ -55,7 +55,7 @@ class TranscriptParser {
   uint32_t ParseLines(const char* data, size_t len, size_t capacity, uint32_t first_line,
                       const FileContext& ctx, ParseOutput* out);
 
-  // Also compute features (detect::ComputePromptFeatures) of user prompt
+  // Also compute features (model::ComputePromptFeatures) of user prompt
   // lines into ParseOutput::prompts; the text is not kept. Off by default
   // (reports do not need it and it costs a look at every line).
   void set_extract_prompts(bool on);

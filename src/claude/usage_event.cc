@@ -5,7 +5,7 @@
 #include "common/hash.h"
 #include "common/json_writer.h"
 #include "common/time_util.h"
-#include "detect/prompt_features.h"
+#include "model/prompt_features.h"
 
 namespace burnrate::claude {
 
@@ -50,7 +50,7 @@ void AppendUsageEvent(const UsageEntry& e, const StringTable& strings, std::stri
   } else if (e.line_cost_nanos >= 0) {
     w.Key("cost_usd").NanoUsd(e.line_cost_nanos);
   }
-  if (prompt && prompt->present) detect::WritePromptFeatures(w, *prompt);
+  if (prompt && prompt->present) model::WritePromptFeatures(w, *prompt);
   w.EndObject();
   out->append(w.str());
   out->push_back('\n');

@@ -7,12 +7,13 @@
 #include <filesystem>
 
 #include "cli/cli.h"
+#include "cli/eval_command.h"
 #include "detect/detect.h"
-#include "detect/eval_command.h"
 #include "engine/engine.h"
 #include "ingest/ingest.h"
 #include "model/identity.h"
 #include "model/price_book.h"
+#include "model/prompt_features.h"
 #include "store/store.h"
 
 namespace burnrate::cli {
@@ -37,8 +38,7 @@ struct Pipeline {
   }
 };
 
-Result<detect::IngestFn> MakeIngestPath(detect::DetectionEngine& detection,
-                                        const Clock& sim_clock) {
+Result<IngestFn> MakeIngestPath(detect::DetectionEngine& detection, const Clock& sim_clock) {
   auto p = std::make_shared<Pipeline>();
   p->clock.Set(sim_clock.NowMs());
   const Clock& clock = p->clock;
@@ -52,14 +52,14 @@ Result<detect::IngestFn> MakeIngestPath(detect::DetectionEngine& detection,
   ingest::IngestOptions io;
   io.limits.max_future_ms = 400 * kDayMs;  // the simulation's clock is its own
   io.limits.retention_ms = 400 * kDayMs;
-  io.prompt_features = detect::ComputePromptFeatures;
+  io.prompt_features = model::ComputePromptFeatures;
   p->ingestor =
       std::make_unique<ingest::Ingestor>(io, *p->store, *p->engine, p->identity, p->prices, clock);
   p->ingestor->AddListener([&detection](std::span<const model::Event> events) {
     for (const auto& e : events) detection.Observe(e);
   });
   p->ingestor->Start();
-  return detect::IngestFn([p](std::vector<model::Event> events) -> Status {
+  return IngestFn([p](std::vector<model::Event> events) -> Status {
     size_t n = events.size();
     TimeMs newest = 0;
     for (const auto& e : events) newest = std::max(newest, e.ts);
@@ -75,6 +75,6 @@ Result<detect::IngestFn> MakeIngestPath(detect::DetectionEngine& detection,
 
 }  // namespace
 
-void InstallEvalIngestPath() { detect::SetIngestPathFactory(MakeIngestPath); }
+void InstallEvalIngestPath() { SetIngestPathFactory(MakeIngestPath); }
 
 }  // namespace burnrate::cli

@@ -8,7 +8,7 @@
 
 #include "cli/cli.h"
 #include "common/json_writer.h"
-#include "detect/prompt_features.h"
+#include "model/prompt_features.h"
 #include "store/store.h"
 
 namespace burnrate::cli {
@@ -22,7 +22,7 @@ std::string EventJson(const model::Event& e) {
   JsonWriter w;
   w.BeginObject();
   model::WriteEventFields(w, e, /*stored=*/true);
-  if (e.prompt.present) detect::WritePromptFeatures(w, e.prompt);
+  if (e.prompt.present) model::WritePromptFeatures(w, e.prompt);
   w.EndObject();
   return w.Take();
 }

@@ -11,9 +11,9 @@
 
 #include "app/app.h"
 #include "cli/cli.h"
+#include "cli/eval_command.h"
 #include "common/json_writer.h"
 #include "common/strings.h"
-#include "detect/eval_command.h"
 #include "http/client.h"
 #include "ingest/ingest.h"
 #include "sim/personas.h"
@@ -72,6 +72,8 @@ void Progress(const std::string& file, size_t done, size_t total) {
 
 }  // namespace
 
+// long: the option table of `burnrate ingest` (one line per flag) and its
+// callback, which dispatches to the named functions above.
 void AddIngestCommand(CLI::App& app) {
   auto* cmd =
       app.add_subcommand("ingest", "Ingest NDJSON event files into a server or a database file");
@@ -267,7 +269,7 @@ void RunPersonas(sim::PersonaOptions po, const std::string& out_path, const std:
                  const std::string& key, const std::string& labels,
                  const std::string& legit_prompts, size_t chunk) {
   if (!legit_prompts.empty()) {
-    auto lines = detect::LoadPromptLines(legit_prompts);
+    auto lines = LoadPromptLines(legit_prompts);
     if (!lines.ok()) return (void)SimulateFailed(lines.status().message(), 2);
     po.legit_prompts = std::make_shared<const std::vector<std::string>>(std::move(*lines));
   }

@@ -2,10 +2,9 @@
 #include <CLI/CLI.hpp>
 
 #include "agents/agents.h"
-#include "claude/agent_command.h"
-#include "claude/report_command.h"
+#include "claude/claude.h"
 #include "cli/cli.h"
-#include "detect/eval_command.h"
+#include "cli/eval_command.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"burnrate: usage accounting, leaderboards and governance for AI coding agents"};
@@ -21,7 +20,7 @@ int main(int argc, char** argv) {
   burnrate::claude::AddIngestClaudeCommand(app, burnrate::agents::AddIngestSourceOptions(app));
   burnrate::agents::AddAgentCommand(app);  // every agent's logs on this machine
   burnrate::claude::AddReportCommand(app, burnrate::agents::ReportScanner());
-  burnrate::detect::AddEvalDetectionCommand(app);
+  burnrate::cli::AddEvalDetectionCommand(app);
   burnrate::cli::InstallEvalIngestPath();
   CLI11_PARSE(app, argc, argv);
   return burnrate::cli::ExitCode();

@@ -3,6 +3,9 @@
 // Every fallible function returns a Status (no value) or a Result<T> (a value
 // or a Status). No exception crosses a layer boundary. Codes are few on
 // purpose; the message says what went wrong and names the field or file.
+// An error about one input field (a query parameter, a JSON member) carries
+// that field's name as well (WithField), which the HTTP layer answers as
+// "field" beside "error".
 // HTTP status codes are mapped from Code in one place (http/http.h).
 #pragma once
 
@@ -54,6 +57,14 @@ class [[nodiscard]] Status {
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }
   const std::string& message() const { return message_; }
+  // The request field or parameter the error is about; "" when none.
+  const std::string& field() const { return field_; }
+  // This status naming `field` as the bad input (an OK status stays OK).
+  Status WithField(std::string field) && {
+    if (!ok()) field_ = std::move(field);
+    return std::move(*this);
+  }
+  Status WithField(std::string field) const& { return Status(*this).WithField(std::move(field)); }
   // "invalid argument: <message>", for logs and CLI output.
   std::string ToString() const;
 
@@ -61,6 +72,7 @@ class [[nodiscard]] Status {
   Status(Code c, std::string m) : code_(c), message_(std::move(m)) {}
   Code code_ = Code::kOk;
   std::string message_;
+  std::string field_;
 };
 
 // A value or an error. Access value() only when ok().
@@ -87,6 +99,13 @@ class [[nodiscard]] Result {
  private:
   std::variant<T, Status> v_;
 };
+
+// A Result's error naming `field` (see Status::WithField); values pass.
+template <typename T>
+Result<T> WithField(Result<T> r, std::string field) {
+  if (r.ok()) return r;
+  return r.status().WithField(std::move(field));
+}
 
 }  // namespace burnrate
 

@@ -64,5 +64,20 @@ TEST(Macros, PropagateErrors) {
   EXPECT_EQ(r.status().message(), "n must be positive");
 }
 
+TEST(Status, WithFieldNamesTheBadInputAndKeepsCodeAndMessage) {
+  Status s = Status::InvalidArgument("limit: want 1..10000").WithField("limit");
+  EXPECT_EQ(s.code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(s.message(), "limit: want 1..10000");
+  EXPECT_EQ(s.field(), "limit");
+  EXPECT_EQ(Status::NotFound("x").field(), "");
+  EXPECT_EQ(Status::OK().WithField("limit").field(), "");  // OK stays plain OK
+  const Status base = Status::InvalidArgument("bad");
+  EXPECT_EQ(base.WithField("a").field(), "a");
+  EXPECT_EQ(base.field(), "");  // the copy was named, not the original
+  Result<int> r = WithField(Result<int>(Status::InvalidArgument("no")), "n");
+  EXPECT_EQ(r.status().field(), "n");
+  EXPECT_EQ(*WithField(Result<int>(5), "n"), 5);
+}
+
 }  // namespace
 }  // namespace burnrate

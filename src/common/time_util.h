@@ -5,6 +5,7 @@
 // handle to the system tz database (/usr/share/zoneinfo) and cheap to copy.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -24,6 +25,18 @@ Result<TimeMs> ParseRfc3339(std::string_view s);
 std::string FormatRfc3339(TimeMs t);
 // "2026-03-21" for the UTC day of t.
 std::string FormatDate(TimeMs t);
+
+// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
+// days_from_civil). Inline: transcript timestamps are parsed with it in a
+// hot loop. A day past the month's end counts on into the next month.
+constexpr int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<int64_t>(doe) - 719468;
+}
 
 class TimeZone {
  public:

@@ -13,6 +13,16 @@ TimeMs Utc(const char* s) {
   return r.ok() ? *r : 0;
 }
 
+TEST(DaysFromCivil, CountsDaysFromTheEpochAcrossLeapYearsAndEras) {
+  EXPECT_EQ(DaysFromCivil(1970, 1, 1), 0);
+  EXPECT_EQ(DaysFromCivil(1969, 12, 31), -1);
+  EXPECT_EQ(DaysFromCivil(2000, 3, 1), 11017);  // 2000 is a leap year
+  EXPECT_EQ(DaysFromCivil(2026, 3, 21) * kDayMs, Utc("2026-03-21T00:00:00Z"));
+  EXPECT_EQ(DaysFromCivil(2026, 2, 31), DaysFromCivil(2026, 3, 3));  // past the end: counts on
+  EXPECT_EQ(DaysFromCivil(1600, 1, 1), -135140);
+  static_assert(DaysFromCivil(1970, 1, 2) == 1);
+}
+
 TEST(Rfc3339, ParsesUtcAndFractions) {
   EXPECT_EQ(Utc("1970-01-01T00:00:00Z"), 0);
   EXPECT_EQ(Utc("1970-01-01T00:00:01.5Z"), 1500);

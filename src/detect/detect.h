@@ -1,7 +1,6 @@
 // The detect layer's front door: token-farming detection.
 //
 // Others include only this header:
-//   ComputePromptFeatures(text)     on the ingest path (prompt_features.h)
 //   DetectConfig                    thresholds and exemptions (detect_config.h)
 //   DetectionEngine                 Observe / ScoreDay / WastedTokens / routes;
 //                                   SetPrices for the plausibility checks (plausibility.h)
@@ -13,4 +12,3 @@
 #include "detect/detect_config.h"
 #include "detect/detection_engine.h"
 #include "detect/flag_store.h"
-#include "detect/prompt_features.h"

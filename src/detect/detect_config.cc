@@ -1,5 +1,7 @@
 #include "detect/detect_config.h"
 
+#include <toml++/toml.h>
+
 #include <cmath>
 #include <utility>
 
@@ -124,6 +126,29 @@ std::vector<std::string> DetectOptionNames() {
   std::vector<std::string> v;
   for (const Field& f : kFields) v.emplace_back(f.name);
   return v;
+}
+
+Status ApplyDetectionToml(const toml::table& root, const std::string& origin, DetectConfig* cfg) {
+  const toml::table* t = root["detection"].as_table();
+  if (t == nullptr) return Status::OK();
+  for (const auto& [key, value] : *t) {
+    std::string k(key.str());
+    if (k == "score_interval_seconds") continue;
+    if (k == "exempt") {
+      const toml::array* a = value.as_array();
+      if (a == nullptr)
+        return Status::InvalidArgument(origin + ": detection.exempt must be a list of user ids");
+      for (const auto& u : *a) {
+        if (auto s = u.value<std::string>()) cfg->exempt.insert(*s);
+      }
+      continue;
+    }
+    auto v = value.value<double>();
+    if (!v) return Status::InvalidArgument(origin + ": detection." + k + " must be a number");
+    Status st = SetDetectOption(*cfg, k, *v);
+    if (!st.ok()) return Status::InvalidArgument(origin + ": detection." + k + ": " + st.message());
+  }
+  return Status::OK();
 }
 
 }  // namespace burnrate::detect

@@ -16,6 +16,7 @@
 #include "common/clock.h"
 #include "common/status.h"
 #include "common/time_util.h"
+#include "common/toml_fwd.h"
 
 namespace burnrate::detect {
 
@@ -129,5 +130,12 @@ struct DetectConfig {
 // or a fraction where an integer is needed. `exempt` and `tz` are set directly.
 Status SetDetectOption(DetectConfig& cfg, std::string_view key, double value);
 std::vector<std::string> DetectOptionNames();
+
+// Copies the [detection] table of a parsed configuration file into *cfg:
+// `exempt` (a list of user ids) and every numeric threshold by name
+// (SetDetectOption). `score_interval_seconds`, the app's scoring schedule,
+// is skipped. No [detection] table: *cfg unchanged. InvalidArgument names
+// `origin` and the key.
+Status ApplyDetectionToml(const toml::table& root, const std::string& origin, DetectConfig* cfg);
 
 }  // namespace burnrate::detect

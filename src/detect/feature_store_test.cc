@@ -2,8 +2,8 @@
 
 #include <gtest/gtest.h>
 
-#include "detect/prompt_features.h"
 #include "detect/scorer.h"
+#include "model/prompt_features.h"
 
 namespace burnrate::detect {
 namespace {
@@ -15,7 +15,7 @@ model::Event Usage(const std::string& user, TimeMs ts, const std::string& sessio
   model::Event e;
   e.user = user, e.team = "core", e.ts = ts, e.received = ts, e.session = session, e.client = "ws1";
   e.tokens.input = 100, e.tokens.output = 50, e.tokens.cache_read = 850;
-  if (!prompt.empty()) e.prompt = ComputePromptFeatures(prompt);
+  if (!prompt.empty()) e.prompt = model::ComputePromptFeatures(prompt);
   return e;
 }
 

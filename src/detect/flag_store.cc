@@ -6,7 +6,7 @@
 
 #include "common/hash.h"
 #include "common/json_writer.h"
-#include "detect/prompt_features.h"
+#include "model/prompt_features.h"
 
 namespace burnrate::detect {
 
@@ -35,7 +35,7 @@ std::string FlagId(std::string_view user, int64_t day) {
   std::string key(user);
   key += '\0';
   key += std::to_string(day);
-  return FingerprintHex(Hash64(key));
+  return model::FingerprintHex(Hash64(key));
 }
 
 PutOutcome MergePut(const Flag* stored, const Flag& scored, Flag* out) {

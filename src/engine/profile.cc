@@ -119,6 +119,8 @@ Result<BoardEntry> Engine::Rank(Entity e, Window w, Metric m, std::string_view i
   return std::move(v[0]);
 }
 
+// long: ranks from sorted snapshots where they exist, then one pass over the
+// entities for every remaining metric, current and previous window at once.
 Result<std::vector<BoardEntry>> Engine::Ranks(Entity e, Window w, std::string_view id,
                                               std::span<const Metric> metrics) {
   uint32_t ent = kNoEntity;

@@ -10,9 +10,8 @@ namespace {
 
 using simdjson::dom::element;
 
-Status Bad(std::string* field, const char* name, const char* what) {
-  if (field) *field = name;
-  return Status::InvalidArgument(std::string(name) + " " + what);
+Status Bad(const char* name, const char* what) {
+  return Status::InvalidArgument(std::string(name) + " " + what).WithField(name);
 }
 
 // Text of a message's content: a string, or an array of blocks whose
@@ -80,28 +79,28 @@ std::string WithIncludeUsage(simdjson::dom::object root) {
 
 }  // namespace
 
-Status ParseClientRequest(Api api, std::string_view body, ClientRequest* out, std::string* field) {
+Status ParseClientRequest(Api api, std::string_view body, ClientRequest* out) {
   thread_local simdjson::dom::parser parser;
   simdjson::dom::object root;
   if (parser.parse(body.data(), body.size()).get_object().get(root) != simdjson::SUCCESS) {
-    return Bad(field, "body", "must be a JSON object");
+    return Bad("body", "must be a JSON object");
   }
   element v;
   if (root["model"].get(v) == simdjson::SUCCESS) {
     std::string_view m;
-    if (v.get_string().get(m) != simdjson::SUCCESS) return Bad(field, "model", "must be a string");
+    if (v.get_string().get(m) != simdjson::SUCCESS) return Bad("model", "must be a string");
     out->model = std::string(m);
   }
-  if (out->model.empty()) return Bad(field, "model", "is required");
+  if (out->model.empty()) return Bad("model", "is required");
   if (root["stream"].get(v) == simdjson::SUCCESS && !v.is_null()) {
     if (v.get_bool().get(out->stream) != simdjson::SUCCESS)
-      return Bad(field, "stream", "must be true or false");
+      return Bad("stream", "must be true or false");
   }
   for (const char* name : {"max_tokens", "max_completion_tokens", "max_output_tokens"}) {
     if (root[name].get(v) != simdjson::SUCCESS || v.is_null()) continue;
     int64_t n = 0;
     if (v.get_int64().get(n) != simdjson::SUCCESS || n < 0)
-      return Bad(field, name, "must be a non-negative integer");
+      return Bad(name, "must be a non-negative integer");
     out->max_tokens = n;
   }
   if (root.at_pointer("/stream_options/include_usage").get(v) == simdjson::SUCCESS) {

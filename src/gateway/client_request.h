@@ -25,8 +25,8 @@ struct ClientRequest {
   std::string forward_body;      // the body to send upstream ("" = unchanged)
 };
 
-// InvalidArgument (field in `field`) when the body is not a JSON object or
+// InvalidArgument (the field in field()) when the body is not a JSON object or
 // a known field has the wrong type.
-Status ParseClientRequest(Api api, std::string_view body, ClientRequest* out, std::string* field);
+Status ParseClientRequest(Api api, std::string_view body, ClientRequest* out);
 
 }  // namespace burnrate::gateway

@@ -21,16 +21,16 @@
 #include <map>
 #include <mutex>
 
-#include "claude/usage_event.h"
+#include "claude/claude.h"
 #include "common/hash.h"
 #include "common/json_writer.h"
-#include "detect/detect.h"
 #include "gateway/client_request.h"
 #include "gateway/event_batcher.h"
 #include "gateway/usage_parser.h"
 #include "govern/govern.h"
 #include "http/http.h"
 #include "model/price_book.h"
+#include "model/prompt_features.h"
 
 namespace burnrate::gateway {
 
@@ -406,7 +406,7 @@ class Exchange final : public UpstreamHandler, public std::enable_shared_from_th
     e.model = model;
     e.tokens = u.tokens;
     if (!creq_.newest_user_text.empty())
-      e.prompt = detect::ComputePromptFeatures(creq_.newest_user_text);
+      e.prompt = model::ComputePromptFeatures(creq_.newest_user_text);
     if (e.id.empty()) e.id = "gw-" + std::string(UpstreamName(api_)) + ":" + reservation_;
     gw_->events.Add(std::move(e));
   }
@@ -442,8 +442,7 @@ void Gateway::Impl::Forward(Api api, http::Request& req, http::Respond respond) 
                                      "])"));
   }
   ClientRequest creq;
-  std::string field;
-  if (Status st = ParseClientRequest(api, req.body, &creq, &field); !st.ok()) {
+  if (Status st = ParseClientRequest(api, req.body, &creq); !st.ok()) {
     return respond(ProviderError(api, 400, "burnrate gateway: " + st.message()));
   }
   // 2. Governance with an estimate that is an upper bound when honest:

@@ -30,15 +30,11 @@
 
 #include "common/clock.h"
 #include "common/status.h"
+#include "common/toml_fwd.h"
 #include "gateway/upstream.h"
+#include "http/http.h"
 #include "model/event.h"
 
-namespace toml {
-inline namespace v3 {
-class table;
-}
-}  // namespace toml
-#include "http/http.h"
 namespace burnrate::govern {
 class Governor;
 }

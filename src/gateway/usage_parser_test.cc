@@ -127,12 +127,11 @@ TEST(ParseUsageBody, AnthropicAndErrors) {
 
 TEST(ClientRequest, NewestUserTurnAndIncludeUsage) {
   ClientRequest r;
-  std::string field;
   ASSERT_TRUE(ParseClientRequest(Api::kAnthropicMessages,
                                  R"({"model":"claude","max_tokens":512,"stream":true,"messages":[
                                    {"role":"user","content":"old question"},{"role":"assistant","content":"a"},
                                    {"role":"user","content":[{"type":"tool_result","content":"x"},{"type":"text","text":"new one"}]}]})",
-                                 &r, &field)
+                                 &r)
                   .ok());
   EXPECT_EQ(r.newest_user_text, "new one");
   EXPECT_EQ(r.max_tokens, 512);
@@ -142,8 +141,7 @@ TEST(ClientRequest, NewestUserTurnAndIncludeUsage) {
   ClientRequest c;
   ASSERT_TRUE(ParseClientRequest(
                   Api::kOpenAiChat,
-                  R"({"model":"gpt-4o","stream":true,"stream_options":{"x":1},"messages":[]})", &c,
-                  &field)
+                  R"({"model":"gpt-4o","stream":true,"stream_options":{"x":1},"messages":[]})", &c)
                   .ok());
   EXPECT_FALSE(c.asked_usage);
   EXPECT_EQ(
@@ -151,12 +149,13 @@ TEST(ClientRequest, NewestUserTurnAndIncludeUsage) {
       R"({"model":"gpt-4o","stream":true,"messages":[],"stream_options":{"x":1,"include_usage":true}})");
 
   ClientRequest bad;
-  EXPECT_FALSE(
-      ParseClientRequest(Api::kOpenAiChat, R"({"model":"m","max_tokens":"9"})", &bad, &field).ok());
-  EXPECT_EQ(field, "max_tokens");
+  Status st = ParseClientRequest(Api::kOpenAiChat, R"({"model":"m","max_tokens":"9"})", &bad);
+  EXPECT_FALSE(st.ok());
+  EXPECT_EQ(st.field(), "max_tokens");
   ClientRequest no_model;
-  EXPECT_FALSE(ParseClientRequest(Api::kOpenAiChat, R"({"messages":[]})", &no_model, &field).ok());
-  EXPECT_EQ(field, "model");
+  st = ParseClientRequest(Api::kOpenAiChat, R"({"messages":[]})", &no_model);
+  EXPECT_FALSE(st.ok());
+  EXPECT_EQ(st.field(), "model");
 }
 
 }  // namespace

@@ -12,117 +12,109 @@ namespace burnrate::govern {
 
 namespace {
 
-Status Bad(std::string* field, const char* name, const char* msg) {
-  if (field) *field = name;
-  return Status::InvalidArgument(std::string(name) + ": " + msg);
+Status Bad(const char* name, const char* msg) {
+  return Status::InvalidArgument(std::string(name) + ": " + msg).WithField(name);
 }
 
 // Reads an optional string member; absent leaves `out` alone.
-Status Str(simdjson::dom::object& o, const char* k, std::string& out, std::string* field) {
+Status Str(simdjson::dom::object& o, const char* k, std::string& out) {
   simdjson::dom::element e;
   if (o[k].get(e) != simdjson::SUCCESS || e.is_null()) return Status::OK();
   std::string_view s;
-  if (e.get_string().get(s) != simdjson::SUCCESS) return Bad(field, k, "must be a string");
-  if (s.size() > 256) return Bad(field, k, "longer than 256 bytes");
+  if (e.get_string().get(s) != simdjson::SUCCESS) return Bad(k, "must be a string");
+  if (s.size() > 256) return Bad(k, "longer than 256 bytes");
   out = std::string(s);
   return Status::OK();
 }
 
-Status Int(simdjson::dom::object& o, const char* k, int64_t& out, std::string* field) {
+Status Int(simdjson::dom::object& o, const char* k, int64_t& out) {
   simdjson::dom::element e;
   if (o[k].get(e) != simdjson::SUCCESS || e.is_null()) return Status::OK();
   if (e.get_int64().get(out) != simdjson::SUCCESS) {
     uint64_t u;
-    if (e.get_uint64().get(u) == simdjson::SUCCESS) return Bad(field, k, "too large");
-    return Bad(field, k, "must be an integer");
+    if (e.get_uint64().get(u) == simdjson::SUCCESS) return Bad(k, "too large");
+    return Bad(k, "must be an integer");
   }
-  if (out < 0) return Bad(field, k, "must not be negative");
-  if (out > (int64_t{1} << 50)) return Bad(field, k, "too large");
+  if (out < 0) return Bad(k, "must not be negative");
+  if (out > (int64_t{1} << 50)) return Bad(k, "too large");
   return Status::OK();
 }
 
-Status Usd(simdjson::dom::object& o, const char* k, int64_t& out, std::string* field) {
+Status Usd(simdjson::dom::object& o, const char* k, int64_t& out) {
   simdjson::dom::element e;
   if (o[k].get(e) != simdjson::SUCCESS || e.is_null()) return Status::OK();
   double d;
   if (e.get_double().get(d) != simdjson::SUCCESS) {
     int64_t i;
-    if (e.get_int64().get(i) != simdjson::SUCCESS) return Bad(field, k, "must be a number");
+    if (e.get_int64().get(i) != simdjson::SUCCESS) return Bad(k, "must be a number");
     d = double(i);
   }
-  if (!std::isfinite(d) || d < 0 || d > 1e9)
-    return Bad(field, k, "must be a number between 0 and 1e9");
+  if (!std::isfinite(d) || d < 0 || d > 1e9) return Bad(k, "must be a number between 0 and 1e9");
   out = std::llround(d * 1e9);
   return Status::OK();
 }
 
-Status Object(simdjson::dom::parser& p, std::string_view body, simdjson::dom::object& o,
-              std::string* field) {
-  if (!IsValidUtf8(body)) return Bad(field, "body", "not valid UTF-8");
+Status Object(simdjson::dom::parser& p, std::string_view body, simdjson::dom::object& o) {
+  if (!IsValidUtf8(body)) return Bad("body", "not valid UTF-8");
   simdjson::dom::element root;
   if (p.parse(body.data(), body.size()).get(root) != simdjson::SUCCESS)
-    return Bad(field, "body", "not valid JSON");
-  if (root.get_object().get(o) != simdjson::SUCCESS)
-    return Bad(field, "body", "must be a JSON object");
+    return Bad("body", "not valid JSON");
+  if (root.get_object().get(o) != simdjson::SUCCESS) return Bad("body", "must be a JSON object");
   return Status::OK();
 }
 
 }  // namespace
 
-Status ParseCheckJson(std::string_view body, CheckRequest& r, std::string* field) {
+Status ParseCheckJson(std::string_view body, CheckRequest& r) {
   thread_local simdjson::dom::parser p;  // keeps its buffers between requests
   simdjson::dom::object o;
-  BR_RETURN_IF_ERROR(Object(p, body, o, field));
-  BR_RETURN_IF_ERROR(Str(o, "user", r.user, field));
-  BR_RETURN_IF_ERROR(Str(o, "key", r.key, field));
-  BR_RETURN_IF_ERROR(Str(o, "team", r.team, field));
-  BR_RETURN_IF_ERROR(Str(o, "org", r.org, field));
-  BR_RETURN_IF_ERROR(Str(o, "project", r.project, field));
-  BR_RETURN_IF_ERROR(Str(o, "model", r.model, field));
-  BR_RETURN_IF_ERROR(Str(o, "batch_job", r.batch_job, field));
-  BR_RETURN_IF_ERROR(Int(o, "estimated_tokens", r.estimated_tokens, field));
-  BR_RETURN_IF_ERROR(Usd(o, "estimated_cost_usd", r.estimated_cost_nanos, field));
-  if (r.user.empty() && r.key.empty()) return Bad(field, "user", "user or key is required");
+  BR_RETURN_IF_ERROR(Object(p, body, o));
+  BR_RETURN_IF_ERROR(Str(o, "user", r.user));
+  BR_RETURN_IF_ERROR(Str(o, "key", r.key));
+  BR_RETURN_IF_ERROR(Str(o, "team", r.team));
+  BR_RETURN_IF_ERROR(Str(o, "org", r.org));
+  BR_RETURN_IF_ERROR(Str(o, "project", r.project));
+  BR_RETURN_IF_ERROR(Str(o, "model", r.model));
+  BR_RETURN_IF_ERROR(Str(o, "batch_job", r.batch_job));
+  BR_RETURN_IF_ERROR(Int(o, "estimated_tokens", r.estimated_tokens));
+  BR_RETURN_IF_ERROR(Usd(o, "estimated_cost_usd", r.estimated_cost_nanos));
+  if (r.user.empty() && r.key.empty()) return Bad("user", "user or key is required");
   return Status::OK();
 }
 
-Status ParseSettleJson(std::string_view body, SettleRequest& r, std::string* field) {
+Status ParseSettleJson(std::string_view body, SettleRequest& r) {
   thread_local simdjson::dom::parser p;
   simdjson::dom::object o;
-  BR_RETURN_IF_ERROR(Object(p, body, o, field));
-  BR_RETURN_IF_ERROR(Str(o, "reservation_id", r.reservation_id, field));
-  if (r.reservation_id.empty()) return Bad(field, "reservation_id", "required");
-  BR_RETURN_IF_ERROR(Str(o, "event_id", r.event_id, field));
-  BR_RETURN_IF_ERROR(Usd(o, "cost_usd", r.cost_nanos, field));
+  BR_RETURN_IF_ERROR(Object(p, body, o));
+  BR_RETURN_IF_ERROR(Str(o, "reservation_id", r.reservation_id));
+  if (r.reservation_id.empty()) return Bad("reservation_id", "required");
+  BR_RETURN_IF_ERROR(Str(o, "event_id", r.event_id));
+  BR_RETURN_IF_ERROR(Usd(o, "cost_usd", r.cost_nanos));
   simdjson::dom::element e;
   if (o["tokens"].get(e) == simdjson::SUCCESS && !e.is_null()) {
     simdjson::dom::object t;
-    if (e.get_object().get(t) != simdjson::SUCCESS)
-      return Bad(field, "tokens", "must be an object");
-    std::string sub;
-    Status s = Int(t, "input", r.tokens.input, &sub);
-    if (s.ok()) s = Int(t, "output", r.tokens.output, &sub);
-    if (s.ok()) s = Int(t, "cache_read", r.tokens.cache_read, &sub);
-    if (s.ok()) s = Int(t, "cache_write", r.tokens.cache_write, &sub);
-    if (!s.ok()) {
-      if (field) *field = "tokens." + sub;
-      return Status::InvalidArgument("tokens." + s.message());
-    }
+    if (e.get_object().get(t) != simdjson::SUCCESS) return Bad("tokens", "must be an object");
+    Status s = Int(t, "input", r.tokens.input);
+    if (s.ok()) s = Int(t, "output", r.tokens.output);
+    if (s.ok()) s = Int(t, "cache_read", r.tokens.cache_read);
+    if (s.ok()) s = Int(t, "cache_write", r.tokens.cache_write);
+    if (!s.ok())
+      return Status::InvalidArgument("tokens." + s.message()).WithField("tokens." + s.field());
   }
   return Status::OK();
 }
 
 Status ParseThrottleJson(std::string_view body, std::string& user, int64_t& level,
-                         std::string& reason, std::string* field) {
+                         std::string& reason) {
   simdjson::dom::parser p;
   simdjson::dom::object o;
-  BR_RETURN_IF_ERROR(Object(p, body, o, field));
-  BR_RETURN_IF_ERROR(Str(o, "user", user, field));
-  BR_RETURN_IF_ERROR(Str(o, "reason", reason, field));
+  BR_RETURN_IF_ERROR(Object(p, body, o));
+  BR_RETURN_IF_ERROR(Str(o, "user", user));
+  BR_RETURN_IF_ERROR(Str(o, "reason", reason));
   level = -1;
-  BR_RETURN_IF_ERROR(Int(o, "level", level, field));
-  if (user.empty()) return Bad(field, "user", "required");
-  if (level < 0 || level > 3) return Bad(field, "level", "required, 0..3");
+  BR_RETURN_IF_ERROR(Int(o, "level", level));
+  if (user.empty()) return Bad("user", "required");
+  if (level < 0 || level > 3) return Bad("level", "required, 0..3");
   return Status::OK();
 }
 

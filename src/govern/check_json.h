@@ -5,7 +5,7 @@
 //            "estimated_cost_usd"?: 0.18, "batch_job"?: "nightly-eval"}
 //   settle: {"reservation_id": "r...", "tokens": {"input", "output",
 //            "cache_read", "cache_write"}, "cost_usd"?: 0.12, "event_id"?}
-// Errors are InvalidArgument; `field` receives the offending field's name.
+// Errors are InvalidArgument naming the offending member in field().
 // Pure functions; thread-safe.
 #pragma once
 
@@ -16,11 +16,11 @@
 
 namespace burnrate::govern {
 
-Status ParseCheckJson(std::string_view body, CheckRequest& out, std::string* field);
-Status ParseSettleJson(std::string_view body, SettleRequest& out, std::string* field);
+Status ParseCheckJson(std::string_view body, CheckRequest& out);
+Status ParseSettleJson(std::string_view body, SettleRequest& out);
 std::string CheckResultJson(const CheckResult& r);
 // POST /v1/throttle: {"user": "alice", "level": 0..3, "reason"?: "..."}.
 Status ParseThrottleJson(std::string_view body, std::string& user, int64_t& level,
-                         std::string& reason, std::string* field);
+                         std::string& reason);
 
 }  // namespace burnrate::govern

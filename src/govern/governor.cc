@@ -43,9 +43,8 @@ namespace {
 
 const char* const kUnsettledPolicy = "reservations:unsettled";
 
-Status FieldErr(std::string* field, const char* name, std::string msg) {
-  if (field) *field = name;
-  return Status::InvalidArgument(std::string(name) + ": " + msg);
+Status FieldErr(const char* name, std::string msg) {
+  return Status::InvalidArgument(std::string(name) + ": " + msg).WithField(name);
 }
 
 std::string SubjectLabel(ScopeKind k, const std::string& v) {
@@ -195,9 +194,9 @@ CheckResult Governor::Refusal(const PolicySet& s, const AdmitResult& a, const Ad
   return res;
 }
 
-Result<CheckResult> Governor::Check(const CheckRequest& in, std::string* field) {
-  if (in.user.empty() && in.key.empty()) return FieldErr(field, "user", "user or key is required");
-  if (in.estimated_tokens < 0) return FieldErr(field, "estimated_tokens", "must not be negative");
+Result<CheckResult> Governor::Check(const CheckRequest& in) {
+  if (in.user.empty() && in.key.empty()) return FieldErr("user", "user or key is required");
+  if (in.estimated_tokens < 0) return FieldErr("estimated_tokens", "must not be negative");
   const TimeMs now = clock_.NowMs();
   checks_.fetch_add(1, std::memory_order_relaxed);
   CheckRequest r = in;
@@ -379,12 +378,12 @@ Status Governor::Release(Reservation& rv, int64_t tokens, int64_t cost, TimeMs n
   return Status::OK();
 }
 
-Status Governor::Settle(const SettleRequest& req, std::string* field) {
-  if (req.reservation_id.empty()) return FieldErr(field, "reservation_id", "required");
+Status Governor::Settle(const SettleRequest& req) {
+  if (req.reservation_id.empty()) return FieldErr("reservation_id", "required");
   std::optional<Reservation> taken = res_->Take(req.reservation_id);
   if (!taken) {
-    if (field) *field = "reservation_id";
-    return Status::NotFound("reservation_id: unknown, already settled, or expired");
+    return Status::NotFound("reservation_id: unknown, already settled, or expired")
+        .WithField("reservation_id");
   }
   Reservation& rv = *taken;
   int64_t tokens = req.tokens.Total();

@@ -23,8 +23,6 @@
 // (reader lock), the store's shard locks and one reservation shard lock.
 #pragma once
 
-#include <toml++/toml.h>
-
 #include <array>
 #include <atomic>
 #include <memory>
@@ -38,6 +36,7 @@
 #include "common/clock.h"
 #include "common/status.h"
 #include "common/time_util.h"
+#include "common/toml_fwd.h"
 #include "govern/alerter.h"
 #include "govern/audit_log.h"
 #include "govern/charge.h"
@@ -113,14 +112,14 @@ class Governor {
   // config-made policies and settings; API-made policies are kept.
   Status Configure(const toml::table& root);
 
-  Result<CheckResult> Check(const CheckRequest& req, std::string* field = nullptr);
+  Result<CheckResult> Check(const CheckRequest& req);
   // Swaps the reservation's estimate for the actual. With an event_id the
   // pair (settle, ingested event with that id) counts once against budgets
   // and quotas: the first to arrive counts, the second only releases its
   // reservation (and still corrects rate-limit buckets, which ingestion
   // does not feed). Ids are remembered per node, in memory, for
   // kRecentIdsTtl and at most kRecentIdsMax of each kind (RecentIds).
-  Status Settle(const SettleRequest& req, std::string* field = nullptr);
+  Status Settle(const SettleRequest& req);
   static constexpr TimeMs kRecentIdsTtl = kDayMs;
   static constexpr size_t kRecentIdsMax = 1'000'000;
   // Ingested usage (team/org resolved, cost_nanos set). Outcomes are ignored.

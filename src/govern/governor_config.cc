@@ -2,6 +2,7 @@
 // and webhooks, parsed into a PolicySet that the PolicyRegistry publishes.
 // Errors name the key and its line in the file.
 #include <fmt/format.h>
+#include <toml++/toml.h>
 
 #include "govern/governor.h"
 

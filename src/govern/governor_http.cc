@@ -6,7 +6,6 @@
 // throttling users and reading the audit and delivery logs needs admin.
 #include <fmt/format.h>
 
-#include <charconv>
 #include <optional>
 
 #include "common/json_writer.h"
@@ -29,24 +28,6 @@ std::string PoliciesJson(const std::vector<Policy>& ps) {
   return out + "]}";
 }
 
-Result<int64_t> QueryInt(const Request& req, const char* name, int64_t fallback) {
-  std::string_view v = req.Query(name);
-  if (v.empty()) return fallback;
-  int64_t out;
-  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
-  if (ec != std::errc() || p != v.data() + v.size())
-    return Status::InvalidArgument(std::string(name) + ": not an integer");
-  return out;
-}
-
-Result<TimeMs> QueryTime(const Request& req, const char* name) {
-  std::string_view v = req.Query(name);
-  if (v.empty()) return TimeMs{0};
-  auto t = ParseRfc3339(v);
-  if (!t.ok()) return Status::InvalidArgument(std::string(name) + ": " + t.status().message());
-  return *t;
-}
-
 // The paging filters shared by the audit and delivery routes: from, to
 // (RFC 3339 or epoch ms), limit (1..10000, default 100), before_id. On bad
 // input, the 400 answer naming the field.
@@ -56,15 +37,15 @@ struct Page {
   int64_t before_id = 0;
 };
 std::optional<Response> ParsePage(const Request& req, Page* p) {
-  auto from = QueryTime(req, "from");
-  if (!from.ok()) return http::ErrorResponse(from.status(), "from");
-  auto to = QueryTime(req, "to");
-  if (!to.ok()) return http::ErrorResponse(to.status(), "to");
-  auto limit = QueryInt(req, "limit", 100);
+  auto from = http::QueryRfc3339(req, "from", 0);
+  if (!from.ok()) return http::ErrorResponse(from.status());
+  auto to = http::QueryRfc3339(req, "to", 0);
+  if (!to.ok()) return http::ErrorResponse(to.status());
+  auto limit = http::QueryInt(req, "limit", 100);
   if (!limit.ok() || *limit < 1 || *limit > 10000)
-    return http::ErrorResponse(Status::InvalidArgument("limit: want 1..10000"), "limit");
-  auto before = QueryInt(req, "before_id", 0);
-  if (!before.ok()) return http::ErrorResponse(before.status(), "before_id");
+    return http::ErrorResponse(Status::InvalidArgument("limit: want 1..10000").WithField("limit"));
+  auto before = http::QueryInt(req, "before_id", 0);
+  if (!before.ok()) return http::ErrorResponse(before.status());
   *p = {*from, *to, static_cast<int>(*limit), *before};
   return std::nullopt;
 }
@@ -154,23 +135,23 @@ std::string Label(std::string_view v) {
 
 }  // namespace
 
+// long: the route table of the governance API; each handler is a few lines
+// that parse (check_json.h), call one Governor method and answer.
 void Governor::RegisterRoutes(http::Router& r) {
   r.AddSync("POST", "/v1/check", Role::kIngest, [this](Request& req) {
     CheckRequest c;
-    std::string field;
-    Status s = ParseCheckJson(req.body, c, &field);
-    if (!s.ok()) return http::ErrorResponse(s, field);
+    Status s = ParseCheckJson(req.body, c);
+    if (!s.ok()) return http::ErrorResponse(s);
     c.actor = req.principal;
-    auto res = Check(c, &field);
-    if (!res.ok()) return http::ErrorResponse(res.status(), field);
+    auto res = Check(c);
+    if (!res.ok()) return http::ErrorResponse(res.status());
     return Response::Json(CheckResultJson(*res));
   });
   r.AddSync("POST", "/v1/settle", Role::kIngest, [this](Request& req) {
     SettleRequest sr;
-    std::string field;
-    Status s = ParseSettleJson(req.body, sr, &field);
-    if (s.ok()) s = Settle(sr, &field);
-    if (!s.ok()) return http::ErrorResponse(s, field);
+    Status s = ParseSettleJson(req.body, sr);
+    if (s.ok()) s = Settle(sr);
+    if (!s.ok()) return http::ErrorResponse(s);
     return Response::Json(R"({"settled":true})");
   });
   r.AddSync("GET", "/v1/allowance", Role::kSelf, [this](Request& req) {
@@ -219,9 +200,8 @@ void Governor::RegisterRoutes(http::Router& r) {
     return Response::Json(out + "]}");
   });
   auto upsert = [this](Request& req, bool must_exist) {
-    std::string field;
-    auto p = PolicyFromJson(req.body, &field);
-    if (!p.ok()) return http::ErrorResponse(p.status(), field);
+    auto p = PolicyFromJson(req.body);
+    if (!p.ok()) return http::ErrorResponse(p.status());
     if (must_exist && p->id != req.params["id"]) {
       if (p->id.empty() || p->id == "")
         p->id = req.params["id"];
@@ -242,10 +222,10 @@ void Governor::RegisterRoutes(http::Router& r) {
     return Response::Json(R"({"deleted":true})");
   });
   r.AddSync("POST", "/v1/throttle", Role::kAdmin, [this](Request& req) {
-    std::string user, reason, field;
+    std::string user, reason;
     int64_t level = -1;
-    Status st = ParseThrottleJson(req.body, user, level, reason, &field);
-    if (!st.ok()) return http::ErrorResponse(st, field);
+    Status st = ParseThrottleJson(req.body, user, level, reason);
+    if (!st.ok()) return http::ErrorResponse(st);
     SetThrottle(user, static_cast<int>(level), reason.empty() ? "set by admin" : reason,
                 req.principal);
     JsonWriter w;

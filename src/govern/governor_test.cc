@@ -128,9 +128,9 @@ TEST(Governor, ReservationsExpire) {
   EXPECT_EQ(f.Check("bob", 1, "m", "core").decision, Decision::kAllow);
   SettleRequest s;
   s.reservation_id = a.reservation_id;
-  std::string field;
-  EXPECT_EQ(f.gov.Settle(s, &field).code(), Status::Code::kNotFound);
-  EXPECT_EQ(field, "reservation_id");
+  Status settled = f.gov.Settle(s);
+  EXPECT_EQ(settled.code(), Status::Code::kNotFound);
+  EXPECT_EQ(settled.field(), "reservation_id");
 }
 
 TEST(Governor, UnsettledReservationsPerSubjectAreBounded) {

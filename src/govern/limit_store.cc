@@ -1,6 +1,8 @@
 // Picks the LimitStore named by the configuration.
 #include "govern/limit_store.h"
 
+#include <toml++/toml.h>
+
 namespace burnrate::govern {
 
 Result<std::unique_ptr<LimitStore>> LimitStoreFromConfig(const toml::table* root) {

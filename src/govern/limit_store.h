@@ -19,13 +19,12 @@
 // Thread-safety: all methods are thread-safe.
 #pragma once
 
-#include <toml++/toml.h>
-
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "common/status.h"
+#include "common/toml_fwd.h"
 #include "govern/period.h"
 
 namespace burnrate::govern {

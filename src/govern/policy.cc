@@ -3,6 +3,7 @@
 #include "govern/policy.h"
 
 #include <simdjson.h>
+#include <toml++/toml.h>
 
 #include <cmath>
 
@@ -25,9 +26,8 @@ bool ValidId(std::string_view id) {
   return true;
 }
 
-Status FieldErr(std::string* field, const char* name, std::string msg) {
-  if (field) *field = name;
-  return Status::InvalidArgument(std::string(name) + ": " + msg);
+Status FieldErr(const char* name, std::string msg) {
+  return Status::InvalidArgument(std::string(name) + ": " + msg).WithField(name);
 }
 
 int64_t UsdToNanos(double usd) { return static_cast<int64_t>(std::llround(usd * 1e9)); }
@@ -76,20 +76,20 @@ bool Policy::MatchesModel(std::string_view m) const {
   return m == model;
 }
 
-Status Policy::Validate(std::string* field) const {
-  if (!ValidId(id)) return FieldErr(field, "id", "required; letters, digits, - _ . : (max 128)");
-  if (subject.empty()) return FieldErr(field, "subject", "must not be empty (use \"*\")");
+Status Policy::Validate() const {
+  if (!ValidId(id)) return FieldErr("id", "required; letters, digits, - _ . : (max 128)");
+  if (subject.empty()) return FieldErr("subject", "must not be empty (use \"*\")");
   if (kind == PolicyKind::kBudget) {
-    if (limit <= 0) return FieldErr(field, "limit", "a budget needs limit_tokens or limit_usd > 0");
+    if (limit <= 0) return FieldErr("limit", "a budget needs limit_tokens or limit_usd > 0");
     if (period == PeriodKind::kRolling && (window_ms < kMinuteMs || window_ms > 366 * kDayMs))
-      return FieldErr(field, "window", "rolling budgets need a window between 1m and 366d");
+      return FieldErr("window", "rolling budgets need a window between 1m and 366d");
     for (int p : alert_pct)
-      if (p <= 0 || p > 1000) return FieldErr(field, "alert_at", "percentages must be in 1..1000");
+      if (p <= 0 || p > 1000) return FieldErr("alert_at", "percentages must be in 1..1000");
   } else {
     if (requests_per_min < 0 || tokens_per_min < 0 || max_concurrent < 0)
-      return FieldErr(field, "requests_per_min", "limits must not be negative");
+      return FieldErr("requests_per_min", "limits must not be negative");
     if (requests_per_min == 0 && tokens_per_min == 0 && max_concurrent == 0)
-      return FieldErr(field, "requests_per_min",
+      return FieldErr("requests_per_min",
                       "a rate limit needs requests_per_min, tokens_per_min or max_concurrent");
   }
   return Status::OK();
@@ -200,34 +200,32 @@ Result<Policy> PolicyFromToml(const toml::table& t, PolicyKind kind, std::string
     BR_RETURN_IF_ERROR(TomlInt(t, "tokens_per_min", p.tokens_per_min, w));
     BR_RETURN_IF_ERROR(TomlInt(t, "max_concurrent", p.max_concurrent, w));
   }
-  std::string field;
-  Status st = p.Validate(&field);
+  Status st = p.Validate();
   if (!st.ok()) return fail(st);
   return p;
 }
 
 // ---- JSON ----
 
-Result<Policy> PolicyFromJson(std::string_view json, std::string* field) {
+Result<Policy> PolicyFromJson(std::string_view json) {
   simdjson::dom::parser parser;
   simdjson::dom::element root;
   if (parser.parse(json.data(), json.size()).get(root) != simdjson::SUCCESS || !root.is_object())
-    return FieldErr(field, "body", "must be a JSON object");
+    return FieldErr("body", "must be a JSON object");
   Policy p;
   p.origin = "api";
   std::string_view s;
   auto str = [&](const char* k, std::string& out) -> Status {
     simdjson::dom::element e;
     if (root[k].get(e) != simdjson::SUCCESS) return Status::OK();
-    if (e.get_string().get(s) != simdjson::SUCCESS) return FieldErr(field, k, "must be a string");
+    if (e.get_string().get(s) != simdjson::SUCCESS) return FieldErr(k, "must be a string");
     out = std::string(s);
     return Status::OK();
   };
   auto num = [&](const char* k, int64_t& out) -> Status {
     simdjson::dom::element e;
     if (root[k].get(e) != simdjson::SUCCESS) return Status::OK();
-    if (e.get_int64().get(out) != simdjson::SUCCESS)
-      return FieldErr(field, k, "must be an integer");
+    if (e.get_int64().get(out) != simdjson::SUCCESS) return FieldErr(k, "must be an integer");
     return Status::OK();
   };
   std::string kind = "budget", scope = "user", period = "month", window, enforce = "hard";
@@ -237,31 +235,30 @@ Result<Policy> PolicyFromJson(std::string_view json, std::string* field) {
   BR_RETURN_IF_ERROR(str("subject", p.subject));
   BR_RETURN_IF_ERROR(str("model", p.model));
   if (kind != "budget" && kind != "rate_limit")
-    return FieldErr(field, "kind", "want budget or rate_limit");
+    return FieldErr("kind", "want budget or rate_limit");
   p.kind = kind == "budget" ? PolicyKind::kBudget : PolicyKind::kRateLimit;
   auto sk = ParseScope(scope);
-  if (!sk.ok()) return FieldErr(field, "scope", sk.status().message());
+  if (!sk.ok()) return FieldErr("scope", sk.status().message());
   p.scope = *sk;
   if (p.kind == PolicyKind::kBudget) {
     BR_RETURN_IF_ERROR(str("period", period));
     BR_RETURN_IF_ERROR(str("window", window));
     BR_RETURN_IF_ERROR(str("enforce", enforce));
     auto pk = ParsePeriod(period);
-    if (!pk.ok()) return FieldErr(field, "period", pk.status().message());
+    if (!pk.ok()) return FieldErr("period", pk.status().message());
     p.period = *pk;
     if (!window.empty()) {
       auto d = ParseDuration(window);
-      if (!d.ok()) return FieldErr(field, "window", d.status().message());
+      if (!d.ok()) return FieldErr("window", d.status().message());
       p.window_ms = *d;
     }
-    if (enforce != "hard" && enforce != "soft")
-      return FieldErr(field, "enforce", "want hard or soft");
+    if (enforce != "hard" && enforce != "soft") return FieldErr("enforce", "want hard or soft");
     p.enforce = enforce == "hard" ? Enforcement::kHard : Enforcement::kSoft;
     simdjson::dom::element e;
     if (root["limit_usd"].get(e) == simdjson::SUCCESS) {
       double usd;
       if (e.get_double().get(usd) != simdjson::SUCCESS || !std::isfinite(usd) || usd > 9e9)
-        return FieldErr(field, "limit_usd", "must be a number");
+        return FieldErr("limit_usd", "must be a number");
       p.unit = Unit::kNanoUsd;
       p.limit = UsdToNanos(usd);
     } else {
@@ -270,12 +267,12 @@ Result<Policy> PolicyFromJson(std::string_view json, std::string* field) {
     simdjson::dom::array arr;
     if (root["alert_at"].get(e) == simdjson::SUCCESS) {
       if (e.get_array().get(arr) != simdjson::SUCCESS)
-        return FieldErr(field, "alert_at", "must be an array");
+        return FieldErr("alert_at", "must be an array");
       p.alert_pct.clear();
       for (auto v : arr) {
         int64_t pct;
         if (v.get_int64().get(pct) != simdjson::SUCCESS || pct < -1000000 || pct > 1000000)
-          return FieldErr(field, "alert_at", "must be integers (percent)");
+          return FieldErr("alert_at", "must be integers (percent)");
         p.alert_pct.push_back(static_cast<int>(pct));
       }
     }
@@ -284,7 +281,7 @@ Result<Policy> PolicyFromJson(std::string_view json, std::string* field) {
     BR_RETURN_IF_ERROR(num("tokens_per_min", p.tokens_per_min));
     BR_RETURN_IF_ERROR(num("max_concurrent", p.max_concurrent));
   }
-  BR_RETURN_IF_ERROR(p.Validate(field));
+  BR_RETURN_IF_ERROR(p.Validate());
   return p;
 }
 

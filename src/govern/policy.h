@@ -14,8 +14,6 @@
 // published in a PolicySet; thread-safety is that of a plain struct.
 #pragma once
 
-#include <toml++/toml.h>
-
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -23,6 +21,7 @@
 
 #include "common/clock.h"
 #include "common/status.h"
+#include "common/toml_fwd.h"
 
 namespace burnrate::govern {
 
@@ -65,8 +64,8 @@ struct Policy {
 
   bool MatchesModel(std::string_view m) const;
   bool MatchesSubject(std::string_view s) const { return subject == "*" || subject == s; }
-  // Checks ranges and required fields; the error names the field.
-  Status Validate(std::string* field) const;
+  // Checks ranges and required fields; the error's field() names the field.
+  Status Validate() const;
   std::string ToJson() const;
 };
 
@@ -74,6 +73,7 @@ struct Policy {
 // `where` prefixes error messages ("governance.budget[2]").
 Result<Policy> PolicyFromToml(const toml::table& t, PolicyKind kind, std::string_view where);
 // Parses the admin API body {"id":..., "kind":"budget"|"rate_limit", ...}.
-Result<Policy> PolicyFromJson(std::string_view json, std::string* field);
+// Errors name the bad member in field().
+Result<Policy> PolicyFromJson(std::string_view json);
 
 }  // namespace burnrate::govern

@@ -47,7 +47,7 @@ Status PolicyRegistry::AttachDb(PolicyStore* db) {
   for (const PolicyVersion& v : latest) {
     last_version_[v.id] = v.version;
     if (v.deleted || next->Find(v.id)) continue;
-    auto p = PolicyFromJson(v.body, nullptr);
+    auto p = PolicyFromJson(v.body);
     if (!p.ok()) return Status::Internal("stored policy " + v.id + ": " + p.status().message());
     p->version = v.version;
     next->policies.push_back(std::move(*p));
@@ -84,8 +84,8 @@ Result<Policy> PolicyRegistry::Upsert(Policy p, const std::string& actor, bool m
   if (must_exist && !old) return Status::NotFound("no policy '" + p.id + "'");
   if (!must_exist && old)
     return Status::AlreadyExists("policy '" + p.id + "' exists; use PUT to change it");
-  std::string field;
-  BR_RETURN_IF_ERROR(p.Validate(&field));
+  // PolicyFromJson validated it already; this answer names no field.
+  BR_RETURN_IF_ERROR(p.Validate().WithField(""));
   p.origin = "api";
   p.version = last_version_[p.id] + 1;
   PolicyVersion v{p.id, p.version, clock_.NowMs(), actor, false, p.ToJson()};

@@ -1,6 +1,7 @@
 #include "govern/policy.h"
 
 #include <gtest/gtest.h>
+#include <toml++/toml.h>
 
 #include "govern/test_util.h"
 
@@ -76,22 +77,19 @@ alert_at = [80, 100]
 }
 
 TEST(Policy, JsonRoundTrip) {
-  std::string field;
   auto p = PolicyFromJson(
-      R"({"id":"k-rate","kind":"rate_limit","scope":"key","subject":"*","requests_per_min":60,"max_concurrent":4})",
-      &field);
+      R"({"id":"k-rate","kind":"rate_limit","scope":"key","subject":"*","requests_per_min":60,"max_concurrent":4})");
   ASSERT_TRUE(p.ok()) << p.status().ToString();
   EXPECT_EQ(p->kind, PolicyKind::kRateLimit);
   EXPECT_EQ(p->scope, ScopeKind::kKey);
-  auto again = PolicyFromJson(p->ToJson(), &field);
+  auto again = PolicyFromJson(p->ToJson());
   ASSERT_TRUE(again.ok()) << again.status().ToString();
   EXPECT_EQ(again->requests_per_min, 60);
   EXPECT_EQ(again->max_concurrent, 4);
 
-  auto b =
-      PolicyFromJson(R"({"id":"b","limit_usd":12.25,"period":"rolling","window":"1h"})", &field);
+  auto b = PolicyFromJson(R"({"id":"b","limit_usd":12.25,"period":"rolling","window":"1h"})");
   ASSERT_TRUE(b.ok()) << b.status().ToString();
-  auto b2 = PolicyFromJson(b->ToJson(), &field);
+  auto b2 = PolicyFromJson(b->ToJson());
   ASSERT_TRUE(b2.ok()) << b2.status().ToString() << " " << b->ToJson();
   EXPECT_EQ(b2->limit, 12250000000);
   EXPECT_EQ(b2->window_ms, kHourMs);
@@ -114,10 +112,9 @@ TEST(Policy, JsonErrorsNameTheField) {
       {R"({"id":"a","kind":"rate_limit"})", "requests_per_min"},
   };
   for (const auto& c : cases) {
-    std::string field;
-    auto p = PolicyFromJson(c.body, &field);
+    auto p = PolicyFromJson(c.body);
     EXPECT_FALSE(p.ok()) << c.body;
-    EXPECT_EQ(field, c.field) << c.body << " -> " << p.status().message();
+    EXPECT_EQ(p.status().field(), c.field) << c.body << " -> " << p.status().message();
   }
 }
 

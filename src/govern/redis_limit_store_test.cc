@@ -1,6 +1,7 @@
 // The Redis LimitStore against a real redis-server (started by the test on a
 // free loopback port, no persistence).
 #include <hiredis/hiredis.h>
+#include <toml++/toml.h>
 
 #include <atomic>
 #include <random>

@@ -18,6 +18,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/clock.h"
 #include "common/status.h"
 
 namespace boost::asio {
@@ -115,8 +116,23 @@ struct Response {
 
 // Maps a Status to an HTTP status code: the one place where this happens.
 int HttpStatusFor(const Status& s);
-// {"error": message} (plus "field" when given) with the mapped status.
+// {"error": message} (plus "field": `field`, or when that is empty the
+// status's own field()) with the mapped status.
 Response ErrorResponse(const Status& s, std::string_view field = "");
+
+// Query parameters, parsed the one way every API module uses. Each returns
+// `fallback` when the parameter is absent or empty, its value when it is
+// well formed, and otherwise InvalidArgument whose field() is `name`.
+//   QueryInt      any int64 ("<name>: not an integer")
+//   QueryIntIn    an integer in [lo, hi] ("<name> must be an integer in [lo, hi]")
+//   QueryRfc3339  an RFC 3339 time ("<name>: <why not>")
+//   QueryTime     an RFC 3339 time, or epoch milliseconds without a 'T'
+//                 ("<name> must be RFC 3339 or epoch milliseconds")
+Result<int64_t> QueryInt(const Request& r, std::string_view name, int64_t fallback);
+Result<int64_t> QueryIntIn(const Request& r, std::string_view name, int64_t fallback, int64_t lo,
+                           int64_t hi);
+Result<TimeMs> QueryRfc3339(const Request& r, std::string_view name, TimeMs fallback);
+Result<TimeMs> QueryTime(const Request& r, std::string_view name, TimeMs fallback);
 
 using Respond = std::function<void(Response)>;
 using Handler = std::function<void(Request&, Respond)>;

@@ -111,6 +111,7 @@ int HttpStatusFor(const Status& s) {
 Response ErrorResponse(const Status& s, std::string_view field) {
   JsonWriter w;
   w.BeginObject().Key("error").String(s.message());
+  if (field.empty()) field = s.field();
   if (!field.empty()) w.Key("field").String(field);
   w.EndObject();
   return Response::Json(w.Take(), HttpStatusFor(s));

@@ -165,10 +165,11 @@ class Session : public std::enable_shared_from_this<Session> {
   // longer, and the header timeout starts with the next request's bytes.
   void ReadHead(bool first) {
     // Beast reads max(512, free capacity) bytes per recv, and its body
-    // parser empties the buffer as it goes: without room reserved, a 3 MB
-    // NDJSON body took 6,000 recv calls of 512 bytes, each through the whole
-    // asynchronous machinery (a third of the I/O threads' time at full
-    // ingest). With 64 KiB reserved, each recv takes up to 64 KiB.
+    // parser empties the buffer as it goes: without room reserved, a large
+    // NDJSON body is read 512 bytes per recv, each through the whole
+    // asynchronous machinery. With kReadBytes reserved, each recv takes up
+    // to that much (docs/PERFORMANCE.md, "End-to-end ingest over HTTP vs
+    // raw SQLite appends", item 3, has the measurement).
     buffer_.reserve(kReadBytes);
     parser_.emplace();
     detail::ApplyLimits(*parser_, limits_.head);

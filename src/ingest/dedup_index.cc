@@ -12,8 +12,10 @@
 // loop, which compares fingerprints only, touches the same cache lines as
 // before; the digest is read once, for a hit.
 //
-// Days are stored as (day - epoch_day + 1) in 16 bits, relative to the
-// first day the index saw, which is rebased when the table is rebuilt.
+// Each slot's day is the UTC day number modulo 32768 (about 90 years), plus
+// one so that 0 can mean a free slot (DayOf), in 16 bits. Nothing is
+// rebased: Live() compares a slot's day with today modulo 32768, which is
+// exact as long as the window is far shorter than 90 years.
 #include "ingest/dedup_index.h"
 
 #include <algorithm>

@@ -103,7 +103,7 @@ inline bool UsageConflicts(uint32_t a, uint32_t b) {
 // ingested again. `stored` adds what the server keeps beside them
 // (received, cache_write_1h_tokens, cost_usd, cost_nanos, requests when not
 // 1) and writes ts as epoch milliseconds instead of RFC 3339. Prompt
-// features are the caller's (detect::WritePromptFeatures).
+// features are the caller's (model::WritePromptFeatures).
 void WriteEventFields(JsonWriter& w, const Event& e, bool stored);
 
 }  // namespace burnrate::model

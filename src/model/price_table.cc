@@ -211,6 +211,33 @@ int64_t CostAt(const ModelPrice& p, const TokenCounts& t) {
          Mul(t.cache_write - w1h, cw) + Mul(w1h, cw1h);
 }
 
+namespace {
+
+Result<std::string> ReadPriceFile(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) return Status::IOError("cannot open price file " + path);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+// The opening both file formats share: `json` parsed by `parser` (which
+// owns the result) and its top level, which must be an object.
+Result<simdjson::dom::object> ParseTopObject(simdjson::dom::parser& parser, std::string_view json,
+                                             std::string_view origin) {
+  simdjson::dom::element root;
+  if (auto err = parser.parse(json.data(), json.size()).get(root)) {
+    return Status::InvalidArgument(std::string(origin) +
+                                   ": not valid JSON: " + simdjson::error_message(err));
+  }
+  simdjson::dom::object obj;
+  if (root.get(obj))
+    return Status::InvalidArgument(std::string(origin) + ": top level is not an object");
+  return obj;
+}
+
+}  // namespace
+
 int64_t UsdPerTokenToPico(double usd) { return static_cast<int64_t>(std::llround(usd * 1e12)); }
 
 PriceTable PriceTable::Builtin() {
@@ -318,23 +345,13 @@ int64_t PriceTable::CostNanos(std::string_view model, const TokenCounts& t) cons
 }
 
 Status PriceTable::LoadLiteLLMFile(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) return Status::IOError("cannot open price file " + path);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return LoadLiteLLMJson(ss.str(), path);
+  BR_ASSIGN_OR_RETURN(std::string json, ReadPriceFile(path));
+  return LoadLiteLLMJson(json, path);
 }
 
 Status PriceTable::LoadLiteLLMJson(std::string_view json, std::string_view origin) {
   simdjson::dom::parser parser;
-  simdjson::dom::element root;
-  if (auto err = parser.parse(json.data(), json.size()).get(root)) {
-    return Status::InvalidArgument(std::string(origin) +
-                                   ": not valid JSON: " + simdjson::error_message(err));
-  }
-  simdjson::dom::object obj;
-  if (root.get(obj))
-    return Status::InvalidArgument(std::string(origin) + ": top level is not an object");
+  BR_ASSIGN_OR_RETURN(simdjson::dom::object obj, ParseTopObject(parser, json, origin));
   for (auto [key, value] : obj) {
     simdjson::dom::object entry;
     if (value.get(entry)) continue;  // "sample_spec" and similar non-model keys
@@ -369,14 +386,7 @@ Status PriceTable::LoadLiteLLMJson(std::string_view json, std::string_view origi
 
 Status PriceTable::LoadModelsDevJson(std::string_view json, std::string_view origin) {
   simdjson::dom::parser parser;
-  simdjson::dom::element root;
-  if (auto err = parser.parse(json.data(), json.size()).get(root)) {
-    return Status::InvalidArgument(std::string(origin) +
-                                   ": not valid JSON: " + simdjson::error_message(err));
-  }
-  simdjson::dom::object obj;
-  if (root.get(obj))
-    return Status::InvalidArgument(std::string(origin) + ": top level is not an object");
+  BR_ASSIGN_OR_RETURN(simdjson::dom::object obj, ParseTopObject(parser, json, origin));
   // USD per million tokens -> pico-USD per token.
   auto per_m = [](simdjson::dom::object cost, const char* f, int64_t* out) {
     double d;
@@ -417,11 +427,7 @@ Status PriceTable::LoadModelsDevJson(std::string_view json, std::string_view ori
 }
 
 Status PriceTable::LoadPriceFile(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) return Status::IOError("cannot open price file " + path);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  std::string json = ss.str();
+  BR_ASSIGN_OR_RETURN(std::string json, ReadPriceFile(path));
   simdjson::dom::parser parser;
   simdjson::dom::object obj;
   if (parser.parse(json).get(obj)) return LoadLiteLLMJson(json, path);  // reports the error

@@ -336,7 +336,7 @@ TEST(OtlpReceiver, UserPromptCarriesLengthOnly) {
 }
 
 // With OTEL_LOG_USER_PROMPTS=1 the record carries the text: it becomes
-// features (the function the app passes, detect::ComputePromptFeatures);
+// features (the function the app passes, model::ComputePromptFeatures);
 // Claude Code's "<REDACTED>" placeholder is not a prompt and gives length only.
 TEST(OtlpReceiver, UserPromptTextBecomesFeaturesUnlessRedacted) {
   ReceiverOptions o;

@@ -27,7 +27,7 @@
 #include <iterator>
 #include <random>
 
-#include "detect/prompt_features.h"
+#include "model/prompt_features.h"
 
 namespace burnrate::sim {
 namespace {
@@ -124,7 +124,7 @@ struct DayGen {
     e.tokens.input = static_cast<int64_t>(double(text.size()) / 4 + LogN(1500, 0.6));
     e.tokens.output = static_cast<int64_t>(out_tokens);
     e.tokens.cache_read = static_cast<int64_t>(cache);
-    if (!text.empty()) e.prompt = detect::ComputePromptFeatures(text);
+    if (!text.empty()) e.prompt = model::ComputePromptFeatures(text);
     out->push_back(std::move(e));
   }
   void Outcome(TimeMs t, const std::string& session, const char* kind) {
@@ -236,6 +236,8 @@ CorpusOrg::CorpusOrg(CorpusOrgOptions o, TextCorpus corpus) : o_(o), corpus_(std
   }
 }
 
+// long: the persona table, one case of a few lines per persona, read as one
+// list of who does what; each case draws from the user's generator in order.
 void CorpusOrg::GenerateDay(int d, std::vector<model::Event>* out) const {
   size_t first = out->size();
   for (size_t i = 0; i < users_.size(); ++i) {

@@ -16,7 +16,7 @@
 #include <random>
 #include <unordered_set>
 
-#include "detect/prompt_features.h"
+#include "model/prompt_features.h"
 
 namespace burnrate::sim {
 namespace {
@@ -119,10 +119,10 @@ struct Gen {
     t.cache_write = std::llround(cache_write * s);
     return t;
   }
-  void Usage(TimeMs ts, const std::string& session, const std::string& client,
-             model::TokenCounts tk, std::string text) {
+  // An event of this user's, with the next id of the day.
+  model::Event Base(model::EventType type, TimeMs ts, const std::string& session) {
     model::Event e;
-    e.type = model::EventType::kUsage;
+    e.type = type;
     e.id = fmt::format("{}-{}-{}", u.name, day, counter++);
     e.ts = ts;
     e.received = ts;
@@ -131,24 +131,20 @@ struct Gen {
     e.org = "sim";
     e.source = "sim";
     e.session = session;
+    return e;
+  }
+  void Usage(TimeMs ts, const std::string& session, const std::string& client,
+             model::TokenCounts tk, std::string text) {
+    model::Event e = Base(model::EventType::kUsage, ts, session);
     e.client = client;
     e.model = "claude-sonnet-4";
     e.tokens = tk;
-    if (!text.empty()) e.prompt = detect::ComputePromptFeatures(text);
+    if (!text.empty()) e.prompt = model::ComputePromptFeatures(text);
     out->push_back(std::move(e));
     if (texts) texts->push_back(std::move(text));
   }
   void Outcome(TimeMs ts, const std::string& session, const char* kind) {
-    model::Event e;
-    e.type = model::EventType::kOutcome;
-    e.id = fmt::format("{}-{}-{}", u.name, day, counter++);
-    e.ts = ts;
-    e.received = ts;
-    e.user = u.name;
-    e.team = u.team;
-    e.org = "sim";
-    e.source = "sim";
-    e.session = session;
+    model::Event e = Base(model::EventType::kOutcome, ts, session);
     e.outcome_kind = kind;
     e.outcome_value = 1;
     out->push_back(std::move(e));
@@ -291,6 +287,7 @@ void Loop(Gen& g, double interval_s, double jitter, double hours, int sessions, 
   }
 }
 
+// long: the farming personas' table, one case of a few lines per persona.
 void Farm(Gen& g, const std::vector<std::string>& farm_templates) {
   switch (g.u.persona) {
     case Persona::kIdleLoop: {

@@ -9,7 +9,7 @@
 // prompts), cache replayer, adaptive
 // farmer with jitter, varied prompts and a few fake outcomes).
 // GenerateDay() yields model::Events whose prompt features are computed from
-// generated prompt TEXT by detect::ComputePromptFeatures (the text can be
+// generated prompt TEXT by model::ComputePromptFeatures (the text can be
 // returned too, for NDJSON output). Deterministic for a given options value.
 // Thread-safety: GenerateDay may be called concurrently for different days.
 #pragma once

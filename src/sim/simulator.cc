@@ -70,17 +70,23 @@ void Simulator::GenerateHour(const SimUser& u, size_t index, TimeMs hour,
   std::string session =
       "s-" + std::to_string(Mix(index, uint64_t(FloorDiv(hour, 3 * kHourMs))) % 1000000);
   const char* project = kProjects[Mix(index, 7) % std::size(kProjects)];
-  for (int i = 0; i < n; ++i) {
+  // An event of this user's hour; `suffix` ends its id. The time is drawn
+  // first, as before, so the random sequence is unchanged.
+  auto base = [&](const std::string& suffix) {
     model::Event e;
     e.ts = hour + TimeMs(unit(rng) * kHourMs);
     e.id = "sim-" + std::to_string(opts_.seed) + "-" + std::to_string(index) + "-" +
-           std::to_string(hour / kHourMs) + "-" + std::to_string(i);
+           std::to_string(hour / kHourMs) + "-" + suffix;
     e.user = u.id;
     e.team = u.team;
     e.org = u.org;
     e.project = project;
     e.source = "sim";
     e.session = session;
+    return e;
+  };
+  for (int i = 0; i < n; ++i) {
+    model::Event e = base(std::to_string(i));
     e.client = "ws-" + std::to_string(index);
     e.model = kModels[model(rng)];
     bool cached = e.model.rfind("claude", 0) == 0;
@@ -93,17 +99,8 @@ void Simulator::GenerateHour(const SimUser& u, size_t index, TimeMs hour,
   // Outcomes follow work: roughly one commit per 25 requests.
   std::poisson_distribution<int> commits(n / 25.0), edits(n / 4.0);
   auto outcome = [&](const char* kind, double value, int k) {
-    model::Event e;
+    model::Event e = base(kind + std::to_string(k));
     e.type = model::EventType::kOutcome;
-    e.ts = hour + TimeMs(unit(rng) * kHourMs);
-    e.id = "sim-" + std::to_string(opts_.seed) + "-" + std::to_string(index) + "-" +
-           std::to_string(hour / kHourMs) + "-" + kind + std::to_string(k);
-    e.user = u.id;
-    e.team = u.team;
-    e.org = u.org;
-    e.project = project;
-    e.source = "sim";
-    e.session = session;
     e.outcome_kind = kind;
     e.outcome_value = value;
     emit(std::move(e));

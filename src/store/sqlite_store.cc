@@ -4,10 +4,11 @@
 // row of `event_blocks` (seq, received_min, received_max, n, data), whose
 // blob is the commit's events in the columnar, zstd-compressed encoding of
 // event_block.cc; an append larger than kBlockEvents events is split into
-// several rows of the same transaction. A row per event cost 1.4 µs of
-// SQLite work per event on the committer thread; a row per commit costs a
-// few microseconds per commit plus the encoder's ~0.2 µs per event, and
-// stores about 20 bytes per event instead of ~150. Every query burnrate
+// several rows of the same transaction. A row per event made SQLite's work
+// per event the committer's largest cost; a row per commit pays it once per
+// commit, plus the encoder's cost per event, and stores several times fewer
+// bytes per event (docs/PERFORMANCE.md, "End-to-end ingest over HTTP vs
+// raw SQLite appends", item 1, has the figures). Every query burnrate
 // makes of raw events is a scan in arrival order (recovery, retention,
 // `burnrate events`), which blocks serve whole, so nothing needs per-event
 // rows: de-duplication happens in memory (ingest/dedup_index.cc) and is

@@ -3,7 +3,7 @@
 // local days has arrived). A user is predicted "farming" when flagged on at
 // least min_flag_days days; precision and recall are over users, and also
 // reported over user-days.
-#include "detect/eval_command.h"
+#include "cli/eval_command.h"
 
 #include <fmt/format.h>
 
@@ -20,7 +20,7 @@
 #include "common/json_writer.h"
 #include "sim/simulator.h"
 
-namespace burnrate::detect {
+namespace burnrate::cli {
 namespace {
 
 double Div(double a, double b) { return b > 0 ? a / b : 0; }
@@ -69,7 +69,7 @@ Result<OrgUnderTest> CorpusOrgUnderTest(const sim::PersonaOptions& o,
   return org;
 }
 
-Result<EvalReport> RunEvaluation(const EvalOptions& options, DetectionEngine& engine,
+Result<EvalReport> RunEvaluation(const EvalOptions& options, detect::DetectionEngine& engine,
                                  IngestFn ingest) {
   if (options.generator == "corpus") {
     BR_ASSIGN_OR_RETURN(OrgUnderTest org, CorpusOrgUnderTest(options.sim, options.corpus_dir));
@@ -79,7 +79,7 @@ Result<EvalReport> RunEvaluation(const EvalOptions& options, DetectionEngine& en
 }
 
 Result<EvalReport> RunEvaluationOn(const OrgUnderTest& org, int min_flag_days,
-                                   DetectionEngine& engine, IngestFn ingest) {
+                                   detect::DetectionEngine& engine, IngestFn ingest) {
   auto t0 = std::chrono::steady_clock::now();
   if (!ingest) {
     ingest = [&engine](std::vector<model::Event> evs) {
@@ -100,10 +100,10 @@ Result<EvalReport> RunEvaluationOn(const OrgUnderTest& org, int min_flag_days,
     BR_RETURN_IF_ERROR(ingest(std::move(evs)));
     if (d == 0) continue;
     rep.feature_bytes = std::max(rep.feature_bytes, engine.features().ApproxBytes());
-    for (const Flag& f : engine.ScoreDay(first_day + d - 1)) {
+    for (const detect::Flag& f : engine.ScoreDay(first_day + d - 1)) {
       ++flagged_days[f.user];
       if (f.high_confidence) high_confidence.insert(f.user);
-      for (const Reason& r : f.reasons) ++reasons_by_user[f.user][r.detector];
+      for (const detect::Reason& r : f.reasons) ++reasons_by_user[f.user][r.detector];
     }
     rep.max_score_seconds = std::max(rep.max_score_seconds, engine.last_stats().seconds);
     ++rep.scored_days;
@@ -148,9 +148,9 @@ Result<ForeignOrgResult> RunForeignOrg(int users, int days, uint64_t seed, int m
   so.users = users, so.days = days, so.seed = seed;
   so.end = 1772409600000 + TimeMs(days) * kDayMs;  // whole UTC days
   sim::Simulator simulator(so);
-  DetectConfig cfg;
+  detect::DetectConfig cfg;
   FakeClock clock(so.end);
-  DetectionEngine engine(cfg, clock);
+  detect::DetectionEngine engine(cfg, clock);
   ForeignOrgResult r;
   r.users = users;
   std::unordered_map<std::string, int> flagged;
@@ -162,7 +162,7 @@ Result<ForeignOrgResult> RunForeignOrg(int users, int days, uint64_t seed, int m
       active.insert(e.user);
       engine.Observe(e);
     });
-    for (const Flag& f : engine.ScoreDay(FloorDiv(from, kDayMs) + d))
+    for (const detect::Flag& f : engine.ScoreDay(FloorDiv(from, kDayMs) + d))
       ++flagged[f.user], ++r.flagged_days;
   }
   r.active_users = static_cast<int>(active.size());
@@ -270,13 +270,13 @@ Result<std::vector<std::string>> LoadPromptLines(const std::string& path) {
 }
 
 int RunEvalDetection(const EvalOptions& options) {
-  DetectConfig cfg;
+  detect::DetectConfig cfg;
   if (options.generator == "personas") {
     sim::PersonaSim probe(options.sim);
     for (auto& u : probe.ExemptUsers()) cfg.exempt.insert(u);
   }
   FakeClock clock(options.sim.start);
-  DetectionEngine engine(cfg, clock);
+  detect::DetectionEngine engine(cfg, clock);
   IngestFn ingest;
   if (Factory()) {
     auto made = Factory()(engine, clock);
@@ -370,4 +370,4 @@ void AddEvalDetectionCommand(CLI::App& app) {
   });
 }
 
-}  // namespace burnrate::detect
+}  // namespace burnrate::cli

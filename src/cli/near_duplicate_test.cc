@@ -16,11 +16,11 @@
 #include <string>
 #include <vector>
 
-#include "detect/detect_config.h"
-#include "detect/prompt_features.h"
+#include "detect/detect.h"
+#include "model/prompt_features.h"
 #include "sim/corpus_org.h"
 
-namespace burnrate::detect {
+namespace burnrate::cli {
 namespace {
 
 namespace fs = std::filesystem;
@@ -138,13 +138,13 @@ void PrintHistogram(const char* what, const std::map<int, int>& h) {
 }
 
 TEST(RealText, DistinctDocumentsUnderOneInstructionStayApart) {
-  const int near = DetectConfig{}.near_dup_bits;
+  const int near = detect::DetectConfig{}.near_dup_bits;
   std::vector<Doc> docs = LoadCorpus();
   ASSERT_GE(docs.size(), 100u) << "tests/data/real_text is missing";
   std::vector<uint64_t> fp;
   std::vector<std::set<std::string>> sh;
   for (const Doc& d : docs) {
-    fp.push_back(ComputePromptFeatures(kInstruction + d.text).simhash);
+    fp.push_back(model::ComputePromptFeatures(kInstruction + d.text).simhash);
     sh.push_back(Shingles(kInstruction + d.text));
   }
   std::map<int, int> histogram;
@@ -160,7 +160,7 @@ TEST(RealText, DistinctDocumentsUnderOneInstructionStayApart) {
         continue;
       }
       ++pairs;
-      int d = HammingDistance(fp[i], fp[j]);
+      int d = model::HammingDistance(fp[i], fp[j]);
       ++histogram[d];
       if (d <= near) {
         ++near_pairs;
@@ -182,14 +182,14 @@ TEST(RealText, DistinctDocumentsUnderOneInstructionStayApart) {
 }
 
 TEST(RealText, EditedCopiesStayNear) {
-  const int near = DetectConfig{}.near_dup_bits;
+  const int near = detect::DetectConfig{}.near_dup_bits;
   std::vector<Doc> docs = LoadCorpus();
   ASSERT_GE(docs.size(), 100u);
   std::mt19937_64 r(7);
   std::map<std::string, std::map<int, int>> histograms;
   for (size_t i = 0; i < docs.size(); ++i) {
     std::string base = kInstruction + docs[i].text;
-    uint64_t fp = ComputePromptFeatures(base).simhash;
+    uint64_t fp = model::ComputePromptFeatures(base).simhash;
     const std::string& other =
         docs[(i + docs.size() / 2) % docs.size()].text;  // another kind of text
     std::pair<const char*, std::string> edits[] = {
@@ -200,7 +200,7 @@ TEST(RealText, EditedCopiesStayNear) {
          ReorderLines(InsertParagraph(ChangeWords(base, 3, r), other, r), r)},
     };
     for (const auto& [what, text] : edits) {
-      int d = HammingDistance(fp, ComputePromptFeatures(text).simhash);
+      int d = model::HammingDistance(fp, model::ComputePromptFeatures(text).simhash);
       ++histograms[what][d];
       EXPECT_LE(d, near) << what << ": " << docs[i].kind << "/" << docs[i].name;
     }
@@ -209,4 +209,4 @@ TEST(RealText, EditedCopiesStayNear) {
 }
 
 }  // namespace
-}  // namespace burnrate::detect
+}  // namespace burnrate::cli

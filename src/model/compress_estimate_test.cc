@@ -16,9 +16,9 @@
 #include <string>
 #include <vector>
 
-#include "detect/prompt_features.h"
+#include "model/prompt_features.h"
 
-namespace burnrate::detect {
+namespace burnrate::model {
 namespace {
 
 struct Text {
@@ -306,4 +306,4 @@ TEST(CompressEstimate, RepetitionWithoutWordBoundariesIsFound) {
 }
 
 }  // namespace
-}  // namespace burnrate::detect
+}  // namespace burnrate::model

@@ -2,9 +2,10 @@
 //
 // Budget. These run on the ingest path for every event that carries prompt
 // text, so they must cost well under a microsecond for a typical few-hundred-
-// byte prompt (docs/PERFORMANCE.md, Detection). zstd level 1 spent ~3 us per
-// short prompt on frame and table setup alone, so it was replaced by an
-// estimate; nothing allocates (per-thread scratch of fixed size) and huge
+// byte prompt (docs/PERFORMANCE.md, Detection). zstd level 1 spent several
+// times that per short prompt on frame and table setup alone (the same
+// section has the figures), so it was replaced by an estimate; nothing
+// allocates (per-thread scratch of fixed size) and huge
 // prompts are sampled.
 //
 // Near-duplicate sketch + exact hash, one pass. The (sampled) text is
@@ -29,7 +30,7 @@
 // near-duplicates. A MinHash bit is decided by one shingle, the set's
 // minimum, so only shared shingles make bits agree; shingles within lines
 // make reordered lines (a log pasted in another order, a list re-sorted)
-// the same set. Measured on real Debian text (prompt_features_test.cc,
+// the same set. Measured on real Debian text (src/cli/near_duplicate_test.cc,
 // RealText*): distinct documents under one shared instruction sit at a
 // median of 31 bits, edited copies at 0-8; docs/detection.md has the table.
 //   The exact hash chains the token hashes (multiply-add, mixed at the end),
@@ -67,9 +68,9 @@
 //
 // Sampling. Prompts over 8 KB are sketched from their first and last
 // 4 KB (the estimate: over 4 KB, first and last 2 KB); the exact hash also
-// covers the unread middle (raw xxh3, ~10 GB/s), so texts that differ
+// covers the unread middle (raw xxh3, far faster than the sketch), so texts that differ
 // anywhere still differ.
-#include "detect/prompt_features.h"
+#include "model/prompt_features.h"
 
 #include <algorithm>
 #include <array>
@@ -89,7 +90,7 @@
 #include "common/hash.h"
 #include "common/json_writer.h"
 
-namespace burnrate::detect {
+namespace burnrate::model {
 namespace {
 
 constexpr size_t kSampleBytes = 8192;              // fingerprints read head + tail of this much
@@ -236,8 +237,9 @@ void ClassifyBlocks(const char* text, size_t blocks, char* lower, uint64_t* word
 // to 16 bytes, nearly every word, is read as two 8-byte halves masked to its
 // length and folded by one 128-bit multiply (the fold of XXH3's 9-16 byte
 // path): no branch depends on the length, where xxh3's three short-length
-// paths mispredicted on every change of word length (27% of the features'
-// time on prose with varied word lengths). Longer words: xxh3.
+// paths mispredicted on every change of word length (a large share of the
+// features' time on prose with varied word lengths; docs/PERFORMANCE.md,
+// "Cost of prompt features on the ingest path"). Longer words: xxh3.
 // Unrelated prompts still differ in 32 of 64 SimHash bits on average
 // (docs/PERFORMANCE.md, Detection); SimHashes differ from those before
 // 2026-11-26, which used xxh3 for every word.
@@ -637,4 +639,4 @@ std::string FingerprintHex(uint64_t v) {
   return s;
 }
 
-}  // namespace burnrate::detect
+}  // namespace burnrate::model

@@ -1,4 +1,4 @@
-#include "detect/prompt_features.h"
+#include "model/prompt_features.h"
 
 #include <gtest/gtest.h>
 
@@ -10,7 +10,7 @@
 
 #include "common/hash.h"
 
-namespace burnrate::detect {
+namespace burnrate::model {
 namespace {
 
 TEST(PromptFeatures, ExactHashIgnoresCaseAndWhitespace) {
@@ -244,4 +244,4 @@ TEST(PromptFeatures, FingerprintHexRoundTrip) {
 }
 
 }  // namespace
-}  // namespace burnrate::detect
+}  // namespace burnrate::model

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "common/status.h"
-#include "detect/detection_engine.h"
+#include "detect/detect.h"
 #include "sim/corpus_org.h"
 #include "sim/personas.h"
 
@@ -23,7 +23,7 @@ namespace CLI {
 class App;
 }
 
-namespace burnrate::detect {
+namespace burnrate::cli {
 
 struct EvalOptions {
   // "personas" (sim/personas.h) or "corpus" (sim/corpus_org.h, written
@@ -99,18 +99,18 @@ using IngestFn = std::function<Status(std::vector<model::Event>)>;
 // Generates options.sim.days (+1 for spill-over) days, ingests each, scores
 // the completed UTC days on `engine`, and compares flags with the labels.
 // `ingest` defaults to engine.Observe for every event.
-Result<EvalReport> RunEvaluation(const EvalOptions& options, DetectionEngine& engine,
+Result<EvalReport> RunEvaluation(const EvalOptions& options, detect::DetectionEngine& engine,
                                  IngestFn ingest = nullptr);
 // The same loop on any labelled organisation.
 Result<EvalReport> RunEvaluationOn(const OrgUnderTest& org, int min_flag_days,
-                                   DetectionEngine& engine, IngestFn ingest = nullptr);
+                                   detect::DetectionEngine& engine, IngestFn ingest = nullptr);
 // Builds an IngestFn that sends events through the real ingest path (parse
 // checks, identity, cost, de-duplication, durable SQLite commit) and on to
 // `engine` as its listener. The CLI layer, which may depend on the ingest
 // layer, installs one at start-up; without it RunEvalDetection feeds
 // Observe directly.
 using IngestPathFactory =
-    std::function<Result<IngestFn>(DetectionEngine& engine, const Clock& clock)>;
+    std::function<Result<IngestFn>(detect::DetectionEngine& engine, const Clock& clock)>;
 void SetIngestPathFactory(IngestPathFactory f);
 
 std::string FormatReport(const EvalReport& r);  // human-readable table
@@ -121,4 +121,4 @@ std::string ReportJson(const EvalReport& r);
 int RunEvalDetection(const EvalOptions& options);
 void AddEvalDetectionCommand(CLI::App& app);
 
-}  // namespace burnrate::detect
+}  // namespace burnrate::cli

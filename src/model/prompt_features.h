@@ -38,7 +38,7 @@ namespace burnrate {
 class JsonWriter;
 }
 
-namespace burnrate::detect {
+namespace burnrate::model {
 
 model::PromptFeatures ComputePromptFeatures(std::string_view text);
 
@@ -77,4 +77,4 @@ void WritePromptFeatures(JsonWriter& w, const model::PromptFeatures& p);
 // Number of differing bits between two fingerprints (0..64).
 inline int HammingDistance(uint64_t a, uint64_t b) { return __builtin_popcountll(a ^ b); }
 
-}  // namespace burnrate::detect
+}  // namespace burnrate::model

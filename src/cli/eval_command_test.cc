@@ -1,4 +1,4 @@
-#include "detect/eval_command.h"
+#include "cli/eval_command.h"
 
 #include <gtest/gtest.h>
 
@@ -6,7 +6,7 @@
 #include <cstdlib>
 #include <memory>
 
-namespace burnrate::detect {
+namespace burnrate::cli {
 namespace {
 
 // A small organisation end to end: every persona is generated, the farmers
@@ -18,10 +18,10 @@ Result<EvalReport> EvaluateSmallOrg(sim::PersonaOptions sim) {
   o.sim = std::move(sim);
   o.sim.users = 600, o.sim.days = 4, o.sim.farm_share = 0.1, o.sim.bot_farm_size = 8;
   o.min_flag_days = 2;
-  DetectConfig cfg;
+  detect::DetectConfig cfg;
   for (auto& u : sim::PersonaSim(o.sim).ExemptUsers()) cfg.exempt.insert(u);
   FakeClock clock(o.sim.start);
-  DetectionEngine engine(cfg, clock);
+  detect::DetectionEngine engine(cfg, clock);
   auto rep = RunEvaluation(o, engine);
   if (rep.ok()) std::printf("%s", FormatReport(*rep).c_str());
   return rep;
@@ -66,7 +66,7 @@ TEST(EvalDetection, CorpusOrgMeetsTargetsWithNoLegitimateUserAtHighConfidence) {
   auto org = CorpusOrgUnderTest(o, std::string(src ? src : ".") + "/tests/data/real_text");
   ASSERT_TRUE(org.ok()) << org.status().ToString();
   FakeClock clock(o.start);
-  DetectionEngine engine(DetectConfig{}, clock);
+  detect::DetectionEngine engine(detect::DetectConfig{}, clock);
   auto rep = RunEvaluationOn(*org, 2, engine);
   ASSERT_TRUE(rep.ok());
   std::printf("%s", FormatReport(*rep).c_str());
@@ -115,4 +115,4 @@ TEST(EvalDetection, CommandLine) {
 }
 
 }  // namespace
-}  // namespace burnrate::detect
+}  // namespace burnrate::cli
