@@ -14,6 +14,7 @@
 #include "detect/scorer.h"
 #include "loadgen_prompt.h"
 #include "model/price_book.h"
+#include "model/prompt_features.h"
 
 namespace burnrate::detect {
 namespace {

@@ -4,6 +4,7 @@
 // eight is followed by a settle so reservations stay few.
 // Run: ./build/govern_http_bench --benchmark_min_time=3
 #include <benchmark/benchmark.h>
+#include <toml++/toml.h>
 
 #include <algorithm>
 #include <chrono>

@@ -11,6 +11,7 @@
 #include "ingest/dedup_index.h"
 #include "ingest/ingest.h"
 #include "loadgen_prompt.h"
+#include "model/prompt_features.h"
 #include "sim/simulator.h"
 #include "store/event_block.h"
 #include "store/store.h"
