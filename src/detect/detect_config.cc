@@ -138,8 +138,12 @@ Status ApplyDetectionToml(const toml::table& root, const std::string& origin, De
       const toml::array* a = value.as_array();
       if (a == nullptr)
         return Status::InvalidArgument(origin + ": detection.exempt must be a list of user ids");
-      for (const auto& u : *a) {
-        if (auto s = u.value<std::string>()) cfg->exempt.insert(*s);
+      for (size_t i = 0; i < a->size(); ++i) {
+        auto s = (*a)[i].value<std::string>();
+        if (!s)
+          return Status::InvalidArgument(origin + ": detection.exempt[" + std::to_string(i) +
+                                         "] must be a user id (a string)");
+        cfg->exempt.insert(*s);
       }
       continue;
     }

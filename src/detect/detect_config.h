@@ -135,7 +135,7 @@ std::vector<std::string> DetectOptionNames();
 // `exempt` (a list of user ids) and every numeric threshold by name
 // (SetDetectOption). `score_interval_seconds`, the app's scoring schedule,
 // is skipped. No [detection] table: *cfg unchanged. InvalidArgument names
-// `origin` and the key.
+// `origin` and the key (an exempt entry that is not a string, its index).
 Status ApplyDetectionToml(const toml::table& root, const std::string& origin, DetectConfig* cfg);
 
 }  // namespace burnrate::detect

@@ -148,15 +148,18 @@ VIEWER=$(new_key "$DB" viewer)
 grep -q "admin" "$WORK/keys" && grep -q "viewer" "$WORK/keys" || fail "keys list: $(cat "$WORK/keys")"
 grep -q "br_" "$WORK/keys" && fail "keys list shows secrets"
 start_server "$DB"
-printf '{"id":"s1","user":"zed","model":"gpt-5","input_tokens":5}\n{"id":"s2","user":"zed","model":"gpt-5","input_tokens":-5}\n{"id":"s3","user":"zed","model":"gpt-5","input_tokens":5}\n{"id":"s4","user":"zed","model":"gpt-5","ts":"soon"}\n{"id":"s1","user":"zed","model":"gpt-5","input_tokens":5}\n' >"$WORK/srv.ndjson"
+printf '{"id":"s1","user":"zed","model":"gpt-5","input_tokens":5}\n{"id":"s2","user":"zed","model":"gpt-5","input_tokens":-5}\n{"id":"s3","user":"zed","model":"gpt-5","input_tokens":5}\n{"id":"s4","user":"zed","model":"gpt-5","ts":"soon"}\n{"id":"s1","user":"zed","model":"gpt-5","input_tokens":5}\n{"id":"s6","user":"zed","model":"gpt-5","prompt":5}\n' >"$WORK/srv.ndjson"
 set +e
 "$B" ingest "$WORK/srv.ndjson" --server "$BASE" --key "$ADMIN" --chunk 2 >"$WORK/out" 2>"$WORK/err"
 rc=$?
 set -e
 [[ $rc -eq 3 ]] || fail "ingest --server: exit $rc: $(cat "$WORK/err")"
-grep -q "accepted 2, duplicates 1, rejected 2" "$WORK/out" || fail "ingest --server said: $(cat "$WORK/out")"
+grep -q "accepted 2, duplicates 1, rejected 3" "$WORK/out" || fail "ingest --server said: $(cat "$WORK/out")"
 grep -q "srv.ndjson:2: input_tokens must not be negative" "$WORK/err" || fail "ingest --server: $(cat "$WORK/err")"
 grep -q "srv.ndjson:4: ts must be" "$WORK/err" || fail "ingest --server line 4: $(cat "$WORK/err")"
+# A message with quotes in it arrives whole (the answer is read as JSON).
+grep -qF 'srv.ndjson:6: prompt must be an object: {"text": ...} or precomputed features' "$WORK/err" ||
+  fail "ingest --server line 6: $(cat "$WORK/err")"
 set +e
 "$B" ingest "$WORK/srv.ndjson" --server "$BASE" --key "$VIEWER" >"$WORK/out" 2>"$WORK/err"; rc=$?
 set -e
