@@ -34,8 +34,11 @@ struct TokenCounts {
 
   int64_t Total() const { return input + output + cache_read + cache_write; }
   TokenCounts& operator+=(const TokenCounts& o) {
-    input += o.input, output += o.output, cache_read += o.cache_read;
-    cache_write += o.cache_write, cache_write_1h += o.cache_write_1h;
+    input += o.input;
+    output += o.output;
+    cache_read += o.cache_read;
+    cache_write += o.cache_write;
+    cache_write_1h += o.cache_write_1h;
     return *this;
   }
 };

@@ -25,12 +25,15 @@ Priced PriceSnapshot::Price(std::string_view model, const TokenCounts& t) const 
     // resolution's string.
     std::shared_lock lock(mu_);
     if (auto it = cache_.find(model); it != cache_.end()) {
-      price = it->second.price, match = it->second.match, cached = true;
+      price = it->second.price;
+      match = it->second.match;
+      cached = true;
     }
   }
   if (!cached) {
     PriceResolution r = Resolve(model);
-    price = r.price, match = r.match;
+    price = r.price;
+    match = r.match;
   }
   if (price == nullptr) return {0, CostBasis::kUnpriced};
   return {CostAt(*price, t),
