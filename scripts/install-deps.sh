@@ -11,6 +11,7 @@ PACKAGES=(
   libhowardhinnant-date-dev libssl-dev tzdata
   libgtest-dev libgmock-dev libbenchmark-dev
   postgresql redis-server curl wrk python3 nginx-light
+  prometheus  # for promtool only: tests/e2e/ops_artifacts_test.sh checks deploy/prometheus with it
 )
 if [[ "${BURNRATE_WITH_BROWSER:-1}" == 1 ]]; then
   PACKAGES+=(chromium nodejs npm)
@@ -35,6 +36,11 @@ if ((${#missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # The prometheus package enables its own server; burnrate wants promtool
+  # alone, so a server the install just started on a systemd host is stopped.
+  if [[ " ${missing[*]} " == *" prometheus "* ]] && [[ -d /run/systemd/system ]]; then
+    $SUDO systemctl disable --now prometheus >/dev/null 2>&1 || true
+  fi
 fi
 
 # The zstd CLI: tests/e2e/hostile_ingest_test.sh makes zstd bombs with it.

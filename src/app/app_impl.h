@@ -2,6 +2,7 @@
 // metrics.cc.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <map>
@@ -77,6 +78,11 @@ struct App::Impl {
 
   // HTTP counters for /metrics, by route class.
   std::atomic<int64_t> http_requests{0}, http_errors{0}, ingest_requests{0};
+  // Answers to ingest requests (POST /v1/events and the OTLP routes) by
+  // status class: [0] 2xx, [1] 4xx, [2] 5xx (burnrate_http_ingest_responses_total).
+  std::array<std::atomic<int64_t>, 3> ingest_responses{};
+  // `respond`, counting the answer's status class in ingest_responses first.
+  http::Respond CountIngestResponse(http::Respond respond);
   // Price reloads for /metrics; the last error for GET /v1/prices.
   std::atomic<int64_t> price_reloads{0}, price_reload_errors{0};
   std::mutex price_mu;  // guards last_price_error

@@ -86,6 +86,13 @@ std::string App::Impl::MetricsText() {
   metric("burnrate_http_ingest_requests_total", "counter", "POST /v1/events requests.",
          double(ingest_requests.load()));
   out +=
+      "# HELP burnrate_http_ingest_responses_total Answers to ingest requests (POST /v1/events "
+      "and OTLP), by status class.\n# TYPE burnrate_http_ingest_responses_total counter\n";
+  const char* classes[] = {"2xx", "4xx", "5xx"};
+  for (size_t c = 0; c < 3; ++c)
+    out += fmt::format("burnrate_http_ingest_responses_total{{code=\"{}\"}} {}\n", classes[c],
+                       ingest_responses[c].load());
+  out +=
       "# HELP burnrate_conflicting_duplicates_total Duplicates of an id their source had "
       "reported with other usage (evidence for implausible_usage), by source.\n"
       "# TYPE burnrate_conflicting_duplicates_total counter\n";

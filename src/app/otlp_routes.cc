@@ -97,7 +97,8 @@ void App::Impl::RegisterOtlpRoutes() {
     router.Add("POST", std::string(otlp::SignalPath(signal)), Role::kIngest,
                [this, signal](Request& r, Respond respond) {
                  ingest_requests++;
-                 HandleOtlp(*ingestor, board.get(), *clock, signal, r, std::move(respond));
+                 HandleOtlp(*ingestor, board.get(), *clock, signal, r,
+                            CountIngestResponse(std::move(respond)));
                });
   }
 }

@@ -167,8 +167,17 @@ Response App::Impl::Readyz() {
   return Response::Json(w.Take(), 503);
 }
 
-void App::Impl::PostEvents(Request& r, http::Respond respond) {
+http::Respond App::Impl::CountIngestResponse(http::Respond respond) {
+  return [this, respond = std::move(respond)](Response res) {
+    int cls = res.status >= 500 ? 2 : res.status >= 400 ? 1 : 0;
+    ingest_responses[size_t(cls)]++;
+    respond(std::move(res));
+  };
+}
+
+void App::Impl::PostEvents(Request& r, http::Respond respond_raw) {
   ingest_requests++;
+  http::Respond respond = CountIngestResponse(std::move(respond_raw));
   auto encoding = ingest::ParseEncoding(r.Header("content-encoding"));
   if (!encoding.ok()) return respond(ErrorResponse(encoding.status(), "Content-Encoding"));
   size_t max_decoded =

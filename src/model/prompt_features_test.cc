@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 #include <random>
 #include <string>
 #include <vector>
@@ -241,6 +242,87 @@ TEST(PromptFeatures, FingerprintHexRoundTrip) {
   EXPECT_EQ(FingerprintHex(*v), "00ff00ff12345678");
   EXPECT_FALSE(ParseFingerprintHex("123").ok());
   EXPECT_FALSE(ParseFingerprintHex("00ff00ff1234567g").ok());
+}
+
+}  // namespace
+}  // namespace burnrate::model
+
+namespace burnrate::model {
+namespace {
+
+// Many texts of every shape (lengths across the block, sample and estimate
+// edges; prose, code-like punctuation, line feeds, UTF-8, long words, runs,
+// repeats), each one's features folded into a digest. The digest is what the
+// code measured in docs/detection.md ("Cost of the MinHash fingerprint")
+// computed before it was made faster (commit 41c0185): the fast paths must
+// not change any fingerprint or ratio, bit for bit.
+uint64_t FeaturesDigest(int texts) {
+  const char* pieces[] = {"Refactor",
+                          "the",
+                          "PARSER",
+                          "so",
+                          "caf\xc3\xa9",
+                          "escapes",
+                          "x",
+                          "validated",
+                          "42",
+                          "(see",
+                          "server.cc);",
+                          "--",
+                          "\n",
+                          "\t",
+                          "  ",
+                          "don't",
+                          "\xe2\x9c\x93",
+                          "\n\n",
+                          ".\n",
+                          "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+                          "{\"k\":1}",
+                          "retry",
+                          "timeout",
+                          "0x7f3a",
+                          "ERROR:",
+                          "at com.example.Foo(Foo.java:42)"};
+  std::mt19937_64 r(20261205);
+  uint64_t digest = 0;
+  for (int k = 0; k < texts; ++k) {
+    size_t size;
+    switch (r() % 4) {
+      case 0:
+        size = r() % 64;
+        break;
+      case 1:
+        size = r() % 600;
+        break;
+      case 2:
+        size = r() % 5000;
+        break;
+      default:
+        size = r() % 20000;
+        break;
+    }
+    std::string t;
+    int vocab = 1 + int(r() % (sizeof(pieces) / sizeof(pieces[0])));
+    while (t.size() < size) {
+      if (r() % 50 == 0) {
+        t += std::string(1 + r() % 100, char('a' + r() % 26));  // a run
+      } else {
+        t += pieces[r() % size_t(vocab)];
+      }
+      if (r() % 3) t += ' ';
+    }
+    t.resize(size);
+    PromptFeatures f = ComputePromptFeatures(t);
+    uint32_t ratio_bits;
+    std::memcpy(&ratio_bits, &f.compress_ratio, 4);
+    for (uint64_t v : {uint64_t(f.length), f.simhash, f.exact_hash, uint64_t(ratio_bits)})
+      digest = (digest ^ v) * 0x100000001B3ull + 0x9E3779B97F4A7C15ull;
+  }
+  return digest;
+}
+
+TEST(PromptFeatures, FastPathsEqualThePreviousCodeOnManyTexts) {
+  EXPECT_EQ(FeaturesDigest(6000), 0x61bfdc77f21967c7ull);
 }
 
 }  // namespace
