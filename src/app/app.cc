@@ -22,7 +22,7 @@ Result<std::unique_ptr<App>> App::Open(Config cfg, const Clock& clock) {
   Impl& a = *app->impl_;
   a.cfg = std::move(cfg);
   a.clock = &clock;
-  BR_ASSIGN_OR_RETURN(a.store, store::OpenSqliteStore(a.cfg.db_path));
+  BR_ASSIGN_OR_RETURN(a.store, OpenStore(a.cfg.db_path));
   a.keys = std::make_unique<KeyAuth>(*a.store, clock);
   BR_ASSIGN_OR_RETURN(a.pseudonyms, Pseudonyms::Open(*a.store));
   if (!a.cfg.prices_file.empty()) BR_RETURN_IF_ERROR(a.prices.Load(a.cfg.prices_file));
@@ -62,7 +62,8 @@ Result<std::unique_ptr<App>> App::Open(Config cfg, const Clock& clock) {
       .on_conflicts =
           [&a](std::span<const model::Event> events) { a.detection->ObserveConflicts(events); },
   });
-  if (a.cfg.db_path != ":memory:") {
+  // No checkpoint file for PostgreSQL yet: a node recovers from the log.
+  if (a.cfg.db_path != ":memory:" && !IsPostgres(a.cfg.db_path)) {
     a.checkpointer = std::make_unique<Checkpointer>(a.cfg.db_path + ".checkpoint", *a.engine,
                                                     *a.ingestor, *a.store, clock);
   }
@@ -77,21 +78,21 @@ Result<detect::DetectConfig> DetectionConfig(const Config& cfg) {
 }
 
 Status App::Impl::OpenGovernanceAndDetection() {
-  BR_ASSIGN_OR_RETURN(govern_db, store::SqliteGovernStore::Open(cfg.db_path));
-  audit = std::make_unique<govern::AuditLog>(govern_db.get(), *clock);
+  BR_ASSIGN_OR_RETURN(govern_db, OpenGovernDb(cfg.db_path));
+  audit = std::make_unique<govern::AuditLog>(govern_db.audit.get(), *clock);
   webhooks = govern::NewHttpClientTransport();
   alerter = std::make_unique<govern::Alerter>(*webhooks, *clock);
-  BR_RETURN_IF_ERROR(alerter->AttachDb(govern_db.get()));
+  BR_RETURN_IF_ERROR(alerter->AttachDb(govern_db.alerts));
   BR_ASSIGN_OR_RETURN(auto limit_store, govern::LimitStoreFromConfig(cfg.toml.get()));
   governor =
       std::make_unique<govern::Governor>(*clock, *audit, alerter.get(), std::move(limit_store));
   governor->SetIdentity(&identity);
   governor->SetPrices(&prices);
-  BR_RETURN_IF_ERROR(governor->AttachDb(govern_db.get(), govern_db.get()));
+  BR_RETURN_IF_ERROR(governor->AttachDb(govern_db.policies, govern_db.alerts));
   if (cfg.toml) BR_RETURN_IF_ERROR(governor->Configure(*cfg.toml));
   BR_ASSIGN_OR_RETURN(detect::DetectConfig dc, DetectionConfig(cfg));
   // Flags live in the same database file, so reviews survive restarts.
-  BR_ASSIGN_OR_RETURN(auto flag_store, store::OpenSqliteFlagStore(cfg.db_path));
+  BR_ASSIGN_OR_RETURN(auto flag_store, OpenFlagStore(cfg.db_path));
   detection = std::make_unique<detect::DetectionEngine>(dc, *clock, std::move(flag_store));
   detection->SetPrices(&prices);  // plausibility: given costs and model names
   flag_throttle = std::make_unique<FlagThrottle>(*detection, *governor, *audit, *clock);

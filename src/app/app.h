@@ -89,6 +89,15 @@ Result<detect::DetectConfig> DetectionConfig(const Config& cfg);
 // Creates an API key in the store; returns the secret (shown once). A key of
 // role self needs `user`; a gateway key needs `user` and may name the team
 // and project its usage counts for.
+// The database `db` names (a --db value, [store] path or url): a
+// postgresql:// or postgres:// URL is PostgreSQL (every store there, for
+// several nodes; docs/scale-out.md), anything else a SQLite file, opened
+// read-only when asked (PostgreSQL ignores it: scans never write). Errors:
+// IOError from the database; InvalidArgument for a URL when burnrate was
+// built without libpq.
+bool IsPostgres(const std::string& db);
+Result<std::unique_ptr<store::Store>> OpenStore(const std::string& db, bool read_only = false);
+
 Result<std::string> CreateApiKey(store::Store& store, const std::string& role,
                                  const std::string& label, const std::string& user, TimeMs now,
                                  const std::string& team = "", const std::string& project = "");

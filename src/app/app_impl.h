@@ -16,6 +16,7 @@
 #include "app/flag_throttle.h"
 #include "app/key_auth.h"
 #include "app/pseudonyms.h"
+#include "badges/badges.h"
 #include "common/json_writer.h"
 #include "detect/detect.h"
 #include "engine/engine.h"
@@ -25,6 +26,7 @@
 #include "ingest/ingest.h"
 #include "model/identity.h"
 #include "model/price_book.h"
+#include "otlp/otlp.h"
 #include "store/sqlite/sqlite_stores.h"
 #include "store/store.h"
 
@@ -37,6 +39,18 @@ struct Subscriber {
   uint64_t sent_version = 0;
 };
 
+// Governance's three stores, on one connection (SQLite or PostgreSQL).
+struct GovernDb {
+  std::unique_ptr<govern::AuditStore> audit;  // owns the object
+  govern::PolicyStore* policies = nullptr;    // the same object
+  govern::AlertStore* alerts = nullptr;       // the same object
+};
+// The domain stores of the database `db` names (stores.cc; IsPostgres).
+Result<GovernDb> OpenGovernDb(const std::string& db);
+Result<std::unique_ptr<detect::FlagStore>> OpenFlagStore(const std::string& db);
+Result<std::unique_ptr<otlp::StateStore>> OpenOtlpStateStore(const std::string& db);
+Result<std::unique_ptr<badges::BadgeStore>> OpenBadgeStore(const std::string& db);
+
 struct BoardState;  // board_state.h: OTLP receiver, badges, profiles
 
 struct App::Impl {
@@ -47,8 +61,8 @@ struct App::Impl {
   model::Identity identity;
   std::unique_ptr<engine::Engine> engine;
   // Governance's storage (audit, policies, alerts): its tables live in the
-  // same database file.
-  std::unique_ptr<store::SqliteGovernStore> govern_db;
+  // same database.
+  GovernDb govern_db;
   std::unique_ptr<govern::AuditLog> audit;
   std::unique_ptr<govern::WebhookTransport> webhooks;
   std::unique_ptr<govern::Alerter> alerter;

@@ -222,7 +222,7 @@ void App::Impl::StartBadges() {
   auto rules = badges::LoadRules(cfg.toml.get(), cfg.config_path);
   Result<std::unique_ptr<badges::BadgeService>> svc = rules.status();
   if (rules.ok()) {
-    auto badge_store = store::OpenSqliteBadgeStore(cfg.db_path);
+    auto badge_store = OpenBadgeStore(cfg.db_path);
     svc = badge_store.ok() ? badges::BadgeService::Open(std::move(*badge_store), std::move(*rules),
                                                         *engine, *clock)
                            : Result<std::unique_ptr<badges::BadgeService>>(badge_store.status());
@@ -250,7 +250,7 @@ void App::Impl::RegisterBoardRoutes() {
   otlp::ReceiverOptions ro;
   if (detection->config().prompt_features) ro.prompt_features = model::ComputePromptFeatures;
   board = std::make_shared<BoardState>(std::move(ro));
-  auto otlp_store = store::OpenSqliteOtlpStateStore(cfg.db_path);
+  auto otlp_store = OpenOtlpStateStore(cfg.db_path);
   Status attached = otlp_store.ok()
                         ? board->otlp.AttachStore(std::move(*otlp_store), clock->NowMs())
                         : otlp_store.status();

@@ -4,6 +4,8 @@
 
 #include <utility>
 
+#include "app/app.h"
+
 namespace burnrate::app {
 
 // The [server] connection limits are in range (the serve flags are checked
@@ -72,6 +74,8 @@ Result<Config> LoadConfig(const std::string& path) {
   num("server.body_timeout_ms", &c.body_timeout_ms);
   num("server.max_decompressed_bytes", &c.max_decompressed_bytes);
   str("store.path", &c.db_path);
+  std::string url;
+  str("store.url", &url);  // PostgreSQL: overrides store.path
   num("store.raw_retention_days", &c.raw_retention_days);
   num("store.checkpoint_interval_seconds", &c.checkpoint_interval_s);
   str("engine.timezone", &c.timezone);
@@ -117,6 +121,12 @@ Result<Config> LoadConfig(const std::string& path) {
   if (c.checkpoint_interval_s < 0)
     return Status::InvalidArgument(path +
                                    ": store.checkpoint_interval_seconds must be 0 (off) or more");
+  if (!url.empty()) {
+    if (!IsPostgres(url))
+      return Status::InvalidArgument(path + ": store.url must be a postgresql:// URL (got '" + url +
+                                     "'); a SQLite file is store.path");
+    c.db_path = url;
+  }
   if (c.raw_retention_days < 8)
     return Status::InvalidArgument(path + ": store.raw_retention_days must be at least 8");
   c.toml = std::make_shared<toml::table>(std::move(t));

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "app/app.h"
 #include "cli/cli.h"
 #include "common/json_writer.h"
 #include "model/prompt_features.h"
@@ -35,19 +36,17 @@ void AddEventsCommand(CLI::App& app) {
   auto db = std::make_shared<std::string>();
   auto from = std::make_shared<int64_t>(0);
   auto count = std::make_shared<bool>(false);
-  cmd->add_option("--db", *db, "SQLite database file")->required();
+  cmd->add_option("--db", *db, "SQLite database file or postgresql:// URL")->required();
   cmd->add_option("--received-from", *from,
                   "Only events received at or after this time (epoch ms)");
   cmd->add_flag("--count", *count, "Print only the number of stored raw events");
   cmd->callback([=] {
-    if (!std::filesystem::exists(*db)) {
+    if (!app::IsPostgres(*db) && !std::filesystem::exists(*db)) {
       std::cerr << "burnrate events: no database file " << *db << "\n";
       ExitCode() = 1;
       return;
     }
-    store::SqliteOptions opts;
-    opts.read_only = true;
-    auto s = store::OpenSqliteStore(*db, opts);
+    auto s = app::OpenStore(*db, /*read_only=*/true);
     Status st = s.ok() ? Status::OK() : s.status();
     if (st.ok() && *count && *from == 0) {
       auto n = (*s)->CountEvents();

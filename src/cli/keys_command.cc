@@ -19,7 +19,7 @@ void AddKeysCommand(CLI::App& app) {
   auto project = std::make_shared<std::string>();
   auto id = std::make_shared<std::string>();
   auto open = [db]() -> std::unique_ptr<store::Store> {
-    auto s = store::OpenSqliteStore(*db);
+    auto s = app::OpenStore(*db);
     if (!s.ok()) {
       std::cerr << "burnrate: " << s.status().message() << "\n";
       ExitCode() = 1;
@@ -29,7 +29,8 @@ void AddKeysCommand(CLI::App& app) {
   };
 
   auto* create = keys->add_subcommand("create", "Create a key and print it once");
-  create->add_option("--db", *db, "SQLite database file")->default_val("burnrate.db");
+  create->add_option("--db", *db, "SQLite database file or postgresql:// URL")
+      ->default_val("burnrate.db");
   create->add_option("--role", *role, "admin, viewer, ingest, self or gateway")->required();
   create->add_option("--label,--name", *label, "A note for humans");
   create->add_option("--user", *user, "For roles self and gateway: the user the key belongs to");
@@ -49,7 +50,8 @@ void AddKeysCommand(CLI::App& app) {
   });
 
   auto* list = keys->add_subcommand("list", "List keys (ids and roles, never secrets)");
-  list->add_option("--db", *db, "SQLite database file")->default_val("burnrate.db");
+  list->add_option("--db", *db, "SQLite database file or postgresql:// URL")
+      ->default_val("burnrate.db");
   list->callback([=] {
     auto s = open();
     if (!s) return;
@@ -68,7 +70,8 @@ void AddKeysCommand(CLI::App& app) {
   });
 
   auto* revoke = keys->add_subcommand("revoke", "Revoke a key by id");
-  revoke->add_option("--db", *db, "SQLite database file")->default_val("burnrate.db");
+  revoke->add_option("--db", *db, "SQLite database file or postgresql:// URL")
+      ->default_val("burnrate.db");
   revoke->add_option("id", *id, "Key id (k_...)")->required();
   revoke->callback([=] {
     auto s = open();

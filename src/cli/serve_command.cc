@@ -28,6 +28,15 @@ static void RaiseOpenFileLimit() {
   }
 }
 
+// A database URL without its password (postgresql://user:secret@host/db).
+static std::string Redacted(const std::string& db) {
+  size_t scheme = db.find("://"), at = db.find('@');
+  if (scheme == std::string::npos || at == std::string::npos) return db;
+  size_t colon = db.find(':', scheme + 3);
+  if (colon == std::string::npos || colon > at) return db;
+  return db.substr(0, colon + 1) + "***" + db.substr(at);
+}
+
 static int Serve(const std::string& config_file, app::Config flags,
                  const std::vector<std::string>& set, bool gateway_only) {
   // 1. Load config; flags given on the command line override the file.
@@ -69,7 +78,7 @@ static int Serve(const std::string& config_file, app::Config flags,
   Status st = (*app)->Start();
   if (!st.ok()) return Fail(st);
   std::cout << "burnrate listening on http://" << cfg.listen.substr(0, cfg.listen.rfind(':')) << ":"
-            << (*app)->port() << " (db " << cfg.db_path << ")" << std::endl;
+            << (*app)->port() << " (db " << Redacted(cfg.db_path) << ")" << std::endl;
   if ((*app)->max_connections() < cfg.max_connections) {
     std::cerr << "burnrate: max_connections lowered from " << cfg.max_connections << " to "
               << (*app)->max_connections() << " to fit the open-file limit (ulimit -n)"
@@ -100,7 +109,8 @@ static void AddServerCommand(CLI::App& app, const char* name, const char* help, 
   };
   auto args = std::make_shared<Args>();
   cmd->add_option("--config", args->config, "TOML config file (docs/config.md)");
-  cmd->add_option("--db", args->flags.db_path, "SQLite database file")->default_val("burnrate.db");
+  cmd->add_option("--db", args->flags.db_path, "SQLite database file or postgresql:// URL")
+      ->default_val("burnrate.db");
   cmd->add_option("--listen", args->flags.listen, "HOST:PORT to listen on")
       ->default_val("127.0.0.1:8080");
   cmd->add_option(

@@ -38,6 +38,10 @@ struct Backend {
   bool persistent = true;
   std::function<Result<std::unique_ptr<T>>(const std::string& location)> open;
   std::function<std::string()> unavailable = {};
+  // Several nodes share this database, each with its own connection, so
+  // the store itself keeps an event id once (SQLite has one node, whose
+  // ingest layer de-duplicates in memory).
+  bool shared = false;
 };
 
 // Test names and failure messages show the backend's name, not its bytes.
@@ -82,6 +86,13 @@ class ConformanceTest : public testing::TestWithParam<Backend<T>> {
     store_ = std::move(*s);
   }
   bool persistent() const { return this->GetParam().persistent; }
+  // Another connection to the same database (another node), for backends
+  // that are shared.
+  std::unique_ptr<T> OpenAnother() {
+    auto s = this->GetParam().open(dir_.string());
+    EXPECT_TRUE(s.ok()) << s.status().ToString();
+    return s.ok() ? std::move(*s) : nullptr;
+  }
   T& s() { return *store_; }
 
   std::filesystem::path dir_;

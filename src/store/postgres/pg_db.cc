@@ -1,8 +1,10 @@
 #include "store/postgres/pg_db.h"
 
+#include <endian.h>
 #include <fmt/format.h>
 
 #include <charconv>
+#include <cstring>
 
 namespace burnrate::store {
 
@@ -22,6 +24,13 @@ int64_t PgResult::Affected() const {
   return *n ? std::strtoll(n, nullptr, 10) : 0;
 }
 
+int64_t PgResult::BinInt64(int row, int col) const {
+  uint64_t v = 0;
+  if (PQgetlength(r_, row, col) != 8) return 0;
+  std::memcpy(&v, PQgetvalue(r_, row, col), 8);
+  return int64_t(be64toh(v));
+}
+
 std::string PgInt(int64_t v) { return std::to_string(v); }
 std::string PgDouble(double v) { return fmt::format("{}", v); }
 
@@ -31,6 +40,8 @@ Result<std::unique_ptr<PgDb>> PgDb::Open(const std::string& conninfo, std::strin
   std::unique_ptr<PgDb> db(new PgDb(c, std::move(owner)));
   if (PQstatus(c) != CONNECTION_OK)
     return Status::IOError(db->owner_ + ": cannot connect: " + PQerrorMessage(c));
+  // CREATE ... IF NOT EXISTS notices ("already exists, skipping") are noise.
+  BR_RETURN_IF_ERROR(db->Exec("SET client_min_messages = warning"));
   BR_ASSIGN_OR_RETURN(PgResult r, db->Query("SHOW synchronous_commit"));
   if (r.rows() != 1 || r.Str(0, 0) == "off")
     return Status::IOError(db->owner_ +
@@ -42,6 +53,8 @@ Result<std::unique_ptr<PgDb>> PgDb::Open(const std::string& conninfo, std::strin
 PgDb::~PgDb() { PQfinish(conn_); }
 
 Status PgDb::Error(std::string_view what, const PGresult* r) const {
+  const char* state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
+  last_sqlstate_ = state ? state : "";
   std::string m = r ? PQresultErrorMessage(r) : PQerrorMessage(conn_);
   while (!m.empty() && (m.back() == '\n' || m.back() == ' ')) m.pop_back();
   return Status::IOError(owner_ + ": " + std::string(what) + ": " + m);
@@ -75,6 +88,24 @@ Result<PgResult> PgDb::Query(const std::string& sql, const std::vector<std::stri
   }
   PgResult r(PQexecParams(conn_, sql.c_str(), int(params.size()), nullptr, values.data(),
                           lengths.data(), nullptr, 0));
+  if (r.status() != PGRES_COMMAND_OK && r.status() != PGRES_TUPLES_OK)
+    return Error("query", r.get());
+  return r;
+}
+
+Result<PgResult> PgDb::QueryFormats(const std::string& sql,
+                                    const std::vector<std::string_view>& params,
+                                    const std::vector<int>& formats, bool binary_result) {
+  BR_RETURN_IF_ERROR(Ready());
+  std::vector<const char*> values;
+  std::vector<int> lengths;
+  values.reserve(params.size()), lengths.reserve(params.size());
+  for (std::string_view p : params) {
+    values.push_back(p.data());
+    lengths.push_back(int(p.size()));
+  }
+  PgResult r(PQexecParams(conn_, sql.c_str(), int(params.size()), nullptr, values.data(),
+                          lengths.data(), formats.data(), binary_result ? 1 : 0));
   if (r.status() != PGRES_COMMAND_OK && r.status() != PGRES_TUPLES_OK)
     return Error("query", r.get());
   return r;

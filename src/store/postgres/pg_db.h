@@ -52,6 +52,12 @@ class PgResult {
   bool Bool(int row, int col) const { return Int64(row, col) != 0; }
   // Rows changed by an INSERT/UPDATE/DELETE.
   int64_t Affected() const;
+  // Columns of a result asked for in binary (PgDb::QueryBinary): bigint in
+  // network order, bytea as its bytes (valid while the result lives).
+  int64_t BinInt64(int row, int col) const;
+  std::string_view Bytes(int row, int col) const {
+    return {PQgetvalue(r_, row, col), size_t(PQgetlength(r_, row, col))};
+  }
 
  private:
   PGresult* r_;
@@ -73,6 +79,13 @@ class PgDb {
   Status Exec(const std::string& sql);
   // One statement with text parameters; rows (possibly none) or IOError.
   Result<PgResult> Query(const std::string& sql, const std::vector<std::string>& params = {});
+  // The same with each parameter's format (0 text, 1 binary: bytea's raw
+  // bytes, no hex) and the result's (binary when `binary_result`).
+  Result<PgResult> QueryFormats(const std::string& sql, const std::vector<std::string_view>& params,
+                                const std::vector<int>& formats, bool binary_result);
+  // The SQLSTATE of the last failed statement ("" when none), e.g. 40P01
+  // (deadlock detected) for a caller that retries.
+  const std::string& last_sqlstate() const { return last_sqlstate_; }
   // BEGIN; fn; COMMIT — or ROLLBACK and fn's error.
   Status Transaction(const std::function<Status()>& fn);
   // Runs `ddl` (CREATE ... IF NOT EXISTS) once at a time across every
@@ -86,6 +99,7 @@ class PgDb {
 
   PGconn* conn_;
   std::string owner_;
+  mutable std::string last_sqlstate_;
 };
 
 }  // namespace burnrate::store

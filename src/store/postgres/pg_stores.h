@@ -7,6 +7,9 @@
 // (src/store/conformance/, run by pg_stores_test.cc against a server the
 // test starts itself).
 //
+//   OpenPgStore          store::Store: events (event_blocks, partitioned by
+//                        day; event_ids for idempotency across nodes;
+//                        rollups), keys, meta (pg_event_store.cc says how)
 //   OpenPgKeyStore       store::KeyStore (api_keys)
 //   PgGovernStore        govern::AuditStore, PolicyStore, AlertStore
 //                        (govern_audit, append-only by trigger;
@@ -15,8 +18,10 @@
 //   OpenPgFlagStore      detect::FlagStore (detect_flags; Put, Review and
 //                        Retract lock the row, so the review rules hold
 //                        across nodes)
+//   OpenPgOtlpStateStore otlp::StateStore (otlp_series, otlp_sessions)
+//   OpenPgBadgeStore     badges::BadgeStore (badge_awards, rank_history)
 //
-// Not yet: events, meta, OTLP state, badges; nor `--db postgresql://…`.
+// IsPostgresUrl says whether a --db / [store] url names PostgreSQL.
 // `conninfo`: a libpq connection string or postgresql:// URL.
 // Errors: IOError naming the owner and PostgreSQL's message.
 #pragma once
@@ -25,13 +30,24 @@
 #include <mutex>
 #include <string>
 
+#include "badges/badges.h"
 #include "detect/detect.h"
 #include "govern/govern.h"
+#include "otlp/otlp.h"
 #include "store/store.h"
 
 namespace burnrate::store {
 
 class PgDb;
+
+Result<std::unique_ptr<Store>> OpenPgStore(const std::string& conninfo);
+Result<std::unique_ptr<otlp::StateStore>> OpenPgOtlpStateStore(const std::string& conninfo);
+Result<std::unique_ptr<badges::BadgeStore>> OpenPgBadgeStore(const std::string& conninfo);
+
+// "postgresql://..." or "postgres://...".
+inline bool IsPostgresUrl(const std::string& s) {
+  return s.starts_with("postgresql://") || s.starts_with("postgres://");
+}
 
 Result<std::unique_ptr<KeyStore>> OpenPgKeyStore(const std::string& conninfo);
 Result<std::unique_ptr<detect::FlagStore>> OpenPgFlagStore(const std::string& conninfo);

@@ -7,8 +7,10 @@
 
 #include <gtest/gtest.h>
 
+#include "store/conformance/badge_store_conformance.h"
 #include "store/conformance/flag_store_conformance.h"
 #include "store/conformance/govern_conformance.h"
+#include "store/conformance/otlp_state_conformance.h"
 #include "store/conformance/store_conformance.h"
 #include "store/postgres/pg_test_server.h"
 
@@ -25,7 +27,7 @@ Backend<T> PgBackend(Open open) {
             BR_ASSIGN_OR_RETURN(auto s, open(conninfo));
             return std::unique_ptr<T>(std::move(s));
           },
-          Unavailable};
+          Unavailable, true};
 }
 
 INSTANTIATE_TEST_SUITE_P(Postgres, KeyStoreConformance,
@@ -44,9 +46,18 @@ INSTANTIATE_TEST_SUITE_P(Postgres, FlagStoreConformance,
                          testing::Values(PgBackend<detect::FlagStore>(OpenPgFlagStore)),
                          BackendName<detect::FlagStore>);
 
-// Not implemented on PostgreSQL yet (docs/scale-out.md, "Not yet").
-GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(EventStoreConformance);
-GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(MetaStoreConformance);
+INSTANTIATE_TEST_SUITE_P(Postgres, EventStoreConformance,
+                         testing::Values(PgBackend<EventStore>(OpenPgStore)),
+                         BackendName<EventStore>);
+INSTANTIATE_TEST_SUITE_P(Postgres, MetaStoreConformance,
+                         testing::Values(PgBackend<MetaStore>(OpenPgStore)),
+                         BackendName<MetaStore>);
+INSTANTIATE_TEST_SUITE_P(Postgres, OtlpStateConformance,
+                         testing::Values(PgBackend<otlp::StateStore>(OpenPgOtlpStateStore)),
+                         BackendName<otlp::StateStore>);
+INSTANTIATE_TEST_SUITE_P(Postgres, BadgeStoreConformance,
+                         testing::Values(PgBackend<badges::BadgeStore>(OpenPgBadgeStore)),
+                         BackendName<badges::BadgeStore>);
 
 // PostgreSQL-specific: what the interfaces do not say.
 
@@ -62,6 +73,38 @@ TEST(PgGovernStore, AuditTableIsAppendOnly) {
   ASSERT_TRUE(db.ok());
   EXPECT_FALSE((*db)->Exec("UPDATE govern_audit SET actor = 'b'").ok());
   EXPECT_FALSE((*db)->Exec("DELETE FROM govern_audit").ok());
+}
+
+// Retention drops the partitions of whole days before the cut (no row
+// deletes there) and keeps a straddling block's younger events.
+TEST(PgStore, PurgeDropsWholeDayPartitions) {
+  if (!Unavailable().empty()) GTEST_SKIP() << Unavailable();
+  auto conninfo = PgTestServer::Get().Database("purge_partitions");
+  ASSERT_TRUE(conninfo.ok()) << conninfo.status().ToString();
+  auto s = OpenPgStore(*conninfo);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  for (int d = 0; d < 3; ++d) {
+    std::vector<model::Event> ev = {
+        UsageEvent("p" + std::to_string(d), kDay0 + d * kDayMs, kDay0 + d * kDayMs + 100)};
+    ASSERT_TRUE((*s)->Append(ev).ok());
+  }
+  auto db = PgDb::Open(*conninfo, "test");
+  ASSERT_TRUE(db.ok());
+  auto parts = [&] {
+    auto r =
+        (*db)->Query("SELECT count(*) FROM pg_inherits WHERE inhparent = 'event_blocks'::regclass");
+    return r.ok() ? r->Int64(0, 0) : -1;
+  };
+  EXPECT_EQ(parts(), 3);
+  // Cut in the middle of day 2: days 0 and 1 go whole, day 2 stays.
+  auto folded = (*s)->Purge(kDay0 + 2 * kDayMs + 50);
+  ASSERT_TRUE(folded.ok()) << folded.status().ToString();
+  EXPECT_EQ(*folded, 2);
+  EXPECT_EQ(parts(), 1);
+  EXPECT_EQ(ScanIds(**s, 0), (std::vector<std::string>{"p2"}));
+  std::vector<model::Event> next = {UsageEvent("q", kDay0, kDay0 + 3 * kDayMs)};
+  ASSERT_TRUE((*s)->Append(next).ok());  // a new day after the purge
+  EXPECT_EQ(*(*s)->CountEvents(), 2);
 }
 
 // Two nodes' stores on one database see each other's writes at once.

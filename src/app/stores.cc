@@ -1,0 +1,84 @@
+// Which storage implementation a `--db` / `[store] path` or `url` names: a
+// postgresql:// (or postgres://) URL opens every store on PostgreSQL
+// (store/postgres, where burnrate was built with libpq), anything else is
+// the SQLite file (store/sqlite). Declared in app.h (OpenStore, IsPostgres)
+// and app_impl.h (the domain stores).
+#include "app/app.h"
+#include "app/app_impl.h"
+#include "store/sqlite/sqlite_stores.h"
+#ifdef BURNRATE_HAVE_POSTGRES
+#include "store/postgres/pg_stores.h"
+#endif
+
+namespace burnrate::app {
+namespace {
+
+#ifndef BURNRATE_HAVE_POSTGRES
+Status NoPostgres(const std::string&) {
+  return Status::InvalidArgument(
+      "this burnrate was built without PostgreSQL support (install libpq-dev: "
+      "scripts/install-deps.sh, and rebuild)");
+}
+#endif
+
+}  // namespace
+
+bool IsPostgres(const std::string& db) {
+  return db.starts_with("postgresql://") || db.starts_with("postgres://");
+}
+
+Result<std::unique_ptr<store::Store>> OpenStore(const std::string& db, bool read_only) {
+#ifdef BURNRATE_HAVE_POSTGRES
+  if (IsPostgres(db)) return store::OpenPgStore(db);
+#else
+  if (IsPostgres(db)) return NoPostgres(db);
+#endif
+  store::SqliteOptions opts;
+  opts.read_only = read_only;
+  return store::OpenSqliteStore(db, opts);
+}
+
+Result<GovernDb> OpenGovernDb(const std::string& db) {
+  GovernDb g;
+#ifdef BURNRATE_HAVE_POSTGRES
+  if (IsPostgres(db)) {
+    BR_ASSIGN_OR_RETURN(auto pg, store::PgGovernStore::Open(db));
+    g.policies = pg.get(), g.alerts = pg.get(), g.audit = std::move(pg);
+    return g;
+  }
+#else
+  if (IsPostgres(db)) return NoPostgres(db);
+#endif
+  BR_ASSIGN_OR_RETURN(auto lite, store::SqliteGovernStore::Open(db));
+  g.policies = lite.get(), g.alerts = lite.get(), g.audit = std::move(lite);
+  return g;
+}
+
+Result<std::unique_ptr<detect::FlagStore>> OpenFlagStore(const std::string& db) {
+#ifdef BURNRATE_HAVE_POSTGRES
+  if (IsPostgres(db)) return store::OpenPgFlagStore(db);
+#else
+  if (IsPostgres(db)) return NoPostgres(db);
+#endif
+  return store::OpenSqliteFlagStore(db);
+}
+
+Result<std::unique_ptr<otlp::StateStore>> OpenOtlpStateStore(const std::string& db) {
+#ifdef BURNRATE_HAVE_POSTGRES
+  if (IsPostgres(db)) return store::OpenPgOtlpStateStore(db);
+#else
+  if (IsPostgres(db)) return NoPostgres(db);
+#endif
+  return store::OpenSqliteOtlpStateStore(db);
+}
+
+Result<std::unique_ptr<badges::BadgeStore>> OpenBadgeStore(const std::string& db) {
+#ifdef BURNRATE_HAVE_POSTGRES
+  if (IsPostgres(db)) return store::OpenPgBadgeStore(db);
+#else
+  if (IsPostgres(db)) return NoPostgres(db);
+#endif
+  return store::OpenSqliteBadgeStore(db);
+}
+
+}  // namespace burnrate::app
