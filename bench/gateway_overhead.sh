@@ -13,9 +13,11 @@
 # over the direct path; then the time to the first streamed byte of a
 # streaming chat request on each path (TTFB_N per path, default 300).
 # The CPU time nginx's worker and burnrate spent per request is printed
-# too: unlike req/s and latency, other load on the machine hardly moves it.
-# SERVER_THREADS sets [server] threads (default 2); BURNRATE_TASKSET (e.g.
-# "taskset -c 1") pins burnrate to a core.
+# too (other load on the machine moves it as well, through context
+# switches and cache misses, but less than req/s and latency).
+# SERVER_THREADS sets [server] threads (default 1: one event loop, as
+# nginx runs one worker); BURNRATE_TASKSET (e.g. "taskset -c 1") pins
+# burnrate to a core.
 # GATEWAY_THREADS sets [gateway] threads (default 0: the upstream runs on
 # the HTTP server's threads; binaries before 2026-12-05 need 1 or more).
 # Needs nginx and wrk (scripts/install-deps.sh).
@@ -74,7 +76,7 @@ DB=$T/gw.db
 KEY=$("$BURNRATE" keys create --db "$DB" --role gateway --user bench@corp --team bench | tail -1)
 cat >"$T/burnrate.toml" <<TOML
 [server]
-threads = ${SERVER_THREADS:-2}
+threads = ${SERVER_THREADS:-1}
 [gateway]
 threads = ${GATEWAY_THREADS:-0}
 [gateway.anthropic]
@@ -111,8 +113,7 @@ done
 
 # CPU time (user + system, clock ticks of 10 ms) of nginx's worker and of
 # burnrate so far: divided by the requests of a run, the CPU each path costs
-# per request, a figure that other load on the machine moves much less than
-# req/s or latency.
+# per request.
 NGINX_WORKER=$(pgrep -P "$(cat "$T/nginx.pid")" | head -1)
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 run() {  # run PORT -> "p50_ms req_s requests nginx_ticks burnrate_ticks"

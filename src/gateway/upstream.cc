@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <strings.h>
 
+#include <array>
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
@@ -115,12 +116,16 @@ class PoolBase {
   virtual void Send(UpstreamRequest req, std::shared_ptr<UpstreamHandler> h) = 0;
 };
 
+// A pooled connection with its buffers: they live as long as it does, so
+// that an exchange on a kept-alive connection allocates none of them.
 template <class Stream>
 struct Conn {
   template <class... A>
   explicit Conn(A&&... a) : stream(std::forward<A>(a)...) {}
   Stream stream;
   beast::flat_buffer buffer;
+  std::string head;      // the request head being written
+  char body_buf[16384];  // the answer's body, a piece at a time
 };
 
 template <class Stream>
@@ -163,19 +168,11 @@ class Exchange : public std::enable_shared_from_this<Exchange<Stream>> {
  public:
   Exchange(std::shared_ptr<Pool<Stream>> pool, UpstreamRequest r,
            std::shared_ptr<UpstreamHandler> h)
-      : pool_(std::move(pool)), handler_(std::move(h)), resolver_(pool_->ioc_) {
-    req_.method_string(r.method);
-    req_.target(pool_->url_.prefix + r.target);
-    req_.version(11);
-    req_.set(bhttp::field::host, pool_->url_.host);
-    for (auto& [k, v] : r.headers) req_.set(k, v);
-    req_.body() = std::move(r.body);
-    req_.prepare_payload();
-    req_.keep_alive(true);
-  }
+      : pool_(std::move(pool)), handler_(std::move(h)), req_(std::move(r)) {}
 
   void Start() {
     conn_ = pool_->TakeIdle();
+    if (conn_ != nullptr) FormatHead();
     reused_ = conn_ != nullptr;
     if (!reused_) return Connect();
     asio::dispatch(conn_->stream.get_executor(),
@@ -185,10 +182,40 @@ class Exchange : public std::enable_shared_from_this<Exchange<Stream>> {
  private:
   auto& Lowest() { return beast::get_lowest_layer(conn_->stream); }
 
+  // The request's head, written by hand into the connection's own string
+  // (no per-request field allocations): the method, the base URL's prefix
+  // and the target, Host, the handler's headers (a repeated name: the last
+  // wins, CR or LF in a name or value: dropped), Content-Length.
+  void FormatHead() {
+    std::string& h = conn_->head;
+    h.clear();
+    h.append(req_.method).append(" ").append(pool_->url_.prefix).append(req_.target);
+    h.append(" HTTP/1.1\r\nHost: ").append(pool_->url_.host).append("\r\n");
+    const Headers& hs = req_.headers;
+    for (size_t i = 0; i < hs.size(); ++i) {
+      const auto& [k, v] = hs[i];
+      if (k.empty() || k.find_first_of("\r\n:") != std::string::npos ||
+          v.find_first_of("\r\n") != std::string::npos || HopByHop(k) ||
+          (k.size() == 4 && strncasecmp(k.data(), "host", 4) == 0))
+        continue;
+      bool later = false;
+      for (size_t j = i + 1; j < hs.size() && !later; ++j)
+        later = hs[j].first.size() == k.size() &&
+                strncasecmp(hs[j].first.data(), k.data(), k.size()) == 0;
+      if (later) continue;
+      h.append(k).append(": ").append(v).append("\r\n");
+    }
+    if (!req_.body.empty() || req_.method != "GET")
+      h.append("Content-Length: ").append(std::to_string(req_.body.size())).append("\r\n");
+    h.append("\r\n");
+  }
+
   void Connect() {
     conn_ = pool_->NewConn();
+    FormatHead();
     reused_ = false;
-    resolver_.async_resolve(
+    resolver_.emplace(pool_->ioc_);
+    resolver_->async_resolve(
         pool_->url_.host, pool_->url_.port,
         [self = this->shared_from_this()](beast::error_code ec, tcp::resolver::results_type rs) {
           if (ec) return self->Fail(ec, "resolve", /*retryable=*/false);
@@ -221,11 +248,12 @@ class Exchange : public std::enable_shared_from_this<Exchange<Stream>> {
 
   void Write() {
     Lowest().expires_after(std::chrono::milliseconds(pool_->opts_.first_byte_timeout_ms));
-    bhttp::async_write(conn_->stream, req_,
-                       [self = this->shared_from_this()](beast::error_code ec, size_t) {
-                         if (ec) return self->Fail(ec, "write", self->reused_);
-                         self->ReadHead();
-                       });
+    std::array<asio::const_buffer, 2> bufs{asio::buffer(conn_->head), asio::buffer(req_.body)};
+    asio::async_write(conn_->stream, bufs,
+                      [self = this->shared_from_this()](beast::error_code ec, size_t) {
+                        if (ec) return self->Fail(ec, "write", self->reused_);
+                        self->ReadHead();
+                      });
   }
 
   void ReadHead() {
@@ -256,15 +284,15 @@ class Exchange : public std::enable_shared_from_this<Exchange<Stream>> {
 
   void ReadBody() {
     if (parser_->is_done()) return Done();
-    parser_->get().body().data = buf_;
-    parser_->get().body().size = sizeof buf_;
+    parser_->get().body().data = conn_->body_buf;
+    parser_->get().body().size = sizeof conn_->body_buf;
     Lowest().expires_after(std::chrono::milliseconds(pool_->opts_.idle_timeout_ms));
     bhttp::async_read_some(
         conn_->stream, conn_->buffer, *parser_,
         [self = this->shared_from_this()](beast::error_code ec, size_t) {
           if (ec == bhttp::error::need_buffer) ec = {};
-          size_t got = sizeof self->buf_ - self->parser_->get().body().size;
-          if (got > 0 && !self->handler_->OnBody(std::string_view(self->buf_, got))) {
+          size_t got = sizeof self->conn_->body_buf - self->parser_->get().body().size;
+          if (got > 0 && !self->handler_->OnBody(std::string_view(self->conn_->body_buf, got))) {
             self->CloseConn();
             return self->End(Status::Unavailable("the client went away"));
           }
@@ -315,11 +343,10 @@ class Exchange : public std::enable_shared_from_this<Exchange<Stream>> {
 
   std::shared_ptr<Pool<Stream>> pool_;
   std::shared_ptr<UpstreamHandler> handler_;
-  tcp::resolver resolver_;
+  std::optional<tcp::resolver> resolver_;  // only for a new connection
   std::unique_ptr<Conn<Stream>> conn_;
-  bhttp::request<bhttp::string_body> req_;
+  UpstreamRequest req_;
   std::optional<bhttp::response_parser<bhttp::buffer_body>> parser_;
-  char buf_[16384];
   bool reused_ = false, retried_ = false, head_sent_ = false, ended_ = false;
 };
 
