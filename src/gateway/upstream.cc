@@ -43,10 +43,17 @@ std::string_view UpstreamHead::Get(std::string_view name) const {
 struct UpstreamIo::Impl {
   std::unique_ptr<asio::io_context> own;  // null when the loop is lent
   asio::io_context& ioc;
+  const http::IoLoop* lent_loop = nullptr;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::vector<std::thread> threads;
-  explicit Impl(asio::io_context* lent)
-      : own(lent ? nullptr : std::make_unique<asio::io_context>()), ioc(lent ? *lent : *own) {}
+  explicit Impl(http::IoLoop* lent)
+      : own(lent ? nullptr : std::make_unique<asio::io_context>()),
+        ioc(lent ? lent->context() : *own),
+        lent_loop(lent) {}
+  // One thread runs the loop: a connection needs no strand of its own.
+  bool single_thread() const {
+    return lent_loop != nullptr ? lent_loop->threads() == 1 : threads.size() == 1;
+  }
 };
 
 UpstreamIo::UpstreamIo(int threads) : impl_(std::make_unique<Impl>(nullptr)) {
@@ -58,7 +65,7 @@ UpstreamIo::UpstreamIo(int threads) : impl_(std::make_unique<Impl>(nullptr)) {
     });
 }
 
-UpstreamIo::UpstreamIo(http::IoLoop& loop) : impl_(std::make_unique<Impl>(&loop.context())) {}
+UpstreamIo::UpstreamIo(http::IoLoop& loop) : impl_(std::make_unique<Impl>(&loop)) {}
 
 UpstreamIo::~UpstreamIo() { Stop(); }
 
@@ -131,8 +138,8 @@ struct Conn {
 template <class Stream>
 class Pool : public PoolBase, public std::enable_shared_from_this<Pool<Stream>> {
  public:
-  Pool(asio::io_context& ioc, Url url, UpstreamOptions opts, std::shared_ptr<ssl::context> ssl)
-      : ioc_(ioc), url_(std::move(url)), opts_(std::move(opts)), ssl_(std::move(ssl)) {}
+  Pool(UpstreamIo::Impl& io, Url url, UpstreamOptions opts, std::shared_ptr<ssl::context> ssl)
+      : io_(io), ioc_(io.ioc), url_(std::move(url)), opts_(std::move(opts)), ssl_(std::move(ssl)) {}
 
   void Send(UpstreamRequest req, std::shared_ptr<UpstreamHandler> h) override;
 
@@ -148,13 +155,19 @@ class Pool : public PoolBase, public std::enable_shared_from_this<Pool<Stream>> 
     if (int(idle_.size()) < opts_.max_idle_connections) idle_.push_back(std::move(c));
   }
   std::unique_ptr<Conn<Stream>> NewConn() {
+    if (io_.single_thread()) return MakeConn(ioc_.get_executor());
+    return MakeConn(asio::make_strand(ioc_));
+  }
+  template <class Executor>
+  std::unique_ptr<Conn<Stream>> MakeConn(Executor ex) {
     if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
-      return std::make_unique<Conn<Stream>>(asio::make_strand(ioc_));
+      return std::make_unique<Conn<Stream>>(ex);
     } else {
-      return std::make_unique<Conn<Stream>>(asio::make_strand(ioc_), *ssl_);
+      return std::make_unique<Conn<Stream>>(ex, *ssl_);
     }
   }
 
+  UpstreamIo::Impl& io_;
   asio::io_context& ioc_;
   const Url url_;
   const UpstreamOptions opts_;
@@ -367,7 +380,7 @@ Result<std::unique_ptr<Upstream>> Upstream::Create(UpstreamOptions opts, Upstrea
   BR_ASSIGN_OR_RETURN(Url url, ParseUrl(opts.base_url));
   auto impl = std::make_shared<Impl>();
   impl->opts = opts;
-  asio::io_context& ioc = io.impl().ioc;
+  UpstreamIo::Impl& ioi = io.impl();
   if (url.tls) {
     auto ctx = std::make_shared<ssl::context>(ssl::context::tls_client);
     beast::error_code ec;
@@ -380,9 +393,9 @@ Result<std::unique_ptr<Upstream>> Upstream::Create(UpstreamOptions opts, Upstrea
       return Status::InvalidArgument("cannot load CA certificates for " + opts.base_url + ": " +
                                      ec.message());
     ctx->set_verify_mode(ssl::verify_peer);
-    impl->pool = std::make_shared<Pool<beast::ssl_stream<beast::tcp_stream>>>(ioc, url, opts, ctx);
+    impl->pool = std::make_shared<Pool<beast::ssl_stream<beast::tcp_stream>>>(ioi, url, opts, ctx);
   } else {
-    impl->pool = std::make_shared<Pool<beast::tcp_stream>>(ioc, url, opts, nullptr);
+    impl->pool = std::make_shared<Pool<beast::tcp_stream>>(ioi, url, opts, nullptr);
   }
   return std::unique_ptr<Upstream>(new Upstream(std::move(impl)));
 }

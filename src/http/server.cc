@@ -519,6 +519,7 @@ struct Server::Impl {
   const Router& router;
   SessionLimits limits;
   std::unique_ptr<IoLoop> own_loop;  // when none was lent
+  IoLoop& loop;
   asio::io_context& ioc;
   tcp::acceptor acceptor{ioc};
   asio::steady_timer accept_timer{ioc};
@@ -533,7 +534,8 @@ struct Server::Impl {
       : opts(std::move(o)),
         router(r),
         own_loop(opts.loop ? nullptr : std::make_unique<IoLoop>()),
-        ioc(opts.loop ? opts.loop->context() : own_loop->context()) {
+        loop(opts.loop ? *opts.loop : *own_loop),
+        ioc(loop.context()) {
     limits.head.max_body_bytes = opts.max_body_bytes;
     limits.head.max_header_bytes = opts.max_header_bytes;
     limits.header_timeout = std::chrono::milliseconds(opts.header_timeout_ms);
@@ -561,14 +563,20 @@ struct Server::Impl {
     refuse_slots = int(std::clamp<int64_t>(budget - cap, 1, 64));
   }
 
+  // A connection gets a strand of its own when several threads run the
+  // loop; with one, the loop's own executor serializes its handlers already
+  // (and a type-erased strand executor costs an allocation and reference
+  // counts on every asynchronous operation).
   void Accept() {
-    acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+    auto on_accept = [this](beast::error_code ec, tcp::socket socket) {
       if (ec == asio::error::operation_aborted) return;
       if (ec && ec != asio::error::connection_aborted) return BackOff();
       backoff = std::chrono::milliseconds(0);
       if (!ec) Admit(std::move(socket));
       Accept();
-    });
+    };
+    if (loop.threads() == 1) return acceptor.async_accept(ioc, std::move(on_accept));
+    acceptor.async_accept(asio::make_strand(ioc), std::move(on_accept));
   }
 
   // Out of descriptors (EMFILE, ENFILE) or buffers: the connection stays
@@ -616,6 +624,7 @@ Status Server::Start() {
   }
   impl_->port = a.local_endpoint().port();
   impl_->SizeCap();
+  impl_->loop.set_threads(std::max(1, impl_->opts.threads));
   impl_->Accept();
   for (int i = 0; i < std::max(1, impl_->opts.threads); ++i) {
     impl_->threads.emplace_back([this] {
