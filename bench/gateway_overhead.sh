@@ -12,6 +12,12 @@
 # p50 and req/s are printed, and the added p50 of nginx and the gateway
 # over the direct path; then the time to the first streamed byte of a
 # streaming chat request on each path (TTFB_N per path, default 300).
+# The CPU time nginx's worker and burnrate spent per request is printed
+# too (other load on the machine moves it as well, through context
+# switches and cache misses, but less than req/s and latency).
+# SERVER_THREADS sets [server] threads (default 1: one event loop, as
+# nginx runs one worker); BURNRATE_TASKSET (e.g. "taskset -c 1") pins
+# burnrate to a core.
 # GATEWAY_THREADS sets [gateway] threads (default 0: the upstream runs on
 # the HTTP server's threads; binaries before 2026-12-05 need 1 or more).
 # Needs nginx and wrk (scripts/install-deps.sh).
@@ -69,6 +75,8 @@ nginx -c "$T/nginx.conf" -p "$T/nginx" -e "$T/nginx/error.log"
 DB=$T/gw.db
 KEY=$("$BURNRATE" keys create --db "$DB" --role gateway --user bench@corp --team bench | tail -1)
 cat >"$T/burnrate.toml" <<TOML
+[server]
+threads = ${SERVER_THREADS:-1}
 [gateway]
 threads = ${GATEWAY_THREADS:-0}
 [gateway.anthropic]
@@ -78,8 +86,9 @@ api_key = "sk-bench"
 base_url = "http://127.0.0.1:$UP"
 api_key = "sk-bench"
 TOML
-"$BURNRATE" serve --db "$DB" --listen 127.0.0.1:0 --config "$T/burnrate.toml" >"$T/server.log" 2>&1 &
-PIDS+=($!)
+${BURNRATE_TASKSET:-} "$BURNRATE" serve --db "$DB" --listen 127.0.0.1:0 --config "$T/burnrate.toml" >"$T/server.log" 2>&1 &
+GW_PID=$!
+PIDS+=($GW_PID)
 GW=""
 for _ in $(seq 200); do
   GW=$(sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$T/server.log" | head -1)
@@ -102,36 +111,53 @@ for p in $UP $PROXY $GW; do
   [[ $code == 200 ]] || { echo "port $p answered $code"; exit 1; }
 done
 
-run() {  # run PORT -> "p50_ms req_s"
+# CPU time (user + system, clock ticks of 10 ms) of nginx's worker and of
+# burnrate so far: divided by the requests of a run, the CPU each path costs
+# per request.
+NGINX_WORKER=$(pgrep -P "$(cat "$T/nginx.pid")" | head -1)
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+run() {  # run PORT -> "p50_ms req_s requests nginx_ticks burnrate_ticks"
+  local n0 b0
+  n0=$(ticks "$NGINX_WORKER"); b0=$(ticks "$GW_PID")
   wrk -t2 -c"$CONNS" -d"$DURATION" --latency -s "$T/post.lua" "http://127.0.0.1:$1/v1/messages" >"$T/wrk.txt"
-  python3 - "$T/wrk.txt" <<'PY'
+  python3 - "$T/wrk.txt" "$(( $(ticks "$NGINX_WORKER") - n0 ))" "$(( $(ticks "$GW_PID") - b0 ))" <<'PY'
 import re, sys
 t = open(sys.argv[1]).read()
 m = re.search(r"^\s+50%\s+([\d.]+)(us|ms|s)", t, re.M)
 v = float(m.group(1)) * {"us": 1e-3, "ms": 1, "s": 1e3}[m.group(2)]
 rps = float(re.search(r"Requests/sec:\s+([\d.]+)", t).group(1))
+n = int(re.search(r"(\d+) requests in", t).group(1))
 errs = re.search(r"Non-2xx or 3xx responses: (\d+)", t)
 if errs: sys.exit("non-2xx answers: " + errs.group(1))
-print(f"{v:.4f} {rps:.0f}")
+print(f"{v:.4f} {rps:.0f} {n} {sys.argv[2]} {sys.argv[3]}")
 PY
 }
-declare -A P50 RPS
+declare -A P50 RPS CPU
 for i in $(seq "$REPEAT"); do
   for name in direct nginx gateway; do
     case $name in direct) port=$UP ;; nginx) port=$PROXY ;; gateway) port=$GW ;; esac
-    read -r p r < <(run "$port")
-    P50[$name]+="$p "; RPS[$name]+="$r "
-    echo "run $i $name: p50 ${p} ms, ${r} req/s"
+    read -r p r n nt bt < <(run "$port")
+    # CPU microseconds per request: nginx's worker (upstream, and the proxy
+    # on the nginx path) plus burnrate (on the gateway path).
+    cpu=$(python3 -c "print(round(($nt + $bt) * 1e4 / $n, 2))")
+    P50[$name]+="$p "; RPS[$name]+="$r "; CPU[$name]+="$cpu "
+    echo "run $i $name: p50 ${p} ms, ${r} req/s, ${n} requests, nginx ${nt} + burnrate ${bt} ticks: ${cpu} us CPU/request"
   done
 done
-python3 - "${P50[direct]}" "${P50[nginx]}" "${P50[gateway]}" "${RPS[direct]}" "${RPS[nginx]}" "${RPS[gateway]}" <<'PY'
+python3 - "${P50[direct]}" "${P50[nginx]}" "${P50[gateway]}" "${RPS[direct]}" "${RPS[nginx]}" "${RPS[gateway]}" \
+  "${CPU[direct]}" "${CPU[nginx]}" "${CPU[gateway]}" <<'PY'
 import statistics, sys, json
 f = lambda s: statistics.median(map(float, s.split()))
-d, n, g, rd, rn, rg = map(f, sys.argv[1:])
+d, n, g, rd, rn, rg, cd, cn, cg = map(f, sys.argv[1:])
 out = {"p50_ms": {"direct": d, "nginx": n, "gateway": g},
        "req_per_s": {"direct": rd, "nginx": rn, "gateway": rg},
+       "gateway_req_per_s_over_nginx": round(rg / rn, 2),
        "added_p50_ms": {"nginx": round(n - d, 4), "gateway": round(g - d, 4)},
-       "gateway_added_over_nginx_added": round((g - d) / (n - d), 2) if n > d else None}
+       "gateway_added_over_nginx_added": round((g - d) / (n - d), 2) if n > d else None,
+       # CPU per request the proxy itself adds (the upstream's share, the
+       # direct path's, taken off).
+       "cpu_us_per_request": {"direct": cd, "nginx": cn, "gateway": cg},
+       "added_cpu_us_per_request": {"nginx": round(cn - cd, 2), "gateway": round(cg - cd, 2)}}
 print(json.dumps(out))
 PY
 # Time to the first streamed byte: a streaming chat request on a fresh

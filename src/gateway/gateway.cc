@@ -199,6 +199,7 @@ struct Gateway::Impl : std::enable_shared_from_this<Gateway::Impl> {
   // provider key in place of the gateway key.
   Headers UpstreamHeaders(Api api, const http::Request& req) const {
     Headers h;
+    h.reserve(req.headers.size() + 1);
     // A bring-your-own key goes on as the client sent it.
     const bool own_key = Passthrough(req.caller.key_hash) != nullptr;
     for (const auto& [k, v] : req.headers) {
@@ -261,6 +262,7 @@ class Exchange final : public UpstreamHandler, public std::enable_shared_from_th
     std::string_view ct = head.Get("content-type");
     streaming_ = status_ == 200 && ct.find("text/event-stream") != std::string_view::npos;
     Headers pass;
+    pass.reserve(head.headers.size() + 1);
     for (const auto& [k, v] : head.headers) {
       if (strncasecmp(k.c_str(), "content-type", 12) != 0 &&
           strncasecmp(k.c_str(), "server", 6) != 0 && strncasecmp(k.c_str(), "date", 4) != 0) {
@@ -359,9 +361,8 @@ class Exchange final : public UpstreamHandler, public std::enable_shared_from_th
     }
     Settle(u);
     double secs = std::chrono::duration<double>(Steady::now() - start_).count();
-    std::string model =
-        u.model.empty() ? creq_.model : creq_.model;  // the asked model: bounded by the key's use
-    gw_->metrics.Update(up, model, [&](GatewayMetrics::Row& r) {
+    // The asked model: bounded by the key's use.
+    gw_->metrics.Update(up, creq_.model, [&](GatewayMetrics::Row& r) {
       r.requests++;
       r.streams += streaming_;
       r.upstream_errors += (!s.ok() && s.code() != Status::Code::kUnavailable) || status_ >= 500;

@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <strings.h>
 
+#include <array>
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
@@ -42,10 +43,17 @@ std::string_view UpstreamHead::Get(std::string_view name) const {
 struct UpstreamIo::Impl {
   std::unique_ptr<asio::io_context> own;  // null when the loop is lent
   asio::io_context& ioc;
+  const http::IoLoop* lent_loop = nullptr;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::vector<std::thread> threads;
-  explicit Impl(asio::io_context* lent)
-      : own(lent ? nullptr : std::make_unique<asio::io_context>()), ioc(lent ? *lent : *own) {}
+  explicit Impl(http::IoLoop* lent)
+      : own(lent ? nullptr : std::make_unique<asio::io_context>()),
+        ioc(lent ? lent->context() : *own),
+        lent_loop(lent) {}
+  // One thread runs the loop: a connection needs no strand of its own.
+  bool single_thread() const {
+    return lent_loop != nullptr ? lent_loop->threads() == 1 : threads.size() == 1;
+  }
 };
 
 UpstreamIo::UpstreamIo(int threads) : impl_(std::make_unique<Impl>(nullptr)) {
@@ -57,7 +65,7 @@ UpstreamIo::UpstreamIo(int threads) : impl_(std::make_unique<Impl>(nullptr)) {
     });
 }
 
-UpstreamIo::UpstreamIo(http::IoLoop& loop) : impl_(std::make_unique<Impl>(&loop.context())) {}
+UpstreamIo::UpstreamIo(http::IoLoop& loop) : impl_(std::make_unique<Impl>(&loop)) {}
 
 UpstreamIo::~UpstreamIo() { Stop(); }
 
@@ -115,19 +123,23 @@ class PoolBase {
   virtual void Send(UpstreamRequest req, std::shared_ptr<UpstreamHandler> h) = 0;
 };
 
+// A pooled connection with its buffers: they live as long as it does, so
+// that an exchange on a kept-alive connection allocates none of them.
 template <class Stream>
 struct Conn {
   template <class... A>
   explicit Conn(A&&... a) : stream(std::forward<A>(a)...) {}
   Stream stream;
   beast::flat_buffer buffer;
+  std::string head;      // the request head being written
+  char body_buf[16384];  // the answer's body, a piece at a time
 };
 
 template <class Stream>
 class Pool : public PoolBase, public std::enable_shared_from_this<Pool<Stream>> {
  public:
-  Pool(asio::io_context& ioc, Url url, UpstreamOptions opts, std::shared_ptr<ssl::context> ssl)
-      : ioc_(ioc), url_(std::move(url)), opts_(std::move(opts)), ssl_(std::move(ssl)) {}
+  Pool(UpstreamIo::Impl& io, Url url, UpstreamOptions opts, std::shared_ptr<ssl::context> ssl)
+      : io_(io), ioc_(io.ioc), url_(std::move(url)), opts_(std::move(opts)), ssl_(std::move(ssl)) {}
 
   void Send(UpstreamRequest req, std::shared_ptr<UpstreamHandler> h) override;
 
@@ -143,13 +155,19 @@ class Pool : public PoolBase, public std::enable_shared_from_this<Pool<Stream>> 
     if (int(idle_.size()) < opts_.max_idle_connections) idle_.push_back(std::move(c));
   }
   std::unique_ptr<Conn<Stream>> NewConn() {
+    if (io_.single_thread()) return MakeConn(ioc_.get_executor());
+    return MakeConn(asio::make_strand(ioc_));
+  }
+  template <class Executor>
+  std::unique_ptr<Conn<Stream>> MakeConn(Executor ex) {
     if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
-      return std::make_unique<Conn<Stream>>(asio::make_strand(ioc_));
+      return std::make_unique<Conn<Stream>>(ex);
     } else {
-      return std::make_unique<Conn<Stream>>(asio::make_strand(ioc_), *ssl_);
+      return std::make_unique<Conn<Stream>>(ex, *ssl_);
     }
   }
 
+  UpstreamIo::Impl& io_;
   asio::io_context& ioc_;
   const Url url_;
   const UpstreamOptions opts_;
@@ -163,19 +181,11 @@ class Exchange : public std::enable_shared_from_this<Exchange<Stream>> {
  public:
   Exchange(std::shared_ptr<Pool<Stream>> pool, UpstreamRequest r,
            std::shared_ptr<UpstreamHandler> h)
-      : pool_(std::move(pool)), handler_(std::move(h)), resolver_(pool_->ioc_) {
-    req_.method_string(r.method);
-    req_.target(pool_->url_.prefix + r.target);
-    req_.version(11);
-    req_.set(bhttp::field::host, pool_->url_.host);
-    for (auto& [k, v] : r.headers) req_.set(k, v);
-    req_.body() = std::move(r.body);
-    req_.prepare_payload();
-    req_.keep_alive(true);
-  }
+      : pool_(std::move(pool)), handler_(std::move(h)), req_(std::move(r)) {}
 
   void Start() {
     conn_ = pool_->TakeIdle();
+    if (conn_ != nullptr) FormatHead();
     reused_ = conn_ != nullptr;
     if (!reused_) return Connect();
     asio::dispatch(conn_->stream.get_executor(),
@@ -185,10 +195,40 @@ class Exchange : public std::enable_shared_from_this<Exchange<Stream>> {
  private:
   auto& Lowest() { return beast::get_lowest_layer(conn_->stream); }
 
+  // The request's head, written by hand into the connection's own string
+  // (no per-request field allocations): the method, the base URL's prefix
+  // and the target, Host, the handler's headers (a repeated name: the last
+  // wins, CR or LF in a name or value: dropped), Content-Length.
+  void FormatHead() {
+    std::string& h = conn_->head;
+    h.clear();
+    h.append(req_.method).append(" ").append(pool_->url_.prefix).append(req_.target);
+    h.append(" HTTP/1.1\r\nHost: ").append(pool_->url_.host).append("\r\n");
+    const Headers& hs = req_.headers;
+    for (size_t i = 0; i < hs.size(); ++i) {
+      const auto& [k, v] = hs[i];
+      if (k.empty() || k.find_first_of("\r\n:") != std::string::npos ||
+          v.find_first_of("\r\n") != std::string::npos || HopByHop(k) ||
+          (k.size() == 4 && strncasecmp(k.data(), "host", 4) == 0))
+        continue;
+      bool later = false;
+      for (size_t j = i + 1; j < hs.size() && !later; ++j)
+        later = hs[j].first.size() == k.size() &&
+                strncasecmp(hs[j].first.data(), k.data(), k.size()) == 0;
+      if (later) continue;
+      h.append(k).append(": ").append(v).append("\r\n");
+    }
+    if (!req_.body.empty() || req_.method != "GET")
+      h.append("Content-Length: ").append(std::to_string(req_.body.size())).append("\r\n");
+    h.append("\r\n");
+  }
+
   void Connect() {
     conn_ = pool_->NewConn();
+    FormatHead();
     reused_ = false;
-    resolver_.async_resolve(
+    resolver_.emplace(pool_->ioc_);
+    resolver_->async_resolve(
         pool_->url_.host, pool_->url_.port,
         [self = this->shared_from_this()](beast::error_code ec, tcp::resolver::results_type rs) {
           if (ec) return self->Fail(ec, "resolve", /*retryable=*/false);
@@ -221,11 +261,12 @@ class Exchange : public std::enable_shared_from_this<Exchange<Stream>> {
 
   void Write() {
     Lowest().expires_after(std::chrono::milliseconds(pool_->opts_.first_byte_timeout_ms));
-    bhttp::async_write(conn_->stream, req_,
-                       [self = this->shared_from_this()](beast::error_code ec, size_t) {
-                         if (ec) return self->Fail(ec, "write", self->reused_);
-                         self->ReadHead();
-                       });
+    std::array<asio::const_buffer, 2> bufs{asio::buffer(conn_->head), asio::buffer(req_.body)};
+    asio::async_write(conn_->stream, bufs,
+                      [self = this->shared_from_this()](beast::error_code ec, size_t) {
+                        if (ec) return self->Fail(ec, "write", self->reused_);
+                        self->ReadHead();
+                      });
   }
 
   void ReadHead() {
@@ -256,15 +297,15 @@ class Exchange : public std::enable_shared_from_this<Exchange<Stream>> {
 
   void ReadBody() {
     if (parser_->is_done()) return Done();
-    parser_->get().body().data = buf_;
-    parser_->get().body().size = sizeof buf_;
+    parser_->get().body().data = conn_->body_buf;
+    parser_->get().body().size = sizeof conn_->body_buf;
     Lowest().expires_after(std::chrono::milliseconds(pool_->opts_.idle_timeout_ms));
     bhttp::async_read_some(
         conn_->stream, conn_->buffer, *parser_,
         [self = this->shared_from_this()](beast::error_code ec, size_t) {
           if (ec == bhttp::error::need_buffer) ec = {};
-          size_t got = sizeof self->buf_ - self->parser_->get().body().size;
-          if (got > 0 && !self->handler_->OnBody(std::string_view(self->buf_, got))) {
+          size_t got = sizeof self->conn_->body_buf - self->parser_->get().body().size;
+          if (got > 0 && !self->handler_->OnBody(std::string_view(self->conn_->body_buf, got))) {
             self->CloseConn();
             return self->End(Status::Unavailable("the client went away"));
           }
@@ -315,11 +356,10 @@ class Exchange : public std::enable_shared_from_this<Exchange<Stream>> {
 
   std::shared_ptr<Pool<Stream>> pool_;
   std::shared_ptr<UpstreamHandler> handler_;
-  tcp::resolver resolver_;
+  std::optional<tcp::resolver> resolver_;  // only for a new connection
   std::unique_ptr<Conn<Stream>> conn_;
-  bhttp::request<bhttp::string_body> req_;
+  UpstreamRequest req_;
   std::optional<bhttp::response_parser<bhttp::buffer_body>> parser_;
-  char buf_[16384];
   bool reused_ = false, retried_ = false, head_sent_ = false, ended_ = false;
 };
 
@@ -340,7 +380,7 @@ Result<std::unique_ptr<Upstream>> Upstream::Create(UpstreamOptions opts, Upstrea
   BR_ASSIGN_OR_RETURN(Url url, ParseUrl(opts.base_url));
   auto impl = std::make_shared<Impl>();
   impl->opts = opts;
-  asio::io_context& ioc = io.impl().ioc;
+  UpstreamIo::Impl& ioi = io.impl();
   if (url.tls) {
     auto ctx = std::make_shared<ssl::context>(ssl::context::tls_client);
     beast::error_code ec;
@@ -353,9 +393,9 @@ Result<std::unique_ptr<Upstream>> Upstream::Create(UpstreamOptions opts, Upstrea
       return Status::InvalidArgument("cannot load CA certificates for " + opts.base_url + ": " +
                                      ec.message());
     ctx->set_verify_mode(ssl::verify_peer);
-    impl->pool = std::make_shared<Pool<beast::ssl_stream<beast::tcp_stream>>>(ioc, url, opts, ctx);
+    impl->pool = std::make_shared<Pool<beast::ssl_stream<beast::tcp_stream>>>(ioi, url, opts, ctx);
   } else {
-    impl->pool = std::make_shared<Pool<beast::tcp_stream>>(ioc, url, opts, nullptr);
+    impl->pool = std::make_shared<Pool<beast::tcp_stream>>(ioi, url, opts, nullptr);
   }
   return std::unique_ptr<Upstream>(new Upstream(std::move(impl)));
 }

@@ -210,9 +210,15 @@ class IoLoop {
   IoLoop(const IoLoop&) = delete;
   IoLoop& operator=(const IoLoop&) = delete;
   boost::asio::io_context& context() { return *ctx_; }
+  // How many threads run the loop (set by the Server before they start; 0
+  // until then). With one, handlers run one at a time on it, and
+  // connections need no strand of their own.
+  int threads() const { return threads_.load(std::memory_order_acquire); }
+  void set_threads(int n) { threads_.store(n, std::memory_order_release); }
 
  private:
   std::unique_ptr<boost::asio::io_context> ctx_;
+  std::atomic<int> threads_{0};
 };
 
 // Limits against clients that hold connections or send too much

@@ -18,9 +18,11 @@
 // capped below the open-file limit (one more is answered 503), and a failed
 // accept backs off instead of retrying at once.
 #include <pthread.h>
+#include <strings.h>
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <array>
 #include <deque>
 #include <filesystem>
 #include <limits>
@@ -285,23 +287,55 @@ class Session : public std::enable_shared_from_this<Session> {
   void Write(Response r) {
     LogAccess(r.status, r.body.size());
     if (r.on_stream) return StartSse(std::move(r));
-    auto res = std::make_shared<bhttp::response<bhttp::string_body>>();
-    res->version(11);
-    res->result(static_cast<unsigned>(r.status));
-    res->set(bhttp::field::server, "burnrate");
-    res->set(bhttp::field::content_type, r.content_type);
-    for (auto& [k, v] : r.headers) res->set(k, v);
-    res->keep_alive(keep_alive_);
-    res->body() = std::move(r.body);
-    res->prepare_payload();
-    if (is_head_) res->body().clear();
+    FormatHead(r);
+    out_body_ = std::move(r.body);
+    std::array<asio::const_buffer, 2> bufs{
+        asio::buffer(out_head_), asio::buffer(out_body_.data(), is_head_ ? 0 : out_body_.size())};
     stream_.expires_after(kWriteTimeout);
-    bhttp::async_write(stream_, *res,
-                       [self = shared_from_this(), res](beast::error_code ec, size_t) {
-                         if (!ec && self->linger_) return self->Linger();
-                         if (ec || !self->keep_alive_) return self->Close();
-                         self->ReadHead(/*first=*/false);
-                       });
+    asio::async_write(stream_, bufs, [self = shared_from_this()](beast::error_code ec, size_t) {
+      if (!ec && self->linger_) return self->Linger();
+      if (ec || !self->keep_alive_) return self->Close();
+      self->ReadHead(/*first=*/false);
+    });
+  }
+
+  // The answer's head, written by hand into the session's own string (no
+  // per-answer field allocations), as Beast's serializer wrote it: the
+  // status line, Server and Content-Type unless the handler set its own,
+  // the handler's headers (a repeated name: the last wins; CR or LF in a
+  // name or value, or a framing header: dropped), Connection: close when
+  // the connection ends, Content-Length (the body's, also for HEAD).
+  void FormatHead(const Response& r) {
+    auto same = [](std::string_view a, std::string_view b) {
+      return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
+    };
+    auto usable = [&](std::string_view k, std::string_view v) {
+      return !k.empty() && k.find_first_of("\r\n:") == std::string_view::npos &&
+             v.find_first_of("\r\n") == std::string_view::npos && !same(k, "content-length") &&
+             !same(k, "transfer-encoding") && !same(k, "connection");
+    };
+    auto set_later = [&](size_t from, std::string_view name) {
+      for (size_t j = from; j < r.headers.size(); ++j)
+        if (same(r.headers[j].first, name) && usable(r.headers[j].first, r.headers[j].second))
+          return true;
+      return false;
+    };
+    std::string& h = out_head_;
+    h.clear();
+    h.append("HTTP/1.1 ").append(std::to_string(r.status)).append(" ");
+    beast::string_view reason = bhttp::obsolete_reason(bhttp::int_to_status(unsigned(r.status)));
+    h.append(reason.data(), reason.size());
+    h.append("\r\n");
+    if (!set_later(0, "server")) h.append("Server: burnrate\r\n");
+    if (!set_later(0, "content-type") && r.content_type.find_first_of("\r\n") == std::string::npos)
+      h.append("Content-Type: ").append(r.content_type).append("\r\n");
+    for (size_t i = 0; i < r.headers.size(); ++i) {
+      const auto& [k, v] = r.headers[i];
+      if (!usable(k, v) || set_later(i + 1, k)) continue;
+      h.append(k).append(": ").append(v).append("\r\n");
+    }
+    if (!keep_alive_) h.append("Connection: close\r\n");
+    h.append("Content-Length: ").append(std::to_string(r.body.size())).append("\r\n\r\n");
   }
 
   void StartSse(Response r) {
@@ -399,6 +433,7 @@ class Session : public std::enable_shared_from_this<Session> {
   static constexpr std::chrono::seconds kWriteTimeout{120};
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
+  std::string out_head_, out_body_;  // the answer being written (one at a time)
   std::optional<detail::RequestParser> parser_;
   std::shared_ptr<Request> req_;  // between its head and its dispatch
   const Router& router_;
@@ -484,6 +519,7 @@ struct Server::Impl {
   const Router& router;
   SessionLimits limits;
   std::unique_ptr<IoLoop> own_loop;  // when none was lent
+  IoLoop& loop;
   asio::io_context& ioc;
   tcp::acceptor acceptor{ioc};
   asio::steady_timer accept_timer{ioc};
@@ -498,7 +534,8 @@ struct Server::Impl {
       : opts(std::move(o)),
         router(r),
         own_loop(opts.loop ? nullptr : std::make_unique<IoLoop>()),
-        ioc(opts.loop ? opts.loop->context() : own_loop->context()) {
+        loop(opts.loop ? *opts.loop : *own_loop),
+        ioc(loop.context()) {
     limits.head.max_body_bytes = opts.max_body_bytes;
     limits.head.max_header_bytes = opts.max_header_bytes;
     limits.header_timeout = std::chrono::milliseconds(opts.header_timeout_ms);
@@ -526,14 +563,20 @@ struct Server::Impl {
     refuse_slots = int(std::clamp<int64_t>(budget - cap, 1, 64));
   }
 
+  // A connection gets a strand of its own when several threads run the
+  // loop; with one, the loop's own executor serializes its handlers already
+  // (and a type-erased strand executor costs an allocation and reference
+  // counts on every asynchronous operation).
   void Accept() {
-    acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+    auto on_accept = [this](beast::error_code ec, tcp::socket socket) {
       if (ec == asio::error::operation_aborted) return;
       if (ec && ec != asio::error::connection_aborted) return BackOff();
       backoff = std::chrono::milliseconds(0);
       if (!ec) Admit(std::move(socket));
       Accept();
-    });
+    };
+    if (loop.threads() == 1) return acceptor.async_accept(ioc, std::move(on_accept));
+    acceptor.async_accept(asio::make_strand(ioc), std::move(on_accept));
   }
 
   // Out of descriptors (EMFILE, ENFILE) or buffers: the connection stays
@@ -581,6 +624,7 @@ Status Server::Start() {
   }
   impl_->port = a.local_endpoint().port();
   impl_->SizeCap();
+  impl_->loop.set_threads(std::max(1, impl_->opts.threads));
   impl_->Accept();
   for (int i = 0; i < std::max(1, impl_->opts.threads); ++i) {
     impl_->threads.emplace_back([this] {
