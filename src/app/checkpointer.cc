@@ -49,41 +49,48 @@ static int64_t Ignore(const std::string& path, const std::string& why) {
 
 int64_t Checkpointer::Load() {
   auto t0 = SteadyClock::now();
-  Result<store::Checkpoint> c = store::ReadCheckpointFile(path_);
-  if (!c.ok()) {
-    if (c.status().code() == Status::Code::kNotFound) return -1;
-    return Ignore(path_, c.status().message());
+  // Streamed: the payload is decompressed straight into the engine's
+  // vectors (no copy of the file or of the payload beside them), and the
+  // engine keeps its state unless the checksum, read at the end, matches.
+  Result<std::unique_ptr<store::CheckpointReader>> reader = store::CheckpointReader::Open(path_);
+  if (!reader.ok()) {
+    if (reader.status().code() == Status::Code::kNotFound) return -1;
+    return Ignore(path_, reader.status().message());
   }
-  if (c->payload_version != engine::Engine::kCheckpointVersion)
-    return Ignore(path_, "engine state version " + std::to_string(c->payload_version) + ", want " +
+  store::CheckpointReader& rd = **reader;
+  const store::Checkpoint& c = rd.header();
+  if (c.payload_version != engine::Engine::kCheckpointVersion)
+    return Ignore(path_, "engine state version " + std::to_string(c.payload_version) + ", want " +
                              std::to_string(engine::Engine::kCheckpointVersion));
-  if (c->options_hash != engine_.OptionsHash())
+  if (c.options_hash != engine_.OptionsHash())
     return Ignore(path_, "engine options changed (keep_hours, session gap or outcome weights)");
-  if (c->through.seq <= 0) return Ignore(path_, "no block position");
-  Result<store::BlockMark> block = store_.FindBlock(c->through.seq);
-  if (!block.ok() || !(*block == c->through))
+  if (c.through.seq <= 0) return Ignore(path_, "no block position");
+  Result<store::BlockMark> block = store_.FindBlock(c.through.seq);
+  if (!block.ok() || !(*block == c.through))
     return Ignore(path_,
-                  "block " + std::to_string(c->through.seq) +
+                  "block " + std::to_string(c.through.seq) +
                       " is not the one the checkpoint counted (another or an older database?)");
   Result<int64_t> purged = store_.PurgedThrough();
   if (!purged.ok()) return Ignore(path_, purged.status().message());
-  if (*purged >= c->through.seq)
+  if (*purged >= c.through.seq)
     return Ignore(path_, "retention purged blocks after the checkpoint");
-  Status st = engine_.RestoreState(c->payload);
+  Status st = engine_.RestoreState(
+      rd.payload_size(), [&](char* p, size_t n) { return rd.Read(p, n); },
+      [&] { return rd.Finish(); });
   if (!st.ok()) return Ignore(path_, st.message());
   {
     std::lock_guard lock(write_mu_);
-    last_seq_ = c->through.seq;
+    last_seq_ = c.through.seq;
   }
   log::Info(
       "checkpoint.loaded",
       {{"path", path_},
-       {"seq", c->through.seq},
+       {"seq", c.through.seq},
        {"events", engine_.events_applied()},
-       {"bytes", int64_t(c->payload.size())},
+       {"bytes", int64_t(rd.payload_size())},
        {"ms",
         int64_t(std::chrono::duration<double, std::milli>(SteadyClock::now() - t0).count())}});
-  return c->through.seq;
+  return c.through.seq;
 }
 
 Status Checkpointer::Write() {

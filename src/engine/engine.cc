@@ -4,9 +4,9 @@
 // almost in time order, so the common case touches the last bucket; a late
 // event binary-searches and inserts. Buckets older than keep_hours are
 // dropped on the hour (the all-time total keeps their sum), which bounds
-// memory by active hours, not by events. A bucket is 64 bytes; 100,000 users
-// active 8 hours a day for 64 days is about 3.3 GB in the worst case, 1.1 GB
-// for a typical 22-workday month.
+// memory by active hours, not by events. A usage bucket is 48 bytes (outcome
+// events have their own 20-byte buckets, engine_state.h); 100,000 users
+// active 8 hours a day for 64 days is about 2.5 GB in the worst case.
 #include "engine/engine.h"
 
 #include <algorithm>
@@ -90,21 +90,40 @@ void Bucket::Add(const Counters& c) {
   input += c.input, output += c.output, cache_read += c.cache_read, cache_write += c.cache_write;
   cost_nanos += c.cost_nanos;
   requests += int32_t(c.requests);
+}
+
+void Bucket::AddTo(Counters& c) const {
+  c.input += input, c.output += output, c.cache_read += cache_read, c.cache_write += cache_write;
+  c.cost_nanos += cost_nanos, c.requests += requests;
+}
+
+void OutcomeBucket::Add(const Counters& c) {
   outcomes += int32_t(c.outcomes);
   value += float(c.value);
   edits_accepted += int32_t(c.edits_accepted);
   edits_rejected += int32_t(c.edits_rejected);
 }
 
-void Bucket::AddTo(Counters& c) const {
-  c.input += input, c.output += output, c.cache_read += cache_read, c.cache_write += cache_write;
-  c.cost_nanos += cost_nanos, c.requests += requests, c.outcomes += outcomes, c.value += value;
+void OutcomeBucket::AddTo(Counters& c) const {
+  c.outcomes += outcomes, c.value += value;
   c.edits_accepted += edits_accepted, c.edits_rejected += edits_rejected;
 }
 
-// Buckets are sorted by (hour, source slot).
+// Usage buckets are sorted by (hour, source slot).
 static bool BucketBefore(const Bucket& b, std::pair<int32_t, uint32_t> key) {
   return b.hour != key.first ? b.hour < key.first : b.source < key.second;
+}
+
+static OutcomeBucket NewOutcomeBucket(int32_t hour) {
+  OutcomeBucket b{};
+  b.hour = hour;
+  return b;
+}
+
+template <typename V>
+static auto FirstAtOrAfter(V& v, int64_t hour) {
+  return std::lower_bound(v.begin(), v.end(), hour,
+                          [](const auto& b, int64_t h) { return b.hour < h; });
 }
 
 void EntityState::Add(int32_t hour, uint32_t slot, const Counters& c) {
@@ -115,7 +134,22 @@ void EntityState::Add(int32_t hour, uint32_t slot, const Counters& c) {
   src->second += c;
   if (c.cost_estimated) estimated.Add(hour);
   if (c.cost_unpriced) unpriced.Add(hour);
-  Bucket key{hour, slot};
+  if (slot == kOutcomeSlot) {
+    // Apply puts outcome fields only in the outcome slot, and usage fields
+    // only in the usage slots; so an outcome slot adds here alone.
+    if (outcome_hours.empty() || outcome_hours.back().hour < hour) {
+      outcome_hours.push_back(NewOutcomeBucket(hour));
+      outcome_hours.back().Add(c);
+      return;
+    }
+    auto it = FirstAtOrAfter(outcome_hours, hour);
+    if (it == outcome_hours.end() || it->hour != hour)
+      it = outcome_hours.insert(it, NewOutcomeBucket(hour));
+    it->Add(c);
+    return;
+  }
+  Bucket key{};
+  key.hour = hour, key.source = slot;
   if (hours.empty() || BucketBefore(hours.back(), {hour, slot})) {
     hours.push_back(key);
     hours.back().Add(c);
@@ -135,12 +169,14 @@ Counters EntityState::Sum(TimeRange r, uint32_t slots,
                           std::array<int64_t, kSourceClasses>* split) const {
   Counters c;
   int64_t from = FloorDiv(r.from, kHourMs), to = FloorDiv(r.to + kHourMs - 1, kHourMs);
-  auto it = std::lower_bound(hours.begin(), hours.end(), from,
-                             [](const Bucket& b, int64_t h) { return b.hour < h; });
-  for (; it != hours.end() && it->hour < to; ++it) {
+  for (auto it = FirstAtOrAfter(hours, from); it != hours.end() && it->hour < to; ++it) {
     if (slots >> it->source & 1) it->AddTo(c);
-    if (split && it->source < kSourceClasses)
-      (*split)[it->source] += it->input + it->output + it->cache_read + it->cache_write;
+    if (split) (*split)[it->source] += it->Tokens();
+  }
+  if (slots >> kOutcomeSlot & 1) {
+    for (auto it = FirstAtOrAfter(outcome_hours, from); it != outcome_hours.end() && it->hour < to;
+         ++it)
+      it->AddTo(c);
   }
   c.cost_estimated = estimated.Overlaps(from, to);
   c.cost_unpriced = unpriced.Overlaps(from, to);
@@ -162,18 +198,16 @@ std::array<int64_t, kSourceClasses> EntityState::SourceTokens(TimeRange r, bool 
     return out;
   }
   int64_t from = FloorDiv(r.from, kHourMs), to = FloorDiv(r.to + kHourMs - 1, kHourMs);
-  auto it = std::lower_bound(hours.begin(), hours.end(), from,
-                             [](const Bucket& b, int64_t h) { return b.hour < h; });
-  for (; it != hours.end() && it->hour < to; ++it)
-    if (it->source < kSourceClasses)
-      out[it->source] += it->input + it->output + it->cache_read + it->cache_write;
+  for (auto it = FirstAtOrAfter(hours, from); it != hours.end() && it->hour < to; ++it)
+    out[it->source] += it->Tokens();
   return out;
 }
 
 void EntityState::Prune(int32_t min_hour) {
-  auto it = std::lower_bound(hours.begin(), hours.end(), min_hour,
-                             [](const Bucket& b, int32_t h) { return b.hour < h; });
+  auto it = FirstAtOrAfter(hours, min_hour);
   if (it != hours.begin()) hours.erase(hours.begin(), it);
+  auto o = FirstAtOrAfter(outcome_hours, min_hour);
+  if (o != outcome_hours.begin()) outcome_hours.erase(outcome_hours.begin(), o);
 }
 
 Counters& EntityState::ModelTotals(uint32_t model) {
@@ -306,14 +340,25 @@ Result<UsageSeries> Engine::Usage(Entity e, std::string_view id, TimeRange r, Gr
     out.team = state_->tables[int(Entity::kTeam)].entities[ent->team].name;
   if (ent->org != kNoEntity) out.org = state_->tables[int(Entity::kOrg)].entities[ent->org].name;
   int64_t from_h = FloorDiv(r.from, kHourMs), to_h = FloorDiv(r.to + kHourMs - 1, kHourMs);
-  auto it = std::lower_bound(ent->hours.begin(), ent->hours.end(), from_h,
-                             [](const Bucket& b, int64_t h) { return b.hour < h; });
-  for (; it != ent->hours.end() && it->hour < to_h; ++it) {
-    TimeMs t = TimeMs(it->hour) * kHourMs;
+  // Usage and outcome buckets, both sorted by hour, merged in time order.
+  auto point = [&](int32_t hour) -> Counters& {
+    TimeMs t = TimeMs(hour) * kHourMs;
     if (g == Granularity::kDay) t = opts_.tz.DayStart(t);
     if (out.points.empty() || out.points.back().t != t) out.points.push_back({t, {}});
-    it->AddTo(out.points.back().c);
-    it->AddTo(out.totals);
+    return out.points.back().c;
+  };
+  auto it = FirstAtOrAfter(ent->hours, from_h);
+  auto ot = FirstAtOrAfter(ent->outcome_hours, from_h);
+  for (;;) {
+    bool usage = it != ent->hours.end() && it->hour < to_h;
+    bool outcome = ot != ent->outcome_hours.end() && ot->hour < to_h;
+    if (usage && (!outcome || it->hour <= ot->hour)) {
+      it->AddTo(point(it->hour)), it->AddTo(out.totals), ++it;
+    } else if (outcome) {
+      ot->AddTo(point(ot->hour)), ot->AddTo(out.totals), ++ot;
+    } else {
+      break;
+    }
   }
   out.totals.cost_estimated = ent->estimated.Overlaps(from_h, to_h);
   out.totals.cost_unpriced = ent->unpriced.Overlaps(from_h, to_h);
@@ -341,13 +386,16 @@ std::vector<DayTotals> Engine::Daily(int days) const {
   };
   for (const auto& u : state_->tables[int(Entity::kUser)].entities) {
     int last = -1;
-    auto it = std::lower_bound(u.hours.begin(), u.hours.end(), FloorDiv(first, kHourMs),
-                               [](const Bucket& b, int64_t h) { return b.hour < h; });
-    for (; it != u.hours.end(); ++it) {
+    for (auto it = FirstAtOrAfter(u.hours, FloorDiv(first, kHourMs)); it != u.hours.end(); ++it) {
       int i = index_of(TimeMs(it->hour) * kHourMs);
       if (i < 0 || i >= days) continue;
       it->AddTo(out[i].c);
       if (i != last && it->requests > 0) out[i].active_users++, last = i;
+    }
+    for (auto it = FirstAtOrAfter(u.outcome_hours, FloorDiv(first, kHourMs));
+         it != u.outcome_hours.end(); ++it) {
+      int i = index_of(TimeMs(it->hour) * kHourMs);
+      if (i >= 0 && i < days) it->AddTo(out[i].c);
     }
   }
   return out;

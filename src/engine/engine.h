@@ -214,11 +214,19 @@ class Engine {
   // OptionsHash() names the options the state depends on (a state built
   // with other outcome weights or horizons is not this engine's). SaveState
   // holds the reader lock while it copies (Apply waits, queries do not).
-  static constexpr uint32_t kCheckpointVersion = 2;  // 2: buckets by source class
+  // 2: buckets by source class; 3: 48-byte usage buckets, outcome buckets apart.
+  static constexpr uint32_t kCheckpointVersion = 3;
   std::string SaveState() const;
   // Replaces the whole state with a saved one. On an error (bytes that do
   // not decode, or ids out of range) nothing changes.
   Status RestoreState(std::string_view data);
+  // The same from a stream of `size` bytes (a checkpoint file being
+  // decompressed), read straight into the engine's vectors: `read` fills up
+  // to n bytes and says how many. `verify` runs after the last byte and
+  // before the state is replaced (the file's checksum); its error, too,
+  // leaves the state unchanged.
+  using ByteSource = std::function<Result<size_t>(char* p, size_t n)>;
+  Status RestoreState(uint64_t size, const ByteSource& read, const std::function<Status()>& verify);
   uint64_t OptionsHash() const;
 
   uint64_t version() const;  // bumps on every Apply

@@ -12,9 +12,10 @@
 // lengths are u64, strings a u64 length and the bytes, Counters their
 // fields in declaration order with the two pricing marks in one byte.
 //   for each entity table (user, team, org, project, model):
-//     count, then per entity: name, team u32, org u32, hour buckets (count,
-//     then the 64-byte Buckets as they are in memory: 29-bit hour and
-//     3-bit source slot in the first word), estimated and
+//     count, then per entity: name, team u32, org u32, usage buckets (count,
+//     then the 48-byte Buckets as they are in memory: 29-bit hour and
+//     3-bit source class in the first word), outcome buckets (count, then
+//     the 20-byte OutcomeBuckets as they are in memory), estimated and
 //     unpriced hour spans (first, last: i32 each), all-time Counters,
 //     all-time Counters per source slot (count, then slot u8 + Counters),
 //     per-model Counters (count, then model id u32 + Counters), outcome
@@ -29,6 +30,7 @@
 // Entity indexes are rebuilt from the names. Every id is checked against its
 // table on the way in, so a payload that passed the file's checksum but
 // came from a buggy writer fails to load instead of crashing later.
+#include <algorithm>
 #include <cstring>
 #include <map>
 #include <type_traits>
@@ -39,8 +41,10 @@
 namespace burnrate::engine {
 namespace {
 
-static_assert(std::is_trivially_copyable_v<Bucket> && sizeof(Bucket) == 64,
+static_assert(std::is_trivially_copyable_v<Bucket> && sizeof(Bucket) == 48,
               "the checkpoint stores buckets as bytes");
+static_assert(std::is_trivially_copyable_v<OutcomeBucket> && sizeof(OutcomeBucket) == 20,
+              "the checkpoint stores outcome buckets as bytes");
 
 class Writer {
  public:
@@ -64,33 +68,37 @@ class Writer {
   std::string* out_;
 };
 
-// Every read is bounds-checked; after the first failure all reads return
-// zeros and ok() is false, so the decoder is written straight through.
+// Every read is bounds-checked against the payload's size; after the first
+// failure all reads return zeros and ok() is false, so the decoder is
+// written straight through. Bytes come from a ByteSource through a small
+// buffer; a large array is read straight into its destination.
 class Reader {
  public:
-  explicit Reader(std::string_view in) : in_(in) {}
+  Reader(uint64_t size, const Engine::ByteSource& src) : size_(size), src_(src) {}
   template <typename T>
   T Get() {
     T v{};
     Raw(&v, sizeof v);
     return v;
   }
-  // n bytes in place (null after a failure), so a large array is copied
-  // once, not zeroed and then copied: page faults dominate a big restore.
-  const char* Take(size_t n) {
-    if (!ok_ || in_.size() - pos_ < n) return ok_ = false, nullptr;
-    pos_ += n;
-    return in_.data() + pos_ - n;
-  }
   void Raw(void* p, size_t n) {
-    if (!ok_ || in_.size() - pos_ < n) return void(ok_ = false);
-    std::memcpy(p, in_.data() + pos_, n);
+    if (!ok_ || size_ - pos_ < n) return void(ok_ = false);
+    char* d = static_cast<char*>(p);
     pos_ += n;
+    size_t k = std::min(n, buf_len_ - buf_pos_);
+    std::memcpy(d, buf_.data() + buf_pos_, k);
+    buf_pos_ += k, d += k, n -= k;
+    if (n == 0) return;
+    if (n >= kBuffer / 2) return Fill(d, n);  // large: no copy through the buffer
+    size_t want = size_t(std::min<uint64_t>(kBuffer, size_ - pulled_));
+    Fill(buf_.data(), want);
+    buf_pos_ = n, buf_len_ = want;
+    if (ok_) std::memcpy(d, buf_.data(), n);
   }
   // A count of items of at least `min_bytes` each: no more than the bytes left.
   size_t Count(size_t min_bytes) {
     uint64_t n = Get<uint64_t>();
-    if (n > (in_.size() - pos_) / min_bytes) ok_ = false;
+    if (n > (size_ - pos_) / min_bytes) ok_ = false;
     return ok_ ? size_t(n) : 0;
   }
   std::string Str() {
@@ -111,12 +119,25 @@ class Reader {
     return c;
   }
   bool ok() const { return ok_; }
-  bool done() const { return pos_ == in_.size(); }
+  bool done() const { return pos_ == size_; }
   void Fail() { ok_ = false; }
 
  private:
-  std::string_view in_;
-  size_t pos_ = 0;
+  static constexpr size_t kBuffer = 1 << 16;
+  // Exactly n bytes from the source, or a failure.
+  void Fill(char* d, size_t n) {
+    while (ok_ && n > 0) {
+      Result<size_t> got = src_(d, n);
+      if (!got.ok() || *got == 0 || *got > n) return void(ok_ = false);
+      d += *got, n -= *got, pulled_ += *got;
+    }
+  }
+  uint64_t size_;
+  const Engine::ByteSource& src_;
+  uint64_t pos_ = 0;     // bytes handed to the decoder
+  uint64_t pulled_ = 0;  // bytes taken from the source
+  std::vector<char> buf_ = std::vector<char>(kBuffer);
+  size_t buf_pos_ = 0, buf_len_ = 0;
   bool ok_ = true;
 };
 
@@ -125,6 +146,8 @@ void SaveEntity(Writer& w, const EntityState& e) {
   w.Put(e.team), w.Put(e.org);
   w.Put<uint64_t>(e.hours.size());
   w.Raw(e.hours.data(), e.hours.size() * sizeof(Bucket));
+  w.Put<uint64_t>(e.outcome_hours.size());
+  w.Raw(e.outcome_hours.data(), e.outcome_hours.size() * sizeof(OutcomeBucket));
   w.Put(e.estimated.first), w.Put(e.estimated.last), w.Put(e.unpriced.first),
       w.Put(e.unpriced.last);
   w.Count(e.all);
@@ -145,13 +168,14 @@ void SaveEntity(Writer& w, const EntityState& e) {
 void LoadEntity(Reader& r, EntityState& e, size_t* open) {
   e.name = r.Str();
   e.team = r.Get<uint32_t>(), e.org = r.Get<uint32_t>();
-  size_t hours = r.Count(sizeof(Bucket));
-  if (const char* p = r.Take(hours * sizeof(Bucket))) {
-    const Bucket* b =
-        reinterpret_cast<const Bucket*>(p);  // the payload is not aligned: copy, not alias
-    e.hours.reserve(hours);
-    for (size_t i = 0; i < hours; ++i) std::memcpy(&e.hours.emplace_back(), b + i, sizeof(Bucket));
-  }
+  // Sized exactly and not zeroed (BucketAlloc): each page is touched once,
+  // by the read.
+  e.hours.resize(r.Count(sizeof(Bucket)));
+  r.Raw(e.hours.data(), e.hours.size() * sizeof(Bucket));
+  for (const Bucket& b : e.hours)
+    if (b.source >= kSourceClasses) r.Fail();  // indexes per-class arrays
+  e.outcome_hours.resize(r.Count(sizeof(OutcomeBucket)));
+  r.Raw(e.outcome_hours.data(), e.outcome_hours.size() * sizeof(OutcomeBucket));
   e.estimated.first = r.Get<int32_t>(), e.estimated.last = r.Get<int32_t>();
   e.unpriced.first = r.Get<int32_t>(), e.unpriced.last = r.Get<int32_t>();
   e.all = r.Counts();
@@ -219,6 +243,18 @@ std::string Engine::SaveState() const {
   Writer w(&out);
   std::shared_lock lock(state_->mu);
   const State& s = *state_;
+  // Reserved once, about right: growing gigabytes by doubling copies them
+  // several times and faults in fresh pages each time.
+  size_t estimate = 4096 + s.open_sessions.size() * 64;
+  for (const auto& table : s.tables) {
+    for (const auto& e : table.entities) {
+      estimate += 256 + e.name.size() + e.hours.size() * sizeof(Bucket) +
+                  e.outcome_hours.size() * sizeof(OutcomeBucket) +
+                  (e.models.size() + e.all_sources.size() + e.outcome_kinds.size()) * 96 +
+                  (e.runs.size() + e.open.size()) * 64;
+    }
+  }
+  out.reserve(estimate);
   for (const auto& table : s.tables) {
     w.Put<uint64_t>(table.entities.size());
     for (const auto& e : table.entities) SaveEntity(w, e);
@@ -235,9 +271,22 @@ std::string Engine::SaveState() const {
 }
 
 Status Engine::RestoreState(std::string_view data) {
+  size_t at = 0;
+  ByteSource read = [&](char* p, size_t n) -> Result<size_t> {
+    size_t k = std::min(n, data.size() - at);
+    std::memcpy(p, data.data() + at, k);
+    at += k;
+    return k;
+  };
+  return RestoreState(data.size(), read, [] { return Status::OK(); });
+}
+
+// long: one decoder for the whole state, in the order SaveState writes it.
+Status Engine::RestoreState(uint64_t size, const ByteSource& read,
+                            const std::function<Status()>& verify) {
   auto fresh = std::make_unique<State>();
   State& s = *fresh;
-  Reader r(data);
+  Reader r(size, read);
   std::vector<size_t> open_per_user;  // as the file lists them
   for (auto& table : s.tables) {
     table.entities.resize(r.Count(64));
@@ -269,6 +318,7 @@ Status Engine::RestoreState(std::string_view data) {
     return Status::InvalidArgument("engine checkpoint: truncated or malformed state");
   if (!IdsInRange(s.tables, s.unpriced_models, s.open_sessions, open_per_user))
     return Status::InvalidArgument("engine checkpoint: an entity id is out of range");
+  BR_RETURN_IF_ERROR(verify());
   LinkOpenSessions(s.tables[int(Entity::kUser)], s.open_sessions);
 
   std::unique_lock lock(state_->mu);

@@ -3,6 +3,7 @@
 // events continue; a payload that does not decode changes nothing.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "engine/engine.h"
@@ -146,6 +147,92 @@ TEST(EngineCheckpoint, BadPayloadChangesNothing) {
   std::memcpy(bad_id.data() + 8 + 8 + 2, &huge, 4);
   EXPECT_FALSE(b.RestoreState(bad_id).ok());
   EXPECT_EQ(Dump(b), before);
+}
+
+// A checkpoint file is decompressed in pieces of any size straight into
+// the engine: the stream gives the same state as the whole payload, and a
+// failed verification (the file's checksum, read last) changes nothing.
+TEST(EngineCheckpoint, StreamedRestoreInOddPiecesAndFailedVerify) {
+  FakeClock clock(kNow);
+  Engine a(Opts(), clock), b(Opts(), clock), c(Opts(), clock);
+  a.Apply(Range(0, 900));
+  std::string saved = a.SaveState();
+  size_t at = 0, calls = 0;
+  Engine::ByteSource pieces = [&](char* p, size_t n) -> Result<size_t> {
+    size_t k = std::min({n, saved.size() - at, size_t(1 + calls++ % 13)});
+    std::memcpy(p, saved.data() + at, k);
+    at += k;
+    return k;
+  };
+  bool verified = false;
+  ASSERT_TRUE(
+      b.RestoreState(saved.size(), pieces, [&] { return verified = true, Status::OK(); }).ok());
+  EXPECT_TRUE(verified);
+  EXPECT_EQ(at, saved.size());
+  EXPECT_EQ(Dump(a), Dump(b));
+
+  c.Apply(Range(0, 10));
+  std::string before = Dump(c);
+  at = 0;
+  EXPECT_FALSE(c.RestoreState(saved.size(), pieces, [] {
+                  return Status::IOError("checksum mismatch");
+                }).ok());
+  EXPECT_EQ(Dump(c), before);
+  // A source that ends early, or fails, changes nothing either.
+  at = 0;
+  EXPECT_FALSE(c.RestoreState(saved.size() + 1, pieces, [] { return Status::OK(); }).ok());
+  Engine::ByteSource failing = [](char*, size_t) -> Result<size_t> {
+    return Status::IOError("disk");
+  };
+  EXPECT_FALSE(c.RestoreState(saved.size(), failing, [] { return Status::OK(); }).ok());
+  EXPECT_EQ(Dump(c), before);
+}
+
+// Usage and outcomes of the same hours, in and out of order: outcome
+// buckets are kept apart from the usage buckets, and every query merges
+// them as one series (one point per hour, sums and streaks unchanged).
+TEST(EngineCheckpoint, OutcomeBucketsApartFromUsage) {
+  FakeClock clock(kNow);
+  Engine a(Opts(), clock);
+  std::vector<model::Event> evs;
+  auto at = [](int h) { return kNow - TimeMs(h) * kHourMs + 10 * kMinuteMs; };
+  for (int h : {5, 3, 1, 4}) {  // usage in hours 5, 4, 3, 1 ago (one late)
+    model::Event e = Ev(1);
+    e.id = "use" + std::to_string(h), e.user = "x", e.ts = at(h), e.session.clear();
+    e.tokens.input = 1000 * h, e.tokens.output = 0, e.requests = 1;
+    evs.push_back(e);
+  }
+  for (int h : {2, 3, 6, 1}) {  // outcomes in hours 6, 3, 2, 1 ago (one late)
+    model::Event e = Ev(0);
+    e.id = "out" + std::to_string(h), e.user = "x", e.ts = at(h), e.session.clear();
+    e.outcome_kind = "commit", e.outcome_value = 1;
+    evs.push_back(e);
+  }
+  a.Apply(evs);
+  auto u = a.Usage(Entity::kUser, "x", {kNow - 24 * kHourMs, kNow + kHourMs}, Granularity::kHour);
+  ASSERT_TRUE(u.ok());
+  std::string points;
+  for (const auto& p : u->points)
+    points += std::to_string((kNow - p.t) / kHourMs) + ":" + std::to_string(p.c.Total()) + "/" +
+              std::to_string(p.c.outcomes) + " ";
+  EXPECT_EQ(points, "6:0/1 5:5000/0 4:4000/0 3:3000/1 2:0/1 1:1000/1 ");
+  EXPECT_EQ(u->totals.Total(), 13000);
+  EXPECT_EQ(u->totals.requests, 4);
+  EXPECT_EQ(u->totals.outcomes, 4);
+  EXPECT_DOUBLE_EQ(u->totals.value, 4 * 3.0);  // commit weighs 3
+  // Boards count outcomes whatever the sources asked for; usage by class.
+  auto b = a.Leaderboard(
+      {.window = Window::k24h, .metric = Metric::kValue, .sources = *ParseSources("gateway")});
+  ASSERT_TRUE(b.ok());
+  ASSERT_EQ(b->entries.size(), 1u);
+  EXPECT_EQ(b->entries[0].c.outcomes, 4);
+  EXPECT_EQ(b->entries[0].c.Total(), 0);  // the usage came from claude_code (logs)
+  Engine r(Opts(), clock);
+  ASSERT_TRUE(r.RestoreState(a.SaveState()).ok());
+  EXPECT_EQ(Dump(a), Dump(r));
+  auto ru = r.Usage(Entity::kUser, "x", {kNow - 24 * kHourMs, kNow + kHourMs}, Granularity::kHour);
+  ASSERT_TRUE(ru.ok());
+  EXPECT_EQ(ru->points.size(), u->points.size());
 }
 
 TEST(EngineCheckpoint, OptionsHashNamesWhatApplyDependsOn) {

@@ -5,10 +5,12 @@
 #include <algorithm>
 #include <atomic>
 #include <limits>
+#include <memory>
 #include <mutex>
 #include <shared_mutex>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "common/chunked_vector.h"
@@ -37,18 +39,56 @@ inline constexpr uint32_t kOutcomeSlot = kSourceClasses;
 // The slots a board of `sources` sums: those classes and outcomes.
 inline uint32_t SlotMask(SourceMask sources) { return uint32_t(sources) | 1u << kOutcomeSlot; }
 
-// One hour of one entity and source slot; 64 bytes.
+// One hour of one entity and usage source slot (a SourceClass); 48 bytes.
+// No default member initialisers: a checkpoint restore sizes the vectors
+// without zeroing them (BucketAlloc) and reads the buckets straight in;
+// everything else creates buckets by aggregate initialisation, which zeroes
+// the fields not named.
 struct Bucket {
-  int32_t hour : 29 = 0;    // hours since the epoch (+-30,000 years)
-  uint32_t source : 3 = 0;  // SourceClass, or kOutcomeSlot
-  int32_t requests = 0;
-  int32_t outcomes = 0;
-  float value = 0;
-  int32_t edits_accepted = 0, edits_rejected = 0;
-  int64_t input = 0, output = 0, cache_read = 0, cache_write = 0, cost_nanos = 0;
+  int32_t hour : 29;    // hours since the epoch (+-30,000 years)
+  uint32_t source : 3;  // SourceClass
+  int32_t requests;
+  int64_t input, output, cache_read, cache_write, cost_nanos;
+  void Add(const Counters& c);
+  void AddTo(Counters& c) const;
+  int64_t Tokens() const { return input + output + cache_read + cache_write; }
+};
+
+// One hour of one entity's outcome events (the outcome slot, kOutcomeSlot),
+// kept apart from the usage buckets: most entity-hours have usage and no
+// outcome, and the outcome fields would make every usage bucket 16 bytes
+// larger (64 instead of 48). 20 bytes.
+struct OutcomeBucket {
+  int32_t hour;
+  int32_t outcomes;
+  float value;
+  int32_t edits_accepted, edits_rejected;
   void Add(const Counters& c);
   void AddTo(Counters& c) const;
 };
+
+// Default-initialises on resize (no zeroing) for the trivial bucket types,
+// so a restore touches each page of a bucket vector once, while reading.
+template <typename T>
+struct BucketAlloc : std::allocator<T> {
+  template <typename U>
+  struct rebind {
+    using other = BucketAlloc<U>;
+  };
+  BucketAlloc() = default;
+  template <typename U>
+  BucketAlloc(const BucketAlloc<U>&) noexcept {}
+  template <typename U>
+  void construct(U* p) noexcept {
+    ::new (static_cast<void*>(p)) U;
+  }
+  template <typename U, typename... Args>
+  void construct(U* p, Args&&... args) {
+    ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+  }
+};
+using Buckets = std::vector<Bucket, BucketAlloc<Bucket>>;
+using OutcomeBuckets = std::vector<OutcomeBucket, BucketAlloc<OutcomeBucket>>;
 
 // The hours an entity had usage without an exact price, so a window's
 // pricing marks cost 16 bytes per entity instead of a field per bucket: a
@@ -67,7 +107,8 @@ struct EntityState {
   std::string name;
   uint32_t team = kNoEntity;     // users
   uint32_t org = kNoEntity;      // users and teams
-  std::vector<Bucket> hours;     // sorted by hour
+  Buckets hours;                 // usage, sorted by (hour, source)
+  OutcomeBuckets outcome_hours;  // outcome events, sorted by hour
   HourSpan estimated, unpriced;  // hours with Counters::cost_estimated / cost_unpriced usage
   Counters all;
   // Users: per model, all time. A user has a handful of models, so a

@@ -361,7 +361,7 @@ TEST(LeaderboardSources, SeveralClassesInOneHourStayOnePointOfTheSeries) {
   auto b = eng.Leaderboard({.window = Window::k24h, .sources = *ParseSources("otlp")});
   ASSERT_EQ(b->entries.size(), 1u);
   EXPECT_EQ(b->entries[0].c.Total(), 10);
-  static_assert(sizeof(Bucket) == 64);
+  static_assert(sizeof(Bucket) == 48);
 }
 
 }  // namespace

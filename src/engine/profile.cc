@@ -27,12 +27,23 @@ std::vector<TimeMs> DayStarts(TimeMs now, const TimeZone& tz, int days) {
 Streak StreakOf(const EntityState& u, const std::vector<TimeMs>& starts) {
   Streak s;
   size_t d = 0, first = 0, last = 0;
-  for (auto it = u.hours.rbegin(); it != u.hours.rend(); ++it) {
-    if (it->requests == 0 && it->outcomes == 0 &&
-        it->input + it->output + it->cache_read + it->cache_write == 0) {
-      continue;
+  // Usage and outcome hours merged, newest first.
+  auto it = u.hours.rbegin();
+  auto ot = u.outcome_hours.rbegin();
+  for (;;) {
+    int32_t hour;
+    if (it != u.hours.rend() && (ot == u.outcome_hours.rend() || it->hour >= ot->hour)) {
+      bool active = it->requests != 0 || it->Tokens() != 0;
+      hour = it->hour, ++it;
+      if (!active) continue;
+    } else if (ot != u.outcome_hours.rend()) {
+      bool active = ot->outcomes != 0;
+      hour = ot->hour, ++ot;
+      if (!active) continue;
+    } else {
+      break;
     }
-    TimeMs t = TimeMs(it->hour) * kHourMs;
+    TimeMs t = TimeMs(hour) * kHourMs;
     while (d < starts.size() && t < starts[d]) ++d;
     if (d >= starts.size()) break;
     if (s.days == 0) {

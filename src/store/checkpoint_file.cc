@@ -28,6 +28,7 @@
 // during a write leaves the previous checkpoint or the new one. A stale
 // `.tmp` left by a crash is overwritten by the next write and never read.
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <xxhash.h>
 #include <zstd.h>
@@ -35,6 +36,8 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <memory>
+#include <vector>
 
 #include "store/store.h"
 
@@ -46,6 +49,10 @@ constexpr uint32_t kFormatVersion = 1;
 constexpr size_t kHeaderBytes = 72;
 constexpr int kZstdLevel =
     1;  // state compresses well even at level 1; the write is off the hot path
+// Compressed bytes read or written at a time: the file is streamed, never
+// held whole, and the payload is decompressed straight into its reader's
+// memory (CheckpointReader).
+constexpr size_t kStreamBytes = 1 << 20;
 
 struct Header {
   uint32_t format = kFormatVersion;
@@ -88,10 +95,10 @@ Header Decode(const char* in) {
   return h;
 }
 
-uint64_t Checksum(const char* header, std::string_view compressed) {
+// `body`: the XXH3-64 of the compressed bytes.
+uint64_t Checksum(const char* header, uint64_t body) {
   char buf[kHeaderBytes + 8];
   std::memcpy(buf, header, kHeaderBytes);
-  uint64_t body = XXH3_64bits(compressed.data(), compressed.size());
   std::memcpy(buf + kHeaderBytes, &body, 8);
   return XXH3_64bits(buf, sizeof buf);
 }
@@ -119,13 +126,46 @@ Status SyncDir(const std::string& path) {
   return rc == 0 ? Status::OK() : Errno("cannot sync directory of", path);
 }
 
-Status WriteFile(const std::string& tmp, const std::string& header, const std::string& compressed,
-                 uint64_t checksum) {
+// Compresses `payload` in pieces straight into the file (no buffer the size
+// of the payload beside it), hashing the compressed bytes as they go; the
+// header, whose compressed length is known only at the end, is written
+// last, at offset 0.
+Status WriteFile(const std::string& tmp, Header h, std::string_view payload) {
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return Errno("cannot create", tmp);
-  Status st = WriteAll(fd, header.data(), header.size(), tmp);
-  if (st.ok()) st = WriteAll(fd, compressed.data(), compressed.size(), tmp);
-  if (st.ok()) st = WriteAll(fd, reinterpret_cast<const char*>(&checksum), 8, tmp);
+  std::unique_ptr<ZSTD_CCtx, decltype(&ZSTD_freeCCtx)> cctx(ZSTD_createCCtx(), ZSTD_freeCCtx);
+  std::unique_ptr<XXH3_state_t, decltype(&XXH3_freeState)> hash(XXH3_createState(), XXH3_freeState);
+  Status st = cctx && hash ? Status::OK() : Status::IOError("checkpoint: out of memory");
+  if (st.ok()) {
+    ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_compressionLevel, kZstdLevel);
+    ZSTD_CCtx_setPledgedSrcSize(cctx.get(), payload.size());
+    XXH3_64bits_reset(hash.get());
+    if (::lseek(fd, off_t(kHeaderBytes), SEEK_SET) < 0) st = Errno("cannot seek in", tmp);
+  }
+  std::vector<char> buf(kStreamBytes);
+  ZSTD_inBuffer in{payload.data(), payload.size(), 0};
+  uint64_t compressed = 0;
+  for (bool done = false; st.ok() && !done;) {
+    ZSTD_outBuffer out{buf.data(), buf.size(), 0};
+    size_t left = ZSTD_compressStream2(cctx.get(), &out, &in, ZSTD_e_end);
+    if (ZSTD_isError(left)) {
+      st = Status::IOError(std::string("checkpoint compression: ") + ZSTD_getErrorName(left));
+      break;
+    }
+    done = left == 0;
+    XXH3_64bits_update(hash.get(), buf.data(), out.pos);
+    compressed += out.pos;
+    st = WriteAll(fd, buf.data(), out.pos, tmp);
+  }
+  if (st.ok()) {
+    h.compressed_len = compressed;
+    char header[kHeaderBytes];
+    Encode(h, header);
+    uint64_t checksum = Checksum(header, XXH3_64bits_digest(hash.get()));
+    st = WriteAll(fd, reinterpret_cast<const char*>(&checksum), 8, tmp);
+    if (st.ok() && ::pwrite(fd, header, kHeaderBytes, 0) != ssize_t(kHeaderBytes))
+      st = Errno("cannot write", tmp);
+  }
   if (st.ok() && ::fsync(fd) != 0) st = Errno("cannot sync", tmp);
   ::close(fd);
   return st;
@@ -134,12 +174,6 @@ Status WriteFile(const std::string& tmp, const std::string& header, const std::s
 }  // namespace
 
 Status WriteCheckpointFile(const std::string& path, const Checkpoint& c) {
-  std::string compressed(ZSTD_compressBound(c.payload.size()), '\0');
-  size_t z = ZSTD_compress(compressed.data(), compressed.size(), c.payload.data(), c.payload.size(),
-                           kZstdLevel);
-  if (ZSTD_isError(z))
-    return Status::IOError(std::string("checkpoint compression: ") + ZSTD_getErrorName(z));
-  compressed.resize(z);
   Header h{.format = kFormatVersion,
            .payload_version = c.payload_version,
            .options_hash = c.options_hash,
@@ -148,11 +182,9 @@ Status WriteCheckpointFile(const std::string& path, const Checkpoint& c) {
            .n = c.through.n,
            .written_at = c.written_at,
            .payload_len = c.payload.size(),
-           .compressed_len = z};
-  std::string header(kHeaderBytes, '\0');
-  Encode(h, header.data());
+           .compressed_len = 0};
   std::string tmp = path + ".tmp";
-  Status st = WriteFile(tmp, header, compressed, Checksum(header.data(), compressed));
+  Status st = WriteFile(tmp, h, c.payload);
   if (st.ok() && ::rename(tmp.c_str(), path.c_str()) != 0)
     st = Errno("cannot rename checkpoint to", path);
   if (!st.ok()) {
@@ -162,47 +194,128 @@ Status WriteCheckpointFile(const std::string& path, const Checkpoint& c) {
   return SyncDir(path);
 }
 
-Result<Checkpoint> ReadCheckpointFile(const std::string& path) {
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) return Status::NotFound("no checkpoint " + path);
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Errno("cannot open", path);
-  // Sized once: growing a string of hundreds of MB by doubling copies it
-  // several times, and on a VM each fresh page costs a fault.
-  std::string data(std::filesystem::file_size(path, ec), '\0');
-  size_t got = 0;
-  while (!ec && got < data.size()) {
-    ssize_t r = ::read(fd, data.data() + got, data.size() - got);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) break;
-    got += size_t(r);
+struct CheckpointReader::Impl {
+  std::string path;
+  int fd = -1;
+  Checkpoint header;
+  char raw_header[kHeaderBytes];
+  uint64_t payload_len = 0;
+  uint64_t compressed_left = 0;  // compressed bytes not yet read from the file
+  uint64_t produced = 0;         // payload bytes handed out
+  bool frame_done = false;
+  std::vector<char> buf;
+  ZSTD_inBuffer in{nullptr, 0, 0};
+  std::unique_ptr<ZSTD_DCtx, decltype(&ZSTD_freeDCtx)> dctx{nullptr, ZSTD_freeDCtx};
+  std::unique_ptr<XXH3_state_t, decltype(&XXH3_freeState)> hash{nullptr, XXH3_freeState};
+
+  ~Impl() {
+    if (fd >= 0) ::close(fd);
   }
-  ::close(fd);
-  if (ec || got != data.size()) return Status::IOError("cannot read " + path);
-  auto bad = [&](const std::string& why) {
+  Status Bad(const std::string& why) const {
     return Status::IOError("checkpoint " + path + ": " + why);
-  };
-  if (data.size() < kHeaderBytes + 8 || std::memcmp(data.data(), kMagic, 8) != 0)
-    return bad("not a checkpoint file");
-  Header h = Decode(data.data());
+  }
+  // Exactly n bytes from the file.
+  Status ReadExactly(char* p, size_t n) {
+    while (n > 0) {
+      ssize_t r = ::read(fd, p, n);
+      if (r < 0 && errno == EINTR) continue;
+      if (r < 0) return Errno("cannot read", path);
+      if (r == 0) return Bad("truncated or trailing bytes");
+      p += r, n -= size_t(r);
+    }
+    return Status::OK();
+  }
+};
+
+CheckpointReader::CheckpointReader() : impl_(std::make_unique<Impl>()) {}
+CheckpointReader::~CheckpointReader() = default;
+
+Result<std::unique_ptr<CheckpointReader>> CheckpointReader::Open(const std::string& path) {
+  std::unique_ptr<CheckpointReader> r(new CheckpointReader());
+  Impl& m = *r->impl_;
+  m.path = path;
+  m.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (m.fd < 0) {
+    if (errno == ENOENT) return Status::NotFound("no checkpoint " + path);
+    return Errno("cannot open", path);
+  }
+  struct stat st {};
+  if (::fstat(m.fd, &st) != 0) return Errno("cannot stat", path);
+  uint64_t size = uint64_t(st.st_size);
+  if (size < kHeaderBytes + 8 || !m.ReadExactly(m.raw_header, kHeaderBytes).ok() ||
+      std::memcmp(m.raw_header, kMagic, 8) != 0)
+    return m.Bad("not a checkpoint file");
+  Header h = Decode(m.raw_header);
   if (h.format != kFormatVersion)
-    return bad("format version " + std::to_string(h.format) + ", want " +
-               std::to_string(kFormatVersion));
-  if (h.compressed_len != data.size() - kHeaderBytes - 8) return bad("truncated or trailing bytes");
-  std::string_view compressed(data.data() + kHeaderBytes, h.compressed_len);
+    return m.Bad("format version " + std::to_string(h.format) + ", want " +
+                 std::to_string(kFormatVersion));
+  if (h.compressed_len != size - kHeaderBytes - 8) return m.Bad("truncated or trailing bytes");
+  m.header.payload_version = h.payload_version;
+  m.header.options_hash = h.options_hash;
+  m.header.through = {h.seq, h.received_max, h.n};
+  m.header.written_at = h.written_at;
+  m.payload_len = h.payload_len;
+  m.compressed_left = h.compressed_len;
+  m.dctx.reset(ZSTD_createDCtx());
+  m.hash.reset(XXH3_createState());
+  if (!m.dctx || !m.hash) return Status::IOError("checkpoint: out of memory");
+  XXH3_64bits_reset(m.hash.get());
+  m.buf.resize(kStreamBytes);
+  return r;
+}
+
+const Checkpoint& CheckpointReader::header() const { return impl_->header; }
+uint64_t CheckpointReader::payload_size() const { return impl_->payload_len; }
+
+Result<size_t> CheckpointReader::Read(char* p, size_t n) {
+  Impl& m = *impl_;
+  ZSTD_outBuffer out{p, n, 0};
+  while (out.pos < n && !m.frame_done) {
+    if (m.in.pos == m.in.size && m.compressed_left > 0) {
+      size_t k = size_t(std::min<uint64_t>(m.buf.size(), m.compressed_left));
+      BR_RETURN_IF_ERROR(m.ReadExactly(m.buf.data(), k));
+      XXH3_64bits_update(m.hash.get(), m.buf.data(), k);
+      m.compressed_left -= k;
+      m.in = {m.buf.data(), k, 0};
+    }
+    size_t before = out.pos, used = m.in.pos;
+    size_t r = ZSTD_decompressStream(m.dctx.get(), &out, &m.in);
+    if (ZSTD_isError(r)) return m.Bad("payload does not decompress to its length");
+    if (r == 0) {
+      m.frame_done = true;
+    } else if (out.pos == before && m.in.pos == used && m.compressed_left == 0) {
+      break;  // the frame is cut short
+    }
+  }
+  m.produced += out.pos;
+  if (m.produced > m.payload_len) return m.Bad("payload does not decompress to its length");
+  return out.pos;
+}
+
+Status CheckpointReader::Finish() {
+  Impl& m = *impl_;
+  char extra;
+  BR_ASSIGN_OR_RETURN(size_t more, Read(&extra, 1));
+  if (more != 0 || !m.frame_done || m.produced != m.payload_len || m.in.pos != m.in.size ||
+      m.compressed_left != 0)
+    return m.Bad("payload does not decompress to its length");
   uint64_t want;
-  std::memcpy(&want, data.data() + kHeaderBytes + h.compressed_len, 8);
-  if (Checksum(data.data(), compressed) != want) return bad("checksum mismatch");
-  Checkpoint c;
-  c.payload_version = h.payload_version;
-  c.options_hash = h.options_hash;
-  c.through = {h.seq, h.received_max, h.n};
-  c.written_at = h.written_at;
-  c.payload.resize(h.payload_len);
-  size_t n =
-      ZSTD_decompress(c.payload.data(), c.payload.size(), compressed.data(), compressed.size());
-  if (ZSTD_isError(n) || n != h.payload_len)
-    return bad("payload does not decompress to its length");
+  BR_RETURN_IF_ERROR(m.ReadExactly(reinterpret_cast<char*>(&want), 8));
+  if (Checksum(m.raw_header, XXH3_64bits_digest(m.hash.get())) != want)
+    return m.Bad("checksum mismatch");
+  return Status::OK();
+}
+
+Result<Checkpoint> ReadCheckpointFile(const std::string& path) {
+  BR_ASSIGN_OR_RETURN(std::unique_ptr<CheckpointReader> r, CheckpointReader::Open(path));
+  Checkpoint c = r->header();
+  c.payload.resize(r->payload_size());
+  BR_ASSIGN_OR_RETURN(size_t n, r->Read(c.payload.data(), c.payload.size()));
+  // A checksum mismatch says more than a short payload: check it first.
+  Status st = r->Finish();
+  if (!st.ok()) return st;
+  if (n != c.payload.size())
+    return Status::IOError("checkpoint " + path + ": payload does not decompress to its length");
   return c;
 }
 

@@ -88,6 +88,47 @@ TEST_F(CheckpointFileTest, DamageIsRefusedWithTheReason) {
   EXPECT_NE(reason(future).find("format version 9"), std::string::npos);
 }
 
+// The streamed read (CheckpointReader) hands out the payload in pieces of
+// any size; only Finish() says whether it can be trusted.
+TEST_F(CheckpointFileTest, StreamedReadInPiecesAndChecksumAtTheEnd) {
+  EXPECT_EQ(CheckpointReader::Open(path_).status().code(), Status::Code::kNotFound);
+  Checkpoint c = Sample();
+  for (int i = 0; i < 3'000'000; ++i) c.payload += char(i * 2654435761u >> 24);  // > 1 MiB packed
+  ASSERT_TRUE(WriteCheckpointFile(path_, c).ok());
+  auto read_all = [&](size_t piece, std::string* out) {
+    auto r = CheckpointReader::Open(path_);
+    if (!r.ok()) return r.status();
+    EXPECT_EQ((*r)->header().through, c.through);
+    EXPECT_EQ((*r)->payload_size(), c.payload.size());
+    out->clear();
+    std::string buf(piece, '\0');
+    for (;;) {
+      auto n = (*r)->Read(buf.data(), buf.size());
+      if (!n.ok()) return n.status();
+      out->append(buf.data(), *n);
+      if (*n < piece) break;
+    }
+    return (*r)->Finish();
+  };
+  std::string got;
+  for (size_t piece : {size_t(7), size_t(65536), size_t(10'000'000)}) {
+    ASSERT_TRUE(read_all(piece, &got).ok()) << piece;
+    EXPECT_EQ(got, c.payload) << piece;
+  }
+  std::string bytes = Bytes();
+  bytes[bytes.size() - 100] ^= 1;  // inside the compressed frame, near its end
+  Put(bytes);
+  Status st = read_all(4096, &got);
+  EXPECT_FALSE(st.ok());
+  bytes = Bytes();
+  bytes[bytes.size() - 100] ^= 1;  // restored; now the stored checksum itself
+  bytes[bytes.size() - 1] ^= 1;
+  Put(bytes);
+  st = read_all(4096, &got);
+  EXPECT_NE(st.message().find("checksum mismatch"), std::string::npos) << st.ToString();
+  EXPECT_EQ(got, c.payload);  // every byte came out; only the checksum said no
+}
+
 model::Event Ev(int i, TimeMs received) {
   model::Event e;
   e.id = "e" + std::to_string(i);

@@ -164,6 +164,29 @@ Status WriteCheckpointFile(const std::string& path, const Checkpoint& c);
 // The caller checks payload_version and options_hash.
 Result<Checkpoint> ReadCheckpointFile(const std::string& path);
 
+// The same read as a stream, so a payload of gigabytes is decompressed
+// straight into its owner's structures, never held whole beside them (nor
+// the compressed file). Open() checks the header (NotFound when there is
+// no file; magic, format version and lengths) and fills header(), whose
+// payload is empty; Read() hands out the next payload bytes (fewer than
+// asked only at the end); Finish() then checks that the payload ended
+// where the header said and that the checksum matches. Nothing read may be
+// trusted before Finish() returns OK.
+class CheckpointReader {
+ public:
+  static Result<std::unique_ptr<CheckpointReader>> Open(const std::string& path);
+  ~CheckpointReader();
+  const Checkpoint& header() const;
+  uint64_t payload_size() const;
+  Result<size_t> Read(char* p, size_t n);
+  Status Finish();
+
+ private:
+  CheckpointReader();
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
 struct SqliteOptions {
   bool synchronous_full = true;  // fsync at every commit; off only in benchmarks
   // Opens an existing file without writing to it (no schema, no pragmas):

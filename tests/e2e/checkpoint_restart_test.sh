@@ -126,7 +126,7 @@ head -c 100 "$WORK/saved.checkpoint" >"$DB.checkpoint.tmp"
 ignored=$(log_count checkpoint.ignored)
 start_server "$DB" --config "$WORK/off.toml"
 (( $(log_count checkpoint.ignored) > ignored )) || fail "a corrupt checkpoint was not reported"
-grep checkpoint.ignored "$WORK/server.log" | tail -1 | grep -q "checksum mismatch" || fail "wrong reason: $(grep checkpoint.ignored "$WORK/server.log" | tail -1)"
+grep checkpoint.ignored "$WORK/server.log" | tail -1 | grep -Eq "checksum mismatch|malformed state|does not decompress" || fail "wrong reason: $(grep checkpoint.ignored "$WORK/server.log" | tail -1)"
 boards "$WORK/corrupt.json"
 same "$WORK/before.json" "$WORK/corrupt.json" "boards after an ignored checkpoint differ"
 stop_server
