@@ -31,7 +31,8 @@ void FeatureStore::Observe(const model::Event& e, const model::PriceSnapshot* pr
   TimeMs ts = TrustedTime(e);
   if (e.received > 0 && ts < e.received - 2 * kDayMs) return;
   int64_t day = DayOf(ts);
-  Shard& sh = shards_[Hash64(e.user) % kShards];
+  UserKey user{e.user, Hash64(e.user)};
+  Shard& sh = shards_[user.hash % kShards];
   std::lock_guard<std::mutex> lock(sh.mu);
   auto dit = sh.days.find(day);
   if (dit == sh.days.end()) {
@@ -42,7 +43,7 @@ void FeatureStore::Observe(const model::Event& e, const model::PriceSnapshot* pr
     dit = sh.days.find(day);
     if (dit == sh.days.end()) return;
   }
-  Fold(e, ts, day, dit->second, prices);
+  Fold(e, user, ts, day, dit->second, prices);
 }
 
 void FeatureStore::ObserveHistorical(const model::Event& e, int64_t from_day, int64_t to_day,
@@ -51,28 +52,29 @@ void FeatureStore::ObserveHistorical(const model::Event& e, int64_t from_day, in
   TimeMs ts = TrustedTime(e);
   int64_t day = DayOf(ts);
   if (day < from_day || day > to_day) return;
-  Shard& sh = shards_[Hash64(e.user) % kShards];
+  UserKey user{e.user, Hash64(e.user)};
+  Shard& sh = shards_[user.hash % kShards];
   std::lock_guard<std::mutex> lock(sh.mu);
-  Fold(e, ts, day, sh.days[day], prices);
+  Fold(e, user, ts, day, sh.days[day], prices);
 }
 
-UserDayStats& FeatureStore::DayMap::Get(std::string_view user) {
+UserDayStats& FeatureStore::DayMap::Get(UserKey user) {
   auto it = index.find(user);
   if (it != index.end()) return users[it->second].stats;
   UserDay& d = users.emplace_back();
-  d.user = std::string(user);
-  index.emplace(d.user, uint32_t(users.size() - 1));  // the name never moves
+  d.user = std::string(user.name);
+  index.emplace(UserKey{d.user, user.hash}, uint32_t(users.size() - 1));  // the name never moves
   return d.stats;
 }
 
-const UserDayStats* FeatureStore::DayMap::Find(std::string_view user) const {
+const UserDayStats* FeatureStore::DayMap::Find(UserKey user) const {
   auto it = index.find(user);
   return it == index.end() ? nullptr : &users[it->second].stats;
 }
 
-void FeatureStore::Fold(const model::Event& e, TimeMs ts, int64_t day, DayMap& users,
+void FeatureStore::Fold(const model::Event& e, UserKey user, TimeMs ts, int64_t day, DayMap& users,
                         const model::PriceSnapshot* prices) {
-  UserDayStats& st = users.Get(e.user);
+  UserDayStats& st = users.Get(user);
   if (e.type == model::EventType::kUsage) {
     TimeMs start = cfg_.tz.name() == "UTC" ? day * kDayMs : cfg_.tz.DayStart(ts);
     st.AddUsage(e, ts, start, cfg_, prices);
@@ -99,13 +101,14 @@ std::vector<UserDayFeatures> FeatureStore::Collect(int64_t day) const {
 
 FeatureStore::HourWindow FeatureStore::RollingHour(const std::string& user, TimeMs now) const {
   HourWindow w;
-  const Shard& sh = shards_[Hash64(user) % kShards];
+  const UserKey key{user, Hash64(user)};
+  const Shard& sh = shards_[key.hash % kShards];
   std::lock_guard<std::mutex> lock(sh.mu);
   auto add = [&](TimeMs t, double weight) {
     int64_t day = DayOf(t);
     auto dit = sh.days.find(day);
     if (dit == sh.days.end()) return;
-    const UserDayStats* st = dit->second.Find(user);
+    const UserDayStats* st = dit->second.Find(key);
     if (st == nullptr) return;
     TimeMs start = cfg_.tz.name() == "UTC" ? day * kDayMs : cfg_.tz.DayStart(t);
     int h = static_cast<int>(std::clamp<TimeMs>((t - start) / kHourMs, 0, 23));

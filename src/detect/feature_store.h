@@ -59,18 +59,28 @@ class FeatureStore {
     std::string user;
     UserDayStats stats;
   };
+  // A user name and its Hash64, computed once per event: it picks the
+  // shard and is the day index's hash (no second hash of the name).
+  struct UserKey {
+    std::string_view name;
+    uint64_t hash = 0;
+    bool operator==(const UserKey& o) const { return name == o.name; }
+  };
+  struct UserKeyHash {
+    size_t operator()(const UserKey& k) const { return size_t(k.hash); }
+  };
   // One day of one shard: its user-days, by user.
   struct DayMap {
-    std::unordered_map<std::string_view, uint32_t> index;  // views of users[i].user
+    std::unordered_map<UserKey, uint32_t, UserKeyHash> index;  // views of users[i].user
     ChunkedVector<UserDay, 8> users;
-    UserDayStats& Get(std::string_view user);
-    const UserDayStats* Find(std::string_view user) const;
+    UserDayStats& Get(UserKey user);
+    const UserDayStats* Find(UserKey user) const;
   };
   struct Shard {
     mutable std::mutex mu;
     std::map<int64_t, DayMap> days;  // guarded by mu
   };
-  void Fold(const model::Event& e, TimeMs ts, int64_t day, DayMap& users,
+  void Fold(const model::Event& e, UserKey user, TimeMs ts, int64_t day, DayMap& users,
             const model::PriceSnapshot* prices);
   const DetectConfig& cfg_;
   std::array<Shard, kShards> shards_;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <map>
 #include <random>
 #include <thread>
 
@@ -283,6 +284,32 @@ TEST(RecentIds, RemembersForTtlAndAtMostMaxIds) {
   EXPECT_FALSE(ids.Contains("c", 1015));
   ids.Add("c", 1030);  // added again after an erase: a fresh entry
   EXPECT_TRUE(ids.Contains("c", 2000));
+}
+
+// Many ids through the open-addressing table: growth, eviction by count
+// and erasure (backward shift) keep exactly the ids a reference holds.
+TEST(RecentIds, ManyIdsMatchAReference) {
+  constexpr int kMax = 5000;
+  RecentIds ids(/*ttl=*/kDayMs, kMax);
+  std::map<int, bool> held;  // id -> still held, for the last kMax added
+  for (int i = 0; i < 20000; ++i) {
+    ids.Add("id-" + std::to_string(i), i);
+    held[i] = true;
+    if (held.size() > size_t(kMax)) held.erase(held.begin());
+    if (i % 7 == 3) {
+      int gone = i - (i % 1000);  // an id still held or already evicted
+      ids.Erase("id-" + std::to_string(gone));
+      if (held.count(gone)) held[gone] = false;
+    }
+  }
+  size_t live = 0;
+  for (const auto& [i, h] : held) {
+    EXPECT_EQ(ids.Contains("id-" + std::to_string(i), 20000), h) << i;
+    live += h;
+  }
+  EXPECT_EQ(ids.size(), live);
+  for (int i = 0; i < 20000 - kMax; i += 97)
+    EXPECT_FALSE(ids.Contains("id-" + std::to_string(i), 20000));
 }
 
 TEST(Governor, RateLimitsThrottleWithRetryAfter) {
