@@ -2,6 +2,8 @@
 // configure the Governor or yield an InvalidArgument, never crash. The
 // limit_store url is parsed too (a Redis store connects lazily, so nothing
 // is dialled here).
+#include <toml++/toml.h>
+
 #include <cstdint>
 #include <string>
 
