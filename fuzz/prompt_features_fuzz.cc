@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "detect/eval_command.h"
+#include "cli/eval_command.h"
 #include "model/prompt_features.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -33,7 +33,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (u.exact_hash != f.exact_hash || u.simhash != f.simhash) __builtin_trap();
   }
   // The --legit-prompts file parser: every prompt is a non-empty line's text.
-  for (const auto& p : burnrate::detect::ParsePromptLines(text))
+  for (const auto& p : burnrate::cli::ParsePromptLines(text))
     if (p.empty() || p[0] == '#' || p.size() > size) __builtin_trap();
   auto h = burnrate::model::ParseFingerprintHex(text);
   if (h.ok() &&
