@@ -109,15 +109,17 @@ void OutcomeBucket::AddTo(Counters& c) const {
   c.edits_accepted += edits_accepted, c.edits_rejected += edits_rejected;
 }
 
-// Usage buckets are sorted by (hour, source slot).
-static bool BucketBefore(const Bucket& b, std::pair<int32_t, uint32_t> key) {
-  return b.hour != key.first ? b.hour < key.first : b.source < key.second;
-}
-
-static OutcomeBucket NewOutcomeBucket(int32_t hour) {
-  OutcomeBucket b{};
-  b.hour = hour;
-  return b;
+// The bucket of `key` in `v`, which is sorted by key_of; a missing one is
+// made by `make` and inserted in order. Events arrive almost in time order,
+// so the last bucket is tried first and a late event binary-searches.
+template <typename V, typename Key, typename KeyOf, typename Make>
+static auto& BucketFor(V& v, Key key, KeyOf key_of, Make make) {
+  if (v.empty() || key_of(v.back()) < key) return v.emplace_back(make());
+  if (key_of(v.back()) == key) return v.back();
+  auto it = std::lower_bound(v.begin(), v.end(), key,
+                             [&](const auto& b, const Key& k) { return key_of(b) < k; });
+  if (it == v.end() || key_of(*it) != key) it = v.insert(it, make());
+  return *it;
 }
 
 template <typename V>
@@ -134,35 +136,25 @@ void EntityState::Add(int32_t hour, uint32_t slot, const Counters& c) {
   src->second += c;
   if (c.cost_estimated) estimated.Add(hour);
   if (c.cost_unpriced) unpriced.Add(hour);
+  // Apply puts outcome fields only in the outcome slot and usage fields
+  // only in the usage slots, so each slot adds to its own kind of bucket.
   if (slot == kOutcomeSlot) {
-    // Apply puts outcome fields only in the outcome slot, and usage fields
-    // only in the usage slots; so an outcome slot adds here alone.
-    if (outcome_hours.empty() || outcome_hours.back().hour < hour) {
-      outcome_hours.push_back(NewOutcomeBucket(hour));
-      outcome_hours.back().Add(c);
-      return;
-    }
-    auto it = FirstAtOrAfter(outcome_hours, hour);
-    if (it == outcome_hours.end() || it->hour != hour)
-      it = outcome_hours.insert(it, NewOutcomeBucket(hour));
-    it->Add(c);
+    auto hour_of = [](const OutcomeBucket& b) { return b.hour; };
+    BucketFor(outcome_hours, hour, hour_of, [hour] {
+      OutcomeBucket b{};
+      b.hour = hour;
+      return b;
+    }).Add(c);
     return;
   }
-  Bucket key{};
-  key.hour = hour, key.source = slot;
-  if (hours.empty() || BucketBefore(hours.back(), {hour, slot})) {
-    hours.push_back(key);
-    hours.back().Add(c);
-    return;
-  }
-  if (hours.back().hour == hour && hours.back().source == slot) {
-    hours.back().Add(c);
-    return;
-  }
-  auto it = std::lower_bound(hours.begin(), hours.end(), std::pair<int32_t, uint32_t>{hour, slot},
-                             BucketBefore);
-  if (it == hours.end() || it->hour != hour || it->source != slot) it = hours.insert(it, key);
-  it->Add(c);
+  using Key = std::pair<int32_t, uint32_t>;  // (hour, source slot)
+  auto key_of = [](const Bucket& b) { return Key{b.hour, b.source}; };
+  BucketFor(hours, Key{hour, slot}, key_of, [hour, slot] {
+    Bucket b{};
+    b.hour = hour;
+    b.source = slot;
+    return b;
+  }).Add(c);
 }
 
 Counters EntityState::Sum(TimeRange r, uint32_t slots,
@@ -353,9 +345,13 @@ Result<UsageSeries> Engine::Usage(Entity e, std::string_view id, TimeRange r, Gr
     bool usage = it != ent->hours.end() && it->hour < to_h;
     bool outcome = ot != ent->outcome_hours.end() && ot->hour < to_h;
     if (usage && (!outcome || it->hour <= ot->hour)) {
-      it->AddTo(point(it->hour)), it->AddTo(out.totals), ++it;
+      it->AddTo(point(it->hour));
+      it->AddTo(out.totals);
+      ++it;
     } else if (outcome) {
-      ot->AddTo(point(ot->hour)), ot->AddTo(out.totals), ++ot;
+      ot->AddTo(point(ot->hour));
+      ot->AddTo(out.totals);
+      ++ot;
     } else {
       break;
     }
