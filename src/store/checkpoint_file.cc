@@ -23,11 +23,12 @@
 // events instead (a checkpoint may only ever make a restart faster, never
 // different).
 //
-// Both directions stream: the writer compresses the payload into the file as
-// its owner produces it, and the reader hands the owner the decompressed
-// payload in pieces (1 MiB), so neither holds the file or the whole payload
-// in memory. The owner must therefore decode into a staging copy and adopt
-// it only once the reader reports the checksum good (it is read last).
+// The writer compresses the owner's payload straight into the file, piece
+// by piece (no second, compressed copy in memory); the reader hands the
+// owner the decompressed payload in pieces (1 MiB), so it never holds the
+// file or the whole payload. The owner must therefore decode into a staging
+// copy and adopt it only once the reader reports the checksum good (it is
+// read last).
 //
 // Atomicity: the file is written as `<path>.tmp`, fsynced, renamed over
 // `<path>`, and the directory is fsynced, so a crash (kill -9, power loss)

@@ -56,6 +56,9 @@ CREATE TABLE IF NOT EXISTS event_blocks (
   data BYTEA NOT NULL) PARTITION BY RANGE (day);
 CREATE INDEX IF NOT EXISTS event_blocks_by_seq ON event_blocks (seq);
 CREATE TABLE IF NOT EXISTS event_ids (id TEXT PRIMARY KEY, received BIGINT NOT NULL);
+-- Purge deletes the ids of folded events by arrival: without this index
+-- each purge would read every id held.
+CREATE INDEX IF NOT EXISTS event_ids_received ON event_ids (received);
 CREATE TABLE IF NOT EXISTS rollups (
   day BIGINT NOT NULL, type INTEGER NOT NULL,
   "user" TEXT NOT NULL, team TEXT NOT NULL, org TEXT NOT NULL, project TEXT NOT NULL,

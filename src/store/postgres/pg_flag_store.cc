@@ -1,5 +1,6 @@
 // detect::FlagStore on PostgreSQL: table detect_flags as in SQLite. Put,
-// Review and Retract read the row with SELECT ... FOR UPDATE and write it
+// Review and Retract lock the flag's id (an advisory lock, which holds for
+// a row not yet there), read the row with SELECT ... FOR UPDATE and write it
 // back in the same transaction, so two nodes scoring or reviewing the same
 // flag at once apply the review rules one after the other.
 #include <mutex>
@@ -112,8 +113,15 @@ class PgFlagStore final : public detect::FlagStore {
   }
 
  private:
-  // mu_ held; `lock`: inside a transaction, FOR UPDATE.
+  // mu_ held; `lock`: inside a transaction, FOR UPDATE. FOR UPDATE locks
+  // nothing when the row does not exist yet, so the flag's id is first
+  // locked as a transaction-level advisory lock: two nodes creating and
+  // reviewing the same new flag then still go one after the other.
   Result<std::optional<Flag>> Load(const std::string& id, bool lock) const {
+    if (lock) {
+      BR_RETURN_IF_ERROR(
+          db_->Query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", {id}).status());
+    }
     BR_ASSIGN_OR_RETURN(
         PgResult r,
         db_->Query(std::string(kSelect) + "WHERE id = $1" + (lock ? " FOR UPDATE" : ""), {id}));

@@ -2,8 +2,10 @@
 //   badge_awards (badge, entity, subject, period) -> first award time, last
 //                 update, value, evidence JSON
 //   rank_history (day, entity, subject, metric)   -> rank, of, value
-// on one connection serialised by SQLite (kSerialized); each write call is
-// one transaction.
+// on one connection; every call holds the store's mutex, and each write call
+// is one transaction.
+#include <mutex>
+
 #include "store/sqlite/sqlite_stores.h"
 #include "store/sqlite_db.h"
 
@@ -45,6 +47,7 @@ class SqliteBadgeStore final : public badges::BadgeStore {
   explicit SqliteBadgeStore(std::unique_ptr<SqliteDb> db) : db_(std::move(db)) {}
 
   Status UpsertAwards(const std::vector<badges::Award>& awards) override {
+    std::lock_guard lock(mu_);
     if (awards.empty()) return Status::OK();
     return db_->Transaction([&]() -> Status {
       SqliteStmt ins(*db_, kUpsertAward);
@@ -59,6 +62,7 @@ class SqliteBadgeStore final : public badges::BadgeStore {
   }
 
   Status ForEachAward(const std::function<void(const badges::Award&)>& fn) override {
+    std::lock_guard lock(mu_);
     SqliteStmt q(*db_, kAwardColumns);
     if (!q.ok()) return db_->Error("prepare awards");
     int rc;
@@ -67,6 +71,7 @@ class SqliteBadgeStore final : public badges::BadgeStore {
   }
 
   Result<std::vector<badges::Award>> Awards(const badges::AwardQuery& q) override {
+    std::lock_guard lock(mu_);
     SqliteStmt s(*db_, std::string(kAwardColumns) +
                            " WHERE (?1 = '' OR subject = ?1) AND (?2 = '' OR badge = ?2) "
                            "ORDER BY awarded_at DESC, badge, subject LIMIT ?3");
@@ -80,6 +85,7 @@ class SqliteBadgeStore final : public badges::BadgeStore {
   }
 
   Status PutRanks(const std::vector<badges::RankRecord>& rows) override {
+    std::lock_guard lock(mu_);
     return db_->Transaction([&]() -> Status {
       SqliteStmt ins(*db_,
                      "INSERT OR REPLACE INTO rank_history (day, entity, subject, metric, rank, of, "
@@ -97,6 +103,7 @@ class SqliteBadgeStore final : public badges::BadgeStore {
   Result<std::vector<badges::RankPoint>> RankHistory(const std::string& entity,
                                                      const std::string& subject,
                                                      const std::string& from_day) override {
+    std::lock_guard lock(mu_);
     SqliteStmt s(*db_,
                  "SELECT day, metric, rank, of, value FROM rank_history WHERE entity = ?1 AND "
                  "subject = ?2 AND day >= ?3 ORDER BY day, metric");
@@ -111,14 +118,19 @@ class SqliteBadgeStore final : public badges::BadgeStore {
   }
 
  private:
-  std::unique_ptr<SqliteDb> db_;
+  // Every call holds mu_: a write is a transaction on the one connection,
+  // and another thread's statement inside it would join it (or its BEGIN
+  // fail), which SQLite's own per-call mutex does not prevent.
+  std::mutex mu_;
+  std::unique_ptr<SqliteDb> db_;  // opened kCallerLocks
 };
 
 }  // namespace
 
 Result<std::unique_ptr<badges::BadgeStore>> OpenSqliteBadgeStore(const std::string& path,
                                                                  const SqliteOptions& opts) {
-  BR_ASSIGN_OR_RETURN(auto db, SqliteDb::Open(path, opts, "badges"));
+  BR_ASSIGN_OR_RETURN(auto db,
+                      SqliteDb::Open(path, opts, "badges", SqliteDb::Threading::kCallerLocks));
   BR_RETURN_IF_ERROR(db->Exec(kSchema));
   return std::unique_ptr<badges::BadgeStore>(new SqliteBadgeStore(std::move(db)));
 }

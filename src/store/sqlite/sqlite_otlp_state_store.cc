@@ -2,7 +2,10 @@
 // cumulative series: start, time, units) and otlp_sessions (per session:
 // which source owns its usage). A series row only moves forward in time
 // (the upsert's WHERE), so two bodies saved out of order cannot put an
-// older state back. One connection, serialised by SQLite (kSerialized).
+// older state back. One connection; every call holds the store's mutex
+// (concurrent Saves from the HTTP threads are each one transaction).
+#include <mutex>
+
 #include "store/sqlite/sqlite_stores.h"
 #include "store/sqlite_db.h"
 
@@ -36,6 +39,7 @@ class SqliteOtlpStateStore final : public otlp::StateStore {
 
   Status Load(TimeMs before, const std::function<void(uint64_t, const otlp::SeriesState&)>& series,
               const std::function<void(uint64_t, uint8_t)>& sessions) override {
+    std::lock_guard lock(mu_);
     for (const char* table : {"otlp_series", "otlp_sessions"}) {
       BR_RETURN_IF_ERROR(db_->Exec(std::string("DELETE FROM ") + table + " WHERE updated < " +
                                    std::to_string(before)));
@@ -56,6 +60,7 @@ class SqliteOtlpStateStore final : public otlp::StateStore {
 
   Status Save(const std::vector<otlp::SeriesChange>& changes,
               const std::vector<std::pair<uint64_t, uint8_t>>& sessions, TimeMs now) override {
+    std::lock_guard lock(mu_);
     if (changes.empty() && sessions.empty()) return Status::OK();
     return db_->Transaction([&]() -> Status {
       SqliteStmt up(*db_, kUpsertSeries), ss(*db_, kInsertSession);
@@ -74,14 +79,19 @@ class SqliteOtlpStateStore final : public otlp::StateStore {
   }
 
  private:
-  std::unique_ptr<SqliteDb> db_;
+  // Every call holds mu_: a write is a transaction on the one connection,
+  // and another thread's statement inside it would join it (or its BEGIN
+  // fail), which SQLite's own per-call mutex does not prevent.
+  std::mutex mu_;
+  std::unique_ptr<SqliteDb> db_;  // opened kCallerLocks
 };
 
 }  // namespace
 
 Result<std::unique_ptr<otlp::StateStore>> OpenSqliteOtlpStateStore(const std::string& path,
                                                                    const SqliteOptions& opts) {
-  BR_ASSIGN_OR_RETURN(auto db, SqliteDb::Open(path, opts, "otlp state"));
+  BR_ASSIGN_OR_RETURN(auto db,
+                      SqliteDb::Open(path, opts, "otlp state", SqliteDb::Threading::kCallerLocks));
   BR_RETURN_IF_ERROR(db->Exec(kSchema));
   return std::unique_ptr<otlp::StateStore>(new SqliteOtlpStateStore(std::move(db)));
 }
