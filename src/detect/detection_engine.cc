@@ -62,6 +62,9 @@ void DetectionEngine::ObserveConflicts(std::span<const model::Event> events) {
     {
       std::lock_guard<std::mutex> lock(conflicts_mu_);
       ConflictNote& note = conflicts_[{features_.EventDay(e), e.user}];
+      uint64_t fp = model::EventFingerprint(e);
+      if (std::find(note.seen.begin(), note.seen.end(), fp) != note.seen.end()) continue;
+      if (note.seen.size() < ConflictNote::kDistinctIds) note.seen.push_back(fp);
       ++note.events;
       if (note.ids.size() < ImplausibleTally::kMaxConflictIds &&
           std::find(note.ids.begin(), note.ids.end(), e.id) == note.ids.end())

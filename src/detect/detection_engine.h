@@ -157,7 +157,12 @@ class DetectionEngine {
   mutable std::mutex pending_mu_;
   std::map<int64_t, TimeMs> pending_;  // guarded by pending_mu_
   struct ConflictNote {
+    // Distinct conflicting ids (a client retrying one edited report sends
+    // it again and again; that is one edit). Exact up to kDistinctIds,
+    // beyond which the evidence is at full strength anyway.
+    static constexpr size_t kDistinctIds = 16;
     int64_t events = 0;
+    std::vector<uint64_t> seen;    // fingerprints of the counted ids, up to kDistinctIds
     std::vector<std::string> ids;  // the first ImplausibleTally::kMaxConflictIds
   };
   mutable std::mutex conflicts_mu_;

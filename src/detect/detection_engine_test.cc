@@ -413,6 +413,9 @@ TEST(DetectionEngine, ConflictingDuplicatesFlagTheirUserDayLiveAndOnRescore) {
   old.tokens.input += 1;
   edited.push_back(old);
   engine.ObserveConflicts(edited);
+  // A client retrying its edited reports sends them again: still two edits.
+  for (int retry = 0; retry < 5; ++retry)
+    engine.ObserveConflicts(std::span<const model::Event>(edited).first(2));
 
   auto flags = engine.ScoreDay(engine.DayOf(now));
   ASSERT_EQ(flags.size(), 1u);

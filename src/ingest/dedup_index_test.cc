@@ -25,6 +25,23 @@ TEST(DedupIndex, SeenOrInsert) {
   EXPECT_TRUE(d.SeenOrInsert(0, kDay0));
 }
 
+// Reports of one id from two different sources that burnrate writes are
+// never compared, whatever their usage: no two such sources share a code.
+TEST(DedupIndex, UsageOfTwoKnownSourcesNeverConflicts) {
+  const char* sources[] = {"",      "api",        "gateway",  "otlp",  "copilot", "claude_code",
+                           "codex", "gemini_cli", "opencode", "proxy", "sim",     "ndjson"};
+  for (const char* a : sources) {
+    for (const char* b : sources) {
+      if (std::string_view(a) == b) continue;
+      model::Event x, y;
+      x.source = a, y.source = b;
+      x.tokens.input = 10, y.tokens.input = 11;
+      EXPECT_FALSE(model::UsageConflicts(model::UsageDigest(x), model::UsageDigest(y)))
+          << a << " vs " << b;
+    }
+  }
+}
+
 TEST(DedupIndex, TellsRetriesFromConflictingUsageOfOneSource) {
   using Seen = DedupIndex::Seen;
   model::Event e;

@@ -1,5 +1,8 @@
 #include "model/event.h"
 
+#include <iterator>
+#include <string_view>
+
 #include "common/hash.h"
 #include "common/json_writer.h"
 #include "common/time_util.h"
@@ -11,16 +14,27 @@ uint64_t EventFingerprint(const Event& e) {
   return Hash64(e.id, 0x6275726e72617465ULL /* "burnrate" */);
 }
 
+// The digest's top byte: each source this code base writes has its own
+// code, so reports of two of them (a gateway's and a transcript's, which
+// may legitimately differ) are never compared; any other name hashes into
+// the codes above them. Never 0, so no digest is 0 ("not compared").
+static uint32_t SourceCode(std::string_view source) {
+  static constexpr std::string_view kKnown[] = {"",         "api",         "gateway", "otlp",
+                                                "copilot",  "claude_code", "codex",   "gemini_cli",
+                                                "opencode", "proxy",       "sim",     "ndjson"};
+  constexpr uint32_t kOthers = std::size(kKnown) + 1;  // first code of other names
+  for (uint32_t i = 0; i < std::size(kKnown); ++i)
+    if (source == kKnown[i]) return i + 1;
+  return kOthers + uint32_t(Hash64(source, 0x736f75726365ULL /* "source" */) % (256 - kOthers));
+}
+
 uint32_t UsageDigest(const Event& e) {
   if (e.type != EventType::kUsage) return 0;
   const TokenCounts& t = e.tokens;
   const int64_t usage[] = {t.input,       t.output,         t.cache_read,
                            t.cache_write, t.cache_write_1h, e.requests};
   uint64_t u = Hash64(std::string_view(reinterpret_cast<const char*>(usage), sizeof(usage)));
-  uint64_t s = Hash64(e.source, 0x736f75726365ULL /* "source" */);
-  // The source byte is never 0, so no digest is 0 ("not compared").
-  uint32_t src = uint32_t(s >> 56) | 1u;
-  return (src << 24) | uint32_t(u & 0xffffff);
+  return (SourceCode(e.source) << 24) | uint32_t(u & 0xffffff);
 }
 
 void WriteEventFields(JsonWriter& w, const Event& e, bool stored) {
