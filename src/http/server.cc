@@ -284,9 +284,14 @@ class Session : public std::enable_shared_from_this<Session> {
     access_ = {};
   }
 
+  // 1xx, 204 and 304 answers have no body and no Content-Length (RFC 9110
+  // 8.6: a 304's would have to be the 200's length).
+  static bool Bodiless(int status) { return status < 200 || status == 204 || status == 304; }
+
   void Write(Response r) {
     LogAccess(r.status, r.body.size());
     if (r.on_stream) return StartSse(std::move(r));
+    if (Bodiless(r.status)) r.body.clear();
     FormatHead(r);
     out_body_ = std::move(r.body);
     std::array<asio::const_buffer, 2> bufs{
@@ -335,7 +340,12 @@ class Session : public std::enable_shared_from_this<Session> {
       h.append(k).append(": ").append(v).append("\r\n");
     }
     if (!keep_alive_) h.append("Connection: close\r\n");
-    h.append("Content-Length: ").append(std::to_string(r.body.size())).append("\r\n\r\n");
+    // 1xx, 204 and 304 answers have no body and no Content-Length (RFC 9110
+    // 8.6: a 304's would have to be the 200's length).
+    bool bodiless = r.status < 200 || r.status == 204 || r.status == 304;
+    if (!bodiless)
+      h.append("Content-Length: ").append(std::to_string(r.body.size())).append("\r\n");
+    h.append("\r\n");
   }
 
   void StartSse(Response r) {

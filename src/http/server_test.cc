@@ -101,6 +101,11 @@ class ServerTest : public testing::Test {
         cv_.notify_all();
       });
     });
+    router_.AddSync("GET", "/cached", Role::kNone, [](Request&) {
+      Response r = Response::Text("a body a handler left behind");
+      r.status = 304;
+      return r;
+    });
     router_.AddSync("POST", "/ingest", Role::kIngest, [](Request& r) {
       return Response::Json("{\"principal\":\"" + r.principal +
                             "\",\"bytes\":" + std::to_string(r.body.size()) + "}");
@@ -187,6 +192,21 @@ TEST_F(ServerTest, HeadHasHeadersButNoBody) {
   EXPECT_EQ(got.rfind("HTTP/1.1 200", 0), 0u) << got;
   std::this_thread::sleep_for(50ms);
   EXPECT_EQ(s.ReadUntil("never"), "");  // nothing after the headers
+}
+
+// A 304 has no body and no Content-Length, and the kept-alive connection
+// reads the next answer where it starts.
+TEST_F(ServerTest, NotModifiedHasNoBodyNorContentLength) {
+  RawSocket s(server_->port());
+  s.Send(
+      "GET /cached HTTP/1.1\r\nHost: x\r\n\r\n"
+      "GET /hello?name=next HTTP/1.1\r\nHost: x\r\n\r\n");
+  std::string got = s.ReadUntil("hello next");
+  ASSERT_EQ(got.rfind("HTTP/1.1 304", 0), 0u) << got;
+  std::string head = got.substr(0, got.find("\r\n\r\n"));
+  EXPECT_EQ(head.find("Content-Length"), std::string::npos) << head;
+  EXPECT_EQ(got.find("left behind"), std::string::npos) << got;
+  EXPECT_EQ(got.find("HTTP/1.1 200", head.size()), head.size() + 4) << got;
 }
 
 TEST_F(ServerTest, PipelinedRequestsAreAnsweredInOrder) {
