@@ -96,6 +96,9 @@ Result<detect::DetectConfig> DetectionConfig(const Config& cfg);
 // IOError from the database; InvalidArgument for a URL when burnrate was
 // built without libpq.
 bool IsPostgres(const std::string& db);
+// `db` as it may be printed or logged: a URL's password, in its user part
+// (user:PASSWORD@) or as a password= parameter, is masked as ***.
+std::string RedactedDb(std::string db);
 Result<std::unique_ptr<store::Store>> OpenStore(const std::string& db, bool read_only = false);
 
 Result<std::string> CreateApiKey(store::Store& store, const std::string& role,

@@ -8,6 +8,8 @@
 
 #include <fstream>
 
+#include "app/app.h"
+
 namespace burnrate::app {
 namespace {
 
@@ -156,6 +158,23 @@ TEST(SplitHostPort, Forms) {
   EXPECT_FALSE(SplitHostPort("h:-1", &host, &port).ok());
   EXPECT_FALSE(SplitHostPort("h:abc", &host, &port).ok());
   EXPECT_NE(SplitHostPort("h:abc", &host, &port).message().find("listen"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace burnrate::app
+
+namespace burnrate::app {
+namespace {
+
+TEST(RedactedDb, MasksEveryPasswordOfAUrl) {
+  EXPECT_EQ(RedactedDb("burnrate.db"), "burnrate.db");
+  EXPECT_EQ(RedactedDb("postgresql://br:s3cret@db:5432/burnrate"),
+            "postgresql://br:***@db:5432/burnrate");
+  EXPECT_EQ(RedactedDb("postgresql://db/burnrate?user=br&password=s3cret&sslmode=require"),
+            "postgresql://db/burnrate?user=br&password=***&sslmode=require");
+  EXPECT_EQ(RedactedDb("postgres://br@db/burnrate?password=x"),
+            "postgres://br@db/burnrate?password=***");
+  EXPECT_EQ(RedactedDb("postgresql://db:5432/burnrate"), "postgresql://db:5432/burnrate");
 }
 
 }  // namespace

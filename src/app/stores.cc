@@ -3,6 +3,8 @@
 // (store/postgres, where burnrate was built with libpq), anything else is
 // the SQLite file (store/sqlite). Declared in app.h (OpenStore, IsPostgres)
 // and app_impl.h (the domain stores).
+#include <algorithm>
+
 #include "app/app.h"
 #include "app/app_impl.h"
 #include "store/sqlite/sqlite_stores.h"
@@ -22,6 +24,20 @@ Status NoPostgres(const std::string&) {
 #endif
 
 }  // namespace
+
+// The database as it may be printed: a URL's password, in its user part or
+// as a password= parameter, is masked.
+std::string RedactedDb(std::string db) {
+  size_t scheme = db.find("://");
+  if (scheme == std::string::npos) return db;
+  size_t at = db.find('@', scheme + 3), colon = db.find(':', scheme + 3);
+  if (at != std::string::npos && colon < at) db.replace(colon + 1, at - colon - 1, "***");
+  for (size_t p = db.find("password="); p != std::string::npos; p = db.find("password=", p + 1)) {
+    size_t v = p + 9, end = std::min(db.find('&', v), db.size());
+    db.replace(v, end - v, "***");
+  }
+  return db;
+}
 
 bool IsPostgres(const std::string& db) {
   return db.starts_with("postgresql://") || db.starts_with("postgres://");

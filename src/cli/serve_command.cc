@@ -29,14 +29,6 @@ static void RaiseOpenFileLimit() {
 }
 
 // A database URL without its password (postgresql://user:secret@host/db).
-static std::string Redacted(const std::string& db) {
-  size_t scheme = db.find("://"), at = db.find('@');
-  if (scheme == std::string::npos || at == std::string::npos) return db;
-  size_t colon = db.find(':', scheme + 3);
-  if (colon == std::string::npos || colon > at) return db;
-  return db.substr(0, colon + 1) + "***" + db.substr(at);
-}
-
 static int Serve(const std::string& config_file, app::Config flags,
                  const std::vector<std::string>& set, bool gateway_only) {
   // 1. Load config; flags given on the command line override the file.
@@ -78,7 +70,7 @@ static int Serve(const std::string& config_file, app::Config flags,
   Status st = (*app)->Start();
   if (!st.ok()) return Fail(st);
   std::cout << "burnrate listening on http://" << cfg.listen.substr(0, cfg.listen.rfind(':')) << ":"
-            << (*app)->port() << " (db " << Redacted(cfg.db_path) << ")" << std::endl;
+            << (*app)->port() << " (db " << app::RedactedDb(cfg.db_path) << ")" << std::endl;
   if ((*app)->max_connections() < cfg.max_connections) {
     std::cerr << "burnrate: max_connections lowered from " << cfg.max_connections << " to "
               << (*app)->max_connections() << " to fit the open-file limit (ulimit -n)"
