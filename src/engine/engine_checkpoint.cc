@@ -82,12 +82,18 @@ class Reader {
     return v;
   }
   void Raw(void* p, size_t n) {
-    if (!ok_ || size_ - pos_ < n) return void(ok_ = false);
+    if (!ok_ || size_ - pos_ < n) {
+      ok_ = false;
+      return;
+    }
+    if (n == 0) return;  // an empty vector's data() may be null
     char* d = static_cast<char*>(p);
     pos_ += n;
     size_t k = std::min(n, buf_len_ - buf_pos_);
-    std::memcpy(d, buf_.data() + buf_pos_, k);
-    buf_pos_ += k, d += k, n -= k;
+    if (k > 0) std::memcpy(d, buf_.data() + buf_pos_, k);
+    buf_pos_ += k;
+    d += k;
+    n -= k;
     if (n == 0) return;
     if (n >= kBuffer / 2) return Fill(d, n);  // large: no copy through the buffer
     size_t want = size_t(std::min<uint64_t>(kBuffer, size_ - pulled_));
@@ -172,8 +178,8 @@ void LoadEntity(Reader& r, EntityState& e, size_t* open) {
   // by the read.
   e.hours.resize(r.Count(sizeof(Bucket)));
   r.Raw(e.hours.data(), e.hours.size() * sizeof(Bucket));
-  for (const Bucket& b : e.hours)
-    if (b.source >= kSourceClasses) r.Fail();  // indexes per-class arrays
+  for (size_t i = 0; r.ok() && i < e.hours.size(); ++i)  // not read on failure: uninitialised
+    if (e.hours[i].source >= kSourceClasses) r.Fail();   // indexes per-class arrays
   e.outcome_hours.resize(r.Count(sizeof(OutcomeBucket)));
   r.Raw(e.outcome_hours.data(), e.outcome_hours.size() * sizeof(OutcomeBucket));
   e.estimated.first = r.Get<int32_t>(), e.estimated.last = r.Get<int32_t>();
@@ -274,7 +280,7 @@ Status Engine::RestoreState(std::string_view data) {
   size_t at = 0;
   ByteSource read = [&](char* p, size_t n) -> Result<size_t> {
     size_t k = std::min(n, data.size() - at);
-    std::memcpy(p, data.data() + at, k);
+    if (k > 0) std::memcpy(p, data.data() + at, k);
     at += k;
     return k;
   };
