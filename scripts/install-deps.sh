@@ -24,6 +24,9 @@ for p in "${PACKAGES[@]}"; do
     case "$p" in
       nodejs) command -v node >/dev/null && continue ;;
       npm) command -v npm >/dev/null && continue ;;
+      # Only its promtool is wanted: a host with Prometheus installed some
+      # other way (promtool on PATH) is left alone.
+      prometheus) command -v promtool >/dev/null && continue ;;
     esac
     missing+=("$p")
   fi
