@@ -240,6 +240,10 @@ struct ServerOptions {
   // The longest wait for more of a body: a slow upload that keeps moving
   // is fine, a stalled one is cut off.
   int body_timeout_ms = 30'000;
+  // The longest a client may take to accept one answer, or one event of a
+  // stream: a client that stops reading is cut off (and a stream's producer,
+  // waiting for it to drain, released).
+  int write_timeout_ms = 120'000;
   // One log line per answer (method, path without query, status, bytes,
   // ms, key id): http.access events at level info.
   bool access_log = false;

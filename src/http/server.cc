@@ -73,7 +73,7 @@ class SseStream final : public SseChannel, public std::enable_shared_from_this<S
 // The limits one session applies, from ServerOptions.
 struct SessionLimits {
   HeadLimits head;
-  std::chrono::milliseconds header_timeout, idle_timeout, body_timeout;
+  std::chrono::milliseconds header_timeout, idle_timeout, body_timeout, write_timeout;
   bool access_log = false;
 };
 
@@ -220,7 +220,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (!head.has_body) return Dispatch();
     if (!head.expect_continue) return ReadBody();
     static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-    stream_.expires_after(kWriteTimeout);
+    stream_.expires_after(limits_.write_timeout);
     asio::async_write(stream_, asio::buffer(kContinue.data(), kContinue.size()),
                       [self = shared_from_this()](beast::error_code ec, size_t) {
                         if (ec) return self->Close();
@@ -296,7 +296,7 @@ class Session : public std::enable_shared_from_this<Session> {
     out_body_ = std::move(r.body);
     std::array<asio::const_buffer, 2> bufs{
         asio::buffer(out_head_), asio::buffer(out_body_.data(), is_head_ ? 0 : out_body_.size())};
-    stream_.expires_after(kWriteTimeout);
+    stream_.expires_after(limits_.write_timeout);
     asio::async_write(stream_, bufs, [self = shared_from_this()](beast::error_code ec, size_t) {
       if (!ec && self->linger_) return self->Linger();
       if (ec || !self->keep_alive_) return self->Close();
@@ -380,6 +380,12 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void WriteSse() {
     if (sse_queue_.empty() || sse_closed_) return;
+    // A client that stops reading must not hold the stream (and whatever
+    // produces it: a gateway's upstream exchange, paused on WhenDrained)
+    // for ever: a frame not taken within the write timeout closes the stream,
+    // which wakes the producers. Idle streams are not affected: only a
+    // write in progress has a deadline (the pending read has none).
+    stream_.expires_after(limits_.write_timeout);
     asio::async_write(stream_, asio::buffer(sse_queue_.front()),
                       [self = shared_from_this()](beast::error_code ec, size_t) {
                         if (ec) {
@@ -440,7 +446,6 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   static constexpr size_t kReadBytes = 64 * 1024;
-  static constexpr std::chrono::seconds kWriteTimeout{120};
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::string out_head_, out_body_;  // the answer being written (one at a time)
@@ -552,6 +557,7 @@ struct Server::Impl {
     limits.access_log = opts.access_log;
     limits.idle_timeout = std::chrono::milliseconds(opts.idle_timeout_ms);
     limits.body_timeout = std::chrono::milliseconds(opts.body_timeout_ms);
+    limits.write_timeout = std::chrono::milliseconds(opts.write_timeout_ms);
   }
 
   // The cap must stay below the open-file limit: at that limit accept()

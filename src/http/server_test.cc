@@ -12,6 +12,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
+#include <future>
 #include <thread>
 
 #include "http/client.h"
@@ -207,6 +208,32 @@ TEST_F(ServerTest, NotModifiedHasNoBodyNorContentLength) {
   EXPECT_EQ(head.find("Content-Length"), std::string::npos) << head;
   EXPECT_EQ(got.find("left behind"), std::string::npos) << got;
   EXPECT_EQ(got.find("HTTP/1.1 200", head.size()), head.size() + 4) << got;
+}
+
+// A stream client that stops reading is cut off after the write timeout,
+// and a producer waiting for the stream to drain is woken (a gateway's
+// upstream exchange must not stay paused for ever).
+TEST_F(ServerTest, StreamClientThatStopsReadingIsCutOffAndProducersWoken) {
+  ServerOptions o = Options();
+  o.write_timeout_ms = 500;
+  Restart(o);
+  RawSocket s(server_->port());
+  s.Send("GET /stream HTTP/1.1\r\nHost: x\r\n\r\n");
+  s.ReadUntil("data: line two\n\n");  // then never reads again
+  std::shared_ptr<SseChannel> ch;
+  {
+    std::unique_lock lock(mu_);
+    ASSERT_TRUE(cv_.wait_for(lock, 5s, [&] { return channel_ != nullptr; }));
+    ch = channel_;
+  }
+  const std::string frame(64 * 1024, 'x');
+  for (int i = 0; i < 2048 && ch->queued_bytes() < (8u << 20); ++i)
+    ASSERT_TRUE(ch->Send("", frame));
+  ASSERT_GE(ch->queued_bytes(), 8u << 20) << "the socket never filled";
+  std::promise<void> woken;
+  ch->WhenDrained(0, [&] { woken.set_value(); });
+  EXPECT_EQ(woken.get_future().wait_for(10s), std::future_status::ready);
+  EXPECT_TRUE(ch->closed());
 }
 
 TEST_F(ServerTest, PipelinedRequestsAreAnsweredInOrder) {
