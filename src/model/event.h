@@ -92,9 +92,9 @@ uint64_t EventFingerprint(const Event& e);
 // is told from a retry (docs/detection.md, "Implausible usage"). The top 8
 // bits are the source's code (exact for the sources burnrate writes, a hash
 // for other names), the low 24 a hash of the token counts and the request
-// count: two reports conflict only when they come from the same source (a gateway and a transcript measure one response separately and
-// may differ; a source that re-sends its own id with other tokens was
-// edited). 0 for outcome events: not compared.
+// count: two reports conflict only when they come from the same source (a gateway and a transcript
+// measure one response separately and may differ; a source that re-sends its own id with other
+// tokens was edited). 0 for outcome events: not compared.
 uint32_t UsageDigest(const Event& e);
 // Whether two non-zero digests are of one source and differ in usage.
 inline bool UsageConflicts(uint32_t a, uint32_t b) {
