@@ -72,6 +72,9 @@ struct IngestOptions {
   size_t max_commit_events = 200'000;  // per group commit
   int dedup_window_days = 8;           // ids are remembered at least 7 full days
   size_t dedup_max_entries = 400'000'000;
+  // A shared log (store::EventStore::shared_log, PostgreSQL): how often
+  // the other nodes' new blocks are read and applied (0: never).
+  int tail_interval_ms = 200;
 };
 
 struct IngestStats {
@@ -85,6 +88,15 @@ struct IngestStats {
   // Whether the newest commit failed (/readyz then answers degraded), and why.
   bool commit_failing = false;
   std::string last_commit_error;
+  // Tailing a shared log (only when `tailing`): the newest seq seen at the
+  // last successful poll, the seq applied through, their difference, and
+  // the seconds since this node last had every block of the log applied
+  // (as of a successful poll; it grows while polls fail). Blocks and
+  // events read from the other nodes so far.
+  bool tailing = false;
+  int64_t log_newest_seq = 0, log_applied_seq = 0, log_lag_blocks = 0;
+  double log_lag_seconds = 0;
+  int64_t tailed_blocks = 0, tailed_events = 0, tail_errors = 0;
 };
 
 using Done = std::function<void(Result<IngestResult>)>;
@@ -132,11 +144,19 @@ class Ingestor {
     int64_t events = 0, rollups = 0, dedup_restored = 0;
     int64_t engine_events = 0;  // stored events applied to the engine (the tail, from a checkpoint)
     int64_t replayed[4] = {};   // events passed to listener i (first 4)
+    int64_t through_seq = 0;    // the highest block seq read (a shared log's tail starts there)
     double seconds = 0;
     double scan_cpu_seconds = 0, apply_cpu_seconds = 0, listener_cpu_seconds = 0,
            dedup_cpu_seconds = 0;
   };
   RecoveryStats recovery_stats() const;
+  // Starts the committer, the applier and the parse threads, and, on a
+  // shared log, the tail thread: every tail_interval_ms it reads the
+  // blocks other nodes appended after the last one applied (seq order,
+  // its own skipped) and hands them to the applier like a commit — the
+  // engine, then each listener's replay function (on_events where there is
+  // none), as recovery does — so boards, governance usage and detection on
+  // every node follow the whole log.
   void Start();
   // Commits everything queued, then stops the committer.
   void Stop();

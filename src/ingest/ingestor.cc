@@ -35,11 +35,22 @@
 // concurrent retries of the same event cannot both be accepted. If the
 // commit fails, the batch's ids are erased again, so a retry is not mistaken
 // for a duplicate.
+//
+// A shared log (PostgreSQL, several nodes): the store keeps each id once
+// over all nodes, so an event this node's index took for new may have
+// lost to another node's copy; the store says which (AppendRunsReporting)
+// and those become duplicates here, never applied. The tail thread then
+// brings every block the other nodes appended, their copy of those ids
+// among them, through the applier as well: one thread updates the engine
+// and listeners, whatever the events' origin. Its ids do not enter this
+// node's index (the store refuses them anyway); a block is applied whole,
+// since the store kept only the events that won.
 #include <pthread.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <future>
@@ -95,6 +106,8 @@ struct Ingestor::Impl {
     std::function<void(const store::BlockMark&)>
         at_position;                      // AtAppliedPosition's marker (batch empty)
     std::vector<model::Event> conflicts;  // dropped: an id seen before with other usage
+    bool tailed = false;                  // `tail`: a block another node appended
+    std::vector<model::Event> tail;
   };
   std::deque<Applied> apply_queue;
   bool apply_stopping = false;
@@ -104,6 +117,14 @@ struct Ingestor::Impl {
   bool applying = false;                // a popped batch is being applied
   std::condition_variable applied_cv;
   std::thread applier;
+  int tail_queued = 0;  // tailed blocks in apply_queue or being applied; guarded by apply_mu
+
+  std::mutex tail_mu;  // guards tail_stopping
+  std::condition_variable tail_cv;
+  bool tail_stopping = false;
+  std::thread tail_thread;
+  int64_t tail_position = 0;  // the seq applied through; tail thread (and Recover before Start)
+  TimeMs caught_up_at = 0;    // guarded by stats_mu
 
   std::mutex parsers_mu;  // guards parsers (SubmitNdjson's, by calling thread)
   std::vector<std::unique_ptr<NdjsonParser>> parsers;
@@ -124,6 +145,7 @@ struct Ingestor::Impl {
   std::vector<uint64_t> fps;  // committer scratch
   std::vector<std::span<const model::Event>> runs;  // committer scratch
   std::vector<model::Event> conflicts;              // committer scratch
+  std::vector<const model::Event*> lost;            // committer scratch
   mutable std::mutex stats_mu;
   IngestStats stats;  // guarded by stats_mu
 
@@ -223,7 +245,8 @@ struct Ingestor::Impl {
       p.result.accepted += int64_t(kept);
       if (kept) runs.emplace_back(p.events);
     }
-    Status st = runs.empty() ? Status::OK() : store.AppendRuns(runs);
+    Status st = runs.empty() ? Status::OK() : store.AppendRunsReporting(runs, &lost);
+    if (st.ok() && !lost.empty()) DropLost(batch);
     if (!st.ok()) {
       for (uint64_t fp : fps) dedup.Erase(fp);
       {
@@ -266,6 +289,26 @@ struct Ingestor::Impl {
     apply_cv.notify_one();
   }
 
+  // The events a shared log did not store (another node had their id):
+  // squeezed out of their requests like duplicates, so only the copy that
+  // won is counted, on every node, when the tail brings it.
+  void DropLost(std::vector<Pending>& batch) {
+    std::sort(lost.begin(), lost.end());
+    for (Pending& p : batch) {
+      size_t kept = 0;
+      for (size_t i = 0; i < p.events.size(); ++i) {
+        if (std::binary_search(lost.begin(), lost.end(), &p.events[i])) continue;
+        if (kept != i) p.events[kept] = std::move(p.events[i]);
+        ++kept;
+      }
+      int64_t dropped = int64_t(p.events.size() - kept);
+      p.events.resize(kept);
+      p.result.accepted -= dropped;
+      p.result.duplicates += dropped;
+    }
+    lost.clear();
+  }
+
   // Per source, at most kMaxConflictSources names (sources are client
   // strings), the rest under "other". Caller holds stats_mu.
   void CountConflict(const std::string& source) {
@@ -295,6 +338,14 @@ struct Ingestor::Impl {
         apply_queue.pop_front();
         applying = true;
       }
+      if (a.tailed) {
+        ApplyTailed(a.tail);
+        std::lock_guard lock(apply_mu);
+        --tail_queued;
+        applying = false;
+        applied_cv.notify_all();
+        continue;
+      }
       // Each request is answered as soon as its own events are applied: it
       // is durable already, and its client then sees its events.
       for (Pending& p : a.batch) {
@@ -320,6 +371,76 @@ struct Ingestor::Impl {
       }
       applied_cv.notify_all();
     }
+  }
+
+  // Another node's block: the engine, then each listener as recovery
+  // replays it (governance counts usage at its arrival time).
+  void ApplyTailed(std::span<const model::Event> events) {
+    engine.Apply(events);
+    for (const auto& l : listeners) (l.on_replay ? l.on_replay : l.on_events)(events);
+  }
+
+  void RunTail() {
+    std::unique_lock lock(tail_mu);
+    while (!tail_stopping) {
+      lock.unlock();
+      TailOnce();
+      lock.lock();
+      tail_cv.wait_for(lock, std::chrono::milliseconds(opts.tail_interval_ms),
+                       [&] { return tail_stopping; });
+    }
+  }
+
+  // Reads and applies every block up to the newest seq seen at the start,
+  // a page at a time; each page is applied before the next is read, so at
+  // most one page of decoded blocks is held.
+  void TailOnce() {
+    static constexpr int kTailPage = 16;
+    TimeMs started = clock.NowMs();
+    Result<store::BlockMark> newest = store.LastBlock();
+    Status st = newest.status();
+    while (st.ok() && tail_position < newest->seq) {
+      Result<int64_t> through =
+          store.TailBlocks(tail_position, kTailPage, [&](int64_t, std::vector<model::Event>& b) {
+            QueueTailed(b);
+            return Status::OK();
+          });
+      WaitTailApplied();
+      st = through.status();
+      if (!st.ok() || *through == tail_position) break;  // nothing more (a purge took it)
+      tail_position = *through;
+    }
+    std::lock_guard lock(stats_mu);
+    if (!st.ok()) {
+      if (stats.tail_errors++ == 0 || stats.tail_errors % 100 == 0)
+        log::Error("ingest.tail_failed", {{"error", st.message()}});
+      return;
+    }
+    stats.log_newest_seq = std::max(stats.log_newest_seq, newest->seq);
+    stats.log_applied_seq = tail_position;
+    if (tail_position >= newest->seq) caught_up_at = started;
+  }
+
+  void QueueTailed(std::vector<model::Event>& block) {
+    Applied a;
+    a.tailed = true;
+    a.tail.swap(block);
+    {
+      std::lock_guard lock(stats_mu);
+      stats.tailed_blocks++;
+      stats.tailed_events += int64_t(a.tail.size());
+    }
+    {
+      std::lock_guard lock(apply_mu);
+      ++tail_queued;
+      apply_queue.push_back(std::move(a));
+    }
+    apply_cv.notify_one();
+  }
+
+  void WaitTailApplied() {
+    std::unique_lock lock(apply_mu);
+    applied_cv.wait(lock, [&] { return tail_queued == 0; });
   }
 
   std::unique_ptr<NdjsonParser> TakeParser() {
@@ -473,6 +594,7 @@ Status Ingestor::Recover(int64_t engine_through_seq) {
     Result<store::BlockMark> last = impl_->store.LastBlock();
     if (!last.ok()) status = last.status();
     impl_->committed_position = last.ok() ? *last : store::BlockMark{.seq = -1};
+    impl_->tail_position = st.through_seq;  // no node's block below it was missed
     std::lock_guard lock(impl_->apply_mu);
     impl_->applied_position = impl_->committed_position;
   }
@@ -506,6 +628,21 @@ void Ingestor::Start() {
     pthread_setname_np(pthread_self(), "br-committer");
     impl_->Run();
   });
+  if (impl_->store.shared_log() && impl_->opts.tail_interval_ms > 0) {
+    {
+      std::lock_guard tail_lock(impl_->tail_mu);
+      impl_->tail_stopping = false;
+    }
+    {
+      std::lock_guard stats_lock(impl_->stats_mu);
+      impl_->stats.tailing = true;
+      impl_->caught_up_at = impl_->clock.NowMs();
+    }
+    impl_->tail_thread = std::thread([this] {
+      pthread_setname_np(pthread_self(), "br-tail");
+      impl_->RunTail();
+    });
+  }
   std::lock_guard parse_lock(impl_->parse_mu);
   impl_->parse_running = true;
   for (int i = 0; i < std::max(1, impl_->opts.parse_threads); ++i) {
@@ -518,6 +655,13 @@ void Ingestor::Start() {
 }
 
 void Ingestor::Stop() {
+  // The tail first: it hands blocks to the applier and waits for them.
+  {
+    std::lock_guard lock(impl_->tail_mu);
+    impl_->tail_stopping = true;
+  }
+  impl_->tail_cv.notify_all();
+  if (impl_->tail_thread.joinable()) impl_->tail_thread.join();
   // Parse threads first: the bodies they still hold become queued batches.
   {
     std::lock_guard lock(impl_->parse_mu);
@@ -634,6 +778,12 @@ IngestStats Ingestor::stats() const {
   {
     std::lock_guard lock(impl_->stats_mu);
     s = impl_->stats;
+  }
+  if (s.tailing) {
+    std::lock_guard lock(impl_->stats_mu);
+    s.log_lag_blocks = std::max<int64_t>(0, s.log_newest_seq - s.log_applied_seq);
+    s.log_lag_seconds =
+        std::max<double>(0, double(impl_->clock.NowMs() - impl_->caught_up_at) / 1e3);
   }
   std::lock_guard lock(impl_->mu);
   s.queue_events = int64_t(impl_->queued_events);

@@ -26,6 +26,7 @@
 
 #include <time.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -189,6 +190,7 @@ Status RunRecovery(const RecoveryPlan& plan, store::Store& store, Ingestor::Reco
       plan.engine_after_seq, needed_from, [&](int64_t seq, std::vector<model::Event>& events) {
         Ring::Slot& slot = ring.Acquire();
         slot.seq = seq;
+        st->through_seq = std::max(st->through_seq, seq);
         std::swap(slot.events,
                   events);  // the store decodes the next block into this slot's old events
         st->events += int64_t(slot.events.size());

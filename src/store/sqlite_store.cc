@@ -640,6 +640,12 @@ Status EventStore::AppendRuns(std::span<const std::span<const model::Event>> run
   return Append(all);
 }
 
+Status EventStore::AppendRunsReporting(std::span<const std::span<const model::Event>> runs,
+                                       std::vector<const model::Event*>* lost) {
+  lost->clear();
+  return AppendRuns(runs);
+}
+
 Status EventStore::ScanEventBatches(
     TimeMs from, const std::function<Status(std::span<const model::Event>)>& fn) {
   constexpr size_t kBatch = 8192;

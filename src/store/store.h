@@ -123,6 +123,30 @@ class EventStore {
   virtual Status ScanEventBlocksAfter(
       int64_t after_seq, TimeMs received_from,
       const std::function<Status(int64_t seq, std::vector<model::Event>&)>& fn);
+
+  // A shared log: several nodes (store objects) append to it, each tailing
+  // the others' blocks (PostgreSQL). False for SQLite (one node per file).
+  virtual bool shared_log() const { return false; }
+  // AppendRuns, telling which events were not stored because their id was
+  // stored already by another writer of a shared log (or earlier in this
+  // append): `lost` gets pointers into `runs` (cleared first). Those must
+  // not be counted by the caller; tailing brings the stored copy. The
+  // default stores every event (lost stays empty).
+  virtual Status AppendRunsReporting(std::span<const std::span<const model::Event>> runs,
+                                     std::vector<const model::Event*>* lost);
+  // Tailing a shared log: calls fn, in seq order, for every block with seq
+  // > after_seq that other writers appended (this object's own appends are
+  // skipped), at most `max_blocks` blocks read (own ones included). Returns
+  // the highest seq read, own blocks included (after_seq when none): every
+  // block at or below it has been seen, since blocks become visible in seq
+  // order. The batch may be swapped as in ScanEventBlocks. The default (not
+  // a shared log) reads nothing.
+  virtual Result<int64_t> TailBlocks(
+      int64_t after_seq, int max_blocks,
+      const std::function<Status(int64_t seq, std::vector<model::Event>&)>& fn) {
+    (void)max_blocks, (void)fn;
+    return after_seq;
+  }
 };
 
 // API keys (hashed; the secret is never stored). Every write is durable

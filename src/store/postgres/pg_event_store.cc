@@ -107,8 +107,8 @@ std::string IntArray(const std::vector<int64_t>& v) {
 
 class PgStore final : public Store {
  public:
-  PgStore(std::unique_ptr<PgDb> db, std::unique_ptr<KeyStore> keys)
-      : db_(std::move(db)), keys_(std::move(keys)) {}
+  PgStore(std::unique_ptr<PgDb> db, std::unique_ptr<KeyStore> keys, std::string conninfo)
+      : db_(std::move(db)), keys_(std::move(keys)), conninfo_(std::move(conninfo)) {}
 
   Status Append(std::span<const model::Event> events) override {
     std::span<const model::Event> runs[] = {events};
@@ -116,15 +116,26 @@ class PgStore final : public Store {
   }
 
   Status AppendRuns(std::span<const std::span<const model::Event>> runs) override {
+    std::vector<const model::Event*> lost;
+    return AppendRunsReporting(runs, &lost);
+  }
+
+  bool shared_log() const override { return true; }
+
+  Status AppendRunsReporting(std::span<const std::span<const model::Event>> runs,
+                             std::vector<const model::Event*>* lost) override {
     std::lock_guard lock(mu_);
+    lost->clear();
     size_t n = 0;
     for (const auto& r : runs) n += r.size();
     if (n == 0) return Status::OK();
     Status st;
     for (int attempt = 0; attempt < 5; ++attempt) {
+      lost->clear();
       st = EnsurePartitions(runs);
-      if (st.ok()) st = db_->Transaction([&] { return AppendInTransaction(runs); });
+      if (st.ok()) st = db_->Transaction([&] { return AppendInTransaction(runs, lost); });
       writer_.Clear();
+      ForgetUncommitted(st.ok());
       if (st.ok()) return st;
       const std::string& code = db_->last_sqlstate();
       if (code == "23514" || code == "42P01") {
@@ -230,6 +241,38 @@ class PgStore final : public Store {
     return r.Int64(0, 0);
   }
 
+  // A connection of its own (opened on first use), so a poll never waits
+  // behind an append that waits for another node's order lock.
+  Result<int64_t> TailBlocks(
+      int64_t after_seq, int max_blocks,
+      const std::function<Status(int64_t, std::vector<model::Event>&)>& fn) override {
+    std::lock_guard lock(tail_mu_);
+    if (!tail_db_) {
+      BR_ASSIGN_OR_RETURN(tail_db_, PgDb::Open(conninfo_, "postgres tail"));
+    }
+    std::string own;
+    {
+      std::lock_guard own_lock(own_mu_);
+      own_.erase(own_.begin(), own_.upper_bound(after_seq));
+      own = IntArray(std::vector<int64_t>(own_.begin(), own_.end()));
+    }
+    BR_ASSIGN_OR_RETURN(
+        PgResult r,
+        tail_db_->QueryFormats("SELECT seq, received_min, received_max, CASE WHEN seq = "
+                               "ANY($2::bigint[]) THEN NULL ELSE data END FROM event_blocks "
+                               "WHERE seq > $1 ORDER BY seq LIMIT $3",
+                               {PgInt(after_seq), own, PgInt(max_blocks)}, {0, 0, 0}, true));
+    int64_t through = after_seq;
+    for (int i = 0; i < r.rows(); ++i) {
+      through = r.BinInt64(i, 0);
+      if (PQgetisnull(r.get(), i, 3)) continue;  // this node's own block
+      Status st = tail_reader_.Decode(r.Bytes(i, 3), &tail_block_);
+      if (!st.ok()) return Status::IOError("event block " + PgInt(through) + ": " + st.message());
+      BR_RETURN_IF_ERROR(fn(through, tail_block_));
+    }
+    return through;
+  }
+
   Result<BlockMark> LastBlock() override {
     std::lock_guard lock(mu_);
     Result<BlockMark> b = QueryBlock("ORDER BY seq DESC LIMIT 1", {});
@@ -299,7 +342,8 @@ class PgStore final : public Store {
 
   // Inside the append's transaction: the ids that win, then the blocks of
   // their events under the order lock. mu_ held.
-  Status AppendInTransaction(std::span<const std::span<const model::Event>> runs) {
+  Status AppendInTransaction(std::span<const std::span<const model::Event>> runs,
+                             std::vector<const model::Event*>* lost) {
     std::vector<const model::Event*> with_id;
     for (const auto& run : runs)
       for (const model::Event& e : run)
@@ -325,11 +369,14 @@ class PgStore final : public Store {
     for (const auto& run : runs) {
       for (const model::Event& e : run) {
         // A duplicate of a stored id (or of an earlier event of this append).
-        if (!e.id.empty() && won.erase(e.id) == 0) continue;
+        if (!e.id.empty() && won.erase(e.id) == 0) {
+          lost->push_back(&e);
+          continue;
+        }
         int64_t d = DayOf(e.received);
         if (writer_.size() &&
             (d != day || writer_.size() >= kBlockEvents || writer_.raw_bytes() >= kBlockRawBytes)) {
-          BR_RETURN_IF_ERROR(InsertBlock(day, lo, hi, "nextval('event_blocks_seq')"));
+          BR_RETURN_IF_ERROR(InsertBlock(day, lo, hi, "nextval('event_blocks_seq')", true));
           lo = INT64_MAX, hi = INT64_MIN;
         }
         day = d;
@@ -337,22 +384,42 @@ class PgStore final : public Store {
         lo = std::min(lo, e.received), hi = std::max(hi, e.received);
       }
     }
-    return writer_.size() ? InsertBlock(day, lo, hi, "nextval('event_blocks_seq')") : Status::OK();
+    return writer_.size() ? InsertBlock(day, lo, hi, "nextval('event_blocks_seq')", true)
+                          : Status::OK();
   }
 
   // Writes writer_'s events as one block; `seq` is SQL (nextval, or a kept
   // seq when retention rewrites a block).
-  Status InsertBlock(int64_t day, TimeMs lo, TimeMs hi, const std::string& seq) {
+  // `own`: a new block of this node's, which its tail must skip; noted
+  // before COMMIT (no reader sees it earlier) and forgotten again if the
+  // transaction fails (ForgetUncommitted).
+  Status InsertBlock(int64_t day, TimeMs lo, TimeMs hi, const std::string& seq, bool own = false) {
     std::string n = PgInt(int64_t(writer_.size()));
     BR_RETURN_IF_ERROR(writer_.Finish(&blob_));
     std::string d = PgInt(day), l = PgInt(lo), h = PgInt(hi);
-    return db_
-        ->QueryFormats(
-            "INSERT INTO event_blocks (seq, day, received_min, received_max, n, data) "
-            "VALUES (" +
-                seq + ", $1, $2, $3, $4, $5)",
-            {d, l, h, n, blob_}, {0, 0, 0, 0, 1}, false)
-        .status();
+    BR_ASSIGN_OR_RETURN(
+        PgResult r,
+        db_->QueryFormats("INSERT INTO event_blocks (seq, day, received_min, received_max, n, "
+                          "data) VALUES (" +
+                              seq + ", $1, $2, $3, $4, $5) RETURNING seq",
+                          {d, l, h, n, blob_}, {0, 0, 0, 0, 1}, false));
+    if (own) {
+      int64_t s = r.Int64(0, 0);
+      uncommitted_.push_back(s);
+      std::lock_guard own_lock(own_mu_);
+      own_.insert(s);
+    }
+    return Status::OK();
+  }
+
+  // After an append's transaction: its blocks stay this node's own if it
+  // committed; otherwise their seqs never become visible. mu_ held.
+  void ForgetUncommitted(bool committed) {
+    if (!committed) {
+      std::lock_guard own_lock(own_mu_);
+      for (int64_t s : uncommitted_) own_.erase(s);
+    }
+    uncommitted_.clear();
   }
 
   Status Decode(const PgResult& r, int row, std::vector<model::Event>* out) {
@@ -474,6 +541,16 @@ class PgStore final : public Store {
   EventBlockReader reader_;
   std::string blob_;
   std::vector<model::Event> block_;
+  std::vector<int64_t> uncommitted_;  // seqs of the append in progress
+
+  const std::string conninfo_;
+  std::mutex own_mu_;
+  std::set<int64_t>
+      own_;  // guarded by own_mu_: seqs this node appended, not yet passed by its tail
+  std::mutex tail_mu_;
+  std::unique_ptr<PgDb> tail_db_;  // guarded by tail_mu_, as are the members below
+  EventBlockReader tail_reader_;
+  std::vector<model::Event> tail_block_;
 };
 
 }  // namespace
@@ -482,7 +559,7 @@ Result<std::unique_ptr<Store>> OpenPgStore(const std::string& conninfo) {
   BR_ASSIGN_OR_RETURN(auto db, PgDb::Open(conninfo, "postgres events"));
   BR_RETURN_IF_ERROR(db->EnsureSchema(kSchema));
   BR_ASSIGN_OR_RETURN(auto keys, OpenPgKeyStore(conninfo));
-  return std::unique_ptr<Store>(new PgStore(std::move(db), std::move(keys)));
+  return std::unique_ptr<Store>(new PgStore(std::move(db), std::move(keys), conninfo));
 }
 
 }  // namespace burnrate::store
