@@ -256,6 +256,7 @@ void App::Impl::Tick() {
     if (now - last_govern >= kSecondMs) {
       last_govern = now;
       governor->Tick();
+      if (store->shared_log()) SyncSharedState();
     }
     if (now - last_score >= cfg.detection_interval_s * kSecondMs) {
       last_score = now;
@@ -267,6 +268,16 @@ void App::Impl::Tick() {
                    "store.purge_failed");
     }
   }
+}
+
+// Nodes on one PostgreSQL: what another node changed reaches this one
+// within the next second (keys by KeyAuth::Refresh; policies and flag
+// reviews here). Boards, usage and features come by the ingest tail.
+void App::Impl::SyncSharedState() {
+  Result<bool> policies = governor->policies().Refresh();
+  log::IfError(policies.status(), "govern.policy_refresh_failed");
+  if (policies.ok() && *policies) log::Info("govern.policies_refreshed");
+  flag_throttle->Sync();
 }
 
 std::string App::Impl::Alias(std::string_view id) const { return pseudonyms->Alias(id); }

@@ -144,6 +144,7 @@ struct App::Impl {
   // "badges": [{"id", "name"}] currently held, on board rows (board_routes.cc).
   void WriteHeldBadges(JsonWriter& w, engine::Entity e, const std::string& id) const;
   void Tick();
+  void SyncSharedState();  // ticker: policies and flag reviews other nodes made
   void ScoreDetection(TimeMs now);
   std::string BoardJson(const engine::Board& b) const;
   std::string Alias(std::string_view id) const;

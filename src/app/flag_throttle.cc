@@ -84,6 +84,25 @@ void FlagThrottle::Restore() {
   for (const auto& [user, level] : throttled) governor_.RestoreThrottle(user, level);
 }
 
+int FlagThrottle::Sync() {
+  int64_t today = detection_.DayOf(clock_.NowMs());
+  std::vector<std::pair<std::string, int>> changed;
+  {
+    std::lock_guard lock(mu_);
+    for (const detect::Flag& f : detection_.flags().List(INT64_MIN / 2, INT64_MAX / 2)) {
+      Mark next{f.CountsAsWaste() ? f.wasted_tokens : 0, f.ThrottleLevel()};
+      Mark& m = marks_[f.user][f.day];
+      if (m.wasted_tokens == next.wasted_tokens && m.level == next.level) continue;
+      int before = ThrottleLevelLocked(f.user, today);
+      m = next;
+      if (int after = ThrottleLevelLocked(f.user, today); after != before)
+        changed.emplace_back(f.user, after);
+    }
+  }
+  for (const auto& [user, level] : changed) governor_.RestoreThrottle(user, level);
+  return int(changed.size());
+}
+
 int64_t FlagThrottle::WastedTokens(std::string_view user, TimeMs from, TimeMs to) const {
   int64_t first = detection_.DayOf(from), last = detection_.DayOf(to - 1), sum = 0;
   std::lock_guard lock(mu_);

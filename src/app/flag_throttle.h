@@ -44,6 +44,12 @@ class FlagThrottle {
   // throttles back (governance keeps them in memory only), without audit
   // entries or alerts: they were raised when first set.
   void Restore();
+  // Nodes sharing one flag store (PostgreSQL): applies the flags another
+  // node raised or reviewed since — waste and throttle levels — without
+  // audit entries (the node that made the change wrote them). Returns how
+  // many users' throttle levels changed. A full read of the stored flags;
+  // App calls it every second on a shared store.
+  int Sync();
   // Tokens detection counts as waste for `user` on the days `from`..`to`-1
   // touch (honest volume is tokens minus this). One hash lookup per user.
   int64_t WastedTokens(std::string_view user, TimeMs from, TimeMs to) const;

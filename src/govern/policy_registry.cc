@@ -57,6 +57,38 @@ Status PolicyRegistry::AttachDb(PolicyStore* db) {
   return Status::OK();
 }
 
+Result<bool> PolicyRegistry::Refresh() {
+  PolicyStore* db;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    db = db_;
+  }
+  if (!db) return false;
+  // Read outside mu_: a slow database never delays this node's own writes.
+  BR_ASSIGN_OR_RETURN(std::vector<PolicyVersion> latest, db->LatestPolicies());
+  std::lock_guard<std::mutex> l(mu_);
+  std::shared_ptr<PolicySet> next;
+  for (const PolicyVersion& v : latest) {
+    int64_t& known = last_version_[v.id];
+    if (v.version <= known) continue;  // this node's own, or seen already
+    known = v.version;
+    if (!next) next = std::make_shared<PolicySet>(*Snapshot());
+    const Policy* cur = next->Find(v.id);
+    if (cur && cur->origin == "config") continue;
+    std::erase_if(next->policies, [&](const Policy& p) { return p.id == v.id; });
+    if (v.deleted) continue;
+    auto p = PolicyFromJson(v.body);
+    if (!p.ok()) return Status::Internal("stored policy " + v.id + ": " + p.status().message());
+    p->version = v.version;
+    p->origin = "api";
+    next->policies.push_back(std::move(*p));
+  }
+  if (!next) return false;
+  next->Index();
+  set_.store(std::move(next));
+  return true;
+}
+
 std::vector<Policy> PolicyRegistry::List() const { return Snapshot()->policies; }
 
 Result<Policy> PolicyRegistry::Get(const std::string& id) const {

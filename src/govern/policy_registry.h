@@ -75,6 +75,11 @@ class PolicyRegistry {
   // Loads the API-made policies saved in `db` and keeps versions there from
   // now on. Call once, before the first check.
   Status AttachDb(PolicyStore* db);
+  // Applies the versions that other nodes sharing the attached store saved
+  // since (an API-made policy's newer version, or its deletion); config-made
+  // policies stay. Returns whether the set changed. Nodes on one PostgreSQL
+  // call it every second, so a policy made on one applies on all within 2 s.
+  Result<bool> Refresh();
 
   std::vector<Policy> List() const;
   Result<Policy> Get(const std::string& id) const;
