@@ -59,6 +59,30 @@ void AppendUnpricedMetrics(const std::vector<engine::UnpricedModel>& seen, std::
                        LabelValue(m.model), double(m.estimated_cost_nanos) / 1e9);
 }
 
+namespace {
+// A shared log (PostgreSQL): how far this node's tail is behind the other
+// nodes' appends (docs/scale-out.md, "Tailing the shared log"); 0 on SQLite.
+std::string LogLagMetrics(const ingest::IngestStats& s) {
+  std::string out;
+  auto metric = [&](const char* name, const char* type, const char* help, double v) {
+    out += fmt::format("# HELP {} {}\n# TYPE {} {}\n{} {}\n", name, help, name, type, name, v);
+  };
+  metric("burnrate_store_log_lag_blocks", "gauge",
+         "Blocks of the shared event log not yet applied by this node (newest seq minus applied "
+         "seq, at the last poll).",
+         double(s.log_lag_blocks));
+  metric("burnrate_store_log_lag_seconds", "gauge",
+         "Seconds since this node last had every block of the shared event log applied.",
+         s.log_lag_seconds);
+  metric("burnrate_store_log_tailed_events_total", "counter",
+         "Events of other nodes' blocks applied from the shared event log.",
+         double(s.tailed_events));
+  metric("burnrate_store_log_tail_errors_total", "counter",
+         "Polls of the shared event log that failed.", double(s.tail_errors));
+  return out;
+}
+}  // namespace
+
 std::string App::Impl::MetricsText() {
   std::string out;
   auto metric = [&](const char* name, const char* type, const char* help, double v) {
@@ -83,20 +107,7 @@ std::string App::Impl::MetricsText() {
   metric("burnrate_dedup_evicted_days_total", "counter",
          "Days dropped early from the de-duplication window to bound memory.",
          double(s.dedup_evicted_days));
-  // A shared log (PostgreSQL): how far this node's tail is behind the
-  // other nodes' appends (docs/scale-out.md, "Tailing"); 0 on SQLite.
-  metric("burnrate_store_log_lag_blocks", "gauge",
-         "Blocks of the shared event log not yet applied by this node (newest seq minus applied "
-         "seq, at the last poll).",
-         double(s.log_lag_blocks));
-  metric("burnrate_store_log_lag_seconds", "gauge",
-         "Seconds since this node last had every block of the shared event log applied.",
-         s.log_lag_seconds);
-  metric("burnrate_store_log_tailed_events_total", "counter",
-         "Events of other nodes' blocks applied from the shared event log.",
-         double(s.tailed_events));
-  metric("burnrate_store_log_tail_errors_total", "counter",
-         "Polls of the shared event log that failed.", double(s.tail_errors));
+  out += LogLagMetrics(s);
   metric("burnrate_http_ingest_requests_total", "counter", "POST /v1/events requests.",
          double(ingest_requests.load()));
   out +=

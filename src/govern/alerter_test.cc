@@ -440,5 +440,34 @@ TEST(GovernorAlerts, DeliveriesRouteFilters) {
   EXPECT_NE(bad.body.find(R"("field":"state")"), std::string::npos) << bad.body;
 }
 
+// Two nodes on one policy store: a policy one makes, changes or deletes
+// reaches the other at its next Refresh (App calls it every second).
+TEST(GovernorPolicies, RefreshAppliesAnotherNodesPolicyVersions) {
+  TempDb file;
+  auto db = file.Open();
+  Fixture a(kCapConfig, At("2026-03-10T12:00:00Z"));
+  Fixture b(kCapConfig, At("2026-03-10T12:00:00Z"));
+  ASSERT_TRUE(a.gov.AttachDb(db.get(), db.get()).ok());
+  ASSERT_TRUE(b.gov.AttachDb(db.get(), db.get()).ok());
+  Policy p;
+  p.id = "alice-day", p.scope = ScopeKind::kUser, p.subject = "alice", p.limit = 10;
+  p.period = PeriodKind::kDay;
+  ASSERT_TRUE(a.gov.policies().Upsert(p, "root", false).ok());
+  EXPECT_EQ(b.gov.policies().Get("alice-day").status().code(), Status::Code::kNotFound);
+  EXPECT_TRUE(*b.gov.policies().Refresh());
+  ASSERT_TRUE(b.gov.policies().Get("alice-day").ok());
+  EXPECT_EQ(b.gov.policies().Get("alice-day")->limit, 10);
+  EXPECT_FALSE(*b.gov.policies().Refresh());  // nothing new
+  EXPECT_FALSE(*a.gov.policies().Refresh());  // its own version
+  p.limit = 20;
+  ASSERT_TRUE(b.gov.policies().Upsert(p, "root", true).ok());  // b carries the version on
+  EXPECT_TRUE(*a.gov.policies().Refresh());
+  EXPECT_EQ(a.gov.policies().Get("alice-day")->limit, 20);
+  EXPECT_EQ(a.gov.policies().Get("alice-day")->version, 2);
+  ASSERT_TRUE(a.gov.policies().Delete("alice-day", "root").ok());
+  EXPECT_TRUE(*b.gov.policies().Refresh());
+  EXPECT_EQ(b.gov.policies().Get("alice-day").status().code(), Status::Code::kNotFound);
+}
+
 }  // namespace
 }  // namespace burnrate::govern

@@ -213,6 +213,64 @@ TEST_P(EventStoreConformance, AnIdPostedToTwoNodesAtOnceIsStoredOnce) {
                   .ok());
 }
 
+// Tailing a shared log: each node reads the other's blocks after its
+// position, in seq order, never its own, and its position passes its own
+// blocks too; an id lost to the other node is reported, not stored.
+TEST_P(EventStoreConformance, EachNodeTailsTheOthersBlocksAndLearnsWhichIdsItLost) {
+  if (!GetParam().shared) {
+    EXPECT_FALSE(s().shared_log());
+    auto none = s().TailBlocks(0, 16, [](int64_t, std::vector<model::Event>&) {
+      ADD_FAILURE() << "a store that is not shared has nothing to tail";
+      return Status::OK();
+    });
+    ASSERT_TRUE(none.ok());
+    EXPECT_EQ(*none, 0);
+    GTEST_SKIP() << "one node per database: nothing to tail";
+  }
+  std::unique_ptr<EventStore> other = OpenAnother();
+  ASSERT_NE(other, nullptr);
+  EXPECT_TRUE(s().shared_log());
+  auto tail = [](EventStore& node, int64_t after, std::vector<std::string>* ids) {
+    return node.TailBlocks(after, 2, [&](int64_t, std::vector<model::Event>& b) {
+      for (const model::Event& e : b) ids->push_back(e.id);
+      return Status::OK();
+    });
+  };
+  ASSERT_TRUE(s().Append(std::vector{UsageEvent("a1", kDay0, kDay0)}).ok());
+  ASSERT_TRUE(other->Append(std::vector{UsageEvent("b1", kDay0, kDay0 + 1)}).ok());
+  ASSERT_TRUE(s().Append(std::vector{UsageEvent("a2", kDay0, kDay0 + 2)}).ok());
+  // The other node posts a2 again and b2: a2 is lost to this node's copy.
+  std::vector<model::Event> both = {UsageEvent("a2", kDay0, kDay0 + 3),
+                                    UsageEvent("b2", kDay0, kDay0 + 3)};
+  std::span<const model::Event> runs[] = {both};
+  std::vector<const model::Event*> lost;
+  ASSERT_TRUE(other->AppendRunsReporting(runs, &lost).ok());
+  ASSERT_EQ(lost.size(), 1u);
+  EXPECT_EQ(lost[0], &both[0]);
+  int64_t newest = s().LastBlock()->seq;
+  // This node, two blocks a call: b1 and b2, never a1 or a2; the position
+  // reaches the newest block.
+  std::vector<std::string> seen;
+  int64_t pos = 0;
+  for (int i = 0; i < 4 && pos < newest; ++i) {
+    auto r = tail(s(), pos, &seen);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_GT(*r, pos);
+    pos = *r;
+  }
+  EXPECT_EQ(pos, newest);
+  EXPECT_EQ(seen, (std::vector<std::string>{"b1", "b2"}));
+  // The other node sees a1 and a2 once.
+  seen.clear();
+  pos = 0;
+  for (int i = 0; i < 4 && pos < newest; ++i) pos = *tail(*other, pos, &seen);
+  EXPECT_EQ(seen, (std::vector<std::string>{"a1", "a2"}));
+  // Nothing new: the position stays.
+  seen.clear();
+  EXPECT_EQ(*tail(s(), newest, &seen), newest);
+  EXPECT_TRUE(seen.empty());
+}
+
 inline ApiKey Key(std::string id, std::string hash, TimeMs created) {
   return {std::move(id), std::move(hash), "gateway", "ada", "laptop", created, false, "core", "x"};
 }
