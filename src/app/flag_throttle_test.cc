@@ -91,6 +91,23 @@ TEST_F(FlagThrottleTest, EveryFlagEventIsAuditedOnce) {
   EXPECT_EQ(entries[0].actor, "detect");
 }
 
+// Another node on the same flag store raises and reviews a flag: this
+// node's bridge is not told (no listener call), and Sync brings the
+// throttle, without an audit entry of its own.
+TEST_F(FlagThrottleTest, SyncAppliesFlagsAndReviewsAnotherNodeStored) {
+  ASSERT_TRUE(detection.flags().Put(Flag("v", 0, true)).ok());
+  EXPECT_EQ(governor.ThrottleLevel("v"), 0);
+  EXPECT_EQ(bridge.Sync(), 1);
+  EXPECT_EQ(governor.ThrottleLevel("v"), 1);
+  EXPECT_EQ(bridge.Sync(), 0);  // nothing new
+  ASSERT_TRUE(detection.flags()
+                  .Review(detect::FlagId("v", Today()), ReviewState::kConfirmed, "", "admin", kNoon)
+                  .ok());
+  EXPECT_EQ(bridge.Sync(), 1);
+  EXPECT_EQ(governor.ThrottleLevel("v"), 2);
+  EXPECT_TRUE(Audit("v").empty());
+}
+
 TEST_F(FlagThrottleTest, RestorePutsThrottlesBackWithoutAuditEntries) {
   ASSERT_TRUE(detection.flags().Put(Flag("r", 0, true)).ok());
   ASSERT_TRUE(detection.flags().Put(Flag("gone", 5, true, ReviewState::kConfirmed)).ok());
