@@ -20,6 +20,11 @@
 # burnrate to a core.
 # GATEWAY_THREADS sets [gateway] threads (default 0: the upstream runs on
 # the HTTP server's threads; binaries before 2026-12-05 need 1 or more).
+# Then the same three paths with ONE connection (wrk -t1 -c1, LAT_DURATION
+# each, default 2s, interleaved, LAT_REPEAT times, default 2): with CONNS
+# connections kept busy, a request's latency is mostly its wait behind the
+# others (Little's law: p50 ~ CONNS / req/s), so the loaded added p50
+# follows throughput; one connection shows what the path itself adds.
 # Needs nginx and wrk (scripts/install-deps.sh).
 set -euo pipefail
 BURNRATE=${BURNRATE:-build/burnrate}
@@ -116,10 +121,10 @@ done
 # per request.
 NGINX_WORKER=$(pgrep -P "$(cat "$T/nginx.pid")" | head -1)
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-run() {  # run PORT -> "p50_ms req_s requests nginx_ticks burnrate_ticks"
+run() {  # run PORT [THREADS CONNS DURATION] -> "p50_ms req_s requests nginx_ticks burnrate_ticks"
   local n0 b0
   n0=$(ticks "$NGINX_WORKER"); b0=$(ticks "$GW_PID")
-  wrk -t2 -c"$CONNS" -d"$DURATION" --latency -s "$T/post.lua" "http://127.0.0.1:$1/v1/messages" >"$T/wrk.txt"
+  wrk -t"${2:-2}" -c"${3:-$CONNS}" -d"${4:-$DURATION}" --latency -s "$T/post.lua" "http://127.0.0.1:$1/v1/messages" >"$T/wrk.txt"
   python3 - "$T/wrk.txt" "$(( $(ticks "$NGINX_WORKER") - n0 ))" "$(( $(ticks "$GW_PID") - b0 ))" <<'PY'
 import re, sys
 t = open(sys.argv[1]).read()
@@ -159,6 +164,24 @@ out = {"p50_ms": {"direct": d, "nginx": n, "gateway": g},
        "cpu_us_per_request": {"direct": cd, "nginx": cn, "gateway": cg},
        "added_cpu_us_per_request": {"nginx": round(cn - cd, 2), "gateway": round(cg - cd, 2)}}
 print(json.dumps(out))
+PY
+# One connection: the path's own latency, without queueing.
+declare -A L50
+for i in $(seq "${LAT_REPEAT:-2}"); do
+  for name in direct nginx gateway; do
+    case $name in direct) port=$UP ;; nginx) port=$PROXY ;; gateway) port=$GW ;; esac
+    read -r p r _ _ _ < <(run "$port" 1 1 "${LAT_DURATION:-2s}")
+    L50[$name]+="$p "
+    echo "one connection, run $i $name: p50 ${p} ms, ${r} req/s"
+  done
+done
+python3 - "${L50[direct]}" "${L50[nginx]}" "${L50[gateway]}" <<'PY'
+import statistics, sys, json
+d, n, g = (statistics.median(map(float, a.split())) for a in sys.argv[1:])
+print(json.dumps({"one_connection_p50_ms": {"direct": d, "nginx": n, "gateway": g},
+                  "one_connection_added_p50_ms": {"nginx": round(n - d, 4), "gateway": round(g - d, 4)},
+                  "one_connection_gateway_added_over_nginx_added":
+                      round((g - d) / (n - d), 2) if n > d else None}))
 PY
 # Time to the first streamed byte: a streaming chat request on a fresh
 # connection each time (as an agent's stream is), from the request's last

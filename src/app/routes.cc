@@ -398,10 +398,13 @@ void App::Impl::RegisterHealthRoutes() {
 void App::Impl::RegisterRoutes() {
   // A gateway's bring-your-own provider key ([[gateway.passthrough]]) is
   // tried first; it has role gateway, so it opens the provider endpoints only.
+  // The key is hashed once for both lookups.
   router.SetCallerAuthenticator([this](std::string_view key) -> Result<http::Caller> {
-    if (gateway)
-      if (std::optional<http::Caller> c = gateway->PassthroughCaller(key)) return std::move(*c);
-    return keys->Authenticate(key);
+    std::string hash = Sha256Hex(key);
+    if (gateway && gateway->has_passthrough())
+      if (std::optional<http::Caller> c = gateway->PassthroughCallerByHash(hash))
+        return std::move(*c);
+    return keys->AuthenticateHash(hash);
   });
   RegisterHealthRoutes();
   if (cfg.gateway_only) return;  // `burnrate gateway`: the provider endpoints only

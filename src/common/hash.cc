@@ -23,10 +23,24 @@ static std::string Hex(const unsigned char* p, size_t n) {
   return s;
 }
 
+// The digest is fetched from OpenSSL's provider once, and each thread keeps
+// its context: EVP_Digest(..., EVP_sha256(), ...) fetched the
+// implementation (a locked provider lookup) and allocated a context on every
+// call, three quarters of the cost of hashing an API key (the gateway hashes
+// one per request; docs/PERFORMANCE.md, "Metering gateway").
 std::string Sha256Hex(std::string_view data) {
+  static EVP_MD* const kSha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  struct Ctx {
+    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+    ~Ctx() { EVP_MD_CTX_free(ctx); }
+  };
+  thread_local Ctx t;
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
+  if (kSha256 == nullptr || t.ctx == nullptr || !EVP_DigestInit_ex2(t.ctx, kSha256, nullptr) ||
+      !EVP_DigestUpdate(t.ctx, data.data(), data.size()) || !EVP_DigestFinal_ex(t.ctx, md, &len)) {
+    EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
+  }
   return Hex(md, len);
 }
 

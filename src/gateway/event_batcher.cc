@@ -28,12 +28,14 @@ void EventBatcher::Stop() {
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
-  std::vector<model::Event> rest;
+  std::vector<std::vector<model::Event>> rest;
   {
     std::lock_guard lock(mu_);
-    rest.swap(batch_);
+    rest.swap(full_);
+    if (!batch_.empty()) rest.push_back(std::move(batch_));
+    batch_.clear();
   }
-  if (!rest.empty()) flush_(std::move(rest));
+  for (auto& b : rest) flush_(std::move(b));
 }
 
 void EventBatcher::Add(model::Event e) {
@@ -43,28 +45,46 @@ void EventBatcher::Add(model::Event e) {
     std::lock_guard lock(mu_);
     if (batch_.empty()) first_at_ = std::chrono::steady_clock::now(), wake = true;
     batch_.push_back(std::move(e));
-    // A full batch, or no thread to flush it later: the caller flushes.
-    if (batch_.size() >= max_events_ || !running_ || stopping_) full.swap(batch_);
+    if (!running_ || stopping_) {
+      full.swap(batch_);  // no thread to flush it later: the caller flushes
+    } else if (batch_.size() >= max_events_) {
+      // A full batch goes to the batcher's thread: the caller is an I/O
+      // thread with other connections to serve. Only when that thread is
+      // kMaxWaiting batches behind does the caller flush (back-pressure).
+      if (full_.size() >= kMaxWaiting) {
+        full.swap(batch_);
+      } else {
+        full_.push_back(std::move(batch_));
+        batch_.clear();
+        wake = true;
+      }
+    }
   }
   if (!full.empty()) return flush_(std::move(full));
-  if (wake) cv_.notify_one();  // the thread sleeps until a batch starts
+  if (wake) cv_.notify_one();  // the thread sleeps until a batch starts or fills
 }
 
-// Waits for a batch to start, then until it is max_delay_ old (or taken by
-// an Add() that filled it), and flushes it.
+// Waits for a batch to start, then until it is max_delay_ old or full, and
+// flushes it (and any other full ones).
 void EventBatcher::Run() {
   std::unique_lock lock(mu_);
   for (;;) {
-    cv_.wait(lock, [&] { return stopping_ || !batch_.empty(); });
+    cv_.wait(lock, [&] { return stopping_ || !batch_.empty() || !full_.empty(); });
     if (stopping_) return;
-    auto due = first_at_ + max_delay_;
-    cv_.wait_until(lock, due, [&] { return stopping_ || batch_.empty(); });
-    if (stopping_) return;
-    if (batch_.empty() || std::chrono::steady_clock::now() < due) continue;
-    std::vector<model::Event> batch;
-    batch.swap(batch_);
+    if (full_.empty()) {
+      auto due = first_at_ + max_delay_;
+      cv_.wait_until(lock, due, [&] { return stopping_ || batch_.empty() || !full_.empty(); });
+      if (stopping_) return;
+      if (full_.empty()) {
+        if (batch_.empty() || std::chrono::steady_clock::now() < due) continue;
+        full_.push_back(std::move(batch_));
+        batch_.clear();
+      }
+    }
+    std::vector<std::vector<model::Event>> ready;
+    ready.swap(full_);
     lock.unlock();
-    flush_(std::move(batch));
+    for (auto& b : ready) flush_(std::move(b));
     lock.lock();
   }
 }

@@ -10,9 +10,17 @@
 // events of the last `max_delay` from the boards, as it would lose any
 // submission not yet acknowledged.
 //
+// A full batch is handed to the batcher's thread too, not flushed by the
+// Add() that filled it: that Add() runs on an HTTP I/O thread, which would
+// stop serving its other connections for the flush (ingestion of 512
+// events). Only when kMaxWaiting full batches wait for the thread does an
+// Add() flush itself, so that a stuck sink holds the gateway back instead
+// of growing memory.
+//
 // Thread-safety: Add() from any thread. The flush callback runs on the
-// batcher's own thread, or on the thread whose Add() filled a batch, or in
-// Stop(); never under the batcher's lock. Start() once, Stop() once
+// batcher's own thread, or on an Add()'s thread when kMaxWaiting batches
+// wait or the batcher is not running, or in Stop(); never under the
+// batcher's lock. Start() once, Stop() once
 // (idempotent; the destructor calls it).
 #pragma once
 
@@ -40,6 +48,8 @@ class EventBatcher {
   void Stop();
   void Add(model::Event e);
 
+  static constexpr size_t kMaxWaiting = 8;
+
  private:
   void Run();
 
@@ -49,6 +59,7 @@ class EventBatcher {
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<model::Event> batch_;                 // guarded by mu_
+  std::vector<std::vector<model::Event>> full_;     // guarded by mu_: for the thread
   std::chrono::steady_clock::time_point first_at_;  // guarded by mu_: batch_[0]'s arrival
   bool running_ = false, stopping_ = false;         // guarded by mu_
   std::thread thread_;

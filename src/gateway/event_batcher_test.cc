@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <condition_variable>
 #include <set>
 #include <thread>
 
@@ -31,20 +33,72 @@ model::Event Ev(std::string id) {
   return e;
 }
 
-TEST(EventBatcher, FullBatchIsFlushedByTheAddThatFilledIt) {
-  Sink sink;
-  EventBatcher b(sink.Fn(), 3, std::chrono::hours(1));
+// A full batch is not flushed on the thread that filled it (an HTTP I/O
+// thread in the gateway) but handed to the batcher's thread, at once.
+TEST(EventBatcher, FullBatchIsFlushedOnTheBatcherThread) {
+  std::mutex mu;
+  std::vector<std::pair<std::vector<std::string>, std::thread::id>> got;  // guarded by mu
+  EventBatcher b(
+      [&](std::vector<model::Event> batch) {
+        std::vector<std::string> ids;
+        for (auto& e : batch) ids.push_back(e.id);
+        std::lock_guard lock(mu);
+        got.emplace_back(std::move(ids), std::this_thread::get_id());
+      },
+      3, std::chrono::hours(1));
   b.Start();
   b.Add(Ev("a"));
   b.Add(Ev("b"));
-  EXPECT_EQ(sink.Count(), 0u);
   b.Add(Ev("c"));
-  ASSERT_EQ(sink.Count(), 1u);  // synchronously, on this thread
-  EXPECT_EQ(sink.batches[0], (std::vector<std::string>{"a", "b", "c"}));
+  auto count = [&] {
+    std::lock_guard lock(mu);
+    return got.size();
+  };
+  // Not a timing assertion: it must come long before the hour's delay.
+  for (int i = 0; i < 10000 && count() == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  ASSERT_EQ(count(), 1u);
+  EXPECT_EQ(got[0].first, (std::vector<std::string>{"a", "b", "c"}));
+  EXPECT_NE(got[0].second, std::this_thread::get_id());
   b.Add(Ev("d"));
   b.Stop();  // the rest
-  ASSERT_EQ(sink.Count(), 2u);
-  EXPECT_EQ(sink.batches[1], (std::vector<std::string>{"d"}));
+  ASSERT_EQ(count(), 2u);
+  EXPECT_EQ(got[1].first, (std::vector<std::string>{"d"}));
+}
+
+// When the thread is kMaxWaiting batches behind (a stuck sink), the Add()
+// that fills one more flushes it itself.
+TEST(EventBatcher, StuckSinkMakesTheFillingAddFlush) {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool release = false;
+  std::atomic<int> flushed{0}, on_caller{0};
+  const std::thread::id caller = std::this_thread::get_id();
+  EventBatcher b(
+      [&](std::vector<model::Event>) {
+        if (std::this_thread::get_id() == caller) {
+          ++on_caller, ++flushed;
+          return;
+        }
+        std::unique_lock lock(mu);
+        cv.wait(lock, [&] { return release; });
+        ++flushed;
+      },
+      1, std::chrono::hours(1));
+  b.Start();
+  // The thread takes at most one batch and blocks in it: of these
+  // kMaxWaiting + 3 batches at least two are flushed by Add() itself,
+  // whenever the thread wakes.
+  b.Add(Ev("first"));
+  for (size_t i = 0; i < EventBatcher::kMaxWaiting + 2; ++i) b.Add(Ev(std::to_string(i)));
+  EXPECT_GE(on_caller.load(), 1);
+  {
+    std::lock_guard lock(mu);
+    release = true;
+  }
+  cv.notify_all();
+  b.Stop();
+  EXPECT_EQ(flushed.load(), int(EventBatcher::kMaxWaiting) + 3);
 }
 
 TEST(EventBatcher, PartialBatchIsFlushedAfterTheDelay) {

@@ -598,13 +598,18 @@ void Gateway::AppendMetrics(std::string& out) const { impl_->metrics.Append(out)
 
 std::optional<http::Caller> Gateway::PassthroughCaller(std::string_view key) const {
   if (impl_->cfg.passthrough.empty()) return std::nullopt;
-  std::string hash = Sha256Hex(key);
+  return PassthroughCallerByHash(Sha256Hex(key));
+}
+
+bool Gateway::has_passthrough() const { return !impl_->cfg.passthrough.empty(); }
+
+std::optional<http::Caller> Gateway::PassthroughCallerByHash(const std::string& hash) const {
   const PassthroughKey* k = impl_->Passthrough(hash);
   if (k == nullptr) return std::nullopt;
   http::Caller c;
   c.role = http::Role::kGateway;
   c.principal = "byok:" + hash.substr(0, 12);  // never the key
-  c.key_hash = std::move(hash);
+  c.key_hash = hash;
   c.user = k->user, c.team = k->team, c.project = k->project;
   return c;
 }

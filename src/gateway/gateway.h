@@ -103,6 +103,10 @@ class Gateway {
   // nullopt when `key` is not one of [[gateway.passthrough]]. For the
   // app's authenticator, tried before burnrate's own keys.
   std::optional<http::Caller> PassthroughCaller(std::string_view key) const;
+  // Same, by the key's SHA-256 hex: the authenticator hashes a key once and
+  // asks this and the key store with the hash.
+  std::optional<http::Caller> PassthroughCallerByHash(const std::string& key_sha256) const;
+  bool has_passthrough() const;
   // burnrate_gateway_* counters per upstream and model (models past a
   // bound are summed as "other").
   void AppendMetrics(std::string& out) const;

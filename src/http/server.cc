@@ -242,14 +242,19 @@ class Session : public std::enable_shared_from_this<Session> {
                            });
   }
 
-  // 4. The handler; it answers through Respond, possibly from another thread.
+  // 4. The handler; it answers through Respond, possibly from another
+  // thread. An answer given on the session's own strand (or, with one
+  // thread, on the loop: a gateway's upstream exchange runs there) is
+  // written at once; from elsewhere it is posted to the strand. Posting it
+  // always cost a queued operation and a turn of the loop behind every
+  // other connection's ready handlers per request.
   void Dispatch() {
     auto req = std::move(req_);
     req->body = std::move(parser_->get().body());
     auto self = shared_from_this();
     router_.Dispatch(*req, [self, req](Response r) {
-      asio::post(self->stream_.get_executor(),
-                 [self, r = std::move(r)]() mutable { self->Write(std::move(r)); });
+      asio::dispatch(self->stream_.get_executor(),
+                     [self, r = std::move(r)]() mutable { self->Write(std::move(r)); });
     });
   }
 
