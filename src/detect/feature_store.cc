@@ -31,8 +31,8 @@ void FeatureStore::Observe(const model::Event& e, const model::PriceSnapshot* pr
   TimeMs ts = TrustedTime(e);
   if (e.received > 0 && ts < e.received - 2 * kDayMs) return;
   int64_t day = DayOf(ts);
-  UserKey user{e.user, Hash64(e.user)};
-  Shard& sh = shards_[user.hash % kShards];
+  UserKey user = KeyOf(e.user);
+  Shard& sh = shards_[ShardOf(user)];
   std::lock_guard<std::mutex> lock(sh.mu);
   auto dit = sh.days.find(day);
   if (dit == sh.days.end()) {
@@ -52,24 +52,24 @@ void FeatureStore::ObserveHistorical(const model::Event& e, int64_t from_day, in
   TimeMs ts = TrustedTime(e);
   int64_t day = DayOf(ts);
   if (day < from_day || day > to_day) return;
-  UserKey user{e.user, Hash64(e.user)};
-  Shard& sh = shards_[user.hash % kShards];
+  UserKey user = KeyOf(e.user);
+  Shard& sh = shards_[ShardOf(user)];
   std::lock_guard<std::mutex> lock(sh.mu);
   Fold(e, user, ts, day, sh.days[day], prices);
 }
 
 UserDayStats& FeatureStore::DayMap::Get(UserKey user) {
-  auto it = index.find(user);
-  if (it != index.end()) return users[it->second].stats;
+  uint32_t id = index.Find(user.name, user.hash);
+  if (id != NameIndex::kNotFound) return users[id].stats;
   UserDay& d = users.emplace_back();
   d.user = std::string(user.name);
-  index.emplace(UserKey{d.user, user.hash}, uint32_t(users.size() - 1));  // the name never moves
+  index.Insert(d.user, user.hash, uint32_t(users.size() - 1));  // the name never moves
   return d.stats;
 }
 
 const UserDayStats* FeatureStore::DayMap::Find(UserKey user) const {
-  auto it = index.find(user);
-  return it == index.end() ? nullptr : &users[it->second].stats;
+  uint32_t id = index.Find(user.name, user.hash);
+  return id == NameIndex::kNotFound ? nullptr : &users[id].stats;
 }
 
 void FeatureStore::Fold(const model::Event& e, UserKey user, TimeMs ts, int64_t day, DayMap& users,
@@ -101,8 +101,8 @@ std::vector<UserDayFeatures> FeatureStore::Collect(int64_t day) const {
 
 FeatureStore::HourWindow FeatureStore::RollingHour(const std::string& user, TimeMs now) const {
   HourWindow w;
-  const UserKey key{user, Hash64(user)};
-  const Shard& sh = shards_[key.hash % kShards];
+  const UserKey key = KeyOf(user);
+  const Shard& sh = shards_[ShardOf(key)];
   std::lock_guard<std::mutex> lock(sh.mu);
   auto add = [&](TimeMs t, double weight) {
     int64_t day = DayOf(t);

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "common/chunked_vector.h"
+#include "common/name_index.h"
 #include "detect/detect_config.h"
 #include "detect/user_day_stats.h"
 #include "model/event.h"
@@ -59,19 +60,18 @@ class FeatureStore {
     std::string user;
     UserDayStats stats;
   };
-  // A user name and its Hash64, computed once per event: it picks the
-  // shard and is the day index's hash (no second hash of the name).
+  // A user name and its NameIndex::HashOf, computed once per event: its
+  // top bits pick the shard (the low bits, the day index's slot, stay
+  // spread within a shard) and it is the day index's hash.
   struct UserKey {
     std::string_view name;
     uint64_t hash = 0;
-    bool operator==(const UserKey& o) const { return name == o.name; }
   };
-  struct UserKeyHash {
-    size_t operator()(const UserKey& k) const { return size_t(k.hash); }
-  };
+  static UserKey KeyOf(std::string_view user) { return {user, NameIndex::HashOf(user)}; }
+  static size_t ShardOf(const UserKey& k) { return size_t(k.hash >> 60) % kShards; }
   // One day of one shard: its user-days, by user.
   struct DayMap {
-    std::unordered_map<UserKey, uint32_t, UserKeyHash> index;  // views of users[i].user
+    NameIndex index;  // views of users[i].user
     ChunkedVector<UserDay, 8> users;
     UserDayStats& Get(UserKey user);
     const UserDayStats* Find(UserKey user) const;

@@ -210,18 +210,19 @@ Counters& EntityState::ModelTotals(uint32_t model) {
 
 uint32_t EntityTable::Intern(std::string_view name) {
   if (last != kNoEntity && entities[last].name == name) return last;
-  auto it = index.find(name);
-  if (it != index.end()) return last = it->second;
-  uint32_t id = last = uint32_t(entities.size());
+  uint64_t hash = NameIndex::HashOf(name);
+  uint32_t id = index.Find(name, hash);
+  if (id != NameIndex::kNotFound) return last = id;
+  id = last = uint32_t(entities.size());
   EntityState& e = entities.emplace_back();
   e.name = std::string(name);
-  index.emplace(e.name, id);  // a view of the name, which never moves
+  index.Insert(e.name, hash, id);  // a view of the name, which never moves
   return id;
 }
 
 const EntityState* EntityTable::Find(std::string_view name) const {
-  auto it = index.find(name);
-  return it == index.end() ? nullptr : &entities[it->second];
+  uint32_t id = index.Find(name);
+  return id == NameIndex::kNotFound ? nullptr : &entities[id];
 }
 
 static double OutcomeWeight(const EngineOptions& o, const std::string& kind) {

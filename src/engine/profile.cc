@@ -79,11 +79,11 @@ std::vector<Streak> Engine::Streaks() const {
 Result<Profile> Engine::GetProfile(Entity e, std::string_view id) const {
   std::shared_lock lock(state_->mu);
   const EntityTable& table = state_->tables[int(e)];
-  auto idx = table.index.find(id);
-  if (idx == table.index.end()) {
+  uint32_t idx = table.index.Find(id);
+  if (idx == NameIndex::kNotFound) {
     return Status::NotFound(std::string(EntityName(e)) + " '" + std::string(id) + "' has no usage");
   }
-  const EntityState& ent = table.entities[idx->second];
+  const EntityState& ent = table.entities[idx];
   TimeMs now = clock_.NowMs();
   Profile p;
   p.entity = e;
@@ -114,7 +114,7 @@ Result<Profile> Engine::GetProfile(Entity e, std::string_view id) const {
   }
   if (e == Entity::kTeam) {
     for (const auto& u : state_->tables[int(Entity::kUser)].entities)
-      if (u.team == idx->second) p.members.push_back(u.name);
+      if (u.team == idx) p.members.push_back(u.name);
     std::sort(p.members.begin(), p.members.end());
   }
   return p;
@@ -137,8 +137,8 @@ Result<std::vector<BoardEntry>> Engine::Ranks(Entity e, Window w, std::string_vi
   uint32_t ent = kNoEntity;
   {
     std::shared_lock lock(state_->mu);
-    auto it = state_->tables[int(e)].index.find(id);
-    if (it != state_->tables[int(e)].index.end()) ent = it->second;
+    uint32_t found = state_->tables[int(e)].index.Find(id);
+    if (found != NameIndex::kNotFound) ent = found;
   }
   auto not_found = [&] {
     return Status::NotFound(std::string(EntityName(e)) + " '" + std::string(id) +

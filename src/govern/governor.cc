@@ -440,13 +440,20 @@ void Governor::UsageAt(const model::Event& e, TimeMs now) {
     if (settled_ids_.Contains(e.id, now)) return;  // counted by Settle()
     ingested_ids_.Add(e.id, now);
   }
-  CheckRequest r;
-  r.user = e.user, r.team = e.team, r.org = e.org, r.project = e.project, r.model = e.model;
-  Reservation rv;
-  rv.set = Snapshot();
-  rv.org = e.org, rv.project = e.project, rv.team = e.team;
   int64_t tokens = e.tokens.Total();
   int64_t cost = e.cost_nanos >= 0 ? e.cost_nanos : CostOf(e.model, e.tokens);
+  Reservation rv;
+  rv.set = Snapshot();
+  // No budget and no quota: nothing to charge, so nothing for the limit
+  // store to settle (Release would send it empty lists); only what Release
+  // notes. Saves the request's string copies and vectors on every event.
+  if (!rv.set->has_budgets && rv.set->settings.quota.org.empty()) {
+    if (tokens > 0 || cost > 0) NoteSeen(e.team, e.project);
+    return;
+  }
+  CheckRequest r;
+  r.user = e.user, r.team = e.team, r.org = e.org, r.project = e.project, r.model = e.model;
+  rv.org = e.org, rv.project = e.project, rv.team = e.team;
   rv.charges = Charges(*rv.set, r, now, 0, 0);
   (void)Release(rv, tokens, cost, now);  // counted in store_errors_ when it fails
 }
@@ -508,10 +515,18 @@ void Governor::Tick() {
 size_t Governor::outstanding_reservations() const { return res_->size(); }
 
 void Governor::NoteSeen(const std::string& team, const std::string& project) {
+  // Every usage event names its team and project, an organisation has a
+  // few thousand pairs, and the sets only grow: a pair noted lately needs
+  // neither lock. (A 64-bit hash collision would skip one noting.)
+  uint64_t h = Hash64(project, Hash64(team)) | 1;
+  std::atomic<uint64_t>& memo = seen_memo_[h % kSeenMemo];
+  if (memo.load(std::memory_order_relaxed) == h) return;
   quotas_.NoteProject(project);
-  if (team.empty()) return;
-  std::lock_guard<std::mutex> l(misc_mu_);
-  if (seen_teams_.size() < 10000) seen_teams_.insert(team);
+  if (!team.empty()) {
+    std::lock_guard<std::mutex> l(misc_mu_);
+    if (seen_teams_.size() < 10000) seen_teams_.insert(team);
+  }
+  memo.store(h, std::memory_order_relaxed);
 }
 
 void Governor::RecomputeQuotas() {

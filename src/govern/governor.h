@@ -225,6 +225,10 @@ class Governor {
   std::atomic<TimeMs> next_prune_ms_{0};
   std::unordered_map<std::string, uint64_t> denials_;  // "policy|team" -> count
   std::unordered_set<std::string> seen_teams_;
+  // Hashes of the (team, project) pairs NoteSeen has noted lately, by the
+  // hash's low bits: most usage events skip its two locks and set lookups.
+  static constexpr size_t kSeenMemo = 8192;
+  std::array<std::atomic<uint64_t>, kSeenMemo> seen_memo_{};
   RecentIds settled_ids_{kRecentIdsTtl, kRecentIdsMax};   // event_ids counted by a settle
   RecentIds ingested_ids_{kRecentIdsTtl, kRecentIdsMax};  // usage event ids counted by ingestion
   std::atomic<uint64_t> checks_{0}, allowed_{0}, throttled_{0}, denied_{0}, expired_{0};

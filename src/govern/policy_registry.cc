@@ -7,8 +7,10 @@ namespace burnrate::govern {
 void PolicySet::Index() {
   for (auto& m : by_subject) m.clear();
   for (auto& w : wildcard) w.clear();
+  has_budgets = false;
   for (int i = 0; i < static_cast<int>(policies.size()); ++i) {
     const Policy& p = policies[i];
+    has_budgets |= p.kind == PolicyKind::kBudget;
     int k = static_cast<int>(p.scope);
     if (p.subject == "*")
       wildcard[k].push_back(i);

@@ -38,6 +38,7 @@ struct PolicySet {
   // Per scope kind: subject -> policy indices; and "*" policies.
   std::array<std::unordered_map<std::string, std::vector<int>>, kScopeKinds> by_subject;
   std::array<std::vector<int>, kScopeKinds> wildcard;
+  bool has_budgets = false;  // a budget policy is among `policies` (set by Index)
 
   void Index();  // rebuilds by_subject and wildcard from policies
   const Policy* Find(const std::string& id) const;

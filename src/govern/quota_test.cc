@@ -73,6 +73,25 @@ TEST(Quota, DemandShiftsAllowanceToBusyProject) {
   EXPECT_EQ(CheckIn(f, "ann", "search", 900).decision, Decision::kAllow);
 }
 
+// Usage ingested with no budget and no quota skips the limit store; the
+// projects it names are still noted (each once, whatever the repeats), so
+// a quota configured later splits over them too.
+TEST(Quota, ProjectsSeenBeforeAQuotaIsConfiguredAreInIt) {
+  Fixture f("");
+  for (int rep = 0; rep < 3; ++rep) {
+    for (int i = 0; i < 40; ++i) {
+      model::Event e;
+      e.user = "u" + std::to_string(i), e.team = "t" + std::to_string(i % 7), e.org = "acme";
+      e.project = "p" + std::to_string(i), e.cost_nanos = 0, e.tokens.input = 10;
+      f.gov.OnUsage(e);
+    }
+  }
+  ASSERT_TRUE(f.gov.Configure(toml::parse(kQuota)).ok());
+  f.gov.RecomputeQuotas();
+  QuotaView v = f.gov.Quota();
+  EXPECT_EQ(v.projects.size(), 42u);  // p0..p39, payments, search
+}
+
 TEST(Quota, TickRecomputesOnSchedule) {
   Fixture f(kQuota);
   f.gov.Tick();
