@@ -45,6 +45,14 @@ void BM_ComputePromptFeatures(benchmark::State& state) {
 }
 BENCHMARK(BM_ComputePromptFeatures)->Arg(200)->Arg(330)->Arg(2048)->Arg(16384)->Arg(1 << 20);
 
+// The same prompts, a fixed 6,400 calls (100 per prompt), for instruction
+// counts, which a shared machine does not disturb (one command line):
+//   valgrind --tool=callgrind --toggle-collect='burnrate::model::ComputePromptFeatures*'
+//     ./build/detect_bench --benchmark_filter='PromptFeaturesFixed/200/'
+// Ir / 6400 is the cost of one call. Also runs as an ordinary benchmark.
+void BM_PromptFeaturesFixed(benchmark::State& state) { BM_ComputePromptFeatures(state); }
+BENCHMARK(BM_PromptFeaturesFixed)->Arg(40)->Arg(200)->Arg(4096)->Arg(16384)->Iterations(6400);
+
 void BM_ComputePromptFeaturesLoadgen(benchmark::State& state) {
   std::vector<std::string> prompts;
   for (int64_t n = 1000; n < 1064; ++n) prompts.push_back(bench::LoadgenPrompt(n * 7919));
