@@ -364,23 +364,25 @@ class MinSketch {
   // The bits in mirrored order (see above); `mirrored`: the filled bins so.
   template <bool kLongRuns>
   uint64_t MirroredBits(uint64_t mirrored) const {
-    const uint64_t wrap = (mirrored & -mirrored) - 1;  // positions below the first donor
-    uint64_t out = 0;
-    for (uint64_t rest = mirrored; rest != 0;) {
-      uint64_t donor = rest & -rest;
-      rest ^= donor;
-      uint64_t next = rest & -rest;  // 0 for the last donor, whose run wraps around
-      uint64_t run = (next - donor) | (next != 0 ? 0 : wrap);
+    // The donor at position q fills `run`, q and the empty positions after it.
+    auto place = [this](uint64_t donor, uint64_t run) {
       int q = __builtin_ctzll(donor);
       uint64_t m = min_[size_t(63 - q)];
       if constexpr (kLongRuns) {
         uint64_t near = std::rotl(uint64_t{(1ull << 41) - 1}, q);  // d = 0..40
-        out |= (std::rotl(m, q) & run & near) | (std::rotl(m, q + 40) & run & ~near);
+        return (std::rotl(m, q) & run & near) | (std::rotl(m, q + 40) & run & ~near);
       } else {
-        out |= std::rotl(m, q) & run;
+        return std::rotl(m, q) & run;
       }
+    };
+    const uint64_t first = mirrored & -mirrored;
+    uint64_t out = 0, donor = first;
+    for (uint64_t rest = mirrored ^ first; rest != 0; rest ^= donor) {
+      uint64_t next = rest & -rest;
+      out |= place(donor, next - donor);
+      donor = next;
     }
-    return out;
+    return out | place(donor, -donor | (first - 1));  // the last run wraps around
   }
 
   std::array<uint64_t, 64> min_;
