@@ -43,7 +43,22 @@ void BM_ComputePromptFeatures(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(model::ComputePromptFeatures(prompts[i++ & 63]));
   state.SetBytesProcessed(int64_t(state.iterations()) * state.range(0));
 }
-BENCHMARK(BM_ComputePromptFeatures)->Arg(200)->Arg(330)->Arg(2048)->Arg(16384)->Arg(1 << 20);
+BENCHMARK(BM_ComputePromptFeatures)
+    ->Arg(40)
+    ->Arg(200)
+    ->Arg(330)
+    ->Arg(2048)
+    ->Arg(4096)
+    ->Arg(16384)
+    ->Arg(1 << 20);
+
+// The same prompts, a fixed 6,400 calls (100 per prompt), for instruction
+// counts, which a shared machine does not disturb (one command line):
+//   valgrind --tool=callgrind --toggle-collect='burnrate::model::ComputePromptFeatures*'
+//     ./build/detect_bench --benchmark_filter='PromptFeaturesFixed/200/'
+// Ir / 6400 is the cost of one call. Also runs as an ordinary benchmark.
+void BM_PromptFeaturesFixed(benchmark::State& state) { BM_ComputePromptFeatures(state); }
+BENCHMARK(BM_PromptFeaturesFixed)->Arg(40)->Arg(200)->Arg(4096)->Arg(16384)->Iterations(6400);
 
 void BM_ComputePromptFeaturesLoadgen(benchmark::State& state) {
   std::vector<std::string> prompts;
@@ -57,6 +72,9 @@ void BM_ComputePromptFeaturesLoadgen(benchmark::State& state) {
   state.SetBytesProcessed(int64_t(bytes));
 }
 BENCHMARK(BM_ComputePromptFeaturesLoadgen);
+BENCHMARK(BM_ComputePromptFeaturesLoadgen)
+    ->Name("BM_PromptFeaturesFixed/loadgen")
+    ->Iterations(6400);
 
 void BM_EstimateCompressRatioLoadgen(benchmark::State& state) {
   std::vector<std::string> prompts;

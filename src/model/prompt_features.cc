@@ -204,6 +204,35 @@ void ClassifyBlocksPortable(const char* text, size_t blocks, char* lower, uint64
     punct_bits[b] = ~(word | space);
   }
 }
+// The same with AVX2, 32 bytes at a time: half the SSE2 path's compares,
+// stores and movemasks, for CPUs without AVX-512BW.
+[[gnu::target("avx2")]] inline __m256i InRange32(__m256i v, char lo,
+                                                 int count) {  // lo <= v < lo + count
+  __m256i t = _mm256_add_epi8(v, _mm256_set1_epi8(static_cast<char>(128 - lo)));
+  return _mm256_cmpgt_epi8(_mm256_set1_epi8(static_cast<char>(-128 + count)), t);
+}
+[[gnu::target("avx2")]] void ClassifyBlocksAvx2(const char* text, size_t blocks, char* lower,
+                                                uint64_t* word_bits, uint64_t* punct_bits) {
+  for (size_t b = 0; b < blocks; ++b) {
+    uint64_t word = 0, space = 0;
+    for (int h = 0; h < 2; ++h) {
+      size_t at = b * 64 + size_t(h) * 32;
+      __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(text + at));
+      __m256i upper = InRange32(x, 'A', 26);
+      __m256i w = _mm256_or_si256(
+          _mm256_or_si256(upper, InRange32(x, 'a', 26)),
+          _mm256_or_si256(InRange32(x, '0', 10), _mm256_cmpeq_epi8(x, _mm256_set1_epi8('_'))));
+      __m256i sp =
+          _mm256_or_si256(_mm256_cmpeq_epi8(x, _mm256_set1_epi8(' ')), InRange32(x, '\t', 5));
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(lower + at),
+                          _mm256_or_si256(x, _mm256_and_si256(upper, _mm256_set1_epi8(0x20))));
+      word |= uint64_t(uint32_t(_mm256_movemask_epi8(_mm256_or_si256(w, x)))) << (32 * h);
+      space |= uint64_t(uint32_t(_mm256_movemask_epi8(sp))) << (32 * h);
+    }
+    word_bits[b] = word;
+    punct_bits[b] = ~(word | space);
+  }
+}
 #endif
 
 // The best vector path this CPU (and OS) runs: __builtin_cpu_supports
@@ -222,8 +251,11 @@ internal::Simd CpuSimd() {
 void ClassifyBlocksOn(internal::Simd simd, const char* text, size_t blocks, char* lower,
                       uint64_t* word_bits, uint64_t* punct_bits) {
 #if defined(__x86_64__)
-  if (std::min(simd, CpuSimd()) == internal::Simd::kAvx512)
+  internal::Simd best = std::min(simd, CpuSimd());
+  if (best == internal::Simd::kAvx512)
     return ClassifyBlocksAvx512(text, blocks, lower, word_bits, punct_bits);
+  if (best == internal::Simd::kAvx2)
+    return ClassifyBlocksAvx2(text, blocks, lower, word_bits, punct_bits);
 #endif
   ClassifyBlocksPortable(text, blocks, lower, word_bits, punct_bits);
 }
@@ -267,36 +299,27 @@ inline size_t WordEnd(const Scratch& s, size_t pos) {
   return b * 64 + static_cast<size_t>(__builtin_ctzll(~s.word_bits[b]));
 }
 
-// Bit i of *filled: bin i holds a minimum; of *bits: that minimum's bit 0.
-// AVX-512F: eight bins per compare where the scalar loop takes one.
-void FilledBinsPortable(const uint64_t* min, uint64_t* filled, uint64_t* bits) {
-  uint64_t f = 0, b = 0;
-  for (int i = 0; i < 64; ++i) {
-    f |= uint64_t(min[i] != UINT64_MAX) << i;
-    b |= (min[i] & 1) << i;
+// Bit i: bit 0 of v[i], for 64 values. SSE2 (x86-64's baseline): two
+// values per shift and movemask, a quarter of the scalar loop's work.
+inline uint64_t LowBits64(const uint64_t* v) {
+  uint64_t bits = 0;
+#if defined(__SSE2__)
+  for (int k = 0; k < 32; ++k) {
+    __m128i x = _mm_slli_epi64(_mm_loadu_si128(reinterpret_cast<const __m128i*>(v + 2 * k)), 63);
+    bits |= uint64_t(unsigned(_mm_movemask_pd(_mm_castsi128_pd(x)))) << (2 * k);
   }
-  *filled = f, *bits = b;
+#else
+  for (int i = 0; i < 64; ++i) bits |= (v[i] & 1) << i;
+#endif
+  return bits;
 }
 
-#if defined(__x86_64__)
-[[gnu::target("avx512f")]] void FilledBinsAvx512(const uint64_t* min, uint64_t* filled,
-                                                 uint64_t* bits) {
-  const __m512i none = _mm512_set1_epi64(-1), one = _mm512_set1_epi64(1);
-  uint64_t f = 0, b = 0;
-  for (int k = 0; k < 8; ++k) {
-    __m512i v = _mm512_loadu_si512(min + 8 * k);
-    f |= uint64_t(_mm512_cmpneq_epu64_mask(v, none)) << (8 * k);
-    b |= uint64_t(_mm512_test_epi64_mask(v, one)) << (8 * k);
-  }
-  *filled = f, *bits = b;
-}
-#endif
-
-void FilledBins(const uint64_t* min, uint64_t* filled, uint64_t* bits) {
-#if defined(__x86_64__)
-  if (CpuSimd() == internal::Simd::kAvx512) return FilledBinsAvx512(min, filled, bits);
-#endif
-  FilledBinsPortable(min, filled, bits);
+// Bit i of the result is bit 63 - i of x.
+inline uint64_t Reverse64(uint64_t x) {
+  x = __builtin_bswap64(x);
+  x = ((x >> 4) & 0x0F0F0F0F0F0F0F0Full) | ((x & 0x0F0F0F0F0F0F0F0Full) << 4);
+  x = ((x >> 2) & 0x3333333333333333ull) | ((x & 0x3333333333333333ull) << 2);
+  return ((x >> 1) & 0x5555555555555555ull) | ((x & 0x5555555555555555ull) << 1);
 }
 
 // The near-duplicate sketch: a 1-bit one-permutation MinHash (see the
@@ -308,6 +331,16 @@ void FilledBins(const uint64_t* min, uint64_t* filled, uint64_t* bits) {
 // past 40: bits below the bin index, far from the top bits a minimum
 // biases towards 0), so empty bins borrowing one donor still give different
 // bits. No multiply per bin: the bits loop costs less than the shingles.
+//   How Bits() computes that without a step per empty bin: in mirrored
+// order (position q = 63 - bin) a donor at q and the empty bins it serves,
+// q + 1 up to the next filled position, form one run, and the bin d places
+// past the donor wants the donor's bit d, which is where rotl(minimum, q)
+// puts it. So each filled bin costs one rotate and a masked OR for its whole
+// run, and one bit reversal at the end restores bin order. Runs longer than
+// 41 (bit d - 40 past d = 40) exist only with fewer than 24 filled bins and
+// take a second rotate. All bins filled (long texts): the bit-0 gather
+// alone. The bits are those of the scan per empty bin it replaced
+// (PromptFeatures.FastPathsEqualThePreviousCodeOnManyTexts).
 constexpr uint64_t kSpread = 0x9E3779B97F4A7C15ull;
 
 class MinSketch {
@@ -315,23 +348,45 @@ class MinSketch {
   MinSketch() { min_.fill(UINT64_MAX); }
   void Add(uint64_t shingle) {
     uint64_t m = shingle * kSpread;
-    uint64_t& slot = min_[m >> 58];
-    slot = std::min(slot, m);
+    unsigned bin = unsigned(m >> 58);
+    min_[bin] = std::min(min_[bin], m);
+    filled_ |= uint64_t{1} << bin;
   }
   uint64_t Bits() const {
-    uint64_t filled, bits;
-    FilledBins(min_.data(), &filled, &bits);
-    if (filled == 0) return 0;  // no words
-    bits &= filled;
-    for (uint64_t empty = ~filled; empty != 0; empty &= empty - 1) {
-      int i = __builtin_ctzll(empty), d = __builtin_ctzll(std::rotr(filled, i));
-      bits |= ((min_[size_t((i + d) & 63)] >> (d <= 40 ? d : d - 40)) & 1) << i;
-    }
-    return bits;
+    if (filled_ == ~0ull) return LowBits64(min_.data());
+    if (filled_ == 0) return 0;  // no words
+    uint64_t mirrored = Reverse64(filled_);
+    return Reverse64(__builtin_popcountll(filled_) >= 24 ? MirroredBits<false>(mirrored)
+                                                         : MirroredBits<true>(mirrored));
   }
 
  private:
+  // The bits in mirrored order (see above); `mirrored`: the filled bins so.
+  template <bool kLongRuns>
+  uint64_t MirroredBits(uint64_t mirrored) const {
+    // The donor at position q fills `run`, q and the empty positions after it.
+    auto place = [this](uint64_t donor, uint64_t run) {
+      int q = __builtin_ctzll(donor);
+      uint64_t m = min_[size_t(63 - q)];
+      if constexpr (kLongRuns) {
+        uint64_t near = std::rotl(uint64_t{(1ull << 41) - 1}, q);  // d = 0..40
+        return (std::rotl(m, q) & run & near) | (std::rotl(m, q + 40) & run & ~near);
+      } else {
+        return std::rotl(m, q) & run;
+      }
+    };
+    const uint64_t first = mirrored & -mirrored;
+    uint64_t out = 0, donor = first;
+    for (uint64_t rest = mirrored ^ first; rest != 0; rest ^= donor) {
+      uint64_t next = rest & -rest;
+      out |= place(donor, next - donor);
+      donor = next;
+    }
+    return out | place(donor, -donor | (first - 1));  // the last run wraps around
+  }
+
   std::array<uint64_t, 64> min_;
+  uint64_t filled_ = 0;  // bit i: bin i holds a minimum
 };
 
 // Bit i: byte i of the 64-byte block is a line feed.

@@ -61,8 +61,8 @@ enum class Simd { kNone, kAvx2, kAvx512 };
 Simd BestSimd();
 // The byte classification of one 64-byte block (shorter input is padded
 // with spaces): bit i of word_bits / punct_bits is byte i's class, lower the
-// block with ASCII capitals folded (kAvx512 with AVX-512BW; otherwise 16
-// bytes at a time with SSE2).
+// block with ASCII capitals folded (kAvx512 with AVX-512BW, kAvx2 32 bytes
+// at a time with AVX2; kNone 16 bytes at a time with SSE2).
 struct Classification {
   uint64_t word_bits = 0, punct_bits = 0;
   std::string lower;

@@ -197,11 +197,13 @@ TEST(PromptFeatures, ClassifyPathsAgree) {
   }
   blocks.push_back("short, padded");
   for (const auto& b : blocks) {
-    auto simd = internal::Classify(b, internal::Simd::kAvx512),
-         portable = internal::Classify(b, internal::Simd::kNone);
-    EXPECT_EQ(simd.word_bits, portable.word_bits);
-    EXPECT_EQ(simd.punct_bits, portable.punct_bits);
-    EXPECT_EQ(simd.lower, portable.lower);
+    auto portable = internal::Classify(b, internal::Simd::kNone);
+    for (auto path : {internal::Simd::kAvx2, internal::Simd::kAvx512}) {
+      auto simd = internal::Classify(b, path);
+      EXPECT_EQ(simd.word_bits, portable.word_bits);
+      EXPECT_EQ(simd.punct_bits, portable.punct_bits);
+      EXPECT_EQ(simd.lower, portable.lower);
+    }
   }
   auto c = internal::Classify("Ab_9 .\x80", internal::Simd::kNone);
   EXPECT_EQ(c.word_bits, 0b1001111u);      // A b _ 9, then the 0x80 byte
