@@ -4,7 +4,9 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <chrono>
 #include <cstring>
+#include <thread>
 
 namespace burnrate::store {
 
@@ -121,11 +123,21 @@ Status PgDb::Transaction(const std::function<Status()>& fn) {
   return Exec("COMMIT");
 }
 
+// `CREATE INDEX IF NOT EXISTS` locks its table (ShareLock) before it finds
+// the index there, so a node opening the store while another appends (ids,
+// then block) can deadlock with it; PostgreSQL then cancels one of the two.
+// The appender retries its side; this retries the schema's.
 Status PgDb::EnsureSchema(const std::string& ddl) {
-  return Transaction([&] {
-    BR_RETURN_IF_ERROR(Exec("SELECT pg_advisory_xact_lock(4242001)"));
-    return Exec(ddl);
-  });
+  Status st;
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    st = Transaction([&] {
+      BR_RETURN_IF_ERROR(Exec("SELECT pg_advisory_xact_lock(4242001)"));
+      return Exec(ddl);
+    });
+    if (st.ok() || last_sqlstate_ != "40P01") return st;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10 * (attempt + 1)));
+  }
+  return st;
 }
 
 }  // namespace burnrate::store
