@@ -10,11 +10,13 @@ command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || { echo "SKIP: nginx n
 DEMO_PID=""
 trap '[[ -n $DEMO_PID ]] && kill -TERM $DEMO_PID 2>/dev/null; wait 2>/dev/null; cleanup' EXIT
 
+chmod 755 "$WORK"   # PostgreSQL runs as nobody when root
 NGINX_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 SRC=${BURNRATE_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 CLUSTER_DEMO_DIR="$WORK/cluster" CLUSTER_DEMO_USERS=30 CLUSTER_DEMO_DAYS=2 \
-  setsid bash "$SRC/scripts/cluster-demo.sh" "$(dirname "$BURNRATE")" "$NGINX_PORT" >"$WORK/demo.out" 2>&1 &
-DEMO_PID=$!
+  setsid python3 -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execvp("bash", ["bash"] + sys.argv[1:])' \
+  "$SRC/scripts/cluster-demo.sh" "$(dirname "$BURNRATE")" "$NGINX_PORT" >"$WORK/demo.out" 2>&1 &
+DEMO_PID=$!   # a background job ignores SIGINT unless reset (above), as a terminal's would not
 for _ in $(seq 1 1200); do
   grep -q "Press Ctrl-C to stop" "$WORK/demo.out" && break
   kill -0 "$DEMO_PID" 2>/dev/null || { cat "$WORK/demo.out" >&2; fail "cluster-demo exited before it was ready"; }
@@ -51,7 +53,7 @@ N=$("$BURNRATE" events --db "$DB" | grep -c '"smoke-' || true)
 [[ $N == 3000 ]] || fail "events posted twice through nginx: $N stored, want 3000"
 BASE="http://127.0.0.1:$NGINX_PORT"
 expect_status 200 "$KEY" GET "/v1/leaderboard?entity=team&window=7d&metric=tokens&limit=100"
-check_json 'any(e["total_tokens"] > 0 for e in j["entries"] if "smoke" in json.dumps(e))'
+check_json 'any(e["total_tokens"] > 0 for e in j["entries"] if "smoke" in json.dumps(e, default=str))'
 pass "3000 events posted twice through nginx: stored once in PostgreSQL; a board read through nginx counts them"
 
 kill -INT "$DEMO_PID"
@@ -63,5 +65,7 @@ grep -q "^stopped." "$WORK/demo.out" || fail "no clean stop"
 left=$(pgrep -f "$WORK/cluster" || true)
 [[ -z $left ]] || fail "processes left after Ctrl-C: $(ps -o pid,args -p ${left//$'\n'/,})"
 curl -s -o /dev/null "$BASE/healthz" && fail "nginx still answers after Ctrl-C"
+RPORT=$(sed -n 's/.*Redis on :\([0-9]*\)\..*/\1/p' "$WORK/demo.out")
+[[ -n $RPORT ]] && redis-cli -p "$RPORT" ping >/dev/null 2>&1 && fail "Redis still answers after Ctrl-C"
 [[ -d $WORK/cluster/pg/data && ! -f $WORK/cluster/pg/data/postmaster.pid ]] || fail "PostgreSQL was not stopped"
 pass "Ctrl-C stops nginx, the three nodes, Redis and PostgreSQL"
