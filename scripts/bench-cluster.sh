@@ -45,6 +45,32 @@ node() {  # node DB LOG: starts a node, sets NODE_URL
   NODE_URL="http://127.0.0.1:$p"
 }
 
+# cpu_seconds PID...: user+system CPU of these processes and their children
+# still running (the PostgreSQL backends of the nodes' connections).
+cpu_seconds() {
+  python3 - "$@" <<'PY'
+import os, sys
+tick = os.sysconf("SC_CLK_TCK")
+pids = set(sys.argv[1:])
+for p in os.listdir("/proc"):
+    if p.isdigit():
+        try:
+            f = open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if f[1] in sys.argv[1:]:
+            pids.add(p)
+total = 0
+for p in pids:
+    try:
+        f = open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()
+        total += int(f[11]) + int(f[12])
+    except OSError:
+        pass
+print(total / tick)
+PY
+}
+PM=$(head -1 "$DIR/pg/data/postmaster.pid")
 echo "# uptime: $(uptime)"
 echo "# 1. SQLite, one node (the loadgen's own server)"
 "$LOADGEN" --mode ingest --events "$EVENTS" --batch 10000 --clients 8 --dir "$DIR/sqlite"
@@ -57,7 +83,10 @@ for n in 1 2; do
   URLS=$NODE_URL
   if [[ $n == 2 ]]; then node "$DB" "$DIR/node2_$n.log"; URLS="$URLS,$NODE_URL"; fi
   echo "# $((n + 1)). PostgreSQL, $n node(s): $URLS"
+  PG0=$(cpu_seconds "$PM") N0=$(cpu_seconds "${NODES[@]}")
   "$LOADGEN" --mode ingest --events "$EVENTS" --batch 10000 --clients 8 --targets "$URLS" --key "$KEY"
+  PG1=$(cpu_seconds "$PM") N1=$(cpu_seconds "${NODES[@]}")
+  python3 -c "import sys; pg, n, ev = float(sys.argv[2]) - float(sys.argv[1]), float(sys.argv[4]) - float(sys.argv[3]), int(sys.argv[5]); print(f'# CPU per event: PostgreSQL {pg / ev * 1e6:.2f} us, burnrate nodes {n / ev * 1e6:.2f} us (PostgreSQL {pg:.1f} s, nodes {n:.1f} s)')" "$PG0" "$PG1" "$N0" "$N1" "$EVENTS"
   "$BIN" events --db "$DB" --count | sed 's/^/# stored: /'
   stop
 done
