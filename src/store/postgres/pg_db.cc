@@ -62,6 +62,26 @@ Status PgDb::Error(std::string_view what, const PGresult* r) const {
   return Status::IOError(owner_ + ": " + std::string(what) + ": " + m);
 }
 
+std::string PgTextArray(const std::vector<std::string_view>& v) {
+  std::string out = "{";
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (i) out += ',';
+    out += '"';
+    for (char c : v[i]) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  return out + "}";
+}
+
+std::string PgIntArray(const std::vector<int64_t>& v) {
+  std::string out = "{";
+  for (size_t i = 0; i < v.size(); ++i) out += (i ? "," : "") + std::to_string(v[i]);
+  return out + "}";
+}
+
 // A connection broken by a server restart is reset here, so the store
 // resumes by itself once the server is back.
 Status PgDb::Ready() {
