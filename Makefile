@@ -7,7 +7,7 @@ JOBS       ?= $(shell nproc)
 PORT       ?= 8080
 CMAKE_GEN  := -G Ninja
 
-.PHONY: all deps build test test-fast asan fuzz bench bench-org demo web clean format
+.PHONY: all deps build test test-fast asan fuzz bench bench-org demo cluster-demo web clean format
 
 all: build
 
@@ -54,6 +54,12 @@ web: deps
 demo: web
 	$(MAKE) build
 	bash scripts/demo.sh $(BUILD) $(PORT)
+
+# PostgreSQL, Redis, three nodes and nginx in front, all on a temporary
+# directory with no root daemons (docs/scale-out.md, "make cluster-demo").
+cluster-demo: web
+	$(MAKE) build
+	bash scripts/cluster-demo.sh $(BUILD) $(PORT)
 
 format:
 	clang-format -i $$(git ls-files 'src/*.cc' 'src/*.h' 'bench/*.cc' 'fuzz/*.cc' 'tools/*.cc')

@@ -16,6 +16,9 @@
 //            model mix, prompt text on a fraction of events, events spread
 //            over the last 24 hours and interleaved across users in time
 //            order, as a gateway delivers them (MakeOrgBatches).
+//            --targets URL,URL --key K posts the same bodies to servers
+//            already running instead (several nodes on one PostgreSQL:
+//            scripts/bench-cluster.sh) and prints only the total rate.
 //   board:   leaderboard p50/p99 over HTTP against a server holding N users.
 //   restart: builds a database of N events, then times recovery from it.
 //   org-day: a Meta-sized day (40 M events, 2 T tokens, 85,000 users) through
@@ -391,6 +394,51 @@ static Result<PostResult> PostAll(const std::vector<std::string>& bodies, int cl
   return out;
 }
 
+// --targets: posts every body to servers already running (e.g. several
+// nodes on one PostgreSQL), client c to targets[c % n], and prints the
+// total rate; nothing is started or stored here.
+static int PostToTargets(const std::vector<std::string>& bodies, int64_t total, int clients,
+                         const std::string& targets, const std::string& key) {
+  std::vector<std::string> urls;
+  for (size_t i = 0, j; i <= targets.size(); i = j + 1) {
+    j = targets.find(',', i);
+    if (j == std::string::npos) j = targets.size();
+    if (j > i) urls.push_back(targets.substr(i, j - i));
+  }
+  if (urls.empty() || key.empty()) return std::cerr << "--targets needs URLs and --key\n", 2;
+  std::atomic<size_t> next{0};
+  std::atomic<int64_t> accepted{0}, failed{0};
+  auto t0 = Clock_::now();
+  std::vector<std::thread> threads;
+  for (int c = 0; c < clients; ++c) {
+    threads.emplace_back([&, c] {
+      auto created = http::Client::Create(urls[size_t(c) % urls.size()]);
+      if (!created.ok()) return void(failed += 1);
+      auto client = std::move(*created);
+      client->set_bearer(key);
+      for (size_t i; (i = next++) < bodies.size();) {
+        auto r = client->Send("POST", "/v1/events", bodies[i],
+                              {{"Content-Type", "application/x-ndjson"}});
+        if (!r.ok() || r->status != 200) {
+          std::cerr << "post failed: " << (r.ok() ? r->body : r.status().ToString()) << "\n";
+          failed += 1;
+          continue;
+        }
+        accepted += std::stoll(r->body.substr(r->body.find("\"accepted\":") + 11));
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  double secs = Seconds(t0, Clock_::now());
+  std::printf(
+      "{\"bench\":\"ingest_targets\",\"targets\":%zu,\"events\":%lld,\"clients\":%d,"
+      "\"accepted\":%lld,\"failed_posts\":%lld,\"seconds\":%.2f,\"events_per_s\":%.0f,"
+      "\"load_average_1m\":%.2f}\n",
+      urls.size(), (long long)total, clients, (long long)accepted.load(), (long long)failed.load(),
+      secs, double(accepted) / secs, LoadAverage());
+  return accepted == total && failed == 0 ? 0 : 1;
+}
+
 // Without --prompts: raw row-per-event SQLite appends of the same rows, the
 // store's block appends, then the real server over HTTP. With --prompts the
 // same bodies (prompt text on every event) are posted `repeat` times to each
@@ -398,7 +446,8 @@ static Result<PostResult> PostAll(const std::vector<std::string>& bodies, int cl
 // computed; the median cut over the pairs is the cost of the features alone
 // (docs/PERFORMANCE.md, Detection).
 static int Ingest(int64_t events, size_t batch, int clients, const std::string& dir, bool prompts,
-                  int repeat, bool org, int users, const std::string& write_bodies) {
+                  int repeat, bool org, int users, const std::string& write_bodies,
+                  const std::string& targets, const std::string& key) {
   auto batches = org ? MakeOrgBatches(users, events, batch, SystemClock::Get().NowMs(), 42)
                      : MakeBatches(10000, events, batch);
   {
@@ -436,6 +485,7 @@ static int Ingest(int64_t events, size_t batch, int clients, const std::string& 
         write_bodies.c_str(), bodies.size(), (long long)total, users);
     return 0;
   }
+  if (!targets.empty()) return PostToTargets(bodies, total, clients, targets, key);
   // (a) raw durable row-per-event appends of the same rows.
   auto raw_rate = RawRowAppends(dir + "/raw.db", batches);
   if (!raw_rate.ok()) return std::cerr << raw_rate.status().ToString() << "\n", 1;
@@ -645,7 +695,7 @@ static int Restart(int64_t events, int days, const std::string& dir) {
 
 int main(int argc, char** argv) {
   CLI::App cli{"burnrate end-to-end load generator"};
-  std::string mode = "ingest", dir = "/tmp/burnrate-bench", write_bodies;
+  std::string mode = "ingest", dir = "/tmp/burnrate-bench", write_bodies, targets, key;
   int64_t events = 1'000'000;
   size_t batch = 10000;
   int clients = 8, users = 100000, queries = 2000;
@@ -675,11 +725,16 @@ int main(int argc, char** argv) {
                  "ingest: write the request bodies to this directory (body-NNNNN.ndjson) and stop");
   cli.add_option("--repeat", repeat,
                  "ingest: runs per variant (with --prompts, alternating pairs)");
+  cli.add_option("--targets", targets,
+                 "ingest: post to these running servers (comma-separated base URLs, clients "
+                 "spread over them) instead of starting one; needs --key");
+  cli.add_option("--key", key, "ingest --targets: an ingest key of the servers");
   CLI11_PARSE(cli, argc, argv);
   std::filesystem::create_directories(dir);
   if (org && cli.count("--users") == 0) users = 85000;  // the seed's organisation
   if (mode == "ingest")
-    return Ingest(events, batch, clients, dir, prompts, repeat, org, users, write_bodies);
+    return Ingest(events, batch, clients, dir, prompts, repeat, org, users, write_bodies, targets,
+                  key);
   if (mode == "board") return Board(users, queries, dir);
   if (mode == "restart") return Restart(events, days, dir);
   if (mode == "org-day") {

@@ -62,10 +62,14 @@ Result<std::unique_ptr<App>> App::Open(Config cfg, const Clock& clock) {
       .on_conflicts =
           [&a](std::span<const model::Event> events) { a.detection->ObserveConflicts(events); },
   });
-  // No checkpoint file for PostgreSQL yet: a node recovers from the log.
-  if (a.cfg.db_path != ":memory:" && !IsPostgres(a.cfg.db_path)) {
-    a.checkpointer = std::make_unique<Checkpointer>(a.cfg.db_path + ".checkpoint", *a.engine,
-                                                    *a.ingestor, *a.store, clock);
+  // The checkpoint file: [store] checkpoint_path, else `<db>.checkpoint`
+  // beside a SQLite file; a PostgreSQL node without one replays the log.
+  std::string checkpoint = a.cfg.checkpoint_path;
+  if (checkpoint.empty() && a.cfg.db_path != ":memory:" && !IsPostgres(a.cfg.db_path))
+    checkpoint = a.cfg.db_path + ".checkpoint";
+  if (!checkpoint.empty()) {
+    a.checkpointer =
+        std::make_unique<Checkpointer>(checkpoint, *a.engine, *a.ingestor, *a.store, clock);
   }
   return app;
 }

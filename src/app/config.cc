@@ -78,6 +78,7 @@ Result<Config> LoadConfig(const std::string& path) {
   str("store.url", &url);  // PostgreSQL: overrides store.path
   num("store.raw_retention_days", &c.raw_retention_days);
   num("store.checkpoint_interval_seconds", &c.checkpoint_interval_s);
+  str("store.checkpoint_path", &c.checkpoint_path);
   str("engine.timezone", &c.timezone);
   num("engine.board_refresh_ms", &c.board_refresh_ms);
   str("prices.file", &c.prices_file);

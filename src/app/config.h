@@ -37,6 +37,10 @@ struct Config {
   // Engine checkpoints (<db>.checkpoint) for fast restarts: how often one
   // is written; 0: never (an existing one is still loaded when valid).
   int64_t checkpoint_interval_s = 300;
+  // Where the checkpoint file is: empty means `<db>.checkpoint` for a
+  // SQLite file and none for PostgreSQL, whose URL names no local place
+  // (each PostgreSQL node sets its own, [store] checkpoint_path).
+  std::string checkpoint_path;
   std::string prices_file;    // LiteLLM-format overlay
   std::string identity_file;  // CSV or JSON
   bool pseudonymous = false;  // boards show stable aliases instead of ids

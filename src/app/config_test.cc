@@ -45,6 +45,7 @@ body_timeout_ms = 7000
 [store]
 path = "/var/lib/burnrate.db"
 raw_retention_days = 30
+checkpoint_path = "/var/lib/burnrate/node1.checkpoint"
 [engine]
 timezone = "Europe/Berlin"
 board_refresh_ms = 500
@@ -71,6 +72,7 @@ anything = "kept for other layers"
   EXPECT_EQ(c->body_timeout_ms, 7000);
   EXPECT_EQ(c->db_path, "/var/lib/burnrate.db");
   EXPECT_EQ(c->raw_retention_days, 30);
+  EXPECT_EQ(c->checkpoint_path, "/var/lib/burnrate/node1.checkpoint");
   EXPECT_EQ(c->limits.retention_ms, 30 * kDayMs);
   EXPECT_EQ(c->timezone, "Europe/Berlin");
   EXPECT_EQ(c->board_refresh_ms, 500);

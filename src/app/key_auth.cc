@@ -19,23 +19,32 @@ Result<KeyIdentity> KeyAuth::AuthenticateHash(const std::string& hash) {
   {
     std::lock_guard lock(mu_);
     auto it = cache_.find(hash);
-    if (it != cache_.end()) {
-      // A clock that steps back must not extend trust either.
-      if (now >= it->second.checked_at && now - it->second.checked_at < ttl_ms_)
-        return it->second.who;
-      cache_.erase(it);
-    }
+    // A clock that steps back must not extend trust either.
+    if (it != cache_.end() && now >= it->second.checked_at && now - it->second.checked_at < ttl_ms_)
+      return it->second.who;
   }
   // The lookup runs without the lock: concurrent misses on one key each ask
   // the store, which is cheap, rather than queueing behind one another.
-  BR_ASSIGN_OR_RETURN(KeyIdentity who, Lookup(hash));
+  Result<KeyIdentity> who = Lookup(hash);
   std::lock_guard lock(mu_);
-  cache_[hash] = {who, now};
-  return who;
+  auto it = cache_.find(hash);
+  if (who.ok()) {
+    cache_[hash] = {*who, now};
+    return who;
+  }
+  // The store cannot answer (PostgreSQL restarting): a key it confirmed
+  // before keeps working, so boards go on serving from memory; one never
+  // seen is 503. Only an answer of the store removes a key.
+  if (who.status().code() == Status::Code::kUnavailable && it != cache_.end())
+    return it->second.who;
+  if (it != cache_.end()) cache_.erase(it);
+  return who.status();
 }
 
 Result<KeyIdentity> KeyAuth::Lookup(const std::string& hash) {
   auto k = store_.FindKeyByHash(hash);
+  if (!k.ok() && k.status().code() != Status::Code::kNotFound)
+    return Status::Unavailable("cannot check the API key now (the database is unavailable)");
   if (!k.ok() || k->revoked) return Status::Unauthenticated("invalid or revoked API key");
   BR_ASSIGN_OR_RETURN(http::Role role, http::ParseRole(k->role));
   KeyIdentity who;
@@ -60,7 +69,7 @@ void KeyAuth::Refresh() {
     std::lock_guard lock(mu_);
     if (who.ok()) {
       cache_[hash] = {*who, now};
-    } else {
+    } else if (who.status().code() != Status::Code::kUnavailable) {
       cache_.erase(hash);
     }
   }

@@ -9,6 +9,11 @@
 // answers older than half the TTL, so request threads rarely wait for the
 // store (whose lock a group commit may hold for milliseconds).
 //
+// When the store cannot answer (an error other than "no such key", e.g.
+// PostgreSQL restarting), a key it confirmed before stays valid until it
+// answers again, and a key not in the cache is Unavailable (503): an outage
+// of the database neither locks every client out nor lets unknown keys in.
+//
 // Thread-safe.
 #pragma once
 

@@ -106,5 +106,44 @@ TEST_F(KeyAuthTest, AClockStepBackDoesNotExtendTrust) {
   EXPECT_FALSE(auth.Authenticate(admin).ok());
 }
 
+// The real store behind a switch that makes every read fail as a lost
+// database connection does (IOError), as while PostgreSQL restarts.
+class UnreachableKeyStore : public store::KeyStore {
+ public:
+  explicit UnreachableKeyStore(store::KeyStore& real) : real_(real) {}
+  bool down = false;
+  Status PutKey(const store::ApiKey& key) override { return real_.PutKey(key); }
+  Result<store::ApiKey> FindKeyByHash(const std::string& hash) override {
+    if (down) return Status::IOError("server closed the connection unexpectedly");
+    return real_.FindKeyByHash(hash);
+  }
+  Result<std::vector<store::ApiKey>> ListKeys() override { return real_.ListKeys(); }
+  Status RevokeKey(const std::string& id) override { return real_.RevokeKey(id); }
+
+ private:
+  store::KeyStore& real_;
+};
+
+// A database outage neither locks out the keys confirmed before it (boards
+// keep serving) nor lets an unchecked key in: that one is 503, not 401.
+TEST_F(KeyAuthTest, KnownKeysOutliveAnUnreachableStore) {
+  UnreachableKeyStore keys(*store_);
+  KeyAuth auth(keys, clock_, 1000);
+  std::string viewer = Create("viewer"), other = Create("viewer");
+  ASSERT_TRUE(auth.Authenticate(viewer).ok());
+  keys.down = true;
+  clock_.Advance(5000);
+  auth.Refresh();  // cannot ask: the entry stays
+  auto a = auth.Authenticate(viewer);
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  EXPECT_EQ(a->role, http::Role::kViewer);
+  EXPECT_EQ(auth.Authenticate(other).status().code(), Status::Code::kUnavailable);
+  EXPECT_EQ(auth.Authenticate("br_nope").status().code(), Status::Code::kUnavailable);
+  keys.down = false;  // back: the store's answers count again
+  ASSERT_TRUE(store_->RevokeKey(IdOf(viewer)).ok());
+  EXPECT_EQ(auth.Authenticate(viewer).status().code(), Status::Code::kUnauthenticated);
+  EXPECT_TRUE(auth.Authenticate(other).ok());
+}
+
 }  // namespace
 }  // namespace burnrate::app

@@ -117,7 +117,8 @@ struct Response {
 // Maps a Status to an HTTP status code: the one place where this happens.
 int HttpStatusFor(const Status& s);
 // {"error": message} (plus "field": `field`, or when that is empty the
-// status's own field()) with the mapped status.
+// status's own field()) with the mapped status; a 503 (Unavailable) also
+// carries `Retry-After: 1`.
 Response ErrorResponse(const Status& s, std::string_view field = "");
 
 // Query parameters, parsed the one way every API module uses. Each returns

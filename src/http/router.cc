@@ -114,7 +114,11 @@ Response ErrorResponse(const Status& s, std::string_view field) {
   if (field.empty()) field = s.field();
   if (!field.empty()) w.Key("field").String(field);
   w.EndObject();
-  return Response::Json(w.Take(), HttpStatusFor(s));
+  Response r = Response::Json(w.Take(), HttpStatusFor(s));
+  // Unavailable is temporary (busy, shutting down, the database away):
+  // a client that honours Retry-After comes back instead of giving up.
+  if (s.code() == Status::Code::kUnavailable) r.headers.emplace_back("Retry-After", "1");
+  return r;
 }
 
 static std::vector<std::string> PathParts(std::string_view path) {

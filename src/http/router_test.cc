@@ -250,6 +250,15 @@ TEST(ErrorResponse, MapsCodesAndNamesTheField) {
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(r.body, R"({"error":"limit must be \"small\"","field":"limit"})");
   EXPECT_EQ(ErrorResponse(Status::NotFound("x")).body, R"({"error":"x"})");
+  EXPECT_TRUE(r.headers.empty());
+}
+
+TEST(ErrorResponse, UnavailableSaysWhenToRetry) {
+  Response r = ErrorResponse(Status::Unavailable("the database is away"));
+  EXPECT_EQ(r.status, 503);
+  ASSERT_EQ(r.headers.size(), 1u);
+  EXPECT_EQ(r.headers[0].first, "Retry-After");
+  EXPECT_EQ(r.headers[0].second, "1");
 }
 
 TEST(ParseQuery, DecodesPairs) {

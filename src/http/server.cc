@@ -111,7 +111,6 @@ class Session : public std::enable_shared_from_this<Session> {
     asio::dispatch(stream_.get_executor(), [self = shared_from_this(), cap] {
       Response r = ErrorResponse(Status::Unavailable("too many open connections (limit " +
                                                      std::to_string(cap) + "); try again shortly"));
-      r.headers.emplace_back("Retry-After", "1");
       self->keep_alive_ = false;
       self->linger_ = true;
       self->linger_for_ = std::chrono::seconds(1);

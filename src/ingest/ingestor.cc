@@ -257,7 +257,11 @@ struct Ingestor::Impl {
       }
       log::Error("ingest.commit_failed",
                  {{"error", st.message()}, {"events", int64_t(fps.size())}});
-      for (Pending& p : batch) p.done(st);
+      // Nothing of the batch is stored or counted: the client may send it
+      // again (503 with Retry-After), here or on another node. The store
+      // reconnects by itself (PostgreSQL restarted) on the next commit.
+      Status answer = Status::Unavailable("events not stored, retry later: " + st.message());
+      for (Pending& p : batch) p.done(answer);
       return;
     }
     {

@@ -4,7 +4,9 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <chrono>
 #include <cstring>
+#include <thread>
 
 namespace burnrate::store {
 
@@ -58,6 +60,26 @@ Status PgDb::Error(std::string_view what, const PGresult* r) const {
   std::string m = r ? PQresultErrorMessage(r) : PQerrorMessage(conn_);
   while (!m.empty() && (m.back() == '\n' || m.back() == ' ')) m.pop_back();
   return Status::IOError(owner_ + ": " + std::string(what) + ": " + m);
+}
+
+std::string PgTextArray(const std::vector<std::string_view>& v) {
+  std::string out = "{";
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (i) out += ',';
+    out += '"';
+    for (char c : v[i]) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  return out + "}";
+}
+
+std::string PgIntArray(const std::vector<int64_t>& v) {
+  std::string out = "{";
+  for (size_t i = 0; i < v.size(); ++i) out += (i ? "," : "") + std::to_string(v[i]);
+  return out + "}";
 }
 
 // A connection broken by a server restart is reset here, so the store
@@ -121,11 +143,21 @@ Status PgDb::Transaction(const std::function<Status()>& fn) {
   return Exec("COMMIT");
 }
 
+// `CREATE INDEX IF NOT EXISTS` locks its table (ShareLock) before it finds
+// the index there, so a node opening the store while another appends (ids,
+// then block) can deadlock with it; PostgreSQL then cancels one of the two.
+// The appender retries its side; this retries the schema's.
 Status PgDb::EnsureSchema(const std::string& ddl) {
-  return Transaction([&] {
-    BR_RETURN_IF_ERROR(Exec("SELECT pg_advisory_xact_lock(4242001)"));
-    return Exec(ddl);
-  });
+  Status st;
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    st = Transaction([&] {
+      BR_RETURN_IF_ERROR(Exec("SELECT pg_advisory_xact_lock(4242001)"));
+      return Exec(ddl);
+    });
+    if (st.ok() || last_sqlstate_ != "40P01") return st;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10 * (attempt + 1)));
+  }
+  return st;
 }
 
 }  // namespace burnrate::store

@@ -65,6 +65,10 @@ class PgResult {
 
 // A statement parameter as text.
 std::string PgInt(int64_t v);
+// PostgreSQL array literals, to send a whole batch as one parameter
+// (`unnest($1::text[], $2::bigint[])`): one round trip instead of one a row.
+std::string PgTextArray(const std::vector<std::string_view>& v);  // {"a","b\"c"}
+std::string PgIntArray(const std::vector<int64_t>& v);            // {1,-2}
 std::string PgDouble(double v);
 
 class PgDb {

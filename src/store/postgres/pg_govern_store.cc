@@ -76,17 +76,30 @@ PgGovernStore::~PgGovernStore() = default;
 
 Status PgGovernStore::AppendAudit(std::vector<AuditEntry>& entries) {
   std::lock_guard lock(mu_);
+  if (entries.empty()) return Status::OK();
   std::vector<int64_t> ids;
+  // Two round trips for the whole batch (the audit writer groups automatic
+  // decisions): the ids, in ascending order as the entries, then one INSERT.
   BR_RETURN_IF_ERROR(db_->Transaction([&]() -> Status {
+    BR_ASSIGN_OR_RETURN(
+        PgResult r, db_->Query("SELECT nextval(pg_get_serial_sequence('govern_audit', 'id')) AS id "
+                               "FROM generate_series(1, $1) ORDER BY id",
+                               {PgInt(int64_t(entries.size()))}));
+    for (int i = 0; i < r.rows(); ++i) ids.push_back(r.Int64(i, 0));
+    std::vector<int64_t> ts;
+    std::vector<std::string_view> actor, action, subject, reason, detail;
     for (const AuditEntry& e : entries) {
-      BR_ASSIGN_OR_RETURN(
-          PgResult r,
-          db_->Query("INSERT INTO govern_audit (ts, actor, action, subject, reason, detail) "
-                     "VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-                     {PgInt(e.ts), e.actor, e.action, e.subject, e.reason, e.detail}));
-      ids.push_back(r.Int64(0, 0));
+      ts.push_back(e.ts), actor.push_back(e.actor), action.push_back(e.action);
+      subject.push_back(e.subject), reason.push_back(e.reason), detail.push_back(e.detail);
     }
-    return Status::OK();
+    return db_
+        ->Query(
+            "INSERT INTO govern_audit (id, ts, actor, action, subject, reason, detail) "
+            "SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], "
+            "$5::text[], $6::text[], $7::text[])",
+            {PgIntArray(ids), PgIntArray(ts), PgTextArray(actor), PgTextArray(action),
+             PgTextArray(subject), PgTextArray(reason), PgTextArray(detail)})
+        .status();
   }));
   for (size_t i = 0; i < entries.size(); ++i) entries[i].id = ids[i];
   return Status::OK();

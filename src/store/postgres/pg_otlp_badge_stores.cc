@@ -3,6 +3,8 @@
 // rules, each write call one transaction. uint64 keys and nanosecond times
 // are stored bit-for-bit as BIGINT.
 #include <mutex>
+#include <unordered_map>
+#include <vector>
 
 #include "store/postgres/pg_db.h"
 #include "store/postgres/pg_stores.h"
@@ -20,16 +22,18 @@ CREATE TABLE IF NOT EXISTS otlp_sessions (
 
 // A series moves only forward in time: the upsert's WHERE compares the
 // nanosecond times as unsigned (stored as signed bits).
+// One statement for a batch of series (arrays in $1..$5, `updated` $6); a
+// key appears at most once in it (ON CONFLICT DO UPDATE may not touch a
+// row twice in one statement).
 constexpr const char* kUpsertSeries =
     "INSERT INTO otlp_series (key, start_ns, time_ns, units, is_int, updated) "
-    "VALUES ($1, $2, $3, $4, $5, $6) "
+    "SELECT k, s, t, u, i, $6 FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], "
+    "$4::bigint[], $5::bigint[]) AS x(k, s, t, u, i) "
     "ON CONFLICT (key) DO UPDATE SET start_ns = excluded.start_ns, time_ns = excluded.time_ns, "
     "units = excluded.units, is_int = excluded.is_int, updated = excluded.updated "
     "WHERE (excluded.time_ns::numeric + CASE WHEN excluded.time_ns < 0 THEN 18446744073709551616 "
     "ELSE 0 END) >= (otlp_series.time_ns::numeric + CASE WHEN otlp_series.time_ns < 0 THEN "
     "18446744073709551616 ELSE 0 END)";
-
-std::string U64(uint64_t v) { return PgInt(static_cast<int64_t>(v)); }
 
 class PgOtlpStateStore final : public otlp::StateStore {
  public:
@@ -61,23 +65,43 @@ class PgOtlpStateStore final : public otlp::StateStore {
     if (changes.empty() && sessions.empty()) return Status::OK();
     std::lock_guard lock(mu_);
     return db_->Transaction([&]() -> Status {
+      // Rounds: a key's first change goes in round 0, its second in round
+      // 1, ...; each round is one statement, rounds in order.
+      std::unordered_map<uint64_t, size_t> seen;
+      std::vector<std::vector<const otlp::SeriesChange*>> rounds;
       for (const otlp::SeriesChange& c : changes) {
-        BR_RETURN_IF_ERROR(db_->Query(kUpsertSeries, {U64(c.key), U64(c.next.start_ns),
-                                                      U64(c.next.time_ns), PgInt(c.next.units),
-                                                      PgInt(c.next.is_int ? 1 : 0), PgInt(now)})
-                               .status());
+        size_t r = seen[c.key]++;
+        if (r == rounds.size()) rounds.emplace_back();
+        rounds[r].push_back(&c);
       }
-      for (const auto& [key, source] : sessions) {
-        BR_RETURN_IF_ERROR(db_->Query("INSERT INTO otlp_sessions (key, source, updated) VALUES "
-                                      "($1, $2, $3) ON CONFLICT (key) DO NOTHING",
-                                      {U64(key), PgInt(source), PgInt(now)})
-                               .status());
-      }
-      return Status::OK();
+      for (const auto& round : rounds) BR_RETURN_IF_ERROR(UpsertSeries(round, now));
+      if (sessions.empty()) return Status::OK();
+      std::vector<int64_t> keys, sources;
+      for (const auto& [key, source] : sessions)
+        keys.push_back(int64_t(key)), sources.push_back(source);
+      return db_
+          ->Query(
+              "INSERT INTO otlp_sessions (key, source, updated) SELECT k, s, $3 FROM "
+              "unnest($1::bigint[], $2::bigint[]) AS x(k, s) ON CONFLICT (key) DO NOTHING",
+              {PgIntArray(keys), PgIntArray(sources), PgInt(now)})
+          .status();
     });
   }
 
  private:
+  Status UpsertSeries(const std::vector<const otlp::SeriesChange*>& round, TimeMs now) {
+    std::vector<int64_t> k, st, t, u, i;
+    for (const otlp::SeriesChange* c : round) {
+      k.push_back(int64_t(c->key)), st.push_back(int64_t(c->next.start_ns));
+      t.push_back(int64_t(c->next.time_ns)), u.push_back(c->next.units);
+      i.push_back(c->next.is_int ? 1 : 0);
+    }
+    return db_
+        ->Query(kUpsertSeries, {PgIntArray(k), PgIntArray(st), PgIntArray(t), PgIntArray(u),
+                                PgIntArray(i), PgInt(now)})
+        .status();
+  }
+
   std::mutex mu_;
   std::unique_ptr<PgDb> db_;  // guarded by mu_
 };
