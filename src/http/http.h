@@ -135,6 +135,8 @@ Result<int64_t> QueryIntIn(const Request& r, std::string_view name, int64_t fall
 Result<TimeMs> QueryRfc3339(const Request& r, std::string_view name, TimeMs fallback);
 Result<TimeMs> QueryTime(const Request& r, std::string_view name, TimeMs fallback);
 
+// Answers a request. Call it once (a copy that answers gives up its hold on
+// the connection; later calls through that copy are ignored).
 using Respond = std::function<void(Response)>;
 using Handler = std::function<void(Request&, Respond)>;
 using SyncHandler = std::function<Response(Request&)>;

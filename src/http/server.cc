@@ -250,10 +250,17 @@ class Session : public std::enable_shared_from_this<Session> {
   void Dispatch() {
     auto req = std::move(req_);
     req->body = std::move(parser_->get().body());
-    auto self = shared_from_this();
-    router_.Dispatch(*req, [self, req](Response r) {
-      asio::dispatch(self->stream_.get_executor(),
-                     [self, r = std::move(r)]() mutable { self->Write(std::move(r)); });
+    // The callback gives up its hold on the session when it answers: a
+    // handler's copy that outlives the answer (a thread that ends later)
+    // must not be what destroys the session, perhaps after the server.
+    // A second answer is ignored.
+    router_.Dispatch(*req, [self = shared_from_this(), req](Response r) mutable {
+      if (self == nullptr) return;
+      auto session = std::move(self);
+      auto executor = session->stream_.get_executor();
+      asio::dispatch(executor, [session = std::move(session), r = std::move(r)]() mutable {
+        session->Write(std::move(r));
+      });
     });
   }
 

@@ -176,6 +176,34 @@ TEST_F(ServerTest, HandlersMayAnswerFromAnotherThread) {
   EXPECT_EQ(c->Send("GET", "/hello")->body, "hello world");  // the connection is still usable
 }
 
+// A handler's thread may keep its copy of Respond after answering, even
+// past the server's life: answering gave up the copy's hold on the
+// connection, so the copy's end destroys nothing (ASan checks this).
+TEST_F(ServerTest, AnAnswerersCopyMayOutliveTheServer) {
+  std::promise<void> server_gone;
+  std::thread answerer;
+  router_.Add("GET", "/answer-then-linger", Role::kNone, [&](Request&, Respond respond) {
+    answerer = std::thread([respond, gone = server_gone.get_future()]() mutable {
+      respond(Response::Json("{\"ok\":true}"));
+      respond(Response::Json("{\"twice\":true}"));  // ignored
+      gone.wait();
+    });
+  });
+  Restart(Options());
+  {
+    auto c = NewClient();
+    auto r = c->Send("GET", "/answer-then-linger");
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->body, "{\"ok\":true}");
+    EXPECT_EQ(c->Send("GET", "/hello")->body, "hello world");  // not a second answer
+  }
+  server_->Stop();
+  server_.reset();
+  server_gone.set_value();
+  answerer.join();
+  Restart(Options());  // for TearDown
+}
+
 TEST_F(ServerTest, BodyLimitIs413) {
   auto c = NewClient();
   auto r = c->Send("POST", "/echo", std::string((1 << 20) + 1, 'x'));

@@ -6,7 +6,7 @@
 # - whoami answers every role; ?key= is accepted only on the SSE stream;
 # - a pseudonymous board cannot be searched by real id;
 # - an acknowledged audit entry survives kill -9;
-# - a full disk: commits fail with 500, the log says so, /readyz says
+# - a full disk: commits fail with 503 and Retry-After, the log says so, /readyz says
 #   degraded, and ingest resumes by itself once there is room (needs a small
 #   tmpfs: skipped with a message where mount is not permitted).
 source "$(dirname "$0")/lib.sh"
@@ -107,9 +107,13 @@ with open(sys.argv[1], "w") as f:
 PY
 failed=0
 for i in 1 2 3; do
-  code=$(http_status "$K" POST /v1/events --data-binary @"$WORK/big.ndjson")
+  code=$(curl -sS -D "$WORK/head" -o "$WORK/body" -w '%{http_code}' -X POST \
+    -H "Authorization: Bearer $K" --data-binary @"$WORK/big.ndjson" "$BASE/v1/events")
   echo "full-disk post $i: $code $(head -c 200 "$WORK/body")"
-  [[ "$code" == 500 ]] && failed=$((failed + 1))
+  if [[ "$code" == 503 ]]; then
+    grep -qi '^retry-after: [0-9]' "$WORK/head" || fail "a failed commit's 503 has no Retry-After"
+    failed=$((failed + 1))
+  fi
 done
 ((failed > 0)) || fail "no commit failed on a full disk?"
 expect_status 503 "" GET /readyz
