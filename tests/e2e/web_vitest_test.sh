@@ -9,8 +9,6 @@ if ! command -v npm >/dev/null; then
   echo "web_vitest_test: npm is missing (run scripts/install-deps.sh)" >&2
   exit 1
 fi
-if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
-  npm ci --no-audit --no-fund --loglevel=error
-fi
+bash "$ROOT/scripts/build-web.sh" --deps-only
 npx --no-install tsc --noEmit -p .
 exec npx --no-install vitest run
