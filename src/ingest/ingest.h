@@ -194,6 +194,10 @@ class Ingestor {
   // after Stop() it runs on the caller's thread. A commit whose position
   // could not be read (the store failed after the commit) makes the
   // position unknown, seq -1, until the next commit: no checkpoint then.
+  // A shared log (store.shared_log()): commits are paused while the tail
+  // catches up to the newest block, and the position is the seq through
+  // which this node has applied the whole log (its own blocks and the
+  // others'), not the global last block; seq -1 if the log cannot be read.
   void AtAppliedPosition(const std::function<void(const store::BlockMark&)>& fn);
 
  private:

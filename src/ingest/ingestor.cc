@@ -119,11 +119,17 @@ struct Ingestor::Impl {
   std::thread applier;
   int tail_queued = 0;  // tailed blocks in apply_queue or being applied; guarded by apply_mu
 
+  // Held by the committer over each Commit (transaction and hand-over to
+  // the applier), and by a shared log's checkpoint cut to pause commits.
+  std::mutex commit_gate;
+  // Held over each catch-up with the shared log (the tail thread's poll, a
+  // checkpoint's cut): guards tail_position. Order: commit_gate, then this.
+  std::mutex tail_run_mu;
   std::mutex tail_mu;  // guards tail_stopping
   std::condition_variable tail_cv;
   bool tail_stopping = false;
   std::thread tail_thread;
-  int64_t tail_position = 0;  // the seq applied through; tail thread (and Recover before Start)
+  int64_t tail_position = 0;  // the seq applied through; guarded by tail_run_mu
   TimeMs caught_up_at = 0;    // guarded by stats_mu
 
   std::mutex parsers_mu;  // guards parsers (SubmitNdjson's, by calling thread)
@@ -210,6 +216,7 @@ struct Ingestor::Impl {
         }
         queued_events -= n;
       }
+      std::lock_guard gate(commit_gate);
       Commit(batch);
     }
   }
@@ -395,10 +402,16 @@ struct Ingestor::Impl {
     }
   }
 
+  void TailOnce() {
+    std::lock_guard run(tail_run_mu);
+    (void)CatchUp();
+  }
+
   // Reads and applies every block up to the newest seq seen at the start,
   // a page at a time; each page is applied before the next is read, so at
-  // most one page of decoded blocks is held.
-  void TailOnce() {
+  // most one page of decoded blocks is held. Returns the newest seq it aimed
+  // at. Caller holds tail_run_mu.
+  Result<int64_t> CatchUp() {
     static constexpr int kTailPage = 16;
     TimeMs started = clock.NowMs();
     Result<store::BlockMark> newest = store.LastBlock();
@@ -418,13 +431,36 @@ struct Ingestor::Impl {
     if (!st.ok()) {
       if (stats.tail_errors++ == 0 || stats.tail_errors % 100 == 0)
         log::Error("ingest.tail_failed", {{"error", st.message()}});
-      return;
+      return st;
     }
     stats.log_newest_seq = std::max(stats.log_newest_seq, newest->seq);
     stats.log_applied_seq = tail_position;
     if (tail_position >= newest->seq) caught_up_at = started;
+    return newest->seq;
   }
 
+  // A shared log's checkpoint position. The engine holds this node's blocks
+  // as soon as they commit and the others' when the tail reads them, so
+  // between two polls it is not a prefix of the log: the global last block
+  // may be above another node's block the tail has not applied yet. The
+  // cut: commits paused (commit_gate, so every block of this node is
+  // committed and queued for the applier), the tail brought up to the
+  // newest block. Blocks become visible in seq order (the store's order
+  // lock), so then the engine, once the applier has run what is queued,
+  // holds exactly the blocks up to tail_position: the others' read by the
+  // tail, its own all at or below the newest. seq -1 (no checkpoint) when
+  // the log cannot be read. Caller holds commit_gate and tail_run_mu.
+  store::BlockMark SharedLogCut() {
+    Result<int64_t> newest = CatchUp();
+    if (!newest.ok() || tail_position < *newest) return {.seq = -1};
+    if (tail_position == 0) return {};
+    Result<store::BlockMark> at = store.FindBlock(tail_position);
+    log::IfError(at.status(), "ingest.position_unknown");
+    return at.ok() ? *at : store::BlockMark{.seq = -1};
+  }
+
+  // To the applier; applied here when the applier is not running (a
+  // checkpoint cut before Start or after Stop).
   void QueueTailed(std::vector<model::Event>& block) {
     Applied a;
     a.tailed = true;
@@ -436,10 +472,14 @@ struct Ingestor::Impl {
     }
     {
       std::lock_guard lock(apply_mu);
-      ++tail_queued;
-      apply_queue.push_back(std::move(a));
+      if (applier_running) {
+        ++tail_queued;
+        apply_queue.push_back(std::move(a));
+        apply_cv.notify_one();
+        return;
+      }
     }
-    apply_cv.notify_one();
+    ApplyTailed(a.tail);
   }
 
   void WaitTailApplied() {
@@ -598,7 +638,10 @@ Status Ingestor::Recover(int64_t engine_through_seq) {
     Result<store::BlockMark> last = impl_->store.LastBlock();
     if (!last.ok()) status = last.status();
     impl_->committed_position = last.ok() ? *last : store::BlockMark{.seq = -1};
-    impl_->tail_position = st.through_seq;  // no node's block below it was missed
+    {
+      std::lock_guard run(impl_->tail_run_mu);
+      impl_->tail_position = st.through_seq;  // no node's block below it was missed
+    }
     std::lock_guard lock(impl_->apply_mu);
     impl_->applied_position = impl_->committed_position;
   }
@@ -689,22 +732,32 @@ void Ingestor::Stop() {
 }
 
 void Ingestor::AtAppliedPosition(const std::function<void(const store::BlockMark&)>& fn) {
+  Impl& m = *impl_;
   std::promise<void> ran;
   std::optional<store::BlockMark> now;  // set when the applier is not running
   {
-    std::lock_guard lock(impl_->apply_mu);
-    if (impl_->applier_running) {
+    // A shared log: the position is the cut (SharedLogCut), computed with
+    // commits and the tail paused until the marker is queued behind them.
+    std::unique_lock<std::mutex> gate, run;
+    std::optional<store::BlockMark> cut;
+    if (m.store.shared_log()) {
+      gate = std::unique_lock(m.commit_gate);
+      run = std::unique_lock(m.tail_run_mu);
+      cut = m.SharedLogCut();
+    }
+    std::lock_guard lock(m.apply_mu);
+    if (m.applier_running) {
       // The applier leaves only with an empty queue, so it runs this marker.
-      impl_->apply_queue.push_back({{}, {}, [&](const store::BlockMark& at) {
-                                      fn(at);
-                                      ran.set_value();
-                                    }});
+      m.apply_queue.push_back({{}, {}, [&](const store::BlockMark& at) {
+                                 fn(cut ? *cut : at);
+                                 ran.set_value();
+                               }});
     } else {
-      now = impl_->applied_position;
+      now = cut ? *cut : m.applied_position;
     }
   }
   if (now) return fn(*now);
-  impl_->apply_cv.notify_one();
+  m.apply_cv.notify_one();
   ran.get_future().wait();
 }
 

@@ -243,6 +243,12 @@ class PgStore final : public Store {
 
   // A connection of its own (opened on first use), so a poll never waits
   // behind an append that waits for another node's order lock.
+  // Own blocks: the list sent with the query saves reading their data, but
+  // a block of this node's committed between that list and the query's
+  // snapshot comes back with its data; so each row is checked again after
+  // the query (a seq is noted before its COMMIT, so by then it is known).
+  // Without that check a node counted such a block twice (committer and
+  // tail).
   Result<int64_t> TailBlocks(
       int64_t after_seq, int max_blocks,
       const std::function<Status(int64_t, std::vector<model::Event>&)>& fn) override {
@@ -265,12 +271,17 @@ class PgStore final : public Store {
     int64_t through = after_seq;
     for (int i = 0; i < r.rows(); ++i) {
       through = r.BinInt64(i, 0);
-      if (PQgetisnull(r.get(), i, 3)) continue;  // this node's own block
+      if (PQgetisnull(r.get(), i, 3) || IsOwn(through)) continue;  // this node's own block
       Status st = tail_reader_.Decode(r.Bytes(i, 3), &tail_block_);
       if (!st.ok()) return Status::IOError("event block " + PgInt(through) + ": " + st.message());
       BR_RETURN_IF_ERROR(fn(through, tail_block_));
     }
     return through;
+  }
+
+  bool IsOwn(int64_t seq) {
+    std::lock_guard own_lock(own_mu_);
+    return own_.count(seq) > 0;
   }
 
   Result<BlockMark> LastBlock() override {

@@ -1,0 +1,153 @@
+// Checkpoints of a node on a shared PostgreSQL log (docs/scale-out.md,
+// "Checkpoints"): the checkpoint is cut at the position up to which the
+// node has applied the log (its own blocks and the others'), never at the
+// global last block, so a restart from it plus the replay after it sees
+// every node's blocks. Runs against a PostgreSQL the test starts itself
+// (store/postgres/pg_test_server.h); skipped where it is not installed.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <future>
+
+#include "app/checkpointer.h"
+#include "common/time_util.h"
+#include "engine/engine.h"
+#include "ingest/ingest.h"
+#include "model/identity.h"
+#include "model/price_book.h"
+#include "store/postgres/pg_stores.h"
+#include "store/postgres/pg_test_server.h"
+
+namespace burnrate::app {
+namespace {
+
+namespace fs = std::filesystem;
+const TimeMs kNow = *ParseRfc3339("2026-03-21T14:30:00Z");
+
+// One node process on the shared database: store, engine, ingestor.
+struct Node {
+  Node(const std::string& conninfo, const Clock& clock, model::Identity& identity,
+       const model::PriceBook& prices, const std::string& checkpoint, int tail_interval_ms) {
+    auto s = store::OpenPgStore(conninfo);
+    EXPECT_TRUE(s.ok()) << s.status().ToString();
+    store = std::move(*s);
+    engine::EngineOptions eo;
+    eo.board_refresh_ms = 0;
+    engine = std::make_unique<engine::Engine>(eo, clock);
+    ingest::IngestOptions io;
+    io.tail_interval_ms = tail_interval_ms;
+    ingestor = std::make_unique<ingest::Ingestor>(io, *store, *engine, identity, prices, clock);
+    checkpointer = std::make_unique<Checkpointer>(checkpoint, *engine, *ingestor, *store, clock);
+    loaded_through = checkpointer->Load();
+    Status st = ingestor->Recover(loaded_through);
+    EXPECT_TRUE(st.ok()) << st.ToString();
+    ingestor->Start();
+  }
+  // As kill -9: no checkpoint at the stop.
+  ~Node() { ingestor->Stop(); }
+
+  void Submit(const std::string& user, int first, int n) {
+    std::string body;
+    for (int i = first; i < first + n; ++i)
+      body += R"({"id":")" + user + std::to_string(i) + R"(","user":")" + user +
+              R"(","model":"claude-sonnet-4-5","input_tokens":100})" + "\n";
+    std::promise<Result<ingest::IngestResult>> p;
+    ingestor->SubmitNdjson(body, [&](Result<ingest::IngestResult> r) { p.set_value(r); });
+    auto r = p.get_future().get();
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(r->accepted, n);
+    ingestor->WaitApplied();
+  }
+
+  int64_t Requests(const std::string& user) {
+    auto s =
+        engine->Usage(engine::Entity::kUser, user, {0, kNow + kDayMs}, engine::Granularity::kDay);
+    return s.ok() ? s->totals.requests : 0;
+  }
+
+  std::unique_ptr<store::Store> store;
+  std::unique_ptr<engine::Engine> engine;
+  std::unique_ptr<ingest::Ingestor> ingestor;
+  std::unique_ptr<Checkpointer> checkpointer;
+  int64_t loaded_through = -1;
+};
+
+class PgCheckpointTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    if (!store::PgTestServer::Get().unavailable().empty())
+      GTEST_SKIP() << store::PgTestServer::Get().unavailable();
+    const std::string name = testing::UnitTest::GetInstance()->current_test_info()->name();
+    auto c = store::PgTestServer::Get().Database("pg_checkpoint_" + name);
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    conninfo_ = *c;
+    dir_ = fs::path(testing::TempDir()) / ("pg_checkpoint_" + std::to_string(getpid()) + name);
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::string Checkpoint(const std::string& node) { return (dir_ / (node + ".ckpt")).string(); }
+
+  std::string conninfo_;
+  fs::path dir_;
+  FakeClock clock_{kNow};
+  model::Identity identity_;
+  model::PriceBook prices_;
+};
+
+// Node B's block lands below A's next block, before A's tail has applied
+// it (no tail thread here: A reads the others' blocks only when made to).
+// A's checkpoint, then A killed and restarted from it: B's events must be
+// there. Before the cut moved to the applied position, the checkpoint named
+// A's last block (the global last), which is above B's, and the restart
+// replayed only what came after it: B's events were lost on A.
+TEST_F(PgCheckpointTest, RestartFromACheckpointSeesTheBlocksItsTailHadNotApplied) {
+  {
+    Node a(conninfo_, clock_, identity_, prices_, Checkpoint("a"), 0);
+    Node b(conninfo_, clock_, identity_, prices_, Checkpoint("b"), 0);
+    a.Submit("alice", 0, 3);
+    b.Submit("bob", 0, 2);
+    a.Submit("alice", 3, 1);  // A's block above B's: the global last block
+    ASSERT_TRUE(a.checkpointer->Write().ok());
+    EXPECT_EQ(a.checkpointer->stats().written, 1);
+    EXPECT_EQ(a.Requests("bob"), 2) << "the cut applies what the tail had not";
+  }
+  Node a(conninfo_, clock_, identity_, prices_, Checkpoint("a"), 0);
+  EXPECT_GT(a.loaded_through, 0) << "the checkpoint was used";
+  EXPECT_EQ(a.Requests("alice"), 4);
+  EXPECT_EQ(a.Requests("bob"), 2);
+  EXPECT_EQ(a.engine->events_applied(), 6);
+}
+
+// Blocks appended after the checkpoint, by this node and by another, are
+// replayed at the restart, each once; a node that joins late (no
+// checkpoint) catches up from the log, then follows it by its tail.
+TEST_F(PgCheckpointTest, RestartReplaysEveryNodesBlocksAfterTheCutAndALateNodeCatchesUp) {
+  {
+    Node a(conninfo_, clock_, identity_, prices_, Checkpoint("a"), 20);
+    Node b(conninfo_, clock_, identity_, prices_, Checkpoint("b"), 20);
+    a.Submit("alice", 0, 5);
+    b.Submit("bob", 0, 5);
+    ASSERT_TRUE(a.checkpointer->Write().ok());
+    a.Submit("alice", 5, 2);
+    b.Submit("bob", 5, 3);
+  }
+  Node a(conninfo_, clock_, identity_, prices_, Checkpoint("a"), 20);
+  EXPECT_GT(a.loaded_through, 0);
+  EXPECT_EQ(a.Requests("alice"), 7);
+  EXPECT_EQ(a.Requests("bob"), 8);
+
+  Node late(conninfo_, clock_, identity_, prices_, Checkpoint("late"), 20);
+  EXPECT_EQ(late.loaded_through, -1);
+  EXPECT_EQ(late.Requests("alice"), 7);
+  EXPECT_EQ(late.Requests("bob"), 8);
+  ASSERT_TRUE(late.checkpointer->Write().ok());
+  a.Submit("alice", 7, 1);
+  for (int i = 0; i < 500 && late.Requests("alice") < 8; ++i) usleep(10'000);
+  EXPECT_EQ(late.Requests("alice"), 8) << "the late node follows the log";
+}
+
+}  // namespace
+}  // namespace burnrate::app
