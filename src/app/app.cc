@@ -3,6 +3,8 @@
 #include <pthread.h>
 #include <toml++/toml.h>
 
+#include <future>
+
 #include "app/app_impl.h"
 #include "common/hash.h"
 #include "common/heap.h"
@@ -158,10 +160,20 @@ Status App::StartOffline() {
 
 // The engine from its checkpoint plus the events after it; the index and
 // the listeners from their own horizons. Then ingest starts, and so do
-// checkpoints.
+// checkpoints. The checkpoint's state streams into the engine on its own
+// thread while the index and the listeners (which do not read the engine)
+// replay their horizons; the engine's tail waits for it, and a checkpoint
+// that fails its checksum at the end means a full replay of the engine
+// (Ingestor::Recover).
 Status App::Impl::Recover() {
-  int64_t through = checkpointer ? checkpointer->Load() : -1;
-  BR_RETURN_IF_ERROR(ingestor->Recover(through));
+  int64_t through = checkpointer ? checkpointer->Open() : -1;
+  if (through < 0) {
+    BR_RETURN_IF_ERROR(ingestor->Recover(-1));
+  } else {
+    std::future<bool> loaded =
+        std::async(std::launch::async, [this] { return checkpointer->Restore(); });
+    BR_RETURN_IF_ERROR(ingestor->Recover(through, [&loaded] { return loaded.get(); }));
+  }
   ingestor->Start();
   if (checkpointer) checkpointer->Start(cfg.checkpoint_interval_s);
   return Status::OK();

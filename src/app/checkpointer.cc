@@ -48,17 +48,19 @@ static int64_t Ignore(const std::string& path, const std::string& why) {
 }
 
 int64_t Checkpointer::Load() {
-  auto t0 = SteadyClock::now();
-  // Streamed: the payload is decompressed straight into the engine's
-  // vectors (no copy of the file or of the payload beside them), and the
-  // engine keeps its state unless the checksum, read at the end, matches.
+  int64_t seq = Open();
+  return seq >= 0 && Restore() ? seq : -1;
+}
+
+int64_t Checkpointer::Open() {
+  opened_at_ = SteadyClock::now();
+  reader_.reset();
   Result<std::unique_ptr<store::CheckpointReader>> reader = store::CheckpointReader::Open(path_);
   if (!reader.ok()) {
     if (reader.status().code() == Status::Code::kNotFound) return -1;
     return Ignore(path_, reader.status().message());
   }
-  store::CheckpointReader& rd = **reader;
-  const store::Checkpoint& c = rd.header();
+  const store::Checkpoint& c = (*reader)->header();
   if (c.payload_version != engine::Engine::kCheckpointVersion)
     return Ignore(path_, "engine state version " + std::to_string(c.payload_version) + ", want " +
                              std::to_string(engine::Engine::kCheckpointVersion));
@@ -74,23 +76,37 @@ int64_t Checkpointer::Load() {
   if (!purged.ok()) return Ignore(path_, purged.status().message());
   if (*purged >= c.through.seq)
     return Ignore(path_, "retention purged blocks after the checkpoint");
+  reader_ = std::move(*reader);
+  opened_seq_ = c.through.seq;
+  return opened_seq_;
+}
+
+bool Checkpointer::Restore() {
+  if (!reader_) return false;
+  // Streamed: the payload is decompressed straight into the engine's
+  // vectors (no copy of the file or of the payload beside them), and the
+  // engine keeps its state unless the checksum, read at the end, matches.
+  store::CheckpointReader& rd = *reader_;
   Status st = engine_.RestoreState(
       rd.payload_size(), [&](char* p, size_t n) { return rd.Read(p, n); },
       [&] { return rd.Finish(); });
-  if (!st.ok()) return Ignore(path_, st.message());
+  int64_t bytes = int64_t(rd.payload_size());
+  reader_.reset();
+  if (!st.ok()) return Ignore(path_, st.message()), false;
   {
     std::lock_guard lock(write_mu_);
-    last_seq_ = c.through.seq;
+    last_seq_ = opened_seq_;
   }
   log::Info(
       "checkpoint.loaded",
       {{"path", path_},
-       {"seq", c.through.seq},
+       {"seq", opened_seq_},
        {"events", engine_.events_applied()},
-       {"bytes", int64_t(rd.payload_size())},
+       {"bytes", bytes},
        {"ms",
-        int64_t(std::chrono::duration<double, std::milli>(SteadyClock::now() - t0).count())}});
-  return c.through.seq;
+        int64_t(
+            std::chrono::duration<double, std::milli>(SteadyClock::now() - opened_at_).count())}});
+  return true;
 }
 
 Status Checkpointer::Write() {

@@ -18,8 +18,10 @@
 // owning thread; Write() from any thread (writes are serialised).
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -35,7 +37,8 @@ class Ingestor;
 }
 namespace burnrate::store {
 class Store;
-}
+class CheckpointReader;
+}  // namespace burnrate::store
 
 namespace burnrate::app {
 
@@ -49,6 +52,15 @@ class Checkpointer {
   // database and these engine options. Returns the seq of the last block
   // the engine now holds, or -1 when there is none or it was ignored.
   int64_t Load();
+  // Load() in two steps, so that the state can stream in on one thread
+  // while Ingestor::Recover replays the index and listeners on others:
+  // Open() checks the file's header against this database and returns the
+  // seq the checkpoint holds the events through (-1: none or ignored);
+  // Restore() then reads the state into the engine and says whether it
+  // succeeded (the checksum is read last: on failure the engine is as it
+  // was, empty, and the caller replays everything into it).
+  int64_t Open();
+  bool Restore();
   // Writes a checkpoint at the ingestor's applied position, unless nothing
   // was applied since the last one. Errors are the file's (the previous
   // checkpoint stays).
@@ -75,6 +87,9 @@ class Checkpointer {
   const Clock& clock_;
   std::mutex write_mu_;  // serialises Write(); guards last_seq_
   int64_t last_seq_ = -1;
+  std::unique_ptr<store::CheckpointReader> reader_;  // between Open() and Restore()
+  int64_t opened_seq_ = -1;
+  std::chrono::steady_clock::time_point opened_at_;
   mutable std::mutex mu_;  // guards stopping_, stats_
   std::condition_variable cv_;
   bool stopping_ = false;

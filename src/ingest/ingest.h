@@ -136,7 +136,12 @@ class Ingestor {
   // holds every event of the blocks up to that seq (the caller checked that
   // it is still valid, see store::Store::PurgedThrough); only later blocks
   // reach it, and the index and listeners read from their own horizons.
-  Status Recover(int64_t engine_through_seq = -1);
+  // `engine_loaded`, when set: that checkpoint is still loading into the
+  // engine on another thread; it is called once, before the first event
+  // reaches the engine, to wait for the load, and when it returns false
+  // (the checkpoint failed its checksum at the end) the engine is replayed
+  // every event instead (recovery.h, RecoveryPlan::engine_loaded).
+  Status Recover(int64_t engine_through_seq = -1, std::function<bool()> engine_loaded = {});
   // Where the last Recover() spent its time, for logs and benchmarks:
   // wall time, and the CPU time of each pipeline stage (scan: store decode
   // and copy; apply: engine; listeners; dedup: fingerprints and index).

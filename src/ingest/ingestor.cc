@@ -620,7 +620,7 @@ Ingestor::Ingestor(IngestOptions opts, store::Store& store, engine::Engine& engi
 
 Ingestor::~Ingestor() { Stop(); }
 
-Status Ingestor::Recover(int64_t engine_through_seq) {
+Status Ingestor::Recover(int64_t engine_through_seq, std::function<bool()> engine_loaded) {
   RecoveryPlan plan;
   plan.engine = &impl_->engine;
   plan.dedup = &impl_->dedup;
@@ -632,6 +632,7 @@ Status Ingestor::Recover(int64_t engine_through_seq) {
          l.replay_from ? l.replay_from(now) : std::numeric_limits<TimeMs>::min()});
   }
   plan.engine_after_seq = engine_through_seq;
+  plan.engine_loaded = std::move(engine_loaded);
   RecoveryStats st;
   Status status = RunRecovery(plan, impl_->store, &st);
   if (status.ok()) {

@@ -682,6 +682,76 @@ TEST_F(IngestorTest, RecoveryRebuildsEverythingAndHonoursListenerHorizons) {
   ing.Stop();
 }
 
+// A checkpoint loading on another thread while the index and listeners
+// replay (Recover's `engine_loaded`): the wait comes before any event
+// reaches the engine, and only the blocks after the checkpoint do; when
+// the load fails at the end (checksum), the engine is replayed every
+// event, as without a checkpoint, and the index and listeners are whole.
+TEST_F(IngestorTest, RecoveryWaitsForTheCheckpointAndReplaysAllWhenItFails) {
+  const int kBatches = 6, kPerBatch = 1000;
+  std::map<std::string, int64_t> live;
+  {
+    Node n(path_, clock_, identity_, prices_);
+    for (int b = 0; b < kBatches; ++b) {
+      std::vector<model::Event> evs(kPerBatch);
+      for (int i = 0; i < kPerBatch; ++i) {
+        int k = b * kPerBatch + i;
+        evs[i].id = "c-" + std::to_string(k), evs[i].user = "u" + std::to_string(k % 7);
+        evs[i].model = "claude-sonnet-4-5", evs[i].ts = kNow - (k % 24) * kHourMs;
+        evs[i].tokens.input = 1 + k % 100;
+      }
+      ASSERT_TRUE(n.ingestor->IngestSync(evs).ok());
+    }
+    n.ingestor->WaitApplied();
+    for (int u = 0; u < 7; ++u)
+      live["u" + std::to_string(u)] = n.UserTotals("u" + std::to_string(u)).input;
+  }
+  auto s = store::OpenSqliteStore(path_);
+  ASSERT_TRUE(s.ok());
+  std::vector<std::pair<int64_t, std::vector<model::Event>>> blocks;
+  ASSERT_TRUE((*s)->ScanEventBlocksAfter(-1, 0,
+                                         [&](int64_t seq, std::vector<model::Event>& evs) {
+                                           blocks.emplace_back(seq, evs);
+                                           return Status::OK();
+                                         })
+                  .ok());
+  ASSERT_GE(blocks.size(), 3u);
+  const int64_t through = blocks[blocks.size() / 2].first;
+  auto totals = [&](engine::Engine& eng) {
+    std::map<std::string, int64_t> t;
+    for (const auto& [user, input] : live) {
+      auto u =
+          eng.Usage(engine::Entity::kUser, user, {0, kNow + kDayMs}, engine::Granularity::kDay);
+      t[user] = u.ok() ? u->totals.input : -1;
+    }
+    return t;
+  };
+  for (bool load_ok : {true, false}) {
+    SCOPED_TRACE(load_ok);
+    engine::Engine eng({}, clock_);
+    Ingestor ing({}, **s, eng, identity_, prices_, clock_);
+    int64_t replayed = 0;
+    ing.AddListener([&](std::span<const model::Event> evs) { replayed += int64_t(evs.size()); });
+    int calls = 0;
+    ASSERT_TRUE(ing.Recover(through,
+                            [&] {
+                              ++calls;
+                              EXPECT_EQ(eng.events_applied(), 0);  // nothing before the load
+                              if (!load_ok)
+                                return false;  // the engine stays empty, as after a bad checksum
+                              for (const auto& [seq, evs] : blocks)  // what the checkpoint holds
+                                if (seq <= through) eng.Apply(evs);
+                              return true;
+                            })
+                    .ok());
+    EXPECT_EQ(calls, 1);
+    EXPECT_EQ(eng.events_applied(), int64_t(kBatches * kPerBatch));
+    EXPECT_EQ(totals(eng), live);
+    EXPECT_EQ(replayed, int64_t(kBatches * kPerBatch));
+    EXPECT_EQ(ing.recovery_stats().dedup_restored, int64_t(kBatches * kPerBatch));
+  }
+}
+
 TEST(RecoveryHorizon, FirstReceivedAtOrAfterIncludesTheBoundary) {
   std::vector<model::Event> evs(4);
   for (int i = 0; i < 4; ++i) evs[i].received = 100 + 10 * i;  // 100 110 120 130

@@ -112,12 +112,19 @@ class Ring {
   bool closed_ = false;
 };
 
-void ApplyStage(const RecoveryPlan& plan, Ring& ring, Ingestor::RecoveryStats* st) {
+// `engine_ok`: false when the checkpoint being loaded failed (the engine
+// then got nothing here; RunRecovery replays everything into it).
+void ApplyStage(const RecoveryPlan& plan, Ring& ring, Ingestor::RecoveryStats* st,
+                bool* engine_ok) {
+  bool waited = !plan.engine_loaded;
   while (const Ring::Slot* slot = ring.Next(0)) {
     double t0 = ThreadCpu();
     if (slot->seq > plan.engine_after_seq) {
-      plan.engine->Apply(slot->view());
-      st->engine_events += int64_t(slot->events.size());
+      if (!waited) *engine_ok = plan.engine_loaded(), waited = true;
+      if (*engine_ok) {
+        plan.engine->Apply(slot->view());
+        st->engine_events += int64_t(slot->events.size());
+      }
     }
     double t1 = ThreadCpu();
     for (size_t i = 0; i < plan.listeners.size(); ++i) {
@@ -131,6 +138,7 @@ void ApplyStage(const RecoveryPlan& plan, Ring& ring, Ingestor::RecoveryStats* s
     st->listener_cpu_seconds += ThreadCpu() - t1;
     ring.Done(0);
   }
+  if (!waited) *engine_ok = plan.engine_loaded();
 }
 
 void IndexStage(const RecoveryPlan& plan, Ring& ring, Ingestor::RecoveryStats* st) {
@@ -166,6 +174,17 @@ Status ReplayRollups(engine::Engine& engine, store::Store& store, Ingestor::Reco
   return s;
 }
 
+// The checkpoint did not load after all (its checksum is read last): the
+// engine alone gets every rollup and stored event, as in a full replay.
+Status ReplayEngineOnly(engine::Engine& engine, store::Store& store, Ingestor::RecoveryStats* st) {
+  BR_RETURN_IF_ERROR(ReplayRollups(engine, store, st));
+  return store.ScanEventBlocksAfter(-1, 0, [&](int64_t, std::vector<model::Event>& events) {
+    engine.Apply(events);
+    st->engine_events += int64_t(events.size());
+    return Status::OK();
+  });
+}
+
 }  // namespace
 
 size_t FirstReceivedAtOrAfter(std::span<const model::Event> events, TimeMs from) {
@@ -183,7 +202,8 @@ Status RunRecovery(const RecoveryPlan& plan, store::Store& store, Ingestor::Reco
   for (const auto& l : plan.listeners) needed_from = std::min(needed_from, l.from);
   Ring ring;
   Ingestor::RecoveryStats applied, indexed;  // written by one stage each
-  std::thread applier([&] { ApplyStage(plan, ring, &applied); });
+  bool engine_ok = true;
+  std::thread applier([&] { ApplyStage(plan, ring, &applied, &engine_ok); });
   std::thread indexer([&] { IndexStage(plan, ring, &indexed); });
   double scan_start = ThreadCpu();
   Status s = store.ScanEventBlocksAfter(
@@ -207,6 +227,7 @@ Status RunRecovery(const RecoveryPlan& plan, store::Store& store, Ingestor::Reco
   std::copy(std::begin(applied.replayed), std::end(applied.replayed), std::begin(st->replayed));
   st->dedup_cpu_seconds = indexed.dedup_cpu_seconds;
   st->dedup_restored = indexed.dedup_restored;
+  if (s.ok() && !engine_ok) s = ReplayEngineOnly(*plan.engine, store, st);
   st->seconds = Since(t0);
   return s;
 }

@@ -12,6 +12,7 @@
 // threads have finished what they were given.
 #pragma once
 
+#include <functional>
 #include <limits>
 #include <vector>
 
@@ -27,6 +28,14 @@ struct RecoveryPlan {
   // it again, and only the blocks the index or a listener still needs are
   // read below it. -1: no checkpoint, everything is applied.
   int64_t engine_after_seq = -1;
+  // Set when that checkpoint is still being loaded into the engine on
+  // another thread (the index and the listeners, which do not read the
+  // engine, replay meanwhile): called once on the applier thread, before
+  // the first event reaches the engine (or at the end when none does), it
+  // waits for the load and says whether it succeeded. When it did not, the
+  // engine gets nothing from the pipeline and RunRecovery then replays the
+  // whole log into the engine alone: a full replay, as without a checkpoint.
+  std::function<bool()> engine_loaded;
   DedupIndex* dedup = nullptr;
   TimeMs dedup_from = 0;  // arrival time; older ids are not indexed
   struct Replay {

@@ -26,8 +26,10 @@
 // The writer compresses the owner's payload straight into the file, piece
 // by piece (no second, compressed copy in memory); the reader hands the
 // owner the decompressed payload in pieces (1 MiB), so it never holds the
-// file or the whole payload. The owner must therefore decode into a staging
-// copy and adopt it only once the reader reports the checksum good (it is
+// file or the whole payload. It decompresses up to four pieces ahead of the
+// owner on a thread of its own (started by Open, joined by Finish or the
+// destructor), so that zstd and the owner's decoding use both cores. The owner must therefore
+// decode into a staging copy and adopt it only once the reader reports the checksum good (it is
 // read last).
 //
 // Atomicity: the file is written as `<path>.tmp`, fsynced, renamed over
@@ -40,10 +42,14 @@
 #include <xxhash.h>
 #include <zstd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
 #include <filesystem>
 #include <memory>
+#include <mutex>
+#include <thread>
 #include <vector>
 
 #include "store/store.h"
@@ -215,9 +221,57 @@ struct CheckpointReader::Impl {
   std::unique_ptr<ZSTD_DCtx, decltype(&ZSTD_freeDCtx)> dctx{nullptr, ZSTD_freeDCtx};
   std::unique_ptr<XXH3_state_t, decltype(&XXH3_freeState)> hash{nullptr, XXH3_freeState};
 
+  // Decompression runs ahead of the owner on its own thread (Run), up to
+  // kAhead pieces, so that zstd and the owner's decoding (filling fresh
+  // memory: page faults) overlap instead of adding up on one core. The
+  // fields above are the worker's until `ended`.
+  static constexpr int kAhead = 4;
+  struct Piece {
+    std::vector<char> data;
+    size_t size = 0;
+  };
+  std::thread worker;
+  std::mutex mu;  // guards filled, taken, ended, stop, error
+  std::condition_variable cv;
+  Piece pieces[kAhead];
+  int64_t filled = 0, taken = 0;  // pieces decompressed / handed out whole
+  bool ended = false, stop = false;
+  Status error;
+  Piece* cur = nullptr;  // the owner's: the piece being handed out, and where
+  size_t cur_pos = 0;
+
   ~Impl() {
+    {
+      std::lock_guard lock(mu);
+      stop = true;
+    }
+    cv.notify_all();
+    if (worker.joinable()) worker.join();
     if (fd >= 0) ::close(fd);
   }
+  void Run() {
+    for (;;) {
+      Piece* p;
+      {
+        std::unique_lock lock(mu);
+        cv.wait(lock, [&] { return stop || filled - taken < kAhead; });
+        if (stop) return;
+        p = &pieces[filled % kAhead];
+      }
+      Result<size_t> k = Decompress(p->data.data(), p->data.size());
+      bool last = !k.ok() || *k < p->data.size();
+      {
+        std::lock_guard lock(mu);
+        if (!k.ok()) error = k.status();
+        if (k.ok() && *k > 0) p->size = *k, ++filled;
+        ended = last;
+      }
+      cv.notify_all();
+      if (last) return;
+    }
+  }
+  // The next n payload bytes (fewer only at the end of the frame).
+  Result<size_t> Decompress(char* p, size_t n);
   Status Bad(const std::string& why) const {
     return Status::IOError("checkpoint " + path + ": " + why);
   }
@@ -268,6 +322,8 @@ Result<std::unique_ptr<CheckpointReader>> CheckpointReader::Open(const std::stri
   if (!m.dctx || !m.hash) return Status::IOError("checkpoint: out of memory");
   XXH3_64bits_reset(m.hash.get());
   m.buf.resize(kStreamBytes);
+  for (auto& piece : m.pieces) piece.data.resize(kStreamBytes);
+  m.worker = std::thread([&m] { m.Run(); });
   return r;
 }
 
@@ -276,6 +332,29 @@ uint64_t CheckpointReader::payload_size() const { return impl_->payload_len; }
 
 Result<size_t> CheckpointReader::Read(char* p, size_t n) {
   Impl& m = *impl_;
+  size_t got = 0;
+  while (got < n) {
+    if (m.cur && m.cur_pos < m.cur->size) {
+      size_t k = std::min(n - got, m.cur->size - m.cur_pos);
+      std::memcpy(p + got, m.cur->data.data() + m.cur_pos, k);
+      got += k, m.cur_pos += k;
+      continue;
+    }
+    std::unique_lock lock(m.mu);
+    if (m.cur) ++m.taken, m.cur = nullptr, m.cv.notify_all();
+    m.cv.wait(lock, [&] { return m.filled > m.taken || m.ended; });
+    if (m.filled > m.taken) {
+      m.cur = &m.pieces[m.taken % Impl::kAhead], m.cur_pos = 0;
+      continue;
+    }
+    if (!m.error.ok()) return m.error;
+    break;
+  }
+  return got;
+}
+
+Result<size_t> CheckpointReader::Impl::Decompress(char* p, size_t n) {
+  Impl& m = *this;
   ZSTD_outBuffer out{p, n, 0};
   while (out.pos < n && !m.frame_done) {
     if (m.in.pos == m.in.size && m.compressed_left > 0) {
@@ -303,6 +382,7 @@ Status CheckpointReader::Finish() {
   Impl& m = *impl_;
   char extra;
   BR_ASSIGN_OR_RETURN(size_t more, Read(&extra, 1));
+  if (more == 0 && m.worker.joinable()) m.worker.join();  // ended: its fields are ours now
   if (more != 0 || !m.frame_done || m.produced != m.payload_len || m.in.pos != m.in.size ||
       m.compressed_left != 0)
     return m.Bad("payload does not decompress to its length");

@@ -129,6 +129,31 @@ TEST_F(CheckpointFileTest, StreamedReadInPiecesAndChecksumAtTheEnd) {
   EXPECT_EQ(got, c.payload);  // every byte came out; only the checksum said no
 }
 
+// The reader decompresses ahead of its owner on a thread of its own: an
+// owner that stops early (a header it refuses, a malformed state) or calls
+// Finish before the end must neither hang nor be told the file is good.
+TEST_F(CheckpointFileTest, ReaderLeftBeforeTheEndStopsItsReadAhead) {
+  Checkpoint c = Sample();
+  for (int i = 0; i < 12'000'000; ++i) c.payload += char(i * 2654435761u >> 24);  // > 4 pieces
+  ASSERT_TRUE(WriteCheckpointFile(path_, c).ok());
+  for (int read : {0, 10, 5'000'000}) {
+    auto r = CheckpointReader::Open(path_);
+    ASSERT_TRUE(r.ok());
+    std::string buf(size_t(read), '\0');
+    if (read > 0) {
+      auto n = (*r)->Read(buf.data(), buf.size());
+      ASSERT_TRUE(n.ok());
+      EXPECT_EQ(*n, size_t(read));
+      EXPECT_EQ(buf, c.payload.substr(0, size_t(read)));
+    }
+    if (read == 10) {
+      Status st = (*r)->Finish();  // 12 MB left unread
+      EXPECT_NE(st.message().find("does not decompress to its length"), std::string::npos)
+          << st.ToString();
+    }
+  }  // each reader destroyed with its read-ahead running or blocked
+}
+
 model::Event Ev(int i, TimeMs received) {
   model::Event e;
   e.id = "e" + std::to_string(i);
