@@ -12,7 +12,9 @@
 // moved is rebuilt by RefreshBoards() (the app calls it on a timer) for any
 // board read in the last minute; Leaderboard() itself builds only when no
 // snapshot exists or the current one is more than 10 refresh periods stale,
-// so readers almost never pay for a build.
+// so readers almost never pay for a build. Within an hour, a build copies
+// the rows of entities Apply has not stamped since the snapshot it replaces
+// (FillRows), so its cost follows the users who were active, not all users.
 //
 // Efficiency is value per million tokens with empirical-Bayes shrinkage:
 // (value + k * r) / (mtokens + k), where k is efficiency_prior_mtokens and r
