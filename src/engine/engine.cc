@@ -240,6 +240,7 @@ void Engine::Apply(std::span<const model::Event> events) {
   TimeMs now = clock_.NowMs();
   std::unique_lock lock(state_->mu);
   State& s = *state_;
+  uint64_t next = s.version.load(std::memory_order_relaxed) + 1;  // the version after this Apply
   for (const model::Event& e : events) {
     Counters c;
     if (e.type == model::EventType::kUsage) {
@@ -263,6 +264,9 @@ void Engine::Apply(std::span<const model::Event> events) {
     uint32_t team = s.tables[int(Entity::kTeam)].Intern(e.team);
     uint32_t org = s.tables[int(Entity::kOrg)].Intern(e.org);
     uint32_t user = s.tables[int(Entity::kUser)].Intern(e.user);
+    s.tables[int(Entity::kTeam)].Touch(team, next);
+    s.tables[int(Entity::kOrg)].Touch(org, next);
+    s.tables[int(Entity::kUser)].Touch(user, next);
     EntityState& u = s.tables[int(Entity::kUser)].entities[user];
     u.team = team, u.org = org;
     u.Add(hour, slot, c);
@@ -271,9 +275,10 @@ void Engine::Apply(std::span<const model::Event> events) {
     t.Add(hour, slot, c);
     s.tables[int(Entity::kOrg)].entities[org].Add(hour, slot, c);
     if (!e.project.empty()) {
-      s.tables[int(Entity::kProject)]
-          .entities[s.tables[int(Entity::kProject)].Intern(e.project)]
-          .Add(hour, slot, c);
+      EntityTable& projects = s.tables[int(Entity::kProject)];
+      uint32_t p = projects.Intern(e.project);
+      projects.Touch(p, next);
+      projects.entities[p].Add(hour, slot, c);
     }
     if (!e.session.empty()) s.TrackSession(user, e.session, e.ts, now, opts_);
     if (e.type == model::EventType::kOutcome) {
@@ -283,6 +288,7 @@ void Engine::Apply(std::span<const model::Event> events) {
     }
     if (e.type == model::EventType::kUsage) {
       uint32_t m = s.tables[int(Entity::kModel)].Intern(e.model);
+      s.tables[int(Entity::kModel)].Touch(m, next);
       s.tables[int(Entity::kModel)].entities[m].Add(hour, slot, c);
       u.ModelTotals(m) += c;
       if (e.cost_basis != model::CostBasis::kPriced) {
@@ -298,6 +304,7 @@ void Engine::Apply(std::span<const model::Event> events) {
   int32_t now_hour = int32_t(FloorDiv(clock_.NowMs(), kHourMs));
   if (now_hour > s.last_prune_hour) {
     s.last_prune_hour = now_hour;
+    s.pruned_at = next;
     for (auto& table : s.tables)
       for (auto& ent : table.entities) ent.Prune(now_hour - opts_.keep_hours);
     s.CloseIdleSessions(clock_.NowMs(), opts_);

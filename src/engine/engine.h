@@ -239,6 +239,9 @@ class Engine {
   struct Snapshot;
   std::shared_ptr<const Snapshot> GetSnapshot(Entity e, Window w, SourceMask sources);
   std::shared_ptr<const Snapshot> Build(Entity e, Window w, SourceMask sources) const;
+  // Build's rows, under the engine's shared lock; copies those of `reuse`
+  // (the snapshot being replaced, same window hours) for unchanged entities.
+  void FillRows(Snapshot& snap, const Snapshot* reuse) const;
 
   EngineOptions opts_;
   const Clock& clock_;

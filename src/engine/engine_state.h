@@ -156,8 +156,21 @@ struct EntityTable {
   NameIndex index;
   ChunkedVector<EntityState> entities;
   uint32_t last = kNoEntity;  // the last name interned: events come in runs of one team, org, model
+  // changed[id]: the engine version after the Apply that last changed the
+  // entity's usage, team or org (kChangedAlways: not tracked, e.g. restored
+  // and not touched since). Board builds copy the rows of entities unchanged
+  // since the snapshot they replace instead of summing their buckets again.
+  static constexpr uint64_t kChangedAlways = ~uint64_t{0};
+  std::vector<uint64_t> changed;
   uint32_t Intern(std::string_view name);
   const EntityState* Find(std::string_view name) const;
+  void Touch(uint32_t id, uint64_t version) {
+    if (id >= changed.size()) changed.resize(entities.size(), kChangedAlways);
+    changed[id] = version;
+  }
+  bool ChangedSince(uint32_t id, uint64_t version) const {
+    return id >= changed.size() || changed[id] > version;
+  }
 };
 
 struct Engine::Snapshot {
@@ -174,6 +187,7 @@ struct Engine::Snapshot {
   std::vector<int64_t> wasted;     // tokens flagged as waste in range
   std::vector<double> efficiency;  // shrunk value per million tokens
   std::vector<std::string> names, teams, orgs;
+  std::vector<uint32_t> groups;  // per row: team (users), org (teams), else kNoEntity
   // Orders are sorted lazily per metric; guarded by order_mu.
   mutable std::mutex order_mu;
   mutable std::vector<uint32_t> order[kMetricCount];     // positions, best first
@@ -200,6 +214,7 @@ struct Engine::State {
   WasteFn waste;
   std::unordered_map<uint32_t, UnpricedModel> unpriced_models;  // model entity -> totals
   std::atomic<uint64_t> version{0};
+  uint64_t pruned_at = 0;  // version after the last Prune; guarded by mu
   // key: user + '\x1f' + session; guarded by mu
   std::unordered_map<std::string, OpenSession, StringHash, std::equal_to<>> open_sessions;
   size_t open_after_close = 0;  // open_sessions.size() after the last close

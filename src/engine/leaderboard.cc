@@ -12,7 +12,9 @@
 // moved is rebuilt by RefreshBoards() (the app calls it on a timer) for any
 // board read in the last minute; Leaderboard() itself builds only when no
 // snapshot exists or the current one is more than 10 refresh periods stale,
-// so readers almost never pay for a build.
+// so readers almost never pay for a build. Within an hour, a build copies
+// the rows of entities Apply has not stamped since the snapshot it replaces
+// (FillRows), so its cost follows the users who were active, not all users.
 //
 // Efficiency is value per million tokens with empirical-Bayes shrinkage:
 // (value + k * r) / (mtokens + k), where k is efficiency_prior_mtokens and r
@@ -69,14 +71,18 @@ bool Engine::Snapshot::Eligible(Metric m, size_t i, bool previous) const {
 void Engine::Snapshot::EnsureOrder(Metric m) const {
   int mi = int(m);
   if (!order[mi].empty() || ranked_count[mi] >= 0) return;
+  // Scores computed once, sorted with their positions (one contiguous
+  // array): the comparator is the same, so is the order.
   auto sorted = [&](bool previous) {
-    std::vector<uint32_t> idx;
+    std::vector<std::pair<double, uint32_t>> keyed;
+    keyed.reserve(ids.size());
     for (size_t i = 0; i < ids.size(); ++i)
-      if (Eligible(m, i, previous)) idx.push_back(uint32_t(i));
-    std::sort(idx.begin(), idx.end(), [&](uint32_t a, uint32_t b) {
-      double sa = Score(m, a, previous), sb = Score(m, b, previous);
-      return sa != sb ? sa > sb : names[a] < names[b];
+      if (Eligible(m, i, previous)) keyed.emplace_back(Score(m, i, previous), uint32_t(i));
+    std::sort(keyed.begin(), keyed.end(), [&](const auto& a, const auto& b) {
+      return a.first != b.first ? a.first > b.first : names[a.second] < names[b.second];
     });
+    std::vector<uint32_t> idx(keyed.size());
+    for (size_t r = 0; r < keyed.size(); ++r) idx[r] = keyed[r].second;
     return idx;
   };
   order[mi] = sorted(false);
@@ -88,14 +94,78 @@ void Engine::Snapshot::EnsureOrder(Metric m) const {
   }
 }
 
+namespace {
+
+// The hours a Sum over r covers: all it depends on besides the buckets.
+bool SameHours(TimeRange a, TimeRange b) {
+  return FloorDiv(a.from, kHourMs) == FloorDiv(b.from, kHourMs) &&
+         FloorDiv(a.to + kHourMs - 1, kHourMs) == FloorDiv(b.to + kHourMs - 1, kHourMs);
+}
+
+}  // namespace
+
+// Rows in entity order. An entity unchanged since `reuse` was built keeps
+// its row (or its absence): its buckets, team and org are as they were, and
+// the window covers the same hours. Waste comes from detection, which does
+// not stamp entities, so it is asked for every row.
+void Engine::FillRows(Snapshot& snap, const Snapshot* reuse) const {
+  Entity e = snap.entity;
+  Window w = snap.window;
+  uint32_t slots = SlotMask(snap.sources);
+  bool every = snap.sources == kAllSources;
+  const EntityTable& table = state_->tables[int(e)];
+  const auto& teams = state_->tables[int(Entity::kTeam)].entities;
+  const auto& orgs = state_->tables[int(Entity::kOrg)].entities;
+  size_t j = 0;
+  auto copy_row = [&snap, reuse](size_t k) {
+    snap.ids.push_back(reuse->ids[k]);
+    snap.source_tokens.push_back(reuse->source_tokens[k]);
+    snap.cur.push_back(reuse->cur[k]);
+    snap.prev.push_back(reuse->prev[k]);
+    snap.names.push_back(reuse->names[k]);
+    snap.teams.push_back(reuse->teams[k]);
+    snap.orgs.push_back(reuse->orgs[k]);
+    snap.groups.push_back(reuse->groups[k]);
+  };
+  for (uint32_t i = 0; i < table.entities.size(); ++i) {
+    if (reuse && !table.ChangedSince(i, reuse->version)) {
+      while (j < reuse->ids.size() && reuse->ids[j] < i) ++j;
+      if (j < reuse->ids.size() && reuse->ids[j] == i) copy_row(j);
+      continue;
+    }
+    const EntityState& ent = table.entities[i];
+    std::array<int64_t, kSourceClasses> split{};  // one pass with the window's sum
+    Counters cur = w != Window::kAll ? ent.Sum(snap.range, slots, &split)
+                   : every           ? ent.all
+                                     : ent.SumAll(slots);
+    Counters prev = w == Window::kAll ? Counters{} : ent.Sum(snap.prev_range, slots);
+    if (cur.Total() == 0 && cur.requests == 0 && cur.outcomes == 0 && prev.Total() == 0) continue;
+    if (w == Window::kAll) split = ent.SourceTokens(snap.range, true);
+    snap.ids.push_back(i);
+    snap.source_tokens.push_back(split);
+    snap.cur.push_back(cur);
+    snap.prev.push_back(prev);
+    snap.names.push_back(ent.name);
+    snap.teams.push_back(ent.team != kNoEntity ? teams[ent.team].name : "");
+    snap.orgs.push_back(ent.org != kNoEntity ? orgs[ent.org].name : "");
+    snap.groups.push_back(e == Entity::kUser ? ent.team : e == Entity::kTeam ? ent.org : kNoEntity);
+  }
+  snap.wasted.reserve(snap.ids.size());
+  for (const std::string& name : snap.names)
+    snap.wasted.push_back(state_->waste ? state_->waste(e, name, snap.range) : 0);
+}
+
 std::shared_ptr<const Engine::Snapshot> Engine::Build(Entity e, Window w,
                                                       SourceMask sources) const {
+  std::shared_ptr<const Snapshot> reuse;
+  {
+    std::lock_guard lock(state_->snap_mu);
+    reuse = state_->snaps[int(e)][int(w)][sources & kAllSources];
+  }
   auto snap = std::make_shared<Snapshot>();
   snap->entity = e;
   snap->window = w;
   snap->sources = sources;
-  uint32_t slots = SlotMask(sources);
-  bool every = sources == kAllSources;
   TimeMs now = clock_.NowMs();
   snap->range = WindowRange(w, now, opts_.tz);
   snap->prev_range = PreviousRange(w, now, opts_.tz);
@@ -103,32 +173,20 @@ std::shared_ptr<const Engine::Snapshot> Engine::Build(Entity e, Window w,
   snap->ranked_count.assign(kMetricCount, -1);
   std::shared_lock lock(state_->mu);
   snap->version = state_->version.load(std::memory_order_acquire);
-  const EntityTable& table = state_->tables[int(e)];
-  const auto& teams = state_->tables[int(Entity::kTeam)].entities;
-  const auto& orgs = state_->tables[int(Entity::kOrg)].entities;
+  // Pruning changes buckets without stamping entities; a later version can
+  // only come from another engine state (checkpoint restore clears snaps).
+  if (reuse && (reuse->version < state_->pruned_at || reuse->version > snap->version ||
+                reuse->sources != sources || !SameHours(reuse->range, snap->range) ||
+                !SameHours(reuse->prev_range, snap->prev_range) ||
+                FloorDiv(reuse->built_at, kHourMs) != FloorDiv(now, kHourMs)))
+    reuse.reset();
+  FillRows(*snap, reuse.get());
   double total_value = 0, total_mtok = 0;
-  std::vector<uint32_t> group;  // per row: team (users), org (teams), else kNoEntity
-  for (uint32_t i = 0; i < table.entities.size(); ++i) {
-    const EntityState& ent = table.entities[i];
-    std::array<int64_t, kSourceClasses> split{};  // one pass with the window's sum
-    Counters cur = w != Window::kAll ? ent.Sum(snap->range, slots, &split)
-                   : every           ? ent.all
-                                     : ent.SumAll(slots);
-    Counters prev = w == Window::kAll ? Counters{} : ent.Sum(snap->prev_range, slots);
-    if (cur.Total() == 0 && cur.requests == 0 && cur.outcomes == 0 && prev.Total() == 0) continue;
-    if (w == Window::kAll) split = ent.SourceTokens(snap->range, true);
-    snap->ids.push_back(i);
-    snap->source_tokens.push_back(split);
-    snap->cur.push_back(cur);
-    snap->prev.push_back(prev);
-    snap->names.push_back(ent.name);
-    snap->teams.push_back(ent.team != kNoEntity ? teams[ent.team].name : "");
-    snap->orgs.push_back(ent.org != kNoEntity ? orgs[ent.org].name : "");
-    snap->wasted.push_back(state_->waste ? state_->waste(e, ent.name, snap->range) : 0);
-    group.push_back(e == Entity::kUser ? ent.team : e == Entity::kTeam ? ent.org : kNoEntity);
+  for (const Counters& cur : snap->cur) {
     total_value += cur.value;
     total_mtok += double(cur.Total()) / 1e6;
   }
+  const std::vector<uint32_t>& group = snap->groups;
   double rate = total_mtok > 0 ? total_value / total_mtok : 0;
   double k = opts_.efficiency_prior_mtokens;
   auto shrink = [k](double value, double mtok, double prior) {

@@ -86,26 +86,33 @@ Status Identity::LoadJson(std::string_view text, std::string_view origin) {
 
 void Identity::Upsert(const Member& m) {
   std::unique_lock lock(mu_);
-  user_team_[m.user] = m.team;
+  auto [it, inserted] = user_team_.insert_or_assign(m.user, m.team);
+  if (inserted) Index(*it);
   if (!m.org.empty()) team_org_[m.team] = m.org;
+}
+
+void Identity::Index(const UserNode& node) {
+  user_index_.Insert(node.first, uint32_t(user_nodes_.size()));
+  user_nodes_.push_back(&node);
 }
 
 void Identity::Learn(const Event& e) {
   if (e.team.empty() || e.user.empty()) return;
   {
     std::shared_lock lock(mu_);
-    if (user_team_.count(e.user)) return;
+    if (user_index_.Find(e.user) != NameIndex::kNotFound) return;
   }
   std::unique_lock lock(mu_);
-  user_team_.try_emplace(e.user, e.team);
+  auto [it, inserted] = user_team_.try_emplace(e.user, e.team);
+  if (inserted) Index(*it);
   if (!e.org.empty()) team_org_.try_emplace(e.team, e.org);
 }
 
 void Identity::Resolve(Event& e) const {
   std::shared_lock lock(mu_);
   if (e.team.empty()) {
-    auto it = user_team_.find(e.user);
-    e.team = it != user_team_.end() ? it->second : std::string(kUnassignedTeam);
+    uint32_t id = user_index_.Find(e.user);
+    e.team = id != NameIndex::kNotFound ? user_nodes_[id]->second : std::string(kUnassignedTeam);
   }
   if (auto it = team_org_.find(e.team); it != team_org_.end()) {
     e.org = it->second;

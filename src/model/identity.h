@@ -14,6 +14,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/name_index.h"
 #include "common/status.h"
 #include "model/event.h"
 
@@ -46,9 +47,17 @@ class Identity {
   size_t size() const;
 
  private:
+  using UserNode = std::pair<const std::string, std::string>;
+  void Index(const UserNode& node);  // caller holds mu_ exclusively
+
   mutable std::shared_mutex mu_;
   std::unordered_map<std::string, std::string> user_team_;  // guarded by mu_
   std::unordered_map<std::string, std::string> team_org_;   // guarded by mu_
+  // user_team_ by a flat index on its keys (a map's nodes never move): the
+  // per-event lookup of one of 85,000 interleaved users is one slot load,
+  // not a bucket's and a node's. user_nodes_[id]: the node. Guarded by mu_.
+  NameIndex user_index_;
+  std::vector<const UserNode*> user_nodes_;
 };
 
 }  // namespace burnrate::model

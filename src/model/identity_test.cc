@@ -132,6 +132,31 @@ TEST(Identity, LoadFilePicksFormatByExtension) {
   std::remove(json.c_str());
 }
 
+// Users are found through a flat index on the directory's keys: many
+// users (the index and the map both grow), learned and upserted ones, and a
+// user moved to another team all resolve as the directory says.
+TEST(Identity, ManyUsersResolveThroughTheIndex) {
+  Identity id;
+  for (int i = 0; i < 5000; ++i)
+    id.Upsert({"user" + std::to_string(i) + "@example.com", "t" + std::to_string(i % 37), ""});
+  for (int i = 5000; i < 9000; ++i)
+    id.Learn(Ev("user" + std::to_string(i) + "@example.com", "l" + std::to_string(i % 11), "o"));
+  id.Upsert({"user42@example.com", "moved", ""});
+  id.Learn(Ev("user43@example.com", "ignored"));  // the directory wins
+  for (int i = 0; i < 9000; ++i) {
+    Event e = Ev("user" + std::to_string(i) + "@example.com");
+    id.Resolve(e);
+    std::string want = i == 42    ? "moved"
+                       : i < 5000 ? "t" + std::to_string(i % 37)
+                                  : "l" + std::to_string(i % 11);
+    ASSERT_EQ(e.team, want) << i;
+  }
+  Event stranger = Ev("nobody@example.com");
+  id.Resolve(stranger);
+  EXPECT_EQ(stranger.team, kUnassignedTeam);
+  EXPECT_EQ(id.size(), 9000u);
+}
+
 TEST(Identity, ConcurrentReadersAndWriters) {
   Identity id;
   std::thread w([&] {
