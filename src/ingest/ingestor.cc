@@ -736,11 +736,13 @@ void Ingestor::AtAppliedPosition(const std::function<void(const store::BlockMark
   Impl& m = *impl_;
   std::promise<void> ran;
   std::optional<store::BlockMark> now;  // set when the applier is not running
+  // Outlives the block below: the queued marker reads it on the applier's
+  // thread while this function waits for it.
+  std::optional<store::BlockMark> cut;
   {
     // A shared log: the position is the cut (SharedLogCut), computed with
     // commits and the tail paused until the marker is queued behind them.
     std::unique_lock<std::mutex> gate, run;
-    std::optional<store::BlockMark> cut;
     if (m.store.shared_log()) {
       gate = std::unique_lock(m.commit_gate);
       run = std::unique_lock(m.tail_run_mu);
