@@ -255,7 +255,7 @@ class Exchange final : public UpstreamHandler, public std::enable_shared_from_th
         overhead_ms_(overhead_ms),
         usage_(api, api == Api::kOpenAiChat && !creq_.asked_usage) {}
 
-  void OnHead(const UpstreamHead& head) override {
+  void OnHead(UpstreamHead& head) override {
     status_ = head.status;
     request_id_ = std::string(head.Get("request-id"));
     if (request_id_.empty()) request_id_ = std::string(head.Get("x-request-id"));
@@ -263,10 +263,11 @@ class Exchange final : public UpstreamHandler, public std::enable_shared_from_th
     streaming_ = status_ == 200 && ct.find("text/event-stream") != std::string_view::npos;
     Headers pass;
     pass.reserve(head.headers.size() + 1);
-    for (const auto& [k, v] : head.headers) {
+    // Moved, not copied: `ct` views the content-type, which stays.
+    for (auto& [k, v] : head.headers) {
       if (strncasecmp(k.c_str(), "content-type", 12) != 0 &&
           strncasecmp(k.c_str(), "server", 6) != 0 && strncasecmp(k.c_str(), "date", 4) != 0) {
-        pass.emplace_back(k, v);
+        pass.emplace_back(std::move(k), std::move(v));
       }
     }
     pass.emplace_back("x-burnrate-overhead-ms", fmt_ms(overhead_ms_));
@@ -481,8 +482,10 @@ void Gateway::Impl::Forward(Api api, http::Request& req, http::Respond respond) 
   ureq.body = creq.forward_body.empty() ? std::move(req.body) : std::move(creq.forward_body);
   creq.forward_body.clear();
   double overhead_ms = std::chrono::duration<double, std::milli>(Steady::now() - start).count();
+  // The caller is moved: nothing reads req.caller after the handler.
   auto ex = std::make_shared<Exchange>(shared_from_this(), api, std::move(respond), std::move(creq),
-                                       who, res->reservation_id, start, overhead_ms);
+                                       std::move(req.caller), std::move(res->reservation_id), start,
+                                       overhead_ms);
   up->Send(std::move(ureq), std::move(ex));
 }
 
@@ -491,7 +494,7 @@ void Gateway::Impl::Forward(Api api, http::Request& req, http::Respond respond) 
 class Relay final : public UpstreamHandler {
  public:
   Relay(Api api, http::Respond r) : api_(api), respond_(std::move(r)) {}
-  void OnHead(const UpstreamHead& h) override {
+  void OnHead(UpstreamHead& h) override {
     res_.status = h.status;
     std::string_view ct = h.Get("content-type");
     if (!ct.empty()) res_.content_type = std::string(ct);

@@ -299,23 +299,38 @@ class Exchange : public std::enable_shared_from_this<Exchange<Stream>> {
     if (parser_->is_done()) return Done();
     parser_->get().body().data = conn_->body_buf;
     parser_->get().body().size = sizeof conn_->body_buf;
+    // Bytes already read (a small answer's body arrives with its head) are
+    // parsed here: an asynchronous read would hand them over through one
+    // more turn of the event loop. Only when they make progress, so that a
+    // partial chunk header waits for more bytes below.
+    if (conn_->buffer.size() > 0) {
+      beast::error_code ec;
+      size_t n = parser_->put(conn_->buffer.data(), ec);
+      conn_->buffer.consume(n);
+      if (n > 0 || (ec && ec != bhttp::error::need_more)) {
+        if (ec == bhttp::error::need_more) ec = {};
+        return OnBodyRead(ec);
+      }
+    }
     Lowest().expires_after(std::chrono::milliseconds(pool_->opts_.idle_timeout_ms));
     bhttp::async_read_some(
         conn_->stream, conn_->buffer, *parser_,
-        [self = this->shared_from_this()](beast::error_code ec, size_t) {
-          if (ec == bhttp::error::need_buffer) ec = {};
-          size_t got = sizeof self->conn_->body_buf - self->parser_->get().body().size;
-          if (got > 0 && !self->handler_->OnBody(std::string_view(self->conn_->body_buf, got))) {
-            self->CloseConn();
-            return self->End(Status::Unavailable("the client went away"));
-          }
-          if (ec) return self->Fail(ec, "read body", false);
-          if (got > 0 && self->handler_->Pause([self] {
-                asio::dispatch(self->conn_->stream.get_executor(), [self] { self->ReadBody(); });
-              }))
-            return;
-          self->ReadBody();
-        });
+        [self = this->shared_from_this()](beast::error_code ec, size_t) { self->OnBodyRead(ec); });
+  }
+
+  void OnBodyRead(beast::error_code ec) {
+    if (ec == bhttp::error::need_buffer) ec = {};
+    size_t got = sizeof conn_->body_buf - parser_->get().body().size;
+    if (got > 0 && !handler_->OnBody(std::string_view(conn_->body_buf, got))) {
+      CloseConn();
+      return End(Status::Unavailable("the client went away"));
+    }
+    if (ec) return Fail(ec, "read body", false);
+    if (got > 0 && handler_->Pause([self = this->shared_from_this()] {
+          asio::dispatch(self->conn_->stream.get_executor(), [self] { self->ReadBody(); });
+        }))
+      return;
+    ReadBody();
   }
 
   void Done() {

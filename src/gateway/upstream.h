@@ -55,7 +55,9 @@ struct UpstreamHead {
 class UpstreamHandler {
  public:
   virtual ~UpstreamHandler() = default;
-  virtual void OnHead(const UpstreamHead& head) = 0;
+  // The handler may take the headers (move them out): the head is not
+  // used after this returns.
+  virtual void OnHead(UpstreamHead& head) = 0;
   // Returns false to stop reading (the client went away); OnEnd follows.
   virtual bool OnBody(std::string_view bytes) = 0;
   // Asked after each OnBody that returned true: true pauses reading (the

@@ -84,7 +84,8 @@ static void FillRequest(const RequestParser::value_type& msg, Request* req) {
   for (const auto& f : msg) {
     std::string name(f.name_string());
     for (auto& c : name) c = char(std::tolower(static_cast<unsigned char>(c)));
-    req->headers[name] = std::string(f.value());
+    // A repeated name: the last wins. The name is moved in, not copied.
+    req->headers.insert_or_assign(std::move(name), std::string(f.value()));
   }
 }
 

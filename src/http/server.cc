@@ -228,17 +228,32 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   // 3. The body, one read at a time: each read restarts the body timeout.
+  // Bytes already read (a small body arrives with its head) are parsed
+  // here: an asynchronous read would hand them over through one more turn
+  // of the event loop. Only when they make progress, so that a partial
+  // chunk header waits for more bytes.
   void ReadBody() {
     parser_->eager(true);  // parse all that each read brings
+    if (buffer_.size() > 0) {
+      beast::error_code ec;
+      size_t n = parser_->put(buffer_.data(), ec);
+      buffer_.consume(n);
+      if (n > 0 || (ec && ec != bhttp::error::need_more)) {
+        if (ec == bhttp::error::need_more) ec = {};
+        return OnBodyRead(ec);
+      }
+    }
     stream_.expires_after(limits_.body_timeout);
-    bhttp::async_read_some(stream_, buffer_, *parser_,
-                           [self = shared_from_this()](beast::error_code ec, size_t) {
-                             if (self->ClientGone(ec)) return self->Close();
-                             if (ec)
-                               return self->Reject(detail::ParseErrorFor(ec, self->limits_.head));
-                             if (!self->parser_->is_done()) return self->ReadBody();
-                             self->Dispatch();
-                           });
+    bhttp::async_read_some(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnBodyRead(ec); });
+  }
+
+  void OnBodyRead(beast::error_code ec) {
+    if (ClientGone(ec)) return Close();
+    if (ec) return Reject(detail::ParseErrorFor(ec, limits_.head));
+    if (!parser_->is_done()) return ReadBody();
+    Dispatch();
   }
 
   // 4. The handler; it answers through Respond, possibly from another
@@ -258,10 +273,24 @@ class Session : public std::enable_shared_from_this<Session> {
       if (self == nullptr) return;
       auto session = std::move(self);
       auto executor = session->stream_.get_executor();
+      // On the connection's own thread: written here (asio::dispatch would
+      // do the same, after wrapping the answer in a type-erased function).
+      if (RunningHere(executor)) return session->Write(std::move(r));
       asio::dispatch(executor, [session = std::move(session), r = std::move(r)]() mutable {
         session->Write(std::move(r));
       });
     });
+  }
+
+  // Whether the calling thread runs `ex`'s handlers now: the loop's own
+  // executor (one thread) or the connection's strand (several).
+  template <class Executor>
+  static bool RunningHere(const Executor& ex) {
+    if (const auto* io = ex.template target<asio::io_context::executor_type>())
+      return io->running_in_this_thread();
+    if (const auto* st = ex.template target<asio::strand<asio::io_context::executor_type>>())
+      return st->running_in_this_thread();
+    return false;
   }
 
   static bool ClientGone(beast::error_code ec) {

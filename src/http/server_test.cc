@@ -356,6 +356,32 @@ TEST_F(ServerTest, ChunkedBodyWithContinue) {
   EXPECT_EQ(got.rfind("HTTP/1.1 200", 0), 0u) << got;
 }
 
+// A body that came in the same read as its head is parsed without another
+// read, whole or in part: a pipelined request behind it is answered next,
+// and a chunk header cut in the middle waits for its remaining bytes
+// instead of being parsed again and again.
+TEST_F(ServerTest, BodyBytesReadWithTheHeadWholeOrCut) {
+  {
+    RawSocket s(server_->port());
+    s.Send(
+        "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nfirst"
+        "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+        "6\r\nsecond\r\n0\r\n\r\n");
+    std::string got = s.ReadUntil("second");
+    size_t first = got.find("first"), second = got.find("second");
+    ASSERT_NE(first, std::string::npos) << got;
+    EXPECT_LT(first, second) << got;
+  }
+  RawSocket s(server_->port());
+  s.Send(
+      "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "5\r\nhello\r\n1");
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  s.Send("0\r\n world, and more\r\n0\r\n\r\n");
+  std::string got = s.ReadUntil("hello world, and more");
+  EXPECT_EQ(got.rfind("HTTP/1.1 200", 0), 0u) << got;
+}
+
 // Refusals arrive while the client has sent only the head: the server does
 // not wait for the body. The connection then closes (the body is unread).
 TEST_F(ServerTest, EarlyRefusalsWithoutReadingTheBody) {
