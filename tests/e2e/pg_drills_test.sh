@@ -79,12 +79,30 @@ board_total() {
     python3 -c 'import json,sys; print(sum(e["total_tokens"] for e in json.load(sys.stdin)["entries"]))'
 }
 
+# Node A (extra serve arguments given) logs to $WORK/$1; node B is the
+# test's usual server ($BASE, $SERVER_PID).
+start_two_nodes() {
+  local log=$1
+  shift
+  SERVER_PID="" PORT=""
+  start_server "$PG_URL" "$@"
+  A_PID=$SERVER_PID A_BASE=$BASE A_PORT=$PORT
+  mv "$WORK/server.log" "$WORK/$log"
+  SERVER_PID="" PORT=""
+  start_server "$PG_URL"
+}
+
+# Node A again, on its port, after kill -9: logs appended to $WORK/$1.
+restart_node_a() {
+  local log=$1
+  shift
+  "$BURNRATE" serve --db "$PG_URL" --listen "127.0.0.1:$A_PORT" "$@" >>"$WORK/$log" 2>&1 &
+  A_PID=$!
+  for _ in $(seq 1 200); do curl -fsS -o /dev/null "$A_BASE/healthz" 2>/dev/null && break; sleep 0.05; done
+}
+
 # 1. kill -9 while clients post to two nodes.
-start_server "$PG_URL"
-A_PID=$SERVER_PID A_BASE=$BASE A_PORT=$PORT
-mv "$WORK/server.log" "$WORK/server_a.log"
-SERVER_PID="" PORT=""
-start_server "$PG_URL"
+start_two_nodes server_a.log
 start_clients "$A_BASE" a
 start_clients "$BASE" b
 wait_acked 40
@@ -95,9 +113,7 @@ read -r ACKED STORED < <(check_log acked) || fail "after kill -9: acknowledged e
 pass "kill -9 of a node under load: $ACKED acknowledged batches all in PostgreSQL, $STORED events, none twice"
 # The killed node's clients retry against its restart: then every batch
 # any client sent is stored, once.
-"$BURNRATE" serve --db "$PG_URL" --listen "127.0.0.1:$A_PORT" >>"$WORK/server_a.log" 2>&1 &
-A_PID=$!
-for _ in $(seq 1 200); do curl -fsS -o /dev/null "$A_BASE/healthz" 2>/dev/null && break; sleep 0.05; done
+restart_node_a server_a.log
 wait_acked 20
 stop_clients
 read -r ACKED STORED < <(check_log all) || fail "after the retries: events lost or doubled"
@@ -166,12 +182,7 @@ stop_server
 
 # 4. Checkpoints cut while another node appends; kill -9; restart.
 printf '[store]\ncheckpoint_path = "%s"\ncheckpoint_interval_seconds = 1\n' "$WORK/a.checkpoint" >"$WORK/ckpt_a.toml"
-SERVER_PID="" PORT=""
-start_server "$PG_URL" --config "$WORK/ckpt_a.toml"
-A_PID=$SERVER_PID A_BASE=$BASE A_PORT=$PORT
-mv "$WORK/server.log" "$WORK/server_a4.log"
-SERVER_PID="" PORT=""
-start_server "$PG_URL"
+start_two_nodes server_a4.log --config "$WORK/ckpt_a.toml"
 start_clients "$A_BASE" e
 start_clients "$BASE" f
 written() { grep -c checkpoint.written "$WORK/server_a4.log" || true; }
@@ -180,9 +191,7 @@ for _ in $(seq 1 200); do (( $(written) >= 4 )) && break; sleep 0.05; done
 kill -9 "$A_PID"
 wait "$A_PID" 2>/dev/null || true
 wait_acked 10   # node B goes on taking posts
-"$BURNRATE" serve --db "$PG_URL" --listen "127.0.0.1:$A_PORT" --config "$WORK/ckpt_a.toml" >>"$WORK/server_a4.log" 2>&1 &
-A_PID=$!
-for _ in $(seq 1 200); do curl -fsS -o /dev/null "$A_BASE/healthz" 2>/dev/null && break; sleep 0.05; done
+restart_node_a server_a4.log --config "$WORK/ckpt_a.toml"
 grep -q checkpoint.loaded "$WORK/server_a4.log" || { tail -5 "$WORK/server_a4.log" >&2; fail "node A did not load its checkpoint"; }
 wait_acked 10
 stop_clients
