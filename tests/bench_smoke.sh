@@ -6,6 +6,7 @@
 #   bench_smoke.sh gbench BINARY       a Google Benchmark binary
 #   bench_smoke.sh loadgen MODE        burnrate-loadgen: ingest | org | prompts | board | restart | org-day
 #   bench_smoke.sh restartgen          burnrate-restartgen: full replay, then from the checkpoint
+#   bench_smoke.sh curl_import         bench/curl_import.sh: curl with its defaults, then without Expect
 set -euo pipefail
 kind=$1 what=${2:-}
 BIN=${BURNRATE_BINARY_DIR:?}
@@ -69,6 +70,20 @@ elif mode == "restart":
     (r,) = by("restart")
     assert r["events"] == r["dedup_ids"] == r["detection_events"] == 20000, r
 print(f"loadgen {mode}: {len(rows)} result lines")
+PY
+  ;;
+curl_import)
+  # 20,000 events in two 10,000-event files, two curl clients.
+  SRC=$(cd "$(dirname "$0")/.." && pwd)
+  bash "$SRC/bench/curl_import.sh" "$BIN" 20000 2 >"$WORK/default.json"
+  NO_EXPECT=1 bash "$SRC/bench/curl_import.sh" "$BIN" 20000 2 >"$WORK/off.json"
+  python3 - "$WORK/default.json" "$WORK/off.json" <<'PY'
+import json, sys
+for path, expect in zip(sys.argv[1:], ("curl default", "off")):
+    (r,) = [json.loads(l) for l in open(path) if l.startswith("{")]
+    assert r["accepted"] == r["events"] == 20000 and r["expect_header"] == expect, r
+    assert r["events_per_s"] > 0, r
+print("curl_import: both runs accepted every event")
 PY
   ;;
 restartgen)
