@@ -102,11 +102,12 @@ struct Scratch {
   // The (sampled) text as sent, and folded to lower case, padded with spaces
   // to whole 64-byte blocks plus one.
   std::array<char, kBlocks * 64> text{}, lower{};
-  std::array<uint64_t, kBlocks> word_bits{},
-      punct_bits{};  // bit i: byte i is a word / punctuation byte
+  // Bit i: byte i is a word byte / a punctuation byte / a line feed.
+  std::array<uint64_t, kBlocks> word_bits{}, punct_bits{}, nl_bits{};
   // The estimate's own sample when the text is longer than kEstimateBytes.
   std::array<char, kEstimateBytes + 64> sample{};
-  std::array<uint64_t, kEstimateBytes / 64 + 1> sample_word_bits{}, sample_punct_bits{};
+  std::array<uint64_t, kEstimateBytes / 64 + 1> sample_word_bits{}, sample_punct_bits{},
+      sample_nl_bits{};
   std::array<uint32_t, 1u << kTableBits> table{};  // LZ positions, see EstimateCompressedSize
   uint32_t table_stamp = 0;
   std::array<uint16_t, 256> histogram{};  // the estimate leaves it all zero
@@ -138,7 +139,7 @@ inline __m128i InRange(__m128i v, char lo, int count) {  // lo <= v < lo + count
 }
 // 16 bytes -> word mask and space mask, one bit per byte, and the 16 bytes
 // with ASCII capitals folded to lower case.
-inline void Classify16(const char* p, char* lower, uint32_t* word, uint32_t* space) {
+inline void Classify16(const char* p, char* lower, uint32_t* word, uint32_t* space, uint32_t* nl) {
   __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
   __m128i upper = InRange(x, 'A', 26);
   __m128i alpha = _mm_or_si128(upper, InRange(x, 'a', 26));
@@ -150,35 +151,44 @@ inline void Classify16(const char* p, char* lower, uint32_t* word, uint32_t* spa
   *word = static_cast<uint32_t>(_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(alpha, digit), under)) |
                                 _mm_movemask_epi8(x));
   *space = static_cast<uint32_t>(_mm_movemask_epi8(sp));
+  *nl = static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('\n'))));
 }
 #else
-inline void Classify16(const char* p, char* lower, uint32_t* word, uint32_t* space) {
-  *word = *space = 0;
+inline void Classify16(const char* p, char* lower, uint32_t* word, uint32_t* space, uint32_t* nl) {
+  *word = *space = *nl = 0;
   for (int i = 0; i < 16; ++i) {
     unsigned c = static_cast<unsigned char>(p[i]);
     bool w = (c | 0x20) - 'a' < 26 || c - '0' < 10 || c == '_' || c >= 0x80;
     bool s = c == ' ' || c - '\t' < 5;
     lower[i] = static_cast<char>(c - 'A' < 26 ? c | 0x20 : c);
-    *word |= uint32_t(w) << i, *space |= uint32_t(s) << i;
+    *word |= uint32_t(w) << i, *space |= uint32_t(s) << i, *nl |= uint32_t(c == '\n') << i;
   }
 }
 #endif
 
-// Classifies `blocks` 64-byte blocks of padded text into word and
-// punctuation bitmaps, writing the text folded to lower case to `lower`.
-// 16 bytes at a time (SSE2, or the scalar loop above without it).
-void ClassifyBlocksPortable(const char* text, size_t blocks, char* lower, uint64_t* word_bits,
-                            uint64_t* punct_bits) {
+// The bitmaps of a classification, one word per 64-byte block each.
+struct ClassBits {
+  uint64_t* word;   // bit i: byte i is a word byte
+  uint64_t* punct;  // punctuation: neither a word byte nor white space
+  uint64_t* nl;     // a line feed (white space)
+};
+
+// Classifies `blocks` 64-byte blocks of padded text into the bitmaps,
+// writing the text folded to lower case to `lower`. 16 bytes at a time
+// (SSE2, or the scalar loop above without it).
+void ClassifyBlocksPortable(const char* text, size_t blocks, char* lower, ClassBits out) {
   for (size_t b = 0; b < blocks; ++b) {
-    uint64_t word = 0, space = 0;
+    uint64_t word = 0, space = 0, nl = 0;
     for (int q = 0; q < 4; ++q) {
-      uint32_t w, sp;
+      uint32_t w, sp, n;
       size_t at = b * 64 + size_t(q) * 16;
-      Classify16(text + at, lower + at, &w, &sp);
+      Classify16(text + at, lower + at, &w, &sp, &n);
       word |= uint64_t(w) << (16 * q), space |= uint64_t(sp) << (16 * q);
+      nl |= uint64_t(n) << (16 * q);
     }
-    word_bits[b] = word;
-    punct_bits[b] = ~(word | space);
+    out.word[b] = word;
+    out.punct[b] = ~(word | space);
+    out.nl[b] = nl;
   }
 }
 
@@ -192,7 +202,7 @@ void ClassifyBlocksPortable(const char* text, size_t blocks, char* lower, uint64
                                 _mm512_set1_epi8(static_cast<char>(count)));
 }
 [[gnu::target("avx512bw")]] void ClassifyBlocksAvx512(const char* text, size_t blocks, char* lower,
-                                                      uint64_t* word_bits, uint64_t* punct_bits) {
+                                                      ClassBits out) {
   for (size_t b = 0; b < blocks; ++b) {
     __m512i x = _mm512_loadu_si512(text + b * 64);
     __mmask64 upper = InRange64(x, 'A', 26);
@@ -200,8 +210,9 @@ void ClassifyBlocksPortable(const char* text, size_t blocks, char* lower, uint64
                      _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8('_')) | _mm512_movepi8_mask(x);
     __mmask64 space = _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8(' ')) | InRange64(x, '\t', 5);
     _mm512_storeu_si512(lower + b * 64, _mm512_mask_add_epi8(x, upper, x, _mm512_set1_epi8(0x20)));
-    word_bits[b] = word;
-    punct_bits[b] = ~(word | space);
+    out.word[b] = word;
+    out.punct[b] = ~(word | space);
+    out.nl[b] = _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8('\n'));
   }
 }
 // The same with AVX2, 32 bytes at a time: half the SSE2 path's compares,
@@ -212,9 +223,9 @@ void ClassifyBlocksPortable(const char* text, size_t blocks, char* lower, uint64
   return _mm256_cmpgt_epi8(_mm256_set1_epi8(static_cast<char>(-128 + count)), t);
 }
 [[gnu::target("avx2")]] void ClassifyBlocksAvx2(const char* text, size_t blocks, char* lower,
-                                                uint64_t* word_bits, uint64_t* punct_bits) {
+                                                ClassBits out) {
   for (size_t b = 0; b < blocks; ++b) {
-    uint64_t word = 0, space = 0;
+    uint64_t word = 0, space = 0, nl = 0;
     for (int h = 0; h < 2; ++h) {
       size_t at = b * 64 + size_t(h) * 32;
       __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(text + at));
@@ -228,9 +239,12 @@ void ClassifyBlocksPortable(const char* text, size_t blocks, char* lower, uint64
                           _mm256_or_si256(x, _mm256_and_si256(upper, _mm256_set1_epi8(0x20))));
       word |= uint64_t(uint32_t(_mm256_movemask_epi8(_mm256_or_si256(w, x)))) << (32 * h);
       space |= uint64_t(uint32_t(_mm256_movemask_epi8(sp))) << (32 * h);
+      nl |= uint64_t(uint32_t(_mm256_movemask_epi8(_mm256_cmpeq_epi8(x, _mm256_set1_epi8('\n')))))
+            << (32 * h);
     }
-    word_bits[b] = word;
-    punct_bits[b] = ~(word | space);
+    out.word[b] = word;
+    out.punct[b] = ~(word | space);
+    out.nl[b] = nl;
   }
 }
 #endif
@@ -249,20 +263,17 @@ internal::Simd CpuSimd() {
 }
 
 void ClassifyBlocksOn(internal::Simd simd, const char* text, size_t blocks, char* lower,
-                      uint64_t* word_bits, uint64_t* punct_bits) {
+                      ClassBits out) {
 #if defined(__x86_64__)
   internal::Simd best = std::min(simd, CpuSimd());
-  if (best == internal::Simd::kAvx512)
-    return ClassifyBlocksAvx512(text, blocks, lower, word_bits, punct_bits);
-  if (best == internal::Simd::kAvx2)
-    return ClassifyBlocksAvx2(text, blocks, lower, word_bits, punct_bits);
+  if (best == internal::Simd::kAvx512) return ClassifyBlocksAvx512(text, blocks, lower, out);
+  if (best == internal::Simd::kAvx2) return ClassifyBlocksAvx2(text, blocks, lower, out);
 #endif
-  ClassifyBlocksPortable(text, blocks, lower, word_bits, punct_bits);
+  ClassifyBlocksPortable(text, blocks, lower, out);
 }
 
-void ClassifyBlocks(const char* text, size_t blocks, char* lower, uint64_t* word_bits,
-                    uint64_t* punct_bits) {
-  ClassifyBlocksOn(internal::Simd::kAvx512, text, blocks, lower, word_bits, punct_bits);
+void ClassifyBlocks(const char* text, size_t blocks, char* lower, ClassBits out) {
+  ClassifyBlocksOn(internal::Simd::kAvx512, text, blocks, lower, out);
 }
 
 // Hash of a word of the (already lower-cased, padded) buffer. A word of up
@@ -275,14 +286,27 @@ void ClassifyBlocks(const char* text, size_t blocks, char* lower, uint64_t* word
 // Unrelated prompts still differ in 32 of 64 SimHash bits on average
 // (docs/PERFORMANCE.md, Detection); SimHashes differ from those before
 // 2026-11-26, which used xxh3 for every word.
+// The halves' masks come from a table by length (two loads, where the
+// shifts and selects took six instructions).
+struct WordMasks {
+  std::array<uint64_t, 17> lo{}, hi{};
+  constexpr WordMasks() {
+    for (unsigned len = 1; len <= 16; ++len) {
+      unsigned bits = len * 8;
+      lo[len] = bits >= 64 ? ~0ull : (1ull << bits) - 1;
+      hi[len] = bits <= 64 ? 0 : (~0ull >> (128 - bits));
+    }
+  }
+};
+constexpr WordMasks kWordMasks;
+
 inline uint64_t WordHash(const char* p, size_t len) {
   if (len > 16) return XXH3_64bits(p, len);
   uint64_t lo, hi;
   std::memcpy(&lo, p, 8);
   std::memcpy(&hi, p + 8, 8);
-  unsigned bits = unsigned(len) * 8;  // 8..128
-  lo &= bits >= 64 ? ~0ull : (1ull << bits) - 1;
-  hi &= bits <= 64 ? 0 : (~0ull >> (128 - bits));
+  lo &= kWordMasks.lo[len];
+  hi &= kWordMasks.hi[len];
   __uint128_t m =
       static_cast<__uint128_t>(lo ^ 0x243F6A8885A308D3ull) * (hi ^ 0x13198A2E03707344ull ^ len);
   return static_cast<uint64_t>(m) ^ static_cast<uint64_t>(m >> 64);
@@ -389,23 +413,6 @@ class MinSketch {
   uint64_t filled_ = 0;  // bit i: bin i holds a minimum
 };
 
-// Bit i: byte i of the 64-byte block is a line feed.
-inline uint64_t NewlineBits(const char* block) {
-#if defined(__SSE2__)
-  uint64_t bits = 0;
-  for (int q = 0; q < 4; ++q) {
-    __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 16 * q));
-    bits |= uint64_t(uint32_t(_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('\n')))))
-            << (16 * q);
-  }
-  return bits;
-#else
-  uint64_t bits = 0;
-  for (int i = 0; i < 64; ++i) bits |= uint64_t(block[i] == '\n') << i;
-  return bits;
-#endif
-}
-
 // Copies the text (head and tail when long) into the padded buffer; returns
 // its length.
 size_t CopySample(std::string_view text, Scratch& s) {
@@ -427,41 +434,36 @@ size_t CopySample(std::string_view text, Scratch& s) {
 void Fingerprints(std::string_view text, Scratch& s, model::PromptFeatures* f) {
   size_t n = CopySample(text, s);
   size_t blocks = n / 64 + 1;
-  ClassifyBlocks(s.text.data(), blocks, s.lower.data(), s.word_bits.data(), s.punct_bits.data());
+  ClassifyBlocks(s.text.data(), blocks, s.lower.data(),
+                 {s.word_bits.data(), s.punct_bits.data(), s.nl_bits.data()});
   MinSketch sketch;
   uint64_t prev = 0, exact = 0x2545F4914F6CDD1Dull, carry = 0;
-  size_t line_words = 0, prev_end = 0;  // words on this line so far; end of the last word
-  uint64_t newlines = 0;                // line feeds since the last word
+  size_t line_words = 0;  // words on this line so far
   for (size_t b = 0; b < blocks; ++b) {
-    uint64_t word = s.word_bits[b], punct = s.punct_bits[b],
-             nl = NewlineBits(s.text.data() + b * 64);
+    uint64_t word = s.word_bits[b], punct = s.punct_bits[b];
     uint64_t starts = word & ~((word << 1) | carry);
     carry = word >> 63;
-    for (uint64_t events = starts | punct; events != 0; events &= events - 1) {
+    // Tokens and line feeds in text order: a line feed ends the line, so
+    // shingles do not cross it.
+    for (uint64_t events = starts | punct | s.nl_bits[b]; events != 0; events &= events - 1) {
       size_t i = static_cast<size_t>(__builtin_ctzll(events)), pos = b * 64 + i;
-      if ((punct >> i) & 1) {
-        exact = exact * 0x100000001B3ull + static_cast<unsigned char>(s.lower[pos]);
+      if (((starts >> i) & 1) == 0) {
+        if ((punct >> i) & 1) {
+          exact = exact * 0x100000001B3ull + static_cast<unsigned char>(s.lower[pos]);
+        } else if (line_words > 0) {              // a line feed after words
+          if (line_words == 1) sketch.Add(prev);  // a one-word line is its own shingle
+          line_words = 0;
+        }
         continue;
       }
-      // A line feed between the last word (possibly in an earlier block)
-      // and this one ends the line: shingles do not cross it.
-      size_t from = prev_end > b * 64 ? prev_end - b * 64 : 0;
-      newlines |= (nl & ((1ull << i) - 1)) >> from;
-      if (newlines != 0 && line_words > 0) {
-        if (line_words == 1) sketch.Add(prev);  // a one-word line is its own shingle
-        line_words = 0;
-      }
-      newlines = 0;
-      size_t end = WordEnd(s, pos);
+      uint64_t rest = ~word >> i;  // the word's end, usually in this block
+      size_t end = rest != 0 ? pos + static_cast<size_t>(__builtin_ctzll(rest)) : WordEnd(s, pos);
       uint64_t w = WordHash(s.lower.data() + pos, end - pos);
       exact = exact * 0x100000001B3ull + w;
       if (line_words > 0) sketch.Add(prev * 0x9E3779B97F4A7C15ull ^ w);
-      prev = w, prev_end = end;
+      prev = w;
       ++line_words;
     }
-    // Line feeds after the block's last word count for the next block's first.
-    size_t from = prev_end > b * 64 ? prev_end - b * 64 : 0;
-    if (from < 64) newlines |= nl >> from;
   }
   if (line_words == 1) sketch.Add(prev);
   f->simhash = sketch.Bits();
@@ -618,7 +620,8 @@ float CompressRatioEstimate(std::string_view text, Scratch& s) {
   }
   size_t blocks = n / 64 + 1;
   std::memset(p + n, ' ', blocks * 64 - n);
-  ClassifyBlocks(p, blocks, s.lower.data(), s.sample_word_bits.data(), s.sample_punct_bits.data());
+  ClassifyBlocks(p, blocks, s.lower.data(),
+                 {s.sample_word_bits.data(), s.sample_punct_bits.data(), s.sample_nl_bits.data()});
   return Ratio(
       EstimateCompressedSize(p, n, s.sample_word_bits.data(), s.sample_punct_bits.data(), s), n);
 }
@@ -632,7 +635,7 @@ internal::Classification internal::Classify(std::string_view block64, Simd simd)
   char in[64], out[64];
   std::memset(in, ' ', 64);
   std::memcpy(in, block64.data(), std::min<size_t>(block64.size(), 64));
-  ClassifyBlocksOn(simd, in, 1, out, &c.word_bits, &c.punct_bits);
+  ClassifyBlocksOn(simd, in, 1, out, {&c.word_bits, &c.punct_bits, &c.nl_bits});
   c.lower.assign(out, 64);
   return c;
 }

@@ -202,12 +202,14 @@ TEST(PromptFeatures, ClassifyPathsAgree) {
       auto simd = internal::Classify(b, path);
       EXPECT_EQ(simd.word_bits, portable.word_bits);
       EXPECT_EQ(simd.punct_bits, portable.punct_bits);
+      EXPECT_EQ(simd.nl_bits, portable.nl_bits);
       EXPECT_EQ(simd.lower, portable.lower);
     }
   }
-  auto c = internal::Classify("Ab_9 .\x80", internal::Simd::kNone);
+  auto c = internal::Classify("Ab_9 .\x80\n\r", internal::Simd::kNone);
   EXPECT_EQ(c.word_bits, 0b1001111u);      // A b _ 9, then the 0x80 byte
   EXPECT_EQ(c.punct_bits, 0b0000100000u);  // '.'
+  EXPECT_EQ(c.nl_bits, 0b10000000u);       // the line feed, not the carriage return
   EXPECT_EQ(c.lower.substr(0, 4), "ab_9");
 }
 
