@@ -474,10 +474,12 @@ void Fingerprints(std::string_view text, Scratch& s, model::PromptFeatures* f) {
   }
 }
 
-// c * log2(c) for the entropy sum, c <= kEstimateBytes.
-const std::array<float, kEstimateBytes + 1>& CLogC() {
-  static const std::array<float, kEstimateBytes + 1> t = [] {
-    std::array<float, kEstimateBytes + 1> a{};
+// c * log2(c) for the entropy sum, c <= kEstimateBytes: float precision
+// (the constants were fitted with it), held as doubles so that the sum
+// needs no conversion per term.
+const std::array<double, kEstimateBytes + 1>& CLogC() {
+  static const std::array<double, kEstimateBytes + 1> t = [] {
+    std::array<double, kEstimateBytes + 1> a{};
     for (size_t c = 1; c <= kEstimateBytes; ++c)
       a[c] = static_cast<float>(double(c) * std::log2(double(c)));
     return a;
@@ -526,10 +528,30 @@ inline uint64_t NonZero64(const uint16_t* counts) {
 // 16th position.
 constexpr uint64_t kEvery16 = 0x0001000100010001ull;
 
-// p: n bytes (nothing past them is read); word_bits / punct_bits: their
-// classification.
-double EstimateCompressedSize(const char* p, size_t n, const uint64_t* word_bits,
-                              const uint64_t* punct_bits, Scratch& s) {
+// The literals' order-0 histogram, of the bytes at even positions (see the
+// essay); four counts per step, the loop's own instructions shared.
+struct Literals {
+  uint16_t* hist;  // all zero between calls: Entropy() clears what was counted
+  size_t literals = 0, sampled = 0;
+  void Take(const char* p, size_t from, size_t to) {
+    const size_t even = from + (from & 1);
+    size_t k = even;
+    for (; k + 6 < to; k += 8) {
+      ++hist[static_cast<unsigned char>(p[k])];
+      ++hist[static_cast<unsigned char>(p[k + 2])];
+      ++hist[static_cast<unsigned char>(p[k + 4])];
+      ++hist[static_cast<unsigned char>(p[k + 6])];
+    }
+    for (; k < to; k += 2) ++hist[static_cast<unsigned char>(p[k])];
+    sampled += (k - even) / 2;
+    literals += to - from;
+  }
+};
+
+// The LZ parse from anchors (see the essay): the literals' histogram, and
+// the number of matches.
+size_t ParseMatches(const char* p, size_t n, const uint64_t* word_bits, const uint64_t* punct_bits,
+                    Scratch& s, Literals& lit) {
   // Entries are stamp + position + 1 and only those above this call's stamp
   // are valid, so the table is cleared once per ~2^32 bytes, not per call.
   if (s.table_stamp > UINT32_MAX - 2 * kEstimateBytes) {
@@ -538,26 +560,24 @@ double EstimateCompressedSize(const char* p, size_t n, const uint64_t* word_bits
   }
   const uint32_t stamp = s.table_stamp;
   s.table_stamp += static_cast<uint32_t>(n) + 1;
-  auto& table = s.table;
-  auto& hist = s.histogram;  // all zero between calls: the scan below clears what it counted
-  size_t matches = 0, literals = 0, i = 0, anchor = 0;  // i: parsed up to; anchor: literals from
-  size_t sampled = 0;  // literals at even positions, the ones counted
-  auto take_literals = [&](size_t to) {
-    size_t even = anchor + (anchor & 1), k = even;
-    for (; k < to; k += 2) ++hist[static_cast<unsigned char>(p[k])];
-    sampled += (k - even) / 2;
-    literals += to - anchor;
+  uint32_t* table = s.table.data();
+  size_t matches = 0, anchor = 0;  // anchor: the literals from here on are not yet taken
+  // Bits of the anchors at or past `anchor` (the end of the last match) in
+  // block `base`: anchors inside a match are not looked up.
+  auto from_anchor = [&anchor](size_t base) {
+    size_t skip = anchor > base ? anchor - base : 0;
+    return skip >= 64 ? 0 : ~0ull << skip;
   };
   const size_t positions = n >= 4 ? n - 3 : 0;  // those with 4 bytes
   uint64_t carry = 0;
-  for (size_t b = 0; b * 64 < positions; ++b) {
+  for (size_t base = 0, b = 0; base < positions; base += 64, ++b) {
     uint64_t word = word_bits[b];
     uint64_t anchors = (word & ~((word << 1) | carry)) | punct_bits[b] | kEvery16;
     carry = word >> 63;
-    if (positions - b * 64 < 64) anchors &= (1ull << (positions - b * 64)) - 1;
-    for (; anchors != 0; anchors &= anchors - 1) {
-      size_t q = b * 64 + static_cast<size_t>(__builtin_ctzll(anchors));
-      if (q < i) continue;  // inside the last match
+    if (positions - base < 64) anchors &= (1ull << (positions - base)) - 1;
+    for (anchors &= from_anchor(base); anchors != 0;) {
+      size_t q = base + static_cast<unsigned>(__builtin_ctzll(anchors));
+      anchors &= anchors - 1;
       uint32_t v = Load32(p + q);
       uint32_t& e = table[(v * 2654435761u) >> (32 - kTableBits)];
       uint32_t cand = e;
@@ -570,33 +590,49 @@ double EstimateCompressedSize(const char* p, size_t n, const uint64_t* word_bits
       size_t end = q + 4 + MatchLength(p + from + 4, p + q + 4, n - q - 4);
       while (start > anchor && from > 0 && p[from - 1] == p[start - 1]) --start, --from;
       if (end - start < kMinMatch) continue;
-      take_literals(start);
+      lit.Take(p, anchor, start);
       ++matches;
-      i = anchor = end;
+      anchor = end;
+      anchors &= from_anchor(base);
     }
   }
-  take_literals(n);
-  // Entropy over the byte values present (text uses a few dozen of 256);
-  // each count is cleared as it is read, which leaves the histogram zero for
-  // the next call without clearing all 512 bytes.
+  lit.Take(p, anchor, n);
+  return matches;
+}
+
+// `sum` minus c log2 c of each of the histogram's counts, which it clears:
+// only the byte values present are visited (text uses a few dozen of 256),
+// which leaves the histogram zero for the next call without clearing all
+// 512 bytes. `distinct`: how many there were.
+double MinusCLogC(double sum, uint16_t* hist, int* distinct) {
   const auto& clogc = CLogC();
-  double sum = clogc[sampled];
-  int distinct = 0;
   for (size_t w = 0; w < 4; ++w) {
-    uint64_t present = NonZero64(hist.data() + 64 * w);
-    distinct += __builtin_popcountll(present);
+    uint16_t* h = hist + 64 * w;
+    uint64_t present = NonZero64(h);
+    *distinct += __builtin_popcountll(present);
     for (; present != 0; present &= present - 1) {
-      uint16_t& count = hist[64 * w + size_t(__builtin_ctzll(present))];
+      uint16_t& count = h[static_cast<unsigned>(__builtin_ctzll(present))];
       sum -= clogc[count];
       count = 0;
     }
   }
-  double literal_bytes = double(literals);
-  if (literals >= kMinHuffmanLiterals) {
-    double per_byte = sum / double(sampled) + double(distinct - 1) / (2 * std::numbers::ln2) *
-                                                  (1 / double(sampled) - 1 / double(literals));
-    literal_bytes =
-        std::min(literal_bytes, per_byte * double(literals) / 8 + distinct * kSymbolBytes);
+  return sum;
+}
+
+// p: n bytes (nothing past them is read); word_bits / punct_bits: their
+// classification.
+double EstimateCompressedSize(const char* p, size_t n, const uint64_t* word_bits,
+                              const uint64_t* punct_bits, Scratch& s) {
+  Literals lit{s.histogram.data()};
+  size_t matches = ParseMatches(p, n, word_bits, punct_bits, s, lit);
+  int distinct = 0;
+  double sum = MinusCLogC(CLogC()[lit.sampled], s.histogram.data(), &distinct);
+  double literal_bytes = double(lit.literals);
+  if (lit.literals >= kMinHuffmanLiterals) {
+    double sampled = double(lit.sampled), literals = double(lit.literals);
+    double per_byte = sum / sampled + double(distinct - 1) / (2 * std::numbers::ln2) *
+                                          (1 / sampled - 1 / literals);
+    literal_bytes = std::min(literal_bytes, per_byte * literals / 8 + distinct * kSymbolBytes);
   }
   return kHeaderBytes + double(matches) * kSequenceBytes + literal_bytes;
 }
