@@ -216,7 +216,12 @@ void ClassifyBlocksPortable(const char* text, size_t blocks, char* lower, ClassB
   }
 }
 // The same with AVX2, 32 bytes at a time: half the SSE2 path's compares,
-// stores and movemasks, for CPUs without AVX-512BW.
+// stores and movemasks, for CPUs without AVX-512BW. Letters are one range
+// test of the byte with bit 5 set (which maps A-Z onto a-z and nothing else
+// into it), and folding sets that bit on them; white space is the bytes
+// equal to a table entry picked by their low 4 bits (' ' for 0, \t..\r for
+// 9..13, for other values an entry of another low nibble, which no byte
+// matches; bytes >= 0x80 pick 0).
 [[gnu::target("avx2")]] inline __m256i InRange32(__m256i v, char lo,
                                                  int count) {  // lo <= v < lo + count
   __m256i t = _mm256_add_epi8(v, _mm256_set1_epi8(static_cast<char>(128 - lo)));
@@ -224,27 +229,29 @@ void ClassifyBlocksPortable(const char* text, size_t blocks, char* lower, ClassB
 }
 [[gnu::target("avx2")]] void ClassifyBlocksAvx2(const char* text, size_t blocks, char* lower,
                                                 ClassBits out) {
+  const __m256i bit5 = _mm256_set1_epi8(0x20);
+  const __m256i spaces = _mm256_setr_epi8(' ', 0, 0, 0, 0, 0, 0, 0, 0, '\t', '\n', '\v', '\f', '\r',
+                                          0, 0, ' ', 0, 0, 0, 0, 0, 0, 0, 0, '\t', '\n', '\v',
+                                          '\f', '\r', 0, 0);
   for (size_t b = 0; b < blocks; ++b) {
-    uint64_t word = 0, space = 0, nl = 0;
+    uint32_t word[2], space[2], nl[2];
     for (int h = 0; h < 2; ++h) {
-      size_t at = b * 64 + size_t(h) * 32;
-      __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(text + at));
-      __m256i upper = InRange32(x, 'A', 26);
+      __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(text + b * 64 + 32 * h));
+      __m256i alpha = InRange32(_mm256_or_si256(x, bit5), 'a', 26);
       __m256i w = _mm256_or_si256(
-          _mm256_or_si256(upper, InRange32(x, 'a', 26)),
-          _mm256_or_si256(InRange32(x, '0', 10), _mm256_cmpeq_epi8(x, _mm256_set1_epi8('_'))));
-      __m256i sp =
-          _mm256_or_si256(_mm256_cmpeq_epi8(x, _mm256_set1_epi8(' ')), InRange32(x, '\t', 5));
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(lower + at),
-                          _mm256_or_si256(x, _mm256_and_si256(upper, _mm256_set1_epi8(0x20))));
-      word |= uint64_t(uint32_t(_mm256_movemask_epi8(_mm256_or_si256(w, x)))) << (32 * h);
-      space |= uint64_t(uint32_t(_mm256_movemask_epi8(sp))) << (32 * h);
-      nl |= uint64_t(uint32_t(_mm256_movemask_epi8(_mm256_cmpeq_epi8(x, _mm256_set1_epi8('\n')))))
-            << (32 * h);
+          _mm256_or_si256(alpha, InRange32(x, '0', 10)),
+          _mm256_or_si256(_mm256_cmpeq_epi8(x, _mm256_set1_epi8('_')), x));  // x: bytes >= 0x80
+      __m256i sp = _mm256_cmpeq_epi8(_mm256_shuffle_epi8(spaces, x), x);
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(lower + b * 64 + 32 * h),
+                          _mm256_or_si256(x, _mm256_and_si256(alpha, bit5)));
+      word[h] = uint32_t(_mm256_movemask_epi8(w));
+      space[h] = uint32_t(_mm256_movemask_epi8(sp));
+      nl[h] = uint32_t(_mm256_movemask_epi8(_mm256_cmpeq_epi8(x, _mm256_set1_epi8('\n'))));
     }
-    out.word[b] = word;
-    out.punct[b] = ~(word | space);
-    out.nl[b] = nl;
+    uint64_t wb = word[0] | uint64_t(word[1]) << 32, sb = space[0] | uint64_t(space[1]) << 32;
+    out.word[b] = wb;
+    out.punct[b] = ~(wb | sb);
+    out.nl[b] = nl[0] | uint64_t(nl[1]) << 32;
   }
 }
 #endif
