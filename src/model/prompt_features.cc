@@ -230,9 +230,9 @@ void ClassifyBlocksPortable(const char* text, size_t blocks, char* lower, ClassB
 [[gnu::target("avx2")]] void ClassifyBlocksAvx2(const char* text, size_t blocks, char* lower,
                                                 ClassBits out) {
   const __m256i bit5 = _mm256_set1_epi8(0x20);
-  const __m256i spaces = _mm256_setr_epi8(' ', 0, 0, 0, 0, 0, 0, 0, 0, '\t', '\n', '\v', '\f', '\r',
-                                          0, 0, ' ', 0, 0, 0, 0, 0, 0, 0, 0, '\t', '\n', '\v',
-                                          '\f', '\r', 0, 0);
+  const __m256i spaces =
+      _mm256_setr_epi8(' ', 0, 0, 0, 0, 0, 0, 0, 0, '\t', '\n', '\v', '\f', '\r', 0, 0, ' ', 0, 0,
+                       0, 0, 0, 0, 0, 0, '\t', '\n', '\v', '\f', '\r', 0, 0);
   for (size_t b = 0; b < blocks; ++b) {
     uint32_t word[2], space[2], nl[2];
     for (int h = 0; h < 2; ++h) {
@@ -308,7 +308,8 @@ struct WordMasks {
 constexpr WordMasks kWordMasks;
 
 inline uint64_t WordHash(const char* p, size_t len) {
-  if (len > 16) return XXH3_64bits(p, len);
+  if (len > 16) [[unlikely]]
+    return XXH3_64bits(p, len);
   uint64_t lo, hi;
   std::memcpy(&lo, p, 8);
   std::memcpy(&hi, p + 8, 8);
@@ -454,7 +455,7 @@ void Fingerprints(std::string_view text, Scratch& s, model::PromptFeatures* f) {
     // shingles do not cross it.
     for (uint64_t events = starts | punct | s.nl_bits[b]; events != 0; events &= events - 1) {
       size_t i = static_cast<size_t>(__builtin_ctzll(events)), pos = b * 64 + i;
-      if (((starts >> i) & 1) == 0) {
+      if (((starts >> i) & 1) == 0) [[unlikely]] {
         if ((punct >> i) & 1) {
           exact = exact * 0x100000001B3ull + static_cast<unsigned char>(s.lower[pos]);
         } else if (line_words > 0) {              // a line feed after words
@@ -464,10 +465,12 @@ void Fingerprints(std::string_view text, Scratch& s, model::PromptFeatures* f) {
         continue;
       }
       uint64_t rest = ~word >> i;  // the word's end, usually in this block
-      size_t end = rest != 0 ? pos + static_cast<size_t>(__builtin_ctzll(rest)) : WordEnd(s, pos);
+      size_t end = __builtin_expect(rest != 0, 1) ? pos + static_cast<size_t>(__builtin_ctzll(rest))
+                                                  : WordEnd(s, pos);
       uint64_t w = WordHash(s.lower.data() + pos, end - pos);
       exact = exact * 0x100000001B3ull + w;
-      if (line_words > 0) sketch.Add(prev * 0x9E3779B97F4A7C15ull ^ w);
+      if (line_words > 0) [[likely]]
+        sketch.Add(prev * 0x9E3779B97F4A7C15ull ^ w);
       prev = w;
       ++line_words;
     }
@@ -637,8 +640,8 @@ double EstimateCompressedSize(const char* p, size_t n, const uint64_t* word_bits
   double literal_bytes = double(lit.literals);
   if (lit.literals >= kMinHuffmanLiterals) {
     double sampled = double(lit.sampled), literals = double(lit.literals);
-    double per_byte = sum / sampled + double(distinct - 1) / (2 * std::numbers::ln2) *
-                                          (1 / sampled - 1 / literals);
+    double per_byte = sum / sampled +
+                      double(distinct - 1) / (2 * std::numbers::ln2) * (1 / sampled - 1 / literals);
     literal_bytes = std::min(literal_bytes, per_byte * literals / 8 + distinct * kSymbolBytes);
   }
   return kHeaderBytes + double(matches) * kSequenceBytes + literal_bytes;
