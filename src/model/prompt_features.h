@@ -69,6 +69,11 @@ struct Classification {
   std::string lower;
 };
 Classification Classify(std::string_view block64, Simd simd);
+// ComputePromptFeatures on the build for at most `simd`: kNone the
+// baseline x86-64 build (whose byte classification still picks the best
+// vector path), kAvx2 and above the one compiled for AVX2 + BMI2 when the
+// CPU has them (ComputePromptFeatures' choice). The values are the same.
+model::PromptFeatures ComputePromptFeaturesOn(std::string_view text, Simd simd);
 }  // namespace internal
 
 // Writes "prompt": {length, compress_ratio, simhash, exact_hash} (hex
