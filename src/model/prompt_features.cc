@@ -517,21 +517,23 @@ inline size_t MatchLength(const char* a, const char* b, size_t max) {
   return len;
 }
 
-// Bit k: counts[k] != 0, for 64 counts.
+// Bit k: counts[k] != 0, for 64 counts (each at most kEstimateBytes, so
+// positive as signed 16-bit values and still non-zero when packed to bytes
+// with unsigned saturation: one pack, compare and movemask per 16 counts).
 inline uint64_t NonZero64(const uint16_t* counts) {
-  uint64_t bits = 0;
+  uint64_t zero_bits = 0;
 #if defined(__SSE2__)
   const __m128i zero = _mm_setzero_si128();
-  for (int k = 0; k < 4; ++k) {  // 16 counts: two compares packed to one byte each
+  for (int k = 0; k < 4; ++k) {
     __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(counts + 16 * k));
     __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(counts + 16 * k + 8));
-    __m128i is_zero = _mm_packs_epi16(_mm_cmpeq_epi16(a, zero), _mm_cmpeq_epi16(b, zero));
-    bits |= uint64_t(~static_cast<uint32_t>(_mm_movemask_epi8(is_zero)) & 0xffff) << (16 * k);
+    __m128i is_zero = _mm_cmpeq_epi8(_mm_packus_epi16(a, b), zero);
+    zero_bits |= uint64_t(static_cast<uint32_t>(_mm_movemask_epi8(is_zero))) << (16 * k);
   }
 #else
-  for (int k = 0; k < 64; ++k) bits |= uint64_t(counts[k] != 0) << k;
+  for (int k = 0; k < 64; ++k) zero_bits |= uint64_t(counts[k] == 0) << k;
 #endif
-  return bits;
+  return ~zero_bits;
 }
 
 // LZ anchors (see the essay): word starts, punctuation bytes, and every
@@ -545,15 +547,21 @@ struct Literals {
   size_t literals = 0, sampled = 0;
   void Take(const char* p, size_t from, size_t to) {
     const size_t even = from + (from & 1);
-    size_t k = even;
-    for (; k + 6 < to; k += 8) {
-      ++hist[static_cast<unsigned char>(p[k])];
-      ++hist[static_cast<unsigned char>(p[k + 2])];
-      ++hist[static_cast<unsigned char>(p[k + 4])];
-      ++hist[static_cast<unsigned char>(p[k + 6])];
+    const size_t count = to > even ? (to - even + 1) / 2 : 0;  // even positions in [from, to)
+    const unsigned char* q = reinterpret_cast<const unsigned char*>(p) + even;
+    for (size_t j = count / 4; j != 0; --j, q += 8)
+      ++hist[q[0]], ++hist[q[2]], ++hist[q[4]], ++hist[q[6]];
+    switch (count % 4) {  // the last 0-3
+      case 3:
+        ++hist[q[4]];
+        [[fallthrough]];
+      case 2:
+        ++hist[q[2]];
+        [[fallthrough]];
+      case 1:
+        ++hist[q[0]];
     }
-    for (; k < to; k += 2) ++hist[static_cast<unsigned char>(p[k])];
-    sampled += (k - even) / 2;
+    sampled += count;
     literals += to - from;
   }
 };
