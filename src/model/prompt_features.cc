@@ -584,9 +584,10 @@ size_t ParseMatches(const char* p, size_t n, const uint64_t* word_bits, const ui
   uint32_t* table = s.table.data();
   size_t matches = 0, anchor = 0;  // anchor: the literals from here on are not yet taken
   // Bits of the anchors at or past `anchor` (the end of the last match) in
-  // block `base`: anchors inside a match are not looked up.
+  // block `base`, when anchor > base: anchors inside a match are not
+  // looked up.
   auto from_anchor = [&anchor](size_t base) {
-    size_t skip = anchor > base ? anchor - base : 0;
+    size_t skip = anchor - base;
     return skip >= 64 ? 0 : ~0ull << skip;
   };
   const size_t positions = n >= 4 ? n - 3 : 0;  // those with 4 bytes
@@ -596,7 +597,8 @@ size_t ParseMatches(const char* p, size_t n, const uint64_t* word_bits, const ui
     uint64_t anchors = (word & ~((word << 1) | carry)) | punct_bits[b] | kEvery16;
     carry = word >> 63;
     if (positions - base < 64) anchors &= (1ull << (positions - base)) - 1;
-    for (anchors &= from_anchor(base); anchors != 0;) {
+    if (anchor > base) anchors &= from_anchor(base);
+    while (anchors != 0) {
       size_t q = base + static_cast<unsigned>(__builtin_ctzll(anchors));
       anchors &= anchors - 1;
       uint32_t v = Load32(p + q);
