@@ -9,12 +9,13 @@
 // prompts are sampled.
 //
 // Near-duplicate sketch + exact hash, one pass. The (sampled) text is
-// copied into a padded buffer and, 64 bytes at a time (AVX-512BW; 16 with
-// SSE2 where the CPU lacks it), case-folded and classified into bitmaps of
-// word bytes and punctuation bytes; white space only separates. Walking the
-// set bits in order visits each token once: a word (a run of word bytes) is
-// hashed once (WordHash) and that hash feeds both fingerprints; a
-// punctuation byte feeds the exact hash only.
+// copied into a padded buffer and, 64 bytes at a time (AVX-512BW; 32 with
+// AVX2, 16 with SSE2 where the CPU lacks them), case-folded and classified
+// into bitmaps of word bytes, punctuation bytes and line feeds; other white
+// space only separates. Walking the set bits in order visits each token and
+// line feed once: a word (a run of word bytes) is hashed once (WordHash)
+// and that hash feeds both fingerprints; a punctuation byte feeds the exact
+// hash only; a line feed ends the line's shingles.
 //   The near-duplicate fingerprint (the `simhash` field, named for what it
 // was) is a 1-bit one-permutation MinHash (Li, Owen & Zhang 2012; Li &
 // Koenig 2010 for b-bit) of the text's set of word 2-shingles, taken within
@@ -70,6 +71,15 @@
 // 4 KB (the estimate: over 4 KB, first and last 2 KB); the exact hash also
 // covers the unread middle (raw xxh3, far faster than the sketch), so texts that differ
 // anywhere still differ.
+//
+// Two builds. All of the above is compiled twice: for baseline x86-64, and
+// (ComputeBmi2) for CPUs with AVX2 and BMI1/BMI2, where every bitmap walk
+// clears and isolates bits in one instruction each and shifts by a register
+// count directly; a quarter fewer instructions per prompt than before the
+// two builds and the other 2026-12-06 changes (docs/PERFORMANCE.md,
+// Detection). The values are the same bit for bit (no FMA, the same
+// integer code), which PromptFeatures.FastPathsEqualThePreviousCodeOnManyTexts
+// and the fuzz target hold the two builds to.
 #include "model/prompt_features.h"
 
 #include <algorithm>
