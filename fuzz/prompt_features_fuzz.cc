@@ -1,6 +1,7 @@
 // Fuzzes the prompt feature extractor (bounds, the estimate paths, the
-// classification paths agree, case and trailing space change neither the exact hash nor the sketch)
-// the fingerprint hex parser and the --legit-prompts line parser.
+// baseline and AVX2 + BMI2 builds and the classification paths agree, case and trailing space
+// change neither the exact hash nor the sketch) the fingerprint hex parser and the --legit-prompts
+// line parser.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -15,13 +16,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (f.length != size) __builtin_trap();
   // The ratio stays within the wire format's bounds (ndjson_parser: [0, 10]).
   if (!(f.compress_ratio > 0 && f.compress_ratio <= 10)) __builtin_trap();
+  // The baseline build gives what the AVX2 + BMI2 one gives.
+  auto base = burnrate::model::internal::ComputePromptFeaturesOn(
+      text, burnrate::model::internal::Simd::kNone);
+  if (base.simhash != f.simhash || base.exact_hash != f.exact_hash ||
+      base.compress_ratio != f.compress_ratio)
+    __builtin_trap();
   // Reusing the fingerprints' copy gives the standalone estimate.
   if (burnrate::model::EstimateCompressRatio(text) != f.compress_ratio) __builtin_trap();
   // The vector and portable byte classifications agree on any block.
   using burnrate::model::internal::Simd;
   auto a = burnrate::model::internal::Classify(text.substr(0, 64), Simd::kNone);
   auto b = burnrate::model::internal::Classify(text.substr(0, 64), Simd::kAvx512);
-  if (a.word_bits != b.word_bits || a.punct_bits != b.punct_bits || a.lower != b.lower)
+  if (a.word_bits != b.word_bits || a.punct_bits != b.punct_bits || a.nl_bits != b.nl_bits ||
+      a.lower != b.lower)
     __builtin_trap();
   // Case and trailing white space change neither the exact hash nor the
   // near-duplicate sketch (texts read whole).

@@ -9,12 +9,13 @@
 // prompts are sampled.
 //
 // Near-duplicate sketch + exact hash, one pass. The (sampled) text is
-// copied into a padded buffer and, 64 bytes at a time (AVX-512BW; 16 with
-// SSE2 where the CPU lacks it), case-folded and classified into bitmaps of
-// word bytes and punctuation bytes; white space only separates. Walking the
-// set bits in order visits each token once: a word (a run of word bytes) is
-// hashed once (WordHash) and that hash feeds both fingerprints; a
-// punctuation byte feeds the exact hash only.
+// copied into a padded buffer and, 64 bytes at a time (AVX-512BW; 32 with
+// AVX2, 16 with SSE2 where the CPU lacks them), case-folded and classified
+// into bitmaps of word bytes, punctuation bytes and line feeds; other white
+// space only separates. Walking the set bits in order visits each token and
+// line feed once: a word (a run of word bytes) is hashed once (WordHash)
+// and that hash feeds both fingerprints; a punctuation byte feeds the exact
+// hash only; a line feed ends the line's shingles.
 //   The near-duplicate fingerprint (the `simhash` field, named for what it
 // was) is a 1-bit one-permutation MinHash (Li, Owen & Zhang 2012; Li &
 // Koenig 2010 for b-bit) of the text's set of word 2-shingles, taken within
@@ -70,6 +71,15 @@
 // 4 KB (the estimate: over 4 KB, first and last 2 KB); the exact hash also
 // covers the unread middle (raw xxh3, far faster than the sketch), so texts that differ
 // anywhere still differ.
+//
+// Two builds. All of the above is compiled twice: for baseline x86-64, and
+// (ComputeBmi2) for CPUs with AVX2 and BMI1/BMI2, where every bitmap walk
+// clears and isolates bits in one instruction each and shifts by a register
+// count directly; a quarter fewer instructions per prompt than before the
+// two builds and the other 2026-12-06 changes (docs/PERFORMANCE.md,
+// Detection). The values are the same bit for bit (no FMA, the same
+// integer code), which PromptFeatures.FastPathsEqualThePreviousCodeOnManyTexts
+// and the fuzz target hold the two builds to.
 #include "model/prompt_features.h"
 
 #include <algorithm>
@@ -102,11 +112,12 @@ struct Scratch {
   // The (sampled) text as sent, and folded to lower case, padded with spaces
   // to whole 64-byte blocks plus one.
   std::array<char, kBlocks * 64> text{}, lower{};
-  std::array<uint64_t, kBlocks> word_bits{},
-      punct_bits{};  // bit i: byte i is a word / punctuation byte
+  // Bit i: byte i is a word byte / a punctuation byte / a line feed.
+  std::array<uint64_t, kBlocks> word_bits{}, punct_bits{}, nl_bits{};
   // The estimate's own sample when the text is longer than kEstimateBytes.
   std::array<char, kEstimateBytes + 64> sample{};
-  std::array<uint64_t, kEstimateBytes / 64 + 1> sample_word_bits{}, sample_punct_bits{};
+  std::array<uint64_t, kEstimateBytes / 64 + 1> sample_word_bits{}, sample_punct_bits{},
+      sample_nl_bits{};
   std::array<uint32_t, 1u << kTableBits> table{};  // LZ positions, see EstimateCompressedSize
   uint32_t table_stamp = 0;
   std::array<uint16_t, 256> histogram{};  // the estimate leaves it all zero
@@ -138,7 +149,7 @@ inline __m128i InRange(__m128i v, char lo, int count) {  // lo <= v < lo + count
 }
 // 16 bytes -> word mask and space mask, one bit per byte, and the 16 bytes
 // with ASCII capitals folded to lower case.
-inline void Classify16(const char* p, char* lower, uint32_t* word, uint32_t* space) {
+inline void Classify16(const char* p, char* lower, uint32_t* word, uint32_t* space, uint32_t* nl) {
   __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
   __m128i upper = InRange(x, 'A', 26);
   __m128i alpha = _mm_or_si128(upper, InRange(x, 'a', 26));
@@ -150,35 +161,44 @@ inline void Classify16(const char* p, char* lower, uint32_t* word, uint32_t* spa
   *word = static_cast<uint32_t>(_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(alpha, digit), under)) |
                                 _mm_movemask_epi8(x));
   *space = static_cast<uint32_t>(_mm_movemask_epi8(sp));
+  *nl = static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('\n'))));
 }
 #else
-inline void Classify16(const char* p, char* lower, uint32_t* word, uint32_t* space) {
-  *word = *space = 0;
+inline void Classify16(const char* p, char* lower, uint32_t* word, uint32_t* space, uint32_t* nl) {
+  *word = *space = *nl = 0;
   for (int i = 0; i < 16; ++i) {
     unsigned c = static_cast<unsigned char>(p[i]);
     bool w = (c | 0x20) - 'a' < 26 || c - '0' < 10 || c == '_' || c >= 0x80;
     bool s = c == ' ' || c - '\t' < 5;
     lower[i] = static_cast<char>(c - 'A' < 26 ? c | 0x20 : c);
-    *word |= uint32_t(w) << i, *space |= uint32_t(s) << i;
+    *word |= uint32_t(w) << i, *space |= uint32_t(s) << i, *nl |= uint32_t(c == '\n') << i;
   }
 }
 #endif
 
-// Classifies `blocks` 64-byte blocks of padded text into word and
-// punctuation bitmaps, writing the text folded to lower case to `lower`.
-// 16 bytes at a time (SSE2, or the scalar loop above without it).
-void ClassifyBlocksPortable(const char* text, size_t blocks, char* lower, uint64_t* word_bits,
-                            uint64_t* punct_bits) {
+// The bitmaps of a classification, one word per 64-byte block each.
+struct ClassBits {
+  uint64_t* word;   // bit i: byte i is a word byte
+  uint64_t* punct;  // punctuation: neither a word byte nor white space
+  uint64_t* nl;     // a line feed (white space)
+};
+
+// Classifies `blocks` 64-byte blocks of padded text into the bitmaps,
+// writing the text folded to lower case to `lower`. 16 bytes at a time
+// (SSE2, or the scalar loop above without it).
+void ClassifyBlocksPortable(const char* text, size_t blocks, char* lower, ClassBits out) {
   for (size_t b = 0; b < blocks; ++b) {
-    uint64_t word = 0, space = 0;
+    uint64_t word = 0, space = 0, nl = 0;
     for (int q = 0; q < 4; ++q) {
-      uint32_t w, sp;
+      uint32_t w, sp, n;
       size_t at = b * 64 + size_t(q) * 16;
-      Classify16(text + at, lower + at, &w, &sp);
+      Classify16(text + at, lower + at, &w, &sp, &n);
       word |= uint64_t(w) << (16 * q), space |= uint64_t(sp) << (16 * q);
+      nl |= uint64_t(n) << (16 * q);
     }
-    word_bits[b] = word;
-    punct_bits[b] = ~(word | space);
+    out.word[b] = word;
+    out.punct[b] = ~(word | space);
+    out.nl[b] = nl;
   }
 }
 
@@ -192,7 +212,7 @@ void ClassifyBlocksPortable(const char* text, size_t blocks, char* lower, uint64
                                 _mm512_set1_epi8(static_cast<char>(count)));
 }
 [[gnu::target("avx512bw")]] void ClassifyBlocksAvx512(const char* text, size_t blocks, char* lower,
-                                                      uint64_t* word_bits, uint64_t* punct_bits) {
+                                                      ClassBits out) {
   for (size_t b = 0; b < blocks; ++b) {
     __m512i x = _mm512_loadu_si512(text + b * 64);
     __mmask64 upper = InRange64(x, 'A', 26);
@@ -200,37 +220,48 @@ void ClassifyBlocksPortable(const char* text, size_t blocks, char* lower, uint64
                      _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8('_')) | _mm512_movepi8_mask(x);
     __mmask64 space = _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8(' ')) | InRange64(x, '\t', 5);
     _mm512_storeu_si512(lower + b * 64, _mm512_mask_add_epi8(x, upper, x, _mm512_set1_epi8(0x20)));
-    word_bits[b] = word;
-    punct_bits[b] = ~(word | space);
+    out.word[b] = word;
+    out.punct[b] = ~(word | space);
+    out.nl[b] = _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8('\n'));
   }
 }
 // The same with AVX2, 32 bytes at a time: half the SSE2 path's compares,
-// stores and movemasks, for CPUs without AVX-512BW.
+// stores and movemasks, for CPUs without AVX-512BW. Letters are one range
+// test of the byte with bit 5 set (which maps A-Z onto a-z and nothing else
+// into it), and folding sets that bit on them; white space is the bytes
+// equal to a table entry picked by their low 4 bits (' ' for 0, \t..\r for
+// 9..13, for other values an entry of another low nibble, which no byte
+// matches; bytes >= 0x80 pick 0).
 [[gnu::target("avx2")]] inline __m256i InRange32(__m256i v, char lo,
                                                  int count) {  // lo <= v < lo + count
   __m256i t = _mm256_add_epi8(v, _mm256_set1_epi8(static_cast<char>(128 - lo)));
   return _mm256_cmpgt_epi8(_mm256_set1_epi8(static_cast<char>(-128 + count)), t);
 }
 [[gnu::target("avx2")]] void ClassifyBlocksAvx2(const char* text, size_t blocks, char* lower,
-                                                uint64_t* word_bits, uint64_t* punct_bits) {
+                                                ClassBits out) {
+  const __m256i bit5 = _mm256_set1_epi8(0x20);
+  const __m256i spaces =
+      _mm256_setr_epi8(' ', 0, 0, 0, 0, 0, 0, 0, 0, '\t', '\n', '\v', '\f', '\r', 0, 0, ' ', 0, 0,
+                       0, 0, 0, 0, 0, 0, '\t', '\n', '\v', '\f', '\r', 0, 0);
   for (size_t b = 0; b < blocks; ++b) {
-    uint64_t word = 0, space = 0;
+    uint32_t word[2], space[2], nl[2];
     for (int h = 0; h < 2; ++h) {
-      size_t at = b * 64 + size_t(h) * 32;
-      __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(text + at));
-      __m256i upper = InRange32(x, 'A', 26);
+      __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(text + b * 64 + 32 * h));
+      __m256i alpha = InRange32(_mm256_or_si256(x, bit5), 'a', 26);
       __m256i w = _mm256_or_si256(
-          _mm256_or_si256(upper, InRange32(x, 'a', 26)),
-          _mm256_or_si256(InRange32(x, '0', 10), _mm256_cmpeq_epi8(x, _mm256_set1_epi8('_'))));
-      __m256i sp =
-          _mm256_or_si256(_mm256_cmpeq_epi8(x, _mm256_set1_epi8(' ')), InRange32(x, '\t', 5));
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(lower + at),
-                          _mm256_or_si256(x, _mm256_and_si256(upper, _mm256_set1_epi8(0x20))));
-      word |= uint64_t(uint32_t(_mm256_movemask_epi8(_mm256_or_si256(w, x)))) << (32 * h);
-      space |= uint64_t(uint32_t(_mm256_movemask_epi8(sp))) << (32 * h);
+          _mm256_or_si256(alpha, InRange32(x, '0', 10)),
+          _mm256_or_si256(_mm256_cmpeq_epi8(x, _mm256_set1_epi8('_')), x));  // x: bytes >= 0x80
+      __m256i sp = _mm256_cmpeq_epi8(_mm256_shuffle_epi8(spaces, x), x);
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(lower + b * 64 + 32 * h),
+                          _mm256_or_si256(x, _mm256_and_si256(alpha, bit5)));
+      word[h] = uint32_t(_mm256_movemask_epi8(w));
+      space[h] = uint32_t(_mm256_movemask_epi8(sp));
+      nl[h] = uint32_t(_mm256_movemask_epi8(_mm256_cmpeq_epi8(x, _mm256_set1_epi8('\n'))));
     }
-    word_bits[b] = word;
-    punct_bits[b] = ~(word | space);
+    uint64_t wb = word[0] | uint64_t(word[1]) << 32, sb = space[0] | uint64_t(space[1]) << 32;
+    out.word[b] = wb;
+    out.punct[b] = ~(wb | sb);
+    out.nl[b] = nl[0] | uint64_t(nl[1]) << 32;
   }
 }
 #endif
@@ -249,20 +280,17 @@ internal::Simd CpuSimd() {
 }
 
 void ClassifyBlocksOn(internal::Simd simd, const char* text, size_t blocks, char* lower,
-                      uint64_t* word_bits, uint64_t* punct_bits) {
+                      ClassBits out) {
 #if defined(__x86_64__)
   internal::Simd best = std::min(simd, CpuSimd());
-  if (best == internal::Simd::kAvx512)
-    return ClassifyBlocksAvx512(text, blocks, lower, word_bits, punct_bits);
-  if (best == internal::Simd::kAvx2)
-    return ClassifyBlocksAvx2(text, blocks, lower, word_bits, punct_bits);
+  if (best == internal::Simd::kAvx512) return ClassifyBlocksAvx512(text, blocks, lower, out);
+  if (best == internal::Simd::kAvx2) return ClassifyBlocksAvx2(text, blocks, lower, out);
 #endif
-  ClassifyBlocksPortable(text, blocks, lower, word_bits, punct_bits);
+  ClassifyBlocksPortable(text, blocks, lower, out);
 }
 
-void ClassifyBlocks(const char* text, size_t blocks, char* lower, uint64_t* word_bits,
-                    uint64_t* punct_bits) {
-  ClassifyBlocksOn(internal::Simd::kAvx512, text, blocks, lower, word_bits, punct_bits);
+void ClassifyBlocks(const char* text, size_t blocks, char* lower, ClassBits out) {
+  ClassifyBlocksOn(internal::Simd::kAvx512, text, blocks, lower, out);
 }
 
 // Hash of a word of the (already lower-cased, padded) buffer. A word of up
@@ -275,14 +303,28 @@ void ClassifyBlocks(const char* text, size_t blocks, char* lower, uint64_t* word
 // Unrelated prompts still differ in 32 of 64 SimHash bits on average
 // (docs/PERFORMANCE.md, Detection); SimHashes differ from those before
 // 2026-11-26, which used xxh3 for every word.
+// The halves' masks come from a table by length (two loads, where the
+// shifts and selects took six instructions).
+struct WordMasks {
+  std::array<uint64_t, 17> lo{}, hi{};
+  constexpr WordMasks() {
+    for (unsigned len = 1; len <= 16; ++len) {
+      unsigned bits = len * 8;
+      lo[len] = bits >= 64 ? ~0ull : (1ull << bits) - 1;
+      hi[len] = bits <= 64 ? 0 : (~0ull >> (128 - bits));
+    }
+  }
+};
+constexpr WordMasks kWordMasks;
+
 inline uint64_t WordHash(const char* p, size_t len) {
-  if (len > 16) return XXH3_64bits(p, len);
+  if (len > 16) [[unlikely]]
+    return XXH3_64bits(p, len);
   uint64_t lo, hi;
   std::memcpy(&lo, p, 8);
   std::memcpy(&hi, p + 8, 8);
-  unsigned bits = unsigned(len) * 8;  // 8..128
-  lo &= bits >= 64 ? ~0ull : (1ull << bits) - 1;
-  hi &= bits <= 64 ? 0 : (~0ull >> (128 - bits));
+  lo &= kWordMasks.lo[len];
+  hi &= kWordMasks.hi[len];
   __uint128_t m =
       static_cast<__uint128_t>(lo ^ 0x243F6A8885A308D3ull) * (hi ^ 0x13198A2E03707344ull ^ len);
   return static_cast<uint64_t>(m) ^ static_cast<uint64_t>(m >> 64);
@@ -345,7 +387,10 @@ constexpr uint64_t kSpread = 0x9E3779B97F4A7C15ull;
 
 class MinSketch {
  public:
-  MinSketch() { min_.fill(UINT64_MAX); }
+  MinSketch() {
+#pragma GCC unroll 64
+    for (uint64_t& m : min_) m = UINT64_MAX;  // a few vector stores, no loop
+  }
   void Add(uint64_t shingle) {
     uint64_t m = shingle * kSpread;
     unsigned bin = unsigned(m >> 58);
@@ -389,23 +434,6 @@ class MinSketch {
   uint64_t filled_ = 0;  // bit i: bin i holds a minimum
 };
 
-// Bit i: byte i of the 64-byte block is a line feed.
-inline uint64_t NewlineBits(const char* block) {
-#if defined(__SSE2__)
-  uint64_t bits = 0;
-  for (int q = 0; q < 4; ++q) {
-    __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 16 * q));
-    bits |= uint64_t(uint32_t(_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('\n')))))
-            << (16 * q);
-  }
-  return bits;
-#else
-  uint64_t bits = 0;
-  for (int i = 0; i < 64; ++i) bits |= uint64_t(block[i] == '\n') << i;
-  return bits;
-#endif
-}
-
 // Copies the text (head and tail when long) into the padded buffer; returns
 // its length.
 size_t CopySample(std::string_view text, Scratch& s) {
@@ -427,41 +455,38 @@ size_t CopySample(std::string_view text, Scratch& s) {
 void Fingerprints(std::string_view text, Scratch& s, model::PromptFeatures* f) {
   size_t n = CopySample(text, s);
   size_t blocks = n / 64 + 1;
-  ClassifyBlocks(s.text.data(), blocks, s.lower.data(), s.word_bits.data(), s.punct_bits.data());
+  ClassifyBlocks(s.text.data(), blocks, s.lower.data(),
+                 {s.word_bits.data(), s.punct_bits.data(), s.nl_bits.data()});
   MinSketch sketch;
   uint64_t prev = 0, exact = 0x2545F4914F6CDD1Dull, carry = 0;
-  size_t line_words = 0, prev_end = 0;  // words on this line so far; end of the last word
-  uint64_t newlines = 0;                // line feeds since the last word
+  size_t line_words = 0;  // words on this line so far
   for (size_t b = 0; b < blocks; ++b) {
-    uint64_t word = s.word_bits[b], punct = s.punct_bits[b],
-             nl = NewlineBits(s.text.data() + b * 64);
+    uint64_t word = s.word_bits[b], punct = s.punct_bits[b];
     uint64_t starts = word & ~((word << 1) | carry);
     carry = word >> 63;
-    for (uint64_t events = starts | punct; events != 0; events &= events - 1) {
+    // Tokens and line feeds in text order: a line feed ends the line, so
+    // shingles do not cross it.
+    for (uint64_t events = starts | punct | s.nl_bits[b]; events != 0; events &= events - 1) {
       size_t i = static_cast<size_t>(__builtin_ctzll(events)), pos = b * 64 + i;
-      if ((punct >> i) & 1) {
-        exact = exact * 0x100000001B3ull + static_cast<unsigned char>(s.lower[pos]);
+      if (((starts >> i) & 1) == 0) [[unlikely]] {
+        if ((punct >> i) & 1) {
+          exact = exact * 0x100000001B3ull + static_cast<unsigned char>(s.lower[pos]);
+        } else if (line_words > 0) {              // a line feed after words
+          if (line_words == 1) sketch.Add(prev);  // a one-word line is its own shingle
+          line_words = 0;
+        }
         continue;
       }
-      // A line feed between the last word (possibly in an earlier block)
-      // and this one ends the line: shingles do not cross it.
-      size_t from = prev_end > b * 64 ? prev_end - b * 64 : 0;
-      newlines |= (nl & ((1ull << i) - 1)) >> from;
-      if (newlines != 0 && line_words > 0) {
-        if (line_words == 1) sketch.Add(prev);  // a one-word line is its own shingle
-        line_words = 0;
-      }
-      newlines = 0;
-      size_t end = WordEnd(s, pos);
+      uint64_t rest = ~word >> i;  // the word's end, usually in this block
+      size_t end = __builtin_expect(rest != 0, 1) ? pos + static_cast<size_t>(__builtin_ctzll(rest))
+                                                  : WordEnd(s, pos);
       uint64_t w = WordHash(s.lower.data() + pos, end - pos);
       exact = exact * 0x100000001B3ull + w;
-      if (line_words > 0) sketch.Add(prev * 0x9E3779B97F4A7C15ull ^ w);
-      prev = w, prev_end = end;
+      if (line_words > 0) [[likely]]
+        sketch.Add(prev * 0x9E3779B97F4A7C15ull ^ w);
+      prev = w;
       ++line_words;
     }
-    // Line feeds after the block's last word count for the next block's first.
-    size_t from = prev_end > b * 64 ? prev_end - b * 64 : 0;
-    if (from < 64) newlines |= nl >> from;
   }
   if (line_words == 1) sketch.Add(prev);
   f->simhash = sketch.Bits();
@@ -472,10 +497,12 @@ void Fingerprints(std::string_view text, Scratch& s, model::PromptFeatures* f) {
   }
 }
 
-// c * log2(c) for the entropy sum, c <= kEstimateBytes.
-const std::array<float, kEstimateBytes + 1>& CLogC() {
-  static const std::array<float, kEstimateBytes + 1> t = [] {
-    std::array<float, kEstimateBytes + 1> a{};
+// c * log2(c) for the entropy sum, c <= kEstimateBytes: float precision
+// (the constants were fitted with it), held as doubles so that the sum
+// needs no conversion per term.
+const std::array<double, kEstimateBytes + 1>& CLogC() {
+  static const std::array<double, kEstimateBytes + 1> t = [] {
+    std::array<double, kEstimateBytes + 1> a{};
     for (size_t c = 1; c <= kEstimateBytes; ++c)
       a[c] = static_cast<float>(double(c) * std::log2(double(c)));
     return a;
@@ -503,31 +530,59 @@ inline size_t MatchLength(const char* a, const char* b, size_t max) {
   return len;
 }
 
-// Bit k: counts[k] != 0, for 64 counts.
+// Bit k: counts[k] != 0, for 64 counts (each at most kEstimateBytes, so
+// positive as signed 16-bit values and still non-zero when packed to bytes
+// with unsigned saturation: one pack, compare and movemask per 16 counts).
 inline uint64_t NonZero64(const uint16_t* counts) {
-  uint64_t bits = 0;
+  uint64_t zero_bits = 0;
 #if defined(__SSE2__)
   const __m128i zero = _mm_setzero_si128();
-  for (int k = 0; k < 4; ++k) {  // 16 counts: two compares packed to one byte each
+  for (int k = 0; k < 4; ++k) {
     __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(counts + 16 * k));
     __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(counts + 16 * k + 8));
-    __m128i is_zero = _mm_packs_epi16(_mm_cmpeq_epi16(a, zero), _mm_cmpeq_epi16(b, zero));
-    bits |= uint64_t(~static_cast<uint32_t>(_mm_movemask_epi8(is_zero)) & 0xffff) << (16 * k);
+    __m128i is_zero = _mm_cmpeq_epi8(_mm_packus_epi16(a, b), zero);
+    zero_bits |= uint64_t(static_cast<uint32_t>(_mm_movemask_epi8(is_zero))) << (16 * k);
   }
 #else
-  for (int k = 0; k < 64; ++k) bits |= uint64_t(counts[k] != 0) << k;
+  for (int k = 0; k < 64; ++k) zero_bits |= uint64_t(counts[k] == 0) << k;
 #endif
-  return bits;
+  return ~zero_bits;
 }
 
 // LZ anchors (see the essay): word starts, punctuation bytes, and every
 // 16th position.
 constexpr uint64_t kEvery16 = 0x0001000100010001ull;
 
-// p: n bytes (nothing past them is read); word_bits / punct_bits: their
-// classification.
-double EstimateCompressedSize(const char* p, size_t n, const uint64_t* word_bits,
-                              const uint64_t* punct_bits, Scratch& s) {
+// The literals' order-0 histogram, of the bytes at even positions (see the
+// essay); four counts per step, the loop's own instructions shared.
+struct Literals {
+  uint16_t* hist;  // all zero between calls: Entropy() clears what was counted
+  size_t literals = 0, sampled = 0;
+  void Take(const char* p, size_t from, size_t to) {
+    const size_t even = from + (from & 1);
+    const size_t count = to > even ? (to - even + 1) / 2 : 0;  // even positions in [from, to)
+    const unsigned char* q = reinterpret_cast<const unsigned char*>(p) + even;
+    for (size_t j = count / 4; j != 0; --j, q += 8)
+      ++hist[q[0]], ++hist[q[2]], ++hist[q[4]], ++hist[q[6]];
+    switch (count % 4) {  // the last 0-3
+      case 3:
+        ++hist[q[4]];
+        [[fallthrough]];
+      case 2:
+        ++hist[q[2]];
+        [[fallthrough]];
+      case 1:
+        ++hist[q[0]];
+    }
+    sampled += count;
+    literals += to - from;
+  }
+};
+
+// The LZ parse from anchors (see the essay): the literals' histogram, and
+// the number of matches.
+size_t ParseMatches(const char* p, size_t n, const uint64_t* word_bits, const uint64_t* punct_bits,
+                    Scratch& s, Literals& lit) {
   // Entries are stamp + position + 1 and only those above this call's stamp
   // are valid, so the table is cleared once per ~2^32 bytes, not per call.
   if (s.table_stamp > UINT32_MAX - 2 * kEstimateBytes) {
@@ -536,26 +591,26 @@ double EstimateCompressedSize(const char* p, size_t n, const uint64_t* word_bits
   }
   const uint32_t stamp = s.table_stamp;
   s.table_stamp += static_cast<uint32_t>(n) + 1;
-  auto& table = s.table;
-  auto& hist = s.histogram;  // all zero between calls: the scan below clears what it counted
-  size_t matches = 0, literals = 0, i = 0, anchor = 0;  // i: parsed up to; anchor: literals from
-  size_t sampled = 0;  // literals at even positions, the ones counted
-  auto take_literals = [&](size_t to) {
-    size_t even = anchor + (anchor & 1), k = even;
-    for (; k < to; k += 2) ++hist[static_cast<unsigned char>(p[k])];
-    sampled += (k - even) / 2;
-    literals += to - anchor;
+  uint32_t* table = s.table.data();
+  size_t matches = 0, anchor = 0;  // anchor: the literals from here on are not yet taken
+  // Bits of the anchors at or past `anchor` (the end of the last match) in
+  // block `base`, when anchor > base: anchors inside a match are not
+  // looked up.
+  auto from_anchor = [&anchor](size_t base) {
+    size_t skip = anchor - base;
+    return skip >= 64 ? 0 : ~0ull << skip;
   };
   const size_t positions = n >= 4 ? n - 3 : 0;  // those with 4 bytes
   uint64_t carry = 0;
-  for (size_t b = 0; b * 64 < positions; ++b) {
+  for (size_t base = 0, b = 0; base < positions; base += 64, ++b) {
     uint64_t word = word_bits[b];
     uint64_t anchors = (word & ~((word << 1) | carry)) | punct_bits[b] | kEvery16;
     carry = word >> 63;
-    if (positions - b * 64 < 64) anchors &= (1ull << (positions - b * 64)) - 1;
-    for (; anchors != 0; anchors &= anchors - 1) {
-      size_t q = b * 64 + static_cast<size_t>(__builtin_ctzll(anchors));
-      if (q < i) continue;  // inside the last match
+    if (positions - base < 64) anchors &= (1ull << (positions - base)) - 1;
+    if (anchor > base) anchors &= from_anchor(base);
+    while (anchors != 0) {
+      size_t q = base + static_cast<unsigned>(__builtin_ctzll(anchors));
+      anchors &= anchors - 1;
       uint32_t v = Load32(p + q);
       uint32_t& e = table[(v * 2654435761u) >> (32 - kTableBits)];
       uint32_t cand = e;
@@ -568,33 +623,49 @@ double EstimateCompressedSize(const char* p, size_t n, const uint64_t* word_bits
       size_t end = q + 4 + MatchLength(p + from + 4, p + q + 4, n - q - 4);
       while (start > anchor && from > 0 && p[from - 1] == p[start - 1]) --start, --from;
       if (end - start < kMinMatch) continue;
-      take_literals(start);
+      lit.Take(p, anchor, start);
       ++matches;
-      i = anchor = end;
+      anchor = end;
+      anchors &= from_anchor(base);
     }
   }
-  take_literals(n);
-  // Entropy over the byte values present (text uses a few dozen of 256);
-  // each count is cleared as it is read, which leaves the histogram zero for
-  // the next call without clearing all 512 bytes.
+  lit.Take(p, anchor, n);
+  return matches;
+}
+
+// `sum` minus c log2 c of each of the histogram's counts, which it clears:
+// only the byte values present are visited (text uses a few dozen of 256),
+// which leaves the histogram zero for the next call without clearing all
+// 512 bytes. `distinct`: how many there were.
+double MinusCLogC(double sum, uint16_t* hist, int* distinct) {
   const auto& clogc = CLogC();
-  double sum = clogc[sampled];
-  int distinct = 0;
   for (size_t w = 0; w < 4; ++w) {
-    uint64_t present = NonZero64(hist.data() + 64 * w);
-    distinct += __builtin_popcountll(present);
+    uint16_t* h = hist + 64 * w;
+    uint64_t present = NonZero64(h);
+    *distinct += __builtin_popcountll(present);
     for (; present != 0; present &= present - 1) {
-      uint16_t& count = hist[64 * w + size_t(__builtin_ctzll(present))];
+      uint16_t& count = h[static_cast<unsigned>(__builtin_ctzll(present))];
       sum -= clogc[count];
       count = 0;
     }
   }
-  double literal_bytes = double(literals);
-  if (literals >= kMinHuffmanLiterals) {
-    double per_byte = sum / double(sampled) + double(distinct - 1) / (2 * std::numbers::ln2) *
-                                                  (1 / double(sampled) - 1 / double(literals));
-    literal_bytes =
-        std::min(literal_bytes, per_byte * double(literals) / 8 + distinct * kSymbolBytes);
+  return sum;
+}
+
+// p: n bytes (nothing past them is read); word_bits / punct_bits: their
+// classification.
+double EstimateCompressedSize(const char* p, size_t n, const uint64_t* word_bits,
+                              const uint64_t* punct_bits, Scratch& s) {
+  Literals lit{s.histogram.data()};
+  size_t matches = ParseMatches(p, n, word_bits, punct_bits, s, lit);
+  int distinct = 0;
+  double sum = MinusCLogC(CLogC()[lit.sampled], s.histogram.data(), &distinct);
+  double literal_bytes = double(lit.literals);
+  if (lit.literals >= kMinHuffmanLiterals) {
+    double sampled = double(lit.sampled), literals = double(lit.literals);
+    double per_byte = sum / sampled +
+                      double(distinct - 1) / (2 * std::numbers::ln2) * (1 / sampled - 1 / literals);
+    literal_bytes = std::min(literal_bytes, per_byte * literals / 8 + distinct * kSymbolBytes);
   }
   return kHeaderBytes + double(matches) * kSequenceBytes + literal_bytes;
 }
@@ -618,7 +689,8 @@ float CompressRatioEstimate(std::string_view text, Scratch& s) {
   }
   size_t blocks = n / 64 + 1;
   std::memset(p + n, ' ', blocks * 64 - n);
-  ClassifyBlocks(p, blocks, s.lower.data(), s.sample_word_bits.data(), s.sample_punct_bits.data());
+  ClassifyBlocks(p, blocks, s.lower.data(),
+                 {s.sample_word_bits.data(), s.sample_punct_bits.data(), s.sample_nl_bits.data()});
   return Ratio(
       EstimateCompressedSize(p, n, s.sample_word_bits.data(), s.sample_punct_bits.data(), s), n);
 }
@@ -632,7 +704,7 @@ internal::Classification internal::Classify(std::string_view block64, Simd simd)
   char in[64], out[64];
   std::memset(in, ' ', 64);
   std::memcpy(in, block64.data(), std::min<size_t>(block64.size(), 64));
-  ClassifyBlocksOn(simd, in, 1, out, &c.word_bits, &c.punct_bits);
+  ClassifyBlocksOn(simd, in, 1, out, {&c.word_bits, &c.punct_bits, &c.nl_bits});
   c.lower.assign(out, 64);
   return c;
 }
@@ -641,7 +713,9 @@ float EstimateCompressRatio(std::string_view text) {
   return CompressRatioEstimate(text, ThreadScratch());
 }
 
-model::PromptFeatures ComputePromptFeatures(std::string_view text) {
+namespace {
+
+model::PromptFeatures Compute(std::string_view text) {
   Scratch& s = ThreadScratch();
   model::PromptFeatures f;
   f.present = true;
@@ -657,6 +731,34 @@ model::PromptFeatures ComputePromptFeatures(std::string_view text) {
     f.compress_ratio = CompressRatioEstimate(text, s);
   }
   return f;
+}
+
+// The same code compiled for CPUs with BMI1/BMI2 and AVX2 (every x86-64 CPU
+// with AVX2 has both): single-instruction bit clears and extractions
+// (blsr, blsi, tzcnt without a dependency breaker, shifts by a register
+// without moving the count to cl) in every bitmap walk, and the AVX2
+// classification inlined. flatten inlines the whole computation into this
+// function, so all of it is compiled for that target; no FMA, so every
+// value is bit for bit that of Compute.
+#if defined(__x86_64__)
+[[gnu::target("avx2,bmi,bmi2,popcnt"), gnu::flatten]] model::PromptFeatures ComputeBmi2(
+    std::string_view text) {
+  return Compute(text);
+}
+#endif
+
+}  // namespace
+
+model::PromptFeatures internal::ComputePromptFeaturesOn(std::string_view text, Simd simd) {
+#if defined(__x86_64__)
+  static const bool bmi2 = __builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2");
+  if (bmi2 && std::min(simd, CpuSimd()) >= Simd::kAvx2) return ComputeBmi2(text);
+#endif
+  return Compute(text);
+}
+
+model::PromptFeatures ComputePromptFeatures(std::string_view text) {
+  return internal::ComputePromptFeaturesOn(text, internal::Simd::kAvx512);
 }
 
 Result<uint64_t> ParseFingerprintHex(std::string_view s) {

@@ -60,14 +60,20 @@ namespace internal {
 enum class Simd { kNone, kAvx2, kAvx512 };
 Simd BestSimd();
 // The byte classification of one 64-byte block (shorter input is padded
-// with spaces): bit i of word_bits / punct_bits is byte i's class, lower the
+// with spaces): bit i of word_bits / punct_bits is byte i's class (nl_bits:
+// byte i is a line feed, which is white space), lower the
 // block with ASCII capitals folded (kAvx512 with AVX-512BW, kAvx2 32 bytes
 // at a time with AVX2; kNone 16 bytes at a time with SSE2).
 struct Classification {
-  uint64_t word_bits = 0, punct_bits = 0;
+  uint64_t word_bits = 0, punct_bits = 0, nl_bits = 0;
   std::string lower;
 };
 Classification Classify(std::string_view block64, Simd simd);
+// ComputePromptFeatures on the build for at most `simd`: kNone the
+// baseline x86-64 build (whose byte classification still picks the best
+// vector path), kAvx2 and above the one compiled for AVX2 + BMI2 when the
+// CPU has them (ComputePromptFeatures' choice). The values are the same.
+model::PromptFeatures ComputePromptFeaturesOn(std::string_view text, Simd simd);
 }  // namespace internal
 
 // Writes "prompt": {length, compress_ratio, simhash, exact_hash} (hex

@@ -202,12 +202,14 @@ TEST(PromptFeatures, ClassifyPathsAgree) {
       auto simd = internal::Classify(b, path);
       EXPECT_EQ(simd.word_bits, portable.word_bits);
       EXPECT_EQ(simd.punct_bits, portable.punct_bits);
+      EXPECT_EQ(simd.nl_bits, portable.nl_bits);
       EXPECT_EQ(simd.lower, portable.lower);
     }
   }
-  auto c = internal::Classify("Ab_9 .\x80", internal::Simd::kNone);
+  auto c = internal::Classify("Ab_9 .\x80\n\r", internal::Simd::kNone);
   EXPECT_EQ(c.word_bits, 0b1001111u);      // A b _ 9, then the 0x80 byte
   EXPECT_EQ(c.punct_bits, 0b0000100000u);  // '.'
+  EXPECT_EQ(c.nl_bits, 0b10000000u);       // the line feed, not the carriage return
   EXPECT_EQ(c.lower.substr(0, 4), "ab_9");
 }
 
@@ -258,7 +260,7 @@ namespace {
 // code measured in docs/detection.md ("Cost of the MinHash fingerprint")
 // computed before it was made faster (commit 41c0185): the fast paths must
 // not change any fingerprint or ratio, bit for bit.
-uint64_t FeaturesDigest(int texts) {
+uint64_t FeaturesDigest(int texts, internal::Simd simd) {
   const char* pieces[] = {"Refactor",
                           "the",
                           "PARSER",
@@ -314,7 +316,7 @@ uint64_t FeaturesDigest(int texts) {
       if (r() % 3) t += ' ';
     }
     t.resize(size);
-    PromptFeatures f = ComputePromptFeatures(t);
+    PromptFeatures f = internal::ComputePromptFeaturesOn(t, simd);
     uint32_t ratio_bits;
     std::memcpy(&ratio_bits, &f.compress_ratio, 4);
     for (uint64_t v : {uint64_t(f.length), f.simhash, f.exact_hash, uint64_t(ratio_bits)})
@@ -323,8 +325,11 @@ uint64_t FeaturesDigest(int texts) {
   return digest;
 }
 
+// Both builds of the computation (baseline, and AVX2 + BMI2 where the CPU
+// has them), bit for bit.
 TEST(PromptFeatures, FastPathsEqualThePreviousCodeOnManyTexts) {
-  EXPECT_EQ(FeaturesDigest(6000), 0x61bfdc77f21967c7ull);
+  EXPECT_EQ(FeaturesDigest(6000, internal::Simd::kNone), 0x61bfdc77f21967c7ull);
+  EXPECT_EQ(FeaturesDigest(6000, internal::Simd::kAvx2), 0x61bfdc77f21967c7ull);
 }
 
 }  // namespace
