@@ -33,6 +33,8 @@
 // dropped (DROP TABLE: no dead rows, nothing for VACUUM); only the
 // partition of the cut's own day has rows deleted. `event_ids` rows of the
 // folded events are deleted (a narrow table; autovacuum reclaims it).
+#include <endian.h>
+
 #include <algorithm>
 #include <climits>
 #include <mutex>
@@ -72,6 +74,7 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 constexpr size_t kBlockEvents = 65536;  // as in SQLite: bounds a decoded block
 constexpr size_t kBlockRawBytes = size_t(32) << 20;
 constexpr int kScanPage = 16;            // blocks per round trip of a scan
+constexpr int kSlowAppends = 16;         // appends on the slow id path after a conflict
 constexpr int64_t kOrderLock = 4242002;  // advisory lock: block order
 constexpr int64_t kPurgeLock = 4242003;  // advisory lock: one purge at a time
 
@@ -103,6 +106,31 @@ std::string IntArray(const std::vector<int64_t>& v) {
   std::string out = "{";
   for (size_t i = 0; i < v.size(); ++i) out += (i ? "," : "") + std::to_string(v[i]);
   return out + "}";
+}
+
+// The binary COPY stream of (id text, received bigint) rows: signature,
+// flags and header extension, then per row the field count and each field
+// as length + bytes (integers in network order), then -1.
+void EncodeIdCopy(const std::vector<const model::Event*>& events, std::string* out) {
+  auto put16 = [out](uint16_t v) {
+    v = htobe16(v);
+    out->append(reinterpret_cast<const char*>(&v), 2);
+  };
+  auto put32 = [out](uint32_t v) {
+    v = htobe32(v);
+    out->append(reinterpret_cast<const char*>(&v), 4);
+  };
+  out->assign("PGCOPY\n\xff\r\n\0", 11);
+  put32(0), put32(0);
+  for (const model::Event* e : events) {
+    put16(2);
+    put32(uint32_t(e->id.size()));
+    out->append(e->id);
+    put32(8);
+    uint64_t r = htobe64(uint64_t(e->received));
+    out->append(reinterpret_cast<const char*>(&r), 8);
+  }
+  put16(0xffff);
 }
 
 class PgStore final : public Store {
@@ -138,7 +166,9 @@ class PgStore final : public Store {
       ForgetUncommitted(st.ok());
       if (st.ok()) return st;
       const std::string& code = db_->last_sqlstate();
-      if (code == "23514" || code == "42P01") {
+      if (code == "23505") {
+        slow_appends_ = kSlowAppends;  // an id held already: the slow path (InsertIds)
+      } else if (code == "23514" || code == "42P01") {
         partitions_.clear();  // a purge dropped a partition we thought we had
       } else if (code != "40P01" && code != "40001") {
         return st;
@@ -361,19 +391,12 @@ class PgStore final : public Store {
         if (!e.id.empty()) with_id.push_back(&e);
     std::sort(with_id.begin(), with_id.end(),
               [](const model::Event* a, const model::Event* b) { return a->id < b->id; });
-    std::unordered_set<std::string> won;
-    if (!with_id.empty()) {
-      std::vector<std::string_view> ids;
-      std::vector<int64_t> received;
-      for (const model::Event* e : with_id) ids.push_back(e->id), received.push_back(e->received);
-      BR_ASSIGN_OR_RETURN(PgResult r,
-                          db_->Query("INSERT INTO event_ids (id, received) SELECT * FROM "
-                                     "unnest($1::text[], $2::bigint[]) ON CONFLICT DO NOTHING "
-                                     "RETURNING id",
-                                     {TextArray(ids), IntArray(received)}));
-      won.reserve(size_t(r.rows()));
-      for (int i = 0; i < r.rows(); ++i) won.insert(r.Str(i, 0));
-    }
+    with_id.erase(
+        std::unique(with_id.begin(), with_id.end(),
+                    [](const model::Event* a, const model::Event* b) { return a->id == b->id; }),
+        with_id.end());
+    std::unordered_set<std::string_view> won;
+    if (!with_id.empty()) BR_RETURN_IF_ERROR(InsertIds(with_id, &won));
     BR_RETURN_IF_ERROR(db_->Exec("SELECT pg_advisory_xact_lock(" + PgInt(kOrderLock) + ")"));
     TimeMs lo = INT64_MAX, hi = INT64_MIN;
     int64_t day = 0;
@@ -397,6 +420,46 @@ class PgStore final : public Store {
     }
     return writer_.size() ? InsertBlock(day, lo, hi, "nextval('event_blocks_seq')", true)
                           : Status::OK();
+  }
+
+  // The distinct ids of an append (sorted) into event_ids; `won`: those
+  // that were new (views of the events' ids). Fast path: one binary COPY of
+  // them all, which fails whole (23505, unique_violation) if any is held
+  // already, committed or not (it waits for an uncommitted holder). The
+  // append is then retried on the slow path, INSERT ... ON CONFLICT DO
+  // NOTHING RETURNING id, and so are the next kSlowAppends appends (a
+  // client re-posting through another node). Why not always the slow path:
+  // ON CONFLICT is a speculative insertion, a conflict probe and then the
+  // insertion's own unique check per row, and the ids travel as a text
+  // array literal; the COPY costs PostgreSQL about half the CPU per id
+  // (docs/PERFORMANCE.md, "Two nodes on one PostgreSQL", 2026-12-06).
+  Status InsertIds(const std::vector<const model::Event*>& with_id,
+                   std::unordered_set<std::string_view>* won) {
+    won->reserve(with_id.size());
+    if (slow_appends_ == 0) {
+      EncodeIdCopy(with_id, &copy_);
+      BR_RETURN_IF_ERROR(
+          db_->CopyIn("COPY event_ids (id, received) FROM STDIN (FORMAT binary)", copy_));
+      for (const model::Event* e : with_id) won->insert(e->id);
+      return Status::OK();
+    }
+    --slow_appends_;
+    std::vector<std::string_view> ids;
+    std::vector<int64_t> received;
+    for (const model::Event* e : with_id) ids.push_back(e->id), received.push_back(e->received);
+    BR_ASSIGN_OR_RETURN(PgResult r,
+                        db_->Query("INSERT INTO event_ids (id, received) SELECT * FROM "
+                                   "unnest($1::text[], $2::bigint[]) ON CONFLICT DO NOTHING "
+                                   "RETURNING id",
+                                   {TextArray(ids), IntArray(received)}));
+    for (int i = 0; i < r.rows(); ++i) {
+      std::string_view id = r.Bytes(i, 0);
+      auto it =
+          std::lower_bound(with_id.begin(), with_id.end(), id,
+                           [](const model::Event* e, std::string_view v) { return e->id < v; });
+      if (it != with_id.end() && (*it)->id == id) won->insert((*it)->id);
+    }
+    return Status::OK();
   }
 
   // Writes writer_'s events as one block; `seq` is SQL (nextval, or a kept
@@ -553,6 +616,8 @@ class PgStore final : public Store {
   std::string blob_;
   std::vector<model::Event> block_;
   std::vector<int64_t> uncommitted_;  // seqs of the append in progress
+  std::string copy_;                  // the binary COPY of an append's ids
+  int slow_appends_ = 0;              // appends left on InsertIds' slow path
 
   const std::string conninfo_;
   std::mutex own_mu_;

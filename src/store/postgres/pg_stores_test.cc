@@ -7,6 +7,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
+
 #include "store/conformance/badge_store_conformance.h"
 #include "store/conformance/flag_store_conformance.h"
 #include "store/conformance/govern_conformance.h"
@@ -105,6 +108,51 @@ TEST(PgStore, PurgeDropsWholeDayPartitions) {
   std::vector<model::Event> next = {UsageEvent("q", kDay0, kDay0 + 3 * kDayMs)};
   ASSERT_TRUE((*s)->Append(next).ok());  // a new day after the purge
   EXPECT_EQ(*(*s)->CountEvents(), 2);
+}
+
+// Ids go to event_ids by one COPY, which a single id held already fails
+// whole; the append is then redone with ON CONFLICT, and so are the next
+// ones (docs/scale-out.md, "The shared log"). Seen from outside: a node
+// re-posting another node's ids stores only the new ones and rolls back
+// once, not once per append.
+TEST(PgStore, RepostedIdsFallBackToTheSlowPathOnce) {
+  if (!Unavailable().empty()) GTEST_SKIP() << Unavailable();
+  auto conninfo = PgTestServer::Get().Database("copy_fallback");
+  ASSERT_TRUE(conninfo.ok()) << conninfo.status().ToString();
+  auto a = OpenPgStore(*conninfo);
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  std::vector<model::Event> first;
+  for (int i = 0; i < 10; ++i) first.push_back(UsageEvent("a" + std::to_string(i), kDay0, kDay0));
+  ASSERT_TRUE((*a)->Append(first).ok());
+  auto db = PgDb::Open(*conninfo, "test");
+  ASSERT_TRUE(db.ok());
+  auto rollbacks = [&] {
+    auto r = (*db)->Query(
+        "SELECT xact_rollback FROM pg_stat_database WHERE datname = current_database()");
+    return r.ok() ? r->Int64(0, 0) : -1;
+  };
+  int64_t before = rollbacks();
+  {
+    auto b = OpenPgStore(*conninfo);
+    ASSERT_TRUE(b.ok()) << b.status().ToString();
+    for (int round = 0; round < 3; ++round) {
+      std::vector<model::Event> again = first;
+      again.push_back(UsageEvent("b" + std::to_string(round), kDay0, kDay0));
+      std::span<const model::Event> runs[] = {again};
+      std::vector<const model::Event*> lost;
+      ASSERT_TRUE((*b)->AppendRunsReporting(runs, &lost).ok());
+      EXPECT_EQ(lost.size(), 10u);
+    }
+  }  // b's backend exits and reports its statistics
+  int64_t after = before;
+  for (int i = 0; i < 100 && after == before; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    after = rollbacks();
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_EQ(rollbacks() - before, 1);
+  EXPECT_EQ(*(*a)->CountEvents(), 13);
+  EXPECT_EQ(ScanIds(**a, 0).size(), 13u);
 }
 
 // Two nodes' stores on one database see each other's writes at once.
