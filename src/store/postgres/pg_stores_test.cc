@@ -155,6 +155,40 @@ TEST(PgStore, RepostedIdsFallBackToTheSlowPathOnce) {
   EXPECT_EQ(ScanIds(**a, 0).size(), 13u);
 }
 
+// A database made before event_ids' BRIN index (a B-tree on received, the
+// id in the database's collation) opens: the B-tree is replaced, the ids
+// held still count, and retention still deletes the folded events' ids.
+TEST(PgStore, UpgradesAnOldEventIdsTable) {
+  if (!Unavailable().empty()) GTEST_SKIP() << Unavailable();
+  auto conninfo = PgTestServer::Get().Database("event_ids_upgrade");
+  ASSERT_TRUE(conninfo.ok()) << conninfo.status().ToString();
+  auto db = PgDb::Open(*conninfo, "test");
+  ASSERT_TRUE(db.ok());
+  ASSERT_TRUE((*db)
+                  ->Exec("CREATE TABLE event_ids (id TEXT PRIMARY KEY, received BIGINT NOT NULL);"
+                         "CREATE INDEX event_ids_received ON event_ids (received);"
+                         "INSERT INTO event_ids VALUES ('old', " +
+                         PgInt(kDay0) + ")")
+                  .ok());
+  auto s = OpenPgStore(*conninfo);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  auto indexes = [&] {
+    auto r = (*db)->Query(
+        "SELECT string_agg(indexname, ',' ORDER BY indexname) FROM pg_indexes WHERE tablename = "
+        "'event_ids'");
+    return r.ok() ? r->Str(0, 0) : r.status().ToString();
+  };
+  EXPECT_EQ(indexes(), "event_ids_pkey,event_ids_received_brin");
+  std::vector<model::Event> ev = {UsageEvent("old", kDay0, kDay0),
+                                  UsageEvent("new", kDay0 + kDayMs, kDay0 + kDayMs)};
+  ASSERT_TRUE((*s)->Append(ev).ok());
+  EXPECT_EQ(ScanIds(**s, 0), (std::vector<std::string>{"new"}));
+  ASSERT_TRUE((*s)->Purge(kDay0 + 2 * kDayMs).ok());
+  auto left = (*db)->Query("SELECT count(*) FROM event_ids");
+  ASSERT_TRUE(left.ok());
+  EXPECT_EQ(left->Int64(0, 0), 0);
+}
+
 // Two nodes' stores on one database see each other's writes at once.
 TEST(PgStores, TwoConnectionsShareKeysAndFlags) {
   if (!Unavailable().empty()) GTEST_SKIP() << Unavailable();
