@@ -179,10 +179,19 @@ TEST(PgStore, UpgradesAnOldEventIdsTable) {
     return r.ok() ? r->Str(0, 0) : r.status().ToString();
   };
   EXPECT_EQ(indexes(), "event_ids_pkey,event_ids_received_brin");
+  std::vector<model::Event> one = {UsageEvent("x", kDay0, kDay0)};
+  ASSERT_TRUE((*s)->Append(one).ok());
+  // Blocks are zstd: stored as they are, not compressed again by pglz.
+  auto storage = (*db)->Query(
+      "SELECT string_agg(DISTINCT attstorage::text, ',') FROM pg_attribute WHERE attname = "
+      "'data' AND attrelid IN (SELECT 'event_blocks'::regclass UNION SELECT inhrelid FROM "
+      "pg_inherits WHERE inhparent = 'event_blocks'::regclass)");
+  ASSERT_TRUE(storage.ok()) << storage.status().ToString();
+  EXPECT_EQ(storage->Str(0, 0), "e");
   std::vector<model::Event> ev = {UsageEvent("old", kDay0, kDay0),
                                   UsageEvent("new", kDay0 + kDayMs, kDay0 + kDayMs)};
   ASSERT_TRUE((*s)->Append(ev).ok());
-  EXPECT_EQ(ScanIds(**s, 0), (std::vector<std::string>{"new"}));
+  EXPECT_EQ(ScanIds(**s, 0), (std::vector<std::string>{"x", "new"}));
   ASSERT_TRUE((*s)->Purge(kDay0 + 2 * kDayMs).ok());
   auto left = (*db)->Query("SELECT count(*) FROM event_ids");
   ASSERT_TRUE(left.ok());
