@@ -14,12 +14,14 @@
 // different nodes commit one after the other.
 //
 // Idempotency across nodes: every event id goes to `event_ids` (id PRIMARY
-// KEY) in the same transaction as its block, with ON CONFLICT DO NOTHING
-// RETURNING id; the block holds only the events whose id was inserted. Two
-// nodes posting the same id at once: the second waits on the first's
-// uncommitted key, then finds it and drops the event. Ids are inserted
-// sorted, so two appends with overlapping ids cannot deadlock each other;
-// a deadlock or a partition dropped under the append is retried.
+// KEY) in the same transaction as its block; the block holds only the
+// events whose id was inserted. The ids go by one binary COPY, which a
+// single id held already fails whole; the append is then redone with
+// INSERT ... ON CONFLICT DO NOTHING RETURNING id (InsertIds says why two
+// paths). Two nodes posting the same id at once: the second waits on the
+// first's uncommitted key, then drops the event. Ids are inserted sorted,
+// so two appends with overlapping ids cannot deadlock each other; a
+// deadlock or a partition dropped under the append is retried.
 // Events with an empty id are always stored.
 //
 // Append-only hot path: an append is INSERTs only (ids, block); no counter
@@ -32,7 +34,8 @@
 // their day. Then each partition whose whole day is before the cut is
 // dropped (DROP TABLE: no dead rows, nothing for VACUUM); only the
 // partition of the cut's own day has rows deleted. `event_ids` rows of the
-// folded events are deleted (a narrow table; autovacuum reclaims it).
+// folded events are deleted (a narrow table; autovacuum reclaims it),
+// found by a BRIN index on received.
 #include <endian.h>
 
 #include <algorithm>
@@ -447,7 +450,7 @@ class PgStore final : public Store {
   // client re-posting through another node). Why not always the slow path:
   // ON CONFLICT is a speculative insertion, a conflict probe and then the
   // insertion's own unique check per row, and the ids travel as a text
-  // array literal; the COPY costs PostgreSQL about half the CPU per id
+  // array literal; the COPY costs PostgreSQL a third to a half the CPU
   // (docs/PERFORMANCE.md, "Two nodes on one PostgreSQL", 2026-12-06).
   Status InsertIds(const std::vector<const model::Event*>& with_id,
                    std::unordered_set<std::string_view>* won) {
