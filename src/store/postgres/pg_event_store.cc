@@ -24,8 +24,8 @@
 // deadlock or a partition dropped under the append is retried.
 // Events with an empty id are always stored.
 //
-// Append-only hot path: an append is INSERTs only (ids, block); no counter
-// is updated per event.
+// Append-only hot path: an append is a COPY (ids) and INSERTs (blocks); no
+// counter is updated per event.
 //
 // Retention (Purge): under an advisory lock (one purge at a time over all
 // nodes), the blocks with received_min before the cut are decoded and
