@@ -5,6 +5,8 @@
 #   2. one `burnrate serve` on a fresh PostgreSQL database, loadgen --targets;
 #   3. two nodes on another fresh database of the same server, clients spread
 #      over both, loadgen --targets: the total.
+# For 2 and 3: CPU per event of PostgreSQL and of the nodes, and the nodes'
+# by thread name (both nodes summed).
 # PostgreSQL runs from Debian's binaries on a directory under DIR with its
 # defaults (synchronous_commit on, fsync on), loopback only.
 #   flock /tmp/burnrate-bench.lock scripts/bench-cluster.sh [BUILD] [EVENTS] [DIR]
@@ -70,6 +72,23 @@ for p in pids:
 print(total / tick)
 PY
 }
+# thread_cpu PID...: user+system CPU seconds of these processes' threads,
+# summed by thread name (br-applier, br-committer, br-tail, ...), as JSON.
+thread_cpu() {
+  python3 - "$@" <<'PY'
+import json, os, sys
+tick, out = os.sysconf("SC_CLK_TCK"), {}
+for pid in sys.argv[1:]:
+    for t in os.listdir(f"/proc/{pid}/task"):
+        try:
+            s = open(f"/proc/{pid}/task/{t}/stat").read()
+        except OSError:
+            continue
+        name, f = s[s.index("(") + 1:s.rindex(")")], s.rsplit(")", 1)[1].split()
+        out[name] = out.get(name, 0) + (int(f[11]) + int(f[12])) / tick
+print(json.dumps(out))
+PY
+}
 PM=$(head -1 "$DIR/pg/data/postmaster.pid")
 echo "# uptime: $(uptime)"
 echo "# 1. SQLite, one node (the loadgen's own server)"
@@ -83,10 +102,11 @@ for n in 1 2; do
   URLS=$NODE_URL
   if [[ $n == 2 ]]; then node "$DB" "$DIR/node2_$n.log"; URLS="$URLS,$NODE_URL"; fi
   echo "# $((n + 1)). PostgreSQL, $n node(s): $URLS"
-  PG0=$(cpu_seconds "$PM") N0=$(cpu_seconds "${NODES[@]}")
+  PG0=$(cpu_seconds "$PM") N0=$(cpu_seconds "${NODES[@]}") T0=$(thread_cpu "${NODES[@]}")
   "$LOADGEN" --mode ingest --events "$EVENTS" --batch 10000 --clients 8 --targets "$URLS" --key "$KEY"
-  PG1=$(cpu_seconds "$PM") N1=$(cpu_seconds "${NODES[@]}")
+  PG1=$(cpu_seconds "$PM") N1=$(cpu_seconds "${NODES[@]}") T1=$(thread_cpu "${NODES[@]}")
   python3 -c "import sys; pg, n, ev = float(sys.argv[2]) - float(sys.argv[1]), float(sys.argv[4]) - float(sys.argv[3]), int(sys.argv[5]); print(f'# CPU per event: PostgreSQL {pg / ev * 1e6:.2f} us, burnrate nodes {n / ev * 1e6:.2f} us (PostgreSQL {pg:.1f} s, nodes {n:.1f} s)')" "$PG0" "$PG1" "$N0" "$N1" "$EVENTS"
+  python3 -c "import json, sys; a, b, ev = json.loads(sys.argv[1]), json.loads(sys.argv[2]), int(sys.argv[3]); print('# nodes CPU per event by thread: ' + ', '.join(f'{k} {(b[k] - a.get(k, 0)) / ev * 1e6:.2f} us' for k in sorted(b, key=lambda k: a.get(k, 0) - b[k]) if b[k] - a.get(k, 0) > 0))" "$T0" "$T1" "$EVENTS"
   "$BIN" events --db "$DB" --count | sed 's/^/# stored: /'
   stop
 done

@@ -133,6 +133,21 @@ Result<PgResult> PgDb::QueryFormats(const std::string& sql,
   return r;
 }
 
+Status PgDb::CopyIn(const std::string& copy_sql, std::string_view data) {
+  BR_RETURN_IF_ERROR(Ready());
+  PgResult start(PQexec(conn_, copy_sql.c_str()));
+  if (start.status() != PGRES_COPY_IN) return Error("copy", start.get());
+  bool sent =
+      PQputCopyData(conn_, data.data(), int(data.size())) == 1 && PQputCopyEnd(conn_, nullptr) == 1;
+  // The COPY's result, then the null that ends it (read even after a
+  // failed send, so the connection is ready for the next statement).
+  PgResult end(PQgetResult(conn_));
+  while (PGresult* extra = PQgetResult(conn_)) PQclear(extra);
+  if (!sent) return Error("copy data", nullptr);
+  if (end.status() != PGRES_COMMAND_OK) return Error("copy", end.get());
+  return Status::OK();
+}
+
 Status PgDb::Transaction(const std::function<Status()>& fn) {
   BR_RETURN_IF_ERROR(Exec("BEGIN"));
   Status st = fn();

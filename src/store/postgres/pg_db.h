@@ -87,6 +87,10 @@ class PgDb {
   // bytes, no hex) and the result's (binary when `binary_result`).
   Result<PgResult> QueryFormats(const std::string& sql, const std::vector<std::string_view>& params,
                                 const std::vector<int>& formats, bool binary_result);
+  // COPY ... FROM STDIN with `data` as the whole stream (in the COPY's
+  // format), in one round trip after the COPY's start; OK or IOError (its
+  // SQLSTATE in last_sqlstate(), e.g. 23505 for a unique key already held).
+  Status CopyIn(const std::string& copy_sql, std::string_view data);
   // The SQLSTATE of the last failed statement ("" when none), e.g. 40P01
   // (deadlock detected) for a caller that retries.
   const std::string& last_sqlstate() const { return last_sqlstate_; }

@@ -14,16 +14,18 @@
 // different nodes commit one after the other.
 //
 // Idempotency across nodes: every event id goes to `event_ids` (id PRIMARY
-// KEY) in the same transaction as its block, with ON CONFLICT DO NOTHING
-// RETURNING id; the block holds only the events whose id was inserted. Two
-// nodes posting the same id at once: the second waits on the first's
-// uncommitted key, then finds it and drops the event. Ids are inserted
-// sorted, so two appends with overlapping ids cannot deadlock each other;
-// a deadlock or a partition dropped under the append is retried.
+// KEY) in the same transaction as its block; the block holds only the
+// events whose id was inserted. The ids go by one binary COPY, which a
+// single id held already fails whole; the append is then redone with
+// INSERT ... ON CONFLICT DO NOTHING RETURNING id (InsertIds says why two
+// paths). Two nodes posting the same id at once: the second waits on the
+// first's uncommitted key, then drops the event. Ids are inserted sorted,
+// so two appends with overlapping ids cannot deadlock each other; a
+// deadlock or a partition dropped under the append is retried.
 // Events with an empty id are always stored.
 //
-// Append-only hot path: an append is INSERTs only (ids, block); no counter
-// is updated per event.
+// Append-only hot path: an append is a COPY (ids) and INSERTs (blocks); no
+// counter is updated per event.
 //
 // Retention (Purge): under an advisory lock (one purge at a time over all
 // nodes), the blocks with received_min before the cut are decoded and
@@ -32,7 +34,10 @@
 // their day. Then each partition whose whole day is before the cut is
 // dropped (DROP TABLE: no dead rows, nothing for VACUUM); only the
 // partition of the cut's own day has rows deleted. `event_ids` rows of the
-// folded events are deleted (a narrow table; autovacuum reclaims it).
+// folded events are deleted (a narrow table; autovacuum reclaims it),
+// found by a BRIN index on received.
+#include <endian.h>
+
 #include <algorithm>
 #include <climits>
 #include <mutex>
@@ -55,10 +60,26 @@ CREATE TABLE IF NOT EXISTS event_blocks (
   received_min BIGINT NOT NULL, received_max BIGINT NOT NULL, n BIGINT NOT NULL,
   data BYTEA NOT NULL) PARTITION BY RANGE (day);
 CREATE INDEX IF NOT EXISTS event_blocks_by_seq ON event_blocks (seq);
-CREATE TABLE IF NOT EXISTS event_ids (id TEXT PRIMARY KEY, received BIGINT NOT NULL);
--- Purge deletes the ids of folded events by arrival: without this index
--- each purge would read every id held.
-CREATE INDEX IF NOT EXISTS event_ids_received ON event_ids (received);
+-- A block is zstd already: PostgreSQL's own compression (pglz) of it only
+-- costs CPU (8% of the server's time per append, measured). Out of line,
+-- uncompressed; partitions, existing and new, take it from the parent.
+DO $$ BEGIN
+  IF EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'event_blocks'::regclass
+             AND attname = 'data' AND attstorage <> 'e') THEN
+    ALTER TABLE event_blocks ALTER COLUMN data SET STORAGE EXTERNAL;
+  END IF;
+END $$;
+-- Ids compare as bytes (COLLATE "C"): no locale in the per-id key
+-- comparisons. A database made before 2026-12-06 keeps its column's
+-- collation (the same equality, slower comparisons; docs/scale-out.md,
+-- "Upgrading the event_ids table").
+CREATE TABLE IF NOT EXISTS event_ids (id TEXT COLLATE "C" PRIMARY KEY, received BIGINT NOT NULL);
+-- Purge deletes the ids of folded events by arrival. Rows go in in
+-- arrival order, so a BRIN index (a min/max per 128 pages, next to free to
+-- keep up) finds them; it replaced a B-tree, whose insert per id cost
+-- PostgreSQL about a fifth of the id's whole cost.
+CREATE INDEX IF NOT EXISTS event_ids_received_brin ON event_ids USING brin (received);
+DROP INDEX IF EXISTS event_ids_received;
 CREATE TABLE IF NOT EXISTS rollups (
   day BIGINT NOT NULL, type INTEGER NOT NULL,
   "user" TEXT NOT NULL, team TEXT NOT NULL, org TEXT NOT NULL, project TEXT NOT NULL,
@@ -72,6 +93,7 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 constexpr size_t kBlockEvents = 65536;  // as in SQLite: bounds a decoded block
 constexpr size_t kBlockRawBytes = size_t(32) << 20;
 constexpr int kScanPage = 16;            // blocks per round trip of a scan
+constexpr int kSlowAppends = 16;         // appends on the slow id path after a conflict
 constexpr int64_t kOrderLock = 4242002;  // advisory lock: block order
 constexpr int64_t kPurgeLock = 4242003;  // advisory lock: one purge at a time
 
@@ -103,6 +125,31 @@ std::string IntArray(const std::vector<int64_t>& v) {
   std::string out = "{";
   for (size_t i = 0; i < v.size(); ++i) out += (i ? "," : "") + std::to_string(v[i]);
   return out + "}";
+}
+
+// The binary COPY stream of (id text, received bigint) rows: signature,
+// flags and header extension, then per row the field count and each field
+// as length + bytes (integers in network order), then -1.
+void EncodeIdCopy(const std::vector<const model::Event*>& events, std::string* out) {
+  auto put16 = [out](uint16_t v) {
+    v = htobe16(v);
+    out->append(reinterpret_cast<const char*>(&v), 2);
+  };
+  auto put32 = [out](uint32_t v) {
+    v = htobe32(v);
+    out->append(reinterpret_cast<const char*>(&v), 4);
+  };
+  out->assign("PGCOPY\n\xff\r\n\0", 11);
+  put32(0), put32(0);
+  for (const model::Event* e : events) {
+    put16(2);
+    put32(uint32_t(e->id.size()));
+    out->append(e->id);
+    put32(8);
+    uint64_t r = htobe64(uint64_t(e->received));
+    out->append(reinterpret_cast<const char*>(&r), 8);
+  }
+  put16(0xffff);
 }
 
 class PgStore final : public Store {
@@ -138,7 +185,9 @@ class PgStore final : public Store {
       ForgetUncommitted(st.ok());
       if (st.ok()) return st;
       const std::string& code = db_->last_sqlstate();
-      if (code == "23514" || code == "42P01") {
+      if (code == "23505") {
+        slow_appends_ = kSlowAppends;  // an id held already: the slow path (InsertIds)
+      } else if (code == "23514" || code == "42P01") {
         partitions_.clear();  // a purge dropped a partition we thought we had
       } else if (code != "40P01" && code != "40001") {
         return st;
@@ -361,19 +410,12 @@ class PgStore final : public Store {
         if (!e.id.empty()) with_id.push_back(&e);
     std::sort(with_id.begin(), with_id.end(),
               [](const model::Event* a, const model::Event* b) { return a->id < b->id; });
-    std::unordered_set<std::string> won;
-    if (!with_id.empty()) {
-      std::vector<std::string_view> ids;
-      std::vector<int64_t> received;
-      for (const model::Event* e : with_id) ids.push_back(e->id), received.push_back(e->received);
-      BR_ASSIGN_OR_RETURN(PgResult r,
-                          db_->Query("INSERT INTO event_ids (id, received) SELECT * FROM "
-                                     "unnest($1::text[], $2::bigint[]) ON CONFLICT DO NOTHING "
-                                     "RETURNING id",
-                                     {TextArray(ids), IntArray(received)}));
-      won.reserve(size_t(r.rows()));
-      for (int i = 0; i < r.rows(); ++i) won.insert(r.Str(i, 0));
-    }
+    with_id.erase(
+        std::unique(with_id.begin(), with_id.end(),
+                    [](const model::Event* a, const model::Event* b) { return a->id == b->id; }),
+        with_id.end());
+    std::unordered_set<std::string_view> won;
+    if (!with_id.empty()) BR_RETURN_IF_ERROR(InsertIds(with_id, &won));
     BR_RETURN_IF_ERROR(db_->Exec("SELECT pg_advisory_xact_lock(" + PgInt(kOrderLock) + ")"));
     TimeMs lo = INT64_MAX, hi = INT64_MIN;
     int64_t day = 0;
@@ -397,6 +439,46 @@ class PgStore final : public Store {
     }
     return writer_.size() ? InsertBlock(day, lo, hi, "nextval('event_blocks_seq')", true)
                           : Status::OK();
+  }
+
+  // The distinct ids of an append (sorted) into event_ids; `won`: those
+  // that were new (views of the events' ids). Fast path: one binary COPY of
+  // them all, which fails whole (23505, unique_violation) if any is held
+  // already, committed or not (it waits for an uncommitted holder). The
+  // append is then retried on the slow path, INSERT ... ON CONFLICT DO
+  // NOTHING RETURNING id, and so are the next kSlowAppends appends (a
+  // client re-posting through another node). Why not always the slow path:
+  // ON CONFLICT is a speculative insertion, a conflict probe and then the
+  // insertion's own unique check per row, and the ids travel as a text
+  // array literal; the COPY costs PostgreSQL a third to a half the CPU
+  // (docs/PERFORMANCE.md, "Two nodes on one PostgreSQL", 2026-12-06).
+  Status InsertIds(const std::vector<const model::Event*>& with_id,
+                   std::unordered_set<std::string_view>* won) {
+    won->reserve(with_id.size());
+    if (slow_appends_ == 0) {
+      EncodeIdCopy(with_id, &copy_);
+      BR_RETURN_IF_ERROR(
+          db_->CopyIn("COPY event_ids (id, received) FROM STDIN (FORMAT binary)", copy_));
+      for (const model::Event* e : with_id) won->insert(e->id);
+      return Status::OK();
+    }
+    --slow_appends_;
+    std::vector<std::string_view> ids;
+    std::vector<int64_t> received;
+    for (const model::Event* e : with_id) ids.push_back(e->id), received.push_back(e->received);
+    BR_ASSIGN_OR_RETURN(PgResult r,
+                        db_->Query("INSERT INTO event_ids (id, received) SELECT * FROM "
+                                   "unnest($1::text[], $2::bigint[]) ON CONFLICT DO NOTHING "
+                                   "RETURNING id",
+                                   {TextArray(ids), IntArray(received)}));
+    for (int i = 0; i < r.rows(); ++i) {
+      std::string_view id = r.Bytes(i, 0);
+      auto it =
+          std::lower_bound(with_id.begin(), with_id.end(), id,
+                           [](const model::Event* e, std::string_view v) { return e->id < v; });
+      if (it != with_id.end() && (*it)->id == id) won->insert((*it)->id);
+    }
+    return Status::OK();
   }
 
   // Writes writer_'s events as one block; `seq` is SQL (nextval, or a kept
@@ -553,6 +635,8 @@ class PgStore final : public Store {
   std::string blob_;
   std::vector<model::Event> block_;
   std::vector<int64_t> uncommitted_;  // seqs of the append in progress
+  std::string copy_;                  // the binary COPY of an append's ids
+  int slow_appends_ = 0;              // appends left on InsertIds' slow path
 
   const std::string conninfo_;
   std::mutex own_mu_;
