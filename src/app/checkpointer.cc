@@ -61,10 +61,16 @@ int64_t Checkpointer::Open() {
     return Ignore(path_, reader.status().message());
   }
   const store::Checkpoint& c = (*reader)->header();
-  if (c.payload_version != engine::Engine::kCheckpointVersion)
-    return Ignore(path_, "engine state version " + std::to_string(c.payload_version) + ", want " +
-                             std::to_string(engine::Engine::kCheckpointVersion));
-  if (c.options_hash != engine_.OptionsHash())
+  // Version 3 (one stream, before sections) still loads; it is rewritten
+  // as the current version at the next write (Restore leaves last_seq_).
+  bool sections = (*reader)->sections() > 0;
+  if (c.payload_version != engine::Engine::kCheckpointVersion && c.payload_version != 3)
+    return Ignore(path_, "engine state version " + std::to_string(c.payload_version) +
+                             ", want 3 or " + std::to_string(engine::Engine::kCheckpointVersion));
+  if (c.payload_version == engine::Engine::kCheckpointVersion && !sections)
+    return Ignore(path_, "engine state version " + std::to_string(c.payload_version) +
+                             " in a file without sections");
+  if (c.options_hash != engine_.OptionsHash(c.payload_version))
     return Ignore(path_, "engine options changed (keep_hours, session gap or outcome weights)");
   if (c.through.seq <= 0) return Ignore(path_, "no block position");
   Result<store::BlockMark> block = store_.FindBlock(c.through.seq);
@@ -86,14 +92,26 @@ bool Checkpointer::Restore() {
   // Streamed: the payload is decompressed straight into the engine's
   // vectors (no copy of the file or of the payload beside them), and the
   // engine keeps its state unless the checksum, read at the end, matches.
+  // Version 4: its sections decode on kRestoreThreads threads at once,
+  // each frame checked as it ends (FinishSection).
   store::CheckpointReader& rd = *reader_;
-  Status st = engine_.RestoreState(
-      rd.payload_size(), [&](char* p, size_t n) { return rd.Read(p, n); },
-      [&] { return rd.Finish(); });
+  uint32_t version = rd.header().payload_version;
+  Status st;
+  if (version == engine::Engine::kCheckpointVersion) {
+    engine::Engine::SectionSource src;
+    for (size_t i = 0; i < rd.sections(); ++i) src.sizes.push_back(rd.section_size(i));
+    src.read = [&](size_t i, char* p, size_t n) { return rd.ReadSection(i, p, n); };
+    src.finish = [&](size_t i) { return rd.FinishSection(i); };
+    st = engine_.RestoreSections(src, kRestoreThreads);
+  } else {
+    st = engine_.RestoreState(
+        rd.payload_size(), [&](char* p, size_t n) { return rd.Read(p, n); },
+        [&] { return rd.Finish(); });
+  }
   int64_t bytes = int64_t(rd.payload_size());
   reader_.reset();
   if (!st.ok()) return Ignore(path_, st.message()), false;
-  {
+  if (version == engine::Engine::kCheckpointVersion) {
     std::lock_guard lock(write_mu_);
     last_seq_ = opened_seq_;
   }
@@ -101,6 +119,7 @@ bool Checkpointer::Restore() {
       "checkpoint.loaded",
       {{"path", path_},
        {"seq", opened_seq_},
+       {"version", int64_t(version)},
        {"events", engine_.events_applied()},
        {"bytes", bytes},
        {"ms",
@@ -115,9 +134,11 @@ Status Checkpointer::Write() {
   store::Checkpoint c;
   ingestor_.AtAppliedPosition([&](const store::BlockMark& at) {
     c.through = at;
-    if (at.seq > 0 && at.seq != last_seq_) c.payload = engine_.SaveState();
+    if (at.seq > 0 && at.seq != last_seq_) c.sections = engine_.SaveSections();
   });
-  if (c.payload.empty()) return Status::OK();  // nothing new, or no known position
+  if (c.sections.empty()) return Status::OK();  // nothing new, or no known position
+  int64_t bytes = 0;
+  for (const std::string& sec : c.sections) bytes += int64_t(sec.size());
   c.payload_version = engine::Engine::kCheckpointVersion;
   c.options_hash = engine_.OptionsHash();
   c.written_at = clock_.NowMs();
@@ -131,12 +152,10 @@ Status Checkpointer::Write() {
   }
   last_seq_ = c.through.seq;
   stats_.written++;
-  stats_.last_seq = c.through.seq, stats_.last_bytes = int64_t(c.payload.size()),
-  stats_.last_seconds = seconds;
-  log::Info("checkpoint.written", {{"path", path_},
-                                   {"seq", c.through.seq},
-                                   {"bytes", int64_t(c.payload.size())},
-                                   {"ms", int64_t(seconds * 1000)}});
+  stats_.last_seq = c.through.seq, stats_.last_bytes = bytes, stats_.last_seconds = seconds;
+  log::Info(
+      "checkpoint.written",
+      {{"path", path_}, {"seq", c.through.seq}, {"bytes", bytes}, {"ms", int64_t(seconds * 1000)}});
   return st;
 }
 

@@ -57,8 +57,10 @@ class Checkpointer {
   // Open() checks the file's header against this database and returns the
   // seq the checkpoint holds the events through (-1: none or ignored);
   // Restore() then reads the state into the engine and says whether it
-  // succeeded (the checksum is read last: on failure the engine is as it
-  // was, empty, and the caller replays everything into it).
+  // succeeded (the checksums are read as each section ends: on failure the
+  // engine is as it was, empty, and the caller replays everything into
+  // it). A state of the previous version (3) loads too, and the next
+  // Write() replaces it with the current one even if no event came since.
   int64_t Open();
   bool Restore();
   // Writes a checkpoint at the ingestor's applied position, unless nothing
@@ -79,6 +81,9 @@ class Checkpointer {
 
  private:
   void Run(int64_t interval_s);
+  // Threads decoding a version-4 state at once (beside the recovery's
+  // scan, applier and indexer threads; the state is most of a restart).
+  static constexpr int kRestoreThreads = 2;
 
   const std::string path_;
   engine::Engine& engine_;

@@ -27,12 +27,28 @@
 //     cost, unpriced tokens
 //   open sessions: count, then key (user \x1f session), user id, start, end
 //   open_after_close (u64)
+//
+// Version 4 (written since) holds the same records in independent sections,
+// so that a restart decodes them on several threads at once, each straight
+// into its entities' vectors (the file gives each section its own zstd
+// frame, store/checkpoint_file.cc):
+//   section 0: entity count of each table (u64 × 5); parts: count, then per
+//     part its table (u32), first entity and number of entities (u64 each);
+//     then everything after the tables above (max_hour ... open_after_close)
+//   section 1 + p: the entity records of part p, as above
+// Parts run through each table in order, each table's parts end to end, and
+// hold about SaveSections' part_bytes of records (32 MiB: a zstd frame that
+// size compresses as well as one large frame); one section per part.
+// Version 3 (one stream) is still read, so a checkpoint written before
+// loads; the next checkpoint is then written as version 4.
 // Entity indexes are rebuilt from the names. Every id is checked against its
 // table on the way in, so a payload that passed the file's checksum but
 // came from a buggy writer fails to load instead of crashing later.
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <map>
+#include <thread>
 #include <type_traits>
 
 #include "common/hash.h"
@@ -207,6 +223,81 @@ void LoadEntity(Reader& r, EntityState& e, size_t* open) {
   for (size_t i = 0; i < *open; ++i) (void)r.Str();
 }
 
+// About how many bytes an entity's record takes (reserving once: growing
+// gigabytes by doubling copies them several times and faults in fresh
+// pages each time).
+size_t Estimate(const EntityState& e) {
+  return 256 + e.name.size() + e.hours.size() * sizeof(Bucket) +
+         e.outcome_hours.size() * sizeof(OutcomeBucket) +
+         (e.models.size() + e.all_sources.size() + e.outcome_kinds.size()) * 96 +
+         (e.runs.size() + e.open.size()) * 64;
+}
+
+struct Part {
+  uint32_t table = 0;
+  uint64_t first = 0, count = 0;
+};
+
+// Everything of the state after the entity tables (both versions). S:
+// Engine::State, private to the engine.
+template <typename S>
+void SaveTail(Writer& w, const S& s) {
+  w.Put(s.max_hour), w.Put(s.last_prune_hour), w.Put(s.events_applied);
+  w.Put<uint64_t>(s.unpriced_models.size());
+  for (const auto& [m, u] : s.unpriced_models)
+    w.Put(m), w.Put(u.estimated_tokens), w.Put(u.estimated_cost_nanos), w.Put(u.unpriced_tokens);
+  w.Put<uint64_t>(s.open_sessions.size());
+  for (const auto& [key, o] : s.open_sessions)
+    w.Str(key), w.Put(o.user), w.Put(o.start), w.Put(o.end);
+  w.Put<uint64_t>(s.open_after_close);
+}
+
+template <typename S>
+void LoadTail(Reader& r, S& s) {
+  s.max_hour = r.Get<int32_t>(), s.last_prune_hour = r.Get<int32_t>(),
+  s.events_applied = r.Get<int64_t>();
+  for (size_t i = 0, n = r.Count(28); i < n; ++i) {
+    UnpricedModel& u = s.unpriced_models[r.Get<uint32_t>()];
+    u.estimated_tokens = r.Get<int64_t>(), u.estimated_cost_nanos = r.Get<int64_t>();
+    u.unpriced_tokens = r.Get<int64_t>();
+  }
+  for (size_t i = 0, n = r.Count(28); i < n; ++i) {
+    std::string key = r.Str();
+    OpenSession o;
+    o.user = r.Get<uint32_t>(), o.start = r.Get<TimeMs>(), o.end = r.Get<TimeMs>();
+    s.open_sessions.emplace(std::move(key), o);
+  }
+  s.open_after_close = r.Get<uint64_t>();
+}
+
+// Version 4's section 0 up to the tail: the tables' sizes and the parts,
+// checked to cover each table end to end in order, one section per part.
+bool LoadLayout(Reader& r, const std::vector<uint64_t>& sizes, uint64_t (&counts)[kEntityCount],
+                std::vector<Part>* parts) {
+  uint64_t total = 0;
+  for (uint64_t n : sizes) total += n;
+  for (uint64_t& n : counts) {
+    n = r.Get<uint64_t>();
+    if (n > total / 64) return false;  // a record takes at least 64 bytes
+  }
+  size_t n = r.Count(20);
+  if (!r.ok() || n + 1 != sizes.size()) return false;
+  uint64_t covered[kEntityCount] = {};
+  uint32_t table = 0;
+  for (size_t p = 0; p < n; ++p) {
+    Part part{r.Get<uint32_t>(), r.Get<uint64_t>(), r.Get<uint64_t>()};
+    if (part.table < table || part.table >= kEntityCount || part.first != covered[part.table] ||
+        part.count > sizes[p + 1] / 64 || part.count > counts[part.table] - part.first)
+      return false;
+    table = part.table;
+    covered[part.table] += part.count;
+    parts->push_back(part);
+  }
+  for (int t = 0; t < kEntityCount; ++t)
+    if (covered[t] != counts[t]) return false;
+  return r.ok();
+}
+
 }  // namespace
 
 // Ids that index other tables must be in range (kNoEntity allowed).
@@ -249,30 +340,44 @@ std::string Engine::SaveState() const {
   Writer w(&out);
   std::shared_lock lock(state_->mu);
   const State& s = *state_;
-  // Reserved once, about right: growing gigabytes by doubling copies them
-  // several times and faults in fresh pages each time.
   size_t estimate = 4096 + s.open_sessions.size() * 64;
-  for (const auto& table : s.tables) {
-    for (const auto& e : table.entities) {
-      estimate += 256 + e.name.size() + e.hours.size() * sizeof(Bucket) +
-                  e.outcome_hours.size() * sizeof(OutcomeBucket) +
-                  (e.models.size() + e.all_sources.size() + e.outcome_kinds.size()) * 96 +
-                  (e.runs.size() + e.open.size()) * 64;
-    }
-  }
+  for (const auto& table : s.tables)
+    for (const auto& e : table.entities) estimate += Estimate(e);
   out.reserve(estimate);
   for (const auto& table : s.tables) {
     w.Put<uint64_t>(table.entities.size());
     for (const auto& e : table.entities) SaveEntity(w, e);
   }
-  w.Put(s.max_hour), w.Put(s.last_prune_hour), w.Put(s.events_applied);
-  w.Put<uint64_t>(s.unpriced_models.size());
-  for (const auto& [m, u] : s.unpriced_models)
-    w.Put(m), w.Put(u.estimated_tokens), w.Put(u.estimated_cost_nanos), w.Put(u.unpriced_tokens);
-  w.Put<uint64_t>(s.open_sessions.size());
-  for (const auto& [key, o] : s.open_sessions)
-    w.Str(key), w.Put(o.user), w.Put(o.start), w.Put(o.end);
-  w.Put<uint64_t>(s.open_after_close);
+  SaveTail(w, s);
+  return out;
+}
+
+std::vector<std::string> Engine::SaveSections(size_t part_bytes) const {
+  std::shared_lock lock(state_->mu);
+  const State& s = *state_;
+  std::vector<Part> parts;
+  std::vector<size_t> reserve;
+  for (uint32_t t = 0; t < kEntityCount; ++t) {
+    const auto& entities = s.tables[t].entities;
+    for (size_t i = 0; i < entities.size(); ++i) {
+      if (i == 0 || reserve.back() >= part_bytes) parts.push_back({t, i, 0}), reserve.push_back(0);
+      parts.back().count++;
+      reserve.back() += Estimate(entities[i]);
+    }
+  }
+  std::vector<std::string> out(1 + parts.size());
+  Writer head(&out[0]);
+  for (const auto& table : s.tables) head.Put<uint64_t>(table.entities.size());
+  head.Put<uint64_t>(parts.size());
+  for (const Part& p : parts) head.Put(p.table), head.Put(p.first), head.Put(p.count);
+  SaveTail(head, s);
+  for (size_t p = 0; p < parts.size(); ++p) {
+    out[p + 1].reserve(reserve[p]);
+    Writer w(&out[p + 1]);
+    const auto& entities = s.tables[parts[p].table].entities;
+    for (uint64_t i = parts[p].first; i < parts[p].first + parts[p].count; ++i)
+      SaveEntity(w, entities[i]);
+  }
   return out;
 }
 
@@ -287,7 +392,7 @@ Status Engine::RestoreState(std::string_view data) {
   return RestoreState(data.size(), read, [] { return Status::OK(); });
 }
 
-// long: one decoder for the whole state, in the order SaveState writes it.
+// Version 3: one decoder for the whole state, in the order SaveState writes it.
 Status Engine::RestoreState(uint64_t size, const ByteSource& read,
                             const std::function<Status()>& verify) {
   auto fresh = std::make_unique<State>();
@@ -302,26 +407,80 @@ Status Engine::RestoreState(uint64_t size, const ByteSource& read,
       LoadEntity(r, e, &open);
       if (users) open_per_user.push_back(open);
     }
-    for (uint32_t i = 0; r.ok() && i < table.entities.size(); ++i) {
-      if (!table.index.emplace(table.entities[i].name, i).second) r.Fail();  // names are unique
-    }
   }
-  s.max_hour = r.Get<int32_t>(), s.last_prune_hour = r.Get<int32_t>(),
-  s.events_applied = r.Get<int64_t>();
-  for (size_t i = 0, n = r.Count(28); i < n; ++i) {
-    UnpricedModel& u = s.unpriced_models[r.Get<uint32_t>()];
-    u.estimated_tokens = r.Get<int64_t>(), u.estimated_cost_nanos = r.Get<int64_t>();
-    u.unpriced_tokens = r.Get<int64_t>();
-  }
-  for (size_t i = 0, n = r.Count(28); i < n; ++i) {
-    std::string key = r.Str();
-    OpenSession o;
-    o.user = r.Get<uint32_t>(), o.start = r.Get<TimeMs>(), o.end = r.Get<TimeMs>();
-    s.open_sessions.emplace(std::move(key), o);
-  }
-  s.open_after_close = r.Get<uint64_t>();
+  LoadTail(r, s);
   if (!r.ok() || !r.done())
     return Status::InvalidArgument("engine checkpoint: truncated or malformed state");
+  return Adopt(s, open_per_user, verify);
+}
+
+Status Engine::RestoreSections(const std::vector<std::string>& sections, int threads) {
+  SectionSource src;
+  std::vector<size_t> at(sections.size());
+  for (const std::string& sec : sections) src.sizes.push_back(sec.size());
+  src.read = [&](size_t i, char* p, size_t n) -> Result<size_t> {
+    size_t k = std::min(n, sections[i].size() - at[i]);
+    if (k > 0) std::memcpy(p, sections[i].data() + at[i], k);
+    at[i] += k;
+    return k;
+  };
+  src.finish = [](size_t) { return Status::OK(); };
+  return RestoreSections(src, threads);
+}
+
+// Version 4: section 0 first, then the parts on `threads` threads (this one
+// among them), each decoding its entities in place.
+Status Engine::RestoreSections(const SectionSource& src, int threads) {
+  auto bad = [] {
+    return Status::InvalidArgument("engine checkpoint: truncated or malformed state");
+  };
+  if (src.sizes.empty()) return bad();
+  auto fresh = std::make_unique<State>();
+  State& s = *fresh;
+  ByteSource head_read = [&](char* p, size_t n) { return src.read(0, p, n); };
+  Reader head(src.sizes[0], head_read);
+  uint64_t counts[kEntityCount];
+  std::vector<Part> parts;
+  if (!LoadLayout(head, src.sizes, counts, &parts)) return bad();
+  LoadTail(head, s);
+  if (!head.ok() || !head.done()) return bad();
+  BR_RETURN_IF_ERROR(src.finish(0));
+  for (int t = 0; t < kEntityCount; ++t) s.tables[t].entities.resize(counts[t]);
+  std::vector<size_t> open_per_user(counts[int(Entity::kUser)]);
+  std::vector<Status> done(parts.size());
+  std::atomic<size_t> next{0};
+  auto decode = [&] {
+    for (size_t p; (p = next.fetch_add(1)) < parts.size();) {
+      ByteSource read = [&](char* q, size_t n) { return src.read(p + 1, q, n); };
+      Reader r(src.sizes[p + 1], read);
+      auto& entities = s.tables[parts[p].table].entities;
+      bool users = parts[p].table == uint32_t(Entity::kUser);
+      for (uint64_t i = parts[p].first; r.ok() && i < parts[p].first + parts[p].count; ++i) {
+        size_t open = 0;
+        LoadEntity(r, entities[i], &open);
+        if (users) open_per_user[i] = open;
+      }
+      done[p] = r.ok() && r.done() ? src.finish(p + 1) : bad();
+      if (!done[p].ok()) next.store(parts.size());  // the others stop after their part
+    }
+  };
+  std::vector<std::thread> helpers;
+  for (int i = 1; i < std::min<int>(threads, int(parts.size())); ++i) helpers.emplace_back(decode);
+  decode();
+  for (auto& t : helpers) t.join();
+  for (const Status& st : done) BR_RETURN_IF_ERROR(st);
+  return Adopt(s, open_per_user, [] { return Status::OK(); });
+}
+
+// Checks a decoded state and swaps it in; on any error nothing changes.
+Status Engine::Adopt(State& s, const std::vector<size_t>& open_per_user,
+                     const std::function<Status()>& verify) {
+  for (auto& table : s.tables) {
+    for (uint32_t i = 0; i < table.entities.size(); ++i) {
+      if (!table.index.emplace(table.entities[i].name, i).second)  // names are unique
+        return Status::InvalidArgument("engine checkpoint: truncated or malformed state");
+    }
+  }
   if (!IdsInRange(s.tables, s.unpriced_models, s.open_sessions, open_per_user))
     return Status::InvalidArgument("engine checkpoint: an entity id is out of range");
   BR_RETURN_IF_ERROR(verify());
@@ -344,14 +503,14 @@ Status Engine::RestoreState(uint64_t size, const ByteSource& read,
   return Status::OK();
 }
 
-uint64_t Engine::OptionsHash() const {
+uint64_t Engine::OptionsHash(uint32_t version) const {
   // What Apply does with an event depends on these; the time zone, board
   // refresh and efficiency settings only shape queries.
   std::string key = std::to_string(opts_.keep_hours) + "/" + std::to_string(opts_.session_gap_ms) +
                     "/" + std::to_string(opts_.max_runs_per_user);
   std::map<std::string, double> weights(opts_.outcome_weights.begin(), opts_.outcome_weights.end());
   for (const auto& [kind, w] : weights) key += "/" + kind + "=" + std::to_string(w);
-  return Hash64(key, kCheckpointVersion);
+  return Hash64(key, version);
 }
 
 }  // namespace burnrate::engine

@@ -235,6 +235,90 @@ TEST(EngineCheckpoint, OutcomeBucketsApartFromUsage) {
   EXPECT_EQ(ru->points.size(), u->points.size());
 }
 
+// Version 4: the state in sections (here of ~4 KB, so that the 3,000
+// users span several), decoded on one thread or several, gives the same
+// engine as the one-stream version 3; every part of every table is there.
+TEST(EngineCheckpoint, SectionsRoundTripOnOneOrSeveralThreads) {
+  FakeClock clock(kNow);
+  Engine a(Opts(), clock);
+  std::vector<model::Event> events = Range(0, 900);
+  for (int u = 0; u < 3000; ++u) {
+    model::Event e = Ev(u);
+    e.id = "many" + std::to_string(u), e.user = "many" + std::to_string(u);
+    events.push_back(e);
+  }
+  a.Apply(events);
+  std::vector<std::string> sections = a.SaveSections(4096);
+  EXPECT_GT(sections.size(), 20u);
+  for (int threads : {1, 2, 3}) {
+    Engine b(Opts(), clock);
+    ASSERT_TRUE(b.RestoreSections(sections, threads).ok()) << threads;
+    EXPECT_EQ(Dump(a), Dump(b)) << threads;
+    clock.Advance(kHourMs);  // and they go on alike (sessions close, buckets grow)
+    a.Apply(Range(900 + threads * 100, 1000 + threads * 100));
+    b.Apply(Range(900 + threads * 100, 1000 + threads * 100));
+    EXPECT_EQ(Dump(a), Dump(b)) << threads;
+    sections = a.SaveSections(4096);
+  }
+  Engine one(Opts(), clock);  // the default size: one section per table
+  ASSERT_TRUE(one.RestoreSections(a.SaveSections()).ok());
+  EXPECT_EQ(Dump(a), Dump(one));
+}
+
+// A section that is short, long, damaged, missing, or whose file check
+// fails (finish) leaves the engine as it was, however many threads decode.
+TEST(EngineCheckpoint, BadSectionChangesNothing) {
+  FakeClock clock(kNow);
+  Engine a(Opts(), clock), b(Opts(), clock);
+  a.Apply(Range(0, 900));
+  b.Apply(Range(0, 10));
+  std::string before = Dump(b);
+  const std::vector<std::string> good = a.SaveSections(2048);
+  ASSERT_GT(good.size(), 3u);
+  auto fails = [&](std::vector<std::string> sections) {
+    return !b.RestoreSections(sections, 2).ok() && Dump(b) == before;
+  };
+  for (size_t i = 0; i < good.size(); ++i) {
+    auto v = good;
+    v[i].pop_back();
+    EXPECT_TRUE(fails(v)) << "short " << i;
+    v = good;
+    v[i] += "x";
+    EXPECT_TRUE(fails(v)) << "long " << i;
+  }
+  auto v = good;
+  v.pop_back();
+  EXPECT_TRUE(fails(v)) << "a section missing";
+  v = good;
+  uint64_t huge = uint64_t(1) << 40;
+  std::memcpy(v[0].data(), &huge, 8);  // the user table's size
+  EXPECT_TRUE(fails(v)) << "a table larger than the sections";
+  v = good;
+  // The first user's team id (after its name's length and name "u0").
+  uint32_t bad = 1'000'000;
+  std::memcpy(v[1].data() + 8 + 2, &bad, 4);
+  EXPECT_TRUE(fails(v)) << "an id out of range";
+  // A section whose frame does not check (the file's FinishSection).
+  Engine::SectionSource src;
+  std::vector<size_t> at(good.size());
+  for (const auto& sec : good) src.sizes.push_back(sec.size());
+  src.read = [&](size_t i, char* p, size_t n) -> Result<size_t> {
+    size_t k = std::min(n, good[i].size() - at[i]);
+    std::memcpy(p, good[i].data() + at[i], k);
+    at[i] += k;
+    return k;
+  };
+  src.finish = [&](size_t i) {
+    return i == good.size() - 1 ? Status::IOError("checksum mismatch") : Status::OK();
+  };
+  EXPECT_FALSE(b.RestoreSections(src, 2).ok());
+  EXPECT_EQ(Dump(b), before);
+  std::fill(at.begin(), at.end(), 0);
+  src.finish = [](size_t) { return Status::OK(); };
+  ASSERT_TRUE(b.RestoreSections(src, 2).ok());  // the same source, checking: loads
+  EXPECT_EQ(Dump(a), Dump(b));
+}
+
 TEST(EngineCheckpoint, OptionsHashNamesWhatApplyDependsOn) {
   FakeClock clock(kNow);
   EngineOptions o = Opts();
@@ -246,6 +330,7 @@ TEST(EngineCheckpoint, OptionsHashNamesWhatApplyDependsOn) {
   o = Opts();
   o.keep_hours = 24;
   EXPECT_NE(Engine(o, clock).OptionsHash(), a.OptionsHash());
+  EXPECT_NE(a.OptionsHash(3), a.OptionsHash());  // each state version its own
 }
 
 }  // namespace

@@ -18,6 +18,24 @@
 //     72+C    8  checksum: XXH3-64 of the 72 header bytes followed by the
 //                XXH3-64 of the C compressed bytes
 //
+// That is format 1, one frame, still read (a checkpoint written before
+// format 2 loads). Format 2, written since, holds the payload in S
+// independent sections, one zstd frame each, so that a restart
+// decompresses them on several threads at once straight into the owner's
+// structures (the engine's: engine_checkpoint.cc, version 4):
+//
+//       0   72  the header above (format 2; payload length: the sections'
+//               sum; C: every byte between the header and the checksum)
+//      72    8  S
+//      80  24S  per section: payload length, compressed length, XXH3-64
+//               of its compressed bytes
+//  80+24S    .  the frames, back to back, in section order
+//    72+C    8  checksum: XXH3-64 of the 72 header bytes, S and the index
+//
+// Open() checks the header and the index against the checksum; each
+// section is then trusted once its own frame's hash matched
+// (FinishSection), so every compressed byte is still covered.
+//
 // Nothing here is trusted until the checksum matches; a short, long or
 // altered file is refused with the reason, and the caller then replays the
 // events instead (a checkpoint may only ever make a restart faster, never
@@ -58,8 +76,9 @@ namespace burnrate::store {
 namespace {
 
 constexpr char kMagic[8] = {'b', 'r', 'c', 'k', 'p', 't', '\0', '\n'};
-constexpr uint32_t kFormatVersion = 1;
+constexpr uint32_t kFormatVersion = kCheckpointFileFormat;
 constexpr size_t kHeaderBytes = 72;
+constexpr size_t kIndexEntryBytes = 24;  // format 2: payload length, compressed length, hash
 constexpr int kZstdLevel =
     1;  // state compresses well even at level 1; the write is off the hot path
 // Compressed bytes read or written at a time: the file is streamed, never
@@ -139,44 +158,75 @@ Status SyncDir(const std::string& path) {
   return rc == 0 ? Status::OK() : Errno("cannot sync directory of", path);
 }
 
-// Compresses `payload` in pieces straight into the file (no buffer the size
-// of the payload beside it), hashing the compressed bytes as they go; the
-// header, whose compressed length is known only at the end, is written
-// last, at offset 0.
-Status WriteFile(const std::string& tmp, Header h, std::string_view payload) {
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return Errno("cannot create", tmp);
-  std::unique_ptr<ZSTD_CCtx, decltype(&ZSTD_freeCCtx)> cctx(ZSTD_createCCtx(), ZSTD_freeCCtx);
-  std::unique_ptr<XXH3_state_t, decltype(&XXH3_freeState)> hash(XXH3_createState(), XXH3_freeState);
-  Status st = cctx && hash ? Status::OK() : Status::IOError("checkpoint: out of memory");
-  if (st.ok()) {
-    ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_compressionLevel, kZstdLevel);
-    ZSTD_CCtx_setPledgedSrcSize(cctx.get(), payload.size());
-    XXH3_64bits_reset(hash.get());
-    if (::lseek(fd, off_t(kHeaderBytes), SEEK_SET) < 0) st = Errno("cannot seek in", tmp);
-  }
+using CCtxPtr = std::unique_ptr<ZSTD_CCtx, decltype(&ZSTD_freeCCtx)>;
+using HashPtr = std::unique_ptr<XXH3_state_t, decltype(&XXH3_freeState)>;
+
+// Compresses `payload` as one frame in pieces straight into the file at its
+// current offset (no buffer the size of the payload beside it), hashing the
+// compressed bytes as they go into `hash` (reset by the caller).
+Status CompressInto(int fd, const std::string& tmp, ZSTD_CCtx* cctx, XXH3_state_t* hash,
+                    std::string_view payload, uint64_t* compressed) {
+  ZSTD_CCtx_reset(cctx, ZSTD_reset_session_only);
+  ZSTD_CCtx_setPledgedSrcSize(cctx, payload.size());
   std::vector<char> buf(kStreamBytes);
   ZSTD_inBuffer in{payload.data(), payload.size(), 0};
-  uint64_t compressed = 0;
+  Status st;
   for (bool done = false; st.ok() && !done;) {
     ZSTD_outBuffer out{buf.data(), buf.size(), 0};
-    size_t left = ZSTD_compressStream2(cctx.get(), &out, &in, ZSTD_e_end);
-    if (ZSTD_isError(left)) {
-      st = Status::IOError(std::string("checkpoint compression: ") + ZSTD_getErrorName(left));
-      break;
-    }
+    size_t left = ZSTD_compressStream2(cctx, &out, &in, ZSTD_e_end);
+    if (ZSTD_isError(left))
+      return Status::IOError(std::string("checkpoint compression: ") + ZSTD_getErrorName(left));
     done = left == 0;
-    XXH3_64bits_update(hash.get(), buf.data(), out.pos);
-    compressed += out.pos;
+    XXH3_64bits_update(hash, buf.data(), out.pos);
+    *compressed += out.pos;
     st = WriteAll(fd, buf.data(), out.pos, tmp);
+  }
+  return st;
+}
+
+// Format 1: the payload as one frame; the header, whose compressed length
+// is known only at the end, is written last, at offset 0.
+// Format 2: the sections' frames after room for the index; the index and
+// the header, known only at the end, are written last, at offset 0.
+Status WriteFile(const std::string& tmp, Header h, const std::vector<std::string_view>& sections) {
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return Errno("cannot create", tmp);
+  CCtxPtr cctx(ZSTD_createCCtx(), ZSTD_freeCCtx);
+  HashPtr hash(XXH3_createState(), XXH3_freeState);
+  Status st = cctx && hash ? Status::OK() : Status::IOError("checkpoint: out of memory");
+  bool v1 = h.format == 1;
+  // Format 2's S and index, as u64s.
+  std::vector<uint64_t> index(v1 ? 0 : 1 + 3 * sections.size());
+  if (!v1) index[0] = sections.size();
+  uint64_t compressed = index.size() * 8;
+  if (st.ok()) {
+    ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_compressionLevel, kZstdLevel);
+    XXH3_64bits_reset(hash.get());
+    if (::lseek(fd, off_t(kHeaderBytes + compressed), SEEK_SET) < 0)
+      st = Errno("cannot seek in", tmp);
+  }
+  for (size_t i = 0; st.ok() && i < sections.size(); ++i) {
+    uint64_t before = compressed;
+    if (!v1) XXH3_64bits_reset(hash.get());
+    st = CompressInto(fd, tmp, cctx.get(), hash.get(), sections[i], &compressed);
+    if (!v1) {
+      index[1 + 3 * i] = sections[i].size(), index[2 + 3 * i] = compressed - before;
+      index[3 + 3 * i] = XXH3_64bits_digest(hash.get());
+    }
   }
   if (st.ok()) {
     h.compressed_len = compressed;
-    char header[kHeaderBytes];
-    Encode(h, header);
-    uint64_t checksum = Checksum(header, XXH3_64bits_digest(hash.get()));
+    std::string head(kHeaderBytes, '\0');
+    Encode(h, head.data());
+    uint64_t checksum;
+    if (v1) {
+      checksum = Checksum(head.data(), XXH3_64bits_digest(hash.get()));
+    } else {
+      head.append(reinterpret_cast<const char*>(index.data()), index.size() * 8);
+      checksum = XXH3_64bits(head.data(), head.size());
+    }
     st = WriteAll(fd, reinterpret_cast<const char*>(&checksum), 8, tmp);
-    if (st.ok() && ::pwrite(fd, header, kHeaderBytes, 0) != ssize_t(kHeaderBytes))
+    if (st.ok() && ::pwrite(fd, head.data(), head.size(), 0) != ssize_t(head.size()))
       st = Errno("cannot write", tmp);
   }
   if (st.ok() && ::fsync(fd) != 0) st = Errno("cannot sync", tmp);
@@ -186,18 +236,26 @@ Status WriteFile(const std::string& tmp, Header h, std::string_view payload) {
 
 }  // namespace
 
-Status WriteCheckpointFile(const std::string& path, const Checkpoint& c) {
-  Header h{.format = kFormatVersion,
+Status WriteCheckpointFile(const std::string& path, const Checkpoint& c, uint32_t format) {
+  if (format != 1 && format != kFormatVersion)
+    return Status::InvalidArgument("checkpoint: no file format " + std::to_string(format));
+  if (format == 1 && !c.sections.empty())
+    return Status::InvalidArgument("checkpoint: format 1 holds one payload, not sections");
+  std::vector<std::string_view> sections(c.sections.begin(), c.sections.end());
+  if (sections.empty()) sections.push_back(c.payload);
+  uint64_t payload_len = 0;
+  for (std::string_view sec : sections) payload_len += sec.size();
+  Header h{.format = format,
            .payload_version = c.payload_version,
            .options_hash = c.options_hash,
            .seq = c.through.seq,
            .received_max = c.through.received_max,
            .n = c.through.n,
            .written_at = c.written_at,
-           .payload_len = c.payload.size(),
+           .payload_len = payload_len,
            .compressed_len = 0};
   std::string tmp = path + ".tmp";
-  Status st = WriteFile(tmp, h, c.payload);
+  Status st = WriteFile(tmp, h, sections);
   if (st.ok() && ::rename(tmp.c_str(), path.c_str()) != 0)
     st = Errno("cannot rename checkpoint to", path);
   if (!st.ok()) {
@@ -239,6 +297,40 @@ struct CheckpointReader::Impl {
   Status error;
   Piece* cur = nullptr;  // the owner's: the piece being handed out, and where
   size_t cur_pos = 0;
+
+  // Format 2: each section's frame is decompressed on its own (no
+  // read-ahead thread: the owner reads sections on threads of its own).
+  uint32_t format = 1;
+  struct Section {
+    uint64_t size = 0, compressed = 0, hash = 0;  // from the index
+    uint64_t offset = 0;                          // of its frame in the file
+    uint64_t pulled = 0;                          // compressed bytes read
+    uint64_t produced = 0;                        // payload bytes handed out
+    bool frame_done = false, finished = false;
+    std::vector<char> buf;
+    ZSTD_inBuffer in{nullptr, 0, 0};
+    std::unique_ptr<ZSTD_DCtx, decltype(&ZSTD_freeDCtx)> dctx{nullptr, ZSTD_freeDCtx};
+    HashPtr xxh{nullptr, XXH3_freeState};
+  };
+  std::vector<Section> secs;
+  size_t next_section = 0;  // Read() over format 2: the section being handed out
+  Status OpenSections(uint64_t file_size, uint64_t payload_len);
+  Result<size_t> DecompressSection(size_t i, char* p, size_t n);
+  Status FinishSection(size_t i);
+  Result<size_t> ReadSections(char* p, size_t n);
+  // Hashes the rest of a damaged section's frame: a checksum mismatch says
+  // more than a frame that does not decompress.
+  Status Damaged(size_t i);
+  Status PreadExactly(char* p, size_t n, uint64_t at) const {
+    while (n > 0) {
+      ssize_t r = ::pread(fd, p, n, off_t(at));
+      if (r < 0 && errno == EINTR) continue;
+      if (r < 0) return Errno("cannot read", path);
+      if (r == 0) return Bad("truncated or trailing bytes");
+      p += r, n -= size_t(r), at += uint64_t(r);
+    }
+    return Status::OK();
+  }
 
   ~Impl() {
     {
@@ -307,15 +399,20 @@ Result<std::unique_ptr<CheckpointReader>> CheckpointReader::Open(const std::stri
       std::memcmp(m.raw_header, kMagic, 8) != 0)
     return m.Bad("not a checkpoint file");
   Header h = Decode(m.raw_header);
-  if (h.format != kFormatVersion)
-    return m.Bad("format version " + std::to_string(h.format) + ", want " +
+  if (h.format != 1 && h.format != kFormatVersion)
+    return m.Bad("format version " + std::to_string(h.format) + ", want 1 or " +
                  std::to_string(kFormatVersion));
   if (h.compressed_len != size - kHeaderBytes - 8) return m.Bad("truncated or trailing bytes");
+  m.format = h.format;
   m.header.payload_version = h.payload_version;
   m.header.options_hash = h.options_hash;
   m.header.through = {h.seq, h.received_max, h.n};
   m.header.written_at = h.written_at;
   m.payload_len = h.payload_len;
+  if (m.format != 1) {
+    BR_RETURN_IF_ERROR(m.OpenSections(size, h.payload_len));
+    return r;
+  }
   m.compressed_left = h.compressed_len;
   m.dctx.reset(ZSTD_createDCtx());
   m.hash.reset(XXH3_createState());
@@ -330,8 +427,121 @@ Result<std::unique_ptr<CheckpointReader>> CheckpointReader::Open(const std::stri
 const Checkpoint& CheckpointReader::header() const { return impl_->header; }
 uint64_t CheckpointReader::payload_size() const { return impl_->payload_len; }
 
+Status CheckpointReader::Impl::OpenSections(uint64_t file_size, uint64_t payload) {
+  uint64_t count = 0;
+  BR_RETURN_IF_ERROR(PreadExactly(reinterpret_cast<char*>(&count), 8, kHeaderBytes));
+  uint64_t room = file_size - kHeaderBytes - 16;  // for the index and the frames
+  if (count > room / kIndexEntryBytes) return Bad("truncated or trailing bytes");
+  std::string head(raw_header, kHeaderBytes);
+  head.append(reinterpret_cast<const char*>(&count), 8);
+  head.resize(head.size() + count * kIndexEntryBytes);
+  BR_RETURN_IF_ERROR(
+      PreadExactly(head.data() + kHeaderBytes + 8, count * kIndexEntryBytes, kHeaderBytes + 8));
+  uint64_t want;
+  BR_RETURN_IF_ERROR(PreadExactly(reinterpret_cast<char*>(&want), 8, file_size - 8));
+  if (XXH3_64bits(head.data(), head.size()) != want) return Bad("checksum mismatch");
+  secs = std::vector<Section>(count);
+  const char* at = head.data() + kHeaderBytes + 8;
+  uint64_t offset = kHeaderBytes + 8 + count * kIndexEntryBytes, sum = 0;
+  for (Section& sec : secs) {
+    sec.size = Get<uint64_t>(at), sec.compressed = Get<uint64_t>(at), sec.hash = Get<uint64_t>(at);
+    sec.offset = offset;
+    if (sec.compressed > file_size - 8 - offset) return Bad("index does not match the file");
+    offset += sec.compressed, sum += sec.size;
+  }
+  if (offset != file_size - 8 || sum != payload) return Bad("index does not match the file");
+  return Status::OK();
+}
+
+Result<size_t> CheckpointReader::Impl::DecompressSection(size_t i, char* p, size_t n) {
+  Section& s = secs[i];
+  if (s.finished) return size_t(0);
+  if (!s.dctx) {
+    s.dctx.reset(ZSTD_createDCtx());
+    s.xxh.reset(XXH3_createState());
+    if (!s.dctx || !s.xxh) return Status::IOError("checkpoint: out of memory");
+    XXH3_64bits_reset(s.xxh.get());
+    s.buf.resize(size_t(std::min<uint64_t>(kStreamBytes, std::max<uint64_t>(s.compressed, 1))));
+  }
+  ZSTD_outBuffer out{p, n, 0};
+  while (out.pos < n && !s.frame_done) {
+    if (s.in.pos == s.in.size && s.pulled < s.compressed) {
+      size_t k = size_t(std::min<uint64_t>(s.buf.size(), s.compressed - s.pulled));
+      BR_RETURN_IF_ERROR(PreadExactly(s.buf.data(), k, s.offset + s.pulled));
+      XXH3_64bits_update(s.xxh.get(), s.buf.data(), k);
+      s.pulled += k;
+      s.in = {s.buf.data(), k, 0};
+    }
+    size_t before = out.pos, used = s.in.pos;
+    size_t r = ZSTD_decompressStream(s.dctx.get(), &out, &s.in);
+    if (ZSTD_isError(r)) return Damaged(i);
+    if (r == 0) {
+      s.frame_done = true;
+    } else if (out.pos == before && s.in.pos == used && s.pulled == s.compressed) {
+      break;  // the frame is cut short
+    }
+  }
+  s.produced += out.pos;
+  if (s.produced > s.size) return Damaged(i);
+  return out.pos;
+}
+
+Status CheckpointReader::Impl::Damaged(size_t i) {
+  Section& s = secs[i];
+  while (s.pulled < s.compressed) {
+    size_t k = size_t(std::min<uint64_t>(s.buf.size(), s.compressed - s.pulled));
+    BR_RETURN_IF_ERROR(PreadExactly(s.buf.data(), k, s.offset + s.pulled));
+    XXH3_64bits_update(s.xxh.get(), s.buf.data(), k);
+    s.pulled += k;
+  }
+  if (XXH3_64bits_digest(s.xxh.get()) != s.hash) return Bad("checksum mismatch");
+  return Bad("section " + std::to_string(i) + " does not decompress to its length");
+}
+
+Status CheckpointReader::Impl::FinishSection(size_t i) {
+  Section& s = secs[i];
+  if (s.finished) return Status::OK();
+  char extra;
+  BR_ASSIGN_OR_RETURN(size_t more, DecompressSection(i, &extra, 1));
+  if (more != 0 || !s.frame_done || s.produced != s.size || s.in.pos != s.in.size ||
+      s.pulled != s.compressed)
+    return Damaged(i);
+  if (XXH3_64bits_digest(s.xxh.get()) != s.hash) return Bad("checksum mismatch");
+  s.finished = true;
+  s.dctx.reset(), s.xxh.reset(), s.buf = {};
+  return Status::OK();
+}
+
+Result<size_t> CheckpointReader::Impl::ReadSections(char* p, size_t n) {
+  size_t got = 0;
+  while (got < n && next_section < secs.size()) {
+    Section& s = secs[next_section];
+    BR_ASSIGN_OR_RETURN(size_t k, DecompressSection(next_section, p + got, n - got));
+    got += k;
+    if (s.produced == s.size) {
+      BR_RETURN_IF_ERROR(FinishSection(next_section));
+      ++next_section;
+    } else if (k == 0) {
+      return Damaged(next_section);
+    }
+  }
+  return got;
+}
+
+size_t CheckpointReader::sections() const { return impl_->secs.size(); }
+uint64_t CheckpointReader::section_size(size_t i) const { return impl_->secs.at(i).size; }
+Result<size_t> CheckpointReader::ReadSection(size_t i, char* p, size_t n) {
+  if (i >= impl_->secs.size()) return Status::InvalidArgument("checkpoint: no such section");
+  return impl_->DecompressSection(i, p, n);
+}
+Status CheckpointReader::FinishSection(size_t i) {
+  if (i >= impl_->secs.size()) return Status::InvalidArgument("checkpoint: no such section");
+  return impl_->FinishSection(i);
+}
+
 Result<size_t> CheckpointReader::Read(char* p, size_t n) {
   Impl& m = *impl_;
+  if (m.format != 1) return m.ReadSections(p, n);
   size_t got = 0;
   while (got < n) {
     if (m.cur && m.cur_pos < m.cur->size) {
@@ -380,6 +590,12 @@ Result<size_t> CheckpointReader::Impl::Decompress(char* p, size_t n) {
 
 Status CheckpointReader::Finish() {
   Impl& m = *impl_;
+  if (m.format != 1) {
+    for (size_t i = 0; i < m.secs.size(); ++i) {
+      if (!m.secs[i].finished) BR_RETURN_IF_ERROR(m.FinishSection(i));
+    }
+    return Status::OK();
+  }
   char extra;
   BR_ASSIGN_OR_RETURN(size_t more, Read(&extra, 1));
   if (more == 0 && m.worker.joinable()) m.worker.join();  // ended: its fields are ours now
@@ -396,6 +612,15 @@ Status CheckpointReader::Finish() {
 Result<Checkpoint> ReadCheckpointFile(const std::string& path) {
   BR_ASSIGN_OR_RETURN(std::unique_ptr<CheckpointReader> r, CheckpointReader::Open(path));
   Checkpoint c = r->header();
+  for (size_t i = 0; i < r->sections(); ++i) {
+    std::string& sec = c.sections.emplace_back(r->section_size(i), '\0');
+    BR_ASSIGN_OR_RETURN(size_t n, r->ReadSection(i, sec.data(), sec.size()));
+    BR_RETURN_IF_ERROR(r->FinishSection(i));
+    if (n != sec.size())
+      return Status::IOError("checkpoint " + path + ": payload does not decompress to its length");
+    c.payload += sec;
+  }
+  if (r->sections() > 0) return c;
   c.payload.resize(r->payload_size());
   BR_ASSIGN_OR_RETURN(size_t n, r->Read(c.payload.data(), c.payload.size()));
   // A checksum mismatch says more than a short payload: check it first.

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "store/store.h"
 
@@ -40,6 +41,7 @@ class CheckpointFileTest : public testing::Test {
     return {std::istreambuf_iterator<char>(f), {}};
   }
   void Put(const std::string& b) { std::ofstream(path_, std::ios::binary | std::ios::trunc) << b; }
+  void Damage();  // of the file at path_: each kind refused with its reason
 
   fs::path dir_;
   std::string path_;
@@ -66,7 +68,17 @@ TEST_F(CheckpointFileTest, RoundTripAndAtomicReplace) {
 }
 
 TEST_F(CheckpointFileTest, DamageIsRefusedWithTheReason) {
-  ASSERT_TRUE(WriteCheckpointFile(path_, Sample()).ok());
+  for (uint32_t format : {1u, 2u}) {
+    SCOPED_TRACE(format);
+    Checkpoint c = Sample();
+    if (format == 2) c.sections = {c.payload.substr(0, 500), c.payload.substr(500)};
+    if (format == 2) c.payload.clear();
+    ASSERT_TRUE(WriteCheckpointFile(path_, c, format).ok());
+    Damage();
+  }
+}
+
+void CheckpointFileTest::Damage() {
   std::string good = Bytes();
   auto reason = [&](std::string bytes) {
     Put(bytes);
@@ -94,7 +106,7 @@ TEST_F(CheckpointFileTest, StreamedReadInPiecesAndChecksumAtTheEnd) {
   EXPECT_EQ(CheckpointReader::Open(path_).status().code(), Status::Code::kNotFound);
   Checkpoint c = Sample();
   for (int i = 0; i < 3'000'000; ++i) c.payload += char(i * 2654435761u >> 24);  // > 1 MiB packed
-  ASSERT_TRUE(WriteCheckpointFile(path_, c).ok());
+  ASSERT_TRUE(WriteCheckpointFile(path_, c, 1).ok());  // one frame, read ahead on a thread
   auto read_all = [&](size_t piece, std::string* out) {
     auto r = CheckpointReader::Open(path_);
     if (!r.ok()) return r.status();
@@ -135,7 +147,7 @@ TEST_F(CheckpointFileTest, StreamedReadInPiecesAndChecksumAtTheEnd) {
 TEST_F(CheckpointFileTest, ReaderLeftBeforeTheEndStopsItsReadAhead) {
   Checkpoint c = Sample();
   for (int i = 0; i < 12'000'000; ++i) c.payload += char(i * 2654435761u >> 24);  // > 4 pieces
-  ASSERT_TRUE(WriteCheckpointFile(path_, c).ok());
+  ASSERT_TRUE(WriteCheckpointFile(path_, c, 1).ok());
   for (int read : {0, 10, 5'000'000}) {
     auto r = CheckpointReader::Open(path_);
     ASSERT_TRUE(r.ok());
@@ -152,6 +164,81 @@ TEST_F(CheckpointFileTest, ReaderLeftBeforeTheEndStopsItsReadAhead) {
           << st.ToString();
     }
   }  // each reader destroyed with its read-ahead running or blocked
+}
+
+// Format 2: sections, each its own frame, read on several threads at once;
+// Read() over them gives the sections joined; damage in one section is
+// found when that section ends, damage in the index when the file opens.
+TEST_F(CheckpointFileTest, SectionsReadInParallelEachCheckedAtItsEnd) {
+  Checkpoint c = Sample();
+  c.payload.clear();
+  for (int k = 0; k < 6; ++k) {
+    std::string& sec = c.sections.emplace_back();
+    for (int i = 0; i < 400'000 * k; ++i) sec += char((i + k) * 2654435761u >> 24);
+  }  // the first empty, the others > 1 MiB packed
+  ASSERT_TRUE(WriteCheckpointFile(path_, c).ok());
+  auto whole = ReadCheckpointFile(path_);
+  ASSERT_TRUE(whole.ok()) << whole.status().ToString();
+  EXPECT_EQ(whole->sections, c.sections);
+  std::string joined;
+  for (const auto& sec : c.sections) joined += sec;
+  EXPECT_EQ(whole->payload, joined);
+
+  // Each section on its own thread, in pieces; `got` the bytes, the status
+  // FinishSection's.
+  auto read_parallel = [&](std::vector<std::string>* got) {
+    auto r = CheckpointReader::Open(path_);
+    if (!r.ok()) return std::vector<Status>{r.status()};
+    EXPECT_EQ((*r)->sections(), c.sections.size());
+    std::vector<Status> st(c.sections.size());
+    got->assign(c.sections.size(), "");
+    std::vector<std::thread> threads;
+    for (size_t i = 0; i < c.sections.size(); ++i) {
+      threads.emplace_back([&, i] {
+        EXPECT_EQ((*r)->section_size(i), c.sections[i].size());
+        std::string buf(size_t(65536 + i), '\0');
+        for (;;) {
+          auto n = (*r)->ReadSection(i, buf.data(), buf.size());
+          if (!n.ok()) return void(st[i] = n.status());
+          (*got)[i].append(buf.data(), *n);
+          if (*n < buf.size()) break;
+        }
+        st[i] = (*r)->FinishSection(i);
+      });
+    }
+    for (auto& t : threads) t.join();
+    if (st.back().ok()) st.push_back((*r)->Finish());
+    return st;
+  };
+  std::vector<std::string> got;
+  for (const Status& st : read_parallel(&got)) EXPECT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(got, c.sections);
+
+  std::string good = Bytes();
+  std::string bytes = good;
+  bytes[bytes.size() - 100] ^= 1;  // inside the last section's frame
+  Put(bytes);
+  std::vector<Status> st = read_parallel(&got);
+  for (size_t i = 0; i + 1 < c.sections.size(); ++i) EXPECT_TRUE(st[i].ok()) << i;
+  EXPECT_NE(st[c.sections.size() - 1].message().find("checksum mismatch"), std::string::npos)
+      << st[c.sections.size() - 1].ToString();
+  bytes = good;
+  bytes[72 + 8 + 24 * 3 + 4] ^= 1;  // the index: section 3's payload length
+  Put(bytes);
+  st = read_parallel(&got);
+  ASSERT_EQ(st.size(), 1u);
+  EXPECT_NE(st[0].message().find("checksum mismatch"), std::string::npos) << st[0].ToString();
+
+  // A reader left before the end says so, and its sections' state is freed.
+  Put(good);
+  auto r = CheckpointReader::Open(path_);
+  ASSERT_TRUE(r.ok());
+  std::string buf(10, '\0');
+  ASSERT_TRUE((*r)->ReadSection(2, buf.data(), buf.size()).ok());
+  EXPECT_EQ(buf, c.sections[2].substr(0, 10));
+  EXPECT_FALSE((*r)->FinishSection(2).ok());
+  EXPECT_FALSE((*r)->Finish().ok());
+  EXPECT_FALSE((*r)->ReadSection(6, buf.data(), buf.size()).ok());  // no such section
 }
 
 model::Event Ev(int i, TimeMs received) {

@@ -65,7 +65,12 @@ struct Checkpoint {
   uint64_t options_hash = 0;  // the owner's settings the payload depends on
   BlockMark through;          // every event of blocks with seq <= through.seq
   TimeMs written_at = 0;
+  // The payload as one stream, or in independent sections (`sections`
+  // non-empty; the file then holds one zstd frame per section, so that a
+  // reader can decompress them in parallel). WriteCheckpointFile writes
+  // `sections` when there are any, else `payload` as one section.
   std::string payload;
+  std::vector<std::string> sections;
 };
 
 // Events: appended durably (one call per group commit), read back in
@@ -181,11 +186,16 @@ class Store : public EventStore, public KeyStore, public MetaStore {};
 
 // Writes the checkpoint atomically: a temporary file beside `path`, fsync,
 // rename over `path`, fsync of the directory. A crash at any point leaves
-// either the previous file or the new one, never a mix.
-Status WriteCheckpointFile(const std::string& path, const Checkpoint& c);
+// either the previous file or the new one, never a mix. `format`: the
+// file's framing (checkpoint_file.cc), kCheckpointFileFormat; 1 (one
+// frame, `payload` only) is still written for tests of reading old files.
+inline constexpr uint32_t kCheckpointFileFormat = 2;
+Status WriteCheckpointFile(const std::string& path, const Checkpoint& c,
+                           uint32_t format = kCheckpointFileFormat);
 // Reads and verifies a checkpoint: NotFound when there is none; IOError
 // saying what is wrong for a bad magic, format version, length or checksum.
-// The caller checks payload_version and options_hash.
+// The caller checks payload_version and options_hash. A file of sections
+// fills `sections` and, joined, `payload`.
 Result<Checkpoint> ReadCheckpointFile(const std::string& path);
 
 // The same read as a stream, so a payload of gigabytes is decompressed
@@ -204,6 +214,20 @@ class CheckpointReader {
   uint64_t payload_size() const;
   Result<size_t> Read(char* p, size_t n);
   Status Finish();
+
+  // A file of sections (format 2) can also be read section by section, on
+  // several threads at once (one thread per section at a time): sections()
+  // says how many (0 for a format-1 file, which only Read() serves) and
+  // section_size(i) their payload lengths; ReadSection(i) hands out the
+  // next bytes of section i, FinishSection(i) checks that it ended where
+  // the index said and that its frame's hash matches. Open() has checked
+  // the header and the index of sections against the file's checksum; a
+  // section is trusted only once its FinishSection returned OK. Do not mix
+  // with Read().
+  size_t sections() const;
+  uint64_t section_size(size_t i) const;
+  Result<size_t> ReadSection(size_t i, char* p, size_t n);
+  Status FinishSection(size_t i);
 
  private:
   CheckpointReader();
