@@ -287,6 +287,26 @@ class UserPrefetch {
 
 }  // namespace
 
+static Counters CountersOf(const model::Event& e, const EngineOptions& o) {
+  Counters c;
+  if (e.type == model::EventType::kUsage) {
+    c.input = e.tokens.input, c.output = e.tokens.output;
+    c.cache_read = e.tokens.cache_read, c.cache_write = e.tokens.cache_write;
+    c.requests = e.requests;
+    c.cost_nanos = std::max<int64_t>(e.cost_nanos, 0);
+    c.cost_estimated = e.cost_basis == model::CostBasis::kEstimated;
+    c.cost_unpriced = e.cost_basis == model::CostBasis::kUnpriced;
+  } else {
+    // A rollup (Store::Purge) stands for `requests` outcome events.
+    c.outcomes = std::max<int64_t>(e.requests, 1);
+    c.value = e.outcome_value * OutcomeWeight(o, e.outcome_kind);
+    int64_t n = std::max<int64_t>(1, std::llround(e.outcome_value));
+    if (e.outcome_kind == "edit_accepted") c.edits_accepted = n;
+    if (e.outcome_kind == "edit_rejected") c.edits_rejected = n;
+  }
+  return c;
+}
+
 Engine::Engine(EngineOptions opts, const Clock& clock)
     : opts_(std::move(opts)), clock_(clock), state_(std::make_unique<State>()) {}
 
@@ -304,22 +324,7 @@ void Engine::Apply(std::span<const model::Event> events) {
   for (size_t i = 0; i < events.size(); ++i) {
     const model::Event& e = events[i];
     prefetch.Before(i);
-    Counters c;
-    if (e.type == model::EventType::kUsage) {
-      c.input = e.tokens.input, c.output = e.tokens.output;
-      c.cache_read = e.tokens.cache_read, c.cache_write = e.tokens.cache_write;
-      c.requests = e.requests;
-      c.cost_nanos = std::max<int64_t>(e.cost_nanos, 0);
-      c.cost_estimated = e.cost_basis == model::CostBasis::kEstimated;
-      c.cost_unpriced = e.cost_basis == model::CostBasis::kUnpriced;
-    } else {
-      // A rollup (Store::Purge) stands for `requests` outcome events.
-      c.outcomes = std::max<int64_t>(e.requests, 1);
-      c.value = e.outcome_value * OutcomeWeight(opts_, e.outcome_kind);
-      int64_t n = std::max<int64_t>(1, std::llround(e.outcome_value));
-      if (e.outcome_kind == "edit_accepted") c.edits_accepted = n;
-      if (e.outcome_kind == "edit_rejected") c.edits_rejected = n;
-    }
+    Counters c = CountersOf(e, opts_);
     int32_t hour = int32_t(FloorDiv(e.ts, kHourMs));
     uint32_t slot =
         e.type == model::EventType::kUsage ? uint32_t(SourceClassOf(e.source)) : kOutcomeSlot;
