@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "common/hash.h"
+#include "common/prefetch.h"
 
 namespace burnrate {
 
@@ -46,7 +47,7 @@ class NameIndex {
   // For a caller that knows its names some steps ahead (Engine::Apply's
   // prefetch): asks the CPU to load the slot `hash` starts probing at.
   void Prefetch(uint64_t hash) const {
-    if (!slots_.empty()) __builtin_prefetch(&slots_[hash & (slots_.size() - 1)]);
+    if (!slots_.empty()) burnrate::Prefetch(&slots_[hash & (slots_.size() - 1)]);
   }
   // The id of the first slot on `hash`'s probe run whose hash matches,
   // without comparing the name (which would load the owner's entry): a

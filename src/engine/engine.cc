@@ -16,6 +16,7 @@
 #include <shared_mutex>
 #include <span>
 
+#include "common/prefetch.h"
 #include "engine/engine_state.h"
 
 namespace burnrate::engine {
@@ -235,7 +236,7 @@ namespace {
 
 void PrefetchLines(const void* p, size_t bytes) {
   for (size_t off = 0; off < bytes; off += 64)
-    __builtin_prefetch(static_cast<const char*>(p) + off);
+    burnrate::Prefetch(static_cast<const char*>(p) + off);
 }
 
 // Memory-level parallelism for the users of one Apply. In an organisation's
@@ -271,10 +272,10 @@ class UserPrefetch {
       uint32_t id = guess_[(i + kHeapAhead) % kRing];
       if (id == NameIndex::kNotFound) return;
       const EntityState& u = users_.entities[id];
-      if (!u.hours.empty()) __builtin_prefetch(&u.hours.back());
-      __builtin_prefetch(u.all_sources.data());
-      __builtin_prefetch(u.models.data());
-      if (u.last_session != nullptr) __builtin_prefetch(u.last_session);
+      if (!u.hours.empty()) burnrate::Prefetch(&u.hours.back());
+      burnrate::Prefetch(u.all_sources.data());
+      burnrate::Prefetch(u.models.data());
+      if (u.last_session != nullptr) burnrate::Prefetch(u.last_session);
     }
   }
 

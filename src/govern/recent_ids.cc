@@ -1,6 +1,7 @@
 #include "govern/recent_ids.h"
 
 #include "common/hash.h"
+#include "common/prefetch.h"
 
 namespace burnrate::govern {
 
@@ -62,8 +63,8 @@ bool RecentIds::ContainsKey(uint64_t key, TimeMs now) const {
 void RecentIds::Prefetch(uint64_t key, size_t ahead) const {
   if (slots_.empty()) return;
   size_t mask = slots_.size() - 1;
-  __builtin_prefetch(&slots_[key & mask]);
-  if (ahead < order_.size()) __builtin_prefetch(&slots_[order_[ahead].second & mask]);
+  burnrate::Prefetch(&slots_[key & mask]);
+  if (ahead < order_.size()) burnrate::Prefetch(&slots_[order_[ahead].second & mask]);
 }
 
 void RecentIds::Add(std::string_view id, TimeMs at) { AddKey(KeyOf(id), at); }

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/prefetch.h"
 
 namespace burnrate::ingest {
 
@@ -41,8 +42,8 @@ class DedupIndex {
   // cache misses overlap instead of following one another. A hint only.
   void Prefetch(uint64_t fp) const {
     size_t i = Mix(fp) & (fps_.size() - 1);
-    __builtin_prefetch(&fps_[i], 1);
-    __builtin_prefetch(&days_[i], 1);
+    burnrate::Prefetch(&fps_[i]);
+    burnrate::Prefetch(&days_[i]);
   }
   // Forgets fp (used when a batch fails to commit).
   void Erase(uint64_t fp);
