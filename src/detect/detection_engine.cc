@@ -34,7 +34,8 @@ DetectionEngine::DetectionEngine(DetectConfig cfg, const Clock& clock,
 
 void DetectionEngine::ObserveBatch(std::span<const model::Event> events) {
   std::shared_ptr<const model::PriceSnapshot> snap = prices_ ? prices_->Current() : nullptr;
-  for (const auto& e : events) Observe(e, snap.get());
+  features_.ObserveBatch(events, snap.get());
+  for (const auto& e : events) NotePending(e);
 }
 
 void DetectionEngine::Observe(const model::Event& e, const model::PriceSnapshot* prices) {
