@@ -34,8 +34,7 @@ DetectionEngine::DetectionEngine(DetectConfig cfg, const Clock& clock,
 
 void DetectionEngine::ObserveBatch(std::span<const model::Event> events) {
   std::shared_ptr<const model::PriceSnapshot> snap = prices_ ? prices_->Current() : nullptr;
-  features_.ObserveBatch(events, snap.get());
-  for (const auto& e : events) NotePending(e);
+  for (const auto& e : events) Observe(e, snap.get());
 }
 
 void DetectionEngine::Observe(const model::Event& e, const model::PriceSnapshot* prices) {

@@ -4,7 +4,6 @@
 #include <cstdlib>
 
 #include "common/hash.h"
-#include "common/prefetch.h"
 
 namespace burnrate::detect {
 
@@ -29,57 +28,12 @@ void FeatureStore::Observe(const model::Event& e, const model::PriceSnapshot* pr
   // Live aggregates keep the last retain_days days: an event from an older
   // day (late, imported or replayed) is left to a rescore of its day from
   // the store (DetectionEngine::Rescore), not filed under today.
-  UserKey user = KeyOf(e.user);
-  Shard& sh = shards_[ShardOf(user)];
-  std::lock_guard<std::mutex> lock(sh.mu);
-  ObserveLocked(sh, e, user, prices);
-}
-
-void FeatureStore::ObserveBatch(std::span<const model::Event> events,
-                                const model::PriceSnapshot* prices) {
-  static constexpr size_t kSlotAhead = 8, kEntryAhead = 4;
-  std::vector<UserKey> keys(events.size());
-  std::array<std::vector<uint32_t>, kShards> of_shard;  // event positions, in order
-  for (size_t i = 0; i < events.size(); ++i) {
-    if (events[i].user.empty()) continue;
-    keys[i] = KeyOf(events[i].user);
-    of_shard[ShardOf(keys[i])].push_back(uint32_t(i));
-  }
-  for (int s = 0; s < kShards; ++s) {
-    const std::vector<uint32_t>& at = of_shard[size_t(s)];
-    if (at.empty()) continue;
-    Shard& sh = shards_[size_t(s)];
-    std::lock_guard<std::mutex> lock(sh.mu);
-    for (size_t j = 0; j < at.size(); ++j) {
-      if (j + kSlotAhead < at.size())
-        PrefetchSlot(sh, events[at[j + kSlotAhead]], keys[at[j + kSlotAhead]]);
-      if (j + kEntryAhead < at.size())
-        PrefetchEntry(sh, events[at[j + kEntryAhead]], keys[at[j + kEntryAhead]]);
-      ObserveLocked(sh, events[at[j]], keys[at[j]], prices);
-    }
-  }
-}
-
-void FeatureStore::PrefetchSlot(const Shard& sh, const model::Event& e, UserKey user) const {
-  auto dit = sh.days.find(DayOf(TrustedTime(e)));
-  if (dit != sh.days.end()) dit->second.index.Prefetch(user.hash);
-}
-
-void FeatureStore::PrefetchEntry(const Shard& sh, const model::Event& e, UserKey user) const {
-  auto dit = sh.days.find(DayOf(TrustedTime(e)));
-  if (dit == sh.days.end()) return;
-  uint32_t id = dit->second.index.Probable(user.hash);
-  if (id == NameIndex::kNotFound) return;
-  // The entry's first lines: the name and the counters every event adds to.
-  const char* p = reinterpret_cast<const char*>(&dit->second.users[id]);
-  for (size_t off = 0; off < 256; off += 64) Prefetch(p + off);
-}
-
-void FeatureStore::ObserveLocked(Shard& sh, const model::Event& e, UserKey user,
-                                 const model::PriceSnapshot* prices) {
   TimeMs ts = TrustedTime(e);
   if (e.received > 0 && ts < e.received - 2 * kDayMs) return;
   int64_t day = DayOf(ts);
+  UserKey user = KeyOf(e.user);
+  Shard& sh = shards_[ShardOf(user)];
+  std::lock_guard<std::mutex> lock(sh.mu);
   auto dit = sh.days.find(day);
   if (dit == sh.days.end()) {
     if (!sh.days.empty() && day <= sh.days.rbegin()->first - cfg_.retain_days) return;  // too late

@@ -14,7 +14,6 @@
 #include <array>
 #include <map>
 #include <mutex>
-#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -33,12 +32,6 @@ class FeatureStore {
 
   // `prices` (may be null): what the plausibility checks compare with.
   void Observe(const model::Event& e, const model::PriceSnapshot* prices = nullptr);
-  // Observe of each event, the same state (a shard's events keep their
-  // order, and shards share nothing): the ingest listener's batch, taken a
-  // shard at a time under one lock, each user-day's index slot and entry
-  // asked for some events ahead (an organisation's users are out of cache).
-  void ObserveBatch(std::span<const model::Event> events,
-                    const model::PriceSnapshot* prices = nullptr);
   // Rescoring from stored events: folds `e` into the local day of its own
   // time when that day is within [from_day, to_day] (the event's time is
   // trusted for the past; a time in the future of its arrival falls back to
@@ -89,12 +82,6 @@ class FeatureStore {
   };
   void Fold(const model::Event& e, UserKey user, TimeMs ts, int64_t day, DayMap& users,
             const model::PriceSnapshot* prices);
-  // Observe's work once the shard's lock is held.
-  void ObserveLocked(Shard& sh, const model::Event& e, UserKey user,
-                     const model::PriceSnapshot* prices);
-  // ObserveBatch's prefetch stages for event e of shard sh (lock held).
-  void PrefetchSlot(const Shard& sh, const model::Event& e, UserKey user) const;
-  void PrefetchEntry(const Shard& sh, const model::Event& e, UserKey user) const;
   const DetectConfig& cfg_;
   std::array<Shard, kShards> shards_;
 };

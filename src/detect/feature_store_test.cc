@@ -2,9 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include <algorithm>
-#include <span>
-
 #include "detect/scorer.h"
 #include "model/prompt_features.h"
 
@@ -28,50 +25,6 @@ model::Event Outcome(const std::string& user, TimeMs ts, const std::string& sess
   e.user = user, e.team = "core", e.ts = ts, e.received = ts, e.session = session,
   e.outcome_kind = "commit";
   return e;
-}
-
-// ObserveBatch takes a batch a shard at a time, prefetching user-days ahead:
-// the same features as Observe per event, over days that turn (the oldest
-// pruned), many users interleaved, outcomes, an event without a user and a
-// late one among them.
-TEST(FeatureStore, ObserveBatchEqualsObservePerEvent) {
-  DetectConfig cfg;
-  FeatureStore batched(cfg), single(cfg);
-  std::vector<model::Event> evs;
-  uint64_t seed = 5;
-  for (int i = 0; i < 20000; ++i) {
-    seed = seed * 6364136223846793005ull + 1442695040888963407ull;
-    std::string user = "u" + std::to_string((seed >> 33) % 900);
-    TimeMs t = kDay0 + TimeMs(i) * 20 * kSecondMs;  // about 4.6 days
-    evs.push_back(i % 9 == 0 ? Outcome(user, t, "s1")
-                             : Usage(user, t, "s" + std::to_string(seed % 5)));
-  }
-  evs[100].user.clear();
-  evs[200].ts -= 3 * kDayMs;  // too late for the live days
-  for (size_t from = 0; from < evs.size(); from += 3000) {
-    std::span<const model::Event> part(evs.data() + from,
-                                       std::min<size_t>(3000, evs.size() - from));
-    batched.ObserveBatch(part);
-    for (const model::Event& e : part) single.Observe(e);
-  }
-  for (int64_t day = 20000; day <= 20005; ++day) {
-    auto key = [](const UserDayFeatures& f) { return f.user; };
-    auto a = batched.Collect(day), b = single.Collect(day);
-    ASSERT_EQ(a.size(), b.size()) << day;
-    if (day == 20004) ASSERT_GT(a.size(), 500u);  // the newest day is kept, with its users
-    std::sort(a.begin(), a.end(), [&](auto& x, auto& y) { return key(x) < key(y); });
-    std::sort(b.begin(), b.end(), [&](auto& x, auto& y) { return key(x) < key(y); });
-    for (size_t i = 0; i < a.size(); ++i) {
-      ASSERT_EQ(a[i].user, b[i].user);
-      EXPECT_EQ(a[i].requests, b[i].requests);
-      EXPECT_EQ(a[i].tokens, b[i].tokens);
-      EXPECT_EQ(a[i].outcomes, b[i].outcomes);
-      EXPECT_EQ(a[i].sessions, b[i].sessions);
-      EXPECT_EQ(a[i].hours_active, b[i].hours_active);
-      EXPECT_EQ(a[i].gaps, b[i].gaps);
-      EXPECT_EQ(a[i].gap_cv, b[i].gap_cv);
-    }
-  }
 }
 
 TEST(FeatureStore, RegularLoopHasLowGapVariationAndManyHours) {
