@@ -46,10 +46,7 @@ Result<std::unique_ptr<App>> App::Open(Config cfg, const Clock& clock) {
   // restart each is replayed only the events its current windows still
   // hold (Listener::replay_from), governance at their arrival time.
   a.ingestor->AddListener({
-      .on_events =
-          [&a](std::span<const model::Event> events) {
-            for (const auto& e : events) a.governor->OnUsage(e);
-          },
+      .on_events = [&a](std::span<const model::Event> events) { a.governor->OnUsageBatch(events); },
       .replay_from = [&a](TimeMs now) { return a.governor->ReplayHorizon(now); },
       .on_replay =
           [&a](std::span<const model::Event> events) {

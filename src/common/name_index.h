@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "common/hash.h"
+#include "common/prefetch.h"
 
 namespace burnrate {
 
@@ -42,6 +43,24 @@ class NameIndex {
     }
   }
   uint32_t Find(std::string_view name) const { return Find(name, HashOf(name)); }
+
+  // For a caller that knows its names some steps ahead (Engine::Apply's
+  // prefetch): asks the CPU to load the slot `hash` starts probing at.
+  void Prefetch(uint64_t hash) const {
+    if (!slots_.empty()) burnrate::Prefetch(&slots_[hash & (slots_.size() - 1)]);
+  }
+  // The id of the first slot on `hash`'s probe run whose hash matches,
+  // without comparing the name (which would load the owner's entry): a
+  // guess to prefetch that entry by; kNotFound when none matches. Only
+  // Find answers which id a name has.
+  uint32_t Probable(uint64_t hash) const {
+    if (slots_.empty()) return kNotFound;
+    size_t mask = slots_.size() - 1;
+    for (size_t i = hash & mask;; i = (i + 1) & mask) {
+      const Slot& s = slots_[i];
+      if (s.id == kNotFound || s.hash == hash) return s.id;
+    }
+  }
 
   // Adds `name` -> `id` unless the name is there already; false then (and
   // the index is unchanged). `name` must stay where it is while indexed.

@@ -162,7 +162,8 @@ struct EntityTable {
   // since the snapshot they replace instead of summing their buckets again.
   static constexpr uint64_t kChangedAlways = ~uint64_t{0};
   std::vector<uint64_t> changed;
-  uint32_t Intern(std::string_view name);
+  uint32_t Intern(std::string_view name) { return Intern(name, NameIndex::HashOf(name)); }
+  uint32_t Intern(std::string_view name, uint64_t hash);  // hash: NameIndex::HashOf(name)
   const EntityState* Find(std::string_view name) const;
   void Touch(uint32_t id, uint64_t version) {
     if (id >= changed.size()) changed.resize(entities.size(), kChangedAlways);
@@ -186,7 +187,18 @@ struct Engine::Snapshot {
   std::vector<std::array<int64_t, kSourceClasses>> source_tokens;  // tokens by class in range
   std::vector<int64_t> wasted;     // tokens flagged as waste in range
   std::vector<double> efficiency;  // shrunk value per million tokens
-  std::vector<std::string> names, teams, orgs;
+  std::vector<std::string> names;
+  // Per row: the entity's team and org (kNoEntity: none), named by tables of
+  // all team and org names that successive snapshots share while no team or
+  // org is added, instead of two string copies per row and build.
+  std::vector<uint32_t> team_ids, org_ids;
+  std::shared_ptr<const std::vector<std::string>> team_names, org_names;
+  const std::string& Team(size_t i) const { return NameOf(*team_names, team_ids[i]); }
+  const std::string& Org(size_t i) const { return NameOf(*org_names, org_ids[i]); }
+  static const std::string& NameOf(const std::vector<std::string>& names, uint32_t id) {
+    static const std::string kNone;
+    return id == kNoEntity ? kNone : names[id];
+  }
   std::vector<uint32_t> groups;  // per row: team (users), org (teams), else kNoEntity
   // Orders are sorted lazily per metric; guarded by order_mu.
   mutable std::mutex order_mu;
@@ -219,6 +231,9 @@ struct Engine::State {
   std::unordered_map<std::string, OpenSession, StringHash, std::equal_to<>> open_sessions;
   size_t open_after_close = 0;  // open_sessions.size() after the last close
   std::string session_key;      // TrackSession's lookup buffer; guarded by mu
+  // Apply's scratch: the users' name hashes and the prefetch stages' guesses
+  // (engine.cc, UserPrefetch); guarded by mu.
+  std::vector<uint64_t> user_hashes;
 
   // sessions.cc; callers hold mu (writer side).
   void TrackSession(uint32_t user, const std::string& session, TimeMs ts, TimeMs now,

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <span>
 
 namespace burnrate::engine {
 namespace {
@@ -242,6 +243,51 @@ TEST(Engine, TopModelsAndVersion) {
   ASSERT_EQ(top.size(), 2u);
   EXPECT_EQ(top[0].first, "m2");
   EXPECT_EQ(top[1].first, "m3");
+}
+
+// Apply prefetches each user's state some events ahead (engine.cc,
+// UserPrefetch) and interns users by a hash computed before the loop: one
+// Apply of many interleaved users, new and known, repeated names in a row
+// among them, must leave the same state as applying the events one by one
+// (where no prefetch stage runs). A hash taken from the wrong event makes
+// users twice (entity_count) or puts usage on the wrong user.
+TEST(Engine, OneApplyOfManyUsersEqualsEventByEvent) {
+  FakeClock clock(T("2026-03-21T14:30:00Z"));
+  Engine batched(Opts(), clock), single(Opts(), clock);
+  std::vector<model::Event> evs;
+  uint64_t seed = 11;
+  for (int i = 0; i < 6000; ++i) {
+    seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+    int u = int((seed >> 33) % (i < 3000 ? 1500 : 4000));  // new users keep arriving
+    if (i % 10 == 3) u = int((seed >> 40) % 7);            // and a few heavy ones
+    TimeMs ts = T("2026-03-21T00:00:00Z") + TimeMs(i) * 8000;
+    model::Event e = Use(std::to_string(i), "u" + std::to_string(u), ts, int64_t(seed % 977), 3,
+                         i % 3 ? "m1" : "m2", "t" + std::to_string(u % 40));
+    e.session = "s" + std::to_string(u % 3);
+    evs.push_back(e);
+    if (i % 50 == 0) evs.push_back(evs.back());  // the same user twice in a row
+  }
+  batched.Apply(evs);
+  for (const model::Event& e : evs) single.Apply(std::span(&e, 1));
+  ASSERT_EQ(batched.entity_count(Entity::kUser), single.entity_count(Entity::kUser));
+  TimeRange day{T("2026-03-21T00:00:00Z"), T("2026-03-22T00:00:00Z")};
+  for (int u = 0; u < 4000; ++u) {
+    auto a = batched.Usage(Entity::kUser, "u" + std::to_string(u), day, Granularity::kHour);
+    auto b = single.Usage(Entity::kUser, "u" + std::to_string(u), day, Granularity::kHour);
+    ASSERT_EQ(a.ok(), b.ok()) << u;
+    if (!a.ok()) continue;
+    ASSERT_EQ(a->totals.Total(), b->totals.Total()) << u;
+    ASSERT_EQ(a->totals.requests, b->totals.requests) << u;
+    ASSERT_EQ(a->points.size(), b->points.size()) << u;
+    ASSERT_EQ(a->by_model.size(), b->by_model.size()) << u;
+    EXPECT_EQ(a->team, b->team) << u;
+  }
+  auto runs = [](const std::vector<SessionSpan>& v) {
+    std::map<std::string, std::pair<TimeMs, TimeMs>> m;
+    for (const SessionSpan& s : v) m[s.user] = {s.start, s.end};
+    return m;
+  };
+  EXPECT_EQ(runs(batched.LongestSessions(day)), runs(single.LongestSessions(day)));
 }
 
 }  // namespace

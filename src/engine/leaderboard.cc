@@ -108,14 +108,36 @@ bool SameHours(TimeRange a, TimeRange b) {
 // its row (or its absence): its buckets, team and org are as they were, and
 // the window covers the same hours. Waste comes from detection, which does
 // not stamp entities, so it is asked for every row.
+namespace {
+
+// Every name of `table` by id: `old` when it names them all (an entity's
+// name never changes), else a fresh copy.
+std::shared_ptr<const std::vector<std::string>> NameTable(
+    const EntityTable& table, std::shared_ptr<const std::vector<std::string>> old) {
+  if (old && old->size() == table.entities.size()) return old;
+  auto names = std::make_shared<std::vector<std::string>>();
+  names->reserve(table.entities.size());
+  for (const EntityState& e : table.entities) names->push_back(e.name);
+  return names;
+}
+
+}  // namespace
+
 void Engine::FillRows(Snapshot& snap, const Snapshot* reuse) const {
   Entity e = snap.entity;
   Window w = snap.window;
   uint32_t slots = SlotMask(snap.sources);
   bool every = snap.sources == kAllSources;
   const EntityTable& table = state_->tables[int(e)];
-  const auto& teams = state_->tables[int(Entity::kTeam)].entities;
-  const auto& orgs = state_->tables[int(Entity::kOrg)].entities;
+  snap.team_names =
+      NameTable(state_->tables[int(Entity::kTeam)], reuse ? reuse->team_names : nullptr);
+  snap.org_names = NameTable(state_->tables[int(Entity::kOrg)], reuse ? reuse->org_names : nullptr);
+  // The rows of the snapshot replaced and some room for new ones, so the
+  // row vectors do not grow by doubling (a copy of every row each time).
+  size_t n = reuse ? reuse->ids.size() + reuse->ids.size() / 8 : table.entities.size();
+  snap.ids.reserve(n), snap.source_tokens.reserve(n), snap.cur.reserve(n), snap.prev.reserve(n);
+  snap.names.reserve(n), snap.team_ids.reserve(n), snap.org_ids.reserve(n);
+  snap.groups.reserve(n);
   size_t j = 0;
   auto copy_row = [&snap, reuse](size_t k) {
     snap.ids.push_back(reuse->ids[k]);
@@ -123,8 +145,8 @@ void Engine::FillRows(Snapshot& snap, const Snapshot* reuse) const {
     snap.cur.push_back(reuse->cur[k]);
     snap.prev.push_back(reuse->prev[k]);
     snap.names.push_back(reuse->names[k]);
-    snap.teams.push_back(reuse->teams[k]);
-    snap.orgs.push_back(reuse->orgs[k]);
+    snap.team_ids.push_back(reuse->team_ids[k]);
+    snap.org_ids.push_back(reuse->org_ids[k]);
     snap.groups.push_back(reuse->groups[k]);
   };
   for (uint32_t i = 0; i < table.entities.size(); ++i) {
@@ -146,8 +168,8 @@ void Engine::FillRows(Snapshot& snap, const Snapshot* reuse) const {
     snap.cur.push_back(cur);
     snap.prev.push_back(prev);
     snap.names.push_back(ent.name);
-    snap.teams.push_back(ent.team != kNoEntity ? teams[ent.team].name : "");
-    snap.orgs.push_back(ent.org != kNoEntity ? orgs[ent.org].name : "");
+    snap.team_ids.push_back(ent.team);
+    snap.org_ids.push_back(ent.org);
     snap.groups.push_back(e == Entity::kUser ? ent.team : e == Entity::kTeam ? ent.org : kNoEntity);
   }
   snap.wasted.reserve(snap.ids.size());
@@ -314,8 +336,8 @@ Result<Board> Engine::Leaderboard(const BoardQuery& q) {
     be.rank = int64_t(r + 1);
     be.prev_rank = prev[i];
     be.id = snap->names[i];
-    be.team = snap->teams[i];
-    be.org = snap->orgs[i];
+    be.team = snap->Team(i);
+    be.org = snap->Org(i);
     be.c = snap->cur[i];
     be.source_tokens = snap->source_tokens[i];
     be.wasted_tokens = snap->wasted[i];

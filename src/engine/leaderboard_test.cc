@@ -276,12 +276,16 @@ TEST(Leaderboard, IncrementalRebuildEqualsAFullBuild) {
     int users = 40 + 30 * round;  // new users every round
     for (int i = 0; i < 60; ++i) {
       uint64_t u = rnd(uint64_t(users));
-      // A few users move team in later rounds.
-      std::string team = "t" + std::to_string((u + (round > 2 && u % 7 == 0 ? 1 : 0)) % 9);
+      // A few users move team in later rounds; the users new in a round
+      // are in teams (and orgs) new in that round, so the snapshots' shared
+      // team and org name tables must grow.
+      std::string team = u < 40 ? "t" + std::to_string((u + (round > 2 && u % 7 == 0 ? 1 : 0)) % 9)
+                                : "nt" + std::to_string(u / 30);
       TimeMs ts = clock.NowMs() - TimeMs(rnd(40)) * kHourMs;
       model::Event e = rnd(5) == 0 ? Outcome("u" + std::to_string(u), ts, double(rnd(4) + 1))
                                    : Use("u" + std::to_string(u), team, ts, int64_t(rnd(900) + 1));
       e.project = "p" + std::to_string(rnd(3));
+      if (u >= 40) e.org = "org" + std::to_string(u / 30);
       evs.push_back(e);
     }
     eng.Apply(evs);

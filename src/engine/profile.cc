@@ -206,8 +206,8 @@ Result<std::vector<BoardEntry>> Engine::Ranks(Entity e, Window w, std::string_vi
   for (size_t x = 0; x < k; ++x) {
     BoardEntry& be = out[x];
     be.id = name;
-    be.team = snap->teams[i];
-    be.org = snap->orgs[i];
+    be.team = snap->Team(i);
+    be.org = snap->Org(i);
     be.c = snap->cur[i];
     be.wasted_tokens = snap->wasted[i];
     be.efficiency = std::max(0.0, snap->efficiency[i]);

@@ -17,6 +17,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
+#include <bitset>
 
 #include "common/hash.h"
 #include "common/json_writer.h"
@@ -440,10 +442,43 @@ void Governor::UsageAt(const model::Event& e, TimeMs now) {
     if (settled_ids_.Contains(e.id, now)) return;  // counted by Settle()
     ingested_ids_.Add(e.id, now);
   }
+  ChargeUsage(e, now, Snapshot());
+}
+
+void Governor::OnUsageBatch(std::span<const model::Event> events) {
+  // A chunk bounds how long misc_mu_ is held (a settle waits for it).
+  static constexpr size_t kChunk = 64, kAhead = 8;
+  TimeMs now = clock_.NowMs();
+  std::array<uint64_t, kChunk> keys;  // 0: no id to record
+  std::bitset<kChunk> settled;
+  for (size_t from = 0; from < events.size(); from += kChunk) {
+    std::span<const model::Event> chunk =
+        events.subspan(from, std::min(kChunk, events.size() - from));
+    for (size_t i = 0; i < chunk.size(); ++i) {
+      const model::Event& e = chunk[i];
+      keys[i] = e.type == model::EventType::kUsage && !e.id.empty() ? RecentIds::KeyOf(e.id) : 0;
+    }
+    {
+      std::lock_guard<std::mutex> l(misc_mu_);
+      for (size_t i = 0; i < chunk.size(); ++i) {
+        if (i + kAhead < chunk.size() && keys[i + kAhead] != 0)
+          ingested_ids_.Prefetch(keys[i + kAhead], kAhead);
+        settled[i] = keys[i] != 0 && settled_ids_.ContainsKey(keys[i], now);
+        if (keys[i] != 0 && !settled[i]) ingested_ids_.AddKey(keys[i], now);
+      }
+    }
+    std::shared_ptr<const PolicySet> set = Snapshot();
+    for (size_t i = 0; i < chunk.size(); ++i)
+      if (chunk[i].type == model::EventType::kUsage && !settled[i]) ChargeUsage(chunk[i], now, set);
+  }
+}
+
+void Governor::ChargeUsage(const model::Event& e, TimeMs now,
+                           const std::shared_ptr<const PolicySet>& set) {
   int64_t tokens = e.tokens.Total();
   int64_t cost = e.cost_nanos >= 0 ? e.cost_nanos : CostOf(e.model, e.tokens);
   Reservation rv;
-  rv.set = Snapshot();
+  rv.set = set;
   // No budget and no quota: nothing to charge, so nothing for the limit
   // store to settle (Release would send it empty lists); only what Release
   // notes. Saves the request's string copies and vectors on every event.

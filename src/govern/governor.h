@@ -28,6 +28,7 @@
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -125,6 +126,11 @@ class Governor {
   // Ingested usage (team/org resolved, cost_nanos set). Outcomes are ignored.
   // Skipped when a settle already counted its id (see Settle).
   void OnUsage(const model::Event& e);
+  // OnUsage of each event in order (the ingest listener's batch): the ids
+  // are recorded a chunk of events at a time under one lock, with the id
+  // table's loads started some events ahead, and the policy set is read
+  // once per chunk.
+  void OnUsageBatch(std::span<const model::Event> events);
   // Recovery (ingest::Listener): the earliest arrival time whose usage still
   // counts in a budget or quota window that contains `now`; usage that
   // arrived before it has left every window and need not be replayed.
@@ -201,6 +207,8 @@ class Governor {
   // reservation without adding usage (it was counted by ingestion).
   Status Release(Reservation& r, int64_t tokens, int64_t cost, TimeMs now, bool count_usage = true);
   void UsageAt(const model::Event& e, TimeMs now);
+  // UsageAt's charge, once the event's id is recorded (not settled before).
+  void ChargeUsage(const model::Event& e, TimeMs now, const std::shared_ptr<const PolicySet>& set);
   int SwapThrottle(const std::string& user, int level);  // returns the previous level
   void NoteSeen(const std::string& team, const std::string& project);
   int64_t CostOf(const std::string& model, const model::TokenCounts& t) const;

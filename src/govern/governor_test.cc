@@ -266,6 +266,45 @@ TEST(Governor, SettleEventPairCountsOnceAcrossARestart) {
   }
 }
 
+// The ingest listener's batch (chunks of 64 ids under one lock, the id
+// table's loads started ahead): the same counts as OnUsage event by event,
+// a settled id among them skipped, a repeated id counted as often as
+// OnUsage counts it, and outcomes ignored.
+TEST(Governor, OnUsageBatchCountsAsOnUsageEventByEvent) {
+  SettleEventPair batched, single;
+  for (SettleEventPair* p : {&batched, &single}) p->SettleFor("ev-77", 5);
+  std::vector<model::Event> evs;
+  for (int i = 0; i < 200; ++i) evs.push_back(batched.Event("ev-" + std::to_string(i), i + 1));
+  evs.push_back(batched.Event("ev-3", 1000));  // a repeated id
+  evs[10].type = model::EventType::kOutcome;
+  batched.f.gov.OnUsageBatch(evs);
+  for (const model::Event& e : evs) single.f.gov.OnUsage(e);
+  EXPECT_EQ(batched.Used(), single.Used());
+  // 1..200 without event 10's 11 and the settled ev-77's 78, the settle's
+  // 5 and the repeat's 1000.
+  EXPECT_EQ(batched.Used(), 200 * 201 / 2 - 11 - 78 + 5 + 1000);
+  batched.SettleFor("ev-150", 151);  // recorded as ingested: releases only
+  EXPECT_EQ(batched.Used(), single.Used());
+}
+
+TEST(RecentIds, ByKeyEqualsById) {
+  RecentIds ids(/*ttl=*/1000, /*max_entries=*/100);
+  for (int i = 0; i < 300; ++i) {
+    uint64_t key = RecentIds::KeyOf("id-" + std::to_string(i));
+    ids.Prefetch(key, 8);
+    if (i % 2)
+      ids.AddKey(key, i);
+    else
+      ids.Add("id-" + std::to_string(i), i);
+  }
+  EXPECT_EQ(ids.size(), 100u);
+  for (int i = 0; i < 300; ++i) {
+    uint64_t key = RecentIds::KeyOf("id-" + std::to_string(i));
+    EXPECT_EQ(ids.ContainsKey(key, 300), i >= 200) << i;
+    EXPECT_EQ(ids.Contains("id-" + std::to_string(i), 300), i >= 200) << i;
+  }
+}
+
 TEST(RecentIds, RemembersForTtlAndAtMostMaxIds) {
   RecentIds ids(/*ttl=*/1000, /*max_entries=*/3);
   ids.Add("a", 0);

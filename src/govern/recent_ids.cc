@@ -1,10 +1,11 @@
 #include "govern/recent_ids.h"
 
 #include "common/hash.h"
+#include "common/prefetch.h"
 
 namespace burnrate::govern {
 
-uint64_t RecentIds::Key(std::string_view id) {
+uint64_t RecentIds::KeyOf(std::string_view id) {
   uint64_t k = Hash64(id, 0x5e77);
   return k == 0 ? 1 : k;  // 0 marks an empty slot
 }
@@ -51,12 +52,24 @@ void RecentIds::Grow() {
 }
 
 bool RecentIds::Contains(std::string_view id, TimeMs now) const {
-  const Slot* s = Find(Key(id));
+  return ContainsKey(KeyOf(id), now);
+}
+
+bool RecentIds::ContainsKey(uint64_t key, TimeMs now) const {
+  const Slot* s = Find(key);
   return s != nullptr && s->at + ttl_ >= now;
 }
 
-void RecentIds::Add(std::string_view id, TimeMs at) {
-  uint64_t key = Key(id);
+void RecentIds::Prefetch(uint64_t key, size_t ahead) const {
+  if (slots_.empty()) return;
+  size_t mask = slots_.size() - 1;
+  burnrate::Prefetch(&slots_[key & mask]);
+  if (ahead < order_.size()) burnrate::Prefetch(&slots_[order_[ahead].second & mask]);
+}
+
+void RecentIds::Add(std::string_view id, TimeMs at) { AddKey(KeyOf(id), at); }
+
+void RecentIds::AddKey(uint64_t key, TimeMs at) {
   if (Find(key) == nullptr) {
     if (2 * (size_ + 1) > slots_.size()) Grow();
     size_t mask = slots_.size() - 1;
@@ -78,7 +91,7 @@ void RecentIds::Add(std::string_view id, TimeMs at) {
 }
 
 void RecentIds::Erase(std::string_view id) {
-  if (Slot* s = Find(Key(id))) EraseSlot(size_t(s - slots_.data()));
+  if (Slot* s = Find(KeyOf(id))) EraseSlot(size_t(s - slots_.data()));
 }
 
 }  // namespace burnrate::govern

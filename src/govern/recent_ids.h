@@ -37,12 +37,20 @@ class RecentIds {
   void Erase(std::string_view id);
   size_t size() const { return size_; }
 
+  // The same by an id's key (KeyOf), for a caller that adds many ids in a
+  // row and starts their loads ahead (Governor::OnUsageBatch): Prefetch asks
+  // the CPU for the slot `key` starts probing at, and for the slot of the
+  // entry the `ahead`-th next add would expire first. A hint only.
+  static uint64_t KeyOf(std::string_view id);
+  bool ContainsKey(uint64_t key, TimeMs now) const;
+  void AddKey(uint64_t key, TimeMs at);
+  void Prefetch(uint64_t key, size_t ahead) const;
+
  private:
   struct Slot {
     uint64_t key = 0;  // id hash, never 0; 0: empty
     TimeMs at = 0;     // time added
   };
-  static uint64_t Key(std::string_view id);
   Slot* Find(uint64_t key);
   const Slot* Find(uint64_t key) const;
   void EraseSlot(size_t i);

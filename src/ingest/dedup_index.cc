@@ -24,8 +24,6 @@
 
 namespace burnrate::ingest {
 
-static size_t Mix(uint64_t fp) { return size_t(fp ^ (fp >> 29)) * 0x9E3779B97F4A7C15ULL; }
-
 DedupIndex::DedupIndex(int window_days, size_t max_entries)
     : window_days_(window_days), max_entries_(max_entries) {
   Rebuild(1 << 16);

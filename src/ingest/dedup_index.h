@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/prefetch.h"
 
 namespace burnrate::ingest {
 
@@ -36,6 +37,14 @@ class DedupIndex {
   // True if fp was inserted within the window; else inserts it (digest 0)
   // and returns false.
   bool SeenOrInsert(uint64_t fp, TimeMs arrival) { return Check(fp, 0, arrival) != Seen::kNew; }
+  // Asks the CPU for the slots fp's lookup starts at: a caller checking many
+  // ids in a row (the committer) calls it some ids ahead, so the table's
+  // cache misses overlap instead of following one another. A hint only.
+  void Prefetch(uint64_t fp) const {
+    size_t i = Mix(fp) & (fps_.size() - 1);
+    burnrate::Prefetch(&fps_[i]);
+    burnrate::Prefetch(&days_[i]);
+  }
   // Forgets fp (used when a batch fails to commit).
   void Erase(uint64_t fp);
   // Inserts without checking, for recovery from the store.
@@ -56,6 +65,7 @@ class DedupIndex {
 
  private:
   static constexpr uint16_t kFree = 0;
+  static size_t Mix(uint64_t fp) { return size_t(fp ^ (fp >> 29)) * 0x9E3779B97F4A7C15ULL; }
   uint16_t DayOf(TimeMs t) const;
   bool Live(size_t slot) const;
   void Advance(TimeMs now);

@@ -147,8 +147,9 @@ struct Ingestor::Impl {
   bool parse_running = false;  // between Start() and Stop()
   std::vector<std::thread> parse_threads;
 
-  DedupIndex dedup;           // committer thread only (and Recover before Start)
-  std::vector<uint64_t> fps;  // committer scratch
+  DedupIndex dedup;               // committer thread only (and Recover before Start)
+  std::vector<uint64_t> fps;      // committer scratch
+  std::vector<uint64_t> req_fps;  // committer scratch: one request's fingerprints
   std::vector<std::span<const model::Event>> runs;  // committer scratch
   std::vector<model::Event> conflicts;              // committer scratch
   std::vector<const model::Event*> lost;            // committer scratch
@@ -221,6 +222,39 @@ struct Ingestor::Impl {
     }
   }
 
+  // Drops the request's duplicates in place (its accepted events move up),
+  // notes the conflicting ones, and adds the rest's fingerprints and run.
+  void DropDuplicates(Pending& p, TimeMs now) {
+    // Fingerprints first, so that each id's slots in the index (a random
+    // cache miss in a table of millions) are asked for kAhead ids before
+    // they are probed.
+    static constexpr size_t kAhead = 16;
+    req_fps.resize(p.events.size());
+    for (size_t i = 0; i < p.events.size(); ++i) req_fps[i] = model::EventFingerprint(p.events[i]);
+    size_t kept = 0;
+    for (size_t i = 0; i < p.events.size(); ++i) {
+      if (i + kAhead < p.events.size()) dedup.Prefetch(req_fps[i + kAhead]);
+      model::Event& e = p.events[i];
+      uint64_t fp = req_fps[i];
+      DedupIndex::Seen seen = dedup.Check(fp, model::UsageDigest(e), now);
+      if (seen != DedupIndex::Seen::kNew) {
+        p.result.duplicates++;
+        if (seen == DedupIndex::Seen::kConflict) {
+          e.received = now;
+          conflicts.push_back(std::move(e));
+        }
+        continue;
+      }
+      e.received = now;
+      fps.push_back(fp);
+      if (kept != i) p.events[kept] = std::move(e);
+      ++kept;
+    }
+    p.events.resize(kept);
+    p.result.accepted += int64_t(kept);
+    if (kept) runs.emplace_back(p.events);
+  }
+
   // Drops each request's duplicates in place (no copy of the accepted
   // events: they stay in their requests' vectors) and appends what is left
   // as one transaction.
@@ -229,29 +263,7 @@ struct Ingestor::Impl {
     fps.clear();
     runs.clear();
     conflicts.clear();
-    for (Pending& p : batch) {
-      size_t kept = 0;
-      for (size_t i = 0; i < p.events.size(); ++i) {
-        model::Event& e = p.events[i];
-        uint64_t fp = model::EventFingerprint(e);
-        DedupIndex::Seen seen = dedup.Check(fp, model::UsageDigest(e), now);
-        if (seen != DedupIndex::Seen::kNew) {
-          p.result.duplicates++;
-          if (seen == DedupIndex::Seen::kConflict) {
-            e.received = now;
-            conflicts.push_back(std::move(e));
-          }
-          continue;
-        }
-        e.received = now;
-        fps.push_back(fp);
-        if (kept != i) p.events[kept] = std::move(e);
-        ++kept;
-      }
-      p.events.resize(kept);
-      p.result.accepted += int64_t(kept);
-      if (kept) runs.emplace_back(p.events);
-    }
+    for (Pending& p : batch) DropDuplicates(p, now);
     Status st = runs.empty() ? Status::OK() : store.AppendRunsReporting(runs, &lost);
     if (st.ok() && !lost.empty()) DropLost(batch);
     if (!st.ok()) {

@@ -295,6 +295,49 @@ TEST_F(IngestorTest, FailedCommitAnswersErrorAndForgetsIds) {
   EXPECT_EQ(retry->duplicates, 0);
 }
 
+// The committer fingerprints a request's events first and asks for their
+// index slots some ids ahead (Commit): ids repeated at distances below and
+// above that, within a request and across two requests of one commit, are
+// each accepted once, and the listener sees the first of each in order.
+TEST_F(IngestorTest, DuplicatesNearAndFarInOneLongRequest) {
+  auto s = store::OpenSqliteStore(path_);
+  ASSERT_TRUE(s.ok());
+  engine::Engine eng({}, clock_);
+  Ingestor ing({}, **s, eng, identity_, prices_, clock_);
+  std::vector<std::string> seen;
+  ing.AddListener([&](std::span<const model::Event> evs) {
+    for (const auto& e : evs) seen.push_back(e.id);
+  });
+  ASSERT_TRUE(ing.Recover().ok());
+  ing.Start();
+  auto make = [&](int n, int first) {
+    std::vector<model::Event> evs(static_cast<size_t>(n));
+    for (int i = 0; i < n; ++i) {
+      int id = first + i;
+      if (i % 5 == 4) id = first + i - 3;     // a repeat 3 events back
+      if (i % 40 == 39) id = first + i - 30;  // and one 30 back
+      evs[size_t(i)].id = "d" + std::to_string(id);
+      evs[size_t(i)].user = "alice";
+      evs[size_t(i)].model = "claude-haiku-4-5";
+      evs[size_t(i)].ts = kNow;
+    }
+    return evs;
+  };
+  auto r1 = ing.IngestSync(make(400, 0));
+  auto r2 = ing.IngestSync(make(400, 200));  // overlaps the first request's ids 200..399
+  ASSERT_TRUE(r1.ok() && r2.ok());
+  ing.WaitApplied();
+  std::vector<std::string> want;
+  std::set<std::string> ids;
+  for (int first : {0, 200})
+    for (const model::Event& e : make(400, first))
+      if (ids.insert(e.id).second) want.push_back(e.id);
+  EXPECT_EQ(r1->accepted + r2->accepted, int64_t(want.size()));
+  EXPECT_EQ(r1->accepted + r1->duplicates + r2->accepted + r2->duplicates, 800);
+  EXPECT_EQ(seen, want);
+  ing.Stop();
+}
+
 TEST_F(IngestorTest, ListenersSeeAcceptedEventsOnly) {
   auto s = store::OpenSqliteStore(path_);
   ASSERT_TRUE(s.ok());
