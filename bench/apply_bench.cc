@@ -29,6 +29,7 @@
 #include "app/app.h"
 #include "common/clock.h"
 #include "ingest/ingest.h"
+#include "thread_cpu.h"
 
 using namespace burnrate;
 
@@ -119,25 +120,7 @@ BENCHMARK(BM_RequestUsers)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 
-// CPU seconds so far of this process's threads, by thread name.
-std::map<std::string, double> ThreadCpu() {
-  std::map<std::string, double> out;
-  static const double kTick = double(sysconf(_SC_CLK_TCK));
-  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
-    std::ifstream stat(task.path() / "stat");
-    std::string line;
-    std::getline(stat, line);
-    size_t open = line.find('('), close = line.rfind(')');
-    if (open == std::string::npos || close == std::string::npos) continue;
-    std::istringstream rest(line.substr(close + 2));
-    std::string field;
-    double ticks = 0;
-    for (int i = 3; i <= 15 && rest >> field; ++i)
-      if (i == 14 || i == 15) ticks += std::stod(field);  // utime, stime
-    out[line.substr(open + 1, close - open - 1)] += ticks / kTick;
-  }
-  return out;
-}
+using bench::ThreadCpu;
 
 // `n` events of an organisation's day, in time order, users drawn with
 // weight 1/rank^1.07 from `users`.

@@ -56,6 +56,7 @@
 #include "loadgen_prompt.h"
 #include "sim/simulator.h"
 #include "store/store.h"
+#include "thread_cpu.h"
 
 using namespace burnrate;
 using Clock_ = std::chrono::steady_clock;
@@ -70,29 +71,7 @@ static long MaxRssMb() {
   return ru.ru_maxrss / 1024;
 }
 
-// CPU seconds used so far by this process's threads, summed by thread name
-// (/proc/self/task/*/stat): the server names its threads br-http,
-// br-committer, br-applier, br-tick; client threads keep the process name.
-static std::map<std::string, double> ThreadCpu() {
-  std::map<std::string, double> out;
-  static const double kTick = double(sysconf(_SC_CLK_TCK));
-  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
-    std::ifstream stat(task.path() / "stat");
-    std::string line;
-    std::getline(stat, line);
-    size_t open = line.find('('), close = line.rfind(')');
-    if (open == std::string::npos || close == std::string::npos) continue;
-    std::istringstream rest(line.substr(close + 2));
-    std::string field;
-    double utime = 0, stime = 0;
-    for (int i = 3; i <= 15 && rest >> field; ++i) {  // fields 14 and 15: utime, stime
-      if (i == 14) utime = std::stod(field);
-      if (i == 15) stime = std::stod(field);
-    }
-    out[line.substr(open + 1, close - open - 1)] += (utime + stime) / kTick;
-  }
-  return out;
-}
+using bench::ThreadCpu;
 
 static double LoadAverage() {
   double l[1] = {0};

@@ -8,63 +8,23 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <future>
 
-#include "common/time_util.h"
-#include "engine/engine.h"
-#include "ingest/ingest.h"
-#include "model/identity.h"
-#include "model/price_book.h"
+#include "app/checkpoint_test_node.h"
 #include "store/store.h"
 
 namespace burnrate::app {
 namespace {
 
 namespace fs = std::filesystem;
-const TimeMs kNow = *ParseRfc3339("2026-03-21T14:30:00Z");
+using testing_node::kNow;
 
-struct Node {
+// Opened on `db`, checkpointing to <db>.checkpoint.
+struct Node : testing_node::Node {
   Node(const std::string& db, const Clock& clock, model::Identity& identity,
-       const model::PriceBook& prices) {
-    auto s = store::OpenSqliteStore(db, {.synchronous_full = false});
-    EXPECT_TRUE(s.ok()) << s.status().ToString();
-    store = std::move(*s);
-    engine::EngineOptions eo;
-    eo.board_refresh_ms = 0;
-    engine = std::make_unique<engine::Engine>(eo, clock);
-    ingestor = std::make_unique<ingest::Ingestor>(ingest::IngestOptions{}, *store, *engine,
-                                                  identity, prices, clock);
-    checkpointer =
-        std::make_unique<Checkpointer>(db + ".checkpoint", *engine, *ingestor, *store, clock);
-    loaded_through = checkpointer->Load();
-    Status st = ingestor->Recover(loaded_through);
-    EXPECT_TRUE(st.ok()) << st.ToString();
-    ingestor->Start();
-  }
-  ~Node() { ingestor->Stop(); }
-
-  void Submit(const std::string& user, int n) {
-    std::string body;
-    for (int i = 0; i < n; ++i)
-      body += R"({"id":")" + user + std::to_string(i) + R"(","user":")" + user +
-              R"(","model":"claude-sonnet-4-5","input_tokens":100})" + "\n";
-    std::promise<Result<ingest::IngestResult>> p;
-    ingestor->SubmitNdjson(body, [&](Result<ingest::IngestResult> r) { p.set_value(r); });
-    auto r = p.get_future().get();
-    ASSERT_TRUE(r.ok()) << r.status().ToString();
-    ingestor->WaitApplied();
-  }
-  int64_t Requests(const std::string& user) {
-    auto s =
-        engine->Usage(engine::Entity::kUser, user, {0, kNow + kDayMs}, engine::Granularity::kDay);
-    return s.ok() ? s->totals.requests : 0;
-  }
-
-  std::unique_ptr<store::Store> store;
-  std::unique_ptr<engine::Engine> engine;
-  std::unique_ptr<ingest::Ingestor> ingestor;
-  std::unique_ptr<Checkpointer> checkpointer;
-  int64_t loaded_through = -1;
+       const model::PriceBook& prices)
+      : testing_node::Node(store::OpenSqliteStore(db, {.synchronous_full = false}),
+                           db + ".checkpoint", clock, identity, prices) {}
+  void Submit(const std::string& user, int n) { testing_node::Node::Submit(user, 0, n); }
 };
 
 TEST(Checkpointer, PreviousVersionLoadsAndIsRewrittenAsTheCurrentOne) {

@@ -8,14 +8,8 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <future>
 
-#include "app/checkpointer.h"
-#include "common/time_util.h"
-#include "engine/engine.h"
-#include "ingest/ingest.h"
-#include "model/identity.h"
-#include "model/price_book.h"
+#include "app/checkpoint_test_node.h"
 #include "store/postgres/pg_stores.h"
 #include "store/postgres/pg_test_server.h"
 
@@ -23,54 +17,14 @@ namespace burnrate::app {
 namespace {
 
 namespace fs = std::filesystem;
-const TimeMs kNow = *ParseRfc3339("2026-03-21T14:30:00Z");
+using testing_node::kNow;
 
-// One node process on the shared database: store, engine, ingestor.
-struct Node {
+// One node process on the shared database.
+struct Node : testing_node::Node {
   Node(const std::string& conninfo, const Clock& clock, model::Identity& identity,
-       const model::PriceBook& prices, const std::string& checkpoint, int tail_interval_ms) {
-    auto s = store::OpenPgStore(conninfo);
-    EXPECT_TRUE(s.ok()) << s.status().ToString();
-    store = std::move(*s);
-    engine::EngineOptions eo;
-    eo.board_refresh_ms = 0;
-    engine = std::make_unique<engine::Engine>(eo, clock);
-    ingest::IngestOptions io;
-    io.tail_interval_ms = tail_interval_ms;
-    ingestor = std::make_unique<ingest::Ingestor>(io, *store, *engine, identity, prices, clock);
-    checkpointer = std::make_unique<Checkpointer>(checkpoint, *engine, *ingestor, *store, clock);
-    loaded_through = checkpointer->Load();
-    Status st = ingestor->Recover(loaded_through);
-    EXPECT_TRUE(st.ok()) << st.ToString();
-    ingestor->Start();
-  }
-  // As kill -9: no checkpoint at the stop.
-  ~Node() { ingestor->Stop(); }
-
-  void Submit(const std::string& user, int first, int n) {
-    std::string body;
-    for (int i = first; i < first + n; ++i)
-      body += R"({"id":")" + user + std::to_string(i) + R"(","user":")" + user +
-              R"(","model":"claude-sonnet-4-5","input_tokens":100})" + "\n";
-    std::promise<Result<ingest::IngestResult>> p;
-    ingestor->SubmitNdjson(body, [&](Result<ingest::IngestResult> r) { p.set_value(r); });
-    auto r = p.get_future().get();
-    ASSERT_TRUE(r.ok()) << r.status().ToString();
-    EXPECT_EQ(r->accepted, n);
-    ingestor->WaitApplied();
-  }
-
-  int64_t Requests(const std::string& user) {
-    auto s =
-        engine->Usage(engine::Entity::kUser, user, {0, kNow + kDayMs}, engine::Granularity::kDay);
-    return s.ok() ? s->totals.requests : 0;
-  }
-
-  std::unique_ptr<store::Store> store;
-  std::unique_ptr<engine::Engine> engine;
-  std::unique_ptr<ingest::Ingestor> ingestor;
-  std::unique_ptr<Checkpointer> checkpointer;
-  int64_t loaded_through = -1;
+       const model::PriceBook& prices, const std::string& checkpoint, int tail_interval_ms)
+      : testing_node::Node(store::OpenPgStore(conninfo), checkpoint, clock, identity, prices,
+                           {.tail_interval_ms = tail_interval_ms}) {}
 };
 
 class PgCheckpointTest : public testing::Test {
