@@ -219,9 +219,28 @@ class IoLoop {
   int threads() const { return threads_.load(std::memory_order_acquire); }
   void set_threads(int n) { threads_.store(n, std::memory_order_release); }
 
+  // A post from another thread holds a copy of a connection's executor (a
+  // strand's, pointing into the context) until the post returns, which may
+  // be after its handler ran and the server stopped. Such a post is made
+  // under a ForeignPost, and the loop waits for them before it destroys
+  // the context.
+  class ForeignPost {
+   public:
+    explicit ForeignPost(IoLoop& loop) : loop_(loop) {
+      loop_.foreign_posts_.fetch_add(1, std::memory_order_acq_rel);
+    }
+    ~ForeignPost() { loop_.foreign_posts_.fetch_sub(1, std::memory_order_release); }
+    ForeignPost(const ForeignPost&) = delete;
+    ForeignPost& operator=(const ForeignPost&) = delete;
+
+   private:
+    IoLoop& loop_;
+  };
+
  private:
   std::unique_ptr<boost::asio::io_context> ctx_;
   std::atomic<int> threads_{0};
+  std::atomic<int> foreign_posts_{0};
 };
 
 // Limits against clients that hold connections or send too much

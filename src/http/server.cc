@@ -97,9 +97,13 @@ class ConnectionSlot {
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, const Router& router, const SessionLimits& limits,
+  Session(tcp::socket socket, IoLoop& loop, const Router& router, const SessionLimits& limits,
           ConnectionSlot slot)
-      : stream_(std::move(socket)), router_(router), limits_(limits), slot_(std::move(slot)) {}
+      : stream_(std::move(socket)),
+        router_(router),
+        loop_(loop),
+        limits_(limits),
+        slot_(std::move(slot)) {}
 
   void Start() {
     asio::dispatch(stream_.get_executor(),
@@ -118,9 +122,16 @@ class Session : public std::enable_shared_from_this<Session> {
     });
   }
 
+  // Runs fn on the connection's executor; callable from any thread.
+  template <class Fn>
+  void PostFromAnyThread(Fn&& fn) {
+    IoLoop::ForeignPost hold(loop_);
+    asio::post(stream_.get_executor(), std::forward<Fn>(fn));
+  }
+
   // Called from any thread by an SseStream.
   void CloseSse() {
-    asio::post(stream_.get_executor(), [self = shared_from_this()] {
+    PostFromAnyThread( [self = shared_from_this()] {
       self->sse_closed_ = true;
       self->Close();
     });
@@ -128,7 +139,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // Called from any thread by an SseStream: close once the queue is written.
   void FinishSse() {
-    asio::post(stream_.get_executor(), [self = shared_from_this()] {
+    PostFromAnyThread( [self = shared_from_this()] {
       self->sse_finish_ = true;
       if (self->sse_queue_.empty()) self->Close();
     });
@@ -139,7 +150,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // Called from any thread by an SseStream: fn runs on the strand once at
   // most `bytes` are queued, or the stream closed.
   void WhenSseDrained(size_t bytes, std::function<void()> fn) {
-    asio::post(stream_.get_executor(),
+    PostFromAnyThread(
                [self = shared_from_this(), bytes, fn = std::move(fn)]() mutable {
                  if (self->sse_closed_ || self->sse_bytes() <= bytes) return fn();
                  self->drain_waiters_.emplace_back(bytes, std::move(fn));
@@ -149,7 +160,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // Called from any thread by an SseStream.
   void QueueSse(std::string frame) {
     sse_bytes_.fetch_add(frame.size(), std::memory_order_relaxed);
-    asio::post(stream_.get_executor(), [self = shared_from_this(), f = std::move(frame)]() mutable {
+    PostFromAnyThread( [self = shared_from_this(), f = std::move(frame)]() mutable {
       if (self->sse_closed_) {
         self->sse_bytes_.fetch_sub(f.size(), std::memory_order_relaxed);
         return;
@@ -272,6 +283,7 @@ class Session : public std::enable_shared_from_this<Session> {
     router_.Dispatch(*req, [self = shared_from_this(), req](Response r) mutable {
       if (self == nullptr) return;
       auto session = std::move(self);
+      IoLoop::ForeignPost hold(session->loop_);  // outlives the executor's copy
       auto executor = session->stream_.get_executor();
       // On the connection's own thread: written here (asio::dispatch would
       // do the same, after wrapping the answer in a type-erased function).
@@ -492,6 +504,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<detail::RequestParser> parser_;
   std::shared_ptr<Request> req_;  // between its head and its dispatch
   const Router& router_;
+  IoLoop& loop_;
   const SessionLimits& limits_;  // owned by the Server
   struct Access {
     std::string method, path, principal;
@@ -567,7 +580,9 @@ void SseStream::Close() {
 constexpr int64_t kReservedFds = 32;
 
 IoLoop::IoLoop() : ctx_(std::make_unique<asio::io_context>()) {}
-IoLoop::~IoLoop() = default;
+IoLoop::~IoLoop() {
+  while (foreign_posts_.load(std::memory_order_acquire) != 0) std::this_thread::yield();
+}
 
 struct Server::Impl {
   ServerOptions opts;
@@ -653,7 +668,7 @@ struct Server::Impl {
     beast::error_code ec;
     if (n > cap + refuse_slots) return;  // the slot and the socket close here
     socket.set_option(tcp::no_delay(true), ec);
-    auto s = std::make_shared<Session>(std::move(socket), router, limits, std::move(slot));
+    auto s = std::make_shared<Session>(std::move(socket), loop, router, limits, std::move(slot));
     if (n <= cap) return s->Start();
     s->Refuse(cap);
   }
