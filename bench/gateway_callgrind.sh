@@ -12,34 +12,16 @@ set -euo pipefail
 B=$(readlink -f "${1:-build/burnrate}"); N1=${2:-400}; N2=${3:-2400}
 command -v valgrind >/dev/null || { echo "gateway_callgrind: valgrind not installed"; exit 77; }
 command -v nginx >/dev/null || { echo "gateway_callgrind: nginx not installed"; exit 77; }
+source "$(dirname "$0")/gateway_stub.sh"
 W=$(mktemp -d /tmp/burnrate_gw_cg.XXXXXX)
 trap '[[ $(type -t cleanup) == function ]] && cleanup; rm -rf "$W"' EXIT
 count() {  # count N OUT -> inclusive Ir of scheduler::run
 local BURNRATE=$B N=$1 OUT=$2
 T=$(mktemp -d "$W/run.XXXXXX")
-cleanup() { [[ -n ${GW_PID:-} ]] && kill $GW_PID 2>/dev/null; [[ -f $T/nginx.pid ]] && kill "$(cat "$T/nginx.pid")" 2>/dev/null; sleep 0.3; rm -rf "$T"; }
+cleanup() { [[ -n ${GW_PID:-} ]] && kill $GW_PID 2>/dev/null; stop_stub_nginx "$T"; sleep 0.3; rm -rf "$T"; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-UP=$(free_port); mkdir -p $T/nginx
-cat >"$T/nginx.conf" <<NGINX
-worker_processes 1;
-pid $T/nginx.pid;
-error_log $T/nginx/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $T/nginx; proxy_temp_path $T/nginx; fastcgi_temp_path $T/nginx;
-  uwsgi_temp_path $T/nginx; scgi_temp_path $T/nginx;
-  server {
-    listen 127.0.0.1:$UP;
-    location / {
-      default_type application/json;
-      add_header request-id "req_\$request_id";
-      return 200 '{"id":"msg_\$request_id","type":"message","role":"assistant","model":"claude-sonnet-4-5","content":[{"type":"text","text":"ok"}],"stop_reason":"end_turn","usage":{"input_tokens":12,"cache_read_input_tokens":3,"cache_creation_input_tokens":0,"output_tokens":5}}';
-    }
-  }
-}
-NGINX
-nginx -c "$T/nginx.conf" -p "$T/nginx" -e "$T/nginx/error.log"
+UP=$(free_port)
+start_stub_nginx "$T" "$UP"
 DB=$T/gw.db
 KEY=$("$BURNRATE" keys create --db "$DB" --role gateway --user bench@corp --team bench | tail -1)
 cat >"$T/b.toml" <<TOML

@@ -38,49 +38,19 @@ DURATION=${DURATION:-5s}
 CONNS=${CONNS:-32}
 command -v nginx >/dev/null || { echo "gateway_overhead: nginx not installed (scripts/install-deps.sh)"; exit 77; }
 command -v wrk >/dev/null || { echo "gateway_overhead: wrk not installed"; exit 77; }
+source "$(dirname "$0")/gateway_stub.sh"
 T=$(mktemp -d /tmp/burnrate_gw_bench.XXXXXX)
 PIDS=()
 cleanup() {
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  [[ -f $T/nginx.pid ]] && kill "$(cat "$T/nginx.pid")" 2>/dev/null || true
+  stop_stub_nginx "$T"
   sleep 0.2
   rm -rf "$T"
 }
 trap cleanup EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 UP=$(free_port); PROXY=$(free_port)
-mkdir -p "$T/nginx"
-cat >"$T/nginx.conf" <<NGINX
-worker_processes 1;
-pid $T/nginx.pid;
-error_log $T/nginx/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $T/nginx; proxy_temp_path $T/nginx; fastcgi_temp_path $T/nginx;
-  uwsgi_temp_path $T/nginx; scgi_temp_path $T/nginx;
-  upstream stub { server 127.0.0.1:$UP; keepalive 64; }
-  server {
-    listen 127.0.0.1:$UP;
-    # A streamed chat answer (content, then the usage chunk), for the time
-    # to the first streamed byte.
-    location = /v1/chat/completions {
-      default_type text/event-stream;
-      return 200 'data: {"id":"chatcmpl-\$request_id","object":"chat.completion.chunk","model":"gpt-4o","choices":[{"index":0,"delta":{"content":"ok"},"finish_reason":null}]}\n\ndata: {"id":"chatcmpl-\$request_id","object":"chat.completion.chunk","model":"gpt-4o","choices":[{"index":0,"delta":{},"finish_reason":"stop"}],"usage":{"prompt_tokens":12,"completion_tokens":5,"total_tokens":17}}\n\ndata: [DONE]\n\n';
-    }
-    location / {
-      default_type application/json;
-      add_header request-id "req_\$request_id";
-      return 200 '{"id":"msg_\$request_id","type":"message","role":"assistant","model":"claude-sonnet-4-5","content":[{"type":"text","text":"ok"}],"stop_reason":"end_turn","usage":{"input_tokens":12,"cache_read_input_tokens":3,"cache_creation_input_tokens":0,"output_tokens":5}}';
-    }
-  }
-  server {
-    listen 127.0.0.1:$PROXY;
-    location / { proxy_pass http://stub; proxy_http_version 1.1; proxy_set_header Connection ""; }
-  }
-}
-NGINX
-nginx -c "$T/nginx.conf" -p "$T/nginx" -e "$T/nginx/error.log"
+start_stub_nginx "$T" "$UP" "$PROXY"
 
 DB=$T/gw.db
 KEY=$("$BURNRATE" keys create --db "$DB" --role gateway --user bench@corp --team bench | tail -1)
