@@ -131,7 +131,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // Called from any thread by an SseStream.
   void CloseSse() {
-    PostFromAnyThread( [self = shared_from_this()] {
+    PostFromAnyThread([self = shared_from_this()] {
       self->sse_closed_ = true;
       self->Close();
     });
@@ -139,7 +139,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // Called from any thread by an SseStream: close once the queue is written.
   void FinishSse() {
-    PostFromAnyThread( [self = shared_from_this()] {
+    PostFromAnyThread([self = shared_from_this()] {
       self->sse_finish_ = true;
       if (self->sse_queue_.empty()) self->Close();
     });
@@ -150,17 +150,16 @@ class Session : public std::enable_shared_from_this<Session> {
   // Called from any thread by an SseStream: fn runs on the strand once at
   // most `bytes` are queued, or the stream closed.
   void WhenSseDrained(size_t bytes, std::function<void()> fn) {
-    PostFromAnyThread(
-               [self = shared_from_this(), bytes, fn = std::move(fn)]() mutable {
-                 if (self->sse_closed_ || self->sse_bytes() <= bytes) return fn();
-                 self->drain_waiters_.emplace_back(bytes, std::move(fn));
-               });
+    PostFromAnyThread([self = shared_from_this(), bytes, fn = std::move(fn)]() mutable {
+      if (self->sse_closed_ || self->sse_bytes() <= bytes) return fn();
+      self->drain_waiters_.emplace_back(bytes, std::move(fn));
+    });
   }
 
   // Called from any thread by an SseStream.
   void QueueSse(std::string frame) {
     sse_bytes_.fetch_add(frame.size(), std::memory_order_relaxed);
-    PostFromAnyThread( [self = shared_from_this(), f = std::move(frame)]() mutable {
+    PostFromAnyThread([self = shared_from_this(), f = std::move(frame)]() mutable {
       if (self->sse_closed_) {
         self->sse_bytes_.fetch_sub(f.size(), std::memory_order_relaxed);
         return;
