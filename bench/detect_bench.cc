@@ -84,7 +84,8 @@ BENCHMARK(BM_ComputePromptFeaturesLoadgen)
 void BM_ComputePromptFeaturesLoadgenMany(benchmark::State& state) {
   const size_t count = static_cast<size_t>(state.range(0));
   std::vector<std::string> prompts;
-  for (size_t n = 0; n < count; ++n) prompts.push_back(bench::LoadgenPrompt(int64_t(1000 + n) * 7919));
+  for (size_t n = 0; n < count; ++n)
+    prompts.push_back(bench::LoadgenPrompt(int64_t(1000 + n) * 7919));
   size_t i = 0, bytes = 0;
   for (auto _ : state) {
     const std::string& p = prompts[i++ & (count - 1)];
