@@ -76,6 +76,26 @@ BENCHMARK(BM_ComputePromptFeaturesLoadgen)
     ->Name("BM_PromptFeaturesFixed/loadgen")
     ->Iterations(6400);
 
+// The loadgen prompt, `range(0)` different ones in turn (a power of two), to
+// check that the branch predictor does not learn the 64 of
+// BM_ComputePromptFeaturesLoadgen: on AMD Zen 5, 1,024 (338 KB, in L2) cost
+// the same as 64, so the features' higher cost inside the parser comes from
+// elsewhere (docs/PERFORMANCE.md, Detection, 2026-12-06 evening).
+void BM_ComputePromptFeaturesLoadgenMany(benchmark::State& state) {
+  const size_t count = static_cast<size_t>(state.range(0));
+  std::vector<std::string> prompts;
+  for (size_t n = 0; n < count; ++n)
+    prompts.push_back(bench::LoadgenPrompt(int64_t(1000 + n) * 7919));
+  size_t i = 0, bytes = 0;
+  for (auto _ : state) {
+    const std::string& p = prompts[i++ & (count - 1)];
+    benchmark::DoNotOptimize(model::ComputePromptFeatures(p));
+    bytes += p.size();
+  }
+  state.SetBytesProcessed(int64_t(bytes));
+}
+BENCHMARK(BM_ComputePromptFeaturesLoadgenMany)->Arg(64)->Arg(256)->Arg(1024);
+
 void BM_EstimateCompressRatioLoadgen(benchmark::State& state) {
   std::vector<std::string> prompts;
   for (int64_t n = 1000; n < 1064; ++n) prompts.push_back(bench::LoadgenPrompt(n * 7919));
