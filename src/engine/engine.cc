@@ -125,21 +125,9 @@ static auto& BucketFor(V& v, Key key, KeyOf key_of, Make make) {
   return *it;
 }
 
-// The first bucket of `hour` or later. Board windows end at or near now,
-// where an entity's newest buckets are, so the search gallops back from the
-// end (strides 1, 2, 4, ...) and then bisects the last stride: it touches
-// the lines the sum reads next instead of log2(n) lines spread over the
-// entity's whole history (the board ticker's largest cost at 85,000 users),
-// and is still O(log n) for a window reaching far back.
 template <typename V>
 static auto FirstAtOrAfter(V& v, int64_t hour) {
-  size_t hi = v.size(), step = 1;  // every bucket from hi on is at or after `hour`
-  while (step <= hi && v[hi - step].hour >= hour) {
-    hi -= step;
-    step *= 2;
-  }
-  size_t lo = step <= hi ? hi - step : 0;  // v[lo] is before `hour`, or lo is 0
-  return std::lower_bound(v.begin() + lo, v.begin() + hi, hour,
+  return std::lower_bound(v.begin(), v.end(), hour,
                           [](const auto& b, int64_t h) { return b.hour < h; });
 }
 

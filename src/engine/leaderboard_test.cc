@@ -233,8 +233,8 @@ TEST(Leaderboard, SnapshotsRefreshAfterChangesAndOnTheHour) {
 // users, team moves, outcomes, an hour turning), every board equals the one
 // a fresh engine builds from all the events at once.
 // Board rows sum an entity's buckets over a window (EntityState::Sum),
-// starting at the first bucket of the window's first hour. Every window
-// over a history with gaps, several sources an hour and outcomes sums
+// starting at the first bucket of the window's first hour (a search). Every
+// window over a history with gaps, several sources an hour and outcomes sums
 // what a scan of the buckets sums: the search must not start late or early.
 TEST(EntityStateSum, EveryWindowEqualsAScanOfTheBuckets) {
   EntityState ent;
