@@ -170,10 +170,10 @@ struct Ingestor::Impl {
   // splits a batch between two tables. A cost the client gave is priced.
   void Enrich(std::span<model::Event> events, const model::PriceSnapshot& p) const {
     identity.LearnAndResolve(events);
-    for (model::Event& e : events) Price(e, p);
+    for (model::Event& e : events) SourceAndCost(e, p);
   }
 
-  static void Price(model::Event& e, const model::PriceSnapshot& p) {
+  static void SourceAndCost(model::Event& e, const model::PriceSnapshot& p) {
     if (e.source.empty()) e.source = "api";
     if (e.type != model::EventType::kUsage) return;
     if (e.cost_nanos < 0) {
