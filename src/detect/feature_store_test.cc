@@ -252,6 +252,36 @@ TEST(FeatureStore, PromptStateOnlyOnceAPromptArrives) {
   for (const auto& f : users) EXPECT_EQ(f.prompts, f.user == "chatty" ? 1 : 0);
 }
 
+// A user-day holds a plausibility tally only from its first finding on:
+// the findings of each check are counted, a clean user-day reports none.
+TEST(FeatureStore, PlausibilityTallyOnlyOnceAFindingArrives) {
+  DetectConfig cfg;
+  FeatureStore fs(cfg);
+  fs.Observe(Usage("clean", kDay0, "s1"));
+  fs.Observe(Usage("odd", kDay0, "s1"));
+  size_t two_clean = fs.ApproxBytes();
+  model::Event huge = Usage("odd", kDay0 + 2 * kHourMs, "s1");
+  huge.tokens.output = int64_t(cfg.implausible_max_output) + 1;
+  fs.Observe(huge);
+  EXPECT_GE(fs.ApproxBytes(), two_clean + sizeof(ImplausibleTally));
+  // An event of s1 from well before its last one: out of order.
+  fs.Observe(
+      Usage("odd", kDay0 + 2 * kHourMs - (cfg.implausible_reorder_seconds + 5) * kSecondMs, "s1"));
+  fs.Observe(huge);
+  auto users = fs.Collect(20000);
+  ASSERT_EQ(users.size(), 2u);
+  for (const auto& f : users) {
+    const ImplausibleTally& t = f.implausible;
+    if (f.user == "clean") {
+      EXPECT_FALSE(t.Any());
+      continue;
+    }
+    EXPECT_EQ(t.events[size_t(Implausible::kOutputPerRequest)], 2);
+    EXPECT_EQ(t.events[size_t(Implausible::kOutOfOrder)], 1);
+    EXPECT_EQ(t.tokens, 2 * huge.tokens.Total());
+  }
+}
+
 // Sessions past the small-table size are found through the index: every
 // event of a session lands in the same one, however many there are.
 TEST(FeatureStore, ManySessionsAreCountedOnce) {

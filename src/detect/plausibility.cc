@@ -84,27 +84,33 @@ bool ImplausibleTally::Any() const {
   return std::any_of(events.begin(), events.end(), [](int64_t n) { return n > 0; });
 }
 
+ImplausibleTally& TallyOf(std::unique_ptr<ImplausibleTally>& tally) {
+  if (!tally) tally = std::make_unique<ImplausibleTally>();
+  return *tally;
+}
+
 void CheckUsageEvent(const model::Event& e, const model::PriceSnapshot* prices,
-                     const DetectConfig& cfg, ImplausibleTally* tally) {
+                     const DetectConfig& cfg, std::unique_ptr<ImplausibleTally>& tally) {
   const model::TokenCounts& t = e.tokens;
   double requests = static_cast<double>(std::max<int64_t>(1, e.requests));
   double output = static_cast<double>(t.output) / requests;
-  if (output > cfg.implausible_max_output) tally->Add(Implausible::kOutputPerRequest, output, &e);
+  if (output > cfg.implausible_max_output)
+    TallyOf(tally).Add(Implausible::kOutputPerRequest, output, &e);
   double context = static_cast<double>(t.input + t.cache_read + t.cache_write) / requests;
   if (context > cfg.implausible_max_context)
-    tally->Add(Implausible::kContextPerRequest, context, &e);
+    TallyOf(tally).Add(Implausible::kContextPerRequest, context, &e);
   // The other side of the request count: each request sends a prompt, so a
   // record of N requests has at least N x min_input prompt tokens.
   double prompt = static_cast<double>(t.input + t.cache_read + t.cache_write);
   double beyond =
       double(e.requests) - prompt / std::max(1e-9, cfg.implausible_min_input_per_request);
-  if (e.requests > 0 && beyond > 0) tally->Add(Implausible::kRequestCount, beyond, &e);
+  if (e.requests > 0 && beyond > 0) TallyOf(tally).Add(Implausible::kRequestCount, beyond, &e);
   TimeMs ahead = e.received > 0 ? e.ts - e.received : 0;
   if (ahead > TimeMs(cfg.implausible_future_seconds) * kSecondMs)
-    tally->Add(Implausible::kFutureTime, double(ahead) / double(kSecondMs), &e);
+    TallyOf(tally).Add(Implausible::kFutureTime, double(ahead) / double(kSecondMs), &e);
   if (t.Total() <= 0) return;
   if (e.cost_basis == model::CostBasis::kUnpriced) {
-    tally->Add(Implausible::kUnknownModel, 1, &e);
+    TallyOf(tally).Add(Implausible::kUnknownModel, 1, &e);
     return;
   }
   // A cost we estimated from the family is ours; only a priced one can
@@ -112,11 +118,11 @@ void CheckUsageEvent(const model::Event& e, const model::PriceSnapshot* prices,
   if (prices == nullptr || e.cost_basis != model::CostBasis::kPriced || e.cost_nanos <= 0) return;
   model::Priced ours = prices->Price(e.model, t);
   if (ours.basis == model::CostBasis::kUnpriced) {
-    tally->Add(Implausible::kUnknownModel, 1, &e);
+    TallyOf(tally).Add(Implausible::kUnknownModel, 1, &e);
   } else if (ours.basis == model::CostBasis::kPriced && ours.cost_nanos > 0) {
     double ratio = double(e.cost_nanos) / double(ours.cost_nanos);
     double off = std::max(ratio, 1 / ratio);
-    if (off > cfg.implausible_cost_band) tally->Add(Implausible::kCostBand, off, &e);
+    if (off > cfg.implausible_cost_band) TallyOf(tally).Add(Implausible::kCostBand, off, &e);
   }
 }
 

@@ -27,6 +27,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -75,11 +76,16 @@ struct ImplausibleTally {
   bool Any() const;
 };
 
+// `*tally`, created empty if it is null: a user-day holds its tally only
+// once it has a finding (most never do).
+ImplausibleTally& TallyOf(std::unique_ptr<ImplausibleTally>& tally);
+
 // Checks one usage event on its own (everything but output_rate and
 // out_of_order, which need its session). `prices` is the price table to
 // compare a given cost and the model with; null: only the event's own
-// cost_basis tells an unknown model, and costs are not compared.
+// cost_basis tells an unknown model, and costs are not compared. `tally`
+// is created (TallyOf) at the event's first finding.
 void CheckUsageEvent(const model::Event& e, const model::PriceSnapshot* prices,
-                     const DetectConfig& cfg, ImplausibleTally* tally);
+                     const DetectConfig& cfg, std::unique_ptr<ImplausibleTally>& tally);
 
 }  // namespace burnrate::detect

@@ -105,23 +105,24 @@ UserDayStats::Session* UserDayStats::FindSession(uint64_t key) {
     for (uint32_t i = 0; i < sessions_.size(); ++i)
       if (sessions_[i].key == key) return &sessions_[last_session_ = i];
   } else {
-    auto it = session_index_.find(key);
-    if (it != session_index_.end()) return &sessions_[last_session_ = it->second];
+    auto it = session_index_->find(key);
+    if (it != session_index_->end()) return &sessions_[last_session_ = it->second];
   }
   if (sessions_.size() >= kMaxSessions) return nullptr;
   last_session_ = static_cast<uint32_t>(sessions_.size());
   sessions_.push_back(Session{.key = key});
   if (sessions_.size() == kIndexedSessions + 1) {
-    for (uint32_t i = 0; i < sessions_.size(); ++i) session_index_.emplace(sessions_[i].key, i);
+    session_index_ = std::make_unique<std::unordered_map<uint64_t, uint32_t>>();
+    for (uint32_t i = 0; i < sessions_.size(); ++i) session_index_->emplace(sessions_[i].key, i);
   } else if (sessions_.size() > kIndexedSessions + 1) {
-    session_index_.emplace(key, last_session_);
+    session_index_->emplace(key, last_session_);
   }
   return &sessions_.back();
 }
 
 void UserDayStats::AddUsage(const model::Event& e, TimeMs ts, TimeMs day_start,
                             const DetectConfig& cfg, const model::PriceSnapshot* prices) {
-  CheckUsageEvent(e, prices, cfg, &implausible_);
+  CheckUsageEvent(e, prices, cfg, implausible_);
   if (!e.team.empty()) team_ = e.team;
   ++requests_;
   int64_t t = e.tokens.Total();
@@ -168,7 +169,8 @@ void UserDayStats::AddSessionTime(Session& s, const model::Event& e, TimeMs ts,
   }
   TimeMs behind = s.last_ts - ts;
   if (behind > TimeMs(cfg.implausible_reorder_seconds) * kSecondMs)
-    implausible_.Add(Implausible::kOutOfOrder, double(behind) / double(kSecondMs), nullptr);
+    TallyOf(implausible_)
+        .Add(Implausible::kOutOfOrder, double(behind) / double(kSecondMs), nullptr);
   s.first_ts = std::min(s.first_ts, ts);
   s.last_ts = std::max(s.last_ts, ts);
   s.later_output += e.tokens.output;
@@ -212,7 +214,7 @@ UserDayFeatures UserDayStats::Finish(const DetectConfig& cfg) const {
   std::array<int, kSlots> active{};
   int64_t free_tokens = overflow_tokens_;
   int sessions_with_usage = 0;
-  f.implausible = implausible_;
+  if (implausible_) f.implausible = *implausible_;
   for (const Session& s : sessions_) {
     if (s.tokens > 0) ++sessions_with_usage;
     if (s.named && s.later_output >= cfg.implausible_rate_min_output) {
@@ -254,7 +256,9 @@ UserDayFeatures UserDayStats::Finish(const DetectConfig& cfg) const {
 
 size_t UserDayStats::ApproxBytes() const {
   return sizeof(*this) + team_.capacity() + clients_.capacity() * 8 + sources_.capacity() * 40 +
-         sessions_.capacity() * sizeof(Session) + session_index_.size() * 32 +
+         sessions_.capacity() * sizeof(Session) +
+         (session_index_ ? session_index_->size() * 32 : 0) +
+         (implausible_ ? sizeof(ImplausibleTally) : 0) +
          (prompt_ ? sizeof(PromptStats) + DistinctSampler::kCapacity * 8 : 0);
 }
 

@@ -232,6 +232,45 @@ TEST(Leaderboard, SnapshotsRefreshAfterChangesAndOnTheHour) {
 // entities unchanged since: after rounds of updates to some users (new
 // users, team moves, outcomes, an hour turning), every board equals the one
 // a fresh engine builds from all the events at once.
+// Board rows sum an entity's buckets over a window (EntityState::Sum),
+// starting at the first bucket of the window's first hour (a search). Every
+// window over a history with gaps, several sources an hour and outcomes sums
+// what a scan of the buckets sums: the search must not start late or early.
+TEST(EntityStateSum, EveryWindowEqualsAScanOfTheBuckets) {
+  EntityState ent;
+  for (int32_t hour = 100; hour < 400; ++hour) {
+    if (hour % 7 == 3 || (hour > 200 && hour < 230)) continue;  // hours without usage
+    for (uint32_t slot = 0; slot < uint32_t(kSourceClasses); slot += 1 + hour % 2) {
+      Counters c;
+      c.input = hour * 10 + slot;
+      c.requests = 1;
+      ent.Add(hour, slot, c);
+    }
+    if (hour % 5 == 0) {
+      Counters o;
+      o.outcomes = 1;
+      ent.Add(hour, kOutcomeSlot, o);
+    }
+  }
+  for (int32_t from = 95; from < 405; from += 3) {
+    for (int32_t to = from; to < 405; to += 11) {
+      Counters want;
+      for (const Bucket& b : ent.hours)
+        if (b.hour >= from && b.hour < to) b.AddTo(want);
+      for (const OutcomeBucket& b : ent.outcome_hours)
+        if (b.hour >= from && b.hour < to) b.AddTo(want);
+      Counters got = ent.Sum({int64_t(from) * kHourMs, int64_t(to) * kHourMs});
+      ASSERT_EQ(got.input, want.input) << from << ".." << to;
+      ASSERT_EQ(got.requests, want.requests) << from << ".." << to;
+      ASSERT_EQ(got.outcomes, want.outcomes) << from << ".." << to;
+    }
+  }
+  ent.Prune(250);
+  ASSERT_FALSE(ent.hours.empty());
+  EXPECT_EQ(ent.hours.front().hour, 250);
+  EXPECT_EQ(ent.outcome_hours.front().hour, 250);
+}
+
 TEST(Leaderboard, IncrementalRebuildEqualsAFullBuild) {
   FakeClock clock(T("2026-03-21T14:30:00Z"));
   EngineOptions o;

@@ -168,9 +168,12 @@ struct Ingestor::Impl {
 
   // `p`: one price snapshot for the whole request, so a reload never
   // splits a batch between two tables. A cost the client gave is priced.
-  void Enrich(model::Event& e, const model::PriceSnapshot& p) const {
-    identity.Learn(e);
-    identity.Resolve(e);
+  void Enrich(std::span<model::Event> events, const model::PriceSnapshot& p) const {
+    identity.LearnAndResolve(events);
+    for (model::Event& e : events) SourceAndCost(e, p);
+  }
+
+  static void SourceAndCost(model::Event& e, const model::PriceSnapshot& p) {
     if (e.source.empty()) e.source = "api";
     if (e.type != model::EventType::kUsage) return;
     if (e.cost_nanos < 0) {
@@ -520,8 +523,8 @@ struct Ingestor::Impl {
       // The names of the server's own channels are not the client's to
       // claim: boards trust them (docs/leaderboards.md, "Trust by source").
       if (engine::ReservedSourceName(e.source)) e.source.insert(0, "ndjson:");
-      Enrich(e, snapshot);
     }
+    Enrich(p.events, snapshot);
     SetRejects(std::move(parsed.rejects), &p.result);
     p.done = std::move(done);
     Enqueue(std::move(p));
@@ -825,9 +828,9 @@ void Ingestor::SubmitEvents(std::vector<model::Event> events, Done done) {
       continue;
     }
     if (e.received == 0) e.received = impl_->clock.NowMs();
-    impl_->Enrich(e, *prices);
     p.events.push_back(std::move(e));
   }
+  impl_->Enrich(p.events, *prices);
   Impl::SetRejects(std::move(rejects), &p.result);
   p.done = std::move(done);
   impl_->Enqueue(std::move(p));

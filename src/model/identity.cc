@@ -110,6 +110,22 @@ void Identity::Learn(const Event& e) {
 
 void Identity::Resolve(Event& e) const {
   std::shared_lock lock(mu_);
+  ResolveLocked(e);
+}
+
+void Identity::LearnAndResolve(std::span<Event> events) {
+  std::shared_lock lock(mu_);
+  for (Event& e : events) {
+    if (!e.team.empty() && !e.user.empty() && user_index_.Find(e.user) == NameIndex::kNotFound) {
+      lock.unlock();
+      Learn(e);
+      lock.lock();
+    }
+    ResolveLocked(e);
+  }
+}
+
+void Identity::ResolveLocked(Event& e) const {
   if (e.team.empty()) {
     uint32_t id = user_index_.Find(e.user);
     e.team = id != NameIndex::kNotFound ? user_nodes_[id]->second : std::string(kUnassignedTeam);

@@ -107,6 +107,39 @@ TEST(Identity, ResolutionRules) {
   EXPECT_EQ(moved.org, std::string(kDefaultOrg));
 }
 
+// The batch form resolves each event as Learn then Resolve one event at a
+// time would, including events whose team comes from a user learned
+// earlier in the same batch.
+TEST(Identity, LearnAndResolveOfABatchEqualsEventByEvent) {
+  std::vector<Event> batch = {
+      Ev("alice"),                 // directory user, no team
+      Ev("nina", "ml", "globex"),  // new user: learned with her team and its org
+      Ev("nina"),                  // resolved through what the event before taught
+      Ev("zed", "", "initech"),    // unknown, no team: unassigned, its org kept
+      Ev("omar", "ml"),            // new user of a team whose org was just learned
+      Ev("alice", "research"),     // the event's own team wins
+      Ev("nina", "other", "x"),    // known user: the directory entry is not overridden
+      Ev("nina"),
+  };
+  Identity one, many;
+  for (Identity* id : {&one, &many}) id->Upsert({"alice", "platform", "acme"});
+  std::vector<Event> expected = batch;
+  for (Event& e : expected) {
+    one.Learn(e);
+    one.Resolve(e);
+  }
+  many.LearnAndResolve(batch);
+  for (size_t i = 0; i < batch.size(); ++i) {
+    EXPECT_EQ(batch[i].team, expected[i].team) << i;
+    EXPECT_EQ(batch[i].org, expected[i].org) << i;
+  }
+  EXPECT_EQ(batch[2].team, "ml");
+  EXPECT_EQ(batch[2].org, "globex");
+  EXPECT_EQ(batch[4].org, "globex");
+  EXPECT_EQ(batch[7].team, "ml");
+  EXPECT_EQ(many.size(), one.size());
+}
+
 TEST(Identity, ListReportsOrgs) {
   Identity id;
   id.Upsert({"a", "t", "o"});
