@@ -228,10 +228,6 @@ TEST(Leaderboard, SnapshotsRefreshAfterChangesAndOnTheHour) {
   EXPECT_EQ(later.range.to, T("2026-03-22T15:00:00Z"));
 }
 
-// Boards are rebuilt from the rows of the snapshot they replace for the
-// entities unchanged since: after rounds of updates to some users (new
-// users, team moves, outcomes, an hour turning), every board equals the one
-// a fresh engine builds from all the events at once.
 // Board rows sum an entity's buckets over a window (EntityState::Sum),
 // starting at the first bucket of the window's first hour (a search). Every
 // window over a history with gaps, several sources an hour and outcomes sums
@@ -271,6 +267,10 @@ TEST(EntityStateSum, EveryWindowEqualsAScanOfTheBuckets) {
   EXPECT_EQ(ent.outcome_hours.front().hour, 250);
 }
 
+// Boards are rebuilt from the rows of the snapshot they replace for the
+// entities unchanged since: after rounds of updates to some users (new
+// users, team moves, outcomes, an hour turning), every board equals the one
+// a fresh engine builds from all the events at once.
 TEST(Leaderboard, IncrementalRebuildEqualsAFullBuild) {
   FakeClock clock(T("2026-03-21T14:30:00Z"));
   EngineOptions o;

@@ -122,7 +122,10 @@ class Session : public std::enable_shared_from_this<Session> {
     });
   }
 
-  // Runs fn on the connection's executor; callable from any thread.
+  // Runs fn on the connection's executor; callable from any thread. Once
+  // posted, fn may run and release the session at once: nothing here
+  // touches `this` after the post, and the executor's copy goes under the
+  // loop's ForeignPost count.
   template <class Fn>
   void PostFromAnyThread(Fn&& fn) {
     IoLoop::ForeignPost hold(loop_);
@@ -282,12 +285,11 @@ class Session : public std::enable_shared_from_this<Session> {
     router_.Dispatch(*req, [self = shared_from_this(), req](Response r) mutable {
       if (self == nullptr) return;
       auto session = std::move(self);
-      IoLoop::ForeignPost hold(session->loop_);  // outlives the executor's copy
-      auto executor = session->stream_.get_executor();
       // On the connection's own thread: written here (asio::dispatch would
       // do the same, after wrapping the answer in a type-erased function).
-      if (RunningHere(executor)) return session->Write(std::move(r));
-      asio::dispatch(executor, [session = std::move(session), r = std::move(r)]() mutable {
+      if (RunningHere(session->stream_.get_executor())) return session->Write(std::move(r));
+      Session& s = *session;  // the handler below owns it from here on
+      s.PostFromAnyThread([session = std::move(session), r = std::move(r)]() mutable {
         session->Write(std::move(r));
       });
     });
