@@ -171,6 +171,10 @@ Status App::Impl::Recover() {
         std::async(std::launch::async, [this] { return checkpointer->Restore(); });
     BR_RETURN_IF_ERROR(ingestor->Recover(through, [&loaded] { return loaded.get(); }));
   }
+  // Recovery freed what it decoded through (event blocks, the checkpoint's
+  // pieces, grown-and-moved vectors): give those pages back now rather than
+  // hold them for the life of the process.
+  ReleaseFreeHeap();
   ingestor->Start();
   if (checkpointer) checkpointer->Start(cfg.checkpoint_interval_s);
   return Status::OK();

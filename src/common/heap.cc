@@ -43,6 +43,12 @@ void PrefaultThreadHeap(size_t bytes) {
   for (auto it = blocks.rbegin(); it != blocks.rend(); ++it) std::free(*it);
 }
 
+void ReleaseFreeHeap() {
+#if defined(__GLIBC__)
+  malloc_trim(0);
+#endif
+}
+
 void* AllocatePrefaulted(size_t bytes) {
   void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
                  -1, 0);

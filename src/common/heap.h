@@ -32,6 +32,12 @@ void TuneHeapForIngest();
 // new user (the applier). At most 48 MiB (one glibc heap).
 void PrefaultThreadHeap(size_t bytes);
 
+// Returns every free page of every arena to the kernel (malloc_trim), past
+// TuneHeapForIngest's threshold: once, after a start-up phase that freed
+// much more than the steady state will reuse (recovery). Without glibc:
+// nothing.
+void ReleaseFreeHeap();
+
 // Memory for large tables that grow in chunks (ChunkedVector): `bytes`
 // mapped and faulted in one system call (MAP_POPULATE) rather than one page
 // fault per page as it is first written. Throws std::bad_alloc when out of

@@ -89,6 +89,11 @@ struct BucketAlloc : std::allocator<T> {
   }
 };
 using Buckets = std::vector<Bucket, BucketAlloc<Bucket>>;
+// The capacity a full bucket vector of `size` grows to: a quarter more, at
+// least 16 (EntityState::Add; see MakeRoomForOne in engine.cc).
+constexpr size_t BucketCapacityAfterGrowth(size_t size) {
+  return size + std::max<size_t>(size / 4, 16);
+}
 using OutcomeBuckets = std::vector<OutcomeBucket, BucketAlloc<OutcomeBucket>>;
 
 // The hours an entity had usage without an exact price, so a window's

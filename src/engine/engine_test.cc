@@ -5,8 +5,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <span>
+
+#include "engine/engine_state.h"
 
 namespace burnrate::engine {
 namespace {
@@ -153,6 +156,31 @@ TEST(Engine, DailySeriesInLocalDays) {
   EXPECT_EQ(days[2].c.input, 0);
   EXPECT_EQ(days[0].active_users, 1);
   EXPECT_EQ(days[2].active_users, 0);
+}
+
+// The hourly buckets are most of the engine's memory: a vector that an
+// hour at a time fills grows by a quarter, not by doubling, whether the
+// hours come in order or late (inserted), and the buckets stay sorted.
+TEST(Engine, BucketVectorsGrowByAQuarterNotDoubling) {
+  EntityState in_order, late;
+  Counters c;
+  c.input = 1, c.requests = 1;
+  size_t worst_slack = 0;
+  for (int32_t h = 0; h < 2000; ++h) {
+    in_order.Add(h, 0, c);
+    late.Add(h % 2 == 0 ? h : 4000 - h, 0, c);  // every other hour goes before the newest
+    for (const EntityState* e : {&in_order, &late}) {
+      ASSERT_LE(e->hours.capacity(), BucketCapacityAfterGrowth(e->hours.size()));
+      worst_slack = std::max(worst_slack, e->hours.capacity() - e->hours.size());
+    }
+  }
+  EXPECT_EQ(in_order.hours.size(), 2000u);
+  EXPECT_EQ(late.hours.size(), 2000u);
+  EXPECT_LE(in_order.hours.capacity(), 2000u * 5 / 4 + 16);
+  EXPECT_GE(worst_slack, 16u);  // it did grow ahead, not one bucket at a time
+  EXPECT_TRUE(std::is_sorted(late.hours.begin(), late.hours.end(),
+                             [](const Bucket& a, const Bucket& b) { return a.hour < b.hour; }));
+  EXPECT_EQ(late.all.input, 2000);
 }
 
 TEST(Engine, LateEventsLandInTheirHour) {
