@@ -104,6 +104,7 @@ Status BadgeService::SnapshotRanks() {
     for (engine::Metric metric : {engine::Metric::kTokens, engine::Metric::kValue}) {
       engine::BoardQuery q;
       q.entity = e, q.window = engine::Window::kDay, q.metric = metric, q.limit = SIZE_MAX;
+      q.background = true;
       auto b = impl_->engine->Leaderboard(q);
       if (!b.ok()) continue;
       for (const auto& en : b->entries) {

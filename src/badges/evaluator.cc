@@ -136,6 +136,7 @@ BoardCache::Cached& BoardCache::Fetch(engine::Engine& eng, engine::Entity e, eng
   if (it != boards_.end()) return it->second;
   engine::BoardQuery q;
   q.entity = e, q.window = w, q.metric = m, q.limit = SIZE_MAX;
+  q.background = true;  // evaluated every 30 s: the ticker need not keep these boards fresh
   auto b = eng.Leaderboard(q);
   Cached& c = boards_[key];
   if (b.ok()) c.board = std::move(*b);

@@ -100,6 +100,13 @@ struct BoardQuery {
   // source); kAllSources: every class. A restricted board has its own
   // snapshot, built on first use and refreshed like the others.
   SourceMask sources = kAllSources;
+  // A reader on its own schedule (badge evaluation, rank snapshots): its
+  // read is answered as any other, from a snapshot at most ten refresh
+  // periods old or built on the spot, but it does not ask the ticker to
+  // keep rebuilding the board for the next minute. Without this, badges
+  // evaluated every 30 s kept four boards of every user rebuilt
+  // continuously, a quarter of a core at 85,000 users (docs/PERFORMANCE.md).
+  bool background = false;
 };
 
 struct Board {
@@ -261,8 +268,11 @@ class Engine {
   struct Snapshot;
   Status Adopt(State& s, const std::vector<size_t>& open_per_user,
                const std::function<Status()>& verify);
-  std::shared_ptr<const Snapshot> GetSnapshot(Entity e, Window w, SourceMask sources);
-  std::shared_ptr<const Snapshot> Build(Entity e, Window w, SourceMask sources) const;
+  // keep_fresh: the read asks the ticker to keep this board fresh for the
+  // next minute (BoardQuery::background is the opposite).
+  std::shared_ptr<const Snapshot> GetSnapshot(Entity e, Window w, SourceMask sources,
+                                              bool keep_fresh = true);
+  std::shared_ptr<Snapshot> Build(Entity e, Window w, SourceMask sources) const;
   // Build's rows, under the engine's shared lock; copies those of `reuse`
   // (the snapshot being replaced, same window hours) for unchanged entities.
   void FillRows(Snapshot& snap, const Snapshot* reuse) const;

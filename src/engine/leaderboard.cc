@@ -10,7 +10,8 @@
 //
 // Freshness: a snapshot older than board_refresh_ms whose engine version
 // moved is rebuilt by RefreshBoards() (the app calls it on a timer) for any
-// board read in the last minute; Leaderboard() itself builds only when no
+// board read in the last minute (not counting background reads, such as the
+// badge evaluator's, which only take what is there); Leaderboard() itself builds only when no
 // snapshot exists or the current one is more than 10 refresh periods stale,
 // so readers almost never pay for a build. Within an hour, a build copies
 // the rows of entities Apply has not stamped since the snapshot it replaces
@@ -177,8 +178,7 @@ void Engine::FillRows(Snapshot& snap, const Snapshot* reuse) const {
     snap.wasted.push_back(state_->waste ? state_->waste(e, name, snap.range) : 0);
 }
 
-std::shared_ptr<const Engine::Snapshot> Engine::Build(Entity e, Window w,
-                                                      SourceMask sources) const {
+std::shared_ptr<Engine::Snapshot> Engine::Build(Entity e, Window w, SourceMask sources) const {
   std::shared_ptr<const Snapshot> reuse;
   {
     std::lock_guard lock(state_->snap_mu);
@@ -258,19 +258,20 @@ void Engine::State::SortAsReadBefore(const Snapshot& fresh) {
     if (read[m]) fresh.EnsureOrder(Metric(m));
 }
 
-std::shared_ptr<const Engine::Snapshot> Engine::GetSnapshot(Entity e, Window w,
-                                                            SourceMask sources) {
+std::shared_ptr<const Engine::Snapshot> Engine::GetSnapshot(Entity e, Window w, SourceMask sources,
+                                                            bool keep_fresh) {
   TimeMs now = clock_.NowMs();
   sources &= kAllSources;
   {
     std::lock_guard lock(state_->snap_mu);
-    state_->last_read[int(e)][int(w)][sources] = now;
+    if (keep_fresh) state_->last_read[int(e)][int(w)][sources] = now;
     auto snap = state_->snaps[int(e)][int(w)][sources];
     // Window edges move on the hour: a snapshot from another hour is stale
     // even when no data changed (a calendar day may have just begun).
     bool same_hour = snap && FloorDiv(snap->built_at, kHourMs) == FloorDiv(now, kHourMs);
-    bool fresh_enough = snap && now - snap->built_at <
-                                    10 * BoardRefreshAfter(opts_.board_refresh_ms, snap->build_ms);
+    bool fresh_enough =
+        snap &&
+        now - snap->built_at < 10 * BoardRefreshAfter(opts_.board_refresh_ms, snap->RefreshMs());
     if (snap && same_hour && (snap->version == version() || fresh_enough)) {
       return snap;
     }
@@ -295,12 +296,14 @@ void Engine::RefreshBoards() {
         bool hour_turned = FloorDiv(snap->built_at, kHourMs) != FloorDiv(now, kHourMs);
         // A board of 85,000 users takes tens of milliseconds to build, under
         // the engine's shared lock (the applier waits): rebuilt at most every
-        // ten builds' time, not every board_refresh_ms, while events flow.
-        TimeMs period = BoardRefreshAfter(opts_.board_refresh_ms, snap->build_ms);
+        // ten refreshes' time (build and sort), not every board_refresh_ms, while events flow.
+        TimeMs period = BoardRefreshAfter(opts_.board_refresh_ms, snap->RefreshMs());
         if ((snap->version == v && !hour_turned) || now - snap->built_at < period) continue;
       }
       auto fresh = Build(Entity(e), Window(w), m);
+      TimeMs sort_start = clock_.NowMs();
       state_->SortAsReadBefore(*fresh);
+      fresh->sort_ms = clock_.NowMs() - sort_start;
       std::lock_guard lock(state_->snap_mu);
       state_->snaps[e][w][m] = fresh;
     }
@@ -308,7 +311,7 @@ void Engine::RefreshBoards() {
 }
 
 Result<Board> Engine::Leaderboard(const BoardQuery& q) {
-  auto snap = GetSnapshot(q.entity, q.window, q.sources);
+  auto snap = GetSnapshot(q.entity, q.window, q.sources, !q.background);
   Board b;
   b.query = q;
   b.range = snap->range;

@@ -79,8 +79,9 @@ class LeaderboardTest : public testing::Test {
   std::unique_ptr<Engine> eng_;
 };
 
-// A board that takes long to build is refreshed every ten builds' time, so
-// the ticker's rebuilds of a large board stay near a tenth of a core.
+// A board that takes long to refresh (build, then the ticker's sort) is
+// refreshed every ten refreshes' time, so the ticker's rebuilds of a large
+// board stay near a tenth of a core.
 TEST(SnapshotRefresh, SlowBuildsAreRefreshedLessOften) {
   EXPECT_EQ(BoardRefreshAfter(250, 3), 250);   // a small board: every board_refresh_ms
   EXPECT_EQ(BoardRefreshAfter(250, 40), 400);  // 40 ms builds: every 400 ms
@@ -226,6 +227,38 @@ TEST(Leaderboard, SnapshotsRefreshAfterChangesAndOnTheHour) {
   Board later = *eng.Leaderboard(q);
   EXPECT_EQ(later.total_entries, 0);
   EXPECT_EQ(later.range.to, T("2026-03-22T15:00:00Z"));
+}
+
+// A background read (the badge evaluator's) is answered like any other but
+// does not ask the ticker to keep the board fresh: RefreshBoards rebuilds a
+// board only when a foreground reader looked at it in the last minute.
+TEST(Leaderboard, BackgroundReadsDoNotKeepTheTickerRebuilding) {
+  FakeClock clock(T("2026-03-21T14:30:00Z"));
+  EngineOptions o;
+  o.board_refresh_ms = 250;
+  Engine eng(o, clock);
+  eng.Apply(std::vector<model::Event>{Use("a", "t", T("2026-03-21T14:10:00Z"), 10)});
+  BoardQuery q;
+  q.window = Window::k7d;
+  q.background = true;
+  EXPECT_EQ(eng.Leaderboard(q)->entries[0].c.Total(), 10);  // built on the spot
+  eng.Apply(std::vector<model::Event>{Use("a", "t", T("2026-03-21T14:11:00Z"), 5)});
+  clock.Advance(300);
+  eng.RefreshBoards();
+  Board bg = *eng.Leaderboard(q);
+  EXPECT_EQ(bg.entries[0].c.Total(), 10);  // not rebuilt by the ticker: within 10 periods
+  EXPECT_LT(bg.version, eng.version());
+  q.background = false;  // a dashboard reads the same board: now the ticker keeps it
+  EXPECT_EQ(eng.Leaderboard(q)->entries[0].c.Total(), 10);
+  clock.Advance(300);
+  eng.RefreshBoards();
+  q.background = true;
+  EXPECT_EQ(eng.Leaderboard(q)->entries[0].c.Total(), 15);
+  EXPECT_EQ(eng.Leaderboard(q)->version, eng.version());
+  // Alone, a background reader still never sees more than 10 periods of staleness.
+  eng.Apply(std::vector<model::Event>{Use("a", "t", T("2026-03-21T14:12:00Z"), 1)});
+  clock.Advance(2 * kMinuteMs);
+  EXPECT_EQ(eng.Leaderboard(q)->entries[0].c.Total(), 16);
 }
 
 // Board rows sum an entity's buckets over a window (EntityState::Sum),
