@@ -264,14 +264,23 @@ std::shared_ptr<const Engine::Snapshot> Engine::GetSnapshot(Entity e, Window w, 
   sources &= kAllSources;
   {
     std::lock_guard lock(state_->snap_mu);
-    if (keep_fresh) state_->last_read[int(e)][int(w)][sources] = now;
+    TimeMs& last_read = state_->last_read[int(e)][int(w)][sources];
+    // While the ticker keeps a board fresh (a foreground read in the last
+    // minute), a read takes a snapshot up to ten periods old rather than
+    // build one itself; so does a background reader. A foreground reader of
+    // a board nobody kept fresh (only background reads, or none) takes a
+    // snapshot only if it is current: it may be a background reader's from
+    // before the events this reader just posted.
+    bool kept_fresh = now - last_read <= kMinuteMs;
+    if (keep_fresh) last_read = now;
     auto snap = state_->snaps[int(e)][int(w)][sources];
     // Window edges move on the hour: a snapshot from another hour is stale
     // even when no data changed (a calendar day may have just begun).
     bool same_hour = snap && FloorDiv(snap->built_at, kHourMs) == FloorDiv(now, kHourMs);
+    TimeMs periods = kept_fresh || !keep_fresh ? 10 : 0;
     bool fresh_enough =
-        snap &&
-        now - snap->built_at < 10 * BoardRefreshAfter(opts_.board_refresh_ms, snap->RefreshMs());
+        snap && now - snap->built_at <
+                    periods * BoardRefreshAfter(opts_.board_refresh_ms, snap->RefreshMs());
     if (snap && same_hour && (snap->version == version() || fresh_enough)) {
       return snap;
     }

@@ -28,8 +28,11 @@ pass() { echo "ok - $*"; }
 
 # listening_port LOG [FROM_LINE]: the port of the first "listening on" line
 # of LOG from FROM_LINE on (empty until the server printed it).
+# The log may not exist yet (the server was only just started in the
+# background): that is "not yet", not a failure under `set -o pipefail`.
 listening_port() {
-  tail -n +"${2:-1}" "$1" 2>/dev/null | sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' | head -1
+  [[ -f $1 ]] || return 0
+  tail -n +"${2:-1}" "$1" 2>/dev/null | sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' | head -1 || true
 }
 
 # start_server DB [extra serve flags...]: starts `burnrate serve`, waits for
