@@ -273,14 +273,45 @@ class Exchange : public std::enable_shared_from_this<Exchange<Stream>> {
     parser_.emplace();
     parser_->body_limit(
         std::numeric_limits<std::uint64_t>::max());  // the handler bounds what it keeps
-    bhttp::async_read_header(
-        conn_->stream, conn_->buffer, *parser_,
-        [self = this->shared_from_this()](beast::error_code ec, size_t) {
-          // A pooled connection the server closed meanwhile
-          // fails here with nothing read: not processed.
-          if (ec) return self->Fail(ec, "read", self->reused_ && ec == bhttp::error::end_of_stream);
-          self->OnHead();
-        });
+    ParseHead();
+  }
+
+  // What bhttp::async_read_header does, without its composed operation
+  // (whose completion, when the head was already buffered, is posted: one
+  // more turn of the event loop). Reads and end-of-stream are handled as
+  // Beast's read_some_op does. The first-byte timeout set by Write() runs
+  // across all the reads.
+  void ParseHead() {
+    if (conn_->buffer.size() > 0) {
+      beast::error_code ec;
+      size_t n = parser_->put(conn_->buffer.data(), ec);
+      conn_->buffer.consume(n);
+      if (ec != bhttp::error::need_more) return OnHeadRead(ec);
+    }
+    size_t want = beast::read_size(conn_->buffer, 65536);
+    if (want == 0) return OnHeadRead(bhttp::error::buffer_overflow);
+    conn_->stream.async_read_some(conn_->buffer.prepare(want), [self = this->shared_from_this()](
+                                                                   beast::error_code ec, size_t n) {
+      self->conn_->buffer.commit(n);
+      if (ec == asio::error::eof) {
+        if (!self->parser_->got_some()) {
+          ec = bhttp::error::end_of_stream;
+        } else {
+          ec = {};
+          self->parser_->put_eof(ec);
+        }
+        return self->OnHeadRead(ec);
+      }
+      if (ec) return self->OnHeadRead(ec);
+      self->ParseHead();
+    });
+  }
+
+  void OnHeadRead(beast::error_code ec) {
+    // A pooled connection the server closed meanwhile fails here with
+    // nothing read: not processed.
+    if (ec) return Fail(ec, "read", reused_ && ec == bhttp::error::end_of_stream);
+    OnHead();
   }
 
   void OnHead() {

@@ -83,7 +83,10 @@ static void FillRequest(const RequestParser::value_type& msg, Request* req) {
   }
   for (const auto& f : msg) {
     std::string name(f.name_string());
-    for (auto& c : name) c = char(std::tolower(static_cast<unsigned char>(c)));
+    // ASCII only, as field names are (a token): std::tolower is a call per
+    // character and reads the locale.
+    for (auto& c : name)
+      if (c >= 'A' && c <= 'Z') c = char(c + ('a' - 'A'));
     // A repeated name: the last wins. The name is moved in, not copied.
     req->headers.insert_or_assign(std::move(name), std::string(f.value()));
   }

@@ -197,11 +197,45 @@ class Session : public std::enable_shared_from_this<Session> {
                             });
   }
 
+  // The header timeout runs from here across all the reads of one head, so
+  // that a client dribbling bytes cannot hold the connection.
   void ReadHeadBytes() {
     stream_.expires_after(limits_.header_timeout);
-    bhttp::async_read_header(
-        stream_, buffer_, *parser_,
-        [self = shared_from_this()](beast::error_code ec, size_t n) { self->OnHead(ec, n); });
+    head_bytes_ = 0;
+    ParseHead();
+  }
+
+  // What bhttp::async_read_header does, without its composed operation: a
+  // head already read (by ReadHead's wait for the next request, or with the
+  // previous one) is parsed here at once, where async_read_header handed it
+  // over through a posted handler, one more turn of the event loop per
+  // request. Reads and end-of-stream are handled as Beast's read_some_op
+  // does, so OnHead sees the same errors.
+  void ParseHead() {
+    if (buffer_.size() > 0) {
+      beast::error_code ec;
+      size_t n = parser_->put(buffer_.data(), ec);
+      head_bytes_ += n;
+      buffer_.consume(n);
+      if (ec != bhttp::error::need_more) return OnHead(ec, head_bytes_);
+    }
+    size_t want = beast::read_size(buffer_, kReadBytes);
+    if (want == 0) return OnHead(beast::http::error::buffer_overflow, head_bytes_);
+    stream_.async_read_some(buffer_.prepare(want),
+                            [self = shared_from_this()](beast::error_code ec, size_t n) {
+                              self->buffer_.commit(n);
+                              if (ec == asio::error::eof) {
+                                if (!self->parser_->got_some()) {
+                                  ec = bhttp::error::end_of_stream;
+                                } else {
+                                  ec = {};
+                                  self->parser_->put_eof(ec);
+                                }
+                                return self->OnHead(ec, self->head_bytes_);
+                              }
+                              if (ec) return self->OnHead(ec, self->head_bytes_);
+                              self->ParseHead();
+                            });
   }
 
   // 2. Admission: the head is checked, the route found and the key
@@ -372,10 +406,21 @@ class Session : public std::enable_shared_from_this<Session> {
              v.find_first_of("\r\n") == std::string_view::npos && !same(k, "content-length") &&
              !same(k, "transfer-encoding") && !same(k, "connection");
     };
+    // Each header judged once (this runs per answer; judging them again for
+    // every later name made it quadratic in the checks).
+    const size_t n = r.headers.size();
+    usable_.assign(n, 0);
+    bool own_server = false, own_type = false;
+    for (size_t i = 0; i < n; ++i) {
+      const auto& [k, v] = r.headers[i];
+      if (!usable(k, v)) continue;
+      usable_[i] = 1;
+      own_server = own_server || same(k, "server");
+      own_type = own_type || same(k, "content-type");
+    }
     auto set_later = [&](size_t from, std::string_view name) {
-      for (size_t j = from; j < r.headers.size(); ++j)
-        if (same(r.headers[j].first, name) && usable(r.headers[j].first, r.headers[j].second))
-          return true;
+      for (size_t j = from; j < n; ++j)
+        if (usable_[j] && same(r.headers[j].first, name)) return true;
       return false;
     };
     std::string& h = out_head_;
@@ -384,12 +429,12 @@ class Session : public std::enable_shared_from_this<Session> {
     beast::string_view reason = bhttp::obsolete_reason(bhttp::int_to_status(unsigned(r.status)));
     h.append(reason.data(), reason.size());
     h.append("\r\n");
-    if (!set_later(0, "server")) h.append("Server: burnrate\r\n");
-    if (!set_later(0, "content-type") && r.content_type.find_first_of("\r\n") == std::string::npos)
+    if (!own_server) h.append("Server: burnrate\r\n");
+    if (!own_type && r.content_type.find_first_of("\r\n") == std::string::npos)
       h.append("Content-Type: ").append(r.content_type).append("\r\n");
-    for (size_t i = 0; i < r.headers.size(); ++i) {
+    for (size_t i = 0; i < n; ++i) {
       const auto& [k, v] = r.headers[i];
-      if (!usable(k, v) || set_later(i + 1, k)) continue;
+      if (!usable_[i] || set_later(i + 1, k)) continue;
       h.append(k).append(": ").append(v).append("\r\n");
     }
     if (!keep_alive_) h.append("Connection: close\r\n");
@@ -502,7 +547,9 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::string out_head_, out_body_;  // the answer being written (one at a time)
+  std::vector<char> usable_;         // FormatHead: which of the answer's headers go out
   std::optional<detail::RequestParser> parser_;
+  size_t head_bytes_ = 0;         // of the head being read, as the parser took them
   std::shared_ptr<Request> req_;  // between its head and its dispatch
   const Router& router_;
   IoLoop& loop_;
