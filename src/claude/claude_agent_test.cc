@@ -7,6 +7,7 @@
 #include <simdjson.h>
 
 #include <atomic>
+#include <cstdio>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -22,6 +23,23 @@ namespace {
 using testing::Line;
 using testing::LineSpec;
 using testing::TempDir;
+
+// The event id is "cc-%016llx%016llx" of the entry's key, the format the
+// store already holds; it is written by hand now, so every digit is checked.
+TEST(UsageEventIdTest, SixteenLowerCaseHexDigitsPerHalf) {
+  for (auto [hi, lo] : std::vector<std::pair<uint64_t, uint64_t>>{
+           {0, 0}, {1, 0xf}, {0x0123456789abcdefULL, 0xfedcba9876543210ULL}, {~0ULL, ~0ULL}}) {
+    UsageEntry e;
+    e.key_hi = hi, e.key_lo = lo;
+    char want[40];
+    std::snprintf(want, sizeof want, "cc-%016llx%016llx", static_cast<unsigned long long>(hi),
+                  static_cast<unsigned long long>(lo));
+    EXPECT_EQ(UsageEventId(e), want);
+  }
+  EXPECT_EQ(UsageEventIdForIds("msg_1", "req_1").size(), 35u);
+  EXPECT_EQ(UsageEventIdForIds("msg_1", "req_1"), UsageEventIdForIds("msg_1", "req_1"));
+  EXPECT_NE(UsageEventIdForIds("msg_1", "req_1"), UsageEventIdForIds("msg_1", "req_2"));
+}
 
 // Keeps events by id like the server: a known id is a duplicate.
 class FakeSink : public EventSink {

@@ -9,15 +9,22 @@
 
 namespace burnrate::claude {
 
+// "cc-" and both halves as 16 lower-case hex digits ("cc-%016llx%016llx"),
+// written by hand: the gateway makes one per request.
 std::string UsageEventId(const UsageEntry& e) {
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "cc-%016llx%016llx", static_cast<unsigned long long>(e.key_hi),
-                static_cast<unsigned long long>(e.key_lo));
-  return buf;
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id(3 + 32, '0');
+  id[0] = 'c', id[1] = 'c', id[2] = '-';
+  for (int i = 0; i < 16; ++i) {
+    id[3 + i] = kHex[(e.key_hi >> (60 - 4 * i)) & 15];
+    id[19 + i] = kHex[(e.key_lo >> (60 - 4 * i)) & 15];
+  }
+  return id;
 }
 
 std::string UsageEventIdForIds(std::string_view message_id, std::string_view request_id) {
   std::string key;
+  key.reserve(message_id.size() + 1 + request_id.size());
   key.append(message_id).push_back('\n');
   key.append(request_id);
   UsageEntry e;

@@ -43,8 +43,16 @@ void EventBatcher::Add(model::Event e) {
   bool wake = false;
   {
     std::lock_guard lock(mu_);
-    if (batch_.empty()) first_at_ = std::chrono::steady_clock::now(), wake = true;
+    if (batch_.empty()) {
+      first_at_ = std::chrono::steady_clock::now(), wake = true;
+      // Sized like the last batch at once: grown by doubling, a batch of
+      // 512 moved its events ten times over, on the I/O thread. Halved
+      // each batch, so that a burst does not size every later batch.
+      batch_.reserve(std::min(last_batch_, max_events_));
+      last_batch_ /= 2;
+    }
     batch_.push_back(std::move(e));
+    last_batch_ = std::max(last_batch_, batch_.size());
     if (!running_ || stopping_) {
       full.swap(batch_);  // no thread to flush it later: the caller flushes
     } else if (batch_.size() >= max_events_) {

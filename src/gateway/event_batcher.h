@@ -59,6 +59,7 @@ class EventBatcher {
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<model::Event> batch_;                 // guarded by mu_
+  size_t last_batch_ = 0;                           // guarded by mu_: a recent batch's size
   std::vector<std::vector<model::Event>> full_;     // guarded by mu_: for the thread
   std::chrono::steady_clock::time_point first_at_;  // guarded by mu_: batch_[0]'s arrival
   bool running_ = false, stopping_ = false;         // guarded by mu_

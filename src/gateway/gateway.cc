@@ -17,6 +17,7 @@
 
 #include <strings.h>
 
+#include <charconv>
 #include <cmath>
 #include <map>
 #include <mutex>
@@ -374,10 +375,13 @@ class Exchange final : public UpstreamHandler, public std::enable_shared_from_th
   }
 
  private:
+  // As printf's "%.3f" (to_chars with a precision rounds the same way),
+  // without printf's format parsing and locale: this runs per request.
   static std::string fmt_ms(double ms) {
-    char b[32];
-    std::snprintf(b, sizeof b, "%.3f", ms);
-    return b;
+    char b[64];
+    auto [end, ec] = std::to_chars(b, b + sizeof b, ms, std::chars_format::fixed, 3);
+    if (ec != std::errc()) return "0.000";
+    return std::string(b, end);
   }
 
   std::string EventId(const Usage& u) const {

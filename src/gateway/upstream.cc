@@ -19,10 +19,12 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <limits>
+#include <memory_resource>
 #include <mutex>
 #include <optional>
 #include <thread>
 
+#include "common/resource_allocator.h"
 #include "http/http.h"
 
 namespace burnrate::gateway {
@@ -133,6 +135,10 @@ struct Conn {
   beast::flat_buffer buffer;
   std::string head;      // the request head being written
   char body_buf[16384];  // the answer's body, a piece at a time
+  // The answer head's fields (common/resource_allocator.h); an exchange
+  // destroys its parser before it gives the connection up.
+  alignas(std::max_align_t) char field_buf[2048];
+  std::pmr::monotonic_buffer_resource fields{field_buf, sizeof field_buf};
 };
 
 template <class Stream>
@@ -207,8 +213,10 @@ class Exchange : public std::enable_shared_from_this<Exchange<Stream>> {
     const Headers& hs = req_.headers;
     for (size_t i = 0; i < hs.size(); ++i) {
       const auto& [k, v] = hs[i];
-      if (k.empty() || k.find_first_of("\r\n:") != std::string::npos ||
-          v.find_first_of("\r\n") != std::string::npos || HopByHop(k) ||
+      // CR, LF or ':' searched for one byte at a time: find_first_of with
+      // a set calls memchr once per character.
+      if (k.empty() || k.find('\r') != k.npos || k.find('\n') != k.npos || k.find(':') != k.npos ||
+          v.find('\r') != v.npos || v.find('\n') != v.npos || HopByHop(k) ||
           (k.size() == 4 && strncasecmp(k.data(), "host", 4) == 0))
         continue;
       bool later = false;
@@ -270,17 +278,51 @@ class Exchange : public std::enable_shared_from_this<Exchange<Stream>> {
   }
 
   void ReadHead() {
-    parser_.emplace();
+    parser_.reset();
+    conn_->fields.release();
+    parser_.emplace(std::piecewise_construct, std::make_tuple(),
+                    std::make_tuple(ResourceAllocator<char>(&conn_->fields)));
     parser_->body_limit(
         std::numeric_limits<std::uint64_t>::max());  // the handler bounds what it keeps
-    bhttp::async_read_header(
-        conn_->stream, conn_->buffer, *parser_,
-        [self = this->shared_from_this()](beast::error_code ec, size_t) {
-          // A pooled connection the server closed meanwhile
-          // fails here with nothing read: not processed.
-          if (ec) return self->Fail(ec, "read", self->reused_ && ec == bhttp::error::end_of_stream);
-          self->OnHead();
-        });
+    ParseHead();
+  }
+
+  // What bhttp::async_read_header does, without its composed operation
+  // (whose completion, when the head was already buffered, is posted: one
+  // more turn of the event loop). Reads and end-of-stream are handled as
+  // Beast's read_some_op does. The first-byte timeout set by Write() runs
+  // across all the reads.
+  void ParseHead() {
+    if (conn_->buffer.size() > 0) {
+      beast::error_code ec;
+      size_t n = parser_->put(conn_->buffer.data(), ec);
+      conn_->buffer.consume(n);
+      if (ec != bhttp::error::need_more) return OnHeadRead(ec);
+    }
+    size_t want = beast::read_size(conn_->buffer, 65536);
+    if (want == 0) return OnHeadRead(bhttp::error::buffer_overflow);
+    conn_->stream.async_read_some(conn_->buffer.prepare(want), [self = this->shared_from_this()](
+                                                                   beast::error_code ec, size_t n) {
+      self->conn_->buffer.commit(n);
+      if (ec == asio::error::eof) {
+        if (!self->parser_->got_some()) {
+          ec = bhttp::error::end_of_stream;
+        } else {
+          ec = {};
+          self->parser_->put_eof(ec);
+        }
+        return self->OnHeadRead(ec);
+      }
+      if (ec) return self->OnHeadRead(ec);
+      self->ParseHead();
+    });
+  }
+
+  void OnHeadRead(beast::error_code ec) {
+    // A pooled connection the server closed meanwhile fails here with
+    // nothing read: not processed.
+    if (ec) return Fail(ec, "read", reused_ && ec == bhttp::error::end_of_stream);
+    OnHead();
   }
 
   void OnHead() {
@@ -335,6 +377,7 @@ class Exchange : public std::enable_shared_from_this<Exchange<Stream>> {
 
   void Done() {
     bool keep = parser_->keep_alive();
+    parser_.reset();  // its fields live in the connection's buffer
     if (keep) {
       Lowest().expires_never();
       pool_->PutIdle(std::move(conn_));
@@ -346,6 +389,7 @@ class Exchange : public std::enable_shared_from_this<Exchange<Stream>> {
 
   void CloseConn() {
     if (!conn_) return;
+    parser_.reset();  // its fields live in the connection's buffer
     beast::error_code ec;
     Lowest().socket().close(ec);
     conn_.reset();
@@ -374,7 +418,8 @@ class Exchange : public std::enable_shared_from_this<Exchange<Stream>> {
   std::optional<tcp::resolver> resolver_;  // only for a new connection
   std::unique_ptr<Conn<Stream>> conn_;
   UpstreamRequest req_;
-  std::optional<bhttp::response_parser<bhttp::buffer_body>> parser_;
+  // After conn_, whose buffer holds its fields: destroyed first.
+  std::optional<bhttp::response_parser<bhttp::buffer_body, ResourceAllocator<char>>> parser_;
   bool reused_ = false, retried_ = false, head_sent_ = false, ended_ = false;
 };
 

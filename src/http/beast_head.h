@@ -7,11 +7,16 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 
+#include "common/resource_allocator.h"
 #include "http/request_head.h"
 
 namespace burnrate::http::detail {
 
-using RequestParser = boost::beast::http::request_parser<boost::beast::http::string_body>;
+// The head's fields go where the allocator says: the server gives each
+// connection's parser a buffer it keeps (common/resource_allocator.h).
+using FieldAllocator = ResourceAllocator<char>;
+using RequestParser =
+    boost::beast::http::request_parser<boost::beast::http::string_body, FieldAllocator>;
 
 // Sets the parser's header and body limits.
 void ApplyLimits(RequestParser& p, const HeadLimits& limits);

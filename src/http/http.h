@@ -55,13 +55,43 @@ struct Caller {
   std::string user, team, project;
 };
 
+// A request's header fields: lower-case names, each once (a repeated name
+// keeps its last value), in the order the parser gave them. A flat vector: a request
+// carries a handful, and the hash map it replaced cost a node, a key and a
+// bucket array per request. Look-ups are linear in the number of fields;
+// FromFields builds the whole map at once without a quadratic pass.
+class HeaderMap {
+ public:
+  using value_type = std::pair<std::string, std::string>;
+  using const_iterator = std::vector<value_type>::const_iterator;
+
+  // Takes `fields` in the order they came (names already lower-case); of
+  // a repeated name only the last stays, in that one's place.
+  static HeaderMap FromFields(std::vector<value_type> fields);
+
+  // The value of `name`, or null.
+  const std::string* Find(std::string_view name) const;
+  // The value of `name`, inserted empty when absent.
+  std::string& operator[](std::string_view name);
+  void insert_or_assign(std::string name, std::string value);
+
+  const_iterator begin() const { return fields_.begin(); }
+  const_iterator end() const { return fields_.end(); }
+  size_t size() const { return fields_.size(); }
+  bool empty() const { return fields_.empty(); }
+  void clear() { fields_.clear(); }
+
+ private:
+  std::vector<value_type> fields_;
+};
+
 struct Request {
-  std::string method;                                    // "GET", "POST", ...
-  std::string path;                                      // without the query string
-  std::string raw_query;                                 // after '?', as sent ("" = none)
-  std::unordered_map<std::string, std::string> query;    // decoded
-  std::unordered_map<std::string, std::string> params;   // from {name} in the route
-  std::unordered_map<std::string, std::string> headers;  // lower-case names
+  std::string method;                                   // "GET", "POST", ...
+  std::string path;                                     // without the query string
+  std::string raw_query;                                // after '?', as sent ("" = none)
+  std::unordered_map<std::string, std::string> query;   // decoded
+  std::unordered_map<std::string, std::string> params;  // from {name} in the route
+  HeaderMap headers;                                    // lower-case names
   std::string body;
   Role role = Role::kNone;  // set by authentication
   std::string principal;    // key id or user the key is bound to

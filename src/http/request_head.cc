@@ -81,12 +81,19 @@ static void FillRequest(const RequestParser::value_type& msg, Request* req) {
     req->raw_query = std::string(target.substr(q + 1));
     req->query = ParseQuery(req->raw_query);
   }
+  std::vector<HeaderMap::value_type> fields;
+  size_t n = 0;
+  for (auto it = msg.begin(); it != msg.end(); ++it) ++n;
+  fields.reserve(n);
   for (const auto& f : msg) {
     std::string name(f.name_string());
-    for (auto& c : name) c = char(std::tolower(static_cast<unsigned char>(c)));
-    // A repeated name: the last wins. The name is moved in, not copied.
-    req->headers.insert_or_assign(std::move(name), std::string(f.value()));
+    // ASCII only, as field names are (a token): std::tolower is a call per
+    // character and reads the locale.
+    for (auto& c : name)
+      if (c >= 'A' && c <= 'Z') c = char(c + ('a' - 'A'));
+    fields.emplace_back(std::move(name), std::string(f.value()));
   }
+  req->headers = HeaderMap::FromFields(std::move(fields));  // a repeated name: the last wins
 }
 
 HeadError CheckHead(const RequestParser& p, size_t head_bytes, const HeadLimits& limits,

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,34 @@ TEST(RequestHead, ParsesAGoodHead) {
   EXPECT_FALSE(p.head.chunked);
   EXPECT_FALSE(p.head.expect_continue);
   EXPECT_TRUE(p.head.keep_alive);
+}
+
+// A repeated name keeps its last value, once. Past 32 fields the map is
+// built by sorting, not pairwise: the same answer.
+TEST(RequestHead, RepeatedHeaderNamesKeepTheLastValue) {
+  for (int filler : {0, 100}) {
+    std::string bytes = "GET /x HTTP/1.1\r\nX-A: 1\r\nHost: h\r\nx-a: 2\r\n";
+    for (int i = 0; i < filler; ++i) bytes += "F" + std::to_string(i) + ": v\r\n";
+    bytes += "X-B: 3\r\nX-A: 4\r\n\r\n";
+    HeadParse p = ParseRequestHead(bytes, Limits());
+    ASSERT_TRUE(p.complete && p.error.ok()) << p.error.message;
+    const HeaderMap& h = p.head.request.headers;
+    EXPECT_EQ(h.size(), size_t(3 + filler)) << filler;
+    EXPECT_EQ(p.head.request.Header("x-a"), "4");
+    EXPECT_EQ(p.head.request.Header("X-A"), "");  // names are looked up lower-case
+    EXPECT_EQ(p.head.request.Header("x-b"), "3");
+    EXPECT_EQ(p.head.request.Header("host"), "h");
+    std::set<std::string> names;
+    for (const auto& [k, v] : h) EXPECT_TRUE(names.insert(k).second) << k << " twice";
+  }
+  HeaderMap m;
+  m["a"] = "1";
+  m.insert_or_assign("b", "2");
+  m["a"] = "3";
+  ASSERT_NE(m.Find("a"), nullptr);
+  EXPECT_EQ(*m.Find("a"), "3");
+  EXPECT_EQ(m.Find("c"), nullptr);
+  EXPECT_EQ(m.size(), 2u);
 }
 
 TEST(RequestHead, IncompleteHeadAsksForMore) {

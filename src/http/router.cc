@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <charconv>
 
 #include "common/hash.h"
@@ -47,9 +48,60 @@ bool Allows(Role have, Role need) {
   return false;
 }
 
+HeaderMap HeaderMap::FromFields(std::vector<value_type> fields) {
+  const size_t n = fields.size();
+  // Which fields a later one of the same name overrides. A head has a
+  // handful, compared pairwise; a head of thousands (the header limit
+  // allows them) is sorted instead, so that it costs n log n, not n².
+  constexpr size_t kPairwise = 32;
+  char few[kPairwise] = {};
+  std::vector<char> many;
+  char* dropped = few;
+  if (n <= kPairwise) {
+    for (size_t i = 0; i < n; ++i)
+      for (size_t j = i + 1; j < n && !dropped[i]; ++j)
+        dropped[i] = fields[i].first == fields[j].first;
+  } else {
+    many.assign(n, 0);
+    dropped = many.data();
+    std::vector<size_t> order(n);
+    for (size_t i = 0; i < n; ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(),
+                     [&](size_t a, size_t b) { return fields[a].first < fields[b].first; });
+    for (size_t i = 0; i + 1 < n; ++i)
+      dropped[order[i]] = fields[order[i]].first == fields[order[i + 1]].first;
+  }
+  size_t kept = 0;
+  for (size_t i = 0; i < n; ++i) {
+    if (dropped[i]) continue;
+    if (kept != i) fields[kept] = std::move(fields[i]);
+    ++kept;
+  }
+  fields.erase(fields.begin() + ptrdiff_t(kept), fields.end());
+  HeaderMap m;
+  m.fields_ = std::move(fields);
+  return m;
+}
+
+const std::string* HeaderMap::Find(std::string_view name) const {
+  for (const auto& [k, v] : fields_)
+    if (k == name) return &v;
+  return nullptr;
+}
+
+std::string& HeaderMap::operator[](std::string_view name) {
+  for (auto& [k, v] : fields_)
+    if (k == name) return v;
+  return fields_.emplace_back(std::string(name), std::string()).second;
+}
+
+void HeaderMap::insert_or_assign(std::string name, std::string value) {
+  (*this)[name] = std::move(value);
+}
+
 std::string_view Request::Header(std::string_view name) const {
-  auto it = headers.find(std::string(name));
-  return it == headers.end() ? std::string_view() : std::string_view(it->second);
+  const std::string* v = headers.Find(name);
+  return v == nullptr ? std::string_view() : std::string_view(*v);
 }
 
 std::string_view Request::Query(std::string_view name, std::string_view fallback) const {

@@ -26,6 +26,7 @@
 #include <deque>
 #include <filesystem>
 #include <limits>
+#include <memory_resource>
 #include <optional>
 #include <thread>
 #include <utility>
@@ -50,6 +51,16 @@ using tcp = asio::ip::tcp;
 namespace {
 
 class Session;
+
+// Whether a header name (or value) from a handler would break the head it
+// goes into: CR or LF, or in a name ':'. Searched for one byte at a time
+// (memchr each): find_first_of with a set calls memchr once per character.
+bool UnsafeValue(std::string_view v) {
+  return v.find('\r') != std::string_view::npos || v.find('\n') != std::string_view::npos;
+}
+bool UnsafeName(std::string_view k) {
+  return UnsafeValue(k) || k.find(':') != std::string_view::npos;
+}
 
 class SseStream final : public SseChannel, public std::enable_shared_from_this<SseStream> {
  public:
@@ -185,7 +196,11 @@ class Session : public std::enable_shared_from_this<Session> {
     // to that much (docs/PERFORMANCE.md, "End-to-end ingest over HTTP vs
     // raw SQLite appends", item 3, has the measurement).
     buffer_.reserve(kReadBytes);
-    parser_.emplace();
+    // The last request's parser goes before its fields' memory is reused.
+    parser_.reset();
+    fields_.release();
+    parser_.emplace(std::piecewise_construct, std::make_tuple(),
+                    std::make_tuple(detail::FieldAllocator(&fields_)));
     detail::ApplyLimits(*parser_, limits_.head);
     if (first || buffer_.size() > 0) return ReadHeadBytes();
     stream_.expires_after(limits_.idle_timeout);
@@ -197,11 +212,45 @@ class Session : public std::enable_shared_from_this<Session> {
                             });
   }
 
+  // The header timeout runs from here across all the reads of one head, so
+  // that a client dribbling bytes cannot hold the connection.
   void ReadHeadBytes() {
     stream_.expires_after(limits_.header_timeout);
-    bhttp::async_read_header(
-        stream_, buffer_, *parser_,
-        [self = shared_from_this()](beast::error_code ec, size_t n) { self->OnHead(ec, n); });
+    head_bytes_ = 0;
+    ParseHead();
+  }
+
+  // What bhttp::async_read_header does, without its composed operation: a
+  // head already read (by ReadHead's wait for the next request, or with the
+  // previous one) is parsed here at once, where async_read_header handed it
+  // over through a posted handler, one more turn of the event loop per
+  // request. Reads and end-of-stream are handled as Beast's read_some_op
+  // does, so OnHead sees the same errors.
+  void ParseHead() {
+    if (buffer_.size() > 0) {
+      beast::error_code ec;
+      size_t n = parser_->put(buffer_.data(), ec);
+      head_bytes_ += n;
+      buffer_.consume(n);
+      if (ec != bhttp::error::need_more) return OnHead(ec, head_bytes_);
+    }
+    size_t want = beast::read_size(buffer_, kReadBytes);
+    if (want == 0) return OnHead(beast::http::error::buffer_overflow, head_bytes_);
+    stream_.async_read_some(buffer_.prepare(want),
+                            [self = shared_from_this()](beast::error_code ec, size_t n) {
+                              self->buffer_.commit(n);
+                              if (ec == asio::error::eof) {
+                                if (!self->parser_->got_some()) {
+                                  ec = bhttp::error::end_of_stream;
+                                } else {
+                                  ec = {};
+                                  self->parser_->put_eof(ec);
+                                }
+                                return self->OnHead(ec, self->head_bytes_);
+                              }
+                              if (ec) return self->OnHead(ec, self->head_bytes_);
+                              self->ParseHead();
+                            });
   }
 
   // 2. Admission: the head is checked, the route found and the key
@@ -368,14 +417,24 @@ class Session : public std::enable_shared_from_this<Session> {
       return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
     };
     auto usable = [&](std::string_view k, std::string_view v) {
-      return !k.empty() && k.find_first_of("\r\n:") == std::string_view::npos &&
-             v.find_first_of("\r\n") == std::string_view::npos && !same(k, "content-length") &&
+      return !k.empty() && !UnsafeName(k) && !UnsafeValue(v) && !same(k, "content-length") &&
              !same(k, "transfer-encoding") && !same(k, "connection");
     };
+    // Each header judged once (this runs per answer; judging them again for
+    // every later name made it quadratic in the checks).
+    const size_t n = r.headers.size();
+    usable_.assign(n, 0);
+    bool own_server = false, own_type = false;
+    for (size_t i = 0; i < n; ++i) {
+      const auto& [k, v] = r.headers[i];
+      if (!usable(k, v)) continue;
+      usable_[i] = 1;
+      own_server = own_server || same(k, "server");
+      own_type = own_type || same(k, "content-type");
+    }
     auto set_later = [&](size_t from, std::string_view name) {
-      for (size_t j = from; j < r.headers.size(); ++j)
-        if (same(r.headers[j].first, name) && usable(r.headers[j].first, r.headers[j].second))
-          return true;
+      for (size_t j = from; j < n; ++j)
+        if (usable_[j] && same(r.headers[j].first, name)) return true;
       return false;
     };
     std::string& h = out_head_;
@@ -384,12 +443,12 @@ class Session : public std::enable_shared_from_this<Session> {
     beast::string_view reason = bhttp::obsolete_reason(bhttp::int_to_status(unsigned(r.status)));
     h.append(reason.data(), reason.size());
     h.append("\r\n");
-    if (!set_later(0, "server")) h.append("Server: burnrate\r\n");
-    if (!set_later(0, "content-type") && r.content_type.find_first_of("\r\n") == std::string::npos)
+    if (!own_server) h.append("Server: burnrate\r\n");
+    if (!own_type && !UnsafeValue(r.content_type))
       h.append("Content-Type: ").append(r.content_type).append("\r\n");
-    for (size_t i = 0; i < r.headers.size(); ++i) {
+    for (size_t i = 0; i < n; ++i) {
       const auto& [k, v] = r.headers[i];
-      if (!usable(k, v) || set_later(i + 1, k)) continue;
+      if (!usable_[i] || set_later(i + 1, k)) continue;
       h.append(k).append(": ").append(v).append("\r\n");
     }
     if (!keep_alive_) h.append("Connection: close\r\n");
@@ -411,9 +470,7 @@ class Session : public std::enable_shared_from_this<Session> {
     for (const auto& [k, v] : r.headers) {
       // Header values from a handler (a proxied upstream's) must not break
       // the head.
-      if (k.find_first_of("\r\n:") != std::string::npos ||
-          v.find_first_of("\r\n") != std::string::npos)
-        continue;
+      if (UnsafeName(k) || UnsafeValue(v)) continue;
       head.append(k).append(": ").append(v).append("\r\n");
     }
     head.append("\r\n");
@@ -502,8 +559,14 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::string out_head_, out_body_;  // the answer being written (one at a time)
-  std::optional<detail::RequestParser> parser_;
-  std::shared_ptr<Request> req_;  // between its head and its dispatch
+  std::vector<char> usable_;         // FormatHead: which of the answer's headers go out
+  // The head's fields: a typical head fits the buffer, and what does not
+  // (up to the header limit) is taken from the heap until the next request.
+  alignas(std::max_align_t) char field_buf_[2048];
+  std::pmr::monotonic_buffer_resource fields_{field_buf_, sizeof field_buf_};
+  std::optional<detail::RequestParser> parser_;  // after fields_: destroyed first
+  size_t head_bytes_ = 0;                        // of the head being read, as the parser took them
+  std::shared_ptr<Request> req_;                 // between its head and its dispatch
   const Router& router_;
   IoLoop& loop_;
   const SessionLimits& limits_;  // owned by the Server

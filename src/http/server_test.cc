@@ -42,6 +42,7 @@ class RawSocket {
     fd_ = -1;
   }
   void Send(std::string_view s) { ASSERT_EQ(write(fd_, s.data(), s.size()), ssize_t(s.size())); }
+  void ShutdownWrite() { shutdown(fd_, SHUT_WR); }
   // Like Send, but a closed connection is a false, not a SIGPIPE.
   bool TrySend(std::string_view s) {
     return send(fd_, s.data(), s.size(), MSG_NOSIGNAL) == ssize_t(s.size());
@@ -380,6 +381,29 @@ TEST_F(ServerTest, BodyBytesReadWithTheHeadWholeOrCut) {
   s.Send("0\r\n world, and more\r\n0\r\n\r\n");
   std::string got = s.ReadUntil("hello world, and more");
   EXPECT_EQ(got.rfind("HTTP/1.1 200", 0), 0u) << got;
+}
+
+// A head that arrives a few bytes at a time is read to its end (the server
+// parses what it has and reads on), the body that follows too; a client
+// that closes in the middle of a head gets no answer and its connection is
+// closed.
+TEST_F(ServerTest, HeadInPiecesAndHeadCutByTheClient) {
+  {
+    RawSocket s(server_->port());
+    std::string req = "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nfirst";
+    for (size_t i = 0; i < req.size(); i += 7) {
+      s.Send(req.substr(i, 7));
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    std::string got = s.ReadUntil("first");
+    EXPECT_EQ(got.rfind("HTTP/1.1 200", 0), 0u) << got;
+  }
+  RawSocket s(server_->port());
+  s.Send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Le");
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  s.ShutdownWrite();
+  EXPECT_EQ(s.ReadUntil("HTTP/1.1"), "");
+  EXPECT_LT(s.TimeToClose(), 1s);
 }
 
 // Refusals arrive while the client has sent only the head: the server does
