@@ -29,7 +29,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto a = burnrate::model::internal::Classify(text.substr(0, 64), Simd::kNone);
   auto b = burnrate::model::internal::Classify(text.substr(0, 64), Simd::kAvx512);
   if (a.word_bits != b.word_bits || a.punct_bits != b.punct_bits || a.nl_bits != b.nl_bits ||
-      a.lower != b.lower)
+      a.low_bits != b.low_bits || a.lower != b.lower)
     __builtin_trap();
   // Case and trailing white space change neither the exact hash nor the
   // near-duplicate sketch (texts read whole).

@@ -244,7 +244,7 @@ TEST(CompressEstimate, RanksTextsLikeZstd) {
   }
   double rho = Spearman(z, e);
   if (print)
-    std::printf("spearman %.3f  mean abs error %.3f over %zu texts\n", rho, abs_err / z.size(),
+    std::printf("spearman %.4f  mean abs error %.4f over %zu texts\n", rho, abs_err / z.size(),
                 z.size());
   EXPECT_GE(rho, 0.95);
   EXPECT_LE(abs_err / double(z.size()), 0.08);
@@ -286,10 +286,11 @@ TEST(CompressEstimate, ShortAndRandomTextsAreNotLowEntropy) {
   EXPECT_FLOAT_EQ(EstimateCompressRatio(""), 1.0f);
 }
 
-// Matches are searched from word starts, punctuation and every 16th
-// position: repetition without spaces or punctuation, at periods that do
-// not divide 16, is found all the same (a farmer cannot pick filler that
-// hides from the anchors).
+// Matches are searched from a content-picked quarter of the word starts and
+// punctuation, and from the start of every 16-byte lane without one:
+// repetition without spaces or punctuation, at periods that do not divide
+// 16, is found all the same (a farmer cannot pick filler that hides from
+// the anchors).
 TEST(CompressEstimate, RepetitionWithoutWordBoundariesIsFound) {
   auto repeat = [](const std::string& unit, size_t bytes) {
     std::string t;
@@ -302,6 +303,27 @@ TEST(CompressEstimate, RepetitionWithoutWordBoundariesIsFound) {
     std::string t = repeat(unit, 3000);
     EXPECT_LE(Zstd(t), 0.15) << unit.size();
     EXPECT_LE(EstimateCompressRatio(t), 0.2) << unit.size();
+  }
+}
+
+// Filler whose period repeats a word inside it ("token token token farm"):
+// with few anchors, the nearest earlier copy of a picked word gives only
+// short matches, so a table entry keeps the older position that finds the
+// period. Periods of 2-8 words from the vocabulary, each with a repeat.
+TEST(CompressEstimate, PeriodsThatRepeatAWordAreFound) {
+  std::mt19937_64 r(21);
+  for (int k = 0; k < 200; ++k) {
+    std::vector<std::string> unit;
+    size_t words = 2 + r() % 7;
+    for (size_t i = 0; i < words; ++i) unit.push_back(kVocabulary[r() % kVocab]);
+    unit.push_back(unit[r() % words]);  // a word twice in the period
+    std::shuffle(unit.begin(), unit.end(), r);
+    std::string period;
+    for (const auto& w : unit) period += w + (r() % 4 ? " " : ", ");
+    std::string t;
+    while (t.size() < 2000) t += period;
+    EXPECT_LE(Zstd(t), 0.15) << period;
+    EXPECT_LE(EstimateCompressRatio(t), 0.2) << period;
   }
 }
 

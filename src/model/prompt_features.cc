@@ -39,16 +39,24 @@
 // sequences are.
 //
 // Compressibility without a compressor. An LZ parse like LZ4's fast path,
-// searched from anchors: word starts and punctuation bytes (from the
-// fingerprints' classification of the same bytes, so content decides them
-// and a repeated string has the same anchors in every copy) and every 16th
-// position (so no text, a long run without spaces included, can avoid
-// anchors by its choice of bytes). An anchor hashes its next 4 bytes and
-// looks up the last anchor with that hash in a small table; if the bytes
-// really match, the match is extended back over the bytes before the anchor
-// and forward, and skipped. What is left are literals. Searching about a
-// third of the positions instead of all finds the same long repeats and
-// misses some of the shortest, which zstd gains little from anyway. The
+// searched from anchors: about a quarter of the word starts and punctuation
+// bytes (from the fingerprints' classification of the same bytes, picked by
+// bit 0 of the 4 bytes that are hashed, so content decides them and a
+// repeated string has the same anchors in every copy); all of them in a
+// 32-byte half-block where none was picked (so filler made of words that
+// are never picked is searched as densely as before); and the first
+// position of each 16-byte lane without a word start or punctuation byte
+// (so no text, a long run without spaces included, can avoid anchors by its
+// choice of bytes). An anchor hashes its next 4 bytes and looks up an
+// earlier anchor with that hash in a small table; if the bytes really
+// match, the match is extended back over the bytes before the anchor and
+// forward, and skipped. What is left are literals. A table entry keeps its
+// older position when its bytes matched: with few anchors, the most recent
+// copy of a short string ("token token token farm" repeated) would give
+// only short matches, where the older one finds the period. Searching a
+// fraction of the positions instead of all finds the same long repeats and
+// misses some of the shortest, which zstd gains little from anyway
+// (docs/PERFORMANCE.md, Detection, "2026-12-06 late evening"). The
 // estimated compressed size is
 //   header + matches x sequence cost + literals x their order-0 entropy
 // plus a Huffman table charge, i.e. what an LZ77 + entropy coder such as
@@ -112,12 +120,13 @@ struct Scratch {
   // The (sampled) text as sent, and folded to lower case, padded with spaces
   // to whole 64-byte blocks plus one.
   std::array<char, kBlocks * 64> text{}, lower{};
-  // Bit i: byte i is a word byte / a punctuation byte / a line feed.
-  std::array<uint64_t, kBlocks> word_bits{}, punct_bits{}, nl_bits{};
+  // Bit i: byte i is a word byte / a punctuation byte / a line feed / has
+  // bit 0 set (the last picks LZ anchors, see ParseMatches).
+  std::array<uint64_t, kBlocks> word_bits{}, punct_bits{}, nl_bits{}, low_bits{};
   // The estimate's own sample when the text is longer than kEstimateBytes.
   std::array<char, kEstimateBytes + 64> sample{};
   std::array<uint64_t, kEstimateBytes / 64 + 1> sample_word_bits{}, sample_punct_bits{},
-      sample_nl_bits{};
+      sample_nl_bits{}, sample_low_bits{};
   std::array<uint32_t, 1u << kTableBits> table{};  // LZ positions, see EstimateCompressedSize
   uint32_t table_stamp = 0;
   std::array<uint16_t, 256> histogram{};  // the estimate leaves it all zero
@@ -149,7 +158,8 @@ inline __m128i InRange(__m128i v, char lo, int count) {  // lo <= v < lo + count
 }
 // 16 bytes -> word mask and space mask, one bit per byte, and the 16 bytes
 // with ASCII capitals folded to lower case.
-inline void Classify16(const char* p, char* lower, uint32_t* word, uint32_t* space, uint32_t* nl) {
+inline void Classify16(const char* p, char* lower, uint32_t* word, uint32_t* space, uint32_t* nl,
+                       uint32_t* low) {
   __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
   __m128i upper = InRange(x, 'A', 26);
   __m128i alpha = _mm_or_si128(upper, InRange(x, 'a', 26));
@@ -162,16 +172,20 @@ inline void Classify16(const char* p, char* lower, uint32_t* word, uint32_t* spa
                                 _mm_movemask_epi8(x));
   *space = static_cast<uint32_t>(_mm_movemask_epi8(sp));
   *nl = static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('\n'))));
+  // A 16-bit shift by 7 moves each byte's bit 0 to its bit 7, what movemask reads.
+  *low = static_cast<uint32_t>(_mm_movemask_epi8(_mm_slli_epi16(x, 7)));
 }
 #else
-inline void Classify16(const char* p, char* lower, uint32_t* word, uint32_t* space, uint32_t* nl) {
-  *word = *space = *nl = 0;
+inline void Classify16(const char* p, char* lower, uint32_t* word, uint32_t* space, uint32_t* nl,
+                       uint32_t* low) {
+  *word = *space = *nl = *low = 0;
   for (int i = 0; i < 16; ++i) {
     unsigned c = static_cast<unsigned char>(p[i]);
     bool w = (c | 0x20) - 'a' < 26 || c - '0' < 10 || c == '_' || c >= 0x80;
     bool s = c == ' ' || c - '\t' < 5;
     lower[i] = static_cast<char>(c - 'A' < 26 ? c | 0x20 : c);
     *word |= uint32_t(w) << i, *space |= uint32_t(s) << i, *nl |= uint32_t(c == '\n') << i;
+    *low |= (c & 1) << i;
   }
 }
 #endif
@@ -181,6 +195,7 @@ struct ClassBits {
   uint64_t* word;   // bit i: byte i is a word byte
   uint64_t* punct;  // punctuation: neither a word byte nor white space
   uint64_t* nl;     // a line feed (white space)
+  uint64_t* low;    // bit 0 of the byte (for the LZ anchors' choice, ParseMatches)
 };
 
 // Classifies `blocks` 64-byte blocks of padded text into the bitmaps,
@@ -188,17 +203,18 @@ struct ClassBits {
 // (SSE2, or the scalar loop above without it).
 void ClassifyBlocksPortable(const char* text, size_t blocks, char* lower, ClassBits out) {
   for (size_t b = 0; b < blocks; ++b) {
-    uint64_t word = 0, space = 0, nl = 0;
+    uint64_t word = 0, space = 0, nl = 0, low = 0;
     for (int q = 0; q < 4; ++q) {
-      uint32_t w, sp, n;
+      uint32_t w, sp, n, lo;
       size_t at = b * 64 + size_t(q) * 16;
-      Classify16(text + at, lower + at, &w, &sp, &n);
+      Classify16(text + at, lower + at, &w, &sp, &n, &lo);
       word |= uint64_t(w) << (16 * q), space |= uint64_t(sp) << (16 * q);
-      nl |= uint64_t(n) << (16 * q);
+      nl |= uint64_t(n) << (16 * q), low |= uint64_t(lo) << (16 * q);
     }
     out.word[b] = word;
     out.punct[b] = ~(word | space);
     out.nl[b] = nl;
+    out.low[b] = low;
   }
 }
 
@@ -223,6 +239,7 @@ void ClassifyBlocksPortable(const char* text, size_t blocks, char* lower, ClassB
     out.word[b] = word;
     out.punct[b] = ~(word | space);
     out.nl[b] = _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8('\n'));
+    out.low[b] = _mm512_test_epi8_mask(x, _mm512_set1_epi8(1));
   }
 }
 // The same with AVX2, 32 bytes at a time: half the SSE2 path's compares,
@@ -244,7 +261,7 @@ void ClassifyBlocksPortable(const char* text, size_t blocks, char* lower, ClassB
       _mm256_setr_epi8(' ', 0, 0, 0, 0, 0, 0, 0, 0, '\t', '\n', '\v', '\f', '\r', 0, 0, ' ', 0, 0,
                        0, 0, 0, 0, 0, 0, '\t', '\n', '\v', '\f', '\r', 0, 0);
   for (size_t b = 0; b < blocks; ++b) {
-    uint32_t word[2], space[2], nl[2];
+    uint32_t word[2], space[2], nl[2], low[2];
     for (int h = 0; h < 2; ++h) {
       __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(text + b * 64 + 32 * h));
       __m256i alpha = InRange32(_mm256_or_si256(x, bit5), 'a', 26);
@@ -257,11 +274,13 @@ void ClassifyBlocksPortable(const char* text, size_t blocks, char* lower, ClassB
       word[h] = uint32_t(_mm256_movemask_epi8(w));
       space[h] = uint32_t(_mm256_movemask_epi8(sp));
       nl[h] = uint32_t(_mm256_movemask_epi8(_mm256_cmpeq_epi8(x, _mm256_set1_epi8('\n'))));
+      low[h] = uint32_t(_mm256_movemask_epi8(_mm256_slli_epi16(x, 7)));  // bit 0 to bit 7
     }
     uint64_t wb = word[0] | uint64_t(word[1]) << 32, sb = space[0] | uint64_t(space[1]) << 32;
     out.word[b] = wb;
     out.punct[b] = ~(wb | sb);
     out.nl[b] = nl[0] | uint64_t(nl[1]) << 32;
+    out.low[b] = low[0] | uint64_t(low[1]) << 32;
   }
 }
 #endif
@@ -456,7 +475,7 @@ void Fingerprints(std::string_view text, Scratch& s, model::PromptFeatures* f) {
   size_t n = CopySample(text, s);
   size_t blocks = n / 64 + 1;
   ClassifyBlocks(s.text.data(), blocks, s.lower.data(),
-                 {s.word_bits.data(), s.punct_bits.data(), s.nl_bits.data()});
+                 {s.word_bits.data(), s.punct_bits.data(), s.nl_bits.data(), s.low_bits.data()});
   MinSketch sketch;
   uint64_t prev = 0, exact = 0x2545F4914F6CDD1Dull, carry = 0;
   size_t line_words = 0;  // words on this line so far
@@ -549,9 +568,51 @@ inline uint64_t NonZero64(const uint16_t* counts) {
   return ~zero_bits;
 }
 
-// LZ anchors (see the essay): word starts, punctuation bytes, and every
-// 16th position.
+// Equal bytes before a and b (a[-1] == b[-1], ...), at most max, 8 at a
+// time: with thinned anchors a match is often found a word or more after
+// its start.
+inline size_t MatchLengthBack(const char* a, const char* b, size_t max) {
+  size_t len = 0;
+  for (; len + 8 <= max; len += 8) {
+    uint64_t x, y;
+    std::memcpy(&x, a - len - 8, 8);
+    std::memcpy(&y, b - len - 8, 8);
+    if (x != y) return len + static_cast<size_t>(__builtin_clzll(x ^ y)) / 8;
+  }
+  while (len < max && a[-1 - static_cast<ptrdiff_t>(len)] == b[-1 - static_cast<ptrdiff_t>(len)])
+    ++len;
+  return len;
+}
+
+// The LZ anchors of a 64-byte block (see the essay). Of the word starts and
+// punctuation bytes (`tokens`), those whose bytes 0 and 1 differ in bit 0
+// and whose bytes 2 and 3 do too (`low`: bit 0 of each byte, `next_low` the
+// next block's): about a quarter, picked by the 4 bytes the table hashes,
+// so every copy of a repeated string has the same anchors. All tokens of a
+// 32-byte half with none picked, so words chosen never to be picked are
+// searched as before. And the first position of every 16-byte lane without
+// a token, so no text escapes the lookups by its choice of bytes. The bytes
+// read are all below n for every position that has 4 bytes, so the next
+// block's bits are classified where they matter.
 constexpr uint64_t kEvery16 = 0x0001000100010001ull;
+constexpr uint64_t kLaneLow15 = 0x7FFF7FFF7FFF7FFFull;
+// Bit 15 of each 16-bit lane: the lane of x is not zero (no carry crosses
+// lanes).
+inline uint64_t NonZeroLanes(uint64_t x) {
+  return (((x & kLaneLow15) + kLaneLow15) | x) & ~kLaneLow15;
+}
+inline uint64_t ThinAnchors(uint64_t tokens, uint64_t low, uint64_t next_low) {
+  // Bit i: bytes i and i + 1 differ in bit 0.
+  uint64_t pair = low ^ ((low >> 1) | (next_low << 63));
+  uint64_t next_pair = next_low ^ (next_low >> 1);
+  uint64_t picked = tokens & pair & ((pair >> 2) | (next_pair << 62));
+  // Bit 0 of a half: the half has no picked anchor; of a lane: no token.
+  constexpr uint64_t kHalfLow31 = 0x7FFFFFFF7FFFFFFFull;
+  uint64_t picked_halves = (((picked & kHalfLow31) + kHalfLow31) | picked) & ~kHalfLow31;
+  uint64_t unpicked = (~picked_halves >> 31) & 0x0000000100000001ull;
+  uint64_t empty = (~NonZeroLanes(tokens) >> 15) & kEvery16;
+  return picked | (tokens & (unpicked * 0xFFFFFFFFull)) | empty;
+}
 
 // The literals' order-0 histogram, of the bytes at even positions (see the
 // essay); four counts per step, the loop's own instructions shared.
@@ -582,7 +643,7 @@ struct Literals {
 // The LZ parse from anchors (see the essay): the literals' histogram, and
 // the number of matches.
 size_t ParseMatches(const char* p, size_t n, const uint64_t* word_bits, const uint64_t* punct_bits,
-                    Scratch& s, Literals& lit) {
+                    const uint64_t* low_bits, Scratch& s, Literals& lit) {
   // Entries are stamp + position + 1 and only those above this call's stamp
   // are valid, so the table is cleared once per ~2^32 bytes, not per call.
   if (s.table_stamp > UINT32_MAX - 2 * kEstimateBytes) {
@@ -604,7 +665,8 @@ size_t ParseMatches(const char* p, size_t n, const uint64_t* word_bits, const ui
   uint64_t carry = 0;
   for (size_t base = 0, b = 0; base < positions; base += 64, ++b) {
     uint64_t word = word_bits[b];
-    uint64_t anchors = (word & ~((word << 1) | carry)) | punct_bits[b] | kEvery16;
+    uint64_t anchors =
+        ThinAnchors((word & ~((word << 1) | carry)) | punct_bits[b], low_bits[b], low_bits[b + 1]);
     carry = word >> 63;
     if (positions - base < 64) anchors &= (1ull << (positions - base)) - 1;
     if (anchor > base) anchors &= from_anchor(base);
@@ -614,14 +676,16 @@ size_t ParseMatches(const char* p, size_t n, const uint64_t* word_bits, const ui
       uint32_t v = Load32(p + q);
       uint32_t& e = table[(v * 2654435761u) >> (32 - kTableBits)];
       uint32_t cand = e;
-      e = stamp + static_cast<uint32_t>(q) + 1;
-      if (cand <= stamp || Load32(p + (cand - stamp - 1)) != v) continue;
+      if (cand <= stamp || Load32(p + (cand - stamp - 1)) != v) {
+        e = stamp + static_cast<uint32_t>(q) + 1;  // a hit keeps the older position (essay)
+        continue;
+      }
       // A match: extend it forward (the 4 bytes at q are known equal), then
       // back over the bytes before the anchor; zstd level 1 takes none
       // shorter than kMinMatch.
-      size_t from = cand - stamp - 1, start = q;
+      size_t from = cand - stamp - 1;
       size_t end = q + 4 + MatchLength(p + from + 4, p + q + 4, n - q - 4);
-      while (start > anchor && from > 0 && p[from - 1] == p[start - 1]) --start, --from;
+      size_t start = q - MatchLengthBack(p + from, p + q, std::min(q - anchor, from));
       if (end - start < kMinMatch) continue;
       lit.Take(p, anchor, start);
       ++matches;
@@ -655,9 +719,9 @@ double MinusCLogC(double sum, uint16_t* hist, int* distinct) {
 // p: n bytes (nothing past them is read); word_bits / punct_bits: their
 // classification.
 double EstimateCompressedSize(const char* p, size_t n, const uint64_t* word_bits,
-                              const uint64_t* punct_bits, Scratch& s) {
+                              const uint64_t* punct_bits, const uint64_t* low_bits, Scratch& s) {
   Literals lit{s.histogram.data()};
-  size_t matches = ParseMatches(p, n, word_bits, punct_bits, s, lit);
+  size_t matches = ParseMatches(p, n, word_bits, punct_bits, low_bits, s, lit);
   int distinct = 0;
   double sum = MinusCLogC(CLogC()[lit.sampled], s.histogram.data(), &distinct);
   double literal_bytes = double(lit.literals);
@@ -690,9 +754,11 @@ float CompressRatioEstimate(std::string_view text, Scratch& s) {
   size_t blocks = n / 64 + 1;
   std::memset(p + n, ' ', blocks * 64 - n);
   ClassifyBlocks(p, blocks, s.lower.data(),
-                 {s.sample_word_bits.data(), s.sample_punct_bits.data(), s.sample_nl_bits.data()});
-  return Ratio(
-      EstimateCompressedSize(p, n, s.sample_word_bits.data(), s.sample_punct_bits.data(), s), n);
+                 {s.sample_word_bits.data(), s.sample_punct_bits.data(), s.sample_nl_bits.data(),
+                  s.sample_low_bits.data()});
+  return Ratio(EstimateCompressedSize(p, n, s.sample_word_bits.data(), s.sample_punct_bits.data(),
+                                      s.sample_low_bits.data(), s),
+               n);
 }
 
 }  // namespace
@@ -704,7 +770,7 @@ internal::Classification internal::Classify(std::string_view block64, Simd simd)
   char in[64], out[64];
   std::memset(in, ' ', 64);
   std::memcpy(in, block64.data(), std::min<size_t>(block64.size(), 64));
-  ClassifyBlocksOn(simd, in, 1, out, {&c.word_bits, &c.punct_bits, &c.nl_bits});
+  ClassifyBlocksOn(simd, in, 1, out, {&c.word_bits, &c.punct_bits, &c.nl_bits, &c.low_bits});
   c.lower.assign(out, 64);
   return c;
 }
@@ -725,7 +791,7 @@ model::PromptFeatures Compute(std::string_view text) {
     f.compress_ratio = 1.0f;
   } else if (text.size() <= kEstimateBytes) {  // the fingerprints' copy is the estimate's sample
     f.compress_ratio = Ratio(EstimateCompressedSize(s.text.data(), text.size(), s.word_bits.data(),
-                                                    s.punct_bits.data(), s),
+                                                    s.punct_bits.data(), s.low_bits.data(), s),
                              text.size());
   } else {
     f.compress_ratio = CompressRatioEstimate(text, s);

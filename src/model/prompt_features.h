@@ -65,7 +65,7 @@ Simd BestSimd();
 // block with ASCII capitals folded (kAvx512 with AVX-512BW, kAvx2 32 bytes
 // at a time with AVX2; kNone 16 bytes at a time with SSE2).
 struct Classification {
-  uint64_t word_bits = 0, punct_bits = 0, nl_bits = 0;
+  uint64_t word_bits = 0, punct_bits = 0, nl_bits = 0, low_bits = 0;  // low: bit 0 of byte i
   std::string lower;
 };
 Classification Classify(std::string_view block64, Simd simd);
