@@ -10,11 +10,12 @@
 //
 // Freshness: a snapshot older than board_refresh_ms whose engine version
 // moved is rebuilt by RefreshBoards() (the app calls it on a timer) for any
-// board read in the last minute (not counting background reads, such as the
-// badge evaluator's, which only take what is there); Leaderboard() itself builds only when no
-// snapshot exists or the current one is more than 10 refresh periods stale,
-// so readers almost never pay for a build. Within an hour, a build copies
-// the rows of entities Apply has not stamped since the snapshot it replaces
+// board read in the last minute. Background reads (the badge evaluator's)
+// do not count: they take what is there. Leaderboard() itself builds only
+// when no snapshot exists, when the current one is more than 10 refresh
+// periods stale, or when a dashboard reads a board the ticker was not
+// keeping and the snapshot is not current; so readers rarely pay for a build. Within an hour, a
+// build copies the rows of entities Apply has not stamped since the snapshot it replaces
 // (FillRows), so its cost follows the users who were active, not all users.
 //
 // Efficiency is value per million tokens with empirical-Bayes shrinkage:
@@ -271,13 +272,13 @@ std::shared_ptr<const Engine::Snapshot> Engine::GetSnapshot(Entity e, Window w, 
     // a board nobody kept fresh (only background reads, or none) takes a
     // snapshot only if it is current: it may be a background reader's from
     // before the events this reader just posted.
-    bool kept_fresh = now - last_read <= kMinuteMs;
+    bool ticker_kept_it = now - last_read <= kMinuteMs;
     if (keep_fresh) last_read = now;
     auto snap = state_->snaps[int(e)][int(w)][sources];
     // Window edges move on the hour: a snapshot from another hour is stale
     // even when no data changed (a calendar day may have just begun).
     bool same_hour = snap && FloorDiv(snap->built_at, kHourMs) == FloorDiv(now, kHourMs);
-    TimeMs periods = kept_fresh || !keep_fresh ? 10 : 0;
+    TimeMs periods = ticker_kept_it || !keep_fresh ? 10 : 0;
     bool fresh_enough =
         snap && now - snap->built_at <
                     periods * BoardRefreshAfter(opts_.board_refresh_ms, snap->RefreshMs());
