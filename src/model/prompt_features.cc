@@ -665,10 +665,16 @@ size_t ParseMatches(const char* p, size_t n, const uint64_t* word_bits, const ui
   uint64_t carry = 0;
   for (size_t base = 0, b = 0; base < positions; base += 64, ++b) {
     uint64_t word = word_bits[b];
-    uint64_t anchors =
-        ThinAnchors((word & ~((word << 1) | carry)) | punct_bits[b], low_bits[b], low_bits[b + 1]);
+    // Only positions with 4 bytes take part, before the thinning too: a
+    // token past them must not decide whether a half-block falls back to
+    // all of its tokens. Their bytes are all below n, so the next block's
+    // bits are read only when it was classified (below n); past n the
+    // bitmaps hold an earlier text's bits.
+    const uint64_t valid = positions - base < 64 ? (1ull << (positions - base)) - 1 : ~0ull;
+    const uint64_t tokens = ((word & ~((word << 1) | carry)) | punct_bits[b]) & valid;
+    uint64_t anchors = ThinAnchors(tokens, low_bits[b], base + 64 <= n ? low_bits[b + 1] : 0);
     carry = word >> 63;
-    if (positions - base < 64) anchors &= (1ull << (positions - base)) - 1;
+    anchors &= valid;
     if (anchor > base) anchors &= from_anchor(base);
     while (anchors != 0) {
       size_t q = base + static_cast<unsigned>(__builtin_ctzll(anchors));
