@@ -53,7 +53,10 @@ URL=http://127.0.0.1:$PORT
 for _ in $(seq 100); do curl -sf "$URL/healthz" >/dev/null && break; sleep 0.1; done
 curl -sf "$URL/healthz" >/dev/null || fail "server did not start"
 
-run() { env -i PATH="$PATH" HOME="$H" USER=dev TZ=UTC "$@"; }
+# exec: in the background (start_agent) the subshell becomes the agent, so
+# $! is the agent's pid and the kills below reach it (not an orphan left
+# polling after the test).
+run() { exec env -i PATH="$PATH" HOME="$H" USER=dev TZ=UTC "$@"; }
 start_agent() {
   run "$BURNRATE" agent --server "$URL" --key "$KEY" --user dev@example.com --machine-id m-laptop \
     --state-dir "$T/state" --poll-ms 100 --batch 3 >>"$T/agent.log" 2>&1 &
