@@ -6,6 +6,7 @@
 // tokens, concurrency) and an org quota split across projects, so a check
 // touches 5 budgets, 2 buckets and 1 slot.
 #include <benchmark/benchmark.h>
+#include <fmt/format.h>
 #include <toml++/toml.h>
 
 #include <algorithm>

@@ -10,15 +10,13 @@
 namespace burnrate::claude {
 
 // "cc-" and both halves as 16 lower-case hex digits ("cc-%016llx%016llx"),
-// written by hand: the gateway makes one per request.
+// without printf: the gateway makes one per request.
 std::string UsageEventId(const UsageEntry& e) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string id(3 + 32, '0');
-  id[0] = 'c', id[1] = 'c', id[2] = '-';
-  for (int i = 0; i < 16; ++i) {
-    id[3 + i] = kHex[(e.key_hi >> (60 - 4 * i)) & 15];
-    id[19 + i] = kHex[(e.key_lo >> (60 - 4 * i)) & 15];
-  }
+  std::string id;
+  id.reserve(3 + 32);
+  id = "cc-";
+  AppendHex64(id, e.key_hi);
+  AppendHex64(id, e.key_lo);
   return id;
 }
 

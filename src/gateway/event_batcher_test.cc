@@ -86,19 +86,21 @@ TEST(EventBatcher, StuckSinkMakesTheFillingAddFlush) {
       },
       1, std::chrono::hours(1));
   b.Start();
-  // The thread takes at most one batch and blocks in it: of these
-  // kMaxWaiting + 3 batches at least two are flushed by Add() itself,
-  // whenever the thread wakes.
-  b.Add(Ev("first"));
-  for (size_t i = 0; i < EventBatcher::kMaxWaiting + 2; ++i) b.Add(Ev(std::to_string(i)));
-  EXPECT_GE(on_caller.load(), 1);
+  // The thread takes what is waiting when it wakes (at most kMaxWaiting
+  // batches) and blocks in the first; then at most kMaxWaiting more wait:
+  // of these 2 kMaxWaiting + 3 batches at least three are flushed by Add()
+  // itself, whenever the thread wakes (with kMaxWaiting + 3, a thread that
+  // woke late and took several left room for all the rest).
+  const size_t batches = 2 * EventBatcher::kMaxWaiting + 3;
+  for (size_t i = 0; i < batches; ++i) b.Add(Ev(std::to_string(i)));
+  EXPECT_GE(on_caller.load(), 3);
   {
     std::lock_guard lock(mu);
     release = true;
   }
   cv.notify_all();
   b.Stop();
-  EXPECT_EQ(flushed.load(), int(EventBatcher::kMaxWaiting) + 3);
+  EXPECT_EQ(flushed.load(), int(batches));
 }
 
 TEST(EventBatcher, PartialBatchIsFlushedAfterTheDelay) {

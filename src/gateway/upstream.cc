@@ -25,6 +25,7 @@
 #include <thread>
 
 #include "common/resource_allocator.h"
+#include "http/beast_head.h"
 #include "http/http.h"
 
 namespace burnrate::gateway {
@@ -304,16 +305,7 @@ class Exchange : public std::enable_shared_from_this<Exchange<Stream>> {
     conn_->stream.async_read_some(conn_->buffer.prepare(want), [self = this->shared_from_this()](
                                                                    beast::error_code ec, size_t n) {
       self->conn_->buffer.commit(n);
-      if (ec == asio::error::eof) {
-        if (!self->parser_->got_some()) {
-          ec = bhttp::error::end_of_stream;
-        } else {
-          ec = {};
-          self->parser_->put_eof(ec);
-        }
-        return self->OnHeadRead(ec);
-      }
-      if (ec) return self->OnHeadRead(ec);
+      if (ec) return self->OnHeadRead(http::detail::HeadReadError(*self->parser_, ec));
       self->ParseHead();
     });
   }

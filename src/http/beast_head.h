@@ -1,9 +1,11 @@
 // Connects Boost.Beast's request parser to the checks of http/request_head.h.
-// Private to the http layer: only server.cc and request_head.cc include it,
-// so that Beast stays inside a few translation units.
+// Private to the translation units that already hold Beast: server.cc,
+// request_head.cc and the gateway's upstream client (gateway/upstream.cc).
 #pragma once
 
+#include <boost/asio/error.hpp>
 #include <boost/beast/core/error.hpp>
+#include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 
@@ -17,6 +19,21 @@ namespace burnrate::http::detail {
 using FieldAllocator = ResourceAllocator<char>;
 using RequestParser =
     boost::beast::http::request_parser<boost::beast::http::string_body, FieldAllocator>;
+
+// The meaning of a failed read under a head being parsed, as Beast's own
+// read operation decides it. The server and the upstream client parse what
+// is already buffered themselves instead of calling async_read_header (one
+// event-loop turn fewer per request) and map the read's error here: the
+// stream's end before any byte is end_of_stream; after some, the parser
+// decides (put_eof); other errors stay as they came.
+template <class Parser>
+boost::beast::error_code HeadReadError(Parser& p, boost::beast::error_code ec) {
+  if (ec != boost::asio::error::eof) return ec;
+  if (!p.got_some()) return boost::beast::http::error::end_of_stream;
+  ec = {};
+  p.put_eof(ec);
+  return ec;
+}
 
 // Sets the parser's header and body limits.
 void ApplyLimits(RequestParser& p, const HeadLimits& limits);

@@ -236,21 +236,12 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     size_t want = beast::read_size(buffer_, kReadBytes);
     if (want == 0) return OnHead(beast::http::error::buffer_overflow, head_bytes_);
-    stream_.async_read_some(buffer_.prepare(want),
-                            [self = shared_from_this()](beast::error_code ec, size_t n) {
-                              self->buffer_.commit(n);
-                              if (ec == asio::error::eof) {
-                                if (!self->parser_->got_some()) {
-                                  ec = bhttp::error::end_of_stream;
-                                } else {
-                                  ec = {};
-                                  self->parser_->put_eof(ec);
-                                }
-                                return self->OnHead(ec, self->head_bytes_);
-                              }
-                              if (ec) return self->OnHead(ec, self->head_bytes_);
-                              self->ParseHead();
-                            });
+    stream_.async_read_some(
+        buffer_.prepare(want), [self = shared_from_this()](beast::error_code ec, size_t n) {
+          self->buffer_.commit(n);
+          if (ec) return self->OnHead(detail::HeadReadError(*self->parser_, ec), self->head_bytes_);
+          self->ParseHead();
+        });
   }
 
   // 2. Admission: the head is checked, the route found and the key

@@ -862,9 +862,8 @@ void WritePromptFeatures(JsonWriter& w, const model::PromptFeatures& p) {
 }
 
 std::string FingerprintHex(uint64_t v) {
-  static const char kHex[] = "0123456789abcdef";
-  std::string s(16, '0');
-  for (int i = 15; i >= 0; --i, v >>= 4) s[i] = kHex[v & 15];
+  std::string s;
+  AppendHex64(s, v);
   return s;
 }
 
