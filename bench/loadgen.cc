@@ -49,6 +49,7 @@
 #include <unordered_set>
 
 #include "app/app.h"
+#include "common/thread_priority.h"
 #include "engine/engine.h"
 #include "http/client.h"
 #include "ingest/ingest.h"
@@ -248,7 +249,16 @@ struct PostResult {
   double board_inproc_p50_ms = 0, board_inproc_p99_ms = 0, board_inproc_max_ms = 0;
   double server_cpu_us = 0, process_cpu_us = 0;  // per accepted event
   std::string cpu_by_thread;                     // JSON members "br-http":0.80,...
+  bool realtime_reader = false;                  // the board reader ran in SCHED_RR
 };
+
+// The board reader's scheduling class (--plain-reader clears it): it stands
+// in for a dashboard on another machine, so by default it runs in the
+// real-time class when permitted and does not queue for a core behind the
+// posting clients; its latency is then the server's.
+static bool realtime_reader = true;
+// The server's I/O threads' class (--io-priority), as `burnrate serve`.
+static IoPriority server_io_priority = IoPriority::kAuto;
 
 // A dashboard reading the live board while `posting`: one client, the top
 // 100 users of the day by tokens, every 20 ms (a dashboard refreshes far
@@ -292,6 +302,7 @@ static Result<PostResult> PostAll(const std::vector<std::string>& bodies, int cl
   cfg.db_path = dir + "/e2e.db";
   cfg.listen = "127.0.0.1:0";
   cfg.limits.retention_ms = 60 * kDayMs;
+  cfg.io_priority = server_io_priority;
   if (!prompt_features)
     cfg.toml = std::make_shared<toml::table>(toml::parse("[detection]\nprompt_features = 0\n"));
   BR_ASSIGN_OR_RETURN(auto app, app::App::Open(cfg, SystemClock::Get()));
@@ -308,6 +319,7 @@ static Result<PostResult> PostAll(const std::vector<std::string>& bodies, int cl
   std::vector<double> board_lat, board_inproc;
   std::thread reader(
       [&] { board_lat = ReadBoardsWhile(url, viewer, posting, app->engine(), &board_inproc); });
+  bool reader_rt = realtime_reader && MakeRealtime(reader).ok();
   auto cpu0 = ThreadCpu();
   double process_cpu0 = ProcessCpuSeconds();
   auto t0 = Clock_::now();
@@ -342,6 +354,7 @@ static Result<PostResult> PostAll(const std::vector<std::string>& bodies, int cl
   app->Stop();
   PostResult out;
   out.accepted = accepted;
+  out.realtime_reader = reader_rt;
   double per = 1e6 / double(std::max<int64_t>(out.accepted, 1));
   // CPU per accepted event by server thread name (the client threads have
   // ended by now; process_cpu counts them too).
@@ -497,14 +510,16 @@ static int Ingest(int64_t events, size_t batch, int clients, const std::string& 
           "\"ratio\":%.3f,\"accepted\":%lld,\"request_p50_ms\":%.1f,\"request_p99_ms\":%.1f,\"max_"
           "rss_mb\":%ld,"
           "\"server_cpu_us_per_event\":%.2f,\"server_cpu_us_per_event_by_thread\":{%s},"
-          "\"process_cpu_us_per_event\":%.2f,\"board_reads\":%lld,\"board_p50_ms\":%.3f,"
+          "\"process_cpu_us_per_event\":%.2f,\"board_reads\":%lld,\"board_reader\":\"%s\","
+          "\"board_p50_ms\":%.3f,"
           "\"board_p99_ms\":%.3f,\"board_max_ms\":%.3f,\"board_inproc_p50_ms\":%.3f,"
           "\"board_inproc_p99_ms\":%.3f,\"board_inproc_max_ms\":%.3f,\"load_average_1m\":%.2f}\n",
           org ? "organisation" : "uniform", users, prompts ? "true" : "false",
           features ? "true" : "false", (long long)total, batch, clients, *raw_rate, store_rate,
           res->events_per_s, res->events_per_s / *raw_rate, (long long)res->accepted, res->p50_ms,
           res->p99_ms, MaxRssMb(), res->server_cpu_us, res->cpu_by_thread.c_str(),
-          res->process_cpu_us, (long long)res->board_reads, res->board_p50_ms, res->board_p99_ms,
+          res->process_cpu_us, (long long)res->board_reads,
+          res->realtime_reader ? "realtime" : "normal", res->board_p50_ms, res->board_p99_ms,
           res->board_max_ms, res->board_inproc_p50_ms, res->board_inproc_p99_ms,
           res->board_inproc_max_ms, LoadAverage());
       std::fflush(stdout);
@@ -708,9 +723,20 @@ int main(int argc, char** argv) {
                  "ingest: post to these running servers (comma-separated base URLs, clients "
                  "spread over them) instead of starting one; needs --key");
   cli.add_option("--key", key, "ingest --targets: an ingest key of the servers");
+  bool plain_reader = false;
+  std::string io_priority = "auto";
+  cli.add_option("--io-priority", io_priority,
+                 "ingest, org-day: the server's HTTP I/O threads' scheduling, as burnrate serve "
+                 "--io-priority")
+      ->check(CLI::IsMember({"auto", "realtime", "normal"}));
+  cli.add_flag("--plain-reader", plain_reader,
+               "ingest, org-day: the board reader is a normal thread, not real-time (which "
+               "stands in for a dashboard on another machine)");
   CLI11_PARSE(cli, argc, argv);
   std::filesystem::create_directories(dir);
   if (org && cli.count("--users") == 0) users = 85000;  // the seed's organisation
+  realtime_reader = !plain_reader;
+  ParseIoPriority(io_priority, &server_io_priority);
   if (mode == "ingest")
     return Ingest(events, batch, clients, dir, prompts, repeat, org, users, write_bodies, targets,
                   key);
@@ -723,6 +749,8 @@ int main(int argc, char** argv) {
     if (cli.count("--batch")) od.batch = batch;
     if (cli.count("--clients")) od.clients = clients;
     od.dir = dir;
+    od.realtime_reader = !plain_reader;
+    od.io_priority = server_io_priority;
     return bench::OrgDay(od);
   }
   std::cerr << "unknown mode " << mode << "\n";

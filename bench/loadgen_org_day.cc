@@ -51,6 +51,7 @@
 
 #include "app/app.h"
 #include "common/clock.h"
+#include "common/thread_priority.h"
 #include "http/client.h"
 #include "loadgen_prompt.h"
 
@@ -266,6 +267,7 @@ int OrgDay(const OrgDayOptions& o) {
   cfg.db_path = o.dir + "/orgday.db";
   cfg.listen = "127.0.0.1:0";
   cfg.detection_interval_s = 30;
+  cfg.io_priority = o.io_priority;
   cfg.toml = std::make_shared<toml::table>(toml::parse(Config()));
   auto opened = app::App::Open(cfg, SystemClock::Get());
   if (!opened.ok()) return std::cerr << opened.status().ToString() << "\n", 1;
@@ -291,6 +293,7 @@ int OrgDay(const OrgDayOptions& o) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
   });
+  bool reader_rt = o.realtime_reader && MakeRealtime(reader).ok();
   auto t0 = SteadyClock::now();
   std::vector<std::thread> clients;
   for (int i = 0; i < o.clients; ++i) {
@@ -363,7 +366,7 @@ int OrgDay(const OrgDayOptions& o) {
       "{\"bench\":\"org_day\",\"events\":%lld,\"accepted\":%lld,\"failed_requests\":%lld,"
       "\"users\":%lld,\"tokens\":%lld,\"top_user_tokens\":%lld,\"batch\":%zu,\"clients\":%d,"
       "\"wall_s\":%.1f,\"events_per_s\":%.0f,\"peak_rss_mb\":%ld,\"board_reads\":%zu,"
-      "\"board_p50_ms\":%.3f,\"board_p99_ms\":%.3f,\"board_max_ms\":%.3f,"
+      "\"board_reader\":\"%s\",\"board_p50_ms\":%.3f,\"board_p99_ms\":%.3f,\"board_max_ms\":%.3f,"
       "\"board_org_tokens\":%lld,\"board_ok\":%s,\"board_top10_ok\":%s,\"board_settle_s\":%.1f,"
       "\"budget_org_used\":%lld,\"budget_team_used\":%lld,\"budget_team_expected\":%lld,"
       "\"budgets_checked\":%s,\"budgets_ok\":%s,\"flags\":%zu,\"flags_ok\":%s,\"ok\":%s,"
@@ -371,8 +374,9 @@ int OrgDay(const OrgDayOptions& o) {
       (long long)o.events, (long long)accepted.load(), (long long)failed.load(),
       (long long)distinct, (long long)expected.tokens,
       (long long)expected.user_tokens[size_t(order[0])], o.batch, o.clients, ingest_s,
-      double(accepted) / ingest_s, std::max(rss_ingest, PeakRssMb()), board_ms.size(), pct(0.5),
-      pct(0.99), board_ms.empty() ? 0.0 : board_ms.back(), (long long)board_org_tokens,
+      double(accepted) / ingest_s, std::max(rss_ingest, PeakRssMb()), board_ms.size(),
+      reader_rt ? "realtime" : "normal", pct(0.5), pct(0.99),
+      board_ms.empty() ? 0.0 : board_ms.back(), (long long)board_org_tokens,
       org_ok ? "true" : "false", top_ok ? "true" : "false", board_settle_s, (long long)org_used,
       (long long)team_used, (long long)expected.team_tokens[size_t(top_team)],
       same_day ? "true" : "false", budgets_ok ? "true" : "false", CountFlags(flags_json),

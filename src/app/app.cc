@@ -137,6 +137,7 @@ Status App::Start() {
   so.max_connections = a.cfg.max_connections;
   so.header_timeout_ms = a.cfg.header_timeout_ms;
   so.access_log = a.cfg.access_log;
+  so.io_priority = a.cfg.io_priority;
   so.idle_timeout_ms = a.cfg.idle_timeout_ms;
   so.body_timeout_ms = a.cfg.body_timeout_ms;
   so.loop = &a.io_loop;

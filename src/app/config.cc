@@ -89,6 +89,11 @@ Result<Config> LoadConfig(const std::string& path) {
     else
       wrong("server.access_log", "true or false");
   }
+  if (t.at_path("server.io_priority")) {
+    auto v = t.at_path("server.io_priority").value<std::string>();
+    if (!v || !ParseIoPriority(*v, &c.io_priority))
+      wrong("server.io_priority", "\"auto\", \"realtime\" or \"normal\"");
+  }
   if (t.at_path("boards.pseudonymous")) {
     if (auto v = t.at_path("boards.pseudonymous").value<bool>())
       c.pseudonymous = *v;

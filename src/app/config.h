@@ -7,6 +7,7 @@
 #include <string>
 
 #include "common/status.h"
+#include "common/thread_priority.h"
 #include "common/toml_fwd.h"
 #include "engine/engine.h"
 #include "ingest/ingest.h"
@@ -23,6 +24,9 @@ struct Config {
   int idle_timeout_ms = 60'000;    // a kept-alive connection between requests
   int body_timeout_ms = 30'000;    // the longest pause in an upload
   bool access_log = false;         // one log line per HTTP answer
+  // The HTTP I/O threads' scheduling class (common/thread_priority.h):
+  // real-time when permitted, so reads and checks never queue behind ingest.
+  IoPriority io_priority = IoPriority::kAuto;
   // `burnrate gateway`: serve the gateway's provider endpoints (and
   // /healthz, /readyz, /metrics) only; [gateway] must be configured.
   bool gateway_only = false;

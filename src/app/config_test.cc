@@ -107,6 +107,24 @@ TEST(Config, WrongTypesAreErrorsNamingTheKey) {
   EXPECT_FALSE(LoadConfig(Write("[boards]\npseudonymous = \"yes\"\n")).ok());
 }
 
+TEST(Config, IoPriorityIsAutoRealtimeOrNormal) {
+  EXPECT_EQ(Config().io_priority, IoPriority::kAuto);
+  auto c = LoadConfig(Write("[server]\nio_priority = \"normal\"\n"));
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->io_priority, IoPriority::kNormal);
+  auto r = LoadConfig(Write("[server]\nio_priority = \"realtime\"\n"));
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->io_priority, IoPriority::kRealtime);
+  for (const char* bad : {"\"fifo\"", "1", "true"}) {
+    std::string path = Write(std::string("[server]\nio_priority = ") + bad + "\n");
+    auto b = LoadConfig(path);
+    ASSERT_FALSE(b.ok()) << bad;
+    EXPECT_NE(b.status().message().find("server.io_priority"), std::string::npos)
+        << b.status().message();
+    EXPECT_NE(b.status().message().find(path + ":2"), std::string::npos) << b.status().message();
+  }
+}
+
 TEST(Config, TrustedSourcesNameSourceClasses) {
   using engine::SourceClass;
   EXPECT_EQ(Config{}.trusted_sources,

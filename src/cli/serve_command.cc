@@ -52,6 +52,7 @@ static int Serve(const std::string& config_file, app::Config flags,
     if (f == "idle-timeout-ms") cfg.idle_timeout_ms = flags.idle_timeout_ms;
     if (f == "body-timeout-ms") cfg.body_timeout_ms = flags.body_timeout_ms;
     if (f == "access-log") cfg.access_log = flags.access_log;
+    if (f == "io-priority") cfg.io_priority = flags.io_priority;
   }
   cfg.gateway_only = gateway_only;
   // 2. Block the stop signals (and SIGHUP, reload prices) before any thread
@@ -98,6 +99,7 @@ static void AddServerCommand(CLI::App& app, const char* name, const char* help, 
   struct Args {
     std::string config;
     app::Config flags;
+    std::string io_priority;  // checked by CLI11, parsed in the callback
   };
   auto args = std::make_shared<Args>();
   cmd->add_option("--config", args->config, "TOML config file (docs/config.md)");
@@ -136,14 +138,20 @@ static void AddServerCommand(CLI::App& app, const char* name, const char* help, 
   cmd->add_flag("--access-log", args->flags.access_log,
                 "Log one line per HTTP answer to stderr (method, path without query, status, "
                 "bytes, ms, key id)");
+  cmd->add_option("--io-priority", args->io_priority,
+                  "HTTP I/O threads' scheduling: auto (real-time when permitted), realtime "
+                  "(required), normal")
+      ->default_val("auto")
+      ->check(CLI::IsMember({"auto", "realtime", "normal"}));
   cmd->callback([cmd, args, gateway_only] {
     std::vector<std::string> set;
     for (const char* name : {"db", "listen", "web-dir", "prices", "identity", "tz", "threads",
                              "pseudonymous", "max-connections", "header-timeout-ms",
-                             "idle-timeout-ms", "body-timeout-ms", "access-log"}) {
+                             "idle-timeout-ms", "body-timeout-ms", "access-log", "io-priority"}) {
       // A flag overrides the config file when given, or when there is no file.
       if (cmd->count(std::string("--") + name) > 0 || args->config.empty()) set.emplace_back(name);
     }
+    ParseIoPriority(args->io_priority, &args->flags.io_priority);
     ExitCode() = Serve(args->config, args->flags, set, gateway_only);
   });
 }

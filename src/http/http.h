@@ -20,6 +20,7 @@
 
 #include "common/clock.h"
 #include "common/status.h"
+#include "common/thread_priority.h"
 
 namespace boost::asio {
 class io_context;
@@ -302,6 +303,11 @@ struct ServerOptions {
   // Lent: run on this loop instead of one of the server's own. Stop()
   // stops it (and so everything else running on it).
   IoLoop* loop = nullptr;
+  // The I/O threads' scheduling class (common/thread_priority.h): in the
+  // real-time class they answer reads and checks at once while ingest
+  // keeps both cores busy. The app's default is kAuto ([server]
+  // io_priority); a bare Server stays normal.
+  IoPriority io_priority = IoPriority::kNormal;
 };
 
 // An HTTP/1.1 server (keep-alive, pipelining-safe) on Boost.Beast. Start()
@@ -317,11 +323,15 @@ class Server {
   Status Start();
   void Stop();
   uint16_t port() const;  // the bound port (useful with port 0)
+  // Whether the I/O threads run in the real-time class (after Start).
+  bool realtime_io() const;
   // The connection cap in force after Start() (0 before): max_connections,
   // or less when the open-file limit leaves room for fewer.
   int max_connections() const;
 
  private:
+  Status SetIoPriority();
+
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -654,6 +654,7 @@ struct Server::Impl {
   int refuse_slots = 0;  // more connections answered 503; beyond, closed at once
   std::vector<std::thread> threads;
   uint16_t port = 0;
+  bool realtime = false;  // the I/O threads are in SCHED_RR (set by Start)
 
   Impl(ServerOptions o, const Router& r)
       : opts(std::move(o)),
@@ -758,6 +759,31 @@ Status Server::Start() {
       impl_->ioc.run();
     });
   }
+  return SetIoPriority();
+}
+
+// After the threads started: a thread's class can only be set once it
+// exists, and a refusal must stop them again.
+Status Server::SetIoPriority() {
+  IoPriority want = impl_->opts.io_priority;
+  Status st = Status::OK();
+  if (want != IoPriority::kNormal) {
+    for (auto& t : impl_->threads) {
+      st = MakeRealtime(t);
+      if (!st.ok()) break;
+    }
+  }
+  impl_->realtime = want != IoPriority::kNormal && st.ok();
+  if (!st.ok() && want == IoPriority::kRealtime) {
+    Stop();
+    return Status::PermissionDenied("server.io_priority = \"realtime\": " + st.message());
+  }
+  log::Info("http.io_threads",
+            {{"threads", int(impl_->threads.size())},
+             {"scheduling", impl_->realtime ? "SCHED_RR 1" : "normal"},
+             {"io_priority", IoPriorityName(want)},
+             {"why", st.ok() ? std::string(want == IoPriority::kNormal ? "configured" : "ok")
+                             : st.message()}});
   return Status::OK();
 }
 
@@ -773,6 +799,8 @@ void Server::Stop() {
 }
 
 uint16_t Server::port() const { return impl_->port; }
+
+bool Server::realtime_io() const { return impl_->realtime; }
 
 int Server::max_connections() const { return impl_->cap; }
 

@@ -4,6 +4,8 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <sched.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -102,6 +104,9 @@ class ServerTest : public testing::Test {
         channel_ = std::move(ch);
         cv_.notify_all();
       });
+    });
+    router_.AddSync("GET", "/policy", Role::kNone, [](Request&) {
+      return Response::Text(std::to_string(sched_getscheduler(0)));  // the I/O thread's class
     });
     router_.AddSync("GET", "/cached", Role::kNone, [](Request&) {
       Response r = Response::Text("a body a handler left behind");
@@ -674,6 +679,72 @@ TEST(Client, Errors) {
   auto r = (*c)->Send("GET", "/");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), Status::Code::kIOError);
+}
+
+// Whether this process may put a thread in SCHED_RR (root, CAP_SYS_NICE or
+// RLIMIT_RTPRIO >= 1), tried on a thread of its own.
+static bool MayUseRealtime() {
+  bool ok = false;
+  std::thread([&ok] {
+    sched_param p{};
+    p.sched_priority = 1;
+    ok = pthread_setschedparam(pthread_self(), SCHED_RR, &p) == 0;
+  }).join();
+  return ok;
+}
+
+TEST_F(ServerTest, IoThreadsRunInTheSchedulingClassAsked) {
+  auto policy = [this] {
+    auto r = NewClient()->Send("GET", "/policy");
+    return r.ok() ? std::stoi(r->body) : -1;
+  };
+  EXPECT_FALSE(server_->realtime_io());  // a bare Server stays normal
+  EXPECT_EQ(policy(), SCHED_OTHER);
+  bool may = MayUseRealtime();
+  ServerOptions o = Options();
+  o.io_priority = IoPriority::kAuto;  // the app's default: real-time when permitted
+  Restart(o);
+  EXPECT_EQ(server_->realtime_io(), may);
+  EXPECT_EQ(policy(), may ? SCHED_RR : SCHED_OTHER);
+  server_->Stop();
+  o.io_priority = IoPriority::kRealtime;
+  server_ = std::make_unique<Server>(o, router_);
+  Status st = server_->Start();
+  if (may) {
+    ASSERT_TRUE(st.ok()) << st.message();
+    base_ = "http://127.0.0.1:" + std::to_string(server_->port());
+    EXPECT_EQ(policy(), SCHED_RR);
+  } else {
+    EXPECT_EQ(st.code(), Status::Code::kPermissionDenied) << st.message();
+  }
+}
+
+// A process that may not: "auto" serves at normal priority, "realtime"
+// refuses to start and says why. Exits 0 when both hold.
+[[noreturn]] static void StartWithoutRealtimePermission() {
+  rlimit none{0, 0};
+  setrlimit(RLIMIT_RTPRIO, &none);
+  if (geteuid() == 0 && setuid(65534) != 0) std::_Exit(2);  // nobody: no CAP_SYS_NICE
+  Router r;
+  ServerOptions o;
+  o.port = 0;
+  o.io_priority = IoPriority::kAuto;
+  Server a(o, r);
+  if (!a.Start().ok() || a.realtime_io()) std::_Exit(3);
+  a.Stop();
+  o.io_priority = IoPriority::kRealtime;
+  Server b(o, r);
+  Status st = b.Start();
+  if (st.code() != Status::Code::kPermissionDenied) std::_Exit(4);
+  if (st.message().find("CAP_SYS_NICE") == std::string::npos) std::_Exit(5);
+  std::_Exit(0);
+}
+
+// In a fresh process (the death test's re-exec), which gives up the
+// permission first.
+TEST(ServerDeathTest, WithoutPermissionAutoFallsBackAndRealtimeRefuses) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(StartWithoutRealtimePermission(), testing::ExitedWithCode(0), "");
 }
 
 TEST(Server, PortInUseIsAnError) {
