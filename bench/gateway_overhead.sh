@@ -20,6 +20,8 @@
 # burnrate to a core.
 # GATEWAY_THREADS sets [gateway] threads (default 0: the upstream runs on
 # the HTTP server's threads; binaries before 2026-12-05 need 1 or more).
+# IO_PRIORITY (auto, realtime, normal) sets [server] io_priority; unset, the
+# server's default (auto since 2026-12-07; older binaries refuse the key).
 # Then the same three paths below saturation: for each number of
 # connections in LAT_CONNS (default "1 4"), wrk -t1 -c<n>, LAT_DURATION
 # each (default 2s), the three paths interleaved, LAT_REPEAT rounds
@@ -54,9 +56,12 @@ start_stub_nginx "$T" "$UP" "$PROXY"
 
 DB=$T/gw.db
 KEY=$("$BURNRATE" keys create --db "$DB" --role gateway --user bench@corp --team bench | tail -1)
+IO_PRIORITY_LINE=""
+[[ -n ${IO_PRIORITY:-} ]] && IO_PRIORITY_LINE="io_priority = \"$IO_PRIORITY\""
 cat >"$T/burnrate.toml" <<TOML
 [server]
 threads = ${SERVER_THREADS:-1}
+$IO_PRIORITY_LINE
 [gateway]
 threads = ${GATEWAY_THREADS:-0}
 [gateway.anthropic]
