@@ -102,8 +102,11 @@ struct App::Impl {
   std::mutex price_mu;  // guards last_price_error
   std::string last_price_error;
 
-  // The ticker thread: board refresh, SSE fan-out, retention.
+  // The ticker thread: board refresh, SSE fan-out, the governance tick.
   std::thread ticker;
+  // The upkeep thread: detection scoring and the retention purge (slow work
+  // that must not hold the ticker back). Both stop on `stopping`.
+  std::thread upkeep;
   std::mutex tick_mu;
   std::condition_variable tick_cv;
   bool stopping = false;  // guarded by tick_mu
@@ -144,6 +147,7 @@ struct App::Impl {
   // "badges": [{"id", "name"}] currently held, on board rows (board_routes.cc).
   void WriteHeldBadges(JsonWriter& w, engine::Entity e, const std::string& id) const;
   void Tick();
+  void Upkeep();
   void SyncSharedState();  // ticker: policies and flag reviews other nodes made
   void ScoreDetection(TimeMs now);
   std::string BoardJson(const engine::Board& b) const;
