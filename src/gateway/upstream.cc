@@ -297,6 +297,9 @@ class Exchange : public std::enable_shared_from_this<Exchange<Stream>> {
     rest.consume(sent);
     asio::async_write(conn_->stream, rest,
                       [self = this->shared_from_this()](beast::error_code ec, size_t) {
+                        // The first-byte deadline may close the socket under
+                        // a write the upstream does not take.
+                        if (ec && self->conn_->deadline.expired()) ec = beast::error::timeout;
                         if (ec) return self->Fail(ec, "write", self->reused_);
                         self->ReadHead();
                       });

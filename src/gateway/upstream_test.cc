@@ -29,6 +29,7 @@ using namespace std::chrono_literals;
 class FakeUpstream {
  public:
   using Serve = std::function<bool(int fd, int n)>;
+  // With no `serve`, connections are accepted and never read.
   explicit FakeUpstream(Serve serve) : serve_(std::move(serve)) {
     listen_ = socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in a{};
@@ -78,6 +79,7 @@ class FakeUpstream {
       if (fd < 0) return;
       ++accepted_;
       conns_.emplace_back([this, fd] {
+        while (!serve_ && !stop_) std::this_thread::sleep_for(5ms);
         for (int n = 0; !stop_ && ReadRequest(fd); ++n) {
           if (!serve_(fd, n)) break;
         }
@@ -115,12 +117,12 @@ struct Ended {
   std::chrono::milliseconds took;
 };
 
-Ended Exchange(Upstream& up) {
+Ended Exchange(Upstream& up, std::string body = "{}") {
   auto rec = std::make_shared<Recorder>();
   auto fut = rec->done.get_future();
   UpstreamRequest req;
   req.target = "/v1/messages";
-  req.body = "{}";
+  req.body = std::move(body);
   auto t0 = std::chrono::steady_clock::now();
   up.Send(std::move(req), rec);
   if (fut.wait_for(10s) != std::future_status::ready) return {Status::Internal("hung"), rec, {}};
@@ -156,6 +158,20 @@ TEST(Upstream, AnswerNeverStartedEndsAtTheFirstByteTimeout) {
   EXPECT_EQ(e.status.code(), Status::Code::kUnavailable) << e.status.ToString();
   EXPECT_NE(e.status.message().find("timed out"), std::string::npos) << e.status.ToString();
   EXPECT_GE(e.took, 150ms);
+  EXPECT_LT(e.took, 3s);
+  io.Stop();
+}
+
+// A request larger than the socket takes, to an upstream that reads none
+// of it: the rest of the write waits under the first-byte timeout.
+TEST(Upstream, RequestTheUpstreamDoesNotReadEndsAtTheFirstByteTimeout) {
+  FakeUpstream server(nullptr);
+  UpstreamIo io(1);
+  auto up = Make(server.url(), io, 300, 60'000);
+  Ended e = Exchange(*up, std::string(32 << 20, 'x'));
+  EXPECT_EQ(e.status.code(), Status::Code::kUnavailable) << e.status.ToString();
+  EXPECT_NE(e.status.message().find("timed out"), std::string::npos) << e.status.ToString();
+  EXPECT_GE(e.took, 250ms);
   EXPECT_LT(e.took, 3s);
   io.Stop();
 }
