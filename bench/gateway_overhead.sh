@@ -1,18 +1,28 @@
 #!/usr/bin/env bash
 # The gateway's added latency and throughput, measured with wrk in one run
-# against three paths to the same upstream (issue #16):
+# against four paths to the same upstream (issue #16):
 #   1. the upstream directly,
-#   2. through nginx proxy_pass (keep-alive upstream connections),
-#   3. through burnrate's gateway (key check, governance check and settle,
+#   2. through nginx proxy_pass (keep-alive upstream connections), served by
+#      the upstream's own nginx worker ("nginx"),
+#   3. through nginx proxy_pass as a process of its own ("nginx_own"), as a
+#      proxy in front of a remote provider runs,
+#   4. through burnrate's gateway (key check, governance check and settle,
 #      usage read and one usage event ingested per request).
+# Why both nginx paths: in path 2 the proxy and its upstream are one worker
+# process, so a request hands over between processes twice (client to
+# nginx, nginx to client), as on the direct path; on paths 3 and 4 four
+# times (client, proxy, upstream, proxy, client). Each hand-over wakes a
+# process, which costs this VM tens of microseconds of CPU at one
+# connection (docs/PERFORMANCE.md, "Metering gateway", 2026-12-07); path 2
+# is the historical figure, path 3 the like-for-like one.
 # The upstream is nginx answering POST /v1/messages with a fixed Anthropic
 # message (usage included, a fresh id per request): the Python stub of the
 # e2e tests answers a few thousand requests a second and would measure
 # itself. Each path runs REPEAT times (default 3), interleaved; the median
-# p50 and req/s are printed, and the added p50 of nginx and the gateway
+# p50 and req/s are printed, and the added p50 of both nginx paths and the gateway
 # over the direct path; then the time to the first streamed byte of a
 # streaming chat request on each path (TTFB_N per path, default 300).
-# The CPU time nginx's worker and burnrate spent per request is printed
+# The CPU time the nginx workers and burnrate spent per request is printed
 # too (other load on the machine moves it as well, through context
 # switches and cache misses, but less than req/s and latency).
 # SERVER_THREADS sets [server] threads (default 1: one event loop, as
@@ -22,9 +32,9 @@
 # the HTTP server's threads; binaries before 2026-12-05 need 1 or more).
 # IO_PRIORITY (auto, realtime, normal) sets [server] io_priority; unset, the
 # server's default (auto since 2026-12-07; older binaries refuse the key).
-# Then the same three paths below saturation: for each number of
+# Then the same four paths below saturation: for each number of
 # connections in LAT_CONNS (default "1 4"), wrk -t1 -c<n>, LAT_DURATION
-# each (default 2s), the three paths interleaved, LAT_REPEAT rounds
+# each (default 2s), the four paths interleaved, LAT_REPEAT rounds
 # (default 3); each round prints its own gateway/nginx ratio of added p50,
 # and the medians follow. With CONNS connections kept busy, a request's
 # latency is mostly its wait behind the others (Little's law: p50 ~ CONNS /
@@ -46,13 +56,15 @@ PIDS=()
 cleanup() {
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
   stop_stub_nginx "$T"
+  stop_proxy_nginx "$T"
   sleep 0.2
   rm -rf "$T"
 }
 trap cleanup EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-UP=$(free_port); PROXY=$(free_port)
+UP=$(free_port); PROXY=$(free_port); OWN=$(free_port)
 start_stub_nginx "$T" "$UP" "$PROXY"
+start_proxy_nginx "$T" "$UP" "$OWN"
 
 DB=$T/gw.db
 KEY=$("$BURNRATE" keys create --db "$DB" --role gateway --user bench@corp --team bench | tail -1)
@@ -90,22 +102,25 @@ wrk.headers["anthropic-version"] = "2023-06-01"
 wrk.headers["x-api-key"] = "$KEY"
 LUA
 # A check that each path answers as the upstream does.
-for p in $UP $PROXY $GW; do
+for p in $UP $PROXY $OWN $GW; do
   code=$(curl -sS -o /dev/null -w '%{http_code}' -X POST -H "x-api-key: $KEY" -H 'content-type: application/json' \
     -d '{"model":"claude-sonnet-4-5","max_tokens":64,"messages":[]}' "http://127.0.0.1:$p/v1/messages")
   [[ $code == 200 ]] || { echo "port $p answered $code"; exit 1; }
 done
 
-# CPU time (user + system, clock ticks of 10 ms) of nginx's worker and of
+# CPU time (user + system, clock ticks of 10 ms) of the nginx workers and of
 # burnrate so far: divided by the requests of a run, the CPU each path costs
 # per request.
 NGINX_WORKER=$(pgrep -P "$(cat "$T/nginx.pid")" | head -1)
+OWN_WORKER=$(pgrep -P "$(cat "$T/proxy/nginx.pid")" | head -1)
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-run() {  # run PORT [THREADS CONNS DURATION] -> "p50_ms req_s requests nginx_ticks burnrate_ticks"
+run() {  # run PORT [THREADS CONNS DURATION] -> "p50_ms req_s requests nginx_ticks proxy_ticks"
   local n0 b0
-  n0=$(ticks "$NGINX_WORKER"); b0=$(ticks "$GW_PID")
+  # The proxy's process: the own nginx's worker, or burnrate (none on the
+  # direct and same-worker paths).
+  n0=$(( $(ticks "$NGINX_WORKER") )); b0=$(( $(ticks "$GW_PID") + $(ticks "$OWN_WORKER") ))
   wrk -t"${2:-2}" -c"${3:-$CONNS}" -d"${4:-$DURATION}" --latency -s "$T/post.lua" "http://127.0.0.1:$1/v1/messages" >"$T/wrk.txt"
-  python3 - "$T/wrk.txt" "$(( $(ticks "$NGINX_WORKER") - n0 ))" "$(( $(ticks "$GW_PID") - b0 ))" <<'PY'
+  python3 - "$T/wrk.txt" "$(( $(ticks "$NGINX_WORKER") - n0 ))" "$(( $(ticks "$GW_PID") + $(ticks "$OWN_WORKER") - b0 ))" <<'PY'
 import re, sys
 t = open(sys.argv[1]).read()
 m = re.search(r"^\s+50%\s+([\d.]+)(us|ms|s)", t, re.M)
@@ -118,59 +133,73 @@ print(f"{v:.4f} {rps:.0f} {n} {sys.argv[2]} {sys.argv[3]}")
 PY
 }
 declare -A P50 RPS CPU
+PATHS="direct nginx nginx_own gateway"
+port_of() { case $1 in direct) echo "$UP" ;; nginx) echo "$PROXY" ;; nginx_own) echo "$OWN" ;; gateway) echo "$GW" ;; esac; }
 for i in $(seq "$REPEAT"); do
-  for name in direct nginx gateway; do
-    case $name in direct) port=$UP ;; nginx) port=$PROXY ;; gateway) port=$GW ;; esac
-    read -r p r n nt bt < <(run "$port")
-    # CPU microseconds per request: nginx's worker (upstream, and the proxy
-    # on the nginx path) plus burnrate (on the gateway path).
+  for name in $PATHS; do
+    read -r p r n nt bt < <(run "$(port_of $name)")
+    # CPU microseconds per request: the upstream's nginx worker (and the
+    # proxy on the nginx path) plus the proxy's own process (nginx_own's
+    # worker, or burnrate).
     cpu=$(python3 -c "print(round(($nt + $bt) * 1e4 / $n, 2))")
     P50[$name]+="$p "; RPS[$name]+="$r "; CPU[$name]+="$cpu "
     declare "RUN_P50_$name=$p" "RUN_RPS_$name=$r"
-    echo "run $i $name: p50 ${p} ms, ${r} req/s, ${n} requests, nginx ${nt} + burnrate ${bt} ticks: ${cpu} us CPU/request"
+    echo "run $i $name: p50 ${p} ms, ${r} req/s, ${n} requests, upstream nginx ${nt} + proxy ${bt} ticks: ${cpu} us CPU/request"
   done
   # This round's own ratios (the paths ran back to back).
   python3 -c "
-d, n, g, rn, rg = $RUN_P50_direct, $RUN_P50_nginx, $RUN_P50_gateway, $RUN_RPS_nginx, $RUN_RPS_gateway
-print('run $i ratios: gateway/nginx req/s %.2f, gateway/nginx added p50 %s' % (rg / rn, '%.2f' % ((g - d) / (n - d)) if n > d else 'n/a'))"
+d, n, o, g = $RUN_P50_direct, $RUN_P50_nginx, $RUN_P50_nginx_own, $RUN_P50_gateway
+rn, ro, rg = $RUN_RPS_nginx, $RUN_RPS_nginx_own, $RUN_RPS_gateway
+r = lambda a: '%.2f' % ((g - d) / (a - d)) if a > d else 'n/a'
+print('run $i ratios: gateway/nginx req/s %.2f, gateway/nginx_own req/s %.2f, gateway/nginx added p50 %s, gateway/nginx_own added p50 %s' % (rg / rn, rg / ro, r(n), r(o)))"
 done
-python3 - "${P50[direct]}" "${P50[nginx]}" "${P50[gateway]}" "${RPS[direct]}" "${RPS[nginx]}" "${RPS[gateway]}" \
-  "${CPU[direct]}" "${CPU[nginx]}" "${CPU[gateway]}" <<'PY'
+python3 - "${P50[direct]}" "${P50[nginx]}" "${P50[nginx_own]}" "${P50[gateway]}" \
+  "${RPS[direct]}" "${RPS[nginx]}" "${RPS[nginx_own]}" "${RPS[gateway]}" \
+  "${CPU[direct]}" "${CPU[nginx]}" "${CPU[nginx_own]}" "${CPU[gateway]}" <<'PY'
 import statistics, sys, json
 f = lambda s: statistics.median(map(float, s.split()))
-d, n, g, rd, rn, rg, cd, cn, cg = map(f, sys.argv[1:])
-out = {"p50_ms": {"direct": d, "nginx": n, "gateway": g},
-       "req_per_s": {"direct": rd, "nginx": rn, "gateway": rg},
+d, n, o, g, rd, rn, ro, rg, cd, cn, co, cg = map(f, sys.argv[1:])
+ratio = lambda a: round((g - d) / (a - d), 2) if a > d else None
+out = {"p50_ms": {"direct": d, "nginx": n, "nginx_own": o, "gateway": g},
+       "req_per_s": {"direct": rd, "nginx": rn, "nginx_own": ro, "gateway": rg},
        "gateway_req_per_s_over_nginx": round(rg / rn, 2),
-       "added_p50_ms": {"nginx": round(n - d, 4), "gateway": round(g - d, 4)},
-       "gateway_added_over_nginx_added": round((g - d) / (n - d), 2) if n > d else None,
+       "gateway_req_per_s_over_nginx_own": round(rg / ro, 2),
+       "added_p50_ms": {"nginx": round(n - d, 4), "nginx_own": round(o - d, 4),
+                        "gateway": round(g - d, 4)},
+       "gateway_added_over_nginx_added": ratio(n),
+       "gateway_added_over_nginx_own_added": ratio(o),
        # CPU per request the proxy itself adds (the upstream's share, the
        # direct path's, taken off).
-       "cpu_us_per_request": {"direct": cd, "nginx": cn, "gateway": cg},
-       "added_cpu_us_per_request": {"nginx": round(cn - cd, 2), "gateway": round(cg - cd, 2)}}
+       "cpu_us_per_request": {"direct": cd, "nginx": cn, "nginx_own": co, "gateway": cg},
+       "added_cpu_us_per_request": {"nginx": round(cn - cd, 2), "nginx_own": round(co - cd, 2),
+                                    "gateway": round(cg - cd, 2)}}
 print(json.dumps(out))
 PY
-# Below saturation: LAT_CONNS connections, the three paths interleaved.
+# Below saturation: LAT_CONNS connections, the four paths interleaved.
 for c in ${LAT_CONNS:-1 4}; do
-  L50_direct=""; L50_nginx=""; L50_gateway=""
+  L50_direct=""; L50_nginx=""; L50_nginx_own=""; L50_gateway=""
   for i in $(seq "${LAT_REPEAT:-3}"); do
-    for name in direct nginx gateway; do
-      case $name in direct) port=$UP ;; nginx) port=$PROXY ;; gateway) port=$GW ;; esac
-      read -r p r _ _ _ < <(run "$port" 1 "$c" "${LAT_DURATION:-2s}")
+    for name in $PATHS; do
+      read -r p r _ _ _ < <(run "$(port_of $name)" 1 "$c" "${LAT_DURATION:-2s}")
       declare "L50_$name+=$p " "RUN_P50_$name=$p"
       echo "$c connection(s), run $i $name: p50 ${p} ms, ${r} req/s"
     done
     python3 -c "
-d, n, g = $RUN_P50_direct, $RUN_P50_nginx, $RUN_P50_gateway
-print('$c connection(s), run $i: added p50 nginx %.4f ms, gateway %.4f ms, gateway/nginx %s' % (n - d, g - d, '%.2f' % ((g - d) / (n - d)) if n > d else 'n/a'))"
+d, n, o, g = $RUN_P50_direct, $RUN_P50_nginx, $RUN_P50_nginx_own, $RUN_P50_gateway
+r = lambda a: '%.2f' % ((g - d) / (a - d)) if a > d else 'n/a'
+print('$c connection(s), run $i: added p50 nginx %.4f ms, nginx_own %.4f ms, gateway %.4f ms, gateway/nginx %s, gateway/nginx_own %s' % (n - d, o - d, g - d, r(n), r(o)))"
   done
-  python3 - "$c" "$L50_direct" "$L50_nginx" "$L50_gateway" <<'PY'
+  python3 - "$c" "$L50_direct" "$L50_nginx" "$L50_nginx_own" "$L50_gateway" <<'PY'
 import statistics, sys, json
 c = sys.argv[1]
-d, n, g = (statistics.median(map(float, a.split())) for a in sys.argv[2:])
-print(json.dumps({"connections": int(c), "p50_ms": {"direct": d, "nginx": n, "gateway": g},
-                  "added_p50_ms": {"nginx": round(n - d, 4), "gateway": round(g - d, 4)},
-                  "gateway_added_over_nginx_added": round((g - d) / (n - d), 2) if n > d else None}))
+d, n, o, g = (statistics.median(map(float, a.split())) for a in sys.argv[2:])
+ratio = lambda a: round((g - d) / (a - d), 2) if a > d else None
+print(json.dumps({"connections": int(c),
+                  "p50_ms": {"direct": d, "nginx": n, "nginx_own": o, "gateway": g},
+                  "added_p50_ms": {"nginx": round(n - d, 4), "nginx_own": round(o - d, 4),
+                                   "gateway": round(g - d, 4)},
+                  "gateway_added_over_nginx_added": ratio(n),
+                  "gateway_added_over_nginx_own_added": ratio(o)}))
 PY
 done
 # Time to the first streamed byte: a streaming chat request on a fresh
@@ -201,5 +230,5 @@ med = {k: round(statistics.median(v), 4) for k, v in res.items()}
 print(json.dumps({"ttfb_median_ms": med,
                   "ttfb_added_ms": {k: round(med[k] - med["direct"], 4) for k in med if k != "direct"}}))
 PY
-python3 "$T/ttfb.py" "$KEY" "${TTFB_N:-300}" direct=$UP nginx=$PROXY gateway=$GW
+python3 "$T/ttfb.py" "$KEY" "${TTFB_N:-300}" direct=$UP nginx=$PROXY nginx_own=$OWN gateway=$GW
 [[ -n "${BENCH_HOLD:-}" ]] && { echo "gateway on $GW key $KEY"; sleep "$BENCH_HOLD"; }

@@ -5,6 +5,10 @@
 # upstream connections (the alternative the gateway is compared with).
 #   start_stub_nginx DIR UP_PORT [PROXY_PORT]    # pid in DIR/nginx.pid
 #   stop_stub_nginx DIR
+# and nginx proxy_pass to the upstream as a process of its own (its own
+# master and worker), as a proxy in front of a remote provider runs:
+#   start_proxy_nginx DIR UP_PORT PROXY_PORT     # pid in DIR/proxy/nginx.pid
+#   stop_proxy_nginx DIR
 
 start_stub_nginx() {
   local dir=$1 up=$2 proxy=${3:-} proxy_block=""
@@ -47,4 +51,30 @@ NGINX
 
 stop_stub_nginx() {
   [[ -f $1/nginx.pid ]] && kill "$(cat "$1/nginx.pid")" 2>/dev/null || true
+}
+
+start_proxy_nginx() {
+  local dir=$1/proxy up=$2 proxy=$3
+  mkdir -p "$dir"
+  cat >"$dir/nginx.conf" <<NGINX
+worker_processes 1;
+pid $dir/nginx.pid;
+error_log $dir/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $dir; proxy_temp_path $dir; fastcgi_temp_path $dir;
+  uwsgi_temp_path $dir; scgi_temp_path $dir;
+  upstream stub { server 127.0.0.1:$up; keepalive 64; }
+  server {
+    listen 127.0.0.1:$proxy;
+    location / { proxy_pass http://stub; proxy_http_version 1.1; proxy_set_header Connection ""; }
+  }
+}
+NGINX
+  nginx -c "$dir/nginx.conf" -p "$dir" -e "$dir/error.log"
+}
+
+stop_proxy_nginx() {
+  [[ -f $1/proxy/nginx.pid ]] && kill "$(cat "$1/proxy/nginx.pid")" 2>/dev/null || true
 }

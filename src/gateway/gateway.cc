@@ -316,6 +316,9 @@ class Exchange final : public UpstreamHandler, public std::enable_shared_from_th
   // for its stream to open), the upstream is not read until the client has
   // taken all but kLowWater of them.
   static constexpr size_t kHighWater = 1u << 20, kLowWater = 256u << 10;
+  // A non-streamed body up to this size is copied so that its usage can be
+  // read after the answer is written.
+  static constexpr size_t kUsageCopyBytes = 64u << 10;
   bool Pause(std::function<void()> resume) override {
     if (!streaming_) return false;  // bounded by max_body_bytes
     std::shared_ptr<http::SseChannel> ch;
@@ -345,7 +348,17 @@ class Exchange final : public UpstreamHandler, public std::enable_shared_from_th
         int code = s.code() == Status::Code::kUnavailable ? 504 : 502;
         return respond_(ProviderError(api_, code, "burnrate gateway: " + s.message()));
       }
-      if (status_ == 200 && s.ok()) (void)ParseUsageBody(api_, body_, &u);
+      // The usage is read once the answer is on its way: the client does
+      // not wait for the parse. From a copy of the body when it is small
+      // (the body moves into the answer); a large one is read first
+      // instead of copied.
+      std::string usage_body;
+      const bool read_usage = status_ == 200 && s.ok();
+      if (read_usage && body_.size() <= kUsageCopyBytes) {
+        usage_body = body_;
+      } else if (read_usage) {
+        (void)ParseUsageBody(api_, body_, &u);
+      }
       http::Response r;
       r.status = s.ok() ? status_ : 502;
       r.content_type = content_type_;
@@ -356,6 +369,7 @@ class Exchange final : public UpstreamHandler, public std::enable_shared_from_th
                             "burnrate gateway: upstream answer too large or cut: " + s.message())
                             .body;
       respond_(std::move(r));
+      if (!usage_body.empty()) (void)ParseUsageBody(api_, usage_body, &u);
     } else {
       std::lock_guard lock(mu_);
       finished_ = true;

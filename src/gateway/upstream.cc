@@ -27,6 +27,7 @@
 #include "common/resource_allocator.h"
 #include "http/beast_head.h"
 #include "http/http.h"
+#include "http/lazy_deadline.h"
 
 namespace burnrate::gateway {
 
@@ -133,6 +134,14 @@ struct Conn {
   template <class... A>
   explicit Conn(A&&... a) : stream(std::forward<A>(a)...) {}
   Stream stream;
+  // The wait for the answer's head (first-byte timeout) and for each piece
+  // of its body (idle timeout): one timer operation per timeout period,
+  // not per request (http/lazy_deadline.h). Expired, it closes the socket:
+  // the pending read ends, and the exchange reports a timeout.
+  http::detail::LazyDeadline deadline{stream.get_executor(), [this] {
+                                        beast::error_code ec;
+                                        beast::get_lowest_layer(stream).socket().close(ec);
+                                      }};
   beast::flat_buffer buffer;
   std::string head;      // the request head being written
   char body_buf[16384];  // the answer's body, a piece at a time
@@ -268,11 +277,29 @@ class Exchange : public std::enable_shared_from_this<Exchange<Stream>> {
     }
   }
 
+  // Over plain TCP the request is first sent by one non-blocking send; it
+  // usually goes whole, and then the head is read without an asynchronous
+  // write (whose completion would run one turn of the event loop later).
+  // What the socket does not take, and every TLS write, goes through
+  // async_write. The first-byte timeout runs from here either way.
   void Write() {
-    Lowest().expires_after(std::chrono::milliseconds(pool_->opts_.first_byte_timeout_ms));
+    Lowest().expires_never();  // the connect timeout's end
+    conn_->deadline.Set(std::chrono::milliseconds(pool_->opts_.first_byte_timeout_ms));
     std::array<asio::const_buffer, 2> bufs{asio::buffer(conn_->head), asio::buffer(req_.body)};
-    asio::async_write(conn_->stream, bufs,
+    size_t sent = 0;
+    if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+      beast::error_code ec;
+      sent = http::detail::SendNow(Lowest().socket(), bufs, ec);
+      if (ec) return Fail(ec, "write", reused_);
+      if (sent == asio::buffer_size(bufs)) return ReadHead();
+    }
+    beast::buffers_suffix<std::array<asio::const_buffer, 2>> rest(bufs);
+    rest.consume(sent);
+    asio::async_write(conn_->stream, rest,
                       [self = this->shared_from_this()](beast::error_code ec, size_t) {
+                        // The first-byte deadline may close the socket under
+                        // a write the upstream does not take.
+                        if (ec && self->conn_->deadline.expired()) ec = beast::error::timeout;
                         if (ec) return self->Fail(ec, "write", self->reused_);
                         self->ReadHead();
                       });
@@ -310,7 +337,17 @@ class Exchange : public std::enable_shared_from_this<Exchange<Stream>> {
     });
   }
 
+  // A read's error, or a timeout when the deadline closed the socket under
+  // it; the deadline is off until the next read sets it (a paused body
+  // has none, as the stream's own timer had none between reads).
+  beast::error_code ReadEnded(beast::error_code ec) {
+    if (ec && conn_->deadline.expired()) ec = beast::error::timeout;
+    conn_->deadline.Clear();
+    return ec;
+  }
+
   void OnHeadRead(beast::error_code ec) {
+    ec = ReadEnded(ec);
     // A pooled connection the server closed meanwhile fails here with
     // nothing read: not processed.
     if (ec) return Fail(ec, "read", reused_ && ec == bhttp::error::end_of_stream);
@@ -346,13 +383,14 @@ class Exchange : public std::enable_shared_from_this<Exchange<Stream>> {
         return OnBodyRead(ec);
       }
     }
-    Lowest().expires_after(std::chrono::milliseconds(pool_->opts_.idle_timeout_ms));
+    conn_->deadline.Set(std::chrono::milliseconds(pool_->opts_.idle_timeout_ms));
     bhttp::async_read_some(
         conn_->stream, conn_->buffer, *parser_,
         [self = this->shared_from_this()](beast::error_code ec, size_t) { self->OnBodyRead(ec); });
   }
 
   void OnBodyRead(beast::error_code ec) {
+    ec = ReadEnded(ec);
     if (ec == bhttp::error::need_buffer) ec = {};
     size_t got = sizeof conn_->body_buf - parser_->get().body().size;
     if (got > 0 && !handler_->OnBody(std::string_view(conn_->body_buf, got))) {
@@ -371,7 +409,7 @@ class Exchange : public std::enable_shared_from_this<Exchange<Stream>> {
     bool keep = parser_->keep_alive();
     parser_.reset();  // its fields live in the connection's buffer
     if (keep) {
-      Lowest().expires_never();
+      conn_->deadline.Clear();
       pool_->PutIdle(std::move(conn_));
     } else {
       CloseConn();

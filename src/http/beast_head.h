@@ -3,11 +3,16 @@
 // request_head.cc and the gateway's upstream client (gateway/upstream.cc).
 #pragma once
 
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <boost/asio/buffer.hpp>
 #include <boost/asio/error.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <cerrno>
 
 #include "common/resource_allocator.h"
 #include "http/request_head.h"
@@ -33,6 +38,34 @@ boost::beast::error_code HeadReadError(Parser& p, boost::beast::error_code ec) {
   ec = {};
   p.put_eof(ec);
   return ec;
+}
+
+// Sends what the socket takes at once, never waiting (MSG_DONTWAIT): the
+// number of bytes sent, 0 when the send buffer is full; `ec` is set only
+// by another failure. For the server's answer and the upstream request:
+// written whole by one call, they need no asynchronous operation (no
+// timer, no completion run a turn of the event loop later). Up to 4
+// buffers.
+template <class Socket, class Buffers>
+size_t SendNow(Socket& socket, const Buffers& buffers, boost::beast::error_code& ec) {
+  iovec iov[4];
+  size_t n = 0;
+  for (auto it = boost::asio::buffer_sequence_begin(buffers);
+       it != boost::asio::buffer_sequence_end(buffers) && n < 4; ++it) {
+    boost::asio::const_buffer b(*it);
+    iov[n].iov_base = const_cast<void*>(b.data());
+    iov[n++].iov_len = b.size();
+  }
+  msghdr m{};
+  m.msg_iov = iov;
+  m.msg_iovlen = n;
+  for (;;) {
+    ssize_t sent = ::sendmsg(socket.native_handle(), &m, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (sent >= 0) return size_t(sent);
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN && errno != EWOULDBLOCK) ec.assign(errno, boost::system::system_category());
+    return 0;
+  }
 }
 
 // Sets the parser's header and body limits.

@@ -40,6 +40,7 @@
 #include "common/log.h"
 #include "http/beast_head.h"
 #include "http/http.h"
+#include "http/lazy_deadline.h"
 
 namespace burnrate::http {
 
@@ -119,6 +120,20 @@ class Session : public std::enable_shared_from_this<Session> {
   void Start() {
     asio::dispatch(stream_.get_executor(),
                    [self = shared_from_this()] { self->ReadHead(/*first=*/true); });
+  }
+
+  // The idle wait and the head's reads are timed by a LazyDeadline (one
+  // timer operation per timeout period, not two per request); the rarer
+  // waits (body, a write the socket did not take at once, streams,
+  // lingering) by the stream's own timer. An expired deadline closes the
+  // connection, which ends the pending read as a timeout did.
+  http::detail::LazyDeadline& deadline() {
+    if (!deadline_) {
+      deadline_.emplace(stream_.get_executor(), [w = weak_from_this()] {
+        if (auto self = w.lock()) self->Close();
+      });
+    }
+    return *deadline_;
   }
 
   // Over the connection cap: answer 503 and close.
@@ -202,8 +217,9 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_.emplace(std::piecewise_construct, std::make_tuple(),
                     std::make_tuple(detail::FieldAllocator(&fields_)));
     detail::ApplyLimits(*parser_, limits_.head);
+    stream_.expires_never();  // the stream's timer is off (a body read may have set it)
     if (first || buffer_.size() > 0) return ReadHeadBytes();
-    stream_.expires_after(limits_.idle_timeout);
+    deadline().Set(limits_.idle_timeout);
     stream_.async_read_some(buffer_.prepare(kReadBytes),
                             [self = shared_from_this()](beast::error_code ec, size_t n) {
                               if (ec) return self->Close();
@@ -212,11 +228,12 @@ class Session : public std::enable_shared_from_this<Session> {
                             });
   }
 
-  // The header timeout runs from here across all the reads of one head, so
-  // that a client dribbling bytes cannot hold the connection.
+  // The header timeout runs from the first read this head needs across all
+  // its reads, so that a client dribbling bytes cannot hold the connection.
+  // A head that came whole with the bytes already read needs no timeout.
   void ReadHeadBytes() {
-    stream_.expires_after(limits_.header_timeout);
     head_bytes_ = 0;
+    head_timed_ = false;
     ParseHead();
   }
 
@@ -236,6 +253,8 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     size_t want = beast::read_size(buffer_, kReadBytes);
     if (want == 0) return OnHead(beast::http::error::buffer_overflow, head_bytes_);
+    if (!head_timed_) deadline().Set(limits_.header_timeout);
+    head_timed_ = true;
     stream_.async_read_some(
         buffer_.prepare(want), [self = shared_from_this()](beast::error_code ec, size_t n) {
           self->buffer_.commit(n);
@@ -248,6 +267,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // authorized before any body byte is read, so a refused upload costs
   // the client one round trip and the server nothing.
   void OnHead(beast::error_code ec, size_t head_bytes) {
+    if (deadline_) deadline_->Clear();
     if (ClientGone(ec)) return Close();
     if (ec) return Reject(detail::ParseErrorFor(ec, limits_.head));
     RequestHead head;
@@ -381,6 +401,11 @@ class Session : public std::enable_shared_from_this<Session> {
   // 8.6: a 304's would have to be the 200's length).
   static bool Bodiless(int status) { return status < 200 || status == 204 || status == 304; }
 
+  // The answer is written at once by one non-blocking send when the
+  // socket takes it all (a small answer, a client that reads): no write
+  // timer armed and cancelled, no completion posted and run one turn of the
+  // loop later. Only what the socket does not take goes through
+  // async_write, under the write timeout.
   void Write(Response r) {
     LogAccess(r.status, r.body.size());
     if (r.on_stream) return StartSse(std::move(r));
@@ -389,12 +414,29 @@ class Session : public std::enable_shared_from_this<Session> {
     out_body_ = std::move(r.body);
     std::array<asio::const_buffer, 2> bufs{
         asio::buffer(out_head_), asio::buffer(out_body_.data(), is_head_ ? 0 : out_body_.size())};
+    beast::error_code ec;
+    size_t sent = detail::SendNow(stream_.socket(), bufs, ec);
+    if (ec || sent == asio::buffer_size(bufs)) return Written(ec, /*now=*/true);
+    beast::buffers_suffix<std::array<asio::const_buffer, 2>> rest(bufs);
+    rest.consume(sent);
     stream_.expires_after(limits_.write_timeout);
-    asio::async_write(stream_, bufs, [self = shared_from_this()](beast::error_code ec, size_t) {
-      if (!ec && self->linger_) return self->Linger();
-      if (ec || !self->keep_alive_) return self->Close();
-      self->ReadHead(/*first=*/false);
+    asio::async_write(stream_, rest, [self = shared_from_this()](beast::error_code ec, size_t) {
+      self->Written(ec, /*now=*/false);
     });
+  }
+
+  // The next request's head, once the answer is out. Written at once
+  // (`now`) with the next request already buffered (pipelined): read on a
+  // later turn of the loop, since reading it here would nest the next
+  // request's handler inside this one, one level per pipelined request.
+  void Written(beast::error_code ec, bool now) {
+    if (!ec && linger_) return Linger();
+    if (ec || !keep_alive_) return Close();
+    if (now && buffer_.size() > 0) {
+      return asio::post(stream_.get_executor(),
+                        [self = shared_from_this()] { self->ReadHead(/*first=*/false); });
+    }
+    ReadHead(/*first=*/false);
   }
 
   // The answer's head, written by hand into the session's own string (no
@@ -534,6 +576,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void Close() {
+    if (deadline_) deadline_->Cancel();
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
     stream_.socket().close(ec);
@@ -557,7 +600,9 @@ class Session : public std::enable_shared_from_this<Session> {
   std::pmr::monotonic_buffer_resource fields_{field_buf_, sizeof field_buf_};
   std::optional<detail::RequestParser> parser_;  // after fields_: destroyed first
   size_t head_bytes_ = 0;                        // of the head being read, as the parser took them
-  std::shared_ptr<Request> req_;                 // between its head and its dispatch
+  bool head_timed_ = false;                      // the header timeout runs for this head
+  std::optional<http::detail::LazyDeadline> deadline_;  // see deadline()
+  std::shared_ptr<Request> req_;                        // between its head and its dispatch
   const Router& router_;
   IoLoop& loop_;
   const SessionLimits& limits_;  // owned by the Server

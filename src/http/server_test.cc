@@ -45,6 +45,7 @@ class RawSocket {
   }
   void Send(std::string_view s) { ASSERT_EQ(write(fd_, s.data(), s.size()), ssize_t(s.size())); }
   void ShutdownWrite() { shutdown(fd_, SHUT_WR); }
+  int fd() const { return fd_; }
   // Like Send, but a closed connection is a false, not a SIGPIPE.
   bool TrySend(std::string_view s) {
     return send(fd_, s.data(), s.size(), MSG_NOSIGNAL) == ssize_t(s.size());
@@ -280,6 +281,67 @@ TEST_F(ServerTest, PipelinedRequestsAreAnsweredInOrder) {
   ASSERT_NE(first, std::string::npos) << got;
   ASSERT_NE(second, std::string::npos) << got;
   EXPECT_LT(first, second);
+}
+
+// Many requests in one packet, each answered at once by a direct send:
+// the next is read on a later turn of the loop, not inside the answer to
+// the one before (which would nest one level per request), and all are
+// answered in order.
+TEST_F(ServerTest, ManyPipelinedRequestsAreAnsweredInOrder) {
+  RawSocket s(server_->port());
+  std::string all;
+  for (int i = 0; i < 500; ++i)
+    all += "GET /hello?name=n" + std::to_string(i) + " HTTP/1.1\r\nHost: x\r\n\r\n";
+  s.Send(all);
+  std::string got = s.ReadUntil("hello n499");
+  size_t at = 0;
+  for (int i = 0; i < 500; ++i) {
+    // Each body is followed by the next answer's status line.
+    std::string want = "hello n" + std::to_string(i) + (i < 499 ? "HTTP/1.1 200" : "");
+    size_t p = got.find(want, at);
+    ASSERT_NE(p, std::string::npos) << i;
+    at = p;
+  }
+}
+
+// An answer larger than the socket takes at once: the rest goes out as the
+// client reads (the direct send's remainder, asynchronously) and arrives
+// whole; a client that reads none of it is cut off at the write timeout.
+TEST_F(ServerTest, AnswerLargerThanTheSocketTakesArrivesWholeOrTimesOut) {
+  // Past what loopback's socket buffers hold, so that a client reading
+  // nothing leaves most of it unsent.
+  const std::string big(32 << 20, 'x');
+  router_.AddSync("GET", "/big", Role::kNone, [big](Request&) { return Response::Text(big); });
+  ServerOptions o = Options();
+  o.write_timeout_ms = 300;
+  Restart(o);
+  {
+    RawSocket s(server_->port());
+    s.Send("GET /big HTTP/1.1\r\nHost: x\r\n\r\n");
+    std::this_thread::sleep_for(100ms);
+    std::string got;
+    char buf[65536];
+    size_t body = std::string::npos;
+    while (body == std::string::npos || got.size() - body - 4 < big.size()) {
+      ssize_t n = ::read(s.fd(), buf, sizeof buf);
+      if (n <= 0) break;
+      got.append(buf, size_t(n));
+      if (body == std::string::npos) body = got.find("\r\n\r\n");
+    }
+    ASSERT_NE(body, std::string::npos);
+    EXPECT_EQ(got.size() - body - 4, big.size());
+    EXPECT_EQ(got.find_first_not_of('x', body + 4), std::string::npos);
+  }
+  RawSocket stalled(server_->port());
+  stalled.Send("GET /big HTTP/1.1\r\nHost: x\r\n\r\n");
+  std::this_thread::sleep_for(1500ms);  // reads nothing past the write timeout
+  // The server has closed: what was queued arrives, then the end, well
+  // before the whole answer could have.
+  size_t read = 0;
+  char buf[65536];
+  ssize_t n;
+  while ((n = ::read(stalled.fd(), buf, sizeof buf)) > 0) read += size_t(n);
+  EXPECT_LT(read, big.size());
 }
 
 TEST_F(ServerTest, ServerSentEvents) {
@@ -544,6 +606,60 @@ TEST_F(ServerTest, KeptAliveConnectionIsClosedAfterTheIdleTimeout) {
   s.Send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
   EXPECT_NE(s.ReadUntil("hello world").find("hello world"), std::string::npos);
   auto waited = s.TimeToClose();
+  EXPECT_GE(waited, 250ms);
+  EXPECT_LT(waited, 2s);
+}
+
+// The idle timeout counts from the last answer (the server moves one
+// deadline per request instead of re-arming a timer): requests that keep
+// coming keep the connection past any number of idle timeouts, and a
+// handler slower than the idle timeout is not cut off.
+TEST_F(ServerTest, IdleTimeoutRunsFromTheLastAnswerOnly) {
+  router_.Add("GET", "/slower", Role::kNone, [](Request&, Respond respond) {
+    std::thread([respond] {
+      std::this_thread::sleep_for(500ms);
+      respond(Response::Text("late"));
+    }).detach();
+  });
+  ServerOptions o = Options();
+  o.header_timeout_ms = 5000;
+  o.idle_timeout_ms = 300;
+  Restart(o);
+  RawSocket s(server_->port());
+  for (int i = 0; i < 5; ++i) {  // 5 x 150 ms: past twice the idle timeout
+    s.Send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+    ASSERT_NE(s.ReadUntil("hello world").find("hello world"), std::string::npos) << i;
+    std::this_thread::sleep_for(150ms);
+  }
+  s.Send("GET /slower HTTP/1.1\r\nHost: x\r\n\r\n");
+  ASSERT_NE(s.ReadUntil("late").find("late"), std::string::npos);
+  auto waited = s.TimeToClose();
+  EXPECT_GE(waited, 250ms);
+  EXPECT_LT(waited, 2s);
+}
+
+// A kept-alive connection's next head, dribbled, is cut off at the header
+// timeout although the idle deadline set before it is later.
+TEST_F(ServerTest, SlowlorisOnAKeptAliveConnectionIsCutOffAtTheHeaderTimeout) {
+  ServerOptions o = Options();
+  o.header_timeout_ms = 300;
+  o.idle_timeout_ms = 5000;
+  Restart(o);
+  RawSocket s(server_->port());
+  s.Send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+  ASSERT_NE(s.ReadUntil("hello world").find("hello world"), std::string::npos);
+  std::atomic<bool> done{false};
+  std::thread sender([&] {
+    std::string head =
+        "GET /hello HTTP/1.1\r\nHost: x\r\nX-Pad: " + std::string(60, 'a') + "\r\n\r\n";
+    for (char c : head) {
+      if (done || !s.TrySend(std::string_view(&c, 1))) return;
+      std::this_thread::sleep_for(50ms);
+    }
+  });
+  auto waited = s.TimeToClose();
+  done = true;
+  sender.join();
   EXPECT_GE(waited, 250ms);
   EXPECT_LT(waited, 2s);
 }
