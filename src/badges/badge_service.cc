@@ -7,6 +7,7 @@
 // at 100,000 users writes only what moved.
 #include <algorithm>
 #include <chrono>
+#include <memory>
 #include <mutex>
 #include <unordered_map>
 
@@ -22,16 +23,23 @@ std::string AwardKey(const Award& a) {
 
 }  // namespace
 
+using HeldMap = std::unordered_map<std::string, std::vector<const BadgeRule*>>;
+
 struct BadgeService::Impl {
   std::unique_ptr<BadgeStore> store;
   std::vector<BadgeRule> rules;
   engine::Engine* engine = nullptr;
   const Clock* clock = nullptr;
-  mutable std::mutex mu;                            // guards store writes, written, held, stats
+  mutable std::mutex mu;                            // guards store writes and written
   std::unordered_map<std::string, double> written;  // award key -> value last written
+  // What the last evaluation found, published whole. Every board answer
+  // asks Holding() for each row, so readers take only `published_mu`, for
+  // a pointer copy: they never wait for `mu`, which spans the store writes
+  // (400-500 ms at 85,000 users, when a board read waited for them).
+  mutable std::mutex published_mu;
   // entity + '\x1f' + subject -> rules held at the last evaluation
-  std::unordered_map<std::string, std::vector<const BadgeRule*>> held;
-  EvalStats stats;
+  std::shared_ptr<const HeldMap> held = std::make_shared<HeldMap>();  // guarded by published_mu
+  EvalStats stats;                                                    // guarded by published_mu
 };
 
 BadgeService::BadgeService() : impl_(std::make_unique<Impl>()) {}
@@ -63,11 +71,19 @@ Status BadgeService::Evaluate() {
     auto a = EvaluateRule(r, *impl_->engine, now, &boards);
     all.insert(all.end(), std::make_move_iterator(a.begin()), std::make_move_iterator(a.end()));
   }
-  std::lock_guard lock(impl_->mu);
   Impl& m = *impl_;
-  EvalStats st = m.stats;
+  auto held = std::make_shared<HeldMap>();
+  for (const Award& a : all) {
+    for (const auto& r : m.rules) {
+      if (r.id != a.badge) continue;
+      auto& v = (*held)[a.entity + '\x1f' + a.subject];
+      if (std::find(v.begin(), v.end(), &r) == v.end()) v.push_back(&r);
+    }
+  }
+  EvalStats st = stats();
   st.rules = int64_t(m.rules.size());
   st.candidates = int64_t(all.size());
+  std::lock_guard lock(m.mu);
   std::vector<Award> changed;
   std::vector<std::pair<std::string, bool>> keys;  // key, is new
   for (const Award& a : all) {
@@ -82,16 +98,10 @@ Status BadgeService::Evaluate() {
     (keys[i].second ? st.awarded_new : st.updated)++;
     m.written[keys[i].first] = changed[i].value;
   }
-  m.held.clear();
-  for (const Award& a : all) {
-    for (const auto& r : m.rules) {
-      if (r.id != a.badge) continue;
-      auto& v = m.held[a.entity + '\x1f' + a.subject];
-      if (std::find(v.begin(), v.end(), &r) == v.end()) v.push_back(&r);
-    }
-  }
   st.last_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  std::lock_guard published(m.published_mu);
+  m.held = std::move(held);
   m.stats = st;
   return Status::OK();
 }
@@ -135,13 +145,17 @@ const std::vector<BadgeRule>& BadgeService::rules() const { return impl_->rules;
 
 std::vector<const BadgeRule*> BadgeService::Holding(engine::Entity e,
                                                     const std::string& subject) const {
-  std::lock_guard lock(impl_->mu);
-  auto it = impl_->held.find(std::string(engine::EntityName(e)) + '\x1f' + subject);
-  return it == impl_->held.end() ? std::vector<const BadgeRule*>{} : it->second;
+  std::shared_ptr<const HeldMap> held;
+  {
+    std::lock_guard lock(impl_->published_mu);
+    held = impl_->held;
+  }
+  auto it = held->find(std::string(engine::EntityName(e)) + '\x1f' + subject);
+  return it == held->end() ? std::vector<const BadgeRule*>{} : it->second;
 }
 
 EvalStats BadgeService::stats() const {
-  std::lock_guard lock(impl_->mu);
+  std::lock_guard lock(impl_->published_mu);
   return impl_->stats;
 }
 

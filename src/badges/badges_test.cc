@@ -3,8 +3,12 @@
 #include <gtest/gtest.h>
 #include <toml++/toml.h>
 
+#include <condition_variable>
 #include <filesystem>
+#include <future>
 #include <map>
+#include <mutex>
+#include <thread>
 
 #include "common/time_util.h"
 #include "store/sqlite/sqlite_stores.h"
@@ -282,6 +286,80 @@ TEST_F(BadgesTest, RankHistoryKeepsOneRowPerDay) {
     if (p.metric == "tokens") tokens.emplace_back(p.day, p.rank);
   EXPECT_EQ(tokens,
             (std::vector<std::pair<std::string, int64_t>>{{"2026-03-10", 2}, {"2026-03-11", 1}}));
+}
+
+// A store whose award writes wait at a gate, to hold an evaluation in the
+// middle of its store writes.
+class GatedStore : public BadgeStore {
+ public:
+  explicit GatedStore(std::unique_ptr<BadgeStore> inner) : inner_(std::move(inner)) {}
+  Status UpsertAwards(const std::vector<Award>& awards) override {
+    std::unique_lock lock(mu_);
+    writing_ = true;
+    cv_.notify_all();
+    cv_.wait(lock, [&] { return open_; });
+    writing_ = false;
+    return inner_->UpsertAwards(awards);
+  }
+  Status ForEachAward(const std::function<void(const Award&)>& fn) override {
+    return inner_->ForEachAward(fn);
+  }
+  Result<std::vector<Award>> Awards(const AwardQuery& q) override { return inner_->Awards(q); }
+  Status PutRanks(const std::vector<RankRecord>& rows) override { return inner_->PutRanks(rows); }
+  Result<std::vector<RankPoint>> RankHistory(const std::string& entity, const std::string& subject,
+                                             const std::string& from_day) override {
+    return inner_->RankHistory(entity, subject, from_day);
+  }
+  void Close() {
+    std::lock_guard lock(mu_);
+    open_ = false;
+  }
+  void Open() {
+    std::lock_guard lock(mu_);
+    open_ = true;
+    cv_.notify_all();
+  }
+  void WaitUntilWriting() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return writing_; });
+  }
+
+ private:
+  std::unique_ptr<BadgeStore> inner_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool open_ = true, writing_ = false;
+};
+
+// Every board answer asks which badges its rows hold; at 85,000 users the
+// evaluator's store writes took 400-500 ms, and board reads waited for them.
+TEST_F(BadgesTest, HoldingDoesNotWaitForTheEvaluatorsStoreWrites) {
+  std::vector<model::Event> ev;
+  for (int i = 1; i <= 200; ++i)
+    ev.push_back(Usage("u" + std::to_string(1000 + i), T("2026-03-10T10:00:00Z"), i * 100));
+  eng->Apply(ev);
+  auto gated = std::make_unique<GatedStore>(store::OpenSqliteBadgeStore(db).value());
+  GatedStore* gate = gated.get();
+  auto svc = BadgeService::Open(std::move(gated), {Rule("token_legend")}, *eng, clock).value();
+  ASSERT_TRUE(svc->Evaluate().ok());
+  ASSERT_EQ(svc->Holding(engine::Entity::kUser, "u1200").size(), 1u);
+
+  clock.Advance(kSecondMs);
+  eng->Apply(std::vector<model::Event>{Usage("u1001", T("2026-03-10T11:00:00Z"), 50000)});
+  gate->Close();
+  std::thread evaluation([&] { EXPECT_TRUE(svc->Evaluate().ok()); });
+  gate->WaitUntilWriting();
+  // While the evaluation is held in its writes, readers get the last
+  // published holdings at once (a wait here would last until Open()).
+  auto holding = std::async(std::launch::async, [&] {
+    return std::make_pair(svc->Holding(engine::Entity::kUser, "u1200").size(), svc->stats().rules);
+  });
+  EXPECT_EQ(holding.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  gate->Open();
+  evaluation.join();
+  EXPECT_EQ(holding.get(), std::make_pair(size_t(1), int64_t(1)));
+  // Then the new evaluation's: u1001 is the top user now.
+  EXPECT_EQ(svc->Holding(engine::Entity::kUser, "u1001").size(), 1u);
 }
 
 }  // namespace
