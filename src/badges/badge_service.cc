@@ -80,10 +80,12 @@ Status BadgeService::Evaluate() {
       if (std::find(v.begin(), v.end(), &r) == v.end()) v.push_back(&r);
     }
   }
+  // Evaluations one at a time from here: each counts on from the last
+  // one's published stats.
+  std::lock_guard lock(m.mu);
   EvalStats st = stats();
   st.rules = int64_t(m.rules.size());
   st.candidates = int64_t(all.size());
-  std::lock_guard lock(m.mu);
   std::vector<Award> changed;
   std::vector<std::pair<std::string, bool>> keys;  // key, is new
   for (const Award& a : all) {
