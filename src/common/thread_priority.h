@@ -10,11 +10,13 @@
 // (SCHED_RR 1) an I/O thread preempts every normal thread the moment it
 // wakes, and the p99 fell below 1 ms.
 //
-// That is safe for these threads because they only do short work: request
+// That is safe for these threads because their work is short: request
 // heads, answers from snapshots, governance checks, handing bodies to the
-// parse threads. The kernel still keeps 5% of every second for normal
-// threads (sched_rt_runtime_us), so a bug that spins cannot take a core
-// away for good. A process may enter the class as root, with CAP_SYS_NICE,
+// parse threads. The longer pieces (decoding an OTLP body, an admin's
+// rescore of past days) are bounded by the body and range limits and would
+// take the same CPU at normal priority; they only run ahead of ingest. The
+// kernel still keeps 5% of every second for normal threads
+// (sched_rt_runtime_us), so a bug that spins cannot take a core for good. A process may enter the class as root, with CAP_SYS_NICE,
 // or with RLIMIT_RTPRIO ≥ 1 (systemd: LimitRTPRIO=1); docs/config.md.
 #pragma once
 
