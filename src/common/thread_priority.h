@@ -16,8 +16,9 @@
 // rescore of past days) are bounded by the body and range limits and would
 // take the same CPU at normal priority; they only run ahead of ingest. The
 // kernel still keeps 5% of every second for normal threads
-// (sched_rt_runtime_us), so a bug that spins cannot take a core for good. A process may enter the class as root, with CAP_SYS_NICE,
-// or with RLIMIT_RTPRIO ≥ 1 (systemd: LimitRTPRIO=1); docs/config.md.
+// (sched_rt_runtime_us), so a bug that spins cannot take a core for good.
+// A process may enter the class as root, with CAP_SYS_NICE, or with
+// RLIMIT_RTPRIO ≥ 1 (systemd: LimitRTPRIO=1); docs/config.md.
 #pragma once
 
 #include <string_view>
