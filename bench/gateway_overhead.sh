@@ -32,6 +32,8 @@
 # the HTTP server's threads; binaries before 2026-12-05 need 1 or more).
 # IO_PRIORITY (auto, realtime, normal) sets [server] io_priority; unset, the
 # server's default (auto since 2026-12-07; older binaries refuse the key).
+# BUSY_POLL_US sets [server] busy_poll_us (the I/O thread polls that long
+# before it sleeps); unset, the default (off; older binaries refuse the key).
 # Then the same four paths below saturation: for each number of
 # connections in LAT_CONNS (default "1 4"), wrk -t1 -c<n>, LAT_DURATION
 # each (default 2s), the four paths interleaved, LAT_REPEAT rounds
@@ -70,10 +72,13 @@ DB=$T/gw.db
 KEY=$("$BURNRATE" keys create --db "$DB" --role gateway --user bench@corp --team bench | tail -1)
 IO_PRIORITY_LINE=""
 [[ -n ${IO_PRIORITY:-} ]] && IO_PRIORITY_LINE="io_priority = \"$IO_PRIORITY\""
+BUSY_POLL_LINE=""
+[[ -n ${BUSY_POLL_US:-} ]] && BUSY_POLL_LINE="busy_poll_us = $BUSY_POLL_US"
 cat >"$T/burnrate.toml" <<TOML
 [server]
 threads = ${SERVER_THREADS:-1}
 $IO_PRIORITY_LINE
+$BUSY_POLL_LINE
 [gateway]
 threads = ${GATEWAY_THREADS:-0}
 [gateway.anthropic]

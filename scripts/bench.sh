@@ -92,4 +92,7 @@ fi
 if [[ -x bench/gateway_overhead.sh ]]; then
   echo "== metering gateway: wrk against the upstream directly, through nginx proxy_pass, through the gateway"
   BURNRATE="$BUILD/burnrate" bash bench/gateway_overhead.sh | tee "$OUT/gateway_overhead.txt" || true
+  echo "== the same with [server] busy_poll_us = 100 (docs/config.md)"
+  BUSY_POLL_US=100 BURNRATE="$BUILD/burnrate" bash bench/gateway_overhead.sh |
+    tee "$OUT/gateway_overhead_busy_poll.txt" || true
 fi

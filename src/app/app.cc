@@ -138,6 +138,7 @@ Status App::Start() {
   so.header_timeout_ms = a.cfg.header_timeout_ms;
   so.access_log = a.cfg.access_log;
   so.io_priority = a.cfg.io_priority;
+  so.busy_poll_us = a.cfg.busy_poll_us;
   so.idle_timeout_ms = a.cfg.idle_timeout_ms;
   so.body_timeout_ms = a.cfg.body_timeout_ms;
   so.loop = &a.io_loop;

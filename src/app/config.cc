@@ -24,6 +24,10 @@ static Status CheckServerLimits(const Config& c, const std::string& prefix) {
                                      std::to_string(kMaxTimeoutMs));
     }
   }
+  if (c.busy_poll_us < 0 || c.busy_poll_us > kMaxBusyPollUs) {
+    return Status::InvalidArgument(prefix + "busy_poll_us must be 0 (off).." +
+                                   std::to_string(kMaxBusyPollUs));
+  }
   return Status::OK();
 }
 
@@ -72,6 +76,7 @@ Result<Config> LoadConfig(const std::string& path) {
   num("server.header_timeout_ms", &c.header_timeout_ms);
   num("server.idle_timeout_ms", &c.idle_timeout_ms);
   num("server.body_timeout_ms", &c.body_timeout_ms);
+  num("server.busy_poll_us", &c.busy_poll_us);
   num("server.max_decompressed_bytes", &c.max_decompressed_bytes);
   str("store.path", &c.db_path);
   std::string url;

@@ -27,6 +27,10 @@ struct Config {
   // The HTTP I/O threads' scheduling class (common/thread_priority.h):
   // real-time when permitted, so reads and checks never queue behind ingest.
   IoPriority io_priority = IoPriority::kAuto;
+  // Busy polling of the HTTP I/O threads, microseconds (http::ServerOptions::
+  // busy_poll_us): off by default; for a gateway node where latency matters
+  // more than an idle core.
+  int busy_poll_us = 0;
   // `burnrate gateway`: serve the gateway's provider endpoints (and
   // /healthz, /readyz, /metrics) only; [gateway] must be configured.
   bool gateway_only = false;
@@ -60,6 +64,7 @@ struct Config {
 // Ranges of the [server] connection limits.
 constexpr int kMaxConnectionsLimit = 1'000'000;
 constexpr int kMaxTimeoutMs = 86'400'000;  // a day
+constexpr int kMaxBusyPollUs = 100'000;    // 0.1 s: past that, sleeping costs nothing in comparison
 
 // Reads a TOML config file; errors name the file, line and key.
 Result<Config> LoadConfig(const std::string& path);

@@ -125,6 +125,19 @@ TEST(Config, IoPriorityIsAutoRealtimeOrNormal) {
   }
 }
 
+TEST(Config, BusyPollIsOffByDefaultAndBounded) {
+  EXPECT_EQ(Config().busy_poll_us, 0);
+  auto c = LoadConfig(Write("[server]\nbusy_poll_us = 200\n"));
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->busy_poll_us, 200);
+  for (const char* bad : {"-1", "100001", "\"fast\""}) {
+    auto b = LoadConfig(Write(std::string("[server]\nbusy_poll_us = ") + bad + "\n"));
+    ASSERT_FALSE(b.ok()) << bad;
+    EXPECT_NE(b.status().message().find("server.busy_poll_us"), std::string::npos)
+        << b.status().message();
+  }
+}
+
 TEST(Config, TrustedSourcesNameSourceClasses) {
   using engine::SourceClass;
   EXPECT_EQ(Config{}.trusted_sources,

@@ -53,6 +53,7 @@ static int Serve(const std::string& config_file, app::Config flags,
     if (f == "body-timeout-ms") cfg.body_timeout_ms = flags.body_timeout_ms;
     if (f == "access-log") cfg.access_log = flags.access_log;
     if (f == "io-priority") cfg.io_priority = flags.io_priority;
+    if (f == "busy-poll-us") cfg.busy_poll_us = flags.busy_poll_us;
   }
   cfg.gateway_only = gateway_only;
   // 2. Block the stop signals (and SIGHUP, reload prices) before any thread
@@ -143,11 +144,17 @@ static void AddServerCommand(CLI::App& app, const char* name, const char* help, 
                   "(required), normal")
       ->default_val("auto")
       ->check(CLI::IsMember({"auto", "realtime", "normal"}));
+  cmd->add_option("--busy-poll-us", args->flags.busy_poll_us,
+                  "HTTP I/O threads poll this many microseconds before sleeping (0: off); less "
+                  "latency per request at the price of CPU while idle")
+      ->default_val(0)
+      ->check(CLI::Range(0, app::kMaxBusyPollUs));
   cmd->callback([cmd, args, gateway_only] {
     std::vector<std::string> set;
-    for (const char* name : {"db", "listen", "web-dir", "prices", "identity", "tz", "threads",
-                             "pseudonymous", "max-connections", "header-timeout-ms",
-                             "idle-timeout-ms", "body-timeout-ms", "access-log", "io-priority"}) {
+    for (const char* name :
+         {"db", "listen", "web-dir", "prices", "identity", "tz", "threads", "pseudonymous",
+          "max-connections", "header-timeout-ms", "idle-timeout-ms", "body-timeout-ms",
+          "access-log", "io-priority", "busy-poll-us"}) {
       // A flag overrides the config file when given, or when there is no file.
       if (cmd->count(std::string("--") + name) > 0 || args->config.empty()) set.emplace_back(name);
     }

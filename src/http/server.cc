@@ -23,6 +23,7 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <deque>
 #include <filesystem>
 #include <limits>
@@ -679,6 +680,25 @@ void SseStream::Close() {
 // its WAL, files being served, the listener, the I/O machinery.
 constexpr int64_t kReservedFds = 32;
 
+// Runs the loop until it is stopped or runs out of work, as io_context::run,
+// but with busy polling (ServerOptions::busy_poll_us): after each piece of
+// work the thread polls (epoll_wait with a zero timeout) for up to `spin`
+// before it blocks in run_one.
+static void RunLoop(asio::io_context& ioc, std::chrono::microseconds spin) {
+  if (spin.count() <= 0) return void(ioc.run());
+  using Clock = std::chrono::steady_clock;
+  while (!ioc.stopped()) {
+    size_t ran = 0;
+    for (auto until = Clock::now() + spin; !ioc.stopped() && Clock::now() < until;) {
+      if ((ran = ioc.poll()) != 0) break;
+#if defined(__x86_64__)
+      __builtin_ia32_pause();
+#endif
+    }
+    if (ran == 0) ioc.run_one();
+  }
+}
+
 IoLoop::IoLoop() : ctx_(std::make_unique<asio::io_context>()) {}
 IoLoop::~IoLoop() {
   while (foreign_posts_.load(std::memory_order_acquire) != 0) std::this_thread::yield();
@@ -801,7 +821,7 @@ Status Server::Start() {
   for (int i = 0; i < std::max(1, impl_->opts.threads); ++i) {
     impl_->threads.emplace_back([this] {
       pthread_setname_np(pthread_self(), "br-http");  // for top, perf and the load generator
-      impl_->ioc.run();
+      RunLoop(impl_->ioc, std::chrono::microseconds(impl_->opts.busy_poll_us));
     });
   }
   return SetIoPriority();

@@ -109,6 +109,11 @@ class ServerTest : public testing::Test {
     router_.AddSync("GET", "/policy", Role::kNone, [](Request&) {
       return Response::Text(std::to_string(sched_getscheduler(0)));  // the I/O thread's class
     });
+    router_.AddSync("GET", "/cpuclock", Role::kNone, [](Request&) {
+      clockid_t c{};
+      pthread_getcpuclockid(pthread_self(), &c);  // the I/O thread's CPU time
+      return Response::Text(std::to_string(c));
+    });
     router_.AddSync("GET", "/cached", Role::kNone, [](Request&) {
       Response r = Response::Text("a body a handler left behind");
       r.status = 304;
@@ -833,6 +838,50 @@ TEST_F(ServerTest, IoThreadsRunInTheSchedulingClassAsked) {
   } else {
     EXPECT_EQ(st.code(), Status::Code::kPermissionDenied) << st.message();
   }
+}
+
+// Busy polling: the I/O thread keeps polling (and spending CPU) for
+// busy_poll_us after its last work, then sleeps; without it, it sleeps at
+// once. Stop() ends a spinning loop. The bounds allow for a loaded machine,
+// where the spinning thread gets a share of a core, not all of it.
+TEST_F(ServerTest, BusyPollingSpinsAfterWorkThenSleeps) {
+  auto io_clock = [this] {
+    auto r = NewClient()->Send("GET", "/cpuclock");
+    return r.ok() ? clockid_t(std::stoi(r->body)) : clockid_t(-1);
+  };
+  // CPU milliseconds the I/O thread spends in the next `ms` of wall time.
+  auto cpu_in = [](clockid_t c, int ms) {
+    auto now = [c] {
+      timespec ts{};
+      clock_gettime(c, &ts);
+      return double(ts.tv_sec) * 1e3 + double(ts.tv_nsec) / 1e6;
+    };
+    double a = now();
+    std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+    return now() - a;
+  };
+  ServerOptions o = Options();
+  o.threads = 1;
+  Restart(o);
+  clockid_t c = io_clock();
+  ASSERT_NE(c, clockid_t(-1));
+  EXPECT_LT(cpu_in(c, 40), 5.0) << "without busy polling the thread sleeps";
+
+  o.busy_poll_us = 60'000;
+  Restart(o);
+  c = io_clock();
+  ASSERT_NE(c, clockid_t(-1));
+  EXPECT_GT(cpu_in(c, 30), 5.0) << "within busy_poll_us of its last work the thread polls";
+  std::this_thread::sleep_for(60ms);
+  EXPECT_LT(cpu_in(c, 40), 5.0) << "past busy_poll_us it sleeps";
+  auto r = NewClient()->Send("GET", "/hello");  // answered after the sleep, too
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->body, "hello world");
+
+  io_clock();  // spinning again
+  auto t0 = std::chrono::steady_clock::now();
+  server_->Stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 1s);
 }
 
 // A process that may not: "auto" serves at normal priority, "realtime"
