@@ -6,7 +6,8 @@
 # malformed event; the provider key reaches the stub and the gateway key
 # never does; the user's usage on the board equals what the stub answered;
 # a hard budget answers 429 in the provider's shape before the upstream
-# sees the request; Prometheus counters per upstream and model.
+# sees the request; Prometheus counters per upstream and model. The server
+# busy-polls (docs/config.md, busy_poll_us).
 source "$(dirname "$0")/lib.sh"
 SRC=${BURNRATE_SOURCE_DIR:-.}
 
@@ -22,7 +23,11 @@ DB="$WORK/gw.db"
 ADMIN=$(new_key "$DB" admin)
 ADA=$(new_key "$DB" gateway --user ada@corp --team compilers --project P)
 BOB=$(new_key "$DB" gateway --user bob@corp --team tiny)
+# With busy polling on ([server] busy_poll_us), so every case below also
+# runs through the polling loop; the other gateway tests run without it.
 cat >"$WORK/burnrate.toml" <<TOML
+[server]
+busy_poll_us = 200
 [gateway.anthropic]
 base_url = "http://127.0.0.1:$STUB"
 api_key = "sk-ant-provider-secret"
