@@ -7,15 +7,19 @@
 // kept, with short errors; every event has its required fields and values
 // within the limits; every reject names a line of the body; feeding the
 // body in pieces gives what parsing it whole gives; a decoder never hands
-// over more than its cap.
+// over more than its cap. With prompt features on, the events and rejects
+// are those of the parser without them, and taking events mid-body changes
+// no feature.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>
+#include <vector>
 
 #include "ingest/ingest.h"
 #include "ingest/ndjson_parser.h"
+#include "model/prompt_features.h"
 
 using burnrate::ingest::Decompress;
 using burnrate::ingest::Limits;
@@ -85,13 +89,50 @@ void ParseAndCheck(NdjsonParser& parser, const Limits& limits, std::string_view 
   }
 }
 
+bool SamePrompt(const burnrate::model::PromptFeatures& a,
+                const burnrate::model::PromptFeatures& b) {
+  return a.present == b.present && a.length == b.length && a.compress_ratio == b.compress_ratio &&
+         a.simhash == b.simhash && a.exact_hash == b.exact_hash;
+}
+
+// `plain` is the body parsed without a feature function.
+void CheckFeatures(NdjsonParser& parser, std::string_view body,
+                   const burnrate::ingest::ParsedBatch& plain) {
+  auto whole = parser.Parse(body, kNow);
+  Check(whole.lines == plain.lines && whole.rejects.by_kind == plain.rejects.by_kind);
+  for (size_t i = 0; i < whole.events.size(); ++i) {
+    Check(whole.events[i].id == plain.events[i].id);
+    // Computed or not, a text gives its length, and a prompt is present alike.
+    Check(whole.events[i].prompt.present == plain.events[i].prompt.present);
+    Check(whole.events[i].prompt.length == plain.events[i].prompt.length);
+  }
+  // In pieces, events taken whenever two are parsed.
+  parser.Begin(kNow);
+  std::vector<burnrate::model::Event> events;
+  size_t step = body.empty() ? 1 : 1 + uint8_t(body.back()) % 29;
+  for (size_t pos = 0; pos < body.size(); pos += step) {
+    parser.Feed(body.substr(pos, step));
+    if (parser.pending_events() >= 2) {
+      for (auto& e : parser.TakeEvents().events) events.push_back(std::move(e));
+    }
+  }
+  for (auto& e : parser.Finish().events) events.push_back(std::move(e));
+  Check(events.size() == whole.events.size());
+  for (size_t i = 0; i < events.size(); ++i) {
+    Check(events[i].id == whole.events[i].id);
+    Check(SamePrompt(events[i].prompt, whole.events[i].prompt));
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static Limits limits;
   static NdjsonParser parser(limits, nullptr);
+  static NdjsonParser with_features(limits, burnrate::model::ComputePromptFeatures);
   std::string_view in(reinterpret_cast<const char*>(data), size);
   ParseAndCheck(parser, limits, in);
+  CheckFeatures(with_features, in, parser.Parse(in, kNow));
   // The same bytes as a compressed body: must fail cleanly or decode.
   for (const char* enc : {"gzip", "zstd", "GZIP", "Zstd"}) {
     auto body = Decompress(in, enc, 1 << 20);
