@@ -847,6 +847,7 @@ Status Server::SetIoPriority() {
             {{"threads", int(impl_->threads.size())},
              {"scheduling", impl_->realtime ? "SCHED_RR 1" : "normal"},
              {"io_priority", IoPriorityName(want)},
+             {"busy_poll_us", impl_->opts.busy_poll_us},
              {"why", st.ok() ? std::string(want == IoPriority::kNormal ? "configured" : "ok")
                              : st.message()}});
   return Status::OK();
