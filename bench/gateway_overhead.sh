@@ -123,7 +123,7 @@ run() {  # run PORT [THREADS CONNS DURATION] -> "p50_ms req_s requests nginx_tic
   local n0 b0
   # The proxy's process: the own nginx's worker, or burnrate (none on the
   # direct and same-worker paths).
-  n0=$(( $(ticks "$NGINX_WORKER") )); b0=$(( $(ticks "$GW_PID") + $(ticks "$OWN_WORKER") ))
+  n0=$(ticks "$NGINX_WORKER"); b0=$(( $(ticks "$GW_PID") + $(ticks "$OWN_WORKER") ))
   wrk -t"${2:-2}" -c"${3:-$CONNS}" -d"${4:-$DURATION}" --latency -s "$T/post.lua" "http://127.0.0.1:$1/v1/messages" >"$T/wrk.txt"
   python3 - "$T/wrk.txt" "$(( $(ticks "$NGINX_WORKER") - n0 ))" "$(( $(ticks "$GW_PID") + $(ticks "$OWN_WORKER") - b0 ))" <<'PY'
 import re, sys

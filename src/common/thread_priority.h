@@ -17,6 +17,9 @@
 // take the same CPU at normal priority; they only run ahead of ingest. The
 // kernel still keeps 5% of every second for normal threads
 // (sched_rt_runtime_us), so a bug that spins cannot take a core for good.
+// Busy polling ([server] busy_poll_us, off by default) is the one wait that
+// spins on purpose: up to busy_poll_us per wake-up, during which a
+// real-time I/O thread holds its core from normal threads.
 // A process may enter the class as root, with CAP_SYS_NICE, or with
 // RLIMIT_RTPRIO ≥ 1 (systemd: LimitRTPRIO=1); docs/config.md.
 #pragma once

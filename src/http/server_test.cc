@@ -60,6 +60,23 @@ class RawSocket {
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
                                                                  t0);
   }
+  // TimeToClose while another thread sends a request head one byte every
+  // 50 ms (a slowloris: the head would take 5 s, and each byte is progress).
+  std::chrono::milliseconds TimeToCloseWhileDribblingAHead() {
+    std::atomic<bool> done{false};
+    std::thread sender([&] {
+      std::string head =
+          "GET /hello HTTP/1.1\r\nHost: x\r\nX-Pad: " + std::string(60, 'a') + "\r\n\r\n";
+      for (char c : head) {
+        if (done || !TrySend(std::string_view(&c, 1))) return;
+        std::this_thread::sleep_for(50ms);
+      }
+    });
+    auto waited = TimeToClose();
+    done = true;
+    sender.join();
+    return waited;
+  }
   // Reads until `needle` has been seen `times` times (or timeout/EOF).
   std::string ReadUntil(std::string_view needle, int times = 1) {
     std::string got;
@@ -586,20 +603,7 @@ TEST_F(ServerTest, SlowlorisIsCutOffAtTheHeaderTimeout) {
   o.header_timeout_ms = 300;
   Restart(o);
   RawSocket s(server_->port());
-  std::atomic<bool> done{false};
-  // One byte every 50 ms: the head would take 5 s, and each byte is progress.
-  std::thread sender([&] {
-    std::string head =
-        "GET /hello HTTP/1.1\r\nHost: x\r\nX-Pad: " + std::string(60, 'a') + "\r\n\r\n";
-    for (char c : head) {
-      if (done || !s.TrySend(std::string_view(&c, 1))) return;
-      std::this_thread::sleep_for(50ms);
-    }
-  });
-  auto waited = s.TimeToClose();
-  done = true;
-  sender.join();
-  EXPECT_LT(waited, 2s);
+  EXPECT_LT(s.TimeToCloseWhileDribblingAHead(), 2s);
 }
 
 TEST_F(ServerTest, KeptAliveConnectionIsClosedAfterTheIdleTimeout) {
@@ -653,18 +657,7 @@ TEST_F(ServerTest, SlowlorisOnAKeptAliveConnectionIsCutOffAtTheHeaderTimeout) {
   RawSocket s(server_->port());
   s.Send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
   ASSERT_NE(s.ReadUntil("hello world").find("hello world"), std::string::npos);
-  std::atomic<bool> done{false};
-  std::thread sender([&] {
-    std::string head =
-        "GET /hello HTTP/1.1\r\nHost: x\r\nX-Pad: " + std::string(60, 'a') + "\r\n\r\n";
-    for (char c : head) {
-      if (done || !s.TrySend(std::string_view(&c, 1))) return;
-      std::this_thread::sleep_for(50ms);
-    }
-  });
-  auto waited = s.TimeToClose();
-  done = true;
-  sender.join();
+  auto waited = s.TimeToCloseWhileDribblingAHead();
   EXPECT_GE(waited, 250ms);
   EXPECT_LT(waited, 2s);
 }
